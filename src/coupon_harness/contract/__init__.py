@@ -1,0 +1,29 @@
+"""The contract of record: spec, schemas, the rule catalog and the checks. Imports no runner."""
+
+from coupon_harness.contract.catalog import Need, Rule, Severity, get_rule, rules
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.invariants import RESPONSE_RULES, IssueCall, check_response
+from coupon_harness.contract.ledger import Ledger
+from coupon_harness.contract.resources import contracts_dir, spec_path
+from coupon_harness.contract.schemas import load_schema, request_validator, response_validator, schema_errors
+from coupon_harness.contract.violations import Violation
+
+__all__ = [
+    "RESPONSE_RULES",
+    "Expectations",
+    "IssueCall",
+    "Ledger",
+    "Need",
+    "Rule",
+    "Severity",
+    "Violation",
+    "check_response",
+    "contracts_dir",
+    "get_rule",
+    "load_schema",
+    "request_validator",
+    "response_validator",
+    "rules",
+    "schema_errors",
+    "spec_path",
+]

@@ -1,0 +1,198 @@
+"""The per-response rules: schema, then the named invariants of contracts/rules.yaml, in one pass.
+
+`check_response` is on the load runner's hot path (every response of a load run goes through it), so
+it walks the body once and allocates little; the rules that need memory across responses (unique codes
+across customers, stable series attributes) live in `ledger.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.schemas import response_validator, schema_errors
+from coupon_harness.contract.violations import Violation
+
+__all__ = ["RESPONSE_RULES", "IssueCall", "check_response", "is_number", "parse_valid_till"]
+
+#: Rules judged on every 200 body by check_response (those with `needs` only when the need is met).
+RESPONSE_RULES = (
+    "response-schema",
+    "errors-warnings-arrays",
+    "total-count",
+    "entity-order",
+    "failure-count",
+    "entity-shape",
+    "result-series-id",
+    "code-non-empty",
+    "valid-till-future",
+    "redemption-count-zero",
+    "discount-range",
+    "valid-series-issues",
+    "invalid-series-refused",
+    "unique-codes",
+)
+
+# A timestamp without an offset could be in any zone from UTC-12 to UTC+14.
+_NAIVE_ALLOWANCE = timedelta(hours=14)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueCall:
+    """The request side of one bulk issue, as the invariants need it."""
+
+    series_ids: Sequence[int]
+    customer_id: str | None
+    issued_at: datetime
+    #: The harness made this customer up for this run, so it holds no coupon yet and
+    #: a valid series must issue to it (the first time in the run).
+    fresh_customer: bool = False
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def parse_valid_till(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _schema_violations(body: Any) -> list[Violation]:
+    found: list[Violation] = []
+    for error in schema_errors("response", body, limit=5):
+        tail = error.pointer.rsplit("/", 1)[-1]
+        if error.pointer.count("/") == 3 and tail in ("errors", "warnings") and error.keyword in (
+            "type",
+            "required",
+        ):
+            found.append(Violation("errors-warnings-arrays", tail, "an array", error.message))
+        elif error.keyword == "required" and ('"errors"' in error.message or '"warnings"' in error.message):
+            found.append(Violation("errors-warnings-arrays", "absent", "an array", f"{error.pointer}: {error.message}"))
+        else:
+            # The key keeps the location without indexes, so entity 0 and entity 7 count as one kind.
+            shape = "/".join("*" if part.isdigit() else part for part in error.pointer.split("/"))
+            found.append(Violation("response-schema", f"{shape}:{error.keyword}", "the response schema",
+                                   f"{error.pointer}: {error.message}"))
+    return found
+
+
+def check_response(call: IssueCall, body: Any, expectations: Expectations) -> list[Violation]:
+    """Every per-response rule for a 200 answer whose body parsed as JSON."""
+    if response_validator().is_valid(body):
+        found: list[Violation] = []
+    else:
+        found = _schema_violations(body)
+    if not isinstance(body, dict):
+        return found
+    entities = body.get("response")
+    if not isinstance(entities, list):
+        return found
+    requested = call.series_ids
+    total = body.get("totalCount")
+    if is_number(total) and total != len(entities):
+        found.append(Violation("total-count", "vs-entries", f"{len(entities)} (entries)", f"totalCount {total}"))
+    if len(entities) != len(requested):
+        found.append(Violation("total-count", "entries-vs-request", f"{len(requested)} entries (one per requested series)",
+                               f"{len(entities)} entries"))
+    failures = 0
+    seen_series: set[int] = set()
+    codes: dict[str, int] = {}
+    min_valid_till = call.issued_at - expectations.clock_skew
+    for index, entity in enumerate(entities):
+        if not isinstance(entity, dict):
+            continue
+        entity_id = entity.get("entityId")
+        requested_id = requested[index] if index < len(requested) else None
+        if requested_id is not None and entity_id != requested_id and is_number(entity_id):
+            found.append(Violation("entity-order", "order", f"entityId {requested_id} at position {index}",
+                                   f"entityId {entity_id}"))
+        errors = entity.get("errors")
+        result = entity.get("result")
+        failed = isinstance(errors, list) and len(errors) > 0
+        if failed:
+            failures += 1
+        if isinstance(errors, list):
+            if failed and result is not None:
+                found.append(Violation("entity-shape", "result-with-errors", "result absent or null beside errors",
+                                       f"entity {index}: a result and {len(errors)} error(s)"))
+            elif not failed and result is None:
+                found.append(Violation("entity-shape", "no-result-no-errors", "a result, or non-empty errors",
+                                       f"entity {index}: no result and no errors"))
+        series_id = requested_id if requested_id is not None else entity_id
+        first_in_batch = series_id not in seen_series
+        seen_series.add(series_id)  # type: ignore[arg-type]
+        coupon = isinstance(result, dict) and not failed
+        if series_id in expectations.invalid_series and isinstance(result, dict):
+            found.append(Violation("invalid-series-refused", "coupon", "an entity error",
+                                   f"series {series_id} issued coupon {result.get('code')!r}"))
+        if (call.fresh_customer and first_in_batch and series_id in expectations.valid_series
+                and not coupon and isinstance(errors, list)):
+            found.append(Violation("valid-series-issues", "refused", "a coupon",
+                                   f"series {series_id} answered errors {_codes(errors)}"))
+        if coupon:
+            _check_coupon(found, index, entity_id, result, min_valid_till)
+            code = result.get("code")
+            if isinstance(code, str) and code:
+                if code in codes and series_id not in expectations.generic_series:
+                    found.append(Violation("unique-codes", "within-response", "distinct codes within a response",
+                                           f"code {code!r} at entities {codes[code]} and {index}"))
+                codes[code] = index
+    failure_count = body.get("failureCount")
+    if is_number(failure_count) and failure_count != failures:
+        found.append(Violation("failure-count", "mismatch", f"{failures} (entries with errors)",
+                               f"failureCount {failure_count}"))
+    return found
+
+
+def _codes(errors: list[Any]) -> str:
+    return ",".join(str(e.get("code")) if isinstance(e, dict) else "?" for e in errors[:3]) or "[]"
+
+
+def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: dict[str, Any],
+                  min_valid_till: datetime) -> None:
+    series_id = result.get("seriesId")
+    if is_number(series_id) and series_id != entity_id:
+        found.append(Violation("result-series-id", "mismatch", f"seriesId {entity_id} (the entityId)",
+                               f"seriesId {series_id}"))
+    code = result.get("code")
+    if code is not None and (not isinstance(code, str) or not code.strip()):
+        found.append(Violation("code-non-empty", "empty", "a non-empty code", f"entity {index}: code {code!r}"))
+    raw_till = result.get("validTill")
+    if isinstance(raw_till, str):
+        till = parse_valid_till(raw_till)
+        if till is None:
+            found.append(Violation("valid-till-future", "unparseable", "an ISO 8601 timestamp",
+                                   f"validTill {raw_till!r}"))
+        else:
+            limit = min_valid_till
+            if till.tzinfo is None:
+                till = till.replace(tzinfo=UTC)
+                limit = min_valid_till - _NAIVE_ALLOWANCE
+            if till < limit:
+                found.append(Violation("valid-till-future", "past", f"after {min_valid_till.isoformat()}",
+                                       f"validTill {raw_till}"))
+    redemptions = result.get("redemptionCount")
+    if is_number(redemptions) and redemptions != 0:
+        found.append(Violation("redemption-count-zero", "non-zero", "redemptionCount 0",
+                               f"redemptionCount {redemptions}"))
+    value = result.get("discountValue")
+    upto = result.get("discountUpto")
+    if is_number(value) and value < 0:
+        found.append(Violation("discount-range", "negative-value", "discountValue >= 0", f"discountValue {value}"))
+    if is_number(upto) and upto < 0:
+        found.append(Violation("discount-range", "negative-upto", "discountUpto >= 0", f"discountUpto {upto}"))
+    if result.get("discountType") == "PERC" and is_number(value) and value > 100:
+        found.append(Violation("discount-range", "perc-over-100", "a PERC discountValue <= 100",
+                               f"discountValue {value}"))
+
+
+def issue_time() -> datetime:
+    return datetime.now(UTC)

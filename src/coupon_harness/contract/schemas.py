@@ -1,0 +1,95 @@
+"""The JSON Schemas of contracts/schemas/, compiled once.
+
+Validation uses jsonschema-rs (about 1.5 us for a 2-entry body, against ~180 us for the pure-Python
+jsonschema): the same compiled validator serves the contract runner, the load runner and the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jsonschema_rs
+
+from coupon_harness.contract.resources import contracts_dir
+
+__all__ = [
+    "SCHEMA_FILES",
+    "SchemaError",
+    "error_validator",
+    "load_schema",
+    "request_validator",
+    "response_validator",
+    "schema_errors",
+]
+
+SCHEMA_FILES = {
+    "request": "bulk-issue-request.schema.json",
+    "response": "bulk-issue-response.schema.json",
+    "error": "bulk-issue-error.schema.json",
+}
+_BASE = "https://coupon-harness.local/contracts/"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """One schema by its short name (request, response, error), parsed from contracts/schemas/."""
+    path = contracts_dir() / "schemas" / SCHEMA_FILES[name]
+    with path.open(encoding="utf-8") as handle:
+        loaded: dict[str, Any] = json.load(handle)
+    return loaded
+
+
+@cache
+def _registry() -> Any:
+    return jsonschema_rs.Registry([(_BASE + file, load_schema(name)) for name, file in SCHEMA_FILES.items()])
+
+
+@cache
+def _validator(name: str) -> Any:
+    return jsonschema_rs.Draft202012Validator(load_schema(name), registry=_registry())
+
+
+def request_validator() -> Any:
+    return _validator("request")
+
+
+def response_validator() -> Any:
+    return _validator("response")
+
+
+def error_validator() -> Any:
+    return _validator("error")
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    """One schema violation: where in the body (JSON pointer) and what is wrong."""
+
+    pointer: str
+    message: str
+    keyword: str
+
+
+def _pointer(parts: list[str | int]) -> str:
+    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def schema_errors(name: str, instance: Any, limit: int = 20) -> list[SchemaError]:
+    """The first `limit` violations of `instance` against schema `name`; empty when it conforms."""
+    validator = _validator(name)
+    if validator.is_valid(instance):
+        return []
+    found: list[SchemaError] = []
+    for error in validator.iter_errors(instance):
+        keyword = str(error.schema_path[-1]) if error.schema_path else ""
+        found.append(SchemaError(_pointer(list(error.instance_path)), _short(error.message), keyword))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _short(message: str, width: int = 160) -> str:
+    return message if len(message) <= width else message[: width - 1] + "…"

@@ -1,0 +1,90 @@
+"""Typed results of a contract run: what runners produce and reporting consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from coupon_harness.contract.catalog import Rule
+
+__all__ = ["ContractRunResult", "Finding", "Outcome", "RequestSample", "RuleResult"]
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    #: Broken, but the rule's severity is warning: reported, does not fail the gate.
+    WARNED = "warned"
+    #: The run could not check the rule (say, no --invalid-series-ids given): never counted as passed.
+    NOT_RUN = "not run"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSample:
+    """A request as sent, credentials already redacted."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: str | None
+
+    @property
+    def curl(self) -> str:
+        from coupon_harness.transport.curl import to_curl
+
+        return to_curl(self)
+
+
+@dataclass(slots=True)
+class Finding:
+    """One distinct violation of a rule (rule id + kind), with the first request that showed it."""
+
+    rule_id: str
+    key: str
+    expected: str
+    received: str
+    request: RequestSample | None
+    #: Status and a prefix of the body the target answered, for the report.
+    response_status: int | None
+    response_excerpt: str
+    #: Where the harness found it: "property/negative", "scenario/mixed-batch", "auth", ...
+    source: str
+    #: The seed that replays the run (coupon-harness contract --seed N).
+    seed: int | None
+    occurrences: int = 1
+
+
+@dataclass(slots=True)
+class RuleResult:
+    rule: Rule
+    outcome: Outcome
+    #: How many exchanges the rule was judged on.
+    checks: int
+    findings: list[Finding] = field(default_factory=list)
+    #: Why the rule was not run, when outcome is NOT_RUN.
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class ContractRunResult:
+    target: str
+    started_at: str
+    duration_s: float
+    seed: int
+    requests: int
+    rules: list[RuleResult]
+    #: The run was stopped early (Ctrl-C, time budget): the results cover what ran.
+    interrupted: bool = False
+    #: Passes the run made and how many requests each sent, in order: [("property/positive", 120), ...].
+    passes: list[tuple[str, int]] = field(default_factory=list)
+    #: Notes worth reading that are no finding (a pass skipped, a knob to turn).
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.rules if r.outcome is Outcome.FAILED]
+
+    @property
+    def holds(self) -> bool:
+        """The gate: no rule of error or critical severity was broken."""
+        return not self.failed
