@@ -1,0 +1,67 @@
+"""Sends the harness's own requests (scenarios, probes) and hands each exchange to the Judge."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import requests
+
+from coupon_harness import ENDPOINT
+from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.runners.contract.exchange import Exchange, send
+from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge
+from coupon_harness.runners.contract.settings import ContractSettings
+
+__all__ = ["Client"]
+
+
+class Client:
+    def __init__(self, settings: ContractSettings, judge: Judge, headers: Callable[[], dict[str, str]]) -> None:
+        self.settings = settings
+        self.judge = judge
+        self.auth_headers = headers
+        self.url = settings.base_url.rstrip("/") + ENDPOINT
+        self._session = requests.Session()
+        self._run = uuid.uuid4().hex[:10]
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def fresh_customer(self) -> str:
+        """A customer id no earlier run can have used, so it holds no coupon yet."""
+        with self._lock:
+            self._counter += 1
+            return f"ch-{self._run}-{self._counter}"
+
+    def raw(self, method: str, body: bytes | None, *, headers: dict[str, str] | None = None,
+            auth: bool = True, url: str | None = None) -> Exchange:
+        sent_headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if auth:
+            sent_headers.update(self.auth_headers())
+        sent_headers.update(headers or {})
+        return send(self._session, method, url or self.url, headers=sent_headers, body=body,
+                    timeout=self.settings.request_timeout, max_bytes=self.settings.max_body_bytes,
+                    redactor=self.judge.redactor)
+
+    def issue(self, series_ids: Sequence[int], customer_id: str, fresh: bool, *, source: str,
+              extra: dict[str, Any] | None = None, query: str = "") -> Exchange:
+        """A well-formed bulk issue, judged against every rule."""
+        body: dict[str, Any] = {"seriesIds": list(series_ids), "customer": {"id": customer_id}}
+        body.update(extra or {})
+        issued_at = datetime.now(UTC)
+        exchange = self.raw("POST", orjson.dumps(body), url=self.url + query if query else None)
+        self.judge.judge(exchange, WELL_FORMED, IssueCall(list(series_ids), customer_id, issued_at, fresh), source)
+        return exchange
+
+    def probe(self, method: str, body: bytes | None, expect: Expect, source: str, *, auth: bool = True,
+              headers: dict[str, str] | None = None) -> Exchange:
+        exchange = self.raw(method, body, headers=headers, auth=auth)
+        self.judge.judge(exchange, expect, None, source)
+        return exchange
+
+    def close(self) -> None:
+        self._session.close()

@@ -1,0 +1,97 @@
+"""Gathers findings from every pass, one per distinct (rule, kind), and counts what was checked."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+
+from coupon_harness.contract.catalog import Need, rules
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.violations import Violation
+from coupon_harness.results import Finding, Outcome, RequestSample, RuleResult
+
+__all__ = ["Collector"]
+
+
+class Collector:
+    """Thread-safe: the property passes may call it from Schemathesis' worker threads."""
+
+    def __init__(self, seed: int, max_transport_failures: int) -> None:
+        self._seed = seed
+        self._findings: dict[tuple[str, str], Finding] = {}
+        self._checks: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._transport_streak = 0
+        self._max_transport_failures = max_transport_failures
+        self.requests = 0
+        #: Set when the target stopped answering: the remaining passes are skipped.
+        self.stopped: str | None = None
+        #: Things the harness itself could not do (never findings against the target).
+        self.notes: list[str] = []
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            if text not in self.notes and len(self.notes) < 20:
+                self.notes.append(text)
+
+    def checked(self, rule_ids: Iterable[str]) -> None:
+        with self._lock:
+            self._checks.update(rule_ids)
+
+    def sent(self, *, transport_ok: bool) -> None:
+        with self._lock:
+            self.requests += 1
+            self._transport_streak = 0 if transport_ok else self._transport_streak + 1
+            if self._transport_streak >= self._max_transport_failures and self.stopped is None:
+                self.stopped = f"the target failed {self._transport_streak} requests in a row at the transport level"
+
+    def record(self, violation: Violation, request: RequestSample | None, status: int | None, excerpt: str,
+               source: str) -> None:
+        with self._lock:
+            known = self._findings.get(violation.signature)
+            if known is not None:
+                known.occurrences += 1
+                # Keep the smallest reproducer: a cheap stand-in for shrinking.
+                if request is not None and known.request is not None and len(request.body or "") < len(
+                        known.request.body or ""):
+                    known.request, known.received, known.expected = request, violation.received, violation.expected
+                    known.response_status, known.response_excerpt, known.source = status, excerpt, source
+                return
+            self._findings[violation.signature] = Finding(
+                rule_id=violation.rule_id, key=violation.key, expected=violation.expected,
+                received=violation.received, request=request, response_status=status,
+                response_excerpt=excerpt, source=source, seed=self._seed)
+
+    @property
+    def findings(self) -> list[Finding]:
+        with self._lock:
+            return list(self._findings.values())
+
+    def rule_results(self, expectations: Expectations) -> list[RuleResult]:
+        by_rule: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            by_rule.setdefault(finding.rule_id, []).append(finding)
+        results = []
+        for rule in rules():
+            found = by_rule.get(rule.id, [])
+            checks = self._checks[rule.id]
+            reason = _unmet(rule.needs, expectations)
+            if found:
+                outcome = Outcome.FAILED if rule.severity.fails_gate else Outcome.WARNED
+                reason = None
+            elif reason is not None or checks == 0:
+                outcome = Outcome.NOT_RUN
+                reason = reason or "no request of this run exercised it"
+            else:
+                outcome = Outcome.PASSED
+            results.append(RuleResult(rule=rule, outcome=outcome, checks=checks, findings=found, reason=reason))
+        return results
+
+
+def _unmet(need: Need | None, expectations: Expectations) -> str | None:
+    if need is Need.VALID_SERIES and not expectations.valid_series:
+        return "needs series that issue coupons: pass --series-ids"
+    if need is Need.INVALID_SERIES and not expectations.invalid_series:
+        return "needs series the target must refuse: pass --invalid-series-ids"
+    return None

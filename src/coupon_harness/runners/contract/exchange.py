@@ -1,0 +1,81 @@
+"""One request and what came back, with transport failures and oversized bodies captured as data."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from coupon_harness.results import RequestSample
+from coupon_harness.transport.auth import Redactor
+
+__all__ = ["Exchange", "send"]
+
+
+@dataclass(slots=True)
+class Exchange:
+    request: RequestSample
+    method: str
+    status: int | None
+    #: Response headers, names lower-cased.
+    headers: dict[str, str]
+    body: bytes
+    #: Transport failure: "timeout", "connection", "too-large"; None when an answer arrived whole.
+    error: str | None = None
+    error_detail: str = ""
+
+    def excerpt(self, redactor: Redactor, width: int = 300) -> str:
+        text = self.body[:width].decode("utf-8", "replace")
+        if len(self.body) > width:
+            text += f"… ({len(self.body)} bytes)"
+        return redactor.text(text)
+
+
+def sample(method: str, url: str, headers: Any, body: bytes | str | None, redactor: Redactor) -> RequestSample:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    return RequestSample(method, redactor.text(url), redactor.headers(headers),
+                         redactor.text(body) if body is not None else None)
+
+
+def send(session: requests.Session, method: str, url: str, *, headers: dict[str, str], body: bytes | None,
+         timeout: float, max_bytes: int, redactor: Redactor) -> Exchange:
+    """Send one request; read at most `max_bytes` of the answer and give up after `timeout` in total."""
+    request = sample(method, url, headers, body, redactor)
+    deadline = time.monotonic() + timeout
+    try:
+        with session.request(method, url, headers=headers, data=body, timeout=timeout, stream=True,
+                             allow_redirects=False) as answer:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in answer.iter_content(65536):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > max_bytes:
+                    return Exchange(request, method, answer.status_code, _lower(answer.headers), b"".join(chunks),
+                                    "too-large", f"body larger than {max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    return Exchange(request, method, answer.status_code, _lower(answer.headers), b"".join(chunks),
+                                    "timeout", f"body not complete after {timeout:g} s")
+            return Exchange(request, method, answer.status_code, _lower(answer.headers), b"".join(chunks))
+    except (requests.Timeout, TimeoutError):
+        return Exchange(request, method, None, {}, b"", "timeout", f"no answer within {timeout:g} s")
+    except requests.exceptions.ChunkedEncodingError as exc:
+        return Exchange(request, method, None, {}, b"", "connection", f"truncated answer: {_reason(exc)}")
+    except requests.RequestException as exc:
+        return Exchange(request, method, None, {}, b"", "connection", _reason(exc))
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in headers.items()}
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Connection reset", "RemoteDisconnected", "IncompleteRead",
+                   "Connection aborted", "Read timed out"):
+        if marker in text:
+            return marker
+    return type(exc).__name__

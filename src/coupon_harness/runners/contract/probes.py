@@ -1,0 +1,62 @@
+"""Fixed probes: credentials (none, wrong, tampered) and bodies no schema generator sends (not JSON)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+import orjson
+
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.judge import MALFORMED, UNAUTHENTICATED
+from coupon_harness.transport.auth import TOKEN_HEADER
+
+__all__ = ["run_auth_probes", "run_malformed_probes"]
+
+
+def _well_formed_body(client: Client) -> bytes:
+    series = sorted(client.judge.expectations.valid_series) or [1]
+    return orjson.dumps({"seriesIds": series[:2], "customer": {"id": client.fresh_customer()}})
+
+
+def run_auth_probes(client: Client, progress: Callable[[str], None]) -> int:
+    """Every probe carries a well-formed body, so only the credentials can explain a refusal."""
+    credentials = client.settings.credentials
+    wrong_basic = "Basic " + base64.b64encode(b"coupon-harness-nobody:wrong-password").decode()
+    probes: list[tuple[str, dict[str, str]]] = [
+        ("no credentials", {}),
+        ("unknown user", {"Authorization": wrong_basic}),
+        ("unknown token", {TOKEN_HEADER: "coupon-harness-not-a-token"}),
+        ("malformed Authorization", {"Authorization": "Basic !!!not-base64"}),
+    ]
+    if credentials.user is not None:
+        wrong = base64.b64encode(f"{credentials.user}:coupon-harness-wrong-password".encode()).decode()
+        probes.append(("right user, wrong password", {"Authorization": "Basic " + wrong}))
+        probes.append(("bearer instead of basic", {"Authorization": "Bearer coupon-harness-not-a-token"}))
+    for _label, headers in probes:
+        client.probe("POST", _well_formed_body(client), UNAUTHENTICATED, "auth", auth=False, headers=headers)
+    progress(f"auth: {len(probes)} requests")
+    return len(probes)
+
+
+MALFORMED_BODIES: tuple[tuple[str, bytes], ...] = (
+    ("empty body", b""),
+    ("not JSON", b"seriesIds=101&customer=1"),
+    ("truncated JSON", b'{"seriesIds": [101], "customer": {"id": "c'),
+    ("JSON null", b"null"),
+    ("JSON array", b"[101, 102]"),
+    ("seriesIds as string", b'{"seriesIds": "101", "customer": {"id": "c1"}}'),
+    ("seriesIds empty", b'{"seriesIds": [], "customer": {"id": "c1"}}'),
+    ("series id above int32", b'{"seriesIds": [2147483648], "customer": {"id": "c1"}}'),
+    ("series id fractional", b'{"seriesIds": [101.5], "customer": {"id": "c1"}}'),
+    ("customer.id numeric", b'{"seriesIds": [101], "customer": {"id": 555567088}}'),
+    ("customer.id empty", b'{"seriesIds": [101], "customer": {"id": ""}}'),
+    ("customer missing", b'{"seriesIds": [101]}'),
+)
+
+
+def run_malformed_probes(client: Client, progress: Callable[[str], None]) -> int:
+    for _label, body in MALFORMED_BODIES:
+        client.probe("POST", body, MALFORMED, "malformed")
+    progress(f"malformed: {len(MALFORMED_BODIES)} requests")
+    return len(MALFORMED_BODIES)

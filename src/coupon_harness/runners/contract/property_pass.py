@@ -1,0 +1,173 @@
+"""Schemathesis property tests from the spec, positive and negative generation as separate passes.
+
+Schemathesis' built-in checks are replaced by one registered check, `coupon_harness_contract`, that
+hands every exchange to the harness's Judge, so the property passes judge by exactly the same rules
+as the scenarios and the load runner. The check records findings instead of raising, so generation
+continues past the first violation and every distinct violation is collected (no shrinking).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+import schemathesis
+from schemathesis.core import NotSet
+from schemathesis.engine import events, from_schema
+from schemathesis.generation import GenerationMode
+
+from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.contract.schemas import request_validator
+from coupon_harness.runners.contract.exchange import Exchange, sample
+from coupon_harness.runners.contract.judge import (
+    LENIENT,
+    MALFORMED,
+    OTHER_METHOD,
+    WELL_FORMED,
+    Expect,
+    Judge,
+)
+from coupon_harness.runners.contract.spec_loader import generation_spec
+from coupon_harness.runners.contract.settings import ContractSettings
+
+__all__ = ["CHECK_NAME", "PropertyInterrupted", "run_property_pass"]
+
+CHECK_NAME = "coupon_harness_contract"
+MALFORMED_ANY = Expect(frozenset({400, 401, 415}), "rejects-malformed")
+INTEGRAL_FLOATS = Expect(frozenset({200, 400}), None)
+
+
+class PropertyInterrupted(Exception):
+    """Schemathesis reported the run as interrupted (Ctrl-C)."""
+
+
+@dataclass(slots=True)
+class _Active:
+    judge: Judge
+    source: str
+    headers: Callable[[], dict[str, str]]
+
+
+_active: _Active | None = None
+_lock = threading.Lock()
+
+
+@schemathesis.check
+def coupon_harness_contract(ctx: Any, response: Any, case: Any) -> None:
+    active = _active
+    if active is None:  # registered globally; idle outside a harness run
+        return None
+    judge = active.judge
+    prepared = response.request
+    exchange = Exchange(
+        request=sample(prepared.method or case.method, prepared.url or "", prepared.headers, prepared.body,
+                       judge.redactor),
+        method=(prepared.method or case.method).upper(),
+        status=response.status_code,
+        headers={name.lower(): ", ".join(values) for name, values in response.headers.items()},
+        body=response.content,
+    )
+    try:
+        expect, call = _classify(case, response.elapsed)
+    except Exception as exc:  # a case the classifier cannot read is the harness's problem, not the target's
+        judge.collector.note(f"{active.source}: case not judged ({type(exc).__name__}: {exc})")
+        return None
+    judge.judge(exchange, expect, call, active.source)
+    return None
+
+
+def _classify(case: Any, elapsed: float) -> tuple[Expect, IssueCall | None]:
+    if case.method.upper() != "POST":
+        return OTHER_METHOD, None
+    body = case.body
+    if isinstance(body, NotSet | bytes | str):
+        return MALFORMED, None
+    valid = request_validator().is_valid(body)
+    meta = case.meta
+    negated = set()
+    if meta is not None and meta.generation.mode is GenerationMode.NEGATIVE:
+        negated = {loc.value for loc, info in meta.components.items() if info.mode is GenerationMode.NEGATIVE}
+    others = negated - {"body"}
+    if valid:
+        # A "negative" case that the request schema still accepts is judged as what it is: well-formed.
+        if others:
+            return LENIENT, None
+        issued_at = datetime.now(UTC) - timedelta(seconds=elapsed)
+        series = body["seriesIds"]
+        call = IssueCall([int(s) for s in series], body["customer"]["id"], issued_at)
+        if any(isinstance(s, float) for s in series):
+            # JSON Schema counts 48.0 as an integer, but many correct servers refuse it: either answer is fine.
+            return INTEGRAL_FLOATS, call
+        return WELL_FORMED, call
+    if others:
+        return MALFORMED_ANY, None
+    return MALFORMED, None
+
+
+def run_property_pass(settings: ContractSettings, judge: Judge, mode: str, *,
+                      headers: Callable[[], dict[str, str]], progress: Callable[[str], None]) -> int:
+    """One Schemathesis pass (`mode` positive or negative); returns the number of cases sent."""
+    global _active
+    schema = schemathesis.openapi.from_dict(generation_spec(tight=mode == "positive"))
+    schema.config.update(base_url=settings.base_url, request_timeout=settings.request_timeout)
+    schema.config.seed = settings.seed
+    schema.config.checks.update(included_check_names=[CHECK_NAME])
+    schema.config.generation.update(
+        modes=[GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE],
+        max_examples=settings.max_examples,
+        no_shrink=True,
+        deterministic=False,
+        with_security_parameters=False,
+        database="none",
+    )
+    schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
+
+    class _Auth:
+        def get(self, case: Any, ctx: Any) -> dict[str, str]:
+            return headers()
+
+        def set(self, case: Any, data: dict[str, str], ctx: Any) -> None:
+            case.headers = {**(case.headers or {}), **data}
+
+    schema.auth(refresh_interval=None)(_Auth)
+    source = f"property/{mode}"
+    sent = 0
+    with _lock:
+        _active = _Active(judge, source, headers)
+        try:
+            for event in from_schema(schema).execute():
+                if isinstance(event, events.ScenarioFinished):
+                    count = len(event.recorder.cases)
+                    sent += count
+                    progress(f"{source}: {event.phase.value} phase, {count} requests")
+                elif isinstance(event, events.NonFatalError):
+                    _record_error(judge, event, source)
+                elif isinstance(event, events.Interrupted):
+                    raise PropertyInterrupted
+                elif isinstance(event, events.FatalError):
+                    raise RuntimeError(f"schemathesis failed: {event.exception}") from event.exception
+                if judge.collector.stopped:
+                    break
+        finally:
+            _active = None
+    return sent
+
+
+def _record_error(judge: Judge, event: Any, source: str) -> None:
+    """A network error (timeout, dropped connection) ends Schemathesis' testing of the operation."""
+    from coupon_harness.contract.violations import Violation
+
+    text = str(event.value)
+    if not isinstance(event.value, requests.RequestException | OSError):
+        judge.collector.note(f"{source}: schemathesis error {type(event.value).__name__}: {judge.redactor.text(text)[:200]}")
+        return
+    kind = "timeout" if "timed out" in text.lower() or "timeout" in type(event.value).__name__.lower() else "connection"
+    judge.collector.sent(transport_ok=False)
+    judge.collector.checked(("transport",))
+    judge.collector.record(Violation("transport", kind, "a complete answer within the timeout",
+                                     judge.redactor.text(text.splitlines()[0] if text else type(event.value).__name__)[:200]),
+                           None, None, "", source)

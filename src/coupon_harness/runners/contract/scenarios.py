@@ -1,0 +1,96 @@
+"""Hypothesis-driven business scenarios over the series and customers the harness was told about."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from coupon_harness.runners.contract.client import Client
+
+__all__ = ["SCENARIOS", "run_scenarios"]
+
+INT32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
+SCENARIOS = ("mixed-batch", "repeated-series", "two-customers", "same-customer-twice", "large-batch", "extra-fields")
+
+
+def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:
+    """Run every scenario; returns the number of requests sent."""
+    expectations = client.judge.expectations
+    known = sorted(expectations.valid_series | expectations.invalid_series)
+    series = st.sampled_from(known) | INT32 if known else INT32
+    valid = sorted(expectations.valid_series)
+    pool = client.settings.customer_ids
+    start = client.judge.collector.requests
+
+    def customer() -> tuple[str, bool]:
+        return client.fresh_customer(), True
+
+    def customers(draw_index: int) -> tuple[str, bool]:
+        if pool:
+            return pool[draw_index % len(pool)], False
+        return customer()
+
+    budget = max(5, client.settings.max_examples // 4)
+    config = settings(max_examples=budget, deadline=None, database=None, phases=[Phase.generate],
+                      suppress_health_check=list(HealthCheck), derandomize=False)
+    stopped = lambda: client.judge.collector.stopped is not None  # noqa: E731
+
+    @seed(client.settings.seed)
+    @config
+    @given(batch=st.lists(series, min_size=1, max_size=12), who=st.integers(0, 1000))
+    def mixed_batch(batch: list[int], who: int) -> None:
+        if not stopped():
+            client.issue(batch, *customers(who), source="scenario/mixed-batch")
+
+    @seed(client.settings.seed)
+    @config
+    @given(first=series, times=st.integers(2, 4), tail=st.lists(series, max_size=3))
+    def repeated_series(first: int, times: int, tail: list[int]) -> None:
+        if not stopped():
+            client.issue([first] * times + tail, *customer(), source="scenario/repeated-series")
+
+    @seed(client.settings.seed)
+    @config
+    @given(batch=st.lists(st.sampled_from(valid) if valid else INT32, min_size=1, max_size=4))
+    def two_customers(batch: list[int]) -> None:
+        if not stopped():
+            client.issue(batch, *customer(), source="scenario/two-customers")
+            client.issue(batch, *customer(), source="scenario/two-customers")
+
+    @seed(client.settings.seed)
+    @config
+    @given(batch=st.lists(series, min_size=1, max_size=4))
+    def same_customer_twice(batch: list[int]) -> None:
+        if not stopped():
+            who = customer()
+            client.issue(batch, *who, source="scenario/same-customer-twice")
+            client.issue(batch, who[0], fresh=False, source="scenario/same-customer-twice")
+
+    @seed(client.settings.seed)
+    @settings(config, max_examples=3)
+    @given(batch=st.lists(series, min_size=client.settings.large_batch, max_size=client.settings.large_batch))
+    def large_batch(batch: list[int]) -> None:
+        if not stopped():
+            client.issue(batch, *customer(), source="scenario/large-batch")
+
+    @seed(client.settings.seed)
+    @settings(config, max_examples=max(3, budget // 2))
+    @given(batch=st.lists(series, min_size=1, max_size=3),
+           source=st.sampled_from(["", "?source=INSTORE", "?source=WEBSITE&accountId=1"]),
+           extra=st.fixed_dictionaries({}, optional={
+               "metadata": st.fixed_dictionaries({"sourceType": st.just("WEB"), "notes": st.text(max_size=20)}),
+               "unknownKey": st.integers() | st.text(max_size=5)}))
+    def extra_fields(batch: list[int], source: str, extra: dict[str, object]) -> None:
+        if not stopped():
+            client.issue(batch, *customer(), source="scenario/extra-fields", extra=extra, query=source)
+
+    for name, scenario in zip(SCENARIOS, (mixed_batch, repeated_series, two_customers, same_customer_twice,
+                                          large_batch, extra_fields), strict=True):
+        if stopped():
+            break
+        before = client.judge.collector.requests
+        scenario()
+        progress(f"scenario/{name}: {client.judge.collector.requests - before} requests")
+    return client.judge.collector.requests - start

@@ -1,0 +1,32 @@
+"""What a contract run is told: the target, its credentials, what it knows of the target's series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.transport.auth import Credentials
+
+__all__ = ["ContractSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSettings:
+    base_url: str
+    credentials: Credentials = field(default_factory=Credentials)
+    expectations: Expectations = field(default_factory=Expectations)
+    #: Customers the target knows; empty means fresh made-up ids per test.
+    customer_ids: tuple[str, ...] = ()
+    max_examples: int = 60
+    seed: int = 0
+    request_timeout: float = 5.0
+    #: Bodies larger than this are not read further (a finding, not a crash).
+    max_body_bytes: int = 8 * 1024 * 1024
+    #: Consecutive transport failures (timeouts, dropped connections) after which the run stops.
+    max_transport_failures: int = 4
+    #: Largest batch the scenarios send.
+    large_batch: int = 100
+    report_dir: Path | None = None
+    #: Which passes to run: property-positive, property-negative, scenarios, auth, malformed.
+    passes: tuple[str, ...] = ("property-positive", "property-negative", "scenarios", "auth", "malformed")

@@ -1,0 +1,142 @@
+"""Credentials for the target: HTTP Basic (plain or Capillary's md5 form), OAuth token, ready token.
+
+Also the redactor: every secret the harness holds is replaced by <redacted> before anything is printed
+or written.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+__all__ = ["TOKEN_HEADER", "TOKEN_PATH", "AuthError", "Credentials", "Redactor", "TokenSource", "auth_headers"]
+
+TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
+TOKEN_PATH = "/v3/oauth/token/generate"
+REDACTED = "<redacted>"
+
+
+class AuthError(RuntimeError):
+    """The credentials could not be turned into a request header (token fetch refused or failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    user: str | None = None
+    password: str | None = None
+    md5_password: bool = False
+    oauth_key: str | None = None
+    oauth_secret: str | None = None
+    token: str | None = None
+
+    def __repr__(self) -> str:  # never print a secret by accident
+        kinds = [name for name, on in (("basic", self.user is not None), ("oauth", self.oauth_key is not None),
+                                       ("token", self.token is not None)) if on]
+        return f"Credentials({', '.join(kinds) or 'none'})"
+
+    @property
+    def any(self) -> bool:
+        return self.user is not None or self.oauth_key is not None or self.token is not None
+
+    def basic_header(self) -> str | None:
+        if self.user is None:
+            return None
+        password = self.password or ""
+        if self.md5_password:
+            password = hashlib.md5(password.encode(), usedforsecurity=False).hexdigest()
+        raw = f"{self.user}:{password}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
+
+    def secrets(self) -> list[str]:
+        found = [s for s in (self.password, self.oauth_secret, self.token) if s]
+        if self.password:
+            found.append(hashlib.md5(self.password.encode(), usedforsecurity=False).hexdigest())
+        header = self.basic_header()
+        if header:
+            found.append(header.removeprefix("Basic "))
+        return found
+
+
+class TokenSource:
+    """Fetches an OAuth token from the target and refreshes it before it expires. Thread-safe."""
+
+    def __init__(self, base_url: str, key: str, secret: str, timeout: float, refresh_margin: float = 0.2) -> None:
+        self._url = base_url.rstrip("/") + TOKEN_PATH
+        self._key = key
+        self._secret = secret
+        self._timeout = timeout
+        self._margin = refresh_margin
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+        self.fetched: list[str] = []  # every token fetched, so the redactor can hide them
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires:
+                self._token, ttl = self._fetch()
+                self._expires = time.monotonic() + ttl * (1 - self._margin)
+                self.fetched.append(self._token)
+            return self._token
+
+    def _fetch(self) -> tuple[str, float]:
+        try:
+            answer = requests.post(self._url, json={"key": self._key, "secret": self._secret}, timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise AuthError(f"cannot fetch an OAuth token from {self._url}: {type(exc).__name__}") from None
+        if answer.status_code != 200:
+            raise AuthError(f"token endpoint {self._url} answered {answer.status_code}: check --oauth-key/--oauth-secret")
+        try:
+            data: Any = answer.json()["data"]
+            return str(data["accessToken"]), float(data.get("ttlSeconds", 300))
+        except (ValueError, KeyError, TypeError):
+            raise AuthError(f"token endpoint {self._url} answered 200 without data.accessToken") from None
+
+
+def auth_headers(credentials: Credentials, tokens: TokenSource | None) -> dict[str, str]:
+    """The headers that authenticate one request (token preferred over Basic when both are given)."""
+    if credentials.token:
+        return {TOKEN_HEADER: credentials.token}
+    if tokens is not None:
+        return {TOKEN_HEADER: tokens.token()}
+    header = credentials.basic_header()
+    return {"Authorization": header} if header else {}
+
+
+class Redactor:
+    """Replaces every known secret in text and headers with <redacted>."""
+
+    SENSITIVE_HEADERS = frozenset({"authorization", TOKEN_HEADER.lower(), "cookie", "proxy-authorization"})
+
+    def __init__(self, credentials: Credentials, tokens: TokenSource | None = None) -> None:
+        self._credentials = credentials
+        self._tokens = tokens
+
+    def _secrets(self) -> list[str]:
+        found = self._credentials.secrets()
+        if self._tokens is not None:
+            found.extend(self._tokens.fetched)
+        return sorted((s for s in found if len(s) >= 3), key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets():
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+
+    def headers(self, headers: Any) -> tuple[tuple[str, str], ...]:
+        out = []
+        for name, value in headers.items():
+            if name.lower() == "authorization" and str(value).startswith("Basic "):
+                out.append((name, "Basic " + REDACTED))
+            elif name.lower() in self.SENSITIVE_HEADERS:
+                out.append((name, REDACTED))
+            else:
+                out.append((name, self.text(str(value))))
+        return tuple(out)
