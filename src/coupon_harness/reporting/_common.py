@@ -1,0 +1,176 @@
+"""What every report format shares: rule order, counts, the verdict, finding details, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from coupon_harness.contract.catalog import Severity, rules
+from coupon_harness.results import ContractRunResult, Finding, Outcome, RuleResult
+
+__all__ = [
+    "OUTCOME_ORDER",
+    "FindingView",
+    "atomic_write_text",
+    "count_outcomes",
+    "finding_views",
+    "first_finding_summary",
+    "one_line",
+    "ordered_rules",
+    "plain_finding",
+    "plural",
+    "problem_rules",
+    "replay_command",
+    "shorten",
+    "summary_line",
+    "verdict",
+]
+
+OUTCOME_ORDER = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.NOT_RUN)
+_SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.ERROR: 1, Severity.WARNING: 2}
+
+
+def ordered_rules(result: ContractRunResult) -> list[RuleResult]:
+    """The rule results in catalog order; rules the catalog does not know come last, as given."""
+    index = {rule.id: position for position, rule in enumerate(rules())}
+    return sorted(result.rules, key=lambda r: index.get(r.rule.id, len(index)))
+
+
+def problem_rules(result: ContractRunResult) -> list[RuleResult]:
+    """Failed rules (most severe first), then warned rules, each group in catalog order."""
+    ordered = ordered_rules(result)
+    failed = sorted((r for r in ordered if r.outcome is Outcome.FAILED),
+                    key=lambda r: _SEVERITY_RANK.get(r.rule.severity, 3))
+    return failed + [r for r in ordered if r.outcome is Outcome.WARNED]
+
+
+def count_outcomes(result: ContractRunResult) -> dict[Outcome, int]:
+    counts = dict.fromkeys(OUTCOME_ORDER, 0)
+    for rule_result in result.rules:
+        counts[rule_result.outcome] += 1
+    return counts
+
+
+def plural(count: int, word: str) -> str:
+    """'1 finding', '2 findings'."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def verdict(result: ContractRunResult) -> str:
+    """The headline without decoration: "contract holds" or "N rules violated (K critical)"."""
+    if result.holds:
+        text = "contract holds"
+    else:
+        critical = sum(r.rule.severity is Severity.CRITICAL for r in result.failed)
+        text = plural(len(result.failed), "rule") + " violated"
+        if critical:
+            text += f" ({critical} critical)"
+    if result.interrupted:
+        text += " (interrupted: partial results)"
+    return text
+
+
+def summary_line(result: ContractRunResult) -> str:
+    """'24 rules: 20 passed, 2 failed, 1 warned, 1 not run'."""
+    counts = count_outcomes(result)
+    parts = ", ".join(f"{counts[outcome]} {outcome.value}" for outcome in OUTCOME_ORDER)
+    return f"{plural(len(result.rules), 'rule')}: {parts}"
+
+
+def replay_command(seed: int) -> str:
+    return f"coupon-harness contract --seed {seed}"
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace (newlines included) to single spaces."""
+    return " ".join(text.split())
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    cut = max(limit - 30, 1)
+    return f"{text[:cut]}… ({len(text) - cut} more chars)"
+
+
+@dataclass(frozen=True, slots=True)
+class FindingView:
+    """A finding with what every report derives from it (curl, replay command, response line)."""
+
+    finding: Finding
+    seed: int
+    replay: str
+    curl: str | None
+    response: str | None
+
+    @property
+    def occurrences(self) -> str:
+        return plural(self.finding.occurrences, "occurrence")
+
+
+def finding_views(result: ContractRunResult, rule_result: RuleResult) -> list[FindingView]:
+    """The rule's findings; a finding without its own seed replays with the run's seed."""
+    views = []
+    for finding in rule_result.findings:
+        seed = finding.seed if finding.seed is not None else result.seed
+        response = None
+        if finding.response_status is not None or finding.response_excerpt:
+            status = str(finding.response_status) if finding.response_status is not None else "no status"
+            response = f"{status} {finding.response_excerpt}".rstrip()
+        curl = finding.request.curl if finding.request is not None else None
+        views.append(FindingView(finding, seed, replay_command(seed), curl, response))
+    return views
+
+
+def plain_finding(view: FindingView, *, indent: str = "  ", limit: int | None = None) -> str:
+    """The finding as aligned plain-text lines: expected, received, response, where, seed, curl.
+
+    With `limit`, expected, received and response are cut to one line of at most `limit` characters.
+    """
+    finding = view.finding
+
+    def cut(text: str) -> str:
+        return text if limit is None else shorten(one_line(text), limit)
+
+    lines = [
+        ("expected", cut(finding.expected)),
+        ("received", cut(finding.received)),
+        *([("response", cut(view.response))] if view.response else []),
+        ("found in", f"{finding.source} ({view.occurrences})"),
+        ("seed", f"{view.seed} (replay: {view.replay})"),
+        ("curl", view.curl or "(no request recorded)"),
+    ]
+    return "\n".join(f"{indent}{label + ':':<10}{value}" for label, value in lines)
+
+
+def first_finding_summary(rule_result: RuleResult) -> str:
+    """'expected X, received Y' of the first finding, on one line."""
+    if not rule_result.findings:
+        return f"rule {rule_result.outcome.value} (no finding recorded)"
+    first = rule_result.findings[0]
+    return one_line(f"expected {first.expected}, received {first.received}")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to a temporary file beside `path`, then rename it over `path`.
+
+    A run interrupted mid-write leaves the previous file (or none), never half a file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.chmod(0o644)
+        temporary.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise

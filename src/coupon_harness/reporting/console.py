@@ -1,0 +1,109 @@
+"""What the terminal shows: progress lines while a run goes, a table of rules and a verdict at the end."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from coupon_harness.reporting._common import (
+    finding_views,
+    first_finding_summary,
+    one_line,
+    ordered_rules,
+    plain_finding,
+    plural,
+    shorten,
+    summary_line,
+    verdict,
+)
+from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+
+__all__ = ["ProgressPrinter", "render_table"]
+
+_RESET = "\033[0m"
+_BOLD = "\033[1m"
+_COLORS = {
+    Outcome.PASSED: "\033[32m",
+    Outcome.FAILED: "\033[1;31m",
+    Outcome.WARNED: "\033[33m",
+    Outcome.NOT_RUN: "\033[2;36m",
+}
+# Upper case for what needs attention, so it stands out without colour too.
+_LABELS = {
+    Outcome.PASSED: "passed",
+    Outcome.FAILED: "FAILED",
+    Outcome.WARNED: "WARNED",
+    Outcome.NOT_RUN: "not run",
+}
+_VALUE_LIMIT = 300
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def _short_finding(result: ContractRunResult, rule_result: RuleResult) -> str:
+    views = finding_views(result, rule_result)
+    if not views:
+        return "    (no finding recorded)"
+    text = plain_finding(views[0], indent="    ", limit=_VALUE_LIMIT)
+    if len(views) > 1:
+        text += f"\n    (+{plural(len(views) - 1, 'more finding')}: see report.md)"
+    return text
+
+
+def render_table(result: ContractRunResult, *, color: bool) -> str:
+    """The final table of rules, the violated rules' first findings, and a verdict line."""
+    ordered = ordered_rules(result)
+    width = max([len("RULE"), *(len(r.rule.id) for r in ordered)])
+    lines = [_paint(f"{'RULE':<{width}}  {'OUTCOME':<7}  {'CHECKS':>7}  TITLE", _BOLD, color)]
+    for rule_result in ordered:
+        outcome = _paint(f"{_LABELS[rule_result.outcome]:<7}", _COLORS[rule_result.outcome], color)
+        rule = rule_result.rule
+        lines.append(f"{rule.id:<{width}}  {outcome}  {rule_result.checks:>7}  {rule.title}")
+    failed = [r for r in ordered if r.outcome is Outcome.FAILED]
+    if failed:
+        lines += ["", _paint("Violated rules:", _COLORS[Outcome.FAILED], color)]
+        for rule_result in failed:
+            rule = rule_result.rule
+            lines.append(f"  {rule.id} [{rule.severity.value}]: {rule.title}")
+            lines.append(_short_finding(result, rule_result))
+    warned = [r for r in ordered if r.outcome is Outcome.WARNED]
+    if warned:
+        lines += ["", _paint("Warnings (do not fail the gate):", _COLORS[Outcome.WARNED], color)]
+        lines += [f"  {r.rule.id}: {shorten(first_finding_summary(r), _VALUE_LIMIT)}" for r in warned]
+    not_run = [r for r in ordered if r.outcome is Outcome.NOT_RUN]
+    if not_run:
+        lines += ["", _paint("Not run (not counted as passed):", _COLORS[Outcome.NOT_RUN], color)]
+        lines += [f"  {r.rule.id}: {one_line(r.reason or 'no reason given')}" for r in not_run]
+    if result.interrupted:
+        notice = "Interrupted: these results cover only what ran."
+        lines += ["", _paint(notice, _COLORS[Outcome.WARNED], color)]
+    state = "PASS" if result.holds else "FAIL"
+    line = (f"{state}: {verdict(result)} - {summary_line(result)}; "
+            f"{result.requests} requests in {result.duration_s:.1f}s, seed {result.seed}")
+    lines += ["", _paint(line, _BOLD + _COLORS[Outcome.PASSED if result.holds else Outcome.FAILED], color)]
+    return "\n".join(lines) + "\n"
+
+
+class ProgressPrinter:
+    """Prints progress lines like `[  3.2s] property/negative: 43 requests`, flushing each.
+
+    Elapsed time counts from construction. The stream defaults to sys.stderr as it is when a line is
+    printed (so redirecting or capturing stderr later still works).
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._stream = stream
+        self._clock = clock
+        self._start = clock()
+
+    def __call__(self, message: str) -> None:
+        elapsed = self._clock() - self._start
+        stream = self._stream if self._stream is not None else sys.stderr
+        prefix = f"[{elapsed:5.1f}s] "
+        text = message.rstrip("\n").replace("\n", "\n" + " " * len(prefix))
+        stream.write(f"{prefix}{text}\n")
+        stream.flush()

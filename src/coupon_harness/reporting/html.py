@@ -1,0 +1,185 @@
+"""report.html: one self-contained page (inline CSS, no script, no external asset), everything escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from coupon_harness.reporting._common import (
+    OUTCOME_ORDER,
+    FindingView,
+    atomic_write_text,
+    count_outcomes,
+    finding_views,
+    first_finding_summary,
+    ordered_rules,
+    plural,
+    problem_rules,
+    replay_command,
+    shorten,
+    verdict,
+)
+from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+
+__all__ = ["render_html", "write_html"]
+
+_CSS = """
+:root { color-scheme: light; --passed: #1a7f37; --passed-bg: #dafbe1; --failed: #cf222e; --failed-bg: #ffebe9;
+  --warned: #9a6700; --warned-bg: #fff8c5; --not-run: #57606a; --not-run-bg: #eaeef2; }
+body { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; margin: 0 auto;
+  max-width: 1200px; padding: 1.5rem; }
+h1 { margin: 0; font-size: 1.6rem; } h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
+.verdict { padding: 1rem 1.25rem; border-radius: 8px; border-left: 8px solid; margin-bottom: 1rem; }
+.verdict.holds { background: var(--passed-bg); border-color: var(--passed); }
+.verdict.violated { background: var(--failed-bg); border-color: var(--failed); }
+.banner { padding: .6rem 1rem; border-radius: 6px; margin: .5rem 0; background: var(--warned-bg); }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 1rem 0; }
+dl.meta dt { font-weight: 600; } dl.meta dd { margin: 0; }
+table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .35rem .6rem;
+  border-bottom: 1px solid #d0d7de; vertical-align: top; } td.num { text-align: right; }
+tr.passed td:first-child { border-left: 4px solid var(--passed); }
+tr.failed td:first-child { border-left: 4px solid var(--failed); } tr.failed { background: var(--failed-bg); }
+tr.warned td:first-child { border-left: 4px solid var(--warned); } tr.warned { background: var(--warned-bg); }
+tr.not-run td:first-child { border-left: 4px dashed var(--not-run); } tr.not-run { color: var(--not-run); }
+.badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-weight: 600;
+  white-space: nowrap; }
+.badge.passed { color: var(--passed); background: var(--passed-bg); }
+.badge.failed { color: #fff; background: var(--failed); }
+.badge.warned { color: var(--warned); background: var(--warned-bg); border: 1px solid var(--warned); }
+.badge.not-run { color: var(--not-run); background: var(--not-run-bg); border: 1px dashed var(--not-run); }
+section.rule { border: 1px solid #d0d7de; border-left: 6px solid; border-radius: 6px; padding: .5rem 1rem;
+  margin: 1rem 0; } section.rule.failed { border-left-color: var(--failed); }
+section.rule.warned { border-left-color: var(--warned); }
+blockquote { margin: .5rem 0; padding-left: .8rem; border-left: 3px solid #d0d7de; color: #59636e; }
+details { margin: .5rem 0; border: 1px solid #d0d7de; border-radius: 6px; padding: .3rem .8rem; }
+summary { cursor: pointer; font-weight: 600; }
+pre { background: #f6f8fa; padding: .5rem .8rem; border-radius: 6px; overflow-x: auto; white-space: pre-wrap;
+  word-break: break-all; margin: .2rem 0; } code { font: 12px/1.4 ui-monospace, SFMono-Regular, monospace; }
+dl.finding { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .8rem; }
+dl.finding dt { font-weight: 600; padding-top: .5rem; } dl.finding dd { margin: 0; min-width: 0; }
+footer { margin-top: 2rem; color: #59636e; font-size: 12px; }
+"""
+
+
+_COLUMNS = ("Outcome", "Rule", "Title", "Severity", "Checks", "Details")
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _css_class(outcome: Outcome) -> str:
+    return outcome.value.replace(" ", "-")
+
+
+def _anchor(rule_id: str) -> str:
+    return "rule-" + re.sub(r"[^A-Za-z0-9_-]", "-", rule_id)
+
+
+def _badge(outcome: Outcome) -> str:
+    return f'<span class="badge {_css_class(outcome)}">{_e(outcome.value)}</span>'
+
+
+def _finding(view: FindingView, number: int, total: int) -> str:
+    finding = view.finding
+    rows = [("expected", finding.expected), ("received", finding.received)]
+    if view.response:
+        rows.append(("response", view.response))
+    rows.append(("curl", view.curl or "(no request recorded)"))
+    rows.append(("replay", view.replay))
+    items = "".join(f"<dt>{_e(label)}</dt><dd><pre><code>{_e(value)}</code></pre></dd>"
+                    for label, value in rows)
+    summary = (f"Finding {number}/{total}: <code>{_e(finding.key)}</code> · {_e(view.occurrences)} · "
+               f"found in <code>{_e(finding.source)}</code> · seed {_e(view.seed)}")
+    opened = " open" if number == 1 else ""
+    return f'<details{opened}><summary>{summary}</summary><dl class="finding">{items}</dl></details>'
+
+
+def _rule_section(result: ContractRunResult, rule_result: RuleResult) -> str:
+    rule = rule_result.rule
+    views = finding_views(result, rule_result)
+    gate = "fails the gate" if rule_result.outcome is Outcome.FAILED else "does not fail the gate"
+    findings = "".join(_finding(view, number, len(views)) for number, view in enumerate(views, start=1))
+    return (
+        f'<section class="rule {_css_class(rule_result.outcome)}" id="{_anchor(rule.id)}">'
+        f"<h3>{_badge(rule_result.outcome)} <code>{_e(rule.id)}</code>: {_e(rule.title)}</h3>"
+        f"<p><strong>{_e(rule.severity.value)}</strong> ({gate}) · group {_e(rule.group)} · "
+        f"{rule_result.checks} checks · {plural(len(views), 'finding')}</p>"
+        f"<blockquote>{_e(rule.statement)}</blockquote>"
+        f"{findings or '<p><em>No finding recorded.</em></p>'}</section>"
+    )
+
+
+def _table(result: ContractRunResult) -> str:
+    rows = []
+    for rule_result in ordered_rules(result):
+        rule = rule_result.rule
+        rule_id = f"<code>{_e(rule.id)}</code>"
+        if rule_result.outcome in (Outcome.FAILED, Outcome.WARNED):
+            rule_id = f'<a href="#{_anchor(rule.id)}">{rule_id}</a>'
+        if rule_result.outcome is Outcome.NOT_RUN:
+            details = _e(rule_result.reason or "no reason given")
+        elif rule_result.findings:
+            count = len(rule_result.findings)
+            first = shorten(first_finding_summary(rule_result), 160)
+            details = f"{plural(count, 'finding')}: {_e(first)}"
+        else:
+            details = ""
+        rows.append(
+            f'<tr class="{_css_class(rule_result.outcome)}"><td>{_badge(rule_result.outcome)}</td>'
+            f"<td>{rule_id}</td><td>{_e(rule.title)}</td><td>{_e(rule.severity.value)}</td>"
+            f'<td class="num">{rule_result.checks}</td><td>{details}</td></tr>'
+        )
+    head = "<tr>" + "".join(f"<th>{name}</th>" for name in _COLUMNS) + "</tr>"
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _header(result: ContractRunResult) -> str:
+    counts = count_outcomes(result)
+    state = "holds" if result.holds else "violated"
+    mark = "✅" if result.holds else "❌"
+    meta = [("Target", f"<code>{_e(result.target)}</code>"), ("Seed", f"<code>{_e(result.seed)}</code>"),
+            ("Duration", f"{result.duration_s:.1f} s"), ("Requests", _e(result.requests)),
+            ("Started", _e(result.started_at)), ("Replay", f"<code>{_e(replay_command(result.seed))}</code>")]
+    tally = " ".join(f'<span class="badge {_css_class(outcome)}">{counts[outcome]} {_e(outcome.value)}</span>'
+                     for outcome in OUTCOME_ORDER)
+    parts = [f'<header class="verdict {state}"><h1>{mark} {_e(verdict(result))}</h1>'
+             f"<p>coupon-harness contract · {len(result.rules)} rules: {tally}</p></header>",
+             '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta) + "</dl>"]
+    if result.interrupted:
+        parts.append('<p class="banner">⚠️ <strong>The run was interrupted</strong>: '
+                     "these results cover only what ran before it stopped.</p>")
+    if counts[Outcome.NOT_RUN]:
+        parts.append(f'<p class="banner">⏭️ <strong>{counts[Outcome.NOT_RUN]} rules were not run</strong> '
+                     "and are not counted as passed: see <a href=\"#not-run\">Not run</a>.</p>")
+    return "".join(parts)
+
+
+def render_html(result: ContractRunResult) -> str:
+    """The report as one HTML document."""
+    body = [_header(result), "<h2>Rules</h2>", _table(result)]
+    problems = problem_rules(result)
+    if problems:
+        body.append("<h2>Violations and warnings</h2>")
+        body += [_rule_section(result, rule_result) for rule_result in problems]
+    not_run = [r for r in ordered_rules(result) if r.outcome is Outcome.NOT_RUN]
+    if not_run:
+        items = "".join(f"<li><code>{_e(r.rule.id)}</code> {_e(r.rule.title)}: "
+                        f"{_e(r.reason or 'no reason given')}</li>" for r in not_run)
+        body.append(f'<h2 id="not-run">Not run</h2><ul>{items}</ul>')
+    if result.passes:
+        items = "".join(f"<li><code>{_e(name)}</code>: {sent} requests</li>" for name, sent in result.passes)
+        body.append(f"<h2>Passes</h2><ul>{items}</ul>")
+    if result.notes:
+        body.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_e(note)}</li>" for note in result.notes) + "</ul>")
+    body.append("<footer>Generated by coupon-harness. Credentials in requests were redacted.</footer>")
+    title = _e(f"coupon-harness contract: {verdict(result)}")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+            f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def write_html(result: ContractRunResult, path: Path) -> None:
+    """Write report.html to `path` (atomically)."""
+    atomic_write_text(path, render_html(result))

@@ -1,0 +1,119 @@
+"""JUnit XML: one testcase per rule, for the test report widgets of GitLab, Jenkins and the like."""
+
+from __future__ import annotations
+
+import re
+import socket
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+from coupon_harness.reporting._common import (
+    atomic_write_text,
+    count_outcomes,
+    finding_views,
+    first_finding_summary,
+    one_line,
+    ordered_rules,
+    plain_finding,
+    shorten,
+    summary_line,
+    verdict,
+)
+from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+
+__all__ = ["SUITE_NAME", "render_junit", "write_junit"]
+
+SUITE_NAME = "coupon-harness contract"
+_MESSAGE_LIMIT = 500
+# Characters XML 1.0 cannot carry, even escaped (a target may answer control bytes).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def _timestamp(started_at: str) -> str:
+    """ISO 8601 in UTC without offset, as the JUnit schema wants it; unparseable input passes through."""
+    try:
+        moment = datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
+
+
+def _findings_text(result: ContractRunResult, rule_result: RuleResult) -> str:
+    rule = rule_result.rule
+    header = (f"{rule.id}: {rule.title} (severity {rule.severity.value}, {rule_result.outcome.value}, "
+              f"{rule_result.checks} checks)\n{rule.statement}")
+    views = finding_views(result, rule_result)
+    if not views:
+        return f"{header}\n\nNo finding recorded."
+    blocks = [
+        f"Finding {number} of {len(views)}: {view.finding.key}\n{plain_finding(view)}"
+        for number, view in enumerate(views, start=1)
+    ]
+    return "\n\n".join([header, *blocks])
+
+
+def _set(element: ET.Element, **attributes: str) -> None:
+    for name, value in attributes.items():
+        element.set(name, _xml_safe(value))
+
+
+def _testcase(suite: ET.Element, result: ContractRunResult, rule_result: RuleResult) -> None:
+    rule = rule_result.rule
+    case = ET.SubElement(suite, "testcase")
+    _set(case, classname=f"contract.{rule.group}", name=f"{rule.id}: {rule.title}", time="0")
+    if rule_result.outcome is Outcome.FAILED:
+        failure = ET.SubElement(case, "failure")
+        _set(failure, message=shorten(first_finding_summary(rule_result), _MESSAGE_LIMIT), type=rule.id)
+        failure.text = _xml_safe(_findings_text(result, rule_result))
+    elif rule_result.outcome is Outcome.NOT_RUN:
+        skipped = ET.SubElement(case, "skipped")
+        _set(skipped, message=one_line(rule_result.reason or "not run (no reason given)"))
+    elif rule_result.outcome is Outcome.WARNED:
+        out = ET.SubElement(case, "system-out")
+        out.text = _xml_safe(f"WARNING (does not fail the gate)\n{_findings_text(result, rule_result)}")
+
+
+def render_junit(result: ContractRunResult) -> str:
+    """The JUnit XML document as a string."""
+    counts = count_outcomes(result)
+    duration = f"{result.duration_s:.3f}"
+    totals = {
+        "tests": str(len(result.rules)),
+        "failures": str(counts[Outcome.FAILED]),
+        "errors": "0",
+        "skipped": str(counts[Outcome.NOT_RUN]),
+        "time": duration,
+    }
+    root = ET.Element("testsuites")
+    _set(root, name=SUITE_NAME, **totals)
+    suite = ET.SubElement(root, "testsuite")
+    _set(suite, name=SUITE_NAME, **totals, timestamp=_timestamp(result.started_at),
+         hostname=socket.gethostname() or "localhost")
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("target", result.target), ("seed", str(result.seed)),
+                        ("requests", str(result.requests)), ("interrupted", str(result.interrupted).lower()),
+                        ("holds", str(result.holds).lower()),
+                        ("warned", str(counts[Outcome.WARNED]))):
+        _set(ET.SubElement(properties, "property"), name=name, value=value)
+    for rule_result in ordered_rules(result):
+        _testcase(suite, result, rule_result)
+    out = ET.SubElement(suite, "system-out")
+    lines = [f"{verdict(result)}", summary_line(result), f"target {result.target}, seed {result.seed}, "
+             f"{result.requests} requests in {result.duration_s:.1f}s",
+             *(f"pass {name}: {sent} requests" for name, sent in result.passes),
+             *(f"note: {note}" for note in result.notes)]
+    out.text = _xml_safe("\n".join(lines))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_junit(result: ContractRunResult, path: Path) -> None:
+    """Write the JUnit XML report to `path` (atomically)."""
+    atomic_write_text(path, render_junit(result))

@@ -1,0 +1,169 @@
+"""report.md: a Markdown report that fits a CI job summary (GitHub step summary, GitLab, a PR comment)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from coupon_harness.reporting._common import (
+    OUTCOME_ORDER,
+    FindingView,
+    atomic_write_text,
+    count_outcomes,
+    finding_views,
+    one_line,
+    ordered_rules,
+    plural,
+    problem_rules,
+    replay_command,
+    shorten,
+    verdict,
+)
+from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+
+__all__ = ["OUTCOME_EMOJI", "render_markdown", "write_markdown"]
+
+OUTCOME_EMOJI = {
+    Outcome.PASSED: "✅",
+    Outcome.FAILED: "❌",
+    Outcome.WARNED: "⚠️",
+    Outcome.NOT_RUN: "⏭️",
+}
+_INLINE_LIMIT = 160
+_BLOCK_LIMIT = 4000
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&!])")
+
+
+def _text(text: str) -> str:
+    """Free text on one line with Markdown (and HTML) syntax escaped; safe in a table cell."""
+    return _SPECIAL.sub(r"\\\1", one_line(text))
+
+
+def _code(text: str, *, in_table: bool = False) -> str:
+    """An inline code span holding `text` on one line, whatever backticks it contains."""
+    text = one_line(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") or not text else text
+    span = f"{fence}{padded}{fence}"
+    # GFM splits table cells on "|" even inside code spans; "\|" keeps it a literal pipe.
+    return span.replace("|", "\\|") if in_table else span
+
+
+def _fenced(text: str, language: str, indent: str = "") -> str:
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * (longest + 1)
+    body = "\n".join(indent + line for line in text.splitlines() or [""])
+    return f"{indent}{fence}{language}\n{body}\n{indent}{fence}"
+
+
+def _value(label: str, text: str) -> str:
+    """A list item `label: value`: inline code when short, else an indented fenced block."""
+    if len(text) <= _INLINE_LIMIT and "\n" not in text:
+        return f"- **{label}:** {_code(text)}"
+    return f"- **{label}:**\n\n{_fenced(shorten(text, _BLOCK_LIMIT), 'text', indent='  ')}\n"
+
+
+def _finding(view: FindingView, number: int, total: int) -> str:
+    finding = view.finding
+    head = (f"**Finding {number}/{total}** {_code(finding.key)} · {view.occurrences} · "
+            f"found in {_code(finding.source)} · replay {_code(view.replay)}")
+    lines = [head, "", _value("expected", finding.expected), _value("received", finding.received)]
+    if view.response:
+        lines.append(_value("response", view.response))
+    lines.append("")
+    lines.append(_fenced(view.curl, "sh") if view.curl else "_No request recorded for this finding._")
+    return "\n".join(lines)
+
+
+def _rule_section(result: ContractRunResult, rule_result: RuleResult) -> str:
+    rule = rule_result.rule
+    views = finding_views(result, rule_result)
+    gate = "fails the gate" if rule_result.outcome is Outcome.FAILED else "does not fail the gate"
+    parts = [
+        f"### {OUTCOME_EMOJI[rule_result.outcome]} {_code(rule.id)}: {_text(rule.title)}",
+        "",
+        f"**{rule.severity.value}** ({gate}) · group {rule.group} · {rule_result.checks} checks · "
+        f"{plural(len(views), 'finding')}",
+        "",
+        f"> {_text(rule.statement)}",
+    ]
+    if not views:
+        parts += ["", "_No finding recorded._"]
+    for number, view in enumerate(views[:1], start=1):
+        parts += ["", _finding(view, number, len(views))]
+    if len(views) > 1:
+        parts += ["", f"<details><summary>{plural(len(views) - 1, 'more finding')}</summary>", ""]
+        for number, view in enumerate(views[1:], start=2):
+            parts += [_finding(view, number, len(views)), ""]
+        parts.append("</details>")
+    return "\n".join(parts)
+
+
+def _details_cell(rule_result: RuleResult) -> str:
+    if rule_result.outcome is Outcome.NOT_RUN:
+        return _text(rule_result.reason or "no reason given")
+    findings = len(rule_result.findings)
+    if rule_result.outcome in (Outcome.FAILED, Outcome.WARNED):
+        occurrences = sum(finding.occurrences for finding in rule_result.findings)
+        return f"{plural(findings, 'finding')}, {plural(occurrences, 'occurrence')}"
+    return ""
+
+
+def _table(result: ContractRunResult) -> list[str]:
+    lines = ["| Outcome | Rule | Title | Severity | Checks | Details |", "|---|---|---|---|--:|---|"]
+    for rule_result in ordered_rules(result):
+        rule = rule_result.rule
+        lines.append(
+            f"| {OUTCOME_EMOJI[rule_result.outcome]} {rule_result.outcome.value} "
+            f"| {_code(rule.id, in_table=True)} | {_text(rule.title)} | {rule.severity.value} "
+            f"| {rule_result.checks} | {_details_cell(rule_result)} |"
+        )
+    return lines
+
+
+def _headline(result: ContractRunResult) -> str:
+    return f"## coupon-harness contract: {'✅' if result.holds else '❌'} {verdict(result)}"
+
+
+def render_markdown(result: ContractRunResult) -> str:
+    """The report as Markdown."""
+    counts = count_outcomes(result)
+    tally = " · ".join(f"{OUTCOME_EMOJI[outcome]} {counts[outcome]} {outcome.value}"
+                       for outcome in OUTCOME_ORDER)
+    lines = [
+        _headline(result),
+        "",
+        f"**Target** {_code(result.target)} · **Seed** {_code(str(result.seed))} · "
+        f"**Duration** {result.duration_s:.1f} s · **Requests** {result.requests} · "
+        f"**Started** {_code(result.started_at)}",
+        "",
+        f"**{len(result.rules)} rules:** {tally} · replay with {_code(replay_command(result.seed))}",
+    ]
+    if result.interrupted:
+        lines += ["", "> ⚠️ **The run was interrupted**: these results cover only what ran before it stopped."]
+    if counts[Outcome.NOT_RUN]:
+        lines += ["", f"> ⏭️ **{counts[Outcome.NOT_RUN]} rules were not run** and are not counted as passed: "
+                      "see **Not run** below."]
+    lines += ["", *_table(result)]
+    problems = problem_rules(result)
+    if problems:
+        lines += ["", "## Violations and warnings"]
+        for rule_result in problems:
+            lines += ["", _rule_section(result, rule_result)]
+    not_run = [r for r in ordered_rules(result) if r.outcome is Outcome.NOT_RUN]
+    if not_run:
+        lines += ["", "## Not run", ""]
+        lines += [f"- ⏭️ {_code(r.rule.id)} {_text(r.rule.title)}: {_text(r.reason or 'no reason given')}"
+                  for r in not_run]
+    if result.passes:
+        passes = ", ".join(f"{_code(name)} {sent} requests" for name, sent in result.passes)
+        lines += ["", "## Passes", "", passes]
+    if result.notes:
+        lines += ["", "## Notes", "", *(f"- {_text(note)}" for note in result.notes)]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(result: ContractRunResult, path: Path) -> None:
+    """Write report.md to `path` (atomically)."""
+    atomic_write_text(path, render_markdown(result))
