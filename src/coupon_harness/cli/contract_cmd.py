@@ -1,0 +1,74 @@
+"""`coupon-harness contract`: the contract gate against one target."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from coupon_harness.cli.options import add_target_flags, settings_from_args, target_from_args
+from coupon_harness.cli.sandbox_target import discover_sandbox
+from coupon_harness.results import ContractRunResult
+from coupon_harness.runners.contract import run_contract
+from coupon_harness.runners.contract.settings import ContractSettings
+
+__all__ = ["execute_contract", "exit_code", "register"]
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("contract", help="test a target against the contract (CI gate)",
+                                 description="Test a target against the contract of POST /v2/coupon/bulk/issue. "
+                                 "Exit 0: the contract holds; 1: violations found; 2: the harness could not run; "
+                                 "130: interrupted (a partial report is written).")
+    add_target_flags(parser, base_url_required=True)
+    add_run_flags(parser)
+    parser.set_defaults(handler=_handle)
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    run = parser.add_argument_group("run")
+    run.add_argument("--max-examples", type=int, metavar="N", help="examples per generated pass (default 60)")
+    run.add_argument("--seed", type=int, metavar="N", help="replay a run: the seed a report names")
+    run.add_argument("--request-timeout", type=float, metavar="S", help="seconds before a request counts as hung "
+                     "(default 5)")
+    run.add_argument("--report-dir", metavar="DIR", help="where the reports go (default reports/contract-<time>/)")
+    run.add_argument("--no-color", action="store_true", help="no ANSI colours in the console table")
+
+
+def _handle(args: argparse.Namespace) -> int:
+    target = target_from_args(args)
+    settings = discover_sandbox(settings_from_args(target))
+    report_dir = settings.report_dir or default_report_dir("contract")
+    result, paths = execute_contract(settings, report_dir, color=_color(args))
+    print(f"reports: {paths['report.html'].parent}", file=sys.stderr)
+    return exit_code(result)
+
+
+def _color(args: argparse.Namespace) -> bool:
+    return not args.no_color and sys.stdout.isatty()
+
+
+def default_report_dir(kind: str) -> Path:
+    return Path("reports") / f"{kind}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool
+                     ) -> tuple[ContractRunResult, dict[str, Path]]:
+    from coupon_harness.reporting import ProgressPrinter, render_table, write_contract_reports
+
+    progress = ProgressPrinter()
+    progress(f"contract run against {settings.base_url} (seed {settings.seed})")
+    result = run_contract(settings, progress)
+    paths = write_contract_reports(result, report_dir)
+    print(render_table(result, color=color))
+    return result, paths
+
+
+def exit_code(result: ContractRunResult) -> int:
+    from coupon_harness.cli.main import EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.holds else EXIT_VIOLATIONS

@@ -1,0 +1,57 @@
+"""The coupon-harness command: parses flags, builds config, calls a runner, sets the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from coupon_harness import __version__
+from coupon_harness.errors import HarnessError
+
+__all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "main"]
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_HARNESS_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line that names the fix, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_HARNESS_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from coupon_harness.cli import contract_cmd, run_cmd, serve_cmd
+
+    parser = _Parser(prog="coupon-harness", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"coupon-harness {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in (run_cmd, contract_cmd, serve_cmd):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_HARNESS_ERROR
+    try:
+        code: int = args.handler(args)
+    except HarnessError as exc:
+        print(f"coupon-harness {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_HARNESS_ERROR
+    except KeyboardInterrupt:
+        print(f"coupon-harness {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""Flags shared by the commands that talk to a target, and their translation into typed config."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from coupon_harness.config import TargetConfig, from_env, load_target, merge, parse_int_list, parse_user
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.errors import ConfigError
+from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.transport.auth import Credentials
+
+__all__ = ["add_target_flags", "settings_from_args", "target_from_args"]
+
+
+def add_target_flags(parser: argparse.ArgumentParser, *, base_url_required: bool) -> None:
+    target = parser.add_argument_group("target")
+    target.add_argument("--base-url", metavar="URL", help="the target, e.g. https://staging.example.com"
+                        + ("" if base_url_required else " (default: a sandbox started for the run)"))
+    target.add_argument("--config", metavar="FILE", type=Path, help="TOML file of named targets ([targets.NAME])")
+    target.add_argument("--target", metavar="NAME", help="which target of --config (default: its default-target)")
+    auth = parser.add_argument_group("credentials (also COUPON_HARNESS_USER, _TOKEN, _OAUTH_KEY, _OAUTH_SECRET)")
+    auth.add_argument("--user", metavar="USER:PASSWORD", help="HTTP Basic, sent as given (like curl -u)")
+    auth.add_argument("--md5-password", action="store_true", default=None,
+                      help="hash the password first (md5 hex), as Capillary till credentials expect")
+    auth.add_argument("--oauth-key", metavar="KEY", help="fetch (and refresh) a token from /v3/oauth/token/generate")
+    auth.add_argument("--oauth-secret", metavar="SECRET")
+    auth.add_argument("--token", metavar="TOKEN", help="a ready X-CAP-API-OAUTH-TOKEN")
+    known = parser.add_argument_group("what the target holds")
+    known.add_argument("--series-ids", metavar="101,102", help="series that exist and issue coupons on the target")
+    known.add_argument("--invalid-series-ids", metavar="999", help="series the target must refuse")
+    known.add_argument("--generic-series-ids", metavar="104", help="GENERIC-code series (one code for everyone)")
+    known.add_argument("--customer-ids", metavar="c1,c2", help="customers known to the target (default: fresh ids)")
+
+
+def target_from_args(args: argparse.Namespace) -> TargetConfig:
+    """File, then environment, then flags."""
+    layers = []
+    if args.config is not None:
+        layers.append(load_target(args.config, args.target))
+    elif args.target is not None:
+        raise ConfigError("--target names a target of --config FILE: give --config too")
+    layers.append(from_env())
+    flags: dict[str, object] = {}
+    if args.base_url is not None:
+        flags["base_url"] = args.base_url
+    if args.user is not None:
+        flags["user"], flags["password"] = parse_user(args.user)
+    for name in ("md5_password", "oauth_key", "oauth_secret", "token"):
+        if getattr(args, name) is not None:
+            flags[name] = getattr(args, name)
+    for name in ("series_ids", "invalid_series_ids", "generic_series_ids"):
+        if getattr(args, name) is not None:
+            flags[name] = parse_int_list(getattr(args, name), "--" + name.replace("_", "-"))
+    if args.customer_ids is not None:
+        flags["customer_ids"] = tuple(c.strip() for c in args.customer_ids.split(",") if c.strip())
+    for name in ("max_examples", "seed", "request_timeout", "report_dir"):
+        value = getattr(args, name, None)
+        if value is not None:
+            flags[name] = str(value) if name == "report_dir" else value
+    layers.append(TargetConfig(**flags))  # type: ignore[arg-type]
+    return merge(*layers)
+
+
+def check_base_url(url: str | None) -> str:
+    if not url:
+        raise ConfigError("no target: give --base-url URL (or base-url in --config, or COUPON_HARNESS_BASE_URL)")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--base-url {url!r} is not an http(s) URL: give one like http://127.0.0.1:8080")
+    return url.rstrip("/")
+
+
+def settings_from_args(target: TargetConfig) -> ContractSettings:
+    if target.oauth_key is not None and target.oauth_secret is None:
+        raise ConfigError("--oauth-key needs --oauth-secret (or COUPON_HARNESS_OAUTH_SECRET)")
+    credentials = Credentials(user=target.user, password=target.password, md5_password=bool(target.md5_password),
+                              oauth_key=target.oauth_key, oauth_secret=target.oauth_secret, token=target.token)
+    valid = frozenset(target.series_ids or ())
+    invalid = frozenset(target.invalid_series_ids or ())
+    if valid & invalid:
+        raise ConfigError(f"series {sorted(valid & invalid)[0]} is in both --series-ids and --invalid-series-ids")
+    max_examples = target.max_examples if target.max_examples is not None else 60
+    if max_examples < 1:
+        raise ConfigError("--max-examples must be at least 1")
+    timeout = target.request_timeout if target.request_timeout is not None else 5.0
+    if timeout <= 0:
+        raise ConfigError("--request-timeout must be a positive number of seconds")
+    return ContractSettings(
+        base_url=check_base_url(target.base_url),
+        credentials=credentials,
+        expectations=Expectations(valid_series=valid, invalid_series=invalid,
+                                  generic_series=frozenset(target.generic_series_ids or ())),
+        customer_ids=target.customer_ids or (),
+        max_examples=max_examples,
+        seed=target.seed if target.seed is not None else secrets.randbelow(2**31),
+        request_timeout=timeout,
+        report_dir=Path(target.report_dir) if target.report_dir else None,
+    )

@@ -1,0 +1,51 @@
+"""Recognises a coupon-harness sandbox as the target, so that `contract` knows its series and users.
+
+The sandbox answers GET /sandbox/info with its catalog; a real target answers 404 (or anything else)
+and is left alone. Only asked when the user gave neither series nor credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import requests
+
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.transport.auth import Credentials
+
+__all__ = ["INFO_PATH", "discover_sandbox", "sandbox_settings"]
+
+INFO_PATH = "/sandbox/info"
+
+
+def sandbox_settings(settings: ContractSettings, info: dict[str, object]) -> ContractSettings:
+    def ids(key: str) -> frozenset[int]:
+        value = info.get(key)
+        return frozenset(int(v) for v in value) if isinstance(value, list) else frozenset()
+
+    credentials = settings.credentials
+    if not credentials.any:
+        user = info.get("defaultUser")
+        password = info.get("defaultPassword")
+        if isinstance(user, str) and isinstance(password, str):
+            credentials = Credentials(user=user, password=password)
+    expectations = settings.expectations
+    if not expectations.valid_series and not expectations.invalid_series:
+        expectations = replace(expectations, valid_series=ids("validSeries"), invalid_series=ids("invalidSeries"),
+                               generic_series=ids("genericSeries") | expectations.generic_series)
+    return replace(settings, credentials=credentials, expectations=expectations)
+
+
+def discover_sandbox(settings: ContractSettings) -> ContractSettings:
+    known = settings.expectations
+    if settings.credentials.any and (known.valid_series or known.invalid_series):
+        return settings
+    try:
+        answer = requests.get(settings.base_url + INFO_PATH, timeout=min(settings.request_timeout, 3.0))
+        info = answer.json() if answer.status_code == 200 else None
+    except (requests.RequestException, ValueError):
+        return settings
+    if not isinstance(info, dict) or info.get("sandbox") != "coupon-harness":
+        return settings
+    return sandbox_settings(settings, info)
