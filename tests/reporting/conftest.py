@@ -1,0 +1,29 @@
+"""Fixtures: hand-built contract run results (passed, failed, warned, interrupted)."""
+
+from __future__ import annotations
+
+import pytest
+from reporting_builders import build, failed_overrides
+
+from coupon_harness.results import ContractRunResult
+
+
+@pytest.fixture
+def passed_result() -> ContractRunResult:
+    return build()
+
+
+@pytest.fixture
+def failed_result() -> ContractRunResult:
+    return build(failed_overrides())
+
+
+@pytest.fixture
+def warned_result() -> ContractRunResult:
+    """Holds, with one warning."""
+    return build({"error-body": failed_overrides()["error-body"]})
+
+
+@pytest.fixture
+def interrupted_result() -> ContractRunResult:
+    return build(failed_overrides(), interrupted=True)
