@@ -27,3 +27,8 @@ def warned_result() -> ContractRunResult:
 @pytest.fixture
 def interrupted_result() -> ContractRunResult:
     return build(failed_overrides(), interrupted=True)
+
+
+@pytest.fixture
+def make_one_failed() -> ContractRunResult:
+    return build({"entity-order": failed_overrides()["entity-order"]})

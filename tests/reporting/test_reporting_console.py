@@ -1,0 +1,87 @@
+"""The console table, its verdict line and the progress printer."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from coupon_harness.contract import rules
+from coupon_harness.reporting import ProgressPrinter, render_table
+from coupon_harness.results import ContractRunResult
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_table_without_color(failed_result: ContractRunResult) -> None:
+    text = render_table(failed_result, color=False)
+    assert "\x1b" not in text
+    lines = text.splitlines()
+    header = lines[0]
+    assert header.split() == ["RULE", "OUTCOME", "CHECKS", "TITLE"]
+    column = header.index("OUTCOME")
+    for line, rule in zip(lines[1:], rules(), strict=False):
+        assert line.startswith(f"{rule.id} ")
+        assert line.endswith(rule.title)
+        assert line[column:].split()[0] in {"passed", "FAILED", "WARNED", "not"}
+    assert lines[1][column:].startswith("FAILED       812  Never a 5xx")
+
+
+def test_violations_and_verdict(failed_result: ContractRunResult) -> None:
+    text = render_table(failed_result, color=False)
+    violated = text[text.index("Violated rules:"):]
+    assert "  no-server-error [critical]: Never a 5xx\n    expected: a status below 500\n" in violated
+    assert "    received: 500 Internal Server Error\n" in violated
+    assert "    curl:     curl -X POST " in violated
+    assert "seed:     11 (replay: coupon-harness contract --seed 11)" in violated
+    assert "(+1 more finding: see report.md)" in violated
+    assert "  error-body: expected empty, JSON or XML, received <html>" in text
+    assert "  invalid-series-refused: needs --invalid-series-ids | none given" in text
+    assert text.splitlines()[-1] == ("FAIL: 2 rules violated (1 critical) - 24 rules: 17 passed, 2 failed, "
+                                     "1 warned, 4 not run; 812 requests in 12.3s, seed 7")
+
+
+def test_passed_verdict(passed_result: ContractRunResult) -> None:
+    text = render_table(passed_result, color=False)
+    assert "Violated rules:" not in text
+    assert text.splitlines()[-1].startswith("PASS: contract holds - 24 rules: 24 passed")
+
+
+def test_interrupted(interrupted_result: ContractRunResult) -> None:
+    text = render_table(interrupted_result, color=False)
+    assert "Interrupted: these results cover only what ran." in text
+    assert "(interrupted: partial results)" in text.splitlines()[-1]
+
+
+def test_color_only_adds_escape_codes(failed_result: ContractRunResult) -> None:
+    colored = render_table(failed_result, color=True)
+    assert "\x1b[1;31mFAILED \x1b[0m" in colored
+    assert _ANSI.sub("", colored) == render_table(failed_result, color=False)
+
+
+class _Stream(io.StringIO):
+    flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+        super().flush()
+
+
+def test_progress_printer() -> None:
+    ticks = iter([100.0, 103.2, 1234.56])
+    stream = _Stream()
+    progress = ProgressPrinter(stream, clock=lambda: next(ticks))
+    progress("property/negative: 43 requests")
+    assert stream.getvalue() == "[  3.2s] property/negative: 43 requests\n"
+    assert stream.flushes == 1
+    progress("two\nlines")
+    assert stream.getvalue().splitlines()[1:] == ["[1134.6s] two", "          lines"]
+    assert stream.flushes == 2
+
+
+def test_progress_printer_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    ProgressPrinter()("auth: 6 requests")
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert re.fullmatch(r"\[ +\d+\.\ds\] auth: 6 requests\n", captured.err)

@@ -1,0 +1,132 @@
+"""report.md: the verdict line of each case, the rules table, sections with curl, escaping."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from reporting_builders import INVALID_REASON, build, failed_overrides, finding
+
+from coupon_harness.contract import get_rule, rules
+from coupon_harness.reporting import render_markdown, write_markdown
+from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _row(markdown: str, rule_id: str) -> str:
+    rows = [line for line in markdown.splitlines() if line.startswith("| ") and f"`{rule_id}`" in line]
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_verdict_passed(passed_result: ContractRunResult) -> None:
+    assert render_markdown(passed_result).splitlines()[0] == "## coupon-harness contract: ✅ contract holds"
+
+
+def test_verdict_failed(failed_result: ContractRunResult) -> None:
+    first = render_markdown(failed_result).splitlines()[0]
+    assert first == "## coupon-harness contract: ❌ 2 rules violated (1 critical)"
+
+
+def test_verdict_one_rule(make_one_failed: ContractRunResult) -> None:
+    first = render_markdown(make_one_failed).splitlines()[0]
+    assert first == "## coupon-harness contract: ❌ 1 rule violated"
+
+
+def test_verdict_warned_still_holds(warned_result: ContractRunResult) -> None:
+    markdown = render_markdown(warned_result)
+    assert markdown.splitlines()[0] == "## coupon-harness contract: ✅ contract holds"
+    assert "### ⚠️ `error-body`: Error bodies are readable" in markdown
+    assert "**warning** (does not fail the gate)" in markdown
+
+
+def test_verdict_interrupted(interrupted_result: ContractRunResult) -> None:
+    markdown = render_markdown(interrupted_result)
+    assert markdown.splitlines()[0] == (
+        "## coupon-harness contract: ❌ 2 rules violated (1 critical) (interrupted: partial results)")
+    assert "**The run was interrupted**" in markdown
+    interrupted_holding = build(interrupted=True)
+    assert render_markdown(interrupted_holding).splitlines()[0].endswith(
+        "✅ contract holds (interrupted: partial results)")
+
+
+def test_run_facts(failed_result: ContractRunResult) -> None:
+    markdown = render_markdown(failed_result)
+    assert "**Target** `http://127.0.0.1:8080` · **Seed** `7` · **Duration** 12.3 s" in markdown
+    assert "**Requests** 812" in markdown
+    assert "✅ 17 passed · ❌ 2 failed · ⚠️ 1 warned · ⏭️ 4 not run" in markdown
+
+
+def test_table_has_every_rule_with_its_outcome(failed_result: ContractRunResult) -> None:
+    markdown = render_markdown(failed_result)
+    for rule in rules():
+        assert len(_UNESCAPED_PIPE.split(_row(markdown, rule.id))) == 8  # 6 cells between 7 pipes
+    assert _row(markdown, "no-server-error").startswith("| ❌ failed |")
+    assert _row(markdown, "error-body").startswith("| ⚠️ warned |")
+    assert _row(markdown, "transport").startswith("| ✅ passed |")
+    not_run = _row(markdown, "unique-codes")
+    assert not_run.startswith("| ⏭️ not run |") and "✅" not in not_run
+
+
+def test_pipes_are_escaped_in_cells(failed_result: ContractRunResult) -> None:
+    overrides = failed_overrides()
+    overrides["transport"] = RuleResult(
+        dataclasses.replace(get_rule("transport"), id="trans|port", title="Answers | every request"),
+        Outcome.PASSED, 3)
+    markdown = render_markdown(build(overrides))
+    row = _row(markdown, "trans\\|port")
+    assert "Answers \\| every request" in row
+    assert len(_UNESCAPED_PIPE.split(row)) == 8
+    reason_row = _row(markdown, "invalid-series-refused")
+    assert INVALID_REASON.replace("|", "\\|") in reason_row
+    assert len(_UNESCAPED_PIPE.split(reason_row)) == 8
+
+
+def test_sections_most_severe_first_with_curl(failed_result: ContractRunResult) -> None:
+    markdown = render_markdown(failed_result)
+    critical = markdown.index("### ❌ `no-server-error`: Never a 5xx")
+    error = markdown.index("### ❌ `entity-order`: Entities answer the request in order")
+    warning = markdown.index("### ⚠️ `error-body`")
+    assert critical < error < warning
+    section = markdown[critical:error]
+    assert "- **expected:** `a status below 500`" in section
+    assert "- **received:** `500 Internal Server Error`" in section
+    assert "```sh\ncurl -X POST -H 'Content-Type: application/json'" in section
+    assert "3 occurrences · found in `property/negative`" in section
+    assert "replay `coupon-harness contract --seed 11`" in section
+    later = markdown[error:warning]
+    assert "<details><summary>1 more finding</summary>" in later
+    assert "_No request recorded for this finding._" in later
+
+
+def test_not_run_listed_with_reason(failed_result: ContractRunResult) -> None:
+    markdown = render_markdown(failed_result)
+    not_run = markdown[markdown.index("## Not run"):]
+    assert "- ⏭️ `valid-series-issues` A valid series yields a coupon: needs --series-ids" in not_run
+    assert "**4 rules were not run** and are not counted as passed" in markdown
+
+
+def test_values_with_backticks_and_lines() -> None:
+    overrides = {"code-non-empty": RuleResult(get_rule("code-non-empty"), Outcome.FAILED, 2, [
+        finding("code-non-empty", "blank", "a non-empty `code`", "line one\n```\nline three"),
+    ])}
+    markdown = render_markdown(build(overrides))
+    assert "- **expected:** `` a non-empty `code` ``" in markdown
+    assert "  ````text\n  line one\n  ```\n  line three\n  ````" in markdown
+
+
+def test_many_findings_stay_folded() -> None:
+    findings = [finding("entity-order", f"k{n}", "x", f"received {n}") for n in range(30)]
+    markdown = render_markdown(build({"entity-order": RuleResult(get_rule("entity-order"), Outcome.FAILED, 30,
+                                                                 findings)}))
+    before, folded = markdown.split("<details><summary>29 more findings</summary>")
+    assert before.count("```sh") == 1 and folded.count("```sh") == 29
+    assert "**Finding 30/30** `k29`" in folded
+
+
+def test_write(failed_result: ContractRunResult, tmp_path: Path) -> None:
+    path = tmp_path / "report.md"
+    write_markdown(failed_result, path)
+    assert path.read_text(encoding="utf-8") == render_markdown(failed_result)

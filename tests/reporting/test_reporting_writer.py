@@ -1,0 +1,52 @@
+"""write_contract_reports: four whole files in one folder, even when a writer or the run fails."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from coupon_harness.reporting import REPORT_FILES, write_contract_reports
+from coupon_harness.reporting import _common as common
+from coupon_harness.results import ContractRunResult
+
+
+def test_writes_four_files(failed_result: ContractRunResult, tmp_path: Path) -> None:
+    report_dir = tmp_path / "reports" / "contract"
+    written = write_contract_reports(failed_result, report_dir)
+    names = ("junit.xml", "summary.json", "report.md", "report.html")
+    assert written == {name: report_dir / name for name in names}
+    assert sorted(path.name for path in report_dir.iterdir()) == sorted(written)
+    assert ET.parse(written["junit.xml"]).getroot().tag == "testsuites"
+    assert json.loads(written["summary.json"].read_text(encoding="utf-8"))["holds"] is False
+    assert written["report.md"].read_text(encoding="utf-8").startswith("## coupon-harness contract: ❌")
+    assert written["report.html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_interrupted_write_keeps_the_previous_file(
+        passed_result: ContractRunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "report.md"
+    target.write_text("previous report\n", encoding="utf-8")
+
+    def interrupt(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("coupon_harness.reporting._common.os.fsync", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        common.atomic_write_text(target, "new report\n")
+    assert target.read_text(encoding="utf-8") == "previous report\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["report.md"]
+
+
+def test_one_failing_writer_does_not_stop_the_others(
+        passed_result: ContractRunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(result: ContractRunResult, path: Path) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(REPORT_FILES, "summary.json", broken)
+    with pytest.raises(RuntimeError, match="boom") as raised:
+        write_contract_reports(passed_result, tmp_path)
+    assert raised.value.__notes__ == [f"while writing {tmp_path / 'summary.json'}"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["junit.xml", "report.html", "report.md"]
