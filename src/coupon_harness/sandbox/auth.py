@@ -1,0 +1,117 @@
+"""Credentials: HTTP Basic (plain password or Capillary's md5 hex of it) and OAuth tokens.
+
+The hot path is one dict lookup: every accepted Authorization header value maps to its user. The
+canonical header of each user is there from the start; other spellings that decode to valid credentials
+(lower-case scheme, upper-case md5 hex) join the cache as they are seen, up to a bound.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Mapping
+
+import orjson
+
+__all__ = ["AUTHORIZATION", "TOKEN_HEADER", "Authenticator"]
+
+AUTHORIZATION = "Authorization"
+TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
+
+_CACHE_LIMIT = 4096
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _basic_header(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
+def _md5_hex(password: str) -> str:
+    return hashlib.md5(password.encode(), usedforsecurity=False).hexdigest()
+
+
+class Authenticator:
+    def __init__(self, users: Mapping[str, str], clients: Mapping[str, str], token_ttl_s: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._users = dict(users)
+        self._md5 = {user: _md5_hex(password) for user, password in users.items()}
+        self._clients = dict(clients)
+        self._ttl = float(token_ttl_s)
+        self._clock = clock
+        self._signing_key = secrets.token_bytes(32)
+        #: Authorization header value -> user.
+        self._basic: dict[str, str] = {}
+        for user, password in self._users.items():
+            self._basic[_basic_header(user, password)] = user
+            self._basic[_basic_header(user, self._md5[user])] = user
+        #: token -> (expiry on the monotonic clock, client key).
+        self._tokens: dict[str, tuple[float, str]] = {}
+
+    @property
+    def token_ttl_s(self) -> float:
+        return self._ttl
+
+    def identify(self, headers: Mapping[str, str]) -> str | None:
+        """The user (Basic) or client key (OAuth token) the request headers authenticate, or None."""
+        authorization = headers.get(AUTHORIZATION)
+        if authorization is not None:
+            user = self._basic.get(authorization)
+            if user is None:
+                user = self._decode(authorization)
+            if user is not None:
+                return user
+        token = headers.get(TOKEN_HEADER)
+        if token is not None:
+            entry = self._tokens.get(token)
+            if entry is not None:
+                if self._clock() < entry[0]:
+                    return entry[1]
+                self._tokens.pop(token, None)
+        return None
+
+    def _decode(self, authorization: str) -> str | None:
+        scheme, _, encoded = authorization.strip().partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, colon, password = decoded.partition(":")
+        if not colon or user not in self._users:
+            return None
+        plain_ok = hmac.compare_digest(password.encode(), self._users[user].encode())
+        md5_ok = hmac.compare_digest(password.lower().encode(), self._md5[user].encode())
+        if not (plain_ok or md5_ok):
+            return None
+        if len(self._basic) < _CACHE_LIMIT:
+            self._basic[authorization] = user
+        return user
+
+    def issue_token(self, key: str, secret: str) -> str | None:
+        """A new JWT-like token for a known key and secret, valid for token_ttl_s; None otherwise."""
+        expected = self._clients.get(key)
+        if expected is None or not hmac.compare_digest(secret.encode(), expected.encode()):
+            return None
+        now = self._clock()
+        self._forget_expired(now)
+        issued = int(time.time())
+        header = _b64url(orjson.dumps({"alg": "HS256", "typ": "JWT"}))
+        payload = _b64url(orjson.dumps({"sub": key, "iat": issued, "exp": issued + round(self._ttl),
+                                        "jti": secrets.token_hex(8)}))
+        signature = _b64url(hmac.digest(self._signing_key, f"{header}.{payload}".encode(), "sha256"))
+        token = f"{header}.{payload}.{signature}"
+        self._tokens[token] = (now + self._ttl, key)
+        return token
+
+    def _forget_expired(self, now: float) -> None:
+        if len(self._tokens) >= 256:
+            for token in [t for t, (expiry, _) in self._tokens.items() if expiry <= now]:
+                del self._tokens[token]

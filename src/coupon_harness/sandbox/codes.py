@@ -1,0 +1,67 @@
+"""Coupon code alphabets and the generator that hands out codes never handed out before."""
+
+from __future__ import annotations
+
+import random
+import string
+
+__all__ = ["ALPHABETS", "CodeGenerator", "CodeSpaceExhausted", "resolve_alphabet"]
+
+#: Named alphabets a series may use; any other set of characters is written "chars:<characters>".
+ALPHABETS: dict[str, str] = {
+    "upper-alnum": string.ascii_uppercase + string.digits,
+    "numeric": string.digits,
+    "upper": string.ascii_uppercase,
+    "lower-alnum": string.ascii_lowercase + string.digits,
+    "alnum": string.ascii_letters + string.digits,
+    "hex": "0123456789ABCDEF",
+}
+_LITERAL = "chars:"
+# How many random draws to try before declaring a (nearly full) code space exhausted.
+_ATTEMPTS = 64
+
+
+class CodeSpaceExhausted(Exception):
+    """No unused code is left (or none was found quickly) for this length and alphabet."""
+
+
+def resolve_alphabet(spec: str) -> str:
+    """The characters of a named alphabet or of a "chars:..." literal; ValueError names the fix."""
+    if spec in ALPHABETS:
+        return ALPHABETS[spec]
+    if spec.startswith(_LITERAL):
+        chars = "".join(dict.fromkeys(spec[len(_LITERAL):]))
+        if len(chars) < 2:
+            raise ValueError(f"alphabet {spec!r} has fewer than 2 distinct characters; list at least 2")
+        return chars
+    names = ", ".join(ALPHABETS)
+    raise ValueError(f"unknown alphabet {spec!r}; use one of {names}, or chars:<characters>")
+
+
+class CodeGenerator:
+    """Random codes of one shape, unique against a set shared by every generator of a sandbox.
+
+    The shared set makes codes unique across series too, so one response never carries the same
+    code twice whatever series it mixes. Not locked: the issuer holds its lock while it calls this.
+    """
+
+    __slots__ = ("_alphabet", "_capacity", "_choices", "_issued", "_length", "_prefix")
+
+    def __init__(self, alphabet: str, length: int, prefix: str, issued: set[str], rng: random.Random) -> None:
+        self._alphabet = alphabet
+        self._length = length
+        self._prefix = prefix
+        self._issued = issued
+        self._choices = rng.choices
+        self._capacity = len(alphabet) ** length
+
+    def next_code(self) -> str:
+        choices, alphabet, length, prefix, issued = (
+            self._choices, self._alphabet, self._length, self._prefix, self._issued)
+        for _ in range(_ATTEMPTS):
+            code = prefix + "".join(choices(alphabet, k=length))
+            if code not in issued:
+                issued.add(code)
+                return code
+        raise CodeSpaceExhausted(
+            f"no unused code of {length} characters from {len(alphabet)} left ({self._capacity} in all)")

@@ -1,0 +1,218 @@
+"""Reading a sandbox config file (YAML, or JSON by its .json suffix) into a SandboxConfig.
+
+Every key is optional; keys are the dataclass field names. Without `series` the default catalog is
+served. Example::
+
+    users: {sandbox: sandbox}               # Basic user -> password (md5 hex of it is accepted too)
+    oauth_clients: {sandbox-key: sandbox-secret}
+    token_ttl_s: 300
+    unknown_series_ids: [999999]
+    coupon_ids: increment                   # or zero
+    seed: 42
+    series:
+      - {id: 101, description: Festival coupon, discount_code: FEST500, discount_type: ABS,
+         discount_value: 500, valid_till: 2099-12-31T00:00:00Z}
+      - {id: 102, discount_type: PERC, discount_value: 10, discount_upto: 200, valid_days: 30,
+         max_coupons_per_customer: 1, code_alphabet: numeric, code_length: 8, code_prefix: P}
+      - {id: 104, generic_code: SUMMER2099, valid_days: 30}
+      - {id: 201, expired: true}
+    faults: {latency_ms: [5, 20], error_rate: 0.01, error_statuses: [500, 503]}
+    variations: {numbers_as_floats: true, valid_till_offset: "+05:30", extra_fields: true,
+                 failed_result_null: true, code_alphabet: "chars:ABCDEFGHJKMNPQRSTUVWXYZ23456789"}
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from coupon_harness.sandbox.config import Faults, SandboxConfig, SandboxConfigError, SeriesConfig, Variations
+
+__all__ = ["config_from_mapping", "read_config"]
+
+Check = Callable[[Any, str], Any]
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _wrong(where: str, value: Any, wanted: str, fix: str) -> SandboxConfigError:
+    return SandboxConfigError(f"{where}: expected {wanted}, got {value!r} ({_kind(value)}); {fix}")
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise _wrong(where, value, "a string", f'write it in quotes, e.g. "{value}"')
+    return value
+
+
+def _integer(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _wrong(where, value, "an integer", "write a whole number without quotes")
+    return value
+
+
+def _number(value: Any, where: str) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _wrong(where, value, "a number", "write a number without quotes")
+    return value
+
+
+def _boolean(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _wrong(where, value, "true or false", "write true or false without quotes")
+    return value
+
+
+def _optional(check: Check) -> Check:
+    def checked(value: Any, where: str) -> Any:
+        return None if value is None else check(value, where)
+    return checked
+
+
+def _datetime(value: Any, where: str) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _wrong(where, value, "an ISO 8601 date-time", "write e.g. 2099-12-31T00:00:00Z")
+
+
+def _int_list(value: Any, where: str) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise _wrong(where, value, "a list of integers", "write e.g. [999999]")
+    return tuple(_integer(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _latency(value: Any, where: str) -> float | tuple[float, float]:
+    if isinstance(value, list) and len(value) == 2:
+        return (_number(value[0], f"{where}[0]"), _number(value[1], f"{where}[1]"))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise _wrong(where, value, "milliseconds or [low, high]", "write e.g. 20 or [10, 50]")
+
+
+def _secrets(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _wrong(where, value, "a mapping of name to secret", "write e.g. {sandbox: sandbox}")
+    return {_string(k, f"{where} key"): _string(v, f"{where}.{k}") for k, v in value.items()}
+
+
+_SERIES_KEYS: dict[str, Check] = {
+    "id": _integer,
+    "description": _string,
+    "discount_code": _string,
+    "discount_type": _string,
+    "discount_value": _number,
+    "discount_upto": _number,
+    "discount_on": _string,
+    "detailed_info": _string,
+    "valid_till": _optional(_datetime),
+    "valid_days": _optional(_integer),
+    "expired": _boolean,
+    "max_coupons_per_customer": _integer,
+    "max_create": _integer,
+    "code_length": _integer,
+    "code_alphabet": _string,
+    "code_prefix": _string,
+    "generic_code": _optional(_string),
+}
+_FAULT_KEYS: dict[str, Check] = {
+    "latency_ms": _latency,
+    "error_rate": _number,
+    "error_statuses": _int_list,
+    "error_after_issue": _boolean,
+}
+_VARIATION_KEYS: dict[str, Check] = {
+    "numbers_as_floats": _boolean,
+    "valid_till_offset": _string,
+    "extra_fields": _boolean,
+    "failed_result_null": _boolean,
+    "code_alphabet": _optional(_string),
+}
+_TOP_KEYS: dict[str, Check] = {
+    "users": _secrets,
+    "oauth_clients": _secrets,
+    "token_ttl_s": _number,
+    "unknown_series_ids": _int_list,
+    "coupon_ids": _string,
+    "seed": _optional(_integer),
+}
+_SECTIONS = ("series", "faults", "variations")
+
+
+def _fields(raw: Any, where: str, known: Mapping[str, Check], extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Check a mapping's keys and value types; return the typed values of the `known` keys."""
+    if not isinstance(raw, dict):
+        raise _wrong(where or "top level", raw, "a mapping of keys to values", "write key: value lines")
+    typed: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in extra:
+            continue
+        if key not in known:
+            names = [*known, *extra]
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(names)}"
+            raise SandboxConfigError(
+                f"{where or 'top level'}: unknown key {key!r}; remove it or fix its name ({hint})")
+        typed[key] = known[key](value, f"{where}.{key}" if where else key)
+    return typed
+
+
+def _series(raw: Any) -> tuple[SeriesConfig, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise _wrong("series", raw, "a non-empty list of series", "write one '- id: ...' entry per series")
+    built = []
+    for index, entry in enumerate(raw):
+        where = f"series[{index}]"
+        typed = _fields(entry, where, _SERIES_KEYS)
+        if "id" not in typed:
+            raise SandboxConfigError(f"{where}: no id; give every series an integer id")
+        built.append(SeriesConfig(**typed))
+    return tuple(built)
+
+
+def config_from_mapping(raw: Any) -> SandboxConfig:
+    """A SandboxConfig from parsed YAML/JSON (None or {} gives the default config)."""
+    if raw is None:
+        raw = {}
+    typed = _fields(raw, "", _TOP_KEYS, extra=_SECTIONS)
+    if "series" in raw:
+        typed["series"] = _series(raw["series"])
+    if "faults" in raw:
+        typed["faults"] = Faults(**_fields(raw["faults"], "faults", _FAULT_KEYS))
+    if "variations" in raw:
+        typed["variations"] = Variations(**_fields(raw["variations"], "variations", _VARIATION_KEYS))
+    return SandboxConfig(**typed)
+
+
+def read_config(path: Path) -> SandboxConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SandboxConfigError(f"{path}: cannot read it ({exc.strerror or exc}); check the path") from None
+    try:
+        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        raise SandboxConfigError(f"{path}: not valid {kind} ({_one_line(exc)}); fix the syntax") from None
+    try:
+        return config_from_mapping(raw)
+    except SandboxConfigError as exc:
+        raise SandboxConfigError(f"{path}: {exc}") from None

@@ -1,0 +1,30 @@
+"""Fault injection at run time: draws the added latency and whether a request fails with a 5xx."""
+
+from __future__ import annotations
+
+import random
+
+from coupon_harness.sandbox.config import Faults
+
+__all__ = ["FaultInjector"]
+
+
+class FaultInjector:
+    def __init__(self, faults: Faults, rng: random.Random) -> None:
+        self._low, self._high = faults.latency_range_s
+        self._rate = faults.error_rate
+        self._statuses = faults.error_statuses
+        self.error_after_issue = faults.error_after_issue
+        self._rng = rng
+
+    def delay_s(self) -> float:
+        """Seconds to hold this request (0 when no latency is configured)."""
+        if self._high <= self._low:
+            return self._low
+        return self._rng.uniform(self._low, self._high)
+
+    def error_status(self) -> int | None:
+        """The 5xx status to answer this request with, or None to answer it normally."""
+        if self._rate > 0 and self._rng.random() < self._rate:
+            return self._rng.choice(self._statuses)
+        return None
