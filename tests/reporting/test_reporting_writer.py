@@ -7,10 +7,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from reporting_builders import build, finding
 
-from coupon_harness.reporting import REPORT_FILES, write_contract_reports
+from coupon_harness.contract import get_rule
+from coupon_harness.reporting import REPORT_FILES, read_summary_json, write_contract_reports
 from coupon_harness.reporting import _common as common
-from coupon_harness.results import ContractRunResult
+from coupon_harness.results import ContractRunResult, Outcome, RuleResult
 
 
 def test_writes_four_files(failed_result: ContractRunResult, tmp_path: Path) -> None:
@@ -50,3 +52,13 @@ def test_one_failing_writer_does_not_stop_the_others(
         write_contract_reports(passed_result, tmp_path)
     assert raised.value.__notes__ == [f"while writing {tmp_path / 'summary.json'}"]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["junit.xml", "report.html", "report.md"]
+
+
+def test_undecodable_text_is_still_written(tmp_path: Path) -> None:
+    odd = finding("code-non-empty", "blank", "a code", "code '\udcff\x00'")
+    result = build({"code-non-empty": RuleResult(get_rule("code-non-empty"), Outcome.FAILED, 1, [odd])})
+    written = write_contract_reports(result, tmp_path)
+    assert "\\udcff" in written["report.md"].read_text(encoding="utf-8")
+    back = read_summary_json(written["summary.json"]).rules
+    assert [r.findings[0].received for r in back if r.findings] == ["code '\udcff\x00'"]
+    assert ET.parse(written["junit.xml"]).getroot().get("failures") == "1"
