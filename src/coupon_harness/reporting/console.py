@@ -55,7 +55,7 @@ def _short_finding(result: ContractRunResult, rule_result: RuleResult) -> str:
 
 
 def render_table(result: ContractRunResult, *, color: bool) -> str:
-    """The final table of rules, the violated rules' first findings, and a verdict line."""
+    """The final table of rules, the violated rules' first findings, and a verdict line (no final newline)."""
     ordered = ordered_rules(result)
     width = max([len("RULE"), *(len(r.rule.id) for r in ordered)])
     lines = [_paint(f"{'RULE':<{width}}  {'OUTCOME':<7}  {'CHECKS':>7}  TITLE", _BOLD, color)]
@@ -85,7 +85,7 @@ def render_table(result: ContractRunResult, *, color: bool) -> str:
     line = (f"{state}: {verdict(result)} - {summary_line(result)}; "
             f"{result.requests} requests in {result.duration_s:.1f}s, seed {result.seed}")
     lines += ["", _paint(line, _BOLD + _COLORS[Outcome.PASSED if result.holds else Outcome.FAILED], color)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 class ProgressPrinter:
