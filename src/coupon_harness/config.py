@@ -50,7 +50,7 @@ def parse_user(value: str) -> tuple[str, str | None]:
     """USER:PASSWORD as curl -u takes it (the password may contain ':')."""
     user, sep, password = value.partition(":")
     if not user:
-        raise ConfigError(f"bad user {value.split(':')[0]!r}: give USER:PASSWORD")
+        raise ConfigError(f"bad user {value.split(':', maxsplit=1)[0]!r}: give USER:PASSWORD")
     return user, password if sep else None
 
 

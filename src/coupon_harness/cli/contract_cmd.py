@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
 
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("run")
-    run.add_argument("--max-examples", type=int, metavar="N", help="examples per generated pass (default 60)")
+    run.add_argument("--max-examples", type=int, metavar="N", help="examples per generated pass (default 100)")
     run.add_argument("--seed", type=int, metavar="N", help="replay a run: the seed a report names")
     run.add_argument("--request-timeout", type=float, metavar="S", help="seconds before a request counts as hung "
                      "(default 5)")

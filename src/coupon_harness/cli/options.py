@@ -83,7 +83,7 @@ def settings_from_args(target: TargetConfig) -> ContractSettings:
     invalid = frozenset(target.invalid_series_ids or ())
     if valid & invalid:
         raise ConfigError(f"series {sorted(valid & invalid)[0]} is in both --series-ids and --invalid-series-ids")
-    max_examples = target.max_examples if target.max_examples is not None else 60
+    max_examples = target.max_examples if target.max_examples is not None else 100
     if max_examples < 1:
         raise ConfigError("--max-examples must be at least 1")
     timeout = target.request_timeout if target.request_timeout is not None else 5.0

@@ -34,15 +34,17 @@ def _handle(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         target = target_from_args(args)
         if target.base_url is None:
+            from coupon_harness.sandbox.info import sandbox_info
             from coupon_harness.sandbox.server import running_sandbox
 
             sandbox = stack.enter_context(running_sandbox())
             print(f"sandbox started at {sandbox.base_url}", file=sys.stderr)
             target = type(target)(**{**_fields(target), "base_url": sandbox.base_url})
-            settings = sandbox_settings(settings_from_args(target), sandbox.info())
+            settings = sandbox_settings(settings_from_args(target), sandbox_info(sandbox.config))
         else:
             settings = discover_sandbox(settings_from_args(target))
-        result, paths = execute_contract(settings, run_dir / "contract", color=not args.no_color and sys.stdout.isatty())
+        color = not args.no_color and sys.stdout.isatty()
+        result, paths = execute_contract(settings, run_dir / "contract", color=color)
     index = write_index(run_dir, {"Contract": (paths["report.html"], result.holds)})
     print(f"reports: {index}", file=sys.stderr)
     return exit_code(result)

@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import requests
 
-from coupon_harness.contract.expectations import Expectations
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.auth import Credentials
 

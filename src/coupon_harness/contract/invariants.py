@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.schemas import response_validator, schema_errors
@@ -52,7 +52,7 @@ class IssueCall:
     fresh_customer: bool = False
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -100,8 +100,8 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations) -> li
     if is_number(total) and total != len(entities):
         found.append(Violation("total-count", "vs-entries", f"{len(entities)} (entries)", f"totalCount {total}"))
     if len(entities) != len(requested):
-        found.append(Violation("total-count", "entries-vs-request", f"{len(requested)} entries (one per requested series)",
-                               f"{len(entities)} entries"))
+        found.append(Violation("total-count", "entries-vs-request",
+                               f"{len(requested)} entries (one per requested series)", f"{len(entities)} entries"))
     failures = 0
     seen_series: set[int] = set()
     codes: dict[str, int] = {}
@@ -129,17 +129,17 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations) -> li
         series_id = requested_id if requested_id is not None else entity_id
         first_in_batch = series_id not in seen_series
         seen_series.add(series_id)  # type: ignore[arg-type]
-        coupon = isinstance(result, dict) and not failed
+        coupon = result if isinstance(result, dict) and not failed else None
         if series_id in expectations.invalid_series and isinstance(result, dict):
             found.append(Violation("invalid-series-refused", "coupon", "an entity error",
                                    f"series {series_id} issued coupon {result.get('code')!r}"))
         if (call.fresh_customer and first_in_batch and series_id in expectations.valid_series
-                and not coupon and isinstance(errors, list)):
+                and coupon is None and isinstance(errors, list)):
             found.append(Violation("valid-series-issues", "refused", "a coupon",
                                    f"series {series_id} answered errors {_codes(errors)}"))
-        if coupon:
-            _check_coupon(found, index, entity_id, result, min_valid_till)
-            code = result.get("code")
+        if coupon is not None:
+            _check_coupon(found, index, entity_id, coupon, min_valid_till)
+            code = coupon.get("code")
             if isinstance(code, str) and code:
                 if code in codes and series_id not in expectations.generic_series:
                     found.append(Violation("unique-codes", "within-response", "distinct codes within a response",

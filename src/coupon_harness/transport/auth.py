@@ -91,7 +91,8 @@ class TokenSource:
         except requests.RequestException as exc:
             raise AuthError(f"cannot fetch an OAuth token from {self._url}: {type(exc).__name__}") from None
         if answer.status_code != 200:
-            raise AuthError(f"token endpoint {self._url} answered {answer.status_code}: check --oauth-key/--oauth-secret")
+            raise AuthError(f"token endpoint {self._url} answered {answer.status_code}: "
+                            "check --oauth-key/--oauth-secret")
         try:
             data: Any = answer.json()["data"]
             return str(data["accessToken"]), float(data.get("ttlSeconds", 300))

@@ -33,10 +33,16 @@ class Exchange:
         return redactor.text(text)
 
 
+#: Headers a reproducer does without: curl sets its own, and a fixed Content-Length breaks an edited body.
+_NOISE = frozenset({"content-length", "user-agent", "accept-encoding", "connection", "accept",
+                    "x-schemathesis-testcaseid"})
+
+
 def sample(method: str, url: str, headers: Any, body: bytes | str | None, redactor: Redactor) -> RequestSample:
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
-    return RequestSample(method, redactor.text(url), redactor.headers(headers),
+    kept = {name: value for name, value in headers.items() if name.lower() not in _NOISE}
+    return RequestSample(method, redactor.text(url), redactor.headers(kept),
                          redactor.text(body) if body is not None else None)
 
 

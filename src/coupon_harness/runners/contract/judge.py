@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import orjson
 
+from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.invariants import RESPONSE_RULES, IssueCall, check_response
 from coupon_harness.contract.ledger import Ledger
-from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.violations import Violation
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.exchange import Exchange

@@ -31,8 +31,8 @@ from coupon_harness.runners.contract.judge import (
     Expect,
     Judge,
 )
-from coupon_harness.runners.contract.spec_loader import generation_spec
 from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.runners.contract.spec_loader import generation_spec
 
 __all__ = ["CHECK_NAME", "PropertyInterrupted", "run_property_pass"]
 
@@ -60,7 +60,7 @@ _lock = threading.Lock()
 def coupon_harness_contract(ctx: Any, response: Any, case: Any) -> None:
     active = _active
     if active is None:  # registered globally; idle outside a harness run
-        return None
+        return
     judge = active.judge
     prepared = response.request
     exchange = Exchange(
@@ -75,9 +75,9 @@ def coupon_harness_contract(ctx: Any, response: Any, case: Any) -> None:
         expect, call = _classify(case, response.elapsed)
     except Exception as exc:  # a case the classifier cannot read is the harness's problem, not the target's
         judge.collector.note(f"{active.source}: case not judged ({type(exc).__name__}: {exc})")
-        return None
+        return
     judge.judge(exchange, expect, call, active.source)
-    return None
+    return
 
 
 def _classify(case: Any, elapsed: float) -> tuple[Expect, IssueCall | None]:
@@ -163,11 +163,13 @@ def _record_error(judge: Judge, event: Any, source: str) -> None:
 
     text = str(event.value)
     if not isinstance(event.value, requests.RequestException | OSError):
-        judge.collector.note(f"{source}: schemathesis error {type(event.value).__name__}: {judge.redactor.text(text)[:200]}")
+        name = type(event.value).__name__
+        judge.collector.note(f"{source}: schemathesis error {name}: {judge.redactor.text(text)[:200]}")
         return
-    kind = "timeout" if "timed out" in text.lower() or "timeout" in type(event.value).__name__.lower() else "connection"
+    timed_out = "timed out" in text.lower() or "timeout" in type(event.value).__name__.lower()
+    kind = "timeout" if timed_out else "connection"
     judge.collector.sent(transport_ok=False)
     judge.collector.checked(("transport",))
-    judge.collector.record(Violation("transport", kind, "a complete answer within the timeout",
-                                     judge.redactor.text(text.splitlines()[0] if text else type(event.value).__name__)[:200]),
+    detail = judge.redactor.text(text.splitlines()[0] if text else type(event.value).__name__)[:200]
+    judge.collector.record(Violation("transport", kind, "a complete answer within the timeout", detail),
                            None, None, "", source)

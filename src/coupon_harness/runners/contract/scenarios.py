@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
@@ -10,6 +11,13 @@ from hypothesis import strategies as st
 from coupon_harness.runners.contract.client import Client
 
 __all__ = ["SCENARIOS", "run_scenarios"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _seeded(value: int) -> Callable[[F], F]:
+    decorator: Callable[[F], F] = seed(value)
+    return decorator
 
 INT32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 SCENARIOS = ("mixed-batch", "repeated-series", "two-customers", "same-customer-twice", "large-batch", "extra-fields")
@@ -35,23 +43,26 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:
     budget = max(5, client.settings.max_examples // 4)
     config = settings(max_examples=budget, deadline=None, database=None, phases=[Phase.generate],
                       suppress_health_check=list(HealthCheck), derandomize=False)
-    stopped = lambda: client.judge.collector.stopped is not None  # noqa: E731
+    seeded: Callable[[F], F] = _seeded(client.settings.seed)
 
-    @seed(client.settings.seed)
+    def stopped() -> bool:
+        return client.judge.collector.stopped is not None
+
+    @seeded
     @config
     @given(batch=st.lists(series, min_size=1, max_size=12), who=st.integers(0, 1000))
     def mixed_batch(batch: list[int], who: int) -> None:
         if not stopped():
             client.issue(batch, *customers(who), source="scenario/mixed-batch")
 
-    @seed(client.settings.seed)
+    @seeded
     @config
     @given(first=series, times=st.integers(2, 4), tail=st.lists(series, max_size=3))
     def repeated_series(first: int, times: int, tail: list[int]) -> None:
         if not stopped():
             client.issue([first] * times + tail, *customer(), source="scenario/repeated-series")
 
-    @seed(client.settings.seed)
+    @seeded
     @config
     @given(batch=st.lists(st.sampled_from(valid) if valid else INT32, min_size=1, max_size=4))
     def two_customers(batch: list[int]) -> None:
@@ -59,7 +70,7 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:
             client.issue(batch, *customer(), source="scenario/two-customers")
             client.issue(batch, *customer(), source="scenario/two-customers")
 
-    @seed(client.settings.seed)
+    @seeded
     @config
     @given(batch=st.lists(series, min_size=1, max_size=4))
     def same_customer_twice(batch: list[int]) -> None:
@@ -68,14 +79,14 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:
             client.issue(batch, *who, source="scenario/same-customer-twice")
             client.issue(batch, who[0], fresh=False, source="scenario/same-customer-twice")
 
-    @seed(client.settings.seed)
+    @seeded
     @settings(config, max_examples=3)
     @given(batch=st.lists(series, min_size=client.settings.large_batch, max_size=client.settings.large_batch))
     def large_batch(batch: list[int]) -> None:
         if not stopped():
             client.issue(batch, *customer(), source="scenario/large-batch")
 
-    @seed(client.settings.seed)
+    @seeded
     @settings(config, max_examples=max(3, budget // 2))
     @given(batch=st.lists(series, min_size=1, max_size=3),
            source=st.sampled_from(["", "?source=INSTORE", "?source=WEBSITE&accountId=1"]),

@@ -18,7 +18,7 @@ class ContractSettings:
     expectations: Expectations = field(default_factory=Expectations)
     #: Customers the target knows; empty means fresh made-up ids per test.
     customer_ids: tuple[str, ...] = ()
-    max_examples: int = 60
+    max_examples: int = 100
     seed: int = 0
     request_timeout: float = 5.0
     #: Bodies larger than this are not read further (a finding, not a crash).
