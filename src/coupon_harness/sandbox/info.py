@@ -1,0 +1,28 @@
+"""GET /sandbox/info: what a harness needs to know to test this sandbox (its series, its demo user).
+
+The demo credentials are public constants of the sandbox, documented in the README, not secrets; the
+route exists so that `coupon-harness contract --base-url http://127.0.0.1:8080` can test a running
+`coupon-harness serve` with no other flag.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coupon_harness.sandbox.config import SandboxConfig
+
+__all__ = ["INFO_PATH", "sandbox_info"]
+
+INFO_PATH = "/sandbox/info"
+
+
+def sandbox_info(config: SandboxConfig) -> dict[str, Any]:
+    user, password = next(iter(config.users.items()), (None, None))
+    return {
+        "sandbox": "coupon-harness",
+        "validSeries": sorted(config.valid_series),
+        "invalidSeries": sorted(config.invalid_series),
+        "genericSeries": sorted(config.generic_series),
+        "defaultUser": user,
+        "defaultPassword": password,
+    }
