@@ -11,7 +11,11 @@ import requests
 from coupon_harness.results import RequestSample
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["Exchange", "send"]
+__all__ = ["REFUSED", "UNRESOLVED", "Exchange", "send"]
+
+#: Transport failures that mean nothing is listening there (a harness error), not a misbehaving server.
+REFUSED = "Connection refused"
+UNRESOLVED = "host name not found"
 
 
 @dataclass(slots=True)
@@ -80,7 +84,9 @@ def _lower(headers: Any) -> dict[str, str]:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc)
-    for marker in ("Connection refused", "Connection reset", "RemoteDisconnected", "IncompleteRead",
+    if "NameResolutionError" in text or "Failed to resolve" in text or "Name or service not known" in text:
+        return UNRESOLVED
+    for marker in (REFUSED, "Connection reset", "RemoteDisconnected", "IncompleteRead",
                    "Connection aborted", "Read timed out"):
         if marker in text:
             return marker

@@ -11,6 +11,7 @@ from coupon_harness.errors import TargetUnreachable
 from coupon_harness.results import ContractRunResult
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
+from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED
 from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted, run_property_pass
@@ -91,7 +92,7 @@ def _preflight(client: Client) -> None:
     series = sorted(client.judge.expectations.valid_series)[:1] or [1]
     customer = client.fresh_customer()
     exchange = client.issue(series, customer, True, source="preflight")
-    if exchange.error == "connection" and exchange.status is None:
+    if exchange.error == "connection" and exchange.error_detail in (REFUSED, UNRESOLVED):
         raise TargetUnreachable(
             f"cannot reach {client.judge.redactor.text(client.url)} ({exchange.error_detail}): "
             "is the server running? check --base-url")
