@@ -1,0 +1,48 @@
+"""Every deliberately broken target is caught, and the harness names the rule it breaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from coupon_harness.contract import rules
+from coupon_harness.results import Outcome
+from selftest.harness import describe, rule, run_against_sandbox
+from targets.broken import BROKEN, Broken
+
+#: Rules no sandbox variant can break on its own (none today: every rule has a variant).
+UNBREAKABLE: frozenset[str] = frozenset()
+
+
+@pytest.mark.parametrize("variant", BROKEN, ids=[v.name for v in BROKEN])
+def test_broken_target_is_caught(variant: Broken) -> None:
+    result = run_against_sandbox(mutate=variant.mutate(), before=variant.before, passes=variant.passes,
+                                 max_examples=20, **variant.settings)
+    named = rule(result, variant.rule)
+    report = describe(result)
+    if variant.warning:
+        assert named.outcome is Outcome.WARNED, report
+        assert result.holds, report
+    else:
+        assert named.outcome is Outcome.FAILED, report
+        assert result.holds is False, report
+    assert named.findings, report
+    for finding in named.findings:
+        assert finding.rule_id == variant.rule
+        assert finding.seed == result.seed
+        if finding.request is not None:
+            curl = finding.request.curl
+            assert curl.startswith("curl -X "), curl
+            assert "/v2/coupon/bulk/issue" in curl, curl
+            assert "sandbox:sandbox" not in curl and "c2FuZGJveDpzYW5kYm94" not in curl, curl
+    if variant.rule != "transport":
+        assert any(f.request is not None for f in named.findings), report
+
+
+def test_every_rule_has_a_broken_variant() -> None:
+    covered = {variant.rule for variant in BROKEN}
+    assert {r.id for r in rules()} - covered - UNBREAKABLE == set()
+
+
+def test_variant_names_are_unique() -> None:
+    names = [variant.name for variant in BROKEN]
+    assert len(names) == len(set(names))
