@@ -12,6 +12,7 @@ What it answers
   other methods on that path    405 with Allow: POST (methods the HTTP parser does not know, such as
                                 FOO, are answered 400 by aiohttp before the app sees them).
   POST /v3/oauth/token/generate {"key", "secret"} -> {"data": {"accessToken", "ttlSeconds"}, "errors": null}
+  GET /sandbox/info             the series to expect and the demo user (info.py), without credentials.
   anything else                 404.
 
 Credentials (default_config): Basic `sandbox` / `sandbox` (or the md5 hex of the password, as

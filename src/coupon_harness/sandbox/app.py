@@ -1,4 +1,5 @@
-"""The aiohttp application: POST /v2/coupon/bulk/issue, 405 for other methods, and OAuth tokens.
+"""The aiohttp application: POST /v2/coupon/bulk/issue, 405 for other methods, OAuth tokens, and
+GET /sandbox/info (the catalog and demo user, for the harness to discover; no credentials needed).
 
 Two handler sets serve the bulk-issue path. Without hooks or faults, the plain handlers turn
 (status, body) straight into a response. With `mutate`, `before` or an active fault, every request on
@@ -21,6 +22,7 @@ from coupon_harness.contract import request_validator, schema_errors
 from coupon_harness.sandbox.auth import AUTHORIZATION, TOKEN_HEADER, Authenticator
 from coupon_harness.sandbox.config import SandboxConfig, default_config
 from coupon_harness.sandbox.faults import FaultInjector
+from coupon_harness.sandbox.info import INFO_PATH, sandbox_info
 from coupon_harness.sandbox.issuer import Issuer
 
 __all__ = [
@@ -226,4 +228,9 @@ def create_app(config: SandboxConfig | None = None, *, mutate: Mutate | None = N
         app.router.add_route("*", ENDPOINT, bulk.other)
     app.router.add_post(TOKEN_PATH, tokens.generate)
     app.router.add_route("*", TOKEN_PATH, tokens.other)
+
+    async def info(request: web.Request) -> web.Response:
+        return _respond(200, sandbox_info(config))
+
+    app.router.add_get(INFO_PATH, info)
     return app
