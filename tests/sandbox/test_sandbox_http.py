@@ -75,9 +75,13 @@ def test_unknown_keys_are_allowed(sandbox: RunningSandbox, http: requests.Sessio
     {"Authorization": "Bearer sandbox"},
     {"Authorization": "Basic " + base64.b64encode(b"sandbox").decode()},
     {"X-CAP-API-OAUTH-TOKEN": "made-up"},
-], ids=["none", "wrong-password", "unknown-user", "wrong-md5", "not-base64", "bearer", "no-colon", "bad-token"])
+    {"Authorization": "Basic \u00e9t\u00e9".encode()},
+    {"Authorization": b"Basic \xff\xfe"},
+    {"Authorization": "Basic " + base64.b64encode(b"sandbox:\xff").decode()},
+], ids=["none", "wrong-password", "unknown-user", "wrong-md5", "not-base64", "bearer", "no-colon", "bad-token",
+        "non-ascii", "not-utf8", "password-not-utf8"])
 def test_missing_or_wrong_credentials_are_401(sandbox: RunningSandbox, http: requests.Session,
-                                              headers: dict[str, str]) -> None:
+                                              headers: dict[str, str | bytes]) -> None:
     answer = issue(http, sandbox, [101], auth=None, headers=headers)
     assert answer.status_code == 401
     assert answer.json()["errors"][0]["code"] == 401

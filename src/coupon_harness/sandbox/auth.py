@@ -8,7 +8,6 @@ canonical header of each user is there from the start; other spellings that deco
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import secrets
@@ -82,7 +81,7 @@ class Authenticator:
             return None
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 once decoded
             return None
         user, colon, password = decoded.partition(":")
         if not colon or user not in self._users:
