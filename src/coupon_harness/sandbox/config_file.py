@@ -202,6 +202,15 @@ def config_from_mapping(raw: Any) -> SandboxConfig:
     return SandboxConfig(**typed)
 
 
+def _syntax_detail(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is not None and problem:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {_one_line(problem)}"
+    return _one_line(exc)
+
+
 def read_config(path: Path) -> SandboxConfig:
     try:
         text = path.read_text(encoding="utf-8")
@@ -211,7 +220,7 @@ def read_config(path: Path) -> SandboxConfig:
         raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
-        raise SandboxConfigError(f"{path}: not valid {kind} ({_one_line(exc)}); fix the syntax") from None
+        raise SandboxConfigError(f"{path}: not valid {kind} ({_syntax_detail(exc)}); fix the syntax") from None
     try:
         return config_from_mapping(raw)
     except SandboxConfigError as exc:
