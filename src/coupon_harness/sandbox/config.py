@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Literal, NoReturn
 
+from coupon_harness.contract.invariants import is_number
 from coupon_harness.sandbox.codes import resolve_alphabet
 
 __all__ = [
@@ -48,10 +49,6 @@ def _fail(message: str) -> NoReturn:
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def parse_offset(offset: str) -> timezone:
@@ -102,7 +99,7 @@ class SeriesConfig:
             _fail(f"{where}: discount_type {self.discount_type!r} is unknown; set it to ABS or PERC")
         for name in ("discount_value", "discount_upto"):
             value = getattr(self, name)
-            if not _is_number(value) or value < 0:
+            if not is_number(value) or value < 0:
                 _fail(f"{where}: {name} {value!r} is not a number >= 0; set a non-negative number")
         if self.discount_type == "PERC" and self.discount_value > 100:
             _fail(f"{where}: PERC discount_value {self.discount_value} exceeds 100; set a percentage <= 100")
@@ -163,9 +160,9 @@ class Faults:
 
     def __post_init__(self) -> None:
         latency = self.latency_ms
-        if _is_number(latency):
-            low = high = float(latency)  # type: ignore[arg-type]
-        elif isinstance(latency, tuple | list) and len(latency) == 2 and all(_is_number(v) for v in latency):
+        if is_number(latency):
+            low = high = float(latency)
+        elif isinstance(latency, tuple | list) and len(latency) == 2 and all(is_number(v) for v in latency):
             low, high = float(latency[0]), float(latency[1])
         else:
             raise SandboxConfigError(
@@ -173,7 +170,7 @@ class Faults:
         if low < 0 or high < low:
             _fail(f"faults.latency_ms {latency!r} is negative or reversed; give 0 <= low <= high")
         object.__setattr__(self, "latency_ms", low if low == high else (low, high))
-        if not _is_number(self.error_rate) or not 0.0 <= self.error_rate <= 1.0:
+        if not is_number(self.error_rate) or not 0.0 <= self.error_rate <= 1.0:
             _fail(f"faults.error_rate {self.error_rate!r} is not a share; set a number from 0 to 1")
         statuses = tuple(self.error_statuses)
         if not statuses or not all(_is_int(s) and 500 <= s <= 599 for s in statuses):
@@ -288,7 +285,7 @@ class SandboxConfig:
             if not isinstance(mapping, Mapping) or not all(
                     isinstance(k, str) and k and isinstance(v, str) for k, v in mapping.items()):
                 _fail(f"{name} must map non-empty names to string secrets; write e.g. {{name: secret}}")
-        if not _is_number(self.token_ttl_s) or self.token_ttl_s <= 0:
+        if not is_number(self.token_ttl_s) or self.token_ttl_s <= 0:
             _fail(f"token_ttl_s {self.token_ttl_s!r} is not a positive number; set token lifetime in seconds")
         if self.coupon_ids not in ("increment", "zero"):
             _fail(f"coupon_ids {self.coupon_ids!r} is unknown; set it to increment or zero")
