@@ -1,0 +1,1 @@
+"""The load runner: Locust scenarios whose every response is checked against the contract."""

@@ -1,0 +1,171 @@
+"""The load process: `python -m coupon_harness.runners.load.process --settings FILE --out DIR --role ...`.
+
+Runs Locust in library mode (so gevent never enters the CLI's process), writes result.json (a
+LoadRunResult), coupons.csv and locust_stats.json into --out. Ctrl-C stops the users and still
+writes everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import gevent  # noqa: E402
+from locust.env import Environment  # noqa: E402
+
+from coupon_harness.load_results import LoadRunResult  # noqa: E402
+from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState, install  # noqa: E402
+from coupon_harness.runners.load.settings import RESULT_FILE, LoadSettings  # noqa: E402
+from coupon_harness.runners.load.shapes import users_at  # noqa: E402
+from coupon_harness.runners.load.slo import evaluate  # noqa: E402
+from coupon_harness.runners.load.user import BulkIssueUser  # noqa: E402
+
+
+def _say(message: str) -> None:
+    print(f"load: {message}", file=sys.stderr, flush=True)
+
+
+def _drive(runner: Any, settings: LoadSettings, state: LoadState) -> None:
+    """Start the users, follow the shape, stop at the run time."""
+    started = time.monotonic()
+    current = users_at(settings.shape, 0.0, settings.run_time_s, settings.users)
+    runner.start(current, spawn_rate=settings.spawn_rate)
+    last_report = started
+    while not state.stopping:
+        elapsed = time.monotonic() - started
+        if elapsed >= settings.run_time_s:
+            break
+        wanted = users_at(settings.shape, elapsed, settings.run_time_s, settings.users)
+        if wanted != current:
+            current = wanted
+            runner.start(current, spawn_rate=settings.spawn_rate)
+        if time.monotonic() - last_report >= 5:
+            last_report = time.monotonic()
+            stats = runner.stats.total
+            _say(f"{elapsed:.0f}s: {current} users, {stats.num_requests} requests, {stats.num_failures} failures")
+        gevent.sleep(0.2)
+    runner.quit()
+
+
+def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_port: int,
+        expect_workers: int) -> int:
+    env = Environment(user_classes=[BulkIssueUser], host=settings.base_url)
+    state = install(env, settings, role, out / "coupons.csv" if role != "worker" else None,
+                    expected_workers=max(expect_workers, 1))
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.monotonic()
+    interrupted = False
+    runner: Any
+    if role == "worker":
+        runner = env.create_worker_runner(master_host, master_port)
+        try:
+            runner.greenlet.join()
+        except KeyboardInterrupt:
+            runner.quit()
+        return 0
+    if role == "master":
+        runner = env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
+        deadline = time.monotonic() + 60
+        while len(runner.clients.ready) < expect_workers:
+            if time.monotonic() > deadline:
+                _say(f"only {len(runner.clients.ready)} of {expect_workers} workers connected within 60 s")
+                runner.quit()
+                return 2
+            gevent.sleep(0.1)
+    else:
+        runner = env.create_local_runner()
+    driver = gevent.spawn(_drive, runner, settings, state)
+    try:
+        runner.greenlet.join()
+    except KeyboardInterrupt:
+        interrupted = True
+        state.stopped_reason = state.stopped_reason or "interrupted (Ctrl-C)"
+        driver.kill()
+        runner.quit()
+    if role == "master":
+        gevent.sleep(0.5)  # the workers' last reports
+    state.flush()
+    result = build_result(settings, state, env, started_at, time.monotonic() - started, interrupted,
+                          workers=expect_workers if role == "master" else 0)
+    (out / "locust_stats.json").write_text(json.dumps(_locust_stats(env), indent=1))
+    result.files = {"coupons.csv": str(out / "coupons.csv"), "locust_stats.json": str(out / "locust_stats.json")}
+    (out / RESULT_FILE).write_text(json.dumps(asdict(result)))
+    return 0
+
+
+def build_result(settings: LoadSettings, state: LoadState, env: Any, started_at: str, duration_s: float,
+                 interrupted: bool, workers: int) -> LoadRunResult:
+    aggregate = state.aggregate
+    assert aggregate is not None
+    aggregate.close()
+    counters = aggregate.counters
+    requests = counters["requests"]
+    errors = counters["errors"]
+    latency = aggregate.percentiles_ms()
+    error_rate = errors / requests if requests else 0.0
+    others = counters["other_entities"]
+    failure_ratio = counters["unexpected_failures"] / others if others else 0.0
+    cpu = state.cpu_samples
+    saturated = bool(cpu) and sum(1 for c in cpu if c >= SATURATED_CPU) >= max(1, len(cpu) // 5)
+    notes = []
+    if saturated:
+        notes.append("the generator's CPU was above 90% for a fifth of the run or more: latencies measure "
+                     "the generator, not the target (use --workers or a bigger machine)")
+    return LoadRunResult(
+        target=settings.base_url, started_at=started_at, duration_s=round(duration_s, 3), shape=settings.shape,
+        users=settings.users, arrival_rate=settings.arrival_rate, workers=workers, requests=requests,
+        status_counts=dict(aggregate.statuses), violation_counts=dict(aggregate.violations),
+        violation_examples=dict(aggregate.examples), latency_ms=latency, error_rate=error_rate,
+        entities=counters["entities"], entity_failures=counters["entity_failures"],
+        expected_failures=counters["expected_failures"], unexpected_failures=counters["unexpected_failures"],
+        failure_ratio=failure_ratio, entity_error_codes=dict(aggregate.error_codes),
+        coupons_issued=aggregate.coupons_issued, duplicate_codes=aggregate.duplicates,
+        timeline=aggregate.timeline(),
+        slos=evaluate(settings.slos, latency, error_rate, failure_ratio, requests),
+        generator_cpu_max=max(cpu, default=0.0), generator_cpu_mean=sum(cpu) / len(cpu) if cpu else 0.0,
+        generator_saturated=saturated, interrupted=interrupted, stopped_reason=state.stopped_reason,
+        notes=notes,
+    )
+
+
+def _locust_stats(env: Any) -> dict[str, Any]:
+    """Locust's own counters, read from the runner (its CSV lags; these do not)."""
+    stats = env.stats
+    entries = []
+    for entry in [*stats.entries.values(), stats.total]:
+        entries.append({
+            "method": entry.method, "name": entry.name, "requests": entry.num_requests,
+            "failures": entry.num_failures, "median_ms": entry.median_response_time,
+            "p95_ms": entry.get_response_time_percentile(0.95), "avg_ms": entry.avg_response_time,
+            "max_ms": entry.max_response_time, "rps": entry.total_rps,
+        })
+    errors = [{"name": e.name, "error": str(e.error), "occurrences": e.occurrences} for e in stats.errors.values()]
+    return {"entries": entries, "errors": errors}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="coupon_harness.runners.load.process")
+    parser.add_argument("--settings", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--role", choices=("local", "master", "worker"), default="local")
+    parser.add_argument("--master-host", default="127.0.0.1")
+    parser.add_argument("--master-port", type=int, default=5557)
+    parser.add_argument("--expect-workers", type=int, default=0)
+    args = parser.parse_args(argv)
+    settings = LoadSettings.from_json(args.settings.read_text())
+    args.out.mkdir(parents=True, exist_ok=True)
+    return run(settings, args.out, args.role, args.master_host, args.master_port, args.expect_workers)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

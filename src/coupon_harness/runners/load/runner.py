@@ -1,0 +1,103 @@
+"""Runs a load test in child processes (Locust's gevent never enters the caller) and reads the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from coupon_harness.errors import HarnessError
+from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.runners.load.settings import RESULT_FILE, LoadSettings
+
+__all__ = ["load_result_from_dict", "run_load", "run_worker"]
+
+_MODULE = "coupon_harness.runners.load.process"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _settings_file(settings: LoadSettings, folder: Path) -> Path:
+    path = folder / "settings.json"
+    path.touch(mode=0o600)  # holds the credentials: readable by this user only, deleted after the run
+    path.write_text(settings.to_json())
+    return path
+
+
+def _relay(process: subprocess.Popen[str], progress: Callable[[str], None]) -> None:
+    assert process.stderr is not None
+    for raw in process.stderr:
+        line = raw.rstrip()
+        if line.startswith("load: "):
+            progress(line.removeprefix("load: "))
+        elif line and ("Error" in line or "error" in line) and "Traceback" not in line:
+            progress(line)
+
+
+def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] = lambda _: None, *,
+             master_bind: str | None = None, master_port: int | None = None) -> LoadRunResult:
+    """`settings.workers` > 0: a master and that many local workers; `master_bind`: a master that waits
+    for `settings.workers` remote workers on that address."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="coupon-harness-") as folder:
+        settings_path = _settings_file(settings, Path(folder))
+        base = [sys.executable, "-m", _MODULE, "--settings", str(settings_path), "--out", str(out)]
+        workers: list[subprocess.Popen[bytes]] = []
+        if settings.workers > 0:
+            port = master_port or _free_port()
+            host = master_bind or "127.0.0.1"
+            command = [*base, "--role", "master", "--master-host", host, "--master-port", str(port),
+                       "--expect-workers", str(settings.workers)]
+            main = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+            if master_bind is None:
+                for _ in range(settings.workers):
+                    workers.append(subprocess.Popen(
+                        [*base, "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                        stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
+        else:
+            main = subprocess.Popen([*base, "--role", "local"], stderr=subprocess.PIPE, text=True)
+        try:
+            _relay(main, progress)
+            main.wait()
+        except KeyboardInterrupt:
+            # The children got the same Ctrl-C; wait for them to write the partial result.
+            main.wait()
+        finally:
+            for worker in workers:
+                try:
+                    worker.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+    result_path = out / RESULT_FILE
+    if not result_path.is_file():
+        raise HarnessError(f"the load process ended (exit {main.returncode}) without a result; see the lines above")
+    result = load_result_from_dict(json.loads(result_path.read_text()))
+    result_path.unlink()
+    return result
+
+
+def run_worker(settings: LoadSettings, master_host: str, master_port: int) -> int:
+    """A worker for a master on another machine; returns when the master ends the run."""
+    with tempfile.TemporaryDirectory(prefix="coupon-harness-") as folder:
+        settings_path = _settings_file(settings, Path(folder))
+        command = [sys.executable, "-m", _MODULE, "--settings", str(settings_path), "--out", folder,
+                   "--role", "worker", "--master-host", master_host, "--master-port", str(master_port)]
+        return subprocess.call(command, env=os.environ.copy())
+
+
+def load_result_from_dict(raw: dict[str, Any]) -> LoadRunResult:
+    raw = dict(raw)
+    raw["timeline"] = [TimelinePoint(**point) for point in raw["timeline"]]
+    raw["slos"] = [SloResult(**slo) for slo in raw["slos"]]
+    return LoadRunResult(**raw)

@@ -1,0 +1,119 @@
+"""What a load run is told. JSON-serialisable, because every generator process gets a copy."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from coupon_harness.errors import ConfigError
+
+__all__ = ["RESULT_FILE", "SHAPES", "LoadSettings", "Slo", "parse_duration", "parse_slo"]
+
+#: What the load process leaves in its output folder for the caller to read (then removes).
+RESULT_FILE = "result.json"
+
+SHAPES = ("steady", "ramp", "spike", "soak")
+LATENCY_SLO_KEYS = ("p50", "p90", "p95", "p99", "max")
+RATIO_SLO_KEYS = ("error-rate", "failure-ratio")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str, what: str) -> float:
+    """'30s', '1m', '500ms', '2h', or plain seconds."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ConfigError(f"{what} {text!r} is not a duration: write e.g. 30s, 2m, 500ms")
+    return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+@dataclass(frozen=True, slots=True)
+class Slo:
+    key: str
+    #: Milliseconds for latency keys, a ratio (0..1) for error-rate and failure-ratio.
+    threshold: float
+
+    @property
+    def unit(self) -> str:
+        return "ms" if self.key in LATENCY_SLO_KEYS else "ratio"
+
+    def __str__(self) -> str:
+        if self.unit == "ms":
+            return f"{self.key}<={self.threshold:g}ms"
+        return f"{self.key}<={self.threshold:g}"
+
+
+def parse_slo(text: str) -> Slo:
+    """'p95=300ms', 'p99=1s', 'error-rate=0.01', 'failure-ratio=2%'."""
+    key, sep, value = text.partition("=")
+    key = key.strip().lower()
+    if not sep or not value.strip():
+        raise ConfigError(f"--slo {text!r}: write KEY=VALUE, e.g. p95=300ms or error-rate=0.01")
+    if key in LATENCY_SLO_KEYS:
+        if not re.search(r"(ms|s|m)\s*$", value):
+            raise ConfigError(f"--slo {text!r}: give the unit, e.g. {key}=300ms or {key}=1s")
+        return Slo(key, parse_duration(value, f"--slo {key}") * 1000.0)
+    if key in RATIO_SLO_KEYS:
+        raw = value.strip()
+        try:
+            ratio = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+        except ValueError:
+            raise ConfigError(f"--slo {text!r}: {key} takes a ratio like 0.01 or 1%") from None
+        if not 0 <= ratio <= 1:
+            raise ConfigError(f"--slo {text!r}: {key} must lie between 0 and 1")
+        return Slo(key, ratio)
+    keys = ", ".join(LATENCY_SLO_KEYS + RATIO_SLO_KEYS)
+    raise ConfigError(f"--slo {text!r}: unknown key {key!r}; known: {keys}")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSettings:
+    base_url: str
+    series_ids: tuple[int, ...]
+    invalid_series_ids: tuple[int, ...] = ()
+    generic_series_ids: tuple[int, ...] = ()
+    #: Share of batch slots filled with an invalid series (0 = never).
+    invalid_share: float = 0.0
+    #: Batch sizes, drawn uniformly from batch_min..batch_max (capped by the number of series).
+    batch_min: int = 1
+    batch_max: int = 2
+    customer_ids: tuple[str, ...] = ()
+    #: Credentials, as transport.auth.Credentials fields (never written to a report).
+    user: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    md5_password: bool = False
+    oauth_key: str | None = field(default=None, repr=False)
+    oauth_secret: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    users: int = 10
+    spawn_rate: float = 10.0
+    run_time_s: float = 30.0
+    wait_s: float = 0.0
+    #: Open model: requests per second, latency measured from the intended send time.
+    arrival_rate: float | None = None
+    shape: str = "steady"
+    slos: tuple[Slo, ...] = ()
+    workers: int = 0
+    max_coupons: int | None = None
+    request_timeout: float = 10.0
+    #: Width of one timeline interval; 0 picks one from the run time.
+    interval_s: float = 0.0
+    seed: int | None = None
+
+    def timeline_interval(self) -> float:
+        if self.interval_s > 0:
+            return self.interval_s
+        return max(1.0, round(self.run_time_s / 120))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> LoadSettings:
+        raw: dict[str, Any] = json.loads(text)
+        for name in ("series_ids", "invalid_series_ids", "generic_series_ids", "customer_ids"):
+            raw[name] = tuple(raw[name])
+        raw["slos"] = tuple(Slo(**slo) for slo in raw["slos"])
+        return cls(**raw)

@@ -1,0 +1,27 @@
+"""Service-level objectives: measured against the run's own figures, pass or fail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from coupon_harness.load_results import SloResult
+from coupon_harness.runners.load.settings import Slo
+
+__all__ = ["evaluate"]
+
+
+def evaluate(slos: Sequence[Slo], latency_ms: dict[str, float], error_rate: float, failure_ratio: float,
+             requests: int) -> list[SloResult]:
+    results = []
+    for slo in slos:
+        measured: float | None
+        if slo.unit == "ms":
+            measured = latency_ms.get(slo.key)
+        elif slo.key == "error-rate":
+            measured = error_rate if requests else None
+        else:
+            measured = failure_ratio if requests else None
+        # No measurement (no request completed) cannot meet an objective.
+        passed = measured is not None and measured <= slo.threshold
+        results.append(SloResult(slo.key, slo.threshold, slo.unit, measured, passed))
+    return results
