@@ -67,4 +67,7 @@ def serving_raw(handler: RawHandler) -> Iterator[str]:
         try:
             yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
         finally:
-            server.close()
+            async def stop() -> None:
+                server.close()
+
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
