@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.options import add_target_flags, settings_from_args, target_from_args
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.results import ContractRunResult
@@ -67,8 +68,6 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
 
 
 def exit_code(result: ContractRunResult) -> int:
-    from coupon_harness.cli.main import EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.holds else EXIT_VIOLATIONS

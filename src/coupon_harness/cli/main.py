@@ -12,10 +12,7 @@ from coupon_harness.errors import HarnessError
 
 __all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "main"]
 
-EXIT_OK = 0
-EXIT_VIOLATIONS = 1
-EXIT_HARNESS_ERROR = 2
-EXIT_INTERRUPTED = 130
+from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,12 +23,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from coupon_harness.cli import contract_cmd, run_cmd, serve_cmd
+    from coupon_harness.cli import contract_cmd, load_cmd, run_cmd, serve_cmd
 
     parser = _Parser(prog="coupon-harness", description=__doc__)
     parser.add_argument("--version", action="version", version=f"coupon-harness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (run_cmd, contract_cmd, serve_cmd):
+    for module in (run_cmd, contract_cmd, load_cmd, serve_cmd):
         module.register(commands)
     return parser
 

@@ -1,4 +1,5 @@
-"""`coupon-harness run`: the main job. With no flags: start the sandbox, test it, report, exit."""
+"""`coupon-harness run`: the main job. With no flags: start the sandbox, run the contract suite and a
+short load run against it, write one index of the reports, exit."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.contract_cmd import add_run_flags, execute_contract, exit_code
+from coupon_harness.cli.load_cmd import execute_load, load_exit_code
 from coupon_harness.cli.options import add_target_flags, settings_from_args, target_from_args
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
+from coupon_harness.errors import ConfigError
+from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.runners.load.safety import is_loopback
+from coupon_harness.runners.load.settings import LoadSettings, parse_duration, parse_slo
 
 __all__ = ["register"]
 
@@ -23,6 +29,12 @@ def register(commands: Any) -> None:
                                  "tests it and stops it. Exit codes as for `contract`.")
     add_target_flags(parser, base_url_required=False)
     add_run_flags(parser)
+    parser.add_argument("--load-run-time", default="10s", metavar="10s",
+                        help="length of the short load run (default 10s; at most 30s)")
+    parser.add_argument("--load-users", type=int, default=10, metavar="N", help="users of the load run (default 10)")
+    parser.add_argument("--load-slo", action="append", default=None, metavar="KEY=VALUE",
+                        help="SLOs of the load run (default p95=500ms and error-rate=0.01)")
+    parser.add_argument("--no-load", action="store_true", help="only the contract suite")
     parser.set_defaults(handler=_handle)
 
 
@@ -45,9 +57,38 @@ def _handle(args: argparse.Namespace) -> int:
             settings = discover_sandbox(settings_from_args(target))
         color = not args.no_color and sys.stdout.isatty()
         result, paths = execute_contract(settings, run_dir / "contract", color=color)
-    index = write_index(run_dir, {"Contract": (paths["report.html"], result.holds)})
+        reports = {"Contract": (paths["report.html"], result.holds)}
+        code = exit_code(result)
+        if not args.no_load and not result.interrupted:
+            load = _load_settings(settings, args)
+            load_result, load_paths = execute_load(load, run_dir / "load", color=color)
+            reports["Load"] = (load_paths["report.html"], load_result.holds)
+            code = max(code, load_exit_code(load_result))
+    index = write_index(run_dir, reports)
     print(f"reports: {index}", file=sys.stderr)
-    return exit_code(result)
+    return code
+
+
+def _load_settings(contract: ContractSettings, args: argparse.Namespace) -> LoadSettings:
+    """A short closed-model run against the same target, with what the contract run knew of it."""
+    run_time = parse_duration(args.load_run_time, "--load-run-time")
+    if not 0 < run_time <= 30:
+        raise ConfigError("--load-run-time must lie between 0 and 30 seconds (use `coupon-harness load` for more)")
+    if not contract.expectations.valid_series:
+        raise ConfigError("the load run needs series that issue coupons: give --series-ids (or --no-load)")
+    if not is_loopback(contract.base_url):
+        raise ConfigError("`run` loads only a target on this machine; use `coupon-harness load` for "
+                          f"{contract.base_url} (it caps coupons and refuses production hosts)")
+    credentials = contract.credentials
+    slos = args.load_slo if args.load_slo is not None else ["p95=500ms", "error-rate=0.01"]
+    return LoadSettings(
+        base_url=contract.base_url, series_ids=tuple(sorted(contract.expectations.valid_series)),
+        invalid_series_ids=tuple(sorted(contract.expectations.invalid_series)),
+        generic_series_ids=tuple(sorted(contract.expectations.generic_series)),
+        user=credentials.user, password=credentials.password, md5_password=credentials.md5_password,
+        oauth_key=credentials.oauth_key, oauth_secret=credentials.oauth_secret, token=credentials.token,
+        users=args.load_users, spawn_rate=float(args.load_users), run_time_s=run_time,
+        slos=tuple(parse_slo(s) for s in slos))
 
 
 def _fields(target: Any) -> dict[str, Any]:

@@ -23,11 +23,10 @@ monkey.patch_all()
 import gevent  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-from coupon_harness.load_results import LoadRunResult  # noqa: E402
-from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState, install  # noqa: E402
+from coupon_harness.runners.load.plugin import LoadState, install  # noqa: E402
+from coupon_harness.runners.load.result import build_result  # noqa: E402
 from coupon_harness.runners.load.settings import RESULT_FILE, LoadSettings  # noqa: E402
 from coupon_harness.runners.load.shapes import users_at  # noqa: E402
-from coupon_harness.runners.load.slo import evaluate  # noqa: E402
 from coupon_harness.runners.load.user import BulkIssueUser  # noqa: E402
 
 
@@ -95,47 +94,12 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     if role == "master":
         gevent.sleep(0.5)  # the workers' last reports
     state.flush()
-    result = build_result(settings, state, env, started_at, time.monotonic() - started, interrupted,
+    result = build_result(settings, state, started_at, time.monotonic() - started, interrupted,
                           workers=expect_workers if role == "master" else 0)
     (out / "locust_stats.json").write_text(json.dumps(_locust_stats(env), indent=1))
     result.files = {"coupons.csv": str(out / "coupons.csv"), "locust_stats.json": str(out / "locust_stats.json")}
     (out / RESULT_FILE).write_text(json.dumps(asdict(result)))
     return 0
-
-
-def build_result(settings: LoadSettings, state: LoadState, env: Any, started_at: str, duration_s: float,
-                 interrupted: bool, workers: int) -> LoadRunResult:
-    aggregate = state.aggregate
-    assert aggregate is not None
-    aggregate.close()
-    counters = aggregate.counters
-    requests = counters["requests"]
-    errors = counters["errors"]
-    latency = aggregate.percentiles_ms()
-    error_rate = errors / requests if requests else 0.0
-    others = counters["other_entities"]
-    failure_ratio = counters["unexpected_failures"] / others if others else 0.0
-    cpu = state.cpu_samples
-    saturated = bool(cpu) and sum(1 for c in cpu if c >= SATURATED_CPU) >= max(1, len(cpu) // 5)
-    notes = []
-    if saturated:
-        notes.append("the generator's CPU was above 90% for a fifth of the run or more: latencies measure "
-                     "the generator, not the target (use --workers or a bigger machine)")
-    return LoadRunResult(
-        target=settings.base_url, started_at=started_at, duration_s=round(duration_s, 3), shape=settings.shape,
-        users=settings.users, arrival_rate=settings.arrival_rate, workers=workers, requests=requests,
-        status_counts=dict(aggregate.statuses), violation_counts=dict(aggregate.violations),
-        violation_examples=dict(aggregate.examples), latency_ms=latency, error_rate=error_rate,
-        entities=counters["entities"], entity_failures=counters["entity_failures"],
-        expected_failures=counters["expected_failures"], unexpected_failures=counters["unexpected_failures"],
-        failure_ratio=failure_ratio, entity_error_codes=dict(aggregate.error_codes),
-        coupons_issued=aggregate.coupons_issued, duplicate_codes=aggregate.duplicates,
-        timeline=aggregate.timeline(),
-        slos=evaluate(settings.slos, latency, error_rate, failure_ratio, requests),
-        generator_cpu_max=max(cpu, default=0.0), generator_cpu_mean=sum(cpu) / len(cpu) if cpu else 0.0,
-        generator_saturated=saturated, interrupted=interrupted, stopped_reason=state.stopped_reason,
-        notes=notes,
-    )
 
 
 def _locust_stats(env: Any) -> dict[str, Any]:

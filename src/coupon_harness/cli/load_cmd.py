@@ -1,0 +1,160 @@
+"""`coupon-harness load`: a checked load run with SLO gates."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from coupon_harness.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.options import add_target_flags, check_base_url, target_from_args
+from coupon_harness.config import TargetConfig
+from coupon_harness.errors import ConfigError
+from coupon_harness.load_results import LoadRunResult
+from coupon_harness.runners.load.safety import DEFAULT_MAX_COUPONS, is_loopback, is_production
+from coupon_harness.runners.load.settings import SHAPES, LoadSettings, parse_duration, parse_slo
+
+__all__ = ["execute_load", "load_exit_code", "load_settings", "register"]
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("load", help="load the target, check every response, gate on SLOs",
+                                 description="Load POST /v2/coupon/bulk/issue with Locust, check every response "
+                                 "against the contract, measure exact percentiles and gate on SLOs. Exit 0: every "
+                                 "SLO met and no violation; 1: an SLO breached or a violation found; 2: the "
+                                 "harness could not run; 130: interrupted (the report is still written).")
+    add_target_flags(parser, base_url_required=True)
+    add_load_flags(parser)
+    parser.add_argument("--report-dir", metavar="DIR", help="where the reports go (default reports/load-<time>/)")
+    parser.add_argument("--no-color", action="store_true", help="no ANSI colours")
+    parser.set_defaults(handler=_handle)
+
+
+def add_load_flags(parser: argparse.ArgumentParser) -> None:
+    load = parser.add_argument_group("load")
+    load.add_argument("--invalid-share", type=float, default=0.0, metavar="0.1",
+                      help="share of batch slots given an invalid series (default 0)")
+    load.add_argument("--batch-size", default="1-2", metavar="MIN-MAX",
+                      help="series per request, drawn uniformly (default 1-2)")
+    load.add_argument("--users", type=int, default=None, metavar="N", help="concurrent users (default 10)")
+    load.add_argument("--spawn-rate", type=float, default=None, metavar="R", help="users started per second")
+    load.add_argument("--run-time", default="30s", metavar="30s", help="how long (default 30s)")
+    load.add_argument("--wait", default=None, metavar="0.5s", help="think time between a user's requests")
+    load.add_argument("--arrival-rate", type=float, default=None, metavar="R",
+                      help="open model: R requests/s, latency measured from the intended send time")
+    load.add_argument("--shape", choices=SHAPES, default="steady", help="steady, ramp, spike or soak")
+    load.add_argument("--slo", action="append", default=[], metavar="KEY=VALUE",
+                      help="p50|p90|p95|p99|max=300ms, error-rate=0.01, failure-ratio=0.02 (repeatable)")
+    load.add_argument("--workers", type=int, default=0, metavar="N", help="N local worker processes under a master")
+    load.add_argument("--master", action="store_true", help="be the master of a distributed run (waits for "
+                      "--expect-workers workers)")
+    load.add_argument("--expect-workers", type=int, default=1, metavar="N", help="with --master")
+    load.add_argument("--worker", action="store_true", help="be a worker of the master at --master-host")
+    load.add_argument("--master-host", default="127.0.0.1", metavar="H")
+    load.add_argument("--master-port", type=int, default=5557, metavar="P")
+    load.add_argument("--master-bind-host", default="127.0.0.1", metavar="H",
+                      help="address a --master listens on (default 127.0.0.1; 0.0.0.0 for other machines)")
+    load.add_argument("--max-coupons", type=int, default=None, metavar="N",
+                      help=f"stop after N coupons (default {DEFAULT_MAX_COUPONS} against any non-loopback host)")
+    load.add_argument("--allow-production", action="store_true",
+                      help="allow a run against a Capillary production host (issues real coupons)")
+    load.add_argument("--request-timeout", type=float, default=10.0, metavar="S")
+
+
+def load_settings(target: TargetConfig, args: argparse.Namespace) -> LoadSettings:
+    base_url = check_base_url(target.base_url)
+    if is_production(base_url) and not args.allow_production:
+        raise ConfigError(f"{base_url} is a Capillary production host: a load run there issues real coupons to "
+                          "real customers; add --allow-production if that is what you want")
+    if not target.series_ids:
+        raise ConfigError("a load run needs series that issue coupons: give --series-ids 101,102")
+    if not 0 <= args.invalid_share <= 1:
+        raise ConfigError("--invalid-share must lie between 0 and 1")
+    if args.invalid_share > 0 and not target.invalid_series_ids:
+        raise ConfigError("--invalid-share needs --invalid-series-ids")
+    low, _, high = args.batch_size.partition("-")
+    try:
+        batch_min, batch_max = int(low), int(high or low)
+    except ValueError:
+        raise ConfigError(f"--batch-size {args.batch_size!r}: write MIN-MAX like 1-5, or one number") from None
+    if not 1 <= batch_min <= batch_max:
+        raise ConfigError(f"--batch-size {args.batch_size!r}: need 1 <= MIN <= MAX")
+    if args.arrival_rate is not None and args.arrival_rate <= 0:
+        raise ConfigError("--arrival-rate must be a positive number of requests per second")
+    if args.arrival_rate is not None and args.shape != "steady":
+        raise ConfigError("--arrival-rate runs at a constant rate: drop --shape (or use --users for shapes)")
+    users = args.users if args.users is not None else (max(10, int(args.arrival_rate or 0)) if args.arrival_rate
+                                                       else 10)
+    if users < 1:
+        raise ConfigError("--users must be at least 1")
+    max_coupons = args.max_coupons
+    if max_coupons is None and not is_loopback(base_url):
+        max_coupons = DEFAULT_MAX_COUPONS
+    if args.workers < 0:
+        raise ConfigError("--workers must be 0 or more")
+    return LoadSettings(
+        base_url=base_url, series_ids=tuple(target.series_ids),
+        invalid_series_ids=tuple(target.invalid_series_ids or ()),
+        generic_series_ids=tuple(target.generic_series_ids or ()), invalid_share=args.invalid_share,
+        batch_min=batch_min, batch_max=batch_max, customer_ids=tuple(target.customer_ids or ()),
+        user=target.user, password=target.password, md5_password=bool(target.md5_password),
+        oauth_key=target.oauth_key, oauth_secret=target.oauth_secret, token=target.token,
+        users=users, spawn_rate=args.spawn_rate if args.spawn_rate is not None else float(users),
+        run_time_s=parse_duration(args.run_time, "--run-time"),
+        wait_s=parse_duration(args.wait, "--wait") if args.wait else 0.0,
+        arrival_rate=args.arrival_rate, shape=args.shape, slos=tuple(parse_slo(s) for s in args.slo),
+        workers=args.expect_workers if args.master else args.workers,
+        max_coupons=max_coupons, request_timeout=args.request_timeout,
+    )
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from coupon_harness.cli.contract_cmd import default_report_dir
+    from coupon_harness.cli.options import settings_from_args
+    from coupon_harness.cli.sandbox_target import discover_sandbox
+
+    target = target_from_args(args)
+    if not target.series_ids or not (target.user or target.token or target.oauth_key):
+        # A sandbox tells its series and demo user; a real target is left as it is.
+        known = discover_sandbox(settings_from_args(replace(target, series_ids=target.series_ids)))
+        target = replace(
+            target,
+            series_ids=target.series_ids or tuple(sorted(known.expectations.valid_series)) or None,
+            invalid_series_ids=target.invalid_series_ids or tuple(sorted(known.expectations.invalid_series)),
+            generic_series_ids=target.generic_series_ids or tuple(sorted(known.expectations.generic_series)),
+            user=target.user or known.credentials.user, password=target.password or known.credentials.password)
+    settings = load_settings(target, args)
+    if args.worker:
+        from coupon_harness.runners.load.runner import run_worker
+
+        return run_worker(settings, args.master_host, args.master_port)
+    report_dir = Path(args.report_dir) if args.report_dir else default_report_dir("load")
+    result, _ = execute_load(settings, report_dir, color=not args.no_color and sys.stdout.isatty(),
+                             master_bind=args.master_bind_host if args.master else None,
+                             master_port=args.master_port if args.master else None)
+    print(f"reports: {report_dir}", file=sys.stderr)
+    return load_exit_code(result)
+
+
+def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, master_bind: str | None = None,
+                 master_port: int | None = None) -> tuple[LoadRunResult, dict[str, Path]]:
+    from coupon_harness.reporting import ProgressPrinter
+    from coupon_harness.reporting.load_console import render_load_table
+    from coupon_harness.reporting.load_writer import write_load_reports
+    from coupon_harness.runners.load.runner import run_load
+
+    progress = ProgressPrinter()
+    mode = f"{settings.arrival_rate:g} req/s" if settings.arrival_rate else f"{settings.users} users"
+    progress(f"load run against {settings.base_url}: {mode}, {settings.run_time_s:g}s, shape {settings.shape}")
+    result = run_load(settings, report_dir, progress, master_bind=master_bind, master_port=master_port)
+    paths = write_load_reports(result, report_dir)
+    print(render_load_table(result, color=color))
+    return result, paths
+
+
+def load_exit_code(result: LoadRunResult) -> int:
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.holds else EXIT_VIOLATIONS

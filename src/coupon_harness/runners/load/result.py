@@ -1,0 +1,47 @@
+"""Turns a finished run's aggregate into the typed LoadRunResult (SLOs judged, generator CPU read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coupon_harness.load_results import LoadRunResult
+from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState
+from coupon_harness.runners.load.settings import LoadSettings
+from coupon_harness.runners.load.slo import evaluate
+
+__all__ = ["build_result"]
+
+
+def build_result(settings: LoadSettings, state: LoadState, started_at: str, duration_s: float,
+                 interrupted: bool, workers: int) -> LoadRunResult:
+    aggregate = state.aggregate
+    assert aggregate is not None
+    aggregate.close()
+    counters = aggregate.counters
+    requests = counters["requests"]
+    errors = counters["errors"]
+    latency = aggregate.percentiles_ms()
+    error_rate = errors / requests if requests else 0.0
+    others = counters["other_entities"]
+    failure_ratio = counters["unexpected_failures"] / others if others else 0.0
+    cpu = state.cpu_samples
+    saturated = bool(cpu) and sum(1 for c in cpu if c >= SATURATED_CPU) >= max(1, len(cpu) // 5)
+    notes = []
+    if saturated:
+        notes.append("the generator's CPU was above 90% for a fifth of the run or more: latencies measure "
+                     "the generator, not the target (use --workers or a bigger machine)")
+    return LoadRunResult(
+        target=settings.base_url, started_at=started_at, duration_s=round(duration_s, 3), shape=settings.shape,
+        users=settings.users, arrival_rate=settings.arrival_rate, workers=workers, requests=requests,
+        status_counts=dict(aggregate.statuses), violation_counts=dict(aggregate.violations),
+        violation_examples=dict(aggregate.examples), latency_ms=latency, error_rate=error_rate,
+        entities=counters["entities"], entity_failures=counters["entity_failures"],
+        expected_failures=counters["expected_failures"], unexpected_failures=counters["unexpected_failures"],
+        failure_ratio=failure_ratio, entity_error_codes=dict(aggregate.error_codes),
+        coupons_issued=aggregate.coupons_issued, duplicate_codes=aggregate.duplicates,
+        timeline=aggregate.timeline(),
+        slos=evaluate(settings.slos, latency, error_rate, failure_ratio, requests),
+        generator_cpu_max=max(cpu, default=0.0), generator_cpu_mean=sum(cpu) / len(cpu) if cpu else 0.0,
+        generator_saturated=saturated, interrupted=interrupted, stopped_reason=state.stopped_reason,
+        notes=notes,
+    )
