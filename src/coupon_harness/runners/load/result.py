@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from coupon_harness.load_results import LoadRunResult
 from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState
 from coupon_harness.runners.load.settings import LoadSettings
