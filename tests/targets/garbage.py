@@ -165,7 +165,7 @@ def not_http() -> RawHandler:
     return _handler(write)
 
 
-VALID_RESULT = {"code": "X", "seriesId": 101, "description": "", "discountCode": "",
+VALID_RESULT: dict[str, object] = {"code": "X", "seriesId": 101, "description": "", "discountCode": "",
                 "validTill": "2099-01-01T00:00:00Z", "discountType": "ABS", "discountValue": 1, "discountUpto": 0,
                 "discountOn": "BILL",
                 "detailedInfo": "", "redemptionCount": 0, "id": 0}
@@ -190,7 +190,7 @@ GARBAGE: tuple[Garbage, ...] = (
                                                                  "errors": [], "warnings": []}],
                                                    "totalCount": 1, "failureCount": 0})),
     Garbage("deep-wrong-types", SCHEMA, json_answer({
-        "response": [{"entityId": "101", "result": {**VALID_RESULT, "validTill": 20990101, "redemptionCount": "0",
+        "response": [{"entityId": "101", "result": VALID_RESULT | {"validTill": 20990101, "redemptionCount": "0",
                                                     "discountOn": None},
                       "errors": ["boom", {"code": "x"}], "warnings": {"a": 1}}],
         "totalCount": "1", "failureCount": [0]})),
