@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 import sys
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from aiohttp import web
+from aiohttp import http_exceptions, web
 
 from coupon_harness import ENDPOINT
 from coupon_harness.sandbox.app import ISSUER_KEY, TOKEN_PATH, Before, Mutate, create_app
@@ -23,6 +24,18 @@ __all__ = ["RunningSandbox", "running_sandbox", "serve"]
 
 # In-flight requests get this long to finish when a sandbox stops.
 _SHUTDOWN_S = 2.0
+
+
+class _QuietBadRequests(logging.Filter):
+    """aiohttp answers an unparseable request (a NUL in a header, an unknown method) with 400 and also
+    logs it with a traceback. For a test server that is the client's fault, not an error: drop it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, http_exceptions.HttpProcessingError)
+
+
+logging.getLogger("aiohttp.server").addFilter(_QuietBadRequests())
 _START_TIMEOUT_S = 10.0
 _BACKLOG = 1024
 
