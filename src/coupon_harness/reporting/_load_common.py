@@ -1,0 +1,221 @@
+"""What every load report format shares: SLO labels, number formats, the verdict and its causes, downsampling."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.reporting._common import plural
+
+__all__ = [
+    "LATENCY_ROWS",
+    "SATURATION_WARNING",
+    "TimelineRow",
+    "causes",
+    "coupons_line",
+    "downsample",
+    "finite",
+    "fmt_count",
+    "fmt_cpu",
+    "fmt_measured",
+    "fmt_ms",
+    "fmt_ratio",
+    "fmt_threshold",
+    "interval_s",
+    "load_shape",
+    "slo_label",
+    "sorted_codes",
+    "sorted_statuses",
+    "sorted_violations",
+    "span_label",
+    "throughput_rps",
+    "verdict",
+    "violation_summary",
+]
+
+#: The latency figures the reports show, in this order (LATENCY_KEYS without min and mean first).
+LATENCY_ROWS = ("p50", "p90", "p95", "p99", "p99.9", "max", "min", "mean")
+SATURATION_WARNING = ("Load generator saturated (CPU max {cpu}): latencies measure the generator, not the target. "
+                      "Add workers or lower the load, then rerun before trusting these figures.")
+
+
+def finite(value: float | None) -> float | None:
+    """`value`, or None when it is missing, NaN or infinite (nothing to plot or print)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def fmt_ms(value: float | None) -> str:
+    value = finite(value)
+    if value is None:
+        return "—"
+    return f"{value:,.2f} ms" if value < 10 else f"{value:,.1f} ms"
+
+
+def fmt_ratio(value: float | None) -> str:
+    """'0.0123 (1.23%)'; '0 (0%)'."""
+    value = finite(value)
+    if value is None:
+        return "—"
+    return f"{value:.4g} ({value * 100:.3g}%)"
+
+
+def fmt_count(value: int) -> str:
+    return f"{value:,}"
+
+
+def fmt_cpu(value: float) -> str:
+    return f"{value:.0f}%" if finite(value) is not None else "—"
+
+
+def slo_label(slo: SloResult) -> str:
+    """'p95<=300ms', 'error-rate<=0.01' (the way --slo gates are written back)."""
+    if slo.unit == "ms":
+        return f"{slo.key}<={slo.threshold:g}ms"
+    return f"{slo.key}<={slo.threshold:g}"
+
+
+def fmt_threshold(slo: SloResult) -> str:
+    return fmt_ms(slo.threshold) if slo.unit == "ms" else fmt_ratio(slo.threshold)
+
+
+def fmt_measured(slo: SloResult) -> str:
+    if finite(slo.measured) is None:
+        return "not measured"
+    return fmt_ms(slo.measured) if slo.unit == "ms" else fmt_ratio(slo.measured)
+
+
+def sorted_violations(result: LoadRunResult) -> list[tuple[str, int]]:
+    """Rule id -> count, most frequent first, then by id."""
+    return sorted(result.violation_counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def sorted_codes(result: LoadRunResult) -> list[tuple[str, int]]:
+    return sorted(result.entity_error_codes.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _status_key(status: str) -> tuple[int, int, str]:
+    if status.isdigit():
+        return (0, int(status), status)
+    return (1, 0, status)
+
+
+def sorted_statuses(result: LoadRunResult) -> list[tuple[str, int]]:
+    """HTTP statuses in numeric order, then the others ("transport") by name."""
+    return sorted(result.status_counts.items(), key=lambda item: _status_key(item[0]))
+
+
+def violation_summary(result: LoadRunResult) -> str:
+    """'12 contract violations (unique-codes 12)'; 'no contract violation'."""
+    if not result.violation_counts:
+        return "no contract violation"
+    rules = ", ".join(f"{rule} {count}" for rule, count in sorted_violations(result))
+    return f"{plural(result.violations, 'contract violation')} ({rules})"
+
+
+def causes(result: LoadRunResult) -> list[str]:
+    """Why the gate fails: each breached SLO, then the contract violations; empty when it holds."""
+    found = []
+    for slo in result.slos:
+        if not slo.passed:
+            measured = "not measured" if finite(slo.measured) is None else f"measured {fmt_measured(slo)}"
+            found.append(f"SLO {slo_label(slo)} breached ({measured})")
+    if result.violation_counts:
+        found.append(violation_summary(result))
+    return found
+
+
+def verdict(result: LoadRunResult) -> str:
+    """The headline without decoration: 'SLOs met, contract held' or the causes joined by '; '."""
+    if result.holds:
+        text = "SLOs met, contract held" if result.slos else "contract held (no SLO set)"
+    else:
+        text = "; ".join(causes(result))
+    if result.interrupted:
+        text += " (interrupted: partial results)"
+    return text
+
+
+def throughput_rps(result: LoadRunResult) -> float:
+    return result.requests / result.duration_s if result.duration_s > 0 else 0.0
+
+
+def load_shape(result: LoadRunResult) -> str:
+    """'steady, 50 users, 4 workers', 'ramp, 200 req/s arrival, 1 worker'."""
+    parts = [result.shape]
+    if result.users is not None:
+        parts.append(plural(result.users, "user"))
+    if result.arrival_rate is not None:
+        parts.append(f"{result.arrival_rate:g} req/s arrival")
+    parts.append(plural(result.workers, "worker"))
+    return ", ".join(parts)
+
+
+def coupons_line(result: LoadRunResult) -> tuple[str, bool]:
+    """The coupons sentence, and whether it is a warning (coupons issued but no coupons.csv to revoke them)."""
+    issued = f"{fmt_count(result.coupons_issued)} {'coupon' if result.coupons_issued == 1 else 'coupons'}"
+    csv = result.files.get("coupons.csv")
+    if csv:
+        return f"{issued} issued; every code is listed in {csv} (for revocation)", False
+    if result.coupons_issued:
+        return f"{issued} issued, but no coupons.csv was written: the codes cannot be revoked from it", True
+    return f"{issued} issued", False
+
+
+def interval_s(timeline: Sequence[TimelinePoint]) -> float:
+    """The length of one interval (t_s is an interval's end)."""
+    if len(timeline) > 1:
+        step = (timeline[-1].t_s - timeline[0].t_s) / (len(timeline) - 1)
+        if step > 0:
+            return step
+    if timeline and timeline[0].t_s > 0:
+        return timeline[0].t_s
+    return 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One or more consecutive intervals merged: counts summed, rate averaged, latencies the worst interval's."""
+
+    t_from_s: float
+    t_to_s: float
+    intervals: int
+    requests: int
+    errors: int
+    rps: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+def span_label(row: TimelineRow) -> str:
+    """'12' for one interval (its end, in seconds), '10-20' for merged intervals."""
+    return f"{row.t_to_s:g}" if row.intervals == 1 else f"{row.t_from_s:g}-{row.t_to_s:g}"
+
+
+def _worst(values: list[float | None]) -> float | None:
+    present = [v for v in (finite(value) for value in values) if v is not None]
+    return max(present) if present else None
+
+
+def downsample(timeline: Sequence[TimelinePoint], max_rows: int) -> list[TimelineRow]:
+    """At most `max_rows` rows of equal numbers of consecutive intervals (the last row may hold fewer)."""
+    if not timeline:
+        return []
+    step = interval_s(timeline)
+    size = max(1, math.ceil(len(timeline) / max(1, max_rows)))
+    rows = []
+    for start in range(0, len(timeline), size):
+        group = timeline[start:start + size]
+        rates = [finite(point.rps) or 0.0 for point in group]
+        rows.append(TimelineRow(
+            t_from_s=max(group[0].t_s - step, 0.0), t_to_s=group[-1].t_s, intervals=len(group),
+            requests=sum(point.requests for point in group), errors=sum(point.errors for point in group),
+            rps=sum(rates) / len(rates),
+            p50_ms=_worst([point.p50_ms for point in group]),
+            p95_ms=_worst([point.p95_ms for point in group]),
+            p99_ms=_worst([point.p99_ms for point in group])))
+    return rows

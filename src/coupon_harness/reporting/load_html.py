@@ -1,0 +1,401 @@
+"""report.html of a load run: one self-contained page (inline CSS and SVG charts, no script, no external asset)."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from coupon_harness.load_results import LoadRunResult
+from coupon_harness.reporting._common import atomic_write_text, shorten
+from coupon_harness.reporting._load_common import (
+    LATENCY_ROWS,
+    SATURATION_WARNING,
+    TimelineRow,
+    coupons_line,
+    downsample,
+    finite,
+    fmt_count,
+    fmt_cpu,
+    fmt_measured,
+    fmt_ms,
+    fmt_ratio,
+    fmt_threshold,
+    interval_s,
+    load_shape,
+    slo_label,
+    sorted_codes,
+    sorted_statuses,
+    sorted_violations,
+    span_label,
+    throughput_rps,
+    verdict,
+)
+
+__all__ = ["CHART_POINTS", "latency_chart_svg", "nice_ticks", "render_load_html", "throughput_chart_svg",
+           "write_load_html"]
+
+#: Charts merge consecutive intervals beyond this many points.
+CHART_POINTS = 600
+_TABLE_ROWS = 20
+_EXAMPLE_LIMIT = 600
+
+_WIDTH = 860
+_HEIGHT = 280
+_LEFT = 70
+_RIGHT = 16
+_TOP = 30
+_BOTTOM = 42
+_PLOT_W = _WIDTH - _LEFT - _RIGHT
+_PLOT_H = _HEIGHT - _TOP - _BOTTOM
+_SERIES = (("p50", "#0969da"), ("p95", "#bf8700"), ("p99", "#cf222e"))
+_OK_BAR = "#54aeff"
+_ERROR_BAR = "#cf222e"
+
+_CSS = """
+:root { color-scheme: light; --passed: #1a7f37; --passed-bg: #dafbe1; --failed: #cf222e; --failed-bg: #ffebe9;
+  --warned: #9a6700; --warned-bg: #fff8c5; --muted: #59636e; }
+body { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; margin: 0 auto;
+  max-width: 1200px; padding: 1.5rem; }
+h1 { margin: 0; font-size: 1.5rem; } h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
+.verdict { padding: 1rem 1.25rem; border-radius: 8px; border-left: 8px solid; margin-bottom: 1rem; }
+.verdict.holds { background: var(--passed-bg); border-color: var(--passed); }
+.verdict.violated { background: var(--failed-bg); border-color: var(--failed); }
+.verdict ul { margin: .4rem 0 0; }
+.banner { padding: .6rem 1rem; border-radius: 6px; margin: .5rem 0; background: var(--warned-bg);
+  border-left: 6px solid var(--warned); }
+.banner.saturated { font-size: 1.1rem; background: var(--failed-bg); border-left-color: var(--failed); }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 1rem 0; }
+dl.meta dt { font-weight: 600; } dl.meta dd { margin: 0; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; } th, td { text-align: left; padding: .3rem .6rem;
+  border-bottom: 1px solid #d0d7de; vertical-align: top; } td.num, th.num { text-align: right; }
+tr.pass td:first-child { border-left: 4px solid var(--passed); }
+tr.fail td:first-child { border-left: 4px solid var(--failed); } tr.fail { background: var(--failed-bg); }
+.badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-weight: 600; white-space: nowrap; }
+.badge.pass { color: var(--passed); background: var(--passed-bg); }
+.badge.fail { color: #fff; background: var(--failed); }
+.chart { margin: .5rem 0 1.5rem; } .chart svg { width: 100%; height: auto; max-width: 960px; }
+.muted { color: var(--muted); }
+details { margin: .5rem 0; border: 1px solid #d0d7de; border-radius: 6px; padding: .3rem .8rem; }
+summary { cursor: pointer; font-weight: 600; }
+code { font: 12px/1.4 ui-monospace, SFMono-Regular, monospace; word-break: break-all; }
+footer { margin-top: 2rem; color: var(--muted); font-size: 12px; }
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _f(value: float) -> str:
+    """An SVG coordinate."""
+    return f"{value:.1f}"
+
+
+def nice_ticks(top: float, count: int = 5) -> list[float]:
+    """Round tick values from 0 up to at least `top` (steps of 1, 2, 2.5 or 5 times a power of ten)."""
+    top = top if finite(top) is not None and top > 0 else 1.0
+    raw = top / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
+
+
+def _tick_label(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:g}"
+
+
+def _frame(title: str, y_ticks: list[float], x_ticks: list[float], x_max: float, y_unit: str) -> list[str]:
+    """The <svg> opening, its title, grid lines and both axes with their tick labels."""
+    y_max = y_ticks[-1]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" '
+             f'font-family="system-ui, sans-serif" font-size="11"><title>{_e(title)}</title>']
+    for tick in y_ticks:
+        y = _TOP + _PLOT_H - tick / y_max * _PLOT_H
+        parts.append(f'<line x1="{_LEFT}" y1="{_f(y)}" x2="{_LEFT + _PLOT_W}" y2="{_f(y)}" stroke="#d0d7de" '
+                     f'stroke-width="1"/>')
+        parts.append(f'<text x="{_LEFT - 6}" y="{_f(y + 4)}" text-anchor="end">{_e(_tick_label(tick))}</text>')
+    for tick in x_ticks:
+        x = _LEFT + tick / x_max * _PLOT_W
+        parts.append(f'<line x1="{_f(x)}" y1="{_TOP + _PLOT_H}" x2="{_f(x)}" y2="{_TOP + _PLOT_H + 4}" '
+                     f'stroke="#57606a"/>')
+        parts.append(f'<text x="{_f(x)}" y="{_TOP + _PLOT_H + 16}" text-anchor="middle">'
+                     f"{_e(_tick_label(tick))}</text>")
+    parts.append(f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{_TOP + _PLOT_H}" stroke="#57606a"/>')
+    parts.append(f'<line x1="{_LEFT}" y1="{_TOP + _PLOT_H}" x2="{_LEFT + _PLOT_W}" y2="{_TOP + _PLOT_H}" '
+                 f'stroke="#57606a"/>')
+    parts.append(f'<text x="{_LEFT + _PLOT_W / 2:.1f}" y="{_HEIGHT - 6}" text-anchor="middle">time (s)</text>')
+    parts.append(f'<text transform="translate(16 {_TOP + _PLOT_H / 2:.1f}) rotate(-90)" text-anchor="middle">'
+                 f"{_e(y_unit)}</text>")
+    return parts
+
+
+def _legend(entries: Sequence[tuple[str, str]]) -> str:
+    parts = []
+    x = _LEFT
+    for label, colour in entries:
+        parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>'
+                     f'<text x="{x + 16}" y="18">{_e(label)}</text>')
+        x += 24 + 7 * len(label)
+    return "".join(parts)
+
+
+def _x_axis(rows: Sequence[TimelineRow]) -> tuple[float, list[float]]:
+    end = max(rows[-1].t_to_s, 1e-9)
+    ticks = nice_ticks(end, 8)
+    return ticks[-1], ticks
+
+
+def latency_chart_svg(result: LoadRunResult) -> str | None:
+    """p50/p95/p99 of each interval over time (gaps where an interval had no answer); None without timeline."""
+    rows = downsample(result.timeline, CHART_POINTS)
+    if not rows:
+        return None
+    x_max, x_ticks = _x_axis(rows)
+    values = [v for row in rows for v in (finite(row.p50_ms), finite(row.p95_ms), finite(row.p99_ms))
+              if v is not None]
+    slo_lines = [(slo, finite(slo.threshold)) for slo in result.slos
+                 if slo.unit == "ms" and slo.key in {name for name, _ in _SERIES}]
+    thresholds = [threshold for _, threshold in slo_lines if threshold is not None]
+    y_ticks = nice_ticks(max([*values, *thresholds], default=1.0))
+    y_max = y_ticks[-1]
+    parts = _frame("Latency percentiles per interval (ms)", y_ticks, x_ticks, x_max, "ms")
+
+    def point(t_s: float, ms: float) -> tuple[float, float]:
+        return _LEFT + t_s / x_max * _PLOT_W, _TOP + _PLOT_H - ms / y_max * _PLOT_H
+
+    colours = dict(_SERIES)
+    for slo, threshold in slo_lines:
+        if threshold is None:
+            continue
+        _, y = point(0.0, threshold)
+        parts.append(f'<line x1="{_LEFT}" y1="{_f(y)}" x2="{_LEFT + _PLOT_W}" y2="{_f(y)}" '
+                     f'stroke="{colours[slo.key]}" stroke-dasharray="6 4" stroke-width="1.5"/>')
+        parts.append(f'<text x="{_LEFT + _PLOT_W - 4}" y="{_f(y - 4)}" text-anchor="end" '
+                     f'fill="{colours[slo.key]}">SLO {_e(slo_label(slo))}</text>')
+    for name, colour in _SERIES:
+        commands: list[str] = []
+        singles: list[tuple[float, float]] = []
+        segment: list[tuple[float, float]] = []
+        for row in [*rows, None]:
+            value = None if row is None else finite(getattr(row, f"{name}_ms"))
+            if row is not None and value is not None:
+                segment.append(point(row.t_to_s, value))
+                continue
+            if len(segment) == 1:
+                singles.append(segment[0])
+            elif segment:
+                commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
+            segment = []
+        if commands:
+            parts.append(f'<path d="{" ".join(commands)}" fill="none" stroke="{colour}" stroke-width="1.8" '
+                         f'stroke-linejoin="round"><title>{_e(name)}</title></path>')
+        parts += [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{colour}"/>' for x, y in singles]
+    parts.append(_legend(_SERIES))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def throughput_chart_svg(result: LoadRunResult) -> str | None:
+    """Requests/s of each interval as bars, the share that erred in red; None without timeline."""
+    rows = downsample(result.timeline, CHART_POINTS)
+    if not rows:
+        return None
+    x_max, x_ticks = _x_axis(rows)
+    y_ticks = nice_ticks(max((finite(row.rps) or 0.0 for row in rows), default=1.0))
+    y_max = y_ticks[-1]
+    parts = _frame("Throughput per interval (requests/s)", y_ticks, x_ticks, x_max, "requests/s")
+    bottom = _TOP + _PLOT_H
+    for row in rows:
+        rps = finite(row.rps) or 0.0
+        if rps <= 0:
+            continue
+        x0 = _LEFT + row.t_from_s / x_max * _PLOT_W
+        slot = (row.t_to_s - row.t_from_s) / x_max * _PLOT_W
+        width = max(slot - 0.5 if slot > 3 else slot, 0.8)  # a hairline gap only where bars are wide
+        height = rps / y_max * _PLOT_H
+        error_share = min(row.errors / row.requests, 1.0) if row.requests else 0.0
+        error_height = height * error_share
+        tip = (f"t {span_label(row)} s: {rps:,.1f} req/s, {fmt_count(row.requests)} requests, "
+               f"{fmt_count(row.errors)} errors")
+        parts.append(f'<g><title>{_e(tip)}</title>'
+                     f'<rect x="{_f(x0)}" y="{_f(bottom - height)}" width="{_f(width)}" '
+                     f'height="{_f(height - error_height)}" fill="{_OK_BAR}" shape-rendering="crispEdges"/>')
+        if error_height > 0:
+            parts.append(f'<rect x="{_f(x0)}" y="{_f(bottom - error_height)}" width="{_f(width)}" '
+                         f'height="{_f(max(error_height, 1.0))}" fill="{_ERROR_BAR}" shape-rendering="crispEdges"/>')
+        parts.append("</g>")
+    parts.append(_legend((("requests/s", _OK_BAR), ("errors/s", _ERROR_BAR))))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: Sequence[int] = (),
+           row_classes: Sequence[str] | None = None) -> str:
+    """A table; `head` is plain text (escaped here), cells are HTML already."""
+    cells = "".join(f'<th class="num">{_e(h)}</th>' if i in numeric else f"<th>{_e(h)}</th>"
+                    for i, h in enumerate(head))
+    body = []
+    for index, row in enumerate(rows):
+        css = f' class="{row_classes[index]}"' if row_classes else ""
+        body.append(f"<tr{css}>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                                           for i, c in enumerate(row)) + "</tr>")
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _badge(passed: bool) -> str:
+    return '<span class="badge pass">PASS</span>' if passed else '<span class="badge fail">FAIL</span>'
+
+
+def _header(result: LoadRunResult) -> str:
+    state = "holds" if result.holds else "violated"
+    mark = "✅" if result.holds else "❌"
+    parts = [f'<header class="verdict {state}"><h1>{mark} {_e(verdict(result))}</h1>'
+             f"<p>coupon-harness load · {_e(load_shape(result))}</p></header>"]
+    if result.generator_saturated:
+        warning = SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max))
+        parts.append(f'<p class="banner saturated">⚠️ <strong>{_e(warning)}</strong></p>')
+    if result.interrupted:
+        parts.append('<p class="banner">⚠️ <strong>The run was interrupted</strong>: '
+                     "these figures cover only what ran before it stopped.</p>")
+    if result.stopped_reason:
+        parts.append(f'<p class="banner">⏹️ <strong>Stopped before its time:</strong> {_e(result.stopped_reason)}</p>')
+    coupons, warn = coupons_line(result)
+    if warn:
+        parts.append(f'<p class="banner">⚠️ {_e(coupons)}</p>')
+    meta = [("Target", f"<code>{_e(result.target)}</code>"), ("Started", _e(result.started_at)),
+            ("Duration", f"{result.duration_s:.1f} s"), ("Load", _e(load_shape(result))),
+            ("Requests", f"{_e(fmt_count(result.requests))} ({throughput_rps(result):,.1f} req/s)")]
+    parts.append('<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta) + "</dl>")
+    return "".join(parts)
+
+
+def _key_figures(result: LoadRunResult) -> str:
+    latency = result.latency_ms
+    coupons, _ = coupons_line(result)
+    cpu = f"max {fmt_cpu(result.generator_cpu_max)}, mean {fmt_cpu(result.generator_cpu_mean)}"
+    rows = [
+        ("Latency p50 / p95 / p99", " / ".join(fmt_ms(latency.get(key)) for key in ("p50", "p95", "p99")), True),
+        ("Error rate (not 200 or broke the contract)", fmt_ratio(result.error_rate), True),
+        ("Contract violations", fmt_count(result.violations), not result.violations),
+        ("Duplicate coupon codes", fmt_count(result.duplicate_codes), not result.duplicate_codes),
+        ("failureCount ratio (Σ failureCount / Σ totalCount)",
+         f"{fmt_ratio(result.failure_count_ratio)}: {fmt_count(result.entity_failures)} of "
+         f"{fmt_count(result.entities)} entities", True),
+        ("Unexpected failure ratio",
+         f"{fmt_ratio(result.failure_ratio)}: {fmt_count(result.unexpected_failures)} unexpected; "
+         f"{fmt_count(result.expected_failures)} expected (invalid series)", True),
+        ("Coupons issued", coupons, True),
+        ("Generator CPU", cpu + (" (saturated)" if result.generator_saturated else ""),
+         not result.generator_saturated),
+    ]
+    return _table(("Figure", "Value"), [(_e(name), _e(value)) for name, value, _ in rows],
+                  row_classes=["pass" if ok else "fail" for _, _, ok in rows])
+
+
+def _slos(result: LoadRunResult) -> str:
+    if not result.slos:
+        return '<p class="muted">No SLO set (<code>--slo</code>): only the contract gates this run.</p>'
+    rows = [(f"<code>{_e(slo_label(slo))}</code>", _e(fmt_threshold(slo)), _e(fmt_measured(slo)), _badge(slo.passed))
+            for slo in result.slos]
+    return _table(("SLO", "Threshold", "Measured", "Result"), rows, numeric=(1, 2),
+                  row_classes=["pass" if slo.passed else "fail" for slo in result.slos])
+
+
+def _latency(result: LoadRunResult) -> str:
+    if not result.latency_ms:
+        return '<p class="muted">No request completed: no latency to show.</p>'
+    keys = [key for key in LATENCY_ROWS if key in result.latency_ms]
+    keys += sorted(key for key in result.latency_ms if key not in LATENCY_ROWS)
+    return _table(keys, [[_e(fmt_ms(result.latency_ms[key])) for key in keys]], numeric=range(len(keys)))
+
+
+def _statuses(result: LoadRunResult) -> str:
+    if not result.status_counts:
+        return '<p class="muted">No answer recorded.</p>'
+    statuses = sorted_statuses(result)
+    rows = [(f"<code>{_e(status)}</code>", _e(fmt_count(count)),
+             _e(f"{count / result.requests * 100:.3g}%" if result.requests else "—")) for status, count in statuses]
+    return _table(("Status", "Requests", "Share"), rows, numeric=(1, 2),
+                  row_classes=["pass" if status == "200" else "fail" for status, _ in statuses])
+
+
+def _violations(result: LoadRunResult) -> str:
+    if not result.violation_counts:
+        return "<p>✅ No contract violation under load.</p>"
+    rows = []
+    for rule, count in sorted_violations(result):
+        example = result.violation_examples.get(rule)
+        cell = f"<code>{_e(shorten(example, _EXAMPLE_LIMIT))}</code>" if example else "<em>no example recorded</em>"
+        rows.append((f"<code>{_e(rule)}</code>", _e(fmt_count(count)), cell))
+    return _table(("Rule", "Responses", "Example"), rows, numeric=(1,), row_classes=["fail"] * len(rows))
+
+
+def _codes(result: LoadRunResult) -> str:
+    if not result.entity_error_codes:
+        return '<p class="muted">No entity error code.</p>'
+    rows = [(f"<code>{_e(code)}</code>", _e(fmt_count(count))) for code, count in sorted_codes(result)]
+    return _table(("Code", "Entities"), rows, numeric=(1,))
+
+
+def _timeline_table(rows: Sequence[TimelineRow]) -> str:
+    cells = []
+    for row in rows:
+        when = span_label(row)
+        cells.append((_e(when), _e(fmt_count(row.requests)), _e(f"{finite(row.rps) or 0.0:,.1f}"),
+                      _e(fmt_count(row.errors)), _e(fmt_ms(row.p50_ms)), _e(fmt_ms(row.p95_ms)),
+                      _e(fmt_ms(row.p99_ms))))
+    return _table(("t (s)", "Requests", "req/s", "Errors", "p50", "p95", "p99"), cells, numeric=range(7),
+                  row_classes=["fail" if row.errors else "" for row in rows])
+
+
+def _timeline(result: LoadRunResult) -> str:
+    latency = latency_chart_svg(result)
+    throughput = throughput_chart_svg(result)
+    if latency is None or throughput is None:
+        return '<p class="muted">No timeline recorded.</p>'
+    parts = ['<h3>Latency percentiles over time</h3>', f'<div class="chart">{latency}</div>',
+             '<h3>Throughput over time</h3>', f'<div class="chart">{throughput}</div>']
+    rows = downsample(result.timeline, _TABLE_ROWS)
+    if len(rows) < len(result.timeline):
+        parts.append(f'<p class="muted">{len(result.timeline)} intervals of {interval_s(result.timeline):g} s, '
+                     f"merged {rows[0].intervals} to a row: counts summed, req/s averaged, latencies of the worst "
+                     "interval.</p>")
+        parts.append(_timeline_table(rows))
+        full = downsample(result.timeline, len(result.timeline))
+        parts.append(f"<details><summary>All {len(result.timeline)} intervals</summary>"
+                     f"{_timeline_table(full)}</details>")
+    else:
+        parts.append(_timeline_table(rows))
+    return "".join(parts)
+
+
+def render_load_html(result: LoadRunResult) -> str:
+    """The report as one HTML document."""
+    body = [
+        _header(result),
+        "<h2>Key figures</h2>", _key_figures(result),
+        "<h2>SLOs</h2>", _slos(result),
+        "<h2>Latency (HDR histogram)</h2>", _latency(result),
+        "<h2>Timeline</h2>", _timeline(result),
+        "<h2>HTTP status</h2>", _statuses(result),
+        f"<h2>Contract violations ({_e(fmt_count(result.violations))})</h2>", _violations(result),
+        "<h2>Entity error codes</h2>", _codes(result),
+    ]
+    if result.notes:
+        body.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_e(note)}</li>" for note in result.notes) + "</ul>")
+    if result.files:
+        items = "".join(f"<li><code>{_e(name)}</code>: <code>{_e(path)}</code></li>"
+                        for name, path in result.files.items())
+        body.append(f"<h2>Files</h2><ul>{items}</ul>")
+    body.append("<footer>Generated by coupon-harness.</footer>")
+    title = _e(f"coupon-harness load: {verdict(result)}")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+            f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def write_load_html(result: LoadRunResult, path: Path) -> None:
+    """Write report.html to `path` (atomically)."""
+    atomic_write_text(path, render_load_html(result))

@@ -1,0 +1,122 @@
+"""summary.json of a load run: every figure, machine-readable, numbers rounded, readable back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.reporting._common import atomic_write_text
+from coupon_harness.reporting._load_common import causes, finite, slo_label, throughput_rps, verdict
+
+__all__ = ["LOAD_SCHEMA", "LOAD_SCHEMA_VERSION", "load_summary_dict", "read_load_summary_json",
+           "write_load_summary_json"]
+
+LOAD_SCHEMA = "coupon-harness/load-summary"
+LOAD_SCHEMA_VERSION = 1
+
+# Decimal places kept: microseconds for times, a millionth for ratios.
+_MS = 3
+_RATIO = 6
+_RATE = 3
+_CPU = 1
+_SECONDS = 3
+
+
+def _round(value: float | None, places: int) -> float | None:
+    """Rounded; None for a missing, NaN or infinite value (JSON has no NaN)."""
+    value = finite(value)
+    return None if value is None else round(value, places)
+
+
+def _number(value: float, places: int) -> float:
+    rounded = _round(value, places)
+    return 0.0 if rounded is None else rounded
+
+
+def _slo_dict(slo: SloResult) -> dict[str, Any]:
+    places = _MS if slo.unit == "ms" else _RATIO
+    return {"key": slo.key, "label": slo_label(slo), "threshold": _number(slo.threshold, places), "unit": slo.unit,
+            "measured": _round(slo.measured, places), "passed": slo.passed}
+
+
+def _point_dict(point: TimelinePoint) -> dict[str, Any]:
+    return {"t_s": _number(point.t_s, _SECONDS), "requests": point.requests, "errors": point.errors,
+            "rps": _number(point.rps, _RATE), "p50_ms": _round(point.p50_ms, _MS),
+            "p95_ms": _round(point.p95_ms, _MS), "p99_ms": _round(point.p99_ms, _MS)}
+
+
+def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
+    """The summary as plain JSON-able data: the result's fields (rounded) plus the derived gate figures."""
+    return {
+        "schema": LOAD_SCHEMA,
+        "schema_version": LOAD_SCHEMA_VERSION,
+        "verdict": verdict(result),
+        "causes": causes(result),
+        "holds": result.holds,
+        "slos_met": result.slos_met,
+        "target": result.target,
+        "started_at": result.started_at,
+        "duration_s": _number(result.duration_s, _SECONDS),
+        "shape": result.shape,
+        "users": result.users,
+        "arrival_rate": _round(result.arrival_rate, _RATE),
+        "workers": result.workers,
+        "requests": result.requests,
+        "throughput_rps": _number(throughput_rps(result), _RATE),
+        "interrupted": result.interrupted,
+        "stopped_reason": result.stopped_reason,
+        "latency_ms": {key: _round(value, _MS) for key, value in result.latency_ms.items()},
+        "status_counts": dict(result.status_counts),
+        "error_rate": _number(result.error_rate, _RATIO),
+        "violations": result.violations,
+        "violation_counts": dict(result.violation_counts),
+        "violation_examples": dict(result.violation_examples),
+        "duplicate_codes": result.duplicate_codes,
+        "entities": result.entities,
+        "entity_failures": result.entity_failures,
+        "failure_count_ratio": _number(result.failure_count_ratio, _RATIO),
+        "expected_failures": result.expected_failures,
+        "unexpected_failures": result.unexpected_failures,
+        "failure_ratio": _number(result.failure_ratio, _RATIO),
+        "entity_error_codes": dict(result.entity_error_codes),
+        "coupons_issued": result.coupons_issued,
+        "generator_cpu_max": _number(result.generator_cpu_max, _CPU),
+        "generator_cpu_mean": _number(result.generator_cpu_mean, _CPU),
+        "generator_saturated": result.generator_saturated,
+        "slos": [_slo_dict(slo) for slo in result.slos],
+        "timeline": [_point_dict(point) for point in result.timeline],
+        "notes": list(result.notes),
+        "files": dict(result.files),
+    }
+
+
+def write_load_summary_json(result: LoadRunResult, path: Path) -> None:
+    """Write summary.json to `path` (atomically)."""
+    text = json.dumps(load_summary_dict(result), indent=2, ensure_ascii=False, allow_nan=False)
+    atomic_write_text(path, text + "\n")
+
+
+def read_load_summary_json(path: Path) -> LoadRunResult:
+    """Read a load summary.json back (to re-render its reports or compare runs); numbers come back rounded."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("schema") != LOAD_SCHEMA or data.get("schema_version") != LOAD_SCHEMA_VERSION:
+        raise ValueError(f"{path}: not a {LOAD_SCHEMA} v{LOAD_SCHEMA_VERSION} file")
+    return LoadRunResult(
+        target=data["target"], started_at=data["started_at"], duration_s=data["duration_s"], shape=data["shape"],
+        users=data["users"], arrival_rate=data["arrival_rate"], workers=data["workers"], requests=data["requests"],
+        status_counts=dict(data["status_counts"]), violation_counts=dict(data["violation_counts"]),
+        violation_examples=dict(data["violation_examples"]),
+        latency_ms={key: value for key, value in data["latency_ms"].items() if value is not None},
+        error_rate=data["error_rate"], entities=data["entities"], entity_failures=data["entity_failures"],
+        expected_failures=data["expected_failures"], unexpected_failures=data["unexpected_failures"],
+        failure_ratio=data["failure_ratio"], entity_error_codes=dict(data["entity_error_codes"]),
+        coupons_issued=data["coupons_issued"], duplicate_codes=data["duplicate_codes"],
+        timeline=[TimelinePoint(**point) for point in data["timeline"]],
+        slos=[SloResult(key=slo["key"], threshold=slo["threshold"], unit=slo["unit"], measured=slo["measured"],
+                        passed=slo["passed"]) for slo in data["slos"]],
+        generator_cpu_max=data["generator_cpu_max"], generator_cpu_mean=data["generator_cpu_mean"],
+        generator_saturated=data["generator_saturated"], interrupted=data["interrupted"],
+        stopped_reason=data["stopped_reason"], notes=list(data["notes"]), files=dict(data["files"]),
+    )
