@@ -1,0 +1,381 @@
+"""Load run reports: summary.json, report.md, report.html (inline SVG), the console table and the writer."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from load_builders import SCRIPT_EXAMPLE, failing_result, interrupted_result, load_result, long_result, timeline
+
+from coupon_harness.load_results import SloResult, TimelinePoint
+from coupon_harness.reporting import _load_common as common
+from coupon_harness.reporting.load_console import render_load_table
+from coupon_harness.reporting.load_html import nice_ticks, render_load_html, write_load_html
+from coupon_harness.reporting.load_markdown import TIMELINE_ROWS, render_load_markdown, sparkline
+from coupon_harness.reporting.load_summary_json import (
+    LOAD_SCHEMA,
+    load_summary_dict,
+    read_load_summary_json,
+    write_load_summary_json,
+)
+from coupon_harness.reporting.load_writer import LOAD_REPORT_FILES, write_load_reports
+
+_SVG = "{http://www.w3.org/2000/svg}"
+_VOID = {"meta", "br", "hr", "img", "input", "link", "line", "rect", "circle"}
+
+
+def _svgs(document: str) -> list[ET.Element]:
+    return [ET.fromstring(svg) for svg in re.findall(r"<svg\b.*?</svg>", document, re.DOTALL)]
+
+
+def _timeline_rows(markdown: str) -> list[str]:
+    section = markdown.split("### Timeline", 1)[1].split("###", 1)[0]
+    return [line for line in section.splitlines() if re.match(r"^\| [\d.]+(-[\d.]+)? \|", line)]
+
+
+class _Balance(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag not in _VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        self.open.pop()
+
+
+# --- verdict and causes -------------------------------------------------------------------------------------
+
+
+def test_verdicts() -> None:
+    assert common.verdict(load_result()) == "SLOs met, contract held"
+    assert common.verdict(load_result(slos=[])) == "contract held (no SLO set)"
+    assert common.verdict(failing_result()) == (
+        "SLO p95<=300ms breached (measured 812.4 ms); 15 contract violations (unique-codes 12, entity-order 3)")
+    assert common.verdict(interrupted_result()) == (
+        "SLO p95<=300ms breached (not measured) (interrupted: partial results)")
+
+
+def test_downsample_merges_to_at_most_max_rows() -> None:
+    points = timeline(500, interval=2.0, errors_every=50, gap_at=3)
+    rows = common.downsample(points, 20)
+    assert len(rows) == 20
+    assert all(row.intervals == 25 for row in rows)
+    assert sum(row.requests for row in rows) == sum(point.requests for point in points)
+    assert sum(row.errors for row in rows) == 50
+    assert (rows[0].t_from_s, rows[0].t_to_s, rows[-1].t_to_s) == (0.0, 50.0, 1000.0)
+    # Latency of the worst interval, gaps ignored.
+    assert rows[0].p99_ms == max(p.p99_ms for p in points[:25] if p.p99_ms is not None)
+    assert common.downsample(points[:7], 20) == common.downsample(points[:7], 7)
+    assert len(common.downsample(points[:7], 20)) == 7
+    assert common.downsample([], 20) == []
+
+
+# --- summary.json -------------------------------------------------------------------------------------------
+
+
+def test_summary_json_of_a_failing_run(tmp_path: Path) -> None:
+    path = tmp_path / "summary.json"
+    write_load_summary_json(failing_result(), path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert (data["schema"], data["schema_version"]) == (LOAD_SCHEMA, 1) == ("coupon-harness/load-summary", 1)
+    assert (data["holds"], data["slos_met"], data["generator_saturated"]) == (False, False, True)
+    assert data["failure_count_ratio"] == 0.05
+    assert data["violations"] == 15
+    assert data["violation_examples"]["entity-order"] == SCRIPT_EXAMPLE
+    assert data["causes"][0] == "SLO p95<=300ms breached (measured 812.4 ms)"
+    assert data["slos"][0] == {"key": "p95", "label": "p95<=300ms", "threshold": 300.0, "unit": "ms",
+                               "measured": 812.4, "passed": False}
+    # Rounded: microseconds for times, millionths for ratios.
+    assert data["latency_ms"]["mean"] == 55.123
+    assert data["error_rate"] == 0.001667
+    assert data["failure_ratio"] == 0.000439
+    assert data["slos"][1]["measured"] == 0.001667
+    point = data["timeline"][0]
+    assert set(point) == {"t_s", "requests", "errors", "rps", "p50_ms", "p95_ms", "p99_ms"}
+    assert point["p50_ms"] == round(point["p50_ms"], 3)
+    assert data["timeline"][10] == {"t_s": 11.0, "requests": 0, "errors": 0, "rps": 0.0, "p50_ms": None,
+                                    "p95_ms": None, "p99_ms": None}
+
+
+def test_summary_json_has_no_nan_and_reads_back(tmp_path: Path) -> None:
+    result = load_result(latency_ms={"p50": float("nan"), "p95": 12.3456789},
+                         slos=[SloResult("p95", 300.0, "ms", float("inf"), False)])
+    path = tmp_path / "summary.json"
+    write_load_summary_json(result, path)
+    text = path.read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text
+    back = read_load_summary_json(path)
+    assert back.latency_ms == {"p95": 12.346}
+    assert back.slos[0].measured is None
+    assert [point.t_s for point in back.timeline] == [point.t_s for point in result.timeline]
+    second = result.timeline[1]  # p99 250 * (1 + sin(0.2) / 2) + 1 has more than three decimals
+    assert second.p99_ms is not None and back.timeline[1].p99_ms == round(second.p99_ms, 3) != second.p99_ms
+    assert (back.holds, back.requests, back.files) == (result.holds, result.requests, result.files)
+
+
+def test_summary_json_refuses_another_schema(tmp_path: Path) -> None:
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps({"schema": "coupon-harness/contract-summary", "schema_version": 1}), encoding="utf-8")
+    with pytest.raises(ValueError, match="load-summary"):
+        read_load_summary_json(path)
+
+
+def test_summary_json_of_an_interrupted_run() -> None:
+    data = load_summary_dict(interrupted_result())
+    assert (data["interrupted"], data["stopped_reason"]) == (True, "--max-coupons reached (10000)")
+    assert (data["timeline"], data["latency_ms"], data["failure_count_ratio"]) == ([], {}, 0.0)
+    json.dumps(data, allow_nan=False)
+
+
+# --- report.md ----------------------------------------------------------------------------------------------
+
+
+def test_markdown_of_a_passing_run() -> None:
+    text = render_load_markdown(load_result())
+    assert text.startswith("## coupon-harness load: ✅ SLOs met, contract held\n")
+    assert "| ✅ | `p95<=300ms` | 300.0 ms | 180.0 ms | pass |" in text
+    assert "| ✅ | `error-rate<=0.01` | 0.01 (1%) | 0.001667 (0.167%) | pass |" in text
+    assert "| 41.3 ms | 120.5 ms | 180.0 ms | 260.4 ms | 410.0 ms | 512.9 ms | 3.20 ms | 55.1 ms |" in text
+    assert "| ❌ `transport` | 4 | 0.0667% |" in text
+    assert "| failureCount ratio (Σ failureCount / Σ totalCount) | 0.05 (5%): 1,200 of 24,000 entities |" in text
+    assert "22,800 coupons issued; every code is listed in reports/load/coupons.csv (for revocation)" in text
+    assert "| `8015` | 1,190 |" in text
+    assert "✅ No contract violation under load." in text
+    assert "saturated" not in text and "interrupted" not in text
+
+
+def test_markdown_of_a_failing_run() -> None:
+    text = render_load_markdown(failing_result())
+    headline = text.splitlines()[0]
+    assert headline.startswith("## coupon-harness load: ❌ SLO p95")
+    assert "breached (measured 812.4 ms); 15 contract violations (unique-codes 12, entity-order 3)" in headline
+    assert "| ❌ | `p95<=300ms` | 300.0 ms | 812.4 ms | **FAIL** |" in text
+    assert "> [!WARNING]\n> ⚠️ **Load generator saturated (CPU max 97%): latencies measure the generator" in text
+    assert "| Duplicate coupon codes | ❌ 12 |" in text
+    # The example sits in a code span, whole: GitHub shows it as text, never as markup.
+    assert f"| ❌ `entity-order` | 3 | `{SCRIPT_EXAMPLE}` |" in text
+    assert text.index("`unique-codes`") < text.index("`entity-order`")
+    assert "| 10-12 | 200 | 100.0 | 0 |" in text  # the gap: one interval without answers, merged
+
+
+def test_markdown_of_an_interrupted_run() -> None:
+    text = render_load_markdown(interrupted_result())
+    assert "(interrupted: partial results)" in text.splitlines()[0]
+    assert "> ⚠️ **The run was interrupted**" in text
+    assert "> ⏹️ **Stopped before its time:** --max-coupons reached (10000)" in text
+    assert "| ❌ | `p95<=300ms` | 300.0 ms | not measured | **FAIL** |" in text
+    assert "_No timeline recorded._" in text
+    assert "_No request completed: no latency to show._" in text
+
+
+def test_markdown_downsamples_a_long_timeline() -> None:
+    text = render_load_markdown(long_result(500))
+    rows = _timeline_rows(text)
+    assert len(rows) == TIMELINE_ROWS
+    assert rows[0].startswith("| 0-50 | 5,000 | 100.0 | **5** |")
+    assert rows[-1].startswith("| 950-1000 | 5,000 | 100.0 | 0 |")
+    assert "_500 intervals of 2 s, merged 25 to a row" in text
+    assert len(text.splitlines()) < 120
+
+
+def test_markdown_short_timeline_keeps_every_interval() -> None:
+    rows = _timeline_rows(render_load_markdown(load_result(timeline=timeline(5))))
+    assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 2", "| 3", "| 4", "| 5"]
+
+
+def test_markdown_warns_when_no_coupons_csv() -> None:
+    text = render_load_markdown(load_result(files={}))
+    assert "> ⚠️ 22,800 coupons issued, but no coupons.csv was written" in text
+
+
+def test_markdown_escapes_free_text() -> None:
+    text = render_load_markdown(load_result(notes=["<b>bold</b> | pipe"], stopped_reason="*stop*"))
+    assert "- \\<b\\>bold\\</b\\> \\| pipe" in text
+    assert "\\*stop\\*" in text
+
+
+def test_sparkline() -> None:
+    assert sparkline([0.0, 50.0, 100.0]) == "▁▅█"
+    assert sparkline([0.0, 0.0]) == "▁▁"
+    assert sparkline([]) == ""
+
+
+# --- report.html --------------------------------------------------------------------------------------------
+
+
+def test_html_is_balanced_escaped_and_self_contained() -> None:
+    document = render_load_html(failing_result())
+    parser = _Balance()
+    parser.feed(document)
+    parser.close()
+    assert parser.open == []
+    assert "<script" not in document
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in document
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", document)
+    assert "<style>" in document and "@import" not in document
+
+
+def test_html_of_a_failing_run() -> None:
+    document = render_load_html(failing_result())
+    assert '<header class="verdict violated"><h1>❌ SLO p95&lt;=300ms breached (measured 812.4 ms); 15 contract' in (
+        document)
+    assert '<p class="banner saturated">⚠️ <strong>Load generator saturated (CPU max 97%): latencies measure the ' \
+           "generator, not the target." in document
+    assert ('<tr class="fail"><td><code>p95&lt;=300ms</code></td><td class="num">300.0 ms</td>'
+            '<td class="num">812.4 ms</td><td><span class="badge fail">FAIL</span></td></tr>' in document)
+    assert ('<tr class="fail"><td><code>unique-codes</code></td><td class="num">12</td><td><code>expected a code '
+            "never issued before; received series 101 code &#x27;ABC&#x27; a second time</code></td></tr>" in document)
+    assert '<tr class="fail"><td>Generator CPU</td><td>max 97%, mean 91% (saturated)</td></tr>' in document
+    assert '<tr class="fail"><td>Duplicate coupon codes</td><td>12</td></tr>' in document
+
+
+def test_html_charts_are_well_formed_svg() -> None:
+    document = render_load_html(failing_result())
+    latency, throughput = _svgs(document)
+    assert latency.tag == throughput.tag == f"{_SVG}svg"
+    paths = latency.findall(f"{_SVG}path")
+    assert [path.findtext(f"{_SVG}title") for path in paths] == ["p50", "p95", "p99"]
+    # The interval without answers (index 10) splits each line in two.
+    assert all(path.attrib["d"].count("M") == 2 for path in paths)
+    labels = [text.text for text in latency.iter(f"{_SVG}text")]
+    assert "ms" in labels and "time (s)" in labels and "SLO p95<=300ms" in labels
+    assert {"0", "100", "200", "300", "400"} <= set(labels)
+    bars = throughput.findall(f".//{_SVG}rect")
+    errors = [bar for bar in bars if bar.attrib["fill"] == "#cf222e" and bar.attrib.get("height") != "12"]
+    assert len(errors) == 8  # intervals 0, 4, ..., 28 erred
+    tips = [g.findtext(f"{_SVG}title") for g in throughput.findall(f"{_SVG}g")]
+    assert "t 1 s: 200.0 req/s, 200 requests, 5 errors" in tips
+    assert len(tips) == 29  # the empty interval draws no bar
+
+
+def test_html_of_an_interrupted_run_has_no_chart() -> None:
+    document = render_load_html(interrupted_result())
+    assert "<svg" not in document
+    assert "No timeline recorded." in document
+    assert "The run was interrupted" in document
+    assert "Stopped before its time:</strong> --max-coupons reached (10000)" in document
+
+
+def test_html_long_run_charts_every_interval_and_tables_twenty_rows() -> None:
+    document = render_load_html(long_result(500))
+    latency, throughput = _svgs(document)
+    first_path = latency.findall(f"{_SVG}path")[0].attrib["d"]
+    assert first_path.count("L") == 499
+    assert len(throughput.findall(f"{_SVG}g")) == 500
+    visible = document.split("<details>", 1)[0].rsplit("<h2>Timeline</h2>", 1)[1]
+    assert visible.count("<tr") == 20 + 1
+    assert "All 500 intervals" in document
+
+
+def test_html_chart_points_are_capped() -> None:
+    document = render_load_html(long_result(1500))
+    _, throughput = _svgs(document)
+    assert len(throughput.findall(f"{_SVG}g")) == 500  # 1500 intervals, 3 to a bar
+
+
+def test_html_single_point_and_all_none_timelines() -> None:
+    single = render_load_html(load_result(timeline=[TimelinePoint(1.0, 10, 0, 10.0, 5.0, 6.0, 7.0)]))
+    latency, _ = _svgs(single)
+    assert len(latency.findall(f"{_SVG}circle")) == 3
+    empty = render_load_html(load_result(timeline=[TimelinePoint(1.0, 0, 0, 0.0, None, None, None)] * 3))
+    latency, throughput = _svgs(empty)
+    assert latency.findall(f"{_SVG}path") == []
+    assert throughput.findall(f"{_SVG}g") == []
+
+
+def test_nice_ticks() -> None:
+    assert nice_ticks(812.4) == [0, 200, 400, 600, 800, 1000]
+    assert nice_ticks(1.0) == [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+    assert nice_ticks(0.0) == nice_ticks(1.0)
+    assert nice_ticks(float("nan")) == nice_ticks(1.0)
+    assert nice_ticks(300) == [0, 100, 200, 300]
+
+
+def test_write_load_html(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "report.html"
+    write_load_html(load_result(), path)
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+# --- console ------------------------------------------------------------------------------------------------
+
+
+def test_console_of_a_passing_run() -> None:
+    text = render_load_table(load_result(), color=False)
+    lines = text.splitlines()
+    assert lines[0].split() == ["SLO", "THRESHOLD", "MEASURED", "RESULT"]
+    assert lines[1].split() == ["p95<=300ms", "300.0", "ms", "180.0", "ms", "PASS"]
+    assert "Latency: p50 41.3 ms  p90 120.5 ms  p95 180.0 ms  p99 260.4 ms  p99.9 410.0 ms  max 512.9 ms" in lines
+    assert "Statuses: 200 5,990, 500 6, transport 4; error rate 0.001667 (0.167%)" in lines
+    assert lines[-1] == "PASS: SLOs met, contract held"
+    assert "\033[" not in text
+
+
+def test_console_of_a_failing_run() -> None:
+    text = render_load_table(failing_result(), color=False)
+    lines = text.splitlines()
+    assert lines[1].split()[-1] == "FAIL"
+    assert lines[-1] == ("FAIL: SLO p95<=300ms breached (measured 812.4 ms); "
+                         "15 contract violations (unique-codes 12, entity-order 3)")
+    assert "WARNING: Load generator saturated (CPU max 97%): latencies measure the generator, not the target." in text
+    assert f"  entity-order: {SCRIPT_EXAMPLE}" in lines
+    assert "Coupons: 22,800 coupons issued; every code is listed in reports/load/coupons.csv (for revocation); " \
+           "12 duplicate codes" in lines
+
+
+def test_console_of_an_interrupted_run() -> None:
+    text = render_load_table(interrupted_result(), color=False)
+    assert "Latency: no request completed" in text
+    assert "Interrupted: these results cover only what ran." in text
+    assert text.splitlines()[-1] == "FAIL: SLO p95<=300ms breached (not measured) (interrupted: partial results)"
+
+
+def test_console_colours_only_when_asked() -> None:
+    coloured = render_load_table(failing_result(), color=True)
+    assert "\033[1;31mFAIL\033[0m" in coloured
+    assert coloured.splitlines()[-1].startswith("\033[1m\033[1;31mFAIL: ")
+    plain = re.sub(r"\033\[[\d;]*m", "", coloured)
+    assert plain == render_load_table(failing_result(), color=False)
+
+
+def test_console_without_slos() -> None:
+    text = render_load_table(load_result(slos=[]), color=False)
+    assert text.splitlines()[0] == "No SLO set (--slo): only the contract gates this run."
+    assert text.splitlines()[-1] == "PASS: contract held (no SLO set)"
+
+
+# --- writer -------------------------------------------------------------------------------------------------
+
+
+def test_write_load_reports(tmp_path: Path) -> None:
+    report_dir = tmp_path / "reports" / "load"
+    written = write_load_reports(failing_result(), report_dir)
+    assert written == {name: report_dir / name for name in ("summary.json", "report.md", "report.html")}
+    assert sorted(path.name for path in report_dir.iterdir()) == sorted(written)
+    assert json.loads(written["summary.json"].read_text(encoding="utf-8"))["holds"] is False
+    assert written["report.md"].read_text(encoding="utf-8").startswith("## coupon-harness load: ❌")
+    assert _svgs(written["report.html"].read_text(encoding="utf-8"))
+
+
+def test_one_failing_writer_does_not_stop_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(result: object, path: Path) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(LOAD_REPORT_FILES, "summary.json", broken)
+    with pytest.raises(RuntimeError, match="boom") as caught:
+        write_load_reports(load_result(), tmp_path)
+    assert any("summary.json" in note for note in caught.value.__notes__)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report.html", "report.md"]
