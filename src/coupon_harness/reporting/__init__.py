@@ -25,3 +25,27 @@ __all__ = [
     "write_markdown",
     "write_summary_json",
 ]
+
+# Reports of a load run (coupon_harness.load_results).
+from coupon_harness.reporting.load_console import render_load_table
+from coupon_harness.reporting.load_html import render_load_html, write_load_html
+from coupon_harness.reporting.load_markdown import render_load_markdown, write_load_markdown
+from coupon_harness.reporting.load_summary_json import (
+    load_summary_dict,
+    read_load_summary_json,
+    write_load_summary_json,
+)
+from coupon_harness.reporting.load_writer import LOAD_REPORT_FILES, write_load_reports
+
+__all__ += [
+    "LOAD_REPORT_FILES",
+    "load_summary_dict",
+    "read_load_summary_json",
+    "render_load_html",
+    "render_load_markdown",
+    "render_load_table",
+    "write_load_html",
+    "write_load_markdown",
+    "write_load_reports",
+    "write_load_summary_json",
+]
