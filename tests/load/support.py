@@ -1,0 +1,59 @@
+"""Shared pieces of the load runner's self-tests: settings against a sandbox, a run, a readable failure."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from coupon_harness.load_results import LoadRunResult
+from coupon_harness.runners.load.runner import run_load
+from coupon_harness.runners.load.settings import LoadSettings, parse_slo
+from coupon_harness.sandbox.app import Before, Mutate
+from coupon_harness.sandbox.config import SandboxConfig
+from coupon_harness.sandbox.server import running_sandbox
+
+__all__ = ["VALID", "describe", "load_settings", "run_against_sandbox", "slos"]
+
+#: Series of the default sandbox that issue a fresh code to every customer (no GENERIC, no per-customer cap).
+VALID = (101, 102, 105)
+INVALID = (999999, 201)
+
+
+def slos(*texts: str) -> tuple[Any, ...]:
+    return tuple(parse_slo(text) for text in texts)
+
+
+def load_settings(base_url: str, **overrides: Any) -> LoadSettings:
+    fields: dict[str, Any] = {
+        "base_url": base_url, "series_ids": VALID, "invalid_series_ids": INVALID, "user": "sandbox",
+        "password": "sandbox", "users": 20, "spawn_rate": 100.0, "run_time_s": 4.0, "request_timeout": 5.0,
+    }
+    fields.update(overrides)
+    return LoadSettings(**fields)
+
+
+def run_against_sandbox(out: Path, *, config: SandboxConfig | None = None, mutate: Mutate | None = None,
+                        before: Before | None = None, **overrides: Any) -> LoadRunResult:
+    """One load run against a fresh in-process sandbox (optionally hooked)."""
+    with running_sandbox(config, mutate=mutate, before=before) as sandbox:
+        return run_load(load_settings(sandbox.base_url, **overrides), out)
+
+
+def coupon_rows(out: Path) -> list[list[str]]:
+    with (out / "coupons.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def describe(result: LoadRunResult) -> str:
+    """The figures a failed assertion should show (no timeline)."""
+    figures = asdict(result)
+    figures.pop("timeline", None)
+    return "\n".join(f"{key}: {value}" for key, value in figures.items())
+
+
+#: run_load leaves the stderr pipe of its load process open (see test_runner_hygiene.py): the file is
+#: closed by the garbage collector with a ResourceWarning, which pytest turns into an error in whichever
+#: test happens to be running. Tests that are not about that leak ignore it.
+IGNORE_PIPE_LEAK = r"ignore:Exception ignored in. <_io.FileIO:pytest.PytestUnraisableExceptionWarning"
