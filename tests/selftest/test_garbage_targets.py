@@ -61,9 +61,6 @@ def test_cli_reports_garbage(name: str, tmp_path: Path) -> None:
     assert "sandbox:sandbox" not in text and "c2FuZGJveDpzYW5kYm94" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="harness bug: exchange.send checks its deadline only between 64 KiB chunks; "
-                   "iter_content(65536) blocks until 64 KiB arrive, so a Content-Length body trickled a byte at a "
-                   "time holds each request far beyond request_timeout (here until the target gives up, 3 s)")
 def test_endless_trickle_is_cut_at_request_timeout() -> None:
     from targets.garbage import endless_trickle
 
@@ -76,10 +73,6 @@ def test_endless_trickle_is_cut_at_request_timeout() -> None:
     assert elapsed < 6.0, f"{elapsed:.1f} s\n{describe(result)}"
 
 
-@pytest.mark.xfail(strict=True, reason="harness bug: the property passes hand request_timeout to Schemathesis, "
-                   "where it bounds each socket read, not the whole answer; a body trickled slower than the "
-                   "timeout is accepted as a complete answer, never a transport finding, and a run takes "
-                   "minutes (65 requests of a 5.3 s trickle took 355 s in one run)")
 def test_trickle_in_property_pass_is_a_transport_finding() -> None:
     from targets.garbage import trickle
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 
 from coupon_harness.results import RequestSample
 from coupon_harness.transport.auth import Redactor
@@ -60,7 +61,9 @@ def send(session: requests.Session, method: str, url: str, *, headers: dict[str,
                              allow_redirects=False) as answer:
             chunks: list[bytes] = []
             size = 0
-            for chunk in answer.iter_content(65536):
+            # read1 returns whatever has arrived, so the deadline is checked even when a body trickles in
+            # a byte at a time (iter_content would wait for a whole chunk, one socket timeout per read).
+            while chunk := answer.raw.read1(65536, decode_content=True):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > max_bytes:
@@ -76,6 +79,8 @@ def send(session: requests.Session, method: str, url: str, *, headers: dict[str,
         return Exchange(request, method, None, {}, b"", "connection", f"truncated answer: {_reason(exc)}")
     except requests.RequestException as exc:
         return Exchange(request, method, None, {}, b"", "connection", _reason(exc))
+    except (urllib3.exceptions.HTTPError, OSError) as exc:  # raised by read1 while the body streams in
+        return Exchange(request, method, None, {}, b"", "connection", f"answer cut short: {_reason(exc)}")
 
 
 def _lower(headers: Any) -> dict[str, str]:

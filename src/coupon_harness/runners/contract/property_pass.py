@@ -9,6 +9,7 @@ continues past the first violation and every distinct violation is collected (no
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,10 +51,20 @@ class _Active:
     judge: Judge
     source: str
     headers: Callable[[], dict[str, str]]
+    timeout: float
+    stop: Callable[[], None] = lambda: None
 
 
 _active: _Active | None = None
 _lock = threading.Lock()
+#: When the current thread's request left (set by the before_call hook), to time the whole answer.
+_sent = threading.local()
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """Global (Schemathesis allows this hook only globally); it only notes the time, for the check."""
+    _sent.at = time.monotonic()
 
 
 @schemathesis.check
@@ -71,13 +82,20 @@ def coupon_harness_contract(ctx: Any, response: Any, case: Any) -> None:
         headers={name.lower(): ", ".join(values) for name, values in response.headers.items()},
         body=response.content,
     )
+    took = time.monotonic() - getattr(_sent, "at", time.monotonic())
+    if took > active.timeout:
+        # Schemathesis' timeout bounds each socket read, not the whole answer: a body that trickles in
+        # is a hung request all the same.
+        exchange.error = "timeout"
+        exchange.error_detail = f"answer took {took:.1f} s (timeout {active.timeout:g} s)"
     try:
         expect, call = _classify(case, response.elapsed)
     except Exception as exc:  # a case the classifier cannot read is the harness's problem, not the target's
         judge.collector.note(f"{active.source}: case not judged ({type(exc).__name__}: {exc})")
         return
     judge.judge(exchange, expect, call, active.source)
-    return
+    if judge.collector.stopped:
+        active.stop()
 
 
 def _classify(case: Any, elapsed: float) -> tuple[Expect, IssueCall | None]:
@@ -137,9 +155,11 @@ def run_property_pass(settings: ContractSettings, judge: Judge, mode: str, *,
     source = f"property/{mode}"
     sent = 0
     with _lock:
-        _active = _Active(judge, source, headers)
+        _active = _Active(judge, source, headers, settings.request_timeout)
         try:
-            for event in from_schema(schema).execute():
+            stream = from_schema(schema).execute()
+            _active.stop = stream.stop
+            for event in stream:
                 if isinstance(event, events.ScenarioFinished):
                     count = len(event.recorder.cases)
                     sent += count
