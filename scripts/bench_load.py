@@ -219,6 +219,7 @@ def bench_generator(reps: int, users: int, seconds: float, warmup: float, profil
     plain: list[float] = []
     checked: list[float] = []
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-load-nginx-") as tmp, nginx(Path(tmp)) as base_url:
         check_static_answer(base_url)
         say(f"nginx at {base_url}: the static 2-entry answer passes the contract")
@@ -238,19 +239,26 @@ def bench_generator(reps: int, users: int, seconds: float, warmup: float, profil
             plain.append(run["plain"]["rps"])
             checked.append(run["checked"]["rps"])
             ratios.append(run["checked"]["rps"] / run["plain"]["rps"])
-            say(f"  rep {rep} ratio checked/plain {ratios[-1]:.3f}")
-        ratio = median(ratios)
-        passed = ratio >= RATIO_TARGET
+            # Requests per generator CPU-second: what one core yields, whatever share the machine's other
+            # processes left to the generator during this run.
+            cpu_ratios.append(run["plain"]["cpu_us_per_request"] / run["checked"]["cpu_us_per_request"])
+            say(f"  rep {rep} ratio checked/plain: req/s {ratios[-1]:.3f}, requests per CPU-second "
+                f"{cpu_ratios[-1]:.3f}")
+        ratio, cpu_ratio = median(ratios), median(cpu_ratios)
+        passed = ratio >= RATIO_TARGET and cpu_ratio >= RATIO_TARGET
         say(f"  plain   req/s {raw(plain)} median {median(plain):,.0f}")
         say(f"  checked req/s {raw(checked)} median {median(checked):,.0f}")
-        say(f"  ratio checked/plain {raw(ratios, '{:.3f}')} median {ratio:.3f} "
-            f"(ratio of medians {median(checked) / median(plain):.3f}); target >= {RATIO_TARGET}: {verdict(passed)}")
+        say(f"  ratio checked/plain req/s {raw(ratios, '{:.3f}')} median {ratio:.3f} "
+            f"(ratio of medians {median(checked) / median(plain):.3f})")
+        say(f"  ratio checked/plain requests per CPU-second {raw(cpu_ratios, '{:.3f}')} median {cpu_ratio:.3f}")
+        say(f"  target >= {RATIO_TARGET} (both ratios): {verdict(passed)}")
         if profile_dir is not None:
             path = profile_dir / "checked.prof"
             run_generator("checked", base_url, users, seconds, warmup, profile=str(path))
             say(f"  cProfile of the checked side: {path}")
             print_profile(path)
-    return Outcome("1. generator throughput", passed, f"checked/plain median {ratio:.3f} (target >= {RATIO_TARGET})")
+    return Outcome("1. generator throughput", passed, f"checked/plain median req/s {ratio:.3f}, per CPU-second "
+                   f"{cpu_ratio:.3f} (target >= {RATIO_TARGET})")
 
 
 def print_profile(path: Path, top: int = 25) -> None:
@@ -264,7 +272,8 @@ def print_profile(path: Path, top: int = 25) -> None:
 
 
 def per_call_us(function: Callable[[], object], number: int, reps: int) -> list[float]:
-    timer = timeit.Timer(function)
+    """CPU microseconds per call (process time: the shared machine's other processes do not count)."""
+    timer = timeit.Timer(function, timer=time.process_time)
     timer.timeit(min(number, 1000))  # warm
     return [t / number * 1e6 for t in timer.repeat(repeat=reps, number=number)]
 
@@ -309,9 +318,9 @@ def bench_per_response(reps: int, number: int) -> Outcome:
                 fresh = CheckOutcome("200", entities=2, other_entities=2,
                                      coupons=[(101, f"A{n}"), (102, f"B{n}")])
                 rec.record(fresh, 0.001 + (n % 1000) / 1e5, f"cust-{n}", at)
-            started = time.perf_counter()
+            started = time.process_time()
             aggregate.merge(rec.take_delta())
-            spent += time.perf_counter() - started
+            spent += time.process_time() - started
         if aggregate.duplicates:
             raise RuntimeError("fresh codes were counted as duplicates")
         merge.append(spent / (rounds * per_delta) * 1e6)
