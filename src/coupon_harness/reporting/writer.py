@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from coupon_harness.reporting.html import write_html
 from coupon_harness.reporting.junit import write_junit
@@ -11,7 +12,9 @@ from coupon_harness.reporting.markdown import write_markdown
 from coupon_harness.reporting.summary_json import write_summary_json
 from coupon_harness.results import ContractRunResult
 
-__all__ = ["REPORT_FILES", "write_contract_reports"]
+__all__ = ["REPORT_FILES", "write_all", "write_contract_reports"]
+
+R = TypeVar("R")
 
 #: File name -> writer, the CI gate's file (junit.xml) first.
 REPORT_FILES: dict[str, Callable[[ContractRunResult, Path], None]] = {
@@ -23,7 +26,12 @@ REPORT_FILES: dict[str, Callable[[ContractRunResult, Path], None]] = {
 
 
 def write_contract_reports(result: ContractRunResult, report_dir: Path) -> dict[str, Path]:
-    """Create `report_dir` and write junit.xml, summary.json, report.md and report.html into it.
+    """Create `report_dir` and write junit.xml, summary.json, report.md and report.html into it."""
+    return write_all(result, report_dir, REPORT_FILES)
+
+
+def write_all(result: R, report_dir: Path, writers: dict[str, Callable[[R, Path], None]]) -> dict[str, Path]:
+    """Create `report_dir` and write one file per writer into it.
 
     Each file is written to a temporary file and renamed, so an interrupted run leaves whole files.
     Should one writer fail, the others are still written before the first error is raised.
@@ -31,7 +39,7 @@ def write_contract_reports(result: ContractRunResult, report_dir: Path) -> dict[
     report_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     errors: list[Exception] = []
-    for name, write in REPORT_FILES.items():
+    for name, write in writers.items():
         path = report_dir / name
         try:
             write(result, path)
