@@ -341,6 +341,26 @@ def bench_per_response(reps: int, number: int) -> Outcome:
 # ---------------------------------------------------------------------------------- 3. latency accuracy
 
 
+#: wrk's Lua for the reference latencies: the harness's kind of request (2 series, a fresh customer each),
+#: one JSON line with wrk's exact (microsecond) percentiles.
+WRK_LUA = r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "%(authorization)s"
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, '{"seriesIds":%(series)s,"customer":{"id":"wrk-%(tag)s-' .. counter .. '"}}')
+end
+done = function(summary, latency, requests)
+  io.write(string.format('WRK {"requests":%%d,"non2xx":%%d,"errors":%%d,"p50_us":%%d,"p95_us":%%d}\n',
+    summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(95)))
+end
+"""
+
+
 def sandbox_config(tmp: Path, latency_ms: float) -> str | None:
     if not latency_ms:
         return None
@@ -349,61 +369,94 @@ def sandbox_config(tmp: Path, latency_ms: float) -> str | None:
     return str(path)
 
 
-def load_percentiles(tmp: Path, latency_ms: float, users: int, seconds: float) -> dict[str, Any]:
+@contextmanager
+def sandbox(tmp: Path, latency_ms: float) -> Iterator[str]:
+    port = free_port()
+    process = start_sandbox(port, SERVER_CORE, sandbox_config(tmp, latency_ms), no_uvloop=False)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def harness_percentiles(tmp: Path, latency_ms: float, users: int, seconds: float) -> dict[str, Any]:
+    """p50/p95 as run_load reports them (HDR histogram of unrounded times), and Locust's rounded ones."""
     from coupon_harness.runners.load.runner import run_load
     from coupon_harness.runners.load.settings import LoadSettings
 
-    port = free_port()
-    sandbox = start_sandbox(port, SERVER_CORE, sandbox_config(tmp, latency_ms), no_uvloop=False)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        settings = LoadSettings(base_url=base_url, series_ids=SERIES, user="sandbox", password="sandbox",
-                                users=users, spawn_rate=max(users, 1) * 10.0, run_time_s=seconds)
+    with sandbox(tmp, latency_ms) as base_url:
+        settings = LoadSettings(base_url=base_url, series_ids=SERIES, batch_min=2, batch_max=2, user="sandbox",
+                                password="sandbox", users=users, spawn_rate=max(users, 1) * 10.0,
+                                run_time_s=seconds)
         out = tmp / f"out-{latency_ms:g}-{users}-{time.monotonic_ns()}"
         result = run_load(settings, out)
-    finally:
-        stop(sandbox)
-    locust_stats = json.loads((out / "locust_stats.json").read_text())
-    total = locust_stats["entries"][-1]
+    total = json.loads((out / "locust_stats.json").read_text())["entries"][-1]
     return {"p50": result.latency_ms.get("p50", float("nan")), "p95": result.latency_ms.get("p95", float("nan")),
             "requests": result.requests, "error_rate": result.error_rate, "cpu_max": result.generator_cpu_max,
             "saturated": result.generator_saturated, "locust_p50": total["median_ms"], "locust_p95": total["p95_ms"]}
 
 
+def wrk_percentiles(tmp: Path, latency_ms: float, connections: int, seconds: float) -> dict[str, Any]:
+    """The reference: wrk (C, one thread, microsecond latencies) with as many connections as users."""
+    lua = tmp / f"latency-{time.monotonic_ns()}.lua"
+    lua.write_text(WRK_LUA % {"authorization": AUTHORIZATION, "series": json.dumps(list(SERIES)).replace(" ", ""),
+                              "tag": f"{os.getpid()}-{time.monotonic_ns()}"})
+    with sandbox(tmp, latency_ms) as base_url:
+        command = pinned(GENERATOR_CORE, ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s",
+                                          "-s", str(lua), base_url + ENDPOINT])
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    match = re.search(r"^WRK (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or match is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    figures = json.loads(match.group(1))
+    return {"p50": figures["p50_us"] / 1000, "p95": figures["p95_us"] / 1000, "requests": figures["requests"],
+            "bad": figures["non2xx"] + figures["errors"]}
+
+
 def bench_latency(reps: int, users: int, seconds: float) -> Outcome:
     say(f"== 3. latency accuracy: run_load against the sandbox with a fixed injected latency ({users} users, "
         f"{seconds:g} s, {reps} repetitions; sandbox on core {SERVER_CORE}, generator on core {GENERATOR_CORE})")
+    say("  truth: wrk (C) with as many connections as users against the same sandbox config, alternated with "
+        "the harness; also shown: injected + the base service time of a 1-user run without fault")
     passed = True
     summaries: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-load-latency-") as folder:
         tmp = Path(folder)
-        base: list[dict[str, Any]] = []
-        for _ in range(reps):
-            base.append(load_percentiles(tmp, 0, 1, seconds))
+        base = [harness_percentiles(tmp, 0, 1, seconds) for _ in range(reps)]
         base_p50 = median([b["p50"] for b in base])
         base_p95 = median([b["p95"] for b in base])
         say(f"  base service time (1 user, no fault): p50 {raw([b['p50'] for b in base], '{:.3f}')} ms, "
             f"p95 {raw([b['p95'] for b in base], '{:.3f}')} ms; medians {base_p50:.3f} / {base_p95:.3f} ms")
         for injected in (20.0, 200.0):
-            runs = [load_percentiles(tmp, injected, users, seconds) for _ in range(reps)]
-            for run in runs:
-                if run["error_rate"] or run["saturated"] or not run["requests"]:
+            runs: list[dict[str, Any]] = []
+            refs: list[dict[str, Any]] = []
+            for rep in range(reps):
+                if rep % 2:
+                    runs.append(harness_percentiles(tmp, injected, users, seconds))
+                    refs.append(wrk_percentiles(tmp, injected, users, seconds))
+                else:
+                    refs.append(wrk_percentiles(tmp, injected, users, seconds))
+                    runs.append(harness_percentiles(tmp, injected, users, seconds))
+            for run, ref in zip(runs, refs, strict=True):
+                if run["error_rate"] or run["saturated"] or not run["requests"] or ref["bad"]:
                     passed = False
-                    say(f"  {injected:g} ms: a run is unusable: {run}")
+                    say(f"  {injected:g} ms: a run is unusable: harness {run}, wrk {ref}")
             for key, base_value in (("p50", base_p50), ("p95", base_p95)):
-                truth = injected + base_value
                 values = [r[key] for r in runs]
-                measured = median(values)
+                truths = [r[key] for r in refs]
+                measured, truth = median(values), median(truths)
+                naive = injected + base_value
                 ok = within(measured, truth)
                 passed = passed and ok
                 locust = [r[f"locust_{key}"] for r in runs]
-                say(f"  {injected:5g} ms {key}: reported {raw(values, '{:.3f}')} median {measured:.3f} ms; truth "
-                    f"{truth:.3f} ms (error {measured - truth:+.3f} ms, allowed +-"
-                    f"{LATENCY_TOLERANCE * truth + LATENCY_SLACK_MS:.2f}): {verdict(ok)}  "
-                    f"[Locust's rounded {key}: {raw(locust, '{:g}')}]")
-                summaries.append(f"{injected:g}ms {key} {measured:.2f} vs {truth:.2f} {verdict(ok)}")
-            say(f"  {injected:5g} ms requests {[r['requests'] for r in runs]} generator CPU max "
-                f"{[round(r['cpu_max']) for r in runs]}%")
+                say(f"  {injected:5g} ms {key}: harness {raw(values, '{:.3f}')} median {measured:.3f} ms; wrk "
+                    f"{raw(truths, '{:.3f}')} median {truth:.3f} ms; error {measured - truth:+.3f} ms (allowed +-"
+                    f"{LATENCY_TOLERANCE * truth + LATENCY_SLACK_MS:.2f}): {verdict(ok)}")
+                say(f"  {'':10}{key}: vs injected + 1-user base {naive:.3f} ms: error {measured - naive:+.3f} ms "
+                    f"({verdict(within(measured, naive))}); Locust's rounded {key}: {raw(locust, '{:g}')}")
+                summaries.append(f"{injected:g}ms {key} {measured:.2f} vs wrk {truth:.2f} {verdict(ok)}")
+            say(f"  {injected:5g} ms requests harness {[r['requests'] for r in runs]} wrk "
+                f"{[r['requests'] for r in refs]}; generator CPU max {[round(r['cpu_max']) for r in runs]}%")
     return Outcome("3. latency accuracy", passed, "; ".join(summaries))
 
 
