@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """One side of the generator-throughput benchmark (scripts/bench_load.py runs it, pinned to one core).
 
-    python scripts/bench_load_generator.py --side plain|checked --host http://127.0.0.1:PORT \
+    python scripts/bench_load_generator.py --side plain|catch|checked --host http://127.0.0.1:PORT \
         [--users 32] [--seconds 10] [--warmup 2] [--profile FILE]
 
 Locust in library mode, users sending as fast as answers come back. `plain`: a bare FastHttpUser that
 POSTs a 2-series bulk-issue body and looks at nothing. `checked`: the harness's BulkIssueUser wired by
 `plugin.install` (schema + invariants through ResponseChecker, HDR recording, the coupon ledger of
 Aggregate merged once a second, the CPU watch). Requests are counted over `--seconds` after `--warmup`
-(users spawned and connections open); prints one line `GENERATOR {json}`.
+(users spawned and connections open); prints one line `GENERATOR {json}`. `catch`: the plain user
+through Locust's catch_response, an ablation (not part of bench_load's verdict).
 
 The only change to the checked side: its batch is sorted, so that it matches the static answer's entity
 order (the target cannot echo the request); the sampling itself still runs.
@@ -46,9 +47,8 @@ USER, PASSWORD = "sandbox", "sandbox"
 _plain_numbers = itertools.count()
 
 
-class PlainUser(FastHttpUser):
-    """What one would write without the harness: post, count, nothing checked."""
-
+class _BareUser(FastHttpUser):
+    abstract = True
     wait_time = constant(0)
     headers: dict[str, str] = {"Authorization": Credentials(user=USER, password=PASSWORD).basic_header() or ""}
 
@@ -56,10 +56,30 @@ class PlainUser(FastHttpUser):
         self._prefix = f"plain-{next(_plain_numbers)}"
         self._customers = itertools.count()
 
+    def body(self) -> bytes:
+        return orjson.dumps({"seriesIds": list(SERIES), "customer": {"id": f"{self._prefix}-{next(self._customers)}"}})
+
+
+class PlainUser(_BareUser):
+    """What one would write without the harness: post, count, nothing checked."""
+
+    abstract = False
+
     @task
     def issue(self) -> None:
-        body = orjson.dumps({"seriesIds": list(SERIES), "customer": {"id": f"{self._prefix}-{next(self._customers)}"}})
-        self.client.post(ENDPOINT, data=body, headers=self.headers, name="bulk-issue")
+        self.client.post(ENDPOINT, data=self.body(), headers=self.headers, name="bulk-issue")
+
+
+class CatchUser(_BareUser):
+    """PlainUser through Locust's catch_response (what the checked side uses to mark failures): an ablation."""
+
+    abstract = False
+
+    @task
+    def issue(self) -> None:
+        with self.client.post(ENDPOINT, data=self.body(), headers=self.headers, name="bulk-issue",
+                              catch_response=True) as response:
+            response.success()
 
 
 class CheckedUser(BulkIssueUser):
@@ -79,8 +99,8 @@ def cpu_seconds() -> float:
 def measure(side: str, host: str, users: int, seconds: float, warmup: float,
             profile: str | None) -> dict[str, Any]:
     state: LoadState | None = None
-    if side == "plain":
-        env = Environment(user_classes=[PlainUser], host=host)
+    if side in ("plain", "catch"):
+        env = Environment(user_classes=[PlainUser if side == "plain" else CatchUser], host=host)
     else:
         env = Environment(user_classes=[CheckedUser], host=host)
         settings = LoadSettings(base_url=host, series_ids=SERIES, batch_min=2, batch_max=2, user=USER,
@@ -118,7 +138,7 @@ def measure(side: str, host: str, users: int, seconds: float, warmup: float,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--side", choices=("plain", "checked"), required=True)
+    parser.add_argument("--side", choices=("plain", "catch", "checked"), required=True)
     parser.add_argument("--host", required=True)
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
