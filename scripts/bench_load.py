@@ -7,8 +7,9 @@
 2. per-response cost: ResponseChecker.check (parsing included; target <= 15 us), Recorder.record,
    Recorder.take_delta + Aggregate.merge (per response, a delta holding one second of responses).
 3. latency accuracy: run_load against the sandbox with a fixed injected latency (20 ms, 200 ms); the
-   reported p50/p95 must lie within 5% + 1 ms of the truth (injected + the base service time, measured
-   by a 1-user run without fault).
+   reported p50/p95 must lie within 5% + 1 ms of the truth, measured by wrk with as many connections
+   against the same sandbox config, alternated with the harness (injected + the base service time of a
+   1-user run without fault is shown beside it).
 4. sandbox throughput: scripts/bench_sandbox.py --min-rps 8000 (wrk), run as is.
 
     .venv/bin/python scripts/bench_load.py            # 3 repetitions of everything, 10 s runs
