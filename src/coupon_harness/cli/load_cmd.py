@@ -63,11 +63,16 @@ def add_load_flags(parser: argparse.ArgumentParser) -> None:
     load.add_argument("--request-timeout", type=float, default=10.0, metavar="S")
 
 
-def load_settings(target: TargetConfig, args: argparse.Namespace) -> LoadSettings:
-    base_url = check_base_url(target.base_url)
-    if is_production(base_url) and not args.allow_production:
+def refuse_production(base_url: str, *, allow: bool) -> None:
+    """Checked before any request, even the sandbox discovery."""
+    if is_production(base_url) and not allow:
         raise ConfigError(f"{base_url} is a Capillary production host: a load run there issues real coupons to "
                           "real customers; add --allow-production if that is what you want")
+
+
+def load_settings(target: TargetConfig, args: argparse.Namespace) -> LoadSettings:
+    base_url = check_base_url(target.base_url)
+    refuse_production(base_url, allow=args.allow_production)
     if not target.series_ids:
         raise ConfigError("a load run needs series that issue coupons: give --series-ids 101,102")
     if not 0 <= args.invalid_share <= 1:
@@ -116,6 +121,8 @@ def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.cli.sandbox_target import discover_sandbox
 
     target = target_from_args(args)
+    base_url = check_base_url(target.base_url)
+    refuse_production(base_url, allow=args.allow_production)
     if not target.series_ids or not (target.user or target.token or target.oauth_key):
         # A sandbox tells its series and demo user; a real target is left as it is.
         known = discover_sandbox(settings_from_args(replace(target, series_ids=target.series_ids)))

@@ -8,7 +8,10 @@ writes everything.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
 import time
 from dataclasses import asdict
@@ -31,7 +34,24 @@ from coupon_harness.runners.load.user import BulkIssueUser  # noqa: E402
 
 
 def _say(message: str) -> None:
-    print(f"load: {message}", file=sys.stderr, flush=True)
+    with contextlib.suppress(OSError):  # the caller may be gone (a broken pipe must not stop the run's end)
+        print(f"load: {message}", file=sys.stderr, flush=True)
+
+
+def _watch_parent(runner: Any, state: LoadState | None) -> None:
+    """Ends the run when the process that started this one is gone: no orphan keeps loading a target."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        gevent.sleep(0.5)
+    if state is not None:
+        state.stopped_reason = state.stopped_reason or "the harness process that started the run is gone"
+    runner.quit()
+
+
+def _ignore_further_interrupts() -> None:
+    """The first Ctrl-C stops the users; a second one (from the parent relaying it) must not cut the
+    writing of the partial result."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _drive(runner: Any, settings: LoadSettings, state: LoadState) -> None:
@@ -67,9 +87,11 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     runner: Any
     if role == "worker":
         runner = env.create_worker_runner(master_host, master_port)
+        gevent.spawn(_watch_parent, runner, None)
         try:
             runner.greenlet.join()
         except KeyboardInterrupt:
+            _ignore_further_interrupts()
             runner.quit()
         return 0
     if role == "master":
@@ -84,9 +106,11 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     else:
         runner = env.create_local_runner()
     driver = gevent.spawn(_drive, runner, settings, state)
+    gevent.spawn(_watch_parent, runner, state)
     try:
         runner.greenlet.join()
     except KeyboardInterrupt:
+        _ignore_further_interrupts()
         interrupted = True
         state.stopped_reason = state.stopped_reason or "interrupted (Ctrl-C)"
         driver.kill()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,9 +73,15 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
             _relay(main, progress)
             main.wait()
         except KeyboardInterrupt:
-            # The children got the same Ctrl-C; wait for them to write the partial result.
+            # Ctrl-C in a terminal reaches the children too; `kill -INT` reaches only this process:
+            # pass it on either way (they ignore a second one), then wait for the partial result.
+            for pid in (main.pid, *(worker.pid for worker in workers)):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGINT)
             main.wait()
         finally:
+            if main.stderr is not None:
+                main.stderr.close()
             for worker in workers:
                 try:
                     worker.wait(timeout=15)
