@@ -52,8 +52,3 @@ def describe(result: LoadRunResult) -> str:
     figures.pop("timeline", None)
     return "\n".join(f"{key}: {value}" for key, value in figures.items())
 
-
-#: run_load leaves the stderr pipe of its load process open (see test_runner_hygiene.py): the file is
-#: closed by the garbage collector with a ResourceWarning, which pytest turns into an error in whichever
-#: test happens to be running. Tests that are not about that leak ignore it.
-IGNORE_PIPE_LEAK = r"ignore:Exception ignored in. <_io.FileIO:pytest.PytestUnraisableExceptionWarning"
