@@ -8,7 +8,7 @@ across customers, stable series attributes) live in `ledger.py`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
@@ -16,7 +16,7 @@ from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.schemas import response_validator, schema_errors
 from coupon_harness.contract.violations import Violation
 
-__all__ = ["RESPONSE_RULES", "IssueCall", "check_response", "is_number", "parse_valid_till"]
+__all__ = ["RESPONSE_RULES", "EntityTally", "IssueCall", "check_response", "is_number", "parse_valid_till"]
 
 #: Rules judged on every 200 body by check_response (those with `needs` only when the need is met).
 RESPONSE_RULES = (
@@ -40,7 +40,7 @@ RESPONSE_RULES = (
 _NAIVE_ALLOWANCE = timedelta(hours=14)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class IssueCall:
     """The request side of one bulk issue, as the invariants need it."""
 
@@ -52,17 +52,66 @@ class IssueCall:
     fresh_customer: bool = False
 
 
+@dataclass(slots=True)
+class EntityTally:
+    """Per-entity figures a load run counts, gathered during the same walk as the checks."""
+
+    invalid_series: frozenset[int]
+    entities: int = 0
+    failures: int = 0
+    expected_entities: int = 0
+    expected_failures: int = 0
+    other_entities: int = 0
+    unexpected_failures: int = 0
+    error_codes: list[int] = field(default_factory=list)
+    #: Coupons issued: (series id, code).
+    coupons: list[tuple[int, str]] = field(default_factory=list)
+
+
+_NUMBER_TYPES = frozenset({int, float})
+
+
 def is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return type(value) in _NUMBER_TYPES
+
+
+_TILL_CACHE: dict[str, datetime | None] = {}
+#: validTill string -> (POSIX seconds, it had no offset), or None when it does not parse.
+_TILL_SECONDS: dict[str, tuple[float, bool] | None] = {}
+
+
+def _valid_till_seconds(value: str) -> tuple[float, bool] | None:
+    try:
+        return _TILL_SECONDS[value]
+    except KeyError:
+        pass
+    parsed = parse_valid_till(value)
+    seconds = None
+    if parsed is not None:
+        naive = parsed.tzinfo is None
+        seconds = ((parsed.replace(tzinfo=UTC) if naive else parsed).timestamp(), naive)
+    if len(_TILL_SECONDS) > 4096:
+        _TILL_SECONDS.clear()
+    _TILL_SECONDS[value] = seconds
+    return seconds
 
 
 def parse_valid_till(value: object) -> datetime | None:
+    """ISO 8601 (any offset). Cached: a series answers the same validTill to many calls."""
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value)
+        return _TILL_CACHE[value]
+    except KeyError:
+        pass
+    try:
+        parsed: datetime | None = datetime.fromisoformat(value)
     except ValueError:
-        return None
+        parsed = None
+    if len(_TILL_CACHE) > 4096:
+        _TILL_CACHE.clear()
+    _TILL_CACHE[value] = parsed
+    return parsed
 
 
 def _schema_violations(body: Any) -> list[Violation]:
@@ -84,8 +133,10 @@ def _schema_violations(body: Any) -> list[Violation]:
     return found
 
 
-def check_response(call: IssueCall, body: Any, expectations: Expectations) -> list[Violation]:
-    """Every per-response rule for a 200 answer whose body parsed as JSON."""
+def check_response(call: IssueCall, body: Any, expectations: Expectations,
+                   tally: EntityTally | None = None) -> list[Violation]:
+    """Every per-response rule for a 200 answer whose body parsed as JSON; `tally`, when given, also
+    counts the entities (the load runner's figures) in the same walk."""
     if response_validator().is_valid(body):
         found: list[Violation] = []
     else:
@@ -106,6 +157,7 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations) -> li
     seen_series: set[int] = set()
     codes: dict[str, int] = {}
     min_valid_till = call.issued_at - expectations.clock_skew
+    min_seconds = min_valid_till.timestamp()
     for index, entity in enumerate(entities):
         if not isinstance(entity, dict):
             continue
@@ -119,6 +171,9 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations) -> li
         failed = isinstance(errors, list) and len(errors) > 0
         if failed:
             failures += 1
+        if tally is not None:
+            _tally(tally, requested_id if requested_id is not None else entity_id, errors if failed else None,
+                   result)
         if isinstance(errors, list):
             if failed and result is not None:
                 found.append(Violation("entity-shape", "result-with-errors", "result absent or null beside errors",
@@ -138,7 +193,7 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations) -> li
             found.append(Violation("valid-series-issues", "refused", "a coupon",
                                    f"series {series_id} answered errors {_codes(errors)}"))
         if coupon is not None:
-            _check_coupon(found, index, entity_id, coupon, min_valid_till)
+            _check_coupon(found, index, entity_id, coupon, min_valid_till, min_seconds)
             code = coupon.get("code")
             if isinstance(code, str) and code:
                 if code in codes and series_id not in expectations.generic_series:
@@ -152,44 +207,63 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations) -> li
     return found
 
 
+def _tally(tally: EntityTally, series: Any, errors: list[Any] | None, result: Any) -> None:
+    tally.entities += 1
+    if series in tally.invalid_series:
+        tally.expected_entities += 1
+        tally.expected_failures += errors is not None
+    else:
+        tally.other_entities += 1
+        tally.unexpected_failures += errors is not None
+    if errors is not None:
+        tally.failures += 1
+        for error in errors:
+            code = error.get("code") if isinstance(error, dict) else None
+            if type(code) is int:
+                tally.error_codes.append(code)
+    elif isinstance(result, dict):
+        code = result.get("code")
+        if isinstance(code, str) and code and type(series) is int:
+            tally.coupons.append((series, code))
+
+
 def _codes(errors: list[Any]) -> str:
     return ",".join(str(e.get("code")) if isinstance(e, dict) else "?" for e in errors[:3]) or "[]"
 
 
 def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: dict[str, Any],
-                  min_valid_till: datetime) -> None:
+                  min_valid_till: datetime, min_seconds: float) -> None:
+    numbers = _NUMBER_TYPES
     series_id = result.get("seriesId")
-    if is_number(series_id) and series_id != entity_id:
+    if type(series_id) in numbers and series_id != entity_id:
         found.append(Violation("result-series-id", "mismatch", f"seriesId {entity_id} (the entityId)",
                                f"seriesId {series_id}"))
     code = result.get("code")
     if code is not None and (not isinstance(code, str) or not code.strip()):
         found.append(Violation("code-non-empty", "empty", "a non-empty code", f"entity {index}: code {code!r}"))
     raw_till = result.get("validTill")
-    if isinstance(raw_till, str):
-        till = parse_valid_till(raw_till)
+    if type(raw_till) is str:
+        till = _valid_till_seconds(raw_till)
         if till is None:
             found.append(Violation("valid-till-future", "unparseable", "an ISO 8601 timestamp",
                                    f"validTill {raw_till!r}"))
         else:
-            limit = min_valid_till
-            if till.tzinfo is None:
-                till = till.replace(tzinfo=UTC)
-                limit = min_valid_till - _NAIVE_ALLOWANCE
-            if till < limit:
+            seconds, naive = till
+            if seconds < (min_seconds - _NAIVE_ALLOWANCE.total_seconds() if naive else min_seconds):
                 found.append(Violation("valid-till-future", "past", f"after {min_valid_till.isoformat()}",
                                        f"validTill {raw_till}"))
-    redemptions = result.get("redemptionCount")
-    if is_number(redemptions) and redemptions != 0:
+    redemptions: Any = result.get("redemptionCount")
+    if type(redemptions) in numbers and redemptions != 0:
         found.append(Violation("redemption-count-zero", "non-zero", "redemptionCount 0",
                                f"redemptionCount {redemptions}"))
-    value = result.get("discountValue")
-    upto = result.get("discountUpto")
-    if is_number(value) and value < 0:
+    value: Any = result.get("discountValue")
+    upto: Any = result.get("discountUpto")
+    value_is_number = type(value) in numbers
+    if value_is_number and value < 0:
         found.append(Violation("discount-range", "negative-value", "discountValue >= 0", f"discountValue {value}"))
-    if is_number(upto) and upto < 0:
+    if type(upto) in numbers and upto < 0:
         found.append(Violation("discount-range", "negative-upto", "discountUpto >= 0", f"discountUpto {upto}"))
-    if result.get("discountType") == "PERC" and is_number(value) and value > 100:
+    if value_is_number and value > 100 and result.get("discountType") == "PERC":
         found.append(Violation("discount-range", "perc-over-100", "a PERC discountValue <= 100",
                                f"discountValue {value}"))
 

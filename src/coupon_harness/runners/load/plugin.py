@@ -8,6 +8,7 @@ decides the exit code), "worker" (records, ships deltas through report_to_master
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ class LoadState:
     credentials: Credentials
     tokens: TokenSource | None
     coupon_cap: int | None
+    #: Batches drawn once at start (sizes, series, invalid share as configured), cycled by the users:
+    #: drawing them per request costs the generator a few microseconds it should spend sending.
+    batches: list[list[int]] = field(default_factory=list)
+    static_headers: dict[str, str] | None = None
     coupons_here: int = 0
     stopping: bool = False
     stopped_reason: str | None = None
@@ -50,12 +55,14 @@ class LoadState:
     environment: Any = None
 
     def headers(self) -> dict[str, str]:
+        if self.static_headers is not None:
+            return self.static_headers
         return auth_headers(self.credentials, self.tokens)
 
     def record(self, outcome: Outcome, latency_s: float, customer: str, at: float) -> None:
         self.recorder.record(outcome, latency_s, customer, at)
-        if outcome.coupons and self.coupon_cap is not None:
-            self.coupons_here += len(outcome.coupons)
+        if self.coupon_cap is not None and outcome.tally is not None and outcome.tally.coupons:
+            self.coupons_here += len(outcome.tally.coupons)
             if self.coupons_here >= self.coupon_cap and not self.stopping:
                 self.stop(f"--max-coupons reached ({self.settings.max_coupons})")
 
@@ -97,6 +104,9 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
         arrival_interval=(settings.users / settings.arrival_rate) if settings.arrival_rate else 0.0,
         credentials=credentials, tokens=tokens, coupon_cap=cap, environment=environment,
     )
+    state.batches = draw_batches(state, random.Random(settings.seed))
+    if tokens is None:
+        state.static_headers = auth_headers(credentials, None)
     BulkIssueUser.state = state
     BulkIssueUser.network_timeout = settings.request_timeout
     BulkIssueUser.connection_timeout = settings.request_timeout
@@ -125,6 +135,20 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     if role == "local":
         gevent.spawn(_flush_every_second, state)
     return state
+
+
+def draw_batches(state: LoadState, rng: random.Random, count: int = 4096) -> list[list[int]]:
+    """Batch sizes uniform in batch_min..batch_max, distinct valid series, each slot swapped for an
+    invalid series with probability invalid_share."""
+    share = state.settings.invalid_share
+    batches = []
+    for _ in range(count):
+        size = rng.randint(state.batch_min, state.batch_max)
+        batch = rng.sample(state.valid, min(size, len(state.valid))) if state.valid else []
+        if state.invalid and share > 0:
+            batch = [rng.choice(state.invalid) if rng.random() < share else s for s in batch]
+        batches.append(batch or [rng.choice(state.invalid)])
+    return batches
 
 
 def _watch_cpu(state: LoadState) -> None:

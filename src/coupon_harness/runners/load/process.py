@@ -19,7 +19,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gevent import monkey
+_early_interrupt = False
+
+
+def _note_interrupt(signum: int, frame: object) -> None:
+    global _early_interrupt
+    _early_interrupt = True
+
+
+# Ctrl-C while this process still imports Locust must not end it with a traceback and no result.
+signal.signal(signal.SIGINT, _note_interrupt)
+
+from gevent import monkey  # noqa: E402
 
 monkey.patch_all()
 
@@ -78,7 +89,9 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState) -> None:
 
 def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_port: int,
         expect_workers: int) -> int:
-    env = Environment(user_classes=[BulkIssueUser], host=settings.base_url)
+    # stop_timeout: at the end users finish the request in flight, so every coupon issued is counted.
+    env = Environment(user_classes=[BulkIssueUser], host=settings.base_url,
+                      stop_timeout=min(settings.request_timeout, 10.0))
     state = install(env, settings, role, out / "coupons.csv" if role != "worker" else None,
                     expected_workers=max(expect_workers, 1))
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -88,7 +101,10 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     if role == "worker":
         runner = env.create_worker_runner(master_host, master_port)
         gevent.spawn(_watch_parent, runner, None)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
+            if _early_interrupt:
+                raise KeyboardInterrupt
             runner.greenlet.join()
         except KeyboardInterrupt:
             _ignore_further_interrupts()
@@ -107,7 +123,10 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         runner = env.create_local_runner()
     driver = gevent.spawn(_drive, runner, settings, state)
     gevent.spawn(_watch_parent, runner, state)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        if _early_interrupt:
+            raise KeyboardInterrupt
         runner.greenlet.join()
     except KeyboardInterrupt:
         _ignore_further_interrupts()

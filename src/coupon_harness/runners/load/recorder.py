@@ -58,29 +58,33 @@ class Recorder:
             histogram = self.histograms[bucket] = new_histogram()
             self.bucket_counts[bucket] = [0, 0]
         micros = int(latency_s * 1_000_000)
-        histogram.record_value(min(max(micros, _LOWEST), _HIGHEST))
+        histogram.record_value(_LOWEST if micros < _LOWEST else _HIGHEST if micros > _HIGHEST else micros)
         counts = self.bucket_counts[bucket]
         counts[0] += 1
         self.statuses[outcome.status] += 1
         c = self.counters
         c["requests"] += 1
-        if not outcome.ok:
+        if outcome.violations or outcome.status != "200":
             counts[1] += 1
             c["errors"] += 1
-        for violation in outcome.violations:
-            self.violations[violation.rule_id] += 1
-            if violation.rule_id not in self.examples:
-                self.examples[violation.rule_id] = f"expected {violation.expected}; received {violation.received}"
-        if outcome.entities:
-            c["entities"] += outcome.entities
-            c["entity_failures"] += outcome.entity_failures
-            c["expected_entities"] += outcome.expected_entities
-            c["expected_failures"] += outcome.expected_failures
-            c["other_entities"] += outcome.other_entities
-            c["unexpected_failures"] += outcome.unexpected_failures
-        for code in outcome.error_codes:
+            for violation in outcome.violations:
+                self.violations[violation.rule_id] += 1
+                if violation.rule_id not in self.examples:
+                    self.examples[violation.rule_id] = f"expected {violation.expected}; received {violation.received}"
+        tally = outcome.tally
+        if tally is None:
+            return
+        c["entities"] += outcome.entities
+        c["entity_failures"] += outcome.entity_failures
+        if tally.expected_entities:
+            c["expected_entities"] += tally.expected_entities
+            c["expected_failures"] += tally.expected_failures
+        c["other_entities"] += tally.other_entities
+        if tally.unexpected_failures:
+            c["unexpected_failures"] += tally.unexpected_failures
+        for code in tally.error_codes:
             self.error_codes[str(code)] += 1
-        for series, coupon in outcome.coupons:
+        for series, coupon in tally.coupons:
             self.coupons.append((series, coupon, customer_id))
 
     def take_delta(self) -> dict[str, Any]:
@@ -160,8 +164,9 @@ class Aggregate:
             elif holder != who:
                 self.duplicates += 1
                 self.violations["unique-codes"] += 1
-                self.examples.setdefault("unique-codes", f"expected a code never issued before; received "
-                                                         f"series {series} code {code!r} a second time")
+                if "unique-codes" not in self.examples:
+                    self.examples["unique-codes"] = (f"expected a code never issued before; received series "
+                                                     f"{series} code {code!r} a second time")
 
     def close(self) -> None:
         if self._csv_file is not None:

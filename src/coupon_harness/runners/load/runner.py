@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,12 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
                         stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
         else:
             main = subprocess.Popen([*base, "--role", "local"], stderr=subprocess.PIPE, text=True)
+        interrupted = False
         try:
             _relay(main, progress)
             main.wait()
         except KeyboardInterrupt:
+            interrupted = True
             # Ctrl-C in a terminal reaches the children too; `kill -INT` reaches only this process:
             # pass it on either way (they ignore a second one), then wait for the partial result.
             for pid in (main.pid, *(worker.pid for worker in workers)):
@@ -88,6 +91,8 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
                 except subprocess.TimeoutExpired:
                     worker.kill()
     result_path = out / RESULT_FILE
+    if not result_path.is_file() and interrupted:
+        return _empty_result(settings, "interrupted before the load process could start")
     if not result_path.is_file():
         raise HarnessError(f"the load process ended (exit {main.returncode}) without a result; see the lines above")
     result = load_result_from_dict(json.loads(result_path.read_text()))
@@ -102,6 +107,15 @@ def run_worker(settings: LoadSettings, master_host: str, master_port: int) -> in
         command = [sys.executable, "-m", _MODULE, "--settings", str(settings_path), "--out", folder,
                    "--role", "worker", "--master-host", master_host, "--master-port", str(master_port)]
         return subprocess.call(command, env=os.environ.copy())
+
+
+def _empty_result(settings: LoadSettings, reason: str) -> LoadRunResult:
+    return LoadRunResult(
+        target=settings.base_url, started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0,
+        shape=settings.shape, users=settings.users, arrival_rate=settings.arrival_rate, workers=settings.workers,
+        requests=0, status_counts={}, violation_counts={}, violation_examples={}, latency_ms={}, error_rate=0.0,
+        entities=0, entity_failures=0, expected_failures=0, unexpected_failures=0, failure_ratio=0.0,
+        entity_error_codes={}, coupons_issued=0, duplicate_codes=0, interrupted=True, stopped_reason=reason)
 
 
 def load_result_from_dict(raw: dict[str, Any]) -> LoadRunResult:
