@@ -79,6 +79,8 @@ class LoadRunResult:
     notes: list[str] = field(default_factory=list)
     #: Files the run wrote beside the reports (coupons.csv, locust_stats.json), name -> path.
     files: dict[str, str] = field(default_factory=dict)
+    #: Exceptions raised inside the harness's own load code (a bug: the figures are not to be trusted).
+    harness_errors: list[str] = field(default_factory=list)
 
     @property
     def failure_count_ratio(self) -> float:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.options import add_target_flags, check_base_url, target_from_args
 from coupon_harness.config import TargetConfig
 from coupon_harness.errors import ConfigError
@@ -162,6 +162,10 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
 
 
 def load_exit_code(result: LoadRunResult) -> int:
+    if result.harness_errors:
+        print("coupon-harness load: error: the harness itself failed during the run (please report it): "
+              + "; ".join(result.harness_errors[:3]), file=sys.stderr)
+        return EXIT_HARNESS_ERROR
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.holds else EXIT_VIOLATIONS
