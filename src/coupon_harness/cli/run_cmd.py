@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.contract_cmd import add_run_flags, execute_contract, exit_code
-from coupon_harness.cli.load_cmd import execute_load, load_exit_code
-from coupon_harness.cli.options import add_target_flags, settings_from_args, target_from_args
+from coupon_harness.cli.load_cmd import execute_load, load_exit_code, refuse_production
+from coupon_harness.cli.options import add_target_flags, check_base_url, settings_from_args, target_from_args
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.contract.settings import ContractSettings
-from coupon_harness.runners.load.safety import is_loopback
+from coupon_harness.runners.load.safety import DEFAULT_MAX_COUPONS, is_loopback
 from coupon_harness.runners.load.settings import LoadSettings, parse_duration, parse_slo
 
 __all__ = ["register"]
@@ -35,6 +35,10 @@ def register(commands: Any) -> None:
     parser.add_argument("--load-slo", action="append", default=None, metavar="KEY=VALUE",
                         help="SLOs of the load run (default p95=500ms and error-rate=0.01)")
     parser.add_argument("--no-load", action="store_true", help="only the contract suite")
+    parser.add_argument("--max-coupons", type=int, default=None, metavar="N",
+                        help=f"stop the load run after N coupons (default {DEFAULT_MAX_COUPONS} off loopback)")
+    parser.add_argument("--allow-production", action="store_true",
+                        help="allow the load run against a Capillary production host (issues real coupons)")
     parser.set_defaults(handler=_handle)
 
 
@@ -54,13 +58,15 @@ def _handle(args: argparse.Namespace) -> int:
             target = type(target)(**{**_fields(target), "base_url": sandbox.base_url})
             settings = sandbox_settings(settings_from_args(target), sandbox_info(sandbox.config))
         else:
+            if not args.no_load:  # before any request, the sandbox discovery included
+                refuse_production(check_base_url(target.base_url), allow=args.allow_production)
             settings = discover_sandbox(settings_from_args(target))
         color = not args.no_color and sys.stdout.isatty()
+        load = None if args.no_load else _load_settings(settings, args)  # bad load flags fail before any request
         result, paths = execute_contract(settings, run_dir / "contract", color=color)
         reports = {"Contract": (paths["report.html"], result.holds)}
         code = exit_code(result)
-        if not args.no_load and not result.interrupted:
-            load = _load_settings(settings, args)
+        if load is not None and not result.interrupted:
             load_result, load_paths = execute_load(load, run_dir / "load", color=color)
             reports["Load"] = (load_paths["report.html"], load_result.holds)
             code = max(code, load_exit_code(load_result))
@@ -76,9 +82,10 @@ def _load_settings(contract: ContractSettings, args: argparse.Namespace) -> Load
         raise ConfigError("--load-run-time must lie between 0 and 30 seconds (use `coupon-harness load` for more)")
     if not contract.expectations.valid_series:
         raise ConfigError("the load run needs series that issue coupons: give --series-ids (or --no-load)")
-    if not is_loopback(contract.base_url):
-        raise ConfigError("`run` loads only a target on this machine; use `coupon-harness load` for "
-                          f"{contract.base_url} (it caps coupons and refuses production hosts)")
+    refuse_production(contract.base_url, allow=args.allow_production)
+    max_coupons = args.max_coupons
+    if max_coupons is None and not is_loopback(contract.base_url):
+        max_coupons = DEFAULT_MAX_COUPONS
     credentials = contract.credentials
     slos = args.load_slo if args.load_slo is not None else ["p95=500ms", "error-rate=0.01"]
     return LoadSettings(
@@ -88,7 +95,7 @@ def _load_settings(contract: ContractSettings, args: argparse.Namespace) -> Load
         user=credentials.user, password=credentials.password, md5_password=credentials.md5_password,
         oauth_key=credentials.oauth_key, oauth_secret=credentials.oauth_secret, token=credentials.token,
         users=args.load_users, spawn_rate=float(args.load_users), run_time_s=run_time,
-        slos=tuple(parse_slo(s) for s in slos))
+        slos=tuple(parse_slo(s) for s in slos), max_coupons=max_coupons)
 
 
 def _fields(target: Any) -> dict[str, Any]:
