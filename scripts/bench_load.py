@@ -283,6 +283,7 @@ def bench_per_response(reps: int, number: int) -> Outcome:
     import orjson
 
     from coupon_harness.contract import Expectations
+    from coupon_harness.contract.invariants import EntityTally
     from coupon_harness.runners.load.checker import Outcome as CheckOutcome
     from coupon_harness.runners.load.checker import ResponseChecker
     from coupon_harness.runners.load.recorder import Aggregate, Recorder
@@ -294,7 +295,7 @@ def bench_per_response(reps: int, number: int) -> Outcome:
     batch = list(SERIES)
     issued_at = datetime.now(UTC)
     outcome = checker.check(200, "application/json", body, batch, "cust-1", issued_at)
-    if not outcome.ok or len(outcome.coupons) != 2:
+    if not outcome.ok or outcome.tally is None or len(outcome.tally.coupons) != 2:
         raise RuntimeError(f"the checker rejects the static body: {outcome.violations}")
     parse = per_call_us(lambda: orjson.loads(body), number, reps)
     check = per_call_us(lambda: checker.check(200, "application/json", body, batch, "cust-1", issued_at),
@@ -316,8 +317,9 @@ def bench_per_response(reps: int, number: int) -> Outcome:
             rec = Recorder(1.0)
             for _ in range(per_delta):
                 n = next(counter)
-                fresh = CheckOutcome("200", entities=2, other_entities=2,
-                                     coupons=[(101, f"A{n}"), (102, f"B{n}")])
+                tally = EntityTally(frozenset(), entities=2, other_entities=2,
+                                    coupons=[(101, f"A{n}"), (102, f"B{n}")])
+                fresh = CheckOutcome("200", entities=2, tally=tally)
                 rec.record(fresh, 0.001 + (n % 1000) / 1e5, f"cust-{n}", at)
             started = time.process_time()
             aggregate.merge(rec.take_delta())
