@@ -78,7 +78,6 @@ def _report(environment: Any, **_kwargs: Any) -> None:
     if state is None or state.role == "worker":
         return
     from coupon_harness.reporting.load_writer import write_load_reports
-
     from coupon_harness.runners.load.result import build_result
 
     state.flush()
