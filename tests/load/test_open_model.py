@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from load.support import describe, run_against_sandbox
-
 from coupon_harness.sandbox.config import Faults, default_config
+from load.support import describe, run_against_sandbox
 
 
 def test_arrival_rate_is_kept_against_a_fast_target(tmp_path: Path) -> None:
