@@ -59,10 +59,21 @@ def _watch_parent(runner: Any, state: LoadState | None) -> None:
     runner.quit()
 
 
-def _ignore_further_interrupts() -> None:
-    """The first Ctrl-C stops the users; a second one (from the parent relaying it) must not cut the
-    writing of the partial result."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _join(runner: Any) -> bool:
+    """Wait for the runner to end; False when Ctrl-C came first (also while Locust was still loading).
+
+    After the first Ctrl-C further ones are ignored: the parent relays it, and it must not cut the
+    writing of the partial result.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        if _early_interrupt:
+            raise KeyboardInterrupt
+        runner.greenlet.join()
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return False
+    return True
 
 
 def _drive(runner: Any, settings: LoadSettings, state: LoadState) -> None:
@@ -101,13 +112,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     if role == "worker":
         runner = env.create_worker_runner(master_host, master_port)
         gevent.spawn(_watch_parent, runner, None)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            if _early_interrupt:
-                raise KeyboardInterrupt
-            runner.greenlet.join()
-        except KeyboardInterrupt:
-            _ignore_further_interrupts()
+        if not _join(runner):
             runner.quit()
         return 0
     if role == "master":
@@ -123,13 +128,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         runner = env.create_local_runner()
     driver = gevent.spawn(_drive, runner, settings, state)
     gevent.spawn(_watch_parent, runner, state)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        if _early_interrupt:
-            raise KeyboardInterrupt
-        runner.greenlet.join()
-    except KeyboardInterrupt:
-        _ignore_further_interrupts()
+    if not _join(runner):
         interrupted = True
         state.stopped_reason = state.stopped_reason or "interrupted (Ctrl-C)"
         driver.kill()

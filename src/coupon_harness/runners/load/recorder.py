@@ -34,14 +34,15 @@ def _encode(histogram: HdrHistogram) -> str:
     return encoded.decode() if isinstance(encoded, bytes) else str(encoded)
 
 
-class Recorder:
-    """One generator process's figures since the last delta. Not thread-safe (gevent: one thread)."""
+class _Figures:
+    """What both a recorder's delta and the run's aggregate hold: per-interval histograms and counts
+    (requests, errors), and counters by name, status, rule, entity error code."""
 
     def __init__(self, interval_s: float) -> None:
         self.interval_s = interval_s
-        self._reset()
+        self._clear()
 
-    def _reset(self) -> None:
+    def _clear(self) -> None:
         self.histograms: dict[int, HdrHistogram] = {}
         self.bucket_counts: dict[int, list[int]] = {}
         self.counters: Counter[str] = Counter()
@@ -49,6 +50,13 @@ class Recorder:
         self.violations: Counter[str] = Counter()
         self.examples: dict[str, str] = {}
         self.error_codes: Counter[str] = Counter()
+
+
+class Recorder(_Figures):
+    """One generator process's figures since the last delta. Not thread-safe (gevent: one thread)."""
+
+    def _clear(self) -> None:
+        super()._clear()
         self.coupons: list[tuple[int, str, str]] = []
 
     def record(self, outcome: Outcome, latency_s: float, customer_id: str, at: float | None = None) -> None:
@@ -99,24 +107,17 @@ class Recorder:
             "error_codes": dict(self.error_codes),
             "coupons": self.coupons,
         }
-        self._reset()
+        self._clear()
         return delta
 
 
-class Aggregate:
+class Aggregate(_Figures):
     """The run's figures, merged from every generator's deltas (one per run, on the master)."""
 
     def __init__(self, interval_s: float, generic_series: frozenset[int], coupons_csv: Path | None) -> None:
-        self.interval_s = interval_s
+        super().__init__(interval_s)
         self.generic = generic_series
         self.total = new_histogram()
-        self.histograms: dict[int, HdrHistogram] = {}
-        self.bucket_counts: dict[int, list[int]] = {}
-        self.counters: Counter[str] = Counter()
-        self.statuses: Counter[str] = Counter()
-        self.violations: Counter[str] = Counter()
-        self.examples: dict[str, str] = {}
-        self.error_codes: Counter[str] = Counter()
         self.coupons_issued = 0
         self.duplicates = 0
         #: hash((series, code)) -> hash(customer): ~100 bytes a coupon, so a 1M-coupon run holds ~100 MB.
