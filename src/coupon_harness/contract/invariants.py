@@ -190,8 +190,10 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
                                    f"series {series_id} issued coupon {result.get('code')!r}"))
         if (call.fresh_customer and first_in_batch and series_id in expectations.valid_series
                 and coupon is None and isinstance(errors, list)):
+            hint = (" (the target does not know made-up customers? pass --customer-ids)"
+                    if errors and all(isinstance(e, dict) and e.get("code") in (701, 721) for e in errors) else "")
             found.append(Violation("valid-series-issues", "refused", "a coupon",
-                                   f"series {series_id} answered errors {_codes(errors)}"))
+                                   f"series {series_id} answered errors {_codes(errors)}{hint}"))
         if coupon is not None:
             _check_coupon(found, index, entity_id, coupon, min_valid_till, min_seconds)
             code = coupon.get("code")

@@ -16,7 +16,8 @@ __all__ = ["run_auth_probes", "run_malformed_probes"]
 
 def _well_formed_body(client: Client) -> bytes:
     series = sorted(client.judge.expectations.valid_series) or [1]
-    return orjson.dumps({"seriesIds": series[:2], "customer": {"id": client.fresh_customer()}})
+    pool = client.settings.customer_ids
+    return orjson.dumps({"seriesIds": series[:2], "customer": {"id": pool[0] if pool else client.fresh_customer()}})
 
 
 def run_auth_probes(client: Client, progress: Callable[[str], None]) -> int:

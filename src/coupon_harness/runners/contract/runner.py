@@ -80,7 +80,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         duration_s=round(time.monotonic() - started, 3),
         seed=settings.seed,
         requests=collector.requests,
-        rules=collector.rule_results(settings.expectations),
+        rules=collector.rule_results(settings.expectations, customer_pool=bool(settings.customer_ids)),
         interrupted=interrupted,
         passes=passes,
         notes=notes + collector.notes,
@@ -90,8 +90,9 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
 def _preflight(client: Client) -> None:
     """One well-formed request: is there a server, and does it take the credentials?"""
     series = sorted(client.judge.expectations.valid_series)[:1] or [1]
-    customer = client.fresh_customer()
-    exchange = client.issue(series, customer, True, source="preflight")
+    pool = client.settings.customer_ids
+    customer = pool[0] if pool else client.fresh_customer()
+    exchange = client.issue(series, customer, not pool, source="preflight")
     if exchange.error == "connection" and exchange.error_detail in (REFUSED, UNRESOLVED):
         raise TargetUnreachable(
             f"cannot reach {client.judge.redactor.text(client.url)} ({exchange.error_detail}): "
