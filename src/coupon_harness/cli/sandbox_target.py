@@ -11,11 +11,11 @@ from dataclasses import replace
 import requests
 
 from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.sandbox.info import INFO_PATH
 from coupon_harness.transport.auth import Credentials
 
 __all__ = ["INFO_PATH", "discover_sandbox", "sandbox_settings"]
 
-INFO_PATH = "/sandbox/info"
 
 
 def sandbox_settings(settings: ContractSettings, info: dict[str, object]) -> ContractSettings:
