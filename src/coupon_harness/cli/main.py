@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from coupon_harness import __version__
@@ -33,7 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _keep_caches_out_of_the_working_directory() -> None:
+    """Hypothesis (under Schemathesis) writes `.hypothesis/` into the current folder; a CLI run in a
+    user's repository should not. Their own HYPOTHESIS_STORAGE_DIRECTORY still wins."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coupon-harness" / "hypothesis"
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _keep_caches_out_of_the_working_directory()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
