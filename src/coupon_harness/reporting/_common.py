@@ -18,6 +18,7 @@ __all__ = [
     "count_outcomes",
     "finding_views",
     "first_finding_summary",
+    "html_page",
     "one_line",
     "ordered_rules",
     "plain_finding",
@@ -175,3 +176,10 @@ def atomic_write_text(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+
+
+def html_page(title: str, css: str, body: list[str]) -> str:
+    """A self-contained page: `title` already escaped, `body` HTML fragments joined by newlines."""
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+            f"<style>{css}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
