@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from coupon_harness.contract.catalog import Rule
 
-__all__ = ["ContractRunResult", "Finding", "Outcome", "RequestSample", "RuleResult"]
+__all__ = ["ContractRunResult", "Finding", "HarnessFault", "Outcome", "RequestSample", "RuleResult"]
 
 
 class Outcome(StrEnum):
@@ -52,6 +52,26 @@ class Finding:
     #: The seed that replays the run (coupon-harness contract --seed N).
     seed: int | None
     occurrences: int = 1
+    #: The bug class of a deterministic probe ("type confusion: numeric string in seriesIds[0]").
+    probe: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HarnessFault:
+    """A bug in the harness itself inside one stage of a run: that stage stopped, the others ran.
+
+    Never a finding against the target; the run exits 2. Texts are already redacted.
+    """
+
+    stage: str
+    #: "TypeError: Integer exceeds 64-bit range"
+    error: str
+    traceback: str
+
+    @property
+    def file_name(self) -> str:
+        """The report file that holds the traceback."""
+        return f"harness-error-{self.stage.replace('/', '-')}.txt"
 
 
 @dataclass(slots=True)
@@ -79,6 +99,11 @@ class ContractRunResult:
     passes: list[tuple[str, int]] = field(default_factory=list)
     #: Notes worth reading that are no finding (a pass skipped, a knob to turn).
     notes: list[str] = field(default_factory=list)
+    #: Harness bugs met during the run (each stopped one stage): the run exits 2.
+    faults: list[HarnessFault] = field(default_factory=list)
+    #: Seconds from the start of the run to the first finding of a failing rule, and where it was found.
+    first_finding_s: float | None = None
+    first_finding_source: str | None = None
 
     @property
     def failed(self) -> list[RuleResult]:

@@ -1,13 +1,17 @@
 """A target that knows only some customers (as Capillary does: 701 for an unknown one).
 
 With --customer-ids the harness must issue to those customers only and raise no false alarm; without
-them, the refusal is flagged, with a hint that names the flag.
+them, or with customers the target does not know, the preflight stops the run as a setup error (exit 2)
+that names the flag: the target is not to blame for the configuration.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from coupon_harness.errors import ConfigError
 from coupon_harness.results import Outcome
 from coupon_harness.sandbox.app import Answer
 from selftest.harness import describe, run_against_sandbox
@@ -42,8 +46,11 @@ def test_with_customer_ids_only_those_customers_are_used_and_nothing_is_flagged(
     assert rule.outcome is Outcome.NOT_RUN, describe(result)
 
 
-def test_without_customer_ids_the_refusal_is_flagged_with_a_hint() -> None:
-    result = run_against_sandbox(mutate=OnlyKnownCustomers(), passes=("scenarios",))
-    failed = {r.rule.id: r for r in result.failed}
-    assert "valid-series-issues" in failed, describe(result)
-    assert "--customer-ids" in failed["valid-series-issues"].findings[0].received
+def test_without_customer_ids_the_refusal_is_a_setup_error_naming_the_flag() -> None:
+    with pytest.raises(ConfigError, match=r"refuses made-up customers \(entity error 701\): pass --customer-ids"):
+        run_against_sandbox(mutate=OnlyKnownCustomers(), passes=("scenarios",))
+
+
+def test_unknown_customer_ids_are_a_setup_error_naming_the_flag() -> None:
+    with pytest.raises(ConfigError, match=r"^--customer-ids: the target does not know customer 'nobody-1'"):
+        run_against_sandbox(mutate=OnlyKnownCustomers(), customer_ids=("nobody-1",), passes=("scenarios",))

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
+import traceback
 from collections import Counter
 from collections.abc import Iterable
 
-from coupon_harness.contract.catalog import Need, rules
+from coupon_harness.contract.catalog import Need, get_rule, rules
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.violations import Violation
-from coupon_harness.results import Finding, Outcome, RequestSample, RuleResult
+from coupon_harness.results import Finding, HarnessFault, Outcome, RequestSample, RuleResult
+from coupon_harness.transport.auth import Redactor
 
-__all__ = ["Collector"]
+__all__ = ["Collector", "harness_fault"]
 
 
 class Collector:
@@ -19,7 +22,8 @@ class Collector:
 
     def __init__(self, seed: int, max_transport_failures: int) -> None:
         self._seed = seed
-        self._findings: dict[tuple[str, str], Finding] = {}
+        self._started = time.monotonic()
+        self._findings: dict[tuple[str, str, str | None], Finding] = {}
         self._checks: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._transport_streak = 0
@@ -29,6 +33,14 @@ class Collector:
         self.stopped: str | None = None
         #: Things the harness itself could not do (never findings against the target).
         self.notes: list[str] = []
+        #: Harness bugs, one per stage that met one.
+        self.faults: list[HarnessFault] = []
+        #: Seconds from construction to the first finding of a rule that fails the gate, and its source.
+        self.first_finding: tuple[float, str] | None = None
+
+    def fault(self, fault: HarnessFault) -> None:
+        with self._lock:
+            self.faults.append(fault)
 
     def note(self, text: str) -> None:
         with self._lock:
@@ -47,9 +59,13 @@ class Collector:
                 self.stopped = f"the target failed {self._transport_streak} requests in a row at the transport level"
 
     def record(self, violation: Violation, request: RequestSample | None, status: int | None, excerpt: str,
-               source: str) -> None:
+               source: str, probe: str | None = None) -> None:
+        """Keep one finding per (rule, kind, probe class): a deterministic probe's bug class is its own finding."""
+        signature = (*violation.signature, probe)
         with self._lock:
-            known = self._findings.get(violation.signature)
+            if self.first_finding is None and get_rule(violation.rule_id).severity.fails_gate:
+                self.first_finding = (round(time.monotonic() - self._started, 3), source)
+            known = self._findings.get(signature)
             if known is not None:
                 known.occurrences += 1
                 # Keep the smallest reproducer: a cheap stand-in for shrinking.
@@ -58,10 +74,10 @@ class Collector:
                     known.request, known.received, known.expected = request, violation.received, violation.expected
                     known.response_status, known.response_excerpt, known.source = status, excerpt, source
                 return
-            self._findings[violation.signature] = Finding(
+            self._findings[signature] = Finding(
                 rule_id=violation.rule_id, key=violation.key, expected=violation.expected,
                 received=violation.received, request=request, response_status=status,
-                response_excerpt=excerpt, source=source, seed=self._seed)
+                response_excerpt=excerpt, source=source, seed=self._seed, probe=probe)
 
     @property
     def findings(self) -> list[Finding]:
@@ -97,3 +113,9 @@ def _unmet(need: Need | None, expectations: Expectations) -> str | None:
     if need is Need.INVALID_SERIES and not expectations.invalid_series:
         return "needs series the target must refuse: pass --invalid-series-ids"
     return None
+
+
+def harness_fault(stage: str, exc: BaseException, redactor: Redactor) -> HarnessFault:
+    """The exception as a redacted fault record (its traceback goes to a report file of its own)."""
+    return HarnessFault(stage=stage, error=redactor.text(f"{type(exc).__name__}: {exc}"),
+                        traceback=redactor.text("".join(traceback.format_exception(exc))))

@@ -53,6 +53,11 @@ class Judge:
         self.ledger = ledger
         self.redactor = redactor
 
+    def retarget(self, expectations: Expectations) -> None:
+        """Judge by `expectations` from now on (the preflight's corrections); call before judging anything."""
+        self.expectations = expectations
+        self.ledger = Ledger(expectations)
+
     def judge(self, exchange: Exchange, expect: Expect, call: IssueCall | None, source: str) -> None:
         """Record every rule the exchange breaks. `call` is given for well-formed bulk issues only."""
         found = self._violations(exchange, expect, call)

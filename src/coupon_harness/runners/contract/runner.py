@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from coupon_harness.contract.ledger import Ledger
-from coupon_harness.errors import TargetUnreachable
+from coupon_harness.errors import HarnessError, TargetUnreachable
 from coupon_harness.results import ContractRunResult
 from coupon_harness.runners.contract.client import Client
-from coupon_harness.runners.contract.collector import Collector
-from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED
+from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.judge import Judge
+from coupon_harness.runners.contract.preflight import judge_preflight, run_preflight
 from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted, run_property_pass
 from coupon_harness.runners.contract.scenarios import run_scenarios
@@ -25,7 +25,8 @@ PASSES = ("property-positive", "property-negative", "scenarios", "auth", "malfor
 
 
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
-    """Raises TargetUnreachable when the target cannot be tested at all; everything else is a finding."""
+    """Raises TargetUnreachable when the target cannot be tested at all and ConfigError when the configuration
+    does not fit the target (both exit 2); a harness bug in one pass is a `HarnessFault` of the result."""
     credentials = settings.credentials
     tokens = None
     if credentials.oauth_key is not None and not credentials.token:
@@ -46,24 +47,30 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     interrupted = False
     try:
         try:
-            _preflight(client)
+            preflight = run_preflight(client)
         except AuthError as exc:
             raise TargetUnreachable(redactor.text(str(exc))) from None
+        except (HarnessError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a harness bug: judge by what the user configured and go on
+            collector.fault(harness_fault("preflight", exc, redactor))
+        else:
+            judge.retarget(preflight.expectations)
+            notes.extend(preflight.notes)
+            judge_preflight(client, preflight)
         for name in settings.passes:
             if collector.stopped:
                 notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
                 break
             before = collector.requests
             progress(f"{name}: started")
-            if name.startswith("property-"):
-                run_property_pass(settings, judge, name.removeprefix("property-"), headers=headers,
-                                  progress=progress)
-            elif name == "scenarios":
-                run_scenarios(client, progress)
-            elif name == "auth":
-                run_auth_probes(client, progress)
-            elif name == "malformed":
-                run_malformed_probes(client, progress)
+            try:
+                _run_pass(name, settings, client, headers, progress)
+            except (KeyboardInterrupt, PropertyInterrupted, AuthError):
+                raise
+            except Exception as exc:  # a harness bug: this pass stops, the others still run
+                collector.fault(harness_fault(name, exc, redactor))
+                progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
             passes.append((name, collector.requests - before))
     except (KeyboardInterrupt, PropertyInterrupted):
         interrupted = True
@@ -74,32 +81,33 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         client.close()
     if not settings.expectations.valid_series:
         notes.append("no --series-ids given: rules that need series that issue coupons were not run")
+    first = collector.first_finding
     return ContractRunResult(
         target=redactor.text(settings.base_url),
         started_at=started_at,
         duration_s=round(time.monotonic() - started, 3),
         seed=settings.seed,
         requests=collector.requests,
-        rules=collector.rule_results(settings.expectations, customer_pool=bool(settings.customer_ids)),
+        rules=collector.rule_results(judge.expectations, customer_pool=bool(settings.customer_ids)),
         interrupted=interrupted,
         passes=passes,
         notes=notes + collector.notes,
+        faults=list(collector.faults),
+        first_finding_s=first[0] if first else None,
+        first_finding_source=first[1] if first else None,
     )
 
 
-def _preflight(client: Client) -> None:
-    """One well-formed request: is there a server, and does it take the credentials?"""
-    series = sorted(client.judge.expectations.valid_series)[:1] or [1]
-    pool = client.settings.customer_ids
-    customer = pool[0] if pool else client.fresh_customer()
-    exchange = client.issue(series, customer, not pool, source="preflight")
-    if exchange.error == "connection" and exchange.error_detail in (REFUSED, UNRESOLVED):
-        raise TargetUnreachable(
-            f"cannot reach {client.judge.redactor.text(client.url)} ({exchange.error_detail}): "
-            "is the server running? check --base-url")
-    if exchange.status == 401:
-        if client.settings.credentials.any:
-            raise TargetUnreachable("the target refused the configured credentials (401): check --user/--password, "
-                                    "--md5-password, --token or --oauth-key/--oauth-secret")
-        raise TargetUnreachable("the target asks for credentials (401): pass --user USER:PASSWORD, --token "
-                                "or --oauth-key/--oauth-secret (or COUPON_HARNESS_* environment variables)")
+def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Callable[[], dict[str, str]],
+              progress: Callable[[str], None]) -> None:
+    if name.startswith("property-"):
+        run_property_pass(settings, client.judge, name.removeprefix("property-"), headers=headers,
+                          progress=progress)
+    elif name == "scenarios":
+        run_scenarios(client, progress)
+    elif name == "auth":
+        run_auth_probes(client, progress)
+    elif name == "malformed":
+        run_malformed_probes(client, progress)
+    else:
+        raise ValueError(f"unknown pass {name!r}")

@@ -1,0 +1,186 @@
+"""Before testing a target, test the configuration against it: a typo is a setup error, not a finding.
+
+The preflight sends a few well-formed requests and reads the entity errors:
+- no server, or credentials refused: exit 2 (as before any other request);
+- every configured valid series refused as unknown (707 and its kin): `--series-ids` is wrong, exit 2;
+  only some: they are named in a note and left out, the rest is judged;
+- every valid series refused with 701/721 (customer not found / invalid): the target does not know the
+  customers, exit 2 naming `--customer-ids`;
+- a configured invalid series that issues a coupon: a setup error only when a random series id nobody
+  configured is refused; when that one issues a coupon too, the target issues coupons for series that do
+  not exist, which is a finding (`invalid-series-refused`), judged like any other.
+Every preflight exchange is judged afterwards, with the expectations the preflight settled on.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.errors import ConfigError, TargetUnreachable
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange
+from coupon_harness.runners.contract.judge import WELL_FORMED
+
+__all__ = ["CUSTOMER_UNKNOWN_CODES", "SERIES_UNKNOWN_CODES", "Preflight", "judge_preflight", "run_preflight"]
+
+#: Entity error codes that say "no such series" (Capillary: 707 invalid series id, 755 invalid coupon series id).
+SERIES_UNKNOWN_CODES = frozenset({707, 755})
+#: Entity error codes that say "no such customer" (701 customer not found, 721 invalid customer).
+CUSTOMER_UNKNOWN_CODES = frozenset({701, 721})
+_SOURCE = "preflight"
+
+
+@dataclass(slots=True)
+class Preflight:
+    """What the preflight settled: the expectations to judge by, and notes for the report."""
+
+    expectations: Expectations
+    notes: list[str] = field(default_factory=list)
+    #: (exchange, call) pairs still to be judged, in the order sent.
+    exchanges: list[tuple[Exchange, IssueCall]] = field(default_factory=list)
+
+
+def run_preflight(client: Client) -> Preflight:
+    """Raises TargetUnreachable (no server, credentials) or ConfigError (the configuration does not fit)."""
+    expectations = client.judge.expectations
+    result = Preflight(expectations)
+    valid = sorted(expectations.valid_series)
+    batch = client.settings.large_batch
+    chunks = [valid[start:start + batch] for start in range(0, len(valid), batch)] or [[1]]
+    first, call = _issue(client, result, chunks[0])
+    _reachable(client, first)
+    if valid:
+        answers = _entity_errors(first, call)
+        for chunk in chunks[1:]:
+            answers.update(_entity_errors(*_issue(client, result, chunk)))
+        result.expectations = _settle_valid(client, result, answers)
+    if expectations.invalid_series:
+        _check_invalid(client, result)
+    return result
+
+
+def _issue(client: Client, result: Preflight, series: Sequence[int]) -> tuple[Exchange, IssueCall]:
+    pool = client.settings.customer_ids
+    customer = pool[0] if pool else client.fresh_customer()
+    call = IssueCall(list(series), customer, datetime.now(UTC), fresh_customer=not pool)
+    exchange = client.raw("POST", orjson.dumps({"seriesIds": list(series), "customer": {"id": customer}}))
+    result.exchanges.append((exchange, call))
+    return exchange, call
+
+
+def _reachable(client: Client, exchange: Exchange) -> None:
+    if exchange.error == "connection" and exchange.error_detail in (REFUSED, UNRESOLVED):
+        raise TargetUnreachable(
+            f"cannot reach {client.judge.redactor.text(client.url)} ({exchange.error_detail}): "
+            "is the server running? check --base-url")
+    if exchange.status == 401:
+        if client.settings.credentials.any:
+            raise TargetUnreachable("the target refused the configured credentials (401): check --user/--password, "
+                                    "--md5-password, --token or --oauth-key/--oauth-secret")
+        raise TargetUnreachable("the target asks for credentials (401): pass --user USER:PASSWORD, --token "
+                                "or --oauth-key/--oauth-secret (or COUPON_HARNESS_* environment variables)")
+
+
+def _entities(exchange: Exchange, call: IssueCall) -> list[tuple[int, dict[str, Any]]] | None:
+    """(series, entity) pairs of a 200 whose body has one entity per requested series; None otherwise
+    (a broken answer is the judge's business, not a verdict on the configuration)."""
+    if exchange.error is not None or exchange.status != 200:
+        return None
+    try:
+        body = orjson.loads(exchange.body)
+    except orjson.JSONDecodeError:
+        return None
+    entities = body.get("response") if isinstance(body, dict) else None
+    if not isinstance(entities, list) or len(entities) != len(call.series_ids):
+        return None
+    if not all(isinstance(entity, dict) for entity in entities):
+        return None
+    return list(zip(call.series_ids, entities, strict=True))
+
+
+def _error_codes(entity: dict[str, Any]) -> list[Any]:
+    errors = entity.get("errors")
+    if not isinstance(errors, list):
+        return []
+    return [error.get("code") if isinstance(error, dict) else None for error in errors]
+
+
+def _entity_errors(exchange: Exchange, call: IssueCall) -> dict[int, list[Any]]:
+    """Series -> its entity's error codes ([] when it issued a coupon)."""
+    pairs = _entities(exchange, call)
+    return {} if pairs is None else {series: _error_codes(entity) for series, entity in pairs}
+
+
+def _describe(codes: list[Any]) -> str:
+    return "entity error " + ",".join(str(code) for code in codes[:3])
+
+
+def _settle_valid(client: Client, result: Preflight, answers: dict[int, list[Any]]) -> Expectations:
+    expectations = result.expectations
+    if not answers:
+        return expectations
+    pool = client.settings.customer_ids
+    refused_customer = {s: codes for s, codes in answers.items()
+                        if codes and all(code in CUSTOMER_UNKNOWN_CODES for code in codes)}
+    if len(refused_customer) == len(answers):
+        codes = _describe(next(iter(refused_customer.values())))
+        if pool:
+            raise ConfigError(f"--customer-ids: the target does not know customer {pool[0]!r} ({codes}): "
+                              "give customers that exist on the target")
+        raise ConfigError(f"the target refuses made-up customers ({codes}): pass --customer-ids with customers "
+                          "that exist on the target")
+    unknown = {s: codes for s, codes in answers.items()
+               if codes and any(code in SERIES_UNKNOWN_CODES for code in codes)}
+    if not unknown:
+        return expectations
+    named = ", ".join(f"{series} ({_describe(codes)})" for series, codes in sorted(unknown.items()))
+    if len(unknown) == len(answers):
+        raise ConfigError(f"--series-ids: the target knows none of the configured series: {named}; "
+                          "give series that exist and issue coupons on the target")
+    result.notes.append(f"--series-ids: the target does not know {named}; they were left out and the other "
+                        "series judged")
+    return replace(expectations, valid_series=expectations.valid_series - unknown.keys(),
+                   generic_series=expectations.generic_series - unknown.keys())
+
+
+def _check_invalid(client: Client, result: Preflight) -> None:
+    expectations = result.expectations
+    invalid = sorted(expectations.invalid_series)[: client.settings.large_batch]
+    exchange, call = _issue(client, result, invalid)
+    pairs = _entities(exchange, call)
+    if pairs is None:
+        return
+    issued = [series for series, entity in pairs if isinstance(entity.get("result"), dict)
+              and not _error_codes(entity)]
+    if not issued:
+        return
+    # Does the target refuse a series nobody configured? If not, it issues for anything: a finding.
+    configured = expectations.valid_series | expectations.invalid_series | expectations.generic_series
+    rng = random.Random(client.settings.seed)
+    control = rng.randrange(1_000_000_000, 2**31 - 1)
+    while control in configured:
+        control = rng.randrange(1_000_000_000, 2**31 - 1)
+    probe, probe_call = _issue(client, result, [control])
+    answers = _entity_errors(probe, probe_call)
+    if answers.get(control):  # refused: the configured series really exist on the target
+        named = ", ".join(str(s) for s in issued)
+        raise ConfigError(f"--invalid-series-ids: series {named} issued a coupon on the target (it exists "
+                          f"there), while the made-up series {control} was refused: give series the target "
+                          "must refuse")
+    result.notes.append(f"preflight: the made-up series {control} issued a coupon too: the target issues coupons "
+                        "for series that do not exist (judged as invalid-series-refused)")
+    result.expectations = replace(expectations, invalid_series=expectations.invalid_series | {control})
+
+
+def judge_preflight(client: Client, result: Preflight) -> None:
+    """Judge every preflight exchange by the settled expectations (the judge was retargeted to them)."""
+    for exchange, call in result.exchanges:
+        client.judge.judge(exchange, WELL_FORMED, call, _SOURCE)
