@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import requests
 
 from coupon_harness import ENDPOINT
 from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import Exchange, send
 from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge
 from coupon_harness.runners.contract.settings import ContractSettings
@@ -53,7 +53,7 @@ class Client:
         body: dict[str, Any] = {"seriesIds": list(series_ids), "customer": {"id": customer_id}}
         body.update(extra or {})
         issued_at = datetime.now(UTC)
-        exchange = self.raw("POST", orjson.dumps(body), url=self.url + query if query else None)
+        exchange = self.raw("POST", dump_json(body), url=self.url + query if query else None)
         self.judge.judge(exchange, WELL_FORMED, IssueCall(list(series_ids), customer_id, issued_at, fresh), source)
         return exchange
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 
-import orjson
-
 from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.judge import MALFORMED, UNAUTHENTICATED
 from coupon_harness.transport.auth import TOKEN_HEADER
 
@@ -17,7 +16,7 @@ __all__ = ["run_auth_probes", "run_malformed_probes"]
 def _well_formed_body(client: Client) -> bytes:
     series = sorted(client.judge.expectations.valid_series) or [1]
     pool = client.settings.customer_ids
-    return orjson.dumps({"seriesIds": series[:2], "customer": {"id": pool[0] if pool else client.fresh_customer()}})
+    return dump_json({"seriesIds": series[:2], "customer": {"id": pool[0] if pool else client.fresh_customer()}})
 
 
 def run_auth_probes(client: Client, progress: Callable[[str], None]) -> int:
