@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coupon_harness.contract import request_validator
 from coupon_harness.runners.contract.encoding import dump_json
+from coupon_harness.runners.contract.scenarios import EXTRA_FIELDS, JSON_INTEGERS
 
 BIG_INTS = [2**64, 2**64 + 1, 2**100, 10**300, -(2**63) - 1, -(2**64), -(10**300)]
 
@@ -80,3 +82,28 @@ def test_ordinary_bodies_are_byte_equal_to_orjson(value: object) -> None:
 def test_an_unserialisable_value_still_raises_type_error() -> None:
     with pytest.raises(TypeError):
         dump_json({"x": object()})
+
+
+@settings(max_examples=500, deadline=None)
+@given(extra=EXTRA_FIELDS)
+def test_every_extra_fields_draw_is_a_well_formed_request_a_strict_parser_reads(extra: dict[str, Any]) -> None:
+    """The extra-fields scenario expects 200 from a correct target: what it sends must parse (orjson, as the
+    sandbox does) and validate against the request schema, and keep the two fields the contract names."""
+    body = {"seriesIds": [101], "customer": {"id": "c1"}, **extra}
+    parsed = orjson.loads(dump_json(body))
+    assert request_validator().is_valid(parsed)
+    assert parsed["seriesIds"] == [101]
+    assert parsed["customer"] == {"id": "c1"}
+
+
+def test_the_extra_values_reach_past_64_bits() -> None:
+    seen: list[int] = []
+
+    @settings(max_examples=200, deadline=None, database=None)
+    @given(JSON_INTEGERS)
+    def draw(number: int) -> None:
+        seen.append(number)
+
+    draw()
+    assert any(abs(n) >= 2**64 for n in seen)
+    assert all(abs(n) < 1.7e308 for n in seen)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from coupon_harness.runners.contract.client import Client
 
-__all__ = ["SCENARIOS", "run_scenarios"]
+__all__ = ["EXTRA_FIELDS", "EXTRA_VALUES", "JSON_INTEGERS", "SCENARIOS", "run_scenarios"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,6 +21,29 @@ def _seeded(value: int) -> Callable[[F], F]:
     return decorator
 
 INT32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
+
+# Extra fields carry no constraint (the request schema), so a correct target answers 200 whatever they hold:
+# any JSON value, with two exceptions a correct target may refuse. NaN/Infinity are not JSON; a lone
+# surrogate escape is JSON but RFC 8259 leaves its meaning open and strict parsers (orjson, the sandbox's)
+# refuse it. Hypothesis' text() never draws surrogates; floats are drawn finite.
+#: Integers anywhere in a double's range: Hypothesis' own (to 2**128), the 64-bit edges and far past them
+#: (JSON sets no limit; a parser that reads them as doubles is fine). Past ±1.8e308 a parser may refuse.
+JSON_INTEGERS = st.integers() | st.sampled_from([2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1,
+                                                 10**300, -(10**300)])
+#: Any value an extra field may carry.
+EXTRA_VALUES = st.recursive(
+    st.none() | st.booleans() | JSON_INTEGERS | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8)
+#: Keys the contract names: an extra field never replaces them.
+_REQUEST_KEYS = frozenset({"seriesIds", "customer"})
+#: The extra fields of one request: Capillary's own optional ones, a known unknown key, and keys of any name.
+EXTRA_FIELDS = st.builds(
+    lambda named, other: {**other, **named},
+    st.fixed_dictionaries({}, optional={
+        "metadata": st.fixed_dictionaries({"sourceType": st.just("WEB"), "notes": st.text(max_size=20)}),
+        "unknownKey": EXTRA_VALUES}),
+    st.dictionaries(st.text(max_size=12).filter(lambda key: key not in _REQUEST_KEYS), EXTRA_VALUES, max_size=2))
 SCENARIOS = ("mixed-batch", "repeated-series", "two-customers", "same-customer-twice", "large-batch", "extra-fields")
 
 
@@ -96,9 +119,7 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:
     @settings(config, max_examples=max(3, budget // 2))
     @given(batch=st.lists(series, min_size=1, max_size=3),
            source=st.sampled_from(["", "?source=INSTORE", "?source=WEBSITE&accountId=1"]),
-           extra=st.fixed_dictionaries({}, optional={
-               "metadata": st.fixed_dictionaries({"sourceType": st.just("WEB"), "notes": st.text(max_size=20)}),
-               "unknownKey": st.integers() | st.text(max_size=5)}))
+           extra=EXTRA_FIELDS)
     def extra_fields(batch: list[int], source: str, extra: dict[str, object]) -> None:
         if not stopped():
             client.issue(batch, *customer(), source="scenario/extra-fields", extra=extra, query=source)
