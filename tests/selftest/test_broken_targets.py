@@ -36,6 +36,8 @@ def test_broken_target_is_caught(variant: Broken) -> None:
             assert "sandbox:sandbox" not in curl and "c2FuZGJveDpzYW5kYm94" not in curl, curl
     if variant.rule != "transport":
         assert any(f.request is not None for f in named.findings), report
+    if variant.probe:
+        assert variant.probe in {f.probe for f in named.findings}, report
 
 
 def test_every_rule_has_a_broken_variant() -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from coupon_harness.sandbox.app import Answer, Before, Mutate
@@ -40,6 +42,8 @@ class Broken:
     settings: dict[str, Any] = field(default_factory=dict)
     #: The rule is a warning: it is WARNED and the gate still holds.
     warning: bool = False
+    #: The bug class a finding must name (the classics pass names its probes), "" when none.
+    probe: str = ""
 
     def mutate(self) -> Mutate | None:
         return self.make_mutate() if self.make_mutate is not None else None
@@ -357,12 +361,120 @@ def make_drifting_description() -> Mutate:
     return mutate
 
 
+# --- the classic server bugs (the classics pass) ------------------------------------------------------
+
+_SANDBOX_SERIES = frozenset({101, 102, 103, 104, 105})
+
+
+def _issue_anyway(series_ids: list[int], codes: Any) -> dict[str, Any]:
+    """A 200 body for series the server bound by itself: coupons for the sandbox's series, 707 for others."""
+    entities: list[dict[str, Any]] = []
+    for series in series_ids:
+        if series in _SANDBOX_SERIES:
+            entities.append({"entityId": series, "result": {**_coupon(series), "code": f"BOUND{next(codes)}"},
+                             "errors": [], "warnings": []})
+        else:
+            entities.append({"entityId": series, "errors": [{"code": 707, "message": "Invalid series"}],
+                             "warnings": []})
+    return {"response": entities, "totalCount": len(entities),
+            "failureCount": sum(1 for e in entities if e["errors"])}
+
+
+def _bind(value: Any) -> int | None:
+    """What a lenient binder makes of a series id: "101", " 101", Arabic-Indic digits (int() reads them all)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def make_numeric_string_coercion() -> Mutate:
+    """`"seriesIds": ["101"]` is bound to 101 and answered with coupons, as lenient JSON binders do."""
+    codes = itertools.count(1)
+
+    def mutate(answer: Answer) -> Answer:
+        body = answer.request_json
+        if answer.status != 400 or not isinstance(body, dict) or not isinstance(body.get("seriesIds"), list):
+            return answer
+        bound = [_bind(v) for v in body["seriesIds"]]
+        customer = body.get("customer")
+        if (bound and any(isinstance(v, str) for v in body["seriesIds"]) and None not in bound
+                and isinstance(customer, dict) and isinstance(customer.get("id"), str)):
+            return Answer(200, _issue_anyway([b for b in bound if b is not None], codes), answer.request)
+        return answer
+
+    return mutate
+
+
+def make_case_insensitive_keys() -> Mutate:
+    """`SeriesIds` is bound to `seriesIds` (a case-insensitive binder)."""
+    codes = itertools.count(1)
+
+    def mutate(answer: Answer) -> Answer:
+        body = answer.request_json
+        if answer.status != 400 or not isinstance(body, dict) or "seriesIds" in body:
+            return answer
+        series = next((v for k, v in body.items() if k.lower() == "seriesids"), None)
+        customer = body.get("customer")
+        if (isinstance(series, list) and series and all(type(v) is int for v in series)
+                and isinstance(customer, dict) and isinstance(customer.get("id"), str)):
+            return Answer(200, _issue_anyway(series, codes), answer.request)
+        return answer
+
+    return mutate
+
+
+def server_error_on_long_customer_id(answer: Answer) -> Answer:
+    """customer.id goes into a VARCHAR(64) column: a longer one makes the insert fail with a 500."""
+    body = answer.request_json
+    customer = body.get("customer") if isinstance(body, dict) else None
+    if answer.status == 200 and isinstance(customer, dict) and len(str(customer.get("id"))) > 64:
+        return Answer(500, b'{"message":"Data truncation: Data too long for column customer_id"}', answer.request)
+    return answer
+
+
+async def accept_trailing_content(request: web.Request) -> web.StreamResponse | None:
+    """Parses with a lenient reader that stops after the first JSON value and accepts NaN."""
+    if request.method != "POST":
+        return None
+    raw = await request.read()  # aiohttp keeps the bytes: the sandbox's handler reads them again
+    try:
+        orjson.loads(raw)
+        return None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        value, _ = json.JSONDecoder().raw_decode(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    series = value.get("seriesIds") if isinstance(value, dict) else None
+    if not isinstance(series, list) or not series or not all(type(v) is int for v in series):
+        return None
+    entities = [{"entityId": s, "errors": [{"code": 707, "message": "Invalid series"}], "warnings": []}
+                for s in series]
+    return web.json_response({"response": entities, "totalCount": len(entities), "failureCount": len(entities)})
+
+
 SCENARIOS = ("scenarios",)
+CLASSICS = ("classics",)
 MALFORMED = ("malformed",)
 AUTH = ("auth",)
 NEGATIVE = ("property-negative",)
 
 BROKEN: tuple[Broken, ...] = (
+    # the classics
+    Broken("numeric-string-coercion", "rejects-malformed", CLASSICS, make_numeric_string_coercion,
+           probe="type confusion: numeric string in seriesIds[0]"),
+    Broken("case-insensitive-keys", "rejects-malformed", CLASSICS, make_case_insensitive_keys,
+           probe="key case: SeriesIds for seriesIds"),
+    Broken("500-on-65-char-customer-id", "no-server-error", CLASSICS, _plain(server_error_on_long_customer_id),
+           probe="string length: 65 characters in customer.id"),
+    Broken("accepts-trailing-content", "strict-json", CLASSICS, before=accept_trailing_content, warning=True,
+           probe="body shape: trailing garbage after the JSON"),
     # http
     Broken("500-on-big-batch", "no-server-error", SCENARIOS, _plain(server_error_on_big_batch)),
     Broken("201-instead-of-200", "accepts-well-formed", SCENARIOS, _plain(created_201)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,9 +37,10 @@ class Client:
             self._counter += 1
             return f"ch-{self._run}-{self._counter}"
 
-    def raw(self, method: str, body: bytes | None, *, headers: dict[str, str] | None = None,
+    def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
             auth: bool = True, url: str | None = None) -> Exchange:
-        sent_headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        """Send as is; a header given as None is not sent at all (not even the HTTP client's default)."""
+        sent_headers: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
         if auth:
             sent_headers.update(self.auth_headers())
         sent_headers.update(headers or {})

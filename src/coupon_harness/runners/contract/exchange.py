@@ -43,15 +43,26 @@ _NOISE = frozenset({"content-length", "user-agent", "accept-encoding", "connecti
                     "x-schemathesis-testcaseid"})
 
 
+#: A request body longer than this is kept cut in a sample (a 10 MB probe does not go into every report).
+SAMPLE_BODY_LIMIT = 8192
+
+
 def sample(method: str, url: str, headers: Any, body: bytes | str | None, redactor: Redactor) -> RequestSample:
+    cut = ""
+    if body is not None and len(body) > SAMPLE_BODY_LIMIT:
+        cut = f"… (cut: {len(body)} {'bytes' if isinstance(body, bytes) else 'characters'} in all)"
+        body = body[:SAMPLE_BODY_LIMIT]
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
-    kept = {name: value for name, value in headers.items() if name.lower() not in _NOISE}
+    if body is not None:
+        body += cut
+    kept = {name: value for name, value in headers.items()
+            if name.lower() not in _NOISE and value is not None}
     return RequestSample(method, redactor.text(url), redactor.headers(kept),
                          redactor.text(body) if body is not None else None)
 
 
-def send(session: requests.Session, method: str, url: str, *, headers: dict[str, str], body: bytes | None,
+def send(session: requests.Session, method: str, url: str, *, headers: dict[str, str | None], body: bytes | None,
          timeout: float, max_bytes: int, redactor: Redactor) -> Exchange:
     """Send one request; read at most `max_bytes` of the answer and give up after `timeout` in total."""
     request = sample(method, url, headers, body, redactor)

@@ -15,10 +15,14 @@ from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.transport.auth import Redactor
 
 __all__ = [
+    "INTEGRAL_FLOATS",
     "LENIENT",
     "MALFORMED",
     "MALFORMED_OR_UNAUTHENTICATED",
     "OTHER_METHOD",
+    "RESOURCE_LIMIT",
+    "STRICT_JSON",
+    "TOLERATED",
     "UNAUTHENTICATED",
     "WELL_FORMED",
     "Expect",
@@ -30,10 +34,20 @@ POST_STATUSES = frozenset({200, 400, 401})
 
 @dataclass(frozen=True, slots=True)
 class Expect:
-    """The statuses a request may be answered with, and the rule broken by any other."""
+    """The statuses a request may be answered with, and the rule broken by any other.
+
+    `warn` statuses are allowed too, but each is a finding of `warn_rule` (a warning-severity rule): the
+    target was harmlessly lenient (it read a body a strict parser refuses).
+    """
 
     statuses: frozenset[int]
     rule: str | None
+    warn: frozenset[int] = frozenset()
+    warn_rule: str | None = None
+
+    @property
+    def allowed(self) -> frozenset[int]:
+        return self.statuses | self.warn
 
 
 WELL_FORMED = Expect(frozenset({200}), "accepts-well-formed")
@@ -44,6 +58,14 @@ UNAUTHENTICATED = Expect(frozenset({401}), "auth-required")
 OTHER_METHOD = Expect(frozenset({405}), "method-not-allowed")
 #: Requests whose right answer the contract leaves open (an odd Content-Type): any documented status.
 LENIENT = Expect(POST_STATUSES | {415}, None)
+#: JSON Schema counts 48.0 as an integer, but many correct servers refuse it: either answer is fine.
+INTEGRAL_FLOATS = Expect(frozenset({200, 400}), None)
+#: Well-formed, but a server may honestly refuse it (a 300-character customer id, a batch past its cap).
+TOLERATED = Expect(frozenset({200, 400}), None)
+#: Resource-limit probes (huge bodies, deep nesting, huge arrays): no single right answer, only no 5xx or hang.
+RESOURCE_LIMIT = Expect(frozenset({200, 400, 413}), None)
+#: Not JSON, but widely used parsers read it (content after the value, NaN): 400, and a 200 is a warning.
+STRICT_JSON = Expect(frozenset({400}), "rejects-malformed", warn=frozenset({200}), warn_rule="strict-json")
 
 
 class Judge:
@@ -58,12 +80,19 @@ class Judge:
         self.expectations = expectations
         self.ledger = Ledger(expectations)
 
-    def judge(self, exchange: Exchange, expect: Expect, call: IssueCall | None, source: str) -> None:
-        """Record every rule the exchange breaks. `call` is given for well-formed bulk issues only."""
+    def judge(self, exchange: Exchange, expect: Expect, call: IssueCall | None, source: str,
+              probe: str | None = None) -> None:
+        """Record every rule the exchange breaks. `call` is given when a 200 must be a bulk issue's answer;
+        `probe` names the bug class a deterministic probe tries (it keeps its findings apart)."""
         found = self._violations(exchange, expect, call)
+        if expect.warn_rule is not None and exchange.error is None:
+            self.collector.checked((expect.warn_rule,))
+            if exchange.status in expect.warn:
+                found.insert(0, Violation(expect.warn_rule, f"status-{exchange.status}", _statuses(expect.statuses),
+                                          f"status {exchange.status}"))
         excerpt = exchange.excerpt(self.redactor) if found else ""
         for violation in found:
-            self.collector.record(violation, exchange.request, exchange.status, excerpt, source)
+            self.collector.record(violation, exchange.request, exchange.status, excerpt, source, probe)
 
     def _violations(self, exchange: Exchange, expect: Expect, call: IssueCall | None) -> list[Violation]:
         collector = self.collector
@@ -78,11 +107,11 @@ class Judge:
             return [Violation("no-server-error", f"status-{status}", "a status below 500", f"status {status}")]
         if expect.rule is not None:
             collector.checked((expect.rule,))
-            if status not in expect.statuses:
+            if status not in expect.allowed:
                 return [Violation(expect.rule, f"status-{status}", _statuses(expect.statuses), f"status {status}")]
         else:
             collector.checked(("documented-status",))
-            if status not in expect.statuses:
+            if status not in expect.allowed:
                 return [Violation("documented-status", f"status-{status}", _statuses(expect.statuses),
                                   f"status {status}")]
         if status == 405:

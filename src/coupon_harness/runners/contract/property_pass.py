@@ -25,6 +25,7 @@ from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import request_validator
 from coupon_harness.runners.contract.exchange import Exchange, sample
 from coupon_harness.runners.contract.judge import (
+    INTEGRAL_FLOATS,
     LENIENT,
     MALFORMED,
     OTHER_METHOD,
@@ -39,7 +40,6 @@ __all__ = ["CHECK_NAME", "PropertyInterrupted", "run_property_pass"]
 
 CHECK_NAME = "coupon_harness_contract"
 MALFORMED_ANY = Expect(frozenset({400, 401, 415}), "rejects-malformed")
-INTEGRAL_FLOATS = Expect(frozenset({200, 400}), None)
 
 
 class PropertyInterrupted(Exception):

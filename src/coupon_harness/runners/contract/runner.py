@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.errors import HarnessError, TargetUnreachable
 from coupon_harness.results import ContractRunResult
+from coupon_harness.runners.contract.classics import run_classics
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.judge import Judge
@@ -21,7 +22,7 @@ from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth
 
 __all__ = ["PASSES", "run_contract"]
 
-PASSES = ("property-positive", "property-negative", "scenarios", "auth", "malformed")
+PASSES = ("classics", "property-positive", "property-negative", "scenarios", "auth", "malformed")
 
 
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
@@ -103,6 +104,8 @@ def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Ca
     if name.startswith("property-"):
         run_property_pass(settings, client.judge, name.removeprefix("property-"), headers=headers,
                           progress=progress)
+    elif name == "classics":
+        run_classics(client, progress)
     elif name == "scenarios":
         run_scenarios(client, progress)
     elif name == "auth":

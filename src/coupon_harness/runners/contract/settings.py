@@ -28,5 +28,6 @@ class ContractSettings:
     #: Largest batch the scenarios send.
     large_batch: int = 100
     report_dir: Path | None = None
-    #: Which passes to run: property-positive, property-negative, scenarios, auth, malformed.
-    passes: tuple[str, ...] = ("property-positive", "property-negative", "scenarios", "auth", "malformed")
+    #: Which passes to run: classics, property-positive, property-negative, scenarios, auth, malformed.
+    passes: tuple[str, ...] = ("classics", "property-positive", "property-negative", "scenarios", "auth",
+                               "malformed")
