@@ -1,9 +1,9 @@
-"""Fixtures: hand-built contract run results (passed, failed, warned, interrupted)."""
+"""Fixtures: hand-built contract run results (passed, failed, warned, interrupted, faulted)."""
 
 from __future__ import annotations
 
 import pytest
-from reporting_builders import build, failed_overrides
+from reporting_builders import build, failed_overrides, faulted
 
 from coupon_harness.results import ContractRunResult
 
@@ -32,3 +32,9 @@ def interrupted_result() -> ContractRunResult:
 @pytest.fixture
 def make_one_failed() -> ContractRunResult:
     return build({"entity-order": failed_overrides()["entity-order"]})
+
+
+@pytest.fixture
+def faulted_result() -> ContractRunResult:
+    """Failed, with a probe-labelled finding, a harness fault in pass 'scenarios' and the first finding's time."""
+    return faulted()

@@ -4,11 +4,21 @@ test modules import it, where importing `conftest` could pick another folder's).
 from __future__ import annotations
 
 from coupon_harness.contract import get_rule, rules
-from coupon_harness.results import ContractRunResult, Finding, Outcome, RequestSample, RuleResult
+from coupon_harness.results import ContractRunResult, Finding, HarnessFault, Outcome, RequestSample, RuleResult
 
 URL = "http://127.0.0.1:8080/v2/coupon/bulk/issue"
 NOT_RUN_REASON = "needs --series-ids (the target's valid series)"
 INVALID_REASON = "needs --invalid-series-ids | none given"
+PROBE = "type confusion: numeric string in seriesIds[0]"
+FAULT_ERROR = "TypeError: Integer exceeds 64-bit range"
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "/app/coupon_harness/runners/contract/runner.py", line 72, in run_contract\n'
+    "    _run_pass(name, settings, client, headers, progress)\n"
+    '  File "/app/coupon_harness/runners/contract/scenarios.py", line 40, in run_scenarios\n'
+    "    body = dump_json(payload)\n"
+    "TypeError: Integer exceeds 64-bit range\n"
+)
 
 
 def request(body: str = '{"seriesIds":[101,102],"customer":{"id":"c-1"}}') -> RequestSample:
@@ -18,11 +28,16 @@ def request(body: str = '{"seriesIds":[101,102],"customer":{"id":"c-1"}}') -> Re
 
 def finding(rule_id: str, key: str, expected: str, received: str, *, seed: int | None = 7,
             occurrences: int = 1, source: str = "property/positive", status: int | None = 200,
-            with_request: bool = True) -> Finding:
-    return Finding(rule_id=rule_id, key=key, expected=expected, received=received,
-                   request=request() if with_request else None, response_status=status,
+            with_request: bool = True, probe: str | None = None, body: str | None = None) -> Finding:
+    sent = (request(body) if body is not None else request()) if with_request else None
+    return Finding(rule_id=rule_id, key=key, expected=expected, received=received, request=sent,
+                   response_status=status,
                    response_excerpt='{"response":[{"entityId":102}]}', source=source, seed=seed,
-                   occurrences=occurrences)
+                   occurrences=occurrences, probe=probe)
+
+
+def fault(stage: str = "scenarios", error: str = FAULT_ERROR, traceback: str = TRACEBACK) -> HarnessFault:
+    return HarnessFault(stage=stage, error=error, traceback=traceback)
 
 
 def build(overrides: dict[str, RuleResult] | None = None, *, interrupted: bool = False) -> ContractRunResult:
@@ -36,6 +51,20 @@ def build(overrides: dict[str, RuleResult] | None = None, *, interrupted: bool =
         passes=[("property/positive", 500), ("property/negative", 312)],
         notes=["auth pass skipped: no credentials given"],
     )
+
+
+def faulted() -> ContractRunResult:
+    """The failed run, plus a probe-labelled finding, a harness fault in 'scenarios' and the first finding's time."""
+    overrides = failed_overrides()
+    overrides["rejects-malformed"] = RuleResult(get_rule("rejects-malformed"), Outcome.FAILED, 60, [
+        finding("rejects-malformed", "200", "400 Bad Request", "200 OK", source="malformed", probe=PROBE,
+                body='{"seriesIds":["101"],"customer":{"id":"c-1"}}'),
+    ])
+    result = build(overrides)
+    result.faults = [fault()]
+    result.first_finding_s = 0.412
+    result.first_finding_source = "property/negative"
+    return result
 
 
 def failed_overrides() -> dict[str, RuleResult]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 from html.parser import HTMLParser
 from pathlib import Path
 
-from reporting_builders import build, finding
+from reporting_builders import PROBE, TRACEBACK, build, fault, finding
 
-from coupon_harness.contract import get_rule
+from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import render_html, write_html
 from coupon_harness.results import ContractRunResult, Outcome, RuleResult
 
@@ -62,7 +63,7 @@ def test_self_contained(failed_result: ContractRunResult) -> None:
 def test_a_class_per_outcome_and_details_per_finding(failed_result: ContractRunResult) -> None:
     tags = _parse(render_html(failed_result)).tags
     row_classes = [attrs.get("class") for tag, attrs in tags if tag == "tr" and attrs.get("class")]
-    assert (row_classes.count("passed"), row_classes.count("failed")) == (17, 2)
+    assert (row_classes.count("passed"), row_classes.count("failed")) == (len(rules()) - 7, 2)
     assert (row_classes.count("warned"), row_classes.count("not-run")) == (1, 4)
     assert sum(tag == "details" for tag, _ in tags) == 4  # 1 + 2 failed findings, 1 warned
 
@@ -88,3 +89,36 @@ def test_write(passed_result: ContractRunResult, tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     write_html(passed_result, path)
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_harness_error_under_the_verdict(faulted_result: ContractRunResult) -> None:
+    document = render_html(faulted_result)
+    tags = _parse(document).tags
+    verdict = '<header class="verdict error"><h1>🛑 harness error in 1 pass; 3 rules violated (1 critical)</h1>'
+    assert verdict in document
+    start = document.index('<div class="fault">')
+    assert document.index(verdict) < start < document.index('<dl class="meta">')
+    assert ("<strong>Harness error in pass 'scenarios'</strong> (a bug in coupon-harness, not a "
+            "finding): <code>TypeError: Integer exceeds 64-bit range</code>; traceback in "
+            '<a href="harness-error-scenarios.txt"><code>harness-error-scenarios.txt</code></a>; '
+            "seed <code>7</code>.") in document
+    assert html.escape(TRACEBACK) in document[start:]
+    links = [attrs.get("href") or "" for tag, attrs in tags if tag == "a"]
+    assert [link for link in links if not link.startswith("#")] == ["harness-error-scenarios.txt"]
+
+
+def test_probe_and_first_finding(faulted_result: ContractRunResult) -> None:
+    document = render_html(faulted_result)
+    assert "<dt>First finding</dt><dd>after 0.4 s (property/negative)</dd>" in document
+    assert (f"<dt>probe</dt><dd><pre><code>{PROBE}</code></pre></dd>"
+            "<dt>expected</dt><dd><pre><code>400 Bad Request</code></pre></dd>") in document
+    assert document.count("<dt>probe</dt>") == 1
+
+
+def test_a_hostile_fault_is_escaped() -> None:
+    result = build()
+    result.faults = [fault("<b>scenarios</b>", "ValueError: <script>x</script>", "<script>y</script>")]
+    document = render_html(result)
+    assert "<script" not in document.lower() and "<b>" not in document
+    assert "&lt;script&gt;y&lt;/script&gt;" in document
+    assert 'class="verdict error"' in document and "no rule violated in what ran" in document

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from reporting_builders import INVALID_REASON, NOT_RUN_REASON, build, finding
+from reporting_builders import FAULT_ERROR, INVALID_REASON, NOT_RUN_REASON, PROBE, TRACEBACK, build, finding
 
 from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import write_junit
@@ -109,3 +109,40 @@ def test_interrupted_is_a_property(interrupted_result: ContractRunResult, tmp_pa
     assert properties["seed"] == "7"
     out = suite.find("system-out")
     assert out is not None and "(interrupted: partial results)" in (out.text or "")
+
+
+def test_a_harness_error_is_an_error_testcase(faulted_result: ContractRunResult, tmp_path: Path) -> None:
+    suite = _suite(faulted_result, tmp_path)
+    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == (str(len(rules()) + 1), "1", "3")
+    errors = [case for case in suite.findall("testcase") if case.find("error") is not None]
+    assert [(case.get("classname"), case.get("name")) for case in errors] == [
+        ("coupon-harness", "harness-error:scenarios")]
+    error = errors[0].find("error")
+    assert error is not None
+    assert (error.get("message"), error.get("type")) == (FAULT_ERROR, "TypeError")
+    text = error.text or ""
+    assert text.startswith("Harness error in pass 'scenarios' (a bug in coupon-harness, not a finding)")
+    assert "traceback in harness-error-scenarios.txt; seed 7" in text
+    assert TRACEBACK in text
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert (properties["harness_errors"], properties["first_finding_s"]) == ("1", "0.412")
+    assert properties["first_finding_source"] == "property/negative"
+    out = suite.find("system-out")
+    assert out is not None
+    lines = (out.text or "").splitlines()
+    assert lines[0] == "harness error in 1 pass; 3 rules violated (1 critical)"
+    assert lines[1].startswith("Harness error in pass 'scenarios'")
+    assert "first finding after 0.4 s (property/negative)" in lines
+
+
+def test_failure_names_the_probe(faulted_result: ContractRunResult, tmp_path: Path) -> None:
+    failure = _case(_suite(faulted_result, tmp_path), "rejects-malformed").find("failure")
+    assert failure is not None
+    assert f"  probe:    {PROBE}\n  expected: 400 Bad Request\n" in (failure.text or "")
+
+
+def test_no_fault_no_error_testcase(failed_result: ContractRunResult, tmp_path: Path) -> None:
+    suite = _suite(failed_result, tmp_path)
+    assert suite.find("testcase/error") is None
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["harness_errors"] == "0" and "first_finding_s" not in properties

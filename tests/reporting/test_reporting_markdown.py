@@ -6,7 +6,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from reporting_builders import INVALID_REASON, build, failed_overrides, finding
+from reporting_builders import INVALID_REASON, PROBE, TRACEBACK, build, failed_overrides, finding
 
 from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import render_markdown, write_markdown
@@ -56,7 +56,7 @@ def test_run_facts(failed_result: ContractRunResult) -> None:
     markdown = render_markdown(failed_result)
     assert "**Target** `http://127.0.0.1:8080` · **Seed** `7` · **Duration** 12.3 s" in markdown
     assert "**Requests** 812" in markdown
-    assert "✅ 17 passed · ❌ 2 failed · ⚠️ 1 warned · ⏭️ 4 not run" in markdown
+    assert f"✅ {len(rules()) - 7} passed · ❌ 2 failed · ⚠️ 1 warned · ⏭️ 4 not run" in markdown
 
 
 def test_table_has_every_rule_with_its_outcome(failed_result: ContractRunResult) -> None:
@@ -130,3 +130,30 @@ def test_write(failed_result: ContractRunResult, tmp_path: Path) -> None:
     path = tmp_path / "report.md"
     write_markdown(failed_result, path)
     assert path.read_text(encoding="utf-8") == render_markdown(failed_result)
+
+
+def test_harness_error_right_under_the_headline(faulted_result: ContractRunResult) -> None:
+    lines = render_markdown(faulted_result).splitlines()
+    assert lines[0] == "## coupon-harness contract: 🛑 harness error in 1 pass; 3 rules violated (1 critical)"
+    assert lines[2] == (
+        "> 🛑 **Harness error in pass 'scenarios'** (a bug in coupon-harness, not a finding): "
+        "`TypeError: Integer exceeds 64-bit range`; traceback in "
+        "[`harness-error-scenarios.txt`](harness-error-scenarios.txt); seed `7`. "
+        "The other passes ran; the rules are judged on what ran.")
+    markdown = "\n".join(lines)
+    details = markdown[markdown.index("<details><summary>Traceback of pass 'scenarios'</summary>"):]
+    assert details.index(TRACEBACK.rstrip("\n")) < details.index("</details>") < details.index("**Target**")
+
+
+def test_probe_and_first_finding(faulted_result: ContractRunResult) -> None:
+    markdown = render_markdown(faulted_result)
+    assert "· **First finding** after 0.4 s (property/negative)\n" in markdown
+    section = markdown[markdown.index("### ❌ `rejects-malformed`"):]
+    assert (f"- **probe:** `{PROBE}`\n- **expected:** `400 Bad Request`\n- **received:** `200 OK`"
+            in section)
+    assert "**probe:**" not in markdown.replace(f"- **probe:** `{PROBE}`", "")  # only the labelled finding
+
+
+def test_no_fault_no_error_mark(failed_result: ContractRunResult) -> None:
+    markdown = render_markdown(failed_result)
+    assert "🛑" not in markdown and "Harness error" not in markdown and "First finding" not in markdown

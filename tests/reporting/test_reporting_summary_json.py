@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reporting_builders import INVALID_REASON
+from reporting_builders import FAULT_ERROR, INVALID_REASON, PROBE
 
 from coupon_harness.contract import rules
-from coupon_harness.reporting import read_summary_json, write_summary_json
+from coupon_harness.reporting import read_summary_json, write_contract_reports, write_summary_json
 from coupon_harness.results import ContractRunResult
 
 
@@ -40,7 +40,8 @@ def test_run_fields_and_counts(interrupted_result: ContractRunResult, tmp_path: 
     assert data["passes"] == [{"name": "property/positive", "requests": 500},
                               {"name": "property/negative", "requests": 312}]
     assert data["notes"] == ["auth pass skipped: no credentials given"]
-    assert data["counts"] == {"passed": 17, "failed": 2, "warned": 1, "not run": 4, "total": 24}
+    total = len(rules())
+    assert data["counts"] == {"passed": total - 7, "failed": 2, "warned": 1, "not run": 4, "total": total}
     assert data["verdict"] == "2 rules violated (1 critical) (interrupted: partial results)"
 
 
@@ -71,3 +72,42 @@ def test_rejects_other_files(tmp_path: Path) -> None:
     path.write_text('{"schema": "something-else"}', encoding="utf-8")
     with pytest.raises(ValueError, match="not a coupon-harness/contract-summary"):
         read_summary_json(path)
+
+
+def test_harness_errors_probes_and_first_finding(faulted_result: ContractRunResult, tmp_path: Path) -> None:
+    data = _write(faulted_result, tmp_path)
+    assert data["harness_errors"] == [{"stage": "scenarios", "error": FAULT_ERROR,
+                                       "file": "harness-error-scenarios.txt"}]
+    assert (data["first_finding_s"], data["first_finding_source"]) == (0.412, "property/negative")
+    assert data["verdict"] == "harness error in 1 pass; 3 rules violated (1 critical)"
+    probes = {finding["key"]: finding["probe"] for rule in data["rules"] for finding in rule["findings"]}
+    assert probes["200"] == PROBE
+    assert probes["order"] is None
+
+
+def test_round_trip_with_a_fault(faulted_result: ContractRunResult, tmp_path: Path) -> None:
+    """The traceback is read back from its file beside summary.json."""
+    written = write_contract_reports(faulted_result, tmp_path)
+    assert read_summary_json(written["summary.json"]) == faulted_result
+
+
+def test_traceback_file_gone_reads_empty(faulted_result: ContractRunResult, tmp_path: Path) -> None:
+    path = tmp_path / "summary.json"
+    write_summary_json(faulted_result, path)
+    (fault,) = read_summary_json(path).faults
+    assert (fault.stage, fault.error, fault.traceback) == ("scenarios", FAULT_ERROR, "")
+
+
+def test_reads_files_written_before_faults_and_probes(faulted_result: ContractRunResult, tmp_path: Path) -> None:
+    data = _write(faulted_result, tmp_path)
+    for key in ("harness_errors", "first_finding_s", "first_finding_source"):
+        del data[key]
+    for rule in data["rules"]:
+        for finding in rule["findings"]:
+            del finding["probe"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    old = read_summary_json(path)
+    assert (old.faults, old.first_finding_s, old.first_finding_source) == ([], None, None)
+    assert all(finding.probe is None for rule in old.rules for finding in rule.findings)
+    assert len(old.failed) == 3

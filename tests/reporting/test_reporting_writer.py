@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from reporting_builders import build, finding
+from reporting_builders import TRACEBACK, build, fault, finding
 
 from coupon_harness.contract import get_rule
 from coupon_harness.reporting import REPORT_FILES, read_summary_json, write_contract_reports
@@ -62,3 +62,20 @@ def test_undecodable_text_is_still_written(tmp_path: Path) -> None:
     back = read_summary_json(written["summary.json"]).rules
     assert [r.findings[0].received for r in back if r.findings] == ["code '\udcff\x00'"]
     assert ET.parse(written["junit.xml"]).getroot().get("failures") == "1"
+
+
+def test_writes_the_traceback_of_each_fault(faulted_result: ContractRunResult, tmp_path: Path) -> None:
+    faulted_result.faults.append(fault("property/negative", "KeyError: 'x'", "Traceback ...\nKeyError: 'x'\n"))
+    written = write_contract_reports(faulted_result, tmp_path)
+    names = {"junit.xml", "summary.json", "report.md", "report.html", "harness-error-scenarios.txt",
+             "harness-error-property-negative.txt"}
+    assert set(written) == names
+    assert {path.name for path in tmp_path.iterdir()} == names  # no temporary file left behind
+    assert written["harness-error-scenarios.txt"] == tmp_path / "harness-error-scenarios.txt"
+    assert written["harness-error-scenarios.txt"].read_text(encoding="utf-8") == TRACEBACK
+    assert written["harness-error-property-negative.txt"].read_text(encoding="utf-8").endswith("KeyError: 'x'\n")
+
+
+def test_no_fault_no_traceback_file(failed_result: ContractRunResult, tmp_path: Path) -> None:
+    write_contract_reports(failed_result, tmp_path)
+    assert not list(tmp_path.glob("harness-error-*"))

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coupon_harness.contract.catalog import Severity, rules
-from coupon_harness.results import ContractRunResult, Finding, Outcome, RuleResult
+from coupon_harness.results import ContractRunResult, Finding, HarnessFault, Outcome, RuleResult
 
 __all__ = [
     "OUTCOME_ORDER",
     "FindingView",
     "atomic_write_text",
     "count_outcomes",
+    "fault_headline",
     "finding_views",
+    "first_finding_after",
     "first_finding_summary",
     "html_page",
     "one_line",
@@ -61,7 +63,8 @@ def plural(count: int, word: str) -> str:
 
 
 def verdict(result: ContractRunResult) -> str:
-    """The headline without decoration: "contract holds" or "N rules violated (K critical)"."""
+    """The headline without decoration: "contract holds", "N rules violated (K critical)", or with harness
+    faults "harness error in 1 pass; N rules violated ..." (the rules then cover only the passes that ran)."""
     if result.holds:
         text = "contract holds"
     else:
@@ -69,6 +72,10 @@ def verdict(result: ContractRunResult) -> str:
         text = plural(len(result.failed), "rule") + " violated"
         if critical:
             text += f" ({critical} critical)"
+    if result.faults:
+        count = len(result.faults)
+        rules_text = text if not result.holds else "no rule violated in what ran"
+        text = f"harness error in {count} {'pass' if count == 1 else 'passes'}; {rules_text}"
     if result.interrupted:
         text += " (interrupted: partial results)"
     return text
@@ -79,6 +86,22 @@ def summary_line(result: ContractRunResult) -> str:
     counts = count_outcomes(result)
     parts = ", ".join(f"{counts[outcome]} {outcome.value}" for outcome in OUTCOME_ORDER)
     return f"{plural(len(result.rules), 'rule')}: {parts}"
+
+
+def fault_headline(fault: HarnessFault, seed: int) -> str:
+    """One line that tells a harness bug from a finding and says where its traceback is."""
+    return (f"Harness error in pass '{fault.stage}' (a bug in coupon-harness, not a finding): "
+            f"{one_line(fault.error)}; traceback in {fault.file_name}; seed {seed}")
+
+
+def first_finding_after(result: ContractRunResult) -> str | None:
+    """'after 0.4 s (scenario/classics)': when the first finding of a rule that fails the gate came, and
+    where; None when there was none."""
+    if result.first_finding_s is None:
+        return None
+    source = f" ({result.first_finding_source})" if result.first_finding_source else ""
+    seconds = result.first_finding_s
+    return f"after {seconds:.{1 if seconds >= 0.1 else 3}f} s{source}"
 
 
 def replay_command(seed: int) -> str:
@@ -128,7 +151,8 @@ def finding_views(result: ContractRunResult, rule_result: RuleResult) -> list[Fi
 
 
 def plain_finding(view: FindingView, *, indent: str = "  ", limit: int | None = None) -> str:
-    """The finding as aligned plain-text lines: expected, received, response, where, seed, curl.
+    """The finding as aligned plain-text lines: probe class (when set), expected, received, response, where,
+    seed, curl.
 
     With `limit`, expected, received and response are cut to one line of at most `limit` characters.
     """
@@ -138,6 +162,7 @@ def plain_finding(view: FindingView, *, indent: str = "  ", limit: int | None = 
         return text if limit is None else shorten(one_line(text), limit)
 
     lines = [
+        *([("probe", cut(finding.probe))] if finding.probe else []),
         ("expected", cut(finding.expected)),
         ("received", cut(finding.received)),
         *([("response", cut(view.response))] if view.response else []),

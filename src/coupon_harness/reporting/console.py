@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import TextIO
 
 from coupon_harness.reporting._common import (
+    fault_headline,
     finding_views,
+    first_finding_after,
     first_finding_summary,
     one_line,
     ordered_rules,
@@ -37,6 +39,8 @@ _LABELS = {
     Outcome.WARNED: "WARNED",
     Outcome.NOT_RUN: "not run",
 }
+#: The final state word when the harness met a bug of its own (exit 2), whatever the rules say.
+_ERROR = "\033[1;35m"
 _VALUE_LIMIT = 300
 
 
@@ -55,7 +59,8 @@ def _short_finding(result: ContractRunResult, rule_result: RuleResult) -> str:
 
 
 def render_table(result: ContractRunResult, *, color: bool) -> str:
-    """The final table of rules, the violated rules' first findings, and a verdict line (no final newline)."""
+    """The final table of rules, the violated rules' first findings, harness errors, and a verdict line
+    (PASS, FAIL or ERROR; no final newline)."""
     ordered = ordered_rules(result)
     width = max([len("RULE"), *(len(r.rule.id) for r in ordered)])
     lines = [_paint(f"{'RULE':<{width}}  {'OUTCOME':<7}  {'CHECKS':>7}  TITLE", _BOLD, color)]
@@ -81,10 +86,20 @@ def render_table(result: ContractRunResult, *, color: bool) -> str:
     if result.interrupted:
         notice = "Interrupted: these results cover only what ran."
         lines += ["", _paint(notice, _COLORS[Outcome.WARNED], color)]
-    state = "PASS" if result.holds else "FAIL"
+    if result.faults:
+        lines += ["", _paint("Harness errors (the passes named stopped early; the others ran):", _ERROR, color)]
+        lines += [f"  {fault_headline(fault, result.seed)}" for fault in result.faults]
+        state, code = "ERROR", _ERROR
+    elif result.holds:
+        state, code = "PASS", _BOLD + _COLORS[Outcome.PASSED]
+    else:
+        state, code = "FAIL", _BOLD + _COLORS[Outcome.FAILED]
     line = (f"{state}: {verdict(result)} - {summary_line(result)}; "
             f"{result.requests} requests in {result.duration_s:.1f}s, seed {result.seed}")
-    lines += ["", _paint(line, _BOLD + _COLORS[Outcome.PASSED if result.holds else Outcome.FAILED], color)]
+    first = first_finding_after(result)
+    if first:
+        line += f"; first finding {first}"
+    lines += ["", _paint(line, code, color)]
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from coupon_harness.reporting._common import (
     atomic_write_text,
     count_outcomes,
     finding_views,
+    first_finding_after,
     first_finding_summary,
     html_page,
     ordered_rules,
@@ -21,20 +22,25 @@ from coupon_harness.reporting._common import (
     shorten,
     verdict,
 )
-from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+from coupon_harness.results import ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["render_html", "write_html"]
 
 _CSS = """
 :root { color-scheme: light; --passed: #1a7f37; --passed-bg: #dafbe1; --failed: #cf222e; --failed-bg: #ffebe9;
-  --warned: #9a6700; --warned-bg: #fff8c5; --not-run: #57606a; --not-run-bg: #eaeef2; }
+  --warned: #9a6700; --warned-bg: #fff8c5; --not-run: #57606a; --not-run-bg: #eaeef2;
+  --error: #8250df; --error-bg: #fbefff; }
 body { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; margin: 0 auto;
   max-width: 1200px; padding: 1.5rem; }
 h1 { margin: 0; font-size: 1.6rem; } h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
 .verdict { padding: 1rem 1.25rem; border-radius: 8px; border-left: 8px solid; margin-bottom: 1rem; }
 .verdict.holds { background: var(--passed-bg); border-color: var(--passed); }
 .verdict.violated { background: var(--failed-bg); border-color: var(--failed); }
+.verdict.error { background: var(--error-bg); border-color: var(--error); }
 .banner { padding: .6rem 1rem; border-radius: 6px; margin: .5rem 0; background: var(--warned-bg); }
+.fault { padding: .6rem 1rem; border-radius: 6px; margin: .5rem 0 1rem; background: var(--error-bg);
+  border: 1px solid var(--error); } .fault p { margin: 0 0 .3rem; } .fault a code { white-space: nowrap; }
+.fault details { background: #fff; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 1rem 0; }
 dl.meta dt { font-weight: 600; } dl.meta dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .35rem .6rem;
@@ -84,7 +90,8 @@ def _badge(outcome: Outcome) -> str:
 
 def _finding(view: FindingView, number: int, total: int) -> str:
     finding = view.finding
-    rows = [("expected", finding.expected), ("received", finding.received)]
+    rows = [("probe", finding.probe)] if finding.probe else []
+    rows += [("expected", finding.expected), ("received", finding.received)]
     if view.response:
         rows.append(("response", view.response))
     rows.append(("curl", view.curl or "(no request recorded)"))
@@ -136,17 +143,31 @@ def _table(result: ContractRunResult) -> str:
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _fault(fault: HarnessFault, seed: int) -> str:
+    file = _e(fault.file_name)
+    return ('<div class="fault"><p>🛑 '
+            f"<strong>Harness error in pass '{_e(fault.stage)}'</strong> "
+            f"(a bug in coupon-harness, not a finding): <code>{_e(fault.error)}</code>; "
+            f'traceback in <a href="{file}"><code>{file}</code></a>; seed <code>{_e(seed)}</code>. '
+            "The other passes ran; the rules are judged on what ran.</p>"
+            f"<details><summary>Traceback</summary><pre><code>{_e(fault.traceback)}</code></pre></details></div>")
+
+
 def _header(result: ContractRunResult) -> str:
     counts = count_outcomes(result)
-    state = "holds" if result.holds else "violated"
-    mark = "✅" if result.holds else "❌"
+    state = "error" if result.faults else "holds" if result.holds else "violated"
+    mark = "🛑" if result.faults else "✅" if result.holds else "❌"
     meta = [("Target", f"<code>{_e(result.target)}</code>"), ("Seed", f"<code>{_e(result.seed)}</code>"),
             ("Duration", f"{result.duration_s:.1f} s"), ("Requests", _e(result.requests)),
             ("Started", _e(result.started_at)), ("Replay", f"<code>{_e(replay_command(result.seed))}</code>")]
+    first = first_finding_after(result)
+    if first:
+        meta.append(("First finding", _e(first)))
     tally = " ".join(f'<span class="badge {_css_class(outcome)}">{counts[outcome]} {_e(outcome.value)}</span>'
                      for outcome in OUTCOME_ORDER)
     parts = [f'<header class="verdict {state}"><h1>{mark} {_e(verdict(result))}</h1>'
              f"<p>coupon-harness contract · {len(result.rules)} rules: {tally}</p></header>",
+             *(_fault(fault, result.seed) for fault in result.faults),
              '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta) + "</dl>"]
     if result.interrupted:
         parts.append('<p class="banner">⚠️ <strong>The run was interrupted</strong>: '

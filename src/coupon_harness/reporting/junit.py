@@ -1,4 +1,5 @@
-"""JUnit XML: one testcase per rule, for the test report widgets of GitLab, Jenkins and the like."""
+"""JUnit XML: one testcase per rule, for the test report widgets of GitLab, Jenkins and the like; a harness
+error (a bug in coupon-harness inside one pass) is one more testcase, `harness-error:<pass>`, with an <error>."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 from coupon_harness.reporting._common import (
     atomic_write_text,
     count_outcomes,
+    fault_headline,
     finding_views,
+    first_finding_after,
     first_finding_summary,
     one_line,
     ordered_rules,
@@ -20,7 +23,7 @@ from coupon_harness.reporting._common import (
     summary_line,
     verdict,
 )
-from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+from coupon_harness.results import ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["SUITE_NAME", "render_junit", "write_junit"]
 
@@ -80,14 +83,22 @@ def _testcase(suite: ET.Element, result: ContractRunResult, rule_result: RuleRes
         out.text = _xml_safe(f"WARNING (does not fail the gate)\n{_findings_text(result, rule_result)}")
 
 
+def _fault_testcase(suite: ET.Element, result: ContractRunResult, fault: HarnessFault) -> None:
+    case = ET.SubElement(suite, "testcase")
+    _set(case, classname="coupon-harness", name=f"harness-error:{fault.stage}", time="0")
+    error = ET.SubElement(case, "error")
+    _set(error, message=shorten(one_line(fault.error), _MESSAGE_LIMIT), type=fault.error.split(":", 1)[0])
+    error.text = _xml_safe(f"{fault_headline(fault, result.seed)}\n\n{fault.traceback}")
+
+
 def render_junit(result: ContractRunResult) -> str:
     """The JUnit XML document as a string."""
     counts = count_outcomes(result)
     duration = f"{result.duration_s:.3f}"
     totals = {
-        "tests": str(len(result.rules)),
+        "tests": str(len(result.rules) + len(result.faults)),
         "failures": str(counts[Outcome.FAILED]),
-        "errors": "0",
+        "errors": str(len(result.faults)),
         "skipped": str(counts[Outcome.NOT_RUN]),
         "time": duration,
     }
@@ -100,13 +111,23 @@ def render_junit(result: ContractRunResult) -> str:
     for name, value in (("target", result.target), ("seed", str(result.seed)),
                         ("requests", str(result.requests)), ("interrupted", str(result.interrupted).lower()),
                         ("holds", str(result.holds).lower()),
-                        ("warned", str(counts[Outcome.WARNED]))):
+                        ("warned", str(counts[Outcome.WARNED])),
+                        ("harness_errors", str(len(result.faults))),
+                        *([("first_finding_s", str(result.first_finding_s))]
+                          if result.first_finding_s is not None else []),
+                        *([("first_finding_source", result.first_finding_source)]
+                          if result.first_finding_source else [])):
         _set(ET.SubElement(properties, "property"), name=name, value=value)
+    for fault in result.faults:
+        _fault_testcase(suite, result, fault)
     for rule_result in ordered_rules(result):
         _testcase(suite, result, rule_result)
     out = ET.SubElement(suite, "system-out")
-    lines = [f"{verdict(result)}", summary_line(result), f"target {result.target}, seed {result.seed}, "
+    first = first_finding_after(result)
+    lines = [f"{verdict(result)}", *(fault_headline(fault, result.seed) for fault in result.faults),
+             summary_line(result), f"target {result.target}, seed {result.seed}, "
              f"{result.requests} requests in {result.duration_s:.1f}s",
+             *([f"first finding {first}"] if first else []),
              *(f"pass {name}: {sent} requests" for name, sent in result.passes),
              *(f"note: {note}" for note in result.notes)]
     out.text = _xml_safe("\n".join(lines))

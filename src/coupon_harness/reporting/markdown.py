@@ -11,6 +11,7 @@ from coupon_harness.reporting._common import (
     atomic_write_text,
     count_outcomes,
     finding_views,
+    first_finding_after,
     one_line,
     ordered_rules,
     plural,
@@ -19,7 +20,7 @@ from coupon_harness.reporting._common import (
     shorten,
     verdict,
 )
-from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+from coupon_harness.results import ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["OUTCOME_EMOJI", "render_markdown", "write_markdown"]
 
@@ -68,7 +69,10 @@ def _finding(view: FindingView, number: int, total: int) -> str:
     finding = view.finding
     head = (f"**Finding {number}/{total}** {_code(finding.key)} · {view.occurrences} · "
             f"found in {_code(finding.source)} · replay {_code(view.replay)}")
-    lines = [head, "", _value("expected", finding.expected), _value("received", finding.received)]
+    lines = [head, ""]
+    if finding.probe:
+        lines.append(_value("probe", finding.probe))
+    lines += [_value("expected", finding.expected), _value("received", finding.received)]
     if view.response:
         lines.append(_value("response", view.response))
     lines.append("")
@@ -123,7 +127,24 @@ def _table(result: ContractRunResult) -> list[str]:
 
 
 def _headline(result: ContractRunResult) -> str:
-    return f"## coupon-harness contract: {'✅' if result.holds else '❌'} {verdict(result)}"
+    mark = "🛑" if result.faults else "✅" if result.holds else "❌"
+    return f"## coupon-harness contract: {mark} {verdict(result)}"
+
+
+def _fault(fault: HarnessFault, seed: int) -> list[str]:
+    """A harness error: what broke, where its traceback is (a link beside report.md), and the traceback."""
+    file = fault.file_name
+    return [
+        f"> 🛑 **Harness error in pass '{_text(fault.stage)}'** (a bug in coupon-harness, not a finding): "
+        f"{_code(fault.error)}; traceback in [{_code(file)}]({file}); seed {_code(str(seed))}. "
+        "The other passes ran; the rules are judged on what ran.",
+        "",
+        f"<details><summary>Traceback of pass '{_text(fault.stage)}'</summary>",
+        "",
+        _fenced(shorten(fault.traceback, _BLOCK_LIMIT), "text"),
+        "",
+        "</details>",
+    ]
 
 
 def render_markdown(result: ContractRunResult) -> str:
@@ -131,12 +152,16 @@ def render_markdown(result: ContractRunResult) -> str:
     counts = count_outcomes(result)
     tally = " · ".join(f"{OUTCOME_EMOJI[outcome]} {counts[outcome]} {outcome.value}"
                        for outcome in OUTCOME_ORDER)
-    lines = [
-        _headline(result),
+    lines = [_headline(result)]
+    for fault in result.faults:
+        lines += ["", *_fault(fault, result.seed)]
+    first = first_finding_after(result)
+    lines += [
         "",
         f"**Target** {_code(result.target)} · **Seed** {_code(str(result.seed))} · "
         f"**Duration** {result.duration_s:.1f} s · **Requests** {result.requests} · "
-        f"**Started** {_code(result.started_at)}",
+        f"**Started** {_code(result.started_at)}"
+        + (f" · **First finding** {_text(first)}" if first else ""),
         "",
         f"**{len(result.rules)} rules:** {tally} · replay with {_code(replay_command(result.seed))}",
     ]

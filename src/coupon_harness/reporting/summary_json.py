@@ -15,7 +15,7 @@ from coupon_harness.reporting._common import (
     replay_command,
     verdict,
 )
-from coupon_harness.results import ContractRunResult, Finding, Outcome, RequestSample, RuleResult
+from coupon_harness.results import ContractRunResult, Finding, HarnessFault, Outcome, RequestSample, RuleResult
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "read_summary_json", "summary_dict", "write_summary_json"]
 
@@ -41,6 +41,7 @@ def _finding_dict(finding: Finding, run_seed: int) -> dict[str, Any]:
         "source": finding.source,
         "seed": finding.seed,
         "occurrences": finding.occurrences,
+        "probe": finding.probe,
         "replay": replay_command(finding.seed if finding.seed is not None else run_seed),
         "curl": finding.request.curl if finding.request is not None else None,
         "request": _request_dict(finding.request),
@@ -77,6 +78,10 @@ def summary_dict(result: ContractRunResult) -> dict[str, Any]:
         "seed": result.seed,
         "requests": result.requests,
         "interrupted": result.interrupted,
+        "harness_errors": [{"stage": fault.stage, "error": fault.error, "file": fault.file_name}
+                           for fault in result.faults],
+        "first_finding_s": result.first_finding_s,
+        "first_finding_source": result.first_finding_source,
         "passes": [{"name": name, "requests": sent} for name, sent in result.passes],
         "notes": list(result.notes),
         "counts": {**{outcome.value: counts[outcome] for outcome in OUTCOME_ORDER},
@@ -102,7 +107,7 @@ def _finding(data: dict[str, Any]) -> Finding:
         rule_id=data["rule_id"], key=data["key"], expected=data["expected"], received=data["received"],
         request=_request(data["request"]), response_status=data["response_status"],
         response_excerpt=data["response_excerpt"], source=data["source"], seed=data["seed"],
-        occurrences=data["occurrences"],
+        occurrences=data["occurrences"], probe=data.get("probe"),
     )
 
 
@@ -113,8 +118,22 @@ def _rule_result(data: dict[str, Any]) -> RuleResult:
                       findings=[_finding(finding) for finding in data["findings"]], reason=data["reason"])
 
 
+def _fault(data: dict[str, Any], report_dir: Path) -> HarnessFault:
+    """A harness error; its traceback is read from the file beside summary.json ("" when that is gone)."""
+    file = report_dir / Path(str(data.get("file") or "")).name
+    try:
+        traceback = file.read_text(encoding="utf-8") if file.name else ""
+    except OSError:
+        traceback = ""
+    return HarnessFault(stage=data["stage"], error=data["error"], traceback=traceback)
+
+
 def read_summary_json(path: Path) -> ContractRunResult:
-    """Read a summary.json back (to re-render reports or compare runs)."""
+    """Read a summary.json back (to re-render reports or compare runs).
+
+    Files written before harness errors, probe classes and the time to the first finding were recorded
+    read with none of them. A harness error's traceback comes from its file beside summary.json.
+    """
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("schema") != SCHEMA or data.get("schema_version") != SCHEMA_VERSION:
         raise ValueError(f"{path}: not a {SCHEMA} v{SCHEMA_VERSION} file")
@@ -124,4 +143,7 @@ def read_summary_json(path: Path) -> ContractRunResult:
         rules=[_rule_result(rule) for rule in data["rules"]],
         passes=[(entry["name"], entry["requests"]) for entry in data["passes"]],
         notes=list(data["notes"]),
+        faults=[_fault(fault, path.parent) for fault in data.get("harness_errors", [])],
+        first_finding_s=data.get("first_finding_s"),
+        first_finding_source=data.get("first_finding_source"),
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from coupon_harness.reporting._common import atomic_write_text
 from coupon_harness.reporting.html import write_html
 from coupon_harness.reporting.junit import write_junit
 from coupon_harness.reporting.markdown import write_markdown
@@ -26,8 +27,22 @@ REPORT_FILES: dict[str, Callable[[ContractRunResult, Path], None]] = {
 
 
 def write_contract_reports(result: ContractRunResult, report_dir: Path) -> dict[str, Path]:
-    """Create `report_dir` and write junit.xml, summary.json, report.md and report.html into it."""
-    return write_all(result, report_dir, REPORT_FILES)
+    """Create `report_dir` and write junit.xml, summary.json, report.md and report.html into it, and for each
+    harness fault its traceback into harness-error-<stage>.txt (the returned mapping names those too)."""
+    writers = dict(REPORT_FILES)
+    tracebacks: dict[str, list[str]] = {}
+    for fault in result.faults:
+        tracebacks.setdefault(fault.file_name, []).append(fault.traceback)
+    for name, texts in tracebacks.items():
+        writers[name] = _text_writer("\n".join(texts))
+    return write_all(result, report_dir, writers)
+
+
+def _text_writer(text: str) -> Callable[[ContractRunResult, Path], None]:
+    def write(result: ContractRunResult, path: Path) -> None:
+        atomic_write_text(path, text)
+
+    return write
 
 
 def write_all(result: R, report_dir: Path, writers: dict[str, Callable[[R, Path], None]]) -> dict[str, Path]:
