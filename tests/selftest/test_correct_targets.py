@@ -10,7 +10,7 @@ from coupon_harness.contract.expectations import Expectations
 from coupon_harness.results import ContractRunResult, Outcome
 from coupon_harness.runners.contract import PASSES
 from coupon_harness.transport.auth import Credentials
-from selftest.harness import describe, run_against_sandbox, run_against_url
+from selftest.harness import SEEDS, describe, run_against_sandbox, run_against_url
 from targets.correct import (
     INDEPENDENT_GENERIC,
     INDEPENDENT_INVALID,
@@ -26,28 +26,28 @@ from targets.serving import serving_app
 MAX_EXAMPLES = 20
 
 
-def _plain() -> ContractRunResult:
-    return run_against_sandbox(max_examples=MAX_EXAMPLES)
+def _plain(seed: int) -> ContractRunResult:
+    return run_against_sandbox(max_examples=MAX_EXAMPLES, seed=seed)
 
 
-def _variations() -> ContractRunResult:
-    return run_against_sandbox(config=variations_config(), max_examples=MAX_EXAMPLES)
+def _variations(seed: int) -> ContractRunResult:
+    return run_against_sandbox(config=variations_config(), max_examples=MAX_EXAMPLES, seed=seed)
 
 
-def _lenient() -> ContractRunResult:
-    return run_against_sandbox(mutate=lenient_flavour, max_examples=MAX_EXAMPLES)
+def _lenient(seed: int) -> ContractRunResult:
+    return run_against_sandbox(mutate=lenient_flavour, max_examples=MAX_EXAMPLES, seed=seed)
 
 
-def _independent() -> ContractRunResult:
+def _independent(seed: int) -> ContractRunResult:
     with serving_app(independent_app()) as base_url:
         return run_against_url(
-            base_url, max_examples=MAX_EXAMPLES,
+            base_url, max_examples=MAX_EXAMPLES, seed=seed,
             credentials=Credentials(user=INDEPENDENT_USER, password=INDEPENDENT_PASSWORD),
             expectations=Expectations(valid_series=INDEPENDENT_VALID, invalid_series=INDEPENDENT_INVALID,
                                       generic_series=INDEPENDENT_GENERIC))
 
 
-TARGETS: dict[str, Callable[[], ContractRunResult]] = {
+TARGETS: dict[str, Callable[[int], ContractRunResult]] = {
     "plain-sandbox": _plain,
     "sandbox-variations": _variations,
     "lenient-flavour": _lenient,
@@ -55,9 +55,10 @@ TARGETS: dict[str, Callable[[], ContractRunResult]] = {
 }
 
 
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("name", list(TARGETS))
-def test_correct_target_holds(name: str) -> None:
-    result = TARGETS[name]()
+def test_correct_target_holds(name: str, seed: int) -> None:
+    result = TARGETS[name](seed)
     report = describe(result)
     assert [p for p, _ in result.passes] == list(PASSES), report
     assert not result.interrupted, report
