@@ -8,21 +8,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.options import add_target_flags, settings_from_args, target_from_args
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.results import ContractRunResult
 from coupon_harness.runners.contract import run_contract
 from coupon_harness.runners.contract.settings import ContractSettings
 
-__all__ = ["execute_contract", "exit_code", "register"]
+__all__ = ["execute_contract", "exit_code", "fault_lines", "register"]
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("contract", help="test a target against the contract (CI gate)",
                                  description="Test a target against the contract of POST /v2/coupon/bulk/issue. "
-                                 "Exit 0: the contract holds; 1: violations found; 2: the harness could not run; "
-                                 "130: interrupted (a partial report is written).")
+                                 "Exit 0: the contract holds; 1: violations found; 2: the harness could not run, "
+                                 "or met a bug of its own in a pass (the other passes ran; its traceback is "
+                                 "in the report folder); 130: interrupted (a partial report is written).")
     add_target_flags(parser, base_url_required=True)
     add_run_flags(parser)
     parser.set_defaults(handler=_handle)
@@ -44,7 +45,20 @@ def _handle(args: argparse.Namespace) -> int:
     report_dir = settings.report_dir or default_report_dir("contract")
     result, paths = execute_contract(settings, report_dir, color=_color(args))
     print(f"reports: {paths['report.html'].parent}", file=sys.stderr)
+    for line in fault_lines(result, paths):  # last: the line a CI log shows names the pass, seed and file
+        print(line, file=sys.stderr)
     return exit_code(result)
+
+
+def fault_lines(result: ContractRunResult, paths: dict[str, Path]) -> list[str]:
+    """One stderr line per harness fault: the pass, the seed, the error and the file with the traceback."""
+    lines = []
+    for fault in result.faults:
+        file = paths.get(fault.file_name, Path(fault.file_name))
+        error = " ".join(fault.error.split())
+        lines.append(f"coupon-harness contract: harness error in pass '{fault.stage}' (seed {result.seed}): "
+                     f"{error}; traceback in {file}")
+    return lines
 
 
 def _color(args: argparse.Namespace) -> bool:
@@ -68,6 +82,9 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
 
 
 def exit_code(result: ContractRunResult) -> int:
+    """130 interrupted; else 2 when the harness met a bug of its own in a pass; else 0 holds, 1 violated."""
     if result.interrupted:
         return EXIT_INTERRUPTED
+    if result.faults:
+        return EXIT_HARNESS_ERROR
     return EXIT_OK if result.holds else EXIT_VIOLATIONS

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.contract_cmd import add_run_flags, execute_contract, exit_code
+from coupon_harness.cli.contract_cmd import add_run_flags, execute_contract, exit_code, fault_lines
 from coupon_harness.cli.load_cmd import execute_load, load_exit_code, refuse_production
 from coupon_harness.cli.options import add_target_flags, check_base_url, settings_from_args, target_from_args
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
@@ -64,7 +64,8 @@ def _handle(args: argparse.Namespace) -> int:
         color = not args.no_color and sys.stdout.isatty()
         load = None if args.no_load else _load_settings(settings, args)  # bad load flags fail before any request
         result, paths = execute_contract(settings, run_dir / "contract", color=color)
-        reports = {"Contract": (paths["report.html"], result.holds)}
+        # A harness fault left some passes unrun: the index must not call that a pass.
+        reports = {"Contract": (paths["report.html"], result.holds and not result.faults)}
         code = exit_code(result)
         if load is not None and not result.interrupted:
             load_result, load_paths = execute_load(load, run_dir / "load", color=color)
@@ -72,6 +73,8 @@ def _handle(args: argparse.Namespace) -> int:
             code = max(code, load_exit_code(load_result))
     index = write_index(run_dir, reports)
     print(f"reports: {index}", file=sys.stderr)
+    for line in fault_lines(result, paths):  # last, as `contract` prints them
+        print(line, file=sys.stderr)
     return code
 
 
