@@ -36,8 +36,9 @@ RESPONSE_RULES = (
     "unique-codes",
 )
 
-# A timestamp without an offset could be in any zone from UTC-12 to UTC+14.
-_NAIVE_ALLOWANCE = timedelta(hours=14)
+# A timestamp without an offset could be in any zone from UTC-12 to UTC+14; it is surely past only when
+# it is past even read in the westernmost zone, UTC-12, where its UTC instant is 12 hours later.
+_NAIVE_ALLOWANCE = timedelta(hours=12)
 
 
 @dataclass(slots=True)
