@@ -149,3 +149,14 @@ def test_ledger_flags_changed_series_attributes() -> None:
     assert ledger.observe([544770], "c2", body(coupon(544770, "B", discountValue=500.0))) == []
     found = ledger.observe([544770], "c3", body(coupon(544770, "C", discountValue=400)))
     assert [v.rule_id for v in found] == ["series-attributes-stable"]
+
+
+@pytest.mark.parametrize("entity_id", [[], {}, [1, 2], None, "x", True])
+def test_an_extra_entity_with_an_odd_entity_id_is_a_finding_not_a_crash(entity_id: Any) -> None:
+    answer = copy.deepcopy(GOOD)
+    answer["response"].append({"entityId": entity_id, "errors": [], "warnings": [], "result": {"code": "X"}})
+    answer["totalCount"] = 3
+    broken = rules_broken(CALL, answer)
+    assert "total-count" in broken
+    ledger = Ledger(EXPECT)
+    assert ledger.observe(CALL.series_ids, "c1", answer) == []

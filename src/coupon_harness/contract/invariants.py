@@ -164,9 +164,10 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
         failed = isinstance(errors, list) and len(errors) > 0
         if failed:
             failures += 1
+        # An entity beyond the request names its own series, if it is a number at all (never a list or object).
+        series_id = requested_id if requested_id is not None else (entity_id if is_number(entity_id) else None)
         if tally is not None:
-            _tally(tally, requested_id if requested_id is not None else entity_id, errors if failed else None,
-                   result)
+            _tally(tally, series_id, errors if failed else None, result)
         if isinstance(errors, list):
             if failed and result is not None:
                 found.append(Violation("entity-shape", "result-with-errors", "result absent or null beside errors",
@@ -174,7 +175,6 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
             elif not failed and result is None:
                 found.append(Violation("entity-shape", "no-result-no-errors", "a result, or non-empty errors",
                                        f"entity {index}: no result and no errors"))
-        series_id = requested_id if requested_id is not None else entity_id
         first_in_batch = series_id not in seen_series
         seen_series.add(series_id)  # type: ignore[arg-type]
         coupon = result if isinstance(result, dict) and not failed else None

@@ -46,7 +46,9 @@ class Ledger:
                 errors = entity.get("errors")
                 if not isinstance(result, dict) or (isinstance(errors, list) and errors):
                     continue
-                series = series_ids[index] if index < len(series_ids) else entity.get("entityId")
+                if index >= len(series_ids):
+                    break  # entities beyond the request are a total-count violation; they name no series asked for
+                series = series_ids[index]
                 code = result.get("code")
                 if isinstance(code, str) and code and series not in exempt:
                     key = (series, code)
