@@ -16,7 +16,16 @@ from typing import Any
 
 from coupon_harness.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "TargetConfig", "from_env", "load_target", "merge", "parse_int_list", "parse_user"]
+__all__ = [
+    "ENV_PREFIX",
+    "TargetConfig",
+    "from_env",
+    "load_target",
+    "merge",
+    "parse_customer_ids",
+    "parse_int_list",
+    "parse_user",
+]
 
 ENV_PREFIX = "COUPON_HARNESS_"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -68,6 +77,19 @@ def parse_int_list(value: str | list[Any], what: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+def parse_customer_ids(value: str | list[Any], what: str) -> tuple[str, ...]:
+    """Comma-separated (or a TOML list) customer ids; each must be text a JSON body can carry as is."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    out = tuple(str(item).strip() for item in items if str(item).strip())
+    for customer in out:
+        try:
+            customer.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(f"{what}: {customer!r} is not valid UTF-8 text; give customer ids as the target "
+                              "knows them") from None
+    return out
+
+
 def _expand(value: Any, where: str) -> Any:
     if isinstance(value, str):
         def lookup(match: re.Match[str]) -> str:
@@ -86,8 +108,7 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         if name in ("series_ids", "invalid_series_ids", "generic_series_ids"):
             return parse_int_list(value, f"{where} {name.replace('_', '-')}")
         if name == "customer_ids":
-            items = value if isinstance(value, list) else str(value).split(",")
-            return tuple(str(item).strip() for item in items if str(item).strip())
+            return parse_customer_ids(value, f"{where} customer-ids")
         if name in ("max_examples", "seed"):
             if isinstance(value, bool) or not isinstance(value, int | str):
                 raise ValueError

@@ -33,6 +33,8 @@ def sandbox_url() -> Iterator[str]:
     (["contract", "--base-url", "http://127.0.0.1:1", "--user", "u:p"], "cannot reach"),
     (["contract", "--base-url", "http://127.0.0.1:1", "--config", "/no/such.toml"], "does not exist"),
     (["contract", "--base-url", "http://127.0.0.1:1", "--series-ids", "1,x"], "is not an integer"),
+    # What a shell hands Python for the bytes c\xff: a lone surrogate that no JSON body can carry as is.
+    (["contract", "--base-url", "http://127.0.0.1:1", "--customer-ids", "c1,c\udcff"], "is not valid UTF-8"),
     (["contract", "--base-url", "http://127.0.0.1:1", "--series-ids", "1", "--invalid-series-ids", "1"],
      "in both"),
     (["serve", "--port", "70000"], "not a port number"),

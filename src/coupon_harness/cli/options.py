@@ -7,7 +7,15 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from coupon_harness.config import TargetConfig, from_env, load_target, merge, parse_int_list, parse_user
+from coupon_harness.config import (
+    TargetConfig,
+    from_env,
+    load_target,
+    merge,
+    parse_customer_ids,
+    parse_int_list,
+    parse_user,
+)
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.contract.settings import ContractSettings
@@ -56,7 +64,7 @@ def target_from_args(args: argparse.Namespace) -> TargetConfig:
         if getattr(args, name) is not None:
             flags[name] = parse_int_list(getattr(args, name), "--" + name.replace("_", "-"))
     if args.customer_ids is not None:
-        flags["customer_ids"] = tuple(c.strip() for c in args.customer_ids.split(",") if c.strip())
+        flags["customer_ids"] = parse_customer_ids(args.customer_ids, "--customer-ids")
     for name in ("max_examples", "seed", "request_timeout", "report_dir"):
         value = getattr(args, name, None)
         if value is not None:
