@@ -26,6 +26,7 @@ from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange
 from coupon_harness.runners.contract.judge import WELL_FORMED
 
@@ -71,7 +72,7 @@ def _issue(client: Client, result: Preflight, series: Sequence[int]) -> tuple[Ex
     pool = client.settings.customer_ids
     customer = pool[0] if pool else client.fresh_customer()
     call = IssueCall(list(series), customer, datetime.now(UTC), fresh_customer=not pool)
-    exchange = client.raw("POST", orjson.dumps({"seriesIds": list(series), "customer": {"id": customer}}))
+    exchange = client.raw("POST", dump_json({"seriesIds": list(series), "customer": {"id": customer}}))
     result.exchanges.append((exchange, call))
     return exchange, call
 
