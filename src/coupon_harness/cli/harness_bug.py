@@ -1,0 +1,196 @@
+"""The last-resort guard of `main()`: a bug in the harness becomes one line and a traceback file, exit 2.
+
+The file holds the traceback, the command line and the seed, with every credential the run could know
+removed (flags, environment, config file, credential objects on the stack, URL userinfo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shlex
+import sys
+import tempfile
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+from coupon_harness import __version__
+from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR
+
+__all__ = ["REDACTED", "SECRET_FLAGS", "report_harness_bug"]
+
+REDACTED = "<redacted>"
+#: Flags whose value is a credential (an unambiguous prefix is a flag too, as argparse reads it).
+SECRET_FLAGS = ("--user", "--password", "--token", "--oauth-secret", "--oauth-key")
+_SECRET_ENV = ("USER", "PASSWORD", "TOKEN", "OAUTH_KEY", "OAUTH_SECRET")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
+
+
+def report_harness_bug(args: argparse.Namespace, exc: Exception, argv: list[str], report_dir: object) -> int:
+    """Write the traceback (credentials removed) to a file, print one line that says where, exit 2."""
+    command = str(args.command)
+    secrets = _known_secrets(args, argv, exc)
+
+    def clean(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, REDACTED)
+        return _USERINFO.sub(rf"\1{REDACTED}@", text)
+
+    seed = _seed(args, exc)
+    message = clean(_describe(exc))
+    headline = f"coupon-harness {command}: harness error (a bug in coupon-harness, not a finding)"
+    text = "\n".join([
+        headline,
+        f"error: {message}",
+        f"command: {clean(' '.join(['coupon-harness', *map(_quote, _redacted_argv(argv))]))}",
+        f"seed: {seed}",
+        f"coupon-harness {__version__}, Python {sys.version.split()[0]}, {platform.platform()}",
+        f"time: {datetime.now().astimezone().isoformat(timespec='seconds')}",
+        "",
+        clean("".join(traceback.format_exception(exc))),
+    ])
+    where = _write_error_file(text, report_dir)
+    print(f"{headline}: {message}; seed {seed}; traceback in {where}", file=sys.stderr)
+    return EXIT_HARNESS_ERROR
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        detail = " ".join(str(exc).split())
+    except Exception:  # a __str__ that fails is no reason to lose the rest
+        detail = "<unprintable>"
+    if len(detail) > 300:
+        detail = detail[:300] + "…"
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def _quote(arg: str) -> str:
+    """Shell quoting, but <redacted> stays legible (the line is read, not pasted)."""
+    return arg if REDACTED in arg else shlex.quote(arg)
+
+
+def _is_secret_flag(name: str) -> bool:
+    return len(name) > 2 and any(flag.startswith(name) for flag in SECRET_FLAGS)
+
+
+def _redacted_argv(argv: list[str]) -> list[str]:
+    """The command line without the value of any credential flag and without userinfo in URLs."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(REDACTED)
+            hide_next = False
+        elif arg.startswith("--") and "=" in arg and _is_secret_flag(arg.split("=", 1)[0]):
+            out.append(arg.split("=", 1)[0] + "=" + REDACTED)
+        elif arg.startswith("--") and _is_secret_flag(arg):
+            out.append(arg)
+            hide_next = True
+        else:
+            out.append(_USERINFO.sub(rf"\1{REDACTED}@", arg))
+    return out
+
+
+def _known_secrets(args: argparse.Namespace, argv: list[str], exc: BaseException) -> list[str]:
+    """Every credential the run could know: flags, environment, config file, and the objects on the stack."""
+    found: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            found.append(arg)
+            hide_next = False
+        elif arg.startswith("--") and "=" in arg and _is_secret_flag(arg.split("=", 1)[0]):
+            found.append(arg.split("=", 1)[1])
+        elif arg.startswith("--") and _is_secret_flag(arg):
+            hide_next = True
+    found.extend(value for name in _SECRET_ENV if (value := os.environ.get("COUPON_HARNESS_" + name)))
+    found.extend(given.split(":", 1)[1] for given in list(found) if ":" in given)
+    try:
+        from coupon_harness.cli.options import target_from_args
+        from coupon_harness.transport.auth import Credentials
+
+        target = target_from_args(args)  # the config file may hold a password
+        found.extend(Credentials(user=target.user, password=target.password, md5_password=bool(target.md5_password),
+                                 oauth_secret=target.oauth_secret, token=target.token).secrets())
+        found.extend(s for s in (target.oauth_key, target.password) if s)
+    except Exception:  # best effort: a config that does not load holds no secret we could read
+        pass
+    for local in _stack_values(exc):
+        found.extend(_secrets_of(local))
+    return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
+
+
+def _secrets_of(value: object) -> list[str]:
+    from coupon_harness.runners.load.settings import LoadSettings
+    from coupon_harness.transport.auth import Credentials, TokenSource
+
+    try:
+        if isinstance(value, TokenSource):
+            return list(value.fetched)
+        if isinstance(value, LoadSettings):
+            return [s for s in (value.password, value.token, value.oauth_key, value.oauth_secret) if s]
+        for candidate in (value, getattr(value, "credentials", None),
+                          getattr(getattr(value, "settings", None), "credentials", None)):
+            if isinstance(candidate, Credentials):
+                return [*candidate.secrets(), *([candidate.oauth_key] if candidate.oauth_key else [])]
+    except Exception:  # an odd object on the stack: skip it
+        pass
+    return []
+
+
+def _stack_values(exc: BaseException) -> list[object]:
+    """The local variables of every frame the exception (and its causes) went through, innermost first."""
+    values: list[object] = []
+    seen: set[int] = set()
+    chain: BaseException | None = exc
+    while chain is not None and id(chain) not in seen:
+        seen.add(id(chain))
+        frames = [frame for frame, _ in traceback.walk_tb(chain.__traceback__)]
+        for frame in reversed(frames):
+            values.extend(frame.f_locals.values())
+        chain = chain.__cause__ or chain.__context__
+    return values
+
+
+def _seed(args: argparse.Namespace, exc: BaseException) -> str:
+    """The seed the run used: from its settings on the stack, else the flag or the config file."""
+    from coupon_harness.runners.contract.settings import ContractSettings
+    from coupon_harness.runners.load.settings import LoadSettings
+
+    for value in _stack_values(exc):
+        for candidate in (value, getattr(value, "settings", None)):
+            if isinstance(candidate, ContractSettings | LoadSettings) and candidate.seed is not None:
+                return str(candidate.seed)
+    if getattr(args, "seed", None) is not None:
+        return str(args.seed)
+    try:
+        from coupon_harness.cli.options import target_from_args
+
+        seed = target_from_args(args).seed
+    except Exception:
+        seed = None
+    return str(seed) if seed is not None else "not chosen yet"
+
+
+def _write_error_file(text: str, report_dir: object) -> str:
+    """harness-error.txt in the report dir, else reports/harness-error-<time>-<pid>.txt, else a temp file."""
+    if report_dir:
+        path = Path(str(report_dir)) / "harness-error.txt"
+    else:
+        path = Path("reports") / f"harness-error-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", errors="backslashreplace")
+        return str(path)
+    except OSError:
+        pass
+    try:
+        handle, name = tempfile.mkstemp(prefix="coupon-harness-error-", suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as out:
+            out.write(text)
+        return name
+    except OSError as exc:
+        return f"nowhere (cannot write a file: {exc.strerror})"
