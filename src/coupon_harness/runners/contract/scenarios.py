@@ -35,8 +35,8 @@ EXTRA_VALUES = st.recursive(
     st.none() | st.booleans() | JSON_INTEGERS | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=8)
-#: Keys the contract names: an extra field never replaces them.
-_REQUEST_KEYS = frozenset({"seriesIds", "customer"})
+#: Keys the contract names (metadata: an object, on newer pages): a random extra field never takes them.
+_REQUEST_KEYS = frozenset({"seriesIds", "customer", "metadata"})
 #: The extra fields of one request: Capillary's own optional ones, a known unknown key, and keys of any name.
 EXTRA_FIELDS = st.builds(
     lambda named, other: {**other, **named},
