@@ -54,6 +54,8 @@ _LONG = 4097
 _NESTING = 1000
 _HUGE_BODY = 10 * 1024 * 1024
 _HUGE_ARRAY = 1000
+#: Probe families that try one bug at several sizes.
+_SIZED = frozenset({"string length", "number boundary", "array size"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,15 @@ class Probe:
     call: Callable[[], IssueCall] | None = None
     #: Header changes; a value of None removes that header.
     headers: dict[str, str | None] | None = None
+
+    @property
+    def group(self) -> str:
+        """Probes that try one bug at several sizes share a finding (the smallest failing one is kept):
+        "string length: 65 characters in customer.id" -> "string length in customer.id"."""
+        family, _, rest = self.name.partition(": ")
+        if family in _SIZED:
+            return f"{family} in {rest.rsplit(' in ', 1)[-1]}"
+        return self.name
 
 
 # --- the body and its fields ----------------------------------------------------------------------------
@@ -320,7 +331,7 @@ def run_classics(client: Client, progress: Callable[[str], None]) -> int:
             break
         call = probe.call() if probe.call is not None else None
         exchange = client.raw("POST", probe.body, headers=probe.headers)
-        client.judge.judge(exchange, probe.expect, call, "classics", probe=probe.name)
+        client.judge.judge(exchange, probe.expect, call, "classics", probe=probe.name, group=probe.group)
         sent += 1
     progress(f"classics: {sent} requests")
     return sent

@@ -59,9 +59,13 @@ class Collector:
                 self.stopped = f"the target failed {self._transport_streak} requests in a row at the transport level"
 
     def record(self, violation: Violation, request: RequestSample | None, status: int | None, excerpt: str,
-               source: str, probe: str | None = None) -> None:
-        """Keep one finding per (rule, kind, probe class): a deterministic probe's bug class is its own finding."""
-        signature = (*violation.signature, probe)
+               source: str, probe: str | None = None, group: str | None = None) -> None:
+        """Keep one finding per (rule, kind, probe group): a deterministic probe's bug class is its own finding.
+
+        `group` gathers probes that try one bug at different sizes ("string length in customer.id"): they
+        make one finding whose reproducer is the smallest, which shows where the target breaks.
+        """
+        signature = (*violation.signature, group or probe)
         with self._lock:
             if self.first_finding is None and get_rule(violation.rule_id).severity.fails_gate:
                 self.first_finding = (round(time.monotonic() - self._started, 3), source)
@@ -73,6 +77,7 @@ class Collector:
                         known.request.body or ""):
                     known.request, known.received, known.expected = request, violation.received, violation.expected
                     known.response_status, known.response_excerpt, known.source = status, excerpt, source
+                    known.probe = probe
                 return
             self._findings[signature] = Finding(
                 rule_id=violation.rule_id, key=violation.key, expected=violation.expected,

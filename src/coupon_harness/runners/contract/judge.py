@@ -81,9 +81,10 @@ class Judge:
         self.ledger = Ledger(expectations)
 
     def judge(self, exchange: Exchange, expect: Expect, call: IssueCall | None, source: str,
-              probe: str | None = None) -> None:
+              probe: str | None = None, group: str | None = None) -> None:
         """Record every rule the exchange breaks. `call` is given when a 200 must be a bulk issue's answer;
-        `probe` names the bug class a deterministic probe tries (it keeps its findings apart)."""
+        `probe` names the bug class a deterministic probe tries (it keeps its findings apart); probes of one
+        `group` (one bug tried at several sizes) share a finding."""
         found = self._violations(exchange, expect, call)
         if expect.warn_rule is not None and exchange.error is None:
             self.collector.checked((expect.warn_rule,))
@@ -92,7 +93,7 @@ class Judge:
                                           f"status {exchange.status}"))
         excerpt = exchange.excerpt(self.redactor) if found else ""
         for violation in found:
-            self.collector.record(violation, exchange.request, exchange.status, excerpt, source, probe)
+            self.collector.record(violation, exchange.request, exchange.status, excerpt, source, probe, group)
 
     def _violations(self, exchange: Exchange, expect: Expect, call: IssueCall | None) -> list[Violation]:
         collector = self.collector
