@@ -23,6 +23,7 @@ from schemathesis.generation import GenerationMode
 
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import request_validator
+from coupon_harness.runners.contract.collector import harness_fault
 from coupon_harness.runners.contract.exchange import Exchange, sample
 from coupon_harness.runners.contract.judge import (
     INTEGRAL_FLOATS,
@@ -53,6 +54,8 @@ class _Active:
     headers: Callable[[], dict[str, str]]
     timeout: float
     stop: Callable[[], None] = lambda: None
+    #: The check met a harness bug: the pass ends (as a fault, not as an interruption).
+    faulted: bool = False
 
 
 _active: _Active | None = None
@@ -93,7 +96,13 @@ def coupon_harness_contract(ctx: Any, response: Any, case: Any) -> None:
     except Exception as exc:  # a case the classifier cannot read is the harness's problem, not the target's
         judge.collector.note(f"{active.source}: case not judged ({type(exc).__name__}: {exc})")
         return
-    judge.judge(exchange, expect, call, active.source)
+    try:
+        judge.judge(exchange, expect, call, active.source)
+    except Exception as exc:  # Schemathesis would book it as a failed check and go on: make it a harness fault
+        judge.collector.fault(harness_fault(active.source.replace("/", "-"), exc, judge.redactor))
+        active.faulted = True
+        active.stop()
+        return
     if judge.collector.stopped:
         active.stop()
 
@@ -167,10 +176,12 @@ def run_property_pass(settings: ContractSettings, judge: Judge, mode: str, *,
                 elif isinstance(event, events.NonFatalError):
                     _record_error(judge, event, source)
                 elif isinstance(event, events.Interrupted):
+                    if judge.collector.stopped or _active.faulted:
+                        break  # our own stop(), not Ctrl-C
                     raise PropertyInterrupted
                 elif isinstance(event, events.FatalError):
                     raise RuntimeError(f"schemathesis failed: {event.exception}") from event.exception
-                if judge.collector.stopped:
+                if judge.collector.stopped or _active.faulted:
                     break
         finally:
             _active = None
