@@ -76,36 +76,30 @@ def _is_secret_flag(name: str) -> bool:
     return len(name) > 2 and any(flag.startswith(name) for flag in SECRET_FLAGS)
 
 
+def _secret_args(argv: list[str]) -> dict[int, tuple[str, str]]:
+    """Argument index -> (what stays of it, the credential) for every credential value on the command line."""
+    found: dict[int, tuple[str, str]] = {}
+    for index, arg in enumerate(argv):
+        name, equals, value = arg.partition("=")
+        if not arg.startswith("--") or not _is_secret_flag(name):
+            continue
+        if equals:
+            found[index] = (name + "=", value)
+        elif index + 1 < len(argv):
+            found[index + 1] = ("", argv[index + 1])
+    return found
+
+
 def _redacted_argv(argv: list[str]) -> list[str]:
     """The command line without the value of any credential flag and without userinfo in URLs."""
-    out: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            out.append(REDACTED)
-            hide_next = False
-        elif arg.startswith("--") and "=" in arg and _is_secret_flag(arg.split("=", 1)[0]):
-            out.append(arg.split("=", 1)[0] + "=" + REDACTED)
-        elif arg.startswith("--") and _is_secret_flag(arg):
-            out.append(arg)
-            hide_next = True
-        else:
-            out.append(_USERINFO.sub(rf"\1{REDACTED}@", arg))
-    return out
+    secret = _secret_args(argv)
+    return [secret[index][0] + REDACTED if index in secret else _USERINFO.sub(rf"\1{REDACTED}@", arg)
+            for index, arg in enumerate(argv)]
 
 
 def _known_secrets(args: argparse.Namespace, argv: list[str], exc: BaseException) -> list[str]:
     """Every credential the run could know: flags, environment, config file, and the objects on the stack."""
-    found: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            found.append(arg)
-            hide_next = False
-        elif arg.startswith("--") and "=" in arg and _is_secret_flag(arg.split("=", 1)[0]):
-            found.append(arg.split("=", 1)[1])
-        elif arg.startswith("--") and _is_secret_flag(arg):
-            hide_next = True
+    found = [value for _, value in _secret_args(argv).values()]
     found.extend(value for name in _SECRET_ENV if (value := os.environ.get("COUPON_HARNESS_" + name)))
     found.extend(given.split(":", 1)[1] for given in list(found) if ":" in given)
     try:
