@@ -51,7 +51,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             preflight = run_preflight(client)
         except AuthError as exc:
             raise TargetUnreachable(redactor.text(str(exc))) from None
-        except (HarnessError, KeyboardInterrupt):
+        except HarnessError:  # setup errors: exit 2
             raise
         except Exception as exc:  # a harness bug: judge by what the user configured and go on
             collector.fault(harness_fault("preflight", exc, redactor))
