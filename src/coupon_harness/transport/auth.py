@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import requests
 
@@ -54,9 +57,10 @@ class Credentials:
         return "Basic " + base64.b64encode(raw).decode()
 
     def secrets(self) -> list[str]:
-        found = [s for s in (self.password, self.oauth_secret, self.token) if s]
+        found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token) if s]
         if self.password:
             found.append(hashlib.md5(self.password.encode(), usedforsecurity=False).hexdigest())
+            found.append(f"{self.user}:{self.password}")
         header = self.basic_header()
         if header:
             found.append(header.removeprefix("Basic "))
@@ -110,25 +114,48 @@ def auth_headers(credentials: Credentials, tokens: TokenSource | None) -> dict[s
     return {"Authorization": header} if header else {}
 
 
+#: URL userinfo (`http://user:password@host`): whatever stands between the scheme and an @ before the path.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
+
+
+def _forms(secret: str) -> set[str]:
+    """The ways a secret shows up in text a target echoes: as is, JSON-escaped (`/` as `\\/` too, non-ASCII
+    as \\u escapes), URL-encoded."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
+    for ascii_only in (False, True):
+        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        forms.update({escaped, escaped.replace("/", "\\/")})
+    return forms
+
+
 class Redactor:
-    """Replaces every known secret in text and headers with <redacted>."""
+    """Replaces every known secret, in every form a target may echo it, with <redacted>; and URL userinfo.
+
+    Apply it to whole texts before cutting them: a secret cut in two is no longer recognised.
+    """
 
     SENSITIVE_HEADERS = frozenset({"authorization", TOKEN_HEADER.lower(), "cookie", "proxy-authorization"})
 
     def __init__(self, credentials: Credentials, tokens: TokenSource | None = None) -> None:
         self._credentials = credentials
         self._tokens = tokens
+        self._cache: tuple[int, list[str]] = (-1, [])
 
     def _secrets(self) -> list[str]:
-        found = self._credentials.secrets()
-        if self._tokens is not None:
-            found.extend(self._tokens.fetched)
-        return sorted((s for s in found if len(s) >= 3), key=len, reverse=True)
+        """Every form of every secret, longest first; rebuilt only when a new token was fetched."""
+        fetched = self._tokens.fetched if self._tokens is not None else []
+        if self._cache[0] != len(fetched):
+            found = [*self._credentials.secrets(), *fetched]
+            forms = {form for secret in found if len(secret) >= 3 for form in _forms(secret)}
+            self._cache = (len(fetched), sorted(forms, key=len, reverse=True))
+        return self._cache[1]
 
     def text(self, value: str) -> str:
         for secret in self._secrets():
             if secret in value:
                 value = value.replace(secret, REDACTED)
+        if "@" in value:
+            value = _USERINFO.sub(rf"\1{REDACTED}@", value)
         return value
 
     def headers(self, headers: Any) -> tuple[tuple[str, str], ...]:

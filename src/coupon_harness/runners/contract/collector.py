@@ -20,8 +20,10 @@ __all__ = ["Collector", "harness_fault"]
 class Collector:
     """Thread-safe: the property passes may call it from Schemathesis' worker threads."""
 
-    def __init__(self, seed: int, max_transport_failures: int) -> None:
+    def __init__(self, seed: int, max_transport_failures: int, redactor: Redactor | None = None) -> None:
         self._seed = seed
+        #: Every text a finding or note keeps passes through it (a target may echo credentials anywhere).
+        self._redactor = redactor
         self._started = time.monotonic()
         self._findings: dict[tuple[str, str, str | None], Finding] = {}
         self._checks: Counter[str] = Counter()
@@ -42,7 +44,11 @@ class Collector:
         with self._lock:
             self.faults.append(fault)
 
+    def _clean(self, text: str) -> str:
+        return self._redactor.text(text) if self._redactor is not None else text
+
     def note(self, text: str) -> None:
+        text = self._clean(text)
         with self._lock:
             if text not in self.notes and len(self.notes) < 20:
                 self.notes.append(text)
@@ -66,6 +72,10 @@ class Collector:
         make one finding whose reproducer is the smallest, which shows where the target breaks.
         """
         signature = (*violation.signature, group or probe)
+        if self._redactor is not None:
+            violation = Violation(violation.rule_id, violation.key, self._clean(violation.expected),
+                                  self._clean(violation.received))
+            excerpt = self._clean(excerpt)
         with self._lock:
             if self.first_finding is None and get_rule(violation.rule_id).severity.fails_gate:
                 self.first_finding = (round(time.monotonic() - self._started, 3), source)

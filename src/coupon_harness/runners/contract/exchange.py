@@ -32,10 +32,13 @@ class Exchange:
     error_detail: str = ""
 
     def excerpt(self, redactor: Redactor, width: int = 300) -> str:
-        text = self.body[:width].decode("utf-8", "replace")
+        """The start of the body, redacted before it is cut (a secret cut in two would not be recognised)."""
+        # A secret straddling the cut lies within a few hundred bytes of it: no need to redact all of 8 MB.
+        head = redactor.text(self.body[: width + _SECRET_REACH].decode("utf-8", "replace"))
+        text = head[:width]
         if len(self.body) > width:
             text += f"… ({len(self.body)} bytes)"
-        return redactor.text(text)
+        return text
 
 
 #: Headers a reproducer does without: curl sets its own, and a fixed Content-Length breaks an edited body.
@@ -43,23 +46,25 @@ _NOISE = frozenset({"content-length", "user-agent", "accept-encoding", "connecti
                     "x-schemathesis-testcaseid"})
 
 
+#: How far past a cut a secret (or an escaped form of one) may reach.
+_SECRET_REACH = 4096
 #: A request body longer than this is kept cut in a sample (a 10 MB probe does not go into every report).
 SAMPLE_BODY_LIMIT = 8192
 
 
 def sample(method: str, url: str, headers: Any, body: bytes | str | None, redactor: Redactor) -> RequestSample:
-    cut = ""
-    if body is not None and len(body) > SAMPLE_BODY_LIMIT:
-        cut = f"… (cut: {len(body)} {'bytes' if isinstance(body, bytes) else 'characters'} in all)"
-        body = body[:SAMPLE_BODY_LIMIT]
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
+    """The request as a report shows it: redacted first, then a long body cut (with its full size said)."""
+    text = None
     if body is not None:
-        body += cut
+        size = f"{len(body)} {'bytes' if isinstance(body, bytes) else 'characters'}"
+        long = len(body) > SAMPLE_BODY_LIMIT
+        head = body[: SAMPLE_BODY_LIMIT + _SECRET_REACH] if long else body
+        text = redactor.text(head.decode("utf-8", "replace") if isinstance(head, bytes) else head)
+        if long:
+            text = f"{text[:SAMPLE_BODY_LIMIT]}… (cut: {size} in all)"
     kept = {name: value for name, value in headers.items()
             if name.lower() not in _NOISE and value is not None}
-    return RequestSample(method, redactor.text(url), redactor.headers(kept),
-                         redactor.text(body) if body is not None else None)
+    return RequestSample(method, redactor.text(url), redactor.headers(kept), text)
 
 
 def send(session: requests.Session, method: str, url: str, *, headers: dict[str, str | None], body: bytes | None,

@@ -38,7 +38,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     def headers() -> dict[str, str]:
         return auth_headers(credentials, tokens)
 
-    collector = Collector(settings.seed, settings.max_transport_failures)
+    collector = Collector(settings.seed, settings.max_transport_failures, redactor)
     judge = Judge(collector, settings.expectations, Ledger(settings.expectations), redactor)
     client = Client(settings, judge, headers)
     started = time.monotonic()
