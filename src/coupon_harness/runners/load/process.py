@@ -1,4 +1,5 @@
-"""The load process: `python -m coupon_harness.runners.load.process --settings FILE --out DIR --role ...`.
+"""The load process: `python -m coupon_harness.runners.load.process --out DIR --role ...`, its settings (with
+the credentials) in the environment variable COUPON_HARNESS_LOAD_SETTINGS, never in a file.
 
 Runs Locust in library mode (so gevent never enters the CLI's process), writes result.json (a
 LoadRunResult), coupons.csv and locust_stats.json into --out. Ctrl-C stops the users and still
@@ -166,14 +167,18 @@ def _locust_stats(env: Any) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="coupon_harness.runners.load.process")
-    parser.add_argument("--settings", type=Path, required=True)
+    parser.add_argument("--settings", type=Path, help="a settings file (default: $COUPON_HARNESS_LOAD_SETTINGS)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--role", choices=("local", "master", "worker"), default="local")
     parser.add_argument("--master-host", default="127.0.0.1")
     parser.add_argument("--master-port", type=int, default=5557)
     parser.add_argument("--expect-workers", type=int, default=0)
     args = parser.parse_args(argv)
-    settings = LoadSettings.from_json(args.settings.read_text())
+    # The name is runner.SETTINGS_ENV (not imported: the runner module is the CLI side).
+    raw = args.settings.read_text() if args.settings else os.environ.pop("COUPON_HARNESS_LOAD_SETTINGS", "")
+    if not raw:
+        parser.error("no settings: give --settings FILE or set COUPON_HARNESS_LOAD_SETTINGS")
+    settings = LoadSettings.from_json(raw)
     args.out.mkdir(parents=True, exist_ok=True)
     return run(settings, args.out, args.role, args.master_host, args.master_port, args.expect_workers)
 

@@ -31,11 +31,13 @@ def _free_port() -> int:
         return port
 
 
-def _settings_file(settings: LoadSettings, folder: Path) -> Path:
-    path = folder / "settings.json"
-    path.touch(mode=0o600)  # holds the credentials: readable by this user only, deleted after the run
-    path.write_text(settings.to_json())
-    return path
+#: The load process reads its settings from this environment variable: they hold the credentials, which
+#: must never touch the disk (a settings file outlives a SIGKILL or a CI timeout).
+SETTINGS_ENV = "COUPON_HARNESS_LOAD_SETTINGS"
+
+
+def _child_env(settings: LoadSettings) -> dict[str, str]:
+    return {**os.environ, SETTINGS_ENV: settings.to_json()}
 
 
 def _relay(process: subprocess.Popen[str], progress: Callable[[str], None]) -> None:
@@ -53,43 +55,42 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
     """`settings.workers` > 0: a master and that many local workers; `master_bind`: a master that waits
     for `settings.workers` remote workers on that address."""
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="coupon-harness-") as folder:
-        settings_path = _settings_file(settings, Path(folder))
-        base = [sys.executable, "-m", _MODULE, "--settings", str(settings_path), "--out", str(out)]
-        workers: list[subprocess.Popen[bytes]] = []
-        if settings.workers > 0:
-            port = master_port or _free_port()
-            host = master_bind or "127.0.0.1"
-            command = [*base, "--role", "master", "--master-host", host, "--master-port", str(port),
-                       "--expect-workers", str(settings.workers)]
-            main = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-            if master_bind is None:
-                for _ in range(settings.workers):
-                    workers.append(subprocess.Popen(
-                        [*base, "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
-                        stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
-        else:
-            main = subprocess.Popen([*base, "--role", "local"], stderr=subprocess.PIPE, text=True)
-        interrupted = False
-        try:
-            _relay(main, progress)
-            main.wait()
-        except KeyboardInterrupt:
-            interrupted = True
-            # Ctrl-C in a terminal reaches the children too; `kill -INT` reaches only this process:
-            # pass it on either way (they ignore a second one), then wait for the partial result.
-            for pid in (main.pid, *(worker.pid for worker in workers)):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGINT)
-            main.wait()
-        finally:
-            if main.stderr is not None:
-                main.stderr.close()
-            for worker in workers:
-                try:
-                    worker.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+    env = _child_env(settings)
+    base = [sys.executable, "-m", _MODULE, "--out", str(out)]
+    workers: list[subprocess.Popen[bytes]] = []
+    if settings.workers > 0:
+        port = master_port or _free_port()
+        host = master_bind or "127.0.0.1"
+        command = [*base, "--role", "master", "--master-host", host, "--master-port", str(port),
+                   "--expect-workers", str(settings.workers)]
+        main = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+        if master_bind is None:
+            for _ in range(settings.workers):
+                workers.append(subprocess.Popen(
+                    [*base, "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                    stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env))
+    else:
+        main = subprocess.Popen([*base, "--role", "local"], stderr=subprocess.PIPE, text=True, env=env)
+    interrupted = False
+    try:
+        _relay(main, progress)
+        main.wait()
+    except KeyboardInterrupt:
+        interrupted = True
+        # Ctrl-C in a terminal reaches the children too; `kill -INT` reaches only this process:
+        # pass it on either way (they ignore a second one), then wait for the partial result.
+        for pid in (main.pid, *(worker.pid for worker in workers)):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGINT)
+        main.wait()
+    finally:
+        if main.stderr is not None:
+            main.stderr.close()
+        for worker in workers:
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
     result_path = out / RESULT_FILE
     if not result_path.is_file() and interrupted:
         return _empty_result(settings, "interrupted before the load process could start")
@@ -103,10 +104,9 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
 def run_worker(settings: LoadSettings, master_host: str, master_port: int) -> int:
     """A worker for a master on another machine; returns when the master ends the run."""
     with tempfile.TemporaryDirectory(prefix="coupon-harness-") as folder:
-        settings_path = _settings_file(settings, Path(folder))
-        command = [sys.executable, "-m", _MODULE, "--settings", str(settings_path), "--out", folder,
+        command = [sys.executable, "-m", _MODULE, "--out", folder,
                    "--role", "worker", "--master-host", master_host, "--master-port", str(master_port)]
-        return subprocess.call(command, env=os.environ.copy())
+        return subprocess.call(command, env=_child_env(settings))
 
 
 def _empty_result(settings: LoadSettings, reason: str) -> LoadRunResult:
