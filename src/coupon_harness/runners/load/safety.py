@@ -1,33 +1,90 @@
-"""Which targets a load run may hit without being told twice."""
+"""Which targets a run may hit without being told twice.
+
+The host is read the way the HTTP clients will read it. A URL that two parsers could read as two hosts
+(`https://eu.api.capillarytech.com\\@127.0.0.1`: the standard library says 127.0.0.1, urllib3 says
+eu.api...), or that hides its host behind invisible characters, is ambiguous: `target_host` refuses it,
+`is_production` treats it as production and `is_loopback` as not loopback, so it is never let through.
+Hosts are compared NFKC-normalised (full-width letters and dots), lower-cased, without a trailing dot.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import re
+import unicodedata
 from urllib.parse import urlsplit
 
-__all__ = ["DEFAULT_MAX_COUPONS", "PRODUCTION_HOSTS", "is_loopback", "is_production"]
+from urllib3.util import parse_url
+
+__all__ = [
+    "DEFAULT_MAX_COUPONS",
+    "PRODUCTION_HOSTS",
+    "AmbiguousTarget",
+    "is_loopback",
+    "is_production",
+    "target_host",
+]
 
 #: Capillary's production clusters (capillary-api-facts.md): coupons issued there are real.
 PRODUCTION_HOSTS = frozenset({
     "eu.api.capillarytech.com", "apac.api.capillarytech.com", "apac2.api.capillarytech.com",
     "us.api.capillarytech.com", "north-america.api.capillarytech.com", "api.capillarytech.cn.com",
-    "cdn-api.capillarytech.cn.com",
+    "cdn-api.capillarytech.cn.com", "api.capillarytech.com", "intouch.capillarytech.com",
 })
-PRODUCTION_SUFFIXES = (".intouch.capillarytech.com",)
+#: Everything under these is production too (the README promises *.api.capillarytech.com).
+PRODUCTION_SUFFIXES = (".api.capillarytech.com", ".intouch.capillarytech.com", ".api.capillarytech.cn.com")
 DEFAULT_MAX_COUPONS = 10_000
 
+#: Characters no honest base URL holds: backslashes (WHATWG reads them as /), whitespace and controls, and
+#: the invisible ones (soft hyphen, zero-width and direction marks, word joiners, BOM).
+_AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+class AmbiguousTarget(ValueError):
+    """The URL's host cannot be read one way only."""
+
+
+def _normalise(host: str) -> str:
+    host = unicodedata.normalize("NFKC", host).lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return host.encode("idna").decode("ascii") if host and not host.isascii() else host
+    except UnicodeError:
+        raise AmbiguousTarget(f"the host {host!r} is not a valid internationalised name") from None
+
+
+def target_host(url: str) -> str:
+    """The host every HTTP client here will connect to; AmbiguousTarget when they could disagree."""
+    if _AMBIGUOUS.search(url):
+        raise AmbiguousTarget(f"{url!r} holds a backslash, whitespace or an invisible character: "
+                              "write the URL plainly")
+    normalised = unicodedata.normalize("NFKC", url)
+    try:
+        stdlib = urlsplit(normalised).hostname or ""
+        other = parse_url(normalised).host or ""
+    except ValueError as exc:
+        raise AmbiguousTarget(f"{url!r} is not a URL these clients read alike ({exc})") from None
+    hosts = {_normalise(stdlib), _normalise(other)}
+    if len(hosts) != 1:
+        raise AmbiguousTarget(f"{url!r} reads as more than one host ({', '.join(sorted(hosts))}): write it plainly")
+    return hosts.pop()
 
 
 def is_production(url: str) -> bool:
-    host = _host(url)
-    return host in PRODUCTION_HOSTS or host.endswith(PRODUCTION_SUFFIXES) or host == "intouch.capillarytech.com"
+    """A Capillary production host (or a URL too ambiguous to be sure it is not)."""
+    try:
+        host = target_host(url)
+    except AmbiguousTarget:
+        return True
+    return host in PRODUCTION_HOSTS or host.endswith(PRODUCTION_SUFFIXES)
 
 
 def is_loopback(url: str) -> bool:
-    host = _host(url)
+    try:
+        host = target_host(url)
+    except AmbiguousTarget:
+        return False
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
