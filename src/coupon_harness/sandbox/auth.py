@@ -3,6 +3,11 @@
 The hot path is one dict lookup: every accepted Authorization header value maps to its user. The
 canonical header of each user is there from the start; other spellings that decode to valid credentials
 (lower-case scheme, upper-case md5 hex) join the cache as they are seen, up to a bound.
+
+OAuth tokens live in a dict (token -> expiry, client) and, in issue order, in a deque. Every token has
+the same lifetime on a monotonic clock, so issue order is expiry order: expired tokens are purged from
+the deque's front as new ones are issued, O(1) amortised, and the store holds only tokens issued within
+the last token_ttl_s.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 
 import orjson
@@ -52,10 +58,17 @@ class Authenticator:
             self._basic[_basic_header(user, self._md5[user])] = user
         #: token -> (expiry on the monotonic clock, client key).
         self._tokens: dict[str, tuple[float, str]] = {}
+        #: (expiry, token) in issue order, which is expiry order (one TTL, monotonic clock).
+        self._expiries: deque[tuple[float, str]] = deque()
 
     @property
     def token_ttl_s(self) -> float:
         return self._ttl
+
+    @property
+    def tokens_held(self) -> int:
+        """Token entries in memory (live ones, and expired ones not purged yet)."""
+        return max(len(self._tokens), len(self._expiries))
 
     def identify(self, headers: Mapping[str, str]) -> str | None:
         """The user (Basic) or client key (OAuth token) the request headers authenticate, or None."""
@@ -107,10 +120,13 @@ class Authenticator:
                                         "jti": secrets.token_hex(8)}))
         signature = _b64url(hmac.digest(self._signing_key, f"{header}.{payload}".encode(), "sha256"))
         token = f"{header}.{payload}.{signature}"
-        self._tokens[token] = (now + self._ttl, key)
+        expiry = now + self._ttl
+        self._tokens[token] = (expiry, key)
+        self._expiries.append((expiry, token))
         return token
 
     def _forget_expired(self, now: float) -> None:
-        if len(self._tokens) >= 256:
-            for token in [t for t, (expiry, _) in self._tokens.items() if expiry <= now]:
-                del self._tokens[token]
+        """Drop the tokens expired by `now`: they are at the deque's front."""
+        expiries, tokens = self._expiries, self._tokens
+        while expiries and expiries[0][0] <= now:
+            tokens.pop(expiries.popleft()[1], None)
