@@ -86,13 +86,14 @@ class _BulkIssue:
     """The handlers of the bulk-issue path, bound to one sandbox's state."""
 
     def __init__(self, issuer: Issuer, auth: Authenticator, faults: FaultInjector | None,
-                 mutate: Mutate | None, before: Before | None) -> None:
+                 mutate: Mutate | None, before: Before | None, max_batch: int) -> None:
         self._issue = issuer.issue
         self._identify = auth.identify
         self._is_valid = request_validator().is_valid
         self._faults = faults
         self._mutate = mutate
         self._before = before
+        self._max_batch = max_batch
 
     @property
     def hooked(self) -> bool:
@@ -111,6 +112,11 @@ class _BulkIssue:
         except orjson.JSONDecodeError as exc:
             message = f"Request body is not valid JSON: {exc}"
             return 400, error_envelope(MANDATORY_FIELD_MISSING, message), None
+        # Before the schema: a huge batch is refused without walking it (one would stall every client).
+        series = body.get("seriesIds") if isinstance(body, dict) else None
+        if isinstance(series, list) and len(series) > self._max_batch:
+            message = f"seriesIds has {len(series)} entries; at most {self._max_batch} per request"
+            return 400, error_envelope(MANDATORY_FIELD_MISSING, message), body
         if not self._is_valid(body):
             return 400, error_envelope(MANDATORY_FIELD_MISSING, _schema_message(body)), body
         # The schema counts 101.0 as an integer: answer it as 101.
@@ -215,7 +221,7 @@ def create_app(config: SandboxConfig | None = None, *, mutate: Mutate | None = N
     issuer = Issuer(config, rng)
     auth = Authenticator(config.users, config.oauth_clients, config.token_ttl_s)
     faults = FaultInjector(config.faults, random.Random(rng.random())) if config.faults.active else None
-    bulk = _BulkIssue(issuer, auth, faults, mutate, before)
+    bulk = _BulkIssue(issuer, auth, faults, mutate, before, config.max_batch)
     tokens = _Tokens(auth)
 
     app = web.Application()

@@ -264,6 +264,13 @@ class SandboxConfig:
     seed: int | None = None
     faults: Faults = field(default_factory=Faults)
     variations: Variations = field(default_factory=Variations)
+    #: Most seriesIds one request may carry; a longer list is answered 400 (code 756) before any work.
+    max_batch: int = 1000
+    #: Seconds a request head (request line and headers) may take to arrive: from the connection's
+    #: opening for its first request, from the first byte for later ones. Slow or silent clients are cut.
+    header_timeout_s: float = 15.0
+    #: Seconds an idle keep-alive connection is held open between requests.
+    keepalive_timeout_s: float = 75.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "series", tuple(self.series))
@@ -291,6 +298,12 @@ class SandboxConfig:
             _fail(f"coupon_ids {self.coupon_ids!r} is unknown; set it to increment or zero")
         if self.seed is not None and not _is_int(self.seed):
             _fail(f"seed {self.seed!r} is not an integer; give an integer or leave it out")
+        if not _is_int(self.max_batch) or self.max_batch < 1:
+            _fail(f"max_batch {self.max_batch!r} is not an integer >= 1; set the most seriesIds per request")
+        for name in ("header_timeout_s", "keepalive_timeout_s"):
+            value = getattr(self, name)
+            if not is_number(value) or value <= 0:
+                _fail(f"{name} {value!r} is not a positive number; set a timeout in seconds")
 
     @property
     def valid_series(self) -> frozenset[int]:

@@ -9,6 +9,9 @@ served. Example::
     unknown_series_ids: [999999]
     coupon_ids: increment                   # or zero
     seed: 42
+    max_batch: 1000                         # most seriesIds per request (more: 400)
+    header_timeout_s: 15                    # a request head must arrive within this
+    keepalive_timeout_s: 75                 # idle keep-alive connections are closed after this
     series:
       - {id: 101, description: Festival coupon, discount_code: FEST500, discount_type: ABS,
          discount_value: 500, valid_till: 2099-12-31T00:00:00Z}
@@ -153,6 +156,9 @@ _TOP_KEYS: dict[str, Check] = {
     "unknown_series_ids": _int_list,
     "coupon_ids": _string,
     "seed": _optional(_integer),
+    "max_batch": _integer,
+    "header_timeout_s": _number,
+    "keepalive_timeout_s": _number,
 }
 _SECTIONS = ("series", "faults", "variations")
 
