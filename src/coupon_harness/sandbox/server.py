@@ -12,8 +12,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import http_exceptions, web
+from aiohttp.web_protocol import RequestHandler
 
 from coupon_harness import ENDPOINT
 from coupon_harness.sandbox.app import ISSUER_KEY, TOKEN_PATH, Before, Mutate, create_app
@@ -26,16 +28,21 @@ __all__ = ["RunningSandbox", "running_sandbox", "serve"]
 _SHUTDOWN_S = 2.0
 
 
-class _QuietBadRequests(logging.Filter):
-    """aiohttp answers an unparseable request (a NUL in a header, an unknown method) with 400 and also
-    logs it with a traceback. For a test server that is the client's fault, not an error: drop it."""
+class _QuietClientFaults(logging.Filter):
+    """aiohttp logs two client faults with a traceback that are no error of a test server: drop them.
+
+    An unparseable request (a NUL in a header, an unknown method): aiohttp answers it 400 and logs it.
+    A client that goes away mid-request: the handler's `await request.read()` raises
+    ConnectionResetError ("Connection lost", or ECONNRESET from recv), which aiohttp logs as "Error
+    handling request" before trying to send a 500 nobody reads. Any other error keeps its traceback.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, http_exceptions.HttpProcessingError)
+        return not isinstance(exc, http_exceptions.HttpProcessingError | ConnectionError)
 
 
-logging.getLogger("aiohttp.server").addFilter(_QuietBadRequests())
+logging.getLogger("aiohttp.server").addFilter(_QuietClientFaults())
 _START_TIMEOUT_S = 10.0
 _BACKLOG = 1024
 
@@ -74,9 +81,87 @@ def _bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=_BACKLOG)
 
 
-async def _start(runner: web.AppRunner, sock: socket.socket) -> None:
+class _Handler(RequestHandler):
+    """aiohttp's connection handler with a deadline on each request head (aiohttp 3.14 has none).
+
+    aiohttp's keepalive_timeout closes a connection idle that long (counted from its opening, then from
+    each answer) but a byte arriving does not stop it, and a silent or trickling client holds a
+    connection for all of it. Here a request head must also be complete `header_timeout_s` after the
+    connection opened (first request) or after its first byte arrived (later requests); else the
+    connection is closed. A head is complete when aiohttp's parser has produced the request.
+    Relies on RequestHandler's internals as of aiohttp 3.14 (`_messages`, `_request_count`,
+    `_request_in_progress`); tests/sandbox/test_sandbox_hygiene.py pins the behaviour.
+    """
+
+    __slots__ = ("_head_handle", "_header_timeout_s")
+
+    def __init__(self, manager: web.Server, *, header_timeout_s: float, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._header_timeout_s = header_timeout_s
+        self._head_handle: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_handle is None and data and self._idle():
+            self._arm_head_deadline()  # the first byte of a new request
+        requests = self._request_count
+        super().data_received(data)
+        if self._request_count != requests:
+            self._disarm_head_deadline()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._disarm_head_deadline()
+        super().connection_lost(exc)
+
+    def _idle(self) -> bool:
+        """No request parsed and waiting, none being handled: waiting for (the rest of) a head."""
+        return not self._messages and not self._request_in_progress
+
+    def _arm_head_deadline(self) -> None:
+        self._head_handle = self._loop.call_later(self._header_timeout_s, self._head_overdue)
+
+    def _disarm_head_deadline(self) -> None:
+        if self._head_handle is not None:
+            self._head_handle.cancel()
+            self._head_handle = None
+
+    def _head_overdue(self) -> None:
+        self._head_handle = None
+        if self._idle():
+            self.force_close()
+
+
+class _Site(web.SockSite):
+    """A SockSite whose connections are `_Handler`s with the sandbox's timeouts."""
+
+    __slots__ = ("_handler_kwargs",)
+
+    def __init__(self, runner: web.AppRunner, sock: socket.socket, config: SandboxConfig) -> None:
+        super().__init__(runner, sock, backlog=_BACKLOG)
+        # What AppRunner(app, access_log=None) hands aiohttp's own handlers, plus the two timeouts.
+        self._handler_kwargs: dict[str, Any] = {
+            "access_log": None, "keepalive_timeout": config.keepalive_timeout_s,
+            "header_timeout_s": config.header_timeout_s}
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)  # registers the site with the runner
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+        kwargs = self._handler_kwargs
+
+        def handler() -> _Handler:
+            return _Handler(server, loop=loop, **kwargs)
+
+        self._server = await loop.create_server(handler, sock=self._sock, backlog=self._backlog)
+
+
+async def _start(runner: web.AppRunner, sock: socket.socket, config: SandboxConfig) -> None:
     await runner.setup()
-    await web.SockSite(runner, sock, backlog=_BACKLOG).start()
+    await _Site(runner, sock, config).start()
 
 
 @contextlib.contextmanager
@@ -99,7 +184,7 @@ def running_sandbox(config: SandboxConfig | None = None, host: str = "127.0.0.1"
         asyncio.set_event_loop(loop)
         try:
             try:
-                loop.run_until_complete(_start(runner, sock))
+                loop.run_until_complete(_start(runner, sock, config))
             except BaseException as exc:
                 failures.append(exc)
                 return
@@ -138,7 +223,7 @@ def _loop_factory(use_uvloop: bool) -> Callable[[], asyncio.AbstractEventLoop] |
     return factory
 
 
-async def _serve_until_stopped(app: web.Application, host: str, port: int) -> None:
+async def _serve_until_stopped(app: web.Application, config: SandboxConfig, host: str, port: int) -> None:
     sock = _bind(host, port)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_S)
     stop = asyncio.Event()
@@ -147,7 +232,7 @@ async def _serve_until_stopped(app: web.Application, host: str, port: int) -> No
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
     try:
-        await _start(runner, sock)
+        await _start(runner, sock, config)
         print(f"sandbox listening on {_base_url(host, sock.getsockname()[1])}", flush=True)
         await stop.wait()
     finally:
@@ -158,9 +243,10 @@ async def _serve_until_stopped(app: web.Application, host: str, port: int) -> No
 def serve(host: str = "127.0.0.1", port: int = 8080, config: SandboxConfig | None = None, *,
           use_uvloop: bool = True, mutate: Mutate | None = None, before: Before | None = None) -> None:
     """Serve a sandbox until SIGINT or SIGTERM; prints `sandbox listening on http://HOST:PORT` once up."""
+    config = config if config is not None else default_config()
     app = create_app(config, mutate=mutate, before=before)
     with asyncio.Runner(loop_factory=_loop_factory(use_uvloop)) as runner:
         try:
-            runner.run(_serve_until_stopped(app, host, port))
+            runner.run(_serve_until_stopped(app, config, host, port))
         except KeyboardInterrupt:  # a second Ctrl-C while stopping
             sys.stderr.write("sandbox interrupted\n")
