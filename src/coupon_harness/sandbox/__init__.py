@@ -9,6 +9,8 @@ What it answers
                                 request schema, else 200 with one entity per requested series id, in
                                 order; a refused series is an entity error (707 unknown, 712 expired,
                                 714 series total reached, 5002 per-customer limit, 722 no code left).
+                                More than `max_batch` (1000) seriesIds: 400, code 756, "seriesIds has N
+                                entries; at most M per request", before any validation or issue.
   other methods on that path    405 with Allow: POST (methods the HTTP parser does not know, such as
                                 FOO, are answered 400 by aiohttp before the app sees them).
   POST /v3/oauth/token/generate {"key", "secret"} -> {"data": {"accessToken", "ttlSeconds"}, "errors": null}
@@ -33,6 +35,13 @@ Hooks for deliberately broken variants (tests of the harness itself)::
     create_app(config, mutate=reverse, before=hang)   # or running_sandbox(config, mutate=..., before=...)
 
 Without hooks and faults the plain handlers serve the path: the hooks cost nothing when not given.
+
+Connections: a request head must arrive within `header_timeout_s` (15 s) of the connection opening or of
+its first byte; an idle keep-alive connection is closed after `keepalive_timeout_s` (75 s). A client
+that goes away mid-request is not logged as an error (server.py).
+
+Memory: every code handed out stays in the issuer's set (about 100 B a coupon) for the sandbox's
+life, since that set is what keeps generated codes unique; a run issuing 10 million coupons holds ~1 GB.
 """
 
 from coupon_harness.sandbox.app import Answer, Before, Mutate, create_app

@@ -4,6 +4,9 @@ Customers need no registration: per (customer, series) counts are kept only for 
 per-customer limit. Codes are random and checked against every code the sandbox handed out; the whole
 request is issued under one lock, so concurrent requests (threads or tasks) never share a code or
 overrun a limit.
+
+Memory: the set of issued codes grows by about 100 B per coupon and is never trimmed: it is what makes
+generated codes unique for the sandbox's life. A long load run against one sandbox grows with it.
 """
 
 from __future__ import annotations
