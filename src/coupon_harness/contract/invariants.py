@@ -16,7 +16,7 @@ from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.schemas import response_validator, schema_errors
 from coupon_harness.contract.violations import Violation
 
-__all__ = ["RESPONSE_RULES", "EntityTally", "IssueCall", "check_response", "is_number", "parse_valid_till"]
+__all__ = ["RESPONSE_RULES", "EntityTally", "IssueCall", "check_response", "is_number", "parse_valid_till", "shown"]
 
 #: Rules judged on every 200 body by check_response (those with `needs` only when the need is met).
 RESPONSE_RULES = (
@@ -107,9 +107,24 @@ def parse_valid_till(value: object) -> datetime | None:
         return None
 
 
+def shown(value: object, width: int = 160) -> str:
+    """`value` as a finding shows it: repr, cut to `width`; never raises (a 5000-digit int or a list nested
+    1000 deep has no repr). Only findings call it, so the hot path never pays for it."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _schema_violations(body: Any) -> list[Violation]:
     found: list[Violation] = []
-    for error in schema_errors("response", body, limit=5):
+    try:
+        errors = schema_errors("response", body, limit=5)
+    except ValueError as exc:  # jsonschema-rs cannot read the body: nested 256+ deep, a lone surrogate
+        return [Violation("response-schema", "unreadable", "the response schema",
+                          f"a body the schema validator cannot read: {str(exc)[:120]}")]
+    for error in errors:
         tail = error.pointer.rsplit("/", 1)[-1]
         if error.pointer.count("/") == 3 and tail in ("errors", "warnings") and error.keyword in (
             "type",
@@ -130,7 +145,11 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
                    tally: EntityTally | None = None) -> list[Violation]:
     """Every per-response rule for a 200 answer whose body parsed as JSON; `tally`, when given, also
     counts the entities (the load runner's figures) in the same walk."""
-    if response_validator().is_valid(body):
+    try:
+        valid = response_validator().is_valid(body)
+    except ValueError:  # a lone surrogate (json.loads reads "\ud800"): not UTF-8, so jsonschema-rs cannot take it
+        valid = False
+    if valid:
         found: list[Violation] = []
     else:
         found = _schema_violations(body)
@@ -142,7 +161,8 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
     requested = call.series_ids
     total = body.get("totalCount")
     if is_number(total) and total != len(entities):
-        found.append(Violation("total-count", "vs-entries", f"{len(entities)} (entries)", f"totalCount {total}"))
+        found.append(Violation("total-count", "vs-entries", f"{len(entities)} (entries)",
+                               f"totalCount {shown(total)}"))
     if len(entities) != len(requested):
         found.append(Violation("total-count", "entries-vs-request",
                                f"{len(requested)} entries (one per requested series)", f"{len(entities)} entries"))
@@ -158,7 +178,7 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
         requested_id = requested[index] if index < len(requested) else None
         if requested_id is not None and entity_id != requested_id and is_number(entity_id):
             found.append(Violation("entity-order", "order", f"entityId {requested_id} at position {index}",
-                                   f"entityId {entity_id}"))
+                                   f"entityId {shown(entity_id)}"))
         errors = entity.get("errors")
         result = entity.get("result")
         failed = isinstance(errors, list) and len(errors) > 0
@@ -180,13 +200,13 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
         coupon = result if isinstance(result, dict) and not failed else None
         if series_id in expectations.invalid_series and isinstance(result, dict):
             found.append(Violation("invalid-series-refused", "coupon", "an entity error",
-                                   f"series {series_id} issued coupon {result.get('code')!r}"))
+                                   f"series {shown(series_id)} issued coupon {shown(result.get('code'))}"))
         if (call.fresh_customer and first_in_batch and series_id in expectations.valid_series
                 and coupon is None and isinstance(errors, list)):
             hint = (" (the target does not know made-up customers? pass --customer-ids)"
                     if errors and all(isinstance(e, dict) and e.get("code") in (701, 721) for e in errors) else "")
             found.append(Violation("valid-series-issues", "refused", "a coupon",
-                                   f"series {series_id} answered errors {_codes(errors)}{hint}"))
+                                   f"series {shown(series_id)} answered errors {_codes(errors)}{hint}"))
         if coupon is not None:
             _check_coupon(found, index, entity_id, coupon, min_valid_till, min_seconds)
             code = coupon.get("code")
@@ -198,7 +218,7 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
     failure_count = body.get("failureCount")
     if is_number(failure_count) and failure_count != failures:
         found.append(Violation("failure-count", "mismatch", f"{failures} (entries with errors)",
-                               f"failureCount {failure_count}"))
+                               f"failureCount {shown(failure_count)}"))
     return found
 
 
@@ -223,7 +243,11 @@ def _tally(tally: EntityTally, series: Any, errors: list[Any] | None, result: An
 
 
 def _codes(errors: list[Any]) -> str:
-    return ",".join(str(e.get("code")) if isinstance(e, dict) else "?" for e in errors[:3]) or "[]"
+    shown_codes = []
+    for error in errors[:3]:
+        code = error.get("code") if isinstance(error, dict) else "?"
+        shown_codes.append(code[:40] if isinstance(code, str) else shown(code, 40))
+    return ",".join(shown_codes) or "[]"
 
 
 def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: dict[str, Any],
@@ -231,11 +255,11 @@ def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: di
     numbers = _NUMBER_TYPES
     series_id = result.get("seriesId")
     if type(series_id) in numbers and series_id != entity_id:
-        found.append(Violation("result-series-id", "mismatch", f"seriesId {entity_id} (the entityId)",
-                               f"seriesId {series_id}"))
+        found.append(Violation("result-series-id", "mismatch", f"seriesId {shown(entity_id)} (the entityId)",
+                               f"seriesId {shown(series_id)}"))
     code = result.get("code")
     if code is not None and (not isinstance(code, str) or not code.strip()):
-        found.append(Violation("code-non-empty", "empty", "a non-empty code", f"entity {index}: code {code!r}"))
+        found.append(Violation("code-non-empty", "empty", "a non-empty code", f"entity {index}: code {shown(code)}"))
     raw_till = result.get("validTill")
     if type(raw_till) is str:
         till = _valid_till_seconds(raw_till)
@@ -250,15 +274,16 @@ def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: di
     redemptions: Any = result.get("redemptionCount")
     if type(redemptions) in numbers and redemptions != 0:
         found.append(Violation("redemption-count-zero", "non-zero", "redemptionCount 0",
-                               f"redemptionCount {redemptions}"))
+                               f"redemptionCount {shown(redemptions)}"))
     value: Any = result.get("discountValue")
     upto: Any = result.get("discountUpto")
     value_is_number = type(value) in numbers
     if value_is_number and value < 0:
-        found.append(Violation("discount-range", "negative-value", "discountValue >= 0", f"discountValue {value}"))
+        found.append(Violation("discount-range", "negative-value", "discountValue >= 0",
+                               f"discountValue {shown(value)}"))
     if type(upto) in numbers and upto < 0:
-        found.append(Violation("discount-range", "negative-upto", "discountUpto >= 0", f"discountUpto {upto}"))
+        found.append(Violation("discount-range", "negative-upto", "discountUpto >= 0", f"discountUpto {shown(upto)}"))
     if value_is_number and value > 100 and result.get("discountType") == "PERC":
         found.append(Violation("discount-range", "perc-over-100", "a PERC discountValue <= 100",
-                               f"discountValue {value}"))
+                               f"discountValue {shown(value)}"))
 
