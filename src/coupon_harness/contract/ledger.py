@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.invariants import shown
 from coupon_harness.contract.violations import Violation
 
 __all__ = ["SERIES_ATTRIBUTES", "Ledger"]
@@ -61,9 +62,35 @@ class Ledger:
                         self._codes[key] = customer_id
                 attributes = tuple(result.get(name) for name in SERIES_ATTRIBUTES)
                 known = self._attributes.setdefault(series, attributes)
-                if known != attributes:
-                    changed = [f"{name} {old!r} -> {new!r}" for name, old, new
-                               in zip(SERIES_ATTRIBUTES, known, attributes, strict=True) if old != new]
+                if _differs(known, attributes):
+                    changed = [f"{name} {shown(old)} -> {shown(new)}" for name, old, new
+                               in zip(SERIES_ATTRIBUTES, known, attributes, strict=True) if _differs(old, new)]
                     found.append(Violation("series-attributes-stable", "changed", "the attributes of earlier calls",
                                            f"series {series}: " + "; ".join(changed)))
         return found
+
+
+def _differs(old: Any, new: Any) -> bool:
+    """old != new, also for values nested deeper than Python compares (orjson reads 1024 levels)."""
+    try:
+        return bool(old != new)
+    except RecursionError:
+        pass
+    pairs = [(old, new)]
+    while pairs:
+        a, b = pairs.pop()
+        if a is b:
+            continue
+        if type(a) is not type(b) and (isinstance(a, list | dict | tuple) or isinstance(b, list | dict | tuple)):
+            return True
+        if isinstance(a, list | tuple):
+            if len(a) != len(b):
+                return True
+            pairs.extend(zip(a, b, strict=True))
+        elif isinstance(a, dict):
+            if a.keys() != b.keys():
+                return True
+            pairs.extend((a[key], b[key]) for key in a)
+        elif a != b:
+            return True
+    return False
