@@ -7,6 +7,7 @@ is replaced by the environment variable NAME; a missing one is an error that nam
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -18,7 +19,14 @@ from coupon_harness.errors import ConfigError
 
 __all__ = [
     "ENV_PREFIX",
+    "MAX_EXAMPLES_LIMIT",
+    "MAX_REQUEST_TIMEOUT_S",
     "TargetConfig",
+    "check_int",
+    "check_max_examples",
+    "check_number",
+    "check_request_timeout",
+    "check_seed",
     "from_env",
     "load_target",
     "merge",
@@ -54,6 +62,55 @@ class TargetConfig:
 
 _FILE_KEYS = {f.name.replace("_", "-"): f.name for f in fields(TargetConfig)}
 
+#: Upper bounds that keep a typo from becoming a run that never ends (or eats the machine).
+MAX_REQUEST_TIMEOUT_S = 3600.0
+MAX_EXAMPLES_LIMIT = 100_000
+_SEED_LIMIT = 2**64
+
+
+def check_number(value: object, what: str, *, low: float, high: float, low_open: bool = False,
+                 unit: str = "") -> float:
+    """A finite number in [low, high] (or (low, high] with low_open); `what` names the flag, key or variable."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{what} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise ConfigError(f"{what} {value!r} is not a number") from None
+    bound = f"more than {low:g}" if low_open else f"at least {low:g}"
+    if not math.isfinite(number) or number < low or (low_open and number == low) or number > high:
+        raise ConfigError(f"{what} must be a finite number {bound} and at most {high:g}{unit}, got {value!r}")
+    return number
+
+
+def check_int(value: object, what: str, *, low: int, high: int) -> int:
+    """An integer in [low, high]; `what` names the flag, key or variable."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ConfigError(f"{what} must be an integer, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{what} {str(value)[:40]!r} is not an integer") from None
+    if number < low and high >= 2**62:
+        raise ConfigError(f"{what} must be at least {low:,}, got {number}")
+    if not low <= number <= high:
+        shown = str(number) if len(str(number)) <= 24 else str(number)[:20] + "..."
+        raise ConfigError(f"{what} must lie between {low:,} and {high:,}, got {shown}")
+    return number
+
+
+def check_request_timeout(value: object, what: str = "--request-timeout") -> float:
+    return check_number(value, what, low=0, high=MAX_REQUEST_TIMEOUT_S, low_open=True, unit=" seconds")
+
+
+def check_max_examples(value: object, what: str = "--max-examples") -> int:
+    return check_int(value, what, low=1, high=MAX_EXAMPLES_LIMIT)
+
+
+def check_seed(value: object, what: str = "--seed") -> int:
+    """Any seed a report names (they are drawn below 2**31); the bound keeps reports readable."""
+    return check_int(value, what, low=0, high=_SEED_LIMIT - 1)
+
 
 def parse_user(value: str) -> tuple[str, str | None]:
     """USER:PASSWORD as curl -u takes it (the password may contain ':')."""
@@ -64,23 +121,39 @@ def parse_user(value: str) -> tuple[str, str | None]:
 
 
 def parse_int_list(value: str | list[Any], what: str) -> tuple[int, ...]:
+    """Comma-separated (or a TOML list) int32 series ids; a repeated id is kept once, in first-seen order."""
+    if isinstance(value, bool) or not isinstance(value, str | int | list):
+        raise ConfigError(f"{what} must be a list of integers like [101, 102], got {value!r}")
     items = value if isinstance(value, list) else [part for part in str(value).split(",") if part.strip()]
-    out = []
+    out: dict[int, None] = {}
     for item in items:
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise ConfigError(f"{what}: {item!r} is not an integer; give a comma-separated list like 101,102")
         try:
             number = int(str(item).strip())
         except ValueError:
-            raise ConfigError(f"{what}: {item!r} is not an integer; give a comma-separated list like 101,102") from None
+            shown = str(item)[:40]
+            raise ConfigError(f"{what}: {shown!r} is not an integer; give a comma-separated list like 101,102") \
+                from None
         if not -(2**31) <= number < 2**31:
-            raise ConfigError(f"{what}: {number} is outside int32")
-        out.append(number)
+            shown = str(number) if len(str(number)) <= 24 else str(number)[:20] + "..."
+            raise ConfigError(f"{what}: {shown} is outside int32")
+        out.setdefault(number, None)
     return tuple(out)
 
 
 def parse_customer_ids(value: str | list[Any], what: str) -> tuple[str, ...]:
-    """Comma-separated (or a TOML list) customer ids; each must be text a JSON body can carry as is."""
-    items = value if isinstance(value, list) else str(value).split(",")
-    out = tuple(str(item).strip() for item in items if str(item).strip())
+    """Comma-separated (or a TOML list) customer ids; each must be text a JSON body can carry as is.
+
+    A repeated id is kept once, in first-seen order: the scenarios that need two customers draw two
+    distinct ids from this pool."""
+    if not isinstance(value, str | list):
+        raise ConfigError(f"{what} must be a list of customer ids like [\"c1\", \"c2\"], got {value!r}")
+    items = value if isinstance(value, list) else value.split(",")
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise ConfigError(f"{what}: {item!r} is not a customer id; give text like \"c1\"")
+    out = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
     for customer in out:
         try:
             customer.encode("utf-8")
@@ -112,9 +185,13 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         if name in ("max_examples", "seed"):
             if isinstance(value, bool) or not isinstance(value, int | str):
                 raise ValueError
-            return int(value)
+            number = int(value)  # a string from ${ENV} expansion
+            check = check_max_examples if name == "max_examples" else check_seed
+            return check(number, f"{where} {name.replace('_', '-')}")
         if name == "request_timeout":
-            return float(value)
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError
+            return check_request_timeout(float(value), f"{where} request-timeout")
         if name == "md5_password":
             if not isinstance(value, bool):
                 raise ValueError
@@ -134,8 +211,12 @@ def load_target(path: Path, name: str | None) -> TargetConfig:
         raise ConfigError(f"config file {path} does not exist: check --config") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except ValueError as exc:  # a path with a NUL byte, a surrogate the file system cannot take
+        raise ConfigError(f"cannot read config file {str(path)[:80]!r}: {exc}; check --config") from None
     targets = raw.get("targets")
     if not isinstance(targets, dict) or not targets:
         raise ConfigError(f"config file {path} has no [targets.NAME] table; see README 'Config file'")
@@ -144,6 +225,9 @@ def load_target(path: Path, name: str | None) -> TargetConfig:
         raise ConfigError(f"config file {path}: unknown top-level key {sorted(unknown_top)[0]!r}; "
                           "known: targets, default-target")
     chosen = name or raw.get("default-target")
+    if chosen is not None and not isinstance(chosen, str):
+        raise ConfigError(f"config file {path}: default-target must be the name of one target (a string), "
+                          f"got {chosen!r}")
     if chosen is None:
         if len(targets) > 1:
             raise ConfigError(f"config file {path} has several targets ({', '.join(sorted(targets))}): "
@@ -181,6 +265,9 @@ def from_env(environ: dict[str, str] | None = None) -> TargetConfig:
     for name in ("token", "oauth_key", "oauth_secret"):
         if env.get(ENV_PREFIX + name.upper()):
             values[name] = env[ENV_PREFIX + name.upper()]
+    if env.get(ENV_PREFIX + "REQUEST_TIMEOUT"):
+        values["request_timeout"] = check_request_timeout(env[ENV_PREFIX + "REQUEST_TIMEOUT"],
+                                                          ENV_PREFIX + "REQUEST_TIMEOUT")
     return TargetConfig(**values)
 
 

@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 from coupon_harness.config import (
     TargetConfig,
+    check_max_examples,
+    check_request_timeout,
+    check_seed,
     from_env,
     load_target,
     merge,
@@ -38,10 +41,14 @@ def add_target_flags(parser: argparse.ArgumentParser, *, base_url_required: bool
     auth.add_argument("--oauth-secret", metavar="SECRET")
     auth.add_argument("--token", metavar="TOKEN", help="a ready X-CAP-API-OAUTH-TOKEN")
     known = parser.add_argument_group("what the target holds")
-    known.add_argument("--series-ids", metavar="101,102", help="series that exist and issue coupons on the target")
-    known.add_argument("--invalid-series-ids", metavar="999", help="series the target must refuse")
-    known.add_argument("--generic-series-ids", metavar="104", help="GENERIC-code series (one code for everyone)")
-    known.add_argument("--customer-ids", metavar="c1,c2", help="customers known to the target (default: fresh ids)")
+    known.add_argument("--series-ids", metavar="101,102", help="series that exist and issue coupons on the target "
+                       "(an id given twice counts once)")
+    known.add_argument("--invalid-series-ids", metavar="999", help="series the target must refuse (an id given "
+                       "twice counts once)")
+    known.add_argument("--generic-series-ids", metavar="104", help="GENERIC-code series (one code for everyone; an "
+                       "id given twice counts once)")
+    known.add_argument("--customer-ids", metavar="c1,c2", help="customers known to the target (default: fresh ids); "
+                       "an id given twice counts once")
 
 
 def target_from_args(args: argparse.Namespace) -> TargetConfig:
@@ -65,20 +72,41 @@ def target_from_args(args: argparse.Namespace) -> TargetConfig:
             flags[name] = parse_int_list(getattr(args, name), "--" + name.replace("_", "-"))
     if args.customer_ids is not None:
         flags["customer_ids"] = parse_customer_ids(args.customer_ids, "--customer-ids")
+    checks = {"max_examples": check_max_examples, "seed": check_seed, "request_timeout": check_request_timeout}
     for name in ("max_examples", "seed", "request_timeout", "report_dir"):
         value = getattr(args, name, None)
         if value is not None:
-            flags[name] = str(value) if name == "report_dir" else value
+            flags[name] = str(value) if name == "report_dir" else checks[name](value, "--" + name.replace("_", "-"))
     layers.append(TargetConfig(**flags))  # type: ignore[arg-type]
     return merge(*layers)
 
 
 def check_base_url(url: str | None) -> str:
+    """The target as given, less a trailing '/': an http(s) URL with a host, a valid port, maybe a path prefix
+    (kept as is), and neither a query string nor a fragment (the harness appends the endpoint's path)."""
     if not url:
         raise ConfigError("no target: give --base-url URL (or base-url in --config, or COUPON_HARNESS_BASE_URL)")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"--base-url {url!r} is not an http(s) URL: give one like http://127.0.0.1:8080")
+    shown = url if len(url) <= 80 else url[:77] + "..."
+    example = "give one like http://127.0.0.1:8080 or https://staging.example.com/prefix"
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise ConfigError(f"--base-url {shown!r} holds a space or a control character: {example}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        if "port" in str(exc).lower():
+            raise ConfigError(f"--base-url {shown!r} has no valid port (1-65535): {example}") from None
+        raise ConfigError(f"--base-url {shown!r} is not a valid URL ({exc}): {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"--base-url {shown!r} is not an http(s) URL: {example}")
+    if not parts.hostname:
+        raise ConfigError(f"--base-url {shown!r} has no host: {example}")
+    if port == 0:
+        raise ConfigError(f"--base-url {shown!r} has no valid port (1-65535): {example}")
+    if parts.query or "?" in url:
+        raise ConfigError(f"--base-url {shown!r} has a query string: drop the '?...' part ({example})")
+    if "#" in url:
+        raise ConfigError(f"--base-url {shown!r} has a fragment: drop the '#...' part ({example})")
     return url.rstrip("/")
 
 
@@ -91,12 +119,10 @@ def settings_from_args(target: TargetConfig) -> ContractSettings:
     invalid = frozenset(target.invalid_series_ids or ())
     if valid & invalid:
         raise ConfigError(f"series {sorted(valid & invalid)[0]} is in both --series-ids and --invalid-series-ids")
-    max_examples = target.max_examples if target.max_examples is not None else 100
-    if max_examples < 1:
-        raise ConfigError("--max-examples must be at least 1")
-    timeout = target.request_timeout if target.request_timeout is not None else 5.0
-    if timeout <= 0:
-        raise ConfigError("--request-timeout must be a positive number of seconds")
+    # Checked where they were parsed; again here for callers that build a TargetConfig themselves.
+    max_examples = check_max_examples(target.max_examples if target.max_examples is not None else 100)
+    timeout = check_request_timeout(target.request_timeout if target.request_timeout is not None else 5.0)
+    seed = check_seed(target.seed) if target.seed is not None else secrets.randbelow(2**31)
     return ContractSettings(
         base_url=check_base_url(target.base_url),
         credentials=credentials,
@@ -104,7 +130,7 @@ def settings_from_args(target: TargetConfig) -> ContractSettings:
                                   generic_series=frozenset(target.generic_series_ids or ())),
         customer_ids=target.customer_ids or (),
         max_examples=max_examples,
-        seed=target.seed if target.seed is not None else secrets.randbelow(2**31),
+        seed=seed,
         request_timeout=timeout,
         report_dir=Path(target.report_dir) if target.report_dir else None,
     )
