@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.options import add_target_flags, check_base_url, target_from_args
-from coupon_harness.config import TargetConfig
+from coupon_harness.config import TargetConfig, check_int, check_number
 from coupon_harness.errors import ConfigError
 from coupon_harness.load_results import LoadRunResult
 from coupon_harness.runners.load.safety import DEFAULT_MAX_COUPONS, is_loopback, is_production
-from coupon_harness.runners.load.settings import SHAPES, LoadSettings, parse_duration, parse_slo
+from coupon_harness.runners.load.settings import SHAPES, LoadSettings, Slo, parse_duration, parse_slo
 
-__all__ = ["execute_load", "load_exit_code", "load_settings", "register"]
+__all__ = ["MAX_RATE", "MAX_USERS", "MAX_WORKERS", "check_max_coupons", "check_run_time", "check_users",
+           "execute_load", "load_exit_code", "load_settings", "register"]
+
+#: Bounds that keep a typo from eating the machine: every user holds a connection and a greenlet.
+MAX_USERS = 100_000
+#: Requests (or users started) per second.
+MAX_RATE = 100_000.0
+MAX_WORKERS = 256
+_MAX_COUPONS_LIMIT = 2**63 - 1
 
 
 def register(commands: Any) -> None:
@@ -60,7 +68,71 @@ def add_load_flags(parser: argparse.ArgumentParser) -> None:
                       help=f"stop after N coupons (default {DEFAULT_MAX_COUPONS} against any non-loopback host)")
     load.add_argument("--allow-production", action="store_true",
                       help="allow a run against a Capillary production host (issues real coupons)")
-    load.add_argument("--request-timeout", type=float, default=10.0, metavar="S")
+    load.add_argument("--request-timeout", type=float, default=None, metavar="S",
+                      help="seconds before a request counts as failed (default 10)")
+
+
+def check_users(value: object, what: str) -> int:
+    return check_int(value, what, low=1, high=MAX_USERS)
+
+
+def check_run_time(text: str, what: str) -> float:
+    seconds = parse_duration(text, what)
+    if seconds <= 0:
+        raise ConfigError(f"{what} {text!r} must be longer than 0, e.g. 30s")
+    return seconds
+
+
+def check_max_coupons(value: int | None, what: str = "--max-coupons") -> int | None:
+    return None if value is None else check_int(value, what, low=1, high=_MAX_COUPONS_LIMIT)
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadArgs:
+    """The load flags, checked: everything that needs no request to the target."""
+
+    users: int
+    spawn_rate: float
+    run_time_s: float
+    wait_s: float
+    slos: tuple[Slo, ...]
+    batch_min: int
+    batch_max: int
+    max_coupons: int | None
+    workers: int
+
+
+def check_load_args(args: argparse.Namespace) -> _LoadArgs:
+    """Every load flag, before any request (the sandbox discovery included)."""
+    check_number(args.invalid_share, "--invalid-share", low=0, high=1)
+    low, _, high = str(args.batch_size).partition("-")
+    shown = str(args.batch_size)[:40]
+    try:
+        batch_min, batch_max = int(low), int(high or low)
+    except ValueError:
+        raise ConfigError(f"--batch-size {shown!r}: write MIN-MAX like 1-5, or one number") from None
+    if not 1 <= batch_min <= batch_max:
+        raise ConfigError(f"--batch-size {shown!r}: need 1 <= MIN <= MAX")
+    if args.arrival_rate is not None:
+        check_number(args.arrival_rate, "--arrival-rate", low=0, high=MAX_RATE, low_open=True,
+                     unit=" requests per second")
+        if args.shape != "steady":
+            raise ConfigError("--arrival-rate runs at a constant rate: drop --shape (or use --users for shapes)")
+    if args.users is not None:
+        users = check_users(args.users, "--users")
+    else:
+        users = max(10, int(args.arrival_rate)) if args.arrival_rate else 10
+    spawn_rate = float(users) if args.spawn_rate is None else check_number(
+        args.spawn_rate, "--spawn-rate", low=0, high=MAX_RATE, low_open=True, unit=" users per second")
+    workers = check_int(args.workers, "--workers", low=0, high=MAX_WORKERS)
+    if args.master:
+        workers = check_int(args.expect_workers, "--expect-workers", low=1, high=MAX_WORKERS)
+    check_int(args.master_port, "--master-port", low=1, high=65535)
+    return _LoadArgs(
+        users=users, spawn_rate=spawn_rate, run_time_s=check_run_time(args.run_time, "--run-time"),
+        wait_s=parse_duration(args.wait, "--wait") if args.wait else 0.0,
+        slos=tuple(parse_slo(s) for s in args.slo), batch_min=batch_min, batch_max=batch_max,
+        max_coupons=check_max_coupons(args.max_coupons), workers=workers)
 
 
 def refuse_production(base_url: str, *, allow: bool) -> None:
@@ -71,47 +143,27 @@ def refuse_production(base_url: str, *, allow: bool) -> None:
 
 
 def load_settings(target: TargetConfig, args: argparse.Namespace) -> LoadSettings:
+    checked = check_load_args(args)
     base_url = check_base_url(target.base_url)
     refuse_production(base_url, allow=args.allow_production)
     if not target.series_ids:
         raise ConfigError("a load run needs series that issue coupons: give --series-ids 101,102")
-    if not 0 <= args.invalid_share <= 1:
-        raise ConfigError("--invalid-share must lie between 0 and 1")
     if args.invalid_share > 0 and not target.invalid_series_ids:
         raise ConfigError("--invalid-share needs --invalid-series-ids")
-    low, _, high = args.batch_size.partition("-")
-    try:
-        batch_min, batch_max = int(low), int(high or low)
-    except ValueError:
-        raise ConfigError(f"--batch-size {args.batch_size!r}: write MIN-MAX like 1-5, or one number") from None
-    if not 1 <= batch_min <= batch_max:
-        raise ConfigError(f"--batch-size {args.batch_size!r}: need 1 <= MIN <= MAX")
-    if args.arrival_rate is not None and args.arrival_rate <= 0:
-        raise ConfigError("--arrival-rate must be a positive number of requests per second")
-    if args.arrival_rate is not None and args.shape != "steady":
-        raise ConfigError("--arrival-rate runs at a constant rate: drop --shape (or use --users for shapes)")
-    users = args.users if args.users is not None else (max(10, int(args.arrival_rate or 0)) if args.arrival_rate
-                                                       else 10)
-    if users < 1:
-        raise ConfigError("--users must be at least 1")
-    max_coupons = args.max_coupons
+    max_coupons = checked.max_coupons
     if max_coupons is None and not is_loopback(base_url):
         max_coupons = DEFAULT_MAX_COUPONS
-    if args.workers < 0:
-        raise ConfigError("--workers must be 0 or more")
     return LoadSettings(
         base_url=base_url, series_ids=tuple(target.series_ids),
         invalid_series_ids=tuple(target.invalid_series_ids or ()),
         generic_series_ids=tuple(target.generic_series_ids or ()), invalid_share=args.invalid_share,
-        batch_min=batch_min, batch_max=batch_max, customer_ids=tuple(target.customer_ids or ()),
+        batch_min=checked.batch_min, batch_max=checked.batch_max, customer_ids=tuple(target.customer_ids or ()),
         user=target.user, password=target.password, md5_password=bool(target.md5_password),
         oauth_key=target.oauth_key, oauth_secret=target.oauth_secret, token=target.token,
-        users=users, spawn_rate=args.spawn_rate if args.spawn_rate is not None else float(users),
-        run_time_s=parse_duration(args.run_time, "--run-time"),
-        wait_s=parse_duration(args.wait, "--wait") if args.wait else 0.0,
-        arrival_rate=args.arrival_rate, shape=args.shape, slos=tuple(parse_slo(s) for s in args.slo),
-        workers=args.expect_workers if args.master else args.workers,
-        max_coupons=max_coupons, request_timeout=args.request_timeout,
+        users=checked.users, spawn_rate=checked.spawn_rate, run_time_s=checked.run_time_s, wait_s=checked.wait_s,
+        arrival_rate=args.arrival_rate, shape=args.shape, slos=checked.slos, workers=checked.workers,
+        max_coupons=max_coupons,
+        request_timeout=target.request_timeout if target.request_timeout is not None else 10.0,
     )
 
 
@@ -123,6 +175,7 @@ def _handle(args: argparse.Namespace) -> int:
     target = target_from_args(args)
     base_url = check_base_url(target.base_url)
     refuse_production(base_url, allow=args.allow_production)
+    check_load_args(args)  # every flag before any request, the sandbox discovery included
     if not target.series_ids or not (target.user or target.token or target.oauth_key):
         # A sandbox tells its series and demo user; a real target is left as it is.
         known = discover_sandbox(settings_from_args(replace(target, series_ids=target.series_ids)))

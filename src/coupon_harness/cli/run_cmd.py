@@ -11,13 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.contract_cmd import add_run_flags, execute_contract, exit_code, fault_lines
-from coupon_harness.cli.load_cmd import execute_load, load_exit_code, refuse_production
+from coupon_harness.cli.load_cmd import (
+    check_max_coupons,
+    check_run_time,
+    check_users,
+    execute_load,
+    load_exit_code,
+    refuse_production,
+)
 from coupon_harness.cli.options import add_target_flags, check_base_url, settings_from_args, target_from_args
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.load.safety import DEFAULT_MAX_COUPONS, is_loopback
-from coupon_harness.runners.load.settings import LoadSettings, parse_duration, parse_slo
+from coupon_harness.runners.load.settings import LoadSettings, Slo, parse_slo
 
 __all__ = ["register"]
 
@@ -49,6 +56,8 @@ def _handle(args: argparse.Namespace) -> int:
     args.report_dir = None
     with ExitStack() as stack:
         target = target_from_args(args)
+        if not args.no_load:
+            _check_load_args(args)  # before the sandbox starts and before any request
         if target.base_url is None:
             from coupon_harness.sandbox.info import sandbox_info
             from coupon_harness.sandbox.server import running_sandbox
@@ -78,11 +87,20 @@ def _handle(args: argparse.Namespace) -> int:
     return code
 
 
+def _check_load_args(args: argparse.Namespace) -> tuple[float, tuple[Slo, ...]]:
+    """The load stage's flags: run time, users, coupons, SLOs."""
+    run_time = check_run_time(args.load_run_time, "--load-run-time")
+    if run_time > 30:
+        raise ConfigError("--load-run-time must lie between 0 and 30 seconds (use `coupon-harness load` for more)")
+    check_users(args.load_users, "--load-users")
+    check_max_coupons(args.max_coupons)
+    slos = args.load_slo if args.load_slo is not None else ["p95=500ms", "error-rate=0.01"]
+    return run_time, tuple(parse_slo(s, "--load-slo") for s in slos)
+
+
 def _load_settings(contract: ContractSettings, args: argparse.Namespace) -> LoadSettings:
     """A short closed-model run against the same target, with what the contract run knew of it."""
-    run_time = parse_duration(args.load_run_time, "--load-run-time")
-    if not 0 < run_time <= 30:
-        raise ConfigError("--load-run-time must lie between 0 and 30 seconds (use `coupon-harness load` for more)")
+    run_time, slos = _check_load_args(args)
     if not contract.expectations.valid_series:
         raise ConfigError("the load run needs series that issue coupons: give --series-ids (or --no-load)")
     refuse_production(contract.base_url, allow=args.allow_production)
@@ -90,7 +108,6 @@ def _load_settings(contract: ContractSettings, args: argparse.Namespace) -> Load
     if max_coupons is None and not is_loopback(contract.base_url):
         max_coupons = DEFAULT_MAX_COUPONS
     credentials = contract.credentials
-    slos = args.load_slo if args.load_slo is not None else ["p95=500ms", "error-rate=0.01"]
     return LoadSettings(
         base_url=contract.base_url, series_ids=tuple(sorted(contract.expectations.valid_series)),
         invalid_series_ids=tuple(sorted(contract.expectations.invalid_series)),
@@ -98,7 +115,7 @@ def _load_settings(contract: ContractSettings, args: argparse.Namespace) -> Load
         user=credentials.user, password=credentials.password, md5_password=credentials.md5_password,
         oauth_key=credentials.oauth_key, oauth_secret=credentials.oauth_secret, token=credentials.token,
         users=args.load_users, spawn_rate=float(args.load_users), run_time_s=run_time,
-        slos=tuple(parse_slo(s) for s in slos), max_coupons=max_coupons)
+        slos=slos, max_coupons=max_coupons)
 
 
 def _fields(target: Any) -> dict[str, Any]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from coupon_harness.errors import ConfigError
 
-__all__ = ["RESULT_FILE", "SHAPES", "LoadSettings", "Slo", "parse_duration", "parse_slo"]
+__all__ = ["MAX_DURATION_S", "RESULT_FILE", "SHAPES", "LoadSettings", "Slo", "parse_duration", "parse_slo"]
 
 #: What the load process leaves in its output folder for the caller to read (then removes).
 RESULT_FILE = "result.json"
@@ -19,14 +20,20 @@ LATENCY_SLO_KEYS = ("p50", "p90", "p95", "p99", "max")
 RATIO_SLO_KEYS = ("error-rate", "failure-ratio")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+#: The longest duration any flag takes (a soak run of a week); beyond it a value is a typo.
+MAX_DURATION_S = 7 * 24 * 3600.0
 
 
 def parse_duration(text: str, what: str) -> float:
-    """'30s', '1m', '500ms', '2h', or plain seconds."""
+    """'30s', '1m', '500ms', '2h', or plain seconds; never negative, at most a week."""
+    shown = str(text) if len(str(text)) <= 40 else str(text)[:37] + "..."
     match = _DURATION.match(str(text))
     if not match:
-        raise ConfigError(f"{what} {text!r} is not a duration: write e.g. 30s, 2m, 500ms")
-    return float(match.group(1)) * _UNIT_S[match.group(2)]
+        raise ConfigError(f"{what} {shown!r} is not a duration: write e.g. 30s, 2m, 500ms")
+    seconds = float(match.group(1)) * _UNIT_S[match.group(2)]
+    if not math.isfinite(seconds) or seconds > MAX_DURATION_S:
+        raise ConfigError(f"{what} {shown!r} is too long: at most 7 days (168h)")
+    return seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,27 +52,31 @@ class Slo:
         return f"{self.key}<={self.threshold:g}"
 
 
-def parse_slo(text: str) -> Slo:
-    """'p95=300ms', 'p99=1s', 'error-rate=0.01', 'failure-ratio=2%'."""
+def parse_slo(text: str, what: str = "--slo") -> Slo:
+    """'p95=300ms', 'p99=1s', 'error-rate=0.01', 'failure-ratio=2%'; `what` names the flag."""
     key, sep, value = text.partition("=")
     key = key.strip().lower()
+    shown = text if len(text) <= 60 else text[:57] + "..."
     if not sep or not value.strip():
-        raise ConfigError(f"--slo {text!r}: write KEY=VALUE, e.g. p95=300ms or error-rate=0.01")
+        raise ConfigError(f"{what} {shown!r}: write KEY=VALUE, e.g. p95=300ms or error-rate=0.01")
     if key in LATENCY_SLO_KEYS:
         if not re.search(r"(ms|s|m)\s*$", value):
-            raise ConfigError(f"--slo {text!r}: give the unit, e.g. {key}=300ms or {key}=1s")
-        return Slo(key, parse_duration(value, f"--slo {key}") * 1000.0)
+            raise ConfigError(f"{what} {shown!r}: give the unit, e.g. {key}=300ms or {key}=1s")
+        threshold = parse_duration(value, f"{what} {key}") * 1000.0
+        if threshold <= 0:
+            raise ConfigError(f"{what} {shown!r}: {key} must be more than 0, e.g. {key}=300ms")
+        return Slo(key, threshold)
     if key in RATIO_SLO_KEYS:
         raw = value.strip()
         try:
             ratio = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
         except ValueError:
-            raise ConfigError(f"--slo {text!r}: {key} takes a ratio like 0.01 or 1%") from None
-        if not 0 <= ratio <= 1:
-            raise ConfigError(f"--slo {text!r}: {key} must lie between 0 and 1")
+            raise ConfigError(f"{what} {shown!r}: {key} takes a ratio like 0.01 or 1%") from None
+        if not 0 <= ratio <= 1:  # also refuses nan
+            raise ConfigError(f"{what} {shown!r}: {key} must lie between 0 and 1")
         return Slo(key, ratio)
     keys = ", ".join(LATENCY_SLO_KEYS + RATIO_SLO_KEYS)
-    raise ConfigError(f"--slo {text!r}: unknown key {key!r}; known: {keys}")
+    raise ConfigError(f"{what} {shown!r}: unknown key {key[:30]!r}; known: {keys}")
 
 
 @dataclass(frozen=True, slots=True)
