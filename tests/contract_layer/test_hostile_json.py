@@ -53,7 +53,9 @@ def _deep(depth: int, leaf: Any = 1) -> Any:
 _HOSTILE: tuple[Any, ...] = (
     2**63 - 1, 2**64, -(2**63) - 1, 10**30, -(10**30), 10**5000, 1e308, -1e308, 5e-324, -0.0, float("nan"),
     float("inf"), float("-inf"), True, False, 0, 1, 100, 101, -1, 701, 721, 707, "PERC", "ABS", "", " ",
-    "2029-05-09T00:00:00Z", "2020-01-01T00:00:00", "next tuesday", "\x00", "\ud800", [], {}, [1, 2], {"a": 1},
+    "2029-05-09T00:00:00Z", "2020-01-01T00:00:00", "next tuesday",
+    "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "0001-01-01", "2029-05-09T25:00:00Z",
+    "\x00", "\ud800", [], {}, [1, 2], {"a": 1},
     [[]], [{}], [{"code": [1]}], [{"code": {"x": 1}}], [None], VALID, INVALID, GENERIC, float(VALID),
 )
 #: Each makes a new value (a check, or the next replacement, may not change the one another draw holds).
