@@ -105,9 +105,11 @@ class _LoadArgs:
 def check_load_args(args: argparse.Namespace) -> _LoadArgs:
     """Every load flag, before any request (the sandbox discovery included)."""
     check_number(args.invalid_share, "--invalid-share", low=0, high=1)
-    low, _, high = str(args.batch_size).partition("-")
+    low, sep, high = str(args.batch_size).partition("-")
     shown = str(args.batch_size)[:40]
     try:
+        if sep and not high.strip():
+            raise ValueError
         batch_min, batch_max = int(low), int(high or low)
     except ValueError:
         raise ConfigError(f"--batch-size {shown!r}: write MIN-MAX like 1-5, or one number") from None
