@@ -22,6 +22,7 @@ __all__ = [
     "MAX_EXAMPLES_LIMIT",
     "MAX_REQUEST_TIMEOUT_S",
     "TargetConfig",
+    "check_credentials",
     "check_int",
     "check_max_examples",
     "check_number",
@@ -110,6 +111,28 @@ def check_max_examples(value: object, what: str = "--max-examples") -> int:
 def check_seed(value: object, what: str = "--seed") -> int:
     """Any seed a report names (they are drawn below 2**31); the bound keeps reports readable."""
     return check_int(value, what, low=0, high=_SEED_LIMIT - 1)
+
+
+_CREDENTIAL_FIELDS = ("user", "password", "token", "oauth_key", "oauth_secret")
+
+
+def check_credentials(values: dict[str, Any], where: str) -> None:
+    """Credentials must be text a request can carry: UTF-8 (Basic and the OAuth body encode it), and for
+    the token, which is sent as a header as is, visible ASCII. The message never shows the value."""
+    for name in _CREDENTIAL_FIELDS:
+        value = values.get(name)
+        if value is None:
+            continue
+        flag = "user (its password)" if name == "password" else name.replace("_", "-")
+        what = where.format(flag=flag, env=name.upper())
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(f"{what} is not valid UTF-8 text (a byte the shell passed as is?): give it as "
+                              "the target knows it") from None
+        if name == "token" and any(not " " < char < "\x7f" for char in value):
+            raise ConfigError(f"{what} holds a character an HTTP header cannot carry (a token is visible ASCII): "
+                              "check the token")
 
 
 def parse_user(value: str) -> tuple[str, str | None]:
@@ -250,6 +273,7 @@ def load_target(path: Path, name: str | None) -> TargetConfig:
         values[attr] = _coerce(attr, _expand(value, where), where)
     if "user" in values and "password" not in values and ":" in values["user"]:
         values["user"], values["password"] = parse_user(values["user"])
+    check_credentials(values, where + " {flag}")
     return TargetConfig(**values)
 
 
@@ -265,6 +289,7 @@ def from_env(environ: dict[str, str] | None = None) -> TargetConfig:
     for name in ("token", "oauth_key", "oauth_secret"):
         if env.get(ENV_PREFIX + name.upper()):
             values[name] = env[ENV_PREFIX + name.upper()]
+    check_credentials(values, ENV_PREFIX + "{env}")
     if env.get(ENV_PREFIX + "REQUEST_TIMEOUT"):
         values["request_timeout"] = check_request_timeout(env[ENV_PREFIX + "REQUEST_TIMEOUT"],
                                                           ENV_PREFIX + "REQUEST_TIMEOUT")

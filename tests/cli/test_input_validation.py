@@ -96,6 +96,19 @@ CASES: list[tuple[list[str], str]] = [
     ([*L, "--slo", "error-rate=nan"], "--slo"),
     ([*L, "--slo", "error-rate=-1"], "--slo"),
     ([*L, "--slo", "failure-ratio=inf"], "--slo"),
+    # credentials: text a request can carry; the message never shows them
+    ([*C, "--user", "\udcffroot:pw"], "--user"),
+    ([*C, "--user", "u:\udcff"], "--user (its password)"),
+    ([*C, "--token", "\u20ac"], "--token"),
+    ([*C, "--token", "a\r\nX-Evil: 1"], "--token"),
+    ([*C, "--oauth-key", "\udcff", "--oauth-secret", "s"], "--oauth-key"),
+    ([*L, "--token", "a b"], "--token"),
+    # `--flag=--`: argparse (Python < 3.12) hands the handler [] for the value '--'
+    ([*C, "--config=--"], "--config"),
+    ([*C, "--user=--"], "--user"),
+    ([*L, "--slo=--"], "--slo"),
+    ([*R, "--load-users=--"], "--load-users"),
+    ([*R, "--config=--"], "--config"),
     # series and customers
     ([*C, "--series-ids", "1,99999999999999999999"], "--series-ids"),
 ]
@@ -122,6 +135,7 @@ BAD_FILES: list[tuple[bytes, str]] = [
     (b'[targets.a]\nbase-url = "http://127.0.0.1:1"\ncustomer-ids = 5\n', "customer-ids"),
     (b'[targets.a]\nbase-url = "http://127.0.0.1:1"\nreport-dir = 5\n', "report-dir"),
     (b'[targets.a]\nbase-url = "http://127.0.0.1:1/#frag"\n', "fragment"),
+    ('[targets.a]\nbase-url = "http://127.0.0.1:1"\ntoken = "\u20ac"\n'.encode(), "token"),
 ]
 
 
@@ -185,6 +199,19 @@ def test_request_timeout_from_the_environment(value: str, monkeypatch: pytest.Mo
     monkeypatch.setenv("COUPON_HARNESS_REQUEST_TIMEOUT", value)
     _assert_one_line_exit_2([*C, "--report-dir", str(tmp_path)], "COUPON_HARNESS_REQUEST_TIMEOUT", capsys,
                             no_network)
+
+
+@pytest.mark.parametrize(("name", "value", "fragment"), [
+    ("COUPON_HARNESS_TOKEN", "t\u20ac", "COUPON_HARNESS_TOKEN"),
+    ("COUPON_HARNESS_USER", "u:\udcff", "COUPON_HARNESS_PASSWORD"),
+    ("COUPON_HARNESS_OAUTH_SECRET", "\udcff", "COUPON_HARNESS_OAUTH_SECRET"),
+])
+def test_credentials_from_the_environment(name: str, value: str, fragment: str, monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          no_network: list[Any]) -> None:
+    monkeypatch.setenv(name, value)
+    line = _assert_one_line_exit_2([*C, "--report-dir", str(tmp_path)], fragment, capsys, no_network)
+    assert value not in line
 
 
 def test_the_flag_request_timeout_wins_over_a_sane_environment(monkeypatch: pytest.MonkeyPatch) -> None:

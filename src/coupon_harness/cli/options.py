@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from coupon_harness.config import (
     TargetConfig,
+    check_credentials,
     check_max_examples,
     check_request_timeout,
     check_seed,
@@ -24,7 +25,22 @@ from coupon_harness.errors import ConfigError
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.auth import Credentials
 
-__all__ = ["add_target_flags", "settings_from_args", "target_from_args"]
+__all__ = ["add_target_flags", "refuse_lost_values", "settings_from_args", "target_from_args"]
+
+#: Flags that may be repeated (argparse's action="append"): an empty list is their default.
+_REPEATABLE = frozenset({"slo", "load_slo"})
+
+
+def refuse_lost_values(args: argparse.Namespace) -> None:
+    """`--flag=--` reaches the handler as [] (argparse of Python < 3.12 reads the value '--' as the end of
+    the options): say so in one line instead of failing later on a list where a value should be."""
+    for name, value in vars(args).items():
+        if not isinstance(value, list):
+            continue
+        if any(isinstance(item, list) for item in value) or (not value and name not in _REPEATABLE):
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} got '--' as its value, which marks the end of the options: give {flag} "
+                              "a value")
 
 
 def add_target_flags(parser: argparse.ArgumentParser, *, base_url_required: bool) -> None:
@@ -53,6 +69,7 @@ def add_target_flags(parser: argparse.ArgumentParser, *, base_url_required: bool
 
 def target_from_args(args: argparse.Namespace) -> TargetConfig:
     """File, then environment, then flags."""
+    refuse_lost_values(args)
     layers = []
     if args.config is not None:
         layers.append(load_target(args.config, args.target))
@@ -67,6 +84,7 @@ def target_from_args(args: argparse.Namespace) -> TargetConfig:
     for name in ("md5_password", "oauth_key", "oauth_secret", "token"):
         if getattr(args, name) is not None:
             flags[name] = getattr(args, name)
+    check_credentials(flags, "--{flag}")
     for name in ("series_ids", "invalid_series_ids", "generic_series_ids"):
         if getattr(args, name) is not None:
             flags[name] = parse_int_list(getattr(args, name), "--" + name.replace("_", "-"))

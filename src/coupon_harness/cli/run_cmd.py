@@ -19,7 +19,13 @@ from coupon_harness.cli.load_cmd import (
     load_exit_code,
     refuse_production,
 )
-from coupon_harness.cli.options import add_target_flags, check_base_url, settings_from_args, target_from_args
+from coupon_harness.cli.options import (
+    add_target_flags,
+    check_base_url,
+    refuse_lost_values,
+    settings_from_args,
+    target_from_args,
+)
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.contract.settings import ContractSettings
@@ -52,6 +58,7 @@ def register(commands: Any) -> None:
 def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.reporting.index import write_index
 
+    refuse_lost_values(args)
     run_dir = Path(args.report_dir) if args.report_dir else Path("reports") / datetime.now().strftime("%Y%m%d-%H%M%S")
     args.report_dir = None
     with ExitStack() as stack:
