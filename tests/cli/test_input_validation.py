@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,17 @@ def test_repeated_customer_ids_finish(customers: str, sandbox_url: str, tmp_path
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_load_run_against_nothing_is_a_setup_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It used to hammer the closed port for the whole run time and end as SLO breaches (exit 1)."""
+    started = time.monotonic()
+    code = main(["load", "--base-url", "http://u:secret@127.0.0.1:1/prefix", "--series-ids", "101", "--user", "u:p",
+                 "--run-time", "30s", "--slo", "p95=1s", "--report-dir", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, err
+    assert len(lines) == 1 and "cannot reach http://127.0.0.1:1 " in lines[0], err
+    assert "secret" not in err
+    assert time.monotonic() - started < 10
+    assert not (tmp_path / "r").exists()

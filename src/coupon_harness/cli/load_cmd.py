@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.options import add_target_flags, check_base_url, target_from_args
 from coupon_harness.config import TargetConfig, check_int, check_number
-from coupon_harness.errors import ConfigError
+from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.load_results import LoadRunResult
 from coupon_harness.runners.load.safety import DEFAULT_MAX_COUPONS, is_loopback, is_production
 from coupon_harness.runners.load.settings import SHAPES, LoadSettings, Slo, parse_duration, parse_slo
@@ -169,6 +171,20 @@ def load_settings(target: TargetConfig, args: argparse.Namespace) -> LoadSetting
     )
 
 
+def check_reachable(base_url: str, timeout: float) -> None:
+    """A TCP connection to the target before any load process starts: a run against nothing would hammer a
+    closed port for its whole run time and end as SLO breaches (exit 1), not as the setup error it is."""
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never the userinfo
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=min(timeout, 5.0)):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise TargetUnreachable(f"cannot reach {where} ({reason}): is the server running? check --base-url") from None
+
+
 def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.cli.contract_cmd import default_report_dir
     from coupon_harness.cli.options import settings_from_args
@@ -192,6 +208,8 @@ def _handle(args: argparse.Namespace) -> int:
         from coupon_harness.runners.load.runner import run_worker
 
         return run_worker(settings, args.master_host, args.master_port)
+    if not args.master:  # a master sends nothing itself; its workers may run where the target is
+        check_reachable(settings.base_url, settings.request_timeout)
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir("load")
     result, _ = execute_load(settings, report_dir, color=not args.no_color and sys.stdout.isatty(),
                              master_bind=args.master_bind_host if args.master else None,
