@@ -8,11 +8,14 @@ Every response is checked against the contract (contracts/), violations count as
 named by rule id, latencies go into an HDR histogram, and at the end the same report as
 `coupon-harness load` is written and the exit code is 1 when an SLO is breached or a rule broken.
 Options also come from COUPON_HARNESS_* environment variables (USER, TOKEN, OAUTH_KEY, OAUTH_SECRET).
+The same safety as `coupon-harness load`: a Capillary production host is refused before any request
+without --allow-production, and off loopback the coupons are capped (--max-coupons, default 10,000).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +24,11 @@ from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
 from coupon_harness.config import parse_int_list, parse_user
+from coupon_harness.errors import ConfigError
 from coupon_harness.runners.load.plugin import install
 from coupon_harness.runners.load.settings import LoadSettings, parse_slo
 from coupon_harness.runners.load.user import BulkIssueUser
+from coupon_harness.safety import refuse_production
 
 __all__ = ["BulkIssueUser"]
 
@@ -44,6 +49,10 @@ def _options(parser: Any) -> None:
     parser.add_argument("--oauth-secret", default=env("COUPON_HARNESS_OAUTH_SECRET", ""))
     parser.add_argument("--slo", action="append", default=[], help="p95=300ms, error-rate=0.01, ...")
     parser.add_argument("--harness-report-dir", default="", help="where the harness report goes")
+    parser.add_argument("--max-coupons", type=int, default=None,
+                        help="stop after N coupons (default 10,000 against any non-loopback host)")
+    parser.add_argument("--allow-production", action="store_true",
+                        help="allow a run against a Capillary production host (issues real coupons)")
 
 
 @events.init.add_listener
@@ -61,15 +70,21 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         user=user, password=password, md5_password=options.md5_password, token=options.token or None,
         oauth_key=options.oauth_key or None, oauth_secret=options.oauth_secret or None,
         users=options.num_users or 1, run_time_s=float(options.run_time or 0) or 3600.0,
-        slos=tuple(parse_slo(s) for s in options.slo))
+        slos=tuple(parse_slo(s) for s in options.slo), max_coupons=options.max_coupons,
+        allow_production=options.allow_production)
     runner = environment.runner
     role = "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) else "local"
     folder = Path(options.harness_report_dir or f"reports/locust-{datetime.now():%Y%m%d-%H%M%S}")
-    if role != "worker":
-        folder.mkdir(parents=True, exist_ok=True)
-    _state.update(settings=settings, folder=folder, started=datetime.now(),
-                  state=install(environment, settings, role, folder / "coupons.csv" if role != "worker" else None,
-                                expected_workers=max(getattr(options, "expect_workers", 1) or 1, 1)))
+    try:
+        refuse_production(settings.base_url, allow=settings.allow_production)  # before the report folder too
+        if role != "worker":
+            folder.mkdir(parents=True, exist_ok=True)
+        state = install(environment, settings, role, folder / "coupons.csv" if role != "worker" else None,
+                        expected_workers=max(getattr(options, "expect_workers", 1) or 1, 1))
+    except ConfigError as exc:  # the production guard: before any user starts, one line, exit 2
+        sys.stderr.write(f"coupon-harness locustfile: error: {exc}\n")
+        raise SystemExit(2) from None
+    _state.update(settings=settings, folder=folder, started=datetime.now(), state=state)
 
 
 @events.quitting.add_listener

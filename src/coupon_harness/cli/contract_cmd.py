@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.options import add_target_flags, settings_from_args, target_from_args
+from coupon_harness.cli.options import add_target_flags, check_base_url, settings_from_args, target_from_args
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.results import ContractRunResult
 from coupon_harness.runners.contract import run_contract
 from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.safety import refuse_production
 
 __all__ = ["execute_contract", "exit_code", "fault_lines", "register"]
 
@@ -26,6 +28,8 @@ def register(commands: Any) -> None:
                                  "in the report folder); 130: interrupted (a partial report is written).")
     add_target_flags(parser, base_url_required=True)
     add_run_flags(parser)
+    parser.add_argument("--allow-production", action="store_true",
+                        help="allow a run against a Capillary production host (issues real coupons)")
     parser.set_defaults(handler=_handle)
 
 
@@ -41,7 +45,9 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     target = target_from_args(args)
-    settings = discover_sandbox(settings_from_args(target))
+    # Before any request, the sandbox discovery included; the contract runner checks again.
+    refuse_production(check_base_url(target.base_url), allow=args.allow_production)
+    settings = replace(discover_sandbox(settings_from_args(target)), allow_production=args.allow_production)
     report_dir = settings.report_dir or default_report_dir("contract")
     result, paths = execute_contract(settings, report_dir, color=_color(args))
     print(f"reports: {paths['report.html'].parent}", file=sys.stderr)

@@ -15,8 +15,8 @@ from coupon_harness.cli.options import add_target_flags, check_base_url, target_
 from coupon_harness.config import TargetConfig, check_int, check_number
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.load_results import LoadRunResult
-from coupon_harness.runners.load.safety import DEFAULT_MAX_COUPONS, is_loopback, is_production
 from coupon_harness.runners.load.settings import SHAPES, LoadSettings, Slo, parse_duration, parse_slo
+from coupon_harness.safety import DEFAULT_MAX_COUPONS, coupon_cap, refuse_production
 
 __all__ = ["MAX_RATE", "MAX_USERS", "MAX_WORKERS", "check_max_coupons", "check_run_time", "check_users",
            "execute_load", "load_exit_code", "load_settings", "register"]
@@ -139,13 +139,6 @@ def check_load_args(args: argparse.Namespace) -> _LoadArgs:
         max_coupons=check_max_coupons(args.max_coupons), workers=workers)
 
 
-def refuse_production(base_url: str, *, allow: bool) -> None:
-    """Checked before any request, even the sandbox discovery."""
-    if is_production(base_url) and not allow:
-        raise ConfigError(f"{base_url} is a Capillary production host: a load run there issues real coupons to "
-                          "real customers; add --allow-production if that is what you want")
-
-
 def load_settings(target: TargetConfig, args: argparse.Namespace) -> LoadSettings:
     checked = check_load_args(args)
     base_url = check_base_url(target.base_url)
@@ -154,9 +147,6 @@ def load_settings(target: TargetConfig, args: argparse.Namespace) -> LoadSetting
         raise ConfigError("a load run needs series that issue coupons: give --series-ids 101,102")
     if args.invalid_share > 0 and not target.invalid_series_ids:
         raise ConfigError("--invalid-share needs --invalid-series-ids")
-    max_coupons = checked.max_coupons
-    if max_coupons is None and not is_loopback(base_url):
-        max_coupons = DEFAULT_MAX_COUPONS
     return LoadSettings(
         base_url=base_url, series_ids=tuple(target.series_ids),
         invalid_series_ids=tuple(target.invalid_series_ids or ()),
@@ -166,7 +156,7 @@ def load_settings(target: TargetConfig, args: argparse.Namespace) -> LoadSetting
         oauth_key=target.oauth_key, oauth_secret=target.oauth_secret, token=target.token,
         users=checked.users, spawn_rate=checked.spawn_rate, run_time_s=checked.run_time_s, wait_s=checked.wait_s,
         arrival_rate=args.arrival_rate, shape=args.shape, slos=checked.slos, workers=checked.workers,
-        max_coupons=max_coupons,
+        max_coupons=coupon_cap(base_url, checked.max_coupons), allow_production=args.allow_production,
         request_timeout=target.request_timeout if target.request_timeout is not None else 10.0,
     )
 

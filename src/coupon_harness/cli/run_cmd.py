@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ from coupon_harness.cli.load_cmd import (
     check_users,
     execute_load,
     load_exit_code,
-    refuse_production,
 )
 from coupon_harness.cli.options import (
     add_target_flags,
@@ -29,8 +29,8 @@ from coupon_harness.cli.options import (
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.contract.settings import ContractSettings
-from coupon_harness.runners.load.safety import DEFAULT_MAX_COUPONS, is_loopback
 from coupon_harness.runners.load.settings import LoadSettings, Slo, parse_slo
+from coupon_harness.safety import DEFAULT_MAX_COUPONS, coupon_cap, refuse_production
 
 __all__ = ["register"]
 
@@ -51,7 +51,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--max-coupons", type=int, default=None, metavar="N",
                         help=f"stop the load run after N coupons (default {DEFAULT_MAX_COUPONS} off loopback)")
     parser.add_argument("--allow-production", action="store_true",
-                        help="allow the load run against a Capillary production host (issues real coupons)")
+                        help="allow a run against a Capillary production host (issues real coupons)")
     parser.set_defaults(handler=_handle)
 
 
@@ -74,9 +74,10 @@ def _handle(args: argparse.Namespace) -> int:
             target = type(target)(**{**_fields(target), "base_url": sandbox.base_url})
             settings = sandbox_settings(settings_from_args(target), sandbox_info(sandbox.config))
         else:
-            if not args.no_load:  # before any request, the sandbox discovery included
-                refuse_production(check_base_url(target.base_url), allow=args.allow_production)
+            # Before any request, the sandbox discovery included; the contract runner checks again.
+            refuse_production(check_base_url(target.base_url), allow=args.allow_production)
             settings = discover_sandbox(settings_from_args(target))
+        settings = replace(settings, allow_production=args.allow_production)
         color = not args.no_color and sys.stdout.isatty()
         load = None if args.no_load else _load_settings(settings, args)  # bad load flags fail before any request
         result, paths = execute_contract(settings, run_dir / "contract", color=color)
@@ -111,9 +112,6 @@ def _load_settings(contract: ContractSettings, args: argparse.Namespace) -> Load
     if not contract.expectations.valid_series:
         raise ConfigError("the load run needs series that issue coupons: give --series-ids (or --no-load)")
     refuse_production(contract.base_url, allow=args.allow_production)
-    max_coupons = args.max_coupons
-    if max_coupons is None and not is_loopback(contract.base_url):
-        max_coupons = DEFAULT_MAX_COUPONS
     credentials = contract.credentials
     return LoadSettings(
         base_url=contract.base_url, series_ids=tuple(sorted(contract.expectations.valid_series)),
@@ -122,7 +120,8 @@ def _load_settings(contract: ContractSettings, args: argparse.Namespace) -> Load
         user=credentials.user, password=credentials.password, md5_password=credentials.md5_password,
         oauth_key=credentials.oauth_key, oauth_secret=credentials.oauth_secret, token=credentials.token,
         users=args.load_users, spawn_rate=float(args.load_users), run_time_s=run_time,
-        slos=slos, max_coupons=max_coupons)
+        slos=slos, max_coupons=coupon_cap(contract.base_url, args.max_coupons),
+        allow_production=args.allow_production)
 
 
 def _fields(target: Any) -> dict[str, Any]:

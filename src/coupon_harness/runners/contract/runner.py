@@ -18,6 +18,7 @@ from coupon_harness.runners.contract.probes import run_auth_probes, run_malforme
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted, run_property_pass
 from coupon_harness.runners.contract.scenarios import run_scenarios
 from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
 __all__ = ["PASSES", "run_contract"]
@@ -28,6 +29,7 @@ PASSES = ("classics", "property-positive", "property-negative", "scenarios", "au
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
     """Raises TargetUnreachable when the target cannot be tested at all and ConfigError when the configuration
     does not fit the target (both exit 2); a harness bug in one pass is a `HarnessFault` of the result."""
+    refuse_production(settings.base_url, allow=settings.allow_production)  # before any request, every way in
     credentials = settings.credentials
     tokens = None
     if credentials.oauth_key is not None and not credentials.token:

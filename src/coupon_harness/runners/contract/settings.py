@@ -28,6 +28,8 @@ class ContractSettings:
     #: Largest batch the scenarios send.
     large_batch: int = 100
     report_dir: Path | None = None
+    #: A run against a Capillary production host is refused without it (coupon_harness.safety).
+    allow_production: bool = False
     #: Which passes to run: classics, property-positive, property-negative, scenarios, auth, malformed.
     passes: tuple[str, ...] = ("classics", "property-positive", "property-negative", "scenarios", "auth",
                                "malformed")

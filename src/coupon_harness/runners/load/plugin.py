@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from coupon_harness.runners.load.checker import Outcome, ResponseChecker
 from coupon_harness.runners.load.recorder import Aggregate, Recorder
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.user import BulkIssueUser
+from coupon_harness.safety import coupon_cap, refuse_production
 from coupon_harness.transport.auth import Credentials, TokenSource, auth_headers
 
 __all__ = ["DELTA_KEY", "LoadState", "install"]
@@ -81,6 +82,9 @@ class LoadState:
 
 def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Path | None,
             expected_workers: int = 1) -> LoadState:
+    """Raises ConfigError for a production host without allow_production: every load way in comes here."""
+    refuse_production(settings.base_url, allow=settings.allow_production)
+    settings = replace(settings, max_coupons=coupon_cap(settings.base_url, settings.max_coupons))
     expectations = Expectations(valid_series=frozenset(settings.series_ids),
                                 invalid_series=frozenset(settings.invalid_series_ids),
                                 generic_series=frozenset(settings.generic_series_ids))

@@ -108,6 +108,8 @@ class LoadSettings:
     slos: tuple[Slo, ...] = ()
     workers: int = 0
     max_coupons: int | None = None
+    #: A run against a Capillary production host is refused without it (coupon_harness.safety).
+    allow_production: bool = False
     request_timeout: float = 10.0
     #: Width of one timeline interval; 0 picks one from the run time.
     interval_s: float = 0.0

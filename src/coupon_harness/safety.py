@@ -1,4 +1,8 @@
-"""Which targets a run may hit without being told twice.
+"""Which targets a run may hit without being told twice: the production guard and the coupon cap.
+
+Every runner applies them where the work happens (the contract runner, the load plugin that every load
+way in installs: CLI, plain `locust -f`, library use); the CLI calls the same functions earlier, before any
+request (the sandbox discovery included), for an early one-line error.
 
 The host is read the way the HTTP clients will read it. A URL that two parsers could read as two hosts
 (`https://eu.api.capillarytech.com\\@127.0.0.1`: the standard library says 127.0.0.1, urllib3 says
@@ -16,12 +20,16 @@ from urllib.parse import urlsplit
 
 from urllib3.util import parse_url
 
+from coupon_harness.errors import ConfigError
+
 __all__ = [
     "DEFAULT_MAX_COUPONS",
     "PRODUCTION_HOSTS",
     "AmbiguousTarget",
+    "coupon_cap",
     "is_loopback",
     "is_production",
+    "refuse_production",
     "target_host",
 ]
 
@@ -91,3 +99,22 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def refuse_production(base_url: str, *, allow: bool) -> None:
+    """ConfigError (exit 2) for a production host, or a URL that could read as one, unless allowed."""
+    if allow or not is_production(base_url):
+        return
+    try:
+        shown = target_host(base_url)
+    except AmbiguousTarget as exc:
+        raise ConfigError(f"--base-url: {exc} (it could reach a Capillary production host)") from None
+    raise ConfigError(f"--base-url: {shown} is a Capillary production host: a run there issues real coupons to "
+                      "real customers; add --allow-production if that is what you want")
+
+
+def coupon_cap(base_url: str, max_coupons: int | None) -> int | None:
+    """The coupon cap a run keeps: the one given, else DEFAULT_MAX_COUPONS off loopback, else none."""
+    if max_coupons is None and not is_loopback(base_url):
+        return DEFAULT_MAX_COUPONS
+    return max_coupons
