@@ -81,3 +81,5 @@ def test_trickle_in_property_pass_is_a_transport_finding() -> None:
     transport = next(r for r in result.rules if r.rule.id == "transport")
     sources = {f.source for f in transport.findings}
     assert any(s.startswith("property/") for s in sources), describe(result)
+    # The run stopping itself after hung answers is no Ctrl-C: not "interrupted" (exit 130 without a signal).
+    assert not result.interrupted, describe(result)
