@@ -87,3 +87,13 @@ def test_cli_setup_error_is_exit_2_with_one_line(sandbox_url: str, flags: list[s
     assert err[-1].startswith("coupon-harness contract: error: "), err
     assert fragment in err[-1], err
     assert "Traceback" not in "\n".join(err)
+
+
+def test_a_404_on_the_endpoint_is_a_setup_error_naming_the_base_url(tmp_path: Any,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    with running_sandbox() as sandbox:
+        code = main(["contract", "--base-url", sandbox.base_url + "/wrong-prefix", "--user", "sandbox:sandbox",
+                     "--series-ids", "101", "--report-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2, err
+    assert "answers 404 Not Found" in err[-1] and "check --base-url (its path prefix)" in err[-1], err

@@ -1,7 +1,7 @@
 """Before testing a target, test the configuration against it: a typo is a setup error, not a finding.
 
 The preflight sends a few well-formed requests and reads the entity errors:
-- no server, or credentials refused: exit 2 (as before any other request);
+- no server, 404 on the endpoint (a wrong path prefix), or credentials refused: exit 2;
 - every configured valid series refused as unknown (707 and its kin): `--series-ids` is wrong, exit 2;
   only some: they are named in a note and left out, the rest is judged;
 - every valid series refused with 701/721 (customer not found / invalid): the target does not know the
@@ -82,6 +82,9 @@ def _reachable(client: Client, exchange: Exchange) -> None:
         raise TargetUnreachable(
             f"cannot reach {client.judge.redactor.text(client.url)} ({exchange.error_detail}): "
             "is the server running? check --base-url")
+    if exchange.status == 404:
+        raise TargetUnreachable(f"the target answers 404 Not Found on {client.judge.redactor.text(client.url)}: "
+                                "check --base-url (its path prefix)")
     if exchange.status == 401:
         if client.settings.credentials.any:
             raise TargetUnreachable("the target refused the configured credentials (401): check --user/--password, "
