@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.options import add_target_flags, check_base_url, settings_from_args, target_from_args
+from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.results import ContractRunResult
 from coupon_harness.runners.contract import run_contract
@@ -39,16 +39,20 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--seed", type=int, metavar="N", help="replay a run: the seed a report names")
     run.add_argument("--request-timeout", type=float, metavar="S", help="seconds before a request counts as hung "
                      "(default 5)")
-    run.add_argument("--report-dir", metavar="DIR", help="where the reports go (default reports/contract-<time>/)")
+    run.add_argument("--report-dir", metavar="DIR", help="where the reports go (default "
+                     "reports/contract-<time>-<random>/; an existing one with reports needs --overwrite)")
     run.add_argument("--no-color", action="store_true", help="no ANSI colours in the console table")
+    run.add_argument("--overwrite", action="store_true", help="write into a --report-dir that already holds "
+                     "reports (refused without it)")
 
 
 def _handle(args: argparse.Namespace) -> int:
     target = target_from_args(args)
     # Before any request, the sandbox discovery included; the contract runner checks again.
     refuse_production(check_base_url(target.base_url), allow=args.allow_production)
+    check_report_dir(target.report_dir, overwrite=args.overwrite)
     settings = replace(discover_sandbox(settings_from_args(target)), allow_production=args.allow_production)
-    report_dir = settings.report_dir or default_report_dir("contract")
+    report_dir = prepare_report_dir(target.report_dir, "contract", overwrite=args.overwrite)
     result, paths = execute_contract(settings, report_dir, color=_color(args))
     print(f"reports: {paths['report.html'].parent}", file=sys.stderr)
     for line in fault_lines(result, paths):  # last: the line a CI log shows names the pass, seed and file
@@ -69,10 +73,6 @@ def fault_lines(result: ContractRunResult, paths: dict[str, Path]) -> list[str]:
 
 def _color(args: argparse.Namespace) -> bool:
     return not args.no_color and sys.stdout.isatty()
-
-
-def default_report_dir(kind: str) -> Path:
-    return Path("reports") / f"{kind}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
 def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool

@@ -37,7 +37,10 @@ def register(commands: Any) -> None:
                                  "harness could not run; 130: interrupted (the report is still written).")
     add_target_flags(parser, base_url_required=True)
     add_load_flags(parser)
-    parser.add_argument("--report-dir", metavar="DIR", help="where the reports go (default reports/load-<time>/)")
+    parser.add_argument("--report-dir", metavar="DIR", help="where the reports go (default "
+                        "reports/load-<time>-<random>/)")
+    parser.add_argument("--overwrite", action="store_true", help="write into a --report-dir that already holds "
+                        "reports (refused without it)")
     parser.add_argument("--no-color", action="store_true", help="no ANSI colours")
     parser.set_defaults(handler=_handle)
 
@@ -176,14 +179,16 @@ def check_reachable(base_url: str, timeout: float) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from coupon_harness.cli.contract_cmd import default_report_dir
     from coupon_harness.cli.options import settings_from_args
+    from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
     from coupon_harness.cli.sandbox_target import discover_sandbox
 
     target = target_from_args(args)
     base_url = check_base_url(target.base_url)
     refuse_production(base_url, allow=args.allow_production)
     check_load_args(args)  # every flag before any request, the sandbox discovery included
+    if not args.worker:
+        check_report_dir(args.report_dir, overwrite=args.overwrite)
     if not target.series_ids or not (target.user or target.token or target.oauth_key):
         # A sandbox tells its series and demo user; a real target is left as it is.
         known = discover_sandbox(settings_from_args(replace(target, series_ids=target.series_ids)))
@@ -200,7 +205,7 @@ def _handle(args: argparse.Namespace) -> int:
         return run_worker(settings, args.master_host, args.master_port)
     if not args.master:  # a master sends nothing itself; its workers may run where the target is
         check_reachable(settings.base_url, settings.request_timeout)
-    report_dir = Path(args.report_dir) if args.report_dir else default_report_dir("load")
+    report_dir = prepare_report_dir(args.report_dir, "load", overwrite=args.overwrite)
     result, _ = execute_load(settings, report_dir, color=not args.no_color and sys.stdout.isatty(),
                              master_bind=args.master_bind_host if args.master else None,
                              master_port=args.master_port if args.master else None)

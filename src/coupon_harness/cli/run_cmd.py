@@ -7,8 +7,6 @@ import argparse
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.contract_cmd import add_run_flags, execute_contract, exit_code, fault_lines
@@ -26,6 +24,7 @@ from coupon_harness.cli.options import (
     settings_from_args,
     target_from_args,
 )
+from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.contract.settings import ContractSettings
@@ -59,12 +58,13 @@ def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.reporting.index import write_index
 
     refuse_lost_values(args)
-    run_dir = Path(args.report_dir) if args.report_dir else Path("reports") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    given_dir = args.report_dir
     args.report_dir = None
     with ExitStack() as stack:
         target = target_from_args(args)
         if not args.no_load:
             _check_load_args(args)  # before the sandbox starts and before any request
+        check_report_dir(given_dir, overwrite=args.overwrite)
         if target.base_url is None:
             from coupon_harness.sandbox.info import sandbox_info
             from coupon_harness.sandbox.server import running_sandbox
@@ -80,6 +80,7 @@ def _handle(args: argparse.Namespace) -> int:
         settings = replace(settings, allow_production=args.allow_production)
         color = not args.no_color and sys.stdout.isatty()
         load = None if args.no_load else _load_settings(settings, args)  # bad load flags fail before any request
+        run_dir = prepare_report_dir(given_dir, "", overwrite=args.overwrite)
         result, paths = execute_contract(settings, run_dir / "contract", color=color)
         # A harness fault left some passes unrun: the index must not call that a pass.
         reports = {"Contract": (paths["report.html"], result.holds and not result.faults)}
