@@ -396,40 +396,40 @@ def _bind(value: Any) -> int | None:
     return None
 
 
-def make_numeric_string_coercion() -> Mutate:
-    """`"seriesIds": ["101"]` is bound to 101 and answered with coupons, as lenient JSON binders do."""
-    codes = itertools.count(1)
+def _lenient_binder(bind: Callable[[dict[str, Any]], list[int] | None]) -> Callable[[], Mutate]:
+    """A server whose binder reads a body the contract calls malformed: where `bind` makes series ids of it,
+    the 400 becomes a 200 with coupons."""
+    def make() -> Mutate:
+        codes = itertools.count(1)
 
-    def mutate(answer: Answer) -> Answer:
-        body = answer.request_json
-        if answer.status != 400 or not isinstance(body, dict) or not isinstance(body.get("seriesIds"), list):
-            return answer
-        bound = [_bind(v) for v in body["seriesIds"]]
-        customer = body.get("customer")
-        if (bound and any(isinstance(v, str) for v in body["seriesIds"]) and None not in bound
-                and isinstance(customer, dict) and isinstance(customer.get("id"), str)):
-            return Answer(200, _issue_anyway([b for b in bound if b is not None], codes), answer.request)
-        return answer
+        def mutate(answer: Answer) -> Answer:
+            body = answer.request_json
+            customer = body.get("customer") if isinstance(body, dict) else None
+            if answer.status != 400 or not isinstance(customer, dict) or not isinstance(customer.get("id"), str):
+                return answer
+            series = bind(body)
+            return answer if series is None else Answer(200, _issue_anyway(series, codes), answer.request)
 
-    return mutate
+        return mutate
+
+    return make
 
 
-def make_case_insensitive_keys() -> Mutate:
-    """`SeriesIds` is bound to `seriesIds` (a case-insensitive binder)."""
-    codes = itertools.count(1)
+def _numeric_strings(body: dict[str, Any]) -> list[int] | None:
+    """`"seriesIds": ["101"]` bound to 101, as lenient JSON binders do."""
+    raw = body.get("seriesIds")
+    if not isinstance(raw, list) or not raw or not any(isinstance(v, str) for v in raw):
+        return None
+    bound = [_bind(v) for v in raw]
+    return None if None in bound else [b for b in bound if b is not None]
 
-    def mutate(answer: Answer) -> Answer:
-        body = answer.request_json
-        if answer.status != 400 or not isinstance(body, dict) or "seriesIds" in body:
-            return answer
-        series = next((v for k, v in body.items() if k.lower() == "seriesids"), None)
-        customer = body.get("customer")
-        if (isinstance(series, list) and series and all(type(v) is int for v in series)
-                and isinstance(customer, dict) and isinstance(customer.get("id"), str)):
-            return Answer(200, _issue_anyway(series, codes), answer.request)
-        return answer
 
-    return mutate
+def _case_insensitive_keys(body: dict[str, Any]) -> list[int] | None:
+    """`SeriesIds` bound to `seriesIds`."""
+    if "seriesIds" in body:
+        return None
+    series = next((v for k, v in body.items() if k.lower() == "seriesids"), None)
+    return series if isinstance(series, list) and series and all(type(v) is int for v in series) else None
 
 
 def server_error_on_long_customer_id(answer: Answer) -> Answer:
@@ -470,9 +470,9 @@ NEGATIVE = ("property-negative",)
 
 BROKEN: tuple[Broken, ...] = (
     # the classics
-    Broken("numeric-string-coercion", "rejects-malformed", CLASSICS, make_numeric_string_coercion,
+    Broken("numeric-string-coercion", "rejects-malformed", CLASSICS, _lenient_binder(_numeric_strings),
            probe="type confusion: numeric string in seriesIds[0]"),
-    Broken("case-insensitive-keys", "rejects-malformed", CLASSICS, make_case_insensitive_keys,
+    Broken("case-insensitive-keys", "rejects-malformed", CLASSICS, _lenient_binder(_case_insensitive_keys),
            probe="key case: SeriesIds for seriesIds"),
     Broken("500-on-65-char-customer-id", "no-server-error", CLASSICS, _plain(server_error_on_long_customer_id),
            probe="string length: 65 characters in customer.id"),
