@@ -7,27 +7,14 @@ other than 0, a traceback or a harness error, with the seed that replays it.
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+from scripts_loader import load_script
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("seed_sweep", SCRIPTS / "seed_sweep.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["seed_sweep"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-seed_sweep = _load()
+seed_sweep = load_script("seed_sweep")
 
 #: Seeds that once crashed the extra-fields scenario, then 28 more, the same on every run of the suite.
 KNOWN = (1681099466, 2044585975)
