@@ -40,7 +40,7 @@ from locust.env import Environment  # noqa: E402
 
 from coupon_harness.runners.load.plugin import LoadState, install  # noqa: E402
 from coupon_harness.runners.load.result import build_result  # noqa: E402
-from coupon_harness.runners.load.settings import RESULT_FILE, LoadSettings  # noqa: E402
+from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings  # noqa: E402
 from coupon_harness.runners.load.shapes import users_at  # noqa: E402
 from coupon_harness.runners.load.user import BulkIssueUser  # noqa: E402
 
@@ -174,10 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master-port", type=int, default=5557)
     parser.add_argument("--expect-workers", type=int, default=0)
     args = parser.parse_args(argv)
-    # The name is runner.SETTINGS_ENV (not imported: the runner module is the CLI side).
-    raw = args.settings.read_text() if args.settings else os.environ.pop("COUPON_HARNESS_LOAD_SETTINGS", "")
+    raw = args.settings.read_text() if args.settings else os.environ.pop(SETTINGS_ENV, "")
     if not raw:
-        parser.error("no settings: give --settings FILE or set COUPON_HARNESS_LOAD_SETTINGS")
+        parser.error(f"no settings: give --settings FILE or set {SETTINGS_ENV}")
     settings = LoadSettings.from_json(raw)
     args.out.mkdir(parents=True, exist_ok=True)
     return run(settings, args.out, args.role, args.master_host, args.master_port, args.expect_workers)

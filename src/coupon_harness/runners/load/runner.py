@@ -17,7 +17,7 @@ from typing import Any
 
 from coupon_harness.errors import HarnessError
 from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
-from coupon_harness.runners.load.settings import RESULT_FILE, LoadSettings
+from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
 
 __all__ = ["load_result_from_dict", "run_load", "run_worker"]
 
@@ -29,11 +29,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-#: The load process reads its settings from this environment variable: they hold the credentials, which
-#: must never touch the disk (a settings file outlives a SIGKILL or a CI timeout).
-SETTINGS_ENV = "COUPON_HARNESS_LOAD_SETTINGS"
 
 
 def _child_env(settings: LoadSettings) -> dict[str, str]:

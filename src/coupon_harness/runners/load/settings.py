@@ -10,9 +10,13 @@ from typing import Any
 
 from coupon_harness.errors import ConfigError
 
-__all__ = ["MAX_DURATION_S", "RESULT_FILE", "SHAPES", "LoadSettings", "Slo", "parse_duration", "parse_slo"]
+__all__ = ["MAX_DURATION_S", "RESULT_FILE", "SETTINGS_ENV", "SHAPES", "LoadSettings", "Slo", "parse_duration",
+           "parse_slo"]
 
 #: What the load process leaves in its output folder for the caller to read (then removes).
+#: The load process reads its settings from this environment variable: they hold the credentials, which
+#: must never touch the disk (a settings file outlives a SIGKILL or a CI timeout).
+SETTINGS_ENV = "COUPON_HARNESS_LOAD_SETTINGS"
 RESULT_FILE = "result.json"
 
 SHAPES = ("steady", "ramp", "spike", "soak")
