@@ -84,6 +84,12 @@ def check_number(value: object, what: str, *, low: float, high: float, low_open:
     return number
 
 
+def _shown_number(number: int) -> str:
+    """A number for a message: a 5,000-digit typo is cut."""
+    text = str(number)
+    return text if len(text) <= 24 else text[:20] + "..."
+
+
 def check_int(value: object, what: str, *, low: int, high: int) -> int:
     """An integer in [low, high]; `what` names the flag, key or variable."""
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -95,8 +101,7 @@ def check_int(value: object, what: str, *, low: int, high: int) -> int:
     if number < low and high >= 2**62:
         raise ConfigError(f"{what} must be at least {low:,}, got {number}")
     if not low <= number <= high:
-        shown = str(number) if len(str(number)) <= 24 else str(number)[:20] + "..."
-        raise ConfigError(f"{what} must lie between {low:,} and {high:,}, got {shown}")
+        raise ConfigError(f"{what} must lie between {low:,} and {high:,}, got {_shown_number(number)}")
     return number
 
 
@@ -159,8 +164,7 @@ def parse_int_list(value: str | list[Any], what: str) -> tuple[int, ...]:
             raise ConfigError(f"{what}: {shown!r} is not an integer; give a comma-separated list like 101,102") \
                 from None
         if not -(2**31) <= number < 2**31:
-            shown = str(number) if len(str(number)) <= 24 else str(number)[:20] + "..."
-            raise ConfigError(f"{what}: {shown} is outside int32")
+            raise ConfigError(f"{what}: {_shown_number(number)} is outside int32")
         out.setdefault(number, None)
     return tuple(out)
 
