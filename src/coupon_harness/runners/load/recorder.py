@@ -147,7 +147,12 @@ class Aggregate(_Figures):
         for rule, example in delta["examples"].items():
             self.examples.setdefault(rule, example)
         self.error_codes.update(delta["error_codes"])
-        self._ledger(delta["coupons"])
+        if delta["coupons"]:
+            self._ledger(delta["coupons"])
+            if self._csv_file is not None:
+                # Flushed with every delta: a run killed by SIGKILL or a power cut still leaves every code
+                # merged so far in coupons.csv (a signal ends the run in order and loses none).
+                self._csv_file.flush()
 
     def _ledger(self, coupons: list[Any]) -> None:
         seen = self._seen
