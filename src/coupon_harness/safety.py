@@ -27,6 +27,7 @@ __all__ = [
     "PRODUCTION_HOSTS",
     "AmbiguousTarget",
     "coupon_cap",
+    "coupon_share",
     "is_loopback",
     "is_production",
     "refuse_production",
@@ -118,3 +119,11 @@ def coupon_cap(base_url: str, max_coupons: int | None) -> int | None:
     if max_coupons is None and not is_loopback(base_url):
         return DEFAULT_MAX_COUPONS
     return max_coupons
+
+
+def coupon_share(cap: int, workers: int, position: int) -> int:
+    """Worker `position`'s (0-based) share of `cap` among `workers`: cap // workers, one more for the first
+    cap % workers; the shares sum to `cap` exactly (a position beyond the workers gets none)."""
+    if workers < 1 or position < 0 or position >= workers:
+        return 0
+    return cap // workers + (1 if position < cap % workers else 0)

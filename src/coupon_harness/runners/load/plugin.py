@@ -7,8 +7,8 @@ decides the exit code), "worker" (records, ships deltas through report_to_master
 
 from __future__ import annotations
 
-import math
 import random
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,14 @@ from coupon_harness.runners.load.checker import Outcome, ResponseChecker
 from coupon_harness.runners.load.recorder import Aggregate, Recorder
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.user import BulkIssueUser
-from coupon_harness.safety import coupon_cap, refuse_production
-from coupon_harness.transport.auth import Credentials, TokenSource, auth_headers
+from coupon_harness.safety import coupon_cap, coupon_share, refuse_production
+from coupon_harness.transport.auth import Credentials, Redactor, TokenSource, auth_headers
 
-__all__ = ["DELTA_KEY", "LoadState", "install"]
+__all__ = ["DELTA_KEY", "SHARE_MESSAGE", "LoadState", "install"]
 
 DELTA_KEY = "coupon_harness"
+#: The master's message to each worker, before its users start: the coupons that worker may issue.
+SHARE_MESSAGE = "coupon_harness_share"
 SATURATED_CPU = 90.0
 
 
@@ -44,12 +46,20 @@ class LoadState:
     arrival_interval: float
     credentials: Credentials
     tokens: TokenSource | None
+    #: The coupons this process may issue (a worker's share of --max-coupons); None: no cap.
     coupon_cap: int | None
+    redactor: Redactor
     #: Batches drawn once at start (sizes, series, invalid share as configured), cycled by the users:
     #: drawing them per request costs the generator a few microseconds it should spend sending.
     batches: list[list[int]] = field(default_factory=list)
     static_headers: dict[str, str] | None = None
+    #: Coupons issued by this process's answers so far, and coupons reserved by requests in flight: a
+    #: request reserves its batch size before it is sent (the most a correct target issues for it), so
+    #: issued + reserved never passes the cap and a correct target never issues more than the cap.
     coupons_here: int = 0
+    coupons_reserved: int = 0
+    #: A worker: True once its share of the cap is settled (the master's message, or worked out locally).
+    share_settled: bool = False
     stopping: bool = False
     stopped_reason: str | None = None
     cpu_samples: list[float] = field(default_factory=list)
@@ -60,12 +70,37 @@ class LoadState:
             return self.static_headers
         return auth_headers(self.credentials, self.tokens)
 
-    def record(self, outcome: Outcome, latency_s: float, customer: str, at: float) -> None:
+    def reserve(self, wanted: int) -> int:
+        """Reserve up to `wanted` coupons of the cap for one request; the number granted (0: none left now).
+
+        Callers without a cap need not call it. gevent: no other greenlet runs between the read and the write.
+        """
+        cap = self.coupon_cap
+        if cap is None:
+            return wanted
+        left = cap - self.coupons_here - self.coupons_reserved
+        if left <= 0:
+            if self.coupons_here >= cap:
+                self.cap_reached()
+            return 0
+        granted = wanted if wanted <= left else left
+        self.coupons_reserved += granted
+        return granted
+
+    def cap_reached(self) -> None:
+        if not self.stopping:
+            self.stop(f"--max-coupons reached ({self.settings.max_coupons})")
+
+    def record(self, outcome: Outcome, latency_s: float, customer: str, at: float, reserved: int = 0) -> None:
+        """Book one answer; `reserved`: what `reserve` granted its request (given back, less the coupons issued)."""
         self.recorder.record(outcome, latency_s, customer, at)
-        if self.coupon_cap is not None and outcome.tally is not None and outcome.tally.coupons:
-            self.coupons_here += len(outcome.tally.coupons)
-            if self.coupons_here >= self.coupon_cap and not self.stopping:
-                self.stop(f"--max-coupons reached ({self.settings.max_coupons})")
+        if self.coupon_cap is not None:
+            tally = outcome.tally
+            self.coupons_reserved -= reserved
+            if tally is not None and tally.coupons:
+                self.coupons_here += len(tally.coupons)
+            if self.coupons_here >= self.coupon_cap:
+                self.cap_reached()
 
     def flush(self) -> None:
         """Local role: move the recorder's delta into the aggregate."""
@@ -94,19 +129,20 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     if credentials.oauth_key and not credentials.token and role != "master":
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
                              settings.request_timeout)
+    redactor = Redactor(credentials, tokens)
     valid = sorted(set(settings.series_ids))
     cap = settings.max_coupons
     if cap is not None and role == "worker":
-        cap = math.ceil(cap / max(expected_workers, 1))
+        cap = 0  # until the share is settled (before the first user starts: see _settle_share)
     interval = settings.timeline_interval()
     state = LoadState(
-        settings=settings, role=role, checker=ResponseChecker(expectations), recorder=Recorder(interval),
+        settings=settings, role=role, checker=ResponseChecker(expectations), recorder=Recorder(interval, redactor),
         aggregate=Aggregate(interval, expectations.generic_series, coupons_csv) if role != "worker" else None,
         valid=valid, invalid=sorted(set(settings.invalid_series_ids)),
         batch_min=max(1, min(settings.batch_min, len(valid) or 1)),
         batch_max=max(1, min(settings.batch_max, len(valid) or 1)),
         arrival_interval=(settings.users / settings.arrival_rate) if settings.arrival_rate else 0.0,
-        credentials=credentials, tokens=tokens, coupon_cap=cap, environment=environment,
+        credentials=credentials, tokens=tokens, coupon_cap=cap, redactor=redactor, environment=environment,
     )
     state.batches = draw_batches(state, random.Random(settings.seed))
     if tokens is None:
@@ -123,6 +159,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
             data[DELTA_KEY] = delta
 
         events.report_to_master.add_listener(_ship)
+        _receive_share(state, expected_workers)
     elif role == "master":
         def _merge(client_id: str, data: dict[str, Any]) -> None:
             delta = data.get(DELTA_KEY)
@@ -134,11 +171,69 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
                 state.stop(f"--max-coupons reached ({settings.max_coupons})")
 
         events.worker_report.add_listener(_merge)
+        events.test_start.add_listener(lambda **_kw: _hand_out_shares(state))
     if role != "master":
         gevent.spawn(_watch_cpu, state)
     if role == "local":
         gevent.spawn(_flush_every_second, state)
     return state
+
+
+def _hand_out_shares(state: LoadState) -> None:
+    """Master, at the start of the test (before the spawn messages, which the same socket sends after this):
+    each connected worker gets its share of the cap, by its rank among the workers that start."""
+    runner = state.environment.runner if state.environment is not None else None
+    if runner is None:
+        return
+    clients = sorted(runner.clients.ready + runner.clients.running + runner.clients.spawning,
+                     key=lambda client: runner.get_worker_index(client.id))
+    cap = state.settings.max_coupons
+    for position, client in enumerate(clients):
+        share = None if cap is None else coupon_share(cap, len(clients), position)
+        runner.send_message(SHARE_MESSAGE, {"share": share, "workers": len(clients)}, client_id=client.id)
+
+
+def _receive_share(state: LoadState, expected_workers: int) -> None:
+    """Worker: take the share the master sends; if none came by the time the users spawn, work it out from
+    this worker's index and the number of workers known here, or issue nothing when that is unknown."""
+    environment = state.environment
+    if environment is None:
+        return
+
+    def take(msg: Any, **_kwargs: Any) -> None:
+        data = msg.data if isinstance(msg.data, dict) else {}
+        share = data.get("share")
+        if share is None:  # the master keeps no cap: this worker's own, if any, is settled at test_start
+            return
+        own = state.settings.max_coupons
+        state.coupon_cap = int(share) if own is None else min(int(share), own)
+        state.share_settled = True
+
+    def settle(**_kwargs: Any) -> None:
+        if state.share_settled or state.settings.max_coupons is None:
+            return
+        # Only a count the harness was given is trusted (Locust's --expect-workers is a minimum, not a count).
+        workers = expected_workers if expected_workers > 1 else state.settings.workers
+        index = getattr(environment.runner, "worker_index", -1)
+        if workers >= 1 and index >= 0:
+            state.coupon_cap = coupon_share(state.settings.max_coupons, workers, index)
+        else:
+            state.coupon_cap = 0
+            print("coupon-harness: this worker got no share of --max-coupons from the master and cannot work one "
+                  "out: it sends nothing", file=sys.stderr, flush=True)
+        state.share_settled = True
+
+    def register() -> None:
+        # The harness's load process creates the worker runner after install; plain locust before it.
+        while environment.runner is None:
+            gevent.sleep(0.001)
+        environment.runner.register_message(SHARE_MESSAGE, take)
+
+    if environment.runner is not None:
+        register()
+    else:
+        gevent.spawn(register)
+    environment.events.test_start.add_listener(settle)
 
 
 def draw_batches(state: LoadState, rng: random.Random, count: int = 4096) -> list[list[int]]:

@@ -11,6 +11,7 @@ import random
 import time
 import uuid
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import gevent
 import orjson
@@ -56,6 +57,9 @@ class BulkIssueUser(FastHttpUser):
         timeout = state.settings.request_timeout
         host = self.host or state.settings.base_url
         self._url = host.rstrip("/") + ENDPOINT
+        # The path under the base URL's prefix (`http://h:p/api` -> /api/v2/coupon/bulk/issue): HTTPClient
+        # takes the scheme, host and port from the URL, the request the path.
+        self._path = urlsplit(host).path.rstrip("/") + ENDPOINT
         self._http = HTTPClient.from_url(host, concurrency=1, connection_timeout=timeout, network_timeout=timeout)
         self._next_send = time.time() + (self._rng.random() * state.arrival_interval if state.arrival_interval else 0)
 
@@ -86,6 +90,18 @@ class BulkIssueUser(FastHttpUser):
             intended = self._next_send
             self._next_send += state.arrival_interval
         batch = self._batch()
+        reserved = 0
+        if state.coupon_cap is not None:
+            # Reserve the batch's coupons before sending (the most a correct target issues for it); a batch
+            # larger than what is left is cut to it; with nothing left, wait for answers in flight.
+            reserved = state.reserve(len(batch))
+            if reserved == 0:
+                if state.stopping:
+                    raise StopUser
+                gevent.sleep(0.01)
+                return
+            if reserved < len(batch):
+                batch = batch[:reserved]
         customer = self._customer()
         body = orjson.dumps({"seriesIds": batch, "customer": {"id": customer}})
         issued_at = now()
@@ -95,7 +111,7 @@ class BulkIssueUser(FastHttpUser):
         status: int | None = None
         exception: Exception | None = None
         try:
-            response = self._http.request("POST", ENDPOINT, body=body, headers=state.headers())
+            response = self._http.request("POST", self._path, body=body, headers=state.headers())
             try:
                 content = response.read()
             finally:
@@ -106,6 +122,9 @@ class BulkIssueUser(FastHttpUser):
                 exception = HttpStatusError(status)
         except Exception as exc:  # a dropped connection, a timeout: Locust books it as the failure
             exception = exc
+            text = str(exc)
+            if state.redactor.text(text) != text:  # a parse error quoting what the target sent
+                exception = TransportError(state.redactor.text(f"{type(exc).__name__}: {text}"))
         finished = time.time()
         fire = self.environment.events.request.fire
         fire(request_type="POST", name="bulk-issue", response_time=(finished - started) * 1000,
@@ -117,7 +136,7 @@ class BulkIssueUser(FastHttpUser):
             fire(request_type="CONTRACT", name=rule, response_time=(finished - started) * 1000,
                  response_length=0, exception=ContractViolation(rule), context={}, response=None, url=self._url)
         latency = finished - (intended if intended is not None else started)
-        state.record(outcome, latency, customer, finished)
+        state.record(outcome, latency, customer, finished, reserved)
 
 
 class HttpStatusError(Exception):
@@ -125,6 +144,10 @@ class HttpStatusError(Exception):
 
     def __init__(self, status: int) -> None:
         super().__init__(f"HTTP {status}")
+
+
+class TransportError(Exception):
+    """A transport failure whose message quoted a secret the target sent back: the redacted message."""
 
 
 class ContractViolation(Exception):
