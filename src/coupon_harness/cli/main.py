@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from coupon_harness import __version__
 from coupon_harness.errors import HarnessError
+from coupon_harness.interrupts import armed, exit_code_for, handled, received, signal_name
 
 __all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "main"]
 
@@ -44,8 +45,23 @@ def _keep_caches_out_of_the_working_directory() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 130 after SIGINT and 143 after SIGTERM, with the partial report written either way."""
+    with handled():
+        try:
+            code = _main(argv)
+        except KeyboardInterrupt:  # before a command could take it (parsing, imports): nothing ran yet
+            print(f"coupon-harness: interrupted by {signal_name(received())} before the run started",
+                  file=sys.stderr)
+            return exit_code_for(received())
+    if code == EXIT_INTERRUPTED:
+        return exit_code_for(received())
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     _keep_caches_out_of_the_working_directory()
-    parser = build_parser()
+    parser = build_parser()  # imports every command's modules, native ones included, before a signal may raise
+    armed()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -57,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"coupon-harness {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_HARNESS_ERROR
     except KeyboardInterrupt:
-        print(f"coupon-harness {args.command}: interrupted", file=sys.stderr)
+        print(f"coupon-harness {args.command}: interrupted by {signal_name(received())}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug in the harness: never a raw traceback, never a finding
         return report_harness_bug(args, exc, list(sys.argv[1:] if argv is None else argv), report_dir)

@@ -15,21 +15,23 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-_early_interrupt = False
+#: Signals that arrived while this process still imported Locust: acted on once the run is wired.
+_early_signals: list[int] = []
 
 
-def _note_interrupt(signum: int, frame: object) -> None:
-    global _early_interrupt
-    _early_interrupt = True
+def _note_signal(signum: int, frame: object) -> None:
+    _early_signals.append(signum)
 
 
-# Ctrl-C while this process still imports Locust must not end it with a traceback and no result.
-signal.signal(signal.SIGINT, _note_interrupt)
+# Ctrl-C or SIGTERM while this process still imports Locust must not end it with a traceback and no result.
+signal.signal(signal.SIGINT, _note_signal)
+signal.signal(signal.SIGTERM, _note_signal)
 
 from gevent import monkey  # noqa: E402
 
@@ -38,6 +40,7 @@ monkey.patch_all()
 import gevent  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
+from coupon_harness.interrupts import signal_name  # noqa: E402
 from coupon_harness.runners.load.plugin import LoadState, install  # noqa: E402
 from coupon_harness.runners.load.result import build_result  # noqa: E402
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings  # noqa: E402
@@ -50,35 +53,36 @@ def _say(message: str) -> None:
         print(f"load: {message}", file=sys.stderr, flush=True)
 
 
-def _watch_parent(runner: Any, state: LoadState | None) -> None:
+def _watch_parent(stop: Callable[[], None]) -> None:
     """Ends the run when the process that started this one is gone: no orphan keeps loading a target."""
     parent = os.getppid()
     while os.getppid() == parent:
         gevent.sleep(0.5)
-    if state is not None:
-        state.stopped_reason = state.stopped_reason or "the harness process that started the run is gone"
+    stop()
+
+
+def _on_signals(stop: Callable[[int], None]) -> None:
+    """SIGINT and SIGTERM call `stop` in a greenlet of their own: the users are never interrupted mid-request
+    (a KeyboardInterrupt raised inside a user would lose the answer it was reading, and its codes).
+    Python-level handlers would run in whatever greenlet is current; gevent's run in the hub's loop."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(signum, stop, signum)
+    if _early_signals:
+        stop(_early_signals[0])
+
+
+def _finish(runner: Any, role: str) -> None:
+    """End the run in order: the users finish the request in flight (stop_timeout), then quit. A master
+    first stops its workers and waits until they have, so their last figures arrive before it quits."""
+    if role == "master":
+        runner.stop()
     runner.quit()
 
 
-def _join(runner: Any) -> bool:
-    """Wait for the runner to end; False when Ctrl-C came first (also while Locust was still loading).
-
-    After the first Ctrl-C further ones are ignored: the parent relays it, and it must not cut the
-    writing of the partial result.
-    """
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        if _early_interrupt:
-            raise KeyboardInterrupt
-        runner.greenlet.join()
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        return False
-    return True
-
-
-def _drive(runner: Any, settings: LoadSettings, state: LoadState) -> None:
+def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> None:
     """Start the users, follow the shape, stop at the run time."""
+    if state.stopping:  # a signal before the first user
+        return
     started = time.monotonic()
     current = users_at(settings.shape, 0.0, settings.run_time_s, settings.users)
     runner.start(current, spawn_rate=settings.spawn_rate)
@@ -96,7 +100,9 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState) -> None:
             stats = runner.stats.total
             _say(f"{elapsed:.0f}s: {current} users, {stats.num_requests} requests, {stats.num_failures} failures")
         gevent.sleep(0.2)
-    runner.quit()
+    if not state.stopping:  # the run time is over; a signal or the coupon cap stops the run on its own
+        state.stopping = True
+        _finish(runner, role)
 
 
 def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_port: int,
@@ -108,36 +114,45 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
                     expected_workers=max(expect_workers, 1))
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
-    interrupted = False
+    interrupted: list[int] = []
     runner: Any
     if role == "worker":
         runner = env.create_worker_runner(master_host, master_port)
-        gevent.spawn(_watch_parent, runner, None)
-        if not _join(runner):
-            runner.quit()
+        gevent.spawn(_watch_parent, runner.quit)
+        _on_signals(lambda signum: gevent.spawn(runner.quit))
+        runner.greenlet.join()
         return 0
+    runner = (env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
+              if role == "master" else env.create_local_runner())
+
+    def stop_for(reason: str) -> None:
+        state.stopped_reason = state.stopped_reason or reason
+        if not state.stopping:
+            state.stopping = True
+            gevent.spawn(_finish, runner, role)
+
+    def stop(signum: int) -> None:
+        if interrupted:
+            return  # the first signal is being acted on; a second must not cut the partial result
+        interrupted.append(signum)
+        stop_for(f"interrupted by {signal_name(signum)}")
+
+    _on_signals(stop)
     if role == "master":
-        runner = env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
         deadline = time.monotonic() + 60
-        while len(runner.clients.ready) < expect_workers:
+        while len(runner.clients.ready) < expect_workers and not state.stopping:
             if time.monotonic() > deadline:
                 _say(f"only {len(runner.clients.ready)} of {expect_workers} workers connected within 60 s")
                 runner.quit()
                 return 2
             gevent.sleep(0.1)
-    else:
-        runner = env.create_local_runner()
-    driver = gevent.spawn(_drive, runner, settings, state)
-    gevent.spawn(_watch_parent, runner, state)
-    if not _join(runner):
-        interrupted = True
-        state.stopped_reason = state.stopped_reason or "interrupted (Ctrl-C)"
-        driver.kill()
-        runner.quit()
+    gevent.spawn(_drive, runner, settings, state, role)
+    gevent.spawn(_watch_parent, lambda: stop_for("the harness process that started the run is gone"))
+    runner.greenlet.join()
     if role == "master":
         gevent.sleep(0.5)  # the workers' last reports
     state.flush()
-    result = build_result(settings, state, started_at, time.monotonic() - started, interrupted,
+    result = build_result(settings, state, started_at, time.monotonic() - started, bool(interrupted),
                           workers=expect_workers if role == "master" else 0)
     (out / "locust_stats.json").write_text(json.dumps(_locust_stats(env), indent=1))
     result.files = {"coupons.csv": str(out / "coupons.csv"), "locust_stats.json": str(out / "locust_stats.json")}

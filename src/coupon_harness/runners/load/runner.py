@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.errors import HarnessError
+from coupon_harness.interrupts import Terminated, signal_name
 from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
 
-__all__ = ["load_result_from_dict", "run_load", "run_worker"]
+__all__ = ["interrupted_result", "load_result_from_dict", "run_load", "run_worker"]
 
 _MODULE = "coupon_harness.runners.load.process"
 
@@ -48,49 +49,64 @@ def _relay(process: subprocess.Popen[str], progress: Callable[[str], None]) -> N
 def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] = lambda _: None, *,
              master_bind: str | None = None, master_port: int | None = None) -> LoadRunResult:
     """`settings.workers` > 0: a master and that many local workers; `master_bind`: a master that waits
-    for `settings.workers` remote workers on that address."""
-    out.mkdir(parents=True, exist_ok=True)
-    env = _child_env(settings)
-    base = [sys.executable, "-m", _MODULE, "--out", str(out)]
+    for `settings.workers` remote workers on that address.
+
+    A KeyboardInterrupt (Ctrl-C, or SIGTERM raised as `interrupts.Terminated`) is passed on to the load
+    process, which stops its users in order and writes the partial result; it is returned, marked
+    interrupted. Local workers live in their own session: the master stops them in order (a Ctrl-C in
+    the terminal reaching them directly would cut their last report).
+    """
     workers: list[subprocess.Popen[bytes]] = []
-    if settings.workers > 0:
-        port = master_port or _free_port()
-        host = master_bind or "127.0.0.1"
-        command = [*base, "--role", "master", "--master-host", host, "--master-port", str(port),
-                   "--expect-workers", str(settings.workers)]
-        main = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-        if master_bind is None:
-            for _ in range(settings.workers):
-                workers.append(subprocess.Popen(
-                    [*base, "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
-                    stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env))
-    else:
-        main = subprocess.Popen([*base, "--role", "local"], stderr=subprocess.PIPE, text=True, env=env)
-    interrupted = False
+    main: subprocess.Popen[str] | None = None
+    interrupted: int | None = None
     try:
+        out.mkdir(parents=True, exist_ok=True)
+        env = _child_env(settings)
+        base = [sys.executable, "-m", _MODULE, "--out", str(out)]
+        if settings.workers > 0:
+            port = master_port or _free_port()
+            host = master_bind or "127.0.0.1"
+            command = [*base, "--role", "master", "--master-host", host, "--master-port", str(port),
+                       "--expect-workers", str(settings.workers)]
+            main = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+            if master_bind is None:
+                for _ in range(settings.workers):
+                    workers.append(subprocess.Popen(
+                        [*base, "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                        stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env, start_new_session=True))
+        else:
+            main = subprocess.Popen([*base, "--role", "local"], stderr=subprocess.PIPE, text=True, env=env)
         _relay(main, progress)
         main.wait()
-    except KeyboardInterrupt:
-        interrupted = True
-        # Ctrl-C in a terminal reaches the children too; `kill -INT` reaches only this process:
-        # pass it on either way (they ignore a second one), then wait for the partial result.
-        for pid in (main.pid, *(worker.pid for worker in workers)):
+    except KeyboardInterrupt as exc:
+        interrupted = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+        if main is not None:
+            # Ctrl-C in a terminal reaches the load process too; `kill PID` or a CI timeout only this one:
+            # pass it on either way (it takes the first and ignores the rest), then wait for its result.
             with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGINT)
-        main.wait()
+                os.kill(main.pid, interrupted)
+            main.wait()
     finally:
-        if main.stderr is not None:
+        if main is not None and main.poll() is None:  # an error of this process, not of the load process
+            main.terminate()
+            main.wait()
+        if main is not None and main.stderr is not None:
             main.stderr.close()
         for worker in workers:
             try:
                 worker.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 worker.kill()
+                worker.wait()
     result_path = out / RESULT_FILE
-    if not result_path.is_file() and interrupted:
-        return _empty_result(settings, "interrupted before the load process could start")
+    if not result_path.is_file() and interrupted is not None:
+        if main is None:
+            return interrupted_result(settings, out, interrupted)
+        return _empty_result(settings, out, f"interrupted by {signal_name(interrupted)}; the load process ended "
+                                            f"(exit {main.returncode}) without its figures")
     if not result_path.is_file():
-        raise HarnessError(f"the load process ended (exit {main.returncode}) without a result; see the lines above")
+        code = main.returncode if main is not None else None
+        raise HarnessError(f"the load process ended (exit {code}) without a result; see the lines above")
     result = load_result_from_dict(json.loads(result_path.read_text()))
     result_path.unlink()
     return result
@@ -104,13 +120,27 @@ def run_worker(settings: LoadSettings, master_host: str, master_port: int) -> in
         return subprocess.call(command, env=_child_env(settings))
 
 
-def _empty_result(settings: LoadSettings, reason: str) -> LoadRunResult:
-    return LoadRunResult(
+def interrupted_result(settings: LoadSettings, out: Path, signum: int | None) -> LoadRunResult:
+    """The result of a run interrupted before its load process started: nothing was sent."""
+    return _empty_result(settings, out, f"interrupted by {signal_name(signum)} before the load process started: "
+                                        "no request was sent")
+
+
+def _empty_result(settings: LoadSettings, out: Path, reason: str) -> LoadRunResult:
+    """A run that sent nothing (or whose figures are lost): its coupons.csv is there all the same, header only
+    when the load process never wrote one, so that a pipeline reading it finds the file."""
+    coupons = out / "coupons.csv"
+    out.mkdir(parents=True, exist_ok=True)
+    if not coupons.exists():
+        coupons.write_text("series_id,code,customer_id\n", encoding="utf-8")
+    result = LoadRunResult(
         target=settings.base_url, started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0,
         shape=settings.shape, users=settings.users, arrival_rate=settings.arrival_rate, workers=settings.workers,
         requests=0, status_counts={}, violation_counts={}, violation_examples={}, latency_ms={}, error_rate=0.0,
         entities=0, entity_failures=0, expected_failures=0, unexpected_failures=0, failure_ratio=0.0,
         entity_error_codes={}, coupons_issued=0, duplicate_codes=0, interrupted=True, stopped_reason=reason)
+    result.files = {"coupons.csv": str(coupons)}
+    return result
 
 
 def load_result_from_dict(raw: dict[str, Any]) -> LoadRunResult:

@@ -1,0 +1,88 @@
+"""SIGINT and SIGTERM end a command the same way: the run stops, the partial report is written.
+
+SIGTERM (what CI sends on a timeout) is raised as `Terminated`, a KeyboardInterrupt, so every path that
+handles Ctrl-C handles it too. Only the first signal interrupts; later ones are noted and ignored, so that
+they cannot cut the writing of the partial report. Standard library only: it is installed before anything
+heavy is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+__all__ = ["Terminated", "armed", "exit_code_for", "handled", "received", "signal_name"]
+
+_received: list[int] = []
+#: Until armed, a signal is only noted: raising it inside an import can break a native module's start
+#: (pyo3 panics when its import of `decimal` is interrupted) instead of ending the command cleanly.
+_armed: list[bool] = [False]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C."""
+
+
+def received() -> int | None:
+    """The first signal that interrupted this process, if any."""
+    return _received[0] if _received else None
+
+
+def signal_name(signum: int | None) -> str:
+    if signum == signal.SIGINT:
+        return "Ctrl-C (SIGINT)"
+    return "SIGTERM" if signum == signal.SIGTERM else "a signal"
+
+
+def exit_code_for(signum: int | None) -> int:
+    """130 for SIGINT, 143 for SIGTERM (128 + the signal number, as shells report them)."""
+    return 143 if signum == signal.SIGTERM else 130
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    if _received:
+        with contextlib.suppress(OSError):
+            print(f"coupon-harness: {signal_name(signum)} again: already stopping, writing the partial report",
+                  file=sys.stderr, flush=True)
+        return
+    _received.append(signum)
+    if _armed[0]:
+        _raise(signum)
+
+
+def _raise(signum: int) -> None:
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+def armed() -> None:
+    """From here on a signal raises at once; one noted before raises now."""
+    _armed[0] = True
+    if _received:
+        _raise(_received[0])
+
+
+@contextlib.contextmanager
+def handled() -> Iterator[None]:
+    """Within: the first SIGINT/SIGTERM raises (KeyboardInterrupt/Terminated) once `armed()` was called (it is
+    noted until then), later ones are ignored.
+    Restores the previous handlers on leaving (a library caller or pytest keeps its own). No-op off the
+    main thread, where Python cannot set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[signal.Signals, Any] = {}
+    _received.clear()
+    _armed[0] = False
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, _handler)
+    try:
+        yield
+    finally:
+        _armed[0] = False
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
