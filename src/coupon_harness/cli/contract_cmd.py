@@ -78,8 +78,9 @@ def _color(args: argparse.Namespace) -> bool:
 def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool
                      ) -> tuple[ContractRunResult, dict[str, Path]]:
     from coupon_harness.reporting import ProgressPrinter, render_table, write_contract_reports
+    from coupon_harness.transport.auth import Redactor
 
-    progress = ProgressPrinter()
+    progress = ProgressPrinter(redact=Redactor(settings.credentials).text)
     progress(f"contract run against {settings.base_url} (seed {settings.seed})")
     result = run_contract(settings, progress)
     paths = write_contract_reports(result, report_dir)

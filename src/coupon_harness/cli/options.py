@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 import secrets
+from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from coupon_harness.config import (
     TargetConfig,
@@ -23,9 +25,14 @@ from coupon_harness.config import (
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.contract.settings import ContractSettings
-from coupon_harness.transport.auth import Credentials
+from coupon_harness.safety import AmbiguousTarget, target_host
+from coupon_harness.transport.auth import REDACTED, Credentials
 
-__all__ = ["add_target_flags", "refuse_lost_values", "settings_from_args", "target_from_args"]
+__all__ = ["add_target_flags", "refuse_lost_values", "settings_from_args", "split_userinfo", "target_from_args",
+           "userinfo_as_credentials"]
+
+#: URL userinfo (`http://user:password@host`): up to the last @ before the path, as URL parsers read it.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
 
 #: Flags that may be repeated (argparse's action="append"): an empty list is their default.
 _REPEATABLE = frozenset({"slo", "load_slo"})
@@ -96,7 +103,61 @@ def target_from_args(args: argparse.Namespace) -> TargetConfig:
         if value is not None:
             flags[name] = str(value) if name == "report_dir" else checks[name](value, "--" + name.replace("_", "-"))
     layers.append(TargetConfig(**flags))  # type: ignore[arg-type]
-    return merge(*layers)
+    return userinfo_as_credentials(merge(*layers))
+
+
+def split_userinfo(url: str) -> tuple[str, str | None]:
+    """(the URL without its userinfo, the userinfo as written or None): `http://u:p@host/x` gives
+    (`http://host/x`, `u:p`). A URL without `scheme://` is returned as is."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url, None
+    end = min((index for index in (rest.find(char) for char in "/?#") if index >= 0), default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    if not at:
+        return url, None
+    return f"{scheme}://{host}{rest[end:]}", userinfo
+
+
+def _shown_url(url: str) -> str:
+    """The URL for a message: userinfo redacted, then cut to 80 characters."""
+    shown = _USERINFO.sub(rf"\1{REDACTED}@", url)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def userinfo_as_credentials(target: TargetConfig) -> TargetConfig:
+    """Credentials in the base URL (`http://USER:PASSWORD@host`, percent-encoded as URLs need) are taken out
+    of it: the URL every later step (messages, reports, the load process) sees never holds them. They
+    authenticate the run as `--user USER:PASSWORD` would, unless credentials are given another way (flag,
+    environment, config file), which win, as curl's -u wins over a URL's. A URL whose host the clients could
+    read two ways (`https://a.example\\@b.example`) is refused: its "userinfo" may be a host."""
+    if not target.base_url:
+        return target
+    bare, userinfo = split_userinfo(target.base_url)
+    if userinfo is None:
+        return target
+    shown = _shown_url(target.base_url)
+    try:
+        same = target_host(target.base_url) == target_host(bare)
+    except AmbiguousTarget:
+        same = False
+    if not same:
+        raise ConfigError(f"base URL {shown!r} holds an '@' and reads as more than one host (a backslash, "
+                          "whitespace or an invisible character?): write it plainly, credentials in --user")
+    if target.user is not None or target.token is not None or target.oauth_key is not None:
+        return replace(target, base_url=bare)
+    raw_user, colon, raw_password = userinfo.partition(":")
+    try:
+        user, password = unquote(raw_user, errors="strict"), unquote(raw_password, errors="strict")
+    except UnicodeDecodeError:
+        raise ConfigError(f"the credentials in base URL {shown!r} are not UTF-8 once percent-decoded: encode "
+                          "them as UTF-8 (%C3%B6 for ö) or give --user USER:PASSWORD") from None
+    if not user:
+        raise ConfigError(f"base URL {shown!r} has credentials without a user before '@': write "
+                          "http://USER:PASSWORD@host, or give --user USER:PASSWORD")
+    values: dict[str, object] = {"user": user, "password": password if colon else None}
+    check_credentials(values, "the credentials in the base URL ({flag})")
+    return replace(target, base_url=bare, user=user, password=password if colon else None)
 
 
 def check_base_url(url: str | None) -> str:
@@ -104,7 +165,7 @@ def check_base_url(url: str | None) -> str:
     (kept as is), and neither a query string nor a fragment (the harness appends the endpoint's path)."""
     if not url:
         raise ConfigError("no target: give --base-url URL (or base-url in --config, or COUPON_HARNESS_BASE_URL)")
-    shown = url if len(url) <= 80 else url[:77] + "..."
+    shown = _shown_url(url)
     example = "give one like http://127.0.0.1:8080 or https://staging.example.com/prefix"
     if any(char.isspace() or not char.isprintable() for char in url):
         raise ConfigError(f"--base-url {shown!r} holds a space or a control character: {example}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from coupon_harness.load_results import LoadRunResult
@@ -11,7 +12,7 @@ from coupon_harness.reporting.load_markdown import write_load_markdown
 from coupon_harness.reporting.load_summary_json import write_load_summary_json
 from coupon_harness.reporting.writer import write_all
 
-__all__ = ["LOAD_REPORT_FILES", "write_load_reports"]
+__all__ = ["LOAD_REPORT_FILES", "redact_load_result", "write_load_reports"]
 
 #: File name -> writer, the machine-readable gate file (summary.json) first.
 LOAD_REPORT_FILES: dict[str, Callable[[LoadRunResult, Path], None]] = {
@@ -24,3 +25,24 @@ LOAD_REPORT_FILES: dict[str, Callable[[LoadRunResult, Path], None]] = {
 def write_load_reports(result: LoadRunResult, report_dir: Path) -> dict[str, Path]:
     """Create `report_dir` and write summary.json, report.md and report.html into it (atomically)."""
     return write_all(result, report_dir, LOAD_REPORT_FILES)
+
+
+def redact_load_result(result: LoadRunResult, redact: Callable[[str], str]) -> LoadRunResult:
+    """The result with `redact` applied to every text that came from the load process (the target, the
+    violation examples, the counters' keys, notes, reasons, harness errors): a second line of defence for
+    what the load process should have redacted itself. Numbers and timeline are kept as they are."""
+    def keys(counts: dict[str, int]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for key, count in counts.items():
+            out[redact(key)] = out.get(redact(key), 0) + count
+        return out
+
+    return replace(
+        result, target=redact(result.target), started_at=redact(result.started_at), shape=redact(result.shape),
+        status_counts=keys(result.status_counts), violation_counts=keys(result.violation_counts),
+        violation_examples={redact(rule): redact(example) for rule, example in result.violation_examples.items()},
+        entity_error_codes=keys(result.entity_error_codes),
+        stopped_reason=redact(result.stopped_reason) if result.stopped_reason is not None else None,
+        notes=[redact(note) for note in result.notes],
+        files={name: redact(path) for name, path in result.files.items()},
+        harness_errors=[redact(error) for error in result.harness_errors])

@@ -18,7 +18,8 @@ from urllib.parse import quote, quote_plus
 
 import requests
 
-__all__ = ["TOKEN_HEADER", "TOKEN_PATH", "AuthError", "Credentials", "Redactor", "TokenSource", "auth_headers"]
+__all__ = ["REDACTED", "TOKEN_HEADER", "TOKEN_PATH", "AuthError", "Credentials", "Redactor", "TokenSource",
+           "auth_headers"]
 
 TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
 TOKEN_PATH = "/v3/oauth/token/generate"
@@ -128,6 +129,36 @@ def _forms(secret: str) -> set[str]:
     return forms
 
 
+#: The shortest start of a secret that counts as the secret when a cut mark follows it.
+_CUT_PREFIX = 4
+_CUT_MARKS = re.compile(r"…|\.\.\.")
+
+
+def _cut_secrets(value: str, secrets: list[str]) -> str:
+    """`value` with every start of a secret that a cut mark (… or ...) follows replaced: the contract layer
+    cuts long values (a received text, a schema message) before any redactor sees them, so a secret may
+    reach the redactor cut in two, its start followed by the mark."""
+    out: list[str] = []
+    done = 0
+    for mark in _CUT_MARKS.finditer(value):
+        end = mark.start()
+        if end < done:
+            continue
+        longest = 0
+        tail = value[max(end - _CUT_PREFIX, 0):end]
+        for secret in secrets:
+            if tail not in secret:
+                continue
+            for length in range(min(len(secret) - 1, end - done), max(longest, _CUT_PREFIX - 1), -1):
+                if value.startswith(secret[:length], end - length):
+                    longest = length
+                    break
+        if longest:
+            out.append(value[done:end - longest] + REDACTED)
+            done = end
+    return "".join(out) + value[done:] if out else value
+
+
 class Redactor:
     """Replaces every known secret, in every form a target may echo it, with <redacted>; and URL userinfo.
 
@@ -151,9 +182,12 @@ class Redactor:
         return self._cache[1]
 
     def text(self, value: str) -> str:
-        for secret in self._secrets():
+        secrets = self._secrets()
+        for secret in secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
+        if "…" in value or "..." in value:
+            value = _cut_secrets(value, secrets)
         if "@" in value:
             value = _USERINFO.sub(rf"\1{REDACTED}@", value)
         return value
