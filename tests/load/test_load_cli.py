@@ -122,7 +122,7 @@ def _children(proc: subprocess.Popen[str]) -> list[psutil.Process]:
 
 
 def _interrupt(tmp_path: Path, send: str, run_time: str = "30s", wait_s: float = 20) -> tuple[int | None, str, Path]:
-    """A run interrupted after ~2.5 s; `send`: "process" (the CLI alone, like `kill -INT PID`) or "group"
+    """A run interrupted ~1 s after its users started; `send`: "process" (the CLI alone, like `kill -INT PID`) or "group"
     (the CLI and its children, like Ctrl-C in a terminal). Returns (exit code or None if still running after
     `wait_s`, output, report folder)."""
     out = tmp_path / "reports"
@@ -133,7 +133,10 @@ def _interrupt(tmp_path: Path, send: str, run_time: str = "30s", wait_s: float =
                                 text=True, start_new_session=False, process_group=0 if send == "group" else None)
         children: list[psutil.Process] = []
         try:
-            time.sleep(2.5)
+            deadline = time.monotonic() + 60
+            while not (out / "coupons.csv").is_file() and time.monotonic() < deadline:  # the users are starting
+                time.sleep(0.05)
+            time.sleep(1.0)
             children = _children(proc)
             if send == "group":
                 os.killpg(proc.pid, signal.SIGINT)
