@@ -102,16 +102,20 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def refuse_production(base_url: str, *, allow: bool) -> None:
-    """ConfigError (exit 2) for a production host, or a URL that could read as one, unless allowed."""
+def refuse_production(base_url: str, *, allow: bool, url_flag: str = "--base-url",
+                      allow_flag: str = "--allow-production") -> None:
+    """ConfigError (exit 2) for a production host, or a URL that could read as one, unless allowed.
+
+    The message names the flags of the way in that was used (`--host` under plain Locust, `--harness-...`
+    under pytest)."""
     if allow or not is_production(base_url):
         return
     try:
         shown = target_host(base_url)
     except AmbiguousTarget as exc:
-        raise ConfigError(f"--base-url: {exc} (it could reach a Capillary production host)") from None
-    raise ConfigError(f"--base-url: {shown} is a Capillary production host: a run there issues real coupons to "
-                      "real customers; add --allow-production if that is what you want")
+        raise ConfigError(f"{url_flag}: {exc} (it could reach a Capillary production host)") from None
+    raise ConfigError(f"{url_flag}: {shown} is a Capillary production host: a run there issues real coupons to "
+                      f"real customers; add {allow_flag} if that is what you want")
 
 
 def coupon_cap(base_url: str, max_coupons: int | None) -> int | None:

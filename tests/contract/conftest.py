@@ -5,19 +5,23 @@ The target comes from options or the environment (the same COUPON_HARNESS_* vari
     pytest tests/contract --harness-base-url https://staging.example.com --harness-user till:pw \
         --harness-series-ids 101,102 --harness-invalid-series-ids 999
 
-Without a target, a sandbox is started in-process and tested.
+A Capillary production host is refused before any request unless --harness-allow-production is given (the
+CLI's --allow-production). Without a target, a sandbox is started in-process and tested.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from coupon_harness.config import TargetConfig, from_env, load_target, merge, parse_int_list, parse_user
+from coupon_harness.errors import ConfigError
 from coupon_harness.results import ContractRunResult
+from coupon_harness.safety import refuse_production
 
 OPTIONS = ("base-url", "user", "token", "oauth-key", "oauth-secret", "series-ids", "invalid-series-ids",
            "customer-ids", "max-examples", "seed", "config", "target")
@@ -28,6 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name in OPTIONS:
         group.addoption(f"--harness-{name}", dest=f"harness_{name.replace('-', '_')}", default=None)
     group.addoption("--harness-md5-password", dest="harness_md5_password", action="store_true", default=None)
+    group.addoption("--harness-allow-production", dest="harness_allow_production", action="store_true",
+                    default=False, help="allow a run against a Capillary production host (issues real coupons)")
 
 
 def _target(config: pytest.Config) -> TargetConfig:
@@ -64,6 +70,14 @@ def contract_result(pytestconfig: pytest.Config) -> Iterator[ContractRunResult]:
     from coupon_harness.runners.contract import run_contract
 
     target = _target(pytestconfig)
+    allow_production = bool(pytestconfig.getoption("harness_allow_production"))
+    if target.base_url is not None:
+        # Before any request (the sandbox discovery included): one line, exit 2, as the CLI.
+        try:
+            refuse_production(target.base_url, allow=allow_production, url_flag="--harness-base-url",
+                              allow_flag="--harness-allow-production")
+        except ConfigError as exc:
+            pytest.exit(f"coupon-harness: {exc}", returncode=2)
     if target.seed is None:
         target = merge(target, TargetConfig(seed=int(os.environ.get("COUPON_HARNESS_SEED", "1"))))
     if target.base_url is None:
@@ -74,4 +88,5 @@ def contract_result(pytestconfig: pytest.Config) -> Iterator[ContractRunResult]:
             target = merge(target, TargetConfig(base_url=sandbox.base_url))
             yield run_contract(sandbox_settings(settings_from_args(target), sandbox_info(sandbox.config)))
         return
-    yield run_contract(discover_sandbox(settings_from_args(target)))
+    settings = replace(settings_from_args(target), allow_production=allow_production)
+    yield run_contract(discover_sandbox(settings))
