@@ -18,7 +18,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
@@ -58,33 +58,43 @@ def _options(parser: Any) -> None:
 @events.init.add_listener
 def _install(environment: Any, **_kwargs: Any) -> None:
     options = environment.parsed_options
-    if options is None or not options.series_ids:
+    if options is None:  # library use: the caller installs the plugin itself
         return
-    user, password = parse_user(options.user) if options.user else (None, None)
-    low, _, high = options.batch_size.partition("-")
-    settings = LoadSettings(
-        base_url=(environment.host or options.host or "").rstrip("/"),
-        series_ids=parse_int_list(options.series_ids, "--series-ids"),
-        invalid_series_ids=parse_int_list(options.invalid_series_ids, "--invalid-series-ids"),
-        invalid_share=options.invalid_share, batch_min=int(low), batch_max=int(high or low),
-        user=user, password=password, md5_password=options.md5_password, token=options.token or None,
-        oauth_key=options.oauth_key or None, oauth_secret=options.oauth_secret or None,
-        users=options.num_users or 1, run_time_s=float(options.run_time or 0) or 3600.0,
-        slos=tuple(parse_slo(s) for s in options.slo), max_coupons=options.max_coupons,
-        allow_production=options.allow_production)
+    if not options.series_ids.strip():  # without it no user could send: one line, exit 2, no user starts
+        _refuse("--series-ids is required: the valid series to issue from, e.g. --series-ids 101,102 "
+                "(or COUPON_HARNESS_SERIES_IDS)")
     runner = environment.runner
     role = "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) else "local"
     folder = Path(options.harness_report_dir or f"reports/locust-{datetime.now():%Y%m%d-%H%M%S}")
-    try:
-        refuse_production(settings.base_url, allow=settings.allow_production)  # before the report folder too
+    try:  # every refusal before any user starts: one line, exit 2
+        user, password = parse_user(options.user) if options.user else (None, None)
+        low, _, high = options.batch_size.partition("-")
+        if not (low.strip().isdigit() and (not high or high.strip().isdigit())):
+            raise ConfigError(f"--batch-size {options.batch_size[:40]!r}: write MIN-MAX, e.g. 1-2")
+        settings = LoadSettings(
+            base_url=(environment.host or options.host or "").rstrip("/"),
+            series_ids=parse_int_list(options.series_ids, "--series-ids"),
+            invalid_series_ids=parse_int_list(options.invalid_series_ids, "--invalid-series-ids"),
+            invalid_share=options.invalid_share, batch_min=int(low), batch_max=int(high or low),
+            user=user, password=password, md5_password=options.md5_password, token=options.token or None,
+            oauth_key=options.oauth_key or None, oauth_secret=options.oauth_secret or None,
+            users=options.num_users or 1, run_time_s=float(options.run_time or 0) or 3600.0,
+            slos=tuple(parse_slo(s) for s in options.slo), max_coupons=options.max_coupons,
+            allow_production=options.allow_production)
+        # Before the report folder too; the message names Locust's flag (--host), not the CLI's --base-url.
+        refuse_production(settings.base_url, allow=settings.allow_production, url_flag="--host")
         if role != "worker":
             folder.mkdir(parents=True, exist_ok=True)
         state = install(environment, settings, role, folder / "coupons.csv" if role != "worker" else None,
                         expected_workers=max(getattr(options, "expect_workers", 1) or 1, 1))
-    except ConfigError as exc:  # the production guard: before any user starts, one line, exit 2
-        sys.stderr.write(f"coupon-harness locustfile: error: {exc}\n")
-        raise SystemExit(2) from None
+    except ConfigError as exc:
+        _refuse(str(exc))
     _state.update(settings=settings, folder=folder, started=datetime.now(), state=state)
+
+
+def _refuse(message: str) -> NoReturn:
+    sys.stderr.write(f"coupon-harness locustfile: error: {message}\n")
+    raise SystemExit(2)
 
 
 @events.quitting.add_listener
