@@ -122,8 +122,8 @@ def _children(proc: subprocess.Popen[str]) -> list[psutil.Process]:
 
 
 def _interrupt(tmp_path: Path, send: str, run_time: str = "30s", wait_s: float = 20) -> tuple[int | None, str, Path]:
-    """A run interrupted ~1 s after its users started; `send`: "process" (the CLI alone, like `kill -INT PID`) or "group"
-    (the CLI and its children, like Ctrl-C in a terminal). Returns (exit code or None if still running after
+    """A run interrupted ~1 s after its users started; `send`: "process" (the CLI alone, like `kill -INT PID`)
+    or "group" (the CLI and its children, like Ctrl-C in a terminal). Returns (exit code or None if still running after
     `wait_s`, output, report folder)."""
     out = tmp_path / "reports"
     log = tmp_path / "output.txt"
