@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["Terminated", "armed", "exit_code_for", "handled", "received", "signal_name"]
+__all__ = ["Terminated", "armed", "exit_code_for", "handled", "held", "received", "signal_name"]
 
 _received: list[int] = []
 #: Until armed, a signal is only noted: raising it inside an import can break a native module's start
@@ -64,6 +64,18 @@ def armed() -> None:
     _armed[0] = True
     if _received:
         _raise(_received[0])
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Within, a first signal is only noted (`received()` tells): for writing the reports of a run that is
+    over, which a signal must not cut in half. The command still ends as interrupted."""
+    was = _armed[0]
+    _armed[0] = False
+    try:
+        yield
+    finally:
+        _armed[0] = was
 
 
 @contextlib.contextmanager

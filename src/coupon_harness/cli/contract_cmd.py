@@ -77,14 +77,20 @@ def _color(args: argparse.Namespace) -> bool:
 
 def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool
                      ) -> tuple[ContractRunResult, dict[str, Path]]:
+    from coupon_harness.interrupts import held, received, signal_name
     from coupon_harness.reporting import ProgressPrinter, render_table, write_contract_reports
+    from coupon_harness.runners.contract.runner import interrupted_result
     from coupon_harness.transport.auth import Redactor
 
-    progress = ProgressPrinter(redact=Redactor(settings.credentials).text)
-    progress(f"contract run against {settings.base_url} (seed {settings.seed})")
-    result = run_contract(settings, progress)
-    paths = write_contract_reports(result, report_dir)
-    print(render_table(result, color=color))
+    try:
+        progress = ProgressPrinter(redact=Redactor(settings.credentials).text)
+        progress(f"contract run against {settings.base_url} (seed {settings.seed})")
+        result = run_contract(settings, progress)  # takes a signal itself once its passes run
+    except KeyboardInterrupt:  # the report folder exists: it gets the report of a run that sent nothing
+        result = interrupted_result(settings, f"interrupted by {signal_name(received())} before the first request")
+    with held():  # a signal now must not cut the reports in half; the run still ends as interrupted
+        paths = write_contract_reports(result, report_dir)
+        print(render_table(result, color=color))
     return result, paths
 
 

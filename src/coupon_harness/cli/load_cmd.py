@@ -19,7 +19,7 @@ from coupon_harness.runners.load.settings import SHAPES, LoadSettings, Slo, pars
 from coupon_harness.safety import DEFAULT_MAX_COUPONS, coupon_cap, refuse_production
 
 __all__ = ["MAX_RATE", "MAX_USERS", "MAX_WORKERS", "check_max_coupons", "check_run_time", "check_users",
-           "execute_load", "load_exit_code", "load_settings", "register", "write_interrupted_load"]
+           "execute_load", "load_exit_code", "load_settings", "register"]
 
 #: Bounds that keep a typo from eating the machine: every user holds a connection and a greenlet.
 MAX_USERS = 100_000
@@ -207,12 +207,9 @@ def _handle(args: argparse.Namespace) -> int:
         check_reachable(settings.base_url, settings.request_timeout)
     _import_the_run()
     report_dir = prepare_report_dir(args.report_dir, "load", overwrite=args.overwrite)
-    try:
-        result, _ = execute_load(settings, report_dir, color=not args.no_color and sys.stdout.isatty(),
-                                 master_bind=args.master_bind_host if args.master else None,
-                                 master_port=args.master_port if args.master else None)
-    except KeyboardInterrupt:  # between the folder and the load process: the folder still gets its report
-        result = write_interrupted_load(settings, report_dir)
+    result, _ = execute_load(settings, report_dir, color=not args.no_color and sys.stdout.isatty(),
+                             master_bind=args.master_bind_host if args.master else None,
+                             master_port=args.master_port if args.master else None)
     print(f"reports: {report_dir}", file=sys.stderr)
     return load_exit_code(result)
 
@@ -227,10 +224,11 @@ def _import_the_run() -> None:
 
 def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, master_bind: str | None = None,
                  master_port: int | None = None) -> tuple[LoadRunResult, dict[str, Path]]:
+    from coupon_harness.interrupts import held, received
     from coupon_harness.reporting import ProgressPrinter
     from coupon_harness.reporting.load_console import render_load_table
     from coupon_harness.reporting.load_writer import redact_load_result, write_load_reports
-    from coupon_harness.runners.load.runner import run_load
+    from coupon_harness.runners.load.runner import interrupted_result, run_load
     from coupon_harness.transport.auth import Credentials, Redactor
 
     # The load process redacts what it records (it alone knows the tokens it fetched); this process redacts
@@ -238,26 +236,18 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     redact = Redactor(Credentials(user=settings.user, password=settings.password,
                                   md5_password=settings.md5_password, oauth_key=settings.oauth_key,
                                   oauth_secret=settings.oauth_secret, token=settings.token)).text
-    progress = ProgressPrinter(redact=redact)
-    mode = f"{settings.arrival_rate:g} req/s" if settings.arrival_rate else f"{settings.users} users"
-    progress(f"load run against {settings.base_url}: {mode}, {settings.run_time_s:g}s, shape {settings.shape}")
-    result = redact_load_result(run_load(settings, report_dir, progress, master_bind=master_bind,
-                                         master_port=master_port), redact)
-    paths = write_load_reports(result, report_dir)
-    print(render_load_table(result, color=color))
+    try:
+        progress = ProgressPrinter(redact=redact)
+        mode = f"{settings.arrival_rate:g} req/s" if settings.arrival_rate else f"{settings.users} users"
+        progress(f"load run against {settings.base_url}: {mode}, {settings.run_time_s:g}s, shape {settings.shape}")
+        result = run_load(settings, report_dir, progress, master_bind=master_bind, master_port=master_port)
+    except KeyboardInterrupt:  # before run_load could take it: the report folder still gets its report
+        result = interrupted_result(settings, report_dir, received())
+    result = redact_load_result(result, redact)
+    with held():  # a signal now must not cut the reports in half; the run still ends as interrupted
+        paths = write_load_reports(result, report_dir)
+        print(render_load_table(result, color=color))
     return result, paths
-
-
-def write_interrupted_load(settings: LoadSettings, report_dir: Path) -> LoadRunResult:
-    """A signal came after the report folder was made but before the run could take it: nothing was sent,
-    and the folder gets the report that says so (a later signal is ignored while it is written)."""
-    from coupon_harness.interrupts import received
-    from coupon_harness.reporting.load_writer import write_load_reports
-    from coupon_harness.runners.load.runner import interrupted_result
-
-    result = interrupted_result(settings, report_dir, received())
-    write_load_reports(result, report_dir)
-    return result
 
 
 def load_exit_code(result: LoadRunResult) -> int:

@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"coupon-harness: interrupted by {signal_name(received())} before the run started",
                   file=sys.stderr)
             return exit_code_for(received())
-    if code == EXIT_INTERRUPTED:
+    if code == EXIT_INTERRUPTED or received() is not None:  # a signalled command says so, whatever it found
         return exit_code_for(received())
     return code
 

@@ -7,9 +7,11 @@ import argparse
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.contract_cmd import add_run_flags, execute_contract, exit_code, fault_lines
+from coupon_harness.cli.exit_codes import EXIT_INTERRUPTED
 from coupon_harness.cli.load_cmd import (
     check_max_coupons,
     check_run_time,
@@ -27,6 +29,7 @@ from coupon_harness.cli.options import (
 from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.errors import ConfigError
+from coupon_harness.interrupts import held
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.load.settings import LoadSettings, Slo, parse_slo
 from coupon_harness.safety import DEFAULT_MAX_COUPONS, coupon_cap, refuse_production
@@ -81,17 +84,24 @@ def _handle(args: argparse.Namespace) -> int:
         color = not args.no_color and sys.stdout.isatty()
         load = None if args.no_load else _load_settings(settings, args)  # bad load flags fail before any request
         run_dir = prepare_report_dir(given_dir, "", overwrite=args.overwrite)
-        result, paths = execute_contract(settings, run_dir / "contract", color=color)
-        # A harness fault left some passes unrun: the index must not call that a pass.
-        reports = {"Contract": (paths["report.html"], result.holds and not result.faults)}
-        code = exit_code(result)
-        if load is not None and not result.interrupted:
-            load_result, load_paths = execute_load(load, run_dir / "load", color=color)
-            reports["Load"] = (load_paths["report.html"], load_result.holds)
-            code = max(code, load_exit_code(load_result))
-    index = write_index(run_dir, reports)
+        reports: dict[str, tuple[Path, bool]] = {}
+        faults: list[str] = []
+        try:
+            result, paths = execute_contract(settings, run_dir / "contract", color=color)
+            faults = fault_lines(result, paths)
+            # A harness fault left some passes unrun: the index must not call that a pass.
+            reports["Contract"] = (paths["report.html"], result.holds and not result.faults)
+            code = exit_code(result)
+            if load is not None and not result.interrupted:
+                load_result, load_paths = execute_load(load, run_dir / "load", color=color)
+                reports["Load"] = (load_paths["report.html"], load_result.holds)
+                code = max(code, load_exit_code(load_result))
+        except KeyboardInterrupt:  # between the stages (each stage takes a signal during its run itself)
+            code = EXIT_INTERRUPTED
+    with held():
+        index = write_index(run_dir, reports)
     print(f"reports: {index}", file=sys.stderr)
-    for line in fault_lines(result, paths):  # last, as `contract` prints them
+    for line in faults:  # last, as `contract` prints them
         print(line, file=sys.stderr)
     return code
 

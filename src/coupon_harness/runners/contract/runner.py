@@ -21,7 +21,7 @@ from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
-__all__ = ["PASSES", "run_contract"]
+__all__ = ["PASSES", "interrupted_result", "run_contract"]
 
 PASSES = ("classics", "property-positive", "property-negative", "scenarios", "auth", "malformed")
 
@@ -99,6 +99,16 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         first_finding_s=first[0] if first else None,
         first_finding_source=first[1] if first else None,
     )
+
+
+def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunResult:
+    """A run stopped before its first request: every rule not run, the reason in the notes."""
+    collector = Collector(settings.seed, settings.max_transport_failures, Redactor(settings.credentials))
+    return ContractRunResult(
+        target=Redactor(settings.credentials).text(settings.base_url),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0, seed=settings.seed, requests=0,
+        rules=collector.rule_results(settings.expectations, customer_pool=bool(settings.customer_ids)),
+        interrupted=True, notes=[reason])
 
 
 def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Callable[[], dict[str, str]],
