@@ -3,8 +3,10 @@ request reserves its batch before it is sent, and distributed workers' shares su
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -152,3 +154,23 @@ def test_shares_sum_to_the_cap() -> None:
             shares = [coupon_share(cap, workers, position) for position in range(workers)]
             assert sum(shares) == cap and max(shares) - min(shares) <= 1, (cap, workers, shares)
             assert coupon_share(cap, workers, workers) == 0
+
+
+def test_requests_without_an_answer_count_against_the_cap(tmp_path: Path) -> None:
+    """A target that answers after the client gave up still issues: a request that got no answer keeps its
+    reservation, so such a target cannot be driven past the cap by timeouts (before: the run went on sending)."""
+
+    async def late(request: web.Request) -> None:
+        await asyncio.sleep(1.5)  # past the 0.5 s request timeout; then the sandbox issues as usual
+
+    with running_sandbox(before=late) as sandbox:
+        settings = load_settings(sandbox.base_url, invalid_series_ids=(), users=2, run_time_s=6.0,
+                                 request_timeout=0.5, batch_min=3, batch_max=3, max_coupons=10)
+        result = run_load(settings, tmp_path / "out")
+        time.sleep(2.0)  # the late answers' coupons
+        issued = _issued(sandbox.issuer)
+    why = describe(result)
+    assert result.coupons_issued == 0, why
+    assert issued <= 10, why
+    assert result.stopped_reason == ("--max-coupons reached (10), counting 10 coupons of requests that got no "
+                                     "answer (the target may have issued them)"), why

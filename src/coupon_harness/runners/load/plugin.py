@@ -58,6 +58,7 @@ class LoadState:
     #: issued + reserved never passes the cap and a correct target never issues more than the cap.
     coupons_here: int = 0
     coupons_reserved: int = 0
+    coupons_unanswered: int = 0
     #: A worker: True once its share of the cap is settled (the master's message, or worked out locally).
     share_settled: bool = False
     stopping: bool = False
@@ -87,18 +88,26 @@ class LoadState:
         self.coupons_reserved += granted
         return granted
 
-    def cap_reached(self) -> None:
+    def cap_reached(self, unanswered: int | None = None) -> None:
         if not self.stopping:
-            self.stop(f"--max-coupons reached ({self.settings.max_coupons})")
+            self.stop(cap_reason(self.settings.max_coupons, self.coupons_unanswered if unanswered is None
+                                 else unanswered))
 
     def record(self, outcome: Outcome, latency_s: float, customer: str, at: float, reserved: int = 0) -> None:
-        """Book one answer; `reserved`: what `reserve` granted its request (given back, less the coupons issued)."""
+        """Book one answer; `reserved`: what `reserve` granted its request (given back, less the coupons issued).
+
+        A request that got no answer (dropped, timed out) keeps its reservation: the target may have issued
+        those coupons, so they count against the cap (and in the counter `coupons_unanswered`)."""
         self.recorder.record(outcome, latency_s, customer, at)
         if self.coupon_cap is not None:
             tally = outcome.tally
             self.coupons_reserved -= reserved
             if tally is not None and tally.coupons:
                 self.coupons_here += len(tally.coupons)
+            elif outcome.status == "transport" and reserved:
+                self.coupons_here += reserved
+                self.coupons_unanswered += reserved
+                self.recorder.counters["coupons_unanswered"] += reserved
             if self.coupons_here >= self.coupon_cap:
                 self.cap_reached()
 
@@ -166,9 +175,11 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
             if delta is None or state.aggregate is None:
                 return
             state.cpu_samples.extend(delta.pop("cpu", []))
-            state.aggregate.merge(delta)
-            if settings.max_coupons is not None and state.aggregate.coupons_issued >= settings.max_coupons:
-                state.stop(f"--max-coupons reached ({settings.max_coupons})")
+            aggregate = state.aggregate
+            aggregate.merge(delta)
+            unanswered = aggregate.counters["coupons_unanswered"]
+            if settings.max_coupons is not None and aggregate.coupons_issued + unanswered >= settings.max_coupons:
+                state.cap_reached(unanswered)
 
         events.worker_report.add_listener(_merge)
         events.test_start.add_listener(lambda **_kw: _hand_out_shares(state))
@@ -177,6 +188,13 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     if role == "local":
         gevent.spawn(_flush_every_second, state)
     return state
+
+
+def cap_reason(cap: int | None, unanswered: int) -> str:
+    if not unanswered:
+        return f"--max-coupons reached ({cap})"
+    return (f"--max-coupons reached ({cap}), counting {unanswered} coupons of requests that got no answer "
+            "(the target may have issued them)")
 
 
 def _hand_out_shares(state: LoadState) -> None:
