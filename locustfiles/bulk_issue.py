@@ -109,6 +109,7 @@ def _report(environment: Any, **_kwargs: Any) -> None:
     elapsed = (datetime.now() - _state["started"]).total_seconds()
     result = build_result(_state["settings"], state, _state["started"].isoformat(timespec="seconds"),
                           elapsed, interrupted=False, workers=0)
+    result.files = {"coupons.csv": str(_state["folder"] / "coupons.csv")}  # the codes, for revocation
     write_load_reports(result, _state["folder"])
     if not result.holds:
         environment.process_exit_code = 1

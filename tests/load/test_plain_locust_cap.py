@@ -1,0 +1,56 @@
+"""Plain `locust -f locustfiles/bulk_issue.py` keeps the coupon cap exactly, alone and as a master with two
+workers (the master hands each worker its share before the users start); the report lists coupons.csv."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coupon_harness.sandbox.server import running_sandbox
+from load.support import VALID, coupon_rows
+
+LOCUSTFILE = Path(__file__).resolve().parents[2] / "locustfiles" / "bulk_issue.py"
+LOCUST = str(Path(sys.executable).with_name("locust"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_plain_locust_stops_at_the_cap_exactly(workers: int, tmp_path: Path) -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("COUPON_HARNESS_")}
+    report = tmp_path / "report"
+    with running_sandbox() as sandbox:
+        common = ["-f", str(LOCUSTFILE), "--host", sandbox.base_url, "--series-ids", ",".join(map(str, VALID)),
+                  "--batch-size", "3-3", "--user", "sandbox:sandbox", "--max-coupons", "101"]
+        port = _free_port()
+        distributed = ["--master", "--expect-workers", str(workers), "--master-bind-port", str(port)] if workers else []
+        master = subprocess.Popen([LOCUST, *common, *distributed, "--headless", "-u", "20", "-r", "200", "-t", "15s",
+                                   "--harness-report-dir", str(report)], cwd=tmp_path, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        helpers = [subprocess.Popen([LOCUST, *common, "--worker", "--master-port", str(port)], cwd=tmp_path, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+        try:
+            _, err = master.communicate(timeout=60)
+            for helper in helpers:
+                helper.wait(timeout=30)
+        finally:
+            for process in (master, *helpers):
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        issued = sum(sandbox.issuer.coupons_issued(series) for series in VALID)
+    assert master.returncode == 0, err
+    summary = json.loads((report / "summary.json").read_text())
+    assert issued == 101 == len(coupon_rows(report)) - 1, (issued, summary)
+    assert summary["stopped_reason"] == "--max-coupons reached (101)", summary
+    assert "coupons.csv was written" not in (report / "report.md").read_text()
