@@ -32,6 +32,7 @@ from schemathesis.engine.core import Engine
 from schemathesis.generation import GenerationMode
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
+from coupon_harness import interrupts
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import request_validator
 from coupon_harness.runners.contract.collector import harness_fault
@@ -283,6 +284,11 @@ def run_property_pass(settings: ContractSettings, judge: Judge, mode: str, *,
                     raise RuntimeError(f"schemathesis failed: {event.exception}") from event.exception
                 if judge.collector.stopped or _active.faulted:
                     break
+                if interrupts.received() is not None:
+                    # Schemathesis 4.32 drops a KeyboardInterrupt that lands while a phase's worker threads
+                    # wind down (and goes on with the next phase): the CLI's handler noted it, so stop here.
+                    stream.stop()
+                    raise PropertyInterrupted
         finally:
             _active = None
     return sent
