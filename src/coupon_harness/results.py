@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from coupon_harness.contract.catalog import Rule
+from coupon_harness.request_sample import RequestSample
 
 __all__ = ["ContractRunResult", "Finding", "HarnessFault", "Outcome", "RequestSample", "RuleResult"]
 
@@ -17,22 +18,6 @@ class Outcome(StrEnum):
     WARNED = "warned"
     #: The run could not check the rule (say, no --invalid-series-ids given): never counted as passed.
     NOT_RUN = "not run"
-
-
-@dataclass(frozen=True, slots=True)
-class RequestSample:
-    """A request as sent, credentials already redacted."""
-
-    method: str
-    url: str
-    headers: tuple[tuple[str, str], ...]
-    body: str | None
-
-    @property
-    def curl(self) -> str:
-        from coupon_harness.transport.curl import to_curl
-
-        return to_curl(self)
 
 
 @dataclass(slots=True)
