@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from coupon_harness.sandbox.config import Faults, SandboxConfig, SandboxConfigError, SeriesConfig, Variations
+from coupon_harness.sandbox.config_model import Faults, SandboxConfig, SandboxConfigError, SeriesConfig, Variations
 
 __all__ = ["config_from_mapping", "read_config"]
 
