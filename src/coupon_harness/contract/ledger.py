@@ -29,10 +29,6 @@ class Ledger:
         self._attributes: dict[Any, tuple[Any, ...]] = {}
         self._lock = threading.Lock()
 
-    @property
-    def codes_seen(self) -> int:
-        return len(self._codes)
-
     def observe(self, series_ids: Sequence[int], customer_id: str | None, body: Any) -> list[Violation]:
         entities = body.get("response") if isinstance(body, dict) else None
         if not isinstance(entities, list):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-__all__ = ["contracts_dir", "data_root", "locustfiles_dir", "spec_path"]
+__all__ = ["contracts_dir", "data_root", "spec_path"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,3 @@ def spec_path() -> Path:
 
 def contracts_dir() -> Path:
     return data_root() / "contracts"
-
-
-def locustfiles_dir() -> Path:
-    return data_root() / "locustfiles"

@@ -26,7 +26,6 @@ from coupon_harness.sandbox.info import INFO_PATH, sandbox_info
 from coupon_harness.sandbox.issuer import Issuer
 
 __all__ = [
-    "CONFIG_KEY",
     "ISSUER_KEY",
     "JSON",
     "TOKEN_PATH",
@@ -43,7 +42,6 @@ JSON = "application/json"
 MANDATORY_FIELD_MISSING = 756
 
 ISSUER_KEY = web.AppKey("coupon_harness.sandbox.issuer", Issuer)
-CONFIG_KEY = web.AppKey("coupon_harness.sandbox.config", SandboxConfig)
 
 
 @dataclass(slots=True)
@@ -226,7 +224,6 @@ def create_app(config: SandboxConfig | None = None, *, mutate: Mutate | None = N
 
     app = web.Application()
     app[ISSUER_KEY] = issuer
-    app[CONFIG_KEY] = config
     if bulk.hooked:
         app.router.add_route("*", ENDPOINT, bulk.any_method)
     else:

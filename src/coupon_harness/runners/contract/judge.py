@@ -18,7 +18,6 @@ __all__ = [
     "INTEGRAL_FLOATS",
     "LENIENT",
     "MALFORMED",
-    "MALFORMED_OR_UNAUTHENTICATED",
     "OTHER_METHOD",
     "RESOURCE_LIMIT",
     "STRICT_JSON",
@@ -52,8 +51,6 @@ class Expect:
 
 WELL_FORMED = Expect(frozenset({200}), "accepts-well-formed")
 MALFORMED = Expect(frozenset({400}), "rejects-malformed")
-#: The body is malformed and the credentials were tampered with: either check may come first.
-MALFORMED_OR_UNAUTHENTICATED = Expect(frozenset({400, 401}), "rejects-malformed")
 UNAUTHENTICATED = Expect(frozenset({401}), "auth-required")
 OTHER_METHOD = Expect(frozenset({405}), "method-not-allowed")
 #: Requests whose right answer the contract leaves open (an odd Content-Type): any documented status.
