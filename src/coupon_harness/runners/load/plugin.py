@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,9 @@ class LoadState:
     stopped_reason: str | None = None
     cpu_samples: list[float] = field(default_factory=list)
     environment: Any = None
+    #: Ends the run in order (set by the harness's load process: a master stops its workers before it quits);
+    #: None: Locust's runner.quit (plain locust).
+    finish: Callable[[], None] | None = None
 
     def headers(self) -> dict[str, str]:
         if self.static_headers is not None:
@@ -117,8 +121,13 @@ class LoadState:
             self.aggregate.merge(self.recorder.take_delta())
 
     def stop(self, reason: str) -> None:
+        if self.stopping:
+            return
         self.stopping = True
         self.stopped_reason = self.stopped_reason or reason
+        if self.finish is not None:
+            gevent.spawn(self.finish)
+            return
         runner = self.environment.runner if self.environment is not None else None
         if runner is not None and self.role != "worker":
             gevent.spawn(runner.quit)

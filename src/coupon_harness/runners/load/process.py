@@ -13,13 +13,12 @@ import contextlib
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 #: Signals that arrived while this process still imported Locust: acted on once the run is wired.
 _early_signals: list[int] = []
@@ -40,17 +39,25 @@ monkey.patch_all()
 import gevent  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
+from coupon_harness.errors import HarnessError  # noqa: E402
 from coupon_harness.interrupts import signal_name  # noqa: E402
+from coupon_harness.runners.load.events import LoadEvent, Progress, SetupError, encode  # noqa: E402
 from coupon_harness.runners.load.plugin import LoadState, install  # noqa: E402
 from coupon_harness.runners.load.result import build_result  # noqa: E402
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings  # noqa: E402
 from coupon_harness.runners.load.shapes import users_at  # noqa: E402
 from coupon_harness.runners.load.user import BulkIssueUser  # noqa: E402
 
+#: The event channel to the parent (--events-fd); None: events go nowhere (a remote worker has no parent run).
+_channel: TextIO | None = None
 
-def _say(message: str) -> None:
-    with contextlib.suppress(OSError):  # the caller may be gone (a broken pipe must not stop the run's end)
-        print(f"load: {message}", file=sys.stderr, flush=True)
+
+def _emit(event: LoadEvent) -> None:
+    if _channel is None:
+        return
+    with contextlib.suppress(OSError, ValueError):  # the parent may be gone: that must not stop the run's end
+        _channel.write(encode(event) + "\n")
+        _channel.flush()
 
 
 def _watch_parent(stop: Callable[[], None]) -> None:
@@ -97,8 +104,11 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
             runner.start(current, spawn_rate=settings.spawn_rate)
         if time.monotonic() - last_report >= 5:
             last_report = time.monotonic()
-            stats = runner.stats.total
-            _say(f"{elapsed:.0f}s: {current} users, {stats.num_requests} requests, {stats.num_failures} failures")
+            total = runner.stats.total
+            p95 = total.get_current_response_time_percentile(0.95) if total.num_requests else None
+            _emit(Progress(elapsed_s=round(elapsed, 1), users=current, requests=total.num_requests,
+                           failures=total.num_failures, rps=round(total.current_rps, 1),
+                           p95_ms=float(p95) if p95 is not None else None))
         gevent.sleep(0.2)
     if not state.stopping:  # the run time is over; a signal or the coupon cap stops the run on its own
         state.stopping = True
@@ -125,11 +135,10 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     runner = (env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
               if role == "master" else env.create_local_runner())
 
+    state.finish = lambda: _finish(runner, role)  # the coupon cap ends the run the same way
+
     def stop_for(reason: str) -> None:
-        state.stopped_reason = state.stopped_reason or reason
-        if not state.stopping:
-            state.stopping = True
-            gevent.spawn(_finish, runner, role)
+        state.stop(reason)
 
     def stop(signum: int) -> None:
         if interrupted:
@@ -142,7 +151,9 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         deadline = time.monotonic() + 60
         while len(runner.clients.ready) < expect_workers and not state.stopping:
             if time.monotonic() > deadline:
-                _say(f"only {len(runner.clients.ready)} of {expect_workers} workers connected within 60 s")
+                _emit(SetupError(f"only {len(runner.clients.ready)} of {expect_workers} workers connected to "
+                                 f"{master_host}:{master_port} within 60 s: start them with `coupon-harness load "
+                                 "--worker --master-host ...`"))
                 runner.quit()
                 return 2
             gevent.sleep(0.1)
@@ -158,7 +169,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     result.files = {"coupons.csv": str(out / "coupons.csv"), "locust_stats.json": str(out / "locust_stats.json")}
     # An exception inside the user's task is the harness's own bug: its figures cannot be trusted.
     for error in runner.exceptions.values():
-        result.harness_errors.append(f"{error['count']}x {error['msg']}"[:300])
+        result.harness_errors.append(state.redactor.text(f"{error['count']}x {error['msg']}")[:300])
         result.notes.append(f"harness error (a bug of coupon-harness, figures not to be trusted): "
                             f"{result.harness_errors[-1]}")
     (out / RESULT_FILE).write_text(json.dumps(asdict(result)))
@@ -188,13 +199,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master-host", default="127.0.0.1")
     parser.add_argument("--master-port", type=int, default=5557)
     parser.add_argument("--expect-workers", type=int, default=0)
+    parser.add_argument("--events-fd", type=int, default=None, help="a pipe for the events (JSON lines)")
     args = parser.parse_args(argv)
+    global _channel
+    if args.events_fd is not None:
+        _channel = os.fdopen(args.events_fd, "w", encoding="utf-8")
     raw = args.settings.read_text() if args.settings else os.environ.pop(SETTINGS_ENV, "")
     if not raw:
         parser.error(f"no settings: give --settings FILE or set {SETTINGS_ENV}")
     settings = LoadSettings.from_json(raw)
     args.out.mkdir(parents=True, exist_ok=True)
-    return run(settings, args.out, args.role, args.master_host, args.master_port, args.expect_workers)
+    try:
+        return run(settings, args.out, args.role, args.master_host, args.master_port, args.expect_workers)
+    except HarnessError as exc:  # the settings do not fit (a refused host): one line for the parent, exit 2
+        _emit(SetupError(str(exc)))
+        return 2
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
         notes.append("the generator's CPU was above 90% for a fifth of the run or more: latencies measure "
                      "the generator, not the target (use --workers or a bigger machine)")
     return LoadRunResult(
-        target=settings.base_url, started_at=started_at, duration_s=round(duration_s, 3), shape=settings.shape,
+        target=state.redactor.text(settings.base_url), started_at=started_at, duration_s=round(duration_s, 3),
+        shape=settings.shape,
         users=settings.users, arrival_rate=settings.arrival_rate, workers=workers, requests=requests,
         status_counts=dict(aggregate.statuses), violation_counts=dict(aggregate.violations),
         violation_examples=dict(aggregate.examples), latency_ms=latency, error_rate=error_rate,

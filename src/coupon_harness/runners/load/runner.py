@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +20,9 @@ from typing import Any
 from coupon_harness.errors import HarnessError
 from coupon_harness.interrupts import Terminated, signal_name
 from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.runners.load.events import SetupError, decode
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
+from coupon_harness.transport.auth import Credentials, Redactor
 
 __all__ = ["interrupted_result", "load_result_from_dict", "run_load", "run_worker"]
 
@@ -32,18 +36,53 @@ def _free_port() -> int:
         return port
 
 
+def _redactor(settings: LoadSettings) -> Redactor:
+    return Redactor(Credentials(user=settings.user, password=settings.password, md5_password=settings.md5_password,
+                                oauth_key=settings.oauth_key, oauth_secret=settings.oauth_secret,
+                                token=settings.token))
+
+
 def _child_env(settings: LoadSettings) -> dict[str, str]:
     return {**os.environ, SETTINGS_ENV: settings.to_json()}
 
 
-def _relay(process: subprocess.Popen[str], progress: Callable[[str], None]) -> None:
-    assert process.stderr is not None
-    for raw in process.stderr:
-        line = raw.rstrip()
-        if line.startswith("load: "):
-            progress(line.removeprefix("load: "))
-        elif line and ("Error" in line or "error" in line) and "Traceback" not in line:
-            progress(line)
+class _Channel:
+    """The load process's side of the conversation: typed events on a pipe, and the tail of its stderr (read by
+    a thread, so neither pipe can fill and block it) for the rare crash that leaves no event."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        self.tail: deque[str] = deque(maxlen=20)
+        self.setup_error: str | None = None
+        self._thread: threading.Thread | None = None
+
+    def started(self, process: subprocess.Popen[str]) -> None:
+        os.close(self.write_fd)  # the child holds it now: the read end sees EOF when the child ends
+        self._thread = threading.Thread(target=self._drain, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, process: subprocess.Popen[str]) -> None:
+        if process.stderr is not None:
+            for line in process.stderr:
+                if line.strip():
+                    self.tail.append(line.rstrip())
+
+    def relay(self, progress: Callable[[str], None]) -> None:
+        with os.fdopen(self.read_fd, encoding="utf-8", errors="replace") as events:
+            for line in events:
+                event = decode(line)
+                if isinstance(event, SetupError):
+                    self.setup_error = event.message
+                elif event is not None:
+                    progress(event.text())
+
+    def finished(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def crash_line(self) -> str:
+        """The last line the load process wrote to stderr (a traceback's exception), or nothing."""
+        return self.tail[-1] if self.tail else ""
 
 
 def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] = lambda _: None, *,
@@ -59,24 +98,30 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
     workers: list[subprocess.Popen[bytes]] = []
     main: subprocess.Popen[str] | None = None
     interrupted: int | None = None
+    channel = _Channel()
     try:
         out.mkdir(parents=True, exist_ok=True)
         env = _child_env(settings)
         base = [sys.executable, "-m", _MODULE, "--out", str(out)]
+        events = [f"--events-fd={channel.write_fd}"]
         if settings.workers > 0:
             port = master_port or _free_port()
             host = master_bind or "127.0.0.1"
-            command = [*base, "--role", "master", "--master-host", host, "--master-port", str(port),
+            command = [*base, *events, "--role", "master", "--master-host", host, "--master-port", str(port),
                        "--expect-workers", str(settings.workers)]
-            main = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+            main = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env,
+                                    pass_fds=(channel.write_fd,))
+            channel.started(main)
             if master_bind is None:
                 for _ in range(settings.workers):
                     workers.append(subprocess.Popen(
                         [*base, "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
                         stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env, start_new_session=True))
         else:
-            main = subprocess.Popen([*base, "--role", "local"], stderr=subprocess.PIPE, text=True, env=env)
-        _relay(main, progress)
+            main = subprocess.Popen([*base, *events, "--role", "local"], stderr=subprocess.PIPE, text=True, env=env,
+                                    pass_fds=(channel.write_fd,))
+            channel.started(main)
+        channel.relay(progress)
         main.wait()
     except KeyboardInterrupt as exc:
         interrupted = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
@@ -90,6 +135,10 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
         if main is not None and main.poll() is None:  # an error of this process, not of the load process
             main.terminate()
             main.wait()
+        if main is None:
+            os.close(channel.write_fd)
+            os.close(channel.read_fd)
+        channel.finished()
         if main is not None and main.stderr is not None:
             main.stderr.close()
         for worker in workers:
@@ -104,9 +153,12 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
             return interrupted_result(settings, out, interrupted)
         return _empty_result(settings, out, f"interrupted by {signal_name(interrupted)}; the load process ended "
                                             f"(exit {main.returncode}) without its figures")
+    if channel.setup_error is not None:
+        raise HarnessError(_redactor(settings).text(channel.setup_error))
     if not result_path.is_file():
         code = main.returncode if main is not None else None
-        raise HarnessError(f"the load process ended (exit {code}) without a result; see the lines above")
+        crash = _redactor(settings).text(channel.crash_line())[:300]
+        raise HarnessError(f"the load process ended (exit {code}) without a result" + (f": {crash}" if crash else ""))
     result = load_result_from_dict(json.loads(result_path.read_text()))
     result_path.unlink()
     return result

@@ -1,0 +1,71 @@
+"""What the load process tells the process that started it, as JSON lines on a pipe of their own.
+
+Typed, so that the parent neither parses free text nor filters stderr for the word "Error": progress
+every few seconds, notices (a warning the user should read) and a setup error that ends the run
+(exit 2 in the CLI). Standard library only: the parent never imports gevent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+__all__ = ["LoadEvent", "Notice", "Progress", "SetupError", "decode", "encode"]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    elapsed_s: float
+    users: int
+    requests: int
+    failures: int
+    #: Requests per second over the last few seconds (Locust's current rate).
+    rps: float
+    #: Latency percentile of the last few seconds, rounded as Locust rounds; None before an answer.
+    p95_ms: float | None
+    kind: Literal["progress"] = "progress"
+
+    def text(self) -> str:
+        p95 = f", p95 {self.p95_ms:g} ms" if self.p95_ms is not None else ""
+        return (f"{self.elapsed_s:.0f}s: {self.users} users, {self.requests} requests ({self.rps:.0f} req/s{p95}), "
+                f"{self.failures} failures")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    message: str
+    kind: Literal["notice"] = "notice"
+
+    def text(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class SetupError:
+    """The run could not start as configured (a refused host, workers that never came): exit 2."""
+
+    message: str
+    kind: Literal["setup-error"] = "setup-error"
+
+    def text(self) -> str:
+        return self.message
+
+
+LoadEvent = Progress | Notice | SetupError
+_TYPES: dict[str, type[Progress] | type[Notice] | type[SetupError]] = {
+    "progress": Progress, "notice": Notice, "setup-error": SetupError}
+
+
+def encode(event: LoadEvent) -> str:
+    return json.dumps(asdict(event), separators=(",", ":"))
+
+
+def decode(line: str) -> LoadEvent | None:
+    """None for a line that is no event (the channel carries nothing else, but a reader must not crash)."""
+    try:
+        raw = json.loads(line)
+        kind = _TYPES[raw.pop("kind")]
+        return kind(**raw)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
