@@ -8,6 +8,7 @@ and Locust out of the process; every third-party module the package imports is a
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import re
 import subprocess
@@ -360,3 +361,19 @@ def test_every_import_is_stdlib_ours_or_declared() -> None:
             undeclared.append(f"{name} (from {sorted(distributions) or 'no installed distribution'}; "
                               f"imported by {', '.join(sorted(files))})")
     assert not undeclared, "imported but not in [project] dependencies: " + "; ".join(undeclared)
+
+
+# --- the slow marks ------------------------------------------------------------------------------------
+
+def test_every_slow_mark_names_an_existing_test() -> None:
+    """tests/conftest.py marks tests slow by path and name: a renamed file or test must not fall out silently."""
+    spec = importlib.util.spec_from_file_location("_slow_marks", ROOT / "tests" / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    marks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(marks)
+    for file in marks.SLOW_FILES:
+        assert (ROOT / file).is_file(), f"SLOW_FILES names {file}, which does not exist"
+    for node in marks.SLOW_TESTS:
+        file, _, name = node.partition("::")
+        assert re.search(rf"^def {re.escape(name)}\(", (ROOT / file).read_text(encoding="utf-8"), re.M), (
+            f"SLOW_TESTS names {node}, which does not exist")

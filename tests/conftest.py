@@ -1,0 +1,57 @@
+"""Marks the slowest tests `slow`, so that `scripts/check --fast` (pytest -m "not slow") leaves them out.
+
+Marked here, by file or by test, rather than in each file: the list is the one place to read what the fast
+mode skips, and measured (pytest -n 2 --durations=0; the seconds below are those of one such run).
+Everything else takes under ~2.5 s a test. The full suite, what CI runs, still runs all of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Test files every test of which is slow (a load run, a whole CLI or pytest run in a subprocess, or a
+#: contract run against a served target), with the seconds the file took in all.
+SLOW_FILES = {
+    "tests/selftest/test_seed_sweep.py": "seed sweep, 80 s",
+    "tests/selftest/test_broken_targets.py": "property passes against broken targets, 27 s",
+    "tests/selftest/test_garbage_targets.py": "contract runs against garbage targets, 18 s",
+    "tests/selftest/test_correct_targets.py": "property passes against correct targets, 16 s",
+    "tests/load/test_distributed.py": "distributed load runs, 76 s",
+    "tests/load/test_cap_and_prefix.py": "load runs, 64 s",
+    "tests/load/test_load_gates.py": "load runs, 39 s",
+    "tests/load/test_signals.py": "signals to contract and load runs, 31 s",
+    "tests/load/test_load_cli.py": "load runs through the CLI, 20 s",
+    "tests/load/test_open_model.py": "open-model load runs, 11 s",
+    "tests/load/test_plain_locust_cap.py": "plain locust runs, 6 s",
+    "tests/load/test_load_secrets_on_disk.py": "a load run watched for files, 5 s",
+    "tests/load/test_load_redaction.py": "load runs, 5 s",
+    "tests/cli/test_redaction_echo.py": "a CLI run per credential form, 57 s",
+    "tests/contract_layer/test_pytest_way_in.py": "pytest runs in a subprocess, 27 s",
+}
+
+#: Single slow tests (node id without parameters) in files that are otherwise quick.
+SLOW_TESTS = {
+    "tests/cli/test_cli.py::test_run_starts_the_sandbox_and_writes_an_index": "contract and load run, 14 s",
+    "tests/cli/test_cli.py::test_contract_against_a_served_sandbox_exits_0_and_writes_reports": "4 s",
+    "tests/cli/test_harness_faults.py::test_contract_exits_2_naming_pass_seed_and_file": "6 s",
+    "tests/cli/test_pytest_way_in_faults.py::test_a_faulted_pass_fails_the_pytest_run": "4 s",
+    "tests/cli/test_input_validation.py::test_repeated_customer_ids_finish": "3 contract runs, 9 s",
+}
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    try:
+        file = item.path.relative_to(ROOT).as_posix()
+    except ValueError:  # a test outside this checkout's tests/
+        return False
+    return file in SLOW_FILES or item.nodeid.split("[", 1)[0] in SLOW_TESTS
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_slow(item):
+            item.add_marker(pytest.mark.slow)
