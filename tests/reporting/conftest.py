@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from reporting_builders import build, failed_overrides, faulted
+from tests.reporting.reporting_builders import build, failed_overrides, faulted
 
 from coupon_harness.results import ContractRunResult
 

@@ -6,7 +6,7 @@ import html
 from html.parser import HTMLParser
 from pathlib import Path
 
-from reporting_builders import PROBE, TRACEBACK, build, fault, finding
+from tests.reporting.reporting_builders import PROBE, TRACEBACK, build, fault, finding
 
 from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import render_html, write_html

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from sandbox_helpers import contract_violations, expectations, fresh_customer, issue
+from tests.sandbox.sandbox_helpers import contract_violations, expectations, fresh_customer, issue
 
 from coupon_harness.contract import Ledger
 from coupon_harness.sandbox import RunningSandbox, SandboxConfig, SeriesConfig, running_sandbox

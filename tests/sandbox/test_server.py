@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sandbox_helpers import issue
+from tests.sandbox.sandbox_helpers import issue
 
 from coupon_harness.sandbox import running_sandbox
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from reporting_builders import FAULT_ERROR, INVALID_REASON, NOT_RUN_REASON, PROBE, TRACEBACK, build, finding
+from tests.reporting.reporting_builders import (
+    FAULT_ERROR,
+    INVALID_REASON,
+    NOT_RUN_REASON,
+    PROBE,
+    TRACEBACK,
+    build,
+    finding,
+)
 
 from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import write_junit

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import requests
-from sandbox_helpers import contract_violations
+from tests.sandbox.sandbox_helpers import contract_violations
 
 from coupon_harness.sandbox import SandboxConfig, Variations, running_sandbox
 

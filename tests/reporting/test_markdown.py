@@ -6,7 +6,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from reporting_builders import INVALID_REASON, PROBE, TRACEBACK, build, failed_overrides, finding
+from tests.reporting.reporting_builders import INVALID_REASON, PROBE, TRACEBACK, build, failed_overrides, finding
 
 from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import render_markdown, write_markdown

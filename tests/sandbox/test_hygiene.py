@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 import pytest
 import requests
-from sandbox_helpers import AUTH, issue
+from tests.sandbox.sandbox_helpers import AUTH, issue
 
 from coupon_harness.sandbox import (
     Answer,

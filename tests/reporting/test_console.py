@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from reporting_builders import build
+from tests.reporting.reporting_builders import build
 
 from coupon_harness.contract import rules
 from coupon_harness.reporting import ProgressPrinter, render_table

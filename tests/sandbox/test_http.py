@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox_helpers import AUTH, issue
+from tests.sandbox.sandbox_helpers import AUTH, issue
 
 from coupon_harness.contract.schemas import error_validator
 from coupon_harness.sandbox import RunningSandbox, SandboxConfig, running_sandbox

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reporting_builders import FAULT_ERROR, INVALID_REASON, PROBE
+from tests.reporting.reporting_builders import FAULT_ERROR, INVALID_REASON, PROBE
 
 from coupon_harness.contract import rules
 from coupon_harness.reporting import read_summary_json, write_contract_reports, write_summary_json

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import requests
 from aiohttp import web
-from sandbox_helpers import expectations, fresh_customer, issue
+from tests.sandbox.sandbox_helpers import expectations, fresh_customer, issue
 
 from coupon_harness.contract import IssueCall, check_response
 from coupon_harness.sandbox import Answer, Faults, SandboxConfig, create_app, running_sandbox

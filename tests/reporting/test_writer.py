@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from reporting_builders import TRACEBACK, build, fault, finding
+from tests.reporting.reporting_builders import TRACEBACK, build, fault, finding
 
 from coupon_harness.contract import get_rule
 from coupon_harness.reporting import REPORT_FILES, read_summary_json, write_contract_reports

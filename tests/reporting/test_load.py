@@ -9,7 +9,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from load_builders import SCRIPT_EXAMPLE, failing_result, interrupted_result, load_result, long_result, timeline
+from tests.reporting.load_builders import (
+    SCRIPT_EXAMPLE,
+    failing_result,
+    interrupted_result,
+    load_result,
+    long_result,
+    timeline,
+)
 
 from coupon_harness.load_results import SloResult, TimelinePoint
 from coupon_harness.reporting import _load_common as common
