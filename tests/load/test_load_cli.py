@@ -174,7 +174,9 @@ def test_a_killed_cli_leaves_no_load_process_behind(tmp_path: Path) -> None:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         children: list[psutil.Process] = []
         try:
-            time.sleep(2.5)
+            deadline = time.monotonic() + 30
+            while not (tmp_path / "reports" / "coupons.csv").is_file() and time.monotonic() < deadline:
+                time.sleep(0.05)  # a poll: the load process opens coupons.csv just before its users start
             children = _children(proc)
             assert children, "the CLI started no load process"
             proc.kill()
