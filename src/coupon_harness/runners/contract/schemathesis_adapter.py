@@ -1,0 +1,474 @@
+"""Schemathesis behind one module: the only module of coupon_harness that imports it.
+
+A property pass asks for one thing: generate cases from a spec, send each to the target, and hand every
+answer to the harness. `SchemathesisPass` does that in harness terms: `PassSettings` in, an `Answer` per
+answered case (to `on_answer`, in Schemathesis' worker thread, while the run goes on) and `PassEvent`s out
+(phases, scenarios, errors, interruption, the end). Nothing of Schemathesis crosses this boundary but the
+exceptions it reports (`Errored.error`, `Fatal.error`), which are requests' or Python's own.
+
+Scoped to the run, nothing registered at import:
+- The body cap and the credentials ride on a `requests` auth object installed on this run's schema
+  (`schema.auth.set_from_requests`): requests calls it for every request the run prepares, it sets the
+  harness's headers and registers a response hook that reads at most `max_body_bytes` (+1, to see the
+  excess) within the request timeout, before Schemathesis reads the body. Schemathesis' `before_call` hook,
+  which the adapter once used for this, can only be registered globally (its hook spec allows the GLOBAL
+  scope alone) and would have reached every Schemathesis use of the process.
+- Schemathesis keeps custom checks in one process-wide registry; the check `coupon_harness_contract` is
+  registered while at least one pass runs (`with SchemathesisPass(...)`) and removed when the last ends.
+  It hands an answer only to the pass that owns the case's schema, so a plain Schemathesis run going on at
+  the same moment in the same process gets nothing from it (it sees one more check that always passes).
+- The configuration is the pass's own (`schemathesis.Config`, not one discovered from a `schemathesis.toml`
+  in the working directory), without Schemathesis' run cache (nothing written to `.schemathesis/`).
+
+Schemathesis internals this module still relies on (tests/contract_layer/test_schemathesis_adapter.py pins
+each one, by name and signature, and runs a pass end to end): the engine (`schemathesis.engine.core.Engine`,
+`Engine.get_phase_config`, `EventStream.stop`, `PhaseName.PROBING`, `Status.SKIP`, the
+`schemathesis.engine.events` classes consumed below), `schemathesis.checks.CHECKS.unregister` (the registry
+has no public unregistration), `schemathesis.core.NotSet` (a case without a body) and `Case.meta`
+(`generation.mode`, `components`); for types only, `OpenApiCase` and `OpenApiSchema` of
+`schemathesis.specs.openapi.schemas` (mypy checks those).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias
+
+import requests
+import requests.auth
+import schemathesis
+import urllib3
+from schemathesis.checks import CHECKS
+from schemathesis.config import CacheConfig
+from schemathesis.core import NotSet
+from schemathesis.engine import Status
+from schemathesis.engine import events as engine_events
+from schemathesis.engine.core import Engine, EventStream
+from schemathesis.engine.run import Phase, PhaseName
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+
+if TYPE_CHECKING:
+    from schemathesis import CheckContext, Response
+    from schemathesis.specs.openapi.schemas import OpenApiCase, OpenApiSchema
+
+__all__ = [
+    "CHECK_NAME",
+    "Answer",
+    "Cut",
+    "Errored",
+    "Fatal",
+    "Finished",
+    "Generated",
+    "Interrupted",
+    "Mode",
+    "PassEvent",
+    "PassSettings",
+    "PhaseFinished",
+    "PhaseStarted",
+    "ScenarioFinished",
+    "ScenarioStarted",
+    "SchemathesisPass",
+    "is_check_registered",
+]
+
+#: The one check a pass runs (Schemathesis' built-in checks are all off).
+CHECK_NAME = "coupon_harness_contract"
+
+Mode: TypeAlias = Literal["positive", "negative"]
+#: Why reading an answer stopped early: more than `max_body_bytes` arrived, or the deadline passed.
+Cut: TypeAlias = Literal["too-large", "timeout"]
+
+
+@dataclass(frozen=True, slots=True)
+class PassSettings:
+    base_url: str
+    #: Seconds for a whole answer (Schemathesis' own timeout bounds each socket read only).
+    request_timeout: float
+    seed: int
+    #: Hypothesis examples per phase and operation.
+    max_examples: int
+    mode: Mode
+    #: Bodies larger than this are cut: at most this much of an answer is ever read.
+    max_body_bytes: int
+    #: The credentials' headers, asked for every request (a token source may renew them).
+    headers: Callable[[], Mapping[str, str]]
+    #: How much of each answer Schemathesis keeps in its scenario recorder (the harness reads none of it).
+    recorded_bytes: int = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """How Schemathesis generated a case: what the harness needs to know what the target should answer."""
+
+    method: str
+    #: False when the case has no body at all (then `body` is None).
+    has_body: bool
+    #: The generated body: a JSON value, or str/bytes when it was generated as something else.
+    body: object
+    #: Generated in negative mode (meant to break the schema somewhere).
+    negative: bool
+    #: The parts generated negatively ("body", "query", "header", "path", "cookie"); empty for positive cases.
+    negated: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One generated case as sent and the answer to it, read as the harness's own client reads answers."""
+
+    method: str
+    url: str
+    #: As sent, credentials included: redact before keeping.
+    request_headers: Mapping[str, str]
+    request_body: bytes | str | None
+    status: int
+    #: Names lower-cased, repeated headers joined with ", ".
+    headers: dict[str, str]
+    #: At most `max_body_bytes`.
+    body: bytes
+    #: Seconds until the answer's status line and headers arrived.
+    elapsed: float
+    #: Seconds from the request leaving until its body was read (or cut).
+    took: float
+    cut: Cut | None
+    case: Generated
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseStarted:
+    phase: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseFinished:
+    phase: str
+    #: The phase did not run (disabled, as probing always is, not applicable, or the run was stopping).
+    skipped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioStarted:
+    phase: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioFinished:
+    """Schemathesis finished one scenario (an operation in a phase): `cases` requests were generated."""
+
+    phase: str
+    cases: int
+
+
+@dataclass(frozen=True, slots=True)
+class Errored:
+    """An error that did not end the run: a network error (testing of the operation stops) or another one."""
+
+    error: Exception
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """The run was interrupted: by `SchemathesisPass.stop` (`requested`), or by a KeyboardInterrupt."""
+
+    requested: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Fatal:
+    error: Exception
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The last event of a run."""
+
+
+PassEvent: TypeAlias = (PhaseStarted | PhaseFinished | ScenarioStarted | ScenarioFinished | Errored | Interrupted
+                        | Fatal | Finished)
+
+
+class SchemathesisPass:
+    """One Schemathesis run over `spec`; use as a context manager, iterate `events()` once.
+
+    `on_answer` is called in Schemathesis' worker thread for every answered case, while the run goes on; it
+    should not raise: if it does, the run stops and `events()` raises that exception. `stop()` may be called
+    from any thread (from `on_answer` too); the run then ends with `Interrupted(requested=True)`.
+    """
+
+    def __init__(self, spec: dict[str, Any], settings: PassSettings, on_answer: Callable[[Answer], None]) -> None:
+        self._settings = settings
+        self._on_answer = on_answer
+        self._schema = _load(spec, settings)
+        self._stream: EventStream | None = None
+        self._stop_requested = threading.Event()
+        self._active = False
+        self._error: Exception | None = None
+
+    def __enter__(self) -> Self:
+        _attach(self)
+        self._active = True
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self._active = False  # a worker still winding down hands nothing more to `on_answer`
+        self.stop()
+        _detach(self)
+
+    @property
+    def schema(self) -> OpenApiSchema:
+        return self._schema
+
+    def events(self) -> Iterator[PassEvent]:
+        if not self._active:
+            raise RuntimeError("SchemathesisPass.events() runs inside `with SchemathesisPass(...)` only")
+        self._stream = _Unprobed(schema=self._schema).execute()
+        if self._stop_requested.is_set():
+            self._stream.stop()
+        for event in self._stream:
+            if self._error is not None:
+                raise self._error
+            converted = self._convert(event)
+            if converted is not None:
+                yield converted
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        self._stop_requested.set()
+        if self._stream is not None:
+            self._stream.stop()
+
+    def _convert(self, event: engine_events.EngineEvent) -> PassEvent | None:
+        if isinstance(event, engine_events.PhaseStarted):
+            return PhaseStarted(event.phase.name.value)
+        if isinstance(event, engine_events.PhaseFinished):
+            return PhaseFinished(event.phase.name.value, skipped=event.status is Status.SKIP)
+        if isinstance(event, engine_events.ScenarioStarted):
+            return ScenarioStarted(event.phase.value)
+        if isinstance(event, engine_events.ScenarioFinished):
+            return ScenarioFinished(event.phase.value, len(event.recorder.cases))
+        if isinstance(event, engine_events.NonFatalError):
+            return Errored(event.value, event.label)
+        if isinstance(event, engine_events.Interrupted):
+            return Interrupted(requested=self._stop_requested.is_set())
+        if isinstance(event, engine_events.FatalError):
+            return Fatal(event.exception)
+        if isinstance(event, engine_events.EngineFinished):
+            return Finished()
+        return None
+
+    def _answered(self, response: Response, case: OpenApiCase) -> None:
+        """The check's work for this pass (in a worker thread)."""
+        if not self._active:
+            return
+        try:
+            self._on_answer(_answer(response, case))
+        except Exception as exc:  # not Schemathesis' to book as a failed check: the run ends, events() raises
+            if self._error is None:
+                self._error = exc
+            self.stop()
+
+
+# --- the check, registered while a pass runs ---------------------------------------------------------
+
+_passes: dict[int, SchemathesisPass] = {}
+_passes_lock = threading.Lock()
+
+
+def coupon_harness_contract(ctx: CheckContext, response: Response, case: OpenApiCase) -> bool | None:
+    """Schemathesis' check for every answer: hands it to the pass whose schema generated the case."""
+    owner = _passes.get(id(case.operation.schema))
+    if owner is not None and owner.schema is case.operation.schema:
+        owner._answered(response, case)
+    return None
+
+
+def _attach(run: SchemathesisPass) -> None:
+    with _passes_lock:
+        if not _passes:
+            schemathesis.check(coupon_harness_contract)
+        _passes[id(run.schema)] = run
+
+
+def _detach(run: SchemathesisPass) -> None:
+    with _passes_lock:
+        if _passes.get(id(run.schema)) is run:
+            del _passes[id(run.schema)]
+        if not _passes and CHECK_NAME in CHECKS.get_all_names():
+            CHECKS.unregister(CHECK_NAME)
+
+
+def is_check_registered() -> bool:
+    """Whether Schemathesis' check registry holds the harness's check (only while a pass runs)."""
+    return CHECK_NAME in CHECKS.get_all_names()
+
+
+# --- the schema of one pass --------------------------------------------------------------------------
+
+def _load(spec: dict[str, Any], settings: PassSettings) -> OpenApiSchema:
+    config = schemathesis.Config(seed=settings.seed, cache=CacheConfig(enabled=False))
+    schema = schemathesis.openapi.from_dict(spec, config=config)
+    schema.config.update(base_url=settings.base_url, request_timeout=settings.request_timeout)
+    schema.config.checks.update(included_check_names=[CHECK_NAME])
+    mode = schemathesis.GenerationMode.POSITIVE if settings.mode == "positive" else schemathesis.GenerationMode.NEGATIVE
+    schema.config.generation.update(
+        modes=[mode],
+        max_examples=settings.max_examples,
+        no_shrink=True,
+        deterministic=False,
+        with_security_parameters=False,
+        database="none",
+    )
+    schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
+    # Schemathesis keeps every answer of a scenario for its own reports (1 MiB of each by default).
+    schema.config.output.truncation.max_recorded_payload_size = settings.recorded_bytes
+    schema.auth.set_from_requests(_HarnessAuth(settings.headers, settings.max_body_bytes, settings.request_timeout))
+    return schema
+
+
+class _Unprobed(Engine):
+    """Schemathesis' engine without its probing phase.
+
+    The probes (a GET of the base URL with a NUL byte in a header, one of a path with control characters)
+    read their answers whole, through a session no auth or hook of the pass reaches, and nobody judges them;
+    what they adapt (header values, path parameters) does not occur in this spec. Schemathesis' cache replay
+    runs in the same phase and goes too (the cache is off as well): what a pass sends depends on its seed.
+    Schemathesis has no setting for this phase, hence the subclass.
+    """
+
+    def get_phase_config(self, phase_name: PhaseName, *, is_supported: bool, requires_transitions: bool) -> Phase:
+        if phase_name is PhaseName.PROBING:
+            is_supported = False
+        return super().get_phase_config(phase_name, is_supported=is_supported,
+                                        requires_transitions=requires_transitions)
+
+
+# --- reading answers ---------------------------------------------------------------------------------
+
+#: Attribute of a requests.PreparedRequest holding how its answer was read (a `_Read`).
+_READ = "_coupon_harness_read"
+#: Bytes asked of the socket per read (read1 returns whatever has arrived, up to this).
+_CHUNK = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """An answer's body as the response hook read it (never more than the cap), and why reading stopped early."""
+
+    body: bytes
+    sent_at: float
+    cut: Cut | None = None
+
+
+class _HarnessAuth(requests.auth.AuthBase):
+    """The pass's requests auth: the harness's headers, and the body cap as a response hook of each request.
+
+    requests calls it while it prepares every request of the run (retries and redirects included), after the
+    body and before the hooks, so the response hook it registers runs before anything reads the body.
+    """
+
+    def __init__(self, headers: Callable[[], Mapping[str, str]], max_bytes: int, timeout: float) -> None:
+        self._headers = headers
+        self._max_bytes = max_bytes
+        self._timeout = timeout
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.update(self._headers())
+        sent_at = time.monotonic()
+        request.hooks["response"].append(_CappedBody(self._max_bytes, sent_at, sent_at + self._timeout))
+        return request
+
+
+@dataclass(slots=True)
+class _CappedBody:
+    """A requests response hook: reads the body as `exchange.send` does, before anything else can read it.
+
+    Schemathesis asks requests for a streamed answer, and requests runs response hooks before it reads
+    `.content`; the hook leaves the body it read as the response's content, and closes the connection on a cut.
+    """
+
+    max_bytes: int
+    sent_at: float
+    deadline: float
+
+    def __call__(self, response: requests.Response, *args: object, **kwargs: object) -> requests.Response:
+        raw = response.raw
+        if raw is None or getattr(response, "_content_consumed", False):
+            return response
+        chunks: list[bytes] = []
+        size = 0
+        cut: Cut | None = None
+        try:
+            # Never ask for more than one byte past the cap (that byte says the body is larger; it is not kept).
+            while chunk := raw.read1(min(_CHUNK, self.max_bytes + 1 - size), decode_content=True):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.max_bytes:
+                    cut = "too-large"
+                    chunks[-1] = chunk[: len(chunk) - (size - self.max_bytes)]  # keep max_bytes, not one more
+                    break
+                if time.monotonic() > self.deadline:
+                    cut = "timeout"  # a body trickling in
+                    break
+        # As requests' own reading (Response.iter_content) raises them, so Schemathesis books them the same way.
+        except ReadTimeoutError as exc:
+            raise requests.exceptions.ConnectionError(exc) from exc
+        except ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        except DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from exc
+        body = b"".join(chunks)
+        if cut is not None:
+            response.close()  # the rest is never read: the connection goes, not back to the pool
+            # Whoever reads the stream next (Schemathesis reads an event stream itself) finds it ended, not broken.
+            response.raw = urllib3.HTTPResponse(
+                io.BytesIO(b""), headers=raw.headers, status=raw.status, version=raw.version,
+                version_string=raw.version_string, reason=raw.reason, preload_content=False,
+                enforce_content_length=False)
+        response._content = body
+        response._content_consumed = True  # type: ignore[attr-defined]
+        setattr(response.request, _READ, _Read(body, self.sent_at, cut))
+        return response
+
+
+def _answer(response: Response, case: OpenApiCase) -> Answer:
+    prepared = response.request
+    # Taken off the request: Schemathesis keeps the request of every recorded answer, the body need not stay.
+    read = vars(prepared).pop(_READ, None)
+    if isinstance(read, _Read):
+        body, cut, took = read.body, read.cut, time.monotonic() - read.sent_at
+    else:  # the response hook did not run (the auth was not applied to this case): Schemathesis read the body
+        body, cut, took = response.content, None, response.elapsed
+    method = (prepared.method or case.method).upper()
+    return Answer(
+        method=method,
+        url=prepared.url or "",
+        request_headers=dict(prepared.headers),
+        request_body=prepared.body,
+        status=response.status_code,
+        headers={name.lower(): ", ".join(values) for name, values in response.headers.items()},
+        body=body,
+        elapsed=response.elapsed,
+        took=took,
+        cut=cut,
+        case=_generated(case),
+    )
+
+
+def _generated(case: OpenApiCase) -> Generated:
+    body = case.body
+    has_body = not isinstance(body, NotSet)
+    meta = case.meta
+    negative = meta is not None and meta.generation.mode.is_negative
+    negated: frozenset[str] = frozenset()
+    if meta is not None and negative:
+        negated = frozenset(str(location.value) for location, info in meta.components.items()
+                            if info.mode.is_negative and location.value is not None)
+    return Generated(method=case.method.upper(), has_body=has_body, body=body if has_body else None,
+                     negative=negative, negated=negated)
