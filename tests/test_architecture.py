@@ -295,10 +295,10 @@ def test_cycle_finder_reports_each_cycle_as_its_modules() -> None:
     before["coupon_harness.transport.curl"] = frozenset({"coupon_harness.results"})
     before["coupon_harness.sandbox.config_file"] = before["coupon_harness.sandbox.config_file"] | {
         "coupon_harness.sandbox.config"}
-    assert find_cycles(before) == [
-        ["coupon_harness.results", "coupon_harness.transport.curl", "coupon_harness.results"],
-        ["coupon_harness.sandbox.config", "coupon_harness.sandbox.config_file", "coupon_harness.sandbox.config"],
-    ]
+    found = find_cycles(before)  # test_no_import_cycle reports any other cycle of the live graph
+    assert ["coupon_harness.results", "coupon_harness.transport.curl", "coupon_harness.results"] in found
+    assert ["coupon_harness.sandbox.config", "coupon_harness.sandbox.config_file",
+            "coupon_harness.sandbox.config"] in found
 
 
 # --- what the CLI's process loads ---------------------------------------------------------------------
