@@ -8,6 +8,10 @@ Every response is checked against the contract (contracts/), violations count as
 named by rule id, latencies go into an HDR histogram, and at the end the same report as
 `coupon-harness load` is written and the exit code is 1 when an SLO is breached or a rule broken.
 Options also come from COUPON_HARNESS_* environment variables (USER, TOKEN, OAUTH_KEY, OAUTH_SECRET).
+Without --series-ids (or without credentials) the target is asked GET /sandbox/info, as `coupon-harness
+load` does: a coupon-harness sandbox names its series and demo user; any other target needs --series-ids.
+Locust's own statistics (web UI, --json, --csv) count each request once and fail it exactly when the
+harness counts an error: a 200 that breaks a rule fails with the rule id as its message.
 The same safety as `coupon-harness load`: a Capillary production host is refused before any request
 without --allow-production, and off loopback the coupons are capped (--max-coupons, default 10,000).
 """
@@ -16,15 +20,19 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+import gevent
 from locust import events
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
+from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from coupon_harness.config import parse_int_list, parse_user
 from coupon_harness.errors import ConfigError
+from coupon_harness.runners.load.discovery import ask_sandbox
 from coupon_harness.runners.load.plugin import install
 from coupon_harness.runners.load.settings import LoadSettings, parse_slo
 from coupon_harness.runners.load.user import BulkIssueUser
@@ -35,7 +43,6 @@ __all__ = ["BulkIssueUser"]
 _state: dict[str, Any] = {}
 
 
-@events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
     env = os.environ.get
     parser.add_argument("--series-ids", default=env("COUPON_HARNESS_SERIES_IDS", ""), help="valid series ids")
@@ -55,41 +62,58 @@ def _options(parser: Any) -> None:
                         help="allow a run against a Capillary production host (issues real coupons)")
 
 
-@events.init.add_listener
 def _install(environment: Any, **_kwargs: Any) -> None:
     options = environment.parsed_options
     if options is None:  # library use: the caller installs the plugin itself
         return
-    if not options.series_ids.strip():  # without it no user could send: one line, exit 2, no user starts
-        _refuse("--series-ids is required: the valid series to issue from, e.g. --series-ids 101,102 "
-                "(or COUPON_HARNESS_SERIES_IDS)")
     runner = environment.runner
     role = "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) else "local"
     folder = Path(options.harness_report_dir or f"reports/locust-{datetime.now():%Y%m%d-%H%M%S}")
-    try:  # every refusal before any user starts: one line, exit 2
+    try:  # every refusal before any user starts (every flag before any request): one line, exit 2
         user, password = parse_user(options.user) if options.user else (None, None)
+        series = parse_int_list(options.series_ids, "--series-ids")
+        invalid = parse_int_list(options.invalid_series_ids, "--invalid-series-ids")
         low, _, high = options.batch_size.partition("-")
         if not (low.strip().isdigit() and (not high or high.strip().isdigit())):
             raise ConfigError(f"--batch-size {options.batch_size[:40]!r}: write MIN-MAX, e.g. 1-2")
+        slos = tuple(parse_slo(s) for s in options.slo)
+        base_url = (environment.host or options.host or "").rstrip("/")
+        # Before the sandbox is asked (a production host gets no request at all) and before the report folder;
+        # the message names Locust's flag (--host), not the CLI's --base-url.
+        refuse_production(base_url, allow=options.allow_production, url_flag="--host")
+        generic: tuple[int, ...] = ()
+        credentials = bool(user or options.token or options.oauth_key)
+        if not series or not credentials:
+            # As `coupon-harness load`: a sandbox names its series and demo user; a real target is left alone.
+            info = ask_sandbox(base_url) if base_url else None
+            if info is not None:
+                series = series or info.valid_series
+                invalid = invalid or info.invalid_series
+                generic = info.generic_series
+                if not credentials and info.user is not None:
+                    user, password = info.user, info.password
+        if not series:  # without it no user could send: one line, exit 2, no user starts
+            where = f"{base_url} is not a coupon-harness sandbox (no /sandbox/info)" if base_url else "no --host"
+            raise ConfigError(f"--series-ids is required: the valid series to issue from, e.g. --series-ids "
+                              f"101,102 (or COUPON_HARNESS_SERIES_IDS); {where}")
         settings = LoadSettings(
-            base_url=(environment.host or options.host or "").rstrip("/"),
-            series_ids=parse_int_list(options.series_ids, "--series-ids"),
-            invalid_series_ids=parse_int_list(options.invalid_series_ids, "--invalid-series-ids"),
+            base_url=base_url, series_ids=series, invalid_series_ids=invalid, generic_series_ids=generic,
             invalid_share=options.invalid_share, batch_min=int(low), batch_max=int(high or low),
             user=user, password=password, md5_password=options.md5_password, token=options.token or None,
             oauth_key=options.oauth_key or None, oauth_secret=options.oauth_secret or None,
             users=options.num_users or 1, run_time_s=float(options.run_time or 0) or 3600.0,
-            slos=tuple(parse_slo(s) for s in options.slo), max_coupons=options.max_coupons,
-            allow_production=options.allow_production)
-        # Before the report folder too; the message names Locust's flag (--host), not the CLI's --base-url.
-        refuse_production(settings.base_url, allow=settings.allow_production, url_flag="--host")
+            slos=slos, max_coupons=options.max_coupons, allow_production=options.allow_production)
         if role != "worker":
             folder.mkdir(parents=True, exist_ok=True)
         state = install(environment, settings, role, folder / "coupons.csv" if role != "worker" else None,
                         expected_workers=max(getattr(options, "expect_workers", 1) or 1, 1))
     except ConfigError as exc:
         _refuse(str(exc))
-    _state.update(settings=settings, folder=folder, started=datetime.now(), state=state)
+    if not environment.stop_timeout:
+        # As `coupon-harness load`: at the end users finish the request in flight, so every coupon the target
+        # issued is counted and in coupons.csv (Locust's default, 0, kills them mid-request). --stop-timeout wins.
+        environment.stop_timeout = min(settings.request_timeout, 10.0)
+    _state.update(settings=settings, folder=folder, started=datetime.now(), state=state, traffic=_Traffic())
 
 
 def _refuse(message: str) -> NoReturn:
@@ -97,19 +121,127 @@ def _refuse(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-@events.quitting.add_listener
+class _Traffic:
+    """When users ran and how many: a web-UI run idles before its first swarm and between tests, and its
+    --users is unset (the swarm form sets the count); the report counts traffic, not the process's life."""
+
+    def __init__(self) -> None:
+        self.first_start: datetime | None = None
+        self.since: float | None = None
+        self.spent_s = 0.0
+        self.users = 0
+        self.tests = 0
+        self.stats_resets = 0
+
+    def start(self, users: int) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            self.tests += 1
+        self.first_start = self.first_start or datetime.now()
+        self.users = max(self.users, users)
+
+    def stop(self) -> None:
+        if self.since is not None:
+            self.spent_s += time.monotonic() - self.since
+            self.since = None
+
+    def duration_s(self) -> float:
+        return self.spent_s + (time.monotonic() - self.since if self.since is not None else 0.0)
+
+
+def _traffic() -> _Traffic | None:
+    traffic = _state.get("traffic")
+    return traffic if isinstance(traffic, _Traffic) else None
+
+
+def _test_start(environment: Any, **_kwargs: Any) -> None:
+    settings, state = _state.get("settings"), _state.get("state")
+    host = (environment.host or "").rstrip("/")
+    if settings is not None and state is not None and host and host != settings.base_url:
+        sys.stderr.write(state.redactor.text(
+            f"coupon-harness locustfile: the users send to --host {settings.base_url}, not to {host}: the "
+            "production guard and the coupon cap were settled for --host; restart locust with --host to test "
+            "another target") + "\n")
+    traffic = _traffic()
+    if traffic is not None:
+        traffic.start(int(getattr(environment.runner, "target_user_count", 0) or 0))
+
+
+def _spawned(user_count: int, **_kwargs: Any) -> None:
+    traffic = _traffic()
+    if traffic is not None:  # a web-UI run may change the count while it runs
+        traffic.users = max(traffic.users, int(user_count))
+
+
+def _test_stop(**_kwargs: Any) -> None:
+    traffic = _traffic()
+    if traffic is not None:
+        traffic.stop()
+
+
+def _stats_reset(**_kwargs: Any) -> None:
+    traffic = _traffic()
+    if traffic is not None:
+        traffic.stats_resets += 1
+
+
 def _report(environment: Any, **_kwargs: Any) -> None:
     state = _state.get("state")
-    if state is None or state.role == "worker":
+    traffic = _traffic()
+    if state is None or state.role == "worker" or traffic is None:
         return
+    from dataclasses import replace
+
     from coupon_harness.reporting.load_writer import write_load_reports
     from coupon_harness.runners.load.result import build_result
 
+    runner = environment.runner
+    if runner is not None and runner.state in (STATE_SPAWNING, STATE_RUNNING):
+        # Ctrl-C reaches here with users still running: stop them first, so that the report and Locust's
+        # own statistics (printed after this) count the same requests.
+        runner.stop()
+    if getattr(environment.parsed_options, "csv_prefix", None):
+        # Locust rewrites its --csv files every CSV_STATS_INTERVAL_SEC and not at the end: let it write once
+        # more now that the users have stopped, so its CSV counts what its --json and this report count.
+        gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.25)
     state.flush()
-    elapsed = (datetime.now() - _state["started"]).total_seconds()
-    result = build_result(_state["settings"], state, _state["started"].isoformat(timespec="seconds"),
-                          elapsed, interrupted=False, workers=0)
+    settings = _state["settings"]
+    started = traffic.first_start or _state["started"]
+    result = build_result(replace(settings, users=traffic.users or settings.users), state,
+                          started.isoformat(timespec="seconds"), traffic.duration_s(), interrupted=False, workers=0)
     result.files = {"coupons.csv": str(_state["folder"] / "coupons.csv")}  # the codes, for revocation
+    result.files.update(_locust_files(environment.parsed_options))
+    if traffic.tests > 1 or traffic.stats_resets or getattr(environment.parsed_options, "reset_stats", False):
+        result.notes.append(f"Locust cleared its statistics during the run ({traffic.tests} tests, "
+                            f"{traffic.stats_resets} resets): this report counts every request of the run, "
+                            "Locust's statistics only those since it last cleared them")
     write_load_reports(result, _state["folder"])
     if not result.holds:
         environment.process_exit_code = 1
+
+
+def _locust_files(options: Any) -> dict[str, str]:
+    """The files Locust itself writes when asked (--csv, --html, --json-file); the CSV and JSON after this report."""
+    files: dict[str, str] = {}
+    prefix = getattr(options, "csv_prefix", None)
+    if prefix:
+        for kind in ("stats", "failures", "exceptions"):
+            files[f"locust {kind}.csv"] = f"{prefix}_{kind}.csv"
+        if getattr(options, "stats_history_enabled", False):
+            files["locust stats_history.csv"] = f"{prefix}_stats_history.csv"
+    if getattr(options, "html_file", None):  # its {u}, {r}, {t} filled in by now: Locust writes it first
+        files["locust report.html"] = str(options.html_file)
+    if getattr(options, "json_file", None):
+        files["locust stats.json"] = f"{options.json_file}.json"  # Locust adds .json
+    return files
+
+
+# Registered by call through Any, not as decorators: Locust's add_listener is untyped (mypy strict).
+_events: Any = events
+_events.init_command_line_parser.add_listener(_options)
+_events.init.add_listener(_install)
+_events.test_start.add_listener(_test_start)
+_events.spawning_complete.add_listener(_spawned)
+_events.test_stop.add_listener(_test_stop)
+_events.reset_stats.add_listener(_stats_reset)
+_events.quitting.add_listener(_report)

@@ -1,0 +1,189 @@
+"""Locust tells the same truth as the harness: on a broken target, Locust's own statistics (--json, --csv, the
+web UI's /stats/requests, the load process's locust_stats.json) count the requests and failures the harness
+report counts; a 200 that breaks a rule is a failed `POST bulk-issue` whose message is the rule id (one
+error row per rule), never an extra request row. Before: `bulk-issue 126 requests, 0 failures` plus one
+`CONTRACT <rule>` row per violation, while the harness reported 126 requests and a 79% error rate."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from coupon_harness.sandbox.app import Answer, Mutate, error_envelope
+from coupon_harness.sandbox.server import RunningSandbox, running_sandbox
+from load.support import VALID, run_against_sandbox
+
+LOCUSTFILE = Path(__file__).resolve().parents[2] / "locustfiles" / "bulk_issue.py"
+LOCUST = str(Path(sys.executable).with_name("locust"))
+SERIES = ",".join(map(str, VALID))
+#: What the broken target breaks, by the rule the harness names.
+RULES = {"total-count", "response-schema"}
+
+
+def _broken() -> Mutate:
+    """Of every four answers: a 500, a 200 whose totalCount is off by one, a 200 whose discountValue is a
+    string (the schema), a correct 200."""
+    turn = itertools.count()
+
+    def mutate(answer: Answer) -> Answer:
+        n = next(turn) % 4
+        body = answer.body
+        if answer.status != 200 or not isinstance(body, dict) or n == 3:
+            return answer
+        if n == 0:
+            return Answer(500, error_envelope(500, "internal error"), answer.request)
+        if n == 1:
+            body["totalCount"] = int(body["totalCount"]) + 1
+        else:
+            for entity in body["response"]:
+                if isinstance(entity.get("result"), dict):
+                    entity["result"]["discountValue"] = "500"
+        return answer
+
+    return mutate
+
+
+def _env() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if not name.startswith("COUPON_HARNESS_")}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _harness_figures(summary: dict[str, Any]) -> tuple[int, int]:
+    requests_ = int(summary["requests"])
+    return requests_, round(float(summary["error_rate"]) * requests_)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_plain_locust_json_and_csv_equal_the_harness_report(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    with running_sandbox(mutate=_broken()) as sandbox:
+        done = subprocess.run(
+            [LOCUST, "-f", str(LOCUSTFILE), "--headless", "--host", sandbox.base_url, "-u", "5", "-r", "5",
+             "-t", "4s", "--series-ids", SERIES, "--user", "sandbox:sandbox", "--json", "--csv",
+             str(tmp_path / "locust"), "--harness-report-dir", str(report)],
+            cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 1, done.stderr[-3000:]  # rules broken: the harness's exit code
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    entries = json.loads(done.stdout)
+    assert [(e["method"], e["name"]) for e in entries] == [("POST", "bulk-issue")], entries
+    locust_requests, locust_failures = entries[0]["num_requests"], entries[0]["num_failures"]
+    summary = json.loads((report / "summary.json").read_text())
+    harness_requests, harness_failures = _harness_figures(summary)
+    assert (locust_requests, locust_failures) == (harness_requests, harness_failures), summary
+    assert harness_requests > 40 and 0.6 < harness_failures / harness_requests < 0.9, summary
+    # --csv says the same, and its failures are grouped by status and rule (low cardinality).
+    total = next(row for row in _rows(tmp_path / "locust_stats.csv") if row["Name"] == "Aggregated")
+    assert (int(total["Request Count"]), int(total["Failure Count"])) == (harness_requests, harness_failures)
+    failures = {row["Error"]: int(row["Occurrences"]) for row in _rows(tmp_path / "locust_failures.csv")}
+    # One row per status and per rule (a request that breaks two rules fails once, under the first).
+    assert set(failures) == {"HttpStatusError('HTTP 500')", *(f"ContractViolation('{rule}')" for rule in RULES)
+                             }, failures
+    assert failures["HttpStatusError('HTTP 500')"] == summary["status_counts"]["500"], (failures, summary)
+    assert sum(failures.values()) == harness_failures, failures
+    # The report names Locust's own files beside its own.
+    assert summary["files"]["locust stats.csv"] == str(tmp_path / "locust_stats.csv"), summary["files"]
+    assert summary["files"]["coupons.csv"] == str(report / "coupons.csv"), summary["files"]
+
+
+def test_the_load_cli_agrees_with_its_own_locust_stats(tmp_path: Path) -> None:
+    result = run_against_sandbox(tmp_path, mutate=_broken(), users=5, run_time_s=3.0)
+    stats = json.loads((tmp_path / "locust_stats.json").read_text())
+    rows = [(entry["method"], entry["name"]) for entry in stats["entries"]]
+    assert rows == [("POST", "bulk-issue"), ("", "Aggregated")], rows
+    total = stats["entries"][-1]
+    errors = round(result.error_rate * result.requests)
+    assert (total["requests"], total["failures"]) == (result.requests, errors), (total, result.requests)
+    assert result.requests > 40 and errors / result.requests > 0.6, (result.requests, errors)
+    assert {e["error"] for e in stats["errors"]} == {"HTTP 500", *RULES}, stats  # str() of the exceptions
+
+
+@contextmanager
+def _web_ui(sandbox: RunningSandbox, tmp_path: Path, report: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [LOCUST, "-f", str(LOCUSTFILE), "--host", sandbox.base_url, "--web-host", "127.0.0.1", "--web-port",
+         str(port), "--series-ids", SERIES, "--user", "sandbox:sandbox", "--harness-report-dir", str(report)],
+        cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(base + "/stats/requests", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None and time.monotonic() < deadline, "the web UI did not come up"
+                time.sleep(0.1)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_the_web_ui_agrees_and_its_report_names_the_swarm(tmp_path: Path) -> None:
+    """Through the web UI's own API: an idle second, a swarm of 3 users for 3 s (run_time), then Ctrl-C. The
+    web UI's totals are the report's; the report says 3 users and about 3 s, not the process's life."""
+    report = tmp_path / "report"
+    with running_sandbox(mutate=_broken()) as sandbox, _web_ui(sandbox, tmp_path, report) as (process, base):
+        time.sleep(2.0)  # idle before the swarm: no traffic, so no duration
+        answer = requests.post(base + "/swarm", data={"user_count": 3, "spawn_rate": 3, "run_time": "3s"}, timeout=10)
+        assert answer.json()["success"], answer.text
+        deadline = time.monotonic() + 30
+        while requests.get(base + "/stats/requests", timeout=5).json()["state"] != "stopped":
+            assert time.monotonic() < deadline, "the swarm did not stop after its run time"
+            time.sleep(0.2)
+        time.sleep(1.5)  # idle after it, too
+        stats = requests.get(base + "/stats/requests", timeout=5).json()
+        process.terminate()  # SIGTERM: Locust shuts down in order (a SIGINT may land inside its web server)
+        _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err[-6000:]
+
+    total = next(row for row in stats["stats"] if row["name"] == "Aggregated")
+    summary = json.loads((report / "summary.json").read_text())
+    assert (total["num_requests"], total["num_failures"]) == _harness_figures(summary), (total, summary)
+    assert [row["name"] for row in stats["stats"]] == ["bulk-issue", "Aggregated"], stats["stats"]
+    assert summary["users"] == 3, summary
+    # The swarm's 3 s (gevent's timer may end it early), not the 6.5 s and more of the process.
+    assert 1.0 <= summary["duration_s"] <= 4.0, summary
+    assert summary["files"]["coupons.csv"] == str(report / "coupons.csv"), summary["files"]
+
+
+def test_headless_report_names_the_users_and_the_traffic_time(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    with running_sandbox() as sandbox:
+        done = subprocess.run(
+            [LOCUST, "-f", str(LOCUSTFILE), "--headless", "--host", sandbox.base_url, "-u", "3", "-r", "3",
+             "-t", "3s", "--series-ids", SERIES, "--user", "sandbox:sandbox", "--html", str(tmp_path / "l.html"),
+             "--harness-report-dir", str(report)],
+            cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["users"] == 3, summary
+    assert 1.0 <= summary["duration_s"] <= 3.5, summary  # -t 3s (gevent's timer may end it early)
+    assert summary["files"] == {"coupons.csv": str(report / "coupons.csv"),
+                                "locust report.html": str(tmp_path / "l.html")}, summary["files"]
+    assert (tmp_path / "l.html").exists() and (report / "coupons.csv").exists()
+    markdown = (report / "report.md").read_text()
+    assert "3 users" in markdown and "l.html" in markdown, markdown
