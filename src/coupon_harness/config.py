@@ -1,7 +1,8 @@
-"""Named targets from a TOML file and the environment, merged under the command-line flags.
+"""The config layer's pieces: reading a named target of a TOML file, and the checks and parsers of values.
 
-Precedence: flags > environment (COUPON_HARNESS_*) > config file target. `${NAME}` in a file value
-is replaced by the environment variable NAME; a missing one is an error that names it.
+The option table (`coupon_harness.cli.option_table`) names every option and applies the precedence, flag >
+environment (COUPON_HARNESS_*) > config-file target > default, with these. `${NAME}` in a file value is
+replaced by the environment variable NAME; a missing one is an error that names it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,47 +21,21 @@ __all__ = [
     "ENV_PREFIX",
     "MAX_EXAMPLES_LIMIT",
     "MAX_REQUEST_TIMEOUT_S",
-    "TargetConfig",
     "check_credentials",
     "check_int",
     "check_max_examples",
     "check_number",
     "check_request_timeout",
     "check_seed",
-    "from_env",
-    "load_target",
-    "merge",
     "parse_customer_ids",
     "parse_int_list",
     "parse_user",
+    "read_target_table",
 ]
 
 ENV_PREFIX = "COUPON_HARNESS_"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-
-@dataclass(frozen=True, slots=True)
-class TargetConfig:
-    """Everything that can describe a target; None means "not said here"."""
-
-    base_url: str | None = None
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    md5_password: bool | None = None
-    oauth_key: str | None = None
-    oauth_secret: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
-    series_ids: tuple[int, ...] | None = None
-    invalid_series_ids: tuple[int, ...] | None = None
-    generic_series_ids: tuple[int, ...] | None = None
-    customer_ids: tuple[str, ...] | None = None
-    max_examples: int | None = None
-    seed: int | None = None
-    request_timeout: float | None = None
-    report_dir: str | None = None
-
-
-_FILE_KEYS = {f.name.replace("_", "-"): f.name for f in fields(TargetConfig)}
 
 #: Upper bounds that keep a typo from becoming a run that never ends (or eats the machine).
 MAX_REQUEST_TIMEOUT_S = 3600.0
@@ -203,35 +177,10 @@ def _expand(value: Any, where: str) -> Any:
     return value
 
 
-def _coerce(name: str, value: Any, where: str) -> Any:
-    try:
-        if name in ("series_ids", "invalid_series_ids", "generic_series_ids"):
-            return parse_int_list(value, f"{where} {name.replace('_', '-')}")
-        if name == "customer_ids":
-            return parse_customer_ids(value, f"{where} customer-ids")
-        if name in ("max_examples", "seed"):
-            if isinstance(value, bool) or not isinstance(value, int | str):
-                raise ValueError
-            number = int(value)  # a string from ${ENV} expansion
-            check = check_max_examples if name == "max_examples" else check_seed
-            return check(number, f"{where} {name.replace('_', '-')}")
-        if name == "request_timeout":
-            if isinstance(value, bool) or not isinstance(value, int | float | str):
-                raise ValueError
-            return check_request_timeout(float(value), f"{where} request-timeout")
-        if name == "md5_password":
-            if not isinstance(value, bool):
-                raise ValueError
-            return value
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where}: {name.replace('_', '-')} has a value of the wrong type: {value!r}") from None
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}: {name.replace('_', '-')} must be a string, got {value!r}")
-    return value
-
-
-def load_target(path: Path, name: str | None) -> TargetConfig:
-    """The target `name` (or the file's default-target, or its only target) of a TOML config file."""
+def read_target_table(path: Path, name: str | None) -> tuple[str, dict[str, Any]]:
+    """The table of target `name` (or the file's default-target, or its only target) of a TOML config file,
+    with `${ENV}` references expanded, and how messages name it (`FILE [targets.NAME]`). Its keys are not
+    checked here: the option table (`coupon_harness.cli.option_table`) knows them."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -268,42 +217,4 @@ def load_target(path: Path, name: str | None) -> TargetConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"config file {path}: targets.{chosen} must be a table")
     where = f"{path} [targets.{chosen}]"
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in _FILE_KEYS:
-            hint = difflib.get_close_matches(key, list(_FILE_KEYS), n=1)
-            raise ConfigError(f"{where}: unknown key {key!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
-        attr = _FILE_KEYS[key]
-        values[attr] = _coerce(attr, _expand(value, where), where)
-    if "user" in values and "password" not in values and ":" in values["user"]:
-        values["user"], values["password"] = parse_user(values["user"])
-    check_credentials(values, where + " {flag}")
-    return TargetConfig(**values)
-
-
-def from_env(environ: dict[str, str] | None = None) -> TargetConfig:
-    env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    if env.get(ENV_PREFIX + "BASE_URL"):
-        values["base_url"] = env[ENV_PREFIX + "BASE_URL"]
-    if env.get(ENV_PREFIX + "USER"):
-        values["user"], values["password"] = parse_user(env[ENV_PREFIX + "USER"])
-    if env.get(ENV_PREFIX + "PASSWORD"):
-        values["password"] = env[ENV_PREFIX + "PASSWORD"]
-    for name in ("token", "oauth_key", "oauth_secret"):
-        if env.get(ENV_PREFIX + name.upper()):
-            values[name] = env[ENV_PREFIX + name.upper()]
-    check_credentials(values, ENV_PREFIX + "{env}")
-    if env.get(ENV_PREFIX + "REQUEST_TIMEOUT"):
-        values["request_timeout"] = check_request_timeout(env[ENV_PREFIX + "REQUEST_TIMEOUT"],
-                                                          ENV_PREFIX + "REQUEST_TIMEOUT")
-    return TargetConfig(**values)
-
-
-def merge(*layers: TargetConfig) -> TargetConfig:
-    """Later layers win where they say something (not None)."""
-    merged = layers[0]
-    for layer in layers[1:]:
-        merged = replace(merged, **{f.name: getattr(layer, f.name) for f in fields(TargetConfig)
-                                    if getattr(layer, f.name) is not None})
-    return merged
+    return where, {key: _expand(value, where) for key, value in table.items()}

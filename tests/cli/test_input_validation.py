@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from coupon_harness.cli.main import main
-from coupon_harness.config import load_target, parse_customer_ids, parse_int_list
+from coupon_harness.cli.option_table import Sources, resolve
+from coupon_harness.config import parse_customer_ids, parse_int_list
 from coupon_harness.errors import ConfigError
 from coupon_harness.sandbox.server import running_sandbox
 
@@ -189,7 +190,7 @@ def test_bad_config_files_exit_2_with_one_line(text: bytes, fragment: str, comma
     path.write_bytes(text)
     if fragment != "fragment":  # the URL itself is checked where every source of it meets, not in the file
         with pytest.raises(ConfigError):
-            load_target(path, None)
+            resolve(Sources(flags={"config": str(path)}, environ={}), command)
     _assert_one_line_exit_2([command, "--config", str(path), "--report-dir", str(tmp_path / "r")], fragment,
                             capsys, no_network)
 
@@ -204,7 +205,8 @@ def test_request_timeout_from_the_environment(value: str, monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize(("name", "value", "fragment"), [
     ("COUPON_HARNESS_TOKEN", "t\u20ac", "COUPON_HARNESS_TOKEN"),
-    ("COUPON_HARNESS_USER", "u:\udcff", "COUPON_HARNESS_PASSWORD"),
+    ("COUPON_HARNESS_USER", "u:\udcff", "COUPON_HARNESS_USER (its password)"),
+    ("COUPON_HARNESS_PASSWORD", "\udcff", "COUPON_HARNESS_PASSWORD"),
     ("COUPON_HARNESS_OAUTH_SECRET", "\udcff", "COUPON_HARNESS_OAUTH_SECRET"),
 ])
 def test_credentials_from_the_environment(name: str, value: str, fragment: str, monkeypatch: pytest.MonkeyPatch,
@@ -217,13 +219,13 @@ def test_credentials_from_the_environment(name: str, value: str, fragment: str, 
 
 def test_the_flag_request_timeout_wins_over_a_sane_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from coupon_harness.cli.main import build_parser
-    from coupon_harness.cli.options import target_from_args
+    from coupon_harness.cli.option_table import resolve, sources_from_namespace
 
     monkeypatch.setenv("COUPON_HARNESS_REQUEST_TIMEOUT", "7")
     args = build_parser().parse_args(["contract", "--base-url", DEAD])
-    assert target_from_args(args).request_timeout == 7
+    assert resolve(sources_from_namespace(args, "contract"), "contract").get("request-timeout") == 7
     args = build_parser().parse_args(["load", "--base-url", DEAD, "--request-timeout", "2.5"])
-    assert target_from_args(args).request_timeout == 2.5
+    assert resolve(sources_from_namespace(args, "load"), "load").get("request-timeout") == 2.5
 
 
 def test_good_values_still_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,9 +16,13 @@ import tempfile
 import traceback
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coupon_harness import __version__
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR
+
+if TYPE_CHECKING:
+    from coupon_harness.cli.option_table import Resolved
 
 __all__ = ["REDACTED", "SECRET_FLAGS", "report_harness_bug"]
 
@@ -103,18 +107,29 @@ def _known_secrets(args: argparse.Namespace, argv: list[str], exc: BaseException
     found.extend(value for name in _SECRET_ENV if (value := os.environ.get("COUPON_HARNESS_" + name)))
     found.extend(given.split(":", 1)[1] for given in list(found) if ":" in given)
     try:
-        from coupon_harness.cli.options import target_from_args
-        from coupon_harness.transport.auth import Credentials
+        from coupon_harness.cli.settings_builders import credentials
 
-        target = target_from_args(args)  # the config file may hold a password
-        found.extend(Credentials(user=target.user, password=target.password, md5_password=bool(target.md5_password),
-                                 oauth_secret=target.oauth_secret, token=target.token).secrets())
-        found.extend(s for s in (target.oauth_key, target.password) if s)
+        resolved = _resolved(args)  # the config file may hold a password
+        if resolved is not None:
+            given = credentials(resolved)
+            found.extend(given.secrets())
+            found.extend(s for s in (given.oauth_key, given.password) if s)
     except Exception:  # best effort: a config that does not load holds no secret we could read
         pass
     for local in _stack_values(exc):
         found.extend(_secrets_of(local))
     return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
+
+
+def _resolved(args: argparse.Namespace) -> Resolved | None:
+    """The options of the command that failed, from flags, environment and config file; None for a command
+    without target options."""
+    from coupon_harness.cli.option_table import SCOPES, resolve, sources_from_namespace
+
+    scope = getattr(args, "command", None)
+    if scope not in SCOPES:
+        return None
+    return resolve(sources_from_namespace(args, str(scope)), str(scope))
 
 
 def _secrets_of(value: object) -> list[str]:
@@ -161,9 +176,8 @@ def _seed(args: argparse.Namespace, exc: BaseException) -> str:
     if getattr(args, "seed", None) is not None:
         return str(args.seed)
     try:
-        from coupon_harness.cli.options import target_from_args
-
-        seed = target_from_args(args).seed
+        resolved = _resolved(args)
+        seed = resolved.get("seed") if resolved is not None and "seed" in resolved.values else None
     except Exception:
         seed = None
     return str(seed) if seed is not None else "not chosen yet"

@@ -13,7 +13,8 @@ from coupon_harness import __version__
 from coupon_harness.errors import HarnessError
 from coupon_harness.interrupts import armed, exit_code_for, handled, received, signal_name
 
-__all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "main"]
+__all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "build_parser",
+           "keep_caches_out_of_the_working_directory", "main"]
 
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.harness_bug import report_harness_bug
@@ -26,20 +27,29 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_HARNESS_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from coupon_harness.cli import contract_cmd, load_cmd, run_cmd, serve_cmd
+DESCRIPTION = ("Contract and load tests for Capillary's POST /v2/coupon/bulk/issue. `coupon-harness run` with no "
+               "options tests a sandbox it starts; give --base-url to test your target. `coupon-harness COMMAND "
+               "--help` lists a command's options.")
+EPILOG = ("Exit codes: 0 the contract holds (and every SLO is met); 1 a violation (or a breached SLO); 2 the "
+          "harness could not run (one line says what to fix); 130 interrupted by SIGINT, 143 by SIGTERM (the "
+          "partial report is written). Options also come from COUPON_HARNESS_* variables and a --config file; "
+          "see a command's --help.")
 
-    parser = _Parser(prog="coupon-harness", description=__doc__)
+
+def build_parser() -> argparse.ArgumentParser:
+    from coupon_harness.cli import contract_cmd, load_cmd, locustfile_cmd, run_cmd, serve_cmd
+
+    parser = _Parser(prog="coupon-harness", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"coupon-harness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (run_cmd, contract_cmd, load_cmd, serve_cmd):
+    for module in (run_cmd, contract_cmd, load_cmd, serve_cmd, locustfile_cmd):
         module.register(commands)
     return parser
 
 
-def _keep_caches_out_of_the_working_directory() -> None:
-    """Hypothesis (under Schemathesis) writes `.hypothesis/` into the current folder; a CLI run in a
-    user's repository should not. Their own HYPOTHESIS_STORAGE_DIRECTORY still wins."""
+def keep_caches_out_of_the_working_directory() -> None:
+    """Hypothesis (under Schemathesis) writes `.hypothesis/` into the current folder; a CLI (or pytest
+    plugin) run in a user's repository should not. Their own HYPOTHESIS_STORAGE_DIRECTORY still wins."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coupon-harness" / "hypothesis"
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache))
 
@@ -59,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    _keep_caches_out_of_the_working_directory()
+    keep_caches_out_of_the_working_directory()
     parser = build_parser()  # imports every command's modules, native ones included, before a signal may raise
     armed()
     args = parser.parse_args(argv)

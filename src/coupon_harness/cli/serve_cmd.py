@@ -16,8 +16,9 @@ def register(commands: Any) -> None:
                                  description="Run the sandbox: a stateful implementation of POST "
                                  "/v2/coupon/bulk/issue for demos, rehearsals and the harness's own tests.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    parser.add_argument("--config", type=Path, metavar="FILE", help="series catalog and options, YAML or JSON")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="the sandbox config: series catalog, users, faults, limits (YAML or JSON; see README)")
     parser.set_defaults(handler=_handle)
 
 

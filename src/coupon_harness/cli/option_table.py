@@ -1,0 +1,563 @@
+"""The option table: every option of every way in, once, with its flag, variable, config-file key and parser.
+
+One row per option (`Option`): its name (`series-ids`), the scopes it belongs to (`contract`, `load`, `run`,
+`pytest`), how its value is parsed and checked, its default and its help. Everything else is derived from
+the rows:
+
+- the flag is `--NAME` (`--harness-NAME` under pytest), the variable `COUPON_HARNESS_<NAME>` (upper case,
+  `-` as `_`), the config-file key `NAME` in the chosen `[targets.X]` table;
+- the argparse flags of every command (`add_options`), the pytest options (`pytest_plugin`), the values
+  read from flags, environment and file (`resolve`), and the Markdown table of the README (`markdown_table`).
+
+Precedence, for each option on its own: flag > environment variable > config-file target > default.
+A base URL given by a flag or a variable that differs from the file target's own drops what that target
+says about its server (series, customers, credentials): they belong to another server.
+
+Cheap to import (the pytest plugin imports it in every pytest run): standard library, config and the load
+settings' parsers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coupon_harness.config import (
+    ENV_PREFIX,
+    check_credentials,
+    check_int,
+    check_max_examples,
+    check_number,
+    check_request_timeout,
+    check_seed,
+    parse_customer_ids,
+    parse_int_list,
+    parse_user,
+    read_target_table,
+)
+from coupon_harness.errors import ConfigError
+from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
+
+__all__ = [
+    "CONTRACT",
+    "LOAD",
+    "OPTIONS",
+    "PYTEST",
+    "RUN",
+    "SCOPES",
+    "TARGET_BOUND",
+    "Option",
+    "Resolved",
+    "Sources",
+    "add_options",
+    "env_var",
+    "markdown_table",
+    "no_color",
+    "option",
+    "options_of",
+    "resolve",
+    "sources_from_namespace",
+]
+
+CONTRACT = "contract"
+LOAD = "load"
+RUN = "run"
+PYTEST = "pytest"
+SCOPES = (CONTRACT, LOAD, RUN, PYTEST)
+
+#: Bounds that keep a typo from eating the machine: every user holds a connection and a greenlet.
+MAX_USERS = 100_000
+#: Requests (or users started) per second.
+MAX_RATE = 100_000.0
+MAX_WORKERS = 256
+MAX_COUPONS_LIMIT = 2**63 - 1
+#: safety.DEFAULT_MAX_COUPONS, as the help shows it (safety imports urllib3, too slow for the pytest plugin's
+#: import; tests/cli/test_help_is_complete.py holds the two equal).
+DEFAULT_MAX_COUPONS_SHOWN = "10,000"
+#: The load stage of `run` is a short check, not a load test.
+MAX_RUN_LOAD_S = 30.0
+
+Parser = Callable[[Any, str], Any]
+
+
+# --- parsers: (raw value, the name of where it came from) -> the checked value ----------------------
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{what} must be a string, got {value!r}")
+    return value
+
+
+def _secret(name: str) -> Parser:
+    def parse(value: Any, what: str) -> str:
+        text = _text(value, what)
+        check_credentials({name: text}, what.replace("{", "{{").replace("}", "}}"))
+        return text
+    return parse
+
+
+def _user(value: Any, what: str) -> tuple[str, str | None]:
+    user, password = parse_user(_text(value, what))
+    check_credentials({"user": user}, what.replace("{", "{{").replace("}", "}}"))
+    check_credentials({"password": password}, (what + " (its password)").replace("{", "{{").replace("}", "}}"))
+    return user, password
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def _bool(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigError(f"{what} must be true or false (1/0, yes/no), got {str(value)[:40]!r}")
+
+
+def _int(low: int, high: int) -> Parser:
+    return lambda value, what: check_int(value, what, low=low, high=high)
+
+
+def _number(low: float, high: float, *, low_open: bool = False, unit: str = "") -> Parser:
+    return lambda value, what: check_number(value, what, low=low, high=high, low_open=low_open, unit=unit)
+
+
+def _ids(value: Any, what: str) -> tuple[int, ...]:
+    return parse_int_list(value, what)
+
+
+def _customers(value: Any, what: str) -> tuple[str, ...]:
+    return parse_customer_ids(value, what)
+
+
+def _path(value: Any, what: str) -> Path:
+    text = _text(value, what)
+    if not text:
+        raise ConfigError(f"{what} is empty: give a path")
+    return Path(text)
+
+
+def _duration(*, positive: bool, at_most: float | None = None, extra: str = "") -> Parser:
+    def parse(value: Any, what: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ConfigError(f"{what} must be a duration like 30s, got {value!r}")
+        seconds = parse_duration(str(value), what)
+        if positive and seconds <= 0:
+            raise ConfigError(f"{what} {str(value)[:40]!r} must be longer than 0, e.g. 30s")
+        if at_most is not None and seconds > at_most:
+            raise ConfigError(f"{what} must lie between 0 and {at_most:g} seconds{extra}")
+        return seconds
+    return parse
+
+
+def _slos(value: Any, what: str) -> tuple[Slo, ...]:
+    """A list of KEY=VALUE (repeated flag, TOML list) or one comma-separated text (variable)."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ConfigError(f"{what} must be a list like [\"p95=300ms\", \"error-rate=0.01\"], got {value!r}")
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(f"{what}: {item!r} is not KEY=VALUE like p95=300ms")
+        if item.strip():
+            out.append(parse_slo(item.strip(), what))
+    return tuple(out)
+
+
+def _shape(value: Any, what: str) -> str:
+    if value not in SHAPES:
+        raise ConfigError(f"{what} {str(value)[:40]!r} is not a shape: choose one of {', '.join(SHAPES)}")
+    return str(value)
+
+
+def _batch_size(value: Any, what: str) -> tuple[int, int]:
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    low, sep, high = text.partition("-")
+    shown = text[:40] if text else repr(value)[:40]
+    try:
+        if sep and not high.strip():
+            raise ValueError
+        batch_min, batch_max = int(low), int(high or low)
+    except ValueError:
+        raise ConfigError(f"{what} {shown!r}: write MIN-MAX like 1-5, or one number") from None
+    if not 1 <= batch_min <= batch_max:
+        raise ConfigError(f"{what} {shown!r}: need 1 <= MIN <= MAX")
+    return batch_min, batch_max
+
+
+# --- the table -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option of the harness. `scopes`: the commands (and pytest) that take it."""
+
+    name: str
+    scopes: frozenset[str]
+    parse: Parser
+    help: str
+    metavar: str | None = None
+    #: What the help and the README show as the default (None: no default, or said in `help`).
+    default: str | None = None
+    #: A flag that takes no value (store_true); the variable and the key take true/false.
+    flag_only: bool = False
+    #: The flag may be repeated (each one adds an item).
+    repeatable: bool = False
+    #: A config-file key; False for the options that choose the file and its target.
+    in_file: bool = True
+    #: Help text per scope, where it differs (the `run` report folder, the pytest wording).
+    help_by_scope: Mapping[str, str] = field(default_factory=dict)
+    group: str = "run"
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        return env_var(self.name)
+
+    def flag(self, prefix: str = "--") -> str:
+        return prefix + self.name
+
+    def help_for(self, scope: str) -> str:
+        text = self.help_by_scope.get(scope, self.help)
+        return f"{text} (default: {self.default})" if self.default is not None else text
+
+
+def env_var(name: str) -> str:
+    return ENV_PREFIX + name.upper().replace("-", "_")
+
+
+_ALL = frozenset(SCOPES)
+_CLI = frozenset({CONTRACT, LOAD, RUN})
+_TARGETED = frozenset({CONTRACT, RUN, PYTEST})
+_LOAD_ONLY = frozenset({LOAD})
+_RUN_ONLY = frozenset({RUN})
+
+OPTIONS: tuple[Option, ...] = (
+    # target
+    Option("base-url", _ALL, _text, "the target, e.g. https://staging.example.com", "URL", group="target",
+           help_by_scope={RUN: "the target, e.g. https://staging.example.com (default: a sandbox started for the "
+                          "run)",
+                          PYTEST: "the target, e.g. https://staging.example.com; the contract suite runs only when "
+                          "a target is given"}),
+    Option("config", _ALL, _path, "TOML file of named targets ([targets.NAME]); every option below is also a key "
+           "of a target", "FILE", in_file=False, group="target"),
+    Option("target", _ALL, _text, "which target of --config (default: the file's default-target, or its only "
+           "target)", "NAME", in_file=False, group="target"),
+    # credentials
+    Option("user", _ALL, _user, "HTTP Basic USER:PASSWORD, sent as given (like curl -u)", "USER:PASSWORD",
+           group="credentials"),
+    Option("password", _ALL, _secret("password"), "the password of --user, when it is not given there",
+           "PASSWORD", group="credentials"),
+    Option("md5-password", _ALL, _bool, "hash the password first (md5 hex), as Capillary till credentials expect",
+           flag_only=True, group="credentials"),
+    Option("oauth-key", _ALL, _secret("oauth_key"), "fetch (and refresh) a token from /v3/oauth/token/generate "
+           "with this key and --oauth-secret", "KEY", group="credentials"),
+    Option("oauth-secret", _ALL, _secret("oauth_secret"), "the secret of --oauth-key", "SECRET",
+           group="credentials"),
+    Option("token", _ALL, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN", "TOKEN", group="credentials"),
+    # what the target holds
+    Option("series-ids", _ALL, _ids, "series that exist and issue coupons on the target (an id given twice counts "
+           "once)", "101,102", group="what the target holds",
+           help_by_scope={LOAD: "series that exist and issue coupons on the target (default: the sandbox's, when "
+                          "the target is a sandbox; an id given twice counts once)"}),
+    Option("invalid-series-ids", _ALL, _ids, "series the target must refuse (an id given twice counts once)",
+           "999", group="what the target holds"),
+    Option("generic-series-ids", _ALL, _ids, "GENERIC-code series: one code for everyone, exempt from "
+           "unique-codes (an id given twice counts once)", "104", group="what the target holds"),
+    Option("customer-ids", _ALL, _customers, "customers known to the target (default: fresh ids); an id given twice "
+           "counts once", "c1,c2", group="what the target holds"),
+    # the contract run
+    Option("max-examples", _TARGETED, check_max_examples, "examples per generated pass", "N",
+           default="100"),
+    Option("seed", _TARGETED, check_seed, "replay a run: the seed a report names (default: a random one)",
+           "N", help_by_scope={PYTEST: "replay a run: the seed a report names (default 1: the same examples every "
+                               "run)"}),
+    Option("request-timeout", _ALL, check_request_timeout, "seconds before a request counts as hung (default 5)", "S",
+           help_by_scope={LOAD: "seconds before a request counts as failed (default 10)",
+                          RUN: "seconds before a request counts as hung (default 5; the load stage: 10)"}),
+    Option("allow-production", _ALL, _bool, "allow a run against a Capillary production host (issues real "
+           "coupons to real customers)", flag_only=True),
+    # reports
+    Option("report-dir", _CLI, _path, "where the reports go (default reports/contract-<time>-<random>/; one that "
+           "already holds reports needs --overwrite)", "DIR", group="reports",
+           help_by_scope={LOAD: "where the reports go (default reports/load-<time>-<random>/; one that already "
+                          "holds reports needs --overwrite)",
+                          RUN: "where the reports go (default reports/<time>-<random>/, with contract/, load/ and "
+                          "index.html; one that already holds reports needs --overwrite)"}),
+    Option("overwrite", _CLI, _bool, "write into a --report-dir that already holds reports (refused without it)",
+           flag_only=True, group="reports"),
+    Option("no-color", _CLI, _bool, "no ANSI colours in the console (also when NO_COLOR is set, or the output is "
+           "not a terminal)", flag_only=True, group="reports"),
+    # the load run
+    Option("invalid-share", _LOAD_ONLY, _number(0, 1), "share of batch slots given an invalid series (needs "
+           "--invalid-series-ids)", "0.1", default="0", group="load"),
+    Option("batch-size", _LOAD_ONLY, _batch_size, "series per request, drawn uniformly from MIN-MAX",
+           "MIN-MAX", default="1-2", group="load"),
+    Option("users", _LOAD_ONLY, _int(1, MAX_USERS), "concurrent users (default 10; with --arrival-rate, the "
+           "concurrency available: at least the rate)", "N", group="load"),
+    Option("spawn-rate", _LOAD_ONLY, _number(0, MAX_RATE, low_open=True, unit=" users per second"),
+           "users started per second (default: all at once)", "R", group="load"),
+    Option("run-time", _LOAD_ONLY, _duration(positive=True), "how long: 30s, 2m, 1h", "30s", default="30s",
+           group="load"),
+    Option("wait", _LOAD_ONLY, _duration(positive=False), "think time between a user's requests", "0.5s",
+           default="0s", group="load"),
+    Option("arrival-rate", _LOAD_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
+           "open model: R requests/s on a fixed schedule, latency measured from the intended send time", "R",
+           group="load"),
+    Option("shape", _LOAD_ONLY, _shape, "steady; ramp (five steps up to --users); spike (a fifth of the users, all "
+           "of them for the middle fifth); soak (steady, for long runs)", "{" + ",".join(SHAPES) + "}",
+           default="steady", group="load"),
+    Option("slo", _LOAD_ONLY, _slos, "an SLO, at most: p50|p90|p95|p99|max=300ms, error-rate=0.01, "
+           "failure-ratio=0.02 (repeatable; the variable takes them comma-separated, the key as a list)",
+           "KEY=VALUE", repeatable=True, group="load"),
+    Option("workers", _LOAD_ONLY, _int(0, MAX_WORKERS), "N local worker processes under one master", "N",
+           default="0", group="load"),
+    Option("master", _LOAD_ONLY, _bool, "be the master of a distributed run (waits for --expect-workers "
+           "workers)", flag_only=True, group="distributed"),
+    Option("expect-workers", _LOAD_ONLY, _int(1, MAX_WORKERS), "with --master: the workers to wait for", "N",
+           default="1", group="distributed"),
+    Option("worker", _LOAD_ONLY, _bool, "be a worker of the master at --master-host", flag_only=True,
+           group="distributed"),
+    Option("master-host", _LOAD_ONLY, _text, "with --worker: the master's address", "H", default="127.0.0.1",
+           group="distributed"),
+    Option("master-port", _LOAD_ONLY, _int(1, 65535), "the master's port", "P", default="5557",
+           group="distributed"),
+    Option("master-bind-host", _LOAD_ONLY, _text, "address a --master listens on (0.0.0.0 for other machines)",
+           "H", default="127.0.0.1", group="distributed"),
+    Option("max-coupons", frozenset({LOAD, RUN}), _int(1, MAX_COUPONS_LIMIT),
+           f"stop cleanly after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any host that is not loopback, "
+           "none on loopback)", "N", group="load",
+           help_by_scope={RUN: f"stop the load stage after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any "
+                          "host that is not loopback)"}),
+    # the load stage of `run`
+    Option("load-run-time", _RUN_ONLY, _duration(positive=True, at_most=MAX_RUN_LOAD_S,
+                                                  extra=" (use `coupon-harness load` for more)"),
+           "length of the short load run (at most 30s)", "10s", default="10s", group="load stage"),
+    Option("load-users", _RUN_ONLY, _int(1, MAX_USERS), "users of the load run", "N", default="10",
+           group="load stage"),
+    Option("load-slo", _RUN_ONLY, _slos, "SLOs of the load run, as --slo of `load` (repeatable; default "
+           "p95=500ms and error-rate=0.01)", "KEY=VALUE", repeatable=True, group="load stage"),
+    Option("no-load", _RUN_ONLY, _bool, "only the contract suite, no load stage", flag_only=True,
+           group="load stage"),
+)
+
+_BY_NAME = {opt.name: opt for opt in OPTIONS}
+#: What a config-file target says about its own server: never carried over to another base URL.
+TARGET_BOUND = ("series-ids", "invalid-series-ids", "generic-series-ids", "customer-ids", "user", "password",
+                "md5-password", "oauth-key", "oauth-secret", "token")
+_FILE_KEYS = tuple(opt.name for opt in OPTIONS if opt.in_file)
+
+
+def option(name: str) -> Option:
+    return _BY_NAME[name]
+
+
+def options_of(scope: str) -> tuple[Option, ...]:
+    return tuple(opt for opt in OPTIONS if scope in opt.scopes)
+
+
+# --- resolution ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Where options come from: the flags given (option name -> raw value; None or absent: not given), the
+    environment, and how flags are spelt in messages (`--` for the CLI, `--harness-` under pytest)."""
+
+    flags: Mapping[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    flag_prefix: str = "--"
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The options of one scope, parsed and checked: the value of each option given somewhere, and where it
+    came from (a flag, a variable or `FILE [targets.X] key`), for messages."""
+
+    scope: str
+    values: Mapping[str, Any]
+    where: Mapping[str, str]
+    flag_prefix: str = "--"
+    notes: tuple[str, ...] = ()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        assert name in _BY_NAME, name
+        return self.values.get(name, default)
+
+    def given(self, name: str) -> bool:
+        return name in self.values
+
+    def label(self, name: str) -> str:
+        """How a message names the option: where it came from, or its flag."""
+        return self.where.get(name, self.flag_prefix + name)
+
+
+def _file_layer(path: Path, target: str | None, scope: str) -> tuple[dict[str, Any], dict[str, str]]:
+    where, table = read_target_table(path, target)
+    values: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    for key, raw in table.items():
+        if key not in _FILE_KEYS:
+            hint = difflib.get_close_matches(key, _FILE_KEYS, n=1)
+            raise ConfigError(f"{where}: unknown key {key!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+        opt = _BY_NAME[key]
+        label = f"{where} {key}"
+        if opt.parse is _bool and not isinstance(raw, bool):
+            raise ConfigError(f"{where}: {key} must be true or false (a TOML boolean), got {raw!r}")
+        value = opt.parse(raw, label)  # every key is checked, those of other commands too: one file, one truth
+        if scope in opt.scopes:
+            values[key] = value
+            labels[key] = label
+    return values, labels
+
+
+def _env_layer(environ: Mapping[str, str], scope: str) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    for opt in options_of(scope):
+        raw = environ.get(opt.env)
+        if raw is None or raw == "":
+            continue
+        values[opt.name] = opt.parse(raw, opt.env)
+        labels[opt.name] = opt.env
+    return values, labels
+
+
+def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    for opt in options_of(scope):
+        raw = flags.get(opt.name)
+        if raw is None or (opt.flag_only and raw is False):
+            continue
+        label = opt.flag(prefix)
+        if isinstance(raw, list) and not opt.repeatable:  # argparse of Python < 3.12 reads '--' as a value
+            raise ConfigError(f"{label} got '--' as its value, which marks the end of the options: give {label} "
+                              "a value")
+        if opt.repeatable and (not isinstance(raw, list) or any(not isinstance(item, str) for item in raw)):
+            raise ConfigError(f"{label} got '--' as its value, which marks the end of the options: give {label} "
+                              "a value")
+        values[opt.name] = opt.parse(raw, label)
+        labels[opt.name] = label
+    return values, labels
+
+
+def _same_url(one: Any, other: Any) -> bool:
+    return str(one).rstrip("/") == str(other).rstrip("/")
+
+
+def resolve(sources: Sources, scope: str) -> Resolved:
+    """The options of `scope` from flags, environment and the config-file target, each parsed and checked
+    (ConfigError, naming where the bad value came from). Flag > environment > file, option by option."""
+    prefix = sources.flag_prefix
+    flags, flag_where = _flag_layer(sources.flags, scope, prefix)
+    env, env_where = _env_layer(sources.environ, scope)
+    config = flags.get("config", env.get("config"))
+    target = flags.get("target", env.get("target"))
+    file: dict[str, Any] = {}
+    file_where: dict[str, str] = {}
+    if config is not None:
+        file, file_where = _file_layer(config, target, scope)
+    elif target is not None:
+        raise ConfigError(f"{prefix}target names a target of {prefix}config FILE: give {prefix}config too")
+    notes: list[str] = []
+    url = flags.get("base-url", env.get("base-url"))
+    if url is not None and "base-url" in file and not _same_url(url, file["base-url"]):
+        dropped = [name for name in TARGET_BOUND if name in file]
+        for name in dropped:
+            del file[name]
+        if dropped:
+            source = flag_where.get("base-url") or env_where["base-url"]
+            notes.append(f"{source} is not the base URL of {file_where['base-url'].rpartition(' ')[0]}: its "
+                         f"{', '.join(dropped)} are left out (they belong to that target's server)")
+    values: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for layer, labels in ((file, file_where), (env, env_where), (flags, flag_where)):
+        for name, value in layer.items():
+            values[name] = value
+            where[name] = labels[name]
+    _pair_user_and_password(values, where, (file_where, env_where, flag_where))
+    return Resolved(scope=scope, values=values, where=where, flag_prefix=prefix, notes=tuple(notes))
+
+
+def _pair_user_and_password(values: dict[str, Any], where: dict[str, str],
+                            layers: Sequence[Mapping[str, str]]) -> None:
+    """`user` becomes (USER, PASSWORD or None) and `password` goes. A password stands with the user of its own
+    layer or a lower one: a user given by a flag never takes the password a file keeps for its own user."""
+    if "password" in values and "user" not in values:
+        raise ConfigError(f"{where['password']} gives a password but no user: give the user too "
+                          f"(--user USER, {env_var('user')} or the key user)")
+    if "password" not in values:
+        return
+
+    def rank(name: str) -> int:
+        return max(index for index, layer in enumerate(layers) if name in layer)
+
+    user, _embedded = values["user"]
+    if rank("password") >= rank("user"):
+        values["user"] = (user, values["password"])
+    del values["password"]
+    del where["password"]
+
+
+def no_color(resolved: Resolved, environ: Mapping[str, str] | None = None) -> bool:
+    """--no-color (or its variable or key), or NO_COLOR set to anything but empty (https://no-color.org)."""
+    env = os.environ if environ is None else environ
+    return bool(resolved.get("no-color")) or bool(env.get("NO_COLOR"))
+
+
+# --- argparse ------------------------------------------------------------------------------------------
+
+def add_options(parser: argparse.ArgumentParser, scope: str) -> None:
+    """The flags of `scope`, grouped as in the table; every value is kept raw (None when absent) for
+    `resolve`, which parses flags, variables and file keys alike."""
+    groups: dict[str, Any] = {}
+    for opt in options_of(scope):
+        group = groups.get(opt.group)
+        if group is None:
+            group = groups[opt.group] = parser.add_argument_group(opt.group)
+        if opt.flag_only:
+            group.add_argument(opt.flag(), dest=opt.dest, action="store_true", default=None,
+                               help=opt.help_for(scope))
+        elif opt.repeatable:
+            group.add_argument(opt.flag(), dest=opt.dest, action="append", default=None, metavar=opt.metavar,
+                               help=opt.help_for(scope))
+        else:
+            group.add_argument(opt.flag(), dest=opt.dest, default=None, metavar=opt.metavar,
+                               help=opt.help_for(scope))
+
+
+def sources_from_namespace(args: argparse.Namespace, scope: str, environ: Mapping[str, str] | None = None
+                           ) -> Sources:
+    flags = {opt.name: getattr(args, opt.dest, None) for opt in options_of(scope)}
+    return Sources(flags=flags, environ=dict(os.environ if environ is None else environ))
+
+
+EPILOG = ("Every option is also a variable COUPON_HARNESS_<NAME> (COUPON_HARNESS_SERIES_IDS for --series-ids; "
+          "flags without a value take true/false) and a key of a config-file target (series-ids). Precedence, "
+          "option by option: flag, then variable, then the --config target, then the default. A base URL from a "
+          "flag or variable that is not the file target's own leaves out that target's series, customers and "
+          "credentials. NO_COLOR is honoured.")
+
+
+def markdown_table(scopes: Iterable[str] = SCOPES) -> str:
+    """The README's table of options: flag, variable, config key, commands, meaning."""
+    wanted = set(scopes)
+    lines = ["| flag | variable | config key | commands | meaning |", "|---|---|---|---|---|"]
+    for opt in OPTIONS:
+        if not opt.scopes & wanted:
+            continue
+        flag = f"`--{opt.name}" + ("" if opt.flag_only else f" {opt.metavar}") + "`"
+        key = f"`{opt.name}`" if opt.in_file else "—"
+        commands = ", ".join(scope if scope != PYTEST else "pytest (`--harness-`)" for scope in SCOPES
+                             if scope in opt.scopes)
+        meaning = opt.help_for(CONTRACT if CONTRACT in opt.scopes else next(s for s in SCOPES if s in opt.scopes))
+        lines.append(f"| {flag} | `{opt.env}` | {key} | {commands} | {meaning.replace('|', '&#124;')} |")
+    return "\n".join(lines)

@@ -1,0 +1,186 @@
+"""One settings builder per runner, over the option table: the CLI, the pytest plugin and the locustfile all
+build their runner's settings here, from `option_table.resolve(...)`.
+
+- `contract_settings(resolved)` -> ContractSettings (the `contract` command, `run`, the pytest plugin);
+- `load_settings(resolved)` -> LoadSettings (the `load` command; plain Locust, with Locust's own user count
+  and run time given as `overrides`);
+- `run_load_settings(contract, resolved)` -> the short load stage of `run`, from what the contract run knew.
+
+Credentials are one `Credentials` object from the options to the runner (`credentials(resolved)`);
+`load_credentials(settings)` gives it back from LoadSettings, which carries its fields flat for the load
+process's JSON. No builder sends a request: the sandbox discovery stays with the callers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from coupon_harness.cli.option_table import RUN, Resolved
+from coupon_harness.cli.options import check_base_url, userinfo_credentials
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.errors import ConfigError
+from coupon_harness.runners.load.settings import LoadSettings, Slo, parse_slo
+from coupon_harness.safety import coupon_cap, refuse_production
+from coupon_harness.transport.auth import Credentials
+
+if TYPE_CHECKING:
+    from coupon_harness.runners.contract.settings import ContractSettings
+
+__all__ = ["DEFAULT_RUN_SLOS", "check_load_options", "contract_settings", "credentials", "load_credentials",
+           "load_settings", "run_load_settings", "run_slos", "target_url"]
+
+#: The SLOs of `run`'s load stage when none are given.
+DEFAULT_RUN_SLOS = ("p95=500ms", "error-rate=0.01")
+
+
+def target_url(resolved: Resolved, base_url: str | None = None) -> tuple[str, Credentials | None]:
+    """The checked base URL (without userinfo) and the credentials its userinfo held, if any."""
+    url = base_url if base_url is not None else resolved.get("base-url")
+    if url is None:
+        raise ConfigError(f"no target: give {resolved.flag_prefix}base-url URL (or base-url in the config file, or "
+                          "COUPON_HARNESS_BASE_URL)")
+    bare, from_url = userinfo_credentials(str(url))
+    return check_base_url(bare), from_url
+
+
+def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Credentials:
+    """The run's one Credentials: Basic, OAuth or a token, as the options give them; credentials in the base
+    URL's userinfo only when no option gives any (as curl's -u wins over a URL's)."""
+    user, password = resolved.get("user") or (None, None)
+    oauth_key, oauth_secret = resolved.get("oauth-key"), resolved.get("oauth-secret")
+    if oauth_key is not None and oauth_secret is None:
+        raise ConfigError(f"{resolved.label('oauth-key')} needs {resolved.flag_prefix}oauth-secret (or "
+                          "COUPON_HARNESS_OAUTH_SECRET)")
+    given = Credentials(user=user, password=password, md5_password=bool(resolved.get("md5-password")),
+                        oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"))
+    if given.any or from_url is None:
+        return given
+    return replace(from_url, md5_password=given.md5_password)
+
+
+def _expectations(resolved: Resolved) -> Expectations:
+    valid = frozenset(resolved.get("series-ids", ()))
+    invalid = frozenset(resolved.get("invalid-series-ids", ()))
+    if valid & invalid:
+        raise ConfigError(f"series {sorted(valid & invalid)[0]} is in both {resolved.label('series-ids')} and "
+                          f"{resolved.label('invalid-series-ids')}")
+    return Expectations(valid_series=valid, invalid_series=invalid,
+                        generic_series=frozenset(resolved.get("generic-series-ids", ())))
+
+
+def contract_settings(resolved: Resolved, *, base_url: str | None = None) -> ContractSettings:
+    """The contract run's settings. `base_url`: a target the caller started (`run`'s sandbox). The production
+    guard is checked here, before any request, naming the flags of the way in."""
+    from coupon_harness.runners.contract.settings import ContractSettings
+
+    url, from_url = target_url(resolved, base_url)
+    allow = bool(resolved.get("allow-production"))
+    prefix = resolved.flag_prefix
+    refuse_production(url, allow=allow, url_flag=f"{prefix}base-url", allow_flag=f"{prefix}allow-production")
+    seed = resolved.get("seed")
+    report_dir = resolved.get("report-dir") if resolved.scope != RUN else None
+    return ContractSettings(
+        base_url=url,
+        credentials=credentials(resolved, from_url),
+        expectations=_expectations(resolved),
+        customer_ids=resolved.get("customer-ids", ()),
+        max_examples=resolved.get("max-examples", 100),
+        seed=seed if seed is not None else secrets.randbelow(2**31),
+        request_timeout=resolved.get("request-timeout", 5.0),
+        report_dir=report_dir,
+        allow_production=allow,
+    )
+
+
+def _flat(creds: Credentials) -> dict[str, Any]:
+    return {"user": creds.user, "password": creds.password, "md5_password": creds.md5_password,
+            "oauth_key": creds.oauth_key, "oauth_secret": creds.oauth_secret, "token": creds.token}
+
+
+def load_credentials(settings: LoadSettings) -> Credentials:
+    return Credentials(user=settings.user, password=settings.password, md5_password=settings.md5_password,
+                       oauth_key=settings.oauth_key, oauth_secret=settings.oauth_secret, token=settings.token)
+
+
+def check_load_options(resolved: Resolved) -> None:
+    """What the load options say among themselves, before any request (the sandbox discovery included)."""
+    if resolved.get("arrival-rate") is not None and resolved.get("shape", "steady") != "steady":
+        raise ConfigError(f"{resolved.label('arrival-rate')} runs at a constant rate: drop "
+                          f"{resolved.flag_prefix}shape (or use {resolved.flag_prefix}users for shapes)")
+
+
+def load_settings(resolved: Resolved, *, base_url: str | None = None, known: ContractSettings | None = None,
+                  **overrides: Any) -> LoadSettings:
+    """The load run's settings. `known`: what a sandbox told of itself (its series and demo user), used where
+    the options say nothing. `overrides`: LoadSettings fields another driver owns (plain Locust: users,
+    spawn_rate, run_time_s from -u, -r, -t)."""
+    check_load_options(resolved)
+    url, from_url = target_url(resolved, base_url)
+    allow = bool(resolved.get("allow-production"))
+    prefix = resolved.flag_prefix
+    refuse_production(url, allow=allow, url_flag=f"{prefix}base-url", allow_flag=f"{prefix}allow-production")
+    creds = credentials(resolved, from_url)
+    expectations = _expectations(resolved)
+    if known is not None:
+        if not creds.any:
+            creds = known.credentials
+        if not expectations.valid_series:
+            expectations = replace(known.expectations,
+                                   generic_series=expectations.generic_series | known.expectations.generic_series)
+    if not expectations.valid_series:
+        raise ConfigError(f"a load run needs series that issue coupons: give {prefix}series-ids 101,102")
+    invalid_share = resolved.get("invalid-share", 0.0)
+    if invalid_share > 0 and not expectations.invalid_series:
+        raise ConfigError(f"{resolved.label('invalid-share')} needs {prefix}invalid-series-ids")
+    arrival_rate = resolved.get("arrival-rate")
+    users = resolved.get("users")
+    if users is None:
+        users = max(10, int(arrival_rate)) if arrival_rate else 10
+    workers = resolved.get("workers", 0)
+    if resolved.get("master"):
+        workers = resolved.get("expect-workers", 1)
+    batch_min, batch_max = resolved.get("batch-size", (1, 2))
+    fields: dict[str, Any] = dict(
+        base_url=url, series_ids=_ordered(resolved, "series-ids", expectations.valid_series),
+        invalid_series_ids=_ordered(resolved, "invalid-series-ids", expectations.invalid_series),
+        generic_series_ids=_ordered(resolved, "generic-series-ids", expectations.generic_series),
+        invalid_share=invalid_share, batch_min=batch_min, batch_max=batch_max,
+        customer_ids=tuple(resolved.get("customer-ids", ())), **_flat(creds),
+        users=users, spawn_rate=resolved.get("spawn-rate", float(users)), run_time_s=resolved.get("run-time", 30.0),
+        wait_s=resolved.get("wait", 0.0), arrival_rate=arrival_rate, shape=resolved.get("shape", "steady"),
+        slos=tuple(resolved.get("slo", ())), workers=workers, allow_production=allow,
+        request_timeout=resolved.get("request-timeout", 10.0))
+    fields.update(overrides)
+    fields["max_coupons"] = coupon_cap(url, overrides.get("max_coupons", resolved.get("max-coupons")))
+    return LoadSettings(**fields)
+
+
+def _ordered(resolved: Resolved, name: str, known: frozenset[int]) -> tuple[int, ...]:
+    """The ids as given (their order), or the known ones sorted."""
+    return tuple(resolved.get(name)) if resolved.given(name) else tuple(sorted(known))
+
+
+def run_slos(resolved: Resolved) -> tuple[Slo, ...]:
+    if resolved.given("load-slo"):
+        return tuple(resolved.get("load-slo"))
+    return tuple(parse_slo(text, "--load-slo") for text in DEFAULT_RUN_SLOS)
+
+
+def run_load_settings(contract: ContractSettings, resolved: Resolved) -> LoadSettings:
+    """`run`'s short closed-model load stage against the contract run's target, with what that run knew."""
+    assert resolved.scope == RUN, resolved.scope
+    if not contract.expectations.valid_series:
+        raise ConfigError("the load run needs series that issue coupons: give --series-ids (or --no-load)")
+    refuse_production(contract.base_url, allow=contract.allow_production)
+    users = resolved.get("load-users", 10)
+    return LoadSettings(
+        base_url=contract.base_url, series_ids=tuple(sorted(contract.expectations.valid_series)),
+        invalid_series_ids=tuple(sorted(contract.expectations.invalid_series)),
+        generic_series_ids=tuple(sorted(contract.expectations.generic_series)),
+        **_flat(contract.credentials), users=users, spawn_rate=float(users),
+        run_time_s=resolved.get("load-run-time", 10.0), slos=run_slos(resolved),
+        max_coupons=coupon_cap(contract.base_url, resolved.get("max-coupons")),
+        allow_production=contract.allow_production)
+
