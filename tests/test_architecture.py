@@ -256,6 +256,16 @@ def test_gevent_stays_in_the_load_process() -> None:
             assert module in allowed, f"{module} imports {heavy}"
 
 
+def test_schemathesis_stays_behind_its_adapter() -> None:
+    """Only runners/contract/schemathesis_adapter.py imports schemathesis: its pinned internals live in one place
+    (tests/contract_layer/test_schemathesis_adapter.py pins them)."""
+    allowed = {"coupon_harness.runners.contract.schemathesis_adapter"}
+    for module, path in _modules().items():
+        names = sorted(n for n in _imported_names(path, module) if n.split(".")[0] == "schemathesis")
+        if names:
+            assert module in allowed, f"{module} imports {names}"
+
+
 # --- cycles ------------------------------------------------------------------------------------------
 
 def test_no_import_cycle() -> None:
