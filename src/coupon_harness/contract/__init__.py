@@ -1,7 +1,19 @@
-"""The contract of record: spec, schemas, the rule catalog and the checks. Imports no runner."""
+"""The contract of record: spec, schemas, the rule catalog and its registry (`RuleId`), and the checks: the
+HTTP rules (`http_rules`), the per-response rules (`invariants`) and the cross-response ones (`ledger`).
+Imports no runner."""
 
-from coupon_harness.contract.catalog import Need, Rule, Severity, get_rule, rules
+from coupon_harness.contract.catalog import (
+    RULE_IDS,
+    Need,
+    Rule,
+    RuleId,
+    Severity,
+    UnknownRuleError,
+    get_rule,
+    rules,
+)
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.http_rules import Expect, check_http
 from coupon_harness.contract.invariants import RESPONSE_RULES, IssueCall, check_response
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.contract.resources import contracts_dir, spec_path
@@ -10,13 +22,18 @@ from coupon_harness.contract.violations import Violation
 
 __all__ = [
     "RESPONSE_RULES",
+    "RULE_IDS",
+    "Expect",
     "Expectations",
     "IssueCall",
     "Ledger",
     "Need",
     "Rule",
+    "RuleId",
     "Severity",
+    "UnknownRuleError",
     "Violation",
+    "check_http",
     "check_response",
     "contracts_dir",
     "get_rule",

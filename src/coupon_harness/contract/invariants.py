@@ -12,28 +12,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
+from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.ledger import series_attributes
 from coupon_harness.contract.schemas import response_validator, schema_errors
-from coupon_harness.contract.violations import Violation
+from coupon_harness.contract.violations import Violation, shown
 
 __all__ = ["RESPONSE_RULES", "EntityTally", "IssueCall", "check_response", "is_number", "parse_valid_till", "shown"]
 
 #: Rules judged on every 200 body by check_response (those with `needs` only when the need is met).
 RESPONSE_RULES = (
-    "response-schema",
-    "errors-warnings-arrays",
-    "total-count",
-    "entity-order",
-    "failure-count",
-    "entity-shape",
-    "result-series-id",
-    "code-non-empty",
-    "valid-till-future",
-    "redemption-count-zero",
-    "discount-range",
-    "valid-series-issues",
-    "invalid-series-refused",
-    "unique-codes",
+    RuleId.RESPONSE_SCHEMA,
+    RuleId.ERRORS_WARNINGS_ARRAYS,
+    RuleId.TOTAL_COUNT,
+    RuleId.ENTITY_ORDER,
+    RuleId.FAILURE_COUNT,
+    RuleId.ENTITY_SHAPE,
+    RuleId.RESULT_SERIES_ID,
+    RuleId.CODE_NON_EMPTY,
+    RuleId.VALID_TILL_FUTURE,
+    RuleId.REDEMPTION_COUNT_ZERO,
+    RuleId.DISCOUNT_RANGE,
+    RuleId.VALID_SERIES_ISSUES,
+    RuleId.INVALID_SERIES_REFUSED,
+    RuleId.UNIQUE_CODES,
 )
 
 # A timestamp without an offset could be in any zone from UTC-12 to UTC+14; it is surely past only when
@@ -67,6 +69,8 @@ class EntityTally:
     error_codes: list[int] = field(default_factory=list)
     #: Coupons issued: (series id, code).
     coupons: list[tuple[int, str]] = field(default_factory=list)
+    #: The series attributes of each coupon (`ledger.series_attributes`), in the order of `coupons`.
+    attributes: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 _NUMBER_TYPES = frozenset({int, float})
@@ -107,22 +111,12 @@ def parse_valid_till(value: object) -> datetime | None:
         return None
 
 
-def shown(value: object, width: int = 160) -> str:
-    """`value` as a finding shows it: repr, cut to `width`; never raises (a 5000-digit int or a list nested
-    1000 deep has no repr). Only findings call it, so the hot path never pays for it."""
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):
-        return f"<{type(value).__name__} too large to show>"
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _schema_violations(body: Any) -> list[Violation]:
     found: list[Violation] = []
     try:
         errors = schema_errors("response", body, limit=5)
     except ValueError as exc:  # jsonschema-rs cannot read the body: nested 256+ deep, a lone surrogate
-        return [Violation("response-schema", "unreadable", "the response schema",
+        return [Violation(RuleId.RESPONSE_SCHEMA, "unreadable", "the response schema",
                           f"a body the schema validator cannot read: {str(exc)[:120]}")]
     for error in errors:
         tail = error.pointer.rsplit("/", 1)[-1]
@@ -130,13 +124,14 @@ def _schema_violations(body: Any) -> list[Violation]:
             "type",
             "required",
         ):
-            found.append(Violation("errors-warnings-arrays", tail, "an array", error.message))
+            found.append(Violation(RuleId.ERRORS_WARNINGS_ARRAYS, tail, "an array", error.message))
         elif error.keyword == "required" and ('"errors"' in error.message or '"warnings"' in error.message):
-            found.append(Violation("errors-warnings-arrays", "absent", "an array", f"{error.pointer}: {error.message}"))
+            found.append(Violation(RuleId.ERRORS_WARNINGS_ARRAYS, "absent", "an array",
+                                   f"{error.pointer}: {error.message}"))
         else:
             # The key keeps the location without indexes, so entity 0 and entity 7 count as one kind.
             shape = "/".join("*" if part.isdigit() else part for part in error.pointer.split("/"))
-            found.append(Violation("response-schema", f"{shape}:{error.keyword}", "the response schema",
+            found.append(Violation(RuleId.RESPONSE_SCHEMA, f"{shape}:{error.keyword}", "the response schema",
                                    f"{error.pointer}: {error.message}"))
     return found
 
@@ -161,10 +156,10 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
     requested = call.series_ids
     total = body.get("totalCount")
     if is_number(total) and total != len(entities):
-        found.append(Violation("total-count", "vs-entries", f"{len(entities)} (entries)",
+        found.append(Violation(RuleId.TOTAL_COUNT, "vs-entries", f"{len(entities)} (entries)",
                                f"totalCount {shown(total)}"))
     if len(entities) != len(requested):
-        found.append(Violation("total-count", "entries-vs-request",
+        found.append(Violation(RuleId.TOTAL_COUNT, "entries-vs-request",
                                f"{len(requested)} entries (one per requested series)", f"{len(entities)} entries"))
     failures = 0
     seen_series: set[int] = set()
@@ -177,7 +172,7 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
         entity_id = entity.get("entityId")
         requested_id = requested[index] if index < len(requested) else None
         if requested_id is not None and entity_id != requested_id and is_number(entity_id):
-            found.append(Violation("entity-order", "order", f"entityId {requested_id} at position {index}",
+            found.append(Violation(RuleId.ENTITY_ORDER, "order", f"entityId {requested_id} at position {index}",
                                    f"entityId {shown(entity_id)}"))
         errors = entity.get("errors")
         result = entity.get("result")
@@ -190,34 +185,34 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
             _tally(tally, series_id, errors if failed else None, result)
         if isinstance(errors, list):
             if failed and result is not None:
-                found.append(Violation("entity-shape", "result-with-errors", "result absent or null beside errors",
+                found.append(Violation(RuleId.ENTITY_SHAPE, "result-with-errors", "result absent or null beside errors",
                                        f"entity {index}: a result and {len(errors)} error(s)"))
             elif not failed and result is None:
-                found.append(Violation("entity-shape", "no-result-no-errors", "a result, or non-empty errors",
+                found.append(Violation(RuleId.ENTITY_SHAPE, "no-result-no-errors", "a result, or non-empty errors",
                                        f"entity {index}: no result and no errors"))
         first_in_batch = series_id not in seen_series
         seen_series.add(series_id)  # type: ignore[arg-type]
         coupon = result if isinstance(result, dict) and not failed else None
         if series_id in expectations.invalid_series and isinstance(result, dict):
-            found.append(Violation("invalid-series-refused", "coupon", "an entity error",
+            found.append(Violation(RuleId.INVALID_SERIES_REFUSED, "coupon", "an entity error",
                                    f"series {shown(series_id)} issued coupon {shown(result.get('code'))}"))
         if (call.fresh_customer and first_in_batch and series_id in expectations.valid_series
                 and coupon is None and isinstance(errors, list)):
             hint = (" (the target does not know made-up customers? pass --customer-ids)"
                     if errors and all(isinstance(e, dict) and e.get("code") in (701, 721) for e in errors) else "")
-            found.append(Violation("valid-series-issues", "refused", "a coupon",
+            found.append(Violation(RuleId.VALID_SERIES_ISSUES, "refused", "a coupon",
                                    f"series {shown(series_id)} answered errors {_codes(errors)}{hint}"))
         if coupon is not None:
             _check_coupon(found, index, entity_id, coupon, min_valid_till, min_seconds)
             code = coupon.get("code")
             if isinstance(code, str) and code:
                 if code in codes and series_id not in expectations.generic_series:
-                    found.append(Violation("unique-codes", "within-response", "distinct codes within a response",
+                    found.append(Violation(RuleId.UNIQUE_CODES, "within-response", "distinct codes within a response",
                                            f"code {code!r} at entities {codes[code]} and {index}"))
                 codes[code] = index
     failure_count = body.get("failureCount")
     if is_number(failure_count) and failure_count != failures:
-        found.append(Violation("failure-count", "mismatch", f"{failures} (entries with errors)",
+        found.append(Violation(RuleId.FAILURE_COUNT, "mismatch", f"{failures} (entries with errors)",
                                f"failureCount {shown(failure_count)}"))
     return found
 
@@ -240,6 +235,7 @@ def _tally(tally: EntityTally, series: Any, errors: list[Any] | None, result: An
         code = result.get("code")
         if isinstance(code, str) and code and type(series) is int:
             tally.coupons.append((series, code))
+            tally.attributes.append(series_attributes(result))
 
 
 def _codes(errors: list[Any]) -> str:
@@ -255,35 +251,37 @@ def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: di
     numbers = _NUMBER_TYPES
     series_id = result.get("seriesId")
     if type(series_id) in numbers and series_id != entity_id:
-        found.append(Violation("result-series-id", "mismatch", f"seriesId {shown(entity_id)} (the entityId)",
+        found.append(Violation(RuleId.RESULT_SERIES_ID, "mismatch", f"seriesId {shown(entity_id)} (the entityId)",
                                f"seriesId {shown(series_id)}"))
     code = result.get("code")
     if code is not None and (not isinstance(code, str) or not code.strip()):
-        found.append(Violation("code-non-empty", "empty", "a non-empty code", f"entity {index}: code {shown(code)}"))
+        found.append(Violation(RuleId.CODE_NON_EMPTY, "empty", "a non-empty code",
+                               f"entity {index}: code {shown(code)}"))
     raw_till = result.get("validTill")
     if type(raw_till) is str:
         till = _valid_till_seconds(raw_till)
         if till is None:
-            found.append(Violation("valid-till-future", "unparseable", "an ISO 8601 timestamp",
+            found.append(Violation(RuleId.VALID_TILL_FUTURE, "unparseable", "an ISO 8601 timestamp",
                                    f"validTill {raw_till!r}"))
         else:
             seconds, naive = till
             if seconds < (min_seconds - _NAIVE_ALLOWANCE.total_seconds() if naive else min_seconds):
-                found.append(Violation("valid-till-future", "past", f"after {min_valid_till.isoformat()}",
+                found.append(Violation(RuleId.VALID_TILL_FUTURE, "past", f"after {min_valid_till.isoformat()}",
                                        f"validTill {raw_till}"))
     redemptions: Any = result.get("redemptionCount")
     if type(redemptions) in numbers and redemptions != 0:
-        found.append(Violation("redemption-count-zero", "non-zero", "redemptionCount 0",
+        found.append(Violation(RuleId.REDEMPTION_COUNT_ZERO, "non-zero", "redemptionCount 0",
                                f"redemptionCount {shown(redemptions)}"))
     value: Any = result.get("discountValue")
     upto: Any = result.get("discountUpto")
     value_is_number = type(value) in numbers
     if value_is_number and value < 0:
-        found.append(Violation("discount-range", "negative-value", "discountValue >= 0",
+        found.append(Violation(RuleId.DISCOUNT_RANGE, "negative-value", "discountValue >= 0",
                                f"discountValue {shown(value)}"))
     if type(upto) in numbers and upto < 0:
-        found.append(Violation("discount-range", "negative-upto", "discountUpto >= 0", f"discountUpto {shown(upto)}"))
+        found.append(Violation(RuleId.DISCOUNT_RANGE, "negative-upto", "discountUpto >= 0",
+                               f"discountUpto {shown(upto)}"))
     if value_is_number and value > 100 and result.get("discountType") == "PERC":
-        found.append(Violation("discount-range", "perc-over-100", "a PERC discountValue <= 100",
+        found.append(Violation(RuleId.DISCOUNT_RANGE, "perc-over-100", "a PERC discountValue <= 100",
                                f"discountValue {shown(value)}"))
 

@@ -8,7 +8,7 @@ import traceback
 from collections import Counter
 from collections.abc import Iterable
 
-from coupon_harness.contract.catalog import Need, get_rule, rules
+from coupon_harness.contract.catalog import Need, RuleId, canonical_rule_id, get_rule, rules
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.violations import Violation
 from coupon_harness.results import Finding, HarnessFault, Outcome, RequestSample, RuleResult
@@ -54,8 +54,10 @@ class Collector:
                 self.notes.append(text)
 
     def checked(self, rule_ids: Iterable[str]) -> None:
+        """Count a check of each rule; an id that names no rule raises UnknownRuleError."""
+        known = [canonical_rule_id(rule_id) for rule_id in rule_ids]
         with self._lock:
-            self._checks.update(rule_ids)
+            self._checks.update(known)
 
     def sent(self, *, transport_ok: bool) -> None:
         with self._lock:
@@ -71,6 +73,7 @@ class Collector:
         `group` gathers probes that try one bug at different sizes ("string length in customer.id"): they
         make one finding whose reproducer is the smallest, which shows where the target breaks.
         """
+        get_rule(violation.rule_id)  # a Violation names a rule already; a look-alike must too (never dropped)
         signature = (*violation.signature, group or probe)
         if self._redactor is not None:
             violation = Violation(violation.rule_id, violation.key, self._clean(violation.expected),
@@ -102,13 +105,13 @@ class Collector:
     def rule_results(self, expectations: Expectations, *, customer_pool: bool = False) -> list[RuleResult]:
         by_rule: dict[str, list[Finding]] = {}
         for finding in self.findings:
-            by_rule.setdefault(finding.rule_id, []).append(finding)
+            by_rule.setdefault(canonical_rule_id(finding.rule_id), []).append(finding)  # unknown: raises
         results = []
         for rule in rules():
             found = by_rule.get(rule.id, [])
             checks = self._checks[rule.id]
             reason = _unmet(rule.needs, expectations)
-            if reason is None and rule.id == "valid-series-issues" and customer_pool and checks == 0:
+            if reason is None and rule.id == RuleId.VALID_SERIES_ISSUES and customer_pool and checks == 0:
                 reason = "customers come from --customer-ids and may already hold coupons: a refusal proves nothing"
             if found:
                 outcome = Outcome.FAILED if rule.severity.fails_gate else Outcome.WARNED

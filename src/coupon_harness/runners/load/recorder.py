@@ -1,9 +1,12 @@
 """Figures of a load run: exact latency percentiles (HDR histogram of unrounded times), counters,
-a timeline, and the coupon ledger (no code handed out twice across the whole run).
+a timeline, and the cross-response rules (the contract's `Ledger`: no code handed out twice, one series
+answers with the same attributes, across the whole run).
 
 A generator process records into a `Recorder`; `take_delta()` hands what it gathered since the last
 call to the `Aggregate` (in the same process for a local run, on the master through Locust's
-report_to_master for a distributed one), which alone decides duplicates and writes coupons.csv.
+report_to_master for a distributed one), which alone feeds the Ledger and writes coupons.csv. For the
+series attributes a recorder ships, per delta, how many coupons of each series carried which attribute
+set (process-independent digests), and how that set reads the first time this process ships it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from hdrh.histogram import HdrHistogram
 
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.ledger import AttributeDigests, Ledger, shown_attributes
+from coupon_harness.contract.violations import Violation
 from coupon_harness.load_results import TimelinePoint
 from coupon_harness.runners.load.checker import Outcome
 
@@ -65,10 +71,17 @@ class Recorder(_Figures):
     def __init__(self, interval_s: float, redactor: Redactor | None = None) -> None:
         super().__init__(interval_s)
         self._redactor = redactor
+        self._digests = AttributeDigests()
+        #: (series, attribute digests) whose reading this process shipped already (bounded: it may ship again).
+        self._shipped: set[tuple[int, tuple[str, ...]]] = set()
 
     def _clear(self) -> None:
         super()._clear()
         self.coupons: list[tuple[int, str, str]] = []
+        #: (series, attribute digests) -> coupons that carried them, since the last delta.
+        self.attribute_counts: dict[tuple[int, tuple[str, ...]], int] = {}
+        #: How an attribute set of `attribute_counts` reads (redacted), for the sets shipped the first time.
+        self.attribute_shown: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}
 
     def record(self, outcome: Outcome, latency_s: float, customer_id: str, at: float | None = None) -> None:
         bucket = int((at if at is not None else time.time()) // self.interval_s)
@@ -78,13 +91,13 @@ class Recorder(_Figures):
             self.bucket_counts[bucket] = [0, 0]
         micros = int(latency_s * 1_000_000)
         histogram.record_value(_LOWEST if micros < _LOWEST else _HIGHEST if micros > _HIGHEST else micros)
-        counts = self.bucket_counts[bucket]
-        counts[0] += 1
+        bucket_counts = self.bucket_counts[bucket]
+        bucket_counts[0] += 1
         self.statuses[outcome.status] += 1
         c = self.counters
         c["requests"] += 1
         if outcome.violations or outcome.status != "200":
-            counts[1] += 1
+            bucket_counts[1] += 1
             c["errors"] += 1
             for violation in outcome.violations:
                 self.violations[violation.rule_id] += 1
@@ -107,6 +120,18 @@ class Recorder(_Figures):
         coupons = tally.coupons
         if not coupons:
             return
+        # series-attributes-stable: one cached digest look-up and one count a coupon.
+        digests_of = self._digests
+        counts = self.attribute_counts
+        for (series, _), values in zip(coupons, tally.attributes, strict=False):
+            key = (series, digests_of(values))
+            known = counts.get(key)
+            if known is None:
+                counts[key] = 1
+                if key not in self._shipped:
+                    self._first_reading(key, values)
+            else:
+                counts[key] = known + 1
         redactor = self._redactor
         if redactor is not None:
             # One pass over the answer's codes joined (a code holds a secret only if the joined text does);
@@ -116,6 +141,15 @@ class Recorder(_Figures):
                 coupons = [(series, redactor.text(code)) for series, code in coupons]
         for series, coupon in coupons:
             self.coupons.append((series, coupon, customer_id))
+
+    def _first_reading(self, key: tuple[int, tuple[str, ...]], values: tuple[Any, ...]) -> None:
+        if len(self._shipped) >= 4096:  # a drifting target: forget, and show some sets again
+            self._shipped.clear()
+        self._shipped.add(key)
+        readings = shown_attributes(values)
+        if self._redactor is not None:
+            readings = tuple(self._redactor.text(text) for text in readings)
+        self.attribute_shown[key] = readings
 
     def take_delta(self) -> dict[str, Any]:
         """Everything since the last call, JSON-able; the recorder starts afresh."""
@@ -128,28 +162,38 @@ class Recorder(_Figures):
             "examples": self.examples,
             "error_codes": dict(self.error_codes),
             "coupons": self.coupons,
+            "attributes": [[series, list(digests), count, list(self.attribute_shown.get((series, digests), ()))]
+                           for (series, digests), count in self.attribute_counts.items()],
         }
         self._clear()
         return delta
 
 
 class Aggregate(_Figures):
-    """The run's figures, merged from every generator's deltas (one per run, on the master)."""
+    """The run's figures, merged from every generator's deltas (one per run, on the master); its `ledger`
+    (the contract's) judges unique-codes and series-attributes-stable across the whole run."""
 
-    def __init__(self, interval_s: float, generic_series: frozenset[int], coupons_csv: Path | None) -> None:
+    def __init__(self, interval_s: float, generic_series: frozenset[int], coupons_csv: Path | None,
+                 ledger: Ledger | None = None) -> None:
         super().__init__(interval_s)
         self.generic = generic_series
         self.total = new_histogram()
-        self.coupons_issued = 0
-        self.duplicates = 0
-        #: hash((series, code)) -> hash(customer): ~100 bytes a coupon, so a 1M-coupon run holds ~100 MB.
-        self._seen: dict[int, int] = {}
+        #: ~100 bytes a coupon (two hashed ints), so a 1M-coupon run holds ~100 MB.
+        self.ledger = ledger if ledger is not None else Ledger(Expectations(generic_series=generic_series))
         self._csv_file: TextIO | None = None
         self._csv: Any = None
         if coupons_csv is not None:
             self._csv_file = coupons_csv.open("w", newline="", encoding="utf-8")
             self._csv = csv.writer(self._csv_file)
             self._csv.writerow(["series_id", "code", "customer_id"])
+
+    @property
+    def coupons_issued(self) -> int:
+        return self.ledger.coupons
+
+    @property
+    def duplicates(self) -> int:
+        return self.ledger.duplicates
 
     def merge(self, delta: dict[str, Any]) -> None:
         for bucket_text, encoded in delta["histograms"].items():
@@ -169,32 +213,24 @@ class Aggregate(_Figures):
         for rule, example in delta["examples"].items():
             self.examples.setdefault(rule, example)
         self.error_codes.update(delta["error_codes"])
-        if delta["coupons"]:
-            self._ledger(delta["coupons"])
+        coupons = delta["coupons"]
+        if coupons:
+            if self._csv is not None:
+                self._csv.writerows(coupons)
+            self._count(*self.ledger.issue_codes(coupons))
             if self._csv_file is not None:
                 # Flushed with every delta: a run killed by SIGKILL or a power cut still leaves every code
                 # merged so far in coupons.csv (a signal ends the run in order and loses none).
                 self._csv_file.flush()
+        ledger = self.ledger
+        for series, digests, count, readings in delta.get("attributes", ()):
+            self._count(*ledger.attribute_answers(series, digests, count, readings or None))
 
-    def _ledger(self, coupons: list[Any]) -> None:
-        seen = self._seen
-        for series, code, customer in coupons:
-            self.coupons_issued += 1
-            if self._csv is not None:
-                self._csv.writerow([series, code, customer])
-            if series in self.generic:
-                continue
-            key = hash((series, code))
-            holder = seen.get(key)
-            who = hash(customer)
-            if holder is None:
-                seen[key] = who
-            elif holder != who:
-                self.duplicates += 1
-                self.violations["unique-codes"] += 1
-                if "unique-codes" not in self.examples:
-                    self.examples["unique-codes"] = (f"expected a code never issued before; received series "
-                                                     f"{series} code {code!r} a second time")
+    def _count(self, broken: int, violation: Violation | None) -> None:
+        if broken and violation is not None:
+            self.violations[violation.rule_id] += broken
+            if violation.rule_id not in self.examples:
+                self.examples[violation.rule_id] = f"expected {violation.expected}; received {violation.received}"
 
     def close(self) -> None:
         if self._csv_file is not None:
