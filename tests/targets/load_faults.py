@@ -17,7 +17,7 @@ from aiohttp import web
 
 from coupon_harness.sandbox.app import Answer, Before, Mutate
 
-__all__ = ["DuplicatesUnderConcurrency", "SlowUnderConcurrency", "failing_valid_series"]
+__all__ = ["AttributesDriftUnderLoad", "DuplicatesUnderConcurrency", "SlowUnderConcurrency", "failing_valid_series"]
 
 
 def _entities(answer: Answer) -> list[dict[str, Any]]:
@@ -87,6 +87,33 @@ class DuplicatesUnderConcurrency:
         before: Before = self.before
         mutate: Mutate = self.mutate
         return {"before": before, "mutate": mutate}
+
+
+@dataclass
+class AttributesDriftUnderLoad:
+    """After `after` coupons of `series`, that series answers another discountValue (and a longer
+    description) for good: right for a short run, series-attributes-stable broken under load."""
+
+    series: int = 101
+    after: int = 200
+    issued: int = 0
+    drifted: int = 0
+
+    def mutate(self, answer: Answer) -> Answer:
+        for entity in _entities(answer):
+            result = entity.get("result")
+            if entity.get("errors") or not isinstance(result, dict) or result.get("seriesId") != self.series:
+                continue
+            self.issued += 1
+            if self.issued > self.after:
+                result["discountValue"] = result.get("discountValue", 0) + 1
+                result["description"] = f"{result.get('description')} (revised)"
+                self.drifted += 1
+        return answer
+
+    def hooks(self) -> dict[str, Any]:
+        mutate: Mutate = self.mutate
+        return {"mutate": mutate}
 
 
 def failing_valid_series(rate: float, seed: int = 7) -> Mutate:
