@@ -1,0 +1,229 @@
+"""The contract suite under pytest: a plugin shipped with the package (entry point `pytest11`).
+
+After `pip install coupon-harness`, in any folder:
+
+    pytest --harness-base-url https://staging.example.com --harness-user till01:secret \\
+        --harness-series-ids 544770,553379 --harness-invalid-series-ids 999999
+
+runs one test per rule of the contract (`coupon-harness::test_rule[<rule id>]`), a rule the run could not
+check skipped with the reason, plus one test that fails when a pass of the harness met a bug of its own.
+The options are those of `coupon-harness contract`, spelt `--harness-NAME`, with the same variables
+(`COUPON_HARNESS_*`), config-file keys and precedence (`option_table`).
+
+The plugin is loaded by every pytest run of an environment that has the package installed, so it only adds
+its options and does nothing else unless a target is given (`--harness-base-url`, `COUPON_HARNESS_BASE_URL`
+or `--harness-config`). Importing it is cheap: the runner is imported when the suite runs.
+
+Test suites of their own use the session fixture `harness_contract_result` (one contract run shared by every
+test that asks for it; `check_rule` and `check_faults` judge one rule and the harness's own faults); then the
+plugin adds no tests of its own. Without a target that fixture skips, unless the suite overrides the fixture
+`harness_sandbox_fallback` to return True: then an in-process sandbox is started and tested (this
+checkout's `tests/contract` does).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from coupon_harness.cli.option_table import PYTEST, Resolved, Sources, options_of, resolve
+from coupon_harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from coupon_harness.results import ContractRunResult
+
+__all__ = ["FIXTURE", "PREFIX", "SUITE", "check_faults", "check_rule", "contract_result", "rule_ids"]
+
+PREFIX = "--harness-"
+#: The session fixture a test suite asks for; a session that has one gets no tests from the plugin.
+FIXTURE = "harness_contract_result"
+#: The node id of the plugin's own tests.
+SUITE = "coupon-harness"
+#: Under pytest a run is reproducible by default: the same examples every time, unless a seed is given.
+DEFAULT_SEED = 1
+#: A flag named in a help text (`--oauth-secret`), to be spelt as under pytest.
+_FLAG = re.compile(r"(?<![\w-])--(?=[a-z])")
+
+
+@dataclass
+class _State:
+    active: bool
+    resolved: Resolved | None = None
+    result: ContractRunResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+_STATE = pytest.StashKey[_State]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("coupon-harness", "coupon-harness: the contract suite of POST /v2/coupon/bulk/issue "
+                            "(runs when a target is given)")
+    for opt in options_of(PYTEST):
+        help_text = _FLAG.sub(PREFIX, f"{opt.help_for(PYTEST)} [{opt.env}]").replace("%", "%%")
+        if opt.flag_only:
+            group.addoption(opt.flag(PREFIX), dest=_dest(opt.dest), action="store_true", default=None,
+                            help=help_text)
+        else:
+            group.addoption(opt.flag(PREFIX), dest=_dest(opt.dest), default=None, metavar=opt.metavar,
+                            help=help_text)
+
+
+def _dest(name: str) -> str:
+    return f"harness_{name}"
+
+
+def _sources(config: pytest.Config) -> Sources:
+    flags = {opt.name: config.getoption(_dest(opt.dest)) for opt in options_of(PYTEST)}
+    return Sources(flags=flags, environ=dict(os.environ), flag_prefix=PREFIX)
+
+
+def _resolved(config: pytest.Config) -> Resolved:
+    """The options, checked, and the production guard applied: before any request, one line, exit 2."""
+    from coupon_harness.cli.settings_builders import contract_settings
+
+    try:
+        resolved = resolve(_sources(config), PYTEST)
+        if resolved.given("base-url"):
+            contract_settings(resolved)
+    except ConfigError as exc:
+        pytest.exit(f"coupon-harness: {exc}", returncode=2)
+    return resolved
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    active = bool(config.getoption(_dest("base_url")) or os.environ.get("COUPON_HARNESS_BASE_URL")
+                  or config.getoption(_dest("config")))
+    state = _State(active=active)
+    config.stash[_STATE] = state
+    if active:
+        state.resolved = _resolved(config)
+
+
+def contract_result(config: pytest.Config, *, sandbox_fallback: bool = False) -> ContractRunResult:
+    """The session's one contract run (run on first use): against the target given, else, with
+    `sandbox_fallback`, against an in-process sandbox; else the calling test is skipped."""
+    state = config.stash[_STATE]
+    if state.result is None:
+        if state.resolved is None:
+            state.resolved = _resolved(config)
+        if not state.resolved.given("base-url") and not sandbox_fallback:
+            pytest.skip("no target: give --harness-base-url URL (or COUPON_HARNESS_BASE_URL)")
+        state.result = _run(state.resolved)
+    return state.result
+
+
+def _run(resolved: Resolved) -> ContractRunResult:
+    from coupon_harness.cli.main import keep_caches_out_of_the_working_directory
+    from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
+    from coupon_harness.cli.settings_builders import contract_settings
+    from coupon_harness.runners.contract import run_contract
+
+    keep_caches_out_of_the_working_directory()
+
+    def seeded(settings: Any) -> Any:
+        return settings if resolved.given("seed") else replace(settings, seed=DEFAULT_SEED)
+
+    try:
+        if resolved.given("base-url"):
+            return run_contract(discover_sandbox(seeded(contract_settings(resolved))))
+        from coupon_harness.sandbox.info import sandbox_info
+        from coupon_harness.sandbox.server import running_sandbox
+
+        with running_sandbox() as sandbox:
+            settings = sandbox_settings(seeded(contract_settings(resolved, base_url=sandbox.base_url)),
+                                        sandbox_info(sandbox.config))
+            return run_contract(settings)
+    except ConfigError as exc:
+        pytest.exit(f"coupon-harness: {exc}", returncode=2)
+
+
+@pytest.fixture(scope="session")
+def harness_sandbox_fallback() -> bool:
+    """Override to return True to test an in-process sandbox when no target is given."""
+    return False
+
+
+@pytest.fixture(scope="session")
+def harness_contract_result(pytestconfig: pytest.Config, harness_sandbox_fallback: bool) -> ContractRunResult:
+    """One contract run per session, shared by every test that asks for it."""
+    return contract_result(pytestconfig, sandbox_fallback=harness_sandbox_fallback)
+
+
+def rule_ids() -> list[str]:
+    from coupon_harness.contract import rules
+
+    return [rule.id for rule in rules()]
+
+
+def check_rule(result: ContractRunResult, rule_id: str) -> None:
+    """Passes when the rule held, skips with the reason when it was not run, fails with every finding."""
+    from coupon_harness.results import Outcome
+
+    rule = next(r for r in result.rules if r.rule.id == rule_id)
+    if rule.outcome is Outcome.NOT_RUN:
+        pytest.skip(rule.reason or "not run")
+    if rule.outcome is Outcome.FAILED:
+        lines = [f"{rule.rule.title}: {len(rule.findings)} distinct violation(s), seed {result.seed}"]
+        for finding in rule.findings:
+            probe = f"[{finding.probe}] " if finding.probe else ""
+            lines.append(f"- {probe}expected {finding.expected}; received {finding.received} ({finding.source}, "
+                         f"{finding.occurrences}x)")
+            if finding.request is not None:
+                lines.append(f"  {finding.request.curl}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def check_faults(result: ContractRunResult) -> None:
+    """Fails when a pass of the harness stopped on a bug of its own (never silently)."""
+    if result.faults:
+        pytest.fail("\n".join(f"harness error in pass {fault.stage!r} (seed {result.seed}): {fault.error}\n"
+                              f"{fault.traceback}" for fault in result.faults), pytrace=False)
+
+
+# --- the plugin's own tests, for a session that has none using the fixture ----------------------------
+
+class _Suite(pytest.Collector):
+    def collect(self) -> list[pytest.Item]:
+        items: list[pytest.Item] = [_RuleItem.from_parent(self, name=f"test_rule[{rule_id}]", rule_id=rule_id)
+                                    for rule_id in rule_ids()]
+        items.append(_FaultsItem.from_parent(self, name="test_harness_ran_every_pass_without_a_bug"))
+        return items
+
+
+class _RuleItem(pytest.Item):
+    def __init__(self, *, rule_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rule_id = rule_id
+
+    def runtest(self) -> None:
+        check_rule(contract_result(self.config), self.rule_id)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"{SUITE}: rule {self.rule_id}"
+
+
+class _FaultsItem(pytest.Item):
+    def runtest(self) -> None:
+        check_faults(contract_result(self.config))
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"{SUITE}: every pass ran without a harness bug"
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so they apply to these tests too
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.active:
+        return
+    if any(FIXTURE in getattr(item, "fixturenames", ()) for item in items):
+        return  # the session has a suite of its own (this checkout's tests/contract)
+    suite = _Suite.from_parent(session, name=SUITE, nodeid=SUITE)
+    collected = suite.collect()
+    # Reported as collected, so that the terminal's count ("collected 26 items") includes them.
+    config.hook.pytest_collectreport(report=pytest.CollectReport(SUITE, "passed", None, list[Any](collected)))
+    items.extend(collected)
