@@ -78,10 +78,10 @@ class Recorder(_Figures):
     def _clear(self) -> None:
         super()._clear()
         self.coupons: list[tuple[int, str, str]] = []
-        #: (series, attribute digests) -> coupons that carried them, since the last delta.
-        self.attribute_counts: dict[tuple[int, tuple[str, ...]], int] = {}
-        #: How an attribute set of `attribute_counts` reads (redacted), for the sets shipped the first time.
-        self.attribute_shown: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}
+        #: (series, attribute values) -> coupons that carried them, since the last delta.
+        self.attribute_counts: dict[tuple[int, tuple[Any, ...]], int] = {}
+        #: (series, attribute digests) -> [count, values] of the sets whose values cannot be a dict key.
+        self._digested: dict[tuple[int, tuple[str, ...]], list[Any]] = {}
 
     def record(self, outcome: Outcome, latency_s: float, customer_id: str, at: float | None = None) -> None:
         bucket = int((at if at is not None else time.time()) // self.interval_s)
@@ -120,18 +120,15 @@ class Recorder(_Figures):
         coupons = tally.coupons
         if not coupons:
             return
-        # series-attributes-stable: one cached digest look-up and one count a coupon.
-        digests_of = self._digests
+        # series-attributes-stable: one count a coupon, by the attribute values themselves; they become
+        # digests once per distinct set and delta (take_delta), off the per-answer path.
         counts = self.attribute_counts
         for (series, _), values in zip(coupons, tally.attributes, strict=False):
-            key = (series, digests_of(values))
-            known = counts.get(key)
-            if known is None:
-                counts[key] = 1
-                if key not in self._shipped:
-                    self._first_reading(key, values)
-            else:
-                counts[key] = known + 1
+            key = (series, values)
+            try:
+                counts[key] = counts.get(key, 0) + 1
+            except TypeError:  # a list or object among the attributes (a broken target): digest it now
+                self._count_digested(series, values)
         redactor = self._redactor
         if redactor is not None:
             # One pass over the answer's codes joined (a code holds a secret only if the joined text does);
@@ -142,14 +139,45 @@ class Recorder(_Figures):
         for series, coupon in coupons:
             self.coupons.append((series, coupon, customer_id))
 
-    def _first_reading(self, key: tuple[int, tuple[str, ...]], values: tuple[Any, ...]) -> None:
-        if len(self._shipped) >= 4096:  # a drifting target: forget, and show some sets again
-            self._shipped.clear()
-        self._shipped.add(key)
-        readings = shown_attributes(values)
-        if self._redactor is not None:
-            readings = tuple(self._redactor.text(text) for text in readings)
-        self.attribute_shown[key] = readings
+    def _count_digested(self, series: int, values: tuple[Any, ...]) -> None:
+        key = (series, self._digests(values))
+        known = self._digested.get(key)
+        if known is None:
+            self._digested[key] = [1, values]
+        else:
+            known[0] += 1
+
+    def _attributes_delta(self) -> list[list[Any]]:
+        """[series, digests, coupons, how the set reads] per distinct (series, set) since the last delta; the
+        reading (redacted) only the first time this process ships that set (bounded: it may ship again)."""
+        merged: dict[tuple[int, tuple[str, ...]], list[Any]] = {}
+        for (series, values), count in self.attribute_counts.items():
+            key = (series, self._digests(values))
+            known = merged.get(key)
+            if known is None:
+                merged[key] = [count, values]
+            else:
+                known[0] += count
+        for key, (count, values) in self._digested.items():
+            known = merged.get(key)
+            if known is None:
+                merged[key] = [count, values]
+            else:
+                known[0] += count
+        shipped = self._shipped
+        redactor = self._redactor
+        delta = []
+        for (series, digests), (count, values) in merged.items():
+            readings: list[str] = []
+            if (series, digests) not in shipped:
+                if len(shipped) >= 4096:  # a drifting target: forget, and show some sets again
+                    shipped.clear()
+                shipped.add((series, digests))
+                readings = list(shown_attributes(values))
+                if redactor is not None:
+                    readings = [redactor.text(text) for text in readings]
+            delta.append([series, list(digests), count, readings])
+        return delta
 
     def take_delta(self) -> dict[str, Any]:
         """Everything since the last call, JSON-able; the recorder starts afresh."""
@@ -162,8 +190,7 @@ class Recorder(_Figures):
             "examples": self.examples,
             "error_codes": dict(self.error_codes),
             "coupons": self.coupons,
-            "attributes": [[series, list(digests), count, list(self.attribute_shown.get((series, digests), ()))]
-                           for (series, digests), count in self.attribute_counts.items()],
+            "attributes": self._attributes_delta(),
         }
         self._clear()
         return delta
