@@ -45,7 +45,9 @@ from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, pa
 
 __all__ = [
     "CONTRACT",
+    "EPILOG",
     "LOAD",
+    "LOCUST_OWNS",
     "OPTIONS",
     "PYTEST",
     "RUN",
@@ -515,11 +517,22 @@ def no_color(resolved: Resolved, environ: Mapping[str, str] | None = None) -> bo
 
 # --- argparse ------------------------------------------------------------------------------------------
 
-def add_options(parser: argparse.ArgumentParser, scope: str) -> None:
-    """The flags of `scope`, grouped as in the table; every value is kept raw (None when absent) for
-    `resolve`, which parses flags, variables and file keys alike."""
+#: Options of the load scope that plain Locust gives with flags of its own (-u, -r, -t, --host, --processes,
+#: its distributed mode, its own --config) or that mean nothing there (reports go to --harness-report-dir).
+LOCUST_OWNS = frozenset({"base-url", "config", "users", "spawn-rate", "run-time", "workers", "master",
+                         "expect-workers", "worker", "master-host", "master-port", "master-bind-host", "report-dir",
+                         "overwrite", "no-color"})
+
+
+def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
+    """The flags of `scope` (less `exclude`), grouped as in the table, on an argparse parser (or Locust's,
+    which is one); every value is kept raw (None when absent) for `resolve`, which parses flags, variables and
+    file keys alike."""
     groups: dict[str, Any] = {}
+    skip = set(exclude)
     for opt in options_of(scope):
+        if opt.name in skip:
+            continue
         group = groups.get(opt.group)
         if group is None:
             group = groups[opt.group] = parser.add_argument_group(opt.group)

@@ -2,8 +2,9 @@
 build their runner's settings here, from `option_table.resolve(...)`.
 
 - `contract_settings(resolved)` -> ContractSettings (the `contract` command, `run`, the pytest plugin);
-- `load_settings(resolved)` -> LoadSettings (the `load` command; plain Locust, with Locust's own user count
-  and run time given as `overrides`);
+- `load_settings(resolved)` -> LoadSettings (the `load` command);
+- `locust_settings(options, host)` -> LoadSettings (plain Locust: the locustfile adds the load options with
+  `option_table.add_options(parser, LOAD, exclude=LOCUST_OWNS)`; Locust's -u, -r, -t and --host give the rest);
 - `run_load_settings(contract, resolved)` -> the short load stage of `run`, from what the contract run knew.
 
 Credentials are one `Credentials` object from the options to the runner (`credentials(resolved)`);
@@ -13,11 +14,13 @@ process's JSON. No builder sends a request: the sandbox discovery stays with the
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from coupon_harness.cli.option_table import RUN, Resolved
+from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, RUN, Resolved, Sources, options_of, resolve
 from coupon_harness.cli.options import check_base_url, userinfo_credentials
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from coupon_harness.runners.contract.settings import ContractSettings
 
 __all__ = ["DEFAULT_RUN_SLOS", "check_load_options", "contract_settings", "credentials", "load_credentials",
-           "load_settings", "run_load_settings", "run_slos", "target_url"]
+           "load_settings", "locust_settings", "run_load_settings", "run_slos", "target_url"]
 
 #: The SLOs of `run`'s load stage when none are given.
 DEFAULT_RUN_SLOS = ("p95=500ms", "error-rate=0.01")
@@ -112,15 +115,17 @@ def check_load_options(resolved: Resolved) -> None:
 
 
 def load_settings(resolved: Resolved, *, base_url: str | None = None, known: ContractSettings | None = None,
-                  **overrides: Any) -> LoadSettings:
+                  url_flag: str | None = None, **overrides: Any) -> LoadSettings:
     """The load run's settings. `known`: what a sandbox told of itself (its series and demo user), used where
-    the options say nothing. `overrides`: LoadSettings fields another driver owns (plain Locust: users,
-    spawn_rate, run_time_s from -u, -r, -t)."""
+    the options say nothing. `url_flag`: how messages name the base URL (plain Locust: --host).
+    `overrides`: LoadSettings fields another driver owns (plain Locust: users, spawn_rate, run_time_s from
+    -u, -r, -t)."""
     check_load_options(resolved)
     url, from_url = target_url(resolved, base_url)
     allow = bool(resolved.get("allow-production"))
     prefix = resolved.flag_prefix
-    refuse_production(url, allow=allow, url_flag=f"{prefix}base-url", allow_flag=f"{prefix}allow-production")
+    refuse_production(url, allow=allow, url_flag=url_flag or f"{prefix}base-url",
+                      allow_flag=f"{prefix}allow-production")
     creds = credentials(resolved, from_url)
     expectations = _expectations(resolved)
     if known is not None:
@@ -155,6 +160,22 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
     fields.update(overrides)
     fields["max_coupons"] = coupon_cap(url, overrides.get("max_coupons", resolved.get("max-coupons")))
     return LoadSettings(**fields)
+
+
+def locust_settings(options: Any, host: str | None, *, environ: Mapping[str, str] | None = None,
+                    known: ContractSettings | None = None) -> LoadSettings:
+    """Plain Locust's load settings: the load options the locustfile added with
+    `add_options(parser, LOAD, exclude=LOCUST_OWNS)` (read from Locust's parsed options, with their variables
+    and, through COUPON_HARNESS_CONFIG, a config-file target), the target from --host, and users, spawn rate
+    and run time from Locust's own -u, -r, -t."""
+    flags = {opt.name: getattr(options, opt.dest, None) for opt in options_of(LOAD) if opt.name not in LOCUST_OWNS}
+    resolved = resolve(Sources(flags=flags, environ=dict(os.environ if environ is None else environ)), LOAD)
+    if not host:
+        raise ConfigError("no target: give --host URL")
+    users = int(getattr(options, "num_users", None) or 1)
+    return load_settings(resolved, base_url=host, known=known, url_flag="--host", users=users,
+                         spawn_rate=float(getattr(options, "spawn_rate", None) or users),
+                         run_time_s=float(getattr(options, "run_time", None) or 0) or 3600.0)
 
 
 def _ordered(resolved: Resolved, name: str, known: frozenset[int]) -> tuple[int, ...]:
