@@ -66,30 +66,31 @@ def userinfo_credentials(url: str) -> tuple[str, Credentials | None]:
     return bare, Credentials(user=user, password=password if colon else None)
 
 
-def check_base_url(url: str | None) -> str:
+def check_base_url(url: str | None, what: str = "--base-url") -> str:
     """The target as given, less a trailing '/': an http(s) URL with a host, a valid port, maybe a path prefix
-    (kept as is), and neither a query string nor a fragment (the harness appends the endpoint's path)."""
+    (kept as is), and neither a query string nor a fragment (the harness appends the endpoint's path). `what`
+    names where the URL came from (a flag, a variable, a config key)."""
     if not url:
         raise ConfigError("no target: give --base-url URL (or base-url in --config, or COUPON_HARNESS_BASE_URL)")
     shown = _shown_url(url)
     example = "give one like http://127.0.0.1:8080 or https://staging.example.com/prefix"
     if any(char.isspace() or not char.isprintable() for char in url):
-        raise ConfigError(f"--base-url {shown!r} holds a space or a control character: {example}")
+        raise ConfigError(f"{what} {shown!r} holds a space or a control character: {example}")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         if "port" in str(exc).lower():
-            raise ConfigError(f"--base-url {shown!r} has no valid port (1-65535): {example}") from None
-        raise ConfigError(f"--base-url {shown!r} is not a valid URL ({exc}): {example}") from None
+            raise ConfigError(f"{what} {shown!r} has no valid port (1-65535): {example}") from None
+        raise ConfigError(f"{what} {shown!r} is not a valid URL ({exc}): {example}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"--base-url {shown!r} is not an http(s) URL: {example}")
+        raise ConfigError(f"{what} {shown!r} is not an http(s) URL: {example}")
     if not parts.hostname:
-        raise ConfigError(f"--base-url {shown!r} has no host: {example}")
+        raise ConfigError(f"{what} {shown!r} has no host: {example}")
     if port == 0:
-        raise ConfigError(f"--base-url {shown!r} has no valid port (1-65535): {example}")
+        raise ConfigError(f"{what} {shown!r} has no valid port (1-65535): {example}")
     if parts.query or "?" in url:
-        raise ConfigError(f"--base-url {shown!r} has a query string: drop the '?...' part ({example})")
+        raise ConfigError(f"{what} {shown!r} has a query string: drop the '?...' part ({example})")
     if "#" in url:
-        raise ConfigError(f"--base-url {shown!r} has a fragment: drop the '#...' part ({example})")
+        raise ConfigError(f"{what} {shown!r} has a fragment: drop the '#...' part ({example})")
     return url.rstrip("/")

@@ -45,7 +45,7 @@ def target_url(resolved: Resolved, base_url: str | None = None) -> tuple[str, Cr
         raise ConfigError(f"no target: give {resolved.flag_prefix}base-url URL (or base-url in the config file, or "
                           "COUPON_HARNESS_BASE_URL)")
     bare, from_url = userinfo_credentials(str(url))
-    return check_base_url(bare), from_url
+    return check_base_url(bare, resolved.label("base-url") if base_url is None else "base URL"), from_url
 
 
 def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Credentials:
