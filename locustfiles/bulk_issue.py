@@ -19,6 +19,7 @@ without --allow-production, and off loopback the coupons are capped (--max-coupo
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from datetime import datetime
@@ -32,6 +33,7 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from coupon_harness.config import parse_int_list, parse_user
 from coupon_harness.errors import ConfigError
+from coupon_harness.interrupts import signal_name
 from coupon_harness.runners.load.discovery import ask_sandbox
 from coupon_harness.runners.load.plugin import install
 from coupon_harness.runners.load.settings import LoadSettings, parse_slo
@@ -114,6 +116,28 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         # issued is counted and in coupons.csv (Locust's default, 0, kills them mid-request). --stop-timeout wins.
         environment.stop_timeout = min(settings.request_timeout, 10.0)
     _state.update(settings=settings, folder=folder, started=datetime.now(), state=state, traffic=_Traffic())
+    # Ctrl-C in a greenlet of its own, as in `coupon-harness load`: Python's KeyboardInterrupt lands in whatever
+    # greenlet runs, often a user mid-request, whose answer (and its coupons) would be lost, with a traceback.
+    gevent.signal_handler(signal.SIGINT, _interrupt, environment)
+
+
+def _interrupt(environment: Any) -> None:
+    """Stop the users (they finish the request in flight), then end Locust as its own Ctrl-C would: its main
+    greenlet ends, Locust shuts down (the report is written on `quitting`). A second Ctrl-C is ignored."""
+    if _state.get("interrupted"):
+        return
+    _state["interrupted"] = signal.SIGINT
+    state = _state.get("state")
+    if state is not None:
+        state.stopped_reason = state.stopped_reason or f"interrupted by {signal_name(signal.SIGINT)}"
+
+    def finish() -> None:
+        if environment.runner is not None:
+            environment.runner.quit()
+        if environment.web_ui is not None:
+            environment.web_ui.stop()
+
+    gevent.spawn(finish)
 
 
 def _refuse(message: str) -> NoReturn:
@@ -208,7 +232,8 @@ def _report(environment: Any, **_kwargs: Any) -> None:
     settings = _state["settings"]
     started = traffic.first_start or _state["started"]
     result = build_result(replace(settings, users=traffic.users or settings.users), state,
-                          started.isoformat(timespec="seconds"), traffic.duration_s(), interrupted=False, workers=0)
+                          started.isoformat(timespec="seconds"), traffic.duration_s(),
+                          interrupted=bool(_state.get("interrupted")), workers=0)
     result.files = {"coupons.csv": str(_state["folder"] / "coupons.csv")}  # the codes, for revocation
     result.files.update(_locust_files(environment.parsed_options))
     if traffic.tests > 1 or traffic.stats_resets or getattr(environment.parsed_options, "reset_stats", False):

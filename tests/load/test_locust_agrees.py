@@ -10,6 +10,7 @@ import csv
 import itertools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -106,6 +107,40 @@ def test_plain_locust_json_and_csv_equal_the_harness_report(tmp_path: Path) -> N
     assert summary["files"]["coupons.csv"] == str(report / "coupons.csv"), summary["files"]
 
 
+def test_plain_locust_master_and_two_workers_agree_too(tmp_path: Path) -> None:
+    """Locust's statistics and the harness's deltas ride on the same worker reports: the master's --json
+    totals equal its harness report."""
+    report = tmp_path / "report"
+    with running_sandbox(mutate=_broken()) as sandbox:
+        common = ["-f", str(LOCUSTFILE), "--host", sandbox.base_url, "--series-ids", SERIES,
+                  "--user", "sandbox:sandbox"]
+        port = _free_port()
+        master = subprocess.Popen([LOCUST, *common, "--master", "--expect-workers", "2", "--master-bind-port",
+                                   str(port), "--headless", "-u", "6", "-r", "6", "-t", "4s", "--json",
+                                   "--harness-report-dir", str(report)],
+                                  cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        workers = [subprocess.Popen([LOCUST, *common, "--worker", "--master-port", str(port)], cwd=tmp_path,
+                                    env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+                   for _ in range(2)]
+        try:
+            out, err = master.communicate(timeout=90)
+            for worker in workers:
+                worker.wait(timeout=30)
+        finally:
+            processes: list[subprocess.Popen[str]] = [master, *workers]
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+    assert master.returncode == 1, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    entries = json.loads(out)
+    assert [(e["method"], e["name"]) for e in entries] == [("POST", "bulk-issue")], entries
+    summary = json.loads((report / "summary.json").read_text())
+    assert (entries[0]["num_requests"], entries[0]["num_failures"]) == _harness_figures(summary), summary
+    assert summary["users"] == 6 and summary["requests"] > 40, summary
+
+
 def test_the_load_cli_agrees_with_its_own_locust_stats(tmp_path: Path) -> None:
     result = run_against_sandbox(tmp_path, mutate=_broken(), users=5, run_time_s=3.0)
     stats = json.loads((tmp_path / "locust_stats.json").read_text())
@@ -156,7 +191,7 @@ def test_the_web_ui_agrees_and_its_report_names_the_swarm(tmp_path: Path) -> Non
             time.sleep(0.2)
         time.sleep(1.5)  # idle after it, too
         stats = requests.get(base + "/stats/requests", timeout=5).json()
-        process.terminate()  # SIGTERM: Locust shuts down in order (a SIGINT may land inside its web server)
+        process.send_signal(signal.SIGINT)  # Ctrl-C: taken in a greenlet of its own, never in the web server
         _, err = process.communicate(timeout=60)
     assert "Traceback" not in err, err[-6000:]
 
@@ -187,3 +222,32 @@ def test_headless_report_names_the_users_and_the_traffic_time(tmp_path: Path) ->
     assert (tmp_path / "l.html").exists() and (report / "coupons.csv").exists()
     markdown = (report / "report.md").read_text()
     assert "3 users" in markdown and "l.html" in markdown, markdown
+
+
+def test_ctrl_c_mid_run_stops_in_order_and_still_agrees(tmp_path: Path) -> None:
+    """Ctrl-C is taken in a greenlet of its own (not as a KeyboardInterrupt inside a user mid-request, with a
+    traceback and a lost answer): the users stop, the report says interrupted, Locust's totals are its own."""
+    report = tmp_path / "report"
+    with running_sandbox(mutate=_broken()) as sandbox:
+        process = subprocess.Popen(
+            [LOCUST, "-f", str(LOCUSTFILE), "--headless", "--host", sandbox.base_url, "-u", "4", "-r", "4",
+             "-t", "60s", "--series-ids", SERIES, "--user", "sandbox:sandbox", "--json",
+             "--harness-report-dir", str(report)],
+            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while not (report / "coupons.csv").exists() or (report / "coupons.csv").stat().st_size < 2000:
+                assert process.poll() is None and time.monotonic() < deadline, "no coupons within 30 s"
+                time.sleep(0.1)
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-3000:]
+    entries = json.loads(out)
+    summary = json.loads((report / "summary.json").read_text())
+    assert (entries[0]["num_requests"], entries[0]["num_failures"]) == _harness_figures(summary), summary
+    assert summary["interrupted"] is True and summary["stopped_reason"] == "interrupted by Ctrl-C (SIGINT)", summary
+    assert summary["duration_s"] < 30, summary
