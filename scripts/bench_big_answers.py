@@ -86,6 +86,7 @@ def _serve_big(size: int) -> tuple[ThreadingHTTPServer, str]:
 def _child(base_url: str, max_examples: int, seed: int) -> int:
     """Run the property passes against `base_url` as the CLI would against a sandbox-like target; print JSON."""
     from coupon_harness.cli.sandbox_target import sandbox_settings
+    from coupon_harness.contract.catalog import RuleId
     from coupon_harness.runners.contract import ContractSettings, run_contract
     from coupon_harness.sandbox.config import default_config
     from coupon_harness.sandbox.info import sandbox_info
@@ -102,7 +103,7 @@ def _child(base_url: str, max_examples: int, seed: int) -> int:
         "seconds": round(elapsed, 2),
         "max_body_bytes": settings.max_body_bytes,
         "failed": sorted({r.rule.id for r in result.failed}),
-        "too_large": sum(f.occurrences for f in findings if f.rule_id == "transport" and f.key == "too-large"),
+        "too_large": sum(f.occurrences for f in findings if f.rule_id == RuleId.TRANSPORT and f.key == "too-large"),
         "faults": len(result.faults),
     }))
     return 0

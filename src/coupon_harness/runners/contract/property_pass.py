@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from coupon_harness import interrupts
+from coupon_harness.contract.catalog import RuleId
+from coupon_harness.contract.http_rules import transport_failure
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import request_validator
 from coupon_harness.runners.contract.collector import harness_fault
@@ -50,7 +52,7 @@ from coupon_harness.runners.contract.spec_loader import generation_spec
 
 __all__ = ["PropertyInterrupted", "run_property_pass"]
 
-MALFORMED_ANY = Expect(frozenset({400, 401, 415}), "rejects-malformed")
+MALFORMED_ANY = Expect(frozenset({400, 401, 415}), RuleId.REJECTS_MALFORMED)
 
 
 class PropertyInterrupted(Exception):
@@ -174,7 +176,6 @@ def run_property_pass(settings: ContractSettings, judge: Judge, mode: str, *,
 
 def _record_error(judge: Judge, error: Exception, source: str) -> None:
     """A network error (timeout, dropped connection) ends Schemathesis' testing of the operation."""
-    from coupon_harness.contract.violations import Violation
 
     text = str(error)
     if not isinstance(error, requests.RequestException | OSError):
@@ -184,7 +185,6 @@ def _record_error(judge: Judge, error: Exception, source: str) -> None:
     timed_out = "timed out" in text.lower() or "timeout" in type(error).__name__.lower()
     kind = "timeout" if timed_out else "connection"
     judge.collector.sent(transport_ok=False)
-    judge.collector.checked(("transport",))
+    judge.collector.checked((RuleId.TRANSPORT,))
     detail = judge.redactor.text(text.splitlines()[0] if text else type(error).__name__)[:200]
-    judge.collector.record(Violation("transport", kind, "a complete answer within the timeout", detail),
-                           None, None, "", source)
+    judge.collector.record(transport_failure(kind, detail), None, None, "", source)
