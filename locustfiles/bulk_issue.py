@@ -123,12 +123,15 @@ def _install(environment: Any, **_kwargs: Any) -> None:
 
 def _interrupt(environment: Any) -> None:
     """Stop the users (they finish the request in flight), then end Locust as its own Ctrl-C would: its main
-    greenlet ends, Locust shuts down (the report is written on `quitting`). A second Ctrl-C is ignored."""
-    if _state.get("interrupted"):
+    greenlet ends, Locust shuts down (the report is written on `quitting`). A second Ctrl-C is ignored.
+    The run counts as interrupted only if users were running: Ctrl-C is how a web-UI session ends."""
+    if _state.get("signalled"):
         return
-    _state["interrupted"] = signal.SIGINT
+    _state["signalled"] = True
+    runner = environment.runner
     state = _state.get("state")
-    if state is not None:
+    if runner is not None and runner.state in (STATE_SPAWNING, STATE_RUNNING) and state is not None:
+        _state["interrupted"] = True
         state.stopped_reason = state.stopped_reason or f"interrupted by {signal_name(signal.SIGINT)}"
 
     def finish() -> None:

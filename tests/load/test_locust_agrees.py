@@ -178,23 +178,17 @@ def _web_ui(sandbox: RunningSandbox, tmp_path: Path, report: Path) -> Iterator[t
 
 
 def test_the_web_ui_agrees_and_its_report_names_the_swarm(tmp_path: Path) -> None:
-    """Through the web UI's own API: an idle second, a swarm of 3 users for 3 s (run_time), then Ctrl-C. The
-    web UI's totals are the report's; the report says 3 users and about 3 s, not the process's life."""
+    """Through the web UI's own API: 2 s idle, a swarm of 3 users for 3 s (run_time), 1.5 s idle, Ctrl-C. The
+    web UI's totals are the report's; the report says 3 users and about 3 s, not the process's life, and the
+    run was not interrupted (Ctrl-C is how a web-UI session ends)."""
     report = tmp_path / "report"
     with running_sandbox(mutate=_broken()) as sandbox, _web_ui(sandbox, tmp_path, report) as (process, base):
         time.sleep(2.0)  # idle before the swarm: no traffic, so no duration
-        answer = requests.post(base + "/swarm", data={"user_count": 3, "spawn_rate": 3, "run_time": "3s"}, timeout=10)
-        assert answer.json()["success"], answer.text
-        deadline = time.monotonic() + 30
-        while requests.get(base + "/stats/requests", timeout=5).json()["state"] != "stopped":
-            assert time.monotonic() < deadline, "the swarm did not stop after its run time"
-            time.sleep(0.2)
+        stats = _swarm(base, 3, "3s")
         time.sleep(1.5)  # idle after it, too
-        stats = requests.get(base + "/stats/requests", timeout=5).json()
         process.send_signal(signal.SIGINT)  # Ctrl-C: taken in a greenlet of its own, never in the web server
         _, err = process.communicate(timeout=60)
     assert "Traceback" not in err, err[-6000:]
-
     total = next(row for row in stats["stats"] if row["name"] == "Aggregated")
     summary = json.loads((report / "summary.json").read_text())
     assert (total["num_requests"], total["num_failures"]) == _harness_figures(summary), (total, summary)
@@ -203,6 +197,39 @@ def test_the_web_ui_agrees_and_its_report_names_the_swarm(tmp_path: Path) -> Non
     # The swarm's 3 s (gevent's timer may end it early), not the 6.5 s and more of the process.
     assert 1.0 <= summary["duration_s"] <= 4.0, summary
     assert summary["files"]["coupons.csv"] == str(report / "coupons.csv"), summary["files"]
+    assert summary["interrupted"] is False and summary["stopped_reason"] is None, summary
+
+
+def _swarm(base: str, users: int, run_time: str) -> dict[str, Any]:
+    """One web-UI test: swarm, wait until its run time stopped it; Locust's /stats/requests at the end."""
+    answer = requests.post(base + "/swarm", data={"user_count": users, "spawn_rate": users, "run_time": run_time},
+                           timeout=10)
+    assert answer.json()["success"], answer.text
+    deadline = time.monotonic() + 30
+    while (stats := requests.get(base + "/stats/requests", timeout=5).json())["state"] != "stopped":
+        assert time.monotonic() < deadline, "the swarm did not stop after its run time"
+        time.sleep(0.2)
+    result: dict[str, Any] = stats
+    return result
+
+
+def test_two_web_ui_tests_are_one_report_that_says_so(tmp_path: Path) -> None:
+    """Locust clears its statistics when a new test starts; the report keeps every request (and coupon) of the
+    process, counts both tests' traffic time and the larger swarm, and says why Locust shows fewer."""
+    report = tmp_path / "report"
+    with running_sandbox() as sandbox, _web_ui(sandbox, tmp_path, report) as (process, base):
+        _swarm(base, 2, "2s")
+        time.sleep(2.0)  # idle between the tests
+        last = _swarm(base, 3, "2s")
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err[-3000:]
+    summary = json.loads((report / "summary.json").read_text())
+    total = next(row for row in last["stats"] if row["name"] == "Aggregated")
+    assert summary["requests"] > total["num_requests"] > 0, (summary, total)
+    assert summary["users"] == 3, summary
+    assert 1.0 <= summary["duration_s"] <= 5.0, summary  # two tests of 2 s, not the idle time around them
+    assert any("Locust cleared its statistics during the run (2 tests" in note for note in summary["notes"]), summary
 
 
 def test_headless_report_names_the_users_and_the_traffic_time(tmp_path: Path) -> None:
