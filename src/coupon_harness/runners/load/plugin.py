@@ -62,6 +62,12 @@ class LoadState:
     coupons_unanswered: int = 0
     #: A worker: True once its share of the cap is settled (the master's message, or worked out locally).
     share_settled: bool = False
+    #: A worker: its users have stopped (Locust's test_stop), so the delta it ships now is its last.
+    users_stopped: bool = False
+    #: The master: workers whose last delta (shipped after their users stopped) has arrived.
+    finished_workers: set[str] = field(default_factory=set)
+    #: Notes for the report the run's own process learned (a worker that sent no last report).
+    notes: list[str] = field(default_factory=list)
     stopping: bool = False
     stopped_reason: str | None = None
     cpu_samples: list[float] = field(default_factory=list)
@@ -174,9 +180,14 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
             delta = state.recorder.take_delta()
             delta["cpu"] = state.cpu_samples
             state.cpu_samples = []
+            delta["final"] = state.users_stopped
             data[DELTA_KEY] = delta
 
+        def _users_stopped(**_kwargs: Any) -> None:
+            state.users_stopped = True
+
         events.report_to_master.add_listener(_ship)
+        events.test_stop.add_listener(_users_stopped)
         _receive_share(state, expected_workers)
     elif role == "master":
         def _merge(client_id: str, data: dict[str, Any]) -> None:
@@ -184,6 +195,8 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
             if delta is None or state.aggregate is None:
                 return
             state.cpu_samples.extend(delta.pop("cpu", []))
+            if delta.pop("final", False):
+                state.finished_workers.add(client_id)
             aggregate = state.aggregate
             aggregate.merge(delta)
             unanswered = aggregate.counters["coupons_unanswered"]

@@ -38,6 +38,7 @@ monkey.patch_all()
 
 import gevent  # noqa: E402
 from locust.env import Environment  # noqa: E402
+from locust.rpc import Message  # noqa: E402
 
 from coupon_harness.errors import HarnessError  # noqa: E402
 from coupon_harness.interrupts import signal_name  # noqa: E402
@@ -78,11 +79,24 @@ def _on_signals(stop: Callable[[int], None]) -> None:
         stop(_early_signals[0])
 
 
-def _finish(runner: Any, role: str) -> None:
-    """End the run in order: the users finish the request in flight (stop_timeout), then quit. A master
-    first stops its workers and waits until they have, so their last figures arrive before it quits."""
+def _finish(runner: Any, role: str, state: LoadState) -> None:
+    """End the run in order: the users finish the request in flight (stop_timeout), then quit.
+
+    A master tells every worker to quit (a worker stops its users, then ships its last delta) and waits for
+    each last delta before it quits itself: Locust's own quit waits 0.5 s, and a worker still finishing
+    requests then lost its last seconds of figures and codes. (Locust's "stop" message is no help: a worker
+    handles it by sleeping stop_timeout in its message loop, deaf to the "quit" that follows.)
+    """
     if role == "master":
-        runner.stop()
+        workers = [client.id for client in runner.clients.all]
+        for worker in workers:
+            runner.server.send_to_client(Message("quit", None, worker))  # type: ignore[no-untyped-call]
+        deadline = time.monotonic() + runner.environment.stop_timeout + 10
+        while not state.finished_workers.issuperset(workers) and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+        missing = len(set(workers) - state.finished_workers)
+        if missing:
+            state.notes.append(f"{missing} worker(s) sent no last report: the figures miss their last seconds")
     runner.quit()
 
 
@@ -112,7 +126,7 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
         gevent.sleep(0.2)
     if not state.stopping:  # the run time is over; a signal or the coupon cap stops the run on its own
         state.stopping = True
-        _finish(runner, role)
+        _finish(runner, role, state)
 
 
 def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_port: int,
@@ -135,7 +149,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     runner = (env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
               if role == "master" else env.create_local_runner())
 
-    state.finish = lambda: _finish(runner, role)  # the coupon cap ends the run the same way
+    state.finish = lambda: _finish(runner, role, state)  # the coupon cap ends the run the same way
 
     def stop_for(reason: str) -> None:
         state.stop(reason)
@@ -165,6 +179,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     state.flush()
     result = build_result(settings, state, started_at, time.monotonic() - started, bool(interrupted),
                           workers=expect_workers if role == "master" else 0)
+    result.notes.extend(state.notes)
     (out / "locust_stats.json").write_text(json.dumps(_locust_stats(env), indent=1))
     result.files = {"coupons.csv": str(out / "coupons.csv"), "locust_stats.json": str(out / "locust_stats.json")}
     # An exception inside the user's task is the harness's own bug: its figures cannot be trusted.
