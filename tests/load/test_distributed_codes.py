@@ -9,10 +9,11 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+from tests.load.support import coupon_rows, describe, load_settings
+
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.sandbox.app import Answer
 from coupon_harness.sandbox.server import running_sandbox
-from tests.load.support import coupon_rows, describe, load_settings
 
 
 class _Sent:

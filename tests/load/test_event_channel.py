@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.load.support import load_settings
 
 from coupon_harness.errors import HarnessError
 from coupon_harness.runners.load.events import Notice, Progress, SetupError, decode, encode
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.sandbox.server import running_sandbox
-from tests.load.support import load_settings
 
 
 @pytest.mark.parametrize("event", [
