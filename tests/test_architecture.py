@@ -36,8 +36,7 @@ LAYER_OF = {
     "coupon_harness.errors": "errors",
     "coupon_harness.interrupts": "interrupts",
     "coupon_harness.results": "results",
-    "coupon_harness.request_sample": "results",
-    "coupon_harness.load_results": "load_results",
+    "coupon_harness.results.load": "load_results",
     "coupon_harness.config": "config",
     "coupon_harness.safety": "safety",
     "coupon_harness.transport": "transport",
@@ -238,7 +237,7 @@ def test_layers(module: str) -> None:
 def test_layer_rules_catch_a_forbidden_import() -> None:
     """The check itself: a sandbox importing a runner, or the contract importing results, is refused."""
     assert _layer("coupon_harness.runners.load.user") == "runners.load"
-    assert _layer("coupon_harness.results") == "results"
+    assert _layer("coupon_harness.results.contract") == "results"
     assert _layer("coupon_harness") == "root"
     assert "runners.contract" not in MAY_IMPORT["sandbox"]
     assert "results" not in MAY_IMPORT["contract"]
@@ -279,14 +278,14 @@ def test_imports_inside_functions_and_for_types_count(tmp_path: Path) -> None:
         "from typing import TYPE_CHECKING\n"
         "import coupon_harness.errors\n"
         "if TYPE_CHECKING:\n"
-        "    from coupon_harness.results import Finding\n"
+        "    from coupon_harness.results.contract import Finding\n"
         "def later() -> None:\n"
         "    from coupon_harness.sandbox import config\n"
         "    from . import sibling\n", encoding="utf-8")
     names = _imported_names(source, "coupon_harness.cli.sample")
-    assert {"coupon_harness.errors", "coupon_harness.results", "coupon_harness.sandbox.config",
+    assert {"coupon_harness.errors", "coupon_harness.results.contract", "coupon_harness.sandbox.config",
             "coupon_harness.cli.sibling"} <= names
-    assert _resolve("coupon_harness.results.Finding", _modules()) == "coupon_harness.results"
+    assert _resolve("coupon_harness.results.contract.Finding", _modules()) == "coupon_harness.results.contract"
 
 
 def test_cycle_finder_reports_each_cycle_as_its_modules() -> None:
@@ -301,12 +300,13 @@ def test_cycle_finder_reports_each_cycle_as_its_modules() -> None:
     assert find_cycles({"a": ["b"], "b": ["c"], "c": []}) == []
     # The two cycles this test was written for, as they were in the code:
     before = dict(import_graph())
-    before["coupon_harness.results"] = before["coupon_harness.results"] | {"coupon_harness.transport.curl"}
-    before["coupon_harness.transport.curl"] = frozenset({"coupon_harness.results"})
+    results = "coupon_harness.results.contract"
+    before[results] = before[results] | {"coupon_harness.transport.curl"}
+    before["coupon_harness.transport.curl"] = frozenset({"coupon_harness.results.contract"})
     before["coupon_harness.sandbox.config_file"] = before["coupon_harness.sandbox.config_file"] | {
         "coupon_harness.sandbox.config"}
     found = find_cycles(before)  # test_no_import_cycle reports any other cycle of the live graph
-    assert ["coupon_harness.results", "coupon_harness.transport.curl", "coupon_harness.results"] in found
+    assert [results, "coupon_harness.transport.curl", results] in found
     assert ["coupon_harness.sandbox.config", "coupon_harness.sandbox.config_file",
             "coupon_harness.sandbox.config"] in found
 

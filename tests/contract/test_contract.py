@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from coupon_harness.cli.pytest_plugin import check_faults, check_rule, rule_ids
-from coupon_harness.results import ContractRunResult
+from coupon_harness.results.contract import ContractRunResult
 
 
 @pytest.mark.parametrize("rule_id", rule_ids())

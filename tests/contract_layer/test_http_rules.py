@@ -17,7 +17,7 @@ from coupon_harness.contract.http_rules import (
     check_http,
     lenient_answer,
 )
-from coupon_harness.results import RequestSample
+from coupon_harness.results.contract import RequestSample
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.runners.contract.judge import Judge

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from coupon_harness.results import ContractRunResult, Finding
+from coupon_harness.results.contract import ContractRunResult, Finding
 from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.runners.contract.judge import Judge
 from selftest.harness import describe, run_against_sandbox, run_against_url

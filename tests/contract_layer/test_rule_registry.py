@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from coupon_harness.contract import RULE_IDS, RuleId, UnknownRuleError, Violation, rules
-from coupon_harness.results import Finding
+from coupon_harness.results.contract import Finding
 from coupon_harness.runners.contract.collector import Collector
 
 ROOT = Path(__file__).resolve().parents[2]

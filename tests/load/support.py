@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.load_results import LoadRunResult
+from coupon_harness.results.load import LoadRunResult
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.runners.load.settings import LoadSettings, parse_slo
 from coupon_harness.sandbox.app import Before, Mutate

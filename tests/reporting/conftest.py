@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.reporting.reporting_builders import build, failed_overrides, faulted
 
-from coupon_harness.results import ContractRunResult
+from coupon_harness.results.contract import ContractRunResult
 
 
 @pytest.fixture

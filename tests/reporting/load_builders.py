@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
 SCRIPT_EXAMPLE = 'expected a JSON body; received <script>alert("x")</script> & more'
 LATENCY = {"min": 3.2, "p50": 41.27, "p90": 120.5, "p95": 180.04, "p99": 260.4, "p99.9": 410.0, "max": 512.9,

@@ -4,7 +4,7 @@ test modules import it, where importing `conftest` could pick another folder's).
 from __future__ import annotations
 
 from coupon_harness.contract import get_rule, rules
-from coupon_harness.results import ContractRunResult, Finding, HarnessFault, Outcome, RequestSample, RuleResult
+from coupon_harness.results.contract import ContractRunResult, Finding, HarnessFault, Outcome, RequestSample, RuleResult
 
 URL = "http://127.0.0.1:8080/v2/coupon/bulk/issue"
 NOT_RUN_REASON = "needs --series-ids (the target's valid series)"

@@ -10,7 +10,7 @@ from tests.reporting.reporting_builders import build
 
 from coupon_harness.contract import rules
 from coupon_harness.reporting import ProgressPrinter, render_table
-from coupon_harness.results import ContractRunResult
+from coupon_harness.results.contract import ContractRunResult
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

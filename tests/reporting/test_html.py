@@ -10,7 +10,7 @@ from tests.reporting.reporting_builders import PROBE, TRACEBACK, build, fault, f
 
 from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import render_html, write_html
-from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 _VOID = {"meta", "br", "hr", "img", "input", "link"}
 

@@ -17,7 +17,7 @@ from tests.reporting.reporting_builders import (
 
 from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import write_junit
-from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 
 def _suite(result: ContractRunResult, tmp_path: Path) -> ET.Element:

@@ -18,18 +18,18 @@ from tests.reporting.load_builders import (
     timeline,
 )
 
-from coupon_harness.load_results import SloResult, TimelinePoint
-from coupon_harness.reporting import _load_common as common
-from coupon_harness.reporting.load_console import render_load_table
-from coupon_harness.reporting.load_html import nice_ticks, render_load_html, write_load_html
-from coupon_harness.reporting.load_markdown import TIMELINE_ROWS, render_load_markdown, sparkline
-from coupon_harness.reporting.load_summary_json import (
+from coupon_harness.reporting.load import common
+from coupon_harness.reporting.load.console import render_load_table
+from coupon_harness.reporting.load.html import nice_ticks, render_load_html, write_load_html
+from coupon_harness.reporting.load.markdown import TIMELINE_ROWS, render_load_markdown, sparkline
+from coupon_harness.reporting.load.summary_json import (
     LOAD_SCHEMA,
     load_summary_dict,
     read_load_summary_json,
     write_load_summary_json,
 )
-from coupon_harness.reporting.load_writer import LOAD_REPORT_FILES, write_load_reports
+from coupon_harness.reporting.load.writer import LOAD_REPORT_FILES, write_load_reports
+from coupon_harness.results.load import SloResult, TimelinePoint
 
 _SVG = "{http://www.w3.org/2000/svg}"
 _VOID = {"meta", "br", "hr", "img", "input", "link", "line", "rect", "circle"}

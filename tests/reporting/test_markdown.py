@@ -10,7 +10,7 @@ from tests.reporting.reporting_builders import INVALID_REASON, PROBE, TRACEBACK,
 
 from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import render_markdown, write_markdown
-from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 

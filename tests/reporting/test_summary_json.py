@@ -11,7 +11,7 @@ from tests.reporting.reporting_builders import FAULT_ERROR, INVALID_REASON, PROB
 
 from coupon_harness.contract import rules
 from coupon_harness.reporting import read_summary_json, write_contract_reports, write_summary_json
-from coupon_harness.results import ContractRunResult
+from coupon_harness.results.contract import ContractRunResult
 
 
 def _write(result: ContractRunResult, tmp_path: Path) -> dict[str, Any]:

@@ -10,9 +10,8 @@ import pytest
 from tests.reporting.reporting_builders import TRACEBACK, build, fault, finding
 
 from coupon_harness.contract import get_rule
-from coupon_harness.reporting import REPORT_FILES, read_summary_json, write_contract_reports
-from coupon_harness.reporting import _common as common
-from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+from coupon_harness.reporting import REPORT_FILES, common, read_summary_json, write_contract_reports
+from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 
 def test_writes_four_files(failed_result: ContractRunResult, tmp_path: Path) -> None:
@@ -35,7 +34,7 @@ def test_interrupted_write_keeps_the_previous_file(
     def interrupt(fd: int) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("coupon_harness.reporting._common.os.fsync", interrupt)
+    monkeypatch.setattr("coupon_harness.reporting.common.os.fsync", interrupt)
     with pytest.raises(KeyboardInterrupt):
         common.atomic_write_text(target, "new report\n")
     assert target.read_text(encoding="utf-8") == "previous report\n"

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from coupon_harness.cli.sandbox_target import sandbox_settings
-from coupon_harness.results import ContractRunResult, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 from coupon_harness.runners.contract import ContractSettings, run_contract
 from coupon_harness.sandbox.app import Before, Mutate
 from coupon_harness.sandbox.config import SandboxConfig

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from coupon_harness.contract.expectations import Expectations
-from coupon_harness.results import ContractRunResult, Outcome
+from coupon_harness.results.contract import ContractRunResult, Outcome
 from coupon_harness.runners.contract import PASSES
 from coupon_harness.transport.auth import Credentials
 from selftest.harness import SEEDS, describe, run_against_sandbox, run_against_url

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coupon_harness.results import Outcome
+from coupon_harness.results.contract import Outcome
 from selftest.harness import describe, run_against_url
 from targets.garbage import GARBAGE, Garbage
 from targets.serving import serving_raw

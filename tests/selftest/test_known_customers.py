@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from coupon_harness.errors import ConfigError
-from coupon_harness.results import Outcome
+from coupon_harness.results.contract import Outcome
 from coupon_harness.sandbox.app import Answer
 from selftest.harness import describe, run_against_sandbox
 

@@ -10,7 +10,7 @@ import pytest
 from coupon_harness.cli.main import main
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
-from coupon_harness.results import Outcome
+from coupon_harness.results.contract import Outcome
 from coupon_harness.sandbox.app import Answer
 from coupon_harness.sandbox.server import running_sandbox
 from selftest.harness import describe, rule, run_against_sandbox

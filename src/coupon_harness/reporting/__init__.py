@@ -1,14 +1,17 @@
-"""Reports of a contract run: JUnit XML, summary.json, Markdown, HTML and the console table.
+"""Reports: `contract/` (console table, JUnit XML, summary.json, Markdown, HTML of a contract run), `load/`
+(the same of a load run, with charts), `common.py` (what both share once), `progress.py`, `index.py` (the
+index of `run`).
 
 Consumes typed results only (coupon_harness.results); imports no runner, CLI or sandbox.
 """
 
-from coupon_harness.reporting.console import ProgressPrinter, render_table
-from coupon_harness.reporting.html import render_html, write_html
-from coupon_harness.reporting.junit import render_junit, write_junit
-from coupon_harness.reporting.markdown import render_markdown, write_markdown
-from coupon_harness.reporting.summary_json import read_summary_json, summary_dict, write_summary_json
-from coupon_harness.reporting.writer import REPORT_FILES, write_contract_reports
+from coupon_harness.reporting.contract.console import render_table
+from coupon_harness.reporting.contract.html import render_html, write_html
+from coupon_harness.reporting.contract.junit import render_junit, write_junit
+from coupon_harness.reporting.contract.markdown import render_markdown, write_markdown
+from coupon_harness.reporting.contract.summary_json import read_summary_json, summary_dict, write_summary_json
+from coupon_harness.reporting.contract.writer import REPORT_FILES, write_contract_reports
+from coupon_harness.reporting.progress import ProgressPrinter
 
 __all__ = [
     "REPORT_FILES",
@@ -26,16 +29,16 @@ __all__ = [
     "write_summary_json",
 ]
 
-# Reports of a load run (coupon_harness.load_results).
-from coupon_harness.reporting.load_console import render_load_table
-from coupon_harness.reporting.load_html import render_load_html, write_load_html
-from coupon_harness.reporting.load_markdown import render_load_markdown, write_load_markdown
-from coupon_harness.reporting.load_summary_json import (
+# Reports of a load run (coupon_harness.results.load).
+from coupon_harness.reporting.load.console import render_load_table
+from coupon_harness.reporting.load.html import render_load_html, write_load_html
+from coupon_harness.reporting.load.markdown import render_load_markdown, write_load_markdown
+from coupon_harness.reporting.load.summary_json import (
     load_summary_dict,
     read_load_summary_json,
     write_load_summary_json,
 )
-from coupon_harness.reporting.load_writer import LOAD_REPORT_FILES, write_load_reports
+from coupon_harness.reporting.load.writer import LOAD_REPORT_FILES, write_load_reports
 
 __all__ += [
     "LOAD_REPORT_FILES",

@@ -6,7 +6,7 @@ import html
 import os
 from pathlib import Path
 
-from coupon_harness.reporting._common import atomic_write_text
+from coupon_harness.reporting.common import atomic_write_text
 
 __all__ = ["write_index"]
 

@@ -5,22 +5,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from coupon_harness.reporting._common import (
+from coupon_harness.reporting.common import atomic_write_text, md_code, md_text, plural, shorten
+from coupon_harness.reporting.contract.common import (
     OUTCOME_ORDER,
     FindingView,
-    atomic_write_text,
     count_outcomes,
     finding_views,
     first_finding_after,
-    one_line,
     ordered_rules,
-    plural,
     problem_rules,
     replay_command,
-    shorten,
     verdict,
 )
-from coupon_harness.results import ContractRunResult, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["OUTCOME_EMOJI", "render_markdown", "write_markdown"]
 
@@ -32,23 +29,6 @@ OUTCOME_EMOJI = {
 }
 _INLINE_LIMIT = 160
 _BLOCK_LIMIT = 4000
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&!])")
-
-
-def _text(text: str) -> str:
-    """Free text on one line with Markdown (and HTML) syntax escaped; safe in a table cell."""
-    return _SPECIAL.sub(r"\\\1", one_line(text))
-
-
-def _code(text: str, *, in_table: bool = False) -> str:
-    """An inline code span holding `text` on one line, whatever backticks it contains."""
-    text = one_line(text)
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    padded = f" {text} " if text.startswith("`") or text.endswith("`") or not text else text
-    span = f"{fence}{padded}{fence}"
-    # GFM splits table cells on "|" even inside code spans; "\|" keeps it a literal pipe.
-    return span.replace("|", "\\|") if in_table else span
 
 
 def _fenced(text: str, language: str, indent: str = "") -> str:
@@ -61,14 +41,14 @@ def _fenced(text: str, language: str, indent: str = "") -> str:
 def _value(label: str, text: str) -> str:
     """A list item `label: value`: inline code when short, else an indented fenced block."""
     if len(text) <= _INLINE_LIMIT and "\n" not in text:
-        return f"- **{label}:** {_code(text)}"
+        return f"- **{label}:** {md_code(text)}"
     return f"- **{label}:**\n\n{_fenced(shorten(text, _BLOCK_LIMIT), 'text', indent='  ')}\n"
 
 
 def _finding(view: FindingView, number: int, total: int) -> str:
     finding = view.finding
-    head = (f"**Finding {number}/{total}** {_code(finding.key)} · {view.occurrences} · "
-            f"found in {_code(finding.source)} · replay {_code(view.replay)}")
+    head = (f"**Finding {number}/{total}** {md_code(finding.key)} · {view.occurrences} · "
+            f"found in {md_code(finding.source)} · replay {md_code(view.replay)}")
     lines = [head, ""]
     if finding.probe:
         lines.append(_value("probe", finding.probe))
@@ -85,12 +65,12 @@ def _rule_section(result: ContractRunResult, rule_result: RuleResult) -> str:
     views = finding_views(result, rule_result)
     gate = "fails the gate" if rule_result.outcome is Outcome.FAILED else "does not fail the gate"
     parts = [
-        f"### {OUTCOME_EMOJI[rule_result.outcome]} {_code(rule.id)}: {_text(rule.title)}",
+        f"### {OUTCOME_EMOJI[rule_result.outcome]} {md_code(rule.id)}: {md_text(rule.title)}",
         "",
         f"**{rule.severity.value}** ({gate}) · group {rule.group} · {rule_result.checks} checks · "
         f"{plural(len(views), 'finding')}",
         "",
-        f"> {_text(rule.statement)}",
+        f"> {md_text(rule.statement)}",
     ]
     if not views:
         parts += ["", "_No finding recorded._"]
@@ -106,7 +86,7 @@ def _rule_section(result: ContractRunResult, rule_result: RuleResult) -> str:
 
 def _details_cell(rule_result: RuleResult) -> str:
     if rule_result.outcome is Outcome.NOT_RUN:
-        return _text(rule_result.reason or "no reason given")
+        return md_text(rule_result.reason or "no reason given")
     findings = len(rule_result.findings)
     if rule_result.outcome in (Outcome.FAILED, Outcome.WARNED):
         occurrences = sum(finding.occurrences for finding in rule_result.findings)
@@ -120,7 +100,7 @@ def _table(result: ContractRunResult) -> list[str]:
         rule = rule_result.rule
         lines.append(
             f"| {OUTCOME_EMOJI[rule_result.outcome]} {rule_result.outcome.value} "
-            f"| {_code(rule.id, in_table=True)} | {_text(rule.title)} | {rule.severity.value} "
+            f"| {md_code(rule.id, in_table=True)} | {md_text(rule.title)} | {rule.severity.value} "
             f"| {rule_result.checks} | {_details_cell(rule_result)} |"
         )
     return lines
@@ -135,11 +115,11 @@ def _fault(fault: HarnessFault, seed: int) -> list[str]:
     """A harness error: what broke, where its traceback is (a link beside report.md), and the traceback."""
     file = fault.file_name
     return [
-        f"> 🛑 **Harness error in pass '{_text(fault.stage)}'** (a bug in coupon-harness, not a finding): "
-        f"{_code(fault.error)}; traceback in [{_code(file)}]({file}); seed {_code(str(seed))}. "
+        f"> 🛑 **Harness error in pass '{md_text(fault.stage)}'** (a bug in coupon-harness, not a finding): "
+        f"{md_code(fault.error)}; traceback in [{md_code(file)}]({file}); seed {md_code(str(seed))}. "
         "The other passes ran; the rules are judged on what ran.",
         "",
-        f"<details><summary>Traceback of pass '{_text(fault.stage)}'</summary>",
+        f"<details><summary>Traceback of pass '{md_text(fault.stage)}'</summary>",
         "",
         _fenced(shorten(fault.traceback, _BLOCK_LIMIT), "text"),
         "",
@@ -158,12 +138,12 @@ def render_markdown(result: ContractRunResult) -> str:
     first = first_finding_after(result)
     lines += [
         "",
-        f"**Target** {_code(result.target)} · **Seed** {_code(str(result.seed))} · "
+        f"**Target** {md_code(result.target)} · **Seed** {md_code(str(result.seed))} · "
         f"**Duration** {result.duration_s:.1f} s · **Requests** {result.requests} · "
-        f"**Started** {_code(result.started_at)}"
-        + (f" · **First finding** {_text(first)}" if first else ""),
+        f"**Started** {md_code(result.started_at)}"
+        + (f" · **First finding** {md_text(first)}" if first else ""),
         "",
-        f"**{len(result.rules)} rules:** {tally} · replay with {_code(replay_command(result.seed))}",
+        f"**{len(result.rules)} rules:** {tally} · replay with {md_code(replay_command(result.seed))}",
     ]
     if result.interrupted:
         lines += ["", "> ⚠️ **The run was interrupted**: these results cover only what ran before it stopped."]
@@ -179,13 +159,13 @@ def render_markdown(result: ContractRunResult) -> str:
     not_run = [r for r in ordered_rules(result) if r.outcome is Outcome.NOT_RUN]
     if not_run:
         lines += ["", "## Not run", ""]
-        lines += [f"- ⏭️ {_code(r.rule.id)} {_text(r.rule.title)}: {_text(r.reason or 'no reason given')}"
+        lines += [f"- ⏭️ {md_code(r.rule.id)} {md_text(r.rule.title)}: {md_text(r.reason or 'no reason given')}"
                   for r in not_run]
     if result.passes:
-        passes = ", ".join(f"{_code(name)} {sent} requests" for name, sent in result.passes)
+        passes = ", ".join(f"{md_code(name)} {sent} requests" for name, sent in result.passes)
         lines += ["", "## Passes", "", passes]
     if result.notes:
-        lines += ["", "## Notes", "", *(f"- {_text(note)}" for note in result.notes)]
+        lines += ["", "## Notes", "", *(f"- {md_text(note)}" for note in result.notes)]
     return "\n".join(lines) + "\n"
 
 

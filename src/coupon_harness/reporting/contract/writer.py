@@ -6,14 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from coupon_harness.reporting._common import atomic_write_text
-from coupon_harness.reporting.html import write_html
-from coupon_harness.reporting.junit import write_junit
-from coupon_harness.reporting.markdown import write_markdown
-from coupon_harness.reporting.summary_json import write_summary_json
-from coupon_harness.results import ContractRunResult
+from coupon_harness.reporting.common import atomic_write_text, write_all
+from coupon_harness.reporting.contract.html import write_html
+from coupon_harness.reporting.contract.junit import write_junit
+from coupon_harness.reporting.contract.markdown import write_markdown
+from coupon_harness.reporting.contract.summary_json import write_summary_json
+from coupon_harness.results.contract import ContractRunResult
 
-__all__ = ["REPORT_FILES", "write_all", "write_contract_reports"]
+__all__ = ["REPORT_FILES", "write_contract_reports"]
 
 R = TypeVar("R")
 
@@ -45,24 +45,3 @@ def _text_writer(text: str) -> Callable[[ContractRunResult, Path], None]:
     return write
 
 
-def write_all(result: R, report_dir: Path, writers: dict[str, Callable[[R, Path], None]]) -> dict[str, Path]:
-    """Create `report_dir` and write one file per writer into it.
-
-    Each file is written to a temporary file and renamed, so an interrupted run leaves whole files.
-    Should one writer fail, the others are still written before the first error is raised.
-    """
-    report_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    errors: list[Exception] = []
-    for name, write in writers.items():
-        path = report_dir / name
-        try:
-            write(result, path)
-        except Exception as error:
-            error.add_note(f"while writing {path}")
-            errors.append(error)
-        else:
-            written[name] = path
-    if errors:
-        raise errors[0]
-    return written

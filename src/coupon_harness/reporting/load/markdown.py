@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coupon_harness.load_results import LoadRunResult
-from coupon_harness.reporting._common import atomic_write_text, shorten
-from coupon_harness.reporting._load_common import (
+from coupon_harness.reporting.common import atomic_write_text, md_code, md_text, shorten
+from coupon_harness.reporting.load.common import (
     LATENCY_ROWS,
     SATURATION_WARNING,
     coupons_line,
@@ -28,7 +27,7 @@ from coupon_harness.reporting._load_common import (
     throughput_rps,
     verdict,
 )
-from coupon_harness.reporting.markdown import _code, _text
+from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["TIMELINE_ROWS", "render_load_markdown", "sparkline", "write_load_markdown"]
 
@@ -59,14 +58,14 @@ def _banners(result: LoadRunResult) -> list[str]:
     lines = []
     if result.generator_saturated:
         warning = SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max))
-        lines.append(f"> [!WARNING]\n> ⚠️ **{_text(warning)}**")
+        lines.append(f"> [!WARNING]\n> ⚠️ **{md_text(warning)}**")
     if result.interrupted:
         lines.append("> ⚠️ **The run was interrupted**: these figures cover only what ran before it stopped.")
     if result.stopped_reason:
-        lines.append(f"> ⏹️ **Stopped before its time:** {_text(result.stopped_reason)}")
+        lines.append(f"> ⏹️ **Stopped before its time:** {md_text(result.stopped_reason)}")
     coupons, warn = coupons_line(result)
     if warn:
-        lines.append(f"> ⚠️ {_text(coupons)}")
+        lines.append(f"> ⚠️ {md_text(coupons)}")
     return lines
 
 
@@ -89,7 +88,7 @@ def _key_figures(result: LoadRunResult) -> list[str]:
         ("Duplicate coupon codes", f"{_mark(not result.duplicate_codes)} {fmt_count(result.duplicate_codes)}"),
         ("failureCount ratio (Σ failureCount / Σ totalCount)", failures),
         ("Unexpected failure ratio", unexpected),
-        ("Coupons issued", ("⚠️ " if warn else "") + _text(coupons)),
+        ("Coupons issued", ("⚠️ " if warn else "") + md_text(coupons)),
         ("Generator CPU", cpu),
     ]
     return ["| Figure | Value |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
@@ -101,7 +100,7 @@ def _slo_table(result: LoadRunResult) -> list[str]:
     lines = ["| | SLO | Threshold | Measured | Result |", "|---|---|--:|--:|---|"]
     for slo in result.slos:
         state = "pass" if slo.passed else "**FAIL**"
-        lines.append(f"| {_mark(slo.passed)} | {_code(slo_label(slo), in_table=True)} | {fmt_threshold(slo)} "
+        lines.append(f"| {_mark(slo.passed)} | {md_code(slo_label(slo), in_table=True)} | {fmt_threshold(slo)} "
                      f"| {fmt_measured(slo)} | {state} |")
     return lines
 
@@ -111,7 +110,7 @@ def _latency_table(result: LoadRunResult) -> list[str]:
         return ["_No request completed: no latency to show._"]
     keys = [key for key in LATENCY_ROWS if key in result.latency_ms]
     keys += sorted(key for key in result.latency_ms if key not in LATENCY_ROWS)
-    return ["| " + " | ".join(_text(key) for key in keys) + " |",
+    return ["| " + " | ".join(md_text(key) for key in keys) + " |",
             "|" + "--:|" * len(keys),
             "| " + " | ".join(fmt_ms(result.latency_ms[key]) for key in keys) + " |"]
 
@@ -122,7 +121,7 @@ def _status_table(result: LoadRunResult) -> list[str]:
     lines = ["| Status | Requests | Share |", "|---|--:|--:|"]
     for status, count in sorted_statuses(result):
         mark = "✅" if status == "200" else "❌"
-        lines.append(f"| {mark} {_code(status, in_table=True)} | {fmt_count(count)} "
+        lines.append(f"| {mark} {md_code(status, in_table=True)} | {fmt_count(count)} "
                      f"| {_share(count, result.requests)} |")
     return lines
 
@@ -133,8 +132,8 @@ def _violations_table(result: LoadRunResult) -> list[str]:
     lines = ["| Rule | Responses | Example |", "|---|--:|---|"]
     for rule, count in sorted_violations(result):
         example = result.violation_examples.get(rule)
-        cell = _code(shorten(example, _EXAMPLE_LIMIT), in_table=True) if example else "_no example recorded_"
-        lines.append(f"| ❌ {_code(rule, in_table=True)} | {fmt_count(count)} | {cell} |")
+        cell = md_code(shorten(example, _EXAMPLE_LIMIT), in_table=True) if example else "_no example recorded_"
+        lines.append(f"| ❌ {md_code(rule, in_table=True)} | {fmt_count(count)} | {cell} |")
     return lines
 
 
@@ -142,7 +141,7 @@ def _codes_table(result: LoadRunResult) -> list[str]:
     if not result.entity_error_codes:
         return ["_No entity error code._"]
     lines = ["| Code | Entities |", "|---|--:|"]
-    lines += [f"| {_code(code, in_table=True)} | {fmt_count(count)} |" for code, count in sorted_codes(result)]
+    lines += [f"| {md_code(code, in_table=True)} | {fmt_count(count)} |" for code, count in sorted_codes(result)]
     return lines
 
 
@@ -169,10 +168,10 @@ def _timeline(result: LoadRunResult) -> list[str]:
 def render_load_markdown(result: LoadRunResult) -> str:
     """The report as Markdown."""
     lines = [
-        f"## coupon-harness load: {_mark(result.holds)} {_text(verdict(result))}",
+        f"## coupon-harness load: {_mark(result.holds)} {md_text(verdict(result))}",
         "",
-        f"**Target** {_code(result.target)} · **Started** {_code(result.started_at)} · "
-        f"**Duration** {result.duration_s:.1f} s · **Load** {_text(load_shape(result))} · "
+        f"**Target** {md_code(result.target)} · **Started** {md_code(result.started_at)} · "
+        f"**Duration** {result.duration_s:.1f} s · **Load** {md_text(load_shape(result))} · "
         f"**Requests** {fmt_count(result.requests)}",
     ]
     for banner in _banners(result):
@@ -187,9 +186,9 @@ def render_load_markdown(result: LoadRunResult) -> str:
         ("Timeline", _timeline(result)),
     ]
     if result.notes:
-        sections.append(("Notes", [f"- {_text(note)}" for note in result.notes]))
+        sections.append(("Notes", [f"- {md_text(note)}" for note in result.notes]))
     if result.files:
-        sections.append(("Files", [f"- {_code(name)}: {_code(path)}" for name, path in result.files.items()]))
+        sections.append(("Files", [f"- {md_code(name)}: {md_code(path)}" for name, path in result.files.items()]))
     for title, body in sections:
         lines += ["", f"### {title}", "", *body]
     return "\n".join(lines) + "\n"

@@ -6,8 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
-from coupon_harness.reporting._common import plural
+from coupon_harness.reporting.common import plural
+from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
 __all__ = [
     "LATENCY_ROWS",

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
-from coupon_harness.reporting._common import atomic_write_text
-from coupon_harness.reporting._load_common import causes, finite, slo_label, throughput_rps, verdict
+from coupon_harness.reporting.common import atomic_write_text
+from coupon_harness.reporting.load.common import causes, finite, slo_label, throughput_rps, verdict
+from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
 __all__ = ["LOAD_SCHEMA", "LOAD_SCHEMA_VERSION", "load_summary_dict", "read_load_summary_json",
            "write_load_summary_json"]

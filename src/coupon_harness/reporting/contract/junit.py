@@ -9,21 +9,19 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from coupon_harness.reporting._common import (
-    atomic_write_text,
+from coupon_harness.reporting.common import atomic_write_text, one_line, shorten
+from coupon_harness.reporting.contract.common import (
     count_outcomes,
     fault_headline,
     finding_views,
     first_finding_after,
     first_finding_summary,
-    one_line,
     ordered_rules,
     plain_finding,
-    shorten,
     summary_line,
     verdict,
 )
-from coupon_harness.results import ContractRunResult, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["SUITE_NAME", "render_junit", "write_junit"]
 

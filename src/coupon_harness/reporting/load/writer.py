@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from coupon_harness.load_results import LoadRunResult
-from coupon_harness.reporting.load_html import write_load_html
-from coupon_harness.reporting.load_markdown import write_load_markdown
-from coupon_harness.reporting.load_summary_json import write_load_summary_json
-from coupon_harness.reporting.writer import write_all
+from coupon_harness.reporting.common import write_all
+from coupon_harness.reporting.load.html import write_load_html
+from coupon_harness.reporting.load.markdown import write_load_markdown
+from coupon_harness.reporting.load.summary_json import write_load_summary_json
+from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["LOAD_REPORT_FILES", "redact_load_result", "write_load_reports"]
 

@@ -1,33 +1,25 @@
-"""What every report format shares: rule order, counts, the verdict, finding details, atomic writes."""
+"""What every format of a contract run's report shares: rule order, counts, the verdict, finding details."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from coupon_harness.contract.catalog import Severity, rules
-from coupon_harness.results import ContractRunResult, Finding, HarnessFault, Outcome, RuleResult
+from coupon_harness.reporting.common import one_line, plural, shorten
+from coupon_harness.results.contract import ContractRunResult, Finding, HarnessFault, Outcome, RuleResult
 
 __all__ = [
     "OUTCOME_ORDER",
     "FindingView",
-    "atomic_write_text",
     "count_outcomes",
     "fault_headline",
     "finding_views",
     "first_finding_after",
     "first_finding_summary",
-    "html_page",
-    "one_line",
     "ordered_rules",
     "plain_finding",
-    "plural",
     "problem_rules",
     "replay_command",
-    "shorten",
     "summary_line",
     "verdict",
 ]
@@ -55,11 +47,6 @@ def count_outcomes(result: ContractRunResult) -> dict[Outcome, int]:
     for rule_result in result.rules:
         counts[rule_result.outcome] += 1
     return counts
-
-
-def plural(count: int, word: str) -> str:
-    """'1 finding', '2 findings'."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def verdict(result: ContractRunResult) -> str:
@@ -106,19 +93,6 @@ def first_finding_after(result: ContractRunResult) -> str | None:
 
 def replay_command(seed: int) -> str:
     return f"coupon-harness contract --seed {seed}"
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace (newlines included) to single spaces."""
-    return " ".join(text.split())
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut `text` to at most `limit` characters, saying how much was left out."""
-    if len(text) <= limit:
-        return text
-    cut = max(limit - 30, 1)
-    return f"{text[:cut]}… ({len(text) - cut} more chars)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,30 +155,3 @@ def first_finding_summary(rule_result: RuleResult) -> str:
     return one_line(f"expected {first.expected}, received {first.received}")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` (UTF-8) to a temporary file beside `path`, then rename it over `path`.
-
-    A run interrupted mid-write leaves the previous file (or none), never half a file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        # backslashreplace: a lone surrogate from a badly decoded answer must not cost the report.
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.chmod(0o644)
-        temporary.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-
-
-def html_page(title: str, css: str, body: list[str]) -> str:
-    """A self-contained page: `title` already escaped, `body` HTML fragments joined by newlines."""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
-            f"<style>{css}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from coupon_harness.contract.catalog import Rule
-from coupon_harness.request_sample import RequestSample
+from coupon_harness.results.request import RequestSample
 
 __all__ = ["ContractRunResult", "Finding", "HarnessFault", "Outcome", "RequestSample", "RuleResult"]
 

@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.contract.catalog import Need, Rule, Severity
-from coupon_harness.reporting._common import (
+from coupon_harness.reporting.common import atomic_write_text
+from coupon_harness.reporting.contract.common import (
     OUTCOME_ORDER,
-    atomic_write_text,
     count_outcomes,
     ordered_rules,
     replay_command,
     verdict,
 )
-from coupon_harness.results import ContractRunResult, Finding, HarnessFault, Outcome, RequestSample, RuleResult
+from coupon_harness.results.contract import ContractRunResult, Finding, HarnessFault, Outcome, RequestSample, RuleResult
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "read_summary_json", "summary_dict", "write_summary_json"]
 

@@ -7,9 +7,8 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from coupon_harness.load_results import LoadRunResult
-from coupon_harness.reporting._common import atomic_write_text, html_page, shorten
-from coupon_harness.reporting._load_common import (
+from coupon_harness.reporting.common import atomic_write_text, html_page, shorten
+from coupon_harness.reporting.load.common import (
     LATENCY_ROWS,
     SATURATION_WARNING,
     TimelineRow,
@@ -32,6 +31,7 @@ from coupon_harness.reporting._load_common import (
     throughput_rps,
     verdict,
 )
+from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["CHART_POINTS", "latency_chart_svg", "nice_ticks", "render_load_html", "throughput_chart_svg",
            "write_load_html"]

@@ -6,23 +6,20 @@ import html
 import re
 from pathlib import Path
 
-from coupon_harness.reporting._common import (
+from coupon_harness.reporting.common import atomic_write_text, html_page, plural, shorten
+from coupon_harness.reporting.contract.common import (
     OUTCOME_ORDER,
     FindingView,
-    atomic_write_text,
     count_outcomes,
     finding_views,
     first_finding_after,
     first_finding_summary,
-    html_page,
     ordered_rules,
-    plural,
     problem_rules,
     replay_command,
-    shorten,
     verdict,
 )
-from coupon_harness.results import ContractRunResult, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["render_html", "write_html"]
 

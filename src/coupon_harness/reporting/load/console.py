@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from coupon_harness.load_results import LoadRunResult
-from coupon_harness.reporting._common import one_line, shorten
-from coupon_harness.reporting._load_common import (
+from coupon_harness.reporting.common import one_line, shorten
+from coupon_harness.reporting.load.common import (
     SATURATION_WARNING,
     coupons_line,
     fmt_count,
@@ -22,6 +21,7 @@ from coupon_harness.reporting._load_common import (
     verdict,
     violation_summary,
 )
+from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["render_load_table"]
 

@@ -1,0 +1,1 @@
+"""Reports of a contract run: console, JUnit XML, summary.json, Markdown, HTML."""

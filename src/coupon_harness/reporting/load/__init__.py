@@ -1,0 +1,1 @@
+"""Reports of a load run: console, summary.json, Markdown, HTML (charts)."""
