@@ -20,7 +20,7 @@ from coupon_harness.cli.option_table import (
 from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.cli.settings_builders import contract_settings
-from coupon_harness.results import ContractRunResult
+from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.runners.contract import run_contract
 from coupon_harness.runners.contract.settings import ContractSettings
 

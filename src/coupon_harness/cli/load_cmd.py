@@ -20,7 +20,7 @@ from coupon_harness.cli.settings_builders import (
     target_url,
 )
 from coupon_harness.errors import TargetUnreachable
-from coupon_harness.load_results import LoadRunResult
+from coupon_harness.results.load import LoadRunResult
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.safety import refuse_production
 
@@ -88,8 +88,8 @@ def _handle(args: argparse.Namespace) -> int:
 def _import_the_run() -> None:
     """Import what the run and its reports need before the report folder exists: a signal while these
     imports ran would leave an empty folder; from the folder on, a signal gives a partial report."""
-    import coupon_harness.reporting.load_console
-    import coupon_harness.reporting.load_writer
+    import coupon_harness.reporting.load.console
+    import coupon_harness.reporting.load.writer
     import coupon_harness.runners.load.runner  # noqa: F401
 
 
@@ -97,8 +97,8 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
                  master_port: int | None = None) -> tuple[LoadRunResult, dict[str, Path]]:
     from coupon_harness.interrupts import held, received
     from coupon_harness.reporting import ProgressPrinter
-    from coupon_harness.reporting.load_console import render_load_table
-    from coupon_harness.reporting.load_writer import redact_load_result, write_load_reports
+    from coupon_harness.reporting.load.console import render_load_table
+    from coupon_harness.reporting.load.writer import redact_load_result, write_load_reports
     from coupon_harness.runners.load.runner import interrupted_result, run_load
     from coupon_harness.transport.auth import Redactor
 

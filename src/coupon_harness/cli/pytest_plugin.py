@@ -34,7 +34,7 @@ from coupon_harness.cli.option_table import PYTEST, Resolved, Sources, options_o
 from coupon_harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from coupon_harness.results import ContractRunResult
+    from coupon_harness.results.contract import ContractRunResult
 
 __all__ = ["FIXTURE", "PREFIX", "SUITE", "check_faults", "check_rule", "contract_result", "rule_ids"]
 
@@ -162,7 +162,7 @@ def rule_ids() -> list[str]:
 
 def check_rule(result: ContractRunResult, rule_id: str) -> None:
     """Passes when the rule held, skips with the reason when it was not run, fails with every finding."""
-    from coupon_harness.results import Outcome
+    from coupon_harness.results.contract import Outcome
 
     rule = next(r for r in result.rules if r.rule.id == rule_id)
     if rule.outcome is Outcome.NOT_RUN:

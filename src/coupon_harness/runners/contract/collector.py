@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from coupon_harness.contract.catalog import Need, RuleId, canonical_rule_id, get_rule, rules
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.violations import Violation
-from coupon_harness.results import Finding, HarnessFault, Outcome, RequestSample, RuleResult
+from coupon_harness.results.contract import Finding, HarnessFault, Outcome, RequestSample, RuleResult
 from coupon_harness.transport.auth import Redactor
 
 __all__ = ["Collector", "harness_fault"]

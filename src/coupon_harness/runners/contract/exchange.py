@@ -9,7 +9,7 @@ from typing import Any
 import requests
 import urllib3
 
-from coupon_harness.results import RequestSample
+from coupon_harness.results.contract import RequestSample
 from coupon_harness.transport.auth import Redactor
 
 __all__ = ["REFUSED", "UNRESOLVED", "Exchange", "send"]

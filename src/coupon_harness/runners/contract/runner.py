@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.errors import HarnessError, TargetUnreachable
-from coupon_harness.results import ContractRunResult
+from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.runners.contract.classics import run_classics
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, harness_fault

@@ -22,7 +22,7 @@ from hdrh.histogram import HdrHistogram
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.ledger import AttributeDigests, Ledger, shown_attributes
 from coupon_harness.contract.violations import Violation
-from coupon_harness.load_results import TimelinePoint
+from coupon_harness.results.load import TimelinePoint
 from coupon_harness.runners.load.checker import Outcome
 
 if TYPE_CHECKING:  # importing transport.auth imports requests (ssl): not before Locust monkey-patches

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coupon_harness.load_results import LoadRunResult
+from coupon_harness.results.load import LoadRunResult
 from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.slo import evaluate

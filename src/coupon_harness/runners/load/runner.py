@@ -19,7 +19,7 @@ from typing import Any
 
 from coupon_harness.errors import HarnessError
 from coupon_harness.interrupts import Terminated, signal_name
-from coupon_harness.load_results import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 from coupon_harness.runners.load.events import SetupError, decode
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
 from coupon_harness.transport.auth import Credentials, Redactor

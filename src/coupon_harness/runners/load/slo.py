@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from coupon_harness.load_results import SloResult
+from coupon_harness.results.load import SloResult
 from coupon_harness.runners.load.settings import Slo
 
 __all__ = ["evaluate"]
