@@ -31,6 +31,11 @@ SLOW_FILES = {
     "tests/load/test_load_redaction.py": "load runs, 5 s",
     "tests/cli/test_redaction_echo.py": "a CLI run per credential form, 57 s",
     "tests/contract_layer/test_pytest_way_in.py": "pytest runs in a subprocess, 27 s",
+    "tests/test_installed_wheel.py": "builds and installs the wheel, pytest and locust from it, 32 s",
+    "tests/load/test_cross_response_under_load.py": "load runs, local and distributed, 95 s alone",
+    "tests/load/test_locust_agrees.py": "plain locust runs, headless and web UI",
+    "tests/load/test_distributed_codes.py": "a distributed load run, 6 s",
+    "tests/load/test_plain_locust_refusals.py": "plain locust in a subprocess",
 }
 
 #: Single slow tests (node id without parameters) in files that are otherwise quick.
@@ -40,6 +45,7 @@ SLOW_TESTS = {
     "tests/cli/test_harness_faults.py::test_contract_exits_2_naming_pass_seed_and_file": "6 s",
     "tests/cli/test_pytest_way_in_faults.py::test_a_faulted_pass_fails_the_pytest_run": "4 s",
     "tests/cli/test_input_validation.py::test_repeated_customer_ids_finish": "3 contract runs, 9 s",
+    "tests/load/test_event_channel.py::test_progress_reaches_the_caller_with_rate_and_p95": "a 6 s load run",
 }
 
 
