@@ -7,7 +7,9 @@
 Every response is checked against the contract (contracts/), violations count as Locust failures
 named by rule id, latencies go into an HDR histogram, and at the end the same report as
 `coupon-harness load` is written and the exit code is 1 when an SLO is breached or a rule broken.
-Options also come from COUPON_HARNESS_* environment variables (USER, TOKEN, OAUTH_KEY, OAUTH_SECRET).
+The load options are those of `coupon-harness load` (one option table): each also comes from its
+COUPON_HARNESS_* variable or, through COUPON_HARNESS_CONFIG, a config-file target; Locust's own -u, -r, -t and
+--host give users, spawn rate, run time and the target.
 Without --series-ids (or without credentials) the target is asked GET /sandbox/info, as `coupon-harness
 load` does: a coupon-harness sandbox names its series and demo user; any other target needs --series-ids.
 Locust's own statistics (web UI, --json, --csv) count each request once and fail it exactly when the
@@ -18,7 +20,6 @@ without --allow-production, and off loopback the coupons are capped (--max-coupo
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import time
@@ -31,14 +32,17 @@ from locust import events
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
-from coupon_harness.config import parse_int_list, parse_user
+from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, add_options
+from coupon_harness.cli.settings_builders import has_credentials, locust_options, locust_settings
+from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import signal_name
+from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.load.discovery import ask_sandbox
 from coupon_harness.runners.load.plugin import install
-from coupon_harness.runners.load.settings import LoadSettings, parse_slo
 from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import refuse_production
+from coupon_harness.transport.auth import Credentials
 
 __all__ = ["BulkIssueUser"]
 
@@ -46,22 +50,11 @@ _state: dict[str, Any] = {}
 
 
 def _options(parser: Any) -> None:
-    env = os.environ.get
-    parser.add_argument("--series-ids", default=env("COUPON_HARNESS_SERIES_IDS", ""), help="valid series ids")
-    parser.add_argument("--invalid-series-ids", default="", help="series the target must refuse")
-    parser.add_argument("--invalid-share", type=float, default=0.0)
-    parser.add_argument("--batch-size", default="1-2", help="MIN-MAX series per request")
-    parser.add_argument("--user", default=env("COUPON_HARNESS_USER", ""), help="USER:PASSWORD for HTTP Basic")
-    parser.add_argument("--md5-password", action="store_true")
-    parser.add_argument("--token", default=env("COUPON_HARNESS_TOKEN", ""))
-    parser.add_argument("--oauth-key", default=env("COUPON_HARNESS_OAUTH_KEY", ""))
-    parser.add_argument("--oauth-secret", default=env("COUPON_HARNESS_OAUTH_SECRET", ""))
-    parser.add_argument("--slo", action="append", default=[], help="p95=300ms, error-rate=0.01, ...")
-    parser.add_argument("--harness-report-dir", default="", help="where the harness report goes")
-    parser.add_argument("--max-coupons", type=int, default=None,
-                        help="stop after N coupons (default 10,000 against any non-loopback host)")
-    parser.add_argument("--allow-production", action="store_true",
-                        help="allow a run against a Capillary production host (issues real coupons)")
+    """The load options of `coupon-harness load` (same names, COUPON_HARNESS_* variables and config keys, from
+    the one option table) less those Locust has itself (--host, -u, -r, -t, ...), plus the report folder."""
+    add_options(parser, LOAD, exclude=LOCUST_OWNS)
+    parser.add_argument("--harness-report-dir", default="", help="where the harness report goes "
+                        "(default reports/locust-<time>/)")
 
 
 def _install(environment: Any, **_kwargs: Any) -> None:
@@ -72,39 +65,27 @@ def _install(environment: Any, **_kwargs: Any) -> None:
     role = "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) else "local"
     folder = Path(options.harness_report_dir or f"reports/locust-{datetime.now():%Y%m%d-%H%M%S}")
     try:  # every refusal before any user starts (every flag before any request): one line, exit 2
-        user, password = parse_user(options.user) if options.user else (None, None)
-        series = parse_int_list(options.series_ids, "--series-ids")
-        invalid = parse_int_list(options.invalid_series_ids, "--invalid-series-ids")
-        low, _, high = options.batch_size.partition("-")
-        if not (low.strip().isdigit() and (not high or high.strip().isdigit())):
-            raise ConfigError(f"--batch-size {options.batch_size[:40]!r}: write MIN-MAX, e.g. 1-2")
-        slos = tuple(parse_slo(s) for s in options.slo)
+        resolved = locust_options(options)
         base_url = (environment.host or options.host or "").rstrip("/")
         # Before the sandbox is asked (a production host gets no request at all) and before the report folder;
         # the message names Locust's flag (--host), not the CLI's --base-url.
-        refuse_production(base_url, allow=options.allow_production, url_flag="--host")
-        generic: tuple[int, ...] = ()
-        credentials = bool(user or options.token or options.oauth_key)
-        if not series or not credentials:
+        refuse_production(base_url, allow=bool(resolved.get("allow-production")), url_flag="--host")
+        known = None
+        if not resolved.given("series-ids") or not has_credentials(resolved):
             # As `coupon-harness load`: a sandbox names its series and demo user; a real target is left alone.
             info = ask_sandbox(base_url) if base_url else None
             if info is not None:
-                series = series or info.valid_series
-                invalid = invalid or info.invalid_series
-                generic = info.generic_series
-                if not credentials and info.user is not None:
-                    user, password = info.user, info.password
-        if not series:  # without it no user could send: one line, exit 2, no user starts
+                known = ContractSettings(
+                    base_url, credentials=Credentials(user=info.user, password=info.password),
+                    expectations=Expectations(valid_series=frozenset(info.valid_series),
+                                              invalid_series=frozenset(info.invalid_series),
+                                              generic_series=frozenset(info.generic_series)))
+        if not resolved.given("series-ids") and (known is None or not known.expectations.valid_series):
+            # Without it no user could send: one line, exit 2, no user starts.
             where = f"{base_url} is not a coupon-harness sandbox (no /sandbox/info)" if base_url else "no --host"
             raise ConfigError(f"--series-ids is required: the valid series to issue from, e.g. --series-ids "
                               f"101,102 (or COUPON_HARNESS_SERIES_IDS); {where}")
-        settings = LoadSettings(
-            base_url=base_url, series_ids=series, invalid_series_ids=invalid, generic_series_ids=generic,
-            invalid_share=options.invalid_share, batch_min=int(low), batch_max=int(high or low),
-            user=user, password=password, md5_password=options.md5_password, token=options.token or None,
-            oauth_key=options.oauth_key or None, oauth_secret=options.oauth_secret or None,
-            users=options.num_users or 1, run_time_s=float(options.run_time or 0) or 3600.0,
-            slos=slos, max_coupons=options.max_coupons, allow_production=options.allow_production)
+        settings = locust_settings(options, base_url, known=known, resolved=resolved)
         if role != "worker":
             folder.mkdir(parents=True, exist_ok=True)
         state = install(environment, settings, role, folder / "coupons.csv" if role != "worker" else None,

@@ -31,8 +31,20 @@ from coupon_harness.transport.auth import Credentials
 if TYPE_CHECKING:
     from coupon_harness.runners.contract.settings import ContractSettings
 
-__all__ = ["DEFAULT_RUN_SLOS", "check_load_options", "contract_settings", "credentials", "load_credentials",
-           "load_settings", "locust_settings", "run_load_settings", "run_slos", "target_url"]
+__all__ = [
+    "DEFAULT_RUN_SLOS",
+    "check_load_options",
+    "contract_settings",
+    "credentials",
+    "has_credentials",
+    "load_credentials",
+    "load_settings",
+    "locust_options",
+    "locust_settings",
+    "run_load_settings",
+    "run_slos",
+    "target_url",
+]
 
 #: The SLOs of `run`'s load stage when none are given.
 DEFAULT_RUN_SLOS = ("p95=500ms", "error-rate=0.01")
@@ -162,14 +174,24 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
     return LoadSettings(**fields)
 
 
-def locust_settings(options: Any, host: str | None, *, environ: Mapping[str, str] | None = None,
-                    known: ContractSettings | None = None) -> LoadSettings:
-    """Plain Locust's load settings: the load options the locustfile added with
-    `add_options(parser, LOAD, exclude=LOCUST_OWNS)` (read from Locust's parsed options, with their variables
-    and, through COUPON_HARNESS_CONFIG, a config-file target), the target from --host, and users, spawn rate
-    and run time from Locust's own -u, -r, -t."""
+def locust_options(options: Any, *, environ: Mapping[str, str] | None = None) -> Resolved:
+    """Plain Locust's load options, resolved: the flags the locustfile added with
+    `add_options(parser, LOAD, exclude=LOCUST_OWNS)` (read from Locust's parsed options), their variables and,
+    through COUPON_HARNESS_CONFIG, a config-file target."""
     flags = {opt.name: getattr(options, opt.dest, None) for opt in options_of(LOAD) if opt.name not in LOCUST_OWNS}
-    resolved = resolve(Sources(flags=flags, environ=dict(os.environ if environ is None else environ)), LOAD)
+    return resolve(Sources(flags=flags, environ=dict(os.environ if environ is None else environ)), LOAD)
+
+
+def has_credentials(resolved: Resolved) -> bool:
+    return credentials(resolved, None).any
+
+
+def locust_settings(options: Any, host: str | None, *, environ: Mapping[str, str] | None = None,
+                    known: ContractSettings | None = None, resolved: Resolved | None = None) -> LoadSettings:
+    """Plain Locust's load settings: the load options (`locust_options`), the target from --host, and users,
+    spawn rate and run time from Locust's own -u, -r, -t."""
+    if resolved is None:
+        resolved = locust_options(options, environ=environ)
     if not host:
         raise ConfigError("no target: give --host URL")
     users = int(getattr(options, "num_users", None) or 1)
