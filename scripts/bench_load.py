@@ -386,10 +386,12 @@ def harness_percentiles(tmp: Path, latency_ms: float, users: int, seconds: float
     """p50/p95 as run_load reports them (HDR histogram of unrounded times), and Locust's rounded ones."""
     from coupon_harness.runners.load.runner import run_load
     from coupon_harness.runners.load.settings import LoadSettings
+    from coupon_harness.transport.auth import Credentials
 
     with sandbox(tmp, latency_ms) as base_url:
-        settings = LoadSettings(base_url=base_url, series_ids=SERIES, batch_min=2, batch_max=2, user="sandbox",
-                                password="sandbox", users=users, spawn_rate=max(users, 1) * 10.0,
+        settings = LoadSettings(base_url=base_url, series_ids=SERIES, batch_min=2, batch_max=2,
+                                credentials=Credentials(user="sandbox", password="sandbox"), users=users,
+                                spawn_rate=max(users, 1) * 10.0,
                                 run_time_s=seconds)
         out = tmp / f"out-{latency_ms:g}-{users}-{time.monotonic_ns()}"
         result = run_load(settings, out)

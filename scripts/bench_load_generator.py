@@ -103,8 +103,9 @@ def measure(side: str, host: str, users: int, seconds: float, warmup: float,
         env = Environment(user_classes=[PlainUser if side == "plain" else CatchUser], host=host)
     else:
         env = Environment(user_classes=[CheckedUser], host=host)
-        settings = LoadSettings(base_url=host, series_ids=SERIES, batch_min=2, batch_max=2, user=USER,
-                                password=PASSWORD, users=users, spawn_rate=users, run_time_s=seconds)
+        settings = LoadSettings(base_url=host, series_ids=SERIES, batch_min=2, batch_max=2,
+                                credentials=Credentials(user=USER, password=PASSWORD), users=users, spawn_rate=users,
+                                run_time_s=seconds)
         state = install(env, settings, "local", None)
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=users)

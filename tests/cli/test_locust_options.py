@@ -26,7 +26,7 @@ except ConfigError as exc:
     print(json.dumps({"error": str(exc)}))
 else:
     print(json.dumps({"users": settings.users, "run_time_s": settings.run_time_s, "series": settings.series_ids,
-                      "slos": [str(slo) for slo in settings.slos], "user": settings.user,
+                      "slos": [str(slo) for slo in settings.slos], "user": settings.credentials.user,
                       "invalid": settings.invalid_series_ids, "shape": settings.shape}))
 '''
 

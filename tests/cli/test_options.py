@@ -218,7 +218,8 @@ def test_credentials_are_one_object_from_options_to_settings() -> None:
     creds = credentials(resolved)
     assert (creds.user, creds.password, creds.md5_password) == (None, None, True)
     settings = load_settings(resolved)
-    assert (settings.base_url, settings.user, settings.password, settings.md5_password) == (
+    assert (settings.base_url, settings.credentials.user, settings.credentials.password,
+            settings.credentials.md5_password) == (
         "http://127.0.0.1:9", "u", "p", True)
     assert contract_settings(resolved).credentials.basic_header() == creds.__class__(
         user="u", password="p", md5_password=True).basic_header()

@@ -13,6 +13,7 @@ from coupon_harness.runners.load.settings import LoadSettings, parse_slo
 from coupon_harness.sandbox.app import Before, Mutate
 from coupon_harness.sandbox.config import SandboxConfig
 from coupon_harness.sandbox.server import running_sandbox
+from coupon_harness.transport.auth import Credentials
 
 __all__ = ["VALID", "describe", "load_settings", "run_against_sandbox", "slos"]
 
@@ -25,10 +26,17 @@ def slos(*texts: str) -> tuple[Any, ...]:
     return tuple(parse_slo(text) for text in texts)
 
 
+#: Credentials fields a test may give flat (user="...", oauth_key="..."): they become the one Credentials.
+_CREDENTIAL_FIELDS = ("user", "password", "md5_password", "oauth_key", "oauth_secret", "token")
+
+
 def load_settings(base_url: str, **overrides: Any) -> LoadSettings:
+    credentials = {"user": "sandbox", "password": "sandbox"}
+    credentials.update({name: overrides.pop(name) for name in _CREDENTIAL_FIELDS if name in overrides})
     fields: dict[str, Any] = {
-        "base_url": base_url, "series_ids": VALID, "invalid_series_ids": INVALID, "user": "sandbox",
-        "password": "sandbox", "users": 20, "spawn_rate": 100.0, "run_time_s": 4.0, "request_timeout": 5.0,
+        "base_url": base_url, "series_ids": VALID, "invalid_series_ids": INVALID,
+        "credentials": Credentials(**credentials), "users": 20, "spawn_rate": 100.0, "run_time_s": 4.0,
+        "request_timeout": 5.0,
     }
     fields.update(overrides)
     return LoadSettings(**fields)

@@ -133,14 +133,11 @@ def _resolved(args: argparse.Namespace) -> Resolved | None:
 
 
 def _secrets_of(value: object) -> list[str]:
-    from coupon_harness.runners.load.settings import LoadSettings
     from coupon_harness.transport.auth import Credentials, TokenSource
 
     try:
         if isinstance(value, TokenSource):
             return list(value.fetched)
-        if isinstance(value, LoadSettings):
-            return [s for s in (value.password, value.token, value.oauth_key, value.oauth_secret) if s]
         for candidate in (value, getattr(value, "credentials", None),
                           getattr(getattr(value, "settings", None), "credentials", None)):
             if isinstance(candidate, Credentials):

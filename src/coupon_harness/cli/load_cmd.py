@@ -15,7 +15,6 @@ from coupon_harness.cli.option_table import EPILOG, LOAD, add_options, resolve, 
 from coupon_harness.cli.settings_builders import (
     check_load_options,
     contract_settings,
-    load_credentials,
     load_settings,
     target_url,
 )
@@ -104,7 +103,7 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
 
     # The load process redacts what it records (it alone knows the tokens it fetched); this process redacts
     # again, with every secret it holds, every line it relays and every text of the result it reports.
-    redact = Redactor(load_credentials(settings)).text
+    redact = Redactor(settings.credentials).text
     try:
         progress = ProgressPrinter(redact=redact)
         mode = f"{settings.arrival_rate:g} req/s" if settings.arrival_rate else f"{settings.users} users"

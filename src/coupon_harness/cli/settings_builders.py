@@ -7,9 +7,9 @@ build their runner's settings here, from `option_table.resolve(...)`.
   `option_table.add_options(parser, LOAD, exclude=LOCUST_OWNS)`; Locust's -u, -r, -t and --host give the rest);
 - `run_load_settings(contract, resolved)` -> the short load stage of `run`, from what the contract run knew.
 
-Credentials are one `Credentials` object from the options to the runner (`credentials(resolved)`);
-`load_credentials(settings)` gives it back from LoadSettings, which carries its fields flat for the load
-process's JSON. No builder sends a request: the sandbox discovery stays with the callers.
+Credentials are one `Credentials` object from the options to the runner (`credentials(resolved)`), in
+ContractSettings and LoadSettings alike (the load process gets it in its settings' JSON). No builder sends
+a request: the sandbox discovery stays with the callers.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ __all__ = [
     "contract_settings",
     "credentials",
     "has_credentials",
-    "load_credentials",
     "load_settings",
     "locust_options",
     "locust_settings",
@@ -109,16 +108,6 @@ def contract_settings(resolved: Resolved, *, base_url: str | None = None) -> Con
     )
 
 
-def _flat(creds: Credentials) -> dict[str, Any]:
-    return {"user": creds.user, "password": creds.password, "md5_password": creds.md5_password,
-            "oauth_key": creds.oauth_key, "oauth_secret": creds.oauth_secret, "token": creds.token}
-
-
-def load_credentials(settings: LoadSettings) -> Credentials:
-    return Credentials(user=settings.user, password=settings.password, md5_password=settings.md5_password,
-                       oauth_key=settings.oauth_key, oauth_secret=settings.oauth_secret, token=settings.token)
-
-
 def check_load_options(resolved: Resolved) -> None:
     """What the load options say among themselves, before any request (the sandbox discovery included)."""
     if resolved.get("arrival-rate") is not None and resolved.get("shape", "steady") != "steady":
@@ -164,7 +153,7 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
         invalid_series_ids=_ordered(resolved, "invalid-series-ids", expectations.invalid_series),
         generic_series_ids=_ordered(resolved, "generic-series-ids", expectations.generic_series),
         invalid_share=invalid_share, batch_min=batch_min, batch_max=batch_max,
-        customer_ids=tuple(resolved.get("customer-ids", ())), **_flat(creds),
+        customer_ids=tuple(resolved.get("customer-ids", ())), credentials=creds,
         users=users, spawn_rate=resolved.get("spawn-rate", float(users)), run_time_s=resolved.get("run-time", 30.0),
         wait_s=resolved.get("wait", 0.0), arrival_rate=arrival_rate, shape=resolved.get("shape", "steady"),
         slos=tuple(resolved.get("slo", ())), workers=workers, allow_production=allow,
@@ -222,7 +211,7 @@ def run_load_settings(contract: ContractSettings, resolved: Resolved) -> LoadSet
         base_url=contract.base_url, series_ids=tuple(sorted(contract.expectations.valid_series)),
         invalid_series_ids=tuple(sorted(contract.expectations.invalid_series)),
         generic_series_ids=tuple(sorted(contract.expectations.generic_series)),
-        **_flat(contract.credentials), users=users, spawn_rate=float(users),
+        credentials=contract.credentials, users=users, spawn_rate=float(users),
         run_time_s=resolved.get("load-run-time", 10.0), slos=run_slos(resolved),
         max_coupons=coupon_cap(contract.base_url, resolved.get("max-coupons")),
         allow_production=contract.allow_production)

@@ -6,17 +6,16 @@ or written.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import requests
+
+from coupon_harness.transport.credentials import Credentials
 
 __all__ = ["REDACTED", "TOKEN_HEADER", "TOKEN_PATH", "AuthError", "Credentials", "Redactor", "TokenSource",
            "auth_headers"]
@@ -28,44 +27,6 @@ REDACTED = "<redacted>"
 
 class AuthError(RuntimeError):
     """The credentials could not be turned into a request header (token fetch refused or failed)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    user: str | None = None
-    password: str | None = None
-    md5_password: bool = False
-    oauth_key: str | None = None
-    oauth_secret: str | None = None
-    token: str | None = None
-
-    def __repr__(self) -> str:  # never print a secret by accident
-        kinds = [name for name, on in (("basic", self.user is not None), ("oauth", self.oauth_key is not None),
-                                       ("token", self.token is not None)) if on]
-        return f"Credentials({', '.join(kinds) or 'none'})"
-
-    @property
-    def any(self) -> bool:
-        return self.user is not None or self.oauth_key is not None or self.token is not None
-
-    def basic_header(self) -> str | None:
-        if self.user is None:
-            return None
-        password = self.password or ""
-        if self.md5_password:
-            password = hashlib.md5(password.encode(), usedforsecurity=False).hexdigest()
-        raw = f"{self.user}:{password}".encode()
-        return "Basic " + base64.b64encode(raw).decode()
-
-    def secrets(self) -> list[str]:
-        found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token) if s]
-        if self.password:
-            found.append(hashlib.md5(self.password.encode(), usedforsecurity=False).hexdigest())
-            found.append(f"{self.user}:{self.password}")
-        header = self.basic_header()
-        if header:
-            found.append(header.removeprefix("Basic "))
-        return found
 
 
 class TokenSource:

@@ -147,8 +147,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     expectations = Expectations(valid_series=frozenset(settings.series_ids),
                                 invalid_series=frozenset(settings.invalid_series_ids),
                                 generic_series=frozenset(settings.generic_series_ids))
-    credentials = Credentials(user=settings.user, password=settings.password, md5_password=settings.md5_password,
-                              oauth_key=settings.oauth_key, oauth_secret=settings.oauth_secret, token=settings.token)
+    credentials = settings.credentials
     tokens = None
     if credentials.oauth_key and not credentials.token and role != "master":
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",

@@ -22,7 +22,7 @@ from coupon_harness.interrupts import Terminated, signal_name
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 from coupon_harness.runners.load.events import SetupError, decode
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
-from coupon_harness.transport.auth import Credentials, Redactor
+from coupon_harness.transport.auth import Redactor
 
 __all__ = ["interrupted_result", "load_result_from_dict", "run_load", "run_worker"]
 
@@ -37,9 +37,7 @@ def _free_port() -> int:
 
 
 def _redactor(settings: LoadSettings) -> Redactor:
-    return Redactor(Credentials(user=settings.user, password=settings.password, md5_password=settings.md5_password,
-                                oauth_key=settings.oauth_key, oauth_secret=settings.oauth_secret,
-                                token=settings.token))
+    return Redactor(settings.credentials)
 
 
 def _child_env(settings: LoadSettings) -> dict[str, str]:

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from coupon_harness.errors import ConfigError
+from coupon_harness.transport.credentials import Credentials
 
 __all__ = ["MAX_DURATION_S", "RESULT_FILE", "SETTINGS_ENV", "SHAPES", "LoadSettings", "Slo", "parse_duration",
            "parse_slo"]
@@ -95,13 +96,9 @@ class LoadSettings:
     batch_min: int = 1
     batch_max: int = 2
     customer_ids: tuple[str, ...] = ()
-    #: Credentials, as transport.auth.Credentials fields (never written to a report).
-    user: str | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False)
-    md5_password: bool = False
-    oauth_key: str | None = field(default=None, repr=False)
-    oauth_secret: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
+    #: The run's one Credentials object, as the settings builder made it (never written to a report; it reaches
+    #: the load process in its environment, never in a file).
+    credentials: Credentials = field(default_factory=Credentials)
     users: int = 10
     spawn_rate: float = 10.0
     run_time_s: float = 30.0
@@ -133,4 +130,5 @@ class LoadSettings:
         for name in ("series_ids", "invalid_series_ids", "generic_series_ids", "customer_ids"):
             raw[name] = tuple(raw[name])
         raw["slos"] = tuple(Slo(**slo) for slo in raw["slos"])
+        raw["credentials"] = Credentials(**raw["credentials"])
         return cls(**raw)
