@@ -36,6 +36,7 @@ SLOW_FILES = {
     "tests/load/test_locust_agrees.py": "plain locust runs, headless and web UI",
     "tests/load/test_distributed_codes.py": "a distributed load run, 6 s",
     "tests/load/test_plain_locust_refusals.py": "plain locust in a subprocess",
+    "tests/load/test_netns_distributed.py": "target, master and two workers in network namespaces, 32 s",
 }
 
 #: Single slow tests (node id without parameters) in files that are otherwise quick.
