@@ -10,6 +10,7 @@ from tests.reporting.reporting_builders import PROBE, TRACEBACK, build, fault, f
 
 from coupon_harness.contract import get_rule, rules
 from coupon_harness.reporting import render_html, write_html
+from coupon_harness.reporting.common import html_mark
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 _VOID = {"meta", "br", "hr", "img", "input", "link"}
@@ -70,7 +71,7 @@ def test_a_class_per_outcome_and_details_per_finding(failed_result: ContractRunR
 
 def test_content(failed_result: ContractRunResult) -> None:
     document = render_html(failed_result)
-    assert "<h1>❌ 2 rules violated (1 critical)</h1>" in document
+    assert f"<h1>{html_mark('fail')} 2 rules violated (1 critical)</h1>" in document
     assert 'id="rule-entity-order"' in document and 'href="#rule-entity-order"' in document
     assert "curl -X POST -H &#x27;Content-Type: application/json&#x27;" in document
     assert "coupon-harness contract --seed 11" in document
@@ -79,7 +80,7 @@ def test_content(failed_result: ContractRunResult) -> None:
 
 
 def test_verdicts(passed_result: ContractRunResult, interrupted_result: ContractRunResult) -> None:
-    assert '<header class="verdict holds"><h1>✅ contract holds</h1>' in render_html(passed_result)
+    assert f'<header class="verdict holds"><h1>{html_mark("pass")} contract holds</h1>' in render_html(passed_result)
     interrupted = render_html(interrupted_result)
     assert "(interrupted: partial results)</h1>" in interrupted
     assert "The run was interrupted" in interrupted
@@ -94,7 +95,8 @@ def test_write(passed_result: ContractRunResult, tmp_path: Path) -> None:
 def test_harness_error_under_the_verdict(faulted_result: ContractRunResult) -> None:
     document = render_html(faulted_result)
     tags = _parse(document).tags
-    verdict = '<header class="verdict error"><h1>🛑 harness error in 1 pass; 3 rules violated (1 critical)</h1>'
+    verdict = (f'<header class="verdict error"><h1>{html_mark("error")} harness error in 1 pass; '
+               "3 rules violated (1 critical)</h1>")
     assert verdict in document
     start = document.index('<div class="fault">')
     assert document.index(verdict) < start < document.index('<dl class="meta">')

@@ -18,6 +18,7 @@ from tests.reporting.load_builders import (
     timeline,
 )
 
+from coupon_harness.reporting.common import html_mark
 from coupon_harness.reporting.load import common
 from coupon_harness.reporting.load.console import render_load_table
 from coupon_harness.reporting.load.html import nice_ticks, render_load_html, write_load_html
@@ -36,7 +37,9 @@ _VOID = {"meta", "br", "hr", "img", "input", "link", "line", "rect", "circle"}
 
 
 def _svgs(document: str) -> list[ET.Element]:
-    return [ET.fromstring(svg) for svg in re.findall(r"<svg\b.*?</svg>", document, re.DOTALL)]
+    """The charts on their linear scale (the log-scale renderings are tested in test_charts.py)."""
+    return [ET.fromstring(svg) for svg in re.findall(r"<svg\b.*?</svg>", document, re.DOTALL)
+            if 'data-scale="log"' not in svg]
 
 
 def _timeline_rows(markdown: str) -> list[str]:
@@ -237,10 +240,10 @@ def test_html_is_balanced_escaped_and_self_contained() -> None:
 
 def test_html_of_a_failing_run() -> None:
     document = render_load_html(failing_result())
-    assert '<header class="verdict violated"><h1>❌ SLO p95&lt;=300ms breached (measured 812.4 ms); 15 contract' in (
-        document)
-    assert '<p class="banner saturated">⚠️ <strong>Load generator saturated (CPU max 97%): latencies measure the ' \
-           "generator, not the target." in document
+    assert (f'<header class="verdict violated"><h1>{html_mark("fail")} SLO p95&lt;=300ms breached (measured 812.4 ms); '
+            "15 contract") in document
+    assert f'<p class="banner saturated">{html_mark("warn")} <strong>Load generator saturated (CPU max 97%): ' \
+           "latencies measure the generator, not the target." in document
     assert ('<tr class="fail"><td><code>p95&lt;=300ms</code></td><td class="num">300.0 ms</td>'
             '<td class="num">812.4 ms</td><td><span class="badge fail">FAIL</span></td></tr>' in document)
     assert ('<tr class="fail"><td><code>unique-codes</code></td><td class="num">12</td><td><code>expected a code '

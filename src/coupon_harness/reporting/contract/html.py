@@ -6,7 +6,7 @@ import html
 import re
 from pathlib import Path
 
-from coupon_harness.reporting.common import atomic_write_text, html_page, plural, shorten
+from coupon_harness.reporting.common import atomic_write_text, html_mark, html_page, plural, shorten
 from coupon_harness.reporting.contract.common import (
     OUTCOME_ORDER,
     FindingView,
@@ -142,7 +142,7 @@ def _table(result: ContractRunResult) -> str:
 
 def _fault(fault: HarnessFault, seed: int) -> str:
     file = _e(fault.file_name)
-    return ('<div class="fault"><p>🛑 '
+    return (f'<div class="fault"><p>{html_mark("error")} '
             f"<strong>Harness error in pass '{_e(fault.stage)}'</strong> "
             f"(a bug in coupon-harness, not a finding): <code>{_e(fault.error)}</code>; "
             f'traceback in <a href="{file}"><code>{file}</code></a>; seed <code>{_e(seed)}</code>. '
@@ -153,7 +153,7 @@ def _fault(fault: HarnessFault, seed: int) -> str:
 def _header(result: ContractRunResult) -> str:
     counts = count_outcomes(result)
     state = "error" if result.faults else "holds" if result.holds else "violated"
-    mark = "🛑" if result.faults else "✅" if result.holds else "❌"
+    mark = html_mark("error" if result.faults else "pass" if result.holds else "fail")
     meta = [("Target", f"<code>{_e(result.target)}</code>"), ("Seed", f"<code>{_e(result.seed)}</code>"),
             ("Duration", f"{result.duration_s:.1f} s"), ("Requests", _e(result.requests)),
             ("Started", _e(result.started_at)), ("Replay", f"<code>{_e(replay_command(result.seed))}</code>")]
@@ -167,10 +167,11 @@ def _header(result: ContractRunResult) -> str:
              *(_fault(fault, result.seed) for fault in result.faults),
              '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta) + "</dl>"]
     if result.interrupted:
-        parts.append('<p class="banner">⚠️ <strong>The run was interrupted</strong>: '
+        parts.append(f'<p class="banner">{html_mark("warn")} <strong>The run was interrupted</strong>: '
                      "these results cover only what ran before it stopped.</p>")
     if counts[Outcome.NOT_RUN]:
-        parts.append(f'<p class="banner">⏭️ <strong>{counts[Outcome.NOT_RUN]} rules were not run</strong> '
+        parts.append(f'<p class="banner">{html_mark("skip")} '
+                     f"<strong>{counts[Outcome.NOT_RUN]} rules were not run</strong> "
                      "and are not counted as passed: see <a href=\"#not-run\">Not run</a>.</p>")
     return "".join(parts)
 

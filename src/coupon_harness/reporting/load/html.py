@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from coupon_harness.reporting.common import atomic_write_text, html_page, shorten
+from coupon_harness.reporting.common import (
+    PLOT,
+    ChartLine,
+    ChartThreshold,
+    atomic_write_text,
+    chart_frame,
+    html_mark,
+    html_page,
+    legend_svg,
+    line_chart_svg,
+    nice_ticks,
+    scale_toggle,
+    shorten,
+    tick_label,
+)
 from coupon_harness.reporting.load.common import (
     LATENCY_ROWS,
     SATURATION_WARNING,
@@ -33,26 +46,18 @@ from coupon_harness.reporting.load.common import (
 )
 from coupon_harness.results.load import LoadRunResult
 
-__all__ = ["CHART_POINTS", "latency_chart_svg", "nice_ticks", "render_load_html", "throughput_chart_svg",
-           "write_load_html"]
+__all__ = ["CHART_POINTS", "TAIL_SPREAD", "latency_chart_svg", "nice_ticks", "render_load_html", "tails_matter",
+           "throughput_chart_svg", "write_load_html"]
 
 #: Charts merge consecutive intervals beyond this many points.
 CHART_POINTS = 600
 _TABLE_ROWS = 20
 _EXAMPLE_LIMIT = 600
 
-_WIDTH = 860
-_HEIGHT = 280
-_LEFT = 70
-_RIGHT = 16
-_TOP = 30
-_BOTTOM = 42
-_PLOT_W = _WIDTH - _LEFT - _RIGHT
-_PLOT_H = _HEIGHT - _TOP - _BOTTOM
+_PLOT_LEFT, _PLOT_TOP, _PLOT_W, _PLOT_H = PLOT
 _SERIES = (("p50", "#0969da"), ("p95", "#bf8700"), ("p99", "#cf222e"))
 _OK_BAR = "#54aeff"
 _ERROR_BAR = "#cf222e"
-
 _CSS = """
 :root { color-scheme: light; --passed: #1a7f37; --passed-bg: #dafbe1; --failed: #cf222e; --failed-bg: #ffebe9;
   --warned: #9a6700; --warned-bg: #fff8c5; --muted: #59636e; }
@@ -75,13 +80,16 @@ tr.fail td:first-child { border-left: 4px solid var(--failed); } tr.fail { backg
 .badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-weight: 600; white-space: nowrap; }
 .badge.pass { color: var(--passed); background: var(--passed-bg); }
 .badge.fail { color: #fff; background: var(--failed); }
-.chart { margin: .5rem 0 1.5rem; } .chart svg { width: 100%; height: auto; max-width: 960px; }
+.chart { margin: .5rem 0 1.5rem; } .chart svg { width: 100%; height: auto; max-width: 960px; display: block; }
 .muted { color: var(--muted); }
 details { margin: .5rem 0; border: 1px solid #d0d7de; border-radius: 6px; padding: .3rem .8rem; }
 summary { cursor: pointer; font-weight: 600; }
 code { font: 12px/1.4 ui-monospace, SFMono-Regular, monospace; word-break: break-all; }
 footer { margin-top: 2rem; color: var(--muted); font-size: 12px; }
 """
+
+#: The log-scale chart opens first when the slowest interval's p99 is this many times its fastest p50.
+TAIL_SPREAD = 20.0
 
 
 def _e(text: object) -> str:
@@ -93,127 +101,63 @@ def _f(value: float) -> str:
     return f"{value:.1f}"
 
 
-def nice_ticks(top: float, count: int = 5) -> list[float]:
-    """Round tick values from 0 up to at least `top` (steps of 1, 2, 2.5 or 5 times a power of ten)."""
-    top = top if finite(top) is not None and top > 0 else 1.0
-    raw = top / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
-
-
-def _tick_label(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:g}"
-
-
-def _frame(title: str, y_ticks: list[float], x_ticks: list[float], x_max: float, y_unit: str) -> list[str]:
-    """The <svg> opening, its title, grid lines and both axes with their tick labels."""
-    y_max = y_ticks[-1]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" '
-             f'font-family="system-ui, sans-serif" font-size="11"><title>{_e(title)}</title>']
-    for tick in y_ticks:
-        y = _TOP + _PLOT_H - tick / y_max * _PLOT_H
-        parts.append(f'<line x1="{_LEFT}" y1="{_f(y)}" x2="{_LEFT + _PLOT_W}" y2="{_f(y)}" stroke="#d0d7de" '
-                     f'stroke-width="1"/>')
-        parts.append(f'<text x="{_LEFT - 6}" y="{_f(y + 4)}" text-anchor="end">{_e(_tick_label(tick))}</text>')
-    for tick in x_ticks:
-        x = _LEFT + tick / x_max * _PLOT_W
-        parts.append(f'<line x1="{_f(x)}" y1="{_TOP + _PLOT_H}" x2="{_f(x)}" y2="{_TOP + _PLOT_H + 4}" '
-                     f'stroke="#57606a"/>')
-        parts.append(f'<text x="{_f(x)}" y="{_TOP + _PLOT_H + 16}" text-anchor="middle">'
-                     f"{_e(_tick_label(tick))}</text>")
-    parts.append(f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{_TOP + _PLOT_H}" stroke="#57606a"/>')
-    parts.append(f'<line x1="{_LEFT}" y1="{_TOP + _PLOT_H}" x2="{_LEFT + _PLOT_W}" y2="{_TOP + _PLOT_H}" '
-                 f'stroke="#57606a"/>')
-    parts.append(f'<text x="{_LEFT + _PLOT_W / 2:.1f}" y="{_HEIGHT - 6}" text-anchor="middle">time (s)</text>')
-    parts.append(f'<text transform="translate(16 {_TOP + _PLOT_H / 2:.1f}) rotate(-90)" text-anchor="middle">'
-                 f"{_e(y_unit)}</text>")
-    return parts
-
-
-def _legend(entries: Sequence[tuple[str, str]]) -> str:
-    parts = []
-    x = _LEFT
-    for label, colour in entries:
-        parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{x + 16}" y="18">{_e(label)}</text>')
-        x += 24 + 7 * len(label)
-    return "".join(parts)
-
-
-def _x_axis(rows: Sequence[TimelineRow]) -> tuple[float, list[float]]:
+def _x_axis(rows: Sequence[TimelineRow]) -> tuple[float, list[tuple[float, str]]]:
+    """The end of the time axis and its ticks (value, label)."""
     end = max(rows[-1].t_to_s, 1e-9)
     ticks = nice_ticks(end, 8)
-    return ticks[-1], ticks
+    return ticks[-1], [(tick, tick_label(tick)) for tick in ticks]
 
 
-def latency_chart_svg(result: LoadRunResult) -> str | None:
-    """p50/p95/p99 of each interval over time (gaps where an interval had no answer); None without timeline."""
+def latency_chart_svg(result: LoadRunResult, *, log: bool = False) -> str | None:
+    """p50/p95/p99 of each interval over time (gaps where an interval had no answer), the y axis scaled to the
+    data: an SLO line far above is named at the top instead of flattening the lines. None without timeline."""
     rows = downsample(result.timeline, CHART_POINTS)
     if not rows:
         return None
     x_max, x_ticks = _x_axis(rows)
-    values = [v for row in rows for v in (finite(row.p50_ms), finite(row.p95_ms), finite(row.p99_ms))
-              if v is not None]
-    slo_lines = [(slo, finite(slo.threshold)) for slo in result.slos
-                 if slo.unit == "ms" and slo.key in {name for name, _ in _SERIES}]
-    thresholds = [threshold for _, threshold in slo_lines if threshold is not None]
-    y_ticks = nice_ticks(max([*values, *thresholds], default=1.0))
-    y_max = y_ticks[-1]
-    parts = _frame("Latency percentiles per interval (ms)", y_ticks, x_ticks, x_max, "ms")
-
-    def point(t_s: float, ms: float) -> tuple[float, float]:
-        return _LEFT + t_s / x_max * _PLOT_W, _TOP + _PLOT_H - ms / y_max * _PLOT_H
-
     colours = dict(_SERIES)
-    for slo, threshold in slo_lines:
-        if threshold is None:
-            continue
-        _, y = point(0.0, threshold)
-        parts.append(f'<line x1="{_LEFT}" y1="{_f(y)}" x2="{_LEFT + _PLOT_W}" y2="{_f(y)}" '
-                     f'stroke="{colours[slo.key]}" stroke-dasharray="6 4" stroke-width="1.5"/>')
-        parts.append(f'<text x="{_LEFT + _PLOT_W - 4}" y="{_f(y - 4)}" text-anchor="end" '
-                     f'fill="{colours[slo.key]}">SLO {_e(slo_label(slo))}</text>')
-    for name, colour in _SERIES:
-        commands: list[str] = []
-        singles: list[tuple[float, float]] = []
-        segment: list[tuple[float, float]] = []
-        for row in [*rows, None]:
-            value = None if row is None else finite(getattr(row, f"{name}_ms"))
-            if row is not None and value is not None:
-                segment.append(point(row.t_to_s, value))
-                continue
-            if len(segment) == 1:
-                singles.append(segment[0])
-            elif segment:
-                commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
-            segment = []
-        if commands:
-            parts.append(f'<path d="{" ".join(commands)}" fill="none" stroke="{colour}" stroke-width="1.8" '
-                         f'stroke-linejoin="round"><title>{_e(name)}</title></path>')
-        parts += [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{colour}"/>' for x, y in singles]
-    parts.append(_legend(_SERIES))
-    parts.append("</svg>")
-    return "".join(parts)
+    lines = [ChartLine(name, colour, [(row.t_to_s, finite(getattr(row, f"{name}_ms"))) for row in rows])
+             for name, colour in _SERIES]
+    thresholds = [ChartThreshold(f"SLO {slo_label(slo)}", slo.threshold, colours[slo.key], short=f"SLO {slo.key}",
+                                 unit="ms")
+                  for slo in result.slos if slo.unit == "ms" and slo.key in colours and finite(slo.threshold)]
+    title = "Latency percentiles per interval (ms" + (", log scale)" if log else ")")
+    return line_chart_svg(title, lines, x_range=(0.0, x_max), x_ticks=x_ticks, x_unit="time (s)", y_unit="ms",
+                          thresholds=thresholds, log=log)
+
+
+def tails_matter(result: LoadRunResult) -> bool:
+    """Whether the latencies spread over more than an order of magnitude (a log scale shows them better)."""
+    p50 = [v for v in (finite(point.p50_ms) for point in result.timeline) if v is not None and v > 0]
+    p99 = [v for v in (finite(point.p99_ms) for point in result.timeline) if v is not None]
+    return bool(p50 and p99) and max(p99) >= TAIL_SPREAD * min(p50)
 
 
 def throughput_chart_svg(result: LoadRunResult) -> str | None:
-    """Requests/s of each interval as bars, the share that erred in red; None without timeline."""
+    """Requests/s of each interval as bars, the share that erred in red; the y axis scaled to the busiest
+    interval. None without timeline."""
     rows = downsample(result.timeline, CHART_POINTS)
     if not rows:
         return None
     x_max, x_ticks = _x_axis(rows)
     y_ticks = nice_ticks(max((finite(row.rps) or 0.0 for row in rows), default=1.0))
     y_max = y_ticks[-1]
-    parts = _frame("Throughput per interval (requests/s)", y_ticks, x_ticks, x_max, "requests/s")
-    bottom = _TOP + _PLOT_H
+    bottom = _PLOT_TOP + _PLOT_H
+
+    def x_of(t_s: float) -> float:
+        return _PLOT_LEFT + t_s / x_max * _PLOT_W
+
+    parts = chart_frame("Throughput per interval (requests/s)",
+                        [(bottom - tick / y_max * _PLOT_H, tick_label(tick)) for tick in y_ticks],
+                        [(x_of(tick), label) for tick, label in x_ticks], x_unit="time (s)", y_unit="requests/s",
+                        scale="linear")
     for row in rows:
         rps = finite(row.rps) or 0.0
         if rps <= 0:
             continue
-        x0 = _LEFT + row.t_from_s / x_max * _PLOT_W
+        x0 = x_of(row.t_from_s)
         slot = (row.t_to_s - row.t_from_s) / x_max * _PLOT_W
-        width = max(slot - 0.5 if slot > 3 else slot, 0.8)  # a hairline gap only where bars are wide
+        width = max(slot * 0.85 if slot > 4 else slot, 0.8)  # an even gap only where bars are wide
         height = rps / y_max * _PLOT_H
         error_share = min(row.errors / row.requests, 1.0) if row.requests else 0.0
         error_height = height * error_share
@@ -221,12 +165,12 @@ def throughput_chart_svg(result: LoadRunResult) -> str | None:
                f"{fmt_count(row.errors)} errors")
         parts.append(f'<g><title>{_e(tip)}</title>'
                      f'<rect x="{_f(x0)}" y="{_f(bottom - height)}" width="{_f(width)}" '
-                     f'height="{_f(height - error_height)}" fill="{_OK_BAR}" shape-rendering="crispEdges"/>')
+                     f'height="{_f(height - error_height)}" fill="{_OK_BAR}"/>')
         if error_height > 0:
             parts.append(f'<rect x="{_f(x0)}" y="{_f(bottom - error_height)}" width="{_f(width)}" '
-                         f'height="{_f(max(error_height, 1.0))}" fill="{_ERROR_BAR}" shape-rendering="crispEdges"/>')
+                         f'height="{_f(max(error_height, 1.0))}" fill="{_ERROR_BAR}"/>')
         parts.append("</g>")
-    parts.append(_legend((("requests/s", _OK_BAR), ("errors/s", _ERROR_BAR))))
+    parts.append(legend_svg((("requests/s", _OK_BAR), ("errors/s", _ERROR_BAR))))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -250,20 +194,21 @@ def _badge(passed: bool) -> str:
 
 def _header(result: LoadRunResult) -> str:
     state = "holds" if result.holds else "violated"
-    mark = "✅" if result.holds else "❌"
+    mark = html_mark("pass" if result.holds else "fail")
     parts = [f'<header class="verdict {state}"><h1>{mark} {_e(verdict(result))}</h1>'
              f"<p>coupon-harness load · {_e(load_shape(result))}</p></header>"]
     if result.generator_saturated:
         warning = SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max))
-        parts.append(f'<p class="banner saturated">⚠️ <strong>{_e(warning)}</strong></p>')
+        parts.append(f'<p class="banner saturated">{html_mark("warn")} <strong>{_e(warning)}</strong></p>')
     if result.interrupted:
-        parts.append('<p class="banner">⚠️ <strong>The run was interrupted</strong>: '
+        parts.append(f'<p class="banner">{html_mark("warn")} <strong>The run was interrupted</strong>: '
                      "these figures cover only what ran before it stopped.</p>")
     if result.stopped_reason:
-        parts.append(f'<p class="banner">⏹️ <strong>Stopped before its time:</strong> {_e(result.stopped_reason)}</p>')
+        parts.append(f'<p class="banner">{html_mark("stop")} <strong>Stopped before its time:</strong> '
+                     f"{_e(result.stopped_reason)}</p>")
     coupons, warn = coupons_line(result)
     if warn:
-        parts.append(f'<p class="banner">⚠️ {_e(coupons)}</p>')
+        parts.append(f'<p class="banner">{html_mark("warn")} {_e(coupons)}</p>')
     meta = [("Target", f"<code>{_e(result.target)}</code>"), ("Started", _e(result.started_at)),
             ("Duration", f"{result.duration_s:.1f} s"), ("Load", _e(load_shape(result))),
             ("Requests", f"{_e(fmt_count(result.requests))} ({throughput_rps(result):,.1f} req/s)")]
@@ -323,7 +268,7 @@ def _statuses(result: LoadRunResult) -> str:
 
 def _violations(result: LoadRunResult) -> str:
     if not result.violation_counts:
-        return "<p>✅ No contract violation under load.</p>"
+        return f"<p>{html_mark('pass')} No contract violation under load.</p>"
     rows = []
     for rule, count in sorted_violations(result):
         example = result.violation_examples.get(rule)
@@ -355,7 +300,12 @@ def _timeline(result: LoadRunResult) -> str:
     throughput = throughput_chart_svg(result)
     if latency is None or throughput is None:
         return '<p class="muted">No timeline recorded.</p>'
-    parts = ['<h3>Latency percentiles over time</h3>', f'<div class="chart">{latency}</div>',
+    log = latency_chart_svg(result, log=True) or ""
+    toggle = scale_toggle("latency-scale", latency, log)
+    if tails_matter(result):  # the log scale opens first
+        toggle = toggle.replace(' class="linear" checked>', ' class="linear">').replace(' class="log">',
+                                                                                          ' class="log" checked>')
+    parts = ['<h3>Latency percentiles over time</h3>', toggle,
              '<h3>Throughput over time</h3>', f'<div class="chart">{throughput}</div>']
     rows = downsample(result.timeline, _TABLE_ROWS)
     if len(rows) < len(result.timeline):
