@@ -122,3 +122,7 @@ def test_index_trend_needs_two_runs(tmp_path: Path) -> None:
     write_load_reports(load_result(started_at="2026-11-25T07:18:36+00:00"), tmp_path / "reports" / "before" / "load")
     page = render_index(run_dir, {"Load": (run_dir / "load" / "report.html", True)})
     assert "Trend of the last 2 runs" in page
+    assert ">11-25 07:18<" in page and ">11-26 07:18<" in page
+    write_load_reports(load_result(started_at="2026-11-26T07:18:50+00:00"), tmp_path / "reports" / "after" / "load")
+    page = render_index(run_dir, {"Load": (run_dir / "load" / "report.html", True)})
+    assert ">11-26 07:18:36<" in page and ">11-26 07:18:50<" in page  # two runs in one minute

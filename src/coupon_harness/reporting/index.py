@@ -242,7 +242,10 @@ def _trend(run_dir: Path) -> str:
         return ""
     count = len(points)
     step = max(1, math.ceil(count / 10))
-    x_ticks = [(float(i), point.started.strftime("%m-%d %H:%M")) for i, point in enumerate(points)
+    stamp = "%m-%d %H:%M"
+    if len({point.started.strftime(stamp) for point in points}) < count:  # runs within one minute
+        stamp = "%m-%d %H:%M:%S"
+    x_ticks = [(float(i), point.started.strftime(stamp)) for i, point in enumerate(points)
                if i % step == 0 or i == count - 1]
     if len(x_ticks) > 1 and x_ticks[-1][0] - x_ticks[-2][0] < step:
         del x_ticks[-2]
