@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["LATENCY_KEYS", "LoadRunResult", "SloResult", "TimelinePoint"]
+__all__ = ["COMPARE_KEYS", "LATENCY_KEYS", "Comparison", "ComparisonRow", "IntervalHistogram", "LoadHistograms",
+           "LoadRunResult", "MaxRegression", "SloResult", "TimelinePoint"]
 
 #: The latency figures every load result carries, in milliseconds, from an HDR histogram of unrounded times.
 LATENCY_KEYS = ("min", "p50", "p90", "p95", "p99", "p99.9", "max", "mean")
@@ -33,6 +35,108 @@ class TimelinePoint:
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
+
+
+#: The keys of --max-regression: latency percentiles (worse when higher), throughput (worse when lower), the
+#: error rate and the SLO's failure ratio (worse when higher).
+COMPARE_KEYS = ("p50", "p90", "p95", "p99", "max", "throughput", "error-rate", "failure-ratio")
+
+
+@dataclass(frozen=True, slots=True)
+class MaxRegression:
+    """One --max-regression: how much worse than the earlier run `key` may get before it is a regression.
+
+    `relative` limits are fractions of the earlier figure (`p95=10%`: 0.10; throughput: a drop); absolute ones
+    are milliseconds for latency keys (`p95=20ms`) and fractions for error-rate and failure-ratio
+    (`error-rate=0.5%` or `error-rate=0.005`: half a percentage point more)."""
+
+    key: str
+    limit: float
+    relative: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalHistogram:
+    """One timeline interval's raw material for a later comparison: its requests, errors and HDR histogram
+    of latencies in microseconds (`HdrHistogram.encode()`, base64 text; None when nothing completed)."""
+
+    t_s: float
+    requests: int
+    errors: int
+    histogram: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadHistograms:
+    """The HDR histograms of a run (microseconds, 1 us .. 10 min, 3 significant digits): the whole run's and
+    one per interval of `interval_s` seconds, so a later run can be compared with this one beyond noise."""
+
+    interval_s: float
+    total: str
+    intervals: tuple[IntervalHistogram, ...]
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LoadHistograms:
+        """From its JSON form (`dataclasses.asdict`, as result.json and summary.json hold it); KeyError,
+        TypeError or ValueError on anything else."""
+        intervals = tuple(IntervalHistogram(float(i["t_s"]), int(i["requests"]), int(i["errors"]),
+                                            None if i["histogram"] is None else str(i["histogram"]))
+                          for i in data["intervals"])
+        return cls(float(data["interval_s"]), str(data["total"]), intervals)
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonRow:
+    """One figure of the run next to the earlier run's, with the change and its 95% bootstrap interval.
+
+    `change` (and `low`/`high`) is relative (0.12 = +12%) for latency and throughput, absolute (a difference
+    of fractions) for error-rate and failure-ratio; None when it cannot be computed (an earlier figure of 0
+    for a relative change). `verdict`: "regression" (beyond the --max-regression limit, whole interval),
+    "worse" / "better" (the interval excludes no change), "within noise", "no interval" (point figures only)."""
+
+    key: str
+    label: str
+    unit: str
+    earlier: float | None
+    current: float | None
+    change: float | None
+    relative: bool
+    low: float | None = None
+    high: float | None = None
+    limit: MaxRegression | None = None
+    verdict: str = "no interval"
+
+    @property
+    def regression(self) -> bool:
+        return self.verdict == "regression"
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """This run against an earlier one (--compare)."""
+
+    #: Where the earlier summary.json was read (as given).
+    earlier_source: str
+    earlier_started_at: str
+    earlier_target: str
+    rows: tuple[ComparisonRow, ...]
+    #: Entity error code -> (earlier count, current count).
+    error_codes: dict[str, tuple[int, int]]
+    #: False when one of the runs carries no histograms (an older summary.json) or too few intervals: the
+    #: table then shows point figures only and no change is called a regression.
+    noise_judged: bool
+    resamples: int
+    seed: int
+    confidence: float = 0.95
+    notes: tuple[str, ...] = ()
+
+    @property
+    def regressions(self) -> list[ComparisonRow]:
+        return [row for row in self.rows if row.regression]
+
+    @property
+    def regressed(self) -> bool:
+        return any(row.regression for row in self.rows)
 
 
 @dataclass(slots=True)
@@ -81,6 +185,15 @@ class LoadRunResult:
     files: dict[str, str] = field(default_factory=dict)
     #: Exceptions raised inside the harness's own load code (a bug: the figures are not to be trusted).
     harness_errors: list[str] = field(default_factory=list)
+    #: The raw material of a later --compare (None in summaries of older versions).
+    histograms: LoadHistograms | None = None
+    #: This run against an earlier one, when --compare was given.
+    comparison: Comparison | None = None
+
+    def __post_init__(self) -> None:
+        raw: Any = self.histograms
+        if isinstance(raw, dict):  # read back from the load process's result.json
+            self.histograms = LoadHistograms.from_dict(raw)
 
     @property
     def failure_count_ratio(self) -> float:
@@ -90,6 +203,11 @@ class LoadRunResult:
     @property
     def violations(self) -> int:
         return sum(self.violation_counts.values())
+
+    @property
+    def regressed(self) -> bool:
+        """A --max-regression limit broken against the --compare run (beyond noise); it fails the gate (exit 1)."""
+        return self.comparison is not None and self.comparison.regressed
 
     @property
     def slos_met(self) -> bool:

@@ -22,7 +22,7 @@ from hdrh.histogram import HdrHistogram
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.ledger import AttributeDigests, Ledger, shown_attributes
 from coupon_harness.contract.violations import Violation
-from coupon_harness.results.load import TimelinePoint
+from coupon_harness.results.load import IntervalHistogram, LoadHistograms, TimelinePoint
 from coupon_harness.runners.load.checker import Outcome
 
 if TYPE_CHECKING:  # importing transport.auth imports requests (ssl): not before Locust monkey-patches
@@ -297,3 +297,16 @@ class Aggregate(_Figures):
                 p99_ms=histogram.get_value_at_percentile(99) / 1000.0))
         return points
 
+    def export_histograms(self) -> LoadHistograms | None:
+        """The run's HDR histograms, encoded (the whole run's and one per interval, empty intervals included),
+        with each interval's requests and errors: what a later `--compare` bootstraps over."""
+        if not self.histograms:
+            return None
+        first = min(self.histograms)
+        intervals = []
+        for bucket in range(first, max(self.histograms) + 1):
+            histogram = self.histograms.get(bucket)
+            count, errors = self.bucket_counts.get(bucket, [0, 0])
+            encoded = _encode(histogram) if histogram is not None and histogram.get_total_count() else None
+            intervals.append(IntervalHistogram((bucket - first + 1) * self.interval_s, count, errors, encoded))
+        return LoadHistograms(self.interval_s, _encode(self.total), tuple(intervals))

@@ -42,5 +42,5 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
         slos=evaluate(settings.slos, latency, error_rate, failure_ratio, requests),
         generator_cpu_max=max(cpu, default=0.0), generator_cpu_mean=sum(cpu) / len(cpu) if cpu else 0.0,
         generator_saturated=saturated, interrupted=interrupted, stopped_reason=state.stopped_reason,
-        notes=notes,
+        notes=notes, histograms=aggregate.export_histograms(),
     )
