@@ -11,19 +11,22 @@ from urllib.parse import urlsplit
 
 from coupon_harness.cli.contract_cmd import print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.option_table import EPILOG, LOAD, add_options, resolve, sources_from_namespace
+from coupon_harness.cli.option_table import EPILOG, LOAD, Resolved, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.settings_builders import (
     check_load_options,
     contract_settings,
     load_settings,
     target_url,
 )
-from coupon_harness.errors import TargetUnreachable
-from coupon_harness.results.load import LoadRunResult
+from coupon_harness.errors import ConfigError, TargetUnreachable
+from coupon_harness.results.load import LoadRunResult, MaxRegression
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.safety import refuse_production
 
-__all__ = ["execute_load", "load_exit_code", "register"]
+__all__ = ["Earlier", "earlier_run", "execute_load", "load_exit_code", "register"]
+
+#: The earlier run of --compare (read before any request), where it was read, and the --max-regression limits.
+Earlier = tuple[LoadRunResult, str, tuple[MaxRegression, ...]]
 
 
 def register(commands: Any) -> None:
@@ -51,6 +54,25 @@ def check_reachable(base_url: str, timeout: float) -> None:
         raise TargetUnreachable(f"cannot reach {where} ({reason}): is the server running? check --base-url") from None
 
 
+def earlier_run(resolved: Resolved) -> Earlier | None:
+    """The --compare run, read and checked before any request (a file that is not a load summary: exit 2 with
+    one line); None without --compare. --max-regression without --compare is refused."""
+    limits = tuple(resolved.get("max-regression") or ())
+    path = resolved.get("compare")
+    if path is None:
+        if limits:
+            raise ConfigError(f"{resolved.label('max-regression')} needs {resolved.flag_prefix}compare (the earlier "
+                              "run to compare with)")
+        return None
+    from coupon_harness.reporting.load.summary_json import read_earlier
+
+    try:
+        earlier = read_earlier(Path(path))
+    except ValueError as exc:
+        raise ConfigError(f"{resolved.label('compare')}: {exc}") from None
+    return earlier, str(path), limits
+
+
 def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
     from coupon_harness.cli.sandbox_target import discover_sandbox
@@ -61,6 +83,7 @@ def _handle(args: argparse.Namespace) -> int:
     refuse_production(base_url, allow=bool(resolved.get("allow-production")))
     check_load_options(resolved)  # every option before any request, the sandbox discovery included
     worker, master = bool(resolved.get("worker")), bool(resolved.get("master"))
+    earlier = None if worker else earlier_run(resolved)
     overwrite = bool(resolved.get("overwrite"))
     if not worker:
         check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
@@ -79,7 +102,8 @@ def _handle(args: argparse.Namespace) -> int:
     report_dir = prepare_report_dir(resolved.get("report-dir"), "load", overwrite=overwrite)
     result, _ = execute_load(settings, report_dir, color=use_color(resolved),
                              master_bind=resolved.get("master-bind-host", "127.0.0.1") if master else None,
-                             master_port=resolved.get("master-port", 5557) if master else None)
+                             master_port=resolved.get("master-port", 5557) if master else None,
+                             earlier=earlier)
     print(f"reports: {report_dir}", file=sys.stderr)
     return load_exit_code(result)
 
@@ -87,15 +111,19 @@ def _handle(args: argparse.Namespace) -> int:
 def _import_the_run() -> None:
     """Import what the run and its reports need before the report folder exists: a signal while these
     imports ran would leave an empty folder; from the folder on, a signal gives a partial report."""
+    import coupon_harness.reporting.load.compare
     import coupon_harness.reporting.load.console
     import coupon_harness.reporting.load.writer
     import coupon_harness.runners.load.runner  # noqa: F401
 
 
 def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, master_bind: str | None = None,
-                 master_port: int | None = None) -> tuple[LoadRunResult, dict[str, Path]]:
+                 master_port: int | None = None, earlier: Earlier | None = None
+                 ) -> tuple[LoadRunResult, dict[str, Path]]:
+    """Run the load, compare it with `earlier` (--compare), write its reports and print its table."""
     from coupon_harness.interrupts import held, received
     from coupon_harness.reporting import ProgressPrinter
+    from coupon_harness.reporting.load.compare import compare_runs
     from coupon_harness.reporting.load.console import render_load_table
     from coupon_harness.reporting.load.writer import redact_load_result, write_load_reports
     from coupon_harness.runners.load.runner import interrupted_result, run_load
@@ -112,6 +140,9 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     except KeyboardInterrupt:  # before run_load could take it: the report folder still gets its report
         result = interrupted_result(settings, report_dir, received())
     result = redact_load_result(result, redact)
+    if earlier is not None:
+        before, source, limits = earlier
+        result.comparison = compare_runs(before, result, limits, source=redact(source))
     with held():  # a signal now must not cut the reports in half; the run still ends as interrupted
         paths = write_load_reports(result, report_dir)
         print(render_load_table(result, color=color))
@@ -125,4 +156,4 @@ def load_exit_code(result: LoadRunResult) -> int:
         return EXIT_HARNESS_ERROR
     if result.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_OK if result.holds else EXIT_VIOLATIONS
+    return EXIT_OK if result.holds and not result.regressed else EXIT_VIOLATIONS

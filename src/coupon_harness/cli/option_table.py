@@ -41,6 +41,7 @@ from coupon_harness.config import (
     read_target_table,
 )
 from coupon_harness.errors import ConfigError
+from coupon_harness.results.load import COMPARE_KEYS, MaxRegression
 from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "no_color",
     "option",
     "options_of",
+    "parse_max_regression",
     "resolve",
     "sources_from_namespace",
 ]
@@ -170,6 +172,57 @@ def _slos(value: Any, what: str) -> tuple[Slo, ...]:
         if item.strip():
             out.append(parse_slo(item.strip(), what))
     return tuple(out)
+
+
+_LATENCY_COMPARE = ("p50", "p90", "p95", "p99", "max")
+
+
+def parse_max_regression(text: str, what: str) -> MaxRegression:
+    """`p95=10%` (relative), `p95=20ms` (milliseconds more), `throughput=5%` (a drop), `error-rate=0.5%` or
+    `error-rate=0.005` (a difference of fractions: half a percentage point more)."""
+    key, sep, raw = text.partition("=")
+    key, raw = key.strip(), raw.strip().lower()
+    shown = text[:60]
+    if not sep or key not in COMPARE_KEYS:
+        raise ConfigError(f"{what} {shown!r}: write KEY=LIMIT with KEY one of {', '.join(COMPARE_KEYS)}, "
+                          "e.g. p95=10%")
+    unit = "%" if raw.endswith("%") else "ms" if raw.endswith("ms") else ""
+    try:
+        number = float(raw[: len(raw) - len(unit)] if unit else raw)
+    except ValueError:
+        raise ConfigError(f"{what} {shown!r}: {raw!r} is not a number like 10%") from None
+    if not number >= 0 or number == float("inf"):
+        raise ConfigError(f"{what} {shown!r}: the limit must be a finite number of at least 0")
+    if key in _LATENCY_COMPARE:
+        if not unit:
+            raise ConfigError(f"{what} {shown!r}: give a latency limit in % (relative) or ms, e.g. {key}=10%")
+        return MaxRegression(key, number / 100 if unit == "%" else number, relative=unit == "%")
+    if key == "throughput":
+        if unit != "%" or number >= 100:
+            raise ConfigError(f"{what} {shown!r}: give the throughput drop allowed in % below 100, e.g. "
+                              "throughput=5%")
+        return MaxRegression(key, number / 100, relative=True)
+    if unit == "ms":
+        raise ConfigError(f"{what} {shown!r}: {key} is a ratio: write {key}=0.5% or {key}=0.005")
+    limit = number / 100 if unit == "%" else number
+    if limit > 1:
+        raise ConfigError(f"{what} {shown!r}: {key} grows by at most 1 (100%)")
+    return MaxRegression(key, limit, relative=False)
+
+
+def _max_regressions(value: Any, what: str) -> tuple[MaxRegression, ...]:
+    """A list of KEY=LIMIT (repeated flag, TOML list) or one comma-separated text (variable); one per key."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ConfigError(f"{what} must be a list like [\"p95=10%\", \"throughput=5%\"], got {value!r}")
+    out: dict[str, MaxRegression] = {}
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(f"{what}: {item!r} is not KEY=LIMIT like p95=10%")
+        if item.strip():
+            limit = parse_max_regression(item.strip(), what)
+            out[limit.key] = limit  # the last one of a key wins, as flags usually do
+    return tuple(out.values())
 
 
 def _shape(value: Any, what: str) -> str:
@@ -339,6 +392,18 @@ OPTIONS: tuple[Option, ...] = (
            "none on loopback)", "N", group="load",
            help_by_scope={RUN: f"stop the load stage after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any "
                           "host that is not loopback)"}),
+    # comparing with an earlier run
+    Option("compare", frozenset({LOAD, RUN}), _path, "an earlier load report folder (or its summary.json) to "
+           "compare this run with: a side-by-side table of throughput, latency, error rate, failure ratios and "
+           "entity error codes, each change with a 95% bootstrap interval, in every report (not --baseline)",
+           "DIR", group="comparison",
+           help_by_scope={RUN: "an earlier run folder (its load/summary.json), load report folder or summary.json "
+                          "to compare the load stage with: a side-by-side table, each change with a 95% bootstrap "
+                          "interval, in every report"}),
+    Option("max-regression", frozenset({LOAD, RUN}), _max_regressions, "with --compare: how much worse a "
+           "figure may get, beyond noise, before the run fails (exit 1): p50|p90|p95|p99|max=10% or =20ms, "
+           "throughput=5% (a drop), error-rate|failure-ratio=0.5% (percentage points) (repeatable; the variable "
+           "takes them comma-separated, the key as a list)", "KEY=LIMIT", repeatable=True, group="comparison"),
     # the load stage of `run`
     Option("load-run-time", _RUN_ONLY, _duration(positive=True, at_most=MAX_RUN_LOAD_S,
                                                   extra=" (use `coupon-harness load` for more)"),
@@ -518,10 +583,11 @@ def no_color(resolved: Resolved, environ: Mapping[str, str] | None = None) -> bo
 # --- argparse ------------------------------------------------------------------------------------------
 
 #: Options of the load scope that plain Locust gives with flags of its own (-u, -r, -t, --host, --processes,
-#: its distributed mode, its own --config) or that mean nothing there (reports go to --harness-report-dir).
+#: its distributed mode, its own --config) or that mean nothing there (reports go to --harness-report-dir; a
+#: comparison with an earlier run is the CLI's).
 LOCUST_OWNS = frozenset({"base-url", "config", "users", "spawn-rate", "run-time", "workers", "master",
                          "expect-workers", "worker", "master-host", "master-port", "master-bind-host", "report-dir",
-                         "overwrite", "no-color"})
+                         "overwrite", "no-color", "compare", "max-regression"})
 
 
 def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
@@ -538,13 +604,13 @@ def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
             group = groups[opt.group] = parser.add_argument_group(opt.group)
         if opt.flag_only:
             group.add_argument(opt.flag(), dest=opt.dest, action="store_true", default=None,
-                               help=opt.help_for(scope))
+                               help=opt.help_for(scope).replace("%", "%%"))
         elif opt.repeatable:
             group.add_argument(opt.flag(), dest=opt.dest, action="append", default=None, metavar=opt.metavar,
-                               help=opt.help_for(scope))
+                               help=opt.help_for(scope).replace("%", "%%"))
         else:
             group.add_argument(opt.flag(), dest=opt.dest, default=None, metavar=opt.metavar,
-                               help=opt.help_for(scope))
+                               help=opt.help_for(scope).replace("%", "%%"))
 
 
 def sources_from_namespace(args: argparse.Namespace, scope: str, environ: Mapping[str, str] | None = None

@@ -11,11 +11,12 @@ from typing import Any
 
 from coupon_harness.cli.contract_cmd import execute_contract, exit_code, fault_lines, print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_INTERRUPTED
-from coupon_harness.cli.load_cmd import execute_load, load_exit_code
+from coupon_harness.cli.load_cmd import earlier_run, execute_load, load_exit_code
 from coupon_harness.cli.option_table import EPILOG, RUN, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.cli.settings_builders import contract_settings, run_load_settings, run_slos
+from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import held
 
 __all__ = ["register"]
@@ -42,8 +43,12 @@ def _handle(args: argparse.Namespace) -> int:
     overwrite = bool(resolved.get("overwrite"))
     with_load = not resolved.get("no-load")
     with ExitStack() as stack:
+        earlier = None
         if with_load:
             run_slos(resolved)  # before the sandbox starts and before any request
+            earlier = earlier_run(resolved)
+        elif resolved.given("compare") or resolved.given("max-regression"):
+            raise ConfigError(f"{resolved.label('compare')} compares load stages: drop {resolved.flag_prefix}no-load")
         check_report_dir(given_dir, overwrite=overwrite)
         if not resolved.given("base-url"):
             from coupon_harness.sandbox.info import sandbox_info
@@ -68,8 +73,8 @@ def _handle(args: argparse.Namespace) -> int:
             reports["Contract"] = (paths["report.html"], result.holds and not result.faults)
             code = exit_code(result)
             if load is not None and not result.interrupted:
-                load_result, load_paths = execute_load(load, run_dir / "load", color=color)
-                reports["Load"] = (load_paths["report.html"], load_result.holds)
+                load_result, load_paths = execute_load(load, run_dir / "load", color=color, earlier=earlier)
+                reports["Load"] = (load_paths["report.html"], load_result.holds and not load_result.regressed)
                 code = max(code, load_exit_code(load_result))
         except KeyboardInterrupt:  # between the stages (each stage takes a signal during its run itself)
             code = EXIT_INTERRUPTED

@@ -21,6 +21,7 @@ from coupon_harness.reporting.load.common import (
     verdict,
     violation_summary,
 )
+from coupon_harness.reporting.load.compare import comparison_console_lines, fmt_change, fmt_limit
 from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["render_load_table"]
@@ -107,9 +108,25 @@ def render_load_table(result: LoadRunResult, *, color: bool) -> str:
     lines = [*_slo_lines(result, color), "", _latency_line(result), *_error_lines(result, color)]
     lines.append(f"Generator CPU: max {fmt_cpu(result.generator_cpu_max)}, mean {fmt_cpu(result.generator_cpu_mean)}")
     lines += [f"Note: {one_line(note)}" for note in result.notes]
+    if result.comparison is not None:
+        lines += ["", *_comparison_lines(result, color)]
     warnings = _warnings(result, color)
     if warnings:
         lines += ["", *warnings]
-    state = "PASS" if result.holds else "FAIL"
-    lines += ["", _paint(f"{state}: {verdict(result)}", _BOLD + (_GREEN if result.holds else _RED), color)]
+    ok = result.holds and not result.regressed
+    text = verdict(result)
+    if result.regressed:
+        assert result.comparison is not None
+        regressions = "; ".join(f"{row.key} {fmt_change(row, row.change)} beyond {fmt_limit(row.limit)}"
+                                for row in result.comparison.regressions if row.limit is not None)
+        text = f"regression against the earlier run ({regressions})" + ("" if result.holds else f"; {text}")
+    lines += ["", _paint(f"{'PASS' if ok else 'FAIL'}: {text}", _BOLD + (_GREEN if ok else _RED), color)]
     return "\n".join(lines)
+
+
+def _comparison_lines(result: LoadRunResult, color: bool) -> list[str]:
+    comparison = result.comparison
+    assert comparison is not None
+    lines = comparison_console_lines(comparison)
+    paint = _RED if comparison.regressed else _GREEN if comparison.noise_judged else _YELLOW
+    return [*lines[:-1], _paint(lines[-1], paint, color)]

@@ -27,6 +27,7 @@ from coupon_harness.reporting.load.common import (
     throughput_rps,
     verdict,
 )
+from coupon_harness.reporting.load.compare import comparison_markdown_lines
 from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["TIMELINE_ROWS", "render_load_markdown", "sparkline", "write_load_markdown"]
@@ -168,7 +169,8 @@ def _timeline(result: LoadRunResult) -> list[str]:
 def render_load_markdown(result: LoadRunResult) -> str:
     """The report as Markdown."""
     lines = [
-        f"## coupon-harness load: {_mark(result.holds)} {md_text(verdict(result))}",
+        f"## coupon-harness load: {_mark(result.holds and not result.regressed)} {md_text(verdict(result))}"
+        + (" · regression against the earlier run" if result.regressed else ""),
         "",
         f"**Target** {md_code(result.target)} · **Started** {md_code(result.started_at)} · "
         f"**Duration** {result.duration_s:.1f} s · **Load** {md_text(load_shape(result))} · "
@@ -178,6 +180,8 @@ def render_load_markdown(result: LoadRunResult) -> str:
         lines += ["", banner]
     sections = [
         ("Key figures", _key_figures(result)),
+        *([("Compared with an earlier run", comparison_markdown_lines(result.comparison))]
+          if result.comparison is not None else []),
         ("SLOs", _slo_table(result)),
         ("Latency (HDR histogram)", _latency_table(result)),
         ("HTTP status", _status_table(result)),

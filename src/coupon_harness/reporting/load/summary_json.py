@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.load.common import causes, finite, slo_label, throughput_rps, verdict
-from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.reporting.load.compare import fmt_limit
+from coupon_harness.results.load import Comparison, LoadHistograms, LoadRunResult, SloResult, TimelinePoint
 
-__all__ = ["LOAD_SCHEMA", "LOAD_SCHEMA_VERSION", "load_summary_dict", "read_load_summary_json",
-           "write_load_summary_json"]
+__all__ = ["LOAD_SCHEMA", "LOAD_SCHEMA_VERSION", "comparison_dict", "load_summary_dict", "read_earlier",
+           "read_load_summary_json", "write_load_summary_json"]
 
 LOAD_SCHEMA = "coupon-harness/load-summary"
 LOAD_SCHEMA_VERSION = 1
@@ -45,6 +47,36 @@ def _point_dict(point: TimelinePoint) -> dict[str, Any]:
     return {"t_s": _number(point.t_s, _SECONDS), "requests": point.requests, "errors": point.errors,
             "rps": _number(point.rps, _RATE), "p50_ms": _round(point.p50_ms, _MS),
             "p95_ms": _round(point.p95_ms, _MS), "p99_ms": _round(point.p99_ms, _MS)}
+
+
+def comparison_dict(comparison: Comparison) -> dict[str, object]:
+    """summary.json's `comparison` object."""
+    def number(value: float | None) -> float | None:
+        return None if value is None or not math.isfinite(value) else round(value, 6)
+
+    return {
+        "earlier": {"source": comparison.earlier_source, "started_at": comparison.earlier_started_at,
+                    "target": comparison.earlier_target},
+        "noise_judged": comparison.noise_judged, "resamples": comparison.resamples, "seed": comparison.seed,
+        "confidence": comparison.confidence, "regressed": comparison.regressed,
+        "regressions": [row.key for row in comparison.regressions],
+        "rows": [{"key": row.key, "label": row.label, "unit": row.unit, "earlier": number(row.earlier),
+                  "current": number(row.current), "change": number(row.change),
+                  "change_kind": "relative" if row.relative else "difference", "low": number(row.low),
+                  "high": number(row.high), "limit": fmt_limit(row.limit) if row.limit is not None else None,
+                  "verdict": row.verdict} for row in comparison.rows],
+        "entity_error_codes": {code: {"earlier": b, "current": a} for code, (b, a) in comparison.error_codes.items()},
+        "notes": list(comparison.notes),
+    }
+
+
+def _histograms_dict(histograms: LoadHistograms | None) -> dict[str, Any] | None:
+    if histograms is None:
+        return None
+    return {"encoding": "HdrHistogram.encode() base64, microseconds, 1 us .. 600 s, 3 significant digits",
+            "interval_s": histograms.interval_s, "total": histograms.total,
+            "intervals": [{"t_s": _number(i.t_s, _SECONDS), "requests": i.requests, "errors": i.errors,
+                           "histogram": i.histogram} for i in histograms.intervals]}
 
 
 def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
@@ -89,6 +121,9 @@ def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
         "timeline": [_point_dict(point) for point in result.timeline],
         "notes": list(result.notes),
         "files": dict(result.files),
+        "comparison": comparison_dict(result.comparison) if result.comparison is not None else None,
+        #: The raw material of a later --compare (last: the largest part of the file).
+        "histograms": _histograms_dict(result.histograms),
     }
 
 
@@ -119,4 +154,26 @@ def read_load_summary_json(path: Path) -> LoadRunResult:
         generator_cpu_max=data["generator_cpu_max"], generator_cpu_mean=data["generator_cpu_mean"],
         generator_saturated=data["generator_saturated"], interrupted=data["interrupted"],
         stopped_reason=data["stopped_reason"], notes=list(data["notes"]), files=dict(data["files"]),
+        histograms=LoadHistograms.from_dict(data["histograms"]) if data.get("histograms") else None,
     )
+
+def read_earlier(path: Path) -> LoadRunResult:
+    """The earlier run of `--compare`: a load report folder, its summary.json, or a `run` folder (its
+    load/summary.json). ValueError with a one-line reason for anything else."""
+    candidates = [path]
+    if path.is_dir():
+        candidates = [path / "summary.json", path / "load" / "summary.json"]
+    for candidate in candidates:
+        if candidate.is_file():
+            try:
+                return read_load_summary_json(candidate)
+            except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+                reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+                raise ValueError(f"{candidate} is not a load summary.json of coupon-harness ({reason})") from None
+            except OSError as exc:
+                raise ValueError(f"cannot read {candidate}: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise ValueError(f"{path} holds no summary.json nor load/summary.json: give a load report folder, a run "
+                         "folder or a summary.json")
+    raise ValueError(f"{path} does not exist: give a load report folder, a run folder or a summary.json")
+

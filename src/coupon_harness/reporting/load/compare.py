@@ -1,0 +1,436 @@
+"""This load run against an earlier one (`--compare`): a side-by-side table with the change of each figure and
+a 95% confidence interval on it, so that only a change beyond noise is called a regression.
+
+Pure analysis of two typed results (no I/O but reading the earlier summary.json), so it lives with the load
+reports that render it; the CLI calls `compare_runs` and puts the `Comparison` on the result before the
+reports are written.
+
+The statistics. Latencies within a run are autocorrelated (queues build and drain), so requests are not
+independent samples; timeline intervals (after the first) nearly are. Each run keeps its HDR histograms
+per interval (summary.json `histograms`). A bootstrap resamples the intervals of each run with replacement
+(independently for both runs), recomputes each run-level figure from the resampled intervals (the merged
+histogram's percentile, the maximum, requests per second over the full intervals, errors over requests),
+and takes the 2.5th and 97.5th percentiles of the change (current / earlier - 1; a difference for the
+ratios). A regression is a change whose whole interval lies beyond the --max-regression limit in the bad
+direction. Merging histograms per resample would be slow; instead each interval's histogram is reduced once
+to its cumulative counts at the bucket values where a run-level percentile can fall (at or above the lowest
+per-interval percentile), and a resample's percentile is a binary search over those values of a weighted sum
+of a few dozen counts: ~0.2 s for 1,000 resamples of 60 intervals (measured; `tests/load/test_compare.py`).
+
+The SLO's failure ratio (and the failureCount ratio) has no per-interval figures: its interval is the normal
+approximation of a difference of two proportions, with the answers (not the entities, which come in
+batches) as the sample size.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import random
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import mul
+from urllib.parse import urlsplit
+
+from hdrh.histogram import HdrHistogram
+
+from coupon_harness.reporting.common import md_text
+from coupon_harness.reporting.load.common import throughput_rps
+from coupon_harness.results.load import (
+    COMPARE_KEYS,
+    Comparison,
+    ComparisonRow,
+    LoadHistograms,
+    LoadRunResult,
+    MaxRegression,
+)
+
+__all__ = ["MIN_INTERVALS", "RESAMPLES", "compare_runs", "comparison_console_lines", "comparison_html",
+           "comparison_markdown_lines", "fmt_change", "fmt_limit"]
+
+RESAMPLES = 1000
+#: Fewer intervals than this in either run: no interval can be trusted, point figures only.
+MIN_INTERVALS = 5
+#: A percentile with fewer answers beyond it in either run gets no interval (the bootstrap of a tail held by a
+#: handful of answers is too narrow): p99 needs 2,000 answers a run.
+MIN_TAIL = 20
+_PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
+_LABELS = {"throughput": "throughput", "p50": "p50", "p90": "p90", "p95": "p95", "p99": "p99", "max": "max",
+           "error-rate": "error rate", "failure-ratio": "failure-ratio (unexpected failures, the SLO's)",
+           "failure-count-ratio": "failureCount ratio (all failures)"}
+_UNITS = {"throughput": "req/s", "error-rate": "ratio", "failure-ratio": "ratio", "failure-count-ratio": "ratio"}
+#: Higher is worse for every key but throughput.
+_LOWER_IS_WORSE = frozenset({"throughput"})
+
+
+# --- the bootstrap -----------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Percentile:
+    """One percentile of one run, made cheap to resample: the values it can take and, per candidate value,
+    each interval's count at or below it (column-major, for a weighted sum in C)."""
+
+    percentile: float
+    values: list[int]
+    columns: list[list[int]]
+
+    def at(self, weights: list[int], totals: list[int]) -> float:
+        total = sum(map(mul, weights, totals))
+        target = max(1, int(self.percentile * total / 100 + 0.5))
+        lo, hi = 0, len(self.values) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if sum(map(mul, weights, self.columns[mid])) >= target:
+                hi = mid
+            else:
+                lo = mid + 1
+        return self.values[lo] / 1000.0
+
+
+@dataclass(slots=True)
+class _Run:
+    """A run's intervals, reduced for resampling."""
+
+    totals: list[int]  # requests with a latency, per latency interval
+    maxima: list[float]  # ms
+    requests: list[int]  # per interval with requests (error rate)
+    errors: list[int]
+    full_requests: list[int]  # per full interval (throughput: the first and the last are partial)
+    interval_s: float
+    percentiles: dict[str, _Percentile]
+
+
+def _sparse(encoded: str) -> tuple[list[int], list[int], float]:
+    """An encoded histogram as (bucket values in us, ascending; their counts; max in ms)."""
+    histogram = HdrHistogram.decode(encoded)
+    counts = list(histogram.counts)
+    values, kept = [], []
+    for index, count in enumerate(counts):
+        if count:
+            values.append(histogram.get_highest_equivalent_value(histogram.get_value_from_index(index)))
+            kept.append(count)
+    return values, kept, histogram.get_max_value() / 1000.0
+
+
+def _prepare(histograms: LoadHistograms) -> _Run:
+    sparse = [_sparse(i.histogram) for i in histograms.intervals if i.histogram is not None]
+    cumulative = []
+    for _values, counts, _ in sparse:
+        running, sums = 0, []
+        for count in counts:
+            running += count
+            sums.append(running)
+        cumulative.append(sums)
+    percentiles: dict[str, _Percentile] = {}
+    for key, p in _PERCENTILES.items():
+        lowest = []
+        for (values, _, _), sums in zip(sparse, cumulative, strict=True):
+            target = max(1, int(p * sums[-1] / 100 + 0.5))
+            lowest.append(values[bisect_left(sums, target)])
+        floor = min(lowest)
+        candidates = sorted({v for values, _, _ in sparse for v in values[bisect_left(values, floor):]})
+        columns = []
+        for v in candidates:
+            column = []
+            for (values, _, _), sums in zip(sparse, cumulative, strict=True):
+                at = bisect_right(values, v)
+                column.append(sums[at - 1] if at else 0)
+            columns.append(column)
+        percentiles[key] = _Percentile(p, candidates, columns)
+    with_requests = [i for i in histograms.intervals if i.requests]
+    full = list(histograms.intervals[1:-1]) if len(histograms.intervals) > 2 else list(histograms.intervals)
+    return _Run(totals=[sums[-1] for sums in cumulative], maxima=[m for _, _, m in sparse],
+                requests=[i.requests for i in with_requests], errors=[i.errors for i in with_requests],
+                full_requests=[i.requests for i in full], interval_s=histograms.interval_s, percentiles=percentiles)
+
+
+def _weights(rng: random.Random, n: int) -> list[int]:
+    weights = [0] * n
+    for index in rng.choices(range(n), k=n):
+        weights[index] += 1
+    return weights
+
+
+def _resample(run: _Run, rng: random.Random, resamples: int) -> dict[str, list[float]]:
+    """Each figure of `resamples` bootstrap replicates of the run."""
+    out: dict[str, list[float]] = {key: [] for key in ("p50", "p90", "p95", "p99", "max", "throughput", "error-rate")}
+    n, n_req, n_full = len(run.totals), len(run.requests), len(run.full_requests)
+    for _ in range(resamples):
+        weights = _weights(rng, n)
+        for key, percentile in run.percentiles.items():
+            out[key].append(percentile.at(weights, run.totals))
+        out["max"].append(max(m for w, m in zip(weights, run.maxima, strict=True) if w))
+        weights = _weights(rng, n_req)
+        requests = sum(map(mul, weights, run.requests))
+        out["error-rate"].append(sum(map(mul, weights, run.errors)) / requests if requests else 0.0)
+        weights = _weights(rng, n_full)
+        out["throughput"].append(sum(map(mul, weights, run.full_requests)) / (n_full * run.interval_s))
+    return out
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    position = q * (len(ordered) - 1)
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def _change(earlier: float, current: float, relative: bool) -> float | None:
+    if not relative:
+        return current - earlier
+    return None if earlier <= 0 else current / earlier - 1
+
+
+def _interval(earlier: list[float], current: list[float], relative: bool, confidence: float
+              ) -> tuple[float, float] | None:
+    changes = [c for c in (_change(e, n, relative) for e, n in zip(earlier, current, strict=True)) if c is not None]
+    if len(changes) < len(earlier) * 0.99:  # an earlier figure of 0 in resamples: no relative change
+        return None
+    changes.sort()
+    tail = (1 - confidence) / 2
+    return _quantile(changes, tail), _quantile(changes, 1 - tail)
+
+
+def _proportion_interval(p1: float, n1: int, p2: float, n2: int, confidence: float) -> tuple[float, float] | None:
+    if n1 <= 0 or n2 <= 0:
+        return None
+    z = 1.959963984540054 if abs(confidence - 0.95) < 1e-9 else _z(confidence)
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    return p2 - p1 - z * se, p2 - p1 + z * se
+
+
+def _z(confidence: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+
+
+def _verdict(key: str, interval: tuple[float, float] | None, limit: MaxRegression | None, earlier: float | None,
+             judged: bool) -> str:
+    if interval is None or not judged:
+        return "no interval"
+    low, high = interval
+    worse_up = key not in _LOWER_IS_WORSE
+    if limit is not None:
+        allowed = limit.limit
+        if not limit.relative and key in _PERCENTILES | {"max": 0.0}:
+            # An absolute latency limit (ms) as a change relative to the earlier figure.
+            allowed = limit.limit / earlier if earlier else math.inf
+        if (low > allowed) if worse_up else (high < -allowed):
+            return "regression"
+    if low > 0:
+        return "worse" if worse_up else "better"
+    if high < 0:
+        return "better" if worse_up else "worse"
+    return "within noise"
+
+
+def _point_figures(result: LoadRunResult) -> dict[str, float | None]:
+    figures: dict[str, float | None] = {key: result.latency_ms.get(key) for key in ("p50", "p90", "p95", "p99", "max")}
+    figures["throughput"] = throughput_rps(result)
+    figures["error-rate"] = result.error_rate
+    figures["failure-ratio"] = result.failure_ratio
+    figures["failure-count-ratio"] = result.failure_count_ratio
+    return figures
+
+
+#: An open-model run that sent less than this share of its schedule fell behind: its generator was starved.
+_BEHIND = 0.95
+
+
+def _usable(result: LoadRunResult) -> str | None:
+    """Why the run cannot carry an interval, or None. A starved generator (saturated CPU, or an open model
+    that fell behind its schedule) measures the machine, not the target: the run-to-run difference then
+    exceeds what the intervals of one run show, so no change is called a regression."""
+    histograms = result.histograms
+    if histograms is None:
+        return "it has no histograms (a summary.json of an older version)"
+    if result.generator_saturated:
+        return "its generator was saturated (the latencies measure the generator)"
+    if result.arrival_rate and result.duration_s > 0 and throughput_rps(result) < _BEHIND * result.arrival_rate:
+        return (f"it sent {throughput_rps(result):,.1f} req/s of the {result.arrival_rate:g} req/s scheduled (the "
+                "generator fell behind)")
+    latency = sum(1 for i in histograms.intervals if i.histogram is not None)
+    if latency < MIN_INTERVALS:
+        return f"it has {latency} timeline intervals with answers (at least {MIN_INTERVALS} are needed)"
+    return None
+
+
+def compare_runs(earlier: LoadRunResult, current: LoadRunResult, limits: Sequence[MaxRegression] = (), *,
+                 source: str = "", seed: int = 0, resamples: int = RESAMPLES, confidence: float = 0.95
+                 ) -> Comparison:
+    """`current` against `earlier`: every figure side by side with its change, a bootstrap interval on the
+    change when both runs carry their histograms, and a regression where a limit is broken beyond noise."""
+    by_key = {limit.key: limit for limit in limits}
+    notes: list[str] = []
+    problems = [(which, why) for which, run in (("the earlier run", earlier), ("this run", current))
+                if (why := _usable(run)) is not None]
+    for which, why in problems:
+        notes.append(f"{which} cannot be judged for noise: {why}; point figures only, no change is called a "
+                     "regression")
+    judged = not problems
+    boot: dict[str, tuple[list[float], list[float]]] = {}
+    if judged:
+        assert earlier.histograms is not None and current.histograms is not None
+        rng = random.Random(seed)
+        before = _resample(_prepare(earlier.histograms), rng, resamples)
+        after = _resample(_prepare(current.histograms), rng, resamples)
+        boot = {key: (before[key], after[key]) for key in before}
+    if urlsplit(earlier.target).hostname != urlsplit(current.target).hostname:
+        notes.append(f"the runs loaded different targets ({earlier.target} then {current.target})")
+    old, new = _point_figures(earlier), _point_figures(current)
+    rows = []
+    for key in ("throughput", "p50", "p90", "p95", "p99", "max", "error-rate", "failure-ratio",
+                "failure-count-ratio"):
+        relative = key not in _UNITS or _UNITS[key] == "req/s"
+        e, c = old[key], new[key]
+        change = None if e is None or c is None else _change(e, c, relative)
+        interval: tuple[float, float] | None = None
+        tail = min(earlier.requests, current.requests) * (1 - _PERCENTILES.get(key, 0.0) / 100)
+        if key in _PERCENTILES and key in boot and tail < MIN_TAIL:
+            notes.append(f"{key}: too few answers beyond it ({tail:.0f} in the smaller run, {MIN_TAIL} needed) "
+                         "for an interval; point figures only")
+        elif key in boot:
+            interval = _interval(*boot[key], relative, confidence)
+        elif key == "failure-ratio" and judged:
+            interval = _proportion_interval(earlier.failure_ratio, earlier.requests, current.failure_ratio,
+                                            current.requests, confidence)
+        elif key == "failure-count-ratio" and judged:
+            interval = _proportion_interval(earlier.failure_count_ratio, earlier.requests,
+                                            current.failure_count_ratio, current.requests, confidence)
+        limit = by_key.get(key)
+        rows.append(ComparisonRow(
+            key=key, label=_LABELS[key], unit=_UNITS.get(key, "ms"), earlier=e, current=c, change=change,
+            relative=relative, low=None if interval is None else interval[0],
+            high=None if interval is None else interval[1], limit=limit,
+            verdict=_verdict(key, interval, limit, e, judged)))
+    codes = sorted(set(earlier.entity_error_codes) | set(current.entity_error_codes))
+    return Comparison(
+        earlier_source=source, earlier_started_at=earlier.started_at, earlier_target=earlier.target, rows=tuple(rows),
+        error_codes={code: (earlier.entity_error_codes.get(code, 0), current.entity_error_codes.get(code, 0))
+                     for code in codes},
+        noise_judged=judged, resamples=resamples if judged else 0, seed=seed, confidence=confidence,
+        notes=tuple(notes))
+
+
+# --- rendering (every report format uses these) --------------------------------------------------------
+
+def fmt_limit(limit: MaxRegression) -> str:
+    if limit.relative:
+        return f"{limit.key}={limit.limit * 100:g}%"
+    if limit.key in _PERCENTILES or limit.key == "max":
+        return f"{limit.key}={limit.limit:g}ms"
+    return f"{limit.key}={limit.limit:g}"
+
+
+def _fmt_value(row: ComparisonRow, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if row.unit == "ms":
+        return f"{value:,.3f} ms" if value < 10 else f"{value:,.1f} ms"
+    if row.unit == "req/s":
+        return f"{value:,.1f} req/s"
+    return f"{value * 100:.3f}%"
+
+
+def fmt_change(row: ComparisonRow, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if row.relative:
+        return f"{value * 100:+.1f}%"
+    return f"{value * 100:+.3f} pp"
+
+
+def _fmt_interval(row: ComparisonRow) -> str:
+    if row.low is None or row.high is None:
+        return "—"
+    return f"[{fmt_change(row, row.low)}, {fmt_change(row, row.high)}]"
+
+
+def _cells(row: ComparisonRow) -> list[str]:
+    limit = fmt_limit(row.limit) if row.limit is not None else ""
+    return [row.label, _fmt_value(row, row.earlier), _fmt_value(row, row.current), fmt_change(row, row.change),
+            _fmt_interval(row), row.verdict.upper() if row.regression else row.verdict, limit]
+
+
+_HEADER = ["figure", "earlier", "this run", "change", "95% interval", "verdict", "limit"]
+
+
+def _headline(comparison: Comparison) -> str:
+    if comparison.regressed:
+        names = ", ".join(f"{row.key} {fmt_change(row, row.change)} (limit {fmt_limit(row.limit)})"
+                          for row in comparison.regressions if row.limit is not None)
+        return f"REGRESSION against the earlier run: {names}"
+    if not comparison.noise_judged:
+        return "Compared with point figures only: no verdict on noise (see the notes)"
+    return "No regression against the earlier run beyond noise"
+
+
+def _about(comparison: Comparison) -> str:
+    how = (f"95% intervals: bootstrap over timeline intervals, {comparison.resamples} resamples, seed "
+           f"{comparison.seed}" if comparison.noise_judged else "no intervals")
+    return (f"Earlier run: {comparison.earlier_source or '?'} (started {comparison.earlier_started_at}, "
+            f"target {comparison.earlier_target}); {how}.")
+
+
+def _code_lines(comparison: Comparison) -> list[tuple[str, str, str, str]]:
+    return [(code, f"{before:,}", f"{after:,}", f"{after - before:+,}")
+            for code, (before, after) in comparison.error_codes.items()]
+
+
+def comparison_console_lines(comparison: Comparison) -> list[str]:
+    """The comparison for the terminal (no colour; the caller paints the headline)."""
+    table = [_HEADER, *(_cells(row) for row in comparison.rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(_HEADER))]
+    lines = [f"Compared with an earlier run: {_about(comparison)}"]
+    for line in table:
+        lines.append("  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
+                               for i, (cell, width) in enumerate(zip(line, widths, strict=True))).rstrip())
+    if comparison.error_codes:
+        lines.append("Entity error codes (earlier -> this run): " + ", ".join(
+            f"{code} {before} -> {after}" for code, before, after, _ in _code_lines(comparison)))
+    lines += [f"Note: {note}" for note in comparison.notes]
+    lines.append(_headline(comparison))
+    return lines
+
+
+def comparison_markdown_lines(comparison: Comparison) -> list[str]:
+    """The body of report.md's "Compared with an earlier run" section."""
+    lines = [f"**{md_text(_headline(comparison))}**", "",
+             md_text(_about(comparison)), "", "| " + " | ".join(_HEADER) + " |",
+             "|---|" + "---:|" * (len(_HEADER) - 2) + "---|"]
+    for row in comparison.rows:
+        lines.append("| " + " | ".join(md_text(cell) for cell in _cells(row)) + " |")
+    if comparison.error_codes:
+        lines += ["", "| entity error code | earlier | this run | change |", "|---|---:|---:|---:|"]
+        lines += [f"| {md_text(code)} | {b} | {a} | {d} |" for code, b, a, d in _code_lines(comparison)]
+    if comparison.notes:
+        lines.append("")
+        lines += [f"- {md_text(note)}" for note in comparison.notes]
+    return lines
+
+
+def comparison_html(comparison: Comparison) -> str:
+    """The comparison as an HTML fragment (a <section>, escaped, no script): report.html places it as it is."""
+    e = html.escape
+    state = "regression" if comparison.regressed else "ok" if comparison.noise_judged else "unjudged"
+    out = [f'<section class="comparison comparison-{state}" id="comparison">', "<h2>Compared with an earlier run</h2>",
+           f"<p><strong>{e(_headline(comparison))}</strong></p>", f"<p>{e(_about(comparison))}</p>",
+           "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in _HEADER) + "</tr></thead><tbody>"]
+    for row in comparison.rows:
+        css = f' class="{e(row.verdict.replace(" ", "-"))}"'
+        out.append(f"<tr{css}>" + "".join(f"<td>{e(cell)}</td>" for cell in _cells(row)) + "</tr>")
+    out.append("</tbody></table>")
+    if comparison.error_codes:
+        out.append("<table><thead><tr><th>entity error code</th><th>earlier</th><th>this run</th><th>change</th>"
+                   "</tr></thead><tbody>")
+        out += ["<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in line) + "</tr>" for line in _code_lines(comparison)]
+        out.append("</tbody></table>")
+    if comparison.notes:
+        out.append("<ul>" + "".join(f"<li>{e(note)}</li>" for note in comparison.notes) + "</ul>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+assert set(COMPARE_KEYS) <= set(_LABELS)
