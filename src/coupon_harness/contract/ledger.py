@@ -6,16 +6,21 @@ coupons as (series, code, customer) (`issue_codes`) and, per series, how many an
 attribute set (`attribute_answers`), each set named by `AttributeDigests` (process-independent digests,
 computed once per distinct set in a generator, so the hot path pays one tuple and one dict look-up a coupon).
 
-Memory: a coupon costs one dict entry of two ints, hash((series, code)) -> hash(customer), about 100 bytes
-(`scripts/bench_load.py --only 2`, BENCHMARKS.md), whatever the length of codes and customer ids; a
-series one reference attribute set.
+Memory: codes live in a `CodeStore`, exact (a repeat is confirmed against the stored code, never decided by
+a hash): a code of ASCII letters and digits of one case (the sandbox's and Capillary's shape) packs into a
+64-bit slot with a fingerprint of its holder, ~8.7 bytes a coupon at scale (10^8 coupons: ~0.9 GB peak
+RSS for the whole aggregate, `scripts/bench_soak.py`, BENCHMARKS.md), against ~113 bytes for the
+dict of hashes before; other codes cost ~29 bytes plus their length. A series holds one reference
+attribute set.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Sequence
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +28,7 @@ from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.violations import Violation, shown
 
-__all__ = ["SERIES_ATTRIBUTES", "AttributeDigests", "Ledger", "attribute_digests", "series_attributes",
+__all__ = ["SERIES_ATTRIBUTES", "AttributeDigests", "CodeStore", "Ledger", "attribute_digests", "series_attributes",
            "shown_attributes"]
 
 SERIES_ATTRIBUTES = ("description", "discountCode", "discountType", "discountValue", "discountUpto", "discountOn")
@@ -115,6 +120,315 @@ class AttributeDigests:
         return digests
 
 
+# --- the compact exact store of codes --------------------------------------------------------------------
+
+#: Codes of up to this many characters (the tail of longer ones) pack into one int, base 36, when they are
+#: ASCII letters and digits of one case: 36**12 < 2**63.
+_PACKED_CHARS = 12
+#: Bits of a packed code that choose its bucket (the rest is stored in the bucket's 64-bit slots).
+_BUCKET_BITS = 16
+#: A shape's codes stay in a dict (~100 bytes a code) up to this many, then spread over 2**16 buckets
+#: (~5 MB of arrays and their headers): small runs do not pay for buckets they would barely fill.
+_SMALL = 1 << 16
+#: Codes a fallback bucket holds on average before the buckets double (up to 2**16 of them).
+_SPLIT_AT = 1024
+#: Distinct prefixes (a code's characters before its packed tail) a series may spread its codes over
+#: before the rest of its long codes go to the fallback.
+_MAX_PREFIXES = 16
+#: Fibonacci hashing: odd, so multiplying by it mod 2**k is a bijection that spreads consecutive codes.
+_GOLDEN = 0x9E3779B97F4A7C15
+_MASK64 = (1 << 64) - 1
+_UPPER, _LOWER = 1, 2
+# A packed table, a list: its fields by position (the hot path reads them by number: 0 mask, 4 customer
+# mask, 9 dict, 1:9 the rest).
+_MASK, _SHIFT, _REMAINDER, _BITS, _CUSTOMER, _FLAT, _COUNTS, _CAPACITY, _SPILL, _DICT = range(10)
+#: Slots a bucket's region starts with when a table spreads (about 1 code a bucket then).
+_INITIAL_CAPACITY = 4
+# A series' fallback, a list: arena, level (buckets = 2**level), hash buckets, offset buckets, codes.
+_ARENA, _LEVEL, _HASHES, _OFFSETS, _COUNT = range(5)
+
+
+def _new_table(length: int) -> list[Any]:
+    """The empty table of codes of `length` base-36 digits.
+
+    A code is its base-36 value x (< 36**length <= 2**k) multiplied by an odd constant mod 2**k, a bijection:
+    the top `_BUCKET_BITS` of the product choose a bucket and the other k - 16 bits are stored, so nothing is
+    lost and equal slots mean equal codes. Slot: (remainder << customer bits) | customer fingerprint, 8 bytes.
+
+    Until `_SMALL` codes a dict product -> customer hash stands in. Then every bucket is a fixed region of
+    `capacity` slots in one flat array('Q'), kept sorted (bisect within the region, insert by a slice move),
+    with its fill in `counts`: one allocation, grown in place, so the heap does not fragment as it did with
+    an array per bucket (~12 bytes of RSS a code for 8.6 allocated). A code whose bucket is full goes to
+    `spill` (a dict); when the spill passes 1/128 of the capacity, every region grows by 1/16 (moved in place,
+    last bucket first) and the spill is put back: ~92% of the slots are used on average.
+    """
+    bits = max((36 ** length - 1).bit_length(), _BUCKET_BITS + 1)
+    shift = bits - _BUCKET_BITS
+    customer_bits = min(64 - shift, 32)
+    # mask, shift, remainder mask, customer bits, customer mask, flat, counts, capacity, spill, dict
+    return [(1 << bits) - 1, shift, (1 << shift) - 1, customer_bits, (1 << customer_bits) - 1,
+            None, None, 0, None, {}]
+
+
+def _zeros(flat: array[int], slots: int) -> None:
+    """Append `slots` zeros to `flat`, 64K at a time (no big temporary to count in the peak RSS)."""
+    while slots > 0:
+        step = min(slots, 1 << 16)
+        flat.frombytes(bytes(8 * step))
+        slots -= step
+
+
+def _spread(table: list[Any]) -> None:
+    """Move a table's dict into its flat buckets (once, when the dict reaches `_SMALL` codes)."""
+    small: dict[int, int] = table[_DICT]
+    flat: array[int] = array("Q")
+    _zeros(flat, _INITIAL_CAPACITY << _BUCKET_BITS)
+    table[_FLAT], table[_COUNTS], table[_CAPACITY], table[_SPILL], table[_DICT] = (
+        flat, array("I", bytes(4 << _BUCKET_BITS)), _INITIAL_CAPACITY, {}, None)
+    for product, who in small.items():
+        _put(table, product, who)
+
+
+def _put(table: list[Any], product: int, who: int) -> int:
+    """Store a code (by its product) in a spread table: -1 if new, else the fingerprint stored with it."""
+    shift, remainder_mask, bits, customer_mask, flat, counts, capacity, spill = table[1:9]
+    bucket = product >> shift
+    filled = counts[bucket]
+    base = bucket * capacity
+    end = base + filled
+    remainder = product & remainder_mask
+    probe = remainder << bits
+    at = bisect_left(flat, probe, base, end)
+    if at < end and flat[at] >> bits == remainder:
+        return int(flat[at] & customer_mask)
+    if filled == capacity:
+        held: int | None = spill.get(product)
+        if held is not None:
+            return int(held & customer_mask)
+        spill[product] = who
+        if len(spill) > (capacity << _BUCKET_BITS) >> 7:
+            _grow(table)
+        return -1
+    if at < end:
+        flat[at + 1:end + 1] = flat[at:end]
+    flat[at] = probe | (who & customer_mask)
+    counts[bucket] = filled + 1
+    return -1
+
+
+def _grow(table: list[Any]) -> None:
+    """Every bucket's region grows by 1/16, moved in place from the last bucket down; the spill is put back."""
+    flat: array[int] = table[_FLAT]
+    counts: array[int] = table[_COUNTS]
+    old: int = table[_CAPACITY]
+    new = old + max(old >> 4, 2)
+    _zeros(flat, (new - old) << _BUCKET_BITS)
+    for bucket in range((1 << _BUCKET_BITS) - 1, 0, -1):
+        filled = counts[bucket]
+        if filled:
+            flat[bucket * new:bucket * new + filled] = flat[bucket * old:bucket * old + filled]
+    spill: dict[int, int] = table[_SPILL]
+    table[_CAPACITY], table[_SPILL] = new, {}
+    for product, who in spill.items():
+        _put(table, product, who)
+
+
+class CodeStore:
+    """Every (series, code) seen, with a fingerprint of who holds it, in about 8.7 bytes a code; exact.
+
+    Codes that are ASCII letters and digits of one case (the sandbox's and Capillary's usual shape) are
+    packed, exactly, into 64-bit slots (`_new_table`), one table per (series, prefix, length, case): a hit is
+    an equal stored code, never a hash collision. Longer codes pack their last 12 characters under their
+    prefix (a series may use `_MAX_PREFIXES` of them). Any other code (mixed case, punctuation, non-ASCII,
+    too many prefixes) goes to its series' arena (`_add_other`: the code's bytes, confirmed on every hash hit;
+    ~29 bytes a code plus its length); a code that is not a str, to a dict.
+
+    The holder is kept as a fingerprint of `customer_hash(customer)` (Python's hash: stable within the one
+    process that holds the store) in the slot's spare bits (28 for 10 characters, at least 17; 64 in the
+    arena). The same customer always has the same fingerprint, so a repeat to the same customer is never
+    taken for a duplicate, and a duplicate is reported only when the fingerprints differ, which proves the
+    customers differ: no false duplicate. The one error left is the other way round: a code repeated to a
+    second customer whose fingerprint equals the first one's goes unseen (1 in 2**28 for a repeated
+    10-character code).
+
+    Not locked: the Ledger holds its lock, the sandbox's issuer its own.
+    """
+
+    __slots__ = ("_code_hash", "_customer_hash", "_objects", "_others", "_prefixes", "_tables", "codes")
+
+    def __init__(self, customer_hash: Callable[[Any], int] = hash, code_hash: Callable[[str], int] = hash) -> None:
+        """`customer_hash` and `code_hash` (the arena's bucket key) are Python's hash; tests pass tiny ones."""
+        self._customer_hash = customer_hash
+        self._code_hash = code_hash
+        self._tables: dict[tuple[Any, str, int, int], list[Any]] = {}
+        self._prefixes: dict[Any, set[str]] = {}
+        #: series -> its fallback (`_ARENA`, ...) for str codes that do not pack.
+        self._others: dict[Any, list[Any]] = {}
+        #: Codes that are not a str, exactly.
+        self._objects: dict[tuple[Any, Any], int] = {}
+        #: Distinct (series, code) pairs stored.
+        self.codes = 0
+
+    def __len__(self) -> int:
+        return self.codes
+
+    def add(self, series: Any, code: Any, customer: Any = None) -> bool | None:
+        """Remember `code` of `series` for `customer`: None if it is new (now stored), True if the same
+        customer (by fingerprint) holds it already, False if another customer does (a duplicate)."""
+        before = self.codes
+        _, duplicates, _ = self.add_all(((series, code, customer),))
+        if self.codes != before:
+            return None
+        return not duplicates
+
+    def add_all(self, coupons: Iterable[Sequence[Any]], exempt: frozenset[Any] = frozenset()
+                ) -> tuple[int, int, Sequence[Any] | None]:
+        """Remember every (series, code, customer) but those of `exempt` series: how many coupons there were,
+        how many repeat a code another customer holds, and the first of those (the load aggregate's hot
+        path: one call per delta)."""
+        tables = self._tables
+        other = self._add_other
+        customer_hash = self._customer_hash
+        mask64, golden, packed_chars, upper, lower = _MASK64, _GOLDEN, _PACKED_CHARS, _UPPER, _LOWER
+        count = duplicates = added = 0
+        first: Sequence[Any] | None = None
+        for coupon in coupons:
+            series, code, customer = coupon
+            count += 1
+            if series in exempt:
+                continue
+            who = customer_hash(customer) & mask64
+            if type(code) is str and code.isascii() and code.isalnum():
+                if len(code) > packed_chars:
+                    prefix, tail = code[:-packed_chars], code[-packed_chars:]
+                else:
+                    prefix, tail = "", code
+                case = upper if tail.isupper() or tail.isdigit() else lower if tail.islower() else 0
+                if case:
+                    table = tables.get((series, prefix, len(tail), case))
+                    if table is None:
+                        table = self._table(series, prefix, len(tail), case)
+                    if table is not None:
+                        product = (int(tail, 36) * golden) & table[0]
+                        small = table[9]
+                        if small is not None:
+                            held = small.get(product)
+                            if held is None:
+                                small[product] = who
+                                added += 1
+                                if len(small) >= _SMALL:
+                                    _spread(table)
+                            elif (held ^ who) & table[4]:
+                                duplicates += 1
+                                if first is None:
+                                    first = coupon
+                            continue
+                        shift, remainder_mask, bits, customer_mask, flat, counts, capacity, _ = table[1:9]
+                        bucket = product >> shift
+                        filled = counts[bucket]
+                        base = bucket * capacity
+                        end = base + filled
+                        remainder = product & remainder_mask
+                        probe = remainder << bits
+                        at = bisect_left(flat, probe, base, end)
+                        if at < end and flat[at] >> bits == remainder:
+                            if (flat[at] ^ who) & customer_mask:
+                                duplicates += 1
+                                if first is None:
+                                    first = coupon
+                            continue
+                        if filled == capacity:  # a full bucket: its spill, or a new code
+                            held = _put(table, product, who)
+                            if held < 0:
+                                added += 1
+                            elif held != who & customer_mask:
+                                duplicates += 1
+                                if first is None:
+                                    first = coupon
+                            continue
+                        if at < end:
+                            flat[at + 1:end + 1] = flat[at:end]
+                        flat[at] = probe | (who & customer_mask)
+                        counts[bucket] = filled + 1
+                        added += 1
+                        continue
+            stored = other(series, code, who)
+            if stored is None:
+                added += 1
+            elif stored != who:
+                duplicates += 1
+                if first is None:
+                    first = coupon
+        self.codes += added
+        return count, duplicates, first
+
+    def _table(self, series: Any, prefix: str, length: int, case: int) -> list[Any] | None:
+        if prefix:
+            prefixes = self._prefixes.setdefault(series, set())
+            if prefix not in prefixes:
+                if len(prefixes) >= _MAX_PREFIXES:
+                    return None
+                prefixes.add(prefix)
+        table = self._tables[(series, prefix, length, case)] = _new_table(length)
+        return table
+
+    def _add_other(self, series: Any, code: Any, who: int) -> int | None:
+        """A code that does not pack: None if new (now stored), else the customer hash stored with it.
+
+        A series' str codes go to one arena (a bytearray of records: customer hash, 8 bytes; length, 4; the
+        code in UTF-8) and to 2**level buckets (by the top bits of the code's hash) of two parallel
+        arrays('Q'): the code hashes, sorted, and the offsets of their records. A hash hit is confirmed
+        against the stored bytes, so two codes that share a hash stay two codes. The buckets double (each
+        splits where its next hash bit turns to 1) as the codes grow, up to 2**16 buckets.
+        """
+        if type(code) is not str:
+            key = (series, code)
+            stored = self._objects.get(key)
+            if stored is None:
+                self._objects[key] = who
+            return stored
+        fallback = self._others.get(series)
+        if fallback is None:
+            fallback = self._others[series] = [bytearray(), 0, [array("Q")], [array("Q")], 0]
+        arena: bytearray = fallback[_ARENA]
+        data = code.encode("utf-8", "surrogatepass")
+        digest = self._code_hash(code) & _MASK64
+        bucket = digest >> (64 - fallback[_LEVEL]) if fallback[_LEVEL] else 0
+        hashes: array[int] = fallback[_HASHES][bucket]
+        offsets: array[int] = fallback[_OFFSETS][bucket]
+        at = bisect_left(hashes, digest)
+        end = len(hashes)
+        size = len(data)
+        while at < end and hashes[at] == digest:
+            offset = offsets[at]
+            if (int.from_bytes(arena[offset + 8:offset + 12], "little") == size
+                    and arena[offset + 12:offset + 12 + size] == data):
+                return int.from_bytes(arena[offset:offset + 8], "little")
+            at += 1
+        hashes.insert(at, digest)
+        offsets.insert(at, len(arena))
+        arena += who.to_bytes(8, "little")
+        arena += size.to_bytes(4, "little")
+        arena += data
+        fallback[_COUNT] += 1
+        if fallback[_COUNT] > _SPLIT_AT << fallback[_LEVEL] and fallback[_LEVEL] < _BUCKET_BITS:
+            _split(fallback)
+        return None
+
+
+def _split(fallback: list[Any]) -> None:
+    """Double a fallback's buckets: bucket i's hashes below its midpoint go to 2i, the others to 2i + 1."""
+    level = fallback[_LEVEL]
+    hashes: list[array[int]] = []
+    offsets: list[array[int]] = []
+    half = 1 << (63 - level)
+    for index, (bucket, places) in enumerate(zip(fallback[_HASHES], fallback[_OFFSETS], strict=True)):
+        middle = bisect_left(bucket, (index << (64 - level) if level else 0) + half)
+        hashes += (bucket[:middle], bucket[middle:])
+        offsets += (places[:middle], places[middle:])
+    fallback[_LEVEL], fallback[_HASHES], fallback[_OFFSETS] = level + 1, hashes, offsets
+
+
 @dataclass(slots=True)
 class _Reference:
     """The first attribute set a series answered: what every later answer must match."""
@@ -133,11 +447,12 @@ class Ledger:
     threads.
     """
 
-    def __init__(self, expectations: Expectations) -> None:
+    def __init__(self, expectations: Expectations, customer_hash: Callable[[Any], int] = hash,
+                 code_hash: Callable[[str], int] = hash) -> None:
         self._expectations = expectations
         self._exempt = frozenset() if expectations.unique_generic else expectations.generic_series
-        #: hash((series, code)) -> hash(customer): two ints a coupon (hash collisions: ~1 in 10^7 at 1M codes).
-        self._codes: dict[int, int] = {}
+        #: Every (series, code) issued and a fingerprint of its first holder: ~8.5 bytes a coupon, exact.
+        self._codes = CodeStore(customer_hash, code_hash)
         self._references: dict[Any, _Reference] = {}
         self._digests = AttributeDigests()
         self._lock = threading.Lock()
@@ -152,28 +467,11 @@ class Ledger:
     def issue_codes(self, coupons: Iterable[Sequence[Any]]) -> tuple[int, Violation | None]:
         """Coupons issued, as (series, code, customer): how many repeat a code another customer holds, and
         the first of those as a violation (the load aggregate's path: one call per delta)."""
-        seen = self._codes
-        exempt = self._exempt
-        duplicates = 0
-        first: Violation | None = None
-        count = 0
         with self._lock:
-            for series, code, customer in coupons:
-                count += 1
-                if series in exempt:
-                    continue
-                key = hash((series, code))
-                who = hash(customer)
-                holder = seen.get(key)
-                if holder is None:
-                    seen[key] = who
-                elif holder != who:
-                    duplicates += 1
-                    if first is None:
-                        first = _duplicate(series, code, customer)
+            count, duplicates, repeated = self._codes.add_all(coupons, self._exempt)
             self.coupons += count
             self.duplicates += duplicates
-        return duplicates, first
+        return duplicates, (_duplicate(*repeated) if repeated is not None else None)
 
     # --- series-attributes-stable ----------------------------------------------------------------------
 

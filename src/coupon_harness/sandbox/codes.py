@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import string
 
+from coupon_harness.contract.ledger import CodeStore
+
 __all__ = ["ALPHABETS", "CodeGenerator", "CodeSpaceExhausted", "resolve_alphabet"]
 
 #: Named alphabets a series may use; any other set of characters is written "chars:<characters>".
@@ -44,8 +46,9 @@ def resolve_alphabet(spec: str) -> str:
 class CodeGenerator:
     """Random codes of one shape, unique against a set shared by every generator of a sandbox.
 
-    The shared set makes codes unique across series too, so one response never carries the same
-    code twice whatever series it mixes. Not locked: the issuer holds its lock while it calls this.
+    The shared store (`contract.ledger.CodeStore`, every code under the series key None: exact, ~8.7 bytes
+    a code of letters and digits of one case) makes codes unique across series too, so one response never
+    carries the same code twice whatever series it mixes. Not locked: the issuer holds its lock while it calls this.
 
     A code is random bytes mapped through a 256-entry table (byte modulo alphabet size): five times
     faster than random.choices, at the price of a slight bias towards the alphabet's first characters
@@ -54,7 +57,7 @@ class CodeGenerator:
 
     __slots__ = ("_alphabet", "_bits", "_getrandbits", "_issued", "_length", "_prefix", "_table")
 
-    def __init__(self, alphabet: str, length: int, prefix: str, issued: set[str], rng: random.Random) -> None:
+    def __init__(self, alphabet: str, length: int, prefix: str, issued: CodeStore, rng: random.Random) -> None:
         encoded = alphabet.encode("ascii")
         self._alphabet = alphabet
         self._table = bytes(encoded[i % len(encoded)] for i in range(256))
@@ -65,12 +68,11 @@ class CodeGenerator:
         self._getrandbits = rng.getrandbits
 
     def next_code(self) -> str:
-        getrandbits, bits, length, table, prefix, issued = (
-            self._getrandbits, self._bits, self._length, self._table, self._prefix, self._issued)
+        getrandbits, bits, length, table, prefix, add = (
+            self._getrandbits, self._bits, self._length, self._table, self._prefix, self._issued.add)
         for _ in range(_ATTEMPTS):
             code = prefix + getrandbits(bits).to_bytes(length, "little").translate(table).decode("ascii")
-            if code not in issued:
-                issued.add(code)
+            if add(None, code) is None:  # None: not handed out before, and now recorded
                 return code
         raise CodeSpaceExhausted(f"no unused code of {length} characters from {len(self._alphabet)} "
                                  f"({len(self._alphabet) ** length} in all) was found")

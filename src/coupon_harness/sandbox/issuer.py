@@ -5,8 +5,10 @@ per-customer limit. Codes are random and checked against every code the sandbox 
 request is issued under one lock, so concurrent requests (threads or tasks) never share a code or
 overrun a limit.
 
-Memory: the set of issued codes grows by about 100 B per coupon and is never trimmed: it is what makes
-generated codes unique for the sandbox's life. A long load run against one sandbox grows with it.
+Memory: the store of issued codes (`contract.ledger.CodeStore`, exact) grows by about 8.7 B per coupon for
+codes of letters and digits of one case (the alphabets but "alnum" and most "chars:" ones; ~100 B for
+the others) and is never trimmed: it is what makes generated codes unique for the sandbox's life. 10^8
+coupons hold ~0.9 GB (`scripts/bench_soak.py`, BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timezone
 from typing import Any
 
+from coupon_harness.contract.ledger import CodeStore
 from coupon_harness.sandbox.codes import CodeGenerator, CodeSpaceExhausted, resolve_alphabet
 from coupon_harness.sandbox.config import SandboxConfig, SeriesConfig, parse_offset
 
@@ -74,7 +77,10 @@ class Issuer:
         self._result_null = variations.failed_result_null
         self._rng = rng if rng is not None else random.Random(config.seed)
         #: Every code handed out (and every GENERIC code, reserved): generated codes never repeat one.
-        self._issued: set[str] = {s.generic_code for s in config.series if s.generic_code is not None}
+        self._issued = CodeStore()
+        for reserved in config.series:
+            if reserved.generic_code is not None:
+                self._issued.add(None, reserved.generic_code)
         self._next_id: Callable[[], int] | None = (
             itertools.count(1).__next__ if config.coupon_ids == "increment" else None)
         self._lock = threading.Lock()

@@ -1,0 +1,172 @@
+"""Soak at scale without the network: N synthetic coupons through the load Aggregate (its Ledger), and N codes
+through the sandbox's issued-codes store; peak RSS, codes/s, duplicates found against planted (issue 9).
+
+    .venv/bin/python scripts/bench_soak.py                      # 10^8 coupons, both stores, one process each
+    .venv/bin/python scripts/bench_soak.py --codes 1000000 --target ledger
+
+The aggregate side: deltas of `--batch` coupons (series, code, customer) as a generator ships them, over
+`--series` series, each customer holding two coupons (one request of two series). Codes are 10 characters,
+upper-case hex of a bijection of the coupon's number mod 2**40 (so unique without a set to prove it, and
+random-looking). Planted among them, spread over the run: `--duplicates` codes repeated to another customer
+of the same series (each must be flagged), as many repeated to the same customer (must not be), and as
+many issued again under another series (not a duplicate either). Exit 1 unless found == planted and there
+is no false positive. `--csv PATH` lets the aggregate write coupons.csv as a load run does.
+
+The sandbox side: the sandbox's `CodeGenerator` (upper-alnum, 10 characters) hands out N codes into one
+store, then every planted earlier code must be refused as already issued.
+
+Peak RSS is `resource.getrusage(RUSAGE_SELF).ru_maxrss` of a process that ran only that side; the baseline
+(interpreter and imports) is printed too. Throughput is CPU time (process_time), so a busy machine slows it
+less than wall time would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+_MULTIPLIER = 0x9E3779B97F4A7C15 & ((1 << 40) - 1) | 1
+_MASK40 = (1 << 40) - 1
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def code_of(number: int) -> str:
+    return f"{(number * _MULTIPLIER) & _MASK40:010X}"
+
+
+def delta(coupons: list[list[Any]]) -> dict[str, Any]:
+    return {"histograms": {}, "bucket_counts": {}, "counters": {}, "statuses": {}, "violations": {},
+            "examples": {}, "error_codes": {}, "coupons": coupons}
+
+
+def bench_ledger(codes: int, planted: int, series_count: int, batch: int, csv: Path | None) -> bool:
+    from coupon_harness.runners.load.recorder import Aggregate
+
+    baseline = rss_mb()
+    aggregate = Aggregate(1.0, frozenset(), csv)
+    series_ids = [101 + index for index in range(series_count)]
+    rng = random.Random(9)
+    # Where each planted repeat goes (by coupon number), and of which earlier coupon.
+    every = max(codes // (3 * planted + 1), 2) if planted else codes + 1
+    kinds = ("other-customer", "same-customer", "other-series")
+    plan: dict[int, tuple[str, int]] = {}
+    for index in range(3 * planted):
+        at = every * (index + 1)
+        if at < codes:
+            plan[at] = (kinds[index % 3], rng.randrange(at))
+    expected = sum(1 for kind, _ in plan.values() if kind == "other-customer")
+    gc.disable()  # the coupons are plain lists and strs, no cycles; a load run's master collects as usual
+    started = time.process_time()
+    wall = time.perf_counter()
+    pending: list[list[Any]] = []
+    issued = 0
+    for number in range(codes):
+        series = series_ids[number % series_count]
+        customer = f"soak-{number >> 1}"
+        code = code_of(number)
+        pending.append([series, code, customer])
+        repeat = plan.get(number)
+        if repeat is not None:
+            kind, earlier = repeat
+            first_series, first_customer = series_ids[earlier % series_count], f"soak-{earlier >> 1}"
+            if kind == "other-customer":
+                pending.append([first_series, code_of(earlier), f"other-{number}"])
+            elif kind == "same-customer":
+                pending.append([first_series, code_of(earlier), first_customer])
+            else:
+                other = series_ids[(earlier + 1) % series_count] if series_count > 1 else first_series + 1
+                pending.append([other, code_of(earlier), first_customer])
+        if len(pending) >= batch:
+            issued += len(pending)
+            aggregate.merge(delta(pending))
+            pending = []
+        if number and number % 10_000_000 == 0:
+            print(f"  {number:>12,} coupons  {rss_mb():8.0f} MB peak RSS  "
+                  f"{number / (time.process_time() - started):>10,.0f} coupons/s", flush=True)
+    if pending:
+        issued += len(pending)
+        aggregate.merge(delta(pending))
+    spent = time.process_time() - started
+    wall = time.perf_counter() - wall
+    aggregate.close()
+    found = aggregate.duplicates
+    ok = found == expected and aggregate.coupons_issued == issued
+    print(f"ledger  : {issued:,} coupons ({codes:,} + {len(plan):,} planted repeats) over {series_count} series, "
+          f"deltas of {batch}")
+    print(f"          peak RSS {rss_mb():.0f} MB (baseline {baseline:.0f} MB), "
+          f"{issued / spent:,.0f} coupons/s CPU ({spent * 1e9 / issued:,.0f} ns a coupon, generation included; "
+          f"{wall:,.0f} s wall)")
+    print(f"          duplicates found {found:,}, planted {expected:,}, false positives {max(found - expected, 0):,}, "
+          f"missed {max(expected - found, 0):,} -> {'OK' if ok else 'FAIL'}")
+    return ok
+
+
+def bench_sandbox(codes: int, planted: int) -> bool:
+    from coupon_harness.contract.ledger import CodeStore
+    from coupon_harness.sandbox.codes import ALPHABETS, CodeGenerator
+
+    baseline = rss_mb()
+    store = CodeStore()
+    generator = CodeGenerator(ALPHABETS["upper-alnum"], 10, "", store, random.Random(9))
+    rng = random.Random(10)
+    keep = set(rng.sample(range(codes), min(planted, codes)))
+    kept: list[str] = []
+    gc.disable()
+    started = time.process_time()
+    wall = time.perf_counter()
+    for number in range(codes):
+        code = generator.next_code()
+        if number in keep:
+            kept.append(code)
+        if number and number % 10_000_000 == 0:
+            print(f"  {number:>12,} codes    {rss_mb():8.0f} MB peak RSS  "
+                  f"{number / (time.process_time() - started):>10,.0f} codes/s", flush=True)
+    spent = time.process_time() - started
+    wall = time.perf_counter() - wall
+    refused = sum(1 for code in kept if store.add(None, code) is not None)
+    ok = len(store) == codes and refused == len(kept)
+    print(f"sandbox : {codes:,} codes handed out by CodeGenerator (upper-alnum, 10 characters)")
+    print(f"          peak RSS {rss_mb():.0f} MB (baseline {baseline:.0f} MB), {codes / spent:,.0f} codes/s CPU "
+          f"({spent * 1e9 / codes:,.0f} ns a code, generation included; {wall:,.0f} s wall)")
+    print(f"          distinct {len(store):,} of {codes:,}; planted repeats refused {refused:,} of {len(kept):,} "
+          f"-> {'OK' if ok else 'FAIL'}")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--codes", type=int, default=10**8)
+    parser.add_argument("--duplicates", type=int, default=1000, help="planted repeats of each kind")
+    parser.add_argument("--series", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=2000, help="coupons a delta")
+    parser.add_argument("--csv", type=Path, default=None, help="let the aggregate write coupons.csv here")
+    parser.add_argument("--target", choices=("both", "ledger", "sandbox"), default="both")
+    args = parser.parse_args()
+    if args.target == "both":  # one process each: each peak RSS is its own
+        status = 0
+        for target in ("ledger", "sandbox"):
+            command = [sys.executable, __file__, "--target", target, "--codes", str(args.codes),
+                       "--duplicates", str(args.duplicates), "--series", str(args.series), "--batch", str(args.batch)]
+            if args.csv is not None and target == "ledger":
+                command += ["--csv", str(args.csv)]
+            status |= subprocess.run(command, check=False).returncode
+        return status
+    if args.target == "ledger":
+        ok = bench_ledger(args.codes, args.duplicates, args.series, args.batch, args.csv)
+    else:
+        ok = bench_sandbox(args.codes, args.duplicates)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

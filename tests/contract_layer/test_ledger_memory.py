@@ -1,0 +1,119 @@
+"""The Ledger's compact exact store of codes (issue 9, soak at scale): every duplicate found, none invented
+(not by a hash collision of codes, not by a fingerprint collision of customers), ~8.5 bytes a coupon."""
+
+from __future__ import annotations
+
+import random
+import tracemalloc
+
+import pytest
+
+from coupon_harness.contract import Expectations, Ledger
+from coupon_harness.contract import ledger as ledger_module
+from coupon_harness.contract.ledger import _SMALL, _SPLIT_AT, CodeStore
+
+UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def codes(count: int, seed: int = 1, length: int = 10, alphabet: bytes = UPPER) -> list[str]:
+    """`count` distinct random codes."""
+    rng = random.Random(seed)
+    table = bytes(alphabet[i % len(alphabet)] for i in range(256))
+    found: dict[str, None] = {}
+    while len(found) < count:
+        found[rng.getrandbits(8 * length).to_bytes(length, "little").translate(table).decode()] = None
+    return list(found)
+
+
+def test_repeats_are_judged_as_before() -> None:
+    """Another customer: a duplicate; the same customer: not one; another series: not one; a generic series
+    is exempt."""
+    ledger = Ledger(Expectations(generic_series=frozenset({104})))
+    assert ledger.issue_codes([(101, "AB12CD34EF", "c1"), (101, "AB12CD34EF", "c1"), (102, "AB12CD34EF", "c2"),
+                               (104, "SUMMER", "c1"), (104, "SUMMER", "c2")]) == (0, None)
+    count, violation = ledger.issue_codes([(101, "AB12CD34EF", "c3"), (101, "AB12CD34EF", "c1")])
+    assert count == 1 and violation is not None
+    assert "series 101 code 'AB12CD34EF' issued to customer 'c3'" in violation.received
+    assert ledger.coupons == 7 and ledger.duplicates == 1
+
+
+@pytest.mark.parametrize("variants", [
+    ["A", "0A", "00A", "A0", "a", "0a"],                     # leading zeros, case: packed, all distinct
+    ["ab12", "AB12", "aB12", "Ab12", "ab-12", "AB_12"],       # one case packs, mixed case and punctuation do not
+    ["12", "012", "+12", " 12", "1_2", "١٢"],                 # what int(x, 36) would read alike
+    ["X" * 12, "X" * 13, "Y" + "X" * 12, "X" * 40, "x" * 13],  # long codes: prefix plus a packed tail
+])
+def test_codes_that_pack_alike_stay_apart(variants: list[str]) -> None:
+    store = CodeStore()
+    assert [store.add(101, code, "c1") for code in variants] == [None] * len(variants)
+    assert [store.add(101, code, "c2") for code in variants] == [False] * len(variants)
+    assert [store.add(101, code, "c1") for code in variants] == [True] * len(variants)
+    assert len(store) == len(variants)
+
+
+def test_codes_that_are_not_str_are_kept_exactly() -> None:
+    store = CodeStore()
+    assert [store.add(101, code, "c1") for code in (5, "5", 5.5, None)] == [None] * 4
+    assert store.add(101, 5, "c2") is False and store.add(101, "5", "c1") is True
+
+
+def test_planted_duplicates_are_all_found_across_every_path() -> None:
+    """Packed codes (dict, then spread into buckets), prefixed ones, and the arena (split as it grows)."""
+    packed = codes(_SMALL + 5000)
+    prefixed = [f"FEST{code}XY" for code in codes(3000, seed=2)]
+    arena = [f"{code}-{n}" for n, code in enumerate(codes(4 * _SPLIT_AT, seed=3, alphabet=b"abcXYZ12"))]
+    ledger = Ledger(Expectations())
+    every = packed + prefixed + arena
+    assert ledger.issue_codes([(101, code, f"c{n}") for n, code in enumerate(every)]) == (0, None)
+    rng = random.Random(4)
+    planted = rng.sample(range(len(every)), 500)
+    again = [(101, every[n], f"c{n}") for n in range(0, len(every), 7)]  # same customer: no duplicate
+    again += [(102, every[n], "other") for n in range(0, len(every), 11)]  # other series: no duplicate
+    again += [(101, every[n], f"other-{n}") for n in planted]
+    rng.shuffle(again)
+    found, violation = ledger.issue_codes(again)
+    assert found == 500 and violation is not None
+    assert ledger.duplicates == 500
+
+
+def test_colliding_code_hashes_make_no_false_duplicate() -> None:
+    """Every code that does not pack hashes alike: each hit is confirmed against the stored code."""
+    ledger = Ledger(Expectations(), code_hash=lambda code: 7)
+    unpackable = [f"code-{n}" for n in range(_SPLIT_AT + 200)]  # past a split, all in one bucket anyway
+    assert ledger.issue_codes([(101, code, f"c{n}") for n, code in enumerate(unpackable)]) == (0, None)
+    assert ledger.issue_codes([(101, code, f"c{n}") for n, code in enumerate(unpackable)]) == (0, None)
+    found, _ = ledger.issue_codes([(101, code, "someone else") for code in unpackable[::100]])
+    assert found == len(unpackable[::100])
+
+
+def test_colliding_customer_fingerprints_hide_but_never_invent_a_duplicate() -> None:
+    """The holder is a fingerprint: two customers that share it look alike (a missed duplicate), but one
+    customer always has one fingerprint, so a repeat to the same customer is never a duplicate."""
+    everyone_alike = Ledger(Expectations(), customer_hash=lambda customer: 0)
+    pairs = [(101, code, f"c{n}") for n, code in enumerate([*codes(2000), "odd-one"])]
+    everyone_alike.issue_codes(pairs)
+    assert everyone_alike.issue_codes([(series, code, "another") for series, code, _ in pairs]) == (0, None)
+    exact = Ledger(Expectations())
+    exact.issue_codes(pairs)
+    assert exact.issue_codes(pairs) == (0, None)
+    assert exact.issue_codes([(series, code, "another") for series, code, _ in pairs])[0] == len(pairs)
+
+
+def test_a_coupon_costs_under_10_bytes_at_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """10^5 packed coupons with the store scaled down (2**10 buckets, the dict spread at 2**12 codes), so
+    buckets are as full as 2**16 of them are at ~6x10^6 coupons: under 14 bytes a coupon, against 113 before.
+    (At full size the 2**16 buckets' headers add ~5 MB a shape: `scripts/bench_soak.py`, BENCHMARKS.md.)"""
+    monkeypatch.setattr(ledger_module, "_BUCKET_BITS", 10)
+    monkeypatch.setattr(ledger_module, "_SMALL", 1 << 12)
+    every = codes(100_000)
+    ledger = Ledger(Expectations())
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        for index in range(0, 100_000, 2000):
+            ledger.issue_codes([(101, code, "c") for code in every[index:index + 2000]])
+        used = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    assert ledger.coupons == 100_000 and ledger.duplicates == 0
+    assert used / 100_000 < 14, used / 100_000  # ~11.8: 8 a slot, the arrays' headroom and headers
