@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,16 @@ def test_an_older_summary_is_compared_on_point_figures_only(tmp_path: Path) -> N
     assert not comparison.noise_judged and not comparison.regressed
     assert "older version" in " ".join(comparison.notes)
     assert all(row.verdict == "no interval" for row in comparison.rows)
+
+
+def test_undecodable_histograms_are_point_figures_only() -> None:
+    earlier = _result(1)
+    assert earlier.histograms is not None
+    broken = LoadHistograms(1.0, "garbage", tuple(IntervalHistogram(i.t_s, i.requests, i.errors, "HISTFAAAA!!")
+                                                  for i in earlier.histograms.intervals))
+    comparison = compare_runs(replace(earlier, histograms=broken), _result(2, scale=2.0), LIMITS)
+    assert not comparison.noise_judged and not comparison.regressed
+    assert "cannot be decoded" in " ".join(comparison.notes)
 
 
 def test_a_run_folder_is_read_through_its_load_stage(tmp_path: Path) -> None:
