@@ -88,7 +88,9 @@ def test_a_generic_series_may_repeat_its_code_under_load_too() -> None:
     assert "series 101 code 'X' issued to customer 'c2'" in aggregate.examples["unique-codes"]
 
 
-def test_a_coupon_costs_about_100_bytes() -> None:
+def test_a_coupon_whose_code_does_not_pack_costs_under_100_bytes() -> None:
+    """Codes with punctuation go to the arena: ~29 bytes plus the code's 38 (71 at 100,000; 113 before).
+    Codes of letters and digits of one case cost ~8.7: tests/contract_layer/test_ledger_memory.py."""
     ledger = Ledger(Expectations())
     coupons = [(101 + n % 3, f"CODE-{n:012d}-{'x' * 20}", f"customer-{n}") for n in range(100_000)]
     tracemalloc.start()
@@ -97,7 +99,7 @@ def test_a_coupon_costs_about_100_bytes() -> None:
     per_coupon = (tracemalloc.get_traced_memory()[0] - before) / len(coupons)
     tracemalloc.stop()
     assert ledger.coupons == 100_000 and ledger.duplicates == 0
-    assert per_coupon < 130, per_coupon
+    assert per_coupon < 100, per_coupon
 
 
 def test_series_attributes_reads_a_result() -> None:

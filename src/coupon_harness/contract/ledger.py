@@ -159,8 +159,8 @@ def _new_table(length: int) -> list[Any]:
     `capacity` slots in one flat array('Q'), kept sorted (bisect within the region, insert by a slice move),
     with its fill in `counts`: one allocation, grown in place, so the heap does not fragment as it did with
     an array per bucket (~12 bytes of RSS a code for 8.6 allocated). A code whose bucket is full goes to
-    `spill` (a dict); when the spill passes 1/128 of the capacity, every region grows by 1/16 (moved in place,
-    last bucket first) and the spill is put back: ~92% of the slots are used on average.
+    `spill` (a dict); when the spill passes 1/512 of the capacity, every region grows by 1/32 (moved in place,
+    last bucket first) and the spill is put back: ~93% of the slots are used on average.
     """
     bits = max((36 ** length - 1).bit_length(), _BUCKET_BITS + 1)
     shift = bits - _BUCKET_BITS
@@ -206,7 +206,7 @@ def _put(table: list[Any], product: int, who: int) -> int:
         if held is not None:
             return int(held & customer_mask)
         spill[product] = who
-        if len(spill) > (capacity << _BUCKET_BITS) >> 7:
+        if len(spill) > (capacity << _BUCKET_BITS) >> 9:
             _grow(table)
         return -1
     if at < end:
@@ -217,11 +217,11 @@ def _put(table: list[Any], product: int, who: int) -> int:
 
 
 def _grow(table: list[Any]) -> None:
-    """Every bucket's region grows by 1/16, moved in place from the last bucket down; the spill is put back."""
+    """Every bucket's region grows by 1/32, moved in place from the last bucket down; the spill is put back."""
     flat: array[int] = table[_FLAT]
     counts: array[int] = table[_COUNTS]
     old: int = table[_CAPACITY]
-    new = old + max(old >> 4, 2)
+    new = old + max(old >> 5, 2)
     _zeros(flat, (new - old) << _BUCKET_BITS)
     for bucket in range((1 << _BUCKET_BITS) - 1, 0, -1):
         filled = counts[bucket]

@@ -6,7 +6,7 @@ request is issued under one lock, so concurrent requests (threads or tasks) neve
 overrun a limit.
 
 Memory: the store of issued codes (`contract.ledger.CodeStore`, exact) grows by about 8.7 B per coupon for
-codes of letters and digits of one case (the alphabets but "alnum" and most "chars:" ones; ~100 B for
+codes of letters and digits of one case (every named alphabet but "alnum"; ~29 B plus the code for
 the others) and is never trimmed: it is what makes generated codes unique for the sandbox's life. 10^8
 coupons hold ~0.9 GB (`scripts/bench_soak.py`, BENCHMARKS.md).
 """
