@@ -125,12 +125,15 @@ def causes(result: LoadRunResult) -> list[str]:
             found.append(f"SLO {slo_label(slo)} breached ({measured})")
     if result.violation_counts:
         found.append(violation_summary(result))
+    if result.regressed and result.comparison is not None:
+        keys = ", ".join(row.key for row in result.comparison.regressions)
+        found.append(f"regression against the earlier run ({keys}, beyond --max-regression)")
     return found
 
 
 def verdict(result: LoadRunResult) -> str:
     """The headline without decoration: 'SLOs met, contract held' or the causes joined by '; '."""
-    if result.holds:
+    if result.holds and not result.regressed:
         text = "SLOs met, contract held" if result.slos else "contract held (no SLO set)"
     else:
         text = "; ".join(causes(result))

@@ -44,6 +44,7 @@ from coupon_harness.reporting.load.common import (
     throughput_rps,
     verdict,
 )
+from coupon_harness.reporting.load.compare import comparison_html
 from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["CHART_POINTS", "TAIL_SPREAD", "latency_chart_svg", "nice_ticks", "render_load_html", "tails_matter",
@@ -193,8 +194,9 @@ def _badge(passed: bool) -> str:
 
 
 def _header(result: LoadRunResult) -> str:
-    state = "holds" if result.holds else "violated"
-    mark = html_mark("pass" if result.holds else "fail")
+    passed = result.holds and not result.regressed
+    state = "holds" if passed else "violated"
+    mark = html_mark("pass" if passed else "fail")
     parts = [f'<header class="verdict {state}"><h1>{mark} {_e(verdict(result))}</h1>'
              f"<p>coupon-harness load · {_e(load_shape(result))}</p></header>"]
     if result.generator_saturated:
@@ -326,6 +328,7 @@ def render_load_html(result: LoadRunResult) -> str:
     body = [
         _header(result),
         "<h2>Key figures</h2>", _key_figures(result),
+        *([comparison_html(result.comparison)] if result.comparison is not None else []),
         "<h2>SLOs</h2>", _slos(result),
         "<h2>Latency (HDR histogram)</h2>", _latency(result),
         "<h2>Timeline</h2>", _timeline(result),
