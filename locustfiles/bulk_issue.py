@@ -96,6 +96,11 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         # As `coupon-harness load`: at the end users finish the request in flight, so every coupon the target
         # issued is counted and in coupons.csv (Locust's default, 0, kills them mid-request). --stop-timeout wins.
         environment.stop_timeout = min(settings.request_timeout, 10.0)
+    if state.aggregate is not None:
+        # The duration counts traffic (first request sent to last answer received); in the web UI the idle time
+        # between two tests is left out: a gap without any request in flight longer than this ends a span (users
+        # that run leave no such gap, unless all of them wait at once: --wait or the open model's schedule).
+        state.aggregate.bridge_s = max(1.0, 2 * settings.wait_s, 2 * state.arrival_interval)
     _state.update(settings=settings, folder=folder, started=datetime.now(), state=state, traffic=_Traffic())
     # Ctrl-C in a greenlet of its own, as in `coupon-harness load`: Python's KeyboardInterrupt lands in whatever
     # greenlet runs, often a user mid-request, whose answer (and its coupons) would be lost, with a traceback.
@@ -131,7 +136,8 @@ def _refuse(message: str) -> NoReturn:
 
 class _Traffic:
     """When users ran and how many: a web-UI run idles before its first swarm and between tests, and its
-    --users is unset (the swarm form sets the count); the report counts traffic, not the process's life."""
+    --users is unset (the swarm form sets the count); the report counts traffic, not the process's life (its
+    duration is the aggregate's, from the first request to the last answer; this one only when none came)."""
 
     def __init__(self) -> None:
         self.first_start: datetime | None = None
@@ -216,7 +222,7 @@ def _report(environment: Any, **_kwargs: Any) -> None:
     settings = _state["settings"]
     started = traffic.first_start or _state["started"]
     result = build_result(replace(settings, users=traffic.users or settings.users), state,
-                          started.isoformat(timespec="seconds"), traffic.duration_s(),
+                          started.isoformat(timespec="seconds"), state.traffic_s(traffic.duration_s()),
                           interrupted=bool(_state.get("interrupted")), workers=0)
     result.files = {"coupons.csv": str(_state["folder"] / "coupons.csv")}  # the codes, for revocation
     result.files.update(_locust_files(environment.parsed_options))

@@ -201,17 +201,24 @@ def run_slos(resolved: Resolved) -> tuple[Slo, ...]:
 
 
 def run_load_settings(contract: ContractSettings, resolved: Resolved) -> LoadSettings:
-    """`run`'s short closed-model load stage against the contract run's target, with what that run knew."""
+    """`run`'s short load stage against the contract run's target, with what that run knew: a throttled closed
+    model, a smoke load sized not to saturate the machine it shares with the sandbox (`coupon-harness load`
+    measures capacity)."""
     assert resolved.scope == RUN, resolved.scope
     if not contract.expectations.valid_series:
         raise ConfigError("the load run needs series that issue coupons: give --series-ids (or --no-load)")
     refuse_production(contract.base_url, allow=contract.allow_production)
     users = resolved.get("load-users", 10)
+    # Each user waits this long after every answer: at most ~20 requests/s a user (~200 at the default 10 users),
+    # so the generator stays calm on the machine it shares with `run`'s own sandbox (two cores: unthrottled, 10
+    # users saturated it and the report warned "Load generator saturated"). A slow target simply gets fewer
+    # requests (closed model), never a backlog of late ones.
+    wait_s = 0.05
     return LoadSettings(
         base_url=contract.base_url, series_ids=tuple(sorted(contract.expectations.valid_series)),
         invalid_series_ids=tuple(sorted(contract.expectations.invalid_series)),
         generic_series_ids=tuple(sorted(contract.expectations.generic_series)),
-        credentials=contract.credentials, users=users, spawn_rate=float(users),
+        credentials=contract.credentials, users=users, spawn_rate=float(users), wait_s=wait_s,
         run_time_s=resolved.get("load-run-time", 10.0), slos=run_slos(resolved),
         max_coupons=coupon_cap(contract.base_url, resolved.get("max-coupons")),
         allow_production=contract.allow_production)

@@ -25,12 +25,24 @@ from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import coupon_cap, coupon_share, refuse_production
 from coupon_harness.transport.auth import Credentials, Redactor, TokenSource, auth_headers
 
-__all__ = ["DELTA_KEY", "SHARE_MESSAGE", "LoadState", "install"]
+__all__ = ["DELTA_KEY", "SHARE_MESSAGE", "LoadState", "LoadStep", "install"]
 
 DELTA_KEY = "coupon_harness"
 #: The master's message to each worker, before its users start: the coupons that worker may issue.
 SHARE_MESSAGE = "coupon_harness_share"
 SATURATED_CPU = 90.0
+
+
+@dataclass(slots=True)
+class LoadStep:
+    """One step of the run's shape: a stretch with one target user count (a steady run has one step; ramp five;
+    spike three). Times are wall clock (time.time(), the clock of the timeline's buckets); `end_s` None while
+    the step lasts. A report gets per-step figures from the timeline intervals between `start_s` and `end_s`."""
+
+    index: int
+    users: int
+    start_s: float
+    end_s: float | None = None
 
 
 @dataclass
@@ -75,6 +87,24 @@ class LoadState:
     #: Ends the run in order (set by the harness's load process: a master stops its workers before it quits);
     #: None: Locust's runner.quit (plain locust).
     finish: Callable[[], None] | None = None
+    #: The shape's steps as the run went through them (the harness's load process, local or master).
+    steps: list[LoadStep] = field(default_factory=list)
+
+    def begin_step(self, users: int, at: float) -> None:
+        """A new target user count from `at` (wall clock) on: the step before ends there."""
+        if self.steps and self.steps[-1].end_s is None:
+            self.steps[-1].end_s = at
+        self.steps.append(LoadStep(len(self.steps), users, at))
+
+    def end_steps(self, at: float) -> None:
+        if self.steps and self.steps[-1].end_s is None:
+            self.steps[-1].end_s = at
+
+    def traffic_s(self, fallback: float) -> float:
+        """The run's duration: from the first request sent to the last answer received, as the aggregate saw
+        them (every generator's); `fallback` (e.g. the wall-clock time) when no answer came."""
+        traffic = self.aggregate.traffic_s() if self.aggregate is not None else None
+        return traffic if traffic is not None else fallback
 
     def headers(self) -> dict[str, str]:
         if self.static_headers is not None:

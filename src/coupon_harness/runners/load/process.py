@@ -106,6 +106,7 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
         return
     started = time.monotonic()
     current = users_at(settings.shape, 0.0, settings.run_time_s, settings.users)
+    state.begin_step(current, time.time())
     runner.start(current, spawn_rate=settings.spawn_rate)
     last_report = started
     while not state.stopping:
@@ -115,6 +116,7 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
         wanted = users_at(settings.shape, elapsed, settings.run_time_s, settings.users)
         if wanted != current:
             current = wanted
+            state.begin_step(current, time.time())
             runner.start(current, spawn_rate=settings.spawn_rate)
         if time.monotonic() - last_report >= 5:
             last_report = time.monotonic()
@@ -124,6 +126,7 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
                            failures=total.num_failures, rps=round(total.current_rps, 1),
                            p95_ms=float(p95) if p95 is not None else None))
         gevent.sleep(0.2)
+    state.end_steps(time.time())
     if not state.stopping:  # the run time is over; a signal or the coupon cap stops the run on its own
         state.stopping = True
         _finish(runner, role, state)
@@ -177,7 +180,11 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     if role == "master":
         gevent.sleep(0.5)  # the workers' last reports
     state.flush()
-    result = build_result(settings, state, started_at, time.monotonic() - started, bool(interrupted),
+    state.end_steps(time.time())  # a signal or the coupon cap ended the run before _drive saw the run time out
+    # The duration counts traffic, from the first request sent to the last answer received: not the wait for the
+    # workers to connect, nor the users' stop, nor the last reports (a master/worker run reported 2,276 req/s
+    # over 12.3 s while its timeline held ~9 s of traffic at ~3,100 req/s).
+    result = build_result(settings, state, started_at, state.traffic_s(time.monotonic() - started), bool(interrupted),
                           workers=expect_workers if role == "master" else 0)
     result.notes.extend(state.notes)
     (out / "locust_stats.json").write_text(json.dumps(_locust_stats(env), indent=1))

@@ -12,6 +12,7 @@ set (process-independent digests), and how that set reads the first time this pr
 from __future__ import annotations
 
 import csv
+import math
 import time
 from collections import Counter
 from pathlib import Path
@@ -82,9 +83,17 @@ class Recorder(_Figures):
         self.attribute_counts: dict[tuple[int, tuple[Any, ...]], int] = {}
         #: (series, attribute digests) -> [count, values] of the sets whose values cannot be a dict key.
         self._digested: dict[tuple[int, tuple[str, ...]], list[Any]] = {}
+        #: Wall-clock times of the earliest request sent (or scheduled: open model) and the latest answer
+        #: received since the last delta: the aggregate's traffic span, from which the run's duration follows.
+        self.first_sent = math.inf
+        self.last_answered = -math.inf
 
     def record(self, outcome: Outcome, latency_s: float, customer_id: str, at: float | None = None) -> None:
-        bucket = int((at if at is not None else time.time()) // self.interval_s)
+        if at is None:
+            at = time.time()
+        bucket = int(at // self.interval_s)
+        self.first_sent = min(self.first_sent, at - latency_s)
+        self.last_answered = max(self.last_answered, at)
         histogram = self.histograms.get(bucket)
         if histogram is None:
             histogram = self.histograms[bucket] = new_histogram()
@@ -191,6 +200,8 @@ class Recorder(_Figures):
             "error_codes": dict(self.error_codes),
             "coupons": self.coupons,
             "attributes": self._attributes_delta(),
+            # [first sent, last answered] of this delta's requests (wall clock); None when it has none.
+            "span": [self.first_sent, self.last_answered] if self.counters["requests"] else None,
         }
         self._clear()
         return delta
@@ -201,8 +212,13 @@ class Aggregate(_Figures):
     (the contract's) judges unique-codes and series-attributes-stable across the whole run."""
 
     def __init__(self, interval_s: float, generic_series: frozenset[int], coupons_csv: Path | None,
-                 ledger: Ledger | None = None) -> None:
+                 ledger: Ledger | None = None, bridge_s: float = math.inf) -> None:
         super().__init__(interval_s)
+        #: Spans of traffic ([first sent, last answered], wall clock, sorted, disjoint): the deltas' spans, joined
+        #: across gaps shorter than `bridge_s` (inf: one span, the whole run; plain Locust's web UI keeps the
+        #: idle time between two tests out).
+        self.spans: list[list[float]] = []
+        self.bridge_s = bridge_s
         self.generic = generic_series
         self.total = new_histogram()
         #: ~100 bytes a coupon (two hashed ints), so a 1M-coupon run holds ~100 MB.
@@ -249,6 +265,9 @@ class Aggregate(_Figures):
                 # Flushed with every delta: a run killed by SIGKILL or a power cut still leaves every code
                 # merged so far in coupons.csv (a signal ends the run in order and loses none).
                 self._csv_file.flush()
+        span = delta.get("span")
+        if span:
+            self._add_span(float(span[0]), float(span[1]))
         ledger = self.ledger
         for series, digests, count, readings in delta.get("attributes", ()):
             self._count(*ledger.attribute_answers(series, digests, count, readings or None))
@@ -258,6 +277,29 @@ class Aggregate(_Figures):
             self.violations[violation.rule_id] += broken
             if violation.rule_id not in self.examples:
                 self.examples[violation.rule_id] = f"expected {violation.expected}; received {violation.received}"
+
+    def _add_span(self, first: float, last: float) -> None:
+        spans = sorted([*self.spans, [first, last]])
+        joined = [spans[0]]
+        for start, end in spans[1:]:
+            if start <= joined[-1][1] + self.bridge_s:
+                joined[-1][1] = max(joined[-1][1], end)
+            else:
+                joined.append([start, end])
+        self.spans = joined
+
+    def traffic_s(self) -> float | None:
+        """Seconds of traffic: from the first request sent to the last answer received (less the gaps longer
+        than `bridge_s`); None before any answer. A run's duration and rate count this, not the process's life
+        (a master waits for its workers; users take time to spawn and to stop)."""
+        if not self.spans:
+            return None
+        return sum(end - start for start, end in self.spans)
+
+    @property
+    def first_sent(self) -> float | None:
+        """Wall-clock time of the run's first request (sent, or scheduled in the open model)."""
+        return self.spans[0][0] if self.spans else None
 
     def close(self) -> None:
         if self._csv_file is not None:
