@@ -50,15 +50,31 @@ SLOW_TESTS = {
 }
 
 
+#: Tests whose verdict rests on latency differences of a few milliseconds: they run alone, after the parallel
+#: phase (scripts/check runs `-m serial` on its own), since a neighbour's load run on the same two cores adds
+#: more noise than the effect they measure. Serial tests are slow tests too.
+SERIAL_TESTS = {
+    "tests/load/test_compare.py::test_runs_of_the_same_target_do_not_flag_each_other": "5 pairs of runs",
+    "tests/load/test_compare.py::test_a_target_slowed_by_a_fifth_is_flagged": "2 runs",
+    "tests/load/test_compare.py::test_the_cli_exits_1_on_a_regression_and_writes_the_comparison": "2 CLI runs",
+}
+
+
 def _is_slow(item: pytest.Item) -> bool:
     try:
         file = item.path.relative_to(ROOT).as_posix()
     except ValueError:  # a test outside this checkout's tests/
         return False
-    return file in SLOW_FILES or item.nodeid.split("[", 1)[0] in SLOW_TESTS
+    return file in SLOW_FILES or item.nodeid.split("[", 1)[0] in SLOW_TESTS or _is_serial(item)
+
+
+def _is_serial(item: pytest.Item) -> bool:
+    return item.nodeid.split("[", 1)[0] in SERIAL_TESTS
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if _is_slow(item):
             item.add_marker(pytest.mark.slow)
+        if _is_serial(item):
+            item.add_marker(pytest.mark.serial)

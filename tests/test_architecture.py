@@ -383,7 +383,7 @@ def test_every_slow_mark_names_an_existing_test() -> None:
     spec.loader.exec_module(marks)
     for file in marks.SLOW_FILES:
         assert (ROOT / file).is_file(), f"SLOW_FILES names {file}, which does not exist"
-    for node in marks.SLOW_TESTS:
+    for node in [*marks.SLOW_TESTS, *marks.SERIAL_TESTS]:
         file, _, name = node.partition("::")
         assert re.search(rf"^def {re.escape(name)}\(", (ROOT / file).read_text(encoding="utf-8"), re.M), (
             f"SLOW_TESTS names {node}, which does not exist")
