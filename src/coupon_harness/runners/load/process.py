@@ -88,6 +88,8 @@ def _finish(runner: Any, role: str, state: LoadState) -> None:
     handles it by sleeping stop_timeout in its message loop, deaf to the "quit" that follows.)
     """
     if role == "master":
+        # Every worker is waited for, even one Locust marks missing: on a busy machine a live worker can miss
+        # heartbeats, and its last delta must still count.
         workers = [client.id for client in runner.clients.all]
         for worker in workers:
             runner.server.send_to_client(Message("quit", None, worker))  # type: ignore[no-untyped-call]
@@ -96,7 +98,8 @@ def _finish(runner: Any, role: str, state: LoadState) -> None:
             gevent.sleep(0.05)
         missing = len(set(workers) - state.finished_workers)
         if missing:
-            state.notes.append(f"{missing} worker(s) sent no last report: the figures miss their last seconds")
+            state.notes.append(f"{missing} worker(s) sent no last report: everything they did since their last "
+                               "report (every 3 s, up to all of it) is missing from the figures and coupons.csv")
     runner.quit()
 
 
