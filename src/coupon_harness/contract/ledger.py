@@ -323,6 +323,8 @@ class CodeStore:
                                 if first is None:
                                     first = coupon
                             continue
+                        # `_put`, inlined: this loop runs once a coupon on the master, and the call costs more than the
+                        # lookup. Change both together.
                         shift, remainder_mask, bits, customer_mask, flat, counts, capacity, _ = table[1:9]
                         bucket = product >> shift
                         filled = counts[bucket]
