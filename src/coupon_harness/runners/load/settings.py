@@ -115,6 +115,15 @@ class LoadSettings:
     #: Width of one timeline interval; 0 picks one from the run time.
     interval_s: float = 0.0
     seed: int | None = None
+    #: --abort-on-fail: stop early (in order, with a full report) once the run cannot pass (runners/load/abort.py).
+    abort_on_fail: bool = False
+    #: With abort_on_fail: the contract violations that stop the run (1: the first, which fails the gate anyway).
+    abort_violations: int = 1
+    #: With abort_on_fail: seconds of traffic before a projected rule (percentile, ratio) may stop the run.
+    abort_grace_s: float = 5.0
+    #: --prometheus-port: the aggregating process (local or master) serves live figures there; None: off.
+    prometheus_port: int | None = None
+    prometheus_host: str = "127.0.0.1"
 
     def timeline_interval(self) -> float:
         if self.interval_s > 0:
