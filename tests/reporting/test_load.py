@@ -106,7 +106,8 @@ def test_summary_json_of_a_failing_run(tmp_path: Path) -> None:
     assert data["violations"] == 15
     assert data["violation_examples"]["entity-order"] == SCRIPT_EXAMPLE
     assert data["causes"][0] == "SLO p95<=300ms breached (measured 812.4 ms)"
-    assert data["slos"][0] == {"key": "p95", "label": "p95<=300ms", "threshold": 300.0, "unit": "ms",
+    assert data["slos"][0] == {"key": "p95", "label": "p95<=300ms", "figure": "p95 latency", "threshold": 300.0,
+                               "unit": "ms",
                                "measured": 812.4, "passed": False}
     # Rounded: microseconds for times, millionths for ratios.
     assert data["latency_ms"]["mean"] == 55.123
@@ -156,11 +157,13 @@ def test_summary_json_of_an_interrupted_run() -> None:
 def test_markdown_of_a_passing_run() -> None:
     text = render_load_markdown(load_result())
     assert text.startswith("## coupon-harness load: ✅ SLOs met, contract held\n")
-    assert "| ✅ | `p95<=300ms` | 300.0 ms | 180.0 ms | pass |" in text
-    assert "| ✅ | `error-rate<=0.01` | 0.01 (1%) | 0.001667 (0.167%) | pass |" in text
+    assert "| ✅ | `p95<=300ms` | p95 latency | 300.0 ms | 180.0 ms | pass |" in text
+    assert ("| ✅ | `error-rate<=0.01` | error-rate (requests not 200 or breaking the contract / all requests) "
+            "| 0.01 (1%) | 0.001667 (0.167%) | pass |") in text
     assert "| 41.3 ms | 120.5 ms | 180.0 ms | 260.4 ms | 410.0 ms | 512.9 ms | 3.20 ms | 55.1 ms |" in text
     assert "| ❌ `transport` | 4 | 0.0667% |" in text
-    assert "| failureCount ratio (Σ failureCount / Σ totalCount) | 0.05 (5%): 1,200 of 24,000 entities |" in text
+    assert ("| failureCount ratio, all (Σ failureCount / Σ totalCount, expected failures included) | 0.05 (5%): "
+            "1,200 of 24,000 entities |") in text
     assert "22,800 coupons issued; every code is listed in reports/load/coupons.csv (for revocation)" in text
     assert "| `8015` | 1,190 |" in text
     assert "✅ No contract violation under load." in text
@@ -172,7 +175,7 @@ def test_markdown_of_a_failing_run() -> None:
     headline = text.splitlines()[0]
     assert headline.startswith("## coupon-harness load: ❌ SLO p95")
     assert "breached (measured 812.4 ms); 15 contract violations (unique-codes 12, entity-order 3)" in headline
-    assert "| ❌ | `p95<=300ms` | 300.0 ms | 812.4 ms | **FAIL** |" in text
+    assert "| ❌ | `p95<=300ms` | p95 latency | 300.0 ms | 812.4 ms | **FAIL** |" in text
     assert "> [!WARNING]\n> ⚠️ **Load generator saturated (CPU max 97%): latencies measure the generator" in text
     assert "| Duplicate coupon codes | ❌ 12 |" in text
     # The example sits in a code span, whole: GitHub shows it as text, never as markup.
@@ -186,7 +189,7 @@ def test_markdown_of_an_interrupted_run() -> None:
     assert "(interrupted: partial results)" in text.splitlines()[0]
     assert "> ⚠️ **The run was interrupted**" in text
     assert "> ⏹️ **Stopped before its time:** --max-coupons reached (10000)" in text
-    assert "| ❌ | `p95<=300ms` | 300.0 ms | not measured | **FAIL** |" in text
+    assert "| ❌ | `p95<=300ms` | p95 latency | 300.0 ms | not measured | **FAIL** |" in text
     assert "_No timeline recorded._" in text
     assert "_No request completed: no latency to show._" in text
 
@@ -244,10 +247,10 @@ def test_html_of_a_failing_run() -> None:
             "15 contract") in document
     assert f'<p class="banner saturated">{html_mark("warn")} <strong>Load generator saturated (CPU max 97%): ' \
            "latencies measure the generator, not the target." in document
-    assert ('<tr class="fail"><td><code>p95&lt;=300ms</code></td><td class="num">300.0 ms</td>'
+    assert ('<tr class="fail"><td><code>p95&lt;=300ms</code></td><td>p95 latency</td><td class="num">300.0 ms</td>'
             '<td class="num">812.4 ms</td><td><span class="badge fail">FAIL</span></td></tr>' in document)
     assert ('<tr class="fail"><td><code>unique-codes</code></td><td class="num">12</td><td><code>expected a code '
-            "never issued before; received series 101 code &#x27;ABC&#x27; a second time</code></td></tr>" in document)
+            "never issued before; received series 101 code &#x27;ABC&#x27; a second time</code></td>" in document)
     assert '<tr class="fail"><td>Generator CPU</td><td>max 97%, mean 91% (saturated)</td></tr>' in document
     assert '<tr class="fail"><td>Duplicate coupon codes</td><td>12</td></tr>' in document
 
@@ -326,10 +329,11 @@ def test_write_load_html(tmp_path: Path) -> None:
 def test_console_of_a_passing_run() -> None:
     text = render_load_table(load_result(), color=False)
     lines = text.splitlines()
-    assert lines[0].split() == ["SLO", "THRESHOLD", "MEASURED", "RESULT"]
-    assert lines[1].split() == ["p95<=300ms", "300.0", "ms", "180.0", "ms", "PASS"]
+    assert lines[0].split() == ["SLO", "THRESHOLD", "MEASURED", "RESULT", "FIGURE"]
+    assert lines[1].split() == ["p95<=300ms", "300.0", "ms", "180.0", "ms", "PASS", "p95", "latency"]
     assert "Latency: p50 41.3 ms  p90 120.5 ms  p95 180.0 ms  p99 260.4 ms  p99.9 410.0 ms  max 512.9 ms" in lines
-    assert "Statuses: 200 5,990, 500 6, transport 4; error rate 0.001667 (0.167%)" in lines
+    assert ("Statuses: 200 5,990, 500 6, transport 4; error-rate (requests not 200 or breaking the contract / all "
+            "requests) 0.001667 (0.167%)") in lines
     assert lines[-1] == "PASS: SLOs met, contract held"
     assert "\033[" not in text
 
@@ -337,7 +341,7 @@ def test_console_of_a_passing_run() -> None:
 def test_console_of_a_failing_run() -> None:
     text = render_load_table(failing_result(), color=False)
     lines = text.splitlines()
-    assert lines[1].split()[-1] == "FAIL"
+    assert lines[1].split()[-3] == "FAIL"
     assert lines[-1] == ("FAIL: SLO p95<=300ms breached (measured 812.4 ms); "
                          "15 contract violations (unique-codes 12, entity-order 3)")
     assert "WARNING: Load generator saturated (CPU max 97%): latencies measure the generator, not the target." in text

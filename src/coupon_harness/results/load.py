@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 __all__ = ["COMPARE_KEYS", "LATENCY_KEYS", "Comparison", "ComparisonRow", "IntervalHistogram", "LoadHistograms",
-           "LoadRunResult", "MaxRegression", "SloResult", "TimelinePoint"]
+           "LoadRunResult", "MaxRegression", "SampleData", "SloResult", "StepFigures", "TimelinePoint", "sample_data"]
 
 #: The latency figures every load result carries, in milliseconds, from an HDR histogram of unrounded times.
 LATENCY_KEYS = ("min", "p50", "p90", "p95", "p99", "p99.9", "max", "mean")
@@ -35,6 +35,61 @@ class TimelinePoint:
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
+
+
+class SampleData(TypedDict):
+    """A request as sent, credentials redacted: `results.request.RequestSample` in its JSON form
+    (`request_dict`), which reporting turns back into a RequestSample for its curl command. The load results
+    carry the JSON form because the load runner ships it between processes and this layer imports no other."""
+
+    method: str
+    url: str
+    headers: list[list[str]]
+    body: str | None
+
+
+def sample_data(data: Any) -> SampleData:
+    """A SampleData checked from JSON (result.json, summary.json); KeyError, TypeError or ValueError on anything
+    else."""
+    if not isinstance(data, dict):
+        raise TypeError(f"a request sample is an object, not {type(data).__name__}")
+    body = data["body"]
+    return SampleData(method=str(data["method"]), url=str(data["url"]),
+                      headers=[[str(name), str(value)] for name, value in data["headers"]],
+                      body=None if body is None else str(body))
+
+
+@dataclass(frozen=True, slots=True)
+class StepFigures:
+    """One step of the run's shape (ramp: five, spike: three, steady and soak: one) and its figures: the timeline
+    intervals whose middle lies in the step's window, their HDR histograms merged for the percentiles.
+
+    `start_s`/`end_s` are seconds from the start of the timeline's first interval (the time axis of the
+    charts). `users` is the step's target user count; `rate` its arrival rate (open model), else None."""
+
+    index: int
+    users: int | None
+    rate: float | None
+    start_s: float
+    end_s: float
+    requests: int
+    errors: int
+    error_rate: float
+    rps: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> StepFigures:
+        """From its JSON form (`dataclasses.asdict`); KeyError, TypeError or ValueError on anything else."""
+        def maybe(value: Any) -> float | None:
+            return None if value is None else float(value)
+
+        return cls(int(data["index"]), None if data["users"] is None else int(data["users"]), maybe(data["rate"]),
+                   float(data["start_s"]), float(data["end_s"]), int(data["requests"]), int(data["errors"]),
+                   float(data["error_rate"]), float(data["rps"]), maybe(data["p50_ms"]), maybe(data["p95_ms"]),
+                   maybe(data["p99_ms"]))
 
 
 #: The keys of --max-regression: latency percentiles (worse when higher), throughput (worse when lower), the
@@ -189,11 +244,20 @@ class LoadRunResult:
     histograms: LoadHistograms | None = None
     #: This run against an earlier one, when --compare was given.
     comparison: Comparison | None = None
+    #: Rule id -> one request that broke it, as sent (redacted): the first the run saw. Rules decided across
+    #: answers (unique-codes, series-attributes-stable) have none: no single request replays them.
+    violation_samples: dict[str, SampleData] = field(default_factory=dict)
+    #: The shape's steps with their figures (one for steady and soak; empty in summaries of older versions).
+    steps: list[StepFigures] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # Read back from the load process's result.json (`dataclasses.asdict`): nested records come as dicts.
         raw: Any = self.histograms
-        if isinstance(raw, dict):  # read back from the load process's result.json
+        if isinstance(raw, dict):
             self.histograms = LoadHistograms.from_dict(raw)
+        self.violation_samples = {str(rule): sample_data(sample) for rule, sample in self.violation_samples.items()}
+        steps: Any = self.steps
+        self.steps = [step if isinstance(step, StepFigures) else StepFigures.from_dict(step) for step in steps]
 
     @property
     def failure_count_ratio(self) -> float:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["RequestSample", "to_curl"]
+__all__ = ["RequestSample", "request_dict", "to_curl"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,22 @@ class RequestSample:
     @property
     def curl(self) -> str:
         return to_curl(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RequestSample:
+        """From `request_dict`'s form (or `dataclasses.asdict`'s); KeyError, TypeError or ValueError on
+        anything else."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a request sample is an object, not {type(data).__name__}")
+        headers = tuple((str(name), str(value)) for name, value in data["headers"])
+        body = data["body"]
+        return cls(str(data["method"]), str(data["url"]), headers, None if body is None else str(body))
+
+
+def request_dict(request: RequestSample) -> dict[str, Any]:
+    """The sample as plain JSON-able data (what summary.json and the load recorders' deltas carry)."""
+    return {"method": request.method, "url": request.url,
+            "headers": [[name, value] for name, value in request.headers], "body": request.body}
 
 
 def to_curl(request: RequestSample) -> str:

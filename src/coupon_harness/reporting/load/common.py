@@ -7,15 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from coupon_harness.reporting.common import plural
-from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.results.load import LoadRunResult, SampleData, SloResult, StepFigures, TimelinePoint
+from coupon_harness.results.request import RequestSample
 
 __all__ = [
+    "ACROSS_ANSWERS",
+    "FIGURE_LABELS",
     "LATENCY_ROWS",
     "SATURATION_WARNING",
     "TimelineRow",
     "causes",
     "coupons_line",
     "downsample",
+    "figure_label",
     "finite",
     "fmt_count",
     "fmt_cpu",
@@ -25,11 +29,15 @@ __all__ = [
     "fmt_threshold",
     "interval_s",
     "load_shape",
+    "no_sample_text",
+    "sample_curl",
+    "shows_steps",
     "slo_label",
     "sorted_codes",
     "sorted_statuses",
     "sorted_violations",
     "span_label",
+    "step_load",
     "throughput_rps",
     "verdict",
     "violation_summary",
@@ -39,6 +47,52 @@ __all__ = [
 LATENCY_ROWS = ("p50", "p90", "p95", "p99", "p99.9", "max", "min", "mean")
 SATURATION_WARNING = ("Load generator saturated (CPU max {cpu}): latencies measure the generator, not the target. "
                       "Add workers or lower the load, then rerun before trusting these figures.")
+
+
+#: The one name of each ratio, in every format and in the SLO table: `failure-ratio` is what the SLO of that key
+#: reads (LoadRunResult.failure_ratio); the failureCount ratio counts every failure, expected ones included.
+FIGURE_LABELS = {
+    "error-rate": "error-rate (requests not 200 or breaking the contract / all requests)",
+    "failure-ratio": "failure-ratio (unexpected failed entities / entities of valid series)",
+    "failure-count-ratio": "failureCount ratio, all (Σ failureCount / Σ totalCount, expected failures included)",
+}
+#: What a violation of a rule decided across answers shows instead of a request (no single request replays it).
+ACROSS_ANSWERS = "decided across answers (the whole run): no single request replays it"
+_ACROSS_RULES = frozenset({"unique-codes", "series-attributes-stable"})
+
+
+def figure_label(key: str) -> str:
+    """The name of the figure an SLO (or a comparison row) of `key` reads: 'p95 latency', FIGURE_LABELS[key]."""
+    return FIGURE_LABELS.get(key, f"{key} latency")
+
+
+def sample_curl(result: LoadRunResult, rule: str) -> str | None:
+    """The curl command of the rule's sample request (redacted when recorded), or None when it has none."""
+    sample: SampleData | None = result.violation_samples.get(rule)
+    if sample is None:
+        return None
+    try:
+        return RequestSample.from_dict(sample).curl
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def no_sample_text(rule: str) -> str:
+    """Why a rule's violation has no sample request."""
+    return ACROSS_ANSWERS if rule in _ACROSS_RULES else "no request recorded"
+
+
+def shows_steps(result: LoadRunResult) -> bool:
+    """Per-step figures are shown for shapes of several steps (ramp, spike), not for one (steady, soak)."""
+    return len(result.steps) > 1
+
+
+def step_load(step: StepFigures) -> str:
+    """A step's load: '20 users', '20 users, 400 req/s' (open model)."""
+    parts = [] if step.users is None else [plural(step.users, "user")]
+    if step.rate is not None:
+        parts.append(f"{step.rate:,.4g} req/s")
+    return ", ".join(parts) or "—"
 
 
 def finite(value: float | None) -> float | None:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from hdrh.histogram import HdrHistogram
 
 from coupon_harness.reporting.common import md_text
-from coupon_harness.reporting.load.common import throughput_rps
+from coupon_harness.reporting.load.common import FIGURE_LABELS, throughput_rps
 from coupon_harness.results.load import (
     COMPARE_KEYS,
     Comparison,
@@ -57,8 +57,7 @@ MIN_INTERVALS = 5
 MIN_TAIL = 20
 _PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
 _LABELS = {"throughput": "throughput", "p50": "p50", "p90": "p90", "p95": "p95", "p99": "p99", "max": "max",
-           "error-rate": "error rate", "failure-ratio": "failure-ratio (unexpected failures, the SLO's)",
-           "failure-count-ratio": "failureCount ratio (all failures)"}
+           **FIGURE_LABELS}
 _UNITS = {"throughput": "req/s", "error-rate": "ratio", "failure-ratio": "ratio", "failure-count-ratio": "ratio"}
 #: Higher is worse for every key but throughput.
 _LOWER_IS_WORSE = frozenset({"throughput"})

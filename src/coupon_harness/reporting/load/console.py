@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from coupon_harness.reporting.common import one_line, shorten
 from coupon_harness.reporting.load.common import (
+    FIGURE_LABELS,
     SATURATION_WARNING,
     coupons_line,
+    figure_label,
     fmt_count,
     fmt_cpu,
     fmt_measured,
@@ -13,10 +15,13 @@ from coupon_harness.reporting.load.common import (
     fmt_ratio,
     fmt_threshold,
     load_shape,
+    sample_curl,
+    shows_steps,
     slo_label,
     sorted_codes,
     sorted_statuses,
     sorted_violations,
+    step_load,
     throughput_rps,
     verdict,
     violation_summary,
@@ -32,6 +37,7 @@ _GREEN = "\033[32m"
 _RED = "\033[1;31m"
 _YELLOW = "\033[33m"
 _EXAMPLE_LIMIT = 200
+_CURL_LIMIT = 300
 _CODES_SHOWN = 8
 
 
@@ -48,10 +54,12 @@ def _slo_lines(result: LoadRunResult, color: bool) -> list[str]:
     measured = [fmt_measured(slo) for slo in result.slos]
     t_width = max(len("THRESHOLD"), *(len(text) for text in thresholds))
     m_width = max(len("MEASURED"), *(len(text) for text in measured))
-    lines = [_paint(f"{'SLO':<{width}}  {'THRESHOLD':>{t_width}}  {'MEASURED':>{m_width}}  RESULT", _BOLD, color)]
+    lines = [_paint(f"{'SLO':<{width}}  {'THRESHOLD':>{t_width}}  {'MEASURED':>{m_width}}  RESULT  FIGURE", _BOLD,
+                    color)]
     for slo, label, threshold, value in zip(result.slos, labels, thresholds, measured, strict=True):
         state = _paint("PASS", _GREEN, color) if slo.passed else _paint("FAIL", _RED, color)
-        lines.append(f"{label:<{width}}  {threshold:>{t_width}}  {value:>{m_width}}  {state}")
+        lines.append(f"{label:<{width}}  {threshold:>{t_width}}  {value:>{m_width}}  {state}    "
+                     f"{figure_label(slo.key)}")
     return lines
 
 
@@ -67,10 +75,11 @@ def _error_lines(result: LoadRunResult, color: bool) -> list[str]:
     lines = [
         f"Requests: {fmt_count(result.requests)} in {result.duration_s:.1f}s ({throughput_rps(result):,.1f} req/s; "
         f"{load_shape(result)})",
-        f"Statuses: {statuses}; error rate {fmt_ratio(result.error_rate)}",
-        f"Entities: failureCount ratio {fmt_ratio(result.failure_count_ratio)} "
-        f"({fmt_count(result.entity_failures)} of {fmt_count(result.entities)}); unexpected failure ratio "
-        f"{fmt_ratio(result.failure_ratio)} ({fmt_count(result.unexpected_failures)} unexpected)",
+        f"Statuses: {statuses}; {FIGURE_LABELS['error-rate']} {fmt_ratio(result.error_rate)}",
+        f"Entities: {FIGURE_LABELS['failure-ratio']} {fmt_ratio(result.failure_ratio)} "
+        f"({fmt_count(result.unexpected_failures)} unexpected); {FIGURE_LABELS['failure-count-ratio']} "
+        f"{fmt_ratio(result.failure_count_ratio)} ({fmt_count(result.entity_failures)} of "
+        f"{fmt_count(result.entities)})",
     ]
     if result.entity_error_codes:
         codes = sorted_codes(result)
@@ -87,8 +96,21 @@ def _error_lines(result: LoadRunResult, color: bool) -> list[str]:
             example = result.violation_examples.get(rule)
             if example:
                 lines.append(f"  {rule}: {shorten(one_line(example), _EXAMPLE_LIMIT)}")
+            curl = sample_curl(result, rule)
+            if curl is not None:
+                lines.append(f"    sample: {shorten(one_line(curl), _CURL_LIMIT)}")
     else:
         lines.append(_paint("Contract: held under load (no violation)", _GREEN, color))
+    return lines
+
+
+def _step_lines(result: LoadRunResult) -> list[str]:
+    lines = [f"Steps ({result.shape}):"]
+    for step in result.steps:
+        lines.append(f"  {step.index + 1}. {step_load(step)}, t {step.start_s:g}-{step.end_s:g}s: "
+                     f"{fmt_count(step.requests)} requests ({step.rps:,.1f} req/s), error rate "
+                     f"{fmt_ratio(step.error_rate)}, p50 {fmt_ms(step.p50_ms)} p95 {fmt_ms(step.p95_ms)} "
+                     f"p99 {fmt_ms(step.p99_ms)}")
     return lines
 
 
@@ -106,6 +128,8 @@ def _warnings(result: LoadRunResult, color: bool) -> list[str]:
 def render_load_table(result: LoadRunResult, *, color: bool) -> str:
     """The SLO table, a latency line, errors and violations, and a `PASS:`/`FAIL:` verdict line (no final newline)."""
     lines = [*_slo_lines(result, color), "", _latency_line(result), *_error_lines(result, color)]
+    if shows_steps(result):
+        lines += _step_lines(result)
     lines.append(f"Generator CPU: max {fmt_cpu(result.generator_cpu_max)}, mean {fmt_cpu(result.generator_cpu_mean)}")
     lines += [f"Note: {one_line(note)}" for note in result.notes]
     if result.comparison is not None:

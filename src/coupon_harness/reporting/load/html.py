@@ -22,11 +22,13 @@ from coupon_harness.reporting.common import (
     tick_label,
 )
 from coupon_harness.reporting.load.common import (
+    FIGURE_LABELS,
     LATENCY_ROWS,
     SATURATION_WARNING,
     TimelineRow,
     coupons_line,
     downsample,
+    figure_label,
     finite,
     fmt_count,
     fmt_cpu,
@@ -36,11 +38,15 @@ from coupon_harness.reporting.load.common import (
     fmt_threshold,
     interval_s,
     load_shape,
+    no_sample_text,
+    sample_curl,
+    shows_steps,
     slo_label,
     sorted_codes,
     sorted_statuses,
     sorted_violations,
     span_label,
+    step_load,
     throughput_rps,
     verdict,
 )
@@ -54,6 +60,7 @@ __all__ = ["CHART_POINTS", "TAIL_SPREAD", "latency_chart_svg", "nice_ticks", "re
 CHART_POINTS = 600
 _TABLE_ROWS = 20
 _EXAMPLE_LIMIT = 600
+_CURL_LIMIT = 4000
 
 _PLOT_LEFT, _PLOT_TOP, _PLOT_W, _PLOT_H = PLOT
 _SERIES = (("p50", "#0969da"), ("p95", "#bf8700"), ("p99", "#cf222e"))
@@ -85,6 +92,7 @@ tr.fail td:first-child { border-left: 4px solid var(--failed); } tr.fail { backg
 .muted { color: var(--muted); }
 details { margin: .5rem 0; border: 1px solid #d0d7de; border-radius: 6px; padding: .3rem .8rem; }
 summary { cursor: pointer; font-weight: 600; }
+pre.curl { white-space: pre-wrap; margin: .3rem 0; background: #f6f8fa; padding: .4rem .6rem; border-radius: 6px; }
 code { font: 12px/1.4 ui-monospace, SFMono-Regular, monospace; word-break: break-all; }
 footer { margin-top: 2rem; color: var(--muted); font-size: 12px; }
 """
@@ -224,15 +232,15 @@ def _key_figures(result: LoadRunResult) -> str:
     cpu = f"max {fmt_cpu(result.generator_cpu_max)}, mean {fmt_cpu(result.generator_cpu_mean)}"
     rows = [
         ("Latency p50 / p95 / p99", " / ".join(fmt_ms(latency.get(key)) for key in ("p50", "p95", "p99")), True),
-        ("Error rate (not 200 or broke the contract)", fmt_ratio(result.error_rate), True),
+        (FIGURE_LABELS["error-rate"], fmt_ratio(result.error_rate), True),
         ("Contract violations", fmt_count(result.violations), not result.violations),
         ("Duplicate coupon codes", fmt_count(result.duplicate_codes), not result.duplicate_codes),
-        ("failureCount ratio (Σ failureCount / Σ totalCount)",
-         f"{fmt_ratio(result.failure_count_ratio)}: {fmt_count(result.entity_failures)} of "
-         f"{fmt_count(result.entities)} entities", True),
-        ("Unexpected failure ratio",
+        (FIGURE_LABELS["failure-ratio"],
          f"{fmt_ratio(result.failure_ratio)}: {fmt_count(result.unexpected_failures)} unexpected; "
          f"{fmt_count(result.expected_failures)} expected (invalid series)", True),
+        (FIGURE_LABELS["failure-count-ratio"],
+         f"{fmt_ratio(result.failure_count_ratio)}: {fmt_count(result.entity_failures)} of "
+         f"{fmt_count(result.entities)} entities", True),
         ("Coupons issued", coupons, True),
         ("Generator CPU", cpu + (" (saturated)" if result.generator_saturated else ""),
          not result.generator_saturated),
@@ -244,9 +252,9 @@ def _key_figures(result: LoadRunResult) -> str:
 def _slos(result: LoadRunResult) -> str:
     if not result.slos:
         return '<p class="muted">No SLO set (<code>--slo</code>): only the contract gates this run.</p>'
-    rows = [(f"<code>{_e(slo_label(slo))}</code>", _e(fmt_threshold(slo)), _e(fmt_measured(slo)), _badge(slo.passed))
-            for slo in result.slos]
-    return _table(("SLO", "Threshold", "Measured", "Result"), rows, numeric=(1, 2),
+    rows = [(f"<code>{_e(slo_label(slo))}</code>", _e(figure_label(slo.key)), _e(fmt_threshold(slo)),
+             _e(fmt_measured(slo)), _badge(slo.passed)) for slo in result.slos]
+    return _table(("SLO", "Figure", "Threshold", "Measured", "Result"), rows, numeric=(2, 3),
                   row_classes=["pass" if slo.passed else "fail" for slo in result.slos])
 
 
@@ -275,8 +283,21 @@ def _violations(result: LoadRunResult) -> str:
     for rule, count in sorted_violations(result):
         example = result.violation_examples.get(rule)
         cell = f"<code>{_e(shorten(example, _EXAMPLE_LIMIT))}</code>" if example else "<em>no example recorded</em>"
-        rows.append((f"<code>{_e(rule)}</code>", _e(fmt_count(count)), cell))
-    return _table(("Rule", "Responses", "Example"), rows, numeric=(1,), row_classes=["fail"] * len(rows))
+        curl = sample_curl(result, rule)
+        sample = (f'<pre class="curl"><code>{_e(shorten(curl, _CURL_LIMIT))}</code></pre>' if curl is not None
+                  else f'<em class="muted">{_e(no_sample_text(rule))}</em>')
+        rows.append((f"<code>{_e(rule)}</code>", _e(fmt_count(count)), cell, sample))
+    return _table(("Rule", "Responses", "Example", "Sample request (curl, redacted)"), rows, numeric=(1,),
+                  row_classes=["fail"] * len(rows))
+
+
+def _steps(result: LoadRunResult) -> str:
+    rows = [(_e(step.index + 1), _e(step_load(step)), _e(f"{step.start_s:g}-{step.end_s:g}"),
+             _e(fmt_count(step.requests)), _e(f"{step.rps:,.1f}"), _e(fmt_count(step.errors)),
+             _e(fmt_ratio(step.error_rate)), _e(fmt_ms(step.p50_ms)), _e(fmt_ms(step.p95_ms)), _e(fmt_ms(step.p99_ms)))
+            for step in result.steps]
+    return _table(("Step", "Load", "t (s)", "Requests", "req/s", "Errors", "Error rate", "p50", "p95", "p99"), rows,
+                  numeric=(0, 2, 3, 4, 5, 6, 7, 8, 9), row_classes=["fail" if s.errors else "" for s in result.steps])
 
 
 def _codes(result: LoadRunResult) -> str:
@@ -315,9 +336,10 @@ def _timeline(result: LoadRunResult) -> str:
                      f"merged {rows[0].intervals} to a row: counts summed, req/s averaged, latencies of the worst "
                      "interval.</p>")
         parts.append(_timeline_table(rows))
-        full = downsample(result.timeline, len(result.timeline))
-        parts.append(f"<details><summary>All {len(result.timeline)} intervals</summary>"
-                     f"{_timeline_table(full)}</details>")
+        full = downsample(result.timeline, CHART_POINTS)  # bounded: a long soak keeps the page small
+        what = (f"All {len(result.timeline)} intervals" if len(full) == len(result.timeline)
+                else f"{len(full)} rows of {full[0].intervals} intervals (all {len(result.timeline)})")
+        parts.append(f"<details><summary>{what}</summary>{_timeline_table(full)}</details>")
     else:
         parts.append(_timeline_table(rows))
     return "".join(parts)
@@ -331,6 +353,7 @@ def render_load_html(result: LoadRunResult) -> str:
         *([comparison_html(result.comparison)] if result.comparison is not None else []),
         "<h2>SLOs</h2>", _slos(result),
         "<h2>Latency (HDR histogram)</h2>", _latency(result),
+        *([f"<h2>Steps ({_e(result.shape)})</h2>", _steps(result)] if shows_steps(result) else []),
         "<h2>Timeline</h2>", _timeline(result),
         "<h2>HTTP status</h2>", _statuses(result),
         f"<h2>Contract violations ({_e(fmt_count(result.violations))})</h2>", _violations(result),

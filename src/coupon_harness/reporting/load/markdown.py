@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from coupon_harness.reporting.common import atomic_write_text, md_code, md_text, shorten
 from coupon_harness.reporting.load.common import (
+    FIGURE_LABELS,
     LATENCY_ROWS,
     SATURATION_WARNING,
     coupons_line,
     downsample,
+    figure_label,
     finite,
     fmt_count,
     fmt_cpu,
@@ -19,11 +22,15 @@ from coupon_harness.reporting.load.common import (
     fmt_threshold,
     interval_s,
     load_shape,
+    no_sample_text,
+    sample_curl,
+    shows_steps,
     slo_label,
     sorted_codes,
     sorted_statuses,
     sorted_violations,
     span_label,
+    step_load,
     throughput_rps,
     verdict,
 )
@@ -37,6 +44,7 @@ TIMELINE_ROWS = 20
 _SPARK_WIDTH = 60
 _SPARKS = "▁▂▃▄▅▆▇█"
 _EXAMPLE_LIMIT = 240
+_CURL_LIMIT = 4000
 
 
 def _mark(ok: bool) -> str:
@@ -84,11 +92,11 @@ def _key_figures(result: LoadRunResult) -> list[str]:
         ("Requests", f"{fmt_count(result.requests)} ({throughput_rps(result):,.1f} req/s)"),
         ("Latency p50 / p95 / p99",
          " / ".join(fmt_ms(latency.get(key)) for key in ("p50", "p95", "p99"))),
-        ("Error rate (not 200 or broke the contract)", fmt_ratio(result.error_rate)),
+        (FIGURE_LABELS["error-rate"], fmt_ratio(result.error_rate)),
         ("Contract violations", f"{_mark(not result.violations)} {fmt_count(result.violations)}"),
         ("Duplicate coupon codes", f"{_mark(not result.duplicate_codes)} {fmt_count(result.duplicate_codes)}"),
-        ("failureCount ratio (Σ failureCount / Σ totalCount)", failures),
-        ("Unexpected failure ratio", unexpected),
+        (FIGURE_LABELS["failure-ratio"], unexpected),
+        (FIGURE_LABELS["failure-count-ratio"], failures),
         ("Coupons issued", ("⚠️ " if warn else "") + md_text(coupons)),
         ("Generator CPU", cpu),
     ]
@@ -98,11 +106,11 @@ def _key_figures(result: LoadRunResult) -> list[str]:
 def _slo_table(result: LoadRunResult) -> list[str]:
     if not result.slos:
         return ["_No SLO set (`--slo`): only the contract gates this run._"]
-    lines = ["| | SLO | Threshold | Measured | Result |", "|---|---|--:|--:|---|"]
+    lines = ["| | SLO | Figure | Threshold | Measured | Result |", "|---|---|---|--:|--:|---|"]
     for slo in result.slos:
         state = "pass" if slo.passed else "**FAIL**"
-        lines.append(f"| {_mark(slo.passed)} | {md_code(slo_label(slo), in_table=True)} | {fmt_threshold(slo)} "
-                     f"| {fmt_measured(slo)} | {state} |")
+        lines.append(f"| {_mark(slo.passed)} | {md_code(slo_label(slo), in_table=True)} | "
+                     f"{md_text(figure_label(slo.key))} | {fmt_threshold(slo)} | {fmt_measured(slo)} | {state} |")
     return lines
 
 
@@ -135,6 +143,31 @@ def _violations_table(result: LoadRunResult) -> list[str]:
         example = result.violation_examples.get(rule)
         cell = md_code(shorten(example, _EXAMPLE_LIMIT), in_table=True) if example else "_no example recorded_"
         lines.append(f"| ❌ {md_code(rule, in_table=True)} | {fmt_count(count)} | {cell} |")
+    lines += ["", "Sample requests (redacted, as sent; the first the run saw):"]
+    for rule, _count in sorted_violations(result):
+        curl = sample_curl(result, rule)
+        if curl is None:
+            lines += ["", f"- {md_code(rule)}: _{md_text(no_sample_text(rule))}_"]
+        else:
+            lines += ["", f"- {md_code(rule)}:", "", _fenced(shorten(curl, _CURL_LIMIT), "sh", indent="  ")]
+    return lines
+
+
+def _fenced(text: str, language: str, indent: str = "") -> str:
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * (longest + 1)
+    body = "\n".join(indent + line for line in text.splitlines() or [""])
+    return f"{indent}{fence}{language}\n{body}\n{indent}{fence}"
+
+
+def _steps(result: LoadRunResult) -> list[str]:
+    lines = ["| Step | Load | t (s) | Requests | req/s | Errors | Error rate | p50 | p95 | p99 |",
+             "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for step in result.steps:
+        errors = f"**{fmt_count(step.errors)}**" if step.errors else "0"
+        lines.append(f"| {step.index + 1} | {step_load(step)} | {step.start_s:g}-{step.end_s:g} "
+                     f"| {fmt_count(step.requests)} | {step.rps:,.1f} | {errors} | {fmt_ratio(step.error_rate)} "
+                     f"| {fmt_ms(step.p50_ms)} | {fmt_ms(step.p95_ms)} | {fmt_ms(step.p99_ms)} |")
     return lines
 
 
@@ -184,6 +217,7 @@ def render_load_markdown(result: LoadRunResult) -> str:
           if result.comparison is not None else []),
         ("SLOs", _slo_table(result)),
         ("Latency (HDR histogram)", _latency_table(result)),
+        *([(f"Steps ({result.shape})", _steps(result))] if shows_steps(result) else []),
         ("HTTP status", _status_table(result)),
         (f"Contract violations ({fmt_count(result.violations)})", _violations_table(result)),
         ("Entity error codes", _codes_table(result)),

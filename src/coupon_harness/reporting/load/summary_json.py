@@ -8,9 +8,27 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.reporting.common import atomic_write_text
-from coupon_harness.reporting.load.common import causes, finite, slo_label, throughput_rps, verdict
+from coupon_harness.reporting.load.common import (
+    FIGURE_LABELS,
+    causes,
+    figure_label,
+    finite,
+    no_sample_text,
+    sample_curl,
+    slo_label,
+    throughput_rps,
+    verdict,
+)
 from coupon_harness.reporting.load.compare import fmt_limit
-from coupon_harness.results.load import Comparison, LoadHistograms, LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.results.load import (
+    Comparison,
+    LoadHistograms,
+    LoadRunResult,
+    SloResult,
+    StepFigures,
+    TimelinePoint,
+    sample_data,
+)
 
 __all__ = ["LOAD_SCHEMA", "LOAD_SCHEMA_VERSION", "comparison_dict", "load_summary_dict", "read_earlier",
            "read_load_summary_json", "write_load_summary_json"]
@@ -39,7 +57,8 @@ def _number(value: float, places: int) -> float:
 
 def _slo_dict(slo: SloResult) -> dict[str, Any]:
     places = _MS if slo.unit == "ms" else _RATIO
-    return {"key": slo.key, "label": slo_label(slo), "threshold": _number(slo.threshold, places), "unit": slo.unit,
+    return {"key": slo.key, "label": slo_label(slo), "figure": figure_label(slo.key),
+            "threshold": _number(slo.threshold, places), "unit": slo.unit,
             "measured": _round(slo.measured, places), "passed": slo.passed}
 
 
@@ -47,6 +66,25 @@ def _point_dict(point: TimelinePoint) -> dict[str, Any]:
     return {"t_s": _number(point.t_s, _SECONDS), "requests": point.requests, "errors": point.errors,
             "rps": _number(point.rps, _RATE), "p50_ms": _round(point.p50_ms, _MS),
             "p95_ms": _round(point.p95_ms, _MS), "p99_ms": _round(point.p99_ms, _MS)}
+
+
+def _step_dict(step: StepFigures) -> dict[str, Any]:
+    return {"index": step.index, "users": step.users, "rate": _round(step.rate, _RATE),
+            "start_s": _number(step.start_s, _SECONDS), "end_s": _number(step.end_s, _SECONDS),
+            "requests": step.requests, "errors": step.errors, "error_rate": _number(step.error_rate, _RATIO),
+            "rps": _number(step.rps, _RATE), "p50_ms": _round(step.p50_ms, _MS), "p95_ms": _round(step.p95_ms, _MS),
+            "p99_ms": _round(step.p99_ms, _MS)}
+
+
+def _samples_dict(result: LoadRunResult) -> dict[str, Any]:
+    """Rule id -> its sample request (as sent, redacted) and curl command; or why there is none."""
+    out: dict[str, Any] = {}
+    for rule in sorted(result.violation_counts):
+        sample = result.violation_samples.get(rule)
+        curl = sample_curl(result, rule)
+        out[rule] = ({"request": dict(sample), "curl": curl} if sample is not None and curl is not None
+                     else {"request": None, "curl": None, "why_none": no_sample_text(rule)})
+    return out
 
 
 def comparison_dict(comparison: Comparison) -> dict[str, object]:
@@ -101,10 +139,13 @@ def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
         "stopped_reason": result.stopped_reason,
         "latency_ms": {key: _round(value, _MS) for key, value in result.latency_ms.items()},
         "status_counts": dict(result.status_counts),
+        #: The one name of each ratio, as every format and the SLO table show it.
+        "figure_labels": dict(FIGURE_LABELS),
         "error_rate": _number(result.error_rate, _RATIO),
         "violations": result.violations,
         "violation_counts": dict(result.violation_counts),
         "violation_examples": dict(result.violation_examples),
+        "violation_samples": _samples_dict(result),
         "duplicate_codes": result.duplicate_codes,
         "entities": result.entities,
         "entity_failures": result.entity_failures,
@@ -118,6 +159,7 @@ def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
         "generator_cpu_mean": _number(result.generator_cpu_mean, _CPU),
         "generator_saturated": result.generator_saturated,
         "slos": [_slo_dict(slo) for slo in result.slos],
+        "steps": [_step_dict(step) for step in result.steps],
         "timeline": [_point_dict(point) for point in result.timeline],
         "notes": list(result.notes),
         "files": dict(result.files),
@@ -155,6 +197,10 @@ def read_load_summary_json(path: Path) -> LoadRunResult:
         generator_saturated=data["generator_saturated"], interrupted=data["interrupted"],
         stopped_reason=data["stopped_reason"], notes=list(data["notes"]), files=dict(data["files"]),
         histograms=LoadHistograms.from_dict(data["histograms"]) if data.get("histograms") else None,
+        # Absent from summaries of older versions.
+        violation_samples={rule: sample_data(entry["request"]) for rule, entry in
+                           data.get("violation_samples", {}).items() if entry.get("request") is not None},
+        steps=[StepFigures.from_dict(step) for step in data.get("steps", [])],
     )
 
 def read_earlier(path: Path) -> LoadRunResult:

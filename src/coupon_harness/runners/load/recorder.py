@@ -7,6 +7,13 @@ call to the `Aggregate` (in the same process for a local run, on the master thro
 report_to_master for a distributed one), which alone feeds the Ledger and writes coupons.csv. For the
 series attributes a recorder ships, per delta, how many coupons of each series carried which attribute
 set (process-independent digests), and how that set reads the first time this process ships it.
+
+Each delta also carries, per rule broken since the last one, one request that broke it as sent (redacted here,
+in the generator: `RequestSample`'s JSON form); the aggregate keeps the first it sees for the report.
+
+The aggregate keeps at most `MAX_INTERVALS` timeline intervals: past that (a long soak, a fine --interval, plain
+Locust without a run time) it merges adjacent intervals in pairs, exactly (HDR histograms added, counts summed),
+so memory, the timeline and the report stay bounded however long the run.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import csv
 import math
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -23,16 +31,23 @@ from hdrh.histogram import HdrHistogram
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.ledger import AttributeDigests, Ledger, shown_attributes
 from coupon_harness.contract.violations import Violation
-from coupon_harness.results.load import IntervalHistogram, LoadHistograms, TimelinePoint
+from coupon_harness.results.load import IntervalHistogram, LoadHistograms, SampleData, TimelinePoint
 from coupon_harness.runners.load.checker import Outcome
 
 if TYPE_CHECKING:  # importing transport.auth imports requests (ssl): not before Locust monkey-patches
     from coupon_harness.transport.auth import Redactor
 
-__all__ = ["Aggregate", "Recorder", "new_histogram"]
+__all__ = ["MAX_INTERVALS", "Aggregate", "Recorder", "new_histogram"]
 
 #: Microseconds, 1 us .. 10 min, 3 significant digits (0.1% resolution).
 _LOWEST, _HIGHEST, _DIGITS = 1, 600_000_000, 3
+#: The most timeline intervals the aggregate keeps (each an HDR histogram of ~170 kB in memory, ~0.1-1 kB
+#: encoded): more are merged in pairs, so a run keeps between half this and this many (comparisons need >= 5).
+MAX_INTERVALS = 600
+#: Headers a sample never shows, when no Redactor is at hand (the load process always has one).
+_SENSITIVE = frozenset({"authorization", "proxy-authorization", "cookie", "x-cap-api-oauth-token"})
+#: A sample's body is cut past this many characters (a load request's body is a few hundred).
+_SAMPLE_BODY_LIMIT = 8192
 
 
 def new_histogram() -> HdrHistogram:
@@ -59,6 +74,8 @@ class _Figures:
         self.statuses: Counter[str] = Counter()
         self.violations: Counter[str] = Counter()
         self.examples: dict[str, str] = {}
+        #: Rule id -> one request that broke it, as sent and redacted (RequestSample's JSON form).
+        self.samples: dict[str, SampleData] = {}
         self.error_codes: Counter[str] = Counter()
 
 
@@ -148,6 +165,33 @@ class Recorder(_Figures):
         for series, coupon in coupons:
             self.coupons.append((series, coupon, customer_id))
 
+    def wants_sample(self, outcome: Outcome) -> bool:
+        """Whether `outcome` broke a rule with no sample in this delta yet (cheap: the user asks per answer)."""
+        samples = self.samples
+        return any(violation.rule_id not in samples for violation in outcome.violations)
+
+    def add_sample(self, outcome: Outcome, method: str, url: str, headers: Mapping[str, str],
+                   body: bytes | str | None) -> None:
+        """Keep the request behind `outcome` as the sample of each rule it broke that has none in this delta:
+        redacted whole (URL, headers, body) before it is cut or shipped."""
+        wanted = [violation.rule_id for violation in outcome.violations if violation.rule_id not in self.samples]
+        if not wanted:
+            return
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        redactor = self._redactor
+        if redactor is not None:
+            url = redactor.text(url)
+            shown = [[name, value] for name, value in redactor.headers(headers)]
+            text = None if text is None else redactor.text(text)
+        else:
+            shown = [[name, "<redacted>" if name.lower() in _SENSITIVE else str(value)]
+                     for name, value in headers.items()]
+        if text is not None and len(text) > _SAMPLE_BODY_LIMIT:
+            text = f"{text[:_SAMPLE_BODY_LIMIT]}… (cut: {len(text)} characters in all)"
+        sample = SampleData(method=method, url=url, headers=shown, body=text)
+        for rule in wanted:
+            self.samples[rule] = sample
+
     def _count_digested(self, series: int, values: tuple[Any, ...]) -> None:
         key = (series, self._digests(values))
         known = self._digested.get(key)
@@ -197,6 +241,7 @@ class Recorder(_Figures):
             "statuses": dict(self.statuses),
             "violations": dict(self.violations),
             "examples": self.examples,
+            "samples": self.samples,
             "error_codes": dict(self.error_codes),
             "coupons": self.coupons,
             "attributes": self._attributes_delta(),
@@ -212,8 +257,12 @@ class Aggregate(_Figures):
     (the contract's) judges unique-codes and series-attributes-stable across the whole run."""
 
     def __init__(self, interval_s: float, generic_series: frozenset[int], coupons_csv: Path | None,
-                 ledger: Ledger | None = None, bridge_s: float = math.inf) -> None:
+                 ledger: Ledger | None = None, bridge_s: float = math.inf, max_intervals: int = MAX_INTERVALS) -> None:
         super().__init__(interval_s)
+        #: The recorders' interval; the aggregate's own (`interval_s`) is `factor` of them (a power of two).
+        self.base_interval_s = interval_s
+        self.factor = 1
+        self.max_intervals = max(2, max_intervals)
         #: Spans of traffic ([first sent, last answered], wall clock, sorted, disjoint): the deltas' spans, joined
         #: across gaps shorter than `bridge_s` (inf: one span, the whole run; plain Locust's web UI keeps the
         #: idle time between two tests out).
@@ -239,8 +288,9 @@ class Aggregate(_Figures):
         return self.ledger.duplicates
 
     def merge(self, delta: dict[str, Any]) -> None:
+        factor = self.factor
         for bucket_text, encoded in delta["histograms"].items():
-            bucket = int(bucket_text)
+            bucket = int(bucket_text) // factor
             histogram = self.histograms.get(bucket)
             if histogram is None:
                 histogram = self.histograms[bucket] = new_histogram()
@@ -250,11 +300,15 @@ class Aggregate(_Figures):
             counts = delta["bucket_counts"][bucket_text]
             self.bucket_counts[bucket][0] += counts[0]
             self.bucket_counts[bucket][1] += counts[1]
+        if self.histograms and max(self.histograms) - min(self.histograms) >= self.max_intervals:
+            self._coarsen()
         self.counters.update(delta["counters"])
         self.statuses.update(delta["statuses"])
         self.violations.update(delta["violations"])
         for rule, example in delta["examples"].items():
             self.examples.setdefault(rule, example)
+        for rule, sample in delta.get("samples", {}).items():  # absent from a delta of an older worker
+            self.samples.setdefault(rule, sample)
         self.error_codes.update(delta["error_codes"])
         coupons = delta["coupons"]
         if coupons:
@@ -271,6 +325,48 @@ class Aggregate(_Figures):
         ledger = self.ledger
         for series, digests, count, readings in delta.get("attributes", ()):
             self._count(*ledger.attribute_answers(series, digests, count, readings or None))
+
+    def _coarsen(self) -> None:
+        """Merge adjacent intervals in pairs (exactly) until at most `max_intervals` remain."""
+        while max(self.histograms) - min(self.histograms) >= self.max_intervals:
+            self.factor *= 2
+            histograms: dict[int, HdrHistogram] = {}
+            counts: dict[int, list[int]] = {}
+            for bucket in sorted(self.histograms):
+                key = bucket // 2
+                histogram, count = self.histograms[bucket], self.bucket_counts[bucket]
+                merged = histograms.get(key)
+                if merged is None:
+                    histograms[key], counts[key] = histogram, list(count)
+                else:
+                    merged.add(histogram)
+                    counts[key][0] += count[0]
+                    counts[key][1] += count[1]
+            self.histograms, self.bucket_counts = histograms, counts
+        self.interval_s = self.base_interval_s * self.factor
+
+    def window(self, start: float, end: float) -> tuple[int, int, HdrHistogram | None]:
+        """Requests, errors and the merged latency histogram of the intervals whose middle lies in [start, end)
+        (wall clock; None when none of them has an answer)."""
+        requests = errors = 0
+        merged: HdrHistogram | None = None
+        width = self.interval_s
+        for bucket, histogram in self.histograms.items():
+            if not start <= (bucket + 0.5) * width < end:
+                continue
+            count = self.bucket_counts[bucket]
+            requests += count[0]
+            errors += count[1]
+            if histogram.get_total_count():
+                if merged is None:
+                    merged = new_histogram()
+                merged.add(histogram)
+        return requests, errors, merged
+
+    @property
+    def origin(self) -> float | None:
+        """Wall-clock start of the timeline's first interval (the charts' time 0); None before any answer."""
+        return min(self.histograms) * self.interval_s if self.histograms else None
 
     def _count(self, broken: int, violation: Violation | None) -> None:
         if broken and violation is not None:

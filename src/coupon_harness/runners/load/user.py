@@ -108,13 +108,15 @@ class BulkIssueUser(FastHttpUser):
         customer = self._customer()
         body = orjson.dumps({"seriesIds": batch, "customer": {"id": customer}})
         issued_at = now()
+        headers: dict[str, str] = {}
         started = time.time()
         content = b""
         content_type = ""
         status: int | None = None
         exception: Exception | None = None
         try:
-            response = self._http.request("POST", self._path, body=body, headers=state.headers())
+            headers = state.headers()
+            response = self._http.request("POST", self._path, body=body, headers=headers)
             try:
                 content = response.read()
             finally:
@@ -142,6 +144,9 @@ class BulkIssueUser(FastHttpUser):
             response_length=len(content), exception=exception, context={}, response=None, url=self._url)
         latency = finished - (intended if intended is not None else started)
         state.record(outcome, latency, customer, finished, reserved)
+        if outcome.violations and state.recorder.wants_sample(outcome):
+            # The request that broke the rule, as sent (redacted in the recorder): the first per rule and delta.
+            state.recorder.add_sample(outcome, "POST", self._url, headers, body)
 
 
 class HttpStatusError(Exception):
