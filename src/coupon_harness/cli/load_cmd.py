@@ -23,7 +23,7 @@ from coupon_harness.results.load import LoadRunResult, MaxRegression
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.safety import refuse_production
 
-__all__ = ["Earlier", "earlier_run", "execute_load", "load_exit_code", "register"]
+__all__ = ["Earlier", "check_metrics_port", "earlier_run", "execute_load", "load_exit_code", "register"]
 
 #: The earlier run of --compare (read before any request), where it was read, and the --max-regression limits.
 Earlier = tuple[LoadRunResult, str, tuple[MaxRegression, ...]]
@@ -52,6 +52,25 @@ def check_reachable(base_url: str, timeout: float) -> None:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise TargetUnreachable(f"cannot reach {where} ({reason}): is the server running? check --base-url") from None
+
+
+def check_metrics_port(settings: LoadSettings) -> None:
+    """--prometheus-port: the port must be free before the run starts (one line, exit 2, no report folder);
+    the load process, which serves it, refuses a port taken meanwhile the same way."""
+    port = settings.prometheus_port
+    if port is None:
+        return
+    host = settings.prometheus_host
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the metrics server binds
+            probe.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"--prometheus-port {port}: cannot listen on {host}:{port} ({reason}): choose a free "
+                          "port") from None
 
 
 def earlier_run(resolved: Resolved) -> Earlier | None:
@@ -98,6 +117,7 @@ def _handle(args: argparse.Namespace) -> int:
         return run_worker(settings, resolved.get("master-host", "127.0.0.1"), resolved.get("master-port", 5557))
     if not master:  # a master sends nothing itself; its workers may run where the target is
         check_reachable(settings.base_url, settings.request_timeout)
+    check_metrics_port(settings)
     _import_the_run()
     report_dir = prepare_report_dir(resolved.get("report-dir"), "load", overwrite=overwrite)
     result, _ = execute_load(settings, report_dir, color=use_color(resolved),

@@ -404,6 +404,26 @@ OPTIONS: tuple[Option, ...] = (
            "figure may get, beyond noise, before the run fails (exit 1): p50|p90|p95|p99|max=10% or =20ms, "
            "throughput=5% (a drop), error-rate|failure-ratio=0.5% (percentage points) (repeatable; the variable "
            "takes them comma-separated, the key as a list)", "KEY=LIMIT", repeatable=True, group="comparison"),
+    # stopping early
+    Option("abort-on-fail", frozenset({LOAD, RUN}), _bool, "stop early, in order and with a full report, once the "
+           "run cannot pass: a max SLO broken, more slow answers (errors, entity failures) than a percentile "
+           "(ratio) SLO allows of the requests the run is heading for, or --abort-violations violations (exit 1)",
+           flag_only=True, group="stopping early",
+           help_by_scope={RUN: "stop the load stage early, with a full report, once it cannot pass (as --abort-on-fail "
+                          "of `load`)"}),
+    Option("abort-violations", frozenset({LOAD, RUN}), _int(1, MAX_COUPONS_LIMIT), "with --abort-on-fail: the "
+           "contract violations that stop the run (any violation fails the gate)", "N", default="1",
+           group="stopping early"),
+    Option("abort-grace", frozenset({LOAD, RUN}), _duration(positive=False), "with --abort-on-fail: the traffic "
+           "before a percentile, error-rate or failure-ratio SLO may stop the run (and at least 100 answers; a max "
+           "SLO or a violation stops it at once)", "5s", default="5s", group="stopping early"),
+    # live figures
+    Option("prometheus-port", _LOAD_ONLY, _int(1, 65535), "serve live figures for Prometheus at "
+           "http://--prometheus-host:PORT/metrics from the process that aggregates (local or master): requests by "
+           "status, errors, violations by rule, coupons, duplicate codes, entity failures, latency, users, "
+           "generator CPU (default: off)", "PORT", group="live figures"),
+    Option("prometheus-host", _LOAD_ONLY, _text, "with --prometheus-port: the address it listens on (0.0.0.0 to "
+           "let other machines scrape)", "H", default="127.0.0.1", group="live figures"),
     # the load stage of `run`
     Option("load-run-time", _RUN_ONLY, _duration(positive=True, at_most=MAX_RUN_LOAD_S,
                                                   extra=" (use `coupon-harness load` for more)"),

@@ -113,6 +113,21 @@ def check_load_options(resolved: Resolved) -> None:
     if resolved.get("arrival-rate") is not None and resolved.get("shape", "steady") != "steady":
         raise ConfigError(f"{resolved.label('arrival-rate')} runs at a constant rate: drop "
                           f"{resolved.flag_prefix}shape (or use {resolved.flag_prefix}users for shapes)")
+    _abort_fields(resolved)
+    if resolved.given("prometheus-host") and not resolved.given("prometheus-port"):
+        raise ConfigError(f"{resolved.label('prometheus-host')} is the address of {resolved.flag_prefix}"
+                          f"prometheus-port: give {resolved.flag_prefix}prometheus-port PORT too")
+
+
+def _abort_fields(resolved: Resolved) -> dict[str, Any]:
+    """--abort-on-fail and its two settings (which mean nothing without it: refused alone, not ignored)."""
+    on = bool(resolved.get("abort-on-fail"))
+    for name in ("abort-violations", "abort-grace"):
+        if resolved.given(name) and not on:
+            raise ConfigError(f"{resolved.label(name)} only acts with {resolved.flag_prefix}abort-on-fail: add "
+                              f"{resolved.flag_prefix}abort-on-fail (or drop it)")
+    return {"abort_on_fail": on, "abort_violations": resolved.get("abort-violations", 1),
+            "abort_grace_s": resolved.get("abort-grace", 5.0)}
 
 
 def load_settings(resolved: Resolved, *, base_url: str | None = None, known: ContractSettings | None = None,
@@ -157,7 +172,9 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
         users=users, spawn_rate=resolved.get("spawn-rate", float(users)), run_time_s=resolved.get("run-time", 30.0),
         wait_s=resolved.get("wait", 0.0), arrival_rate=arrival_rate, shape=resolved.get("shape", "steady"),
         slos=tuple(resolved.get("slo", ())), workers=workers, allow_production=allow,
-        request_timeout=resolved.get("request-timeout", 10.0))
+        request_timeout=resolved.get("request-timeout", 10.0),
+        prometheus_port=resolved.get("prometheus-port"),
+        prometheus_host=resolved.get("prometheus-host", "127.0.0.1"), **_abort_fields(resolved))
     fields.update(overrides)
     fields["max_coupons"] = coupon_cap(url, overrides.get("max_coupons", resolved.get("max-coupons")))
     return LoadSettings(**fields)
@@ -221,5 +238,5 @@ def run_load_settings(contract: ContractSettings, resolved: Resolved) -> LoadSet
         credentials=contract.credentials, users=users, spawn_rate=float(users), wait_s=wait_s,
         run_time_s=resolved.get("load-run-time", 10.0), slos=run_slos(resolved),
         max_coupons=coupon_cap(contract.base_url, resolved.get("max-coupons")),
-        allow_production=contract.allow_production)
+        allow_production=contract.allow_production, **_abort_fields(resolved))
 

@@ -19,6 +19,8 @@ class Progress:
     elapsed_s: float
     users: int
     requests: int
+    #: Requests that failed so far (not 200, no answer, or a 200 breaking the contract): Locust's failures, which
+    #: are the harness's errors (each request is booked once, failed exactly when the harness counts an error).
     failures: int
     #: Requests per second over the last few seconds (Locust's current rate).
     rps: float
@@ -28,8 +30,9 @@ class Progress:
 
     def text(self) -> str:
         p95 = f", p95 {self.p95_ms:g} ms" if self.p95_ms is not None else ""
+        share = f" ({self.failures / self.requests:.1%})" if self.requests else ""
         return (f"{self.elapsed_s:.0f}s: {self.users} users, {self.requests} requests ({self.rps:.0f} req/s{p95}), "
-                f"{self.failures} failures")
+                f"{self.failures} errors{share}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ import gevent
 import psutil
 
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.runners.load.abort import abort_reason, evidence_of
 from coupon_harness.runners.load.checker import Outcome, ResponseChecker
 from coupon_harness.runners.load.recorder import Aggregate, Recorder
 from coupon_harness.runners.load.settings import LoadSettings
@@ -89,6 +90,8 @@ class LoadState:
     finish: Callable[[], None] | None = None
     #: The shape's steps as the run went through them (the harness's load process, local or master).
     steps: list[LoadStep] = field(default_factory=list)
+    #: --prometheus-port: the metrics server of the aggregating process (None: off).
+    metrics_server: Any = None
 
     def begin_step(self, users: int, at: float) -> None:
         """A new target user count from `at` (wall clock) on: the step before ends there."""
@@ -238,7 +241,52 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
         gevent.spawn(_watch_cpu, state)
     if role == "local":
         gevent.spawn(_flush_every_second, state)
+    if role != "worker":
+        if settings.prometheus_port is not None:
+            _serve_metrics(state)
+        if settings.abort_on_fail:
+            gevent.spawn(_watch_abort, state)
     return state
+
+
+def _serve_metrics(state: LoadState) -> None:
+    """--prometheus-port: live figures from the aggregate (ConfigError when the port is taken)."""
+    from coupon_harness.runners.load.metrics import LoadCollector, serve
+
+    generators = max(1, state.settings.workers)
+
+    def users() -> int:
+        runner = state.environment.runner if state.environment is not None else None
+        return int(getattr(runner, "user_count", 0) or 0)
+
+    def cpu() -> float | None:
+        # A local run samples itself every second; a master gets each worker's samples with its report (every
+        # 3 s): the busiest of the last few seconds of every generator.
+        recent = state.cpu_samples[-3 * generators:]
+        return max(recent) if recent else None
+
+    settings = state.settings
+    assert settings.prometheus_port is not None
+    state.metrics_server = serve(LoadCollector(state.aggregate, users, cpu), settings.prometheus_host,
+                                 settings.prometheus_port)
+
+
+def abort_check(state: LoadState) -> str | None:
+    """--abort-on-fail: why the run can no longer pass, from the aggregate so far (runners/load/abort.py)."""
+    if state.aggregate is None:
+        return None
+    return abort_reason(state.settings, evidence_of(state.aggregate, state.settings.slos))
+
+
+def _watch_abort(state: LoadState) -> None:
+    """Every second, on the process that aggregates: a run that cannot pass any more stops in order, like the
+    coupon cap (users finish the request in flight, a master collects its workers' last deltas): a full report."""
+    while not state.stopping:
+        gevent.sleep(1.0)
+        reason = abort_check(state)
+        if reason is not None and not state.stopping:
+            state.stop(reason)
+            return
 
 
 def cap_reason(cap: int | None, unanswered: int) -> str:

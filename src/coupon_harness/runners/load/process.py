@@ -42,7 +42,8 @@ from locust.rpc import Message  # noqa: E402
 
 from coupon_harness.errors import HarnessError  # noqa: E402
 from coupon_harness.interrupts import signal_name  # noqa: E402
-from coupon_harness.runners.load.events import LoadEvent, Progress, SetupError, encode  # noqa: E402
+from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX  # noqa: E402
+from coupon_harness.runners.load.events import LoadEvent, Notice, Progress, SetupError, encode  # noqa: E402
 from coupon_harness.runners.load.plugin import LoadState, install  # noqa: E402
 from coupon_harness.runners.load.result import build_result  # noqa: E402
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings  # noqa: E402
@@ -155,7 +156,13 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     runner = (env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
               if role == "master" else env.create_local_runner())
 
-    state.finish = lambda: _finish(runner, role, state)  # the coupon cap ends the run the same way
+    def finish() -> None:  # the coupon cap and --abort-on-fail end the run this way
+        reason = state.stopped_reason or ""
+        if reason.startswith(ABORT_PREFIX):
+            _emit(Notice(f"stopping early, {reason}"))
+        _finish(runner, role, state)
+
+    state.finish = finish
 
     def stop_for(reason: str) -> None:
         state.stop(reason)
@@ -198,6 +205,8 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         result.notes.append(f"harness error (a bug of coupon-harness, figures not to be trusted): "
                             f"{result.harness_errors[-1]}")
     (out / RESULT_FILE).write_text(json.dumps(asdict(result)))
+    if state.metrics_server is not None:
+        state.metrics_server.shutdown()
     return 0
 
 
