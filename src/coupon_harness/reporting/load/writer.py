@@ -10,7 +10,7 @@ from coupon_harness.reporting.common import write_all
 from coupon_harness.reporting.load.html import write_load_html
 from coupon_harness.reporting.load.markdown import write_load_markdown
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
-from coupon_harness.results.load import LoadRunResult
+from coupon_harness.results.load import LoadRunResult, SampleData
 
 __all__ = ["LOAD_REPORT_FILES", "redact_load_result", "write_load_reports"]
 
@@ -29,7 +29,7 @@ def write_load_reports(result: LoadRunResult, report_dir: Path) -> dict[str, Pat
 
 def redact_load_result(result: LoadRunResult, redact: Callable[[str], str]) -> LoadRunResult:
     """The result with `redact` applied to every text that came from the load process (the target, the
-    violation examples, the counters' keys, notes, reasons, harness errors): a second line of defence for
+    violation examples and sample requests, the counters' keys, notes, reasons, harness errors): a second line of defence for
     what the load process should have redacted itself. Numbers and timeline are kept as they are."""
     def keys(counts: dict[str, int]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -41,6 +41,11 @@ def redact_load_result(result: LoadRunResult, redact: Callable[[str], str]) -> L
         result, target=redact(result.target), started_at=redact(result.started_at), shape=redact(result.shape),
         status_counts=keys(result.status_counts), violation_counts=keys(result.violation_counts),
         violation_examples={redact(rule): redact(example) for rule, example in result.violation_examples.items()},
+        violation_samples={redact(rule): SampleData(method=redact(sample["method"]), url=redact(sample["url"]),
+                                                    headers=[[redact(name), redact(value)]
+                                                             for name, value in sample["headers"]],
+                                                    body=None if sample["body"] is None else redact(sample["body"]))
+                           for rule, sample in result.violation_samples.items()},
         entity_error_codes=keys(result.entity_error_codes),
         stopped_reason=redact(result.stopped_reason) if result.stopped_reason is not None else None,
         notes=[redact(note) for note in result.notes],
