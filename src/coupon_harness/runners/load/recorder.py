@@ -22,22 +22,22 @@ import csv
 import math
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from hdrh.histogram import HdrHistogram
 
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.ledger import AttributeDigests, Ledger, shown_attributes
 from coupon_harness.contract.violations import Violation
-from coupon_harness.results.load import IntervalHistogram, LoadHistograms, SampleData, TimelinePoint
+from coupon_harness.results.load import IntervalHistogram, LoadHistograms, SampleData, StepFigures, TimelinePoint
 from coupon_harness.runners.load.checker import Outcome
 
 if TYPE_CHECKING:  # importing transport.auth imports requests (ssl): not before Locust monkey-patches
     from coupon_harness.transport.auth import Redactor
 
-__all__ = ["MAX_INTERVALS", "Aggregate", "Recorder", "new_histogram"]
+__all__ = ["MAX_INTERVALS", "Aggregate", "Recorder", "Step", "new_histogram", "step_figures"]
 
 #: Microseconds, 1 us .. 10 min, 3 significant digits (0.1% resolution).
 _LOWEST, _HIGHEST, _DIGITS = 1, 600_000_000, 3
@@ -448,3 +448,43 @@ class Aggregate(_Figures):
             encoded = _encode(histogram) if histogram is not None and histogram.get_total_count() else None
             intervals.append(IntervalHistogram((bucket - first + 1) * self.interval_s, count, errors, encoded))
         return LoadHistograms(self.interval_s, _encode(self.total), tuple(intervals))
+
+
+class Step(Protocol):
+    """A step of the run's shape as the load process records it (plugin.LoadStep): wall-clock times."""
+
+    index: int
+    users: int
+    start_s: float
+    end_s: float | None
+
+
+def step_figures(aggregate: Aggregate, steps: Sequence[Step], users: int, arrival_rate: float | None,
+                 ) -> list[StepFigures]:
+    """Each step's figures from the aggregate's intervals whose middle lies in the step (the first step reaches
+    back, the last forward, so that every request is in one step); percentiles from their histograms merged."""
+    origin = aggregate.origin
+    if origin is None or not steps:
+        return []
+    ordered = sorted(steps, key=lambda step: step.start_s)
+    last_end = (max(aggregate.histograms) + 1) * aggregate.interval_s
+    figures = []
+    for position, step in enumerate(ordered):
+        end = step.end_s if step.end_s is not None else last_end
+        low = -math.inf if position == 0 else step.start_s
+        high = math.inf if position == len(ordered) - 1 else end
+        requests, errors, histogram = aggregate.window(low, high)
+        seconds = end - step.start_s
+        rate = None
+        if arrival_rate and users:
+            rate = arrival_rate * step.users / users
+
+        def percentile(p: float) -> float | None:
+            return None if histogram is None else histogram.get_value_at_percentile(p) / 1000.0  # noqa: B023
+
+        figures.append(StepFigures(
+            index=step.index, users=step.users, rate=rate, start_s=round(max(step.start_s - origin, 0.0), 3),
+            end_s=round(max(end - origin, 0.0), 3), requests=requests, errors=errors,
+            error_rate=errors / requests if requests else 0.0, rps=requests / seconds if seconds > 0 else 0.0,
+            p50_ms=percentile(50), p95_ms=percentile(95), p99_ms=percentile(99)))
+    return figures

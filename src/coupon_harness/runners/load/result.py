@@ -3,45 +3,13 @@ step of the shape)."""
 
 from __future__ import annotations
 
-import math
-
-from coupon_harness.results.load import LoadRunResult, StepFigures
-from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState, LoadStep
-from coupon_harness.runners.load.recorder import Aggregate
+from coupon_harness.results.load import LoadRunResult
+from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState
+from coupon_harness.runners.load.recorder import step_figures
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.slo import evaluate
 
-__all__ = ["build_result", "step_figures"]
-
-
-def step_figures(aggregate: Aggregate, steps: list[LoadStep], settings: LoadSettings) -> list[StepFigures]:
-    """Each step's figures from the aggregate's intervals whose middle lies in the step (the first step reaches
-    back, the last forward, so that every request is in one step); percentiles from their histograms merged."""
-    origin = aggregate.origin
-    if origin is None or not steps:
-        return []
-    ordered = sorted(steps, key=lambda step: step.start_s)
-    last_end = (max(aggregate.histograms) + 1) * aggregate.interval_s
-    figures = []
-    for position, step in enumerate(ordered):
-        end = step.end_s if step.end_s is not None else last_end
-        low = -math.inf if position == 0 else step.start_s
-        high = math.inf if position == len(ordered) - 1 else end
-        requests, errors, histogram = aggregate.window(low, high)
-        seconds = end - step.start_s
-        rate = None
-        if settings.arrival_rate and settings.users:
-            rate = settings.arrival_rate * step.users / settings.users
-
-        def percentile(p: float) -> float | None:
-            return None if histogram is None else histogram.get_value_at_percentile(p) / 1000.0  # noqa: B023
-
-        figures.append(StepFigures(
-            index=step.index, users=step.users, rate=rate, start_s=round(max(step.start_s - origin, 0.0), 3),
-            end_s=round(max(end - origin, 0.0), 3), requests=requests, errors=errors,
-            error_rate=errors / requests if requests else 0.0, rps=requests / seconds if seconds > 0 else 0.0,
-            p50_ms=percentile(50), p95_ms=percentile(95), p99_ms=percentile(99)))
-    return figures
+__all__ = ["build_result"]
 
 
 def build_result(settings: LoadSettings, state: LoadState, started_at: str, duration_s: float,
@@ -77,5 +45,6 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
         generator_cpu_max=max(cpu, default=0.0), generator_cpu_mean=sum(cpu) / len(cpu) if cpu else 0.0,
         generator_saturated=saturated, interrupted=interrupted, stopped_reason=state.stopped_reason,
         notes=notes, histograms=aggregate.export_histograms(),
-        violation_samples=dict(aggregate.samples), steps=step_figures(aggregate, state.steps, settings),
+        violation_samples=dict(aggregate.samples),
+        steps=step_figures(aggregate, state.steps, settings.users, settings.arrival_rate),
     )
