@@ -95,6 +95,7 @@ def test_dates_and_naive_datetimes_are_utc(tmp_path: Path) -> None:
     ("faults: {error_rate: 2}\n", ("faults.error_rate", "0 to 1")),
     ("faults: {error_statuses: [404]}\n", ("faults.error_statuses", "5xx")),
     ("faults: {jitter: 1}\n", ("faults", "unknown key 'jitter'")),
+    ("faults: {concurrency: 0, latency_ms: 20}\n", ("faults.concurrency", "write e.g. 4")),
     ("variations: {valid_till_offset: '+5:30'}\n", ("valid_till_offset", "+HH:MM")),
     ("variations: {code_alphabet: 'chars:a'}\n", ("variations.code_alphabet", "2 distinct")),
 ])

@@ -101,3 +101,29 @@ def test_latency_is_added(http: requests.Session) -> None:
         assert issue(http, sandbox, [101]).status_code == 200
         elapsed = time.perf_counter() - started
     assert elapsed >= 0.06
+
+
+def test_a_concurrency_limit_serves_that_many_at_once_and_queues_the_rest() -> None:
+    """faults.concurrency with a fixed latency is a known service capacity (the capacity search's self-test):
+    12 requests at once, 3 served at a time for 100 ms each, take 4 rounds; without the limit, one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def burst(config: SandboxConfig) -> list[float]:
+        with running_sandbox(config) as sandbox, ThreadPoolExecutor(12) as pool:
+            sessions = [requests.Session() for _ in range(12)]
+            for session in sessions:  # connections open first: the burst measures serving, not connecting
+                issue(session, sandbox, [101])
+
+            def timed(session: requests.Session) -> float:
+                started = time.perf_counter()
+                assert issue(session, sandbox, [101]).status_code == 200
+                return time.perf_counter() - started
+
+            return sorted(pool.map(timed, sessions))
+
+    limited = Faults(latency_ms=100, concurrency=3)
+    assert limited.capacity_rps == 30.0 and limited.active
+    times = burst(SandboxConfig(faults=limited))
+    assert times[0] < 0.2 and times[-1] >= 0.39, times
+    free = burst(SandboxConfig(faults=Faults(latency_ms=100)))
+    assert free[-1] < 0.3, free

@@ -20,6 +20,7 @@ served. Example::
       - {id: 104, generic_code: SUMMER2099, valid_days: 30}
       - {id: 201, expired: true}
     faults: {latency_ms: [5, 20], error_rate: 0.01, error_statuses: [500, 503]}
+                                            # concurrency: 4 with latency_ms: 20 -> serves 200 req/s at most
     variations: {numbers_as_floats: true, valid_till_offset: "+05:30", extra_fields: true,
                  failed_result_null: true, code_alphabet: "chars:ABCDEFGHJKMNPQRSTUVWXYZ23456789"}
 """
@@ -141,6 +142,7 @@ _FAULT_KEYS: dict[str, Check] = {
     "error_rate": _number,
     "error_statuses": _int_list,
     "error_after_issue": _boolean,
+    "concurrency": _optional(_integer),
 }
 _VARIATION_KEYS: dict[str, Check] = {
     "numbers_as_floats": _boolean,

@@ -149,12 +149,17 @@ class Faults:
     `latency_ms` is a fixed delay or a (low, high) uniform range. A share `error_rate` of requests is
     answered with one of `error_statuses`; with `error_after_issue` the coupons are issued first (like a
     call that timed out after the server did its work), otherwise nothing is issued.
+
+    `concurrency` gives the sandbox a service capacity: at most that many requests are served at once (each
+    held for its latency), the others wait in line, so the throughput it sustains is concurrency / latency
+    (4 and 20 ms: 200 req/s) and past it latency grows without bound: a known knee for the capacity search.
     """
 
     latency_ms: float | tuple[float, float] = 0.0
     error_rate: float = 0.0
     error_statuses: tuple[int, ...] = (500, 503)
     error_after_issue: bool = False
+    concurrency: int | None = None
 
     def __post_init__(self) -> None:
         latency = self.latency_ms
@@ -174,6 +179,17 @@ class Faults:
         if not statuses or not all(_is_int(s) and 500 <= s <= 599 for s in statuses):
             _fail(f"faults.error_statuses {self.error_statuses!r} are not all 5xx; write e.g. [500, 503]")
         object.__setattr__(self, "error_statuses", statuses)
+        if self.concurrency is not None and (not _is_int(self.concurrency) or self.concurrency < 1):
+            _fail(f"faults.concurrency {self.concurrency!r} is not a count of requests; write e.g. 4, or leave it "
+                  "out for no limit")
+
+    @property
+    def capacity_rps(self) -> float | None:
+        """The throughput the service capacity sustains (concurrency / mean latency); None without a limit."""
+        low, high = self.latency_range_s
+        if self.concurrency is None or high <= 0:
+            return None
+        return self.concurrency / ((low + high) / 2)
 
     @property
     def latency_range_s(self) -> tuple[float, float]:
@@ -184,7 +200,7 @@ class Faults:
 
     @property
     def active(self) -> bool:
-        return self.latency_range_s[1] > 0 or self.error_rate > 0
+        return self.latency_range_s[1] > 0 or self.error_rate > 0 or self.concurrency is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 from coupon_harness.sandbox.config import Faults
@@ -16,6 +17,8 @@ class FaultInjector:
         self._statuses = faults.error_statuses
         self.error_after_issue = faults.error_after_issue
         self._rng = rng
+        #: The service capacity: requests beyond it wait here (FIFO) before their latency starts.
+        self.slots = asyncio.Semaphore(faults.concurrency) if faults.concurrency is not None else None
 
     def delay_s(self) -> float:
         """Seconds to hold this request (0 when no latency is configured)."""
