@@ -45,6 +45,7 @@ from coupon_harness.results.load import COMPARE_KEYS, MaxRegression
 from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
 
 __all__ = [
+    "CAPACITY",
     "CONTRACT",
     "EPILOG",
     "LOAD",
@@ -72,7 +73,8 @@ CONTRACT = "contract"
 LOAD = "load"
 RUN = "run"
 PYTEST = "pytest"
-SCOPES = (CONTRACT, LOAD, RUN, PYTEST)
+CAPACITY = "capacity"
+SCOPES = (CONTRACT, LOAD, RUN, CAPACITY, PYTEST)
 
 #: Bounds that keep a typo from eating the machine: every user holds a connection and a greenlet.
 MAX_USERS = 100_000
@@ -290,7 +292,10 @@ def env_var(name: str) -> str:
 
 
 _ALL = frozenset(SCOPES)
-_CLI = frozenset({CONTRACT, LOAD, RUN})
+_CLI = frozenset({CONTRACT, LOAD, RUN, CAPACITY})
+#: Load options the capacity search takes as they are (each of its steps is a load run).
+_LOAD_AND_CAPACITY = frozenset({LOAD, CAPACITY})
+_CAPACITY_ONLY = frozenset({CAPACITY})
 _TARGETED = frozenset({CONTRACT, RUN, PYTEST})
 _LOAD_ONLY = frozenset({LOAD})
 _RUN_ONLY = frozenset({RUN})
@@ -346,18 +351,22 @@ OPTIONS: tuple[Option, ...] = (
            help_by_scope={LOAD: "where the reports go (default reports/load-<time>-<random>/; one that already "
                           "holds reports needs --overwrite)",
                           RUN: "where the reports go (default reports/<time>-<random>/, with contract/, load/ and "
-                          "index.html; one that already holds reports needs --overwrite)"}),
+                          "index.html; one that already holds reports needs --overwrite)",
+                          CAPACITY: "where the reports go (default reports/capacity-<time>-<random>/, each step's "
+                          "load reports in step-NN/; one that already holds reports needs --overwrite)"}),
     Option("overwrite", _CLI, _bool, "write into a --report-dir that already holds reports (refused without it)",
            flag_only=True, group="reports"),
     Option("no-color", _CLI, _bool, "no ANSI colours in the console (also when NO_COLOR is set, or the output is "
            "not a terminal)", flag_only=True, group="reports"),
     # the load run
-    Option("invalid-share", _LOAD_ONLY, _number(0, 1), "share of batch slots given an invalid series (needs "
+    Option("invalid-share", _LOAD_AND_CAPACITY, _number(0, 1), "share of batch slots given an invalid series (needs "
            "--invalid-series-ids)", "0.1", default="0", group="load"),
-    Option("batch-size", _LOAD_ONLY, _batch_size, "series per request, drawn uniformly from MIN-MAX",
+    Option("batch-size", _LOAD_AND_CAPACITY, _batch_size, "series per request, drawn uniformly from MIN-MAX",
            "MIN-MAX", default="1-2", group="load"),
-    Option("users", _LOAD_ONLY, _int(1, MAX_USERS), "concurrent users (default 10; with --arrival-rate, the "
-           "concurrency available: at least the rate)", "N", group="load"),
+    Option("users", _LOAD_AND_CAPACITY, _int(1, MAX_USERS), "concurrent users (default 10; with --arrival-rate, the "
+           "concurrency available: at least the rate)", "N", group="load",
+           help_by_scope={CAPACITY: "users of every step (default: sized per step, the rate times twice the "
+                          "slowest latency SLO, at least 1 s of it, from 4 to 2,000)"}),
     Option("spawn-rate", _LOAD_ONLY, _number(0, MAX_RATE, low_open=True, unit=" users per second"),
            "users started per second (default: all at once)", "R", group="load"),
     Option("run-time", _LOAD_ONLY, _duration(positive=True), "how long: 30s, 2m, 1h", "30s", default="30s",
@@ -370,10 +379,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("shape", _LOAD_ONLY, _shape, "steady; ramp (five steps up to --users); spike (a fifth of the users, all "
            "of them for the middle fifth); soak (steady, for long runs)", "{" + ",".join(SHAPES) + "}",
            default="steady", group="load"),
-    Option("slo", _LOAD_ONLY, _slos, "an SLO, at most: p50|p90|p95|p99|max=300ms, error-rate=0.01, "
+    Option("slo", _LOAD_AND_CAPACITY, _slos, "an SLO, at most: p50|p90|p95|p99|max=300ms, error-rate=0.01, "
            "failure-ratio=0.02 (repeatable; the variable takes them comma-separated, the key as a list)",
-           "KEY=VALUE", repeatable=True, group="load"),
-    Option("workers", _LOAD_ONLY, _int(0, MAX_WORKERS), "N local worker processes under one master", "N",
+           "KEY=VALUE", repeatable=True, group="load",
+           help_by_scope={CAPACITY: "an SLO the capacity must meet (at least one; repeatable): p50|p90|p95|p99|max="
+                          "300ms, error-rate=0.01, failure-ratio=0.02"}),
+    Option("workers", _LOAD_AND_CAPACITY, _int(0, MAX_WORKERS), "N local worker processes under one master", "N",
            default="0", group="load"),
     Option("master", _LOAD_ONLY, _bool, "be the master of a distributed run (waits for --expect-workers "
            "workers)", flag_only=True, group="distributed"),
@@ -387,11 +398,13 @@ OPTIONS: tuple[Option, ...] = (
            group="distributed"),
     Option("master-bind-host", _LOAD_ONLY, _text, "address a --master listens on (0.0.0.0 for other machines)",
            "H", default="127.0.0.1", group="distributed"),
-    Option("max-coupons", frozenset({LOAD, RUN}), _int(1, MAX_COUPONS_LIMIT),
+    Option("max-coupons", frozenset({LOAD, RUN, CAPACITY}), _int(1, MAX_COUPONS_LIMIT),
            f"stop cleanly after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any host that is not loopback, "
            "none on loopback)", "N", group="load",
            help_by_scope={RUN: f"stop the load stage after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any "
-                          "host that is not loopback)"}),
+                          "host that is not loopback)",
+                          CAPACITY: f"stop the search after N coupons over all its steps (default "
+                          f"{DEFAULT_MAX_COUPONS_SHOWN} against any host that is not loopback, none on loopback)"}),
     # comparing with an earlier run
     Option("compare", frozenset({LOAD, RUN}), _path, "an earlier load report folder (or its summary.json) to "
            "compare this run with: a side-by-side table of throughput, latency, error rate, failure ratios and "
@@ -424,6 +437,26 @@ OPTIONS: tuple[Option, ...] = (
            "generator CPU (default: off)", "PORT", group="live figures"),
     Option("prometheus-host", _LOAD_ONLY, _text, "with --prometheus-port: the address it listens on (0.0.0.0 to "
            "let other machines scrape)", "H", default="127.0.0.1", group="live figures"),
+    # the capacity search
+    Option("start-rate", _CAPACITY_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
+           "the first step's rate (requests per second); the search doubles it while every SLO holds", "R",
+           default="50", group="capacity search"),
+    Option("max-rate", _CAPACITY_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
+           "the highest rate the search tries: a target that holds every SLO there has at least that capacity",
+           "R", default="5000", group="capacity search"),
+    Option("step-time", _CAPACITY_ONLY, _duration(positive=True, at_most=3600.0), "how long each step is measured, "
+           "after its warm-up", "30s", default="30s", group="capacity search"),
+    Option("warmup", _CAPACITY_ONLY, _duration(positive=False, at_most=3600.0), "the start of each step that is "
+           "not measured (users start, connections open, caches warm)", "5s", default="5s",
+           group="capacity search"),
+    Option("precision", _CAPACITY_ONLY, _number(0, 1, low_open=True), "stop bisecting when the lowest breaking rate "
+           "is within this share above the highest rate that held (0.05: 5%)", "0.05", default="0.05",
+           group="capacity search"),
+    Option("max-steps", _CAPACITY_ONLY, _int(2, 100), "the most steps the search takes", "N", default="16",
+           group="capacity search"),
+    Option("min-capacity", _CAPACITY_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
+           "fail (exit 1) when the capacity found is below R requests per second (a release gate)", "R",
+           group="capacity search"),
     # the load stage of `run`
     Option("load-run-time", _RUN_ONLY, _duration(positive=True, at_most=MAX_RUN_LOAD_S,
                                                   extra=" (use `coupon-harness load` for more)"),

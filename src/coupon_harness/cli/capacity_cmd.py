@@ -1,0 +1,149 @@
+"""`coupon-harness capacity`: the highest request rate at which the target meets every SLO."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from coupon_harness.cli.contract_cmd import print_notes, use_color
+from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.option_table import CAPACITY, EPILOG, Resolved, add_options, resolve, sources_from_namespace
+from coupon_harness.cli.settings_builders import contract_settings, load_settings, target_url
+from coupon_harness.errors import ConfigError
+from coupon_harness.safety import refuse_production
+
+__all__ = ["capacity_exit_code", "register"]
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "capacity", help="find the highest rate that meets every SLO (open-model steps: grow, then bisect)",
+        description="Search the target's capacity: open-model load steps (every answer checked against the "
+        "contract), each with a warm-up that is not measured, doubling the rate while every --slo holds, then "
+        "bisecting between the highest rate that held and the lowest that broke. Reports the capacity, the breaking "
+        "rate and the latency-vs-rate curve; says so when the load generator, not the target, was the limit. Exit "
+        "0: a capacity found (at least --min-capacity, when given) and no violation; 1: a contract violation, no "
+        "rate met the SLOs, or the capacity is below --min-capacity; 2: the harness could not run or measured its "
+        "own generator (use --workers); 130 (SIGINT) or 143 (SIGTERM): interrupted (the report is still written).",
+        epilog=EPILOG)
+    add_options(parser, CAPACITY)
+    parser.set_defaults(handler=_handle)
+
+
+def _capacity_settings(resolved: Resolved, known: Any) -> Any:
+    from coupon_harness.runners.load.capacity import CapacitySettings
+
+    load = load_settings(resolved, known=known)
+    if not load.slos:
+        raise ConfigError("capacity needs at least one --slo (e.g. --slo p95=300ms --slo error-rate=0.01): the "
+                          "capacity is the highest rate that meets them")
+    settings = CapacitySettings(
+        load=load, start_rate=resolved.get("start-rate", 50.0), max_rate=resolved.get("max-rate", 5000.0),
+        step_time_s=resolved.get("step-time", 30.0), warmup_s=resolved.get("warmup", 5.0),
+        precision=resolved.get("precision", 0.05), max_steps=resolved.get("max-steps", 16),
+        users=resolved.get("users"), min_capacity=resolved.get("min-capacity"))
+    if settings.start_rate > settings.max_rate:
+        raise ConfigError(f"{resolved.label('start-rate')} {settings.start_rate:g} is above "
+                          f"{resolved.label('max-rate')} {settings.max_rate:g}: lower one or raise the other")
+    settings.check()
+    return settings
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from coupon_harness.cli.load_cmd import check_reachable
+    from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
+    from coupon_harness.cli.sandbox_target import discover_sandbox
+
+    resolved = resolve(sources_from_namespace(args, CAPACITY), CAPACITY)
+    print_notes(resolved)
+    base_url, _ = target_url(resolved)
+    refuse_production(base_url, allow=bool(resolved.get("allow-production")))
+    overwrite = bool(resolved.get("overwrite"))
+    check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
+    contract = contract_settings(resolved)
+    known = None
+    if not contract.expectations.valid_series or not contract.credentials.any:
+        known = discover_sandbox(contract)
+    settings = _capacity_settings(resolved, known)
+    check_reachable(settings.load.base_url, settings.load.request_timeout)
+    _import_the_search()
+    report_dir = prepare_report_dir(resolved.get("report-dir"), "capacity", overwrite=overwrite)
+    result = _execute(settings, report_dir, color=use_color(resolved))
+    print(f"reports: {report_dir}", file=sys.stderr)
+    return capacity_exit_code(result)
+
+
+def _import_the_search() -> None:
+    """What the search and its reports need, imported before the report folder exists (as `load` does)."""
+    import coupon_harness.reporting.capacity.console
+    import coupon_harness.reporting.capacity.writer
+    import coupon_harness.reporting.load.writer
+    import coupon_harness.runners.load.capacity  # noqa: F401
+
+
+def _execute(settings: Any, report_dir: Path, *, color: bool) -> Any:
+    from coupon_harness.interrupts import held, received, signal_name
+    from coupon_harness.reporting import ProgressPrinter
+    from coupon_harness.reporting.capacity.console import render_capacity_table
+    from coupon_harness.reporting.capacity.writer import redact_capacity_result, write_capacity_reports
+    from coupon_harness.reporting.load.writer import redact_load_result, write_load_reports
+    from coupon_harness.results.capacity import CapacityResult
+    from coupon_harness.results.load import LoadRunResult
+    from coupon_harness.runners.load.capacity import run_capacity
+    from coupon_harness.transport.auth import Redactor
+
+    redact = Redactor(settings.load.credentials).text
+
+    def step_reports(step: LoadRunResult, folder: Path) -> None:
+        with held():
+            write_load_reports(redact_load_result(step, redact), folder)
+
+    progress = ProgressPrinter(redact=redact)
+    load = settings.load
+    progress(f"capacity search against {load.base_url}: from {settings.start_rate:g} req/s, at most "
+             f"{settings.max_rate:g}, {settings.warmup_s:g}s warm-up + {settings.step_time_s:g}s a step, SLOs "
+             + ", ".join(str(slo) for slo in load.slos))
+    try:
+        result = run_capacity(settings, report_dir, progress, on_step=step_reports)
+    except KeyboardInterrupt:  # between steps, before a step's load process could take it
+        result = CapacityResult(target=load.base_url, started_at="", duration_s=0.0,
+                                slos=[str(slo) for slo in load.slos], start_rate=settings.start_rate,
+                                max_rate=settings.max_rate, step_time_s=settings.step_time_s,
+                                warmup_s=settings.warmup_s, precision=settings.precision, workers=load.workers,
+                                min_capacity=settings.min_capacity, interrupted=True,
+                                stopped_reason=f"interrupted by {signal_name(received())} before the first step")
+    result = redact_capacity_result(result, redact)
+    with held():
+        write_capacity_reports(result, report_dir)
+        print(render_capacity_table(result, color=color))
+    return result
+
+
+def capacity_exit_code(result: Any) -> int:
+    """0 a capacity found (at least --min-capacity) and no violation; 1 a violation, no rate met the SLOs, or below
+    --min-capacity; 2 the harness could not measure (its generator was the limit, a harness bug, or the search
+    ended before any step counted); 130/143 interrupted."""
+    if result.harness_errors:
+        print("coupon-harness capacity: error: the harness itself failed during the search (please report it): "
+              + "; ".join(result.harness_errors[:3]), file=sys.stderr)
+        return EXIT_HARNESS_ERROR
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if result.violation_counts:
+        return EXIT_VIOLATIONS
+    if result.generator_limited:
+        print(f"coupon-harness capacity: error: the load generator saturated at {result.generator_limit_rps:g} "
+              "req/s before the target broke an SLO: what was measured is the generator; run with --workers N "
+              "(or from a bigger machine)", file=sys.stderr)
+        return EXIT_HARNESS_ERROR
+    if result.capacity_rps is None:
+        if result.breaking_rps is not None:
+            return EXIT_VIOLATIONS  # not even the lowest rate met the SLOs
+        print(f"coupon-harness capacity: error: no step was measured ({result.stopped_reason or 'no step ran'})",
+              file=sys.stderr)
+        return EXIT_HARNESS_ERROR
+    if result.min_capacity is not None and result.capacity_rps < result.min_capacity:
+        return EXIT_VIOLATIONS
+    return EXIT_OK

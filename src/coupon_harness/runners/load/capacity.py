@@ -1,0 +1,332 @@
+"""Capacity search: open-model load steps, growing then bisecting, to the highest rate that meets every SLO.
+
+Each step is a load run of its own (`run_load`, so the same checked generator, production guard and coupon cap)
+at a fixed arrival rate; its first `warmup_s` are not measured: its figures come from the timeline intervals
+after the warm-up (HDR histograms merged exactly). The search doubles the rate while every SLO holds (halves it
+while the first rate already breaks one), then bisects between the highest rate that held and the lowest that
+broke until they are within `precision` of each other. A step whose generator CPU saturated ends the search:
+past that point the latencies measure the generator, and the result names the generator's limit instead of a
+capacity.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from coupon_harness.contract.catalog import RuleId
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.ledger import Ledger
+from coupon_harness.errors import ConfigError
+from coupon_harness.interrupts import received, signal_name
+from coupon_harness.results.capacity import CapacityResult, CapacityStep
+from coupon_harness.results.load import LoadRunResult
+from coupon_harness.runners.load.runner import run_load
+from coupon_harness.runners.load.settings import LoadSettings
+from coupon_harness.runners.load.slo import evaluate
+from coupon_harness.safety import coupon_cap, refuse_production
+
+__all__ = ["CapacitySettings", "run_capacity", "step_users"]
+
+#: The fewest users a step runs with, and the most (each user holds one connection).
+MIN_USERS = 4
+COUPONS_HEADER = ["series_id", "code", "customer_id"]
+
+
+@dataclass(frozen=True, slots=True)
+class CapacitySettings:
+    """`load` carries the target, series, credentials, SLOs, workers and coupon cap; its rate, users, run time
+    and shape are set per step."""
+
+    load: LoadSettings
+    start_rate: float = 50.0
+    max_rate: float = 5000.0
+    step_time_s: float = 30.0
+    warmup_s: float = 5.0
+    #: Stop bisecting when the lowest breaking rate is within this fraction above the highest rate that held.
+    precision: float = 0.05
+    #: Rate factor of the grow (and shrink) phase.
+    growth: float = 2.0
+    #: The most steps the search takes (it stops, saying so, if the bracket is still wider).
+    max_steps: int = 16
+    #: Users per step; None sizes them from the rate and the latency SLOs (`step_users`).
+    users: int | None = None
+    max_users: int = 2000
+    #: The gate's lowest acceptable capacity (--min-capacity); None: any capacity found passes.
+    min_capacity: float | None = None
+
+    def check(self) -> None:
+        if not self.load.slos:
+            raise ConfigError("capacity needs at least one --slo (e.g. --slo p95=300ms --slo error-rate=0.01): "
+                              "the capacity is the highest rate that meets them")
+        if not 0 < self.start_rate <= self.max_rate:
+            raise ConfigError(f"--start-rate {self.start_rate:g} must be more than 0 and at most --max-rate "
+                              f"{self.max_rate:g}")
+        if self.step_time_s < 1:
+            raise ConfigError(f"--step-time {self.step_time_s:g}s is too short to measure: give at least 1s")
+        if not 0 < self.precision < 1:
+            raise ConfigError(f"--precision {self.precision:g} must lie between 0 and 1 (e.g. 0.05 for 5%)")
+        if self.growth <= 1:
+            raise ConfigError(f"--growth {self.growth:g} must be more than 1 (e.g. 2: double the rate each step)")
+        if self.max_steps < 2:
+            raise ConfigError(f"--max-steps {self.max_steps} must be at least 2")
+
+
+def step_users(rate: float, settings: CapacitySettings) -> int:
+    """Users for a step at `rate`: enough that the target's answers at the SLO's latency never hold up the
+    schedule (Little's law: rate x latency, twice the slowest latency SLO, at least 1 s), within the bounds."""
+    if settings.users is not None:
+        return settings.users
+    latency_s = max((slo.threshold / 1000.0 for slo in settings.load.slos if slo.unit == "ms"), default=0.5)
+    budget_s = max(2 * latency_s, 1.0)
+    least = max(MIN_USERS, 2 * max(settings.load.workers, 1))
+    return max(least, min(settings.max_users, math.ceil(rate * budget_s)))
+
+
+def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str], None] = lambda _: None,
+                 on_step: Callable[[LoadRunResult, Path], None] | None = None) -> CapacityResult:
+    """Search the target's capacity; every step's load run goes into `out/step-NN/` (`on_step` may write its
+    reports there), every coupon into `out/coupons.csv`. A KeyboardInterrupt (SIGINT, or SIGTERM as
+    `interrupts.Terminated`) reaches the step's load process, which ends it in order: the search then stops
+    and its result, marked interrupted, holds the steps done."""
+    settings.check()
+    load = settings.load
+    refuse_production(load.base_url, allow=load.allow_production)
+    cap = coupon_cap(load.base_url, load.max_coupons)
+    result = CapacityResult(
+        target=load.base_url, started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0,
+        slos=[str(slo) for slo in load.slos], start_rate=settings.start_rate, max_rate=settings.max_rate,
+        step_time_s=settings.step_time_s, warmup_s=settings.warmup_s, precision=settings.precision,
+        workers=load.workers, min_capacity=settings.min_capacity)
+    out.mkdir(parents=True, exist_ok=True)
+    coupons_path = out / "coupons.csv"
+    result.files["coupons.csv"] = str(coupons_path)
+    ledger = Ledger(Expectations(generic_series=frozenset(load.generic_series_ids)))
+    started = time.monotonic()
+    with coupons_path.open("w", newline="", encoding="utf-8") as coupons_file:
+        writer = csv.writer(coupons_file)
+        writer.writerow(COUPONS_HEADER)
+        try:
+            _steps(settings, result, out, progress, on_step, cap, writer, coupons_file, ledger)
+        except KeyboardInterrupt:  # between two steps' load processes (each takes a signal on its own)
+            result.interrupted = True
+            result.stopped_reason = f"interrupted by {signal_name(received())}"
+    result.duplicate_codes = ledger.duplicates
+    if ledger.duplicates:
+        result.violation_counts[RuleId.UNIQUE_CODES.value] = ledger.duplicates
+    result.duration_s = round(time.monotonic() - started, 3)
+    _conclude(result, settings)
+    return result
+
+
+def _steps(settings: CapacitySettings, result: CapacityResult, out: Path, progress: Callable[[str], None],
+           on_step: Callable[[LoadRunResult, Path], None] | None, cap: int | None, writer: Any, coupons_file: Any,
+           ledger: Ledger) -> None:
+    load = settings.load
+    for rate, phase in _search(settings, result):
+        if cap is not None and result.coupons_issued >= cap:
+            result.stopped_reason = (f"--max-coupons reached ({cap}) after {len(result.steps)} steps: raise "
+                                     "--max-coupons or shorten --step-time to finish the search")
+            return
+        index = len(result.steps)
+        users = step_users(rate, settings)
+        step_dir = out / f"step-{index + 1:02d}"
+        progress(f"step {index + 1} ({phase}): {rate:g} req/s, {users} users, "
+                 f"{settings.warmup_s:g}s warm-up + {settings.step_time_s:g}s measured")
+        step_settings = replace(
+            load, arrival_rate=rate, users=users, spawn_rate=float(max(users, 1)) * 4, shape="steady",
+            run_time_s=settings.warmup_s + settings.step_time_s, interval_s=_interval(settings),
+            max_coupons=None if cap is None else cap - result.coupons_issued)
+        load_result = run_load(step_settings, step_dir, progress)
+        if on_step is not None:
+            on_step(load_result, step_dir)
+        result.coupons_issued += load_result.coupons_issued
+        _keep_codes(step_dir / "coupons.csv", writer, ledger)
+        coupons_file.flush()
+        _add_violations(result, load_result)
+        if load_result.interrupted:
+            # A cut step measured part of its window: its figures would judge the rate on too little.
+            result.interrupted = True
+            result.stopped_reason = load_result.stopped_reason or "interrupted"
+            result.notes.append(f"step {index + 1} ({rate:g} req/s) was interrupted: its figures are not counted "
+                                f"(its report is in {step_dir.name}/)")
+            return
+        step = _measure(index, phase, rate, users, load_result, settings, step_dir)
+        result.steps.append(step)
+        progress(_step_line(step))
+        if load_result.harness_errors:
+            result.harness_errors.extend(load_result.harness_errors)
+            result.stopped_reason = "the harness itself failed during a step (please report it)"
+            return
+        if step.stopped_reason is not None and "--max-coupons" in step.stopped_reason:
+            result.stopped_reason = (f"{step.stopped_reason} during step {index + 1}: the search could not "
+                                     "finish; raise --max-coupons or shorten --step-time")
+            return
+
+
+def _interval(settings: CapacitySettings) -> float:
+    """Timeline intervals fine enough to cut the warm-up off and to measure several of them."""
+    return 1.0 if settings.step_time_s >= 10 else 0.5
+
+
+def _search(settings: CapacitySettings, result: CapacityResult) -> Iterator[tuple[float, str]]:
+    """The rates to try, each decided from the steps so far (`result.steps`, appended by the caller)."""
+    rate, phase = settings.start_rate, "grow"
+    lowest = settings.start_rate / settings.growth ** 8
+    while len(result.steps) < settings.max_steps:
+        yield rate, phase
+        if not result.steps or result.steps[-1].rate != rate:
+            return  # the caller stopped before this rate was measured
+        last = result.steps[-1]
+        if last.generator_saturated:
+            return
+        held = [s.rate for s in result.steps if s.met]
+        broke = [s.rate for s in result.steps if not s.met]
+        best = max(held, default=None)
+        worst = min((r for r in broke if best is None or r > best), default=None)
+        if worst is None:  # nothing broke above the best: grow
+            if rate >= settings.max_rate:
+                return
+            rate, phase = min(rate * settings.growth, settings.max_rate), "grow"
+        elif best is None:  # even the lowest rate broke: shrink
+            if rate <= lowest:
+                return
+            rate, phase = max(rate / settings.growth, lowest), "shrink"
+        else:
+            middle = _round_rate((best + worst) / 2)
+            if worst <= best * (1 + settings.precision) or middle in (best, worst):
+                return
+            rate, phase = middle, "bisect"
+    result.stopped_reason = (f"--max-steps ({settings.max_steps}) taken before the knee was bracketed within "
+                             f"{settings.precision:.0%}")
+
+
+def _round_rate(rate: float) -> float:
+    """Three significant digits: a rate a person can read and type again."""
+    if rate <= 0:
+        return rate
+    digits = 3 - math.floor(math.log10(rate)) - 1
+    return round(rate, max(digits, 0))
+
+
+def _measure(index: int, phase: str, rate: float, users: int, run: LoadRunResult, settings: CapacitySettings,
+             step_dir: Path) -> CapacityStep:
+    """The step's figures over its measured window: the timeline intervals that start after the warm-up."""
+    requests = errors = 0
+    merged: HdrHistogram | None = None
+    full_requests, full_intervals = 0, 0
+    measured_s = 0.0
+    histograms = run.histograms
+    if histograms is not None:
+        width = histograms.interval_s
+        window = [i for i in histograms.intervals if i.t_s - width >= settings.warmup_s - 1e-9]
+        for position, interval in enumerate(window):
+            requests += interval.requests
+            errors += interval.errors
+            if position < len(window) - 1:  # the last interval holds the stop: not a full one for the rate
+                full_requests += interval.requests
+                full_intervals += 1
+            if interval.histogram is not None:
+                histogram = HdrHistogram.decode(interval.histogram)
+                if merged is None:
+                    merged = HdrHistogram(1, 600_000_000, 3)
+                merged.add(histogram)
+        measured_s = len(window) * width
+        achieved = full_requests / (full_intervals * width) if full_intervals else (
+            requests / measured_s if measured_s else 0.0)
+    else:
+        achieved = 0.0
+    latency: dict[str, float] = {}
+    if merged is not None and merged.get_total_count():
+        latency = {f"p{p:g}": merged.get_value_at_percentile(p) / 1000.0 for p in (50, 90, 95, 99)}
+        latency["max"] = merged.get_max_value() / 1000.0
+    error_rate = errors / requests if requests else 0.0
+    # The failure ratio has no per-interval figure: the whole step's (warm-up included) stands for it.
+    slos = evaluate(settings.load.slos, latency, error_rate, run.failure_ratio, requests)
+    return CapacityStep(
+        index=index, phase=phase, rate=rate, users=users, measured_s=round(measured_s, 3), requests=requests,
+        achieved_rps=round(achieved, 2), errors=errors, error_rate=error_rate, failure_ratio=run.failure_ratio,
+        latency_ms=latency, slos=slos, generator_cpu_max=run.generator_cpu_max,
+        generator_cpu_mean=run.generator_cpu_mean, generator_saturated=run.generator_saturated,
+        coupons_issued=run.coupons_issued, violation_counts=dict(run.violation_counts), report_dir=str(step_dir),
+        stopped_reason=run.stopped_reason)
+
+
+def _keep_codes(step_csv: Path, writer: Any, ledger: Ledger) -> None:
+    """Append the step's coupons to the search's coupons.csv, and run them through one exact store for the whole
+    search: a code issued in one step and again in another is a duplicate the steps alone cannot see."""
+    if not step_csv.is_file():
+        return
+    write = writer.writerow
+    batch: list[tuple[object, str, str]] = []
+    with step_csv.open(newline="", encoding="utf-8") as file:
+        reader = csv.reader(file)
+        next(reader, None)
+        for row in reader:
+            if len(row) < 3:
+                continue
+            write(row)
+            series: object = int(row[0]) if row[0].lstrip("-").isdigit() else row[0]
+            batch.append((series, row[1], row[2]))
+            if len(batch) >= 10_000:
+                ledger.issue_codes(batch)
+                batch = []
+    if batch:
+        ledger.issue_codes(batch)
+
+
+def _add_violations(result: CapacityResult, run: LoadRunResult) -> None:
+    for rule, count in run.violation_counts.items():
+        if rule == RuleId.UNIQUE_CODES.value:
+            continue  # decided once for the whole search, from every step's codes
+        result.violation_counts[rule] = result.violation_counts.get(rule, 0) + count
+    for rule, example in run.violation_examples.items():
+        result.violation_examples.setdefault(rule, example)
+
+
+def _conclude(result: CapacityResult, settings: CapacitySettings) -> None:
+    steps = result.steps
+    held = [s for s in steps if s.met and not s.generator_saturated]
+    saturated = [s for s in steps if s.generator_saturated]
+    best = max((s.rate for s in held), default=None)
+    if saturated:
+        first = saturated[0]
+        result.generator_limited = True
+        result.generator_limit_rps = first.achieved_rps
+        result.notes.append(
+            f"the generator's CPU saturated at {first.rate:g} req/s (it sent {first.achieved_rps:g} req/s, CPU up "
+            f"to {first.generator_cpu_max:.0f}%) before the target broke an SLO: past this point the latencies "
+            "measure the generator, not the target; run the search with --workers N (or from a bigger machine)"
+            + (f"; the target met every SLO up to {best:g} req/s" if best is not None else ""))
+        return
+    result.capacity_rps = best
+    broke = [s.rate for s in steps if not s.met and (best is None or s.rate > best)]
+    result.breaking_rps = min(broke, default=None)
+    result.reached_max_rate = best is not None and best >= settings.max_rate and result.breaking_rps is None
+    if result.reached_max_rate:
+        result.notes.append(f"every SLO held up to --max-rate {settings.max_rate:g} req/s: the capacity is at least "
+                            "that; raise --max-rate to find the knee")
+    elif best is None and result.breaking_rps is not None and not result.interrupted and not result.stopped_reason:
+        result.notes.append(f"even {min(s.rate for s in steps):g} req/s broke an SLO: the target cannot meet them "
+                            "at any rate tried")
+    for step in steps:
+        if step.met and step.achieved_rps < 0.9 * step.rate:
+            result.notes.append(f"step {step.index + 1}: {step.achieved_rps:g} req/s answered of {step.rate:g} "
+                                "scheduled (answers late past the step's end are not counted in its rate)")
+
+
+def _step_line(step: CapacityStep) -> str:
+    p95 = step.latency_ms.get("p95")
+    verdict = "met" if step.met else "broke " + ", ".join(
+        f"{slo.key}" for slo in step.slos if not slo.passed)
+    cpu = f", generator CPU {step.generator_cpu_max:.0f}% (saturated)" if step.generator_saturated else ""
+    return (f"step {step.index + 1}: {step.rate:g} req/s -> {step.achieved_rps:g} answered/s, p95 "
+            f"{'-' if p95 is None else f'{p95:.1f} ms'}, error rate {step.error_rate:.2%}: {verdict}{cpu}")
