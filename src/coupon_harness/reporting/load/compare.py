@@ -41,6 +41,7 @@ from coupon_harness.results.load import (
     COMPARE_KEYS,
     Comparison,
     ComparisonRow,
+    IntervalHistogram,
     LoadHistograms,
     LoadRunResult,
     MaxRegression,
@@ -112,7 +113,41 @@ def _sparse(encoded: str) -> tuple[list[int], list[int], float]:
     return values, kept, histogram.get_max_value() / 1000.0
 
 
+#: A run of more intervals than this (a long soak keeps up to 600) is resampled in adjacent groups of intervals,
+#: merged exactly: the cost of a comparison stays bounded (it grows with intervals times distinct values) and
+#: 60 or more groups keep the bootstrap meaningful (a block bootstrap, if anything, respects autocorrelation).
+BOOTSTRAP_INTERVALS = 120
+
+
+def _grouped(histograms: LoadHistograms) -> LoadHistograms:
+    """`histograms` with adjacent intervals merged (histograms added, counts summed) to at most
+    BOOTSTRAP_INTERVALS; as it is when it holds no more."""
+    intervals = histograms.intervals
+    if len(intervals) <= BOOTSTRAP_INTERVALS:
+        return histograms
+    size = math.ceil(len(intervals) / BOOTSTRAP_INTERVALS)
+    groups = []
+    for start in range(0, len(intervals), size):
+        group = intervals[start:start + size]
+        merged: HdrHistogram | None = None
+        for interval in group:
+            if interval.histogram is None:
+                continue
+            if merged is None:
+                merged = HdrHistogram.decode(interval.histogram)
+            else:
+                merged.decode_and_add(interval.histogram)
+        encoded = None
+        if merged is not None:
+            raw: bytes | str = merged.encode()
+            encoded = raw.decode() if isinstance(raw, bytes) else str(raw)
+        groups.append(IntervalHistogram(group[-1].t_s, sum(i.requests for i in group), sum(i.errors for i in group),
+                                        encoded))
+    return LoadHistograms(histograms.interval_s * size, histograms.total, tuple(groups))
+
+
 def _prepare(histograms: LoadHistograms) -> _Run:
+    histograms = _grouped(histograms)
     sparse = [_sparse(i.histogram) for i in histograms.intervals if i.histogram is not None]
     cumulative = []
     for _values, counts, _ in sparse:
