@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
-from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.results.load import LoadRunResult, MaxRegression, SampleData, SloResult, TimelinePoint
 
 SCRIPT_EXAMPLE = 'expected a JSON body; received <script>alert("x")</script> & more'
 LATENCY = {"min": 3.2, "p50": 41.27, "p90": 120.5, "p95": 180.04, "p99": 260.4, "p99.9": 410.0, "max": 512.9,
@@ -93,3 +94,61 @@ def interrupted_result() -> LoadRunResult:
 def long_result(points: int = 500) -> LoadRunResult:
     return load_result(duration_s=float(points) * 2, requests=200 * points, timeline=timeline(points, interval=2.0,
                                                                                            errors_every=50))
+
+
+def _synthesized(seed: int, slowdown: float) -> LoadRunResult:
+    """A ramp of five steps over 50 one-second intervals (a recorder's deltas merged by the aggregate, as a run
+    does), with a response-schema violation and its sample request."""
+    import random
+
+    from coupon_harness.runners.load.checker import Outcome
+    from coupon_harness.runners.load.recorder import Aggregate, Recorder, step_figures
+
+    @dataclass
+    class Step:
+        index: int
+        users: int
+        start_s: float
+        end_s: float | None
+
+    start = 1_700_000_000.0
+    rng = random.Random(seed)
+    recorder = Recorder(1.0)
+    aggregate = Aggregate(1.0, frozenset(), None)
+    steps = [Step(index, 4 * (index + 1), start + 10 * index, start + 10 * (index + 1)) for index in range(5)]
+    requests = errors = 0
+    for second in range(50):
+        users = 4 * (second // 10 + 1)
+        for _ in range(users * 10):
+            failed = rng.random() < 0.002 * users
+            latency = rng.lognormvariate(math.log(0.004 * users * slowdown), 0.4)
+            recorder.record(Outcome("500" if failed else "200"), latency, "c", at=start + second + 0.5)
+            requests += 1
+            errors += failed
+        aggregate.merge(recorder.take_delta())
+    return load_result(
+        shape="ramp", users=20, duration_s=50.0, requests=requests, status_counts={"200": requests - errors,
+                                                                                   "500": errors},
+        error_rate=errors / requests, latency_ms=aggregate.percentiles_ms(), timeline=aggregate.timeline(),
+        histograms=aggregate.export_histograms(), steps=step_figures(aggregate, steps, 20, None),
+        violation_counts={"no-server-error": errors, "unique-codes": 2},
+        violation_examples={"no-server-error": "expected a status below 500; received status 500",
+                            "unique-codes": "expected a code never issued before; received series 101 code 'ABC' "
+                                            "a second time"},
+        violation_samples={"no-server-error": SampleData(
+            method="POST", url="http://127.0.0.1:8080/v2/coupon/bulk/issue",
+            headers=[["Authorization", "Basic <redacted>"]],
+            body='{"seriesIds":[101,105],"customer":{"id":"lh-1a2b3c4d-0-17"}}')},
+        slos=[SloResult("p95", 300.0, "ms", aggregate.percentiles_ms().get("p95"), True),
+              SloResult("failure-ratio", 0.02, "ratio", 10 / 22800, True)])
+
+
+def ramp_compared_result() -> LoadRunResult:
+    """A ramp run with per-step figures, violation samples and a comparison with an earlier, faster run."""
+    from coupon_harness.reporting.load.compare import compare_runs
+
+    current = _synthesized(2, 1.25)
+    current.comparison = compare_runs(_synthesized(1, 1.0), current,
+                                      [MaxRegression("p95", 0.10, relative=True)], source="reports/load-earlier",
+                                      resamples=200)
+    return current

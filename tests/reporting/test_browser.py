@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from tests.reporting.load_builders import failing_result, load_result
+from tests.reporting.load_builders import failing_result, load_result, ramp_compared_result
 from tests.reporting.reporting_builders import build, faulted
 from tests.reporting.test_index import build_run_tree
 
@@ -182,12 +182,15 @@ def _pages(folder: Path) -> list[_Page]:
     write_load_html(failing_result(), folder / "load-failing" / "report.html")
     write_load_html(_fast_target(), folder / "load-fast" / "report.html")
     write_load_html(_long_tails(), folder / "load-tails" / "report.html")
+    write_load_html(ramp_compared_result(), folder / "load-ramp-compared" / "report.html")
     run_dir = build_run_tree(folder / "reports")
     return [_Page("contract", folder / "contract" / "report.html", 0, 1600),
             _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900),
             _Page("load-failing", folder / "load-failing" / "report.html", 3),
             _Page("load-fast", folder / "load-fast" / "report.html", 3),
             _Page("load-tails", folder / "load-tails" / "report.html", 3),
+            # Per-step figures, sample requests (curl) and the comparison section.
+            _Page("load-ramp-compared", folder / "load-ramp-compared" / "report.html", 3, 4400),
             _Page("index", run_dir / "index.html", 2, 1800)]
 
 
@@ -247,6 +250,15 @@ def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.T
     print(f"\nscreenshots of the HTML reports: {shots}", file=sys.stderr)
     print(f"\nscreenshots of the HTML reports: {shots}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_ramp_page_holds_what_the_browser_test_must_see(tmp_path: Path) -> None:
+    """The page the browser opens for steps, samples and the comparison holds them (else the test proves nothing)."""
+    write_load_html(ramp_compared_result(), tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    for needle in ("<h2>Steps (ramp)</h2>", "Compared with an earlier run", "curl -X POST -H &#x27;Authorization: "
+                   "Basic &lt;redacted&gt;&#x27;", "decided across answers"):
+        assert needle in page, needle
 
 
 def test_chart_check_sees_a_flat_or_escaped_line() -> None:

@@ -6,6 +6,7 @@ from coupon_harness.reporting.common import one_line, shorten
 from coupon_harness.reporting.load.common import (
     FIGURE_LABELS,
     SATURATION_WARNING,
+    causes,
     coupons_line,
     figure_label,
     fmt_count,
@@ -15,6 +16,7 @@ from coupon_harness.reporting.load.common import (
     fmt_ratio,
     fmt_threshold,
     load_shape,
+    no_sample_text,
     sample_curl,
     shows_steps,
     slo_label,
@@ -97,8 +99,8 @@ def _error_lines(result: LoadRunResult, color: bool) -> list[str]:
             if example:
                 lines.append(f"  {rule}: {shorten(one_line(example), _EXAMPLE_LIMIT)}")
             curl = sample_curl(result, rule)
-            if curl is not None:
-                lines.append(f"    sample: {shorten(one_line(curl), _CURL_LIMIT)}")
+            shown = shorten(one_line(curl), _CURL_LIMIT) if curl is not None else f"none ({no_sample_text(rule)})"
+            lines.append(f"    sample: {shown}")
     else:
         lines.append(_paint("Contract: held under load (no violation)", _GREEN, color))
     return lines
@@ -143,7 +145,10 @@ def render_load_table(result: LoadRunResult, *, color: bool) -> str:
         assert result.comparison is not None
         regressions = "; ".join(f"{row.key} {fmt_change(row, row.change)} beyond {fmt_limit(row.limit)}"
                                 for row in result.comparison.regressions if row.limit is not None)
-        text = f"regression against the earlier run ({regressions})" + ("" if result.holds else f"; {text}")
+        others = [cause for cause in causes(result) if not cause.startswith("regression against the earlier run")]
+        text = f"regression against the earlier run ({regressions})" + "".join(f"; {cause}" for cause in others)
+        if result.interrupted:
+            text += " (interrupted: partial results)"
     lines += ["", _paint(f"{'PASS' if ok else 'FAIL'}: {text}", _BOLD + (_GREEN if ok else _RED), color)]
     return "\n".join(lines)
 

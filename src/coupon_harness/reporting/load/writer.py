@@ -29,8 +29,8 @@ def write_load_reports(result: LoadRunResult, report_dir: Path) -> dict[str, Pat
 
 def redact_load_result(result: LoadRunResult, redact: Callable[[str], str]) -> LoadRunResult:
     """The result with `redact` applied to every text that came from the load process (the target, the
-    violation examples and sample requests, the counters' keys, notes, reasons, harness errors): a second line of defence for
-    what the load process should have redacted itself. Numbers and timeline are kept as they are."""
+    violation examples and sample requests, the counters' keys, notes, reasons, harness errors): a second line of
+    defence for what the load process should have redacted itself. Numbers and timeline are kept as they are."""
     def keys(counts: dict[str, int]) -> dict[str, int]:
         out: dict[str, int] = {}
         for key, count in counts.items():
