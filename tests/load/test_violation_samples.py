@@ -88,3 +88,12 @@ def test_a_correct_target_gives_no_sample(tmp_path: Path) -> None:
         result = run_load(load_settings(sandbox.base_url, users=2, run_time_s=1.0), tmp_path / "out")
     assert result.requests > 0 and not result.violation_counts, describe(result)
     assert result.violation_samples == {}
+
+
+def test_samples_travel_from_workers_to_the_master(tmp_path: Path) -> None:
+    """Distributed: the samples ride in the workers' deltas through Locust's messages."""
+    with running_sandbox(mutate=_broken) as sandbox:
+        result = run_load(load_settings(sandbox.base_url, users=4, run_time_s=2.0, workers=2), tmp_path / "out")
+    why = describe(result)
+    assert {"no-server-error", "response-schema"} <= set(result.violation_samples), why
+    assert "105" in (result.violation_samples["no-server-error"]["body"] or ""), why

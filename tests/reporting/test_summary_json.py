@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.reporting.load_builders import ramp_compared_result
 from tests.reporting.reporting_builders import FAULT_ERROR, INVALID_REASON, PROBE
 
 from coupon_harness.contract import rules
 from coupon_harness.reporting import read_summary_json, write_contract_reports, write_summary_json
+from coupon_harness.reporting.load.summary_json import read_load_summary_json, write_load_summary_json
 from coupon_harness.results.contract import ContractRunResult
 
 
@@ -111,3 +113,13 @@ def test_reads_files_written_before_faults_and_probes(faulted_result: ContractRu
     assert (old.faults, old.first_finding_s, old.first_finding_source) == ([], None, None)
     assert all(finding.probe is None for rule in old.rules for finding in rule.findings)
     assert len(old.failed) == 3
+
+
+def test_steps_and_samples_survive_summary_json(tmp_path: Path) -> None:
+    result = ramp_compared_result()
+    write_load_summary_json(result, tmp_path / "summary.json")
+    back = read_load_summary_json(tmp_path / "summary.json")
+    assert back.violation_samples == result.violation_samples
+    assert [(s.index, s.users, s.requests, s.errors) for s in back.steps] == [
+        (s.index, s.users, s.requests, s.errors) for s in result.steps]
+    assert len(back.steps) == 5 and back.steps[0].p95_ms is not None
