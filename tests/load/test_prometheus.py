@@ -60,7 +60,7 @@ def _run_scraped(tmp_path: Path, port: int, **overrides: Any) -> tuple[LoadRunRe
                 scrapes.append(scrape)
             time.sleep(0.5)
 
-    config = SandboxConfig(faults=Faults(error_rate=0.02, latency_ms=(1.0, 5.0)))
+    config = SandboxConfig(faults=Faults(error_rate=0.05, latency_ms=(1.0, 5.0)))
     with running_sandbox(config) as sandbox:
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
@@ -79,8 +79,9 @@ def _check_scrapes(result: LoadRunResult, scrapes: list[dict[str, Any]]) -> None
     requests = [_total(s, "coupon_harness_requests_total") for s in scrapes]
     assert requests == sorted(requests) and requests[-1] > requests[0], requests  # they rise, never fall
     last = scrapes[-1]
-    # The last scrape lags the report by at most the last second or two of the run (or the workers' last report).
-    assert 0.6 * result.requests <= requests[-1] <= result.requests, (requests[-1], why)
+    # The last scrape lags the report by the last second or so of the run (on a master, the workers' last report:
+    # every 3 s), more on a busy machine: roughly the report's figures, never more.
+    assert 0.5 * result.requests <= requests[-1] <= result.requests, (requests[-1], why)
     by_status = {dict(labels)["status"]: value for labels, value in last["coupon_harness_requests_total"].items()}
     assert by_status.get("200", 0) > 0 and set(by_status) <= set(result.status_counts), (by_status, why)
     errors = _total(last, "coupon_harness_errors_total")
@@ -89,7 +90,7 @@ def _check_scrapes(result: LoadRunResult, scrapes: list[dict[str, Any]]) -> None
     rules = {dict(labels)["rule"] for labels in last["coupon_harness_contract_violations_total"]}
     assert rules == {"no-server-error"}, rules
     coupons = _total(last, "coupon_harness_coupons_issued_total")
-    assert 0.6 * result.coupons_issued <= coupons <= result.coupons_issued, (coupons, why)
+    assert 0.5 * result.coupons_issued <= coupons <= result.coupons_issued, (coupons, why)
     assert _total(last, "coupon_harness_duplicate_codes_total") == 0
     assert "coupon_harness_entity_failures_total" in last
     assert "coupon_harness_generator_cpu_percent" in last
@@ -99,7 +100,9 @@ def _check_scrapes(result: LoadRunResult, scrapes: list[dict[str, Any]]) -> None
                  .items()}
     assert set(quantiles) == {"0.5", "0.9", "0.95", "0.99", "1"}, quantiles
     assert 0 < quantiles["0.5"] <= quantiles["0.95"] <= quantiles["1"], quantiles
-    assert abs(quantiles["0.95"] * 1000 - result.latency_ms["p95"]) < max(5.0, result.latency_ms["p95"]), why
+    p95_ms = quantiles["0.95"] * 1000
+    assert p95_ms <= result.latency_ms["max"], why
+    assert result.latency_ms["p95"] / 3 - 5 <= p95_ms <= 3 * result.latency_ms["p95"] + 5, (p95_ms, why)
     users = [_total(s, "coupon_harness_users") for s in scrapes]
     assert max(users) == 10, users
 
