@@ -16,6 +16,9 @@ Locust's own statistics (web UI, --json, --csv) count each request once and fail
 harness counts an error: a 200 that breaks a rule fails with the rule id as its message.
 The same safety as `coupon-harness load`: a Capillary production host is refused before any request
 without --allow-production, and off loopback the coupons are capped (--max-coupons, default 10,000).
+--abort-on-fail stops the run early (users finish the request in flight; the report is full and names why) once
+an SLO can no longer be met or --abort-violations violations came; --prometheus-port PORT serves live figures
+at http://127.0.0.1:PORT/metrics from the process that aggregates (alone or --master). Both are off by default.
 """
 
 from __future__ import annotations
