@@ -37,6 +37,7 @@ SLOW_FILES = {
     "tests/load/test_distributed_codes.py": "a distributed load run, 6 s",
     "tests/load/test_plain_locust_refusals.py": "plain locust in a subprocess",
     "tests/load/test_netns_distributed.py": "target, master and two workers in network namespaces, 32 s",
+    "tests/load/test_capacity_selftest.py": "capacity searches through the CLI, 100 s",
 }
 
 #: Single slow tests (node id without parameters) in files that are otherwise quick.
@@ -57,6 +58,8 @@ SERIAL_TESTS = {
     "tests/load/test_compare.py::test_runs_of_the_same_target_do_not_flag_each_other": "5 pairs of runs",
     "tests/load/test_compare.py::test_a_target_slowed_by_a_fifth_is_flagged": "2 runs",
     "tests/load/test_compare.py::test_the_cli_exits_1_on_a_regression_and_writes_the_comparison": "2 CLI runs",
+    "tests/load/test_capacity_selftest.py::test_a_saturated_generator_is_reported_instead_of_a_capacity":
+        "the generator pinned to one core must have it to itself, 45 s",
 }
 
 

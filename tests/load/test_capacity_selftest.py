@@ -1,0 +1,136 @@
+"""`coupon-harness capacity` end to end, against targets whose limits are known.
+
+- The sandbox with a service capacity (`faults.concurrency` 20, `latency_ms` 100: 200 req/s at most): the search
+  finds the knee within 15%, in a bounded number of steps, and writes every report, the steps' own and one
+  coupons.csv holding every coupon.
+- A target far cheaper to serve than the generator is to drive (`tests/targets/fast_static.py`), each on a core
+  of its own: the generator saturates first; the search reports the generator's limit, not a capacity (exit 2,
+  naming --workers). Marked serial: a neighbour's test on the same two cores would starve the generator.
+- The same safety as `load`: a production host is refused before any request; no --slo is one line, exit 2;
+  SIGINT mid-search still writes the report (exit 130).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from coupon_harness.errors import ConfigError
+from coupon_harness.runners.load.capacity import CapacitySettings, run_capacity
+from coupon_harness.runners.load.settings import LoadSettings, parse_slo
+from coupon_harness.sandbox.config import Faults, SandboxConfig
+from coupon_harness.sandbox.server import running_sandbox
+
+CLI = str(Path(sys.executable).with_name("coupon-harness"))
+ROOT = Path(__file__).resolve().parents[2]
+KNEE = 200.0  # 20 requests at once, 100 ms each
+
+
+def _capacity(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, "capacity", *args, "--no-color"], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+def test_the_search_finds_a_configured_knee_within_15_percent(tmp_path: Path) -> None:
+    out = tmp_path / "capacity"
+    config = SandboxConfig(faults=Faults(latency_ms=100, concurrency=20))
+    assert config.faults.capacity_rps == KNEE
+    with running_sandbox(config) as sandbox:
+        done = _capacity("--base-url", sandbox.base_url, "--slo", "p95=300ms", "--slo", "error-rate=0.01",
+                         "--start-rate", "150", "--step-time", "4s", "--warmup", "1s", "--precision", "0.1",
+                         "--max-steps", "8", "--report-dir", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["verdict"] == "knee found", summary["headline"]
+    capacity, breaking = summary["capacity_rps"], summary["breaking_rps"]
+    assert abs(capacity - KNEE) <= 0.15 * KNEE, summary["headline"]
+    assert abs(breaking - KNEE) <= 0.15 * KNEE and breaking > capacity, summary["headline"]
+    assert 3 <= len(summary["steps"]) <= 8
+    assert not summary["generator_limited"] and summary["duplicate_codes"] == 0
+    for step in summary["steps"]:
+        folder = out / Path(step["report_dir"]).name
+        assert (folder / "report.html").is_file() and (folder / "summary.json").is_file()
+    rows = (out / "coupons.csv").read_text().splitlines()
+    assert rows[0] == "series_id,code,customer_id" and len(rows) - 1 == summary["coupons_issued"] > 0
+    assert "PASS: capacity" in done.stdout and "Traceback" not in done.stderr
+    assert (out / "report.md").is_file() and "<svg" in (out / "report.html").read_text()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.skipif(shutil.which("taskset") is None or (os.cpu_count() or 1) < 2,
+                    reason="needs taskset and two cores (the target and the generator on a core each)")
+def test_a_saturated_generator_is_reported_instead_of_a_capacity(tmp_path: Path) -> None:
+    port = _free_port()
+    target = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "tests.targets.fast_static", "--port",
+                               str(port)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert target.stdout is not None and "listening" in target.stdout.readline()
+        out = tmp_path / "capacity"
+        done = subprocess.run(
+            ["taskset", "-c", "1", CLI, "capacity", "--base-url", f"http://127.0.0.1:{port}", "--series-ids", "101",
+             "--batch-size", "1", "--user", "demo:demo", "--slo", "p95=500ms", "--start-rate", "1000",
+             "--max-rate", "64000", "--step-time", "3s", "--warmup", "1s", "--report-dir", str(out), "--no-color"],
+            capture_output=True, text=True, timeout=300, check=False)
+    finally:
+        target.terminate()
+        target.wait(timeout=10)
+    summary = json.loads((out / "summary.json").read_text())
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert summary["generator_limited"] and summary["capacity_rps"] is None, summary["headline"]
+    assert summary["generator_limit_rps"] > 500
+    assert summary["steps"][-1]["generator_saturated"]
+    assert "--workers" in done.stderr and "Traceback" not in done.stderr
+    assert "no capacity measured: the load generator saturated" in done.stdout
+
+
+def test_a_production_host_is_refused_before_any_request(tmp_path: Path) -> None:
+    done = _capacity("--base-url", "https://eu.api.capillarytech.com", "--series-ids", "101", "--user", "u:p",
+                     "--slo", "p95=300ms", "--report-dir", str(tmp_path / "r"), timeout=60)
+    assert done.returncode == 2 and "--allow-production" in done.stderr, done
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "r").exists()
+    load = LoadSettings(base_url="https://eu.api.capillarytech.com", series_ids=(101,), slos=(parse_slo("p95=1s"),))
+    with pytest.raises(ConfigError, match="production"):  # the library way in refuses too
+        run_capacity(CapacitySettings(load=load), tmp_path / "lib")
+    assert not (tmp_path / "lib").exists()
+
+
+def test_no_slo_is_one_line(tmp_path: Path) -> None:
+    with running_sandbox() as sandbox:
+        done = _capacity("--base-url", sandbox.base_url, "--report-dir", str(tmp_path / "r"), timeout=60)
+    assert done.returncode == 2, done
+    assert done.stderr.strip().count("\n") == 0 and "--slo" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_sigint_mid_search_writes_the_partial_report(tmp_path: Path) -> None:
+    out = tmp_path / "capacity"
+    config = SandboxConfig(faults=Faults(latency_ms=20, concurrency=10))
+    with running_sandbox(config) as sandbox:
+        process = subprocess.Popen([CLI, "capacity", "--base-url", sandbox.base_url, "--slo", "p95=300ms",
+                                    "--start-rate", "50", "--step-time", "3s", "--warmup", "1s", "--report-dir",
+                                    str(out), "--no-color"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        deadline = time.monotonic() + 60
+        while not (out / "step-02").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stdout + stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] and len(summary["steps"]) >= 1
+    assert "Traceback" not in stderr
