@@ -37,6 +37,7 @@ LAYER_OF = {
     "coupon_harness.interrupts": "interrupts",
     "coupon_harness.results": "results",
     "coupon_harness.results.load": "load_results",
+    "coupon_harness.results.capacity": "load_results",
     "coupon_harness.config": "config",
     "coupon_harness.safety": "safety",
     "coupon_harness.transport": "transport",
