@@ -38,6 +38,8 @@ SLOW_FILES = {
     "tests/load/test_plain_locust_refusals.py": "plain locust in a subprocess",
     "tests/load/test_netns_distributed.py": "target, master and two workers in network namespaces, 32 s",
     "tests/load/test_capacity_selftest.py": "capacity searches through the CLI, 100 s",
+    "tests/load/test_abort_on_fail.py": "load runs that stop early, local, 2 workers and the CLI, 35 s",
+    "tests/load/test_prometheus.py": "load runs scraped during the run, local and 2 workers, 30 s",
 }
 
 #: Single slow tests (node id without parameters) in files that are otherwise quick.
@@ -48,6 +50,8 @@ SLOW_TESTS = {
     "tests/cli/test_pytest_way_in_faults.py::test_a_faulted_pass_fails_the_pytest_run": "4 s",
     "tests/cli/test_input_validation.py::test_repeated_customer_ids_finish": "3 contract runs, 9 s",
     "tests/load/test_event_channel.py::test_progress_reaches_the_caller_with_rate_and_p95": "a 6 s load run",
+    "tests/load/test_abort_ways_in.py::test_plain_locust_stops_early_with_the_reason_and_serves_metrics":
+        "a plain locust run, 15 s",
 }
 
 

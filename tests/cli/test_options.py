@@ -50,11 +50,20 @@ SAMPLES: dict[str, list[tuple[str, Any, Any]]] = {
     "request-timeout": [(x, float(x), float(x)) for x in ("1.5", "2", "3")],
     "spawn-rate": [(x, float(x), float(x)) for x in ("1", "2.5", "3")],
     "arrival-rate": [(x, float(x), float(x)) for x in ("1", "2", "3")],
+    "abort-grace": [("1s", "1s", 1.0), ("2s", "2s", 2.0), ("0", 0, 0.0)],
+    "prometheus-port": [(str(n), n, n) for n in (9101, 9102, 9103)],
+    "start-rate": [(x, float(x), float(x)) for x in ("10", "20.5", "30")],
+    "max-rate": [(x, float(x), float(x)) for x in ("100", "200", "300")],
+    "min-capacity": [(x, float(x), float(x)) for x in ("5", "6", "7")],
+    "step-time": [("10s", "10s", 10.0), ("1m", "1m", 60.0), ("30", 30, 30.0)],
+    "warmup": [("1s", "1s", 1.0), ("2s", "2s", 2.0), ("0", 0, 0.0)],
+    "precision": [(x, float(x), float(x)) for x in ("0.05", "0.1", "0.2")],
+    "max-steps": [(str(n), n, n) for n in (2, 3, 4)],
 }
-for _name in ("oauth-key", "oauth-secret", "token", "master-host", "master-bind-host"):
+for _name in ("oauth-key", "oauth-secret", "token", "master-host", "master-bind-host", "prometheus-host"):
     SAMPLES[_name] = [(f"{_name}-{x}", f"{_name}-{x}", f"{_name}-{x}") for x in "abc"]
 for _name in ("max-examples", "seed", "users", "workers", "expect-workers", "master-port", "max-coupons",
-              "load-users"):
+              "load-users", "abort-violations"):
     SAMPLES[_name] = [(str(n), n, n) for n in (1, 2, 3)]
 #: Flags without a value: the flag says true; the variable and the key say true or false.
 BOOLS = [opt.name for opt in OPTIONS if opt.flag_only]
