@@ -145,3 +145,22 @@ def test_count_over_and_evidence_read_the_aggregate_as_the_report_does() -> None
     assert evidence.max_us >= 5_000_000
     empty = evidence_of(Aggregate(1.0, frozenset(), None), (parse_slo("p95=300ms"),))
     assert empty == _evidence(over_ms={300.0: 0})
+
+
+def test_a_run_stopped_by_abort_on_fail_exits_1_even_if_its_last_figures_pass() -> None:
+    """The answers in flight when the run stopped may bring its figures back under the SLO: it stopped because it
+    could not pass, and a pipeline must not read a pass."""
+    from coupon_harness.cli.load_cmd import load_exit_code
+    from coupon_harness.results.load import LoadRunResult, SloResult
+
+    result = LoadRunResult(
+        target="http://127.0.0.1:9", started_at="", duration_s=5.0, shape="steady", users=1, arrival_rate=None,
+        workers=0, requests=200, status_counts={"200": 200}, violation_counts={}, violation_examples={},
+        latency_ms={"p95": 290.0}, error_rate=0.0, entities=200, entity_failures=0, expected_failures=0,
+        unexpected_failures=0, failure_ratio=0.0, entity_error_codes={}, coupons_issued=200, duplicate_codes=0,
+        slos=[SloResult("p95", 300.0, "ms", 290.0, True)])
+    assert load_exit_code(result) == 0
+    result.stopped_reason = "--abort-on-fail: p95<=300ms can no longer be met (12 of at most 10 answers ...)"
+    assert load_exit_code(result) == 1
+    result.stopped_reason = "--max-coupons reached (200)"
+    assert load_exit_code(result) == 0

@@ -20,6 +20,7 @@ from coupon_harness.cli.settings_builders import (
 )
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.load import LoadRunResult, MaxRegression
+from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.safety import refuse_production
 
@@ -176,4 +177,7 @@ def load_exit_code(result: LoadRunResult) -> int:
         return EXIT_HARNESS_ERROR
     if result.interrupted:
         return EXIT_INTERRUPTED
+    if result.stopped_reason is not None and result.stopped_reason.startswith(ABORT_PREFIX):
+        # Stopped because it could no longer pass: the answers in flight at the stop cannot turn that into a pass.
+        return EXIT_VIOLATIONS
     return EXIT_OK if result.holds and not result.regressed else EXIT_VIOLATIONS
