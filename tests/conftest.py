@@ -40,6 +40,9 @@ SLOW_FILES = {
     "tests/load/test_capacity_selftest.py": "capacity searches through the CLI, 100 s",
     "tests/load/test_abort_on_fail.py": "load runs that stop early, local, 2 workers and the CLI, 35 s",
     "tests/load/test_prometheus.py": "load runs scraped during the run, local and 2 workers, 30 s",
+    "tests/load/test_violation_samples.py": "load runs against a broken target, local and 2 workers, 20 s",
+    "tests/load/test_step_figures.py": "a ramp and a steady load run, 9 s",
+    "tests/load/test_long_soak.py": "a synthesized 24 h soak twice, compared, 12 s",
 }
 
 #: Single slow tests (node id without parameters) in files that are otherwise quick.
