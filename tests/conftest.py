@@ -53,6 +53,7 @@ SLOW_TESTS = {
     "tests/cli/test_pytest_way_in_faults.py::test_a_faulted_pass_fails_the_pytest_run": "4 s",
     "tests/cli/test_input_validation.py::test_repeated_customer_ids_finish": "3 contract runs, 9 s",
     "tests/load/test_event_channel.py::test_progress_reaches_the_caller_with_rate_and_p95": "a 6 s load run",
+    "tests/load/test_generator_behind.py::test_a_closed_model_run_has_no_schedule_to_fall_behind": "a 2 s load run",
     "tests/load/test_abort_ways_in.py::test_plain_locust_stops_early_with_the_reason_and_serves_metrics":
         "a plain locust run, 15 s",
 }
@@ -67,6 +68,8 @@ SERIAL_TESTS = {
     "tests/load/test_compare.py::test_the_cli_exits_1_on_a_regression_and_writes_the_comparison": "2 CLI runs",
     "tests/load/test_capacity_selftest.py::test_a_saturated_generator_is_reported_instead_of_a_capacity":
         "the generator pinned to one core must have it to itself, 45 s",
+    "tests/load/test_generator_behind.py::test_a_starved_generator_is_behind_its_schedule":
+        "a generator starved by CPU hogs, and one with its core to itself, 20 s",
 }
 
 

@@ -50,6 +50,7 @@ class Model:
     slow_ms: float = 2000.0
     warmup_ms: float = 5000.0
     cpu: Callable[[float], float] = lambda rate: 10.0
+    late: Callable[[float], float] = lambda rate: 0.0
     coupons_per_step: int = 10
     duplicate_code: str | None = None
     interrupt_at: int | None = None
@@ -87,6 +88,7 @@ class Model:
             coupons_issued=self.coupons_per_step + (1 if self.duplicate_code and index == 2 else 0),
             duplicate_codes=0, generator_cpu_max=cpu, generator_cpu_mean=cpu, generator_saturated=cpu >= 90,
             interrupted=interrupted, stopped_reason="interrupted by SIGINT" if interrupted else None,
+            generator_late_share=self.late(rate), generator_behind=self.late(rate) > 0.05,
             histograms=LoadHistograms(width, _encode([self.fast_ms]), tuple(intervals)))
 
 
@@ -153,8 +155,20 @@ def test_a_saturated_generator_ends_the_search_and_is_named(tmp_path: Path, monk
     assert result.generator_limit_rps == pytest.approx(800, rel=0.01)
     assert [s.rate for s in result.steps] == [100, 200, 400, 800]
     table = render_capacity_table(result, color=False)
-    assert "FAIL: no capacity measured: the load generator saturated" in table and "--workers" in table
+    assert "FAIL: no capacity measured: the load generator was the limit" in table and "--workers" in table
     assert "the target met every SLO up to 400 req/s" in " ".join(result.notes)
+
+
+def test_a_generator_behind_its_schedule_ends_the_search_too(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starved by other processes, the generator's CPU reads low while its sends leave late: that is the limit
+    as much as a saturated CPU is, and the steps it spoiled must not be read as the target breaking."""
+    model = Model(knee=5000.0, late=lambda rate: 0.3 if rate >= 400 else 0.0)
+    result = search(model, tmp_path, monkeypatch)
+    assert result.generator_limited and result.capacity_rps is None
+    assert [s.rate for s in result.steps] == [100, 200, 400] and result.steps[-1].generator_behind
+    assert "fell behind its schedule (30% of its sends late" in " ".join(result.notes)
+    assert "(behind schedule)" in render_capacity_markdown(result)
 
 
 def test_the_coupon_cap_bounds_the_whole_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

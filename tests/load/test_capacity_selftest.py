@@ -89,13 +89,16 @@ def test_a_saturated_generator_is_reported_instead_of_a_capacity(tmp_path: Path)
     finally:
         target.terminate()
         target.wait(timeout=10)
+        if target.stdout is not None:
+            target.stdout.close()
     summary = json.loads((out / "summary.json").read_text())
     assert done.returncode == 2, done.stdout + done.stderr
     assert summary["generator_limited"] and summary["capacity_rps"] is None, summary["headline"]
     assert summary["generator_limit_rps"] > 500
-    assert summary["steps"][-1]["generator_saturated"]
+    last = summary["steps"][-1]
+    assert last["generator_saturated"] or last["generator_behind"], last
     assert "--workers" in done.stderr and "Traceback" not in done.stderr
-    assert "no capacity measured: the load generator saturated" in done.stdout
+    assert "no capacity measured: the load generator was the limit" in done.stdout
 
 
 def test_a_production_host_is_refused_before_any_request(tmp_path: Path) -> None:

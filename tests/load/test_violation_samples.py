@@ -68,6 +68,8 @@ def test_each_violation_has_a_sample_that_replays_it_and_no_credential_leaks(tmp
             sample = RequestSample.from_dict(data)
             assert sample.url == sandbox.base_url.rstrip("/") + "/v2/coupon/bulk/issue", sample
             assert dict(sample.headers).get("Authorization") == "Basic <redacted>", sample
+            # The body says what it is, so the curl replays it as JSON, not as a form.
+            assert dict(sample.headers).get("Content-Type") == "application/json", sample
             assert rule in _replay(sample), (rule, sample)
     reports = tmp_path / "reports"
     write_load_reports(result, reports)

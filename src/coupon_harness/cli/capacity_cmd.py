@@ -134,9 +134,9 @@ def capacity_exit_code(result: Any) -> int:
     if result.violation_counts:
         return EXIT_VIOLATIONS
     if result.generator_limited:
-        print(f"coupon-harness capacity: error: the load generator saturated at {result.generator_limit_rps:g} "
-              "req/s before the target broke an SLO: what was measured is the generator; run with --workers N "
-              "(or from a bigger machine)", file=sys.stderr)
+        print(f"coupon-harness capacity: error: the load generator was the limit at {result.generator_limit_rps:g} "
+              "req/s (its CPU saturated, or it fell behind its schedule) before the target broke an SLO: what was "
+              "measured is the generator; run with --workers N (or from a machine of its own)", file=sys.stderr)
         return EXIT_HARNESS_ERROR
     if result.capacity_rps is None:
         if result.breaking_rps is not None:

@@ -41,6 +41,14 @@ class CapacityStep:
     #: Where the step's own load reports are (summary.json, report.html, coupons.csv).
     report_dir: str = ""
     stopped_reason: str | None = None
+    #: The share of scheduled sends the generator made late (its own delay), and whether that put it behind.
+    generator_late_share: float | None = None
+    generator_behind: bool = False
+
+    @property
+    def generator_limited(self) -> bool:
+        """The generator, not the target, set this step's figures: its CPU saturated, or it fell behind."""
+        return self.generator_saturated or self.generator_behind
 
     @property
     def met(self) -> bool:

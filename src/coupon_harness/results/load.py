@@ -232,6 +232,12 @@ class LoadRunResult:
     generator_cpu_mean: float = 0.0
     #: The generator's CPU was above ~90%: latencies then measure the generator, not the target.
     generator_saturated: bool = False
+    #: Open model: the share of scheduled sends a generator made more than `recorder.LATE_S` after their time
+    #: although its user was idle (its own delay: CPU saturated, or starved by other processes); None: closed model.
+    generator_late_share: float | None = None
+    #: That share was above `recorder.BEHIND_SHARE`: latencies (counted from the intended time) include the
+    #: generator's own delay, so they do not measure the target alone.
+    generator_behind: bool = False
     interrupted: bool = False
     #: Why the run stopped before its time, e.g. "--max-coupons reached (10000)".
     stopped_reason: str | None = None

@@ -50,8 +50,8 @@ def headline(result: CapacityResult) -> str:
     """One sentence: what the search found."""
     best, broke = result.capacity_rps, result.breaking_rps
     if result.generator_limited:
-        return (f"no capacity measured: the load generator saturated at {fmt_rate(result.generator_limit_rps)} "
-                "req/s before the target broke an SLO (run with --workers N)")
+        return (f"no capacity measured: the load generator was the limit at {fmt_rate(result.generator_limit_rps)} "
+                "req/s, before the target broke an SLO (run with --workers N)")
     if result.reached_max_rate:
         return f"capacity at least {fmt_rate(result.max_rate)} req/s: every SLO held up to --max-rate"
     if best is not None and broke is not None:

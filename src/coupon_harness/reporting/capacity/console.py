@@ -16,7 +16,7 @@ def render_capacity_table(result: CapacityResult, *, color: bool) -> str:
              f"{'p99':>9}  {'errors':>7}  {'CPU':>4}  verdict"
     lines = [f"Capacity search against {result.target}: SLOs {', '.join(result.slos)}", header]
     for step in result.steps:
-        cpu = f"{step.generator_cpu_max:.0f}%" + ("!" if step.generator_saturated else "")
+        cpu = f"{step.generator_cpu_max:.0f}%" + ("!" if step.generator_limited else "")
         lines.append(f"{step.index + 1:>4}  {step.phase:<6}  {fmt_rate(step.rate):>9}  "
                      f"{fmt_rate(step.achieved_rps):>10}  "
                      f"{fmt_ms(step.latency_ms.get('p50')):>9}  {fmt_ms(step.latency_ms.get('p95')):>9}  "

@@ -18,7 +18,7 @@ from coupon_harness.reporting.common import (
     scale_toggle,
     tick_label,
 )
-from coupon_harness.results.capacity import CapacityResult
+from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
 __all__ = ["latency_curve_svg", "render_capacity_html", "throughput_curve_svg", "write_capacity_html"]
 
@@ -85,6 +85,12 @@ def throughput_curve_svg(result: CapacityResult) -> str | None:
                           x_unit="offered rate (req/s)", y_unit="answered (req/s)", dots=True)
 
 
+def _limit(step: CapacityStep) -> str:
+    if step.generator_saturated:
+        return " (saturated)"
+    return " (behind schedule)" if step.generator_behind else ""
+
+
 def render_capacity_html(result: CapacityResult) -> str:
     ok = holds(result)
     body = [f"<h1>Capacity search: {_e(result.target)}</h1>",
@@ -100,8 +106,8 @@ def render_capacity_html(result: CapacityResult) -> str:
             f"<dt>started</dt><dd>{_e(result.started_at)}, {result.duration_s:.0f} s in all</dd>",
             f"<dt>coupons issued</dt><dd>{result.coupons_issued:,} (duplicate codes: {result.duplicate_codes:,})</dd>"]
     if result.generator_limited:
-        body.append(f"<dt>generator limit</dt><dd>{fmt_rate(result.generator_limit_rps)} req/s "
-                    "(its CPU saturated)</dd>")
+        body.append(f"<dt>generator limit</dt><dd>{fmt_rate(result.generator_limit_rps)} req/s (the generator, "
+                    "not the target, set the figures past it)</dd>")
     body.append("</dl>")
     linear, log = latency_curve_svg(result), latency_curve_svg(result, log=True)
     if linear is not None and log is not None:
@@ -115,7 +121,7 @@ def render_capacity_html(result: CapacityResult) -> str:
              "<th class=num>generator CPU max</th><th>verdict</th><th>report</th></tr></thead><tbody>"]
     for step in result.steps:
         latency = step.latency_ms
-        css = "saturated" if step.generator_saturated else "met" if step.met else "broke"
+        css = "saturated" if step.generator_limited else "met" if step.met else "broke"
         folder = Path(step.report_dir).name
         link = f'<a href="{_e(folder)}/report.html">{_e(folder)}</a>' if folder else ""
         body.append(f'<tr class="{css}"><td>{step.index + 1}</td><td>{_e(step.phase)}</td>'
@@ -123,7 +129,7 @@ def render_capacity_html(result: CapacityResult) -> str:
                     f"<td class=num>{step.users}</td><td class=num>{fmt_ms(latency.get('p50'))}</td>"
                     f"<td class=num>{fmt_ms(latency.get('p95'))}</td><td class=num>{fmt_ms(latency.get('p99'))}</td>"
                     f"<td class=num>{fmt_ms(latency.get('max'))}</td><td class=num>{step.error_rate:.2%}</td>"
-                    f"<td class=num>{step.generator_cpu_max:.0f}%{' (saturated)' if step.generator_saturated else ''}"
+                    f"<td class=num>{step.generator_cpu_max:.0f}%{_limit(step)}"
                     f"</td><td>{_e(step_verdict(step))}</td><td>{link}</td></tr>")
     body.append("</tbody></table>")
     if result.violation_counts:

@@ -23,14 +23,16 @@ def render_capacity_markdown(result: CapacityResult) -> str:
              f"| started | {md_text(result.started_at)}, {result.duration_s:.0f} s in all |",
              f"| coupons issued | {result.coupons_issued:,} (duplicate codes: {result.duplicate_codes:,}) |"]
     if result.generator_limited:
-        lines.append(f"| generator limit | {fmt_rate(result.generator_limit_rps)} req/s (CPU saturated) |")
+        lines.append(f"| generator limit | {fmt_rate(result.generator_limit_rps)} req/s (the generator, not the "
+                     "target, set the figures past it) |")
     lines += ["", "## Steps", "",
               "| step | phase | offered req/s | answered req/s | users | p50 | p95 | p99 | max | error rate | "
               "generator CPU max | verdict |",
               "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for step in result.steps:
         latency = step.latency_ms
-        cpu = f"{step.generator_cpu_max:.0f}%" + (" (saturated)" if step.generator_saturated else "")
+        cpu = f"{step.generator_cpu_max:.0f}%" + (" (saturated)" if step.generator_saturated else
+                                                  " (behind schedule)" if step.generator_behind else "")
         lines.append(f"| {step.index + 1} | {step.phase} | {fmt_rate(step.rate)} | {fmt_rate(step.achieved_rps)} | "
                      f"{step.users} | {fmt_ms(latency.get('p50'))} | {fmt_ms(latency.get('p95'))} | "
                      f"{fmt_ms(latency.get('p99'))} | {fmt_ms(latency.get('max'))} | {step.error_rate:.2%} | {cpu} | "

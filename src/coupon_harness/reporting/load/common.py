@@ -12,6 +12,7 @@ from coupon_harness.results.request import RequestSample
 
 __all__ = [
     "ACROSS_ANSWERS",
+    "BEHIND_WARNING",
     "FIGURE_LABELS",
     "LATENCY_ROWS",
     "SATURATION_WARNING",
@@ -45,6 +46,9 @@ __all__ = [
 
 #: The latency figures the reports show, in this order (LATENCY_KEYS without min and mean first).
 LATENCY_ROWS = ("p50", "p90", "p95", "p99", "p99.9", "max", "min", "mean")
+BEHIND_WARNING = ("Load generator behind its schedule ({share} of its sends left late): latencies include the "
+                  "generator's own delay. Add workers or give it a machine of its own, then rerun before trusting "
+                  "these figures.")
 SATURATION_WARNING = ("Load generator saturated (CPU max {cpu}): latencies measure the generator, not the target. "
                       "Add workers or lower the load, then rerun before trusting these figures.")
 

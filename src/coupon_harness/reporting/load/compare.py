@@ -282,6 +282,8 @@ def _usable(result: LoadRunResult) -> str | None:
         return "it has no histograms (a summary.json of an older version)"
     if result.generator_saturated:
         return "its generator was saturated (the latencies measure the generator)"
+    if result.generator_behind:
+        return "its generator fell behind its schedule (the latencies include the generator's own delay)"
     if result.arrival_rate and result.duration_s > 0 and throughput_rps(result) < _BEHIND * result.arrival_rate:
         return (f"it sent {throughput_rps(result):,.1f} req/s of the {result.arrival_rate:g} req/s scheduled (the "
                 "generator fell behind)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coupon_harness.reporting.common import one_line, shorten
 from coupon_harness.reporting.load.common import (
+    BEHIND_WARNING,
     FIGURE_LABELS,
     SATURATION_WARNING,
     causes,
@@ -120,6 +121,8 @@ def _warnings(result: LoadRunResult, color: bool) -> list[str]:
     lines = []
     if result.generator_saturated:
         lines.append("WARNING: " + SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max)))
+    elif result.generator_behind:
+        lines.append("WARNING: " + BEHIND_WARNING.format(share=f"{result.generator_late_share or 0:.0%}"))
     if result.interrupted:
         lines.append("Interrupted: these results cover only what ran.")
     if result.stopped_reason:

@@ -22,6 +22,7 @@ from coupon_harness.reporting.common import (
     tick_label,
 )
 from coupon_harness.reporting.load.common import (
+    BEHIND_WARNING,
     FIGURE_LABELS,
     LATENCY_ROWS,
     SATURATION_WARNING,
@@ -207,8 +208,9 @@ def _header(result: LoadRunResult) -> str:
     mark = html_mark("pass" if passed else "fail")
     parts = [f'<header class="verdict {state}"><h1>{mark} {_e(verdict(result))}</h1>'
              f"<p>coupon-harness load · {_e(load_shape(result))}</p></header>"]
-    if result.generator_saturated:
-        warning = SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max))
+    if result.generator_saturated or result.generator_behind:
+        warning = (SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max)) if result.generator_saturated
+                   else BEHIND_WARNING.format(share=f"{result.generator_late_share or 0:.0%}"))
         parts.append(f'<p class="banner saturated">{html_mark("warn")} <strong>{_e(warning)}</strong></p>')
     if result.interrupted:
         parts.append(f'<p class="banner">{html_mark("warn")} <strong>The run was interrupted</strong>: '

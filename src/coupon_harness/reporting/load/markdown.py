@@ -7,6 +7,7 @@ from pathlib import Path
 
 from coupon_harness.reporting.common import atomic_write_text, md_code, md_text, shorten
 from coupon_harness.reporting.load.common import (
+    BEHIND_WARNING,
     FIGURE_LABELS,
     LATENCY_ROWS,
     SATURATION_WARNING,
@@ -67,6 +68,9 @@ def _banners(result: LoadRunResult) -> list[str]:
     lines = []
     if result.generator_saturated:
         warning = SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max))
+        lines.append(f"> [!WARNING]\n> ⚠️ **{md_text(warning)}**")
+    elif result.generator_behind:
+        warning = BEHIND_WARNING.format(share=f"{result.generator_late_share or 0:.0%}")
         lines.append(f"> [!WARNING]\n> ⚠️ **{md_text(warning)}**")
     if result.interrupted:
         lines.append("> ⚠️ **The run was interrupted**: these figures cover only what ran before it stopped.")

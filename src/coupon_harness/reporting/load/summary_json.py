@@ -158,6 +158,8 @@ def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
         "generator_cpu_max": _number(result.generator_cpu_max, _CPU),
         "generator_cpu_mean": _number(result.generator_cpu_mean, _CPU),
         "generator_saturated": result.generator_saturated,
+        "generator_late_share": _round(result.generator_late_share, _RATIO),
+        "generator_behind": result.generator_behind,
         "slos": [_slo_dict(slo) for slo in result.slos],
         "steps": [_step_dict(step) for step in result.steps],
         "timeline": [_point_dict(point) for point in result.timeline],
@@ -195,6 +197,7 @@ def read_load_summary_json(path: Path) -> LoadRunResult:
                         passed=slo["passed"]) for slo in data["slos"]],
         generator_cpu_max=data["generator_cpu_max"], generator_cpu_mean=data["generator_cpu_mean"],
         generator_saturated=data["generator_saturated"], interrupted=data["interrupted"],
+        generator_late_share=data.get("generator_late_share"), generator_behind=bool(data.get("generator_behind")),
         stopped_reason=data["stopped_reason"], notes=list(data["notes"]), files=dict(data["files"]),
         histograms=LoadHistograms.from_dict(data["histograms"]) if data.get("histograms") else None,
         # Absent from summaries of older versions.

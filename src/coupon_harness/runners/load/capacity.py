@@ -186,7 +186,7 @@ def _search(settings: CapacitySettings, result: CapacityResult) -> Iterator[tupl
         if not result.steps or result.steps[-1].rate != rate:
             return  # the caller stopped before this rate was measured
         last = result.steps[-1]
-        if last.generator_saturated:
+        if last.generator_limited:
             return
         held = [s.rate for s in result.steps if s.met]
         broke = [s.rate for s in result.steps if not s.met]
@@ -257,7 +257,8 @@ def _measure(index: int, phase: str, rate: float, users: int, run: LoadRunResult
         latency_ms=latency, slos=slos, generator_cpu_max=run.generator_cpu_max,
         generator_cpu_mean=run.generator_cpu_mean, generator_saturated=run.generator_saturated,
         coupons_issued=run.coupons_issued, violation_counts=dict(run.violation_counts), report_dir=str(step_dir),
-        stopped_reason=run.stopped_reason)
+        stopped_reason=run.stopped_reason, generator_late_share=run.generator_late_share,
+        generator_behind=run.generator_behind)
 
 
 def _keep_codes(step_csv: Path, writer: Any, ledger: Ledger) -> None:
@@ -294,17 +295,20 @@ def _add_violations(result: CapacityResult, run: LoadRunResult) -> None:
 
 def _conclude(result: CapacityResult, settings: CapacitySettings) -> None:
     steps = result.steps
-    held = [s for s in steps if s.met and not s.generator_saturated]
-    saturated = [s for s in steps if s.generator_saturated]
+    held = [s for s in steps if s.met and not s.generator_limited]
+    limited = [s for s in steps if s.generator_limited]
     best = max((s.rate for s in held), default=None)
-    if saturated:
-        first = saturated[0]
+    if limited:
+        first = limited[0]
         result.generator_limited = True
         result.generator_limit_rps = first.achieved_rps
+        why = (f"its CPU saturated (up to {first.generator_cpu_max:.0f}%)" if first.generator_saturated else
+               f"it fell behind its schedule ({first.generator_late_share or 0:.0%} of its sends late, CPU up to "
+               f"{first.generator_cpu_max:.0f}%: short of CPU, or starved by other processes)")
         result.notes.append(
-            f"the generator's CPU saturated at {first.rate:g} req/s (it sent {first.achieved_rps:g} req/s, CPU up "
-            f"to {first.generator_cpu_max:.0f}%) before the target broke an SLO: past this point the latencies "
-            "measure the generator, not the target; run the search with --workers N (or from a bigger machine)"
+            f"the generator was the limit at {first.rate:g} req/s ({why}; it sent {first.achieved_rps:g} req/s) "
+            "before the target broke an SLO: past this point the latencies measure the generator, not the "
+            "target; run the search with --workers N (or from a machine of its own)"
             + (f"; the target met every SLO up to {best:g} req/s" if best is not None else ""))
         return
     result.capacity_rps = best
@@ -327,6 +331,10 @@ def _step_line(step: CapacityStep) -> str:
     p95 = step.latency_ms.get("p95")
     verdict = "met" if step.met else "broke " + ", ".join(
         f"{slo.key}" for slo in step.slos if not slo.passed)
-    cpu = f", generator CPU {step.generator_cpu_max:.0f}% (saturated)" if step.generator_saturated else ""
+    cpu = ""
+    if step.generator_saturated:
+        cpu = f", generator CPU {step.generator_cpu_max:.0f}% (saturated)"
+    elif step.generator_behind:
+        cpu = f", generator behind its schedule ({step.generator_late_share or 0:.0%} of sends late)"
     return (f"step {step.index + 1}: {step.rate:g} req/s -> {step.achieved_rps:g} answered/s, p95 "
             f"{'-' if p95 is None else f'{p95:.1f} ms'}, error rate {step.error_rate:.2%}: {verdict}{cpu}")

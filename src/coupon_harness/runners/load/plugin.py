@@ -32,6 +32,8 @@ DELTA_KEY = "coupon_harness"
 #: The master's message to each worker, before its users start: the coupons that worker may issue.
 SHARE_MESSAGE = "coupon_harness_share"
 SATURATED_CPU = 90.0
+#: Every bulk issue says what its body is, as the API's clients do (and a sample's curl replays it as such).
+JSON_BODY = {"Content-Type": "application/json"}
 
 
 @dataclass(slots=True)
@@ -112,7 +114,7 @@ class LoadState:
     def headers(self) -> dict[str, str]:
         if self.static_headers is not None:
             return self.static_headers
-        return auth_headers(self.credentials, self.tokens)
+        return {**auth_headers(self.credentials, self.tokens), **JSON_BODY}
 
     def reserve(self, wanted: int) -> int:
         """Reserve up to `wanted` coupons of the cap for one request; the number granted (0: none left now).
@@ -202,7 +204,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     )
     state.batches = draw_batches(state, random.Random(settings.seed))
     if tokens is None:
-        state.static_headers = auth_headers(credentials, None)
+        state.static_headers = {**auth_headers(credentials, None), **JSON_BODY}
     BulkIssueUser.state = state
     BulkIssueUser.network_timeout = settings.request_timeout
     BulkIssueUser.connection_timeout = settings.request_timeout

@@ -37,13 +37,22 @@ from coupon_harness.runners.load.checker import Outcome
 if TYPE_CHECKING:  # importing transport.auth imports requests (ssl): not before Locust monkey-patches
     from coupon_harness.transport.auth import Redactor
 
-__all__ = ["MAX_INTERVALS", "Aggregate", "Recorder", "Step", "new_histogram", "step_figures"]
+__all__ = ["BEHIND_MIN_WAITS", "BEHIND_SHARE", "LATE_S", "MAX_INTERVALS", "Aggregate", "Recorder", "Step",
+           "new_histogram", "step_figures"]
 
 #: Microseconds, 1 us .. 10 min, 3 significant digits (0.1% resolution).
 _LOWEST, _HIGHEST, _DIGITS = 1, 600_000_000, 3
 #: The most timeline intervals the aggregate keeps (each an HDR histogram of ~170 kB in memory, ~0.1-1 kB
 #: encoded): more are merged in pairs, so a run keeps between half this and this many (comparisons need >= 5).
 MAX_INTERVALS = 600
+#: Open model: a send that left more than this after its time (or after its user's last answer, when that came
+#: later) was held up by its own process (an event loop short of CPU), not by the target; more than BEHIND_SHARE
+#: of such sends and the generator is behind its schedule (gevent wakes within a millisecond or two when it has
+#: the CPU).
+LATE_S = 0.010
+BEHIND_SHARE = 0.05
+#: Fewer scheduled sends than this judge nothing.
+BEHIND_MIN_WAITS = 100
 #: Headers a sample never shows, when no Redactor is at hand (the load process always has one).
 _SENSITIVE = frozenset({"authorization", "proxy-authorization", "cookie", "x-cap-api-oauth-token"})
 #: A sample's body is cut past this many characters (a load request's body is a few hundred).
@@ -104,6 +113,14 @@ class Recorder(_Figures):
         #: received since the last delta: the aggregate's traffic span, from which the run's duration follows.
         self.first_sent = math.inf
         self.last_answered = -math.inf
+
+    def woke(self, late_s: float) -> None:
+        """Open model: a scheduled send left `late_s` after its time (or after the user's last answer, when that
+        came later): the generator's own delay, the target's slowness not counted in it."""
+        c = self.counters
+        c["schedule_waits"] += 1
+        if late_s > LATE_S:
+            c["schedule_late"] += 1
 
     def record(self, outcome: Outcome, latency_s: float, customer_id: str, at: float | None = None) -> None:
         if at is None:

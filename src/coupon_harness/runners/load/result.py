@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from coupon_harness.results.load import LoadRunResult
 from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState
-from coupon_harness.runners.load.recorder import step_figures
+from coupon_harness.runners.load.recorder import BEHIND_MIN_WAITS, BEHIND_SHARE, LATE_S, step_figures
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.slo import evaluate
 
@@ -27,6 +27,14 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
     cpu = state.cpu_samples
     saturated = bool(cpu) and sum(1 for c in cpu if c >= SATURATED_CPU) >= max(1, len(cpu) // 5)
     notes = []
+    waits, late = counters["schedule_waits"], counters["schedule_late"]
+    late_share = late / waits if waits else None
+    behind = late_share is not None and waits >= BEHIND_MIN_WAITS and late_share > BEHIND_SHARE
+    if behind:
+        notes.append(f"the generator fell behind its own schedule: {late_share:.0%} of its sends left more than "
+                     f"{LATE_S * 1000:.0f} ms after their time (or after their user's last answer) through its own "
+                     "delay (its process was short of CPU: saturated, or starved by other processes); latencies, "
+                     "counted from the intended time, include that delay (use --workers, or a machine of its own)")
     if saturated:
         notes.append("the generator's CPU was above 90% for a fifth of the run or more: latencies measure "
                      "the generator, not the target (use --workers or a bigger machine)")
@@ -43,7 +51,8 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
         timeline=aggregate.timeline(),
         slos=evaluate(settings.slos, latency, error_rate, failure_ratio, requests),
         generator_cpu_max=max(cpu, default=0.0), generator_cpu_mean=sum(cpu) / len(cpu) if cpu else 0.0,
-        generator_saturated=saturated, interrupted=interrupted, stopped_reason=state.stopped_reason,
+        generator_saturated=saturated, generator_late_share=late_share, generator_behind=behind,
+        interrupted=interrupted, stopped_reason=state.stopped_reason,
         notes=notes, histograms=aggregate.export_histograms(),
         violation_samples=dict(aggregate.samples),
         steps=step_figures(aggregate, state.steps, settings.users, settings.arrival_rate),

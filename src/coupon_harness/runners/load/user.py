@@ -65,6 +65,8 @@ class BulkIssueUser(FastHttpUser):
         self._path = urlsplit(host).path.rstrip("/") + ENDPOINT
         self._http = HTTPClient.from_url(host, concurrency=1, connection_timeout=timeout, network_timeout=timeout)
         self._next_send = time.time() + (self._rng.random() * state.arrival_interval if state.arrival_interval else 0)
+        #: When this user's last answer arrived (open model: a send due before it was held up by the target).
+        self._answered = 0.0
 
     def on_stop(self) -> None:
         self._http.close()
@@ -87,9 +89,15 @@ class BulkIssueUser(FastHttpUser):
         if state.arrival_interval:
             # Open model: send at the scheduled time and measure from it, so that a slow target cannot
             # hide behind fewer requests (coordinated omission).
-            delay = self._next_send - time.time()
+            # The generator's own delay is recorded too (`woke`): how late past the schedule (or past the last
+            # answer, when that came after it) this send leaves; the target's slowness is never counted in it.
+            started_at = time.time()
+            delay = self._next_send - started_at
             if delay > 0:
                 gevent.sleep(delay)
+                state.recorder.woke(time.time() - self._next_send)
+            else:
+                state.recorder.woke(started_at - max(self._next_send, self._answered))
             intended = self._next_send
             self._next_send += state.arrival_interval
         batch = self._batch()
@@ -142,6 +150,7 @@ class BulkIssueUser(FastHttpUser):
         self.environment.events.request.fire(
             request_type="POST", name="bulk-issue", response_time=(finished - started) * 1000,
             response_length=len(content), exception=exception, context={}, response=None, url=self._url)
+        self._answered = finished
         latency = finished - (intended if intended is not None else started)
         state.record(outcome, latency, customer, finished, reserved)
         if outcome.violations and state.recorder.wants_sample(outcome):
