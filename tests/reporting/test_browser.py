@@ -19,10 +19,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from tests.reporting.capacity_builders import generator_limited_result, knee_result
 from tests.reporting.load_builders import failing_result, load_result, ramp_compared_result
 from tests.reporting.reporting_builders import build, faulted
 from tests.reporting.test_index import build_run_tree
 
+from coupon_harness.reporting.capacity.html import write_capacity_html
 from coupon_harness.reporting.contract.html import write_html
 from coupon_harness.reporting.load.html import write_load_html
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
@@ -183,6 +185,8 @@ def _pages(folder: Path) -> list[_Page]:
     write_load_html(_fast_target(), folder / "load-fast" / "report.html")
     write_load_html(_long_tails(), folder / "load-tails" / "report.html")
     write_load_html(ramp_compared_result(), folder / "load-ramp-compared" / "report.html")
+    write_capacity_html(knee_result(), folder / "capacity" / "report.html")
+    write_capacity_html(generator_limited_result(), folder / "capacity-generator" / "report.html")
     run_dir = build_run_tree(folder / "reports")
     return [_Page("contract", folder / "contract" / "report.html", 0, 1600),
             _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900),
@@ -191,6 +195,9 @@ def _pages(folder: Path) -> list[_Page]:
             _Page("load-tails", folder / "load-tails" / "report.html", 3),
             # Per-step figures, sample requests (curl) and the comparison section.
             _Page("load-ramp-compared", folder / "load-ramp-compared" / "report.html", 3, 4400),
+            # The capacity curves (latency linear and log, answered against offered) and the step table.
+            _Page("capacity", folder / "capacity" / "report.html", 3, 1700),
+            _Page("capacity-generator", folder / "capacity-generator" / "report.html", 3, 1500),
             _Page("index", run_dir / "index.html", 2, 1800)]
 
 

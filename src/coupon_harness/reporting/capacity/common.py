@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
-__all__ = ["fmt_ms", "fmt_rate", "gate_text", "headline", "holds", "step_verdict"]
+__all__ = ["fmt_ms", "fmt_rate", "gate_text", "headline", "holds", "rate_or_why", "step_verdict"]
 
 
 def fmt_rate(value: float | None) -> str:
@@ -23,6 +23,9 @@ def step_verdict(step: CapacityStep) -> str:
     """"met", or the SLOs it broke ("broke p95<=300ms (412 ms)")."""
     if step.requests == 0:
         return "nothing answered"
+    if step.generator_limited:
+        return "the generator was the limit (" + ("its CPU saturated" if step.generator_saturated
+                                                   else "behind its schedule") + "): not the target's figures"
     if step.met:
         return "met"
     broken = []
@@ -74,3 +77,12 @@ def gate_text(result: CapacityResult) -> str:
     if result.violation_counts:
         text += "; the contract was violated (" + ", ".join(sorted(result.violation_counts)) + ")"
     return text
+
+
+def rate_or_why(result: CapacityResult, value: float | None) -> str:
+    """A rate of the result, or why there is none."""
+    if value is not None:
+        return f"{fmt_rate(value)} req/s"
+    if result.generator_limited:
+        return "not measured (the generator was the limit)"
+    return "none" if result.steps else "not measured"

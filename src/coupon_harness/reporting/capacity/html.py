@@ -6,7 +6,7 @@ import html
 import re
 from pathlib import Path
 
-from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, holds, step_verdict
+from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, holds, rate_or_why, step_verdict
 from coupon_harness.reporting.common import (
     ChartLine,
     ChartThreshold,
@@ -97,8 +97,10 @@ def render_capacity_html(result: CapacityResult) -> str:
             f'<div class="verdict {"holds" if ok else "violated"}">{html_mark("pass" if ok else "fail")}'
             f"<span>{_e(gate_text(result))}</span></div>",
             '<dl class="meta">',
-            f"<dt>capacity</dt><dd>{fmt_rate(result.capacity_rps)} req/s (highest rate that met every SLO)</dd>",
-            f"<dt>breaking rate</dt><dd>{fmt_rate(result.breaking_rps)} req/s (lowest rate that broke one)</dd>",
+            f"<dt>capacity</dt><dd>{rate_or_why(result, result.capacity_rps)} (the highest rate that met every "
+            "SLO)</dd>",
+            f"<dt>breaking rate</dt><dd>{rate_or_why(result, result.breaking_rps)} (the lowest rate that broke "
+            "one)</dd>",
             f"<dt>SLOs</dt><dd>{_e(', '.join(result.slos))}</dd>",
             f"<dt>steps</dt><dd>{len(result.steps)}: {result.warmup_s:g} s warm-up (not measured) + "
             f"{result.step_time_s:g} s measured each; rates from {fmt_rate(result.start_rate)} up to at most "

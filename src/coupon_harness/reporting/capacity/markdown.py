@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, holds, step_verdict
+from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, holds, rate_or_why, step_verdict
 from coupon_harness.reporting.common import atomic_write_text, md_code, md_text
 from coupon_harness.results.capacity import CapacityResult
 
@@ -15,8 +15,8 @@ def render_capacity_markdown(result: CapacityResult) -> str:
     verdict = f"**{'PASS' if holds(result) else 'FAIL'}: {md_text(gate_text(result))}**"
     lines = [f"# Capacity search: {md_text(result.target)}", "", verdict, "",
              "| figure | value |", "|---|---|",
-             f"| capacity (highest rate that met every SLO) | {fmt_rate(result.capacity_rps)} req/s |",
-             f"| breaking rate (lowest rate that broke one) | {fmt_rate(result.breaking_rps)} req/s |",
+             f"| capacity (highest rate that met every SLO) | {rate_or_why(result, result.capacity_rps)} |",
+             f"| breaking rate (lowest rate that broke one) | {rate_or_why(result, result.breaking_rps)} |",
              f"| SLOs | {md_text(', '.join(result.slos))} |",
              f"| steps | {len(result.steps)} ({result.warmup_s:g} s warm-up, not measured, + {result.step_time_s:g} s "
              "measured each) |",
