@@ -13,6 +13,7 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -194,7 +195,19 @@ def _empty_result(settings: LoadSettings, out: Path, reason: str) -> LoadRunResu
 
 
 def load_result_from_dict(raw: dict[str, Any]) -> LoadRunResult:
+    """The load process's result.json as a LoadRunResult. A field this process does not know (or one it misses)
+    means the load process ran another version of the package (upgraded, or edited, while a run started):
+    a HarnessError naming it, not a TypeError."""
     raw = dict(raw)
-    raw["timeline"] = [TimelinePoint(**point) for point in raw["timeline"]]
-    raw["slos"] = [SloResult(**slo) for slo in raw["slos"]]
-    return LoadRunResult(**raw)
+    known = {f.name for f in fields(LoadRunResult)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise HarnessError(f"the load process wrote fields this coupon-harness does not know ({', '.join(unknown)}): "
+                           "it ran another version of the package; reinstall coupon-harness and run again")
+    try:
+        raw["timeline"] = [TimelinePoint(**point) for point in raw["timeline"]]
+        raw["slos"] = [SloResult(**slo) for slo in raw["slos"]]
+        return LoadRunResult(**raw)
+    except (KeyError, TypeError) as exc:
+        raise HarnessError(f"the load process's result does not fit this coupon-harness ({exc}): it ran another "
+                           "version of the package; reinstall coupon-harness and run again") from None
