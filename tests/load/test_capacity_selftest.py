@@ -137,3 +137,17 @@ def test_sigint_mid_search_writes_the_partial_report(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interrupted"] and len(summary["steps"]) >= 1
     assert "Traceback" not in stderr
+
+
+def test_workers_drive_each_step(tmp_path: Path) -> None:
+    """--workers N: every step is a master with N local workers (the way past one core's generator)."""
+    out = tmp_path / "capacity"
+    with running_sandbox() as sandbox:
+        done = _capacity("--base-url", sandbox.base_url, "--slo", "p95=300ms", "--start-rate", "50", "--max-rate",
+                         "100", "--step-time", "2s", "--warmup", "1s", "--workers", "2", "--report-dir", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["workers"] == 2 and summary["reached_max_rate"] and summary["capacity_rps"] == 100
+    for step in summary["steps"]:
+        step_summary = json.loads((out / Path(step["report_dir"]).name / "summary.json").read_text())
+        assert step_summary["workers"] == 2 and step_summary["requests"] == step_summary["status_counts"]["200"]
