@@ -2,15 +2,30 @@
 
 Its own module because both the runners (which record samples) and the results and reports (which keep
 and show them) need it: the type and its rendering depend on nothing but the standard library.
+
+The curl command runs as pasted once the shell holds the secret: a redacted credential header becomes a
+reference to the variable the CLI reads that credential from (`-u "$COUPON_HARNESS_USER"`, `-H
+"X-CAP-API-OAUTH-TOKEN: $COUPON_HARNESS_TOKEN"`), double-quoted so the shell expands it; every other word is
+single-quoted (`shlex.quote`). No secret is ever in the text: the sample holds none.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RequestSample", "request_dict", "to_curl"]
+__all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
+           "cross_request_notes", "request_dict", "sequence_curl", "to_curl"]
+
+#: What `transport.auth.Redactor` puts where a secret was (results may not import transport).
+REDACTED_MARK = "<redacted>"
+#: The variables of --user (USER:PASSWORD) and --token (the CLI's option table names them the same way).
+USER_VARIABLE = "COUPON_HARNESS_USER"
+TOKEN_VARIABLE = "COUPON_HARNESS_TOKEN"
+_TOKEN_HEADER = "x-cap-api-oauth-token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +58,92 @@ def request_dict(request: RequestSample) -> dict[str, Any]:
             "headers": [[name, value] for name, value in request.headers], "body": request.body}
 
 
+def _credential_words(name: str, value: str) -> str | None:
+    """The curl words (already shell-quoted) that send the run's own credential from the environment, or None
+    when the header is not a redacted credential."""
+    if REDACTED_MARK not in value:
+        return None
+    lowered = name.lower()
+    if lowered == "authorization" and value == f"Basic {REDACTED_MARK}":
+        return f'-u "${USER_VARIABLE}"'
+    if lowered == _TOKEN_HEADER and value == REDACTED_MARK:
+        return f'-H "{name}: ${TOKEN_VARIABLE}"'
+    return None
+
+
 def to_curl(request: RequestSample) -> str:
-    """A reproducing curl command; it shows whatever the sample holds, so credentials are redacted upstream."""
-    parts = ["curl", "-X", request.method]
+    """A reproducing curl command, one line, that runs as pasted into a POSIX shell: the run's redacted
+    credentials are read from $COUPON_HARNESS_USER (USER:PASSWORD, like curl -u) or $COUPON_HARNESS_TOKEN;
+    everything else is as the sample holds it (credentials are redacted upstream)."""
+    words = ["curl", "-X", shlex.quote(request.method)]
     for name, value in request.headers:
-        parts += ["-H", f"{name}: {value}"]
+        words.append(_credential_words(name, value) or f"-H {shlex.quote(f'{name}: {value}')}")
     if request.body is not None:
-        parts += ["--data-raw", request.body]
-    parts.append(request.url)
-    return " ".join(shlex.quote(part) for part in parts)
+        words += ["--data-raw", shlex.quote(request.body)]
+    words.append(shlex.quote(request.url))
+    return " ".join(words)
+
+
+def _comment(text: str) -> str:
+    """`text` as shell comment lines (a newline in it must not turn the rest into a command)."""
+    return "\n".join(f"# {line}".rstrip() for line in text.splitlines() or [""])
+
+
+def sequence_curl(steps: Sequence[tuple[RequestSample, str | None]]) -> str:
+    """Several requests that reproduce a finding together, in the order to send them, each with a comment
+    line saying what its answer showed that matters ("answered code 'X' ..."): a script that runs as pasted.
+    One step is the plain curl command."""
+    if len(steps) == 1 and steps[0][1] is None:
+        return steps[0][0].curl
+    lines = []
+    for number, (request, note) in enumerate(steps, start=1):
+        lines.append(_comment(f"{number} of {len(steps)}" + (f": {note}" if note else "")))
+        lines.append(request.curl)
+    return "\n".join(lines)
+
+
+_CODE = re.compile(r"""series (?P<series>\S+) code (?P<code>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+                   r""" issued to customer (?P<customer>.+?), already issued""")
+_SERIES = re.compile(r"^series (?P<series>\S+): (?P<changes>.*)$", re.DOTALL)
+_CHANGE = re.compile(r"(?P<name>\w+) (?P<old>.*?) -> (?P<new>.*?)(?:; |$)", re.DOTALL)
+
+
+def cross_request_notes(rule_id: str, received: str, earlier: int) -> list[str | None]:
+    """What each request of a cross-request finding's sequence (`earlier` requests, then the finding's own)
+    showed in its answer, read from the finding's `received` text (the Ledger's words): for unique-codes the
+    code the earlier answer held and the repeat; for series-attributes-stable the first answer's attributes and
+    the ones that differ. None where the text does not say (another rule, another wording)."""
+    notes: list[str | None] = [None] * (earlier + 1)
+    if rule_id == "unique-codes" and (match := _CODE.search(received)):
+        series, code, customer = match["series"], match["code"], match["customer"]
+        for index in range(earlier):
+            notes[index] = f"series {series} answered code {code} (its first holder)"
+        notes[earlier] = f"series {series} answered the same code {code} to customer {customer}: a duplicate"
+    elif rule_id == "series-attributes-stable" and (match := _SERIES.match(received)):
+        changes = list(_CHANGE.finditer(match["changes"]))
+        if changes:
+            series = match["series"]
+            before = ", ".join(f"{change['name']} {change['old']}" for change in changes)
+            after = ", ".join(f"{change['name']} {change['new']}" for change in changes)
+            for index in range(earlier):
+                notes[index] = f"series {series} answered {before} (the series' first answer)"
+            notes[earlier] = f"series {series} answered {after}: the attributes changed"
+    return notes
+
+
+def credentials_help(kind: str | None) -> str | None:
+    """One sentence on the environment the curl commands need, for a run's credentials `kind` ("basic",
+    "basic-md5", "token", "oauth", as `RunShape.credentials` names them); None without credentials."""
+    if kind == "basic":
+        return f'The curl commands read the credentials from ${USER_VARIABLE} (USER:PASSWORD, as --user takes them).'
+    if kind == "basic-md5":
+        return (f"The curl commands read the credentials from ${USER_VARIABLE}; the run hashed the password "
+                f"(--md5-password), so set {USER_VARIABLE} to USER:<the password's md5 hex> "
+                "(e.g. printf %s \"$PASSWORD\" | md5sum).")
+    if kind == "token":
+        return f"The curl commands read the token from ${TOKEN_VARIABLE} (as --token takes it)."
+    if kind == "oauth":
+        return (f"The run fetched its tokens with --oauth-key/--oauth-secret: set {TOKEN_VARIABLE} to a token from "
+                "POST /v3/oauth/token/generate (body {\"key\": ..., \"secret\": ...}, the token is "
+                "data.accessToken) before pasting a curl command.")
+    return None
