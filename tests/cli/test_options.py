@@ -31,6 +31,7 @@ from coupon_harness.runners.load.settings import Slo
 #: Per option: three values as (flag or variable text, TOML value), and what each one parses to.
 SAMPLES: dict[str, list[tuple[str, Any, Any]]] = {
     "compare": [(x, x, Path(x)) for x in ("ca", "cb", "cc")],
+    "baseline": [(x, x, Path(x)) for x in ("ba.json", "bb.json", "bc.json")],
     "max-regression": [(f"p95={n}%", [f"p95={n}%"], (MaxRegression("p95", n / 100, True),)) for n in (1, 2, 3)],
     "base-url": [(f"http://{h}.example", f"http://{h}.example", f"http://{h}.example") for h in "abc"],
     "user": [(f"u{x}:p{x}", f"u{x}:p{x}", (f"u{x}", f"p{x}")) for x in "abc"],

@@ -37,11 +37,14 @@ def _case(suite: ET.Element, rule_id: str) -> ET.Element:
     return matches[0]
 
 
-def test_one_testcase_per_rule_in_catalog_order(failed_result: ContractRunResult, tmp_path: Path) -> None:
+def test_one_testcase_per_rule_failed_first(failed_result: ContractRunResult, tmp_path: Path) -> None:
     suite = _suite(failed_result, tmp_path)
     cases = suite.findall("testcase")
-    assert [case.get("name") for case in cases] == [f"{rule.id}: {rule.title}" for rule in rules()]
-    assert [case.get("classname") for case in cases] == [f"contract.{rule.group}" for rule in rules()]
+    assert sorted(case.get("name") or "" for case in cases) == sorted(f"{rule.id}: {rule.title}" for rule in rules())
+    failed = [case.find("failure") is not None for case in cases]
+    assert failed == sorted(failed, reverse=True) and failed[0]  # failed rules come first
+    by_name = {case.get("name"): case.get("classname") for case in cases}
+    assert all(by_name[f"{rule.id}: {rule.title}"] == f"contract.{rule.group}" for rule in rules())
     assert all(case.get("time") is not None for case in cases)
 
 

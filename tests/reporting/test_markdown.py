@@ -95,7 +95,7 @@ def test_sections_most_severe_first_with_curl(failed_result: ContractRunResult) 
     assert "- **received:** `500 Internal Server Error`" in section
     assert "```sh\ncurl -X POST -H 'Content-Type: application/json'" in section
     assert "3 occurrences · found in `property/negative`" in section
-    assert "replay `coupon-harness contract --seed 11`" in section
+    assert "- **replay:** `coupon-harness contract --seed 11`" in section
     later = markdown[error:warning]
     assert "<details><summary>1 more finding</summary>" in later
     assert "_No request recorded for this finding._" in later

@@ -43,7 +43,8 @@ def test_run_fields_and_counts(interrupted_result: ContractRunResult, tmp_path: 
                               {"name": "property/negative", "requests": 312}]
     assert data["notes"] == ["auth pass skipped: no credentials given"]
     total = len(rules())
-    assert data["counts"] == {"passed": total - 7, "failed": 2, "warned": 1, "not run": 4, "total": total}
+    assert data["counts"] == {"passed": total - 7, "failed": 2, "warned": 1, "known": 0, "not run": 4,
+                              "total": total}
     assert data["verdict"] == "2 rules violated (1 critical) (interrupted: partial results)"
 
 

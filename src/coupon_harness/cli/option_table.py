@@ -345,6 +345,11 @@ OPTIONS: tuple[Option, ...] = (
                           RUN: "seconds before a request counts as hung (default 5; the load stage: 10)"}),
     Option("allow-production", _ALL, _bool, "allow a run against a Capillary production host (issues real "
            "coupons to real customers)", flag_only=True),
+    Option("baseline", _TARGETED, _path, "a JSON file of accepted findings (committed by the team): a finding it "
+           "lists is reported as known and does not fail the gate; new ones do; an expired entry counts as new",
+           "FILE", group="baseline"),
+    Option("baseline-update", _TARGETED, _bool, "with --baseline: rewrite the file from this run (accept every "
+           "finding, drop the fixed ones), then judge against it", flag_only=True, group="baseline"),
     # reports
     Option("report-dir", _CLI, _path, "where the reports go (default reports/contract-<time>-<random>/; one that "
            "already holds reports needs --overwrite)", "DIR", group="reports",

@@ -105,7 +105,16 @@ def contract_settings(resolved: Resolved, *, base_url: str | None = None) -> Con
         request_timeout=resolved.get("request-timeout", 5.0),
         report_dir=report_dir,
         allow_production=allow,
+        **_baseline_fields(resolved),
     )
+
+
+def _baseline_fields(resolved: Resolved) -> dict[str, Any]:
+    update = bool(resolved.get("baseline-update"))
+    if update and not resolved.given("baseline"):
+        raise ConfigError(f"{resolved.label('baseline-update')} rewrites a baseline: give {resolved.flag_prefix}"
+                          "baseline FILE too")
+    return {"baseline": resolved.get("baseline"), "baseline_update": update}
 
 
 def check_load_options(resolved: Resolved) -> None:

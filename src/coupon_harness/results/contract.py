@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from coupon_harness.contract.catalog import Rule
 from coupon_harness.results.request import RequestSample
 
-__all__ = ["ContractRunResult", "Finding", "HarnessFault", "Outcome", "RequestSample", "RuleResult"]
+__all__ = ["BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry", "HarnessFault",
+           "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint"]
+
+
+def fingerprint(rule_id: str, kind: str, probe_class: str | None) -> str:
+    """What makes two findings the same across seeds, runs and machines: 12 hex digits of a hash of the rule,
+    the kind of breakage within it (`Violation.key`: no values) and the probe class (a classic probe's bug
+    class with its size left out, "string length in customer.id"; None for generated and scenario requests).
+    Never the request: its customer ids, series order and drawn values change with the seed."""
+    identity = "\0".join((rule_id, kind, probe_class or ""))
+    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 class Outcome(StrEnum):
@@ -16,8 +27,35 @@ class Outcome(StrEnum):
     FAILED = "failed"
     #: Broken, but the rule's severity is warning: reported, does not fail the gate.
     WARNED = "warned"
+    #: Broken, but every finding is an accepted one of the run's baseline (--baseline): does not fail the gate.
+    KNOWN = "known"
     #: The run could not check the rule (say, no --invalid-series-ids given): never counted as passed.
     NOT_RUN = "not run"
+
+
+class BaselineStatus(StrEnum):
+    """A finding against the run's baseline (None on a finding of a run without one)."""
+
+    NEW = "new"
+    KNOWN = "known"
+    #: In the baseline, but its entry expired: counts as new (with a warning).
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayInfo:
+    """How the Judge judged a finding's request, so that `coupon-harness replay` judges its answer alike.
+
+    `statuses`/`status_rule`/`warn`/`warn_rule` are the request's `Expect`; `issue_call` says whether a 200
+    is judged as a bulk issue's answer (its series and customer are read back from the body), and
+    `fresh_customer` whether the customer was made up for the run (a replay makes up another one)."""
+
+    statuses: tuple[int, ...]
+    status_rule: str | None
+    warn: tuple[int, ...] = ()
+    warn_rule: str | None = None
+    issue_call: bool = False
+    fresh_customer: bool = False
 
 
 @dataclass(slots=True)
@@ -39,6 +77,20 @@ class Finding:
     occurrences: int = 1
     #: The bug class of a deterministic probe ("type confusion: numeric string in seriesIds[0]").
     probe: str | None = None
+    #: The probe's class with its size left out ("string length in customer.id"): part of the fingerprint.
+    probe_class: str | None = None
+    #: Requests that must go before `request` for a cross-request rule to show (unique-codes across
+    #: customers: the request whose answer first held the code; series-attributes-stable: the request whose
+    #: answer set the series' attributes), in the order sent. Empty for every other rule.
+    sequence: list[RequestSample] = field(default_factory=list)
+    #: How the requests were judged (None: not recorded, e.g. a summary.json of an older version).
+    replay: ReplayInfo | None = None
+    #: Against the run's baseline; None without one.
+    baseline: BaselineStatus | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule_id, self.key, self.probe_class)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +109,48 @@ class HarnessFault:
     def file_name(self) -> str:
         """The report file that holds the traceback."""
         return f"harness-error-{self.stage.replace('/', '-')}.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class RunShape:
+    """Everything that shaped a run and can be given on the command line again: the report's Replay line.
+    Credentials are only named by kind ("basic", "basic-md5", "token", "oauth"), never kept."""
+
+    base_url: str
+    series_ids: tuple[int, ...] = ()
+    invalid_series_ids: tuple[int, ...] = ()
+    generic_series_ids: tuple[int, ...] = ()
+    unique_generic: bool = False
+    customer_ids: tuple[str, ...] = ()
+    max_examples: int = 100
+    request_timeout: float = 5.0
+    credentials: str | None = None
+    allow_production: bool = False
+    #: The passes run, when not all of them (the library and the self-tests choose; the CLI runs all).
+    passes: tuple[str, ...] = ()
+    clock_skew_s: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class FixedEntry:
+    """A baseline entry the run exercised but did not see: the file can lose it."""
+
+    fingerprint: str
+    rule_id: str
+    description: str
+
+
+@dataclass(slots=True)
+class BaselineSummary:
+    """The run judged against a baseline file: known and new findings are marked on each Finding."""
+
+    file: str
+    #: Entries whose rule the run exercised and whose finding it did not see.
+    fixed: list[FixedEntry] = field(default_factory=list)
+    #: One line per expired entry that matched a finding (it counts as new).
+    warnings: list[str] = field(default_factory=list)
+    #: The file was rewritten from this run (--baseline-update).
+    updated: bool = False
 
 
 @dataclass(slots=True)
@@ -89,6 +183,10 @@ class ContractRunResult:
     #: Seconds from the start of the run to the first finding of a failing rule, and where it was found.
     first_finding_s: float | None = None
     first_finding_source: str | None = None
+    #: What shaped the run, for the Replay line (None: unknown, e.g. an older summary.json).
+    shape: RunShape | None = None
+    #: The run judged against --baseline (None without one).
+    baseline: BaselineSummary | None = None
 
     @property
     def failed(self) -> list[RuleResult]:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shlex
+from dataclasses import dataclass, field
 
 from coupon_harness.contract.catalog import Severity, rules
 from coupon_harness.reporting.common import one_line, plural, shorten
-from coupon_harness.results.contract import ContractRunResult, Finding, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.contract import (
+    BaselineStatus,
+    ContractRunResult,
+    Finding,
+    FixedEntry,
+    HarnessFault,
+    Outcome,
+    RuleResult,
+    RunShape,
+)
 
 __all__ = [
     "OUTCOME_ORDER",
+    "BaselineGroups",
     "FindingView",
+    "baseline_groups",
+    "baseline_text",
+    "catalog_rules",
     "count_outcomes",
     "fault_headline",
+    "finding_label",
     "finding_views",
     "first_finding_after",
     "first_finding_summary",
@@ -20,26 +35,49 @@ __all__ = [
     "plain_finding",
     "problem_rules",
     "replay_command",
+    "shown_outcomes",
     "summary_line",
     "verdict",
 ]
 
-OUTCOME_ORDER = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.NOT_RUN)
+OUTCOME_ORDER = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN, Outcome.NOT_RUN)
 _SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.ERROR: 1, Severity.WARNING: 2}
+#: Where each outcome sits in a report's table: what needs attention first.
+_TABLE_RANK = {Outcome.FAILED: 0, Outcome.WARNED: 1, Outcome.KNOWN: 2, Outcome.PASSED: 3, Outcome.NOT_RUN: 4}
 
 
-def ordered_rules(result: ContractRunResult) -> list[RuleResult]:
-    """The rule results in catalog order; rules the catalog does not know come last, as given."""
+def catalog_rules(result: ContractRunResult) -> list[RuleResult]:
+    """The rule results in catalog order (summary.json's order); rules the catalog does not know come last."""
     index = {rule.id: position for position, rule in enumerate(rules())}
     return sorted(result.rules, key=lambda r: index.get(r.rule.id, len(index)))
 
 
+def ordered_rules(result: ContractRunResult) -> list[RuleResult]:
+    """The rule results as every report's table lists them: failed first (most severe first), then warned,
+    known (all findings in the baseline), passed and not run, each group in catalog order; rules the catalog
+    does not know come last in their group, as given."""
+    index = {rule.id: position for position, rule in enumerate(rules())}
+    return sorted(result.rules, key=lambda r: (
+        _TABLE_RANK.get(r.outcome, 5),
+        _SEVERITY_RANK.get(r.rule.severity, 3) if r.outcome is Outcome.FAILED else 0,
+        index.get(r.rule.id, len(index))))
+
+
 def problem_rules(result: ContractRunResult) -> list[RuleResult]:
-    """Failed rules (most severe first), then warned rules, each group in catalog order."""
+    """Failed rules (most severe first), then warned rules, then known ones (every finding in the baseline),
+    each group in catalog order."""
     ordered = ordered_rules(result)
     failed = sorted((r for r in ordered if r.outcome is Outcome.FAILED),
                     key=lambda r: _SEVERITY_RANK.get(r.rule.severity, 3))
-    return failed + [r for r in ordered if r.outcome is Outcome.WARNED]
+    return (failed + [r for r in ordered if r.outcome is Outcome.WARNED]
+            + [r for r in ordered if r.outcome is Outcome.KNOWN])
+
+
+def shown_outcomes(result: ContractRunResult) -> tuple[Outcome, ...]:
+    """The outcomes a tally names: "known" only for a run against a baseline."""
+    if result.baseline is not None:
+        return OUTCOME_ORDER
+    return tuple(outcome for outcome in OUTCOME_ORDER if outcome is not Outcome.KNOWN)
 
 
 def count_outcomes(result: ContractRunResult) -> dict[Outcome, int]:
@@ -71,7 +109,7 @@ def verdict(result: ContractRunResult) -> str:
 def summary_line(result: ContractRunResult) -> str:
     """'24 rules: 20 passed, 2 failed, 1 warned, 1 not run'."""
     counts = count_outcomes(result)
-    parts = ", ".join(f"{counts[outcome]} {outcome.value}" for outcome in OUTCOME_ORDER)
+    parts = ", ".join(f"{counts[outcome]} {outcome.value}" for outcome in shown_outcomes(result))
     return f"{plural(len(result.rules), 'rule')}: {parts}"
 
 
@@ -91,8 +129,65 @@ def first_finding_after(result: ContractRunResult) -> str | None:
     return f"after {seconds:.{1 if seconds >= 0.1 else 3}f} s{source}"
 
 
-def replay_command(seed: int) -> str:
-    return f"coupon-harness contract --seed {seed}"
+#: How the Replay line names each kind of credentials: a variable the user's environment holds, never a value.
+_CREDENTIAL_FLAGS = {
+    "basic": ('--user "${COUPON_HARNESS_USER}"',),
+    "basic-md5": ('--user "${COUPON_HARNESS_USER}"', "--md5-password"),
+    "token": ('--token "${COUPON_HARNESS_TOKEN}"',),
+    "oauth": ('--oauth-key "${COUPON_HARNESS_OAUTH_KEY}"', '--oauth-secret "${COUPON_HARNESS_OAUTH_SECRET}"'),
+}
+
+
+def replay_command(seed: int, shape: RunShape | None = None) -> str:
+    """The command that runs the same run again: the target, its series and customers, every flag that shaped
+    the run and the seed; credentials as `${COUPON_HARNESS_*}` references (USER:PASSWORD in
+    COUPON_HARNESS_USER). Without a shape (an older summary.json), only the seed."""
+    if shape is None:
+        return f"coupon-harness contract --seed {seed}"
+    parts = ["coupon-harness", "contract", "--base-url", shlex.quote(shape.base_url)]
+
+    def ids(flag: str, values: tuple[int, ...] | tuple[str, ...]) -> None:
+        if values:
+            parts.extend((flag, shlex.quote(",".join(str(value) for value in values))))
+
+    ids("--series-ids", shape.series_ids)
+    ids("--invalid-series-ids", shape.invalid_series_ids)
+    ids("--generic-series-ids", shape.generic_series_ids)
+    ids("--customer-ids", shape.customer_ids)
+    parts += _CREDENTIAL_FLAGS.get(shape.credentials or "", ())
+    if shape.max_examples != 100:
+        parts += ["--max-examples", str(shape.max_examples)]
+    if shape.request_timeout != 5.0:
+        parts += ["--request-timeout", f"{shape.request_timeout:g}"]
+    if shape.allow_production:
+        parts.append("--allow-production")
+    parts += ["--seed", str(seed)]
+    return " ".join(parts)
+
+
+@dataclass(slots=True)
+class BaselineGroups:
+    """A run against a baseline in three groups (and the warnings of expired entries)."""
+
+    file: str
+    new: list[Finding] = field(default_factory=list)
+    known: list[Finding] = field(default_factory=list)
+    fixed: list[FixedEntry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    updated: bool = False
+
+
+def baseline_groups(result: ContractRunResult) -> BaselineGroups | None:
+    """New findings (expired ones included) of rules that fail the gate, known findings, fixed entries; None
+    for a run without a baseline. A warning rule's new finding is listed as new too (it never fails)."""
+    if result.baseline is None:
+        return None
+    groups = BaselineGroups(result.baseline.file, fixed=list(result.baseline.fixed),
+                            warnings=list(result.baseline.warnings), updated=result.baseline.updated)
+    for rule_result in ordered_rules(result):
+        for finding in rule_result.findings:
+            (groups.known if finding.baseline is BaselineStatus.KNOWN else groups.new).append(finding)
+    return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +196,7 @@ class FindingView:
 
     finding: Finding
     seed: int
+    #: The complete command that runs the run again (see `replay_command`).
     replay: str
     curl: str | None
     response: str | None
@@ -113,14 +209,15 @@ class FindingView:
 def finding_views(result: ContractRunResult, rule_result: RuleResult) -> list[FindingView]:
     """The rule's findings; a finding without its own seed replays with the run's seed."""
     views = []
-    for finding in rule_result.findings:
+    # New findings before known ones: the first one shown is the one that fails the gate.
+    for finding in sorted(rule_result.findings, key=lambda f: f.baseline is BaselineStatus.KNOWN):
         seed = finding.seed if finding.seed is not None else result.seed
         response = None
         if finding.response_status is not None or finding.response_excerpt:
             status = str(finding.response_status) if finding.response_status is not None else "no status"
             response = f"{status} {finding.response_excerpt}".rstrip()
         curl = finding.request.curl if finding.request is not None else None
-        views.append(FindingView(finding, seed, replay_command(seed), curl, response))
+        views.append(FindingView(finding, seed, replay_command(seed, result.shape), curl, response))
     return views
 
 
@@ -135,16 +232,42 @@ def plain_finding(view: FindingView, *, indent: str = "  ", limit: int | None = 
     def cut(text: str) -> str:
         return text if limit is None else shorten(one_line(text), limit)
 
+    status = f" ({finding.baseline.value} in the baseline)" if finding.baseline is not None else ""
     lines = [
         *([("probe", cut(finding.probe))] if finding.probe else []),
         ("expected", cut(finding.expected)),
         ("received", cut(finding.received)),
         *([("response", cut(view.response))] if view.response else []),
         ("found in", f"{finding.source} ({view.occurrences})"),
-        ("seed", f"{view.seed} (replay: {view.replay})"),
+        ("id", f"{finding.fingerprint}{status}"),
+        ("seed", str(view.seed)),
+        ("replay", view.replay),
+        *([("before", f"{len(finding.sequence)} earlier request(s) (coupon-harness replay sends them)")]
+          if finding.sequence else []),
         ("curl", view.curl or "(no request recorded)"),
     ]
     return "\n".join(f"{indent}{label + ':':<10}{value}" for label, value in lines)
+
+
+def finding_label(finding: Finding) -> str:
+    """'abc123def456 no-server-error (status-500), probe string length in customer.id': one line per finding
+    in the baseline groups."""
+    where = f"probe {finding.probe_class}" if finding.probe_class else finding.source
+    return f"{finding.fingerprint} {finding.rule_id} ({finding.key}), {where}"
+
+
+def baseline_text(groups: BaselineGroups) -> list[str]:
+    """The baseline groups as plain lines (console and JUnit's system-out)."""
+    head = (f"Baseline {groups.file}: {len(groups.new)} new, {len(groups.known)} known, {len(groups.fixed)} fixed"
+            + (" (the file was rewritten from this run: --baseline-update)" if groups.updated else ""))
+    lines = [head]
+    lines += [f"  new:   {finding_label(f)}" + (" (expired entry)" if f.baseline is BaselineStatus.EXPIRED else "")
+              for f in groups.new]
+    lines += [f"  known: {finding_label(f)}" for f in groups.known]
+    lines += [f"  fixed: {e.fingerprint} {e.rule_id}: {one_line(e.description)} (not seen: trim it from the file)"
+              for e in groups.fixed]
+    lines += [f"  warning: {w}" for w in groups.warnings]
+    return lines
 
 
 def first_finding_summary(rule_result: RuleResult) -> str:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from coupon_harness.reporting.common import one_line, plural, shorten
 from coupon_harness.reporting.contract.common import (
+    baseline_groups,
+    baseline_text,
     fault_headline,
     finding_views,
     first_finding_after,
     first_finding_summary,
     ordered_rules,
     plain_finding,
+    replay_command,
     summary_line,
     verdict,
 )
@@ -23,6 +26,7 @@ _COLORS = {
     Outcome.PASSED: "\033[32m",
     Outcome.FAILED: "\033[1;31m",
     Outcome.WARNED: "\033[33m",
+    Outcome.KNOWN: "\033[2;33m",
     Outcome.NOT_RUN: "\033[2;36m",
 }
 # Upper case for what needs attention, so it stands out without colour too.
@@ -30,6 +34,7 @@ _LABELS = {
     Outcome.PASSED: "passed",
     Outcome.FAILED: "FAILED",
     Outcome.WARNED: "WARNED",
+    Outcome.KNOWN: "known",
     Outcome.NOT_RUN: "not run",
 }
 #: The final state word when the harness met a bug of its own (exit 2), whatever the rules say.
@@ -76,6 +81,11 @@ def render_table(result: ContractRunResult, *, color: bool) -> str:
     if not_run:
         lines += ["", _paint("Not run (not counted as passed):", _COLORS[Outcome.NOT_RUN], color)]
         lines += [f"  {r.rule.id}: {one_line(r.reason or 'no reason given')}" for r in not_run]
+    groups = baseline_groups(result)
+    if groups is not None:
+        text = baseline_text(groups)
+        lines += ["", _paint(text[0], _BOLD, color), *text[1:]]
+    lines += ["", f"Replay: {replay_command(result.seed, result.shape)}"]
     if result.interrupted:
         notice = "Interrupted: these results cover only what ran."
         lines += ["", _paint(notice, _COLORS[Outcome.WARNED], color)]

@@ -8,18 +8,21 @@ from pathlib import Path
 
 from coupon_harness.reporting.common import atomic_write_text, html_mark, html_page, plural, shorten
 from coupon_harness.reporting.contract.common import (
-    OUTCOME_ORDER,
+    BaselineGroups,
     FindingView,
+    baseline_groups,
     count_outcomes,
+    finding_label,
     finding_views,
     first_finding_after,
     first_finding_summary,
     ordered_rules,
     problem_rules,
     replay_command,
+    shown_outcomes,
     verdict,
 )
-from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.contract import BaselineStatus, ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["render_html", "write_html"]
 
@@ -51,6 +54,9 @@ tr.not-run td:first-child { border-left: 4px dashed var(--not-run); } tr.not-run
 .badge.passed { color: var(--passed); background: var(--passed-bg); }
 .badge.failed { color: #fff; background: var(--failed); }
 .badge.warned { color: var(--warned); background: var(--warned-bg); border: 1px solid var(--warned); }
+.badge.known { color: var(--not-run); background: var(--warned-bg); border: 1px solid var(--not-run); }
+tr.known td:first-child { border-left: 4px solid var(--not-run); }
+section.rule.known { border-left-color: var(--not-run); }
 .badge.not-run { color: var(--not-run); background: var(--not-run-bg); border: 1px dashed var(--not-run); }
 section.rule { border: 1px solid #d0d7de; border-left: 6px solid; border-radius: 6px; padding: .5rem 1rem;
   margin: 1rem 0; } section.rule.failed { border-left-color: var(--failed); }
@@ -87,12 +93,17 @@ def _badge(outcome: Outcome) -> str:
 
 def _finding(view: FindingView, number: int, total: int) -> str:
     finding = view.finding
-    rows = [("probe", finding.probe)] if finding.probe else []
+    status = f" ({finding.baseline.value} in the baseline)" if finding.baseline is not None else ""
+    rows = [("id", f"{finding.fingerprint}{status}")]
+    rows += [("probe", finding.probe)] if finding.probe else []
     rows += [("expected", finding.expected), ("received", finding.received)]
     if view.response:
         rows.append(("response", view.response))
     rows.append(("curl", view.curl or "(no request recorded)"))
     rows.append(("replay", view.replay))
+    if finding.sequence:
+        rows.append(("before it", f"{plural(len(finding.sequence), 'earlier request')} (coupon-harness replay "
+                                  "sends them first)"))
     items = "".join(f"<dt>{_e(label)}</dt><dd><pre><code>{_e(value)}</code></pre></dd>"
                     for label, value in rows)
     summary = (f"Finding {number}/{total}: <code>{_e(finding.key)}</code> · {_e(view.occurrences)} · "
@@ -121,7 +132,7 @@ def _table(result: ContractRunResult) -> str:
     for rule_result in ordered_rules(result):
         rule = rule_result.rule
         rule_id = f"<code>{_e(rule.id)}</code>"
-        if rule_result.outcome in (Outcome.FAILED, Outcome.WARNED):
+        if rule_result.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN):
             rule_id = f'<a href="#{_anchor(rule.id)}">{rule_id}</a>'
         if rule_result.outcome is Outcome.NOT_RUN:
             details = _e(rule_result.reason or "no reason given")
@@ -150,18 +161,35 @@ def _fault(fault: HarnessFault, seed: int) -> str:
             f"<details><summary>Traceback</summary><pre><code>{_e(fault.traceback)}</code></pre></details></div>")
 
 
+def _baseline(groups: BaselineGroups) -> str:
+    rows = [("new", finding_label(f) + (" (expired entry)" if f.baseline is BaselineStatus.EXPIRED else ""))
+            for f in groups.new]
+    rows += [("known", finding_label(f)) for f in groups.known]
+    rows += [("fixed", f"{e.fingerprint} {e.rule_id}: {e.description} (not seen: trim it from the file)")
+             for e in groups.fixed]
+    warnings = "".join(f'<p class="banner">{html_mark("warn")} {_e(w)}</p>' for w in groups.warnings)
+    table = ("<table><thead><tr><th>Group</th><th>Finding</th></tr></thead><tbody>"
+             + "".join(f"<tr><td>{_e(group)}</td><td><code>{_e(text)}</code></td></tr>" for group, text in rows)
+             + "</tbody></table>") if rows else ""
+    updated = " · rewritten from this run (--baseline-update)" if groups.updated else ""
+    return (f'<h2 id="baseline">Baseline</h2><p><code>{_e(groups.file)}</code>: <strong>{len(groups.new)} new'
+            f"</strong> (fail the gate) · {len(groups.known)} known · {len(groups.fixed)} fixed{_e(updated)}</p>"
+            f"{warnings}{table}")
+
+
 def _header(result: ContractRunResult) -> str:
     counts = count_outcomes(result)
     state = "error" if result.faults else "holds" if result.holds else "violated"
     mark = html_mark("error" if result.faults else "pass" if result.holds else "fail")
     meta = [("Target", f"<code>{_e(result.target)}</code>"), ("Seed", f"<code>{_e(result.seed)}</code>"),
             ("Duration", f"{result.duration_s:.1f} s"), ("Requests", _e(result.requests)),
-            ("Started", _e(result.started_at)), ("Replay", f"<code>{_e(replay_command(result.seed))}</code>")]
+            ("Started", _e(result.started_at)),
+            ("Replay", f"<code>{_e(replay_command(result.seed, result.shape))}</code>")]
     first = first_finding_after(result)
     if first:
         meta.append(("First finding", _e(first)))
     tally = " ".join(f'<span class="badge {_css_class(outcome)}">{counts[outcome]} {_e(outcome.value)}</span>'
-                     for outcome in OUTCOME_ORDER)
+                     for outcome in shown_outcomes(result))
     parts = [f'<header class="verdict {state}"><h1>{mark} {_e(verdict(result))}</h1>'
              f"<p>coupon-harness contract · {len(result.rules)} rules: {tally}</p></header>",
              *(_fault(fault, result.seed) for fault in result.faults),
@@ -179,6 +207,9 @@ def _header(result: ContractRunResult) -> str:
 def render_html(result: ContractRunResult) -> str:
     """The report as one HTML document."""
     body = [_header(result), "<h2>Rules</h2>", _table(result)]
+    groups = baseline_groups(result)
+    if groups is not None:
+        body.append(_baseline(groups))
     problems = problem_rules(result)
     if problems:
         body.append("<h2>Violations and warnings</h2>")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from coupon_harness.reporting.common import atomic_write_text, one_line, shorten
 from coupon_harness.reporting.contract.common import (
+    baseline_groups,
+    baseline_text,
     count_outcomes,
     fault_headline,
     finding_views,
@@ -18,6 +20,7 @@ from coupon_harness.reporting.contract.common import (
     first_finding_summary,
     ordered_rules,
     plain_finding,
+    replay_command,
     summary_line,
     verdict,
 )
@@ -79,6 +82,10 @@ def _testcase(suite: ET.Element, result: ContractRunResult, rule_result: RuleRes
     elif rule_result.outcome is Outcome.WARNED:
         out = ET.SubElement(case, "system-out")
         out.text = _xml_safe(f"WARNING (does not fail the gate)\n{_findings_text(result, rule_result)}")
+    elif rule_result.outcome is Outcome.KNOWN:
+        out = ET.SubElement(case, "system-out")
+        out.text = _xml_safe("KNOWN: every finding is in the baseline (does not fail the gate)\n"
+                             f"{_findings_text(result, rule_result)}")
 
 
 def _fault_testcase(suite: ET.Element, result: ContractRunResult, fault: HarnessFault) -> None:
@@ -110,6 +117,8 @@ def render_junit(result: ContractRunResult) -> str:
                         ("requests", str(result.requests)), ("interrupted", str(result.interrupted).lower()),
                         ("holds", str(result.holds).lower()),
                         ("warned", str(counts[Outcome.WARNED])),
+                        ("known", str(counts[Outcome.KNOWN])),
+                        ("replay", replay_command(result.seed, result.shape)),
                         ("harness_errors", str(len(result.faults))),
                         *([("first_finding_s", str(result.first_finding_s))]
                           if result.first_finding_s is not None else []),
@@ -127,7 +136,11 @@ def render_junit(result: ContractRunResult) -> str:
              f"{result.requests} requests in {result.duration_s:.1f}s",
              *([f"first finding {first}"] if first else []),
              *(f"pass {name}: {sent} requests" for name, sent in result.passes),
-             *(f"note: {note}" for note in result.notes)]
+             *(f"note: {note}" for note in result.notes),
+             f"replay: {replay_command(result.seed, result.shape)}"]
+    groups = baseline_groups(result)
+    if groups is not None:
+        lines += baseline_text(groups)
     out.text = _xml_safe("\n".join(lines))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -7,14 +7,17 @@ from pathlib import Path
 
 from coupon_harness.reporting.common import atomic_write_text, md_code, md_text, plural, shorten
 from coupon_harness.reporting.contract.common import (
-    OUTCOME_ORDER,
+    BaselineGroups,
     FindingView,
+    baseline_groups,
     count_outcomes,
+    finding_label,
     finding_views,
     first_finding_after,
     ordered_rules,
     problem_rules,
     replay_command,
+    shown_outcomes,
     verdict,
 )
 from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
@@ -25,6 +28,7 @@ OUTCOME_EMOJI = {
     Outcome.PASSED: "✅",
     Outcome.FAILED: "❌",
     Outcome.WARNED: "⚠️",
+    Outcome.KNOWN: "📌",
     Outcome.NOT_RUN: "⏭️",
 }
 _INLINE_LIMIT = 160
@@ -47,9 +51,13 @@ def _value(label: str, text: str) -> str:
 
 def _finding(view: FindingView, number: int, total: int) -> str:
     finding = view.finding
-    head = (f"**Finding {number}/{total}** {md_code(finding.key)} · {view.occurrences} · "
-            f"found in {md_code(finding.source)} · replay {md_code(view.replay)}")
-    lines = [head, ""]
+    status = f" · **{finding.baseline.value}** in the baseline" if finding.baseline is not None else ""
+    head = (f"**Finding {number}/{total}** {md_code(finding.key)} · id {md_code(finding.fingerprint)}{status} · "
+            f"{view.occurrences} · found in {md_code(finding.source)}")
+    lines = [head, "", _value("replay", view.replay)]
+    if finding.sequence:
+        lines.append(f"- **before it:** {plural(len(finding.sequence), 'earlier request')} "
+                     "(`coupon-harness replay` sends them first)")
     if finding.probe:
         lines.append(_value("probe", finding.probe))
     lines += [_value("expected", finding.expected), _value("received", finding.received)]
@@ -88,7 +96,7 @@ def _details_cell(rule_result: RuleResult) -> str:
     if rule_result.outcome is Outcome.NOT_RUN:
         return md_text(rule_result.reason or "no reason given")
     findings = len(rule_result.findings)
-    if rule_result.outcome in (Outcome.FAILED, Outcome.WARNED):
+    if rule_result.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN):
         occurrences = sum(finding.occurrences for finding in rule_result.findings)
         return f"{plural(findings, 'finding')}, {plural(occurrences, 'occurrence')}"
     return ""
@@ -103,6 +111,23 @@ def _table(result: ContractRunResult) -> list[str]:
             f"| {md_code(rule.id, in_table=True)} | {md_text(rule.title)} | {rule.severity.value} "
             f"| {rule_result.checks} | {_details_cell(rule_result)} |"
         )
+    return lines
+
+
+def _baseline(groups: BaselineGroups) -> list[str]:
+    lines = ["## Baseline", "",
+             f"{md_code(groups.file)}: **{len(groups.new)} new** (fail the gate) · {len(groups.known)} known · "
+             f"{len(groups.fixed)} fixed" + (" · rewritten from this run (`--baseline-update`)" if groups.updated
+                                             else "")]
+    lines += ["", *(f"> ⚠️ {md_text(warning)}" for warning in groups.warnings)] if groups.warnings else []
+    rows = [("new", md_text(finding_label(f)) + (" (expired entry)" if f.baseline and f.baseline.value == "expired"
+                                                  else "")) for f in groups.new]
+    rows += [("known", md_text(finding_label(f))) for f in groups.known]
+    rows += [("fixed", f"{md_code(e.fingerprint)} {md_code(e.rule_id)} {md_text(e.description)} (not seen: trim "
+                       "it from the file)") for e in groups.fixed]
+    if rows:
+        lines += ["", "| Group | Finding |", "|---|---|", *(f"| {group} | {text.replace('|', '&#124;')} |"
+                                                              for group, text in rows)]
     return lines
 
 
@@ -131,7 +156,7 @@ def render_markdown(result: ContractRunResult) -> str:
     """The report as Markdown."""
     counts = count_outcomes(result)
     tally = " · ".join(f"{OUTCOME_EMOJI[outcome]} {counts[outcome]} {outcome.value}"
-                       for outcome in OUTCOME_ORDER)
+                       for outcome in shown_outcomes(result))
     lines = [_headline(result)]
     for fault in result.faults:
         lines += ["", *_fault(fault, result.seed)]
@@ -143,7 +168,9 @@ def render_markdown(result: ContractRunResult) -> str:
         f"**Started** {md_code(result.started_at)}"
         + (f" · **First finding** {md_text(first)}" if first else ""),
         "",
-        f"**{len(result.rules)} rules:** {tally} · replay with {md_code(replay_command(result.seed))}",
+        f"**{len(result.rules)} rules:** {tally}",
+        "",
+        f"**Replay:** {md_code(replay_command(result.seed, result.shape))}",
     ]
     if result.interrupted:
         lines += ["", "> ⚠️ **The run was interrupted**: these results cover only what ran before it stopped."]
@@ -151,6 +178,9 @@ def render_markdown(result: ContractRunResult) -> str:
         lines += ["", f"> ⏭️ **{counts[Outcome.NOT_RUN]} rules were not run** and are not counted as passed: "
                       "see **Not run** below."]
     lines += ["", *_table(result)]
+    groups = baseline_groups(result)
+    if groups is not None:
+        lines += ["", *_baseline(groups)]
     problems = problem_rules(result)
     if problems:
         lines += ["", "## Violations and warnings"]

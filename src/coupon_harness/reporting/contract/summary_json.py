@@ -10,14 +10,35 @@ from coupon_harness.contract.catalog import Need, Rule, Severity
 from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.contract.common import (
     OUTCOME_ORDER,
+    baseline_groups,
+    catalog_rules,
     count_outcomes,
-    ordered_rules,
     replay_command,
     verdict,
 )
-from coupon_harness.results.contract import ContractRunResult, Finding, HarnessFault, Outcome, RequestSample, RuleResult
+from coupon_harness.results.contract import (
+    BaselineStatus,
+    BaselineSummary,
+    ContractRunResult,
+    Finding,
+    FixedEntry,
+    HarnessFault,
+    Outcome,
+    ReplayInfo,
+    RequestSample,
+    RuleResult,
+    RunShape,
+)
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "read_summary_json", "summary_dict", "write_summary_json"]
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "finding_dict",
+    "finding_from_dict",
+    "read_summary_json",
+    "summary_dict",
+    "write_summary_json",
+]
 
 SCHEMA = "coupon-harness/contract-summary"
 SCHEMA_VERSION = 1
@@ -30,8 +51,38 @@ def _request_dict(request: RequestSample | None) -> dict[str, Any] | None:
             "headers": [[name, value] for name, value in request.headers], "body": request.body}
 
 
-def _finding_dict(finding: Finding, run_seed: int) -> dict[str, Any]:
+def _replay_dict(info: ReplayInfo | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    return {"statuses": list(info.statuses), "status_rule": info.status_rule, "warn": list(info.warn),
+            "warn_rule": info.warn_rule, "issue_call": info.issue_call, "fresh_customer": info.fresh_customer}
+
+
+def _shape_dict(shape: RunShape | None) -> dict[str, Any] | None:
+    if shape is None:
+        return None
+    return {"base_url": shape.base_url, "series_ids": list(shape.series_ids),
+            "invalid_series_ids": list(shape.invalid_series_ids),
+            "generic_series_ids": list(shape.generic_series_ids), "unique_generic": shape.unique_generic,
+            "customer_ids": list(shape.customer_ids), "max_examples": shape.max_examples,
+            "request_timeout": shape.request_timeout, "credentials": shape.credentials,
+            "allow_production": shape.allow_production, "passes": list(shape.passes),
+            "clock_skew_s": shape.clock_skew_s}
+
+
+def _baseline_dict(result: ContractRunResult) -> dict[str, Any] | None:
+    groups = baseline_groups(result)
+    if groups is None:
+        return None
+    return {"file": groups.file, "updated": groups.updated,
+            "new": [f.fingerprint for f in groups.new], "known": [f.fingerprint for f in groups.known],
+            "fixed": [{"id": e.fingerprint, "rule": e.rule_id, "description": e.description} for e in groups.fixed],
+            "warnings": list(groups.warnings)}
+
+
+def _finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
     return {
+        "id": finding.fingerprint,
         "rule_id": finding.rule_id,
         "key": finding.key,
         "expected": finding.expected,
@@ -42,13 +93,22 @@ def _finding_dict(finding: Finding, run_seed: int) -> dict[str, Any]:
         "seed": finding.seed,
         "occurrences": finding.occurrences,
         "probe": finding.probe,
-        "replay": replay_command(finding.seed if finding.seed is not None else run_seed),
+        "probe_class": finding.probe_class,
+        "baseline": finding.baseline.value if finding.baseline is not None else None,
+        "replay": replay_command(finding.seed if finding.seed is not None else run_seed, shape),
         "curl": finding.request.curl if finding.request is not None else None,
         "request": _request_dict(finding.request),
+        # The requests a cross-request rule needs before `request`, in the order sent (coupon-harness replay).
+        "sequence": [_request_dict(request) for request in finding.sequence],
+        # How `request` was judged: its allowed statuses and rules, and whether a 200 is a bulk issue's answer.
+        "judged": _replay_dict(finding.replay),
     }
 
 
-def _rule_dict(rule_result: RuleResult, run_seed: int) -> dict[str, Any]:
+finding_dict = _finding_dict
+
+
+def _rule_dict(rule_result: RuleResult, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
     rule = rule_result.rule
     return {
         "id": rule.id,
@@ -60,7 +120,7 @@ def _rule_dict(rule_result: RuleResult, run_seed: int) -> dict[str, Any]:
         "outcome": rule_result.outcome.value,
         "checks": rule_result.checks,
         "reason": rule_result.reason,
-        "findings": [_finding_dict(finding, run_seed) for finding in rule_result.findings],
+        "findings": [_finding_dict(finding, run_seed, shape) for finding in rule_result.findings],
     }
 
 
@@ -86,7 +146,10 @@ def summary_dict(result: ContractRunResult) -> dict[str, Any]:
         "notes": list(result.notes),
         "counts": {**{outcome.value: counts[outcome] for outcome in OUTCOME_ORDER},
                    "total": len(result.rules)},
-        "rules": [_rule_dict(rule_result, result.seed) for rule_result in ordered_rules(result)],
+        "replay": replay_command(result.seed, result.shape),
+        "run": _shape_dict(result.shape),
+        "baseline": _baseline_dict(result),
+        "rules": [_rule_dict(rule_result, result.seed, result.shape) for rule_result in catalog_rules(result)],
     }
 
 
@@ -102,13 +165,51 @@ def _request(data: dict[str, Any] | None) -> RequestSample | None:
     return RequestSample(method=data["method"], url=data["url"], headers=headers, body=data["body"])
 
 
-def _finding(data: dict[str, Any]) -> Finding:
+def _replay_info(data: dict[str, Any] | None) -> ReplayInfo | None:
+    if data is None:
+        return None
+    return ReplayInfo(statuses=tuple(int(s) for s in data["statuses"]), status_rule=data.get("status_rule"),
+                      warn=tuple(int(s) for s in data.get("warn", ())), warn_rule=data.get("warn_rule"),
+                      issue_call=bool(data.get("issue_call")), fresh_customer=bool(data.get("fresh_customer")))
+
+
+def _shape(data: dict[str, Any] | None) -> RunShape | None:
+    if data is None:
+        return None
+    return RunShape(
+        base_url=str(data["base_url"]), series_ids=tuple(int(i) for i in data.get("series_ids", ())),
+        invalid_series_ids=tuple(int(i) for i in data.get("invalid_series_ids", ())),
+        generic_series_ids=tuple(int(i) for i in data.get("generic_series_ids", ())),
+        unique_generic=bool(data.get("unique_generic")),
+        customer_ids=tuple(str(c) for c in data.get("customer_ids", ())),
+        max_examples=int(data.get("max_examples", 100)), request_timeout=float(data.get("request_timeout", 5.0)),
+        credentials=data.get("credentials"), allow_production=bool(data.get("allow_production")),
+        passes=tuple(str(p) for p in data.get("passes", ())), clock_skew_s=float(data.get("clock_skew_s", 300.0)))
+
+
+def _baseline(data: dict[str, Any] | None) -> BaselineSummary | None:
+    if data is None:
+        return None
+    return BaselineSummary(file=str(data["file"]), updated=bool(data.get("updated")),
+                           fixed=[FixedEntry(e["id"], e["rule"], e["description"]) for e in data.get("fixed", ())],
+                           warnings=list(data.get("warnings", ())))
+
+
+def finding_from_dict(data: dict[str, Any]) -> Finding:
+    """A finding of summary.json's form (the export-tests file keeps the same form); KeyError, TypeError or
+    ValueError on anything else."""
+    baseline = data.get("baseline")
     return Finding(
         rule_id=data["rule_id"], key=data["key"], expected=data["expected"], received=data["received"],
         request=_request(data["request"]), response_status=data["response_status"],
         response_excerpt=data["response_excerpt"], source=data["source"], seed=data["seed"],
-        occurrences=data["occurrences"], probe=data.get("probe"),
+        occurrences=data["occurrences"], probe=data.get("probe"), probe_class=data.get("probe_class"),
+        sequence=[request for request in map(_request, data.get("sequence") or ()) if request is not None],
+        replay=_replay_info(data.get("judged")), baseline=BaselineStatus(baseline) if baseline else None,
     )
+
+
+_finding = finding_from_dict
 
 
 def _rule_result(data: dict[str, Any]) -> RuleResult:
@@ -146,4 +247,6 @@ def read_summary_json(path: Path) -> ContractRunResult:
         faults=[_fault(fault, path.parent) for fault in data.get("harness_errors", [])],
         first_finding_s=data.get("first_finding_s"),
         first_finding_source=data.get("first_finding_source"),
+        shape=_shape(data.get("run")),
+        baseline=_baseline(data.get("baseline")),
     )

@@ -11,10 +11,18 @@ from collections.abc import Iterable
 from coupon_harness.contract.catalog import Need, RuleId, canonical_rule_id, get_rule, rules
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.violations import Violation
-from coupon_harness.results.contract import Finding, HarnessFault, Outcome, RequestSample, RuleResult
+from coupon_harness.results.contract import Finding, HarnessFault, Outcome, ReplayInfo, RequestSample, RuleResult
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["Collector", "harness_fault"]
+__all__ = ["Collector", "RecordContext", "harness_fault"]
+
+
+class RecordContext(threading.local):
+    """What the exchange being judged on this thread adds to its findings (set by `RecordingJudge` around
+    `Judge.judge`): how it was judged, and the earlier requests a cross-request rule needs, per rule id."""
+
+    replay: ReplayInfo | None = None
+    sequences: dict[str, list[RequestSample]] | None = None
 
 
 class Collector:
@@ -39,6 +47,7 @@ class Collector:
         self.faults: list[HarnessFault] = []
         #: Seconds from construction to the first finding of a rule that fails the gate, and its source.
         self.first_finding: tuple[float, str] | None = None
+        self.context = RecordContext()
 
     def fault(self, fault: HarnessFault) -> None:
         with self._lock:
@@ -79,6 +88,8 @@ class Collector:
             violation = Violation(violation.rule_id, violation.key, self._clean(violation.expected),
                                   self._clean(violation.received))
             excerpt = self._clean(excerpt)
+        replay = self.context.replay
+        sequence = list((self.context.sequences or {}).get(violation.rule_id, ()))
         with self._lock:
             if self.first_finding is None and get_rule(violation.rule_id).severity.fails_gate:
                 self.first_finding = (round(time.monotonic() - self._started, 3), source)
@@ -90,12 +101,13 @@ class Collector:
                         known.request.body or ""):
                     known.request, known.received, known.expected = request, violation.received, violation.expected
                     known.response_status, known.response_excerpt, known.source = status, excerpt, source
-                    known.probe = probe
+                    known.probe, known.sequence, known.replay = probe, sequence, replay
                 return
             self._findings[signature] = Finding(
                 rule_id=violation.rule_id, key=violation.key, expected=violation.expected,
                 received=violation.received, request=request, response_status=status,
-                response_excerpt=excerpt, source=source, seed=self._seed, probe=probe)
+                response_excerpt=excerpt, source=source, seed=self._seed, probe=probe,
+                probe_class=group or probe, sequence=sequence, replay=replay)
 
     @property
     def findings(self) -> list[Finding]:

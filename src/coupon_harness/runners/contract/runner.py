@@ -5,23 +5,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.errors import HarnessError, TargetUnreachable
-from coupon_harness.results.contract import ContractRunResult
+from coupon_harness.results.baseline import Baseline, apply_baseline, updated_baseline
+from coupon_harness.results.contract import ContractRunResult, RunShape
 from coupon_harness.runners.contract.classics import run_classics
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, harness_fault
-from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.preflight import judge_preflight, run_preflight
 from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted, run_property_pass
 from coupon_harness.runners.contract.scenarios import run_scenarios
+from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
-__all__ = ["PASSES", "interrupted_result", "run_contract"]
+__all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
 
 PASSES = ("classics", "property-positive", "property-negative", "scenarios", "auth", "malformed")
 
@@ -30,6 +32,9 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     """Raises TargetUnreachable when the target cannot be tested at all and ConfigError when the configuration
     does not fit the target (both exit 2); a harness bug in one pass is a `HarnessFault` of the result."""
     refuse_production(settings.base_url, allow=settings.allow_production)  # before any request, every way in
+    baseline = None
+    if settings.baseline is not None:  # a bad file is exit 2 before any request
+        baseline = Baseline.load(settings.baseline, missing_ok=settings.baseline_update)
     credentials = settings.credentials
     tokens = None
     if credentials.oauth_key is not None and not credentials.token:
@@ -41,7 +46,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         return auth_headers(credentials, tokens)
 
     collector = Collector(settings.seed, settings.max_transport_failures, redactor)
-    judge = Judge(collector, settings.expectations, Ledger(settings.expectations), redactor)
+    judge = RecordingJudge(collector, settings.expectations, Ledger(settings.expectations), redactor)
     client = Client(settings, judge, headers)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -85,7 +90,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     if not settings.expectations.valid_series:
         notes.append("no --series-ids given: rules that need series that issue coupons were not run")
     first = collector.first_finding
-    return ContractRunResult(
+    result = ContractRunResult(
         target=redactor.text(settings.base_url),
         started_at=started_at,
         duration_s=round(time.monotonic() - started, 3),
@@ -98,7 +103,54 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         faults=list(collector.faults),
         first_finding_s=first[0] if first else None,
         first_finding_source=first[1] if first else None,
+        shape=run_shape(settings, redactor),
     )
+    if baseline is not None and settings.baseline is not None:
+        judge_by_baseline(result, baseline, settings.baseline, update=settings.baseline_update)
+    return result
+
+
+def judge_by_baseline(result: ContractRunResult, baseline: Baseline, path: Path, *, update: bool) -> None:
+    """Mark the result's findings against the baseline. With `update`, rewrite the file from the run first
+    (not after an interrupted run or one with a harness error: what did not run would read as fixed) and
+    judge against what was written."""
+    if update and (result.interrupted or result.faults):
+        result.notes.append(f"--baseline-update: {path} left as it was (the run was interrupted or met a harness "
+                            "error, so not every finding had its chance)")
+        update = False
+    if update:
+        written = updated_baseline(result, baseline)
+        try:
+            written.save(path)
+        except OSError as exc:
+            result.notes.append(f"--baseline-update: cannot write {path} ({exc.strerror or type(exc).__name__}); "
+                                "judged against the file as it was")
+            update = False
+        else:
+            baseline = written
+    apply_baseline(result, baseline, str(path)).updated = update
+
+
+def run_shape(settings: ContractSettings, redactor: Redactor | None = None) -> RunShape:
+    """What shaped the run, for the report's Replay line: never a credential, only its kind."""
+    credentials = settings.credentials
+    kind = None
+    if credentials.token:
+        kind = "token"
+    elif credentials.oauth_key is not None:
+        kind = "oauth"
+    elif credentials.user is not None:
+        kind = "basic-md5" if credentials.md5_password else "basic"
+    expectations = settings.expectations
+    clean = redactor or Redactor(credentials)
+    return RunShape(
+        base_url=clean.text(settings.base_url), series_ids=tuple(sorted(expectations.valid_series)),
+        invalid_series_ids=tuple(sorted(expectations.invalid_series)),
+        generic_series_ids=tuple(sorted(expectations.generic_series)), unique_generic=expectations.unique_generic,
+        customer_ids=tuple(clean.text(c) for c in settings.customer_ids), max_examples=settings.max_examples,
+        request_timeout=settings.request_timeout, credentials=kind, allow_production=settings.allow_production,
+        passes=() if tuple(settings.passes) == PASSES else tuple(settings.passes),
+        clock_skew_s=expectations.clock_skew.total_seconds())
 
 
 def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunResult:
@@ -108,7 +160,7 @@ def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunRe
         target=Redactor(settings.credentials).text(settings.base_url),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0, seed=settings.seed, requests=0,
         rules=collector.rule_results(settings.expectations, customer_pool=bool(settings.customer_ids)),
-        interrupted=True, notes=[reason])
+        interrupted=True, notes=[reason], shape=run_shape(settings))
 
 
 def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Callable[[], dict[str, str]],

@@ -30,6 +30,9 @@ class ContractSettings:
     report_dir: Path | None = None
     #: A run against a Capillary production host is refused without it (coupon_harness.safety).
     allow_production: bool = False
+    #: The baseline of known findings (results.baseline); with `baseline_update` the run rewrites it.
+    baseline: Path | None = None
+    baseline_update: bool = False
     #: Which passes to run: classics, property-positive, property-negative, scenarios, auth, malformed.
     passes: tuple[str, ...] = ("classics", "property-positive", "property-negative", "scenarios", "auth",
                                "malformed")
