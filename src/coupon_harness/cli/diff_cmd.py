@@ -1,0 +1,80 @@
+"""`coupon-harness diff`: the same cases to two deployments, their answers' differences reported."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from coupon_harness.cli.contract_cmd import print_notes, use_color
+from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.option_table import DIFF, EPILOG, add_options, resolve, sources_from_namespace
+from coupon_harness.cli.settings_builders import diff_settings
+from coupon_harness.results.diff import DiffRunResult
+
+__all__ = ["diff_exit_code", "execute_diff", "register"]
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "diff", help="send the same cases to two deployments and report how their answers differ",
+        description="A differential run: every case of the contract run (classics, generated, scenarios, auth and "
+        "malformed probes) goes to --base-url, then to --against-url (series and customers mapped with "
+        "--series-map and --customer-map), and the answers are compared after the contract's normalisation "
+        "(numbers by value, instants relative to the issue time, codes by shape). Differences are grouped: status, "
+        "entity outcome, error codes, attributes, response shape, each with one reproducer. Issues real coupons on "
+        "both: a production host needs --allow-production, and off loopback at most --max-coupons (default "
+        "10,000) on each. Exit 0: no difference; 1: differences; 2: the harness could not run (or met a bug of "
+        "its own in a pass); 130 (SIGINT) or 143 (SIGTERM): interrupted (a partial report is written).",
+        epilog=EPILOG)
+    add_options(parser, DIFF)
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
+
+    resolved = resolve(sources_from_namespace(args, DIFF), DIFF)
+    print_notes(resolved)
+    settings = diff_settings(resolved)  # every option checked, production refused on both: before any request
+    overwrite = bool(resolved.get("overwrite"))
+    check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
+    report_dir = prepare_report_dir(resolved.get("report-dir"), "diff", overwrite=overwrite)
+    result, paths = execute_diff(settings, report_dir, color=use_color(resolved))
+    print(f"reports: {report_dir}", file=sys.stderr)
+    for fault in result.faults:
+        file = paths.get(fault.file_name, Path(fault.file_name))
+        print(f"coupon-harness diff: harness error in pass '{fault.stage}' (seed {result.seed}): "
+              f"{' '.join(fault.error.split())}; traceback in {file}", file=sys.stderr)
+    return diff_exit_code(result)
+
+
+def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffRunResult, dict[str, Path]]:
+    from coupon_harness.interrupts import held, received, signal_name
+    from coupon_harness.reporting.diff import render_diff_table, write_diff_reports
+    from coupon_harness.reporting.progress import ProgressPrinter
+    from coupon_harness.runners.contract.diff import PairRedactor, interrupted_diff, run_diff
+    from coupon_harness.transport.auth import Redactor
+
+    redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
+    try:
+        progress = ProgressPrinter(redact=redactor.text)
+        progress(f"differential run: {settings.base.base_url} against {settings.against_url} "
+                 f"(seed {settings.base.seed})")
+        result = run_diff(settings, progress)
+    except KeyboardInterrupt:
+        result = interrupted_diff(settings, f"interrupted by {signal_name(received())} before the first case")
+    with held():
+        paths = write_diff_reports(result, report_dir)
+        print(render_diff_table(result, color=color))
+    return result, paths
+
+
+def diff_exit_code(result: DiffRunResult) -> int:
+    """130 interrupted; else 2 on a harness bug in a pass; else 1 when the targets differ, 0 when they do not."""
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if result.faults:
+        return EXIT_HARNESS_ERROR
+    return EXIT_VIOLATIONS if result.differs else EXIT_OK

@@ -1,0 +1,45 @@
+"""What every format of a differential report says the same way: the verdict, the replay command, the groups."""
+
+from __future__ import annotations
+
+import shlex
+
+from coupon_harness.reporting.common import plural
+from coupon_harness.results.diff import DiffRunResult
+from coupon_harness.results.request import RequestSample
+
+__all__ = ["against_curl", "replay_command", "verdict"]
+
+
+def against_curl(request: RequestSample) -> str:
+    """The curl of a request to the second target: its credentials come from its own variables
+    ($COUPON_HARNESS_AGAINST_USER, $COUPON_HARNESS_AGAINST_TOKEN), as `diff` reads them."""
+    return (request.curl.replace("$COUPON_HARNESS_USER", "$COUPON_HARNESS_AGAINST_USER")
+            .replace("$COUPON_HARNESS_TOKEN", "$COUPON_HARNESS_AGAINST_TOKEN"))
+
+
+def verdict(result: DiffRunResult) -> str:
+    """One line: what the run found, and how it ended."""
+    if result.faults:
+        head = f"harness error in {plural(len(result.faults), 'pass')}"
+    elif result.differs:
+        head = f"{plural(len(result.differences), 'difference')} between the targets"
+    else:
+        head = "no difference between the targets"
+    tail = f" over {plural(result.cases, 'case')}"
+    if result.interrupted:
+        tail += " (interrupted: partial)"
+    elif result.stopped:
+        tail += f" (stopped early: {result.stopped})"
+    return head + tail
+
+
+def replay_command(result: DiffRunResult) -> str:
+    """The command that sends the same cases again (credentials from the environment, never written here)."""
+    parts = ["coupon-harness", "diff", "--base-url", result.base_target, "--against-url", result.against_target,
+             "--seed", str(result.seed)]
+    if result.series_map:
+        parts += ["--series-map", ",".join(f"{a}={b}" for a, b in result.series_map.items())]
+    if result.customer_map:
+        parts += ["--customer-map", ",".join(f"{a}={b}" for a, b in result.customer_map.items())]
+    return " ".join(shlex.quote(part) for part in parts)

@@ -1,0 +1,81 @@
+"""Typed result of a differential run: the same cases sent to two targets, their answers' differences grouped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from coupon_harness.results.contract import HarnessFault
+from coupon_harness.results.request import RequestSample
+
+__all__ = ["CATEGORIES", "DiffRunResult", "Difference", "Reproducer"]
+
+#: The groups a difference falls in, in the order reports show them.
+CATEGORIES = ("status", "entity outcome", "error codes", "attributes", "response shape")
+
+
+@dataclass(frozen=True, slots=True)
+class Reproducer:
+    """One case that shows a difference: the request as sent to each target (redacted) and each answer."""
+
+    #: Where the case came from: "classics/type confusion: ...", "scenario/mixed-batch", "property/positive".
+    source: str
+    base_request: RequestSample
+    against_request: RequestSample
+    #: None: no answer (transport failure).
+    base_status: int | None
+    against_status: int | None
+    #: The start of each answer's body, redacted.
+    base_excerpt: str
+    against_excerpt: str
+
+
+@dataclass(slots=True)
+class Difference:
+    """One kind of difference: its group, where in the answer, what each target answered (normalised), how often
+    it was seen, and the smallest case that shows it."""
+
+    category: str
+    #: "series 102: result.discountValue", "status", "an unknown series: errors[].code"
+    where: str
+    base: str
+    against: str
+    reproducer: Reproducer
+    occurrences: int = 1
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.category, self.where, self.base, self.against)
+
+
+@dataclass(slots=True)
+class DiffRunResult:
+    base_target: str
+    against_target: str
+    started_at: str
+    duration_s: float
+    seed: int
+    #: Cases sent to both targets (each one request to each).
+    cases: int
+    differences: list[Difference] = field(default_factory=list)
+    #: Passes run and the cases each sent, in order.
+    passes: list[tuple[str, int]] = field(default_factory=list)
+    #: "101=5001" for each mapped series (and customer), as the run used them.
+    series_map: dict[int, int] = field(default_factory=dict)
+    customer_map: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False
+    #: Why the run stopped before its passes ended (coupon cap, a target that stopped answering), or None.
+    stopped: str | None = None
+    notes: list[str] = field(default_factory=list)
+    faults: list[HarnessFault] = field(default_factory=list)
+    #: Coupons each target issued during the run.
+    base_coupons: int = 0
+    against_coupons: int = 0
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.differences)
+
+    def by_category(self) -> list[tuple[str, list[Difference]]]:
+        """The differences grouped, in `CATEGORIES` order, empty groups left out."""
+        return [(name, [d for d in self.differences if d.category == name]) for name in CATEGORIES
+                if any(d.category == name for d in self.differences)]

@@ -1,0 +1,433 @@
+"""A differential run: every case of the contract runner's passes sent to the base target (A), then to the other
+(B), and the two answers compared (`diff_compare`); differences grouped, each with its smallest case.
+
+The cases are the contract run's own: the classics, the Schemathesis passes (through the adapter: each generated
+case is sent to A by Schemathesis, then as sent to B), the scenarios, the auth and malformed probes. A `PairClient`
+(a contract `Client` whose every request goes to both targets) lets the passes run unchanged; the seed makes the
+cases the same from run to run. B's body is A's with the series and customer ids mapped (`diff_mapping`);
+fresh customers are the same id on both, so per-customer limits line up. A's answers are still judged by the
+contract's Judge (the passes need it); those findings are `coupon-harness contract`'s business, not reported here.
+
+The coupon cap (`DiffSettings.max_coupons`) holds for each target: before a case the harness builds is sent, its
+most coupons (the seriesIds it carries) must fit under what is left on both. A Schemathesis case is known only once
+sent to A: B gets it only if it fits, and the generated passes stop when fewer than `PROPERTY_RESERVE` coupons are
+left on either side (A may go over the cap by one generated batch).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import requests
+
+from coupon_harness import ENDPOINT, interrupts
+from coupon_harness.contract.ledger import Ledger
+from coupon_harness.errors import ConfigError, TargetUnreachable
+from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
+from coupon_harness.runners.contract.classics import classic_probes
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.collector import Collector, harness_fault
+from coupon_harness.runners.contract.diff_compare import Answer, Comparer, Delta
+from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
+from coupon_harness.runners.contract.diff_settings import DiffSettings
+from coupon_harness.runners.contract.encoding import dump_json
+from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange, sample, send
+from coupon_harness.runners.contract.judge import Judge
+from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
+from coupon_harness.runners.contract.scenarios import run_scenarios
+from coupon_harness.runners.contract.schemathesis_adapter import (
+    Answer as GeneratedAnswer,
+)
+from coupon_harness.runners.contract.schemathesis_adapter import (
+    Errored,
+    Fatal,
+    Interrupted,
+    PassSettings,
+    ScenarioFinished,
+    SchemathesisPass,
+)
+from coupon_harness.runners.contract.spec_loader import generation_spec
+from coupon_harness.safety import refuse_production
+from coupon_harness.transport.auth import AuthError, Credentials, Redactor, TokenSource, auth_headers
+
+__all__ = ["PROPERTY_RESERVE", "PairClient", "PairRedactor", "interrupted_diff", "run_diff"]
+
+#: The generated passes stop when fewer coupons than this are left under the cap on either target.
+PROPERTY_RESERVE = 100
+_ReproducerFactory = Callable[[], Reproducer]
+
+
+class PairRedactor(Redactor):
+    """Both targets' secrets: every text of the run is redacted of A's and of B's."""
+
+    def __init__(self, first: Redactor, second: Redactor) -> None:
+        super().__init__(Credentials())
+        self._pair = (first, second)
+
+    def text(self, value: str) -> str:
+        return self._pair[1].text(self._pair[0].text(value))
+
+    def headers(self, headers: Any) -> tuple[tuple[str, str], ...]:
+        first = self._pair[0].headers(headers)
+        return self._pair[1].headers(dict(first))
+
+
+def _token_source(url: str, credentials: Credentials, timeout: float) -> TokenSource | None:
+    if credentials.oauth_key is not None and not credentials.token:
+        return TokenSource(url, credentials.oauth_key, credentials.oauth_secret or "", timeout)
+    return None
+
+
+class _Book:
+    """The run's tally: cases, coupons per side, the grouped differences, the transport streak. Thread-safe
+    (Schemathesis answers arrive in its worker thread)."""
+
+    def __init__(self, comparer: Comparer[_ReproducerFactory], collector: Collector, redactor: Redactor,
+                 max_transport_failures: int, cap: int | None) -> None:
+        self.comparer = comparer
+        self.redactor = redactor
+        self.collector = collector
+        self.cases = 0
+        self.coupons = [0, 0]
+        self.groups: dict[tuple[str, str, str, str], Difference] = {}
+        self.cap = cap
+        self._max_failures = max_transport_failures
+        self._streak = 0
+        self._lock = threading.Lock()
+
+    def fits(self, body: bytes | None, *, sides: tuple[int, ...] = (0, 1)) -> bool:
+        """Whether a case with this body can be sent without passing the cap on `sides`; stops the run if not."""
+        if self.cap is None:
+            return True
+        bound = coupon_bound(body)
+        with self._lock:
+            if all(self.coupons[side] + bound <= self.cap for side in sides):
+                return True
+        self.stop(f"the coupon cap ({self.cap:,} a target) is reached: cases after it were not sent "
+                  "(raise --max-coupons to send them)")
+        return False
+
+    def left(self) -> int | None:
+        if self.cap is None:
+            return None
+        with self._lock:
+            return self.cap - max(self.coupons)
+
+    def stop(self, reason: str) -> None:
+        if self.collector.stopped is None:
+            self.collector.stopped = reason
+
+    def record(self, source: str, a: Exchange, sent_a: float, b: Exchange, sent_b: float) -> None:
+        def reproducer() -> Reproducer:
+            redactor = self.redactor
+            return Reproducer(source, a.request, b.request, a.status, b.status, _excerpt(a, redactor),
+                              _excerpt(b, redactor))
+
+        answer_a, answer_b = _answer(a, sent_a), _answer(b, sent_b)
+        with self._lock:
+            self.cases += 1
+            self.coupons[0] += _coupons(a)
+            self.coupons[1] += _coupons(b)
+            for delta in self.comparer.compare(answer_a, answer_b, reproducer):
+                self._add(delta, reproducer, len(a.request.body or ""))
+            failed = a.error is not None or b.error is not None
+            self._streak = self._streak + 1 if failed else 0
+            if self._streak >= self._max_failures:
+                self.stop(f"the targets failed {self._streak} cases in a row at the transport level")
+
+    def _add(self, delta: Delta, reproducer: _ReproducerFactory, size: int) -> None:
+        key = (delta.category, delta.where, delta.base, delta.against)
+        known = self.groups.get(key)
+        if known is None:
+            self.groups[key] = Difference(delta.category, delta.where, delta.base, delta.against, reproducer())
+            return
+        known.occurrences += 1
+        if size < len(known.reproducer.base_request.body or ""):
+            known.reproducer = reproducer()
+
+    def finish(self) -> list[Difference]:
+        with self._lock:
+            for delta, reproducer in self.comparer.codes.deltas():
+                self._add(delta, reproducer, 0)
+            return list(self.groups.values())
+
+
+def _excerpt(exchange: Exchange, redactor: Redactor) -> str:
+    if exchange.error is not None:
+        return f"no answer: {exchange.error_detail or exchange.error}"
+    return exchange.excerpt(redactor)
+
+
+def _answer(exchange: Exchange, sent_at: float) -> Answer:
+    return Answer(exchange.status, exchange.error, exchange.headers.get("content-type", ""), exchange.body, sent_at)
+
+
+def _coupons(exchange: Exchange) -> int:
+    if exchange.status != 200 or exchange.error is not None:
+        return 0
+    try:
+        body = orjson.loads(exchange.body)
+    except orjson.JSONDecodeError:
+        return 0
+    entities = body.get("response") if isinstance(body, dict) else None
+    if not isinstance(entities, list):
+        return 0
+    return sum(1 for e in entities if isinstance(e, dict) and isinstance(e.get("result"), dict) and not e.get("errors"))
+
+
+class PairClient(Client):
+    """A contract Client whose every request goes to A, then (mapped) to B; the pair goes to the book.
+
+    `raw` returns A's exchange, so the contract passes run on it unchanged."""
+
+    def __init__(self, settings: DiffSettings, judge: Judge, headers_a: Callable[[], dict[str, str]],
+                 headers_b: Callable[[], dict[str, str]], body_map: BodyMap, book: _Book) -> None:
+        super().__init__(settings.base, judge, headers_a)
+        self.against = settings.against_url.rstrip("/") + ENDPOINT
+        self.headers_b = headers_b
+        self.body_map = body_map
+        self.book = book
+        self.source = ""
+        self._b_session = requests.Session()
+
+    def issue(self, series_ids: Any, customer_id: str, fresh: bool, *, source: str,
+              extra: dict[str, Any] | None = None, query: str = "") -> Exchange:
+        self.source = source
+        return super().issue(series_ids, customer_id, fresh, source=source, extra=extra, query=query)
+
+    def probe(self, method: str, body: bytes | None, expect: Any, source: str, *, auth: bool = True,
+              headers: dict[str, str] | None = None) -> Exchange:
+        self.source = source
+        return super().probe(method, body, expect, source, auth=auth, headers=headers)
+
+    def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
+            auth: bool = True, url: str | None = None) -> Exchange:
+        return self.pair(method, body, headers=headers, auth=auth, url=url)[0]
+
+    def pair(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
+             auth: bool = True, url: str | None = None) -> tuple[Exchange, Exchange]:
+        target = url or self.url
+        if not self.book.fits(body if method == "POST" else None):
+            unsent = Exchange(sample(method, target, {}, body, self.judge.redactor), method, None, {}, b"",
+                              "connection", "not sent: the coupon cap is reached")
+            return unsent, unsent
+        sent_a = time.time()
+        a = super().raw(method, body, headers=headers, auth=auth, url=url)
+        b, sent_b = self.send_b(method, self.against + target[len(self.url):], body, headers, auth)
+        self.book.record(self.source, a, sent_a, b, sent_b)
+        return a, b
+
+    def send_b(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str | None] | None,
+               auth: bool) -> tuple[Exchange, float]:
+        sent: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
+        if auth:
+            sent.update(self.headers_b())
+        sent.update(headers or {})
+        sent_at = time.time()
+        exchange = send(self._b_session, method, url, headers=sent, body=self.body_map.body(body),
+                        timeout=self.settings.request_timeout, max_bytes=self.settings.max_body_bytes,
+                        redactor=self.judge.redactor)
+        return exchange, sent_at
+
+    def close(self) -> None:
+        super().close()
+        self._b_session.close()
+
+
+def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None) -> DiffRunResult:
+    """Raises TargetUnreachable (nothing listens, credentials refused) and ConfigError before the first case
+    (exit 2); a harness bug inside a pass is a fault of the result, and the other passes still run."""
+    base = settings.base
+    refuse_production(base.base_url, allow=base.allow_production)
+    refuse_production(settings.against_url, allow=base.allow_production, url_flag="--against-url")
+    tokens_a = _token_source(base.base_url, base.credentials, base.request_timeout)
+    tokens_b = _token_source(settings.against_url, settings.against_credentials, base.request_timeout)
+    redactor = PairRedactor(Redactor(base.credentials, tokens_a), Redactor(settings.against_credentials, tokens_b))
+
+    def headers_a() -> dict[str, str]:
+        return auth_headers(base.credentials, tokens_a)
+
+    def headers_b() -> dict[str, str]:
+        return auth_headers(settings.against_credentials, tokens_b)
+
+    collector = Collector(base.seed, base.max_transport_failures, redactor)
+    judge = Judge(collector, base.expectations, Ledger(base.expectations), redactor)
+    body_map = BodyMap(settings.series_map, settings.customer_map)
+    expectations = base.expectations
+    known = expectations.valid_series | expectations.invalid_series | expectations.generic_series | set(
+        settings.series_map)
+
+    def label(series: Any) -> str:
+        if isinstance(series, int) and not isinstance(series, bool) and series in known:
+            mapped = settings.series_map.get(series)
+            return f"series {series}" + (f" (B: {mapped})" if mapped is not None and mapped != series else "")
+        return "an unknown series"
+
+    book = _Book(Comparer(label, body_map.series_id), collector, redactor, base.max_transport_failures,
+                 settings.max_coupons)
+    client = PairClient(settings, judge, headers_a, headers_b, body_map, book)
+    started = time.monotonic()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    passes: list[tuple[str, int]] = []
+    notes: list[str] = []
+    faults = []
+    interrupted = False
+    try:
+        try:
+            _first_case(client, settings)
+        except AuthError as exc:
+            raise TargetUnreachable(redactor.text(str(exc))) from None
+        passes.append(("preflight", book.cases))
+        for name in settings.passes:
+            if collector.stopped:
+                break
+            before = book.cases
+            progress(f"{name}: started")
+            try:
+                _run_pass(name, client, settings, headers_a, progress)
+            except (KeyboardInterrupt, _Interrupted):
+                raise
+            except AuthError as exc:
+                book.stop(redactor.text(str(exc)))
+            except Exception as exc:  # a harness bug: this pass stops, the others still run
+                faults.append(harness_fault(f"diff-{name}", exc, redactor))
+                progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
+            passes.append((name, book.cases - before))
+            progress(f"{name}: {book.cases - before} cases")
+    except (KeyboardInterrupt, _Interrupted):
+        interrupted = True
+        notes.append("interrupted: the differences cover only the cases sent before the signal")
+    finally:
+        client.close()
+    if not expectations.valid_series:
+        notes.append("no --series-ids given: no case issues coupons on purpose, so coupon attributes are barely "
+                     "compared")
+    return DiffRunResult(
+        base_target=redactor.text(base.base_url), against_target=redactor.text(settings.against_url),
+        started_at=started_at, duration_s=round(time.monotonic() - started, 3), seed=base.seed, cases=book.cases,
+        differences=book.finish(), passes=passes, series_map=dict(settings.series_map),
+        customer_map={redactor.text(k): redactor.text(v) for k, v in settings.customer_map.items()},
+        interrupted=interrupted, stopped=collector.stopped if not interrupted else None,
+        notes=notes + collector.notes, faults=faults + list(collector.faults),
+        base_coupons=book.coupons[0], against_coupons=book.coupons[1])
+
+
+def interrupted_diff(settings: DiffSettings, reason: str) -> DiffRunResult:
+    """A run stopped before its first case."""
+    redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
+    return DiffRunResult(base_target=redactor.text(settings.base.base_url),
+                         against_target=redactor.text(settings.against_url),
+                         started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0,
+                         seed=settings.base.seed, cases=0, series_map=dict(settings.series_map),
+                         interrupted=True, notes=[reason])
+
+
+class _Interrupted(Exception):
+    """Schemathesis reported the pass as interrupted (a signal)."""
+
+
+def _first_case(client: PairClient, settings: DiffSettings) -> None:
+    """One well-formed issue to both: nothing listening, or credentials refused, is a harness error (exit 2)."""
+    base = settings.base
+    series = sorted(base.expectations.valid_series)[:2] or sorted(base.expectations.invalid_series)[:1] or [1]
+    pool = base.customer_ids
+    customer = pool[0] if pool else client.fresh_customer()
+    client.source = "preflight"
+    a, b = client.pair("POST", dump_json({"seriesIds": series, "customer": {"id": customer}}))
+    for exchange, url, flag, creds in ((a, base.base_url, "--base-url", "--user/--token/--oauth-key"),
+                                       (b, settings.against_url, "--against-url",
+                                        "--against-user/--against-token/--against-oauth-key")):
+        if exchange.error is not None and exchange.error_detail in (REFUSED, UNRESOLVED):
+            raise TargetUnreachable(f"{flag} {client.judge.redactor.text(url)}: {exchange.error_detail}; is the "
+                                    "target running and the URL right?")
+        if exchange.status == 401:
+            raise ConfigError(f"{flag} {client.judge.redactor.text(url)} answered 401 to the first case: give its "
+                              f"credentials ({creds})")
+
+
+def _run_pass(name: str, client: PairClient, settings: DiffSettings, headers_a: Callable[[], dict[str, str]],
+              progress: Callable[[str], None]) -> None:
+    if name == "classics":
+        for probe in classic_probes(client):
+            if client.judge.collector.stopped:
+                break
+            client.source = f"classics/{probe.name}"
+            client.raw("POST", probe.body, headers=probe.headers)
+    elif name.startswith("property-"):
+        _property_pass(name.removeprefix("property-"), client, settings, headers_a, progress)
+    elif name == "scenarios":
+        run_scenarios(client, progress)
+    elif name == "auth":
+        run_auth_probes(client, progress)
+    elif name == "malformed":
+        run_malformed_probes(client, progress)
+    else:
+        raise ValueError(f"unknown pass {name!r}")
+
+
+def _property_pass(mode: str, client: PairClient, settings: DiffSettings, headers_a: Callable[[], dict[str, str]],
+                   progress: Callable[[str], None]) -> None:
+    base = settings.base
+    book = client.book
+    source = f"property/{mode}"
+    left = book.left()
+    if left is not None and left < PROPERTY_RESERVE:
+        book.stop(f"fewer than {PROPERTY_RESERVE} coupons are left under the cap ({book.cap:,}): the generated "
+                  "passes did not run (raise --max-coupons)")
+        return
+    own_headers = {name.lower() for name in headers_a()}
+
+    def on_answer(answer: GeneratedAnswer) -> None:
+        redactor = client.judge.redactor
+        a = Exchange(sample(answer.method, answer.url, answer.request_headers, answer.request_body, redactor),
+                     answer.method, answer.status, answer.headers, answer.body)
+        if answer.cut is not None:
+            a.error, a.error_detail = answer.cut, f"answer cut: {answer.cut}"
+        sent_a = time.time() - answer.took
+        body = answer.request_body.encode() if isinstance(answer.request_body, str) else answer.request_body
+        if not book.fits(body if answer.method == "POST" else None, sides=(1,)):
+            run.stop()
+            return
+        headers = {k: v for k, v in answer.request_headers.items()
+                   if k.lower() not in own_headers and k.lower() not in ("content-length", "host")}
+        url = client.against + answer.url[len(client.url):] if answer.url.startswith(client.url) else client.against
+        b, sent_b = client.send_b(answer.method, url, body, headers, auth=True)
+        book.record(source, a, sent_a, b, sent_b)
+        left = book.left()
+        if client.judge.collector.stopped or (left is not None and left < PROPERTY_RESERVE):
+            if left is not None and left < PROPERTY_RESERVE:
+                book.stop(f"fewer than {PROPERTY_RESERVE} coupons are left under the cap ({book.cap:,}): the "
+                          "generated passes stopped (raise --max-coupons)")
+            run.stop()
+
+    run = SchemathesisPass(
+        generation_spec(tight=mode == "positive"),
+        PassSettings(base_url=base.base_url, request_timeout=base.request_timeout, seed=base.seed,
+                     max_examples=base.max_examples, mode="positive" if mode == "positive" else "negative",
+                     max_body_bytes=base.max_body_bytes, headers=headers_a),
+        on_answer,
+    )
+    with run:
+        for event in run.events():
+            if isinstance(event, ScenarioFinished):
+                progress(f"{source}: {event.phase} phase, {event.cases} cases")
+            elif isinstance(event, Errored):
+                client.judge.collector.note(f"{source}: {type(event.error).__name__}: "
+                                            f"{client.judge.redactor.text(str(event.error))[:200]}")
+            elif isinstance(event, Interrupted):
+                if event.requested and client.judge.collector.stopped:
+                    break
+                raise _Interrupted
+            elif isinstance(event, Fatal):
+                raise RuntimeError(f"schemathesis failed: {event.error}") from event.error
+            if client.judge.collector.stopped:
+                run.stop()
+                break
+            if interrupts.received() is not None:
+                run.stop()
+                raise _Interrupted

@@ -1,0 +1,371 @@
+"""Compares two targets' answers to one case, after the contract's own normalisation.
+
+What is compared, and how (README "Differential runs"):
+- status (a transport failure counts as its kind: "no answer (timeout)"), and the Content-Type's media type;
+- a 200's entities one by one, in order: outcome (issued or refused), the set of error codes of a refused one
+  (messages are free text and not compared), every field of an issued coupon;
+- an error answer's envelope: the set of `errors[].code`, and which keys it has;
+- values: numbers by value (`500 == 500.0`), objects whatever their key order, strings exactly (description,
+  discountCode, ... are attributes), `entityId`/`seriesId` after the series map; a string that is an ISO 8601
+  instant (validTill, validTillDateTime) by its relation to the time the case was sent: equal instants, or the
+  same offset from issue within `TIME_SLACK_S` (so "30 days after issue" differs from "60 days after issue", a
+  +05:30 offset does not differ from Z); the coupon's `id` by type only; `code` by shape over the whole run
+  (`CodeShapes`: lengths, the kinds of characters, the common prefix), never by value;
+- a field present on one side only, or of another JSON type, is a response-shape difference; `"result": null`
+  and no result on a failed entity are the same (the contract allows both).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+__all__ = ["TIME_SLACK_S", "Answer", "CodeShapes", "Comparer", "Delta", "kind_of"]
+
+T = TypeVar("T")
+
+#: Two relative instants closer than this are the same (clocks of two deployments, a second's rounding).
+TIME_SLACK_S = 300.0
+#: Codes per series on each side before the kinds of characters (5) and the common prefix (8) are compared:
+#: fewer random codes can lack a digit, or share a first letter, by chance.
+KINDS_AFTER = 5
+PREFIX_AFTER = 8
+_DAY_S = 86400.0
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One target's answer to a case: status (None: no answer), transport error kind, headers, body, and the
+    Unix time the request left."""
+
+    status: int | None
+    error: str | None
+    content_type: str
+    body: bytes
+    sent_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    category: str
+    where: str
+    base: str
+    against: str
+
+
+def kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _instant(value: str) -> float | None:
+    if len(value) > 40 or not _INSTANT.match(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _relative(seconds: float) -> str:
+    days = seconds / _DAY_S
+    if abs(days - round(days)) * _DAY_S <= TIME_SLACK_S:
+        whole = round(days)
+        unit = "day" if abs(whole) == 1 else "days"
+        return f"{whole} {unit} after issue" if whole >= 0 else f"{-whole} {unit} before issue"
+    hours = seconds / 3600
+    return f"{hours:.1f} hours after issue" if hours >= 0 else f"{-hours:.1f} hours before issue"
+
+
+def _parse(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _MISSING
+
+
+def _media(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower() or "none"
+
+
+def _status(answer: Answer) -> str:
+    return str(answer.status) if answer.status is not None else f"no answer ({answer.error or 'transport'})"
+
+
+@dataclass(slots=True)
+class _Shape:
+    count: int = 0
+    lengths: set[int] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)
+    prefix: str | None = None
+
+    def add(self, code: str) -> None:
+        self.count += 1
+        self.lengths.add(len(code))
+        self.kinds.update(_char_kind(c) for c in code)
+        if self.prefix is None:
+            self.prefix = code
+        else:
+            common = 0
+            for x, y in zip(self.prefix, code, strict=False):
+                if x != y:
+                    break
+                common += 1
+            self.prefix = self.prefix[:common]
+
+
+def _char_kind(char: str) -> str:
+    if char.isdigit():
+        return "digits"
+    if char.isupper():
+        return "upper-case letters"
+    if char.islower():
+        return "lower-case letters"
+    return "other characters"
+
+
+class CodeShapes(Generic[T]):
+    """The shape of the codes each target issued per series, over the whole run, and the first case of each."""
+
+    def __init__(self) -> None:
+        self._shapes: dict[str, tuple[_Shape, _Shape]] = {}
+        self._first: dict[str, T] = {}
+
+    def add(self, label: str, base: str, against: str, case: T) -> None:
+        shapes = self._shapes.setdefault(label, (_Shape(), _Shape()))
+        shapes[0].add(base)
+        shapes[1].add(against)
+        self._first.setdefault(label, case)
+
+    def deltas(self) -> list[tuple[Delta, T]]:
+        out: list[tuple[Delta, T]] = []
+        for label, (a, b) in self._shapes.items():
+            case = self._first[label]
+            where = f"{label}: result.code"
+            if a.lengths != b.lengths:
+                out.append((Delta("attributes", f"{where} length", _lengths(a.lengths), _lengths(b.lengths)), case))
+            if min(a.count, b.count) >= KINDS_AFTER and a.kinds != b.kinds:
+                out.append((Delta("attributes", f"{where} characters", ", ".join(sorted(a.kinds)),
+                                  ", ".join(sorted(b.kinds))), case))
+            if min(a.count, b.count) >= PREFIX_AFTER and a.prefix != b.prefix:
+                out.append((Delta("attributes", f"{where} prefix", _show(a.prefix), _show(b.prefix)), case))
+        return out
+
+
+def _lengths(lengths: Iterable[int]) -> str:
+    return " or ".join(str(n) for n in sorted(lengths)) + " characters"
+
+
+class Comparer(Generic[T]):
+    """Compares answer pairs. `label(series_id)` names an entity's series in a difference ("series 102", "an unknown
+    series"); `map_series` is A's series id -> B's."""
+
+    def __init__(self, label: Callable[[Any], str], map_series: Callable[[Any], Any]) -> None:
+        self.label = label
+        self.map_series = map_series
+        self.codes: CodeShapes[T] = CodeShapes()
+
+    def compare(self, a: Answer, b: Answer, case: T) -> list[Delta]:
+        out: list[Delta] = []
+        status_a, status_b = _status(a), _status(b)
+        if status_a != status_b:
+            return [Delta("status", "status", status_a, status_b)]
+        if a.status is None:
+            return out
+        if _media(a.content_type) != _media(b.content_type):
+            out.append(Delta("response shape", "Content-Type", _media(a.content_type), _media(b.content_type)))
+        body_a, body_b = _parse(a.body), _parse(b.body)
+        if (body_a is _MISSING) != (body_b is _MISSING):
+            out.append(Delta("response shape", "body", "JSON" if body_a is not _MISSING else "not JSON",
+                             "JSON" if body_b is not _MISSING else "not JSON"))
+            return out
+        if body_a is _MISSING:
+            return out
+        if a.status == 200 and isinstance(body_a, dict) and isinstance(body_b, dict):
+            self._issue_answer(body_a, body_b, a, b, case, out)
+        else:
+            self._error_answer(body_a, body_b, out)
+        return out
+
+    # -- a 200 bulk-issue answer --
+    def _issue_answer(self, body_a: dict[str, Any], body_b: dict[str, Any], a: Answer, b: Answer, case: T,
+                      out: list[Delta]) -> None:
+        entities_a, entities_b = body_a.get("response", _MISSING), body_b.get("response", _MISSING)
+        before = len(out)
+        if isinstance(entities_a, list) and isinstance(entities_b, list):
+            if len(entities_a) != len(entities_b):
+                out.append(Delta("entity outcome", "number of entities", str(len(entities_a)), str(len(entities_b))))
+            for entity_a, entity_b in zip(entities_a, entities_b, strict=False):
+                self._entity(entity_a, entity_b, a, b, case, out)
+        else:
+            _value("response", entities_a, entities_b, out, self._plain)
+        outcomes_differ = any(d.category == "entity outcome" for d in out[before:])
+        for key in sorted((set(body_a) | set(body_b)) - {"response"}):
+            if key in ("totalCount", "failureCount") and outcomes_differ:
+                continue  # follows from the entity outcomes already named
+            category = "entity outcome" if key in ("totalCount", "failureCount") else "attributes"
+            _value(key, body_a.get(key, _MISSING), body_b.get(key, _MISSING), out, self._plain, category)
+
+    def _entity(self, ea: Any, eb: Any, a: Answer, b: Answer, case: T, out: list[Delta]) -> None:
+        if not isinstance(ea, dict) or not isinstance(eb, dict):
+            _value("response[]", ea, eb, out, self._plain)
+            return
+        label = self.label(ea.get("entityId"))
+        errors_a, errors_b = ea.get("errors") or [], eb.get("errors") or []
+        result_a, result_b = ea.get("result"), eb.get("result")
+        issued_a = isinstance(result_a, dict) and not errors_a
+        issued_b = isinstance(result_b, dict) and not errors_b
+        if issued_a != issued_b:
+            out.append(Delta("entity outcome", label, _outcome(issued_a, errors_a), _outcome(issued_b, errors_b)))
+        elif not issued_a and _codes(errors_a) != _codes(errors_b):
+            out.append(Delta("error codes", f"{label}: errors[].code", _codes(errors_a), _codes(errors_b)))
+        if _codes(ea.get("warnings")) != _codes(eb.get("warnings")):
+            out.append(Delta("error codes", f"{label}: warnings[].code", _codes(ea.get("warnings")),
+                             _codes(eb.get("warnings"))))
+        if self.map_series(ea.get("entityId")) != eb.get("entityId"):
+            _value(f"{label}: entityId", self.map_series(ea.get("entityId")), eb.get("entityId", _MISSING), out,
+                   self._plain)
+        for key in sorted((set(ea) | set(eb)) - {"entityId", "errors", "warnings", "result"}):
+            _value(f"{label}: {key}", ea.get(key, _MISSING), eb.get(key, _MISSING), out, self._plain)
+        if isinstance(result_a, dict) and isinstance(result_b, dict) and issued_a and issued_b:
+            self._coupon(label, result_a, result_b, a, b, case, out)
+        # A failed entity's result is not compared: null and absent are the same, and it holds no coupon.
+        for key in ("errors", "warnings"):
+            present_a, present_b = key in ea, key in eb
+            if present_a != present_b:
+                out.append(Delta("response shape", f"{label}: {key}", _presence(present_a), _presence(present_b)))
+
+    def _coupon(self, label: str, ra: dict[str, Any], rb: dict[str, Any], a: Answer, b: Answer, case: T,
+                out: list[Delta]) -> None:
+        relate = self._relating(a.sent_at, b.sent_at)
+        for key in sorted(set(ra) | set(rb)):
+            va, vb = ra.get(key, _MISSING), rb.get(key, _MISSING)
+            where = f"{label}: result.{key}"
+            if va is _MISSING or vb is _MISSING or kind_of(va) != kind_of(vb):
+                _value(where, va, vb, out, relate)
+            elif key == "code" and isinstance(va, str) and isinstance(vb, str):
+                self.codes.add(label, va, vb, case)
+            elif key == "id":
+                continue  # per-issue: its type is all that can be compared
+            elif key == "seriesId":
+                _value(where, self.map_series(va), vb, out, relate)
+            else:
+                _value(where, va, vb, out, relate)
+
+    # -- an error answer (or any non-200) --
+    def _error_answer(self, body_a: Any, body_b: Any, out: list[Delta]) -> None:
+        if not isinstance(body_a, dict) or not isinstance(body_b, dict):
+            if kind_of(body_a) != kind_of(body_b):
+                out.append(Delta("response shape", "body", kind_of(body_a), kind_of(body_b)))
+            return
+        for key in sorted(set(body_a) | set(body_b)):
+            va, vb = body_a.get(key, _MISSING), body_b.get(key, _MISSING)
+            if va is _MISSING or vb is _MISSING:
+                out.append(Delta("response shape", key, _presence(va is not _MISSING), _presence(vb is not _MISSING)))
+            elif key in ("errors", "warnings") and _codes(va) != _codes(vb):
+                out.append(Delta("error codes", f"{key}[].code", _codes(va), _codes(vb)))
+            elif kind_of(va) != kind_of(vb):
+                out.append(Delta("response shape", key, kind_of(va), kind_of(vb)))
+
+    # -- plain values --
+    def _plain(self, where: str, va: Any, vb: Any, out: list[Delta]) -> bool:
+        return False
+
+    def _relating(self, sent_a: float, sent_b: float) -> Callable[[str, Any, Any, list[Delta]], bool]:
+        def relate(where: str, va: Any, vb: Any, out: list[Delta]) -> bool:
+            if not (isinstance(va, str) and isinstance(vb, str)):
+                return False
+            instant_a, instant_b = _instant(va), _instant(vb)
+            if instant_a is None or instant_b is None:
+                return False
+            if instant_a != instant_b and abs((instant_a - sent_a) - (instant_b - sent_b)) > TIME_SLACK_S:
+                out.append(Delta("attributes", where, _relative(instant_a - sent_a), _relative(instant_b - sent_b)))
+            return True
+
+        return relate
+
+
+def _value(where: str, va: Any, vb: Any, out: list[Delta], special: Callable[[str, Any, Any, list[Delta]], bool],
+           category: str = "attributes") -> None:
+    """Compares two JSON values at `where`; `special` may take a pair first (instants)."""
+    if va is _MISSING or vb is _MISSING:
+        if va is not vb:
+            out.append(Delta("response shape", where, _presence(va is not _MISSING), _presence(vb is not _MISSING)))
+        return
+    kind_a, kind_b = kind_of(va), kind_of(vb)
+    if kind_a != kind_b:
+        out.append(Delta("response shape", where, kind_a, kind_b))
+    elif special(where, va, vb, out):
+        return
+    elif kind_a == "object":
+        for key in sorted(set(va) | set(vb)):
+            _value(f"{where}.{key}", va.get(key, _MISSING), vb.get(key, _MISSING), out, special, category)
+    elif kind_a == "array":
+        if len(va) != len(vb):
+            out.append(Delta("response shape", f"{where} length", f"{len(va)} items", f"{len(vb)} items"))
+        for item_a, item_b in zip(va, vb, strict=False):
+            _value(f"{where}[]", item_a, item_b, out, special, category)
+    elif kind_a == "number":
+        if not _same_number(va, vb):
+            out.append(Delta(category, where, _show(va), _show(vb)))
+    elif va != vb:
+        out.append(Delta(category, where, _show(va), _show(vb)))
+
+
+def _same_number(x: float, y: float) -> bool:
+    if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
+        return True
+    return x == y
+
+
+def _presence(present: bool) -> str:
+    return "present" if present else "missing"
+
+
+def _codes(errors: Any) -> str:
+    """The set of error codes of an `errors` (or `warnings`) list, as text: "707", "707, 712", "none"."""
+    if not isinstance(errors, list):
+        return "none" if errors is None or errors is _MISSING else kind_of(errors)
+    codes = {_show(_integral(e.get("code"))) if isinstance(e, dict) else kind_of(e) for e in errors}
+    return ", ".join(sorted(codes)) or "none"
+
+
+def _integral(value: Any) -> Any:
+    """707.0 as 707: a number is compared by value wherever it stands."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _outcome(issued: bool, errors: Any) -> str:
+    return "issued" if issued else f"refused ({_codes(errors)})"
