@@ -377,7 +377,7 @@ def test_console_without_slos() -> None:
 def test_write_load_reports(tmp_path: Path) -> None:
     report_dir = tmp_path / "reports" / "load"
     written = write_load_reports(failing_result(), report_dir)
-    assert written == {name: report_dir / name for name in ("summary.json", "report.md", "report.html")}
+    assert written == {name: report_dir / name for name in ("summary.json", "junit.xml", "report.md", "report.html")}
     assert sorted(path.name for path in report_dir.iterdir()) == sorted(written)
     assert json.loads(written["summary.json"].read_text(encoding="utf-8"))["holds"] is False
     assert written["report.md"].read_text(encoding="utf-8").startswith("## coupon-harness load: ❌")
@@ -392,4 +392,4 @@ def test_one_failing_writer_does_not_stop_the_others(tmp_path: Path, monkeypatch
     with pytest.raises(RuntimeError, match="boom") as caught:
         write_load_reports(load_result(), tmp_path)
     assert any("summary.json" in note for note in caught.value.__notes__)
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["report.html", "report.md"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["junit.xml", "report.html", "report.md"]

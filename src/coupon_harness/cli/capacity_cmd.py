@@ -98,7 +98,7 @@ def _execute(settings: Any, report_dir: Path, *, color: bool) -> Any:
 
     def step_reports(step: LoadRunResult, folder: Path) -> None:
         with held():
-            write_load_reports(redact_load_result(step, redact), folder)
+            write_load_reports(redact_load_result(step, redact), folder, junit=False)  # the search's junit.xml
 
     progress = ProgressPrinter(redact=redact)
     load = settings.load

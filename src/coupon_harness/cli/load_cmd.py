@@ -23,8 +23,10 @@ from coupon_harness.results.load import LoadRunResult, MaxRegression
 from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.safety import refuse_production
+from coupon_harness.transport.credentials import Credentials
 
-__all__ = ["Earlier", "check_metrics_port", "earlier_run", "execute_load", "load_exit_code", "register"]
+__all__ = ["Earlier", "check_metrics_port", "credentials_kind", "earlier_run", "execute_load", "load_exit_code",
+           "register"]
 
 #: The earlier run of --compare (read before any request), where it was read, and the --max-regression limits.
 Earlier = tuple[LoadRunResult, str, tuple[MaxRegression, ...]]
@@ -147,6 +149,7 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     from coupon_harness.reporting.load.compare import compare_runs
     from coupon_harness.reporting.load.console import render_load_table
     from coupon_harness.reporting.load.writer import redact_load_result, write_load_reports
+    from coupon_harness.results.request import credentials_help
     from coupon_harness.runners.load.runner import interrupted_result, run_load
     from coupon_harness.transport.auth import Redactor
 
@@ -161,6 +164,10 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     except KeyboardInterrupt:  # before run_load could take it: the report folder still gets its report
         result = interrupted_result(settings, report_dir, received())
     result = redact_load_result(result, redact)
+    if result.violation_samples:
+        how = credentials_help(credentials_kind(settings.credentials))
+        if how is not None:
+            result.notes.append(how)  # how to run the reports' curl commands
     if earlier is not None:
         before, source, limits = earlier
         result.comparison = compare_runs(before, result, limits, source=redact(source))
@@ -168,6 +175,17 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
         paths = write_load_reports(result, report_dir)
         print(render_load_table(result, color=color))
     return result, paths
+
+
+def credentials_kind(credentials: Credentials) -> str | None:
+    """How a report names the credentials (never their value): "basic", "basic-md5", "token", "oauth"."""
+    if credentials.token:
+        return "token"
+    if credentials.oauth_key is not None:
+        return "oauth"
+    if credentials.user is not None:
+        return "basic-md5" if credentials.md5_password else "basic"
+    return None
 
 
 def load_exit_code(result: LoadRunResult) -> int:

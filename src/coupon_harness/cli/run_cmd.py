@@ -36,6 +36,7 @@ def register(commands: Any) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.reporting.index import write_index
+    from coupon_harness.reporting.run.writer import write_run_reports
 
     resolved = resolve(sources_from_namespace(args, RUN), RUN)
     print_notes(resolved)
@@ -66,6 +67,7 @@ def _handle(args: argparse.Namespace) -> int:
         run_dir = prepare_report_dir(given_dir, "", overwrite=overwrite)
         reports: dict[str, tuple[Path, bool]] = {}
         faults: list[str] = []
+        result = load_result = None
         try:
             result, paths = execute_contract(settings, run_dir / "contract", color=color)
             faults = fault_lines(result, paths)
@@ -80,6 +82,10 @@ def _handle(args: argparse.Namespace) -> int:
             code = EXIT_INTERRUPTED
     with held():
         index = write_index(run_dir, reports)
+        # One junit.xml and one report.md for both stages, for CI (the stages' own files stay in their folders).
+        interrupted = (code >= EXIT_INTERRUPTED or bool(result is not None and result.interrupted)
+                       or bool(load_result is not None and load_result.interrupted))
+        write_run_reports(run_dir, result, load_result, interrupted=interrupted)
     print(f"reports: {index}", file=sys.stderr)
     for line in faults:  # last, as `contract` prints them
         print(line, file=sys.stderr)

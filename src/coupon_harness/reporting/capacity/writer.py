@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from coupon_harness.reporting.capacity.html import write_capacity_html
+from coupon_harness.reporting.capacity.junit import write_capacity_junit
 from coupon_harness.reporting.capacity.markdown import write_capacity_markdown
 from coupon_harness.reporting.capacity.summary_json import write_capacity_summary_json
 from coupon_harness.reporting.common import write_all
@@ -16,6 +17,7 @@ __all__ = ["CAPACITY_REPORT_FILES", "redact_capacity_result", "write_capacity_re
 
 CAPACITY_REPORT_FILES: dict[str, Callable[[CapacityResult, Path], None]] = {
     "summary.json": write_capacity_summary_json,
+    "junit.xml": write_capacity_junit,
     "report.md": write_capacity_markdown,
     "report.html": write_capacity_html,
 }

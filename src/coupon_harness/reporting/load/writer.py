@@ -8,23 +8,29 @@ from pathlib import Path
 
 from coupon_harness.reporting.common import write_all
 from coupon_harness.reporting.load.html import write_load_html
+from coupon_harness.reporting.load.junit import write_load_junit
 from coupon_harness.reporting.load.markdown import write_load_markdown
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
 from coupon_harness.results.load import LoadRunResult, SampleData
 
 __all__ = ["LOAD_REPORT_FILES", "redact_load_result", "write_load_reports"]
 
-#: File name -> writer, the machine-readable gate file (summary.json) first.
+#: File name -> writer, the machine-readable gate files (summary.json, junit.xml for CI test tabs) first.
 LOAD_REPORT_FILES: dict[str, Callable[[LoadRunResult, Path], None]] = {
     "summary.json": write_load_summary_json,
+    "junit.xml": write_load_junit,
     "report.md": write_load_markdown,
     "report.html": write_load_html,
 }
 
 
-def write_load_reports(result: LoadRunResult, report_dir: Path) -> dict[str, Path]:
-    """Create `report_dir` and write summary.json, report.md and report.html into it (atomically)."""
-    return write_all(result, report_dir, LOAD_REPORT_FILES)
+def write_load_reports(result: LoadRunResult, report_dir: Path, *, junit: bool = True) -> dict[str, Path]:
+    """Create `report_dir` and write summary.json, junit.xml, report.md and report.html into it (atomically).
+
+    `junit=False` leaves junit.xml out: a capacity search's steps break SLOs on purpose (that is how it finds the
+    knee), and a CI job collecting every junit.xml must not count those as failed tests."""
+    writers = LOAD_REPORT_FILES if junit else {name: w for name, w in LOAD_REPORT_FILES.items() if name != "junit.xml"}
+    return write_all(result, report_dir, writers)
 
 
 def redact_load_result(result: LoadRunResult, redact: Callable[[str], str]) -> LoadRunResult:

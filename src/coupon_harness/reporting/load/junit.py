@@ -1,0 +1,175 @@
+"""junit.xml of a load run: the SLO gates and the contract under load in a CI test tab.
+
+One testcase per --slo (a failure when not met: measured against the threshold), one per contract rule the load
+runner checks on every answer (a failure with the count, an example and the sample request's curl), one for the
+comparison with an earlier run when --compare was given (a regression is a failure: it fails the gate too), one
+for the load generator, and an <error> per harness error (exit 2). Every testcase's time is the seconds of
+traffic it was judged on: the run's duration (SLOs and rules are judged over the whole run).
+
+The generator's testcase is never a failure: the gate (the exit code) does not fail on it, and a red test the
+exit code calls green would be a lie. When the generator was saturated or behind its schedule it is <skipped>
+with the reason: its figures are not the target's, so "the figures measure the target" could not be verified;
+the SLO testcases repeat the warning in their output.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from coupon_harness.contract.catalog import Need, Rule, RuleId, Severity, UnknownRuleError, get_rule
+from coupon_harness.contract.invariants import RESPONSE_RULES
+from coupon_harness.reporting.common import atomic_write_text
+from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
+from coupon_harness.reporting.load.common import (
+    BEHIND_WARNING,
+    SATURATION_WARNING,
+    figure_label,
+    fmt_count,
+    fmt_cpu,
+    fmt_measured,
+    fmt_ms,
+    fmt_ratio,
+    fmt_threshold,
+    load_shape,
+    no_sample_text,
+    sample_curl,
+    slo_label,
+    throughput_rps,
+    verdict,
+)
+from coupon_harness.reporting.load.compare import comparison_console_lines, fmt_limit
+from coupon_harness.results.load import LoadRunResult, SloResult
+
+__all__ = ["LOAD_RULES", "SUITE_NAME", "load_suite", "render_load_junit", "write_load_junit"]
+
+SUITE_NAME = "coupon-harness load"
+#: The rules the load runner judges on every answer (`runners/load/checker.py`: `check_http` for a POST that
+#: must be answered 200, then `check_response`) and across answers (the aggregate's Ledger), in that order.
+LOAD_RULES: tuple[str, ...] = (
+    RuleId.TRANSPORT, RuleId.NO_SERVER_ERROR, RuleId.ACCEPTS_WELL_FORMED, RuleId.JSON_CONTENT_TYPE,
+    *RESPONSE_RULES, RuleId.SERIES_ATTRIBUTES_STABLE)
+
+
+def _generator_warning(result: LoadRunResult) -> str | None:
+    if result.generator_saturated:
+        return SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max))
+    if result.generator_behind:
+        return BEHIND_WARNING.format(share=fmt_ratio(result.generator_late_share))
+    return None
+
+
+def _slo_case(suite: ET.Element, result: LoadRunResult, slo: SloResult, warning: str | None) -> None:
+    figure = figure_label(slo.key)
+    measured = f"{figure} {fmt_measured(slo)}, threshold {fmt_threshold(slo)}"
+    out = f"{measured}: {'met' if slo.passed else 'not met'}" + (f"\n{warning}" if warning else "")
+    failure = None
+    if not slo.passed:
+        text = (f"SLO {slo_label(slo)} breached over {fmt_count(result.requests)} requests in "
+                f"{result.duration_s:.1f}s against {result.target}\n{measured}")
+        if result.stopped_reason:
+            text += f"\nstopped: {result.stopped_reason}"
+        failure = (f"{figure} {fmt_measured(slo)} > {fmt_threshold(slo)}", text)
+    testcase(suite, "load.slo", f"SLO {slo_label(slo)}", result.duration_s, failure=failure, kind=slo.key,
+             out=None if failure else out)
+
+
+def _rule(rule_id: str) -> Rule:
+    try:
+        return get_rule(rule_id)
+    except UnknownRuleError:  # a result.json of another version (the load process's own packages)
+        return Rule(rule_id, "contract", Severity.ERROR, rule_id, "(a rule this version does not know)")
+
+
+def _rule_skip(result: LoadRunResult, rule: Rule) -> str | None:
+    if result.violation_counts.get(rule.id):
+        return None
+    if result.requests == 0:
+        return "no answer was checked"
+    if rule.needs is Need.INVALID_SERIES and result.expected_failures == 0:
+        return "no request of the run named a series configured invalid (--invalid-series-ids)"
+    return None
+
+
+def _rule_case(suite: ET.Element, result: LoadRunResult, rule_id: str) -> None:
+    rule = _rule(rule_id)
+    count = result.violation_counts.get(rule_id, 0)
+    name = f"{rule.id}: {rule.title}"
+    skipped = _rule_skip(result, rule)
+    if not count:
+        testcase(suite, f"load.contract.{rule.group}", name, result.duration_s, skipped=skipped)
+        return
+    example = result.violation_examples.get(rule_id, "no example recorded")
+    share = f"{fmt_count(count)} of {fmt_count(result.requests)} responses"
+    curl = sample_curl(result, rule_id)
+    text = (f"{rule.id}: {rule.title} (severity {rule.severity.value})\n{rule.statement}\n\n{share} broke it under "
+            f"load.\nExample: {example}\n\n"
+            + (f"Sample request (the first the run saw; redacted, as sent):\n{curl}" if curl is not None
+               else f"Sample request: {no_sample_text(rule_id)}"))
+    testcase(suite, f"load.contract.{rule.group}", name, result.duration_s,
+             failure=(f"{share} broke it: {example}", text), kind=rule.id)
+
+
+def _comparison_case(suite: ET.Element, result: LoadRunResult) -> None:
+    comparison = result.comparison
+    if comparison is None:
+        return
+    text = "\n".join(comparison_console_lines(comparison))
+    failure = None
+    if comparison.regressed:
+        broken = ", ".join(f"{row.key} {fmt_limit(row.limit)}" if row.limit is not None else row.key
+                           for row in comparison.regressions)
+        failure = (f"regression against the earlier run beyond --max-regression: {broken}", text)
+    testcase(suite, "load", "comparison with the earlier run (--compare)", result.duration_s, failure=failure,
+             kind="regression", out=None if failure else text)
+
+
+def _generator_case(suite: ET.Element, result: LoadRunResult, warning: str | None) -> None:
+    late = ("" if result.generator_late_share is None
+            else f", sends late {fmt_ratio(result.generator_late_share)}")
+    figures = f"generator CPU max {fmt_cpu(result.generator_cpu_max)}, mean {fmt_cpu(result.generator_cpu_mean)}{late}"
+    testcase(suite, "load", "load generator kept up (the figures are the target's)", result.duration_s,
+             skipped=f"{warning} ({figures})" if warning else None, out=None if warning else figures)
+
+
+def load_suite(result: LoadRunResult, name: str = SUITE_NAME) -> ET.Element:
+    """The run as one <testsuite> (also a part of `run`'s combined junit.xml)."""
+    suite = new_suite(name, result.started_at, result.duration_s)
+    latency = result.latency_ms
+    add_properties(suite, [
+        ("target", result.target), ("load", load_shape(result)), ("requests", str(result.requests)),
+        ("throughput_rps", f"{throughput_rps(result):.2f}"), ("error_rate", f"{result.error_rate:.6g}"),
+        *((f"latency_{key}_ms", f"{latency[key]:.3f}") for key in ("p50", "p95", "p99") if key in latency),
+        ("coupons_issued", str(result.coupons_issued)), ("duplicate_codes", str(result.duplicate_codes)),
+        ("holds", str(result.holds and not result.regressed).lower()),
+        ("interrupted", str(result.interrupted).lower()),
+        *([("stopped_reason", result.stopped_reason)] if result.stopped_reason else [])])
+    for index, error in enumerate(result.harness_errors, start=1):
+        testcase(suite, "coupon-harness", f"harness-error:load#{index}", result.duration_s,
+                 error=(error, f"{error}\n\nA bug in coupon-harness itself: the run's figures are not to be trusted "
+                        "(please report it)."), kind=error.split(":", 1)[0])
+    warning = _generator_warning(result)
+    for slo in result.slos:
+        _slo_case(suite, result, slo, warning)
+    for rule_id in LOAD_RULES:
+        _rule_case(suite, result, rule_id)
+    for rule_id in sorted(set(result.violation_counts) - set(LOAD_RULES)):  # a rule of a newer load runner
+        _rule_case(suite, result, rule_id)
+    _comparison_case(suite, result)
+    _generator_case(suite, result, warning)
+    p95 = fmt_ms(latency.get("p95"))
+    lines = [verdict(result), f"target {result.target}, {load_shape(result)}: {fmt_count(result.requests)} requests "
+             f"in {result.duration_s:.1f}s, {throughput_rps(result):,.1f} req/s, p95 {p95}, error rate "
+             f"{fmt_ratio(result.error_rate)}", *([warning] if warning else []),
+             *([f"stopped: {result.stopped_reason}"] if result.stopped_reason else []),
+             *(f"note: {note}" for note in result.notes)]
+    return finish_suite(suite, lines)
+
+
+def render_load_junit(result: LoadRunResult) -> str:
+    return document(SUITE_NAME, [load_suite(result)])
+
+
+def write_load_junit(result: LoadRunResult, path: Path) -> None:
+    """Write junit.xml to `path` (atomically)."""
+    atomic_write_text(path, render_load_junit(result))

@@ -1,0 +1,1 @@
+"""The files `coupon-harness run` writes for both stages at once: junit.xml and report.md."""

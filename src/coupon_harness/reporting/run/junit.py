@@ -1,0 +1,34 @@
+"""`run`'s junit.xml: the contract stage's suite and the load stage's suite in one document, so a CI job that
+runs `coupon-harness run` uploads one file. Each suite is the one its stage writes into its own folder."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from coupon_harness.reporting.contract.junit import render_junit
+from coupon_harness.reporting.junit_xml import document
+from coupon_harness.reporting.load.junit import load_suite
+from coupon_harness.results.contract import ContractRunResult
+from coupon_harness.results.load import LoadRunResult
+
+__all__ = ["RUN_NAME", "render_run_junit"]
+
+RUN_NAME = "coupon-harness run"
+
+
+def _contract_suites(result: ContractRunResult) -> list[ET.Element]:
+    """The contract stage's <testsuite> elements, taken from its own junit.xml document (one renderer)."""
+    return ET.fromstring(render_junit(result)).findall("testsuite")
+
+
+def render_run_junit(contract: ContractRunResult | None, load: LoadRunResult | None) -> str:
+    """One <testsuites> document of the stages that ran (a stage that did not run has no suite)."""
+    suites = [*(_contract_suites(contract) if contract is not None else []),
+              *([load_suite(load)] if load is not None else [])]
+    for suite in suites:  # the other suites' indentation is redone for the whole document
+        for element in suite.iter():
+            if element.tail is not None and not element.tail.strip():
+                element.tail = None
+            if len(element) and element.text is not None and not element.text.strip():
+                element.text = None
+    return document(RUN_NAME, suites)
