@@ -66,6 +66,15 @@ for _name in ("oauth-key", "oauth-secret", "token", "master-host", "master-bind-
 for _name in ("max-examples", "seed", "users", "workers", "expect-workers", "master-port", "max-coupons",
               "load-users", "abort-violations"):
     SAMPLES[_name] = [(str(n), n, n) for n in (1, 2, 3)]
+# The second target of `diff` and its maps.
+SAMPLES["against-url"] = [(f"http://{h}.example", f"http://{h}.example", f"http://{h}.example") for h in "def"]
+SAMPLES["against-user"] = [(f"v{x}:q{x}", f"v{x}:q{x}", (f"v{x}", f"q{x}")) for x in "abc"]
+for _name in ("against-target", "against-password", "against-oauth-key", "against-oauth-secret", "against-token"):
+    SAMPLES[_name] = [(f"{_name}-{x}", f"{_name}-{x}", f"{_name}-{x}") for x in "abc"]
+SAMPLES["series-map"] = [("1=2", "1=2", {1: 2}), ("3=4,5=6", ["3=4", "5=6"], {3: 4, 5: 6}), ("7=7", "7=7", {7: 7})]
+SAMPLES["customer-map"] = [("c1=d1", "c1=d1", {"c1": "d1"}), ("c2=d2,c3=d3", ["c2=d2", "c3=d3"],
+                                                               {"c2": "d2", "c3": "d3"}), ("c4=c4", "c4=c4",
+                                                                                           {"c4": "c4"})]
 #: Flags without a value: the flag says true; the variable and the key say true or false.
 BOOLS = [opt.name for opt in OPTIONS if opt.flag_only]
 #: Options not given the three ways by this test: they pick the file (and are tested below) or need a user.

@@ -37,12 +37,12 @@ EPILOG = ("Exit codes: 0 the contract holds (and every SLO is met); 1 a violatio
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from coupon_harness.cli import capacity_cmd, contract_cmd, load_cmd, locustfile_cmd, run_cmd, serve_cmd
+    from coupon_harness.cli import capacity_cmd, contract_cmd, diff_cmd, load_cmd, locustfile_cmd, run_cmd, serve_cmd
 
     parser = _Parser(prog="coupon-harness", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"coupon-harness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (run_cmd, contract_cmd, load_cmd, capacity_cmd, serve_cmd, locustfile_cmd):
+    for module in (run_cmd, contract_cmd, load_cmd, capacity_cmd, diff_cmd, serve_cmd, locustfile_cmd):
         module.register(commands)
     return parser
 

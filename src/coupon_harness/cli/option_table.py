@@ -47,6 +47,7 @@ from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, pa
 __all__ = [
     "CAPACITY",
     "CONTRACT",
+    "DIFF",
     "EPILOG",
     "LOAD",
     "LOCUST_OWNS",
@@ -74,7 +75,8 @@ LOAD = "load"
 RUN = "run"
 PYTEST = "pytest"
 CAPACITY = "capacity"
-SCOPES = (CONTRACT, LOAD, RUN, CAPACITY, PYTEST)
+DIFF = "diff"
+SCOPES = (CONTRACT, LOAD, RUN, CAPACITY, DIFF, PYTEST)
 
 #: Bounds that keep a typo from eating the machine: every user holds a connection and a greenlet.
 MAX_USERS = 100_000
@@ -227,6 +229,51 @@ def _max_regressions(value: Any, what: str) -> tuple[MaxRegression, ...]:
     return tuple(out.values())
 
 
+def _pairs(value: Any, what: str, example: str) -> list[tuple[str, str]]:
+    """`A=B,C=D` (a variable, a flag, a TOML string) or a TOML list of "A=B" strings."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+        raise ConfigError(f"{what} must be BASE=AGAINST pairs like {example}, got {str(value)[:40]!r}")
+    out = []
+    for item in items:
+        if not item.strip():
+            continue
+        left, sep, right = item.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise ConfigError(f"{what}: {item.strip()[:40]!r} is not BASE=AGAINST; write pairs like {example}")
+        out.append((left.strip(), right.strip()))
+    return out
+
+
+def _one_to_one(pairs: Sequence[tuple[Any, Any]], what: str) -> None:
+    seen: dict[Any, Any] = {}
+    for left, right in pairs:
+        if left in seen and seen[left] != right:
+            raise ConfigError(f"{what}: {left} is mapped twice ({seen[left]} and {right}); map each id once")
+        seen[left] = right
+    targets = [right for left, right in dict(pairs).items()]
+    double = next((right for right in targets if targets.count(right) > 1), None)
+    if double is not None:
+        raise ConfigError(f"{what}: two ids map to {double}; each id needs its own counterpart")
+
+
+def _id_map(value: Any, what: str) -> dict[int, int]:
+    pairs = []
+    for left, right in _pairs(value, what, "101=5001,102=5002"):
+        ids = parse_int_list(f"{left},{right}", what)
+        pairs.append((ids[0], ids[-1]))
+    _one_to_one(pairs, what)
+    return dict(pairs)
+
+
+def _customer_map(value: Any, what: str) -> dict[str, str]:
+    pairs = _pairs(value, what, "c1=d1,c2=d2")
+    for left, right in pairs:
+        parse_customer_ids([left, right], what)
+    _one_to_one(pairs, what)
+    return dict(pairs)
+
+
 def _shape(value: Any, what: str) -> str:
     if value not in SHAPES:
         raise ConfigError(f"{what} {str(value)[:40]!r} is not a shape: choose one of {', '.join(SHAPES)}")
@@ -292,13 +339,14 @@ def env_var(name: str) -> str:
 
 
 _ALL = frozenset(SCOPES)
-_CLI = frozenset({CONTRACT, LOAD, RUN, CAPACITY})
+_CLI = frozenset({CONTRACT, LOAD, RUN, CAPACITY, DIFF})
 #: Load options the capacity search takes as they are (each of its steps is a load run).
 _LOAD_AND_CAPACITY = frozenset({LOAD, CAPACITY})
 _CAPACITY_ONLY = frozenset({CAPACITY})
 _TARGETED = frozenset({CONTRACT, RUN, PYTEST})
 _LOAD_ONLY = frozenset({LOAD})
 _RUN_ONLY = frozenset({RUN})
+_DIFF_ONLY = frozenset({DIFF})
 
 OPTIONS: tuple[Option, ...] = (
     # target
@@ -335,9 +383,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("customer-ids", _ALL, _customers, "customers known to the target (default: fresh ids); an id given twice "
            "counts once", "c1,c2", group="what the target holds"),
     # the contract run
-    Option("max-examples", _TARGETED, check_max_examples, "examples per generated pass", "N",
+    Option("max-examples", _TARGETED | _DIFF_ONLY, check_max_examples, "examples per generated pass", "N",
            default="100"),
-    Option("seed", _TARGETED, check_seed, "replay a run: the seed a report names (default: a random one)",
+    Option("seed", _TARGETED | _DIFF_ONLY, check_seed, "replay a run: the seed a report names (default: a random one)",
            "N", help_by_scope={PYTEST: "replay a run: the seed a report names (default 1: the same examples every "
                                "run)"}),
     Option("request-timeout", _ALL, check_request_timeout, "seconds before a request counts as hung (default 5)", "S",
@@ -358,7 +406,9 @@ OPTIONS: tuple[Option, ...] = (
                           RUN: "where the reports go (default reports/<time>-<random>/, with contract/, load/ and "
                           "index.html; one that already holds reports needs --overwrite)",
                           CAPACITY: "where the reports go (default reports/capacity-<time>-<random>/, each step's "
-                          "load reports in step-NN/; one that already holds reports needs --overwrite)"}),
+                          "load reports in step-NN/; one that already holds reports needs --overwrite)",
+                          DIFF: "where the reports go (default reports/diff-<time>-<random>/; one that already "
+                          "holds reports needs --overwrite)"}),
     Option("overwrite", _CLI, _bool, "write into a --report-dir that already holds reports (refused without it)",
            flag_only=True, group="reports"),
     Option("no-color", _CLI, _bool, "no ANSI colours in the console (also when NO_COLOR is set, or the output is "
@@ -403,7 +453,7 @@ OPTIONS: tuple[Option, ...] = (
            group="distributed"),
     Option("master-bind-host", _LOAD_ONLY, _text, "address a --master listens on (0.0.0.0 for other machines)",
            "H", default="127.0.0.1", group="distributed"),
-    Option("max-coupons", frozenset({LOAD, RUN, CAPACITY}), _int(1, MAX_COUPONS_LIMIT),
+    Option("max-coupons", frozenset({LOAD, RUN, CAPACITY, DIFF}), _int(1, MAX_COUPONS_LIMIT),
            f"stop cleanly after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any host that is not loopback, "
            "none on loopback)", "N", group="load",
            help_by_scope={RUN: f"stop the load stage after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any "
@@ -472,6 +522,27 @@ OPTIONS: tuple[Option, ...] = (
            "p95=500ms and error-rate=0.01)", "KEY=VALUE", repeatable=True, group="load stage"),
     Option("no-load", _RUN_ONLY, _bool, "only the contract suite, no load stage", flag_only=True,
            group="load stage"),
+    # the second target of `diff`
+    Option("against-url", _DIFF_ONLY, _text, "the target to compare with --base-url: the same cases go to both",
+           "URL", group="differential run"),
+    Option("against-target", _DIFF_ONLY, _text, "a target of --config to compare with: its base-url and "
+           "credentials (the --against-* options below win over them)", "NAME", group="differential run"),
+    Option("against-user", _DIFF_ONLY, _user, "HTTP Basic USER:PASSWORD of --against-url", "USER:PASSWORD",
+           group="differential run"),
+    Option("against-password", _DIFF_ONLY, _secret("password"), "the password of --against-user, when it is not "
+           "given there", "PASSWORD", group="differential run"),
+    Option("against-md5-password", _DIFF_ONLY, _bool, "hash --against-url's password first (md5 hex)",
+           flag_only=True, group="differential run"),
+    Option("against-oauth-key", _DIFF_ONLY, _secret("oauth_key"), "OAuth key of --against-url (with "
+           "--against-oauth-secret)", "KEY", group="differential run"),
+    Option("against-oauth-secret", _DIFF_ONLY, _secret("oauth_secret"), "the secret of --against-oauth-key",
+           "SECRET", group="differential run"),
+    Option("against-token", _DIFF_ONLY, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN of --against-url", "TOKEN",
+           group="differential run"),
+    Option("series-map", _DIFF_ONLY, _id_map, "series of --base-url and their counterparts on --against-url, "
+           "BASE=AGAINST (unmapped ids are sent as they are)", "101=5001,102=5002", group="differential run"),
+    Option("customer-map", _DIFF_ONLY, _customer_map, "customers of --customer-ids and their counterparts on "
+           "--against-url (fresh customers are the same id on both)", "c1=d1", group="differential run"),
 )
 
 _BY_NAME = {opt.name: opt for opt in OPTIONS}

@@ -5,7 +5,8 @@ build their runner's settings here, from `option_table.resolve(...)`.
 - `load_settings(resolved)` -> LoadSettings (the `load` command);
 - `locust_settings(options, host)` -> LoadSettings (plain Locust: the locustfile adds the load options with
   `option_table.add_options(parser, LOAD, exclude=LOCUST_OWNS)`; Locust's -u, -r, -t and --host give the rest);
-- `run_load_settings(contract, resolved)` -> the short load stage of `run`, from what the contract run knew.
+- `run_load_settings(contract, resolved)` -> the short load stage of `run`, from what the contract run knew;
+- `diff_settings(resolved)` -> DiffSettings (the `diff` command: the base target, the other one, the maps).
 
 Credentials are one `Credentials` object from the options to the runner (`credentials(resolved)`), in
 ContractSettings and LoadSettings alike (the load process gets it in its settings' JSON). No builder sends
@@ -29,13 +30,16 @@ from coupon_harness.safety import coupon_cap, refuse_production
 from coupon_harness.transport.auth import Credentials
 
 if TYPE_CHECKING:
+    from coupon_harness.runners.contract.diff_settings import DiffSettings
     from coupon_harness.runners.contract.settings import ContractSettings
 
 __all__ = [
     "DEFAULT_RUN_SLOS",
+    "against_target",
     "check_load_options",
     "contract_settings",
     "credentials",
+    "diff_settings",
     "has_credentials",
     "load_settings",
     "locust_options",
@@ -249,3 +253,83 @@ def run_load_settings(contract: ContractSettings, resolved: Resolved) -> LoadSet
         max_coupons=coupon_cap(contract.base_url, resolved.get("max-coupons")),
         allow_production=contract.allow_production, **_abort_fields(resolved))
 
+
+
+#: The keys a `--against-target` table gives the second target of `diff` (the rest of it is not read).
+_AGAINST_KEYS = ("base-url", "user", "password", "md5-password", "oauth-key", "oauth-secret", "token")
+
+
+def _against_table(resolved: Resolved) -> tuple[dict[str, Any], str]:
+    """The second target's base URL and credentials from `--against-target NAME` of the same --config file."""
+    from coupon_harness.cli.option_table import option
+    from coupon_harness.config import read_target_table
+
+    name = resolved.get("against-target")
+    if name is None:
+        return {}, ""
+    config = resolved.get("config")
+    prefix = resolved.flag_prefix
+    if config is None:
+        raise ConfigError(f"{resolved.label('against-target')} names a target of {prefix}config FILE: give "
+                          f"{prefix}config too")
+    where, table = read_target_table(config, name)
+    values = {key: option(key).parse(table[key], f"{where} {key}") for key in _AGAINST_KEYS if key in table}
+    return values, where
+
+
+def against_target(resolved: Resolved) -> tuple[str, Credentials]:
+    """The second target of `diff`: its checked base URL and its credentials. `--against-*` options win over
+    the `--against-target` table; that table's credentials are left out when --against-url names another
+    server (they belong to the table's own)."""
+    table, where = _against_table(resolved)
+    prefix = resolved.flag_prefix
+    url = resolved.get("against-url")
+    label = resolved.label("against-url")
+    if url is None:
+        if "base-url" not in table:
+            raise ConfigError(f"no second target: give {prefix}against-url URL (or {prefix}against-target NAME of "
+                              f"{prefix}config)")
+        url, label = table["base-url"], f"{where} base-url"
+    elif "base-url" in table and str(table["base-url"]).rstrip("/") != str(url).rstrip("/"):
+        table = {}
+    bare, from_url = userinfo_credentials(str(url))
+    checked = check_base_url(bare, label)
+    user, password = resolved.get("against-user") or table.get("user") or (None, None)
+    if resolved.given("against-password"):
+        if not resolved.given("against-user") and "user" not in table:
+            raise ConfigError(f"{resolved.label('against-password')} gives a password but no user: give "
+                              f"{prefix}against-user USER too")
+        password = resolved.get("against-password")
+    elif "password" in table and not resolved.given("against-user"):
+        password = table["password"]
+    oauth_key = resolved.get("against-oauth-key", table.get("oauth-key"))
+    oauth_secret = resolved.get("against-oauth-secret", table.get("oauth-secret"))
+    if oauth_key is not None and oauth_secret is None:
+        raise ConfigError(f"{resolved.label('against-oauth-key')} needs {prefix}against-oauth-secret")
+    md5 = bool(resolved.get("against-md5-password", table.get("md5-password", False)))
+    given = Credentials(user=user, password=password, md5_password=md5, oauth_key=oauth_key,
+                        oauth_secret=oauth_secret, token=resolved.get("against-token", table.get("token")))
+    if given.any or from_url is None:
+        return checked, given
+    return checked, replace(from_url, md5_password=md5)
+
+
+def diff_settings(resolved: Resolved) -> DiffSettings:
+    """`diff`'s settings: the base target as a contract run's, the second target, the maps and the coupon cap.
+    Both URLs pass the production guard before any request (one --allow-production covers both)."""
+    from coupon_harness.runners.contract.diff_settings import DiffSettings
+
+    base = contract_settings(resolved)
+    url, creds = against_target(resolved)
+    prefix = resolved.flag_prefix
+    refuse_production(url, allow=base.allow_production, url_flag=f"{prefix}against-url",
+                      allow_flag=f"{prefix}allow-production")
+    if url.rstrip("/") == base.base_url.rstrip("/"):
+        raise ConfigError(f"{resolved.label('against-url')} is {prefix}base-url itself: give the other deployment's "
+                          "URL")
+    series_map: dict[int, int] = resolved.get("series-map", {})
+    customer_map: dict[str, str] = resolved.get("customer-map", {})
+    caps = [cap for cap in (coupon_cap(base.base_url, resolved.get("max-coupons")),
+                            coupon_cap(url, resolved.get("max-coupons"))) if cap is not None]
+    return DiffSettings(base=base, against_url=url, against_credentials=creds, series_map=series_map,
+                        customer_map=customer_map, max_coupons=min(caps) if caps else None)
