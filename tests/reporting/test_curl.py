@@ -17,6 +17,7 @@ from coupon_harness.results.request import (
     RequestSample,
     credentials_help,
     cross_request_notes,
+    finding_curl,
     sequence_curl,
 )
 from coupon_harness.transport.auth import Credentials, Redactor
@@ -134,3 +135,18 @@ def test_the_load_cli_names_the_credentials_kind_for_its_note() -> None:
                                           Credentials(user="u", password="p", md5_password=True),
                                           Credentials(token="t"), Credentials(oauth_key="k", oauth_secret="s"),
                                           Credentials())] == ["basic", "basic-md5", "token", "oauth", None]
+
+
+def test_finding_curl_renders_the_sequence_and_keeps_an_auth_probe_s_credentials() -> None:
+    credentials = Credentials(user=USER, password=PASSWORD)
+    header = {"Authorization": credentials.basic_header() or ""}
+    first = _sample(credentials, header, '{"seriesIds": [101], "customer": {"id": "c-1"}}')
+    second = _sample(credentials, header, '{"seriesIds": [101], "customer": {"id": "c-2"}}')
+    script = finding_curl("unique-codes", _duplicate_text(), [first], second)
+    assert script == sequence_curl(list(zip([first, second], cross_request_notes("unique-codes", _duplicate_text(), 1),
+                                            strict=True)))
+    assert finding_curl("entity-order", "x", [], second) == second.curl
+    # An auth probe's wrong credentials (redacted like any): kept as sent, never swapped for the user's own.
+    probe = _sample(credentials, {"Authorization": "Basic Y291cG9uLWhhcm5lc3Mtbm9ib2R5Ondyb25n"})
+    curl = finding_curl("auth-required", "status 200", [], probe, own_credentials=False)
+    assert "-H 'Authorization: Basic <redacted>'" in curl and "COUPON_HARNESS_USER" not in curl

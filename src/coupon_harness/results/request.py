@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
-           "cross_request_notes", "request_dict", "sequence_curl", "to_curl"]
+           "cross_request_notes", "finding_curl", "request_dict", "sequence_curl", "to_curl"]
 
 #: What `transport.auth.Redactor` puts where a secret was (results may not import transport).
 REDACTED_MARK = "<redacted>"
@@ -71,13 +71,18 @@ def _credential_words(name: str, value: str) -> str | None:
     return None
 
 
-def to_curl(request: RequestSample) -> str:
+def to_curl(request: RequestSample, *, own_credentials: bool = True) -> str:
     """A reproducing curl command, one line, that runs as pasted into a POSIX shell: the run's redacted
     credentials are read from $COUPON_HARNESS_USER (USER:PASSWORD, like curl -u) or $COUPON_HARNESS_TOKEN;
-    everything else is as the sample holds it (credentials are redacted upstream)."""
+    everything else is as the sample holds it (credentials are redacted upstream).
+
+    `own_credentials=False` is for a request that carried credentials of its own (an auth probe's wrong user,
+    unknown token or malformed header, redacted all the same): they stay as recorded, a wrong credential that
+    still asks the target the probe's question, and never become the user's own."""
     words = ["curl", "-X", shlex.quote(request.method)]
     for name, value in request.headers:
-        words.append(_credential_words(name, value) or f"-H {shlex.quote(f'{name}: {value}')}")
+        own = _credential_words(name, value) if own_credentials else None
+        words.append(own or f"-H {shlex.quote(f'{name}: {value}')}")
     if request.body is not None:
         words += ["--data-raw", shlex.quote(request.body)]
     words.append(shlex.quote(request.url))
@@ -129,6 +134,21 @@ def cross_request_notes(rule_id: str, received: str, earlier: int) -> list[str |
                 notes[index] = f"series {series} answered {before} (the series' first answer)"
             notes[earlier] = f"series {series} answered {after}: the attributes changed"
     return notes
+
+
+def finding_curl(rule_id: str, received: str, sequence: Sequence[RequestSample], request: RequestSample, *,
+                 own_credentials: bool = True) -> str:
+    """A finding's reproducer: its request's curl command, preceded for a cross-request rule by the requests
+    that must go first (`Finding.sequence`), each step commented with what its answer showed (the duplicated
+    code, the first and the changed attributes). `own_credentials=False` for an auth probe's finding."""
+    if not sequence:
+        return to_curl(request, own_credentials=own_credentials)
+    notes = cross_request_notes(rule_id, received, len(sequence))
+    lines = []
+    for number, (step, note) in enumerate(zip([*sequence, request], notes, strict=True), start=1):
+        lines.append(_comment(f"{number} of {len(notes)}" + (f": {note}" if note else "")))
+        lines.append(to_curl(step, own_credentials=own_credentials))
+    return "\n".join(lines)
 
 
 def credentials_help(kind: str | None) -> str | None:
