@@ -69,6 +69,7 @@ def test_run_writes_one_junit_and_one_report_for_both_stages(tmp_path: Path) -> 
     assert _failed(contract) == [] and _failed(load) == ["SLO p95<=0.001ms"]
     assert float(load.get("time", "0")) > 1.0
     assert (out / "contract" / "junit.xml").is_file() and (out / "load" / "junit.xml").is_file()
+    assert '<a href="junit.xml">' in (out / "index.html").read_text(encoding="utf-8")
     report = (out / "report.md").read_text(encoding="utf-8")
     assert report.startswith("# coupon-harness run: ❌ Load failed")
     assert "## coupon-harness contract: ✅" in report and "## coupon-harness load: ❌" in report

@@ -263,7 +263,8 @@ def test_the_ramp_page_holds_what_the_browser_test_must_see(tmp_path: Path) -> N
     """The page the browser opens for steps, samples and the comparison holds them (else the test proves nothing)."""
     write_load_html(ramp_compared_result(), tmp_path / "report.html")
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    for needle in ("<h2>Steps (ramp)</h2>", "Compared with an earlier run", "curl -X POST -u &quot;$COUPON_HARNESS_USER&quot; ", "decided across answers"):
+    for needle in ("<h2>Steps (ramp)</h2>", "Compared with an earlier run",
+                   "curl -X POST -u &quot;$COUPON_HARNESS_USER&quot; ", "decided across answers"):
         assert needle in page, needle
 
 

@@ -126,3 +126,11 @@ def test_index_trend_needs_two_runs(tmp_path: Path) -> None:
     write_load_reports(load_result(started_at="2026-11-26T07:18:50+00:00"), tmp_path / "reports" / "after" / "load")
     page = render_index(run_dir, {"Load": (run_dir / "load" / "report.html", True)})
     assert ">11-26 07:18:36<" in page and ">11-26 07:18:50<" in page  # two runs in one minute
+
+
+def test_the_index_links_run_s_ci_files_when_they_exist(tmp_path: Path) -> None:
+    assert "For CI" not in render_index(tmp_path, {})
+    (tmp_path / "junit.xml").write_text("<testsuites/>", encoding="utf-8")
+    (tmp_path / "report.md").write_text("# run", encoding="utf-8")
+    page = render_index(tmp_path, {})
+    assert '<a href="junit.xml"><code>junit.xml</code></a>' in page and '<a href="report.md">' in page

@@ -81,11 +81,12 @@ def _handle(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:  # between the stages (each stage takes a signal during its run itself)
             code = EXIT_INTERRUPTED
     with held():
-        index = write_index(run_dir, reports)
-        # One junit.xml and one report.md for both stages, for CI (the stages' own files stay in their folders).
+        # One junit.xml and one report.md for both stages, for CI (the stages' own files stay in their folders);
+        # then the index, which links them.
         interrupted = (code >= EXIT_INTERRUPTED or bool(result is not None and result.interrupted)
                        or bool(load_result is not None and load_result.interrupted))
         write_run_reports(run_dir, result, load_result, interrupted=interrupted)
+        index = write_index(run_dir, reports)
     print(f"reports: {index}", file=sys.stderr)
     for line in faults:  # last, as `contract` prints them
         print(line, file=sys.stderr)
