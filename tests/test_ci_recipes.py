@@ -1,0 +1,152 @@
+"""The CI recipes in examples/ci/ parse, wire what CI reads (JUnit, the job summary, artifacts, a baseline), keep
+every credential in the CI's secret store, and their shell steps run green against the sandbox, as written.
+
+The shell of each job runs in order in a scratch folder (GitHub's `bash -e` per step, GitLab's script lines in one
+`bash -e`), with the job's variables set to the sandbox's (the recipes take the target, series, credentials and the
+run's length from COUPON_HARNESS_* variables; the test shortens the run to seconds). The nightly load job runs
+twice, so the second night compares itself with the first, as the cache would have it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from coupon_harness.cli.option_table import OPTIONS
+from coupon_harness.sandbox.server import running_sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPES = ROOT / "examples" / "ci"
+GITHUB_GATE = RECIPES / "github" / "contract-gate.yml"
+GITHUB_LOAD = RECIPES / "github" / "nightly-load.yml"
+GITLAB = RECIPES / "gitlab" / ".gitlab-ci.yml"
+BIN = Path(sys.executable).parent
+KNOWN_VARIABLES = {opt.env for opt in OPTIONS}
+SECRET_VARIABLES = {"COUPON_HARNESS_USER", "COUPON_HARNESS_PASSWORD", "COUPON_HARNESS_OAUTH_KEY",
+                    "COUPON_HARNESS_OAUTH_SECRET", "COUPON_HARNESS_TOKEN"}
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def sandbox_env() -> Iterator[dict[str, str]]:
+    with running_sandbox() as sandbox:
+        yield {"COUPON_HARNESS_BASE_URL": sandbox.base_url, "COUPON_HARNESS_SERIES_IDS": "101,102,105",
+               "COUPON_HARNESS_INVALID_SERIES_IDS": "999999", "COUPON_HARNESS_USER": "sandbox:sandbox",
+               "COUPON_HARNESS_ARRIVAL_RATE": "40", "COUPON_HARNESS_RUN_TIME": "3s",
+               "COUPON_HARNESS_MAX_COUPONS": "2000"}
+
+
+def _workspace(tmp_path: Path) -> Path:
+    """A checkout of the user's repository: the baseline where the recipes look for it."""
+    work = tmp_path / "repo"
+    (work / "ci").mkdir(parents=True)
+    shutil.copy(RECIPES / "coupon-harness-baseline.json", work / "ci" / "coupon-harness-baseline.json")
+    return work
+
+
+def _env(job_env: dict[str, Any], values: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    missing = set(job_env) - set(values)
+    assert not missing, f"the test has no value for {missing}"
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "NO_COLOR": "1",
+            **{name: values[name] for name in job_env}, **(extra or {})}
+
+
+def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=240, check=False)
+
+
+def _is_install(script: str) -> bool:
+    return "pip install" in script  # the test runs the installed package
+
+
+def test_recipes_parse_and_take_secrets_only_from_the_store() -> None:
+    for path in (GITHUB_GATE, GITHUB_LOAD, GITLAB):
+        text = path.read_text(encoding="utf-8")
+        data = _yaml(path)
+        assert data, path
+        for name in set(re.findall(r"\bCOUPON_HARNESS_[A-Z_]+", text)):
+            assert name in KNOWN_VARIABLES, f"{path.name}: {name} is no option's variable"
+        for job in (data.get("jobs") or {}).values():
+            for name, value in (job.get("env") or {}).items():
+                if name in SECRET_VARIABLES:
+                    assert str(value).startswith("${{ secrets."), f"{path.name}: {name} not from secrets"
+    gitlab = _yaml(GITLAB)
+    for job in ("contract-gate", "nightly-load"):
+        assert not SECRET_VARIABLES & set(gitlab[job].get("variables") or {}), "a credential in the file"
+
+
+def test_the_recipes_wire_junit_the_summary_and_the_reports() -> None:
+    gate = _yaml(GITHUB_GATE)["jobs"]["contract"]["steps"]
+    uses = {step.get("uses", "").split("@")[0]: step for step in gate}
+    assert uses["mikepenz/action-junit-report"]["with"]["report_paths"] == "reports/contract/junit.xml"
+    assert uses["actions/upload-artifact"]["with"]["path"] == "reports/contract/"
+    assert any("GITHUB_STEP_SUMMARY" in step.get("run", "") and "report.md" in step["run"] for step in gate)
+    assert all(step.get("if") == "always()" for step in gate if "uses" in step and "junit" in step["uses"])
+    assert "--baseline ci/coupon-harness-baseline.json" in " ".join(step.get("run", "") for step in gate)
+    gitlab = _yaml(GITLAB)
+    assert gitlab["contract-gate"]["artifacts"]["reports"]["junit"] == "reports/contract/junit.xml"
+    assert gitlab["nightly-load"]["artifacts"]["reports"]["junit"] == "reports/load/junit.xml"
+    assert gitlab["nightly-load"]["cache"]["paths"] == ["previous-load/"]
+
+
+def test_the_github_contract_gate_runs_green_against_the_sandbox(tmp_path: Path,
+                                                                 sandbox_env: dict[str, str]) -> None:
+    job = _yaml(GITHUB_GATE)["jobs"]["contract"]
+    work = _workspace(tmp_path)
+    summary = tmp_path / "step-summary.md"
+    env = _env(job["env"], sandbox_env, {"GITHUB_STEP_SUMMARY": str(summary)})
+    for step in job["steps"]:
+        script = step.get("run")
+        if script is None or _is_install(script):
+            continue
+        done = _bash(script, work, env)
+        assert done.returncode == 0, f"{step.get('name')}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert (work / "reports" / "contract" / "junit.xml").is_file()
+    assert "coupon-harness" in summary.read_text(encoding="utf-8").lower()
+
+
+def test_the_github_nightly_load_runs_twice_and_compares(tmp_path: Path, sandbox_env: dict[str, str]) -> None:
+    job = _yaml(GITHUB_LOAD)["jobs"]["load"]
+    work = _workspace(tmp_path)
+    env = _env(job["env"], sandbox_env, {"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
+    for night in (1, 2):
+        shutil.rmtree(work / "reports", ignore_errors=True)
+        for step in job["steps"]:
+            script = step.get("run")
+            if script is None or _is_install(script):
+                continue
+            done = _bash(script, work, env)
+            assert done.returncode == 0, f"night {night}, {step.get('name')}: {done.stdout}\n{done.stderr}"
+        summary = (work / "reports" / "load" / "summary.json").read_text(encoding="utf-8")
+        assert ('"comparison": null' in summary) == (night == 1), f"night {night}"
+    assert (work / "previous-load" / "summary.json").is_file()
+    assert (work / "reports" / "load" / "junit.xml").is_file()
+
+
+def test_the_gitlab_jobs_run_green_against_the_sandbox(tmp_path: Path, sandbox_env: dict[str, str]) -> None:
+    gitlab = _yaml(GITLAB)
+    for name in ("contract-gate", "nightly-load"):
+        job = gitlab[name]
+        work = _workspace(tmp_path / name)
+        variables = {key: sandbox_env[key] for key in sandbox_env}
+        env = _env(job.get("variables") or {}, sandbox_env, variables)
+        script = "\n".join(line for line in job["script"] if not _is_install(line))
+        done = _bash(script, work, env)
+        assert done.returncode == 0, f"{name}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+        after = _bash("\n".join(job.get("after_script", [])), work, env)
+        assert after.returncode == 0 and "coupon-harness" in after.stdout.lower(), name
+    assert (tmp_path / "contract-gate" / "repo" / "reports" / "contract" / "junit.xml").is_file()
