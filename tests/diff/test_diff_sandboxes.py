@@ -132,3 +132,52 @@ def test_the_coupon_cap_holds_on_both_targets(base: RunningSandbox) -> None:
     assert result.stopped is not None and "coupon cap" in result.stopped
     assert result.base_coupons <= 150 and result.against_coupons <= 150
     assert result.differences == []
+
+
+def test_a_customer_map_sends_b_its_own_customers(base: RunningSandbox) -> None:
+    seen: set[str] = set()
+
+    def record(answer: Answer) -> Answer:
+        request = answer.request_json
+        if isinstance(request, dict) and isinstance(request.get("customer"), dict):
+            seen.add(str(request["customer"].get("id")))
+        return answer
+
+    with running_sandbox(CONFIG, mutate=record) as other:
+        settings = ContractSettings(base_url=base.base_url, credentials=CREDENTIALS, expectations=EXPECTATIONS,
+                                    seed=3, max_examples=5, customer_ids=("c1", "c2"))
+        result = run_diff(DiffSettings(base=settings, against_url=other.base_url, against_credentials=CREDENTIALS,
+                                       customer_map={"c1": "d1", "c2": "d2"},
+                                       passes=("classics", "scenarios")))
+    assert {"d1", "d2"} <= seen and not {"c1", "c2"} & seen
+    assert result.differences == [], _described(result)
+
+
+def test_the_same_seed_sends_the_same_cases_to_both_targets(base: RunningSandbox,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    import coupon_harness.runners.contract.diff as diff_runner
+    from coupon_harness.runners.contract.exchange import send as real_send
+
+    sent: list[tuple[str, bytes | None]] = []
+
+    def recording(session: Any, method: str, url: str, **kwargs: Any) -> Any:
+        sent.append((method, kwargs["body"]))
+        return real_send(session, method, url, **kwargs)
+
+    monkeypatch.setattr(diff_runner, "send", recording)
+    fresh = re.compile(rb"ch-[0-9a-f]{10}-")  # fresh customers: a new prefix each run, the same sequence
+
+    def cases(seed: int) -> list[tuple[str, bytes]]:
+        sent.clear()
+        with running_sandbox(CONFIG) as other:
+            settings = ContractSettings(base_url=base.base_url, credentials=CREDENTIALS, expectations=EXPECTATIONS,
+                                        seed=seed, max_examples=5)
+            run_diff(DiffSettings(base=settings, against_url=other.base_url, against_credentials=CREDENTIALS))
+        return [(method, fresh.sub(b"ch-RUN-", body or b"")) for method, body in sent]
+
+    first = cases(21)
+    assert len(first) > 150
+    assert cases(21) == first
+    assert cases(22) != first

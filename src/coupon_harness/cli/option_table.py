@@ -459,7 +459,10 @@ OPTIONS: tuple[Option, ...] = (
            help_by_scope={RUN: f"stop the load stage after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any "
                           "host that is not loopback)",
                           CAPACITY: f"stop the search after N coupons over all its steps (default "
-                          f"{DEFAULT_MAX_COUPONS_SHOWN} against any host that is not loopback, none on loopback)"}),
+                          f"{DEFAULT_MAX_COUPONS_SHOWN} against any host that is not loopback, none on loopback)",
+                          DIFF: f"at most N coupons on each target: a case that could pass it is not sent (a generated "
+                          "case is counted once answered: those passes stop 100 short; default "
+                          f"{DEFAULT_MAX_COUPONS_SHOWN} when either host is not loopback, none on loopback)"}),
     # comparing with an earlier run
     Option("compare", frozenset({LOAD, RUN}), _path, "an earlier load report folder (or its summary.json) to "
            "compare this run with: a side-by-side table of throughput, latency, error rate, failure ratios and "
