@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in (run_cmd, contract_cmd, load_cmd, capacity_cmd, diff_cmd, serve_cmd, locustfile_cmd):
         module.register(commands)
+    from coupon_harness.cli import export_cmd, replay_cmd  # a contract report's findings, again
+
+    for module in (replay_cmd, export_cmd):
+        module.register(commands)
     return parser
 
 

@@ -25,22 +25,26 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from coupon_harness.cli.option_table import PYTEST, Resolved, Sources, options_of, resolve
-from coupon_harness.errors import ConfigError
+from coupon_harness.errors import ConfigError, HarnessError
 
 if TYPE_CHECKING:
     from coupon_harness.results.contract import ContractRunResult
 
-__all__ = ["FIXTURE", "PREFIX", "SUITE", "check_faults", "check_rule", "contract_result", "rule_ids"]
+__all__ = ["FIXTURE", "PREFIX", "REPLAY_FIXTURE", "SUITE", "check_faults", "check_rule", "contract_result",
+           "rule_ids"]
 
 PREFIX = "--harness-"
 #: The session fixture a test suite asks for; a session that has one gets no tests from the plugin.
 FIXTURE = "harness_contract_result"
+#: The fixture of the tests `coupon-harness export-tests` writes; a session that has one gets no tests either.
+REPLAY_FIXTURE = "harness_replay"
 #: The node id of the plugin's own tests.
 SUITE = "coupon-harness"
 #: Under pytest a run is reproducible by default: the same examples every time, unless a seed is given.
@@ -154,6 +158,59 @@ def harness_contract_result(pytestconfig: pytest.Config, harness_sandbox_fallbac
     return contract_result(pytestconfig, sandbox_fallback=harness_sandbox_fallback)
 
 
+@pytest.fixture
+def harness_replay(pytestconfig: pytest.Config) -> Callable[[dict[str, Any], dict[str, list[int]]], None]:
+    """For the tests `coupon-harness export-tests` writes: `harness_replay(finding, known_series)` sends the
+    finding's requests to the target given to pytest, judges the answer by the same rules, and fails naming
+    the rule while the finding still shows (skips when it cannot be replayed). Without a target it skips."""
+    state = pytestconfig.stash[_STATE]
+    if state.resolved is None:
+        state.resolved = _resolved(pytestconfig)
+    resolved = state.resolved
+    if not resolved.given("base-url"):
+        pytest.skip("no target: give --harness-base-url URL (or COUPON_HARNESS_BASE_URL)")
+
+    def replay(case: dict[str, Any], known_series: dict[str, list[int]]) -> None:
+        _replay_case(resolved, case, known_series)
+
+    return replay
+
+
+def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[str, list[int]]) -> None:
+    from coupon_harness.cli.replay_cmd import replay_settings
+    from coupon_harness.reporting.contract.summary_json import finding_from_dict
+    from coupon_harness.results.contract import RunShape
+    from coupon_harness.runners.contract.replay import NOT_REPLAYABLE, STILL_FAILING, replay_finding
+
+    def series(name: str) -> tuple[int, ...]:
+        given = resolved.get(name.replace("_", "-"))
+        return tuple(given) if given else tuple(known_series.get(name, ()))
+
+    try:
+        finding = finding_from_dict({"response_status": None, "response_excerpt": "", "source": "exported",
+                                     "seed": None, "occurrences": 1, **case})
+        shape = RunShape(base_url=str(resolved.get("base-url")), series_ids=series("series_ids"),
+                         invalid_series_ids=series("invalid_series_ids"),
+                         generic_series_ids=series("generic_series_ids"),
+                         request_timeout=resolved.get("request-timeout", 5.0))
+        verdict = replay_finding(finding, replay_settings(resolved, shape, "the exported test"))
+    except (KeyError, TypeError, ValueError) as exc:
+        pytest.fail(f"not a finding coupon-harness export-tests wrote: {type(exc).__name__}: {exc}", pytrace=False)
+    except ConfigError as exc:
+        pytest.exit(f"coupon-harness: {exc}", returncode=2)
+    except HarnessError as exc:  # the target is down or refuses the credentials: never a pass
+        pytest.fail(f"coupon-harness could not replay the finding: {exc}", pytrace=False)
+    if verdict.state == NOT_REPLAYABLE:
+        pytest.skip(verdict.detail)
+    if verdict.state == STILL_FAILING:
+        request = finding.request
+        lines = [f"rule {finding.rule_id} ({finding.key}) still fails: {verdict.detail}",
+                 f"finding {finding.fingerprint}" + (f", probe {finding.probe_class}" if finding.probe_class else "")]
+        if request is not None:
+            lines.append(request.curl)
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
 def rule_ids() -> list[str]:
     from coupon_harness.contract import rules
 
@@ -220,8 +277,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     state = config.stash.get(_STATE, None)
     if state is None or not state.active:
         return
-    if any(FIXTURE in getattr(item, "fixturenames", ()) for item in items):
-        return  # the session has a suite of its own (this checkout's tests/contract)
+    if any(name in getattr(item, "fixturenames", ()) for item in items for name in (FIXTURE, REPLAY_FIXTURE)):
+        return  # the session has a suite of its own (this checkout's tests/contract, exported regression tests)
     suite = _Suite.from_parent(session, name=SUITE, nodeid=SUITE)
     collected = suite.collect()
     # Reported as collected, so that the terminal's count ("collected 26 items") includes them.

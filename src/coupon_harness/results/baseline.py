@@ -33,6 +33,7 @@ from coupon_harness import ENDPOINT, __version__
 from coupon_harness.contract.catalog import UnknownRuleError, canonical_rule_id
 from coupon_harness.errors import ConfigError
 from coupon_harness.results.contract import (
+    BODY_RULES,
     BaselineStatus,
     BaselineSummary,
     ContractRunResult,
@@ -75,7 +76,7 @@ class BaselineEntry:
     def from_finding(cls, finding: Finding, on: date) -> BaselineEntry:
         stamp = on.isoformat()
         return cls(id=finding.fingerprint, rule=finding.rule_id, description=describe(finding), accepted=stamp,
-                   kind=finding.key, probe=finding.probe_class, first_seen=stamp, last_seen=stamp)
+                   kind=finding.key, probe=_probe(finding), first_seen=stamp, last_seen=stamp)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "operation": OPERATION, "rule": self.rule, "kind": self.kind,
@@ -87,9 +88,14 @@ class BaselineEntry:
         return data
 
 
+def _probe(finding: Finding) -> str | None:
+    """The probe class as the fingerprint counts it (None for a rule judged on a 200's body)."""
+    return finding.probe_class if finding.rule_id not in BODY_RULES else None
+
+
 def describe(finding: Finding) -> str:
     """A line a person reads in the file: the rule, the probe or where it was found, what was received."""
-    where = f"probe '{finding.probe_class}'" if finding.probe_class else finding.source
+    where = f"probe '{_probe(finding)}'" if _probe(finding) else f"first found in {finding.source}"
     received = " ".join(finding.received.split())
     if len(received) > 120:
         received = received[:119] + "…"
@@ -245,7 +251,7 @@ def updated_baseline(result: ContractRunResult, baseline: Baseline, on: date | N
             else:
                 entry.last_seen = on.isoformat()
                 if entry.kind is None:
-                    entry.kind, entry.probe = finding.key, finding.probe_class
+                    entry.kind, entry.probe = finding.key, _probe(finding)
                 entry.first_seen = entry.first_seen or on.isoformat()
             kept[entry.id] = entry
     for entry in baseline.entries:

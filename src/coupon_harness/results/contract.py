@@ -6,19 +6,29 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from coupon_harness.contract.catalog import Rule
+from coupon_harness.contract.catalog import Rule, RuleId
+from coupon_harness.contract.invariants import RESPONSE_RULES
 from coupon_harness.results.request import RequestSample
 
-__all__ = ["BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry", "HarnessFault",
-           "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint"]
+__all__ = ["BODY_RULES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
+           "HarnessFault", "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint"]
+
+
+#: Rules judged on the body of a 200 (one answer's, or across answers): their findings' fingerprints leave the
+#: probe out.
+BODY_RULES: frozenset[str] = frozenset({*RESPONSE_RULES, RuleId.UNIQUE_CODES, RuleId.SERIES_ATTRIBUTES_STABLE})
 
 
 def fingerprint(rule_id: str, kind: str, probe_class: str | None) -> str:
     """What makes two findings the same across seeds, runs and machines: 12 hex digits of a hash of the rule,
-    the kind of breakage within it (`Violation.key`: no values) and the probe class (a classic probe's bug
-    class with its size left out, "string length in customer.id"; None for generated and scenario requests).
-    Never the request: its customer ids, series order and drawn values change with the seed."""
-    identity = "\0".join((rule_id, kind, probe_class or ""))
+    the kind of breakage within it (`Violation.key`: no values; for the response schema the field path) and,
+    for a rule about how the request is answered (its status, headers, parse), the probe class (a classic
+    probe's bug class with its size left out, "string length in customer.id"; None for generated and scenario
+    requests). A rule about the body of a 200 (the invariants, unique codes, stable attributes) breaks the
+    same way whichever probe drew the answer, so the probe is left out there. Never the request: its customer
+    ids, series order and drawn values change with the seed."""
+    probe = probe_class if rule_id not in BODY_RULES else None
+    identity = "\0".join((rule_id, kind, probe or ""))
     return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 

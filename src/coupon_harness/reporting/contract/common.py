@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from coupon_harness.contract.catalog import Severity, rules
 from coupon_harness.reporting.common import one_line, plural, shorten
 from coupon_harness.results.contract import (
+    BODY_RULES,
     BaselineStatus,
     ContractRunResult,
     Finding,
@@ -184,8 +185,12 @@ def baseline_groups(result: ContractRunResult) -> BaselineGroups | None:
         return None
     groups = BaselineGroups(result.baseline.file, fixed=list(result.baseline.fixed),
                             warnings=list(result.baseline.warnings), updated=result.baseline.updated)
+    seen: set[str] = set()
     for rule_result in ordered_rules(result):
         for finding in rule_result.findings:
+            if finding.fingerprint in seen:  # a body rule's finding drawn by several probes: one fingerprint
+                continue
+            seen.add(finding.fingerprint)
             (groups.known if finding.baseline is BaselineStatus.KNOWN else groups.new).append(finding)
     return groups
 
@@ -253,6 +258,8 @@ def finding_label(finding: Finding) -> str:
     """'abc123def456 no-server-error (status-500), probe string length in customer.id': one line per finding
     in the baseline groups."""
     where = f"probe {finding.probe_class}" if finding.probe_class else finding.source
+    if finding.rule_id in BODY_RULES:
+        where = f"first found in {where}"
     return f"{finding.fingerprint} {finding.rule_id} ({finding.key}), {where}"
 
 

@@ -51,11 +51,15 @@ def _request_dict(request: RequestSample | None) -> dict[str, Any] | None:
             "headers": [[name, value] for name, value in request.headers], "body": request.body}
 
 
+def _str(value: str | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def _replay_dict(info: ReplayInfo | None) -> dict[str, Any] | None:
     if info is None:
         return None
-    return {"statuses": list(info.statuses), "status_rule": info.status_rule, "warn": list(info.warn),
-            "warn_rule": info.warn_rule, "issue_call": info.issue_call, "fresh_customer": info.fresh_customer}
+    return {"statuses": list(info.statuses), "status_rule": _str(info.status_rule), "warn": list(info.warn),
+            "warn_rule": _str(info.warn_rule), "issue_call": info.issue_call, "fresh_customer": info.fresh_customer}
 
 
 def _shape_dict(shape: RunShape | None) -> dict[str, Any] | None:

@@ -32,9 +32,14 @@ _Issued = list[tuple[Any, Any]]
 
 
 def replay_info(expect: Expect, call: IssueCall | None) -> ReplayInfo:
-    return ReplayInfo(statuses=tuple(sorted(expect.statuses)), status_rule=expect.rule,
-                      warn=tuple(sorted(expect.warn)), warn_rule=expect.warn_rule, issue_call=call is not None,
+    return ReplayInfo(statuses=tuple(sorted(expect.statuses)), status_rule=_plain(expect.rule),
+                      warn=tuple(sorted(expect.warn)), warn_rule=_plain(expect.warn_rule), issue_call=call is not None,
                       fresh_customer=bool(call is not None and call.fresh_customer))
+
+
+def _plain(rule_id: str | None) -> str | None:
+    """A RuleId as the plain str it is (reports and exported tests write it as a string)."""
+    return None if rule_id is None else str(rule_id)
 
 
 def _issued(exchange: Exchange, series_ids: Sequence[int]) -> _Issued:
