@@ -5,6 +5,9 @@ under 5 seeds has one fingerprint."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,3 +174,20 @@ def test_the_same_finding_under_5_seeds_has_one_fingerprint(name: str) -> None:
     # Every seed finds the break under one fingerprint that all five share.
     shared = set.intersection(*prints)
     assert shared, prints
+
+
+def test_the_pytest_plugin_takes_the_baseline(accepted: Path, tmp_path: Path) -> None:
+    """`pytest --harness-baseline FILE`: the baselined rule's test passes; without it, it fails."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("COUPON_HARNESS_")}
+
+    def plugin_suite(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                               "--harness-base-url", sandbox.base_url, "--harness-max-examples", "5",
+                               "-k", "no-server-error", *extra], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    with running_sandbox(mutate=server_error_on_long_customer_id) as sandbox:
+        known = plugin_suite("--harness-baseline", str(accepted))
+        plain = plugin_suite()
+    assert known.returncode == 0 and "1 passed" in known.stdout, known.stdout + known.stderr
+    assert plain.returncode == 1 and "no-server-error" in plain.stdout, plain.stdout + plain.stderr
