@@ -1,0 +1,71 @@
+"""Every format of a differential report from one typed result: the groups, each difference's reproducer, the
+verdict, notes and faults; markup in a target's answer stays text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from coupon_harness.reporting.diff import read_diff_summary, render_diff_table, write_diff_reports
+from coupon_harness.results.contract import HarnessFault
+from coupon_harness.results.diff import CATEGORIES, Difference, DiffRunResult, Reproducer
+from coupon_harness.results.request import RequestSample
+
+BODY = '{"seriesIds":[102],"customer":{"id":"c-1"}}'
+
+
+def _reproducer(source: str) -> Reproducer:
+    headers = (("Content-Type", "application/json"), ("Authorization", "Basic <redacted>"))
+    return Reproducer(source, RequestSample("POST", "http://127.0.0.1:1/v2/coupon/bulk/issue", headers, BODY),
+                      RequestSample("POST", "http://127.0.0.1:2/v2/coupon/bulk/issue", headers, BODY),
+                      200, 400, '{"response": []}', "<script>alert(1)</script>")
+
+
+def _result(**changes: object) -> DiffRunResult:
+    differences = [Difference(category, f"series 102: {category} field", "10", f"<b>{n}</b>",
+                              _reproducer(f"scenario/{n}"), occurrences=n + 1)
+                   for n, category in enumerate(CATEGORIES)]
+    result = DiffRunResult(base_target="http://127.0.0.1:1", against_target="http://127.0.0.1:2",
+                           started_at="2026-12-01T05:00:00+00:00", duration_s=1.5, seed=42, cases=300,
+                           differences=differences, passes=[("classics", 100), ("scenarios", 200)],
+                           series_map={101: 5001}, notes=["a note"], base_coupons=10, against_coupons=9)
+    for name, value in changes.items():
+        setattr(result, name, value)
+    return result
+
+
+def test_every_format_shows_every_group_and_reproducer(tmp_path: Path) -> None:
+    paths = write_diff_reports(_result(), tmp_path)
+    assert set(paths) == {"junit.xml", "summary.json", "report.md", "report.html"}
+    markdown = paths["report.md"].read_text()
+    html = paths["report.html"].read_text()
+    for category in CATEGORIES:
+        assert f"series 102: {category} field" in markdown and f"series 102: {category} field" in html
+    assert "5 differences between the targets over 300 cases" in markdown
+    assert "--seed 42" in markdown and "--series-map 101=5001" in markdown
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;0&lt;/b&gt;" in html
+    assert '"$COUPON_HARNESS_AGAINST_USER"' in markdown and '"$COUPON_HARNESS_USER"' in markdown
+    suite = ET.fromstring(paths["junit.xml"].read_text())
+    assert suite.get("failures") == "5" and len(suite.findall("testcase")) == 5
+    summary = read_diff_summary(paths["summary.json"])
+    assert summary["differs"] is True and summary["counts"] == {c: 1 for c in CATEGORIES}
+    assert summary["series_map"] == {"101": 5001}
+    assert summary["differences"][0]["reproducer"]["base_curl"].startswith("curl ")
+    console = render_diff_table(_result())
+    assert "response shape:" in console and "replay: coupon-harness diff" in console
+
+
+def test_no_difference_a_stop_and_a_fault(tmp_path: Path) -> None:
+    fault = HarnessFault("diff-scenarios", "RuntimeError: boom", "Traceback ...\nRuntimeError: boom")
+    paths = write_diff_reports(_result(differences=[], stopped="the coupon cap is reached", faults=[fault]),
+                               tmp_path)
+    assert paths["harness-error-diff-scenarios.txt"].read_text().endswith("RuntimeError: boom")
+    markdown = paths["report.md"].read_text()
+    assert "harness error in 1 pass over 300 cases (stopped early: the coupon cap is reached)" in markdown
+    suite = ET.fromstring(paths["junit.xml"].read_text())
+    assert suite.get("failures") == "0" and suite.get("errors") == "1"
+    calm = write_diff_reports(_result(differences=[]), tmp_path / "calm")
+    assert json.loads(calm["summary.json"].read_text())["headline"] == \
+        "no difference between the targets over 300 cases"
+    assert "no difference" in render_diff_table(_result(differences=[]), color=True)
