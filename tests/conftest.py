@@ -71,6 +71,9 @@ SERIAL_TESTS = {
     "tests/load/test_compare.py::test_the_cli_exits_1_on_a_regression_and_writes_the_comparison": "2 CLI runs",
     "tests/load/test_capacity_selftest.py::test_a_saturated_generator_is_reported_instead_of_a_capacity":
         "the generator pinned to one core must have it to itself, 45 s",
+    "tests/load/test_capacity_selftest.py::test_the_search_finds_a_configured_knee_within_15_percent":
+        "a capacity search: a generator starved by a neighbour's run is (rightly) reported as the limit, 40 s",
+    "tests/load/test_capacity_selftest.py::test_workers_drive_each_step": "a capacity search with workers, 15 s",
     "tests/load/test_generator_behind.py::test_a_starved_generator_is_behind_its_schedule":
         "a generator starved by CPU hogs, and one with its core to itself, 20 s",
 }
