@@ -28,7 +28,7 @@ WHAT = ["--series-ids", "101,102,103,104,105", "--invalid-series-ids", "201,202,
         "104", "--max-examples", "5", "--seed", "5"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def base() -> Iterator[RunningSandbox]:
     with running_sandbox(BASE) as sandbox:
         yield sandbox

@@ -33,7 +33,7 @@ EXPECTATIONS = Expectations(valid_series=CONFIG.valid_series, invalid_series=CON
                             generic_series=CONFIG.generic_series)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def base() -> Iterator[RunningSandbox]:
     with running_sandbox(CONFIG) as sandbox:
         yield sandbox
