@@ -1,7 +1,7 @@
 """Self-tests of the differential run against two sandboxes on 127.0.0.1: none found between two alike, the
 contract's own leniency (500.0, +05:30, "result": null, coupon ids) normalised away, and each planted difference
-found and named (another discount, another validity, another error code, a missing field); series maps line up
-two catalogs that number their series differently."""
+found and named (another discount, another validity, another code alphabet, another error code, a missing
+field); series maps line up two catalogs that number their series differently."""
 
 from __future__ import annotations
 
@@ -95,6 +95,9 @@ PLANTED = {
                          ("attributes", "series 102: result.discountValue", "10", "15")),
     "another validity": (_series_102(valid_days=60), None,
                          ("attributes", "series 102: result.validTill", "30 days after issue", "60 days after issue")),
+    "another code alphabet": (_series_102(code_alphabet="numeric"), None,
+                              ("attributes", "series 102: result.code characters after the prefix",
+                               "digits, upper-case letters", "digits")),
     "another error code": (CONFIG, _error_708, ("error codes", "series 999999: errors[].code", "707", "708")),
     "a missing field": (CONFIG, _no_detailed_info,
                         ("response shape", "series 102: result.detailedInfo", "present", "missing")),

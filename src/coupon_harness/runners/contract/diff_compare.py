@@ -39,6 +39,8 @@ PREFIX_AFTER = 8
 _DAY_S = 86400.0
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _MISSING: Any = object()
+#: Positions of a code whose kinds of characters are kept (a code is rarely longer).
+_MAX_POSITIONS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +128,17 @@ def _status(answer: Answer) -> str:
 class _Shape:
     count: int = 0
     lengths: set[int] = field(default_factory=set)
-    kinds: set[str] = field(default_factory=set)
+    #: The kinds of characters seen at each position.
+    positions: list[set[str]] = field(default_factory=list)
     prefix: str | None = None
 
     def add(self, code: str) -> None:
         self.count += 1
         self.lengths.add(len(code))
-        self.kinds.update(_char_kind(c) for c in code)
+        for index, char in enumerate(code[:_MAX_POSITIONS]):
+            if index == len(self.positions):
+                self.positions.append(set())
+            self.positions[index].add(_char_kind(char))
         if self.prefix is None:
             self.prefix = code
         else:
@@ -142,6 +148,11 @@ class _Shape:
                     break
                 common += 1
             self.prefix = self.prefix[:common]
+
+    def kinds(self, *, after_prefix: bool) -> set[str]:
+        """The kinds of characters of the codes (after their common prefix: `CH` + digits is digits)."""
+        start = len(self.prefix or "") if after_prefix else 0
+        return set().union(*self.positions[start:])
 
 
 def _char_kind(char: str) -> str:
@@ -174,9 +185,14 @@ class CodeShapes(Generic[T]):
             where = f"{label}: result.code"
             if a.lengths != b.lengths:
                 out.append((Delta("attributes", f"{where} length", _lengths(a.lengths), _lengths(b.lengths)), case))
-            if min(a.count, b.count) >= KINDS_AFTER and a.kinds != b.kinds:
-                out.append((Delta("attributes", f"{where} characters", ", ".join(sorted(a.kinds)),
-                                  ", ".join(sorted(b.kinds))), case))
+            if min(a.count, b.count) >= KINDS_AFTER:
+                # After 8 codes the prefix is the series' own: the kinds are those of the part after it.
+                after = min(a.count, b.count) >= PREFIX_AFTER
+                kinds_a, kinds_b = a.kinds(after_prefix=after), b.kinds(after_prefix=after)
+                if kinds_a != kinds_b:
+                    what = f"{where} characters" + (" after the prefix" if after else "")
+                    out.append((Delta("attributes", what, ", ".join(sorted(kinds_a)) or "none",
+                                      ", ".join(sorted(kinds_b)) or "none"), case))
             if min(a.count, b.count) >= PREFIX_AFTER and a.prefix != b.prefix:
                 out.append((Delta("attributes", f"{where} prefix", _show(a.prefix), _show(b.prefix)), case))
         return out
