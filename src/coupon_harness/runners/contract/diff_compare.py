@@ -1,6 +1,6 @@
 """Compares two targets' answers to one case, after the contract's own normalisation.
 
-What is compared, and how (README "Differential runs"):
+What is compared, and how (README, `coupon-harness diff`):
 - status (a transport failure counts as its kind: "no answer (timeout)"), and the Content-Type's media type;
 - a 200's entities one by one, in order: outcome (issued or refused), the set of error codes of a refused one
   (messages are free text and not compared), every field of an issued coupon;
@@ -10,7 +10,7 @@ What is compared, and how (README "Differential runs"):
   instant (validTill, validTillDateTime) by its relation to the time the case was sent: equal instants, or the
   same offset from issue within `TIME_SLACK_S` (so "30 days after issue" differs from "60 days after issue", a
   +05:30 offset does not differ from Z); the coupon's `id` by type only; `code` by shape over the whole run
-  (`CodeShapes`: lengths, the kinds of characters, the common prefix), never by value;
+  (`CodeShapes`: lengths, the common prefix, the kinds of characters after it), never by value;
 - a field present on one side only, or of another JSON type, is a response-shape difference; `"result": null`
   and no result on a failed entity are the same (the contract allows both).
 """
