@@ -203,11 +203,10 @@ def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[st
     if verdict.state == NOT_REPLAYABLE:
         pytest.skip(verdict.detail)
     if verdict.state == STILL_FAILING:
-        request = finding.request
         lines = [f"rule {finding.rule_id} ({finding.key}) still fails: {verdict.detail}",
                  f"finding {finding.fingerprint}" + (f", probe {finding.probe_class}" if finding.probe_class else "")]
-        if request is not None:
-            lines.append(request.curl)
+        if finding.curl is not None:
+            lines.append(finding.curl)
         pytest.fail("\n".join(lines), pytrace=False)
 
 
@@ -230,8 +229,8 @@ def check_rule(result: ContractRunResult, rule_id: str) -> None:
             probe = f"[{finding.probe}] " if finding.probe else ""
             lines.append(f"- {probe}expected {finding.expected}; received {finding.received} ({finding.source}, "
                          f"{finding.occurrences}x)")
-            if finding.request is not None:
-                lines.append(f"  {finding.request.curl}")
+            if finding.curl is not None:
+                lines.append("  " + finding.curl.replace("\n", "\n  "))
         pytest.fail("\n".join(lines), pytrace=False)
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from coupon_harness.contract.catalog import Rule, RuleId
 from coupon_harness.contract.invariants import RESPONSE_RULES
-from coupon_harness.results.request import RequestSample
+from coupon_harness.results.request import RequestSample, finding_curl
 
 __all__ = ["BODY_RULES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
            "HarnessFault", "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint"]
@@ -97,6 +97,16 @@ class Finding:
     replay: ReplayInfo | None = None
     #: Against the run's baseline; None without one.
     baseline: BaselineStatus | None = None
+
+    @property
+    def curl(self) -> str | None:
+        """The reproducer as it runs when pasted: the requests a cross-request rule needs first, each commented
+        with what its answer showed, then the request itself; the user's credentials as $COUPON_HARNESS_*
+        variables (an auth probe's own wrong credentials stay as sent). None without a recorded request."""
+        if self.request is None:
+            return None
+        return finding_curl(self.rule_id, self.received, self.sequence, self.request,
+                            own_credentials=self.source != "auth")
 
     @property
     def fingerprint(self) -> str:

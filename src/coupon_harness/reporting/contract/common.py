@@ -221,7 +221,7 @@ def finding_views(result: ContractRunResult, rule_result: RuleResult) -> list[Fi
         if finding.response_status is not None or finding.response_excerpt:
             status = str(finding.response_status) if finding.response_status is not None else "no status"
             response = f"{status} {finding.response_excerpt}".rstrip()
-        curl = finding.request.curl if finding.request is not None else None
+        curl = finding.curl
         views.append(FindingView(finding, seed, replay_command(seed, result.shape), curl, response))
     return views
 

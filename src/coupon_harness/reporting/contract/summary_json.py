@@ -100,7 +100,7 @@ def _finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None
         "probe_class": finding.probe_class,
         "baseline": finding.baseline.value if finding.baseline is not None else None,
         "replay": replay_command(finding.seed if finding.seed is not None else run_seed, shape),
-        "curl": finding.request.curl if finding.request is not None else None,
+        "curl": finding.curl,
         "request": _request_dict(finding.request),
         # The requests a cross-request rule needs before `request`, in the order sent (coupon-harness replay).
         "sequence": [_request_dict(request) for request in finding.sequence],
