@@ -149,3 +149,30 @@ def test_run_keeps_its_report_dir_though_the_handler_clears_it(
     match = _line(capsys)
     assert match["command"] == "run"
     assert Path(match["path"]) == tmp_path / "run" / "harness-error.txt"
+
+
+def test_a_diff_bug_redacts_the_second_targets_credentials_too(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    """`diff` holds two targets' secrets: flags, variables and the config's second target of both are removed."""
+    from coupon_harness.cli import diff_cmd
+
+    against_password, against_token, table_password = "b-s3cret-pw", "b-tok-4567", "tbl-pw-8910"
+    config = tmp_path / "targets.toml"
+    config.write_text(f'[targets.b]\nbase-url = "http://127.0.0.1:2"\nuser = "tb:{table_password}"\n',
+                      encoding="utf-8")
+
+    def bug(args: argparse.Namespace) -> NoReturn:
+        raise ValueError(f"both near {PASSWORD}, {against_password}, {against_token} and {table_password}")
+
+    monkeypatch.setattr(diff_cmd, "_handle", bug)
+    monkeypatch.setenv("COUPON_HARNESS_AGAINST_TOKEN", against_token)
+    report_dir = tmp_path / "r"
+    argv = ["diff", "--base-url", "http://127.0.0.1:1", "--user", f"a:{PASSWORD}", "--config", str(config),
+            "--against-target", "b", "--against-password", against_password, "--report-dir", str(report_dir)]
+    assert main(argv) == EXIT_HARNESS_ERROR
+    captured = capsys.readouterr()
+    text = (report_dir / "harness-error.txt").read_text(encoding="utf-8")
+    for secret in (PASSWORD, against_password, against_token, table_password):
+        assert secret not in text + captured.err + captured.out, secret
+    assert "--against-password <redacted>" in text

@@ -28,8 +28,10 @@ __all__ = ["REDACTED", "SECRET_FLAGS", "report_harness_bug"]
 
 REDACTED = "<redacted>"
 #: Flags whose value is a credential (an unambiguous prefix is a flag too, as argparse reads it).
-SECRET_FLAGS = ("--user", "--password", "--token", "--oauth-secret", "--oauth-key")
-_SECRET_ENV = ("USER", "PASSWORD", "TOKEN", "OAUTH_KEY", "OAUTH_SECRET")
+SECRET_FLAGS = ("--user", "--password", "--token", "--oauth-secret", "--oauth-key", "--against-user",
+                "--against-password", "--against-token", "--against-oauth-secret", "--against-oauth-key")
+_SECRET_ENV = ("USER", "PASSWORD", "TOKEN", "OAUTH_KEY", "OAUTH_SECRET", "AGAINST_USER", "AGAINST_PASSWORD",
+               "AGAINST_TOKEN", "AGAINST_OAUTH_KEY", "AGAINST_OAUTH_SECRET")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
 
 
@@ -114,11 +116,46 @@ def _known_secrets(args: argparse.Namespace, argv: list[str], exc: BaseException
             given = credentials(resolved)
             found.extend(given.secrets())
             found.extend(s for s in (given.oauth_key, given.password) if s)
+            if resolved.scope == "diff":  # the second target's own credentials too
+                from coupon_harness.cli.settings_builders import against_target
+
+                other = against_target(resolved)[1]
+                found.extend(other.secrets())
+                found.extend(s for s in (other.oauth_key, other.password) if s)
     except Exception:  # best effort: a config that does not load holds no secret we could read
         pass
+    found.extend(_config_secrets(getattr(args, "config", None)))
     for local in _stack_values(exc):
         found.extend(_secrets_of(local))
     return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
+
+
+def _config_secrets(path: object) -> list[str]:
+    """Every credential value of every target of the --config file, whichever the run chose (a flag may have
+    overridden a password the file still holds): best effort, nothing when it does not read."""
+    import tomllib
+
+    if path is None:
+        return []
+    try:
+        data = tomllib.loads(Path(str(path)).read_text(encoding="utf-8"))
+    except Exception:
+        return []
+    keys = {flag[2:] for flag in SECRET_FLAGS}
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in keys and isinstance(value, str):
+                    found.append(value)
+                    if key.endswith("user") and ":" in value:
+                        found.append(value.split(":", 1)[1])
+                else:
+                    walk(value)
+
+    walk(data)
+    return found
 
 
 def _resolved(args: argparse.Namespace) -> Resolved | None:
