@@ -10,7 +10,7 @@ import pytest
 
 from coupon_harness.contract import Expectations, Ledger
 from coupon_harness.contract import ledger as ledger_module
-from coupon_harness.contract.ledger import _SMALL, _SPLIT_AT, CodeStore
+from coupon_harness.contract.ledger import _SPLIT_AT, CodeStore
 
 UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -57,9 +57,12 @@ def test_codes_that_are_not_str_are_kept_exactly() -> None:
     assert store.add(101, 5, "c2") is False and store.add(101, "5", "c1") is True
 
 
-def test_planted_duplicates_are_all_found_across_every_path() -> None:
-    """Packed codes (dict, then spread into buckets), prefixed ones, and the arena (split as it grows)."""
-    packed = codes(_SMALL + 5000)
+def test_planted_duplicates_are_all_found_across_every_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Packed codes (below full depth, then at full depth: the store scaled down to 2**10 buckets), prefixed
+    ones, and the arena (split as it grows)."""
+    monkeypatch.setattr(ledger_module, "_BUCKET_BITS", 10)
+    monkeypatch.setattr(ledger_module, "_REGION_MAX", 32)
+    packed = codes(40_000)
     prefixed = [f"FEST{code}XY" for code in codes(3000, seed=2)]
     arena = [f"{code}-{n}" for n, code in enumerate(codes(4 * _SPLIT_AT, seed=3, alphabet=b"abcXYZ12"))]
     ledger = Ledger(Expectations())
@@ -74,6 +77,8 @@ def test_planted_duplicates_are_all_found_across_every_path() -> None:
     found, violation = ledger.issue_codes(again)
     assert found == 500 and violation is not None
     assert ledger.duplicates == 500
+    depths = {table[ledger_module._DEPTH] for table in ledger._codes._tables.values()}
+    assert 10 in depths and min(depths) < 10, depths  # the packed table at full depth, the prefixed ones below
 
 
 def test_colliding_code_hashes_make_no_false_duplicate() -> None:
@@ -100,11 +105,11 @@ def test_colliding_customer_fingerprints_hide_but_never_invent_a_duplicate() -> 
 
 
 def test_a_coupon_costs_under_10_bytes_at_scale(monkeypatch: pytest.MonkeyPatch) -> None:
-    """10^5 packed coupons with the store scaled down (2**10 buckets, the dict spread at 2**12 codes), so
+    """10^5 packed coupons with the store scaled down (2**10 buckets, full depth from ~2**15 codes), so
     buckets are as full as 2**16 of them are at ~6x10^6 coupons: under 14 bytes a coupon, against 113 before.
-    (At full size the 2**16 buckets' headers add ~5 MB a shape: `scripts/bench_soak.py`, BENCHMARKS.md.)"""
+    (Many small series: `test_code_store_depth.py`.)"""
     monkeypatch.setattr(ledger_module, "_BUCKET_BITS", 10)
-    monkeypatch.setattr(ledger_module, "_SMALL", 1 << 12)
+    monkeypatch.setattr(ledger_module, "_REGION_MAX", 64)
     every = codes(100_000)
     ledger = Ledger(Expectations())
     tracemalloc.start()

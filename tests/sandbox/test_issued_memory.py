@@ -65,7 +65,7 @@ def test_a_code_costs_under_14_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     """10^5 sandbox codes with the store scaled down (2**10 buckets), so buckets are as full as 2**16 of
     them are at ~6x10^6 codes: under 14 bytes a code (~100 in a set before)."""
     monkeypatch.setattr(ledger_module, "_BUCKET_BITS", 10)
-    monkeypatch.setattr(ledger_module, "_SMALL", 1 << 12)
+    monkeypatch.setattr(ledger_module, "_REGION_MAX", 64)
     store = CodeStore()
     generator = CodeGenerator(ALPHABETS["upper-alnum"], 10, "", store, random.Random(6))
     tracemalloc.start()

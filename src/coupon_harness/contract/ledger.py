@@ -10,16 +10,18 @@ Memory: codes live in a `CodeStore`, exact (a repeat is confirmed against the st
 a hash): a code of ASCII letters and digits of one case (the sandbox's and Capillary's shape) packs into a
 64-bit slot with a fingerprint of its holder, ~8.7 bytes a coupon at scale (10^8 coupons: ~0.9 GB peak
 RSS for the whole aggregate, `scripts/bench_soak.py`, BENCHMARKS.md), against ~113 bytes for the
-dict of hashes before; other codes cost ~29 bytes plus their length. A series holds one reference
-attribute set.
+dict of hashes before; a table's buckets double as its codes grow, so a series of a few thousand codes costs
+~10-12 bytes a code too (~17 of RSS with a thousand series), however many series a run spreads over. Other
+codes cost ~29 bytes plus their length. A series holds one reference attribute set.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -125,11 +127,13 @@ class AttributeDigests:
 #: Codes of up to this many characters (the tail of longer ones) pack into one int, base 36, when they are
 #: ASCII letters and digits of one case: 36**12 < 2**63.
 _PACKED_CHARS = 12
-#: Bits of a packed code that choose its bucket (the rest is stored in the bucket's 64-bit slots).
+#: Bits of a packed code that choose its bucket once a table is at full depth (the rest is stored in the
+#: bucket's 64-bit slots).
 _BUCKET_BITS = 16
-#: A shape's codes stay in a dict (~100 bytes a code) up to this many, then spread over 2**16 buckets
-#: (~5 MB of arrays and their headers): small runs do not pay for buckets they would barely fill.
-_SMALL = 1 << 16
+#: A table starts with one bucket of this many slots (~0.5 KB with its lists): a series of a few codes costs little.
+_INITIAL_CAPACITY = 8
+#: Slots a bucket may reach before a table below full depth doubles its buckets instead of growing them.
+_REGION_MAX = 256
 #: Codes a fallback bucket holds on average before the buckets double (up to 2**16 of them).
 _SPLIT_AT = 1024
 #: Distinct prefixes (a code's characters before its packed tail) a series may spread its codes over
@@ -139,11 +143,12 @@ _MAX_PREFIXES = 16
 _GOLDEN = 0x9E3779B97F4A7C15
 _MASK64 = (1 << 64) - 1
 _UPPER, _LOWER = 1, 2
+#: The low byte of each item of an array('H')'s bytes.
+_LOW_BYTES = slice(0, None, 2) if sys.byteorder == "little" else slice(1, None, 2)
 # A packed table, a list: its fields by position (the hot path reads them by number: 0 mask, 4 customer
-# mask, 9 dict, 1:9 the rest).
-_MASK, _SHIFT, _REMAINDER, _BITS, _CUSTOMER, _FLAT, _COUNTS, _CAPACITY, _SPILL, _DICT = range(10)
-#: Slots a bucket's region starts with when a table spreads (about 1 code a bucket then).
-_INITIAL_CAPACITY = 4
+# mask, 9 middles, 1:9 the rest).
+(_MASK, _SHIFT, _REMAINDER, _BITS, _CUSTOMER, _FLAT, _COUNTS, _CAPACITY, _SPILL, _MIDDLES, _DEPTH,
+ _MIDDLE_MASK) = range(12)
 # A series' fallback, a list: arena, level (buckets = 2**level), hash buckets, offset buckets, codes.
 _ARENA, _LEVEL, _HASHES, _OFFSETS, _COUNT = range(5)
 
@@ -151,47 +156,66 @@ _ARENA, _LEVEL, _HASHES, _OFFSETS, _COUNT = range(5)
 def _new_table(length: int) -> list[Any]:
     """The empty table of codes of `length` base-36 digits.
 
-    A code is its base-36 value x (< 36**length <= 2**k) multiplied by an odd constant mod 2**k, a bijection:
-    the top `_BUCKET_BITS` of the product choose a bucket and the other k - 16 bits are stored, so nothing is
-    lost and equal slots mean equal codes. Slot: (remainder << customer bits) | customer fingerprint, 8 bytes.
+    A code is its base-36 value x (< 36**length <= 2**k) multiplied by an odd constant mod 2**k, a bijection.
+    Its top `_BUCKET_BITS` are its "row" r, the other k - 16 bits its remainder. Slot: (remainder << customer
+    bits) | customer fingerprint, 8 bytes; (row, slot) is the code and its holder, nothing lost, so equal
+    (row, remainder) mean equal codes.
 
-    Until `_SMALL` codes a dict product -> customer hash stands in. Then every bucket is a fixed region of
-    `capacity` slots in one flat array('Q'), kept sorted (bisect within the region, insert by a slice move),
-    with its fill in `counts`: one allocation, grown in place, so the heap does not fragment as it did with
-    an array per bucket (~12 bytes of RSS a code for 8.6 allocated). A code whose bucket is full goes to
-    `spill` (a dict); when the spill passes 1/512 of the capacity, every region grows by 1/32 (moved in place,
-    last bucket first) and the spill is put back: ~93% of the slots are used on average.
+    The slots live in buckets: fixed regions of `capacity` slots in one flat array('Q'), each kept sorted
+    (bisect within the region, insert by a slice move), with its fill in `counts`: one allocation, grown in
+    place, so the heap does not fragment as it did with an array per bucket. A code whose bucket is full
+    goes to `spill` (a dict); when the spill passes 1/512 of the capacity, every region grows by 1/32 (moved
+    in place, last bucket first; by 1/8 below full depth) and the spill is put back: ~90% of the slots are used.
+
+    A table has 2**depth buckets, the top `depth` bits of the row; it starts at depth 0 (one bucket of
+    `_INITIAL_CAPACITY` slots). Below full depth (`_BUCKET_BITS`) the rest of the row, its "middle", is
+    kept in `middles`, an array parallel to the slots (the row's low 8 bits, 'B', from depth 8 on; the whole
+    row, 'H', before), and a bucket is sorted by (middle, slot). When a region below full depth would grow
+    past `_REGION_MAX` slots, the buckets double instead (`_deepen`: each splits at its middle's top bit).
+    At full depth the middles go: the bucket is the row, 8 bytes a slot, the layout of the hot path. So a
+    table's memory follows its codes (~9-12 bytes a code whatever its size), however many tables there are.
     """
     bits = max((36 ** length - 1).bit_length(), _BUCKET_BITS + 1)
     shift = bits - _BUCKET_BITS
     customer_bits = min(64 - shift, 32)
-    # mask, shift, remainder mask, customer bits, customer mask, flat, counts, capacity, spill, dict
+    flat: array[int] = array("Q")
+    _zeros(flat, _INITIAL_CAPACITY)
+    middle_code, middle_mask = _middles_of(0)
+    middles: array[int] = array(middle_code)
+    _zeros(middles, _INITIAL_CAPACITY)
+    # mask, shift, remainder mask, customer bits, customer mask, flat, counts, capacity, spill, middles,
+    # depth, middle mask
     return [(1 << bits) - 1, shift, (1 << shift) - 1, customer_bits, (1 << customer_bits) - 1,
-            None, None, 0, None, {}]
+            flat, array("I", (0,)), _INITIAL_CAPACITY, {}, middles, 0, middle_mask]
+
+
+def _middles_of(depth: int) -> tuple[str, int]:
+    """The typecode of a table's middles at `depth` (below full depth), and the mask of the row kept."""
+    return ("B", 0xFF) if _BUCKET_BITS - depth <= 8 else ("H", 0xFFFF)
+
+
+#: Zeros to extend an array with, by typecode: no temporary is allocated and freed as an array grows (a
+#: freed block of 128 KB or more raises glibc's threshold for mmap, and arrays below it then fragment the heap).
+_ZERO_BLOCKS = {code: array(code, bytes(array(code).itemsize << 12)) for code in "BHIQ"}
 
 
 def _zeros(flat: array[int], slots: int) -> None:
-    """Append `slots` zeros to `flat`, 64K at a time (no big temporary to count in the peak RSS)."""
-    while slots > 0:
-        step = min(slots, 1 << 16)
-        flat.frombytes(bytes(8 * step))
-        slots -= step
+    """Append `slots` zeros to `flat`, 4,096 at a time."""
+    block = _ZERO_BLOCKS[flat.typecode]
+    while slots >= 1 << 12:
+        flat.extend(block)
+        slots -= 1 << 12
+    if slots > 0:
+        flat.extend(block[:slots])
 
 
-def _spread(table: list[Any]) -> None:
-    """Move a table's dict into its flat buckets (once, when the dict reaches `_SMALL` codes)."""
-    small: dict[int, int] = table[_DICT]
-    flat: array[int] = array("Q")
-    _zeros(flat, _INITIAL_CAPACITY << _BUCKET_BITS)
-    table[_FLAT], table[_COUNTS], table[_CAPACITY], table[_SPILL], table[_DICT] = (
-        flat, array("I", bytes(4 << _BUCKET_BITS)), _INITIAL_CAPACITY, {}, None)
-    for product, who in small.items():
-        _put(table, product, who)
+def _store(table: list[Any], product: int, who: int) -> int:
+    return _put(table, product, who) if table[_MIDDLES] is None else _put_middle(table, product, who)
 
 
 def _put(table: list[Any], product: int, who: int) -> int:
-    """Store a code (by its product) in a spread table: -1 if new, else the fingerprint stored with it."""
-    shift, remainder_mask, bits, customer_mask, flat, counts, capacity, spill = table[1:9]
+    """Store a code (by its product) in a table at full depth: -1 if new, else the fingerprint stored with it."""
+    shift, remainder_mask, bits, customer_mask, flat, counts, capacity, _ = table[1:9]
     bucket = product >> shift
     filled = counts[bucket]
     base = bucket * capacity
@@ -202,13 +226,7 @@ def _put(table: list[Any], product: int, who: int) -> int:
     if at < end and flat[at] >> bits == remainder:
         return int(flat[at] & customer_mask)
     if filled == capacity:
-        held: int | None = spill.get(product)
-        if held is not None:
-            return int(held & customer_mask)
-        spill[product] = who
-        if len(spill) > (capacity << _BUCKET_BITS) >> 9:
-            _grow(table)
-        return -1
+        return _spill(table, product, who)
     if at < end:
         flat[at + 1:end + 1] = flat[at:end]
     flat[at] = probe | (who & customer_mask)
@@ -216,32 +234,125 @@ def _put(table: list[Any], product: int, who: int) -> int:
     return -1
 
 
+def _spill(table: list[Any], product: int, who: int) -> int:
+    """A code whose bucket is full: the fingerprint stored with it in the spill, or -1 (now stored there)."""
+    spill: dict[int, int] = table[_SPILL]
+    held: int | None = spill.get(product)
+    if held is not None:
+        return int(held & table[_CUSTOMER])
+    spill[product] = who
+    if len(spill) > (table[_CAPACITY] << table[_DEPTH]) >> 9:
+        _grow(table)
+    return -1
+
+
+def _put_middle(table: list[Any], product: int, who: int) -> int:
+    """`_put` for a table below full depth: the bucket is sorted by (middle, slot)."""
+    shift, remainder_mask, bits, customer_mask, flat, counts, capacity, _, middles, depth, middle_mask = table[1:12]
+    row = product >> shift
+    bucket = row >> (_BUCKET_BITS - depth)
+    middle = row & middle_mask
+    filled = counts[bucket]
+    base = bucket * capacity
+    end = base + filled
+    low = bisect_left(middles, middle, base, end)
+    high = bisect_right(middles, middle, low, end)
+    remainder = product & remainder_mask
+    probe = remainder << bits
+    at = bisect_left(flat, probe, low, high)
+    if at < high and flat[at] >> bits == remainder:
+        return int(flat[at] & customer_mask)
+    if filled == capacity:
+        return _spill(table, product, who)
+    if at < end:
+        flat[at + 1:end + 1] = flat[at:end]
+        middles[at + 1:end + 1] = middles[at:end]
+    flat[at] = probe | (who & customer_mask)
+    middles[at] = middle
+    counts[bucket] = filled + 1
+    return -1
+
+
 def _grow(table: list[Any]) -> None:
-    """Every bucket's region grows by 1/32, moved in place from the last bucket down; the spill is put back."""
+    """Every bucket's region grows by 1/32, moved in place from the last bucket down (or, below full depth at
+    `_REGION_MAX` slots, the buckets double); the spill is put back."""
     flat: array[int] = table[_FLAT]
     counts: array[int] = table[_COUNTS]
+    middles: array[int] | None = table[_MIDDLES]
     old: int = table[_CAPACITY]
-    new = old + max(old >> 5, 2)
-    _zeros(flat, (new - old) << _BUCKET_BITS)
-    for bucket in range((1 << _BUCKET_BITS) - 1, 0, -1):
-        filled = counts[bucket]
-        if filled:
-            flat[bucket * new:bucket * new + filled] = flat[bucket * old:bucket * old + filled]
+    depth: int = table[_DEPTH]
     spill: dict[int, int] = table[_SPILL]
-    table[_CAPACITY], table[_SPILL] = new, {}
+    if middles is not None and old >= _REGION_MAX:
+        _deepen(table)
+    else:
+        # by 1/32 at full depth; by 1/8 below it (fewer moves), by half in a table of one bucket (a few KB)
+        new = old + max(old >> (5 if middles is None else 3 if depth else 1), 2)
+        if middles is not None:
+            new += new & 1  # even: `_deepen` halves it
+        _zeros(flat, (new - old) << depth)
+        if middles is not None:
+            _zeros(middles, (new - old) << depth)
+        for bucket in range((1 << depth) - 1, 0, -1):
+            filled = counts[bucket]
+            if filled:
+                flat[bucket * new:bucket * new + filled] = flat[bucket * old:bucket * old + filled]
+                if middles is not None:
+                    middles[bucket * new:bucket * new + filled] = middles[bucket * old:bucket * old + filled]
+        table[_CAPACITY], table[_SPILL] = new, {}
     for product, who in spill.items():
-        _put(table, product, who)
+        _store(table, product, who)
+
+
+def _deepen(table: list[Any]) -> None:
+    """Double a table's buckets, in place: bucket i's region (sorted by middle) is cut where its middle's top
+    bit turns to 1; the first part stays, the second moves to the region's second half, and the two halves
+    are buckets 2i and 2i + 1 (the same slots: nothing is allocated but the counts). What does not fit its
+    half goes to the spill. Empties the spill: the caller puts the old one back."""
+    shift, _, bits, customer_mask, flat, counts, old, _, middles, depth, middle_mask = table[1:12]
+    new_depth = depth + 1
+    gap = _BUCKET_BITS - depth  # bits of the row below the bucket: the middle's
+    low = (1 << gap) - 1
+    half = old >> 1  # `_grow` keeps the capacity even below full depth
+    spill: dict[int, int] = {}
+    _zeros(counts, 1 << depth)  # doubled in place: bucket i's count moves to 2i and 2i + 1, last first
+    for bucket in range((1 << depth) - 1, -1, -1):
+        filled = counts[bucket]
+        counts[bucket << 1] = counts[(bucket << 1) | 1] = 0
+        if not filled:
+            continue
+        base = bucket * old
+        end = base + filled
+        cut = bisect_left(middles, (((bucket << 1) | 1) << (gap - 1)) & middle_mask, base, end)
+        for start, stop in ((base + half, cut), (cut + half, end)):  # over a half: to the spill, as products
+            for at in range(start, stop):
+                row = (bucket << gap) | (middles[at] & low)
+                spill[(row << shift) | (flat[at] >> bits)] = flat[at] & customer_mask
+        second = min(end - cut, half)
+        if second:
+            flat[base + half:base + half + second] = flat[cut:cut + second]
+            middles[base + half:base + half + second] = middles[cut:cut + second]
+        counts[bucket << 1] = min(cut - base, half)
+        counts[(bucket << 1) | 1] = second
+    new_middles: array[int] | None = None
+    new_mask = 0
+    if new_depth < _BUCKET_BITS:  # at full depth the bucket is the row: no middles
+        code, new_mask = _middles_of(new_depth)
+        new_middles = middles if code == middles.typecode else array(code, middles.tobytes()[_LOW_BYTES])
+    table[_CAPACITY], table[_SPILL] = half, spill
+    table[_MIDDLES], table[_DEPTH], table[_MIDDLE_MASK] = new_middles, new_depth, new_mask
 
 
 class CodeStore:
-    """Every (series, code) seen, with a fingerprint of who holds it, in about 8.7 bytes a code; exact.
+    """Every (series, code) seen, with a fingerprint of who holds it, in about 8.7-12 bytes a code; exact.
 
     Codes that are ASCII letters and digits of one case (the sandbox's and Capillary's usual shape) are
     packed, exactly, into 64-bit slots (`_new_table`), one table per (series, prefix, length, case): a hit is
-    an equal stored code, never a hash collision. Longer codes pack their last 12 characters under their
-    prefix (a series may use `_MAX_PREFIXES` of them). Any other code (mixed case, punctuation, non-ASCII,
-    too many prefixes) goes to its series' arena (`_add_other`: the code's bytes, confirmed on every hash hit;
-    ~29 bytes a code plus its length); a code that is not a str, to a dict.
+    an equal stored code, never a hash collision. A table starts at a few hundred bytes and doubles its
+    buckets as it grows (`_deepen`), so its memory follows its codes whatever the number of tables. Longer
+    codes pack their last 12 characters under their prefix (a series may use `_MAX_PREFIXES` of them). Any
+    other code (mixed case, punctuation, non-ASCII, too many prefixes) goes to its series' arena
+    (`_add_other`: the code's bytes, confirmed on every hash hit; ~29 bytes a code plus its length); a code
+    that is not a str, to a dict.
 
     The holder is kept as a fingerprint of `customer_hash(customer)` (Python's hash: stable within the one
     process that holds the store) in the slot's spare bits (28 for 10 characters, at least 17; 64 in the
@@ -289,6 +400,8 @@ class CodeStore:
         tables = self._tables
         other = self._add_other
         customer_hash = self._customer_hash
+        put_middle = _put_middle
+        bucket_bits = _BUCKET_BITS
         mask64, golden, packed_chars, upper, lower = _MASK64, _GOLDEN, _PACKED_CHARS, _UPPER, _LOWER
         count = duplicates = added = 0
         first: Sequence[Any] | None = None
@@ -310,18 +423,44 @@ class CodeStore:
                         table = self._table(series, prefix, len(tail), case)
                     if table is not None:
                         product = (int(tail, 36) * golden) & table[0]
-                        small = table[9]
-                        if small is not None:
-                            held = small.get(product)
-                            if held is None:
-                                small[product] = who
-                                added += 1
-                                if len(small) >= _SMALL:
-                                    _spread(table)
-                            elif (held ^ who) & table[4]:
-                                duplicates += 1
-                                if first is None:
-                                    first = coupon
+                        middles = table[9]
+                        if middles is not None:
+                            # `_put_middle`, inlined (below full depth). Change both together.
+                            shift, remainder_mask, bits, customer_mask, flat, counts, capacity, _, _, depth, \
+                                middle_mask = table[1:12]
+                            row = product >> shift
+                            bucket = row >> (bucket_bits - depth)
+                            middle = row & middle_mask
+                            filled = counts[bucket]
+                            base = bucket * capacity
+                            end = base + filled
+                            low = bisect_left(middles, middle, base, end)
+                            high = bisect_right(middles, middle, low, end)
+                            remainder = product & remainder_mask
+                            probe = remainder << bits
+                            at = bisect_left(flat, probe, low, high)
+                            if at < high and flat[at] >> bits == remainder:
+                                if (flat[at] ^ who) & customer_mask:
+                                    duplicates += 1
+                                    if first is None:
+                                        first = coupon
+                                continue
+                            if filled == capacity:
+                                held = put_middle(table, product, who)
+                                if held < 0:
+                                    added += 1
+                                elif held != who & customer_mask:
+                                    duplicates += 1
+                                    if first is None:
+                                        first = coupon
+                                continue
+                            if at < end:
+                                flat[at + 1:end + 1] = flat[at:end]
+                                middles[at + 1:end + 1] = middles[at:end]
+                            flat[at] = probe | (who & customer_mask)
+                            middles[at] = middle
+                            counts[bucket] = filled + 1
+                            added += 1
                             continue
                         # `_put`, inlined: this loop runs once a coupon on the master, and the call costs more than the
                         # lookup. Change both together.
