@@ -43,6 +43,11 @@ SLOW_FILES = {
     "tests/load/test_violation_samples.py": "load runs against a broken target, local and 2 workers, 20 s",
     "tests/load/test_step_figures.py": "a ramp and a steady load run, 9 s",
     "tests/load/test_long_soak.py": "a synthesized 24 h soak twice, compared, 12 s",
+    "tests/cli/test_replay_export.py": "contract runs, replays and exported pytest files against broken targets, 40 s",
+    "tests/cli/test_contract_baseline.py": "contract runs against broken targets, 5 seeds, the pytest plugin, 25 s",
+    "tests/diff/test_diff_sandboxes.py": "differential runs between two sandboxes, 13 s",
+    "tests/diff/test_diff_cli.py": "differential runs through the CLI (one subprocess), 7 s",
+    "tests/cli/test_ci_files.py": "load, capacity and run through the CLI against a sandbox, 23 s",
     "tests/test_ci_recipes.py": "the CI recipes' commands against the sandbox (contract and load runs), 45 s",
     "tests/load/test_soak_million.py": "a 10^6-coupon load run and a 10^5 one with a planted duplicate, 36 s "
                                        "(90-130 s beside a parallel suite)",
