@@ -3,6 +3,7 @@ through the sandbox's issued-codes store; peak RSS, codes/s, duplicates found ag
 
     .venv/bin/python scripts/bench_soak.py                      # 10^8 coupons, both stores, one process each
     .venv/bin/python scripts/bench_soak.py --codes 1000000 --target ledger
+    .venv/bin/python scripts/bench_soak.py --codes 10000000 --target ledger --series 1000   # many small series
 
 The aggregate side: deltas of `--batch` coupons (series, code, customer) as a generator ships them, over
 `--series` series, each customer holding two coupons (one request of two series). Codes are 10 characters,
@@ -14,6 +15,10 @@ is no false positive. `--csv PATH` lets the aggregate write coupons.csv as a loa
 
 The sandbox side: the sandbox's `CodeGenerator` (upper-alnum, 10 characters) hands out N codes into one
 store, then every planted earlier code must be refused as already issued.
+
+`--series` matters to the aggregate's memory only a little since the CodeStore's tables double their buckets as
+they grow (~10 B a coupon with few series, ~17-19 B of RSS with thousands of small ones; it was ~100 B for any
+series under 65,536 codes before): BENCHMARKS.md has the sweep over 1-10,000 series.
 
 Peak RSS is `resource.getrusage(RUSAGE_SELF).ru_maxrss` of a process that ran only that side; the baseline
 (interpreter and imports) is printed too. Throughput is CPU time (process_time), so a busy machine slows it
