@@ -28,7 +28,7 @@ from coupon_harness.runners.load.runner import run_load
 pytestmark = pytest.mark.skipif(shutil.which("taskset") is None or (os.cpu_count() or 1) < 2,
                                 reason="needs taskset and two cores")
 CLI = str(Path(sys.executable).with_name("coupon-harness"))
-HOGS = 4
+HOGS = 16
 GENERATOR_CORE = 1
 
 
