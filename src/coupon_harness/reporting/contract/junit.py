@@ -3,10 +3,8 @@ error (a bug in coupon-harness inside one pass) is one more testcase, `harness-e
 
 from __future__ import annotations
 
-import re
 import socket
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 from pathlib import Path
 
 from coupon_harness.reporting.common import atomic_write_text, one_line, shorten
@@ -24,31 +22,13 @@ from coupon_harness.reporting.contract.common import (
     summary_line,
     verdict,
 )
+from coupon_harness.reporting.junit_xml import timestamp, xml_safe
 from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["SUITE_NAME", "render_junit", "write_junit"]
 
 SUITE_NAME = "coupon-harness contract"
 _MESSAGE_LIMIT = 500
-# Characters XML 1.0 cannot carry, even escaped (a target may answer control bytes).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _xml_safe(text: str) -> str:
-    return _NOT_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
-
-
-def _timestamp(started_at: str) -> str:
-    """ISO 8601 in UTC without offset, as the JUnit schema wants it; unparseable input passes through."""
-    try:
-        moment = datetime.fromisoformat(started_at)
-    except ValueError:
-        return started_at
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat(timespec="seconds")
-
-
 def _findings_text(result: ContractRunResult, rule_result: RuleResult) -> str:
     rule = rule_result.rule
     header = (f"{rule.id}: {rule.title} (severity {rule.severity.value}, {rule_result.outcome.value}, "
@@ -65,7 +45,7 @@ def _findings_text(result: ContractRunResult, rule_result: RuleResult) -> str:
 
 def _set(element: ET.Element, **attributes: str) -> None:
     for name, value in attributes.items():
-        element.set(name, _xml_safe(value))
+        element.set(name, xml_safe(value))
 
 
 def _testcase(suite: ET.Element, result: ContractRunResult, rule_result: RuleResult) -> None:
@@ -75,16 +55,16 @@ def _testcase(suite: ET.Element, result: ContractRunResult, rule_result: RuleRes
     if rule_result.outcome is Outcome.FAILED:
         failure = ET.SubElement(case, "failure")
         _set(failure, message=shorten(first_finding_summary(rule_result), _MESSAGE_LIMIT), type=rule.id)
-        failure.text = _xml_safe(_findings_text(result, rule_result))
+        failure.text = xml_safe(_findings_text(result, rule_result))
     elif rule_result.outcome is Outcome.NOT_RUN:
         skipped = ET.SubElement(case, "skipped")
         _set(skipped, message=one_line(rule_result.reason or "not run (no reason given)"))
     elif rule_result.outcome is Outcome.WARNED:
         out = ET.SubElement(case, "system-out")
-        out.text = _xml_safe(f"WARNING (does not fail the gate)\n{_findings_text(result, rule_result)}")
+        out.text = xml_safe(f"WARNING (does not fail the gate)\n{_findings_text(result, rule_result)}")
     elif rule_result.outcome is Outcome.KNOWN:
         out = ET.SubElement(case, "system-out")
-        out.text = _xml_safe("KNOWN: every finding is in the baseline (does not fail the gate)\n"
+        out.text = xml_safe("KNOWN: every finding is in the baseline (does not fail the gate)\n"
                              f"{_findings_text(result, rule_result)}")
 
 
@@ -93,7 +73,7 @@ def _fault_testcase(suite: ET.Element, result: ContractRunResult, fault: Harness
     _set(case, classname="coupon-harness", name=f"harness-error:{fault.stage}", time="0")
     error = ET.SubElement(case, "error")
     _set(error, message=shorten(one_line(fault.error), _MESSAGE_LIMIT), type=fault.error.split(":", 1)[0])
-    error.text = _xml_safe(f"{fault_headline(fault, result.seed)}\n\n{fault.traceback}")
+    error.text = xml_safe(f"{fault_headline(fault, result.seed)}\n\n{fault.traceback}")
 
 
 def render_junit(result: ContractRunResult) -> str:
@@ -110,7 +90,7 @@ def render_junit(result: ContractRunResult) -> str:
     root = ET.Element("testsuites")
     _set(root, name=SUITE_NAME, **totals)
     suite = ET.SubElement(root, "testsuite")
-    _set(suite, name=SUITE_NAME, **totals, timestamp=_timestamp(result.started_at),
+    _set(suite, name=SUITE_NAME, **totals, timestamp=timestamp(result.started_at),
          hostname=socket.gethostname() or "localhost")
     properties = ET.SubElement(suite, "properties")
     for name, value in (("target", result.target), ("seed", str(result.seed)),
@@ -141,7 +121,7 @@ def render_junit(result: ContractRunResult) -> str:
     groups = baseline_groups(result)
     if groups is not None:
         lines += baseline_text(groups)
-    out.text = _xml_safe("\n".join(lines))
+    out.text = xml_safe("\n".join(lines))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
