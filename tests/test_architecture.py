@@ -35,6 +35,7 @@ LAYER_OF = {
     "coupon_harness.contract": "contract",
     "coupon_harness.errors": "errors",
     "coupon_harness.interrupts": "interrupts",
+    "coupon_harness.coupon_log": "coupon_log",
     "coupon_harness.results": "results",
     "coupon_harness.results.load": "load_results",
     "coupon_harness.results.capacity": "load_results",
@@ -61,6 +62,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "errors": _FOUNDATION,
     # Installed before anything heavy is imported: standard library only.
     "interrupts": set(),
+    # Imported by the load process before Locust patches it: standard library and the errors only.
+    "coupon_log": {"errors"},
     "results": _FOUNDATION,
     "load_results": _FOUNDATION,
     "config": _FOUNDATION,
@@ -69,10 +72,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "sandbox": {"contract"},
     # runners/__init__.py: a namespace, each runner is its own layer.
     "runners": set(),
-    "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts"},
-    "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts"},
+    "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log"},
+    "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts", "coupon_log"},
     "reporting": {"results", "load_results", "contract"},
-    "cli": {"root", "contract", "errors", "interrupts", "results", "load_results", "config", "safety",
+    "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "results", "load_results", "config", "safety",
             "transport", "sandbox", "runners", "runners.contract", "runners.load", "reporting"},
 }
 

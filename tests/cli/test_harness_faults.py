@@ -16,7 +16,7 @@ from coupon_harness.results.contract import ContractRunResult, HarnessFault, Out
 from coupon_harness.sandbox.server import running_sandbox
 
 _ERROR = "TypeError: Integer exceeds 64-bit range"
-_REPORTS = {"junit.xml", "summary.json", "report.md", "report.html"}
+_REPORTS = {"junit.xml", "summary.json", "report.md", "report.html", "coupons.csv"}
 
 
 @pytest.fixture

@@ -70,13 +70,15 @@ class Model:
             count = max(1, round(rate * width))
             intervals.append(IntervalHistogram(number * width, count, 0, _encode([latency] * count)))
         out.mkdir(parents=True, exist_ok=True)
-        with (out / "coupons.csv").open("w", newline="", encoding="utf-8") as handle:
+        # As a step's load process does: append to the search's coupons.csv (the header is there already).
+        with settings.coupons_path(out).open("a", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["series_id", "code", "customer_id"])
             for n in range(self.coupons_per_step):
-                writer.writerow([101, f"CODE{index}X{n}", f"c-{index}-{n}"])
+                writer.writerow([101, f"CODE{index}X{n}", f"c-{index}-{n}", "2026-12-01T00:00:00.000Z",
+                                 settings.coupon_source])
             if self.duplicate_code is not None and index == 2:
-                writer.writerow([101, self.duplicate_code, "someone-else"])
+                writer.writerow([101, self.duplicate_code, "someone-else", "2026-12-01T00:00:00.000Z",
+                                 settings.coupon_source])
         cpu = self.cpu(rate)
         interrupted = self.interrupt_at == index
         return LoadRunResult(
@@ -203,7 +205,8 @@ def test_a_code_issued_in_two_steps_is_a_duplicate(tmp_path: Path, monkeypatch: 
     assert result.duplicate_codes == 1 and result.violation_counts == {"unique-codes": 1}
     with (tmp_path / "out" / "coupons.csv").open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["series_id", "code", "customer_id"] and len(rows) == 1 + result.coupons_issued
+    assert rows[0] == ["series_id", "code", "customer_id", "issued_at", "source"]
+    assert len(rows) == 1 + result.coupons_issued and rows[1][4] == "load step 1"
     clean = search(Model(knee=730.0), tmp_path / "clean", monkeypatch)
     assert clean.duplicate_codes == 0 and not clean.violation_counts
 

@@ -60,7 +60,7 @@ def test_the_search_finds_a_configured_knee_within_15_percent(tmp_path: Path) ->
         folder = out / Path(step["report_dir"]).name
         assert (folder / "report.html").is_file() and (folder / "summary.json").is_file()
     rows = (out / "coupons.csv").read_text().splitlines()
-    assert rows[0] == "series_id,code,customer_id" and len(rows) - 1 == summary["coupons_issued"] > 0
+    assert rows[0] == "series_id,code,customer_id,issued_at,source" and len(rows) - 1 == summary["coupons_issued"] > 0
     assert "PASS: capacity" in done.stdout and "Traceback" not in done.stderr
     assert (out / "report.md").is_file() and "<svg" in (out / "report.html").read_text()
 

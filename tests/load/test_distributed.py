@@ -21,7 +21,7 @@ def test_two_workers_merge_into_one_result(tmp_path: Path) -> None:
     assert result.coupons_issued > 0, why
     assert sum(result.status_counts.values()) == result.requests, why
     rows = coupon_rows(out)
-    assert rows[0] == ["series_id", "code", "customer_id"]
+    assert rows[0] == ["series_id", "code", "customer_id", "issued_at", "source"]
     assert len(rows) - 1 == result.coupons_issued, why
     assert len({(row[0], row[1]) for row in rows[1:]}) == result.coupons_issued
     # Every request Locust counted reached the merged figures (the workers' last reports included).

@@ -88,7 +88,7 @@ def test_sandbox_run_holds_and_writes_reports(tmp_path: Path) -> None:
     text = json.dumps(summary)
     assert "p95" in text and "error-rate" in text
     rows = (out / "coupons.csv").read_text().splitlines()
-    assert rows[0] == "series_id,code,customer_id" and len(rows) > 1
+    assert rows[0] == "series_id,code,customer_id,issued_at,source" and len(rows) > 1
     assert not (out / "result.json").exists()
 
 

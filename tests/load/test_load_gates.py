@@ -28,7 +28,7 @@ def test_correct_target_holds(tmp_path: Path) -> None:
     assert result.failure_ratio == 0.0, why
     assert result.latency_ms["p50"] <= result.latency_ms["p95"] <= result.latency_ms["max"], why
     rows = coupon_rows(out)
-    assert rows[0] == ["series_id", "code", "customer_id"]
+    assert rows[0] == ["series_id", "code", "customer_id", "issued_at", "source"]
     assert len(rows) - 1 == result.coupons_issued
     assert {int(row[0]) for row in rows[1:]} <= set(VALID)
     assert len({(row[0], row[1]) for row in rows[1:]}) == result.coupons_issued  # every code once

@@ -159,7 +159,7 @@ def _soak(out: Path, cap: int, plant_after: int | None = None) -> Soak:
 def _coupon_lines(out: Path) -> Iterator[list[str]]:
     with (out / "coupons.csv").open(newline="", encoding="utf-8") as handle:
         rows = csv.reader(handle)
-        assert next(rows) == ["series_id", "code", "customer_id"]
+        assert next(rows) == ["series_id", "code", "customer_id", "issued_at", "source"]
         yield from rows
 
 

@@ -52,9 +52,12 @@ def _capacity_settings(resolved: Resolved, known: Any) -> Any:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from coupon_harness.cli.load_cmd import check_reachable
+    from dataclasses import replace
+
+    from coupon_harness.cli.lifecycle import note_target, preflight_load
     from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
     from coupon_harness.cli.sandbox_target import discover_sandbox
+    from coupon_harness.transport.auth import Redactor
 
     resolved = resolve(sources_from_namespace(args, CAPACITY), CAPACITY)
     print_notes(resolved)
@@ -67,9 +70,13 @@ def _handle(args: argparse.Namespace) -> int:
     if not contract.expectations.valid_series or not contract.credentials.any:
         known = discover_sandbox(contract)
     settings = _capacity_settings(resolved, known)
-    check_reachable(settings.load.base_url, settings.load.request_timeout)
     _import_the_search()
     report_dir = prepare_report_dir(resolved.get("report-dir"), "capacity", overwrite=overwrite)
+    note_target(Redactor(settings.load.credentials).text(settings.load.base_url))
+    # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
+    settings = replace(settings, load=preflight_load(settings.load, report_dir,
+                                                     progress=lambda text: print(f"coupon-harness: {text}",
+                                                                                 file=sys.stderr)))
     result = _execute(settings, report_dir, color=use_color(resolved))
     print(f"reports: {report_dir}", file=sys.stderr)
     return capacity_exit_code(result)

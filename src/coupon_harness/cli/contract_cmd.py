@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.lifecycle import note_target
 from coupon_harness.cli.option_table import (
     CONTRACT,
     EPILOG,
@@ -23,6 +24,7 @@ from coupon_harness.cli.settings_builders import contract_settings
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.runners.contract import run_contract
 from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.transport.auth import Redactor
 
 __all__ = ["execute_contract", "exit_code", "fault_lines", "print_notes", "register", "use_color"]
 
@@ -51,6 +53,7 @@ def _handle(args: argparse.Namespace) -> int:
     check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
     settings = discover_sandbox(settings)
     report_dir = prepare_report_dir(resolved.get("report-dir"), "contract", overwrite=overwrite)
+    note_target(Redactor(settings.credentials).text(settings.base_url))
     result, paths = execute_contract(settings, report_dir, color=use_color(resolved))
     print(f"reports: {paths['report.html'].parent}", file=sys.stderr)
     for line in fault_lines(result, paths):  # last: the line a CI log shows names the pass, seed and file
@@ -76,11 +79,14 @@ def fault_lines(result: ContractRunResult, paths: dict[str, Path]) -> list[str]:
 
 def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool
                      ) -> tuple[ContractRunResult, dict[str, Path]]:
+    from dataclasses import replace
+
+    from coupon_harness.coupon_log import FILE_NAME
     from coupon_harness.interrupts import held, received, signal_name
     from coupon_harness.reporting import ProgressPrinter, render_table, write_contract_reports
     from coupon_harness.runners.contract.runner import interrupted_result
-    from coupon_harness.transport.auth import Redactor
 
+    settings = replace(settings, coupons_csv=report_dir / FILE_NAME)  # every coupon the run causes, listed
     try:
         progress = ProgressPrinter(redact=Redactor(settings.credentials).text)
         progress(f"contract run against {settings.base_url} (seed {settings.seed})")

@@ -7,10 +7,10 @@ import socket
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from coupon_harness.cli.contract_cmd import print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.lifecycle import note_target, preflight_load
 from coupon_harness.cli.option_table import EPILOG, LOAD, Resolved, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.settings_builders import (
     check_load_options,
@@ -18,11 +18,12 @@ from coupon_harness.cli.settings_builders import (
     load_settings,
     target_url,
 )
-from coupon_harness.errors import ConfigError, TargetUnreachable
+from coupon_harness.errors import ConfigError
 from coupon_harness.results.load import LoadRunResult, MaxRegression
 from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.safety import refuse_production
+from coupon_harness.transport.auth import Redactor
 from coupon_harness.transport.credentials import Credentials
 
 __all__ = ["Earlier", "check_metrics_port", "credentials_kind", "earlier_run", "execute_load", "load_exit_code",
@@ -41,20 +42,6 @@ def register(commands: Any) -> None:
                                  "is still written).", epilog=EPILOG)
     add_options(parser, LOAD)
     parser.set_defaults(handler=_handle)
-
-
-def check_reachable(base_url: str, timeout: float) -> None:
-    """A TCP connection to the target before any load process starts: a run against nothing would hammer a
-    closed port for its whole run time and end as SLO breaches (exit 1), not as the setup error it is."""
-    parts = urlsplit(base_url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never the userinfo
-    try:
-        with socket.create_connection((parts.hostname or "", port), timeout=min(timeout, 5.0)):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise TargetUnreachable(f"cannot reach {where} ({reason}): is the server running? check --base-url") from None
 
 
 def check_metrics_port(settings: LoadSettings) -> None:
@@ -99,6 +86,7 @@ def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
     from coupon_harness.cli.sandbox_target import discover_sandbox
 
+    # The lifecycle (cli/lifecycle.py): validate every input, claim the report folder, preflight, run, report.
     resolved = resolve(sources_from_namespace(args, LOAD), LOAD)
     print_notes(resolved)
     base_url, _ = target_url(resolved)
@@ -117,18 +105,29 @@ def _handle(args: argparse.Namespace) -> int:
     if worker:
         from coupon_harness.runners.load.runner import run_worker
 
+        # A worker sends: it tries its target first; the coupons its preflight issued travel to the master's list.
+        settings = _preflight_worker(settings)
         return run_worker(settings, resolved.get("master-host", "127.0.0.1"), resolved.get("master-port", 5557))
-    if not master:  # a master sends nothing itself; its workers may run where the target is
-        check_reachable(settings.base_url, settings.request_timeout)
     check_metrics_port(settings)
     _import_the_run()
     report_dir = prepare_report_dir(resolved.get("report-dir"), "load", overwrite=overwrite)
+    note_target(Redactor(settings.credentials).text(settings.base_url))
     result, _ = execute_load(settings, report_dir, color=use_color(resolved),
                              master_bind=resolved.get("master-bind-host", "127.0.0.1") if master else None,
                              master_port=resolved.get("master-port", 5557) if master else None,
-                             earlier=earlier)
+                             earlier=earlier, preflight=not master)  # a master sends nothing; its workers try
     print(f"reports: {report_dir}", file=sys.stderr)
     return load_exit_code(result)
+
+
+def _preflight_worker(settings: LoadSettings) -> LoadSettings:
+    from dataclasses import replace
+
+    from coupon_harness.coupon_log import CouponRows
+
+    rows = CouponRows()
+    settled: LoadSettings = preflight_load(settings, None, sink=rows)
+    return replace(settled, carried_coupons=tuple(rows.rows))
 
 
 def _import_the_run() -> None:
@@ -141,9 +140,11 @@ def _import_the_run() -> None:
 
 
 def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, master_bind: str | None = None,
-                 master_port: int | None = None, earlier: Earlier | None = None
+                 master_port: int | None = None, earlier: Earlier | None = None, preflight: bool = True
                  ) -> tuple[LoadRunResult, dict[str, Path]]:
-    """Run the load, compare it with `earlier` (--compare), write its reports and print its table."""
+    """Preflight the target (unless `preflight` is False: a master whose workers send), run the load, compare it
+    with `earlier` (--compare), write its reports and print its table. A refusal of the preflight is a
+    HarnessError (exit 2) before any load."""
     from coupon_harness.interrupts import held, received
     from coupon_harness.reporting import ProgressPrinter
     from coupon_harness.reporting.load.compare import compare_runs
@@ -151,18 +152,25 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     from coupon_harness.reporting.load.writer import redact_load_result, write_load_reports
     from coupon_harness.results.request import credentials_help
     from coupon_harness.runners.load.runner import interrupted_result, run_load
-    from coupon_harness.transport.auth import Redactor
 
     # The load process redacts what it records (it alone knows the tokens it fetched); this process redacts
     # again, with every secret it holds, every line it relays and every text of the result it reports.
     redact = Redactor(settings.credentials).text
+    notes: list[str] = []
     try:
         progress = ProgressPrinter(redact=redact)
+        if preflight:
+            def note(text: str) -> None:
+                notes.append(text.removeprefix("note: "))
+                progress(text)
+
+            settings = preflight_load(settings, report_dir, progress=note)
         mode = f"{settings.arrival_rate:g} req/s" if settings.arrival_rate else f"{settings.users} users"
         progress(f"load run against {settings.base_url}: {mode}, {settings.run_time_s:g}s, shape {settings.shape}")
         result = run_load(settings, report_dir, progress, master_bind=master_bind, master_port=master_port)
     except KeyboardInterrupt:  # before run_load could take it: the report folder still gets its report
         result = interrupted_result(settings, report_dir, received())
+    result.notes[:0] = notes
     result = redact_load_result(result, redact)
     if result.violation_samples:
         how = credentials_help(credentials_kind(settings.credentials))

@@ -18,6 +18,8 @@ __all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS
 
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.harness_bug import report_harness_bug
+from coupon_harness.cli.lifecycle import report_setup_error
+from coupon_harness.cli.report_dir import release_claims
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,6 +86,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         code: int = args.handler(args)
     except HarnessError as exc:
+        # Reports first (a CI step reads junit.xml and report.md), then the one line: the last line names the fix.
+        report_setup_error(str(args.command), str(exc))
         print(f"coupon-harness {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_HARNESS_ERROR
     except KeyboardInterrupt:
@@ -91,6 +95,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug in the harness: never a raw traceback, never a finding
         return report_harness_bug(args, exc, list(sys.argv[1:] if argv is None else argv), report_dir)
+    finally:
+        release_claims()
     return code
 
 

@@ -3,23 +3,110 @@
 A default folder is `reports/<kind>-<time>-<6 hex>`, created atomically (two runs started in the same
 second get two folders). A folder given with --report-dir that already holds reports is refused unless
 --overwrite is given. `check_report_dir` runs with the flag checks, before any request and without
-creating anything; `prepare_report_dir` creates the folder and writes a probe file just before the run
-starts, so an unwritable place fails in a second, not after the whole run.
+creating anything; `prepare_report_dir` claims the folder just before the run starts: creates it, takes its
+lock and writes a probe file, so an unwritable place fails in a second, not after the whole run.
+
+The claim is exclusive: an advisory lock (`flock`) on `.coupon-harness.lock` inside the folder, held until the
+run ends (`release_claims` removes the file) or its process does. A second run given the same folder while the
+first writes there is refused (exit 2 naming --report-dir), whatever --overwrite says: two writers would mix
+their files and one run's coupons.csv would lose the other's codes. The lock goes with the process, even one
+killed outright (its file then stays, unlocked), so a stale lock never blocks a folder. The claimed folder is
+where a setup error's reports go (`claimed`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import secrets
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from coupon_harness.errors import ConfigError
 
-__all__ = ["REPORT_FILES", "check_report_dir", "prepare_report_dir"]
+__all__ = ["LOCK_FILE", "REPORT_FILES", "Claim", "ReportDirError", "check_report_dir", "claimed",
+           "prepare_report_dir", "release_claims"]
 
 #: Files whose presence means "this folder holds a run's reports".
 REPORT_FILES = ("summary.json", "junit.xml", "report.html", "report.md", "coupons.csv", "index.html")
+#: The lock a run holds on its report folder for as long as it writes there.
+LOCK_FILE = ".coupon-harness.lock"
+
+
+class ReportDirError(ConfigError):
+    """The reports cannot go to that folder (exit 2): no setup-error report can go there either."""
+
+
+@dataclass(slots=True)
+class Claim:
+    """A report folder this process writes alone, and what its setup-error report would say about the run."""
+
+    folder: Path
+    kind: str
+    fd: int
+    #: The target as reports may show it (redacted), once the command knows it.
+    target: str = ""
+    #: Whether the folder was named by the user (else a fresh folder of the run's own).
+    given: bool = True
+    #: When the claim was taken (epoch seconds): files changed since are this run's.
+    since: float = 0.0
+
+
+#: The claims of this process, newest last (`run` claims one folder; a test may run several commands in-process).
+_claims: list[Claim] = []
+
+
+def claimed() -> Claim | None:
+    """The folder this process's current run claimed, if any."""
+    return _claims[-1] if _claims else None
+
+
+def release_claims() -> None:
+    """Drop every claim of this process (its locks go with it)."""
+    while _claims:
+        claim = _claims.pop()
+        with contextlib.suppress(OSError):
+            (claim.folder / LOCK_FILE).unlink()  # while still held: no other run can hold this file now
+        with contextlib.suppress(OSError):
+            os.close(claim.fd)  # closing the descriptor releases the flock
+
+
+def _lock(folder: Path, flag: str) -> int:
+    """The folder's lock, taken (a descriptor of `LOCK_FILE`); ReportDirError naming `flag` when another run has it.
+
+    The file goes when its run releases it; so a lock taken on a file another run unlinked meanwhile is no lock,
+    and is taken again on the file that is there now."""
+    path = folder / LOCK_FILE
+    for _ in range(100):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise ReportDirError(f"{flag}: cannot write there ({exc.strerror}); choose a writable folder") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = ""
+            with contextlib.suppress(OSError):
+                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise ReportDirError(f"{flag}: another coupon-harness run is writing there{who}; give each run its own "
+                                 "--report-dir (or leave it out: every run then gets a new folder)") from None
+        try:
+            current = path.stat()
+        except OSError:
+            current = None
+        mine = os.fstat(fd)
+        if current is not None and (current.st_dev, current.st_ino) == (mine.st_dev, mine.st_ino):
+            with contextlib.suppress(OSError):  # the pid is only a courtesy to the run that is refused
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+            return fd
+        os.close(fd)  # released and removed by its holder between our open and our lock: try the new one
+    raise ReportDirError(f"{flag}: cannot take its lock; give each run its own --report-dir")
 
 
 def _fresh(kind: str) -> Path:
@@ -34,10 +121,10 @@ def _fresh(kind: str) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise ConfigError(f"cannot create a report folder under {parent.resolve()} ({exc.strerror}): "
-                              "pass --report-dir DIR in a writable place") from None
+            raise ReportDirError(f"cannot create a report folder under {parent.resolve()} ({exc.strerror}): "
+                                 "pass --report-dir DIR in a writable place") from None
         return folder
-    raise ConfigError(f"cannot find a free report folder name under {parent.resolve()}: pass --report-dir DIR")
+    raise ReportDirError(f"cannot find a free report folder name under {parent.resolve()}: pass --report-dir DIR")
 
 
 def _holds_reports(folder: Path) -> bool:
@@ -45,38 +132,71 @@ def _holds_reports(folder: Path) -> bool:
         (folder / sub / name).exists() for sub in ("contract", "load") for name in REPORT_FILES)
 
 
+def _keep_earlier_coupons(folder: Path) -> None:
+    """--overwrite replaces reports, never the list of coupons an earlier run issued: each coupons.csv left in the
+    folder is renamed `coupons.<its time>.csv`, so this run's coupons.csv lists this run's codes alone."""
+    for earlier in sorted(folder.rglob("coupons.csv")):
+        try:
+            moment = datetime.fromtimestamp(earlier.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
+            target = earlier.with_name(f"coupons.{moment}.csv")
+            number = 2
+            while target.exists():
+                target = earlier.with_name(f"coupons.{moment}-{number}.csv")
+                number += 1
+            earlier.rename(target)
+        except OSError as exc:
+            raise ReportDirError(f"--report-dir {folder}: cannot keep the earlier run's {earlier} aside "
+                                 f"({exc.strerror}); choose another folder") from None
+
+
 def check_report_dir(given: str | Path | None, *, overwrite: bool = False) -> None:
     """ConfigError (exit 2) naming --report-dir when the reports could not go there; creates nothing."""
     folder = Path("reports") if given is None or str(given) == "" else Path(given)
     flag = "the default report folder reports/" if given is None or str(given) == "" else f"--report-dir {folder}"
     if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{flag}: is a file, not a folder; choose a folder")
+        raise ReportDirError(f"{flag}: is a file, not a folder; choose a folder")
     if given and folder.is_dir() and _holds_reports(folder) and not overwrite:
-        raise ConfigError(f"{flag}: already holds a run's reports; choose another folder or pass --overwrite")
+        raise ReportDirError(f"{flag}: already holds a run's reports; choose another folder or pass --overwrite")
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"{flag}: {existing} is not a writable folder; choose a writable place")
+        raise ReportDirError(f"{flag}: {existing} is not a writable folder; choose a writable place")
 
 
-def prepare_report_dir(given: str | Path | None, kind: str, *, overwrite: bool = False) -> Path:
-    """The run's report folder, created and proven writable; ConfigError (exit 2) naming --report-dir if not."""
+def prepare_report_dir(given: str | Path | None, kind: str, *, overwrite: bool = False,
+                       flag: str = "--report-dir") -> Path:
+    """The run's report folder, created, locked for this run and proven writable; ReportDirError (exit 2) naming
+    `flag` if not (another run writing there included)."""
     check_report_dir(given, overwrite=overwrite)
-    if given is None or str(given) == "":
+    fresh = given is None or str(given) == ""
+    if fresh:
         folder = _fresh(kind)
     else:
-        folder = Path(given)
+        folder = Path(given)  # type: ignore[arg-type]
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"--report-dir {folder}: cannot create it ({exc.strerror}); choose a writable "
-                              "folder") from None
-    probe = folder / f".coupon-harness-write-test-{os.getpid()}"
+            raise ReportDirError(f"{flag} {folder}: cannot create it ({exc.strerror}); choose a writable "
+                                 "folder") from None
+    fd = _lock(folder, f"{flag} {folder}")
+    claim = Claim(folder, kind, fd, given=not fresh, since=time.time())
     try:
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise ConfigError(f"--report-dir {folder}: cannot write there ({exc.strerror}); choose a writable "
-                          "folder") from None
+        # Checked again under the lock: a run that finished there since the first check left its reports.
+        if not fresh and _holds_reports(folder) and not overwrite:
+            raise ReportDirError(f"{flag} {folder}: already holds a run's reports; choose another folder or pass "
+                                 "--overwrite")
+        probe = folder / f".coupon-harness-write-test-{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise ReportDirError(f"{flag} {folder}: cannot write there ({exc.strerror}); choose a writable "
+                                 "folder") from None
+        if overwrite:
+            _keep_earlier_coupons(folder)
+    except BaseException:
+        os.close(fd)
+        raise
+    _claims.append(claim)
     return folder

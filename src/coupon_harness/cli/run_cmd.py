@@ -6,18 +6,23 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.contract_cmd import execute_contract, exit_code, fault_lines, print_notes, use_color
-from coupon_harness.cli.exit_codes import EXIT_INTERRUPTED
+from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
+from coupon_harness.cli.lifecycle import note_target
 from coupon_harness.cli.load_cmd import earlier_run, execute_load, load_exit_code
 from coupon_harness.cli.option_table import EPILOG, RUN, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.cli.settings_builders import contract_settings, run_load_settings, run_slos
-from coupon_harness.errors import ConfigError
+from coupon_harness.errors import ConfigError, HarnessError
 from coupon_harness.interrupts import held
+from coupon_harness.results.setup import SetupFailure
+from coupon_harness.transport.auth import Redactor
 
 __all__ = ["register"]
 
@@ -65,9 +70,10 @@ def _handle(args: argparse.Namespace) -> int:
         color = use_color(resolved)
         load = run_load_settings(settings, resolved) if with_load else None  # fails before any request
         run_dir = prepare_report_dir(given_dir, "", overwrite=overwrite)
+        note_target(Redactor(settings.credentials).text(settings.base_url))
         reports: dict[str, tuple[Path, bool]] = {}
         faults: list[str] = []
-        result = load_result = None
+        result = load_result = load_error = None
         try:
             result, paths = execute_contract(settings, run_dir / "contract", color=color)
             faults = fault_lines(result, paths)
@@ -75,9 +81,18 @@ def _handle(args: argparse.Namespace) -> int:
             reports["Contract"] = (paths["report.html"], result.holds and not result.faults)
             code = exit_code(result)
             if load is not None and not result.interrupted:
-                load_result, load_paths = execute_load(load, run_dir / "load", color=color, earlier=earlier)
-                reports["Load"] = (load_paths["report.html"], load_result.holds and not load_result.regressed)
-                code = max(code, load_exit_code(load_result))
+                load = replace(load, coupon_source="run load stage")
+                try:
+                    load_result, load_paths = execute_load(load, run_dir / "load", color=color, earlier=earlier)
+                except HarnessError as exc:  # the load stage's preflight refused: the contract stage stays reported
+                    load_error = SetupFailure("run load stage", str(exc), datetime.now(UTC).isoformat(
+                        timespec="seconds"), 0.0, target=Redactor(load.credentials).text(load.base_url))
+                    faults.append(f"coupon-harness run: error: load stage: {exc}")
+                    reports["Load"] = (run_dir / "load" / "report.md", False)
+                    code = max(code, EXIT_HARNESS_ERROR)
+                else:
+                    reports["Load"] = (load_paths["report.html"], load_result.holds and not load_result.regressed)
+                    code = max(code, load_exit_code(load_result))
         except KeyboardInterrupt:  # between the stages (each stage takes a signal during its run itself)
             code = EXIT_INTERRUPTED
     with held():
@@ -85,7 +100,7 @@ def _handle(args: argparse.Namespace) -> int:
         # then the index, which links them.
         interrupted = (code >= EXIT_INTERRUPTED or bool(result is not None and result.interrupted)
                        or bool(load_result is not None and load_result.interrupted))
-        write_run_reports(run_dir, result, load_result, interrupted=interrupted)
+        write_run_reports(run_dir, result, load_result, interrupted=interrupted, load_error=load_error)
         index = write_index(run_dir, reports)
     print(f"reports: {index}", file=sys.stderr)
     for line in faults:  # last, as `contract` prints them

@@ -8,8 +8,10 @@ import xml.etree.ElementTree as ET
 from coupon_harness.reporting.contract.junit import render_junit
 from coupon_harness.reporting.junit_xml import document
 from coupon_harness.reporting.load.junit import load_suite
+from coupon_harness.reporting.setup_error import setup_suite
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.load import LoadRunResult
+from coupon_harness.results.setup import SetupFailure
 
 __all__ = ["RUN_NAME", "render_run_junit"]
 
@@ -21,10 +23,13 @@ def _contract_suites(result: ContractRunResult) -> list[ET.Element]:
     return ET.fromstring(render_junit(result)).findall("testsuite")
 
 
-def render_run_junit(contract: ContractRunResult | None, load: LoadRunResult | None) -> str:
-    """One <testsuites> document of the stages that ran (a stage that did not run has no suite)."""
+def render_run_junit(contract: ContractRunResult | None, load: LoadRunResult | None,
+                     load_error: SetupFailure | None = None) -> str:
+    """One <testsuites> document of the stages that ran (a stage that did not run has no suite; a load stage that
+    stopped on a setup error has one with that error)."""
     suites = [*(_contract_suites(contract) if contract is not None else []),
-              *([load_suite(load)] if load is not None else [])]
+              *([load_suite(load)] if load is not None else []),
+              *([setup_suite(load_error)] if load_error is not None else [])]
     for suite in suites:  # the other suites' indentation is redone for the whole document
         for element in suite.iter():
             if element.tail is not None and not element.tail.strip():

@@ -13,6 +13,7 @@ from coupon_harness.reporting.load.markdown import render_load_markdown
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.load import LoadRunResult
 from coupon_harness.results.request import credentials_help
+from coupon_harness.results.setup import SetupFailure
 
 __all__ = ["render_run_markdown", "stage_passed"]
 
@@ -35,8 +36,10 @@ def stage_passed(contract: ContractRunResult | None, load: LoadRunResult | None)
 
 
 def render_run_markdown(contract: ContractRunResult | None, load: LoadRunResult | None, *,
-                        interrupted: bool = False) -> str:
+                        interrupted: bool = False, load_error: SetupFailure | None = None) -> str:
     passed = stage_passed(contract, load)
+    if load_error is not None:
+        passed["Load"] = False
     everything = bool(passed) and all(passed.values()) and not interrupted
     if not passed:
         headline = "no stage ran"
@@ -54,7 +57,10 @@ def render_run_markdown(contract: ContractRunResult | None, load: LoadRunResult 
     if load is not None:
         lines.append(f"| {'✅' if passed['Load'] else '❌'} Load | {md_text(load_verdict(load))} | "
                      "[load/report.md](load/report.md) |")
-    if load is None and contract is not None:
+    if load_error is not None:
+        lines.append(f"| ❌ Load | setup error (exit 2): {md_text(load_error.message)} | "
+                     "[load/report.md](load/report.md) |")
+    elif load is None and contract is not None:
         lines.append("| Load | not run" + (" (interrupted)" if interrupted else "") + " | |")
     kind = contract.shape.credentials if contract is not None and contract.shape is not None else None
     helping = credentials_help(kind)

@@ -30,6 +30,8 @@ class Exchange:
     #: Transport failure: "timeout", "connection", "too-large"; None when an answer arrived whole.
     error: str | None = None
     error_detail: str = ""
+    #: Its coupons are in the run's coupons.csv already (the preflight logs them as they arrive, judged later).
+    coupons_logged: bool = False
 
     def excerpt(self, redactor: Redactor, width: int = 300) -> str:
         """The start of the body, redacted before it is cut (a secret cut in two would not be recognised)."""

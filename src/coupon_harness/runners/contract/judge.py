@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.http_rules import (
@@ -24,6 +26,7 @@ from coupon_harness.contract.http_rules import (
 from coupon_harness.contract.invariants import RESPONSE_RULES, IssueCall, check_response
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.contract.violations import Violation
+from coupon_harness.coupon_log import CouponSink, coupons_of, stamp
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.transport.auth import Redactor
@@ -51,11 +54,35 @@ _ALWAYS_JUDGED: tuple[str, ...] = (
 
 
 class Judge:
-    def __init__(self, collector: Collector, expectations: Expectations, ledger: Ledger, redactor: Redactor) -> None:
+    """Judges every exchange of a run, and lists every coupon an answer carries in the run's coupons.csv (`coupons`;
+    None: the run keeps no list, as a unit test's)."""
+
+    def __init__(self, collector: Collector, expectations: Expectations, ledger: Ledger, redactor: Redactor,
+                 coupons: CouponSink | None = None) -> None:
         self.collector = collector
         self.expectations = expectations
         self.ledger = ledger
         self.redactor = redactor
+        self.coupons = coupons
+
+    def log_coupons(self, exchange: Exchange, call: IssueCall | None, source: str) -> None:
+        """Append the coupons `exchange`'s answer carries to coupons.csv (once per exchange). Raises
+        CouponLogError when they cannot be written: the run must stop rather than issue coupons nobody lists."""
+        if self.coupons is None or exchange.coupons_logged or (exchange.error is not None and not exchange.body):
+            return
+        exchange.coupons_logged = True
+        if b'"code"' not in exchange.body:  # cheap: most answers hold no coupon
+            return
+        try:
+            body = orjson.loads(exchange.body)
+        except orjson.JSONDecodeError:
+            return
+        found = coupons_of(body, call.series_ids if call is not None else ())
+        if not found:
+            return
+        customer = call.customer_id or "" if call is not None else _customer_of(exchange)
+        at = stamp()
+        self.coupons.record([(series, code, customer, at, source) for series, code in found])
 
     def retarget(self, expectations: Expectations) -> None:
         """Judge by `expectations` from now on (the preflight's corrections); call before judging anything."""
@@ -67,6 +94,7 @@ class Judge:
         """Record every rule the exchange breaks. `call` is given when a 200 must be a bulk issue's answer;
         `probe` names the bug class a deterministic probe tries (it keeps its findings apart); probes of one
         `group` (one bug tried at several sizes) share a finding."""
+        self.log_coupons(exchange, call, source)
         found = self._violations(exchange, expect, call)
         if expect.warn_rule is not None and exchange.error is None:
             self.collector.checked((expect.warn_rule,))
@@ -108,3 +136,17 @@ class Judge:
         if any(s in expectations.invalid_series for s in call.series_ids):
             judged += (RuleId.INVALID_SERIES_REFUSED,)
         return judged
+
+
+def _customer_of(exchange: Exchange) -> str:
+    """The customer id a request's body named (a probe's request has no IssueCall), or ""."""
+    body = exchange.request.body
+    if not body or '"customer"' not in body:
+        return ""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return ""
+    customer = parsed.get("customer") if isinstance(parsed, dict) else None
+    value = customer.get("id") if isinstance(customer, dict) else None
+    return value if isinstance(value, str) else "" if value is None else str(value)

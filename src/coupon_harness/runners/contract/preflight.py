@@ -24,13 +24,20 @@ import orjson
 
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.contract.ledger import Ledger
+from coupon_harness.coupon_log import CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange
-from coupon_harness.runners.contract.judge import WELL_FORMED
+from coupon_harness.runners.contract.judge import WELL_FORMED, Judge
+from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.safety import refuse_production
+from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
-__all__ = ["CUSTOMER_UNKNOWN_CODES", "SERIES_UNKNOWN_CODES", "Preflight", "judge_preflight", "run_preflight"]
+__all__ = ["CUSTOMER_UNKNOWN_CODES", "SERIES_UNKNOWN_CODES", "Preflight", "judge_preflight", "preflight_target",
+           "run_preflight"]
 
 #: Entity error codes that say "no such series" (Capillary: 707 invalid series id, 755 invalid coupon series id).
 SERIES_UNKNOWN_CODES = frozenset({707, 755})
@@ -47,12 +54,46 @@ class Preflight:
     notes: list[str] = field(default_factory=list)
     #: (exchange, call) pairs still to be judged, in the order sent.
     exchanges: list[tuple[Exchange, IssueCall]] = field(default_factory=list)
+    #: What coupons.csv names as the sender of the coupons the preflight issues.
+    source: str = _SOURCE
 
 
-def run_preflight(client: Client) -> Preflight:
+def preflight_target(settings: ContractSettings, coupons: CouponSink | None = None,
+                     source: str = _SOURCE) -> Preflight:
+    """The preflight alone, for a run that is not a contract run (load, capacity, plain locust): the same requests
+    and the same refusals (TargetUnreachable, ConfigError: exit 2 naming the flag), with a client of its own. The
+    coupons it issues go to `coupons` as they arrive, under `source`."""
+    refuse_production(settings.base_url, allow=settings.allow_production)
+    credentials = settings.credentials
+    tokens = None
+    if credentials.oauth_key is not None and not credentials.token:
+        tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
+                             settings.request_timeout)
+    redactor = Redactor(credentials, tokens)
+    collector = Collector(settings.seed, settings.max_transport_failures, redactor)
+    judge = Judge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
+    client = Client(settings, judge, lambda: auth_headers(credentials, tokens))
+    try:
+        result = run_preflight(client, source)
+    except AuthError as exc:
+        raise TargetUnreachable(redactor.text(str(exc))) from None
+    finally:
+        client.close()
+    first = result.exchanges[0][0] if result.exchanges else None
+    if first is not None and first.error is not None:
+        # A load against a target that answers no well-formed request would measure nothing but its timeouts.
+        timeout = settings.request_timeout
+        what = (f"no answer completed within --request-timeout {timeout:g} s" if first.error == "timeout"
+                else f"the answer broke off ({redactor.text(first.error_detail or first.error)})")
+        raise TargetUnreachable(f"preflight: {what} to a well-formed bulk issue at {redactor.text(client.url)}: check "
+                                "the target (and --base-url); nothing was loaded")
+    return result
+
+
+def run_preflight(client: Client, source: str = _SOURCE) -> Preflight:
     """Raises TargetUnreachable (no server, credentials) or ConfigError (the configuration does not fit)."""
     expectations = client.judge.expectations
-    result = Preflight(expectations)
+    result = Preflight(expectations, source=source)
     valid = sorted(expectations.valid_series)
     batch = client.settings.large_batch
     chunks = [valid[start:start + batch] for start in range(0, len(valid), batch)] or [[1]]
@@ -73,6 +114,7 @@ def _issue(client: Client, result: Preflight, series: Sequence[int]) -> tuple[Ex
     customer = pool[0] if pool else client.fresh_customer()
     call = IssueCall(list(series), customer, datetime.now(UTC), fresh_customer=not pool)
     exchange = client.raw("POST", dump_json({"seriesIds": list(series), "customer": {"id": customer}}))
+    client.judge.log_coupons(exchange, call, result.source)  # now, not when judged: a refusal below ends the run first
     result.exchanges.append((exchange, call))
     return exchange, call
 

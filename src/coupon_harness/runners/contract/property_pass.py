@@ -25,6 +25,7 @@ from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.http_rules import transport_failure
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import request_validator
+from coupon_harness.coupon_log import CouponLogError
 from coupon_harness.runners.contract.collector import harness_fault
 from coupon_harness.runners.contract.exchange import Exchange, sample
 from coupon_harness.runners.contract.judge import (
@@ -70,6 +71,8 @@ class _Judging:
     stop: Callable[[], None] = lambda: None
     #: The Judge met a harness bug: the pass ends (as a fault, not as an interruption).
     faulted: bool = False
+    #: coupons.csv could not be written: the pass ends and the run with it.
+    coupon_error: CouponLogError | None = None
 
     def __call__(self, answer: Answer) -> None:
         judge = self.judge
@@ -96,6 +99,10 @@ class _Judging:
             return
         try:
             judge.judge(exchange, expect, call, self.source)
+        except CouponLogError as exc:  # coupons.csv cannot be written: the whole run stops (exit 2)
+            self.coupon_error = exc
+            self.stop()
+            return
         except Exception as exc:  # a harness bug: a fault of this pass, which ends
             judge.collector.fault(harness_fault(self.source.replace("/", "-"), exc, judge.redactor))
             self.faulted = True
@@ -159,18 +166,20 @@ def run_property_pass(settings: ContractSettings, judge: Judge, mode: str, *,
             elif isinstance(event, Errored):
                 _record_error(judge, event.error, source)
             elif isinstance(event, Interrupted):
-                if event.requested and (judge.collector.stopped or judging.faulted):
+                if event.requested and (judge.collector.stopped or judging.faulted or judging.coupon_error is not None):
                     break  # our own stop(), not Ctrl-C
                 raise PropertyInterrupted
             elif isinstance(event, Fatal):
                 raise RuntimeError(f"schemathesis failed: {event.error}") from event.error
-            if judge.collector.stopped or judging.faulted:
+            if judge.collector.stopped or judging.faulted or judging.coupon_error is not None:
                 break
             if interrupts.received() is not None:
                 # Schemathesis 4.32 drops a KeyboardInterrupt that lands while a phase's worker threads
                 # wind down (and goes on with the next phase): the CLI's handler noted it, so stop here.
                 run.stop()
                 raise PropertyInterrupted
+    if judging.coupon_error is not None:
+        raise judging.coupon_error
     return sent
 
 

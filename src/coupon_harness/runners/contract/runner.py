@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from coupon_harness.contract.ledger import Ledger
+from coupon_harness.coupon_log import CouponLog, CouponLogError
 from coupon_harness.errors import HarnessError, TargetUnreachable
 from coupon_harness.results.baseline import Baseline, apply_baseline, updated_baseline
 from coupon_harness.results.contract import ContractRunResult, RunShape
@@ -46,7 +47,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         return auth_headers(credentials, tokens)
 
     collector = Collector(settings.seed, settings.max_transport_failures, redactor)
-    judge = RecordingJudge(collector, settings.expectations, Ledger(settings.expectations), redactor)
+    coupons = CouponLog(settings.coupons_csv, redact=redactor.text) if settings.coupons_csv is not None else None
+    judge = RecordingJudge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
     client = Client(settings, judge, headers)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -74,7 +76,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             progress(f"{name}: started")
             try:
                 _run_pass(name, settings, client, headers, progress)
-            except (KeyboardInterrupt, PropertyInterrupted, AuthError):
+            except (KeyboardInterrupt, PropertyInterrupted, AuthError, CouponLogError):
                 raise
             except Exception as exc:  # a harness bug: this pass stops, the others still run
                 collector.fault(harness_fault(name, exc, redactor))
@@ -87,6 +89,13 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         notes.append(f"stopped: {redactor.text(str(exc))}")
     finally:
         client.close()
+        if coupons is not None:
+            coupons.close()
+    if coupons is not None:
+        if coupons.error is not None:
+            raise coupons.error
+        notes.append(f"coupons issued: {coupons.count}, listed in {coupons.path.name} (to revoke them)"
+                     if coupons.count else f"no coupon issued ({coupons.path.name} lists none)")
     if not settings.expectations.valid_series:
         notes.append("no --series-ids given: rules that need series that issue coupons were not run")
     first = collector.first_finding

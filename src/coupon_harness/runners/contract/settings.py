@@ -28,6 +28,9 @@ class ContractSettings:
     #: Largest batch the scenarios send.
     large_batch: int = 100
     report_dir: Path | None = None
+    #: Where every coupon the run makes the target issue is listed as it arrives (coupon_harness.coupon_log);
+    #: None: nowhere (a library call that keeps no list).
+    coupons_csv: Path | None = None
     #: A run against a Capillary production host is refused without it (coupon_harness.safety).
     allow_production: bool = False
     #: The baseline of known findings (results.baseline); with `baseline_update` the run rewrites it.

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
 from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.ledger import Ledger
+from coupon_harness.coupon_log import FILE_NAME, HEADER, CouponLog
 from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
@@ -38,7 +38,6 @@ __all__ = ["CapacitySettings", "run_capacity", "step_users"]
 
 #: The fewest users a step runs with, and the most (each user holds one connection).
 MIN_USERS = 4
-COUPONS_HEADER = ["series_id", "code", "customer_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +106,18 @@ def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str]
         step_time_s=settings.step_time_s, warmup_s=settings.warmup_s, precision=settings.precision,
         workers=load.workers, min_capacity=settings.min_capacity)
     out.mkdir(parents=True, exist_ok=True)
-    coupons_path = out / "coupons.csv"
+    coupons_path = out / FILE_NAME
     result.files["coupons.csv"] = str(coupons_path)
     ledger = Ledger(Expectations(generic_series=frozenset(load.generic_series_ids)))
+    # Every step's load process appends to the search's one coupons.csv as its answers arrive (a preflight may
+    # have listed its own first); the ledger reads what each step appended.
+    CouponLog(coupons_path).close()
     started = time.monotonic()
-    with coupons_path.open("w", newline="", encoding="utf-8") as coupons_file:
-        writer = csv.writer(coupons_file)
-        writer.writerow(COUPONS_HEADER)
-        try:
-            _steps(settings, result, out, progress, on_step, cap, writer, coupons_file, ledger)
-        except KeyboardInterrupt:  # between two steps' load processes (each takes a signal on its own)
-            result.interrupted = True
-            result.stopped_reason = f"interrupted by {signal_name(received())}"
+    try:
+        _steps(settings, result, out, progress, on_step, cap, coupons_path, ledger)
+    except KeyboardInterrupt:  # between two steps' load processes (each takes a signal on its own)
+        result.interrupted = True
+        result.stopped_reason = f"interrupted by {signal_name(received())}"
     result.duplicate_codes = ledger.duplicates
     if ledger.duplicates:
         result.violation_counts[RuleId.UNIQUE_CODES.value] = ledger.duplicates
@@ -128,7 +127,7 @@ def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str]
 
 
 def _steps(settings: CapacitySettings, result: CapacityResult, out: Path, progress: Callable[[str], None],
-           on_step: Callable[[LoadRunResult, Path], None] | None, cap: int | None, writer: Any, coupons_file: Any,
+           on_step: Callable[[LoadRunResult, Path], None] | None, cap: int | None, coupons_path: Path,
            ledger: Ledger) -> None:
     load = settings.load
     for rate, phase in _search(settings, result):
@@ -144,13 +143,14 @@ def _steps(settings: CapacitySettings, result: CapacityResult, out: Path, progre
         step_settings = replace(
             load, arrival_rate=rate, users=users, spawn_rate=float(max(users, 1)) * 4, shape="steady",
             run_time_s=settings.warmup_s + settings.step_time_s, interval_s=_interval(settings),
-            max_coupons=None if cap is None else cap - result.coupons_issued)
+            max_coupons=None if cap is None else cap - result.coupons_issued,
+            coupon_source=f"{load.coupon_source} step {index + 1}", coupons_csv=str(coupons_path))
+        offset = coupons_path.stat().st_size
         load_result = run_load(step_settings, step_dir, progress)
         if on_step is not None:
             on_step(load_result, step_dir)
         result.coupons_issued += load_result.coupons_issued
-        _keep_codes(step_dir / "coupons.csv", writer, ledger)
-        coupons_file.flush()
+        _keep_codes(coupons_path, offset, ledger)
         _add_violations(result, load_result)
         if load_result.interrupted:
             # A cut step measured part of its window: its figures would judge the rate on too little.
@@ -261,20 +261,15 @@ def _measure(index: int, phase: str, rate: float, users: int, run: LoadRunResult
         generator_behind=run.generator_behind)
 
 
-def _keep_codes(step_csv: Path, writer: Any, ledger: Ledger) -> None:
-    """Append the step's coupons to the search's coupons.csv, and run them through one exact store for the whole
-    search: a code issued in one step and again in another is a duplicate the steps alone cannot see."""
-    if not step_csv.is_file():
-        return
-    write = writer.writerow
+def _keep_codes(coupons_path: Path, offset: int, ledger: Ledger) -> None:
+    """Run the coupons a step appended to the search's coupons.csv (from byte `offset` on) through one exact store
+    for the whole search: a code issued in one step and again in another is a duplicate no step alone sees."""
     batch: list[tuple[object, str, str]] = []
-    with step_csv.open(newline="", encoding="utf-8") as file:
-        reader = csv.reader(file)
-        next(reader, None)
-        for row in reader:
-            if len(row) < 3:
+    with coupons_path.open(newline="", encoding="utf-8", errors="replace") as file:
+        file.seek(offset)
+        for row in csv.reader(file):
+            if len(row) < 3 or tuple(row[:3]) == HEADER[:3]:
                 continue
-            write(row)
             series: object = int(row[0]) if row[0].lstrip("-").isdigit() else row[0]
             batch.append((series, row[1], row[2]))
             if len(batch) >= 10_000:

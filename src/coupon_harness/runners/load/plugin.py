@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import locust.runners as locust_runners
 import psutil
 
 from coupon_harness.contract.expectations import Expectations
@@ -32,6 +33,11 @@ DELTA_KEY = "coupon_harness"
 #: The master's message to each worker, before its users start: the coupons that worker may issue.
 SHARE_MESSAGE = "coupon_harness_share"
 SATURATED_CPU = 90.0
+#: How often a local run moves its figures and codes to the aggregate (and coupons.csv): a run killed outright
+#: loses at most this much of its codes.
+FLUSH_S = 0.25
+#: How often a worker ships its figures and codes to the master.
+WORKER_REPORT_S = 0.5
 #: Every bulk issue says what its body is, as the API's clients do (and a sample's curl replays it as such).
 JSON_BODY = {"Content-Type": "application/json"}
 
@@ -160,6 +166,13 @@ class LoadState:
         """Local role: move the recorder's delta into the aggregate."""
         if self.aggregate is not None:
             self.aggregate.merge(self.recorder.take_delta())
+            self.check_coupon_log()
+
+    def check_coupon_log(self) -> None:
+        """coupons.csv stopped taking codes (a full disk): stop the run rather than issue coupons nobody lists."""
+        aggregate = self.aggregate
+        if aggregate is not None and aggregate.coupon_error is not None and not self.stopping:
+            self.stop(aggregate.coupon_failure() or str(aggregate.coupon_error))
 
     def stop(self, reason: str) -> None:
         if self.stopping:
@@ -195,7 +208,8 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     interval = settings.timeline_interval()
     state = LoadState(
         settings=settings, role=role, checker=ResponseChecker(expectations), recorder=Recorder(interval, redactor),
-        aggregate=Aggregate(interval, expectations.generic_series, coupons_csv) if role != "worker" else None,
+        aggregate=(Aggregate(interval, expectations.generic_series, coupons_csv, coupon_source=settings.coupon_source)
+                   if role != "worker" else None),
         valid=valid, invalid=sorted(set(settings.invalid_series_ids)),
         batch_min=max(1, min(settings.batch_min, len(valid) or 1)),
         batch_max=max(1, min(settings.batch_max, len(valid) or 1)),
@@ -203,6 +217,8 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
         credentials=credentials, tokens=tokens, coupon_cap=cap, redactor=redactor, environment=environment,
     )
     state.batches = draw_batches(state, random.Random(settings.seed))
+    if settings.carried_coupons:
+        state.recorder.carry(settings.carried_coupons)
     if tokens is None:
         state.static_headers = {**auth_headers(credentials, None), **JSON_BODY}
     BulkIssueUser.state = state
@@ -210,6 +226,9 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     BulkIssueUser.connection_timeout = settings.request_timeout
     events = environment.events
     if role == "worker":
+        # A worker ships its figures and codes twice a second (Locust's default: every 3 s): a worker killed
+        # outright loses at most that much of its codes from the master's coupons.csv.
+        locust_runners.WORKER_REPORT_INTERVAL = WORKER_REPORT_S
         def _ship(client_id: str, data: dict[str, Any]) -> None:
             delta = state.recorder.take_delta()
             delta["cpu"] = state.cpu_samples
@@ -233,6 +252,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
                 state.finished_workers.add(client_id)
             aggregate = state.aggregate
             aggregate.merge(delta)
+            state.check_coupon_log()
             unanswered = aggregate.counters["coupons_unanswered"]
             if settings.max_coupons is not None and aggregate.coupons_issued + unanswered >= settings.max_coupons:
                 state.cap_reached(unanswered)
@@ -242,7 +262,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     if role != "master":
         gevent.spawn(_watch_cpu, state)
     if role == "local":
-        gevent.spawn(_flush_every_second, state)
+        gevent.spawn(_flush_often, state)
     if role != "worker":
         if settings.prometheus_port is not None:
             _serve_metrics(state)
@@ -378,7 +398,8 @@ def _watch_cpu(state: LoadState) -> None:
         state.cpu_samples.append(process.cpu_percent(None))
 
 
-def _flush_every_second(state: LoadState) -> None:
+def _flush_often(state: LoadState) -> None:
+    """Local role: the recorder's delta into the aggregate (and its codes into coupons.csv) every FLUSH_S."""
     while True:
-        gevent.sleep(1.0)
+        gevent.sleep(FLUSH_S)
         state.flush()

@@ -100,7 +100,7 @@ def _finish(runner: Any, role: str, state: LoadState) -> None:
         missing = len(set(workers) - state.finished_workers)
         if missing:
             state.notes.append(f"{missing} worker(s) sent no last report: everything they did since their last "
-                               "report (every 3 s, up to all of it) is missing from the figures and coupons.csv")
+                               "report (twice a second, up to all of it) is missing from the figures and coupons.csv")
     runner.quit()
 
 
@@ -141,7 +141,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     # stop_timeout: at the end users finish the request in flight, so every coupon issued is counted.
     env = Environment(user_classes=[BulkIssueUser], host=settings.base_url,
                       stop_timeout=min(settings.request_timeout, 10.0))
-    state = install(env, settings, role, out / "coupons.csv" if role != "worker" else None,
+    state = install(env, settings, role, settings.coupons_path(out) if role != "worker" else None,
                     expected_workers=max(expect_workers, 1))
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
@@ -196,9 +196,13 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     # over 12.3 s while its timeline held ~9 s of traffic at ~3,100 req/s).
     result = build_result(settings, state, started_at, state.traffic_s(time.monotonic() - started), bool(interrupted),
                           workers=expect_workers if role == "master" else 0)
+    failure = state.aggregate.coupon_failure() if state.aggregate is not None else None
+    if failure is not None:  # coupons.csv stopped taking codes (a full disk): no report could be trusted to fit
+        _emit(SetupError(failure))
+        return 2
     result.notes.extend(state.notes)
     (out / "locust_stats.json").write_text(json.dumps(_locust_stats(env), indent=1))
-    result.files = {"coupons.csv": str(out / "coupons.csv"), "locust_stats.json": str(out / "locust_stats.json")}
+    result.files = {"coupons.csv": str(settings.coupons_path(out)), "locust_stats.json": str(out / "locust_stats.json")}
     # An exception inside the user's task is the harness's own bug: its figures cannot be trusted.
     for error in runner.exceptions.values():
         result.harness_errors.append(state.redactor.text(f"{error['count']}x {error['msg']}")[:300])

@@ -18,19 +18,19 @@ so memory, the timeline and the report stay bounded however long the run.
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hdrh.histogram import HdrHistogram
 
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.ledger import AttributeDigests, Ledger, shown_attributes
 from coupon_harness.contract.violations import Violation
+from coupon_harness.coupon_log import CouponLog, CouponLogError, stamp
 from coupon_harness.results.load import IntervalHistogram, LoadHistograms, SampleData, StepFigures, TimelinePoint
 from coupon_harness.runners.load.checker import Outcome
 
@@ -105,6 +105,8 @@ class Recorder(_Figures):
     def _clear(self) -> None:
         super()._clear()
         self.coupons: list[tuple[int, str, str]] = []
+        #: When each coupon's answer arrived (epoch seconds), in the order of `coupons`.
+        self.coupon_times: list[float] = []
         #: (series, attribute values) -> coupons that carried them, since the last delta.
         self.attribute_counts: dict[tuple[int, tuple[Any, ...]], int] = {}
         #: (series, attribute digests) -> [count, values] of the sets whose values cannot be a dict key.
@@ -113,6 +115,8 @@ class Recorder(_Figures):
         #: received since the last delta: the aggregate's traffic span, from which the run's duration follows.
         self.first_sent = math.inf
         self.last_answered = -math.inf
+        #: Coupons issued outside the load that the aggregate must list (`carry`).
+        self.carried: list[list[Any]] = []
 
     def woke(self, late_s: float) -> None:
         """Open model: a scheduled send left `late_s` after its time (or after the user's last answer, when that
@@ -181,6 +185,12 @@ class Recorder(_Figures):
                 coupons = [(series, redactor.text(code)) for series, code in coupons]
         for series, coupon in coupons:
             self.coupons.append((series, coupon, customer_id))
+        self.coupon_times.extend([at] * len(coupons))
+
+    def carry(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Coupons issued outside the load (a worker's preflight, as (series, code, customer, issued at, source)
+        rows): they travel with the next delta to the aggregate, which lists them and checks them for duplicates."""
+        self.carried.extend([list(row) for row in rows])
 
     def wants_sample(self, outcome: Outcome) -> bool:
         """Whether `outcome` broke a rule with no sample in this delta yet (cheap: the user asks per answer)."""
@@ -261,6 +271,8 @@ class Recorder(_Figures):
             "samples": self.samples,
             "error_codes": dict(self.error_codes),
             "coupons": self.coupons,
+            "coupon_times": self.coupon_times,
+            "carried": self.carried,
             "attributes": self._attributes_delta(),
             # [first sent, last answered] of this delta's requests (wall clock); None when it has none.
             "span": [self.first_sent, self.last_answered] if self.counters["requests"] else None,
@@ -274,7 +286,8 @@ class Aggregate(_Figures):
     (the contract's) judges unique-codes and series-attributes-stable across the whole run."""
 
     def __init__(self, interval_s: float, generic_series: frozenset[int], coupons_csv: Path | None,
-                 ledger: Ledger | None = None, bridge_s: float = math.inf, max_intervals: int = MAX_INTERVALS) -> None:
+                 ledger: Ledger | None = None, bridge_s: float = math.inf, max_intervals: int = MAX_INTERVALS,
+                 coupon_source: str = "load") -> None:
         super().__init__(interval_s)
         #: The recorders' interval; the aggregate's own (`interval_s`) is `factor` of them (a power of two).
         self.base_interval_s = interval_s
@@ -289,12 +302,14 @@ class Aggregate(_Figures):
         self.total = new_histogram()
         #: The contract Ledger's exact CodeStore: ~9 bytes a coupon, under 1 GB at 10^8 (scripts/bench_soak.py).
         self.ledger = ledger if ledger is not None else Ledger(Expectations(generic_series=generic_series))
-        self._csv_file: TextIO | None = None
-        self._csv: Any = None
-        if coupons_csv is not None:
-            self._csv_file = coupons_csv.open("w", newline="", encoding="utf-8")
-            self._csv = csv.writer(self._csv_file)
-            self._csv.writerow(["series_id", "code", "customer_id"])
+        #: coupons.csv (appended to: a preflight may have listed its coupons first); None: a worker's, or a test's.
+        self.coupon_log = CouponLog(coupons_csv) if coupons_csv is not None else None
+        #: What coupons.csv names as the sender of the load's coupons (load, a capacity step, run's load stage).
+        self.coupon_source = coupon_source
+        #: Why coupons.csv stopped taking codes (a full disk): the run stops, exit 2. None while it takes them.
+        self.coupon_error: CouponLogError | None = None
+        #: Coupons that arrived after coupons.csv stopped taking them.
+        self.unrecorded = 0
 
     @property
     def coupons_issued(self) -> int:
@@ -327,21 +342,49 @@ class Aggregate(_Figures):
         for rule, sample in delta.get("samples", {}).items():  # absent from a delta of an older worker
             self.samples.setdefault(rule, sample)
         self.error_codes.update(delta["error_codes"])
+        carried = delta.get("carried")
+        if carried:
+            self._list(carried)
+            self._count(*self.ledger.issue_codes([row[:3] for row in carried]))
         coupons = delta["coupons"]
         if coupons:
-            if self._csv is not None:
-                self._csv.writerows(coupons)
+            if self.coupon_log is not None:
+                # Written and flushed with every delta (a few a second): a run killed outright (SIGKILL) still
+                # leaves every code merged so far in coupons.csv; the log fsyncs within a second.
+                source, times = self.coupon_source, delta.get("coupon_times") or ()
+                self._list([(series, code, customer, stamp(at), source)
+                            for (series, code, customer), at in zip(coupons, times, strict=False)]
+                           if len(times) == len(coupons) else
+                           [(series, code, customer, stamp(), source) for series, code, customer in coupons])
             self._count(*self.ledger.issue_codes(coupons))
-            if self._csv_file is not None:
-                # Flushed with every delta: a run killed by SIGKILL or a power cut still leaves every code
-                # merged so far in coupons.csv (a signal ends the run in order and loses none).
-                self._csv_file.flush()
         span = delta.get("span")
         if span:
             self._add_span(float(span[0]), float(span[1]))
         ledger = self.ledger
         for series, digests, count, readings in delta.get("attributes", ()):
             self._count(*ledger.attribute_answers(series, digests, count, readings or None))
+
+    def _list(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Append `rows` to coupons.csv; once it fails, count what it could not take instead (`unrecorded`)."""
+        log = self.coupon_log
+        if log is None:
+            return
+        if self.coupon_error is not None:
+            self.unrecorded += len(rows)
+            return
+        try:
+            log.record([tuple(row) for row in rows])
+        except CouponLogError as exc:
+            self.coupon_error = exc
+            self.unrecorded += len(rows)
+
+    def coupon_failure(self) -> str | None:
+        """The one line for a run whose coupons.csv stopped taking codes (None while it takes them)."""
+        log, error = self.coupon_log, self.coupon_error
+        if error is None or log is None:
+            return None
+        return (f"cannot write {log.path} ({error.reason}): {log.count} codes are recorded there; {self.unrecorded} "
+                "issued after them are not (the run stopped): free space, and revoke those from the target's records")
 
     def _coarsen(self) -> None:
         """Merge adjacent intervals in pairs (exactly) until at most `max_intervals` remain."""
@@ -415,9 +458,10 @@ class Aggregate(_Figures):
         return self.spans[0][0] if self.spans else None
 
     def close(self) -> None:
-        if self._csv_file is not None:
-            self._csv_file.close()
-            self._csv_file = None
+        if self.coupon_log is not None:
+            self.coupon_log.close()
+            if self.coupon_error is None and self.coupon_log.error is not None:  # its last fsync failed
+                self.coupon_error = self.coupon_log.error
 
     @property
     def requests(self) -> int:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.coupon_log import HEADER, read_rows
 from coupon_harness.errors import HarnessError
 from coupon_harness.interrupts import Terminated, signal_name
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
@@ -157,7 +158,11 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
     if not result_path.is_file():
         code = main.returncode if main is not None else None
         crash = _redactor(settings).text(channel.crash_line())[:300]
-        raise HarnessError(f"the load process ended (exit {code}) without a result" + (f": {crash}" if crash else ""))
+        killed = code is not None and code < 0 and -code in set(signal.Signals)
+        how = f"was killed ({signal.Signals(-code).name})" if killed else f"ended (exit {code})"  # type: ignore[operator]
+        coupons = settings.coupons_path(out)
+        raise HarnessError(f"the load process {how} without a result" + (f": {crash}" if crash else "")
+                           + f"; {coupons} lists the {len(read_rows(coupons))} coupons recorded until then")
     result = load_result_from_dict(json.loads(result_path.read_text()))
     result_path.unlink()
     return result
@@ -180,10 +185,10 @@ def interrupted_result(settings: LoadSettings, out: Path, signum: int | None) ->
 def _empty_result(settings: LoadSettings, out: Path, reason: str) -> LoadRunResult:
     """A run that sent nothing (or whose figures are lost): its coupons.csv is there all the same, header only
     when the load process never wrote one, so that a pipeline reading it finds the file."""
-    coupons = out / "coupons.csv"
+    coupons = settings.coupons_path(out)
     out.mkdir(parents=True, exist_ok=True)
     if not coupons.exists():
-        coupons.write_text("series_id,code,customer_id\n", encoding="utf-8")
+        coupons.write_text(",".join(HEADER) + "\n", encoding="utf-8")
     result = LoadRunResult(
         target=settings.base_url, started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0,
         shape=settings.shape, users=settings.users, arrival_rate=settings.arrival_rate, workers=settings.workers,

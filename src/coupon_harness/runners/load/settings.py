@@ -6,6 +6,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from coupon_harness.errors import ConfigError
@@ -124,6 +125,16 @@ class LoadSettings:
     #: --prometheus-port: the aggregating process (local or master) serves live figures there; None: off.
     prometheus_port: int | None = None
     prometheus_host: str = "127.0.0.1"
+    #: What coupons.csv names as the sender of this run's coupons ("load", "capacity step 3", "run load stage").
+    coupon_source: str = "load"
+    #: Coupons issued before the load that the run's coupons.csv must list (a --worker's own preflight: the master
+    #: writes the file), as (series, code, customer, issued at, source) rows.
+    carried_coupons: tuple[tuple[Any, ...], ...] = ()
+    #: The coupons.csv the run appends to (a capacity search's, for all its steps); None: coupons.csv in its folder.
+    coupons_csv: str | None = None
+
+    def coupons_path(self, out: Path) -> Path:
+        return Path(self.coupons_csv) if self.coupons_csv else out / "coupons.csv"
 
     def timeline_interval(self) -> float:
         if self.interval_s > 0:
@@ -140,4 +151,5 @@ class LoadSettings:
             raw[name] = tuple(raw[name])
         raw["slos"] = tuple(Slo(**slo) for slo in raw["slos"])
         raw["credentials"] = Credentials(**raw["credentials"])
+        raw["carried_coupons"] = tuple(tuple(row) for row in raw.get("carried_coupons", ()))
         return cls(**raw)

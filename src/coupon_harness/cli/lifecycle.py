@@ -1,0 +1,116 @@
+"""One run lifecycle for every command and way in:
+
+    validate every input -> claim the report folder (exclusive) -> preflight the target -> run -> reports -> exit.
+
+- Validate: the settings builders (`settings_builders.py`) check every flag, variable and config value and the
+  production guard before anything is created or sent.
+- Claim: `report_dir.prepare_report_dir` creates the folder and locks it for this run; a second run on the same
+  folder is refused (exit 2 naming --report-dir).
+- Preflight: `preflight_load` (load, capacity, run's load stage; plain locust through `preflight_locust`) and the
+  contract runner's own (contract, run, diff): credentials, series and customers tried against the target with a
+  few well-formed requests, a refusal being exit 2 naming the flag, before any load.
+- A setup error (any HarnessError) from then on still leaves junit.xml (one `<error>` testcase), summary.json and
+  report.md with the one line in the claimed folder (`report_setup_error`, called by `main`), so a CI step that
+  reads them works. A bad input, found before the claim, creates nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from coupon_harness.cli.report_dir import claimed
+from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponSink
+from coupon_harness.errors import ConfigError
+
+__all__ = ["note_target", "preflight_load", "report_setup_error"]
+
+#: When this process started its command (a setup error's duration).
+_STARTED = time.time()
+
+
+def note_target(target: str) -> None:
+    """The target (redacted) a setup error's report names, once the command knows it."""
+    claim = claimed()
+    if claim is not None:
+        claim.target = target
+
+
+def report_setup_error(command: str, message: str) -> Path | None:
+    """Write the setup error's reports into the folder this run claimed (none before the claim: a bad flag creates
+    nothing). Never raises: the one line on stderr is what must reach the user; the folder, or None."""
+    from coupon_harness.reporting.setup_error import write_setup_error_reports
+    from coupon_harness.results.setup import SetupFailure
+
+    claim = claimed()
+    if claim is None:
+        return None
+    try:
+        failure = SetupFailure(kind=command, message=message, target=claim.target,
+                               started_at=datetime.fromtimestamp(_STARTED, UTC).isoformat(timespec="seconds"),
+                               duration_s=time.time() - _STARTED, coupons_issued=_count_coupons(claim.folder))
+        write_setup_error_reports(failure, claim.folder, since=claim.since)
+    except (OSError, ValueError, RecursionError):  # a full disk, say: the line on stderr still says what failed
+        return None
+    return claim.folder
+
+
+def _count_coupons(folder: Path) -> int:
+    """The coupons listed in the folder's coupons.csv files (a `run` keeps one a stage)."""
+    total = 0
+    for path in (folder / FILE_NAME, *folder.glob(f"*/{FILE_NAME}")):
+        try:
+            with path.open("rb") as handle:
+                total += max(sum(1 for _ in handle) - 1, 0)
+        except OSError:
+            continue
+    return total
+
+
+def preflight_load(settings: Any, folder: Path | None, *, sink: CouponSink | None = None,
+                   source: str = "preflight", progress: Callable[[str], None] = lambda _: None) -> Any:
+    """Before any load: the contract runner's preflight against the load's target, series and customers.
+
+    Credentials refused, nothing listening, a wrong path, no answer within --request-timeout, every series unknown
+    or every customer refused: exit 2 naming the flag (HarnessError), before a single load request. Series the
+    target does not know are left out, said through `progress`. The coupons the preflight issued go to
+    `folder`/coupons.csv (or to `sink`: a worker's travel to its master) under `source`, and count against
+    --max-coupons. Returns the LoadSettings the run goes on with."""
+    from coupon_harness.contract.expectations import Expectations
+    from coupon_harness.runners.contract.preflight import preflight_target
+    from coupon_harness.runners.contract.settings import ContractSettings
+    from coupon_harness.safety import coupon_cap
+    from coupon_harness.transport.auth import Redactor
+
+    cap = coupon_cap(settings.base_url, settings.max_coupons)
+    series = tuple(settings.series_ids)
+    # Under a coupon cap the preflight tries at most a tenth of it in series (the rest go untried, as they are).
+    tried = series if cap is None else series[: max(1, cap // 10)]
+    contract = ContractSettings(
+        settings.base_url, credentials=settings.credentials,
+        expectations=Expectations(valid_series=frozenset(tried),
+                                  invalid_series=frozenset(settings.invalid_series_ids),
+                                  generic_series=frozenset(settings.generic_series_ids)),
+        customer_ids=tuple(settings.customer_ids), seed=settings.seed or 0, request_timeout=settings.request_timeout,
+        allow_production=settings.allow_production)
+    if folder is not None:
+        with CouponLog(folder / FILE_NAME, redact=Redactor(settings.credentials).text) as log:
+            checked = preflight_target(contract, log, source)
+        issued = log.count
+    else:
+        checked = preflight_target(contract, sink, source)
+        issued = sink.count if sink is not None else 0
+    for note in checked.notes:
+        progress(f"note: {note}")
+    unknown = set(tried) - checked.expectations.valid_series
+    settled = replace(settings, series_ids=tuple(s for s in series if s not in unknown))
+    if cap is None:
+        return settled
+    left = cap - issued
+    if left <= 0:
+        raise ConfigError(f"--max-coupons {cap}: the preflight's {issued} coupons used it up; raise --max-coupons")
+    return replace(settled, max_coupons=left)
