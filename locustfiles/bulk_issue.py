@@ -27,7 +27,6 @@ import signal
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any, NoReturn
 
 import gevent
@@ -35,17 +34,20 @@ from locust import events
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
+from coupon_harness.cli.lifecycle import note_target, preflight_load, report_setup_error
 from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, add_options
+from coupon_harness.cli.report_dir import prepare_report_dir, release_claims
 from coupon_harness.cli.settings_builders import has_credentials, locust_options, locust_settings
 from coupon_harness.contract.expectations import Expectations
-from coupon_harness.errors import ConfigError
+from coupon_harness.coupon_log import FILE_NAME
+from coupon_harness.errors import ConfigError, HarnessError
 from coupon_harness.interrupts import signal_name
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.load.discovery import ask_sandbox
 from coupon_harness.runners.load.plugin import install
 from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import Credentials
+from coupon_harness.transport.auth import Credentials, Redactor
 
 __all__ = ["BulkIssueUser"]
 
@@ -57,7 +59,7 @@ def _options(parser: Any) -> None:
     the one option table) less those Locust has itself (--host, -u, -r, -t, ...), plus the report folder."""
     add_options(parser, LOAD, exclude=LOCUST_OWNS)
     parser.add_argument("--harness-report-dir", default="", help="where the harness report goes "
-                        "(default reports/locust-<time>/)")
+                        "(default reports/locust-<time>-<random>/; one locust run writes there at a time)")
 
 
 def _install(environment: Any, **_kwargs: Any) -> None:
@@ -66,8 +68,9 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         return
     runner = environment.runner
     role = "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) else "local"
-    folder = Path(options.harness_report_dir or f"reports/locust-{datetime.now():%Y%m%d-%H%M%S}")
-    try:  # every refusal before any user starts (every flag before any request): one line, exit 2
+    # The lifecycle of every way in (coupon_harness/cli/lifecycle.py): validate every flag, claim the report folder,
+    # preflight the target, then the users start. Every refusal is one line and exit 2 before any user starts.
+    try:
         resolved = locust_options(options)
         base_url = (environment.host or options.host or "").rstrip("/")
         # Before the sandbox is asked (a production host gets no request at all) and before the report folder;
@@ -89,11 +92,18 @@ def _install(environment: Any, **_kwargs: Any) -> None:
             raise ConfigError(f"--series-ids is required: the valid series to issue from, e.g. --series-ids "
                               f"101,102 (or COUPON_HARNESS_SERIES_IDS); {where}")
         settings = locust_settings(options, base_url, known=known, resolved=resolved)
+        folder = None
         if role != "worker":
-            folder.mkdir(parents=True, exist_ok=True)
-        state = install(environment, settings, role, folder / "coupons.csv" if role != "worker" else None,
+            # One writer a folder: a second locust given the same --harness-report-dir is refused. Reusing a folder
+            # between runs replaces its reports (keeping an earlier coupons.csv aside), as plain locust always did.
+            folder = prepare_report_dir(options.harness_report_dir or None, "locust", overwrite=True,
+                                        flag="--harness-report-dir")
+            note_target(Redactor(settings.credentials).text(base_url))
+        if role != "master":  # who sends tries the target first (a worker's coupons go to its master's list)
+            settings = preflight_load(settings, folder, progress=_say)
+        state = install(environment, settings, role, folder / FILE_NAME if folder is not None else None,
                         expected_workers=max(getattr(options, "expect_workers", 1) or 1, 1))
-    except ConfigError as exc:
+    except HarnessError as exc:
         _refuse(str(exc))
     if not environment.stop_timeout:
         # As `coupon-harness load`: at the end users finish the request in flight, so every coupon the target
@@ -132,7 +142,14 @@ def _interrupt(environment: Any) -> None:
     gevent.spawn(finish)
 
 
+def _say(text: str) -> None:
+    sys.stderr.write(f"coupon-harness locustfile: {text}\n")
+
+
 def _refuse(message: str) -> NoReturn:
+    """One line, exit 2; a claimed report folder gets the setup error's junit.xml, summary.json and report.md."""
+    report_setup_error("locust", message)
+    release_claims()
     sys.stderr.write(f"coupon-harness locustfile: error: {message}\n")
     raise SystemExit(2)
 
@@ -227,13 +244,14 @@ def _report(environment: Any, **_kwargs: Any) -> None:
     result = build_result(replace(settings, users=traffic.users or settings.users), state,
                           started.isoformat(timespec="seconds"), state.traffic_s(traffic.duration_s()),
                           interrupted=bool(_state.get("interrupted")), workers=0)
-    result.files = {"coupons.csv": str(_state["folder"] / "coupons.csv")}  # the codes, for revocation
+    result.files = {"coupons.csv": str(_state["folder"] / FILE_NAME)}  # the codes, for revocation
     result.files.update(_locust_files(environment.parsed_options))
     if traffic.tests > 1 or traffic.stats_resets or getattr(environment.parsed_options, "reset_stats", False):
         result.notes.append(f"Locust cleared its statistics during the run ({traffic.tests} tests, "
                             f"{traffic.stats_resets} resets): this report counts every request of the run, "
                             "Locust's statistics only those since it last cleared them")
     write_load_reports(result, _state["folder"])
+    release_claims()
     if not result.holds:
         environment.process_exit_code = 1
 

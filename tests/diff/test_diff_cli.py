@@ -4,6 +4,7 @@ target in any report or output, the production guard on both URLs, the second ta
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -54,8 +55,10 @@ def test_alike_targets_exit_0_with_every_report(base: RunningSandbox, tmp_path: 
         assert main(_args(base, against.base_url, tmp_path / "r")) == 0
     out, err = capsys.readouterr()
     reports = _reports(tmp_path / "r")
-    assert set(reports) == {"junit.xml", "summary.json", "report.md", "report.html"}
+    assert set(reports) == {"junit.xml", "summary.json", "report.md", "report.html", "coupons.csv"}
     _no_secret(out, err, *reports.values())
+    sources = {row[4].split(":")[0] for row in list(csv.reader(reports["coupons.csv"].splitlines()))[1:]}
+    assert sources == {"base", "against"}, sources  # both targets' coupons, listed as they came
     summary = json.loads(reports["summary.json"])
     assert summary["differs"] is False and summary["differences"] == [] and summary["cases"] > 100
     assert "no difference between the targets" in out

@@ -33,6 +33,7 @@ def register(commands: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from coupon_harness.cli.lifecycle import note_target
     from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
 
     resolved = resolve(sources_from_namespace(args, DIFF), DIFF)
@@ -41,6 +42,11 @@ def _handle(args: argparse.Namespace) -> int:
     overwrite = bool(resolved.get("overwrite"))
     check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
     report_dir = prepare_report_dir(resolved.get("report-dir"), "diff", overwrite=overwrite)
+    from coupon_harness.runners.contract.diff import PairRedactor
+    from coupon_harness.transport.auth import Redactor
+
+    redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
+    note_target(redactor.text(f"{settings.base.base_url} against {settings.against_url}"))
     result, paths = execute_diff(settings, report_dir, color=use_color(resolved))
     print(f"reports: {report_dir}", file=sys.stderr)
     for fault in result.faults:
@@ -51,6 +57,9 @@ def _handle(args: argparse.Namespace) -> int:
 
 
 def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffRunResult, dict[str, Path]]:
+    from dataclasses import replace
+
+    from coupon_harness.coupon_log import FILE_NAME
     from coupon_harness.interrupts import held, received, signal_name
     from coupon_harness.reporting.diff import render_diff_table, write_diff_reports
     from coupon_harness.reporting.progress import ProgressPrinter
@@ -58,6 +67,8 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffR
     from coupon_harness.transport.auth import Redactor
 
     redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
+    # Every coupon either target issues, listed as it arrives (sources base:... and against:...).
+    settings = replace(settings, base=replace(settings.base, coupons_csv=report_dir / FILE_NAME))
     try:
         progress = ProgressPrinter(redact=redactor.text)
         progress(f"differential run: {settings.base.base_url} against {settings.against_url} "

@@ -17,14 +17,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.report_dir import claimed
-from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponSink
+from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, Row
 from coupon_harness.errors import ConfigError
 
 __all__ = ["note_target", "preflight_load", "report_setup_error"]
@@ -71,15 +71,15 @@ def _count_coupons(folder: Path) -> int:
     return total
 
 
-def preflight_load(settings: Any, folder: Path | None, *, sink: CouponSink | None = None,
-                   source: str = "preflight", progress: Callable[[str], None] = lambda _: None) -> Any:
+def preflight_load(settings: Any, folder: Path | None, *, source: str = "preflight",
+                   progress: Callable[[str], None] = lambda _: None) -> Any:
     """Before any load: the contract runner's preflight against the load's target, series and customers.
 
     Credentials refused, nothing listening, a wrong path, no answer within --request-timeout, every series unknown
     or every customer refused: exit 2 naming the flag (HarnessError), before a single load request. Series the
-    target does not know are left out, said through `progress`. The coupons the preflight issued go to
-    `folder`/coupons.csv (or to `sink`: a worker's travel to its master) under `source`, and count against
-    --max-coupons. Returns the LoadSettings the run goes on with."""
+    target does not know are left out, said through `progress`. The coupons the preflight issues go to
+    `folder`/coupons.csv as they arrive (no folder: a worker's, which its master lists) under `source`, and ride
+    with the load (`carried_coupons`): counted against --max-coupons. Returns the LoadSettings to go on with."""
     from coupon_harness.contract.expectations import Expectations
     from coupon_harness.runners.contract.preflight import preflight_target
     from coupon_harness.runners.contract.settings import ContractSettings
@@ -97,20 +97,32 @@ def preflight_load(settings: Any, folder: Path | None, *, sink: CouponSink | Non
                                   generic_series=frozenset(settings.generic_series_ids)),
         customer_ids=tuple(settings.customer_ids), seed=settings.seed or 0, request_timeout=settings.request_timeout,
         allow_production=settings.allow_production)
+    rows = CouponRows()
     if folder is not None:
         with CouponLog(folder / FILE_NAME, redact=Redactor(settings.credentials).text) as log:
-            checked = preflight_target(contract, log, source)
-        issued = log.count
+            checked = preflight_target(contract, _Both(log, rows), source)
     else:
-        checked = preflight_target(contract, sink, source)
-        issued = sink.count if sink is not None else 0
+        checked = preflight_target(contract, rows, source)
     for note in checked.notes:
         progress(f"note: {note}")
+    if cap is not None and rows.count >= cap:
+        raise ConfigError(f"--max-coupons {cap}: the preflight's {rows.count} coupons used it up; raise --max-coupons")
     unknown = set(tried) - checked.expectations.valid_series
-    settled = replace(settings, series_ids=tuple(s for s in series if s not in unknown))
-    if cap is None:
-        return settled
-    left = cap - issued
-    if left <= 0:
-        raise ConfigError(f"--max-coupons {cap}: the preflight's {issued} coupons used it up; raise --max-coupons")
-    return replace(settled, max_coupons=left)
+    # The preflight's coupons ride with the load: they count against --max-coupons and in its coupons and
+    # duplicates; coupons.csv lists them already (a worker's: its master lists them).
+    return replace(settings, series_ids=tuple(s for s in series if s not in unknown),
+                   carried_coupons=tuple(rows.rows), carried_listed=folder is not None)
+
+
+class _Both:
+    """A coupons.csv and the same rows kept in memory (for the load to carry)."""
+
+    def __init__(self, log: CouponLog, rows: CouponRows) -> None:
+        self._log, self._rows = log, rows
+        self.count = 0
+
+    def record(self, rows: Iterable[Row]) -> int:
+        kept = list(rows)
+        self._log.record(kept)
+        self.count = self._rows.record(kept) + self.count
+        return len(kept)

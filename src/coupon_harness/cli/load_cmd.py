@@ -121,13 +121,8 @@ def _handle(args: argparse.Namespace) -> int:
 
 
 def _preflight_worker(settings: LoadSettings) -> LoadSettings:
-    from dataclasses import replace
-
-    from coupon_harness.coupon_log import CouponRows
-
-    rows = CouponRows()
-    settled: LoadSettings = preflight_load(settings, None, sink=rows)
-    return replace(settled, carried_coupons=tuple(rows.rows))
+    settled: LoadSettings = preflight_load(settings, None)  # its coupons travel to the master, which lists them
+    return settled
 
 
 def _import_the_run() -> None:

@@ -26,7 +26,7 @@ __all__ = ["REPLAY_OPTIONS", "findings_of", "read_report", "register", "replay_s
 
 #: The options of `contract` that say where the target is and who we are (the rest of a run is the report's).
 REPLAY_OPTIONS = ("base-url", "config", "target", "user", "password", "md5-password", "oauth-key", "oauth-secret",
-                  "token", "request-timeout", "allow-production", "no-color")
+                  "token", "request-timeout", "allow-production", "no-color", "report-dir", "overwrite")
 _CREDENTIAL_FLAGS = {"basic": "--user USER:PASSWORD (or COUPON_HARNESS_USER)",
                      "basic-md5": "--user USER:PASSWORD --md5-password (or COUPON_HARNESS_USER)",
                      "token": "--token TOKEN (or COUPON_HARNESS_TOKEN)",
@@ -38,8 +38,9 @@ def register(commands: Any) -> None:
         "replay", help="send each finding of a contract report again: still failing, or fixed",
         description="Re-send each finding's smallest reproducer kept in a contract report's summary.json (with the "
         "requests a cross-request rule needs before it) and judge the answer by the same rules. Credentials are "
-        "never stored: give them as for `contract`. Exit 0: every finding is fixed; 1: one still fails; 2: the "
-        "harness could not run or could not replay a finding.")
+        "never stored: give them as for `contract`. The coupons the replayed requests issue are listed in "
+        "coupons.csv of --report-dir (default reports/replay-<time>-<random>/). Exit 0: every finding is fixed; 1: "
+        "one still fails; 2: the harness could not run or could not replay a finding.")
     parser.add_argument("report", metavar="REPORT_DIR", help="a contract report folder (or its summary.json; a "
                         "`run` folder's contract/ is found too)")
     parser.add_argument("--finding", metavar="ID", action="append", default=None,
@@ -113,12 +114,21 @@ def replay_settings(resolved: Resolved, shape: RunShape | None, source: str) -> 
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from coupon_harness.cli.lifecycle import note_target
+    from coupon_harness.cli.report_dir import prepare_report_dir
+    from coupon_harness.coupon_log import FILE_NAME
     from coupon_harness.runners.contract.replay import NOT_REPLAYABLE, STILL_FAILING, replay_findings
+    from coupon_harness.transport.auth import Redactor
 
     resolved = resolve(sources_from_namespace(args, CONTRACT), CONTRACT)
     result, source = read_report(args.report)
     findings = findings_of(result, args.finding, source)
     settings = replay_settings(resolved, result.shape, str(source))
+    folder = prepare_report_dir(resolved.get("report-dir"), "replay", overwrite=bool(resolved.get("overwrite")))
+    note_target(Redactor(settings.credentials).text(settings.base_url))
+    settings = replace(settings, coupons_csv=folder / FILE_NAME)  # every coupon the replay causes, listed
     print(f"coupon-harness replay: {len(findings)} finding(s) of {source} against {settings.base_url}",
           file=sys.stderr)
     verdicts = replay_findings(findings, settings)
@@ -129,7 +139,8 @@ def _handle(args: argparse.Namespace) -> int:
     still = sum(v.state == STILL_FAILING for v in verdicts)
     unknown = sum(v.state == NOT_REPLAYABLE for v in verdicts)
     print(f"{still} still failing, {len(verdicts) - still - unknown} fixed"
-          + (f", {unknown} not replayable" if unknown else ""), file=sys.stderr)
+          + (f", {unknown} not replayable" if unknown else "") + f"; coupons issued listed in {settings.coupons_csv}",
+          file=sys.stderr)
     if still:
         return EXIT_VIOLATIONS
     return EXIT_HARNESS_ERROR if unknown else EXIT_OK

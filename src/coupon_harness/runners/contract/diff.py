@@ -27,6 +27,7 @@ import requests
 
 from coupon_harness import ENDPOINT, interrupts
 from coupon_harness.contract.ledger import Ledger
+from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
 from coupon_harness.runners.contract.classics import classic_probes
@@ -37,7 +38,7 @@ from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
 from coupon_harness.runners.contract.diff_settings import DiffSettings
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange, sample, send
-from coupon_harness.runners.contract.judge import Judge
+from coupon_harness.runners.contract.judge import Judge, log_coupons
 from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
 from coupon_harness.runners.contract.scenarios import run_scenarios
 from coupon_harness.runners.contract.schemathesis_adapter import (
@@ -88,10 +89,12 @@ class _Book:
     (Schemathesis answers arrive in its worker thread)."""
 
     def __init__(self, comparer: Comparer[_ReproducerFactory], collector: Collector, redactor: Redactor,
-                 max_transport_failures: int, cap: int | None) -> None:
+                 max_transport_failures: int, cap: int | None, coupon_log: CouponSink | None = None) -> None:
         self.comparer = comparer
         self.redactor = redactor
         self.collector = collector
+        #: Where every coupon either target issued is listed as it arrives (sources "base:..." and "against:...").
+        self.coupon_log = coupon_log
         self.cases = 0
         self.coupons = [0, 0]
         self.groups: dict[tuple[str, str, str, str], Difference] = {}
@@ -130,6 +133,9 @@ class _Book:
 
         answer_a, answer_b = _answer(a, sent_a), _answer(b, sent_b)
         with self._lock:
+            if self.coupon_log is not None:
+                log_coupons(self.coupon_log, a, None, f"base:{source}")
+                log_coupons(self.coupon_log, b, None, f"against:{source}")
             self.cases += 1
             self.coupons[0] += _coupons(a)
             self.coupons[1] += _coupons(b)
@@ -268,8 +274,9 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
             return f"series {series}" + (f" (B: {mapped})" if mapped is not None and mapped != series else "")
         return "an unknown series"
 
+    coupons = CouponLog(base.coupons_csv, redact=redactor.text) if base.coupons_csv is not None else None
     book = _Book(Comparer(label, body_map.series_id), collector, redactor, base.max_transport_failures,
-                 settings.max_coupons)
+                 settings.max_coupons, coupons)
     client = PairClient(settings, judge, headers_a, headers_b, body_map, book)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -290,7 +297,7 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
             progress(f"{name}: started")
             try:
                 _run_pass(name, client, settings, headers_a, progress)
-            except (KeyboardInterrupt, _Interrupted):
+            except (KeyboardInterrupt, _Interrupted, CouponLogError):
                 raise
             except AuthError as exc:
                 book.stop(redactor.text(str(exc)))
@@ -304,6 +311,13 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
         notes.append("interrupted: the differences cover only the cases sent before the signal")
     finally:
         client.close()
+        if coupons is not None:
+            coupons.close()
+    if coupons is not None:
+        if coupons.error is not None:
+            raise coupons.error
+        notes.append(f"coupons issued on both targets: {coupons.count}, listed in {coupons.path.name} (sources "
+                     "base:... and against:...)")
     if not expectations.valid_series:
         notes.append("no --series-ids given: no case issues coupons on purpose, so coupon attributes are barely "
                      "compared")

@@ -44,6 +44,7 @@ __all__ = [
     "WELL_FORMED",
     "Expect",
     "Judge",
+    "log_coupons",
 ]
 
 #: Judged on every bulk issue's 200 whatever the expectations (the Ledger's series attributes included).
@@ -68,21 +69,8 @@ class Judge:
     def log_coupons(self, exchange: Exchange, call: IssueCall | None, source: str) -> None:
         """Append the coupons `exchange`'s answer carries to coupons.csv (once per exchange). Raises
         CouponLogError when they cannot be written: the run must stop rather than issue coupons nobody lists."""
-        if self.coupons is None or exchange.coupons_logged or (exchange.error is not None and not exchange.body):
-            return
-        exchange.coupons_logged = True
-        if b'"code"' not in exchange.body:  # cheap: most answers hold no coupon
-            return
-        try:
-            body = orjson.loads(exchange.body)
-        except orjson.JSONDecodeError:
-            return
-        found = coupons_of(body, call.series_ids if call is not None else ())
-        if not found:
-            return
-        customer = call.customer_id or "" if call is not None else _customer_of(exchange)
-        at = stamp()
-        self.coupons.record([(series, code, customer, at, source) for series, code in found])
+        if self.coupons is not None:
+            log_coupons(self.coupons, exchange, call, source)
 
     def retarget(self, expectations: Expectations) -> None:
         """Judge by `expectations` from now on (the preflight's corrections); call before judging anything."""
@@ -136,6 +124,26 @@ class Judge:
         if any(s in expectations.invalid_series for s in call.series_ids):
             judged += (RuleId.INVALID_SERIES_REFUSED,)
         return judged
+
+
+def log_coupons(sink: CouponSink, exchange: Exchange, call: IssueCall | None, source: str) -> None:
+    """Append the coupons `exchange`'s answer carries (any status: the target may have issued them) to `sink`, once
+    per exchange, under `source`; the customer is the call's, else the one the request's body named."""
+    if exchange.coupons_logged or (exchange.error is not None and not exchange.body):
+        return
+    exchange.coupons_logged = True
+    if b'"code"' not in exchange.body:  # cheap: most answers hold no coupon
+        return
+    try:
+        body = orjson.loads(exchange.body)
+    except orjson.JSONDecodeError:
+        return
+    found = coupons_of(body, call.series_ids if call is not None else ())
+    if not found:
+        return
+    customer = call.customer_id or "" if call is not None else _customer_of(exchange)
+    at = stamp()
+    sink.record([(series, code, customer, at, source) for series, code in found])
 
 
 def _customer_of(exchange: Exchange) -> str:

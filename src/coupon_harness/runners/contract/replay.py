@@ -24,6 +24,7 @@ import orjson
 from coupon_harness import ENDPOINT
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
+from coupon_harness.coupon_log import CouponLog
 from coupon_harness.errors import TargetUnreachable
 from coupon_harness.results.contract import Finding, ReplayInfo, RequestSample
 from coupon_harness.runners.contract.client import Client
@@ -85,6 +86,13 @@ class _Replayer:
         self.credentials = credentials.any
         self.redactor = Redactor(credentials, tokens)
         self.headers: Callable[[], dict[str, str]] = lambda: auth_headers(credentials, tokens)
+        #: Every coupon the replayed requests make the target issue, listed as it arrives (source "replay").
+        self.coupons = (CouponLog(settings.coupons_csv, redact=self.redactor.text)
+                        if settings.coupons_csv is not None else None)
+
+    def close(self) -> None:
+        if self.coupons is not None:
+            self.coupons.close()
 
     def replay(self, finding: Finding) -> ReplayVerdict:
         def verdict(state: str, detail: str) -> ReplayVerdict:
@@ -101,7 +109,8 @@ class _Replayer:
         if any(REDACTED in value for request in requests for _, value in request.headers) and not self.credentials:
             return verdict(NOT_REPLAYABLE, "its requests carried the run's credentials, and none are given now")
         collector = Collector(0, 1_000_000, self.redactor)
-        judge = Judge(collector, self.settings.expectations, Ledger(self.settings.expectations), self.redactor)
+        judge = Judge(collector, self.settings.expectations, Ledger(self.settings.expectations), self.redactor,
+                      self.coupons)
         client = Client(self.settings, judge, self.headers)
         customers: dict[str, str] = {}
         try:
@@ -157,9 +166,16 @@ class _Replayer:
 def replay_finding(finding: Finding, settings: ContractSettings) -> ReplayVerdict:
     """Send the finding's requests to `settings.base_url` and judge the last answer as the run did.
     TargetUnreachable (exit 2) when nothing listens there or the credentials are refused for a token."""
-    return _Replayer(settings).replay(finding)
+    return replay_findings([finding], settings)[0]
 
 
 def replay_findings(findings: list[Finding], settings: ContractSettings) -> list[ReplayVerdict]:
+    """Replay each finding in turn; the coupons they cause go to `settings.coupons_csv` (when given)."""
     replayer = _Replayer(settings)
-    return [replayer.replay(finding) for finding in findings]
+    try:
+        verdicts = [replayer.replay(finding) for finding in findings]
+    finally:
+        replayer.close()
+    if replayer.coupons is not None and replayer.coupons.error is not None:  # the last fsync failed
+        raise replayer.coupons.error
+    return verdicts

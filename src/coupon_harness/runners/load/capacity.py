@@ -144,7 +144,8 @@ def _steps(settings: CapacitySettings, result: CapacityResult, out: Path, progre
             load, arrival_rate=rate, users=users, spawn_rate=float(max(users, 1)) * 4, shape="steady",
             run_time_s=settings.warmup_s + settings.step_time_s, interval_s=_interval(settings),
             max_coupons=None if cap is None else cap - result.coupons_issued,
-            coupon_source=f"{load.coupon_source} step {index + 1}", coupons_csv=str(coupons_path))
+            coupon_source=f"{load.coupon_source} step {index + 1}", coupons_csv=str(coupons_path),
+            carried_coupons=load.carried_coupons if index == 0 else ())  # the preflight's ride with the first step
         offset = coupons_path.stat().st_size
         load_result = run_load(step_settings, step_dir, progress)
         if on_step is not None:

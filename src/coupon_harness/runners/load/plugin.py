@@ -217,8 +217,9 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
         credentials=credentials, tokens=tokens, coupon_cap=cap, redactor=redactor, environment=environment,
     )
     state.batches = draw_batches(state, random.Random(settings.seed))
-    if settings.carried_coupons:
-        state.recorder.carry(settings.carried_coupons)
+    if settings.carried_coupons:  # the preflight's: counted against the cap, checked and listed with the load's
+        state.recorder.carry(settings.carried_coupons, listed=settings.carried_listed)
+        state.coupons_here = len(settings.carried_coupons)
     if tokens is None:
         state.static_headers = {**auth_headers(credentials, None), **JSON_BODY}
     BulkIssueUser.state = state

@@ -115,8 +115,9 @@ class Recorder(_Figures):
         #: received since the last delta: the aggregate's traffic span, from which the run's duration follows.
         self.first_sent = math.inf
         self.last_answered = -math.inf
-        #: Coupons issued outside the load that the aggregate must list (`carry`).
+        #: Coupons issued before the load (`carry`), and whether coupons.csv lists them already.
         self.carried: list[list[Any]] = []
+        self.carried_listed = False
 
     def woke(self, late_s: float) -> None:
         """Open model: a scheduled send left `late_s` after its time (or after the user's last answer, when that
@@ -187,10 +188,12 @@ class Recorder(_Figures):
             self.coupons.append((series, coupon, customer_id))
         self.coupon_times.extend([at] * len(coupons))
 
-    def carry(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Coupons issued outside the load (a worker's preflight, as (series, code, customer, issued at, source)
-        rows): they travel with the next delta to the aggregate, which lists them and checks them for duplicates."""
+    def carry(self, rows: Sequence[Sequence[Any]], *, listed: bool = False) -> None:
+        """Coupons issued before the load (the preflight's, as (series, code, customer, issued at, source) rows):
+        they travel with the next delta to the aggregate, which counts them, checks them for duplicates and lists
+        them in coupons.csv unless `listed` (the preflight wrote them there itself)."""
         self.carried.extend([list(row) for row in rows])
+        self.carried_listed = listed
 
     def wants_sample(self, outcome: Outcome) -> bool:
         """Whether `outcome` broke a rule with no sample in this delta yet (cheap: the user asks per answer)."""
@@ -273,6 +276,7 @@ class Recorder(_Figures):
             "coupons": self.coupons,
             "coupon_times": self.coupon_times,
             "carried": self.carried,
+            "carried_listed": self.carried_listed,
             "attributes": self._attributes_delta(),
             # [first sent, last answered] of this delta's requests (wall clock); None when it has none.
             "span": [self.first_sent, self.last_answered] if self.counters["requests"] else None,
@@ -344,7 +348,8 @@ class Aggregate(_Figures):
         self.error_codes.update(delta["error_codes"])
         carried = delta.get("carried")
         if carried:
-            self._list(carried)
+            if not delta.get("carried_listed"):
+                self._list(carried)
             self._count(*self.ledger.issue_codes([row[:3] for row in carried]))
         coupons = delta["coupons"]
         if coupons:

@@ -127,9 +127,11 @@ class LoadSettings:
     prometheus_host: str = "127.0.0.1"
     #: What coupons.csv names as the sender of this run's coupons ("load", "capacity step 3", "run load stage").
     coupon_source: str = "load"
-    #: Coupons issued before the load that the run's coupons.csv must list (a --worker's own preflight: the master
-    #: writes the file), as (series, code, customer, issued at, source) rows.
+    #: Coupons the run issued before the load (its preflight), as (series, code, customer, issued at, source) rows:
+    #: they count against --max-coupons and in the run's coupons and duplicates, and go into coupons.csv unless
+    #: `carried_listed` (the preflight listed them there itself; a worker's travel to the master, which lists them).
     carried_coupons: tuple[tuple[Any, ...], ...] = ()
+    carried_listed: bool = False
     #: The coupons.csv the run appends to (a capacity search's, for all its steps); None: coupons.csv in its folder.
     coupons_csv: str | None = None
 
