@@ -72,7 +72,8 @@ def test_contract_against_a_served_sandbox_exits_0_and_writes_reports(sandbox_ur
     done = subprocess.run([EXE, "contract", "--base-url", sandbox_url, "--max-examples", "20", "--seed", "7",
                            "--report-dir", str(report_dir)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert {p.name for p in report_dir.iterdir()} == {"junit.xml", "summary.json", "report.md", "report.html", "coupons.csv"}
+    assert {p.name for p in report_dir.iterdir()} == {"junit.xml", "summary.json", "report.md", "report.html",
+                                                     "coupons.csv"}
     summary = json.loads((report_dir / "summary.json").read_text())
     assert summary["seed"] == 7
     assert "Traceback" not in done.stderr

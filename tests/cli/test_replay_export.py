@@ -39,31 +39,35 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", _TARGETS)
-def test_replay_says_still_failing_before_and_fixed_after(name: str, reports: dict[str, Path],
+def test_replay_says_still_failing_before_and_fixed_after(name: str, reports: dict[str, Path], tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     variant = _BY_NAME[name]
     capsys.readouterr()
     with running_sandbox(mutate=variant.mutate(), before=variant.before) as sandbox:
-        code = main(["replay", str(reports[name]), "--base-url", sandbox.base_url])
+        code = main(["replay", str(reports[name]), "--base-url", sandbox.base_url, "--report-dir",
+                     str(tmp_path / "before")])
     out, err = capsys.readouterr()
     assert code == 1, out + err
     lines = [line for line in out.splitlines() if variant.rule in line]
     assert lines and all(line.startswith("still failing") for line in lines), out
     with running_sandbox() as sandbox:
-        code = main(["replay", str(reports[name]), "--base-url", sandbox.base_url])
+        code = main(["replay", str(reports[name]), "--base-url", sandbox.base_url, "--report-dir",
+                     str(tmp_path / "after")])
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert out.strip() and all(line.startswith("fixed") for line in out.splitlines()), out
 
 
-def test_replay_of_one_finding_by_its_id(reports: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_of_one_finding_by_its_id(reports: dict[str, Path], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
     folder = reports["500-on-65-char-customer-id"]
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     finding = next(f for r in summary["rules"] for f in r["findings"] if r["id"] == "no-server-error")
     assert finding["probe_class"] == "string length in customer.id" and finding["judged"]["issue_call"]
     variant = _BY_NAME["500-on-65-char-customer-id"]
     with running_sandbox(mutate=variant.mutate()) as sandbox:
-        code = main(["replay", str(folder), "--finding", finding["id"][:8], "--base-url", sandbox.base_url])
+        code = main(["replay", str(folder), "--finding", finding["id"][:8], "--base-url", sandbox.base_url,
+                     "--report-dir", str(tmp_path / "replay")])
     out, _ = capsys.readouterr()
     assert code == 1 and out.count("\n") == 1 and out.startswith(f"still failing  {finding['id']}  no-server-error")
 
@@ -85,9 +89,9 @@ def test_the_cross_request_finding_keeps_its_sequence(reports: dict[str, Path]) 
     (["--base-url", "http://127.0.0.1:9", "--user", "someone:secret"], "Connection refused"),
     (["--base-url", "http://127.0.0.1:9"], "used basic credentials, which reports never keep: give --user"),
 ])
-def test_replay_refuses_in_one_line(reports: dict[str, Path], capsys: pytest.CaptureFixture[str],
+def test_replay_refuses_in_one_line(reports: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                     args: list[str], message: str) -> None:
-    code = main(["replay", str(reports["500-on-65-char-customer-id"]), *args])
+    code = main(["replay", str(reports["500-on-65-char-customer-id"]), *args, "--report-dir", str(tmp_path / "r")])
     _, err = capsys.readouterr()
     assert code == 2 and message in err and "Traceback" not in err, err
 

@@ -40,13 +40,14 @@ def note_target(target: str) -> None:
         claim.target = target
 
 
-def report_setup_error(command: str, message: str) -> Path | None:
-    """Write the setup error's reports into the folder this run claimed (none before the claim: a bad flag creates
-    nothing). Never raises: the one line on stderr is what must reach the user; the folder, or None."""
+def report_setup_error(command: str, message: str, since: int = 0) -> Path | None:
+    """Write the setup error's reports into the folder this run claimed (its claims after the mark `since`; none
+    before the claim: a bad flag creates nothing). Never raises: the one line on stderr is what must reach the
+    user; the folder, or None."""
     from coupon_harness.reporting.setup_error import write_setup_error_reports
     from coupon_harness.results.setup import SetupFailure
 
-    claim = claimed()
+    claim = claimed(since)
     if claim is None:
         return None
     try:

@@ -19,7 +19,7 @@ __all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.harness_bug import report_harness_bug
 from coupon_harness.cli.lifecycle import report_setup_error
-from coupon_harness.cli.report_dir import release_claims
+from coupon_harness.cli.report_dir import claims_mark, release_claims
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,11 +83,12 @@ def _main(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return EXIT_HARNESS_ERROR
     report_dir = getattr(args, "report_dir", None)  # before the handler: `run` clears it for its stages
+    mark = claims_mark()  # this command's report folder is the one it claims from here on
     try:
         code: int = args.handler(args)
     except HarnessError as exc:
         # Reports first (a CI step reads junit.xml and report.md), then the one line: the last line names the fix.
-        report_setup_error(str(args.command), str(exc))
+        report_setup_error(str(args.command), str(exc), mark)
         print(f"coupon-harness {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_HARNESS_ERROR
     except KeyboardInterrupt:
@@ -96,7 +97,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except Exception as exc:  # a bug in the harness: never a raw traceback, never a finding
         return report_harness_bug(args, exc, list(sys.argv[1:] if argv is None else argv), report_dir)
     finally:
-        release_claims()
+        release_claims(mark)
     return code
 
 

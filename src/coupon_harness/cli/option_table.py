@@ -399,8 +399,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("baseline-update", _TARGETED, _bool, "with --baseline: rewrite the file from this run (accept every "
            "finding, drop the fixed ones), then judge against it", flag_only=True, group="baseline"),
     # reports
-    Option("report-dir", _CLI, _path, "where the reports go (default reports/contract-<time>-<random>/; one that "
-           "already holds reports needs --overwrite)", "DIR", group="reports",
+    Option("report-dir", _CLI | {PYTEST}, _path, "where the reports go (default reports/contract-<time>-<random>/; one "
+           "that already holds reports needs --overwrite)", "DIR", group="reports",
            help_by_scope={LOAD: "where the reports go (default reports/load-<time>-<random>/; one that already "
                           "holds reports needs --overwrite)",
                           RUN: "where the reports go (default reports/<time>-<random>/, with contract/, load/ and "
@@ -408,7 +408,9 @@ OPTIONS: tuple[Option, ...] = (
                           CAPACITY: "where the reports go (default reports/capacity-<time>-<random>/, each step's "
                           "load reports in step-NN/; one that already holds reports needs --overwrite)",
                           DIFF: "where the reports go (default reports/diff-<time>-<random>/; one that already "
-                          "holds reports needs --overwrite)"}),
+                          "holds reports needs --overwrite)",
+                          PYTEST: "where coupons.csv goes: every coupon the suite (and exported tests) made the target "
+                          "issue (default reports/pytest-<time>-<random>/; none for the in-process sandbox)"}),
     Option("overwrite", _CLI, _bool, "write into a --report-dir that already holds reports (refused without it)",
            flag_only=True, group="reports"),
     Option("no-color", _CLI, _bool, "no ANSI colours in the console (also when NO_COLOR is set, or the output is "

@@ -27,6 +27,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -59,6 +60,21 @@ class _State:
     resolved: Resolved | None = None
     result: ContractRunResult | None = None
     notes: list[str] = field(default_factory=list)
+    #: The session's coupons.csv (every coupon its contract run and replays cause), once a target is tested.
+    coupons: Path | None = None
+
+
+def _coupons_csv(state: _State) -> Path:
+    """The session's coupons.csv, in the report folder it claims on first use (--harness-report-dir)."""
+    if state.coupons is None:
+        from coupon_harness.cli.report_dir import prepare_report_dir
+        from coupon_harness.coupon_log import FILE_NAME
+
+        assert state.resolved is not None
+        folder = prepare_report_dir(state.resolved.get("report-dir"), "pytest", overwrite=True,
+                                    flag=f"{PREFIX}report-dir")
+        state.coupons = folder / FILE_NAME
+    return state.coupons
 
 
 _STATE = pytest.StashKey[_State]()
@@ -117,11 +133,13 @@ def contract_result(config: pytest.Config, *, sandbox_fallback: bool = False) ->
             state.resolved = _resolved(config)
         if not state.resolved.given("base-url") and not sandbox_fallback:
             pytest.skip("no target: give --harness-base-url URL (or COUPON_HARNESS_BASE_URL)")
-        state.result = _run(state.resolved)
+        state.result = _run(state)
     return state.result
 
 
-def _run(resolved: Resolved) -> ContractRunResult:
+def _run(state: _State) -> ContractRunResult:
+    assert state.resolved is not None
+    resolved = state.resolved
     from coupon_harness.cli.main import keep_caches_out_of_the_working_directory
     from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
     from coupon_harness.cli.settings_builders import contract_settings
@@ -134,13 +152,17 @@ def _run(resolved: Resolved) -> ContractRunResult:
 
     try:
         if resolved.given("base-url"):
-            return run_contract(discover_sandbox(seeded(contract_settings(resolved))))
+            settings = discover_sandbox(seeded(contract_settings(resolved)))
+            return run_contract(replace(settings, coupons_csv=_coupons_csv(state)))
+        # The in-process sandbox's coupons end with it: none to list (unless a folder is asked for).
         from coupon_harness.sandbox.info import sandbox_info
         from coupon_harness.sandbox.server import running_sandbox
 
         with running_sandbox() as sandbox:
             settings = sandbox_settings(seeded(contract_settings(resolved, base_url=sandbox.base_url)),
                                         sandbox_info(sandbox.config))
+            if resolved.given("report-dir"):
+                settings = replace(settings, coupons_csv=_coupons_csv(state))
             return run_contract(settings)
     except ConfigError as exc:
         pytest.exit(f"coupon-harness: {exc}", returncode=2)
@@ -171,12 +193,17 @@ def harness_replay(pytestconfig: pytest.Config) -> Callable[[dict[str, Any], dic
         pytest.skip("no target: give --harness-base-url URL (or COUPON_HARNESS_BASE_URL)")
 
     def replay(case: dict[str, Any], known_series: dict[str, list[int]]) -> None:
-        _replay_case(resolved, case, known_series)
+        try:
+            coupons = _coupons_csv(state)
+        except ConfigError as exc:
+            pytest.exit(f"coupon-harness: {exc}", returncode=2)
+        _replay_case(resolved, case, known_series, coupons)
 
     return replay
 
 
-def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[str, list[int]]) -> None:
+def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[str, list[int]],
+                 coupons: Path) -> None:
     from coupon_harness.cli.replay_cmd import replay_settings
     from coupon_harness.reporting.contract.summary_json import finding_from_dict
     from coupon_harness.results.contract import RunShape
@@ -193,7 +220,8 @@ def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[st
                          invalid_series_ids=series("invalid_series_ids"),
                          generic_series_ids=series("generic_series_ids"),
                          request_timeout=resolved.get("request-timeout", 5.0))
-        verdict = replay_finding(finding, replay_settings(resolved, shape, "the exported test"))
+        settings = replace(replay_settings(resolved, shape, "the exported test"), coupons_csv=coupons)
+        verdict = replay_finding(finding, settings)
     except (KeyError, TypeError, ValueError) as exc:
         pytest.fail(f"not a finding coupon-harness export-tests wrote: {type(exc).__name__}: {exc}", pytrace=False)
     except ConfigError as exc:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from coupon_harness.errors import ConfigError
 
-__all__ = ["LOCK_FILE", "REPORT_FILES", "Claim", "ReportDirError", "check_report_dir", "claimed",
+__all__ = ["LOCK_FILE", "REPORT_FILES", "Claim", "ReportDirError", "check_report_dir", "claimed", "claims_mark",
            "prepare_report_dir", "release_claims"]
 
 #: Files whose presence means "this folder holds a run's reports".
@@ -59,14 +59,19 @@ class Claim:
 _claims: list[Claim] = []
 
 
-def claimed() -> Claim | None:
-    """The folder this process's current run claimed, if any."""
-    return _claims[-1] if _claims else None
+def claims_mark() -> int:
+    """Where this process's claims stand: a command's own are those after the mark it took when it started."""
+    return len(_claims)
 
 
-def release_claims() -> None:
-    """Drop every claim of this process (its locks go with it)."""
-    while _claims:
+def claimed(since: int = 0) -> Claim | None:
+    """The folder this process's current run claimed (after `since`), if any."""
+    return _claims[-1] if len(_claims) > since else None
+
+
+def release_claims(since: int = 0) -> None:
+    """Drop the claims of this process made after `since` (their locks go with them)."""
+    while len(_claims) > since:
         claim = _claims.pop()
         with contextlib.suppress(OSError):
             (claim.folder / LOCK_FILE).unlink()  # while still held: no other run can hold this file now
@@ -92,9 +97,7 @@ def _lock(folder: Path, flag: str) -> int:
             with contextlib.suppress(OSError):
                 holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
             os.close(fd)
-            who = f" (pid {holder})" if holder.isdigit() else ""
-            raise ReportDirError(f"{flag}: another coupon-harness run is writing there{who}; give each run its own "
-                                 "--report-dir (or leave it out: every run then gets a new folder)") from None
+            raise ReportDirError(_in_use(flag, holder)) from None
         try:
             current = path.stat()
         except OSError:
@@ -132,6 +135,29 @@ def _holds_reports(folder: Path) -> bool:
         (folder / sub / name).exists() for sub in ("contract", "load") for name in REPORT_FILES)
 
 
+def _refuse_if_in_use(folder: Path, flag: str) -> None:
+    """ReportDirError when another run holds the folder's lock (tried without taking it for long)."""
+    try:
+        fd = os.open(folder / LOCK_FILE, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return  # no lock file: nobody writes there
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        holder = ""
+        with contextlib.suppress(OSError):
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+        raise ReportDirError(_in_use(flag, holder)) from None
+    finally:
+        os.close(fd)
+
+
+def _in_use(flag: str, holder: str) -> str:
+    who = f" (pid {holder})" if holder.isdigit() else ""
+    return (f"{flag}: another coupon-harness run is writing there{who}; give each run its own --report-dir (or "
+            "leave it out: every run then gets a new folder)")
+
+
 def _keep_earlier_coupons(folder: Path) -> None:
     """--overwrite replaces reports, never the list of coupons an earlier run issued: each coupons.csv left in the
     folder is renamed `coupons.<its time>.csv`, so this run's coupons.csv lists this run's codes alone."""
@@ -155,8 +181,10 @@ def check_report_dir(given: str | Path | None, *, overwrite: bool = False) -> No
     flag = "the default report folder reports/" if given is None or str(given) == "" else f"--report-dir {folder}"
     if folder.exists() and not folder.is_dir():
         raise ReportDirError(f"{flag}: is a file, not a folder; choose a folder")
-    if given and folder.is_dir() and _holds_reports(folder) and not overwrite:
-        raise ReportDirError(f"{flag}: already holds a run's reports; choose another folder or pass --overwrite")
+    if given and folder.is_dir():
+        _refuse_if_in_use(folder, flag)
+        if _holds_reports(folder) and not overwrite:
+            raise ReportDirError(f"{flag}: already holds a run's reports; choose another folder or pass --overwrite")
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent

@@ -118,7 +118,12 @@ def _baseline_fields(resolved: Resolved) -> dict[str, Any]:
     if update and not resolved.given("baseline"):
         raise ConfigError(f"{resolved.label('baseline-update')} rewrites a baseline: give {resolved.flag_prefix}"
                           "baseline FILE too")
-    return {"baseline": resolved.get("baseline"), "baseline_update": update}
+    path = resolved.get("baseline")
+    if path is not None:
+        from coupon_harness.results.baseline import Baseline
+
+        Baseline.load(path, missing_ok=update)  # an input like any other: a bad file is exit 2 before the claim
+    return {"baseline": path, "baseline_update": update}
 
 
 def check_load_options(resolved: Resolved) -> None:
