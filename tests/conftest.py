@@ -49,6 +49,9 @@ SLOW_FILES = {
     "tests/diff/test_diff_cli.py": "differential runs through the CLI (one subprocess), 7 s",
     "tests/cli/test_ci_files.py": "load, capacity and run through the CLI against a sandbox, 23 s",
     "tests/test_ci_recipes.py": "the CI recipes' commands against the sandbox (contract and load runs), 45 s",
+    "tests/load/test_killed_and_full.py": "load and contract runs killed outright, or on a full tmpfs, 28 s",
+    "tests/cli/test_lifecycle.py": "CLI runs refused by a folder in use or a wrong password, plain locust, 10 s",
+    "tests/cli/test_coupons_listed.py": "contract, run, diff and replay runs against logging sandboxes, 12 s",
     "tests/load/test_soak_million.py": "a 10^6-coupon load run and a 10^5 one with a planted duplicate, 36 s "
                                        "(90-130 s beside a parallel suite)",
 }

@@ -17,6 +17,7 @@ Standard library only: the load process imports it before Locust has monkey-patc
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import threading
@@ -24,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 from coupon_harness.errors import HarnessError
 
@@ -91,9 +92,23 @@ def stamp(at: float | None = None) -> str:
     return f"{known[1]}.{int((at - second) * 1000):03d}Z"
 
 
+class _Lines:
+    """What `csv.writer` writes to: each row's line kept apart (the writer calls `write` once per row)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return len(text)
+
+
 class CouponLog:
     """An append-only coupons.csv. Thread-safe; `record` may be called from any thread (or greenlet).
 
+    Rows go to the file with one unbuffered write per call (no row waits in a buffer of this process). A write
+    the disk cannot take whole leaves the file cut after the last whole row (never half a line), and the log
+    then counts what it could not write: `error` says how many codes the file holds and how many are missing.
     `redact` is applied to each code and customer before it is written: a target that echoes a credential as a
     code leaves none on disk.
     """
@@ -104,64 +119,100 @@ class CouponLog:
         self._redact = redact
         self._sync_every_s = sync_every_s
         self._lock = threading.Lock()
-        self._error: CouponLogError | None = None
-        #: Rows this log wrote (not those an earlier writer of the same file left).
+        self._lines = _Lines()
+        self._csv: Any = csv.writer(self._lines)
+        #: Why writing failed (None while it works), and the coupons that could not be written since.
+        self._reason: str | None = None
+        self.unrecorded = 0
+        #: Rows this log wrote (not those an earlier writer of the same file left: `before`).
         self.count = 0
         self._dirty = False
         self._closed = threading.Event()
+        self._fd: int | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            new = not path.exists() or path.stat().st_size == 0
-            self._file: TextIO | None = path.open("a", newline="", encoding="utf-8")
-            self._csv: Any = csv.writer(self._file)
-            if new:
-                self._csv.writerow(HEADER)
-                self._file.flush()
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._size = os.fstat(self._fd).st_size
+            self.before = _data_rows(path) if self._size else 0
+            if not self._size:
+                self._write([HEADER])
         except OSError as exc:
-            self._file = None
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
             reason = exc.strerror or type(exc).__name__
             raise CouponLogError(f"cannot write {path} ({reason}): the coupons a run issues must be listed to be "
                                  "revoked; choose a writable --report-dir", reason) from None
         self._syncer = threading.Thread(target=self._sync_loop, name="coupon-log-sync", daemon=True)
         self._syncer.start()
 
+    def _write(self, rows: list[Any]) -> int:
+        """Write `rows` whole or cut after the last whole one (OSError then, after the cut); the rows written."""
+        assert self._fd is not None
+        lines = self._lines.lines
+        lines.clear()
+        self._csv.writerows(rows)
+        data = "".join(lines).encode("utf-8", "backslashreplace")
+        written = 0
+        try:
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+        except OSError:
+            whole = kept = 0
+            for line in lines:
+                size = len(line.encode("utf-8", "backslashreplace"))
+                if kept + size > written:
+                    break
+                kept += size
+                whole += 1
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size + kept)  # never half a line: the next reader parses every row
+            self._size += kept
+            self.count += whole
+            raise
+        self._size += written
+        return len(rows)
+
     def record(self, rows: Iterable[Row]) -> int:
-        """Append `rows` and flush; the number written. Raises CouponLogError once a write has failed."""
+        """Append `rows` (written through before it returns); the number written. Raises CouponLogError once a
+        write has failed (the rows it could not take are counted in `unrecorded`)."""
         redact = self._redact
         if redact is not None:
             rows = [(series, redact(code), redact(customer), at, source)
                     for series, code, customer, at, source in rows]
         elif not isinstance(rows, list):
             rows = list(rows)
-        if not rows:
-            if self._error is not None:
-                raise self._error
-            return 0
         with self._lock:
-            if self._error is not None:
-                raise self._error
-            if self._file is None:
-                raise CouponLogError(f"{self.path} is closed: {len(rows)} coupons issued after the run ended are "
-                                     "not listed")
+            if self._reason is not None or self._fd is None:
+                self.unrecorded += len(rows)
+                raise self._failure(self._reason or "closed")
+            if not rows:
+                return 0
+            before = self.count
             try:
-                self._csv.writerows(rows)
-                self._file.flush()
+                self._write(rows)
             except OSError as exc:
-                self._fail(exc, len(rows))
-                raise self._error from None  # type: ignore[misc]
+                self._reason = exc.strerror or type(exc).__name__
+                self.unrecorded += len(rows) - (self.count - before)
+                raise self._failure(self._reason) from None
             self.count += len(rows)
             self._dirty = True
         return len(rows)
 
     @property
-    def error(self) -> CouponLogError | None:
-        return self._error
+    def recorded(self) -> int:
+        """The coupons the file lists: an earlier writer's and this log's."""
+        return self.before + self.count
 
-    def _fail(self, exc: OSError, pending: int) -> None:
-        reason = exc.strerror or type(exc).__name__
-        self._error = CouponLogError(
-            f"cannot write {self.path} ({reason}): {self.count} codes are recorded there; {pending} or more issued "
-            "after them may be unrecorded (the run stopped): free space, and revoke those from the target's records",
+    @property
+    def error(self) -> CouponLogError | None:
+        """Why the log stopped taking rows (a full disk), with the counts as they are now; None while it works."""
+        return None if self._reason is None else self._failure(self._reason)
+
+    def _failure(self, reason: str) -> CouponLogError:
+        return CouponLogError(
+            f"cannot write {self.path} ({reason}): {self.recorded} codes are recorded there; {self.unrecorded} "
+            "issued after them are not (the run stopped): free space, and revoke those from the target's records",
             reason)
 
     def _sync_loop(self) -> None:
@@ -169,36 +220,42 @@ class CouponLog:
             self.sync()
 
     def sync(self) -> None:
-        """fsync what was written since the last sync (a failure is kept for the next `record`)."""
+        """fsync what was written since the last sync (a failure stops the log, as a failed write does)."""
         with self._lock:
-            if self._file is None or not self._dirty or self._error is not None:
+            if self._fd is None or not self._dirty or self._reason is not None:
                 return
             try:
-                os.fsync(self._file.fileno())
+                os.fsync(self._fd)
             except OSError as exc:
-                self._fail(exc, 0)
+                self._reason = exc.strerror or type(exc).__name__
                 return
             self._dirty = False
 
     def close(self) -> None:
-        """Flush, fsync and close (idempotent). A failure here is kept in `error`, never raised."""
+        """fsync and close (idempotent). A failure here is kept in `error`, never raised."""
         self.sync()
         self._closed.set()
         with self._lock:
-            if self._file is None:
+            if self._fd is None:
                 return
-            try:
-                self._file.close()
-            except OSError as exc:
-                if self._error is None:
-                    self._fail(exc, 0)
-            self._file = None
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> CouponLog:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _data_rows(path: Path) -> int:
+    """The rows of an existing coupons.csv less its header (lines counted, 1 MiB at a time)."""
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
 
 
 def read_rows(path: Path) -> list[list[str]]:

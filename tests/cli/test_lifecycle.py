@@ -25,6 +25,7 @@ from coupon_harness.cli.main import main
 from coupon_harness.cli.report_dir import LOCK_FILE, prepare_report_dir, release_claims
 from coupon_harness.sandbox.app import Answer
 from coupon_harness.sandbox.server import running_sandbox
+from targets.broken import BROKEN
 from targets.issued import Issued, listed
 
 CLI = str(Path(sys.executable).with_name("coupon-harness"))
@@ -137,11 +138,14 @@ def test_plain_locust_with_a_wrong_password_is_exit_2_before_any_load(tmp_path: 
 
 @pytest.mark.parametrize("command", ["contract", "run", "diff", "replay"])
 def test_a_setup_error_leaves_the_ci_files(command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if command == "replay":  # a report with a finding to replay
+        variant = next(v for v in BROKEN if v.name == "500-on-65-char-customer-id")
+        with running_sandbox(mutate=variant.mutate()) as broken:
+            assert main(["contract", "--base-url", broken.base_url, "--max-examples", "3", "--report-dir",
+                         str(tmp_path / "run")]) == 1
     with running_sandbox() as sandbox:
         if command == "replay":
-            assert main(["contract", "--base-url", sandbox.base_url, "--max-examples", "3", "--report-dir",
-                         str(tmp_path / "run")]) == 0
-            argv = ["replay", str(tmp_path / "run"), "--user", "sandbox:typo"]
+            argv = ["replay", str(tmp_path / "run"), "--base-url", sandbox.base_url, "--user", "sandbox:typo"]
         elif command == "diff":
             argv = ["diff", "--base-url", sandbox.base_url, "--against-url", "http://127.0.0.1:9", "--user",
                     "sandbox:sandbox", "--series-ids", "101"]
@@ -152,8 +156,7 @@ def test_a_setup_error_leaves_the_ci_files(command: str, tmp_path: Path, capsys:
     err = capsys.readouterr().err
     assert code == 2, err
     assert "Traceback" not in err and "typo" not in err
-    if command != "replay":  # replay reports nothing when the report it replays has no finding
-        _assert_setup_error_reports(tmp_path / "r", command, "")
+    _assert_setup_error_reports(tmp_path / "r", command, "")
 
 
 def _assert_setup_error_reports(folder: Path, command: str, fragment: str) -> None:

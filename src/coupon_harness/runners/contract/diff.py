@@ -309,6 +309,8 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     except (KeyboardInterrupt, _Interrupted):
         interrupted = True
         notes.append("interrupted: the differences cover only the cases sent before the signal")
+    except CouponLogError:
+        pass  # raised below with the counts as they stand once the log is closed
     finally:
         client.close()
         if coupons is not None:

@@ -87,6 +87,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         notes.append("interrupted: the results cover only what ran before Ctrl-C")
     except AuthError as exc:
         notes.append(f"stopped: {redactor.text(str(exc))}")
+    except CouponLogError:
+        pass  # raised below with the counts as they stand once the log is closed
     finally:
         client.close()
         if coupons is not None:

@@ -312,8 +312,6 @@ class Aggregate(_Figures):
         self.coupon_source = coupon_source
         #: Why coupons.csv stopped taking codes (a full disk): the run stops, exit 2. None while it takes them.
         self.coupon_error: CouponLogError | None = None
-        #: Coupons that arrived after coupons.csv stopped taking them.
-        self.unrecorded = 0
 
     @property
     def coupons_issued(self) -> int:
@@ -370,26 +368,19 @@ class Aggregate(_Figures):
             self._count(*ledger.attribute_answers(series, digests, count, readings or None))
 
     def _list(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Append `rows` to coupons.csv; once it fails, count what it could not take instead (`unrecorded`)."""
+        """Append `rows` to coupons.csv; once it failed (a full disk) the log counts what it could not take."""
         log = self.coupon_log
         if log is None:
-            return
-        if self.coupon_error is not None:
-            self.unrecorded += len(rows)
             return
         try:
             log.record([tuple(row) for row in rows])
         except CouponLogError as exc:
             self.coupon_error = exc
-            self.unrecorded += len(rows)
 
     def coupon_failure(self) -> str | None:
         """The one line for a run whose coupons.csv stopped taking codes (None while it takes them)."""
-        log, error = self.coupon_log, self.coupon_error
-        if error is None or log is None:
-            return None
-        return (f"cannot write {log.path} ({error.reason}): {log.count} codes are recorded there; {self.unrecorded} "
-                "issued after them are not (the run stopped): free space, and revoke those from the target's records")
+        error = self.coupon_log.error if self.coupon_log is not None else None
+        return None if error is None else str(error)
 
     def _coarsen(self) -> None:
         """Merge adjacent intervals in pairs (exactly) until at most `max_intervals` remain."""
