@@ -172,3 +172,18 @@ def _assert_setup_error_reports(folder: Path, command: str, fragment: str) -> No
     report = (folder / "report.md").read_text()
     assert "ERROR (exit 2)" in report and "typo" not in report
     assert not (folder / LOCK_FILE).exists()
+
+
+def test_a_setup_errors_summary_is_named_as_such_by_replay_and_compare(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """replay, export-tests and --compare read summary.json files: a setup error's holds no run, said in one line."""
+    assert main(["contract", "--base-url", "http://127.0.0.1:9", "--series-ids", "101", "--user", "u:p",
+                 "--report-dir", str(tmp_path / "failed")]) == 2
+    capsys.readouterr()
+    for argv in (["replay", str(tmp_path / "failed"), "--report-dir", str(tmp_path / "replay")],
+                 ["export-tests", str(tmp_path / "failed"), "-o", str(tmp_path / "test_x.py")],
+                 ["load", "--base-url", "http://127.0.0.1:9", "--series-ids", "101", "--user", "u:p", "--compare",
+                  str(tmp_path / "failed"), "--report-dir", str(tmp_path / "load")]):
+        assert main(argv) == 2
+        line = _last_line(capsys.readouterr().err)
+        assert "the run there stopped before testing anything (setup error: " in line, line

@@ -52,6 +52,7 @@ def register(commands: Any) -> None:
 def read_report(given: str | Path) -> tuple[ContractRunResult, Path]:
     """The contract run of a report folder (or summary.json); ConfigError naming the fix on anything else."""
     from coupon_harness.reporting.contract.summary_json import read_summary_json
+    from coupon_harness.reporting.setup_error import SetupErrorSummary
 
     path = Path(given)
     candidates = [path] if path.suffix == ".json" else [path / "summary.json", path / "contract" / "summary.json"]
@@ -59,6 +60,8 @@ def read_report(given: str | Path) -> tuple[ContractRunResult, Path]:
         if candidate.is_file():
             try:
                 return read_summary_json(candidate), candidate
+            except SetupErrorSummary as exc:
+                raise ConfigError(str(exc)) from None
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ConfigError(f"{candidate}: not a contract report's summary.json ({type(exc).__name__}: "
                                   f"{str(exc)[:80]})") from None

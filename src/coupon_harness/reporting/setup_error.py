@@ -16,14 +16,29 @@ from coupon_harness.reporting.common import atomic_write_text, md_text, one_line
 from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
 from coupon_harness.results.setup import SETUP_ERROR_OUTCOME, SetupFailure
 
-__all__ = ["SETUP_ERROR_FILES", "render_setup_junit", "render_setup_markdown", "setup_suite", "setup_summary_dict",
-           "write_setup_error_reports"]
+__all__ = ["SETUP_ERROR_FILES", "SETUP_SCHEMA", "SetupErrorSummary", "refuse_setup_error", "render_setup_junit",
+           "render_setup_markdown", "setup_suite", "setup_summary_dict", "write_setup_error_reports"]
 
 SETUP_ERROR_FILES = ("junit.xml", "summary.json", "report.md")
+SETUP_SCHEMA = "coupon-harness/setup-error"
+SETUP_SCHEMA_VERSION = 1
+
+
+class SetupErrorSummary(ValueError):
+    """A summary.json read back is a setup error's: it holds no run (its message is the one line to show)."""
+
+
+def refuse_setup_error(data: object, path: Path) -> None:
+    """SetupErrorSummary when `data`, a summary.json read back, is a setup error's: it holds no run to read."""
+    if isinstance(data, dict) and data.get("outcome") == SETUP_ERROR_OUTCOME:
+        error = str(data.get("error", ""))[:200]
+        raise SetupErrorSummary(f"{path}: the run there stopped before testing anything (setup error: {error})")
 
 
 def setup_summary_dict(failure: SetupFailure) -> dict[str, object]:
     return {
+        "schema": SETUP_SCHEMA,
+        "schema_version": SETUP_SCHEMA_VERSION,
         "coupon_harness": __version__,
         "kind": failure.kind,
         "outcome": SETUP_ERROR_OUTCOME,

@@ -16,6 +16,7 @@ from coupon_harness.reporting.contract.common import (
     replay_command,
     verdict,
 )
+from coupon_harness.reporting.setup_error import refuse_setup_error
 from coupon_harness.results.contract import (
     BaselineStatus,
     BaselineSummary,
@@ -240,6 +241,7 @@ def read_summary_json(path: Path) -> ContractRunResult:
     read with none of them. A harness error's traceback comes from its file beside summary.json.
     """
     data = json.loads(path.read_text(encoding="utf-8"))
+    refuse_setup_error(data, path)
     if data.get("schema") != SCHEMA or data.get("schema_version") != SCHEMA_VERSION:
         raise ValueError(f"{path}: not a {SCHEMA} v{SCHEMA_VERSION} file")
     return ContractRunResult(

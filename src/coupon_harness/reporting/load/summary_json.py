@@ -20,6 +20,7 @@ from coupon_harness.reporting.load.common import (
     verdict,
 )
 from coupon_harness.reporting.load.compare import fmt_limit
+from coupon_harness.reporting.setup_error import SetupErrorSummary, refuse_setup_error
 from coupon_harness.results.load import (
     Comparison,
     LoadHistograms,
@@ -180,6 +181,7 @@ def write_load_summary_json(result: LoadRunResult, path: Path) -> None:
 def read_load_summary_json(path: Path) -> LoadRunResult:
     """Read a load summary.json back (to re-render its reports or compare runs); numbers come back rounded."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    refuse_setup_error(data, path)
     if data.get("schema") != LOAD_SCHEMA or data.get("schema_version") != LOAD_SCHEMA_VERSION:
         raise ValueError(f"{path}: not a {LOAD_SCHEMA} v{LOAD_SCHEMA_VERSION} file")
     return LoadRunResult(
@@ -216,6 +218,8 @@ def read_earlier(path: Path) -> LoadRunResult:
         if candidate.is_file():
             try:
                 return read_load_summary_json(candidate)
+            except SetupErrorSummary:
+                raise
             except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
                 reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
                 raise ValueError(f"{candidate} is not a load summary.json of coupon-harness ({reason})") from None
