@@ -187,3 +187,21 @@ def test_a_setup_errors_summary_is_named_as_such_by_replay_and_compare(tmp_path:
         assert main(argv) == 2
         line = _last_line(capsys.readouterr().err)
         assert "the run there stopped before testing anything (setup error: " in line, line
+
+
+def test_a_harness_bug_after_the_claim_leaves_the_ci_files_and_the_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug planted by the test")
+
+    monkeypatch.setattr("coupon_harness.cli.contract_cmd.execute_contract", broken)
+    folder = tmp_path / "r"
+    with running_sandbox() as sandbox:
+        code = main(["contract", "--base-url", sandbox.base_url, "--user", "sandbox:sandbox", "--report-dir",
+                     str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"traceback in {folder / 'harness-error.txt'}" in _last_line(err), err
+    assert "planted by the test" in (folder / "harness-error.txt").read_text()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["outcome"] == "setup-error" and "harness error (RuntimeError)" in summary["error"]

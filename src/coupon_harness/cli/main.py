@@ -19,7 +19,7 @@ __all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.harness_bug import report_harness_bug
 from coupon_harness.cli.lifecycle import report_setup_error
-from coupon_harness.cli.report_dir import claims_mark, release_claims
+from coupon_harness.cli.report_dir import claimed, claims_mark, release_claims
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,7 +95,13 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"coupon-harness {args.command}: interrupted by {signal_name(received())}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug in the harness: never a raw traceback, never a finding
-        return report_harness_bug(args, exc, list(sys.argv[1:] if argv is None else argv), report_dir)
+        claim = claimed(mark)
+        code = report_harness_bug(args, exc, list(sys.argv[1:] if argv is None else argv),
+                                  claim.folder if claim is not None else report_dir)
+        # The claimed folder gets the CI files too (the traceback file beside them, credentials removed).
+        report_setup_error(str(args.command), f"harness error ({type(exc).__name__}): a bug in coupon-harness, not a "
+                           "finding; its traceback is in harness-error.txt beside this report", mark)
+        return code
     finally:
         release_claims(mark)
     return code
