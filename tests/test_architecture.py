@@ -35,6 +35,7 @@ LAYER_OF = {
     "coupon_harness.contract": "contract",
     "coupon_harness.errors": "errors",
     "coupon_harness.interrupts": "interrupts",
+    "coupon_harness.input_files": "input_files",
     "coupon_harness.results": "results",
     "coupon_harness.results.load": "load_results",
     "coupon_harness.results.capacity": "load_results",
@@ -61,18 +62,20 @@ MAY_IMPORT: dict[str, set[str]] = {
     "errors": _FOUNDATION,
     # Installed before anything heavy is imported: standard library only.
     "interrupts": set(),
-    "results": _FOUNDATION,
+    # Bounded reading of the files a user names (config, baseline, summary.json): standard library only.
+    "input_files": set(),
+    "results": _FOUNDATION | {"input_files"},
     "load_results": _FOUNDATION,
-    "config": _FOUNDATION,
+    "config": _FOUNDATION | {"input_files"},
     "safety": _FOUNDATION,
     "transport": {"results", "errors"},
-    "sandbox": {"contract"},
+    "sandbox": {"contract", "input_files"},
     # runners/__init__.py: a namespace, each runner is its own layer.
     "runners": set(),
     "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts"},
     "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts"},
-    "reporting": {"results", "load_results", "contract"},
-    "cli": {"root", "contract", "errors", "interrupts", "results", "load_results", "config", "safety",
+    "reporting": {"results", "load_results", "contract", "input_files"},
+    "cli": {"root", "contract", "errors", "interrupts", "input_files", "results", "load_results", "config", "safety",
             "transport", "sandbox", "runners", "runners.contract", "runners.load", "reporting"},
 }
 

@@ -16,6 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.errors import ConfigError
+from coupon_harness.input_files import (
+    BAD_PATH,
+    CONFIG_LIMIT,
+    NESTED_TOO_DEEPLY,
+    NOT_A_FILE,
+    NOT_TEXT,
+    TOO_LARGE,
+    UnreadableFile,
+    read_text,
+    size_text,
+)
 
 __all__ = [
     "ENV_PREFIX",
@@ -177,22 +188,34 @@ def _expand(value: Any, where: str) -> Any:
     return value
 
 
+#: The fix for a config file that is not read, by UnreadableFile.kind.
+_CONFIG_FIX = {
+    NOT_A_FILE: "give --config a TOML file of targets (a device, a pipe or a folder is not one)",
+    TOO_LARGE: f"a config file is a few kilobytes of TOML (at most {size_text(CONFIG_LIMIT)}): is --config the "
+               "right file?",
+    NOT_TEXT: "save it as UTF-8",
+    BAD_PATH: "check --config",
+}
+
+
 def read_target_table(path: Path, name: str | None) -> tuple[str, dict[str, Any]]:
     """The table of target `name` (or the file's default-target, or its only target) of a TOML config file,
     with `${ENV}` references expanded, and how messages name it (`FILE [targets.NAME]`). Its keys are not
     checked here: the option table (`coupon_harness.cli.option_table`) knows them."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = read_text(path, limit=CONFIG_LIMIT)
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist: check --config") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}; check --config") from None
+    except UnreadableFile as exc:
+        raise ConfigError(f"config file {exc}: {_CONFIG_FIX[exc.kind]}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    except ValueError as exc:  # a path with a NUL byte, a surrogate the file system cannot take
-        raise ConfigError(f"cannot read config file {str(path)[:80]!r}: {exc}; check --config") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} {NESTED_TOO_DEEPLY}: give --config a TOML file of targets "
+                          "(README 'Config file')") from None
     targets = raw.get("targets")
     if not isinstance(targets, dict) or not targets:
         raise ConfigError(f"config file {path} has no [targets.NAME] table; see README 'Config file'")
@@ -217,4 +240,8 @@ def read_target_table(path: Path, name: str | None) -> tuple[str, dict[str, Any]
     if not isinstance(table, dict):
         raise ConfigError(f"config file {path}: targets.{chosen} must be a table")
     where = f"{path} [targets.{chosen}]"
-    return where, {key: _expand(value, where) for key, value in table.items()}
+    try:
+        return where, {key: _expand(value, where) for key, value in table.items()}
+    except RecursionError:
+        raise ConfigError(f"config file {path} {NESTED_TOO_DEEPLY}: give --config a TOML file of targets "
+                          "(README 'Config file')") from None

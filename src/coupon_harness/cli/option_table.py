@@ -41,6 +41,7 @@ from coupon_harness.config import (
     read_target_table,
 )
 from coupon_harness.errors import ConfigError
+from coupon_harness.input_files import NESTED_TOO_DEEPLY
 from coupon_harness.results.load import COMPARE_KEYS, MaxRegression
 from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
 
@@ -95,9 +96,18 @@ Parser = Callable[[Any, str], Any]
 
 # --- parsers: (raw value, the name of where it came from) -> the checked value ----------------------
 
+def _shown(value: Any) -> str:
+    """A value of the wrong type for a message: cut, and never a RecursionError (a list nested 900 deep)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"a {type(value).__name__} nested too deeply"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str):
-        raise ConfigError(f"{what} must be a string, got {value!r}")
+        raise ConfigError(f"{what} must be a string, got {_shown(value)}")
     return value
 
 
@@ -609,8 +619,11 @@ def _file_layer(path: Path, target: str | None, scope: str) -> tuple[dict[str, A
         opt = _BY_NAME[key]
         label = f"{where} {key}"
         if opt.parse is _bool and not isinstance(raw, bool):
-            raise ConfigError(f"{where}: {key} must be true or false (a TOML boolean), got {raw!r}")
-        value = opt.parse(raw, label)  # every key is checked, those of other commands too: one file, one truth
+            raise ConfigError(f"{where}: {key} must be true or false (a TOML boolean), got {_shown(raw)}")
+        try:
+            value = opt.parse(raw, label)  # every key is checked, those of other commands too: one file, one truth
+        except RecursionError:
+            raise ConfigError(f"{label} {NESTED_TOO_DEEPLY}: give it as README 'Config file' shows") from None
         if scope in opt.scopes:
             values[key] = value
             labels[key] = label
