@@ -12,6 +12,7 @@ import math
 import os
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,9 @@ _CREDENTIAL_FIELDS = ("user", "password", "token", "oauth_key", "oauth_secret")
 
 
 def check_credentials(values: dict[str, Any], where: str) -> None:
-    """Credentials must be text a request can carry: UTF-8 (Basic and the OAuth body encode it), and for
-    the token, which is sent as a header as is, visible ASCII. The message never shows the value."""
+    """Credentials must be text a request can carry: UTF-8 (Basic and the OAuth body encode it) without a control
+    character, and for the token, which is sent as a header as is, visible ASCII. The message never shows the
+    value."""
     for name in _CREDENTIAL_FIELDS:
         value = values.get(name)
         if value is None:
@@ -123,6 +125,9 @@ def check_credentials(values: dict[str, Any], where: str) -> None:
         if name == "token" and any(not " " < char < "\x7f" for char in value):
             raise ConfigError(f"{what} holds a character an HTTP header cannot carry (a token is visible ASCII): "
                               "check the token")
+        if any(unicodedata.category(char) == "Cc" for char in value):
+            raise ConfigError(f"{what} holds a control character (a newline, a tab, a NUL?), which no credential "
+                              "may (RFC 7617): give it without (a file read into a variable keeps its last newline)")
 
 
 def parse_user(value: str) -> tuple[str, str | None]:
@@ -190,7 +195,7 @@ def _expand(value: Any, where: str) -> Any:
 
 #: The fix for a config file that is not read, by UnreadableFile.kind.
 _CONFIG_FIX = {
-    NOT_A_FILE: "give --config a TOML file of targets (a device, a pipe or a folder is not one)",
+    NOT_A_FILE: "give --config a TOML file of targets",
     TOO_LARGE: f"a config file is a few kilobytes of TOML (at most {size_text(CONFIG_LIMIT)}): is --config the "
                "right file?",
     NOT_TEXT: "save it as UTF-8",

@@ -13,7 +13,8 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["BAD_PATH", "CONFIG_LIMIT", "NOT_A_FILE", "NOT_TEXT", "TOO_LARGE", "DATA_LIMIT", "NESTED_TOO_DEEPLY", "UnreadableFile", "read_text", "size_text"]
+__all__ = ["BAD_PATH", "CONFIG_LIMIT", "DATA_LIMIT", "NESTED_TOO_DEEPLY", "NOT_A_FILE", "NOT_TEXT", "TOO_LARGE",
+           "UnreadableFile", "read_text", "size_text"]
 
 #: A config file (a TOML file of targets, the sandbox's YAML or JSON): hand-written, a few kilobytes.
 CONFIG_LIMIT = 1024 * 1024

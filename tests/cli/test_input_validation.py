@@ -230,7 +230,7 @@ def test_the_flag_request_timeout_wins_over_a_sane_environment(monkeypatch: pyte
 
 def test_good_values_still_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The bounds are inclusive where they should be: a valid run gets as far as the (dead) target."""
-    code = main([*C, "--request-timeout", "3600", "--max-examples", "100000", "--seed", "0",
+    code = main(["contract", "--request-timeout", "3600", "--max-examples", "100000", "--seed", "0",
                  "--report-dir", str(tmp_path), "--base-url", DEAD + "/prefix/"])
     assert code == 2
     assert "cannot reach http://127.0.0.1:1/prefix/v2/coupon/bulk/issue" in capsys.readouterr().err

@@ -126,7 +126,7 @@ def test_a_waiting_run_gives_up_with_a_note_and_the_file_untouched(tmp_path: Pat
     path = tmp_path / "baseline.json"
     Baseline([]).save(path)
     before = path.read_bytes()
-    with open(lock_path(path), "w") as holder:
+    with lock_path(path).open("w") as holder:
         fcntl.flock(holder, fcntl.LOCK_EX)
         with pytest.raises(TimeoutError):
             update_file(path, *baseline_changes(_result(SHARED), Baseline(), TODAY), timeout=0.2)
@@ -145,7 +145,7 @@ def _judge_all(path: Path, results: list[ContractRunResult]) -> None:
         try:
             barrier.wait()
             judge_by_baseline(result, read, path, update=True)
-        except BaseException as exc:  # noqa: BLE001 - shown by the assertion below
+        except BaseException as exc:  # shown by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=judge, args=pair) for pair in zip(results, reads, strict=True)]

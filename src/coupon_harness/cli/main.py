@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from coupon_harness import __version__
 from coupon_harness.errors import HarnessError
@@ -21,7 +21,15 @@ from coupon_harness.cli.harness_bug import report_harness_bug
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one line that names the fix, not a usage dump."""
+    """argparse, but a bad flag is one line that names the fix, not a usage dump; and an option that takes one
+    value, given twice, is refused naming both values (`StoreOnce`), in every command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from coupon_harness.cli.option_table import StoreOnce
+
+        self.register("action", None, StoreOnce)
+        self.register("action", "store", StoreOnce)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_HARNESS_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -60,8 +60,11 @@ __all__ = [
     "Option",
     "Resolved",
     "Sources",
+    "StoreOnce",
     "add_options",
     "env_var",
+    "given_twice",
+    "is_secret",
     "markdown_table",
     "no_color",
     "option",
@@ -69,6 +72,7 @@ __all__ = [
     "parse_max_regression",
     "resolve",
     "sources_from_namespace",
+    "twice_message",
 ]
 
 CONTRACT = "contract"
@@ -84,6 +88,9 @@ MAX_USERS = 100_000
 #: Requests (or users started) per second.
 MAX_RATE = 100_000.0
 MAX_WORKERS = 256
+#: Series a load request carries at most: the sandbox's default max_batch (more is a 400 there), and the size
+#: the contract run's classics send as a resource-limit probe (200, 400 or 413 are all right).
+MAX_BATCH = 1000
 MAX_COUPONS_LIMIT = 2**63 - 1
 #: safety.DEFAULT_MAX_COUPONS, as the help shows it (safety imports urllib3, too slow for the pytest plugin's
 #: import; tests/cli/test_help_is_complete.py holds the two equal).
@@ -120,7 +127,10 @@ def _secret(name: str) -> Parser:
 
 
 def _user(value: Any, what: str) -> tuple[str, str | None]:
-    user, password = parse_user(_text(value, what))
+    text = _text(value, what)
+    if text.startswith(":"):
+        raise ConfigError(f"{what} has no user before ':': give USER:PASSWORD")
+    user, password = parse_user(text)
     check_credentials({"user": user}, what.replace("{", "{{").replace("}", "}}"))
     check_credentials({"password": password}, (what + " (its password)").replace("{", "{{").replace("}", "}}"))
     return user, password
@@ -302,6 +312,10 @@ def _batch_size(value: Any, what: str) -> tuple[int, int]:
         raise ConfigError(f"{what} {shown!r}: write MIN-MAX like 1-5, or one number") from None
     if not 1 <= batch_min <= batch_max:
         raise ConfigError(f"{what} {shown!r}: need 1 <= MIN <= MAX")
+    if batch_max > MAX_BATCH:
+        raise ConfigError(f"{what} {shown!r}: at most {MAX_BATCH:,} series a request (the sandbox's max_batch; the "
+                          f"contract counts {MAX_BATCH:,} as a resource limit a target may refuse): give MIN-MAX like "
+                          "1-5")
     return batch_min, batch_max
 
 
@@ -696,6 +710,7 @@ def resolve(sources: Sources, scope: str) -> Resolved:
             values[name] = value
             where[name] = labels[name]
     _pair_user_and_password(values, where, (file_where, env_where, flag_where))
+    _check_user_has_a_password(values, where, prefix)
     return Resolved(scope=scope, values=values, where=where, flag_prefix=prefix, notes=tuple(notes))
 
 
@@ -719,6 +734,13 @@ def _pair_user_and_password(values: dict[str, Any], where: dict[str, str],
     del where["password"]
 
 
+def _check_user_has_a_password(values: Mapping[str, Any], where: Mapping[str, str], prefix: str) -> None:
+    """A user without a password would be sent as `USER:` (curl -u asks for the password instead): refused."""
+    if "user" in values and values["user"][1] is None:
+        raise ConfigError(f"{where['user']} gives a user but no password: write USER:PASSWORD, or give the password "
+                          f"with {prefix}password (or {env_var('password')}, or the key password beside the user)")
+
+
 def no_color(resolved: Resolved, environ: Mapping[str, str] | None = None) -> bool:
     """--no-color (or its variable or key), or NO_COLOR set to anything but empty (https://no-color.org)."""
     env = os.environ if environ is None else environ
@@ -733,6 +755,67 @@ def no_color(resolved: Resolved, environ: Mapping[str, str] | None = None) -> bo
 LOCUST_OWNS = frozenset({"base-url", "config", "users", "spawn-rate", "run-time", "workers", "master",
                          "expect-workers", "worker", "master-host", "master-port", "master-bind-host", "report-dir",
                          "overwrite", "no-color", "compare", "max-regression"})
+
+
+#: Options whose values a message never shows (credentials).
+_SECRET_GROUPS = frozenset({"credentials"})
+_SECRET_NAMES = frozenset({"against-user", "against-password", "against-oauth-key", "against-oauth-secret",
+                           "against-token"})
+
+
+def is_secret(opt: Option) -> bool:
+    """Whether an option holds a credential (its value is never shown in a message)."""
+    return opt.group in _SECRET_GROUPS or opt.name in _SECRET_NAMES
+
+
+def twice_message(first: Any, second: Any, *, secret: bool) -> str:
+    """What a single-valued option given twice on a command line is told (argparse's 'argument --X: ' before)."""
+    if secret:
+        return "given twice (its values are not shown): give it once"
+    shown = [repr(value if not isinstance(value, str) or len(value) <= 40 else value[:37] + "...")
+             for value in (first, second)]
+    return f"given twice ({shown[0]}, then {shown[1]}): give it once"
+
+
+class StoreOnce(argparse.Action):
+    """argparse's `store` for an option that takes one value: a second occurrence on the command line (`--run-time
+    5s --run-time 10s`, abbreviations and `--x=v` included) is an error naming both values, not the last one
+    silently winning. `secret`: the values are not shown. Repeatable options use `append` instead."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, secret: bool = False, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.secret = secret
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        given: dict[str, Any] = namespace.__dict__.setdefault("_given_once", {})
+        if option_string is not None and self.dest in given:
+            raise argparse.ArgumentError(self, twice_message(given[self.dest], values, secret=self.secret))
+        given[self.dest] = values
+        setattr(namespace, self.dest, values)
+
+
+def given_twice(args: Sequence[str], scope: str, prefix: str) -> None:
+    """ConfigError for a single-valued option of `scope` given twice in `args`, a command line whose flags are
+    `prefix` + name, spelt out in full (the pytest plugin's `--harness-NAME`: pytest parses its options more than
+    once, which a StoreOnce action would take for a repetition)."""
+    by_flag = {opt.flag(prefix): opt for opt in options_of(scope) if not opt.repeatable and not opt.flag_only}
+    seen: dict[str, Any] = {}
+    index = 0
+    while index < len(args):
+        arg = str(args[index])
+        if arg == "--":
+            break
+        flag, eq, value = arg.partition("=")
+        opt = by_flag.get(flag)
+        if opt is not None:
+            if not eq:
+                index += 1
+                value = str(args[index]) if index < len(args) else ""
+            if flag in seen:
+                raise ConfigError(f"{flag} {twice_message(seen[flag], value, secret=is_secret(opt))}")
+            seen[flag] = value
+        index += 1
 
 
 def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
@@ -754,8 +837,8 @@ def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
             group.add_argument(opt.flag(), dest=opt.dest, action="append", default=None, metavar=opt.metavar,
                                help=opt.help_for(scope).replace("%", "%%"))
         else:
-            group.add_argument(opt.flag(), dest=opt.dest, default=None, metavar=opt.metavar,
-                               help=opt.help_for(scope).replace("%", "%%"))
+            group.add_argument(opt.flag(), dest=opt.dest, default=None, metavar=opt.metavar, action=StoreOnce,
+                               secret=is_secret(opt), help=opt.help_for(scope).replace("%", "%%"))
 
 
 def sources_from_namespace(args: argparse.Namespace, scope: str, environ: Mapping[str, str] | None = None

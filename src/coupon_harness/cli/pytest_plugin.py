@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from coupon_harness.cli.option_table import PYTEST, Resolved, Sources, options_of, resolve
+from coupon_harness.cli.option_table import PYTEST, Resolved, Sources, given_twice, options_of, resolve
 from coupon_harness.errors import ConfigError, HarnessError
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ def _resolved(config: pytest.Config) -> Resolved:
     from coupon_harness.cli.settings_builders import contract_settings
 
     try:
+        given_twice(config.invocation_params.args, PYTEST, PREFIX)  # --harness-seed 1 --harness-seed 2: refused
         resolved = resolve(_sources(config), PYTEST)
         if resolved.given("base-url"):
             contract_settings(resolved)

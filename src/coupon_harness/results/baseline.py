@@ -369,7 +369,7 @@ def _locked(path: Path, timeout: float) -> Iterator[None]:
                     time.sleep(0.005)
             held = os.fstat(descriptor)
             try:
-                now = os.stat(lock)
+                now = lock.stat()
             except FileNotFoundError:
                 continue
             if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):
