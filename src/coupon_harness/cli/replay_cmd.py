@@ -56,7 +56,7 @@ def read_report(given: str | Path) -> tuple[ContractRunResult, Path]:
     path = Path(given)
     candidates = [path] if path.suffix == ".json" else [path / "summary.json", path / "contract" / "summary.json"]
     for candidate in candidates:
-        if candidate.is_file():
+        if candidate.exists():  # a device or a pipe named summary.json is refused by name, not skipped
             try:
                 return read_summary_json(candidate), candidate
             except UnreadableFile as exc:

@@ -147,6 +147,10 @@ def _baseline_fields(resolved: Resolved) -> dict[str, Any]:
     if update and not resolved.given("baseline"):
         raise ConfigError(f"{resolved.label('baseline-update')} rewrites a baseline: give {resolved.flag_prefix}"
                           "baseline FILE too")
+    if resolved.given("baseline"):  # checked with the other inputs, before a report folder or a request
+        from coupon_harness.results.baseline import Baseline
+
+        Baseline.load(resolved.get("baseline"), missing_ok=update)  # the run reads it again when it starts
     return {"baseline": resolved.get("baseline"), "baseline_update": update}
 
 

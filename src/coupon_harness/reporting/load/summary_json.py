@@ -215,7 +215,7 @@ def read_earlier(path: Path) -> LoadRunResult:
     if path.is_dir():
         candidates = [path / "summary.json", path / "load" / "summary.json"]
     for candidate in candidates:
-        if candidate.is_file():
+        if candidate.exists():  # a device or a pipe named summary.json is refused by name, not skipped
             try:
                 return read_load_summary_json(candidate)
             except UnreadableFile as exc:
