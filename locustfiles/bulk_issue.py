@@ -38,7 +38,7 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, add_options
 from coupon_harness.cli.settings_builders import has_credentials, locust_options, locust_settings
 from coupon_harness.contract.expectations import Expectations
-from coupon_harness.errors import ConfigError
+from coupon_harness.errors import ConfigError, one_line
 from coupon_harness.interrupts import signal_name
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.load.discovery import ask_sandbox
@@ -133,7 +133,7 @@ def _interrupt(environment: Any) -> None:
 
 
 def _refuse(message: str) -> NoReturn:
-    sys.stderr.write(f"coupon-harness locustfile: error: {message}\n")
+    sys.stderr.write(f"coupon-harness locustfile: error: {one_line(message)}\n")
     raise SystemExit(2)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from coupon_harness import __version__
-from coupon_harness.errors import HarnessError
+from coupon_harness.errors import HarnessError, one_line
 from coupon_harness.interrupts import armed, exit_code_for, handled, received, signal_name
 
 __all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "build_parser",
@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", "store", StoreOnce)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_HARNESS_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_HARNESS_ERROR, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 DESCRIPTION = ("Contract and load tests for Capillary's POST /v2/coupon/bulk/issue. `coupon-harness run` with no "
@@ -92,7 +92,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         code: int = args.handler(args)
     except HarnessError as exc:
-        print(f"coupon-harness {args.command}: error: {exc}", file=sys.stderr)
+        print(f"coupon-harness {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_HARNESS_ERROR
     except KeyboardInterrupt:
         print(f"coupon-harness {args.command}: interrupted by {signal_name(received())}", file=sys.stderr)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,19 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
+_HOST = re.compile(r"[A-Za-z0-9._%:\[\]-]{1,253}")
+
+
+def _host(value: Any, what: str) -> str:
+    """A host name or an IP address (IPv6 as is or in brackets), as a socket takes it: `10.0.0.5`, `master.local`,
+    `::1`. Not a URL, not empty: a worker told `--master-host "a b"` would wait for that master forever."""
+    text = _text(value, what)
+    if not _HOST.fullmatch(text):
+        raise ConfigError(f"{what} {text[:60]!r} is not a host name or an IP address: give one like 127.0.0.1 or "
+                          "master.example.com (no scheme, no port)")
+    return text
+
+
 def _secret(name: str) -> Parser:
     def parse(value: Any, what: str) -> str:
         text = _text(value, what)
@@ -128,7 +142,7 @@ def _secret(name: str) -> Parser:
 
 def _user(value: Any, what: str) -> tuple[str, str | None]:
     text = _text(value, what)
-    if text.startswith(":"):
+    if not text.partition(":")[0]:
         raise ConfigError(f"{what} has no user before ':': give USER:PASSWORD")
     user, password = parse_user(text)
     check_credentials({"user": user}, what.replace("{", "{{").replace("}", "}}"))
@@ -471,11 +485,11 @@ OPTIONS: tuple[Option, ...] = (
            default="1", group="distributed"),
     Option("worker", _LOAD_ONLY, _bool, "be a worker of the master at --master-host", flag_only=True,
            group="distributed"),
-    Option("master-host", _LOAD_ONLY, _text, "with --worker: the master's address", "H", default="127.0.0.1",
+    Option("master-host", _LOAD_ONLY, _host, "with --worker: the master's address", "H", default="127.0.0.1",
            group="distributed"),
     Option("master-port", _LOAD_ONLY, _int(1, 65535), "the master's port", "P", default="5557",
            group="distributed"),
-    Option("master-bind-host", _LOAD_ONLY, _text, "address a --master listens on (0.0.0.0 for other machines)",
+    Option("master-bind-host", _LOAD_ONLY, _host, "address a --master listens on (0.0.0.0 for other machines)",
            "H", default="127.0.0.1", group="distributed"),
     Option("max-coupons", frozenset({LOAD, RUN, CAPACITY, DIFF}), _int(1, MAX_COUPONS_LIMIT),
            f"stop cleanly after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any host that is not loopback, "
@@ -517,7 +531,7 @@ OPTIONS: tuple[Option, ...] = (
            "http://--prometheus-host:PORT/metrics from the process that aggregates (local or master): requests by "
            "status, errors, violations by rule, coupons, duplicate codes, entity failures, latency, users, "
            "generator CPU (default: off)", "PORT", group="live figures"),
-    Option("prometheus-host", _LOAD_ONLY, _text, "with --prometheus-port: the address it listens on (0.0.0.0 to "
+    Option("prometheus-host", _LOAD_ONLY, _host, "with --prometheus-port: the address it listens on (0.0.0.0 to "
            "let other machines scrape)", "H", default="127.0.0.1", group="live figures"),
     # the capacity search
     Option("start-rate", _CAPACITY_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
@@ -772,8 +786,8 @@ def twice_message(first: Any, second: Any, *, secret: bool) -> str:
     """What a single-valued option given twice on a command line is told (argparse's 'argument --X: ' before)."""
     if secret:
         return "given twice (its values are not shown): give it once"
-    shown = [repr(value if not isinstance(value, str) or len(value) <= 40 else value[:37] + "...")
-             for value in (first, second)]
+    texts = [str(value) if isinstance(value, os.PathLike) else value for value in (first, second)]
+    shown = [repr(text if not isinstance(text, str) or len(text) <= 40 else text[:37] + "...") for text in texts]
     return f"given twice ({shown[0]}, then {shown[1]}): give it once"
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from coupon_harness.cli.option_table import PYTEST, Resolved, Sources, given_twice, options_of, resolve
-from coupon_harness.errors import ConfigError, HarnessError
+from coupon_harness.errors import ConfigError, HarnessError, one_line
 
 if TYPE_CHECKING:
     from coupon_harness.results.contract import ContractRunResult
@@ -96,7 +96,7 @@ def _resolved(config: pytest.Config) -> Resolved:
         if resolved.given("base-url"):
             contract_settings(resolved)
     except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {exc}", returncode=2)
+        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
     return resolved
 
 
@@ -144,7 +144,7 @@ def _run(resolved: Resolved) -> ContractRunResult:
                                         sandbox_info(sandbox.config))
             return run_contract(settings)
     except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {exc}", returncode=2)
+        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
 
 
 @pytest.fixture(scope="session")
@@ -198,7 +198,7 @@ def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[st
     except (KeyError, TypeError, ValueError) as exc:
         pytest.fail(f"not a finding coupon-harness export-tests wrote: {type(exc).__name__}: {exc}", pytrace=False)
     except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {exc}", returncode=2)
+        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
     except HarnessError as exc:  # the target is down or refuses the credentials: never a pass
         pytest.fail(f"coupon-harness could not replay the finding: {exc}", pytrace=False)
     if verdict.state == NOT_REPLAYABLE:
