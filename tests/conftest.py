@@ -48,8 +48,8 @@ SLOW_FILES = {
     "tests/diff/test_diff_sandboxes.py": "differential runs between two sandboxes, 13 s",
     "tests/diff/test_diff_cli.py": "differential runs through the CLI (one subprocess), 7 s",
     "tests/cli/test_ci_files.py": "load, capacity and run through the CLI against a sandbox, 23 s",
-    "tests/cli/test_cli_garbage.py": "garbage to all nine subcommands in-process (1,500 examples, 10 s), every file input "
-                                     "against every hostile file, hang-prone inputs in 6 subprocesses, 14 s",
+    "tests/cli/test_cli_garbage.py": "garbage to all nine subcommands in-process (1,500 examples, 10 s), every file "
+                                     "input against every hostile file, hang-prone inputs in 6 subprocesses, 14 s",
     "tests/test_ci_recipes.py": "the CI recipes' commands against the sandbox (contract and load runs), 45 s",
     "tests/load/test_soak_million.py": "a 10^6-coupon load run and a 10^5 one with a planted duplicate, 36 s "
                                        "(90-130 s beside a parallel suite)",
