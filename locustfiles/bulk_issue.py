@@ -35,7 +35,7 @@ from locust import events
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
-from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, add_options
+from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, StoreOnce, add_options
 from coupon_harness.cli.settings_builders import has_credentials, locust_options, locust_settings
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError, one_line
@@ -56,7 +56,7 @@ def _options(parser: Any) -> None:
     """The load options of `coupon-harness load` (same names, COUPON_HARNESS_* variables and config keys, from
     the one option table) less those Locust has itself (--host, -u, -r, -t, ...), plus the report folder."""
     add_options(parser, LOAD, exclude=LOCUST_OWNS)
-    parser.add_argument("--harness-report-dir", default="", help="where the harness report goes "
+    parser.add_argument("--harness-report-dir", default="", action=StoreOnce, help="where the harness report goes "
                         "(default reports/locust-<time>/)")
 
 

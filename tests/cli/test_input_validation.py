@@ -151,6 +151,11 @@ CASES: list[tuple[list[str], str]] = [
                                     "--config a TOML file of targets"),
     ([*L, "--config", "/dev/zero"], "config file /dev/zero is not a regular file"),
     ([*C, "--baseline", "/dev/zero"], "--baseline /dev/zero is not a regular file"),
+    # an input's newline or escape sequence never splits (or paints) the line: it is shown escaped
+    ([*C, "--config", "no\nsuch\x1b[2J.toml"], "config file no\\nsuch\\x1b[2J.toml does not exist"),
+    ([*L, "--master-host", "a b", "--worker"], "--master-host 'a b' is not a host name or an IP address"),
+    ([*L, "--master", "--master-bind-host", "http://0.0.0.0"], "--master-bind-host 'http://0.0.0.0' is not a host"),
+    ([*L, "--prometheus-port", "9999", "--prometheus-host", ""], "--prometheus-host '' is not a host"),
 ]
 
 #: TOML files (written to a temporary folder) and the fragment their error names.
