@@ -237,3 +237,15 @@ def test_a_merge_keeps_the_fingerprints_valid(tmp_path: Path) -> None:
     result = _result(SHARED)
     apply_baseline(result, loaded, str(path), TODAY)
     assert result.holds
+
+
+def test_an_update_keeps_the_files_permissions(tmp_path: Path) -> None:
+    """The rename puts a new file in place: it gets the old one's mode (a new file: 0o666 less the umask)."""
+    path = tmp_path / "baseline.json"
+    Baseline([]).save(path)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)
+    update_file(path, *baseline_changes(_result(SHARED), Baseline(), TODAY))
+    assert path.stat().st_mode & 0o777 == 0o640 and _ids(path) == {SHARED.fingerprint}

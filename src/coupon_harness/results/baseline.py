@@ -35,7 +35,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -219,21 +219,21 @@ class Baseline:
         synced, renamed over it; the file keeps its permissions)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            mode = path.stat().st_mode & 0o777
+            mode: int | None = path.stat().st_mode & 0o777
         except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            mode = None  # a new file: 0o666 less the umask, as any file the user creates
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(self.dumps())
                 out.flush()
-                os.fchmod(out.fileno(), mode)
+                if mode is not None:
+                    os.fchmod(out.fileno(), mode)
                 os.fsync(out.fileno())
-            Path(temporary).replace(path)
+            temporary.replace(path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
 
 
