@@ -35,12 +35,12 @@ from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRu
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from coupon_harness.cli.lifecycle import note_target, preflight_load, report_setup_error
-from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, add_options
+from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, StoreOnce, add_options
 from coupon_harness.cli.report_dir import prepare_report_dir, release_claims
 from coupon_harness.cli.settings_builders import has_credentials, locust_options, locust_settings
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.coupon_log import FILE_NAME
-from coupon_harness.errors import ConfigError, HarnessError
+from coupon_harness.errors import ConfigError, HarnessError, one_line
 from coupon_harness.interrupts import signal_name
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.load.discovery import ask_sandbox
@@ -58,7 +58,7 @@ def _options(parser: Any) -> None:
     """The load options of `coupon-harness load` (same names, COUPON_HARNESS_* variables and config keys, from
     the one option table) less those Locust has itself (--host, -u, -r, -t, ...), plus the report folder."""
     add_options(parser, LOAD, exclude=LOCUST_OWNS)
-    parser.add_argument("--harness-report-dir", default="", help="where the harness report goes "
+    parser.add_argument("--harness-report-dir", default="", action=StoreOnce, help="where the harness report goes "
                         "(default reports/locust-<time>-<random>/; one locust run writes there at a time)")
 
 
@@ -150,7 +150,7 @@ def _refuse(message: str) -> NoReturn:
     """One line, exit 2; a claimed report folder gets the setup error's junit.xml, summary.json and report.md."""
     report_setup_error("locust", message)
     release_claims()
-    sys.stderr.write(f"coupon-harness locustfile: error: {message}\n")
+    sys.stderr.write(f"coupon-harness locustfile: error: {one_line(message)}\n")
     raise SystemExit(2)
 
 

@@ -48,6 +48,8 @@ SLOW_FILES = {
     "tests/diff/test_diff_sandboxes.py": "differential runs between two sandboxes, 13 s",
     "tests/diff/test_diff_cli.py": "differential runs through the CLI (one subprocess), 7 s",
     "tests/cli/test_ci_files.py": "load, capacity and run through the CLI against a sandbox, 23 s",
+    "tests/cli/test_cli_garbage.py": "garbage to all nine subcommands in-process (1,500 examples, 10 s), every file "
+                                     "input against every hostile file, hang-prone inputs in 6 subprocesses, 14 s",
     "tests/test_ci_recipes.py": "the CI recipes' commands against the sandbox (contract and load runs), 45 s",
     "tests/load/test_killed_and_full.py": "load and contract runs killed outright, or on a full tmpfs, 28 s",
     "tests/cli/test_lifecycle.py": "CLI runs refused by a folder in use or a wrong password, plain locust, 10 s",
@@ -63,6 +65,8 @@ SLOW_TESTS = {
     "tests/cli/test_harness_faults.py::test_contract_exits_2_naming_pass_seed_and_file": "6 s",
     "tests/cli/test_pytest_way_in_faults.py::test_a_faulted_pass_fails_the_pytest_run": "4 s",
     "tests/cli/test_input_validation.py::test_repeated_customer_ids_finish": "3 contract runs, 9 s",
+    "tests/contract_layer/test_baseline_merge.py::test_processes_at_once_keep_every_entry":
+        "4 processes updating one baseline at once, 2.5 s",
     "tests/load/test_event_channel.py::test_progress_reaches_the_caller_with_rate_and_p95": "a 6 s load run",
     "tests/load/test_generator_behind.py::test_a_closed_model_run_has_no_schedule_to_fall_behind": "a 2 s load run",
     "tests/load/test_abort_ways_in.py::test_plain_locust_stops_early_with_the_reason_and_serves_metrics":

@@ -36,6 +36,7 @@ LAYER_OF = {
     "coupon_harness.errors": "errors",
     "coupon_harness.interrupts": "interrupts",
     "coupon_harness.coupon_log": "coupon_log",
+    "coupon_harness.input_files": "input_files",
     "coupon_harness.results": "results",
     "coupon_harness.results.load": "load_results",
     "coupon_harness.results.capacity": "load_results",
@@ -64,19 +65,21 @@ MAY_IMPORT: dict[str, set[str]] = {
     "interrupts": set(),
     # Imported by the load process before Locust patches it: standard library and the errors only.
     "coupon_log": {"errors"},
-    "results": _FOUNDATION,
+    # Bounded reading of the files a user names (config, baseline, summary.json): standard library only.
+    "input_files": set(),
+    "results": _FOUNDATION | {"input_files"},
     "load_results": _FOUNDATION,
-    "config": _FOUNDATION,
+    "config": _FOUNDATION | {"input_files"},
     "safety": _FOUNDATION,
     "transport": {"results", "errors"},
-    "sandbox": {"contract"},
+    "sandbox": {"contract", "input_files"},
     # runners/__init__.py: a namespace, each runner is its own layer.
     "runners": set(),
     "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log"},
     "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts", "coupon_log"},
-    "reporting": {"results", "load_results", "contract"},
-    "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "results", "load_results", "config", "safety",
-            "transport", "sandbox", "runners", "runners.contract", "runners.load", "reporting"},
+    "reporting": {"results", "load_results", "contract", "input_files"},
+    "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "input_files", "results", "load_results",
+            "config", "safety", "transport", "sandbox", "runners", "runners.contract", "runners.load", "reporting"},
 }
 
 

@@ -12,10 +12,22 @@ import math
 import os
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.errors import ConfigError
+from coupon_harness.input_files import (
+    BAD_PATH,
+    CONFIG_LIMIT,
+    NESTED_TOO_DEEPLY,
+    NOT_A_FILE,
+    NOT_TEXT,
+    TOO_LARGE,
+    UnreadableFile,
+    read_text,
+    size_text,
+)
 
 __all__ = [
     "ENV_PREFIX",
@@ -96,8 +108,9 @@ _CREDENTIAL_FIELDS = ("user", "password", "token", "oauth_key", "oauth_secret")
 
 
 def check_credentials(values: dict[str, Any], where: str) -> None:
-    """Credentials must be text a request can carry: UTF-8 (Basic and the OAuth body encode it), and for
-    the token, which is sent as a header as is, visible ASCII. The message never shows the value."""
+    """Credentials must be text a request can carry: UTF-8 (Basic and the OAuth body encode it) without a control
+    character, and for the token, which is sent as a header as is, visible ASCII. The message never shows the
+    value."""
     for name in _CREDENTIAL_FIELDS:
         value = values.get(name)
         if value is None:
@@ -112,6 +125,9 @@ def check_credentials(values: dict[str, Any], where: str) -> None:
         if name == "token" and any(not " " < char < "\x7f" for char in value):
             raise ConfigError(f"{what} holds a character an HTTP header cannot carry (a token is visible ASCII): "
                               "check the token")
+        if any(unicodedata.category(char) == "Cc" for char in value):
+            raise ConfigError(f"{what} holds a control character (a newline, a tab, a NUL?), which no credential "
+                              "may (RFC 7617): give it without (a file read into a variable keeps its last newline)")
 
 
 def parse_user(value: str) -> tuple[str, str | None]:
@@ -177,22 +193,34 @@ def _expand(value: Any, where: str) -> Any:
     return value
 
 
+#: The fix for a config file that is not read, by UnreadableFile.kind.
+_CONFIG_FIX = {
+    NOT_A_FILE: "give --config a TOML file of targets",
+    TOO_LARGE: f"a config file is a few kilobytes of TOML (at most {size_text(CONFIG_LIMIT)}): is --config the "
+               "right file?",
+    NOT_TEXT: "save it as UTF-8",
+    BAD_PATH: "check --config",
+}
+
+
 def read_target_table(path: Path, name: str | None) -> tuple[str, dict[str, Any]]:
     """The table of target `name` (or the file's default-target, or its only target) of a TOML config file,
     with `${ENV}` references expanded, and how messages name it (`FILE [targets.NAME]`). Its keys are not
     checked here: the option table (`coupon_harness.cli.option_table`) knows them."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = read_text(path, limit=CONFIG_LIMIT)
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist: check --config") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}; check --config") from None
+    except UnreadableFile as exc:
+        raise ConfigError(f"config file {exc}: {_CONFIG_FIX[exc.kind]}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    except ValueError as exc:  # a path with a NUL byte, a surrogate the file system cannot take
-        raise ConfigError(f"cannot read config file {str(path)[:80]!r}: {exc}; check --config") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} {NESTED_TOO_DEEPLY}: give --config a TOML file of targets "
+                          "(README 'Config file')") from None
     targets = raw.get("targets")
     if not isinstance(targets, dict) or not targets:
         raise ConfigError(f"config file {path} has no [targets.NAME] table; see README 'Config file'")
@@ -217,4 +245,8 @@ def read_target_table(path: Path, name: str | None) -> tuple[str, dict[str, Any]
     if not isinstance(table, dict):
         raise ConfigError(f"config file {path}: targets.{chosen} must be a table")
     where = f"{path} [targets.{chosen}]"
-    return where, {key: _expand(value, where) for key, value in table.items()}
+    try:
+        return where, {key: _expand(value, where) for key, value in table.items()}
+    except RecursionError:
+        raise ConfigError(f"config file {path} {NESTED_TOO_DEEPLY}: give --config a TOML file of targets "
+                          "(README 'Config file')") from None

@@ -163,8 +163,12 @@ def test_password_the_three_ways(tmp_path: Path) -> None:
     assert _resolve_cli("contract", config, {"COUPON_HARNESS_PASSWORD": "ep"}).get("user") == ("fu", "ep")
     assert _resolve_cli("contract", [*config, "--password", "xp"], {"COUPON_HARNESS_PASSWORD": "ep"}).get("user") \
         == ("fu", "xp")
-    # A user given by a flag never takes the password the file keeps for its own user.
-    assert _resolve_cli("contract", [*config, "--user", "other"], {}).get("user") == ("other", None)
+    # A user given by a flag never takes the password the file keeps for its own user; without a password of its
+    # own it is refused (it would go out as "other:"), naming the fix.
+    with pytest.raises(ConfigError, match="--user gives a user but no password: write USER:PASSWORD, or give the "
+                                          "password with --password"):
+        _resolve_cli("contract", [*config, "--user", "other"], {})
+    assert _resolve_cli("contract", [*config, "--user", "other", "--password", "op"], {}).get("user") == ("other", "op")
     with pytest.raises(ConfigError, match="COUPON_HARNESS_PASSWORD gives a password but no user"):
         _resolve_cli("contract", [], {"COUPON_HARNESS_PASSWORD": "ep"})
 

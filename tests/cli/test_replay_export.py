@@ -143,3 +143,16 @@ def test_export_refuses_to_overwrite(reports: dict[str, Path], tmp_path: Path,
     assert main(["export-tests", str(reports["500-on-65-char-customer-id"]), "-o", str(target)]) == 2
     assert "exists: pass --overwrite" in capsys.readouterr().err
     assert target.read_text(encoding="utf-8") == "# mine\n"
+
+
+def test_export_refuses_a_pipe_or_a_folder_as_its_file(reports: dict[str, Path], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A pipe would take the write and wait for a reader forever (--overwrite or not): one line, exit 2."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for output in (fifo, tmp_path):
+        assert main(["export-tests", str(reports["500-on-65-char-customer-id"]), "-o", str(output),
+                     "--overwrite"]) == 2
+        assert f"-o {output} is not a regular file" in capsys.readouterr().err

@@ -33,7 +33,8 @@ socket.socket.connect = _refuse
 '''
 
 
-def _inner_pytest(tmp_path: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], str]:
+def _inner_pytest(tmp_path: Path, *options: str, url: str = "https://eu.api.capillarytech.com"
+                  ) -> tuple[subprocess.CompletedProcess[str], str]:
     (tmp_path / "no_network_plugin.py").write_text(NO_NETWORK)
     log = tmp_path / "network.log"
     env = {**os.environ, "NO_NETWORK_LOG": str(log),
@@ -43,7 +44,7 @@ def _inner_pytest(tmp_path: Path, *options: str) -> tuple[subprocess.CompletedPr
             env.pop(name)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/contract", "-p", "no:cacheprovider", "-p", "no_network_plugin",
-         "-q", "-x", "--harness-base-url", "https://eu.api.capillarytech.com", "--harness-user", "till:pw",
+         "-q", "-x", "--harness-base-url", url, "--harness-user", "till:pw",
          "--harness-series-ids", "101", *options],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     return done, log.read_text() if log.exists() else ""
@@ -60,8 +61,18 @@ def test_a_production_host_is_refused_before_any_request(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("url", ["https://\uff25\uff35.api.capillarytech.com", "https://sg.api.capillarytech.com/"])
 def test_production_in_other_spellings_is_refused_too(url: str, tmp_path: Path) -> None:
-    done, attempts = _inner_pytest(tmp_path, "--harness-base-url", url)
+    done, attempts = _inner_pytest(tmp_path, url=url)
     assert done.returncode == 2, done.stdout + done.stderr
+    assert "is a Capillary production host" in done.stdout + done.stderr
+    assert attempts == "", attempts
+
+
+def test_an_option_given_twice_is_refused_naming_both_values(tmp_path: Path) -> None:
+    """pytest keeps the last of `--harness-seed 1 --harness-seed 2`; the plugin refuses it, as the CLI does."""
+    done, attempts = _inner_pytest(tmp_path, "--harness-seed", "1", "--harness-seed=2", url="http://127.0.0.1:1")
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "coupon-harness: --harness-seed given twice ('1', then '2'): give it once" in output, output
     assert attempts == "", attempts
 
 

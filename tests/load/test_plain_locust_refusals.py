@@ -44,3 +44,16 @@ def test_a_bad_series_list_is_one_line_too(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "--series-ids" in done.stderr.splitlines()[-1], done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_the_issues_bad_inputs_are_one_line_too(tmp_path: Path) -> None:
+    """A user without a password and a flag given twice: exit 2, the last line names the fix, no user starts."""
+    done = _locust(tmp_path, "--host", "http://127.0.0.1:1", "--series-ids", "101", "--user", "nocolon")
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("coupon-harness locustfile: error: --user gives a user but no password"), last
+    assert "Traceback" not in done.stderr, done.stderr
+    done = _locust(tmp_path, "--host", "http://127.0.0.1:1", "--series-ids", "101", "--series-ids", "102")
+    assert done.returncode == 2, done.stderr
+    assert "argument --series-ids: given twice ('101', then '102')" in done.stderr.splitlines()[-1], done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "reports").exists()

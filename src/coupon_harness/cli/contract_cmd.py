@@ -21,6 +21,7 @@ from coupon_harness.cli.option_table import (
 from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.cli.settings_builders import contract_settings
+from coupon_harness.errors import one_line
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.runners.contract import run_contract
 from coupon_harness.runners.contract.settings import ContractSettings
@@ -42,7 +43,7 @@ def register(commands: Any) -> None:
 
 def print_notes(resolved: Resolved) -> None:
     for note in resolved.notes:
-        print(f"coupon-harness: note: {note}", file=sys.stderr)
+        print(f"coupon-harness: note: {one_line(note)}", file=sys.stderr)
 
 
 def _handle(args: argparse.Namespace) -> int:

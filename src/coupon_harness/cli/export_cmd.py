@@ -121,6 +121,8 @@ def _handle(args: argparse.Namespace) -> int:
     result, source = read_report(args.report)
     findings = findings_of(result, args.finding, source)
     output = Path(args.output)
+    if output.exists() and not output.is_file():  # writing to a pipe would wait for a reader forever
+        raise ConfigError(f"-o {output} is not a regular file (a folder, a device or a pipe): give a file name")
     if output.exists() and not args.overwrite:
         raise ConfigError(f"{output} exists: pass --overwrite to replace it")
     text = render_tests(result, findings, str(args.report))

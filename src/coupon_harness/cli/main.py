@@ -7,10 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from coupon_harness import __version__
-from coupon_harness.errors import HarnessError
+from coupon_harness.errors import HarnessError, one_line
 from coupon_harness.interrupts import armed, exit_code_for, handled, received, signal_name
 
 __all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "build_parser",
@@ -23,10 +23,18 @@ from coupon_harness.cli.report_dir import claimed, claims_mark, release_claims
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one line that names the fix, not a usage dump."""
+    """argparse, but a bad flag is one line that names the fix, not a usage dump; and an option that takes one
+    value, given twice, is refused naming both values (`StoreOnce`), in every command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from coupon_harness.cli.option_table import StoreOnce
+
+        self.register("action", None, StoreOnce)
+        self.register("action", "store", StoreOnce)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_HARNESS_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_HARNESS_ERROR, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 DESCRIPTION = ("Contract and load tests for Capillary's POST /v2/coupon/bulk/issue. `coupon-harness run` with no "
@@ -89,7 +97,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except HarnessError as exc:
         # Reports first (a CI step reads junit.xml and report.md), then the one line: the last line names the fix.
         report_setup_error(str(args.command), str(exc), mark)
-        print(f"coupon-harness {args.command}: error: {exc}", file=sys.stderr)
+        print(f"coupon-harness {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_HARNESS_ERROR
     except KeyboardInterrupt:
         print(f"coupon-harness {args.command}: interrupted by {signal_name(received())}", file=sys.stderr)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from coupon_harness.config import (
     read_target_table,
 )
 from coupon_harness.errors import ConfigError
+from coupon_harness.input_files import NESTED_TOO_DEEPLY
 from coupon_harness.results.load import COMPARE_KEYS, MaxRegression
 from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
 
@@ -59,8 +61,11 @@ __all__ = [
     "Option",
     "Resolved",
     "Sources",
+    "StoreOnce",
     "add_options",
     "env_var",
+    "given_twice",
+    "is_secret",
     "markdown_table",
     "no_color",
     "option",
@@ -68,6 +73,7 @@ __all__ = [
     "parse_max_regression",
     "resolve",
     "sources_from_namespace",
+    "twice_message",
 ]
 
 CONTRACT = "contract"
@@ -83,6 +89,9 @@ MAX_USERS = 100_000
 #: Requests (or users started) per second.
 MAX_RATE = 100_000.0
 MAX_WORKERS = 256
+#: Series a load request carries at most: the sandbox's default max_batch (more is a 400 there), and the size
+#: the contract run's classics send as a resource-limit probe (200, 400 or 413 are all right).
+MAX_BATCH = 1000
 MAX_COUPONS_LIMIT = 2**63 - 1
 #: safety.DEFAULT_MAX_COUPONS, as the help shows it (safety imports urllib3, too slow for the pytest plugin's
 #: import; tests/cli/test_help_is_complete.py holds the two equal).
@@ -95,10 +104,32 @@ Parser = Callable[[Any, str], Any]
 
 # --- parsers: (raw value, the name of where it came from) -> the checked value ----------------------
 
+def _shown(value: Any) -> str:
+    """A value of the wrong type for a message: cut, and never a RecursionError (a list nested 900 deep)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"a {type(value).__name__} nested too deeply"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str):
-        raise ConfigError(f"{what} must be a string, got {value!r}")
+        raise ConfigError(f"{what} must be a string, got {_shown(value)}")
     return value
+
+
+_HOST = re.compile(r"[A-Za-z0-9._%:\[\]-]{1,253}")
+
+
+def _host(value: Any, what: str) -> str:
+    """A host name or an IP address (IPv6 as is or in brackets), as a socket takes it: `10.0.0.5`, `master.local`,
+    `::1`. Not a URL, not empty: a worker told `--master-host "a b"` would wait for that master forever."""
+    text = _text(value, what)
+    if not _HOST.fullmatch(text):
+        raise ConfigError(f"{what} {text[:60]!r} is not a host name or an IP address: give one like 127.0.0.1 or "
+                          "master.example.com (no scheme, no port)")
+    return text
 
 
 def _secret(name: str) -> Parser:
@@ -110,7 +141,10 @@ def _secret(name: str) -> Parser:
 
 
 def _user(value: Any, what: str) -> tuple[str, str | None]:
-    user, password = parse_user(_text(value, what))
+    text = _text(value, what)
+    if not text.partition(":")[0]:
+        raise ConfigError(f"{what} has no user before ':': give USER:PASSWORD")
+    user, password = parse_user(text)
     check_credentials({"user": user}, what.replace("{", "{{").replace("}", "}}"))
     check_credentials({"password": password}, (what + " (its password)").replace("{", "{{").replace("}", "}}"))
     return user, password
@@ -292,6 +326,10 @@ def _batch_size(value: Any, what: str) -> tuple[int, int]:
         raise ConfigError(f"{what} {shown!r}: write MIN-MAX like 1-5, or one number") from None
     if not 1 <= batch_min <= batch_max:
         raise ConfigError(f"{what} {shown!r}: need 1 <= MIN <= MAX")
+    if batch_max > MAX_BATCH:
+        raise ConfigError(f"{what} {shown!r}: at most {MAX_BATCH:,} series a request (the sandbox's max_batch; the "
+                          f"contract counts {MAX_BATCH:,} as a resource limit a target may refuse): give MIN-MAX like "
+                          "1-5")
     return batch_min, batch_max
 
 
@@ -449,11 +487,11 @@ OPTIONS: tuple[Option, ...] = (
            default="1", group="distributed"),
     Option("worker", _LOAD_ONLY, _bool, "be a worker of the master at --master-host", flag_only=True,
            group="distributed"),
-    Option("master-host", _LOAD_ONLY, _text, "with --worker: the master's address", "H", default="127.0.0.1",
+    Option("master-host", _LOAD_ONLY, _host, "with --worker: the master's address", "H", default="127.0.0.1",
            group="distributed"),
     Option("master-port", _LOAD_ONLY, _int(1, 65535), "the master's port", "P", default="5557",
            group="distributed"),
-    Option("master-bind-host", _LOAD_ONLY, _text, "address a --master listens on (0.0.0.0 for other machines)",
+    Option("master-bind-host", _LOAD_ONLY, _host, "address a --master listens on (0.0.0.0 for other machines)",
            "H", default="127.0.0.1", group="distributed"),
     Option("max-coupons", frozenset({LOAD, RUN, CAPACITY, DIFF}), _int(1, MAX_COUPONS_LIMIT),
            f"stop cleanly after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any host that is not loopback, "
@@ -495,7 +533,7 @@ OPTIONS: tuple[Option, ...] = (
            "http://--prometheus-host:PORT/metrics from the process that aggregates (local or master): requests by "
            "status, errors, violations by rule, coupons, duplicate codes, entity failures, latency, users, "
            "generator CPU (default: off)", "PORT", group="live figures"),
-    Option("prometheus-host", _LOAD_ONLY, _text, "with --prometheus-port: the address it listens on (0.0.0.0 to "
+    Option("prometheus-host", _LOAD_ONLY, _host, "with --prometheus-port: the address it listens on (0.0.0.0 to "
            "let other machines scrape)", "H", default="127.0.0.1", group="live figures"),
     # the capacity search
     Option("start-rate", _CAPACITY_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
@@ -611,8 +649,11 @@ def _file_layer(path: Path, target: str | None, scope: str) -> tuple[dict[str, A
         opt = _BY_NAME[key]
         label = f"{where} {key}"
         if opt.parse is _bool and not isinstance(raw, bool):
-            raise ConfigError(f"{where}: {key} must be true or false (a TOML boolean), got {raw!r}")
-        value = opt.parse(raw, label)  # every key is checked, those of other commands too: one file, one truth
+            raise ConfigError(f"{where}: {key} must be true or false (a TOML boolean), got {_shown(raw)}")
+        try:
+            value = opt.parse(raw, label)  # every key is checked, those of other commands too: one file, one truth
+        except RecursionError:
+            raise ConfigError(f"{label} {NESTED_TOO_DEEPLY}: give it as README 'Config file' shows") from None
         if scope in opt.scopes:
             values[key] = value
             labels[key] = label
@@ -685,6 +726,7 @@ def resolve(sources: Sources, scope: str) -> Resolved:
             values[name] = value
             where[name] = labels[name]
     _pair_user_and_password(values, where, (file_where, env_where, flag_where))
+    _check_user_has_a_password(values, where, prefix)
     return Resolved(scope=scope, values=values, where=where, flag_prefix=prefix, notes=tuple(notes))
 
 
@@ -708,6 +750,13 @@ def _pair_user_and_password(values: dict[str, Any], where: dict[str, str],
     del where["password"]
 
 
+def _check_user_has_a_password(values: Mapping[str, Any], where: Mapping[str, str], prefix: str) -> None:
+    """A user without a password would be sent as `USER:` (curl -u asks for the password instead): refused."""
+    if "user" in values and values["user"][1] is None:
+        raise ConfigError(f"{where['user']} gives a user but no password: write USER:PASSWORD, or give the password "
+                          f"with {prefix}password (or {env_var('password')}, or the key password beside the user)")
+
+
 def no_color(resolved: Resolved, environ: Mapping[str, str] | None = None) -> bool:
     """--no-color (or its variable or key), or NO_COLOR set to anything but empty (https://no-color.org)."""
     env = os.environ if environ is None else environ
@@ -722,6 +771,67 @@ def no_color(resolved: Resolved, environ: Mapping[str, str] | None = None) -> bo
 LOCUST_OWNS = frozenset({"base-url", "config", "users", "spawn-rate", "run-time", "workers", "master",
                          "expect-workers", "worker", "master-host", "master-port", "master-bind-host", "report-dir",
                          "overwrite", "no-color", "compare", "max-regression"})
+
+
+#: Options whose values a message never shows (credentials).
+_SECRET_GROUPS = frozenset({"credentials"})
+_SECRET_NAMES = frozenset({"against-user", "against-password", "against-oauth-key", "against-oauth-secret",
+                           "against-token"})
+
+
+def is_secret(opt: Option) -> bool:
+    """Whether an option holds a credential (its value is never shown in a message)."""
+    return opt.group in _SECRET_GROUPS or opt.name in _SECRET_NAMES
+
+
+def twice_message(first: Any, second: Any, *, secret: bool) -> str:
+    """What a single-valued option given twice on a command line is told (argparse's 'argument --X: ' before)."""
+    if secret:
+        return "given twice (its values are not shown): give it once"
+    texts = [str(value) if isinstance(value, os.PathLike) else value for value in (first, second)]
+    shown = [repr(text if not isinstance(text, str) or len(text) <= 40 else text[:37] + "...") for text in texts]
+    return f"given twice ({shown[0]}, then {shown[1]}): give it once"
+
+
+class StoreOnce(argparse.Action):
+    """argparse's `store` for an option that takes one value: a second occurrence on the command line (`--run-time
+    5s --run-time 10s`, abbreviations and `--x=v` included) is an error naming both values, not the last one
+    silently winning. `secret`: the values are not shown. Repeatable options use `append` instead."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, secret: bool = False, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.secret = secret
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        given: dict[str, Any] = namespace.__dict__.setdefault("_given_once", {})
+        if option_string is not None and self.dest in given:
+            raise argparse.ArgumentError(self, twice_message(given[self.dest], values, secret=self.secret))
+        given[self.dest] = values
+        setattr(namespace, self.dest, values)
+
+
+def given_twice(args: Sequence[str], scope: str, prefix: str) -> None:
+    """ConfigError for a single-valued option of `scope` given twice in `args`, a command line whose flags are
+    `prefix` + name, spelt out in full (the pytest plugin's `--harness-NAME`: pytest parses its options more than
+    once, which a StoreOnce action would take for a repetition)."""
+    by_flag = {opt.flag(prefix): opt for opt in options_of(scope) if not opt.repeatable and not opt.flag_only}
+    seen: dict[str, Any] = {}
+    index = 0
+    while index < len(args):
+        arg = str(args[index])
+        if arg == "--":
+            break
+        flag, eq, value = arg.partition("=")
+        opt = by_flag.get(flag)
+        if opt is not None:
+            if not eq:
+                index += 1
+                value = str(args[index]) if index < len(args) else ""
+            if flag in seen:
+                raise ConfigError(f"{flag} {twice_message(seen[flag], value, secret=is_secret(opt))}")
+            seen[flag] = value
+        index += 1
 
 
 def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
@@ -743,8 +853,8 @@ def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
             group.add_argument(opt.flag(), dest=opt.dest, action="append", default=None, metavar=opt.metavar,
                                help=opt.help_for(scope).replace("%", "%%"))
         else:
-            group.add_argument(opt.flag(), dest=opt.dest, default=None, metavar=opt.metavar,
-                               help=opt.help_for(scope).replace("%", "%%"))
+            group.add_argument(opt.flag(), dest=opt.dest, default=None, metavar=opt.metavar, action=StoreOnce,
+                               secret=is_secret(opt), help=opt.help_for(scope).replace("%", "%%"))
 
 
 def sources_from_namespace(args: argparse.Namespace, scope: str, environ: Mapping[str, str] | None = None

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from coupon_harness.cli.option_table import PYTEST, Resolved, Sources, options_of, resolve
-from coupon_harness.errors import ConfigError, HarnessError
+from coupon_harness.cli.option_table import PYTEST, Resolved, Sources, given_twice, options_of, resolve
+from coupon_harness.errors import ConfigError, HarnessError, one_line
 
 if TYPE_CHECKING:
     from coupon_harness.results.contract import ContractRunResult
@@ -107,11 +107,12 @@ def _resolved(config: pytest.Config) -> Resolved:
     from coupon_harness.cli.settings_builders import contract_settings
 
     try:
+        given_twice(config.invocation_params.args, PYTEST, PREFIX)  # --harness-seed 1 --harness-seed 2: refused
         resolved = resolve(_sources(config), PYTEST)
         if resolved.given("base-url"):
             contract_settings(resolved)
     except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {exc}", returncode=2)
+        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
     return resolved
 
 
@@ -165,7 +166,7 @@ def _run(state: _State) -> ContractRunResult:
                 settings = replace(settings, coupons_csv=_coupons_csv(state))
             return run_contract(settings)
     except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {exc}", returncode=2)
+        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
 
 
 @pytest.fixture(scope="session")
@@ -225,7 +226,7 @@ def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[st
     except (KeyError, TypeError, ValueError) as exc:
         pytest.fail(f"not a finding coupon-harness export-tests wrote: {type(exc).__name__}: {exc}", pytrace=False)
     except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {exc}", returncode=2)
+        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
     except HarnessError as exc:  # the target is down or refuses the credentials: never a pass
         pytest.fail(f"coupon-harness could not replay the finding: {exc}", pytrace=False)
     if verdict.state == NOT_REPLAYABLE:

@@ -31,7 +31,7 @@ def _handle(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config) if args.config is not None else default_config()
     except SandboxConfigError as exc:
-        raise ConfigError(str(exc)) from None
+        raise ConfigError(f"--config {exc}") from None
     try:
         serve(args.host, args.port, config)
     except OSError as exc:

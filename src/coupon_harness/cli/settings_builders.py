@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_RUN_SLOS",
     "against_target",
     "check_load_options",
+    "check_url_password",
     "contract_settings",
     "credentials",
     "diff_settings",
@@ -44,6 +45,7 @@ __all__ = [
     "load_settings",
     "locust_options",
     "locust_settings",
+    "one_kind",
     "run_load_settings",
     "run_slos",
     "target_url",
@@ -68,14 +70,41 @@ def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Cred
     URL's userinfo only when no option gives any (as curl's -u wins over a URL's)."""
     user, password = resolved.get("user") or (None, None)
     oauth_key, oauth_secret = resolved.get("oauth-key"), resolved.get("oauth-secret")
+    prefix = resolved.flag_prefix
+    one_kind(resolved)
     if oauth_key is not None and oauth_secret is None:
-        raise ConfigError(f"{resolved.label('oauth-key')} needs {resolved.flag_prefix}oauth-secret (or "
+        raise ConfigError(f"{resolved.label('oauth-key')} needs {prefix}oauth-secret (or "
                           "COUPON_HARNESS_OAUTH_SECRET)")
+    if oauth_secret is not None and oauth_key is None:
+        raise ConfigError(f"{resolved.label('oauth-secret')} is the secret of {prefix}oauth-key: give "
+                          f"{prefix}oauth-key KEY too (or COUPON_HARNESS_OAUTH_KEY)")
     given = Credentials(user=user, password=password, md5_password=bool(resolved.get("md5-password")),
                         oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"))
     if given.any or from_url is None:
         return given
+    check_url_password(from_url, f"{prefix}base-url")
     return replace(from_url, md5_password=given.md5_password)
+
+
+def one_kind(resolved: Resolved, *, against: bool = False) -> None:
+    """One kind of credentials (Basic, an OAuth key and secret, or a token): given two, the run would send one of
+    them and silently ignore the other. Refused, naming both and where each came from. `against`: those of the
+    second target of `diff`."""
+    pre = resolved.flag_prefix + ("against-" if against else "")
+    names = "against-" if against else ""
+    kinds = ((f"{names}user",), (f"{names}oauth-key", f"{names}oauth-secret"), (f"{names}token",))
+    given = [next(resolved.label(name) for name in kind if resolved.given(name)) for kind in kinds
+             if any(resolved.given(name) for name in kind)]
+    if len(given) > 1:
+        raise ConfigError(f"{given[0]} and {given[1]} are two kinds of credentials: give one of them ({pre}user "
+                          f"USER:PASSWORD, {pre}token TOKEN, or {pre}oauth-key KEY with {pre}oauth-secret SECRET)")
+
+
+def check_url_password(from_url: Credentials, flag: str) -> None:
+    """Credentials in a base URL's userinfo: `http://USER@host` without a password is refused like --user USER."""
+    if from_url.user is not None and from_url.password is None:
+        raise ConfigError(f"{flag} holds a user but no password (http://USER@host): write http://USER:PASSWORD@host, "
+                          "or give the credentials with --user USER:PASSWORD")
 
 
 def _expectations(resolved: Resolved) -> Expectations:
@@ -128,6 +157,14 @@ def _baseline_fields(resolved: Resolved) -> dict[str, Any]:
 
 def check_load_options(resolved: Resolved) -> None:
     """What the load options say among themselves, before any request (the sandbox discovery included)."""
+    prefix = resolved.flag_prefix
+    if resolved.get("master") and resolved.get("worker"):
+        raise ConfigError(f"{resolved.label('master')} and {resolved.label('worker')} exclude each other: one process "
+                          f"is the master ({prefix}master) or one of its workers ({prefix}worker), not both")
+    for role in ("master", "worker"):
+        if resolved.get(role) and resolved.get("workers", 0):
+            raise ConfigError(f"{resolved.label('workers')} starts local workers under a master of its own: drop it "
+                              f"with {resolved.label(role)} (a {role} of a distributed run)")
     if resolved.get("arrival-rate") is not None and resolved.get("shape", "steady") != "steady":
         raise ConfigError(f"{resolved.label('arrival-rate')} runs at a constant rate: drop "
                           f"{resolved.flag_prefix}shape (or use {resolved.flag_prefix}users for shapes)")
@@ -299,6 +336,7 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
         table = {}
     bare, from_url = userinfo_credentials(str(url))
     checked = check_base_url(bare, label)
+    one_kind(resolved, against=True)
     user, password = resolved.get("against-user") or table.get("user") or (None, None)
     if resolved.given("against-password"):
         if not resolved.given("against-user") and "user" not in table:
@@ -311,11 +349,25 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
     oauth_secret = resolved.get("against-oauth-secret", table.get("oauth-secret"))
     if oauth_key is not None and oauth_secret is None:
         raise ConfigError(f"{resolved.label('against-oauth-key')} needs {prefix}against-oauth-secret")
+    if oauth_secret is not None and oauth_key is None:
+        raise ConfigError(f"{resolved.label('against-oauth-secret')} is the secret of {prefix}against-oauth-key: "
+                          f"give {prefix}against-oauth-key KEY too")
     md5 = bool(resolved.get("against-md5-password", table.get("md5-password", False)))
     given = Credentials(user=user, password=password, md5_password=md5, oauth_key=oauth_key,
                         oauth_secret=oauth_secret, token=resolved.get("against-token", table.get("token")))
+    kinds = [kind for kind, present in (("user", user is not None), ("OAuth key", oauth_key is not None),
+                                         ("token", given.token is not None)) if present]
+    if len(kinds) > 1:
+        raise ConfigError(f"the second target's credentials ({where or label}) hold a {kinds[0]} and a {kinds[1]}, "
+                          f"two kinds of credentials: give one of them ({prefix}against-user, {prefix}against-token, "
+                          f"or {prefix}against-oauth-key with its secret)")
+    if user is not None and password is None:
+        source = resolved.label("against-user") if resolved.given("against-user") else f"{where} user"
+        raise ConfigError(f"{source} gives a user but no password: write USER:PASSWORD, or give the password with "
+                          f"{prefix}against-password")
     if given.any or from_url is None:
         return checked, given
+    check_url_password(from_url, label)
     return checked, replace(from_url, md5_password=md5)
 
 

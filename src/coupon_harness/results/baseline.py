@@ -17,14 +17,29 @@ Matching: a finding whose fingerprint has an unexpired entry is *known* (it does
 expired entry's finding counts as new, with a warning. An entry is *fixed* when the run exercised its rule
 (the rule was judged on at least one exchange, i.e. it was not "not run"; for a probe's entry, the classics
 pass ran too), did not see its finding, and was not interrupted: the file can lose it.
+
+Updating (`--baseline-update`, `update_file`): a run reads the file when it starts and writes it when it ends,
+and another run may have written it in between (two CI jobs on one checkout). So the write is a merge under an
+exclusive lock (`flock` on `.NAME.lock` beside the file, removed when released): read the file as it is now,
+apply this run's changes to it, write a temporary file and rename it over the old one. This run's changes are
+the entries of the findings it saw and the entries it found fixed; everything else in the file stays as the
+other run (or a person) left it. When both touched one entry: `last_seen` is the later, `first_seen` and
+`accepted` the earlier, and the file's `description`, `expires` and unknown keys are kept (a run never changes
+them). An entry this run found fixed is dropped only if it is still as this run read it; one another run saw
+again (or a person edited) meanwhile is kept, and so is an entry this run saw that another run dropped: when in
+doubt, nothing accepted is lost.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-import tempfile
-from dataclasses import dataclass, field
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +47,7 @@ from typing import Any
 from coupon_harness import ENDPOINT, __version__
 from coupon_harness.contract.catalog import UnknownRuleError, canonical_rule_id
 from coupon_harness.errors import ConfigError
+from coupon_harness.input_files import DATA_LIMIT, NESTED_TOO_DEEPLY, UnreadableFile, read_text
 from coupon_harness.results.contract import (
     BODY_RULES,
     BaselineStatus,
@@ -43,11 +59,13 @@ from coupon_harness.results.contract import (
     fingerprint,
 )
 
-__all__ = ["FORMAT_VERSION", "OPERATION", "Baseline", "BaselineEntry", "apply_baseline", "describe", "today",
-           "updated_baseline"]
+__all__ = ["FORMAT_VERSION", "LOCK_TIMEOUT_S", "OPERATION", "Baseline", "BaselineEntry", "apply_baseline",
+           "baseline_changes", "describe", "lock_path", "merge_changes", "today", "update_file", "updated_baseline"]
 
 FORMAT_VERSION = 1
 OPERATION = f"POST {ENDPOINT}"
+#: How long an update waits for another run's (a read, a merge and a write: milliseconds) before it gives up.
+LOCK_TIMEOUT_S = 30.0
 _KNOWN_KEYS = ("id", "operation", "rule", "kind", "probe", "description", "accepted", "first_seen", "last_seen",
                "expires")
 
@@ -148,15 +166,27 @@ class Baseline:
     @classmethod
     def load(cls, path: Path, *, missing_ok: bool = False) -> Baseline:
         """ConfigError (exit 2, one line naming the fix) on a missing file (unless `missing_ok`: the file
-        --baseline-update is about to create) or on one that is not a baseline."""
+        --baseline-update is about to create) or on one that is not a baseline (a device, a file larger than
+        16 MiB, one nested too deeply)."""
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_text(path, limit=DATA_LIMIT)
         except FileNotFoundError:
             if missing_ok:
                 return cls()
             raise ConfigError(f"--baseline {path}: no such file; create it from a run with --baseline-update") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"--baseline {path}: cannot read it ({type(exc).__name__})") from None
+        except OSError as exc:
+            raise ConfigError(f"--baseline {path}: cannot read it ({exc.strerror or type(exc).__name__}); check "
+                              "--baseline") from None
+        except UnreadableFile as exc:
+            raise ConfigError(f"--baseline {exc}: give --baseline the JSON file --baseline-update writes") from None
+        try:
+            return cls._parse(text, path)
+        except RecursionError:
+            raise ConfigError(f"--baseline {path} {NESTED_TOO_DEEPLY}: give --baseline the JSON file "
+                              "--baseline-update writes") from None
+
+    @classmethod
+    def _parse(cls, text: str, path: Path) -> Baseline:
         try:
             raw = json.loads(text)
         except ValueError as exc:
@@ -185,15 +215,25 @@ class Baseline:
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
     def save(self, path: Path) -> None:
-        """Atomically: a killed run never leaves half a file the team committed."""
+        """Atomically: a killed run never leaves half a file the team committed (a temporary file beside it,
+        synced, renamed over it; the file keeps its permissions)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            mode: int | None = path.stat().st_mode & 0o777
+        except OSError:
+            mode = None  # a new file: 0o666 less the umask, as any file the user creates
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(self.dumps())
-            Path(temporary).replace(path)
+                out.flush()
+                if mode is not None:
+                    os.fchmod(out.fileno(), mode)
+                os.fsync(out.fileno())
+            temporary.replace(path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
 
 
@@ -236,25 +276,119 @@ def apply_baseline(result: ContractRunResult, baseline: Baseline, file: str, on:
     return summary
 
 
-def updated_baseline(result: ContractRunResult, baseline: Baseline, on: date | None = None) -> Baseline:
-    """The file after --baseline-update: every finding of the run accepted (a new one with today's date and a
-    generated description; a known or expired one keeps its description, acceptance and expiry, and gets
-    today as last_seen), fixed entries dropped, entries the run did not exercise kept as they were."""
+def baseline_changes(result: ContractRunResult, baseline: Baseline, on: date | None = None
+                     ) -> tuple[list[BaselineEntry], list[BaselineEntry]]:
+    """What --baseline-update changes in `baseline` (the file as the run read it): (the entry of every finding
+    of the run: a new one with today's date and a generated description; a known or expired one keeps its
+    description, acceptance and expiry, and gets today as last_seen), (the entries the run found fixed, as
+    read). Entries the run did not exercise are in neither. `baseline` is left as it is."""
     on = on or today()
     old = baseline.by_id()
-    kept: dict[str, BaselineEntry] = {}
+    seen: dict[str, BaselineEntry] = {}
     for rule_result in result.rules:
         for finding in rule_result.findings:
             entry = old.get(finding.fingerprint)
             if entry is None:
                 entry = BaselineEntry.from_finding(finding, on)
             else:
-                entry.last_seen = on.isoformat()
+                entry = replace(entry, extra=dict(entry.extra), last_seen=on.isoformat(),
+                                first_seen=entry.first_seen or on.isoformat())
                 if entry.kind is None:
                     entry.kind, entry.probe = finding.key, _probe(finding)
-                entry.first_seen = entry.first_seen or on.isoformat()
-            kept[entry.id] = entry
-    for entry in baseline.entries:
-        if entry.id not in kept and not _exercised(entry, result):
-            kept[entry.id] = entry
-    return Baseline(list(kept.values()))
+            seen.setdefault(entry.id, entry)
+    fixed = [entry for entry in baseline.entries if entry.id not in seen and _exercised(entry, result)]
+    return list(seen.values()), fixed
+
+
+def _earlier(one: str | None, other: str | None) -> str | None:
+    return min((value for value in (one, other) if value), default=one or other)
+
+
+def _merged_entry(current: BaselineEntry, mine: BaselineEntry) -> BaselineEntry:
+    """One entry both the file (as it is now) and this run have: the later last_seen, the earlier first_seen
+    and acceptance; the file's description (unless it has none), expiry and unknown keys."""
+    last_seen = max((value for value in (current.last_seen, mine.last_seen) if value), default=None)
+    kind, probe = (current.kind, current.probe) if current.kind is not None else (mine.kind, mine.probe)
+    return replace(current, description=current.description or mine.description,
+                   accepted=_earlier(current.accepted, mine.accepted) or "", kind=kind, probe=probe,
+                   first_seen=_earlier(current.first_seen, mine.first_seen), last_seen=last_seen,
+                   extra=dict(current.extra))
+
+
+def merge_changes(current: Baseline, seen: list[BaselineEntry], fixed: list[BaselineEntry]
+                  ) -> tuple[Baseline, list[str]]:
+    """The file after this run's changes are applied to it as it is now (`current`): the entries seen added
+    or merged (`_merged_entry`), those found fixed dropped if still as the run read them. Returns the result
+    and the ids of fixed entries kept because they changed meanwhile."""
+    entries = current.by_id()
+    for entry in seen:
+        other = entries.get(entry.id)
+        entries[entry.id] = entry if other is None else _merged_entry(other, entry)
+    kept: list[str] = []
+    for entry in fixed:
+        other = entries.get(entry.id)
+        if other is None:
+            continue
+        if other.to_dict() == entry.to_dict():
+            del entries[entry.id]
+        else:
+            kept.append(entry.id)
+    return Baseline(list(entries.values())), kept
+
+
+def updated_baseline(result: ContractRunResult, baseline: Baseline, on: date | None = None) -> Baseline:
+    """The file after --baseline-update, when nothing else wrote it since the run read it: every finding of the
+    run accepted, fixed entries dropped, entries the run did not exercise kept as they were."""
+    seen, fixed = baseline_changes(result, baseline, on)
+    return merge_changes(baseline, seen, fixed)[0]
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file of a baseline: `.NAME.lock` beside it (there only while an update holds it)."""
+    return path.with_name(f".{path.name}.lock")
+
+
+@contextmanager
+def _locked(path: Path, timeout: float) -> Iterator[None]:
+    """An exclusive `flock` on the lock file of `path`, for threads and processes alike. The holder removes the
+    file before it lets go, so no lock file stays in the team's checkout; a waiter that then got the lock of the
+    removed file sees that its inode is not the path's any more and starts again."""
+    lock = lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            while True:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"another run held {lock} for {timeout:g} s") from None
+                    time.sleep(0.005)
+            held = os.fstat(descriptor)
+            try:
+                now = lock.stat()
+            except FileNotFoundError:
+                continue
+            if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):
+                continue
+            try:
+                yield
+            finally:
+                lock.unlink(missing_ok=True)  # still holding it: a waiter will see the inode changed
+            return
+        finally:
+            os.close(descriptor)  # lets go of the lock
+
+
+def update_file(path: Path, seen: list[BaselineEntry], fixed: list[BaselineEntry], *,
+                timeout: float = LOCK_TIMEOUT_S) -> tuple[Baseline, list[str]]:
+    """Apply one run's changes (`baseline_changes`) to the file as it is now, under the lock, atomically.
+    Returns what was written and the fixed entries kept (`merge_changes`). Raises OSError (TimeoutError when
+    another run holds the lock too long) and ConfigError when the file is no longer a baseline."""
+    with _locked(path, timeout):
+        merged, kept = merge_changes(Baseline.load(path, missing_ok=True), seen, fixed)
+        merged.save(path)
+    return merged, kept

@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from coupon_harness.input_files import CONFIG_LIMIT, NESTED_TOO_DEEPLY, UnreadableFile, read_text
 from coupon_harness.sandbox.config_model import Faults, SandboxConfig, SandboxConfigError, SeriesConfig, Variations
 
 __all__ = ["config_from_mapping", "read_config"]
@@ -220,16 +221,24 @@ def _syntax_detail(exc: Exception) -> str:
 
 
 def read_config(path: Path) -> SandboxConfig:
+    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, limit=CONFIG_LIMIT)
     except OSError as exc:
         raise SandboxConfigError(f"{path}: cannot read it ({exc.strerror or exc}); check the path") from None
+    except UnreadableFile as exc:
+        raise SandboxConfigError(f"{exc}: give a sandbox config file ({kind}, see README 'The sandbox')") from None
     try:
-        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        raw = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
         raise SandboxConfigError(f"{path}: not valid {kind} ({_syntax_detail(exc)}); fix the syntax") from None
+    except RecursionError:
+        raise SandboxConfigError(f"{path} {NESTED_TOO_DEEPLY}: give a sandbox config file ({kind}, see README "
+                                 "'The sandbox')") from None
     try:
         return config_from_mapping(raw)
     except SandboxConfigError as exc:
         raise SandboxConfigError(f"{path}: {exc}") from None
+    except RecursionError:  # a value nested a few hundred levels: its message could not be written
+        raise SandboxConfigError(f"{path} {NESTED_TOO_DEEPLY}: give a sandbox config file ({kind}, see README "
+                                 "'The sandbox')") from None

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.contract.catalog import Need, Rule, Severity
+from coupon_harness.input_files import CONFIG_LIMIT, DATA_LIMIT, read_text
 from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.contract.common import (
     OUTCOME_ORDER,
@@ -228,8 +229,8 @@ def _fault(data: dict[str, Any], report_dir: Path) -> HarnessFault:
     """A harness error; its traceback is read from the file beside summary.json ("" when that is gone)."""
     file = report_dir / Path(str(data.get("file") or "")).name
     try:
-        traceback = file.read_text(encoding="utf-8") if file.name else ""
-    except OSError:
+        traceback = read_text(file, limit=CONFIG_LIMIT) if file.name else ""
+    except (OSError, ValueError):  # gone, not a file, too large, not text
         traceback = ""
     return HarnessFault(stage=data["stage"], error=data["error"], traceback=traceback)
 
@@ -240,9 +241,9 @@ def read_summary_json(path: Path) -> ContractRunResult:
     Files written before harness errors, probe classes and the time to the first finding were recorded
     read with none of them. A harness error's traceback comes from its file beside summary.json.
     """
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(read_text(path, limit=DATA_LIMIT))
     refuse_setup_error(data, path)
-    if data.get("schema") != SCHEMA or data.get("schema_version") != SCHEMA_VERSION:
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or data.get("schema_version") != SCHEMA_VERSION:
         raise ValueError(f"{path}: not a {SCHEMA} v{SCHEMA_VERSION} file")
     return ContractRunResult(
         target=data["target"], started_at=data["started_at"], duration_s=data["duration_s"],

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.input_files import DATA_LIMIT, NESTED_TOO_DEEPLY, UnreadableFile, read_text
 from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.load.common import (
     FIGURE_LABELS,
@@ -180,9 +181,10 @@ def write_load_summary_json(result: LoadRunResult, path: Path) -> None:
 
 def read_load_summary_json(path: Path) -> LoadRunResult:
     """Read a load summary.json back (to re-render its reports or compare runs); numbers come back rounded."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(read_text(path, limit=DATA_LIMIT))
     refuse_setup_error(data, path)
-    if data.get("schema") != LOAD_SCHEMA or data.get("schema_version") != LOAD_SCHEMA_VERSION:
+    if (not isinstance(data, dict) or data.get("schema") != LOAD_SCHEMA
+            or data.get("schema_version") != LOAD_SCHEMA_VERSION):
         raise ValueError(f"{path}: not a {LOAD_SCHEMA} v{LOAD_SCHEMA_VERSION} file")
     return LoadRunResult(
         target=data["target"], started_at=data["started_at"], duration_s=data["duration_s"], shape=data["shape"],
@@ -215,11 +217,16 @@ def read_earlier(path: Path) -> LoadRunResult:
     if path.is_dir():
         candidates = [path / "summary.json", path / "load" / "summary.json"]
     for candidate in candidates:
-        if candidate.is_file():
+        if candidate.exists():  # a device or a pipe named summary.json is refused by name, not skipped
             try:
                 return read_load_summary_json(candidate)
             except SetupErrorSummary:
                 raise
+            except UnreadableFile as exc:
+                raise ValueError(f"{exc}: give a load report folder, a run folder or a summary.json") from None
+            except RecursionError:
+                raise ValueError(f"{candidate} {NESTED_TOO_DEEPLY}: it is not a load summary.json of coupon-harness") \
+                    from None
             except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
                 reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
                 raise ValueError(f"{candidate} is not a load summary.json of coupon-harness ({reason})") from None

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog, CouponLogError
-from coupon_harness.errors import HarnessError, TargetUnreachable
-from coupon_harness.results.baseline import Baseline, apply_baseline, updated_baseline
+from coupon_harness.errors import ConfigError, HarnessError, TargetUnreachable
+from coupon_harness.results.baseline import Baseline, apply_baseline, baseline_changes, update_file
 from coupon_harness.results.contract import ContractRunResult, RunShape
 from coupon_harness.runners.contract.classics import run_classics
 from coupon_harness.runners.contract.client import Client
@@ -130,15 +130,25 @@ def judge_by_baseline(result: ContractRunResult, baseline: Baseline, path: Path,
                             "error, so not every finding had its chance)")
         update = False
     if update:
-        written = updated_baseline(result, baseline)
+        # Merged into the file as it is now, under a lock: another run may have written it since this one read it.
+        seen, fixed = baseline_changes(result, baseline)
         try:
-            written.save(path)
+            written, kept = update_file(path, seen, fixed)
         except OSError as exc:
-            result.notes.append(f"--baseline-update: cannot write {path} ({exc.strerror or type(exc).__name__}); "
-                                "judged against the file as it was")
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            result.notes.append(f"--baseline-update: cannot write {path} ({reason}); judged against the file as it "
+                                "was")
+            update = False
+        except ConfigError as exc:
+            result.notes.append(f"--baseline-update: {path} was changed by someone else and cannot be read any more "
+                                f"({exc}); left as it is, judged against the file as it was")
             update = False
         else:
             baseline = written
+            if kept:
+                result.notes.append(f"--baseline-update: kept {len(kept)} entr{'y' if len(kept) == 1 else 'ies'} this "
+                                    f"run found fixed ({', '.join(kept)}): another run saw them again, or they were "
+                                    "edited, after this run read the file")
     apply_baseline(result, baseline, str(path)).updated = update
 
 
