@@ -134,8 +134,8 @@ class _Book:
         answer_a, answer_b = _answer(a, sent_a), _answer(b, sent_b)
         with self._lock:
             if self.coupon_log is not None:
-                log_coupons(self.coupon_log, a, None, f"base:{source}")
-                log_coupons(self.coupon_log, b, None, f"against:{source}")
+                log_coupons(self.coupon_log, a, None, f"base:{source}", self.redactor.text)
+                log_coupons(self.coupon_log, b, None, f"against:{source}", self.redactor.text)
             self.cases += 1
             self.coupons[0] += _coupons(a)
             self.coupons[1] += _coupons(b)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 
 from coupon_harness.contract.catalog import RuleId
@@ -70,7 +72,7 @@ class Judge:
         """Append the coupons `exchange`'s answer carries to coupons.csv (once per exchange). Raises
         CouponLogError when they cannot be written: the run must stop rather than issue coupons nobody lists."""
         if self.coupons is not None:
-            log_coupons(self.coupons, exchange, call, source)
+            log_coupons(self.coupons, exchange, call, source, self.redactor.text)
 
     def retarget(self, expectations: Expectations) -> None:
         """Judge by `expectations` from now on (the preflight's corrections); call before judging anything."""
@@ -126,9 +128,11 @@ class Judge:
         return judged
 
 
-def log_coupons(sink: CouponSink, exchange: Exchange, call: IssueCall | None, source: str) -> None:
+def log_coupons(sink: CouponSink, exchange: Exchange, call: IssueCall | None, source: str,
+                redact: Callable[[str], str]) -> None:
     """Append the coupons `exchange`'s answer carries (any status: the target may have issued them) to `sink`, once
-    per exchange, under `source`; the customer is the call's, else the one the request's body named."""
+    per exchange, under `source`; the customer is the call's, else the one the request's body named. Codes and
+    customers are redacted first with the run's own redactor (`redact`: it knows the tokens the run fetched)."""
     if exchange.coupons_logged or (exchange.error is not None and not exchange.body):
         return
     exchange.coupons_logged = True
@@ -141,9 +145,9 @@ def log_coupons(sink: CouponSink, exchange: Exchange, call: IssueCall | None, so
     found = coupons_of(body, call.series_ids if call is not None else ())
     if not found:
         return
-    customer = call.customer_id or "" if call is not None else _customer_of(exchange)
+    customer = redact(call.customer_id or "" if call is not None else _customer_of(exchange))
     at = stamp()
-    sink.record([(series, code, customer, at, source) for series, code in found])
+    sink.record([(series, redact(code), customer, at, source) for series, code in found])
 
 
 def _customer_of(exchange: Exchange) -> str:
