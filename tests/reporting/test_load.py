@@ -75,7 +75,7 @@ def test_verdicts() -> None:
     assert common.verdict(failing_result()) == (
         "SLO p95<=300ms breached (measured 812.4 ms); 15 contract violations (unique-codes 12, entity-order 3)")
     assert common.verdict(interrupted_result()) == (
-        "SLO p95<=300ms breached (not measured) (interrupted: partial results)")
+        "SLO p95<=300ms breached (no data) (interrupted: partial results)")
 
 
 def test_downsample_merges_to_at_most_max_rows() -> None:
@@ -189,7 +189,7 @@ def test_markdown_of_an_interrupted_run() -> None:
     assert "(interrupted: partial results)" in text.splitlines()[0]
     assert "> ⚠️ **The run was interrupted**" in text
     assert "> ⏹️ **Stopped before its time:** --max-coupons reached (10000)" in text
-    assert "| ❌ | `p95<=300ms` | p95 latency | 300.0 ms | not measured | **FAIL** |" in text
+    assert "| ❌ | `p95<=300ms` | p95 latency | 300.0 ms | no data | **FAIL** |" in text
     assert "_No timeline recorded._" in text
     assert "_No request completed: no latency to show._" in text
 
@@ -354,7 +354,7 @@ def test_console_of_an_interrupted_run() -> None:
     text = render_load_table(interrupted_result(), color=False)
     assert "Latency: no request completed" in text
     assert "Interrupted: these results cover only what ran." in text
-    assert text.splitlines()[-1] == "FAIL: SLO p95<=300ms breached (not measured) (interrupted: partial results)"
+    assert text.splitlines()[-1] == "FAIL: SLO p95<=300ms breached (no data) (interrupted: partial results)"
 
 
 def test_console_colours_only_when_asked() -> None:

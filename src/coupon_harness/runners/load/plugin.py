@@ -94,6 +94,8 @@ class LoadState:
     steps: list[LoadStep] = field(default_factory=list)
     #: --prometheus-port: the metrics server of the aggregating process (None: off).
     metrics_server: Any = None
+    #: A setup error met by a user (the token endpoint answered a redirect): the run stops, and ends as exit 2.
+    setup_error: str | None = None
 
     def begin_step(self, users: int, at: float) -> None:
         """A new target user count from `at` (wall clock) on: the step before ends there."""
@@ -161,6 +163,13 @@ class LoadState:
         if self.aggregate is not None:
             self.aggregate.merge(self.recorder.take_delta())
 
+    def setup_failed(self, message: str) -> None:
+        """A user met a setup error (redacted `message`): the run stops in order and ends as a setup error."""
+        if self.setup_error is None:
+            self.setup_error = message
+            print(f"coupon-harness: error: {message}", file=sys.stderr, flush=True)
+        self.stop(message)
+
     def stop(self, reason: str) -> None:
         if self.stopping:
             return
@@ -186,7 +195,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     tokens = None
     if credentials.oauth_key and not credentials.token and role != "master":
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
-                             settings.request_timeout)
+                             settings.request_timeout, allow_production=settings.allow_production)
     redactor = Redactor(credentials, tokens)
     valid = sorted(set(settings.series_ids))
     cap = settings.max_coupons
