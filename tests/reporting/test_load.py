@@ -78,6 +78,22 @@ def test_verdicts() -> None:
         "SLO p95<=300ms breached (no data) (interrupted: partial results)")
 
 
+def test_no_verdict_without_evidence() -> None:
+    """A run none of whose requests completed never holds, even with no SLO and no violation counted; a run with
+    one answer among its failures is judged on its figures as before."""
+    silent = load_result(requests=7, status_counts={"transport": 7}, violation_counts={}, slos=[],
+                         request_timeout_s=3.0)
+    line = "no answer completed within --request-timeout 3 s (7 requests sent)"
+    assert silent.answered == 0 and silent.no_answer == line and not silent.holds
+    assert common.causes(silent) == [line] and common.verdict(silent) == line
+    one = load_result(requests=7, status_counts={"transport": 6, "200": 1}, violation_counts={}, slos=[])
+    assert one.answered == 1 and one.no_answer is None and one.holds
+    # An older summary (no request_timeout_s) and a run interrupted before sending anything.
+    assert load_result(requests=2, status_counts={"transport": 2}).no_answer == (
+        "no answer completed (2 requests sent)")
+    assert interrupted_result().no_answer is None and not interrupted_result().holds
+
+
 def test_downsample_merges_to_at_most_max_rows() -> None:
     points = timeline(500, interval=2.0, errors_every=50, gap_at=3)
     rows = common.downsample(points, 20)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import requests
 
 from coupon_harness import ENDPOINT
 from coupon_harness.cli.sandbox_target import discover_sandbox
@@ -25,12 +26,14 @@ from coupon_harness.runners.load.discovery import ask_sandbox
 from coupon_harness.sandbox.server import running_sandbox
 from coupon_harness.transport.auth import AuthError, TokenRedirected, TokenSource
 from coupon_harness.transport.outbound import (
+    CUT,
     BoundedClient,
     ForeignOrigin,
     Origin,
     OutboundPolicy,
     RedirectRefused,
     Reply,
+    harden_session,
 )
 from targets.hostile import (
     DiscoveryRedirect,
@@ -283,3 +286,21 @@ def test_a_dripping_discovery_ends_at_its_deadline() -> None:
     with serving(Hostile("drip-headers", interval=0.2, every_path=True)) as url:
         assert ask_sandbox(url, timeout=DEADLINE) is None
     assert time.monotonic() - started < BOUND
+
+
+@pytest.mark.parametrize(("kind", "cut"), [("drip-body", "timeout"), ("endless", "too-large"),
+                                           ("gzip-bomb", "too-large")])
+def test_a_hardened_session_used_without_a_deadline_still_keeps_one(kind: str, cut: str) -> None:
+    """A session put under the policy (as Schemathesis' are) and used plainly, `session.post(...)`: the adapter
+    sets the request's deadline itself and reads the body there, capped, before the deadline ends."""
+    with serving(Hostile(kind, interval=0.2)) as url:
+        session = harden_session(requests.Session(), url, OutboundPolicy(timeout=DEADLINE, max_body_bytes=64 * 1024))
+        try:
+            started = time.monotonic()
+            answer = session.post(url + ENDPOINT, data=BODY, headers=JSON, timeout=30)
+            took = time.monotonic() - started
+        finally:
+            session.close()
+    assert answer.status_code == 200 and len(answer.content) <= 64 * 1024, answer
+    assert getattr(answer, CUT) == cut
+    assert took < BOUND

@@ -53,8 +53,11 @@ from coupon_harness.safety import AmbiguousTarget, refuse_production, target_hos
 
 __all__ = [
     "CHUNK",
+    "CUT",
     "DEFAULT_MAX_BODY",
+    "REFUSED",
     "SETUP_MAX_BODY",
+    "UNRESOLVED",
     "BoundedClient",
     "Cut",
     "Deadline",
@@ -63,7 +66,9 @@ __all__ = [
     "OutboundPolicy",
     "RedirectRefused",
     "Reply",
+    "begin",
     "deadline",
+    "end",
     "harden_session",
     "read_capped",
     "setup_request",
@@ -79,6 +84,8 @@ CHUNK = 65536
 Cut: TypeAlias = Literal["too-large", "timeout"]
 #: How much of a redirect's Location a message quotes.
 _LOCATION_SHOWN = 200
+#: Attribute of a requests.Response the adapter read itself (no deadline set by the caller): why it was cut, or None.
+CUT = "coupon_harness_cut"
 
 
 class ForeignOrigin(HarnessError):
@@ -403,10 +410,25 @@ class _BoundedAdapter(requests.adapters.HTTPAdapter):
             raise ForeignOrigin(f"refused to send to {_shown(url)}: this client sends only to {self.origin}, the "
                                 "origin it was configured for (its credentials go nowhere else)")
         active = _active()
-        if active is None:  # a caller that set no deadline: this request's own, for sending and the headers
-            with deadline(self.policy.timeout) as own:
-                return super().send(request, stream, self._clipped(own), verify, cert, proxies)
-        return super().send(request, stream, self._clipped(active), verify, cert, proxies)
+        if active is not None:  # the caller's deadline (it reads the body itself, capped, before it ends)
+            return super().send(request, stream, self._clipped(active), verify, cert, proxies)
+        # A caller that set no deadline: this request's own, and the body read here, capped, before it ends.
+        with deadline(self.policy.timeout) as own:
+            response = super().send(request, True, self._clipped(own), verify, cert, proxies)
+            try:
+                body, cut = read_capped(response.raw, self.policy.max_body_bytes, own)
+            except urllib3.exceptions.ProtocolError as exc:  # as requests' own reading raises them
+                raise requests.exceptions.ChunkedEncodingError(exc) from exc
+            except urllib3.exceptions.DecodeError as exc:
+                raise requests.exceptions.ContentDecodingError(exc) from exc
+            except (Urllib3Error, OSError) as exc:
+                raise requests.exceptions.ConnectionError(exc) from exc
+            response._content = body
+            response._content_consumed = True  # type: ignore[attr-defined]
+            setattr(response, CUT, cut)
+            if cut is not None:
+                response.raw.close()  # the rest is never read: the connection goes, not back to the pool
+            return response
 
     def _clipped(self, active: Deadline) -> float:
         """Connect and per-read timeouts never longer than what is left of the deadline."""
