@@ -52,6 +52,16 @@ _CHILD = textwrap.dedent("""
         got.append([reply.status, reply.error, len(reply.body), time.monotonic() - started, None])
         plain.close()
         out[name] = got
+    # Requests that each end well within the deadline, for three deadlines in a row: none may time out (a deadline
+    # is each request's own, never one left over from an earlier request of the same client).
+    steady = LoadClient(targets["good"], OutboundPolicy(timeout=0.3))
+    until, errors, sent = time.monotonic() + 0.9, [], 0
+    while time.monotonic() < until:
+        sent += 1
+        reply = steady.post("/v2/coupon/bulk/issue", body, headers)
+        if reply.error is not None:
+            errors.append(reply.error)
+    out["steady"] = [[sent, errors]]
     print(json.dumps(out))
 """)
 
@@ -66,6 +76,7 @@ def seen() -> Iterator[tuple[dict[str, list[list[Any]]], Recorder]]:
         targets = {kind: stack.enter_context(serving(Hostile(kind, good_first=1, interval=0.2)))
                    for kind in ("drip-body", "drip-headers", "endless", "gzip-bomb")}
         targets["redirect"] = stack.enter_context(serving(_Redirect(elsewhere)))
+        targets["good"] = stack.enter_context(serving(Hostile("endless", good_first=1_000_000)))
         done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(targets), str(DEADLINE)],
                               capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -105,3 +116,10 @@ def test_a_redirect_is_an_answer_and_its_location_gets_nothing(
     answers, other = seen
     assert [row[:2] for row in answers["redirect"]] == [[302, None], [302, None], [302, None]], answers["redirect"]
     assert other.connections == 0
+
+
+def test_each_request_has_a_deadline_of_its_own(seen: tuple[dict[str, list[list[Any]]], Recorder]) -> None:
+    """Many quick requests over three times the deadline: not one times out (gevent's Timeout, stopped and started
+    again, keeps only its remaining time: a client that reused one timed out a request at its first start's end)."""
+    [[sent, errors]] = seen[0]["steady"]
+    assert sent > 10 and errors == [], (sent, errors)

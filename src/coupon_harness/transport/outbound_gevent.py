@@ -52,7 +52,6 @@ class LoadClient:
         policy.guard(base_url)  # the production guard, once per client: a ConfigError before any request
         self._base_url = base_url
         self._policy = policy
-        self._timeout = gevent.Timeout(policy.timeout)
         self._deadline = DeadlineExceeded(f"no complete answer within --request-timeout {policy.timeout:g} s")
         self._too_large = BodyTooLarge(f"body larger than {policy.max_body_bytes} bytes")
         self._http = self._client()
@@ -65,7 +64,9 @@ class LoadClient:
     def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> LoadReply:
         """POST `body` to `path` on the client's origin. Never raises for what the target does."""
         cap = self._policy.max_body_bytes
-        timeout = self._timeout
+        # A fresh Timeout each request (~1 us): a libev timer stopped and started again keeps only what was left of
+        # its time, so a reused one fires `timeout` seconds after its first start, whatever came between.
+        timeout = gevent.Timeout(self._policy.timeout)
         timeout.start()
         try:
             response = self._http.request("POST", path, body=body, headers=headers)
@@ -74,25 +75,30 @@ class LoadClient:
                 content_type = str(response.get("content-type") or "")
                 chunks: list[bytes] = []
                 size = 0
-                while part := response.read(min(CHUNK, cap + 1 - size)):
+                while True:
+                    wanted = min(CHUNK, cap + 1 - size)
+                    part = response.read(wanted)
+                    if not part:
+                        break
                     chunks.append(part)
                     size += len(part)
                     if size > cap:  # judged as a transport failure: the body read so far is of no use
                         self._drop()
                         return LoadReply(None, content_type, b"", "too-large", self._too_large)
+                    if len(part) < wanted and response.message_complete:
+                        break  # all of it (the usual answer: one read, no second call to find the end)
             finally:
                 response.release()
-            return LoadReply(status, content_type, b"".join(chunks))
+            return LoadReply(status, content_type, chunks[0] if len(chunks) == 1 else b"".join(chunks))
         except gevent.Timeout as fired:
             if fired is not timeout:
                 raise
-            self._timeout = gevent.Timeout(self._policy.timeout)  # a Timeout that fired does not start again
             self._drop()
             return LoadReply(None, "", b"", "timeout", self._deadline)
         except Exception as exc:  # a dropped connection, a broken answer: Locust books it as the failure
             return LoadReply(None, "", b"", "connection", exc)
         finally:
-            timeout.cancel()  # not close(): the same Timeout serves the client's next request
+            timeout.close()
 
     def _drop(self) -> None:
         """A fresh client (and connection) for the next request; this one's connection is closed."""
