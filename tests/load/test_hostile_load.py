@@ -22,7 +22,7 @@ import pytest
 from coupon_harness.results.load import LoadRunResult
 from coupon_harness.runners.load.runner import run_load
 from load.support import describe, load_settings, slos
-from targets.hostile import Hostile, serving
+from targets.hostile import Hostile, from_contract_client, serving
 from targets.peak_rss import LoadProcessPeak
 
 DEADLINE = 1.0
@@ -83,7 +83,8 @@ def test_no_answer_is_said_in_one_line_on_stderr_and_in_every_report(tmp_path: P
     from coupon_harness.cli.load_cmd import execute_load, load_exit_code
 
     report = tmp_path / "report"
-    with serving(Hostile("drip-body", interval=0.2)) as url:
+    # A preflight (where one runs before the load) is answered well; the load itself never is.
+    with serving(Hostile("drip-body", interval=0.2, good_when=from_contract_client)) as url:
         settings = load_settings(url, series_ids=(101,), invalid_series_ids=(), users=2, run_time_s=RUN_TIME,
                                  request_timeout=DEADLINE, slos=slos("p95=5s", "error-rate=0.5"))
         result, _ = execute_load(settings, report, color=False)
