@@ -79,7 +79,7 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         known = None
         if not resolved.given("series-ids") or not has_credentials(resolved):
             # As `coupon-harness load`: a sandbox names its series and demo user; a real target is left alone.
-            info = ask_sandbox(base_url) if base_url else None
+            info = ask_sandbox(base_url, allow_production=bool(resolved.get("allow-production"))) if base_url else None
             if info is not None:
                 known = ContractSettings(
                     base_url, credentials=Credentials(user=info.user, password=info.password),
@@ -106,9 +106,10 @@ def _install(environment: Any, **_kwargs: Any) -> None:
     except HarnessError as exc:
         _refuse(str(exc))
     if not environment.stop_timeout:
-        # As `coupon-harness load`: at the end users finish the request in flight, so every coupon the target
-        # issued is counted and in coupons.csv (Locust's default, 0, kills them mid-request). --stop-timeout wins.
-        environment.stop_timeout = min(settings.request_timeout, 10.0)
+        # As `coupon-harness load`: at the end users finish the request in flight (it ends by its deadline at the
+        # latest), so every request is counted and every coupon the target issued is in coupons.csv (Locust's
+        # default, 0, kills them mid-request). --stop-timeout wins.
+        environment.stop_timeout = settings.stop_timeout_s()
     if state.aggregate is not None:
         # The duration counts traffic (first request sent to last answer received); in the web UI the idle time
         # between two tests is left out: a gap without any request in flight longer than this ends a span (users
@@ -239,6 +240,13 @@ def _report(environment: Any, **_kwargs: Any) -> None:
         # more now that the users have stopped, so its CSV counts what its --json and this report count.
         gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.25)
     state.flush()
+    if state.setup_error is not None:  # a token endpoint that redirected, coupons.csv on a full disk: exit 2
+        message = state.final_setup_error() or state.setup_error
+        report_setup_error("locust", message)
+        release_claims()
+        sys.stderr.write(f"coupon-harness locustfile: error: {message}\n")
+        environment.process_exit_code = 2
+        return
     settings = _state["settings"]
     started = traffic.first_start or _state["started"]
     result = build_result(replace(settings, users=traffic.users or settings.users), state,
@@ -252,6 +260,8 @@ def _report(environment: Any, **_kwargs: Any) -> None:
                             "Locust's statistics only those since it last cleared them")
     write_load_reports(result, _state["folder"])
     release_claims()
+    if result.no_answer is not None:  # no verdict without evidence: said in one line, as `coupon-harness load`
+        sys.stderr.write(f"coupon-harness locustfile: {result.no_answer}\n")
     if not result.holds:
         environment.process_exit_code = 1
 

@@ -56,6 +56,10 @@ SLOW_FILES = {
     "tests/cli/test_coupons_listed.py": "contract, run, diff and replay runs against logging sandboxes, 12 s",
     "tests/load/test_soak_million.py": "a 10^6-coupon load run and a 10^5 one with a planted duplicate, 36 s "
                                        "(90-130 s beside a parallel suite)",
+    "tests/cli/test_hostile_cli.py": "every command through the CLI against hostile targets and redirects, 48 s",
+    "tests/load/test_hostile_load.py": "load runs (local, 2 workers, plain locust, a capacity step) against hostile "
+                                       "targets, 30 s",
+    "tests/transport/test_outbound_gevent.py": "a gevent child process against hostile targets, 7 s",
 }
 
 #: Single slow tests (node id without parameters) in files that are otherwise quick.
@@ -71,6 +75,8 @@ SLOW_TESTS = {
     "tests/load/test_generator_behind.py::test_a_closed_model_run_has_no_schedule_to_fall_behind": "a 2 s load run",
     "tests/load/test_abort_ways_in.py::test_plain_locust_stops_early_with_the_reason_and_serves_metrics":
         "a plain locust run, 15 s",
+    "tests/contract_layer/test_schemathesis_adapter.py::test_headers_dripped_end_at_the_deadline_as_a_timeout":
+        "a property pass whose every answer drips its headers, 5 s",
 }
 
 

@@ -71,7 +71,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "load_results": _FOUNDATION,
     "config": _FOUNDATION | {"input_files"},
     "safety": _FOUNDATION,
-    "transport": {"results", "errors"},
+    # transport.outbound applies the production guard to every client it builds.
+    "transport": {"results", "errors", "safety"},
     "sandbox": {"contract", "input_files"},
     # runners/__init__.py: a namespace, each runner is its own layer.
     "runners": set(),
@@ -252,14 +253,100 @@ def test_layer_rules_catch_a_forbidden_import() -> None:
 
 
 def test_gevent_stays_in_the_load_process() -> None:
-    """Only the load runner's Locust-side modules may import locust or gevent."""
+    """Only the load runner's Locust-side modules (and the load user's client) may import locust or gevent."""
     allowed = {"coupon_harness.runners.load.process", "coupon_harness.runners.load.plugin",
-               "coupon_harness.runners.load.user"}
+               "coupon_harness.runners.load.user", "coupon_harness.transport.outbound_gevent"}
     for module, path in _modules().items():
         heavy = sorted(n for n in _imported_names(path, module)
                        if n.split(".")[0] in ("locust", "gevent", "geventhttpclient"))
         if heavy:
             assert module in allowed, f"{module} imports {heavy}"
+
+
+#: The modules that build HTTP clients (transport/outbound.py's policy: ARCHITECTURE.md, "One way out").
+OUTBOUND = frozenset({"coupon_harness.transport.outbound", "coupon_harness.transport.outbound_gevent"})
+#: Module -> names whose import means a client of its own (any name of a module listed with None).
+_CLIENT_IMPORTS: dict[str, frozenset[str] | None] = {
+    "requests": frozenset({"Session", "session", "request", "get", "post", "put", "patch", "delete", "head",
+                           "options"}),
+    "requests.sessions": None, "requests.api": None,
+    "urllib3": frozenset({"PoolManager", "ProxyManager", "HTTPConnectionPool", "HTTPSConnectionPool",
+                          "connection_from_url", "request", "proxy_from_url"}),
+    "urllib3.poolmanager": None, "urllib3.connectionpool": None,
+    "geventhttpclient": None, "urllib.request": None, "http.client": None, "httpx": None,
+    "aiohttp": frozenset({"ClientSession", "request", "TCPConnector"}), "aiohttp.client": None,
+}
+
+
+def _client_uses(tree: ast.AST) -> list[str]:
+    """What in a module makes or uses an HTTP client: imports of client modules and names, and calls such as
+    `requests.Session()`, `requests.post(...)`, `urllib3.PoolManager()`, `aiohttp.ClientSession()` (a name in
+    an annotation, `requests.Session`, makes nothing)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                names = _CLIENT_IMPORTS.get(alias.name, frozenset())
+                if names is None or alias.name.split(".")[0] in ("geventhttpclient", "httpx"):
+                    found.append(f"import {alias.name}")
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            module = node.module
+            names = _CLIENT_IMPORTS.get(module, frozenset())
+            if names is None or module.split(".")[0] in ("geventhttpclient", "httpx"):
+                found.append(f"from {module} import ...")
+            else:
+                found += [f"from {module} import {a.name}" for a in node.names if a.name in names]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name):  # requests.sessions.Session()
+                if owner.value.id == "requests" and owner.attr in ("sessions", "api"):
+                    found.append(f"requests.{owner.attr}.{node.func.attr}")
+                continue
+            if not isinstance(owner, ast.Name):
+                continue
+            names = _CLIENT_IMPORTS.get(owner.id)
+            if names is not None and node.func.attr in names:
+                found.append(f"{owner.id}.{node.func.attr}")
+    return sorted(set(found))
+
+
+def test_only_the_outbound_modules_build_http_clients() -> None:
+    """Every HTTP client of the harness comes from transport/outbound.py (requests, Schemathesis' sessions through
+    `harden_session`) or transport/outbound_gevent.py (the load user): no other module may create a requests
+    Session, call requests.get/post/request, create a urllib3 pool, a geventhttpclient client, use urllib.request
+    or http.client, or an aiohttp ClientSession (the sandbox serves with aiohttp: a server, not a client). The
+    shipped locustfile is held to it too."""
+    sources = {**{module: path for module, path in _modules().items() if module not in OUTBOUND},
+               **{f"locustfiles/{path.name}": path for path in sorted(LOCUSTFILES.glob("*.py"))}}
+    offenders = {name: uses for name, path in sources.items()
+                 if (uses := _client_uses(ast.parse(path.read_text(encoding="utf-8"))))}
+    assert not offenders, f"HTTP clients built outside transport/outbound: {offenders}"
+    for module in OUTBOUND:
+        assert module in _modules(), f"{module} is gone: update OUTBOUND"
+
+
+def test_the_client_check_catches_each_way_to_make_a_client() -> None:
+    """The check itself: each way of making a client is found; a server's aiohttp, requests' exceptions are not."""
+    caught = {
+        "import requests\ns = requests.Session()": "requests.Session",
+        "import requests\nrequests.post('http://x')": "requests.post",
+        "import requests\nrequests.request('GET', 'http://x')": "requests.request",
+        "from requests import Session": "from requests import Session",
+        "from requests import get": "from requests import get",
+        "from geventhttpclient import HTTPClient": "from geventhttpclient import ...",
+        "import urllib.request": "import urllib.request",
+        "from urllib.request import urlopen": "from urllib.request import ...",
+        "import http.client": "import http.client",
+        "import aiohttp\naiohttp.ClientSession()": "aiohttp.ClientSession",
+        "from aiohttp import ClientSession": "from aiohttp import ClientSession",
+        "import urllib3\nurllib3.PoolManager()": "urllib3.PoolManager",
+        "import urllib3\nurllib3.request('GET', 'http://x')": "urllib3.request",
+    }
+    for source, expected in caught.items():
+        assert expected in _client_uses(ast.parse(source)), source
+    for quiet in ("from aiohttp import web\napp = web.Application()", "import requests\nrequests.RequestException",
+                  "import urllib3\nurllib3.HTTPResponse", "from requests.auth import AuthBase"):
+        assert _client_uses(ast.parse(quiet)) == [], quiet
 
 
 def test_schemathesis_stays_behind_its_adapter() -> None:

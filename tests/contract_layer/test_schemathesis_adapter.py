@@ -17,6 +17,7 @@ import base64
 import dataclasses
 import inspect
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,12 +28,14 @@ import pytest
 import requests
 import schemathesis
 from aiohttp import web
+from schemathesis import auths
 from schemathesis.checks import CHECKS
 from schemathesis.config import CacheConfig, ChecksConfig, GenerationConfig, PhasesConfig
 from schemathesis.core import NotSet
 from schemathesis.engine import Status, events
+from schemathesis.engine.context import EngineContext
 from schemathesis.engine.core import Engine, EventStream
-from schemathesis.engine.run import Phase, PhaseName
+from schemathesis.engine.run import Phase, PhaseName, PhaseSkipReason
 from schemathesis.generation.meta import CaseMetadata, ComponentInfo, GenerationInfo
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
@@ -56,6 +59,7 @@ from coupon_harness.runners.contract.schemathesis_adapter import (
 from coupon_harness.runners.contract.spec_loader import generation_spec
 from coupon_harness.sandbox.info import sandbox_info
 from coupon_harness.sandbox.server import RunningSandbox, running_sandbox
+from targets.hostile import Hostile, Recorder, head, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "coupon_harness"
@@ -361,3 +365,89 @@ def test_two_passes_at_once_keep_their_own_answers() -> None:
         assert all(first.base_url in x.url and len(x.body) <= 8 for x in results["a"])
         assert all(second.base_url in x.url and len(x.body) <= 24 for x in results["b"])
     assert not is_check_registered()
+
+
+# --- the outbound policy on Schemathesis' sessions ---------------------------------------------------
+
+def test_the_engine_context_the_pass_runs_on() -> None:
+    """`_Unprobed.execute` mirrors `Engine.execute` but for the EngineContext's class (`_HardenedContext`), whose
+    `get_session` hardens each session Schemathesis makes (one per worker thread) under the outbound policy."""
+    source = inspect.getsource(Engine.execute)
+    for line in ("auths.unregister()", "plan = self._create_execution_plan()", "ctx = EngineContext(",
+                 "schema=self.schema,", "stop_event=threading.Event(),", "observations=observations,",
+                 "max_time=self.schema.config.max_time,",
+                 "return EventStream(plan.execute(ctx), ctx.control.stop_event)",
+                 "phase.name == PhaseName.STATEFUL_TESTING", "InferenceAlgorithm.LOCATION_HEADERS"):
+        assert line in source, f"Engine.execute no longer holds {line!r}: update _Unprobed.execute"
+    assert source.count("EngineContext(") == 1 and source.count("return ") == 1
+    init = inspect.signature(EngineContext.__init__).parameters
+    assert {"schema", "stop_event", "observations", "max_time"} <= set(init)
+    assert all(init[name].kind is inspect.Parameter.KEYWORD_ONLY for name in ("schema", "stop_event"))
+    assert _parameters(EngineContext.get_session) == [("self", "POSITIONAL_OR_KEYWORD"), ("operation", "KEYWORD_ONLY")]
+    assert "self.get_session(operation=operation)" in inspect.getsource(EngineContext.get_transport_kwargs)
+    assert {"skip_reason", "name"} <= _fields(Phase)
+    assert PhaseSkipReason.NOT_APPLICABLE and callable(auths.unregister)
+
+
+def _hostile_pass(base_url: str, *, timeout: float = 1.0, answers_wanted: int = 3,
+                  ) -> tuple[list[Answer], list[PassEvent], float]:
+    """A positive pass against `base_url`, stopped after `answers_wanted` answers."""
+    settings = PassSettings(base_url=base_url, request_timeout=timeout, seed=1, max_examples=3, mode="positive",
+                            max_body_bytes=4096, headers=dict)
+    answers: list[Answer] = []
+    runs: list[SchemathesisPass] = []
+
+    def on_answer(answer: Answer) -> None:
+        answers.append(answer)
+        if len(answers) >= answers_wanted:
+            runs[0].stop()
+
+    started = time.monotonic()
+    with SchemathesisPass(generation_spec(tight=True), settings, on_answer) as run:
+        runs.append(run)
+        seen = list(run.events())
+    return answers, seen, time.monotonic() - started
+
+
+def test_headers_dripped_end_at_the_deadline_as_a_timeout() -> None:
+    """Status line and headers a byte every 0.2 s: Schemathesis' per-read timeout never trips; the deadline does."""
+    target = Hostile("drip-headers", interval=0.2)
+    with serving(target) as url:
+        answers, seen, took = _hostile_pass(url)
+    errors = [e.error for e in seen if isinstance(e, Errored)]
+    assert errors and all(isinstance(error, requests.Timeout) for error in errors), seen
+    assert not answers
+    assert took < 30, f"{took:.1f} s for {target.hostile_answers} dripped answers"
+    assert isinstance(seen[-1], Finished)
+
+
+def test_a_body_dripped_is_cut_at_the_deadline() -> None:
+    target = Hostile("drip-body", interval=0.2)
+    with serving(target) as url:
+        answers, _, took = _hostile_pass(url, answers_wanted=2)
+    assert len(answers) == 2 and all(a.cut == "timeout" and a.took < 1.0 + 5 for a in answers), answers
+    assert took < 30
+
+
+def test_a_redirect_is_the_answer_and_its_location_gets_nothing() -> None:
+    """Schemathesis' sessions follow a redirect within the same host (its SameHostRedirectsSession); the pass's
+    hardened sessions follow none: the 302 is the answer judged."""
+    target = _RedirectToMoved()
+    with serving(target) as url:
+        answers, seen, _ = _hostile_pass(url)
+    assert answers and {a.status for a in answers} == {302}, seen
+    assert target.moved == 0, f"{target.moved} request(s) followed the redirect to /moved"
+
+
+class _RedirectToMoved(Recorder):
+    """Answers the bulk issue 302 to /moved on the same host, and counts the requests that reach /moved."""
+
+    moved: int = 0
+
+    async def route(self, request: Any, writer: Any) -> bool:
+        if request.path == "/moved":
+            self.moved += 1
+            writer.write(head(200, {"Content-Type": "application/json", "Content-Length": "2"}) + b"{}")
+        else:
+            writer.write(head(302, {"Location": "/moved", "Content-Length": "0"}))
+        return True

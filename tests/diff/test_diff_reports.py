@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pytest
+
 from coupon_harness.reporting.diff import read_diff_summary, render_diff_table, write_diff_reports
 from coupon_harness.results.contract import HarnessFault
 from coupon_harness.results.diff import CATEGORIES, Difference, DiffRunResult, Reproducer
@@ -69,3 +71,23 @@ def test_no_difference_a_stop_and_a_fault(tmp_path: Path) -> None:
     assert json.loads(calm["summary.json"].read_text())["headline"] == \
         "no difference between the targets over 300 cases"
     assert "no difference" in render_diff_table(_result(differences=[]), color=True)
+
+
+def test_a_target_that_completed_no_answer_is_no_pass_in_any_format(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """No verdict without evidence: "no difference" over cases one target never answered is not a pass."""
+    from coupon_harness.cli.diff_cmd import diff_exit_code
+
+    silent = _result(differences=[], base_answered=300, against_answered=0, request_timeout_s=3.0)
+    line = "against: no answer completed within --request-timeout 3 s (300 requests sent)"
+    assert silent.no_answer == line and not silent.holds
+    paths = write_diff_reports(silent, tmp_path)
+    summary = json.loads(paths["summary.json"].read_text())
+    assert summary["no_answer"] == line and summary["holds"] is False and summary["headline"].startswith(line)
+    assert line in paths["report.md"].read_text() and line in paths["report.html"].read_text()
+    suite = ET.fromstring(paths["junit.xml"].read_text())
+    assert suite.get("failures") == "1" and line in paths["junit.xml"].read_text()
+    assert diff_exit_code(silent) == 1 and f"coupon-harness diff: {line}" in capsys.readouterr().err
+    # Both answered (or an older summary, which says nothing of it): the verdict is as before.
+    for calm in (_result(differences=[], base_answered=300, against_answered=12), _result(differences=[])):
+        assert calm.no_answer is None and calm.holds and diff_exit_code(calm) == 0

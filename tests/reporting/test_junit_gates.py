@@ -108,7 +108,7 @@ def test_harness_errors_are_errors_and_an_empty_run_skips_its_rules() -> None:
     cases = _cases(suite)
     error = cases["harness-error:load#1"].find("error")
     assert error is not None and error.get("type") == "TypeError"
-    assert (cases["SLO p95<=300ms"].find("failure").get("message") or "").endswith("not measured > 300.0 ms")
+    assert (cases["SLO p95<=300ms"].find("failure").get("message") or "").endswith("no data > 300.0 ms")
     assert all(_outcome(cases[_rule_name(rule)]) == "skipped" for rule in LOAD_RULES)
     assert {p.get("name"): p.get("value") for p in suite.iter("property")}["interrupted"] == "true"
 

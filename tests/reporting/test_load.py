@@ -75,7 +75,23 @@ def test_verdicts() -> None:
     assert common.verdict(failing_result()) == (
         "SLO p95<=300ms breached (measured 812.4 ms); 15 contract violations (unique-codes 12, entity-order 3)")
     assert common.verdict(interrupted_result()) == (
-        "SLO p95<=300ms breached (not measured) (interrupted: partial results)")
+        "SLO p95<=300ms breached (no data) (interrupted: partial results)")
+
+
+def test_no_verdict_without_evidence() -> None:
+    """A run none of whose requests completed never holds, even with no SLO and no violation counted; a run with
+    one answer among its failures is judged on its figures as before."""
+    silent = load_result(requests=7, status_counts={"transport": 7}, violation_counts={}, slos=[],
+                         request_timeout_s=3.0)
+    line = "no answer completed within --request-timeout 3 s (7 requests sent)"
+    assert silent.answered == 0 and silent.no_answer == line and not silent.holds
+    assert common.causes(silent) == [line] and common.verdict(silent) == line
+    one = load_result(requests=7, status_counts={"transport": 6, "200": 1}, violation_counts={}, slos=[])
+    assert one.answered == 1 and one.no_answer is None and one.holds
+    # An older summary (no request_timeout_s) and a run interrupted before sending anything.
+    assert load_result(requests=2, status_counts={"transport": 2}).no_answer == (
+        "no answer completed (2 requests sent)")
+    assert interrupted_result().no_answer is None and not interrupted_result().holds
 
 
 def test_downsample_merges_to_at_most_max_rows() -> None:
@@ -189,7 +205,7 @@ def test_markdown_of_an_interrupted_run() -> None:
     assert "(interrupted: partial results)" in text.splitlines()[0]
     assert "> ⚠️ **The run was interrupted**" in text
     assert "> ⏹️ **Stopped before its time:** --max-coupons reached (10000)" in text
-    assert "| ❌ | `p95<=300ms` | p95 latency | 300.0 ms | not measured | **FAIL** |" in text
+    assert "| ❌ | `p95<=300ms` | p95 latency | 300.0 ms | no data | **FAIL** |" in text
     assert "_No timeline recorded._" in text
     assert "_No request completed: no latency to show._" in text
 
@@ -354,7 +370,7 @@ def test_console_of_an_interrupted_run() -> None:
     text = render_load_table(interrupted_result(), color=False)
     assert "Latency: no request completed" in text
     assert "Interrupted: these results cover only what ran." in text
-    assert text.splitlines()[-1] == "FAIL: SLO p95<=300ms breached (not measured) (interrupted: partial results)"
+    assert text.splitlines()[-1] == "FAIL: SLO p95<=300ms breached (no data) (interrupted: partial results)"
 
 
 def test_console_colours_only_when_asked() -> None:

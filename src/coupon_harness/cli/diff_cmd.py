@@ -83,9 +83,12 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffR
 
 
 def diff_exit_code(result: DiffRunResult) -> int:
-    """130 interrupted; else 2 on a harness bug in a pass; else 1 when the targets differ, 0 when they do not."""
+    """130 interrupted; else 2 on a harness bug in a pass; else 1 when the targets differ (or one of them completed
+    no answer: no verdict without evidence, said in one line), 0 when they do not."""
     if result.interrupted:
         return EXIT_INTERRUPTED
     if result.faults:
         return EXIT_HARNESS_ERROR
-    return EXIT_VIOLATIONS if result.differs else EXIT_OK
+    if result.no_answer is not None:
+        print(f"coupon-harness diff: {result.no_answer}", file=sys.stderr)
+    return EXIT_OK if result.holds else EXIT_VIOLATIONS

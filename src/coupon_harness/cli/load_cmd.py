@@ -196,6 +196,8 @@ def load_exit_code(result: LoadRunResult) -> int:
         print("coupon-harness load: error: the harness itself failed during the run (please report it): "
               + "; ".join(result.harness_errors[:3]), file=sys.stderr)
         return EXIT_HARNESS_ERROR
+    if result.no_answer is not None:  # no verdict without evidence: said in one line (and in every report)
+        print(f"coupon-harness load: {result.no_answer}", file=sys.stderr)
     if result.interrupted:
         return EXIT_INTERRUPTED
     if result.stopped_reason is not None and result.stopped_reason.startswith(ABORT_PREFIX):

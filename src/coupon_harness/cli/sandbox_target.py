@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import requests
-
 from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.runners.load.discovery import sandbox_description
 from coupon_harness.sandbox.info import INFO_PATH
 from coupon_harness.transport.auth import Credentials
+from coupon_harness.transport.outbound import OutboundPolicy
 
 __all__ = ["INFO_PATH", "discover_sandbox", "sandbox_settings"]
 
@@ -40,11 +40,8 @@ def discover_sandbox(settings: ContractSettings) -> ContractSettings:
     known = settings.expectations
     if settings.credentials.any and (known.valid_series or known.invalid_series):
         return settings
-    try:
-        answer = requests.get(settings.base_url + INFO_PATH, timeout=min(settings.request_timeout, 3.0))
-        info = answer.json() if answer.status_code == 200 else None
-    except (requests.RequestException, ValueError):
-        return settings
-    if not isinstance(info, dict) or info.get("sandbox") != "coupon-harness":
-        return settings
-    return sandbox_settings(settings, info)
+    # Under the outbound policy: the base URL's origin only, no redirect followed (a redirect is exit 2 naming
+    # the URL: what another host says about series and credentials is never adopted).
+    policy = OutboundPolicy(timeout=min(settings.request_timeout, 3.0), allow_production=settings.allow_production)
+    info = sandbox_description(settings.base_url, policy)
+    return settings if info is None else sandbox_settings(settings, info)

@@ -293,7 +293,9 @@ def run_load_settings(contract: ContractSettings, resolved: Resolved) -> LoadSet
         credentials=contract.credentials, users=users, spawn_rate=float(users), wait_s=wait_s,
         run_time_s=resolved.get("load-run-time", 10.0), slos=run_slos(resolved),
         max_coupons=coupon_cap(contract.base_url, resolved.get("max-coupons")),
-        allow_production=contract.allow_production, **_abort_fields(resolved))
+        allow_production=contract.allow_production,
+        # One deadline in every client: a --request-timeout given to `run` holds for its load stage too.
+        request_timeout=resolved.get("request-timeout", 10.0), **_abort_fields(resolved))
 
 
 

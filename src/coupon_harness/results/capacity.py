@@ -44,6 +44,8 @@ class CapacityStep:
     #: The share of scheduled sends the generator made late (its own delay), and whether that put it behind.
     generator_late_share: float | None = None
     generator_behind: bool = False
+    #: Requests of the whole step (warm-up included) that got a whole answer; None in older summaries.
+    answered: int | None = None
 
     @property
     def generator_limited(self) -> bool:
@@ -52,8 +54,9 @@ class CapacityStep:
 
     @property
     def met(self) -> bool:
-        """Every SLO held over the measured window, and something was measured."""
-        return self.requests > 0 and all(slo.passed for slo in self.slos)
+        """Every SLO held over the measured window, and something was measured: a step whose every request hung
+        past its deadline (no answer completed) never meets an SLO."""
+        return self.requests > 0 and self.answered != 0 and all(slo.passed for slo in self.slos)
 
 
 @dataclass(slots=True)

@@ -70,10 +70,33 @@ class DiffRunResult:
     #: Coupons each target issued during the run.
     base_coupons: int = 0
     against_coupons: int = 0
+    #: Cases each target answered whole (None in summaries of older versions), and the deadline of a request.
+    base_answered: int | None = None
+    against_answered: int | None = None
+    request_timeout_s: float | None = None
 
     @property
     def differs(self) -> bool:
         return bool(self.differences)
+
+    @property
+    def no_answer(self) -> str | None:
+        """The one line of a run in which a target completed no answer: "no difference" would rest on nothing
+        (None when both answered, when nothing was sent, or for an interrupted run)."""
+        if self.interrupted or not self.cases:
+            return None
+        silent = [side for side, answered in (("base", self.base_answered), ("against", self.against_answered))
+                  if answered == 0]
+        if not silent:
+            return None
+        within = f" within --request-timeout {self.request_timeout_s:g} s" if self.request_timeout_s else ""
+        return (f"{' and '.join(silent)}: no answer completed{within} ({self.cases:,} "
+                f"request{'' if self.cases == 1 else 's'} sent)")
+
+    @property
+    def holds(self) -> bool:
+        """No difference, and both targets answered (no verdict without evidence)."""
+        return not self.differs and self.no_answer is None
 
     def by_category(self) -> list[tuple[str, list[Difference]]]:
         """The differences grouped, in `CATEGORIES` order, empty groups left out."""

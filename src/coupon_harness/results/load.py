@@ -5,11 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-__all__ = ["COMPARE_KEYS", "LATENCY_KEYS", "Comparison", "ComparisonRow", "IntervalHistogram", "LoadHistograms",
-           "LoadRunResult", "MaxRegression", "SampleData", "SloResult", "StepFigures", "TimelinePoint", "sample_data"]
+from coupon_harness.contract.catalog import RuleId
+
+__all__ = ["COMPARE_KEYS", "LATENCY_KEYS", "TRANSPORT_STATUS", "Comparison", "ComparisonRow", "IntervalHistogram",
+           "LoadHistograms", "LoadRunResult", "MaxRegression", "SampleData", "SloResult", "StepFigures",
+           "TimelinePoint", "no_answer_line", "sample_data"]
 
 #: The latency figures every load result carries, in milliseconds, from an HDR histogram of unrounded times.
 LATENCY_KEYS = ("min", "p50", "p90", "p95", "p99", "p99.9", "max", "mean")
+#: The status of a request that got no whole answer (hung past the deadline, dropped, cut): the rule's name.
+TRANSPORT_STATUS: str = RuleId.TRANSPORT.value
+
+
+def no_answer_line(requests: int, request_timeout_s: float | None) -> str:
+    """The one line of a run (or step) that completed no answer: no verdict can rest on it."""
+    within = f" within --request-timeout {request_timeout_s:g} s" if request_timeout_s is not None else ""
+    return f"no answer completed{within} ({requests:,} request{'' if requests == 1 else 's'} sent)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +266,8 @@ class LoadRunResult:
     violation_samples: dict[str, SampleData] = field(default_factory=dict)
     #: The shape's steps with their figures (one for steady and soak; empty in summaries of older versions).
     steps: list[StepFigures] = field(default_factory=list)
+    #: --request-timeout: every request's deadline (None in summaries of older versions).
+    request_timeout_s: float | None = None
 
     def __post_init__(self) -> None:
         # Read back from the load process's result.json (`dataclasses.asdict`): nested records come as dicts.
@@ -284,6 +297,20 @@ class LoadRunResult:
         return all(slo.passed for slo in self.slos)
 
     @property
+    def answered(self) -> int:
+        """Requests that got a whole answer (any status): those that did not are counted under "transport"."""
+        return self.requests - self.status_counts.get(TRANSPORT_STATUS, 0)
+
+    @property
+    def no_answer(self) -> str | None:
+        """The one line of a run that completed no answer (None when one did; and for a run interrupted before
+        it sent anything, which says so itself)."""
+        if self.answered > 0 or (self.interrupted and not self.requests):
+            return None
+        return no_answer_line(self.requests, self.request_timeout_s)
+
+    @property
     def holds(self) -> bool:
-        """The gate: every SLO met and no contract violation."""
-        return self.slos_met and not self.violation_counts
+        """The gate: at least one answer completed (no verdict without evidence), every SLO met and no contract
+        violation."""
+        return self.answered > 0 and self.slos_met and not self.violation_counts

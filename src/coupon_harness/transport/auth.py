@@ -13,12 +13,13 @@ import time
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import requests
+import orjson
 
 from coupon_harness.transport.credentials import Credentials
+from coupon_harness.transport.outbound import OutboundPolicy, RedirectRefused, setup_request
 
-__all__ = ["REDACTED", "TOKEN_HEADER", "TOKEN_PATH", "AuthError", "Credentials", "Redactor", "TokenSource",
-           "auth_headers"]
+__all__ = ["REDACTED", "TOKEN_HEADER", "TOKEN_PATH", "AuthError", "Credentials", "Redactor", "TokenRedirected",
+           "TokenSource", "auth_headers"]
 
 TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
 TOKEN_PATH = "/v3/oauth/token/generate"
@@ -29,14 +30,23 @@ class AuthError(RuntimeError):
     """The credentials could not be turned into a request header (token fetch refused or failed)."""
 
 
-class TokenSource:
-    """Fetches an OAuth token from the target and refreshes it before it expires. Thread-safe."""
+class TokenRedirected(AuthError, RedirectRefused):
+    """The token endpoint answered a redirect: never followed (the key and secret would reach another host).
+    An AuthError (callers stop as for any token failure) and a setup error (exit 2)."""
 
-    def __init__(self, base_url: str, key: str, secret: str, timeout: float, refresh_margin: float = 0.2) -> None:
+
+class TokenSource:
+    """Fetches an OAuth token from the target and refreshes it before it expires. Thread-safe.
+
+    The token request goes through `transport.outbound.setup_request`: the base URL's origin only (production
+    guard included), the run's deadline for all of it, no redirect followed (TokenRedirected)."""
+
+    def __init__(self, base_url: str, key: str, secret: str, timeout: float, refresh_margin: float = 0.2, *,
+                 allow_production: bool = False, url_flag: str = "--base-url") -> None:
         self._url = base_url.rstrip("/") + TOKEN_PATH
         self._key = key
         self._secret = secret
-        self._timeout = timeout
+        self._policy = OutboundPolicy(timeout=timeout, allow_production=allow_production, url_flag=url_flag)
         self._margin = refresh_margin
         self._token: str | None = None
         self._expires = 0.0
@@ -53,16 +63,21 @@ class TokenSource:
 
     def _fetch(self) -> tuple[str, float]:
         try:
-            answer = requests.post(self._url, json={"key": self._key, "secret": self._secret}, timeout=self._timeout)
-        except requests.RequestException as exc:
-            raise AuthError(f"cannot fetch an OAuth token from {self._url}: {type(exc).__name__}") from None
-        if answer.status_code != 200:
-            raise AuthError(f"token endpoint {self._url} answered {answer.status_code}: "
+            answer = setup_request("POST", self._url, self._policy, what="the OAuth token endpoint",
+                                   json_body={"key": self._key, "secret": self._secret},
+                                   fix="point the base URL at the host that serves the token endpoint")
+        except RedirectRefused as exc:
+            raise TokenRedirected(str(exc)) from None
+        if answer.error is not None:
+            raise AuthError(f"cannot fetch an OAuth token from {self._url}: {answer.error} "
+                            f"({answer.detail or 'no answer'})")
+        if answer.status != 200:
+            raise AuthError(f"token endpoint {self._url} answered {answer.status}: "
                             "check --oauth-key/--oauth-secret")
         try:
-            data: Any = answer.json()["data"]
+            data: Any = orjson.loads(answer.body)["data"]
             return str(data["accessToken"]), float(data.get("ttlSeconds", 300))
-        except (ValueError, KeyError, TypeError):
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             raise AuthError(f"token endpoint {self._url} answered 200 without data.accessToken") from None
 
 

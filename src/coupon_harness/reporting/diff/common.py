@@ -22,6 +22,8 @@ def verdict(result: DiffRunResult) -> str:
     """One line: what the run found, and how it ended."""
     if result.faults:
         head = f"harness error in {plural(len(result.faults), 'pass')}"
+    elif result.no_answer is not None:
+        head = result.no_answer + ("; " + plural(len(result.differences), 'difference') if result.differs else "")
     elif result.differs:
         head = f"{plural(len(result.differences), 'difference')} between the targets"
     else:

@@ -23,7 +23,7 @@ def render_diff_table(result: DiffRunResult, *, color: bool = False) -> str:
         lines.append(f"note: {note}")
     text = verdict(result)
     if color:
-        text = f"{_RED if result.differs or result.faults else _GREEN}{text}{_RESET}"
+        text = f"{_GREEN if result.holds and not result.faults else _RED}{text}{_RESET}"
     lines.append(text)
     lines.append(f"replay: {replay_command(result)}")
     return "\n".join(lines)

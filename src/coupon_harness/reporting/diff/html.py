@@ -26,7 +26,7 @@ def _e(value: object) -> str:
 
 
 def render_diff_html(result: DiffRunResult) -> str:
-    mark = "error" if result.faults else ("fail" if result.differs else "pass")
+    mark = "error" if result.faults else ("pass" if result.holds else "fail")
     body = ["<h1>Differential run</h1>", f'<p class="verdict">{html_mark(mark)} {_e(verdict(result))}</p>', "<ul>",
             f"<li>base: <code>{_e(result.base_target)}</code> ({result.base_coupons:,} coupons issued)</li>",
             f"<li>against: <code>{_e(result.against_target)}</code> ({result.against_coupons:,} coupons issued)</li>",

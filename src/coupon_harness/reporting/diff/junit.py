@@ -14,8 +14,10 @@ __all__ = ["render_diff_junit", "write_diff_junit"]
 
 def render_diff_junit(result: DiffRunResult) -> str:
     groups = dict(result.by_category())
-    failures = sum(1 for name in CATEGORIES if name in groups)
-    suite = ET.Element("testsuite", name="coupon-harness diff", tests=str(len(CATEGORIES) + len(result.faults)),
+    silent = result.no_answer
+    failures = sum(1 for name in CATEGORIES if name in groups) + (silent is not None)
+    suite = ET.Element("testsuite", name="coupon-harness diff",
+                       tests=str(len(CATEGORIES) + len(result.faults) + (silent is not None)),
                        failures=str(failures), errors=str(len(result.faults)), time=f"{result.duration_s:.3f}")
     properties = ET.SubElement(suite, "properties")
     for name, value in (("base", result.base_target), ("against", result.against_target),
@@ -32,6 +34,10 @@ def render_diff_junit(result: DiffRunResult) -> str:
                 f"{d.where}: {d.base} (base) vs {d.against} (against), {d.occurrences} case(s); first in "
                 f"{d.reproducer.source}\nbase:    {d.reproducer.base_request.curl}\n"
                 f"against: {against_curl(d.reproducer.against_request)}" for d in differences)
+    if silent is not None:  # no verdict without evidence
+        case = ET.SubElement(suite, "testcase", classname="coupon_harness.diff", name="both targets answered",
+                             time="0")
+        ET.SubElement(case, "failure", message=silent, type="no-answer").text = silent
     for fault in result.faults:
         case = ET.SubElement(suite, "testcase", classname="coupon_harness.diff", name=f"harness {fault.stage}",
                              time="0")

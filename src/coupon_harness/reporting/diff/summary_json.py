@@ -23,7 +23,8 @@ def diff_summary_dict(result: DiffRunResult) -> dict[str, Any]:
         difference["reproducer"]["against_curl"] = against_curl(typed.reproducer.against_request)
     raw["series_map"] = {str(a): b for a, b in result.series_map.items()}
     raw["faults"] = [{"stage": f.stage, "error": f.error, "file": f.file_name} for f in result.faults]
-    return {"schema": DIFF_SCHEMA, "version": 1, "differs": result.differs, "headline": verdict(result),
+    return {"schema": DIFF_SCHEMA, "version": 1, "differs": result.differs, "holds": result.holds,
+            "no_answer": result.no_answer, "headline": verdict(result),
             "replay": replay_command(result),
             "counts": {category: len(items) for category, items in result.by_category()}, **raw}
 

@@ -140,9 +140,13 @@ def fmt_threshold(slo: SloResult) -> str:
     return fmt_ms(slo.threshold) if slo.unit == "ms" else fmt_ratio(slo.threshold)
 
 
+#: What an SLO over a figure without samples (no answer completed) reads as: it fails.
+NO_DATA = "no data"
+
+
 def fmt_measured(slo: SloResult) -> str:
     if finite(slo.measured) is None:
-        return "not measured"
+        return NO_DATA
     return fmt_ms(slo.measured) if slo.unit == "ms" else fmt_ratio(slo.measured)
 
 
@@ -175,11 +179,14 @@ def violation_summary(result: LoadRunResult) -> str:
 
 
 def causes(result: LoadRunResult) -> list[str]:
-    """Why the gate fails: each breached SLO, then the contract violations; empty when it holds."""
+    """Why the gate fails: no answer completed, each breached SLO, then the contract violations; empty when it
+    holds."""
     found = []
+    if result.no_answer is not None:
+        found.append(result.no_answer)
     for slo in result.slos:
         if not slo.passed:
-            measured = "not measured" if finite(slo.measured) is None else f"measured {fmt_measured(slo)}"
+            measured = NO_DATA if finite(slo.measured) is None else f"measured {fmt_measured(slo)}"
             found.append(f"SLO {slo_label(slo)} breached ({measured})")
     if result.violation_counts:
         found.append(violation_summary(result))

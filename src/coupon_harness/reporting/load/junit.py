@@ -149,6 +149,10 @@ def load_suite(result: LoadRunResult, name: str = SUITE_NAME) -> ET.Element:
                  error=(error, f"{error}\n\nA bug in coupon-harness itself: the run's figures are not to be trusted "
                         "(please report it)."), kind=error.split(":", 1)[0])
     warning = _generator_warning(result)
+    if result.no_answer is not None:  # no verdict without evidence: a failure of its own, whatever else holds
+        testcase(suite, "load", "answers completed within --request-timeout", result.duration_s,
+                 failure=(result.no_answer, f"{result.no_answer}: every request hung past its deadline or got no "
+                          "whole answer, so no figure of the run measures the target"), kind="no-answer")
     for slo in result.slos:
         _slo_case(suite, result, slo, warning)
     for rule_id in LOAD_RULES:

@@ -136,6 +136,10 @@ def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
         "arrival_rate": _round(result.arrival_rate, _RATE),
         "workers": result.workers,
         "requests": result.requests,
+        # Requests that got a whole answer; with none, the run cannot pass (no_answer says so in one line).
+        "answered": result.answered,
+        "no_answer": result.no_answer,
+        "request_timeout_s": result.request_timeout_s,
         "throughput_rps": _number(throughput_rps(result), _RATE),
         "interrupted": result.interrupted,
         "stopped_reason": result.stopped_reason,
@@ -208,6 +212,7 @@ def read_load_summary_json(path: Path) -> LoadRunResult:
         violation_samples={rule: sample_data(entry["request"]) for rule, entry in
                            data.get("violation_samples", {}).items() if entry.get("request") is not None},
         steps=[StepFigures.from_dict(step) for step in data.get("steps", [])],
+        request_timeout_s=data.get("request_timeout_s"),
     )
 
 def read_earlier(path: Path) -> LoadRunResult:

@@ -8,16 +8,21 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
-
 from coupon_harness import ENDPOINT
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import Exchange, send
 from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge
 from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.transport.outbound import BoundedClient, OutboundPolicy
 
-__all__ = ["Client"]
+__all__ = ["Client", "policy"]
+
+
+def policy(settings: ContractSettings, url_flag: str = "--base-url") -> OutboundPolicy:
+    """The outbound policy of a contract-side run: its deadline, body cap and production guard."""
+    return OutboundPolicy(timeout=settings.request_timeout, max_body_bytes=settings.max_body_bytes,
+                          allow_production=settings.allow_production, url_flag=url_flag)
 
 
 class Client:
@@ -26,7 +31,8 @@ class Client:
         self.judge = judge
         self.auth_headers = headers
         self.url = settings.base_url.rstrip("/") + ENDPOINT
-        self._session = requests.Session()
+        #: Bound to the base URL's origin (guarded by the production check when built): see transport.outbound.
+        self._http = BoundedClient(settings.base_url, policy(settings))
         self._run = uuid.uuid4().hex[:10]
         self._counter = 0
         self._lock = threading.Lock()
@@ -44,9 +50,7 @@ class Client:
         if auth:
             sent_headers.update(self.auth_headers())
         sent_headers.update(headers or {})
-        return send(self._session, method, url or self.url, headers=sent_headers, body=body,
-                    timeout=self.settings.request_timeout, max_bytes=self.settings.max_body_bytes,
-                    redactor=self.judge.redactor)
+        return send(self._http, method, url or self.url, headers=sent_headers, body=body, redactor=self.judge.redactor)
 
     def issue(self, series_ids: Sequence[int], customer_id: str, fresh: bool, *, source: str,
               extra: dict[str, Any] | None = None, query: str = "") -> Exchange:
@@ -65,4 +69,4 @@ class Client:
         return exchange
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import requests
 
 from coupon_harness import ENDPOINT, interrupts
 from coupon_harness.contract.ledger import Ledger
@@ -31,7 +30,7 @@ from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
 from coupon_harness.runners.contract.classics import classic_probes
-from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.client import Client, policy
 from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.diff_compare import Answer, Comparer, Delta
 from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
@@ -55,6 +54,7 @@ from coupon_harness.runners.contract.schemathesis_adapter import (
 from coupon_harness.runners.contract.spec_loader import generation_spec
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Credentials, Redactor, TokenSource, auth_headers
+from coupon_harness.transport.outbound import BoundedClient
 
 __all__ = ["PROPERTY_RESERVE", "PairClient", "PairRedactor", "interrupted_diff", "run_diff"]
 
@@ -78,9 +78,11 @@ class PairRedactor(Redactor):
         return self._pair[1].headers(dict(first))
 
 
-def _token_source(url: str, credentials: Credentials, timeout: float) -> TokenSource | None:
+def _token_source(url: str, credentials: Credentials, timeout: float, *, allow_production: bool,
+                  url_flag: str) -> TokenSource | None:
     if credentials.oauth_key is not None and not credentials.token:
-        return TokenSource(url, credentials.oauth_key, credentials.oauth_secret or "", timeout)
+        return TokenSource(url, credentials.oauth_key, credentials.oauth_secret or "", timeout,
+                           allow_production=allow_production, url_flag=url_flag)
     return None
 
 
@@ -97,6 +99,8 @@ class _Book:
         self.coupon_log = coupon_log
         self.cases = 0
         self.coupons = [0, 0]
+        #: Cases each side answered whole (a target that answers none leaves no evidence either way).
+        self.answered = [0, 0]
         self.groups: dict[tuple[str, str, str, str], Difference] = {}
         self.cap = cap
         self._max_failures = max_transport_failures
@@ -139,6 +143,8 @@ class _Book:
             self.cases += 1
             self.coupons[0] += _coupons(a)
             self.coupons[1] += _coupons(b)
+            self.answered[0] += a.error is None
+            self.answered[1] += b.error is None
             for delta in self.comparer.compare(answer_a, answer_b, reproducer):
                 self._add(delta, reproducer, len(a.request.body or ""))
             failed = a.error is not None or b.error is not None
@@ -199,7 +205,8 @@ class PairClient(Client):
         self.body_map = body_map
         self.book = book
         self.source = ""
-        self._b_session = requests.Session()
+        #: B's own client, bound to B's origin: A's credentials never reach B, nor B's A.
+        self._b_http = BoundedClient(settings.against_url, policy(settings.base, "--against-url"))
 
     def issue(self, series_ids: Any, customer_id: str, fresh: bool, *, source: str,
               extra: dict[str, Any] | None = None, query: str = "") -> Exchange:
@@ -235,14 +242,13 @@ class PairClient(Client):
             sent.update(self.headers_b())
         sent.update(headers or {})
         sent_at = time.time()
-        exchange = send(self._b_session, method, url, headers=sent, body=self.body_map.body(body),
-                        timeout=self.settings.request_timeout, max_bytes=self.settings.max_body_bytes,
+        exchange = send(self._b_http, method, url, headers=sent, body=self.body_map.body(body),
                         redactor=self.judge.redactor)
         return exchange, sent_at
 
     def close(self) -> None:
         super().close()
-        self._b_session.close()
+        self._b_http.close()
 
 
 def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None) -> DiffRunResult:
@@ -251,8 +257,10 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     base = settings.base
     refuse_production(base.base_url, allow=base.allow_production)
     refuse_production(settings.against_url, allow=base.allow_production, url_flag="--against-url")
-    tokens_a = _token_source(base.base_url, base.credentials, base.request_timeout)
-    tokens_b = _token_source(settings.against_url, settings.against_credentials, base.request_timeout)
+    tokens_a = _token_source(base.base_url, base.credentials, base.request_timeout,
+                             allow_production=base.allow_production, url_flag="--base-url")
+    tokens_b = _token_source(settings.against_url, settings.against_credentials, base.request_timeout,
+                             allow_production=base.allow_production, url_flag="--against-url")
     redactor = PairRedactor(Redactor(base.credentials, tokens_a), Redactor(settings.against_credentials, tokens_b))
 
     def headers_a() -> dict[str, str]:
@@ -330,7 +338,8 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
         customer_map={redactor.text(k): redactor.text(v) for k, v in settings.customer_map.items()},
         interrupted=interrupted, stopped=collector.stopped if not interrupted else None,
         notes=notes + collector.notes, faults=faults + list(collector.faults),
-        base_coupons=book.coupons[0], against_coupons=book.coupons[1])
+        base_coupons=book.coupons[0], against_coupons=book.coupons[1], base_answered=book.answered[0],
+        against_answered=book.answered[1], request_timeout_s=base.request_timeout)
 
 
 def interrupted_diff(settings: DiffSettings, reason: str) -> DiffRunResult:
@@ -425,7 +434,7 @@ def _property_pass(mode: str, client: PairClient, settings: DiffSettings, header
         generation_spec(tight=mode == "positive"),
         PassSettings(base_url=base.base_url, request_timeout=base.request_timeout, seed=base.seed,
                      max_examples=base.max_examples, mode="positive" if mode == "positive" else "negative",
-                     max_body_bytes=base.max_body_bytes, headers=headers_a),
+                     max_body_bytes=base.max_body_bytes, headers=headers_a, allow_production=base.allow_production),
         on_answer,
     )
     with run:

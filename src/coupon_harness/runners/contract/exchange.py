@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-import urllib3
-
 from coupon_harness.results.contract import RequestSample
 from coupon_harness.transport.auth import Redactor
+from coupon_harness.transport.outbound import REFUSED, UNRESOLVED, BoundedClient
 
 __all__ = ["REFUSED", "UNRESOLVED", "Exchange", "send"]
-
-#: Transport failures that mean nothing is listening there (a harness error), not a misbehaving server.
-REFUSED = "Connection refused"
-UNRESOLVED = "host name not found"
 
 
 @dataclass(slots=True)
@@ -69,48 +62,11 @@ def sample(method: str, url: str, headers: Any, body: bytes | str | None, redact
     return RequestSample(method, redactor.text(url), redactor.headers(kept), text)
 
 
-def send(session: requests.Session, method: str, url: str, *, headers: dict[str, str | None], body: bytes | None,
-         timeout: float, max_bytes: int, redactor: Redactor) -> Exchange:
-    """Send one request; read at most `max_bytes` of the answer and give up after `timeout` in total."""
+def send(client: BoundedClient, method: str, url: str, *, headers: dict[str, str | None], body: bytes | None,
+         redactor: Redactor) -> Exchange:
+    """Send one request through `client` (transport.outbound: its origin only, no redirect followed); read at most
+    the policy's body cap of the answer and give up when its deadline (--request-timeout, all of the answer)
+    passes."""
     request = sample(method, url, headers, body, redactor)
-    deadline = time.monotonic() + timeout
-    try:
-        with session.request(method, url, headers=headers, data=body, timeout=timeout, stream=True,
-                             allow_redirects=False) as answer:
-            chunks: list[bytes] = []
-            size = 0
-            # read1 returns whatever has arrived, so the deadline is checked even when a body trickles in
-            # a byte at a time (iter_content would wait for a whole chunk, one socket timeout per read).
-            while chunk := answer.raw.read1(65536, decode_content=True):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > max_bytes:
-                    return Exchange(request, method, answer.status_code, _lower(answer.headers), b"".join(chunks),
-                                    "too-large", f"body larger than {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    return Exchange(request, method, answer.status_code, _lower(answer.headers), b"".join(chunks),
-                                    "timeout", f"body not complete after {timeout:g} s")
-            return Exchange(request, method, answer.status_code, _lower(answer.headers), b"".join(chunks))
-    except (requests.Timeout, TimeoutError):
-        return Exchange(request, method, None, {}, b"", "timeout", f"no answer within {timeout:g} s")
-    except requests.exceptions.ChunkedEncodingError as exc:
-        return Exchange(request, method, None, {}, b"", "connection", f"truncated answer: {_reason(exc)}")
-    except requests.RequestException as exc:
-        return Exchange(request, method, None, {}, b"", "connection", _reason(exc))
-    except (urllib3.exceptions.HTTPError, OSError) as exc:  # raised by read1 while the body streams in
-        return Exchange(request, method, None, {}, b"", "connection", f"answer cut short: {_reason(exc)}")
-
-
-def _lower(headers: Any) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in headers.items()}
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    if "NameResolutionError" in text or "Failed to resolve" in text or "Name or service not known" in text:
-        return UNRESOLVED
-    for marker in (REFUSED, "Connection reset", "RemoteDisconnected", "IncompleteRead",
-                   "Connection aborted", "Read timed out"):
-        if marker in text:
-            return marker
-    return type(exc).__name__
+    reply = client.send(method, url, headers=headers, body=body)
+    return Exchange(request, method, reply.status, reply.headers, reply.body, reply.error, reply.detail)

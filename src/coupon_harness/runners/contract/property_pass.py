@@ -153,7 +153,7 @@ def run_property_pass(settings: ContractSettings, judge: Judge, mode: str, *,
         generation_spec(tight=mode == "positive"),
         PassSettings(base_url=settings.base_url, request_timeout=settings.request_timeout, seed=settings.seed,
                      max_examples=settings.max_examples, mode=_mode(mode), max_body_bytes=settings.max_body_bytes,
-                     headers=headers),
+                     headers=headers, allow_production=settings.allow_production),
         judging,
     )
     judging.stop = run.stop

@@ -81,7 +81,7 @@ class _Replayer:
         tokens = None
         if credentials.oauth_key is not None and not credentials.token:
             tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
-                                 settings.request_timeout)
+                                 settings.request_timeout, allow_production=settings.allow_production)
         self.settings = settings
         self.credentials = credentials.any
         self.redactor = Redactor(credentials, tokens)

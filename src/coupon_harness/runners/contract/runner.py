@@ -40,7 +40,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     tokens = None
     if credentials.oauth_key is not None and not credentials.token:
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
-                             settings.request_timeout)
+                             settings.request_timeout, allow_production=settings.allow_production)
     redactor = Redactor(credentials, tokens)
 
     def headers() -> dict[str, str]:

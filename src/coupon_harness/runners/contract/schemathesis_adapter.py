@@ -7,12 +7,19 @@ answered case (to `on_answer`, in Schemathesis' worker thread, while the run goe
 exceptions it reports (`Errored.error`, `Fatal.error`), which are requests' or Python's own.
 
 Scoped to the run, nothing registered at import:
-- The body cap and the credentials ride on a `requests` auth object installed on this run's schema
-  (`schema.auth.set_from_requests`): requests calls it for every request the run prepares, it sets the
-  harness's headers and registers a response hook that reads at most `max_body_bytes` (+1, to see the
-  excess) within the request timeout, before Schemathesis reads the body. Schemathesis' `before_call` hook,
-  which the adapter once used for this, can only be registered globally (its hook spec allows the GLOBAL
-  scope alone) and would have reached every Schemathesis use of the process.
+- The sessions Schemathesis sends with (one per worker thread, made by `EngineContext.get_session`) are put
+  under the harness's outbound policy (`transport.outbound.harden_session`: the base URL's origin only, no
+  redirect followed, the deadline's connection classes): the pass's engine (`_Unprobed`) runs on an
+  `EngineContext` of its own (`_HardenedContext`) whose `get_session` hardens each session it makes. Nothing
+  of Schemathesis changes for anyone else.
+- The body cap, the deadline and the credentials ride on a `requests` auth object installed on this run's
+  schema (`schema.auth.set_from_requests`): requests calls it for every request the run prepares, in the
+  worker thread that sends it; it sets the harness's headers, starts the request's deadline
+  (`transport.outbound.begin`: connect, status line, headers and body, cut by the reaper when it passes) and
+  registers a response hook that reads at most `max_body_bytes` (+1, to see the excess) before Schemathesis
+  reads the body, then ends the deadline. Schemathesis' `before_call` hook, which the adapter once used for
+  this, can only be registered globally (its hook spec allows the GLOBAL scope alone) and would have reached
+  every Schemathesis use of the process.
 - Schemathesis keeps custom checks in one process-wide registry; the check `coupon_harness_contract` is
   registered while at least one pass runs (`with SchemathesisPass(...)`) and removed when the last ends.
   It hands an answer only to the pass that owns the case's schema, so a plain Schemathesis run going on at
@@ -22,7 +29,10 @@ Scoped to the run, nothing registered at import:
 
 Schemathesis internals this module still relies on (tests/contract_layer/test_schemathesis_adapter.py pins
 each one, by name and signature, and runs a pass end to end): the engine (`schemathesis.engine.core.Engine`,
-`Engine.get_phase_config`, `EventStream.stop`, `PhaseName.PROBING`, `Status.SKIP`, the
+`Engine.get_phase_config`, what `Engine.execute` does (mirrored by `_Unprobed.execute`: `auths.unregister`,
+`Engine._create_execution_plan`, `ExecutionPlan.execute(ctx)`, `EventStream(events, stop_event)`),
+`EngineContext(schema=, stop_event=, observations=, max_time=)` and `EngineContext.get_session`,
+`EventStream.stop`, `PhaseName.PROBING`, `Status.SKIP`, the
 `schemathesis.engine.events` classes consumed below), `schemathesis.checks.CHECKS.unregister` (the registry
 has no public unregistration), `schemathesis.core.NotSet` (a case without a body) and `Case.meta`
 (`generation.mode`, `components`); for types only, `OpenApiCase` and `OpenApiSchema` of
@@ -43,14 +53,19 @@ import requests
 import requests.auth
 import schemathesis
 import urllib3
+from schemathesis import auths
 from schemathesis.checks import CHECKS
-from schemathesis.config import CacheConfig
+from schemathesis.config import CacheConfig, InferenceAlgorithm
 from schemathesis.core import NotSet
 from schemathesis.engine import Status
 from schemathesis.engine import events as engine_events
+from schemathesis.engine.context import EngineContext
 from schemathesis.engine.core import Engine, EventStream
-from schemathesis.engine.run import Phase, PhaseName
+from schemathesis.engine.observations import Observations
+from schemathesis.engine.run import Phase, PhaseName, PhaseSkipReason
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+
+from coupon_harness.transport.outbound import Deadline, OutboundPolicy, begin, end, harden_session, read_capped
 
 if TYPE_CHECKING:
     from schemathesis import CheckContext, Response
@@ -99,6 +114,12 @@ class PassSettings:
     headers: Callable[[], Mapping[str, str]]
     #: How much of each answer Schemathesis keeps in its scenario recorder (the harness reads none of it).
     recorded_bytes: int = 256
+    #: The production guard's --allow-production, for the pass's sessions (transport.outbound).
+    allow_production: bool = False
+
+    def policy(self) -> OutboundPolicy:
+        return OutboundPolicy(timeout=self.request_timeout, max_body_bytes=self.max_body_bytes,
+                              allow_production=self.allow_production)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +248,7 @@ class SchemathesisPass:
     def events(self) -> Iterator[PassEvent]:
         if not self._active:
             raise RuntimeError("SchemathesisPass.events() runs inside `with SchemathesisPass(...)` only")
-        self._stream = _Unprobed(schema=self._schema).execute()
+        self._stream = _Unprobed(self._schema, self._settings.base_url, self._settings.policy()).execute()
         if self._stop_requested.is_set():
             self._stream.stop()
         for event in self._stream:
@@ -332,8 +353,28 @@ def _load(spec: dict[str, Any], settings: PassSettings) -> OpenApiSchema:
     return schema
 
 
+class _HardenedContext(EngineContext):
+    """The pass's EngineContext: every session it makes (one per worker thread) is put under the outbound
+    policy before its first request (transport.outbound.harden_session)."""
+
+    def __init__(self, *, base_url: str, policy: OutboundPolicy, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.outbound = (base_url, policy)
+
+    def get_session(self, *, operation: Any = None) -> requests.Session:
+        session = super().get_session(operation=operation)
+        if not getattr(session, _HARDENED, False):
+            harden_session(session, *self.outbound)
+            setattr(session, _HARDENED, True)
+        return session
+
+
+#: Attribute of a session `_HardenedContext` put under the policy.
+_HARDENED = "_coupon_harness_hardened"
+
+
 class _Unprobed(Engine):
-    """Schemathesis' engine without its probing phase.
+    """Schemathesis' engine without its probing phase, on an EngineContext whose sessions are hardened.
 
     The probes (a GET of the base URL with a NUL byte in a header, one of a path with control characters)
     read their answers whole, through a session no auth or hook of the pass reaches, and nobody judges them;
@@ -341,6 +382,30 @@ class _Unprobed(Engine):
     runs in the same phase and goes too (the cache is off as well): what a pass sends depends on its seed.
     Schemathesis has no setting for this phase, hence the subclass.
     """
+
+    def __init__(self, schema: OpenApiSchema, base_url: str, policy: OutboundPolicy) -> None:
+        super().__init__(schema=schema)
+        self.outbound = (base_url, policy)
+
+    def execute(self) -> EventStream:
+        """`Engine.execute`, line for line, but for the EngineContext's class (pinned by the adapter's test)."""
+        if self.schema.config.auth.is_defined:
+            auths.unregister()
+        plan = self._create_execution_plan()
+        observations = None
+        for phase in plan.phases:
+            if (
+                phase.name == PhaseName.STATEFUL_TESTING
+                and phase.skip_reason in (None, PhaseSkipReason.NOT_APPLICABLE)
+                and self.schema.config.phases.stateful.inference.is_algorithm_enabled(
+                    InferenceAlgorithm.LOCATION_HEADERS
+                )
+            ):
+                observations = Observations()
+        base_url, policy = self.outbound
+        ctx = _HardenedContext(base_url=base_url, policy=policy, schema=self.schema, stop_event=threading.Event(),
+                               observations=observations, max_time=self.schema.config.max_time)
+        return EventStream(plan.execute(ctx), ctx.control.stop_event)
 
     def get_phase_config(self, phase_name: PhaseName, *, is_supported: bool, requires_transitions: bool) -> Phase:
         if phase_name is PhaseName.PROBING:
@@ -353,8 +418,6 @@ class _Unprobed(Engine):
 
 #: Attribute of a requests.PreparedRequest holding how its answer was read (a `_Read`).
 _READ = "_coupon_harness_read"
-#: Bytes asked of the socket per read (read1 returns whatever has arrived, up to this).
-_CHUNK = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,7 +444,9 @@ class _HarnessAuth(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers.update(self._headers())
         sent_at = time.monotonic()
-        request.hooks["response"].append(_CappedBody(self._max_bytes, sent_at, sent_at + self._timeout))
+        # The request's deadline, in the thread that sends it (the hardened session's connections attach their
+        # sockets to it); the response hook ends it, or the next request of this thread does.
+        request.hooks["response"].append(_CappedBody(self._max_bytes, sent_at, begin(self._timeout)))
         return request
 
 
@@ -395,27 +460,16 @@ class _CappedBody:
 
     max_bytes: int
     sent_at: float
-    deadline: float
+    deadline: Deadline
 
     def __call__(self, response: requests.Response, *args: object, **kwargs: object) -> requests.Response:
         raw = response.raw
         if raw is None or getattr(response, "_content_consumed", False):
+            end(self.deadline)
             return response
-        chunks: list[bytes] = []
-        size = 0
-        cut: Cut | None = None
         try:
-            # Never ask for more than one byte past the cap (that byte says the body is larger; it is not kept).
-            while chunk := raw.read1(min(_CHUNK, self.max_bytes + 1 - size), decode_content=True):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > self.max_bytes:
-                    cut = "too-large"
-                    chunks[-1] = chunk[: len(chunk) - (size - self.max_bytes)]  # keep max_bytes, not one more
-                    break
-                if time.monotonic() > self.deadline:
-                    cut = "timeout"  # a body trickling in
-                    break
+            # At most max_bytes of the decoded body; a body still arriving when the deadline passes is cut there.
+            body, cut = read_capped(raw, self.max_bytes, self.deadline)
         # As requests' own reading (Response.iter_content) raises them, so Schemathesis books them the same way.
         except ReadTimeoutError as exc:
             raise requests.exceptions.ConnectionError(exc) from exc
@@ -423,7 +477,8 @@ class _CappedBody:
             raise requests.exceptions.ChunkedEncodingError(exc) from exc
         except DecodeError as exc:
             raise requests.exceptions.ContentDecodingError(exc) from exc
-        body = b"".join(chunks)
+        finally:
+            end(self.deadline)
         if cut is not None:
             response.close()  # the rest is never read: the connection goes, not back to the pool
             # Whoever reads the stream next (Schemathesis reads an event stream itself) finds it ended, not broken.

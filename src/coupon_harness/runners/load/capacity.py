@@ -28,7 +28,7 @@ from coupon_harness.coupon_log import FILE_NAME, HEADER, CouponLog
 from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
-from coupon_harness.results.load import LoadRunResult
+from coupon_harness.results.load import LoadRunResult, no_answer_line
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.slo import evaluate
@@ -163,6 +163,13 @@ def _steps(settings: CapacitySettings, result: CapacityResult, out: Path, progre
         step = _measure(index, phase, rate, users, load_result, settings, step_dir)
         result.steps.append(step)
         progress(_step_line(step))
+        if step.answered == 0:
+            # No verdict without evidence; and a lower rate would wait on the same deadline: the search ends here.
+            line = f"step {index + 1} ({rate:g} req/s): {no_answer_line(load_result.requests, load.request_timeout)}"
+            progress(line)
+            result.notes.append(line)
+            result.stopped_reason = line
+            return
         if load_result.harness_errors:
             result.harness_errors.extend(load_result.harness_errors)
             result.stopped_reason = "the harness itself failed during a step (please report it)"
@@ -250,8 +257,9 @@ def _measure(index: int, phase: str, rate: float, users: int, run: LoadRunResult
         latency = {f"p{p:g}": merged.get_value_at_percentile(p) / 1000.0 for p in (50, 90, 95, 99)}
         latency["max"] = merged.get_max_value() / 1000.0
     error_rate = errors / requests if requests else 0.0
-    # The failure ratio has no per-interval figure: the whole step's (warm-up included) stands for it.
-    slos = evaluate(settings.load.slos, latency, error_rate, run.failure_ratio, requests)
+    # The failure ratio has no per-interval figure: the whole step's (warm-up included) stands for it. Without a
+    # single answer in the whole step, every figure is "no data" (the latencies would measure the deadline).
+    slos = evaluate(settings.load.slos, latency, error_rate, run.failure_ratio, requests, run.answered)
     return CapacityStep(
         index=index, phase=phase, rate=rate, users=users, measured_s=round(measured_s, 3), requests=requests,
         achieved_rps=round(achieved, 2), errors=errors, error_rate=error_rate, failure_ratio=run.failure_ratio,
@@ -259,7 +267,7 @@ def _measure(index: int, phase: str, rate: float, users: int, run: LoadRunResult
         generator_cpu_mean=run.generator_cpu_mean, generator_saturated=run.generator_saturated,
         coupons_issued=run.coupons_issued, violation_counts=dict(run.violation_counts), report_dir=str(step_dir),
         stopped_reason=run.stopped_reason, generator_late_share=run.generator_late_share,
-        generator_behind=run.generator_behind)
+        generator_behind=run.generator_behind, answered=run.answered)
 
 
 def _keep_codes(coupons_path: Path, offset: int, ledger: Ledger) -> None:

@@ -46,8 +46,13 @@ class ResponseChecker:
         self._invalid = expectations.invalid_series
 
     def check(self, status: int | None, content_type: str, body: bytes, series_ids: Sequence[int],
-              customer_id: str, issued_at: datetime) -> Outcome:
-        violation, parsed = check_http(status, content_type, body, WELL_FORMED)
+              customer_id: str, issued_at: datetime, transport: tuple[str, str] | None = None) -> Outcome:
+        """`transport`: (kind, detail) of a request that got no whole answer ("timeout", "too-large",
+        "connection"), for the transport violation's example."""
+        if transport is not None:
+            violation, parsed = check_http(None, content_type, body, WELL_FORMED, transport=transport)
+        else:
+            violation, parsed = check_http(status, content_type, body, WELL_FORMED)
         if violation is not None:
             return Outcome(_status_label(status), [violation])
         if parsed is NOT_PARSED:  # cannot happen for a POST answered without violation (a 200), but typed so

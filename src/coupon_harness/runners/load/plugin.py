@@ -100,6 +100,8 @@ class LoadState:
     steps: list[LoadStep] = field(default_factory=list)
     #: --prometheus-port: the metrics server of the aggregating process (None: off).
     metrics_server: Any = None
+    #: A setup error met by a user (the token endpoint answered a redirect): the run stops, and ends as exit 2.
+    setup_error: str | None = None
 
     def begin_step(self, users: int, at: float) -> None:
         """A new target user count from `at` (wall clock) on: the step before ends there."""
@@ -169,10 +171,28 @@ class LoadState:
             self.check_coupon_log()
 
     def check_coupon_log(self) -> None:
-        """coupons.csv stopped taking codes (a full disk): stop the run rather than issue coupons nobody lists."""
+        """coupons.csv stopped taking codes (a full disk): stop the run rather than issue coupons nobody lists; it
+        ends as a setup error (exit 2), its line said once at the end with the final counts (`coupon_failure`)."""
         aggregate = self.aggregate
-        if aggregate is not None and aggregate.coupon_error is not None and not self.stopping:
-            self.stop(aggregate.coupon_failure() or str(aggregate.coupon_error))
+        if aggregate is not None and aggregate.coupon_error is not None and self.setup_error is None:
+            self.setup_error = aggregate.coupon_failure() or str(aggregate.coupon_error)
+            self.stop(self.setup_error)
+
+    def final_setup_error(self) -> str | None:
+        """Why the run ended as a setup error, with coupons.csv's final counts when that was the cause; None if not."""
+        if self.aggregate is not None:
+            self.aggregate.close()  # coupons.csv holds every code issued before the error
+            failure = self.aggregate.coupon_failure()
+            if failure is not None:
+                return failure
+        return self.setup_error
+
+    def setup_failed(self, message: str) -> None:
+        """A user met a setup error (redacted `message`): the run stops in order and ends as a setup error."""
+        if self.setup_error is None:
+            self.setup_error = message
+            print(f"coupon-harness: error: {message}", file=sys.stderr, flush=True)
+        self.stop(message)
 
     def stop(self, reason: str) -> None:
         if self.stopping:
@@ -199,7 +219,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     tokens = None
     if credentials.oauth_key and not credentials.token and role != "master":
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
-                             settings.request_timeout)
+                             settings.request_timeout, allow_production=settings.allow_production)
     redactor = Redactor(credentials, tokens)
     valid = sorted(set(settings.series_ids))
     cap = settings.max_coupons

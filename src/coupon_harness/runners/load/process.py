@@ -138,9 +138,9 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
 
 def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_port: int,
         expect_workers: int) -> int:
-    # stop_timeout: at the end users finish the request in flight, so every coupon issued is counted.
-    env = Environment(user_classes=[BulkIssueUser], host=settings.base_url,
-                      stop_timeout=min(settings.request_timeout, 10.0))
+    # stop_timeout: at the end users finish the request in flight (it ends by its deadline at the latest), so
+    # every request sent is counted, as an answer or a timeout, and every coupon issued is listed.
+    env = Environment(user_classes=[BulkIssueUser], host=settings.base_url, stop_timeout=settings.stop_timeout_s())
     state = install(env, settings, role, settings.coupons_path(out) if role != "worker" else None,
                     expected_workers=max(expect_workers, 1))
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -152,7 +152,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         gevent.spawn(_watch_parent, runner.quit)
         _on_signals(lambda signum: gevent.spawn(runner.quit))
         runner.greenlet.join()
-        return 0
+        return 2 if state.setup_error is not None else 0
     runner = (env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
               if role == "master" else env.create_local_runner())
 
@@ -190,14 +190,17 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     if role == "master":
         gevent.sleep(0.5)  # the workers' last reports
     state.flush()
+    if state.setup_error is not None:  # a token endpoint that redirects, coupons.csv on a full disk: exit 2
+        _emit(SetupError(state.final_setup_error() or state.setup_error))
+        return 2
     state.end_steps(time.time())  # a signal or the coupon cap ended the run before _drive saw the run time out
     # The duration counts traffic, from the first request sent to the last answer received: not the wait for the
     # workers to connect, nor the users' stop, nor the last reports (a master/worker run reported 2,276 req/s
     # over 12.3 s while its timeline held ~9 s of traffic at ~3,100 req/s).
     result = build_result(settings, state, started_at, state.traffic_s(time.monotonic() - started), bool(interrupted),
                           workers=expect_workers if role == "master" else 0)
-    failure = state.aggregate.coupon_failure() if state.aggregate is not None else None
-    if failure is not None:  # coupons.csv stopped taking codes (a full disk): no report could be trusted to fit
+    failure = state.final_setup_error()
+    if failure is not None:  # coupons.csv failed on its last merge or fsync
         _emit(SetupError(failure))
         return 2
     result.notes.extend(state.notes)

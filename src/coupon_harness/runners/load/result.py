@@ -3,7 +3,7 @@ step of the shape)."""
 
 from __future__ import annotations
 
-from coupon_harness.results.load import LoadRunResult
+from coupon_harness.results.load import TRANSPORT_STATUS, LoadRunResult
 from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState
 from coupon_harness.runners.load.recorder import BEHIND_MIN_WAITS, BEHIND_SHARE, LATE_S, step_figures
 from coupon_harness.runners.load.settings import LoadSettings
@@ -19,6 +19,7 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
     aggregate.close()
     counters = aggregate.counters
     requests = counters["requests"]
+    answered = requests - aggregate.statuses.get(TRANSPORT_STATUS, 0)
     errors = counters["errors"]
     latency = aggregate.percentiles_ms()
     error_rate = errors / requests if requests else 0.0
@@ -38,7 +39,7 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
     if saturated:
         notes.append("the generator's CPU was above 90% for a fifth of the run or more: latencies measure "
                      "the generator, not the target (use --workers or a bigger machine)")
-    return LoadRunResult(
+    result = LoadRunResult(
         target=state.redactor.text(settings.base_url), started_at=started_at, duration_s=round(duration_s, 3),
         shape=settings.shape,
         users=settings.users, arrival_rate=settings.arrival_rate, workers=workers, requests=requests,
@@ -49,11 +50,15 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
         failure_ratio=failure_ratio, entity_error_codes=dict(aggregate.error_codes),
         coupons_issued=aggregate.coupons_issued, duplicate_codes=aggregate.duplicates,
         timeline=aggregate.timeline(),
-        slos=evaluate(settings.slos, latency, error_rate, failure_ratio, requests),
+        slos=evaluate(settings.slos, latency, error_rate, failure_ratio, requests, answered),
         generator_cpu_max=max(cpu, default=0.0), generator_cpu_mean=sum(cpu) / len(cpu) if cpu else 0.0,
         generator_saturated=saturated, generator_late_share=late_share, generator_behind=behind,
         interrupted=interrupted, stopped_reason=state.stopped_reason,
         notes=notes, histograms=aggregate.export_histograms(),
         violation_samples=dict(aggregate.samples),
         steps=step_figures(aggregate, state.steps, settings.users, settings.arrival_rate),
+        request_timeout_s=settings.request_timeout,
     )
+    if result.no_answer is not None:
+        result.notes.insert(0, result.no_answer)
+    return result

@@ -194,7 +194,8 @@ def _empty_result(settings: LoadSettings, out: Path, reason: str) -> LoadRunResu
         shape=settings.shape, users=settings.users, arrival_rate=settings.arrival_rate, workers=settings.workers,
         requests=0, status_counts={}, violation_counts={}, violation_examples={}, latency_ms={}, error_rate=0.0,
         entities=0, entity_failures=0, expected_failures=0, unexpected_failures=0, failure_ratio=0.0,
-        entity_error_codes={}, coupons_issued=0, duplicate_codes=0, interrupted=True, stopped_reason=reason)
+        entity_error_codes={}, coupons_issued=0, duplicate_codes=0, interrupted=True, stopped_reason=reason,
+        request_timeout_s=settings.request_timeout)
     result.files = {"coupons.csv": str(coupons)}
     return result
 

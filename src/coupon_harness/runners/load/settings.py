@@ -112,7 +112,11 @@ class LoadSettings:
     max_coupons: int | None = None
     #: A run against a Capillary production host is refused without it (coupon_harness.safety).
     allow_production: bool = False
+    #: Seconds for a whole request, connect to the last byte of the body (transport.outbound's deadline).
     request_timeout: float = 10.0
+    #: The most of an answer's body a user reads (and holds): past it the answer is cut (a transport failure,
+    #: too-large). A bulk issue's answer is a few hundred bytes an entity; a run holds at most users x this.
+    max_body_bytes: int = 1024 * 1024
     #: Width of one timeline interval; 0 picks one from the run time.
     interval_s: float = 0.0
     seed: int | None = None
@@ -137,6 +141,11 @@ class LoadSettings:
 
     def coupons_path(self, out: Path) -> Path:
         return Path(self.coupons_csv) if self.coupons_csv else out / "coupons.csv"
+
+    def stop_timeout_s(self) -> float:
+        """How long users get to finish the request in flight when the run ends: past its deadline, so that every
+        request sent ends as an answer or a timeout, and is counted (none is killed mid-request)."""
+        return self.request_timeout + 1.0
 
     def timeline_interval(self) -> float:
         if self.interval_s > 0:

@@ -11,17 +11,23 @@ __all__ = ["evaluate"]
 
 
 def evaluate(slos: Sequence[Slo], latency_ms: dict[str, float], error_rate: float, failure_ratio: float,
-             requests: int) -> list[SloResult]:
+             requests: int, answered: int | None = None) -> list[SloResult]:
+    """Each SLO measured and judged. `answered`: the requests that got a whole answer (default: all of them);
+    with none, every figure is "no data" (measured None) and fails: the latencies of requests that all hit the
+    deadline measure the deadline, not the target, and no verdict rests on zero answers."""
     results = []
+    evidence = requests > 0 and (answered is None or answered > 0)
     for slo in slos:
         measured: float | None
-        if slo.unit == "ms":
+        if not evidence:
+            measured = None
+        elif slo.unit == "ms":
             measured = latency_ms.get(slo.key)
         elif slo.key == "error-rate":
-            measured = error_rate if requests else None
+            measured = error_rate
         else:
-            measured = failure_ratio if requests else None
-        # No measurement (no request completed) cannot meet an objective.
+            measured = failure_ratio
+        # No measurement (no answer completed) cannot meet an objective.
         passed = measured is not None and measured <= slo.threshold
         results.append(SloResult(slo.key, slo.threshold, slo.unit, measured, passed))
     return results

@@ -15,13 +15,15 @@ from urllib.parse import urlsplit
 
 import gevent
 import orjson
-from geventhttpclient import HTTPClient
 from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
 from coupon_harness import ENDPOINT
+from coupon_harness.errors import HarnessError
 from coupon_harness.runners.load.checker import now
+from coupon_harness.transport.outbound import OutboundPolicy
+from coupon_harness.transport.outbound_gevent import LoadClient
 
 __all__ = ["BulkIssueUser"]
 
@@ -32,10 +34,12 @@ class BulkIssueUser(FastHttpUser):
     """Sends the next request as soon as the answer arrives (or after --wait, or on an arrival schedule).
 
     A FastHttpUser (its `client` stays available to subclasses that add tasks), whose bulk issues go
-    through geventhttpclient's HTTPClient directly and are judged, then booked with Locust's request event
-    once, as the request `POST bulk-issue`: a status other than 200 fails as `HTTP <status>`, a dropped
-    connection or timeout with its exception, a 200 that breaks a rule as `ContractViolation(<rule id>)`.
-    So Locust's requests and failures are the harness's requests and errors.
+    through the outbound policy's load client (`transport.outbound_gevent.LoadClient`: geventhttpclient's
+    HTTPClient, one deadline for the whole request, the body capped) and are judged, then booked with Locust's
+    request event once, as the request `POST bulk-issue`: a status other than 200 fails as `HTTP <status>`, a
+    dropped connection or an answer not complete within --request-timeout with its exception, a 200 that breaks
+    a rule as `ContractViolation(<rule id>)`. So Locust's requests and failures are the harness's requests and
+    errors, timeouts included.
     """
 
     abstract = False
@@ -53,17 +57,20 @@ class BulkIssueUser(FastHttpUser):
         self._rng = random.Random()
         self._batches = itertools.cycle(state.batches[self._rng.randrange(len(state.batches)):] + state.batches)
         # Requests go straight to geventhttpclient's HTTPClient (one keep-alive connection per user, as
-        # FastHttpUser) and are booked with Locust's request event: the API needs no cookies, redirects
-        # or URL parsing per request, and the generator's CPU goes to sending and checking instead.
-        timeout = state.settings.request_timeout
+        # FastHttpUser), through the outbound policy's load client, and are booked with Locust's request event:
+        # the API needs no cookies, redirects or URL parsing per request, and the generator's CPU goes to
+        # sending and checking instead.
+        settings = state.settings
         # Always the host the production guard and the coupon cap were settled for: the web UI's swarm form
         # may change Locust's host (and so self.host) after those were applied.
-        host = state.settings.base_url
+        host = settings.base_url
         self._url = host.rstrip("/") + ENDPOINT
-        # The path under the base URL's prefix (`http://h:p/api` -> /api/v2/coupon/bulk/issue): HTTPClient
+        # The path under the base URL's prefix (`http://h:p/api` -> /api/v2/coupon/bulk/issue): the client
         # takes the scheme, host and port from the URL, the request the path.
         self._path = urlsplit(host).path.rstrip("/") + ENDPOINT
-        self._http = HTTPClient.from_url(host, concurrency=1, connection_timeout=timeout, network_timeout=timeout)
+        self._http = LoadClient(host, OutboundPolicy(timeout=settings.request_timeout,
+                                                     max_body_bytes=settings.max_body_bytes,
+                                                     allow_production=settings.allow_production))
         self._next_send = time.time() + (self._rng.random() * state.arrival_interval if state.arrival_interval else 0)
         #: When this user's last answer arrived (open model: a send due before it was held up by the target).
         self._answered = 0.0
@@ -122,26 +129,27 @@ class BulkIssueUser(FastHttpUser):
         content_type = ""
         status: int | None = None
         exception: Exception | None = None
+        transport: tuple[str, str] | None = None
         try:
             headers = state.headers()
-            response = self._http.request("POST", self._path, body=body, headers=headers)
-            try:
-                content = response.read()
-            finally:
-                response.release()
-            status = response.status_code
-            content_type = str(response.get("content-type") or "")
-            if status >= 400:
+        except HarnessError as exc:  # the token endpoint redirected: a setup error, the run stops (exit 2)
+            state.setup_failed(state.redactor.text(str(exc)))
+            raise StopUser from None
+        except Exception as exc:  # the token could not be fetched: this request fails with it
+            exception = _redacted(exc, state.redactor)
+            transport = ("connection", f"no token: {exception}")
+        else:
+            reply = self._http.post(self._path, body, headers)
+            status, content_type, content = reply.status, reply.content_type, reply.body
+            if reply.exception is not None:  # no whole answer in time, a body over the cap, a dropped connection
+                exception = _redacted(reply.exception, state.redactor)
+                transport = (reply.error or "connection", str(exception))
+            elif status is not None and status >= 400:
                 exception = HttpStatusError(status)
-        except Exception as exc:  # a dropped connection, a timeout: Locust books it as the failure
-            exception = exc
-            text = str(exc)
-            if state.redactor.text(text) != text:  # a parse error quoting what the target sent
-                exception = TransportError(state.redactor.text(f"{type(exc).__name__}: {text}"))
         finished = time.time()
         # Judged first, then booked once: Locust's statistics count each request once, and fail it exactly
         # when the harness counts an error, so its web UI, --json and --csv agree with the harness report.
-        outcome = state.checker.check(status, content_type, content, batch, customer, issued_at)
+        outcome = state.checker.check(status, content_type, content, batch, customer, issued_at, transport)
         if exception is None and (outcome.violations or status != 200):
             # A 200 that breaks a rule fails under the rule's id (low cardinality: one error row per rule);
             # any other status is named by the status alone.
@@ -156,6 +164,15 @@ class BulkIssueUser(FastHttpUser):
         if outcome.violations and state.recorder.wants_sample(outcome):
             # The request that broke the rule, as sent (redacted in the recorder): the first per rule and delta.
             state.recorder.add_sample(outcome, "POST", self._url, headers, body)
+
+
+def _redacted(exc: Exception, redactor: Any) -> Exception:
+    """`exc`, or a TransportError with its message redacted when it quotes a secret (a parse error quoting what
+    the target sent)."""
+    text = str(exc)
+    if redactor.text(text) != text:
+        return TransportError(redactor.text(f"{type(exc).__name__}: {text}"))
+    return exc
 
 
 class HttpStatusError(Exception):

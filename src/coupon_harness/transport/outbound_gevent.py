@@ -1,0 +1,109 @@
+"""The load user's HTTP client, under the outbound policy of `transport.outbound`: gevent only.
+
+Imported only inside a load process (it imports gevent and geventhttpclient; gevent never enters the CLI's
+process). One `LoadClient` per user: geventhttpclient's `HTTPClient` (one keep-alive connection, no cookie jar,
+no redirect handling, no URL parsing per request), bound to the origin of the base URL it was built for (the
+production guard applied then; requests carry only a path, so they cannot go elsewhere), and:
+- one deadline, `gevent.Timeout`, for the whole request: connect, sending, status line, headers and body (the
+  client's own timeouts bound each socket operation only, which a byte a second never trips);
+- the body read in chunks and cut past `max_body_bytes` (the connection is then dropped: at most that much of a
+  body per user is ever held, so a run's memory is bounded by users x the cap); it asks for
+  `Accept-Encoding: identity` and decodes nothing (geventhttpclient's `HTTPClient` never decompresses), so an
+  encoded answer is judged as the bytes it is;
+- after a deadline the client is replaced by a fresh one: a timeout that lands while the request is being sent
+  leaves geventhttpclient's one-connection pool without its connection, and the next request would wait on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import gevent
+from geventhttpclient import HTTPClient
+
+from coupon_harness.transport.outbound import CHUNK, OutboundPolicy
+
+__all__ = ["BodyTooLarge", "DeadlineExceeded", "LoadClient", "LoadReply"]
+
+
+class DeadlineExceeded(Exception):
+    """No complete answer within --request-timeout: Locust books it as the request's failure."""
+
+
+class BodyTooLarge(Exception):
+    """The answer's body was larger than the cap: it was cut, and the connection dropped."""
+
+
+@dataclass(slots=True)
+class LoadReply:
+    """What one request got: the status (None when no whole answer came), the Content-Type, at most the cap of
+    the body; `error` is "timeout", "too-large" or "connection", with the exception to book."""
+
+    status: int | None
+    content_type: str
+    body: bytes
+    error: str | None = None
+    exception: Exception | None = None
+
+
+class LoadClient:
+    def __init__(self, base_url: str, policy: OutboundPolicy) -> None:
+        policy.guard(base_url)  # the production guard, once per client: a ConfigError before any request
+        self._base_url = base_url
+        self._policy = policy
+        self._deadline = DeadlineExceeded(f"no complete answer within --request-timeout {policy.timeout:g} s")
+        self._too_large = BodyTooLarge(f"body larger than {policy.max_body_bytes} bytes")
+        self._http = self._client()
+
+    def _client(self) -> HTTPClient:
+        timeout = self._policy.timeout
+        return HTTPClient.from_url(self._base_url, concurrency=1, connection_timeout=timeout,
+                                   network_timeout=timeout, headers={"Accept-Encoding": "identity"})
+
+    def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> LoadReply:
+        """POST `body` to `path` on the client's origin. Never raises for what the target does."""
+        cap = self._policy.max_body_bytes
+        # A fresh Timeout each request (~1 us): a libev timer stopped and started again keeps only what was left of
+        # its time, so a reused one fires `timeout` seconds after its first start, whatever came between.
+        timeout = gevent.Timeout(self._policy.timeout)
+        timeout.start()
+        try:
+            response = self._http.request("POST", path, body=body, headers=headers)
+            try:
+                status = response.status_code
+                content_type = str(response.get("content-type") or "")
+                chunks: list[bytes] = []
+                size = 0
+                while True:
+                    wanted = min(CHUNK, cap + 1 - size)
+                    part = response.read(wanted)
+                    if not part:
+                        break
+                    chunks.append(part)
+                    size += len(part)
+                    if size > cap:  # judged as a transport failure: the body read so far is of no use
+                        self._drop()
+                        return LoadReply(None, content_type, b"", "too-large", self._too_large)
+                    if len(part) < wanted and response.message_complete:
+                        break  # all of it (the usual answer: one read, no second call to find the end)
+            finally:
+                response.release()
+            return LoadReply(status, content_type, chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        except gevent.Timeout as fired:
+            if fired is not timeout:
+                raise
+            self._drop()
+            return LoadReply(None, "", b"", "timeout", self._deadline)
+        except Exception as exc:  # a dropped connection, a broken answer: Locust books it as the failure
+            return LoadReply(None, "", b"", "connection", exc)
+        finally:
+            timeout.close()
+
+    def _drop(self) -> None:
+        """A fresh client (and connection) for the next request; this one's connection is closed."""
+        old, self._http = self._http, self._client()
+        old.close()
+
+    def close(self) -> None:
+        self._http.close()
