@@ -46,13 +46,11 @@ class Credentials:
         return "Basic " + base64.b64encode(raw).decode()
 
     def secrets(self) -> list[str]:
-        """Every secret itself: password, its md5 hex, USER:PASSWORD (and USER:MD5 with md5_password: what the
-        Basic header encodes), OAuth key and secret, token, and the extra values. The redactor derives their other forms
-        (base64, escapes)."""
+        """Every secret itself: password, its md5 hex, USER:PASSWORD and USER:MD5 (what the Basic header
+        encodes, either way), OAuth key and secret, token, and the extra values. The redactor derives their other
+        forms (base64, escapes)."""
         found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token, *self.extra) if s]
         if self.password:
             digest = hashlib.md5(self.password.encode(), usedforsecurity=False).hexdigest()
-            found += [digest, f"{self.user}:{self.password}"]
-            if self.md5_password:
-                found.append(f"{self.user}:{digest}")
+            found += [digest, f"{self.user}:{self.password}", f"{self.user}:{digest}"]
         return found

@@ -8,9 +8,9 @@ A secret is recognised
   decoded one level at a time (`\\uXXXX` any case with surrogate pairs, `\\u{...}`, `\\UXXXXXXXX`, `\\xHH`
   runs as UTF-8 bytes, octal, backslash escapes such as `\\'` `\\"` `\\\\` `\\/` `\\n`; `%HH` runs as UTF-8
   bytes in any case and `%uXXXX`; `&#NN;`, `&#xHH;` with any case and leading zeros, named HTML entities), up
-  to `MAX_DEPTH` levels (`&amp;#39;`, `%255C`, `\\\\u0041`), and every level is searched. When a secret
-  holds one of the escape characters itself (`\\`, `%`, `&`), each family is also decoded alone, so a plain
-  backslash of the secret next to HTML-escaped characters is still read as itself;
+  to `MAX_DEPTH` levels (`&amp;#39;`, `%255C`, `\\\\u0041`), and every level is searched for the secret and for
+  the secret decoded as many times or fewer: a secret that holds what reads as an escape itself (`%41`, `\\n`,
+  `&lt;`) is decoded along with the text around it, whether the target escaped those characters or not;
 - cut: its start (at least `CUT_PREFIX` characters, in any of the forms above) followed by a cut mark (… or
   ...), with a half-written escape before the mark: the contract layer cuts long values before a redactor sees
   them;
@@ -36,10 +36,10 @@ __all__ = ["CUT_PREFIX", "MAX_DEPTH", "REDACTED", "Redactor", "TokenHolder"]
 REDACTED = "<redacted>"
 #: Levels of escaping decoded (JSON in JSON in a URL is three).
 MAX_DEPTH = 3
-#: Decoded texts searched at most, per text (each family alone and all at once, at each level).
-_MAX_VIEWS = 16
 #: The shortest start of a secret that counts as the secret when a cut mark follows it.
 CUT_PREFIX = 4
+#: Characters between a secret's start and a cut mark that may be left of an escape cut short.
+_STRAY = 4
 #: Secrets shorter than this are not redacted (they would match everywhere).
 _MIN_SECRET = 3
 #: auth.TOKEN_HEADER, lower case (auth imports this module, not the other way round).
@@ -60,6 +60,7 @@ _PARTIAL = re.compile(r"(?:\\(?:u\{?[0-9a-fA-F]{0,5}|U[0-9a-fA-F]{0,7}|x[0-9a-fA
                       r"|%(?:u[0-9a-fA-F]{0,3}|[0-9a-fA-F])?|&(?:#[xX]?[0-9a-fA-F]{0,15}|[A-Za-z][A-Za-z0-9]{0,30})?)\Z")
 _HEX_DIGEST = re.compile(r"[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}")
 _DIGEST_MIN = 32
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 #: Forms are grouped by their first characters.
 _GROUP_PREFIX = 8
 _DIGITS = re.compile(r"[0-9]+")
@@ -68,15 +69,21 @@ _DIGITS = re.compile(r"[0-9]+")
 
 #: One escape, by the character that starts it (`re.match` at that character).
 _ESCAPE_AT: dict[str, re.Pattern[str]] = {
+    # A backslash before another character is an escape only where escapers write one: quotes, backslash,
+    # slash, backtick, and the letters of control characters (`\\ ` or `\\&` is more likely a plain backslash).
     "\\": re.compile(r"\\(?:u\{[0-9a-fA-F]{1,6}\}|u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-                      r"|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}(?:\\x[0-9a-fA-F]{2})*|[0-7]{1,3}|.)", re.S),
+                      r"|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}(?:\\x[0-9a-fA-F]{2})*|[0-7]{1,3}"
+                      r"|[\\'\"/`ntrbfvaeuUx\n])"),
     "%": re.compile(r"%(?:u[0-9a-fA-F]{4}|[0-9a-fA-F]{2}(?:%[0-9a-fA-F]{2})*)"),
-    "&": re.compile(r"&(?:#[0-9]{1,16};?|#[xX][0-9a-fA-F]{1,16};?|[A-Za-z][A-Za-z0-9]{0,31};?)"),
+    # Named references need their ';' (`&lt` without one reads a secret's own `&lt%3B` wrongly); numeric ones not.
+    "&": re.compile(r"&(?:#[0-9]{1,16};?|#[xX][0-9a-fA-F]{1,16};?|[A-Za-z][A-Za-z0-9]{0,31};)"),
 }
 _INTRODUCERS = ("\\", "%", "&")
-#: The families a level decodes: all at once, or one alone.
-_ALL = "all"
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "a": "\a", "e": "\x1b"}
+
+def _has_escape(text: str) -> bool:
+    return "\\" in text or "%" in text or "&" in text
+
 
 #: A decoded piece: (text, start, end) of the encoded text it came from.
 _Piece = tuple[str, int, int]
@@ -119,7 +126,7 @@ def _decode(match: re.Match[str]) -> list[_Piece]:
             digits = raw[2:].rstrip(";")
             number = int(digits[1:], 16) if digits[:1] in "xX" else int(digits)
             return _code_point(number, raw, start, end) if number else [(raw, start, end)]
-        decoded = html5.get(raw[1:])  # `amp;`, and the legacy names without ';' (`amp`)
+        decoded = html5.get(raw[1:])
         return [(decoded, start, end)] if decoded is not None else [(raw, start, end)]
     kind = raw[1]
     if len(raw) == 2:  # \n, \', \\, \0, or any other character after a backslash
@@ -138,10 +145,11 @@ def _decode(match: re.Match[str]) -> list[_Piece]:
     return _code_point(int(raw[1:], 8), raw, start, end)  # octal
 
 
-def _escapes(text: str, family: str) -> Iterator[re.Match[str]]:
-    """The escapes of `family` in `text`, left to right (found with str.find: escapes are sparse)."""
+def _escapes(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> Iterator[re.Match[str]]:
+    """The escapes in `text` (those that start with one of `introducers`), left to right (found with
+    str.find: escapes are sparse)."""
     positions: list[int] = []
-    for char in _INTRODUCERS if family == _ALL else (family,):
+    for char in introducers:
         at = text.find(char)
         while at >= 0:
             positions.append(at)
@@ -155,10 +163,11 @@ def _escapes(text: str, family: str) -> Iterator[re.Match[str]]:
                 yield match
 
 
-def _unescape(text: str, family: str) -> str:
+def _unescape(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> str:
+    """`text` with one level of escapes decoded (of the families `introducers` start)."""
     out: list[str] = []
     done = 0
-    for match in _escapes(text, family):
+    for match in _escapes(text, introducers):
         out.append(text[done:match.start()])
         out.extend(piece for piece, _, _ in _decode(match))
         done = match.end()
@@ -172,12 +181,12 @@ class _Map:
     """Where each character of a decoded text came from in the text it was decoded from: runs of plain
     characters map one to one, each decoded piece to the escape it was written as."""
 
-    def __init__(self, text: str, family: str) -> None:
+    def __init__(self, text: str) -> None:
         #: (start in the decoded text, start in the encoded text, end in the encoded text or -1 for a plain run)
         self.segments: list[tuple[int, int, int]] = []
         decoded = 0
         done = 0
-        for match in _escapes(text, family):
+        for match in _escapes(text):
             if match.start() > done:
                 self.segments.append((decoded, done, -1))
                 decoded += match.start() - done
@@ -209,6 +218,27 @@ def _base64_forms(secret: str) -> set[str]:
     return {encoded, encoded.replace("+", "-").replace("/", "_")}
 
 
+def _decodings(secret: str) -> list[str]:
+    """The secret, and the secret decoded as a text around it may be: up to MAX_DEPTH levels, of every family
+    at once or of one (a target's JSON escaping protects the secret's own `\\n` for a level, not its `%41`).
+    A secret that ends with a backslash also counts without it: the character after it in a text (a quote)
+    may make an escape of it."""
+    found = [secret]
+    if secret.endswith("\\") and len(secret) > _MIN_SECRET:
+        found.append(secret[:-1])
+    level = list(found)
+    for _ in range(MAX_DEPTH):
+        following = []
+        for text in level:
+            for introducers in (_INTRODUCERS, *((char,) for char in _INTRODUCERS if char in text)):
+                decoded = _unescape(text, introducers)
+                if decoded not in found:
+                    found.append(decoded)
+                    following.append(decoded)
+        level = following
+    return found
+
+
 class _Table:
     """The forms of a set of secrets, ready to search."""
 
@@ -217,17 +247,21 @@ class _Table:
         literals: set[str] = set()
         base64_forms: set[str] = set()
         cut: set[str] = set()
+        digests_cut: set[str] = set()
         digests: list[tuple[re.Pattern[str], str | None]] = []
         for secret in raw:
-            cut.add(secret)
             if _HEX_DIGEST.fullmatch(secret.lower()):  # the md5 of a password: in any case, never base64'd
+                digests_cut.add(secret.lower())
                 runs = sorted(_DIGITS.findall(secret), key=len)
                 digests.append((re.compile(re.escape(secret), re.IGNORECASE),
                                 runs[-1] if runs and len(runs[-1]) >= 3 else None))
                 continue
-            literals.add(secret)
-            if " " in secret:
-                literals.add(secret.replace(" ", "+"))
+            for variant in _decodings(secret):
+                if len(variant) >= _MIN_SECRET:
+                    literals.add(variant)
+                    cut.add(variant)
+                    if " " in variant:
+                        literals.add(variant.replace(" ", "+"))
             encoded = _base64_forms(secret)
             literals |= encoded
             base64_forms |= encoded
@@ -241,11 +275,11 @@ class _Table:
         self.groups = tuple(sorted(((start, len(forms[-1]), tuple(forms)) for start, forms in groups.items()),
                                    key=lambda group: group[1]))
         self.base64 = frozenset(base64_forms)
-        self.cut = tuple(sorted(cut, key=len, reverse=True))
+        #: (form, whether it is matched in any case) for the cut-secret check.
+        self.cut = tuple(sorted([(form, False) for form in cut] + [(form, True) for form in digests_cut],
+                                key=lambda entry: len(entry[0]), reverse=True))
         #: Hex digests (matched in any case), each with a run of digits that any spelling of it holds.
         self.digests = tuple(digests)
-        #: A secret that holds an escape character: the families are also decoded one at a time.
-        self.split_families = any(char in secret for secret in raw for char in _INTRODUCERS)
         self.empty = not raw
 
     def spans(self, text: str) -> list[tuple[int, int]]:
@@ -276,18 +310,24 @@ class _Table:
 
     def _cut_spans(self, text: str) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
+        folded: str | None = None  # the text in lower case (ASCII), for hex digests
         for mark in _CUT_MARKS.finditer(text):
             end = mark.start()
             partial = _PARTIAL.search(text, max(end - 40, 0), end)
             first = end
-            # The mark may follow an escape cut short: as written, or decoded into one stray character.
-            for stop in {end, max(end - 1, 0), partial.start() if partial else end}:
-                tail = text[max(stop - CUT_PREFIX, 0):stop]
-                for secret in self.cut:
-                    if tail not in secret:
+            # The mark may follow an escape cut short: as written, or decoded into stray characters (the first
+            # bytes of a UTF-8 sequence, at most 3, each read as a Latin-1 character, then a lone `%` or `\x`).
+            stops = {max(edge - back, 0) for edge in {end, partial.start() if partial else end}
+                     for back in range(_STRAY + 1)}
+            for stop in stops:
+                for secret, any_case in self.cut:
+                    if any_case and folded is None:
+                        folded = text.translate(_ASCII_LOWER)  # positions kept (str.lower may grow a text)
+                    hay = folded if any_case and folded is not None else text
+                    if hay[max(stop - CUT_PREFIX, 0):stop] not in secret:
                         continue
                     for length in range(min(len(secret) - 1, stop), CUT_PREFIX - 1, -1):
-                        if stop - length < first and text.startswith(secret[:length], stop - length):
+                        if stop - length < first and hay.startswith(secret[:length], stop - length):
                             first = stop - length
                             break
             if first < end:
@@ -356,71 +396,26 @@ class Redactor:
         return tuple(out)
 
 
-def _has_escape(text: str) -> bool:
-    return "\\" in text or "%" in text or "&" in text
-
-
 def _decoded_spans(text: str, table: _Table) -> list[tuple[int, int]]:
-    """The spans (in `text`) of secrets found in the decoded levels of `text`: every family decoded at once,
-    level after level; then, when a secret holds an escape character itself, the families one at a time
-    (breadth first, at most `_MAX_VIEWS` texts)."""
+    """The spans (in `text`) of secrets found in the decoded levels of `text`."""
     found: list[tuple[int, int]] = []
-    seen = {text}
-
-    def search(decoded: str, path: tuple[str, ...]) -> None:
-        seen.add(decoded)
+    sources = [text]  # the text each level was decoded from
+    maps: list[_Map] = []  # built only once a secret is found: where each decoded character came from
+    for _ in range(MAX_DEPTH):
+        decoded = _unescape(sources[-1])
+        if decoded == sources[-1]:
+            break
         spans = table.spans(decoded)
         if spans:
-            found.extend(_map_back(text, path, spans))
-
-    current = text
-    path: tuple[str, ...] = ()
-    for _ in range(MAX_DEPTH):
-        decoded = _unescape(current, _ALL)
-        if decoded in seen:
+            maps.extend(_Map(source) for source in sources[len(maps):])
+            for span in spans:
+                for level in reversed(maps):
+                    span = level.span(*span)  # noqa: PLW2901 (down one level at a time)
+                found.append(span)
+        if not _has_escape(decoded):
             break
-        current, path = decoded, (*path, _ALL)
-        search(current, path)
-        if not _has_escape(current):
-            break
-    if not table.split_families:
-        return found
-    level: list[tuple[str, tuple[str, ...]]] = [(text, ())]
-    budget = _MAX_VIEWS
-    for _ in range(MAX_DEPTH):
-        following: list[tuple[str, tuple[str, ...]]] = []
-        for current, path in level:
-            for family in (_ALL, *_INTRODUCERS):
-                if family != _ALL and family not in current:
-                    continue
-                decoded = _unescape(current, family)
-                if decoded in seen:
-                    continue
-                budget -= 1
-                if budget < 0:  # a text built to be decoded many ways
-                    return found
-                search(decoded, (*path, family))
-                if _has_escape(decoded):
-                    following.append((decoded, (*path, family)))
-        if not following:
-            break
-        level = following
+        sources.append(decoded)
     return found
-
-
-def _map_back(text: str, path: tuple[str, ...], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Spans of the text decoded along `path`, as spans of `text`."""
-    maps: list[_Map] = []
-    current = text
-    for family in path:
-        maps.append(_Map(current, family))
-        current = _unescape(current, family)
-    out = []
-    for span in spans:
-        for level in reversed(maps):
-            span = level.span(*span)  # noqa: PLW2901 (down one level at a time)
-        out.append(span)
-    return out
 
 
 def _replace(text: str, spans: list[tuple[int, int]]) -> str:
