@@ -147,30 +147,37 @@ def _encodings(text: str, *, full: bool = True) -> dict[str, str]:
     return forms
 
 
-def _base64(text: str) -> list[str]:
+#: A text to echo, by name ("password", "base64 url unpadded of USER:PASSWORD").
+Named = dict[str, str]
+
+
+def _base64(name: str, text: str) -> Named:
     raw = text.encode()
-    padded = [base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()]
-    return [*padded, *(form.rstrip("=") for form in padded)]
+    standard, url = base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()
+    return {f"base64 of {name}": standard, f"base64url of {name}": url,
+            f"base64 unpadded of {name}": standard.rstrip("="), f"base64url unpadded of {name}": url.rstrip("=")}
 
 
-def _md5s(password: str) -> list[str]:
+def _md5s(password: str) -> Named:
     digest = hashlib.md5(password.encode()).hexdigest()
-    return [digest, digest.upper(), "".join(c.upper() if i % 2 else c for i, c in enumerate(digest))]
+    return {"md5 of the password": digest, "MD5 OF THE PASSWORD": digest.upper(),
+            "mD5 oF ThE PaSsWoRd": "".join(c.upper() if i % 2 else c for i, c in enumerate(digest))}
 
 
-def _forms(raw: list[str], derived: list[str]) -> list[str]:
-    """Every form of every secret, in a fixed order, once."""
-    out = [form for secret in raw for form in _encodings(secret).values()]
-    out += [form for text in derived for form in _encodings(text, full=False).values()]
-    return list(dict.fromkeys(form for form in out if form))
+def _forms(raw: Named, derived: Named) -> dict[str, str]:
+    """Every form of every secret, once, in a fixed order: form -> what it is ("password, html of html")."""
+    out: dict[str, str] = {}
+    for texts, full in ((raw, True), (derived, False)):
+        for name, text in texts.items():
+            for encoding, form in _encodings(text, full=full).items():
+                out.setdefault(form, f"{name}, {encoding}")
+    return out
 
 
-def _cut_forms(raw: list[str], derived: list[str]) -> list[str]:
+def _cut_forms(raw: Named, derived: Named) -> dict[str, str]:
     """The first CUT_PREFIX characters of each long secret, in every form."""
-    out = [form for secret in raw if len(secret) >= 16 for form in _encodings(secret[:CUT_PREFIX]).values()]
-    out += [form for text in derived if len(text) >= 16
-            for form in _encodings(text[:CUT_PREFIX], full=False).values()]
-    return list(dict.fromkeys(out))
+    return _forms({f"the start of {name}": text[:CUT_PREFIX] for name, text in raw.items() if len(text) >= 16},
+                  {f"the start of {name}": text[:CUT_PREFIX] for name, text in derived.items() if len(text) >= 16})
 
 
 # --- the echoing target ---------------------------------------------------------------------------------
@@ -188,35 +195,45 @@ class Echo:
     lock: threading.Lock = field(default_factory=threading.Lock)
     _forms: dict[str | None, list[str]] = field(default_factory=dict)
 
-    def secrets(self, token: str | None = None) -> tuple[list[str], list[str]]:
+    def secrets(self, token: str | None = None) -> tuple[Named, Named]:
         """(the secrets themselves, the texts derived from them: base64 of each, the password's md5), with
         `token`'s."""
         t = self.target
+        side = "" if t is A else "the second target's "
         if self.kind == "oauth":
-            raw = [t.oauth_key, t.oauth_secret, *([token] if token else [])]
+            raw = {f"{side}OAuth key": t.oauth_key, f"{side}OAuth secret": t.oauth_secret}
+            if token:
+                raw[f"{side}access token #{list(self.tokens).index(token) + 1}"] = token
         elif self.kind == "token":
-            raw = [t.token]
+            raw = {f"{side}token": t.token}
         else:
-            raw = [t.password, f"{t.user}:{t.password}"]
-        derived = [form for secret in raw for form in _base64(secret)]
+            raw = {f"{side}password": t.password, f"{side}USER:PASSWORD": f"{t.user}:{t.password}"}
+        derived = {name: form for secret_name, secret in raw.items()
+                   for name, form in _base64(secret_name, secret).items()}
         if self.kind in ("basic", "md5", "userinfo"):
             digest = hashlib.md5(t.password.encode()).hexdigest()
-            derived += [*_md5s(t.password), *_base64(f"{t.user}:{digest}")]
+            derived |= {f"{side}{name}": form for name, form in _md5s(t.password).items()}
+            derived |= _base64(f"{side}USER:MD5", f"{t.user}:{digest}")
         return raw, derived
 
-    def forms(self, token: str | None = None) -> list[str]:
-        """Every form of the secrets an answer to a request that carried `token` echoes."""
+    def named_forms(self, token: str | None = None) -> dict[str, str]:
+        """Every form of the secrets an answer to a request that carried `token` echoes, and its name."""
         with self.lock:
             if token not in self._forms:
                 self._forms[token] = _forms(*self.secrets(token))
             return self._forms[token]
 
-    def every_form(self) -> list[str]:
+    def forms(self, token: str | None = None) -> list[str]:
+        return list(self.named_forms(token))
+
+    def every_form(self) -> dict[str, str]:
         """Every form echoed so far, of every token seen, and the first characters of each long secret."""
         with self.lock:
             tokens = [None, *self.tokens]
-        out = [form for token in tokens for form in (*self.forms(token), *_cut_forms(*self.secrets(token)))]
-        return list(dict.fromkeys(out))
+        out: dict[str, str] = {}
+        for token in tokens:
+            out |= self.named_forms(token) | _cut_forms(*self.secrets(token))
+        return out
 
     def everything(self) -> str:
         """What a harness bug's message quotes: every form, of every token the run used so far."""
@@ -288,16 +305,18 @@ class Outputs:
 
     def leaks(self, echoes: list[Echo]) -> list[str]:
         """One line per output and form found in it (raw, or as its format reads it), with the text around."""
-        forms = list(dict.fromkeys(form for echo in echoes for form in echo.every_form()))
-        found = []
+        forms: dict[str, str] = {}
+        for echo in echoes:
+            forms |= echo.every_form()
+        found: dict[tuple[str, str], str] = {}
         for name, text in self.texts.items():
             for reading in _readings(name, text):
-                for form in forms:
+                for form, what in forms.items():
                     at = reading.find(form)
-                    if at >= 0:
-                        found.append(f"{name}: {form!r} in ...{reading[max(at - 80, 0):at + len(form) + 20]!r}")
-                        break
-        return found
+                    if at >= 0 and (name, what) not in found:
+                        around = reading[max(at - 80, 0):at + len(form) + 20]
+                        found[name, what] = f"{name}: {what}: {form!r} in ...{around!r}"
+        return list(found.values())
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -405,7 +424,8 @@ def _assert_heard(outputs: Outputs, echo: Echo, judged: list[str]) -> None:
 
 def _assert_no_leak(outputs: Outputs, *echoes: Echo) -> None:
     leaks = outputs.leaks(list(echoes))
-    assert leaks == [], f"{len(leaks)} outputs hold a secret:\n" + "\n".join(leaks)
+    forms = sorted({line.split(": ", 2)[1] for line in leaks})
+    assert leaks == [], (f"{len(leaks)} hits of {len(forms)} forms: {'; '.join(forms)}\n" + "\n".join(leaks[:30]))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -447,8 +467,8 @@ def test_run_leaks_nothing(kind: str, tmp_path: Path, capfd: pytest.CaptureFixtu
     _assert_heard(outputs, echo, ["harness-error-malformed.txt"])
     assert "<redacted>" in outputs.texts["reports/contract/report.md"]
     assert "<redacted>" in outputs.texts["reports/load/summary.json"]
-    _assert_codes_redacted(outputs)
     _assert_no_leak(outputs, echo)
+    _assert_codes_redacted(outputs)
 
 
 def _assert_codes_redacted(outputs: Outputs) -> None:
@@ -471,8 +491,8 @@ def test_load_leaks_nothing(kind: str, tmp_path: Path, capfd: pytest.CaptureFixt
     outputs = harness.collect()
     _assert_heard(outputs, echo, ["summary.json", "report.md"])
     assert outputs.file("locust_stats.json")
-    _assert_codes_redacted(outputs)
     _assert_no_leak(outputs, echo)
+    _assert_codes_redacted(outputs)
 
 
 DIFF_KINDS = [("basic", "oauth"), ("oauth", "md5"), ("token", "userinfo")]
