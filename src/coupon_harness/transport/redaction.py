@@ -38,6 +38,8 @@ REDACTED = "<redacted>"
 MAX_DEPTH = 3
 #: The shortest start of a secret that counts as the secret when a cut mark follows it.
 CUT_PREFIX = 4
+#: Texts decoded one escape family at a time, at most, per text (see `_decoded_spans`).
+_MAX_VIEWS = 16
 #: Characters between a secret's start and a cut mark that may be left of an escape cut short.
 _STRAY = 4
 #: Secrets shorter than this are not redacted (they would match everywhere).
@@ -54,7 +56,8 @@ class TokenHolder(Protocol):
 
 #: URL userinfo (`http://user:password@host`): whatever stands between the scheme and an @ before the path.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
-_CUT_MARKS = re.compile(r"…|\.\.\.")
+#: A cut mark (a run of them counts once: a text of dots costs one check, not one per three dots).
+_CUT_MARKS = re.compile(r"(?:…|\.\.\.)+")
 #: An escape cut short just before a cut mark.
 _PARTIAL = re.compile(r"(?:\\(?:u\{?[0-9a-fA-F]{0,5}|U[0-9a-fA-F]{0,7}|x[0-9a-fA-F]?)?"
                       r"|%(?:u[0-9a-fA-F]{0,3}|[0-9a-fA-F])?|&(?:#[xX]?[0-9a-fA-F]{0,15}|[A-Za-z][A-Za-z0-9]{0,30})?)\Z")
@@ -165,28 +168,39 @@ def _escapes(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> Iterator
 
 def _unescape(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> str:
     """`text` with one level of escapes decoded (of the families `introducers` start)."""
+    return _unescape_flagged(text, introducers)[0]
+
+
+def _unescape_flagged(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> tuple[str, bool]:
+    """`_unescape`, and whether an escape of one family decoded to what starts another's (`&#92;`, `%26`,
+    `\\u0025`): an inner layer of escaping showing through an outer one of another family."""
     out: list[str] = []
+    crossed = False
     done = 0
     for match in _escapes(text, introducers):
         out.append(text[done:match.start()])
-        out.extend(piece for piece, _, _ in _decode(match))
+        own = match.group()[0]
+        for piece, _, _ in _decode(match):
+            out.append(piece)
+            if not crossed and any(char in piece for char in _INTRODUCERS if char != own):
+                crossed = True
         done = match.end()
     if not out:
-        return text
+        return text, False
     out.append(text[done:])
-    return "".join(out)
+    return "".join(out), crossed
 
 
 class _Map:
     """Where each character of a decoded text came from in the text it was decoded from: runs of plain
     characters map one to one, each decoded piece to the escape it was written as."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> None:
         #: (start in the decoded text, start in the encoded text, end in the encoded text or -1 for a plain run)
         self.segments: list[tuple[int, int, int]] = []
         decoded = 0
         done = 0
-        for match in _escapes(text):
+        for match in _escapes(text, introducers):
             if match.start() > done:
                 self.segments.append((decoded, done, -1))
                 decoded += match.start() - done
@@ -239,6 +253,14 @@ def _decodings(secret: str) -> list[str]:
     return found
 
 
+def _common_start(texts: list[str]) -> str:
+    first, last = min(texts), max(texts)
+    size = 0
+    while size < len(first) and first[size] == last[size]:
+        size += 1
+    return first[:size]
+
+
 class _Table:
     """The forms of a set of secrets, ready to search."""
 
@@ -271,8 +293,9 @@ class _Table:
         groups: dict[str, list[str]] = {}
         for form in sorted(literals, key=len, reverse=True):  # longest first: a longer form is found first
             groups.setdefault(form[:_GROUP_PREFIX], []).append(form)
-        #: (the start the forms share, the length of the shortest, the forms)
-        self.groups = tuple(sorted(((start, len(forms[-1]), tuple(forms)) for start, forms in groups.items()),
+        #: (the start the forms share, all of it: a longer needle is a faster search; the length of the shortest
+        #: form; the forms)
+        self.groups = tuple(sorted(((_common_start(forms), len(forms[-1]), tuple(forms)) for forms in groups.values()),
                                    key=lambda group: group[1]))
         self.base64 = frozenset(base64_forms)
         #: (form, whether it is matched in any case) for the cut-secret check.
@@ -353,6 +376,8 @@ class Redactor:
         self._sources: tuple[tuple[Credentials, TokenHolder | None], ...] = (
             (credentials, tokens), *(source for other in also for source in other._sources))
         self._holders = tuple(holder for _, holder in self._sources if holder is not None)
+        #: The one token list, when there is one (the common case: its length is read on every call).
+        self._one = self._holders[0].fetched if len(self._holders) == 1 else None
         self._cache: tuple[int, _Table] | None = None
 
     def secrets(self) -> list[str]:
@@ -361,19 +386,25 @@ class Redactor:
                  for secret in (*credentials.secrets(), *(tokens.fetched if tokens is not None else ()))}
         return sorted(found, key=len, reverse=True)
 
+    def _fetched(self) -> int:
+        """How many tokens were fetched so far (token lists only grow: their total length tells a new one)."""
+        holders = self._holders
+        if not holders:
+            return 0
+        return len(holders[0].fetched) if len(holders) == 1 else sum([len(holder.fetched) for holder in holders])
+
     def _table(self) -> _Table:
         """Rebuilt only when a new token was fetched."""
+        key = self._fetched()
         cache = self._cache
-        holders = self._holders
-        # Token lists only grow: their total length says whether one was fetched since.
-        key = (0 if not holders else len(holders[0].fetched) if len(holders) == 1
-               else sum([len(holder.fetched) for holder in holders]))
         if cache is None or cache[0] != key:
             cache = self._cache = (key, _Table(self.secrets()))
         return cache[1]
 
     def text(self, value: str) -> str:
-        table = self._table()
+        cache, one = self._cache, self._one
+        fresh = cache is not None and cache[0] == (len(one) if one is not None else self._fetched())
+        table = cache[1] if fresh and cache is not None else self._table()
         if not table.empty:
             spans = table.spans(value)
             if "\\" in value or "%" in value or "&" in value:  # inline: the common case pays no call
@@ -396,25 +427,63 @@ class Redactor:
         return tuple(out)
 
 
+#: (the text a level was decoded from, the escape families decoded: all of them, or one)
+_Step = tuple[str, tuple[str, ...]]
+
+
 def _decoded_spans(text: str, table: _Table) -> list[tuple[int, int]]:
-    """The spans (in `text`) of secrets found in the decoded levels of `text`."""
+    """The spans (in `text`) of secrets found in the decoded levels of `text`: all escapes decoded at once, level
+    after level; and, where an escape of one family decoded to what starts another's (an inner layer of escaping
+    showing through an outer one: `&#92;` inside JSON's `\\\\`), one family at a time (breadth first, at most
+    `_MAX_VIEWS` texts), since decoding both layers at once would make an escape of the secret's own backslash."""
     found: list[tuple[int, int]] = []
-    sources = [text]  # the text each level was decoded from
-    maps: list[_Map] = []  # built only once a secret is found: where each decoded character came from
-    for _ in range(MAX_DEPTH):
-        decoded = _unescape(sources[-1])
-        if decoded == sources[-1]:
-            break
+    maps: dict[tuple[str, tuple[str, ...]], _Map] = {}
+
+    def search(path: list[_Step], decoded: str) -> None:
         spans = table.spans(decoded)
         if spans:
-            maps.extend(_Map(source) for source in sources[len(maps):])
+            levels = [maps.get(step) or maps.setdefault(step, _Map(*step)) for step in path]
             for span in spans:
-                for level in reversed(maps):
+                for level in reversed(levels):
                     span = level.span(*span)  # noqa: PLW2901 (down one level at a time)
                 found.append(span)
+
+    seen = {text}
+    path: list[_Step] = []
+    current = text
+    crossed = False
+    for _ in range(MAX_DEPTH):
+        decoded, crossing = _unescape_flagged(current)
+        crossed = crossed or crossing
+        if decoded in seen:
+            break
+        seen.add(decoded)
+        path = [*path, (current, _INTRODUCERS)]
+        search(path, decoded)
         if not _has_escape(decoded):
             break
-        sources.append(decoded)
+        current = decoded
+    if not crossed:
+        return found
+    level: list[tuple[list[_Step], str]] = [([], text)]
+    budget = _MAX_VIEWS
+    for _ in range(MAX_DEPTH):
+        following = []
+        for steps, source in level:
+            for char in _INTRODUCERS:
+                if char not in source:
+                    continue
+                decoded = _unescape(source, (char,))
+                if decoded in seen:
+                    continue
+                budget -= 1
+                if budget < 0:
+                    return found
+                seen.add(decoded)
+                step = [*steps, (source, (char,))]
+                search(step, decoded)
+                following.append((step, decoded))
+        level = following
     return found
 
 
