@@ -213,3 +213,12 @@ def test_an_excerpt_is_redacted_far_enough_when_redaction_shortens_it() -> None:
     excerpt = exchange.excerpt(REDACTOR)
     assert encoded[:40] not in excerpt and excerpt.startswith(REDACTED)
     assert redacted_head(body, 300, REDACTOR).count(REDACTED) == 41
+
+
+@pytest.mark.parametrize("password", ["pw-48", "Hunter2"])  # pw-48's md5 has no run of 3 digits to look for
+def test_a_password_digest_is_redacted_in_any_case(password: str) -> None:
+    digest = hashlib.md5(password.encode()).hexdigest()
+    redactor = Redactor(Credentials(user="u", password=password, md5_password=True))
+    for form in (digest, digest.upper(), "".join(c.upper() if i % 2 else c for i, c in enumerate(digest))):
+        assert redactor.text(f"x {form} y") == f"x {REDACTED} y", form
+        assert redactor.text(f"x {form[:20]}…") == f"x {REDACTED}…", form

@@ -2,22 +2,24 @@
 
 A secret is recognised
 - as it is, and with its spaces as `+` (form encoding);
-- whole-secret forms: base64 of its UTF-8 bytes (standard and URL-safe alphabets, padded or not), and a hex
-  digest (the md5 of the password) in any case;
-- under any per-character encoding a target applies, mixed with plain characters and nested: the text is
-  decoded one level at a time (`\\uXXXX` any case with surrogate pairs, `\\u{...}`, `\\UXXXXXXXX`, `\\xHH`
-  runs as UTF-8 bytes, octal, backslash escapes such as `\\'` `\\"` `\\\\` `\\/` `\\n`; `%HH` runs as UTF-8
-  bytes in any case and `%uXXXX`; `&#NN;`, `&#xHH;` with any case and leading zeros, named HTML entities), up
-  to `MAX_DEPTH` levels (`&amp;#39;`, `%255C`, `\\\\u0041`), and every level is searched for the secret and for
-  the secret decoded as many times or fewer: a secret that holds what reads as an escape itself (`%41`, `\\n`,
-  `&lt;`) is decoded along with the text around it, whether the target escaped those characters or not;
-- cut: its start (at least `CUT_PREFIX` characters, in any of the forms above) followed by a cut mark (… or
-  ...), with a half-written escape before the mark: the contract layer cuts long values before a redactor sees
-  them;
+- whole: base64 of its UTF-8 bytes (standard and URL-safe alphabets, padded or not); a hex digest (the md5 of
+  the password) in any case;
+- under any per-character escaping, mixed with plain characters and nested: the text is decoded one level at a
+  time, up to `MAX_DEPTH` levels (`&amp;#39;`, `%255C`, `\\\\u0041`), and every level is searched. Escapes:
+  `\\uXXXX` in any case with surrogate pairs, `\\u{...}`, `\\UXXXXXXXX`, runs of `\\xHH` as UTF-8 bytes, octal,
+  `\\'` `\\"` `\\\\` `\\/` `` \\` `` and the control letters (`\\n`; a backslash before anything else is
+  itself); runs of `%HH` as UTF-8 bytes in any case, `%uXXXX`; `&#NN;` and `&#xHH;` in any case, with leading
+  zeros, and named references (with their `;`). Where an escape of one family decodes to what starts another's
+  (`&#92;` inside JSON's `\\\\`: an inner layer showing through an outer one), the families are also decoded
+  one at a time;
+- when it holds what reads as an escape itself (`%41`, `\\n`, `&lt;`, a final backslash before a quote): each
+  level is also searched for the secret decoded as the text around it was;
+- cut: its start (at least `CUT_PREFIX` characters, in any of the forms above, maybe followed by half an
+  escape) before a cut mark (… or ...): the contract layer cuts long values before a redactor sees them;
 - URL userinfo (`http://user:password@host`) is redacted whoever's it is.
 
-The common case is cheap: a text with none of `\\ % &` is searched with `in` for each whole form, as before.
-Apply `text` to whole texts before cutting them.
+The common case is cheap: a text with none of `\\ % &` is searched with `str.find` for each whole form (forms
+that start alike once), as before. Apply `text` to whole texts before cutting them.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ _ESCAPE_AT: dict[str, re.Pattern[str]] = {
 }
 _INTRODUCERS = ("\\", "%", "&")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "a": "\a", "e": "\x1b"}
+
 
 def _has_escape(text: str) -> bool:
     return "\\" in text or "%" in text or "&" in text
@@ -270,12 +273,12 @@ class _Table:
         base64_forms: set[str] = set()
         cut: set[str] = set()
         digests_cut: set[str] = set()
-        digests: list[tuple[re.Pattern[str], str | None]] = []
+        digests: list[tuple[str, re.Pattern[str], str | None]] = []
         for secret in raw:
             if _HEX_DIGEST.fullmatch(secret.lower()):  # the md5 of a password: in any case, never base64'd
                 digests_cut.add(secret.lower())
                 runs = sorted(_DIGITS.findall(secret), key=len)
-                digests.append((re.compile(re.escape(secret), re.IGNORECASE),
+                digests.append((secret.lower(), re.compile(re.escape(secret), re.IGNORECASE),
                                 runs[-1] if runs and len(runs[-1]) >= 3 else None))
                 continue
             for variant in _decodings(secret):
@@ -301,7 +304,8 @@ class _Table:
         #: (form, whether it is matched in any case) for the cut-secret check.
         self.cut = tuple(sorted([(form, False) for form in cut] + [(form, True) for form in digests_cut],
                                 key=lambda entry: len(entry[0]), reverse=True))
-        #: Hex digests (matched in any case), each with a run of digits that any spelling of it holds.
+        #: Hex digests (in lower case, and as a pattern that matches any case), each with a run of at least 3
+        #: digits that any spelling of it holds (None: it has none).
         self.digests = tuple(digests)
         self.empty = not raw
 
@@ -324,9 +328,11 @@ class _Table:
                     found.append((at, end))
                     at = text.find(form, at + 1)
         if size >= _DIGEST_MIN:
-            for digest, anchor in self.digests:
-                if anchor is None or anchor in text:
-                    found.extend(match.span() for match in digest.finditer(text))
+            for digest, pattern, anchor in self.digests:
+                # Any spelling holds the digest's longest run of digits; a digest without one is looked for
+                # in the text in lower case.
+                if anchor in text if anchor is not None else digest in text.lower():
+                    found.extend(match.span() for match in pattern.finditer(text))
         if "…" in text or "..." in text:
             found.extend(self._cut_spans(text))
         return found
@@ -345,7 +351,9 @@ class _Table:
             for stop in stops:
                 for secret, any_case in self.cut:
                     if any_case and folded is None:
-                        folded = text.translate(_ASCII_LOWER)  # positions kept (str.lower may grow a text)
+                        folded = text.lower()
+                        if len(folded) != len(text):  # a character whose lower case is longer: ASCII only
+                            folded = text.translate(_ASCII_LOWER)
                     hay = folded if any_case and folded is not None else text
                     if hay[max(stop - CUT_PREFIX, 0):stop] not in secret:
                         continue
@@ -376,8 +384,8 @@ class Redactor:
         self._sources: tuple[tuple[Credentials, TokenHolder | None], ...] = (
             (credentials, tokens), *(source for other in also for source in other._sources))
         self._holders = tuple(holder for _, holder in self._sources if holder is not None)
-        #: The one token list, when there is one (the common case: its length is read on every call).
-        self._one = self._holders[0].fetched if len(self._holders) == 1 else None
+        #: The one token source, when there is one (the common case: its list's length is read on every call).
+        self._one = self._holders[0] if len(self._holders) == 1 else None
         self._cache: tuple[int, _Table] | None = None
 
     def secrets(self) -> list[str]:
@@ -403,7 +411,7 @@ class Redactor:
 
     def text(self, value: str) -> str:
         cache, one = self._cache, self._one
-        fresh = cache is not None and cache[0] == (len(one) if one is not None else self._fetched())
+        fresh = cache is not None and cache[0] == (len(one.fetched) if one is not None else self._fetched())
         table = cache[1] if fresh and cache is not None else self._table()
         if not table.empty:
             spans = table.spans(value)
