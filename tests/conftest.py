@@ -29,7 +29,8 @@ SLOW_FILES = {
     "tests/load/test_plain_locust_cap.py": "plain locust runs, 6 s",
     "tests/load/test_load_secrets_on_disk.py": "a load run watched for files, 5 s",
     "tests/load/test_load_redaction.py": "load runs, 5 s",
-    "tests/cli/test_redaction_echo.py": "every command x credential kind against a target echoing every form, 47 s",
+    "tests/cli/test_redaction_echo.py": "every command x credential kind against a target echoing every form, 50 s "
+                                        "alone (75 s beside other runs)",
     "tests/contract_layer/test_pytest_way_in.py": "pytest runs in a subprocess, 27 s",
     "tests/test_installed_wheel.py": "builds and installs the wheel, pytest and locust from it, 32 s",
     "tests/load/test_cross_response_under_load.py": "load runs, local and distributed, 95 s alone",
