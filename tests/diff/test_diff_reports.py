@@ -69,3 +69,16 @@ def test_no_difference_a_stop_and_a_fault(tmp_path: Path) -> None:
     assert json.loads(calm["summary.json"].read_text())["headline"] == \
         "no difference between the targets over 300 cases"
     assert "no difference" in render_diff_table(_result(differences=[]), color=True)
+
+
+def test_control_characters_in_a_reproducer_leave_junit_valid_xml(tmp_path: Path) -> None:
+    """A generated body or a target's answer may hold control bytes XML 1.0 cannot carry (a diff run with a random
+    seed wrote `\\x16` into junit.xml, which no CI could read)."""
+    headers = (("Content-Type", "application/json"),)
+    odd = Reproducer("property/negative", RequestSample("POST", "http://127.0.0.1:1/x", headers, "\ufffd\x16\x01"),
+                     RequestSample("POST", "http://127.0.0.1:2/x", headers, "\x16"), 400, 400, "\x0b", "\x0c")
+    difference = Difference("attributes", "where \x1f", "\x02", "\x03", odd)
+    fault = HarnessFault("diff-classics", "RuntimeError: \x07", "Traceback ...")
+    paths = write_diff_reports(_result(differences=[difference], faults=[fault]), tmp_path)
+    suite = ET.fromstring(paths["junit.xml"].read_text())
+    assert suite.get("failures") == "1" and "\\x16" in paths["junit.xml"].read_text()
