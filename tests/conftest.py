@@ -29,7 +29,8 @@ SLOW_FILES = {
     "tests/load/test_plain_locust_cap.py": "plain locust runs, 6 s",
     "tests/load/test_load_secrets_on_disk.py": "a load run watched for files, 5 s",
     "tests/load/test_load_redaction.py": "load runs, 5 s",
-    "tests/cli/test_redaction_echo.py": "a CLI run per credential form, 57 s",
+    "tests/cli/test_redaction_echo.py": "every command x credential kind against a target echoing every form, 50 s "
+                                        "alone (75 s beside other runs)",
     "tests/contract_layer/test_pytest_way_in.py": "pytest runs in a subprocess, 27 s",
     "tests/test_installed_wheel.py": "builds and installs the wheel, pytest and locust from it, 32 s",
     "tests/load/test_cross_response_under_load.py": "load runs, local and distributed, 95 s alone",
@@ -64,6 +65,7 @@ SLOW_FILES = {
 
 #: Single slow tests (node id without parameters) in files that are otherwise quick.
 SLOW_TESTS = {
+    "tests/cli/test_secret_registry.py::test_a_runs_outputs_hide_a_new_secret_option": "a contract and a load run, 3 s",
     "tests/cli/test_cli.py::test_run_starts_the_sandbox_and_writes_an_index": "contract and load run, 14 s",
     "tests/cli/test_cli.py::test_contract_against_a_served_sandbox_exits_0_and_writes_reports": "4 s",
     "tests/cli/test_harness_faults.py::test_contract_exits_2_naming_pass_seed_and_file": "6 s",

@@ -91,3 +91,16 @@ def test_a_target_that_completed_no_answer_is_no_pass_in_any_format(tmp_path: Pa
     # Both answered (or an older summary, which says nothing of it): the verdict is as before.
     for calm in (_result(differences=[], base_answered=300, against_answered=12), _result(differences=[])):
         assert calm.no_answer is None and calm.holds and diff_exit_code(calm) == 0
+
+
+def test_control_characters_in_a_reproducer_leave_junit_valid_xml(tmp_path: Path) -> None:
+    """A generated body or a target's answer may hold control bytes XML 1.0 cannot carry (a diff run with a random
+    seed wrote `\\x16` into junit.xml, which no CI could read)."""
+    headers = (("Content-Type", "application/json"),)
+    odd = Reproducer("property/negative", RequestSample("POST", "http://127.0.0.1:1/x", headers, "\ufffd\x16\x01"),
+                     RequestSample("POST", "http://127.0.0.1:2/x", headers, "\x16"), 400, 400, "\x0b", "\x0c")
+    difference = Difference("attributes", "where \x1f", "\x02", "\x03", odd)
+    fault = HarnessFault("diff-classics", "RuntimeError: \x07", "Traceback ...")
+    paths = write_diff_reports(_result(differences=[difference], faults=[fault]), tmp_path)
+    suite = ET.fromstring(paths["junit.xml"].read_text())
+    assert suite.get("failures") == "1" and "\\x16" in paths["junit.xml"].read_text()

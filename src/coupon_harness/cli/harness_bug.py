@@ -1,12 +1,14 @@
 """The last-resort guard of `main()`: a bug in the harness becomes one line and a traceback file, exit 2.
 
 The file holds the traceback, the command line and the seed, with every credential the run could know
-removed (flags, environment, config file, credential objects on the stack, URL userinfo).
+removed in every form the runs' redactor knows: the values of the secret options (`Option.secret` in the option
+table, the one registry) from flags, environment and config file, credential objects on the stack, URL userinfo.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import re
@@ -20,30 +22,39 @@ from typing import TYPE_CHECKING
 
 from coupon_harness import __version__
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR
+from coupon_harness.transport.credentials import Credentials
 
 if TYPE_CHECKING:
-    from coupon_harness.cli.option_table import Resolved
+    from coupon_harness.cli.option_table import Option, Resolved
 
-__all__ = ["REDACTED", "SECRET_FLAGS", "report_harness_bug"]
+__all__ = ["REDACTED", "report_harness_bug", "secret_flags"]
 
 REDACTED = "<redacted>"
-#: Flags whose value is a credential (an unambiguous prefix is a flag too, as argparse reads it).
-SECRET_FLAGS = ("--user", "--password", "--token", "--oauth-secret", "--oauth-key", "--against-user",
-                "--against-password", "--against-token", "--against-oauth-secret", "--against-oauth-key")
-_SECRET_ENV = ("USER", "PASSWORD", "TOKEN", "OAUTH_KEY", "OAUTH_SECRET", "AGAINST_USER", "AGAINST_PASSWORD",
-               "AGAINST_TOKEN", "AGAINST_OAUTH_KEY", "AGAINST_OAUTH_SECRET")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
+
+
+def _secret_options() -> list[Option]:
+    """The options whose value is a secret: the one registry, `option_table.OPTIONS` (`Option.secret`)."""
+    from coupon_harness.cli import option_table
+
+    return [opt for opt in option_table.OPTIONS if opt.secret]
+
+
+def secret_flags() -> tuple[str, ...]:
+    """Flags whose value is a credential (an unambiguous prefix is a flag too, as argparse reads it)."""
+    return tuple(opt.flag() for opt in _secret_options())
 
 
 def report_harness_bug(args: argparse.Namespace, exc: Exception, argv: list[str], report_dir: object) -> int:
     """Write the traceback (credentials removed) to a file, print one line that says where, exit 2."""
+    from coupon_harness.transport.redaction import Redactor
+
     command = str(args.command)
-    secrets = _known_secrets(args, argv, exc)
+    # Every form a secret may take in a message (escaped, base64, md5, cut), as the runs' redactor knows them.
+    redact = Redactor(Credentials(extra=tuple(_known_secrets(args, argv, exc)))).text
 
     def clean(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, REDACTED)
-        return _USERINFO.sub(rf"\1{REDACTED}@", text)
+        return _USERINFO.sub(rf"\1{REDACTED}@", redact(text))
 
     seed = _seed(args, exc)
     message = clean(_describe(exc))
@@ -78,16 +89,13 @@ def _quote(arg: str) -> str:
     return arg if REDACTED in arg else shlex.quote(arg)
 
 
-def _is_secret_flag(name: str) -> bool:
-    return len(name) > 2 and any(flag.startswith(name) for flag in SECRET_FLAGS)
-
-
 def _secret_args(argv: list[str]) -> dict[int, tuple[str, str]]:
     """Argument index -> (what stays of it, the credential) for every credential value on the command line."""
+    flags = secret_flags()
     found: dict[int, tuple[str, str]] = {}
     for index, arg in enumerate(argv):
         name, equals, value = arg.partition("=")
-        if not arg.startswith("--") or not _is_secret_flag(name):
+        if not arg.startswith("--") or len(name) <= 2 or not any(flag.startswith(name) for flag in flags):
             continue
         if equals:
             found[index] = (name + "=", value)
@@ -104,35 +112,36 @@ def _redacted_argv(argv: list[str]) -> list[str]:
 
 
 def _known_secrets(args: argparse.Namespace, argv: list[str], exc: BaseException) -> list[str]:
-    """Every credential the run could know: flags, environment, config file, and the objects on the stack."""
-    found = [value for _, value in _secret_args(argv).values()]
-    found.extend(value for name in _SECRET_ENV if (value := os.environ.get("COUPON_HARNESS_" + name)))
-    found.extend(given.split(":", 1)[1] for given in list(found) if ":" in given)
+    """Every credential the run could know: the secret options' flags, variables and config keys (the option
+    table says which), and the credential objects on the stack. A USER:PASSWORD value counts whole and its
+    password alone; each also by its md5 (the form Capillary's Basic credentials may take)."""
+    given = [value for _, value in _secret_args(argv).values()]
+    given.extend(value for opt in _secret_options() if (value := os.environ.get(opt.env)))
+    given.extend(_config_secrets(getattr(args, "config", None)))
+    found = given + [value.split(":", 1)[1] for value in given if ":" in value]
     try:
-        from coupon_harness.cli.settings_builders import credentials
+        from coupon_harness.cli.settings_builders import credentials, secret_values
 
         resolved = _resolved(args)  # the config file may hold a password
         if resolved is not None:
-            given = credentials(resolved)
-            found.extend(given.secrets())
-            found.extend(s for s in (given.oauth_key, given.password) if s)
+            found.extend(secret_values(resolved))
+            found.extend(credentials(resolved).secrets())
             if resolved.scope == "diff":  # the second target's own credentials too
                 from coupon_harness.cli.settings_builders import against_target
 
-                other = against_target(resolved)[1]
-                found.extend(other.secrets())
-                found.extend(s for s in (other.oauth_key, other.password) if s)
+                found.extend(against_target(resolved)[1].secrets())
     except Exception:  # best effort: a config that does not load holds no secret we could read
         pass
-    found.extend(_config_secrets(getattr(args, "config", None)))
+    found.extend(hashlib.md5(value.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
+                 for value in list(found))
     for local in _stack_values(exc):
         found.extend(_secrets_of(local))
     return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
 
 
 def _config_secrets(path: object) -> list[str]:
-    """Every credential value of every target of the --config file, whichever the run chose (a flag may have
-    overridden a password the file still holds): best effort, nothing when it does not read."""
+    """Every secret option's value of every target of the --config file, whichever the run chose (a flag may
+    have overridden a password the file still holds): best effort, nothing when it does not read."""
     import tomllib
 
     if path is None:
@@ -141,7 +150,7 @@ def _config_secrets(path: object) -> list[str]:
         data = tomllib.loads(Path(str(path)).read_text(encoding="utf-8"))
     except Exception:
         return []
-    keys = {flag[2:] for flag in SECRET_FLAGS}
+    keys = {opt.name for opt in _secret_options()}
     found: list[str] = []
 
     def walk(node: object) -> None:
@@ -149,8 +158,6 @@ def _config_secrets(path: object) -> list[str]:
             for key, value in node.items():
                 if key in keys and isinstance(value, str):
                     found.append(value)
-                    if key.endswith("user") and ":" in value:
-                        found.append(value.split(":", 1)[1])
                 else:
                     walk(value)
 
@@ -170,15 +177,17 @@ def _resolved(args: argparse.Namespace) -> Resolved | None:
 
 
 def _secrets_of(value: object) -> list[str]:
-    from coupon_harness.transport.auth import Credentials, TokenSource
+    from coupon_harness.transport.auth import Redactor, TokenSource
 
     try:
         if isinstance(value, TokenSource):
             return list(value.fetched)
+        if isinstance(value, Redactor):  # a run's redactor: its credentials and every token fetched
+            return value.secrets()
         for candidate in (value, getattr(value, "credentials", None),
                           getattr(getattr(value, "settings", None), "credentials", None)):
             if isinstance(candidate, Credentials):
-                return [*candidate.secrets(), *([candidate.oauth_key] if candidate.oauth_key else [])]
+                return candidate.secrets()
     except Exception:  # an odd object on the stack: skip it
         pass
     return []

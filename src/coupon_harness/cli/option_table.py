@@ -355,6 +355,9 @@ class Option:
     #: Help text per scope, where it differs (the `run` report folder, the pytest wording).
     help_by_scope: Mapping[str, str] = field(default_factory=dict)
     group: str = "run"
+    #: Its value is a secret: the crash guard (`cli/harness_bug.py`) redacts it from the flag, the variable and
+    #: the config key, and every run's Redactor gets it (`settings_builders.credentials`).
+    secret: bool = False
 
     @property
     def dest(self) -> str:
@@ -399,16 +402,17 @@ OPTIONS: tuple[Option, ...] = (
            "target)", "NAME", in_file=False, group="target"),
     # credentials
     Option("user", _ALL, _user, "HTTP Basic USER:PASSWORD, sent as given (like curl -u)", "USER:PASSWORD",
-           group="credentials"),
+           group="credentials", secret=True),
     Option("password", _ALL, _secret("password"), "the password of --user, when it is not given there",
-           "PASSWORD", group="credentials"),
+           "PASSWORD", group="credentials", secret=True),
     Option("md5-password", _ALL, _bool, "hash the password first (md5 hex), as Capillary till credentials expect",
            flag_only=True, group="credentials"),
     Option("oauth-key", _ALL, _secret("oauth_key"), "fetch (and refresh) a token from /v3/oauth/token/generate "
-           "with this key and --oauth-secret", "KEY", group="credentials"),
+           "with this key and --oauth-secret", "KEY", group="credentials", secret=True),
     Option("oauth-secret", _ALL, _secret("oauth_secret"), "the secret of --oauth-key", "SECRET",
-           group="credentials"),
-    Option("token", _ALL, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN", "TOKEN", group="credentials"),
+           group="credentials", secret=True),
+    Option("token", _ALL, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN", "TOKEN", group="credentials",
+           secret=True),
     # what the target holds
     Option("series-ids", _ALL, _ids, "series that exist and issue coupons on the target (an id given twice counts "
            "once)", "101,102", group="what the target holds",
@@ -571,17 +575,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("against-target", _DIFF_ONLY, _text, "a target of --config to compare with: its base-url and "
            "credentials (the --against-* options below win over them)", "NAME", group="differential run"),
     Option("against-user", _DIFF_ONLY, _user, "HTTP Basic USER:PASSWORD of --against-url", "USER:PASSWORD",
-           group="differential run"),
+           group="differential run", secret=True),
     Option("against-password", _DIFF_ONLY, _secret("password"), "the password of --against-user, when it is not "
-           "given there", "PASSWORD", group="differential run"),
+           "given there", "PASSWORD", group="differential run", secret=True),
     Option("against-md5-password", _DIFF_ONLY, _bool, "hash --against-url's password first (md5 hex)",
            flag_only=True, group="differential run"),
     Option("against-oauth-key", _DIFF_ONLY, _secret("oauth_key"), "OAuth key of --against-url (with "
-           "--against-oauth-secret)", "KEY", group="differential run"),
+           "--against-oauth-secret)", "KEY", group="differential run", secret=True),
     Option("against-oauth-secret", _DIFF_ONLY, _secret("oauth_secret"), "the secret of --against-oauth-key",
-           "SECRET", group="differential run"),
+           "SECRET", group="differential run", secret=True),
     Option("against-token", _DIFF_ONLY, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN of --against-url", "TOKEN",
-           group="differential run"),
+           group="differential run", secret=True),
     Option("series-map", _DIFF_ONLY, _id_map, "series of --base-url and their counterparts on --against-url, "
            "BASE=AGAINST (unmapped ids are sent as they are)", "101=5001,102=5002", group="differential run"),
     Option("customer-map", _DIFF_ONLY, _customer_map, "customers of --customer-ids and their counterparts on "

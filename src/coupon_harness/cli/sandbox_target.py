@@ -28,7 +28,7 @@ def sandbox_settings(settings: ContractSettings, info: dict[str, object]) -> Con
         user = info.get("defaultUser")
         password = info.get("defaultPassword")
         if isinstance(user, str) and isinstance(password, str):
-            credentials = Credentials(user=user, password=password)
+            credentials = Credentials(user=user, password=password, extra=credentials.extra)
     expectations = settings.expectations
     if not expectations.valid_series and not expectations.invalid_series:
         expectations = replace(expectations, valid_series=ids("validSeries"), invalid_series=ids("invalidSeries"),

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, RUN, Resolved, Sources, options_of, resolve
+from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, RUN, Resolved, Sources, option, options_of, resolve
 from coupon_harness.cli.options import check_base_url, userinfo_credentials
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
@@ -48,6 +48,7 @@ __all__ = [
     "one_kind",
     "run_load_settings",
     "run_slos",
+    "secret_values",
     "target_url",
 ]
 
@@ -65,9 +66,26 @@ def target_url(resolved: Resolved, base_url: str | None = None) -> tuple[str, Cr
     return check_base_url(bare, resolved.label("base-url") if base_url is None else "base URL"), from_url
 
 
+def secret_values(resolved: Resolved) -> tuple[str, ...]:
+    """The value of every secret option given (`Option.secret`, whatever its name): what the run's Redactor
+    hides besides the credentials it sends. A USER:PASSWORD value gives USER:PASSWORD and PASSWORD (a user
+    name alone is no secret)."""
+    found: list[str] = []
+    for name, value in resolved.values.items():
+        if not option(name).secret or value is None:
+            continue
+        if isinstance(value, tuple | list):
+            parts = [str(part) for part in value if part is not None]
+            found.extend([":".join(parts), *parts[1:]] if len(parts) > 1 else [])
+        else:
+            found.append(str(value))
+    return tuple(dict.fromkeys(found))
+
+
 def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Credentials:
     """The run's one Credentials: Basic, OAuth or a token, as the options give them; credentials in the base
-    URL's userinfo only when no option gives any (as curl's -u wins over a URL's)."""
+    URL's userinfo only when no option gives any (as curl's -u wins over a URL's). `extra`: the values of
+    every secret option, redacted wherever they show."""
     user, password = resolved.get("user") or (None, None)
     oauth_key, oauth_secret = resolved.get("oauth-key"), resolved.get("oauth-secret")
     prefix = resolved.flag_prefix
@@ -79,11 +97,12 @@ def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Cred
         raise ConfigError(f"{resolved.label('oauth-secret')} is the secret of {prefix}oauth-key: give "
                           f"{prefix}oauth-key KEY too (or COUPON_HARNESS_OAUTH_KEY)")
     given = Credentials(user=user, password=password, md5_password=bool(resolved.get("md5-password")),
-                        oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"))
+                        oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"),
+                        extra=secret_values(resolved))
     if given.any or from_url is None:
         return given
     check_url_password(from_url, f"{prefix}base-url")
-    return replace(from_url, md5_password=given.md5_password)
+    return replace(from_url, md5_password=given.md5_password, extra=given.extra)
 
 
 def one_kind(resolved: Resolved, *, against: bool = False) -> None:
@@ -201,7 +220,7 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
     expectations = _expectations(resolved)
     if known is not None:
         if not creds.any:
-            creds = known.credentials
+            creds = replace(known.credentials, extra=(*known.credentials.extra, *creds.extra))
         if not expectations.valid_series:
             expectations = replace(known.expectations,
                                    generic_series=expectations.generic_series | known.expectations.generic_series)
@@ -305,7 +324,6 @@ _AGAINST_KEYS = ("base-url", "user", "password", "md5-password", "oauth-key", "o
 
 def _against_table(resolved: Resolved) -> tuple[dict[str, Any], str]:
     """The second target's base URL and credentials from `--against-target NAME` of the same --config file."""
-    from coupon_harness.cli.option_table import option
     from coupon_harness.config import read_target_table
 
     name = resolved.get("against-target")

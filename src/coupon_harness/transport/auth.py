@@ -1,29 +1,26 @@
 """Credentials for the target: HTTP Basic (plain or Capillary's md5 form), OAuth token, ready token.
 
-Also the redactor: every secret the harness holds is replaced by <redacted> before anything is printed
-or written.
+The redactor (every secret the harness holds is replaced by <redacted> before anything is printed or written)
+lives in `transport/redaction.py`; it is re-exported here.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 import time
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import orjson
 
 from coupon_harness.transport.credentials import Credentials
 from coupon_harness.transport.outbound import OutboundPolicy, RedirectRefused, setup_request
+from coupon_harness.transport.redaction import REDACTED, Redactor
 
 __all__ = ["REDACTED", "TOKEN_HEADER", "TOKEN_PATH", "AuthError", "Credentials", "Redactor", "TokenRedirected",
            "TokenSource", "auth_headers"]
 
 TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
 TOKEN_PATH = "/v3/oauth/token/generate"
-REDACTED = "<redacted>"
 
 
 class AuthError(RuntimeError):
@@ -89,92 +86,3 @@ def auth_headers(credentials: Credentials, tokens: TokenSource | None) -> dict[s
         return {TOKEN_HEADER: tokens.token()}
     header = credentials.basic_header()
     return {"Authorization": header} if header else {}
-
-
-#: URL userinfo (`http://user:password@host`): whatever stands between the scheme and an @ before the path.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
-
-
-def _forms(secret: str) -> set[str]:
-    """The ways a secret shows up in text a target echoes: as is, JSON-escaped (`/` as `\\/` too, non-ASCII
-    as \\u escapes), URL-encoded."""
-    forms = {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
-    for ascii_only in (False, True):
-        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
-        forms.update({escaped, escaped.replace("/", "\\/")})
-    return forms
-
-
-#: The shortest start of a secret that counts as the secret when a cut mark follows it.
-_CUT_PREFIX = 4
-_CUT_MARKS = re.compile(r"…|\.\.\.")
-
-
-def _cut_secrets(value: str, secrets: list[str]) -> str:
-    """`value` with every start of a secret that a cut mark (… or ...) follows replaced: the contract layer
-    cuts long values (a received text, a schema message) before any redactor sees them, so a secret may
-    reach the redactor cut in two, its start followed by the mark."""
-    out: list[str] = []
-    done = 0
-    for mark in _CUT_MARKS.finditer(value):
-        end = mark.start()
-        if end < done:
-            continue
-        longest = 0
-        tail = value[max(end - _CUT_PREFIX, 0):end]
-        for secret in secrets:
-            if tail not in secret:
-                continue
-            for length in range(min(len(secret) - 1, end - done), max(longest, _CUT_PREFIX - 1), -1):
-                if value.startswith(secret[:length], end - length):
-                    longest = length
-                    break
-        if longest:
-            out.append(value[done:end - longest] + REDACTED)
-            done = end
-    return "".join(out) + value[done:] if out else value
-
-
-class Redactor:
-    """Replaces every known secret, in every form a target may echo it, with <redacted>; and URL userinfo.
-
-    Apply it to whole texts before cutting them: a secret cut in two is no longer recognised.
-    """
-
-    SENSITIVE_HEADERS = frozenset({"authorization", TOKEN_HEADER.lower(), "cookie", "proxy-authorization"})
-
-    def __init__(self, credentials: Credentials, tokens: TokenSource | None = None) -> None:
-        self._credentials = credentials
-        self._tokens = tokens
-        self._cache: tuple[int, list[str]] = (-1, [])
-
-    def _secrets(self) -> list[str]:
-        """Every form of every secret, longest first; rebuilt only when a new token was fetched."""
-        fetched = self._tokens.fetched if self._tokens is not None else []
-        if self._cache[0] != len(fetched):
-            found = [*self._credentials.secrets(), *fetched]
-            forms = {form for secret in found if len(secret) >= 3 for form in _forms(secret)}
-            self._cache = (len(fetched), sorted(forms, key=len, reverse=True))
-        return self._cache[1]
-
-    def text(self, value: str) -> str:
-        secrets = self._secrets()
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        if "…" in value or "..." in value:
-            value = _cut_secrets(value, secrets)
-        if "@" in value:
-            value = _USERINFO.sub(rf"\1{REDACTED}@", value)
-        return value
-
-    def headers(self, headers: Any) -> tuple[tuple[str, str], ...]:
-        out = []
-        for name, value in headers.items():
-            if name.lower() == "authorization" and str(value).startswith("Basic "):
-                out.append((name, "Basic " + REDACTED))
-            elif name.lower() in self.SENSITIVE_HEADERS:
-                out.append((name, REDACTED))
-            else:
-                out.append((name, self.text(str(value))))
-        return tuple(out)

@@ -19,6 +19,13 @@ class Credentials:
     oauth_key: str | None = None
     oauth_secret: str | None = None
     token: str | None = None
+    #: The values of every other secret option of the run (`cli/option_table.Option.secret`): never sent,
+    #: only redacted.
+    extra: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.extra, tuple):  # a list, read back from the load settings' JSON
+            object.__setattr__(self, "extra", tuple(self.extra))
 
     def __repr__(self) -> str:  # never print a secret by accident
         kinds = [name for name, on in (("basic", self.user is not None), ("oauth", self.oauth_key is not None),
@@ -39,11 +46,11 @@ class Credentials:
         return "Basic " + base64.b64encode(raw).decode()
 
     def secrets(self) -> list[str]:
-        found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token) if s]
+        """Every secret itself: password, its md5 hex, USER:PASSWORD and USER:MD5 (what the Basic header
+        encodes, either way), OAuth key and secret, token, and the extra values. The redactor derives their other
+        forms (base64, escapes)."""
+        found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token, *self.extra) if s]
         if self.password:
-            found.append(hashlib.md5(self.password.encode(), usedforsecurity=False).hexdigest())
-            found.append(f"{self.user}:{self.password}")
-        header = self.basic_header()
-        if header:
-            found.append(header.removeprefix("Basic "))
+            digest = hashlib.md5(self.password.encode(), usedforsecurity=False).hexdigest()
+            found += [digest, f"{self.user}:{self.password}", f"{self.user}:{digest}"]
         return found

@@ -64,18 +64,10 @@ _ReproducerFactory = Callable[[], Reproducer]
 
 
 class PairRedactor(Redactor):
-    """Both targets' secrets: every text of the run is redacted of A's and of B's."""
+    """Both targets' secrets: every text of the run is redacted of A's and of B's (one pass over both)."""
 
     def __init__(self, first: Redactor, second: Redactor) -> None:
-        super().__init__(Credentials())
-        self._pair = (first, second)
-
-    def text(self, value: str) -> str:
-        return self._pair[1].text(self._pair[0].text(value))
-
-    def headers(self, headers: Any) -> tuple[tuple[str, str], ...]:
-        first = self._pair[0].headers(headers)
-        return self._pair[1].headers(dict(first))
+        super().__init__(Credentials(), also=(first, second))
 
 
 def _token_source(url: str, credentials: Credentials, timeout: float, *, allow_production: bool,
@@ -153,6 +145,9 @@ class _Book:
                 self.stop(f"the targets failed {self._streak} cases in a row at the transport level")
 
     def _add(self, delta: Delta, reproducer: _ReproducerFactory, size: int) -> None:
+        # What each target answered, shown in every report: redacted of both targets' secrets (and keyed so).
+        redact = self.redactor.text
+        delta = Delta(delta.category, redact(delta.where), redact(delta.base), redact(delta.against))
         key = (delta.category, delta.where, delta.base, delta.against)
         known = self.groups.get(key)
         if known is None:

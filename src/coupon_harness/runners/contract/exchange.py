@@ -9,7 +9,7 @@ from coupon_harness.results.contract import RequestSample
 from coupon_harness.transport.auth import Redactor
 from coupon_harness.transport.outbound import REFUSED, UNRESOLVED, BoundedClient
 
-__all__ = ["REFUSED", "UNRESOLVED", "Exchange", "send"]
+__all__ = ["REFUSED", "UNRESOLVED", "Exchange", "redacted_head", "send"]
 
 
 @dataclass(slots=True)
@@ -28,9 +28,7 @@ class Exchange:
 
     def excerpt(self, redactor: Redactor, width: int = 300) -> str:
         """The start of the body, redacted before it is cut (a secret cut in two would not be recognised)."""
-        # A secret straddling the cut lies within a few hundred bytes of it: no need to redact all of 8 MB.
-        head = redactor.text(self.body[: width + _SECRET_REACH].decode("utf-8", "replace"))
-        text = head[:width]
+        text = redacted_head(self.body, width, redactor)[:width]
         if len(self.body) > width:
             text += f"… ({len(self.body)} bytes)"
         return text
@@ -47,14 +45,26 @@ _SECRET_REACH = 4096
 SAMPLE_BODY_LIMIT = 8192
 
 
+def redacted_head(body: bytes | str, width: int, redactor: Redactor) -> str:
+    """The start of `body`, redacted, at least `width` characters long where the body is. Only as much as
+    needed is redacted (not all of 8 MB): a start `_SECRET_REACH` past the cut, more while redaction shortened
+    it so much that a secret straddling its end could show within `width`."""
+    size = width + _SECRET_REACH
+    while True:
+        head = body[:size]
+        text = redactor.text(head.decode("utf-8", "replace") if isinstance(head, bytes) else head)
+        if len(head) == len(body) or len(text) >= width + _SECRET_REACH:
+            return text
+        size *= 2
+
+
 def sample(method: str, url: str, headers: Any, body: bytes | str | None, redactor: Redactor) -> RequestSample:
     """The request as a report shows it: redacted first, then a long body cut (with its full size said)."""
     text = None
     if body is not None:
         size = f"{len(body)} {'bytes' if isinstance(body, bytes) else 'characters'}"
         long = len(body) > SAMPLE_BODY_LIMIT
-        head = body[: SAMPLE_BODY_LIMIT + _SECRET_REACH] if long else body
-        text = redactor.text(head.decode("utf-8", "replace") if isinstance(head, bytes) else head)
+        text = redacted_head(body, SAMPLE_BODY_LIMIT, redactor)
         if long:
             text = f"{text[:SAMPLE_BODY_LIMIT]}… (cut: {size} in all)"
     kept = {name: value for name, value in headers.items()
