@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["Terminated", "armed", "exit_code_for", "handled", "held", "received", "signal_name"]
+__all__ = ["Terminated", "armed", "deferred", "exit_code_for", "handled", "held", "received", "signal_name"]
 
 _received: list[int] = []
 #: Until armed, a signal is only noted: raising it inside an import can break a native module's start
@@ -76,6 +76,24 @@ def held() -> Iterator[None]:
         yield
     finally:
         _armed[0] = was
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Within, a first signal is only noted; on leaving, one that came meanwhile is raised. For a request in flight
+    and the listing of its coupons: Ctrl-C must not drop an answer the target already issued coupons for (the
+    request ends by its deadline at the latest). Off the main thread (where no signal lands) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    was, before = _armed[0], len(_received)
+    _armed[0] = False
+    try:
+        yield
+    finally:
+        _armed[0] = was
+    if was and len(_received) > before:
+        _raise(_received[0])
 
 
 @contextlib.contextmanager

@@ -134,8 +134,9 @@ def _interrupt(tmp_path: Path, send: str, run_time: str = "30s", wait_s: float =
         children: list[psutil.Process] = []
         try:
             deadline = time.monotonic() + 60
-            while not (out / "coupons.csv").is_file() and time.monotonic() < deadline:  # the users are starting
-                time.sleep(0.05)
+            while time.monotonic() < deadline and b",load\r\n" not in (
+                    (out / "coupons.csv").read_bytes() if (out / "coupons.csv").is_file() else b""):
+                time.sleep(0.05)  # until the users issue coupons (the preflight lists its own first)
             time.sleep(1.0)
             children = _children(proc)
             if send == "group":
@@ -175,9 +176,8 @@ def test_a_killed_cli_leaves_no_load_process_behind(tmp_path: Path) -> None:
         children: list[psutil.Process] = []
         try:
             deadline = time.monotonic() + 30
-            while not (tmp_path / "reports" / "coupons.csv").is_file() and time.monotonic() < deadline:
-                time.sleep(0.05)  # a poll: the load process opens coupons.csv just before its users start
-            children = _children(proc)
+            while not (children := _children(proc)) and time.monotonic() < deadline:
+                time.sleep(0.05)  # a poll: the load process starts after the preflight
             assert children, "the CLI started no load process"
             proc.kill()
             proc.wait(10)

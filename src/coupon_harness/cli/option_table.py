@@ -452,7 +452,8 @@ OPTIONS: tuple[Option, ...] = (
                           DIFF: "where the reports go (default reports/diff-<time>-<random>/; one that already "
                           "holds reports needs --overwrite)",
                           PYTEST: "where coupons.csv goes: every coupon the suite (and exported tests) made the target "
-                          "issue (default reports/pytest-<time>-<random>/; none for the in-process sandbox)"}),
+                          "issue (default reports/pytest-<time>-<random>/ for a target off loopback; none on "
+                          "loopback)"}),
     Option("overwrite", _CLI, _bool, "write into a --report-dir that already holds reports (refused without it)",
            flag_only=True, group="reports"),
     Option("no-color", _CLI, _bool, "no ANSI colours in the console (also when NO_COLOR is set, or the output is "

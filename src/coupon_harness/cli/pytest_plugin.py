@@ -64,15 +64,20 @@ class _State:
     coupons: Path | None = None
 
 
-def _coupons_csv(state: _State) -> Path:
-    """The session's coupons.csv, in the report folder it claims on first use (--harness-report-dir)."""
+def _coupons_csv(state: _State, base_url: str) -> Path | None:
+    """The session's coupons.csv, in the report folder it claims on first use: --harness-report-dir, else (a target
+    off loopback, as for the coupon cap) reports/pytest-<time>-<random>/; None for a loopback target without
+    --harness-report-dir (a pytest run on the developer's own server leaves no folder behind)."""
     if state.coupons is None:
         from coupon_harness.cli.report_dir import prepare_report_dir
         from coupon_harness.coupon_log import FILE_NAME
+        from coupon_harness.safety import is_loopback
 
         assert state.resolved is not None
-        folder = prepare_report_dir(state.resolved.get("report-dir"), "pytest", overwrite=True,
-                                    flag=f"{PREFIX}report-dir")
+        given = state.resolved.get("report-dir")
+        if given is None and is_loopback(base_url):
+            return None
+        folder = prepare_report_dir(given, "pytest", overwrite=True, flag=f"{PREFIX}report-dir")
         state.coupons = folder / FILE_NAME
     return state.coupons
 
@@ -154,16 +159,15 @@ def _run(state: _State) -> ContractRunResult:
     try:
         if resolved.given("base-url"):
             settings = discover_sandbox(seeded(contract_settings(resolved)))
-            return run_contract(replace(settings, coupons_csv=_coupons_csv(state)))
-        # The in-process sandbox's coupons end with it: none to list (unless a folder is asked for).
+            return run_contract(replace(settings, coupons_csv=_coupons_csv(state, settings.base_url)))
+        # The in-process sandbox (loopback): its coupons end with it, none listed unless a folder is asked for.
         from coupon_harness.sandbox.info import sandbox_info
         from coupon_harness.sandbox.server import running_sandbox
 
         with running_sandbox() as sandbox:
             settings = sandbox_settings(seeded(contract_settings(resolved, base_url=sandbox.base_url)),
                                         sandbox_info(sandbox.config))
-            if resolved.given("report-dir"):
-                settings = replace(settings, coupons_csv=_coupons_csv(state))
+            settings = replace(settings, coupons_csv=_coupons_csv(state, settings.base_url))
             return run_contract(settings)
     except ConfigError as exc:
         pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
@@ -195,7 +199,7 @@ def harness_replay(pytestconfig: pytest.Config) -> Callable[[dict[str, Any], dic
 
     def replay(case: dict[str, Any], known_series: dict[str, list[int]]) -> None:
         try:
-            coupons = _coupons_csv(state)
+            coupons = _coupons_csv(state, str(resolved.get("base-url")))
         except ConfigError as exc:
             pytest.exit(f"coupon-harness: {exc}", returncode=2)
         _replay_case(resolved, case, known_series, coupons)
@@ -204,7 +208,7 @@ def harness_replay(pytestconfig: pytest.Config) -> Callable[[dict[str, Any], dic
 
 
 def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[str, list[int]],
-                 coupons: Path) -> None:
+                 coupons: Path | None) -> None:
     from coupon_harness.cli.replay_cmd import replay_settings
     from coupon_harness.reporting.contract.summary_json import finding_from_dict
     from coupon_harness.results.contract import RunShape

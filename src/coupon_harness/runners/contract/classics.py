@@ -330,7 +330,7 @@ def run_classics(client: Client, progress: Callable[[str], None]) -> int:
         if collector.stopped:
             break
         call = probe.call() if probe.call is not None else None
-        exchange = client.raw("POST", probe.body, headers=probe.headers)
+        exchange = client.raw("POST", probe.body, headers=probe.headers, source="classics")
         client.judge.judge(exchange, probe.expect, call, "classics", probe=probe.name, group=probe.group)
         sent += 1
     progress(f"classics: {sent} requests")

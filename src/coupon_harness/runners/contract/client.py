@@ -10,6 +10,7 @@ from typing import Any
 
 from coupon_harness import ENDPOINT
 from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.interrupts import deferred
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import Exchange, send
 from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge
@@ -44,13 +45,19 @@ class Client:
             return f"ch-{self._run}-{self._counter}"
 
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
-            auth: bool = True, url: str | None = None) -> Exchange:
-        """Send as is; a header given as None is not sent at all (not even the HTTP client's default)."""
+            auth: bool = True, url: str | None = None, source: str = "") -> Exchange:
+        """Send as is; a header given as None is not sent at all (not even the HTTP client's default). The coupons
+        of the answer are listed (under `source`) before a Ctrl-C that came meanwhile ends the run."""
         sent_headers: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
         if auth:
             sent_headers.update(self.auth_headers())
         sent_headers.update(headers or {})
-        return send(self._http, method, url or self.url, headers=sent_headers, body=body, redactor=self.judge.redactor)
+        with deferred():
+            exchange = send(self._http, method, url or self.url, headers=sent_headers, body=body,
+                            redactor=self.judge.redactor)
+            if source:
+                self.judge.log_coupons(exchange, None, source)
+        return exchange
 
     def issue(self, series_ids: Sequence[int], customer_id: str, fresh: bool, *, source: str,
               extra: dict[str, Any] | None = None, query: str = "") -> Exchange:
@@ -58,13 +65,13 @@ class Client:
         body: dict[str, Any] = {"seriesIds": list(series_ids), "customer": {"id": customer_id}}
         body.update(extra or {})
         issued_at = datetime.now(UTC)
-        exchange = self.raw("POST", dump_json(body), url=self.url + query if query else None)
+        exchange = self.raw("POST", dump_json(body), url=self.url + query if query else None, source=source)
         self.judge.judge(exchange, WELL_FORMED, IssueCall(list(series_ids), customer_id, issued_at, fresh), source)
         return exchange
 
     def probe(self, method: str, body: bytes | None, expect: Expect, source: str, *, auth: bool = True,
               headers: dict[str, str] | None = None) -> Exchange:
-        exchange = self.raw(method, body, headers=headers, auth=auth)
+        exchange = self.raw(method, body, headers=headers, auth=auth, source=source)
         self.judge.judge(exchange, expect, None, source)
         return exchange
 

@@ -214,8 +214,8 @@ class PairClient(Client):
         return super().probe(method, body, expect, source, auth=auth, headers=headers)
 
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
-            auth: bool = True, url: str | None = None) -> Exchange:
-        return self.pair(method, body, headers=headers, auth=auth, url=url)[0]
+            auth: bool = True, url: str | None = None, source: str = "") -> Exchange:
+        return self.pair(method, body, headers=headers, auth=auth, url=url)[0]  # listed by the book, both sides
 
     def pair(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
              auth: bool = True, url: str | None = None) -> tuple[Exchange, Exchange]:
@@ -224,10 +224,11 @@ class PairClient(Client):
             unsent = Exchange(sample(method, target, {}, body, self.judge.redactor), method, None, {}, b"",
                               "connection", "not sent: the coupon cap is reached")
             return unsent, unsent
-        sent_a = time.time()
-        a = super().raw(method, body, headers=headers, auth=auth, url=url)
-        b, sent_b = self.send_b(method, self.against + target[len(self.url):], body, headers, auth)
-        self.book.record(self.source, a, sent_a, b, sent_b)
+        with interrupts.deferred():  # both answers and their coupons are booked before a Ctrl-C ends the run
+            sent_a = time.time()
+            a = super().raw(method, body, headers=headers, auth=auth, url=url)
+            b, sent_b = self.send_b(method, self.against + target[len(self.url):], body, headers, auth)
+            self.book.record(self.source, a, sent_a, b, sent_b)
         return a, b
 
     def send_b(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str | None] | None,

@@ -113,8 +113,9 @@ def _issue(client: Client, result: Preflight, series: Sequence[int]) -> tuple[Ex
     pool = client.settings.customer_ids
     customer = pool[0] if pool else client.fresh_customer()
     call = IssueCall(list(series), customer, datetime.now(UTC), fresh_customer=not pool)
-    exchange = client.raw("POST", dump_json({"seriesIds": list(series), "customer": {"id": customer}}))
-    client.judge.log_coupons(exchange, call, result.source)  # now, not when judged: a refusal below ends the run first
+    # Listed now, not when judged: a refusal below ends the run first.
+    exchange = client.raw("POST", dump_json({"seriesIds": list(series), "customer": {"id": customer}}),
+                          source=result.source)
     result.exchanges.append((exchange, call))
     return exchange, call
 

@@ -122,7 +122,7 @@ class _Replayer:
                 authed = any(REDACTED in value for _, value in request.headers)
                 exchange = client.raw(request.method, body.encode("utf-8", "surrogatepass") if body is not None
                                       else None, headers=self._headers(request), auth=authed,
-                                      url=_url(request.url, self.settings.base_url))
+                                      url=_url(request.url, self.settings.base_url), source="replay")
                 if exchange.error is not None and exchange.error_detail in (REFUSED, UNRESOLVED):
                     raise TargetUnreachable(f"{self.settings.base_url}: {exchange.error_detail}; is the target "
                                             "up, and is --base-url right?")
