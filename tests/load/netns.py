@@ -9,8 +9,8 @@ needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN): `Lab.open` raises `NetnsUnavailabl
 `python tests/load/netns.py target --host H --port P [--plant-from A --plant-to B]` serves a sandbox that
 counts every bulk-issue answer (per client address) and every code it sent; with --plant-from/--plant-to it
 answers one code first issued to a customer of client A again to a customer of client B (a duplicate across
-workers). It prints `ready` once listening, `seen <address>` at a client's first answer, and its tally as one
-JSON line when its stdin closes.
+workers). It prints `ready` once listening, `seen <address>` at a client's first load answer (after its
+preflight's), and its tally as one JSON line when its stdin closes.
 """
 
 from __future__ import annotations
@@ -125,6 +125,10 @@ class Lab:
         self._made.clear()
 
 
+#: The requests a worker's preflight sends before its load (the configured valid series, in one request).
+PREFLIGHT_REQUESTS = 1
+
+
 class Tally:
     """A sandbox `mutate` hook: counts answers and codes per client, optionally plants one duplicate."""
 
@@ -141,8 +145,8 @@ class Tally:
     def __call__(self, answer: Any) -> Any:
         remote = answer.request.remote or "?"
         with self._lock:
-            if remote not in self.answers:
-                self.on_first(remote)
+            if self.answers[remote] == PREFLIGHT_REQUESTS:
+                self.on_first(remote)  # its first load request, after its preflight
             self.answers[remote] += 1
             if answer.status != 200 or not isinstance(answer.body, dict):
                 return answer
