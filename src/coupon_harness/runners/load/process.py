@@ -50,6 +50,9 @@ from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, Load
 from coupon_harness.runners.load.shapes import users_at  # noqa: E402
 from coupon_harness.runners.load.user import BulkIssueUser  # noqa: E402
 
+#: How long a worker's exit waits for ZeroMQ to send its last report.
+WORKER_LINGER_MS = 3000
+
 #: The event channel to the parent (--events-fd); None: events go nowhere (a remote worker has no parent run).
 _channel: TextIO | None = None
 
@@ -152,6 +155,11 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         gevent.spawn(_watch_parent, runner.quit)
         _on_signals(lambda signum: gevent.spawn(runner.quit))
         runner.greenlet.join()
+        # Its last report (the final delta, codes included) may still sit in ZeroMQ's queue, and an exiting
+        # interpreter drops what is queued: closing with a linger sends it first (on a busy machine a master
+        # waited in vain for it, and a second of codes went missing from coupons.csv).
+        with contextlib.suppress(Exception):
+            runner.client.close(linger=WORKER_LINGER_MS)
         return 2 if state.setup_error is not None else 0
     runner = (env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
               if role == "master" else env.create_local_runner())
