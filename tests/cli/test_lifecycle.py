@@ -205,3 +205,14 @@ def test_a_harness_bug_after_the_claim_leaves_the_ci_files_and_the_traceback(
     assert "planted by the test" in (folder / "harness-error.txt").read_text()
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["outcome"] == "setup-error" and "harness error (RuntimeError)" in summary["error"]
+
+
+def test_diff_against_a_wrong_path_prefix_is_a_setup_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with running_sandbox() as a, running_sandbox() as b:
+        code = main(["diff", "--base-url", a.base_url, "--against-url", f"{b.base_url}/nowhere", "--user",
+                     "sandbox:sandbox", "--against-user", "sandbox:sandbox", "--series-ids", "101", "--report-dir",
+                     str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "answers 404 Not Found on the endpoint: check --against-url (its path prefix)" in _last_line(err), err
+    _assert_setup_error_reports(tmp_path / "r", "diff", "404")

@@ -369,6 +369,9 @@ def _first_case(client: PairClient, settings: DiffSettings) -> None:
         if exchange.status == 401:
             raise ConfigError(f"{flag} {client.judge.redactor.text(url)} answered 401 to the first case: give its "
                               f"credentials ({creds})")
+        if exchange.status == 404:  # as the contract preflight: a wrong path prefix is a setup error, not findings
+            raise ConfigError(f"{flag} {client.judge.redactor.text(url)} answers 404 Not Found on the endpoint: check "
+                              f"{flag} (its path prefix)")
 
 
 def _run_pass(name: str, client: PairClient, settings: DiffSettings, headers_a: Callable[[], dict[str, str]],

@@ -21,7 +21,9 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
     requests = counters["requests"]
     answered = requests - aggregate.statuses.get(TRANSPORT_STATUS, 0)
     errors = counters["errors"]
-    latency = aggregate.percentiles_ms()
+    # With no answer completed, the latencies of the requests measure the deadline they all hit, not the target:
+    # no figure is shown for them (every report then says no request completed), as no SLO is judged on them.
+    latency = aggregate.percentiles_ms() if answered > 0 else {}
     error_rate = errors / requests if requests else 0.0
     others = counters["other_entities"]
     failure_ratio = counters["unexpected_failures"] / others if others else 0.0
