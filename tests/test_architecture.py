@@ -37,6 +37,7 @@ LAYER_OF = {
     "coupon_harness.interrupts": "interrupts",
     "coupon_harness.coupon_log": "coupon_log",
     "coupon_harness.input_files": "input_files",
+    "coupon_harness.file_lock": "file_lock",
     "coupon_harness.results": "results",
     "coupon_harness.results.load": "load_results",
     "coupon_harness.results.capacity": "load_results",
@@ -67,7 +68,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "coupon_log": {"errors"},
     # Bounded reading of the files a user names (config, baseline, summary.json): standard library only.
     "input_files": set(),
-    "results": _FOUNDATION | {"input_files"},
+    # A lock file between threads and processes: standard library only.
+    "file_lock": set(),
+    "results": _FOUNDATION | {"input_files", "file_lock"},
     "load_results": _FOUNDATION,
     "config": _FOUNDATION | {"input_files"},
     "safety": _FOUNDATION,
@@ -79,8 +82,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log"},
     "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts", "coupon_log"},
     "reporting": {"results", "load_results", "contract", "input_files"},
-    "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "input_files", "results", "load_results",
-            "config", "safety", "transport", "sandbox", "runners", "runners.contract", "runners.load", "reporting"},
+    "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "file_lock", "input_files", "results",
+            "load_results", "config", "safety", "transport", "sandbox", "runners", "runners.contract", "runners.load",
+            "reporting"},
 }
 
 

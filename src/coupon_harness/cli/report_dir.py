@@ -6,7 +6,7 @@ second get two folders). A folder given with --report-dir that already holds rep
 creating anything; `prepare_report_dir` claims the folder just before the run starts: creates it, takes its
 lock and writes a probe file, so an unwritable place fails in a second, not after the whole run.
 
-The claim is exclusive: an advisory lock (`flock`) on `.coupon-harness.lock` inside the folder, held until the
+The claim is exclusive: a `file_lock.FileLock` on `.coupon-harness.lock` inside the folder, held until the
 run ends (`release_claims` removes the file) or its process does. A second run given the same folder while the
 first writes there is refused (exit 2 naming --report-dir), whatever --overwrite says: two writers would mix
 their files and one run's coupons.csv would lose the other's codes. The lock goes with the process, even one
@@ -16,8 +16,6 @@ where a setup error's reports go (`claimed`).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import secrets
 import time
@@ -26,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from coupon_harness.errors import ConfigError
+from coupon_harness.file_lock import FileLock, holder_of
 
 __all__ = ["LOCK_FILE", "REPORT_FILES", "Claim", "ReportDirError", "check_report_dir", "claimed", "claims_mark",
            "prepare_report_dir", "release_claims"]
@@ -46,7 +45,7 @@ class Claim:
 
     folder: Path
     kind: str
-    fd: int
+    lock: FileLock
     #: The target as reports may show it (redacted), once the command knows it.
     target: str = ""
     #: Whether the folder was named by the user (else a fresh folder of the run's own).
@@ -72,44 +71,19 @@ def claimed(since: int = 0) -> Claim | None:
 def release_claims(since: int = 0) -> None:
     """Drop the claims of this process made after `since` (their locks go with them)."""
     while len(_claims) > since:
-        claim = _claims.pop()
-        with contextlib.suppress(OSError):
-            (claim.folder / LOCK_FILE).unlink()  # while still held: no other run can hold this file now
-        with contextlib.suppress(OSError):
-            os.close(claim.fd)  # closing the descriptor releases the flock
+        _claims.pop().lock.release()
 
 
-def _lock(folder: Path, flag: str) -> int:
-    """The folder's lock, taken (a descriptor of `LOCK_FILE`); ReportDirError naming `flag` when another run has it.
-
-    The file goes when its run releases it; so a lock taken on a file another run unlinked meanwhile is no lock,
-    and is taken again on the file that is there now."""
-    path = folder / LOCK_FILE
-    for _ in range(100):
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise ReportDirError(f"{flag}: cannot write there ({exc.strerror}); choose a writable folder") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = ""
-            with contextlib.suppress(OSError):
-                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
-            os.close(fd)
-            raise ReportDirError(_in_use(flag, holder)) from None
-        try:
-            current = path.stat()
-        except OSError:
-            current = None
-        mine = os.fstat(fd)
-        if current is not None and (current.st_dev, current.st_ino) == (mine.st_dev, mine.st_ino):
-            with contextlib.suppress(OSError):  # the pid is only a courtesy to the run that is refused
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, str(os.getpid()).encode(), 0)
-            return fd
-        os.close(fd)  # released and removed by its holder between our open and our lock: try the new one
-    raise ReportDirError(f"{flag}: cannot take its lock; give each run its own --report-dir")
+def _lock(folder: Path, flag: str) -> FileLock:
+    """The folder's lock, taken; ReportDirError naming `flag` when another run holds it."""
+    lock = FileLock(folder / LOCK_FILE)
+    try:
+        taken = lock.acquire()
+    except OSError as exc:
+        raise ReportDirError(f"{flag}: cannot write there ({exc.strerror}); choose a writable folder") from None
+    if not taken:
+        raise ReportDirError(_in_use(flag, holder_of(folder / LOCK_FILE) or ""))
+    return lock
 
 
 def _fresh(kind: str) -> Path:
@@ -136,20 +110,10 @@ def _holds_reports(folder: Path) -> bool:
 
 
 def _refuse_if_in_use(folder: Path, flag: str) -> None:
-    """ReportDirError when another run holds the folder's lock (tried without taking it for long)."""
-    try:
-        fd = os.open(folder / LOCK_FILE, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return  # no lock file: nobody writes there
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        holder = ""
-        with contextlib.suppress(OSError):
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
-        raise ReportDirError(_in_use(flag, holder)) from None
-    finally:
-        os.close(fd)
+    """ReportDirError when another run holds the folder's lock."""
+    holder = holder_of(folder / LOCK_FILE)
+    if holder is not None:
+        raise ReportDirError(_in_use(flag, holder))
 
 
 def _in_use(flag: str, holder: str) -> str:
@@ -207,8 +171,8 @@ def prepare_report_dir(given: str | Path | None, kind: str, *, overwrite: bool =
         except OSError as exc:
             raise ReportDirError(f"{flag} {folder}: cannot create it ({exc.strerror}); choose a writable "
                                  "folder") from None
-    fd = _lock(folder, f"{flag} {folder}")
-    claim = Claim(folder, kind, fd, given=not fresh, since=time.time())
+    lock = _lock(folder, f"{flag} {folder}")
+    claim = Claim(folder, kind, lock, given=not fresh, since=time.time())
     try:
         # Checked again under the lock: a run that finished there since the first check left its reports.
         if not fresh and _holds_reports(folder) and not overwrite:
@@ -224,7 +188,7 @@ def prepare_report_dir(given: str | Path | None, kind: str, *, overwrite: bool =
         if overwrite:
             _keep_earlier_coupons(folder)
     except BaseException:
-        os.close(fd)
+        lock.release()
         raise
     _claims.append(claim)
     return folder

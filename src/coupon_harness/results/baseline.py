@@ -32,11 +32,9 @@ doubt, nothing accepted is lost.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -47,6 +45,7 @@ from typing import Any
 from coupon_harness import ENDPOINT, __version__
 from coupon_harness.contract.catalog import UnknownRuleError, canonical_rule_id
 from coupon_harness.errors import ConfigError
+from coupon_harness.file_lock import FileLock
 from coupon_harness.input_files import DATA_LIMIT, NESTED_TOO_DEEPLY, UnreadableFile, read_text
 from coupon_harness.results.contract import (
     BODY_RULES,
@@ -350,37 +349,17 @@ def lock_path(path: Path) -> Path:
 
 @contextmanager
 def _locked(path: Path, timeout: float) -> Iterator[None]:
-    """An exclusive `flock` on the lock file of `path`, for threads and processes alike. The holder removes the
-    file before it lets go, so no lock file stays in the team's checkout; a waiter that then got the lock of the
-    removed file sees that its inode is not the path's any more and starts again."""
+    """An exclusive lock on `lock_path(path)` for threads and processes alike, waited for at most `timeout` s (it
+    goes when released: no lock file stays in the team's checkout)."""
     lock = lock_path(path)
     lock.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout
-    while True:
-        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            while True:
-                try:
-                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"another run held {lock} for {timeout:g} s") from None
-                    time.sleep(0.005)
-            held = os.fstat(descriptor)
-            try:
-                now = lock.stat()
-            except FileNotFoundError:
-                continue
-            if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):
-                continue
-            try:
-                yield
-            finally:
-                lock.unlink(missing_ok=True)  # still holding it: a waiter will see the inode changed
-            return
-        finally:
-            os.close(descriptor)  # lets go of the lock
+    held = FileLock(lock)
+    if not held.acquire(timeout):
+        raise TimeoutError(f"another run held {lock} for {timeout:g} s")
+    try:
+        yield
+    finally:
+        held.release()
 
 
 def update_file(path: Path, seen: list[BaselineEntry], fixed: list[BaselineEntry], *,
