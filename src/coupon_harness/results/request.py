@@ -137,13 +137,15 @@ def cross_request_notes(rule_id: str, received: str, earlier: int) -> list[str |
 
 
 def finding_curl(rule_id: str, received: str, sequence: Sequence[RequestSample], request: RequestSample, *,
-                 own_credentials: bool = True) -> str:
+                 own_credentials: bool = True, notes: Sequence[str | None] | None = None) -> str:
     """A finding's reproducer: its request's curl command, preceded for a cross-request rule by the requests
     that must go first (`Finding.sequence`), each step commented with what its answer showed (the duplicated
-    code, the first and the changed attributes). `own_credentials=False` for an auth probe's finding."""
+    code, the first and the changed attributes) or, when given, with `notes` (one per request, the finding's own
+    last). `own_credentials=False` for an auth probe's finding."""
     if not sequence:
         return to_curl(request, own_credentials=own_credentials)
-    notes = cross_request_notes(rule_id, received, len(sequence))
+    if notes is None or len(notes) != len(sequence) + 1:
+        notes = cross_request_notes(rule_id, received, len(sequence))
     lines = []
     for number, (step, note) in enumerate(zip([*sequence, request], notes, strict=True), start=1):
         lines.append(_comment(f"{number} of {len(notes)}" + (f": {note}" if note else "")))

@@ -21,12 +21,13 @@ from coupon_harness.runners.contract.property_pass import PropertyInterrupted, r
 from coupon_harness.runners.contract.scenarios import run_scenarios
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.runners.contract.stateful import run_stateful
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
 __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
 
-PASSES = ("classics", "property-positive", "property-negative", "scenarios", "auth", "malformed")
+PASSES = ("classics", "property-positive", "property-negative", "scenarios", "stateful", "auth", "malformed")
 
 
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
@@ -193,6 +194,8 @@ def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Ca
         run_classics(client, progress)
     elif name == "scenarios":
         run_scenarios(client, progress)
+    elif name == "stateful":
+        run_stateful(client, progress)
     elif name == "auth":
         run_auth_probes(client, progress)
     elif name == "malformed":
