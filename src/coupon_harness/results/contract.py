@@ -75,7 +75,7 @@ def step_note(info: ReplayInfo) -> str:
         return "a bulk issue: answered 200" + (", a coupon for each valid series the customer is asked for the "
                                                 "first time" if info.fresh_customer else "")
     if info.status_rule == RuleId.AUTH_REQUIRED:
-        return "no or wrong credentials: answered 401, and nothing changes"
+        return "without valid credentials (sent here with none): answered 401, and nothing changes"
     if info.status_rule == RuleId.REJECTS_MALFORMED:
         return "malformed: answered 400, and nothing changes"
     return "answered " + " or ".join(map(str, info.statuses))
@@ -122,11 +122,14 @@ class Finding:
         if self.request is None:
             return None
         notes = None
+        unauthenticated: list[bool] = []
         if self.sequence_judged and len(self.sequence_judged) == len(self.sequence):
-            # A stateful sequence: each step says what it must be answered, the last what it broke.
+            # A stateful sequence: each step says what it must be answered, the last what it broke; a step that
+            # must be refused 401 goes without credentials (its made-up ones are redacted like the user's).
             notes = [*map(step_note, self.sequence_judged), f"breaks {self.rule_id}: {self.received}"]
+            unauthenticated = [info.status_rule == RuleId.AUTH_REQUIRED for info in self.sequence_judged]
         return finding_curl(self.rule_id, self.received, self.sequence, self.request,
-                            own_credentials=self.source != "auth", notes=notes)
+                            own_credentials=self.source != "auth", notes=notes, unauthenticated=unauthenticated)
 
     @property
     def fingerprint(self) -> str:

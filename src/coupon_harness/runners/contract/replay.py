@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from coupon_harness import ENDPOINT
+from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog
@@ -123,7 +124,10 @@ class _Replayer:
                 last = position == len(requests) - 1
                 info = finding.replay if last else judged[position]
                 body = self._body(request, customers, client)
-                authed = any(REDACTED in value for _, value in request.headers)
+                # A request that must be refused 401 is sent without credentials: its own wrong ones are redacted
+                # in the report like the user's, and the user's would change its meaning.
+                authed = (info.status_rule != RuleId.AUTH_REQUIRED
+                          and any(REDACTED in value for _, value in request.headers))
                 exchange = client.raw(request.method, body.encode("utf-8", "surrogatepass") if body is not None
                                       else None, headers=self._headers(request), auth=authed,
                                       url=_url(request.url, self.settings.base_url), source="replay")

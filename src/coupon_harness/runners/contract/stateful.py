@@ -33,6 +33,7 @@ import orjson
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
+from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, rule
 
 from coupon_harness.contract.catalog import RuleId, get_rule
@@ -80,12 +81,19 @@ class _Attempt:
     earlier_judged: list[ReplayInfo]
 
 
-class _Stop(BaseException):
-    """Ends the search at once (budget spent, the target stopped answering, Hypothesis' final replay): a
-    BaseException, so Hypothesis neither shrinks it nor records it as a failure."""
+class _Halt(KeyboardInterrupt):
+    """Leaves Hypothesis at once. Hypothesis re-raises a KeyboardInterrupt as it comes, without concluding the
+    example: no shrinking, no database, and no check against the examples run before. Any other exception, a
+    BaseException too, concludes the example first, and one that stops earlier than an earlier example with the
+    same draws is taken for inconsistent data generation (FlakyStrategyDefinition) instead. Caught in
+    `run_stateful`: never an interruption of the run."""
 
 
-class _Abort(BaseException):
+class _Stop(_Halt):
+    """Ends the search: the budget is spent, the target stopped answering, or Hypothesis starts its final replay."""
+
+
+class _Abort(_Halt):
     """Carries an exception that must leave the pass as itself (credentials refused, coupons.csv unwritable, a
     harness bug) out of Hypothesis, which would otherwise shrink it as a failing example."""
 
@@ -119,6 +127,8 @@ class _Search:
         #: Valid series with a per-customer limit (`probe_limits`).
         self.limited: list[int] = []
         self.best: dict[Signature, _Attempt] = {}
+        #: Hypothesis began its final replay (shrinking is over).
+        self.replayed = False
 
     @property
     def sent(self) -> int:
@@ -263,7 +273,9 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:
         def __init__(self) -> None:
             if current_build_context().is_final:
                 # Hypothesis replays the shrunk example once more to report it: the target's state has moved on
-                # since, and the example's own answers are already kept (`_Search.keep`).
+                # since, and the example's own answers are already kept (`_Search.keep`). Hypothesis takes a replay
+                # that stops at once for inconsistent data generation, which `run_stateful` expects then.
+                search.replayed = True
                 raise _Stop("final replay")
             super().__init__()
             self.steps: list[Step] = []
@@ -362,6 +374,12 @@ def run_stateful(client: Client, progress: Callable[[str], None]) -> int:
         pass
     except _Abort as abort:
         raise abort.error from None
+    except Flaky:
+        if not search.replayed:
+            # The target answered one sequence differently at two tries (its state outlives a sequence): what was
+            # found until then stands.
+            search.run.note("stateful: the target answered a sequence differently when it was sent again, so "
+                            "shrinking stopped there")
     finally:
         search.record()
     progress(f"stateful: {search.sent} requests, {len(search.best)} failing sequence(s)")
