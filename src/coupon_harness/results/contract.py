@@ -10,7 +10,7 @@ from coupon_harness.contract.catalog import Rule, RuleId
 from coupon_harness.contract.invariants import RESPONSE_RULES
 from coupon_harness.results.request import RequestSample, finding_curl
 
-__all__ = ["BODY_RULES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
+__all__ = ["BODY_RULES", "PASSES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
            "HarnessFault", "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint"]
 
 
@@ -131,6 +131,11 @@ class HarnessFault:
         return f"harness-error-{self.stage.replace('/', '-')}.txt"
 
 
+#: Every pass of a contract run, in the order they run (`--passes` picks some of them, in this order). Here, not in
+#: the runner, so the option table can name them without importing a runner.
+PASSES = ("classics", "property-positive", "property-negative", "scenarios", "auth", "malformed")
+
+
 @dataclass(frozen=True, slots=True)
 class RunShape:
     """Everything that shaped a run and can be given on the command line again: the report's Replay line.
@@ -146,7 +151,7 @@ class RunShape:
     request_timeout: float = 5.0
     credentials: str | None = None
     allow_production: bool = False
-    #: The passes run, when not all of them (the library and the self-tests choose; the CLI runs all).
+    #: The passes run, when not all of them (`--passes`).
     passes: tuple[str, ...] = ()
     clock_skew_s: float = 300.0
 

@@ -20,13 +20,11 @@ from coupon_harness.runners.contract.probes import run_auth_probes, run_malforme
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted, run_property_pass
 from coupon_harness.runners.contract.scenarios import run_scenarios
 from coupon_harness.runners.contract.sequences import RecordingJudge
-from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.runners.contract.settings import PASSES, ContractSettings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
 __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
-
-PASSES = ("classics", "property-positive", "property-negative", "scenarios", "auth", "malformed")
 
 
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
