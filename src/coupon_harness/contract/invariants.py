@@ -111,6 +111,13 @@ def parse_valid_till(value: object) -> datetime | None:
         return None
 
 
+#: What a format violation expected, in words a reader can act on (contract.schemas asserts the formats).
+_FORMAT_EXPECTED = {
+    "date-time": "an RFC 3339 date-time (2027-12-07T02:07:58Z, 2027-12-07T08:07:58.250+05:30: T, an offset Z or "
+                 "+HH:MM with its colon)",
+}
+
+
 def _schema_violations(body: Any) -> list[Violation]:
     found: list[Violation] = []
     try:
@@ -131,7 +138,9 @@ def _schema_violations(body: Any) -> list[Violation]:
         else:
             # The key keeps the location without indexes, so entity 0 and entity 7 count as one kind.
             shape = "/".join("*" if part.isdigit() else part for part in error.pointer.split("/"))
-            found.append(Violation(RuleId.RESPONSE_SCHEMA, f"{shape}:{error.keyword}", "the response schema",
+            expected = _FORMAT_EXPECTED.get(error.message.rsplit(" ", 1)[-1].strip('"'), "the response schema") \
+                if error.keyword == "format" else "the response schema"
+            found.append(Violation(RuleId.RESPONSE_SCHEMA, f"{shape}:{error.keyword}", expected,
                                    f"{error.pointer}: {error.message}"))
     return found
 
