@@ -95,3 +95,11 @@ def test_every_format_of_an_answer_schema_is_asserted(name: str) -> None:
         jsonschema_rs.Draft202012Validator({"format": fmt}, validate_formats=True, ignore_unknown_formats=False)
     with pytest.raises(ValueError, match="Unknown format"):
         jsonschema_rs.Draft202012Validator({"format": "int32"}, validate_formats=True, ignore_unknown_formats=False)
+
+
+@pytest.mark.parametrize("till", ACCEPTED)
+def test_valid_till_future_reads_every_accepted_form(till: str) -> None:
+    """No rule may call an RFC 3339 form unreadable: valid-till-future reads lower case and the leap second too."""
+    from coupon_harness.contract.invariants import parse_valid_till
+
+    assert parse_valid_till(till) is not None

@@ -102,11 +102,20 @@ def _valid_till_seconds(value: str) -> tuple[float, bool] | None:
 
 
 def parse_valid_till(value: object) -> datetime | None:
-    """ISO 8601, any offset (or none)."""
+    """ISO 8601, any offset (or none), and every RFC 3339 form: `t`/`z` in lower case and the leap second `:60`
+    (read as :59), which Python's fromisoformat refuses; whether the form is RFC 3339 is response-schema's
+    question (a strict format), not this one's."""
     if not isinstance(value, str):
         return None
     try:
         return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    text = value.upper()
+    if len(text) > 19 and text[10] == "T" and text[16:19] == ":60":
+        text = text[:17] + "59" + text[19:]
+    try:
+        return datetime.fromisoformat(text)
     except ValueError:
         return None
 
