@@ -40,6 +40,10 @@ from coupon_harness.runners.contract.judge import (
     WELL_FORMED,
     Expect,
 )
+from coupon_harness.runners.contract.schema_fields import Path
+from coupon_harness.runners.contract.schema_fields import fields as _fields
+from coupon_harness.runners.contract.schema_fields import show as _show
+from coupon_harness.runners.contract.schema_fields import with_value as _with
 
 __all__ = ["Probe", "classic_probes", "run_classics"]
 
@@ -82,43 +86,6 @@ class Probe:
 
 
 # --- the body and its fields ----------------------------------------------------------------------------
-
-Path = tuple[str | int, ...]
-
-
-def _show(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
-
-
-def _fields(schema: dict[str, Any], path: Path = ()) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """Every field of the request schema, depth first: (path, its schema); array items at index 0."""
-    for name, sub in schema.get("properties", {}).items():
-        yield (*path, name), sub
-        if sub.get("type") == "object":
-            yield from _fields(sub, (*path, name))
-        elif sub.get("type") == "array" and isinstance(sub.get("items"), dict):
-            item = sub["items"]
-            yield (*path, name, 0), item
-            if item.get("type") == "object":
-                yield from _fields(item, (*path, name, 0))
-
-
-def _with(body: Any, path: Path, value: Any) -> Any:
-    """A copy of `body` with `value` at `path`."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(body, dict):
-        return {**body, head: _with(body.get(head), rest, value)} if isinstance(head, str) else body
-    if isinstance(body, list) and isinstance(head, int):
-        copy = list(body)
-        copy[head] = _with(copy[head], rest, value)
-        return copy
-    return body
-
 
 def _raw(body: Any, path: Path, literal: bytes) -> bytes:
     """The body's JSON text with `literal` written as is at `path` (-0, 1e400, NaN, invalid UTF-8, ...)."""
