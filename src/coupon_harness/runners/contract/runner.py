@@ -21,12 +21,13 @@ from coupon_harness.runners.contract.property_pass import PropertyInterrupted, r
 from coupon_harness.runners.contract.scenarios import run_scenarios
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.runners.contract.strings import run_strings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
 __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
 
-PASSES = ("classics", "property-positive", "property-negative", "scenarios", "auth", "malformed")
+PASSES = ("classics", "strings", "property-positive", "property-negative", "scenarios", "auth", "malformed")
 
 
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
@@ -191,6 +192,8 @@ def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Ca
                           progress=progress)
     elif name == "classics":
         run_classics(client, progress)
+    elif name == "strings":
+        run_strings(client, progress)
     elif name == "scenarios":
         run_scenarios(client, progress)
     elif name == "auth":
