@@ -15,7 +15,7 @@ from coupon_harness.runners.contract.strings import MOST
 from coupon_harness.sandbox.app import Answer
 from coupon_harness.sandbox.server import running_sandbox
 from selftest.harness import SEEDS, describe, rule, run_against_sandbox
-from targets.broken import Broken
+from targets.broken import Broken, server_error_on_long_customer_id
 from targets.broken_strings import BROKEN_STRINGS, STRINGS, sql_quote_500
 
 
@@ -67,6 +67,17 @@ def test_with_a_customer_pool_refusals_of_unknown_customers_are_judged_and_pass(
     broken = run_against_sandbox(mutate=lambda a: sql_quote_500(only_known(a)), customer_ids=pool, passes=STRINGS,
                                  max_examples=20)
     assert "strings:sql in customer.id" in {f.probe for f in rule(broken, "no-server-error").findings}
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_a_length_bug_is_named_once_by_the_classics(seed: int) -> None:
+    """A 500 past 64 characters is the classics' string-length finding; the strings pass then sends no string of
+    65 characters or more, so it does not find the same bug again in every class with a long string."""
+    result = run_against_sandbox(mutate=server_error_on_long_customer_id, passes=("classics", "strings"),
+                                 max_examples=100, seed=seed)
+    findings = rule(result, "no-server-error").findings
+    assert [f.probe_class for f in findings] == ["string length in customer.id"], describe(result)
+    assert dict(result.passes)["strings"] > 500, result.passes
 
 
 def test_a_string_bug_fails_the_cli_naming_the_class(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

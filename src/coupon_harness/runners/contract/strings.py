@@ -16,11 +16,16 @@ the core strings plus one of every class. When the catalog is larger the run's s
 class in turn, so every class is represented and a seed always sends the same strings. A class whose string
 hung or dropped the connection sends no more strings: the finding is made, and each further hang would cost
 a whole deadline.
+
+Lengths are the classics' (string lengths at every column limit, to 65,536): when they found the target failing
+at some length of a field, this pass leaves out that field's strings of that length or more, so one length bug
+is named once, by its length, and a strings finding always means the content.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,18 +35,21 @@ from typing import Any
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import load_schema, request_validator
 from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.judge import MALFORMED, TOLERATED, Expect
 from coupon_harness.runners.contract.schema_fields import Path, fields, is_type, show, with_value
 from coupon_harness.runners.contract.string_catalog import catalog
 
-__all__ = ["MOST", "PER_EXAMPLE", "StringProbe", "budget", "run_strings", "select", "string_fields",
-           "string_probes"]
+__all__ = ["MOST", "PER_EXAMPLE", "StringProbe", "budget", "failing_lengths", "run_strings", "select",
+           "string_fields", "string_probes"]
 
 #: At most this many requests, whatever --max-examples says.
 MOST = 1000
 #: Strings per --max-examples.
 PER_EXAMPLE = 6
+#: How the classics name a string-length probe (classics.py): "string length: 65 characters in customer.id".
+_LENGTH_PROBE = re.compile(r"string length: (\d+) characters? in (.+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,21 +141,36 @@ class _Builder:
         return out
 
 
-def string_probes(client: Client, schema: dict[str, Any] | None = None,
-                  valid: Callable[[Any], bool] | None = None) -> list[StringProbe]:
+def failing_lengths(collector: Collector) -> dict[str, int]:
+    """Per field, the shortest string length at which the classics made a finding."""
+    shortest: dict[str, int] = {}
+    for finding in collector.findings:
+        matched = _LENGTH_PROBE.fullmatch(finding.probe or "")
+        if matched is not None:
+            length, where = int(matched.group(1)), matched.group(2)
+            shortest[where] = min(length, shortest.get(where, length))
+    return shortest
+
+
+def string_probes(client: Client, schema: dict[str, Any] | None = None, valid: Callable[[Any], bool] | None = None,
+                  too_long: dict[str, int] | None = None) -> list[StringProbe]:
     """The probes this run sends (the request schema's string fields unless `schema` is given, classified by
-    `valid`, the request schema's validator unless given), selected by the run's seed."""
+    `valid`, the request schema's validator unless given; none as long as `too_long` says for its field), selected
+    by the run's seed."""
     every = _Builder(client).probes(schema if schema is not None else load_schema("request"),
                                     valid if valid is not None else request_validator().is_valid)
+    limits = too_long or {}
+    usable = [probe for probe in every if len(probe.value) < limits.get(probe.where, len(probe.value) + 1)]
     settings = client.settings
-    return select(every, settings.seed, settings.max_examples)
+    return select(usable, settings.seed, settings.max_examples)
 
 
 def run_strings(client: Client, progress: Callable[[str], None]) -> int:
     """Send the run's string probes, each judged by the Judge; returns the number of requests sent."""
     judge = client.judge
     collector = judge.collector
-    probes = string_probes(client)
+    too_long = failing_lengths(collector)
+    probes = string_probes(client, too_long=too_long)
     dead: set[tuple[str, str]] = set()
     sent = 0
     for probe in probes:
@@ -165,5 +188,8 @@ def run_strings(client: Client, progress: Callable[[str], None]) -> int:
             dead.add((probe.where, probe.cls))
     classes = len({(probe.where, probe.cls) for probe in probes})
     skipped = f"; no more strings of {len(dead)} class(es) after a hang or a dropped connection" if dead else ""
+    if too_long:
+        skipped += "; left out, as the classics found the target failing at that length: " + ", ".join(
+            f"{where} of {length}+ characters" for where, length in sorted(too_long.items()))
     progress(f"strings: {sent} requests ({classes} classes of {len(probes)} selected strings){skipped}")
     return sent
