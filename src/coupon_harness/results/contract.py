@@ -133,7 +133,7 @@ class HarnessFault:
 
 #: Every pass of a contract run, in the order they run (`--passes` picks some of them, in this order). Here, not in
 #: the runner, so the option table can name them without importing a runner.
-PASSES = ("classics", "property-positive", "property-negative", "scenarios", "auth", "malformed")
+PASSES = ("classics", "strings", "property-positive", "property-negative", "scenarios", "auth", "malformed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from coupon_harness.runners.contract.property_pass import PropertyInterrupted, r
 from coupon_harness.runners.contract.scenarios import run_scenarios
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
+from coupon_harness.runners.contract.strings import run_strings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
@@ -189,6 +190,8 @@ def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Ca
                           progress=progress)
     elif name == "classics":
         run_classics(client, progress)
+    elif name == "strings":
+        run_strings(client, progress)
     elif name == "scenarios":
         run_scenarios(client, progress)
     elif name == "auth":
