@@ -36,6 +36,6 @@ class ContractSettings:
     #: The baseline of known findings (results.baseline); with `baseline_update` the run rewrites it.
     baseline: Path | None = None
     baseline_update: bool = False
-    #: Which passes to run: classics, property-positive, property-negative, scenarios, auth, malformed.
-    passes: tuple[str, ...] = ("classics", "property-positive", "property-negative", "scenarios", "auth",
+    #: Which passes to run: classics, property-positive, property-negative, scenarios, auth, routes, malformed.
+    passes: tuple[str, ...] = ("classics", "property-positive", "property-negative", "scenarios", "auth", "routes",
                                "malformed")
