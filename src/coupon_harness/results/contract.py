@@ -58,7 +58,9 @@ class ReplayInfo:
 
     `statuses`/`status_rule`/`warn`/`warn_rule` are the request's `Expect`; `issue_call` says whether a 200
     is judged as a bulk issue's answer (its series and customer are read back from the body), and
-    `fresh_customer` whether the customer was made up for the run (a replay makes up another one)."""
+    `fresh_customer` whether the customer was made up for the run (a replay makes up another one). `route`:
+    a routes probe's path and query after the base URL, sent as is (its statuses are left empty: the route's
+    Expect, `http_rules.unauthenticated_route`, says them)."""
 
     statuses: tuple[int, ...]
     status_rule: str | None
@@ -66,6 +68,7 @@ class ReplayInfo:
     warn_rule: str | None = None
     issue_call: bool = False
     fresh_customer: bool = False
+    route: str | None = None
 
 
 @dataclass(slots=True)
@@ -133,7 +136,8 @@ class HarnessFault:
 
 #: Every pass of a contract run, in the order they run (`--passes` picks some of them, in this order). Here, not in
 #: the runner, so the option table can name them without importing a runner.
-PASSES = ("classics", "strings", "property-positive", "property-negative", "scenarios", "auth", "malformed")
+PASSES = ("classics", "strings", "property-positive", "property-negative", "scenarios", "auth", "routes",
+          "malformed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.preflight import judge_preflight, run_preflight
 from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted, run_property_pass
+from coupon_harness.runners.contract.routes import run_route_probes
 from coupon_harness.runners.contract.scenarios import run_scenarios
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
@@ -196,6 +197,8 @@ def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Ca
         run_scenarios(client, progress)
     elif name == "auth":
         run_auth_probes(client, progress)
+    elif name == "routes":
+        run_route_probes(client, progress)
     elif name == "malformed":
         run_malformed_probes(client, progress)
     else:
