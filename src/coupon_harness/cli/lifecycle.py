@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.report_dir import claimed, prepare_report_dir
-from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, Row
+from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, Row, count_rows
 from coupon_harness.errors import ConfigError
 
 __all__ = ["claim_folder", "note_target", "preflight_load", "report_setup_error"]
@@ -83,8 +83,7 @@ def _count_coupons(folder: Path) -> int:
     total = 0
     for path in (folder / FILE_NAME, *folder.glob(f"*/{FILE_NAME}")):
         try:
-            with path.open("rb") as handle:
-                total += max(sum(1 for _ in handle) - 1, 0)
+            total += count_rows(path)
         except OSError:
             continue
     return total
