@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from coupon_harness.errors import HarnessError
 
 __all__ = ["FILE_NAME", "HEADER", "SYNC_EVERY_S", "CouponLog", "CouponLogError", "CouponRows", "CouponSink", "Row",
-           "coupons_of", "read_rows", "stamp"]
+           "count_rows", "coupons_of", "read_rows", "stamp"]
 
 FILE_NAME = "coupons.csv"
 #: The columns: what revoking a coupon needs first (series, code, customer), then when and by what it was issued.
@@ -133,7 +133,7 @@ class CouponLog:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._size = os.fstat(self._fd).st_size
-            self.before = _data_rows(path) if self._size else 0
+            self.before = count_rows(path) if self._size else 0
             if not self._size:
                 self._write([HEADER])
         except OSError as exc:
@@ -249,13 +249,12 @@ class CouponLog:
         self.close()
 
 
-def _data_rows(path: Path) -> int:
-    """The rows of an existing coupons.csv less its header (lines counted, 1 MiB at a time)."""
-    lines = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            lines += chunk.count(b"\n")
-    return max(lines - 1, 0)
+def count_rows(path: Path) -> int:
+    """The data rows of an existing coupons.csv (its header not counted). Read as CSV, not counted by line: a customer
+    id may hold a line break (the strings pass sends CR/LF), quoted in its field."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+
 
 
 def read_rows(path: Path) -> list[list[str]]:

@@ -39,7 +39,7 @@ def _check_reports(report_dir: Path) -> int:
     assert "in run_scenarios" in traceback and traceback.rstrip().endswith(_ERROR)
     summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
     names = [entry["name"] for entry in summary["passes"]]
-    assert names[names.index("scenarios") + 1:] == ["auth", "malformed"]
+    assert names[names.index("scenarios") + 1:] == ["auth", "routes", "malformed"]
     assert summary["harness_errors"] == [{"stage": "scenarios", "error": _ERROR,
                                           "file": "harness-error-scenarios.txt"}]
     assert "Harness error in pass 'scenarios'" in (report_dir / "report.md").read_text(encoding="utf-8")

@@ -35,6 +35,11 @@ CASES: list[tuple[list[str], str]] = [
     ([*C, "--request-timeout", "1e9"], "--request-timeout"),
     ([*R, "--request-timeout", "nan"], "--request-timeout"),
     ([*L, "--request-timeout", "-1"], "--request-timeout"),
+    # --passes: names of passes only, at least one
+    ([*C, "--passes", "clasics"], "did you mean classics"),
+    ([*C, "--passes", ""], "--passes is empty"),
+    ([*C, "--passes", ",,"], "--passes"),
+    ([*R, "--passes", "load"], "--passes"),
     # --base-url
     (["contract", "--base-url", "http://[::1"], "--base-url"),
     (["contract", "--base-url", "http://"], "--base-url"),
@@ -277,6 +282,11 @@ def test_good_values_still_pass(tmp_path: Path, capsys: pytest.CaptureFixture[st
                  "--report-dir", str(tmp_path), "--base-url", DEAD + "/prefix/"])
     assert code == 2
     assert "cannot reach http://127.0.0.1:1/prefix/v2/coupon/bulk/issue" in capsys.readouterr().err
+
+
+def test_passes_run_in_the_order_of_the_full_list() -> None:
+    resolved = resolve(Sources(flags={"passes": "malformed, classics,malformed"}, environ={}), "contract")
+    assert resolved.get("passes") == ("classics", "malformed")
 
 
 def test_ids_are_deduplicated_keeping_order() -> None:

@@ -49,3 +49,32 @@ def test_off_the_main_thread_deferred_does_nothing() -> None:
     thread.start()
     thread.join()
     assert seen == []
+
+
+def test_a_signal_while_the_folder_is_claimed_leaves_a_claimed_folder_to_report_into(
+        tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window between creating the report folder and the run's own signal handling: the folder is claimed and
+    the caller is told, so it writes an interrupted run's report there (it did not, now and then, before)."""
+    from pathlib import Path
+
+    from coupon_harness.cli import lifecycle
+    from coupon_harness.cli.report_dir import release_claims
+
+    real = lifecycle.prepare_report_dir
+
+    def claim_then_signal(given: Path, kind: str, *, overwrite: bool) -> Path:
+        folder = real(given, kind, overwrite=overwrite)
+        os.kill(os.getpid(), signal.SIGINT)  # lands just after the claim
+        return folder
+
+    monkeypatch.setattr(lifecycle, "prepare_report_dir", claim_then_signal)
+    folder = Path(str(tmp_path)) / "reports"
+    try:
+        with handled():
+            armed()
+            claimed, signalled = lifecycle.claim_folder(folder, "load", "http://127.0.0.1:1", overwrite=False)
+            assert received() == signal.SIGINT
+    finally:
+        release_claims()
+    assert claimed == folder and folder.is_dir()
+    assert signalled is True

@@ -60,6 +60,8 @@ SAMPLES: dict[str, list[tuple[str, Any, Any]]] = {
     "warmup": [("1s", "1s", 1.0), ("2s", "2s", 2.0), ("0", 0, 0.0)],
     "precision": [(x, float(x), float(x)) for x in ("0.05", "0.1", "0.2")],
     "max-steps": [(str(n), n, n) for n in (2, 3, 4)],
+    "passes": [("auth", ["auth"], ("auth",)), ("malformed,classics", "malformed,classics", ("classics", "malformed")),
+               ("routes", "routes", ("routes",))],
 }
 for _name in ("oauth-key", "oauth-secret", "token", "master-host", "master-bind-host", "prometheus-host"):
     SAMPLES[_name] = [(f"{_name}-{x}", f"{_name}-{x}", f"{_name}-{x}") for x in "abc"]

@@ -12,8 +12,10 @@ it survived.
 
 from __future__ import annotations
 
+import calendar
 import copy
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -81,7 +83,8 @@ EXCLUSIONS = {
                     "[rules.yaml discount-range]",
     "in-range": "a value on or inside the bound a rule states (>= 0 and <= 100 are inclusive, a code of "
                 "digits is a code, validTill may lag the issue time by the clock skew) [rules.yaml]",
-    "valid-till-forms": "validTill with any UTC offset, or with none [rules.yaml valid-till-future]",
+    "valid-till-forms": "validTill with any UTC offset [rules.yaml valid-till-future; response schema: format "
+                        "date-time, RFC 3339]",
     "generic-code": "GENERIC series may repeat one code [rules.yaml unique-codes: 'GENERIC series excepted']",
 }
 
@@ -116,7 +119,25 @@ def _mutant(description: str, body: Any, broken: set[str] | frozenset[str] | Non
 _DOCS = {"bulk-issue-response.schema.json": "response", "bulk-issue-error.schema.json": "error"}
 #: The keywords _conforms understands; a schema using any other fails test_schema_keywords_are_understood.
 _UNDERSTOOD = frozenset({"$schema", "$id", "$ref", "$defs", "title", "description", "type", "required",
-                         "properties", "items", "enum"})
+                         "properties", "items", "enum", "format"})
+
+#: RFC 3339 section 5.6, read here independently of the validator under test (jsonschema-rs).
+_DATE_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))")
+
+
+def _is_date_time(value: str) -> bool:
+    match = _DATE_TIME.fullmatch(value)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    if not 1 <= month <= 12 or hour > 23 or minute > 59 or second > 60:
+        return False
+    if match.group(9) is not None and (int(match.group(9)) > 23 or int(match.group(10)) > 59):
+        return False
+    return 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+_FORMATS: dict[str, Callable[[str], bool]] = {"date-time": _is_date_time}
 
 
 def _resolve(schema: dict[str, Any], doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -169,6 +190,8 @@ def _conforms(value: Any, schema: dict[str, Any], doc: dict[str, Any]) -> bool:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(_TYPE_TESTS[name](value) for name in types):
             return False
+    if "format" in schema and isinstance(value, str) and not _FORMATS[schema["format"]](value):
+        return False
     if isinstance(value, dict):
         if any(key not in value for key in schema.get("required", ())):
             return False
@@ -451,10 +474,13 @@ def valid_till_mutants() -> Iterator[Mutant]:
         yield _mutant(_describe({"validTill": value}), _coupon_with({"validTill": value}), {"valid-till-future"})
     for value in [(edge + second).astimezone(zone).isoformat() for zone in zones]:
         yield _mutant(_describe({"validTill": value}), _coupon_with({"validTill": value}), excluded_by="in-range")
-    for value in ["2029-05-09T05:30:00+05:30", "2029-05-09T00:00:00", "9999-12-31T23:59:59-12:00",
-                  (edge - westernmost + second).replace(tzinfo=None).isoformat()]:
+    for value in ["2029-05-09T05:30:00+05:30", "9999-12-31T23:59:59-12:00", "2029-05-09t00:00:00.123456z"]:
         yield _mutant(_describe({"validTill": value}), _coupon_with({"validTill": value}),
                       excluded_by="valid-till-forms")
+    # Forms a lenient parser (fromisoformat) reads, in the future: only the format breaks (RFC 3339).
+    for value in ["2029-05-09T00:00:00", (edge - westernmost + second).replace(tzinfo=None).isoformat(),
+                  "2029-05-09T00:00:00+0000", "2029-05-09 00:00:00Z", "2029-05-09", "2029-05-09T00:00:00,5Z"]:
+        yield _mutant(_describe({"validTill": value}), _coupon_with({"validTill": value}), {"response-schema"})
 
 
 def code_mutants() -> Iterator[Mutant]:

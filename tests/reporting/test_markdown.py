@@ -38,7 +38,7 @@ def test_verdict_one_rule(make_one_failed: ContractRunResult) -> None:
 def test_verdict_warned_still_holds(warned_result: ContractRunResult) -> None:
     markdown = render_markdown(warned_result)
     assert markdown.splitlines()[0] == "## coupon-harness contract: ✅ contract holds"
-    assert "### ⚠️ `error-body`: Error bodies are readable" in markdown
+    assert "### ⚠️ `error-body`: Error bodies leak no stack trace" in markdown
     assert "**warning** (does not fail the gate)" in markdown
 
 

@@ -289,6 +289,28 @@ def valid_till_past(answer: Answer) -> Answer:
     return answer
 
 
+def _valid_till_as(rewrite: Callable[[str], str]) -> Mutate:
+    """validTill in a form only a lenient parser reads (Python's fromisoformat does; Java's OffsetDateTime.parse
+    and RFC 3339 do not)."""
+    def mutate(answer: Answer) -> Answer:
+        for result in _results(answer):
+            if isinstance(result.get("validTill"), str):
+                result["validTill"] = rewrite(result["validTill"])
+        return answer
+    return mutate
+
+
+#: validTill forms that break `format: date-time` (the sandbox writes 2027-12-07T00:00:00Z).
+LENIENT_DATE_TIMES: dict[str, Callable[[str], str]] = {
+    "offset-without-colon": lambda till: till.removesuffix("Z") + "+0000",
+    "space-for-t": lambda till: till.replace("T", " ", 1),
+    "no-offset": lambda till: till.removesuffix("Z"),
+    "comma-fraction": lambda till: till.removesuffix("Z") + ",250Z",
+    "date-only": lambda till: till.split("T", 1)[0],
+    "basic-format": lambda till: till.replace("-", "").replace(":", ""),
+}
+
+
 def redemption_count_one(answer: Answer) -> Answer:
     for result in _results(answer):
         result["redemptionCount"] = 1
@@ -512,6 +534,8 @@ BROKEN: tuple[Broken, ...] = (
     Broken("result-series-id-differs", "result-series-id", SCENARIOS, _plain(series_id_mismatch)),
     Broken("empty-code", "code-non-empty", SCENARIOS, _plain(empty_code)),
     Broken("valid-till-in-the-past", "valid-till-future", SCENARIOS, _plain(valid_till_past)),
+    *(Broken(f"valid-till-{name}", "response-schema", SCENARIOS, _plain(_valid_till_as(rewrite)))
+      for name, rewrite in LENIENT_DATE_TIMES.items()),
     Broken("redemption-count-1", "redemption-count-zero", SCENARIOS, _plain(redemption_count_one)),
     Broken("negative-discount-upto", "discount-range", SCENARIOS, _plain(negative_upto)),
     Broken("perc-discount-150", "discount-range", SCENARIOS, _plain(perc_150)),

@@ -52,10 +52,8 @@ def _capacity_settings(resolved: Resolved, known: Any) -> Any:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from coupon_harness.cli.lifecycle import note_target, preflight_load
-    from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
+    from coupon_harness.cli.lifecycle import claim_folder
+    from coupon_harness.cli.report_dir import check_report_dir
     from coupon_harness.cli.sandbox_target import discover_sandbox
     from coupon_harness.transport.auth import Redactor
 
@@ -71,13 +69,10 @@ def _handle(args: argparse.Namespace) -> int:
         known = discover_sandbox(contract)
     settings = _capacity_settings(resolved, known)
     _import_the_search()
-    report_dir = prepare_report_dir(resolved.get("report-dir"), "capacity", overwrite=overwrite)
-    note_target(Redactor(settings.load.credentials).text(settings.load.base_url))
-    # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
-    settings = replace(settings, load=preflight_load(settings.load, report_dir,
-                                                     progress=lambda text: print(f"coupon-harness: {text}",
-                                                                                 file=sys.stderr)))
-    result = _execute(settings, report_dir, color=use_color(resolved))
+    report_dir, signalled = claim_folder(resolved.get("report-dir"), "capacity",
+                                         Redactor(settings.load.credentials).text(settings.load.base_url),
+                                         overwrite=overwrite)
+    result = _execute(settings, report_dir, color=use_color(resolved), signalled=signalled)
     print(f"reports: {report_dir}", file=sys.stderr)
     return capacity_exit_code(result)
 
@@ -90,7 +85,12 @@ def _import_the_search() -> None:
     import coupon_harness.runners.load.capacity  # noqa: F401
 
 
-def _execute(settings: Any, report_dir: Path, *, color: bool) -> Any:
+def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = False) -> Any:
+    """Preflight, search, reports. `signalled`: a signal came while the folder was claimed (an interrupted
+    search's report)."""
+    from dataclasses import replace
+
+    from coupon_harness.cli.lifecycle import preflight_load
     from coupon_harness.interrupts import held, received, signal_name
     from coupon_harness.reporting import ProgressPrinter
     from coupon_harness.reporting.capacity.console import render_capacity_table
@@ -109,10 +109,16 @@ def _execute(settings: Any, report_dir: Path, *, color: bool) -> Any:
 
     progress = ProgressPrinter(redact=redact)
     load = settings.load
-    progress(f"capacity search against {load.base_url}: from {settings.start_rate:g} req/s, at most "
-             f"{settings.max_rate:g}, {settings.warmup_s:g}s warm-up + {settings.step_time_s:g}s a step, SLOs "
-             + ", ".join(str(slo) for slo in load.slos))
     try:
+        if signalled:
+            raise KeyboardInterrupt
+        # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
+        settings = replace(settings, load=preflight_load(load, report_dir,
+                                                         progress=lambda text: print(f"coupon-harness: {text}",
+                                                                                     file=sys.stderr)))
+        progress(f"capacity search against {load.base_url}: from {settings.start_rate:g} req/s, at most "
+                 f"{settings.max_rate:g}, {settings.warmup_s:g}s warm-up + {settings.step_time_s:g}s a step, SLOs "
+                 + ", ".join(str(slo) for slo in load.slos))
         result = run_capacity(settings, report_dir, progress, on_step=step_reports)
     except KeyboardInterrupt:  # between steps, before a step's load process could take it
         result = CapacityResult(target=load.base_url, started_at="", duration_s=0.0,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import note_target
+from coupon_harness.cli.lifecycle import claim_folder
 from coupon_harness.cli.option_table import (
     CONTRACT,
     EPILOG,
@@ -18,7 +18,7 @@ from coupon_harness.cli.option_table import (
     resolve,
     sources_from_namespace,
 )
-from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
+from coupon_harness.cli.report_dir import check_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.cli.settings_builders import contract_settings
 from coupon_harness.errors import one_line
@@ -53,9 +53,9 @@ def _handle(args: argparse.Namespace) -> int:
     overwrite = bool(resolved.get("overwrite"))
     check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
     settings = discover_sandbox(settings)
-    report_dir = prepare_report_dir(resolved.get("report-dir"), "contract", overwrite=overwrite)
-    note_target(Redactor(settings.credentials).text(settings.base_url))
-    result, paths = execute_contract(settings, report_dir, color=use_color(resolved))
+    report_dir, signalled = claim_folder(resolved.get("report-dir"), "contract",
+                                         Redactor(settings.credentials).text(settings.base_url), overwrite=overwrite)
+    result, paths = execute_contract(settings, report_dir, color=use_color(resolved), signalled=signalled)
     print(f"reports: {paths['report.html'].parent}", file=sys.stderr)
     for line in fault_lines(result, paths):  # last: the line a CI log shows names the pass, seed and file
         print(line, file=sys.stderr)
@@ -78,8 +78,10 @@ def fault_lines(result: ContractRunResult, paths: dict[str, Path]) -> list[str]:
     return lines
 
 
-def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool
+def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool, signalled: bool = False
                      ) -> tuple[ContractRunResult, dict[str, Path]]:
+    """Run the contract passes, write the reports and print the table. `signalled`: a signal came while the folder
+    was claimed (`lifecycle.claim_folder`): the report of a run interrupted before its first request."""
     from dataclasses import replace
 
     from coupon_harness.coupon_log import FILE_NAME
@@ -89,6 +91,8 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
 
     settings = replace(settings, coupons_csv=report_dir / FILE_NAME)  # every coupon the run causes, listed
     try:
+        if signalled:
+            raise KeyboardInterrupt
         progress = ProgressPrinter(redact=Redactor(settings.credentials).text)
         progress(f"contract run against {settings.base_url} (seed {settings.seed})")
         result = run_contract(settings, progress)  # takes a signal itself once its passes run

@@ -33,21 +33,22 @@ def register(commands: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from coupon_harness.cli.lifecycle import note_target
-    from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
+    from coupon_harness.cli.lifecycle import claim_folder
+    from coupon_harness.cli.report_dir import check_report_dir
 
     resolved = resolve(sources_from_namespace(args, DIFF), DIFF)
     print_notes(resolved)
     settings = diff_settings(resolved)  # every option checked, production refused on both: before any request
     overwrite = bool(resolved.get("overwrite"))
     check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
-    report_dir = prepare_report_dir(resolved.get("report-dir"), "diff", overwrite=overwrite)
     from coupon_harness.runners.contract.diff import PairRedactor
     from coupon_harness.transport.auth import Redactor
 
     redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
-    note_target(redactor.text(f"{settings.base.base_url} against {settings.against_url}"))
-    result, paths = execute_diff(settings, report_dir, color=use_color(resolved))
+    report_dir, signalled = claim_folder(resolved.get("report-dir"), "diff",
+                                         redactor.text(f"{settings.base.base_url} against {settings.against_url}"),
+                                         overwrite=overwrite)
+    result, paths = execute_diff(settings, report_dir, color=use_color(resolved), signalled=signalled)
     print(f"reports: {report_dir}", file=sys.stderr)
     for fault in result.faults:
         file = paths.get(fault.file_name, Path(fault.file_name))
@@ -56,7 +57,9 @@ def _handle(args: argparse.Namespace) -> int:
     return diff_exit_code(result)
 
 
-def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffRunResult, dict[str, Path]]:
+def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: bool = False
+                 ) -> tuple[DiffRunResult, dict[str, Path]]:
+    """`signalled`: a signal came while the folder was claimed (the report of a run interrupted before it sent)."""
     from dataclasses import replace
 
     from coupon_harness.coupon_log import FILE_NAME
@@ -70,6 +73,8 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffR
     # Every coupon either target issues, listed as it arrives (sources base:... and against:...).
     settings = replace(settings, base=replace(settings.base, coupons_csv=report_dir / FILE_NAME))
     try:
+        if signalled:
+            raise KeyboardInterrupt
         progress = ProgressPrinter(redact=redactor.text)
         progress(f"differential run: {settings.base.base_url} against {settings.against_url} "
                  f"(seed {settings.base.seed})")

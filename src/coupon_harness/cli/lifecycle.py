@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.report_dir import claimed
-from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, Row
+from coupon_harness.cli.report_dir import claimed, prepare_report_dir
+from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, Row, count_rows
 from coupon_harness.errors import ConfigError
 
-__all__ = ["note_target", "preflight_load", "report_setup_error"]
+__all__ = ["claim_folder", "note_target", "preflight_load", "report_setup_error"]
 
 #: When this process started its command (a setup error's duration).
 _STARTED = time.time()
@@ -38,6 +38,24 @@ def note_target(target: str) -> None:
     claim = claimed()
     if claim is not None:
         claim.target = target
+
+
+def claim_folder(given: str | Path | None, kind: str, target: str, *, overwrite: bool) -> tuple[Path, bool]:
+    """Claim the report folder (`prepare_report_dir`) and note the target (redacted). The folder and whether a
+    signal came meanwhile: it is held until the folder is claimed, so the caller gives it an interrupted run's
+    report instead of leaving it empty."""
+    from coupon_harness.interrupts import deferred
+
+    folder: Path | None = None
+    try:
+        with deferred():
+            folder = prepare_report_dir(given, kind, overwrite=overwrite)
+            note_target(target)
+    except KeyboardInterrupt:
+        if folder is None:  # the claim itself failed meanwhile: nothing to report into
+            raise
+        return folder, True
+    return folder, False
 
 
 def report_setup_error(command: str, message: str, since: int = 0) -> Path | None:
@@ -65,8 +83,7 @@ def _count_coupons(folder: Path) -> int:
     total = 0
     for path in (folder / FILE_NAME, *folder.glob(f"*/{FILE_NAME}")):
         try:
-            with path.open("rb") as handle:
-                total += max(sum(1 for _ in handle) - 1, 0)
+            total += count_rows(path)
         except OSError:
             continue
     return total

@@ -10,7 +10,7 @@ from typing import Any
 
 from coupon_harness.cli.contract_cmd import print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import note_target, preflight_load
+from coupon_harness.cli.lifecycle import claim_folder, preflight_load
 from coupon_harness.cli.option_table import EPILOG, LOAD, Resolved, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.settings_builders import (
     check_load_options,
@@ -83,7 +83,7 @@ def earlier_run(resolved: Resolved) -> Earlier | None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
+    from coupon_harness.cli.report_dir import check_report_dir
     from coupon_harness.cli.sandbox_target import discover_sandbox
 
     # The lifecycle (cli/lifecycle.py): validate every input, claim the report folder, preflight, run, report.
@@ -110,12 +110,13 @@ def _handle(args: argparse.Namespace) -> int:
         return run_worker(settings, resolved.get("master-host", "127.0.0.1"), resolved.get("master-port", 5557))
     check_metrics_port(settings)
     _import_the_run()
-    report_dir = prepare_report_dir(resolved.get("report-dir"), "load", overwrite=overwrite)
-    note_target(Redactor(settings.credentials).text(settings.base_url))
+    report_dir, signalled = claim_folder(resolved.get("report-dir"), "load",
+                                         Redactor(settings.credentials).text(settings.base_url), overwrite=overwrite)
     result, _ = execute_load(settings, report_dir, color=use_color(resolved),
                              master_bind=resolved.get("master-bind-host", "127.0.0.1") if master else None,
                              master_port=resolved.get("master-port", 5557) if master else None,
-                             earlier=earlier, preflight=not master)  # a master sends nothing; its workers try
+                             earlier=earlier, preflight=not master,  # a master sends nothing; its workers try
+                             signalled=signalled)
     print(f"reports: {report_dir}", file=sys.stderr)
     return load_exit_code(result)
 
@@ -135,11 +136,12 @@ def _import_the_run() -> None:
 
 
 def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, master_bind: str | None = None,
-                 master_port: int | None = None, earlier: Earlier | None = None, preflight: bool = True
-                 ) -> tuple[LoadRunResult, dict[str, Path]]:
+                 master_port: int | None = None, earlier: Earlier | None = None, preflight: bool = True,
+                 signalled: bool = False) -> tuple[LoadRunResult, dict[str, Path]]:
     """Preflight the target (unless `preflight` is False: a master whose workers send), run the load, compare it
     with `earlier` (--compare), write its reports and print its table. A refusal of the preflight is a
-    HarnessError (exit 2) before any load."""
+    HarnessError (exit 2) before any load. `signalled`: a signal came while the folder was claimed; the run is
+    interrupted before it started, and the folder gets that report."""
     from coupon_harness.interrupts import held, received
     from coupon_harness.reporting import ProgressPrinter
     from coupon_harness.reporting.load.compare import compare_runs
@@ -153,6 +155,8 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     redact = Redactor(settings.credentials).text
     notes: list[str] = []
     try:
+        if signalled:
+            raise KeyboardInterrupt
         progress = ProgressPrinter(redact=redact)
         if preflight:
             def note(text: str) -> None:

@@ -43,6 +43,7 @@ from coupon_harness.config import (
 )
 from coupon_harness.errors import ConfigError
 from coupon_harness.input_files import NESTED_TOO_DEEPLY
+from coupon_harness.results.contract import PASSES
 from coupon_harness.results.load import COMPARE_KEYS, MaxRegression
 from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
 
@@ -314,6 +315,25 @@ def _shape(value: Any, what: str) -> str:
     return str(value)
 
 
+def _passes(value: Any, what: str) -> tuple[str, ...]:
+    """Pass names, comma-separated (or a list in a config file), run in the order of PASSES whatever the order
+    given: a later pass relies on what an earlier one settled (the classics come first)."""
+    items = value if isinstance(value, list) else _text(value, what).split(",")
+    names: set[Any] = set()
+    for item in items:
+        name = item.strip() if isinstance(item, str) else item
+        if name == "":
+            continue
+        if name not in PASSES:
+            close = difflib.get_close_matches(str(name), PASSES, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"{what}: {_shown(name)} is not a pass{hint}: choose from {', '.join(PASSES)}")
+        names.add(name)
+    if not names:
+        raise ConfigError(f"{what} is empty: give one or more of {', '.join(PASSES)}")
+    return tuple(name for name in PASSES if name in names)
+
+
 def _batch_size(value: Any, what: str) -> tuple[int, int]:
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
     low, sep, high = text.partition("-")
@@ -427,6 +447,8 @@ OPTIONS: tuple[Option, ...] = (
     # the contract run
     Option("max-examples", _TARGETED | _DIFF_ONLY, check_max_examples, "examples per generated pass", "N",
            default="100"),
+    Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth (run in the order "
+           f"of the full list: {', '.join(PASSES)}; default: all of them)", "NAME,..."),
     Option("seed", _TARGETED | _DIFF_ONLY, check_seed, "replay a run: the seed a report names (default: a random one)",
            "N", help_by_scope={PYTEST: "replay a run: the seed a report names (default 1: the same examples every "
                                "run)"}),

@@ -153,6 +153,7 @@ def contract_settings(resolved: Resolved, *, base_url: str | None = None) -> Con
         expectations=_expectations(resolved),
         customer_ids=resolved.get("customer-ids", ()),
         max_examples=resolved.get("max-examples", 100),
+        **({"passes": resolved.get("passes")} if resolved.given("passes") else {}),
         seed=seed if seed is not None else secrets.randbelow(2**31),
         request_timeout=resolved.get("request-timeout", 5.0),
         report_dir=report_dir,

@@ -102,13 +102,29 @@ def _valid_till_seconds(value: str) -> tuple[float, bool] | None:
 
 
 def parse_valid_till(value: object) -> datetime | None:
-    """ISO 8601, any offset (or none)."""
+    """ISO 8601, any offset (or none), and every RFC 3339 form: `t`/`z` in lower case and the leap second `:60`
+    (read as :59), which Python's fromisoformat refuses; whether the form is RFC 3339 is response-schema's
+    question (a strict format), not this one's."""
     if not isinstance(value, str):
         return None
     try:
         return datetime.fromisoformat(value)
     except ValueError:
+        pass
+    text = value.upper()
+    if len(text) > 19 and text[10] == "T" and text[16:19] == ":60":
+        text = text[:17] + "59" + text[19:]
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
         return None
+
+
+#: What a format violation expected, in words a reader can act on (contract.schemas asserts the formats).
+_FORMAT_EXPECTED = {
+    "date-time": "an RFC 3339 date-time (2027-12-07T02:07:58Z, 2027-12-07T08:07:58.250+05:30: T, an offset Z or "
+                 "+HH:MM with its colon)",
+}
 
 
 def _schema_violations(body: Any) -> list[Violation]:
@@ -131,7 +147,9 @@ def _schema_violations(body: Any) -> list[Violation]:
         else:
             # The key keeps the location without indexes, so entity 0 and entity 7 count as one kind.
             shape = "/".join("*" if part.isdigit() else part for part in error.pointer.split("/"))
-            found.append(Violation(RuleId.RESPONSE_SCHEMA, f"{shape}:{error.keyword}", "the response schema",
+            expected = _FORMAT_EXPECTED.get(error.message.rsplit(" ", 1)[-1].strip('"'), "the response schema") \
+                if error.keyword == "format" else "the response schema"
+            found.append(Violation(RuleId.RESPONSE_SCHEMA, f"{shape}:{error.keyword}", expected,
                                    f"{error.pointer}: {error.message}"))
     return found
 

@@ -2,6 +2,12 @@
 
 Validation uses jsonschema-rs (about 1.5 us for a 2-entry body, against ~180 us for the pure-Python
 jsonschema): the same compiled validator serves the contract runner, the load runner and the sandbox.
+
+Every `format` of the answer schemas (response, error) is asserted, strictly: jsonschema-rs reads `date-time` as
+RFC 3339 section 5.6 (`T`/`Z` in either case, an offset with its colon, optional fractional seconds, real calendar
+dates), so a value only a lenient parser reads (`+0000`, a space for `T`, no offset) is a violation; a format it
+does not know is an error when the validator is built (tests/contract_layer/test_formats.py), never a format left
+unchecked. The request schema's formats (`int32`) are annotations: its bounds say the same in `minimum`/`maximum`.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import jsonschema_rs
 from coupon_harness.contract.resources import contracts_dir
 
 __all__ = [
+    "ASSERTED_FORMATS",
     "SCHEMA_FILES",
     "SchemaError",
     "error_validator",
@@ -47,8 +54,15 @@ def _registry() -> Any:
     return jsonschema_rs.Registry([(_BASE + file, load_schema(name)) for name, file in SCHEMA_FILES.items()])
 
 
+#: The schemas of what a target answers: their formats are asserted, and must all be known.
+ASSERTED_FORMATS = frozenset({"response", "error"})
+
+
 @cache
 def _validator(name: str) -> Any:
+    if name in ASSERTED_FORMATS:
+        return jsonschema_rs.Draft202012Validator(load_schema(name), registry=_registry(), validate_formats=True,
+                                                  ignore_unknown_formats=False)
     return jsonschema_rs.Draft202012Validator(load_schema(name), registry=_registry())
 
 

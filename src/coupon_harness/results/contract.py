@@ -10,7 +10,7 @@ from coupon_harness.contract.catalog import Rule, RuleId
 from coupon_harness.contract.invariants import RESPONSE_RULES
 from coupon_harness.results.request import RequestSample, finding_curl
 
-__all__ = ["BODY_RULES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
+__all__ = ["BODY_RULES", "PASSES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
            "HarnessFault", "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint",
            "step_note"]
 
@@ -59,7 +59,9 @@ class ReplayInfo:
 
     `statuses`/`status_rule`/`warn`/`warn_rule` are the request's `Expect`; `issue_call` says whether a 200
     is judged as a bulk issue's answer (its series and customer are read back from the body), and
-    `fresh_customer` whether the customer was made up for the run (a replay makes up another one)."""
+    `fresh_customer` whether the customer was made up for the run (a replay makes up another one). `route`:
+    a routes probe's path and query after the base URL, sent as is (its statuses are left empty: the route's
+    Expect, `http_rules.unauthenticated_route`, says them)."""
 
     statuses: tuple[int, ...]
     status_rule: str | None
@@ -67,6 +69,7 @@ class ReplayInfo:
     warn_rule: str | None = None
     issue_call: bool = False
     fresh_customer: bool = False
+    route: str | None = None
 
 
 def step_note(info: ReplayInfo) -> str:
@@ -154,6 +157,12 @@ class HarnessFault:
         return f"harness-error-{self.stage.replace('/', '-')}.txt"
 
 
+#: Every pass of a contract run, in the order they run (`--passes` picks some of them, in this order). Here, not in
+#: the runner, so the option table can name them without importing a runner.
+PASSES = ("classics", "strings", "property-positive", "property-negative", "scenarios", "stateful", "auth", "routes",
+          "malformed")
+
+
 @dataclass(frozen=True, slots=True)
 class RunShape:
     """Everything that shaped a run and can be given on the command line again: the report's Replay line.
@@ -169,7 +178,7 @@ class RunShape:
     request_timeout: float = 5.0
     credentials: str | None = None
     allow_production: bool = False
-    #: The passes run, when not all of them (the library and the self-tests choose; the CLI runs all).
+    #: The passes run, when not all of them (`--passes`).
     passes: tuple[str, ...] = ()
     clock_skew_s: float = 300.0
 

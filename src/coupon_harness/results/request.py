@@ -16,6 +16,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
            "cross_request_notes", "finding_curl", "request_dict", "sequence_curl", "to_curl"]
@@ -26,6 +27,8 @@ REDACTED_MARK = "<redacted>"
 USER_VARIABLE = "COUPON_HARNESS_USER"
 TOKEN_VARIABLE = "COUPON_HARNESS_TOKEN"
 _TOKEN_HEADER = "x-cap-api-oauth-token"
+#: A `.` or `..` segment of a path.
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,8 @@ def to_curl(request: RequestSample, *, own_credentials: bool = True, without_cre
         words.append(own or f"-H {shlex.quote(f'{name}: {value}')}")
     if request.body is not None:
         words += ["--data-raw", shlex.quote(request.body)]
+    if _DOT_SEGMENT.search(urlsplit(request.url).path):
+        words.append("--path-as-is")  # curl removes /./ and /../ otherwise (a routes probe sends them as is)
     words.append(shlex.quote(request.url))
     return " ".join(words)
 

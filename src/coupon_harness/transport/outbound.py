@@ -500,13 +500,13 @@ class BoundedClient:
         self.origin = Origin.of(base_url)
 
     def send(self, method: str, url: str, *, headers: Mapping[str, str | None], body: bytes | None,
-             max_bytes: int | None = None) -> Reply:
+             max_bytes: int | None = None, exact: bool = False) -> Reply:
+        """`exact`: the URL's path and query go on the request line as given (see `_open`)."""
         cap = self.policy.max_body_bytes if max_bytes is None else max_bytes
         timeout = self.policy.timeout
         with deadline(timeout) as active:
             try:
-                with self._session.request(method, url, headers=dict(headers), data=body, stream=True,
-                                           allow_redirects=False, timeout=timeout) as answer:
+                with self._open(method, url, headers, body, exact, timeout) as answer:
                     try:
                         content, cut = read_capped(answer.raw, cap, active)
                     except (Urllib3Error, OSError) as exc:
@@ -529,6 +529,25 @@ class BoundedClient:
                 if active.passed:
                     return Reply(None, {}, b"", "timeout", f"no answer within {timeout:g} s")
                 return Reply(None, {}, b"", "connection", _reason(exc))
+
+    def _open(self, method: str, url: str, headers: Mapping[str, str | None], body: bytes | None, exact: bool,
+              timeout: float) -> requests.Response:
+        """The answer's head, its body left to stream. requests prepares a URL through urllib3's `parse_url`,
+        which removes dot segments, and requotes it (`%62` becomes `b`): a route probe's variant would go out
+        as the endpoint itself. With `exact` the prepared request gets back the URL as given, so the request
+        line holds its path and query byte for byte (urllib3 only upper-cases the hex of a percent-escape);
+        the adapter's origin check still applies. Through a forward proxy urllib3 normalises it all the same."""
+        if not exact:
+            return self._session.request(method, url, headers=dict(headers), data=body, stream=True,
+                                         allow_redirects=False, timeout=timeout)
+        if not url.isascii() or any(char <= " " or char == "\x7f" for char in url) or "#" in url:
+            raise ValueError(f"{_shown(url)}: not sendable as is (only printable ASCII, no fragment)")
+        session = self._session
+        prepared = session.prepare_request(requests.Request(method.upper(), url, headers=dict(headers),
+                                                            data=body or {}))
+        prepared.url = url
+        settings = session.merge_environment_settings(url, {}, True, None, None)
+        return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
 
     def close(self) -> None:
         self._session.close()

@@ -162,6 +162,8 @@ def replay_command(seed: int, shape: RunShape | None = None) -> str:
         parts += ["--request-timeout", f"{shape.request_timeout:g}"]
     if shape.allow_production:
         parts.append("--allow-production")
+    if shape.passes:
+        parts += ["--passes", ",".join(shape.passes)]
     parts += ["--seed", str(seed)]
     return " ".join(parts)
 

@@ -61,7 +61,8 @@ def _replay_dict(info: ReplayInfo | None) -> dict[str, Any] | None:
     if info is None:
         return None
     return {"statuses": list(info.statuses), "status_rule": _str(info.status_rule), "warn": list(info.warn),
-            "warn_rule": _str(info.warn_rule), "issue_call": info.issue_call, "fresh_customer": info.fresh_customer}
+            "warn_rule": _str(info.warn_rule), "issue_call": info.issue_call, "fresh_customer": info.fresh_customer,
+            **({"route": info.route} if info.route is not None else {})}
 
 
 def _shape_dict(shape: RunShape | None) -> dict[str, Any] | None:
@@ -178,7 +179,8 @@ def _replay_info(data: dict[str, Any] | None) -> ReplayInfo | None:
         return None
     return ReplayInfo(statuses=tuple(int(s) for s in data["statuses"]), status_rule=data.get("status_rule"),
                       warn=tuple(int(s) for s in data.get("warn", ())), warn_rule=data.get("warn_rule"),
-                      issue_call=bool(data.get("issue_call")), fresh_customer=bool(data.get("fresh_customer")))
+                      issue_call=bool(data.get("issue_call")), fresh_customer=bool(data.get("fresh_customer")),
+                      route=None if data.get("route") is None else str(data["route"]))
 
 
 def _shape(data: dict[str, Any] | None) -> RunShape | None:

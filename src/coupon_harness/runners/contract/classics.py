@@ -2,10 +2,12 @@
 
 The probes are derived from the request schema (so they follow it when it changes): for each field, type
 confusion (numeric strings, booleans, nulls, fractions, nested arrays), number boundaries (int32, 2^53,
-int64, 10^30, -0, 1e400), string lengths at the usual column and buffer limits, unicode classes, array
-sizes; then body shapes (duplicate keys, key case variants, BOM, trailing content, NaN, deep nesting,
-10 MB) and header variants. Each probe is an otherwise well-formed request, and each is classified before
-it is sent: the answers the contract allows for it (`Expect`), judged by the same Judge as every pass.
+int64, 10^30, -0, 1e400), string lengths at the usual column and buffer limits, string encodings (an escaped
+lone surrogate, invalid UTF-8), array sizes; then body shapes (duplicate keys, key case variants, BOM,
+trailing content, NaN, deep nesting, 10 MB) and header variants. String values (injections, spaces, numbers
+spelt out, unicode) are the strings pass's (strings.py). Each probe is an otherwise well-formed request, and
+each is classified before it is sent: the answers the contract allows for it (`Expect`), judged by the same
+Judge as every pass.
 
 Where the contract is silent the choice is documented in contracts/rules.yaml (strict-json,
 documented-status, rejects-malformed) and the README ("The classics pass"):
@@ -40,6 +42,10 @@ from coupon_harness.runners.contract.judge import (
     WELL_FORMED,
     Expect,
 )
+from coupon_harness.runners.contract.schema_fields import Path
+from coupon_harness.runners.contract.schema_fields import fields as _fields
+from coupon_harness.runners.contract.schema_fields import show as _show
+from coupon_harness.runners.contract.schema_fields import with_value as _with
 
 __all__ = ["Probe", "classic_probes", "run_classics"]
 
@@ -82,43 +88,6 @@ class Probe:
 
 
 # --- the body and its fields ----------------------------------------------------------------------------
-
-Path = tuple[str | int, ...]
-
-
-def _show(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
-
-
-def _fields(schema: dict[str, Any], path: Path = ()) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """Every field of the request schema, depth first: (path, its schema); array items at index 0."""
-    for name, sub in schema.get("properties", {}).items():
-        yield (*path, name), sub
-        if sub.get("type") == "object":
-            yield from _fields(sub, (*path, name))
-        elif sub.get("type") == "array" and isinstance(sub.get("items"), dict):
-            item = sub["items"]
-            yield (*path, name, 0), item
-            if item.get("type") == "object":
-                yield from _fields(item, (*path, name, 0))
-
-
-def _with(body: Any, path: Path, value: Any) -> Any:
-    """A copy of `body` with `value` at `path`."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(body, dict):
-        return {**body, head: _with(body.get(head), rest, value)} if isinstance(head, str) else body
-    if isinstance(body, list) and isinstance(head, int):
-        copy = list(body)
-        copy[head] = _with(copy[head], rest, value)
-        return copy
-    return body
-
 
 def _raw(body: Any, path: Path, literal: bytes) -> bytes:
     """The body's JSON text with `literal` written as is at `path` (-0, 1e400, NaN, invalid UTF-8, ...)."""
@@ -212,13 +181,9 @@ class _Builder:
             unit = "characters" if length > 1 else "character"
             yield Probe(f"string length: {length} {unit} in {where}", dump_json(_with(base, path, value)), expect,
                         self.call(series, value) if expect is not MALFORMED else None)
+        # Unicode values (accents, CJK, emoji, combining marks, right-to-left, zero width, NUL) are the strings
+        # pass's (strings.py); what stays here is about the body's encoding, not a value a client sends.
         prefix = self.customer()
-        for label, text in [("Latin-1 accents", "José-Müller"), ("CJK", "顧客番号"), ("emoji (astral plane)", "😀🎟"),
-                            ("combining marks", "e\u0301a\u0308"), ("right-to-left", "\u05e2\u05d1\u05e8\u05d9\u05ea"),
-                            ("zero width", "\u200b\u200d"), ("escaped NUL", "\x00")]:
-            value = f"{prefix}-{text}"
-            yield Probe(f"unicode: {label} in {where}", dump_json(_with(base, path, value)), TOLERATED,
-                        self.call(series, value))
         surrogate = f"{prefix}-\ud800"
         yield Probe(f"unicode: escaped lone surrogate in {where}", dump_json(_with(base, path, surrogate)),
                     TOLERATED, self.call(series, surrogate))

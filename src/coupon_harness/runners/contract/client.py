@@ -45,16 +45,17 @@ class Client:
             return f"ch-{self._run}-{self._counter}"
 
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
-            auth: bool = True, url: str | None = None, source: str = "") -> Exchange:
+            auth: bool = True, url: str | None = None, source: str = "", exact: bool = False) -> Exchange:
         """Send as is; a header given as None is not sent at all (not even the HTTP client's default). The coupons
-        of the answer are listed (under `source`) before a Ctrl-C that came meanwhile ends the run."""
+        of the answer are listed (under `source`) before a Ctrl-C that came meanwhile ends the run. `exact`: the
+        path and query of `url` go out byte for byte, not normalised (the routes pass; same origin only)."""
         sent_headers: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
         if auth:
             sent_headers.update(self.auth_headers())
         sent_headers.update(headers or {})
         with deferred():
             exchange = send(self._http, method, url or self.url, headers=sent_headers, body=body,
-                            redactor=self.judge.redactor)
+                            redactor=self.judge.redactor, exact=exact)
             if source:
                 self.judge.log_coupons(exchange, None, source)
         return exchange

@@ -214,7 +214,9 @@ class PairClient(Client):
         return super().probe(method, body, expect, source, auth=auth, headers=headers)
 
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
-            auth: bool = True, url: str | None = None, source: str = "") -> Exchange:
+            auth: bool = True, url: str | None = None, source: str = "", exact: bool = False) -> Exchange:
+        if exact:  # B's URL is mapped from the endpoint's: a route variant has no mapping (routes is no diff pass)
+            raise ValueError("a differential run sends no route variant")
         return self.pair(method, body, headers=headers, auth=auth, url=url)[0]  # listed by the book, both sides
 
     def pair(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,

@@ -73,10 +73,10 @@ def sample(method: str, url: str, headers: Any, body: bytes | str | None, redact
 
 
 def send(client: BoundedClient, method: str, url: str, *, headers: dict[str, str | None], body: bytes | None,
-         redactor: Redactor) -> Exchange:
+         redactor: Redactor, exact: bool = False) -> Exchange:
     """Send one request through `client` (transport.outbound: its origin only, no redirect followed); read at most
     the policy's body cap of the answer and give up when its deadline (--request-timeout, all of the answer)
-    passes."""
+    passes. `exact`: the URL's path and query go out byte for byte (a route probe's variant)."""
     request = sample(method, url, headers, body, redactor)
-    reply = client.send(method, url, headers=headers, body=body)
+    reply = client.send(method, url, headers=headers, body=body, exact=exact)
     return Exchange(request, method, reply.status, reply.headers, reply.body, reply.error, reply.detail)

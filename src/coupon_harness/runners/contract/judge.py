@@ -13,6 +13,7 @@ from coupon_harness.contract.http_rules import (
     LENIENT,
     MALFORMED,
     NOT_PARSED,
+    OPTIONS_METHOD,
     OTHER_METHOD,
     POST_STATUSES,
     RESOURCE_LIMIT,
@@ -23,7 +24,9 @@ from coupon_harness.contract.http_rules import (
     Expect,
     check_http,
     lenient_answer,
+    other_method,
     transport_failure,
+    unauthenticated_route,
 )
 from coupon_harness.contract.invariants import RESPONSE_RULES, IssueCall, check_response
 from coupon_harness.contract.ledger import Ledger
@@ -37,6 +40,7 @@ __all__ = [
     "INTEGRAL_FLOATS",
     "LENIENT",
     "MALFORMED",
+    "OPTIONS_METHOD",
     "OTHER_METHOD",
     "POST_STATUSES",
     "RESOURCE_LIMIT",
@@ -47,6 +51,8 @@ __all__ = [
     "Expect",
     "Judge",
     "log_coupons",
+    "other_method",
+    "unauthenticated_route",
 ]
 
 #: Judged on every bulk issue's 200 whatever the expectations (the Ledger's series attributes included).
@@ -107,7 +113,7 @@ class Judge:
         headers = exchange.headers
         violation, body = check_http(
             exchange.status, headers.get("content-type", ""), exchange.body, expect, method=exchange.method,
-            allow=headers.get("allow"), error_excerpt=lambda: exchange.excerpt(self.redactor, 60), checked=checked)
+            allow=headers.get("allow"), error_bodies=True, checked=checked)
         collector.checked(checked)
         if violation is not None:
             return [violation]

@@ -10,10 +10,11 @@ from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.judge import MALFORMED, UNAUTHENTICATED
 from coupon_harness.transport.auth import TOKEN_HEADER
 
-__all__ = ["run_auth_probes", "run_malformed_probes"]
+__all__ = ["run_auth_probes", "run_malformed_probes", "well_formed_body"]
 
 
-def _well_formed_body(client: Client) -> bytes:
+def well_formed_body(client: Client) -> bytes:
+    """A well-formed issue of the first two valid series (a made-up customer unless a pool is given)."""
     series = sorted(client.judge.expectations.valid_series) or [1]
     pool = client.settings.customer_ids
     return dump_json({"seriesIds": series[:2], "customer": {"id": pool[0] if pool else client.fresh_customer()}})
@@ -34,7 +35,7 @@ def run_auth_probes(client: Client, progress: Callable[[str], None]) -> int:
         probes.append(("right user, wrong password", {"Authorization": "Basic " + wrong}))
         probes.append(("bearer instead of basic", {"Authorization": "Bearer coupon-harness-not-a-token"}))
     for _label, headers in probes:
-        client.probe("POST", _well_formed_body(client), UNAUTHENTICATED, "auth", auth=False, headers=headers)
+        client.probe("POST", well_formed_body(client), UNAUTHENTICATED, "auth", auth=False, headers=headers)
     progress(f"auth: {len(probes)} requests")
     return len(probes)
 

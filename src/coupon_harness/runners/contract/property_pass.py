@@ -32,10 +32,10 @@ from coupon_harness.runners.contract.judge import (
     INTEGRAL_FLOATS,
     LENIENT,
     MALFORMED,
-    OTHER_METHOD,
     WELL_FORMED,
     Expect,
     Judge,
+    other_method,
 )
 from coupon_harness.runners.contract.schemathesis_adapter import (
     Answer,
@@ -114,7 +114,7 @@ class _Judging:
 
 def _classify(case: Generated, elapsed: float) -> tuple[Expect, IssueCall | None]:
     if case.method != "POST":
-        return OTHER_METHOD, None
+        return other_method(case.method), None
     body = case.body
     if not case.has_body or isinstance(body, bytes | str):
         return MALFORMED, None

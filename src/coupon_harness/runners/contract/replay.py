@@ -2,7 +2,8 @@
 by the same Judge and rules, with a fresh Ledger; "still failing" when the same finding (same fingerprint)
 shows again, "fixed" when it does not.
 
-What changes on the way: the target (the recorded path and query go to the replay's base URL), the
+What changes on the way: the target (the recorded path and query go to the replay's base URL; a routes
+probe's variant of the path goes after it byte for byte), the
 credentials (a header the report shows redacted is the run's own credentials: the replay's are sent
 instead; made-up credentials of the auth probes are sent as recorded), and customers the harness made up
 for the run (`ch-...`), which become fresh ones (one per recorded id, so two customers stay two): a
@@ -31,7 +32,7 @@ from coupon_harness.results.contract import Finding, ReplayInfo, RequestSample
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED
-from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge
+from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge, unauthenticated_route
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import REDACTED, AuthError, Redactor, TokenSource, auth_headers
@@ -57,10 +58,14 @@ class ReplayVerdict:
 
 
 def _expect(info: ReplayInfo) -> Expect:
+    if info.route is not None:
+        return unauthenticated_route(info.route)
     return Expect(frozenset(info.statuses), info.status_rule, frozenset(info.warn), info.warn_rule)
 
 
-def _url(recorded: str, base_url: str) -> str:
+def _url(recorded: str, base_url: str, route: str | None = None) -> str:
+    if route is not None:  # a routes probe: its variant of the path, after the replay's base URL
+        return base_url.rstrip("/") + route
     parts = urlsplit(recorded)
     path = ENDPOINT if parts.path.endswith(ENDPOINT) else parts.path
     return base_url.rstrip("/") + path + (f"?{parts.query}" if parts.query else "")
@@ -128,9 +133,11 @@ class _Replayer:
                 # in the report like the user's, and the user's would change its meaning.
                 authed = (info.status_rule != RuleId.AUTH_REQUIRED
                           and any(REDACTED in value for _, value in request.headers))
+                route = info.route
                 exchange = client.raw(request.method, body.encode("utf-8", "surrogatepass") if body is not None
                                       else None, headers=self._headers(request), auth=authed,
-                                      url=_url(request.url, self.settings.base_url), source="replay")
+                                      url=_url(request.url, self.settings.base_url, route), source="replay",
+                                      exact=route is not None)
                 if exchange.error is not None and exchange.error_detail in (REFUSED, UNRESOLVED):
                     raise TargetUnreachable(f"{self.settings.base_url}: {exchange.error_detail}; is the target "
                                             "up, and is --base-url right?")

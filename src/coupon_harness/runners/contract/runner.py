@@ -18,16 +18,16 @@ from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.preflight import judge_preflight, run_preflight
 from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted, run_property_pass
+from coupon_harness.runners.contract.routes import run_route_probes
 from coupon_harness.runners.contract.scenarios import run_scenarios
 from coupon_harness.runners.contract.sequences import RecordingJudge
-from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.runners.contract.settings import PASSES, ContractSettings
 from coupon_harness.runners.contract.stateful import run_stateful
+from coupon_harness.runners.contract.strings import run_strings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
 __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
-
-PASSES = ("classics", "property-positive", "property-negative", "scenarios", "stateful", "auth", "malformed")
 
 
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
@@ -192,12 +192,16 @@ def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Ca
                           progress=progress)
     elif name == "classics":
         run_classics(client, progress)
+    elif name == "strings":
+        run_strings(client, progress)
     elif name == "scenarios":
         run_scenarios(client, progress)
     elif name == "stateful":
         run_stateful(client, progress)
     elif name == "auth":
         run_auth_probes(client, progress)
+    elif name == "routes":
+        run_route_probes(client, progress)
     elif name == "malformed":
         run_malformed_probes(client, progress)
     else:

@@ -32,9 +32,10 @@ _Issued = list[tuple[Any, Any]]
 
 
 def replay_info(expect: Expect, call: IssueCall | None) -> ReplayInfo:
-    return ReplayInfo(statuses=tuple(sorted(expect.statuses)), status_rule=_plain(expect.rule),
+    statuses = () if expect.route is not None else tuple(sorted(expect.statuses))  # a route's Expect says them
+    return ReplayInfo(statuses=statuses, status_rule=_plain(expect.rule),
                       warn=tuple(sorted(expect.warn)), warn_rule=_plain(expect.warn_rule), issue_call=call is not None,
-                      fresh_customer=bool(call is not None and call.fresh_customer))
+                      fresh_customer=bool(call is not None and call.fresh_customer), route=expect.route)
 
 
 def _plain(rule_id: str | None) -> str | None:

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.results.contract import PASSES
 from coupon_harness.transport.auth import Credentials
 
-__all__ = ["ContractSettings"]
+__all__ = ["PASSES", "ContractSettings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,5 @@ class ContractSettings:
     #: The baseline of known findings (results.baseline); with `baseline_update` the run rewrites it.
     baseline: Path | None = None
     baseline_update: bool = False
-    #: Which passes to run: classics, property-positive, property-negative, scenarios, stateful, auth, malformed.
-    passes: tuple[str, ...] = ("classics", "property-positive", "property-negative", "scenarios", "stateful", "auth",
-                               "malformed")
+    #: Which passes to run (PASSES: all of them).
+    passes: tuple[str, ...] = PASSES

@@ -1,0 +1,74 @@
+"""The routes pass: authentication on every route a router or proxy may map to the endpoint.
+
+A filter that checks credentials on one exact path, in front of a router that normalises paths, lets a
+request through on a variant of the path (OWASP API2: broken authentication). The harness cannot know which
+variants a target routes to the endpoint, so it sends each one a well-formed body without credentials and
+with wrong ones, byte for byte as written here (`Client.raw(exact=True)`: no dot segment removed, no escape
+decoded on the way): any 2xx is an auth bypass (`auth-required`, critical); 401, 400, 404, 405, any other 4xx
+and a redirect (never followed) are fine (`http_rules.unauthenticated_route`). Method overrides go to the
+endpoint itself, another method in the request line than the one the header names, both ways round.
+
+Each finding is named by its class as the Judge's probe (`routes:trailing-slash`, `routes:method-override`,
+...), so a report says which kind of route let the request through.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+from coupon_harness import ENDPOINT
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.judge import unauthenticated_route
+from coupon_harness.runners.contract.probes import well_formed_body
+
+__all__ = ["CREDENTIALS", "OVERRIDES", "ROUTES", "run_route_probes"]
+
+#: (class, path after the base URL) for each route variant of the endpoint (/v2/coupon/bulk/issue).
+ROUTES: tuple[tuple[str, str], ...] = (
+    ("trailing-slash", ENDPOINT + "/"),
+    ("double-slash", "/" + ENDPOINT),
+    ("double-slash", ENDPOINT.replace("/bulk", "//bulk")),
+    ("case", ENDPOINT.upper()),
+    ("case", ENDPOINT.replace("issue", "Issue")),
+    ("percent-encoding", ENDPOINT.replace("bulk", "%62ulk")),
+    ("percent-encoding", ENDPOINT.replace("/bulk", "/%2E/bulk")),
+    ("dot-segment", ENDPOINT.replace("/bulk", "/./bulk")),
+    ("dot-segment", ENDPOINT.replace("/bulk", "/x/../bulk")),
+    ("matrix-parameter", ENDPOINT + ";x=1"),
+    ("matrix-parameter", ENDPOINT.replace("/bulk", ";x=1/bulk")),
+    ("query-string", ENDPOINT + "?x=1"),
+    ("suffix", ENDPOINT + ".json"),
+)
+
+#: Method-override headers (frameworks tunnel a method through them), and (method sent, method named): a
+#: filter that guards POST by the request line, or skips what the header calls another method.
+OVERRIDE_HEADERS = ("X-HTTP-Method-Override", "X-Method-Override", "X-HTTP-Method")
+OVERRIDES: tuple[tuple[str, str, str], ...] = tuple(
+    (header, sent, named) for header in OVERRIDE_HEADERS for sent, named in (("GET", "POST"), ("POST", "GET")))
+
+#: No credentials, and wrong ones that no redactor hides (a replay sends them as recorded, never the user's own).
+CREDENTIALS: tuple[dict[str, str], ...] = (
+    {},
+    {"Authorization": "Basic " + base64.b64encode(b"coupon-harness-nobody:wrong-password").decode()},
+)
+
+
+def run_route_probes(client: Client, progress: Callable[[str], None]) -> int:
+    """Every route variant and method override, with each of CREDENTIALS; returns the requests sent."""
+    base = client.settings.base_url.rstrip("/")
+    cases: list[tuple[str, str, str, dict[str, str]]] = [
+        (name, "POST", route, {}) for name, route in ROUTES]
+    cases += [("method-override", sent, ENDPOINT, {header: named}) for header, sent, named in OVERRIDES]
+    sent = 0
+    for name, method, route, headers in cases:
+        for credentials in CREDENTIALS:
+            if client.judge.collector.stopped:
+                progress(f"routes: {sent} requests (the target stopped answering)")
+                return sent
+            exchange = client.raw(method, well_formed_body(client), headers={**headers, **credentials}, auth=False,
+                                  url=base + route, source="routes", exact=True)
+            client.judge.judge(exchange, unauthenticated_route(route), None, "routes", probe=f"routes:{name}")
+            sent += 1
+    progress(f"routes: {sent} requests")
+    return sent

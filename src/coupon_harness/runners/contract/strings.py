@@ -1,0 +1,195 @@
+"""The strings pass: every string field of the request schema gets the strings that break servers.
+
+The fields come from the request schema itself (today `customer.id`; a string field the schema grows is probed
+without an edit), the strings from `string_catalog` (the Big List of Naughty Strings and generated classes).
+Each probe is a well-formed request but for the string (the configured series, a valid and, where the run knows
+one, an invalid), classified before it is sent by the request schema itself:
+- the schema accepts the body: 200 with a correct body (judged by every rule, like `Client.issue`; the
+  customer is not fresh, so a refusal in the body, such as Capillary's 701 for an unknown customer, is fine) or
+  an honest 400 with a readable body (`TOLERATED`);
+- the schema refuses it (the empty string, below `minLength`): 400 only (`MALFORMED`).
+A 5xx, a hang or a dropped connection is a finding whatever the class. Findings are named by class and field
+("strings:sql in customer.id"), and the strings of one class share one finding, reproduced by the smallest body.
+
+Budget: `PER_EXAMPLE` strings per `--max-examples` (600 at the default 100), at most `MOST`, never fewer than
+the core strings plus one of every class. When the catalog is larger the run's seed draws the rest, class by
+class in turn, so every class is represented and a seed always sends the same strings. A class whose string
+hung or dropped the connection sends no more strings: the finding is made, and each further hang would cost
+a whole deadline.
+
+Lengths are the classics' (string lengths at every column limit, to 65,536): when they found the target failing
+at some length of a field, this pass leaves out that field's strings of that length or more, so one length bug
+is named once, by its length, and a strings finding always means the content.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.contract.schemas import load_schema, request_validator
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.collector import Collector
+from coupon_harness.runners.contract.encoding import dump_json
+from coupon_harness.runners.contract.judge import MALFORMED, TOLERATED, Expect
+from coupon_harness.runners.contract.schema_fields import Path, fields, is_type, show, with_value
+from coupon_harness.runners.contract.string_catalog import catalog
+
+__all__ = ["MOST", "PER_EXAMPLE", "StringProbe", "budget", "failing_lengths", "run_strings", "select",
+           "string_fields", "string_probes"]
+
+#: At most this many requests, whatever --max-examples says.
+MOST = 1000
+#: Strings per --max-examples.
+PER_EXAMPLE = 6
+#: How the classics name a string-length probe (classics.py): "string length: 65 characters in customer.id".
+_LENGTH_PROBE = re.compile(r"string length: (\d+) characters? in (.+)")
+
+
+@dataclass(frozen=True, slots=True)
+class StringProbe:
+    """One string in one field: the request and how its answer is judged."""
+
+    cls: str
+    where: str
+    value: str
+    body: bytes
+    expect: Expect
+    series: tuple[int, ...]
+    #: The customer the request names (the IssueCall's).
+    customer: str | None
+    core: bool
+
+    @property
+    def name(self) -> str:
+        """The probe class a finding carries: "strings:sql in customer.id"."""
+        return f"strings:{self.cls} in {self.where}"
+
+
+def string_fields(schema: dict[str, Any]) -> list[Path]:
+    """Every string field of the request schema (array items at index 0)."""
+    return [path for path, sub in fields(schema) if is_type(sub, "string")]
+
+
+def budget(max_examples: int, floor: int) -> int:
+    """Strings a run sends: `PER_EXAMPLE` per example, at most `MOST`, at least `floor` (core plus one a class)."""
+    return min(MOST, max(floor, PER_EXAMPLE * max_examples))
+
+
+def select(probes: Sequence[StringProbe], seed: int, max_examples: int) -> list[StringProbe]:
+    """The probes a run sends, in catalog order: every core probe, then the others drawn by `seed` one class (and
+    field) at a time in turn until the budget is spent. The same seed always selects the same probes."""
+    buckets: dict[tuple[str, str], list[int]] = {}
+    chosen = set()
+    for index, probe in enumerate(probes):
+        if probe.core:
+            chosen.add(index)
+        else:
+            buckets.setdefault((probe.where, probe.cls), []).append(index)
+    limit = budget(max_examples, len(chosen) + len(buckets))
+    if len(probes) <= limit:
+        return list(probes)
+    rng = random.Random(f"coupon-harness strings {seed}")
+    queues = []
+    for indexes in buckets.values():  # dict order: the catalog's, the same on every run
+        rng.shuffle(indexes)
+        queues.append(deque(indexes))
+    start = rng.randrange(len(queues)) if queues else 0
+    queues = queues[start:] + queues[:start]
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.add(queue.popleft())
+    return [probe for index, probe in enumerate(probes) if index in chosen]
+
+
+class _Builder:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        expectations = client.judge.expectations
+        valid = sorted(expectations.valid_series)
+        invalid = sorted(expectations.invalid_series)
+        first = valid[0] if valid else (invalid[0] if invalid else 1)
+        #: A series that issues and, where the run knows one, one that must be refused: each answer is then
+        #: judged on both kinds of entity (counts, order, shape, refusal).
+        self.series = (first, invalid[0]) if invalid and invalid[0] != first else (first,)
+
+    def customer(self) -> str:
+        # With --customer-ids the target may know no other customer: the pool's first is the prefix, and every
+        # probe still names a customer the target does not know (a refusal is a right answer, and judged).
+        pool = self.client.settings.customer_ids
+        return pool[0] if pool else self.client.fresh_customer()
+
+    def probes(self, schema: dict[str, Any], valid: Callable[[Any], bool]) -> list[StringProbe]:
+        out = []
+        for path in string_fields(schema):
+            where = show(path)
+            for item in catalog():
+                customer = self.customer()
+                value = item.value(customer)
+                body = with_value({"seriesIds": list(self.series), "customer": {"id": customer}}, path, value)
+                named = body.get("customer", {}).get("id") if isinstance(body.get("customer"), dict) else None
+                out.append(StringProbe(item.cls, where, value, dump_json(body),
+                                       TOLERATED if valid(body) else MALFORMED, self.series,
+                                       named if isinstance(named, str) else None, item.core))
+        return out
+
+
+def failing_lengths(collector: Collector) -> dict[str, int]:
+    """Per field, the shortest string length at which the classics made a finding."""
+    shortest: dict[str, int] = {}
+    for finding in collector.findings:
+        matched = _LENGTH_PROBE.fullmatch(finding.probe or "")
+        if matched is not None:
+            length, where = int(matched.group(1)), matched.group(2)
+            shortest[where] = min(length, shortest.get(where, length))
+    return shortest
+
+
+def string_probes(client: Client, schema: dict[str, Any] | None = None, valid: Callable[[Any], bool] | None = None,
+                  too_long: dict[str, int] | None = None) -> list[StringProbe]:
+    """The probes this run sends (the request schema's string fields unless `schema` is given, classified by
+    `valid`, the request schema's validator unless given; none as long as `too_long` says for its field), selected
+    by the run's seed."""
+    every = _Builder(client).probes(schema if schema is not None else load_schema("request"),
+                                    valid if valid is not None else request_validator().is_valid)
+    limits = too_long or {}
+    usable = [probe for probe in every if len(probe.value) < limits.get(probe.where, len(probe.value) + 1)]
+    settings = client.settings
+    return select(usable, settings.seed, settings.max_examples)
+
+
+def run_strings(client: Client, progress: Callable[[str], None]) -> int:
+    """Send the run's string probes, each judged by the Judge; returns the number of requests sent."""
+    judge = client.judge
+    collector = judge.collector
+    too_long = failing_lengths(collector)
+    probes = string_probes(client, too_long=too_long)
+    dead: set[tuple[str, str]] = set()
+    sent = 0
+    for probe in probes:
+        if collector.stopped:
+            break
+        if (probe.where, probe.cls) in dead:
+            continue
+        call = None
+        if probe.expect is not MALFORMED:
+            call = IssueCall(list(probe.series), probe.customer, datetime.now(UTC), fresh_customer=False)
+        exchange = client.raw("POST", probe.body, source="strings")
+        judge.judge(exchange, probe.expect, call, "strings", probe=probe.name, group=probe.name)
+        sent += 1
+        if exchange.error is not None:
+            dead.add((probe.where, probe.cls))
+    classes = len({(probe.where, probe.cls) for probe in probes})
+    skipped = f"; no more strings of {len(dead)} class(es) after a hang or a dropped connection" if dead else ""
+    if too_long:
+        skipped += "; left out, as the classics found the target failing at that length: " + ", ".join(
+            f"{where} of {length}+ characters" for where, length in sorted(too_long.items()))
+    progress(f"strings: {sent} requests ({classes} classes of {len(probes)} selected strings){skipped}")
+    return sent
