@@ -2,19 +2,20 @@
 Hypothesis `RuleBasedStateMachine`.
 
 Each example is a sequence of up to `STEPS` steps to two customers (made up for it, or from --customer-ids), most of
-them about one focus series: valid, repeated, reordered, invalid-series, mixed, malformed, unauthorized and large
-requests in any order; a refused one (invalid-series, malformed, unauthorized) is at times followed by its retry, to
-a customer of its own. Every answer is judged by the one Judge into the sequence's own collector; a finding there
-that fails the gate, of a (rule, kind) no earlier pass of the run found, makes the machine raise, so Hypothesis
-shrinks the sequence. Only the shortest failing sequence of each (rule, kind) is recorded in the run's collector, its
-earlier requests as the finding's `sequence` (curls in order; `replay` and `export-tests` send them first): the
-other attempts' findings are dropped, their requests and checks counted and their coupons listed in coupons.csv (the
-Client lists them as they arrive).
+them about two focus series: valid, repeated, reordered, shared (another customer), interleaved (two customers in
+turn), invalid-series, mixed, malformed, unauthorized and large requests in any order (`KINDS_DRAWN`); a refused one
+(invalid-series, malformed, unauthorized) is mostly followed by its retry, to a customer of its own. Every answer is
+judged by the one Judge into the sequence's own collector; a finding there that fails the gate, of a (rule, kind) no
+earlier pass of the run found, makes the machine raise, so Hypothesis shrinks the sequence. Only the shortest
+failing sequence of each (rule, kind) is recorded in the run's collector, its earlier requests as the finding's
+`sequence` (curls in order; `replay` and `export-tests` send them first): the other attempts' findings are dropped,
+their requests and checks counted and their coupons listed in coupons.csv (the Client lists them as they arrive).
 
 Hidden state shows in answers only where the contract says what is due: a request that must change nothing (a 401, a
 400, an entity error) but issued is seen when the customer's first ask of a series with a per-customer limit is then
-refused. So one request first asks each valid series twice (`_Search.probe_limits`), and the examples take a series
-that refused the second coupon as their focus at least half the time; the judging is the same for every series.
+refused. So one request first asks each valid series twice (`_Search.probe_limits`), and an example's first focus is a
+series that refused the second coupon, when there is one (its second focus one that did not); the judging is the same
+for every series.
 
 The budget is counted in requests: 3 per --max-examples (300 at the default 100, at least 60). The search stops at
 three quarters of it if it found nothing; shrinking a failing sequence takes what is left. Hypothesis runs with the
