@@ -61,6 +61,10 @@ SLOW_FILES = {
     "tests/load/test_hostile_load.py": "load runs (local, 2 workers, plain locust, a capacity step) against hostile "
                                        "targets, 30 s",
     "tests/transport/test_outbound_gevent.py": "a gevent child process against hostile targets, 7 s",
+    "tests/selftest/test_stateful_targets.py": "stateful passes against 8 order bugs and 2 correct servers, 5 seeds "
+                                               "each, 37 s with -n 2",
+    "tests/cli/test_stateful_cli.py": "5 whole contract runs through the CLI, replays and an exported test, 35 s "
+                                      "with -n 2",
 }
 
 #: Single slow tests (node id without parameters) in files that are otherwise quick.

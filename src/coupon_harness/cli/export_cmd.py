@@ -62,7 +62,8 @@ def _case(finding: Finding) -> dict[str, Any]:
     from coupon_harness.reporting.contract.summary_json import finding_dict
 
     data = finding_dict(finding, finding.seed or 0)
-    keep = ("id", "rule_id", "key", "probe", "probe_class", "expected", "received", "sequence", "request", "judged")
+    keep = ("id", "rule_id", "key", "probe", "probe_class", "expected", "received", "sequence", "request", "judged",
+            "sequence_judged")
     case = {key: data[key] for key in keep}
     for request in [*case["sequence"], case["request"]]:
         if request is not None:  # the path and query only: the test goes to the target given to pytest

@@ -11,7 +11,8 @@ from coupon_harness.contract.invariants import RESPONSE_RULES
 from coupon_harness.results.request import RequestSample, finding_curl
 
 __all__ = ["BODY_RULES", "PASSES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
-           "HarnessFault", "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint"]
+           "HarnessFault", "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint",
+           "step_note"]
 
 
 #: Rules judged on the body of a 200 (one answer's, or across answers): their findings' fingerprints leave the
@@ -71,6 +72,18 @@ class ReplayInfo:
     route: str | None = None
 
 
+def step_note(info: ReplayInfo) -> str:
+    """What a request of a stateful sequence must be answered, as its curl step's comment says."""
+    if info.issue_call:
+        return "a bulk issue: answered 200" + (", a coupon for each valid series the customer is asked for the "
+                                                "first time" if info.fresh_customer else "")
+    if info.status_rule == RuleId.AUTH_REQUIRED:
+        return "without valid credentials (sent here with none): answered 401, and nothing changes"
+    if info.status_rule == RuleId.REJECTS_MALFORMED:
+        return "malformed: answered 400, and nothing changes"
+    return "answered " + " or ".join(map(str, info.statuses))
+
+
 @dataclass(slots=True)
 class Finding:
     """One distinct violation of a rule (rule id + kind), with the first request that showed it."""
@@ -96,6 +109,9 @@ class Finding:
     #: customers: the request whose answer first held the code; series-attributes-stable: the request whose
     #: answer set the series' attributes), in the order sent. Empty for every other rule.
     sequence: list[RequestSample] = field(default_factory=list)
+    #: How each request of `sequence` was judged, in the same order (a stateful sequence's malformed or
+    #: unauthorized steps are not bulk issues); empty: each was a bulk issue to a customer made up for the run.
+    sequence_judged: list[ReplayInfo] = field(default_factory=list)
     #: How the requests were judged (None: not recorded, e.g. a summary.json of an older version).
     replay: ReplayInfo | None = None
     #: Against the run's baseline; None without one.
@@ -108,8 +124,15 @@ class Finding:
         variables (an auth probe's own wrong credentials stay as sent). None without a recorded request."""
         if self.request is None:
             return None
+        notes = None
+        unauthenticated: list[bool] = []
+        if self.sequence_judged and len(self.sequence_judged) == len(self.sequence):
+            # A stateful sequence: each step says what it must be answered, the last what it broke; a step that
+            # must be refused 401 goes without credentials (its made-up ones are redacted like the user's).
+            notes = [*map(step_note, self.sequence_judged), f"breaks {self.rule_id}: {self.received}"]
+            unauthenticated = [info.status_rule == RuleId.AUTH_REQUIRED for info in self.sequence_judged]
         return finding_curl(self.rule_id, self.received, self.sequence, self.request,
-                            own_credentials=self.source != "auth")
+                            own_credentials=self.source != "auth", notes=notes, unauthenticated=unauthenticated)
 
     @property
     def fingerprint(self) -> str:
@@ -136,7 +159,7 @@ class HarnessFault:
 
 #: Every pass of a contract run, in the order they run (`--passes` picks some of them, in this order). Here, not in
 #: the runner, so the option table can name them without importing a runner.
-PASSES = ("classics", "strings", "property-positive", "property-negative", "scenarios", "auth", "routes",
+PASSES = ("classics", "strings", "property-positive", "property-negative", "scenarios", "stateful", "auth", "routes",
           "malformed")
 
 

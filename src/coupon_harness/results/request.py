@@ -74,16 +74,19 @@ def _credential_words(name: str, value: str) -> str | None:
     return None
 
 
-def to_curl(request: RequestSample, *, own_credentials: bool = True) -> str:
+def to_curl(request: RequestSample, *, own_credentials: bool = True, without_credentials: bool = False) -> str:
     """A reproducing curl command, one line, that runs as pasted into a POSIX shell: the run's redacted
     credentials are read from $COUPON_HARNESS_USER (USER:PASSWORD, like curl -u) or $COUPON_HARNESS_TOKEN;
     everything else is as the sample holds it (credentials are redacted upstream).
 
     `own_credentials=False` is for a request that carried credentials of its own (an auth probe's wrong user,
     unknown token or malformed header, redacted all the same): they stay as recorded, a wrong credential that
-    still asks the target the probe's question, and never become the user's own."""
+    still asks the target the probe's question, and never become the user's own. `without_credentials` leaves
+    every redacted header out: a request that must be refused 401 (a step of a stateful sequence), sent with none."""
     words = ["curl", "-X", shlex.quote(request.method)]
     for name, value in request.headers:
+        if without_credentials and REDACTED_MARK in value:
+            continue
         own = _credential_words(name, value) if own_credentials else None
         words.append(own or f"-H {shlex.quote(f'{name}: {value}')}")
     if request.body is not None:
@@ -142,17 +145,22 @@ def cross_request_notes(rule_id: str, received: str, earlier: int) -> list[str |
 
 
 def finding_curl(rule_id: str, received: str, sequence: Sequence[RequestSample], request: RequestSample, *,
-                 own_credentials: bool = True) -> str:
+                 own_credentials: bool = True, notes: Sequence[str | None] | None = None,
+                 unauthenticated: Sequence[bool] = ()) -> str:
     """A finding's reproducer: its request's curl command, preceded for a cross-request rule by the requests
     that must go first (`Finding.sequence`), each step commented with what its answer showed (the duplicated
-    code, the first and the changed attributes). `own_credentials=False` for an auth probe's finding."""
+    code, the first and the changed attributes) or, when given, with `notes` (one per request, the finding's own
+    last). `own_credentials=False` for an auth probe's finding; `unauthenticated` marks (per request, in the same
+    order) the steps of a stateful sequence sent without valid credentials: they are sent with none."""
     if not sequence:
         return to_curl(request, own_credentials=own_credentials)
-    notes = cross_request_notes(rule_id, received, len(sequence))
+    if notes is None or len(notes) != len(sequence) + 1:
+        notes = cross_request_notes(rule_id, received, len(sequence))
     lines = []
     for number, (step, note) in enumerate(zip([*sequence, request], notes, strict=True), start=1):
         lines.append(_comment(f"{number} of {len(notes)}" + (f": {note}" if note else "")))
-        lines.append(to_curl(step, own_credentials=own_credentials))
+        bare = number <= len(unauthenticated) and unauthenticated[number - 1]
+        lines.append(to_curl(step, own_credentials=own_credentials, without_credentials=bare))
     return "\n".join(lines)
 
 

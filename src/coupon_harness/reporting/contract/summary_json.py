@@ -109,6 +109,8 @@ def _finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None
         "sequence": [_request_dict(request) for request in finding.sequence],
         # How `request` was judged: its allowed statuses and rules, and whether a 200 is a bulk issue's answer.
         "judged": _replay_dict(finding.replay),
+        # How each request of `sequence` was judged (a stateful sequence's steps); [] means bulk issues.
+        "sequence_judged": [_replay_dict(info) for info in finding.sequence_judged],
     }
 
 
@@ -213,6 +215,7 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         response_excerpt=data["response_excerpt"], source=data["source"], seed=data["seed"],
         occurrences=data["occurrences"], probe=data.get("probe"), probe_class=data.get("probe_class"),
         sequence=[request for request in map(_request, data.get("sequence") or ()) if request is not None],
+        sequence_judged=[info for info in map(_replay_info, data.get("sequence_judged") or ()) if info is not None],
         replay=_replay_info(data.get("judged")), baseline=BaselineStatus(baseline) if baseline else None,
     )
 

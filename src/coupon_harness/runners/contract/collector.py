@@ -14,7 +14,7 @@ from coupon_harness.contract.violations import Violation
 from coupon_harness.results.contract import Finding, HarnessFault, Outcome, ReplayInfo, RequestSample, RuleResult
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["Collector", "RecordContext", "harness_fault"]
+__all__ = ["Collector", "RecordContext", "ScratchCollector", "harness_fault"]
 
 
 class RecordContext(threading.local):
@@ -76,11 +76,14 @@ class Collector:
                 self.stopped = f"the target failed {self._transport_streak} requests in a row at the transport level"
 
     def record(self, violation: Violation, request: RequestSample | None, status: int | None, excerpt: str,
-               source: str, probe: str | None = None, group: str | None = None) -> None:
+               source: str, probe: str | None = None, group: str | None = None, *,
+               steps: tuple[ReplayInfo, list[RequestSample], list[ReplayInfo]] | None = None) -> None:
         """Keep one finding per (rule, kind, probe group): a deterministic probe's bug class is its own finding.
 
         `group` gathers probes that try one bug at different sizes ("string length in customer.id"): they
-        make one finding whose reproducer is the smallest, which shows where the target breaks.
+        make one finding whose reproducer is the smallest, which shows where the target breaks. `steps`, when
+        given, says how the request was judged and the earlier requests of its sequence with how each was judged
+        (the stateful pass); otherwise they come from `context` (set by `RecordingJudge`).
         """
         get_rule(violation.rule_id)  # a Violation names a rule already; a look-alike must too (never dropped)
         signature = (*violation.signature, group or probe)
@@ -88,8 +91,12 @@ class Collector:
             violation = Violation(violation.rule_id, violation.key, self._clean(violation.expected),
                                   self._clean(violation.received))
             excerpt = self._clean(excerpt)
-        replay = self.context.replay
-        sequence = list((self.context.sequences or {}).get(violation.rule_id, ()))
+        replay: ReplayInfo | None
+        if steps is not None:
+            replay, sequence, judged = steps[0], list(steps[1]), list(steps[2])
+        else:
+            replay = self.context.replay
+            sequence, judged = list((self.context.sequences or {}).get(violation.rule_id, ())), []
         with self._lock:
             if self.first_finding is None and get_rule(violation.rule_id).severity.fails_gate:
                 self.first_finding = (round(time.monotonic() - self._started, 3), source)
@@ -102,12 +109,13 @@ class Collector:
                     known.request, known.received, known.expected = request, violation.received, violation.expected
                     known.response_status, known.response_excerpt, known.source = status, excerpt, source
                     known.probe, known.sequence, known.replay = probe, sequence, replay
+                    known.sequence_judged = judged
                 return
             self._findings[signature] = Finding(
                 rule_id=violation.rule_id, key=violation.key, expected=violation.expected,
                 received=violation.received, request=request, response_status=status,
                 response_excerpt=excerpt, source=source, seed=self._seed, probe=probe,
-                probe_class=group or probe, sequence=sequence, replay=replay)
+                probe_class=group or probe, sequence=sequence, sequence_judged=judged, replay=replay)
 
     @property
     def findings(self) -> list[Finding]:
@@ -135,6 +143,24 @@ class Collector:
                 outcome = Outcome.PASSED
             results.append(RuleResult(rule=rule, outcome=outcome, checks=checks, findings=found, reason=reason))
         return results
+
+
+class ScratchCollector(Collector):
+    """Keeps its findings to itself, while what was sent and checked counts in the run's collector (`run`): the
+    stateful pass judges each sequence it tries into one, and records only the shortest failing one's finding."""
+
+    def __init__(self, run: Collector) -> None:
+        super().__init__(run._seed, run._max_transport_failures, run._redactor)
+        self.run = run
+
+    def sent(self, *, transport_ok: bool) -> None:
+        self.run.sent(transport_ok=transport_ok)
+
+    def checked(self, rule_ids: Iterable[str]) -> None:
+        self.run.checked(rule_ids)
+
+    def note(self, text: str) -> None:
+        self.run.note(text)
 
 
 def _unmet(need: Need | None, expectations: Expectations) -> str | None:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from coupon_harness import ENDPOINT
+from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog
@@ -43,6 +44,7 @@ FIXED = "fixed"
 NOT_REPLAYABLE = "not replayable"
 _CUT = re.compile(r"… \(cut: \d+ (bytes|characters) in all\)$")
 _MADE_UP = re.compile(r'"(ch-[0-9a-f]{10}-\d+)"')
+_EARLIER = ReplayInfo((200,), WELL_FORMED.rule, issue_call=True, fresh_customer=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,10 @@ class _Replayer:
             return verdict(NOT_REPLAYABLE, "the report does not say how it was judged (written by an older "
                                            "coupon-harness): run the contract again")
         requests = [*finding.sequence, finding.request]
+        #: How each earlier request was judged: as the run recorded it (a stateful sequence), else as a bulk issue
+        #: to a customer made up for the run (the requests a unique-codes or series-attributes finding needs).
+        judged = (finding.sequence_judged if len(finding.sequence_judged) == len(finding.sequence)
+                  else [_EARLIER] * len(finding.sequence))
         if any(request.body is not None and _CUT.search(request.body) for request in requests):
             return verdict(NOT_REPLAYABLE, "the report keeps its body cut (over 8 KB): use the Replay command")
         if any(REDACTED in value for request in requests for _, value in request.headers) and not self.credentials:
@@ -121,10 +127,12 @@ class _Replayer:
         try:
             for position, request in enumerate(requests):
                 last = position == len(requests) - 1
-                info = finding.replay if last else ReplayInfo((200,), WELL_FORMED.rule, issue_call=True,
-                                                              fresh_customer=True)
+                info = finding.replay if last else judged[position]
                 body = self._body(request, customers, client)
-                authed = any(REDACTED in value for _, value in request.headers)
+                # A request that must be refused 401 is sent without credentials: its own wrong ones are redacted
+                # in the report like the user's, and the user's would change its meaning.
+                authed = (info.status_rule != RuleId.AUTH_REQUIRED
+                          and any(REDACTED in value for _, value in request.headers))
                 route = info.route
                 exchange = client.raw(request.method, body.encode("utf-8", "surrogatepass") if body is not None
                                       else None, headers=self._headers(request), auth=authed,

@@ -22,6 +22,7 @@ from coupon_harness.runners.contract.routes import run_route_probes
 from coupon_harness.runners.contract.scenarios import run_scenarios
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
+from coupon_harness.runners.contract.stateful import run_stateful
 from coupon_harness.runners.contract.strings import run_strings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
@@ -195,6 +196,8 @@ def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Ca
         run_strings(client, progress)
     elif name == "scenarios":
         run_scenarios(client, progress)
+    elif name == "stateful":
+        run_stateful(client, progress)
     elif name == "auth":
         run_auth_probes(client, progress)
     elif name == "routes":

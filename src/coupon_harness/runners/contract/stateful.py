@@ -1,0 +1,387 @@
+"""The stateful pass: sequences of requests judged against a model (`stateful_model`), searched and shrunk by a
+Hypothesis `RuleBasedStateMachine`.
+
+Each example is a sequence of up to `STEPS` steps to two customers (made up for it, or from --customer-ids), most of
+them about two focus series: valid, repeated, reordered, shared (another customer), interleaved (two customers in
+turn), invalid-series, mixed, malformed, unauthorized and large requests in any order (`KINDS_DRAWN`); a refused one
+(invalid-series, malformed, unauthorized) is mostly followed by its retry, to a customer of its own. Every answer is
+judged by the one Judge into the sequence's own collector; a finding there that fails the gate, of a (rule, kind) no
+earlier pass of the run found, makes the machine raise, so Hypothesis shrinks the sequence. Only the shortest
+failing sequence of each (rule, kind) is recorded in the run's collector, its earlier requests as the finding's
+`sequence` (curls in order; `replay` and `export-tests` send them first): the other attempts' findings are dropped,
+their requests and checks counted and their coupons listed in coupons.csv (the Client lists them as they arrive).
+
+Hidden state shows in answers only where the contract says what is due: a request that must change nothing (a 401, a
+400, an entity error) but issued is seen when the customer's first ask of a series with a per-customer limit is then
+refused. So one request first asks each valid series twice (`_Search.probe_limits`), and an example's first focus is a
+series that refused the second coupon, when there is one (its second focus one that did not); the judging is the same
+for every series.
+
+The budget is counted in requests: 3 per --max-examples (300 at the default 100, at least 60). The search stops at
+three quarters of it if it found nothing; shrinking a failing sequence takes what is left. Hypothesis runs with the
+run's seed (the same seed sends the same sequences), no database and no final replay of its own (the target's state
+has moved on; the shortest sequence's own answers are what is reported). A hang or dropped connection ends the pass
+without shrinking (each try would cost the request timeout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
+from hypothesis import strategies as st
+from hypothesis.control import current_build_context
+from hypothesis.errors import Flaky
+from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, rule
+
+from coupon_harness.contract.catalog import RuleId, get_rule
+from coupon_harness.contract.violations import Violation
+from coupon_harness.results.contract import Finding, ReplayInfo, RequestSample
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.stateful_model import (
+    MALFORMED_VARIANTS,
+    SOURCE,
+    UNAUTHORIZED_VARIANTS,
+    Session,
+    Step,
+)
+
+__all__ = ["PROBE_CLASS", "STEPS", "request_budget", "run_stateful"]
+
+#: Most steps in one sequence (a refused step and its retry are one step).
+STEPS = 6
+#: Customers of a sequence (a retry adds one of its own).
+CUSTOMERS = 2
+#: The share of the budget the search may use before it found a failing sequence.
+SEARCH = 0.75
+#: The bug class a finding of a sequence of two or more requests names.
+PROBE_CLASS = "stateful sequence"
+#: Shortest sequences recorded, one per (rule, kind) of finding.
+MAX_FINDINGS = 5
+
+Signature = tuple[str, str]
+
+
+def request_budget(max_examples: int) -> int:
+    """Requests the pass may send at `max_examples` (--max-examples)."""
+    return max(60, 3 * max_examples)
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """The shortest failing sequence of one (rule, kind): its length in requests, the finding (of its last request),
+    how that request was judged, and the requests before it with how each was judged."""
+
+    requests: int
+    finding: Finding
+    judged: ReplayInfo
+    earlier: list[RequestSample]
+    earlier_judged: list[ReplayInfo]
+
+
+class _Halt(KeyboardInterrupt):
+    """Leaves Hypothesis at once. Hypothesis re-raises a KeyboardInterrupt as it comes, without concluding the
+    example: no shrinking, no database, and no check against the examples run before. Any other exception, a
+    BaseException too, concludes the example first, and one that stops earlier than an earlier example with the
+    same draws is taken for inconsistent data generation (FlakyStrategyDefinition) instead. Caught in
+    `run_stateful`: never an interruption of the run."""
+
+
+class _Stop(_Halt):
+    """Ends the search: the budget is spent, the target stopped answering, or Hypothesis starts its final replay."""
+
+
+class _Abort(_Halt):
+    """Carries an exception that must leave the pass as itself (credentials refused, coupons.csv unwritable, a
+    harness bug) out of Hypothesis, which would otherwise shrink it as a failing example."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+#: One exception type per (rule, kind), so Hypothesis shrinks each distinct break on its own.
+_VIOLATIONS: dict[Signature, type[AssertionError]] = {}
+
+
+def _violation_type(signature: Signature) -> type[AssertionError]:
+    if signature not in _VIOLATIONS:
+        _VIOLATIONS[signature] = type("StatefulViolation", (AssertionError,), {"__module__": __name__})
+    return _VIOLATIONS[signature]
+
+
+class _Search:
+    """What every example of one pass shares: the client, the budget, the (rule, kind)s earlier passes found, and
+    the shortest failing sequence of each (rule, kind)."""
+
+    def __init__(self, client: Client, budget: int) -> None:
+        self.client = client
+        self.run = client.judge.collector
+        self.start = self.run.requests
+        self.budget = budget
+        #: Requests the search may take before it finds a failing sequence; the rest is kept for shrinking one.
+        self.search_budget = int(budget * SEARCH)
+        self.known: set[Signature] = {(f.rule_id, f.key) for f in self.run.findings}
+        #: Valid series with a per-customer limit (`probe_limits`).
+        self.limited: list[int] = []
+        self.best: dict[Signature, _Attempt] = {}
+        #: Hypothesis began its final replay (shrinking is over).
+        self.replayed = False
+
+    @property
+    def sent(self) -> int:
+        return self.run.requests - self.start
+
+    def customers(self, count: int, start: int) -> list[tuple[str, bool]]:
+        pool = self.client.settings.customer_ids
+        if pool:
+            return [(pool[(start + i) % len(pool)], False) for i in range(count)]
+        return [(self.client.fresh_customer(), True) for _ in range(count)]
+
+    def probe_limits(self) -> None:
+        """Ask every valid series twice of one customer in one request: a series that issues the first coupon and
+        refuses the second has a per-customer limit, and that is where a request that must change nothing but
+        issued shows (the customer's next first ask is refused). The search takes such a series as its focus more
+        often; the judging does not change. The request is judged as any step (a sequence of one)."""
+        valid = sorted(self.client.judge.expectations.valid_series)[: self.client.settings.large_batch // 2]
+        session = Session(self.client, self.run, self.customers(1, 0))
+        step = Step("valid", 0, tuple(series for series in valid for _ in range(2)))
+        failing = self.failing(session.send(step))
+        if failing:
+            self.keep([step], session, failing)
+        exchange = session.last
+        try:
+            entities = orjson.loads(exchange.body)["response"] if exchange is not None else []
+            pairs = [(entities[2 * i], entities[2 * i + 1]) for i in range(len(valid))]
+            self.limited = [series for series, (first, second) in zip(valid, pairs, strict=True)
+                            if not first.get("errors") and second.get("errors")]
+        except (orjson.JSONDecodeError, TypeError, KeyError, IndexError, AttributeError):
+            self.limited = []
+
+    def failing(self, found: list[Finding]) -> list[Finding]:
+        """The findings of a step that make a sequence fail: they fail the gate and no earlier pass found them."""
+        return [f for f in found if get_rule(f.rule_id).severity.fails_gate and (f.rule_id, f.key) not in self.known]
+
+    def keep(self, steps: list[Step], session: Session, failing: list[Finding]) -> None:
+        """Remember this sequence for each (rule, kind) it broke, when it is the shortest so far."""
+        for finding in failing:
+            signature = (finding.rule_id, finding.key)
+            best = self.best.get(signature)
+            if best is not None and best.requests <= len(steps):
+                continue
+            self.best[signature] = _Attempt(len(steps), finding, session.judged[-1], session.samples[:-1],
+                                            session.judged[:-1])
+
+    def record(self) -> None:
+        """Record the shortest sequence's finding of each (rule, kind) in the run's collector."""
+        for attempt in sorted(self.best.values(), key=lambda a: a.requests)[:MAX_FINDINGS]:
+            finding = attempt.finding
+            alone = not attempt.earlier  # one request shows it: no sequence, no class
+            self.run.record(Violation(finding.rule_id, finding.key, finding.expected, finding.received),
+                            finding.request, finding.response_status, finding.response_excerpt, SOURCE,
+                            None if alone else f"{PROBE_CLASS} of {attempt.requests} requests",
+                            None if alone else PROBE_CLASS,
+                            steps=(attempt.judged, attempt.earlier, attempt.earlier_judged))
+
+
+#: The kinds of step the search draws, each with its weight (refused requests, which must change nothing, and
+#: valid ones, which show what did change, come most often). "nothing" sends nothing: it is the simplest draw, so
+#: Hypothesis' simplest examples and the steps its shrinker blanks out cost no request. A repeated step sends an
+#: earlier one again (the same customer, series and credentials), a reordered one asks an earlier one's series in
+#: another order or number, a shared one asks them for the other customer. An interleaved step is three requests: a
+#: customer asks a batch, the other customer asks it, the first asks it again (a mix-up between customers shows).
+KINDS_DRAWN: dict[str, int] = {"valid": 2, "repeated": 1, "reordered": 1, "shared": 1, "interleaved": 2,
+                               "invalid-series": 2, "mixed": 1, "malformed": 3, "unauthorized": 2, "large": 1}
+#: Steps that must not issue anything, and are followed by their retry two times in three.
+_REFUSED = ("invalid-series", "malformed", "unauthorized")
+#: A step is two numbers (its kind, and the rest decoded from one number by `_decode`), so the shrinker has few
+#: choices to work through, each of whose tries sends a sequence again. Both start at 1: the shrinker tries every
+#: lower value of a choice that starts at 0 and changes the example's shape. Drawn wide and taken modulo the number
+#: of choices, since Hypothesis draws the bounds of a small range far more often than the rest.
+_KIND = st.integers(1, 2**16)
+_ARGS = st.integers(1, 2**48)
+
+#: (kind, customer index, series picks, malformed or unauthorized variant, retried)
+Draft = tuple[str, int, tuple[int, ...], str, bool]
+
+
+def _decode(number: int, args: int, valid: int, invalid: int) -> Draft:
+    """One step from its two numbers. A pick names a valid series: 0 the example's first focus, 1 its second (three
+    picks in eight each), 2 + i the i-th valid series; -k the k-th invalid series. For a repeated, reordered or
+    shared step the customer index names the earlier step, counted back from the last. A refused step
+    (invalid-series, malformed, unauthorized) is followed by its retry two times in three, as a client retries a
+    refused request: its valid series (else the first focus), well-formed and authorized."""
+    kinds = [kind for kind, weight in KINDS_DRAWN.items() for _ in range(weight)
+             if invalid or kind not in ("invalid-series", "mixed")]
+    if number == 1:
+        return "nothing", 0, (), "", False
+    kind = kinds[(number - 2) % len(kinds)]
+
+    def take(count: int) -> int:
+        nonlocal args
+        args, value = divmod(args, count)
+        return value
+
+    if kind in ("repeated", "reordered", "shared"):
+        return kind, 0 if take(2) else take(STEPS), (), "", False  # the last step half the time
+    customer = take(CUSTOMERS)
+
+    def good() -> int:
+        draw = take(8)
+        return 0 if draw < 3 else 1 if draw < 6 else 2 + take(valid)
+
+    def bad() -> int:
+        return -1 - take(invalid)
+
+    def any_series() -> int:
+        return bad() if invalid and take(3) == 0 else good()
+
+    count = 1 + take(3)
+    variant = ""
+    if kind == "invalid-series":
+        picks = [bad() for _ in range(count)]
+    elif kind == "mixed":
+        picks = [good(), bad(), *(any_series() for _ in range(count - 1))]
+        cut = take(len(picks))  # rotated: the valid series is not always first
+        picks = picks[cut:] + picks[:cut]
+    elif kind == "large":
+        picks = [any_series() for _ in range(count)]
+    else:
+        picks = [good() for _ in range(count)]
+        if kind in ("malformed", "unauthorized"):
+            variants = sorted(MALFORMED_VARIANTS if kind == "malformed" else UNAUTHORIZED_VARIANTS)
+            variant = variants[take(len(variants))]
+    return kind, customer, tuple(picks), variant, kind in _REFUSED and take(3) > 0
+
+
+def _machine(search: _Search) -> type[RuleBasedStateMachine]:
+    """The state machine of one pass, over the run's series (they are known only once the preflight ran)."""
+    expectations = search.client.judge.expectations
+    valid = sorted(expectations.valid_series)
+    invalid = sorted(expectations.invalid_series)
+    large = search.client.settings.large_batch
+    # The first focus is a series with a per-customer limit when the target has one (`_Search.probe_limits`), the
+    # second one without, when it has one.
+    firsts = search.limited or valid
+    seconds = [series for series in valid if series not in search.limited] or valid
+
+    class StatefulSequences(RuleBasedStateMachine):
+        """One example: CUSTOMERS customers, two focus series most steps name, up to STEPS steps."""
+
+        def __init__(self) -> None:
+            if current_build_context().is_final:
+                # Hypothesis replays the shrunk example once more to report it: the target's state has moved on
+                # since, and the example's own answers are already kept (`_Search.keep`). Hypothesis takes a replay
+                # that stops at once for inconsistent data generation, which `run_stateful` expects then.
+                search.replayed = True
+                raise _Stop("final replay")
+            super().__init__()
+            self.steps: list[Step] = []
+            self.focus = (valid[0], valid[0])
+            self.session: Session | None = None
+
+        @initialize(first=_KIND, second=_KIND, start=st.integers(0, 1000))
+        def customers(self, first: int, second: int, start: int) -> None:
+            """The example's customers (made up for it, or from --customer-ids from `start` on) and its two focus
+            series."""
+            self.focus = (firsts[first % len(firsts)], seconds[second % len(seconds)])
+            self.session = Session(search.client, search.run, search.customers(CUSTOMERS, start))
+
+        def _series(self, pick: int) -> int:
+            return invalid[-pick - 1] if pick < 0 else self.focus[pick] if pick < 2 else valid[pick - 2]
+
+        @rule(number=_KIND, args=_ARGS)
+        def request(self, number: int, args: int) -> None:
+            kind, customer, picks, variant, retried = _decode(number, args, len(valid), len(invalid))
+            session = self.session
+            assert session is not None
+            if kind == "nothing":
+                return
+            if kind in ("repeated", "reordered", "shared"):
+                if not self.steps:
+                    return
+                earlier = self.steps[-1 - customer % len(self.steps)]  # counted back: most often the last one
+                if kind == "reordered":  # the same series in another order, or one of them twice
+                    order = tuple(reversed(earlier.series))
+                    earlier = replace(earlier, series=order if order != earlier.series else order + order[:1])
+                elif kind == "shared":
+                    earlier = replace(earlier, customer=(earlier.customer + 1) % CUSTOMERS)
+                self._send(earlier)
+                return
+            series = tuple(map(self._series, picks))
+            if kind == "large":
+                series = tuple(series[i % len(series)] for i in range(large))
+            if kind == "interleaved":
+                other = (customer + 1) % CUSTOMERS
+                for who in (customer, other, customer):
+                    self._send(Step("valid", who, series))
+                return
+            if retried and not search.client.settings.customer_ids:
+                # A customer's first request refused, then retried: whatever the first did, the retry must issue.
+                customer = session.add_customer(search.customers(1, 0)[0])
+            self._send(Step(kind, customer, series, variant))
+            if retried:
+                again = tuple(s for s in series if s in expectations.valid_series) or self.focus[:1]
+                self._send(Step("valid", customer, again))
+
+        def _send(self, step: Step) -> None:
+            session = self.session
+            assert session is not None
+            if (search.sent >= search.budget or search.run.stopped is not None
+                    or (not search.best and search.sent >= search.search_budget)):
+                raise _Stop("budget")
+            try:
+                found = session.send(step)
+            except (KeyboardInterrupt, _Stop, _Abort):
+                raise
+            except BaseException as exc:
+                raise _Abort(exc) from exc
+            self.steps.append(step)
+            failing = search.failing(found)
+            if not failing:
+                return
+            search.keep(self.steps, session, failing)
+            if any(f.rule_id == RuleId.TRANSPORT for f in failing):
+                raise _Stop("transport")  # never shrunk: every try would wait for the request timeout
+            signature = (failing[0].rule_id, failing[0].key)
+            raise _violation_type(signature)(f"{signature[0]} ({signature[1]}) after {len(self.steps)} requests")
+
+    return StatefulSequences
+
+
+def run_stateful(client: Client, progress: Callable[[str], None]) -> int:
+    """Search, shrink and record; returns the number of requests sent."""
+    expectations = client.judge.expectations
+    if not expectations.valid_series:
+        progress("stateful: skipped (no series that issue coupons: pass --series-ids)")
+        return 0
+    budget = request_budget(client.settings.max_examples)
+    search = _Search(client, budget)
+    # Examples often end early or send nothing (Hypothesis' simplest ones): three times as many as the search budget
+    # would allow at STEPS requests each; the budget ends the search first.
+    config = settings(max_examples=max(2, 3 * search.search_budget // STEPS), stateful_step_count=STEPS,
+                      deadline=None, database=None, phases=[Phase.generate, Phase.shrink], derandomize=False,
+                      suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
+                      report_multiple_bugs=True)
+    search.probe_limits()
+    test: Any = get_state_machine_test(_machine(search), settings=config)
+    seed(client.settings.seed)(test)
+    try:
+        test()
+    except _Stop:
+        pass
+    except _Abort as abort:
+        raise abort.error from None
+    except Flaky:
+        if not search.replayed:
+            # The target answered one sequence differently at two tries (its state outlives a sequence): what was
+            # found until then stands.
+            search.run.note("stateful: the target answered a sequence differently when it was sent again, so "
+                            "shrinking stopped there")
+    finally:
+        search.record()
+    progress(f"stateful: {search.sent} requests, {len(search.best)} failing sequence(s)")
+    return search.sent
