@@ -108,7 +108,8 @@ def in_scope(data: dict[str, Any]) -> dict[str, list[str]]:
     scope = {}
     for file in data["files"]:
         names = functions_of(ROOT / file)
-        unknown = {o for o in outside if o.startswith(Path(file).name + ":")} - {f"{Path(file).name}:{n}" for n in names}
+        mine = {o for o in outside if o.startswith(Path(file).name + ":")}
+        unknown = mine - {f"{Path(file).name}:{n}" for n in names}
         if unknown:
             raise SystemExit(f"mutation_equivalents.toml: outside names no function of {file}: {sorted(unknown)}")
         scope[file] = [n for n in names if f"{Path(file).name}:{n}" not in outside]
@@ -211,7 +212,9 @@ def _changed(diff: str) -> tuple[str, str, int]:
 
 def judge_all(mutants: list[Mutant], work: Path, data: dict[str, Any]) -> list[str]:
     """Set each mutant's verdict; the problems of the equivalent list (entries matching nothing or a killed mutant)."""
-    equivalents = {(e["function"], e["before"], e["after"]): e["reason"] for e in data.get("equivalent", [])}
+    reasons = data.get("reasons", {})
+    equivalents = {(e["function"], e["before"], e["after"]): reasons.get(e["reason"], e["reason"])
+                   for e in data.get("equivalent", [])}
     used: set[tuple[str, str, str]] = set()
     problems = []
     for mutant in mutants:
