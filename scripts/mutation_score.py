@@ -6,7 +6,8 @@ mutmut 3 mutates the sandbox's request validation, auth, issuing and answer buil
 functions left out are in scripts/mutation_equivalents.toml, with the reason for each) in a temporary copy
 of the project, never in this tree. Each mutant is judged by tests/mutation/mutant_judge.py: the default
 contract run (default passes and max_examples, seed 1) against a fresh in-process sandbox, once per
-credential form the sandbox accepts (tests/mutation/judge.py). A run that fails (exit 1), or that the
+credential form the sandbox accepts (tests/mutation/judge.py; issuer.py and codes.py, blind to credentials,
+get the plain Basic run alone). A run that fails (exit 1), or that the
 harness refuses naming why (exit 2: a valid series refused, valid credentials refused), kills the mutant;
 a sandbox that no longer starts kills it too (no-start, counted apart). A harness fault with no failed rule
 is the harness's bug and kills nothing.

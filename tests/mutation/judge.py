@@ -3,8 +3,9 @@
 One run per credential form the sandbox accepts, each the run a user with those credentials makes
 (default passes, default max_examples, seed SEED): plain Basic (what `contract` uses against a sandbox),
 Basic with the md5 hex of the password (as Capillary tills send it) and an OAuth token. The forms differ
-only in `identify`'s branches, so a mutant there can be seen by one form only. A mutant is killed when
-one of its runs fails.
+only in `identify`'s branches and the token endpoint, so a mutant there can be seen by one form only
+(mutant_judge.py gives mutants of issuer.py and codes.py, which never see the credentials, the basic run
+alone). A mutant is killed when one of its runs fails.
 
 The series come from the unmutated config (`sandbox_info`), not from the mutant's GET /sandbox/info: a
 real target is told its series by flags, and the route is no part of the contract.

@@ -16,11 +16,18 @@ import pytest
 from mutation.judge import FORMS, judge
 
 
+#: Mutants of these modules never see the credentials (the user a request authenticates as is not passed on):
+#: the basic run alone judges them.
+_CREDENTIAL_BLIND = ("coupon_harness.sandbox.issuer.", "coupon_harness.sandbox.codes.")
+
+
 @pytest.mark.parametrize("form", FORMS)
 def test_contract_run_holds(form: str) -> None:
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if form != FORMS[0] and mutant.startswith(_CREDENTIAL_BLIND):
+        pytest.skip("the credential form cannot change what this mutant does")
     verdict = judge(form, stop_at_first_failure=bool(os.environ.get("COUPON_HARNESS_MUTATION_FIRST_FAILURE")))
     folder = os.environ.get("COUPON_HARNESS_MUTATION_VERDICTS")
-    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
     if folder and mutant not in ("", "stats", "fail", "mutant_generation"):
         verdict.write(Path(folder), mutant)
     assert not verdict.killed, verdict.reasons
