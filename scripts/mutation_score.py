@@ -68,6 +68,8 @@ class Mutant:
     line: int
     before: str
     after: str
+    #: Which occurrence of `before` in the function it changes (1: the first), for lines a function holds twice.
+    occurrence: int = 1
     status: str = "not checked"
     #: killed (violated, refused, no-start), survived, equivalent, harness-fault, no-verdict, timeout, not-reached
     verdict: str = ""
@@ -166,10 +168,19 @@ def collect(work: Path, scope: dict[str, list[str]]) -> list[Mutant]:
         _, code, seconds = statuses[name]
         before, after, offset = _changed(diffs[name])
         function = _function_of(name, file)
-        mutants.append(Mutant(name, file, function, _first_line(ROOT / file, function) + offset, before, after,
+        line = _first_line(ROOT / file, function) + offset
+        mutants.append(Mutant(name, file, function, line, before, after, _occurrence(ROOT / file, function, line, before),
                               STATUS.get(code, "suspicious") if code is not None else "not checked",
                               seconds=round(seconds or 0.0, 2)))
     return sorted(mutants, key=lambda m: (m.file, m.line, m.name))
+
+
+def _occurrence(path: Path, function: str, line: int, before: str) -> int:
+    """1 + how many lines of the function before `line` read as the mutated line does (stripped)."""
+    first = _first_line(path, function)
+    text = before.split("\n")[0]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return 1 + sum(1 for number in range(first, line) if lines[number - 1].strip() == text)
 
 
 def _function_of(name: str, file: str) -> str:
@@ -214,12 +225,12 @@ def _changed(diff: str) -> tuple[str, str, int]:
 def judge_all(mutants: list[Mutant], work: Path, data: dict[str, Any]) -> list[str]:
     """Set each mutant's verdict; the problems of the equivalent list (entries matching nothing or a killed mutant)."""
     reasons = data.get("reasons", {})
-    equivalents = {(e["function"], e["before"], e["after"]): reasons.get(e["reason"], e["reason"])
+    equivalents = {(e["function"], e["before"], e["after"], e.get("occurrence", 1)): reasons.get(e["reason"], e["reason"])
                    for e in data.get("equivalent", [])}
-    used: set[tuple[str, str, str]] = set()
+    used: set[tuple[str, str, str, int]] = set()
     problems = []
     for mutant in mutants:
-        key = (f"{Path(mutant.file).name}:{mutant.function}", mutant.before, mutant.after)
+        key = (f"{Path(mutant.file).name}:{mutant.function}", mutant.before, mutant.after, mutant.occurrence)
         verdicts = [json.loads(p.read_text(encoding="utf-8"))
                     for p in sorted((work / "verdicts").glob(f"{mutant.name}.*.json"))]
         killing = [v for v in verdicts if v["outcome"] in ("violated", "refused", "no-start")]
@@ -242,8 +253,8 @@ def judge_all(mutants: list[Mutant], work: Path, data: dict[str, Any]) -> list[s
             mutant.verdict = "not-reached"
         else:
             mutant.verdict = "survived"
-    problems += [f"equivalent entry matches no mutant: {function} {before!r} -> {after!r}"
-                 for (function, before, after) in equivalents.keys() - used]
+    problems += [f"equivalent entry matches no mutant: {function} {before!r} -> {after!r} (occurrence {n})"
+                 for (function, before, after, n) in equivalents.keys() - used]
     return problems
 
 
@@ -291,9 +302,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop each run at its first gate-failing finding (same verdicts, sooner)")
     parser.add_argument("--json", type=Path, help="write the figures and every mutant's verdict there")
     parser.add_argument("--keep", type=Path, help="make the copy in this (new) folder and keep it")
+    parser.add_argument("--rescore", type=Path, metavar="DIR",
+                        help="score a folder kept by --keep again (after editing the equivalents), running nothing")
     args = parser.parse_args(argv)
     data = load_data()
     scope = in_scope(data)
+    if args.rescore is not None:
+        return _score(args.rescore, scope, data, args.json, 0.0)
     work = args.keep if args.keep is not None else Path(tempfile.mkdtemp(prefix="coupon-harness-mutation-"))
     if args.keep is not None:
         work.mkdir(parents=True, exist_ok=False)
@@ -305,18 +320,22 @@ def main(argv: list[str] | None = None) -> int:
             tail = (work / "mutmut.log").read_text(encoding="utf-8", errors="replace")[-3000:]
             print(f"mutmut run exited {code}:\n{tail}", file=sys.stderr)
             return 2
-        seconds = time.monotonic() - started
-        mutants = collect(work, scope)
-        problems = judge_all(mutants, work, data)
-        numbers = figures(mutants, seconds)
-        print(report(mutants, numbers, problems))
-        if args.json is not None:
-            args.json.write_text(json.dumps({"figures": numbers, "problems": problems,
-                                             "mutants": [asdict(m) for m in mutants]}, indent=1), encoding="utf-8")
-        return 0 if numbers["survived"] == 0 and not problems else 1
+        return _score(work, scope, data, args.json, time.monotonic() - started)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _score(work: Path, scope: dict[str, list[str]], data: dict[str, Any], json_path: Path | None,
+           seconds: float) -> int:
+    mutants = collect(work, scope)
+    problems = judge_all(mutants, work, data)
+    numbers = figures(mutants, seconds)
+    print(report(mutants, numbers, problems))
+    if json_path is not None:
+        json_path.write_text(json.dumps({"figures": numbers, "problems": problems,
+                                         "mutants": [asdict(m) for m in mutants]}, indent=1), encoding="utf-8")
+    return 0 if numbers["survived"] == 0 and not problems else 1
 
 
 if __name__ == "__main__":
