@@ -169,7 +169,8 @@ def collect(work: Path, scope: dict[str, list[str]]) -> list[Mutant]:
         before, after, offset = _changed(diffs[name])
         function = _function_of(name, file)
         line = _first_line(ROOT / file, function) + offset
-        mutants.append(Mutant(name, file, function, line, before, after, _occurrence(ROOT / file, function, line, before),
+        occurrence = _occurrence(ROOT / file, function, line, before)
+        mutants.append(Mutant(name, file, function, line, before, after, occurrence,
                               STATUS.get(code, "suspicious") if code is not None else "not checked",
                               seconds=round(seconds or 0.0, 2)))
     return sorted(mutants, key=lambda m: (m.file, m.line, m.name))
@@ -178,7 +179,7 @@ def collect(work: Path, scope: dict[str, list[str]]) -> list[Mutant]:
 def _occurrence(path: Path, function: str, line: int, before: str) -> int:
     """1 + how many lines of the function before `line` read as the mutated line does (stripped)."""
     first = _first_line(path, function)
-    text = before.split("\n")[0]
+    text = before.split("\n", maxsplit=1)[0]
     lines = path.read_text(encoding="utf-8").splitlines()
     return 1 + sum(1 for number in range(first, line) if lines[number - 1].strip() == text)
 
@@ -225,8 +226,8 @@ def _changed(diff: str) -> tuple[str, str, int]:
 def judge_all(mutants: list[Mutant], work: Path, data: dict[str, Any]) -> list[str]:
     """Set each mutant's verdict; the problems of the equivalent list (entries matching nothing or a killed mutant)."""
     reasons = data.get("reasons", {})
-    equivalents = {(e["function"], e["before"], e["after"], e.get("occurrence", 1)): reasons.get(e["reason"], e["reason"])
-                   for e in data.get("equivalent", [])}
+    equivalents = {(e["function"], e["before"], e["after"], e.get("occurrence", 1)):
+                   reasons.get(e["reason"], e["reason"]) for e in data.get("equivalent", [])}
     used: set[tuple[str, str, str, int]] = set()
     problems = []
     for mutant in mutants:

@@ -15,7 +15,6 @@ import pytest
 
 from mutation.judge import FORMS, judge
 
-
 #: Mutants of these modules never see the credentials (the user a request authenticates as is not passed on):
 #: the basic run alone judges them.
 _CREDENTIAL_BLIND = ("coupon_harness.sandbox.issuer.", "coupon_harness.sandbox.codes.")
