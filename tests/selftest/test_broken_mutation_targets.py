@@ -45,3 +45,35 @@ def test_the_cli_fails_one_instance_of_each_class(name: str, tmp_path: Path,
     failed = {r["id"]: r for r in summary["rules"] if r["outcome"] == "failed"}
     findings = failed[variant.rule]["findings"]
     assert variant.probe in {f["probe"] for f in findings} if variant.probe else findings, failed.keys()
+
+
+def test_replay_sends_the_lower_case_scheme_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The finding's credentials are redacted in the report; the replay puts its own back in the spelling the run
+    used, so it is never "fixed" by a canonical `Basic` against the broken target (its 401 reads as the credentials
+    refused, exit 2, as for any replayed issue answered 401), and fixed against the sandbox."""
+    variant = next(v for v in BROKEN_MUTATION if v.name == "scheme-case-sensitive-401")
+    with running_sandbox(before=variant.before) as sandbox:
+        assert main(["contract", "--base-url", sandbox.base_url, "--max-examples", "5", "--no-color",
+                     "--report-dir", str(tmp_path / "run")]) == 1
+        capsys.readouterr()
+        code = main(["replay", str(tmp_path / "run"), "--base-url", sandbox.base_url,
+                     "--report-dir", str(tmp_path / "before")])
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert "refused the credentials given (401)" in err, out + err
+    assert "fixed" not in out, out
+    with running_sandbox() as sandbox:
+        code = main(["replay", str(tmp_path / "run"), "--base-url", sandbox.base_url,
+                     "--report-dir", str(tmp_path / "after")])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+
+
+def test_the_curl_of_a_lower_case_scheme_sends_it_from_the_environment() -> None:
+    from coupon_harness.results.request import RequestSample
+
+    sample = RequestSample("POST", "http://127.0.0.1:1/v2/coupon/bulk/issue",
+                           (("Authorization", "basic <redacted>"),), "{}")
+    assert ('-H "Authorization: basic $(printf %s "$COUPON_HARNESS_USER" | base64 | tr -d \'\\n\')"'
+            in sample.curl), sample.curl
+    assert "<redacted>" not in sample.curl
