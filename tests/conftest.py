@@ -69,6 +69,8 @@ SLOW_FILES = {
 
 #: Single slow tests (node id without parameters) in files that are otherwise quick.
 SLOW_TESTS = {
+    "tests/mutation/test_fixed_mutants.py::test_a_fixed_mutant_is_killed": "20 contract runs against mutants, 25 s",
+    "tests/mutation/test_fixed_mutants.py::test_the_unmutated_sandbox_holds": "a contract run, 5 s",
     "tests/cli/test_secret_registry.py::test_a_runs_outputs_hide_a_new_secret_option": "a contract and a load run, 3 s",
     "tests/cli/test_cli.py::test_run_starts_the_sandbox_and_writes_an_index": "contract and load run, 14 s",
     "tests/cli/test_cli.py::test_contract_against_a_served_sandbox_exits_0_and_writes_reports": "4 s",

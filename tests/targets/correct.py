@@ -85,7 +85,7 @@ def _authorized(request: web.Request) -> bool:
     if request.headers.get("X-CAP-API-OAUTH-TOKEN") == _TOKEN:
         return True
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Basic "):
+    if header[:6].lower() != "basic ":  # RFC 9110 §11.1: the scheme is case-insensitive
         return False
     try:
         user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")

@@ -53,6 +53,9 @@ class IssueCall:
     #: The harness made this customer up for this run, so it holds no coupon yet and
     #: a valid series must issue to it (the first time in the run).
     fresh_customer: bool = False
+    #: The answer's own Date header (POSIX seconds: the server's clock, so no skew allowance), when it sent one.
+    #: A coupon must outlive it: validTill at or before it is a coupon dead on arrival.
+    answered_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -221,7 +224,7 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,
             found.append(Violation(RuleId.VALID_SERIES_ISSUES, "refused", "a coupon",
                                    f"series {shown(series_id)} answered errors {_codes(errors)}{hint}"))
         if coupon is not None:
-            _check_coupon(found, index, entity_id, coupon, min_valid_till, min_seconds)
+            _check_coupon(found, index, entity_id, coupon, min_valid_till, min_seconds, call.answered_at)
             code = coupon.get("code")
             if isinstance(code, str) and code:
                 if code in codes and series_id not in expectations.generic_series:
@@ -265,7 +268,7 @@ def _codes(errors: list[Any]) -> str:
 
 
 def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: dict[str, Any],
-                  min_valid_till: datetime, min_seconds: float) -> None:
+                  min_valid_till: datetime, min_seconds: float, answered_at: float | None = None) -> None:
     numbers = _NUMBER_TYPES
     series_id = result.get("seriesId")
     if type(series_id) in numbers and series_id != entity_id:
@@ -286,6 +289,10 @@ def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: di
             if seconds < (min_seconds - _NAIVE_ALLOWANCE.total_seconds() if naive else min_seconds):
                 found.append(Violation(RuleId.VALID_TILL_FUTURE, "past", f"after {min_valid_till.isoformat()}",
                                        f"validTill {raw_till}"))
+            elif answered_at is not None and not naive and seconds <= answered_at:
+                dated = datetime.fromtimestamp(answered_at, UTC).isoformat()
+                found.append(Violation(RuleId.VALID_TILL_FUTURE, "dead-on-arrival",
+                                       f"after the answer's own Date, {dated}", f"validTill {raw_till}"))
     redemptions: Any = result.get("redemptionCount")
     if type(redemptions) in numbers and redemptions != 0:
         found.append(Violation(RuleId.REDEMPTION_COUNT_ZERO, "non-zero", "redemptionCount 0",

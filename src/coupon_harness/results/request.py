@@ -69,6 +69,10 @@ def _credential_words(name: str, value: str) -> str | None:
     lowered = name.lower()
     if lowered == "authorization" and value == f"Basic {REDACTED_MARK}":
         return f'-u "${USER_VARIABLE}"'
+    scheme = value.partition(" ")[0]
+    if lowered == "authorization" and scheme.lower() == "basic" and value == f"{scheme} {REDACTED_MARK}":
+        # Another spelling of the scheme (the auth pass's lower-case probe): curl -u would write "Basic".
+        return f'-H "{name}: {scheme} $(printf %s "${USER_VARIABLE}" | base64 | tr -d \'\\n\')"'
     if lowered == _TOKEN_HEADER and value == REDACTED_MARK:
         return f'-H "{name}: ${TOKEN_VARIABLE}"'
     return None

@@ -426,8 +426,9 @@ class Redactor:
     def headers(self, headers: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
         out = []
         for name, value in headers.items():
-            if name.lower() == "authorization" and str(value).startswith("Basic "):
-                out.append((name, "Basic " + REDACTED))
+            scheme = str(value).partition(" ")[0]
+            if name.lower() == "authorization" and scheme.lower() == "basic":  # the scheme as sent: basic, BASIC
+                out.append((name, scheme + " " + REDACTED))
             elif name.lower() in self.SENSITIVE_HEADERS:
                 out.append((name, REDACTED))
             else:

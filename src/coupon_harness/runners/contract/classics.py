@@ -208,6 +208,8 @@ class _Builder:
             (f"the large batch ({large})", [self.valid[i % len(self.valid)] for i in range(large)], WELL_FORMED),
             (f"the large batch + 1 ({large + 1})", [self.series] + [self.filler] * large, TOLERATED),
             (f"{_HUGE_ARRAY} elements", [self.series] + [self.filler] * (_HUGE_ARRAY - 1), RESOURCE_LIMIT),
+            # Just past a common cap (1000, the sandbox's): a server's over-the-cap branch answers too.
+            (f"{_HUGE_ARRAY + 1} elements", [self.series] + [self.filler] * _HUGE_ARRAY, RESOURCE_LIMIT),
             ("duplicates", [self.series, self.series], WELL_FORMED),
         ]
         for label, value, expect in sizes:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from email.utils import parsedate_to_datetime
 
 import orjson
 
@@ -120,6 +122,9 @@ class Judge:
         if call is None or body is NOT_PARSED:
             return []
         collector.checked(self._rules_judged(call))
+        answered_at = _date_of(headers.get("date"))
+        if answered_at is not None:
+            call = replace(call, answered_at=answered_at)
         found = check_response(call, body, self.expectations)
         found.extend(self.ledger.observe(call.series_ids, call.customer_id, body))
         return found
@@ -168,3 +173,15 @@ def _customer_of(exchange: Exchange) -> str:
     customer = parsed.get("customer") if isinstance(parsed, dict) else None
     value = customer.get("id") if isinstance(customer, dict) else None
     return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def _date_of(value: str | None) -> float | None:
+    """An answer's Date header (RFC 9110 §6.6.1, IMF-fixdate) as POSIX seconds; None when absent, unreadable or
+    without a zone."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from coupon_harness.contract import IssueCall
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.judge import MALFORMED, UNAUTHENTICATED
+from coupon_harness.runners.contract.judge import MALFORMED, UNAUTHENTICATED, WELL_FORMED
 from coupon_harness.transport.auth import TOKEN_HEADER
 
 __all__ = ["run_auth_probes", "run_malformed_probes", "well_formed_body"]
@@ -36,8 +38,27 @@ def run_auth_probes(client: Client, progress: Callable[[str], None]) -> int:
         probes.append(("bearer instead of basic", {"Authorization": "Bearer coupon-harness-not-a-token"}))
     for _label, headers in probes:
         client.probe("POST", well_formed_body(client), UNAUTHENTICATED, "auth", auth=False, headers=headers)
-    progress(f"auth: {len(probes)} requests")
-    return len(probes)
+    sent = len(probes) + _lower_case_scheme(client)
+    progress(f"auth: {sent} requests")
+    return sent
+
+
+def _lower_case_scheme(client: Client) -> int:
+    """The run's own Basic credentials with the scheme written `basic`: RFC 9110 §11.1 makes an authentication
+    scheme case-insensitive, so a server that takes only `Basic` refuses correct clients. A well-formed issue,
+    judged like any other (200, every body rule). Sends nothing when the run has no Basic credentials."""
+    header = client.settings.credentials.basic_header()
+    if header is None:
+        return 0
+    pool = client.settings.customer_ids
+    series = sorted(client.judge.expectations.valid_series)[:2] or [1]
+    customer = pool[0] if pool else client.fresh_customer()
+    issued_at = datetime.now(UTC)
+    exchange = client.raw("POST", dump_json({"seriesIds": series, "customer": {"id": customer}}),
+                          headers={"Authorization": "basic " + header.partition(" ")[2]}, auth=False, source="auth")
+    client.judge.judge(exchange, WELL_FORMED, IssueCall(series, customer, issued_at, not pool), "auth",
+                       probe="valid credentials, scheme in lower case")
+    return 1
 
 
 MALFORMED_BODIES: tuple[tuple[str, bytes], ...] = (

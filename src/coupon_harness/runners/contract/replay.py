@@ -159,10 +159,20 @@ class _Replayer:
         others = sorted({f"{f.rule_id} ({f.key})" for f in found})
         return verdict(FIXED, f"but now breaks {', '.join(others)}" if others else "")
 
-    @staticmethod
-    def _headers(request: RequestSample) -> dict[str, str | None]:
-        """The recorded headers less the run's own credentials (shown redacted): the replay's are added."""
-        return {name: value for name, value in request.headers if REDACTED not in value}
+    def _headers(self, request: RequestSample) -> dict[str, str | None]:
+        """The recorded headers less the run's own credentials (shown redacted): the replay's are added. Basic
+        credentials recorded under another spelling of the scheme (`basic`, the auth pass's probe) are sent in
+        that spelling, so the replay tries what the run tried."""
+        headers: dict[str, str | None] = {}
+        for name, value in request.headers:
+            if REDACTED not in value:
+                headers[name] = value
+                continue
+            scheme = value.partition(" ")[0]
+            own = self.headers().get("Authorization", "") if name.lower() == "authorization" else ""
+            if scheme != "Basic" and scheme.lower() == "basic" and own.startswith("Basic "):
+                headers[name] = scheme + own[len("Basic"):]
+        return headers
 
     @staticmethod
     def _body(request: RequestSample, customers: dict[str, str], client: Client) -> str | None:
