@@ -17,7 +17,17 @@ from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.outbound import BoundedClient, OutboundPolicy
 
-__all__ = ["Client", "policy"]
+__all__ = ["Client", "lower_auth_scheme", "policy"]
+
+
+def lower_auth_scheme(headers: dict[str, str]) -> dict[str, str]:
+    """The credentials with the Authorization scheme written in lower case (`basic ...`): RFC 9110 §11.1 makes a
+    scheme case-insensitive, and the auth pass checks the target reads it so."""
+    value = headers.get("Authorization")
+    if value is None:
+        return headers
+    scheme, sep, rest = value.partition(" ")
+    return {**headers, "Authorization": scheme.lower() + sep + rest}
 
 
 def policy(settings: ContractSettings, url_flag: str = "--base-url") -> OutboundPolicy:
@@ -45,13 +55,14 @@ class Client:
             return f"ch-{self._run}-{self._counter}"
 
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
-            auth: bool = True, url: str | None = None, source: str = "", exact: bool = False) -> Exchange:
+            auth: bool = True, url: str | None = None, source: str = "", exact: bool = False,
+            lower_scheme: bool = False) -> Exchange:
         """Send as is; a header given as None is not sent at all (not even the HTTP client's default). The coupons
         of the answer are listed (under `source`) before a Ctrl-C that came meanwhile ends the run. `exact`: the
         path and query of `url` go out byte for byte, not normalised (the routes pass; same origin only)."""
         sent_headers: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
         if auth:
-            sent_headers.update(self.auth_headers())
+            sent_headers.update(lower_auth_scheme(self.auth_headers()) if lower_scheme else self.auth_headers())
         sent_headers.update(headers or {})
         with deferred():
             exchange = send(self._http, method, url or self.url, headers=sent_headers, body=body,

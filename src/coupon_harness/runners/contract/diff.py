@@ -30,7 +30,7 @@ from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
 from coupon_harness.runners.contract.classics import classic_probes
-from coupon_harness.runners.contract.client import Client, policy
+from coupon_harness.runners.contract.client import Client, lower_auth_scheme, policy
 from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.diff_compare import Answer, Comparer, Delta
 from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
@@ -214,13 +214,15 @@ class PairClient(Client):
         return super().probe(method, body, expect, source, auth=auth, headers=headers)
 
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
-            auth: bool = True, url: str | None = None, source: str = "", exact: bool = False) -> Exchange:
+            auth: bool = True, url: str | None = None, source: str = "", exact: bool = False,
+            lower_scheme: bool = False) -> Exchange:
         if exact:  # B's URL is mapped from the endpoint's: a route variant has no mapping (routes is no diff pass)
             raise ValueError("a differential run sends no route variant")
-        return self.pair(method, body, headers=headers, auth=auth, url=url)[0]  # listed by the book, both sides
+        # listed by the book, both sides
+        return self.pair(method, body, headers=headers, auth=auth, url=url, lower_scheme=lower_scheme)[0]
 
     def pair(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
-             auth: bool = True, url: str | None = None) -> tuple[Exchange, Exchange]:
+             auth: bool = True, url: str | None = None, lower_scheme: bool = False) -> tuple[Exchange, Exchange]:
         target = url or self.url
         if not self.book.fits(body if method == "POST" else None):
             unsent = Exchange(sample(method, target, {}, body, self.judge.redactor), method, None, {}, b"",
@@ -228,16 +230,17 @@ class PairClient(Client):
             return unsent, unsent
         with interrupts.deferred():  # both answers and their coupons are booked before a Ctrl-C ends the run
             sent_a = time.time()
-            a = super().raw(method, body, headers=headers, auth=auth, url=url)
-            b, sent_b = self.send_b(method, self.against + target[len(self.url):], body, headers, auth)
+            a = super().raw(method, body, headers=headers, auth=auth, url=url, lower_scheme=lower_scheme)
+            b, sent_b = self.send_b(method, self.against + target[len(self.url):], body, headers, auth,
+                                    lower_scheme=lower_scheme)
             self.book.record(self.source, a, sent_a, b, sent_b)
         return a, b
 
     def send_b(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str | None] | None,
-               auth: bool) -> tuple[Exchange, float]:
+               auth: bool, *, lower_scheme: bool = False) -> tuple[Exchange, float]:
         sent: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
         if auth:
-            sent.update(self.headers_b())
+            sent.update(lower_auth_scheme(self.headers_b()) if lower_scheme else self.headers_b())
         sent.update(headers or {})
         sent_at = time.time()
         exchange = send(self._b_http, method, url, headers=sent, body=self.body_map.body(body),

@@ -54,8 +54,9 @@ def _lower_case_scheme(client: Client) -> int:
     series = sorted(client.judge.expectations.valid_series)[:2] or [1]
     customer = pool[0] if pool else client.fresh_customer()
     issued_at = datetime.now(UTC)
-    exchange = client.raw("POST", dump_json({"seriesIds": series, "customer": {"id": customer}}),
-                          headers={"Authorization": "basic " + header.partition(" ")[2]}, auth=False, source="auth")
+    # The run's credentials, scheme lowered by the client: a differential run lowers each target's own.
+    exchange = client.raw("POST", dump_json({"seriesIds": series, "customer": {"id": customer}}), source="auth",
+                          lower_scheme=True)
     client.judge.judge(exchange, WELL_FORMED, IssueCall(series, customer, issued_at, not pool), "auth",
                        probe="valid credentials, scheme in lower case")
     return 1
