@@ -169,4 +169,4 @@ def test_the_seed_draws_reproducibly_keeping_the_core_and_every_class() -> None:
         assert {p.cls for p in first} == set(CLASSES)
         assert [p for p in every if p in set(first)] == first  # in catalog order
     assert {p.value for p in select(every, 1, 20)} != {p.value for p in select(every, 7, 20)}
-    assert len(select(every, 1, 100)) == 600
+    assert len(select(every, 1, 100)) == 300

@@ -63,7 +63,7 @@ def test_with_a_customer_pool_refusals_of_unknown_customers_are_judged_and_pass(
 
     result = run_against_sandbox(mutate=only_known, customer_ids=pool, passes=STRINGS, max_examples=20)
     assert result.holds, describe(result)
-    assert rule(result, "total-count").checks > 100, describe(result)
+    assert rule(result, "total-count").checks > 80, describe(result)  # every string sent (90 at this budget)
     broken = run_against_sandbox(mutate=lambda a: sql_quote_500(only_known(a)), customer_ids=pool, passes=STRINGS,
                                  max_examples=20)
     assert "strings:sql in customer.id" in {f.probe for f in rule(broken, "no-server-error").findings}
@@ -77,7 +77,7 @@ def test_a_length_bug_is_named_once_by_the_classics(seed: int) -> None:
                                  max_examples=100, seed=seed)
     findings = rule(result, "no-server-error").findings
     assert [f.probe_class for f in findings] == ["string length in customer.id"], describe(result)
-    assert dict(result.passes)["strings"] > 500, result.passes
+    assert dict(result.passes)["strings"] > 250, result.passes  # of 300: the long strings are left out
 
 
 def test_a_string_bug_fails_the_cli_naming_the_class(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

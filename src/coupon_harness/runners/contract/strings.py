@@ -11,7 +11,7 @@ one, an invalid), classified before it is sent by the request schema itself:
 A 5xx, a hang or a dropped connection is a finding whatever the class. Findings are named by class and field
 ("strings:sql in customer.id"), and the strings of one class share one finding, reproduced by the smallest body.
 
-Budget: `PER_EXAMPLE` strings per `--max-examples` (600 at the default 100), at most `MOST`, never fewer than
+Budget: `PER_EXAMPLE` strings per `--max-examples` (300 at the default 100), at most `MOST`, never fewer than
 the core strings plus one of every class. When the catalog is larger the run's seed draws the rest, class by
 class in turn, so every class is represented and a seed always sends the same strings. A class whose string
 hung or dropped the connection sends no more strings: the finding is made, and each further hang would cost
@@ -47,7 +47,7 @@ __all__ = ["MOST", "PER_EXAMPLE", "StringProbe", "budget", "failing_lengths", "r
 #: At most this many requests, whatever --max-examples says.
 MOST = 1000
 #: Strings per --max-examples.
-PER_EXAMPLE = 6
+PER_EXAMPLE = 3
 #: How the classics name a string-length probe (classics.py): "string length: 65 characters in customer.id".
 _LENGTH_PROBE = re.compile(r"string length: (\d+) characters? in (.+)")
 
