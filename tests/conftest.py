@@ -123,3 +123,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
         if _is_serial(item):
             item.add_marker(pytest.mark.serial)
+    _longest_first(config, items)
+
+
+#: The longest tests, longest first: under xdist each starts at the head of a worker's first share (worksteal hands
+#: out contiguous shares, then steals from their tails), so none of them starts last and makes the run's tail.
+LONGEST = (
+    "tests/load/test_soak_million.py::test_a_million_coupons",
+    "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[0]",
+    "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[1]",
+    "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[2]",
+    "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_14_bytes",
+    "tests/contract_layer/test_ledger_memory.py::test_a_coupon_costs_under_10_bytes_at_scale",
+    "tests/cli/test_cli_garbage.py::test_garbage_never_crashes",
+    "tests/contract_layer/test_ledger.py::test_a_coupon_whose_code_does_not_pack",
+    "tests/load/test_netns_distributed.py::test_a_worker_killed_mid_run",
+    "tests/load/test_killed_and_full.py::test_sigkill_of_a_worker",
+)
+
+
+def _longest_first(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 0))
+    if workers < 2:
+        return
+    rank = {prefix: index for index, prefix in enumerate(LONGEST)}
+
+    def rank_of(item: pytest.Item) -> int | None:
+        return next((rank[p] for p in LONGEST if item.nodeid.startswith(p)), None)
+
+    long = sorted((item for item in items if rank_of(item) is not None), key=lambda item: rank_of(item) or 0)
+    rest = [item for item in items if rank_of(item) is None]
+    buckets: list[list[pytest.Item]] = [long[k::workers] for k in range(workers)]
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for k in range(workers):  # the share sizes worksteal cuts: what is left // the workers left
+        size = left // (workers - k)
+        take = max(size - len(buckets[k]), 0)
+        ordered += buckets[k] + rest[:take]
+        rest = rest[take:]
+        left -= size
+    ordered += rest
+    items[:] = ordered
