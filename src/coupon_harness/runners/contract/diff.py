@@ -1,12 +1,15 @@
 """A differential run: every case of the contract runner's passes sent to the base target (A), then to the other
 (B), and the two answers compared (`diff_compare`); differences grouped, each with its smallest case.
 
-The cases are the contract run's own: the classics, the Schemathesis passes (through the adapter: each generated
-case is sent to A by Schemathesis, then as sent to B), the scenarios, the auth and malformed probes. A `PairClient`
-(a contract `Client` whose every request goes to both targets) lets the passes run unchanged; the seed makes the
-cases the same from run to run. B's body is A's with the series and customer ids mapped (`diff_mapping`);
-fresh customers are the same id on both, so per-customer limits line up. A's answers are still judged by the
-contract's Judge (the passes need it); those findings are `coupon-harness contract`'s business, not reported here.
+The cases are the contract run's own, sent through the same registry (`passes.run_pass`): the classics, the
+Schemathesis passes (the contract run's own loop, `property_pass`: each generated case is sent to A by
+Schemathesis, then as sent to B by `PairClient.generated`; a request A never answered is judged and sent to B
+all the same), the scenarios, the auth and malformed probes. A `PairClient` (a contract `Client` whose every
+request goes to both targets) lets the passes run unchanged; the seed makes the cases the same from run to run.
+B's body is A's with the series and customer ids mapped (`diff_mapping`); fresh customers are the same id on
+both, so per-customer limits line up. A's answers are still judged by the contract's Judge (the passes need it,
+and its transport streak stops the run as it stops a contract run); those findings are `coupon-harness
+contract`'s business, not reported here.
 
 The coupon cap (`DiffSettings.max_coupons`) holds for each target: before a case the harness builds is sent, its
 most coupons (the seriesIds it carries) must fit under what is left on both. A Schemathesis case is known only once
