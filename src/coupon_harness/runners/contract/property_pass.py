@@ -97,7 +97,8 @@ class _Answers:
         method, url = (request.method, request.url) if request is not None else ("POST", self.client.url)
         headers, body = (request.headers, request.body) if request is not None else ({}, None)
         exchange = self._exchange(method, url, headers, body)
-        exchange.error, exchange.error_detail = kind, (text.splitlines()[0] if text else type(error).__name__)[:200]
+        detail = self.client.judge.redactor.text(text.splitlines()[0] if text else type(error).__name__)[:200]
+        exchange.error, exchange.error_detail = kind, detail
         self._hand(exchange, _sent_case(method, body), 0.0,
                    Outgoing(method, url, headers, body, time.time()))
 
