@@ -48,8 +48,8 @@ from urllib.parse import quote, quote_plus, urlsplit
 import pytest
 
 from coupon_harness.cli.main import main
-from coupon_harness.runners.contract import diff as diff_module
 from coupon_harness.runners.contract import runner as contract_runner
+from coupon_harness.runners.contract.passes import REGISTRY
 from coupon_harness.sandbox.app import Answer
 from coupon_harness.sandbox.auth import TOKEN_HEADER, Authenticator
 from coupon_harness.sandbox.config import default_config
@@ -405,15 +405,16 @@ def sandboxes(monkeypatch: pytest.MonkeyPatch) -> Callable[[Echo], Any]:
     return start
 
 
-def _plant_fault(monkeypatch: pytest.MonkeyPatch, module: Any, echo: Echo) -> None:
-    """A harness bug in the last pass whose message quotes everything the target echoed."""
-    real = module.run_malformed_probes
+def _plant_fault(monkeypatch: pytest.MonkeyPatch, echo: Echo) -> None:
+    """A harness bug in the last pass (of a contract and of a diff run) whose message quotes everything the target
+    echoed."""
+    real = REGISTRY["malformed"]
 
     def malformed(*args: Any, **kwargs: Any) -> Any:
-        real(*args, **kwargs)
+        real.run(*args, **kwargs)
         raise RuntimeError(f"cannot read the answer {echo.everything()}")
 
-    monkeypatch.setattr(module, "run_malformed_probes", malformed)
+    monkeypatch.setitem(REGISTRY, "malformed", replace(real, run=malformed))
 
 
 def _assert_heard(outputs: Outputs, echo: Echo, judged: list[str]) -> None:
@@ -439,7 +440,7 @@ def test_contract_replay_and_export_leak_nothing(kind: str, tmp_path: Path, capf
                                                  sandboxes: Callable[[Echo], Any]) -> None:
     """`contract` (with a harness bug in its last pass), then `replay` and `export-tests` of its report."""
     echo = Echo(A, kind)
-    _plant_fault(monkeypatch, contract_runner, echo)
+    _plant_fault(monkeypatch, echo)
     harness = Harness(tmp_path, capfd)
     report = tmp_path / "reports"
     with sandboxes(echo) as sandbox:
@@ -462,7 +463,7 @@ def test_run_leaks_nothing(kind: str, tmp_path: Path, capfd: pytest.CaptureFixtu
     """`run --base-url`: its contract stage (a harness bug in the last pass) and its load stage, whose own
     process fetches (and refreshes) tokens of its own."""
     echo = Echo(A, kind)
-    _plant_fault(monkeypatch, contract_runner, echo)
+    _plant_fault(monkeypatch, echo)
     harness = Harness(tmp_path, capfd)
     with sandboxes(echo) as sandbox:
         code = harness.run(["run", "--base-url", _url(sandbox.base_url, A, kind), *_auth(A, kind), "--no-color",
@@ -523,7 +524,7 @@ def test_diff_leaks_nothing(base_kind: str, against_kind: str, tmp_path: Path,
     """`diff`: the values compared and shown (each target echoes its own secrets, so they differ), with a
     harness bug in its last pass; both targets' secrets, the second one's given by --against-* or its URL."""
     echo_a, echo_b = Echo(A, base_kind), Echo(B, against_kind)
-    _plant_fault(monkeypatch, diff_module, echo_b)
+    _plant_fault(monkeypatch, echo_b)
     harness = Harness(tmp_path, capfd)
     with sandboxes(echo_a) as base, sandboxes(echo_b) as against:
         code = harness.run(["diff", "--base-url", _url(base.base_url, A, base_kind), *_auth(A, base_kind),

@@ -43,8 +43,8 @@ from coupon_harness.config import (
 )
 from coupon_harness.errors import ConfigError
 from coupon_harness.input_files import NESTED_TOO_DEEPLY
-from coupon_harness.results.contract import PASSES
 from coupon_harness.results.load import COMPARE_KEYS, MaxRegression
+from coupon_harness.results.passes import PASS_TABLE, PASSES
 from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
 
 __all__ = [
@@ -447,8 +447,8 @@ OPTIONS: tuple[Option, ...] = (
     # the contract run
     Option("max-examples", _TARGETED | _DIFF_ONLY, check_max_examples, "examples per generated pass", "N",
            default="100"),
-    Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth (run in the order "
-           f"of the full list: {', '.join(PASSES)}; default: all of them)", "NAME,..."),
+    Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth, run in this "
+           f"order: {'; '.join(f'{p.name} ({p.help})' for p in PASS_TABLE)}; default: all of them", "NAME,..."),
     Option("seed", _TARGETED | _DIFF_ONLY, check_seed, "replay a run: the seed a report names (default: a random one)",
            "N", help_by_scope={PYTEST: "replay a run: the seed a report names (default 1: the same examples every "
                                "run)"}),

@@ -10,7 +10,7 @@ from coupon_harness.contract.catalog import Rule, RuleId
 from coupon_harness.contract.invariants import RESPONSE_RULES
 from coupon_harness.results.request import RequestSample, finding_curl
 
-__all__ = ["BODY_RULES", "PASSES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
+__all__ = ["BODY_RULES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
            "HarnessFault", "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint",
            "step_note"]
 
@@ -155,12 +155,6 @@ class HarnessFault:
     def file_name(self) -> str:
         """The report file that holds the traceback."""
         return f"harness-error-{self.stage.replace('/', '-')}.txt"
-
-
-#: Every pass of a contract run, in the order they run (`--passes` picks some of them, in this order). Here, not in
-#: the runner, so the option table can name them without importing a runner.
-PASSES = ("classics", "strings", "property-positive", "property-negative", "scenarios", "stateful", "auth", "routes",
-          "malformed")
 
 
 @dataclass(frozen=True, slots=True)

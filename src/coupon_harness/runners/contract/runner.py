@@ -12,18 +12,13 @@ from coupon_harness.coupon_log import CouponLog, CouponLogError
 from coupon_harness.errors import ConfigError, HarnessError, TargetUnreachable
 from coupon_harness.results.baseline import Baseline, apply_baseline, baseline_changes, update_file
 from coupon_harness.results.contract import ContractRunResult, RunShape
-from coupon_harness.runners.contract.classics import run_classics
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, harness_fault
+from coupon_harness.runners.contract.passes import run_pass
 from coupon_harness.runners.contract.preflight import judge_preflight, run_preflight
-from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
-from coupon_harness.runners.contract.property_pass import PropertyInterrupted, run_property_pass
-from coupon_harness.runners.contract.routes import run_route_probes
-from coupon_harness.runners.contract.scenarios import run_scenarios
+from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
-from coupon_harness.runners.contract.stateful import run_stateful
-from coupon_harness.runners.contract.strings import run_strings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
@@ -76,7 +71,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             before = collector.requests
             progress(f"{name}: started")
             try:
-                _run_pass(name, settings, client, headers, progress)
+                run_pass(name, client, headers, progress)
             except (KeyboardInterrupt, PropertyInterrupted, AuthError, CouponLogError):
                 raise
             except Exception as exc:  # a harness bug: this pass stops, the others still run
@@ -184,25 +179,3 @@ def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunRe
         rules=collector.rule_results(settings.expectations, customer_pool=bool(settings.customer_ids)),
         interrupted=True, notes=[reason], shape=run_shape(settings))
 
-
-def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Callable[[], dict[str, str]],
-              progress: Callable[[str], None]) -> None:
-    if name.startswith("property-"):
-        run_property_pass(settings, client.judge, name.removeprefix("property-"), headers=headers,
-                          progress=progress)
-    elif name == "classics":
-        run_classics(client, progress)
-    elif name == "strings":
-        run_strings(client, progress)
-    elif name == "scenarios":
-        run_scenarios(client, progress)
-    elif name == "stateful":
-        run_stateful(client, progress)
-    elif name == "auth":
-        run_auth_probes(client, progress)
-    elif name == "routes":
-        run_route_probes(client, progress)
-    elif name == "malformed":
-        run_malformed_probes(client, progress)
-    else:
-        raise ValueError(f"unknown pass {name!r}")
