@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.console import progress_printer, say, show_result
-from coupon_harness.cli.contract_cmd import log_reports, print_notes, use_color
+from coupon_harness.cli.contract_cmd import print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.lifecycle import log_reports
 from coupon_harness.cli.option_table import CAPACITY, EPILOG, Resolved, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.settings_builders import contract_settings, load_settings, target_url
 from coupon_harness.errors import ConfigError

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.console import progress_printer, say, show_result
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import claim_folder
+from coupon_harness.cli.lifecycle import claim_folder, log_reports
 from coupon_harness.cli.option_table import (
     CONTRACT,
     EPILOG,
@@ -29,9 +28,7 @@ from coupon_harness.runners.contract import run_contract
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["execute_contract", "exit_code", "fault_lines", "log_reports", "print_notes", "register", "use_color"]
-
-_log = logging.getLogger(__name__)
+__all__ = ["execute_contract", "exit_code", "fault_lines", "print_notes", "register", "use_color"]
 
 
 def register(commands: Any) -> None:
@@ -108,10 +105,6 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
         show_result(render_table(result, color=color))
     return result, paths
 
-
-def log_reports(paths: dict[str, Path]) -> None:
-    """The report files written, for -v (never a credential: reports are redacted, their names are fixed)."""
-    _log.info("reports written: %s", ", ".join(str(path) for path in paths.values()))
 
 
 def exit_code(result: ContractRunResult) -> int:

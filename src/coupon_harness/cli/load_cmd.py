@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.console import progress_printer, say, show_result
-from coupon_harness.cli.contract_cmd import log_reports, print_notes, use_color
+from coupon_harness.cli.contract_cmd import print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import claim_folder, preflight_load
+from coupon_harness.cli.lifecycle import claim_folder, log_reports, preflight_load
 from coupon_harness.cli.option_table import EPILOG, LOAD, Resolved, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.settings_builders import (
     check_load_options,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
 __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
+
+_log = logging.getLogger(__name__)
 
 
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
@@ -74,6 +77,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
                 notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
                 break
             before = collector.requests
+            _log.info("pass %s: started (%d requests so far)", name, before)
             progress(f"{name}: started")
             try:
                 _run_pass(name, settings, client, headers, progress)
@@ -83,6 +87,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
                 collector.fault(harness_fault(name, exc, redactor))
                 progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
             passes.append((name, collector.requests - before))
+            _log.info("pass %s: done, %d requests", name, collector.requests - before)
     except (KeyboardInterrupt, PropertyInterrupted):
         interrupted = True
         notes.append("interrupted: the results cover only what ran before Ctrl-C")

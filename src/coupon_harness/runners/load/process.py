@@ -52,7 +52,7 @@ from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, Load
 from coupon_harness.runners.load.shapes import users_at  # noqa: E402
 from coupon_harness.runners.load.user import BulkIssueUser  # noqa: E402
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("coupon_harness.runners.load.process")  # run as __main__
 
 #: How long a worker's exit waits for ZeroMQ to send its last report.
 WORKER_LINGER_MS = 3000
