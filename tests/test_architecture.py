@@ -82,7 +82,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "sandbox": {"contract", "input_files"},
     # runners/__init__.py: a namespace, each runner is its own layer.
     "runners": set(),
-    "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log"},
+    "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log",
+                         "log_setup"},
     "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts", "coupon_log",
                      "log_setup"},
     "reporting": {"results", "load_results", "contract", "input_files"},

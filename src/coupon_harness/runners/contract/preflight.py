@@ -28,6 +28,7 @@ from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
+from coupon_harness.log_setup import redact_with
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
@@ -72,6 +73,7 @@ def preflight_target(settings: ContractSettings, coupons: CouponSink | None = No
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
                              settings.request_timeout)
     redactor = Redactor(credentials, tokens)
+    redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
     collector = Collector(settings.seed, settings.max_transport_failures, redactor)
     judge = Judge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
     client = Client(settings, judge, lambda: auth_headers(credentials, tokens))

@@ -11,6 +11,7 @@ from pathlib import Path
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog, CouponLogError
 from coupon_harness.errors import ConfigError, HarnessError, TargetUnreachable
+from coupon_harness.log_setup import redact_with
 from coupon_harness.results.baseline import Baseline, apply_baseline, baseline_changes, update_file
 from coupon_harness.results.contract import ContractRunResult, RunShape
 from coupon_harness.runners.contract.classics import run_classics
@@ -46,6 +47,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
                              settings.request_timeout, allow_production=settings.allow_production)
     redactor = Redactor(credentials, tokens)
+    redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
 
     def headers() -> dict[str, str]:
         return auth_headers(credentials, tokens)
@@ -84,6 +86,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             except (KeyboardInterrupt, PropertyInterrupted, AuthError, CouponLogError):
                 raise
             except Exception as exc:  # a harness bug: this pass stops, the others still run
+                _log.debug("pass %s: harness error", name, exc_info=True)  # redacted by the handler
                 collector.fault(harness_fault(name, exc, redactor))
                 progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
             passes.append((name, collector.requests - before))
