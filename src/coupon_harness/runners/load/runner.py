@@ -35,8 +35,10 @@ _log = logging.getLogger(__name__)
 
 
 def _log_level() -> list[str]:
-    """The load process logs at this process's level (`-v`, `-vv`, `-q` of the CLI)."""
-    return ["--log-level", logging.getLevelName(logging.getLogger(PACKAGE).getEffectiveLevel())]
+    """The load process logs at this process's level (`-v`, `-vv`, `-q` of the CLI), one of the four it takes."""
+    level = logging.getLogger(PACKAGE).getEffectiveLevel()
+    name = next((name for name in ("DEBUG", "INFO", "WARNING") if level <= logging.getLevelName(name)), "ERROR")
+    return ["--log-level", name]
 
 
 def _free_port() -> int:
