@@ -38,6 +38,7 @@ LAYER_OF = {
     "coupon_harness.coupon_log": "coupon_log",
     "coupon_harness.input_files": "input_files",
     "coupon_harness.file_lock": "file_lock",
+    "coupon_harness.log_setup": "log_setup",
     "coupon_harness.results": "results",
     "coupon_harness.results.load": "load_results",
     "coupon_harness.results.capacity": "load_results",
@@ -70,6 +71,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "input_files": set(),
     # A lock file between threads and processes: standard library only.
     "file_lock": set(),
+    # The logging setup of the CLI and of the load process: standard library only.
+    "log_setup": set(),
     "results": _FOUNDATION | {"input_files", "file_lock"},
     "load_results": _FOUNDATION,
     "config": _FOUNDATION | {"input_files"},
@@ -79,12 +82,14 @@ MAY_IMPORT: dict[str, set[str]] = {
     "sandbox": {"contract", "input_files"},
     # runners/__init__.py: a namespace, each runner is its own layer.
     "runners": set(),
-    "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log"},
-    "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts", "coupon_log"},
+    "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log",
+                         "log_setup"},
+    "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts", "coupon_log",
+                     "log_setup"},
     "reporting": {"results", "load_results", "contract", "input_files"},
-    "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "file_lock", "input_files", "results",
-            "load_results", "config", "safety", "transport", "sandbox", "runners", "runners.contract", "runners.load",
-            "reporting"},
+    "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "file_lock", "input_files", "log_setup",
+            "results", "load_results", "config", "safety", "transport", "sandbox", "runners", "runners.contract",
+            "runners.load", "reporting"},
 }
 
 

@@ -445,7 +445,7 @@ def test_contract_replay_and_export_leak_nothing(kind: str, tmp_path: Path, capf
     report = tmp_path / "reports"
     with sandboxes(echo) as sandbox:
         url = _url(sandbox.base_url, A, kind)
-        code = harness.run(["contract", "--base-url", url, *_auth(A, kind), "--no-color", "--report-dir",
+        code = harness.run(["contract", "-vv", "--base-url", url, *_auth(A, kind), "--no-color", "--report-dir",
                             str(report), "--max-examples", "5" if kind != "oauth" else "10"])
         assert code == 2, harness.outputs.texts  # the planted bug
         harness.run(["replay", str(report), "--base-url", url, *_auth(A, kind), "--no-color"])
@@ -453,6 +453,10 @@ def test_contract_replay_and_export_leak_nothing(kind: str, tmp_path: Path, capf
     outputs = harness.collect()
     assert "still failing" in outputs.texts["stdout of replay #1"]
     _assert_heard(outputs, echo, ["report.md", "summary.json", "harness-error-malformed.txt"])
+    # -vv logs the planted bug's traceback, every echoed form in its message: the log handler redacts it.
+    logged = outputs.texts["stderr of contract #0"]
+    assert "coupon-harness: DEBUG coupon_harness.runners.contract.runner: pass malformed: harness error" in logged
+    assert "RuntimeError: cannot read the answer <redacted>" in logged
     _assert_no_leak(outputs, echo)
     _assert_codes_redacted(outputs, listed=False)  # where the command lists the codes it caused
 
@@ -466,7 +470,7 @@ def test_run_leaks_nothing(kind: str, tmp_path: Path, capfd: pytest.CaptureFixtu
     _plant_fault(monkeypatch, echo)
     harness = Harness(tmp_path, capfd)
     with sandboxes(echo) as sandbox:
-        code = harness.run(["run", "--base-url", _url(sandbox.base_url, A, kind), *_auth(A, kind), "--no-color",
+        code = harness.run(["run", "-vv", "--base-url", _url(sandbox.base_url, A, kind), *_auth(A, kind), "--no-color",
                             "--report-dir", str(tmp_path / "reports"), "--max-examples", "3",
                             "--load-run-time", _load_time(kind), "--load-users", "2"])
     assert code == 2
@@ -503,7 +507,7 @@ def test_load_leaks_nothing(kind: str, tmp_path: Path, capfd: pytest.CaptureFixt
     echo = Echo(A, kind)
     harness = Harness(tmp_path, capfd)
     with sandboxes(echo) as sandbox:
-        code = harness.run(["load", "--base-url", _url(sandbox.base_url, A, kind), *_auth(A, kind), "--no-color",
+        code = harness.run(["load", "-vv", "--base-url", _url(sandbox.base_url, A, kind), *_auth(A, kind), "--no-color",
                             "--report-dir", str(tmp_path / "reports"), "--run-time", _load_time(kind), "--users",
                             "2"])
     assert code == 1

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.console import is_quiet, say
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.option_table import CONTRACT, Resolved, add_options, options_of, resolve, sources_from_namespace
 from coupon_harness.contract.expectations import Expectations
@@ -138,11 +139,10 @@ def _handle(args: argparse.Namespace) -> int:
     folder = prepare_report_dir(resolved.get("report-dir"), "replay", overwrite=bool(resolved.get("overwrite")))
     note_target(Redactor(settings.credentials).text(settings.base_url))
     settings = replace(settings, coupons_csv=folder / FILE_NAME)  # every coupon the replay causes, listed
-    print(f"coupon-harness replay: {len(findings)} finding(s) of {source} against {settings.base_url}",
-          file=sys.stderr)
+    say(f"coupon-harness replay: {len(findings)} finding(s) of {source} against {settings.base_url}")
     verdicts = replay_findings(findings, settings)
     width = max(len(v.state) for v in verdicts)
-    for verdict in verdicts:
+    for verdict in [] if is_quiet() else verdicts:  # -q: the last line only
         detail = f": {verdict.detail}" if verdict.detail else ""
         print(f"{verdict.state:<{width}}  {verdict.fingerprint}  {verdict.rule_id} ({verdict.key}){detail}")
     still = sum(v.state == STILL_FAILING for v in verdicts)

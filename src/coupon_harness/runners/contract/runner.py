@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog, CouponLogError
 from coupon_harness.errors import ConfigError, HarnessError, TargetUnreachable
+from coupon_harness.log_setup import redact_with
 from coupon_harness.results.baseline import Baseline, apply_baseline, baseline_changes, update_file
 from coupon_harness.results.contract import ContractRunResult, RunShape
 from coupon_harness.runners.contract.client import Client
@@ -23,6 +25,8 @@ from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
 __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
+
+_log = logging.getLogger(__name__)
 
 
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
@@ -38,6 +42,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
                              settings.request_timeout, allow_production=settings.allow_production)
     redactor = Redactor(credentials, tokens)
+    redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
 
     def headers() -> dict[str, str]:
         return auth_headers(credentials, tokens)
@@ -69,15 +74,18 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
                 notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
                 break
             before = collector.requests
+            _log.info("pass %s: started (%d requests so far)", name, before)
             progress(f"{name}: started")
             try:
                 run_pass(name, client, headers, progress)
             except (KeyboardInterrupt, PropertyInterrupted, AuthError, CouponLogError):
                 raise
             except Exception as exc:  # a harness bug: this pass stops, the others still run
+                _log.debug("pass %s: harness error", name, exc_info=True)  # redacted by the handler
                 collector.fault(harness_fault(name, exc, redactor))
                 progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
             passes.append((name, collector.requests - before))
+            _log.info("pass %s: done, %d requests", name, collector.requests - before)
     except (KeyboardInterrupt, PropertyInterrupted):
         interrupted = True
         notes.append("interrupted: the results cover only what ran before Ctrl-C")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -21,6 +22,7 @@ from typing import Any
 from coupon_harness.coupon_log import HEADER, read_rows
 from coupon_harness.errors import HarnessError
 from coupon_harness.interrupts import Terminated, signal_name
+from coupon_harness.log_setup import LINE, PACKAGE
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 from coupon_harness.runners.load.events import SetupError, decode
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
@@ -29,6 +31,14 @@ from coupon_harness.transport.auth import Redactor
 __all__ = ["interrupted_result", "load_result_from_dict", "run_load", "run_worker"]
 
 _MODULE = "coupon_harness.runners.load.process"
+_log = logging.getLogger(__name__)
+
+
+def _log_level() -> list[str]:
+    """The load process logs at this process's level (`-v`, `-vv`, `-q` of the CLI), one of the four it takes."""
+    level = logging.getLogger(PACKAGE).getEffectiveLevel()
+    name = next((name for name in ("DEBUG", "INFO", "WARNING") if level <= logging.getLevelName(name)), "ERROR")
+    return ["--log-level", name]
 
 
 def _free_port() -> int:
@@ -64,7 +74,9 @@ class _Channel:
     def _drain(self, process: subprocess.Popen[str]) -> None:
         if process.stderr is not None:
             for line in process.stderr:
-                if line.strip():
+                if LINE.match(line):  # its diagnostics (redacted there), on this process's stderr
+                    sys.stderr.write(line)
+                elif line.strip():
                     self.tail.append(line.rstrip())
 
     def relay(self, progress: Callable[[str], None]) -> None:
@@ -102,7 +114,7 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
     try:
         out.mkdir(parents=True, exist_ok=True)
         env = _child_env(settings)
-        base = [sys.executable, "-m", _MODULE, "--out", str(out)]
+        base = [sys.executable, "-m", _MODULE, "--out", str(out), *_log_level()]
         events = [f"--events-fd={channel.write_fd}"]
         if settings.workers > 0:
             port = master_port or _free_port()
@@ -121,10 +133,14 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
             main = subprocess.Popen([*base, *events, "--role", "local"], stderr=subprocess.PIPE, text=True, env=env,
                                     pass_fds=(channel.write_fd,))
             channel.started(main)
+        _log.info("load process %d started (%s, %d local workers) for %s", main.pid,
+                  "master" if settings.workers > 0 else "local", len(workers), out)
         channel.relay(progress)
         main.wait()
+        _log.info("load process %d exited (%s)", main.pid, main.returncode)
     except KeyboardInterrupt as exc:
         interrupted = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+        _log.info("%s: passing it on to the load process", signal_name(interrupted))
         if main is not None:
             # Ctrl-C in a terminal reaches the load process too; `kill PID` or a CI timeout only this one:
             # pass it on either way (it takes the first and ignores the rest), then wait for its result.
@@ -171,7 +187,7 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
 def run_worker(settings: LoadSettings, master_host: str, master_port: int) -> int:
     """A worker for a master on another machine; returns when the master ends the run."""
     with tempfile.TemporaryDirectory(prefix="coupon-harness-") as folder:
-        command = [sys.executable, "-m", _MODULE, "--out", folder,
+        command = [sys.executable, "-m", _MODULE, "--out", folder, *_log_level(),
                    "--role", "worker", "--master-host", master_host, "--master-port", str(master_port)]
         return subprocess.call(command, env=_child_env(settings))
 
