@@ -386,7 +386,8 @@ class Option:
     help_by_scope: Mapping[str, str] = field(default_factory=dict)
     group: str = "run"
     #: Its value is a secret: the crash guard (`cli/harness_bug.py`) redacts it from the flag, the variable and
-    #: the config key, and every run's Redactor gets it (`settings_builders.credentials`).
+    #: the config key, every run's Redactor gets it (`settings_builders.credentials`), and no message shows it
+    #: (`is_secret`). The one registry: a new secret option needs no other edit.
     secret: bool = False
     #: A one-letter flag beside `--NAME` (`-v`).
     short: str | None = None
@@ -825,15 +826,10 @@ LOCUST_OWNS = frozenset({"base-url", "config", "users", "spawn-rate", "run-time"
                          "overwrite", "no-color", "compare", "max-regression"})
 
 
-#: Options whose values a message never shows (credentials).
-_SECRET_GROUPS = frozenset({"credentials"})
-_SECRET_NAMES = frozenset({"against-user", "against-password", "against-oauth-key", "against-oauth-secret",
-                           "against-token"})
-
-
 def is_secret(opt: Option) -> bool:
-    """Whether an option holds a credential (its value is never shown in a message)."""
-    return opt.group in _SECRET_GROUPS or opt.name in _SECRET_NAMES
+    """Whether an option holds a credential (its value is never shown in a message): its `secret` mark, the one
+    registry the crash guard and the runs' redactors read too."""
+    return opt.secret
 
 
 def twice_message(first: Any, second: Any, *, secret: bool) -> str:
