@@ -39,14 +39,13 @@ monkey.patch_all()
 
 import gevent  # noqa: E402
 from locust.env import Environment  # noqa: E402
-from locust.rpc import Message  # noqa: E402
 
 from coupon_harness.errors import HarnessError  # noqa: E402
 from coupon_harness.interrupts import signal_name  # noqa: E402
 from coupon_harness.log_setup import configure, redact_with  # noqa: E402
 from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX  # noqa: E402
 from coupon_harness.runners.load.events import LoadEvent, Notice, Progress, SetupError, encode  # noqa: E402
-from coupon_harness.runners.load.plugin import LoadState, install  # noqa: E402
+from coupon_harness.runners.load.plugin import QUIT_MESSAGE, LoadState, install  # noqa: E402
 from coupon_harness.runners.load.result import build_result  # noqa: E402
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings  # noqa: E402
 from coupon_harness.runners.load.shapes import users_at  # noqa: E402
@@ -90,17 +89,18 @@ def _on_signals(stop: Callable[[int], None]) -> None:
 def _finish(runner: Any, role: str, state: LoadState) -> None:
     """End the run in order: the users finish the request in flight (stop_timeout), then quit.
 
-    A master tells every worker to quit (a worker stops its users, then ships its last delta) and waits for
-    each last delta before it quits itself: Locust's own quit waits 0.5 s, and a worker still finishing
-    requests then lost its last seconds of figures and codes. (Locust's "stop" message is no help: a worker
-    handles it by sleeping stop_timeout in its message loop, deaf to the "quit" that follows.)
+    A master tells every worker to quit (QUIT_MESSAGE: a worker stops its users, ships its last delta, quits;
+    `plugin._quit_when_told`) and waits for each last delta before it quits itself: Locust's own quit waits
+    0.5 s, and a worker still finishing requests then lost its last seconds of figures and codes. (Locust's
+    "stop" message is no help: a worker handles it by sleeping stop_timeout in its message loop, deaf to the
+    "quit" that follows.)
     """
     if role == "master":
         # Every worker is waited for, even one Locust marks missing: on a busy machine a live worker can miss
         # heartbeats, and its last delta must still count.
         workers = [client.id for client in runner.clients.all]
         for worker in workers:
-            runner.server.send_to_client(Message("quit", None, worker))  # type: ignore[no-untyped-call]
+            runner.send_message(QUIT_MESSAGE, client_id=worker)
         deadline = time.monotonic() + runner.environment.stop_timeout + 10
         while not state.finished_workers.issuperset(workers) and time.monotonic() < deadline:
             gevent.sleep(0.05)
