@@ -121,6 +121,9 @@ def stop(process: subprocess.Popen[str]) -> None:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def serve_bare(port: int, no_uvloop: bool) -> None:
