@@ -4,6 +4,7 @@ behaviour itself is pinned by the timeout tests of tests/sandbox/test_hygiene.py
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import inspect
 
@@ -44,3 +45,8 @@ def test_the_override_stays_minimal() -> None:
     own = {name for name in vars(server._Handler) if not name.startswith("__")}
     overridden = {name for name in own if hasattr(RequestHandler, name)}
     assert overridden == {"connection_made", "data_received", "connection_lost"}
+    # The private attributes of aiohttp it reads: these three, and no other.
+    tree = ast.parse(inspect.getsource(server._Handler))
+    private = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+               and isinstance(node.value, ast.Name) and node.value.id == "self" and node.attr.startswith("_")}
+    assert private - own - set(server._Handler.__slots__) == {"_request_count", "_messages", "_request_in_progress"}

@@ -97,18 +97,20 @@ class _Handler(RequestHandler):
 
     The one override of aiohttp internals in the package, kept minimal: asyncio's protocol methods
     (`connection_made`, `data_received`, `connection_lost`) are extended, and three private attributes of
-    RequestHandler 3.14 are read:
-    `_request_count` (heads parsed), `_messages` (parsed, not yet handled) and `_request_in_progress`.
-    Nothing is written. One timer per connection, re-armed lazily as aiohttp's own keep-alive timer is (a
-    request costs a clock read, no timer): it wakes at most every `header_timeout_s`, and exactly when the
-    pending head is due. Pinned by tests/sandbox/test_aiohttp_pin.py (the version, the attributes) and the
-    timeout tests of tests/sandbox/test_hygiene.py.
+    RequestHandler 3.14 are read: `_request_count` (heads parsed), `_messages` (parsed, not yet handled) and
+    `_request_in_progress`. Nothing is written; the rest is public (`transport`, `force_close`). One timer per
+    connection, re-armed lazily as aiohttp's own keep-alive timer is (a request costs a clock read, no timer):
+    it wakes at most every `header_timeout_s`, and exactly when the pending head is due. Pinned by
+    tests/sandbox/test_aiohttp_pin.py (the version, the methods and attributes) and the timeout tests of
+    tests/sandbox/test_hygiene.py.
     """
 
-    __slots__ = ("_head_handle", "_head_since", "_header_timeout_s")
+    __slots__ = ("_clock", "_head_handle", "_head_since", "_header_timeout_s")
 
-    def __init__(self, manager: web.Server, *, header_timeout_s: float, **kwargs: Any) -> None:
-        super().__init__(manager, **kwargs)
+    def __init__(self, manager: web.Server, *, loop: asyncio.AbstractEventLoop, header_timeout_s: float,
+                 **kwargs: Any) -> None:
+        super().__init__(manager, loop=loop, **kwargs)
+        self._clock = loop  # its own reference: RequestHandler's `_loop` is one more internal
         self._header_timeout_s = header_timeout_s
         #: When the pending head began (the connection's opening, or a later head's first byte); None: none.
         self._head_since: float | None = None
@@ -116,8 +118,8 @@ class _Handler(RequestHandler):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self._head_since = now = self._loop.time()
-        self._head_handle = self._loop.call_at(now + self._header_timeout_s, self._check_head)
+        self._head_since = now = self._clock.time()
+        self._head_handle = self._clock.call_at(now + self._header_timeout_s, self._check_head)
 
     def data_received(self, data: bytes) -> None:
         heads = self._request_count
@@ -125,7 +127,7 @@ class _Handler(RequestHandler):
         if self._request_count != heads:
             self._head_since = None  # a head is complete: the next one starts with its first byte
         elif data and self._head_since is None and self._idle():
-            self._head_since = self._loop.time()  # the first byte of a new request
+            self._head_since = self._clock.time()  # the first byte of a new request
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._head_handle is not None:  # a cancelled timer lets go of this handler at once
@@ -141,16 +143,16 @@ class _Handler(RequestHandler):
         self._head_handle = None
         if self.transport is None:  # the connection is gone
             return
-        now = self._loop.time()
+        now = self._clock.time()
         since = self._head_since
         if since is not None and self._idle():
             due = since + self._header_timeout_s
             if now >= due:
                 self.force_close()
                 return
-            self._head_handle = self._loop.call_at(due, self._check_head)
+            self._head_handle = self._clock.call_at(due, self._check_head)
             return
-        self._head_handle = self._loop.call_at(now + self._header_timeout_s, self._check_head)
+        self._head_handle = self._clock.call_at(now + self._header_timeout_s, self._check_head)
 
 
 class _Site(web.SockSite):
