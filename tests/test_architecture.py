@@ -41,6 +41,7 @@ LAYER_OF = {
     "coupon_harness.log_setup": "log_setup",
     "coupon_harness.results": "results",
     "coupon_harness.results.load": "load_results",
+    "coupon_harness.results.codec": "load_results",
     "coupon_harness.results.capacity": "load_results",
     "coupon_harness.config": "config",
     "coupon_harness.safety": "safety",
@@ -73,7 +74,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "file_lock": set(),
     # The logging setup of the CLI and of the load process: standard library only.
     "log_setup": set(),
-    "results": _FOUNDATION | {"input_files", "file_lock"},
+    "results": _FOUNDATION | {"input_files", "file_lock", "load_results"},
     "load_results": _FOUNDATION,
     "config": _FOUNDATION | {"input_files"},
     "safety": _FOUNDATION,

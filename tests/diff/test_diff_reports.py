@@ -9,7 +9,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from coupon_harness.reporting.diff import read_diff_summary, render_diff_table, write_diff_reports
+from coupon_harness.reporting.diff import render_diff_table, write_diff_reports
+from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.contract import HarnessFault
 from coupon_harness.results.diff import CATEGORIES, Difference, DiffRunResult, Reproducer
 from coupon_harness.results.request import RequestSample
@@ -50,7 +51,8 @@ def test_every_format_shows_every_group_and_reproducer(tmp_path: Path) -> None:
     assert '"$COUPON_HARNESS_AGAINST_USER"' in markdown and '"$COUPON_HARNESS_USER"' in markdown
     suite = ET.fromstring(paths["junit.xml"].read_text())
     assert suite.get("failures") == "5" and len(suite.findall("testcase")) == 5
-    summary = read_diff_summary(paths["summary.json"])
+    summary = json.loads(paths["summary.json"].read_text())
+    assert read_stored(paths["summary.json"], DiffRunResult) == _result()
     assert summary["differs"] is True and summary["counts"] == {c: 1 for c in CATEGORIES}
     assert summary["series_map"] == {"101": 5001}
     assert summary["differences"][0]["reproducer"]["base_curl"].startswith("curl ")

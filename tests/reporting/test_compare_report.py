@@ -13,12 +13,14 @@ from tests.reporting.load_builders import load_result
 from coupon_harness.reporting.load.compare import comparison_html
 from coupon_harness.reporting.load.console import render_load_table
 from coupon_harness.reporting.load.markdown import render_load_markdown
-from coupon_harness.reporting.load.summary_json import read_load_summary_json, write_load_summary_json
+from coupon_harness.reporting.load.summary_json import write_load_summary_json
+from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.load import (
     Comparison,
     ComparisonRow,
     IntervalHistogram,
     LoadHistograms,
+    LoadRunResult,
     MaxRegression,
 )
 
@@ -89,7 +91,7 @@ def test_summary_json_keeps_the_comparison_and_the_histograms(tmp_path: Path) ->
     p95 = next(row for row in data["comparison"]["rows"] if row["key"] == "p95")
     assert p95["limit"] == "p95=10%" and p95["change_kind"] == "relative" and p95["low"] == 0.21
     assert data["comparison"]["entity_error_codes"]["8015"] == {"earlier": 1190, "current": 1250}
-    assert list(data)[-1] == "histograms"
-    assert read_load_summary_json(path).histograms == histograms
+    assert list(data)[-2:] == ["histograms", "result"]
+    assert read_stored(path, LoadRunResult).histograms == histograms
     write_load_summary_json(load_result(), path)
     assert json.loads(path.read_text(encoding="utf-8"))["comparison"] is None

@@ -12,7 +12,7 @@ from tests.reporting.reporting_builders import build, failed_overrides
 
 from coupon_harness.reporting.common import html_mark
 from coupon_harness.reporting.contract.writer import write_contract_reports
-from coupon_harness.reporting.index import read_summary, render_index, trend_points, write_index
+from coupon_harness.reporting.index import read_run, render_index, trend_points, write_index
 from coupon_harness.reporting.load.writer import write_load_reports
 from coupon_harness.results.load import SloResult
 
@@ -92,24 +92,25 @@ def test_trend_points_are_ordered_and_skip_what_does_not_read(tmp_path: Path) ->
     assert [point.throughput_rps for point in points] == [requests / 30 for *_, requests in RUNS]
     assert len(trend_points(reports, limit=2)) == 2  # the garbage written last is skipped
     assert trend_points(tmp_path / "missing") == []
-    assert read_summary(reports / "garbage" / "load" / "summary.json") is None
-    assert read_summary(reports / "binary" / "load" / "summary.json") is None
+    assert read_run(reports / "garbage" / "load" / "summary.json") is None
+    assert read_run(reports / "binary" / "load" / "summary.json") is None
+    assert read_run(reports / "wrong-types" / "load" / "summary.json") is None
+    assert read_run(reports / RUNS[0][0] / "load" / "summary.json") is not None
 
 
 def test_index_without_summaries_or_earlier_runs(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     (run_dir / "contract").mkdir(parents=True)
     (run_dir / "contract" / "report.html").write_text("<!DOCTYPE html>", encoding="utf-8")
-    (run_dir / "contract" / "summary.json").write_text('{"schema": "coupon-harness/contract-summary", '
-                                                       '"counts": {"passed": "many"}, "requests": -1}',
-                                                       encoding="utf-8")
-    page = render_index(run_dir, {"Contract": (run_dir / "contract" / "report.html", True)})
-    assert f'<h1>{html_mark("pass")} every stage passed</h1>' in page
-    assert "<th>Rules</th><td>— passed · — failed · — warned · — not run</td>" in page
-    assert "Trend of" not in page and "<svg" not in page
-    (run_dir / "contract" / "summary.json").write_text("garbage", encoding="utf-8")
-    page = render_index(run_dir, {"Contract": (run_dir / "contract" / "report.html", True)})
-    assert "No readable summary.json beside the report." in page
+    # a summary.json of an older version (no `result` member), then one whose result has a wrong type, then garbage
+    for text in ('{"schema": "coupon-harness/contract-summary", "counts": {"passed": 3}, "requests": 1}',
+                 '{"result": {"format": "coupon-harness/contract-result", "version": 1, "requests": -1}}',
+                 "garbage"):
+        (run_dir / "contract" / "summary.json").write_text(text, encoding="utf-8")
+        page = render_index(run_dir, {"Contract": (run_dir / "contract" / "report.html", True)})
+        assert f'<h1>{html_mark("pass")} every stage passed</h1>' in page
+        assert "No readable summary.json beside the report." in page and "<th>Rules</th>" not in page
+        assert "Trend of" not in page and "<svg" not in page
     empty = render_index(run_dir, {})
     assert "no stage ran" in empty and "No report was written." in empty
 

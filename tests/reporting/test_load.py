@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -26,11 +27,11 @@ from coupon_harness.reporting.load.markdown import TIMELINE_ROWS, render_load_ma
 from coupon_harness.reporting.load.summary_json import (
     LOAD_SCHEMA,
     load_summary_dict,
-    read_load_summary_json,
     write_load_summary_json,
 )
 from coupon_harness.reporting.load.writer import LOAD_REPORT_FILES, write_load_reports
-from coupon_harness.results.load import SloResult, TimelinePoint
+from coupon_harness.reporting.stored import read_stored
+from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
 _SVG = "{http://www.w3.org/2000/svg}"
 _VOID = {"meta", "br", "hr", "img", "input", "link", "line", "rect", "circle"}
@@ -144,20 +145,20 @@ def test_summary_json_has_no_nan_and_reads_back(tmp_path: Path) -> None:
     write_load_summary_json(result, path)
     text = path.read_text(encoding="utf-8")
     assert "NaN" not in text and "Infinity" not in text
-    back = read_load_summary_json(path)
-    assert back.latency_ms == {"p95": 12.346}
-    assert back.slos[0].measured is None
-    assert [point.t_s for point in back.timeline] == [point.t_s for point in result.timeline]
+    data = json.loads(text)
+    assert data["latency_ms"] == {"p50": None, "p95": 12.346} and data["slos"][0]["measured"] is None
     second = result.timeline[1]  # p99 250 * (1 + sin(0.2) / 2) + 1 has more than three decimals
-    assert second.p99_ms is not None and back.timeline[1].p99_ms == round(second.p99_ms, 3) != second.p99_ms
-    assert (back.holds, back.requests, back.files) == (result.holds, result.requests, result.files)
+    assert second.p99_ms is not None and data["timeline"][1]["p99_ms"] == round(second.p99_ms, 3) != second.p99_ms
+    back = read_stored(path, LoadRunResult)  # the `result` member: unrounded, non-finite figures kept
+    assert back.latency_ms["p95"] == 12.3456789 and math.isnan(back.latency_ms["p50"])
+    assert back.slos[0].measured == float("inf") and back.timeline == result.timeline
 
 
 def test_summary_json_refuses_another_schema(tmp_path: Path) -> None:
     path = tmp_path / "summary.json"
     path.write_text(json.dumps({"schema": "coupon-harness/contract-summary", "schema_version": 1}), encoding="utf-8")
-    with pytest.raises(ValueError, match="load-summary"):
-        read_load_summary_json(path)
+    with pytest.raises(ValueError, match="older coupon-harness"):
+        read_stored(path, LoadRunResult)
 
 
 def test_summary_json_of_an_interrupted_run() -> None:

@@ -10,7 +10,7 @@ import pytest
 from tests.reporting.reporting_builders import TRACEBACK, build, fault, finding
 
 from coupon_harness.contract import get_rule
-from coupon_harness.reporting import REPORT_FILES, common, read_summary_json, write_contract_reports
+from coupon_harness.reporting import REPORT_FILES, common, read_stored, write_contract_reports
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 
@@ -58,7 +58,7 @@ def test_undecodable_text_is_still_written(tmp_path: Path) -> None:
     result = build({"code-non-empty": RuleResult(get_rule("code-non-empty"), Outcome.FAILED, 1, [odd])})
     written = write_contract_reports(result, tmp_path)
     assert "\\udcff" in written["report.md"].read_text(encoding="utf-8")
-    back = read_summary_json(written["summary.json"]).rules
+    back = read_stored(written["summary.json"], ContractRunResult).rules
     assert [r.findings[0].received for r in back if r.findings] == ["code '\udcff\x00'"]
     assert ET.parse(written["junit.xml"]).getroot().get("failures") == "1"
 

@@ -21,7 +21,6 @@ from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_VIOL
 from coupon_harness.cli.option_table import CONTRACT, Resolved, add_options, options_of, resolve, sources_from_namespace
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
-from coupon_harness.input_files import NESTED_TOO_DEEPLY, UnreadableFile
 from coupon_harness.results.contract import ContractRunResult, Finding, RunShape
 
 __all__ = ["REPLAY_OPTIONS", "findings_of", "read_report", "register", "replay_settings"]
@@ -53,25 +52,19 @@ def register(commands: Any) -> None:
 
 def read_report(given: str | Path) -> tuple[ContractRunResult, Path]:
     """The contract run of a report folder (or summary.json); ConfigError naming the fix on anything else."""
-    from coupon_harness.reporting.contract.summary_json import read_summary_json
     from coupon_harness.reporting.setup_error import SetupErrorSummary
+    from coupon_harness.reporting.stored import read_stored
 
     path = Path(given)
     candidates = [path] if path.suffix == ".json" else [path / "summary.json", path / "contract" / "summary.json"]
     for candidate in candidates:
         if candidate.exists():  # a device or a pipe named summary.json is refused by name, not skipped
             try:
-                return read_summary_json(candidate), candidate
+                return read_stored(candidate, ContractRunResult), candidate
             except SetupErrorSummary as exc:
                 raise ConfigError(str(exc)) from None
-            except UnreadableFile as exc:
-                raise ConfigError(f"{exc}: give a contract report folder (reports/contract-...)") from None
-            except RecursionError:
-                raise ConfigError(f"{candidate} {NESTED_TOO_DEEPLY}: it is not a contract report's summary.json; "
-                                  "give a contract report folder (reports/contract-...)") from None
-            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ConfigError(f"{candidate}: not a contract report's summary.json ({type(exc).__name__}: "
-                                  f"{str(exc)[:80]})") from None
+            except ValueError as exc:  # one line: unreadable, not JSON, a setup error's, another version or kind
+                raise ConfigError(f"{exc}; give a contract report folder (reports/contract-...)") from None
     raise ConfigError(f"{given}: no summary.json there; give a contract report folder (reports/contract-...)")
 
 

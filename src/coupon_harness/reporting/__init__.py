@@ -9,14 +9,15 @@ from coupon_harness.reporting.contract.console import render_table
 from coupon_harness.reporting.contract.html import render_html, write_html
 from coupon_harness.reporting.contract.junit import render_junit, write_junit
 from coupon_harness.reporting.contract.markdown import render_markdown, write_markdown
-from coupon_harness.reporting.contract.summary_json import read_summary_json, summary_dict, write_summary_json
+from coupon_harness.reporting.contract.summary_json import summary_dict, write_summary_json
 from coupon_harness.reporting.contract.writer import REPORT_FILES, write_contract_reports
 from coupon_harness.reporting.progress import ProgressPrinter
+from coupon_harness.reporting.stored import read_stored
 
 __all__ = [
     "REPORT_FILES",
     "ProgressPrinter",
-    "read_summary_json",
+    "read_stored",
     "render_html",
     "render_junit",
     "render_markdown",
@@ -33,17 +34,12 @@ __all__ = [
 from coupon_harness.reporting.load.console import render_load_table
 from coupon_harness.reporting.load.html import render_load_html, write_load_html
 from coupon_harness.reporting.load.markdown import render_load_markdown, write_load_markdown
-from coupon_harness.reporting.load.summary_json import (
-    load_summary_dict,
-    read_load_summary_json,
-    write_load_summary_json,
-)
+from coupon_harness.reporting.load.summary_json import load_summary_dict, write_load_summary_json
 from coupon_harness.reporting.load.writer import LOAD_REPORT_FILES, write_load_reports
 
 __all__ += [
     "LOAD_REPORT_FILES",
     "load_summary_dict",
-    "read_load_summary_json",
     "render_load_html",
     "render_load_markdown",
     "render_load_table",

@@ -1,21 +1,20 @@
 """reports/<time>-<random>/index.html: the page of a `run`: the verdict and key figures of each stage, links to
 their reports, and the trend (p95, throughput) of the last runs found beside it.
 
-Everything comes from the `summary.json` files next to the reports, read defensively: a missing, unreadable or
-malformed file (or field) is left out, never an error, so an index can always be written.
+Everything comes from the runs the `summary.json` files next to the reports hold (`reporting.stored`): a missing,
+unreadable or malformed file, or one of an older version, is left out, never an error, so an index can always be
+written.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from coupon_harness.reporting.common import (
     ChartLine,
@@ -24,15 +23,18 @@ from coupon_harness.reporting.common import (
     html_page,
     line_chart_svg,
 )
-from coupon_harness.reporting.contract.summary_json import SCHEMA as CONTRACT_SCHEMA
-from coupon_harness.reporting.load.summary_json import LOAD_SCHEMA
+from coupon_harness.reporting.contract.common import count_outcomes
+from coupon_harness.reporting.contract.common import verdict as contract_verdict
+from coupon_harness.reporting.load.common import slo_label, throughput_rps
+from coupon_harness.reporting.load.common import verdict as load_verdict
+from coupon_harness.reporting.stored import read_stored_any
+from coupon_harness.results.contract import ContractRunResult, Outcome
+from coupon_harness.results.load import LoadRunResult
 
-__all__ = ["TREND_RUNS", "TrendPoint", "read_summary", "render_index", "trend_points", "write_index"]
+__all__ = ["TREND_RUNS", "TrendPoint", "read_run", "render_index", "trend_points", "write_index"]
 
 #: The trend shows at most this many runs, the latest.
 TREND_RUNS = 30
-#: A summary.json larger than this is not read (a trend needs two numbers of it).
-_MAX_SUMMARY_BYTES = 64 * 1024 * 1024
 
 _CSS = """
 :root { color-scheme: light; --passed: #1a7f37; --passed-bg: #dafbe1; --failed: #cf222e; --failed-bg: #ffebe9;
@@ -62,30 +64,14 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def read_summary(path: Path) -> dict[str, Any] | None:
-    """A summary.json as a dict, or None when it is missing, too large, unreadable or not a JSON object."""
+def read_run(path: Path) -> ContractRunResult | LoadRunResult | None:
+    """The contract or load run a summary.json holds (`reporting.stored`), or None when it is missing, unreadable,
+    of an older version or of another kind: the index is written all the same."""
     try:
-        if path.stat().st_size > _MAX_SUMMARY_BYTES:
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        run = read_stored_any(path, (ContractRunResult, LoadRunResult))
+    except ValueError:
         return None
-    return data if isinstance(data, dict) else None
-
-
-def _number(value: object) -> float | None:
-    """A finite number from JSON (not a bool), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _count(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    return run if isinstance(run, ContractRunResult | LoadRunResult) else None
 
 
 def _fmt_ms(value: float | None) -> str:
@@ -106,69 +92,48 @@ def _fmt_ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:.4g} ({value * 100:.3g}%)"
 
 
-def _get(data: dict[str, Any], *keys: str) -> object:
-    value: object = data
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
 def _rows(rows: Sequence[tuple[str, str]]) -> str:
     return "<table><tbody>" + "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in rows) + "</tbody></table>"
 
 
-def _contract_figures(data: dict[str, Any]) -> list[tuple[str, str]]:
-    counts = [(name, _count(_get(data, "counts", name))) for name in ("passed", "failed", "warned", "not run")]
-    rules = " · ".join(f"{_e(_fmt_int(count))} {_e(name)}" for name, count in counts)
-    rows = [("Rules", rules), ("Requests", _e(_fmt_int(_count(data.get("requests")))))]
-    duration = _number(data.get("duration_s"))
-    if duration is not None:
-        rows.append(("Duration", _e(f"{duration:,.1f} s")))
-    errors = data.get("harness_errors")
-    if isinstance(errors, list) and errors:
-        rows.append(("Harness errors", _e(f"{len(errors)} (a bug in coupon-harness: see the report)")))
+def _contract_figures(result: ContractRunResult) -> list[tuple[str, str]]:
+    counts = count_outcomes(result)
+    rules = " · ".join(f"{_e(_fmt_int(counts[outcome]))} {_e(outcome.value)}"
+                       for outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.NOT_RUN))
+    rows = [("Rules", rules), ("Requests", _e(_fmt_int(result.requests))),
+            ("Duration", _e(f"{result.duration_s:,.1f} s"))]
+    if result.faults:
+        rows.append(("Harness errors", _e(f"{len(result.faults)} (a bug in coupon-harness: see the report)")))
     return rows
 
 
-def _slo_verdict(data: dict[str, Any]) -> str:
-    slos = data.get("slos")
-    if not isinstance(slos, list) or not slos:
-        return '<span class="muted">no SLO set</span>'
-    parts = []
-    for slo in slos:
-        if not isinstance(slo, dict):
-            continue
-        passed = slo.get("passed") is True
-        label = _text(slo.get("label")) or _text(slo.get("key")) or "?"
-        parts.append(f'{html_mark("pass" if passed else "fail")} <code>{_e(label)}</code>')
+def _slo_verdict(result: LoadRunResult) -> str:
+    parts = [f'{html_mark("pass" if slo.passed else "fail")} <code>{_e(slo_label(slo))}</code>'
+             for slo in result.slos]
     return " ".join(parts) or '<span class="muted">no SLO set</span>'
 
 
-def _load_figures(data: dict[str, Any]) -> list[tuple[str, str]]:
-    latency = " / ".join(_fmt_ms(_number(_get(data, "latency_ms", key))) for key in ("p50", "p95", "p99"))
-    return [("Requests", _e(_fmt_int(_count(data.get("requests"))))),
-            ("Throughput", _e(_fmt_rate(_number(data.get("throughput_rps"))))),
+def _load_figures(result: LoadRunResult) -> list[tuple[str, str]]:
+    latency = " / ".join(_fmt_ms(result.latency_ms.get(key)) for key in ("p50", "p95", "p99"))
+    return [("Requests", _e(_fmt_int(result.requests))),
+            ("Throughput", _e(_fmt_rate(throughput_rps(result)))),
             ("Latency p50 / p95 / p99", _e(latency)),
-            ("Error rate", _e(_fmt_ratio(_number(data.get("error_rate"))))),
-            ("SLOs", _slo_verdict(data)),
-            ("Contract violations", _e(_fmt_int(_count(data.get("violations")))))]
+            ("Error rate", _e(_fmt_ratio(result.error_rate))),
+            ("SLOs", _slo_verdict(result)),
+            ("Contract violations", _e(_fmt_int(result.violations)))]
 
 
 def _stage(title: str, report: Path, passed: bool, run_dir: Path) -> str:
     """One stage's card: its verdict, key figures (when its summary.json reads) and the link to its report."""
     link = _e(os.path.relpath(report, run_dir))
     state = "passed" if passed else "failed"
-    data = read_summary(report.parent / "summary.json")
+    run = read_run(report.parent / "summary.json")
     figures = ""
     verdict = ""
-    if data is not None:
-        verdict = _text(data.get("verdict")) or ""
-        if data.get("schema") == CONTRACT_SCHEMA:
-            figures = _rows(_contract_figures(data))
-        elif data.get("schema") == LOAD_SCHEMA:
-            figures = _rows(_load_figures(data))
+    if isinstance(run, ContractRunResult):
+        verdict, figures = contract_verdict(run), _rows(_contract_figures(run))
+    elif isinstance(run, LoadRunResult):
+        verdict, figures = load_verdict(run), _rows(_load_figures(run))
     if not figures:
         figures = '<p class="muted">No readable summary.json beside the report.</p>'
     return (f'<section class="stage {state}"><h2>{html_mark("pass" if passed else "fail")} {_e(title)}: '
@@ -190,25 +155,18 @@ class TrendPoint:
 
 
 def _trend_point(run_dir: Path) -> TrendPoint | None:
-    data = read_summary(run_dir / "load" / "summary.json")
-    if data is None or data.get("schema") != LOAD_SCHEMA:
+    run = read_run(run_dir / "load" / "summary.json")
+    if not isinstance(run, LoadRunResult):
         return None
-    started_text = _text(data.get("started_at"))
     try:
-        started = datetime.fromisoformat(started_text) if started_text else None
+        started = datetime.fromisoformat(run.started_at)
     except ValueError:
-        started = None
-    if started is None:
         return None
     if started.tzinfo is None:
         started = started.astimezone()
-    p95 = _number(_get(data, "latency_ms", "p95"))
-    rps = _number(data.get("throughput_rps"))
-    if p95 is None and rps is None:
-        return None
-    holds = data.get("holds")
-    return TrendPoint(run_dir, started, p95, rps, holds if isinstance(holds, bool) else None,
-                      _text(data.get("target")) or "")
+    p95 = run.latency_ms.get("p95")
+    return TrendPoint(run_dir, started, p95 if p95 is not None and math.isfinite(p95) else None,
+                      throughput_rps(run), run.holds, run.target)
 
 
 def trend_points(reports_dir: Path, limit: int = TREND_RUNS) -> list[TrendPoint]:

@@ -16,7 +16,6 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -226,7 +225,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         result.harness_errors.append(state.redactor.text(f"{error['count']}x {error['msg']}")[:300])
         result.notes.append(f"harness error (a bug of coupon-harness, figures not to be trusted): "
                             f"{result.harness_errors[-1]}")
-    (out / RESULT_FILE).write_text(json.dumps(asdict(result)))
+    (out / RESULT_FILE).write_text(json.dumps(result.to_json()))
     _log.info("%s load process %d: %d requests, %d coupons; %s written", role, os.getpid(), result.requests,
               result.coupons_issued, out / RESULT_FILE)
     if state.metrics_server is not None:

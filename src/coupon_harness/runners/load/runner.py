@@ -14,21 +14,19 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from coupon_harness.coupon_log import HEADER, read_rows
 from coupon_harness.errors import HarnessError
 from coupon_harness.interrupts import Terminated, signal_name
 from coupon_harness.log_setup import LINE, PACKAGE
-from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.results.load import LoadRunResult
 from coupon_harness.runners.load.events import SetupError, decode
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["interrupted_result", "load_result_from_dict", "run_load", "run_worker"]
+__all__ = ["interrupted_result", "read_result_file", "run_load", "run_worker"]
 
 _MODULE = "coupon_harness.runners.load.process"
 _log = logging.getLogger(__name__)
@@ -179,9 +177,19 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
         coupons = settings.coupons_path(out)
         raise HarnessError(f"the load process {how} without a result" + (f": {crash}" if crash else "")
                            + f"; {coupons} lists the {len(read_rows(coupons))} coupons recorded until then")
-    result = load_result_from_dict(json.loads(result_path.read_text()))
+    result = read_result_file(result_path)
     result_path.unlink()
     return result
+
+
+def read_result_file(path: Path) -> LoadRunResult:
+    """The load process's result.json, through the result's codec. One that does not fit (the load process ran
+    another version of the package: upgraded, or edited, while a run started) is a HarnessError of one line."""
+    try:
+        return LoadRunResult.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, RecursionError) as exc:  # CodecError, a JSON that is not one
+        raise HarnessError(f"the load process's result does not fit this coupon-harness ({exc}): it ran another "
+                           "version of the package; reinstall coupon-harness and run again") from None
 
 
 def run_worker(settings: LoadSettings, master_host: str, master_port: int) -> int:
@@ -214,22 +222,3 @@ def _empty_result(settings: LoadSettings, out: Path, reason: str) -> LoadRunResu
         request_timeout_s=settings.request_timeout)
     result.files = {"coupons.csv": str(coupons)}
     return result
-
-
-def load_result_from_dict(raw: dict[str, Any]) -> LoadRunResult:
-    """The load process's result.json as a LoadRunResult. A field this process does not know (or one it misses)
-    means the load process ran another version of the package (upgraded, or edited, while a run started):
-    a HarnessError naming it, not a TypeError."""
-    raw = dict(raw)
-    known = {f.name for f in fields(LoadRunResult)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise HarnessError(f"the load process wrote fields this coupon-harness does not know ({', '.join(unknown)}): "
-                           "it ran another version of the package; reinstall coupon-harness and run again")
-    try:
-        raw["timeline"] = [TimelinePoint(**point) for point in raw["timeline"]]
-        raw["slos"] = [SloResult(**slo) for slo in raw["slos"]]
-        return LoadRunResult(**raw)
-    except (KeyError, TypeError) as exc:
-        raise HarnessError(f"the load process's result does not fit this coupon-harness ({exc}): it ran another "
-                           "version of the package; reinstall coupon-harness and run again") from None
