@@ -193,11 +193,11 @@ class JsonRecord:
             raise CodecError(f"not a {name} record (its format is {str(given)[:60]!r})" if given is not None
                              else f"not a {name} record (no format)")
         version = data.get("version")
-        if version != cls.JSON_VERSION:
-            newer = isinstance(version, int) and not isinstance(version, bool) and version > cls.JSON_VERSION
+        if type(version) is not int or version != cls.JSON_VERSION:  # True == 1, but it is no version
+            newer = type(version) is int and version > cls.JSON_VERSION
             how = ("written by a newer coupon-harness: upgrade it to read this file" if newer
                    else "not a version this coupon-harness reads")
-            raise CodecError(f"{name} version {str(version)[:20]}, this coupon-harness reads version "
+            raise CodecError(f"{name} version {repr(version)[:20]}, this coupon-harness reads version "
                              f"{cls.JSON_VERSION}: {how}")
         body = {key: value for key, value in data.items() if key not in ("format", "version")}
         return _record(cls, body, cls.JSON_FORMAT)
