@@ -48,6 +48,8 @@ def setup_summary_dict(failure: SetupFailure) -> dict[str, object]:
         "started_at": failure.started_at,
         "duration_s": round(failure.duration_s, 3),
         "coupons_issued": failure.coupons_issued,
+        # The run as `results.codec` reads it (the `result` member of every summary.json; `reporting.stored`).
+        "result": failure.to_json(),
     }
 
 

@@ -16,6 +16,7 @@ from coupon_harness.reporting.contract.common import (
     verdict,
 )
 from coupon_harness.reporting.stored import stored_member
+from coupon_harness.results.codec import encode
 from coupon_harness.results.contract import ContractRunResult, Finding, ReplayInfo, RuleResult, RunShape
 from coupon_harness.results.request import request_dict
 
@@ -35,18 +36,6 @@ def _replay_dict(info: ReplayInfo | None) -> dict[str, Any] | None:
     return {"statuses": list(info.statuses), "status_rule": _str(info.status_rule), "warn": list(info.warn),
             "warn_rule": _str(info.warn_rule), "issue_call": info.issue_call, "fresh_customer": info.fresh_customer,
             **({"route": info.route} if info.route is not None else {})}
-
-
-def _shape_dict(shape: RunShape | None) -> dict[str, Any] | None:
-    if shape is None:
-        return None
-    return {"base_url": shape.base_url, "series_ids": list(shape.series_ids),
-            "invalid_series_ids": list(shape.invalid_series_ids),
-            "generic_series_ids": list(shape.generic_series_ids), "unique_generic": shape.unique_generic,
-            "customer_ids": list(shape.customer_ids), "max_examples": shape.max_examples,
-            "request_timeout": shape.request_timeout, "credentials": shape.credentials,
-            "allow_production": shape.allow_production, "passes": list(shape.passes),
-            "clock_skew_s": shape.clock_skew_s}
 
 
 def _baseline_dict(result: ContractRunResult) -> dict[str, Any] | None:
@@ -128,7 +117,7 @@ def summary_dict(result: ContractRunResult) -> dict[str, Any]:
         "counts": {**{outcome.value: counts[outcome] for outcome in OUTCOME_ORDER},
                    "total": len(result.rules)},
         "replay": replay_command(result.seed, result.shape),
-        "run": _shape_dict(result.shape),
+        "run": encode(result.shape),
         "baseline": _baseline_dict(result),
         "rules": [_rule_dict(rule_result, result.seed, result.shape) for rule_result in catalog_rules(result)],
         **stored_member(result),
