@@ -166,6 +166,7 @@ def _broken(**changes: Any) -> dict[str, Any]:
     (_broken(rules={}), "contract-result.rules: expected a list, got {}"),
     (_broken(rules=[{**GOOD["rules"][0], "outcome": "maybe"}]),
      "contract-result.rules[0].outcome: expected one of 'passed', 'failed'"),
+    (_broken(passes=[["a\nb", "x"]]), "contract-result.passes[0][1]: expected an integer, got 'x'"),
     (_broken(rules=[{**GOOD["rules"][0], "rule": "x" * 100}]),
      "contract-result.rules[0].rule: expected an object, got 'xxx"),
 ])
@@ -174,6 +175,14 @@ def test_a_bad_record_is_one_line_naming_where(data: Any, message: str) -> None:
         ContractRunResult.from_json(data)
     text = str(caught.value)
     assert message in text and "\n" not in text and len(text) < 200, text
+
+
+def test_a_dict_entry_is_named_on_one_line() -> None:
+    data = ramp_compared_result().to_json()
+    data["status_counts"] = {"2\n00": "many"}
+    with pytest.raises(CodecError) as caught:
+        LoadRunResult.from_json(data)
+    assert str(caught.value) == "load-result.status_counts['2\\n00']: expected an integer, got 'many'"
 
 
 def test_dict_keys_typed_int_come_back_as_ints() -> None:

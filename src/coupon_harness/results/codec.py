@@ -131,14 +131,13 @@ def decode(tp: Any, data: Any, where: str = "$") -> Any:
         key_type, value_type = args
         out = {}
         for key, value in data.items():
+            typed_key: Any = key
             if key_type is int:
                 try:
-                    typed_key: Any = int(key)
+                    typed_key = int(key)
                 except ValueError:
                     raise _fail(f"{where} key", "an integer", key) from None
-            else:
-                typed_key = key
-            out[typed_key] = decode(value_type, value, f"{where}.{key}")
+            out[typed_key] = decode(value_type, value, f"{where}[{key!r}]"[:200])  # repr: one line, whatever the key
         return out
     return _scalar(tp, data, where)
 
