@@ -162,6 +162,8 @@ def _broken(**changes: Any) -> dict[str, Any]:
     (_broken(seed=True), "contract-result.seed: expected an integer, got True"),
     (_broken(seed="7"), "contract-result.seed: expected an integer, got '7'"),
     (_broken(duration_s="fast"), "contract-result.duration_s: expected a number, got 'fast'"),
+    (_broken(duration_s=[1]), "contract-result.duration_s: expected a number, got [1]"),
+    (_broken(duration_s={"nan": 1}), "contract-result.duration_s: expected a number, got {'nan': 1}"),
     (_broken(passes=[["classics"]]), "contract-result.passes[0]: expected a list of 2, got ['classics']"),
     (_broken(rules={}), "contract-result.rules: expected a list, got {}"),
     (_broken(rules=[{**GOOD["rules"][0], "outcome": "maybe"}]),

@@ -61,31 +61,22 @@ def _fail(where: str, expected: str, data: Any) -> CodecError:
     return CodecError(f"{where}: expected {expected}, got {shown[:60] + '…' if len(shown) > 60 else shown}")
 
 
+#: A plain type -> the JSON types that read as it (by exact type: a bool is no integer) and its name in a message.
+_PLAIN: dict[Any, tuple[tuple[type, ...], str]] = {
+    type(None): ((type(None),), "null"), bool: ((bool,), "true or false"), int: ((int,), "an integer"),
+    float: ((int, float), "a number"), str: ((str,), "a string")}
+
+
 def _scalar(tp: Any, data: Any, where: str) -> Any:
     if tp is Any:
         return data
-    if tp is type(None):
-        if data is None:
-            return None
-        raise _fail(where, "null", data)
-    if tp is bool:
-        if isinstance(data, bool):
-            return data
-        raise _fail(where, "true or false", data)
-    if tp is int:
-        if isinstance(data, int) and not isinstance(data, bool):
-            return data
-        raise _fail(where, "an integer", data)
-    if tp is float:
-        if isinstance(data, int | float) and not isinstance(data, bool):
-            return float(data)
-        if isinstance(data, str) and data in _FLOATS:
+    if tp in _PLAIN:
+        types_, expected = _PLAIN[tp]
+        if type(data) in types_:
+            return float(data) if tp is float else data
+        if tp is float and isinstance(data, str) and data in _FLOATS:
             return _FLOATS[data]
-        raise _fail(where, "a number", data)
-    if tp is str:
-        if isinstance(data, str):
-            return data
-        raise _fail(where, "a string", data)
+        raise _fail(where, expected, data)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         try:
             return tp(data)

@@ -26,16 +26,11 @@ SCHEMA = "coupon-harness/contract-summary"
 SCHEMA_VERSION = 1
 
 
-def _str(value: str | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _replay_dict(info: ReplayInfo | None) -> dict[str, Any] | None:
+    """How a request was judged (`ReplayInfo` in the codec's form; `route` only for a routes probe)."""
     if info is None:
         return None
-    return {"statuses": list(info.statuses), "status_rule": _str(info.status_rule), "warn": list(info.warn),
-            "warn_rule": _str(info.warn_rule), "issue_call": info.issue_call, "fresh_customer": info.fresh_customer,
-            **({"route": info.route} if info.route is not None else {})}
+    return {key: value for key, value in encode(info).items() if key != "route" or value is not None}
 
 
 def _baseline_dict(result: ContractRunResult) -> dict[str, Any] | None:
