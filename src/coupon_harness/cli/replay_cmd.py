@@ -21,6 +21,7 @@ from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_VIOL
 from coupon_harness.cli.option_table import CONTRACT, Resolved, add_options, options_of, resolve, sources_from_namespace
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
+from coupon_harness.input_files import UnreadableFile
 from coupon_harness.results.contract import ContractRunResult, Finding, RunShape
 
 __all__ = ["REPLAY_OPTIONS", "findings_of", "read_report", "register", "replay_settings"]
@@ -52,7 +53,6 @@ def register(commands: Any) -> None:
 
 def read_report(given: str | Path) -> tuple[ContractRunResult, Path]:
     """The contract run of a report folder (or summary.json); ConfigError naming the fix on anything else."""
-    from coupon_harness.reporting.setup_error import SetupErrorSummary
     from coupon_harness.reporting.stored import read_stored
 
     path = Path(given)
@@ -61,10 +61,10 @@ def read_report(given: str | Path) -> tuple[ContractRunResult, Path]:
         if candidate.exists():  # a device or a pipe named summary.json is refused by name, not skipped
             try:
                 return read_stored(candidate, ContractRunResult), candidate
-            except SetupErrorSummary as exc:
+            except UnreadableFile as exc:
+                raise ConfigError(f"{exc}: give a contract report folder (reports/contract-...)") from None
+            except ValueError as exc:  # one line: not JSON, a setup error's, an older version, another kind
                 raise ConfigError(str(exc)) from None
-            except ValueError as exc:  # one line: unreadable, not JSON, a setup error's, another version or kind
-                raise ConfigError(f"{exc}; give a contract report folder (reports/contract-...)") from None
     raise ConfigError(f"{given}: no summary.json there; give a contract report folder (reports/contract-...)")
 
 
