@@ -98,6 +98,11 @@ def test_non_finite_floats_are_standard_json_and_come_back(value: float) -> None
     assert (math.isnan(back) if math.isnan(value) else back == value)
 
 
+def test_an_integer_where_a_float_goes_reads_as_a_float() -> None:
+    """JSON writes 5.0 as 5 in other tools: a float field reads it back a float (`f"{x:.1f}"`, `x.is_integer()`)."""
+    assert type(decode(float, 5)) is float and decode(float | None, 5) == 5.0
+
+
 def test_the_formats_are_distinct_and_first() -> None:
     formats = [cls.JSON_FORMAT for cls in RESULTS]
     assert len(set(formats)) == len(formats)
