@@ -54,7 +54,7 @@ def test_every_format_shows_every_group_and_reproducer(tmp_path: Path) -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;0&lt;/b&gt;" in html
     assert '"$COUPON_HARNESS_AGAINST_USER"' in markdown and '"$COUPON_HARNESS_USER"' in markdown
     suite = ET.fromstring(paths["junit.xml"].read_text())
-    assert suite.get("failures") == "5" and len(suite.findall("testcase")) == 5
+    assert suite.get("failures") == "5" and len(list(suite.iter("testcase"))) == 5
     summary = read_diff_summary(paths["summary.json"])
     assert summary["differs"] is True and summary["counts"] == {c: 1 for c in CATEGORIES}
     assert summary["series_map"] == {"101": 5001}
