@@ -28,6 +28,7 @@ from coupon_harness.reporting.render.html import render_html
 from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.reporting.run.document import render_run_markdown
 from coupon_harness.reporting.run.junit import render_run_junit
+from coupon_harness.reporting.setup_error import render_setup_markdown
 from coupon_harness.results.contract import (
     BaselineStatus,
     BaselineSummary,
@@ -153,12 +154,14 @@ def test_diff_junit_and_summary(name: str, snapshot: SnapshotAssertion) -> None:
 
 
 def test_run(snapshot: SnapshotAssertion) -> None:
-    """`run`'s report.md and junit.xml: a failed contract stage and a load stage that stopped on a setup error."""
+    """`run`'s report.md and junit.xml: a failed contract stage and a load stage that stopped on a setup error (and
+    that stage's own report.md)."""
     contract = faulted()
     error = SetupFailure("run load stage", "the target refused the preflight: 401", "2026-11-26T07:19:00+00:00", 0.0,
                          target="http://127.0.0.1:8080")
     assert render_run_markdown(contract, None, load_error=error) == snapshot(name="report",
                                                                               extension_class=_extension("md"))
     assert render_run_junit(contract, None, error) == snapshot(name="junit", extension_class=_extension("xml"))
+    assert render_setup_markdown(error) == snapshot(name="setup-error", extension_class=_extension("md"))
     interrupted = render_run_markdown(build(), None, interrupted=True)
     assert interrupted == snapshot(name="interrupted", extension_class=_extension("md"))
