@@ -11,7 +11,7 @@ from tests.reporting.load_builders import failing_result, load_result
 from tests.reporting.reporting_builders import build, failed_overrides
 
 from coupon_harness.reporting.common import html_mark
-from coupon_harness.reporting.contract.writer import write_contract_reports
+from coupon_harness.reporting.contract.document import write_contract_reports
 from coupon_harness.reporting.index import read_run, render_index, trend_points, write_index
 from coupon_harness.reporting.load.writer import write_load_reports
 from coupon_harness.results.load import SloResult
