@@ -9,7 +9,7 @@ from coupon_harness.reporting.common import md_code, md_text
 from coupon_harness.reporting.contract.common import verdict as contract_verdict
 from coupon_harness.reporting.contract.markdown import render_markdown
 from coupon_harness.reporting.load.common import verdict as load_verdict
-from coupon_harness.reporting.load.markdown import render_load_markdown
+from coupon_harness.reporting.load.document import render_load_markdown
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.load import LoadRunResult
 from coupon_harness.results.request import credentials_help
