@@ -13,7 +13,7 @@ from tests.reporting.reporting_builders import build, failed_overrides
 from coupon_harness.reporting.common import html_mark
 from coupon_harness.reporting.contract.writer import write_contract_reports
 from coupon_harness.reporting.index import read_summary, render_index, trend_points, write_index
-from coupon_harness.reporting.load.writer import write_load_reports
+from coupon_harness.reporting.load.document import write_load_reports
 from coupon_harness.results.load import SloResult
 
 #: (folder, started at, p95 ms, requests in 30 s): four earlier runs, oldest first.

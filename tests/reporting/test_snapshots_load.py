@@ -25,15 +25,15 @@ from tests.reporting.load_builders import (
 )
 from tests.reporting.test_index import build_run_tree
 
-from coupon_harness.reporting.capacity.console import render_capacity_table
-from coupon_harness.reporting.capacity.html import render_capacity_html
+from coupon_harness.reporting.capacity.document import (
+    render_capacity_html,
+    render_capacity_markdown,
+    render_capacity_table,
+)
 from coupon_harness.reporting.capacity.junit import render_capacity_junit
-from coupon_harness.reporting.capacity.markdown import render_capacity_markdown
 from coupon_harness.reporting.capacity.summary_json import write_capacity_summary_json
-from coupon_harness.reporting.load.console import render_load_table
-from coupon_harness.reporting.load.html import render_load_html
+from coupon_harness.reporting.load.document import render_load_html, render_load_markdown, render_load_table
 from coupon_harness.reporting.load.junit import render_load_junit
-from coupon_harness.reporting.load.markdown import render_load_markdown
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
 from coupon_harness.results.capacity import CapacityResult
 from coupon_harness.results.load import LoadRunResult

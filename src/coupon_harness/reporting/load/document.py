@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from coupon_harness.reporting.document import (
+    Badge,
     Banner,
     Block,
     BulletList,
@@ -129,6 +130,11 @@ def _tally(result: LoadRunResult) -> Text:
     return ("target ", Code(result.target), f" · started {result.started_at} · {result.duration_s:.1f} s")
 
 
+def _counted(count: int) -> Text:
+    """A count that fails the gate unless it is 0, with its mark."""
+    return (Badge(_passes(not count), fmt_count(count)),)
+
+
 def _key_figures(result: LoadRunResult) -> Section:
     latency = result.latency_ms
     coupons, warn = coupons_line(result)
@@ -138,8 +144,8 @@ def _key_figures(result: LoadRunResult) -> Section:
                      f"req/s; {load_shape(result)})", None),
         ("Latency p50 / p95 / p99", " / ".join(fmt_ms(latency.get(key)) for key in ("p50", "p95", "p99")), None),
         (FIGURE_LABELS["error-rate"], fmt_ratio(result.error_rate), None),
-        ("Contract violations", fmt_count(result.violations), _passes(not result.violations)),
-        ("Duplicate coupon codes", fmt_count(result.duplicate_codes), _passes(not result.duplicate_codes)),
+        ("Contract violations", _counted(result.violations), _passes(not result.violations)),
+        ("Duplicate coupon codes", _counted(result.duplicate_codes), _passes(not result.duplicate_codes)),
         (FIGURE_LABELS["failure-ratio"], f"{fmt_ratio(result.failure_ratio)}: {fmt_count(result.unexpected_failures)} "
                                          f"unexpected; {fmt_count(result.expected_failures)} expected (invalid series)",
          None),
@@ -151,7 +157,8 @@ def _key_figures(result: LoadRunResult) -> Section:
         ("Generator CPU", cpu + (" (saturated)" if result.generator_saturated else ""),
          Status.WARN if result.generator_saturated else None),
     ]
-    table = Table((column("Figure"), column("Value")), tuple(Row((name, value), status) for name, value, status in rows))
+    table = Table((column("Figure"), column("Value")),
+                  tuple(Row((name, value), status) for name, value, status in rows))
     return Section("Key figures", (table,))
 
 
@@ -160,7 +167,8 @@ def _slos(result: LoadRunResult) -> Section:
         return Section("SLOs", (Paragraph(("No SLO set (", Code("--slo"), "): only the contract gates this run."),
                                           muted=True),))
     rows = tuple(Row(((Code(slo_label(slo)),), figure_label(slo.key), fmt_threshold(slo), fmt_measured(slo),
-                      "pass" if slo.passed else "FAIL"), _passes(slo.passed)) for slo in result.slos)
+                      (Badge(_passes(slo.passed), "pass" if slo.passed else "FAIL"),)), _passes(slo.passed))
+                 for slo in result.slos)
     table = Table((column("SLO"), column("Figure"), column("Threshold", numeric=True),
                    column("Measured", numeric=True), column("Result")), rows)
     return Section("SLOs", (table,))
@@ -178,7 +186,7 @@ def _latency(result: LoadRunResult) -> Section:
 
 def _steps(result: LoadRunResult) -> Section:
     rows = tuple(Row((str(step.index + 1), step_load(step), f"{step.start_s:g}-{step.end_s:g}",
-                      fmt_count(step.requests), f"{step.rps:,.1f}", fmt_count(step.errors), fmt_ratio(step.error_rate),
+                      fmt_count(step.requests), f"{step.rps:,.1f}", _errors(step.errors), fmt_ratio(step.error_rate),
                       fmt_ms(step.p50_ms), fmt_ms(step.p95_ms), fmt_ms(step.p99_ms)),
                      Status.FAIL if step.errors else None) for step in result.steps)
     columns = (column("Step", numeric=True), column("Load"),
@@ -187,11 +195,16 @@ def _steps(result: LoadRunResult) -> Section:
     return Section(f"Steps ({result.shape})", (Table(columns, rows),))
 
 
+def _errors(count: int) -> Text:
+    """A count of errors, strong when there are any."""
+    return (Strong(fmt_count(count)),) if count else "0"
+
+
 def _timeline_table(rows: list[TimelineRow]) -> Table:
     columns = tuple(column(name, numeric=True) for name in ("t (s)", "Requests", "req/s", "Errors", "p50", "p95",
                                                             "p99"))
     return Table(columns, tuple(Row((span_label(row), fmt_count(row.requests), f"{finite(row.rps) or 0.0:,.1f}",
-                                     fmt_count(row.errors), fmt_ms(row.p50_ms), fmt_ms(row.p95_ms),
+                                     _errors(row.errors), fmt_ms(row.p50_ms), fmt_ms(row.p95_ms),
                                      fmt_ms(row.p99_ms)), Status.FAIL if row.errors else None) for row in rows))
 
 
@@ -199,10 +212,14 @@ def _timeline(result: LoadRunResult) -> Section:
     latency, throughput = latency_chart_svg(result), throughput_chart_svg(result)
     if latency is None or throughput is None:
         return Section("Timeline", (Paragraph("No timeline recorded.", muted=True),), console=False)
-    spark = sparkline([row.rps for row in downsample(result.timeline, _SPARK_WIDTH)])
+    sparks = downsample(result.timeline, _SPARK_WIDTH)
+    p95 = sparkline([finite(row.p95_ms) or 0.0 for row in sparks])
     blocks: list[Block] = [
-        Chart("latency-scale", latency, latency_chart_svg(result, log=True) or "", log_first=tails_matter(result)),
-        Chart("throughput", throughput, text=f"Throughput {spark}")]
+        Paragraph((Strong("Latency percentiles over time"),)),
+        Chart("latency-scale", latency, latency_chart_svg(result, log=True) or "", log_first=tails_matter(result),
+              text=f"p95 {p95}"),
+        Paragraph((Strong("Throughput over time"),)),
+        Chart("throughput", throughput, text=f"requests/s {sparkline([row.rps for row in sparks])}")]
     rows = downsample(result.timeline, TIMELINE_ROWS)
     if len(rows) < len(result.timeline):
         blocks += [Paragraph(f"{len(result.timeline)} intervals of {interval_s(result.timeline):g} s, merged "
@@ -211,7 +228,7 @@ def _timeline(result: LoadRunResult) -> Section:
         full = downsample(result.timeline, CHART_POINTS)  # bounded: a long soak keeps the page small
         what = (f"All {len(result.timeline)} intervals" if len(full) == len(result.timeline)
                 else f"{len(full)} rows of {full[0].intervals} intervals (all {len(result.timeline)})")
-        blocks.append(Details(what, (_timeline_table(full),)))
+        blocks.append(Details(what, (_timeline_table(full),), html_only=True))
     else:
         blocks.append(_timeline_table(rows))
     return Section("Timeline", tuple(blocks), console=False)
@@ -269,9 +286,10 @@ def load_document(result: LoadRunResult) -> Document:
                     sections=tuple(sections), notes=tuple(result.notes))
 
 
-def render_load_table(result: LoadRunResult, *, color: bool) -> str:
-    """What the terminal shows at the end of a load run, its last line `PASS: ...` or `FAIL: ...`."""
-    return render_console(load_document(result), color=color)
+def render_load_table(result: LoadRunResult, *, color: bool, width: int = 120) -> str:
+    """What the terminal shows at the end of a load run, `width` columns wide, its last line `PASS: ...` or
+    `FAIL: ...`."""
+    return render_console(load_document(result), color=color, width=width)
 
 
 def render_load_markdown(result: LoadRunResult) -> str:
