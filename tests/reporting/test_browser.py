@@ -25,7 +25,7 @@ from tests.reporting.reporting_builders import build, faulted
 from tests.reporting.test_index import build_run_tree
 
 from coupon_harness.reporting.capacity.document import render_capacity_html
-from coupon_harness.reporting.contract.html import write_html
+from coupon_harness.reporting.contract.document import write_contract_reports
 from coupon_harness.reporting.load.document import render_load_html
 from coupon_harness.reporting.writer import atomic_write_text as _write
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
@@ -180,8 +180,8 @@ def _long_tails() -> LoadRunResult:
 
 
 def _pages(folder: Path) -> list[_Page]:
-    write_html(faulted(), folder / "contract" / "report.html")
-    write_html(build(), folder / "contract-passed" / "report.html")
+    write_contract_reports(faulted(), folder / "contract")
+    write_contract_reports(build(), folder / "contract-passed")
     _write(folder / "load-failing" / "report.html", render_load_html(failing_result()))
     _write(folder / "load-fast" / "report.html", render_load_html(_fast_target()))
     _write(folder / "load-tails" / "report.html", render_load_html(_long_tails()))

@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.reporting.load_builders import failing_result, load_result
 from tests.reporting.reporting_builders import build, failed_overrides
 
-from coupon_harness.reporting.contract.writer import write_contract_reports
+from coupon_harness.reporting.contract.document import write_contract_reports
 from coupon_harness.reporting.index import read_summary, render_index, trend_points, write_index
 from coupon_harness.reporting.load.document import write_load_reports
 from coupon_harness.reporting.render.html import mark as html_mark

@@ -15,7 +15,7 @@ from coupon_harness.reporting.capacity.document import write_capacity_reports
 from coupon_harness.reporting.capacity.junit import render_capacity_junit
 from coupon_harness.reporting.load.document import write_load_reports
 from coupon_harness.reporting.load.junit import LOAD_RULES, render_load_junit
-from coupon_harness.reporting.run.writer import write_run_reports
+from coupon_harness.reporting.run.document import write_run_reports
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.load import LoadRunResult, SloResult
 

@@ -86,7 +86,8 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
 
     from coupon_harness.coupon_log import FILE_NAME
     from coupon_harness.interrupts import held, received, signal_name
-    from coupon_harness.reporting import ProgressPrinter, render_table, write_contract_reports
+    from coupon_harness.reporting import ProgressPrinter, contract_document, render_console, write_contract_reports
+    from coupon_harness.reporting.render.console import console_width
     from coupon_harness.runners.contract.runner import interrupted_result
 
     settings = replace(settings, coupons_csv=report_dir / FILE_NAME)  # every coupon the run causes, listed
@@ -100,7 +101,7 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
         result = interrupted_result(settings, f"interrupted by {signal_name(received())} before the first request")
     with held():  # a signal now must not cut the reports in half; the run still ends as interrupted
         paths = write_contract_reports(result, report_dir)
-        print(render_table(result, color=color))
+        print(render_console(contract_document(result), color=color, width=console_width()))
     return result, paths
 
 

@@ -64,8 +64,9 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: boo
 
     from coupon_harness.coupon_log import FILE_NAME
     from coupon_harness.interrupts import held, received, signal_name
-    from coupon_harness.reporting.diff import render_diff_table, write_diff_reports
+    from coupon_harness.reporting.diff import diff_document, write_diff_reports
     from coupon_harness.reporting.progress import ProgressPrinter
+    from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.diff import PairRedactor, interrupted_diff, run_diff
     from coupon_harness.transport.auth import Redactor
 
@@ -83,7 +84,7 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: boo
         result = interrupted_diff(settings, f"interrupted by {signal_name(received())} before the first case")
     with held():
         paths = write_diff_reports(result, report_dir)
-        print(render_diff_table(result, color=color))
+        print(render_console(diff_document(result), color=color, width=console_width()))
     return result, paths
 
 

@@ -41,7 +41,7 @@ def register(commands: Any) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.reporting.index import write_index
-    from coupon_harness.reporting.run.writer import write_run_reports
+    from coupon_harness.reporting.run.document import write_run_reports
 
     resolved = resolve(sources_from_namespace(args, RUN), RUN)
     print_notes(resolved)

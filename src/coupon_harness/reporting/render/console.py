@@ -4,6 +4,7 @@ finding only (the others are counted: report.md has them), and the verdict as th
 from __future__ import annotations
 
 import io
+import shutil
 
 from rich import box
 from rich.console import Console
@@ -33,7 +34,7 @@ from coupon_harness.reporting.document import (
 )
 from coupon_harness.reporting.text import one_line, plural, shorten
 
-__all__ = ["STATE_WORDS", "render_console"]
+__all__ = ["STATE_WORDS", "console_width", "render_console", "verdict_line"]
 
 #: The first word of the last line, what a CI log is searched for.
 STATE_WORDS = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.WARN: "WARN", Status.KNOWN: "PASS",
@@ -69,10 +70,12 @@ def _badge(badge: Badge) -> RichText:
 
 def _table(block: Table) -> RichTable:
     table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
-    for column in block.columns:
+    shown = [index for index, column in enumerate(block.columns) if column.console]
+    for index in shown:
+        column = block.columns[index]
         table.add_column(column.name.upper(), justify="right" if column.numeric else "left", overflow="fold")
     for row in block.rows:
-        table.add_row(*(_text(cell) for cell in row.cells))
+        table.add_row(*(_text(row.cells[index]) for index in shown))
     return table
 
 
@@ -118,12 +121,15 @@ class _Printer:
                 self.line(_text(item), indent)
         elif isinstance(block, Table):
             self.console.print(_table(block))
-        elif isinstance(block, CodeBlock):
+        elif isinstance(block, CodeBlock):  # whole, never cut: a command is pasted as it is
+            lines = block.text.splitlines() or [""]
+            if block.label and len(lines) == 1:
+                self.line(lines[0], indent + _label(block.label))
+                return
             if block.label:
-                self.line(_labelled(indent, block.label, block.text))
-            else:
-                for text in block.text.splitlines():
-                    self.line(text, indent)
+                self.line(f"{block.label}:", indent)
+            for text in lines:
+                self.line(text, indent + ("  " if block.label else ""))
         elif isinstance(block, Finding):
             self.line(_text(block.summary), indent)
             for label, value in block.values:
@@ -175,3 +181,8 @@ def render_console(document: Document, *, color: bool, width: int = 120) -> str:
     console.print()
     printer.line(RichText(verdict_line(document), style=_STYLES[document.verdict.status]))
     return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())
+
+
+def console_width() -> int:
+    """The terminal's width (COLUMNS, else the terminal's, else 120), at least 80."""
+    return max(80, shutil.get_terminal_size((120, 24)).columns)

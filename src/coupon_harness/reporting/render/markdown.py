@@ -134,10 +134,11 @@ def _section(section: Section, level: int) -> list[str]:
     return lines
 
 
-def render_markdown(document: Document) -> str:
-    """The document as Markdown."""
+def render_markdown(document: Document, *, level: int = 2) -> str:
+    """The document as Markdown, its verdict a heading of `level` (2: one report among others in a CI summary),
+    its sections one level below."""
     verdict = document.verdict
-    lines = [f"## {document.title}: {EMOJI[verdict.status]} {md_text(verdict.line)}"]
+    lines = [f"{'#' * level} {document.title}: {EMOJI[verdict.status]} {md_text(verdict.line)}"]
     if document.tally:
         lines += ["", _text(document.tally)]
     for banner in document.banners:
@@ -147,7 +148,7 @@ def render_markdown(document: Document) -> str:
         lines += [f"- **{md_text(f.label)}:** {EMOJI[f.status] + ' ' if f.status is not None else ''}"
                   f"{_text(f.value)}" for f in document.figures]
     for section in document.sections:
-        lines += ["", *_section(section, 3)]
+        lines += ["", *_section(section, level + 1)]
     if document.notes:
-        lines += ["", "### Notes", "", *(f"- {md_text(note)}" for note in document.notes)]
+        lines += ["", f"{'#' * (level + 1)} Notes", "", *(f"- {md_text(note)}" for note in document.notes)]
     return "\n".join(lines) + "\n"
