@@ -1,21 +1,20 @@
-"""The load run's charts: latency percentiles and throughput per timeline interval, drawn with `reporting.charts`."""
+"""The load run's charts: latency percentiles and throughput per timeline interval, from the result to the
+shared chart module's lines and bars."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from coupon_harness.reporting.charts import (
-    PLOT,
+    Bar,
     ChartLine,
     ChartThreshold,
-    chart_frame,
-    legend_svg,
+    bar_chart_svg,
     line_chart_svg,
     nice_ticks,
     tick_label,
 )
 from coupon_harness.reporting.load.common import TimelineRow, downsample, finite, fmt_count, slo_label, span_label
-from coupon_harness.reporting.text import e
 from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["CHART_POINTS", "TAIL_SPREAD", "latency_chart_svg", "tails_matter", "throughput_chart_svg"]
@@ -25,15 +24,9 @@ CHART_POINTS = 600
 #: The log-scale chart opens first when the slowest interval's p99 is this many times its fastest p50.
 TAIL_SPREAD = 20.0
 
-_PLOT_LEFT, _PLOT_TOP, _PLOT_W, _PLOT_H = PLOT
 _SERIES = (("p50", "#0969da"), ("p95", "#bf8700"), ("p99", "#cf222e"))
 _OK_BAR = "#54aeff"
 _ERROR_BAR = "#cf222e"
-
-
-def _f(value: float) -> str:
-    """An SVG coordinate."""
-    return f"{value:.1f}"
 
 
 def _x_axis(rows: Sequence[TimelineRow]) -> tuple[float, list[tuple[float, str]]]:
@@ -75,36 +68,9 @@ def throughput_chart_svg(result: LoadRunResult) -> str | None:
     if not rows:
         return None
     x_max, x_ticks = _x_axis(rows)
-    y_ticks = nice_ticks(max((finite(row.rps) or 0.0 for row in rows), default=1.0))
-    y_max = y_ticks[-1]
-    bottom = _PLOT_TOP + _PLOT_H
-
-    def x_of(t_s: float) -> float:
-        return _PLOT_LEFT + t_s / x_max * _PLOT_W
-
-    parts = chart_frame("Throughput per interval (requests/s)",
-                        [(bottom - tick / y_max * _PLOT_H, tick_label(tick)) for tick in y_ticks],
-                        [(x_of(tick), label) for tick, label in x_ticks], x_unit="time (s)", y_unit="requests/s",
-                        scale="linear")
-    for row in rows:
-        rps = finite(row.rps) or 0.0
-        if rps <= 0:
-            continue
-        x0 = x_of(row.t_from_s)
-        slot = (row.t_to_s - row.t_from_s) / x_max * _PLOT_W
-        width = max(slot * 0.85 if slot > 4 else slot, 0.8)  # an even gap only where bars are wide
-        height = rps / y_max * _PLOT_H
-        error_share = min(row.errors / row.requests, 1.0) if row.requests else 0.0
-        error_height = height * error_share
-        tip = (f"t {span_label(row)} s: {rps:,.1f} req/s, {fmt_count(row.requests)} requests, "
-               f"{fmt_count(row.errors)} errors")
-        parts.append(f'<g><title>{e(tip)}</title>'
-                     f'<rect x="{_f(x0)}" y="{_f(bottom - height)}" width="{_f(width)}" '
-                     f'height="{_f(height - error_height)}" fill="{_OK_BAR}"/>')
-        if error_height > 0:
-            parts.append(f'<rect x="{_f(x0)}" y="{_f(bottom - error_height)}" width="{_f(width)}" '
-                         f'height="{_f(max(error_height, 1.0))}" fill="{_ERROR_BAR}"/>')
-        parts.append("</g>")
-    parts.append(legend_svg((("requests/s", _OK_BAR), ("errors/s", _ERROR_BAR))))
-    parts.append("</svg>")
-    return "".join(parts)
+    bars = [Bar(row.t_from_s, row.t_to_s, finite(row.rps) or 0.0, row.errors / row.requests if row.requests else 0.0,
+                f"t {span_label(row)} s: {finite(row.rps) or 0.0:,.1f} req/s, {fmt_count(row.requests)} requests, "
+                f"{fmt_count(row.errors)} errors") for row in rows]
+    return bar_chart_svg("Throughput per interval (requests/s)", bars, x_range=(0.0, x_max), x_ticks=x_ticks,
+                         x_unit="time (s)", y_unit="requests/s",
+                         colours=(("requests/s", _OK_BAR), ("errors/s", _ERROR_BAR)))
