@@ -23,9 +23,11 @@ from tests.reporting.capacity_builders import generator_limited_result, knee_res
 from tests.reporting.load_builders import failing_result, load_result, ramp_compared_result
 from tests.reporting.reporting_builders import build, faulted
 from tests.reporting.test_index import build_run_tree
+from tests.reporting.test_snapshots import baseline_result, diff_result
 
 from coupon_harness.reporting.capacity.document import render_capacity_html
 from coupon_harness.reporting.contract.document import write_contract_reports
+from coupon_harness.reporting.diff.document import write_diff_reports
 from coupon_harness.reporting.load.document import render_load_html
 from coupon_harness.reporting.writer import atomic_write_text as _write
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
@@ -182,6 +184,8 @@ def _long_tails() -> LoadRunResult:
 def _pages(folder: Path) -> list[_Page]:
     write_contract_reports(faulted(), folder / "contract")
     write_contract_reports(build(), folder / "contract-passed")
+    write_contract_reports(baseline_result(), folder / "contract-baseline")
+    write_diff_reports(diff_result(), folder / "diff")
     _write(folder / "load-failing" / "report.html", render_load_html(failing_result()))
     _write(folder / "load-fast" / "report.html", render_load_html(_fast_target()))
     _write(folder / "load-tails" / "report.html", render_load_html(_long_tails()))
@@ -191,6 +195,8 @@ def _pages(folder: Path) -> list[_Page]:
     run_dir = build_run_tree(folder / "reports")
     return [_Page("contract", folder / "contract" / "report.html", 0, 1600),
             _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900),
+            _Page("contract-baseline", folder / "contract-baseline" / "report.html", 0, 1800),
+            _Page("diff", folder / "diff" / "report.html", 0, 1800),
             _Page("load-failing", folder / "load-failing" / "report.html", 3),
             _Page("load-fast", folder / "load-fast" / "report.html", 3),
             _Page("load-tails", folder / "load-tails" / "report.html", 3),

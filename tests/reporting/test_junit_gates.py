@@ -201,4 +201,4 @@ def test_run_without_a_load_stage(failed_result: ContractRunResult, tmp_path: Pa
     assert int(contract.get("failures", "0")) >= 2
     report = paths["report.md"].read_text(encoding="utf-8")
     assert report.startswith("# coupon-harness run: ❌ Contract failed (interrupted)\n")
-    assert "| Load | not run (interrupted) | |" in report
+    assert "| ⏭️ Load | not run (interrupted) |  |" in report

@@ -12,8 +12,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from coupon_harness import __version__
-from coupon_harness.reporting.common import atomic_write_text, md_text, one_line
 from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
+from coupon_harness.reporting.text import md_text, one_line
+from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.setup import SETUP_ERROR_OUTCOME, SetupFailure
 
 __all__ = ["SETUP_ERROR_FILES", "SETUP_SCHEMA", "SetupErrorSummary", "refuse_setup_error", "render_setup_junit",

@@ -45,6 +45,7 @@ from coupon_harness.reporting.document import (
     Status,
     Strong,
     Table,
+    Text,
     Verdict,
     column,
 )
@@ -171,18 +172,15 @@ def _rule_section(result: ContractRunResult, rule_result: RuleResult) -> Section
 
 def _baseline_section(groups: BaselineGroups) -> Section:
     updated = " · rewritten from this run (--baseline-update)" if groups.updated else ""
-    rows = [Row(("new", (Code(finding_label(f) + (" (expired entry)" if f.baseline is BaselineStatus.EXPIRED
-                                                  else "")),)), Status.FAIL) for f in groups.new]
-    rows += [Row(("known", (Code(finding_label(f)),)), Status.KNOWN) for f in groups.known]
-    rows += [Row(("fixed", (Code(f"{e.fingerprint} {e.rule_id}: {e.description}"), " (not seen: trim it from the "
-                                                                                   "file)")), Status.PASS)
-             for e in groups.fixed]
+    items: list[Text] = [("new: ", Code(finding_label(f)), " (expired entry)" if f.baseline is BaselineStatus.EXPIRED
+                          else "") for f in groups.new]
+    items += [("known: ", Code(finding_label(f))) for f in groups.known]
+    items += [("fixed: ", Code(f"{e.fingerprint} {e.rule_id}: {e.description}"), " (not seen: trim it from the file)")
+              for e in groups.fixed]
     blocks: list[Block] = [
         Paragraph((Code(groups.file), ": ", Strong(f"{len(groups.new)} new"),
                    f" (fail the gate) · {len(groups.known)} known · {len(groups.fixed)} fixed{updated}")),
-        *(Banner(Status.WARN, warning) for warning in groups.warnings)]
-    if rows:
-        blocks.append(Table((column("Group"), column("Finding")), tuple(rows)))
+        *(Banner(Status.WARN, warning) for warning in groups.warnings), *([BulletList(tuple(items))] if items else [])]
     return Section("Baseline", tuple(blocks), anchor="baseline")
 
 

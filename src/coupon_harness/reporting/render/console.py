@@ -145,7 +145,7 @@ class _Printer:
             return
         title = _text(section.title)
         if section.status is not None:
-            title = RichText.assemble(_badge(Badge(section.status, STATE_WORDS[section.status])), " ", title)
+            title = RichText.assemble(_badge(Badge(section.status, section.status.name)), " ", title)
         self.console.print()
         self.line(RichText.assemble(title, style="bold") if not indent else title, indent)
         self.blocks(section.blocks, indent + "  ")
