@@ -24,8 +24,8 @@ from aiohttp import web
 from hdrh.histogram import HdrHistogram
 
 from coupon_harness.reporting.load.compare import compare_runs
+from coupon_harness.reporting.load.document import write_load_reports
 from coupon_harness.reporting.load.summary_json import read_earlier, write_load_summary_json
-from coupon_harness.reporting.load.writer import write_load_reports
 from coupon_harness.results.load import IntervalHistogram, LoadHistograms, LoadRunResult, MaxRegression
 from coupon_harness.sandbox.server import running_sandbox
 from load.support import describe, run_against_sandbox

@@ -14,10 +14,10 @@ from pathlib import Path
 from hdrh.histogram import HdrHistogram
 from tests.reporting.load_builders import load_result
 
+from coupon_harness.reporting.load.charts import latency_chart_svg
 from coupon_harness.reporting.load.compare import compare_runs
-from coupon_harness.reporting.load.html import latency_chart_svg
+from coupon_harness.reporting.load.document import write_load_reports
 from coupon_harness.reporting.load.summary_json import read_earlier
-from coupon_harness.reporting.load.writer import write_load_reports
 from coupon_harness.results.load import LoadRunResult
 from coupon_harness.runners.load.checker import Outcome
 from coupon_harness.runners.load.recorder import MAX_INTERVALS, Aggregate, Recorder, new_histogram

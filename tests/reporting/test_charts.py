@@ -21,7 +21,8 @@ from coupon_harness.reporting.common import (
     scale_toggle,
 )
 from coupon_harness.reporting.contract.document import contract_document
-from coupon_harness.reporting.load.html import latency_chart_svg, render_load_html, tails_matter, throughput_chart_svg
+from coupon_harness.reporting.load.charts import latency_chart_svg, tails_matter, throughput_chart_svg
+from coupon_harness.reporting.load.document import render_load_html
 from coupon_harness.reporting.render.html import render_html
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 

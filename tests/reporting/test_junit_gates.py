@@ -11,10 +11,10 @@ from tests.reporting.capacity_builders import generator_limited_result, knee_res
 from tests.reporting.load_builders import failing_result, load_result, ramp_compared_result
 
 from coupon_harness.contract.catalog import get_rule
+from coupon_harness.reporting.capacity.document import write_capacity_reports
 from coupon_harness.reporting.capacity.junit import render_capacity_junit
-from coupon_harness.reporting.capacity.writer import write_capacity_reports
+from coupon_harness.reporting.load.document import write_load_reports
 from coupon_harness.reporting.load.junit import LOAD_RULES, render_load_junit
-from coupon_harness.reporting.load.writer import write_load_reports
 from coupon_harness.reporting.run.document import write_run_reports
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.load import LoadRunResult, SloResult

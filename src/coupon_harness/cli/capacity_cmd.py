@@ -81,9 +81,8 @@ def _handle(args: argparse.Namespace) -> int:
 
 def _import_the_search() -> None:
     """What the search and its reports need, imported before the report folder exists (as `load` does)."""
-    import coupon_harness.reporting.capacity.console
-    import coupon_harness.reporting.capacity.writer
-    import coupon_harness.reporting.load.writer
+    import coupon_harness.reporting.capacity.document
+    import coupon_harness.reporting.load.document
     import coupon_harness.runners.load.capacity  # noqa: F401
 
 
@@ -94,9 +93,12 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
 
     from coupon_harness.cli.lifecycle import preflight_load
     from coupon_harness.interrupts import held, received, signal_name
-    from coupon_harness.reporting.capacity.console import render_capacity_table
-    from coupon_harness.reporting.capacity.writer import redact_capacity_result, write_capacity_reports
-    from coupon_harness.reporting.load.writer import redact_load_result, write_load_reports
+    from coupon_harness.reporting.capacity.document import (
+        redact_capacity_result,
+        render_capacity_table,
+        write_capacity_reports,
+    )
+    from coupon_harness.reporting.load.document import redact_load_result, write_load_reports
     from coupon_harness.results.capacity import CapacityResult
     from coupon_harness.results.load import LoadRunResult
     from coupon_harness.runners.load.capacity import run_capacity

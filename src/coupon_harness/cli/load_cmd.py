@@ -131,8 +131,7 @@ def _import_the_run() -> None:
     """Import what the run and its reports need before the report folder exists: a signal while these
     imports ran would leave an empty folder; from the folder on, a signal gives a partial report."""
     import coupon_harness.reporting.load.compare
-    import coupon_harness.reporting.load.console
-    import coupon_harness.reporting.load.writer
+    import coupon_harness.reporting.load.document
     import coupon_harness.runners.load.runner  # noqa: F401
 
 
@@ -145,8 +144,7 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     interrupted before it started, and the folder gets that report."""
     from coupon_harness.interrupts import held, received
     from coupon_harness.reporting.load.compare import compare_runs
-    from coupon_harness.reporting.load.console import render_load_table
-    from coupon_harness.reporting.load.writer import redact_load_result, write_load_reports
+    from coupon_harness.reporting.load.document import redact_load_result, render_load_table, write_load_reports
     from coupon_harness.results.request import credentials_help
     from coupon_harness.runners.load.runner import interrupted_result, run_load
 

@@ -30,20 +30,26 @@ __all__ = [
 ]
 
 # Reports of a load run (coupon_harness.results.load).
-from coupon_harness.reporting.load.console import render_load_table
-from coupon_harness.reporting.load.html import render_load_html, write_load_html
-from coupon_harness.reporting.load.markdown import render_load_markdown, write_load_markdown
-from coupon_harness.reporting.load.summary_json import load_summary_dict, write_load_summary_json
-from coupon_harness.reporting.load.writer import LOAD_REPORT_FILES, write_load_reports
+from coupon_harness.reporting.load.document import (
+    load_document,
+    load_files,
+    render_load_html,
+    render_load_markdown,
+    render_load_table,
+    write_load_reports,
+)
+from coupon_harness.reporting.load.summary_json import (
+    load_summary_dict,
+    write_load_summary_json,
+)
 
 __all__ += [
-    "LOAD_REPORT_FILES",
+    "load_document",
+    "load_files",
     "load_summary_dict",
     "render_load_html",
     "render_load_markdown",
     "render_load_table",
-    "write_load_html",
-    "write_load_markdown",
     "write_load_reports",
     "write_load_summary_json",
 ]

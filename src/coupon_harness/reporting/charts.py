@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from coupon_harness.reporting.text import e as _e
 
-__all__ = ["PLOT", "ChartLine", "ChartThreshold", "chart_frame", "legend_svg", "line_chart_svg", "log_ticks",
-           "nice_ticks", "scale_toggle", "tick_label"]
+__all__ = ["PLOT", "Bar", "ChartLine", "ChartThreshold", "bar_chart_svg", "chart_frame", "legend_svg",
+           "line_chart_svg", "log_ticks", "nice_ticks", "scale_toggle", "tick_label"]
 
 _WIDTH = 860
 _HEIGHT = 280
@@ -239,3 +239,55 @@ def scale_toggle(name: str, linear_svg: str, log_svg: str) -> str:
             f'<label for="{name}-linear">linear</label>'
             f'<input type="radio" name="{name}" id="{name}-log" class="log"><label for="{name}-log">log</label>'
             f'<div class="chart scale-linear">{linear_svg}</div><div class="chart scale-log">{log_svg}</div></div>')
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar from `x_from` to `x_to` of height `value`, its share `part` (0..1) drawn in the second colour at its
+    foot; `tip` is its tooltip."""
+
+    x_from: float
+    x_to: float
+    value: float
+    part: float
+    tip: str
+
+
+def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, float],
+                  x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
+                  colours: tuple[tuple[str, str], tuple[str, str]]) -> str:
+    """A self-contained SVG bar chart, its y axis scaled to the highest bar; `colours` names and colours the
+    bars and their parts for the legend. Bars of no height are not drawn."""
+    left, top, width, height = PLOT
+    (_, whole_colour), (_, part_colour) = colours
+    y_ticks = nice_ticks(max((bar.value for bar in bars if _finite(bar.value) is not None), default=1.0))
+    y_max = y_ticks[-1]
+    bottom = top + height
+    x_low, x_high = x_range
+    x_span = x_high - x_low if x_high > x_low else 1.0
+
+    def x_of(value: float) -> float:
+        return left + (value - x_low) / x_span * width
+
+    parts = chart_frame(title, [(bottom - tick / y_max * height, tick_label(tick)) for tick in y_ticks],
+                        [(x_of(tick), label) for tick, label in x_ticks], x_unit=x_unit, y_unit=y_unit,
+                        scale="linear")
+    for bar in bars:
+        value = _finite(bar.value) or 0.0
+        if value <= 0:
+            continue
+        slot = (bar.x_to - bar.x_from) / x_span * width
+        bar_width = max(slot * 0.85 if slot > 4 else slot, 0.8)  # an even gap only where bars are wide
+        bar_height = value / y_max * height
+        part_height = bar_height * min(max(bar.part, 0.0), 1.0)
+        x0 = x_of(bar.x_from)
+        parts.append(f'<g><title>{_e(bar.tip)}</title>'
+                     f'<rect x="{_f(x0)}" y="{_f(bottom - bar_height)}" width="{_f(bar_width)}" '
+                     f'height="{_f(bar_height - part_height)}" fill="{whole_colour}"/>')
+        if part_height > 0:
+            parts.append(f'<rect x="{_f(x0)}" y="{_f(bottom - part_height)}" width="{_f(bar_width)}" '
+                         f'height="{_f(max(part_height, 1.0))}" fill="{part_colour}"/>')
+        parts.append("</g>")
+    parts.append(legend_svg(colours))
+    parts.append("</svg>")
+    return "".join(parts)

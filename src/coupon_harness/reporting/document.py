@@ -152,10 +152,12 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Details:
-    """Blocks folded under a summary (a traceback, a long table)."""
+    """Blocks folded under a summary (a traceback, a long table). `html_only`: too long for report.md (a CI job
+    summary has a size limit), drawn in report.html alone (every interval of a long load run)."""
 
     summary: str
     blocks: tuple[Block, ...]
+    html_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

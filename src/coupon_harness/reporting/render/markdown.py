@@ -107,6 +107,8 @@ def _block(block: Block) -> list[str]:
     if isinstance(block, Finding):
         return _finding(block)
     if isinstance(block, Details):
+        if block.html_only:
+            return []
         return [f"<details><summary>{html.escape(block.summary)}</summary>", "", *_blocks(block.blocks), "",
                 "</details>"]
     return [md_text(block.text)] if block.text else []

@@ -24,7 +24,7 @@ from coupon_harness.reporting.document import (
     column,
 )
 from coupon_harness.reporting.load.common import verdict as load_verdict
-from coupon_harness.reporting.load.markdown import render_load_markdown
+from coupon_harness.reporting.load.document import render_load_markdown
 from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.reporting.run.junit import render_run_junit
 from coupon_harness.reporting.setup_error import write_setup_error_reports
