@@ -491,3 +491,25 @@ def test_every_slow_mark_names_an_existing_test() -> None:
         file, _, name = node.partition("::")
         assert re.search(rf"^def {re.escape(name)}\(", (ROOT / file).read_text(encoding="utf-8"), re.M), (
             f"SLOW_TESTS names {node}, which does not exist")
+
+
+def _class_names(files: Iterable[Path]) -> dict[str, list[str]]:
+    """Every class name defined in `files` (at any depth), with where each is defined."""
+    where: dict[str, list[str]] = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                where.setdefault(node.name, []).append(f"{path.name}:{node.lineno}")
+    return where
+
+
+def test_one_class_per_name_across_the_package() -> None:
+    """Two classes of one name (three `Answer`s once) make a reader guess which is meant."""
+    twice = {name: places for name, places in _class_names(sorted(PACKAGE.rglob("*.py"))).items() if len(places) > 1}
+    assert not twice, f"class names defined more than once: {twice}"
+
+
+def test_the_class_name_check_catches_a_second_class_of_one_name(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("class Answer:\n    pass\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("def f():\n    class Answer:\n        pass\n", encoding="utf-8")
+    assert _class_names(sorted(tmp_path.glob("*.py")))["Answer"] == ["a.py:1", "b.py:2"]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = ["Badge", "Banner", "Block", "BulletList", "Chart", "Code", "CodeBlock", "Details", "Document", "Fields",
-           "Figure", "Finding", "Link", "Paragraph", "Quote", "Row", "Section", "Span", "Status", "Strong", "Table",
-           "Text", "Verdict", "column", "plain"]
+           "Figure", "FindingBlock", "Link", "Paragraph", "Quote", "Row", "Section", "Span", "Status", "Strong",
+           "Table", "Text", "Verdict", "column", "plain"]
 
 
 class Status(StrEnum):
@@ -139,7 +139,7 @@ class CodeBlock:
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class FindingBlock:
     """One finding: a one-line summary, its values (each shown as code: expected, received, the replay command),
     and blocks after them (the curl of its request). `open`: shown whole everywhere; a closed finding is folded
     in the HTML and Markdown reports and only counted on the console."""
@@ -172,7 +172,7 @@ class Chart:
     text: str = ""
 
 
-Block = Paragraph | Banner | Quote | Fields | BulletList | Table | CodeBlock | Finding | Details | Chart
+Block = Paragraph | Banner | Quote | Fields | BulletList | Table | CodeBlock | FindingBlock | Details | Chart
 
 
 @dataclass(frozen=True, slots=True)

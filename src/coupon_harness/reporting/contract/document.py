@@ -35,7 +35,7 @@ from coupon_harness.reporting.document import (
     Details,
     Document,
     Figure,
-    Finding,
+    FindingBlock,
     Link,
     Paragraph,
     Quote,
@@ -138,7 +138,7 @@ def _rules_table(result: ContractRunResult) -> Table:
                   column("Checks", numeric=True), column("Details", console=False)), tuple(rows))
 
 
-def _finding(view: FindingView, number: int, total: int) -> Finding:
+def _finding(view: FindingView, number: int, total: int) -> FindingBlock:
     finding = view.finding
     status = f" ({finding.baseline.value} in the baseline)" if finding.baseline is not None else ""
     values = [("id", f"{finding.fingerprint}{status}"), *([("probe", finding.probe)] if finding.probe else []),
@@ -151,7 +151,7 @@ def _finding(view: FindingView, number: int, total: int) -> Finding:
                       else Paragraph("No request recorded for this finding.", muted=True))
     summary = (f"Finding {number}/{total}: ", Code(finding.key), f" · {view.occurrences} · found in ",
                Code(finding.source), f" · seed {view.seed}")
-    return Finding(summary, tuple(values), (request,), open=number == 1)
+    return FindingBlock(summary, tuple(values), (request,), open=number == 1)
 
 
 def _rule_section(result: ContractRunResult, rule_result: RuleResult) -> Section:

@@ -15,7 +15,7 @@ from coupon_harness.reporting.document import (
     CodeBlock,
     Document,
     Figure,
-    Finding,
+    FindingBlock,
     Link,
     Row,
     Section,
@@ -54,9 +54,9 @@ def _figures(result: DiffRunResult) -> tuple[Figure, ...]:
     return tuple(figures)
 
 
-def _reproducer(index: int, total: int, difference: Difference) -> Finding:
+def _reproducer(index: int, total: int, difference: Difference) -> FindingBlock:
     r = difference.reproducer
-    return Finding((f"Reproducer {index}/{total}: {difference.where} · first in ", Code(r.source)),
+    return FindingBlock((f"Reproducer {index}/{total}: {difference.where} · first in ", Code(r.source)),
                    (("base answered", _answer(r.base_status, r.base_excerpt)),
                     ("against answered", _answer(r.against_status, r.against_excerpt))),
                    (CodeBlock(r.base_request.curl, "sh", "base"),

@@ -18,7 +18,7 @@ from coupon_harness.reporting.document import (
     CodeBlock,
     Details,
     Document,
-    Finding,
+    FindingBlock,
     Paragraph,
     Row,
     Section,
@@ -254,7 +254,7 @@ def _violations(result: LoadRunResult) -> Section:
         curl = sample_curl(result, rule)
         sample: Block = (CodeBlock(shorten(curl, _CURL_LIMIT), "sh", label="sample request (curl, redacted, as sent)")
                          if curl is not None else Paragraph(f"sample request: {no_sample_text(rule)}", muted=True))
-        findings.append(Finding((Code(rule), f": {fmt_count(count)} responses"),
+        findings.append(FindingBlock((Code(rule), f": {fmt_count(count)} responses"),
                                 (("example", shorten(example, _EXAMPLE_LIMIT)),) if example else (),
                                 (sample,), open=True))
     return Section(title, tuple(findings), status=Status.FAIL)

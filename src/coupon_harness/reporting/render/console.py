@@ -22,7 +22,7 @@ from coupon_harness.reporting.document import (
     Details,
     Document,
     Fields,
-    Finding,
+    FindingBlock,
     Link,
     Paragraph,
     Quote,
@@ -100,7 +100,7 @@ class _Printer:
     def blocks(self, blocks: tuple[Block, ...], indent: str) -> None:
         folded = 0
         for block in blocks:
-            if isinstance(block, Finding) and not block.open:
+            if isinstance(block, FindingBlock) and not block.open:
                 folded += 1
                 continue
             self.block(block, indent)
@@ -130,7 +130,7 @@ class _Printer:
                 self.line(f"{block.label}:", indent)
             for text in lines:
                 self.line(text, indent + ("  " if block.label else ""))
-        elif isinstance(block, Finding):
+        elif isinstance(block, FindingBlock):
             self.line(_text(block.summary), indent)
             for label, value in block.values:
                 self.line(_labelled(indent + "  ", label, value))

@@ -18,7 +18,7 @@ from coupon_harness.reporting.document import (
     Details,
     Document,
     Fields,
-    Finding,
+    FindingBlock,
     Link,
     Paragraph,
     Quote,
@@ -92,7 +92,7 @@ def _table(block: Table) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _finding(block: Finding) -> str:
+def _finding(block: FindingBlock) -> str:
     items = "".join(f"<dt>{e(label)}</dt><dd><pre><code>{e(value)}</code></pre></dd>" for label, value in block.values)
     opened = " open" if block.open else ""
     return (f'<details class="finding"{opened}><summary>{_text(block.summary)}</summary>'
@@ -125,7 +125,7 @@ def _block(block: Block) -> str:
     if isinstance(block, CodeBlock):
         label = f'<p class="label">{e(block.label)}</p>' if block.label else ""
         return f"{label}<pre><code>{e(block.text)}</code></pre>"
-    if isinstance(block, Finding):
+    if isinstance(block, FindingBlock):
         return _finding(block)
     if isinstance(block, Details):
         return f"<details><summary>{e(block.summary)}</summary>{_blocks(block.blocks)}</details>"

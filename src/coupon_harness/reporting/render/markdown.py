@@ -15,7 +15,7 @@ from coupon_harness.reporting.document import (
     Details,
     Document,
     Fields,
-    Finding,
+    FindingBlock,
     Link,
     Paragraph,
     Quote,
@@ -79,7 +79,7 @@ def _value(label: str, value: str) -> str:
     return f"- **{md_text(label)}:**\n\n{md_fenced(shorten(value, _BLOCK_LIMIT), 'text', indent='  ')}\n"
 
 
-def _finding(block: Finding) -> list[str]:
+def _finding(block: FindingBlock) -> list[str]:
     body = [_value(label, value) for label, value in block.values]
     if block.blocks:
         body += ["", *_blocks(block.blocks)]
@@ -104,7 +104,7 @@ def _block(block: Block) -> list[str]:
         return _table(block)
     if isinstance(block, CodeBlock):
         return [*([f"{md_text(block.label)}:", ""] if block.label else []), md_fenced(block.text, block.language)]
-    if isinstance(block, Finding):
+    if isinstance(block, FindingBlock):
         return _finding(block)
     if isinstance(block, Details):
         if block.html_only:

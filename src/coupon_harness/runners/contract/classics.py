@@ -94,7 +94,7 @@ def _raw(body: Any, path: Path, literal: bytes) -> bytes:
     return dump_json(_with(body, path, _SLOT)).replace(_SLOT_BYTES, literal, 1)
 
 
-class _Builder:
+class _ClassicsBuilder:
     """Builds the probes for one run: well-formed base bodies from the schema and what the run knows."""
 
     def __init__(self, client: Client) -> None:
@@ -286,7 +286,7 @@ def _at(body: Any, path: Path) -> Any:
 
 def classic_probes(client: Client) -> list[Probe]:
     """Every probe of the pass, in the order sent (the same on every run: no randomness but fresh ids)."""
-    return list(_Builder(client).probes())
+    return list(_ClassicsBuilder(client).probes())
 
 
 def run_classics(client: Client, progress: Callable[[str], None]) -> int:

@@ -35,7 +35,7 @@ from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
 from coupon_harness.runners.contract.client import Client, lower_auth_scheme, policy
 from coupon_harness.runners.contract.collector import Collector, harness_fault
-from coupon_harness.runners.contract.diff_compare import Answer, Comparer, Delta
+from coupon_harness.runners.contract.diff_compare import Comparer, Delta, TargetAnswer
 from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
 from coupon_harness.runners.contract.diff_settings import DiffSettings
 from coupon_harness.runners.contract.encoding import dump_json
@@ -161,8 +161,9 @@ def _excerpt(exchange: Exchange, redactor: Redactor) -> str:
     return exchange.excerpt(redactor)
 
 
-def _answer(exchange: Exchange, sent_at: float) -> Answer:
-    return Answer(exchange.status, exchange.error, exchange.headers.get("content-type", ""), exchange.body, sent_at)
+def _answer(exchange: Exchange, sent_at: float) -> TargetAnswer:
+    return TargetAnswer(exchange.status, exchange.error, exchange.headers.get("content-type", ""), exchange.body,
+                        sent_at)
 
 
 def _coupons(exchange: Exchange) -> int:

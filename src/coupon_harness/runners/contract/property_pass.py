@@ -39,7 +39,7 @@ from coupon_harness.runners.contract.judge import (
     other_method,
 )
 from coupon_harness.runners.contract.schemathesis_adapter import (
-    Answer,
+    CaseAnswer,
     Errored,
     Fatal,
     Generated,
@@ -71,7 +71,7 @@ class _Answers:
     max_bytes: int
     run: SchemathesisPass | None = None
 
-    def answered(self, answer: Answer) -> None:
+    def answered(self, answer: CaseAnswer) -> None:
         """An answer: worded as the harness's own client words a cut one (exchange.send), so both paths make one
         finding."""
         exchange = self._exchange(answer.method, answer.url, answer.request_headers, answer.request_body)

@@ -1,7 +1,7 @@
 """Schemathesis behind one module: the only module of coupon_harness that imports it.
 
 A property pass asks for one thing: generate cases from a spec, send each to the target, and hand every
-answer to the harness. `SchemathesisPass` does that in harness terms: `PassSettings` in, an `Answer` per
+answer to the harness. `SchemathesisPass` does that in harness terms: `PassSettings` in, an `CaseAnswer` per
 answered case (to `on_answer`, in Schemathesis' worker thread, while the run goes on) and `PassEvent`s out
 (phases, scenarios, errors, interruption, the end). Nothing of Schemathesis crosses this boundary but the
 exceptions it reports (`Errored.error`, `Fatal.error`), which are requests' or Python's own.
@@ -73,7 +73,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECK_NAME",
-    "Answer",
+    "CaseAnswer",
     "Cut",
     "Errored",
     "Fatal",
@@ -139,7 +139,7 @@ class Generated:
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class CaseAnswer:
     """One generated case as sent and the answer to it, read as the harness's own client reads answers."""
 
     method: str
@@ -236,7 +236,7 @@ class SchemathesisPass:
     from any thread (from `on_answer` too); the run then ends with `Interrupted(requested=True)`.
     """
 
-    def __init__(self, spec: dict[str, Any], settings: PassSettings, on_answer: Callable[[Answer], None]) -> None:
+    def __init__(self, spec: dict[str, Any], settings: PassSettings, on_answer: Callable[[CaseAnswer], None]) -> None:
         self._settings = settings
         self._on_answer = on_answer
         self._schema = _load(spec, settings)
@@ -508,7 +508,7 @@ class _CappedBody:
         return response
 
 
-def _answer(response: Response, case: OpenApiCase) -> Answer:
+def _answer(response: Response, case: OpenApiCase) -> CaseAnswer:
     prepared = response.request
     # Taken off the request: Schemathesis keeps the request of every recorded answer, the body need not stay.
     read = vars(prepared).pop(_READ, None)
@@ -517,7 +517,7 @@ def _answer(response: Response, case: OpenApiCase) -> Answer:
     else:  # the response hook did not run (the auth was not applied to this case): Schemathesis read the body
         body, cut, took = response.content, None, response.elapsed
     method = (prepared.method or case.method).upper()
-    return Answer(
+    return CaseAnswer(
         method=method,
         url=prepared.url or "",
         request_headers=dict(prepared.headers),

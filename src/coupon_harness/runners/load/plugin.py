@@ -21,7 +21,7 @@ import psutil
 
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.runners.load.abort import abort_reason, evidence_of
-from coupon_harness.runners.load.checker import Outcome, ResponseChecker
+from coupon_harness.runners.load.checker import CheckOutcome, ResponseChecker
 from coupon_harness.runners.load.recorder import Aggregate, Recorder
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.user import BulkIssueUser
@@ -154,7 +154,7 @@ class LoadState:
             self.stop(cap_reason(self.settings.max_coupons, self.coupons_unanswered if unanswered is None
                                  else unanswered))
 
-    def record(self, outcome: Outcome, latency_s: float, customer: str, at: float, reserved: int = 0) -> None:
+    def record(self, outcome: CheckOutcome, latency_s: float, customer: str, at: float, reserved: int = 0) -> None:
         """Book one answer; `reserved`: what `reserve` granted its request (given back, less the coupons issued).
 
         A request that got no answer (dropped, timed out) keeps its reservation: the target may have issued
