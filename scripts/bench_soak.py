@@ -117,7 +117,7 @@ def bench_ledger(codes: int, planted: int, series_count: int, batch: int, csv: P
 
 
 def bench_sandbox(codes: int, planted: int) -> bool:
-    from coupon_harness.contract.ledger import CodeStore
+    from coupon_harness.codestore import CodeStore
     from coupon_harness.sandbox.codes import ALPHABETS, CodeGenerator
 
     baseline = rss_mb()
