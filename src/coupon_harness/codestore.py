@@ -22,6 +22,7 @@ Not locked: the Ledger holds its lock, the sandbox's issuer its own.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import sys
 from array import array
@@ -111,10 +112,13 @@ def _extended(owner: _Owner, view: _View, count: int) -> tuple[_Owner, _View]:
     Past `_MMAP_FROM` bytes the items live in an anonymous mmap seen through a memoryview: resized in place
     (mremap), its pages touched only as they are used, no copy left behind in the heap."""
     if isinstance(owner, array):
-        if count * owner.itemsize < _MMAP_FROM:
+        mapped = None
+        if count * owner.itemsize >= _MMAP_FROM:
+            with contextlib.suppress(OSError):  # out of maps (vm.max_map_count): it stays an array
+                mapped = _anonymous(count * owner.itemsize)
+        if mapped is None:
             _zeros(owner, count - len(owner))
             return owner, owner
-        mapped = _anonymous(count * owner.itemsize)
         mapped[:len(owner) * owner.itemsize] = owner.tobytes()
         return mapped, memoryview(mapped).cast(cast(_Typecode, owner.typecode))
     assert isinstance(view, memoryview)

@@ -89,6 +89,20 @@ def test_a_big_table_lives_in_an_mmap() -> None:
     assert store.add_all(again)[1] == len(again)
 
 
+def test_a_table_stays_an_array_when_no_map_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mmap refused (vm.max_map_count reached): the table grows as an array, and stays exact."""
+    def refuse(size: int) -> mmap.mmap:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(codestore, "_anonymous", refuse)
+    store = CodeStore()
+    round_robin(store, 1, 20_000)
+    (table,) = store._tables.values()
+    assert not isinstance(table._slot_owner, mmap.mmap) and len(table.slots) * 8 >= 1 << 16
+    again = [(101, code_of(number), "someone else") for number in range(0, 20_000, 10)]
+    assert store.add_all(again)[1] == len(again)
+
+
 def test_a_series_of_one_code_costs_under_a_kilobyte() -> None:
     """Thousands of series that issue a coupon or two each: a table starts at one bucket of a few slots."""
     store = CodeStore()
