@@ -54,9 +54,9 @@ _WIDEN_SHIFT = 4
 _SPILL_SHIFT = 9
 #: At most 2**_MAX_DEPTH buckets (their counts: 4 bytes each).
 _MAX_DEPTH = 24
-#: A buffer of this many bytes or more moves to an anonymous mmap: grown in place by the kernel (mremap) and
-#: never copied into a heap that a thousand growing tables would fragment.
-_MMAP_FROM = 1 << 16
+#: A buffer of this many bytes (a page) or more moves to an anonymous mmap: grown in place by the kernel
+#: (mremap) and never copied into a heap that a thousand growing tables would fragment.
+_MMAP_FROM = 1 << 12
 #: Codes a fallback bucket holds on average before the buckets double (up to 2**16 of them).
 _SPLIT_AT = 1024
 #: Distinct prefixes (a code's characters before its packed tail) a series may spread its codes over
@@ -110,28 +110,29 @@ def _extended(owner: _Owner, view: _View, count: int) -> tuple[_Owner, _View]:
     """`owner` grown to `count` items, the new ones zero, and its new view (the old one is released).
 
     Past `_MMAP_FROM` bytes the items live in an anonymous mmap seen through a memoryview: resized in place
-    (mremap), its pages touched only as they are used, no copy left behind in the heap."""
-    if isinstance(owner, array):
-        mapped = None
-        if count * owner.itemsize >= _MMAP_FROM:
-            with contextlib.suppress(OSError):  # out of maps (vm.max_map_count): it stays an array
-                mapped = _anonymous(count * owner.itemsize)
-        if mapped is None:
-            _zeros(owner, count - len(owner))
-            return owner, owner
-        mapped[:len(owner) * owner.itemsize] = owner.tobytes()
-        return mapped, memoryview(mapped).cast(cast(_Typecode, owner.typecode))
-    assert isinstance(view, memoryview)
-    typecode, size = cast(_Typecode, view.format), count * view.itemsize
-    view.release()
-    try:
-        owner.resize(size)
-    except (OSError, SystemError):  # no mremap (not Linux): a new map, copied
-        mapped = _anonymous(size)
-        mapped[:len(owner)] = owner
-        owner.close()
-        owner = mapped
-    return owner, memoryview(owner).cast(typecode)
+    (mremap), its pages touched only as they are used, nothing left behind in the heap (arrays of a thousand
+    tables growing in step left ~8 bytes a coupon of freed heap in RSS). Where no map can be made or resized
+    (vm.max_map_count reached, no mremap), an array it is."""
+    if isinstance(owner, mmap.mmap):
+        assert isinstance(view, memoryview)
+        typecode = cast(_Typecode, view.format)
+        view.release()
+        try:
+            owner.resize(count * array(typecode).itemsize)
+            return owner, memoryview(owner).cast(typecode)
+        except (OSError, SystemError):
+            items: array[int] = array(typecode)
+            items.frombytes(owner[:])
+            owner.close()
+            _zeros(items, count - len(items))
+            return items, items
+    if count * owner.itemsize >= _MMAP_FROM:
+        with contextlib.suppress(OSError):
+            mapped = _anonymous(count * owner.itemsize)
+            mapped[:len(owner) * owner.itemsize] = owner.tobytes()
+            return mapped, memoryview(mapped).cast(cast(_Typecode, owner.typecode))
+    _zeros(owner, count - len(owner))
+    return owner, owner
 
 
 def _anonymous(size: int) -> mmap.mmap:
