@@ -170,14 +170,14 @@ class _Table:
     bits: int
     low: int
     who_bits: int
-    mask: int = 0
-    low_mask: int = 0
-    who_mask: int = 0
-    row_bits: int = 0
-    depth: int = 0
-    capacity: int = _INITIAL_CAPACITY
-    counts: array[int] = field(default_factory=lambda: array("I", (0,)))
-    spill: dict[int, int] = field(default_factory=dict)
+    mask: int = field(init=False)
+    low_mask: int = field(init=False)
+    who_mask: int = field(init=False)
+    row_bits: int = field(init=False)
+    depth: int = field(init=False)
+    capacity: int = field(init=False)
+    counts: array[int] = field(init=False)
+    spill: dict[int, int] = field(init=False)
     slots: _View = field(init=False)
     middles: _View | None = field(init=False)
     _slot_owner: _Owner = field(init=False)
@@ -188,6 +188,9 @@ class _Table:
         self.low_mask = (1 << self.low) - 1
         self.who_mask = (1 << self.who_bits) - 1
         self.row_bits = self.bits - self.low
+        self.depth, self.capacity = 0, _INITIAL_CAPACITY
+        self.counts = array("I", (0,))
+        self.spill = {}
         self._slot_owner = self.slots = _buffer("Q", self.capacity)
         self._middle_owner = self.middles = None
         if self.row_bits:
