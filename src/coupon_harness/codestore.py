@@ -1,4 +1,4 @@
-"""Every (series, code) seen, with a fingerprint of who holds it, in about 8-9 bytes a code: exact.
+"""Every (series, code) seen, with a fingerprint of who holds it, in about 9-11 bytes a code: exact.
 
 Shared by the contract's `Ledger` (unique-codes, in every process that judges) and the sandbox's issued set.
 Standard library only.
@@ -44,7 +44,7 @@ _WHO_MIN, _WHO_MAX = 17, 32
 #: Top bits of a 10-character code kept out of its slot (in the bucket number once a table has 2**8 buckets),
 #: so that the slot's 64 bits hold the rest and a 20-bit fingerprint.
 _ROW_BITS = 8
-#: A table starts as one bucket of this many slots (~0.5 KB): a series of a few codes costs little.
+#: A table starts as one bucket of this many slots (~0.9 KB in all): a series of a few codes costs little.
 _INITIAL_CAPACITY = 8
 #: Slots a bucket may reach before its table doubles its buckets instead of widening them.
 _REGION_MAX = 512
@@ -164,7 +164,7 @@ class _Table:
     A code whose bucket is full goes to `spill`; past 1/512 of the slots the table grows and puts the spill
     back: its regions widen (moved in place, last bucket first) or, at `_REGION_MAX` slots, its buckets double
     (`_deepen`: each splits where the product's next bit turns to 1). So a table's memory follows its codes
-    (~8.5-9.5 bytes a code whatever its size), however many tables there are.
+    (~9 bytes a code past 2**8 buckets, ~11 below: 1 byte of middle), however many tables there are.
     """
 
     bits: int

@@ -7,8 +7,8 @@ attribute set (`attribute_answers`), each set named by `AttributeDigests` (proce
 computed once per distinct set in a generator, so the hot path pays one tuple and one dict look-up a coupon).
 
 Memory: codes live in a `coupon_harness.codestore.CodeStore`, exact (a repeat is confirmed against the
-stored code, never decided by a hash), ~8.5-9.5 bytes a coupon however many series a run spreads over
-(`scripts/bench_soak.py`, BENCHMARKS.md). A series holds one reference attribute set.
+stored code, never decided by a hash), ~9 bytes a coupon (~11 for series of 10^3), however many series a run
+spreads over (`scripts/bench_soak.py`, BENCHMARKS.md). A series holds one reference attribute set.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ class Ledger:
                  code_hash: Callable[[str], int] = hash) -> None:
         self._expectations = expectations
         self._exempt = frozenset() if expectations.unique_generic else expectations.generic_series
-        #: Every (series, code) issued and a fingerprint of its first holder: ~8.5 bytes a coupon, exact.
+        #: Every (series, code) issued and a fingerprint of its first holder: ~9 bytes a coupon, exact.
         self._codes = CodeStore(customer_hash, code_hash)
         self._references: dict[Any, _Reference] = {}
         self._digests = AttributeDigests()
