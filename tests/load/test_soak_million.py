@@ -6,7 +6,7 @@ The sandbox runs in a process of its own (`soak_target.py`: 10 series, so a requ
 coupons), the load runner in its own (`python -m coupon_harness.runners.load.process`); the test samples both
 processes' RSS while the run goes (psutil, and the kernel's high-water mark, VmHWM, where /proc has it).
 
-The memory bound, from the Ledger's CodeStore (src/coupon_harness/contract/ledger.py) as it stands: every series'
+The memory bound, from the Ledger's CodeStore (src/coupon_harness/codestore.py) as it stands: every series'
 codes are packed into 64-bit slots from the first code on (a table starts at one bucket and doubles as it grows),
 ~9-12 bytes a code: ~70 MB of interpreter, gevent and Locust (a 2 x 10^4-coupon run peaks at ~68 MB) + 10^6 x
 ~12 B (~12 MB) + the recorder's deltas in flight: ~90 MB; measured 93 MB (167 MB while a series' first 65,536 codes
