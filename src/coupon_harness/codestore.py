@@ -4,7 +4,7 @@ Shared by the contract's `Ledger` (unique-codes, in every process that judges) a
 Standard library only.
 
 Codes of ASCII letters and digits of one case (the sandbox's and Capillary's usual shape) pack, exactly, into
-64-bit slots, one `_Table` per (series, prefix, length, case): a hit is an equal stored code, never a hash
+64-bit slots, one `_CodeTable` per (series, prefix, length, case): a hit is an equal stored code, never a hash
 collision. Codes longer than 12 characters pack their last 12 under their prefix (a series may use
 `_MAX_PREFIXES` of them). Any other code (mixed case, punctuation, non-ASCII, too many prefixes) goes to its
 series' `_Fallback` (the code's bytes, confirmed on every hash hit; ~29 bytes plus its length); a code that
@@ -33,7 +33,7 @@ from typing import Any, Literal, Protocol, Union, cast, overload
 
 __all__ = ["NEW", "OTHER", "SAME", "CodeStore"]
 
-#: What `_Table.put` finds: the code is new (now stored), or held by the same customer, or by another one.
+#: What `_CodeTable.put` finds: the code is new (now stored), or held by the same customer, or by another one.
 NEW, SAME, OTHER = 0, 1, 2
 
 #: Codes of up to this many characters (the tail of longer ones) pack into one int, base 36, when they are
@@ -150,7 +150,7 @@ def _layout(length: int) -> tuple[int, int, int]:
 
 
 @dataclass(slots=True, eq=False)
-class _Table:
+class _CodeTable:
     """The codes of one (series, prefix, length, case), exactly, in 64-bit slots.
 
     A code is its base-36 value x (< 36**length <= 2**bits) multiplied by an odd constant mod 2**bits, its
@@ -197,7 +197,7 @@ class _Table:
             self._middle_owner = self.middles = _buffer("B" if self.row_bits <= 8 else "H", self.capacity)
 
     @classmethod
-    def of_length(cls, length: int) -> _Table:
+    def of_length(cls, length: int) -> _CodeTable:
         return cls(*_layout(length))
 
     def put(self, value: int, who: int) -> int:
@@ -399,7 +399,7 @@ class CodeStore:
         """`customer_hash` and `code_hash` (the fallback's bucket key) are Python's hash; tests pass tiny ones."""
         self._customer_hash = customer_hash
         self._code_hash = code_hash
-        self._tables: dict[tuple[Any, str, int, int], _Table] = {}
+        self._tables: dict[tuple[Any, str, int, int], _CodeTable] = {}
         self._prefixes: dict[Any, set[str]] = {}
         self._others: dict[Any, _Fallback] = {}
         #: Codes that are not a str, exactly.
@@ -463,14 +463,14 @@ class CodeStore:
         return (sum(table.nbytes() for table in self._tables.values())
                 + sum(fallback.nbytes() for fallback in self._others.values()) + 100 * len(self._objects))
 
-    def _table(self, series: Any, prefix: str, length: int, case: int) -> _Table | None:
+    def _table(self, series: Any, prefix: str, length: int, case: int) -> _CodeTable | None:
         if prefix:
             prefixes = self._prefixes.setdefault(series, set())
             if prefix not in prefixes:
                 if len(prefixes) >= _MAX_PREFIXES:
                     return None
                 prefixes.add(prefix)
-        table = self._tables[(series, prefix, length, case)] = _Table.of_length(length)
+        table = self._tables[(series, prefix, length, case)] = _CodeTable.of_length(length)
         return table
 
     def _other(self, series: Any, code: Any, who: int) -> int:

@@ -34,8 +34,8 @@ def round_robin(store: CodeStore, series_count: int, each: int) -> None:
 
 
 def test_a_table_is_typed_and_answers_by_name() -> None:
-    """`_Table.put` answers NEW, SAME or OTHER; a 10-character code keeps 20 fingerprint bits and 8 row bits."""
-    table = codestore._Table.of_length(10)
+    """`_CodeTable.put` answers NEW, SAME or OTHER; a 10-character code keeps 20 fingerprint bits and 8 row bits."""
+    table = codestore._CodeTable.of_length(10)
     assert (table.bits, table.low, table.who_bits, table.row_bits) == (52, 44, 20, 8)
     value = int("AB12CD34EF", 36)
     assert [table.put(value, 5), table.put(value, 5), table.put(value, 6), table.put(value + 1, 6)] == [
