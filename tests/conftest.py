@@ -7,9 +7,11 @@ Everything else takes under ~2.5 s a test. The full suite, what CI runs, still r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.children import Children, child_pids, reap_leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,3 +166,22 @@ def _longest_first(config: pytest.Config, items: list[pytest.Item]) -> None:
         left -= size
     ordered += rest
     items[:] = ordered
+
+
+@pytest.fixture
+def children() -> Iterator[Children]:
+    """Start a test's processes with `children.start(...)`: each group is killed when the test ends, even failed."""
+    started = Children()
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test() -> Iterator[None]:
+    """The safety net: a child a test left running (it failed between Popen and wait) is killed with its group and
+    reaped here, so neither it nor its ResourceWarning reaches the next test (tests/children.py)."""
+    before = child_pids()
+    yield
+    reap_leftovers(before)

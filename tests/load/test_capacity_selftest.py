@@ -16,13 +16,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from tests.children import Children
+from tests.sockets import listening_socket
 
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.load.capacity import CapacitySettings, run_capacity
@@ -65,32 +66,21 @@ def test_the_search_finds_a_configured_knee_within_15_percent(tmp_path: Path) ->
     assert (out / "report.md").is_file() and "<svg" in (out / "report.html").read_text()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.mark.skipif(shutil.which("taskset") is None or (os.cpu_count() or 1) < 2,
                     reason="needs taskset and two cores (the target and the generator on a core each)")
-def test_a_saturated_generator_is_reported_instead_of_a_capacity(tmp_path: Path) -> None:
-    port = _free_port()
-    target = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "tests.targets.fast_static", "--port",
-                               str(port)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
+def test_a_saturated_generator_is_reported_instead_of_a_capacity(tmp_path: Path, children: Children) -> None:
+    with listening_socket(backlog=4096) as sock:
+        port = sock.getsockname()[1]
+        target = children.start(["taskset", "-c", "0", sys.executable, "-m", "tests.targets.fast_static", "--fd",
+                                 str(sock.fileno())], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                pass_fds=(sock.fileno(),))
         assert target.stdout is not None and "listening" in target.stdout.readline()
-        out = tmp_path / "capacity"
-        done = subprocess.run(
-            ["taskset", "-c", "1", CLI, "capacity", "--base-url", f"http://127.0.0.1:{port}", "--series-ids", "101",
-             "--batch-size", "1", "--user", "demo:demo", "--slo", "p95=500ms", "--start-rate", "1000",
-             "--max-rate", "64000", "--step-time", "3s", "--warmup", "1s", "--report-dir", str(out), "--no-color"],
-            capture_output=True, text=True, timeout=300, check=False)
-    finally:
-        target.terminate()
-        target.wait(timeout=10)
-        if target.stdout is not None:
-            target.stdout.close()
+    out = tmp_path / "capacity"
+    done = subprocess.run(
+        ["taskset", "-c", "1", CLI, "capacity", "--base-url", f"http://127.0.0.1:{port}", "--series-ids", "101",
+         "--batch-size", "1", "--user", "demo:demo", "--slo", "p95=500ms", "--start-rate", "1000",
+         "--max-rate", "64000", "--step-time", "3s", "--warmup", "1s", "--report-dir", str(out), "--no-color"],
+        capture_output=True, text=True, timeout=300, check=False)
     summary = json.loads((out / "summary.json").read_text())
     assert done.returncode == 2, done.stdout + done.stderr
     assert summary["generator_limited"] and summary["capacity_rps"] is None, summary["headline"]

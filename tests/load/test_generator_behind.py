@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from tests.children import Children
 from tests.load.support import load_settings
+from tests.sockets import announced_url
 
 from coupon_harness.runners.load.recorder import Recorder
 from coupon_harness.runners.load.runner import run_load
@@ -32,32 +32,16 @@ HOGS = 16
 GENERATOR_CORE = 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def _sandbox_on_core_0() -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(["taskset", "-c", "0", CLI, "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    """`coupon-harness serve --port 0` on core 0: it binds a free port itself and prints its URL."""
+    children = Children()
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        server = children.start(["taskset", "-c", "0", CLI, "serve", "--port", "0"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        yield announced_url(server)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        children.close()
 
 
 @contextmanager

@@ -105,7 +105,7 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
         base = [sys.executable, "-m", _MODULE, "--out", str(out)]
         events = [f"--events-fd={channel.write_fd}"]
         if settings.workers > 0:
-            port = master_port or _free_port()
+            port = master_port if master_port is not None else _free_port()  # 0: the master binds a free one
             host = master_bind or "127.0.0.1"
             command = [*base, *events, "--role", "master", "--master-host", host, "--master-port", str(port),
                        "--expect-workers", str(settings.workers)]
