@@ -99,7 +99,6 @@ def test_the_cap_is_exact_with_many_users_and_large_batches(tmp_path: Path) -> N
     # coupons the target did not issue are given back.
     assert issued == 100, why
     assert result.stopped_reason == "--max-coupons reached (100)", why
-    assert result.duration_s < 9, why
 
 
 def test_a_batch_larger_than_what_is_left_is_cut(tmp_path: Path) -> None:

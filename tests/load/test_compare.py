@@ -14,7 +14,6 @@ import json
 import random
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -115,13 +114,11 @@ def _result(seed: int, scale: float = 1.0, intervals: int = 60) -> LoadRunResult
         entity_error_codes={"707": 3}, coupons_issued=requests, duplicate_codes=0, histograms=histograms)
 
 
-def test_the_bootstrap_is_seeded_and_fast() -> None:
+def test_the_bootstrap_is_seeded() -> None:
+    """The same runs compare the same twice (its cost: scripts/bench_compare.py)."""
     earlier, current = _result(1), _result(2, scale=1.3)
-    started = time.perf_counter()
     first = compare_runs(earlier, current, LIMITS)
-    elapsed = time.perf_counter() - started
     assert first == compare_runs(earlier, current, LIMITS)
-    assert elapsed < 3.0, elapsed  # ~0.5 s here: 1,000 resamples of 60 intervals, both runs, decoding included
     assert {"p50", "p95"} <= {row.key for row in first.regressions}
     p50 = next(row for row in first.rows if row.key == "p50")
     assert p50.low is not None and p50.high is not None and p50.low < 0.3 < p50.high

@@ -207,9 +207,7 @@ def test_the_merged_report_counts_every_answer_and_finds_a_duplicate_across_work
 
 
 def test_a_worker_killed_mid_run_is_reported_and_the_run_ends_with_a_report(lab: Lab, tmp_path: Path) -> None:
-    started = time.monotonic()
     run = _distributed_run(lab, tmp_path, kill_w2_after_s=1.5)
-    took = time.monotonic() - started
     assert run.master_exit is not None, f"the master hung after a worker was killed\n{run.describe()}"
     assert run.summary, f"no summary.json after a worker was killed\n{run.describe()}"
     assert run.tally, f"the target printed no tally\n{run.describe()}"
@@ -221,4 +219,3 @@ def test_a_worker_killed_mid_run_is_reported_and_the_run_ends_with_a_report(lab:
     # The killed worker's last seconds are lost, never invented: the report counts at most what was answered.
     assert 0 < summary["requests"] <= sum(run.tally["answers"].values()), run.describe()
     assert summary["coupons_issued"] <= sum(run.tally["codes"].values()), run.describe()
-    assert took < 45, f"the run took {took:.0f} s\n{run.describe()}"
