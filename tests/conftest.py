@@ -85,6 +85,12 @@ SLOW_TESTS = {
     "tests/load/test_generator_behind.py::test_a_closed_model_run_has_no_schedule_to_fall_behind": "a 2 s load run",
     "tests/load/test_abort_ways_in.py::test_plain_locust_stops_early_with_the_reason_and_serves_metrics":
         "a plain locust run, 15 s",
+    "tests/selftest/test_routes_cli.py::test_an_exported_route_finding_fails_on_the_gateway_and_passes_on_the_sandbox":
+        "a contract run, its exported pytest file run twice in subprocesses, 18 s",
+    "tests/contract_layer/test_ledger_memory.py::test_a_coupon_costs_under_10_bytes_at_scale":
+        "10^6 coupons into the ledger, 11 s",
+    "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_14_bytes": "10^6 codes issued, 11 s",
+    "tests/load/test_rate_matches_timeline.py::test_reported_rate_matches_the_timeline": "two 6 s load runs, 17 s",
     "tests/contract_layer/test_schemathesis_adapter.py::test_headers_dripped_end_at_the_deadline_as_a_timeout":
         "a property pass whose every answer drips its headers, 5 s",
 }
@@ -107,12 +113,23 @@ SERIAL_TESTS = {
 }
 
 
+#: The self-tests judge every target under tests/selftest/harness.py's SEEDS; the fast mode runs the first seed only
+#: (the full suite, what CI runs, runs them all, and the seed sweep 12 more against a correct target).
+FAST_SEED = 1
+
+
 def _is_slow(item: pytest.Item) -> bool:
     try:
         file = item.path.relative_to(ROOT).as_posix()
     except ValueError:  # a test outside this checkout's tests/
         return False
-    return file in SLOW_FILES or item.nodeid.split("[", 1)[0] in SLOW_TESTS or _is_serial(item)
+    return (file in SLOW_FILES or item.nodeid.split("[", 1)[0] in SLOW_TESTS or _is_serial(item)
+            or _is_other_seed(file, item))
+
+
+def _is_other_seed(file: str, item: pytest.Item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return file.startswith("tests/selftest/") and params.get("seed", FAST_SEED) != FAST_SEED
 
 
 def _is_serial(item: pytest.Item) -> bool:

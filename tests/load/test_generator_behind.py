@@ -67,7 +67,8 @@ def test_a_starved_generator_is_behind_its_schedule(tmp_path: Path) -> None:
     core is its own.)"""
     with _sandbox_on_core_0() as base_url, _generator_core(HOGS):
         result = run_load(load_settings(base_url, arrival_rate=200.0, users=100, run_time_s=6.0), tmp_path)
-    assert result.requests > 300 and result.generator_late_share is not None
+    # Enough sends to judge (a busy machine only starves it more: fewer sends, a larger late share).
+    assert result.requests >= BEHIND_MIN_WAITS and result.generator_late_share is not None, result.requests
     assert result.generator_behind, (result.generator_late_share, result.generator_cpu_max)
     assert any("fell behind its own schedule" in note for note in result.notes)
     assert not result.generator_saturated  # its CPU reads low: the CPU watch alone would not see it

@@ -99,7 +99,7 @@ def test_no_answer_is_said_in_one_line_on_stderr_and_in_every_report(tmp_path: P
 
 def test_a_distributed_run_that_completed_no_answer_never_passes(tmp_path: Path) -> None:
     target = Hostile("endless")
-    result, _, peak = _run(tmp_path, target, workers=2)
+    result, peak = _run(tmp_path, target, workers=2)
     why = describe(result)
     assert result.requests > 0 and result.answered == 0 and result.no_answer is not None, why
     assert not result.holds and result.slos[0].measured is None, why
