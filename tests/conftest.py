@@ -1,8 +1,11 @@
 """Marks the slowest tests `slow`, so that `scripts/check --fast` (pytest -m "not slow") leaves them out.
 
 Marked here, by file or by test, rather than in each file: the list is the one place to read what the fast
-mode skips, and measured (pytest -n 2 --durations=0; the seconds below are those of one such run).
-Everything else takes under ~2.5 s a test. The full suite, what CI runs, still runs all of them.
+mode skips, and measured (pytest -n 2 --durations=0; the seconds below are those of one such run), plus the
+self-tests' seeds after the first (`FAST_SEED`). Everything else takes under ~2.5 s a test on a quiet machine.
+The full suite, what CI runs, still runs all of them.
+
+Also here: the `children` fixture and the safety net that no child process outlives its test (tests/children.py).
 """
 
 from __future__ import annotations
