@@ -8,6 +8,11 @@
   naming --workers). Marked serial: a neighbour's test on the same two cores would starve the generator.
 - The same safety as `load`: a production host is refused before any request; no --slo is one line, exit 2;
   SIGINT mid-search still writes the report (exit 130).
+
+A machine so busy that the generator falls behind its schedule at 50-150 req/s is no ground for a capacity, by
+design: the search then reports the generator as the limit (exit 2, naming --workers). The knee and the workers
+searches accept that honest outcome (`_starved`), so a neighbour cannot flip them; on a quiet machine (the serial
+phase of scripts/check) they judge the knee. The search's verdicts on controlled steps: test_capacity_search.py.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.children import Children
@@ -41,6 +47,15 @@ def _capacity(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[s
                           check=False)
 
 
+def _starved(done: subprocess.CompletedProcess[str], summary: dict[str, Any]) -> bool:
+    """The search stopped because the machine starved the generator, and said so as it must (see above)."""
+    if not summary["generator_limited"]:
+        return False
+    assert done.returncode == 2 and summary["capacity_rps"] is None, done.stdout + done.stderr
+    assert "--workers" in done.stderr and "no capacity measured: the load generator was the limit" in done.stdout
+    return True
+
+
 def test_the_search_finds_a_configured_knee_within_15_percent(tmp_path: Path) -> None:
     out = tmp_path / "capacity"
     config = SandboxConfig(faults=Faults(latency_ms=100, concurrency=20))
@@ -49,8 +64,10 @@ def test_the_search_finds_a_configured_knee_within_15_percent(tmp_path: Path) ->
         done = _capacity("--base-url", sandbox.base_url, "--slo", "p95=300ms", "--slo", "error-rate=0.01",
                          "--start-rate", "150", "--step-time", "4s", "--warmup", "1s", "--precision", "0.1",
                          "--max-steps", "8", "--report-dir", str(out))
-    assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads((out / "summary.json").read_text())
+    if _starved(done, summary):
+        return
+    assert done.returncode == 0, done.stdout + done.stderr
     assert summary["verdict"] == "knee found", summary["headline"]
     capacity, breaking = summary["capacity_rps"], summary["breaking_rps"]
     assert abs(capacity - KNEE) <= 0.15 * KNEE, summary["headline"]
@@ -135,8 +152,11 @@ def test_workers_drive_each_step(tmp_path: Path) -> None:
     with running_sandbox() as sandbox:
         done = _capacity("--base-url", sandbox.base_url, "--slo", "p95=300ms", "--start-rate", "50", "--max-rate",
                          "100", "--step-time", "2s", "--warmup", "1s", "--workers", "2", "--report-dir", str(out))
-    assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads((out / "summary.json").read_text())
+    assert summary["workers"] == 2, summary
+    if _starved(done, summary):
+        return
+    assert done.returncode == 0, done.stdout + done.stderr
     assert summary["workers"] == 2 and summary["reached_max_rate"] and summary["capacity_rps"] == 100
     for step in summary["steps"]:
         step_summary = json.loads((out / Path(step["report_dir"]).name / "summary.json").read_text())
