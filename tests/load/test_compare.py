@@ -48,7 +48,8 @@ def _service_time(ms: float) -> Callable[[web.Request], Awaitable[None]]:
 
 def _run(out: Path, ms: float) -> LoadRunResult:
     result = run_against_sandbox(out, before=_service_time(ms), **RUN)
-    assert result.requests > 300 and result.histograms is not None, describe(result)
+    # Any count: a starved generator sends fewer than its 600 and the comparison then says so (no verdict).
+    assert result.requests > 0 and result.histograms is not None, describe(result)
     return result
 
 
