@@ -38,7 +38,8 @@ SLOW_FILES = {
                                         "alone (75 s beside other runs)",
     "tests/contract_layer/test_pytest_way_in.py": "pytest runs in a subprocess, 27 s",
     "tests/test_installed_wheel.py": "builds and installs the wheel, pytest and locust from it, 32 s",
-    "tests/load/test_cross_response_under_load.py": "load runs, local and distributed, 95 s alone",
+    "tests/load/test_cross_response_under_load.py": "5 load runs to a 1,500-coupon cap, local and distributed, 18 s "
+                                                    "(-n 2, load average 11)",
     "tests/load/test_locust_agrees.py": "plain locust runs, headless and web UI",
     "tests/load/test_distributed_codes.py": "a distributed load run, 6 s",
     "tests/load/test_plain_locust_refusals.py": "plain locust in a subprocess",
