@@ -227,7 +227,7 @@ def _report(environment: Any, **_kwargs: Any) -> None:
         return
     from dataclasses import replace
 
-    from coupon_harness.reporting.load.writer import write_load_reports
+    from coupon_harness.reporting.load.document import write_load_reports
     from coupon_harness.runners.load.result import build_result
 
     runner = environment.runner

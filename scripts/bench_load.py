@@ -155,7 +155,7 @@ def stop(process: subprocess.Popen[Any]) -> None:
 
 
 @dataclass
-class Outcome:
+class CheckOutcome:
     name: str
     passed: bool
     summary: str
@@ -214,7 +214,7 @@ def run_generator(side: str, base_url: str, users: int, seconds: float, warmup: 
     return figures
 
 
-def bench_generator(reps: int, users: int, seconds: float, warmup: float, profile_dir: Path | None) -> Outcome:
+def bench_generator(reps: int, users: int, seconds: float, warmup: float, profile_dir: Path | None) -> CheckOutcome:
     say(f"== 1. generator throughput: checked BulkIssueUser vs plain FastHttpUser ({users} users, "
         f"{seconds:g} s after {warmup:g} s warm-up, {reps} alternating repetitions; nginx on core "
         f"{SERVER_CORE}, generator on core {GENERATOR_CORE})")
@@ -259,7 +259,7 @@ def bench_generator(reps: int, users: int, seconds: float, warmup: float, profil
             run_generator("checked", base_url, users, seconds, warmup, profile=str(path))
             say(f"  cProfile of the checked side: {path}")
             print_profile(path)
-    return Outcome("1. generator throughput", passed, f"checked/plain median req/s {ratio:.3f}, per CPU-second "
+    return CheckOutcome("1. generator throughput", passed, f"checked/plain median req/s {ratio:.3f}, per CPU-second "
                    f"{cpu_ratio:.3f} (target >= {RATIO_TARGET})")
 
 
@@ -280,13 +280,12 @@ def per_call_us(function: Callable[[], object], number: int, reps: int) -> list[
     return [t / number * 1e6 for t in timer.repeat(repeat=reps, number=number)]
 
 
-def bench_per_response(reps: int, number: int) -> Outcome:
+def bench_per_response(reps: int, number: int) -> CheckOutcome:
     import orjson
 
     from coupon_harness.contract import Expectations
     from coupon_harness.contract.invariants import EntityTally
-    from coupon_harness.runners.load.checker import Outcome as CheckOutcome
-    from coupon_harness.runners.load.checker import ResponseChecker
+    from coupon_harness.runners.load.checker import CheckOutcome, ResponseChecker
     from coupon_harness.runners.load.recorder import Aggregate, Recorder
 
     say(f"== 2. per-response cost (2-entry body, {number:,} calls x {reps} repetitions, pinned to core "
@@ -337,7 +336,7 @@ def bench_per_response(reps: int, number: int) -> Outcome:
     say(f"  take_delta + Aggregate.merge us {raw(merge, '{:.2f}')} median {median(merge):.2f} "
         f"(per response, {per_delta:,}-response deltas, fresh codes)")
     say(f"  check + record + merge      us {raw(total, '{:.2f}')} median {median(total):.2f}")
-    return Outcome("2. per-response cost", passed,
+    return CheckOutcome("2. per-response cost", passed,
                    f"check+parse median {median(check):.2f} us (target <= {CHECK_TARGET_US:g}); "
                    f"record {median(record):.2f} us, merge {median(merge):.2f} us")
 
@@ -419,7 +418,7 @@ def wrk_percentiles(tmp: Path, latency_ms: float, connections: int, seconds: flo
             "bad": figures["non2xx"] + figures["errors"]}
 
 
-def bench_latency(reps: int, users: int, seconds: float) -> Outcome:
+def bench_latency(reps: int, users: int, seconds: float) -> CheckOutcome:
     say(f"== 3. latency accuracy: run_load against the sandbox with a fixed injected latency ({users} users, "
         f"{seconds:g} s, {reps} repetitions; sandbox on core {SERVER_CORE}, generator on core {GENERATOR_CORE})")
     say("  truth: wrk (C) with as many connections as users against the same sandbox config, alternated with "
@@ -463,13 +462,13 @@ def bench_latency(reps: int, users: int, seconds: float) -> Outcome:
                 summaries.append(f"{injected:g}ms {key} {measured:.2f} vs wrk {truth:.2f} {verdict(ok)}")
             say(f"  {injected:5g} ms requests harness {[r['requests'] for r in runs]} wrk "
                 f"{[r['requests'] for r in refs]}; generator CPU max {[round(r['cpu_max']) for r in runs]}%")
-    return Outcome("3. latency accuracy", passed, "; ".join(summaries))
+    return CheckOutcome("3. latency accuracy", passed, "; ".join(summaries))
 
 
 # -------------------------------------------------------------------------------- 4. sandbox throughput
 
 
-def bench_sandbox(reps: int, duration: str) -> Outcome:
+def bench_sandbox(reps: int, duration: str) -> CheckOutcome:
     command = [sys.executable, str(HERE / "bench_sandbox.py"), "--runs", str(reps), "--duration", duration,
                "--min-rps", str(SANDBOX_TARGET_RPS)]
     say(f"== 4. sandbox throughput: {' '.join(command[1:])}")
@@ -480,7 +479,7 @@ def bench_sandbox(reps: int, duration: str) -> Outcome:
     passed = done.returncode == 0
     say(f"  target >= {SANDBOX_TARGET_RPS:,} req/s every run: {verdict(passed)} (exit {done.returncode})")
     figure = f"median {median(rates):,.0f} req/s {raw(rates)}" if rates else "no figure"
-    return Outcome("4. sandbox throughput", passed, f"{figure} (target >= {SANDBOX_TARGET_RPS:,} every run)")
+    return CheckOutcome("4. sandbox throughput", passed, f"{figure} (target >= {SANDBOX_TARGET_RPS:,} every run)")
 
 
 # ------------------------------------------------------------------------------------------------- main
@@ -523,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = {part.strip() for part in args.only.split(",")}
     os.sched_setaffinity(0, {int(GENERATOR_CORE)})  # the micro-benchmarks and run_load's children
     say(f"bench_load {datetime.now(UTC).isoformat(timespec='seconds')}  {machine()}")
-    outcomes: list[Outcome] = []
+    outcomes: list[CheckOutcome] = []
     try:
         if "1" in chosen:
             if args.profile:

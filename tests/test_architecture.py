@@ -38,8 +38,10 @@ LAYER_OF = {
     "coupon_harness.coupon_log": "coupon_log",
     "coupon_harness.input_files": "input_files",
     "coupon_harness.file_lock": "file_lock",
+    "coupon_harness.log_setup": "log_setup",
     "coupon_harness.results": "results",
     "coupon_harness.results.load": "load_results",
+    "coupon_harness.results.codec": "load_results",
     "coupon_harness.results.capacity": "load_results",
     "coupon_harness.config": "config",
     "coupon_harness.safety": "safety",
@@ -70,7 +72,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "input_files": set(),
     # A lock file between threads and processes: standard library only.
     "file_lock": set(),
-    "results": _FOUNDATION | {"input_files", "file_lock"},
+    # The logging setup of the CLI and of the load process: standard library only.
+    "log_setup": set(),
+    "results": _FOUNDATION | {"input_files", "file_lock", "load_results"},
     "load_results": _FOUNDATION,
     "config": _FOUNDATION | {"input_files"},
     "safety": _FOUNDATION,
@@ -79,12 +83,14 @@ MAY_IMPORT: dict[str, set[str]] = {
     "sandbox": {"contract", "input_files"},
     # runners/__init__.py: a namespace, each runner is its own layer.
     "runners": set(),
-    "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log"},
-    "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts", "coupon_log"},
+    "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log",
+                         "log_setup"},
+    "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts", "coupon_log",
+                     "log_setup"},
     "reporting": {"results", "load_results", "contract", "input_files"},
-    "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "file_lock", "input_files", "results",
-            "load_results", "config", "safety", "transport", "sandbox", "runners", "runners.contract", "runners.load",
-            "reporting"},
+    "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "file_lock", "input_files", "log_setup",
+            "results", "load_results", "config", "safety", "transport", "sandbox", "runners", "runners.contract",
+            "runners.load", "reporting"},
 }
 
 
@@ -485,3 +491,25 @@ def test_every_slow_mark_names_an_existing_test() -> None:
         file, _, name = node.partition("::")
         assert re.search(rf"^def {re.escape(name)}\(", (ROOT / file).read_text(encoding="utf-8"), re.M), (
             f"SLOW_TESTS names {node}, which does not exist")
+
+
+def _class_names(files: Iterable[Path]) -> dict[str, list[str]]:
+    """Every class name defined in `files` (at any depth), with where each is defined."""
+    where: dict[str, list[str]] = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                where.setdefault(node.name, []).append(f"{path.name}:{node.lineno}")
+    return where
+
+
+def test_one_class_per_name_across_the_package() -> None:
+    """Two classes of one name (three `Answer`s once) make a reader guess which is meant."""
+    twice = {name: places for name, places in _class_names(sorted(PACKAGE.rglob("*.py"))).items() if len(places) > 1}
+    assert not twice, f"class names defined more than once: {twice}"
+
+
+def test_the_class_name_check_catches_a_second_class_of_one_name(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("class Answer:\n    pass\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("def f():\n    class Answer:\n        pass\n", encoding="utf-8")
+    assert _class_names(sorted(tmp_path.glob("*.py")))["Answer"] == ["a.py:1", "b.py:2"]

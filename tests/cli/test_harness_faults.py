@@ -4,6 +4,7 @@ file, the other passes still run and every report is written."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 from coupon_harness.cli.contract_cmd import exit_code
 from coupon_harness.cli.main import main
 from coupon_harness.contract import get_rule
-from coupon_harness.results.contract import PASSES, ContractRunResult, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.passes import PASSES
+from coupon_harness.runners.contract.passes import REGISTRY
 from coupon_harness.sandbox.server import running_sandbox
 
 _ERROR = "TypeError: Integer exceeds 64-bit range"
@@ -24,7 +27,7 @@ def broken_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
     def run_scenarios(*args: Any, **kwargs: Any) -> None:
         raise TypeError("Integer exceeds 64-bit range")
 
-    monkeypatch.setattr("coupon_harness.runners.contract.runner.run_scenarios", run_scenarios)
+    monkeypatch.setitem(REGISTRY, "scenarios", replace(REGISTRY["scenarios"], run=run_scenarios))
 
 
 def _fault_line(seed: int, file: Path) -> str:

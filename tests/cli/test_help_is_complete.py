@@ -16,6 +16,7 @@ from coupon_harness.cli.main import build_parser, main
 from coupon_harness.cli.option_table import (
     CONTRACT,
     DEFAULT_MAX_COUPONS_SHOWN,
+    EVERY,
     LOAD,
     OPTIONS,
     PYTEST,
@@ -43,7 +44,12 @@ def _flags(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
 @pytest.mark.parametrize("scope", [CONTRACT, LOAD, RUN])
 def test_each_command_has_exactly_the_options_of_its_scope(scope: str) -> None:
     flags = _flags(_commands()[scope])
-    assert set(flags) == {opt.flag() for opt in options_of(scope)}
+    assert set(flags) == {flag for opt in options_of(scope) + options_of(EVERY) for flag in opt.flags()}
+
+
+@pytest.mark.parametrize("command", sorted(_commands()))
+def test_every_command_has_verbose_and_quiet(command: str) -> None:
+    assert {"-v", "--verbose", "-q", "--quiet"} <= set(_flags(_commands()[command]))
 
 
 @pytest.mark.parametrize("command", sorted(_commands()))
@@ -57,7 +63,7 @@ def test_every_flag_has_a_help_text(command: str) -> None:
 def test_every_option_has_a_variable_and_a_key_named_after_it() -> None:
     for opt in OPTIONS:
         assert opt.env == "COUPON_HARNESS_" + opt.name.upper().replace("-", "_")
-        assert opt.in_file or opt.name in ("config", "target")
+        assert opt.in_file or opt.name in ("config", "target") or EVERY in opt.scopes  # -v/-q: before any file
         assert opt.help
 
 

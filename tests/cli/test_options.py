@@ -13,6 +13,7 @@ import pytest
 from coupon_harness.cli.contract_cmd import use_color
 from coupon_harness.cli.main import build_parser
 from coupon_harness.cli.option_table import (
+    EVERY,
     OPTIONS,
     PYTEST,
     SCOPES,
@@ -78,9 +79,10 @@ SAMPLES["customer-map"] = [("c1=d1", "c1=d1", {"c1": "d1"}), ("c2=d2,c3=d3", ["c
                                                                {"c2": "d2", "c3": "d3"}), ("c4=c4", "c4=c4",
                                                                                            {"c4": "c4"})]
 #: Flags without a value: the flag says true; the variable and the key say true or false.
-BOOLS = [opt.name for opt in OPTIONS if opt.flag_only]
-#: Options not given the three ways by this test: they pick the file (and are tested below) or need a user.
-SPECIAL = {"config", "target", "password"}
+BOOLS = [opt.name for opt in OPTIONS if opt.flag_only and EVERY not in opt.scopes]
+#: Options not given the three ways by this test: they pick the file (and are tested below) or need a user;
+#: -v/-q are read before any file (tests/cli/test_verbosity.py).
+SPECIAL = {"config", "target", "password", "verbose", "quiet"}
 
 
 def _case(opt: Option) -> str:

@@ -48,8 +48,8 @@ from urllib.parse import quote, quote_plus, urlsplit
 import pytest
 
 from coupon_harness.cli.main import main
-from coupon_harness.runners.contract import diff as diff_module
 from coupon_harness.runners.contract import runner as contract_runner
+from coupon_harness.runners.contract.passes import REGISTRY
 from coupon_harness.sandbox.app import Answer
 from coupon_harness.sandbox.auth import TOKEN_HEADER, Authenticator
 from coupon_harness.sandbox.config import default_config
@@ -405,15 +405,16 @@ def sandboxes(monkeypatch: pytest.MonkeyPatch) -> Callable[[Echo], Any]:
     return start
 
 
-def _plant_fault(monkeypatch: pytest.MonkeyPatch, module: Any, echo: Echo) -> None:
-    """A harness bug in the last pass whose message quotes everything the target echoed."""
-    real = module.run_malformed_probes
+def _plant_fault(monkeypatch: pytest.MonkeyPatch, echo: Echo) -> None:
+    """A harness bug in the last pass (of a contract and of a diff run) whose message quotes everything the target
+    echoed."""
+    real = REGISTRY["malformed"]
 
     def malformed(*args: Any, **kwargs: Any) -> Any:
-        real(*args, **kwargs)
+        real.run(*args, **kwargs)
         raise RuntimeError(f"cannot read the answer {echo.everything()}")
 
-    monkeypatch.setattr(module, "run_malformed_probes", malformed)
+    monkeypatch.setitem(REGISTRY, "malformed", replace(real, run=malformed))
 
 
 def _assert_heard(outputs: Outputs, echo: Echo, judged: list[str]) -> None:
@@ -439,12 +440,12 @@ def test_contract_replay_and_export_leak_nothing(kind: str, tmp_path: Path, capf
                                                  sandboxes: Callable[[Echo], Any]) -> None:
     """`contract` (with a harness bug in its last pass), then `replay` and `export-tests` of its report."""
     echo = Echo(A, kind)
-    _plant_fault(monkeypatch, contract_runner, echo)
+    _plant_fault(monkeypatch, echo)
     harness = Harness(tmp_path, capfd)
     report = tmp_path / "reports"
     with sandboxes(echo) as sandbox:
         url = _url(sandbox.base_url, A, kind)
-        code = harness.run(["contract", "--base-url", url, *_auth(A, kind), "--no-color", "--report-dir",
+        code = harness.run(["contract", "-vv", "--base-url", url, *_auth(A, kind), "--no-color", "--report-dir",
                             str(report), "--max-examples", "5" if kind != "oauth" else "10"])
         assert code == 2, harness.outputs.texts  # the planted bug
         harness.run(["replay", str(report), "--base-url", url, *_auth(A, kind), "--no-color"])
@@ -452,6 +453,10 @@ def test_contract_replay_and_export_leak_nothing(kind: str, tmp_path: Path, capf
     outputs = harness.collect()
     assert "still failing" in outputs.texts["stdout of replay #1"]
     _assert_heard(outputs, echo, ["report.md", "summary.json", "harness-error-malformed.txt"])
+    # -vv logs the planted bug's traceback, every echoed form in its message: the log handler redacts it.
+    logged = outputs.texts["stderr of contract #0"]
+    assert "coupon-harness: DEBUG coupon_harness.runners.contract.runner: pass malformed: harness error" in logged
+    assert "RuntimeError: cannot read the answer <redacted>" in logged
     _assert_no_leak(outputs, echo)
     _assert_codes_redacted(outputs, listed=False)  # where the command lists the codes it caused
 
@@ -462,10 +467,10 @@ def test_run_leaks_nothing(kind: str, tmp_path: Path, capfd: pytest.CaptureFixtu
     """`run --base-url`: its contract stage (a harness bug in the last pass) and its load stage, whose own
     process fetches (and refreshes) tokens of its own."""
     echo = Echo(A, kind)
-    _plant_fault(monkeypatch, contract_runner, echo)
+    _plant_fault(monkeypatch, echo)
     harness = Harness(tmp_path, capfd)
     with sandboxes(echo) as sandbox:
-        code = harness.run(["run", "--base-url", _url(sandbox.base_url, A, kind), *_auth(A, kind), "--no-color",
+        code = harness.run(["run", "-vv", "--base-url", _url(sandbox.base_url, A, kind), *_auth(A, kind), "--no-color",
                             "--report-dir", str(tmp_path / "reports"), "--max-examples", "3",
                             "--load-run-time", _load_time(kind), "--load-users", "2"])
     assert code == 2
@@ -502,7 +507,7 @@ def test_load_leaks_nothing(kind: str, tmp_path: Path, capfd: pytest.CaptureFixt
     echo = Echo(A, kind)
     harness = Harness(tmp_path, capfd)
     with sandboxes(echo) as sandbox:
-        code = harness.run(["load", "--base-url", _url(sandbox.base_url, A, kind), *_auth(A, kind), "--no-color",
+        code = harness.run(["load", "-vv", "--base-url", _url(sandbox.base_url, A, kind), *_auth(A, kind), "--no-color",
                             "--report-dir", str(tmp_path / "reports"), "--run-time", _load_time(kind), "--users",
                             "2"])
     assert code == 1
@@ -523,7 +528,7 @@ def test_diff_leaks_nothing(base_kind: str, against_kind: str, tmp_path: Path,
     """`diff`: the values compared and shown (each target echoes its own secrets, so they differ), with a
     harness bug in its last pass; both targets' secrets, the second one's given by --against-* or its URL."""
     echo_a, echo_b = Echo(A, base_kind), Echo(B, against_kind)
-    _plant_fault(monkeypatch, diff_module, echo_b)
+    _plant_fault(monkeypatch, echo_b)
     harness = Harness(tmp_path, capfd)
     with sandboxes(echo_a) as base, sandboxes(echo_b) as against:
         code = harness.run(["diff", "--base-url", _url(base.base_url, A, base_kind), *_auth(A, base_kind),

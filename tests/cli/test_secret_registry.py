@@ -120,3 +120,17 @@ def test_a_runs_outputs_hide_a_new_secret_option(command: str, vault_pin: Option
         rows = texts["coupons.csv"].splitlines()[1:]
         assert rows and all("<redacted>" in row for row in rows), rows[:3]
     assert _leaks(texts, FLAG_PIN) == []
+
+
+def test_a_new_secret_option_given_twice_shows_neither_value(monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The "given twice" message reads the same mark (`is_secret`), whatever group the row sits in."""
+    row = Option("vault-salt", frozenset(SCOPES), lambda value, what: str(value), "the salt of the vault", "SALT",
+                 group="run", secret=True)
+    monkeypatch.setattr(option_table, "OPTIONS", (*option_table.OPTIONS, row))
+    assert option_table.is_secret(row) and not option_table.is_secret(option_table.option("seed"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["contract", "--base-url", "http://127.0.0.1:1", "--vault-salt", FLAG_PIN, "--vault-salt", ENV_PIN])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--vault-salt: given twice (its values are not shown)" in err, err
+    assert _leaks({"stderr": err}, FLAG_PIN, ENV_PIN) == []

@@ -12,7 +12,8 @@ import pytest
 from coupon_harness.contract.catalog import RuleId, rules
 from coupon_harness.errors import ConfigError
 from coupon_harness.reporting.contract.common import replay_command
-from coupon_harness.reporting.contract.summary_json import read_summary_json, write_summary_json
+from coupon_harness.reporting.contract.summary_json import write_summary_json
+from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.baseline import Baseline, BaselineEntry, apply_baseline, updated_baseline
 from coupon_harness.results.contract import (
     BaselineStatus,
@@ -188,7 +189,7 @@ def test_summary_json_keeps_what_replay_needs(tmp_path: Path) -> None:
     assert data["baseline"]["known"] == [fingerprint(*SERVER_ERROR)]
     assert data["run"]["series_ids"] == [101, 102] and data["run"]["credentials"] == "basic"
     assert data["counts"]["known"] == 1
-    back = read_summary_json(path)
+    back = read_stored(path, ContractRunResult)
     assert back == result
 
 

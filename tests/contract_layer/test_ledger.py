@@ -15,7 +15,7 @@ from contract_layer.test_invariants import body, coupon
 from coupon_harness.contract import Expectations, Ledger
 from coupon_harness.contract.invariants import EntityTally
 from coupon_harness.contract.ledger import attribute_digests, series_attributes
-from coupon_harness.runners.load.checker import Outcome, ResponseChecker
+from coupon_harness.runners.load.checker import CheckOutcome, ResponseChecker
 from coupon_harness.runners.load.recorder import Aggregate, Recorder
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -70,7 +70,7 @@ def test_the_aggregate_counts_every_answer_that_differs() -> None:
     for number, values in enumerate([VALUES] * 3 + [changed] * 5 + [VALUES] * 2):
         tally = EntityTally(frozenset(), entities=1, other_entities=1, coupons=[(101, f"C{number}")],
                             attributes=[values])
-        recorder.record(Outcome("200", entities=1, tally=tally), 0.01, f"c{number}", 0.0)
+        recorder.record(CheckOutcome("200", entities=1, tally=tally), 0.01, f"c{number}", 0.0)
         if number % 4 == 3:
             aggregate.merge(recorder.take_delta())
     aggregate.merge(recorder.take_delta())

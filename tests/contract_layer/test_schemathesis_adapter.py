@@ -43,7 +43,7 @@ from coupon_harness import ENDPOINT
 from coupon_harness.runners.contract import schemathesis_adapter as adapter
 from coupon_harness.runners.contract.schemathesis_adapter import (
     CHECK_NAME,
-    Answer,
+    CaseAnswer,
     Errored,
     Fatal,
     Finished,
@@ -178,7 +178,7 @@ def test_the_case_metadata_the_classification_reads() -> None:
 
 @dataclass
 class Seen:
-    answers: list[Answer] = field(default_factory=list)
+    answers: list[CaseAnswer] = field(default_factory=list)
     events: list[PassEvent] = field(default_factory=list)
     #: Whether the check was registered, as seen from inside the run.
     registered_during: set[bool] = field(default_factory=set)
@@ -203,7 +203,7 @@ def _run(mode: str, seen: Seen, *, max_examples: int = 4, cap: int = CAP) -> Non
                                 mode="positive" if mode == "positive" else "negative", max_body_bytes=cap,
                                 headers=lambda: _credentials(sandbox))
 
-        def on_answer(answer: Answer) -> None:
+        def on_answer(answer: CaseAnswer) -> None:
             with seen.lock:
                 seen.answers.append(answer)
                 seen.registered_during.add(is_check_registered())
@@ -301,10 +301,10 @@ def test_stop_from_an_answer_ends_the_run_as_requested() -> None:
     with running_sandbox() as sandbox:
         settings = PassSettings(base_url=sandbox.base_url, request_timeout=5.0, seed=1, max_examples=50,
                                 mode="positive", max_body_bytes=CAP, headers=dict)
-        answers: list[Answer] = []
+        answers: list[CaseAnswer] = []
         runs: list[SchemathesisPass] = []
 
-        def on_answer(answer: Answer) -> None:
+        def on_answer(answer: CaseAnswer) -> None:
             answers.append(answer)
             runs[0].stop()
 
@@ -321,7 +321,7 @@ def test_an_error_in_on_answer_ends_the_run_and_is_raised() -> None:
     class Boom(Exception):
         pass
 
-    def on_answer(answer: Answer) -> None:
+    def on_answer(answer: CaseAnswer) -> None:
         raise Boom("harness bug")
 
     with running_sandbox() as sandbox:
@@ -343,7 +343,7 @@ def test_events_outside_the_with_block_are_refused() -> None:
 
 def test_two_passes_at_once_keep_their_own_answers() -> None:
     """The check hands each answer to the pass whose schema made the case; both end with nothing left."""
-    results: dict[str, list[Answer]] = {"a": [], "b": []}
+    results: dict[str, list[CaseAnswer]] = {"a": [], "b": []}
 
     def one(name: str, cap: int, base_url: str) -> Iterator[None]:
         settings = PassSettings(base_url=base_url, request_timeout=5.0, seed=1, max_examples=3,
@@ -390,14 +390,14 @@ def test_the_engine_context_the_pass_runs_on() -> None:
 
 
 def _hostile_pass(base_url: str, *, timeout: float = 1.0, answers_wanted: int = 3,
-                  ) -> tuple[list[Answer], list[PassEvent], float]:
+                  ) -> tuple[list[CaseAnswer], list[PassEvent], float]:
     """A positive pass against `base_url`, stopped after `answers_wanted` answers."""
     settings = PassSettings(base_url=base_url, request_timeout=timeout, seed=1, max_examples=3, mode="positive",
                             max_body_bytes=4096, headers=dict)
-    answers: list[Answer] = []
+    answers: list[CaseAnswer] = []
     runs: list[SchemathesisPass] = []
 
-    def on_answer(answer: Answer) -> None:
+    def on_answer(answer: CaseAnswer) -> None:
         answers.append(answer)
         if len(answers) >= answers_wanted:
             runs[0].stop()

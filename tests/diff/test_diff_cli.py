@@ -157,12 +157,12 @@ def test_sigint_exits_130_with_a_partial_report(base: RunningSandbox, tmp_path: 
 def test_a_harness_bug_in_a_pass_exits_2_naming_it_and_the_others_run(
         base: RunningSandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import coupon_harness.runners.contract.diff as diff_runner
+    from coupon_harness.runners.contract.passes import REGISTRY
 
     def broken(*_args: object) -> int:
         raise RuntimeError("a planted harness bug")
 
-    monkeypatch.setattr(diff_runner, "run_scenarios", broken)
+    monkeypatch.setitem(REGISTRY, "scenarios", replace(REGISTRY["scenarios"], run=broken))
     with running_sandbox(AGAINST) as against:
         assert main(_args(base, against.base_url, tmp_path / "r")) == 2
     _, err = capsys.readouterr()

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from coupon_harness.runners.contract.diff_compare import Answer, Comparer, Delta
+from coupon_harness.runners.contract.diff_compare import Comparer, Delta, TargetAnswer
 from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
 
 SENT = 1_800_000_000.0  # 2027-01-15T08:00:00Z
@@ -26,10 +26,10 @@ def _coupon(series: int = 102, **changes: Any) -> dict[str, Any]:
     return {k: v for k, v in result.items() if v is not None}
 
 
-def _ok(*entities: dict[str, Any]) -> Answer:
+def _ok(*entities: dict[str, Any]) -> TargetAnswer:
     body = {"response": list(entities), "totalCount": len(entities),
             "failureCount": sum(1 for e in entities if e.get("errors"))}
-    return Answer(200, None, "application/json", orjson.dumps(body), SENT)
+    return TargetAnswer(200, None, "application/json", orjson.dumps(body), SENT)
 
 
 def _issued(series: int = 102, **changes: Any) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def _refused(series: int, code: float = 707, **extra: Any) -> dict[str, Any]:
             "warnings": [], **extra}
 
 
-def _compare(a: Answer, b: Answer, series_map: dict[int, int] | None = None) -> list[Delta]:
+def _compare(a: TargetAnswer, b: TargetAnswer, series_map: dict[int, int] | None = None) -> list[Delta]:
     body_map = BodyMap(series_map or {}, {})
     return Comparer[str](_label, body_map.series_id).compare(a, b, "case")
 
@@ -62,9 +62,9 @@ def test_numbers_by_value_key_order_offsets_and_null_result_are_normalised() -> 
 
 
 def test_status_differences_come_alone() -> None:
-    error = Answer(400, None, "application/json", b'{"errors": [{"code": 756, "message": "bad"}]}', SENT)
+    error = TargetAnswer(400, None, "application/json", b'{"errors": [{"code": 756, "message": "bad"}]}', SENT)
     assert _compare(_ok(_issued()), error) == [Delta("status", "status", "200", "400")]
-    hung = Answer(None, "timeout", "", b"", SENT)
+    hung = TargetAnswer(None, "timeout", "", b"", SENT)
     assert _compare(error, hung) == [Delta("status", "status", "400", "no answer (timeout)")]
 
 
@@ -76,7 +76,7 @@ def test_a_changed_attribute_is_named_with_its_series_and_values() -> None:
 
 
 def test_validity_is_compared_relative_to_the_issue_time() -> None:
-    later = Answer(200, None, "application/json", _ok(_issued(validTill="2027-02-14T08:00:02Z")).body, SENT + 2)
+    later = TargetAnswer(200, None, "application/json", _ok(_issued(validTill="2027-02-14T08:00:02Z")).body, SENT + 2)
     assert _compare(_ok(_issued()), later) == []  # B was asked 2 s later: the same 30 days
     assert _compare(_ok(_issued()), _ok(_issued(validTill="2027-03-16T08:00:00Z"))) == [
         Delta("attributes", "series 102: result.validTill", "30 days after issue", "60 days after issue")]
@@ -104,8 +104,8 @@ def test_a_missing_or_retyped_field_is_a_shape_difference() -> None:
 
 
 def test_error_envelopes_compare_codes_not_messages() -> None:
-    def error(body: bytes, content_type: str = "application/json") -> Answer:
-        return Answer(400, None, content_type, body, SENT)
+    def error(body: bytes, content_type: str = "application/json") -> TargetAnswer:
+        return TargetAnswer(400, None, content_type, body, SENT)
 
     envelope = b'{"errors": [{"code": 756, "message": "bad"}], "warnings": []}'
     assert _compare(error(envelope), error(envelope.replace(b"bad", b"other"))) == []

@@ -9,12 +9,18 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from coupon_harness.reporting.diff import read_diff_summary, render_diff_table, write_diff_reports
+from coupon_harness.reporting.diff import diff_document, write_diff_reports
+from coupon_harness.reporting.render.console import render_console
+from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.contract import HarnessFault
 from coupon_harness.results.diff import CATEGORIES, Difference, DiffRunResult, Reproducer
 from coupon_harness.results.request import RequestSample
 
 BODY = '{"seriesIds":[102],"customer":{"id":"c-1"}}'
+
+
+def render_diff_table(result: DiffRunResult, *, color: bool = False) -> str:
+    return render_console(diff_document(result), color=color, width=100)
 
 
 def _reproducer(source: str) -> Reproducer:
@@ -49,13 +55,14 @@ def test_every_format_shows_every_group_and_reproducer(tmp_path: Path) -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;0&lt;/b&gt;" in html
     assert '"$COUPON_HARNESS_AGAINST_USER"' in markdown and '"$COUPON_HARNESS_USER"' in markdown
     suite = ET.fromstring(paths["junit.xml"].read_text())
-    assert suite.get("failures") == "5" and len(suite.findall("testcase")) == 5
-    summary = read_diff_summary(paths["summary.json"])
+    assert suite.get("failures") == "5" and len(list(suite.iter("testcase"))) == 5
+    summary = json.loads(paths["summary.json"].read_text())
+    assert read_stored(paths["summary.json"], DiffRunResult) == _result()
     assert summary["differs"] is True and summary["counts"] == {c: 1 for c in CATEGORIES}
     assert summary["series_map"] == {"101": 5001}
     assert summary["differences"][0]["reproducer"]["base_curl"].startswith("curl ")
     console = render_diff_table(_result())
-    assert "response shape:" in console and "replay: coupon-harness diff" in console
+    assert "\nFAIL Response shape (1)\n" in console and "\nReplay:     coupon-harness diff --base-url" in console
 
 
 def test_no_difference_a_stop_and_a_fault(tmp_path: Path) -> None:

@@ -27,8 +27,8 @@ from aiohttp import web
 from hdrh.histogram import HdrHistogram
 
 from coupon_harness.reporting.load.compare import compare_runs
+from coupon_harness.reporting.load.document import write_load_reports
 from coupon_harness.reporting.load.summary_json import read_earlier, write_load_summary_json
-from coupon_harness.reporting.load.writer import write_load_reports
 from coupon_harness.results.load import IntervalHistogram, LoadHistograms, LoadRunResult, MaxRegression
 from coupon_harness.sandbox.server import running_sandbox
 from load.support import describe, run_against_sandbox
@@ -151,7 +151,7 @@ def test_an_older_summary_is_compared_on_point_figures_only(tmp_path: Path) -> N
     older = tmp_path / "summary.json"
     write_load_summary_json(_result(1), older)
     data = json.loads(older.read_text(encoding="utf-8"))
-    del data["histograms"], data["comparison"]  # what summaries written before --compare hold
+    del data["result"]["histograms"], data["result"]["comparison"]  # what results written before --compare hold
     older.write_text(json.dumps(data), encoding="utf-8")
     comparison = compare_runs(read_earlier(tmp_path), _result(2, scale=2.0), LIMITS)
     assert not comparison.noise_judged and not comparison.regressed
@@ -174,11 +174,15 @@ def test_a_run_folder_is_read_through_its_load_stage(tmp_path: Path) -> None:
     assert read_earlier(tmp_path).histograms is not None
 
 
-@pytest.mark.parametrize("text", ["not json", "[]", '{"schema": "coupon-harness/load-summary"}'])
-def test_a_garbage_earlier_file_is_one_line_and_exit_2(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize(("text", "reason"), [
+    ("not json", "is not JSON"), ("[]", r"is not a summary\.json of coupon-harness"),
+    ('{"schema": "coupon-harness/load-summary"}', r"older coupon-harness \(before 0\.2\.0\)"),
+    ('{"result": {"format": "coupon-harness/load-result", "version": 99}}', "newer coupon-harness"),
+    ('{"result": {"format": "coupon-harness/contract-result", "version": 1}}', "not a coupon-harness/load-result")])
+def test_a_garbage_earlier_file_is_one_line_and_exit_2(tmp_path: Path, text: str, reason: str) -> None:
     garbage = tmp_path / "summary.json"
     garbage.write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match=r"is not a load summary\.json"):
+    with pytest.raises(ValueError, match=reason):
         read_earlier(garbage)
     done = subprocess.run([CLI, "load", "--base-url", "http://127.0.0.1:9", "--series-ids", "101", "--user", "u:p",
                            "--compare", str(garbage), "--no-color"],

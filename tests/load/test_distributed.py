@@ -28,6 +28,8 @@ def test_two_workers_merge_into_one_result(tmp_path: Path) -> None:
     stats = json.loads((out / "locust_stats.json").read_text())
     total = next(entry for entry in stats["entries"] if entry["name"] == "Aggregated")
     assert total["requests"] == result.requests, (total, why)
+    # Each worker quit on the master's QUIT_MESSAGE after shipping its last delta (none was waited for in vain).
+    assert not [note for note in result.notes if "sent no last report" in note], why
 
 
 def test_duplicates_across_workers_are_caught(tmp_path: Path) -> None:

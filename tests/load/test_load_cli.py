@@ -25,8 +25,8 @@ CLI = str(Path(sys.executable).with_name("coupon-harness"))
 REPORTS = ("summary.json", "report.md", "report.html", "coupons.csv")
 PRODUCTION = "https://eu.api.capillarytech.com"
 
-needs_writers = pytest.mark.skipif(importlib.util.find_spec("coupon_harness.reporting.load.writer") is None,
-                                   reason="coupon_harness.reporting.load.writer (the load report writers) "
+needs_writers = pytest.mark.skipif(importlib.util.find_spec("coupon_harness.reporting.load.document") is None,
+                                   reason="coupon_harness.reporting.load.document (the load report writers) "
                                           "is not written yet")
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 from hdrh.histogram import HdrHistogram
 from tests.reporting.load_builders import load_result
 
+from coupon_harness.reporting.load.charts import latency_chart_svg
 from coupon_harness.reporting.load.compare import compare_runs
-from coupon_harness.reporting.load.html import latency_chart_svg
+from coupon_harness.reporting.load.document import write_load_reports
 from coupon_harness.reporting.load.summary_json import read_earlier
-from coupon_harness.reporting.load.writer import write_load_reports
 from coupon_harness.results.load import LoadRunResult
-from coupon_harness.runners.load.checker import Outcome
+from coupon_harness.runners.load.checker import CheckOutcome
 from coupon_harness.runners.load.recorder import MAX_INTERVALS, Aggregate, Recorder, new_histogram
 
 START = 1_700_000_000.0
@@ -41,7 +41,7 @@ def _soak(seed: int, per_interval: int = 4) -> tuple[Aggregate, int]:
         base = 0.020 * (1.5 + math.sin(index / intervals * 2 * math.pi))
         for _ in range(per_interval):
             failed = rng.random() < 0.01
-            recorder.record(Outcome("500" if failed else "200"), rng.lognormvariate(math.log(base), 0.3), "c", at)
+            recorder.record(CheckOutcome("500" if failed else "200"), rng.lognormvariate(math.log(base), 0.3), "c", at)
             sent += 1
         if index % 75 == 74:
             aggregate.merge(recorder.take_delta())
@@ -62,7 +62,7 @@ def test_merged_intervals_are_exact() -> None:
     for second in range(40):
         for value in range(1, 30):
             latency = (second * 37 + value * 101) % 500 / 1000 + 0.001
-            recorder.record(Outcome("200" if value % 7 else "500"), latency, "c", at=START + second)
+            recorder.record(CheckOutcome("200" if value % 7 else "500"), latency, "c", at=START + second)
             reference.setdefault(int(START + second) // 4, new_histogram()).record_value(int(latency * 1_000_000))
         aggregate.merge(recorder.take_delta())
     assert aggregate.factor == 4 and aggregate.interval_s == 4.0

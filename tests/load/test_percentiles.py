@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from coupon_harness.runners.load.checker import Outcome
+from coupon_harness.runners.load.checker import CheckOutcome
 from coupon_harness.runners.load.recorder import Aggregate, Recorder
 
 SAMPLES = 50_000
@@ -36,7 +36,7 @@ def test_percentiles_match_exact_nearest_rank(deltas: int) -> None:
     start = 1_700_000_000.0
     for index, latency in enumerate(latencies):
         # Spread over 25 one-second buckets and over `deltas` generators, shipped in several deltas.
-        recorders[index % deltas].record(Outcome("200"), latency, f"c{index}", at=start + index / 2000)
+        recorders[index % deltas].record(CheckOutcome("200"), latency, f"c{index}", at=start + index / 2000)
         if index % 9_999 == 0:
             for recorder in recorders:
                 aggregate.merge(recorder.take_delta())
@@ -70,7 +70,7 @@ def test_sub_millisecond_latencies_keep_their_resolution() -> None:
     recorder = Recorder(interval_s=1.0)
     values_us = [150 + (i % 500) for i in range(10_000)]  # 150..649 us
     for value in values_us:
-        recorder.record(Outcome("200"), value / 1_000_000, "c", at=1.0)
+        recorder.record(CheckOutcome("200"), value / 1_000_000, "c", at=1.0)
     aggregate = Aggregate(interval_s=1.0, generic_series=frozenset(), coupons_csv=None)
     aggregate.merge(recorder.take_delta())
     ordered = sorted(values_us)

@@ -24,24 +24,33 @@ def test_run_load_closes_its_pipes(tmp_path: Path) -> None:
     assert leaks == []
 
 
-def test_a_result_of_another_version_is_one_line_not_a_type_error() -> None:
-    """A load process that imported a newer (or edited) package writes fields this one does not know."""
-    from dataclasses import asdict
+def test_a_result_of_another_version_is_one_line_not_a_type_error(tmp_path: Path) -> None:
+    """A load process that imported a newer (or edited) package: a field this one does not know is kept, another
+    version or a missing field is one line."""
+    import json
 
     from coupon_harness.errors import HarnessError
     from coupon_harness.results.load import LoadRunResult
-    from coupon_harness.runners.load.runner import load_result_from_dict
+    from coupon_harness.runners.load.runner import read_result_file
+
+    def read(data: object) -> LoadRunResult:
+        path = tmp_path / "result.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return read_result_file(path)
 
     result = LoadRunResult(
         target="http://127.0.0.1:9", started_at="", duration_s=1.0, shape="steady", users=1, arrival_rate=None,
         workers=0, requests=0, status_counts={}, violation_counts={}, violation_examples={}, latency_ms={},
         error_rate=0.0, entities=0, entity_failures=0, expected_failures=0, unexpected_failures=0,
         failure_ratio=0.0, entity_error_codes={}, coupons_issued=0, duplicate_codes=0)
-    raw = asdict(result)
-    assert load_result_from_dict(dict(raw)).requests == 0
-    with pytest.raises(HarnessError, match=r"newer_field.*another version"):
-        load_result_from_dict({**raw, "newer_field": 1})
+    raw = result.to_json()
+    assert read(raw) == result
+    assert read({**raw, "newer_field": 1}).to_json()["newer_field"] == 1
+    with pytest.raises(HarnessError, match=r"version 2, .*newer coupon-harness.*another version of the package"):
+        read({**raw, "version": 2})
     missing = dict(raw)
     del missing["requests"]
+    with pytest.raises(HarnessError, match=r"does not fit this coupon-harness \(load-result: no 'requests'\)"):
+        read(missing)
     with pytest.raises(HarnessError, match="does not fit"):
-        load_result_from_dict(missing)
+        read("garbage")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from coupon_harness.runners.load.checker import Outcome
+from coupon_harness.runners.load.checker import CheckOutcome
 from coupon_harness.runners.load.recorder import Aggregate, Recorder, step_figures
 from load.support import describe, run_against_sandbox
 
@@ -28,7 +28,7 @@ def _aggregate(latency_of_second: dict[int, float], seconds: int) -> Aggregate:
     for second in range(seconds):
         for _ in range(10):
             failed = second == 7
-            outcome = Outcome("500" if failed else "200")
+            outcome = CheckOutcome("500" if failed else "200")
             recorder.record(outcome, latency_of_second.get(second, 0.010), "c", at=START + second + 0.5)
     aggregate = Aggregate(1.0, frozenset(), None)
     aggregate.merge(recorder.take_delta())

@@ -14,8 +14,7 @@ from typing import Any
 import requests
 
 from coupon_harness.contract.expectations import Expectations
-from coupon_harness.reporting.load.console import render_load_table
-from coupon_harness.reporting.load.writer import write_load_reports
+from coupon_harness.reporting.load.document import render_load_table, write_load_reports
 from coupon_harness.results.request import RequestSample
 from coupon_harness.runners.load.checker import ResponseChecker
 from coupon_harness.runners.load.runner import run_load

@@ -101,7 +101,7 @@ def _synthesized(seed: int, slowdown: float) -> LoadRunResult:
     does), with a response-schema violation and its sample request."""
     import random
 
-    from coupon_harness.runners.load.checker import Outcome
+    from coupon_harness.runners.load.checker import CheckOutcome
     from coupon_harness.runners.load.recorder import Aggregate, Recorder, step_figures
 
     @dataclass
@@ -122,7 +122,7 @@ def _synthesized(seed: int, slowdown: float) -> LoadRunResult:
         for _ in range(users * 10):
             failed = rng.random() < 0.002 * users
             latency = rng.lognormvariate(math.log(0.004 * users * slowdown), 0.4)
-            recorder.record(Outcome("500" if failed else "200"), latency, "c", at=start + second + 0.5)
+            recorder.record(CheckOutcome("500" if failed else "200"), latency, "c", at=start + second + 0.5)
             requests += 1
             errors += failed
         aggregate.merge(recorder.take_delta())

@@ -23,10 +23,13 @@ from tests.reporting.capacity_builders import generator_limited_result, knee_res
 from tests.reporting.load_builders import failing_result, load_result, ramp_compared_result
 from tests.reporting.reporting_builders import build, faulted
 from tests.reporting.test_index import build_run_tree
+from tests.reporting.test_snapshots import baseline_result, diff_result
 
-from coupon_harness.reporting.capacity.html import write_capacity_html
-from coupon_harness.reporting.contract.html import write_html
-from coupon_harness.reporting.load.html import write_load_html
+from coupon_harness.reporting.capacity.document import render_capacity_html
+from coupon_harness.reporting.contract.document import write_contract_reports
+from coupon_harness.reporting.diff.document import write_diff_reports
+from coupon_harness.reporting.load.document import render_load_html
+from coupon_harness.reporting.writer import atomic_write_text as _write
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
 _FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
@@ -179,17 +182,21 @@ def _long_tails() -> LoadRunResult:
 
 
 def _pages(folder: Path) -> list[_Page]:
-    write_html(faulted(), folder / "contract" / "report.html")
-    write_html(build(), folder / "contract-passed" / "report.html")
-    write_load_html(failing_result(), folder / "load-failing" / "report.html")
-    write_load_html(_fast_target(), folder / "load-fast" / "report.html")
-    write_load_html(_long_tails(), folder / "load-tails" / "report.html")
-    write_load_html(ramp_compared_result(), folder / "load-ramp-compared" / "report.html")
-    write_capacity_html(knee_result(), folder / "capacity" / "report.html")
-    write_capacity_html(generator_limited_result(), folder / "capacity-generator" / "report.html")
+    write_contract_reports(faulted(), folder / "contract")
+    write_contract_reports(build(), folder / "contract-passed")
+    write_contract_reports(baseline_result(), folder / "contract-baseline")
+    write_diff_reports(diff_result(), folder / "diff")
+    _write(folder / "load-failing" / "report.html", render_load_html(failing_result()))
+    _write(folder / "load-fast" / "report.html", render_load_html(_fast_target()))
+    _write(folder / "load-tails" / "report.html", render_load_html(_long_tails()))
+    _write(folder / "load-ramp-compared" / "report.html", render_load_html(ramp_compared_result()))
+    _write(folder / "capacity" / "report.html", render_capacity_html(knee_result()))
+    _write(folder / "capacity-generator" / "report.html", render_capacity_html(generator_limited_result()))
     run_dir = build_run_tree(folder / "reports")
     return [_Page("contract", folder / "contract" / "report.html", 0, 1600),
             _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900),
+            _Page("contract-baseline", folder / "contract-baseline" / "report.html", 0, 1800),
+            _Page("diff", folder / "diff" / "report.html", 0, 1800),
             _Page("load-failing", folder / "load-failing" / "report.html", 3),
             _Page("load-fast", folder / "load-fast" / "report.html", 3),
             _Page("load-tails", folder / "load-tails" / "report.html", 3),
@@ -266,7 +273,7 @@ def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.T
 
 def test_the_ramp_page_holds_what_the_browser_test_must_see(tmp_path: Path) -> None:
     """The page the browser opens for steps, samples and the comparison holds them (else the test proves nothing)."""
-    write_load_html(ramp_compared_result(), tmp_path / "report.html")
+    _write(tmp_path / "report.html", render_load_html(ramp_compared_result()))
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     for needle in ("<h2>Steps (ramp)</h2>", "Compared with an earlier run",
                    "curl -X POST -u &quot;$COUPON_HARNESS_USER&quot; ", "decided across answers"):

@@ -20,8 +20,10 @@ from coupon_harness.reporting.common import (
     log_ticks,
     scale_toggle,
 )
-from coupon_harness.reporting.contract.html import render_html
-from coupon_harness.reporting.load.html import latency_chart_svg, render_load_html, tails_matter, throughput_chart_svg
+from coupon_harness.reporting.contract.document import contract_document
+from coupon_harness.reporting.load.charts import latency_chart_svg, tails_matter, throughput_chart_svg
+from coupon_harness.reporting.load.document import render_load_html
+from coupon_harness.reporting.render.html import render_html
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
 _SVG = "{http://www.w3.org/2000/svg}"
@@ -142,9 +144,10 @@ def test_marks_need_no_font() -> None:
 
 
 @pytest.mark.parametrize("document", [
-    pytest.param(lambda: render_html(build()), id="contract-passed"),
-    pytest.param(lambda: render_html(build(failed_overrides(), interrupted=True)), id="contract-interrupted"),
-    pytest.param(lambda: render_html(faulted()), id="contract-faulted"),
+    pytest.param(lambda: render_html(contract_document(build())), id="contract-passed"),
+    pytest.param(lambda: render_html(contract_document(build(failed_overrides(), interrupted=True))),
+                 id="contract-interrupted"),
+    pytest.param(lambda: render_html(contract_document(faulted())), id="contract-faulted"),
     pytest.param(lambda: render_load_html(load_result()), id="load-passed"),
     pytest.param(lambda: render_load_html(failing_result()), id="load-failing"),
     pytest.param(lambda: render_load_html(load_result(interrupted=True, stopped_reason="--max-coupons reached",

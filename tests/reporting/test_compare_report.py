@@ -1,24 +1,26 @@
-"""The comparison with an earlier run in every load report format: console, report.md, summary.json and the
-HTML fragment report.html places; summary.json keeps the histograms a later --compare needs."""
+"""The comparison with an earlier run in every load report format: one section (console, report.md,
+report.html) marked by its verdict, summary.json; summary.json keeps the histograms a later --compare needs."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
-from html.parser import HTMLParser
 from pathlib import Path
 
 from tests.reporting.load_builders import load_result
 
-from coupon_harness.reporting.load.compare import comparison_html
-from coupon_harness.reporting.load.console import render_load_table
-from coupon_harness.reporting.load.markdown import render_load_markdown
-from coupon_harness.reporting.load.summary_json import read_load_summary_json, write_load_summary_json
+from coupon_harness.reporting.document import Status
+from coupon_harness.reporting.load.compare import comparison_section
+from coupon_harness.reporting.load.document import render_load_html, render_load_markdown, render_load_table
+from coupon_harness.reporting.load.summary_json import write_load_summary_json
+from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.load import (
     Comparison,
     ComparisonRow,
     IntervalHistogram,
     LoadHistograms,
+    LoadRunResult,
     MaxRegression,
 )
 
@@ -40,10 +42,16 @@ def _comparison(*, regressed: bool, judged: bool = True) -> Comparison:
                       notes=() if judged else ("the earlier run cannot be judged for noise: it has no histograms",))
 
 
+def test_the_section_is_marked_by_the_comparison_s_verdict() -> None:
+    assert comparison_section(_comparison(regressed=True)).status is Status.FAIL
+    assert comparison_section(_comparison(regressed=False)).status is Status.PASS
+    assert comparison_section(_comparison(regressed=False, judged=False)).status is Status.WARN
+
+
 def test_console_shows_the_table_and_fails_on_a_regression() -> None:
     text = render_load_table(replace(load_result(), comparison=_comparison(regressed=True)), color=False)
-    assert "Compared with an earlier run" in text and "REGRESSION against the earlier run: p95 +27.8%" in text
-    assert "[+21.0%, +33.0%]" in text and "8015 1,190 -> 1,250" in text
+    assert "FAIL Compared with an earlier run" in text and "REGRESSION against the earlier run: p95 +27.8%" in text
+    assert "[+21.0%, +33.0%]" in text and re.search(r"8015 +1,190 +1,250 +\+60", text)
     assert text.splitlines()[-1].startswith("FAIL: regression against the earlier run (p95 +27.8% beyond p95=10%)")
     calm = render_load_table(replace(load_result(), comparison=_comparison(regressed=False)), color=False)
     assert "No regression against the earlier run beyond noise" in calm and calm.splitlines()[-1].startswith("PASS")
@@ -51,31 +59,17 @@ def test_console_shows_the_table_and_fails_on_a_regression() -> None:
 
 def test_markdown_has_a_comparison_section() -> None:
     text = render_load_markdown(replace(load_result(), comparison=_comparison(regressed=True)))
-    assert "### Compared with an earlier run" in text and "| p95 | 180.0 ms | 230.0 ms | +27.8% |" in text
+    assert "### ❌ Compared with an earlier run" in text and "| p95 | 180.0 ms | 230.0 ms | +27.8% |" in text
     assert "regression against the earlier run" in text.splitlines()[0]
     unjudged = render_load_markdown(replace(load_result(), comparison=_comparison(regressed=False, judged=False)))
     assert "point figures only" in unjudged and "no histograms" in unjudged
 
 
-def test_the_html_fragment_is_escaped_and_well_formed() -> None:
-    fragment = comparison_html(_comparison(regressed=True))
-    assert "<b>" not in fragment and "&lt;b&gt;" in fragment and "&amp;co" in fragment
-    assert fragment.startswith('<section class="comparison comparison-regression"')
-
-    class Tags(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__()
-            self.open: list[str] = []
-
-        def handle_starttag(self, tag: str, attrs: object) -> None:
-            self.open.append(tag)
-
-        def handle_endtag(self, tag: str) -> None:
-            assert self.open.pop() == tag
-
-    parser = Tags()
-    parser.feed(fragment)
-    assert parser.open == []
+def test_the_html_section_is_escaped_and_marks_each_row() -> None:
+    page = render_load_html(replace(load_result(), comparison=_comparison(regressed=True)))
+    section = page.split('id="comparison"', 1)[1].split("</section>", 1)[0]
+    assert "<b>" not in section and "&lt;b&gt;" in section and "&amp;co" in section
+    assert '<tr class="fail"><td>p95</td>' in section and "<tr><td>throughput</td>" in section
 
 
 def test_summary_json_keeps_the_comparison_and_the_histograms(tmp_path: Path) -> None:
@@ -89,7 +83,7 @@ def test_summary_json_keeps_the_comparison_and_the_histograms(tmp_path: Path) ->
     p95 = next(row for row in data["comparison"]["rows"] if row["key"] == "p95")
     assert p95["limit"] == "p95=10%" and p95["change_kind"] == "relative" and p95["low"] == 0.21
     assert data["comparison"]["entity_error_codes"]["8015"] == {"earlier": 1190, "current": 1250}
-    assert list(data)[-1] == "histograms"
-    assert read_load_summary_json(path).histograms == histograms
+    assert list(data)[-2:] == ["histograms", "result"]
+    assert read_stored(path, LoadRunResult).histograms == histograms
     write_load_summary_json(load_result(), path)
     assert json.loads(path.read_text(encoding="utf-8"))["comparison"] is None

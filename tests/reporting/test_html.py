@@ -1,4 +1,5 @@
-"""report.html: self-contained, escaped, a class per outcome, findings in <details>."""
+"""report.html (the HTML renderer over a contract run's Document): self-contained, escaped, a class per outcome,
+findings in <details>. The page as a whole is in the snapshots (test_snapshots.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 from tests.reporting.reporting_builders import PROBE, TRACEBACK, build, fault, finding
 
 from coupon_harness.contract import get_rule, rules
-from coupon_harness.reporting import render_html, write_html
-from coupon_harness.reporting.common import html_mark
+from coupon_harness.reporting import contract_document, write_contract_reports
+from coupon_harness.reporting.render import html as html_renderer
+from coupon_harness.reporting.render.html import mark as html_mark
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 _VOID = {"meta", "br", "hr", "img", "input", "link"}
@@ -42,6 +44,10 @@ def _parse(document: str) -> _Balance:
     return parser
 
 
+def render_html(result: ContractRunResult) -> str:
+    return html_renderer.render_html(contract_document(result))
+
+
 def test_script_in_a_received_value_is_escaped() -> None:
     hostile = finding("error-body", "html", "empty, JSON or XML", "<script>alert('x')</script>", status=400)
     warned = RuleResult(get_rule("error-body"), Outcome.WARNED, 1, [hostile])
@@ -64,9 +70,11 @@ def test_self_contained(failed_result: ContractRunResult) -> None:
 def test_a_class_per_outcome_and_details_per_finding(failed_result: ContractRunResult) -> None:
     tags = _parse(render_html(failed_result)).tags
     row_classes = [attrs.get("class") for tag, attrs in tags if tag == "tr" and attrs.get("class")]
-    assert (row_classes.count("passed"), row_classes.count("failed")) == (len(rules()) - 7, 2)
-    assert (row_classes.count("warned"), row_classes.count("not-run")) == (1, 4)
-    assert sum(tag == "details" for tag, _ in tags) == 4  # 1 + 2 failed findings, 1 warned
+    assert (row_classes.count("pass"), row_classes.count("fail")) == (len(rules()) - 7, 2)
+    assert (row_classes.count("warn"), row_classes.count("skip")) == (1, 4)
+    findings = [attrs for tag, attrs in tags if tag == "details" and attrs.get("class") == "finding"]
+    assert len(findings) == 4  # 1 + 2 failed findings, 1 warned
+    assert ["open" in finding for finding in findings] == [True, True, False, True]  # the first of each rule
 
 
 def test_content(failed_result: ContractRunResult) -> None:
@@ -76,20 +84,20 @@ def test_content(failed_result: ContractRunResult) -> None:
     assert "curl -X POST -H &#x27;Content-Type: application/json&#x27;" in document
     assert "coupon-harness contract --seed 11" in document
     assert "needs --invalid-series-ids | none given" in document
-    assert "rules were not run</strong> and are not counted as passed" in document
+    assert '4 rules not run</strong> and not counted as passed: see <a href="#not-run">' in document
+    assert 'id="not-run"' in document
 
 
 def test_verdicts(passed_result: ContractRunResult, interrupted_result: ContractRunResult) -> None:
-    assert f'<header class="verdict holds"><h1>{html_mark("pass")} contract holds</h1>' in render_html(passed_result)
+    assert f'<header class="verdict pass"><h1>{html_mark("pass")} contract holds</h1>' in render_html(passed_result)
     interrupted = render_html(interrupted_result)
     assert "(interrupted: partial results)</h1>" in interrupted
     assert "The run was interrupted" in interrupted
 
 
 def test_write(passed_result: ContractRunResult, tmp_path: Path) -> None:
-    path = tmp_path / "report.html"
-    write_html(passed_result, path)
-    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    path = write_contract_reports(passed_result, tmp_path)["report.html"]
+    assert path.read_text(encoding="utf-8") == render_html(passed_result)
 
 
 def test_harness_error_under_the_verdict(faulted_result: ContractRunResult) -> None:
@@ -98,9 +106,9 @@ def test_harness_error_under_the_verdict(faulted_result: ContractRunResult) -> N
     verdict = (f'<header class="verdict error"><h1>{html_mark("error")} harness error in 1 pass; '
                "3 rules violated (1 critical)</h1>")
     assert verdict in document
-    start = document.index('<div class="fault">')
+    start = document.index('<p class="banner error">')
     assert document.index(verdict) < start < document.index('<dl class="meta">')
-    assert ("<strong>Harness error in pass 'scenarios'</strong> (a bug in coupon-harness, not a "
+    assert ("<strong>Harness error in pass &#x27;scenarios&#x27;</strong> (a bug in coupon-harness, not a "
             "finding): <code>TypeError: Integer exceeds 64-bit range</code>; traceback in "
             '<a href="harness-error-scenarios.txt"><code>harness-error-scenarios.txt</code></a>; '
             "seed <code>7</code>.") in document
@@ -124,3 +132,12 @@ def test_a_hostile_fault_is_escaped() -> None:
     assert "<script" not in document.lower() and "<b>" not in document
     assert "&lt;script&gt;y&lt;/script&gt;" in document
     assert 'class="verdict error"' in document and "no rule violated in what ran" in document
+
+
+def test_one_stylesheet_for_every_page(failed_result: ContractRunResult) -> None:
+    from coupon_harness.reporting.diff.document import diff_document
+    from coupon_harness.results.diff import DiffRunResult
+
+    diff = html_renderer.render_html(diff_document(DiffRunResult("http://a", "http://b", "t", 1.0, 1, 0)))
+    styles = {page[page.index("<style>"):page.index("</style>")] for page in (render_html(failed_result), diff)}
+    assert styles == {f"<style>{html_renderer.STYLESHEET}"}

@@ -10,10 +10,10 @@ from pathlib import Path
 from tests.reporting.load_builders import failing_result, load_result
 from tests.reporting.reporting_builders import build, failed_overrides
 
-from coupon_harness.reporting.common import html_mark
-from coupon_harness.reporting.contract.writer import write_contract_reports
-from coupon_harness.reporting.index import read_summary, render_index, trend_points, write_index
-from coupon_harness.reporting.load.writer import write_load_reports
+from coupon_harness.reporting.contract.document import write_contract_reports
+from coupon_harness.reporting.index import read_run, render_index, trend_points, write_index
+from coupon_harness.reporting.load.document import write_load_reports
+from coupon_harness.reporting.render.html import mark as html_mark
 from coupon_harness.results.load import SloResult
 
 #: (folder, started at, p95 ms, requests in 30 s): four earlier runs, oldest first.
@@ -48,14 +48,14 @@ def test_index_has_both_stages_figures_links_and_trend(tmp_path: Path) -> None:
     page = (run_dir / "index.html").read_text(encoding="utf-8")
     assert f'<h1>{html_mark("fail")} Contract, Load failed</h1>' in page
     # contract: rules passed/failed/warned and requests
-    assert re.search(r"<th>Rules</th><td>\d+ passed · 2 failed · 1 warned · 4 not run</td>", page), page
-    assert "<th>Requests</th><td>812</td>" in page
+    assert re.search(r"<dt>Rules</dt><dd>\d+ passed · 2 failed · 1 warned · 4 not run</dd>", page), page
+    assert "<dt>Requests</dt><dd>812</dd>" in page
     # load: requests, req/s, p50/p95/p99, error rate, SLOs
-    assert "<th>Requests</th><td>6,150</td>" in page
-    assert "<th>Throughput</th><td>205.0 req/s</td>" in page
-    assert "<th>Latency p50 / p95 / p99</th><td>41.3 ms / 812.4 ms / 1,400.2 ms</td>" in page
-    assert "<th>Error rate</th><td>0.001667 (0.167%)</td>" in page
-    slos = f'{html_mark("fail")} <code>p95&lt;=300ms</code> {html_mark("pass")} <code>error-rate&lt;=0.01</code>'
+    assert "<dt>Requests</dt><dd>6,150</dd>" in page
+    assert "<dt>Throughput</dt><dd>205.0 req/s</dd>" in page
+    assert "<dt>Latency p50 / p95 / p99</dt><dd>41.3 ms / 812.4 ms / 1,400.2 ms</dd>" in page
+    assert "<dt>Error rate</dt><dd>0.001667 (0.167%)</dd>" in page
+    slos = '<span class="badge fail">p95&lt;=300ms</span> <span class="badge pass">error-rate&lt;=0.01</span>'
     assert slos in page
     # links, in the form the CLI tests read
     assert '<a href="contract/report.html">Contract</a>: failed' in page
@@ -65,7 +65,7 @@ def test_index_has_both_stages_figures_links_and_trend(tmp_path: Path) -> None:
     assert page.count("<svg") == 2
     assert '<a href="../20261128-101500-aaaaaa/load/report.html">20261128-101500-aaaaaa</a>' in page
     assert page.index("20261201-101500-dddddd</a>") < page.index("20261128-101500-aaaaaa</a>")
-    assert '<tr class="current"><td><a href="load/report.html">20261201-101500-dddddd</a>' in page
+    assert '<tr><td><strong>this run</strong> <a href="load/report.html">20261201-101500-dddddd</a>' in page
     assert "<script" not in page and not re.search(r"""(src|href)=["']?(https?:)?//""", page)
 
 
@@ -92,24 +92,25 @@ def test_trend_points_are_ordered_and_skip_what_does_not_read(tmp_path: Path) ->
     assert [point.throughput_rps for point in points] == [requests / 30 for *_, requests in RUNS]
     assert len(trend_points(reports, limit=2)) == 2  # the garbage written last is skipped
     assert trend_points(tmp_path / "missing") == []
-    assert read_summary(reports / "garbage" / "load" / "summary.json") is None
-    assert read_summary(reports / "binary" / "load" / "summary.json") is None
+    assert read_run(reports / "garbage" / "load" / "summary.json") is None
+    assert read_run(reports / "binary" / "load" / "summary.json") is None
+    assert read_run(reports / "wrong-types" / "load" / "summary.json") is None
+    assert read_run(reports / RUNS[0][0] / "load" / "summary.json") is not None
 
 
 def test_index_without_summaries_or_earlier_runs(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     (run_dir / "contract").mkdir(parents=True)
     (run_dir / "contract" / "report.html").write_text("<!DOCTYPE html>", encoding="utf-8")
-    (run_dir / "contract" / "summary.json").write_text('{"schema": "coupon-harness/contract-summary", '
-                                                       '"counts": {"passed": "many"}, "requests": -1}',
-                                                       encoding="utf-8")
-    page = render_index(run_dir, {"Contract": (run_dir / "contract" / "report.html", True)})
-    assert f'<h1>{html_mark("pass")} every stage passed</h1>' in page
-    assert "<th>Rules</th><td>— passed · — failed · — warned · — not run</td>" in page
-    assert "Trend of" not in page and "<svg" not in page
-    (run_dir / "contract" / "summary.json").write_text("garbage", encoding="utf-8")
-    page = render_index(run_dir, {"Contract": (run_dir / "contract" / "report.html", True)})
-    assert "No readable summary.json beside the report." in page
+    # a summary.json of an older version (no `result` member), then one whose result has a wrong type, then garbage
+    for text in ('{"schema": "coupon-harness/contract-summary", "counts": {"passed": 3}, "requests": 1}',
+                 '{"result": {"format": "coupon-harness/contract-result", "version": 1, "requests": -1}}',
+                 "garbage"):
+        (run_dir / "contract" / "summary.json").write_text(text, encoding="utf-8")
+        page = render_index(run_dir, {"Contract": (run_dir / "contract" / "report.html", True)})
+        assert f'<h1>{html_mark("pass")} every stage passed</h1>' in page
+        assert "No readable summary.json beside the report." in page and "<dt>Rules</dt>" not in page
+        assert "Trend of" not in page and "<svg" not in page
     empty = render_index(run_dir, {})
     assert "no stage ran" in empty and "No report was written." in empty
 

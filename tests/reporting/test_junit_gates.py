@@ -11,11 +11,11 @@ from tests.reporting.capacity_builders import generator_limited_result, knee_res
 from tests.reporting.load_builders import failing_result, load_result, ramp_compared_result
 
 from coupon_harness.contract.catalog import get_rule
+from coupon_harness.reporting.capacity.document import write_capacity_reports
 from coupon_harness.reporting.capacity.junit import render_capacity_junit
-from coupon_harness.reporting.capacity.writer import write_capacity_reports
+from coupon_harness.reporting.load.document import write_load_reports
 from coupon_harness.reporting.load.junit import LOAD_RULES, render_load_junit
-from coupon_harness.reporting.load.writer import write_load_reports
-from coupon_harness.reporting.run.writer import write_run_reports
+from coupon_harness.reporting.run.document import write_run_reports
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.load import LoadRunResult, SloResult
 
@@ -201,4 +201,4 @@ def test_run_without_a_load_stage(failed_result: ContractRunResult, tmp_path: Pa
     assert int(contract.get("failures", "0")) >= 2
     report = paths["report.md"].read_text(encoding="utf-8")
     assert report.startswith("# coupon-harness run: ❌ Contract failed (interrupted)\n")
-    assert "| Load | not run (interrupted) | |" in report
+    assert "| ⏭️ Load | not run (interrupted) |  |" in report

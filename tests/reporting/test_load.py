@@ -1,8 +1,11 @@
-"""Load run reports: summary.json, report.md, report.html (inline SVG), the console table and the writer."""
+"""Load run reports: verdicts, downsampling, summary.json, what report.md and report.html must hold whatever their
+look (escaping, self-contained pages, well-formed charts), the console's colours and the writer. How each report
+reads is pinned by the snapshots (test_snapshots_load.py)."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -18,19 +21,23 @@ from tests.reporting.load_builders import (
     timeline,
 )
 
-from coupon_harness.reporting.common import html_mark
+from coupon_harness.reporting.charts import nice_ticks
 from coupon_harness.reporting.load import common
-from coupon_harness.reporting.load.console import render_load_table
-from coupon_harness.reporting.load.html import nice_ticks, render_load_html, write_load_html
-from coupon_harness.reporting.load.markdown import TIMELINE_ROWS, render_load_markdown, sparkline
+from coupon_harness.reporting.load.document import (
+    TIMELINE_ROWS,
+    render_load_html,
+    render_load_markdown,
+    render_load_table,
+    sparkline,
+    write_load_reports,
+)
 from coupon_harness.reporting.load.summary_json import (
     LOAD_SCHEMA,
     load_summary_dict,
-    read_load_summary_json,
     write_load_summary_json,
 )
-from coupon_harness.reporting.load.writer import LOAD_REPORT_FILES, write_load_reports
-from coupon_harness.results.load import SloResult, TimelinePoint
+from coupon_harness.reporting.stored import read_stored
+from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
 _SVG = "{http://www.w3.org/2000/svg}"
 _VOID = {"meta", "br", "hr", "img", "input", "link", "line", "rect", "circle"}
@@ -144,20 +151,20 @@ def test_summary_json_has_no_nan_and_reads_back(tmp_path: Path) -> None:
     write_load_summary_json(result, path)
     text = path.read_text(encoding="utf-8")
     assert "NaN" not in text and "Infinity" not in text
-    back = read_load_summary_json(path)
-    assert back.latency_ms == {"p95": 12.346}
-    assert back.slos[0].measured is None
-    assert [point.t_s for point in back.timeline] == [point.t_s for point in result.timeline]
+    data = json.loads(text)
+    assert data["latency_ms"] == {"p50": None, "p95": 12.346} and data["slos"][0]["measured"] is None
     second = result.timeline[1]  # p99 250 * (1 + sin(0.2) / 2) + 1 has more than three decimals
-    assert second.p99_ms is not None and back.timeline[1].p99_ms == round(second.p99_ms, 3) != second.p99_ms
-    assert (back.holds, back.requests, back.files) == (result.holds, result.requests, result.files)
+    assert second.p99_ms is not None and data["timeline"][1]["p99_ms"] == round(second.p99_ms, 3) != second.p99_ms
+    back = read_stored(path, LoadRunResult)  # the `result` member: unrounded, non-finite figures kept
+    assert back.latency_ms["p95"] == 12.3456789 and math.isnan(back.latency_ms["p50"])
+    assert back.slos[0].measured == float("inf") and back.timeline == result.timeline
 
 
 def test_summary_json_refuses_another_schema(tmp_path: Path) -> None:
     path = tmp_path / "summary.json"
     path.write_text(json.dumps({"schema": "coupon-harness/contract-summary", "schema_version": 1}), encoding="utf-8")
-    with pytest.raises(ValueError, match="load-summary"):
-        read_load_summary_json(path)
+    with pytest.raises(ValueError, match="older coupon-harness"):
+        read_stored(path, LoadRunResult)
 
 
 def test_summary_json_of_an_interrupted_run() -> None:
@@ -170,44 +177,10 @@ def test_summary_json_of_an_interrupted_run() -> None:
 # --- report.md ----------------------------------------------------------------------------------------------
 
 
-def test_markdown_of_a_passing_run() -> None:
-    text = render_load_markdown(load_result())
-    assert text.startswith("## coupon-harness load: ✅ SLOs met, contract held\n")
-    assert "| ✅ | `p95<=300ms` | p95 latency | 300.0 ms | 180.0 ms | pass |" in text
-    assert ("| ✅ | `error-rate<=0.01` | error-rate (requests not 200 or breaking the contract / all requests) "
-            "| 0.01 (1%) | 0.001667 (0.167%) | pass |") in text
-    assert "| 41.3 ms | 120.5 ms | 180.0 ms | 260.4 ms | 410.0 ms | 512.9 ms | 3.20 ms | 55.1 ms |" in text
-    assert "| ❌ `transport` | 4 | 0.0667% |" in text
-    assert ("| failureCount ratio, all (Σ failureCount / Σ totalCount, expected failures included) | 0.05 (5%): "
-            "1,200 of 24,000 entities |") in text
-    assert "22,800 coupons issued; every code is listed in reports/load/coupons.csv (for revocation)" in text
-    assert "| `8015` | 1,190 |" in text
-    assert "✅ No contract violation under load." in text
-    assert "saturated" not in text and "interrupted" not in text
 
 
-def test_markdown_of_a_failing_run() -> None:
-    text = render_load_markdown(failing_result())
-    headline = text.splitlines()[0]
-    assert headline.startswith("## coupon-harness load: ❌ SLO p95")
-    assert "breached (measured 812.4 ms); 15 contract violations (unique-codes 12, entity-order 3)" in headline
-    assert "| ❌ | `p95<=300ms` | p95 latency | 300.0 ms | 812.4 ms | **FAIL** |" in text
-    assert "> [!WARNING]\n> ⚠️ **Load generator saturated (CPU max 97%): latencies measure the generator" in text
-    assert "| Duplicate coupon codes | ❌ 12 |" in text
-    # The example sits in a code span, whole: GitHub shows it as text, never as markup.
-    assert f"| ❌ `entity-order` | 3 | `{SCRIPT_EXAMPLE}` |" in text
-    assert text.index("`unique-codes`") < text.index("`entity-order`")
-    assert "| 10-12 | 200 | 100.0 | 0 |" in text  # the gap: one interval without answers, merged
 
 
-def test_markdown_of_an_interrupted_run() -> None:
-    text = render_load_markdown(interrupted_result())
-    assert "(interrupted: partial results)" in text.splitlines()[0]
-    assert "> ⚠️ **The run was interrupted**" in text
-    assert "> ⏹️ **Stopped before its time:** --max-coupons reached (10000)" in text
-    assert "| ❌ | `p95<=300ms` | p95 latency | 300.0 ms | no data | **FAIL** |" in text
-    assert "_No timeline recorded._" in text
-    assert "_No request completed: no latency to show._" in text
 
 
 def test_markdown_downsamples_a_long_timeline() -> None:
@@ -220,14 +193,8 @@ def test_markdown_downsamples_a_long_timeline() -> None:
     assert len(text.splitlines()) < 120
 
 
-def test_markdown_short_timeline_keeps_every_interval() -> None:
-    rows = _timeline_rows(render_load_markdown(load_result(timeline=timeline(5))))
-    assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 2", "| 3", "| 4", "| 5"]
 
 
-def test_markdown_warns_when_no_coupons_csv() -> None:
-    text = render_load_markdown(load_result(files={}))
-    assert "> ⚠️ 22,800 coupons issued, but no coupons.csv was written" in text
 
 
 def test_markdown_escapes_free_text() -> None:
@@ -257,18 +224,6 @@ def test_html_is_balanced_escaped_and_self_contained() -> None:
     assert "<style>" in document and "@import" not in document
 
 
-def test_html_of_a_failing_run() -> None:
-    document = render_load_html(failing_result())
-    assert (f'<header class="verdict violated"><h1>{html_mark("fail")} SLO p95&lt;=300ms breached (measured 812.4 ms); '
-            "15 contract") in document
-    assert f'<p class="banner saturated">{html_mark("warn")} <strong>Load generator saturated (CPU max 97%): ' \
-           "latencies measure the generator, not the target." in document
-    assert ('<tr class="fail"><td><code>p95&lt;=300ms</code></td><td>p95 latency</td><td class="num">300.0 ms</td>'
-            '<td class="num">812.4 ms</td><td><span class="badge fail">FAIL</span></td></tr>' in document)
-    assert ('<tr class="fail"><td><code>unique-codes</code></td><td class="num">12</td><td><code>expected a code '
-            "never issued before; received series 101 code &#x27;ABC&#x27; a second time</code></td>" in document)
-    assert '<tr class="fail"><td>Generator CPU</td><td>max 97%, mean 91% (saturated)</td></tr>' in document
-    assert '<tr class="fail"><td>Duplicate coupon codes</td><td>12</td></tr>' in document
 
 
 def test_html_charts_are_well_formed_svg() -> None:
@@ -333,58 +288,25 @@ def test_nice_ticks() -> None:
     assert nice_ticks(300) == [0, 100, 200, 300]
 
 
-def test_write_load_html(tmp_path: Path) -> None:
-    path = tmp_path / "out" / "report.html"
-    write_load_html(load_result(), path)
-    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 # --- console ------------------------------------------------------------------------------------------------
 
 
-def test_console_of_a_passing_run() -> None:
-    text = render_load_table(load_result(), color=False)
-    lines = text.splitlines()
-    assert lines[0].split() == ["SLO", "THRESHOLD", "MEASURED", "RESULT", "FIGURE"]
-    assert lines[1].split() == ["p95<=300ms", "300.0", "ms", "180.0", "ms", "PASS", "p95", "latency"]
-    assert "Latency: p50 41.3 ms  p90 120.5 ms  p95 180.0 ms  p99 260.4 ms  p99.9 410.0 ms  max 512.9 ms" in lines
-    assert ("Statuses: 200 5,990, 500 6, transport 4; error-rate (requests not 200 or breaking the contract / all "
-            "requests) 0.001667 (0.167%)") in lines
-    assert lines[-1] == "PASS: SLOs met, contract held"
-    assert "\033[" not in text
 
 
-def test_console_of_a_failing_run() -> None:
-    text = render_load_table(failing_result(), color=False)
-    lines = text.splitlines()
-    assert lines[1].split()[-3] == "FAIL"
-    assert lines[-1] == ("FAIL: SLO p95<=300ms breached (measured 812.4 ms); "
-                         "15 contract violations (unique-codes 12, entity-order 3)")
-    assert "WARNING: Load generator saturated (CPU max 97%): latencies measure the generator, not the target." in text
-    assert f"  entity-order: {SCRIPT_EXAMPLE}" in lines
-    assert "Coupons: 22,800 coupons issued; every code is listed in reports/load/coupons.csv (for revocation); " \
-           "12 duplicate codes" in lines
 
 
-def test_console_of_an_interrupted_run() -> None:
-    text = render_load_table(interrupted_result(), color=False)
-    assert "Latency: no request completed" in text
-    assert "Interrupted: these results cover only what ran." in text
-    assert text.splitlines()[-1] == "FAIL: SLO p95<=300ms breached (no data) (interrupted: partial results)"
 
 
 def test_console_colours_only_when_asked() -> None:
     coloured = render_load_table(failing_result(), color=True)
-    assert "\033[1;31mFAIL\033[0m" in coloured
-    assert coloured.splitlines()[-1].startswith("\033[1m\033[1;31mFAIL: ")
-    plain = re.sub(r"\033\[[\d;]*m", "", coloured)
+    assert "\033[" in coloured
+    plain = "\n".join(line.rstrip() for line in re.sub(r"\033\[[\d;]*m", "", coloured).splitlines())
     assert plain == render_load_table(failing_result(), color=False)
+    assert "\033[" not in plain and plain.splitlines()[-1].startswith("FAIL: SLO p95<=300ms breached")
 
 
-def test_console_without_slos() -> None:
-    text = render_load_table(load_result(slos=[]), color=False)
-    assert text.splitlines()[0] == "No SLO set (--slo): only the contract gates this run."
-    assert text.splitlines()[-1] == "PASS: contract held (no SLO set)"
 
 
 # --- writer -------------------------------------------------------------------------------------------------
@@ -404,7 +326,7 @@ def test_one_failing_writer_does_not_stop_the_others(tmp_path: Path, monkeypatch
     def broken(result: object, path: Path) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(LOAD_REPORT_FILES, "summary.json", broken)
+    monkeypatch.setattr("coupon_harness.reporting.load.document.write_load_summary_json", broken)
     with pytest.raises(RuntimeError, match="boom") as caught:
         write_load_reports(load_result(), tmp_path)
     assert any("summary.json" in note for note in caught.value.__notes__)

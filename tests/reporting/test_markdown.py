@@ -1,4 +1,5 @@
-"""report.md: the verdict line of each case, the rules table, sections with curl, escaping."""
+"""report.md (the Markdown renderer over a contract run's Document): the verdict line of each case, the rules
+table, sections with curl, escaping. The report as a whole is in the snapshots (test_snapshots.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from pathlib import Path
 from tests.reporting.reporting_builders import INVALID_REASON, PROBE, TRACEBACK, build, failed_overrides, finding
 
 from coupon_harness.contract import get_rule, rules
-from coupon_harness.reporting import render_markdown, write_markdown
+from coupon_harness.reporting import contract_document, write_contract_reports
+from coupon_harness.reporting.render import markdown as markdown_renderer
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def render_markdown(result: ContractRunResult) -> str:
+    return markdown_renderer.render_markdown(contract_document(result))
 
 
 def _row(markdown: str, rule_id: str) -> str:
@@ -38,7 +44,7 @@ def test_verdict_one_rule(make_one_failed: ContractRunResult) -> None:
 def test_verdict_warned_still_holds(warned_result: ContractRunResult) -> None:
     markdown = render_markdown(warned_result)
     assert markdown.splitlines()[0] == "## coupon-harness contract: ✅ contract holds"
-    assert "### ⚠️ `error-body`: Error bodies leak no stack trace" in markdown
+    assert "#### ⚠️ `error-body`: Error bodies leak no stack trace" in markdown
     assert "**warning** (does not fail the gate)" in markdown
 
 
@@ -54,8 +60,8 @@ def test_verdict_interrupted(interrupted_result: ContractRunResult) -> None:
 
 def test_run_facts(failed_result: ContractRunResult) -> None:
     markdown = render_markdown(failed_result)
-    assert "**Target** `http://127.0.0.1:8080` · **Seed** `7` · **Duration** 12.3 s" in markdown
-    assert "**Requests** 812" in markdown
+    assert "- **Target:** `http://127.0.0.1:8080`\n- **Seed:** `7`\n- **Duration:** 12.3 s" in markdown
+    assert "- **Requests:** 812" in markdown
     assert f"✅ {len(rules()) - 7} passed · ❌ 2 failed · ⚠️ 1 warned · ⏭️ 4 not run" in markdown
 
 
@@ -86,9 +92,9 @@ def test_pipes_are_escaped_in_cells(failed_result: ContractRunResult) -> None:
 
 def test_sections_most_severe_first_with_curl(failed_result: ContractRunResult) -> None:
     markdown = render_markdown(failed_result)
-    critical = markdown.index("### ❌ `no-server-error`: Never a 5xx")
-    error = markdown.index("### ❌ `entity-order`: Entities answer the request in order")
-    warning = markdown.index("### ⚠️ `error-body`")
+    critical = markdown.index("#### ❌ `no-server-error`: Never a 5xx")
+    error = markdown.index("#### ❌ `entity-order`: Entities answer the request in order")
+    warning = markdown.index("#### ⚠️ `error-body`")
     assert critical < error < warning
     section = markdown[critical:error]
     assert "- **expected:** `a status below 500`" in section
@@ -97,15 +103,15 @@ def test_sections_most_severe_first_with_curl(failed_result: ContractRunResult) 
     assert "3 occurrences · found in `property/negative`" in section
     assert "- **replay:** `coupon-harness contract --seed 11`" in section
     later = markdown[error:warning]
-    assert "<details><summary>1 more finding</summary>" in later
+    assert "<details><summary>Finding 2/2: order-tail · 1 occurrence · found in scenario/mixed-batch" in later
     assert "_No request recorded for this finding._" in later
 
 
 def test_not_run_listed_with_reason(failed_result: ContractRunResult) -> None:
     markdown = render_markdown(failed_result)
-    not_run = markdown[markdown.index("## Not run"):]
-    assert "- ⏭️ `valid-series-issues` A valid series yields a coupon: needs --series-ids" in not_run
-    assert "**4 rules were not run** and are not counted as passed" in markdown
+    not_run = markdown[markdown.index("### Not run"):]
+    assert "- `valid-series-issues` A valid series yields a coupon: needs --series-ids" in not_run
+    assert "**4 rules not run** and not counted as passed: see [Not run](#not-run)" in markdown
 
 
 def test_values_with_backticks_and_lines() -> None:
@@ -121,34 +127,36 @@ def test_many_findings_stay_folded() -> None:
     findings = [finding("entity-order", f"k{n}", "x", f"received {n}") for n in range(30)]
     markdown = render_markdown(build({"entity-order": RuleResult(get_rule("entity-order"), Outcome.FAILED, 30,
                                                                  findings)}))
-    before, folded = markdown.split("<details><summary>29 more findings</summary>")
+    before, folded = markdown.split("<details><summary>Finding 2/30", 1)
     assert before.count("```sh") == 1 and folded.count("```sh") == 29
-    assert "**Finding 30/30** `k29`" in folded
+    assert folded.count("<details>") == 28 and folded.count("</details>") == 29
+    assert "<details><summary>Finding 30/30: k29 · " in folded
 
 
 def test_write(failed_result: ContractRunResult, tmp_path: Path) -> None:
-    path = tmp_path / "report.md"
-    write_markdown(failed_result, path)
+    path = write_contract_reports(failed_result, tmp_path)["report.md"]
     assert path.read_text(encoding="utf-8") == render_markdown(failed_result)
 
 
 def test_harness_error_right_under_the_headline(faulted_result: ContractRunResult) -> None:
     lines = render_markdown(faulted_result).splitlines()
     assert lines[0] == "## coupon-harness contract: 🛑 harness error in 1 pass; 3 rules violated (1 critical)"
-    assert lines[2] == (
+    assert lines[2].startswith(f"{len(rules())} rules: ")
+    assert lines[4] == (
         "> 🛑 **Harness error in pass 'scenarios'** (a bug in coupon-harness, not a finding): "
         "`TypeError: Integer exceeds 64-bit range`; traceback in "
         "[`harness-error-scenarios.txt`](harness-error-scenarios.txt); seed `7`. "
         "The other passes ran; the rules are judged on what ran.")
     markdown = "\n".join(lines)
-    details = markdown[markdown.index("<details><summary>Traceback of pass 'scenarios'</summary>"):]
-    assert details.index(TRACEBACK.rstrip("\n")) < details.index("</details>") < details.index("**Target**")
+    details = markdown[markdown.index("<details><summary>Traceback of pass &#x27;scenarios&#x27; "
+                                      "(harness-error-scenarios.txt)</summary>"):]
+    assert details.index(TRACEBACK.rstrip("\n")) < details.index("</details>")
 
 
 def test_probe_and_first_finding(faulted_result: ContractRunResult) -> None:
     markdown = render_markdown(faulted_result)
-    assert "· **First finding** after 0.4 s (property/negative)\n" in markdown
-    section = markdown[markdown.index("### ❌ `rejects-malformed`"):]
+    assert "- **First finding:** after 0.4 s (property/negative)\n" in markdown
+    section = markdown[markdown.index("#### ❌ `rejects-malformed`"):]
     assert (f"- **probe:** `{PROBE}`\n- **expected:** `400 Bad Request`\n- **received:** `200 OK`"
             in section)
     assert "**probe:**" not in markdown.replace(f"- **probe:** `{PROBE}`", "")  # only the labelled finding

@@ -12,13 +12,10 @@ from tests.reporting.reporting_builders import build, request
 from coupon_harness.contract import get_rule
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.violations import Violation
-from coupon_harness.reporting.contract.summary_json import (
-    finding_dict,
-    finding_from_dict,
-    read_summary_json,
-    write_summary_json,
-)
-from coupon_harness.results.contract import Finding, Outcome, ReplayInfo, RuleResult, step_note
+from coupon_harness.reporting.contract.summary_json import write_summary_json
+from coupon_harness.reporting.stored import read_stored
+from coupon_harness.results.codec import decode, encode
+from coupon_harness.results.contract import ContractRunResult, Finding, Outcome, ReplayInfo, RuleResult, step_note
 from coupon_harness.runners.contract.collector import Collector, ScratchCollector
 
 UNAUTHORIZED = ReplayInfo((401,), "auth-required")
@@ -39,16 +36,16 @@ def _finding() -> Finding:
 
 def test_how_each_step_was_judged_survives_summary_json(tmp_path: Path) -> None:
     finding = _finding()
-    assert finding_from_dict(finding_dict(finding, 7)).sequence_judged == [UNAUTHORIZED, MALFORMED]
+    assert decode(Finding, encode(finding)).sequence_judged == [UNAUTHORIZED, MALFORMED]
     result = build({"valid-series-issues": RuleResult(get_rule("valid-series-issues"), Outcome.FAILED, 3,
                                                       [finding])})
     write_summary_json(result, tmp_path / "summary.json")
-    back = next(f for r in read_summary_json(tmp_path / "summary.json").rules for f in r.findings)
+    back = next(f for r in read_stored(tmp_path / "summary.json", ContractRunResult).rules for f in r.findings)
     assert back.sequence_judged == finding.sequence_judged and back.fingerprint == finding.fingerprint
-    # A report of an older version has no sequence_judged: its earlier requests are bulk issues.
-    data = finding_dict(finding, 7)
+    # A record of an older version has no sequence_judged: its earlier requests are bulk issues.
+    data = encode(finding)
     del data["sequence_judged"]
-    assert finding_from_dict(data).sequence_judged == []
+    assert decode(Finding, data).sequence_judged == []
 
 
 def test_the_curl_comments_each_step_and_sends_a_401_step_without_credentials() -> None:

@@ -1,4 +1,4 @@
-"""summary.json: every field, machine-readable, and it reads back into the same result."""
+"""summary.json: every field, machine-readable, and its `result` member reads back into the same result."""
 
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ from tests.reporting.load_builders import ramp_compared_result
 from tests.reporting.reporting_builders import FAULT_ERROR, INVALID_REASON, PROBE
 
 from coupon_harness.contract import rules
-from coupon_harness.reporting import read_summary_json, write_contract_reports, write_summary_json
-from coupon_harness.reporting.load.summary_json import read_load_summary_json, write_load_summary_json
+from coupon_harness.reporting import read_stored, write_contract_reports, write_summary_json
+from coupon_harness.reporting.load.summary_json import write_load_summary_json
 from coupon_harness.results.contract import ContractRunResult
+from coupon_harness.results.load import LoadRunResult
+
+
+def read_summary_json(path: Path) -> ContractRunResult:
+    return read_stored(path, ContractRunResult)
 
 
 def _write(result: ContractRunResult, tmp_path: Path) -> dict[str, Any]:
@@ -73,8 +78,23 @@ def test_rules_and_findings(failed_result: ContractRunResult, tmp_path: Path) ->
 def test_rejects_other_files(tmp_path: Path) -> None:
     path = tmp_path / "other.json"
     path.write_text('{"schema": "something-else"}', encoding="utf-8")
-    with pytest.raises(ValueError, match="not a coupon-harness/contract-summary"):
+    with pytest.raises(ValueError, match=r"not a summary\.json of coupon-harness"):
         read_summary_json(path)
+
+
+def test_an_older_summary_is_one_line_naming_the_version(passed_result: ContractRunResult, tmp_path: Path) -> None:
+    """A summary.json of a version from before the `result` member: the one line says so, no KeyError."""
+    data = _write(passed_result, tmp_path)
+    del data["result"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^\S*old.json was written by an older coupon-harness \(before 0.2.0\)"):
+        read_summary_json(path)
+    # a load run's summary.json read as a contract run's: another format, one line
+    load = tmp_path / "load.json"
+    write_load_summary_json(ramp_compared_result(), load)
+    with pytest.raises(ValueError, match=r"not a coupon-harness/contract-result record .*load-result"):
+        read_summary_json(load)
 
 
 def test_harness_errors_probes_and_first_finding(faulted_result: ContractRunResult, tmp_path: Path) -> None:
@@ -89,23 +109,25 @@ def test_harness_errors_probes_and_first_finding(faulted_result: ContractRunResu
 
 
 def test_round_trip_with_a_fault(faulted_result: ContractRunResult, tmp_path: Path) -> None:
-    """The traceback is read back from its file beside summary.json."""
+    """The traceback travels in the result (it is also in its file beside summary.json)."""
     written = write_contract_reports(faulted_result, tmp_path)
     assert read_summary_json(written["summary.json"]) == faulted_result
 
 
-def test_traceback_file_gone_reads_empty(faulted_result: ContractRunResult, tmp_path: Path) -> None:
+def test_traceback_reads_back_without_its_file(faulted_result: ContractRunResult, tmp_path: Path) -> None:
     path = tmp_path / "summary.json"
     write_summary_json(faulted_result, path)
     (fault,) = read_summary_json(path).faults
-    assert (fault.stage, fault.error, fault.traceback) == ("scenarios", FAULT_ERROR, "")
+    assert (fault.stage, fault.error, fault.traceback) == ("scenarios", FAULT_ERROR, faulted_result.faults[0].traceback)
+    assert fault.traceback
 
 
 def test_reads_files_written_before_faults_and_probes(faulted_result: ContractRunResult, tmp_path: Path) -> None:
+    """A field added with a default after a file was written reads as its default (same version)."""
     data = _write(faulted_result, tmp_path)
-    for key in ("harness_errors", "first_finding_s", "first_finding_source"):
-        del data[key]
-    for rule in data["rules"]:
+    for key in ("faults", "first_finding_s", "first_finding_source"):
+        del data["result"][key]
+    for rule in data["result"]["rules"]:
         for finding in rule["findings"]:
             del finding["probe"]
     path = tmp_path / "old.json"
@@ -119,7 +141,8 @@ def test_reads_files_written_before_faults_and_probes(faulted_result: ContractRu
 def test_steps_and_samples_survive_summary_json(tmp_path: Path) -> None:
     result = ramp_compared_result()
     write_load_summary_json(result, tmp_path / "summary.json")
-    back = read_load_summary_json(tmp_path / "summary.json")
+    back = read_stored(tmp_path / "summary.json", LoadRunResult)
+    assert back == result
     assert back.violation_samples == result.violation_samples
     assert [(s.index, s.users, s.requests, s.errors) for s in back.steps] == [
         (s.index, s.users, s.requests, s.errors) for s in result.steps]

@@ -10,7 +10,8 @@ import pytest
 from tests.reporting.reporting_builders import TRACEBACK, build, fault, finding
 
 from coupon_harness.contract import get_rule
-from coupon_harness.reporting import REPORT_FILES, common, read_summary_json, write_contract_reports
+from coupon_harness.reporting import read_stored, write_contract_reports, writer
+from coupon_harness.reporting.contract import document
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 
@@ -34,9 +35,9 @@ def test_interrupted_write_keeps_the_previous_file(
     def interrupt(fd: int) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("coupon_harness.reporting.common.os.fsync", interrupt)
+    monkeypatch.setattr("coupon_harness.reporting.writer.os.fsync", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        common.atomic_write_text(target, "new report\n")
+        writer.atomic_write_text(target, "new report\n")
     assert target.read_text(encoding="utf-8") == "previous report\n"
     assert [path.name for path in tmp_path.iterdir()] == ["report.md"]
 
@@ -46,7 +47,7 @@ def test_one_failing_writer_does_not_stop_the_others(
     def broken(result: ContractRunResult, path: Path) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(REPORT_FILES, "summary.json", broken)
+    monkeypatch.setattr(document, "write_summary_json", broken)
     with pytest.raises(RuntimeError, match="boom") as raised:
         write_contract_reports(passed_result, tmp_path)
     assert raised.value.__notes__ == [f"while writing {tmp_path / 'summary.json'}"]
@@ -58,7 +59,7 @@ def test_undecodable_text_is_still_written(tmp_path: Path) -> None:
     result = build({"code-non-empty": RuleResult(get_rule("code-non-empty"), Outcome.FAILED, 1, [odd])})
     written = write_contract_reports(result, tmp_path)
     assert "\\udcff" in written["report.md"].read_text(encoding="utf-8")
-    back = read_summary_json(written["summary.json"]).rules
+    back = read_stored(written["summary.json"], ContractRunResult).rules
     assert [r.findings[0].received for r in back if r.findings] == ["code '\udcff\x00'"]
     assert ET.parse(written["junit.xml"]).getroot().get("failures") == "1"
 

@@ -243,3 +243,14 @@ def test_other_handler_errors_still_log_their_traceback(http: requests.Session,
     with running_sandbox(mutate=broken) as sandbox:
         assert issue(http, sandbox, [101]).status_code == 500
     assert "Traceback" in caplog.text and "a bug in a hook" in caplog.text
+
+
+def test_a_later_head_gets_the_header_timeout_from_its_first_byte(quick_heads: RunningSandbox) -> None:
+    """Idle past the header timeout after an answer (no deadline), then a trickled head: closed."""
+    head, body = _request([101])
+    with _connect(quick_heads) as sock:
+        sock.sendall(head + body)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        time.sleep(0.6)
+        sock.sendall(head[:30])
+        assert _closed_by_server(sock)

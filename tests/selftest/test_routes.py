@@ -11,8 +11,9 @@ import pytest
 
 from coupon_harness import ENDPOINT
 from coupon_harness.contract.catalog import Severity
-from coupon_harness.reporting.contract.summary_json import read_summary_json, write_summary_json
-from coupon_harness.results.contract import Outcome
+from coupon_harness.reporting.contract.summary_json import write_summary_json
+from coupon_harness.reporting.stored import read_stored
+from coupon_harness.results.contract import ContractRunResult, Outcome
 from coupon_harness.runners.contract import PASSES
 from coupon_harness.runners.contract.replay import FIXED, STILL_FAILING, replay_finding
 from coupon_harness.runners.contract.routes import CREDENTIALS, OVERRIDES, ROUTES
@@ -61,8 +62,8 @@ def test_a_finding_replays_byte_for_byte_and_is_fixed_on_a_correct_target(tmp_pa
     with serving_app(broken.app()) as url:
         result = run_against_url(url, passes=("routes",), coupons_csv=tmp_path / "coupons.csv")
         write_summary_json(result, tmp_path / "summary.json")
-        finding = next(f for f in rule(read_summary_json(tmp_path / "summary.json"), "auth-required").findings
-                       if f.probe == "routes:dot-segment")
+        back = read_stored(tmp_path / "summary.json", ContractRunResult)
+        finding = next(f for f in rule(back, "auth-required").findings if f.probe == "routes:dot-segment")
         assert finding.replay is not None and finding.replay.route in (ENDPOINT.replace("/bulk", "/./bulk"),
                                                                         ENDPOINT.replace("/bulk", "/x/../bulk"))
         assert finding.replay.statuses == ()  # the route's Expect says them

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from coupon_harness.results.contract import PASSES
+from coupon_harness.results.passes import SEEDED as SEEDED_PASSES
 from scripts_loader import load_script
 
 seed_sweep = load_script("seed_sweep")
@@ -25,10 +25,9 @@ SEEDS = (*KNOWN, *(s for s in random.Random(20261130).sample(range(2**31), 30) i
 
 #: The sweep in three parts, so that the suite's workers share it (one part alone took 90 s of one worker).
 PARTS = 3
-#: Passes that send the same requests under every seed: the sweep runs them once (with the first seed), and the
-#: other seeds run only the passes a seed steers, which is what a sweep is for.
-DETERMINISTIC = frozenset({"classics", "auth", "malformed", "routes"})
-SEEDED = ",".join(name for name in PASSES if name not in DETERMINISTIC)
+#: Passes that send the same requests under every seed run once (with the first seed); the other seeds run only
+#: the passes a seed steers (results.passes), which is what a sweep is for.
+SEEDED = ",".join(SEEDED_PASSES)
 
 
 @pytest.mark.slow

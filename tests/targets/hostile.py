@@ -18,6 +18,8 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import socket
+import struct
 import uuid
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
@@ -35,7 +37,7 @@ ENDPOINT = "/v2/coupon/bulk/issue"
 TOKEN_PATH = "/v3/oauth/token/generate"
 INFO_PATH = "/sandbox/info"
 #: The kinds of hostile answer to a bulk issue.
-HOSTILE_KINDS = ("endless", "drip-body", "drip-headers", "gzip-bomb")
+HOSTILE_KINDS = ("endless", "drip-body", "drip-headers", "gzip-bomb", "drop")
 #: What the bomb decompresses to (its compressed size is ~1/1000 of this).
 BOMB_BYTES = 512 * 1024 * 1024
 
@@ -153,7 +155,8 @@ class Hostile:
 
     `kind`: "endless" (a chunked 200 that never ends, 64 KiB chunks as fast as the client reads), "drip-body"
     (the head at once with Content-Length 1 MB, then one byte every `interval` s), "drip-headers" (status line
-    and headers one byte every `interval` s), "gzip-bomb" (a 200 whose gzip body decodes to 512 MiB)."""
+    and headers one byte every `interval` s), "gzip-bomb" (a 200 whose gzip body decodes to 512 MiB), "drop" (no
+    answer: the connection is reset)."""
 
     kind: str
     good_first: int = 0
@@ -216,6 +219,13 @@ class Hostile:
         data = bomb()
         writer.write(head(200, {"Content-Type": "application/json", "Content-Encoding": "gzip",
                                 "Content-Length": str(len(data))}) + data)
+
+    async def _drop(self, writer: asyncio.StreamWriter) -> None:
+        sock = writer.transport.get_extra_info("socket")
+        if sock is not None:  # an RST rather than a FIN: the hardest way to lose a connection
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
 
     @property
     def handler(self) -> RawHandler:

@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.console import progress_printer, say, show_result
 from coupon_harness.cli.contract_cmd import print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.lifecycle import log_reports
 from coupon_harness.cli.option_table import CAPACITY, EPILOG, Resolved, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.settings_builders import contract_settings, load_settings, target_url
 from coupon_harness.errors import ConfigError
@@ -73,15 +75,14 @@ def _handle(args: argparse.Namespace) -> int:
                                          Redactor(settings.load.credentials).text(settings.load.base_url),
                                          overwrite=overwrite)
     result = _execute(settings, report_dir, color=use_color(resolved), signalled=signalled)
-    print(f"reports: {report_dir}", file=sys.stderr)
+    say(f"reports: {report_dir}")
     return capacity_exit_code(result)
 
 
 def _import_the_search() -> None:
     """What the search and its reports need, imported before the report folder exists (as `load` does)."""
-    import coupon_harness.reporting.capacity.console
-    import coupon_harness.reporting.capacity.writer
-    import coupon_harness.reporting.load.writer
+    import coupon_harness.reporting.capacity.document
+    import coupon_harness.reporting.load.document
     import coupon_harness.runners.load.capacity  # noqa: F401
 
 
@@ -92,10 +93,12 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
 
     from coupon_harness.cli.lifecycle import preflight_load
     from coupon_harness.interrupts import held, received, signal_name
-    from coupon_harness.reporting import ProgressPrinter
-    from coupon_harness.reporting.capacity.console import render_capacity_table
-    from coupon_harness.reporting.capacity.writer import redact_capacity_result, write_capacity_reports
-    from coupon_harness.reporting.load.writer import redact_load_result, write_load_reports
+    from coupon_harness.reporting.capacity.document import (
+        redact_capacity_result,
+        render_capacity_table,
+        write_capacity_reports,
+    )
+    from coupon_harness.reporting.load.document import redact_load_result, write_load_reports
     from coupon_harness.results.capacity import CapacityResult
     from coupon_harness.results.load import LoadRunResult
     from coupon_harness.runners.load.capacity import run_capacity
@@ -105,17 +108,17 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
 
     def step_reports(step: LoadRunResult, folder: Path) -> None:
         with held():
-            write_load_reports(redact_load_result(step, redact), folder, junit=False)  # the search's junit.xml
+            log_reports(write_load_reports(redact_load_result(step, redact), folder, junit=False))  # the search's
+            # junit.xml covers every step
 
-    progress = ProgressPrinter(redact=redact)
+    progress = progress_printer(redact)
     load = settings.load
     try:
         if signalled:
             raise KeyboardInterrupt
         # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
         settings = replace(settings, load=preflight_load(load, report_dir,
-                                                         progress=lambda text: print(f"coupon-harness: {text}",
-                                                                                     file=sys.stderr)))
+                                                         progress=lambda text: say(f"coupon-harness: {text}")))
         progress(f"capacity search against {load.base_url}: from {settings.start_rate:g} req/s, at most "
                  f"{settings.max_rate:g}, {settings.warmup_s:g}s warm-up + {settings.step_time_s:g}s a step, SLOs "
                  + ", ".join(str(slo) for slo in load.slos))
@@ -129,8 +132,8 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
                                 stopped_reason=f"interrupted by {signal_name(received())} before the first step")
     result = redact_capacity_result(result, redact)
     with held():
-        write_capacity_reports(result, report_dir)
-        print(render_capacity_table(result, color=color))
+        log_reports(write_capacity_reports(result, report_dir))
+        show_result(render_capacity_table(result, color=color))
     return result
 
 

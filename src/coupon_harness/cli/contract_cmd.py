@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.console import progress_printer, say, show_result
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import claim_folder
+from coupon_harness.cli.lifecycle import claim_folder, log_reports
 from coupon_harness.cli.option_table import (
     CONTRACT,
     EPILOG,
@@ -43,7 +44,7 @@ def register(commands: Any) -> None:
 
 def print_notes(resolved: Resolved) -> None:
     for note in resolved.notes:
-        print(f"coupon-harness: note: {one_line(note)}", file=sys.stderr)
+        say(f"coupon-harness: note: {one_line(note)}")
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -56,7 +57,7 @@ def _handle(args: argparse.Namespace) -> int:
     report_dir, signalled = claim_folder(resolved.get("report-dir"), "contract",
                                          Redactor(settings.credentials).text(settings.base_url), overwrite=overwrite)
     result, paths = execute_contract(settings, report_dir, color=use_color(resolved), signalled=signalled)
-    print(f"reports: {paths['report.html'].parent}", file=sys.stderr)
+    say(f"reports: {paths['report.html'].parent}")
     for line in fault_lines(result, paths):  # last: the line a CI log shows names the pass, seed and file
         print(line, file=sys.stderr)
     return exit_code(result)
@@ -86,22 +87,25 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
 
     from coupon_harness.coupon_log import FILE_NAME
     from coupon_harness.interrupts import held, received, signal_name
-    from coupon_harness.reporting import ProgressPrinter, render_table, write_contract_reports
+    from coupon_harness.reporting import contract_document, render_console, write_contract_reports
+    from coupon_harness.reporting.render.console import console_width
     from coupon_harness.runners.contract.runner import interrupted_result
 
     settings = replace(settings, coupons_csv=report_dir / FILE_NAME)  # every coupon the run causes, listed
     try:
         if signalled:
             raise KeyboardInterrupt
-        progress = ProgressPrinter(redact=Redactor(settings.credentials).text)
+        progress = progress_printer(Redactor(settings.credentials).text)
         progress(f"contract run against {settings.base_url} (seed {settings.seed})")
         result = run_contract(settings, progress)  # takes a signal itself once its passes run
     except KeyboardInterrupt:  # the report folder exists: it gets the report of a run that sent nothing
         result = interrupted_result(settings, f"interrupted by {signal_name(received())} before the first request")
     with held():  # a signal now must not cut the reports in half; the run still ends as interrupted
         paths = write_contract_reports(result, report_dir)
-        print(render_table(result, color=color))
+        log_reports(paths)
+        show_result(render_console(contract_document(result), color=color, width=console_width()))
     return result, paths
+
 
 
 def exit_code(result: ContractRunResult) -> int:

@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.console import progress_printer, say, show_result
 from coupon_harness.cli.contract_cmd import print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.lifecycle import log_reports
 from coupon_harness.cli.option_table import DIFF, EPILOG, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.settings_builders import diff_settings
 from coupon_harness.results.diff import DiffRunResult
@@ -49,7 +51,7 @@ def _handle(args: argparse.Namespace) -> int:
                                          redactor.text(f"{settings.base.base_url} against {settings.against_url}"),
                                          overwrite=overwrite)
     result, paths = execute_diff(settings, report_dir, color=use_color(resolved), signalled=signalled)
-    print(f"reports: {report_dir}", file=sys.stderr)
+    say(f"reports: {report_dir}")
     for fault in result.faults:
         file = paths.get(fault.file_name, Path(fault.file_name))
         print(f"coupon-harness diff: harness error in pass '{fault.stage}' (seed {result.seed}): "
@@ -64,8 +66,9 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: boo
 
     from coupon_harness.coupon_log import FILE_NAME
     from coupon_harness.interrupts import held, received, signal_name
-    from coupon_harness.reporting.diff import render_diff_table, write_diff_reports
-    from coupon_harness.reporting.progress import ProgressPrinter
+    from coupon_harness.reporting.diff import diff_document, write_diff_reports
+    from coupon_harness.reporting.diff.common import verdict
+    from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.diff import PairRedactor, interrupted_diff, run_diff
     from coupon_harness.transport.auth import Redactor
 
@@ -75,7 +78,7 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: boo
     try:
         if signalled:
             raise KeyboardInterrupt
-        progress = ProgressPrinter(redact=redactor.text)
+        progress = progress_printer(redactor.text)
         progress(f"differential run: {settings.base.base_url} against {settings.against_url} "
                  f"(seed {settings.base.seed})")
         result = run_diff(settings, progress)
@@ -83,7 +86,8 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: boo
         result = interrupted_diff(settings, f"interrupted by {signal_name(received())} before the first case")
     with held():
         paths = write_diff_reports(result, report_dir)
-        print(render_diff_table(result, color=color))
+        log_reports(paths)
+        show_result(render_console(diff_document(result), color=color, width=console_width()), verdict(result))
     return result, paths
 
 

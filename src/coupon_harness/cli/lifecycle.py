@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -27,7 +28,14 @@ from coupon_harness.cli.report_dir import claimed, prepare_report_dir
 from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, Row, count_rows
 from coupon_harness.errors import ConfigError
 
-__all__ = ["claim_folder", "note_target", "preflight_load", "report_setup_error"]
+__all__ = ["claim_folder", "log_reports", "note_target", "preflight_load", "report_setup_error"]
+
+_log = logging.getLogger(__name__)
+
+
+def log_reports(paths: dict[str, Path]) -> None:
+    """The report files written, for -v (never a credential: reports are redacted, their names are fixed)."""
+    _log.info("reports written: %s", ", ".join(str(path) for path in paths.values()))
 
 #: When this process started its command (a setup error's duration).
 _STARTED = time.time()

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.console import progress_printer, say, show_result
 from coupon_harness.cli.contract_cmd import print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import claim_folder, preflight_load
+from coupon_harness.cli.lifecycle import claim_folder, log_reports, preflight_load
 from coupon_harness.cli.option_table import EPILOG, LOAD, Resolved, add_options, resolve, sources_from_namespace
 from coupon_harness.cli.settings_builders import (
     check_load_options,
@@ -117,7 +118,7 @@ def _handle(args: argparse.Namespace) -> int:
                              master_port=resolved.get("master-port", 5557) if master else None,
                              earlier=earlier, preflight=not master,  # a master sends nothing; its workers try
                              signalled=signalled)
-    print(f"reports: {report_dir}", file=sys.stderr)
+    say(f"reports: {report_dir}")
     return load_exit_code(result)
 
 
@@ -130,8 +131,7 @@ def _import_the_run() -> None:
     """Import what the run and its reports need before the report folder exists: a signal while these
     imports ran would leave an empty folder; from the folder on, a signal gives a partial report."""
     import coupon_harness.reporting.load.compare
-    import coupon_harness.reporting.load.console
-    import coupon_harness.reporting.load.writer
+    import coupon_harness.reporting.load.document
     import coupon_harness.runners.load.runner  # noqa: F401
 
 
@@ -143,10 +143,8 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     HarnessError (exit 2) before any load. `signalled`: a signal came while the folder was claimed; the run is
     interrupted before it started, and the folder gets that report."""
     from coupon_harness.interrupts import held, received
-    from coupon_harness.reporting import ProgressPrinter
     from coupon_harness.reporting.load.compare import compare_runs
-    from coupon_harness.reporting.load.console import render_load_table
-    from coupon_harness.reporting.load.writer import redact_load_result, write_load_reports
+    from coupon_harness.reporting.load.document import redact_load_result, render_load_table, write_load_reports
     from coupon_harness.results.request import credentials_help
     from coupon_harness.runners.load.runner import interrupted_result, run_load
 
@@ -157,7 +155,7 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     try:
         if signalled:
             raise KeyboardInterrupt
-        progress = ProgressPrinter(redact=redact)
+        progress = progress_printer(redact)
         if preflight:
             def note(text: str) -> None:
                 notes.append(text.removeprefix("note: "))
@@ -180,7 +178,8 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
         result.comparison = compare_runs(before, result, limits, source=redact(source))
     with held():  # a signal now must not cut the reports in half; the run still ends as interrupted
         paths = write_load_reports(result, report_dir)
-        print(render_load_table(result, color=color))
+        log_reports(paths)
+        show_result(render_load_table(result, color=color))
     return result, paths
 
 

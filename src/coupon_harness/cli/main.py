@@ -16,9 +16,11 @@ from coupon_harness.interrupts import armed, exit_code_for, handled, received, s
 __all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "build_parser",
            "keep_caches_out_of_the_working_directory", "main"]
 
+from coupon_harness.cli.console import apply_verbosity
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.harness_bug import report_harness_bug
 from coupon_harness.cli.lifecycle import report_setup_error
+from coupon_harness.cli.option_table import verbosity
 from coupon_harness.cli.report_dir import claimed, claims_mark, release_claims
 
 
@@ -58,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in (replay_cmd, export_cmd):
         module.register(commands)
+    from coupon_harness.cli.option_table import add_verbosity
+
+    for command in commands.choices.values():
+        add_verbosity(command)
     return parser
 
 
@@ -93,6 +99,7 @@ def _main(argv: Sequence[str] | None) -> int:
     report_dir = getattr(args, "report_dir", None)  # before the handler: `run` clears it for its stages
     mark = claims_mark()  # this command's report folder is the one it claims from here on
     try:
+        apply_verbosity(verbosity(args))
         code: int = args.handler(args)
     except HarnessError as exc:
         # Reports first (a CI step reads junit.xml and report.md), then the one line: the last line names the fix.

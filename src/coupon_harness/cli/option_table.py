@@ -9,6 +9,11 @@ the rows:
 - the argparse flags of every command (`add_options`), the pytest options (`pytest_plugin`), the values
   read from flags, environment and file (`resolve`), and the Markdown table of the README (`markdown_table`).
 
+`-v`/`-q` (scope `EVERY`) are on every command, the sandbox's and the report tools' too (`add_verbosity`), and
+read before any other option (`verbosity`): logging is set up before a config file is read, so they have a
+flag and a variable but no config key. Under pytest and plain Locust their own `-v`/`--log-level` and
+`--loglevel` reach the harness's loggers.
+
 Precedence, for each option on its own: flag > environment variable > config-file target > default.
 A base URL given by a flag or a variable that differs from the file target's own drops what that target
 says about its server (series, customers, credentials): they belong to another server.
@@ -43,8 +48,8 @@ from coupon_harness.config import (
 )
 from coupon_harness.errors import ConfigError
 from coupon_harness.input_files import NESTED_TOO_DEEPLY
-from coupon_harness.results.contract import PASSES
 from coupon_harness.results.load import COMPARE_KEYS, MaxRegression
+from coupon_harness.results.passes import PASS_TABLE, PASSES
 from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
 
 __all__ = [
@@ -52,6 +57,7 @@ __all__ = [
     "CONTRACT",
     "DIFF",
     "EPILOG",
+    "EVERY",
     "LOAD",
     "LOCUST_OWNS",
     "OPTIONS",
@@ -64,6 +70,7 @@ __all__ = [
     "Sources",
     "StoreOnce",
     "add_options",
+    "add_verbosity",
     "env_var",
     "given_twice",
     "is_secret",
@@ -75,6 +82,7 @@ __all__ = [
     "resolve",
     "sources_from_namespace",
     "twice_message",
+    "verbosity",
 ]
 
 CONTRACT = "contract"
@@ -84,6 +92,8 @@ PYTEST = "pytest"
 CAPACITY = "capacity"
 DIFF = "diff"
 SCOPES = (CONTRACT, LOAD, RUN, CAPACITY, DIFF, PYTEST)
+#: The options of every command of the CLI (not a scope of `resolve`: `verbosity` reads them first).
+EVERY = "every command"
 
 #: Bounds that keep a typo from eating the machine: every user holds a connection and a greenlet.
 MAX_USERS = 100_000
@@ -376,8 +386,13 @@ class Option:
     help_by_scope: Mapping[str, str] = field(default_factory=dict)
     group: str = "run"
     #: Its value is a secret: the crash guard (`cli/harness_bug.py`) redacts it from the flag, the variable and
-    #: the config key, and every run's Redactor gets it (`settings_builders.credentials`).
+    #: the config key, every run's Redactor gets it (`settings_builders.credentials`), and no message shows it
+    #: (`is_secret`). The one registry: a new secret option needs no other edit.
     secret: bool = False
+    #: A one-letter flag beside `--NAME` (`-v`).
+    short: str | None = None
+    #: The flag counts its repetitions (`-vv`: 2); the variable takes the number.
+    count: bool = False
 
     @property
     def dest(self) -> str:
@@ -389,6 +404,10 @@ class Option:
 
     def flag(self, prefix: str = "--") -> str:
         return prefix + self.name
+
+    def flags(self) -> tuple[str, ...]:
+        """Every spelling of its flag on the command line: `-v` and `--verbose`."""
+        return (self.short, self.flag()) if self.short else (self.flag(),)
 
     def help_for(self, scope: str) -> str:
         text = self.help_by_scope.get(scope, self.help)
@@ -447,8 +466,8 @@ OPTIONS: tuple[Option, ...] = (
     # the contract run
     Option("max-examples", _TARGETED | _DIFF_ONLY, check_max_examples, "examples per generated pass", "N",
            default="100"),
-    Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth (run in the order "
-           f"of the full list: {', '.join(PASSES)}; default: all of them)", "NAME,..."),
+    Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth, run in this "
+           f"order: {'; '.join(f'{p.name} ({p.help})' for p in PASS_TABLE)}; default: all of them", "NAME,..."),
     Option("seed", _TARGETED | _DIFF_ONLY, check_seed, "replay a run: the seed a report names (default: a random one)",
            "N", help_by_scope={PYTEST: "replay a run: the seed a report names (default 1: the same examples every "
                                "run)"}),
@@ -613,6 +632,13 @@ OPTIONS: tuple[Option, ...] = (
            "BASE=AGAINST (unmapped ids are sent as they are)", "101=5001,102=5002", group="differential run"),
     Option("customer-map", _DIFF_ONLY, _customer_map, "customers of --customer-ids and their counterparts on "
            "--against-url (fresh customers are the same id on both)", "c1=d1", group="differential run"),
+    # every command: how much it says
+    Option("verbose", frozenset({EVERY}), _int(0, 2), "diagnostics on stderr through logging: -v INFO (passes with "
+           "their request counts, preflight decisions, the load process, report files), -vv DEBUG too (the "
+           "variable takes 1 or 2; not with --quiet)", in_file=False, group="output", short="-v", count=True),
+    Option("quiet", frozenset({EVERY}), _bool, "only errors and the verdict line: no progress, notes or results "
+           "table (the exit code is the same; not with --verbose)", flag_only=True, in_file=False, group="output",
+           short="-q"),
 )
 
 _BY_NAME = {opt.name: opt for opt in OPTIONS}
@@ -800,15 +826,10 @@ LOCUST_OWNS = frozenset({"base-url", "config", "users", "spawn-rate", "run-time"
                          "overwrite", "no-color", "compare", "max-regression"})
 
 
-#: Options whose values a message never shows (credentials).
-_SECRET_GROUPS = frozenset({"credentials"})
-_SECRET_NAMES = frozenset({"against-user", "against-password", "against-oauth-key", "against-oauth-secret",
-                           "against-token"})
-
-
 def is_secret(opt: Option) -> bool:
-    """Whether an option holds a credential (its value is never shown in a message)."""
-    return opt.group in _SECRET_GROUPS or opt.name in _SECRET_NAMES
+    """Whether an option holds a credential (its value is never shown in a message): its `secret` mark, the one
+    registry the crash guard and the runs' redactors read too."""
+    return opt.secret
 
 
 def twice_message(first: Any, second: Any, *, secret: bool) -> str:
@@ -884,6 +905,31 @@ def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
                                secret=is_secret(opt), help=opt.help_for(scope).replace("%", "%%"))
 
 
+def add_verbosity(parser: Any) -> None:
+    """`-v`/`--verbose` (repeatable) and `-q`/`--quiet`, mutually exclusive (a usage error, exit 2), on a command."""
+    group = parser.add_argument_group("output").add_mutually_exclusive_group()
+    for opt in options_of(EVERY):
+        if opt.count:
+            group.add_argument(*opt.flags(), dest=opt.dest, action="count", default=None, help=opt.help)
+        else:
+            group.add_argument(*opt.flags(), dest=opt.dest, action="store_true", default=None, help=opt.help)
+
+
+def verbosity(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    """-1 quiet, 0 default, 1 `-v`, 2 `-vv` (more counts as 2): the flags, else COUPON_HARNESS_VERBOSE and
+    COUPON_HARNESS_QUIET (both set: ConfigError; a flag of either wins over both variables)."""
+    count, quiet = getattr(args, "verbose", None) or 0, getattr(args, "quiet", None)
+    if count or quiet:
+        return -1 if quiet else min(int(count), 2)
+    env = os.environ if environ is None else environ
+    verbose_opt, quiet_opt = option("verbose"), option("quiet")
+    level = verbose_opt.parse(env[verbose_opt.env], verbose_opt.env) if env.get(verbose_opt.env) else 0
+    silent = quiet_opt.parse(env[quiet_opt.env], quiet_opt.env) if env.get(quiet_opt.env) else False
+    if level and silent:
+        raise ConfigError(f"{verbose_opt.env} and {quiet_opt.env} are both set: keep one (or give -v or -q)")
+    return -1 if silent else int(level)
+
+
 def sources_from_namespace(args: argparse.Namespace, scope: str, environ: Mapping[str, str] | None = None
                            ) -> Sources:
     flags = {opt.name: getattr(args, opt.dest, None) for opt in options_of(scope)}
@@ -902,6 +948,10 @@ def markdown_table(scopes: Iterable[str] = SCOPES) -> str:
     wanted = set(scopes)
     lines = ["| flag | variable | config key | commands | meaning |", "|---|---|---|---|---|"]
     for opt in OPTIONS:
+        if EVERY in opt.scopes:
+            flag = "`" + (f"{opt.short}`, `" if opt.short else "") + f"--{opt.name}`"
+            lines.append(f"| {flag} | `{opt.env}` | — | every command | {opt.help.replace('|', '&#124;')} |")
+            continue
         if not opt.scopes & wanted:
             continue
         flag = f"`--{opt.name}" + ("" if opt.flag_only else f" {opt.metavar}") + "`"

@@ -210,8 +210,8 @@ def harness_replay(pytestconfig: pytest.Config) -> Callable[[dict[str, Any], dic
 def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[str, list[int]],
                  coupons: Path | None) -> None:
     from coupon_harness.cli.replay_cmd import replay_settings
-    from coupon_harness.reporting.contract.summary_json import finding_from_dict
-    from coupon_harness.results.contract import RunShape
+    from coupon_harness.results.codec import decode
+    from coupon_harness.results.contract import Finding, RunShape
     from coupon_harness.runners.contract.replay import NOT_REPLAYABLE, STILL_FAILING, replay_finding
 
     def series(name: str) -> tuple[int, ...]:
@@ -219,8 +219,9 @@ def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[st
         return tuple(given) if given else tuple(known_series.get(name, ()))
 
     try:
-        finding = finding_from_dict({"response_status": None, "response_excerpt": "", "source": "exported",
-                                     "seed": None, "occurrences": 1, **case})
+        # The case is a finding in summary.json's form (export_cmd._case): its `judged` is the field `replay`.
+        finding = decode(Finding, {"response_status": None, "response_excerpt": "", "source": "exported",
+                                   "seed": None, **case, "replay": case.get("judged")}, "the exported finding")
         shape = RunShape(base_url=str(resolved.get("base-url")), series_ids=series("series_ids"),
                          invalid_series_ids=series("invalid_series_ids"),
                          generic_series_ids=series("generic_series_ids"),

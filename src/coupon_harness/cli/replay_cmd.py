@@ -16,11 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.console import is_quiet, say
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.option_table import CONTRACT, Resolved, add_options, options_of, resolve, sources_from_namespace
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
-from coupon_harness.input_files import NESTED_TOO_DEEPLY, UnreadableFile
+from coupon_harness.input_files import UnreadableFile
 from coupon_harness.results.contract import ContractRunResult, Finding, RunShape
 
 __all__ = ["REPLAY_OPTIONS", "findings_of", "read_report", "register", "replay_settings"]
@@ -52,25 +53,18 @@ def register(commands: Any) -> None:
 
 def read_report(given: str | Path) -> tuple[ContractRunResult, Path]:
     """The contract run of a report folder (or summary.json); ConfigError naming the fix on anything else."""
-    from coupon_harness.reporting.contract.summary_json import read_summary_json
-    from coupon_harness.reporting.setup_error import SetupErrorSummary
+    from coupon_harness.reporting.stored import read_stored
 
     path = Path(given)
     candidates = [path] if path.suffix == ".json" else [path / "summary.json", path / "contract" / "summary.json"]
     for candidate in candidates:
         if candidate.exists():  # a device or a pipe named summary.json is refused by name, not skipped
             try:
-                return read_summary_json(candidate), candidate
-            except SetupErrorSummary as exc:
-                raise ConfigError(str(exc)) from None
+                return read_stored(candidate, ContractRunResult), candidate
             except UnreadableFile as exc:
                 raise ConfigError(f"{exc}: give a contract report folder (reports/contract-...)") from None
-            except RecursionError:
-                raise ConfigError(f"{candidate} {NESTED_TOO_DEEPLY}: it is not a contract report's summary.json; "
-                                  "give a contract report folder (reports/contract-...)") from None
-            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ConfigError(f"{candidate}: not a contract report's summary.json ({type(exc).__name__}: "
-                                  f"{str(exc)[:80]})") from None
+            except ValueError as exc:  # one line: not JSON, a setup error's, an older version, another kind
+                raise ConfigError(str(exc)) from None
     raise ConfigError(f"{given}: no summary.json there; give a contract report folder (reports/contract-...)")
 
 
@@ -138,11 +132,10 @@ def _handle(args: argparse.Namespace) -> int:
     folder = prepare_report_dir(resolved.get("report-dir"), "replay", overwrite=bool(resolved.get("overwrite")))
     note_target(Redactor(settings.credentials).text(settings.base_url))
     settings = replace(settings, coupons_csv=folder / FILE_NAME)  # every coupon the replay causes, listed
-    print(f"coupon-harness replay: {len(findings)} finding(s) of {source} against {settings.base_url}",
-          file=sys.stderr)
+    say(f"coupon-harness replay: {len(findings)} finding(s) of {source} against {settings.base_url}")
     verdicts = replay_findings(findings, settings)
     width = max(len(v.state) for v in verdicts)
-    for verdict in verdicts:
+    for verdict in [] if is_quiet() else verdicts:  # -q: the last line only
         detail = f": {verdict.detail}" if verdict.detail else ""
         print(f"{verdict.state:<{width}}  {verdict.fingerprint}  {verdict.rule_id} ({verdict.key}){detail}")
     still = sum(v.state == STILL_FAILING for v in verdicts)

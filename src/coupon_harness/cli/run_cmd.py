@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.console import say
 from coupon_harness.cli.contract_cmd import execute_contract, exit_code, fault_lines, print_notes, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
 from coupon_harness.cli.lifecycle import note_target
@@ -41,7 +42,7 @@ def register(commands: Any) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.reporting.index import write_index
-    from coupon_harness.reporting.run.writer import write_run_reports
+    from coupon_harness.reporting.run.document import write_run_reports
 
     resolved = resolve(sources_from_namespace(args, RUN), RUN)
     print_notes(resolved)
@@ -61,7 +62,7 @@ def _handle(args: argparse.Namespace) -> int:
             from coupon_harness.sandbox.server import running_sandbox
 
             sandbox = stack.enter_context(running_sandbox())
-            print(f"sandbox started at {sandbox.base_url}", file=sys.stderr)
+            say(f"sandbox started at {sandbox.base_url}")
             settings = sandbox_settings(contract_settings(resolved, base_url=sandbox.base_url),
                                         sandbox_info(sandbox.config))
         else:
@@ -102,7 +103,7 @@ def _handle(args: argparse.Namespace) -> int:
                        or bool(load_result is not None and load_result.interrupted))
         write_run_reports(run_dir, result, load_result, interrupted=interrupted, load_error=load_error)
         index = write_index(run_dir, reports)
-    print(f"reports: {index}", file=sys.stderr)
+    say(f"reports: {index}")
     for line in faults:  # last, as `contract` prints them
         print(line, file=sys.stderr)
     return code

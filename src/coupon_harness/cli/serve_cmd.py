@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.errors import ConfigError
 
 __all__ = ["register"]
+
+_log = logging.getLogger(__name__)
 
 
 def register(commands: Any) -> None:
@@ -32,6 +35,8 @@ def _handle(args: argparse.Namespace) -> int:
         config = load_config(args.config) if args.config is not None else default_config()
     except SandboxConfigError as exc:
         raise ConfigError(f"--config {exc}") from None
+    _log.info("sandbox config: %s (%d series, %d users)", args.config or "built-in", len(config.series),
+              len(config.users))
     try:
         serve(args.host, args.port, config)
     except OSError as exc:

@@ -25,9 +25,10 @@ from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, RUN, Resolved, So
 from coupon_harness.cli.options import check_base_url, userinfo_credentials
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
+from coupon_harness.log_setup import redact_with
 from coupon_harness.runners.load.settings import LoadSettings, Slo, parse_slo
 from coupon_harness.safety import coupon_cap, refuse_production
-from coupon_harness.transport.auth import Credentials
+from coupon_harness.transport.auth import Credentials, Redactor
 
 if TYPE_CHECKING:
     from coupon_harness.runners.contract.diff_settings import DiffSettings
@@ -85,7 +86,13 @@ def secret_values(resolved: Resolved) -> tuple[str, ...]:
 def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Credentials:
     """The run's one Credentials: Basic, OAuth or a token, as the options give them; credentials in the base
     URL's userinfo only when no option gives any (as curl's -u wins over a URL's). `extra`: the values of
-    every secret option, redacted wherever they show."""
+    every secret option, redacted wherever they show (log lines too: `log_setup.redact_with`)."""
+    found = _credentials(resolved, from_url)
+    redact_with(found, Redactor(found).text)
+    return found
+
+
+def _credentials(resolved: Resolved, from_url: Credentials | None) -> Credentials:
     user, password = resolved.get("user") or (None, None)
     oauth_key, oauth_secret = resolved.get("oauth-key"), resolved.get("oauth-secret")
     prefix = resolved.flag_prefix
@@ -386,10 +393,12 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
         source = resolved.label("against-user") if resolved.given("against-user") else f"{where} user"
         raise ConfigError(f"{source} gives a user but no password: write USER:PASSWORD, or give the password with "
                           f"{prefix}against-password")
-    if given.any or from_url is None:
-        return checked, given
-    check_url_password(from_url, label)
-    return checked, replace(from_url, md5_password=md5)
+    found = given
+    if not given.any and from_url is not None:
+        check_url_password(from_url, label)
+        found = replace(from_url, md5_password=md5)
+    redact_with(found, Redactor(found).text)
+    return checked, found
 
 
 def diff_settings(resolved: Resolved) -> DiffSettings:

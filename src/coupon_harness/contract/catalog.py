@@ -9,7 +9,7 @@ without a rule in the file, is an `ImportError` naming them. A `Violation` whose
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -85,6 +85,8 @@ class Rule:
     title: str
     statement: str
     needs: Need | None = None
+    #: Keys of a newer harness's JSON form of the rule, kept to be written back (`results.codec`).
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _parse(entry: dict[str, Any]) -> Rule:

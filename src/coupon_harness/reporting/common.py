@@ -1,384 +1,46 @@
-"""What the reports of every run share: atomic writes, one-line and shortened texts, Markdown escaping, the
-HTML page frame and its font-free marks, the inline SVG line chart, writing every format of a run."""
+"""Shared pieces the kinds not yet drawn from a `Document` still import (load, capacity, the index): the HTML page
+frame over the one stylesheet, status marks, `write_all`; and re-exports of `text`, `charts` and `writer`, where
+those pieces now live."""
 
 from __future__ import annotations
 
-import contextlib
-import html
-import math
-import os
-import re
-import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["MARK_KINDS", "ChartLine", "ChartThreshold", "atomic_write_text", "html_mark", "html_page", "line_chart_svg",
-           "log_ticks", "md_code", "md_text", "nice_ticks", "one_line", "plural", "shorten", "write_all"]
+from coupon_harness.reporting.charts import (
+    PLOT,
+    ChartLine,
+    ChartThreshold,
+    chart_frame,
+    legend_svg,
+    line_chart_svg,
+    log_ticks,
+    nice_ticks,
+    scale_toggle,
+    tick_label,
+)
+from coupon_harness.reporting.render.html import MARK_KINDS, STYLESHEET
+from coupon_harness.reporting.render.html import mark as html_mark
+from coupon_harness.reporting.text import md_code, md_fenced, md_text, one_line, plural, shorten
+from coupon_harness.reporting.writer import atomic_write_text, write_reports
+
+__all__ = ["MARK_KINDS", "PLOT", "ChartLine", "ChartThreshold", "atomic_write_text", "chart_frame", "html_mark",
+           "html_page", "legend_svg", "line_chart_svg", "log_ticks", "md_code", "md_fenced", "md_text", "nice_ticks",
+           "one_line", "plural", "scale_toggle", "shorten", "tick_label", "write_all"]
 
 R = TypeVar("R")
-#: Characters Markdown (or HTML inside it) would read as syntax.
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&!])")
-
-
-def plural(count: int, word: str) -> str:
-    """'1 finding', '2 findings'."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace (newlines included) to single spaces."""
-    return " ".join(text.split())
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut `text` to at most `limit` characters, saying how much was left out."""
-    if len(text) <= limit:
-        return text
-    cut = max(limit - 30, 1)
-    return f"{text[:cut]}… ({len(text) - cut} more chars)"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` (UTF-8) to a temporary file beside `path`, then rename it over `path`.
-
-    A run interrupted mid-write leaves the previous file (or none), never half a file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        # backslashreplace: a lone surrogate from a badly decoded answer must not cost the report.
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.chmod(0o644)
-        temporary.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-
-
-#: Status marks drawn with CSS only: an emoji (a check mark, a cross) renders as an empty box where the fonts
-#: lack it (headless Chromium on Debian), so no report page uses one.
-MARK_KINDS = {"pass": "passed", "fail": "failed", "warn": "warning", "stop": "stopped", "skip": "not run",
-              "error": "harness error"}
-_MARK_CSS = """
-.mark { display: inline-block; position: relative; width: .95em; height: .95em; border-radius: 50%;
-  vertical-align: -.12em; flex: none; }
-.mark::before, .mark::after { content: ""; position: absolute; box-sizing: border-box; }
-.mark.pass { background: #1a7f37; }
-.mark.pass::after { left: 34%; top: 16%; width: 32%; height: 55%; border: solid #fff; border-width: 0 .13em .13em 0;
-  transform: rotate(45deg); }
-.mark.fail { background: #cf222e; }
-.mark.fail::before, .mark.fail::after { left: 44%; top: 20%; width: 12%; height: 60%; background: #fff; }
-.mark.fail::before { transform: rotate(45deg); } .mark.fail::after { transform: rotate(-45deg); }
-.mark.warn { background: #bf8700; border-radius: 3px; }
-.mark.warn::before { left: 44%; top: 16%; width: 12%; height: 44%; background: #fff; }
-.mark.warn::after { left: 44%; top: 68%; width: 12%; height: 14%; background: #fff; }
-.mark.stop, .mark.error { background: #cf222e; border-radius: 3px; }
-.mark.error { background: #8250df; }
-.mark.stop::after, .mark.error::after { left: 28%; top: 28%; width: 44%; height: 44%; background: #fff; }
-.mark.skip { background: #57606a; }
-.mark.skip::after { left: 22%; top: 44%; width: 56%; height: 12%; background: #fff; }
-.scales > input { position: absolute; opacity: 0; }
-.scales > label { display: inline-block; padding: .1rem .7rem; border: 1px solid #d0d7de; cursor: pointer;
-  font-size: 12px; background: #f6f8fa; }
-.scales > label:first-of-type { border-radius: 6px 0 0 6px; }
-.scales > label:last-of-type { border-radius: 0 6px 6px 0; }
-.scales > input:checked + label { background: #0969da; color: #fff; border-color: #0969da; }
-.scales > input:focus-visible + label { outline: 2px solid #0969da; outline-offset: 1px; }
-.scales > .scale-log { display: none; }
-.scales > input.log:checked ~ .scale-log { display: block; }
-.scales > input.log:checked ~ .scale-linear { display: none; }
-"""
-
-
-def html_mark(kind: str) -> str:
-    """A status mark (`MARK_KINDS`) drawn by CSS, with its meaning for screen readers; no font needed."""
-    label = MARK_KINDS[kind]
-    return f'<span class="mark {kind}" role="img" aria-label="{label}" title="{label}"></span>'
 
 
 def html_page(title: str, css: str, body: list[str]) -> str:
-    """A self-contained page: `title` already escaped, `body` HTML fragments joined by newlines; the marks'
-    CSS and the scale toggles' CSS come with it."""
+    """A self-contained page: `title` already escaped, `body` HTML fragments joined by newlines; the one
+    stylesheet comes with it, then `css`."""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
-            f"<style>{css}{_MARK_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
-
-
-# --- inline SVG charts ----------------------------------------------------------------------------------------
-
-_WIDTH = 860
-_HEIGHT = 280
-_LEFT = 70
-_RIGHT = 16
-_TOP = 30
-_BOTTOM = 42
-#: The plot area inside a chart: x, y, width, height (also on each chart's `data-plot`, for tests).
-PLOT = (_LEFT, _TOP, _WIDTH - _LEFT - _RIGHT, _HEIGHT - _TOP - _BOTTOM)
-#: A threshold up to this factor above the data (linear scale) is drawn, the axis stretched to it.
-_LINEAR_REACH = 1.5
-#: The linear axis reaches a little above the highest value, so no line runs along the frame.
-_HEADROOM = 1.04
-#: On a log scale, a threshold within this factor of the data is drawn.
-_LOG_REACH = 10.0
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _f(value: float) -> str:
-    """An SVG coordinate."""
-    return f"{value:.1f}"
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
-def nice_ticks(top: float, count: int = 5) -> list[float]:
-    """Round tick values from 0 up to at least `top` (steps of 1, 2, 2.5 or 5 times a power of ten)."""
-    top = top if _finite(top) is not None and top > 0 else 1.0
-    raw = top / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
-
-
-def log_ticks(low: float, high: float) -> list[float]:
-    """Ticks of a log axis covering [low, high]: whole decades, with 2 and 5 between them over few decades."""
-    low = low if _finite(low) is not None and low > 0 else 1.0
-    high = high if _finite(high) is not None and high > low else low * 10
-    first = math.floor(math.log10(low) + 1e-9)
-    last = max(math.ceil(math.log10(high) - 1e-9), first + 1)
-    steps = (1.0, 2.0, 5.0) if last - first <= 2 else (1.0,)
-    ticks = [m * 10.0 ** d for d in range(first, last) for m in steps]
-    return [float(f"{t:.12g}") for t in [*ticks, 10.0 ** last]]
-
-
-def tick_label(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:g}"
-
-
-@dataclass(frozen=True, slots=True)
-class ChartLine:
-    """One series: (x, y) points, y None for a gap; a lone point between gaps is drawn as a dot."""
-
-    name: str
-    colour: str
-    points: Sequence[tuple[float, float | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class ChartThreshold:
-    """A horizontal line (an SLO): drawn when the data come near it, else named above (or below) the plot."""
-
-    label: str
-    value: float
-    colour: str
-    #: What names it when it is off the scale ("SLO p95": "SLO p95 above (500 ms)"); `label` if empty.
-    short: str = ""
-    unit: str = ""
-
-
-def legend_svg(entries: Sequence[tuple[str, str]]) -> str:
-    parts = []
-    x = _LEFT
-    for label, colour in entries:
-        parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{x + 16}" y="18">{_e(label)}</text>')
-        x += 24 + 7 * len(label)
-    return "".join(parts)
-
-
-def chart_frame(title: str, y_ticks: Sequence[tuple[float, str]], x_ticks: Sequence[tuple[float, str]], *,
-                x_unit: str, y_unit: str, scale: str) -> list[str]:
-    """The <svg> opening, its title, grid lines and both axes; ticks are (pixel position, label)."""
-    left, top, width, height = PLOT
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" '
-             f'data-plot="{left} {top} {width} {height}" data-scale="{scale}" '
-             f'font-family="system-ui, sans-serif" font-size="11"><title>{_e(title)}</title>']
-    for y, label in y_ticks:
-        parts.append(f'<line x1="{left}" y1="{_f(y)}" x2="{left + width}" y2="{_f(y)}" stroke="#d0d7de" '
-                     f'stroke-width="1"/>')
-        parts.append(f'<text x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">{_e(label)}</text>')
-    for x, label in x_ticks:
-        parts.append(f'<line x1="{_f(x)}" y1="{top + height}" x2="{_f(x)}" y2="{top + height + 4}" '
-                     f'stroke="#57606a"/>')
-        parts.append(f'<text x="{_f(x)}" y="{top + height + 16}" text-anchor="middle">{_e(label)}</text>')
-    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + height}" stroke="#57606a"/>')
-    parts.append(f'<line x1="{left}" y1="{top + height}" x2="{left + width}" y2="{top + height}" '
-                 f'stroke="#57606a"/>')
-    parts.append(f'<text x="{left + width / 2:.1f}" y="{_HEIGHT - 6}" text-anchor="middle">{_e(x_unit)}</text>')
-    parts.append(f'<text transform="translate(16 {top + height / 2:.1f}) rotate(-90)" text-anchor="middle">'
-                 f"{_e(y_unit)}</text>")
-    return parts
-
-
-class _YScale:
-    """Data values to pixels, linear from 0 or logarithmic, scaled to the data (thresholds only when near)."""
-
-    def __init__(self, values: Sequence[float], thresholds: Sequence[float], *, log: bool) -> None:
-        _, top, _, height = PLOT
-        self.top, self.height, self.log = top, height, log
-        if log:
-            positive = [v for v in values if v > 0]
-            low, high = (min(positive), max(positive)) if positive else (1.0, 10.0)
-            near = [t for t in thresholds if low / _LOG_REACH <= t <= high * _LOG_REACH]
-            ticks = log_ticks(min([low, *near]), max([high, *near]))
-            self.low, self.high = ticks[0], ticks[-1]
-        else:
-            high = max(values, default=0.0)
-            near = [t for t in thresholds if high <= 0 or t <= high * _LINEAR_REACH]
-            ticks = nice_ticks(max([high * _HEADROOM, *near], default=1.0))
-            self.low, self.high = 0.0, ticks[-1]
-        self.ticks = ticks
-
-    def __call__(self, value: float) -> float | None:
-        """The pixel row of `value`, None where the scale cannot show it (zero on a log scale)."""
-        if self.log:
-            if value <= 0:
-                return None
-            share = (math.log10(value) - math.log10(self.low)) / (math.log10(self.high) - math.log10(self.low))
-        else:
-            share = value / self.high
-        return self.top + self.height - share * self.height
-
-    def shows(self, value: float) -> bool:
-        return self.low * (1 - 1e-9) <= value <= self.high * (1 + 1e-9)
-
-
-def _up_arrow(x: float, y: float, colour: str, *, down: bool = False) -> str:
-    tip, base = (y + 7, y) if down else (y, y + 7)
-    return (f'<polygon points="{_f(x - 4)},{_f(base)} {_f(x + 4)},{_f(base)} {_f(x)},{_f(tip)}" '
-            f'fill="{colour}"/>')
-
-
-def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[float, float],
-                   x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
-                   thresholds: Sequence[ChartThreshold] = (), log: bool = False, dots: bool = False) -> str:
-    """A self-contained SVG line chart, its y axis scaled to the data: a threshold far above the data is not
-    drawn but named at the top ("SLO p95 above (500 ms)"), so the lines never lie flat on the axis. `dots`
-    marks every point (for few points, such as one a run)."""
-    left, top, width, height = PLOT
-    values = [y for line in lines for _, y in line.points if y is not None and _finite(y) is not None]
-    scale = _YScale(values, [t.value for t in thresholds], log=log)
-    x_low, x_high = x_range
-    x_span = x_high - x_low if x_high > x_low else 1.0
-
-    def x_of(value: float) -> float:
-        return left + (value - x_low) / x_span * width
-
-    y_ticks = [(y, tick_label(t)) for t in scale.ticks if (y := scale(t)) is not None]
-    parts = chart_frame(title, y_ticks, [(x_of(x), label) for x, label in x_ticks], x_unit=x_unit,
-                        y_unit=y_unit + (" (log scale)" if log else ""), scale="log" if log else "linear")
-    right_edge: float = left + width  # markers of thresholds above the scale go right to left in the top margin
-    below_count = 0
-    placed: list[tuple[float, float, float]] = []  # in-range labels: right end, line row, width
-    for threshold in thresholds:
-        y = scale(threshold.value) if scale.shows(threshold.value) else None
-        if y is None:
-            below = threshold.value < scale.low
-            text = f"{threshold.short or threshold.label} {'below' if below else 'above'} ({_value_text(threshold)})"
-            if below:
-                text_x, text_y = right_edge - 16, top + height - 8 - 14 * below_count
-                below_count += 1
-                parts.append(_up_arrow(text_x + 8, text_y - 8, threshold.colour, down=True))
-            else:
-                text_x, text_y = right_edge - 16, 18
-                parts.append(_up_arrow(text_x + 8, text_y - 9, threshold.colour))
-                right_edge -= 16 + 6.5 * len(text) + 14
-            parts.append(f'<text x="{_f(text_x)}" y="{_f(text_y)}" text-anchor="end" fill="{threshold.colour}" '
-                         f'class="off-scale">{_e(text)}</text>')
-            continue
-        parts.append(f'<line x1="{left}" y1="{_f(y)}" x2="{left + width}" y2="{_f(y)}" '
-                     f'stroke="{threshold.colour}" stroke-dasharray="6 4" stroke-width="1.5"/>')
-        # Labels of lines close together go side by side, right to left, instead of on top of each other.
-        label_x: float = left + width - 4
-        for placed_x, placed_y, placed_width in placed:
-            if abs(placed_y - y) < 13:
-                label_x = min(label_x, placed_x - placed_width - 12)
-        placed.append((label_x, y, 6.5 * len(threshold.label)))
-        parts.append(f'<text x="{_f(label_x)}" y="{_f(y - 4)}" text-anchor="end" fill="{threshold.colour}" '
-                     f'stroke="#fff" stroke-width="3" paint-order="stroke">{_e(threshold.label)}</text>')
-    for line in lines:
-        commands: list[str] = []
-        singles: list[tuple[float, float]] = []
-        segment: list[tuple[float, float]] = []
-        for point in [*line.points, None]:
-            y = None
-            if point is not None and point[1] is not None and _finite(point[1]) is not None:
-                y = scale(point[1])
-            if point is not None and y is not None:
-                segment.append((x_of(point[0]), y))
-                continue
-            if len(segment) == 1 or dots:
-                singles += segment
-            if len(segment) > 1:
-                commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
-            segment = []
-        if commands:
-            parts.append(f'<path d="{" ".join(commands)}" fill="none" stroke="{line.colour}" stroke-width="1.8" '
-                         f'stroke-linejoin="round"><title>{_e(line.name)}</title></path>')
-        parts += [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{line.colour}"/>' for x, y in singles]
-    parts.append(legend_svg([(line.name, line.colour) for line in lines]))
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _value_text(threshold: ChartThreshold) -> str:
-    return f"{threshold.value:g} {threshold.unit}".strip()
-
-
-def scale_toggle(name: str, linear_svg: str, log_svg: str) -> str:
-    """Two renderings of one chart and a linear/log switch between them: radio buttons and CSS, no script."""
-    name = re.sub(r"[^a-z0-9-]", "-", name.lower())
-    return (f'<div class="scales"><input type="radio" name="{name}" id="{name}-linear" class="linear" checked>'
-            f'<label for="{name}-linear">linear</label>'
-            f'<input type="radio" name="{name}" id="{name}-log" class="log"><label for="{name}-log">log</label>'
-            f'<div class="chart scale-linear">{linear_svg}</div><div class="chart scale-log">{log_svg}</div></div>')
-
-
-def md_text(text: str) -> str:
-    """Free text on one line with Markdown (and HTML) syntax escaped; safe in a table cell."""
-    return _SPECIAL.sub(r"\\\1", one_line(text))
-
-
-def md_code(text: str, *, in_table: bool = False) -> str:
-    """An inline code span holding `text` on one line, whatever backticks it contains."""
-    text = one_line(text)
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    padded = f" {text} " if text.startswith("`") or text.endswith("`") or not text else text
-    span = f"{fence}{padded}{fence}"
-    # GFM splits table cells on "|" even inside code spans; "\|" keeps it a literal pipe.
-    return span.replace("|", "\\|") if in_table else span
+            f"<style>{STYLESHEET}{css}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
 def write_all(result: R, report_dir: Path, writers: dict[str, Callable[[R, Path], None]]) -> dict[str, Path]:
-    """Create `report_dir` and write one file per writer into it.
-
-    Each file is written to a temporary file and renamed, so an interrupted run leaves whole files.
-    Should one writer fail, the others are still written before the first error is raised.
-    """
-    report_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    errors: list[Exception] = []
-    for name, write in writers.items():
-        path = report_dir / name
-        try:
-            write(result, path)
-        except Exception as error:
-            error.add_note(f"while writing {path}")
-            errors.append(error)
-        else:
-            written[name] = path
-    if errors:
-        raise errors[0]
-    return written
+    """`writer.write_reports` with writers that take the result first."""
+    return write_reports(report_dir, {name: partial(write, result) for name, write in writers.items()})

@@ -1,97 +1,63 @@
 """reports/<time>-<random>/index.html: the page of a `run`: the verdict and key figures of each stage, links to
 their reports, and the trend (p95, throughput) of the last runs found beside it.
 
-Everything comes from the `summary.json` files next to the reports, read defensively: a missing, unreadable or
-malformed file (or field) is left out, never an error, so an index can always be written.
+Everything comes from the runs the `summary.json` files next to the reports hold (`reporting.stored`): a missing,
+unreadable or malformed file, or one of an older version, is left out, never an error, so an index can always be
+written.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import math
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from coupon_harness.reporting.common import (
-    ChartLine,
-    atomic_write_text,
-    html_mark,
-    html_page,
-    line_chart_svg,
+from coupon_harness.reporting.charts import ChartLine, line_chart_svg
+from coupon_harness.reporting.contract.common import count_outcomes
+from coupon_harness.reporting.contract.common import verdict as contract_verdict
+from coupon_harness.reporting.document import (
+    Badge,
+    BulletList,
+    Chart,
+    Code,
+    Document,
+    Fields,
+    Link,
+    Paragraph,
+    Row,
+    Section,
+    Span,
+    Status,
+    Strong,
+    Table,
+    Text,
+    Verdict,
+    column,
 )
-from coupon_harness.reporting.contract.summary_json import SCHEMA as CONTRACT_SCHEMA
-from coupon_harness.reporting.load.summary_json import LOAD_SCHEMA
+from coupon_harness.reporting.load.common import fmt_ms, fmt_ratio, slo_label, throughput_rps
+from coupon_harness.reporting.load.common import verdict as load_verdict
+from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.stored import read_stored_any
+from coupon_harness.reporting.writer import atomic_write_text
+from coupon_harness.results.contract import ContractRunResult, Outcome
+from coupon_harness.results.load import LoadRunResult
 
-__all__ = ["TREND_RUNS", "TrendPoint", "read_summary", "render_index", "trend_points", "write_index"]
+__all__ = ["TREND_RUNS", "TrendPoint", "index_document", "read_run", "render_index", "trend_points",
+           "write_index"]
 
 #: The trend shows at most this many runs, the latest.
 TREND_RUNS = 30
-#: A summary.json larger than this is not read (a trend needs two numbers of it).
-_MAX_SUMMARY_BYTES = 64 * 1024 * 1024
 
-_CSS = """
-:root { color-scheme: light; --passed: #1a7f37; --passed-bg: #dafbe1; --failed: #cf222e; --failed-bg: #ffebe9;
-  --muted: #59636e; }
-body { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; margin: 0 auto;
-  max-width: 1200px; padding: 1.5rem; }
-h1 { margin: 0; font-size: 1.5rem; } h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
-.verdict { padding: 1rem 1.25rem; border-radius: 8px; border-left: 8px solid; margin-bottom: 1rem; }
-.verdict.passed { background: var(--passed-bg); border-color: var(--passed); }
-.verdict.failed { background: var(--failed-bg); border-color: var(--failed); }
-.stages { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 1rem; }
-.stage { border: 1px solid #d0d7de; border-top: 6px solid; border-radius: 8px; padding: .5rem 1rem; }
-.stage.passed { border-top-color: var(--passed); } .stage.failed { border-top-color: var(--failed); }
-.stage h2 { border: 0; margin: .3rem 0; font-size: 1.2rem; } .stage p.verdict-text { margin: .2rem 0 .6rem; }
-table { border-collapse: collapse; width: 100%; margin: .5rem 0; } th, td { text-align: left; padding: .3rem .6rem;
-  border-bottom: 1px solid #d0d7de; vertical-align: top; } td.num, th.num { text-align: right; }
-tr.current { background: #ddf4ff; }
-.passed-text { color: var(--passed); font-weight: 600; } .failed-text { color: var(--failed); font-weight: 600; }
-.chart { margin: .5rem 0 1.5rem; } .chart svg { width: 100%; height: auto; max-width: 960px; display: block; }
-.muted { color: var(--muted); }
-code { font: 12px/1.4 ui-monospace, SFMono-Regular, monospace; word-break: break-all; }
-footer { margin-top: 2rem; color: var(--muted); font-size: 12px; }
-"""
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def read_summary(path: Path) -> dict[str, Any] | None:
-    """A summary.json as a dict, or None when it is missing, too large, unreadable or not a JSON object."""
+def read_run(path: Path) -> ContractRunResult | LoadRunResult | None:
+    """The contract or load run a summary.json holds (`reporting.stored`), or None when it is missing, unreadable,
+    of an older version or of another kind: the index is written all the same."""
     try:
-        if path.stat().st_size > _MAX_SUMMARY_BYTES:
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        run = read_stored_any(path, (ContractRunResult, LoadRunResult))
+    except ValueError:
         return None
-    return data if isinstance(data, dict) else None
-
-
-def _number(value: object) -> float | None:
-    """A finite number from JSON (not a bool), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _count(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _fmt_ms(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.2f} ms" if value < 10 else f"{value:,.1f} ms"
+    return run if isinstance(run, ContractRunResult | LoadRunResult) else None
 
 
 def _fmt_int(value: int | None) -> str:
@@ -102,79 +68,51 @@ def _fmt_rate(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f} req/s"
 
 
-def _fmt_ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g} ({value * 100:.3g}%)"
-
-
-def _get(data: dict[str, Any], *keys: str) -> object:
-    value: object = data
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _rows(rows: Sequence[tuple[str, str]]) -> str:
-    return "<table><tbody>" + "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in rows) + "</tbody></table>"
-
-
-def _contract_figures(data: dict[str, Any]) -> list[tuple[str, str]]:
-    counts = [(name, _count(_get(data, "counts", name))) for name in ("passed", "failed", "warned", "not run")]
-    rules = " · ".join(f"{_e(_fmt_int(count))} {_e(name)}" for name, count in counts)
-    rows = [("Rules", rules), ("Requests", _e(_fmt_int(_count(data.get("requests")))))]
-    duration = _number(data.get("duration_s"))
-    if duration is not None:
-        rows.append(("Duration", _e(f"{duration:,.1f} s")))
-    errors = data.get("harness_errors")
-    if isinstance(errors, list) and errors:
-        rows.append(("Harness errors", _e(f"{len(errors)} (a bug in coupon-harness: see the report)")))
+def _contract_figures(result: ContractRunResult) -> list[tuple[str, Text]]:
+    counts = count_outcomes(result)
+    rules = " · ".join(f"{_fmt_int(counts[outcome])} {outcome.value}"
+                       for outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.NOT_RUN))
+    rows: list[tuple[str, Text]] = [("Rules", rules), ("Requests", _fmt_int(result.requests)),
+                                    ("Duration", f"{result.duration_s:,.1f} s")]
+    if result.faults:
+        rows.append(("Harness errors", f"{len(result.faults)} (a bug in coupon-harness: see the report)"))
     return rows
 
 
-def _slo_verdict(data: dict[str, Any]) -> str:
-    slos = data.get("slos")
-    if not isinstance(slos, list) or not slos:
-        return '<span class="muted">no SLO set</span>'
-    parts = []
-    for slo in slos:
-        if not isinstance(slo, dict):
-            continue
-        passed = slo.get("passed") is True
-        label = _text(slo.get("label")) or _text(slo.get("key")) or "?"
-        parts.append(f'{html_mark("pass" if passed else "fail")} <code>{_e(label)}</code>')
-    return " ".join(parts) or '<span class="muted">no SLO set</span>'
+def _slo_verdict(result: LoadRunResult) -> Text:
+    """Each SLO's label, marked by whether it passed."""
+    badges: list[Span] = []
+    for slo in result.slos:
+        badges += [*([" "] if badges else []), Badge(Status.PASS if slo.passed else Status.FAIL, slo_label(slo))]
+    return tuple(badges) or "no SLO set"
 
 
-def _load_figures(data: dict[str, Any]) -> list[tuple[str, str]]:
-    latency = " / ".join(_fmt_ms(_number(_get(data, "latency_ms", key))) for key in ("p50", "p95", "p99"))
-    return [("Requests", _e(_fmt_int(_count(data.get("requests"))))),
-            ("Throughput", _e(_fmt_rate(_number(data.get("throughput_rps"))))),
-            ("Latency p50 / p95 / p99", _e(latency)),
-            ("Error rate", _e(_fmt_ratio(_number(data.get("error_rate"))))),
-            ("SLOs", _slo_verdict(data)),
-            ("Contract violations", _e(_fmt_int(_count(data.get("violations")))))]
+def _load_figures(result: LoadRunResult) -> list[tuple[str, Text]]:
+    latency = " / ".join(fmt_ms(result.latency_ms.get(key)) for key in ("p50", "p95", "p99"))
+    return [("Requests", _fmt_int(result.requests)),
+            ("Throughput", _fmt_rate(throughput_rps(result))),
+            ("Latency p50 / p95 / p99", latency),
+            ("Error rate", fmt_ratio(result.error_rate)),
+            ("SLOs", _slo_verdict(result)),
+            ("Contract violations", _fmt_int(result.violations))]
 
 
-def _stage(title: str, report: Path, passed: bool, run_dir: Path) -> str:
-    """One stage's card: its verdict, key figures (when its summary.json reads) and the link to its report."""
-    link = _e(os.path.relpath(report, run_dir))
-    state = "passed" if passed else "failed"
-    data = read_summary(report.parent / "summary.json")
-    figures = ""
+def _stage(title: str, report: Path, passed: bool, run_dir: Path) -> Section:
+    """One stage: its verdict, key figures (when its summary.json reads) and the link to its report."""
+    link = os.path.relpath(report, run_dir)
+    status = Status.PASS if passed else Status.FAIL
+    run = read_run(report.parent / "summary.json")
+    figures: list[tuple[str, Text]] = []
     verdict = ""
-    if data is not None:
-        verdict = _text(data.get("verdict")) or ""
-        if data.get("schema") == CONTRACT_SCHEMA:
-            figures = _rows(_contract_figures(data))
-        elif data.get("schema") == LOAD_SCHEMA:
-            figures = _rows(_load_figures(data))
-    if not figures:
-        figures = '<p class="muted">No readable summary.json beside the report.</p>'
-    return (f'<section class="stage {state}"><h2>{html_mark("pass" if passed else "fail")} {_e(title)}: '
-            f'<span class="{state}-text">{state}</span></h2>'
-            + (f'<p class="verdict-text">{_e(verdict)}</p>' if verdict else "")
-            + f'{figures}<p><a href="{link}">{_e(title)} report</a> (<code>{link}</code>)</p></section>')
+    if isinstance(run, ContractRunResult):
+        verdict, figures = contract_verdict(run), _contract_figures(run)
+    elif isinstance(run, LoadRunResult):
+        verdict, figures = load_verdict(run), _load_figures(run)
+    blocks = [*([Paragraph(verdict)] if verdict else []),
+              Fields(tuple(figures)) if figures else Paragraph("No readable summary.json beside the report.",
+                                                               muted=True),
+              Paragraph((Link(f"{title} report", link), " (", Code(link), ")"))]
+    return Section((f"{title}: ", Badge(status, "passed" if passed else "failed")), tuple(blocks), status=status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,25 +128,18 @@ class TrendPoint:
 
 
 def _trend_point(run_dir: Path) -> TrendPoint | None:
-    data = read_summary(run_dir / "load" / "summary.json")
-    if data is None or data.get("schema") != LOAD_SCHEMA:
+    run = read_run(run_dir / "load" / "summary.json")
+    if not isinstance(run, LoadRunResult):
         return None
-    started_text = _text(data.get("started_at"))
     try:
-        started = datetime.fromisoformat(started_text) if started_text else None
+        started = datetime.fromisoformat(run.started_at)
     except ValueError:
-        started = None
-    if started is None:
         return None
     if started.tzinfo is None:
         started = started.astimezone()
-    p95 = _number(_get(data, "latency_ms", "p95"))
-    rps = _number(data.get("throughput_rps"))
-    if p95 is None and rps is None:
-        return None
-    holds = data.get("holds")
-    return TrendPoint(run_dir, started, p95, rps, holds if isinstance(holds, bool) else None,
-                      _text(data.get("target")) or "")
+    p95 = run.latency_ms.get("p95")
+    return TrendPoint(run_dir, started, p95 if p95 is not None and math.isfinite(p95) else None,
+                      throughput_rps(run), run.holds, run.target)
 
 
 def trend_points(reports_dir: Path, limit: int = TREND_RUNS) -> list[TrendPoint]:
@@ -236,10 +167,10 @@ def trend_points(reports_dir: Path, limit: int = TREND_RUNS) -> list[TrendPoint]
     return sorted(points, key=lambda point: (point.started, point.run_dir.name))
 
 
-def _trend(run_dir: Path) -> str:
+def _trend(run_dir: Path) -> Section | None:
     points = trend_points(run_dir.parent)
     if len(points) < 2:
-        return ""
+        return None
     count = len(points)
     step = max(1, math.ceil(count / 10))
     stamp = "%m-%d %H:%M"
@@ -262,56 +193,55 @@ def _trend(run_dir: Path) -> str:
     current = run_dir.resolve()
     for point in reversed(points):
         report = point.run_dir / "load" / "report.html"
-        link = _e(os.path.relpath(report, run_dir))
-        name = f'<a href="{link}">{_e(point.run_dir.name)}</a>' if report.is_file() else _e(point.run_dir.name)
-        verdict = ("—" if point.holds is None else
-                   f'{html_mark("pass" if point.holds else "fail")} {"held" if point.holds else "failed"}')
-        css = ' class="current"' if point.run_dir.resolve() == current else ""
-        rows.append(f"<tr{css}><td>{name}</td><td>{_e(point.started.isoformat(timespec='seconds'))}</td>"
-                    f'<td><code>{_e(point.target)}</code></td><td class="num">{_e(_fmt_ms(point.p95_ms))}</td>'
-                    f'<td class="num">{_e(_fmt_rate(point.throughput_rps))}</td><td>{verdict}</td></tr>')
-    table = ('<table><thead><tr><th>Run</th><th>Started</th><th>Target</th><th class="num">p95</th>'
-             f'<th class="num">Throughput</th><th>Load stage</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
-    return (f"<h2>Trend of the last {count} runs</h2>"
-            f'<p class="muted">Load stages under <code>{_e(run_dir.parent)}</code>, oldest first; runs against '
-            "other targets or with other load settings are not comparable.</p>"
-            f'<h3>p95 latency</h3><div class="chart">{p95}</div>'
-            f'<h3>Throughput</h3><div class="chart">{rps}</div>{table}')
+        name: Text = ((Link(point.run_dir.name, os.path.relpath(report, run_dir)),) if report.is_file()
+                      else point.run_dir.name)
+        if point.run_dir.resolve() == current:
+            name = (Strong("this run"), " ", *((name,) if isinstance(name, str) else name))
+        verdict: Text = ("—" if point.holds is None else
+                         (Badge(Status.PASS if point.holds else Status.FAIL, "held" if point.holds else "failed"),))
+        rows.append(Row((name, point.started.isoformat(timespec="seconds"), (Code(point.target),),
+                         fmt_ms(point.p95_ms), _fmt_rate(point.throughput_rps), verdict)))
+    table = Table((column("Run"), column("Started"), column("Target"), column("p95", numeric=True),
+                   column("Throughput", numeric=True), column("Load stage")), tuple(rows))
+    return Section(f"Trend of the last {count} runs", (
+        Paragraph(("Load stages under ", Code(str(run_dir.parent)), ", oldest first; runs against other targets or "
+                   "with other load settings are not comparable."), muted=True),
+        Paragraph((Strong("p95 latency"),)), Chart("trend-p95", p95),
+        Paragraph((Strong("Throughput"),)), Chart("trend-throughput", rps), table))
 
 
-def _ci_files(run_dir: Path) -> str:
+def _ci_files(run_dir: Path) -> Section | None:
     """Links to `run`'s combined files for CI (junit.xml, report.md), when they were written beside the index."""
     files = [(name, what) for name, what in (("junit.xml", "both stages' tests, for a CI test tab"),
                                              ("report.md", "both stages' reports, for a CI job summary"))
              if (run_dir / name).is_file()]
     if not files:
-        return ""
-    items = "".join(f'<li><a href="{_e(name)}"><code>{_e(name)}</code></a>: {_e(what)}</li>' for name, what in files)
-    return f"<h2>For CI</h2><ul>{items}</ul>"
+        return None
+    return Section("For CI", (BulletList(tuple((Link(name, name, code=True), f": {what}") for name, what in files)),))
 
 
-def render_index(run_dir: Path, reports: dict[str, tuple[Path, bool]]) -> str:
+def index_document(run_dir: Path, reports: dict[str, tuple[Path, bool]]) -> Document:
     """The index page; `reports` maps a stage's title to (its report.html, whether it passed)."""
     passed = bool(reports) and all(ok for _, ok in reports.values())
-    state = "passed" if passed else "failed"
     if not reports:
         headline = "no stage ran"
     elif passed:
         headline = "every stage passed"
     else:
-        failed = [title for title, (_, ok) in reports.items() if not ok]
-        headline = f"{', '.join(failed)} failed"
-    links = "".join(f'<li><a href="{_e(os.path.relpath(path, run_dir))}">{_e(title)}</a>: '
-                    f'{"passed" if ok else "failed"}</li>' for title, (path, ok) in reports.items())
-    body = [f'<header class="verdict {state}"><h1>{html_mark("pass" if passed else "fail")} {_e(headline)}</h1>'
-            f"<p>coupon-harness run <code>{_e(run_dir.name)}</code></p></header>",
-            '<div class="stages">' + "".join(_stage(title, path, ok, run_dir)
-                                             for title, (path, ok) in reports.items()) + "</div>",
-            f"<h2>Reports</h2><ul>{links}</ul>" if links else '<p class="muted">No report was written.</p>',
-            _ci_files(run_dir),
-            _trend(run_dir),
-            "<footer>Generated by coupon-harness.</footer>"]
-    return html_page(_e(f"coupon-harness run: {headline}"), _CSS, [part for part in body if part])
+        headline = f"{', '.join(title for title, (_, ok) in reports.items() if not ok)} failed"
+    stages = Section("Stages", (), tuple(_stage(title, path, ok, run_dir) for title, (path, ok) in reports.items()))
+    links = BulletList(tuple((Link(title, os.path.relpath(path, run_dir)), f": {'passed' if ok else 'failed'}")
+                             for title, (path, ok) in reports.items()))
+    sections = [*([stages] if reports else []),
+                Section("Reports", (links,) if reports else (Paragraph("No report was written.", muted=True),)),
+                *(section for section in (_ci_files(run_dir), _trend(run_dir)) if section is not None)]
+    return Document("run", Verdict(Status.PASS if passed else Status.FAIL, headline),
+                    tally=(Code(run_dir.name),), sections=tuple(sections))
+
+
+def render_index(run_dir: Path, reports: dict[str, tuple[Path, bool]]) -> str:
+    """The index page as HTML."""
+    return render_html(index_document(run_dir, reports))
 
 
 def write_index(run_dir: Path, reports: dict[str, tuple[Path, bool]]) -> Path:

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from coupon_harness.reporting.common import one_line, shorten
+from coupon_harness.reporting.text import one_line, shorten
 
 __all__ = ["MESSAGE_LIMIT", "add_properties", "document", "finish_suite", "new_suite", "seconds", "set_attributes",
            "testcase", "timestamp", "xml_safe"]

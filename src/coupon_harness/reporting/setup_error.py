@@ -12,8 +12,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from coupon_harness import __version__
-from coupon_harness.reporting.common import atomic_write_text, md_text, one_line
+from coupon_harness.reporting.document import Banner, Code, Document, Figure, Status, Verdict
 from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
+from coupon_harness.reporting.render.markdown import render_markdown
+from coupon_harness.reporting.text import one_line
+from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.setup import SETUP_ERROR_OUTCOME, SetupFailure
 
 __all__ = ["SETUP_ERROR_FILES", "SETUP_SCHEMA", "SetupErrorSummary", "refuse_setup_error", "render_setup_junit",
@@ -48,6 +51,8 @@ def setup_summary_dict(failure: SetupFailure) -> dict[str, object]:
         "started_at": failure.started_at,
         "duration_s": round(failure.duration_s, 3),
         "coupons_issued": failure.coupons_issued,
+        # The run as `results.codec` reads it (the `result` member of every summary.json; `reporting.stored`).
+        "result": failure.to_json(),
     }
 
 
@@ -64,16 +69,15 @@ def render_setup_junit(failure: SetupFailure) -> str:
 
 
 def render_setup_markdown(failure: SetupFailure) -> str:
-    lines = [f"# coupon-harness {failure.kind}: ERROR (exit {failure.exit_code}): the harness could not run", "",
-             md_text(one_line(failure.message)), ""]
-    if failure.target:
-        lines += [f"Target: {md_text(failure.target)}", ""]
-    lines.append(f"Started {md_text(failure.started_at)}; nothing was judged, so this is neither a pass nor a "
-                 "finding about the target.")
+    notes = [Banner(Status.ERROR, one_line(failure.message)),
+             Banner(Status.SKIP, "Nothing was judged, so this is neither a pass nor a finding about the target.")]
     if failure.coupons_issued:
-        lines += ["", f"{failure.coupons_issued} coupons were issued before it stopped: they are listed in "
-                      "coupons.csv."]
-    return "\n".join(lines) + "\n"
+        notes.append(Banner(Status.WARN, f"{failure.coupons_issued} coupons were issued before it stopped: they are "
+                                         "listed in coupons.csv."))
+    figures = [Figure("Target", (Code(failure.target),))] if failure.target else []
+    return render_markdown(Document(failure.kind, Verdict(
+        Status.ERROR, f"ERROR (exit {failure.exit_code}): the harness could not run"), banners=tuple(notes),
+        figures=(*figures, Figure("Started", failure.started_at))))
 
 
 def write_setup_error_reports(failure: SetupFailure, folder: Path, *, since: float = 0.0) -> dict[str, Path]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from coupon_harness.results.codec import JsonRecord
 from coupon_harness.results.load import SloResult
 
 __all__ = ["CapacityResult", "CapacityStep"]
@@ -46,6 +47,7 @@ class CapacityStep:
     generator_behind: bool = False
     #: Requests of the whole step (warm-up included) that got a whole answer; None in older summaries.
     answered: int | None = None
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def generator_limited(self) -> bool:
@@ -60,7 +62,9 @@ class CapacityStep:
 
 
 @dataclass(slots=True)
-class CapacityResult:
+class CapacityResult(JsonRecord):
+    JSON_FORMAT: ClassVar[str] = "capacity-result"
+
     target: str
     started_at: str
     duration_s: float
@@ -97,6 +101,7 @@ class CapacityResult:
     notes: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     harness_errors: list[str] = field(default_factory=list)
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def violations(self) -> int:
@@ -116,13 +121,3 @@ class CapacityResult:
         if self.breaking_rps is not None:
             return "broke at the lowest rate"
         return "incomplete"
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> CapacityResult:
-        raw = dict(raw)
-        steps = []
-        for raw_step in raw.pop("steps", []):
-            step = dict(raw_step)
-            step["slos"] = [SloResult(**slo) for slo in step["slos"]]
-            steps.append(CapacityStep(**step))
-        return cls(steps=steps, **raw)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, ClassVar
 
 from coupon_harness.contract.catalog import Rule, RuleId
 from coupon_harness.contract.invariants import RESPONSE_RULES
+from coupon_harness.results.codec import JsonRecord
 from coupon_harness.results.request import RequestSample, finding_curl
 
-__all__ = ["BODY_RULES", "PASSES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
+__all__ = ["BODY_RULES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
            "HarnessFault", "Outcome", "ReplayInfo", "RequestSample", "RuleResult", "RunShape", "fingerprint",
            "step_note"]
 
@@ -70,6 +72,7 @@ class ReplayInfo:
     issue_call: bool = False
     fresh_customer: bool = False
     route: str | None = None
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def step_note(info: ReplayInfo) -> str:
@@ -116,6 +119,7 @@ class Finding:
     replay: ReplayInfo | None = None
     #: Against the run's baseline; None without one.
     baseline: BaselineStatus | None = None
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def curl(self) -> str | None:
@@ -150,17 +154,12 @@ class HarnessFault:
     #: "TypeError: Integer exceeds 64-bit range"
     error: str
     traceback: str
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def file_name(self) -> str:
         """The report file that holds the traceback."""
         return f"harness-error-{self.stage.replace('/', '-')}.txt"
-
-
-#: Every pass of a contract run, in the order they run (`--passes` picks some of them, in this order). Here, not in
-#: the runner, so the option table can name them without importing a runner.
-PASSES = ("classics", "strings", "property-positive", "property-negative", "scenarios", "stateful", "auth", "routes",
-          "malformed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +180,7 @@ class RunShape:
     #: The passes run, when not all of them (`--passes`).
     passes: tuple[str, ...] = ()
     clock_skew_s: float = 300.0
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +190,7 @@ class FixedEntry:
     fingerprint: str
     rule_id: str
     description: str
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -203,6 +204,7 @@ class BaselineSummary:
     warnings: list[str] = field(default_factory=list)
     #: The file was rewritten from this run (--baseline-update).
     updated: bool = False
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -214,10 +216,13 @@ class RuleResult:
     findings: list[Finding] = field(default_factory=list)
     #: Why the rule was not run, when outcome is NOT_RUN.
     reason: str | None = None
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
-class ContractRunResult:
+class ContractRunResult(JsonRecord):
+    JSON_FORMAT: ClassVar[str] = "contract-result"
+
     target: str
     started_at: str
     duration_s: float
@@ -239,6 +244,7 @@ class ContractRunResult:
     shape: RunShape | None = None
     #: The run judged against --baseline (None without one).
     baseline: BaselineSummary | None = None
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def failed(self) -> list[RuleResult]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
+from coupon_harness.results.codec import JsonRecord
 from coupon_harness.results.contract import HarnessFault
 from coupon_harness.results.request import RequestSample
 
@@ -27,6 +29,7 @@ class Reproducer:
     #: The start of each answer's body, redacted.
     base_excerpt: str
     against_excerpt: str
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -41,6 +44,7 @@ class Difference:
     against: str
     reproducer: Reproducer
     occurrences: int = 1
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -48,7 +52,9 @@ class Difference:
 
 
 @dataclass(slots=True)
-class DiffRunResult:
+class DiffRunResult(JsonRecord):
+    JSON_FORMAT: ClassVar[str] = "diff-result"
+
     base_target: str
     against_target: str
     started_at: str
@@ -74,6 +80,7 @@ class DiffRunResult:
     base_answered: int | None = None
     against_answered: int | None = None
     request_timeout_s: float | None = None
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def differs(self) -> bool:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 from coupon_harness.contract.catalog import RuleId
+from coupon_harness.results.codec import JsonRecord
 
 __all__ = ["COMPARE_KEYS", "LATENCY_KEYS", "TRANSPORT_STATUS", "Comparison", "ComparisonRow", "IntervalHistogram",
            "LoadHistograms", "LoadRunResult", "MaxRegression", "SampleData", "SloResult", "StepFigures",
-           "TimelinePoint", "no_answer_line", "sample_data"]
+           "TimelinePoint", "no_answer_line"]
 
 #: The latency figures every load result carries, in milliseconds, from an HDR histogram of unrounded times.
 LATENCY_KEYS = ("min", "p50", "p90", "p95", "p99", "p99.9", "max", "mean")
@@ -33,6 +34,7 @@ class SloResult:
     unit: str
     measured: float | None
     passed: bool
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class TimelinePoint:
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class SampleData(TypedDict):
@@ -57,17 +60,6 @@ class SampleData(TypedDict):
     url: str
     headers: list[list[str]]
     body: str | None
-
-
-def sample_data(data: Any) -> SampleData:
-    """A SampleData checked from JSON (result.json, summary.json); KeyError, TypeError or ValueError on anything
-    else."""
-    if not isinstance(data, dict):
-        raise TypeError(f"a request sample is an object, not {type(data).__name__}")
-    body = data["body"]
-    return SampleData(method=str(data["method"]), url=str(data["url"]),
-                      headers=[[str(name), str(value)] for name, value in data["headers"]],
-                      body=None if body is None else str(body))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +82,7 @@ class StepFigures:
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
-
-    @classmethod
-    def from_dict(cls, data: Any) -> StepFigures:
-        """From its JSON form (`dataclasses.asdict`); KeyError, TypeError or ValueError on anything else."""
-        def maybe(value: Any) -> float | None:
-            return None if value is None else float(value)
-
-        return cls(int(data["index"]), None if data["users"] is None else int(data["users"]), maybe(data["rate"]),
-                   float(data["start_s"]), float(data["end_s"]), int(data["requests"]), int(data["errors"]),
-                   float(data["error_rate"]), float(data["rps"]), maybe(data["p50_ms"]), maybe(data["p95_ms"]),
-                   maybe(data["p99_ms"]))
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 #: The keys of --max-regression: latency percentiles (worse when higher), throughput (worse when lower), the
@@ -119,6 +101,7 @@ class MaxRegression:
     key: str
     limit: float
     relative: bool
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +113,7 @@ class IntervalHistogram:
     requests: int
     errors: int
     histogram: str | None
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,15 +124,7 @@ class LoadHistograms:
     interval_s: float
     total: str
     intervals: tuple[IntervalHistogram, ...]
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LoadHistograms:
-        """From its JSON form (`dataclasses.asdict`, as result.json and summary.json hold it); KeyError,
-        TypeError or ValueError on anything else."""
-        intervals = tuple(IntervalHistogram(float(i["t_s"]), int(i["requests"]), int(i["errors"]),
-                                            None if i["histogram"] is None else str(i["histogram"]))
-                          for i in data["intervals"])
-        return cls(float(data["interval_s"]), str(data["total"]), intervals)
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +147,7 @@ class ComparisonRow:
     high: float | None = None
     limit: MaxRegression | None = None
     verdict: str = "no interval"
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def regression(self) -> bool:
@@ -195,6 +172,7 @@ class Comparison:
     seed: int
     confidence: float = 0.95
     notes: tuple[str, ...] = ()
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def regressions(self) -> list[ComparisonRow]:
@@ -206,7 +184,9 @@ class Comparison:
 
 
 @dataclass(slots=True)
-class LoadRunResult:
+class LoadRunResult(JsonRecord):
+    JSON_FORMAT: ClassVar[str] = "load-result"
+
     target: str
     started_at: str
     duration_s: float
@@ -268,15 +248,7 @@ class LoadRunResult:
     steps: list[StepFigures] = field(default_factory=list)
     #: --request-timeout: every request's deadline (None in summaries of older versions).
     request_timeout_s: float | None = None
-
-    def __post_init__(self) -> None:
-        # Read back from the load process's result.json (`dataclasses.asdict`): nested records come as dicts.
-        raw: Any = self.histograms
-        if isinstance(raw, dict):
-            self.histograms = LoadHistograms.from_dict(raw)
-        self.violation_samples = {str(rule): sample_data(sample) for rule, sample in self.violation_samples.items()}
-        steps: Any = self.steps
-        self.steps = [step if isinstance(step, StepFigures) else StepFigures.from_dict(step) for step in steps]
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def failure_count_ratio(self) -> float:

@@ -1,7 +1,7 @@
 """A request as the harness sent it, credentials already redacted, and the curl command that replays it.
 
 Its own module because both the runners (which record samples) and the results and reports (which keep
-and show them) need it: the type and its rendering depend on nothing but the standard library.
+and show them) need it: the type and its rendering depend on nothing but the standard library and the codec.
 
 The curl command runs as pasted once the shell holds the secret: a redacted credential header becomes a
 reference to the variable the CLI reads that credential from (`-u "$COUPON_HARNESS_USER"`, `-H
@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from coupon_harness.results.codec import decode
 
 __all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
            "cross_request_notes", "finding_curl", "request_dict", "sequence_curl", "to_curl"]
@@ -39,6 +41,7 @@ class RequestSample:
     url: str
     headers: tuple[tuple[str, str], ...]
     body: str | None
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def curl(self) -> str:
@@ -46,13 +49,10 @@ class RequestSample:
 
     @classmethod
     def from_dict(cls, data: Any) -> RequestSample:
-        """From `request_dict`'s form (or `dataclasses.asdict`'s); KeyError, TypeError or ValueError on
+        """From `request_dict`'s form (a load result's `SampleData`); `codec.CodecError` (a ValueError) on
         anything else."""
-        if not isinstance(data, dict):
-            raise TypeError(f"a request sample is an object, not {type(data).__name__}")
-        headers = tuple((str(name), str(value)) for name, value in data["headers"])
-        body = data["body"]
-        return cls(str(data["method"]), str(data["url"]), headers, None if body is None else str(body))
+        sample: RequestSample = decode(cls, data, "request")
+        return sample
 
 
 def request_dict(request: RequestSample) -> dict[str, Any]:

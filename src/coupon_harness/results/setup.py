@@ -6,7 +6,10 @@ a CI step that reads those files finds them and shows the one line that names th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from coupon_harness.results.codec import JsonRecord
 
 __all__ = ["SETUP_ERROR_OUTCOME", "SetupFailure"]
 
@@ -15,7 +18,9 @@ SETUP_ERROR_OUTCOME = "setup-error"
 
 
 @dataclass(frozen=True, slots=True)
-class SetupFailure:
+class SetupFailure(JsonRecord):
+    JSON_FORMAT: ClassVar[str] = "setup-failure"
+
     #: The command: contract, load, capacity, run, diff, replay, locust.
     kind: str
     #: The one line (already redacted) that names the fix.
@@ -27,3 +32,4 @@ class SetupFailure:
     #: The codes the run made the target issue before it stopped (its preflight, say), listed in coupons.csv.
     coupons_issued: int = 0
     exit_code: int = 2
+    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -81,57 +81,78 @@ def _bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=_BACKLOG)
 
 
+#: The aiohttp minor version whose RequestHandler internals `_Handler` reads; tests/sandbox/test_aiohttp_pin.py
+#: fails first on any other, before the behaviour tests in tests/sandbox/test_hygiene.py.
+AIOHTTP_PINNED = "3.14"
+
+
 class _Handler(RequestHandler):
-    """aiohttp's connection handler with a deadline on each request head (aiohttp 3.14 has none).
+    """aiohttp's connection handler with a deadline on each request head (aiohttp 3.14 has no public one).
 
     aiohttp's keepalive_timeout closes a connection idle that long (counted from its opening, then from
     each answer) but a byte arriving does not stop it, and a silent or trickling client holds a
     connection for all of it. Here a request head must also be complete `header_timeout_s` after the
     connection opened (first request) or after its first byte arrived (later requests); else the
     connection is closed. A head is complete when aiohttp's parser has produced the request.
-    Relies on RequestHandler's internals as of aiohttp 3.14 (`_messages`, `_request_count`,
-    `_request_in_progress`); tests/sandbox/test_sandbox_hygiene.py pins the behaviour.
+
+    The one override of aiohttp internals in the package, kept minimal: asyncio's protocol methods
+    (`connection_made`, `data_received`, `connection_lost`) are extended, and three private attributes of
+    RequestHandler 3.14 are read: `_request_count` (heads parsed), `_messages` (parsed, not yet handled) and
+    `_request_in_progress`. Nothing is written; the rest is public (`transport`, `force_close`). One timer per
+    connection, re-armed lazily as aiohttp's own keep-alive timer is (a request costs a clock read, no timer):
+    it wakes at most every `header_timeout_s`, and exactly when the pending head is due. Pinned by
+    tests/sandbox/test_aiohttp_pin.py (the version, the methods and attributes) and the timeout tests of
+    tests/sandbox/test_hygiene.py.
     """
 
-    __slots__ = ("_head_handle", "_header_timeout_s")
+    __slots__ = ("_clock", "_head_handle", "_head_since", "_header_timeout_s")
 
-    def __init__(self, manager: web.Server, *, header_timeout_s: float, **kwargs: Any) -> None:
-        super().__init__(manager, **kwargs)
+    def __init__(self, manager: web.Server, *, loop: asyncio.AbstractEventLoop, header_timeout_s: float,
+                 **kwargs: Any) -> None:
+        super().__init__(manager, loop=loop, **kwargs)
+        self._clock = loop  # its own reference: RequestHandler's `_loop` is one more internal
         self._header_timeout_s = header_timeout_s
+        #: When the pending head began (the connection's opening, or a later head's first byte); None: none.
+        self._head_since: float | None = None
         self._head_handle: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self._arm_head_deadline()
+        self._head_since = now = self._clock.time()
+        self._head_handle = self._clock.call_at(now + self._header_timeout_s, self._check_head)
 
     def data_received(self, data: bytes) -> None:
-        if self._head_handle is None and data and self._idle():
-            self._arm_head_deadline()  # the first byte of a new request
-        requests = self._request_count
-        super().data_received(data)
-        if self._request_count != requests:
-            self._disarm_head_deadline()
+        heads = self._request_count
+        RequestHandler.data_received(self, data)
+        if self._request_count != heads:
+            self._head_since = None  # a head is complete: the next one starts with its first byte
+        elif data and self._head_since is None and self._idle():
+            self._head_since = self._clock.time()  # the first byte of a new request
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        self._disarm_head_deadline()
+        if self._head_handle is not None:  # a cancelled timer lets go of this handler at once
+            self._head_handle.cancel()
+            self._head_handle = None
         super().connection_lost(exc)
 
     def _idle(self) -> bool:
         """No request parsed and waiting, none being handled: waiting for (the rest of) a head."""
         return not self._messages and not self._request_in_progress
 
-    def _arm_head_deadline(self) -> None:
-        self._head_handle = self._loop.call_later(self._header_timeout_s, self._head_overdue)
-
-    def _disarm_head_deadline(self) -> None:
-        if self._head_handle is not None:
-            self._head_handle.cancel()
-            self._head_handle = None
-
-    def _head_overdue(self) -> None:
+    def _check_head(self) -> None:
         self._head_handle = None
-        if self._idle():
-            self.force_close()
+        if self.transport is None:  # the connection is gone
+            return
+        now = self._clock.time()
+        since = self._head_since
+        if since is not None and self._idle():
+            due = since + self._header_timeout_s
+            if now >= due:
+                self.force_close()
+                return
+            self._head_handle = self._clock.call_at(due, self._check_head)
+            return
+        self._head_handle = self._clock.call_at(now + self._header_timeout_s, self._check_head)
 
 
 class _Site(web.SockSite):

@@ -30,6 +30,7 @@ import contextlib
 import heapq
 import http.client
 import itertools
+import logging
 import os
 import socket
 import ssl
@@ -86,6 +87,7 @@ Cut: TypeAlias = Literal["too-large", "timeout"]
 _LOCATION_SHOWN = 200
 #: Attribute of a requests.Response the adapter read itself (no deadline set by the caller): why it was cut, or None.
 CUT = "coupon_harness_cut"
+_log = logging.getLogger(__name__)
 
 
 class ForeignOrigin(HarnessError):
@@ -210,6 +212,7 @@ class Deadline:
                 return
             self.fired = True
             sockets = [sock for owner, sock, _ in self._sockets if getattr(owner, _OWNER, None) is self]
+        _log.debug("deadline of %g s passed: %d connection(s) shut down", self.seconds, len(sockets))
         for sock in sockets:
             _shutdown(sock)
 
@@ -407,6 +410,7 @@ class _BoundedAdapter(requests.adapters.HTTPAdapter):
              verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
         url = request.url or ""
         if Origin.of(url) != self.origin:
+            _log.debug("refused to send to %s: not %s", _shown(url), self.origin)
             raise ForeignOrigin(f"refused to send to {_shown(url)}: this client sends only to {self.origin}, the "
                                 "origin it was configured for (its credentials go nowhere else)")
         active = _active()
@@ -512,6 +516,9 @@ class BoundedClient:
                     except (Urllib3Error, OSError) as exc:
                         return Reply(None, {}, b"", "connection", f"answer cut short: {_reason(exc)}")
                     reply = Reply(answer.status_code, _lower(answer.headers), content)
+                    if 300 <= answer.status_code < 400:
+                        _log.debug("%s %s answered %d: the redirect is not followed", method, _shown(url),
+                                   answer.status_code)
                     if cut == "too-large":
                         reply.error, reply.detail = cut, f"body larger than {cap} bytes"
                     elif cut == "timeout":
@@ -520,6 +527,7 @@ class BoundedClient:
             except ForeignOrigin:
                 raise
             except (requests.Timeout, TimeoutError):
+                _log.debug("%s %s: no answer within the deadline of %g s", method, _shown(url), timeout)
                 return Reply(None, {}, b"", "timeout", f"no answer within {timeout:g} s")
             except requests.exceptions.ChunkedEncodingError as exc:
                 if active.passed:
@@ -570,6 +578,7 @@ def setup_request(method: str, url: str, policy: OutboundPolicy, *, what: str, j
     if reply.status is not None and 300 <= reply.status < 400:
         location = reply.headers.get("location")
         pointed = f"to {_shown(location)}" if location else "(without a Location)"
+        _log.debug("%s %s answered %d %s: refused", what, _shown(url), reply.status, pointed)
         raise RedirectRefused(f"{what} {_shown(url)} answered {reply.status}, a redirect {pointed}: coupon-harness "
                               "never follows a redirect (what it sends would reach a host nobody configured)"
                               + (f"; {fix}" if fix else ""))

@@ -1,23 +1,25 @@
-"""summary.json of a capacity search: `capacity_rps`, `breaking_rps` and every step, machine-readable."""
+"""summary.json of a capacity search: `capacity_rps`, `breaking_rps` and every step, machine-readable; its `result`
+member reads back (`reporting.stored`)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.reporting.capacity.common import gate_text, holds, step_verdict
 from coupon_harness.reporting.common import atomic_write_text
+from coupon_harness.reporting.stored import stored_member
 from coupon_harness.results.capacity import CapacityResult
+from coupon_harness.results.codec import encode
 
-__all__ = ["CAPACITY_SCHEMA", "capacity_summary_dict", "read_capacity_summary", "write_capacity_summary_json"]
+__all__ = ["CAPACITY_SCHEMA", "capacity_summary_dict", "write_capacity_summary_json"]
 
 CAPACITY_SCHEMA = "coupon-harness/capacity-summary"
 
 
 def capacity_summary_dict(result: CapacityResult) -> dict[str, Any]:
-    raw = asdict(result)
+    raw = encode(result)
     steps = raw.pop("steps")
     for step, typed in zip(steps, result.steps, strict=True):
         step["met"] = typed.met
@@ -28,24 +30,8 @@ def capacity_summary_dict(result: CapacityResult) -> dict[str, Any]:
         step["generator_cpu_mean"] = round(step["generator_cpu_mean"], 1)
     return {"schema": CAPACITY_SCHEMA, "version": 1, "verdict": result.verdict, "holds": holds(result),
             "headline": gate_text(result),
-            **raw, "steps": steps}
+            **raw, "steps": steps, **stored_member(result)}
 
 
 def write_capacity_summary_json(result: CapacityResult, path: Path) -> None:
     atomic_write_text(path, json.dumps(capacity_summary_dict(result), indent=2) + "\n")
-
-
-def read_capacity_summary(path: Path) -> CapacityResult:
-    """A capacity summary.json back as a CapacityResult (ValueError on anything else)."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if raw.get("schema") != CAPACITY_SCHEMA:
-            raise ValueError(f"{path} is not a capacity summary.json")
-        for key in ("schema", "version", "verdict", "holds", "headline"):
-            raw.pop(key, None)
-        for step in raw.get("steps", []):
-            step.pop("met", None)
-            step.pop("verdict", None)
-        return CapacityResult.from_dict(raw)
-    except (OSError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} cannot be read as a capacity summary: {exc}") from None

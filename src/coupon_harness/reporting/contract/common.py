@@ -6,7 +6,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from coupon_harness.contract.catalog import Severity, rules
-from coupon_harness.reporting.common import one_line, plural, shorten
+from coupon_harness.reporting.text import one_line, plural, shorten
 from coupon_harness.results.contract import (
     BODY_RULES,
     BaselineStatus,
@@ -65,13 +65,8 @@ def ordered_rules(result: ContractRunResult) -> list[RuleResult]:
 
 
 def problem_rules(result: ContractRunResult) -> list[RuleResult]:
-    """Failed rules (most severe first), then warned rules, then known ones (every finding in the baseline),
-    each group in catalog order."""
-    ordered = ordered_rules(result)
-    failed = sorted((r for r in ordered if r.outcome is Outcome.FAILED),
-                    key=lambda r: _SEVERITY_RANK.get(r.rule.severity, 3))
-    return (failed + [r for r in ordered if r.outcome is Outcome.WARNED]
-            + [r for r in ordered if r.outcome is Outcome.KNOWN])
+    """Failed rules (most severe first), then warned rules, then known ones, as the table lists them."""
+    return [r for r in ordered_rules(result) if r.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)]
 
 
 def shown_outcomes(result: ContractRunResult) -> tuple[Outcome, ...]:

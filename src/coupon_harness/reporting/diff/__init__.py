@@ -1,8 +1,8 @@
-"""Reports of a differential run (coupon_harness.results.diff): console, summary.json, Markdown, HTML, JUnit."""
+"""Reports of a differential run (coupon_harness.results.diff): its Document (console, Markdown, HTML),
+summary.json, JUnit."""
 
-from coupon_harness.reporting.diff.console import render_diff_table
-from coupon_harness.reporting.diff.summary_json import DIFF_SCHEMA, diff_summary_dict, read_diff_summary
-from coupon_harness.reporting.diff.writer import DIFF_REPORT_FILES, write_diff_reports
+from coupon_harness.reporting.diff.document import diff_document, diff_files, write_diff_reports
+from coupon_harness.reporting.diff.summary_json import DIFF_SCHEMA, diff_summary_dict
 
-__all__ = ["DIFF_REPORT_FILES", "DIFF_SCHEMA", "diff_summary_dict", "read_diff_summary", "render_diff_table",
+__all__ = ["DIFF_SCHEMA", "diff_document", "diff_files", "diff_summary_dict",
            "write_diff_reports"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from coupon_harness.reporting.common import plural
+from coupon_harness.reporting.text import plural
 from coupon_harness.results.diff import DiffRunResult
 from coupon_harness.results.request import RequestSample
 

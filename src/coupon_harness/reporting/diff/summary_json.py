@@ -1,23 +1,25 @@
-"""summary.json of a differential run: every difference with its reproducer, machine-readable."""
+"""summary.json of a differential run: every difference with its reproducer, machine-readable; its `result` member
+reads back (`reporting.stored`)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.diff.common import against_curl, replay_command, verdict
+from coupon_harness.reporting.stored import stored_member
+from coupon_harness.results.codec import encode
 from coupon_harness.results.diff import DiffRunResult
 
-__all__ = ["DIFF_SCHEMA", "diff_summary_dict", "read_diff_summary", "write_diff_summary_json"]
+__all__ = ["DIFF_SCHEMA", "diff_summary_dict", "write_diff_summary_json"]
 
 DIFF_SCHEMA = "coupon-harness/diff-summary"
 
 
 def diff_summary_dict(result: DiffRunResult) -> dict[str, Any]:
-    raw = asdict(result)
+    raw = encode(result)
     for difference, typed in zip(raw["differences"], result.differences, strict=True):
         difference["reproducer"]["base_curl"] = typed.reproducer.base_request.curl
         difference["reproducer"]["against_curl"] = against_curl(typed.reproducer.against_request)
@@ -26,19 +28,9 @@ def diff_summary_dict(result: DiffRunResult) -> dict[str, Any]:
     return {"schema": DIFF_SCHEMA, "version": 1, "differs": result.differs, "holds": result.holds,
             "no_answer": result.no_answer, "headline": verdict(result),
             "replay": replay_command(result),
-            "counts": {category: len(items) for category, items in result.by_category()}, **raw}
+            "counts": {category: len(items) for category, items in result.by_category()}, **raw,
+            **stored_member(result)}
 
 
 def write_diff_summary_json(result: DiffRunResult, path: Path) -> None:
     atomic_write_text(path, json.dumps(diff_summary_dict(result), indent=2) + "\n")
-
-
-def read_diff_summary(path: Path) -> dict[str, Any]:
-    """The summary as written (ValueError when it is not a differential run's)."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} cannot be read: {exc}") from None
-    if not isinstance(raw, dict) or raw.get("schema") != DIFF_SCHEMA:
-        raise ValueError(f"{path} is not a differential run's summary.json")
-    return raw

@@ -24,7 +24,6 @@ batches) as the sample size.
 
 from __future__ import annotations
 
-import html
 import math
 import random
 from bisect import bisect_left, bisect_right
@@ -35,7 +34,17 @@ from urllib.parse import urlsplit
 
 from hdrh.histogram import HdrHistogram
 
-from coupon_harness.reporting.common import md_text
+from coupon_harness.reporting.document import (
+    Block,
+    BulletList,
+    Paragraph,
+    Row,
+    Section,
+    Status,
+    Strong,
+    Table,
+    column,
+)
 from coupon_harness.reporting.load.common import FIGURE_LABELS, throughput_rps
 from coupon_harness.results.load import (
     COMPARE_KEYS,
@@ -47,8 +56,8 @@ from coupon_harness.results.load import (
     MaxRegression,
 )
 
-__all__ = ["MIN_INTERVALS", "RESAMPLES", "compare_runs", "comparison_console_lines", "comparison_html",
-           "comparison_markdown_lines", "fmt_change", "fmt_limit"]
+__all__ = ["MIN_INTERVALS", "RESAMPLES", "compare_runs", "comparison_lines", "comparison_section", "fmt_change",
+           "fmt_limit"]
 
 RESAMPLES = 1000
 #: Fewer intervals than this in either run: no interval can be trusted, point figures only.
@@ -425,8 +434,8 @@ def _code_lines(comparison: Comparison) -> list[tuple[str, str, str, str]]:
             for code, (before, after) in comparison.error_codes.items()]
 
 
-def comparison_console_lines(comparison: Comparison) -> list[str]:
-    """The comparison for the terminal (no colour; the caller paints the headline)."""
+def comparison_lines(comparison: Comparison) -> list[str]:
+    """The comparison as plain text (junit.xml): what it was compared with, the table, codes, notes, headline."""
     table = [_HEADER, *(_cells(row) for row in comparison.rows)]
     widths = [max(len(line[i]) for line in table) for i in range(len(_HEADER))]
     lines = [f"Compared with an earlier run: {_about(comparison)}"]
@@ -441,42 +450,26 @@ def comparison_console_lines(comparison: Comparison) -> list[str]:
     return lines
 
 
-def comparison_markdown_lines(comparison: Comparison) -> list[str]:
-    """The body of report.md's "Compared with an earlier run" section."""
-    lines = [f"**{md_text(_headline(comparison))}**", "",
-             md_text(_about(comparison)), "", "| " + " | ".join(_HEADER) + " |",
-             "|---|" + "---:|" * (len(_HEADER) - 2) + "---|"]
-    for row in comparison.rows:
-        lines.append("| " + " | ".join(md_text(cell) for cell in _cells(row)) + " |")
-    if comparison.error_codes:
-        lines += ["", "| entity error code | earlier | this run | change |", "|---|---:|---:|---:|"]
-        lines += [f"| {md_text(code)} | {b} | {a} | {d} |" for code, b, a, d in _code_lines(comparison)]
-    if comparison.notes:
-        lines.append("")
-        lines += [f"- {md_text(note)}" for note in comparison.notes]
-    return lines
+#: How a row's verdict marks it.
+_ROW_STATUS = {"regression": Status.FAIL, "worse": Status.WARN, "better": Status.PASS}
 
 
-def comparison_html(comparison: Comparison) -> str:
-    """The comparison as an HTML fragment (a <section>, escaped, no script): report.html places it as it is."""
-    e = html.escape
-    state = "regression" if comparison.regressed else "ok" if comparison.noise_judged else "unjudged"
-    out = [f'<section class="comparison comparison-{state}" id="comparison">', "<h2>Compared with an earlier run</h2>",
-           f"<p><strong>{e(_headline(comparison))}</strong></p>", f"<p>{e(_about(comparison))}</p>",
-           "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in _HEADER) + "</tr></thead><tbody>"]
-    for row in comparison.rows:
-        css = f' class="{e(row.verdict.replace(" ", "-"))}"'
-        out.append(f"<tr{css}>" + "".join(f"<td>{e(cell)}</td>" for cell in _cells(row)) + "</tr>")
-    out.append("</tbody></table>")
+def comparison_section(comparison: Comparison) -> Section:
+    """The comparison as a report section (every format draws it): the headline, what it was compared with, the
+    table of figures, the entity error codes and the notes."""
+    status = Status.FAIL if comparison.regressed else Status.PASS if comparison.noise_judged else Status.WARN
+    columns = (column(_HEADER[0]), *(column(name, numeric=True) for name in _HEADER[1:5]), column(_HEADER[5]),
+               column(_HEADER[6]))
+    blocks: list[Block] = [
+        Paragraph((Strong(_headline(comparison)),)), Paragraph(_about(comparison), muted=True),
+        Table(columns, tuple(Row(tuple(_cells(row)), _ROW_STATUS.get(row.verdict)) for row in comparison.rows))]
     if comparison.error_codes:
-        out.append("<table><thead><tr><th>entity error code</th><th>earlier</th><th>this run</th><th>change</th>"
-                   "</tr></thead><tbody>")
-        out += ["<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in line) + "</tr>" for line in _code_lines(comparison)]
-        out.append("</tbody></table>")
+        blocks.append(Table((column("entity error code"), *(column(name, numeric=True)
+                                                             for name in ("earlier", "this run", "change"))),
+                            tuple(Row(line) for line in _code_lines(comparison))))
     if comparison.notes:
-        out.append("<ul>" + "".join(f"<li>{e(note)}</li>" for note in comparison.notes) + "</ul>")
-    out.append("</section>")
-    return "\n".join(out)
+        blocks.append(BulletList(comparison.notes))
+    return Section("Compared with an earlier run", tuple(blocks), status=status, anchor="comparison")
 
 
 assert set(COMPARE_KEYS) <= set(_LABELS)

@@ -38,7 +38,7 @@ from coupon_harness.reporting.load.common import (
     throughput_rps,
     verdict,
 )
-from coupon_harness.reporting.load.compare import comparison_console_lines, fmt_limit
+from coupon_harness.reporting.load.compare import comparison_lines, fmt_limit
 from coupon_harness.results.load import LoadRunResult, SloResult
 
 __all__ = ["LOAD_RULES", "SUITE_NAME", "load_suite", "render_load_junit", "write_load_junit"]
@@ -114,7 +114,7 @@ def _comparison_case(suite: ET.Element, result: LoadRunResult) -> None:
     comparison = result.comparison
     if comparison is None:
         return
-    text = "\n".join(comparison_console_lines(comparison))
+    text = "\n".join(comparison_lines(comparison))
     failure = None
     if comparison.regressed:
         broken = ", ".join(f"{row.key} {fmt_limit(row.limit)}" if row.limit is not None else row.key

@@ -1,4 +1,5 @@
-"""summary.json of a load run: every figure, machine-readable, numbers rounded, readable back."""
+"""summary.json of a load run: every figure, machine-readable, numbers rounded; its `result` member (unrounded)
+reads back (`reporting.stored`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.input_files import DATA_LIMIT, NESTED_TOO_DEEPLY, UnreadableFile, read_text
+from coupon_harness.input_files import UnreadableFile
 from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.load.common import (
     FIGURE_LABELS,
@@ -21,7 +22,7 @@ from coupon_harness.reporting.load.common import (
     verdict,
 )
 from coupon_harness.reporting.load.compare import fmt_limit
-from coupon_harness.reporting.setup_error import SetupErrorSummary, refuse_setup_error
+from coupon_harness.reporting.stored import read_stored, stored_member
 from coupon_harness.results.load import (
     Comparison,
     LoadHistograms,
@@ -29,11 +30,10 @@ from coupon_harness.results.load import (
     SloResult,
     StepFigures,
     TimelinePoint,
-    sample_data,
 )
 
 __all__ = ["LOAD_SCHEMA", "LOAD_SCHEMA_VERSION", "comparison_dict", "load_summary_dict", "read_earlier",
-           "read_load_summary_json", "write_load_summary_json"]
+           "write_load_summary_json"]
 
 LOAD_SCHEMA = "coupon-harness/load-summary"
 LOAD_SCHEMA_VERSION = 1
@@ -174,6 +174,7 @@ def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
         "comparison": comparison_dict(result.comparison) if result.comparison is not None else None,
         #: The raw material of a later --compare (last: the largest part of the file).
         "histograms": _histograms_dict(result.histograms),
+        **stored_member(result),
     }
 
 
@@ -182,38 +183,6 @@ def write_load_summary_json(result: LoadRunResult, path: Path) -> None:
     text = json.dumps(load_summary_dict(result), indent=2, ensure_ascii=False, allow_nan=False)
     atomic_write_text(path, text + "\n")
 
-
-def read_load_summary_json(path: Path) -> LoadRunResult:
-    """Read a load summary.json back (to re-render its reports or compare runs); numbers come back rounded."""
-    data = json.loads(read_text(path, limit=DATA_LIMIT))
-    refuse_setup_error(data, path)
-    if (not isinstance(data, dict) or data.get("schema") != LOAD_SCHEMA
-            or data.get("schema_version") != LOAD_SCHEMA_VERSION):
-        raise ValueError(f"{path}: not a {LOAD_SCHEMA} v{LOAD_SCHEMA_VERSION} file")
-    return LoadRunResult(
-        target=data["target"], started_at=data["started_at"], duration_s=data["duration_s"], shape=data["shape"],
-        users=data["users"], arrival_rate=data["arrival_rate"], workers=data["workers"], requests=data["requests"],
-        status_counts=dict(data["status_counts"]), violation_counts=dict(data["violation_counts"]),
-        violation_examples=dict(data["violation_examples"]),
-        latency_ms={key: value for key, value in data["latency_ms"].items() if value is not None},
-        error_rate=data["error_rate"], entities=data["entities"], entity_failures=data["entity_failures"],
-        expected_failures=data["expected_failures"], unexpected_failures=data["unexpected_failures"],
-        failure_ratio=data["failure_ratio"], entity_error_codes=dict(data["entity_error_codes"]),
-        coupons_issued=data["coupons_issued"], duplicate_codes=data["duplicate_codes"],
-        timeline=[TimelinePoint(**point) for point in data["timeline"]],
-        slos=[SloResult(key=slo["key"], threshold=slo["threshold"], unit=slo["unit"], measured=slo["measured"],
-                        passed=slo["passed"]) for slo in data["slos"]],
-        generator_cpu_max=data["generator_cpu_max"], generator_cpu_mean=data["generator_cpu_mean"],
-        generator_saturated=data["generator_saturated"], interrupted=data["interrupted"],
-        generator_late_share=data.get("generator_late_share"), generator_behind=bool(data.get("generator_behind")),
-        stopped_reason=data["stopped_reason"], notes=list(data["notes"]), files=dict(data["files"]),
-        histograms=LoadHistograms.from_dict(data["histograms"]) if data.get("histograms") else None,
-        # Absent from summaries of older versions.
-        violation_samples={rule: sample_data(entry["request"]) for rule, entry in
-                           data.get("violation_samples", {}).items() if entry.get("request") is not None},
-        steps=[StepFigures.from_dict(step) for step in data.get("steps", [])],
-        request_timeout_s=data.get("request_timeout_s"),
-    )
 
 def read_earlier(path: Path) -> LoadRunResult:
     """The earlier run of `--compare`: a load report folder, its summary.json, or a `run` folder (its
@@ -224,21 +193,10 @@ def read_earlier(path: Path) -> LoadRunResult:
     for candidate in candidates:
         if candidate.exists():  # a device or a pipe named summary.json is refused by name, not skipped
             try:
-                return read_load_summary_json(candidate)
-            except SetupErrorSummary:
-                raise
+                return read_stored(candidate, LoadRunResult)
             except UnreadableFile as exc:
                 raise ValueError(f"{exc}: give a load report folder, a run folder or a summary.json") from None
-            except RecursionError:
-                raise ValueError(f"{candidate} {NESTED_TOO_DEEPLY}: it is not a load summary.json of coupon-harness") \
-                    from None
-            except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-                reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-                raise ValueError(f"{candidate} is not a load summary.json of coupon-harness ({reason})") from None
-            except OSError as exc:
-                raise ValueError(f"cannot read {candidate}: {exc.strerror or exc}") from None
     if path.is_dir():
         raise ValueError(f"{path} holds no summary.json nor load/summary.json: give a load report folder, a run "
                          "folder or a summary.json")
     raise ValueError(f"{path} does not exist: give a load report folder, a run folder or a summary.json")
-

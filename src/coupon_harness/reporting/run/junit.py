@@ -3,9 +3,7 @@ runs `coupon-harness run` uploads one file. Each suite is the one its stage writ
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
-from coupon_harness.reporting.contract.junit import render_junit
+from coupon_harness.reporting.contract.junit import contract_suite
 from coupon_harness.reporting.junit_xml import document
 from coupon_harness.reporting.load.junit import load_suite
 from coupon_harness.reporting.setup_error import setup_suite
@@ -18,22 +16,11 @@ __all__ = ["RUN_NAME", "render_run_junit"]
 RUN_NAME = "coupon-harness run"
 
 
-def _contract_suites(result: ContractRunResult) -> list[ET.Element]:
-    """The contract stage's <testsuite> elements, taken from its own junit.xml document (one renderer)."""
-    return ET.fromstring(render_junit(result)).findall("testsuite")
-
-
 def render_run_junit(contract: ContractRunResult | None, load: LoadRunResult | None,
                      load_error: SetupFailure | None = None) -> str:
     """One <testsuites> document of the stages that ran (a stage that did not run has no suite; a load stage that
     stopped on a setup error has one with that error)."""
-    suites = [*(_contract_suites(contract) if contract is not None else []),
+    suites = [*([contract_suite(contract)] if contract is not None else []),
               *([load_suite(load)] if load is not None else []),
               *([setup_suite(load_error)] if load_error is not None else [])]
-    for suite in suites:  # the other suites' indentation is redone for the whole document
-        for element in suite.iter():
-            if element.tail is not None and not element.tail.strip():
-                element.tail = None
-            if len(element) and element.text is not None and not element.text.strip():
-                element.text = None
     return document(RUN_NAME, suites)

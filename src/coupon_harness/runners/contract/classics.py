@@ -47,7 +47,7 @@ from coupon_harness.runners.contract.schema_fields import fields as _fields
 from coupon_harness.runners.contract.schema_fields import show as _show
 from coupon_harness.runners.contract.schema_fields import with_value as _with
 
-__all__ = ["Probe", "classic_probes", "run_classics"]
+__all__ = ["Probe", "classic_probes", "run_classics", "send_classics"]
 
 _SLOT = "__coupon_harness_probe_slot__"
 _SLOT_BYTES = b'"' + _SLOT.encode() + b'"'
@@ -94,7 +94,7 @@ def _raw(body: Any, path: Path, literal: bytes) -> bytes:
     return dump_json(_with(body, path, _SLOT)).replace(_SLOT_BYTES, literal, 1)
 
 
-class _Builder:
+class _ClassicsBuilder:
     """Builds the probes for one run: well-formed base bodies from the schema and what the run knows."""
 
     def __init__(self, client: Client) -> None:
@@ -286,7 +286,7 @@ def _at(body: Any, path: Path) -> Any:
 
 def classic_probes(client: Client) -> list[Probe]:
     """Every probe of the pass, in the order sent (the same on every run: no randomness but fresh ids)."""
-    return list(_Builder(client).probes())
+    return list(_ClassicsBuilder(client).probes())
 
 
 def run_classics(client: Client, progress: Callable[[str], None]) -> int:
@@ -301,4 +301,17 @@ def run_classics(client: Client, progress: Callable[[str], None]) -> int:
         client.judge.judge(exchange, probe.expect, call, "classics", probe=probe.name, group=probe.group)
         sent += 1
     progress(f"classics: {sent} requests")
+    return sent
+
+
+def send_classics(client: Client, progress: Callable[[str], None]) -> int:
+    """Every classic probe sent as is, each under its own name (`classics/<probe>`), not judged: a differential
+    run compares the two targets' answers instead. Returns the number of requests sent."""
+    collector = client.judge.collector
+    sent = 0
+    for probe in classic_probes(client):
+        if collector.stopped:
+            break
+        client.raw("POST", probe.body, headers=probe.headers, source=f"classics/{probe.name}")
+        sent += 1
     return sent

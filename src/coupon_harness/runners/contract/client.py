@@ -12,7 +12,7 @@ from coupon_harness import ENDPOINT
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.interrupts import deferred
 from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.exchange import Exchange, send
+from coupon_harness.runners.contract.exchange import Exchange, Outgoing, send
 from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.outbound import BoundedClient, OutboundPolicy
@@ -86,6 +86,15 @@ class Client:
         exchange = self.raw(method, body, headers=headers, auth=auth, source=source)
         self.judge.judge(exchange, expect, None, source)
         return exchange
+
+    def may_generate(self, source: str) -> bool:
+        """Whether a generated (Schemathesis) pass may start."""
+        return True
+
+    def generated(self, exchange: Exchange, expect: Expect, call: IssueCall | None, source: str,
+                  sent: Outgoing) -> None:
+        """A generated case as Schemathesis sent it (`sent`), with its answer or transport failure: judged."""
+        self.judge.judge(exchange, expect, call, source)
 
     def close(self) -> None:
         self._http.close()

@@ -1,12 +1,15 @@
 """A differential run: every case of the contract runner's passes sent to the base target (A), then to the other
 (B), and the two answers compared (`diff_compare`); differences grouped, each with its smallest case.
 
-The cases are the contract run's own: the classics, the Schemathesis passes (through the adapter: each generated
-case is sent to A by Schemathesis, then as sent to B), the scenarios, the auth and malformed probes. A `PairClient`
-(a contract `Client` whose every request goes to both targets) lets the passes run unchanged; the seed makes the
-cases the same from run to run. B's body is A's with the series and customer ids mapped (`diff_mapping`);
-fresh customers are the same id on both, so per-customer limits line up. A's answers are still judged by the
-contract's Judge (the passes need it); those findings are `coupon-harness contract`'s business, not reported here.
+The cases are the contract run's own, sent through the same registry (`passes.run_pass`): the classics, the
+Schemathesis passes (the contract run's own loop, `property_pass`: each generated case is sent to A by
+Schemathesis, then as sent to B by `PairClient.generated`; a request A never answered is judged and sent to B
+all the same), the scenarios, the auth and malformed probes. A `PairClient` (a contract `Client` whose every
+request goes to both targets) lets the passes run unchanged; the seed makes the cases the same from run to run.
+B's body is A's with the series and customer ids mapped (`diff_mapping`); fresh customers are the same id on
+both, so per-customer limits line up. A's answers are still judged by the contract's Judge (the passes need it,
+and its transport streak stops the run as it stops a contract run); those findings are `coupon-harness
+contract`'s business, not reported here.
 
 The coupon cap (`DiffSettings.max_coupons`) holds for each target: before a case the harness builds is sent, its
 most coupons (the seriesIds it carries) must fit under what is left on both. A Schemathesis case is known only once
@@ -25,33 +28,21 @@ from typing import Any
 import orjson
 
 from coupon_harness import ENDPOINT, interrupts
+from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
-from coupon_harness.runners.contract.classics import classic_probes
 from coupon_harness.runners.contract.client import Client, lower_auth_scheme, policy
 from coupon_harness.runners.contract.collector import Collector, harness_fault
-from coupon_harness.runners.contract.diff_compare import Answer, Comparer, Delta
+from coupon_harness.runners.contract.diff_compare import Comparer, Delta, TargetAnswer
 from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
 from coupon_harness.runners.contract.diff_settings import DiffSettings
 from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange, sample, send
-from coupon_harness.runners.contract.judge import Judge, log_coupons
-from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
-from coupon_harness.runners.contract.scenarios import run_scenarios
-from coupon_harness.runners.contract.schemathesis_adapter import (
-    Answer as GeneratedAnswer,
-)
-from coupon_harness.runners.contract.schemathesis_adapter import (
-    Errored,
-    Fatal,
-    Interrupted,
-    PassSettings,
-    ScenarioFinished,
-    SchemathesisPass,
-)
-from coupon_harness.runners.contract.spec_loader import generation_spec
+from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange, Outgoing, sample, send
+from coupon_harness.runners.contract.judge import Expect, Judge, log_coupons
+from coupon_harness.runners.contract.passes import run_pass
+from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Credentials, Redactor, TokenSource, auth_headers
 from coupon_harness.transport.outbound import BoundedClient
@@ -170,8 +161,9 @@ def _excerpt(exchange: Exchange, redactor: Redactor) -> str:
     return exchange.excerpt(redactor)
 
 
-def _answer(exchange: Exchange, sent_at: float) -> Answer:
-    return Answer(exchange.status, exchange.error, exchange.headers.get("content-type", ""), exchange.body, sent_at)
+def _answer(exchange: Exchange, sent_at: float) -> TargetAnswer:
+    return TargetAnswer(exchange.status, exchange.error, exchange.headers.get("content-type", ""), exchange.body,
+                        sent_at)
 
 
 def _coupons(exchange: Exchange) -> int:
@@ -218,6 +210,8 @@ class PairClient(Client):
             lower_scheme: bool = False) -> Exchange:
         if exact:  # B's URL is mapped from the endpoint's: a route variant has no mapping (routes is no diff pass)
             raise ValueError("a differential run sends no route variant")
+        if source:
+            self.source = source
         # listed by the book, both sides
         return self.pair(method, body, headers=headers, auth=auth, url=url, lower_scheme=lower_scheme)[0]
 
@@ -246,6 +240,34 @@ class PairClient(Client):
         exchange = send(self._b_http, method, url, headers=sent, body=self.body_map.body(body),
                         redactor=self.judge.redactor)
         return exchange, sent_at
+
+    def may_generate(self, source: str) -> bool:
+        """No generated pass when fewer than `PROPERTY_RESERVE` coupons are left under the cap on either target."""
+        left = self.book.left()
+        if left is not None and left < PROPERTY_RESERVE:
+            self.book.stop(f"fewer than {PROPERTY_RESERVE} coupons are left under the cap ({self.book.cap:,}): the "
+                           "generated passes did not run (raise --max-coupons)")
+            return False
+        return True
+
+    def generated(self, exchange: Exchange, expect: Expect, call: IssueCall | None, source: str,
+                  sent: Outgoing) -> None:
+        """A generated case: judged on A as a contract run judges it, then sent to B as A got it (but for A's
+        credentials) if it fits under B's cap, and the pair booked. In Schemathesis' worker thread."""
+        super().generated(exchange, expect, call, source, sent)
+        book = self.book
+        body = sent.body.encode() if isinstance(sent.body, str) else sent.body
+        if not book.fits(body if sent.method == "POST" else None, sides=(1,)):
+            return
+        skip = {name.lower() for name in self.auth_headers()} | {"content-length", "host"}
+        headers = {k: v for k, v in sent.headers.items() if k.lower() not in skip}
+        url = self.against + sent.url[len(self.url):] if sent.url.startswith(self.url) else self.against
+        b, sent_b = self.send_b(sent.method, url, body, headers, auth=True)
+        book.record(source, exchange, sent.sent_at, b, sent_b)
+        left = book.left()
+        if left is not None and left < PROPERTY_RESERVE:
+            book.stop(f"fewer than {PROPERTY_RESERVE} coupons are left under the cap ({book.cap:,}): the generated "
+                      "passes stopped (raise --max-coupons)")
 
     def close(self) -> None:
         super().close()
@@ -305,8 +327,8 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
             before = book.cases
             progress(f"{name}: started")
             try:
-                _run_pass(name, client, settings, headers_a, progress)
-            except (KeyboardInterrupt, _Interrupted, CouponLogError):
+                run_pass(name, client, headers_a, progress, diff=True)
+            except (KeyboardInterrupt, PropertyInterrupted, CouponLogError):
                 raise
             except AuthError as exc:
                 book.stop(redactor.text(str(exc)))
@@ -315,7 +337,7 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
                 progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
             passes.append((name, book.cases - before))
             progress(f"{name}: {book.cases - before} cases")
-    except (KeyboardInterrupt, _Interrupted):
+    except (KeyboardInterrupt, PropertyInterrupted):
         interrupted = True
         notes.append("interrupted: the differences cover only the cases sent before the signal")
     except CouponLogError:
@@ -353,10 +375,6 @@ def interrupted_diff(settings: DiffSettings, reason: str) -> DiffRunResult:
                          interrupted=True, notes=[reason])
 
 
-class _Interrupted(Exception):
-    """Schemathesis reported the pass as interrupted (a signal)."""
-
-
 def _first_case(client: PairClient, settings: DiffSettings) -> None:
     """One well-formed issue to both: nothing listening, or credentials refused, is a harness error (exit 2)."""
     base = settings.base
@@ -378,85 +396,3 @@ def _first_case(client: PairClient, settings: DiffSettings) -> None:
             raise ConfigError(f"{flag} {client.judge.redactor.text(url)} answers 404 Not Found on the endpoint: check "
                               f"{flag} (its path prefix)")
 
-
-def _run_pass(name: str, client: PairClient, settings: DiffSettings, headers_a: Callable[[], dict[str, str]],
-              progress: Callable[[str], None]) -> None:
-    if name == "classics":
-        for probe in classic_probes(client):
-            if client.judge.collector.stopped:
-                break
-            client.source = f"classics/{probe.name}"
-            client.raw("POST", probe.body, headers=probe.headers)
-    elif name.startswith("property-"):
-        _property_pass(name.removeprefix("property-"), client, settings, headers_a, progress)
-    elif name == "scenarios":
-        run_scenarios(client, progress)
-    elif name == "auth":
-        run_auth_probes(client, progress)
-    elif name == "malformed":
-        run_malformed_probes(client, progress)
-    else:
-        raise ValueError(f"unknown pass {name!r}")
-
-
-def _property_pass(mode: str, client: PairClient, settings: DiffSettings, headers_a: Callable[[], dict[str, str]],
-                   progress: Callable[[str], None]) -> None:
-    base = settings.base
-    book = client.book
-    source = f"property/{mode}"
-    left = book.left()
-    if left is not None and left < PROPERTY_RESERVE:
-        book.stop(f"fewer than {PROPERTY_RESERVE} coupons are left under the cap ({book.cap:,}): the generated "
-                  "passes did not run (raise --max-coupons)")
-        return
-    own_headers = {name.lower() for name in headers_a()}
-
-    def on_answer(answer: GeneratedAnswer) -> None:
-        redactor = client.judge.redactor
-        a = Exchange(sample(answer.method, answer.url, answer.request_headers, answer.request_body, redactor),
-                     answer.method, answer.status, answer.headers, answer.body)
-        if answer.cut is not None:
-            a.error, a.error_detail = answer.cut, f"answer cut: {answer.cut}"
-        sent_a = time.time() - answer.took
-        body = answer.request_body.encode() if isinstance(answer.request_body, str) else answer.request_body
-        if not book.fits(body if answer.method == "POST" else None, sides=(1,)):
-            run.stop()
-            return
-        headers = {k: v for k, v in answer.request_headers.items()
-                   if k.lower() not in own_headers and k.lower() not in ("content-length", "host")}
-        url = client.against + answer.url[len(client.url):] if answer.url.startswith(client.url) else client.against
-        b, sent_b = client.send_b(answer.method, url, body, headers, auth=True)
-        book.record(source, a, sent_a, b, sent_b)
-        left = book.left()
-        if client.judge.collector.stopped or (left is not None and left < PROPERTY_RESERVE):
-            if left is not None and left < PROPERTY_RESERVE:
-                book.stop(f"fewer than {PROPERTY_RESERVE} coupons are left under the cap ({book.cap:,}): the "
-                          "generated passes stopped (raise --max-coupons)")
-            run.stop()
-
-    run = SchemathesisPass(
-        generation_spec(tight=mode == "positive"),
-        PassSettings(base_url=base.base_url, request_timeout=base.request_timeout, seed=base.seed,
-                     max_examples=base.max_examples, mode="positive" if mode == "positive" else "negative",
-                     max_body_bytes=base.max_body_bytes, headers=headers_a, allow_production=base.allow_production),
-        on_answer,
-    )
-    with run:
-        for event in run.events():
-            if isinstance(event, ScenarioFinished):
-                progress(f"{source}: {event.phase} phase, {event.cases} cases")
-            elif isinstance(event, Errored):
-                client.judge.collector.note(f"{source}: {type(event.error).__name__}: "
-                                            f"{client.judge.redactor.text(str(event.error))[:200]}")
-            elif isinstance(event, Interrupted):
-                if event.requested and client.judge.collector.stopped:
-                    break
-                raise _Interrupted
-            elif isinstance(event, Fatal):
-                raise RuntimeError(f"schemathesis failed: {event.error}") from event.error
-            if client.judge.collector.stopped:
-                run.stop()
-                break
-            if interrupts.received() is not None:
-                run.stop()
-                raise _Interrupted

@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
-__all__ = ["TIME_SLACK_S", "Answer", "CodeShapes", "Comparer", "Delta", "kind_of"]
+__all__ = ["TIME_SLACK_S", "CodeShapes", "Comparer", "Delta", "TargetAnswer", "kind_of"]
 
 T = TypeVar("T")
 
@@ -44,7 +44,7 @@ _MAX_POSITIONS = 128
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class TargetAnswer:
     """One target's answer to a case: status (None: no answer), transport error kind, headers, body, and the
     Unix time the request left."""
 
@@ -120,7 +120,7 @@ def _media(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower() or "none"
 
 
-def _status(answer: Answer) -> str:
+def _status(answer: TargetAnswer) -> str:
     return str(answer.status) if answer.status is not None else f"no answer ({answer.error or 'transport'})"
 
 
@@ -211,7 +211,7 @@ class Comparer(Generic[T]):
         self.map_series = map_series
         self.codes: CodeShapes[T] = CodeShapes()
 
-    def compare(self, a: Answer, b: Answer, case: T) -> list[Delta]:
+    def compare(self, a: TargetAnswer, b: TargetAnswer, case: T) -> list[Delta]:
         out: list[Delta] = []
         status_a, status_b = _status(a), _status(b)
         if status_a != status_b:
@@ -234,7 +234,7 @@ class Comparer(Generic[T]):
         return out
 
     # -- a 200 bulk-issue answer --
-    def _issue_answer(self, body_a: dict[str, Any], body_b: dict[str, Any], a: Answer, b: Answer, case: T,
+    def _issue_answer(self, body_a: dict[str, Any], body_b: dict[str, Any], a: TargetAnswer, b: TargetAnswer, case: T,
                       out: list[Delta]) -> None:
         entities_a, entities_b = body_a.get("response", _MISSING), body_b.get("response", _MISSING)
         before = len(out)
@@ -252,7 +252,7 @@ class Comparer(Generic[T]):
             category = "entity outcome" if key in ("totalCount", "failureCount") else "attributes"
             _value(key, body_a.get(key, _MISSING), body_b.get(key, _MISSING), out, self._plain, category)
 
-    def _entity(self, ea: Any, eb: Any, a: Answer, b: Answer, case: T, out: list[Delta]) -> None:
+    def _entity(self, ea: Any, eb: Any, a: TargetAnswer, b: TargetAnswer, case: T, out: list[Delta]) -> None:
         if not isinstance(ea, dict) or not isinstance(eb, dict):
             _value("response[]", ea, eb, out, self._plain)
             return
@@ -281,7 +281,7 @@ class Comparer(Generic[T]):
             if present_a != present_b:
                 out.append(Delta("response shape", f"{label}: {key}", _presence(present_a), _presence(present_b)))
 
-    def _coupon(self, label: str, ra: dict[str, Any], rb: dict[str, Any], a: Answer, b: Answer, case: T,
+    def _coupon(self, label: str, ra: dict[str, Any], rb: dict[str, Any], a: TargetAnswer, b: TargetAnswer, case: T,
                 out: list[Delta]) -> None:
         relate = self._relating(a.sent_at, b.sent_at)
         for key in sorted(set(ra) | set(rb)):

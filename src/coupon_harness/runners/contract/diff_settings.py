@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from coupon_harness.results.passes import DIFF_PASSES
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.auth import Credentials
 
 __all__ = ["DIFF_PASSES", "DiffSettings"]
-
-#: The passes a differential run sends, in order (`auth` sends wrong credentials: both targets must refuse alike).
-DIFF_PASSES = ("classics", "property-positive", "property-negative", "scenarios", "auth", "malformed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ from coupon_harness.results.contract import RequestSample
 from coupon_harness.transport.auth import Redactor
 from coupon_harness.transport.outbound import REFUSED, UNRESOLVED, BoundedClient
 
-__all__ = ["REFUSED", "UNRESOLVED", "Exchange", "redacted_head", "send"]
+__all__ = ["REFUSED", "UNRESOLVED", "Exchange", "Outgoing", "redacted_head", "send"]
 
 
 @dataclass(slots=True)
@@ -32,6 +33,18 @@ class Exchange:
         if len(self.body) > width:
             text += f"… ({len(self.body)} bytes)"
         return text
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A request as it went out, credentials included (never kept: `sample` is its redacted form)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | str | None
+    #: When it left (time.time()).
+    sent_at: float
 
 
 #: Headers a reproducer does without: curl sets its own, and a fixed Content-Length breaks an edited body.

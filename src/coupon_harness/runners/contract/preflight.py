@@ -14,6 +14,7 @@ Every preflight exchange is judged afterwards, with the expectations the preflig
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,7 @@ from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
+from coupon_harness.log_setup import redact_with
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
@@ -44,6 +46,7 @@ SERIES_UNKNOWN_CODES = frozenset({707, 755})
 #: Entity error codes that say "no such customer" (701 customer not found, 721 invalid customer).
 CUSTOMER_UNKNOWN_CODES = frozenset({701, 721})
 _SOURCE = "preflight"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -70,6 +73,7 @@ def preflight_target(settings: ContractSettings, coupons: CouponSink | None = No
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
                              settings.request_timeout)
     redactor = Redactor(credentials, tokens)
+    redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
     collector = Collector(settings.seed, settings.max_transport_failures, redactor)
     judge = Judge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
     client = Client(settings, judge, lambda: auth_headers(credentials, tokens))
@@ -97,7 +101,10 @@ def run_preflight(client: Client, source: str = _SOURCE) -> Preflight:
     valid = sorted(expectations.valid_series)
     batch = client.settings.large_batch
     chunks = [valid[start:start + batch] for start in range(0, len(valid), batch)] or [[1]]
+    _log.info("sending %d valid series in %d request(s), then %d invalid series", len(valid), len(chunks),
+              len(expectations.invalid_series))
     first, call = _issue(client, result, chunks[0])
+    _log.debug("first answer: %s%s", first.status, f" ({first.error})" if first.error else "")
     _reachable(client, first)
     if valid:
         answers = _entity_errors(first, call)
@@ -106,6 +113,8 @@ def run_preflight(client: Client, source: str = _SOURCE) -> Preflight:
         result.expectations = _settle_valid(client, result, answers)
     if expectations.invalid_series:
         _check_invalid(client, result)
+    _log.info("settled: %d valid series, %d invalid series judged, %d note(s)",
+              len(result.expectations.valid_series), len(result.expectations.invalid_series), len(result.notes))
     return result
 
 
@@ -194,6 +203,7 @@ def _settle_valid(client: Client, result: Preflight, answers: dict[int, list[Any
                           "give series that exist and issue coupons on the target")
     result.notes.append(f"--series-ids: the target does not know {named}; they were left out and the other "
                         "series judged")
+    _log.info("left out the unknown series %s", named)
     return replace(expectations, valid_series=expectations.valid_series - unknown.keys(),
                    generic_series=expectations.generic_series - unknown.keys())
 
@@ -215,6 +225,7 @@ def _check_invalid(client: Client, result: Preflight) -> None:
     control = rng.randrange(1_000_000_000, 2**31 - 1)
     while control in configured:
         control = rng.randrange(1_000_000_000, 2**31 - 1)
+    _log.info("invalid series %s issued a coupon: trying the made-up series %d", issued, control)
     probe, probe_call = _issue(client, result, [control])
     answers = _entity_errors(probe, probe_call)
     if answers.get(control):  # refused: the configured series really exist on the target

@@ -1,11 +1,14 @@
 """Schemathesis property tests from the spec, positive and negative generation as separate passes.
 
 Schemathesis itself is behind `schemathesis_adapter` (the only module that imports it); this module is the
-harness's side of a pass: what each generated case should get (its classification), judging every answer
-by the Judge, progress, and when to stop. Every answer goes through one registered check that hands it to
-the harness's Judge, so the property passes judge by exactly the same rules as the scenarios and the load
-runner. Findings are recorded, not raised, so generation continues past the first violation and every
-distinct violation is collected (no shrinking).
+harness's side of a pass, and the one loop that drives Schemathesis (a differential run's generated passes
+too): what each generated case should get (its classification), handing every case as sent with its answer
+to the client (`Client.generated`: the Judge; a differential run's `PairClient` also sends it to the other
+target), progress, and when to stop. Every answer goes through one registered check that hands it to the
+harness's Judge, so the property passes judge by exactly the same rules as the scenarios and the load
+runner. A request that got no answer (hung, dropped) is judged the same way, as a transport failure.
+Findings are recorded, not raised, so generation continues past the first violation and every distinct
+violation is collected (no shrinking).
 
 Every answer is read as the harness's own client reads it (`exchange.send`): at most `max_body_bytes`
 (+1, to see the excess), and no longer than the request timeout in all (the adapter cuts it); a cut answer
@@ -14,31 +17,29 @@ is judged as the client path judges it (`transport`, kind `too-large` or `timeou
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import requests
+import orjson
 
 from coupon_harness import interrupts
 from coupon_harness.contract.catalog import RuleId
-from coupon_harness.contract.http_rules import transport_failure
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import request_validator
-from coupon_harness.coupon_log import CouponLogError
-from coupon_harness.runners.contract.collector import harness_fault
-from coupon_harness.runners.contract.exchange import Exchange, sample
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.exchange import Exchange, Outgoing, sample
 from coupon_harness.runners.contract.judge import (
     INTEGRAL_FLOATS,
     LENIENT,
     MALFORMED,
     WELL_FORMED,
     Expect,
-    Judge,
     other_method,
 )
 from coupon_harness.runners.contract.schemathesis_adapter import (
-    Answer,
+    CaseAnswer,
     Errored,
     Fatal,
     Generated,
@@ -48,7 +49,6 @@ from coupon_harness.runners.contract.schemathesis_adapter import (
     ScenarioFinished,
     SchemathesisPass,
 )
-from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.contract.spec_loader import generation_spec
 
 __all__ = ["PropertyInterrupted", "run_property_pass"]
@@ -61,30 +61,22 @@ class PropertyInterrupted(Exception):
 
 
 @dataclass(slots=True)
-class _Judging:
-    """One pass's judging of answers (called in Schemathesis' worker threads)."""
+class _Answers:
+    """One pass's generated cases as sent, each with its answer or transport failure, handed to the client's
+    `generated` (in Schemathesis' worker threads for answers, in the pass's own thread for failures)."""
 
-    judge: Judge
+    client: Client
     source: str
     timeout: float
     max_bytes: int
-    stop: Callable[[], None] = lambda: None
-    #: The Judge met a harness bug: the pass ends (as a fault, not as an interruption).
-    faulted: bool = False
-    #: coupons.csv could not be written: the pass ends and the run with it.
-    coupon_error: CouponLogError | None = None
+    run: SchemathesisPass | None = None
 
-    def __call__(self, answer: Answer) -> None:
-        judge = self.judge
-        exchange = Exchange(
-            request=sample(answer.method, answer.url, answer.request_headers, answer.request_body, judge.redactor),
-            method=answer.method,
-            status=answer.status,
-            headers=answer.headers,
-            body=answer.body,
-        )
+    def answered(self, answer: CaseAnswer) -> None:
+        """An answer: worded as the harness's own client words a cut one (exchange.send), so both paths make one
+        finding."""
+        exchange = self._exchange(answer.method, answer.url, answer.request_headers, answer.request_body)
+        exchange.status, exchange.headers, exchange.body = answer.status, answer.headers, answer.body
         if answer.cut == "too-large":
-            # Worded as the harness's own client words it (exchange.send), so both paths make one finding.
             exchange.error = "too-large"
             exchange.error_detail = f"body larger than {self.max_bytes} bytes"
         elif answer.cut == "timeout" or answer.took > self.timeout:
@@ -92,24 +84,51 @@ class _Judging:
             # is a hung request all the same.
             exchange.error = "timeout"
             exchange.error_detail = f"answer took {answer.took:.1f} s (timeout {self.timeout:g} s)"
+        sent = Outgoing(answer.method, answer.url, answer.request_headers, answer.request_body,
+                        time.time() - answer.took)
+        self._hand(exchange, answer.case, answer.elapsed, sent)
+
+    def lost(self, event: Errored) -> None:
+        """A request with no answer (hung, dropped): a transport failure, judged as the client path judges one.
+        Schemathesis then stops testing the operation in this phase."""
+        error, request = event.error, event.request
+        text = str(error)
+        kind = "timeout" if "timed out" in text.lower() or "timeout" in type(error).__name__.lower() else "connection"
+        method, url = (request.method, request.url) if request is not None else ("POST", self.client.url)
+        headers, body = (request.headers, request.body) if request is not None else ({}, None)
+        exchange = self._exchange(method, url, headers, body)
+        detail = self.client.judge.redactor.text(text.splitlines()[0] if text else type(error).__name__)[:200]
+        exchange.error, exchange.error_detail = kind, detail
+        self._hand(exchange, _sent_case(method, body), 0.0,
+                   Outgoing(method, url, headers, body, time.time()))
+
+    def _exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes | str | None) -> Exchange:
+        return Exchange(sample(method, url, headers, body, self.client.judge.redactor), method, None, {}, b"")
+
+    def _hand(self, exchange: Exchange, case: Generated, elapsed: float, sent: Outgoing) -> None:
+        judge = self.client.judge
         try:
-            expect, call = _classify(answer.case, answer.elapsed)
+            expect, call = _classify(case, elapsed)
         except Exception as exc:  # a case the classifier cannot read is the harness's problem, not the target's
             judge.collector.note(f"{self.source}: case not judged ({type(exc).__name__}: {exc})")
             return
-        try:
-            judge.judge(exchange, expect, call, self.source)
-        except CouponLogError as exc:  # coupons.csv cannot be written: the whole run stops (exit 2)
-            self.coupon_error = exc
-            self.stop()
-            return
-        except Exception as exc:  # a harness bug: a fault of this pass, which ends
-            judge.collector.fault(harness_fault(self.source.replace("/", "-"), exc, judge.redactor))
-            self.faulted = True
-            self.stop()
-            return
-        if judge.collector.stopped:
-            self.stop()
+        # A harness bug or coupons.csv that cannot be written ends the pass: the adapter stops the run and
+        # `events()` raises it (a failure's comes from the pass's own loop).
+        self.client.generated(exchange, expect, call, self.source, sent)
+        if judge.collector.stopped and self.run is not None:
+            self.run.stop()
+
+
+def _sent_case(method: str, body: bytes | str | None) -> Generated:
+    """How a lost request was generated, read back from what was sent (Schemathesis does not say): its body as
+    JSON when it parses (then classified by the body alone)."""
+    if body is None:
+        return Generated(method, has_body=False, body=None, negative=False, negated=frozenset())
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return Generated(method, has_body=True, body=body, negative=False, negated=frozenset())
+    return Generated(method, has_body=True, body=parsed, negative=False, negated=frozenset())
 
 
 def _classify(case: Generated, elapsed: float) -> tuple[Expect, IssueCall | None]:
@@ -144,19 +163,28 @@ def _mode(mode: str) -> Mode:
     raise ValueError(f"unknown generation mode {mode!r}")
 
 
-def run_property_pass(settings: ContractSettings, judge: Judge, mode: str, *,
-                      headers: Callable[[], dict[str, str]], progress: Callable[[str], None]) -> int:
-    """One Schemathesis pass (`mode` positive or negative); returns the number of cases sent."""
+def run_property_pass(client: Client, mode: str, *, headers: Callable[[], dict[str, str]],
+                      progress: Callable[[str], None]) -> int:
+    """One Schemathesis pass (`mode` positive or negative) through `client` (its `generated` takes every case as
+    sent with its answer or transport failure); returns the number of cases Schemathesis generated.
+
+    The one loop that drives Schemathesis, for a contract run and a differential run alike: a request with no
+    answer is a transport failure judged by the Judge like any other (so `max_transport_failures` in a row stop
+    the run), the run stops when the collector says so, and a Ctrl-C is `PropertyInterrupted`."""
+    settings = client.settings
     source = f"property/{mode}"
-    judging = _Judging(judge, source, settings.request_timeout, settings.max_body_bytes)
+    collector = client.judge.collector
+    if not client.may_generate(source):
+        return 0
+    answers = _Answers(client, source, settings.request_timeout, settings.max_body_bytes)
     run = SchemathesisPass(
         generation_spec(tight=mode == "positive"),
         PassSettings(base_url=settings.base_url, request_timeout=settings.request_timeout, seed=settings.seed,
                      max_examples=settings.max_examples, mode=_mode(mode), max_body_bytes=settings.max_body_bytes,
                      headers=headers, allow_production=settings.allow_production),
-        judging,
+        answers.answered,
     )
-    judging.stop = run.stop
+    answers.run = run
     sent = 0
     with run:
         for event in run.events():
@@ -164,36 +192,22 @@ def run_property_pass(settings: ContractSettings, judge: Judge, mode: str, *,
                 sent += event.cases
                 progress(f"{source}: {event.phase} phase, {event.cases} requests")
             elif isinstance(event, Errored):
-                _record_error(judge, event.error, source)
+                if event.network:
+                    answers.lost(event)
+                else:
+                    collector.note(f"{source}: schemathesis error {type(event.error).__name__}: "
+                                   f"{client.judge.redactor.text(str(event.error))[:200]}")
             elif isinstance(event, Interrupted):
-                if event.requested and (judge.collector.stopped or judging.faulted or judging.coupon_error is not None):
+                if event.requested and collector.stopped:
                     break  # our own stop(), not Ctrl-C
                 raise PropertyInterrupted
             elif isinstance(event, Fatal):
                 raise RuntimeError(f"schemathesis failed: {event.error}") from event.error
-            if judge.collector.stopped or judging.faulted or judging.coupon_error is not None:
+            if collector.stopped:
                 break
             if interrupts.received() is not None:
                 # Schemathesis 4.32 drops a KeyboardInterrupt that lands while a phase's worker threads
                 # wind down (and goes on with the next phase): the CLI's handler noted it, so stop here.
                 run.stop()
                 raise PropertyInterrupted
-    if judging.coupon_error is not None:
-        raise judging.coupon_error
     return sent
-
-
-def _record_error(judge: Judge, error: Exception, source: str) -> None:
-    """A network error (timeout, dropped connection) ends Schemathesis' testing of the operation."""
-
-    text = str(error)
-    if not isinstance(error, requests.RequestException | OSError):
-        name = type(error).__name__
-        judge.collector.note(f"{source}: schemathesis error {name}: {judge.redactor.text(text)[:200]}")
-        return
-    timed_out = "timed out" in text.lower() or "timeout" in type(error).__name__.lower()
-    kind = "timeout" if timed_out else "connection"
-    judge.collector.sent(transport_ok=False)
-    judge.collector.checked((RuleId.TRANSPORT,))
-    detail = judge.redactor.text(text.splitlines()[0] if text else type(error).__name__)[:200]
-    judge.collector.record(transport_failure(kind, detail), None, None, "", source)

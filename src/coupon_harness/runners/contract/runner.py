@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,24 +11,22 @@ from pathlib import Path
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog, CouponLogError
 from coupon_harness.errors import ConfigError, HarnessError, TargetUnreachable
+from coupon_harness.log_setup import redact_with
 from coupon_harness.results.baseline import Baseline, apply_baseline, baseline_changes, update_file
 from coupon_harness.results.contract import ContractRunResult, RunShape
-from coupon_harness.runners.contract.classics import run_classics
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, harness_fault
+from coupon_harness.runners.contract.passes import run_pass
 from coupon_harness.runners.contract.preflight import judge_preflight, run_preflight
-from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
-from coupon_harness.runners.contract.property_pass import PropertyInterrupted, run_property_pass
-from coupon_harness.runners.contract.routes import run_route_probes
-from coupon_harness.runners.contract.scenarios import run_scenarios
+from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
-from coupon_harness.runners.contract.stateful import run_stateful
-from coupon_harness.runners.contract.strings import run_strings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
 
 __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
+
+_log = logging.getLogger(__name__)
 
 
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
@@ -43,6 +42,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
                              settings.request_timeout, allow_production=settings.allow_production)
     redactor = Redactor(credentials, tokens)
+    redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
 
     def headers() -> dict[str, str]:
         return auth_headers(credentials, tokens)
@@ -74,15 +74,18 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
                 notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
                 break
             before = collector.requests
+            _log.info("pass %s: started (%d requests so far)", name, before)
             progress(f"{name}: started")
             try:
-                _run_pass(name, settings, client, headers, progress)
+                run_pass(name, client, headers, progress)
             except (KeyboardInterrupt, PropertyInterrupted, AuthError, CouponLogError):
                 raise
             except Exception as exc:  # a harness bug: this pass stops, the others still run
+                _log.debug("pass %s: harness error", name, exc_info=True)  # redacted by the handler
                 collector.fault(harness_fault(name, exc, redactor))
                 progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
             passes.append((name, collector.requests - before))
+            _log.info("pass %s: done, %d requests", name, collector.requests - before)
     except (KeyboardInterrupt, PropertyInterrupted):
         interrupted = True
         notes.append("interrupted: the results cover only what ran before Ctrl-C")
@@ -184,25 +187,3 @@ def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunRe
         rules=collector.rule_results(settings.expectations, customer_pool=bool(settings.customer_ids)),
         interrupted=True, notes=[reason], shape=run_shape(settings))
 
-
-def _run_pass(name: str, settings: ContractSettings, client: Client, headers: Callable[[], dict[str, str]],
-              progress: Callable[[str], None]) -> None:
-    if name.startswith("property-"):
-        run_property_pass(settings, client.judge, name.removeprefix("property-"), headers=headers,
-                          progress=progress)
-    elif name == "classics":
-        run_classics(client, progress)
-    elif name == "strings":
-        run_strings(client, progress)
-    elif name == "scenarios":
-        run_scenarios(client, progress)
-    elif name == "stateful":
-        run_stateful(client, progress)
-    elif name == "auth":
-        run_auth_probes(client, progress)
-    elif name == "routes":
-        run_route_probes(client, progress)
-    elif name == "malformed":
-        run_malformed_probes(client, progress)
-    else:
-        raise ValueError(f"unknown pass {name!r}")

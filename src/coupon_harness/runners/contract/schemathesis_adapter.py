@@ -1,7 +1,7 @@
 """Schemathesis behind one module: the only module of coupon_harness that imports it.
 
 A property pass asks for one thing: generate cases from a spec, send each to the target, and hand every
-answer to the harness. `SchemathesisPass` does that in harness terms: `PassSettings` in, an `Answer` per
+answer to the harness. `SchemathesisPass` does that in harness terms: `PassSettings` in, an `CaseAnswer` per
 answered case (to `on_answer`, in Schemathesis' worker thread, while the run goes on) and `PassEvent`s out
 (phases, scenarios, errors, interruption, the end). Nothing of Schemathesis crosses this boundary but the
 exceptions it reports (`Errored.error`, `Fatal.error`), which are requests' or Python's own.
@@ -73,7 +73,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECK_NAME",
-    "Answer",
+    "CaseAnswer",
     "Cut",
     "Errored",
     "Fatal",
@@ -88,6 +88,7 @@ __all__ = [
     "ScenarioFinished",
     "ScenarioStarted",
     "SchemathesisPass",
+    "Sent",
     "is_check_registered",
 ]
 
@@ -138,7 +139,7 @@ class Generated:
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class CaseAnswer:
     """One generated case as sent and the answer to it, read as the harness's own client reads answers."""
 
     method: str
@@ -185,11 +186,25 @@ class ScenarioFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class Sent:
+    """A request as it went out, credentials included: redact before keeping."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Errored:
     """An error that did not end the run: a network error (testing of the operation stops) or another one."""
 
     error: Exception
     label: str
+    #: A network error (a hung, dropped or refused request: requests' or the socket's own), not another one.
+    network: bool = False
+    #: The request that met it, when requests says which.
+    request: Sent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +236,7 @@ class SchemathesisPass:
     from any thread (from `on_answer` too); the run then ends with `Interrupted(requested=True)`.
     """
 
-    def __init__(self, spec: dict[str, Any], settings: PassSettings, on_answer: Callable[[Answer], None]) -> None:
+    def __init__(self, spec: dict[str, Any], settings: PassSettings, on_answer: Callable[[CaseAnswer], None]) -> None:
         self._settings = settings
         self._on_answer = on_answer
         self._schema = _load(spec, settings)
@@ -275,7 +290,7 @@ class SchemathesisPass:
         if isinstance(event, engine_events.ScenarioFinished):
             return ScenarioFinished(event.phase.value, len(event.recorder.cases))
         if isinstance(event, engine_events.NonFatalError):
-            return Errored(event.value, event.label)
+            return _errored(event.value, event.label)
         if isinstance(event, engine_events.Interrupted):
             return Interrupted(requested=self._stop_requested.is_set())
         if isinstance(event, engine_events.FatalError):
@@ -471,12 +486,13 @@ class _CappedBody:
             # At most max_bytes of the decoded body; a body still arriving when the deadline passes is cut there.
             body, cut = read_capped(raw, self.max_bytes, self.deadline)
         # As requests' own reading (Response.iter_content) raises them, so Schemathesis books them the same way.
+        # The request rides along (as requests' own errors carry theirs): the harness judges the lost request.
         except ReadTimeoutError as exc:
-            raise requests.exceptions.ConnectionError(exc) from exc
+            raise requests.exceptions.ConnectionError(exc, request=response.request) from exc
         except ProtocolError as exc:
-            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+            raise requests.exceptions.ChunkedEncodingError(exc, request=response.request) from exc
         except DecodeError as exc:
-            raise requests.exceptions.ContentDecodingError(exc) from exc
+            raise requests.exceptions.ContentDecodingError(exc, request=response.request) from exc
         finally:
             end(self.deadline)
         if cut is not None:
@@ -492,7 +508,7 @@ class _CappedBody:
         return response
 
 
-def _answer(response: Response, case: OpenApiCase) -> Answer:
+def _answer(response: Response, case: OpenApiCase) -> CaseAnswer:
     prepared = response.request
     # Taken off the request: Schemathesis keeps the request of every recorded answer, the body need not stay.
     read = vars(prepared).pop(_READ, None)
@@ -501,7 +517,7 @@ def _answer(response: Response, case: OpenApiCase) -> Answer:
     else:  # the response hook did not run (the auth was not applied to this case): Schemathesis read the body
         body, cut, took = response.content, None, response.elapsed
     method = (prepared.method or case.method).upper()
-    return Answer(
+    return CaseAnswer(
         method=method,
         url=prepared.url or "",
         request_headers=dict(prepared.headers),
@@ -514,6 +530,14 @@ def _answer(response: Response, case: OpenApiCase) -> Answer:
         cut=cut,
         case=_generated(case),
     )
+
+
+def _errored(error: Exception, label: str) -> Errored:
+    prepared = getattr(error, "request", None)
+    request = None
+    if isinstance(prepared, requests.PreparedRequest):
+        request = Sent((prepared.method or "").upper(), prepared.url or "", dict(prepared.headers), prepared.body)
+    return Errored(error, label, network=isinstance(error, requests.RequestException | OSError), request=request)
 
 
 def _generated(case: OpenApiCase) -> Generated:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coupon_harness.contract.expectations import Expectations
-from coupon_harness.results.contract import PASSES
+from coupon_harness.results.passes import PASSES
 from coupon_harness.transport.auth import Credentials
 
 __all__ = ["PASSES", "ContractSettings"]

@@ -45,8 +45,8 @@ from coupon_harness.runners.contract.stateful_model import (
     MALFORMED_VARIANTS,
     SOURCE,
     UNAUTHORIZED_VARIANTS,
+    SequenceStep,
     Session,
-    Step,
 )
 
 __all__ = ["PROBE_CLASS", "STEPS", "request_budget", "run_stateful"]
@@ -148,7 +148,7 @@ class _Search:
         often; the judging does not change. The request is judged as any step (a sequence of one)."""
         valid = sorted(self.client.judge.expectations.valid_series)[: self.client.settings.large_batch // 2]
         session = Session(self.client, self.run, self.customers(1, 0))
-        step = Step("valid", 0, tuple(series for series in valid for _ in range(2)))
+        step = SequenceStep("valid", 0, tuple(series for series in valid for _ in range(2)))
         failing = self.failing(session.send(step))
         if failing:
             self.keep([step], session, failing)
@@ -165,7 +165,7 @@ class _Search:
         """The findings of a step that make a sequence fail: they fail the gate and no earlier pass found them."""
         return [f for f in found if get_rule(f.rule_id).severity.fails_gate and (f.rule_id, f.key) not in self.known]
 
-    def keep(self, steps: list[Step], session: Session, failing: list[Finding]) -> None:
+    def keep(self, steps: list[SequenceStep], session: Session, failing: list[Finding]) -> None:
         """Remember this sequence for each (rule, kind) it broke, when it is the shortest so far."""
         for finding in failing:
             signature = (finding.rule_id, finding.key)
@@ -279,7 +279,7 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:
                 search.replayed = True
                 raise _Stop("final replay")
             super().__init__()
-            self.steps: list[Step] = []
+            self.steps: list[SequenceStep] = []
             self.focus = (valid[0], valid[0])
             self.session: Session | None = None
 
@@ -317,17 +317,17 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:
             if kind == "interleaved":
                 other = (customer + 1) % CUSTOMERS
                 for who in (customer, other, customer):
-                    self._send(Step("valid", who, series))
+                    self._send(SequenceStep("valid", who, series))
                 return
             if retried and not search.client.settings.customer_ids:
                 # A customer's first request refused, then retried: whatever the first did, the retry must issue.
                 customer = session.add_customer(search.customers(1, 0)[0])
-            self._send(Step(kind, customer, series, variant))
+            self._send(SequenceStep(kind, customer, series, variant))
             if retried:
                 again = tuple(s for s in series if s in expectations.valid_series) or self.focus[:1]
-                self._send(Step("valid", customer, again))
+                self._send(SequenceStep("valid", customer, again))
 
-        def _send(self, step: Step) -> None:
+        def _send(self, step: SequenceStep) -> None:
             session = self.session
             assert session is not None
             if (search.sent >= search.budget or search.run.stopped is not None

@@ -33,7 +33,7 @@ from coupon_harness.runners.contract.judge import MALFORMED, UNAUTHENTICATED, WE
 from coupon_harness.runners.contract.sequences import replay_info
 from coupon_harness.transport.auth import TOKEN_HEADER
 
-__all__ = ["KINDS", "MALFORMED_VARIANTS", "SOURCE", "UNAUTHORIZED_VARIANTS", "Session", "Step"]
+__all__ = ["KINDS", "MALFORMED_VARIANTS", "SOURCE", "UNAUTHORIZED_VARIANTS", "SequenceStep", "Session"]
 
 #: The source every request and coupon of the pass is listed under.
 SOURCE = "stateful"
@@ -67,7 +67,7 @@ UNAUTHORIZED_VARIANTS: dict[str, dict[str, str]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class SequenceStep:
     """One request of a sequence: its kind, which of the sequence's customers, the series it names and, for a
     malformed or unauthorized step, how (a key of MALFORMED_VARIANTS / UNAUTHORIZED_VARIANTS)."""
 
@@ -100,7 +100,7 @@ class Session:
         self.customers.append(customer)
         return len(self.customers) - 1
 
-    def send(self, step: Step) -> list[Finding]:
+    def send(self, step: SequenceStep) -> list[Finding]:
         """Send `step`, judge its answer; the findings it made that this session had not seen."""
         index = step.customer % len(self.customers)
         customer, made_up = self.customers[index]

@@ -109,7 +109,7 @@ def select(probes: Sequence[StringProbe], seed: int, max_examples: int) -> list[
     return [probe for index, probe in enumerate(probes) if index in chosen]
 
 
-class _Builder:
+class _StringsBuilder:
     def __init__(self, client: Client) -> None:
         self.client = client
         expectations = client.judge.expectations
@@ -157,7 +157,7 @@ def string_probes(client: Client, schema: dict[str, Any] | None = None, valid: C
     """The probes this run sends (the request schema's string fields unless `schema` is given, classified by
     `valid`, the request schema's validator unless given; none as long as `too_long` says for its field), selected
     by the run's seed."""
-    every = _Builder(client).probes(schema if schema is not None else load_schema("request"),
+    every = _StringsBuilder(client).probes(schema if schema is not None else load_schema("request"),
                                     valid if valid is not None else request_validator().is_valid)
     limits = too_long or {}
     usable = [probe for probe in every if len(probe.value) < limits.get(probe.where, len(probe.value) + 1)]

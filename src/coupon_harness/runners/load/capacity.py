@@ -12,6 +12,7 @@ capacity.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +36,8 @@ from coupon_harness.runners.load.slo import evaluate
 from coupon_harness.safety import coupon_cap, refuse_production
 
 __all__ = ["CapacitySettings", "run_capacity", "step_users"]
+
+_log = logging.getLogger(__name__)
 
 #: The fewest users a step runs with, and the most (each user holds one connection).
 MIN_USERS = 4
@@ -147,7 +150,10 @@ def _steps(settings: CapacitySettings, result: CapacityResult, out: Path, progre
             coupon_source=f"{load.coupon_source} step {index + 1}", coupons_csv=str(coupons_path),
             carried_coupons=load.carried_coupons if index == 0 else ())  # the preflight's ride with the first step
         offset = coupons_path.stat().st_size
+        _log.info("step %d (%s): %g req/s with %d users into %s", index + 1, phase, rate, users, step_dir)
         load_result = run_load(step_settings, step_dir, progress)
+        _log.info("step %d: %d requests, %d coupons%s", index + 1, load_result.requests, load_result.coupons_issued,
+                  " (interrupted)" if load_result.interrupted else "")
         if on_step is not None:
             on_step(load_result, step_dir)
         result.coupons_issued += load_result.coupons_issued

@@ -19,13 +19,13 @@ from coupon_harness.contract.http_rules import NOT_PARSED, WELL_FORMED, check_ht
 from coupon_harness.contract.invariants import EntityTally, IssueCall, check_response, is_number
 from coupon_harness.contract.violations import Violation
 
-__all__ = ["TRANSPORT_STATUS", "Outcome", "ResponseChecker", "now"]
+__all__ = ["TRANSPORT_STATUS", "CheckOutcome", "ResponseChecker", "now"]
 
 #: The status column of a request that got no answer (beside "200", "500", ...): the rule's name.
 TRANSPORT_STATUS: str = RuleId.TRANSPORT.value
 
 @dataclass(slots=True)
-class Outcome:
+class CheckOutcome:
     """What one response contributed to the run's figures."""
 
     status: str
@@ -46,7 +46,7 @@ class ResponseChecker:
         self._invalid = expectations.invalid_series
 
     def check(self, status: int | None, content_type: str, body: bytes, series_ids: Sequence[int],
-              customer_id: str, issued_at: datetime, transport: tuple[str, str] | None = None) -> Outcome:
+              customer_id: str, issued_at: datetime, transport: tuple[str, str] | None = None) -> CheckOutcome:
         """`transport`: (kind, detail) of a request that got no whole answer ("timeout", "too-large",
         "connection"), for the transport violation's example."""
         if transport is not None:
@@ -54,12 +54,12 @@ class ResponseChecker:
         else:
             violation, parsed = check_http(status, content_type, body, WELL_FORMED)
         if violation is not None:
-            return Outcome(_status_label(status), [violation])
+            return CheckOutcome(_status_label(status), [violation])
         if parsed is NOT_PARSED:  # cannot happen for a POST answered without violation (a 200), but typed so
-            return Outcome(_status_label(status))
+            return CheckOutcome(_status_label(status))
         tally = EntityTally(self._invalid)
         found = check_response(IssueCall(series_ids, customer_id, issued_at), parsed, self._expectations, tally)
-        outcome = Outcome("200", found, tally.entities, tally.failures, tally)
+        outcome = CheckOutcome("200", found, tally.entities, tally.failures, tally)
         if type(parsed) is dict:
             total, failures = parsed.get("totalCount"), parsed.get("failureCount")
             if is_number(total) and is_number(failures):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,24 +21,29 @@ import psutil
 
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.runners.load.abort import abort_reason, evidence_of
-from coupon_harness.runners.load.checker import Outcome, ResponseChecker
+from coupon_harness.runners.load.checker import CheckOutcome, ResponseChecker
 from coupon_harness.runners.load.recorder import Aggregate, Recorder
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import coupon_cap, coupon_share, refuse_production
 from coupon_harness.transport.auth import Credentials, Redactor, TokenSource, auth_headers
 
-__all__ = ["DELTA_KEY", "SHARE_MESSAGE", "LoadState", "LoadStep", "install"]
+__all__ = ["DELTA_KEY", "QUIT_MESSAGE", "SHARE_MESSAGE", "LoadState", "LoadStep", "install"]
 
 DELTA_KEY = "coupon_harness"
 #: The master's message to each worker, before its users start: the coupons that worker may issue.
 SHARE_MESSAGE = "coupon_harness_share"
+#: The master's message to each worker at the end (Locust's public register_message/send_message): stop the
+#: users, ship the last delta, quit.
+QUIT_MESSAGE = "coupon_harness_quit"
 SATURATED_CPU = 90.0
 #: How often a local run moves its figures and codes to the aggregate (and coupons.csv): a run killed outright
 #: loses at most this much of its codes.
 FLUSH_S = 0.25
 #: How often a worker ships its figures and codes to the master.
 WORKER_REPORT_S = 0.5
+#: How long a worker told to quit waits, once its users stopped, for the report that carries its last delta.
+LAST_REPORT_WAIT_S = 5.0
 #: Every bulk issue says what its body is, as the API's clients do (and a sample's curl replays it as such).
 JSON_BODY = {"Content-Type": "application/json"}
 
@@ -85,6 +91,8 @@ class LoadState:
     share_settled: bool = False
     #: A worker: its users have stopped (Locust's test_stop), so the delta it ships now is its last.
     users_stopped: bool = False
+    #: A worker: the delta shipped after its users stopped has gone to the master.
+    last_delta_shipped: bool = False
     #: The master: workers whose last delta (shipped after their users stopped) has arrived.
     finished_workers: set[str] = field(default_factory=set)
     #: Notes for the report the run's own process learned (a worker that sent no last report).
@@ -146,7 +154,7 @@ class LoadState:
             self.stop(cap_reason(self.settings.max_coupons, self.coupons_unanswered if unanswered is None
                                  else unanswered))
 
-    def record(self, outcome: Outcome, latency_s: float, customer: str, at: float, reserved: int = 0) -> None:
+    def record(self, outcome: CheckOutcome, latency_s: float, customer: str, at: float, reserved: int = 0) -> None:
         """Book one answer; `reserved`: what `reserve` granted its request (given back, less the coupons issued).
 
         A request that got no answer (dropped, timed out) keeps its reservation: the target may have issued
@@ -256,6 +264,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
             state.cpu_samples = []
             delta["final"] = state.users_stopped
             data[DELTA_KEY] = delta
+            state.last_delta_shipped = state.users_stopped
 
         def _users_stopped(**_kwargs: Any) -> None:
             state.users_stopped = True
@@ -263,6 +272,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
         events.report_to_master.add_listener(_ship)
         events.test_stop.add_listener(_users_stopped)
         _receive_share(state, expected_workers)
+        _quit_when_told(state)
     elif role == "master":
         def _merge(client_id: str, data: dict[str, Any]) -> None:
             delta = data.get(DELTA_KEY)
@@ -383,17 +393,42 @@ def _receive_share(state: LoadState, expected_workers: int) -> None:
                   "out: it sends nothing", file=sys.stderr, flush=True)
         state.share_settled = True
 
-    def register() -> None:
-        # The harness's load process creates the worker runner after install; plain locust before it.
+    _when_runner(environment, lambda runner: runner.register_message(SHARE_MESSAGE, take))
+    environment.events.test_start.add_listener(settle)
+
+
+def _quit_when_told(state: LoadState) -> None:
+    """Worker: the master's QUIT_MESSAGE stops the users (each finishes the request in flight, stop_timeout),
+    waits for the report that carries the last delta (the next one, within WORKER_REPORT_S), then quits.
+
+    In a greenlet of its own (`concurrent`): the worker's message loop keeps answering heartbeats meanwhile.
+    Locust's own "quit" sends the last report through a private method; this uses only the public API."""
+
+    def quit_now(**_kwargs: Any) -> None:
+        runner = state.environment.runner
+        runner.stop()
+        deadline = time.monotonic() + LAST_REPORT_WAIT_S
+        while not state.last_delta_shipped and time.monotonic() < deadline:
+            gevent.sleep(0.02)
+        runner.quit()
+
+    _when_runner(state.environment,
+                 lambda runner: runner.register_message(QUIT_MESSAGE, quit_now, concurrent=True))
+
+
+def _when_runner(environment: Any, register: Callable[[Any], None]) -> None:
+    """Call `register(runner)` once the environment has its runner: the harness's load process creates the
+    worker runner after `install`, plain locust before it."""
+    if environment.runner is not None:
+        register(environment.runner)
+        return
+
+    def wait() -> None:
         while environment.runner is None:
             gevent.sleep(0.001)
-        environment.runner.register_message(SHARE_MESSAGE, take)
+        register(environment.runner)
 
-    if environment.runner is not None:
-        register()
-    else:
-        gevent.spawn(register)
-    environment.events.test_start.add_listener(settle)
+    gevent.spawn(wait)
 
 
 def draw_batches(state: LoadState, rng: random.Random, count: int = 4096) -> list[list[int]]:

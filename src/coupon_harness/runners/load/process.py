@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -38,17 +38,19 @@ monkey.patch_all()
 
 import gevent  # noqa: E402
 from locust.env import Environment  # noqa: E402
-from locust.rpc import Message  # noqa: E402
 
 from coupon_harness.errors import HarnessError  # noqa: E402
 from coupon_harness.interrupts import signal_name  # noqa: E402
+from coupon_harness.log_setup import configure, redact_with  # noqa: E402
 from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX  # noqa: E402
 from coupon_harness.runners.load.events import Listening, LoadEvent, Notice, Progress, SetupError, encode  # noqa: E402
-from coupon_harness.runners.load.plugin import LoadState, install  # noqa: E402
+from coupon_harness.runners.load.plugin import QUIT_MESSAGE, LoadState, install  # noqa: E402
 from coupon_harness.runners.load.result import build_result  # noqa: E402
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings  # noqa: E402
 from coupon_harness.runners.load.shapes import users_at  # noqa: E402
 from coupon_harness.runners.load.user import BulkIssueUser  # noqa: E402
+
+_log = logging.getLogger("coupon_harness.runners.load.process")  # run as __main__
 
 #: How long a worker's exit waits for ZeroMQ to send its last report.
 WORKER_LINGER_MS = 3000
@@ -86,17 +88,18 @@ def _on_signals(stop: Callable[[int], None]) -> None:
 def _finish(runner: Any, role: str, state: LoadState) -> None:
     """End the run in order: the users finish the request in flight (stop_timeout), then quit.
 
-    A master tells every worker to quit (a worker stops its users, then ships its last delta) and waits for
-    each last delta before it quits itself: Locust's own quit waits 0.5 s, and a worker still finishing
-    requests then lost its last seconds of figures and codes. (Locust's "stop" message is no help: a worker
-    handles it by sleeping stop_timeout in its message loop, deaf to the "quit" that follows.)
+    A master tells every worker to quit (QUIT_MESSAGE: a worker stops its users, ships its last delta, quits;
+    `plugin._quit_when_told`) and waits for each last delta before it quits itself: Locust's own quit waits
+    0.5 s, and a worker still finishing requests then lost its last seconds of figures and codes. (Locust's
+    "stop" message is no help: a worker handles it by sleeping stop_timeout in its message loop, deaf to the
+    "quit" that follows.)
     """
     if role == "master":
         # Every worker is waited for, even one Locust marks missing: on a busy machine a live worker can miss
         # heartbeats, and its last delta must still count.
         workers = [client.id for client in runner.clients.all]
         for worker in workers:
-            runner.server.send_to_client(Message("quit", None, worker))  # type: ignore[no-untyped-call]
+            runner.send_message(QUIT_MESSAGE, client_id=worker)
         deadline = time.monotonic() + runner.environment.stop_timeout + 10
         while not state.finished_workers.issuperset(workers) and time.monotonic() < deadline:
             gevent.sleep(0.05)
@@ -146,6 +149,9 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
     env = Environment(user_classes=[BulkIssueUser], host=settings.base_url, stop_timeout=settings.stop_timeout_s())
     state = install(env, settings, role, settings.coupons_path(out) if role != "worker" else None,
                     expected_workers=max(expect_workers, 1))
+    redact_with(settings.credentials, state.redactor.text)  # the tokens it fetches too
+    _log.info("%s load process %d: %s against %s", role, os.getpid(), f"{settings.arrival_rate:g} req/s"
+              if settings.arrival_rate else f"{settings.users} users", state.redactor.text(settings.base_url))
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     interrupted: list[int] = []
@@ -221,7 +227,9 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         result.harness_errors.append(state.redactor.text(f"{error['count']}x {error['msg']}")[:300])
         result.notes.append(f"harness error (a bug of coupon-harness, figures not to be trusted): "
                             f"{result.harness_errors[-1]}")
-    (out / RESULT_FILE).write_text(json.dumps(asdict(result)))
+    (out / RESULT_FILE).write_text(json.dumps(result.to_json()))
+    _log.info("%s load process %d: %d requests, %d coupons; %s written", role, os.getpid(), result.requests,
+              result.coupons_issued, out / RESULT_FILE)
     if state.metrics_server is not None:
         state.metrics_server.shutdown()
     return 0
@@ -251,7 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master-port", type=int, default=5557)
     parser.add_argument("--expect-workers", type=int, default=0)
     parser.add_argument("--events-fd", type=int, default=None, help="a pipe for the events (JSON lines)")
+    parser.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        help="the CLI's level (-v, -vv, -q)")
     args = parser.parse_args(argv)
+    configure(logging.getLevelName(args.log_level))
     global _channel
     if args.events_fd is not None:
         _channel = os.fdopen(args.events_fd, "w", encoding="utf-8")

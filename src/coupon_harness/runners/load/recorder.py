@@ -32,12 +32,12 @@ from coupon_harness.contract.ledger import AttributeDigests, Ledger, shown_attri
 from coupon_harness.contract.violations import Violation
 from coupon_harness.coupon_log import CouponLog, CouponLogError, stamp
 from coupon_harness.results.load import IntervalHistogram, LoadHistograms, SampleData, StepFigures, TimelinePoint
-from coupon_harness.runners.load.checker import Outcome
+from coupon_harness.runners.load.checker import CheckOutcome
 
 if TYPE_CHECKING:  # importing transport.auth imports requests (ssl): not before Locust monkey-patches
     from coupon_harness.transport.auth import Redactor
 
-__all__ = ["BEHIND_MIN_WAITS", "BEHIND_SHARE", "LATE_S", "MAX_INTERVALS", "Aggregate", "Recorder", "Step",
+__all__ = ["BEHIND_MIN_WAITS", "BEHIND_SHARE", "LATE_S", "MAX_INTERVALS", "Aggregate", "Recorder", "ShapeStep",
            "new_histogram", "step_figures"]
 
 #: Microseconds, 1 us .. 10 min, 3 significant digits (0.1% resolution).
@@ -127,7 +127,7 @@ class Recorder(_Figures):
         if late_s > LATE_S:
             c["schedule_late"] += 1
 
-    def record(self, outcome: Outcome, latency_s: float, customer_id: str, at: float | None = None) -> None:
+    def record(self, outcome: CheckOutcome, latency_s: float, customer_id: str, at: float | None = None) -> None:
         if at is None:
             at = time.time()
         bucket = int(at // self.interval_s)
@@ -195,12 +195,12 @@ class Recorder(_Figures):
         self.carried.extend([list(row) for row in rows])
         self.carried_listed = listed
 
-    def wants_sample(self, outcome: Outcome) -> bool:
+    def wants_sample(self, outcome: CheckOutcome) -> bool:
         """Whether `outcome` broke a rule with no sample in this delta yet (cheap: the user asks per answer)."""
         samples = self.samples
         return any(violation.rule_id not in samples for violation in outcome.violations)
 
-    def add_sample(self, outcome: Outcome, method: str, url: str, headers: Mapping[str, str],
+    def add_sample(self, outcome: CheckOutcome, method: str, url: str, headers: Mapping[str, str],
                    body: bytes | str | None) -> None:
         """Keep the request behind `outcome` as the sample of each rule it broke that has none in this delta:
         redacted whole (URL, headers, body) before it is cut or shipped."""
@@ -507,7 +507,7 @@ class Aggregate(_Figures):
         return LoadHistograms(self.interval_s, _encode(self.total), tuple(intervals))
 
 
-class Step(Protocol):
+class ShapeStep(Protocol):
     """A step of the run's shape as the load process records it (plugin.LoadStep): wall-clock times."""
 
     index: int
@@ -516,7 +516,7 @@ class Step(Protocol):
     end_s: float | None
 
 
-def step_figures(aggregate: Aggregate, steps: Sequence[Step], users: int, arrival_rate: float | None,
+def step_figures(aggregate: Aggregate, steps: Sequence[ShapeStep], users: int, arrival_rate: float | None,
                  ) -> list[StepFigures]:
     """Each step's figures from the aggregate's intervals whose middle lies in the step (the first step reaches
     back, the last forward, so that every request is in one step); percentiles from their histograms merged."""

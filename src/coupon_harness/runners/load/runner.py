@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -12,22 +13,29 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from coupon_harness.coupon_log import HEADER, read_rows
 from coupon_harness.errors import HarnessError
 from coupon_harness.interrupts import Terminated, signal_name
-from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
+from coupon_harness.log_setup import LINE, PACKAGE
+from coupon_harness.results.load import LoadRunResult
 from coupon_harness.runners.load.events import Listening, SetupError, decode
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["interrupted_result", "load_result_from_dict", "run_load", "run_worker"]
+__all__ = ["interrupted_result", "read_result_file", "run_load", "run_worker"]
 
 _MODULE = "coupon_harness.runners.load.process"
+_log = logging.getLogger(__name__)
+
+
+def _log_level() -> list[str]:
+    """The load process logs at this process's level (`-v`, `-vv`, `-q` of the CLI), one of the four it takes."""
+    level = logging.getLogger(PACKAGE).getEffectiveLevel()
+    name = next((name for name in ("DEBUG", "INFO", "WARNING") if level <= logging.getLevelName(name)), "ERROR")
+    return ["--log-level", name]
 
 
 def _redactor(settings: LoadSettings) -> Redactor:
@@ -56,7 +64,9 @@ class _Channel:
     def _drain(self, process: subprocess.Popen[str]) -> None:
         if process.stderr is not None:
             for line in process.stderr:
-                if line.strip():
+                if LINE.match(line):  # its diagnostics (redacted there), on this process's stderr
+                    sys.stderr.write(line)
+                elif line.strip():
                     self.tail.append(line.rstrip())
 
     def relay(self, progress: Callable[[str], None], listening: Callable[[int], None] = lambda _: None) -> None:
@@ -94,7 +104,7 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
     interrupted: int | None = None
     channel = _Channel()
     env = _child_env(settings)
-    base = [sys.executable, "-m", _MODULE, "--out", str(out)]
+    base = [sys.executable, "-m", _MODULE, "--out", str(out), *_log_level()]
 
     def start_workers(port: int) -> None:
         """Local workers, once the master listens (on the free port it bound: no port is chosen beforehand)."""
@@ -119,10 +129,15 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
             main = subprocess.Popen([*base, *events, "--role", "local"], stderr=subprocess.PIPE, text=True, env=env,
                                     pass_fds=(channel.write_fd,))
             channel.started(main)
+        _log.info("load process %d started (%s, %d local workers once it listens) for %s", main.pid,
+                  "master" if settings.workers > 0 else "local", settings.workers if master_bind is None else 0,
+                  out)
         channel.relay(progress, start_workers)
         main.wait()
+        _log.info("load process %d exited (%s)", main.pid, main.returncode)
     except KeyboardInterrupt as exc:
         interrupted = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+        _log.info("%s: passing it on to the load process", signal_name(interrupted))
         if main is not None:
             # Ctrl-C in a terminal reaches the load process too; `kill PID` or a CI timeout only this one:
             # pass it on either way (it takes the first and ignores the rest), then wait for its result.
@@ -161,15 +176,25 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
         coupons = settings.coupons_path(out)
         raise HarnessError(f"the load process {how} without a result" + (f": {crash}" if crash else "")
                            + f"; {coupons} lists the {len(read_rows(coupons))} coupons recorded until then")
-    result = load_result_from_dict(json.loads(result_path.read_text()))
+    result = read_result_file(result_path)
     result_path.unlink()
     return result
+
+
+def read_result_file(path: Path) -> LoadRunResult:
+    """The load process's result.json, through the result's codec. One that does not fit (the load process ran
+    another version of the package: upgraded, or edited, while a run started) is a HarnessError of one line."""
+    try:
+        return LoadRunResult.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, RecursionError) as exc:  # CodecError, a JSON that is not one
+        raise HarnessError(f"the load process's result does not fit this coupon-harness ({exc}): it ran another "
+                           "version of the package; reinstall coupon-harness and run again") from None
 
 
 def run_worker(settings: LoadSettings, master_host: str, master_port: int) -> int:
     """A worker for a master on another machine; returns when the master ends the run."""
     with tempfile.TemporaryDirectory(prefix="coupon-harness-") as folder:
-        command = [sys.executable, "-m", _MODULE, "--out", folder,
+        command = [sys.executable, "-m", _MODULE, "--out", folder, *_log_level(),
                    "--role", "worker", "--master-host", master_host, "--master-port", str(master_port)]
         return subprocess.call(command, env=_child_env(settings))
 
@@ -196,22 +221,3 @@ def _empty_result(settings: LoadSettings, out: Path, reason: str) -> LoadRunResu
         request_timeout_s=settings.request_timeout)
     result.files = {"coupons.csv": str(coupons)}
     return result
-
-
-def load_result_from_dict(raw: dict[str, Any]) -> LoadRunResult:
-    """The load process's result.json as a LoadRunResult. A field this process does not know (or one it misses)
-    means the load process ran another version of the package (upgraded, or edited, while a run started):
-    a HarnessError naming it, not a TypeError."""
-    raw = dict(raw)
-    known = {f.name for f in fields(LoadRunResult)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise HarnessError(f"the load process wrote fields this coupon-harness does not know ({', '.join(unknown)}): "
-                           "it ran another version of the package; reinstall coupon-harness and run again")
-    try:
-        raw["timeline"] = [TimelinePoint(**point) for point in raw["timeline"]]
-        raw["slos"] = [SloResult(**slo) for slo in raw["slos"]]
-        return LoadRunResult(**raw)
-    except (KeyError, TypeError) as exc:
-        raise HarnessError(f"the load process's result does not fit this coupon-harness ({exc}): it ran another "
-                           "version of the package; reinstall coupon-harness and run again") from None

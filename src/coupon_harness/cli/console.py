@@ -1,0 +1,55 @@
+"""What a user reads on the console, and how much of it: `-q` keeps the errors and the verdict line only.
+
+Progress lines, notes and "reports: DIR" are informational (`say`, `progress`); the results table ends with
+the verdict line (`show_result`). Errors are printed as before, whatever the verbosity. Diagnostics are not
+here: they go through logging (`log_setup`). `main` sets the verbosity once per command.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from coupon_harness.log_setup import configure, level_for
+
+__all__ = ["apply_verbosity", "is_quiet", "progress_printer", "say", "show_result"]
+
+_state = {"quiet": False}
+
+
+def apply_verbosity(verbosity: int) -> None:
+    """-1 quiet, 0 default, 1 INFO, 2 DEBUG: the console and the logging setup of this command."""
+    _state["quiet"] = verbosity < 0
+    configure(level_for(verbosity))
+
+
+def is_quiet() -> bool:
+    return _state["quiet"]
+
+
+def say(line: str) -> None:
+    """An informational line on stderr (`reports: DIR`, a note), left out under -q."""
+    if not _state["quiet"]:
+        print(line, file=sys.stderr)
+
+
+def progress_printer(redact: Callable[[str], str] | None = None) -> Callable[[str], None]:
+    """The run's progress lines (`[  3.2s] classics: 43 requests`), or nothing under -q."""
+    if _state["quiet"]:
+        return _drop
+    from coupon_harness.reporting import ProgressPrinter
+
+    return ProgressPrinter(redact=redact)
+
+
+def _drop(_message: str) -> None:
+    pass
+
+
+def show_result(table: str, verdict: str | None = None) -> None:
+    """The results table on stdout; under -q only the verdict: `verdict`, else the table's last line (PASS:/FAIL:/
+    ERROR: ...)."""
+    if not _state["quiet"]:
+        print(table)
+    else:
+        print(verdict if verdict is not None else table.rstrip("\n").rpartition("\n")[2])

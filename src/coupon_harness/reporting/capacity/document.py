@@ -1,0 +1,209 @@
+"""A capacity search's report as one `Document` (the capacity and breaking rate, the latency-vs-rate curve,
+answered-vs-offered, a row per step with a link to its own report, violations, notes), drawn for the console,
+report.md and report.html by the shared renderers; `capacity_files` names every file of the report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, holds, rate_or_why, step_verdict
+from coupon_harness.reporting.capacity.junit import write_capacity_junit
+from coupon_harness.reporting.capacity.summary_json import write_capacity_summary_json
+from coupon_harness.reporting.charts import ChartLine, ChartThreshold, line_chart_svg, nice_ticks, tick_label
+from coupon_harness.reporting.document import (
+    Chart,
+    Code,
+    Document,
+    Figure,
+    Link,
+    Paragraph,
+    Row,
+    Section,
+    Status,
+    Table,
+    Text,
+    Verdict,
+    column,
+)
+from coupon_harness.reporting.render.console import render_console
+from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.render.markdown import render_markdown
+from coupon_harness.reporting.writer import FileWriter, text_file, write_reports
+from coupon_harness.results.capacity import CapacityResult, CapacityStep
+
+__all__ = ["capacity_document", "capacity_files", "latency_curve_svg", "redact_capacity_result",
+           "render_capacity_html", "render_capacity_markdown", "render_capacity_table", "throughput_curve_svg",
+           "write_capacity_reports"]
+
+_COLOURS = {"p50": "#0969da", "p95": "#bf8700", "p99": "#cf222e"}
+_FOOTER = ("coupon-harness capacity: open-model steps (each user sends on a fixed schedule; latency counts from the "
+           "intended send time), doubling the rate while every SLO holds, then bisecting. Figures come from each "
+           "step's measured window only.")
+
+
+def _x_axis(result: CapacityResult) -> tuple[tuple[float, float], list[tuple[float, str]]]:
+    top = max((step.rate for step in result.steps), default=1.0)
+    ticks = nice_ticks(top, 8)
+    return (0.0, ticks[-1]), [(tick, tick_label(tick)) for tick in ticks]
+
+
+def latency_curve_svg(result: CapacityResult, *, log: bool = False) -> str | None:
+    """p50/p95/p99 of each step's measured window against its offered rate, the latency SLOs as lines."""
+    steps = sorted((s for s in result.steps if s.latency_ms), key=lambda s: s.rate)
+    if not steps:
+        return None
+    x_range, x_ticks = _x_axis(result)
+    lines = [ChartLine(key, colour, [(s.rate, s.latency_ms.get(key)) for s in steps])
+             for key, colour in _COLOURS.items()]
+    thresholds = []
+    for text in result.slos:
+        match = re.fullmatch(r"(p\d+|max)<=([\d.]+)ms", text)
+        if match:
+            thresholds.append(ChartThreshold(f"SLO {text}", float(match.group(2)), "#57606a",
+                                             short=f"SLO {match.group(1)}", unit="ms"))
+    return line_chart_svg("Latency against the offered rate (measured window of each step)", lines,
+                          x_range=x_range, x_ticks=x_ticks, x_unit="offered rate (req/s)", y_unit="latency (ms)",
+                          thresholds=thresholds, log=log, dots=True)
+
+
+def throughput_curve_svg(result: CapacityResult) -> str | None:
+    """Answered against offered requests per second: the line leaves the diagonal where the target saturates."""
+    steps = sorted(result.steps, key=lambda s: s.rate)
+    if not steps:
+        return None
+    x_range, x_ticks = _x_axis(result)
+    lines = [ChartLine("offered (answered = offered)", "#8c959f", [(0.0, 0.0), (x_range[1], x_range[1])]),
+             ChartLine("answered", "#0969da", [(s.rate, s.achieved_rps) for s in steps])]
+    return line_chart_svg("Answered against offered requests per second", lines, x_range=x_range, x_ticks=x_ticks,
+                          x_unit="offered rate (req/s)", y_unit="answered (req/s)", dots=True)
+
+
+def _figures(result: CapacityResult) -> tuple[Figure, ...]:
+    figures = [
+        Figure("Capacity", f"{rate_or_why(result, result.capacity_rps)} (the highest rate that met every SLO)",
+               Status.PASS if result.capacity_rps is not None else Status.FAIL),
+        Figure("Breaking rate", f"{rate_or_why(result, result.breaking_rps)} (the lowest rate that broke one)"),
+        Figure("SLOs", ", ".join(result.slos)),
+        Figure("Steps", f"{len(result.steps)}: {result.warmup_s:g} s warm-up (not measured) + {result.step_time_s:g} s "
+                        f"measured each; rates from {fmt_rate(result.start_rate)} up to at most "
+                        f"{fmt_rate(result.max_rate)} req/s, bracketed to {result.precision:.0%}"),
+        Figure("Started", f"{result.started_at}, {result.duration_s:.0f} s in all"),
+        Figure("Coupons issued", f"{result.coupons_issued:,} (duplicate codes: {result.duplicate_codes:,})",
+               Status.FAIL if result.duplicate_codes else None)]
+    if result.generator_limited:
+        figures.append(Figure("Generator limit", f"{fmt_rate(result.generator_limit_rps)} req/s (the generator, not "
+                                                 "the target, set the figures past it)", Status.WARN))
+    return tuple(figures)
+
+
+def _cpu(step: CapacityStep) -> str:
+    limit = " (saturated)" if step.generator_saturated else " (behind schedule)" if step.generator_behind else ""
+    return f"{step.generator_cpu_max:.0f}%{limit}"
+
+
+def _step_status(step: CapacityStep) -> Status:
+    return Status.WARN if step.generator_limited else Status.PASS if step.met else Status.FAIL
+
+
+def _ms(value: float | None) -> str:
+    """A latency in a column that names its unit."""
+    return fmt_ms(value).removesuffix(" ms")
+
+
+def _steps(result: CapacityResult) -> Section:
+    """A row per step; its number links to the step's own report."""
+    rows = []
+    for step in result.steps:
+        latency = step.latency_ms
+        folder = Path(step.report_dir).name
+        number: Text = (Link(str(step.index + 1), f"{folder}/report.html"),) if folder else str(step.index + 1)
+        rows.append(Row((number, step.phase, fmt_rate(step.rate), fmt_rate(step.achieved_rps), str(step.users),
+                         *(_ms(latency.get(key)) for key in ("p50", "p95", "p99", "max")), f"{step.error_rate:.2%}",
+                         _cpu(step), step_verdict(step)), _step_status(step)))
+    columns = (column("step", numeric=True), column("phase"),
+               *(column(name, numeric=True) for name in ("offered/s", "answered/s", "users", "p50 ms", "p95 ms",
+                                                         "p99 ms", "max ms", "error rate", "generator CPU")),
+               column("verdict"))
+    return Section("Steps", (Table(columns, tuple(rows)),))
+
+
+def _violations(result: CapacityResult) -> Section:
+    rows = tuple(Row(((Code(rule),), f"{count:,}", result.violation_examples.get(rule, "")), Status.FAIL)
+                 for rule, count in sorted(result.violation_counts.items()))
+    return Section("Contract violations", (
+        Table((column("rule"), column("responses", numeric=True), column("example")), rows),
+        Paragraph("Each step's own report (step-NN/report.md) has the sample requests.", muted=True)),
+        status=Status.FAIL)
+
+
+def _curve(result: CapacityResult, what: str, value: Callable[[CapacityStep], str]) -> str:
+    """A curve in words, for report.md: 'p95 (ms) at each offered rate (req/s): 100: 105, 200: 247'."""
+    steps = sorted(result.steps, key=lambda step: step.rate)
+    return f"{what} at each offered rate (req/s): " + ", ".join(f"{fmt_rate(s.rate)}: {value(s)}" for s in steps)
+
+
+def _charts(result: CapacityResult) -> list[Section]:
+    sections = []
+    linear, log = latency_curve_svg(result), latency_curve_svg(result, log=True)
+    if linear is not None and log is not None:
+        text = _curve(result, "p95 (ms)", lambda step: _ms(step.latency_ms.get("p95")))
+        sections.append(Section("Latency against the offered rate",
+                                (Chart("capacity-latency", linear, log, text=text),), console=False))
+    throughput = throughput_curve_svg(result)
+    if throughput is not None:
+        text = _curve(result, "answered (req/s)", lambda step: fmt_rate(step.achieved_rps))
+        sections.append(Section("Answered against offered", (Chart("capacity-throughput", throughput, text=text),),
+                                console=False))
+    return sections
+
+
+def capacity_document(result: CapacityResult) -> Document:
+    """The report of a capacity search."""
+    blocks: list[Section] = [*_charts(result), _steps(result)]
+    if result.violation_counts:
+        blocks.append(_violations(result))
+    notes = (*(f"stopped: {reason}" for reason in [result.stopped_reason] if reason), *result.notes)
+    return Document("capacity", Verdict(Status.PASS if holds(result) else Status.FAIL, gate_text(result)),
+                    tally=("target ", Code(result.target), f" · SLOs {', '.join(result.slos)}"),
+                    figures=_figures(result), sections=tuple(blocks), notes=notes, footer=_FOOTER)
+
+
+def render_capacity_table(result: CapacityResult, *, color: bool, width: int = 150) -> str:
+    """What the terminal shows at the end of a search, `width` columns wide (the steps' table has 12), its last
+    line `PASS: ...` or `FAIL: ...`."""
+    return render_console(capacity_document(result), color=color, width=width)
+
+
+def render_capacity_markdown(result: CapacityResult) -> str:
+    return render_markdown(capacity_document(result))
+
+
+def render_capacity_html(result: CapacityResult) -> str:
+    return render_html(capacity_document(result))
+
+
+def capacity_files(result: CapacityResult) -> dict[str, FileWriter]:
+    """Every file of a capacity report (beside the steps' own folders), the gate files first."""
+    document = capacity_document(result)
+    return {"summary.json": lambda path: write_capacity_summary_json(result, path),
+            "junit.xml": lambda path: write_capacity_junit(result, path),
+            "report.md": text_file(lambda: render_markdown(document)),
+            "report.html": text_file(lambda: render_html(document))}
+
+
+def write_capacity_reports(result: CapacityResult, report_dir: Path) -> dict[str, Path]:
+    return write_reports(report_dir, capacity_files(result))
+
+
+def redact_capacity_result(result: CapacityResult, redact: Callable[[str], str]) -> CapacityResult:
+    """Every text that came from the target or the load processes, redacted once more."""
+    return replace(
+        result, target=redact(result.target),
+        violation_examples={redact(rule): redact(text) for rule, text in result.violation_examples.items()},
+        stopped_reason=redact(result.stopped_reason) if result.stopped_reason is not None else None,
+        notes=[redact(note) for note in result.notes], harness_errors=[redact(e) for e in result.harness_errors],
+        steps=[replace(step, stopped_reason=redact(step.stopped_reason) if step.stopped_reason else None)
+               for step in result.steps])

@@ -1,0 +1,293 @@
+"""Inline SVG charts for the HTML reports: a line chart scaled to its data (linear or log, thresholds drawn or
+named when off the scale), its frame and legend, the tick helpers, and a linear/log switch without script."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from coupon_harness.reporting.text import e as _e
+
+__all__ = ["PLOT", "Bar", "ChartLine", "ChartThreshold", "bar_chart_svg", "chart_frame", "legend_svg",
+           "line_chart_svg", "log_ticks", "nice_ticks", "scale_toggle", "tick_label"]
+
+_WIDTH = 860
+_HEIGHT = 280
+_LEFT = 70
+_RIGHT = 16
+_TOP = 30
+_BOTTOM = 42
+#: The plot area inside a chart: x, y, width, height (also on each chart's `data-plot`, for tests).
+PLOT = (_LEFT, _TOP, _WIDTH - _LEFT - _RIGHT, _HEIGHT - _TOP - _BOTTOM)
+#: A threshold up to this factor above the data (linear scale) is drawn, the axis stretched to it.
+_LINEAR_REACH = 1.5
+#: The linear axis reaches a little above the highest value, so no line runs along the frame.
+_HEADROOM = 1.04
+#: On a log scale, a threshold within this factor of the data is drawn.
+_LOG_REACH = 10.0
+
+
+def _f(value: float) -> str:
+    """An SVG coordinate."""
+    return f"{value:.1f}"
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def nice_ticks(top: float, count: int = 5) -> list[float]:
+    """Round tick values from 0 up to at least `top` (steps of 1, 2, 2.5 or 5 times a power of ten)."""
+    top = top if _finite(top) is not None and top > 0 else 1.0
+    raw = top / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Ticks of a log axis covering [low, high]: whole decades, with 2 and 5 between them over few decades."""
+    low = low if _finite(low) is not None and low > 0 else 1.0
+    high = high if _finite(high) is not None and high > low else low * 10
+    first = math.floor(math.log10(low) + 1e-9)
+    last = max(math.ceil(math.log10(high) - 1e-9), first + 1)
+    steps = (1.0, 2.0, 5.0) if last - first <= 2 else (1.0,)
+    ticks = [m * 10.0 ** d for d in range(first, last) for m in steps]
+    return [float(f"{t:.12g}") for t in [*ticks, 10.0 ** last]]
+
+
+def tick_label(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLine:
+    """One series: (x, y) points, y None for a gap; a lone point between gaps is drawn as a dot."""
+
+    name: str
+    colour: str
+    points: Sequence[tuple[float, float | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ChartThreshold:
+    """A horizontal line (an SLO): drawn when the data come near it, else named above (or below) the plot."""
+
+    label: str
+    value: float
+    colour: str
+    #: What names it when it is off the scale ("SLO p95": "SLO p95 above (500 ms)"); `label` if empty.
+    short: str = ""
+    unit: str = ""
+
+
+def legend_svg(entries: Sequence[tuple[str, str]]) -> str:
+    parts = []
+    x = _LEFT
+    for label, colour in entries:
+        parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>'
+                     f'<text x="{x + 16}" y="18">{_e(label)}</text>')
+        x += 24 + 7 * len(label)
+    return "".join(parts)
+
+
+def chart_frame(title: str, y_ticks: Sequence[tuple[float, str]], x_ticks: Sequence[tuple[float, str]], *,
+                x_unit: str, y_unit: str, scale: str) -> list[str]:
+    """The <svg> opening, its title, grid lines and both axes; ticks are (pixel position, label)."""
+    left, top, width, height = PLOT
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" '
+             f'data-plot="{left} {top} {width} {height}" data-scale="{scale}" '
+             f'font-family="system-ui, sans-serif" font-size="11"><title>{_e(title)}</title>']
+    for y, label in y_ticks:
+        parts.append(f'<line x1="{left}" y1="{_f(y)}" x2="{left + width}" y2="{_f(y)}" stroke="#d0d7de" '
+                     f'stroke-width="1"/>')
+        parts.append(f'<text x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">{_e(label)}</text>')
+    for x, label in x_ticks:
+        parts.append(f'<line x1="{_f(x)}" y1="{top + height}" x2="{_f(x)}" y2="{top + height + 4}" '
+                     f'stroke="#57606a"/>')
+        parts.append(f'<text x="{_f(x)}" y="{top + height + 16}" text-anchor="middle">{_e(label)}</text>')
+    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + height}" stroke="#57606a"/>')
+    parts.append(f'<line x1="{left}" y1="{top + height}" x2="{left + width}" y2="{top + height}" '
+                 f'stroke="#57606a"/>')
+    parts.append(f'<text x="{left + width / 2:.1f}" y="{_HEIGHT - 6}" text-anchor="middle">{_e(x_unit)}</text>')
+    parts.append(f'<text transform="translate(16 {top + height / 2:.1f}) rotate(-90)" text-anchor="middle">'
+                 f"{_e(y_unit)}</text>")
+    return parts
+
+
+class _YScale:
+    """Data values to pixels, linear from 0 or logarithmic, scaled to the data (thresholds only when near)."""
+
+    def __init__(self, values: Sequence[float], thresholds: Sequence[float], *, log: bool) -> None:
+        _, top, _, height = PLOT
+        self.top, self.height, self.log = top, height, log
+        if log:
+            positive = [v for v in values if v > 0]
+            low, high = (min(positive), max(positive)) if positive else (1.0, 10.0)
+            near = [t for t in thresholds if low / _LOG_REACH <= t <= high * _LOG_REACH]
+            ticks = log_ticks(min([low, *near]), max([high, *near]))
+            self.low, self.high = ticks[0], ticks[-1]
+        else:
+            high = max(values, default=0.0)
+            near = [t for t in thresholds if high <= 0 or t <= high * _LINEAR_REACH]
+            ticks = nice_ticks(max([high * _HEADROOM, *near], default=1.0))
+            self.low, self.high = 0.0, ticks[-1]
+        self.ticks = ticks
+
+    def __call__(self, value: float) -> float | None:
+        """The pixel row of `value`, None where the scale cannot show it (zero on a log scale)."""
+        if self.log:
+            if value <= 0:
+                return None
+            share = (math.log10(value) - math.log10(self.low)) / (math.log10(self.high) - math.log10(self.low))
+        else:
+            share = value / self.high
+        return self.top + self.height - share * self.height
+
+    def shows(self, value: float) -> bool:
+        return self.low * (1 - 1e-9) <= value <= self.high * (1 + 1e-9)
+
+
+def _up_arrow(x: float, y: float, colour: str, *, down: bool = False) -> str:
+    tip, base = (y + 7, y) if down else (y, y + 7)
+    return (f'<polygon points="{_f(x - 4)},{_f(base)} {_f(x + 4)},{_f(base)} {_f(x)},{_f(tip)}" '
+            f'fill="{colour}"/>')
+
+
+def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[float, float],
+                   x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
+                   thresholds: Sequence[ChartThreshold] = (), log: bool = False, dots: bool = False) -> str:
+    """A self-contained SVG line chart, its y axis scaled to the data: a threshold far above the data is not
+    drawn but named at the top ("SLO p95 above (500 ms)"), so the lines never lie flat on the axis. `dots`
+    marks every point (for few points, such as one a run)."""
+    left, top, width, height = PLOT
+    values = [y for line in lines for _, y in line.points if y is not None and _finite(y) is not None]
+    scale = _YScale(values, [t.value for t in thresholds], log=log)
+    x_low, x_high = x_range
+    x_span = x_high - x_low if x_high > x_low else 1.0
+
+    def x_of(value: float) -> float:
+        return left + (value - x_low) / x_span * width
+
+    y_ticks = [(y, tick_label(t)) for t in scale.ticks if (y := scale(t)) is not None]
+    parts = chart_frame(title, y_ticks, [(x_of(x), label) for x, label in x_ticks], x_unit=x_unit,
+                        y_unit=y_unit + (" (log scale)" if log else ""), scale="log" if log else "linear")
+    right_edge: float = left + width  # markers of thresholds above the scale go right to left in the top margin
+    below_count = 0
+    placed: list[tuple[float, float, float]] = []  # in-range labels: right end, line row, width
+    for threshold in thresholds:
+        y = scale(threshold.value) if scale.shows(threshold.value) else None
+        if y is None:
+            below = threshold.value < scale.low
+            text = f"{threshold.short or threshold.label} {'below' if below else 'above'} ({_value_text(threshold)})"
+            if below:
+                text_x, text_y = right_edge - 16, top + height - 8 - 14 * below_count
+                below_count += 1
+                parts.append(_up_arrow(text_x + 8, text_y - 8, threshold.colour, down=True))
+            else:
+                text_x, text_y = right_edge - 16, 18
+                parts.append(_up_arrow(text_x + 8, text_y - 9, threshold.colour))
+                right_edge -= 16 + 6.5 * len(text) + 14
+            parts.append(f'<text x="{_f(text_x)}" y="{_f(text_y)}" text-anchor="end" fill="{threshold.colour}" '
+                         f'class="off-scale">{_e(text)}</text>')
+            continue
+        parts.append(f'<line x1="{left}" y1="{_f(y)}" x2="{left + width}" y2="{_f(y)}" '
+                     f'stroke="{threshold.colour}" stroke-dasharray="6 4" stroke-width="1.5"/>')
+        # Labels of lines close together go side by side, right to left, instead of on top of each other.
+        label_x: float = left + width - 4
+        for placed_x, placed_y, placed_width in placed:
+            if abs(placed_y - y) < 13:
+                label_x = min(label_x, placed_x - placed_width - 12)
+        placed.append((label_x, y, 6.5 * len(threshold.label)))
+        parts.append(f'<text x="{_f(label_x)}" y="{_f(y - 4)}" text-anchor="end" fill="{threshold.colour}" '
+                     f'stroke="#fff" stroke-width="3" paint-order="stroke">{_e(threshold.label)}</text>')
+    for line in lines:
+        commands: list[str] = []
+        singles: list[tuple[float, float]] = []
+        segment: list[tuple[float, float]] = []
+        for point in [*line.points, None]:
+            y = None
+            if point is not None and point[1] is not None and _finite(point[1]) is not None:
+                y = scale(point[1])
+            if point is not None and y is not None:
+                segment.append((x_of(point[0]), y))
+                continue
+            if len(segment) == 1 or dots:
+                singles += segment
+            if len(segment) > 1:
+                commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
+            segment = []
+        if commands:
+            parts.append(f'<path d="{" ".join(commands)}" fill="none" stroke="{line.colour}" stroke-width="1.8" '
+                         f'stroke-linejoin="round"><title>{_e(line.name)}</title></path>')
+        parts += [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{line.colour}"/>' for x, y in singles]
+    parts.append(legend_svg([(line.name, line.colour) for line in lines]))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _value_text(threshold: ChartThreshold) -> str:
+    return f"{threshold.value:g} {threshold.unit}".strip()
+
+
+def scale_toggle(name: str, linear_svg: str, log_svg: str) -> str:
+    """Two renderings of one chart and a linear/log switch between them: radio buttons and CSS, no script."""
+    name = re.sub(r"[^a-z0-9-]", "-", name.lower())
+    return (f'<div class="scales"><input type="radio" name="{name}" id="{name}-linear" class="linear" checked>'
+            f'<label for="{name}-linear">linear</label>'
+            f'<input type="radio" name="{name}" id="{name}-log" class="log"><label for="{name}-log">log</label>'
+            f'<div class="chart scale-linear">{linear_svg}</div><div class="chart scale-log">{log_svg}</div></div>')
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar from `x_from` to `x_to` of height `value`, its share `part` (0..1) drawn in the second colour at its
+    foot; `tip` is its tooltip."""
+
+    x_from: float
+    x_to: float
+    value: float
+    part: float
+    tip: str
+
+
+def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, float],
+                  x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
+                  colours: tuple[tuple[str, str], tuple[str, str]]) -> str:
+    """A self-contained SVG bar chart, its y axis scaled to the highest bar; `colours` names and colours the
+    bars and their parts for the legend. Bars of no height are not drawn."""
+    left, top, width, height = PLOT
+    (_, whole_colour), (_, part_colour) = colours
+    y_ticks = nice_ticks(max((bar.value for bar in bars if _finite(bar.value) is not None), default=1.0))
+    y_max = y_ticks[-1]
+    bottom = top + height
+    x_low, x_high = x_range
+    x_span = x_high - x_low if x_high > x_low else 1.0
+
+    def x_of(value: float) -> float:
+        return left + (value - x_low) / x_span * width
+
+    parts = chart_frame(title, [(bottom - tick / y_max * height, tick_label(tick)) for tick in y_ticks],
+                        [(x_of(tick), label) for tick, label in x_ticks], x_unit=x_unit, y_unit=y_unit,
+                        scale="linear")
+    for bar in bars:
+        value = _finite(bar.value) or 0.0
+        if value <= 0:
+            continue
+        slot = (bar.x_to - bar.x_from) / x_span * width
+        bar_width = max(slot * 0.85 if slot > 4 else slot, 0.8)  # an even gap only where bars are wide
+        bar_height = value / y_max * height
+        part_height = bar_height * min(max(bar.part, 0.0), 1.0)
+        x0 = x_of(bar.x_from)
+        parts.append(f'<g><title>{_e(bar.tip)}</title>'
+                     f'<rect x="{_f(x0)}" y="{_f(bottom - bar_height)}" width="{_f(bar_width)}" '
+                     f'height="{_f(bar_height - part_height)}" fill="{whole_colour}"/>')
+        if part_height > 0:
+            parts.append(f'<rect x="{_f(x0)}" y="{_f(bottom - part_height)}" width="{_f(bar_width)}" '
+                         f'height="{_f(max(part_height, 1.0))}" fill="{part_colour}"/>')
+        parts.append("</g>")
+    parts.append(legend_svg(colours))
+    parts.append("</svg>")
+    return "".join(parts)

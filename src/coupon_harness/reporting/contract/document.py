@@ -1,0 +1,230 @@
+"""A contract run's report as a `Document` (console, report.md and report.html draw it), and the files of a
+contract run's folder."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from pathlib import Path
+
+from coupon_harness.reporting.contract.common import (
+    BaselineGroups,
+    FindingView,
+    baseline_groups,
+    count_outcomes,
+    finding_label,
+    finding_views,
+    first_finding_after,
+    first_finding_summary,
+    ordered_rules,
+    problem_rules,
+    replay_command,
+    shown_outcomes,
+    summary_line,
+    verdict,
+)
+from coupon_harness.reporting.contract.junit import write_junit
+from coupon_harness.reporting.contract.summary_json import write_summary_json
+from coupon_harness.reporting.document import (
+    Badge,
+    Banner,
+    Block,
+    BulletList,
+    Code,
+    CodeBlock,
+    Details,
+    Document,
+    Figure,
+    FindingBlock,
+    Link,
+    Paragraph,
+    Quote,
+    Row,
+    Section,
+    Span,
+    Status,
+    Strong,
+    Table,
+    Text,
+    Verdict,
+    column,
+)
+from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.render.markdown import render_markdown
+from coupon_harness.reporting.text import plural, shorten
+from coupon_harness.reporting.writer import FileWriter, text_file, traceback_files, write_reports
+from coupon_harness.results.contract import BaselineStatus, ContractRunResult, HarnessFault, Outcome, RuleResult
+
+__all__ = ["OUTCOME_STATUS", "contract_document", "contract_files", "write_contract_reports"]
+
+OUTCOME_STATUS = {Outcome.PASSED: Status.PASS, Outcome.FAILED: Status.FAIL, Outcome.WARNED: Status.WARN,
+                  Outcome.KNOWN: Status.KNOWN, Outcome.NOT_RUN: Status.SKIP}
+_DETAILS_LIMIT = 160
+#: The traceback shown in the report (its file holds it whole).
+_TRACEBACK_LIMIT = 4000
+
+
+def _badge(outcome: Outcome, text: str | None = None) -> Badge:
+    return Badge(OUTCOME_STATUS[outcome], outcome.value if text is None else text)
+
+
+def _anchor(rule_id: str) -> str:
+    return "rule-" + re.sub(r"[^A-Za-z0-9_-]", "-", rule_id)
+
+
+def _verdict(result: ContractRunResult) -> Verdict:
+    status = Status.ERROR if result.faults else Status.PASS if result.holds else Status.FAIL
+    detail = (f"{summary_line(result)}; {result.requests} requests in {result.duration_s:.1f}s, seed {result.seed}")
+    first = first_finding_after(result)
+    return Verdict(status, verdict(result), detail + (f"; first finding {first}" if first else ""))
+
+
+def _tally(result: ContractRunResult) -> tuple[Span, ...]:
+    counts = count_outcomes(result)
+    spans: list[Span] = [f"{len(result.rules)} rules: "]
+    for outcome in shown_outcomes(result):
+        spans += [*([" · "] if len(spans) > 1 else []), _badge(outcome, f"{counts[outcome]} {outcome.value}")]
+    return tuple(spans)
+
+
+def _fault_banner(fault: HarnessFault, seed: int) -> Banner:
+    return Banner(Status.ERROR, (
+        Strong(f"Harness error in pass '{fault.stage}'"), " (a bug in coupon-harness, not a finding): ",
+        Code(fault.error), "; traceback in ", Link(fault.file_name, fault.file_name, code=True), "; seed ",
+        Code(str(seed)), ". The other passes ran; the rules are judged on what ran."))
+
+
+def _banners(result: ContractRunResult) -> tuple[Banner, ...]:
+    banners = [_fault_banner(fault, result.seed) for fault in result.faults]
+    if result.interrupted:
+        banners.append(Banner(Status.WARN, (Strong("The run was interrupted"),
+                                            ": these results cover only what ran before it stopped.")))
+    not_run = count_outcomes(result)[Outcome.NOT_RUN]
+    if not_run:
+        banners.append(Banner(Status.SKIP, (Strong(f"{plural(not_run, 'rule')} not run"),
+                                            " and not counted as passed: see ", Link("Not run", "#not-run"), ".")))
+    return tuple(banners)
+
+
+def _figures(result: ContractRunResult) -> tuple[Figure, ...]:
+    figures = [Figure("Target", (Code(result.target),)), Figure("Seed", (Code(str(result.seed)),)),
+               Figure("Duration", f"{result.duration_s:.1f} s"), Figure("Requests", str(result.requests)),
+               Figure("Started", result.started_at),
+               Figure("Replay", (Code(replay_command(result.seed, result.shape)),))]
+    first = first_finding_after(result)
+    return (*figures, Figure("First finding", first)) if first else tuple(figures)
+
+
+def _details(rule_result: RuleResult) -> str:
+    if rule_result.outcome is Outcome.NOT_RUN:
+        return rule_result.reason or "no reason given"
+    if not rule_result.findings:
+        return ""
+    occurrences = sum(finding.occurrences for finding in rule_result.findings)
+    return shorten(f"{plural(len(rule_result.findings), 'finding')}, {plural(occurrences, 'occurrence')}: "
+                   f"{first_finding_summary(rule_result)}", _DETAILS_LIMIT)
+
+
+def _rules_table(result: ContractRunResult) -> Table:
+    rows = []
+    for rule_result in ordered_rules(result):
+        rule = rule_result.rule
+        problem = rule_result.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)
+        rows.append(Row(((_badge(rule_result.outcome),),
+                         (Link(rule.id, f"#{_anchor(rule.id)}", code=True) if problem else Code(rule.id),),
+                         rule.title, rule.severity.value, str(rule_result.checks), _details(rule_result)),
+                        OUTCOME_STATUS[rule_result.outcome]))
+    return Table((column("Outcome"), column("Rule"), column("Title"), column("Severity", console=False),
+                  column("Checks", numeric=True), column("Details", console=False)), tuple(rows))
+
+
+def _finding(view: FindingView, number: int, total: int) -> FindingBlock:
+    finding = view.finding
+    status = f" ({finding.baseline.value} in the baseline)" if finding.baseline is not None else ""
+    values = [("id", f"{finding.fingerprint}{status}"), *([("probe", finding.probe)] if finding.probe else []),
+              ("expected", finding.expected), ("received", finding.received),
+              *([("response", view.response)] if view.response else []), ("replay", view.replay)]
+    if finding.sequence:
+        values.append(("before it", f"{plural(len(finding.sequence), 'earlier request')} (coupon-harness replay "
+                                    "sends them first)"))
+    request: Block = (CodeBlock(view.curl, "sh", "curl") if view.curl
+                      else Paragraph("No request recorded for this finding.", muted=True))
+    summary = (f"Finding {number}/{total}: ", Code(finding.key), f" · {view.occurrences} · found in ",
+               Code(finding.source), f" · seed {view.seed}")
+    return FindingBlock(summary, tuple(values), (request,), open=number == 1)
+
+
+def _rule_section(result: ContractRunResult, rule_result: RuleResult) -> Section:
+    rule = rule_result.rule
+    views = finding_views(result, rule_result)
+    gate = "fails the gate" if rule_result.outcome is Outcome.FAILED else "does not fail the gate"
+    blocks: list[Block] = [
+        Paragraph((Strong(rule.severity.value), f" ({gate}) · group {rule.group} · {rule_result.checks} checks · "
+                   f"{plural(len(views), 'finding')}")),
+        Quote(rule.statement),
+        *(_finding(view, number, len(views)) for number, view in enumerate(views, start=1)),
+    ]
+    if not views:
+        blocks.append(Paragraph("No finding recorded.", muted=True))
+    return Section((Code(rule.id), f": {rule.title}"), tuple(blocks), status=OUTCOME_STATUS[rule_result.outcome],
+                   anchor=_anchor(rule.id))
+
+
+def _baseline_section(groups: BaselineGroups) -> Section:
+    updated = " · rewritten from this run (--baseline-update)" if groups.updated else ""
+    items: list[Text] = [("new: ", Code(finding_label(f)), " (expired entry)" if f.baseline is BaselineStatus.EXPIRED
+                          else "") for f in groups.new]
+    items += [("known: ", Code(finding_label(f))) for f in groups.known]
+    items += [("fixed: ", Code(f"{e.fingerprint} {e.rule_id}: {e.description}"), " (not seen: trim it from the file)")
+              for e in groups.fixed]
+    blocks: list[Block] = [
+        Paragraph((Code(groups.file), ": ", Strong(f"{len(groups.new)} new"),
+                   f" (fail the gate) · {len(groups.known)} known · {len(groups.fixed)} fixed{updated}")),
+        *(Banner(Status.WARN, warning) for warning in groups.warnings), *([BulletList(tuple(items))] if items else [])]
+    return Section("Baseline", tuple(blocks), anchor="baseline")
+
+
+def _sections(result: ContractRunResult) -> tuple[Section, ...]:
+    sections = [Section("Rules", (_rules_table(result),))]
+    groups = baseline_groups(result)
+    if groups is not None:
+        sections.append(_baseline_section(groups))
+    problems = problem_rules(result)
+    if problems:
+        sections.append(Section("Violations and warnings",
+                                sections=tuple(_rule_section(result, r) for r in problems)))
+    not_run = [r for r in ordered_rules(result) if r.outcome is Outcome.NOT_RUN]
+    if not_run:
+        sections.append(Section("Not run", (BulletList(tuple(
+            (Code(r.rule.id), f" {r.rule.title}: {r.reason or 'no reason given'}") for r in not_run)),),
+            anchor="not-run"))
+    if result.passes:
+        sections.append(Section("Passes", (BulletList(tuple(
+            (Code(name), f": {sent} requests") for name, sent in result.passes)),), console=False))
+    if result.faults:
+        sections.append(Section("Harness errors", tuple(
+            Details(f"Traceback of pass '{fault.stage}' ({fault.file_name})",
+                    (CodeBlock(shorten(fault.traceback, _TRACEBACK_LIMIT)),))
+            for fault in result.faults), console=False))
+    return tuple(sections)
+
+
+def contract_document(result: ContractRunResult) -> Document:
+    """The report of a contract run."""
+    return Document("contract", _verdict(result), tally=_tally(result), banners=_banners(result),
+                    figures=_figures(result), sections=_sections(result), notes=tuple(result.notes),
+                    footer="Generated by coupon-harness. Credentials in requests were redacted.")
+
+
+def contract_files(result: ContractRunResult) -> dict[str, FileWriter]:
+    """The files of a contract run's folder, the CI gate's file (junit.xml) first, and each harness fault's
+    traceback (harness-error-<stage>.txt)."""
+    document = contract_document(result)
+    return {"junit.xml": partial(write_junit, result), "summary.json": partial(write_summary_json, result),
+            "report.md": text_file(partial(render_markdown, document)),
+            "report.html": text_file(partial(render_html, document)), **traceback_files(result.faults)}
+
+
+def write_contract_reports(result: ContractRunResult, report_dir: Path) -> dict[str, Path]:
+    """Create `report_dir` and write every file of `contract_files` into it (name -> path)."""
+    return write_reports(report_dir, contract_files(result))

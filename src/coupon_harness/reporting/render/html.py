@@ -1,0 +1,165 @@
+"""A `Document` as one self-contained HTML page: the one stylesheet inline, SVG charts inline, no script, no
+external asset, every text escaped here."""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+
+from coupon_harness.reporting.charts import scale_toggle
+from coupon_harness.reporting.document import (
+    Badge,
+    Banner,
+    Block,
+    BulletList,
+    Chart,
+    Code,
+    CodeBlock,
+    Details,
+    Document,
+    Fields,
+    FindingBlock,
+    Link,
+    Paragraph,
+    Quote,
+    Section,
+    Strong,
+    Table,
+    Text,
+    plain,
+)
+from coupon_harness.reporting.text import e
+
+__all__ = ["MARK_KINDS", "STYLESHEET", "anchor", "mark", "page", "render_html"]
+
+STYLESHEET = files("coupon_harness.reporting.render").joinpath("style.css").read_text(encoding="utf-8")
+#: What each status mark says to a screen reader.
+MARK_KINDS = {"pass": "passed", "fail": "failed", "warn": "warning", "stop": "stopped", "skip": "not run",
+              "error": "harness error", "known": "known"}
+
+
+def mark(kind: str) -> str:
+    """A status mark drawn by CSS, with its meaning for screen readers; no font needed."""
+    label = MARK_KINDS[kind]
+    return f'<span class="mark {kind}" role="img" aria-label="{label}" title="{label}"></span>'
+
+
+def anchor(name: str) -> str:
+    """An HTML id from any text."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+def page(title: str, body: list[str]) -> str:
+    """A self-contained page: `title` plain text, `body` HTML fragments."""
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
+            f"<style>{STYLESHEET}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _text(text: Text) -> str:
+    if isinstance(text, str):
+        return e(text)
+    parts = []
+    for span in text:
+        if isinstance(span, str):
+            parts.append(e(span))
+        elif isinstance(span, Code):
+            parts.append(f"<code>{e(span.text)}</code>")
+        elif isinstance(span, Strong):
+            parts.append(f"<strong>{e(span.text)}</strong>")
+        elif isinstance(span, Link):
+            inner = f"<code>{e(span.text)}</code>" if span.code else e(span.text)
+            parts.append(f'<a href="{e(span.href)}">{inner}</a>')
+        else:
+            parts.append(_badge(span))
+    return "".join(parts)
+
+
+def _badge(badge: Badge) -> str:
+    return f'<span class="badge {badge.status}">{e(badge.text)}</span>'
+
+
+def _table(block: Table) -> str:
+    numeric = [column.numeric for column in block.columns]
+    head = "".join(f'<th class="num">{e(c.name)}</th>' if c.numeric else f"<th>{e(c.name)}</th>"
+                   for c in block.columns)
+    rows = []
+    for row in block.rows:
+        css = f' class="{row.status}"' if row.status is not None else ""
+        cells = "".join(f'<td class="num">{_text(cell)}</td>' if numeric[i] else f"<td>{_text(cell)}</td>"
+                        for i, cell in enumerate(row.cells))
+        rows.append(f"<tr{css}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _finding(block: FindingBlock) -> str:
+    items = "".join(f"<dt>{e(label)}</dt><dd><pre><code>{e(value)}</code></pre></dd>" for label, value in block.values)
+    opened = " open" if block.open else ""
+    return (f'<details class="finding"{opened}><summary>{_text(block.summary)}</summary>'
+            f'<dl class="finding">{items}</dl>{_blocks(block.blocks)}</details>')
+
+
+def _chart(block: Chart) -> str:
+    if not block.log_svg:
+        return f'<div class="chart">{block.svg}</div>'
+    toggle = scale_toggle(block.name, block.svg, block.log_svg)
+    if block.log_first:
+        toggle = toggle.replace(' class="linear" checked>', ' class="linear">').replace(' class="log">',
+                                                                                          ' class="log" checked>')
+    return toggle
+
+
+def _block(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        return f'<p class="muted">{_text(block.text)}</p>' if block.muted else f"<p>{_text(block.text)}</p>"
+    if isinstance(block, Banner):
+        return f'<p class="banner {block.status}">{mark(block.status)} {_text(block.text)}</p>'
+    if isinstance(block, Quote):
+        return f"<blockquote>{e(block.text)}</blockquote>"
+    if isinstance(block, Fields):
+        return '<dl class="meta">' + "".join(f"<dt>{e(k)}</dt><dd>{_text(v)}</dd>" for k, v in block.rows) + "</dl>"
+    if isinstance(block, BulletList):
+        return "<ul>" + "".join(f"<li>{_text(item)}</li>" for item in block.items) + "</ul>"
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, CodeBlock):
+        label = f'<p class="label">{e(block.label)}</p>' if block.label else ""
+        return f"{label}<pre><code>{e(block.text)}</code></pre>"
+    if isinstance(block, FindingBlock):
+        return _finding(block)
+    if isinstance(block, Details):
+        return f"<details><summary>{e(block.summary)}</summary>{_blocks(block.blocks)}</details>"
+    return _chart(block)
+
+
+def _blocks(blocks: tuple[Block, ...]) -> str:
+    return "".join(_block(block) for block in blocks)
+
+
+def _section(section: Section, level: int) -> str:
+    status = f" {section.status}" if section.status is not None else ""
+    ident = f' id="{e(section.anchor)}"' if section.anchor else ""
+    title = _text(section.title)
+    if section.status is not None and level > 2:
+        title = f"{mark(section.status)} {title}"
+    inner = _blocks(section.blocks) + "".join(_section(sub, level + 1) for sub in section.sections)
+    css = "part" if level > 2 else "top"
+    return f'<section class="{css}{status}"{ident}><h{level}>{title}</h{level}>{inner}</section>'
+
+
+def render_html(document: Document) -> str:
+    """The document as one HTML page."""
+    verdict = document.verdict
+    tally = f" · {_text(document.tally)}" if document.tally else ""
+    body = [f'<header class="verdict {verdict.status}"><h1>{mark(verdict.status)} {e(verdict.line)}</h1>'
+            f"<p>{e(document.title)}{tally}</p></header>",
+            *(_block(banner) for banner in document.banners)]
+    if document.figures:
+        body.append('<dl class="meta">' + "".join(
+            f"<dt>{e(f.label)}</dt><dd>{mark(f.status) + ' ' if f.status is not None else ''}{_text(f.value)}</dd>"
+            for f in document.figures) + "</dl>")
+    body += [_section(section, 2) for section in document.sections]
+    if document.notes:
+        body.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(note)}</li>" for note in document.notes) + "</ul>")
+    body.append(f"<footer>{e(document.footer)}</footer>")
+    return page(f"{document.title}: {plain(verdict.line)}", body)

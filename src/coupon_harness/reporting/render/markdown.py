@@ -1,0 +1,154 @@
+"""A `Document` as GitHub-flavoured Markdown that fits a CI job summary (`$GITHUB_STEP_SUMMARY`, a merge
+request note): the verdict as a level-2 heading, sections at level 3, findings folded after the first."""
+
+from __future__ import annotations
+
+import html
+
+from coupon_harness.reporting.document import (
+    Badge,
+    Banner,
+    Block,
+    BulletList,
+    Code,
+    CodeBlock,
+    Details,
+    Document,
+    Fields,
+    FindingBlock,
+    Link,
+    Paragraph,
+    Quote,
+    Section,
+    Status,
+    Strong,
+    Table,
+    Text,
+    plain,
+)
+from coupon_harness.reporting.text import md_code, md_fenced, md_text, shorten
+
+__all__ = ["EMOJI", "render_markdown"]
+
+EMOJI = {Status.PASS: "✅", Status.FAIL: "❌", Status.WARN: "⚠️", Status.KNOWN: "📌", Status.SKIP: "⏭️",
+         Status.STOP: "⏹️", Status.ERROR: "🛑"}
+#: A finding's value longer than this (or on several lines) is a fenced block, cut to _BLOCK_LIMIT.
+_INLINE_LIMIT = 160
+_BLOCK_LIMIT = 4000
+
+
+def _spaced(text: str) -> str:
+    """Markdown text that keeps a space at either end (spans are joined as they are)."""
+    return (" " if text[:1].isspace() else "") + md_text(text) + (" " if text[-1:].isspace() and text.strip() else "")
+
+
+def _text(text: Text, *, in_table: bool = False) -> str:
+    if isinstance(text, str):
+        return md_text(text)
+    parts = []
+    for span in text:
+        if isinstance(span, str):
+            parts.append(_spaced(span))
+        elif isinstance(span, Code):
+            parts.append(md_code(span.text, in_table=in_table))
+        elif isinstance(span, Strong):
+            parts.append(f"**{md_text(span.text)}**")
+        elif isinstance(span, Link):
+            inner = md_code(span.text, in_table=in_table) if span.code else md_text(span.text)
+            parts.append(f"[{inner}]({span.href.replace(' ', '%20').replace(')', '%29')})")
+        else:
+            parts.append(_badge(span))
+    return "".join(parts)
+
+
+def _badge(badge: Badge) -> str:
+    return f"{EMOJI[badge.status]} {md_text(badge.text)}"
+
+
+def _table(block: Table) -> list[str]:
+    head = "| " + " | ".join(md_text(c.name) for c in block.columns) + " |"
+    align = "|" + "".join("--:|" if c.numeric else "---|" for c in block.columns)
+    rows = ["| " + " | ".join(_text(cell, in_table=True) for cell in row.cells) + " |" for row in block.rows]
+    return [head, align, *rows]
+
+
+def _value(label: str, value: str) -> str:
+    """A finding's value: inline code when short, else an indented fenced block."""
+    if len(value) <= _INLINE_LIMIT and "\n" not in value:
+        return f"- **{md_text(label)}:** {md_code(value)}"
+    return f"- **{md_text(label)}:**\n\n{md_fenced(shorten(value, _BLOCK_LIMIT), 'text', indent='  ')}\n"
+
+
+def _finding(block: FindingBlock) -> list[str]:
+    body = [_value(label, value) for label, value in block.values]
+    if block.blocks:
+        body += ["", *_blocks(block.blocks)]
+    if block.open:
+        return [f"**{_text(block.summary)}**", "", *body]
+    # Markdown is not read inside <summary>: its text goes as escaped HTML.
+    return [f"<details><summary>{html.escape(plain(block.summary))}</summary>", "", *body, "", "</details>"]
+
+
+def _block(block: Block) -> list[str]:
+    if isinstance(block, Paragraph):
+        return [f"_{_text(block.text)}_" if block.muted else _text(block.text)]
+    if isinstance(block, Banner):
+        return [f"> {EMOJI[block.status]} {_text(block.text)}"]
+    if isinstance(block, Quote):
+        return [f"> {md_text(block.text)}"]
+    if isinstance(block, Fields):
+        return [f"- **{md_text(label)}:** {_text(value)}" for label, value in block.rows]
+    if isinstance(block, BulletList):
+        return [f"- {_text(item)}" for item in block.items]
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, CodeBlock):
+        return [*([f"{md_text(block.label)}:", ""] if block.label else []), md_fenced(block.text, block.language)]
+    if isinstance(block, FindingBlock):
+        return _finding(block)
+    if isinstance(block, Details):
+        if block.html_only:
+            return []
+        return [f"<details><summary>{html.escape(block.summary)}</summary>", "", *_blocks(block.blocks), "",
+                "</details>"]
+    return [md_text(block.text)] if block.text else []
+
+
+def _blocks(blocks: tuple[Block, ...]) -> list[str]:
+    lines: list[str] = []
+    for block in blocks:
+        drawn = _block(block)
+        if drawn:
+            lines += [*([""] if lines else []), *drawn]
+    return lines
+
+
+def _section(section: Section, level: int) -> list[str]:
+    mark = f"{EMOJI[section.status]} " if section.status is not None else ""
+    lines = [f"{'#' * level} {mark}{_text(section.title)}"]
+    body = _blocks(section.blocks)
+    if body:
+        lines += ["", *body]
+    for sub in section.sections:
+        lines += ["", *_section(sub, level + 1)]
+    return lines
+
+
+def render_markdown(document: Document, *, level: int = 2) -> str:
+    """The document as Markdown, its verdict a heading of `level` (2: one report among others in a CI summary),
+    its sections one level below."""
+    verdict = document.verdict
+    lines = [f"{'#' * level} {document.title}: {EMOJI[verdict.status]} {md_text(verdict.line)}"]
+    if document.tally:
+        lines += ["", _text(document.tally)]
+    for banner in document.banners:
+        lines += ["", *_block(banner)]
+    if document.figures:
+        lines.append("")
+        lines += [f"- **{md_text(f.label)}:** {EMOJI[f.status] + ' ' if f.status is not None else ''}"
+                  f"{_text(f.value)}" for f in document.figures]
+    for section in document.sections:
+        lines += ["", *_section(section, level + 1)]
+    if document.notes:
+        lines += ["", f"{'#' * (level + 1)} Notes", "", *(f"- {md_text(note)}" for note in document.notes)]
+    return "\n".join(lines) + "\n"

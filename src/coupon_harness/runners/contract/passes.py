@@ -1,0 +1,84 @@
+"""The one registry of contract passes: each pass of `results.passes.PASS_TABLE` (its name, order, help, whether
+it follows the seed, whether a differential run sends it) with its runner. The contract run and the differential
+run both send their passes through `run_pass`; the diff's `PairClient` is a contract `Client`, so a pass runs
+unchanged on it (the classics alone are sent differently: not judged, each probe under its own name).
+
+Checked against the table at import, both ways: a pass without a runner, or a runner without a pass, fails here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from coupon_harness.results.passes import PASS_TABLE, PassInfo
+from coupon_harness.runners.contract.classics import run_classics, send_classics
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
+from coupon_harness.runners.contract.property_pass import run_property_pass
+from coupon_harness.runners.contract.routes import run_route_probes
+from coupon_harness.runners.contract.scenarios import run_scenarios
+from coupon_harness.runners.contract.stateful import run_stateful
+from coupon_harness.runners.contract.strings import run_strings
+
+__all__ = ["REGISTRY", "Pass", "PassRunner", "run_pass"]
+
+#: A pass's runner: it sends through the client (judged by its Judge), with the credentials' headers and the
+#: progress line.
+PassRunner = Callable[[Client, Callable[[], dict[str, str]], Callable[[str], None]], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    info: PassInfo
+    run: PassRunner
+    #: How a differential run sends it, when not as `run` does.
+    diff_run: PassRunner | None = None
+
+
+def _plain(runner: Callable[[Client, Callable[[str], None]], object]) -> PassRunner:
+    return lambda client, _headers, progress: runner(client, progress)
+
+
+def _generated(mode: str) -> PassRunner:
+    return lambda client, headers, progress: run_property_pass(client, mode, headers=headers, progress=progress)
+
+
+#: name -> (runner, the differential run's own runner or None).
+_RUNNERS: dict[str, tuple[PassRunner, PassRunner | None]] = {
+    "classics": (_plain(run_classics), _plain(send_classics)),
+    "strings": (_plain(run_strings), None),
+    "property-positive": (_generated("positive"), None),
+    "property-negative": (_generated("negative"), None),
+    "scenarios": (_plain(run_scenarios), None),
+    "stateful": (_plain(run_stateful), None),
+    "auth": (_plain(run_auth_probes), None),
+    "routes": (_plain(run_route_probes), None),
+    "malformed": (_plain(run_malformed_probes), None),
+}
+
+
+def _registry() -> dict[str, Pass]:
+    named = {info.name for info in PASS_TABLE}
+    if named != set(_RUNNERS):
+        raise RuntimeError(f"results.passes and the runners disagree: passes without a runner "
+                           f"{sorted(named - set(_RUNNERS))}, runners without a pass {sorted(set(_RUNNERS) - named)}")
+    registry = {info.name: Pass(info, *_RUNNERS[info.name]) for info in PASS_TABLE}
+    stray = [p.info.name for p in registry.values() if p.diff_run is not None and not p.info.diff]
+    if stray:
+        raise RuntimeError(f"a differential runner for passes the differential run does not send: {stray}")
+    return registry
+
+
+#: Every pass by name, in the order of PASS_TABLE.
+REGISTRY: dict[str, Pass] = _registry()
+
+
+def run_pass(name: str, client: Client, headers: Callable[[], dict[str, str]], progress: Callable[[str], None], *,
+             diff: bool = False) -> None:
+    """Send pass `name` through `client` (`diff`: as a differential run sends it); an unknown name is a ValueError."""
+    entry = REGISTRY.get(name)
+    if entry is None or (diff and not entry.info.diff):
+        raise ValueError(f"unknown pass {name!r}")
+    runner = entry.diff_run if diff and entry.diff_run is not None else entry.run
+    runner(client, headers, progress)
