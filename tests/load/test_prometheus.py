@@ -13,7 +13,7 @@ from typing import Any
 
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
-from tests.sockets import listening_port, listening_socket
+from tests.sockets import listening_socket
 
 from coupon_harness.errors import HarnessError
 from coupon_harness.results.load import LoadRunResult
@@ -25,31 +25,35 @@ from load.support import describe, load_settings
 CLI = str(Path(sys.executable).with_name("coupon-harness"))
 
 
-def _aggregator() -> psutil.Process | None:
-    """The load process that aggregates (local or master) among this process's children, once started."""
+def _load_processes() -> list[list[str]]:
+    """The command lines of the load processes among this process's children."""
+    found = []
     for child in psutil.Process().children(recursive=True):
         try:
             command = child.cmdline()
         except psutil.Error:
             continue
-        if "coupon_harness.runners.load.process" in command and {"local", "master"} & set(command):
-            return child
-    return None
+        if "coupon_harness.runners.load.process" in command:
+            found.append([str(child.pid), *command])
+    return found
 
 
 def _metrics_port(done: threading.Event) -> int | None:
-    """The port the aggregating process serves its figures on: it was given port 0 and bound a free one itself
-    (a master listens for its workers too: that port is on its command line)."""
+    """The port the aggregating process (local or master) serves its figures on: it was given port 0 and bound a
+    free one itself. A master also listens for its workers, on the port their command lines name."""
     while not done.is_set():
-        process = _aggregator()
-        if process is not None:
-            command = process.cmdline()
-            workers = {int(command[command.index("--master-port") + 1])} if "--master-port" in command else set()
+        commands = _load_processes()
+        aggregator = next((c for c in commands if {"local", "master"} & set(c)), None)
+        workers = {int(c[c.index("--master-port") + 1]) for c in commands if "worker" in c}
+        if aggregator is not None and ("local" in aggregator or workers):
             try:
-                return listening_port(process.pid, exclude=frozenset(workers), timeout=30)
-            except AssertionError:
+                listening = {c.laddr.port for c in psutil.Process(int(aggregator[0])).net_connections("tcp")
+                             if c.status == psutil.CONN_LISTEN}
+            except psutil.Error:
                 return None  # it ended first
-        time.sleep(0.1)
+            if len(listening - workers) == 1:
+                return (listening - workers).pop()
+        time.sleep(0.05)
     return None
 
 
