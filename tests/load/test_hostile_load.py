@@ -94,7 +94,9 @@ def test_no_answer_is_said_in_one_line_on_stderr_and_in_every_report(tmp_path: P
     assert [slo["measured"] for slo in summary["slos"]] == [None, None], summary
     for name in ("report.md", "junit.xml", "report.html"):
         assert line in (report / name).read_text(), name
-    assert "| p95 latency | 5,000.0 ms | no data | **FAIL** |" in (report / "report.md").read_text()
+    # The p95 row: no data, failed (its cells, not the table's exact form: reports are snapshot-tested).
+    p95 = [row for row in (report / "report.md").read_text().splitlines() if "| p95 latency |" in row]
+    assert len(p95) == 1 and "| no data |" in p95[0] and "FAIL" in p95[0], p95
 
 
 def test_a_distributed_run_that_completed_no_answer_never_passes(tmp_path: Path) -> None:
