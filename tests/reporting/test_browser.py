@@ -210,30 +210,35 @@ def _pages(folder: Path) -> list[_Page]:
 
 def _open_all(chromium: str, pages: list[tuple[str, Path, Path | None, int]], work: Path) -> dict[str, tuple[
         str, str]]:
-    """Open every page at once (one browser each); name -> (dumped DOM, browser log)."""
+    """Open every page at once (one browser each); name -> (dumped DOM, browser log). However it ends (a browser
+    that does not finish fails the test), every browser is killed and every file closed: nothing reaches the next
+    test."""
     running = {}
-    for name, html, screenshot, height in pages:
-        profile = work / f"profile-{name}"
-        command = [chromium, *_FLAGS, f"--user-data-dir={profile}", f"--window-size=1280,{height}", "--dump-dom"]
-        if screenshot is not None:
-            command.append(f"--screenshot={screenshot}")
-        out, err = (work / f"{name}.dom").open("wb"), (work / f"{name}.log").open("wb")
-        running[name] = (subprocess.Popen([*command, html.resolve().as_uri()], stdout=out, stderr=err), out, err)
-    deadline = time.monotonic() + _TIMEOUT_S
-    results = {}
-    for name, (process, out, err) in running.items():
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 1.0))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail(f"chromium did not finish {name} within {_TIMEOUT_S:.0f} s")
-        finally:
+    try:
+        for name, html, screenshot, height in pages:
+            profile = work / f"profile-{name}"
+            command = [chromium, *_FLAGS, f"--user-data-dir={profile}", f"--window-size=1280,{height}", "--dump-dom"]
+            if screenshot is not None:
+                command.append(f"--screenshot={screenshot}")
+            out, err = (work / f"{name}.dom").open("wb"), (work / f"{name}.log").open("wb")
+            running[name] = (subprocess.Popen([*command, html.resolve().as_uri()], stdout=out, stderr=err), out, err)
+        deadline = time.monotonic() + _TIMEOUT_S
+        results = {}
+        for name, (process, _, _) in running.items():
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 1.0))
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"chromium did not finish {name} within {_TIMEOUT_S:.0f} s")
+            results[name] = ((work / f"{name}.dom").read_text(encoding="utf-8", errors="replace"),
+                             (work / f"{name}.log").read_text(encoding="utf-8", errors="replace"))
+        return results
+    finally:
+        for process, out, err in running.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
             out.close()
             err.close()
-        results[name] = ((work / f"{name}.dom").read_text(encoding="utf-8", errors="replace"),
-                         (work / f"{name}.log").read_text(encoding="utf-8", errors="replace"))
-    return results
 
 
 def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:

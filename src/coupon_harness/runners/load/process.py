@@ -43,7 +43,7 @@ from coupon_harness.errors import HarnessError  # noqa: E402
 from coupon_harness.interrupts import signal_name  # noqa: E402
 from coupon_harness.log_setup import configure, redact_with  # noqa: E402
 from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX  # noqa: E402
-from coupon_harness.runners.load.events import LoadEvent, Notice, Progress, SetupError, encode  # noqa: E402
+from coupon_harness.runners.load.events import Listening, LoadEvent, Notice, Progress, SetupError, encode  # noqa: E402
 from coupon_harness.runners.load.plugin import QUIT_MESSAGE, LoadState, install  # noqa: E402
 from coupon_harness.runners.load.result import build_result  # noqa: E402
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings  # noqa: E402
@@ -169,6 +169,8 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         return 2 if state.setup_error is not None else 0
     runner = (env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
               if role == "master" else env.create_local_runner())
+    if role == "master":
+        _emit(Listening(int(runner.server.port)))  # given 0, it bound a free port: the parent starts workers now
 
     def finish() -> None:  # the coupon cap and --abort-on-fail end the run this way
         reason = state.stopped_reason or ""
