@@ -10,20 +10,12 @@ import pytest
 from tests.reporting.load_builders import failing_result, load_result
 from tests.reporting.reporting_builders import build, failed_overrides, faulted
 
-from coupon_harness.reporting.common import (
-    MARK_KINDS,
-    PLOT,
-    ChartLine,
-    ChartThreshold,
-    html_mark,
-    line_chart_svg,
-    log_ticks,
-    scale_toggle,
-)
+from coupon_harness.reporting.charts import PLOT, ChartLine, ChartThreshold, line_chart_svg, log_ticks, scale_toggle
 from coupon_harness.reporting.contract.document import contract_document
 from coupon_harness.reporting.load.charts import latency_chart_svg, tails_matter, throughput_chart_svg
 from coupon_harness.reporting.load.document import render_load_html
-from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.render.html import MARK_KINDS, render_html
+from coupon_harness.reporting.render.html import mark as html_mark
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
 _SVG = "{http://www.w3.org/2000/svg}"

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.contract.common import (
     OUTCOME_ORDER,
     baseline_groups,
@@ -16,6 +15,7 @@ from coupon_harness.reporting.contract.common import (
     verdict,
 )
 from coupon_harness.reporting.stored import stored_member
+from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.codec import encode
 from coupon_harness.results.contract import ContractRunResult, Finding, ReplayInfo, RuleResult, RunShape
 from coupon_harness.results.request import request_dict

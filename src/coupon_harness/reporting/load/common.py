@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coupon_harness.reporting.common import plural
+from coupon_harness.reporting.text import plural
 from coupon_harness.results.load import LoadRunResult, SampleData, SloResult, StepFigures, TimelinePoint
 from coupon_harness.results.request import RequestSample
 

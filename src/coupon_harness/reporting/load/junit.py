@@ -19,7 +19,6 @@ from pathlib import Path
 
 from coupon_harness.contract.catalog import Need, Rule, RuleId, Severity, UnknownRuleError, get_rule
 from coupon_harness.contract.invariants import RESPONSE_RULES
-from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
 from coupon_harness.reporting.load.common import (
     BEHIND_WARNING,
@@ -39,6 +38,7 @@ from coupon_harness.reporting.load.common import (
     verdict,
 )
 from coupon_harness.reporting.load.compare import comparison_lines, fmt_limit
+from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.load import LoadRunResult, SloResult
 
 __all__ = ["LOAD_RULES", "SUITE_NAME", "load_suite", "render_load_junit", "write_load_junit"]

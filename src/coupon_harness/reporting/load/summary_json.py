@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.input_files import UnreadableFile
-from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.load.common import (
     FIGURE_LABELS,
     causes,
@@ -23,6 +22,7 @@ from coupon_harness.reporting.load.common import (
 )
 from coupon_harness.reporting.load.compare import fmt_limit
 from coupon_harness.reporting.stored import read_stored, stored_member
+from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.load import (
     Comparison,
     LoadHistograms,
