@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, holds, rate_or_why, step_verdict
-from coupon_harness.reporting.capacity.junit import write_capacity_junit
+from coupon_harness.reporting.capacity.junit import render_capacity_junit
 from coupon_harness.reporting.capacity.summary_json import write_capacity_summary_json
 from coupon_harness.reporting.charts import ChartLine, ChartThreshold, line_chart_svg, nice_ticks, tick_label
 from coupon_harness.reporting.document import (
@@ -189,7 +189,7 @@ def capacity_files(result: CapacityResult) -> dict[str, FileWriter]:
     """Every file of a capacity report (beside the steps' own folders), the gate files first."""
     document = capacity_document(result)
     return {"summary.json": lambda path: write_capacity_summary_json(result, path),
-            "junit.xml": lambda path: write_capacity_junit(result, path),
+            "junit.xml": text_file(lambda: render_capacity_junit(result)),
             "report.md": text_file(lambda: render_markdown(document)),
             "report.html": text_file(lambda: render_html(document))}
 

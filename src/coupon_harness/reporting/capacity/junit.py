@@ -11,16 +11,14 @@ a failure. Times are the seconds the search ran.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from coupon_harness.contract.catalog import Rule, Severity, UnknownRuleError, get_rule
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, headline, step_verdict
 from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
 from coupon_harness.reporting.load.junit import LOAD_RULES
-from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
-__all__ = ["SUITE_NAME", "capacity_suite", "render_capacity_junit", "write_capacity_junit"]
+__all__ = ["SUITE_NAME", "capacity_suite", "render_capacity_junit"]
 
 SUITE_NAME = "coupon-harness capacity"
 
@@ -103,7 +101,3 @@ def capacity_suite(result: CapacityResult) -> ET.Element:
 
 def render_capacity_junit(result: CapacityResult) -> str:
     return document(SUITE_NAME, [capacity_suite(result)])
-
-
-def write_capacity_junit(result: CapacityResult, path: Path) -> None:
-    atomic_write_text(path, render_capacity_junit(result))

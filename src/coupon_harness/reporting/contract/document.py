@@ -23,7 +23,7 @@ from coupon_harness.reporting.contract.common import (
     summary_line,
     verdict,
 )
-from coupon_harness.reporting.contract.junit import write_junit
+from coupon_harness.reporting.contract.junit import render_junit
 from coupon_harness.reporting.contract.summary_json import write_summary_json
 from coupon_harness.reporting.document import (
     Badge,
@@ -220,7 +220,7 @@ def contract_files(result: ContractRunResult) -> dict[str, FileWriter]:
     """The files of a contract run's folder, the CI gate's file (junit.xml) first, and each harness fault's
     traceback (harness-error-<stage>.txt)."""
     document = contract_document(result)
-    return {"junit.xml": partial(write_junit, result), "summary.json": partial(write_summary_json, result),
+    return {"junit.xml": text_file(partial(render_junit, result)), "summary.json": partial(write_summary_json, result),
             "report.md": text_file(partial(render_markdown, document)),
             "report.html": text_file(partial(render_html, document)), **traceback_files(result.faults)}
 

@@ -4,7 +4,6 @@ error (a bug in coupon-harness inside one pass) is one more testcase, `harness-e
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from coupon_harness.reporting.contract.common import (
     baseline_groups,
@@ -21,10 +20,9 @@ from coupon_harness.reporting.contract.common import (
     verdict,
 )
 from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
-from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
-__all__ = ["SUITE_NAME", "contract_suite", "render_junit", "write_junit"]
+__all__ = ["SUITE_NAME", "contract_suite", "render_junit"]
 
 SUITE_NAME = "coupon-harness contract"
 def _findings_text(result: ContractRunResult, rule_result: RuleResult) -> str:
@@ -82,8 +80,3 @@ def contract_suite(result: ContractRunResult) -> ET.Element:
 def render_junit(result: ContractRunResult) -> str:
     """The JUnit XML document as a string."""
     return document(SUITE_NAME, [contract_suite(result)])
-
-
-def write_junit(result: ContractRunResult, path: Path) -> None:
-    """Write the JUnit XML report to `path` (atomically)."""
-    atomic_write_text(path, render_junit(result))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from coupon_harness.reporting.diff.common import against_curl, replay_command, verdict
 from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
-from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.diff import CATEGORIES, DiffRunResult
 
-__all__ = ["render_diff_junit", "write_diff_junit"]
+__all__ = ["render_diff_junit"]
 
 _NAME = "coupon-harness diff"
 _CLASS = "coupon_harness.diff"
@@ -36,7 +33,3 @@ def render_diff_junit(result: DiffRunResult) -> str:
         testcase(suite, _CLASS, f"harness {fault.stage}", 0.0, kind="harness-error",
                  error=(fault.error, fault.file_name))
     return document(_NAME, [finish_suite(suite)])
-
-
-def write_diff_junit(result: DiffRunResult, path: Path) -> None:
-    atomic_write_text(path, render_diff_junit(result))

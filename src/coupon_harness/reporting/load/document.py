@@ -62,7 +62,7 @@ from coupon_harness.reporting.load.common import (
     verdict,
 )
 from coupon_harness.reporting.load.compare import comparison_section, fmt_change, fmt_limit
-from coupon_harness.reporting.load.junit import write_load_junit
+from coupon_harness.reporting.load.junit import render_load_junit
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
 from coupon_harness.reporting.render.console import render_console
 from coupon_harness.reporting.render.html import render_html
@@ -309,7 +309,7 @@ def load_files(result: LoadRunResult, *, junit: bool = True) -> dict[str, FileWr
     document = load_document(result)
     files: dict[str, FileWriter] = {"summary.json": lambda path: write_load_summary_json(result, path)}
     if junit:
-        files["junit.xml"] = lambda path: write_load_junit(result, path)
+        files["junit.xml"] = text_file(lambda: render_load_junit(result))
     files["report.md"] = text_file(lambda: render_markdown(document))
     files["report.html"] = text_file(lambda: render_html(document))
     return files

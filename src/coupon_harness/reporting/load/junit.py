@@ -15,7 +15,6 @@ the SLO testcases repeat the warning in their output.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from coupon_harness.contract.catalog import Need, Rule, RuleId, Severity, UnknownRuleError, get_rule
 from coupon_harness.contract.invariants import RESPONSE_RULES
@@ -38,10 +37,9 @@ from coupon_harness.reporting.load.common import (
     verdict,
 )
 from coupon_harness.reporting.load.compare import comparison_lines, fmt_limit
-from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.load import LoadRunResult, SloResult
 
-__all__ = ["LOAD_RULES", "SUITE_NAME", "load_suite", "render_load_junit", "write_load_junit"]
+__all__ = ["LOAD_RULES", "SUITE_NAME", "load_suite", "render_load_junit"]
 
 SUITE_NAME = "coupon-harness load"
 #: The rules the load runner judges on every answer (`runners/load/checker.py`: `check_http` for a POST that
@@ -172,8 +170,3 @@ def load_suite(result: LoadRunResult, name: str = SUITE_NAME) -> ET.Element:
 
 def render_load_junit(result: LoadRunResult) -> str:
     return document(SUITE_NAME, [load_suite(result)])
-
-
-def write_load_junit(result: LoadRunResult, path: Path) -> None:
-    """Write junit.xml to `path` (atomically)."""
-    atomic_write_text(path, render_load_junit(result))
