@@ -35,8 +35,7 @@ from coupon_harness.reporting.writer import FileWriter, text_file, write_reports
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
 __all__ = ["capacity_document", "capacity_files", "latency_curve_svg", "redact_capacity_result",
-           "render_capacity_html", "render_capacity_markdown", "render_capacity_table", "throughput_curve_svg",
-           "write_capacity_reports"]
+           "render_capacity_table", "throughput_curve_svg", "write_capacity_reports"]
 
 _COLOURS = {"p50": "#0969da", "p95": "#bf8700", "p99": "#cf222e"}
 _FOOTER = ("coupon-harness capacity: open-model steps (each user sends on a fixed schedule; latency counts from the "
@@ -175,14 +174,6 @@ def render_capacity_table(result: CapacityResult, *, color: bool, width: int = 1
     """What the terminal shows at the end of a search, `width` columns wide (the steps' table has 12), its last
     line `PASS: ...` or `FAIL: ...`."""
     return render_console(capacity_document(result), color=color, width=width)
-
-
-def render_capacity_markdown(result: CapacityResult) -> str:
-    return render_markdown(capacity_document(result))
-
-
-def render_capacity_html(result: CapacityResult) -> str:
-    return render_html(capacity_document(result))
 
 
 def capacity_files(result: CapacityResult) -> dict[str, FileWriter]:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from coupon_harness.contract.catalog import Rule, Severity, UnknownRuleError, get_rule
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, headline, step_verdict
 from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
-from coupon_harness.reporting.load.junit import LOAD_RULES
+from coupon_harness.reporting.load.junit import LOAD_RULES, known_rule
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
 __all__ = ["SUITE_NAME", "capacity_suite", "render_capacity_junit"]
@@ -51,15 +50,8 @@ def _gate(result: CapacityResult) -> tuple[str, tuple[str, str] | None, tuple[st
     return name, None, None, None
 
 
-def _rule(rule_id: str) -> Rule:
-    try:
-        return get_rule(rule_id)
-    except UnknownRuleError:
-        return Rule(rule_id, "contract", Severity.ERROR, rule_id, "(a rule this version does not know)")
-
-
 def _rule_case(suite: ET.Element, result: CapacityResult, rule_id: str) -> None:
-    rule = _rule(rule_id)
+    rule = known_rule(rule_id)
     count = result.violation_counts.get(rule_id, 0)
     name = f"{rule.id}: {rule.title}"
     if not count:

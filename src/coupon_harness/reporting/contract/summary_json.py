@@ -43,7 +43,7 @@ def _baseline_dict(result: ContractRunResult) -> dict[str, Any] | None:
             "warnings": list(groups.warnings)}
 
 
-def _finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
+def finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
     return {
         "id": finding.fingerprint,
         "rule_id": finding.rule_id,
@@ -70,9 +70,6 @@ def _finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None
     }
 
 
-finding_dict = _finding_dict
-
-
 def _rule_dict(rule_result: RuleResult, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
     rule = rule_result.rule
     return {
@@ -85,7 +82,7 @@ def _rule_dict(rule_result: RuleResult, run_seed: int, shape: RunShape | None = 
         "outcome": rule_result.outcome.value,
         "checks": rule_result.checks,
         "reason": rule_result.reason,
-        "findings": [_finding_dict(finding, run_seed, shape) for finding in rule_result.findings],
+        "findings": [finding_dict(finding, run_seed, shape) for finding in rule_result.findings],
     }
 
 

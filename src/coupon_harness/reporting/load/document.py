@@ -71,8 +71,8 @@ from coupon_harness.reporting.text import shorten
 from coupon_harness.reporting.writer import FileWriter, text_file, write_reports
 from coupon_harness.results.load import LoadRunResult, SampleData
 
-__all__ = ["TIMELINE_ROWS", "load_document", "load_files", "redact_load_result", "render_load_html",
-           "render_load_markdown", "render_load_table", "sparkline", "write_load_reports"]
+__all__ = ["TIMELINE_ROWS", "load_document", "load_files", "redact_load_result", "render_load_table", "sparkline",
+           "write_load_reports"]
 
 #: At most this many rows in the timeline table; longer runs merge consecutive intervals (all of them, up to
 #: CHART_POINTS rows, are folded under it).
@@ -290,16 +290,6 @@ def render_load_table(result: LoadRunResult, *, color: bool, width: int = 120) -
     """What the terminal shows at the end of a load run, `width` columns wide, its last line `PASS: ...` or
     `FAIL: ...`."""
     return render_console(load_document(result), color=color, width=width)
-
-
-def render_load_markdown(result: LoadRunResult) -> str:
-    """report.md: fits a CI job summary (GitHub step summary, a PR comment)."""
-    return render_markdown(load_document(result))
-
-
-def render_load_html(result: LoadRunResult) -> str:
-    """report.html: one self-contained page (inline CSS and SVG charts, no script, no external asset)."""
-    return render_html(load_document(result))
 
 
 def load_files(result: LoadRunResult, *, junit: bool = True) -> dict[str, FileWriter]:

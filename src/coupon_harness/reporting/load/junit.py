@@ -39,7 +39,7 @@ from coupon_harness.reporting.load.common import (
 from coupon_harness.reporting.load.compare import comparison_lines, fmt_limit
 from coupon_harness.results.load import LoadRunResult, SloResult
 
-__all__ = ["LOAD_RULES", "SUITE_NAME", "load_suite", "render_load_junit"]
+__all__ = ["LOAD_RULES", "SUITE_NAME", "known_rule", "load_suite", "render_load_junit"]
 
 SUITE_NAME = "coupon-harness load"
 #: The rules the load runner judges on every answer (`runners/load/checker.py`: `check_http` for a POST that
@@ -72,7 +72,8 @@ def _slo_case(suite: ET.Element, result: LoadRunResult, slo: SloResult, warning:
              out=None if failure else out)
 
 
-def _rule(rule_id: str) -> Rule:
+def known_rule(rule_id: str) -> Rule:
+    """The catalog's rule, or a stand-in for one this version does not know."""
     try:
         return get_rule(rule_id)
     except UnknownRuleError:  # a result.json of another version (the load process's own packages)
@@ -90,7 +91,7 @@ def _rule_skip(result: LoadRunResult, rule: Rule) -> str | None:
 
 
 def _rule_case(suite: ET.Element, result: LoadRunResult, rule_id: str) -> None:
-    rule = _rule(rule_id)
+    rule = known_rule(rule_id)
     count = result.violation_counts.get(rule_id, 0)
     name = f"{rule.id}: {rule.title}"
     skipped = _rule_skip(result, rule)
