@@ -17,7 +17,6 @@ from coupon_harness.reporting.contract.common import (
     first_finding_after,
     first_finding_summary,
     ordered_rules,
-    problem_rules,
     replay_command,
     shown_outcomes,
     summary_line,
@@ -184,12 +183,17 @@ def _baseline_section(groups: BaselineGroups) -> Section:
     return Section("Baseline", tuple(blocks), anchor="baseline")
 
 
+def _problem_rules(result: ContractRunResult) -> list[RuleResult]:
+    """Failed rules (most severe first), then warned rules, then known ones, as the table lists them."""
+    return [r for r in ordered_rules(result) if r.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)]
+
+
 def _sections(result: ContractRunResult) -> tuple[Section, ...]:
     sections = [Section("Rules", (_rules_table(result),))]
     groups = baseline_groups(result)
     if groups is not None:
         sections.append(_baseline_section(groups))
-    problems = problem_rules(result)
+    problems = _problem_rules(result)
     if problems:
         sections.append(Section("Violations and warnings",
                                 sections=tuple(_rule_section(result, r) for r in problems)))

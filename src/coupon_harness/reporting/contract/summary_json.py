@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.contract.catalog import rules
 from coupon_harness.reporting.contract.common import (
     OUTCOME_ORDER,
     baseline_groups,
-    catalog_rules,
     count_outcomes,
     replay_command,
     verdict,
@@ -24,6 +24,12 @@ __all__ = ["SCHEMA", "SCHEMA_VERSION", "finding_dict", "summary_dict", "write_su
 
 SCHEMA = "coupon-harness/contract-summary"
 SCHEMA_VERSION = 1
+
+
+def _catalog_rules(result: ContractRunResult) -> list[RuleResult]:
+    """The rule results in catalog order (summary.json's order); rules the catalog does not know come last."""
+    index = {rule.id: position for position, rule in enumerate(rules())}
+    return sorted(result.rules, key=lambda r: index.get(r.rule.id, len(index)))
 
 
 def _replay_dict(info: ReplayInfo | None) -> dict[str, Any] | None:
@@ -111,7 +117,7 @@ def summary_dict(result: ContractRunResult) -> dict[str, Any]:
         "replay": replay_command(result.seed, result.shape),
         "run": encode(result.shape),
         "baseline": _baseline_dict(result),
-        "rules": [_rule_dict(rule_result, result.seed, result.shape) for rule_result in catalog_rules(result)],
+        "rules": [_rule_dict(rule_result, result.seed, result.shape) for rule_result in _catalog_rules(result)],
         **stored_member(result),
     }
 
