@@ -24,6 +24,9 @@ __all__ = ["SCHEMA", "SCHEMA_VERSION", "finding_dict", "summary_dict", "write_su
 
 SCHEMA = "coupon-harness/contract-summary"
 SCHEMA_VERSION = 1
+#: The fields of a finding summary.json holds as the codec writes them, in this order (after its id).
+_FINDING_FIELDS = ("rule_id", "key", "expected", "received", "response_status", "response_excerpt", "source", "seed",
+                   "occurrences", "probe", "probe_class", "baseline")
 
 
 def _catalog_rules(result: ContractRunResult) -> list[RuleResult]:
@@ -50,20 +53,10 @@ def _baseline_dict(result: ContractRunResult) -> dict[str, Any] | None:
 
 
 def finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
+    raw = encode(finding)
     return {
         "id": finding.fingerprint,
-        "rule_id": finding.rule_id,
-        "key": finding.key,
-        "expected": finding.expected,
-        "received": finding.received,
-        "response_status": finding.response_status,
-        "response_excerpt": finding.response_excerpt,
-        "source": finding.source,
-        "seed": finding.seed,
-        "occurrences": finding.occurrences,
-        "probe": finding.probe,
-        "probe_class": finding.probe_class,
-        "baseline": finding.baseline.value if finding.baseline is not None else None,
+        **{name: raw[name] for name in _FINDING_FIELDS},
         "replay": replay_command(finding.seed if finding.seed is not None else run_seed, shape),
         "curl": finding.curl,
         "request": request_dict(finding.request) if finding.request is not None else None,
@@ -77,14 +70,9 @@ def finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None)
 
 
 def _rule_dict(rule_result: RuleResult, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
-    rule = rule_result.rule
+    raw = encode(rule_result.rule)
     return {
-        "id": rule.id,
-        "title": rule.title,
-        "group": rule.group,
-        "severity": rule.severity.value,
-        "statement": rule.statement,
-        "needs": rule.needs.value if rule.needs is not None else None,
+        **{name: raw[name] for name in ("id", "title", "group", "severity", "statement", "needs")},
         "outcome": rule_result.outcome.value,
         "checks": rule_result.checks,
         "reason": rule_result.reason,
