@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, headline, step_verdict
-from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
+from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
 from coupon_harness.reporting.load.junit import LOAD_RULES, known_rule, rule_case
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
@@ -61,8 +61,7 @@ def _rule_case(suite: ET.Element, result: CapacityResult, rule_id: str) -> None:
 
 
 def capacity_suite(result: CapacityResult) -> ET.Element:
-    suite = new_suite(SUITE_NAME, result.started_at, result.duration_s)
-    add_properties(suite, [
+    suite = new_suite(SUITE_NAME, result.started_at, result.duration_s, [
         ("target", result.target), ("slos", ", ".join(result.slos)),
         ("capacity_rps", "" if result.capacity_rps is None else f"{result.capacity_rps:g}"),
         ("breaking_rps", "" if result.breaking_rps is None else f"{result.breaking_rps:g}"),

@@ -19,7 +19,7 @@ from coupon_harness.reporting.contract.common import (
     summary_line,
     verdict,
 )
-from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
+from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
 from coupon_harness.reporting.text import one_line
 from coupon_harness.results.contract import BaselineStatus, ContractRunResult, HarnessFault, Outcome, RuleResult
 
@@ -97,8 +97,7 @@ def _testcase(suite: ET.Element, result: ContractRunResult, rule_result: RuleRes
 def contract_suite(result: ContractRunResult) -> ET.Element:
     """The <testsuite> of a contract run: a harness error (a bug in one pass) first, then one testcase per rule."""
     counts = count_outcomes(result)
-    suite = new_suite(SUITE_NAME, result.started_at, result.duration_s)
-    add_properties(suite, (
+    suite = new_suite(SUITE_NAME, result.started_at, result.duration_s, (
         ("target", result.target), ("seed", str(result.seed)), ("requests", str(result.requests)),
         ("interrupted", str(result.interrupted).lower()), ("holds", str(result.holds).lower()),
         ("warned", str(counts[Outcome.WARNED])), ("known", str(counts[Outcome.KNOWN])),

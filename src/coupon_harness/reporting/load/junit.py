@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from coupon_harness.contract.catalog import Need, Rule, RuleId, Severity, UnknownRuleError, get_rule
 from coupon_harness.contract.invariants import RESPONSE_RULES
-from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
+from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
 from coupon_harness.reporting.load.common import (
     BEHIND_WARNING,
     SATURATION_WARNING,
@@ -139,9 +139,8 @@ def _generator_case(suite: ET.Element, result: LoadRunResult, warning: str | Non
 
 def load_suite(result: LoadRunResult, name: str = SUITE_NAME) -> ET.Element:
     """The run as one <testsuite> (also a part of `run`'s combined junit.xml)."""
-    suite = new_suite(name, result.started_at, result.duration_s)
     latency = result.latency_ms
-    add_properties(suite, [
+    suite = new_suite(name, result.started_at, result.duration_s, [
         ("target", result.target), ("load", load_shape(result)), ("requests", str(result.requests)),
         ("throughput_rps", f"{throughput_rps(result):.2f}"), ("error_rate", f"{result.error_rate:.6g}"),
         *((f"latency_{key}_ms", f"{latency[key]:.3f}") for key in ("p50", "p95", "p99") if key in latency),
