@@ -93,7 +93,7 @@ SLOW_TESTS = {
         "a contract run, its exported pytest file run twice in subprocesses, 18 s",
     "tests/contract_layer/test_ledger_memory.py::test_a_coupon_costs_under_9_5_bytes_at_scale":
         "10^6 coupons into the ledger, 11 s",
-    "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_14_bytes": "10^6 codes issued, 11 s",
+    "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_9_5_bytes": "10^6 codes issued, 11 s",
     "tests/load/test_rate_matches_timeline.py::test_reported_rate_matches_the_timeline": "two 6 s load runs, 17 s",
     "tests/contract_layer/test_schemathesis_adapter.py::test_headers_dripped_end_at_the_deadline_as_a_timeout":
         "a property pass whose every answer drips its headers, 5 s",
@@ -156,7 +156,7 @@ LONGEST = (
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[0]",
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[1]",
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[2]",
-    "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_14_bytes",
+    "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_9_5_bytes",
     "tests/contract_layer/test_ledger_memory.py::test_a_coupon_costs_under_9_5_bytes_at_scale",
     "tests/cli/test_cli_garbage.py::test_garbage_never_crashes",
     "tests/contract_layer/test_ledger.py::test_a_coupon_whose_code_does_not_pack",
