@@ -30,6 +30,7 @@ from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 from coupon_harness.results.load import LoadRunResult, no_answer_line
+from coupon_harness.runners.load.recorder import new_histogram
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.slo import evaluate
@@ -251,7 +252,7 @@ def _measure(index: int, phase: str, rate: float, users: int, run: LoadRunResult
             if interval.histogram is not None:
                 histogram = HdrHistogram.decode(interval.histogram)
                 if merged is None:
-                    merged = HdrHistogram(1, 600_000_000, 3)
+                    merged = new_histogram()
                 merged.add(histogram)
         measured_s = len(window) * width
         achieved = full_requests / (full_intervals * width) if full_intervals else (

@@ -287,8 +287,8 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     if role != "worker":
         if settings.prometheus_port is not None:
             _serve_metrics(state)
-        if settings.abort_on_fail:
-            gevent.spawn(_watch_abort, state)
+        if settings.abort_on_fail and state.aggregate is not None:
+            gevent.spawn(_watch_abort, state, state.aggregate)
     return state
 
 
@@ -314,22 +314,15 @@ def _serve_metrics(state: LoadState) -> None:
                                  settings.prometheus_port)
 
 
-def abort_check(state: LoadState) -> str | None:
-    """--abort-on-fail: why the run can no longer pass, from the aggregate so far (runners/load/abort.py)."""
-    if state.aggregate is None:
-        return None
-    return abort_reason(state.settings, evidence_of(state.aggregate, state.settings.slos))
-
-
-def _watch_abort(state: LoadState) -> None:
-    """Every second, on the process that aggregates: a run that cannot pass any more stops in order, like the
-    coupon cap (users finish the request in flight, a master collects its workers' last deltas): a full report."""
+def _watch_abort(state: LoadState, aggregate: Aggregate) -> None:
+    """--abort-on-fail, every second, on the process that aggregates: a run that cannot pass any more (from the
+    aggregate so far, runners/load/abort.py) stops in order, like the coupon cap (users finish the request in
+    flight, a master collects its workers' last deltas): a full report."""
     while not state.stopping:
         gevent.sleep(1.0)
-        reason = abort_check(state)
-        if reason is not None and not state.stopping:
+        reason = abort_reason(state.settings, evidence_of(aggregate, state.settings.slos))
+        if reason is not None:
             state.stop(reason)
-            return
 
 
 def cap_reason(cap: int | None, unanswered: int) -> str:

@@ -18,10 +18,11 @@ so memory, the timeline and the report stay bounded however long the run.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -234,14 +235,9 @@ class Recorder(_Figures):
         """[series, digests, coupons, how the set reads] per distinct (series, set) since the last delta; the
         reading (redacted) only the first time this process ships that set (bounded: it may ship again)."""
         merged: dict[tuple[int, tuple[str, ...]], list[Any]] = {}
-        for (series, values), count in self.attribute_counts.items():
-            key = (series, self._digests(values))
-            known = merged.get(key)
-            if known is None:
-                merged[key] = [count, values]
-            else:
-                known[0] += count
-        for key, (count, values) in self._digested.items():
+        counted = (((series, self._digests(values)), (count, values))
+                   for (series, values), count in self.attribute_counts.items())
+        for key, (count, values) in itertools.chain(counted, self._digested.items()):
             known = merged.get(key)
             if known is None:
                 merged[key] = [count, values]
@@ -473,23 +469,22 @@ class Aggregate(_Figures):
         figures["mean"] = total.get_mean_value() / 1000.0
         return figures
 
-    def timeline(self) -> list[TimelinePoint]:
-        if not self.histograms:
-            return []
-        first = min(self.histograms)
-        points = []
-        for bucket in range(first, max(self.histograms) + 1):
-            histogram = self.histograms.get(bucket)
+    def _intervals(self) -> Iterator[tuple[float, HdrHistogram | None, int, int]]:
+        """(end of the interval from the timeline's start, its histogram, requests, errors) of every interval from
+        the first to the last, empty ones included."""
+        first = min(self.histograms, default=0)
+        for bucket in range(first, max(self.histograms, default=first - 1) + 1):
             count, errors = self.bucket_counts.get(bucket, [0, 0])
+            yield (bucket - first + 1) * self.interval_s, self.histograms.get(bucket), count, errors
+
+    def timeline(self) -> list[TimelinePoint]:
+        points = []
+        for t_s, histogram, count, errors in self._intervals():
             if histogram is None or count == 0:
-                points.append(TimelinePoint((bucket - first + 1) * self.interval_s, 0, 0, 0.0, None, None, None))
+                points.append(TimelinePoint(t_s, 0, 0, 0.0, None, None, None))
                 continue
-            points.append(TimelinePoint(
-                t_s=(bucket - first + 1) * self.interval_s, requests=count, errors=errors,
-                rps=count / self.interval_s,
-                p50_ms=histogram.get_value_at_percentile(50) / 1000.0,
-                p95_ms=histogram.get_value_at_percentile(95) / 1000.0,
-                p99_ms=histogram.get_value_at_percentile(99) / 1000.0))
+            p50, p95, p99 = (histogram.get_value_at_percentile(p) / 1000.0 for p in (50, 95, 99))
+            points.append(TimelinePoint(t_s, count, errors, count / self.interval_s, p50, p95, p99))
         return points
 
     def export_histograms(self) -> LoadHistograms | None:
@@ -497,13 +492,10 @@ class Aggregate(_Figures):
         with each interval's requests and errors: what a later `--compare` bootstraps over."""
         if not self.histograms:
             return None
-        first = min(self.histograms)
         intervals = []
-        for bucket in range(first, max(self.histograms) + 1):
-            histogram = self.histograms.get(bucket)
-            count, errors = self.bucket_counts.get(bucket, [0, 0])
+        for t_s, histogram, count, errors in self._intervals():
             encoded = _encode(histogram) if histogram is not None and histogram.get_total_count() else None
-            intervals.append(IntervalHistogram((bucket - first + 1) * self.interval_s, count, errors, encoded))
+            intervals.append(IntervalHistogram(t_s, count, errors, encoded))
         return LoadHistograms(self.interval_s, _encode(self.total), tuple(intervals))
 
 
