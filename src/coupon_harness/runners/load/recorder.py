@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from hdrh.histogram import HdrHistogram
 
@@ -34,9 +34,8 @@ from coupon_harness.contract.violations import Violation
 from coupon_harness.coupon_log import CouponLog, CouponLogError, stamp
 from coupon_harness.results.load import IntervalHistogram, LoadHistograms, SampleData, StepFigures, TimelinePoint
 from coupon_harness.runners.load.checker import CheckOutcome
-
-if TYPE_CHECKING:  # importing transport.auth imports requests (ssl): not before Locust monkey-patches
-    from coupon_harness.transport.auth import Redactor
+from coupon_harness.transport.credentials import Credentials
+from coupon_harness.transport.redaction import Redactor  # standard library only (not transport.auth: requests)
 
 __all__ = ["BEHIND_MIN_WAITS", "BEHIND_SHARE", "LATE_S", "MAX_INTERVALS", "Aggregate", "Recorder", "ShapeStep",
            "new_histogram", "step_figures"]
@@ -54,8 +53,6 @@ LATE_S = 0.010
 BEHIND_SHARE = 0.05
 #: Fewer scheduled sends than this judge nothing.
 BEHIND_MIN_WAITS = 100
-#: Headers a sample never shows, when no Redactor is at hand (the load process always has one).
-_SENSITIVE = frozenset({"authorization", "proxy-authorization", "cookie", "x-cap-api-oauth-token"})
 #: A sample's body is cut past this many characters (a load request's body is a few hundred).
 _SAMPLE_BODY_LIMIT = 8192
 
@@ -209,14 +206,11 @@ class Recorder(_Figures):
         if not wanted:
             return
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-        redactor = self._redactor
-        if redactor is not None:
-            url = redactor.text(url)
-            shown = [[name, value] for name, value in redactor.headers(headers)]
-            text = None if text is None else redactor.text(text)
-        else:
-            shown = [[name, "<redacted>" if name.lower() in _SENSITIVE else str(value)]
-                     for name, value in headers.items()]
+        # Without a redactor (a test's recorder; the load process always has one), the sensitive headers still go.
+        redactor = self._redactor or Redactor(Credentials())
+        url = redactor.text(url)
+        shown = [[name, value] for name, value in redactor.headers(headers)]
+        text = None if text is None else redactor.text(text)
         if text is not None and len(text) > _SAMPLE_BODY_LIMIT:
             text = f"{text[:_SAMPLE_BODY_LIMIT]}… (cut: {len(text)} characters in all)"
         sample = SampleData(method=method, url=url, headers=shown, body=text)
