@@ -518,16 +518,12 @@ def step_figures(aggregate: Aggregate, steps: Sequence[ShapeStep], users: int, a
         high = math.inf if position == len(ordered) - 1 else end
         requests, errors, histogram = aggregate.window(low, high)
         seconds = end - step.start_s
-        rate = None
-        if arrival_rate and users:
-            rate = arrival_rate * step.users / users
-
-        def percentile(p: float) -> float | None:
-            return None if histogram is None else histogram.get_value_at_percentile(p) / 1000.0  # noqa: B023
-
+        rate = arrival_rate * step.users / users if arrival_rate and users else None
+        p50, p95, p99 = (None if histogram is None else histogram.get_value_at_percentile(p) / 1000.0
+                         for p in (50, 95, 99))
         figures.append(StepFigures(
             index=step.index, users=step.users, rate=rate, start_s=round(max(step.start_s - origin, 0.0), 3),
             end_s=round(max(end - origin, 0.0), 3), requests=requests, errors=errors,
             error_rate=errors / requests if requests else 0.0, rps=requests / seconds if seconds > 0 else 0.0,
-            p50_ms=percentile(50), p95_ms=percentile(95), p99_ms=percentile(99)))
+            p50_ms=p50, p95_ms=p95, p99_ms=p99))
     return figures
