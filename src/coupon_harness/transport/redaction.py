@@ -33,9 +33,11 @@ from typing import Any, Protocol
 
 from coupon_harness.transport.credentials import Credentials
 
-__all__ = ["CUT_PREFIX", "MAX_DEPTH", "REDACTED", "Redactor", "TokenHolder"]
+__all__ = ["CUT_PREFIX", "MAX_DEPTH", "REDACTED", "TOKEN_HEADER", "Redactor", "TokenHolder"]
 
 REDACTED = "<redacted>"
+#: The header an OAuth token travels in (`auth.auth_headers` sends it, re-exported there): never shown.
+TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
 #: Levels of escaping decoded (JSON in JSON in a URL is three).
 MAX_DEPTH = 3
 #: The shortest start of a secret that counts as the secret when a cut mark follows it.
@@ -46,8 +48,6 @@ _MAX_VIEWS = 16
 _STRAY = 4
 #: Secrets shorter than this are not redacted (they would match everywhere).
 _MIN_SECRET = 3
-#: auth.TOKEN_HEADER, lower case (auth imports this module, not the other way round).
-_TOKEN_HEADER = "x-cap-api-oauth-token"
 
 
 class TokenHolder(Protocol):
@@ -369,7 +369,7 @@ class Redactor:
     Apply it to whole texts before cutting them (a secret cut in two is recognised only with a cut mark).
     """
 
-    SENSITIVE_HEADERS = frozenset({"authorization", _TOKEN_HEADER, "cookie", "proxy-authorization"})
+    SENSITIVE_HEADERS = frozenset({"authorization", TOKEN_HEADER.lower(), "cookie", "proxy-authorization"})
 
     def __init__(self, credentials: Credentials, tokens: TokenHolder | None = None, *,
                  also: Iterable[Redactor] = ()) -> None:
