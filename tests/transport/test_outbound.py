@@ -24,7 +24,7 @@ from coupon_harness import ENDPOINT
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.errors import ConfigError, HarnessError
 from coupon_harness.runners.contract.settings import ContractSettings
-from coupon_harness.runners.load.discovery import ask_sandbox
+from coupon_harness.runners.load.discovery import sandbox_description
 from coupon_harness.sandbox.server import running_sandbox
 from coupon_harness.transport.auth import AuthError, TokenRedirected, TokenSource
 from coupon_harness.transport.outbound import (
@@ -257,7 +257,7 @@ def test_a_discovery_that_redirects_is_a_setup_error_and_the_other_host_gets_not
     target = DiscoveryRedirect(elsewhere)
     with serving(target) as url:
         with pytest.raises(RedirectRefused) as plain:
-            ask_sandbox(url)
+            sandbox_description(url, OutboundPolicy(timeout=DEADLINE))
         with pytest.raises(RedirectRefused) as cli:
             discover_sandbox(ContractSettings(url, request_timeout=DEADLINE))
     for caught in (plain, cli):
@@ -271,16 +271,17 @@ def test_a_discovery_that_redirects_is_a_setup_error_and_the_other_host_gets_not
 def test_a_sandbox_is_still_discovered() -> None:
     with running_sandbox() as sandbox:
         settings = discover_sandbox(ContractSettings(sandbox.base_url, request_timeout=DEADLINE))
-        info = ask_sandbox(sandbox.base_url)
+        info = sandbox_description(sandbox.base_url, OutboundPolicy(timeout=DEADLINE))
     assert settings.credentials.user == "sandbox" and settings.expectations.valid_series
-    assert info is not None and info.valid_series
+    assert info is not None and info["validSeries"]
 
 
 def test_a_dripping_discovery_ends_at_its_deadline() -> None:
     """A target that drips its headers to every request: the discovery gives up at its deadline (not a hang)."""
     target = Hostile("drip-headers", interval=0.2, every_path=True)
     with serving(target) as url:
-        assert ask_sandbox(url, timeout=DEADLINE) is None  # without a deadline: a hang (pytest's timeout)
+        # without a deadline: a hang (pytest's timeout)
+        assert sandbox_description(url, OutboundPolicy(timeout=DEADLINE)) is None
     assert target.hostile_answers >= 1
 
 

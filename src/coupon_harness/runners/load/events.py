@@ -51,9 +51,6 @@ class SetupError:
     message: str
     kind: Literal["setup-error"] = "setup-error"
 
-    def text(self) -> str:
-        return self.message
-
 
 @dataclass(frozen=True, slots=True)
 class Listening:

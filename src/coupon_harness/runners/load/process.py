@@ -180,14 +180,11 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
 
     state.finish = finish
 
-    def stop_for(reason: str) -> None:
-        state.stop(reason)
-
     def stop(signum: int) -> None:
         if interrupted:
             return  # the first signal is being acted on; a second must not cut the partial result
         interrupted.append(signum)
-        stop_for(f"interrupted by {signal_name(signum)}")
+        state.stop(f"interrupted by {signal_name(signum)}")
 
     _on_signals(stop)
     if role == "master":
@@ -201,7 +198,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
                 return 2
             gevent.sleep(0.1)
     gevent.spawn(_drive, runner, settings, state, role)
-    gevent.spawn(_watch_parent, lambda: stop_for("the harness process that started the run is gone"))
+    gevent.spawn(_watch_parent, lambda: state.stop("the harness process that started the run is gone"))
     runner.greenlet.join()
     if role == "master":
         gevent.sleep(0.5)  # the workers' last reports

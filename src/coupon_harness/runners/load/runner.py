@@ -31,15 +31,12 @@ _MODULE = "coupon_harness.runners.load.process"
 _log = logging.getLogger(__name__)
 
 
-def _log_level() -> list[str]:
-    """The load process logs at this process's level (`-v`, `-vv`, `-q` of the CLI), one of the four it takes."""
+def _command(out: Path) -> list[str]:
+    """The load process's command line, up to its role; it logs at this process's level (`-v`, `-vv`, `-q` of the
+    CLI), one of the four it takes."""
     level = logging.getLogger(PACKAGE).getEffectiveLevel()
     name = next((name for name in ("DEBUG", "INFO", "WARNING") if level <= logging.getLevelName(name)), "ERROR")
-    return ["--log-level", name]
-
-
-def _redactor(settings: LoadSettings) -> Redactor:
-    return Redactor(settings.credentials)
+    return [sys.executable, "-m", _MODULE, "--out", str(out), "--log-level", name]
 
 
 def _child_env(settings: LoadSettings) -> dict[str, str]:
@@ -104,31 +101,23 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
     interrupted: int | None = None
     channel = _Channel()
     env = _child_env(settings)
-    base = [sys.executable, "-m", _MODULE, "--out", str(out), *_log_level()]
 
     def start_workers(port: int) -> None:
         """Local workers, once the master listens (on the free port it bound: no port is chosen beforehand)."""
         if master_bind is None and not workers:
             workers.extend(subprocess.Popen(
-                [*base, "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                [*_command(out), "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
                 stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env, start_new_session=True)
                 for _ in range(settings.workers))
 
     try:
         out.mkdir(parents=True, exist_ok=True)
-        events = [f"--events-fd={channel.write_fd}"]
-        if settings.workers > 0:
-            port = master_port if master_port is not None else 0  # 0: the master binds a free one and says which
-            host = master_bind or "127.0.0.1"
-            command = [*base, *events, "--role", "master", "--master-host", host, "--master-port", str(port),
-                       "--expect-workers", str(settings.workers)]
-            main = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env,
-                                    pass_fds=(channel.write_fd,))
-            channel.started(main)
-        else:
-            main = subprocess.Popen([*base, *events, "--role", "local"], stderr=subprocess.PIPE, text=True, env=env,
-                                    pass_fds=(channel.write_fd,))
-            channel.started(main)
+        port = master_port if master_port is not None else 0  # 0: the master binds a free one and says which
+        role = (["--role", "master", "--master-host", master_bind or "127.0.0.1", "--master-port", str(port),
+                 "--expect-workers", str(settings.workers)] if settings.workers > 0 else ["--role", "local"])
+        main = subprocess.Popen([*_command(out), f"--events-fd={channel.write_fd}", *role], stderr=subprocess.PIPE,
+                                text=True, env=env, pass_fds=(channel.write_fd,))
+        channel.started(main)
         _log.info("load process %d started (%s, %d local workers once it listens) for %s", main.pid,
                   "master" if settings.workers > 0 else "local", settings.workers if master_bind is None else 0,
                   out)
@@ -167,10 +156,10 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
         return _empty_result(settings, out, f"interrupted by {signal_name(interrupted)}; the load process ended "
                                             f"(exit {main.returncode}) without its figures")
     if channel.setup_error is not None:
-        raise HarnessError(_redactor(settings).text(channel.setup_error))
+        raise HarnessError(Redactor(settings.credentials).text(channel.setup_error))
     if not result_path.is_file():
         code = main.returncode if main is not None else None
-        crash = _redactor(settings).text(channel.crash_line())[:300]
+        crash = Redactor(settings.credentials).text(channel.crash_line())[:300]
         killed = code is not None and code < 0 and -code in set(signal.Signals)
         how = f"was killed ({signal.Signals(-code).name})" if killed else f"ended (exit {code})"  # type: ignore[operator]
         coupons = settings.coupons_path(out)
@@ -194,9 +183,8 @@ def read_result_file(path: Path) -> LoadRunResult:
 def run_worker(settings: LoadSettings, master_host: str, master_port: int) -> int:
     """A worker for a master on another machine; returns when the master ends the run."""
     with tempfile.TemporaryDirectory(prefix="coupon-harness-") as folder:
-        command = [sys.executable, "-m", _MODULE, "--out", folder, *_log_level(),
-                   "--role", "worker", "--master-host", master_host, "--master-port", str(master_port)]
-        return subprocess.call(command, env=_child_env(settings))
+        return subprocess.call([*_command(Path(folder)), "--role", "worker", "--master-host", master_host,
+                                "--master-port", str(master_port)], env=_child_env(settings))
 
 
 def interrupted_result(settings: LoadSettings, out: Path, signum: int | None) -> LoadRunResult:
