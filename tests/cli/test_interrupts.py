@@ -58,6 +58,7 @@ def test_a_signal_while_the_folder_is_claimed_leaves_a_claimed_folder_to_report_
     from pathlib import Path
 
     from coupon_harness.cli import lifecycle
+    from coupon_harness.cli.option_table import Resolved
     from coupon_harness.cli.report_dir import release_claims
 
     real = lifecycle.prepare_report_dir
@@ -72,7 +73,8 @@ def test_a_signal_while_the_folder_is_claimed_leaves_a_claimed_folder_to_report_
     try:
         with handled():
             armed()
-            claimed, signalled = lifecycle.claim_folder(folder, "load", "http://127.0.0.1:1", overwrite=False)
+            options = Resolved(scope="load", values={"report-dir": folder}, where={})
+            claimed, signalled = lifecycle.claim_folder(options, "load", "http://127.0.0.1:1")
             assert received() == signal.SIGINT
     finally:
         release_claims()

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.console import progress_printer, say, show_result
-from coupon_harness.cli.contract_cmd import print_notes, use_color
+from coupon_harness.cli.console import progress_printer, say
+from coupon_harness.cli.contract_cmd import use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import log_reports
-from coupon_harness.cli.option_table import CAPACITY, EPILOG, Resolved, add_options, resolve, sources_from_namespace
+from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, preflight_load, write_reports
+from coupon_harness.cli.option_table import CAPACITY, Resolved, add_command
 from coupon_harness.cli.settings_builders import contract_settings, load_settings, target_url
 from coupon_harness.errors import ConfigError
 from coupon_harness.safety import refuse_production
@@ -20,18 +20,16 @@ __all__ = ["capacity_exit_code", "register"]
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "capacity", help="find the highest rate that meets every SLO (open-model steps: grow, then bisect)",
+    add_command(
+        commands, "capacity", _handle, CAPACITY,
+        help="find the highest rate that meets every SLO (open-model steps: grow, then bisect)",
         description="Search the target's capacity: open-model load steps (every answer checked against the "
         "contract), each with a warm-up that is not measured, doubling the rate while every --slo holds, then "
         "bisecting between the highest rate that held and the lowest that broke. Reports the capacity, the breaking "
         "rate and the latency-vs-rate curve; says so when the load generator, not the target, was the limit. Exit "
         "0: a capacity found (at least --min-capacity, when given) and no violation; 1: a contract violation, no "
         "rate met the SLOs, or the capacity is below --min-capacity; 2: the harness could not run or measured its "
-        "own generator (use --workers); 130 (SIGINT) or 143 (SIGTERM): interrupted (the report is still written).",
-        epilog=EPILOG)
-    add_options(parser, CAPACITY)
-    parser.set_defaults(handler=_handle)
+        "own generator (use --workers); 130 (SIGINT) or 143 (SIGTERM): interrupted (the report is still written).")
 
 
 def _capacity_settings(resolved: Resolved, known: Any) -> Any:
@@ -54,26 +52,17 @@ def _capacity_settings(resolved: Resolved, known: Any) -> Any:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from coupon_harness.cli.lifecycle import claim_folder
-    from coupon_harness.cli.report_dir import check_report_dir
     from coupon_harness.cli.sandbox_target import discover_sandbox
     from coupon_harness.transport.auth import Redactor
 
-    resolved = resolve(sources_from_namespace(args, CAPACITY), CAPACITY)
-    print_notes(resolved)
+    resolved = command_options(args, CAPACITY)
     base_url, _ = target_url(resolved)
     refuse_production(base_url, allow=bool(resolved.get("allow-production")))
-    overwrite = bool(resolved.get("overwrite"))
-    check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
-    contract = contract_settings(resolved)
-    known = None
-    if not contract.expectations.valid_series or not contract.credentials.any:
-        known = discover_sandbox(contract)
-    settings = _capacity_settings(resolved, known)
+    check_reports(resolved)
+    settings = _capacity_settings(resolved, discover_sandbox(contract_settings(resolved)))  # as `load` does
     _import_the_search()
-    report_dir, signalled = claim_folder(resolved.get("report-dir"), "capacity",
-                                         Redactor(settings.load.credentials).text(settings.load.base_url),
-                                         overwrite=overwrite)
+    report_dir, signalled = claim_folder(resolved, "capacity",
+                                         Redactor(settings.load.credentials).text(settings.load.base_url))
     result = _execute(settings, report_dir, color=use_color(resolved), signalled=signalled)
     say(f"reports: {report_dir}")
     return capacity_exit_code(result)
@@ -91,8 +80,7 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
     search's report)."""
     from dataclasses import replace
 
-    from coupon_harness.cli.lifecycle import preflight_load
-    from coupon_harness.interrupts import held, received, signal_name
+    from coupon_harness.interrupts import received, signal_name
     from coupon_harness.reporting.capacity.document import (
         redact_capacity_result,
         render_capacity_table,
@@ -106,10 +94,8 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
 
     redact = Redactor(settings.load.credentials).text
 
-    def step_reports(step: LoadRunResult, folder: Path) -> None:
-        with held():
-            log_reports(write_load_reports(redact_load_result(step, redact), folder, junit=False))  # the search's
-            # junit.xml covers every step
+    def step_reports(step: LoadRunResult, folder: Path) -> None:  # the search's junit.xml covers every step
+        write_reports(lambda: write_load_reports(redact_load_result(step, redact), folder, junit=False))
 
     progress = progress_printer(redact)
     load = settings.load
@@ -131,9 +117,8 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
                                 min_capacity=settings.min_capacity, interrupted=True,
                                 stopped_reason=f"interrupted by {signal_name(received())} before the first step")
     result = redact_capacity_result(result, redact)
-    with held():
-        log_reports(write_capacity_reports(result, report_dir))
-        show_result(render_capacity_table(result, color=color))
+    write_reports(lambda: write_capacity_reports(result, report_dir),
+                  lambda: render_capacity_table(result, color=color))
     return result
 
 

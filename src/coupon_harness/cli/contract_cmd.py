@@ -7,55 +7,35 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.console import progress_printer, say, show_result
+from coupon_harness.cli.console import progress_printer, say
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import claim_folder, log_reports
-from coupon_harness.cli.option_table import (
-    CONTRACT,
-    EPILOG,
-    Resolved,
-    add_options,
-    no_color,
-    resolve,
-    sources_from_namespace,
-)
-from coupon_harness.cli.report_dir import check_report_dir
+from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, write_reports
+from coupon_harness.cli.option_table import CONTRACT, Resolved, add_command, no_color
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.cli.settings_builders import contract_settings
-from coupon_harness.errors import one_line
 from coupon_harness.results.contract import ContractRunResult
+from coupon_harness.results.diff import DiffRunResult
 from coupon_harness.runners.contract import run_contract
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["execute_contract", "exit_code", "fault_lines", "print_notes", "register", "use_color"]
+__all__ = ["execute_contract", "exit_code", "fault_lines", "register", "use_color"]
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("contract", help="test a target against the contract (the CI gate)",
-                                 description="Test a target against the contract of POST /v2/coupon/bulk/issue. "
-                                 "Exit 0: the contract holds; 1: violations found; 2: the harness could not run, "
-                                 "or met a bug of its own in a pass (the other passes ran; its traceback is "
-                                 "in the report folder); 130 (SIGINT) or 143 (SIGTERM): interrupted (a partial "
-                                 "report is written).", epilog=EPILOG)
-    add_options(parser, CONTRACT)
-    parser.set_defaults(handler=_handle)
-
-
-def print_notes(resolved: Resolved) -> None:
-    for note in resolved.notes:
-        say(f"coupon-harness: note: {one_line(note)}")
+    add_command(commands, "contract", _handle, CONTRACT, help="test a target against the contract (the CI gate)",
+                description="Test a target against the contract of POST /v2/coupon/bulk/issue. Exit 0: the contract "
+                "holds; 1: violations found; 2: the harness could not run, or met a bug of its own in a pass (the "
+                "other passes ran; its traceback is in the report folder); 130 (SIGINT) or 143 (SIGTERM): interrupted "
+                "(a partial report is written).")
 
 
 def _handle(args: argparse.Namespace) -> int:
-    resolved = resolve(sources_from_namespace(args, CONTRACT), CONTRACT)
-    print_notes(resolved)
+    resolved = command_options(args, CONTRACT)
     settings = contract_settings(resolved)  # every option checked, production refused: before any request
-    overwrite = bool(resolved.get("overwrite"))
-    check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
+    check_reports(resolved)
     settings = discover_sandbox(settings)
-    report_dir, signalled = claim_folder(resolved.get("report-dir"), "contract",
-                                         Redactor(settings.credentials).text(settings.base_url), overwrite=overwrite)
+    report_dir, signalled = claim_folder(resolved, "contract", Redactor(settings.credentials).text(settings.base_url))
     result, paths = execute_contract(settings, report_dir, color=use_color(resolved), signalled=signalled)
     say(f"reports: {paths['report.html'].parent}")
     for line in fault_lines(result, paths):  # last: the line a CI log shows names the pass, seed and file
@@ -68,13 +48,14 @@ def use_color(resolved: Resolved) -> bool:
     return not no_color(resolved) and sys.stdout.isatty()
 
 
-def fault_lines(result: ContractRunResult, paths: dict[str, Path]) -> list[str]:
+def fault_lines(result: ContractRunResult | DiffRunResult, paths: dict[str, Path], command: str = "contract"
+                ) -> list[str]:
     """One stderr line per harness fault: the pass, the seed, the error and the file with the traceback."""
     lines = []
     for fault in result.faults:
         file = paths.get(fault.file_name, Path(fault.file_name))
         error = " ".join(fault.error.split())
-        lines.append(f"coupon-harness contract: harness error in pass '{fault.stage}' (seed {result.seed}): "
+        lines.append(f"coupon-harness {command}: harness error in pass '{fault.stage}' (seed {result.seed}): "
                      f"{error}; traceback in {file}")
     return lines
 
@@ -86,7 +67,7 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
     from dataclasses import replace
 
     from coupon_harness.coupon_log import FILE_NAME
-    from coupon_harness.interrupts import held, received, signal_name
+    from coupon_harness.interrupts import received, signal_name
     from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
     from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.runner import interrupted_result
@@ -100,12 +81,9 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
         result = run_contract(settings, progress)  # takes a signal itself once its passes run
     except KeyboardInterrupt:  # the report folder exists: it gets the report of a run that sent nothing
         result = interrupted_result(settings, f"interrupted by {signal_name(received())} before the first request")
-    with held():  # a signal now must not cut the reports in half; the run still ends as interrupted
-        paths = write_contract_reports(result, report_dir)
-        log_reports(paths)
-        show_result(render_console(contract_document(result), color=color, width=console_width()))
+    paths = write_reports(lambda: write_contract_reports(result, report_dir),
+                          lambda: render_console(contract_document(result), color=color, width=console_width()))
     return result, paths
-
 
 
 def exit_code(result: ContractRunResult) -> int:

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.console import progress_printer, say, show_result
-from coupon_harness.cli.contract_cmd import print_notes, use_color
+from coupon_harness.cli.console import progress_printer, say
+from coupon_harness.cli.contract_cmd import fault_lines, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import log_reports
-from coupon_harness.cli.option_table import DIFF, EPILOG, add_options, resolve, sources_from_namespace
+from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, write_reports
+from coupon_harness.cli.option_table import DIFF, add_command
 from coupon_harness.cli.settings_builders import diff_settings
 from coupon_harness.results.diff import DiffRunResult
 
@@ -19,8 +19,9 @@ __all__ = ["diff_exit_code", "execute_diff", "register"]
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "diff", help="send the same cases to two deployments and report how their answers differ",
+    add_command(
+        commands, "diff", _handle, DIFF,
+        help="send the same cases to two deployments and report how their answers differ",
         description="A differential run: every case of the contract run (classics, generated, scenarios, auth and "
         "malformed probes) goes to --base-url, then to --against-url (series and customers mapped with "
         "--series-map and --customer-map), and the answers are compared after the contract's normalisation "
@@ -28,34 +29,23 @@ def register(commands: Any) -> None:
         "entity outcome, error codes, attributes, response shape, each with one reproducer. Issues real coupons on "
         "both: a production host needs --allow-production, and off loopback at most --max-coupons (default "
         "10,000) on each. Exit 0: no difference; 1: differences; 2: the harness could not run (or met a bug of "
-        "its own in a pass); 130 (SIGINT) or 143 (SIGTERM): interrupted (a partial report is written).",
-        epilog=EPILOG)
-    add_options(parser, DIFF)
-    parser.set_defaults(handler=_handle)
+        "its own in a pass); 130 (SIGINT) or 143 (SIGTERM): interrupted (a partial report is written).")
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from coupon_harness.cli.lifecycle import claim_folder
-    from coupon_harness.cli.report_dir import check_report_dir
-
-    resolved = resolve(sources_from_namespace(args, DIFF), DIFF)
-    print_notes(resolved)
+    resolved = command_options(args, DIFF)
     settings = diff_settings(resolved)  # every option checked, production refused on both: before any request
-    overwrite = bool(resolved.get("overwrite"))
-    check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
+    check_reports(resolved)
     from coupon_harness.runners.contract.diff import PairRedactor
     from coupon_harness.transport.auth import Redactor
 
     redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
-    report_dir, signalled = claim_folder(resolved.get("report-dir"), "diff",
-                                         redactor.text(f"{settings.base.base_url} against {settings.against_url}"),
-                                         overwrite=overwrite)
+    report_dir, signalled = claim_folder(resolved, "diff",
+                                         redactor.text(f"{settings.base.base_url} against {settings.against_url}"))
     result, paths = execute_diff(settings, report_dir, color=use_color(resolved), signalled=signalled)
     say(f"reports: {report_dir}")
-    for fault in result.faults:
-        file = paths.get(fault.file_name, Path(fault.file_name))
-        print(f"coupon-harness diff: harness error in pass '{fault.stage}' (seed {result.seed}): "
-              f"{' '.join(fault.error.split())}; traceback in {file}", file=sys.stderr)
+    for line in fault_lines(result, paths, "diff"):
+        print(line, file=sys.stderr)
     return diff_exit_code(result)
 
 
@@ -65,7 +55,7 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: boo
     from dataclasses import replace
 
     from coupon_harness.coupon_log import FILE_NAME
-    from coupon_harness.interrupts import held, received, signal_name
+    from coupon_harness.interrupts import received, signal_name
     from coupon_harness.reporting.diff.common import verdict
     from coupon_harness.reporting.diff.document import diff_document, write_diff_reports
     from coupon_harness.reporting.render.console import console_width, render_console
@@ -84,10 +74,9 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: boo
         result = run_diff(settings, progress)
     except KeyboardInterrupt:
         result = interrupted_diff(settings, f"interrupted by {signal_name(received())} before the first case")
-    with held():
-        paths = write_diff_reports(result, report_dir)
-        log_reports(paths)
-        show_result(render_console(diff_document(result), color=color, width=console_width()), verdict(result))
+    paths = write_reports(lambda: write_diff_reports(result, report_dir),
+                          lambda: render_console(diff_document(result), color=color, width=console_width()),
+                          verdict(result))
     return result, paths
 
 

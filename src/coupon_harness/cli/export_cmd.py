@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from coupon_harness.cli.exit_codes import EXIT_OK
+from coupon_harness.cli.option_table import add_command
 from coupon_harness.cli.replay_cmd import findings_of, read_report
 from coupon_harness.errors import ConfigError
 from coupon_harness.results.contract import BODY_RULES, ContractRunResult, Finding
@@ -27,8 +28,8 @@ __all__ = ["register", "render_tests"]
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "export-tests", help="write a contract report's findings as pytest regression tests",
+    parser = add_command(
+        commands, "export-tests", _handle, help="write a contract report's findings as pytest regression tests",
         description="Write one pytest test per finding of a contract report: each replays the finding's request "
         "through the coupon-harness pytest plugin against the target given to pytest (--harness-base-url and "
         "credentials) and asserts its rule holds. Exit 0: written; 2: the report cannot be read or the file "
@@ -39,7 +40,6 @@ def register(commands: Any) -> None:
     parser.add_argument("--finding", metavar="ID", action="append", default=None,
                         help="only this finding (its id; repeatable)")
     parser.add_argument("--overwrite", action="store_true", help="replace FILE when it exists")
-    parser.set_defaults(handler=_handle)
 
 
 def _name(finding: Finding, taken: set[str]) -> str:

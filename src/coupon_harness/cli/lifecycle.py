@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -24,21 +25,47 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.report_dir import claimed, prepare_report_dir
+from coupon_harness.cli.console import say, show_result
+from coupon_harness.cli.option_table import Resolved, resolve, sources_from_namespace
+from coupon_harness.cli.report_dir import check_report_dir, claimed, prepare_report_dir
 from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, Row, count_rows
-from coupon_harness.errors import ConfigError
+from coupon_harness.errors import ConfigError, one_line
+from coupon_harness.interrupts import held
 
-__all__ = ["claim_folder", "log_reports", "note_target", "preflight_load", "report_setup_error"]
+__all__ = ["check_reports", "claim_folder", "command_options", "note_target", "preflight_load",
+           "report_setup_error", "write_reports"]
 
 _log = logging.getLogger(__name__)
 
-
-def log_reports(paths: dict[str, Path]) -> None:
-    """The report files written, for -v (never a credential: reports are redacted, their names are fixed)."""
-    _log.info("reports written: %s", ", ".join(str(path) for path in paths.values()))
-
 #: When this process started its command (a setup error's duration).
 _STARTED = time.time()
+
+
+def command_options(args: argparse.Namespace, scope: str) -> Resolved:
+    """Validate: the command's options from flags, variables and --config, each checked; the notes of resolving
+    them (a file target's values left out) said first."""
+    resolved = resolve(sources_from_namespace(args, scope), scope)
+    for note in resolved.notes:
+        say(f"coupon-harness: note: {one_line(note)}")
+    return resolved
+
+
+def check_reports(resolved: Resolved) -> None:
+    """--report-dir (with --overwrite) checked with the other inputs, before any request; nothing is created."""
+    check_report_dir(resolved.get("report-dir"), overwrite=bool(resolved.get("overwrite")))
+
+
+def write_reports(write: Callable[[], dict[str, Path]], table: Callable[[], str] | None = None,
+                  verdict: str | None = None) -> dict[str, Path]:
+    """Reports: `write` them, log their files for -v (never a credential: reports are redacted, their names are
+    fixed), then show the `table` (`console.show_result`). With signals held: a signal now must not cut the
+    reports in half; the run still ends as interrupted."""
+    with held():
+        paths = write()
+        _log.info("reports written: %s", ", ".join(str(path) for path in paths.values()))
+        if table is not None:
+            show_result(table(), verdict)
+    return paths
 
 
 def note_target(target: str) -> None:
@@ -48,16 +75,16 @@ def note_target(target: str) -> None:
         claim.target = target
 
 
-def claim_folder(given: str | Path | None, kind: str, target: str, *, overwrite: bool) -> tuple[Path, bool]:
-    """Claim the report folder (`prepare_report_dir`) and note the target (redacted). The folder and whether a
-    signal came meanwhile: it is held until the folder is claimed, so the caller gives it an interrupted run's
-    report instead of leaving it empty."""
+def claim_folder(resolved: Resolved, kind: str, target: str) -> tuple[Path, bool]:
+    """Claim the report folder (`prepare_report_dir`: --report-dir, --overwrite) and note the target (redacted).
+    The folder and whether a signal came meanwhile: it is held until the folder is claimed, so the caller gives it
+    an interrupted run's report instead of leaving it empty."""
     from coupon_harness.interrupts import deferred
 
     folder: Path | None = None
     try:
         with deferred():
-            folder = prepare_report_dir(given, kind, overwrite=overwrite)
+            folder = prepare_report_dir(resolved.get("report-dir"), kind, overwrite=bool(resolved.get("overwrite")))
             note_target(target)
     except KeyboardInterrupt:
         if folder is None:  # the claim itself failed meanwhile: nothing to report into

@@ -8,17 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.console import progress_printer, say, show_result
-from coupon_harness.cli.contract_cmd import print_notes, use_color
+from coupon_harness.cli.console import progress_printer, say
+from coupon_harness.cli.contract_cmd import use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.lifecycle import claim_folder, log_reports, preflight_load
-from coupon_harness.cli.option_table import EPILOG, LOAD, Resolved, add_options, resolve, sources_from_namespace
-from coupon_harness.cli.settings_builders import (
-    check_load_options,
-    contract_settings,
-    load_settings,
-    target_url,
-)
+from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, preflight_load, write_reports
+from coupon_harness.cli.option_table import LOAD, Resolved, add_command
+from coupon_harness.cli.settings_builders import check_load_options, contract_settings, load_settings, target_url
 from coupon_harness.errors import ConfigError
 from coupon_harness.results.load import LoadRunResult, MaxRegression
 from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX
@@ -35,14 +30,11 @@ Earlier = tuple[LoadRunResult, str, tuple[MaxRegression, ...]]
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("load", help="load the target, check every response, gate on SLOs",
-                                 description="Load POST /v2/coupon/bulk/issue with Locust, check every response "
-                                 "against the contract, measure exact percentiles and gate on SLOs. Exit 0: every "
-                                 "SLO met and no violation; 1: an SLO breached or a violation found; 2: the "
-                                 "harness could not run; 130 (SIGINT) or 143 (SIGTERM): interrupted (the report "
-                                 "is still written).", epilog=EPILOG)
-    add_options(parser, LOAD)
-    parser.set_defaults(handler=_handle)
+    add_command(commands, "load", _handle, LOAD, help="load the target, check every response, gate on SLOs",
+                description="Load POST /v2/coupon/bulk/issue with Locust, check every response against the contract, "
+                "measure exact percentiles and gate on SLOs. Exit 0: every SLO met and no violation; 1: an SLO "
+                "breached or a violation found; 2: the harness could not run; 130 (SIGINT) or 143 (SIGTERM): "
+                "interrupted (the report is still written).")
 
 
 def check_metrics_port(settings: LoadSettings) -> None:
@@ -84,35 +76,28 @@ def earlier_run(resolved: Resolved) -> Earlier | None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from coupon_harness.cli.report_dir import check_report_dir
     from coupon_harness.cli.sandbox_target import discover_sandbox
 
     # The lifecycle (cli/lifecycle.py): validate every input, claim the report folder, preflight, run, report.
-    resolved = resolve(sources_from_namespace(args, LOAD), LOAD)
-    print_notes(resolved)
+    resolved = command_options(args, LOAD)
     base_url, _ = target_url(resolved)
     refuse_production(base_url, allow=bool(resolved.get("allow-production")))
     check_load_options(resolved)  # every option before any request, the sandbox discovery included
     worker, master = bool(resolved.get("worker")), bool(resolved.get("master"))
     earlier = None if worker else earlier_run(resolved)
-    overwrite = bool(resolved.get("overwrite"))
     if not worker:
-        check_report_dir(resolved.get("report-dir"), overwrite=overwrite)
-    known = None
-    contract = contract_settings(resolved)
-    if not contract.expectations.valid_series or not contract.credentials.any:
-        known = discover_sandbox(contract)  # a sandbox tells its series and demo user; a real target says nothing
-    settings = load_settings(resolved, known=known)
+        check_reports(resolved)
+    # A sandbox tells its series and demo user, where the options give none; a real target says nothing.
+    settings = load_settings(resolved, known=discover_sandbox(contract_settings(resolved)))
     if worker:
         from coupon_harness.runners.load.runner import run_worker
 
         # A worker sends: it tries its target first; the coupons its preflight issued travel to the master's list.
-        settings = _preflight_worker(settings)
+        settings = preflight_load(settings, None)
         return run_worker(settings, resolved.get("master-host", "127.0.0.1"), resolved.get("master-port", 5557))
     check_metrics_port(settings)
     _import_the_run()
-    report_dir, signalled = claim_folder(resolved.get("report-dir"), "load",
-                                         Redactor(settings.credentials).text(settings.base_url), overwrite=overwrite)
+    report_dir, signalled = claim_folder(resolved, "load", Redactor(settings.credentials).text(settings.base_url))
     result, _ = execute_load(settings, report_dir, color=use_color(resolved),
                              master_bind=resolved.get("master-bind-host", "127.0.0.1") if master else None,
                              master_port=resolved.get("master-port", 5557) if master else None,
@@ -120,11 +105,6 @@ def _handle(args: argparse.Namespace) -> int:
                              signalled=signalled)
     say(f"reports: {report_dir}")
     return load_exit_code(result)
-
-
-def _preflight_worker(settings: LoadSettings) -> LoadSettings:
-    settled: LoadSettings = preflight_load(settings, None)  # its coupons travel to the master, which lists them
-    return settled
 
 
 def _import_the_run() -> None:
@@ -142,7 +122,7 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     with `earlier` (--compare), write its reports and print its table. A refusal of the preflight is a
     HarnessError (exit 2) before any load. `signalled`: a signal came while the folder was claimed; the run is
     interrupted before it started, and the folder gets that report."""
-    from coupon_harness.interrupts import held, received
+    from coupon_harness.interrupts import received
     from coupon_harness.reporting.load.compare import compare_runs
     from coupon_harness.reporting.load.document import redact_load_result, render_load_table, write_load_reports
     from coupon_harness.results.request import credentials_help
@@ -176,10 +156,8 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     if earlier is not None:
         before, source, limits = earlier
         result.comparison = compare_runs(before, result, limits, source=redact(source))
-    with held():  # a signal now must not cut the reports in half; the run still ends as interrupted
-        paths = write_load_reports(result, report_dir)
-        log_reports(paths)
-        show_result(render_load_table(result, color=color))
+    paths = write_reports(lambda: write_load_reports(result, report_dir),
+                          lambda: render_load_table(result, color=color))
     return result, paths
 
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.option_table import add_command
 from coupon_harness.contract.resources import data_root
 from coupon_harness.errors import ConfigError
 
@@ -27,12 +28,12 @@ def locustfile_path() -> Path:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "locustfile-path", help="print the path of the checked Locust user's locustfile (for locust -f)",
+    add_command(
+        commands, "locustfile-path", _handle,
+        help="print the path of the checked Locust user's locustfile (for locust -f)",
         description="Print the absolute path of the locustfile that runs the checked bulk-issue user under plain "
         "Locust, web UI included: locust -f \"$(coupon-harness locustfile-path)\" --host URL --series-ids 101,102 "
         "--user USER:PASSWORD. Exit 0, or 2 when the installation lacks it.")
-    parser.set_defaults(handler=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:

@@ -13,11 +13,10 @@ from coupon_harness import __version__
 from coupon_harness.errors import HarnessError, one_line
 from coupon_harness.interrupts import armed, exit_code_for, handled, received, signal_name
 
-__all__ = ["EXIT_HARNESS_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_VIOLATIONS", "build_parser",
-           "keep_caches_out_of_the_working_directory", "main"]
+__all__ = ["build_parser", "keep_caches_out_of_the_working_directory", "main"]
 
 from coupon_harness.cli.console import apply_verbosity
-from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
 from coupon_harness.cli.harness_bug import report_harness_bug
 from coupon_harness.cli.lifecycle import report_setup_error
 from coupon_harness.cli.option_table import verbosity

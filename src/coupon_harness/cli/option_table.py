@@ -28,7 +28,7 @@ import argparse
 import difflib
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ __all__ = [
     "Resolved",
     "Sources",
     "StoreOnce",
+    "add_command",
     "add_options",
     "add_verbosity",
     "env_var",
@@ -181,14 +182,6 @@ def _number(low: float, high: float, *, low_open: bool = False, unit: str = "") 
     return lambda value, what: check_number(value, what, low=low, high=high, low_open=low_open, unit=unit)
 
 
-def _ids(value: Any, what: str) -> tuple[int, ...]:
-    return parse_int_list(value, what)
-
-
-def _customers(value: Any, what: str) -> tuple[str, ...]:
-    return parse_customer_ids(value, what)
-
-
 def _path(value: Any, what: str) -> Path:
     text = _text(value, what)
     if not text:
@@ -209,18 +202,22 @@ def _duration(*, positive: bool, at_most: float | None = None, extra: str = "") 
     return parse
 
 
-def _slos(value: Any, what: str) -> tuple[Slo, ...]:
-    """A list of KEY=VALUE (repeated flag, TOML list) or one comma-separated text (variable)."""
+def _listed(value: Any, what: str, example: str, form: str) -> Iterator[str]:
+    """The items of a list option, stripped, blanks left out: a repeated flag or a TOML list, or one
+    comma-separated text (a variable). `example`: the list as TOML writes it; `form`: what one item is."""
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
-        raise ConfigError(f"{what} must be a list like [\"p95=300ms\", \"error-rate=0.01\"], got {value!r}")
-    out = []
+        raise ConfigError(f"{what} must be a list like {example}, got {value!r}")
     for item in items:
         if not isinstance(item, str):
-            raise ConfigError(f"{what}: {item!r} is not KEY=VALUE like p95=300ms")
+            raise ConfigError(f"{what}: {item!r} is not {form}")
         if item.strip():
-            out.append(parse_slo(item.strip(), what))
-    return tuple(out)
+            yield item.strip()
+
+
+def _slos(value: Any, what: str) -> tuple[Slo, ...]:
+    items = _listed(value, what, '["p95=300ms", "error-rate=0.01"]', "KEY=VALUE like p95=300ms")
+    return tuple(parse_slo(item, what) for item in items)
 
 
 _LATENCY_COMPARE = ("p50", "p90", "p95", "p99", "max")
@@ -260,17 +257,11 @@ def parse_max_regression(text: str, what: str) -> MaxRegression:
 
 
 def _max_regressions(value: Any, what: str) -> tuple[MaxRegression, ...]:
-    """A list of KEY=LIMIT (repeated flag, TOML list) or one comma-separated text (variable); one per key."""
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
-        raise ConfigError(f"{what} must be a list like [\"p95=10%\", \"throughput=5%\"], got {value!r}")
+    """One limit per key: the last one of a key wins, as flags usually do."""
     out: dict[str, MaxRegression] = {}
-    for item in items:
-        if not isinstance(item, str):
-            raise ConfigError(f"{what}: {item!r} is not KEY=LIMIT like p95=10%")
-        if item.strip():
-            limit = parse_max_regression(item.strip(), what)
-            out[limit.key] = limit  # the last one of a key wins, as flags usually do
+    for item in _listed(value, what, '["p95=10%", "throughput=5%"]', "KEY=LIMIT like p95=10%"):
+        limit = parse_max_regression(item, what)
+        out[limit.key] = limit
     return tuple(out.values())
 
 
@@ -418,6 +409,11 @@ def env_var(name: str) -> str:
     return ENV_PREFIX + name.upper().replace("-", "_")
 
 
+def _report_dir_help(kind: str, holding: str = "") -> str:
+    return (f"where the reports go (default reports/{kind}<time>-<random>/{holding}; one that already holds reports "
+            "needs --overwrite)")
+
+
 _ALL = frozenset(SCOPES)
 _CLI = frozenset({CONTRACT, LOAD, RUN, CAPACITY, DIFF})
 #: Load options the capacity search takes as they are (each of its steps is a load run).
@@ -453,16 +449,16 @@ OPTIONS: tuple[Option, ...] = (
     Option("token", _ALL, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN", "TOKEN", group="credentials",
            secret=True),
     # what the target holds
-    Option("series-ids", _ALL, _ids, "series that exist and issue coupons on the target (an id given twice counts "
-           "once)", "101,102", group="what the target holds",
+    Option("series-ids", _ALL, parse_int_list, "series that exist and issue coupons on the target (an id given "
+           "twice counts once)", "101,102", group="what the target holds",
            help_by_scope={LOAD: "series that exist and issue coupons on the target (default: the sandbox's, when "
                           "the target is a sandbox; an id given twice counts once)"}),
-    Option("invalid-series-ids", _ALL, _ids, "series the target must refuse (an id given twice counts once)",
-           "999", group="what the target holds"),
-    Option("generic-series-ids", _ALL, _ids, "GENERIC-code series: one code for everyone, exempt from "
+    Option("invalid-series-ids", _ALL, parse_int_list, "series the target must refuse (an id given twice counts "
+           "once)", "999", group="what the target holds"),
+    Option("generic-series-ids", _ALL, parse_int_list, "GENERIC-code series: one code for everyone, exempt from "
            "unique-codes (an id given twice counts once)", "104", group="what the target holds"),
-    Option("customer-ids", _ALL, _customers, "customers known to the target (default: fresh ids); an id given twice "
-           "counts once", "c1,c2", group="what the target holds"),
+    Option("customer-ids", _ALL, parse_customer_ids, "customers known to the target (default: fresh ids); an id "
+           "given twice counts once", "c1,c2", group="what the target holds"),
     # the contract run
     Option("max-examples", _TARGETED | _DIFF_ONLY, check_max_examples, "examples per generated pass", "N",
            default="100"),
@@ -482,16 +478,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("baseline-update", _TARGETED, _bool, "with --baseline: rewrite the file from this run (accept every "
            "finding, drop the fixed ones), then judge against it", flag_only=True, group="baseline"),
     # reports
-    Option("report-dir", _CLI | {PYTEST}, _path, "where the reports go (default reports/contract-<time>-<random>/; one "
-           "that already holds reports needs --overwrite)", "DIR", group="reports",
-           help_by_scope={LOAD: "where the reports go (default reports/load-<time>-<random>/; one that already "
-                          "holds reports needs --overwrite)",
-                          RUN: "where the reports go (default reports/<time>-<random>/, with contract/, load/ and "
-                          "index.html; one that already holds reports needs --overwrite)",
-                          CAPACITY: "where the reports go (default reports/capacity-<time>-<random>/, each step's "
-                          "load reports in step-NN/; one that already holds reports needs --overwrite)",
-                          DIFF: "where the reports go (default reports/diff-<time>-<random>/; one that already "
-                          "holds reports needs --overwrite)",
+    Option("report-dir", _CLI | {PYTEST}, _path, _report_dir_help("contract-"), "DIR", group="reports",
+           help_by_scope={LOAD: _report_dir_help("load-"),
+                          RUN: _report_dir_help("", ", with contract/, load/ and index.html"),
+                          CAPACITY: _report_dir_help("capacity-", ", each step's load reports in step-NN/"),
+                          DIFF: _report_dir_help("diff-"),
                           PYTEST: "where coupons.csv goes: every coupon the suite (and exported tests) made the target "
                           "issue (default reports/pytest-<time>-<random>/ for a target off loopback; none on "
                           "loopback)"}),
@@ -733,10 +724,8 @@ def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> tuple[dict
         if raw is None or (opt.flag_only and raw is False):
             continue
         label = opt.flag(prefix)
-        if isinstance(raw, list) and not opt.repeatable:  # argparse of Python < 3.12 reads '--' as a value
-            raise ConfigError(f"{label} got '--' as its value, which marks the end of the options: give {label} "
-                              "a value")
-        if opt.repeatable and (not isinstance(raw, list) or any(not isinstance(item, str) for item in raw)):
+        # argparse of Python < 3.12 reads '--' as a value: a list for a one-value option, a list in a list else
+        if isinstance(raw, list) != opt.repeatable or (opt.repeatable and not all(isinstance(i, str) for i in raw)):
             raise ConfigError(f"{label} got '--' as its value, which marks the end of the options: give {label} "
                               "a value")
         values[opt.name] = opt.parse(raw, label)
@@ -891,28 +880,31 @@ def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
     for opt in options_of(scope):
         if opt.name in skip:
             continue
-        group = groups.get(opt.group)
-        if group is None:
-            group = groups[opt.group] = parser.add_argument_group(opt.group)
-        if opt.flag_only:
-            group.add_argument(opt.flag(), dest=opt.dest, action="store_true", default=None,
-                               help=opt.help_for(scope).replace("%", "%%"))
-        elif opt.repeatable:
-            group.add_argument(opt.flag(), dest=opt.dest, action="append", default=None, metavar=opt.metavar,
-                               help=opt.help_for(scope).replace("%", "%%"))
-        else:
-            group.add_argument(opt.flag(), dest=opt.dest, default=None, metavar=opt.metavar, action=StoreOnce,
-                               secret=is_secret(opt), help=opt.help_for(scope).replace("%", "%%"))
+        if opt.group not in groups:
+            groups[opt.group] = parser.add_argument_group(opt.group)
+        how: dict[str, Any] = ({"action": "store_true"} if opt.flag_only else
+                               {"action": "append", "metavar": opt.metavar} if opt.repeatable else
+                               {"action": StoreOnce, "metavar": opt.metavar, "secret": is_secret(opt)})
+        groups[opt.group].add_argument(opt.flag(), dest=opt.dest, default=None,
+                                       help=opt.help_for(scope).replace("%", "%%"), **how)
+
+
+def add_command(commands: Any, name: str, handler: Callable[[argparse.Namespace], int], scope: str | None = None,
+                **texts: str) -> argparse.ArgumentParser:
+    """A command's parser: its `help` and `description`, and with a `scope` that scope's options and EPILOG."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, **texts, **({"epilog": EPILOG} if scope else {}))
+    if scope is not None:
+        add_options(parser, scope)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def add_verbosity(parser: Any) -> None:
     """`-v`/`--verbose` (repeatable) and `-q`/`--quiet`, mutually exclusive (a usage error, exit 2), on a command."""
     group = parser.add_argument_group("output").add_mutually_exclusive_group()
     for opt in options_of(EVERY):
-        if opt.count:
-            group.add_argument(*opt.flags(), dest=opt.dest, action="count", default=None, help=opt.help)
-        else:
-            group.add_argument(*opt.flags(), dest=opt.dest, action="store_true", default=None, help=opt.help)
+        group.add_argument(*opt.flags(), dest=opt.dest, action="count" if opt.count else "store_true", default=None,
+                           help=opt.help)
 
 
 def verbosity(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:

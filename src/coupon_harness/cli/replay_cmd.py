@@ -18,7 +18,15 @@ from typing import Any
 
 from coupon_harness.cli.console import is_quiet, say
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_VIOLATIONS
-from coupon_harness.cli.option_table import CONTRACT, Resolved, add_options, options_of, resolve, sources_from_namespace
+from coupon_harness.cli.option_table import (
+    CONTRACT,
+    Resolved,
+    add_command,
+    add_options,
+    options_of,
+    resolve,
+    sources_from_namespace,
+)
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
 from coupon_harness.input_files import UnreadableFile
@@ -36,8 +44,8 @@ _CREDENTIAL_FLAGS = {"basic": "--user USER:PASSWORD (or COUPON_HARNESS_USER)",
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "replay", help="send each finding of a contract report again: still failing, or fixed",
+    parser = add_command(
+        commands, "replay", _handle, help="send each finding of a contract report again: still failing, or fixed",
         description="Re-send each finding's smallest reproducer kept in a contract report's summary.json (with the "
         "requests a cross-request rule needs before it) and judge the answer by the same rules. Credentials are "
         "never stored: give them as for `contract`. The coupons the replayed requests issue are listed in "
@@ -48,7 +56,6 @@ def register(commands: Any) -> None:
     parser.add_argument("--finding", metavar="ID", action="append", default=None,
                         help="only this finding (its id, the fingerprint every report shows; repeatable)")
     add_options(parser, CONTRACT, exclude=[o.name for o in options_of(CONTRACT) if o.name not in REPLAY_OPTIONS])
-    parser.set_defaults(handler=_handle)
 
 
 def read_report(given: str | Path) -> tuple[ContractRunResult, Path]:

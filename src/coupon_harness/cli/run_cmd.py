@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.console import say
-from coupon_harness.cli.contract_cmd import execute_contract, exit_code, fault_lines, print_notes, use_color
+from coupon_harness.cli.contract_cmd import execute_contract, exit_code, fault_lines, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
-from coupon_harness.cli.lifecycle import note_target
+from coupon_harness.cli.lifecycle import command_options, note_target
 from coupon_harness.cli.load_cmd import earlier_run, execute_load, load_exit_code
-from coupon_harness.cli.option_table import EPILOG, RUN, add_options, resolve, sources_from_namespace
+from coupon_harness.cli.option_table import RUN, add_command
 from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.cli.settings_builders import contract_settings, run_load_settings, run_slos
@@ -29,23 +29,19 @@ __all__ = ["register"]
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("run", help="the main job: the contract suite and a short load run against a "
-                                 "target (default: a sandbox started for the run), with one index report",
-                                 description="Run the whole harness: the contract suite, then a short load run, "
-                                 "and reports/<time>-<random>/index.html linking both reports. Without --base-url "
-                                 "it starts the sandbox, tests it and stops it. Exit 0: the contract holds and "
-                                 "every SLO is met; 1: a violation or a breached SLO; 2: the harness could not run; "
-                                 "130 (SIGINT) or 143 (SIGTERM): interrupted.", epilog=EPILOG)
-    add_options(parser, RUN)
-    parser.set_defaults(handler=_handle)
+    add_command(commands, "run", _handle, RUN, help="the main job: the contract suite and a short load run against "
+                "a target (default: a sandbox started for the run), with one index report",
+                description="Run the whole harness: the contract suite, then a short load run, and "
+                "reports/<time>-<random>/index.html linking both reports. Without --base-url it starts the sandbox, "
+                "tests it and stops it. Exit 0: the contract holds and every SLO is met; 1: a violation or a breached "
+                "SLO; 2: the harness could not run; 130 (SIGINT) or 143 (SIGTERM): interrupted.")
 
 
 def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.reporting.index import write_index
     from coupon_harness.reporting.run.document import write_run_reports
 
-    resolved = resolve(sources_from_namespace(args, RUN), RUN)
-    print_notes(resolved)
+    resolved = command_options(args, RUN)
     given_dir = resolved.get("report-dir")
     overwrite = bool(resolved.get("overwrite"))
     with_load = not resolved.get("no-load")

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from coupon_harness.cli.option_table import add_command
 from coupon_harness.errors import ConfigError
 
 __all__ = ["register"]
@@ -15,14 +16,14 @@ _log = logging.getLogger(__name__)
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("serve", help="run the sandbox server (a faithful implementation of the contract)",
-                                 description="Run the sandbox: a stateful implementation of POST "
-                                 "/v2/coupon/bulk/issue for demos, rehearsals and the harness's own tests.")
+    parser = add_command(commands, "serve", _handle,
+                         help="run the sandbox server (a faithful implementation of the contract)",
+                         description="Run the sandbox: a stateful implementation of POST /v2/coupon/bulk/issue for "
+                         "demos, rehearsals and the harness's own tests.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="the sandbox config: series catalog, users, faults, limits (YAML or JSON; see README)")
-    parser.set_defaults(handler=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
