@@ -11,7 +11,6 @@ import argparse
 import hashlib
 import os
 import platform
-import re
 import shlex
 import sys
 import tempfile
@@ -22,15 +21,14 @@ from typing import TYPE_CHECKING
 
 from coupon_harness import __version__
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR
+from coupon_harness.cli.options import without_userinfo
 from coupon_harness.transport.credentials import Credentials
+from coupon_harness.transport.redaction import REDACTED
 
 if TYPE_CHECKING:
     from coupon_harness.cli.option_table import Option, Resolved
 
-__all__ = ["REDACTED", "report_harness_bug", "secret_flags"]
-
-REDACTED = "<redacted>"
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
+__all__ = ["report_harness_bug", "secret_flags"]
 
 
 def _secret_options() -> list[Option]:
@@ -54,7 +52,7 @@ def report_harness_bug(args: argparse.Namespace, exc: Exception, argv: list[str]
     redact = Redactor(Credentials(extra=tuple(_known_secrets(args, argv, exc)))).text
 
     def clean(text: str) -> str:
-        return _USERINFO.sub(rf"\1{REDACTED}@", redact(text))
+        return without_userinfo(redact(text))
 
     seed = _seed(args, exc)
     message = clean(_describe(exc))
@@ -107,7 +105,7 @@ def _secret_args(argv: list[str]) -> dict[int, tuple[str, str]]:
 def _redacted_argv(argv: list[str]) -> list[str]:
     """The command line without the value of any credential flag and without userinfo in URLs."""
     secret = _secret_args(argv)
-    return [secret[index][0] + REDACTED if index in secret else _USERINFO.sub(rf"\1{REDACTED}@", arg)
+    return [secret[index][0] + REDACTED if index in secret else without_userinfo(arg)
             for index, arg in enumerate(argv)]
 
 

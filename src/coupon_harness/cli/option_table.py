@@ -64,7 +64,6 @@ __all__ = [
     "PYTEST",
     "RUN",
     "SCOPES",
-    "TARGET_BOUND",
     "Option",
     "Resolved",
     "Sources",
@@ -79,10 +78,8 @@ __all__ = [
     "no_color",
     "option",
     "options_of",
-    "parse_max_regression",
     "resolve",
     "sources_from_namespace",
-    "twice_message",
     "verbosity",
 ]
 
@@ -682,10 +679,13 @@ class Resolved:
         return self.where.get(name, self.flag_prefix + name)
 
 
-def _file_layer(path: Path, target: str | None, scope: str) -> tuple[dict[str, Any], dict[str, str]]:
+#: One source's options: name -> (the value parsed, where it came from for messages).
+_Layer = dict[str, tuple[Any, str]]
+
+
+def _file_layer(path: Path, target: str | None, scope: str) -> _Layer:
     where, table = read_target_table(path, target)
-    values: dict[str, Any] = {}
-    labels: dict[str, str] = {}
+    layer: _Layer = {}
     for key, raw in table.items():
         if key not in _FILE_KEYS:
             hint = difflib.get_close_matches(key, _FILE_KEYS, n=1)
@@ -699,26 +699,17 @@ def _file_layer(path: Path, target: str | None, scope: str) -> tuple[dict[str, A
         except RecursionError:
             raise ConfigError(f"{label} {NESTED_TOO_DEEPLY}: give it as README 'Config file' shows") from None
         if scope in opt.scopes:
-            values[key] = value
-            labels[key] = label
-    return values, labels
+            layer[key] = (value, label)
+    return layer
 
 
-def _env_layer(environ: Mapping[str, str], scope: str) -> tuple[dict[str, Any], dict[str, str]]:
-    values: dict[str, Any] = {}
-    labels: dict[str, str] = {}
-    for opt in options_of(scope):
-        raw = environ.get(opt.env)
-        if raw is None or raw == "":
-            continue
-        values[opt.name] = opt.parse(raw, opt.env)
-        labels[opt.name] = opt.env
-    return values, labels
+def _env_layer(environ: Mapping[str, str], scope: str) -> _Layer:
+    return {opt.name: (opt.parse(environ[opt.env], opt.env), opt.env) for opt in options_of(scope)
+            if environ.get(opt.env)}
 
 
-def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> tuple[dict[str, Any], dict[str, str]]:
-    values: dict[str, Any] = {}
-    labels: dict[str, str] = {}
+def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> _Layer:
+    layer: _Layer = {}
     for opt in options_of(scope):
         raw = flags.get(opt.name)
         if raw is None or (opt.flag_only and raw is False):
@@ -728,52 +719,45 @@ def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> tuple[dict
         if isinstance(raw, list) != opt.repeatable or (opt.repeatable and not all(isinstance(i, str) for i in raw)):
             raise ConfigError(f"{label} got '--' as its value, which marks the end of the options: give {label} "
                               "a value")
-        values[opt.name] = opt.parse(raw, label)
-        labels[opt.name] = label
-    return values, labels
-
-
-def _same_url(one: Any, other: Any) -> bool:
-    return str(one).rstrip("/") == str(other).rstrip("/")
+        layer[opt.name] = (opt.parse(raw, label), label)
+    return layer
 
 
 def resolve(sources: Sources, scope: str) -> Resolved:
     """The options of `scope` from flags, environment and the config-file target, each parsed and checked
     (ConfigError, naming where the bad value came from). Flag > environment > file, option by option."""
     prefix = sources.flag_prefix
-    flags, flag_where = _flag_layer(sources.flags, scope, prefix)
-    env, env_where = _env_layer(sources.environ, scope)
-    config = flags.get("config", env.get("config"))
-    target = flags.get("target", env.get("target"))
-    file: dict[str, Any] = {}
-    file_where: dict[str, str] = {}
-    if config is not None:
-        file, file_where = _file_layer(config, target, scope)
-    elif target is not None:
+    flags = _flag_layer(sources.flags, scope, prefix)
+    env = _env_layer(sources.environ, scope)
+
+    def given(name: str) -> Any:  # by a flag or a variable
+        return (flags.get(name) or env.get(name) or (None, ""))[0]
+
+    file: _Layer = {}
+    if given("config") is not None:
+        file = _file_layer(given("config"), given("target"), scope)
+    elif given("target") is not None:
         raise ConfigError(f"{prefix}target names a target of {prefix}config FILE: give {prefix}config too")
     notes: list[str] = []
-    url = flags.get("base-url", env.get("base-url"))
-    if url is not None and "base-url" in file and not _same_url(url, file["base-url"]):
+    url = given("base-url")
+    if url is not None and "base-url" in file and str(url).rstrip("/") != str(file["base-url"][0]).rstrip("/"):
         dropped = [name for name in TARGET_BOUND if name in file]
         for name in dropped:
             del file[name]
         if dropped:
-            source = flag_where.get("base-url") or env_where["base-url"]
-            notes.append(f"{source} is not the base URL of {file_where['base-url'].rpartition(' ')[0]}: its "
+            source = (flags.get("base-url") or env["base-url"])[1]
+            notes.append(f"{source} is not the base URL of {file['base-url'][1].rpartition(' ')[0]}: its "
                          f"{', '.join(dropped)} are left out (they belong to that target's server)")
-    values: dict[str, Any] = {}
-    where: dict[str, str] = {}
-    for layer, labels in ((file, file_where), (env, env_where), (flags, flag_where)):
-        for name, value in layer.items():
-            values[name] = value
-            where[name] = labels[name]
-    _pair_user_and_password(values, where, (file_where, env_where, flag_where))
+    merged = {**file, **env, **flags}
+    values = {name: value for name, (value, _) in merged.items()}
+    where = {name: label for name, (_, label) in merged.items()}
+    _pair_user_and_password(values, where, (file, env, flags))
     _check_user_has_a_password(values, where, prefix)
     return Resolved(scope=scope, values=values, where=where, flag_prefix=prefix, notes=tuple(notes))
 
 
 def _pair_user_and_password(values: dict[str, Any], where: dict[str, str],
-                            layers: Sequence[Mapping[str, str]]) -> None:
+                            layers: Sequence[_Layer]) -> None:
     """`user` becomes (USER, PASSWORD or None) and `password` goes. A password stands with the user of its own
     layer or a lower one: a user given by a flag never takes the password a file keeps for its own user."""
     if "password" in values and "user" not in values:
@@ -922,9 +906,10 @@ def verbosity(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     return -1 if silent else int(level)
 
 
-def sources_from_namespace(args: argparse.Namespace, scope: str, environ: Mapping[str, str] | None = None
-                           ) -> Sources:
-    flags = {opt.name: getattr(args, opt.dest, None) for opt in options_of(scope)}
+def sources_from_namespace(args: Any, scope: str, environ: Mapping[str, str] | None = None,
+                           exclude: Iterable[str] = ()) -> Sources:
+    """The flags of `scope` (less `exclude`) as parsed into `args` (argparse's namespace, or Locust's options)."""
+    flags = {opt.name: getattr(args, opt.dest, None) for opt in options_of(scope) if opt.name not in exclude}
     return Sources(flags=flags, environ=dict(os.environ if environ is None else environ))
 
 

@@ -10,7 +10,7 @@ from coupon_harness.errors import ConfigError
 from coupon_harness.safety import AmbiguousTarget, target_host
 from coupon_harness.transport.auth import REDACTED, Credentials
 
-__all__ = ["check_base_url", "split_userinfo", "userinfo_credentials"]
+__all__ = ["check_base_url", "split_userinfo", "userinfo_credentials", "without_userinfo"]
 
 #: URL userinfo (`http://user:password@host`): up to the last @ before the path, as URL parsers read it.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
@@ -29,9 +29,14 @@ def split_userinfo(url: str) -> tuple[str, str | None]:
     return f"{scheme}://{host}{rest[end:]}", userinfo
 
 
+def without_userinfo(text: str) -> str:
+    """`text` with the userinfo of every URL in it redacted."""
+    return _USERINFO.sub(rf"\1{REDACTED}@", text)
+
+
 def _shown_url(url: str) -> str:
     """The URL for a message: userinfo redacted, then cut to 80 characters."""
-    shown = _USERINFO.sub(rf"\1{REDACTED}@", url)
+    shown = without_userinfo(url)
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
 

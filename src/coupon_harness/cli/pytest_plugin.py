@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,12 +91,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                             "(runs when a target is given)")
     for opt in options_of(PYTEST):
         help_text = _FLAG.sub(PREFIX, f"{opt.help_for(PYTEST)} [{opt.env}]").replace("%", "%%")
-        if opt.flag_only:
-            group.addoption(opt.flag(PREFIX), dest=_dest(opt.dest), action="store_true", default=None,
-                            help=help_text)
-        else:
-            group.addoption(opt.flag(PREFIX), dest=_dest(opt.dest), default=None, metavar=opt.metavar,
-                            help=help_text)
+        how = {"action": "store_true"} if opt.flag_only else {"metavar": opt.metavar}
+        group.addoption(opt.flag(PREFIX), dest=_dest(opt.dest), default=None, help=help_text, **how)
 
 
 def _dest(name: str) -> str:
@@ -157,18 +154,17 @@ def _run(state: _State) -> ContractRunResult:
         return settings if resolved.given("seed") else replace(settings, seed=DEFAULT_SEED)
 
     try:
-        if resolved.given("base-url"):
-            settings = discover_sandbox(seeded(contract_settings(resolved)))
-            return run_contract(replace(settings, coupons_csv=_coupons_csv(state, settings.base_url)))
-        # The in-process sandbox (loopback): its coupons end with it, none listed unless a folder is asked for.
-        from coupon_harness.sandbox.info import sandbox_info
-        from coupon_harness.sandbox.server import running_sandbox
+        with ExitStack() as stack:
+            if resolved.given("base-url"):
+                settings = discover_sandbox(seeded(contract_settings(resolved)))
+            else:  # the in-process sandbox (loopback): its coupons end with it, none listed unless a folder is asked
+                from coupon_harness.sandbox.info import sandbox_info
+                from coupon_harness.sandbox.server import running_sandbox
 
-        with running_sandbox() as sandbox:
-            settings = sandbox_settings(seeded(contract_settings(resolved, base_url=sandbox.base_url)),
-                                        sandbox_info(sandbox.config))
-            settings = replace(settings, coupons_csv=_coupons_csv(state, settings.base_url))
-            return run_contract(settings)
+                sandbox = stack.enter_context(running_sandbox())
+                settings = sandbox_settings(seeded(contract_settings(resolved, base_url=sandbox.base_url)),
+                                            sandbox_info(sandbox.config))
+            return run_contract(replace(settings, coupons_csv=_coupons_csv(state, settings.base_url)))
     except ConfigError as exc:
         pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
 

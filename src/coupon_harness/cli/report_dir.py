@@ -104,16 +104,12 @@ def _fresh(kind: str) -> Path:
     raise ReportDirError(f"cannot find a free report folder name under {parent.resolve()}: pass --report-dir DIR")
 
 
-def _holds_reports(folder: Path) -> bool:
-    return any((folder / name).exists() for name in REPORT_FILES) or any(
-        (folder / sub / name).exists() for sub in ("contract", "load") for name in REPORT_FILES)
-
-
-def _refuse_if_in_use(folder: Path, flag: str) -> None:
-    """ReportDirError when another run holds the folder's lock."""
-    holder = holder_of(folder / LOCK_FILE)
-    if holder is not None:
-        raise ReportDirError(_in_use(flag, holder))
+def _refuse_reports(folder: Path, flag: str, overwrite: bool) -> None:
+    """ReportDirError when the folder holds a run's reports (its own, or a `run`'s stages') and --overwrite is not
+    given."""
+    places = (folder, folder / "contract", folder / "load")
+    if not overwrite and any((place / name).exists() for place in places for name in REPORT_FILES):
+        raise ReportDirError(f"{flag}: already holds a run's reports; choose another folder or pass --overwrite")
 
 
 def _in_use(flag: str, holder: str) -> str:
@@ -146,9 +142,10 @@ def check_report_dir(given: str | Path | None, *, overwrite: bool = False) -> No
     if folder.exists() and not folder.is_dir():
         raise ReportDirError(f"{flag}: is a file, not a folder; choose a folder")
     if given and folder.is_dir():
-        _refuse_if_in_use(folder, flag)
-        if _holds_reports(folder) and not overwrite:
-            raise ReportDirError(f"{flag}: already holds a run's reports; choose another folder or pass --overwrite")
+        holder = holder_of(folder / LOCK_FILE)
+        if holder is not None:  # another run holds the folder's lock
+            raise ReportDirError(_in_use(flag, holder))
+        _refuse_reports(folder, flag, overwrite)
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -175,9 +172,8 @@ def prepare_report_dir(given: str | Path | None, kind: str, *, overwrite: bool =
     claim = Claim(folder, kind, lock, given=not fresh, since=time.time())
     try:
         # Checked again under the lock: a run that finished there since the first check left its reports.
-        if not fresh and _holds_reports(folder) and not overwrite:
-            raise ReportDirError(f"{flag} {folder}: already holds a run's reports; choose another folder or pass "
-                                 "--overwrite")
+        if not fresh:
+            _refuse_reports(folder, f"{flag} {folder}", overwrite)
         probe = folder / f".coupon-harness-write-test-{os.getpid()}"
         try:
             probe.write_bytes(b"")

@@ -15,13 +15,12 @@ a request: the sandbox discovery stays with the callers.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, RUN, Resolved, Sources, option, options_of, resolve
+from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, RUN, Resolved, option, resolve, sources_from_namespace
 from coupon_harness.cli.options import check_base_url, userinfo_credentials
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
@@ -35,10 +34,8 @@ if TYPE_CHECKING:
     from coupon_harness.runners.contract.settings import ContractSettings
 
 __all__ = [
-    "DEFAULT_RUN_SLOS",
     "against_target",
     "check_load_options",
-    "check_url_password",
     "contract_settings",
     "credentials",
     "diff_settings",
@@ -46,7 +43,6 @@ __all__ = [
     "load_settings",
     "locust_options",
     "locust_settings",
-    "one_kind",
     "run_load_settings",
     "run_slos",
     "secret_values",
@@ -266,8 +262,7 @@ def locust_options(options: Any, *, environ: Mapping[str, str] | None = None) ->
     """Plain Locust's load options, resolved: the flags the locustfile added with
     `add_options(parser, LOAD, exclude=LOCUST_OWNS)` (read from Locust's parsed options), their variables and,
     through COUPON_HARNESS_CONFIG, a config-file target."""
-    flags = {opt.name: getattr(options, opt.dest, None) for opt in options_of(LOAD) if opt.name not in LOCUST_OWNS}
-    return resolve(Sources(flags=flags, environ=dict(os.environ if environ is None else environ)), LOAD)
+    return resolve(sources_from_namespace(options, LOAD, environ, exclude=LOCUST_OWNS), LOAD)
 
 
 def has_credentials(resolved: Resolved) -> bool:
