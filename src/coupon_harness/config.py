@@ -31,14 +31,9 @@ from coupon_harness.input_files import (
 
 __all__ = [
     "ENV_PREFIX",
-    "MAX_EXAMPLES_LIMIT",
-    "MAX_REQUEST_TIMEOUT_S",
     "check_credentials",
     "check_int",
-    "check_max_examples",
     "check_number",
-    "check_request_timeout",
-    "check_seed",
     "parse_customer_ids",
     "parse_int_list",
     "parse_user",
@@ -47,12 +42,6 @@ __all__ = [
 
 ENV_PREFIX = "COUPON_HARNESS_"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-#: Upper bounds that keep a typo from becoming a run that never ends (or eats the machine).
-MAX_REQUEST_TIMEOUT_S = 3600.0
-MAX_EXAMPLES_LIMIT = 100_000
-_SEED_LIMIT = 2**64
 
 
 def check_number(value: object, what: str, *, low: float, high: float, low_open: bool = False,
@@ -89,19 +78,6 @@ def check_int(value: object, what: str, *, low: int, high: int) -> int:
     if not low <= number <= high:
         raise ConfigError(f"{what} must lie between {low:,} and {high:,}, got {_shown_number(number)}")
     return number
-
-
-def check_request_timeout(value: object, what: str = "--request-timeout") -> float:
-    return check_number(value, what, low=0, high=MAX_REQUEST_TIMEOUT_S, low_open=True, unit=" seconds")
-
-
-def check_max_examples(value: object, what: str = "--max-examples") -> int:
-    return check_int(value, what, low=1, high=MAX_EXAMPLES_LIMIT)
-
-
-def check_seed(value: object, what: str = "--seed") -> int:
-    """Any seed a report names (they are drawn below 2**31); the bound keeps reports readable."""
-    return check_int(value, what, low=0, high=_SEED_LIMIT - 1)
 
 
 _CREDENTIAL_FIELDS = ("user", "password", "token", "oauth_key", "oauth_secret")

@@ -37,10 +37,7 @@ from coupon_harness.config import (
     ENV_PREFIX,
     check_credentials,
     check_int,
-    check_max_examples,
     check_number,
-    check_request_timeout,
-    check_seed,
     parse_customer_ids,
     parse_int_list,
     parse_user,
@@ -93,7 +90,12 @@ SCOPES = (CONTRACT, LOAD, RUN, CAPACITY, DIFF, PYTEST)
 #: The options of every command of the CLI (not a scope of `resolve`: `verbosity` reads them first).
 EVERY = "every command"
 
-#: Bounds that keep a typo from eating the machine: every user holds a connection and a greenlet.
+#: Bounds that keep a typo from becoming a run that never ends, or eats the machine (every user holds a
+#: connection and a greenlet).
+MAX_REQUEST_TIMEOUT_S = 3600.0
+MAX_EXAMPLES = 100_000
+#: Any seed a report names (they are drawn below 2**31); the bound keeps reports readable.
+MAX_SEED = 2**64 - 1
 MAX_USERS = 100_000
 #: Requests (or users started) per second.
 MAX_RATE = 100_000.0
@@ -457,14 +459,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("customer-ids", _ALL, parse_customer_ids, "customers known to the target (default: fresh ids); an id "
            "given twice counts once", "c1,c2", group="what the target holds"),
     # the contract run
-    Option("max-examples", _TARGETED | _DIFF_ONLY, check_max_examples, "examples per generated pass", "N",
+    Option("max-examples", _TARGETED | _DIFF_ONLY, _int(1, MAX_EXAMPLES), "examples per generated pass", "N",
            default="100"),
     Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth, run in this "
            f"order: {'; '.join(f'{p.name} ({p.help})' for p in PASS_TABLE)}; default: all of them", "NAME,..."),
-    Option("seed", _TARGETED | _DIFF_ONLY, check_seed, "replay a run: the seed a report names (default: a random one)",
-           "N", help_by_scope={PYTEST: "replay a run: the seed a report names (default 1: the same examples every "
-                               "run)"}),
-    Option("request-timeout", _ALL, check_request_timeout, "seconds before a request counts as hung (default 5)", "S",
+    Option("seed", _TARGETED | _DIFF_ONLY, _int(0, MAX_SEED), "replay a run: the seed a report names (default: a "
+           "random one)", "N", help_by_scope={PYTEST: "replay a run: the seed a report names (default 1: the same "
+                                              "examples every run)"}),
+    Option("request-timeout", _ALL, _number(0, MAX_REQUEST_TIMEOUT_S, low_open=True, unit=" seconds"),
+           "seconds before a request counts as hung (default 5)", "S",
            help_by_scope={LOAD: "seconds before a request counts as failed (default 10)",
                           RUN: "seconds before a request counts as hung (default 5; the load stage: 10)"}),
     Option("allow-production", _ALL, _bool, "allow a run against a Capillary production host (issues real "

@@ -275,30 +275,27 @@ def check_faults(result: ContractRunResult) -> None:
 
 class _Suite(pytest.Collector):
     def collect(self) -> list[pytest.Item]:
-        items: list[pytest.Item] = [_RuleItem.from_parent(self, name=f"test_rule[{rule_id}]", rule_id=rule_id)
-                                    for rule_id in rule_ids()]
-        items.append(_FaultsItem.from_parent(self, name="test_harness_ran_every_pass_without_a_bug"))
+        items: list[pytest.Item] = [
+            _Check.from_parent(self, name=f"test_rule[{rule_id}]", what=f"rule {rule_id}",
+                               check=lambda result, rule_id=rule_id: check_rule(result, rule_id))
+            for rule_id in rule_ids()]
+        items.append(_Check.from_parent(self, name="test_harness_ran_every_pass_without_a_bug",
+                                        what="every pass ran without a harness bug", check=check_faults))
         return items
 
 
-class _RuleItem(pytest.Item):
-    def __init__(self, *, rule_id: str, **kwargs: Any) -> None:
+class _Check(pytest.Item):
+    """One test of the plugin's own: `check` judges the session's contract run."""
+
+    def __init__(self, *, what: str, check: Callable[[ContractRunResult], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.rule_id = rule_id
+        self.what, self.check = what, check
 
     def runtest(self) -> None:
-        check_rule(contract_result(self.config), self.rule_id)
+        self.check(contract_result(self.config))
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"{SUITE}: rule {self.rule_id}"
-
-
-class _FaultsItem(pytest.Item):
-    def runtest(self) -> None:
-        check_faults(contract_result(self.config))
-
-    def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"{SUITE}: every pass ran without a harness bug"
+        return self.path, None, f"{SUITE}: {self.what}"
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so they apply to these tests too

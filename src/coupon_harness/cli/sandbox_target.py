@@ -10,12 +10,10 @@ from dataclasses import replace
 
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.load.discovery import sandbox_description
-from coupon_harness.sandbox.info import INFO_PATH
 from coupon_harness.transport.auth import Credentials
 from coupon_harness.transport.outbound import OutboundPolicy
 
-__all__ = ["INFO_PATH", "discover_sandbox", "sandbox_settings"]
-
+__all__ = ["discover_sandbox", "sandbox_settings"]
 
 
 def sandbox_settings(settings: ContractSettings, info: dict[str, object]) -> ContractSettings:
