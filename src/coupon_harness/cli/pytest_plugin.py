@@ -51,6 +51,7 @@ REPLAY_FIXTURE = "harness_replay"
 SUITE = "coupon-harness"
 #: Under pytest a run is reproducible by default: the same examples every time, unless a seed is given.
 DEFAULT_SEED = 1
+_NO_TARGET = "no target: give --harness-base-url URL (or COUPON_HARNESS_BASE_URL)"
 #: A flag named in a help text (`--oauth-secret`), to be spelt as under pytest.
 _FLAG = re.compile(r"(?<![\w-])--(?=[a-z])")
 
@@ -105,26 +106,29 @@ def _sources(config: pytest.Config) -> Sources:
 
 
 def _resolved(config: pytest.Config) -> Resolved:
-    """The options, checked, and the production guard applied: before any request, one line, exit 2."""
+    """The options, checked once a session, and the production guard applied: before any request, one line,
+    exit 2."""
     from coupon_harness.cli.settings_builders import contract_settings
 
-    try:
-        given_twice(config.invocation_params.args, PYTEST, PREFIX)  # --harness-seed 1 --harness-seed 2: refused
-        resolved = resolve(_sources(config), PYTEST)
-        if resolved.given("base-url"):
-            contract_settings(resolved)
-    except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
-    return resolved
+    state = config.stash[_STATE]
+    if state.resolved is None:
+        try:
+            given_twice(config.invocation_params.args, PYTEST, PREFIX)  # --harness-seed 1 --harness-seed 2: refused
+            resolved = resolve(_sources(config), PYTEST)
+            if resolved.given("base-url"):
+                contract_settings(resolved)
+        except ConfigError as exc:
+            pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
+        state.resolved = resolved
+    return state.resolved
 
 
 def pytest_configure(config: pytest.Config) -> None:
     active = bool(config.getoption(_dest("base_url")) or os.environ.get("COUPON_HARNESS_BASE_URL")
                   or config.getoption(_dest("config")))
-    state = _State(active=active)
-    config.stash[_STATE] = state
+    config.stash[_STATE] = _State(active=active)
     if active:
-        state.resolved = _resolved(config)
+        _resolved(config)
 
 
 def contract_result(config: pytest.Config, *, sandbox_fallback: bool = False) -> ContractRunResult:
@@ -132,10 +136,8 @@ def contract_result(config: pytest.Config, *, sandbox_fallback: bool = False) ->
     `sandbox_fallback`, against an in-process sandbox; else the calling test is skipped."""
     state = config.stash[_STATE]
     if state.result is None:
-        if state.resolved is None:
-            state.resolved = _resolved(config)
-        if not state.resolved.given("base-url") and not sandbox_fallback:
-            pytest.skip("no target: give --harness-base-url URL (or COUPON_HARNESS_BASE_URL)")
+        if not _resolved(config).given("base-url") and not sandbox_fallback:
+            pytest.skip(_NO_TARGET)
         state.result = _run(state)
     return state.result
 
@@ -187,11 +189,9 @@ def harness_replay(pytestconfig: pytest.Config) -> Callable[[dict[str, Any], dic
     finding's requests to the target given to pytest, judges the answer by the same rules, and fails naming
     the rule while the finding still shows (skips when it cannot be replayed). Without a target it skips."""
     state = pytestconfig.stash[_STATE]
-    if state.resolved is None:
-        state.resolved = _resolved(pytestconfig)
-    resolved = state.resolved
+    resolved = _resolved(pytestconfig)
     if not resolved.given("base-url"):
-        pytest.skip("no target: give --harness-base-url URL (or COUPON_HARNESS_BASE_URL)")
+        pytest.skip(_NO_TARGET)
 
     def replay(case: dict[str, Any], known_series: dict[str, list[int]]) -> None:
         try:

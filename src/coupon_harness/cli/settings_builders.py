@@ -93,12 +93,7 @@ def _credentials(resolved: Resolved, from_url: Credentials | None) -> Credential
     oauth_key, oauth_secret = resolved.get("oauth-key"), resolved.get("oauth-secret")
     prefix = resolved.flag_prefix
     one_kind(resolved)
-    if oauth_key is not None and oauth_secret is None:
-        raise ConfigError(f"{resolved.label('oauth-key')} needs {prefix}oauth-secret (or "
-                          "COUPON_HARNESS_OAUTH_SECRET)")
-    if oauth_secret is not None and oauth_key is None:
-        raise ConfigError(f"{resolved.label('oauth-secret')} is the secret of {prefix}oauth-key: give "
-                          f"{prefix}oauth-key KEY too (or COUPON_HARNESS_OAUTH_KEY)")
+    _oauth_pair(resolved, oauth_key, oauth_secret)
     given = Credentials(user=user, password=password, md5_password=bool(resolved.get("md5-password")),
                         oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"),
                         extra=secret_values(resolved))
@@ -120,6 +115,19 @@ def one_kind(resolved: Resolved, *, against: bool = False) -> None:
     if len(given) > 1:
         raise ConfigError(f"{given[0]} and {given[1]} are two kinds of credentials: give one of them ({pre}user "
                           f"USER:PASSWORD, {pre}token TOKEN, or {pre}oauth-key KEY with {pre}oauth-secret SECRET)")
+
+
+def _oauth_pair(resolved: Resolved, key: str | None, secret: str | None, *, against: bool = False) -> None:
+    """An OAuth key without its secret, or a secret without its key, is refused naming the one missing. `against`:
+    those of the second target of `diff`."""
+    pre = resolved.flag_prefix + ("against-" if against else "")
+    names = "against-" if against else ""
+    if key is not None and secret is None:
+        raise ConfigError(f"{resolved.label(names + 'oauth-key')} needs {pre}oauth-secret"
+                          + ("" if against else " (or COUPON_HARNESS_OAUTH_SECRET)"))
+    if secret is not None and key is None:
+        raise ConfigError(f"{resolved.label(names + 'oauth-secret')} is the secret of {pre}oauth-key: give "
+                          f"{pre}oauth-key KEY too" + ("" if against else " (or COUPON_HARNESS_OAUTH_KEY)"))
 
 
 def check_url_password(from_url: Credentials, flag: str) -> None:
@@ -370,11 +378,7 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
         password = table["password"]
     oauth_key = resolved.get("against-oauth-key", table.get("oauth-key"))
     oauth_secret = resolved.get("against-oauth-secret", table.get("oauth-secret"))
-    if oauth_key is not None and oauth_secret is None:
-        raise ConfigError(f"{resolved.label('against-oauth-key')} needs {prefix}against-oauth-secret")
-    if oauth_secret is not None and oauth_key is None:
-        raise ConfigError(f"{resolved.label('against-oauth-secret')} is the secret of {prefix}against-oauth-key: "
-                          f"give {prefix}against-oauth-key KEY too")
+    _oauth_pair(resolved, oauth_key, oauth_secret, against=True)
     md5 = bool(resolved.get("against-md5-password", table.get("md5-password", False)))
     given = Credentials(user=user, password=password, md5_password=md5, oauth_key=oauth_key,
                         oauth_secret=oauth_secret, token=resolved.get("against-token", table.get("token")))
