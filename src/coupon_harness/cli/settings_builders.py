@@ -118,16 +118,15 @@ def one_kind(resolved: Resolved, *, against: bool = False) -> None:
 
 
 def _oauth_pair(resolved: Resolved, key: str | None, secret: str | None, *, against: bool = False) -> None:
-    """An OAuth key without its secret, or a secret without its key, is refused naming the one missing. `against`:
-    those of the second target of `diff`."""
-    pre = resolved.flag_prefix + ("against-" if against else "")
-    names = "against-" if against else ""
+    """An OAuth key needs its secret, and a secret its key (`against`: those of diff's second target)."""
+    name = "against-oauth" if against else "oauth"
+    flag = resolved.flag_prefix + name
     if key is not None and secret is None:
-        raise ConfigError(f"{resolved.label(names + 'oauth-key')} needs {pre}oauth-secret"
+        raise ConfigError(f"{resolved.label(name + '-key')} needs {flag}-secret"
                           + ("" if against else " (or COUPON_HARNESS_OAUTH_SECRET)"))
     if secret is not None and key is None:
-        raise ConfigError(f"{resolved.label(names + 'oauth-secret')} is the secret of {pre}oauth-key: give "
-                          f"{pre}oauth-key KEY too" + ("" if against else " (or COUPON_HARNESS_OAUTH_KEY)"))
+        raise ConfigError(f"{resolved.label(name + '-secret')} is the secret of {flag}-key: give {flag}-key KEY too"
+                          + ("" if against else " (or COUPON_HARNESS_OAUTH_KEY)"))
 
 
 def check_url_password(from_url: Credentials, flag: str) -> None:
