@@ -900,12 +900,10 @@ def verbosity(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     count, quiet = getattr(args, "verbose", None) or 0, getattr(args, "quiet", None)
     if count or quiet:
         return -1 if quiet else min(int(count), 2)
-    env = os.environ if environ is None else environ
-    verbose_opt, quiet_opt = option("verbose"), option("quiet")
-    level = verbose_opt.parse(env[verbose_opt.env], verbose_opt.env) if env.get(verbose_opt.env) else 0
-    silent = quiet_opt.parse(env[quiet_opt.env], quiet_opt.env) if env.get(quiet_opt.env) else False
+    env = _env_layer(os.environ if environ is None else environ, EVERY)
+    level, silent = env.get("verbose", (0, ""))[0], env.get("quiet", (False, ""))[0]
     if level and silent:
-        raise ConfigError(f"{verbose_opt.env} and {quiet_opt.env} are both set: keep one (or give -v or -q)")
+        raise ConfigError(f"{env_var('verbose')} and {env_var('quiet')} are both set: keep one (or give -v or -q)")
     return -1 if silent else int(level)
 
 

@@ -106,20 +106,24 @@ def _sources(config: pytest.Config) -> Sources:
 
 
 def _resolved(config: pytest.Config) -> Resolved:
-    """The options, checked once a session, and the production guard applied: before any request, one line,
-    exit 2."""
+    """The options, checked, and the production guard applied: before any request, one line, exit 2."""
     from coupon_harness.cli.settings_builders import contract_settings
 
+    try:
+        given_twice(config.invocation_params.args, PYTEST, PREFIX)  # --harness-seed 1 --harness-seed 2: refused
+        resolved = resolve(_sources(config), PYTEST)
+        if resolved.given("base-url"):
+            contract_settings(resolved)
+    except ConfigError as exc:
+        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
+    return resolved
+
+
+def _options(config: pytest.Config) -> Resolved:
+    """The session's options, resolved once (`_resolved`)."""
     state = config.stash[_STATE]
     if state.resolved is None:
-        try:
-            given_twice(config.invocation_params.args, PYTEST, PREFIX)  # --harness-seed 1 --harness-seed 2: refused
-            resolved = resolve(_sources(config), PYTEST)
-            if resolved.given("base-url"):
-                contract_settings(resolved)
-        except ConfigError as exc:
-            pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
-        state.resolved = resolved
+        state.resolved = _resolved(config)
     return state.resolved
 
 
@@ -128,7 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
                   or config.getoption(_dest("config")))
     config.stash[_STATE] = _State(active=active)
     if active:
-        _resolved(config)
+        _options(config)
 
 
 def contract_result(config: pytest.Config, *, sandbox_fallback: bool = False) -> ContractRunResult:
@@ -136,7 +140,7 @@ def contract_result(config: pytest.Config, *, sandbox_fallback: bool = False) ->
     `sandbox_fallback`, against an in-process sandbox; else the calling test is skipped."""
     state = config.stash[_STATE]
     if state.result is None:
-        if not _resolved(config).given("base-url") and not sandbox_fallback:
+        if not _options(config).given("base-url") and not sandbox_fallback:
             pytest.skip(_NO_TARGET)
         state.result = _run(state)
     return state.result
@@ -189,7 +193,7 @@ def harness_replay(pytestconfig: pytest.Config) -> Callable[[dict[str, Any], dic
     finding's requests to the target given to pytest, judges the answer by the same rules, and fails naming
     the rule while the finding still shows (skips when it cannot be replayed). Without a target it skips."""
     state = pytestconfig.stash[_STATE]
-    resolved = _resolved(pytestconfig)
+    resolved = _options(pytestconfig)
     if not resolved.given("base-url"):
         pytest.skip(_NO_TARGET)
 

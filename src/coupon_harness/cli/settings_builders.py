@@ -241,12 +241,8 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
     if invalid_share > 0 and not expectations.invalid_series:
         raise ConfigError(f"{resolved.label('invalid-share')} needs {prefix}invalid-series-ids")
     arrival_rate = resolved.get("arrival-rate")
-    users = resolved.get("users")
-    if users is None:
-        users = max(10, int(arrival_rate)) if arrival_rate else 10
-    workers = resolved.get("workers", 0)
-    if resolved.get("master"):
-        workers = resolved.get("expect-workers", 1)
+    users = resolved.get("users", max(10, int(arrival_rate)) if arrival_rate else 10)
+    workers = resolved.get("expect-workers", 1) if resolved.get("master") else resolved.get("workers", 0)
     batch_min, batch_max = resolved.get("batch-size", (1, 2))
     fields: dict[str, Any] = dict(
         base_url=url, series_ids=_ordered(resolved, "series-ids", expectations.valid_series),
