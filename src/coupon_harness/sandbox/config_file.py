@@ -37,9 +37,9 @@ from typing import Any
 import yaml
 
 from coupon_harness.input_files import CONFIG_LIMIT, NESTED_TOO_DEEPLY, UnreadableFile, read_text
-from coupon_harness.sandbox.config_model import Faults, SandboxConfig, SandboxConfigError, SeriesConfig, Variations
+from coupon_harness.sandbox.config import Faults, SandboxConfig, SandboxConfigError, SeriesConfig, Variations
 
-__all__ = ["config_from_mapping", "read_config"]
+__all__ = ["config_from_mapping", "load_config"]
 
 Check = Callable[[Any, str], Any]
 
@@ -220,7 +220,9 @@ def _syntax_detail(exc: Exception) -> str:
     return _one_line(exc)
 
 
-def read_config(path: Path) -> SandboxConfig:
+def load_config(path: str | Path) -> SandboxConfig:
+    """Read a YAML or JSON config file; SandboxConfigError when it is wrong."""
+    path = Path(path)
     kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
     try:
         text = read_text(path, limit=CONFIG_LIMIT)
