@@ -42,7 +42,7 @@ from coupon_harness.runners.contract.judge import (
     WELL_FORMED,
     Expect,
 )
-from coupon_harness.runners.contract.schema_fields import Path
+from coupon_harness.runners.contract.schema_fields import Path, series_choice
 from coupon_harness.runners.contract.schema_fields import fields as _fields
 from coupon_harness.runners.contract.schema_fields import show as _show
 from coupon_harness.runners.contract.schema_fields import with_value as _with
@@ -99,11 +99,8 @@ class _ClassicsBuilder:
 
     def __init__(self, client: Client) -> None:
         self.client = client
-        expectations = client.judge.expectations
-        valid = sorted(expectations.valid_series)
-        invalid = sorted(expectations.invalid_series)
         #: A series to coerce to: a valid one, so a server that binds "101" to 101 answers with coupons.
-        self.series = valid[0] if valid else (invalid[0] if invalid else 1)
+        self.series, valid, invalid = series_choice(client.judge.expectations)
         self.valid = valid or [self.series]
         #: Filler for huge arrays: a series that issues nothing, where the run knows one.
         self.filler = invalid[0] if invalid else self.series
@@ -291,15 +288,7 @@ def classic_probes(client: Client) -> list[Probe]:
 
 def run_classics(client: Client, progress: Callable[[str], None]) -> int:
     """Send every classic probe, judged by the Judge; returns the number of requests sent."""
-    collector = client.judge.collector
-    sent = 0
-    for probe in classic_probes(client):
-        if collector.stopped:
-            break
-        call = probe.call() if probe.call is not None else None
-        exchange = client.raw("POST", probe.body, headers=probe.headers, source="classics")
-        client.judge.judge(exchange, probe.expect, call, "classics", probe=probe.name, group=probe.group)
-        sent += 1
+    sent = _send(client, judged=True)
     progress(f"classics: {sent} requests")
     return sent
 
@@ -307,11 +296,19 @@ def run_classics(client: Client, progress: Callable[[str], None]) -> int:
 def send_classics(client: Client, progress: Callable[[str], None]) -> int:
     """Every classic probe sent as is, each under its own name (`classics/<probe>`), not judged: a differential
     run compares the two targets' answers instead. Returns the number of requests sent."""
-    collector = client.judge.collector
+    return _send(client, judged=False)
+
+
+def _send(client: Client, *, judged: bool) -> int:
     sent = 0
     for probe in classic_probes(client):
-        if collector.stopped:
+        if client.judge.collector.stopped:
             break
-        client.raw("POST", probe.body, headers=probe.headers, source=f"classics/{probe.name}")
+        if judged:
+            call = probe.call() if probe.call is not None else None
+            exchange = client.raw("POST", probe.body, headers=probe.headers, source="classics")
+            client.judge.judge(exchange, probe.expect, call, "classics", probe=probe.name, group=probe.group)
+        else:
+            client.raw("POST", probe.body, headers=probe.headers, source=f"classics/{probe.name}")
         sent += 1
     return sent

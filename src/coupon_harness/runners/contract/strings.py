@@ -38,7 +38,7 @@ from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.judge import MALFORMED, TOLERATED, Expect
-from coupon_harness.runners.contract.schema_fields import Path, fields, is_type, show, with_value
+from coupon_harness.runners.contract.schema_fields import Path, fields, is_type, series_choice, show, with_value
 from coupon_harness.runners.contract.string_catalog import catalog
 
 __all__ = ["MOST", "PER_EXAMPLE", "StringProbe", "budget", "failing_lengths", "run_strings", "select",
@@ -112,10 +112,7 @@ def select(probes: Sequence[StringProbe], seed: int, max_examples: int) -> list[
 class _StringsBuilder:
     def __init__(self, client: Client) -> None:
         self.client = client
-        expectations = client.judge.expectations
-        valid = sorted(expectations.valid_series)
-        invalid = sorted(expectations.invalid_series)
-        first = valid[0] if valid else (invalid[0] if invalid else 1)
+        first, _, invalid = series_choice(client.judge.expectations)
         #: A series that issues and, where the run knows one, one that must be refused: each answer is then
         #: judged on both kinds of entity (counts, order, shape, refusal).
         self.series = (first, invalid[0]) if invalid and invalid[0] != first else (first,)
