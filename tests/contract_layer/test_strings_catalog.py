@@ -17,9 +17,9 @@ import orjson
 import pytest
 
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.http_rules import MALFORMED, TOLERATED
 from coupon_harness.contract.schemas import load_schema
 from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.judge import MALFORMED, TOLERATED
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.contract.string_catalog import (
     CLASSES,

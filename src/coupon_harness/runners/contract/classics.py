@@ -28,11 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from coupon_harness.contract.invariants import IssueCall
-from coupon_harness.contract.schemas import load_schema
-from coupon_harness.runners.contract.client import Client
-from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.judge import (
+from coupon_harness.contract.http_rules import (
     INTEGRAL_FLOATS,
     LENIENT,
     MALFORMED,
@@ -42,6 +38,10 @@ from coupon_harness.runners.contract.judge import (
     WELL_FORMED,
     Expect,
 )
+from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.contract.schemas import load_schema
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.schema_fields import Path, series_choice
 from coupon_harness.runners.contract.schema_fields import fields as _fields
 from coupon_harness.runners.contract.schema_fields import show as _show

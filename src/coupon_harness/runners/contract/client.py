@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from coupon_harness import ENDPOINT
+from coupon_harness.contract.http_rules import WELL_FORMED, Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.interrupts import deferred
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import Exchange, Outgoing, send
-from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge
+from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.outbound import BoundedClient, OutboundPolicy
 

@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from coupon_harness import ENDPOINT, interrupts
+from coupon_harness.contract.http_rules import Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
@@ -40,7 +41,7 @@ from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
 from coupon_harness.runners.contract.diff_settings import DiffSettings
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange, Outgoing, sample, send
-from coupon_harness.runners.contract.judge import Expect, Judge, log_coupons
+from coupon_harness.runners.contract.judge import Judge, log_coupons
 from coupon_harness.runners.contract.passes import run_pass
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.safety import refuse_production

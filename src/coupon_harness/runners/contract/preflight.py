@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.http_rules import WELL_FORMED
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponSink
@@ -33,7 +34,7 @@ from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange
-from coupon_harness.runners.contract.judge import WELL_FORMED, Judge
+from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers

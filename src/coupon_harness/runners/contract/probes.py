@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from coupon_harness.contract import IssueCall
+from coupon_harness.contract.http_rules import MALFORMED, UNAUTHENTICATED, WELL_FORMED
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.judge import MALFORMED, UNAUTHENTICATED, WELL_FORMED
 from coupon_harness.transport.auth import TOKEN_HEADER
 
 __all__ = ["run_auth_probes", "run_malformed_probes", "well_formed_body"]

@@ -26,18 +26,11 @@ import orjson
 
 from coupon_harness import interrupts
 from coupon_harness.contract.catalog import RuleId
+from coupon_harness.contract.http_rules import INTEGRAL_FLOATS, LENIENT, MALFORMED, WELL_FORMED, Expect, other_method
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import request_validator
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.exchange import Exchange, Outgoing, sample
-from coupon_harness.runners.contract.judge import (
-    INTEGRAL_FLOATS,
-    LENIENT,
-    MALFORMED,
-    WELL_FORMED,
-    Expect,
-    other_method,
-)
 from coupon_harness.runners.contract.schemathesis_adapter import (
     CaseAnswer,
     Errored,

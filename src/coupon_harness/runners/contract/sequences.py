@@ -20,10 +20,11 @@ import orjson
 
 from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.http_rules import Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.results.contract import ReplayInfo, RequestSample
 from coupon_harness.runners.contract.exchange import Exchange
-from coupon_harness.runners.contract.judge import Expect, Judge
+from coupon_harness.runners.contract.judge import Judge
 
 __all__ = ["IssueHistory", "RecordingJudge", "replay_info"]
 

@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from coupon_harness.contract.http_rules import MALFORMED, TOLERATED, Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import load_schema, request_validator
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.judge import MALFORMED, TOLERATED, Expect
 from coupon_harness.runners.contract.schema_fields import Path, fields, is_type, series_choice, show, with_value
 from coupon_harness.runners.contract.string_catalog import catalog
 
