@@ -44,8 +44,9 @@ from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchan
 from coupon_harness.runners.contract.judge import Judge, log_coupons
 from coupon_harness.runners.contract.passes import run_pass
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
+from coupon_harness.runners.contract.settings import token_source
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import AuthError, Credentials, Redactor, TokenSource, auth_headers
+from coupon_harness.transport.auth import AuthError, Credentials, Redactor, auth_headers
 from coupon_harness.transport.outbound import BoundedClient
 
 __all__ = ["PROPERTY_RESERVE", "PairClient", "PairRedactor", "interrupted_diff", "run_diff"]
@@ -60,14 +61,6 @@ class PairRedactor(Redactor):
 
     def __init__(self, first: Redactor, second: Redactor) -> None:
         super().__init__(Credentials(), also=(first, second))
-
-
-def _token_source(url: str, credentials: Credentials, timeout: float, *, allow_production: bool,
-                  url_flag: str) -> TokenSource | None:
-    if credentials.oauth_key is not None and not credentials.token:
-        return TokenSource(url, credentials.oauth_key, credentials.oauth_secret or "", timeout,
-                           allow_production=allow_production, url_flag=url_flag)
-    return None
 
 
 class _Book:
@@ -281,10 +274,9 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     base = settings.base
     refuse_production(base.base_url, allow=base.allow_production)
     refuse_production(settings.against_url, allow=base.allow_production, url_flag="--against-url")
-    tokens_a = _token_source(base.base_url, base.credentials, base.request_timeout,
-                             allow_production=base.allow_production, url_flag="--base-url")
-    tokens_b = _token_source(settings.against_url, settings.against_credentials, base.request_timeout,
-                             allow_production=base.allow_production, url_flag="--against-url")
+    tokens_a = base.token_source()
+    tokens_b = token_source(settings.against_url, settings.against_credentials, base.request_timeout,
+                            allow_production=base.allow_production, url_flag="--against-url")
     redactor = PairRedactor(Redactor(base.credentials, tokens_a), Redactor(settings.against_credentials, tokens_b))
 
     def headers_a() -> dict[str, str]:

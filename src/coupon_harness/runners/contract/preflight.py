@@ -37,7 +37,7 @@ from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchan
 from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
+from coupon_harness.transport.auth import AuthError, Redactor, auth_headers
 
 __all__ = ["CUSTOMER_UNKNOWN_CODES", "SERIES_UNKNOWN_CODES", "Preflight", "judge_preflight", "preflight_target",
            "run_preflight"]
@@ -69,10 +69,7 @@ def preflight_target(settings: ContractSettings, coupons: CouponSink | None = No
     coupons it issues go to `coupons` as they arrive, under `source`."""
     refuse_production(settings.base_url, allow=settings.allow_production)
     credentials = settings.credentials
-    tokens = None
-    if credentials.oauth_key is not None and not credentials.token:
-        tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
-                             settings.request_timeout)
+    tokens = settings.token_source()
     redactor = Redactor(credentials, tokens)
     redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
     collector = Collector(settings.seed, settings.max_transport_failures, redactor)
