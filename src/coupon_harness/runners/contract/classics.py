@@ -106,10 +106,6 @@ class _ClassicsBuilder:
         self.filler = invalid[0] if invalid else self.series
         self.schema = load_schema("request")
 
-    def customer(self) -> str:
-        pool = self.client.settings.customer_ids
-        return pool[0] if pool else self.client.fresh_customer()
-
     def base(self, customer: str) -> dict[str, Any]:
         return {"seriesIds": [self.series], "customer": {"id": customer}}
 
@@ -137,7 +133,7 @@ class _ClassicsBuilder:
         where = _show(path)
         low = schema.get("minimum", -(2**63))
         high = schema.get("maximum", 2**63 - 1)
-        customer = self.customer()
+        customer = self.client.customer()
         base = self.base(customer)
         s = self.series
         arabic = str(s).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
@@ -166,7 +162,7 @@ class _ClassicsBuilder:
     # -- strings (customer.id) --
     def _string(self, path: Path, schema: dict[str, Any]) -> Iterator[Probe]:
         where = _show(path)
-        base = self.base(self.customer())
+        base = self.base(self.client.customer())
         series = [self.series]
         for label, value in [("number", 101), ("boolean", True), ("array", ["x"]), ("object", {"id": "x"}),
                              ("null", None)]:
@@ -180,7 +176,7 @@ class _ClassicsBuilder:
                         self.call(series, value) if expect is not MALFORMED else None)
         # Unicode values (accents, CJK, emoji, combining marks, right-to-left, zero width, NUL) are the strings
         # pass's (strings.py); what stays here is about the body's encoding, not a value a client sends.
-        prefix = self.customer()
+        prefix = self.client.customer()
         surrogate = f"{prefix}-\ud800"
         yield Probe(f"unicode: escaped lone surrogate in {where}", dump_json(_with(base, path, surrogate)),
                     TOLERATED, self.call(series, surrogate))
@@ -189,13 +185,13 @@ class _ClassicsBuilder:
                     self.call(series, prefix + "-\ufffd\ufffd"))
 
     def _string_of(self, length: int) -> str:
-        unique = self.customer()
+        unique = self.client.customer()
         return (unique + "-" + "x" * length)[:length] if length > len(unique) + 1 else ("x" * length)
 
     # -- arrays (seriesIds) --
     def _array(self, path: Path, schema: dict[str, Any]) -> Iterator[Probe]:
         where = _show(path)
-        customer = self.customer()
+        customer = self.client.customer()
         base = self.base(customer)
         fewest = schema.get("minItems", 0)
         large = self.client.settings.large_batch
@@ -218,13 +214,13 @@ class _ClassicsBuilder:
     # -- objects (customer) --
     def _object(self, path: Path) -> Iterator[Probe]:
         where = _show(path)
-        base = self.base(self.customer())
+        base = self.base(self.client.customer())
         for label, value in [("string", "x"), ("number", 1), ("array", []), ("null", None)]:
             yield Probe(f"type confusion: {label} for {where}", dump_json(_with(base, path, value)), MALFORMED)
 
     # -- required keys in other case --
     def _keys(self) -> Iterator[Probe]:
-        customer = self.customer()
+        customer = self.client.customer()
         base = self.base(customer)
         objects = [(path, sub) for path, sub in _fields(self.schema) if sub.get("type") == "object"]
         for path, schema in [((), self.schema), *objects]:
@@ -237,7 +233,7 @@ class _ClassicsBuilder:
 
     # -- body shapes --
     def _shapes(self) -> Iterator[Probe]:
-        customer = self.customer()
+        customer = self.client.customer()
         base = self.base(customer)
         text = dump_json(base)
         call = self.call([self.series], customer)
@@ -270,7 +266,7 @@ class _ClassicsBuilder:
             ("Accept absent", {"Accept": None}, WELL_FORMED),
         ]
         for label, headers, expect in variants:
-            customer = self.customer()
+            customer = self.client.customer()
             yield Probe(f"headers: {label}", dump_json(self.base(customer)), expect,
                         self.call([self.series], customer) if expect is not LENIENT else None, headers)
 

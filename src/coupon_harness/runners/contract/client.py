@@ -55,6 +55,11 @@ class Client:
             self._counter += 1
             return f"ch-{self._run}-{self._counter}"
 
+    def customer(self) -> str:
+        """The first of --customer-ids (the target may know no other), else a fresh customer."""
+        pool = self.settings.customer_ids
+        return pool[0] if pool else self.fresh_customer()
+
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
             auth: bool = True, url: str | None = None, source: str = "", exact: bool = False,
             lower_scheme: bool = False) -> Exchange:

@@ -372,8 +372,7 @@ def _first_case(client: PairClient, settings: DiffSettings) -> None:
     """One well-formed issue to both: nothing listening, or credentials refused, is a harness error (exit 2)."""
     base = settings.base
     series = sorted(base.expectations.valid_series)[:2] or sorted(base.expectations.invalid_series)[:1] or [1]
-    pool = base.customer_ids
-    customer = pool[0] if pool else client.fresh_customer()
+    customer = client.customer()
     client.source = "preflight"
     a, b = client.pair("POST", dump_json({"seriesIds": series, "customer": {"id": customer}}))
     for exchange, url, flag, creds in ((a, base.base_url, "--base-url", "--user/--token/--oauth-key"),

@@ -117,9 +117,8 @@ def run_preflight(client: Client, source: str = _SOURCE) -> Preflight:
 
 
 def _issue(client: Client, result: Preflight, series: Sequence[int]) -> tuple[Exchange, IssueCall]:
-    pool = client.settings.customer_ids
-    customer = pool[0] if pool else client.fresh_customer()
-    call = IssueCall(list(series), customer, datetime.now(UTC), fresh_customer=not pool)
+    customer = client.customer()
+    call = IssueCall(list(series), customer, datetime.now(UTC), fresh_customer=not client.settings.customer_ids)
     # Listed now, not when judged: a refusal below ends the run first.
     exchange = client.raw("POST", dump_json({"seriesIds": list(series), "customer": {"id": customer}}),
                           source=result.source)

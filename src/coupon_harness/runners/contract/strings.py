@@ -117,18 +117,14 @@ class _StringsBuilder:
         #: judged on both kinds of entity (counts, order, shape, refusal).
         self.series = (first, invalid[0]) if invalid and invalid[0] != first else (first,)
 
-    def customer(self) -> str:
-        # With --customer-ids the target may know no other customer: the pool's first is the prefix, and every
-        # probe still names a customer the target does not know (a refusal is a right answer, and judged).
-        pool = self.client.settings.customer_ids
-        return pool[0] if pool else self.client.fresh_customer()
-
     def probes(self, schema: dict[str, Any], valid: Callable[[Any], bool]) -> list[StringProbe]:
         out = []
         for path in string_fields(schema):
             where = show(path)
             for item in catalog():
-                customer = self.customer()
+                # With --customer-ids the target may know no other customer: the pool's first is the prefix, and
+                # every probe still names a customer the target does not know (a refusal is a right answer, judged).
+                customer = self.client.customer()
                 value = item.value(customer)
                 body = with_value({"seriesIds": list(self.series), "customer": {"id": customer}}, path, value)
                 named = body.get("customer", {}).get("id") if isinstance(body.get("customer"), dict) else None
