@@ -25,8 +25,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from coupon_harness import ENDPOINT, interrupts
 from coupon_harness.contract.http_rules import Expect
 from coupon_harness.contract.invariants import IssueCall
@@ -161,15 +159,7 @@ def _answer(exchange: Exchange, sent_at: float) -> TargetAnswer:
 
 
 def _coupons(exchange: Exchange) -> int:
-    if exchange.status != 200 or exchange.error is not None:
-        return 0
-    try:
-        body = orjson.loads(exchange.body)
-    except orjson.JSONDecodeError:
-        return 0
-    entities = body.get("response") if isinstance(body, dict) else None
-    if not isinstance(entities, list):
-        return 0
+    entities = exchange.entities() or []
     return sum(1 for e in entities if isinstance(e, dict) and isinstance(e.get("result"), dict) and not e.get("errors"))
 
 

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.http_rules import WELL_FORMED
 from coupon_harness.contract.invariants import IssueCall
@@ -145,14 +143,8 @@ def _reachable(client: Client, exchange: Exchange) -> None:
 def _entities(exchange: Exchange, call: IssueCall) -> list[tuple[int, dict[str, Any]]] | None:
     """(series, entity) pairs of a 200 whose body has one entity per requested series; None otherwise
     (a broken answer is the judge's business, not a verdict on the configuration)."""
-    if exchange.error is not None or exchange.status != 200:
-        return None
-    try:
-        body = orjson.loads(exchange.body)
-    except orjson.JSONDecodeError:
-        return None
-    entities = body.get("response") if isinstance(body, dict) else None
-    if not isinstance(entities, list) or len(entities) != len(call.series_ids):
+    entities = exchange.entities()
+    if entities is None or len(entities) != len(call.series_ids):
         return None
     if not all(isinstance(entity, dict) for entity in entities):
         return None
