@@ -127,13 +127,11 @@ def test_credentials_help(kind: str | None, needle: str | None) -> None:
     assert (text is None) if needle is None else (text is not None and needle in text)
 
 
-def test_the_load_cli_names_the_credentials_kind_for_its_note() -> None:
-    from coupon_harness.cli.load_cmd import credentials_kind
-
-    assert [credentials_kind(c) for c in (Credentials(user="u", password="p"),
-                                          Credentials(user="u", password="p", md5_password=True),
-                                          Credentials(token="t"), Credentials(oauth_key="k", oauth_secret="s"),
-                                          Credentials())] == ["basic", "basic-md5", "token", "oauth", None]
+def test_the_credentials_name_their_kind_for_the_notes() -> None:
+    assert [c.kind for c in (Credentials(user="u", password="p"),
+                             Credentials(user="u", password="p", md5_password=True),
+                             Credentials(token="t"), Credentials(oauth_key="k", oauth_secret="s"),
+                             Credentials())] == ["basic", "basic-md5", "token", "oauth", None]
 
 
 def test_finding_curl_renders_the_sequence_and_keeps_an_auth_probe_s_credentials() -> None:

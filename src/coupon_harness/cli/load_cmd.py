@@ -25,9 +25,8 @@ from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import Redactor
-from coupon_harness.transport.credentials import Credentials
 
-__all__ = ["Earlier", "check_metrics_port", "credentials_kind", "earlier_run", "execute_load", "load_exit_code",
+__all__ = ["Earlier", "check_metrics_port", "earlier_run", "execute_load", "load_exit_code",
            "register"]
 
 #: The earlier run of --compare (read before any request), where it was read, and the --max-regression limits.
@@ -170,7 +169,7 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     result.notes[:0] = notes
     result = redact_load_result(result, redact)
     if result.violation_samples:
-        how = credentials_help(credentials_kind(settings.credentials))
+        how = credentials_help(settings.credentials.kind)
         if how is not None:
             result.notes.append(how)  # how to run the reports' curl commands
     if earlier is not None:
@@ -181,17 +180,6 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
         log_reports(paths)
         show_result(render_load_table(result, color=color))
     return result, paths
-
-
-def credentials_kind(credentials: Credentials) -> str | None:
-    """How a report names the credentials (never their value): "basic", "basic-md5", "token", "oauth"."""
-    if credentials.token:
-        return "token"
-    if credentials.oauth_key is not None:
-        return "oauth"
-    if credentials.user is not None:
-        return "basic-md5" if credentials.md5_password else "basic"
-    return None
 
 
 def load_exit_code(result: LoadRunResult) -> int:

@@ -36,6 +36,17 @@ class Credentials:
     def any(self) -> bool:
         return self.user is not None or self.oauth_key is not None or self.token is not None
 
+    @property
+    def kind(self) -> str | None:
+        """How a report names them (never their value): "token", "oauth", "basic-md5" or "basic"; None: none."""
+        if self.token:
+            return "token"
+        if self.oauth_key is not None:
+            return "oauth"
+        if self.user is not None:
+            return "basic-md5" if self.md5_password else "basic"
+        return None
+
     def basic_header(self) -> str | None:
         if self.user is None:
             return None

@@ -155,22 +155,15 @@ def judge_by_baseline(result: ContractRunResult, baseline: Baseline, path: Path,
 
 def run_shape(settings: ContractSettings, redactor: Redactor | None = None) -> RunShape:
     """What shaped the run, for the report's Replay line: never a credential, only its kind."""
-    credentials = settings.credentials
-    kind = None
-    if credentials.token:
-        kind = "token"
-    elif credentials.oauth_key is not None:
-        kind = "oauth"
-    elif credentials.user is not None:
-        kind = "basic-md5" if credentials.md5_password else "basic"
     expectations = settings.expectations
-    clean = redactor or Redactor(credentials)
+    clean = redactor or Redactor(settings.credentials)
     return RunShape(
         base_url=clean.text(settings.base_url), series_ids=tuple(sorted(expectations.valid_series)),
         invalid_series_ids=tuple(sorted(expectations.invalid_series)),
         generic_series_ids=tuple(sorted(expectations.generic_series)), unique_generic=expectations.unique_generic,
         customer_ids=tuple(clean.text(c) for c in settings.customer_ids), max_examples=settings.max_examples,
-        request_timeout=settings.request_timeout, credentials=kind, allow_production=settings.allow_production,
+        request_timeout=settings.request_timeout, credentials=settings.credentials.kind,
+        allow_production=settings.allow_production,
         passes=() if tuple(settings.passes) == PASSES else tuple(settings.passes),
         clock_skew_s=expectations.clock_skew.total_seconds())
 
