@@ -32,7 +32,7 @@ from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
-from coupon_harness.runners.contract.client import Client, lower_auth_scheme, policy
+from coupon_harness.runners.contract.client import Client, policy, request_headers
 from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.diff_compare import Comparer, Delta, TargetAnswer
 from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
@@ -216,10 +216,7 @@ class PairClient(Client):
 
     def send_b(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str | None] | None,
                auth: bool, *, lower_scheme: bool = False) -> tuple[Exchange, float]:
-        sent: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
-        if auth:
-            sent.update(lower_auth_scheme(self.headers_b()) if lower_scheme else self.headers_b())
-        sent.update(headers or {})
+        sent = request_headers(self.headers_b, headers, auth=auth, lower_scheme=lower_scheme)
         sent_at = time.time()
         exchange = send(self._b_http, method, url, headers=sent, body=self.body_map.body(body),
                         redactor=self.judge.redactor)
