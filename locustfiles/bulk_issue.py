@@ -37,17 +37,18 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 from coupon_harness.cli.lifecycle import note_target, preflight_load, report_setup_error
 from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, StoreOnce, add_options
 from coupon_harness.cli.report_dir import prepare_report_dir, release_claims
+from coupon_harness.cli.sandbox_target import sandbox_settings
 from coupon_harness.cli.settings_builders import has_credentials, locust_options, locust_settings
-from coupon_harness.contract.expectations import Expectations
 from coupon_harness.coupon_log import FILE_NAME
 from coupon_harness.errors import ConfigError, HarnessError, one_line
 from coupon_harness.interrupts import signal_name
 from coupon_harness.runners.contract.settings import ContractSettings
-from coupon_harness.runners.load.discovery import ask_sandbox
+from coupon_harness.runners.load.discovery import sandbox_description
 from coupon_harness.runners.load.plugin import install
 from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import Credentials, Redactor
+from coupon_harness.transport.auth import Redactor
+from coupon_harness.transport.outbound import OutboundPolicy
 
 __all__ = ["BulkIssueUser"]
 
@@ -79,13 +80,10 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         known = None
         if not resolved.given("series-ids") or not has_credentials(resolved):
             # As `coupon-harness load`: a sandbox names its series and demo user; a real target is left alone.
-            info = ask_sandbox(base_url, allow_production=bool(resolved.get("allow-production"))) if base_url else None
-            if info is not None:
-                known = ContractSettings(
-                    base_url, credentials=Credentials(user=info.user, password=info.password),
-                    expectations=Expectations(valid_series=frozenset(info.valid_series),
-                                              invalid_series=frozenset(info.invalid_series),
-                                              generic_series=frozenset(info.generic_series)))
+            policy = OutboundPolicy(timeout=3.0, allow_production=bool(resolved.get("allow-production")),
+                                    url_flag="--host")
+            info = sandbox_description(base_url, policy) if base_url else None
+            known = None if info is None else sandbox_settings(ContractSettings(base_url), info)
         if not resolved.given("series-ids") and (known is None or not known.expectations.valid_series):
             # Without it no user could send: one line, exit 2, no user starts.
             where = f"{base_url} is not a coupon-harness sandbox (no /sandbox/info)" if base_url else "no --host"

@@ -1,15 +1,20 @@
 """Marks the slowest tests `slow`, so that `scripts/check --fast` (pytest -m "not slow") leaves them out.
 
 Marked here, by file or by test, rather than in each file: the list is the one place to read what the fast
-mode skips, and measured (pytest -n 2 --durations=0; the seconds below are those of one such run).
-Everything else takes under ~2.5 s a test. The full suite, what CI runs, still runs all of them.
+mode skips, and measured (pytest -n 2 --durations=0; the seconds below are those of one such run), plus the
+self-tests' seeds after the first (`FAST_SEED`). Everything else takes under ~2.5 s a test on a quiet machine.
+The full suite, what CI runs, still runs all of them.
+
+Also here: the `children` fixture and the safety net that no child process outlives its test (tests/children.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.children import Children, child_pids, reap_leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +38,8 @@ SLOW_FILES = {
                                         "alone (75 s beside other runs)",
     "tests/contract_layer/test_pytest_way_in.py": "pytest runs in a subprocess, 27 s",
     "tests/test_installed_wheel.py": "builds and installs the wheel, pytest and locust from it, 32 s",
-    "tests/load/test_cross_response_under_load.py": "load runs, local and distributed, 95 s alone",
+    "tests/load/test_cross_response_under_load.py": "5 load runs to a 1,500-coupon cap, local and distributed, 18 s "
+                                                    "(-n 2, load average 11)",
     "tests/load/test_locust_agrees.py": "plain locust runs, headless and web UI",
     "tests/load/test_distributed_codes.py": "a distributed load run, 6 s",
     "tests/load/test_plain_locust_refusals.py": "plain locust in a subprocess",
@@ -83,6 +89,12 @@ SLOW_TESTS = {
     "tests/load/test_generator_behind.py::test_a_closed_model_run_has_no_schedule_to_fall_behind": "a 2 s load run",
     "tests/load/test_abort_ways_in.py::test_plain_locust_stops_early_with_the_reason_and_serves_metrics":
         "a plain locust run, 15 s",
+    "tests/selftest/test_routes_cli.py::test_an_exported_route_finding_fails_on_the_gateway_and_passes_on_the_sandbox":
+        "a contract run, its exported pytest file run twice in subprocesses, 18 s",
+    "tests/contract_layer/test_ledger_memory.py::test_a_coupon_costs_under_9_5_bytes_at_scale":
+        "10^6 coupons into the ledger, 11 s",
+    "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_9_5_bytes": "10^6 codes issued, 11 s",
+    "tests/load/test_rate_matches_timeline.py::test_reported_rate_matches_the_timeline": "two 6 s load runs, 17 s",
     "tests/contract_layer/test_schemathesis_adapter.py::test_headers_dripped_end_at_the_deadline_as_a_timeout":
         "a property pass whose every answer drips its headers, 5 s",
 }
@@ -92,17 +104,22 @@ SLOW_TESTS = {
 #: phase (scripts/check runs `-m serial` on its own), since a neighbour's load run on the same two cores adds
 #: more noise than the effect they measure. Serial tests are slow tests too.
 SERIAL_TESTS = {
-    "tests/load/test_compare.py::test_runs_of_the_same_target_do_not_flag_each_other": "5 pairs of runs",
-    "tests/load/test_compare.py::test_a_target_slowed_by_a_fifth_is_flagged": "2 runs",
-    "tests/load/test_compare.py::test_the_cli_exits_1_on_a_regression_and_writes_the_comparison": "2 CLI runs",
+    "tests/load/test_compare.py::test_a_target_slowed_fivefold_is_flagged":
+        "2 runs: beside a neighbour's run the generator falls behind, and the comparison (rightly) gives no verdict",
+    "tests/load/test_compare.py::test_the_cli_exits_1_on_a_regression_and_writes_the_comparison": "2 runs, the same",
     "tests/load/test_capacity_selftest.py::test_a_saturated_generator_is_reported_instead_of_a_capacity":
         "the generator pinned to one core must have it to itself, 45 s",
     "tests/load/test_capacity_selftest.py::test_the_search_finds_a_configured_knee_within_15_percent":
         "a capacity search: a generator starved by a neighbour's run is (rightly) reported as the limit, 40 s",
     "tests/load/test_capacity_selftest.py::test_workers_drive_each_step": "a capacity search with workers, 15 s",
     "tests/load/test_generator_behind.py::test_a_starved_generator_is_behind_its_schedule":
-        "a generator starved by CPU hogs, and one with its core to itself, 20 s",
+        "a generator starved by 16 CPU hogs, which would starve its neighbours too, 10 s",
 }
+
+
+#: The self-tests judge every target under tests/selftest/harness.py's SEEDS; the fast mode runs the first seed only
+#: (the full suite, what CI runs, runs them all, and the seed sweep 12 more against a correct target).
+FAST_SEED = 1
 
 
 def _is_slow(item: pytest.Item) -> bool:
@@ -110,7 +127,13 @@ def _is_slow(item: pytest.Item) -> bool:
         file = item.path.relative_to(ROOT).as_posix()
     except ValueError:  # a test outside this checkout's tests/
         return False
-    return file in SLOW_FILES or item.nodeid.split("[", 1)[0] in SLOW_TESTS or _is_serial(item)
+    return (file in SLOW_FILES or item.nodeid.split("[", 1)[0] in SLOW_TESTS or _is_serial(item)
+            or _is_other_seed(file, item))
+
+
+def _is_other_seed(file: str, item: pytest.Item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return file.startswith("tests/selftest/") and params.get("seed", FAST_SEED) != FAST_SEED
 
 
 def _is_serial(item: pytest.Item) -> bool:
@@ -133,8 +156,8 @@ LONGEST = (
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[0]",
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[1]",
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[2]",
-    "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_14_bytes",
-    "tests/contract_layer/test_ledger_memory.py::test_a_coupon_costs_under_10_bytes_at_scale",
+    "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_9_5_bytes",
+    "tests/contract_layer/test_ledger_memory.py::test_a_coupon_costs_under_9_5_bytes_at_scale",
     "tests/cli/test_cli_garbage.py::test_garbage_never_crashes",
     "tests/contract_layer/test_ledger.py::test_a_coupon_whose_code_does_not_pack",
     "tests/load/test_netns_distributed.py::test_a_worker_killed_mid_run",
@@ -164,3 +187,22 @@ def _longest_first(config: pytest.Config, items: list[pytest.Item]) -> None:
         left -= size
     ordered += rest
     items[:] = ordered
+
+
+@pytest.fixture
+def children() -> Iterator[Children]:
+    """Start a test's processes with `children.start(...)`: each group is killed when the test ends, even failed."""
+    started = Children()
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test() -> Iterator[None]:
+    """The safety net: a child a test left running (it failed between Popen and wait) is killed with its group and
+    reaped here, so neither it nor its ResourceWarning reaches the next test (tests/children.py)."""
+    before = child_pids()
+    yield
+    reap_leftovers(before)

@@ -32,6 +32,7 @@ NAME = "coupon_harness"
 #: test below, so a new top-level module must be given its layer here (and in ARCHITECTURE.md).
 LAYER_OF = {
     "coupon_harness": "root",
+    "coupon_harness.codestore": "codestore",
     "coupon_harness.contract": "contract",
     "coupon_harness.errors": "errors",
     "coupon_harness.interrupts": "interrupts",
@@ -62,7 +63,9 @@ _FOUNDATION = {"contract", "errors"}
 #: modules and the package root (`ENDPOINT`, `__version__`).
 MAY_IMPORT: dict[str, set[str]] = {
     "root": set(),
-    "contract": set(),
+    # The exact store of issued codes, shared by the contract's Ledger and the sandbox: standard library only.
+    "codestore": set(),
+    "contract": {"codestore"},
     "errors": _FOUNDATION,
     # Installed before anything heavy is imported: standard library only.
     "interrupts": set(),
@@ -80,7 +83,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "safety": _FOUNDATION,
     # transport.outbound applies the production guard to every client it builds.
     "transport": {"results", "errors", "safety"},
-    "sandbox": {"contract", "input_files"},
+    "sandbox": {"contract", "codestore", "input_files"},
     # runners/__init__.py: a namespace, each runner is its own layer.
     "runners": set(),
     "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log",

@@ -16,7 +16,7 @@ import pytest
 from coupon_harness.cli.main import main
 from coupon_harness.sandbox.app import Answer
 from coupon_harness.sandbox.server import running_sandbox
-from selftest.harness import SEEDS, run_against_sandbox
+from selftest.harness import run_against_sandbox
 from targets.broken import BROKEN, server_error_on_long_customer_id, total_count_off_by_one
 
 _BY_NAME = {variant.name: variant for variant in BROKEN}
@@ -161,17 +161,20 @@ _SEED_TARGETS = (
 )
 
 
+#: Five seeds, the self-tests' three and two more: a fingerprint must not depend on which cases a seed drew.
+FIVE_SEEDS = (1, 7, 271828, 1681099466, 2044585975)
+
+
 @pytest.mark.parametrize("name", _SEED_TARGETS)
 def test_the_same_finding_under_5_seeds_has_one_fingerprint(name: str) -> None:
     variant = _BY_NAME[name]
     prints: list[set[str]] = []
-    for seed in SEEDS:
+    for seed in FIVE_SEEDS:
         result = run_against_sandbox(mutate=variant.mutate(), before=variant.before, passes=variant.passes,
                                      seed=seed, **variant.settings)
         found = {f.fingerprint for r in result.rules if r.rule.id == variant.rule for f in r.findings}
         assert found, f"seed {seed}: {variant.rule} not found"
         prints.append(found)
-    assert len(SEEDS) == 5
     # Every seed finds the break under one fingerprint that all five share.
     shared = set.intersection(*prints)
     assert shared, prints

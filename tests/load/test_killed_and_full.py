@@ -153,13 +153,12 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
 @pytest.mark.parametrize("command", ["load", "contract"])
 def test_a_full_disk_is_exit_2_with_the_count(command: str, full_disk: Path) -> None:
     folder = full_disk / "r"
-    extra = ["--users", "8", "--run-time", "30s"] if command == "load" else ["--max-examples", "300"]
+    # A load run that went on after the disk was full would run its 600 s and hit the subprocess's timeout.
+    extra = ["--users", "8", "--run-time", "600s"] if command == "load" else ["--max-examples", "300"]
     with running_sandbox() as sandbox:
-        started = time.monotonic()
         done = subprocess.run([CLI, command, "--base-url", sandbox.base_url, *extra, "--no-color",
-                               "--report-dir", str(folder)], capture_output=True, text=True, timeout=120,
+                               "--report-dir", str(folder)], capture_output=True, text=True, timeout=300,
                               check=False)
-        took = time.monotonic() - started
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     last = done.stderr.strip().splitlines()[-1]
@@ -167,5 +166,3 @@ def test_a_full_disk_is_exit_2_with_the_count(command: str, full_disk: Path) -> 
     assert "No space left on device" in last and f"{recorded} codes are recorded there" in last, last
     assert str(folder / "coupons.csv") in last
     assert recorded > 0
-    if command == "load":
-        assert took < 25, f"the run went on after the disk was full ({took:.0f} s)"

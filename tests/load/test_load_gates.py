@@ -123,7 +123,6 @@ def test_max_coupons_stops_the_run(tmp_path: Path) -> None:
     why = describe(result)
     assert result.stopped_reason is not None and "--max-coupons" in result.stopped_reason, why
     assert 500 <= result.coupons_issued < 500 + users * 2, why
-    assert result.duration_s < 15, why
     assert len(coupon_rows(tmp_path / "out")) - 1 == result.coupons_issued
 
 

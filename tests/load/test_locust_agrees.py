@@ -11,7 +11,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from tests.sockets import listening_port
 
 from coupon_harness.sandbox.app import Answer, Mutate, error_envelope
 from coupon_harness.sandbox.server import RunningSandbox, running_sandbox
@@ -58,12 +58,6 @@ def _broken() -> Mutate:
 
 def _env() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith("COUPON_HARNESS_")}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _harness_figures(summary: dict[str, Any]) -> tuple[int, int]:
@@ -114,11 +108,11 @@ def test_plain_locust_master_and_two_workers_agree_too(tmp_path: Path) -> None:
     with running_sandbox(mutate=_broken()) as sandbox:
         common = ["-f", str(LOCUSTFILE), "--host", sandbox.base_url, "--series-ids", SERIES,
                   "--user", "sandbox:sandbox"]
-        port = _free_port()
         master = subprocess.Popen([LOCUST, *common, "--master", "--expect-workers", "2", "--master-bind-port",
-                                   str(port), "--headless", "-u", "6", "-r", "6", "-t", "4s", "--json",
+                                   "0", "--headless", "-u", "6", "-r", "6", "-t", "4s", "--json",
                                    "--harness-report-dir", str(report)],
                                   cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        port = listening_port(master)  # it bound a free port itself (--master-bind-port 0)
         workers = [subprocess.Popen([LOCUST, *common, "--worker", "--master-port", str(port)], cwd=tmp_path,
                                     env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
                    for _ in range(2)]
@@ -155,13 +149,12 @@ def test_the_load_cli_agrees_with_its_own_locust_stats(tmp_path: Path) -> None:
 
 @contextmanager
 def _web_ui(sandbox: RunningSandbox, tmp_path: Path, report: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = _free_port()
     process = subprocess.Popen(
         [LOCUST, "-f", str(LOCUSTFILE), "--host", sandbox.base_url, "--web-host", "127.0.0.1", "--web-port",
-         str(port), "--series-ids", SERIES, "--user", "sandbox:sandbox", "--harness-report-dir", str(report)],
+         "0", "--series-ids", SERIES, "--user", "sandbox:sandbox", "--harness-report-dir", str(report)],
         cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{listening_port(process)}"  # it bound a free port itself (--web-port 0)
         deadline = time.monotonic() + 30
         while True:
             try:

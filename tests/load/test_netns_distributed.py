@@ -31,8 +31,10 @@ from tests.load.netns import PREFLIGHT_REQUESTS, Lab, NetnsUnavailable
 
 NETNS_PY = Path(__file__).with_name("netns.py")
 CLI = str(Path(sys.executable).with_name("coupon-harness"))
+#: The target's port: fixed, yet no race, since the target listens in a network namespace of its own, made for this
+#: run, where nothing else can bind. The master and workers use the CLI's default master port (5557) the same way:
+#: in the master's own namespace, which is what a user's deployment does.
 TARGET_PORT = 8080
-MASTER_PORT = 5557
 #: The HDR histograms keep 3 significant digits; Locust's mean and max are exact.
 HDR_PRECISION = 0.001
 ROLES = ("target", "master", "w1", "w2")
@@ -118,9 +120,9 @@ def _distributed_run(lab: Lab, out: Path, *, plant: bool = False, kill_w2_after_
             return process
 
         master = launch("master", ["--master", "--expect-workers", "2", "--master-bind-host", master_host,
-                                   "--master-port", str(MASTER_PORT), "--run-time", "6s", "--users", "8",
+                                   "--run-time", "6s", "--users", "8",
                                    "--report-dir", str(out / "report"), "--no-color"])
-        workers = [launch(role, ["--worker", "--master-host", master_host, "--master-port", str(MASTER_PORT)])
+        workers = [launch(role, ["--worker", "--master-host", master_host])
                    for role in ("w1", "w2")]
         if kill_w2_after_s is not None:
             _wait_for(target_lines, f"seen {lab.address['w2']}", 30)
@@ -205,9 +207,7 @@ def test_the_merged_report_counts_every_answer_and_finds_a_duplicate_across_work
 
 
 def test_a_worker_killed_mid_run_is_reported_and_the_run_ends_with_a_report(lab: Lab, tmp_path: Path) -> None:
-    started = time.monotonic()
     run = _distributed_run(lab, tmp_path, kill_w2_after_s=1.5)
-    took = time.monotonic() - started
     assert run.master_exit is not None, f"the master hung after a worker was killed\n{run.describe()}"
     assert run.summary, f"no summary.json after a worker was killed\n{run.describe()}"
     assert run.tally, f"the target printed no tally\n{run.describe()}"
@@ -219,4 +219,3 @@ def test_a_worker_killed_mid_run_is_reported_and_the_run_ends_with_a_report(lab:
     # The killed worker's last seconds are lost, never invented: the report counts at most what was answered.
     assert 0 < summary["requests"] <= sum(run.tally["answers"].values()), run.describe()
     assert summary["coupons_issued"] <= sum(run.tally["codes"].values()), run.describe()
-    assert took < 45, f"the run took {took:.0f} s\n{run.describe()}"

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tests.sockets import listening_port
 
 from coupon_harness.sandbox.server import running_sandbox
 from load.support import VALID, coupon_rows
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "locustfiles" / "bulk_issue.py"
 LOCUST = str(Path(sys.executable).with_name("locust"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize("workers", [0, 2])
@@ -32,11 +26,11 @@ def test_plain_locust_stops_at_the_cap_exactly(workers: int, tmp_path: Path) -> 
     with running_sandbox() as sandbox:
         common = ["-f", str(LOCUSTFILE), "--host", sandbox.base_url, "--series-ids", ",".join(map(str, VALID)),
                   "--batch-size", "3-3", "--user", "sandbox:sandbox", "--max-coupons", "101"]
-        port = _free_port()
-        distributed = ["--master", "--expect-workers", str(workers), "--master-bind-port", str(port)] if workers else []
+        distributed = ["--master", "--expect-workers", str(workers), "--master-bind-port", "0"] if workers else []
         master = subprocess.Popen([LOCUST, *common, *distributed, "--headless", "-u", "20", "-r", "200", "-t", "15s",
                                    "--harness-report-dir", str(report)], cwd=tmp_path, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        port = listening_port(master) if workers else 0  # it bound a free port itself (--master-bind-port 0)
         helpers = [subprocess.Popen([LOCUST, *common, "--worker", "--master-port", str(port)], cwd=tmp_path, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
         try:

@@ -14,9 +14,12 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from coupon_harness.runners.load.discovery import INFO_PATH, ask_sandbox
+from coupon_harness.cli.sandbox_target import sandbox_settings
+from coupon_harness.runners.contract.settings import ContractSettings
+from coupon_harness.runners.load.discovery import INFO_PATH, sandbox_description
 from coupon_harness.sandbox.info import INFO_PATH as SANDBOX_INFO_PATH
 from coupon_harness.sandbox.server import running_sandbox
+from coupon_harness.transport.outbound import OutboundPolicy
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "locustfiles" / "bulk_issue.py"
 LOCUST = str(Path(sys.executable).with_name("locust"))
@@ -56,22 +59,39 @@ def test_the_info_path_is_the_sandboxs() -> None:
     assert INFO_PATH == SANDBOX_INFO_PATH
 
 
-def test_ask_sandbox_reads_what_the_sandbox_says() -> None:
+def _ask(base_url: str, timeout: float = 3.0) -> ContractSettings | None:
+    """What the locustfile learns from a target: the settings its sandbox description gives, or None."""
+    info = sandbox_description(base_url, OutboundPolicy(timeout=timeout, url_flag="--host"))
+    return None if info is None else sandbox_settings(ContractSettings(base_url), info)
+
+
+def test_the_sandbox_names_its_series_and_demo_user() -> None:
     with running_sandbox() as sandbox:
-        info = ask_sandbox(sandbox.base_url + "/")
+        known = _ask(sandbox.base_url + "/")
         config = sandbox.config
-    assert info is not None
-    assert info.valid_series == tuple(sorted(config.valid_series))
-    assert info.invalid_series == tuple(sorted(config.invalid_series))
-    assert info.generic_series == tuple(sorted(config.generic_series))
-    assert (info.user, info.password) == next(iter(config.users.items()))
+    assert known is not None
+    assert known.expectations.valid_series == frozenset(config.valid_series)
+    assert known.expectations.invalid_series == frozenset(config.invalid_series)
+    assert known.expectations.generic_series == frozenset(config.generic_series)
+    credentials = known.credentials
+    assert (credentials.user, credentials.password) == next(iter(config.users.items()))
 
 
-def test_ask_sandbox_leaves_other_targets_alone() -> None:
-    assert ask_sandbox("http://127.0.0.1:1", timeout=1.0) is None
+def test_other_targets_are_left_alone() -> None:
+    assert _ask("http://127.0.0.1:1", timeout=1.0) is None
     for status, body in ((404, b'{"error": "not found"}'), (200, b'{"validSeries": [1]}'), (200, b"<html>")):
         with _not_a_sandbox(status, body) as base_url:
-            assert ask_sandbox(base_url) is None, (status, body)
+            assert _ask(base_url) is None, (status, body)
+
+
+def test_a_description_with_other_than_integer_series_keeps_only_the_integers() -> None:
+    body = json.dumps({"sandbox": "coupon-harness", "validSeries": [7, "x", True, 1.5, None], "invalidSeries": "9",
+                       "defaultUser": "demo", "defaultPassword": 5}).encode()
+    with _not_a_sandbox(200, body) as base_url:
+        known = _ask(base_url)
+    assert known is not None
+    assert known.expectations.valid_series == frozenset({7}) and not known.expectations.invalid_series
+    assert not known.credentials.any
 
 
 def test_without_series_ids_the_sandbox_names_its_series_and_user(tmp_path: Path) -> None:

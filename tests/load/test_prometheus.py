@@ -3,7 +3,6 @@ the run and end close to the report's; without the flag nothing listens; a port 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from typing import Any
 
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
+from tests.sockets import listening_socket
 
 from coupon_harness.errors import HarnessError
 from coupon_harness.results.load import LoadRunResult
@@ -25,10 +25,36 @@ from load.support import describe, load_settings
 CLI = str(Path(sys.executable).with_name("coupon-harness"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _load_processes() -> list[list[str]]:
+    """The command lines of the load processes among this process's children."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            command = child.cmdline()
+        except psutil.Error:
+            continue
+        if "coupon_harness.runners.load.process" in command:
+            found.append([str(child.pid), *command])
+    return found
+
+
+def _metrics_port(done: threading.Event) -> int | None:
+    """The port the aggregating process (local or master) serves its figures on: it was given port 0 and bound a
+    free one itself. A master also listens for its workers, on the port their command lines name."""
+    while not done.is_set():
+        commands = _load_processes()
+        aggregator = next((c for c in commands if {"local", "master"} & set(c)), None)
+        workers = {int(c[c.index("--master-port") + 1]) for c in commands if "worker" in c}
+        if aggregator is not None and ("local" in aggregator or workers):
+            try:
+                listening = {c.laddr.port for c in psutil.Process(int(aggregator[0])).net_connections("tcp")
+                             if c.status == psutil.CONN_LISTEN}
+            except psutil.Error:
+                return None  # it ended first
+            if len(listening - workers) == 1:
+                return (listening - workers).pop()
+        time.sleep(0.05)
+    return None
 
 
 def _scrape(port: int) -> dict[str, dict[tuple[tuple[str, str], ...], float]] | None:
@@ -49,12 +75,16 @@ def _total(scrape: dict[str, Any], name: str) -> float:
     return float(sum(scrape.get(name, {}).values()))
 
 
-def _run_scraped(tmp_path: Path, port: int, **overrides: Any) -> tuple[LoadRunResult, list[dict[str, Any]]]:
+def _run_scraped(tmp_path: Path, **overrides: Any) -> tuple[LoadRunResult, list[dict[str, Any]], int | None]:
+    """A run with --prometheus-port 0, scraped every half second; also the port it served on."""
     scrapes: list[dict[str, Any]] = []
     done = threading.Event()
+    ports: list[int | None] = []
 
     def watch() -> None:
-        while not done.is_set():
+        port = _metrics_port(done)
+        ports.append(port)
+        while port is not None and not done.is_set():
             scrape = _scrape(port)
             if scrape is not None:
                 scrapes.append(scrape)
@@ -65,12 +95,12 @@ def _run_scraped(tmp_path: Path, port: int, **overrides: Any) -> tuple[LoadRunRe
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
-            result = run_load(load_settings(sandbox.base_url, users=10, run_time_s=6.0, prometheus_port=port,
+            result = run_load(load_settings(sandbox.base_url, users=10, run_time_s=6.0, prometheus_port=0,
                                             **overrides), tmp_path / "out")
         finally:
             done.set()
-            watcher.join(timeout=5)
-    return result, scrapes
+            watcher.join(timeout=35)
+    return result, scrapes, ports[0] if ports else None
 
 
 def _check_scrapes(result: LoadRunResult, scrapes: list[dict[str, Any]]) -> None:
@@ -108,15 +138,13 @@ def _check_scrapes(result: LoadRunResult, scrapes: list[dict[str, Any]]) -> None
 
 
 def test_a_local_run_serves_live_figures_that_match_the_report(tmp_path: Path) -> None:
-    port = _free_port()
-    result, scrapes = _run_scraped(tmp_path, port)
+    result, scrapes, port = _run_scraped(tmp_path)
     _check_scrapes(result, scrapes)
-    assert _scrape(port) is None  # the endpoint ends with the run
+    assert port is not None and _scrape(port) is None  # the endpoint ends with the run
 
 
 def test_a_distributed_run_serves_them_from_the_master(tmp_path: Path) -> None:
-    port = _free_port()
-    result, scrapes = _run_scraped(tmp_path, port, workers=2)
+    result, scrapes, _ = _run_scraped(tmp_path, workers=2)
     _check_scrapes(result, scrapes)
 
 
@@ -150,9 +178,7 @@ def test_without_the_flag_nothing_listens(tmp_path: Path) -> None:
 
 
 def test_a_port_in_use_is_one_line_exit_2(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
+    with listening_socket() as taken:
         port = taken.getsockname()[1]
         with running_sandbox() as sandbox:
             done = subprocess.run([CLI, "load", "--base-url", sandbox.base_url, "--run-time", "2s",

@@ -37,9 +37,9 @@ def test_reported_rate_matches_the_timeline(tmp_path: Path, workers: int) -> Non
     assert result.workers == workers, why
     reported = result.requests / result.duration_s
     from_timeline = timeline_rate(result)
+    # The duration is the traffic's span (the timeline's), whatever the start-up took: a duration that counted
+    # the start-up would read a lower rate than the timeline's.
     assert reported == pytest.approx(from_timeline, rel=0.05), (reported, from_timeline, why)
-    # The run time bounds the traffic (plus the requests in flight at the end), whatever the start-up took.
-    assert result.duration_s < RUN_TIME_S + 1.0, why
 
 
 def delta(first: float | None, last: float | None, requests: int = 1) -> dict[str, object]:

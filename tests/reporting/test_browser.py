@@ -25,10 +25,11 @@ from tests.reporting.reporting_builders import build, faulted
 from tests.reporting.test_index import build_run_tree
 from tests.reporting.test_snapshots import baseline_result, diff_result
 
-from coupon_harness.reporting.capacity.document import render_capacity_html
+from coupon_harness.reporting.capacity.document import capacity_document
 from coupon_harness.reporting.contract.document import write_contract_reports
 from coupon_harness.reporting.diff.document import write_diff_reports
-from coupon_harness.reporting.load.document import render_load_html
+from coupon_harness.reporting.load.document import load_document
+from coupon_harness.reporting.render.html import render_html
 from coupon_harness.reporting.writer import atomic_write_text as _write
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
@@ -186,12 +187,12 @@ def _pages(folder: Path) -> list[_Page]:
     write_contract_reports(build(), folder / "contract-passed")
     write_contract_reports(baseline_result(), folder / "contract-baseline")
     write_diff_reports(diff_result(), folder / "diff")
-    _write(folder / "load-failing" / "report.html", render_load_html(failing_result()))
-    _write(folder / "load-fast" / "report.html", render_load_html(_fast_target()))
-    _write(folder / "load-tails" / "report.html", render_load_html(_long_tails()))
-    _write(folder / "load-ramp-compared" / "report.html", render_load_html(ramp_compared_result()))
-    _write(folder / "capacity" / "report.html", render_capacity_html(knee_result()))
-    _write(folder / "capacity-generator" / "report.html", render_capacity_html(generator_limited_result()))
+    _write(folder / "load-failing" / "report.html", render_html(load_document(failing_result())))
+    _write(folder / "load-fast" / "report.html", render_html(load_document(_fast_target())))
+    _write(folder / "load-tails" / "report.html", render_html(load_document(_long_tails())))
+    _write(folder / "load-ramp-compared" / "report.html", render_html(load_document(ramp_compared_result())))
+    _write(folder / "capacity" / "report.html", render_html(capacity_document(knee_result())))
+    _write(folder / "capacity-generator" / "report.html", render_html(capacity_document(generator_limited_result())))
     run_dir = build_run_tree(folder / "reports")
     return [_Page("contract", folder / "contract" / "report.html", 0, 1600),
             _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900),
@@ -210,30 +211,35 @@ def _pages(folder: Path) -> list[_Page]:
 
 def _open_all(chromium: str, pages: list[tuple[str, Path, Path | None, int]], work: Path) -> dict[str, tuple[
         str, str]]:
-    """Open every page at once (one browser each); name -> (dumped DOM, browser log)."""
+    """Open every page at once (one browser each); name -> (dumped DOM, browser log). However it ends (a browser
+    that does not finish fails the test), every browser is killed and every file closed: nothing reaches the next
+    test."""
     running = {}
-    for name, html, screenshot, height in pages:
-        profile = work / f"profile-{name}"
-        command = [chromium, *_FLAGS, f"--user-data-dir={profile}", f"--window-size=1280,{height}", "--dump-dom"]
-        if screenshot is not None:
-            command.append(f"--screenshot={screenshot}")
-        out, err = (work / f"{name}.dom").open("wb"), (work / f"{name}.log").open("wb")
-        running[name] = (subprocess.Popen([*command, html.resolve().as_uri()], stdout=out, stderr=err), out, err)
-    deadline = time.monotonic() + _TIMEOUT_S
-    results = {}
-    for name, (process, out, err) in running.items():
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 1.0))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail(f"chromium did not finish {name} within {_TIMEOUT_S:.0f} s")
-        finally:
+    try:
+        for name, html, screenshot, height in pages:
+            profile = work / f"profile-{name}"
+            command = [chromium, *_FLAGS, f"--user-data-dir={profile}", f"--window-size=1280,{height}", "--dump-dom"]
+            if screenshot is not None:
+                command.append(f"--screenshot={screenshot}")
+            out, err = (work / f"{name}.dom").open("wb"), (work / f"{name}.log").open("wb")
+            running[name] = (subprocess.Popen([*command, html.resolve().as_uri()], stdout=out, stderr=err), out, err)
+        deadline = time.monotonic() + _TIMEOUT_S
+        results = {}
+        for name, (process, _, _) in running.items():
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 1.0))
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"chromium did not finish {name} within {_TIMEOUT_S:.0f} s")
+            results[name] = ((work / f"{name}.dom").read_text(encoding="utf-8", errors="replace"),
+                             (work / f"{name}.log").read_text(encoding="utf-8", errors="replace"))
+        return results
+    finally:
+        for process, out, err in running.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
             out.close()
             err.close()
-        results[name] = ((work / f"{name}.dom").read_text(encoding="utf-8", errors="replace"),
-                         (work / f"{name}.log").read_text(encoding="utf-8", errors="replace"))
-    return results
 
 
 def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -268,7 +274,7 @@ def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.T
 
 def test_the_ramp_page_holds_what_the_browser_test_must_see(tmp_path: Path) -> None:
     """The page the browser opens for steps, samples and the comparison holds them (else the test proves nothing)."""
-    _write(tmp_path / "report.html", render_load_html(ramp_compared_result()))
+    _write(tmp_path / "report.html", render_html(load_document(ramp_compared_result())))
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     for needle in ("<h2>Steps (ramp)</h2>", "Compared with an earlier run",
                    "curl -X POST -u &quot;$COUPON_HARNESS_USER&quot; ", "decided across answers"):

@@ -10,20 +10,12 @@ import pytest
 from tests.reporting.load_builders import failing_result, load_result
 from tests.reporting.reporting_builders import build, failed_overrides, faulted
 
-from coupon_harness.reporting.common import (
-    MARK_KINDS,
-    PLOT,
-    ChartLine,
-    ChartThreshold,
-    html_mark,
-    line_chart_svg,
-    log_ticks,
-    scale_toggle,
-)
+from coupon_harness.reporting.charts import PLOT, ChartLine, ChartThreshold, line_chart_svg, log_ticks, scale_toggle
 from coupon_harness.reporting.contract.document import contract_document
 from coupon_harness.reporting.load.charts import latency_chart_svg, tails_matter, throughput_chart_svg
-from coupon_harness.reporting.load.document import render_load_html
-from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.load.document import load_document
+from coupon_harness.reporting.render.html import MARK_KINDS, render_html
+from coupon_harness.reporting.render.html import mark as html_mark
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
 _SVG = "{http://www.w3.org/2000/svg}"
@@ -126,12 +118,12 @@ def test_scale_toggle_is_css_only_and_log_opens_first_when_tails_matter() -> Non
     toggle = scale_toggle("Latency scale", "<svg></svg>", "<svg></svg>")
     assert '<input type="radio" name="latency-scale" id="latency-scale-linear" class="linear" checked>' in toggle
     assert "<script" not in toggle
-    calm = render_load_html(_fast())
+    calm = render_html(load_document(_fast()))
     assert not tails_matter(_fast()) and 'class="log" checked' not in calm
     spiky = [TimelinePoint(float(i + 1), 100, 0, 100.0, 2.0, 5.0, 300.0 if i == 3 else 9.0) for i in range(10)]
     result = load_result(timeline=spiky)
     assert tails_matter(result)
-    assert 'id="latency-scale-log" class="log" checked>' in render_load_html(result)
+    assert 'id="latency-scale-log" class="log" checked>' in render_html(load_document(result))
 
 
 def test_marks_need_no_font() -> None:
@@ -148,10 +140,10 @@ def test_marks_need_no_font() -> None:
     pytest.param(lambda: render_html(contract_document(build(failed_overrides(), interrupted=True))),
                  id="contract-interrupted"),
     pytest.param(lambda: render_html(contract_document(faulted())), id="contract-faulted"),
-    pytest.param(lambda: render_load_html(load_result()), id="load-passed"),
-    pytest.param(lambda: render_load_html(failing_result()), id="load-failing"),
-    pytest.param(lambda: render_load_html(load_result(interrupted=True, stopped_reason="--max-coupons reached",
-                                                      files={})), id="load-interrupted"),
+    pytest.param(lambda: render_html(load_document(load_result())), id="load-passed"),
+    pytest.param(lambda: render_html(load_document(failing_result())), id="load-failing"),
+    pytest.param(lambda: render_html(load_document(load_result(interrupted=True, stopped_reason="--max-coupons reached",
+                                                      files={}))), id="load-interrupted"),
 ])
 def test_no_glyph_fonts_may_lack(document: object) -> None:
     text = document()  # type: ignore[operator]

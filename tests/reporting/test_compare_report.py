@@ -12,8 +12,10 @@ from tests.reporting.load_builders import load_result
 
 from coupon_harness.reporting.document import Status
 from coupon_harness.reporting.load.compare import comparison_section
-from coupon_harness.reporting.load.document import render_load_html, render_load_markdown, render_load_table
+from coupon_harness.reporting.load.document import load_document, render_load_table
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
+from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.load import (
     Comparison,
@@ -58,15 +60,16 @@ def test_console_shows_the_table_and_fails_on_a_regression() -> None:
 
 
 def test_markdown_has_a_comparison_section() -> None:
-    text = render_load_markdown(replace(load_result(), comparison=_comparison(regressed=True)))
+    text = render_markdown(load_document(replace(load_result(), comparison=_comparison(regressed=True))))
     assert "### ❌ Compared with an earlier run" in text and "| p95 | 180.0 ms | 230.0 ms | +27.8% |" in text
     assert "regression against the earlier run" in text.splitlines()[0]
-    unjudged = render_load_markdown(replace(load_result(), comparison=_comparison(regressed=False, judged=False)))
+    unjudged_result = replace(load_result(), comparison=_comparison(regressed=False, judged=False))
+    unjudged = render_markdown(load_document(unjudged_result))
     assert "point figures only" in unjudged and "no histograms" in unjudged
 
 
 def test_the_html_section_is_escaped_and_marks_each_row() -> None:
-    page = render_load_html(replace(load_result(), comparison=_comparison(regressed=True)))
+    page = render_html(load_document(replace(load_result(), comparison=_comparison(regressed=True))))
     section = page.split('id="comparison"', 1)[1].split("</section>", 1)[0]
     assert "<b>" not in section and "&lt;b&gt;" in section and "&amp;co" in section
     assert '<tr class="fail"><td>p95</td>' in section and "<tr><td>throughput</td>" in section

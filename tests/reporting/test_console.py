@@ -10,7 +10,9 @@ import pytest
 from tests.reporting.reporting_builders import build
 
 from coupon_harness.contract import rules
-from coupon_harness.reporting import ProgressPrinter, contract_document, render_console
+from coupon_harness.reporting.contract.document import contract_document
+from coupon_harness.reporting.progress import ProgressPrinter
+from coupon_harness.reporting.render.console import render_console
 from coupon_harness.results.contract import ContractRunResult
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -9,8 +9,10 @@ import json
 from tests.reporting.load_builders import load_result, ramp_compared_result
 
 from coupon_harness.reporting.load.common import FIGURE_LABELS
-from coupon_harness.reporting.load.document import render_load_html, render_load_markdown, render_load_table
+from coupon_harness.reporting.load.document import load_document, render_load_table
 from coupon_harness.reporting.load.summary_json import load_summary_dict
+from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.results.load import LoadRunResult, SloResult
 
 SLO = FIGURE_LABELS["failure-ratio"]
@@ -36,7 +38,7 @@ def test_console_names_the_slo_and_its_figure_alike() -> None:
 
 
 def test_markdown_names_the_slo_and_its_figure_alike() -> None:
-    lines = render_load_markdown(_result()).splitlines()
+    lines = render_markdown(load_document(_result())).splitlines()
     slo_row = next(line for line in lines if "`failure-ratio<=0.02`" in line)
     assert f"| {SLO} |" in slo_row
     assert any(line.startswith(f"| {SLO} | 0.0004386") for line in lines)
@@ -44,7 +46,7 @@ def test_markdown_names_the_slo_and_its_figure_alike() -> None:
 
 
 def test_html_names_the_slo_and_its_figure_alike() -> None:
-    page = render_load_html(_result())
+    page = render_html(load_document(_result()))
     assert f"<td><code>failure-ratio&lt;=0.02</code></td><td>{html.escape(SLO)}</td>" in page
     assert f"<td>{html.escape(SLO)}</td><td>0.0004386" in page
     assert f"<td>{html.escape(ALL)}</td><td>0.05 (5%)" in page

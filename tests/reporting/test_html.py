@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.reporting.reporting_builders import PROBE, TRACEBACK, build, fault, finding
 
 from coupon_harness.contract import get_rule, rules
-from coupon_harness.reporting import contract_document, write_contract_reports
+from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
 from coupon_harness.reporting.render import html as html_renderer
 from coupon_harness.reporting.render.html import mark as html_mark
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult

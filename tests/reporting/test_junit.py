@@ -16,13 +16,13 @@ from tests.reporting.reporting_builders import (
 )
 
 from coupon_harness.contract import get_rule, rules
-from coupon_harness.reporting import write_junit
+from coupon_harness.reporting.contract.junit import render_junit
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 
 def _suite(result: ContractRunResult, tmp_path: Path) -> ET.Element:
     path = tmp_path / "junit.xml"
-    write_junit(result, path)
+    path.write_text(render_junit(result), encoding="utf-8")
     root = ET.parse(path).getroot()
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")

@@ -25,8 +25,7 @@ from coupon_harness.reporting.charts import nice_ticks
 from coupon_harness.reporting.load import common
 from coupon_harness.reporting.load.document import (
     TIMELINE_ROWS,
-    render_load_html,
-    render_load_markdown,
+    load_document,
     render_load_table,
     sparkline,
     write_load_reports,
@@ -36,6 +35,8 @@ from coupon_harness.reporting.load.summary_json import (
     load_summary_dict,
     write_load_summary_json,
 )
+from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.load import LoadRunResult, SloResult, TimelinePoint
 
@@ -184,7 +185,7 @@ def test_summary_json_of_an_interrupted_run() -> None:
 
 
 def test_markdown_downsamples_a_long_timeline() -> None:
-    text = render_load_markdown(long_result(500))
+    text = render_markdown(load_document(long_result(500)))
     rows = _timeline_rows(text)
     assert len(rows) == TIMELINE_ROWS
     assert rows[0].startswith("| 0-50 | 5,000 | 100.0 | **5** |")
@@ -198,7 +199,7 @@ def test_markdown_downsamples_a_long_timeline() -> None:
 
 
 def test_markdown_escapes_free_text() -> None:
-    text = render_load_markdown(load_result(notes=["<b>bold</b> | pipe"], stopped_reason="*stop*"))
+    text = render_markdown(load_document(load_result(notes=["<b>bold</b> | pipe"], stopped_reason="*stop*")))
     assert "- \\<b\\>bold\\</b\\> \\| pipe" in text
     assert "\\*stop\\*" in text
 
@@ -213,7 +214,7 @@ def test_sparkline() -> None:
 
 
 def test_html_is_balanced_escaped_and_self_contained() -> None:
-    document = render_load_html(failing_result())
+    document = render_html(load_document(failing_result()))
     parser = _Balance()
     parser.feed(document)
     parser.close()
@@ -227,7 +228,7 @@ def test_html_is_balanced_escaped_and_self_contained() -> None:
 
 
 def test_html_charts_are_well_formed_svg() -> None:
-    document = render_load_html(failing_result())
+    document = render_html(load_document(failing_result()))
     latency, throughput = _svgs(document)
     assert latency.tag == throughput.tag == f"{_SVG}svg"
     paths = latency.findall(f"{_SVG}path")
@@ -246,7 +247,7 @@ def test_html_charts_are_well_formed_svg() -> None:
 
 
 def test_html_of_an_interrupted_run_has_no_chart() -> None:
-    document = render_load_html(interrupted_result())
+    document = render_html(load_document(interrupted_result()))
     assert "<svg" not in document
     assert "No timeline recorded." in document
     assert "The run was interrupted" in document
@@ -254,7 +255,7 @@ def test_html_of_an_interrupted_run_has_no_chart() -> None:
 
 
 def test_html_long_run_charts_every_interval_and_tables_twenty_rows() -> None:
-    document = render_load_html(long_result(500))
+    document = render_html(load_document(long_result(500)))
     latency, throughput = _svgs(document)
     first_path = latency.findall(f"{_SVG}path")[0].attrib["d"]
     assert first_path.count("L") == 499
@@ -265,16 +266,16 @@ def test_html_long_run_charts_every_interval_and_tables_twenty_rows() -> None:
 
 
 def test_html_chart_points_are_capped() -> None:
-    document = render_load_html(long_result(1500))
+    document = render_html(load_document(long_result(1500)))
     _, throughput = _svgs(document)
     assert len(throughput.findall(f"{_SVG}g")) == 500  # 1500 intervals, 3 to a bar
 
 
 def test_html_single_point_and_all_none_timelines() -> None:
-    single = render_load_html(load_result(timeline=[TimelinePoint(1.0, 10, 0, 10.0, 5.0, 6.0, 7.0)]))
+    single = render_html(load_document(load_result(timeline=[TimelinePoint(1.0, 10, 0, 10.0, 5.0, 6.0, 7.0)])))
     latency, _ = _svgs(single)
     assert len(latency.findall(f"{_SVG}circle")) == 3
-    empty = render_load_html(load_result(timeline=[TimelinePoint(1.0, 0, 0, 0.0, None, None, None)] * 3))
+    empty = render_html(load_document(load_result(timeline=[TimelinePoint(1.0, 0, 0, 0.0, None, None, None)] * 3)))
     latency, throughput = _svgs(empty)
     assert latency.findall(f"{_SVG}path") == []
     assert throughput.findall(f"{_SVG}g") == []

@@ -26,15 +26,16 @@ from tests.reporting.load_builders import (
 from tests.reporting.test_index import build_run_tree
 
 from coupon_harness.reporting.capacity.document import (
-    render_capacity_html,
-    render_capacity_markdown,
+    capacity_document,
     render_capacity_table,
 )
 from coupon_harness.reporting.capacity.junit import render_capacity_junit
 from coupon_harness.reporting.capacity.summary_json import write_capacity_summary_json
-from coupon_harness.reporting.load.document import render_load_html, render_load_markdown, render_load_table
+from coupon_harness.reporting.load.document import load_document, render_load_table
 from coupon_harness.reporting.load.junit import render_load_junit
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
+from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.results.capacity import CapacityResult
 from coupon_harness.results.load import LoadRunResult
 
@@ -77,8 +78,8 @@ def test_load_report(name: str, kind: str, snapshot: SnapshotAssertion, tmp_path
     renders: dict[str, tuple[str, Callable[[], str]]] = {
         "console": ("txt", lambda: render_load_table(result, color=False) + "\n"),
         "console-color": ("txt", lambda: render_load_table(result, color=True) + "\n"),
-        "md": ("md", lambda: render_load_markdown(result)),
-        "html": ("html", lambda: render_load_html(result)),
+        "md": ("md", lambda: render_markdown(load_document(result))),
+        "html": ("html", lambda: render_html(load_document(result))),
         "junit": ("xml", lambda: render_load_junit(result)),
         "summary": ("json", lambda: _written(write_load_summary_json, result, tmp_path)),
     }
@@ -92,8 +93,8 @@ def test_capacity_report(name: str, kind: str, snapshot: SnapshotAssertion, tmp_
     result = CAPACITY_RESULTS[name]()
     renders: dict[str, tuple[str, Callable[[], str]]] = {
         "console": ("txt", lambda: render_capacity_table(result, color=False) + "\n"),
-        "md": ("md", lambda: render_capacity_markdown(result)),
-        "html": ("html", lambda: render_capacity_html(result)),
+        "md": ("md", lambda: render_markdown(capacity_document(result))),
+        "html": ("html", lambda: render_html(capacity_document(result))),
         "junit": ("xml", lambda: render_capacity_junit(result)),
         "summary": ("json", lambda: _written(write_capacity_summary_json, result, tmp_path)),
     }

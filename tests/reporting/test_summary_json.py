@@ -11,8 +11,10 @@ from tests.reporting.load_builders import ramp_compared_result
 from tests.reporting.reporting_builders import FAULT_ERROR, INVALID_REASON, PROBE
 
 from coupon_harness.contract import rules
-from coupon_harness.reporting import read_stored, write_contract_reports, write_summary_json
+from coupon_harness.reporting.contract.document import write_contract_reports
+from coupon_harness.reporting.contract.summary_json import write_summary_json
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
+from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.load import LoadRunResult
 

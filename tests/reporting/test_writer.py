@@ -10,8 +10,10 @@ import pytest
 from tests.reporting.reporting_builders import TRACEBACK, build, fault, finding
 
 from coupon_harness.contract import get_rule
-from coupon_harness.reporting import read_stored, write_contract_reports, writer
+from coupon_harness.reporting import writer
 from coupon_harness.reporting.contract import document
+from coupon_harness.reporting.contract.document import write_contract_reports
+from coupon_harness.reporting.stored import read_stored
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 
 

@@ -106,7 +106,8 @@ def test_latency_is_added(http: requests.Session) -> None:
 def test_a_concurrency_limit_serves_that_many_at_once_and_queues_the_rest() -> None:
     """faults.concurrency with a fixed latency is a known service capacity (the capacity search's self-test):
     12 requests at once, 3 served at a time for 200 ms each, take 4 rounds (800 ms); without the limit, one (the
-    bounds leave room for threads that start late and a busy machine: only rounds are counted)."""
+    bounds leave room for threads that start late and a busy machine: a lower bound, and one burst against the
+    other)."""
     from concurrent.futures import ThreadPoolExecutor
 
     def burst(config: SandboxConfig) -> list[float]:
@@ -127,4 +128,6 @@ def test_a_concurrency_limit_serves_that_many_at_once_and_queues_the_rest() -> N
     times = burst(SandboxConfig(faults=limited))
     assert times[-1] >= 0.55, times  # at least three rounds of waiting behind the others
     free = burst(SandboxConfig(faults=Faults(latency_ms=200)))
-    assert free[-1] < 0.5, free  # one round
+    # One round: far sooner than the limited burst's four. Judged against that burst, not a wall-clock bound: a busy
+    # machine slows both alike (the limit's own effect, 600 ms at least, is what would have to vanish).
+    assert free[-1] < times[-1] - 0.3, (free, times)

@@ -10,7 +10,7 @@ from coupon_harness.contract.expectations import Expectations
 from coupon_harness.results.contract import ContractRunResult, Outcome
 from coupon_harness.runners.contract import PASSES
 from coupon_harness.transport.auth import Credentials
-from selftest.harness import SEEDS, describe, run_against_sandbox, run_against_url
+from selftest.harness import PATIENT_S, SEEDS, describe, run_against_sandbox, run_against_url
 from targets.correct import (
     INDEPENDENT_GENERIC,
     INDEPENDENT_INVALID,
@@ -27,21 +27,23 @@ MAX_EXAMPLES = 20
 
 
 def _plain(seed: int) -> ContractRunResult:
-    return run_against_sandbox(max_examples=MAX_EXAMPLES, seed=seed)
+    return run_against_sandbox(max_examples=MAX_EXAMPLES, seed=seed, request_timeout=PATIENT_S)
 
 
 def _variations(seed: int) -> ContractRunResult:
-    return run_against_sandbox(config=variations_config(), max_examples=MAX_EXAMPLES, seed=seed)
+    return run_against_sandbox(config=variations_config(), max_examples=MAX_EXAMPLES, seed=seed,
+                               request_timeout=PATIENT_S)
 
 
 def _lenient(seed: int) -> ContractRunResult:
-    return run_against_sandbox(mutate=lenient_flavour, max_examples=MAX_EXAMPLES, seed=seed)
+    return run_against_sandbox(mutate=lenient_flavour, max_examples=MAX_EXAMPLES, seed=seed,
+                               request_timeout=PATIENT_S)
 
 
 def _independent(seed: int) -> ContractRunResult:
     with serving_app(independent_app()) as base_url:
         return run_against_url(
-            base_url, max_examples=MAX_EXAMPLES, seed=seed,
+            base_url, max_examples=MAX_EXAMPLES, seed=seed, request_timeout=PATIENT_S,
             credentials=Credentials(user=INDEPENDENT_USER, password=INDEPENDENT_PASSWORD),
             expectations=Expectations(valid_series=INDEPENDENT_VALID, invalid_series=INDEPENDENT_INVALID,
                                       generic_series=INDEPENDENT_GENERIC))

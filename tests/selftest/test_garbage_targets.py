@@ -1,11 +1,13 @@
-"""Garbage at the HTTP level is a finding under a named rule, never a crash or a hang of the harness."""
+"""Garbage at the HTTP level is a finding under a named rule, never a crash or a hang of the harness.
+
+No test times a run: a hang fails on pytest's timeout; a deadline is seen by what the target was asked."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,19 +18,14 @@ from targets.garbage import GARBAGE, Garbage
 from targets.serving import serving_raw
 
 REPORT_FILES = ("junit.xml", "summary.json", "report.md", "report.html")
-#: Generous: a hung target costs request_timeout per request, and the run stops after a few in a row.
-BOUND_S = 30.0
 
 
 @pytest.mark.parametrize("garbage", GARBAGE, ids=[g.name for g in GARBAGE])
 def test_garbage_is_a_finding(garbage: Garbage) -> None:
-    started = time.monotonic()
     with serving_raw(garbage.handler) as base_url:
         result = run_against_url(base_url, passes=garbage.passes, max_examples=5, request_timeout=0.5,
                                  max_body_bytes=1024 * 1024)
-    elapsed = time.monotonic() - started
     report = describe(result)
-    assert elapsed < BOUND_S, f"{elapsed:.1f} s\n{report}"
     assert result.holds is False, report
     failed = {r.rule.id for r in result.failed}
     assert failed & garbage.rules, report
@@ -64,13 +61,20 @@ def test_cli_reports_garbage(name: str, tmp_path: Path) -> None:
 def test_endless_trickle_is_cut_at_request_timeout() -> None:
     from targets.garbage import endless_trickle
 
-    started = time.monotonic()
-    with serving_raw(endless_trickle(0.05, give_up_after=3.0)) as base_url:
+    # A byte every 50 ms for 10 minutes: no read ever times out, so only the request's deadline ends one (without
+    # it the run would hang: pytest's timeout).
+    trickle = endless_trickle(0.05, give_up_after=600.0)
+    asked: list[int] = []
+
+    async def counted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.append(1)
+        await trickle(reader, writer)
+
+    with serving_raw(counted) as base_url:
         result = run_against_url(base_url, passes=("scenarios",), max_examples=5, request_timeout=0.5)
-    elapsed = time.monotonic() - started
     assert {r.rule.id for r in result.failed} == {"transport"}, describe(result)
-    # Preflight plus three more hung requests stop the run: four requests cut at 0.5 s each.
-    assert elapsed < 6.0, f"{elapsed:.1f} s\n{describe(result)}"
+    # Preflight plus three more hung requests stop the run: four requests, each cut at its deadline.
+    assert 1 <= len(asked) <= 4, f"{len(asked)} requests\n{describe(result)}"
 
 
 def test_trickle_in_property_pass_is_a_transport_finding() -> None:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from coupon_harness.results.contract import Outcome
 from coupon_harness.runners.contract import PASSES
-from selftest.harness import SEEDS, describe, rule, run_against_sandbox, run_against_url
+from selftest.harness import PATIENT_S, SEEDS, describe, rule, run_against_sandbox, run_against_url
 from targets.legit import LEGIT, Legit, options_204
 
 
@@ -18,7 +18,7 @@ from targets.legit import LEGIT, Legit, options_204
 @pytest.mark.parametrize("legit", LEGIT, ids=lambda legit: legit.name)
 def test_a_legitimately_different_server_passes(legit: Legit, seed: int) -> None:
     with legit.serving() as url:
-        result = run_against_url(url, max_examples=20, seed=seed)
+        result = run_against_url(url, max_examples=20, seed=seed, request_timeout=PATIENT_S)
     report = describe(result)
     assert [name for name, _ in result.passes] == list(PASSES), report
     assert not result.interrupted and not result.faults, report

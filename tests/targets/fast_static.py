@@ -3,7 +3,8 @@ POST with one valid entity of series 101 (a fresh code each time), no parsing be
 
 The capacity search's self-test of its generator guard runs it on one core and the generator on the other: the
 generator's CPU saturates long before this target slows, so the search must report the generator's limit, not a
-capacity. Run: `python -m tests.targets.fast_static --port P` (127.0.0.1 only). The request must carry exactly
+capacity. Run: `python -m tests.targets.fast_static --port P` (127.0.0.1 only; 0: a free one, printed), or
+`--fd N` to serve on an inherited socket already listening (tests/sockets.py). The request must carry exactly
 `{"seriesIds": [101], ...}` (load settings: series 101, batch size 1); nothing else is checked.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import socket
 
 _BODY = (b'{"response":[{"entityId":101,"result":{"code":"FAST%dX","seriesId":101,"description":"Fast coupon",'
          b'"discountCode":"FAST","validTill":"2099-12-31T00:00:00Z","discountType":"ABS","discountValue":500,'
@@ -50,9 +52,13 @@ class _Answer(asyncio.Protocol):
             self.transport.write(_HEAD % len(body) + body)
 
 
-async def _serve(port: int) -> None:
+async def _serve(port: int, fd: int | None) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_Answer, "127.0.0.1", port, backlog=4096)
+    if fd is not None:
+        server = await loop.create_server(_Answer, sock=socket.socket(fileno=fd), backlog=4096)
+    else:
+        server = await loop.create_server(_Answer, "127.0.0.1", port, backlog=4096)
+    port = server.sockets[0].getsockname()[1]
     print(f"fast target listening on http://127.0.0.1:{port}", flush=True)
     async with server:
         await server.serve_forever()
@@ -60,8 +66,11 @@ async def _serve(port: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    asyncio.run(_serve(parser.parse_args().port))
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", type=int)
+    where.add_argument("--fd", type=int, help="a listening socket inherited from the parent")
+    args = parser.parse_args()
+    asyncio.run(_serve(args.port or 0, args.fd))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 cap as a transport failure, redirects are answers (never followed) and a setup error on the token and discovery
 requests, a client sends only to its origin, and a correct target is read whole, none of it firing.
 
-Deadlines here are 1 s; every bound on a duration is generous (the deadline plus 5 s at least), never tight.
+Deadlines here are 1 s. No test times a request: a deadline is seen by its outcome (the reply's error is
+"timeout" where the hostile answer would otherwise go on for minutes), a hang by pytest's timeout; the bench
+(scripts/bench_hostile.py) measures durations.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from coupon_harness import ENDPOINT
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.errors import ConfigError, HarnessError
 from coupon_harness.runners.contract.settings import ContractSettings
-from coupon_harness.runners.load.discovery import ask_sandbox
+from coupon_harness.runners.load.discovery import sandbox_description
 from coupon_harness.sandbox.server import running_sandbox
 from coupon_harness.transport.auth import AuthError, TokenRedirected, TokenSource
 from coupon_harness.transport.outbound import (
@@ -47,8 +49,6 @@ from targets.hostile import (
 from targets.serving import serving_raw
 
 DEADLINE = 1.0
-#: "Finishes within the deadline plus 5 s": what a test may assert about a duration (the bench measures it).
-BOUND = DEADLINE + 5.0
 BODY = orjson.dumps({"seriesIds": [101, 102], "customer": {"id": "c-1"}})
 JSON = {"Content-Type": "application/json"}
 
@@ -79,7 +79,7 @@ def test_a_hostile_answer_ends_as_a_transport_failure(kind: str, error: str) -> 
             good, _ = _issue(client, url)
             tracemalloc.start()
             try:
-                bad, took = _issue(client, url)
+                bad, _ = _issue(client, url)
                 _, peak = tracemalloc.get_traced_memory()
             finally:
                 tracemalloc.stop()
@@ -87,7 +87,6 @@ def test_a_hostile_answer_ends_as_a_transport_failure(kind: str, error: str) -> 
             client.close()
     assert good.error is None and good.status == 200 and orjson.loads(good.body)["totalCount"] == 2, good
     assert bad.error == error, bad
-    assert took < BOUND, f"{kind}: {took:.1f} s"
     assert len(bad.body) <= 256 * 1024
     # The bomb decodes to 512 MiB and the endless body never ends: what was held is the cap and a chunk or two.
     assert peak < 8 * 1024 * 1024, f"{kind}: {peak / 1e6:.1f} MB allocated while reading"
@@ -105,11 +104,10 @@ def test_the_deadline_covers_a_wait_for_the_status_line_too() -> None:
     with serving_raw(silent) as url:
         client = BoundedClient(url, OutboundPolicy(timeout=DEADLINE))
         try:
-            reply, took = _issue(client, url)
+            reply, _ = _issue(client, url)
         finally:
             client.close()
     assert reply.error == "timeout" and reply.status is None, reply
-    assert took < BOUND
 
 
 def test_deadlines_of_concurrent_requests_are_their_own() -> None:
@@ -130,9 +128,8 @@ def test_deadlines_of_concurrent_requests_are_their_own() -> None:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(BOUND * 2)
+            thread.join(60)
     assert results["dripping"].error == "timeout", results
-    assert took["dripping"] < BOUND, took
     assert results["correct"].error is None and results["correct"].status in (200, 401), results
 
 
@@ -169,12 +166,11 @@ def test_a_redirect_on_the_endpoint_is_an_answer_and_nothing_reaches_its_locatio
     with serving_raw(redirect) as url:
         client = BoundedClient(url, OutboundPolicy(timeout=DEADLINE, max_body_bytes=64 * 1024))
         try:
-            reply, took = _issue(client, url)
+            reply, _ = _issue(client, url)
         finally:
             client.close()
     assert reply.status == 302 and reply.headers["location"] == elsewhere + ENDPOINT, reply
     assert reply.error == "too-large"  # its body was read as any other, up to the cap
-    assert took < BOUND
     assert other.connections == 0 and not other.requests
 
 
@@ -261,7 +257,7 @@ def test_a_discovery_that_redirects_is_a_setup_error_and_the_other_host_gets_not
     target = DiscoveryRedirect(elsewhere)
     with serving(target) as url:
         with pytest.raises(RedirectRefused) as plain:
-            ask_sandbox(url)
+            sandbox_description(url, OutboundPolicy(timeout=DEADLINE))
         with pytest.raises(RedirectRefused) as cli:
             discover_sandbox(ContractSettings(url, request_timeout=DEADLINE))
     for caught in (plain, cli):
@@ -275,17 +271,18 @@ def test_a_discovery_that_redirects_is_a_setup_error_and_the_other_host_gets_not
 def test_a_sandbox_is_still_discovered() -> None:
     with running_sandbox() as sandbox:
         settings = discover_sandbox(ContractSettings(sandbox.base_url, request_timeout=DEADLINE))
-        info = ask_sandbox(sandbox.base_url)
+        info = sandbox_description(sandbox.base_url, OutboundPolicy(timeout=DEADLINE))
     assert settings.credentials.user == "sandbox" and settings.expectations.valid_series
-    assert info is not None and info.valid_series
+    assert info is not None and info["validSeries"]
 
 
 def test_a_dripping_discovery_ends_at_its_deadline() -> None:
     """A target that drips its headers to every request: the discovery gives up at its deadline (not a hang)."""
-    started = time.monotonic()
-    with serving(Hostile("drip-headers", interval=0.2, every_path=True)) as url:
-        assert ask_sandbox(url, timeout=DEADLINE) is None
-    assert time.monotonic() - started < BOUND
+    target = Hostile("drip-headers", interval=0.2, every_path=True)
+    with serving(target) as url:
+        # without a deadline: a hang (pytest's timeout)
+        assert sandbox_description(url, OutboundPolicy(timeout=DEADLINE)) is None
+    assert target.hostile_answers >= 1
 
 
 @pytest.mark.parametrize(("kind", "cut"), [("drip-body", "timeout"), ("endless", "too-large"),
@@ -296,11 +293,8 @@ def test_a_hardened_session_used_without_a_deadline_still_keeps_one(kind: str, c
     with serving(Hostile(kind, interval=0.2)) as url:
         session = harden_session(requests.Session(), url, OutboundPolicy(timeout=DEADLINE, max_body_bytes=64 * 1024))
         try:
-            started = time.monotonic()
             answer = session.post(url + ENDPOINT, data=BODY, headers=JSON, timeout=30)
-            took = time.monotonic() - started
         finally:
             session.close()
     assert answer.status_code == 200 and len(answer.content) <= 64 * 1024, answer
-    assert getattr(answer, CUT) == cut
-    assert took < BOUND
+    assert getattr(answer, CUT) == cut  # not the 30 s given: the policy's deadline or its cap

@@ -5,7 +5,6 @@ with Connection: close, and a HEAD answer whose Content-Length announces a body 
 from __future__ import annotations
 
 import asyncio
-import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 
@@ -19,7 +18,6 @@ from targets.serving import serving_raw
 
 Answer = Callable[[bytes], bytes]
 DEADLINE = 2.0
-BOUND = DEADLINE + 5.0
 
 
 def _recording(answer: Answer, lines: list[bytes]) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter],
@@ -154,12 +152,10 @@ def test_a_head_answer_announcing_a_body_ends_at_its_head() -> None:
     with serving_raw(_recording(head_answer, lines)) as url:
         client = BoundedClient(url, OutboundPolicy(timeout=DEADLINE))
         try:
-            started = time.monotonic()
             first = client.send("HEAD", url + ENDPOINT, headers={}, body=None)
             second = client.send("HEAD", url + ENDPOINT, headers={}, body=None)  # on the same connection
-            took = time.monotonic() - started
         finally:
             client.close()
+    # A client waiting for the 120 bytes announced would end at the deadline: error "timeout", not None.
     assert (first.status, first.body, first.error) == (405, b"", None)
     assert (second.status, second.error) == (405, None) and len(lines) == 2
-    assert took < BOUND

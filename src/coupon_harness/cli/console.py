@@ -37,7 +37,7 @@ def progress_printer(redact: Callable[[str], str] | None = None) -> Callable[[st
     """The run's progress lines (`[  3.2s] classics: 43 requests`), or nothing under -q."""
     if _state["quiet"]:
         return _drop
-    from coupon_harness.reporting import ProgressPrinter
+    from coupon_harness.reporting.progress import ProgressPrinter
 
     return ProgressPrinter(redact=redact)
 

@@ -87,8 +87,8 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
 
     from coupon_harness.coupon_log import FILE_NAME
     from coupon_harness.interrupts import held, received, signal_name
-    from coupon_harness.reporting import contract_document, render_console, write_contract_reports
-    from coupon_harness.reporting.render.console import console_width
+    from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
+    from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.runner import interrupted_result
 
     settings = replace(settings, coupons_csv=report_dir / FILE_NAME)  # every coupon the run causes, listed

@@ -66,8 +66,8 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: boo
 
     from coupon_harness.coupon_log import FILE_NAME
     from coupon_harness.interrupts import held, received, signal_name
-    from coupon_harness.reporting.diff import diff_document, write_diff_reports
     from coupon_harness.reporting.diff.common import verdict
+    from coupon_harness.reporting.diff.document import diff_document, write_diff_reports
     from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.diff import PairRedactor, interrupted_diff, run_diff
     from coupon_harness.transport.auth import Redactor

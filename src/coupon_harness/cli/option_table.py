@@ -575,10 +575,10 @@ OPTIONS: tuple[Option, ...] = (
            "before a percentile, error-rate or failure-ratio SLO may stop the run (and at least 100 answers; a max "
            "SLO or a violation stops it at once)", "5s", default="5s", group="stopping early"),
     # live figures
-    Option("prometheus-port", _LOAD_ONLY, _int(1, 65535), "serve live figures for Prometheus at "
+    Option("prometheus-port", _LOAD_ONLY, _int(0, 65535), "serve live figures for Prometheus at "
            "http://--prometheus-host:PORT/metrics from the process that aggregates (local or master): requests by "
            "status, errors, violations by rule, coupons, duplicate codes, entity failures, latency, users, "
-           "generator CPU (default: off)", "PORT", group="live figures"),
+           "generator CPU (default: off; 0: a free port, as tests use)", "PORT", group="live figures"),
     Option("prometheus-host", _LOAD_ONLY, _host, "with --prometheus-port: the address it listens on (0.0.0.0 to "
            "let other machines scrape)", "H", default="127.0.0.1", group="live figures"),
     # the capacity search

@@ -19,9 +19,9 @@ __all__ = ["INFO_PATH", "discover_sandbox", "sandbox_settings"]
 
 
 def sandbox_settings(settings: ContractSettings, info: dict[str, object]) -> ContractSettings:
-    def ids(key: str) -> frozenset[int]:
+    def ids(key: str) -> frozenset[int]:  # integers only: a target that says otherwise is not read as one
         value = info.get(key)
-        return frozenset(int(v) for v in value) if isinstance(value, list) else frozenset()
+        return frozenset(v for v in value if type(v) is int) if isinstance(value, list) else frozenset()
 
     credentials = settings.credentials
     if not credentials.any:

@@ -36,7 +36,7 @@ from coupon_harness.reporting.document import (
     Verdict,
     column,
 )
-from coupon_harness.reporting.load.common import fmt_ms, fmt_ratio, slo_label, throughput_rps
+from coupon_harness.reporting.load.common import fmt_count, fmt_ms, fmt_ratio, slo_label, throughput_rps
 from coupon_harness.reporting.load.common import verdict as load_verdict
 from coupon_harness.reporting.render.html import render_html
 from coupon_harness.reporting.stored import read_stored_any
@@ -60,19 +60,15 @@ def read_run(path: Path) -> ContractRunResult | LoadRunResult | None:
     return run if isinstance(run, ContractRunResult | LoadRunResult) else None
 
 
-def _fmt_int(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}"
-
-
 def _fmt_rate(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f} req/s"
 
 
 def _contract_figures(result: ContractRunResult) -> list[tuple[str, Text]]:
     counts = count_outcomes(result)
-    rules = " · ".join(f"{_fmt_int(counts[outcome])} {outcome.value}"
+    rules = " · ".join(f"{fmt_count(counts[outcome])} {outcome.value}"
                        for outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.NOT_RUN))
-    rows: list[tuple[str, Text]] = [("Rules", rules), ("Requests", _fmt_int(result.requests)),
+    rows: list[tuple[str, Text]] = [("Rules", rules), ("Requests", fmt_count(result.requests)),
                                     ("Duration", f"{result.duration_s:,.1f} s")]
     if result.faults:
         rows.append(("Harness errors", f"{len(result.faults)} (a bug in coupon-harness: see the report)"))
@@ -89,12 +85,12 @@ def _slo_verdict(result: LoadRunResult) -> Text:
 
 def _load_figures(result: LoadRunResult) -> list[tuple[str, Text]]:
     latency = " / ".join(fmt_ms(result.latency_ms.get(key)) for key in ("p50", "p95", "p99"))
-    return [("Requests", _fmt_int(result.requests)),
+    return [("Requests", fmt_count(result.requests)),
             ("Throughput", _fmt_rate(throughput_rps(result))),
             ("Latency p50 / p95 / p99", latency),
             ("Error rate", fmt_ratio(result.error_rate)),
             ("SLOs", _slo_verdict(result)),
-            ("Contract violations", _fmt_int(result.violations))]
+            ("Contract violations", fmt_count(result.violations))]
 
 
 def _stage(title: str, report: Path, passed: bool, run_dir: Path) -> Section:

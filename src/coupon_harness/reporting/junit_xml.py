@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from coupon_harness.reporting.text import one_line, shorten
 
-__all__ = ["MESSAGE_LIMIT", "add_properties", "document", "finish_suite", "new_suite", "seconds", "set_attributes",
+__all__ = ["MESSAGE_LIMIT", "document", "finish_suite", "new_suite", "seconds", "set_attributes",
            "testcase", "timestamp", "xml_safe"]
 
 MESSAGE_LIMIT = 500
@@ -49,18 +49,17 @@ def timestamp(started_at: str) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def new_suite(name: str, started_at: str, duration_s: float) -> ET.Element:
-    """A <testsuite> (not yet attached); `finish_suite` counts its cases once they are added."""
+def new_suite(name: str, started_at: str, duration_s: float, properties: Iterable[tuple[str, str]] = ()) -> ET.Element:
+    """A <testsuite> (not yet attached) with its <properties> when given; `finish_suite` counts its cases once they
+    are added."""
     suite = ET.Element("testsuite")
     set_attributes(suite, name=name, tests="0", failures="0", errors="0", skipped="0", time=seconds(duration_s),
                    timestamp=timestamp(started_at), hostname=socket.gethostname() or "localhost")
+    if pairs := list(properties):
+        element = ET.SubElement(suite, "properties")
+        for key, value in pairs:
+            set_attributes(ET.SubElement(element, "property"), name=key, value=value)
     return suite
-
-
-def add_properties(suite: ET.Element, pairs: Iterable[tuple[str, str]]) -> None:
-    properties = ET.SubElement(suite, "properties")
-    for name, value in pairs:
-        set_attributes(ET.SubElement(properties, "property"), name=name, value=value)
 
 
 def testcase(suite: ET.Element, classname: str, name: str, time_s: float, *, failure: tuple[str, str] | None = None,

@@ -19,7 +19,7 @@ from coupon_harness.reporting.text import one_line
 from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.setup import SETUP_ERROR_OUTCOME, SetupFailure
 
-__all__ = ["SETUP_ERROR_FILES", "SETUP_SCHEMA", "SetupErrorSummary", "refuse_setup_error", "render_setup_junit",
+__all__ = ["SETUP_ERROR_FILES", "SETUP_SCHEMA", "SetupErrorSummary", "refuse_setup_error",
            "render_setup_markdown", "setup_suite", "setup_summary_dict", "write_setup_error_reports"]
 
 SETUP_ERROR_FILES = ("junit.xml", "summary.json", "report.md")
@@ -64,10 +64,6 @@ def setup_suite(failure: SetupFailure) -> ET.Element:
     return finish_suite(suite)
 
 
-def render_setup_junit(failure: SetupFailure) -> str:
-    return document(f"coupon-harness {failure.kind}", [setup_suite(failure)])
-
-
 def render_setup_markdown(failure: SetupFailure) -> str:
     notes = [Banner(Status.ERROR, one_line(failure.message)),
              Banner(Status.SKIP, "Nothing was judged, so this is neither a pass nor a finding about the target.")]
@@ -84,7 +80,7 @@ def write_setup_error_reports(failure: SetupFailure, folder: Path, *, since: flo
     """Write the three files into `folder`, each unless the run wrote it (a file changed at or after `since`, the
     run's start as epoch seconds); the paths written."""
     written: dict[str, Path] = {}
-    renderers = {"junit.xml": lambda: render_setup_junit(failure),
+    renderers = {"junit.xml": lambda: document(f"coupon-harness {failure.kind}", [setup_suite(failure)]),
                  "summary.json": lambda: json.dumps(setup_summary_dict(failure), indent=2) + "\n",
                  "report.md": lambda: render_setup_markdown(failure)}
     for name in SETUP_ERROR_FILES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import string
 
-from coupon_harness.contract.ledger import CodeStore
+from coupon_harness.codestore import CodeStore
 
 __all__ = ["ALPHABETS", "CodeGenerator", "CodeSpaceExhausted", "resolve_alphabet"]
 
@@ -46,7 +46,7 @@ def resolve_alphabet(spec: str) -> str:
 class CodeGenerator:
     """Random codes of one shape, unique against a set shared by every generator of a sandbox.
 
-    The shared store (`contract.ledger.CodeStore`, every code under the series key None: exact, ~8.7 bytes
+    The shared store (`codestore.CodeStore`, every code under the series key None: exact, ~8.7 bytes
     a code of letters and digits of one case) makes codes unique across series too, so one response never
     carries the same code twice whatever series it mixes. Not locked: the issuer holds its lock while it calls this.
 

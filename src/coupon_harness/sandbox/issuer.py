@@ -5,7 +5,7 @@ per-customer limit. Codes are random and checked against every code the sandbox 
 request is issued under one lock, so concurrent requests (threads or tasks) never share a code or
 overrun a limit.
 
-Memory: the store of issued codes (`contract.ledger.CodeStore`, exact) grows by about 8.7 B per coupon for
+Memory: the store of issued codes (`codestore.CodeStore`, exact) grows by about 8.7 B per coupon for
 codes of letters and digits of one case (every named alphabet but "alnum"; ~29 B plus the code for
 the others) and is never trimmed: it is what makes generated codes unique for the sandbox's life. 10^8
 coupons hold ~0.9 GB (`scripts/bench_soak.py`, BENCHMARKS.md).
@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timezone
 from typing import Any
 
-from coupon_harness.contract.ledger import CodeStore
+from coupon_harness.codestore import CodeStore
 from coupon_harness.sandbox.codes import CodeGenerator, CodeSpaceExhausted, resolve_alphabet
 from coupon_harness.sandbox.config import SandboxConfig, SeriesConfig, parse_offset
 

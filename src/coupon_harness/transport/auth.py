@@ -14,12 +14,11 @@ import orjson
 
 from coupon_harness.transport.credentials import Credentials
 from coupon_harness.transport.outbound import OutboundPolicy, RedirectRefused, setup_request
-from coupon_harness.transport.redaction import REDACTED, Redactor
+from coupon_harness.transport.redaction import REDACTED, TOKEN_HEADER, Redactor
 
 __all__ = ["REDACTED", "TOKEN_HEADER", "TOKEN_PATH", "AuthError", "Credentials", "Redactor", "TokenRedirected",
            "TokenSource", "auth_headers"]
 
-TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
 TOKEN_PATH = "/v3/oauth/token/generate"
 
 

@@ -23,10 +23,6 @@ class Credentials:
     #: only redacted.
     extra: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.extra, tuple):  # a list, read back from the load settings' JSON
-            object.__setattr__(self, "extra", tuple(self.extra))
-
     def __repr__(self) -> str:  # never print a secret by accident
         kinds = [name for name, on in (("basic", self.user is not None), ("oauth", self.oauth_key is not None),
                                        ("token", self.token is not None)) if on]

@@ -524,8 +524,6 @@ class BoundedClient:
                     elif cut == "timeout":
                         reply.error, reply.detail = cut, f"answer not complete within {timeout:g} s"
                     return reply
-            except ForeignOrigin:
-                raise
             except (requests.Timeout, TimeoutError):
                 _log.debug("%s %s: no answer within the deadline of %g s", method, _shown(url), timeout)
                 return Reply(None, {}, b"", "timeout", f"no answer within {timeout:g} s")

@@ -33,9 +33,11 @@ from typing import Any, Protocol
 
 from coupon_harness.transport.credentials import Credentials
 
-__all__ = ["CUT_PREFIX", "MAX_DEPTH", "REDACTED", "Redactor", "TokenHolder"]
+__all__ = ["CUT_PREFIX", "MAX_DEPTH", "REDACTED", "TOKEN_HEADER", "Redactor", "TokenHolder"]
 
 REDACTED = "<redacted>"
+#: The header an OAuth token travels in (`auth.auth_headers` sends it, re-exported there): never shown.
+TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
 #: Levels of escaping decoded (JSON in JSON in a URL is three).
 MAX_DEPTH = 3
 #: The shortest start of a secret that counts as the secret when a cut mark follows it.
@@ -46,8 +48,6 @@ _MAX_VIEWS = 16
 _STRAY = 4
 #: Secrets shorter than this are not redacted (they would match everywhere).
 _MIN_SECRET = 3
-#: auth.TOKEN_HEADER, lower case (auth imports this module, not the other way round).
-_TOKEN_HEADER = "x-cap-api-oauth-token"
 
 
 class TokenHolder(Protocol):
@@ -85,10 +85,6 @@ _ESCAPE_AT: dict[str, re.Pattern[str]] = {
 }
 _INTRODUCERS = ("\\", "%", "&")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "a": "\a", "e": "\x1b"}
-
-
-def _has_escape(text: str) -> bool:
-    return "\\" in text or "%" in text or "&" in text
 
 
 #: A decoded piece: (text, start, end) of the encoded text it came from.
@@ -169,14 +165,10 @@ def _escapes(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> Iterator
                 yield match
 
 
-def _unescape(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> str:
-    """`text` with one level of escapes decoded (of the families `introducers` start)."""
-    return _unescape_flagged(text, introducers)[0]
-
-
-def _unescape_flagged(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> tuple[str, bool]:
-    """`_unescape`, and whether an escape of one family decoded to what starts another's (`&#92;`, `%26`,
-    `\\u0025`): an inner layer of escaping showing through an outer one of another family."""
+def _unescape(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> tuple[str, bool]:
+    """`text` with one level of escapes decoded (of the families `introducers` start), and whether an escape of one
+    family decoded to what starts another's (`&#92;`, `%26`, `\\u0025`): an inner layer of escaping showing
+    through an outer one of another family."""
     out: list[str] = []
     crossed = False
     done = 0
@@ -248,7 +240,7 @@ def _decodings(secret: str) -> list[str]:
         following = []
         for text in level:
             for introducers in (_INTRODUCERS, *((char,) for char in _INTRODUCERS if char in text)):
-                decoded = _unescape(text, introducers)
+                decoded = _unescape(text, introducers)[0]
                 if decoded not in found:
                     found.append(decoded)
                     following.append(decoded)
@@ -377,7 +369,7 @@ class Redactor:
     Apply it to whole texts before cutting them (a secret cut in two is recognised only with a cut mark).
     """
 
-    SENSITIVE_HEADERS = frozenset({"authorization", _TOKEN_HEADER, "cookie", "proxy-authorization"})
+    SENSITIVE_HEADERS = frozenset({"authorization", TOKEN_HEADER.lower(), "cookie", "proxy-authorization"})
 
     def __init__(self, credentials: Credentials, tokens: TokenHolder | None = None, *,
                  also: Iterable[Redactor] = ()) -> None:
@@ -462,14 +454,14 @@ def _decoded_spans(text: str, table: _Table) -> list[tuple[int, int]]:
     current = text
     crossed = False
     for _ in range(MAX_DEPTH):
-        decoded, crossing = _unescape_flagged(current)
+        decoded, crossing = _unescape(current)
         crossed = crossed or crossing
         if decoded in seen:
             break
         seen.add(decoded)
         path = [*path, (current, _INTRODUCERS)]
         search(path, decoded)
-        if not _has_escape(decoded):
+        if not any(char in decoded for char in _INTRODUCERS):
             break
         current = decoded
     if not crossed:
@@ -482,7 +474,7 @@ def _decoded_spans(text: str, table: _Table) -> list[tuple[int, int]]:
             for char in _INTRODUCERS:
                 if char not in source:
                     continue
-                decoded = _unescape(source, (char,))
+                decoded = _unescape(source, (char,))[0]
                 if decoded in seen:
                     continue
                 budget -= 1

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, holds, rate_or_why, step_verdict
-from coupon_harness.reporting.capacity.junit import write_capacity_junit
+from coupon_harness.reporting.capacity.junit import render_capacity_junit
 from coupon_harness.reporting.capacity.summary_json import write_capacity_summary_json
 from coupon_harness.reporting.charts import ChartLine, ChartThreshold, line_chart_svg, nice_ticks, tick_label
 from coupon_harness.reporting.document import (
@@ -35,8 +35,7 @@ from coupon_harness.reporting.writer import FileWriter, text_file, write_reports
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
 __all__ = ["capacity_document", "capacity_files", "latency_curve_svg", "redact_capacity_result",
-           "render_capacity_html", "render_capacity_markdown", "render_capacity_table", "throughput_curve_svg",
-           "write_capacity_reports"]
+           "render_capacity_table", "throughput_curve_svg", "write_capacity_reports"]
 
 _COLOURS = {"p50": "#0969da", "p95": "#bf8700", "p99": "#cf222e"}
 _FOOTER = ("coupon-harness capacity: open-model steps (each user sends on a fixed schedule; latency counts from the "
@@ -177,19 +176,11 @@ def render_capacity_table(result: CapacityResult, *, color: bool, width: int = 1
     return render_console(capacity_document(result), color=color, width=width)
 
 
-def render_capacity_markdown(result: CapacityResult) -> str:
-    return render_markdown(capacity_document(result))
-
-
-def render_capacity_html(result: CapacityResult) -> str:
-    return render_html(capacity_document(result))
-
-
 def capacity_files(result: CapacityResult) -> dict[str, FileWriter]:
     """Every file of a capacity report (beside the steps' own folders), the gate files first."""
     document = capacity_document(result)
     return {"summary.json": lambda path: write_capacity_summary_json(result, path),
-            "junit.xml": lambda path: write_capacity_junit(result, path),
+            "junit.xml": text_file(lambda: render_capacity_junit(result)),
             "report.md": text_file(lambda: render_markdown(document)),
             "report.html": text_file(lambda: render_html(document))}
 

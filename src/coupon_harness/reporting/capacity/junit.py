@@ -11,16 +11,13 @@ a failure. Times are the seconds the search ran.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-from coupon_harness.contract.catalog import Rule, Severity, UnknownRuleError, get_rule
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, headline, step_verdict
-from coupon_harness.reporting.common import atomic_write_text
-from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
-from coupon_harness.reporting.load.junit import LOAD_RULES
+from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
+from coupon_harness.reporting.load.junit import LOAD_RULES, known_rule, rule_case
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
-__all__ = ["SUITE_NAME", "capacity_suite", "render_capacity_junit", "write_capacity_junit"]
+__all__ = ["SUITE_NAME", "capacity_suite", "render_capacity_junit"]
 
 SUITE_NAME = "coupon-harness capacity"
 
@@ -53,35 +50,18 @@ def _gate(result: CapacityResult) -> tuple[str, tuple[str, str] | None, tuple[st
     return name, None, None, None
 
 
-def _rule(rule_id: str) -> Rule:
-    try:
-        return get_rule(rule_id)
-    except UnknownRuleError:
-        return Rule(rule_id, "contract", Severity.ERROR, rule_id, "(a rule this version does not know)")
-
-
 def _rule_case(suite: ET.Element, result: CapacityResult, rule_id: str) -> None:
-    rule = _rule(rule_id)
     count = result.violation_counts.get(rule_id, 0)
-    name = f"{rule.id}: {rule.title}"
-    if not count:
-        requests = sum(step.requests for step in result.steps)
-        testcase(suite, f"capacity.contract.{rule.group}", name, result.duration_s,
-                 skipped=None if requests else "no answer was checked")
-        return
     steps = [f"step {step.index + 1} ({fmt_rate(step.rate)} req/s): {step.violation_counts[rule_id]:,}, sample "
              f"request in {step.report_dir or 'its folder'}/report.md"
              for step in result.steps if step.violation_counts.get(rule_id)]
-    example = result.violation_examples.get(rule_id, "no example recorded")
-    text = (f"{rule.id}: {rule.title} (severity {rule.severity.value})\n{rule.statement}\n\n{count:,} responses "
-            f"broke it during the search.\nExample: {example}\n" + "\n".join(steps))
-    testcase(suite, f"capacity.contract.{rule.group}", name, result.duration_s,
-             failure=(f"{count:,} responses broke it: {example}", text), kind=rule.id)
+    rule_case(suite, "capacity", known_rule(rule_id), result.duration_s, result.violation_examples,
+              share=f"{count:,} responses" if count else None, when="during the search", evidence="\n".join(steps),
+              skipped=None if any(step.requests for step in result.steps) else "no answer was checked")
 
 
 def capacity_suite(result: CapacityResult) -> ET.Element:
-    suite = new_suite(SUITE_NAME, result.started_at, result.duration_s)
-    add_properties(suite, [
+    suite = new_suite(SUITE_NAME, result.started_at, result.duration_s, [
         ("target", result.target), ("slos", ", ".join(result.slos)),
         ("capacity_rps", "" if result.capacity_rps is None else f"{result.capacity_rps:g}"),
         ("breaking_rps", "" if result.breaking_rps is None else f"{result.breaking_rps:g}"),
@@ -103,7 +83,3 @@ def capacity_suite(result: CapacityResult) -> ET.Element:
 
 def render_capacity_junit(result: CapacityResult) -> str:
     return document(SUITE_NAME, [capacity_suite(result)])
-
-
-def write_capacity_junit(result: CapacityResult, path: Path) -> None:
-    atomic_write_text(path, render_capacity_junit(result))

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.reporting.capacity.common import gate_text, holds, step_verdict
-from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.stored import stored_member
+from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.capacity import CapacityResult
 from coupon_harness.results.codec import encode
 

@@ -6,14 +6,13 @@ import shlex
 from dataclasses import dataclass, field
 
 from coupon_harness.contract.catalog import Severity, rules
-from coupon_harness.reporting.text import one_line, plural, shorten
+from coupon_harness.reporting.text import one_line, plural
 from coupon_harness.results.contract import (
     BODY_RULES,
     BaselineStatus,
     ContractRunResult,
     Finding,
     FixedEntry,
-    HarnessFault,
     Outcome,
     RuleResult,
     RunShape,
@@ -24,17 +23,12 @@ __all__ = [
     "BaselineGroups",
     "FindingView",
     "baseline_groups",
-    "baseline_text",
-    "catalog_rules",
     "count_outcomes",
-    "fault_headline",
     "finding_label",
     "finding_views",
     "first_finding_after",
     "first_finding_summary",
     "ordered_rules",
-    "plain_finding",
-    "problem_rules",
     "replay_command",
     "shown_outcomes",
     "summary_line",
@@ -47,12 +41,6 @@ _SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.ERROR: 1, Severity.WARNING: 2}
 _TABLE_RANK = {Outcome.FAILED: 0, Outcome.WARNED: 1, Outcome.KNOWN: 2, Outcome.PASSED: 3, Outcome.NOT_RUN: 4}
 
 
-def catalog_rules(result: ContractRunResult) -> list[RuleResult]:
-    """The rule results in catalog order (summary.json's order); rules the catalog does not know come last."""
-    index = {rule.id: position for position, rule in enumerate(rules())}
-    return sorted(result.rules, key=lambda r: index.get(r.rule.id, len(index)))
-
-
 def ordered_rules(result: ContractRunResult) -> list[RuleResult]:
     """The rule results as every report's table lists them: failed first (most severe first), then warned,
     known (all findings in the baseline), passed and not run, each group in catalog order; rules the catalog
@@ -62,11 +50,6 @@ def ordered_rules(result: ContractRunResult) -> list[RuleResult]:
         _TABLE_RANK.get(r.outcome, 5),
         _SEVERITY_RANK.get(r.rule.severity, 3) if r.outcome is Outcome.FAILED else 0,
         index.get(r.rule.id, len(index))))
-
-
-def problem_rules(result: ContractRunResult) -> list[RuleResult]:
-    """Failed rules (most severe first), then warned rules, then known ones, as the table lists them."""
-    return [r for r in ordered_rules(result) if r.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)]
 
 
 def shown_outcomes(result: ContractRunResult) -> tuple[Outcome, ...]:
@@ -107,12 +90,6 @@ def summary_line(result: ContractRunResult) -> str:
     counts = count_outcomes(result)
     parts = ", ".join(f"{counts[outcome]} {outcome.value}" for outcome in shown_outcomes(result))
     return f"{plural(len(result.rules), 'rule')}: {parts}"
-
-
-def fault_headline(fault: HarnessFault, seed: int) -> str:
-    """One line that tells a harness bug from a finding and says where its traceback is."""
-    return (f"Harness error in pass '{fault.stage}' (a bug in coupon-harness, not a finding): "
-            f"{one_line(fault.error)}; traceback in {fault.file_name}; seed {seed}")
 
 
 def first_finding_after(result: ContractRunResult) -> str | None:
@@ -223,34 +200,6 @@ def finding_views(result: ContractRunResult, rule_result: RuleResult) -> list[Fi
     return views
 
 
-def plain_finding(view: FindingView, *, indent: str = "  ", limit: int | None = None) -> str:
-    """The finding as aligned plain-text lines: probe class (when set), expected, received, response, where,
-    seed, curl.
-
-    With `limit`, expected, received and response are cut to one line of at most `limit` characters.
-    """
-    finding = view.finding
-
-    def cut(text: str) -> str:
-        return text if limit is None else shorten(one_line(text), limit)
-
-    status = f" ({finding.baseline.value} in the baseline)" if finding.baseline is not None else ""
-    lines = [
-        *([("probe", cut(finding.probe))] if finding.probe else []),
-        ("expected", cut(finding.expected)),
-        ("received", cut(finding.received)),
-        *([("response", cut(view.response))] if view.response else []),
-        ("found in", f"{finding.source} ({view.occurrences})"),
-        ("id", f"{finding.fingerprint}{status}"),
-        ("seed", str(view.seed)),
-        ("replay", view.replay),
-        *([("before", f"{len(finding.sequence)} earlier request(s) (coupon-harness replay sends them)")]
-          if finding.sequence else []),
-        ("curl", view.curl or "(no request recorded)"),
-    ]
-    return "\n".join(f"{indent}{label + ':':<10}{value}" for label, value in lines)
-
-
 def finding_label(finding: Finding) -> str:
     """'abc123def456 no-server-error (status-500), probe string length in customer.id': one line per finding
     in the baseline groups."""
@@ -258,20 +207,6 @@ def finding_label(finding: Finding) -> str:
     if finding.rule_id in BODY_RULES:
         where = f"first found in {where}"
     return f"{finding.fingerprint} {finding.rule_id} ({finding.key}), {where}"
-
-
-def baseline_text(groups: BaselineGroups) -> list[str]:
-    """The baseline groups as plain lines (console and JUnit's system-out)."""
-    head = (f"Baseline {groups.file}: {len(groups.new)} new, {len(groups.known)} known, {len(groups.fixed)} fixed"
-            + (" (the file was rewritten from this run: --baseline-update)" if groups.updated else ""))
-    lines = [head]
-    lines += [f"  new:   {finding_label(f)}" + (" (expired entry)" if f.baseline is BaselineStatus.EXPIRED else "")
-              for f in groups.new]
-    lines += [f"  known: {finding_label(f)}" for f in groups.known]
-    lines += [f"  fixed: {e.fingerprint} {e.rule_id}: {one_line(e.description)} (not seen: trim it from the file)"
-              for e in groups.fixed]
-    lines += [f"  warning: {w}" for w in groups.warnings]
-    return lines
 
 
 def first_finding_summary(rule_result: RuleResult) -> str:

@@ -17,13 +17,12 @@ from coupon_harness.reporting.contract.common import (
     first_finding_after,
     first_finding_summary,
     ordered_rules,
-    problem_rules,
     replay_command,
     shown_outcomes,
     summary_line,
     verdict,
 )
-from coupon_harness.reporting.contract.junit import write_junit
+from coupon_harness.reporting.contract.junit import render_junit
 from coupon_harness.reporting.contract.summary_json import write_summary_json
 from coupon_harness.reporting.document import (
     Badge,
@@ -184,12 +183,17 @@ def _baseline_section(groups: BaselineGroups) -> Section:
     return Section("Baseline", tuple(blocks), anchor="baseline")
 
 
+def _problem_rules(result: ContractRunResult) -> list[RuleResult]:
+    """Failed rules (most severe first), then warned rules, then known ones, as the table lists them."""
+    return [r for r in ordered_rules(result) if r.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)]
+
+
 def _sections(result: ContractRunResult) -> tuple[Section, ...]:
     sections = [Section("Rules", (_rules_table(result),))]
     groups = baseline_groups(result)
     if groups is not None:
         sections.append(_baseline_section(groups))
-    problems = problem_rules(result)
+    problems = _problem_rules(result)
     if problems:
         sections.append(Section("Violations and warnings",
                                 sections=tuple(_rule_section(result, r) for r in problems)))
@@ -220,7 +224,7 @@ def contract_files(result: ContractRunResult) -> dict[str, FileWriter]:
     """The files of a contract run's folder, the CI gate's file (junit.xml) first, and each harness fault's
     traceback (harness-error-<stage>.txt)."""
     document = contract_document(result)
-    return {"junit.xml": partial(write_junit, result), "summary.json": partial(write_summary_json, result),
+    return {"junit.xml": text_file(partial(render_junit, result)), "summary.json": partial(write_summary_json, result),
             "report.md": text_file(partial(render_markdown, document)),
             "report.html": text_file(partial(render_html, document)), **traceback_files(result.faults)}
 

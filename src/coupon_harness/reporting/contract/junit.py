@@ -4,29 +4,71 @@ error (a bug in coupon-harness inside one pass) is one more testcase, `harness-e
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from coupon_harness.reporting.contract.common import (
+    BaselineGroups,
+    FindingView,
     baseline_groups,
-    baseline_text,
     count_outcomes,
-    fault_headline,
+    finding_label,
     finding_views,
     first_finding_after,
     first_finding_summary,
     ordered_rules,
-    plain_finding,
     replay_command,
     summary_line,
     verdict,
 )
-from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
-from coupon_harness.reporting.writer import atomic_write_text
-from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
+from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
+from coupon_harness.reporting.text import one_line
+from coupon_harness.results.contract import BaselineStatus, ContractRunResult, HarnessFault, Outcome, RuleResult
 
-__all__ = ["SUITE_NAME", "contract_suite", "render_junit", "write_junit"]
+__all__ = ["SUITE_NAME", "contract_suite", "render_junit"]
 
 SUITE_NAME = "coupon-harness contract"
+
+
+def _fault_headline(fault: HarnessFault, seed: int) -> str:
+    """One line that tells a harness bug from a finding and says where its traceback is."""
+    return (f"Harness error in pass '{fault.stage}' (a bug in coupon-harness, not a finding): "
+            f"{one_line(fault.error)}; traceback in {fault.file_name}; seed {seed}")
+
+
+def _plain_finding(view: FindingView) -> str:
+    """The finding as aligned plain-text lines: probe class (when set), expected, received, response, where,
+    seed, curl."""
+    finding = view.finding
+    status = f" ({finding.baseline.value} in the baseline)" if finding.baseline is not None else ""
+    lines = [
+        *([("probe", finding.probe)] if finding.probe else []),
+        ("expected", finding.expected),
+        ("received", finding.received),
+        *([("response", view.response)] if view.response else []),
+        ("found in", f"{finding.source} ({view.occurrences})"),
+        ("id", f"{finding.fingerprint}{status}"),
+        ("seed", str(view.seed)),
+        ("replay", view.replay),
+        *([("before", f"{len(finding.sequence)} earlier request(s) (coupon-harness replay sends them)")]
+          if finding.sequence else []),
+        ("curl", view.curl or "(no request recorded)"),
+    ]
+    return "\n".join(f"  {label + ':':<10}{value}" for label, value in lines)
+
+
+def _baseline_text(groups: BaselineGroups) -> list[str]:
+    """The baseline groups as plain lines (the suite's system-out)."""
+    head = (f"Baseline {groups.file}: {len(groups.new)} new, {len(groups.known)} known, {len(groups.fixed)} fixed"
+            + (" (the file was rewritten from this run: --baseline-update)" if groups.updated else ""))
+    lines = [head]
+    lines += [f"  new:   {finding_label(f)}" + (" (expired entry)" if f.baseline is BaselineStatus.EXPIRED else "")
+              for f in groups.new]
+    lines += [f"  known: {finding_label(f)}" for f in groups.known]
+    lines += [f"  fixed: {e.fingerprint} {e.rule_id}: {one_line(e.description)} (not seen: trim it from the file)"
+              for e in groups.fixed]
+    lines += [f"  warning: {w}" for w in groups.warnings]
+    return lines
+
+
 def _findings_text(result: ContractRunResult, rule_result: RuleResult) -> str:
     rule = rule_result.rule
     header = (f"{rule.id}: {rule.title} (severity {rule.severity.value}, {rule_result.outcome.value}, "
@@ -35,7 +77,7 @@ def _findings_text(result: ContractRunResult, rule_result: RuleResult) -> str:
     if not views:
         return f"{header}\n\nNo finding recorded."
     blocks = [
-        f"Finding {number} of {len(views)}: {view.finding.key}\n{plain_finding(view)}"
+        f"Finding {number} of {len(views)}: {view.finding.key}\n{_plain_finding(view)}"
         for number, view in enumerate(views, start=1)
     ]
     return "\n\n".join([header, *blocks])
@@ -55,8 +97,7 @@ def _testcase(suite: ET.Element, result: ContractRunResult, rule_result: RuleRes
 def contract_suite(result: ContractRunResult) -> ET.Element:
     """The <testsuite> of a contract run: a harness error (a bug in one pass) first, then one testcase per rule."""
     counts = count_outcomes(result)
-    suite = new_suite(SUITE_NAME, result.started_at, result.duration_s)
-    add_properties(suite, (
+    suite = new_suite(SUITE_NAME, result.started_at, result.duration_s, (
         ("target", result.target), ("seed", str(result.seed)), ("requests", str(result.requests)),
         ("interrupted", str(result.interrupted).lower()), ("holds", str(result.holds).lower()),
         ("warned", str(counts[Outcome.WARNED])), ("known", str(counts[Outcome.KNOWN])),
@@ -65,25 +106,20 @@ def contract_suite(result: ContractRunResult) -> ET.Element:
         *([("first_finding_source", result.first_finding_source)] if result.first_finding_source else [])))
     for fault in result.faults:
         testcase(suite, "coupon-harness", f"harness-error:{fault.stage}", 0.0, kind=fault.error.split(":", 1)[0],
-                 error=(fault.error, f"{fault_headline(fault, result.seed)}\n\n{fault.traceback}"))
+                 error=(fault.error, f"{_fault_headline(fault, result.seed)}\n\n{fault.traceback}"))
     for rule_result in ordered_rules(result):
         _testcase(suite, result, rule_result)
     first = first_finding_after(result)
     groups = baseline_groups(result)
     return finish_suite(suite, [
-        verdict(result), *(fault_headline(fault, result.seed) for fault in result.faults), summary_line(result),
+        verdict(result), *(_fault_headline(fault, result.seed) for fault in result.faults), summary_line(result),
         f"target {result.target}, seed {result.seed}, {result.requests} requests in {result.duration_s:.1f}s",
         *([f"first finding {first}"] if first else []), *(f"pass {name}: {sent} requests" for name, sent in
                                                           result.passes),
         *(f"note: {note}" for note in result.notes), f"replay: {replay_command(result.seed, result.shape)}",
-        *(baseline_text(groups) if groups is not None else [])])
+        *(_baseline_text(groups) if groups is not None else [])])
 
 
 def render_junit(result: ContractRunResult) -> str:
     """The JUnit XML document as a string."""
     return document(SUITE_NAME, [contract_suite(result)])
-
-
-def write_junit(result: ContractRunResult, path: Path) -> None:
-    """Write the JUnit XML report to `path` (atomically)."""
-    atomic_write_text(path, render_junit(result))

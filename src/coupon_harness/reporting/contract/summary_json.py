@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.reporting.common import atomic_write_text
+from coupon_harness.contract.catalog import rules
 from coupon_harness.reporting.contract.common import (
     OUTCOME_ORDER,
     baseline_groups,
-    catalog_rules,
     count_outcomes,
     replay_command,
     verdict,
 )
 from coupon_harness.reporting.stored import stored_member
+from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.codec import encode
 from coupon_harness.results.contract import ContractRunResult, Finding, ReplayInfo, RuleResult, RunShape
 from coupon_harness.results.request import request_dict
@@ -24,6 +24,15 @@ __all__ = ["SCHEMA", "SCHEMA_VERSION", "finding_dict", "summary_dict", "write_su
 
 SCHEMA = "coupon-harness/contract-summary"
 SCHEMA_VERSION = 1
+#: The fields of a finding summary.json holds as the codec writes them, in this order (after its id).
+_FINDING_FIELDS = ("rule_id", "key", "expected", "received", "response_status", "response_excerpt", "source", "seed",
+                   "occurrences", "probe", "probe_class", "baseline")
+
+
+def _catalog_rules(result: ContractRunResult) -> list[RuleResult]:
+    """The rule results in catalog order (summary.json's order); rules the catalog does not know come last."""
+    index = {rule.id: position for position, rule in enumerate(rules())}
+    return sorted(result.rules, key=lambda r: index.get(r.rule.id, len(index)))
 
 
 def _replay_dict(info: ReplayInfo | None) -> dict[str, Any] | None:
@@ -43,21 +52,11 @@ def _baseline_dict(result: ContractRunResult) -> dict[str, Any] | None:
             "warnings": list(groups.warnings)}
 
 
-def _finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
+def finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
+    raw = encode(finding)
     return {
         "id": finding.fingerprint,
-        "rule_id": finding.rule_id,
-        "key": finding.key,
-        "expected": finding.expected,
-        "received": finding.received,
-        "response_status": finding.response_status,
-        "response_excerpt": finding.response_excerpt,
-        "source": finding.source,
-        "seed": finding.seed,
-        "occurrences": finding.occurrences,
-        "probe": finding.probe,
-        "probe_class": finding.probe_class,
-        "baseline": finding.baseline.value if finding.baseline is not None else None,
+        **{name: raw[name] for name in _FINDING_FIELDS},
         "replay": replay_command(finding.seed if finding.seed is not None else run_seed, shape),
         "curl": finding.curl,
         "request": request_dict(finding.request) if finding.request is not None else None,
@@ -70,22 +69,14 @@ def _finding_dict(finding: Finding, run_seed: int, shape: RunShape | None = None
     }
 
 
-finding_dict = _finding_dict
-
-
 def _rule_dict(rule_result: RuleResult, run_seed: int, shape: RunShape | None = None) -> dict[str, Any]:
-    rule = rule_result.rule
+    raw = encode(rule_result.rule)
     return {
-        "id": rule.id,
-        "title": rule.title,
-        "group": rule.group,
-        "severity": rule.severity.value,
-        "statement": rule.statement,
-        "needs": rule.needs.value if rule.needs is not None else None,
+        **{name: raw[name] for name in ("id", "title", "group", "severity", "statement", "needs")},
         "outcome": rule_result.outcome.value,
         "checks": rule_result.checks,
         "reason": rule_result.reason,
-        "findings": [_finding_dict(finding, run_seed, shape) for finding in rule_result.findings],
+        "findings": [finding_dict(finding, run_seed, shape) for finding in rule_result.findings],
     }
 
 
@@ -114,7 +105,7 @@ def summary_dict(result: ContractRunResult) -> dict[str, Any]:
         "replay": replay_command(result.seed, result.shape),
         "run": encode(result.shape),
         "baseline": _baseline_dict(result),
-        "rules": [_rule_dict(rule_result, result.seed, result.shape) for rule_result in catalog_rules(result)],
+        "rules": [_rule_dict(rule_result, result.seed, result.shape) for rule_result in _catalog_rules(result)],
         **stored_member(result),
     }
 

@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 from coupon_harness.reporting.diff.common import against_curl, replay_command, verdict
-from coupon_harness.reporting.diff.junit import write_diff_junit
+from coupon_harness.reporting.diff.junit import render_diff_junit
 from coupon_harness.reporting.diff.summary_json import write_diff_summary_json
 from coupon_harness.reporting.document import (
     Banner,
@@ -90,7 +90,8 @@ def diff_document(result: DiffRunResult) -> Document:
 def diff_files(result: DiffRunResult) -> dict[str, FileWriter]:
     """The files of a differential run's folder, and each harness fault's traceback."""
     document = diff_document(result)
-    return {"junit.xml": partial(write_diff_junit, result), "summary.json": partial(write_diff_summary_json, result),
+    return {"junit.xml": text_file(partial(render_diff_junit, result)),
+            "summary.json": partial(write_diff_summary_json, result),
             "report.md": text_file(partial(render_markdown, document)),
             "report.html": text_file(partial(render_html, document)), **traceback_files(result.faults)}
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from coupon_harness.reporting.diff.common import against_curl, replay_command, verdict
-from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
-from coupon_harness.reporting.writer import atomic_write_text
+from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
 from coupon_harness.results.diff import CATEGORIES, DiffRunResult
 
-__all__ = ["render_diff_junit", "write_diff_junit"]
+__all__ = ["render_diff_junit"]
 
 _NAME = "coupon-harness diff"
 _CLASS = "coupon_harness.diff"
@@ -17,10 +14,9 @@ _CLASS = "coupon_harness.diff"
 
 def render_diff_junit(result: DiffRunResult) -> str:
     groups = dict(result.by_category())
-    suite = new_suite(_NAME, result.started_at, result.duration_s)
-    add_properties(suite, (("base", result.base_target), ("against", result.against_target),
-                           ("seed", str(result.seed)), ("cases", str(result.cases)), ("verdict", verdict(result)),
-                           ("replay", replay_command(result))))
+    suite = new_suite(_NAME, result.started_at, result.duration_s, (
+        ("base", result.base_target), ("against", result.against_target), ("seed", str(result.seed)),
+        ("cases", str(result.cases)), ("verdict", verdict(result)), ("replay", replay_command(result))))
     for name in CATEGORIES:
         differences = groups.get(name, [])
         text = "\n\n".join(
@@ -36,7 +32,3 @@ def render_diff_junit(result: DiffRunResult) -> str:
         testcase(suite, _CLASS, f"harness {fault.stage}", 0.0, kind="harness-error",
                  error=(fault.error, fault.file_name))
     return document(_NAME, [finish_suite(suite)])
-
-
-def write_diff_junit(result: DiffRunResult, path: Path) -> None:
-    atomic_write_text(path, render_diff_junit(result))

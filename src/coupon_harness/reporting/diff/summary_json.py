@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.diff.common import against_curl, replay_command, verdict
 from coupon_harness.reporting.stored import stored_member
+from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.codec import encode
 from coupon_harness.results.diff import DiffRunResult
 

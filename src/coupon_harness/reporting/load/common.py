@@ -6,19 +6,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coupon_harness.reporting.common import plural
-from coupon_harness.results.load import LoadRunResult, SampleData, SloResult, StepFigures, TimelinePoint
+from coupon_harness.reporting.text import plural
+from coupon_harness.results.load import LoadRunResult, SampleData, SloResult, TimelinePoint
 from coupon_harness.results.request import RequestSample
 
 __all__ = [
     "ACROSS_ANSWERS",
     "BEHIND_WARNING",
     "FIGURE_LABELS",
-    "LATENCY_ROWS",
     "SATURATION_WARNING",
     "TimelineRow",
     "causes",
-    "coupons_line",
     "downsample",
     "figure_label",
     "finite",
@@ -32,20 +30,14 @@ __all__ = [
     "load_shape",
     "no_sample_text",
     "sample_curl",
-    "shows_steps",
     "slo_label",
-    "sorted_codes",
-    "sorted_statuses",
     "sorted_violations",
     "span_label",
-    "step_load",
     "throughput_rps",
     "verdict",
     "violation_summary",
 ]
 
-#: The latency figures the reports show, in this order (LATENCY_KEYS without min and mean first).
-LATENCY_ROWS = ("p50", "p90", "p95", "p99", "p99.9", "max", "min", "mean")
 BEHIND_WARNING = ("Load generator behind its schedule ({share} of its sends left late): latencies include the "
                   "generator's own delay. Add workers or give it a machine of its own, then rerun before trusting "
                   "these figures.")
@@ -84,19 +76,6 @@ def sample_curl(result: LoadRunResult, rule: str) -> str | None:
 def no_sample_text(rule: str) -> str:
     """Why a rule's violation has no sample request."""
     return ACROSS_ANSWERS if rule in _ACROSS_RULES else "no request recorded"
-
-
-def shows_steps(result: LoadRunResult) -> bool:
-    """Per-step figures are shown for shapes of several steps (ramp, spike), not for one (steady, soak)."""
-    return len(result.steps) > 1
-
-
-def step_load(step: StepFigures) -> str:
-    """A step's load: '20 users', '20 users, 400 req/s' (open model)."""
-    parts = [] if step.users is None else [plural(step.users, "user")]
-    if step.rate is not None:
-        parts.append(f"{step.rate:,.4g} req/s")
-    return ", ".join(parts) or "—"
 
 
 def finite(value: float | None) -> float | None:
@@ -155,21 +134,6 @@ def sorted_violations(result: LoadRunResult) -> list[tuple[str, int]]:
     return sorted(result.violation_counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def sorted_codes(result: LoadRunResult) -> list[tuple[str, int]]:
-    return sorted(result.entity_error_codes.items(), key=lambda item: (-item[1], item[0]))
-
-
-def _status_key(status: str) -> tuple[int, int, str]:
-    if status.isdigit():
-        return (0, int(status), status)
-    return (1, 0, status)
-
-
-def sorted_statuses(result: LoadRunResult) -> list[tuple[str, int]]:
-    """HTTP statuses in numeric order, then the others ("transport") by name."""
-    return sorted(result.status_counts.items(), key=lambda item: _status_key(item[0]))
-
-
 def violation_summary(result: LoadRunResult) -> str:
     """'12 contract violations (unique-codes 12)'; 'no contract violation'."""
     if not result.violation_counts:
@@ -220,17 +184,6 @@ def load_shape(result: LoadRunResult) -> str:
         parts.append(f"{result.arrival_rate:g} req/s arrival")
     parts.append(plural(result.workers, "worker"))
     return ", ".join(parts)
-
-
-def coupons_line(result: LoadRunResult) -> tuple[str, bool]:
-    """The coupons sentence, and whether it is a warning (coupons issued but no coupons.csv to revoke them)."""
-    issued = f"{fmt_count(result.coupons_issued)} {'coupon' if result.coupons_issued == 1 else 'coupons'}"
-    csv = result.files.get("coupons.csv")
-    if csv:
-        return f"{issued} issued; every code is listed in {csv} (for revocation)", False
-    if result.coupons_issued:
-        return f"{issued} issued, but no coupons.csv was written: the codes cannot be revoked from it", True
-    return f"{issued} issued", False
 
 
 def interval_s(timeline: Sequence[TimelinePoint]) -> float:

@@ -29,6 +29,7 @@ import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from operator import mul
 from urllib.parse import urlsplit
 
@@ -158,13 +159,7 @@ def _grouped(histograms: LoadHistograms) -> LoadHistograms:
 def _prepare(histograms: LoadHistograms) -> _Run:
     histograms = _grouped(histograms)
     sparse = [_sparse(i.histogram) for i in histograms.intervals if i.histogram is not None]
-    cumulative = []
-    for _values, counts, _ in sparse:
-        running, sums = 0, []
-        for count in counts:
-            running += count
-            sums.append(running)
-        cumulative.append(sums)
+    cumulative = [list(accumulate(counts)) for _, counts, _ in sparse]
     percentiles: dict[str, _Percentile] = {}
     for key, p in _PERCENTILES.items():
         lowest = []

@@ -33,11 +33,9 @@ from coupon_harness.reporting.load.charts import CHART_POINTS, latency_chart_svg
 from coupon_harness.reporting.load.common import (
     BEHIND_WARNING,
     FIGURE_LABELS,
-    LATENCY_ROWS,
     SATURATION_WARNING,
     TimelineRow,
     causes,
-    coupons_line,
     downsample,
     figure_label,
     finite,
@@ -51,28 +49,24 @@ from coupon_harness.reporting.load.common import (
     load_shape,
     no_sample_text,
     sample_curl,
-    shows_steps,
     slo_label,
-    sorted_codes,
-    sorted_statuses,
     sorted_violations,
     span_label,
-    step_load,
     throughput_rps,
     verdict,
 )
 from coupon_harness.reporting.load.compare import comparison_section, fmt_change, fmt_limit
-from coupon_harness.reporting.load.junit import write_load_junit
+from coupon_harness.reporting.load.junit import render_load_junit
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
 from coupon_harness.reporting.render.console import render_console
 from coupon_harness.reporting.render.html import render_html
 from coupon_harness.reporting.render.markdown import render_markdown
-from coupon_harness.reporting.text import shorten
+from coupon_harness.reporting.text import plural, shorten
 from coupon_harness.reporting.writer import FileWriter, text_file, write_reports
-from coupon_harness.results.load import LoadRunResult, SampleData
+from coupon_harness.results.load import LoadRunResult, SampleData, StepFigures
 
-__all__ = ["TIMELINE_ROWS", "load_document", "load_files", "redact_load_result", "render_load_html",
-           "render_load_markdown", "render_load_table", "sparkline", "write_load_reports"]
+__all__ = ["TIMELINE_ROWS", "load_document", "load_files", "redact_load_result", "render_load_table", "sparkline",
+           "write_load_reports"]
 
 #: At most this many rows in the timeline table; longer runs merge consecutive intervals (all of them, up to
 #: CHART_POINTS rows, are folded under it).
@@ -81,6 +75,8 @@ _SPARK_WIDTH = 60
 _SPARKS = "▁▂▃▄▅▆▇█"
 _EXAMPLE_LIMIT = 600
 _CURL_LIMIT = 4000
+#: The latency figures the reports show, in this order (LATENCY_KEYS without min and mean first).
+LATENCY_ROWS = ("p50", "p90", "p95", "p99", "p99.9", "max", "min", "mean")
 
 
 def sparkline(values: list[float]) -> str:
@@ -120,10 +116,21 @@ def _banners(result: LoadRunResult) -> tuple[Banner, ...]:
                                             ": these figures cover only what ran before it stopped.")))
     if result.stopped_reason:
         banners.append(Banner(Status.STOP, (Strong("Stopped before its time:"), f" {result.stopped_reason}")))
-    coupons, warn = coupons_line(result)
+    coupons, warn = _coupons_line(result)
     if warn:
         banners.append(Banner(Status.WARN, coupons))
     return tuple(banners)
+
+
+def _coupons_line(result: LoadRunResult) -> tuple[str, bool]:
+    """The coupons sentence, and whether it is a warning (coupons issued but no coupons.csv to revoke them)."""
+    issued = f"{fmt_count(result.coupons_issued)} {'coupon' if result.coupons_issued == 1 else 'coupons'}"
+    csv = result.files.get("coupons.csv")
+    if csv:
+        return f"{issued} issued; every code is listed in {csv} (for revocation)", False
+    if result.coupons_issued:
+        return f"{issued} issued, but no coupons.csv was written: the codes cannot be revoked from it", True
+    return f"{issued} issued", False
 
 
 def _tally(result: LoadRunResult) -> Text:
@@ -137,7 +144,7 @@ def _counted(count: int) -> Text:
 
 def _key_figures(result: LoadRunResult) -> Section:
     latency = result.latency_ms
-    coupons, warn = coupons_line(result)
+    coupons, warn = _coupons_line(result)
     cpu = f"max {fmt_cpu(result.generator_cpu_max)}, mean {fmt_cpu(result.generator_cpu_mean)}"
     rows: list[tuple[str, Text, Status | None]] = [
         ("Requests", f"{fmt_count(result.requests)} in {result.duration_s:.1f} s ({throughput_rps(result):,.1f} "
@@ -184,8 +191,16 @@ def _latency(result: LoadRunResult) -> Section:
     return Section("Latency (HDR histogram)", (table,))
 
 
+def _step_load(step: StepFigures) -> str:
+    """A step's load: '20 users', '20 users, 400 req/s' (open model)."""
+    parts = [] if step.users is None else [plural(step.users, "user")]
+    if step.rate is not None:
+        parts.append(f"{step.rate:,.4g} req/s")
+    return ", ".join(parts) or "—"
+
+
 def _steps(result: LoadRunResult) -> Section:
-    rows = tuple(Row((str(step.index + 1), step_load(step), f"{step.start_s:g}-{step.end_s:g}",
+    rows = tuple(Row((str(step.index + 1), _step_load(step), f"{step.start_s:g}-{step.end_s:g}",
                       fmt_count(step.requests), f"{step.rps:,.1f}", _errors(step.errors), fmt_ratio(step.error_rate),
                       fmt_ms(step.p50_ms), fmt_ms(step.p95_ms), fmt_ms(step.p99_ms)),
                      Status.FAIL if step.errors else None) for step in result.steps)
@@ -234,12 +249,18 @@ def _timeline(result: LoadRunResult) -> Section:
     return Section("Timeline", tuple(blocks), console=False)
 
 
+def _status_order(item: tuple[str, int]) -> tuple[bool, int, str]:
+    """HTTP statuses in numeric order, then the others ("transport") by name."""
+    status = item[0]
+    return not status.isdigit(), int(status) if status.isdigit() else 0, status
+
+
 def _statuses(result: LoadRunResult) -> Section:
     if not result.status_counts:
         return Section("HTTP status", (Paragraph("No answer recorded.", muted=True),))
     rows = tuple(Row(((Code(status),), fmt_count(count),
                       f"{count / result.requests * 100:.3g}%" if result.requests else "—"), _passes(status == "200"))
-                 for status, count in sorted_statuses(result))
+                 for status, count in sorted(result.status_counts.items(), key=_status_order))
     return Section("HTTP status", (Table((column("Status"), column("Requests", numeric=True),
                                           column("Share", numeric=True)), rows),))
 
@@ -263,7 +284,8 @@ def _violations(result: LoadRunResult) -> Section:
 def _codes(result: LoadRunResult) -> Section:
     if not result.entity_error_codes:
         return Section("Entity error codes", (Paragraph("No entity error code.", muted=True),), console=False)
-    rows = tuple(Row(((Code(code),), fmt_count(count))) for code, count in sorted_codes(result))
+    codes = sorted(result.entity_error_codes.items(), key=lambda item: (-item[1], item[0]))  # most frequent first
+    rows = tuple(Row(((Code(code),), fmt_count(count))) for code, count in codes)
     return Section("Entity error codes", (Table((column("Code"), column("Entities", numeric=True)), rows),))
 
 
@@ -278,7 +300,7 @@ def load_document(result: LoadRunResult) -> Document:
         _key_figures(result),
         *([comparison_section(result.comparison)] if result.comparison is not None else []),
         _slos(result), _latency(result),
-        *([_steps(result)] if shows_steps(result) else []),
+        *([_steps(result)] if len(result.steps) > 1 else []),  # ramp, spike: not one step (steady, soak)
         _timeline(result), _statuses(result), _violations(result), _codes(result),
         *([_files(result)] if result.files else []),
     ]
@@ -292,16 +314,6 @@ def render_load_table(result: LoadRunResult, *, color: bool, width: int = 120) -
     return render_console(load_document(result), color=color, width=width)
 
 
-def render_load_markdown(result: LoadRunResult) -> str:
-    """report.md: fits a CI job summary (GitHub step summary, a PR comment)."""
-    return render_markdown(load_document(result))
-
-
-def render_load_html(result: LoadRunResult) -> str:
-    """report.html: one self-contained page (inline CSS and SVG charts, no script, no external asset)."""
-    return render_html(load_document(result))
-
-
 def load_files(result: LoadRunResult, *, junit: bool = True) -> dict[str, FileWriter]:
     """Every file of a load report, the machine-readable gate files (summary.json, junit.xml for CI test tabs)
     first. `junit=False` leaves junit.xml out: a capacity search's steps break SLOs on purpose (that is how it
@@ -309,7 +321,7 @@ def load_files(result: LoadRunResult, *, junit: bool = True) -> dict[str, FileWr
     document = load_document(result)
     files: dict[str, FileWriter] = {"summary.json": lambda path: write_load_summary_json(result, path)}
     if junit:
-        files["junit.xml"] = lambda path: write_load_junit(result, path)
+        files["junit.xml"] = text_file(lambda: render_load_junit(result))
     files["report.md"] = text_file(lambda: render_markdown(document))
     files["report.html"] = text_file(lambda: render_html(document))
     return files

@@ -15,12 +15,11 @@ the SLO testcases repeat the warning in their output.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
+from collections.abc import Mapping
 
 from coupon_harness.contract.catalog import Need, Rule, RuleId, Severity, UnknownRuleError, get_rule
 from coupon_harness.contract.invariants import RESPONSE_RULES
-from coupon_harness.reporting.common import atomic_write_text
-from coupon_harness.reporting.junit_xml import add_properties, document, finish_suite, new_suite, testcase
+from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
 from coupon_harness.reporting.load.common import (
     BEHIND_WARNING,
     SATURATION_WARNING,
@@ -41,7 +40,7 @@ from coupon_harness.reporting.load.common import (
 from coupon_harness.reporting.load.compare import comparison_lines, fmt_limit
 from coupon_harness.results.load import LoadRunResult, SloResult
 
-__all__ = ["LOAD_RULES", "SUITE_NAME", "load_suite", "render_load_junit", "write_load_junit"]
+__all__ = ["LOAD_RULES", "SUITE_NAME", "known_rule", "load_suite", "render_load_junit", "rule_case"]
 
 SUITE_NAME = "coupon-harness load"
 #: The rules the load runner judges on every answer (`runners/load/checker.py`: `check_http` for a POST that
@@ -74,7 +73,8 @@ def _slo_case(suite: ET.Element, result: LoadRunResult, slo: SloResult, warning:
              out=None if failure else out)
 
 
-def _rule(rule_id: str) -> Rule:
+def known_rule(rule_id: str) -> Rule:
+    """The catalog's rule, or a stand-in for one this version does not know."""
     try:
         return get_rule(rule_id)
     except UnknownRuleError:  # a result.json of another version (the load process's own packages)
@@ -91,23 +91,28 @@ def _rule_skip(result: LoadRunResult, rule: Rule) -> str | None:
     return None
 
 
-def _rule_case(suite: ET.Element, result: LoadRunResult, rule_id: str) -> None:
-    rule = _rule(rule_id)
-    count = result.violation_counts.get(rule_id, 0)
-    name = f"{rule.id}: {rule.title}"
-    skipped = _rule_skip(result, rule)
-    if not count:
-        testcase(suite, f"load.contract.{rule.group}", name, result.duration_s, skipped=skipped)
+def rule_case(suite: ET.Element, kind: str, rule: Rule, time_s: float, examples: Mapping[str, str], *,
+              share: str | None, when: str, evidence: str, skipped: str | None = None) -> None:
+    """A contract rule checked under load as a testcase of `kind` ("load", "capacity"): a failure when `share` of
+    the responses broke it (`when`; its example, then `evidence`), else passed or `skipped`."""
+    classname, name = f"{kind}.contract.{rule.group}", f"{rule.id}: {rule.title}"
+    if share is None:
+        testcase(suite, classname, name, time_s, skipped=skipped)
         return
-    example = result.violation_examples.get(rule_id, "no example recorded")
-    share = f"{fmt_count(count)} of {fmt_count(result.requests)} responses"
+    example = examples.get(rule.id, "no example recorded")
+    text = (f"{rule.id}: {rule.title} (severity {rule.severity.value})\n{rule.statement}\n\n{share} broke it {when}."
+            f"\nExample: {example}\n{evidence}")
+    testcase(suite, classname, name, time_s, failure=(f"{share} broke it: {example}", text), kind=rule.id)
+
+
+def _rule_case(suite: ET.Element, result: LoadRunResult, rule_id: str) -> None:
+    rule, count = known_rule(rule_id), result.violation_counts.get(rule_id, 0)
     curl = sample_curl(result, rule_id)
-    text = (f"{rule.id}: {rule.title} (severity {rule.severity.value})\n{rule.statement}\n\n{share} broke it under "
-            f"load.\nExample: {example}\n\n"
-            + (f"Sample request (the first the run saw; redacted, as sent):\n{curl}" if curl is not None
-               else f"Sample request: {no_sample_text(rule_id)}"))
-    testcase(suite, f"load.contract.{rule.group}", name, result.duration_s,
-             failure=(f"{share} broke it: {example}", text), kind=rule.id)
+    evidence = (f"\nSample request (the first the run saw; redacted, as sent):\n{curl}" if curl is not None
+                else f"\nSample request: {no_sample_text(rule_id)}")
+    rule_case(suite, "load", rule, result.duration_s, result.violation_examples, when="under load", evidence=evidence,
+              share=f"{fmt_count(count)} of {fmt_count(result.requests)} responses" if count else None,
+              skipped=_rule_skip(result, rule))
 
 
 def _comparison_case(suite: ET.Element, result: LoadRunResult) -> None:
@@ -134,9 +139,8 @@ def _generator_case(suite: ET.Element, result: LoadRunResult, warning: str | Non
 
 def load_suite(result: LoadRunResult, name: str = SUITE_NAME) -> ET.Element:
     """The run as one <testsuite> (also a part of `run`'s combined junit.xml)."""
-    suite = new_suite(name, result.started_at, result.duration_s)
     latency = result.latency_ms
-    add_properties(suite, [
+    suite = new_suite(name, result.started_at, result.duration_s, [
         ("target", result.target), ("load", load_shape(result)), ("requests", str(result.requests)),
         ("throughput_rps", f"{throughput_rps(result):.2f}"), ("error_rate", f"{result.error_rate:.6g}"),
         *((f"latency_{key}_ms", f"{latency[key]:.3f}") for key in ("p50", "p95", "p99") if key in latency),
@@ -172,8 +176,3 @@ def load_suite(result: LoadRunResult, name: str = SUITE_NAME) -> ET.Element:
 
 def render_load_junit(result: LoadRunResult) -> str:
     return document(SUITE_NAME, [load_suite(result)])
-
-
-def write_load_junit(result: LoadRunResult, path: Path) -> None:
-    """Write junit.xml to `path` (atomically)."""
-    atomic_write_text(path, render_load_junit(result))

@@ -4,12 +4,11 @@ reads back (`reporting.stored`)."""
 from __future__ import annotations
 
 import json
-import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.input_files import UnreadableFile
-from coupon_harness.reporting.common import atomic_write_text
 from coupon_harness.reporting.load.common import (
     FIGURE_LABELS,
     causes,
@@ -23,6 +22,7 @@ from coupon_harness.reporting.load.common import (
 )
 from coupon_harness.reporting.load.compare import fmt_limit
 from coupon_harness.reporting.stored import read_stored, stored_member
+from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.load import (
     Comparison,
     LoadHistograms,
@@ -91,9 +91,7 @@ def _samples_dict(result: LoadRunResult) -> dict[str, Any]:
 
 def comparison_dict(comparison: Comparison) -> dict[str, object]:
     """summary.json's `comparison` object."""
-    def number(value: float | None) -> float | None:
-        return None if value is None or not math.isfinite(value) else round(value, 6)
-
+    number = partial(_round, places=_RATIO)
     return {
         "earlier": {"source": comparison.earlier_source, "started_at": comparison.earlier_started_at,
                     "target": comparison.earlier_target},

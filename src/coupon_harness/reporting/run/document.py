@@ -24,7 +24,7 @@ from coupon_harness.reporting.document import (
     column,
 )
 from coupon_harness.reporting.load.common import verdict as load_verdict
-from coupon_harness.reporting.load.document import render_load_markdown
+from coupon_harness.reporting.load.document import load_document
 from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.reporting.run.junit import render_run_junit
 from coupon_harness.reporting.setup_error import write_setup_error_reports
@@ -101,7 +101,7 @@ def render_run_markdown(contract: ContractRunResult | None, load: LoadRunResult 
     if contract is not None:
         parts.append(_relinked(render_markdown(contract_document(contract)), "contract").rstrip("\n"))
     if load is not None:
-        parts.append(_relinked(render_load_markdown(load), "load").rstrip("\n"))
+        parts.append(_relinked(render_markdown(load_document(load)), "load").rstrip("\n"))
     return "\n\n---\n\n".join(parts) + "\n"
 
 

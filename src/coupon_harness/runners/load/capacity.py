@@ -30,6 +30,7 @@ from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 from coupon_harness.results.load import LoadRunResult, no_answer_line
+from coupon_harness.runners.load.recorder import new_histogram
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.slo import evaluate
@@ -234,32 +235,22 @@ def _round_rate(rate: float) -> float:
 def _measure(index: int, phase: str, rate: float, users: int, run: LoadRunResult, settings: CapacitySettings,
              step_dir: Path) -> CapacityStep:
     """The step's figures over its measured window: the timeline intervals that start after the warm-up."""
-    requests = errors = 0
-    merged: HdrHistogram | None = None
-    full_requests, full_intervals = 0, 0
-    measured_s = 0.0
     histograms = run.histograms
-    if histograms is not None:
-        width = histograms.interval_s
-        window = [i for i in histograms.intervals if i.t_s - width >= settings.warmup_s - 1e-9]
-        for position, interval in enumerate(window):
-            requests += interval.requests
-            errors += interval.errors
-            if position < len(window) - 1:  # the last interval holds the stop: not a full one for the rate
-                full_requests += interval.requests
-                full_intervals += 1
-            if interval.histogram is not None:
-                histogram = HdrHistogram.decode(interval.histogram)
-                if merged is None:
-                    merged = HdrHistogram(1, 600_000_000, 3)
-                merged.add(histogram)
-        measured_s = len(window) * width
-        achieved = full_requests / (full_intervals * width) if full_intervals else (
-            requests / measured_s if measured_s else 0.0)
-    else:
-        achieved = 0.0
+    width = histograms.interval_s if histograms is not None else 0.0
+    window = ([] if histograms is None else
+              [i for i in histograms.intervals if i.t_s - width >= settings.warmup_s - 1e-9])
+    requests = sum(interval.requests for interval in window)
+    errors = sum(interval.errors for interval in window)
+    measured_s = len(window) * width
+    full = window[:-1]  # the last interval holds the stop: not a full one for the rate
+    achieved = (sum(interval.requests for interval in full) / (len(full) * width) if full
+                else requests / measured_s if measured_s else 0.0)
+    merged = new_histogram()
+    for interval in window:
+        if interval.histogram is not None:
+            merged.add(HdrHistogram.decode(interval.histogram))
     latency: dict[str, float] = {}
-    if merged is not None and merged.get_total_count():
+    if merged.get_total_count():
         latency = {f"p{p:g}": merged.get_value_at_percentile(p) / 1000.0 for p in (50, 90, 95, 99)}
         latency["max"] = merged.get_max_value() / 1000.0
     error_rate = errors / requests if requests else 0.0

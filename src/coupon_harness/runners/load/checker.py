@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.expectations import Expectations
@@ -19,7 +19,7 @@ from coupon_harness.contract.http_rules import NOT_PARSED, WELL_FORMED, check_ht
 from coupon_harness.contract.invariants import EntityTally, IssueCall, check_response, is_number
 from coupon_harness.contract.violations import Violation
 
-__all__ = ["TRANSPORT_STATUS", "CheckOutcome", "ResponseChecker", "now"]
+__all__ = ["TRANSPORT_STATUS", "CheckOutcome", "ResponseChecker"]
 
 #: The status column of a request that got no answer (beside "200", "500", ...): the rule's name.
 TRANSPORT_STATUS: str = RuleId.TRANSPORT.value
@@ -69,7 +69,3 @@ class ResponseChecker:
 
 def _status_label(status: int | None) -> str:
     return TRANSPORT_STATUS if status is None else str(status)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-__all__ = ["LoadEvent", "Notice", "Progress", "SetupError", "decode", "encode"]
+__all__ = ["Listening", "LoadEvent", "Notice", "Progress", "SetupError", "decode", "encode"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +51,22 @@ class SetupError:
     message: str
     kind: Literal["setup-error"] = "setup-error"
 
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """A master listens for its workers on this port: the one it was given, or the free one it bound for 0 (the
+    parent starts local workers only then, so no port is chosen, freed and bound again: a race)."""
+
+    port: int
+    kind: Literal["listening"] = "listening"
+
     def text(self) -> str:
-        return self.message
+        return f"the master listens for its workers on port {self.port}"
 
 
-LoadEvent = Progress | Notice | SetupError
-_TYPES: dict[str, type[Progress] | type[Notice] | type[SetupError]] = {
-    "progress": Progress, "notice": Notice, "setup-error": SetupError}
+LoadEvent = Progress | Notice | SetupError | Listening
+_TYPES: dict[str, type[Progress] | type[Notice] | type[SetupError] | type[Listening]] = {
+    "progress": Progress, "notice": Notice, "setup-error": SetupError, "listening": Listening}
 
 
 def encode(event: LoadEvent) -> str:

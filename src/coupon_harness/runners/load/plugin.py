@@ -26,7 +26,7 @@ from coupon_harness.runners.load.recorder import Aggregate, Recorder
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import coupon_cap, coupon_share, refuse_production
-from coupon_harness.transport.auth import Credentials, Redactor, TokenSource, auth_headers
+from coupon_harness.transport.auth import Redactor, TokenSource, auth_headers
 
 __all__ = ["DELTA_KEY", "QUIT_MESSAGE", "SHARE_MESSAGE", "LoadState", "LoadStep", "install"]
 
@@ -67,12 +67,7 @@ class LoadState:
     checker: ResponseChecker
     recorder: Recorder
     aggregate: Aggregate | None
-    valid: list[int]
-    invalid: list[int]
-    batch_min: int
-    batch_max: int
     arrival_interval: float
-    credentials: Credentials
     tokens: TokenSource | None
     #: The coupons this process may issue (a worker's share of --max-coupons); None: no cap.
     coupon_cap: int | None
@@ -130,7 +125,7 @@ class LoadState:
     def headers(self) -> dict[str, str]:
         if self.static_headers is not None:
             return self.static_headers
-        return {**auth_headers(self.credentials, self.tokens), **JSON_BODY}
+        return {**auth_headers(self.settings.credentials, self.tokens), **JSON_BODY}
 
     def reserve(self, wanted: int) -> int:
         """Reserve up to `wanted` coupons of the cap for one request; the number granted (0: none left now).
@@ -229,22 +224,17 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
                              settings.request_timeout, allow_production=settings.allow_production)
     redactor = Redactor(credentials, tokens)
-    valid = sorted(set(settings.series_ids))
     cap = settings.max_coupons
     if cap is not None and role == "worker":
-        cap = 0  # until the share is settled (before the first user starts: see _settle_share)
+        cap = 0  # until the share is settled (before the first user starts: see _receive_share)
     interval = settings.timeline_interval()
     state = LoadState(
         settings=settings, role=role, checker=ResponseChecker(expectations), recorder=Recorder(interval, redactor),
         aggregate=(Aggregate(interval, expectations.generic_series, coupons_csv, coupon_source=settings.coupon_source)
                    if role != "worker" else None),
-        valid=valid, invalid=sorted(set(settings.invalid_series_ids)),
-        batch_min=max(1, min(settings.batch_min, len(valid) or 1)),
-        batch_max=max(1, min(settings.batch_max, len(valid) or 1)),
-        arrival_interval=(settings.users / settings.arrival_rate) if settings.arrival_rate else 0.0,
-        credentials=credentials, tokens=tokens, coupon_cap=cap, redactor=redactor, environment=environment,
-    )
-    state.batches = draw_batches(state, random.Random(settings.seed))
+        arrival_interval=(settings.users / settings.arrival_rate) if settings.arrival_rate else 0.0, tokens=tokens,
+        coupon_cap=cap, redactor=redactor, environment=environment)
+    state.batches = draw_batches(settings, random.Random(settings.seed))
     if settings.carried_coupons:  # the preflight's: counted against the cap, checked and listed with the load's
         state.recorder.carry(settings.carried_coupons, listed=settings.carried_listed)
         state.coupons_here = len(settings.carried_coupons)
@@ -297,8 +287,8 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     if role != "worker":
         if settings.prometheus_port is not None:
             _serve_metrics(state)
-        if settings.abort_on_fail:
-            gevent.spawn(_watch_abort, state)
+        if settings.abort_on_fail and state.aggregate is not None:
+            gevent.spawn(_watch_abort, state, state.aggregate)
     return state
 
 
@@ -324,22 +314,15 @@ def _serve_metrics(state: LoadState) -> None:
                                  settings.prometheus_port)
 
 
-def abort_check(state: LoadState) -> str | None:
-    """--abort-on-fail: why the run can no longer pass, from the aggregate so far (runners/load/abort.py)."""
-    if state.aggregate is None:
-        return None
-    return abort_reason(state.settings, evidence_of(state.aggregate, state.settings.slos))
-
-
-def _watch_abort(state: LoadState) -> None:
-    """Every second, on the process that aggregates: a run that cannot pass any more stops in order, like the
-    coupon cap (users finish the request in flight, a master collects its workers' last deltas): a full report."""
+def _watch_abort(state: LoadState, aggregate: Aggregate) -> None:
+    """--abort-on-fail, every second, on the process that aggregates: a run that cannot pass any more (from the
+    aggregate so far, runners/load/abort.py) stops in order, like the coupon cap (users finish the request in
+    flight, a master collects its workers' last deltas): a full report."""
     while not state.stopping:
         gevent.sleep(1.0)
-        reason = abort_check(state)
-        if reason is not None and not state.stopping:
+        reason = abort_reason(state.settings, evidence_of(aggregate, state.settings.slos))
+        if reason is not None:
             state.stop(reason)
-            return
 
 
 def cap_reason(cap: int | None, unanswered: int) -> str:
@@ -431,17 +414,19 @@ def _when_runner(environment: Any, register: Callable[[Any], None]) -> None:
     gevent.spawn(wait)
 
 
-def draw_batches(state: LoadState, rng: random.Random, count: int = 4096) -> list[list[int]]:
-    """Batch sizes uniform in batch_min..batch_max, distinct valid series, each slot swapped for an
-    invalid series with probability invalid_share."""
-    share = state.settings.invalid_share
+def draw_batches(settings: LoadSettings, rng: random.Random, count: int = 4096) -> list[list[int]]:
+    """Batch sizes uniform in batch_min..batch_max (capped by the number of valid series), distinct valid series,
+    each slot swapped for an invalid series with probability invalid_share."""
+    valid, invalid = sorted(set(settings.series_ids)), sorted(set(settings.invalid_series_ids))
+    low, high = (max(1, min(bound, len(valid) or 1)) for bound in (settings.batch_min, settings.batch_max))
+    share = settings.invalid_share
     batches = []
     for _ in range(count):
-        size = rng.randint(state.batch_min, state.batch_max)
-        batch = rng.sample(state.valid, min(size, len(state.valid))) if state.valid else []
-        if state.invalid and share > 0:
-            batch = [rng.choice(state.invalid) if rng.random() < share else s for s in batch]
-        batches.append(batch or [rng.choice(state.invalid)])
+        size = rng.randint(low, high)
+        batch = rng.sample(valid, min(size, len(valid))) if valid else []
+        if invalid and share > 0:
+            batch = [rng.choice(invalid) if rng.random() < share else s for s in batch]
+        batches.append(batch or [rng.choice(invalid)])
     return batches
 
 

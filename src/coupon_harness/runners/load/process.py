@@ -43,7 +43,7 @@ from coupon_harness.errors import HarnessError  # noqa: E402
 from coupon_harness.interrupts import signal_name  # noqa: E402
 from coupon_harness.log_setup import configure, redact_with  # noqa: E402
 from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX  # noqa: E402
-from coupon_harness.runners.load.events import LoadEvent, Notice, Progress, SetupError, encode  # noqa: E402
+from coupon_harness.runners.load.events import Listening, LoadEvent, Notice, Progress, SetupError, encode  # noqa: E402
 from coupon_harness.runners.load.plugin import QUIT_MESSAGE, LoadState, install  # noqa: E402
 from coupon_harness.runners.load.result import build_result  # noqa: E402
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings  # noqa: E402
@@ -169,6 +169,8 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         return 2 if state.setup_error is not None else 0
     runner = (env.create_master_runner(master_bind_host=master_host, master_bind_port=master_port)
               if role == "master" else env.create_local_runner())
+    if role == "master":
+        _emit(Listening(int(runner.server.port)))  # given 0, it bound a free port: the parent starts workers now
 
     def finish() -> None:  # the coupon cap and --abort-on-fail end the run this way
         reason = state.stopped_reason or ""
@@ -178,14 +180,11 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
 
     state.finish = finish
 
-    def stop_for(reason: str) -> None:
-        state.stop(reason)
-
     def stop(signum: int) -> None:
         if interrupted:
             return  # the first signal is being acted on; a second must not cut the partial result
         interrupted.append(signum)
-        stop_for(f"interrupted by {signal_name(signum)}")
+        state.stop(f"interrupted by {signal_name(signum)}")
 
     _on_signals(stop)
     if role == "master":
@@ -199,7 +198,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
                 return 2
             gevent.sleep(0.1)
     gevent.spawn(_drive, runner, settings, state, role)
-    gevent.spawn(_watch_parent, lambda: stop_for("the harness process that started the run is gone"))
+    gevent.spawn(_watch_parent, lambda: state.stop("the harness process that started the run is gone"))
     runner.greenlet.join()
     if role == "master":
         gevent.sleep(0.5)  # the workers' last reports

@@ -18,12 +18,13 @@ so memory, the timeline and the report stay bounded however long the run.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from hdrh.histogram import HdrHistogram
 
@@ -33,9 +34,8 @@ from coupon_harness.contract.violations import Violation
 from coupon_harness.coupon_log import CouponLog, CouponLogError, stamp
 from coupon_harness.results.load import IntervalHistogram, LoadHistograms, SampleData, StepFigures, TimelinePoint
 from coupon_harness.runners.load.checker import CheckOutcome
-
-if TYPE_CHECKING:  # importing transport.auth imports requests (ssl): not before Locust monkey-patches
-    from coupon_harness.transport.auth import Redactor
+from coupon_harness.transport.credentials import Credentials
+from coupon_harness.transport.redaction import Redactor  # standard library only (not transport.auth: requests)
 
 __all__ = ["BEHIND_MIN_WAITS", "BEHIND_SHARE", "LATE_S", "MAX_INTERVALS", "Aggregate", "Recorder", "ShapeStep",
            "new_histogram", "step_figures"]
@@ -53,8 +53,6 @@ LATE_S = 0.010
 BEHIND_SHARE = 0.05
 #: Fewer scheduled sends than this judge nothing.
 BEHIND_MIN_WAITS = 100
-#: Headers a sample never shows, when no Redactor is at hand (the load process always has one).
-_SENSITIVE = frozenset({"authorization", "proxy-authorization", "cookie", "x-cap-api-oauth-token"})
 #: A sample's body is cut past this many characters (a load request's body is a few hundred).
 _SAMPLE_BODY_LIMIT = 8192
 
@@ -208,14 +206,11 @@ class Recorder(_Figures):
         if not wanted:
             return
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-        redactor = self._redactor
-        if redactor is not None:
-            url = redactor.text(url)
-            shown = [[name, value] for name, value in redactor.headers(headers)]
-            text = None if text is None else redactor.text(text)
-        else:
-            shown = [[name, "<redacted>" if name.lower() in _SENSITIVE else str(value)]
-                     for name, value in headers.items()]
+        # Without a redactor (a test's recorder; the load process always has one), the sensitive headers still go.
+        redactor = self._redactor or Redactor(Credentials())
+        url = redactor.text(url)
+        shown = [[name, value] for name, value in redactor.headers(headers)]
+        text = None if text is None else redactor.text(text)
         if text is not None and len(text) > _SAMPLE_BODY_LIMIT:
             text = f"{text[:_SAMPLE_BODY_LIMIT]}… (cut: {len(text)} characters in all)"
         sample = SampleData(method=method, url=url, headers=shown, body=text)
@@ -234,14 +229,9 @@ class Recorder(_Figures):
         """[series, digests, coupons, how the set reads] per distinct (series, set) since the last delta; the
         reading (redacted) only the first time this process ships that set (bounded: it may ship again)."""
         merged: dict[tuple[int, tuple[str, ...]], list[Any]] = {}
-        for (series, values), count in self.attribute_counts.items():
-            key = (series, self._digests(values))
-            known = merged.get(key)
-            if known is None:
-                merged[key] = [count, values]
-            else:
-                known[0] += count
-        for key, (count, values) in self._digested.items():
+        counted = (((series, self._digests(values)), (count, values))
+                   for (series, values), count in self.attribute_counts.items())
+        for key, (count, values) in itertools.chain(counted, self._digested.items()):
             known = merged.get(key)
             if known is None:
                 merged[key] = [count, values]
@@ -473,23 +463,22 @@ class Aggregate(_Figures):
         figures["mean"] = total.get_mean_value() / 1000.0
         return figures
 
-    def timeline(self) -> list[TimelinePoint]:
-        if not self.histograms:
-            return []
-        first = min(self.histograms)
-        points = []
-        for bucket in range(first, max(self.histograms) + 1):
-            histogram = self.histograms.get(bucket)
+    def _intervals(self) -> Iterator[tuple[float, HdrHistogram | None, int, int]]:
+        """(end of the interval from the timeline's start, its histogram, requests, errors) of every interval from
+        the first to the last, empty ones included."""
+        first = min(self.histograms, default=0)
+        for bucket in range(first, max(self.histograms, default=first - 1) + 1):
             count, errors = self.bucket_counts.get(bucket, [0, 0])
+            yield (bucket - first + 1) * self.interval_s, self.histograms.get(bucket), count, errors
+
+    def timeline(self) -> list[TimelinePoint]:
+        points = []
+        for t_s, histogram, count, errors in self._intervals():
             if histogram is None or count == 0:
-                points.append(TimelinePoint((bucket - first + 1) * self.interval_s, 0, 0, 0.0, None, None, None))
+                points.append(TimelinePoint(t_s, 0, 0, 0.0, None, None, None))
                 continue
-            points.append(TimelinePoint(
-                t_s=(bucket - first + 1) * self.interval_s, requests=count, errors=errors,
-                rps=count / self.interval_s,
-                p50_ms=histogram.get_value_at_percentile(50) / 1000.0,
-                p95_ms=histogram.get_value_at_percentile(95) / 1000.0,
-                p99_ms=histogram.get_value_at_percentile(99) / 1000.0))
+            p50, p95, p99 = (histogram.get_value_at_percentile(p) / 1000.0 for p in (50, 95, 99))
+            points.append(TimelinePoint(t_s, count, errors, count / self.interval_s, p50, p95, p99))
         return points
 
     def export_histograms(self) -> LoadHistograms | None:
@@ -497,13 +486,10 @@ class Aggregate(_Figures):
         with each interval's requests and errors: what a later `--compare` bootstraps over."""
         if not self.histograms:
             return None
-        first = min(self.histograms)
         intervals = []
-        for bucket in range(first, max(self.histograms) + 1):
-            histogram = self.histograms.get(bucket)
-            count, errors = self.bucket_counts.get(bucket, [0, 0])
+        for t_s, histogram, count, errors in self._intervals():
             encoded = _encode(histogram) if histogram is not None and histogram.get_total_count() else None
-            intervals.append(IntervalHistogram((bucket - first + 1) * self.interval_s, count, errors, encoded))
+            intervals.append(IntervalHistogram(t_s, count, errors, encoded))
         return LoadHistograms(self.interval_s, _encode(self.total), tuple(intervals))
 
 
@@ -532,16 +518,12 @@ def step_figures(aggregate: Aggregate, steps: Sequence[ShapeStep], users: int, a
         high = math.inf if position == len(ordered) - 1 else end
         requests, errors, histogram = aggregate.window(low, high)
         seconds = end - step.start_s
-        rate = None
-        if arrival_rate and users:
-            rate = arrival_rate * step.users / users
-
-        def percentile(p: float) -> float | None:
-            return None if histogram is None else histogram.get_value_at_percentile(p) / 1000.0  # noqa: B023
-
+        rate = arrival_rate * step.users / users if arrival_rate and users else None
+        p50, p95, p99 = (None if histogram is None else histogram.get_value_at_percentile(p) / 1000.0
+                         for p in (50, 95, 99))
         figures.append(StepFigures(
             index=step.index, users=step.users, rate=rate, start_s=round(max(step.start_s - origin, 0.0), 3),
             end_s=round(max(end - origin, 0.0), 3), requests=requests, errors=errors,
             error_rate=errors / requests if requests else 0.0, rps=requests / seconds if seconds > 0 else 0.0,
-            p50_ms=percentile(50), p95_ms=percentile(95), p99_ms=percentile(99)))
+            p50_ms=p50, p95_ms=p95, p99_ms=p99))
     return figures

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from coupon_harness.errors import HarnessError
 from coupon_harness.interrupts import Terminated, signal_name
 from coupon_harness.log_setup import LINE, PACKAGE
 from coupon_harness.results.load import LoadRunResult
-from coupon_harness.runners.load.events import SetupError, decode
+from coupon_harness.runners.load.events import Listening, SetupError, decode
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
 from coupon_harness.transport.auth import Redactor
 
@@ -32,22 +31,12 @@ _MODULE = "coupon_harness.runners.load.process"
 _log = logging.getLogger(__name__)
 
 
-def _log_level() -> list[str]:
-    """The load process logs at this process's level (`-v`, `-vv`, `-q` of the CLI), one of the four it takes."""
+def _command(out: Path) -> list[str]:
+    """The load process's command line, up to its role; it logs at this process's level (`-v`, `-vv`, `-q` of the
+    CLI), one of the four it takes."""
     level = logging.getLogger(PACKAGE).getEffectiveLevel()
     name = next((name for name in ("DEBUG", "INFO", "WARNING") if level <= logging.getLevelName(name)), "ERROR")
-    return ["--log-level", name]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _redactor(settings: LoadSettings) -> Redactor:
-    return Redactor(settings.credentials)
+    return [sys.executable, "-m", _MODULE, "--out", str(out), "--log-level", name]
 
 
 def _child_env(settings: LoadSettings) -> dict[str, str]:
@@ -77,12 +66,14 @@ class _Channel:
                 elif line.strip():
                     self.tail.append(line.rstrip())
 
-    def relay(self, progress: Callable[[str], None]) -> None:
+    def relay(self, progress: Callable[[str], None], listening: Callable[[int], None] = lambda _: None) -> None:
         with os.fdopen(self.read_fd, encoding="utf-8", errors="replace") as events:
             for line in events:
                 event = decode(line)
                 if isinstance(event, SetupError):
                     self.setup_error = event.message
+                elif isinstance(event, Listening):
+                    listening(event.port)
                 elif event is not None:
                     progress(event.text())
 
@@ -109,31 +100,28 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
     main: subprocess.Popen[str] | None = None
     interrupted: int | None = None
     channel = _Channel()
+    env = _child_env(settings)
+
+    def start_workers(port: int) -> None:
+        """Local workers, once the master listens (on the free port it bound: no port is chosen beforehand)."""
+        if master_bind is None and not workers:
+            workers.extend(subprocess.Popen(
+                [*_command(out), "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env, start_new_session=True)
+                for _ in range(settings.workers))
+
     try:
         out.mkdir(parents=True, exist_ok=True)
-        env = _child_env(settings)
-        base = [sys.executable, "-m", _MODULE, "--out", str(out), *_log_level()]
-        events = [f"--events-fd={channel.write_fd}"]
-        if settings.workers > 0:
-            port = master_port or _free_port()
-            host = master_bind or "127.0.0.1"
-            command = [*base, *events, "--role", "master", "--master-host", host, "--master-port", str(port),
-                       "--expect-workers", str(settings.workers)]
-            main = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env,
-                                    pass_fds=(channel.write_fd,))
-            channel.started(main)
-            if master_bind is None:
-                for _ in range(settings.workers):
-                    workers.append(subprocess.Popen(
-                        [*base, "--role", "worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
-                        stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env, start_new_session=True))
-        else:
-            main = subprocess.Popen([*base, *events, "--role", "local"], stderr=subprocess.PIPE, text=True, env=env,
-                                    pass_fds=(channel.write_fd,))
-            channel.started(main)
-        _log.info("load process %d started (%s, %d local workers) for %s", main.pid,
-                  "master" if settings.workers > 0 else "local", len(workers), out)
-        channel.relay(progress)
+        port = master_port if master_port is not None else 0  # 0: the master binds a free one and says which
+        role = (["--role", "master", "--master-host", master_bind or "127.0.0.1", "--master-port", str(port),
+                 "--expect-workers", str(settings.workers)] if settings.workers > 0 else ["--role", "local"])
+        main = subprocess.Popen([*_command(out), f"--events-fd={channel.write_fd}", *role], stderr=subprocess.PIPE,
+                                text=True, env=env, pass_fds=(channel.write_fd,))
+        channel.started(main)
+        _log.info("load process %d started (%s, %d local workers once it listens) for %s", main.pid,
+                  "master" if settings.workers > 0 else "local", settings.workers if master_bind is None else 0,
+                  out)
+        channel.relay(progress, start_workers)
         main.wait()
         _log.info("load process %d exited (%s)", main.pid, main.returncode)
     except KeyboardInterrupt as exc:
@@ -168,10 +156,10 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
         return _empty_result(settings, out, f"interrupted by {signal_name(interrupted)}; the load process ended "
                                             f"(exit {main.returncode}) without its figures")
     if channel.setup_error is not None:
-        raise HarnessError(_redactor(settings).text(channel.setup_error))
+        raise HarnessError(Redactor(settings.credentials).text(channel.setup_error))
     if not result_path.is_file():
         code = main.returncode if main is not None else None
-        crash = _redactor(settings).text(channel.crash_line())[:300]
+        crash = Redactor(settings.credentials).text(channel.crash_line())[:300]
         killed = code is not None and code < 0 and -code in set(signal.Signals)
         how = f"was killed ({signal.Signals(-code).name})" if killed else f"ended (exit {code})"  # type: ignore[operator]
         coupons = settings.coupons_path(out)
@@ -195,9 +183,8 @@ def read_result_file(path: Path) -> LoadRunResult:
 def run_worker(settings: LoadSettings, master_host: str, master_port: int) -> int:
     """A worker for a master on another machine; returns when the master ends the run."""
     with tempfile.TemporaryDirectory(prefix="coupon-harness-") as folder:
-        command = [sys.executable, "-m", _MODULE, "--out", folder, *_log_level(),
-                   "--role", "worker", "--master-host", master_host, "--master-port", str(master_port)]
-        return subprocess.call(command, env=_child_env(settings))
+        return subprocess.call([*_command(Path(folder)), "--role", "worker", "--master-host", master_host,
+                                "--master-port", str(master_port)], env=_child_env(settings))
 
 
 def interrupted_result(settings: LoadSettings, out: Path, signum: int | None) -> LoadRunResult:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.errors import ConfigError
+from coupon_harness.results.codec import decode, encode
 from coupon_harness.transport.credentials import Credentials
 
 __all__ = ["MAX_DURATION_S", "RESULT_FILE", "SETTINGS_ENV", "SHAPES", "LoadSettings", "Slo", "parse_duration",
@@ -153,14 +154,10 @@ class LoadSettings:
         return max(1.0, round(self.run_time_s / 120))
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(encode(self))
 
     @classmethod
     def from_json(cls, text: str) -> LoadSettings:
-        raw: dict[str, Any] = json.loads(text)
-        for name in ("series_ids", "invalid_series_ids", "generic_series_ids", "customer_ids"):
-            raw[name] = tuple(raw[name])
-        raw["slos"] = tuple(Slo(**slo) for slo in raw["slos"])
-        raw["credentials"] = Credentials(**raw["credentials"])
-        raw["carried_coupons"] = tuple(tuple(row) for row in raw.get("carried_coupons", ()))
-        return cls(**raw)
+        """Read back through the results' codec (`results/codec.py`), which types every field by its hint."""
+        settings: LoadSettings = decode(cls, json.loads(text), "load settings")
+        return settings

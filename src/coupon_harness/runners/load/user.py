@@ -10,6 +10,7 @@ import itertools
 import random
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -21,7 +22,6 @@ from locust.exception import StopUser
 
 from coupon_harness import ENDPOINT
 from coupon_harness.errors import HarnessError
-from coupon_harness.runners.load.checker import now
 from coupon_harness.transport.outbound import OutboundPolicy
 from coupon_harness.transport.outbound_gevent import LoadClient
 
@@ -122,7 +122,7 @@ class BulkIssueUser(FastHttpUser):
                 batch = batch[:reserved]
         customer = self._customer()
         body = orjson.dumps({"seriesIds": batch, "customer": {"id": customer}})
-        issued_at = now()
+        issued_at = datetime.now(UTC)
         headers: dict[str, str] = {}
         started = time.time()
         content = b""
