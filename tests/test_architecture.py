@@ -410,8 +410,8 @@ def test_cycle_finder_reports_each_cycle_as_its_modules() -> None:
     results = "coupon_harness.results.contract"
     before[results] = before[results] | {"coupon_harness.transport.curl"}
     before["coupon_harness.transport.curl"] = frozenset({"coupon_harness.results.contract"})
-    before["coupon_harness.sandbox.config_file"] = before["coupon_harness.sandbox.config_file"] | {
-        "coupon_harness.sandbox.config"}
+    before["coupon_harness.sandbox.config"] = before["coupon_harness.sandbox.config"] | {
+        "coupon_harness.sandbox.config_file"}
     found = find_cycles(before)  # test_no_import_cycle reports any other cycle of the live graph
     assert [results, "coupon_harness.transport.curl", results] in found
     assert ["coupon_harness.sandbox.config", "coupon_harness.sandbox.config_file",

@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 
 from contract_layer.test_invariants import body, coupon, refused
 from coupon_harness.contract import Expectations, IssueCall, Ledger, Violation, check_response, rules
+from coupon_harness.contract.http_rules import WELL_FORMED
 from coupon_harness.contract.invariants import EntityTally
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.exchange import Exchange
-from coupon_harness.runners.contract.judge import WELL_FORMED, Judge
+from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.load.checker import ResponseChecker
 from coupon_harness.transport.auth import Credentials, Redactor
 

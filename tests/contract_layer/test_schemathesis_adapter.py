@@ -234,9 +234,9 @@ def test_answers_are_cut_at_the_cap(positive: Seen) -> None:
     assert all(len(a.body) == CAP for a in cut)
     assert any(a.status == 200 for a in positive.answers), "the credentials did not reach the sandbox"
     for answer in positive.answers:
-        assert answer.url.startswith("http://127.0.0.1:")
-        assert ENDPOINT in answer.url or answer.method != "POST"
-        assert answer.request_headers.get("Authorization", "").startswith("Basic ")
+        assert answer.request.url.startswith("http://127.0.0.1:")
+        assert ENDPOINT in answer.request.url or answer.request.method != "POST"
+        assert answer.request.headers.get("Authorization", "").startswith("Basic ")
         assert answer.took >= 0 and answer.elapsed >= 0
         assert all(name == name.lower() for name in answer.headers)
 
@@ -362,8 +362,8 @@ def test_two_passes_at_once_keep_their_own_answers() -> None:
                 except StopIteration:
                     pending.remove(gen)
         assert results["a"] and results["b"]
-        assert all(first.base_url in x.url and len(x.body) <= 8 for x in results["a"])
-        assert all(second.base_url in x.url and len(x.body) <= 24 for x in results["b"])
+        assert all(first.base_url in x.request.url and len(x.body) <= 8 for x in results["a"])
+        assert all(second.base_url in x.request.url and len(x.body) <= 24 for x in results["b"])
     assert not is_check_registered()
 
 

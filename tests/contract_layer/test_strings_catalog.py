@@ -17,9 +17,10 @@ import orjson
 import pytest
 
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.http_rules import MALFORMED, TOLERATED
 from coupon_harness.contract.schemas import load_schema
+from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.judge import MALFORMED, TOLERATED
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.contract.string_catalog import (
     CLASSES,
@@ -45,8 +46,10 @@ def _client(*, seed: int = 1, max_examples: int = 100, customer_ids: tuple[str, 
     settings = ContractSettings(base_url="http://127.0.0.1:9", seed=seed, max_examples=max_examples,
                                 customer_ids=customer_ids)
     expectations = Expectations(valid_series=frozenset({101}), invalid_series=frozenset({201}))
-    return SimpleNamespace(settings=settings, judge=SimpleNamespace(expectations=expectations),
+    fake = SimpleNamespace(settings=settings, judge=SimpleNamespace(expectations=expectations),
                            fresh_customer=lambda: f"ch-test-{next(counter)}")
+    fake.customer = lambda: Client.customer(fake)  # the Client's own choice, on this stand-in
+    return fake
 
 
 def test_the_list_ships_unchanged_with_its_licence() -> None:

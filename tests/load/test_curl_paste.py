@@ -17,7 +17,7 @@ import requests
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.reporting.load.common import sample_curl
-from coupon_harness.results.request import RequestSample, cross_request_notes, sequence_curl
+from coupon_harness.results.request import RequestSample, finding_curl
 from coupon_harness.runners.load.checker import ResponseChecker
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.sandbox.app import Answer
@@ -101,7 +101,7 @@ def test_a_unique_codes_sequence_reproduces_the_duplicate() -> None:
     with running_sandbox(mutate=_one_code) as sandbox:
         first = _sample(sandbox.base_url, credentials, header, "curl-first")
         second = _sample(sandbox.base_url, credentials, header, "curl-second")
-        out = _paste(sequence_curl([(first, None), (second, None)]), COUPON_HARNESS_USER="sandbox:sandbox")
+        out = _paste(finding_curl("", "", [first], second, notes=[None, None]), COUPON_HARNESS_USER="sandbox:sandbox")
     bodies = [json.loads(part) for part in out.replace("}{", "}\n{").splitlines() if part.strip()]
     assert [entity["result"]["code"] for body in bodies for entity in body["response"]] == ["DUP-1", "DUP-1"], out
     # The Ledger calls the pasted answers a duplicate; the script's comments then name the code in both steps.
@@ -109,8 +109,7 @@ def test_a_unique_codes_sequence_reproduces_the_duplicate() -> None:
     assert ledger.observe([101], "curl-first", bodies[0]) == []
     (violation,) = ledger.observe([101], "curl-second", bodies[1])
     assert violation.rule_id == "unique-codes"
-    script = sequence_curl(list(zip([first, second], cross_request_notes(violation.rule_id, violation.received, 1),
-                                    strict=True)))
+    script = finding_curl(violation.rule_id, violation.received, [first], second)
     lines = script.splitlines()
     assert [lines[1], lines[3]] == [first.curl, second.curl], script
     assert "code 'DUP-1'" in lines[0] and "same code 'DUP-1' to customer 'curl-second'" in lines[2], script

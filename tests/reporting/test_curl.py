@@ -18,7 +18,6 @@ from coupon_harness.results.request import (
     credentials_help,
     cross_request_notes,
     finding_curl,
-    sequence_curl,
 )
 from coupon_harness.transport.auth import Credentials, Redactor
 
@@ -94,7 +93,7 @@ def test_unique_codes_sequence_names_the_duplicated_code_in_both_answers() -> No
     notes = cross_request_notes("unique-codes", _duplicate_text(), 1)
     assert notes == ["series 101 answered code 'DUP-1' (its first holder)",
                      "series 101 answered the same code 'DUP-1' to customer 'c-2': a duplicate"]
-    script = sequence_curl(list(zip([first, second], notes, strict=True)))
+    script = finding_curl("unique-codes", _duplicate_text(), [first], second)
     lines = script.splitlines()
     assert lines[0] == "# 1 of 2: series 101 answered code 'DUP-1' (its first holder)"
     assert lines[1] == first.curl and lines[3] == second.curl
@@ -114,10 +113,10 @@ def test_notes_are_none_where_the_text_does_not_say(rule: str, text: str) -> Non
 
 def test_a_note_cannot_break_out_of_its_comment() -> None:
     sample = RequestSample("GET", URL, (), None)
-    script = sequence_curl([(sample, "line one\nrm -rf /tmp/x"), (replace(sample, method="POST"), None)])
+    script = finding_curl("", "", [sample], replace(sample, method="POST"), notes=["line one\nrm -rf /tmp/x", None])
     assert script.splitlines() == ["# 1 of 2: line one", "# rm -rf /tmp/x", sample.curl, "# 2 of 2",
                                    replace(sample, method="POST").curl]
-    assert sequence_curl([(sample, None)]) == sample.curl
+    assert finding_curl("", "", [], sample) == sample.curl
 
 
 @pytest.mark.parametrize("kind, needle", [("basic", "$COUPON_HARNESS_USER"), ("basic-md5", "md5"),
@@ -141,8 +140,9 @@ def test_finding_curl_renders_the_sequence_and_keeps_an_auth_probe_s_credentials
     first = _sample(credentials, header, '{"seriesIds": [101], "customer": {"id": "c-1"}}')
     second = _sample(credentials, header, '{"seriesIds": [101], "customer": {"id": "c-2"}}')
     script = finding_curl("unique-codes", _duplicate_text(), [first], second)
-    assert script == sequence_curl(list(zip([first, second], cross_request_notes("unique-codes", _duplicate_text(), 1),
-                                            strict=True)))
+    assert script.splitlines() == ["# 1 of 2: series 101 answered code 'DUP-1' (its first holder)", first.curl,
+                                   "# 2 of 2: series 101 answered the same code 'DUP-1' to customer 'c-2': a duplicate",
+                                   second.curl]
     assert finding_curl("entity-order", "x", [], second) == second.curl
     # An auth probe's wrong credentials (redacted like any): kept as sent, never swapped for the user's own.
     probe = _sample(credentials, {"Authorization": "Basic Y291cG9uLWhhcm5lc3Mtbm9ib2R5Ondyb25n"})

@@ -27,7 +27,8 @@ def register(commands: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from coupon_harness.sandbox.config import SandboxConfigError, default_config, load_config
+    from coupon_harness.sandbox.config import SandboxConfigError, default_config
+    from coupon_harness.sandbox.config_file import load_config
     from coupon_harness.sandbox.server import serve
 
     if not 0 <= args.port <= 65535:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from coupon_harness.results.codec import decode
 
 __all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
-           "cross_request_notes", "finding_curl", "request_dict", "sequence_curl", "to_curl"]
+           "cross_request_notes", "finding_curl", "request_dict", "to_curl"]
 
 #: What `transport.auth.Redactor` puts where a secret was (results may not import transport).
 REDACTED_MARK = "<redacted>"
@@ -104,19 +104,6 @@ def to_curl(request: RequestSample, *, own_credentials: bool = True, without_cre
 def _comment(text: str) -> str:
     """`text` as shell comment lines (a newline in it must not turn the rest into a command)."""
     return "\n".join(f"# {line}".rstrip() for line in text.splitlines() or [""])
-
-
-def sequence_curl(steps: Sequence[tuple[RequestSample, str | None]]) -> str:
-    """Several requests that reproduce a finding together, in the order to send them, each with a comment
-    line saying what its answer showed that matters ("answered code 'X' ..."): a script that runs as pasted.
-    One step is the plain curl command."""
-    if len(steps) == 1 and steps[0][1] is None:
-        return steps[0][0].curl
-    lines = []
-    for number, (request, note) in enumerate(steps, start=1):
-        lines.append(_comment(f"{number} of {len(steps)}" + (f": {note}" if note else "")))
-        lines.append(request.curl)
-    return "\n".join(lines)
 
 
 _CODE = re.compile(r"""series (?P<series>\S+) code (?P<code>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""

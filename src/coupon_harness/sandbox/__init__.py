@@ -52,8 +52,8 @@ from coupon_harness.sandbox.config import (
     SeriesConfig,
     Variations,
     default_config,
-    load_config,
 )
+from coupon_harness.sandbox.config_file import load_config
 from coupon_harness.sandbox.server import RunningSandbox, running_sandbox, serve
 
 __all__ = [

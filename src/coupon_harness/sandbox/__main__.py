@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from coupon_harness.sandbox.config import SandboxConfigError, default_config, load_config
+from coupon_harness.sandbox.config import SandboxConfigError, default_config
+from coupon_harness.sandbox.config_file import load_config
 from coupon_harness.sandbox.server import serve
 
 

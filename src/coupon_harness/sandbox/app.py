@@ -124,9 +124,7 @@ class _BulkIssue:
 
     async def post(self, request: web.Request) -> web.Response:
         status, body, _ = await self._answer_post(request)
-        if status == 401:
-            return _respond(401, body, _CHALLENGE)
-        return web.Response(status=status, body=orjson.dumps(body), content_type=JSON)
+        return _respond(status, body, _CHALLENGE if status == 401 else None)
 
     async def other(self, request: web.Request) -> web.Response:
         return _respond(405, _not_allowed(request), _ALLOW)

@@ -32,14 +32,14 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import yaml
 
 from coupon_harness.input_files import CONFIG_LIMIT, NESTED_TOO_DEEPLY, UnreadableFile, read_text
-from coupon_harness.sandbox.config_model import Faults, SandboxConfig, SandboxConfigError, SeriesConfig, Variations
+from coupon_harness.sandbox.config import Faults, SandboxConfig, SandboxConfigError, SeriesConfig, Variations
 
-__all__ = ["config_from_mapping", "read_config"]
+__all__ = ["config_from_mapping", "load_config"]
 
 Check = Callable[[Any, str], Any]
 
@@ -119,51 +119,38 @@ def _secrets(value: Any, where: str) -> dict[str, str]:
     return {_string(k, f"{where} key"): _string(v, f"{where}.{k}") for k, v in value.items()}
 
 
-_SERIES_KEYS: dict[str, Check] = {
-    "id": _integer,
-    "description": _string,
-    "discount_code": _string,
-    "discount_type": _string,
-    "discount_value": _number,
-    "discount_upto": _number,
-    "discount_on": _string,
-    "detailed_info": _string,
-    "valid_till": _optional(_datetime),
-    "valid_days": _optional(_integer),
-    "expired": _boolean,
-    "max_coupons_per_customer": _integer,
-    "max_create": _integer,
-    "code_length": _integer,
-    "code_alphabet": _string,
-    "code_prefix": _string,
-    "generic_code": _optional(_string),
+#: The reader of each field type of the records; a Literal is read as a string, `X | None` as X or null.
+_BY_TYPE: dict[Any, Check] = {
+    str: _string,
+    int: _integer,
+    float: _number,
+    int | float: _number,
+    bool: _boolean,
+    datetime: _datetime,
+    tuple[int, ...]: _int_list,
+    float | tuple[float, float]: _latency,
+    Mapping[str, str]: _secrets,
 }
-_FAULT_KEYS: dict[str, Check] = {
-    "latency_ms": _latency,
-    "error_rate": _number,
-    "error_statuses": _int_list,
-    "error_after_issue": _boolean,
-    "concurrency": _optional(_integer),
-}
-_VARIATION_KEYS: dict[str, Check] = {
-    "numbers_as_floats": _boolean,
-    "valid_till_offset": _string,
-    "extra_fields": _boolean,
-    "failed_result_null": _boolean,
-    "code_alphabet": _optional(_string),
-}
-_TOP_KEYS: dict[str, Check] = {
-    "users": _secrets,
-    "oauth_clients": _secrets,
-    "token_ttl_s": _number,
-    "unknown_series_ids": _int_list,
-    "coupon_ids": _string,
-    "seed": _optional(_integer),
-    "max_batch": _integer,
-    "header_timeout_s": _number,
-    "keepalive_timeout_s": _number,
-}
+
+
+def _check(hint: Any) -> Check:
+    args = get_args(hint)
+    if type(None) in args:
+        (inner,) = (arg for arg in args if arg is not type(None))
+        return _optional(_check(inner))
+    return _string if get_origin(hint) is Literal else _BY_TYPE[hint]
+
+
+def _checks(record: type, sections: tuple[str, ...] = ()) -> dict[str, Check]:
+    """The file's keys of `record` (its fields but `sections`, in their order), each with the reader of its type."""
+    return {name: _check(hint) for name, hint in get_type_hints(record).items() if name not in sections}
+
+
 _SECTIONS = ("series", "faults", "variations")
+_SERIES_KEYS = _checks(SeriesConfig)
+_FAULT_KEYS = _checks(Faults)
+_VARIATION_KEYS = _checks(Variations)
+_TOP_KEYS = _checks(SandboxConfig, _SECTIONS)
 
 
 def _fields(raw: Any, where: str, known: Mapping[str, Check], extra: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -220,7 +207,9 @@ def _syntax_detail(exc: Exception) -> str:
     return _one_line(exc)
 
 
-def read_config(path: Path) -> SandboxConfig:
+def load_config(path: str | Path) -> SandboxConfig:
+    """Read a YAML or JSON config file; SandboxConfigError when it is wrong."""
+    path = Path(path)
     kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
     try:
         text = read_text(path, limit=CONFIG_LIMIT)

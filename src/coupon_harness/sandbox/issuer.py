@@ -37,10 +37,6 @@ def format_instant(timestamp: float, tz: timezone, suffix: str) -> str:
     return datetime.fromtimestamp(int(timestamp), tz).strftime("%Y-%m-%dT%H:%M:%S") + suffix
 
 
-def _as_float(value: float) -> float:
-    return float(value)
-
-
 def _as_is(value: float) -> float:
     return value
 
@@ -87,7 +83,7 @@ class Issuer:
         self._series = {s.id: self._prepare(s, variations.code_alphabet) for s in config.series}
 
     def _prepare(self, series: SeriesConfig, alphabet_override: str | None) -> _Series:
-        number = _as_float if self._floats else _as_is
+        number: Callable[[float], float] = float if self._floats else _as_is
         template: dict[str, Any] = {
             "code": "",
             "seriesId": series.id,

@@ -28,11 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from coupon_harness.contract.invariants import IssueCall
-from coupon_harness.contract.schemas import load_schema
-from coupon_harness.runners.contract.client import Client
-from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.judge import (
+from coupon_harness.contract.http_rules import (
     INTEGRAL_FLOATS,
     LENIENT,
     MALFORMED,
@@ -42,7 +38,11 @@ from coupon_harness.runners.contract.judge import (
     WELL_FORMED,
     Expect,
 )
-from coupon_harness.runners.contract.schema_fields import Path
+from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.contract.schemas import load_schema
+from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.encoding import dump_json
+from coupon_harness.runners.contract.schema_fields import Path, series_choice
 from coupon_harness.runners.contract.schema_fields import fields as _fields
 from coupon_harness.runners.contract.schema_fields import show as _show
 from coupon_harness.runners.contract.schema_fields import with_value as _with
@@ -99,19 +99,12 @@ class _ClassicsBuilder:
 
     def __init__(self, client: Client) -> None:
         self.client = client
-        expectations = client.judge.expectations
-        valid = sorted(expectations.valid_series)
-        invalid = sorted(expectations.invalid_series)
         #: A series to coerce to: a valid one, so a server that binds "101" to 101 answers with coupons.
-        self.series = valid[0] if valid else (invalid[0] if invalid else 1)
+        self.series, valid, invalid = series_choice(client.judge.expectations)
         self.valid = valid or [self.series]
         #: Filler for huge arrays: a series that issues nothing, where the run knows one.
         self.filler = invalid[0] if invalid else self.series
         self.schema = load_schema("request")
-
-    def customer(self) -> str:
-        pool = self.client.settings.customer_ids
-        return pool[0] if pool else self.client.fresh_customer()
 
     def base(self, customer: str) -> dict[str, Any]:
         return {"seriesIds": [self.series], "customer": {"id": customer}}
@@ -140,7 +133,7 @@ class _ClassicsBuilder:
         where = _show(path)
         low = schema.get("minimum", -(2**63))
         high = schema.get("maximum", 2**63 - 1)
-        customer = self.customer()
+        customer = self.client.customer()
         base = self.base(customer)
         s = self.series
         arabic = str(s).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
@@ -169,7 +162,7 @@ class _ClassicsBuilder:
     # -- strings (customer.id) --
     def _string(self, path: Path, schema: dict[str, Any]) -> Iterator[Probe]:
         where = _show(path)
-        base = self.base(self.customer())
+        base = self.base(self.client.customer())
         series = [self.series]
         for label, value in [("number", 101), ("boolean", True), ("array", ["x"]), ("object", {"id": "x"}),
                              ("null", None)]:
@@ -183,7 +176,7 @@ class _ClassicsBuilder:
                         self.call(series, value) if expect is not MALFORMED else None)
         # Unicode values (accents, CJK, emoji, combining marks, right-to-left, zero width, NUL) are the strings
         # pass's (strings.py); what stays here is about the body's encoding, not a value a client sends.
-        prefix = self.customer()
+        prefix = self.client.customer()
         surrogate = f"{prefix}-\ud800"
         yield Probe(f"unicode: escaped lone surrogate in {where}", dump_json(_with(base, path, surrogate)),
                     TOLERATED, self.call(series, surrogate))
@@ -192,13 +185,13 @@ class _ClassicsBuilder:
                     self.call(series, prefix + "-\ufffd\ufffd"))
 
     def _string_of(self, length: int) -> str:
-        unique = self.customer()
+        unique = self.client.customer()
         return (unique + "-" + "x" * length)[:length] if length > len(unique) + 1 else ("x" * length)
 
     # -- arrays (seriesIds) --
     def _array(self, path: Path, schema: dict[str, Any]) -> Iterator[Probe]:
         where = _show(path)
-        customer = self.customer()
+        customer = self.client.customer()
         base = self.base(customer)
         fewest = schema.get("minItems", 0)
         large = self.client.settings.large_batch
@@ -221,13 +214,13 @@ class _ClassicsBuilder:
     # -- objects (customer) --
     def _object(self, path: Path) -> Iterator[Probe]:
         where = _show(path)
-        base = self.base(self.customer())
+        base = self.base(self.client.customer())
         for label, value in [("string", "x"), ("number", 1), ("array", []), ("null", None)]:
             yield Probe(f"type confusion: {label} for {where}", dump_json(_with(base, path, value)), MALFORMED)
 
     # -- required keys in other case --
     def _keys(self) -> Iterator[Probe]:
-        customer = self.customer()
+        customer = self.client.customer()
         base = self.base(customer)
         objects = [(path, sub) for path, sub in _fields(self.schema) if sub.get("type") == "object"]
         for path, schema in [((), self.schema), *objects]:
@@ -240,7 +233,7 @@ class _ClassicsBuilder:
 
     # -- body shapes --
     def _shapes(self) -> Iterator[Probe]:
-        customer = self.customer()
+        customer = self.client.customer()
         base = self.base(customer)
         text = dump_json(base)
         call = self.call([self.series], customer)
@@ -273,7 +266,7 @@ class _ClassicsBuilder:
             ("Accept absent", {"Accept": None}, WELL_FORMED),
         ]
         for label, headers, expect in variants:
-            customer = self.customer()
+            customer = self.client.customer()
             yield Probe(f"headers: {label}", dump_json(self.base(customer)), expect,
                         self.call([self.series], customer) if expect is not LENIENT else None, headers)
 
@@ -291,15 +284,7 @@ def classic_probes(client: Client) -> list[Probe]:
 
 def run_classics(client: Client, progress: Callable[[str], None]) -> int:
     """Send every classic probe, judged by the Judge; returns the number of requests sent."""
-    collector = client.judge.collector
-    sent = 0
-    for probe in classic_probes(client):
-        if collector.stopped:
-            break
-        call = probe.call() if probe.call is not None else None
-        exchange = client.raw("POST", probe.body, headers=probe.headers, source="classics")
-        client.judge.judge(exchange, probe.expect, call, "classics", probe=probe.name, group=probe.group)
-        sent += 1
+    sent = _send(client, judged=True)
     progress(f"classics: {sent} requests")
     return sent
 
@@ -307,11 +292,19 @@ def run_classics(client: Client, progress: Callable[[str], None]) -> int:
 def send_classics(client: Client, progress: Callable[[str], None]) -> int:
     """Every classic probe sent as is, each under its own name (`classics/<probe>`), not judged: a differential
     run compares the two targets' answers instead. Returns the number of requests sent."""
-    collector = client.judge.collector
+    return _send(client, judged=False)
+
+
+def _send(client: Client, *, judged: bool) -> int:
     sent = 0
     for probe in classic_probes(client):
-        if collector.stopped:
+        if client.judge.collector.stopped:
             break
-        client.raw("POST", probe.body, headers=probe.headers, source=f"classics/{probe.name}")
+        if judged:
+            call = probe.call() if probe.call is not None else None
+            exchange = client.raw("POST", probe.body, headers=probe.headers, source="classics")
+            client.judge.judge(exchange, probe.expect, call, "classics", probe=probe.name, group=probe.group)
+        else:
+            client.raw("POST", probe.body, headers=probe.headers, source=f"classics/{probe.name}")
         sent += 1
     return sent

@@ -9,25 +9,32 @@ from datetime import UTC, datetime
 from typing import Any
 
 from coupon_harness import ENDPOINT
+from coupon_harness.contract.http_rules import WELL_FORMED, Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.interrupts import deferred
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import Exchange, Outgoing, send
-from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge
+from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.outbound import BoundedClient, OutboundPolicy
 
-__all__ = ["Client", "lower_auth_scheme", "policy"]
+__all__ = ["Client", "policy", "request_headers"]
 
 
-def lower_auth_scheme(headers: dict[str, str]) -> dict[str, str]:
-    """The credentials with the Authorization scheme written in lower case (`basic ...`): RFC 9110 §11.1 makes a
-    scheme case-insensitive, and the auth pass checks the target reads it so."""
-    value = headers.get("Authorization")
-    if value is None:
-        return headers
-    scheme, sep, rest = value.partition(" ")
-    return {**headers, "Authorization": scheme.lower() + sep + rest}
+def request_headers(credentials: Callable[[], dict[str, str]], headers: Mapping[str, str | None] | None, *,
+                    auth: bool, lower_scheme: bool = False) -> dict[str, str | None]:
+    """JSON in and out, the credentials' headers when `auth`, then `headers`. `lower_scheme`: the Authorization
+    scheme written in lower case (`basic ...`): RFC 9110 §11.1 makes a scheme case-insensitive, and the auth pass
+    checks the target reads it so."""
+    sent: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
+    if auth:
+        sent.update(credentials())
+        value = sent.get("Authorization")
+        if lower_scheme and value is not None:
+            scheme, sep, rest = value.partition(" ")
+            sent["Authorization"] = scheme.lower() + sep + rest
+    sent.update(headers or {})
+    return sent
 
 
 def policy(settings: ContractSettings, url_flag: str = "--base-url") -> OutboundPolicy:
@@ -54,18 +61,20 @@ class Client:
             self._counter += 1
             return f"ch-{self._run}-{self._counter}"
 
+    def customer(self) -> str:
+        """The first of --customer-ids (the target may know no other), else a fresh customer."""
+        pool = self.settings.customer_ids
+        return pool[0] if pool else self.fresh_customer()
+
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
             auth: bool = True, url: str | None = None, source: str = "", exact: bool = False,
             lower_scheme: bool = False) -> Exchange:
         """Send as is; a header given as None is not sent at all (not even the HTTP client's default). The coupons
         of the answer are listed (under `source`) before a Ctrl-C that came meanwhile ends the run. `exact`: the
         path and query of `url` go out byte for byte, not normalised (the routes pass; same origin only)."""
-        sent_headers: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
-        if auth:
-            sent_headers.update(lower_auth_scheme(self.auth_headers()) if lower_scheme else self.auth_headers())
-        sent_headers.update(headers or {})
+        sent = request_headers(self.auth_headers, headers, auth=auth, lower_scheme=lower_scheme)
         with deferred():
-            exchange = send(self._http, method, url or self.url, headers=sent_headers, body=body,
+            exchange = send(self._http, method, url or self.url, headers=sent, body=body,
                             redactor=self.judge.redactor, exact=exact)
             if source:
                 self.judge.log_coupons(exchange, None, source)

@@ -25,26 +25,26 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from coupon_harness import ENDPOINT, interrupts
+from coupon_harness.contract.http_rules import Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
-from coupon_harness.runners.contract.client import Client, lower_auth_scheme, policy
+from coupon_harness.runners.contract.client import Client, policy, request_headers
 from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.diff_compare import Comparer, Delta, TargetAnswer
 from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
 from coupon_harness.runners.contract.diff_settings import DiffSettings
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange, Outgoing, sample, send
-from coupon_harness.runners.contract.judge import Expect, Judge, log_coupons
+from coupon_harness.runners.contract.judge import Judge, log_coupons
 from coupon_harness.runners.contract.passes import run_pass
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
+from coupon_harness.runners.contract.settings import token_source
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import AuthError, Credentials, Redactor, TokenSource, auth_headers
+from coupon_harness.transport.auth import AuthError, Credentials, Redactor, auth_headers
 from coupon_harness.transport.outbound import BoundedClient
 
 __all__ = ["PROPERTY_RESERVE", "PairClient", "PairRedactor", "interrupted_diff", "run_diff"]
@@ -59,14 +59,6 @@ class PairRedactor(Redactor):
 
     def __init__(self, first: Redactor, second: Redactor) -> None:
         super().__init__(Credentials(), also=(first, second))
-
-
-def _token_source(url: str, credentials: Credentials, timeout: float, *, allow_production: bool,
-                  url_flag: str) -> TokenSource | None:
-    if credentials.oauth_key is not None and not credentials.token:
-        return TokenSource(url, credentials.oauth_key, credentials.oauth_secret or "", timeout,
-                           allow_production=allow_production, url_flag=url_flag)
-    return None
 
 
 class _Book:
@@ -167,15 +159,7 @@ def _answer(exchange: Exchange, sent_at: float) -> TargetAnswer:
 
 
 def _coupons(exchange: Exchange) -> int:
-    if exchange.status != 200 or exchange.error is not None:
-        return 0
-    try:
-        body = orjson.loads(exchange.body)
-    except orjson.JSONDecodeError:
-        return 0
-    entities = body.get("response") if isinstance(body, dict) else None
-    if not isinstance(entities, list):
-        return 0
+    entities = exchange.entities() or []
     return sum(1 for e in entities if isinstance(e, dict) and isinstance(e.get("result"), dict) and not e.get("errors"))
 
 
@@ -232,10 +216,7 @@ class PairClient(Client):
 
     def send_b(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str | None] | None,
                auth: bool, *, lower_scheme: bool = False) -> tuple[Exchange, float]:
-        sent: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
-        if auth:
-            sent.update(lower_auth_scheme(self.headers_b()) if lower_scheme else self.headers_b())
-        sent.update(headers or {})
+        sent = request_headers(self.headers_b, headers, auth=auth, lower_scheme=lower_scheme)
         sent_at = time.time()
         exchange = send(self._b_http, method, url, headers=sent, body=self.body_map.body(body),
                         redactor=self.judge.redactor)
@@ -280,10 +261,9 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     base = settings.base
     refuse_production(base.base_url, allow=base.allow_production)
     refuse_production(settings.against_url, allow=base.allow_production, url_flag="--against-url")
-    tokens_a = _token_source(base.base_url, base.credentials, base.request_timeout,
-                             allow_production=base.allow_production, url_flag="--base-url")
-    tokens_b = _token_source(settings.against_url, settings.against_credentials, base.request_timeout,
-                             allow_production=base.allow_production, url_flag="--against-url")
+    tokens_a = base.token_source()
+    tokens_b = token_source(settings.against_url, settings.against_credentials, base.request_timeout,
+                            allow_production=base.allow_production, url_flag="--against-url")
     redactor = PairRedactor(Redactor(base.credentials, tokens_a), Redactor(settings.against_credentials, tokens_b))
 
     def headers_a() -> dict[str, str]:
@@ -379,8 +359,7 @@ def _first_case(client: PairClient, settings: DiffSettings) -> None:
     """One well-formed issue to both: nothing listening, or credentials refused, is a harness error (exit 2)."""
     base = settings.base
     series = sorted(base.expectations.valid_series)[:2] or sorted(base.expectations.invalid_series)[:1] or [1]
-    pool = base.customer_ids
-    customer = pool[0] if pool else client.fresh_customer()
+    customer = client.customer()
     client.source = "preflight"
     a, b = client.pair("POST", dump_json({"seriesIds": series, "customer": {"id": customer}}))
     for exchange, url, flag, creds in ((a, base.base_url, "--base-url", "--user/--token/--oauth-key"),

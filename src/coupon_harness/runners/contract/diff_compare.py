@@ -18,6 +18,7 @@ What is compared, and how (README, `coupon-harness diff`):
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -63,20 +64,13 @@ class Delta:
     against: str
 
 
+_KINDS: dict[type, str] = {bool: "boolean", int: "number", float: "number", str: "string", list: "array",
+                           dict: "object"}
+
+
 def kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    """The JSON type of a parsed value (orjson gives exactly these types)."""
+    return "null" if value is None else _KINDS.get(type(value), type(value).__name__)
 
 
 def _show(value: Any, limit: int = 80) -> str:
@@ -139,15 +133,8 @@ class _Shape:
             if index == len(self.positions):
                 self.positions.append(set())
             self.positions[index].add(_char_kind(char))
-        if self.prefix is None:
-            self.prefix = code
-        else:
-            common = 0
-            for x, y in zip(self.prefix, code, strict=False):
-                if x != y:
-                    break
-                common += 1
-            self.prefix = self.prefix[:common]
+        # Character by character, as wanted here (the codes are no paths).
+        self.prefix = code if self.prefix is None else os.path.commonprefix([self.prefix, code])  # noqa: RUF071
 
     def kinds(self, *, after_prefix: bool) -> set[str]:
         """The kinds of characters of the codes (after their common prefix: `CH` + digits is digits)."""

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from coupon_harness.results.contract import RequestSample
 from coupon_harness.transport.auth import Redactor
 from coupon_harness.transport.outbound import REFUSED, UNRESOLVED, BoundedClient
@@ -26,6 +28,17 @@ class Exchange:
     error_detail: str = ""
     #: Its coupons are in the run's coupons.csv already (the preflight logs them as they arrive, judged later).
     coupons_logged: bool = False
+
+    def entities(self) -> list[Any] | None:
+        """The `response` list of a 200 answer that arrived whole with a JSON body; None for any other answer."""
+        if self.status != 200 or self.error is not None:
+            return None
+        try:
+            body = orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            return None
+        entities = body.get("response") if isinstance(body, dict) else None
+        return entities if isinstance(entities, list) else None
 
     def excerpt(self, redactor: Redactor, width: int = 300) -> str:
         """The start of the body, redacted before it is cut (a secret cut in two would not be recognised)."""

@@ -10,26 +10,7 @@ import orjson
 
 from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.expectations import Expectations
-from coupon_harness.contract.http_rules import (
-    INTEGRAL_FLOATS,
-    LENIENT,
-    MALFORMED,
-    NOT_PARSED,
-    OPTIONS_METHOD,
-    OTHER_METHOD,
-    POST_STATUSES,
-    RESOURCE_LIMIT,
-    STRICT_JSON,
-    TOLERATED,
-    UNAUTHENTICATED,
-    WELL_FORMED,
-    Expect,
-    check_http,
-    lenient_answer,
-    other_method,
-    transport_failure,
-    unauthenticated_route,
-)
+from coupon_harness.contract.http_rules import NOT_PARSED, Expect, check_http, lenient_answer, transport_failure
 from coupon_harness.contract.invariants import RESPONSE_RULES, IssueCall, check_response
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.contract.violations import Violation
@@ -38,24 +19,7 @@ from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.transport.auth import Redactor
 
-__all__ = [
-    "INTEGRAL_FLOATS",
-    "LENIENT",
-    "MALFORMED",
-    "OPTIONS_METHOD",
-    "OTHER_METHOD",
-    "POST_STATUSES",
-    "RESOURCE_LIMIT",
-    "STRICT_JSON",
-    "TOLERATED",
-    "UNAUTHENTICATED",
-    "WELL_FORMED",
-    "Expect",
-    "Judge",
-    "log_coupons",
-    "other_method",
-    "unauthenticated_route",
-]
+__all__ = ["Judge", "log_coupons"]
 
 #: Judged on every bulk issue's 200 whatever the expectations (the Ledger's series attributes included).
 _ALWAYS_JUDGED: tuple[str, ...] = (

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.http_rules import WELL_FORMED
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponSink
@@ -33,10 +32,10 @@ from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange
-from coupon_harness.runners.contract.judge import WELL_FORMED, Judge
+from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
+from coupon_harness.transport.auth import AuthError, Redactor, auth_headers
 
 __all__ = ["CUSTOMER_UNKNOWN_CODES", "SERIES_UNKNOWN_CODES", "Preflight", "judge_preflight", "preflight_target",
            "run_preflight"]
@@ -68,10 +67,7 @@ def preflight_target(settings: ContractSettings, coupons: CouponSink | None = No
     coupons it issues go to `coupons` as they arrive, under `source`."""
     refuse_production(settings.base_url, allow=settings.allow_production)
     credentials = settings.credentials
-    tokens = None
-    if credentials.oauth_key is not None and not credentials.token:
-        tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
-                             settings.request_timeout)
+    tokens = settings.token_source()
     redactor = Redactor(credentials, tokens)
     redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
     collector = Collector(settings.seed, settings.max_transport_failures, redactor)
@@ -119,9 +115,8 @@ def run_preflight(client: Client, source: str = _SOURCE) -> Preflight:
 
 
 def _issue(client: Client, result: Preflight, series: Sequence[int]) -> tuple[Exchange, IssueCall]:
-    pool = client.settings.customer_ids
-    customer = pool[0] if pool else client.fresh_customer()
-    call = IssueCall(list(series), customer, datetime.now(UTC), fresh_customer=not pool)
+    customer = client.customer()
+    call = IssueCall(list(series), customer, datetime.now(UTC), fresh_customer=not client.settings.customer_ids)
     # Listed now, not when judged: a refusal below ends the run first.
     exchange = client.raw("POST", dump_json({"seriesIds": list(series), "customer": {"id": customer}}),
                           source=result.source)
@@ -148,14 +143,8 @@ def _reachable(client: Client, exchange: Exchange) -> None:
 def _entities(exchange: Exchange, call: IssueCall) -> list[tuple[int, dict[str, Any]]] | None:
     """(series, entity) pairs of a 200 whose body has one entity per requested series; None otherwise
     (a broken answer is the judge's business, not a verdict on the configuration)."""
-    if exchange.error is not None or exchange.status != 200:
-        return None
-    try:
-        body = orjson.loads(exchange.body)
-    except orjson.JSONDecodeError:
-        return None
-    entities = body.get("response") if isinstance(body, dict) else None
-    if not isinstance(entities, list) or len(entities) != len(call.series_ids):
+    entities = exchange.entities()
+    if entities is None or len(entities) != len(call.series_ids):
         return None
     if not all(isinstance(entity, dict) for entity in entities):
         return None

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from coupon_harness.contract import IssueCall
+from coupon_harness.contract.http_rules import MALFORMED, UNAUTHENTICATED, WELL_FORMED
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.judge import MALFORMED, UNAUTHENTICATED, WELL_FORMED
 from coupon_harness.transport.auth import TOKEN_HEADER
 
 __all__ = ["run_auth_probes", "run_malformed_probes", "well_formed_body"]
@@ -18,8 +18,7 @@ __all__ = ["run_auth_probes", "run_malformed_probes", "well_formed_body"]
 def well_formed_body(client: Client) -> bytes:
     """A well-formed issue of the first two valid series (a made-up customer unless a pool is given)."""
     series = sorted(client.judge.expectations.valid_series) or [1]
-    pool = client.settings.customer_ids
-    return dump_json({"seriesIds": series[:2], "customer": {"id": pool[0] if pool else client.fresh_customer()}})
+    return dump_json({"seriesIds": series[:2], "customer": {"id": client.customer()}})
 
 
 def run_auth_probes(client: Client, progress: Callable[[str], None]) -> int:
@@ -50,14 +49,14 @@ def _lower_case_scheme(client: Client) -> int:
     header = client.settings.credentials.basic_header()
     if header is None:
         return 0
-    pool = client.settings.customer_ids
     series = sorted(client.judge.expectations.valid_series)[:2] or [1]
-    customer = pool[0] if pool else client.fresh_customer()
+    customer = client.customer()
     issued_at = datetime.now(UTC)
     # The run's credentials, scheme lowered by the client: a differential run lowers each target's own.
     exchange = client.raw("POST", dump_json({"seriesIds": series, "customer": {"id": customer}}), source="auth",
                           lower_scheme=True)
-    client.judge.judge(exchange, WELL_FORMED, IssueCall(series, customer, issued_at, not pool), "auth",
+    fresh = not client.settings.customer_ids
+    client.judge.judge(exchange, WELL_FORMED, IssueCall(series, customer, issued_at, fresh), "auth",
                        probe="valid credentials, scheme in lower case")
     return 1
 

@@ -18,7 +18,7 @@ is judged as the client path judges it (`transport`, kind `too-large` or `timeou
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,18 +26,11 @@ import orjson
 
 from coupon_harness import interrupts
 from coupon_harness.contract.catalog import RuleId
+from coupon_harness.contract.http_rules import INTEGRAL_FLOATS, LENIENT, MALFORMED, WELL_FORMED, Expect, other_method
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import request_validator
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.exchange import Exchange, Outgoing, sample
-from coupon_harness.runners.contract.judge import (
-    INTEGRAL_FLOATS,
-    LENIENT,
-    MALFORMED,
-    WELL_FORMED,
-    Expect,
-    other_method,
-)
 from coupon_harness.runners.contract.schemathesis_adapter import (
     CaseAnswer,
     Errored,
@@ -48,6 +41,7 @@ from coupon_harness.runners.contract.schemathesis_adapter import (
     PassSettings,
     ScenarioFinished,
     SchemathesisPass,
+    Sent,
 )
 from coupon_harness.runners.contract.spec_loader import generation_spec
 
@@ -74,7 +68,7 @@ class _Answers:
     def answered(self, answer: CaseAnswer) -> None:
         """An answer: worded as the harness's own client words a cut one (exchange.send), so both paths make one
         finding."""
-        exchange = self._exchange(answer.method, answer.url, answer.request_headers, answer.request_body)
+        exchange = self._exchange(answer.request)
         exchange.status, exchange.headers, exchange.body = answer.status, answer.headers, answer.body
         if answer.cut == "too-large":
             exchange.error = "too-large"
@@ -84,26 +78,22 @@ class _Answers:
             # is a hung request all the same.
             exchange.error = "timeout"
             exchange.error_detail = f"answer took {answer.took:.1f} s (timeout {self.timeout:g} s)"
-        sent = Outgoing(answer.method, answer.url, answer.request_headers, answer.request_body,
-                        time.time() - answer.took)
-        self._hand(exchange, answer.case, answer.elapsed, sent)
+        self._hand(exchange, answer.case, answer.elapsed, _outgoing(answer.request, time.time() - answer.took))
 
     def lost(self, event: Errored) -> None:
         """A request with no answer (hung, dropped): a transport failure, judged as the client path judges one.
         Schemathesis then stops testing the operation in this phase."""
-        error, request = event.error, event.request
+        error, request = event.error, event.request or Sent("POST", self.client.url, {}, None)
         text = str(error)
         kind = "timeout" if "timed out" in text.lower() or "timeout" in type(error).__name__.lower() else "connection"
-        method, url = (request.method, request.url) if request is not None else ("POST", self.client.url)
-        headers, body = (request.headers, request.body) if request is not None else ({}, None)
-        exchange = self._exchange(method, url, headers, body)
+        exchange = self._exchange(request)
         detail = self.client.judge.redactor.text(text.splitlines()[0] if text else type(error).__name__)[:200]
         exchange.error, exchange.error_detail = kind, detail
-        self._hand(exchange, _sent_case(method, body), 0.0,
-                   Outgoing(method, url, headers, body, time.time()))
+        self._hand(exchange, _sent_case(request.method, request.body), 0.0, _outgoing(request, time.time()))
 
-    def _exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes | str | None) -> Exchange:
-        return Exchange(sample(method, url, headers, body, self.client.judge.redactor), method, None, {}, b"")
+    def _exchange(self, request: Sent) -> Exchange:
+        return Exchange(sample(request.method, request.url, request.headers, request.body, self.client.judge.redactor),
+                        request.method, None, {}, b"")
 
     def _hand(self, exchange: Exchange, case: Generated, elapsed: float, sent: Outgoing) -> None:
         judge = self.client.judge
@@ -117,6 +107,10 @@ class _Answers:
         self.client.generated(exchange, expect, call, self.source, sent)
         if judge.collector.stopped and self.run is not None:
             self.run.stop()
+
+
+def _outgoing(request: Sent, sent_at: float) -> Outgoing:
+    return Outgoing(request.method, request.url, request.headers, request.body, sent_at)
 
 
 def _sent_case(method: str, body: bytes | str | None) -> Generated:

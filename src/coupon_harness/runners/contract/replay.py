@@ -24,6 +24,7 @@ import orjson
 
 from coupon_harness import ENDPOINT
 from coupon_harness.contract.catalog import RuleId
+from coupon_harness.contract.http_rules import WELL_FORMED, Expect, unauthenticated_route
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog
@@ -32,10 +33,10 @@ from coupon_harness.results.contract import Finding, ReplayInfo, RequestSample
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED
-from coupon_harness.runners.contract.judge import WELL_FORMED, Expect, Judge, unauthenticated_route
+from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import REDACTED, AuthError, Redactor, TokenSource, auth_headers
+from coupon_harness.transport.auth import REDACTED, AuthError, Redactor, auth_headers
 
 __all__ = ["FIXED", "NOT_REPLAYABLE", "STILL_FAILING", "ReplayVerdict", "replay_finding", "replay_findings"]
 
@@ -85,10 +86,7 @@ class _Replayer:
     def __init__(self, settings: ContractSettings) -> None:
         refuse_production(settings.base_url, allow=settings.allow_production)
         credentials = settings.credentials
-        tokens = None
-        if credentials.oauth_key is not None and not credentials.token:
-            tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
-                                 settings.request_timeout, allow_production=settings.allow_production)
+        tokens = settings.token_source()
         self.settings = settings
         self.credentials = credentials.any
         self.redactor = Redactor(credentials, tokens)

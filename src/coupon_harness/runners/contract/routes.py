@@ -18,8 +18,8 @@ import base64
 from collections.abc import Callable
 
 from coupon_harness import ENDPOINT
+from coupon_harness.contract.http_rules import unauthenticated_route
 from coupon_harness.runners.contract.client import Client
-from coupon_harness.runners.contract.judge import unauthenticated_route
 from coupon_harness.runners.contract.probes import well_formed_body
 
 __all__ = ["CREDENTIALS", "OVERRIDES", "ROUTES", "run_route_probes"]

@@ -22,7 +22,7 @@ from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import AuthError, Redactor, TokenSource, auth_headers
+from coupon_harness.transport.auth import AuthError, Redactor, auth_headers
 
 __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
 
@@ -37,10 +37,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     if settings.baseline is not None:  # a bad file is exit 2 before any request
         baseline = Baseline.load(settings.baseline, missing_ok=settings.baseline_update)
     credentials = settings.credentials
-    tokens = None
-    if credentials.oauth_key is not None and not credentials.token:
-        tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
-                             settings.request_timeout, allow_production=settings.allow_production)
+    tokens = settings.token_source()
     redactor = Redactor(credentials, tokens)
     redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
 

@@ -6,9 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Path", "fields", "is_type", "show", "with_value"]
+from coupon_harness.contract.expectations import Expectations
+
+__all__ = ["Path", "fields", "is_type", "series_choice", "show", "with_value"]
 
 Path = tuple[str | int, ...]
+
+
+def series_choice(expectations: Expectations) -> tuple[int, list[int], list[int]]:
+    """The series a schema-derived probe names: a valid one, so a server that issues answers with coupons, else
+    a refused one, else 1; then the valid and the refused series, sorted."""
+    valid = sorted(expectations.valid_series)
+    invalid = sorted(expectations.invalid_series)
+    return (valid[0] if valid else (invalid[0] if invalid else 1)), valid, invalid
 
 
 def show(path: Path) -> str:

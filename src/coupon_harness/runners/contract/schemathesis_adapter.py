@@ -139,14 +139,20 @@ class Generated:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseAnswer:
-    """One generated case as sent and the answer to it, read as the harness's own client reads answers."""
+class Sent:
+    """A request as it went out, credentials included: redact before keeping."""
 
     method: str
     url: str
-    #: As sent, credentials included: redact before keeping.
-    request_headers: Mapping[str, str]
-    request_body: bytes | str | None
+    headers: Mapping[str, str]
+    body: bytes | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAnswer:
+    """One generated case as sent and the answer to it, read as the harness's own client reads answers."""
+
+    request: Sent
     status: int
     #: Names lower-cased, repeated headers joined with ", ".
     headers: dict[str, str]
@@ -183,16 +189,6 @@ class ScenarioFinished:
 
     phase: str
     cases: int
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """A request as it went out, credentials included: redact before keeping."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes | str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,12 +512,8 @@ def _answer(response: Response, case: OpenApiCase) -> CaseAnswer:
         body, cut, took = read.body, read.cut, time.monotonic() - read.sent_at
     else:  # the response hook did not run (the auth was not applied to this case): Schemathesis read the body
         body, cut, took = response.content, None, response.elapsed
-    method = (prepared.method or case.method).upper()
     return CaseAnswer(
-        method=method,
-        url=prepared.url or "",
-        request_headers=dict(prepared.headers),
-        request_body=prepared.body,
+        request=_sent(prepared, (prepared.method or case.method).upper()),
         status=response.status_code,
         headers={name.lower(): ", ".join(values) for name, values in response.headers.items()},
         body=body,
@@ -536,8 +528,12 @@ def _errored(error: Exception, label: str) -> Errored:
     prepared = getattr(error, "request", None)
     request = None
     if isinstance(prepared, requests.PreparedRequest):
-        request = Sent((prepared.method or "").upper(), prepared.url or "", dict(prepared.headers), prepared.body)
+        request = _sent(prepared, (prepared.method or "").upper())
     return Errored(error, label, network=isinstance(error, requests.RequestException | OSError), request=request)
+
+
+def _sent(prepared: requests.PreparedRequest, method: str) -> Sent:
+    return Sent(method, prepared.url or "", dict(prepared.headers), prepared.body)
 
 
 def _generated(case: OpenApiCase) -> Generated:

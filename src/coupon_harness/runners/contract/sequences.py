@@ -16,14 +16,13 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.http_rules import Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.results.contract import ReplayInfo, RequestSample
 from coupon_harness.runners.contract.exchange import Exchange
-from coupon_harness.runners.contract.judge import Expect, Judge
+from coupon_harness.runners.contract.judge import Judge
 
 __all__ = ["IssueHistory", "RecordingJudge", "replay_info"]
 
@@ -45,15 +44,7 @@ def _plain(rule_id: str | None) -> str | None:
 
 def _issued(exchange: Exchange, series_ids: Sequence[int]) -> _Issued:
     """The entities of a 200 that hold a coupon, as the Ledger reads them."""
-    if exchange.status != 200 or exchange.error is not None:
-        return []
-    try:
-        body = orjson.loads(exchange.body)
-    except orjson.JSONDecodeError:
-        return []
-    entities = body.get("response") if isinstance(body, dict) else None
-    if not isinstance(entities, list):
-        return []
+    entities = exchange.entities() or []
     out: _Issued = []
     for index, entity in enumerate(entities[: len(series_ids)]):
         if not isinstance(entity, dict):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.results.passes import PASSES
-from coupon_harness.transport.auth import Credentials
+from coupon_harness.transport.auth import Credentials, TokenSource
 
-__all__ = ["PASSES", "ContractSettings"]
+__all__ = ["PASSES", "ContractSettings", "token_source"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +39,16 @@ class ContractSettings:
     baseline_update: bool = False
     #: Which passes to run (PASSES: all of them).
     passes: tuple[str, ...] = PASSES
+
+    def token_source(self) -> TokenSource | None:
+        return token_source(self.base_url, self.credentials, self.request_timeout,
+                            allow_production=self.allow_production)
+
+
+def token_source(url: str, credentials: Credentials, timeout: float, *, allow_production: bool,
+                 url_flag: str = "--base-url") -> TokenSource | None:
+    """The OAuth token source of credentials with an OAuth key and no fixed token; None for the others."""
+    if credentials.oauth_key is not None and not credentials.token:
+        return TokenSource(url, credentials.oauth_key, credentials.oauth_secret or "", timeout,
+                           allow_production=allow_production, url_flag=url_flag)
+    return None

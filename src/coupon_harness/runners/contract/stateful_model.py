@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from coupon_harness.contract.http_rules import MALFORMED, UNAUTHENTICATED, WELL_FORMED
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
 from coupon_harness.results.contract import Finding, ReplayInfo, RequestSample
@@ -29,7 +30,7 @@ from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, ScratchCollector
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import Exchange
-from coupon_harness.runners.contract.judge import MALFORMED, UNAUTHENTICATED, WELL_FORMED, Judge
+from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.sequences import replay_info
 from coupon_harness.transport.auth import TOKEN_HEADER
 

@@ -32,13 +32,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from coupon_harness.contract.http_rules import MALFORMED, TOLERATED, Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import load_schema, request_validator
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
-from coupon_harness.runners.contract.judge import MALFORMED, TOLERATED, Expect
-from coupon_harness.runners.contract.schema_fields import Path, fields, is_type, show, with_value
+from coupon_harness.runners.contract.schema_fields import Path, fields, is_type, series_choice, show, with_value
 from coupon_harness.runners.contract.string_catalog import catalog
 
 __all__ = ["MOST", "PER_EXAMPLE", "StringProbe", "budget", "failing_lengths", "run_strings", "select",
@@ -112,26 +112,19 @@ def select(probes: Sequence[StringProbe], seed: int, max_examples: int) -> list[
 class _StringsBuilder:
     def __init__(self, client: Client) -> None:
         self.client = client
-        expectations = client.judge.expectations
-        valid = sorted(expectations.valid_series)
-        invalid = sorted(expectations.invalid_series)
-        first = valid[0] if valid else (invalid[0] if invalid else 1)
+        first, _, invalid = series_choice(client.judge.expectations)
         #: A series that issues and, where the run knows one, one that must be refused: each answer is then
         #: judged on both kinds of entity (counts, order, shape, refusal).
         self.series = (first, invalid[0]) if invalid and invalid[0] != first else (first,)
-
-    def customer(self) -> str:
-        # With --customer-ids the target may know no other customer: the pool's first is the prefix, and every
-        # probe still names a customer the target does not know (a refusal is a right answer, and judged).
-        pool = self.client.settings.customer_ids
-        return pool[0] if pool else self.client.fresh_customer()
 
     def probes(self, schema: dict[str, Any], valid: Callable[[Any], bool]) -> list[StringProbe]:
         out = []
         for path in string_fields(schema):
             where = show(path)
             for item in catalog():
-                customer = self.customer()
+                # With --customer-ids the target may know no other customer: the pool's first is the prefix, and
+                # every probe still names a customer the target does not know (a refusal is a right answer, judged).
+                customer = self.client.customer()
                 value = item.value(customer)
                 body = with_value({"seriesIds": list(self.series), "customer": {"id": customer}}, path, value)
                 named = body.get("customer", {}).get("id") if isinstance(body.get("customer"), dict) else None
