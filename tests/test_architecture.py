@@ -166,7 +166,8 @@ def import_graph() -> dict[str, frozenset[str]]:
     return graph
 
 
-def find_cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
+# Complexity allowed: Tarjan's strongly connected components, iteratively.
+def find_cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:  # noqa: C901
     """One cycle per strongly connected component that has one, as [m1, m2, ..., m1], sorted.
 
     Tarjan's algorithm finds the components; inside each, a breadth-first search from its smallest

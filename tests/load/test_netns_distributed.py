@@ -89,7 +89,8 @@ def _wait_for(lines: queue.Queue[str], wanted: str, timeout: float) -> None:
             return
 
 
-def _distributed_run(lab: Lab, out: Path, *, plant: bool = False, kill_w2_after_s: float | None = None) -> Run:
+# Complexity allowed: one end-to-end run across network namespaces, step by step.
+def _distributed_run(lab: Lab, out: Path, *, plant: bool = False, kill_w2_after_s: float | None = None) -> Run:  # noqa: PLR0915
     """One run: a counting target, a master and two workers, each in its namespace; the target's tally."""
     target_host, master_host = lab.address["target"], lab.address["master"]
     base_url = f"http://{target_host}:{TARGET_PORT}"

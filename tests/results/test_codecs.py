@@ -30,7 +30,8 @@ from coupon_harness.results.setup import SetupFailure
 RESULTS: tuple[type[JsonRecord], ...] = (ContractRunResult, LoadRunResult, CapacityResult, DiffRunResult, SetupFailure)
 
 
-def _strategy(tp: Any) -> st.SearchStrategy[Any]:
+# Complexity allowed: one return per type a field may have.
+def _strategy(tp: Any) -> st.SearchStrategy[Any]:  # noqa: PLR0911
     """Values of `tp` as the results hold them (finite floats: NaN is not equal to itself; see the test below)."""
     origin, args = get_origin(tp), get_args(tp)
     if origin in (typing.Union, types.UnionType):

@@ -117,7 +117,8 @@ def _utf8(data: bytes, start: int, width: int) -> list[_Piece]:
     return out
 
 
-def _decode(match: re.Match[str]) -> list[_Piece]:
+# Complexity allowed: one return per escaping a text may carry.
+def _decode(match: re.Match[str]) -> list[_Piece]:  # noqa: PLR0911
     raw, start, end = match.group(), match.start(), match.end()
     if raw[0] == "%":
         if raw[1] in "uU":

@@ -109,7 +109,8 @@ def _chart(block: Chart) -> str:
     return toggle
 
 
-def _block(block: Block) -> str:
+# Complexity allowed: one return per kind of Document block.
+def _block(block: Block) -> str:  # noqa: PLR0911
     if isinstance(block, Paragraph):
         return f'<p class="muted">{_text(block.text)}</p>' if block.muted else f"<p>{_text(block.text)}</p>"
     if isinstance(block, Banner):

@@ -255,7 +255,8 @@ class PairClient(Client):
         self._b_http.close()
 
 
-def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None) -> DiffRunResult:
+# Complexity allowed: the run's stages in order, each with its interruption and fault handling beside it.
+def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None) -> DiffRunResult:  # noqa: C901, PLR0915
     """Raises TargetUnreachable (nothing listens, credentials refused) and ConfigError before the first case
     (exit 2); a harness bug inside a pass is a fault of the result, and the other passes still run."""
     base = settings.base

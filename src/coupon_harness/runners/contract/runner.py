@@ -29,7 +29,8 @@ __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", 
 _log = logging.getLogger(__name__)
 
 
-def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:
+# Complexity allowed: the run's stages in order, each with its interruption and fault handling beside it.
+def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:  # noqa: C901, PLR0912, PLR0915
     """Raises TargetUnreachable when the target cannot be tested at all and ConfigError when the configuration
     does not fit the target (both exit 2); a harness bug in one pass is a `HarnessFault` of the result."""
     refuse_production(settings.base_url, allow=settings.allow_production)  # before any request, every way in

@@ -276,7 +276,8 @@ class SchemathesisPass:
         if self._stream is not None:
             self._stream.stop()
 
-    def _convert(self, event: engine_events.EngineEvent) -> PassEvent | None:
+    # Complexity allowed: one return per Schemathesis event type.
+    def _convert(self, event: engine_events.EngineEvent) -> PassEvent | None:  # noqa: PLR0911
         if isinstance(event, engine_events.PhaseStarted):
             return PhaseStarted(event.phase.name.value)
         if isinstance(event, engine_events.PhaseFinished):

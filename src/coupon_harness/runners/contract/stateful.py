@@ -257,7 +257,8 @@ def _decode(number: int, args: int, valid: int, invalid: int) -> Draft:
     return kind, customer, tuple(picks), variant, kind in _REFUSED and take(3) > 0
 
 
-def _machine(search: _Search) -> type[RuleBasedStateMachine]:
+# Complexity allowed: the state machine's rules, defined together as closures over one run.
+def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
     """The state machine of one pass, over the run's series (they are known only once the preflight ran)."""
     expectations = search.client.judge.expectations
     valid = sorted(expectations.valid_series)

@@ -210,7 +210,8 @@ class LoadState:
             gevent.spawn(runner.quit)
 
 
-def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Path | None,
+# Complexity allowed: every Locust event listener of a run wired in one place.
+def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Path | None,  # noqa: C901, PLR0915
             expected_workers: int = 1) -> LoadState:
     """Raises ConfigError for a production host without allow_production: every load way in comes here."""
     refuse_production(settings.base_url, allow=settings.allow_production)
