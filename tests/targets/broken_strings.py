@@ -128,9 +128,11 @@ BROKEN_STRINGS: tuple[Broken, ...] = (
     Broken("500-on-numeric-past-int64", "no-server-error", STRINGS, _plain(numeric_past_int64_500),
            probe=_probe("numeric")),
     Broken("500-on-format-string", "no-server-error", STRINGS, _plain(format_string_500), probe=_probe("format")),
-    Broken("hangs-on-template", "transport", STRINGS, before=hang_on_template, settings={"request_timeout": 0.5},
+    # Timeouts long enough that a busy machine's slow answer is no hang: a class stops after its first hang,
+    # and a drop is at once, so neither makes the run longer.
+    Broken("hangs-on-template", "transport", STRINGS, before=hang_on_template, settings={"request_timeout": 2.0},
            probe=_probe("template")),
-    Broken("drops-connection-on-crlf", "transport", STRINGS, before=drop_on_crlf, settings={"request_timeout": 1.0},
+    Broken("drops-connection-on-crlf", "transport", STRINGS, before=drop_on_crlf, settings={"request_timeout": 10.0},
            probe=_probe("crlf")),
     Broken("empty-codes-for-emoji", "code-non-empty", STRINGS, _plain(astral_codes_emptied), probe=_probe("emoji")),
     Broken("total-count-off-for-bidi", "total-count", STRINGS, _plain(bidi_total_count_off), probe=_probe("bidi")),
