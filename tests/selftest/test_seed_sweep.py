@@ -1,4 +1,4 @@
-"""A correct target passes under every seed: 12 contract runs against one sandbox (scripts/seed_sweep.py).
+"""A correct target passes under every seed: 8 contract runs against one sandbox (scripts/seed_sweep.py).
 
 Each run is the CLI in a subprocess with the default budget, so a harness bug that only some seeds reach
 (an integer beyond 64 bits that orjson refused, seeds 1681099466 and 2044585975) shows as an exit code
@@ -17,10 +17,10 @@ from scripts_loader import load_script
 
 seed_sweep = load_script("seed_sweep")
 
-#: Seeds that once crashed the extra-fields scenario, then 10 more, the same on every run of the suite (12: the
-#: suite's time since issue 16 doubled what a run sends; `scripts/seed_sweep.py` sweeps hundreds).
+#: Seeds that once crashed the extra-fields scenario, then 6 more, the same on every run of the suite (8: CI's 10
+#: minutes; `scripts/seed_sweep.py` sweeps hundreds on demand).
 KNOWN = (1681099466, 2044585975)
-SEEDS = (*KNOWN, *(s for s in random.Random(20261130).sample(range(2**31), 30) if s not in KNOWN))[:12]
+SEEDS = (*KNOWN, *(s for s in random.Random(20261130).sample(range(2**31), 30) if s not in KNOWN))[:8]
 
 
 #: The sweep in three parts, so that the suite's workers share it (one part alone took 90 s of one worker).
@@ -33,7 +33,7 @@ SEEDED = ",".join(SEEDED_PASSES)
 @pytest.mark.slow
 @pytest.mark.parametrize("part", range(PARTS))
 def test_every_seed_passes_against_a_correct_target(part: int, tmp_path: Path) -> None:
-    assert len(set(SEEDS)) == 12
+    assert len(set(SEEDS)) == 8
     seeds = SEEDS[part::PARTS]
     with seed_sweep.sandbox_url() as base_url:
         runs = []
