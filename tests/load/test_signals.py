@@ -119,7 +119,9 @@ def test_a_signalled_load_run_keeps_its_report_and_every_code(signum: int, momen
                        "--batch-size", "1-3", "--report-dir", str(out)], log)
         try:
             if moment == "start-up":
-                _wait_for(out.is_dir, 30)  # the folder is made just before the load process starts
+                # The folder is claimed (its lock file made) just before the load process starts: from then on
+                # a signal gives the interrupted run's report; before, there is no folder to write it to.
+                _wait_for((out / ".coupon-harness.lock").exists, 30)
             else:
                 _wait_for(lambda: _load_listed(out), 30)  # the users are issuing coupons
                 time.sleep(1.5 if moment == "mid-run" else run_time - 0.3)
