@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from coupon_harness.reporting.text import e as _e
 
-__all__ = ["PLOT", "Bar", "ChartLine", "ChartThreshold", "bar_chart_svg", "chart_frame", "legend_svg",
+__all__ = ["PLOT", "Bar", "ChartLine", "ChartThreshold", "axis_ticks", "bar_chart_svg", "chart_frame", "legend_svg",
            "line_chart_svg", "log_ticks", "nice_ticks", "scale_toggle", "tick_label"]
 
 _WIDTH = 860
@@ -60,6 +60,20 @@ def log_ticks(low: float, high: float) -> list[float]:
 
 def tick_label(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:g}"
+
+
+def axis_ticks(top: float, count: int = 8) -> tuple[float, list[tuple[float, str]]]:
+    """An axis from 0 to a round value at or above `top`: its end, and its ticks (value, label)."""
+    ticks = nice_ticks(top, count)
+    return ticks[-1], [(tick, tick_label(tick)) for tick in ticks]
+
+
+def _x_scale(x_range: tuple[float, float]) -> Callable[[float], float]:
+    """Data values on the x axis to pixels."""
+    left, _, width, _ = PLOT
+    low, high = x_range
+    span = high - low if high > low else 1.0
+    return lambda value: left + (value - low) / span * width
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +179,7 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
     left, top, width, height = PLOT
     values = [y for line in lines for _, y in line.points if y is not None and _finite(y) is not None]
     scale = _YScale(values, [t.value for t in thresholds], log=log)
-    x_low, x_high = x_range
-    x_span = x_high - x_low if x_high > x_low else 1.0
-
-    def x_of(value: float) -> float:
-        return left + (value - x_low) / x_span * width
-
+    x_of = _x_scale(x_range)
     y_ticks = [(y, tick_label(t)) for t in scale.ticks if (y := scale(t)) is not None]
     parts = chart_frame(title, y_ticks, [(x_of(x), label) for x, label in x_ticks], x_unit=x_unit,
                         y_unit=y_unit + (" (log scale)" if log else ""), scale="log" if log else "linear")
@@ -258,17 +267,12 @@ def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, floa
                   colours: tuple[tuple[str, str], tuple[str, str]]) -> str:
     """A self-contained SVG bar chart, its y axis scaled to the highest bar; `colours` names and colours the
     bars and their parts for the legend. Bars of no height are not drawn."""
-    left, top, width, height = PLOT
+    _, top, _, height = PLOT
     (_, whole_colour), (_, part_colour) = colours
     y_ticks = nice_ticks(max((bar.value for bar in bars if _finite(bar.value) is not None), default=1.0))
     y_max = y_ticks[-1]
     bottom = top + height
-    x_low, x_high = x_range
-    x_span = x_high - x_low if x_high > x_low else 1.0
-
-    def x_of(value: float) -> float:
-        return left + (value - x_low) / x_span * width
-
+    x_of = _x_scale(x_range)
     parts = chart_frame(title, [(bottom - tick / y_max * height, tick_label(tick)) for tick in y_ticks],
                         [(x_of(tick), label) for tick, label in x_ticks], x_unit=x_unit, y_unit=y_unit,
                         scale="linear")
@@ -276,7 +280,7 @@ def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, floa
         value = _finite(bar.value) or 0.0
         if value <= 0:
             continue
-        slot = (bar.x_to - bar.x_from) / x_span * width
+        slot = x_of(bar.x_to) - x_of(bar.x_from)
         bar_width = max(slot * 0.85 if slot > 4 else slot, 0.8)  # an even gap only where bars are wide
         bar_height = value / y_max * height
         part_height = bar_height * min(max(bar.part, 0.0), 1.0)

@@ -12,7 +12,7 @@ from pathlib import Path
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, holds, rate_or_why, step_verdict
 from coupon_harness.reporting.capacity.junit import render_capacity_junit
 from coupon_harness.reporting.capacity.summary_json import write_capacity_summary_json
-from coupon_harness.reporting.charts import ChartLine, ChartThreshold, line_chart_svg, nice_ticks, tick_label
+from coupon_harness.reporting.charts import ChartLine, ChartThreshold, axis_ticks, line_chart_svg
 from coupon_harness.reporting.document import (
     Chart,
     Code,
@@ -44,9 +44,8 @@ _FOOTER = ("coupon-harness capacity: open-model steps (each user sends on a fixe
 
 
 def _x_axis(result: CapacityResult) -> tuple[tuple[float, float], list[tuple[float, str]]]:
-    top = max((step.rate for step in result.steps), default=1.0)
-    ticks = nice_ticks(top, 8)
-    return (0.0, ticks[-1]), [(tick, tick_label(tick)) for tick in ticks]
+    end, ticks = axis_ticks(max((step.rate for step in result.steps), default=1.0))
+    return (0.0, end), ticks
 
 
 def latency_curve_svg(result: CapacityResult, *, log: bool = False) -> str | None:

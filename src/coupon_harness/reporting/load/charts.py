@@ -3,18 +3,8 @@ shared chart module's lines and bars."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from coupon_harness.reporting.charts import (
-    Bar,
-    ChartLine,
-    ChartThreshold,
-    bar_chart_svg,
-    line_chart_svg,
-    nice_ticks,
-    tick_label,
-)
-from coupon_harness.reporting.load.common import TimelineRow, downsample, finite, fmt_count, slo_label, span_label
+from coupon_harness.reporting.charts import Bar, ChartLine, ChartThreshold, axis_ticks, bar_chart_svg, line_chart_svg
+from coupon_harness.reporting.load.common import downsample, finite, fmt_count, slo_label, span_label
 from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["CHART_POINTS", "TAIL_SPREAD", "latency_chart_svg", "tails_matter", "throughput_chart_svg"]
@@ -29,20 +19,13 @@ _OK_BAR = "#54aeff"
 _ERROR_BAR = "#cf222e"
 
 
-def _x_axis(rows: Sequence[TimelineRow]) -> tuple[float, list[tuple[float, str]]]:
-    """The end of the time axis and its ticks (value, label)."""
-    end = max(rows[-1].t_to_s, 1e-9)
-    ticks = nice_ticks(end, 8)
-    return ticks[-1], [(tick, tick_label(tick)) for tick in ticks]
-
-
 def latency_chart_svg(result: LoadRunResult, *, log: bool = False) -> str | None:
     """p50/p95/p99 of each interval over time (gaps where an interval had no answer), the y axis scaled to the
     data: an SLO line far above is named at the top instead of flattening the lines. None without timeline."""
     rows = downsample(result.timeline, CHART_POINTS)
     if not rows:
         return None
-    x_max, x_ticks = _x_axis(rows)
+    x_max, x_ticks = axis_ticks(max(rows[-1].t_to_s, 1e-9))
     colours = dict(_SERIES)
     lines = [ChartLine(name, colour, [(row.t_to_s, finite(getattr(row, f"{name}_ms"))) for row in rows])
              for name, colour in _SERIES]
@@ -67,7 +50,7 @@ def throughput_chart_svg(result: LoadRunResult) -> str | None:
     rows = downsample(result.timeline, CHART_POINTS)
     if not rows:
         return None
-    x_max, x_ticks = _x_axis(rows)
+    x_max, x_ticks = axis_ticks(max(rows[-1].t_to_s, 1e-9))
     bars = [Bar(row.t_from_s, row.t_to_s, finite(row.rps) or 0.0, row.errors / row.requests if row.requests else 0.0,
                 f"t {span_label(row)} s: {finite(row.rps) or 0.0:,.1f} req/s, {fmt_count(row.requests)} requests, "
                 f"{fmt_count(row.errors)} errors") for row in rows]

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import mul
+from statistics import NormalDist
 from urllib.parse import urlsplit
 
 from hdrh.histogram import HdrHistogram
@@ -233,15 +234,10 @@ def _interval(earlier: list[float], current: list[float], relative: bool, confid
 def _proportion_interval(p1: float, n1: int, p2: float, n2: int, confidence: float) -> tuple[float, float] | None:
     if n1 <= 0 or n2 <= 0:
         return None
-    z = 1.959963984540054 if abs(confidence - 0.95) < 1e-9 else _z(confidence)
+    # The 95% quantile as the summary.json of earlier versions computed it (to the last digit).
+    z = 1.959963984540054 if abs(confidence - 0.95) < 1e-9 else NormalDist().inv_cdf(1 - (1 - confidence) / 2)
     se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
     return p2 - p1 - z * se, p2 - p1 + z * se
-
-
-def _z(confidence: float) -> float:
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(1 - (1 - confidence) / 2)
 
 
 def _verdict(key: str, interval: tuple[float, float] | None, limit: MaxRegression | None, earlier: float | None,
@@ -265,12 +261,9 @@ def _verdict(key: str, interval: tuple[float, float] | None, limit: MaxRegressio
 
 
 def _point_figures(result: LoadRunResult) -> dict[str, float | None]:
-    figures: dict[str, float | None] = {key: result.latency_ms.get(key) for key in ("p50", "p90", "p95", "p99", "max")}
-    figures["throughput"] = throughput_rps(result)
-    figures["error-rate"] = result.error_rate
-    figures["failure-ratio"] = result.failure_ratio
-    figures["failure-count-ratio"] = result.failure_count_ratio
-    return figures
+    return {**{key: result.latency_ms.get(key) for key in ("p50", "p90", "p95", "p99", "max")},
+            "throughput": throughput_rps(result), "error-rate": result.error_rate,
+            "failure-ratio": result.failure_ratio, "failure-count-ratio": result.failure_count_ratio}
 
 
 #: An open-model run that sent less than this share of its schedule fell behind: its generator was starved.
@@ -340,12 +333,9 @@ def compare_runs(earlier: LoadRunResult, current: LoadRunResult, limits: Sequenc
                          "for an interval; point figures only")
         elif key in boot:
             interval = _interval(*boot[key], relative, confidence)
-        elif key == "failure-ratio" and judged:
-            interval = _proportion_interval(earlier.failure_ratio, earlier.requests, current.failure_ratio,
-                                            current.requests, confidence)
-        elif key == "failure-count-ratio" and judged:
-            interval = _proportion_interval(earlier.failure_count_ratio, earlier.requests,
-                                            current.failure_count_ratio, current.requests, confidence)
+        elif key in ("failure-ratio", "failure-count-ratio") and judged:
+            interval = _proportion_interval(old[key] or 0.0, earlier.requests, new[key] or 0.0, current.requests,
+                                            confidence)
         limit = by_key.get(key)
         rows.append(ComparisonRow(
             key=key, label=_LABELS[key], unit=_UNITS.get(key, "ms"), earlier=e, current=c, change=change,
