@@ -10,9 +10,13 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
+from coupon_harness.reporting.document import Document
+from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.results.contract import HarnessFault
 
-__all__ = ["FileWriter", "atomic_write_text", "text_file", "traceback_files", "write_reports"]
+__all__ = ["FileWriter", "atomic_write_text", "text_file", "traceback_files", "write_document_reports",
+           "write_reports"]
 
 #: Writes one report file at the path it is given.
 FileWriter = Callable[[Path], None]
@@ -74,3 +78,10 @@ def write_reports(report_dir: Path, files: Mapping[str, FileWriter]) -> dict[str
     if errors:
         raise errors[0]
     return written
+
+
+def write_document_reports(report_dir: Path, document: Document, files: Mapping[str, FileWriter]) -> dict[str, Path]:
+    """A kind's report folder: its own `files` first (the gate's junit.xml and summary.json, tracebacks), then
+    `document` as report.md and report.html (see `write_reports`)."""
+    return write_reports(report_dir, {**files, "report.md": text_file(partial(render_markdown, document)),
+                                      "report.html": text_file(partial(render_html, document))})

@@ -1,6 +1,6 @@
 """A capacity search's report as one `Document` (the capacity and breaking rate, the latency-vs-rate curve,
 answered-vs-offered, a row per step with a link to its own report, violations, notes), drawn for the console,
-report.md and report.html by the shared renderers; `capacity_files` names every file of the report."""
+report.md and report.html by the shared renderers; `write_capacity_reports` writes every file of the report."""
 
 from __future__ import annotations
 
@@ -29,12 +29,10 @@ from coupon_harness.reporting.document import (
     column,
 )
 from coupon_harness.reporting.render.console import render_console
-from coupon_harness.reporting.render.html import render_html
-from coupon_harness.reporting.render.markdown import render_markdown
-from coupon_harness.reporting.writer import FileWriter, text_file, write_reports
+from coupon_harness.reporting.writer import text_file, write_document_reports
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
-__all__ = ["capacity_document", "capacity_files", "latency_curve_svg", "redact_capacity_result",
+__all__ = ["capacity_document", "latency_curve_svg", "redact_capacity_result",
            "render_capacity_table", "throughput_curve_svg", "write_capacity_reports"]
 
 _COLOURS = {"p50": "#0969da", "p95": "#bf8700", "p99": "#cf222e"}
@@ -175,17 +173,11 @@ def render_capacity_table(result: CapacityResult, *, color: bool, width: int = 1
     return render_console(capacity_document(result), color=color, width=width)
 
 
-def capacity_files(result: CapacityResult) -> dict[str, FileWriter]:
-    """Every file of a capacity report (beside the steps' own folders), the gate files first."""
-    document = capacity_document(result)
-    return {"summary.json": lambda path: write_capacity_summary_json(result, path),
-            "junit.xml": text_file(lambda: render_capacity_junit(result)),
-            "report.md": text_file(lambda: render_markdown(document)),
-            "report.html": text_file(lambda: render_html(document))}
-
-
 def write_capacity_reports(result: CapacityResult, report_dir: Path) -> dict[str, Path]:
-    return write_reports(report_dir, capacity_files(result))
+    """Every file of a capacity report (beside the steps' own folders), the gate files first."""
+    return write_document_reports(report_dir, capacity_document(result), {
+        "summary.json": lambda path: write_capacity_summary_json(result, path),
+        "junit.xml": text_file(lambda: render_capacity_junit(result))})
 
 
 def redact_capacity_result(result: CapacityResult, redact: Callable[[str], str]) -> CapacityResult:

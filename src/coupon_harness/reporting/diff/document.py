@@ -24,13 +24,11 @@ from coupon_harness.reporting.document import (
     Verdict,
     column,
 )
-from coupon_harness.reporting.render.html import render_html
-from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.reporting.text import shorten
-from coupon_harness.reporting.writer import FileWriter, text_file, traceback_files, write_reports
+from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
 from coupon_harness.results.diff import Difference, DiffRunResult
 
-__all__ = ["diff_document", "diff_files", "write_diff_reports"]
+__all__ = ["diff_document", "write_diff_reports"]
 
 _EXCERPT_LIMIT = 300
 
@@ -87,15 +85,9 @@ def diff_document(result: DiffRunResult) -> Document:
                     "redacted; each curl reads its target's from the environment.")
 
 
-def diff_files(result: DiffRunResult) -> dict[str, FileWriter]:
-    """The files of a differential run's folder, and each harness fault's traceback."""
-    document = diff_document(result)
-    return {"junit.xml": text_file(partial(render_diff_junit, result)),
-            "summary.json": partial(write_diff_summary_json, result),
-            "report.md": text_file(partial(render_markdown, document)),
-            "report.html": text_file(partial(render_html, document)), **traceback_files(result.faults)}
-
-
 def write_diff_reports(result: DiffRunResult, report_dir: Path) -> dict[str, Path]:
-    """Create `report_dir` and write every file of `diff_files` into it (name -> path)."""
-    return write_reports(report_dir, diff_files(result))
+    """Create `report_dir` and write the files of a differential run's folder into it (name -> path), and each
+    harness fault's traceback."""
+    return write_document_reports(report_dir, diff_document(result), {
+        "junit.xml": text_file(partial(render_diff_junit, result)),
+        "summary.json": partial(write_diff_summary_json, result), **traceback_files(result.faults)})

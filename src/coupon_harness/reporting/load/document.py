@@ -1,6 +1,6 @@
 """A load run's report as one `Document` (verdict, banners, key figures, SLOs, latency, steps, timeline charts,
 statuses, violations with their sample requests, entity error codes, the comparison), drawn for the console,
-report.md and report.html by the shared renderers; `load_files` names every file of a load report."""
+report.md and report.html by the shared renderers; `write_load_reports` writes every file of a load report."""
 
 from __future__ import annotations
 
@@ -59,13 +59,11 @@ from coupon_harness.reporting.load.compare import comparison_section, fmt_change
 from coupon_harness.reporting.load.junit import render_load_junit
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
 from coupon_harness.reporting.render.console import render_console
-from coupon_harness.reporting.render.html import render_html
-from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.reporting.text import plural, shorten
-from coupon_harness.reporting.writer import FileWriter, text_file, write_reports
+from coupon_harness.reporting.writer import FileWriter, text_file, write_document_reports
 from coupon_harness.results.load import LoadRunResult, SampleData, StepFigures
 
-__all__ = ["TIMELINE_ROWS", "load_document", "load_files", "redact_load_result", "render_load_table", "sparkline",
+__all__ = ["TIMELINE_ROWS", "load_document", "redact_load_result", "render_load_table", "sparkline",
            "write_load_reports"]
 
 #: At most this many rows in the timeline table; longer runs merge consecutive intervals (all of them, up to
@@ -314,22 +312,15 @@ def render_load_table(result: LoadRunResult, *, color: bool, width: int = 120) -
     return render_console(load_document(result), color=color, width=width)
 
 
-def load_files(result: LoadRunResult, *, junit: bool = True) -> dict[str, FileWriter]:
-    """Every file of a load report, the machine-readable gate files (summary.json, junit.xml for CI test tabs)
-    first. `junit=False` leaves junit.xml out: a capacity search's steps break SLOs on purpose (that is how it
-    finds the knee), and a CI job collecting every junit.xml must not count those as failed tests."""
-    document = load_document(result)
+def write_load_reports(result: LoadRunResult, report_dir: Path, *, junit: bool = True) -> dict[str, Path]:
+    """Create `report_dir` and write every file of the load report into it (each atomically), the
+    machine-readable gate files (summary.json, junit.xml for CI test tabs) first. `junit=False` leaves junit.xml
+    out: a capacity search's steps break SLOs on purpose (that is how it finds the knee), and a CI job collecting
+    every junit.xml must not count those as failed tests."""
     files: dict[str, FileWriter] = {"summary.json": lambda path: write_load_summary_json(result, path)}
     if junit:
         files["junit.xml"] = text_file(lambda: render_load_junit(result))
-    files["report.md"] = text_file(lambda: render_markdown(document))
-    files["report.html"] = text_file(lambda: render_html(document))
-    return files
-
-
-def write_load_reports(result: LoadRunResult, report_dir: Path, *, junit: bool = True) -> dict[str, Path]:
-    """Create `report_dir` and write every file of the load report into it (each atomically)."""
-    return write_reports(report_dir, load_files(result, junit=junit))
+    return write_document_reports(report_dir, load_document(result), files)
 
 
 def redact_load_result(result: LoadRunResult, redact: Callable[[str], str]) -> LoadRunResult:
