@@ -4,7 +4,9 @@ external asset, every text escaped here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from importlib.resources import files
+from typing import Any
 
 from coupon_harness.reporting.charts import scale_toggle
 from coupon_harness.reporting.document import (
@@ -56,27 +58,15 @@ def page(title: str, body: list[str]) -> str:
             f"<style>{STYLESHEET}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
+#: Each kind of inline span as HTML.
+_SPANS: dict[type, Callable[[Any], str]] = {
+    str: e, Code: lambda span: f"<code>{e(span.text)}</code>", Strong: lambda span: f"<strong>{e(span.text)}</strong>",
+    Link: lambda span: f'<a href="{e(span.href)}">{_text((Code(span.text),) if span.code else span.text)}</a>',
+    Badge: lambda span: f'<span class="badge {span.status}">{e(span.text)}</span>'}
+
+
 def _text(text: Text) -> str:
-    if isinstance(text, str):
-        return e(text)
-    parts = []
-    for span in text:
-        if isinstance(span, str):
-            parts.append(e(span))
-        elif isinstance(span, Code):
-            parts.append(f"<code>{e(span.text)}</code>")
-        elif isinstance(span, Strong):
-            parts.append(f"<strong>{e(span.text)}</strong>")
-        elif isinstance(span, Link):
-            inner = f"<code>{e(span.text)}</code>" if span.code else e(span.text)
-            parts.append(f'<a href="{e(span.href)}">{inner}</a>')
-        else:
-            parts.append(_badge(span))
-    return "".join(parts)
-
-
-def _badge(badge: Badge) -> str:
-    return f'<span class="badge {badge.status}">{e(badge.text)}</span>'
+    return "".join(_SPANS[type(span)](span) for span in ((text,) if isinstance(text, str) else text))
 
 
 def _table(block: Table) -> str:
@@ -109,28 +99,23 @@ def _chart(block: Chart) -> str:
     return toggle
 
 
-# Complexity allowed: one return per kind of Document block.
-def _block(block: Block) -> str:  # noqa: PLR0911
-    if isinstance(block, Paragraph):
-        return f'<p class="muted">{_text(block.text)}</p>' if block.muted else f"<p>{_text(block.text)}</p>"
-    if isinstance(block, Banner):
-        return f'<p class="banner {block.status}">{mark(block.status)} {_text(block.text)}</p>'
-    if isinstance(block, Quote):
-        return f"<blockquote>{e(block.text)}</blockquote>"
-    if isinstance(block, Fields):
-        return '<dl class="meta">' + "".join(f"<dt>{e(k)}</dt><dd>{_text(v)}</dd>" for k, v in block.rows) + "</dl>"
-    if isinstance(block, BulletList):
-        return "<ul>" + "".join(f"<li>{_text(item)}</li>" for item in block.items) + "</ul>"
-    if isinstance(block, Table):
-        return _table(block)
-    if isinstance(block, CodeBlock):
-        label = f'<p class="label">{e(block.label)}</p>' if block.label else ""
-        return f"{label}<pre><code>{e(block.text)}</code></pre>"
-    if isinstance(block, FindingBlock):
-        return _finding(block)
-    if isinstance(block, Details):
-        return f"<details><summary>{e(block.summary)}</summary>{_blocks(block.blocks)}</details>"
-    return _chart(block)
+#: Each kind of block as HTML.
+_BLOCKS: dict[type, Callable[[Any], str]] = {
+    Paragraph: lambda b: f'<p class="muted">{_text(b.text)}</p>' if b.muted else f"<p>{_text(b.text)}</p>",
+    Banner: lambda b: f'<p class="banner {b.status}">{mark(b.status)} {_text(b.text)}</p>',
+    Quote: lambda b: f"<blockquote>{e(b.text)}</blockquote>",
+    Fields: lambda b: '<dl class="meta">' + "".join(f"<dt>{e(k)}</dt><dd>{_text(v)}</dd>" for k, v in b.rows) + "</dl>",
+    BulletList: lambda b: "<ul>" + "".join(f"<li>{_text(item)}</li>" for item in b.items) + "</ul>",
+    Table: _table,
+    CodeBlock: lambda b: ((f'<p class="label">{e(b.label)}</p>' if b.label else "")
+                          + f"<pre><code>{e(b.text)}</code></pre>"),
+    FindingBlock: _finding,
+    Details: lambda b: f"<details><summary>{e(b.summary)}</summary>{_blocks(b.blocks)}</details>",
+    Chart: _chart}
+
+
+def _block(block: Block) -> str:
+    return _BLOCKS[type(block)](block)
 
 
 def _blocks(blocks: tuple[Block, ...]) -> str:

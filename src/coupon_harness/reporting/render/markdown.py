@@ -4,12 +4,15 @@ request note): the verdict as a level-2 heading, sections at level 3, findings f
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import Any
 
 from coupon_harness.reporting.document import (
     Badge,
     Banner,
     Block,
     BulletList,
+    Chart,
     Code,
     CodeBlock,
     Details,
@@ -89,30 +92,23 @@ def _finding(block: FindingBlock) -> list[str]:
     return [f"<details><summary>{html.escape(plain(block.summary))}</summary>", "", *body, "", "</details>"]
 
 
-# Complexity allowed: one return per kind of Document block.
-def _block(block: Block) -> list[str]:  # noqa: PLR0911
-    if isinstance(block, Paragraph):
-        return [f"_{_text(block.text)}_" if block.muted else _text(block.text)]
-    if isinstance(block, Banner):
-        return [f"> {EMOJI[block.status]} {_text(block.text)}"]
-    if isinstance(block, Quote):
-        return [f"> {md_text(block.text)}"]
-    if isinstance(block, Fields):
-        return [f"- **{md_text(label)}:** {_text(value)}" for label, value in block.rows]
-    if isinstance(block, BulletList):
-        return [f"- {_text(item)}" for item in block.items]
-    if isinstance(block, Table):
-        return _table(block)
-    if isinstance(block, CodeBlock):
-        return [*([f"{md_text(block.label)}:", ""] if block.label else []), md_fenced(block.text, block.language)]
-    if isinstance(block, FindingBlock):
-        return _finding(block)
-    if isinstance(block, Details):
-        if block.html_only:
-            return []
-        return [f"<details><summary>{html.escape(block.summary)}</summary>", "", *_blocks(block.blocks), "",
-                "</details>"]
-    return [md_text(block.text)] if block.text else []
+#: Each kind of block as Markdown lines.
+_BLOCKS: dict[type, Callable[[Any], list[str]]] = {
+    Paragraph: lambda b: [f"_{_text(b.text)}_" if b.muted else _text(b.text)],
+    Banner: lambda b: [f"> {EMOJI[b.status]} {_text(b.text)}"],
+    Quote: lambda b: [f"> {md_text(b.text)}"],
+    Fields: lambda b: [f"- **{md_text(label)}:** {_text(value)}" for label, value in b.rows],
+    BulletList: lambda b: [f"- {_text(item)}" for item in b.items],
+    Table: _table,
+    CodeBlock: lambda b: [*([f"{md_text(b.label)}:", ""] if b.label else []), md_fenced(b.text, b.language)],
+    FindingBlock: _finding,
+    Details: lambda b: [] if b.html_only else [f"<details><summary>{html.escape(b.summary)}</summary>", "",
+                                               *_blocks(b.blocks), "", "</details>"],
+    Chart: lambda b: [md_text(b.text)] if b.text else []}
+
+
+def _block(block: Block) -> list[str]:
+    return _BLOCKS[type(block)](block)
 
 
 def _blocks(blocks: tuple[Block, ...]) -> list[str]:
