@@ -60,13 +60,14 @@ def page(title: str, body: list[str]) -> str:
 
 #: Each kind of inline span as HTML.
 _SPANS: dict[type, Callable[[Any], str]] = {
-    str: e, Code: lambda span: f"<code>{e(span.text)}</code>", Strong: lambda span: f"<strong>{e(span.text)}</strong>",
+    Code: lambda span: f"<code>{e(span.text)}</code>", Strong: lambda span: f"<strong>{e(span.text)}</strong>",
     Link: lambda span: f'<a href="{e(span.href)}">{_text((Code(span.text),) if span.code else span.text)}</a>',
     Badge: lambda span: f'<span class="badge {span.status}">{e(span.text)}</span>'}
 
 
 def _text(text: Text) -> str:
-    return "".join(_SPANS[type(span)](span) for span in ((text,) if isinstance(text, str) else text))
+    spans = (text,) if isinstance(text, str) else text
+    return "".join(e(span) if isinstance(span, str) else _SPANS[type(span)](span) for span in spans)
 
 
 def _table(block: Table) -> str:
