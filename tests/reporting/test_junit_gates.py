@@ -89,6 +89,14 @@ def test_a_failing_load_run_fails_the_slo_and_the_rules_it_broke() -> None:
     assert suite.get("failures") == "3"
 
 
+def test_a_generator_behind_its_schedule_skips_its_testcase_with_the_share_of_late_sends() -> None:
+    result = load_result(generator_behind=True, generator_late_share=0.2)
+    (suite,) = _suites(render_load_junit(result))
+    generator = _cases(suite)["load generator kept up (the figures are the target's)"]
+    assert _outcome(generator) == "skipped"
+    assert "behind its schedule (20% of its sends left late)" in (generator.find("skipped").get("message") or "")
+
+
 def test_a_rule_s_failure_carries_its_sample_curl_and_a_regression_fails_the_comparison() -> None:
     (suite,) = _suites(render_load_junit(ramp_compared_result()))
     cases = _cases(suite)

@@ -12,9 +12,7 @@ from coupon_harness.results.request import RequestSample
 
 __all__ = [
     "ACROSS_ANSWERS",
-    "BEHIND_WARNING",
     "FIGURE_LABELS",
-    "SATURATION_WARNING",
     "TimelineRow",
     "causes",
     "downsample",
@@ -26,6 +24,7 @@ __all__ = [
     "fmt_ms",
     "fmt_ratio",
     "fmt_threshold",
+    "generator_warning",
     "interval_s",
     "load_shape",
     "no_sample_text",
@@ -35,14 +34,13 @@ __all__ = [
     "span_label",
     "throughput_rps",
     "verdict",
-    "violation_summary",
 ]
 
-BEHIND_WARNING = ("Load generator behind its schedule ({share} of its sends left late): latencies include the "
-                  "generator's own delay. Add workers or give it a machine of its own, then rerun before trusting "
-                  "these figures.")
-SATURATION_WARNING = ("Load generator saturated (CPU max {cpu}): latencies measure the generator, not the target. "
-                      "Add workers or lower the load, then rerun before trusting these figures.")
+_BEHIND_WARNING = ("Load generator behind its schedule ({share} of its sends left late): latencies include the "
+                   "generator's own delay. Add workers or give it a machine of its own, then rerun before trusting "
+                   "these figures.")
+_SATURATION_WARNING = ("Load generator saturated (CPU max {cpu}): latencies measure the generator, not the target. "
+                       "Add workers or lower the load, then rerun before trusting these figures.")
 
 
 #: The one name of each ratio, in every format and in the SLO table: `failure-ratio` is what the SLO of that key
@@ -134,12 +132,14 @@ def sorted_violations(result: LoadRunResult) -> list[tuple[str, int]]:
     return sorted(result.violation_counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def violation_summary(result: LoadRunResult) -> str:
-    """'12 contract violations (unique-codes 12)'; 'no contract violation'."""
-    if not result.violation_counts:
-        return "no contract violation"
-    rules = ", ".join(f"{rule} {count}" for rule, count in sorted_violations(result))
-    return f"{plural(result.violations, 'contract violation')} ({rules})"
+def generator_warning(result: LoadRunResult) -> str | None:
+    """Why the figures may measure the load generator, not the target (saturated, behind its schedule); None when
+    they do not."""
+    if result.generator_saturated:
+        return _SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max))
+    if result.generator_behind:
+        return _BEHIND_WARNING.format(share=f"{result.generator_late_share or 0:.0%}")
+    return None
 
 
 def causes(result: LoadRunResult) -> list[str]:
@@ -152,8 +152,9 @@ def causes(result: LoadRunResult) -> list[str]:
         if not slo.passed:
             measured = NO_DATA if finite(slo.measured) is None else f"measured {fmt_measured(slo)}"
             found.append(f"SLO {slo_label(slo)} breached ({measured})")
-    if result.violation_counts:
-        found.append(violation_summary(result))
+    if result.violation_counts:  # '12 contract violations (unique-codes 12)'
+        rules = ", ".join(f"{rule} {count}" for rule, count in sorted_violations(result))
+        found.append(f"{plural(result.violations, 'contract violation')} ({rules})")
     if result.regressed and result.comparison is not None:
         keys = ", ".join(row.key for row in result.comparison.regressions)
         found.append(f"regression against the earlier run ({keys}, beyond --max-regression)")

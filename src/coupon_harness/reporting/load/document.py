@@ -31,9 +31,7 @@ from coupon_harness.reporting.document import (
 )
 from coupon_harness.reporting.load.charts import CHART_POINTS, latency_chart_svg, tails_matter, throughput_chart_svg
 from coupon_harness.reporting.load.common import (
-    BEHIND_WARNING,
     FIGURE_LABELS,
-    SATURATION_WARNING,
     TimelineRow,
     causes,
     downsample,
@@ -45,6 +43,7 @@ from coupon_harness.reporting.load.common import (
     fmt_ms,
     fmt_ratio,
     fmt_threshold,
+    generator_warning,
     interval_s,
     load_shape,
     no_sample_text,
@@ -104,11 +103,8 @@ def _verdict(result: LoadRunResult) -> Verdict:
 
 def _banners(result: LoadRunResult) -> tuple[Banner, ...]:
     banners = []
-    if result.generator_saturated:
-        banners.append(Banner(Status.WARN, (Strong(SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max))),)))
-    elif result.generator_behind:
-        share = f"{result.generator_late_share or 0:.0%}"
-        banners.append(Banner(Status.WARN, (Strong(BEHIND_WARNING.format(share=share)),)))
+    if (warning := generator_warning(result)) is not None:
+        banners.append(Banner(Status.WARN, (Strong(warning),)))
     if result.interrupted:
         banners.append(Banner(Status.WARN, (Strong("The run was interrupted"),
                                             ": these figures cover only what ran before it stopped.")))

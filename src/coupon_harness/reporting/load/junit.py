@@ -21,8 +21,6 @@ from coupon_harness.contract.catalog import Need, Rule, RuleId, Severity, Unknow
 from coupon_harness.contract.invariants import RESPONSE_RULES
 from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
 from coupon_harness.reporting.load.common import (
-    BEHIND_WARNING,
-    SATURATION_WARNING,
     figure_label,
     fmt_count,
     fmt_cpu,
@@ -30,6 +28,7 @@ from coupon_harness.reporting.load.common import (
     fmt_ms,
     fmt_ratio,
     fmt_threshold,
+    generator_warning,
     load_shape,
     no_sample_text,
     sample_curl,
@@ -48,14 +47,6 @@ SUITE_NAME = "coupon-harness load"
 LOAD_RULES: tuple[str, ...] = (
     RuleId.TRANSPORT, RuleId.NO_SERVER_ERROR, RuleId.ACCEPTS_WELL_FORMED, RuleId.JSON_CONTENT_TYPE,
     *RESPONSE_RULES, RuleId.SERIES_ATTRIBUTES_STABLE)
-
-
-def _generator_warning(result: LoadRunResult) -> str | None:
-    if result.generator_saturated:
-        return SATURATION_WARNING.format(cpu=fmt_cpu(result.generator_cpu_max))
-    if result.generator_behind:
-        return BEHIND_WARNING.format(share=fmt_ratio(result.generator_late_share))
-    return None
 
 
 def _slo_case(suite: ET.Element, result: LoadRunResult, slo: SloResult, warning: str | None) -> None:
@@ -152,7 +143,7 @@ def load_suite(result: LoadRunResult, name: str = SUITE_NAME) -> ET.Element:
         testcase(suite, "coupon-harness", f"harness-error:load#{index}", result.duration_s,
                  error=(error, f"{error}\n\nA bug in coupon-harness itself: the run's figures are not to be trusted "
                         "(please report it)."), kind=error.split(":", 1)[0])
-    warning = _generator_warning(result)
+    warning = generator_warning(result)
     if result.no_answer is not None:  # no verdict without evidence: a failure of its own, whatever else holds
         testcase(suite, "load", "answers completed within --request-timeout", result.duration_s,
                  failure=(result.no_answer, f"{result.no_answer}: every request hung past its deadline or got no "
