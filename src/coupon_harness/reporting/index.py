@@ -33,12 +33,12 @@ from coupon_harness.reporting.document import (
     Strong,
     Table,
     Text,
-    Verdict,
     column,
 )
 from coupon_harness.reporting.load.common import fmt_count, fmt_ms, fmt_ratio, slo_label, throughput_rps
 from coupon_harness.reporting.load.common import verdict as load_verdict
 from coupon_harness.reporting.render.html import render_html
+from coupon_harness.reporting.run.document import stages_verdict
 from coupon_harness.reporting.stored import read_stored_any
 from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.contract import ContractRunResult, Outcome
@@ -218,20 +218,13 @@ def _ci_files(run_dir: Path) -> Section | None:
 
 def index_document(run_dir: Path, reports: dict[str, tuple[Path, bool]]) -> Document:
     """The index page; `reports` maps a stage's title to (its report.html, whether it passed)."""
-    passed = bool(reports) and all(ok for _, ok in reports.values())
-    if not reports:
-        headline = "no stage ran"
-    elif passed:
-        headline = "every stage passed"
-    else:
-        headline = f"{', '.join(title for title, (_, ok) in reports.items() if not ok)} failed"
     stages = Section("Stages", (), tuple(_stage(title, path, ok, run_dir) for title, (path, ok) in reports.items()))
     links = BulletList(tuple((Link(title, os.path.relpath(path, run_dir)), f": {'passed' if ok else 'failed'}")
                              for title, (path, ok) in reports.items()))
     sections = [*([stages] if reports else []),
                 Section("Reports", (links,) if reports else (Paragraph("No report was written.", muted=True),)),
                 *(section for section in (_ci_files(run_dir), _trend(run_dir)) if section is not None)]
-    return Document("run", Verdict(Status.PASS if passed else Status.FAIL, headline),
+    return Document("run", stages_verdict({title: ok for title, (_, ok) in reports.items()}),
                     tally=(Code(run_dir.name),), sections=tuple(sections))
 
 

@@ -5,6 +5,7 @@ file; and `run`'s files (that report.md and the combined junit.xml)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from coupon_harness.reporting.contract.common import verdict as contract_verdict
@@ -34,7 +35,7 @@ from coupon_harness.results.load import LoadRunResult
 from coupon_harness.results.request import credentials_help
 from coupon_harness.results.setup import SetupFailure
 
-__all__ = ["render_run_markdown", "run_document", "stage_passed", "write_run_reports"]
+__all__ = ["render_run_markdown", "run_document", "stage_passed", "stages_verdict", "write_run_reports"]
 
 _LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#|/)([^)\s]+)\)")
 
@@ -54,6 +55,21 @@ def stage_passed(contract: ContractRunResult | None, load: LoadRunResult | None)
     return passed
 
 
+def stages_verdict(passed: Mapping[str, bool], *, interrupted: bool = False) -> Verdict:
+    """The verdict over the stages that ran (stage -> whether it passed): "every stage passed", "Load failed",
+    "no stage ran"; a run cut short passes nothing ("passed so far (interrupted)")."""
+    everything = bool(passed) and all(passed.values()) and not interrupted
+    failed = [stage for stage, ok in passed.items() if not ok]
+    if not passed:
+        headline = "no stage ran"
+    elif everything:
+        headline = "every stage passed"
+    else:
+        headline = (f"{', '.join(failed)} failed" if failed else "passed so far") + (
+            " (interrupted)" if interrupted else "")
+    return Verdict(Status.PASS if everything else Status.FAIL, headline)
+
+
 def _stage(name: str, ok: bool, verdict: str, report: str = "") -> Row:
     return Row(((Badge(Status.PASS if ok else Status.FAIL, name),), verdict,
                 (Link(report, report),) if report else ""), Status.PASS if ok else Status.FAIL)
@@ -65,15 +81,6 @@ def run_document(contract: ContractRunResult | None, load: LoadRunResult | None,
     passed = stage_passed(contract, load)
     if load_error is not None:
         passed["Load"] = False
-    everything = bool(passed) and all(passed.values()) and not interrupted
-    if not passed:
-        headline = "no stage ran"
-    elif everything:
-        headline = "every stage passed"
-    else:
-        failed = [stage for stage, ok in passed.items() if not ok]
-        headline = (f"{', '.join(failed)} failed" if failed else "passed so far") + (
-            " (interrupted)" if interrupted else "")
     rows = []
     if contract is not None:
         rows.append(_stage("Contract", passed["Contract"], contract_verdict(contract), "contract/report.md"))
@@ -90,8 +97,7 @@ def run_document(contract: ContractRunResult | None, load: LoadRunResult | None,
               *([Paragraph(helping, muted=True)] if helping else []),
               Paragraph(("Both stages' tests are in ", Code("junit.xml"), " beside this file; each stage's folder "
                          "holds its own reports (HTML, summary.json).")))
-    return Document("run", Verdict(Status.PASS if everything else Status.FAIL, headline),
-                    sections=(Section("Stages", blocks),))
+    return Document("run", stages_verdict(passed, interrupted=interrupted), sections=(Section("Stages", blocks),))
 
 
 def render_run_markdown(contract: ContractRunResult | None, load: LoadRunResult | None, *,
