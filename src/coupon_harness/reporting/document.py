@@ -8,12 +8,12 @@ for its format, so a builder never escapes anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from enum import StrEnum
 
-__all__ = ["Badge", "Banner", "Block", "BulletList", "Chart", "Code", "CodeBlock", "Details", "Document", "Fields",
-           "Figure", "FindingBlock", "Link", "Paragraph", "Quote", "Row", "Section", "Span", "Status", "Strong",
-           "Table", "Text", "Verdict", "column", "plain"]
+__all__ = ["Badge", "Banner", "Block", "BulletList", "Chart", "Code", "CodeBlock", "Column", "Details", "Document",
+           "Fields", "Figure", "FindingBlock", "Link", "Paragraph", "Quote", "Row", "Section", "Span", "Status",
+           "Strong", "Table", "Text", "Verdict", "plain"]
 
 
 class Status(StrEnum):
@@ -109,12 +109,9 @@ class Column:
     """A table column; `console=False` leaves it out on the console (a long text the files carry)."""
 
     name: str
+    _: KW_ONLY
     numeric: bool = False
     console: bool = True
-
-
-def column(name: str, *, numeric: bool = False, console: bool = True) -> Column:
-    return Column(name, numeric, console)
 
 
 @dataclass(frozen=True, slots=True)

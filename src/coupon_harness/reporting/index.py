@@ -22,6 +22,7 @@ from coupon_harness.reporting.document import (
     BulletList,
     Chart,
     Code,
+    Column,
     Document,
     Fields,
     Link,
@@ -33,7 +34,6 @@ from coupon_harness.reporting.document import (
     Strong,
     Table,
     Text,
-    column,
 )
 from coupon_harness.reporting.load.common import fmt_count, fmt_ms, fmt_ratio, slo_label, throughput_rps
 from coupon_harness.reporting.load.common import verdict as load_verdict
@@ -197,8 +197,8 @@ def _trend(run_dir: Path) -> Section | None:
                          (Badge(Status.PASS if point.holds else Status.FAIL, "held" if point.holds else "failed"),))
         rows.append(Row((name, point.started.isoformat(timespec="seconds"), (Code(point.target),),
                          fmt_ms(point.p95_ms), _fmt_rate(point.throughput_rps), verdict)))
-    table = Table((column("Run"), column("Started"), column("Target"), column("p95", numeric=True),
-                   column("Throughput", numeric=True), column("Load stage")), tuple(rows))
+    table = Table((Column("Run"), Column("Started"), Column("Target"), Column("p95", numeric=True),
+                   Column("Throughput", numeric=True), Column("Load stage")), tuple(rows))
     return Section(f"Trend of the last {count} runs", (
         Paragraph(("Load stages under ", Code(str(run_dir.parent)), ", oldest first; runs against other targets or "
                    "with other load settings are not comparable."), muted=True),

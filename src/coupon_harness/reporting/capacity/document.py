@@ -16,6 +16,7 @@ from coupon_harness.reporting.charts import ChartLine, ChartThreshold, axis_tick
 from coupon_harness.reporting.document import (
     Chart,
     Code,
+    Column,
     Document,
     Figure,
     Link,
@@ -26,7 +27,6 @@ from coupon_harness.reporting.document import (
     Table,
     Text,
     Verdict,
-    column,
 )
 from coupon_harness.reporting.render.console import render_console
 from coupon_harness.reporting.writer import text_file, write_document_reports
@@ -119,10 +119,10 @@ def _steps(result: CapacityResult) -> Section:
         rows.append(Row((number, step.phase, fmt_rate(step.rate), fmt_rate(step.achieved_rps), str(step.users),
                          *(_ms(latency.get(key)) for key in ("p50", "p95", "p99", "max")), f"{step.error_rate:.2%}",
                          _cpu(step), step_verdict(step)), _step_status(step)))
-    columns = (column("step", numeric=True), column("phase"),
-               *(column(name, numeric=True) for name in ("offered/s", "answered/s", "users", "p50 ms", "p95 ms",
+    columns = (Column("step", numeric=True), Column("phase"),
+               *(Column(name, numeric=True) for name in ("offered/s", "answered/s", "users", "p50 ms", "p95 ms",
                                                          "p99 ms", "max ms", "error rate", "generator CPU")),
-               column("verdict"))
+               Column("verdict"))
     return Section("Steps", (Table(columns, tuple(rows)),))
 
 
@@ -130,7 +130,7 @@ def _violations(result: CapacityResult) -> Section:
     rows = tuple(Row(((Code(rule),), f"{count:,}", result.violation_examples.get(rule, "")), Status.FAIL)
                  for rule, count in sorted(result.violation_counts.items()))
     return Section("Contract violations", (
-        Table((column("rule"), column("responses", numeric=True), column("example")), rows),
+        Table((Column("rule"), Column("responses", numeric=True), Column("example")), rows),
         Paragraph("Each step's own report (step-NN/report.md) has the sample requests.", muted=True)),
         status=Status.FAIL)
 

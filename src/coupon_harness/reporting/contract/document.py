@@ -31,6 +31,7 @@ from coupon_harness.reporting.document import (
     BulletList,
     Code,
     CodeBlock,
+    Column,
     Details,
     Document,
     Figure,
@@ -46,7 +47,6 @@ from coupon_harness.reporting.document import (
     Table,
     Text,
     Verdict,
-    column,
 )
 from coupon_harness.reporting.text import plural, shorten
 from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
@@ -131,8 +131,8 @@ def _rules_table(result: ContractRunResult) -> Table:
                          (Link(rule.id, f"#{_anchor(rule.id)}", code=True) if problem else Code(rule.id),),
                          rule.title, rule.severity.value, str(rule_result.checks), _details(rule_result)),
                         OUTCOME_STATUS[rule_result.outcome]))
-    return Table((column("Outcome"), column("Rule"), column("Title"), column("Severity", console=False),
-                  column("Checks", numeric=True), column("Details", console=False)), tuple(rows))
+    return Table((Column("Outcome"), Column("Rule"), Column("Title"), Column("Severity", console=False),
+                  Column("Checks", numeric=True), Column("Details", console=False)), tuple(rows))
 
 
 def _finding(view: FindingView, number: int, total: int) -> FindingBlock:

@@ -13,6 +13,7 @@ from coupon_harness.reporting.document import (
     Banner,
     Code,
     CodeBlock,
+    Column,
     Document,
     Figure,
     FindingBlock,
@@ -22,7 +23,6 @@ from coupon_harness.reporting.document import (
     Status,
     Table,
     Verdict,
-    column,
 )
 from coupon_harness.reporting.text import shorten
 from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
@@ -62,8 +62,8 @@ def _reproducer(index: int, total: int, difference: Difference) -> FindingBlock:
 
 
 def _group(category: str, differences: list[Difference]) -> Section:
-    table = Table((column("Where"), column("Base"), column("Against"), column("Cases", numeric=True),
-                   column("First seen in")),
+    table = Table((Column("Where"), Column("Base"), Column("Against"), Column("Cases", numeric=True),
+                   Column("First seen in")),
                   tuple(Row((d.where, (Code(d.base),), (Code(d.against),), str(d.occurrences), d.reproducer.source),
                             Status.FAIL) for d in differences))
     return Section(f"{category.capitalize()} ({len(differences)})",

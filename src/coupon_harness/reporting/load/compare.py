@@ -39,13 +39,13 @@ from hdrh.histogram import HdrHistogram
 from coupon_harness.reporting.document import (
     Block,
     BulletList,
+    Column,
     Paragraph,
     Row,
     Section,
     Status,
     Strong,
     Table,
-    column,
 )
 from coupon_harness.reporting.load.common import FIGURE_LABELS, throughput_rps
 from coupon_harness.results.load import (
@@ -443,13 +443,13 @@ def comparison_section(comparison: Comparison) -> Section:
     """The comparison as a report section (every format draws it): the headline, what it was compared with, the
     table of figures, the entity error codes and the notes."""
     status = Status.FAIL if comparison.regressed else Status.PASS if comparison.noise_judged else Status.WARN
-    columns = (column(_HEADER[0]), *(column(name, numeric=True) for name in _HEADER[1:5]), column(_HEADER[5]),
-               column(_HEADER[6]))
+    columns = (Column(_HEADER[0]), *(Column(name, numeric=True) for name in _HEADER[1:5]), Column(_HEADER[5]),
+               Column(_HEADER[6]))
     blocks: list[Block] = [
         Paragraph((Strong(_headline(comparison)),)), Paragraph(_about(comparison), muted=True),
         Table(columns, tuple(Row(tuple(_cells(row)), _ROW_STATUS.get(row.verdict)) for row in comparison.rows))]
     if comparison.error_codes:
-        blocks.append(Table((column("entity error code"), *(column(name, numeric=True)
+        blocks.append(Table((Column("entity error code"), *(Column(name, numeric=True)
                                                              for name in ("earlier", "this run", "change"))),
                             tuple(Row(line) for line in _code_lines(comparison))))
     if comparison.notes:

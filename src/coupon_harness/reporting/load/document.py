@@ -16,6 +16,7 @@ from coupon_harness.reporting.document import (
     Chart,
     Code,
     CodeBlock,
+    Column,
     Details,
     Document,
     FindingBlock,
@@ -27,7 +28,6 @@ from coupon_harness.reporting.document import (
     Table,
     Text,
     Verdict,
-    column,
 )
 from coupon_harness.reporting.load.charts import CHART_POINTS, latency_chart_svg, tails_matter, throughput_chart_svg
 from coupon_harness.reporting.load.common import (
@@ -158,7 +158,7 @@ def _key_figures(result: LoadRunResult) -> Section:
         ("Generator CPU", cpu + (" (saturated)" if result.generator_saturated else ""),
          Status.WARN if result.generator_saturated else None),
     ]
-    table = Table((column("Figure"), column("Value")),
+    table = Table((Column("Figure"), Column("Value")),
                   tuple(Row((name, value), status) for name, value, status in rows))
     return Section("Key figures", (table,))
 
@@ -170,8 +170,8 @@ def _slos(result: LoadRunResult) -> Section:
     rows = tuple(Row(((Code(slo_label(slo)),), figure_label(slo.key), fmt_threshold(slo), fmt_measured(slo),
                       (Badge(_passes(slo.passed), "pass" if slo.passed else "FAIL"),)), _passes(slo.passed))
                  for slo in result.slos)
-    table = Table((column("SLO"), column("Figure"), column("Threshold", numeric=True),
-                   column("Measured", numeric=True), column("Result")), rows)
+    table = Table((Column("SLO"), Column("Figure"), Column("Threshold", numeric=True),
+                   Column("Measured", numeric=True), Column("Result")), rows)
     return Section("SLOs", (table,))
 
 
@@ -180,7 +180,7 @@ def _latency(result: LoadRunResult) -> Section:
         return Section("Latency (HDR histogram)", (Paragraph("No request completed: no latency to show.", muted=True),))
     keys = [key for key in LATENCY_ROWS if key in result.latency_ms]
     keys += sorted(key for key in result.latency_ms if key not in LATENCY_ROWS)
-    table = Table(tuple(column(key, numeric=True) for key in keys),
+    table = Table(tuple(Column(key, numeric=True) for key in keys),
                   (Row(tuple(fmt_ms(result.latency_ms[key]) for key in keys)),))
     return Section("Latency (HDR histogram)", (table,))
 
@@ -198,8 +198,8 @@ def _steps(result: LoadRunResult) -> Section:
                       fmt_count(step.requests), f"{step.rps:,.1f}", _errors(step.errors), fmt_ratio(step.error_rate),
                       fmt_ms(step.p50_ms), fmt_ms(step.p95_ms), fmt_ms(step.p99_ms)),
                      Status.FAIL if step.errors else None) for step in result.steps)
-    columns = (column("Step", numeric=True), column("Load"),
-               *(column(name, numeric=True) for name in ("t (s)", "Requests", "req/s", "Errors", "Error rate", "p50",
+    columns = (Column("Step", numeric=True), Column("Load"),
+               *(Column(name, numeric=True) for name in ("t (s)", "Requests", "req/s", "Errors", "Error rate", "p50",
                                                           "p95", "p99")))
     return Section(f"Steps ({result.shape})", (Table(columns, rows),))
 
@@ -210,7 +210,7 @@ def _errors(count: int) -> Text:
 
 
 def _timeline_table(rows: list[TimelineRow]) -> Table:
-    columns = tuple(column(name, numeric=True) for name in ("t (s)", "Requests", "req/s", "Errors", "p50", "p95",
+    columns = tuple(Column(name, numeric=True) for name in ("t (s)", "Requests", "req/s", "Errors", "p50", "p95",
                                                             "p99"))
     return Table(columns, tuple(Row((span_label(row), fmt_count(row.requests), f"{finite(row.rps) or 0.0:,.1f}",
                                      _errors(row.errors), fmt_ms(row.p50_ms), fmt_ms(row.p95_ms),
@@ -255,8 +255,8 @@ def _statuses(result: LoadRunResult) -> Section:
     rows = tuple(Row(((Code(status),), fmt_count(count),
                       f"{count / result.requests * 100:.3g}%" if result.requests else "—"), _passes(status == "200"))
                  for status, count in sorted(result.status_counts.items(), key=_status_order))
-    return Section("HTTP status", (Table((column("Status"), column("Requests", numeric=True),
-                                          column("Share", numeric=True)), rows),))
+    return Section("HTTP status", (Table((Column("Status"), Column("Requests", numeric=True),
+                                          Column("Share", numeric=True)), rows),))
 
 
 def _violations(result: LoadRunResult) -> Section:
@@ -280,7 +280,7 @@ def _codes(result: LoadRunResult) -> Section:
         return Section("Entity error codes", (Paragraph("No entity error code.", muted=True),), console=False)
     codes = sorted(result.entity_error_codes.items(), key=lambda item: (-item[1], item[0]))  # most frequent first
     rows = tuple(Row(((Code(code),), fmt_count(count))) for code, count in codes)
-    return Section("Entity error codes", (Table((column("Code"), column("Entities", numeric=True)), rows),))
+    return Section("Entity error codes", (Table((Column("Code"), Column("Entities", numeric=True)), rows),))
 
 
 def _files(result: LoadRunResult) -> Section:

@@ -14,6 +14,7 @@ from coupon_harness.reporting.document import (
     Badge,
     Block,
     Code,
+    Column,
     Document,
     Link,
     Paragraph,
@@ -22,7 +23,6 @@ from coupon_harness.reporting.document import (
     Status,
     Table,
     Verdict,
-    column,
 )
 from coupon_harness.reporting.load.common import verdict as load_verdict
 from coupon_harness.reporting.load.document import load_document
@@ -93,7 +93,7 @@ def run_document(contract: ContractRunResult | None, load: LoadRunResult | None,
                         Status.SKIP))
     kind = contract.shape.credentials if contract is not None and contract.shape is not None else None
     helping = credentials_help(kind)
-    blocks: tuple[Block, ...] = (Table((column("Stage"), column("Verdict"), column("Report")), tuple(rows)),
+    blocks: tuple[Block, ...] = (Table((Column("Stage"), Column("Verdict"), Column("Report")), tuple(rows)),
               *([Paragraph(helping, muted=True)] if helping else []),
               Paragraph(("Both stages' tests are in ", Code("junit.xml"), " beside this file; each stage's folder "
                          "holds its own reports (HTML, summary.json).")))
