@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coupon_harness.reporting.load.common import slo_label
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
 __all__ = ["fmt_ms", "fmt_rate", "gate_text", "headline", "holds", "rate_or_why", "step_verdict"]
@@ -34,8 +35,7 @@ def step_verdict(step: CapacityStep) -> str:
             continue
         measured = "-" if slo.measured is None else (fmt_ms(slo.measured) if slo.unit == "ms"
                                                       else f"{slo.measured:.2%}")
-        bound = f"{slo.threshold:g}ms" if slo.unit == "ms" else f"{slo.threshold:g}"
-        broken.append(f"{slo.key}<={bound} ({measured})")
+        broken.append(f"{slo_label(slo)} ({measured})")
     return "broke " + ", ".join(broken)
 
 

@@ -171,13 +171,12 @@ def baseline_groups(result: ContractRunResult) -> BaselineGroups | None:
 
 @dataclass(frozen=True, slots=True)
 class FindingView:
-    """A finding with what every report derives from it (curl, replay command, response line)."""
+    """A finding with what every report derives from it (replay command, response line)."""
 
     finding: Finding
     seed: int
     #: The complete command that runs the run again (see `replay_command`).
     replay: str
-    curl: str | None
     response: str | None
 
     @property
@@ -195,8 +194,7 @@ def finding_views(result: ContractRunResult, rule_result: RuleResult) -> list[Fi
         if finding.response_status is not None or finding.response_excerpt:
             status = str(finding.response_status) if finding.response_status is not None else "no status"
             response = f"{status} {finding.response_excerpt}".rstrip()
-        curl = finding.curl
-        views.append(FindingView(finding, seed, replay_command(seed, result.shape), curl, response))
+        views.append(FindingView(finding, seed, replay_command(seed, result.shape), response))
     return views
 
 

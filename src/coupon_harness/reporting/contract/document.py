@@ -144,7 +144,7 @@ def _finding(view: FindingView, number: int, total: int) -> FindingBlock:
     if finding.sequence:
         values.append(("before it", f"{plural(len(finding.sequence), 'earlier request')} (coupon-harness replay "
                                     "sends them first)"))
-    request: Block = (CodeBlock(view.curl, "sh", "curl") if view.curl
+    request: Block = (CodeBlock(finding.curl, "sh", "curl") if finding.curl
                       else Paragraph("No request recorded for this finding.", muted=True))
     summary = (f"Finding {number}/{total}: ", Code(finding.key), f" · {view.occurrences} · found in ",
                Code(finding.source), f" · seed {view.seed}")

@@ -50,7 +50,7 @@ def _plain_finding(view: FindingView) -> str:
         ("replay", view.replay),
         *([("before", f"{len(finding.sequence)} earlier request(s) (coupon-harness replay sends them)")]
           if finding.sequence else []),
-        ("curl", view.curl or "(no request recorded)"),
+        ("curl", finding.curl or "(no request recorded)"),
     ]
     return "\n".join(f"  {label + ':':<10}{value}" for label, value in lines)
 
