@@ -241,12 +241,14 @@ def _value_text(threshold: ChartThreshold) -> str:
     return f"{threshold.value:g} {threshold.unit}".strip()
 
 
-def scale_toggle(name: str, linear_svg: str, log_svg: str) -> str:
-    """Two renderings of one chart and a linear/log switch between them: radio buttons and CSS, no script."""
+def scale_toggle(name: str, linear_svg: str, log_svg: str, *, log_first: bool = False) -> str:
+    """Two renderings of one chart and a linear/log switch between them (the log one shown first when
+    `log_first`): radio buttons and CSS, no script."""
     name = re.sub(r"[^a-z0-9-]", "-", name.lower())
-    return (f'<div class="scales"><input type="radio" name="{name}" id="{name}-linear" class="linear" checked>'
+    linear, log = ("", " checked") if log_first else (" checked", "")
+    return (f'<div class="scales"><input type="radio" name="{name}" id="{name}-linear" class="linear"{linear}>'
             f'<label for="{name}-linear">linear</label>'
-            f'<input type="radio" name="{name}" id="{name}-log" class="log"><label for="{name}-log">log</label>'
+            f'<input type="radio" name="{name}" id="{name}-log" class="log"{log}><label for="{name}-log">log</label>'
             f'<div class="chart scale-linear">{linear_svg}</div><div class="chart scale-log">{log_svg}</div></div>')
 
 

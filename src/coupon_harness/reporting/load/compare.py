@@ -89,14 +89,10 @@ class _Percentile:
     def at(self, weights: list[int], totals: list[int]) -> float:
         total = sum(map(mul, weights, totals))
         target = max(1, int(self.percentile * total / 100 + 0.5))
-        lo, hi = 0, len(self.values) - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if sum(map(mul, weights, self.columns[mid])) >= target:
-                hi = mid
-            else:
-                lo = mid + 1
-        return self.values[lo] / 1000.0
+        # The first value whose weighted count reaches the target; the last value if none does.
+        index = bisect_left(range(len(self.values) - 1), target,
+                            key=lambda i: sum(map(mul, weights, self.columns[i])))
+        return self.values[index] / 1000.0
 
 
 @dataclass(slots=True)
@@ -163,19 +159,13 @@ def _prepare(histograms: LoadHistograms) -> _Run:
     cumulative = [list(accumulate(counts)) for _, counts, _ in sparse]
     percentiles: dict[str, _Percentile] = {}
     for key, p in _PERCENTILES.items():
-        lowest = []
-        for (values, _, _), sums in zip(sparse, cumulative, strict=True):
-            target = max(1, int(p * sums[-1] / 100 + 0.5))
-            lowest.append(values[bisect_left(sums, target)])
-        floor = min(lowest)
-        candidates = sorted({v for values, _, _ in sparse for v in values[bisect_left(values, floor):]})
-        columns = []
-        for v in candidates:
-            column = []
-            for (values, _, _), sums in zip(sparse, cumulative, strict=True):
-                at = bisect_right(values, v)
-                column.append(sums[at - 1] if at else 0)
-            columns.append(column)
+        runs = [(values, sums) for (values, _, _), sums in zip(sparse, cumulative, strict=True)]
+        # The lowest value the percentile takes in any interval: the run-level percentile is at or above it.
+        floor = min(values[bisect_left(sums, max(1, int(p * sums[-1] / 100 + 0.5)))] for values, sums in runs)
+        candidates = sorted({v for values, _ in runs for v in values[bisect_left(values, floor):]})
+        # Per candidate value, each interval's count at or below it.
+        columns = [[sums[at - 1] if (at := bisect_right(values, v)) else 0 for values, sums in runs]
+                   for v in candidates]
         percentiles[key] = _Percentile(p, candidates, columns)
     with_requests = [i for i in histograms.intervals if i.requests]
     full = list(histograms.intervals[1:-1]) if len(histograms.intervals) > 2 else list(histograms.intervals)

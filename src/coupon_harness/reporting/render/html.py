@@ -93,11 +93,7 @@ def _finding(block: FindingBlock) -> str:
 def _chart(block: Chart) -> str:
     if not block.log_svg:
         return f'<div class="chart">{block.svg}</div>'
-    toggle = scale_toggle(block.name, block.svg, block.log_svg)
-    if block.log_first:
-        toggle = toggle.replace(' class="linear" checked>', ' class="linear">').replace(' class="log">',
-                                                                                          ' class="log" checked>')
-    return toggle
+    return scale_toggle(block.name, block.svg, block.log_svg, log_first=block.log_first)
 
 
 #: Each kind of block as HTML.
