@@ -12,6 +12,7 @@ import math
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 from coupon_harness.reporting.charts import ChartLine, line_chart_svg
@@ -153,13 +154,7 @@ def trend_points(reports_dir: Path, limit: int = TREND_RUNS) -> list[TrendPoint]
         except OSError:
             continue
     candidates.sort(reverse=True)  # newest first; reading stops at `limit` good ones (or a bounded number tried)
-    points: list[TrendPoint] = []
-    for _, child in candidates[:limit * 4]:
-        point = _trend_point(child)
-        if point is not None:
-            points.append(point)
-            if len(points) == limit:
-                break
+    points = islice(filter(None, (_trend_point(child) for _, child in candidates[:limit * 4])), limit)
     return sorted(points, key=lambda point: (point.started, point.run_dir.name))
 
 

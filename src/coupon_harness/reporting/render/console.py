@@ -23,7 +23,6 @@ from coupon_harness.reporting.document import (
     Document,
     Fields,
     FindingBlock,
-    Link,
     Paragraph,
     Quote,
     Section,
@@ -31,6 +30,7 @@ from coupon_harness.reporting.document import (
     Strong,
     Table,
     Text,
+    plain,
 )
 from coupon_harness.reporting.text import one_line, plural, shorten
 
@@ -48,19 +48,17 @@ _VALUE_LIMIT = 300
 _LABEL_WIDTH = 10
 
 
+#: The style of each kind of inline span but a badge (a link's text is plain: a terminal cannot follow it).
+_SPAN_STYLES = {Code: "cyan", Strong: "bold"}
+
+
 def _text(text: Text) -> RichText:
     out = RichText()
     for span in (text,) if isinstance(text, str) else text:
-        if isinstance(span, str):
-            out.append(span)
-        elif isinstance(span, Code):
-            out.append(span.text, style="cyan")
-        elif isinstance(span, Strong):
-            out.append(span.text, style="bold")
-        elif isinstance(span, Link):
-            out.append(span.text)
-        else:
+        if isinstance(span, Badge):
             out.append_text(_badge(span))
+        else:
+            out.append(span if isinstance(span, str) else span.text, style=_SPAN_STYLES.get(type(span)))
     return out
 
 
@@ -82,10 +80,6 @@ def _table(block: Table) -> RichTable:
 def _label(label: str, width: int = _LABEL_WIDTH) -> str:
     """'label:' padded to `width`, and at least one space after it."""
     return f"{label + ':':<{max(width, len(label) + 2)}}"
-
-
-def _labelled(indent: str, label: str, value: str) -> RichText:
-    return RichText(f"{indent}{_label(label)}{shorten(one_line(value), _VALUE_LIMIT)}")
 
 
 class _Printer:
@@ -134,7 +128,7 @@ class _Printer:
         elif isinstance(block, FindingBlock):
             self.line(_text(block.summary), indent)
             for label, value in block.values:
-                self.line(_labelled(indent + "  ", label, value))
+                self.line(shorten(one_line(value), _VALUE_LIMIT), indent + "  " + _label(label))
             self.blocks(block.blocks, indent + "  ")
         elif isinstance(block, Details):
             self.line(f"{block.summary} (see report.md)", indent)
@@ -155,7 +149,7 @@ class _Printer:
 
 
 def plain_banner(banner: Banner) -> str:
-    text = banner.text if isinstance(banner.text, str) else _text(banner.text).plain
+    text = plain(banner.text)
     return f"{STATE_WORDS[banner.status].lower()}: {text}" if banner.status in _LOUD else text
 
 
