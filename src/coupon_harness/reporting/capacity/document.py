@@ -54,12 +54,9 @@ def latency_curve_svg(result: CapacityResult, *, log: bool = False) -> str | Non
     x_range, x_ticks = _x_axis(result)
     lines = [ChartLine(key, colour, [(s.rate, s.latency_ms.get(key)) for s in steps])
              for key, colour in _COLOURS.items()]
-    thresholds = []
-    for text in result.slos:
-        match = re.fullmatch(r"(p\d+|max)<=([\d.]+)ms", text)
-        if match:
-            thresholds.append(ChartThreshold(f"SLO {text}", float(match.group(2)), "#57606a",
-                                             short=f"SLO {match.group(1)}", unit="ms"))
+    thresholds = [ChartThreshold(f"SLO {text}", float(match.group(2)), "#57606a", short=f"SLO {match.group(1)}",
+                                 unit="ms")
+                  for text in result.slos if (match := re.fullmatch(r"(p\d+|max)<=([\d.]+)ms", text))]
     return line_chart_svg("Latency against the offered rate (measured window of each step)", lines,
                           x_range=x_range, x_ticks=x_ticks, x_unit="offered rate (req/s)", y_unit="latency (ms)",
                           thresholds=thresholds, log=log, dots=True)
