@@ -45,27 +45,22 @@ def _spaced(text: str) -> str:
     return (" " if text[:1].isspace() else "") + md_text(text) + (" " if text[-1:].isspace() and text.strip() else "")
 
 
+def _link(span: Link, in_table: bool) -> str:
+    inner = md_code(span.text, in_table=in_table) if span.code else md_text(span.text)
+    return f"[{inner}]({span.href.replace(' ', '%20').replace(')', '%29')})"
+
+
+#: Each kind of inline span as Markdown, given whether it is in a table cell.
+_SPANS: dict[type, Callable[[Any, bool], str]] = {
+    Code: lambda span, in_table: md_code(span.text, in_table=in_table), Link: _link,
+    Strong: lambda span, _: f"**{md_text(span.text)}**",
+    Badge: lambda span, _: f"{EMOJI[span.status]} {md_text(span.text)}"}
+
+
 def _text(text: Text, *, in_table: bool = False) -> str:
     if isinstance(text, str):
         return md_text(text)
-    parts = []
-    for span in text:
-        if isinstance(span, str):
-            parts.append(_spaced(span))
-        elif isinstance(span, Code):
-            parts.append(md_code(span.text, in_table=in_table))
-        elif isinstance(span, Strong):
-            parts.append(f"**{md_text(span.text)}**")
-        elif isinstance(span, Link):
-            inner = md_code(span.text, in_table=in_table) if span.code else md_text(span.text)
-            parts.append(f"[{inner}]({span.href.replace(' ', '%20').replace(')', '%29')})")
-        else:
-            parts.append(_badge(span))
-    return "".join(parts)
-
-
-def _badge(badge: Badge) -> str:
-    return f"{EMOJI[badge.status]} {md_text(badge.text)}"
+    return "".join(_spaced(span) if isinstance(span, str) else _SPANS[type(span)](span, in_table) for span in text)
 
 
 def _table(block: Table) -> list[str]:
