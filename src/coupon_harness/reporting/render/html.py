@@ -3,7 +3,6 @@ external asset, every text escaped here."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
@@ -32,7 +31,7 @@ from coupon_harness.reporting.document import (
 )
 from coupon_harness.reporting.text import e
 
-__all__ = ["MARK_KINDS", "STYLESHEET", "anchor", "mark", "page", "render_html"]
+__all__ = ["MARK_KINDS", "STYLESHEET", "mark", "page", "render_html"]
 
 STYLESHEET = files("coupon_harness.reporting.render").joinpath("style.css").read_text(encoding="utf-8")
 #: What each status mark says to a screen reader.
@@ -44,11 +43,6 @@ def mark(kind: str) -> str:
     """A status mark drawn by CSS, with its meaning for screen readers; no font needed."""
     label = MARK_KINDS[kind]
     return f'<span class="mark {kind}" role="img" aria-label="{label}" title="{label}"></span>'
-
-
-def anchor(name: str) -> str:
-    """An HTML id from any text."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
 
 
 def page(title: str, body: list[str]) -> str:
