@@ -189,8 +189,8 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
     for threshold in thresholds:
         y = scale(threshold.value) if scale.shows(threshold.value) else None
         if y is None:
-            below = threshold.value < scale.low
-            text = f"{threshold.short or threshold.label} {'below' if below else 'above'} ({_value_text(threshold)})"
+            below, value = threshold.value < scale.low, f"{threshold.value:g} {threshold.unit}".strip()
+            text = f"{threshold.short or threshold.label} {'below' if below else 'above'} ({value})"
             if below:
                 text_x, text_y = right_edge - 16, top + height - 8 - 14 * below_count
                 below_count += 1
@@ -235,10 +235,6 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
     parts.append(legend_svg([(line.name, line.colour) for line in lines]))
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _value_text(threshold: ChartThreshold) -> str:
-    return f"{threshold.value:g} {threshold.unit}".strip()
 
 
 def scale_toggle(name: str, linear_svg: str, log_svg: str, *, log_first: bool = False) -> str:

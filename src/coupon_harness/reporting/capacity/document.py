@@ -97,10 +97,6 @@ def _cpu(step: CapacityStep) -> str:
     return f"{step.generator_cpu_max:.0f}%{limit}"
 
 
-def _step_status(step: CapacityStep) -> Status:
-    return Status.WARN if step.generator_limited else Status.PASS if step.met else Status.FAIL
-
-
 def _ms(value: float | None) -> str:
     """A latency in a column that names its unit."""
     return fmt_ms(value).removesuffix(" ms")
@@ -113,9 +109,10 @@ def _steps(result: CapacityResult) -> Section:
         latency = step.latency_ms
         folder = Path(step.report_dir).name
         number: Text = (Link(str(step.index + 1), f"{folder}/report.html"),) if folder else str(step.index + 1)
+        status = Status.WARN if step.generator_limited else Status.PASS if step.met else Status.FAIL
         rows.append(Row((number, step.phase, fmt_rate(step.rate), fmt_rate(step.achieved_rps), str(step.users),
                          *(_ms(latency.get(key)) for key in ("p50", "p95", "p99", "max")), f"{step.error_rate:.2%}",
-                         _cpu(step), step_verdict(step)), _step_status(step)))
+                         _cpu(step), step_verdict(step)), status))
     columns = (Column("step", numeric=True), Column("phase"),
                *(Column(name, numeric=True) for name in ("offered/s", "answered/s", "users", "p50 ms", "p95 ms",
                                                          "p99 ms", "max ms", "error rate", "generator CPU")),

@@ -181,17 +181,13 @@ def _baseline_section(groups: BaselineGroups) -> Section:
     return Section("Baseline", tuple(blocks), anchor="baseline")
 
 
-def _problem_rules(result: ContractRunResult) -> list[RuleResult]:
-    """Failed rules (most severe first), then warned rules, then known ones, as the table lists them."""
-    return [r for r in ordered_rules(result) if r.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)]
-
-
 def _sections(result: ContractRunResult) -> tuple[Section, ...]:
     sections = [Section("Rules", (_rules_table(result),))]
     groups = baseline_groups(result)
     if groups is not None:
         sections.append(_baseline_section(groups))
-    problems = _problem_rules(result)
+    # Failed rules (most severe first), then warned rules, then known ones, as the table lists them.
+    problems = [r for r in ordered_rules(result) if r.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)]
     if problems:
         sections.append(Section("Violations and warnings",
                                 sections=tuple(_rule_section(result, r) for r in problems)))

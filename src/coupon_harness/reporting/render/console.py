@@ -106,7 +106,9 @@ class _Printer:
         if isinstance(block, Paragraph | Quote):
             self.line(_text(block.text), indent)
         elif isinstance(block, Banner):
-            self.line(RichText(plain_banner(block), style=_STYLES[block.status]), indent)
+            text = plain(block.text)
+            loud = f"{STATE_WORDS[block.status].lower()}: {text}" if block.status in _LOUD else text
+            self.line(RichText(loud, style=_STYLES[block.status]), indent)
         elif isinstance(block, Fields):
             width = max(len(label) + 2 for label, _ in block.rows)
             for label, value in block.rows:
@@ -146,11 +148,6 @@ class _Printer:
         self.blocks(section.blocks, indent + "  ")
         for sub in section.sections:
             self.section(sub, indent + "  ")
-
-
-def plain_banner(banner: Banner) -> str:
-    text = plain(banner.text)
-    return f"{STATE_WORDS[banner.status].lower()}: {text}" if banner.status in _LOUD else text
 
 
 def verdict_line(document: Document) -> str:
