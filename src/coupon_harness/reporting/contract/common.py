@@ -60,10 +60,7 @@ def shown_outcomes(result: ContractRunResult) -> tuple[Outcome, ...]:
 
 
 def count_outcomes(result: ContractRunResult) -> dict[Outcome, int]:
-    counts = dict.fromkeys(OUTCOME_ORDER, 0)
-    for rule_result in result.rules:
-        counts[rule_result.outcome] += 1
-    return counts
+    return {outcome: sum(r.outcome is outcome for r in result.rules) for outcome in OUTCOME_ORDER}
 
 
 def verdict(result: ContractRunResult) -> str:

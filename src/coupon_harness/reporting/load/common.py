@@ -108,9 +108,7 @@ def fmt_cpu(value: float) -> str:
 
 def slo_label(slo: SloResult) -> str:
     """'p95<=300ms', 'error-rate<=0.01' (the way --slo gates are written back)."""
-    if slo.unit == "ms":
-        return f"{slo.key}<={slo.threshold:g}ms"
-    return f"{slo.key}<={slo.threshold:g}"
+    return f"{slo.key}<={slo.threshold:g}{'ms' if slo.unit == 'ms' else ''}"
 
 
 def fmt_threshold(slo: SloResult) -> str:

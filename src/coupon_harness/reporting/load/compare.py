@@ -369,16 +369,12 @@ def fmt_change(row: ComparisonRow, value: float | None) -> str:
     return f"{value * 100:+.3f} pp"
 
 
-def _fmt_interval(row: ComparisonRow) -> str:
-    if row.low is None or row.high is None:
-        return "—"
-    return f"[{fmt_change(row, row.low)}, {fmt_change(row, row.high)}]"
-
-
 def _cells(row: ComparisonRow) -> list[str]:
     limit = fmt_limit(row.limit) if row.limit is not None else ""
+    interval = ("—" if row.low is None or row.high is None
+                else f"[{fmt_change(row, row.low)}, {fmt_change(row, row.high)}]")
     return [row.label, _fmt_value(row, row.earlier), _fmt_value(row, row.current), fmt_change(row, row.change),
-            _fmt_interval(row), row.verdict.upper() if row.regression else row.verdict, limit]
+            interval, row.verdict.upper() if row.regression else row.verdict, limit]
 
 
 _HEADER = ["figure", "earlier", "this run", "change", "95% interval", "verdict", "limit"]
