@@ -22,6 +22,7 @@ __all__ = [
     "OUTCOME_ORDER",
     "BaselineGroups",
     "FindingView",
+    "baseline_entries",
     "baseline_groups",
     "count_outcomes",
     "finding_label",
@@ -147,6 +148,14 @@ class BaselineGroups:
     fixed: list[FixedEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     updated: bool = False
+
+
+def baseline_entries(groups: BaselineGroups) -> list[tuple[str, str, str]]:
+    """One (group, entry, note) a line: new findings ("expired entry" noted), known ones, fixed entries (to trim)."""
+    return [*(("new", finding_label(f), " (expired entry)" if f.baseline is BaselineStatus.EXPIRED else "")
+              for f in groups.new), *(("known", finding_label(f), "") for f in groups.known),
+            *(("fixed", f"{e.fingerprint} {e.rule_id}: {one_line(e.description)}", " (not seen: trim it from the file)")
+              for e in groups.fixed)]
 
 
 def baseline_groups(result: ContractRunResult) -> BaselineGroups | None:

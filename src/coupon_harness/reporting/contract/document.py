@@ -10,9 +10,9 @@ from pathlib import Path
 from coupon_harness.reporting.contract.common import (
     BaselineGroups,
     FindingView,
+    baseline_entries,
     baseline_groups,
     count_outcomes,
-    finding_label,
     finding_views,
     first_finding_after,
     first_finding_summary,
@@ -50,7 +50,7 @@ from coupon_harness.reporting.document import (
 )
 from coupon_harness.reporting.text import plural, shorten
 from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
-from coupon_harness.results.contract import BaselineStatus, ContractRunResult, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["OUTCOME_STATUS", "contract_document", "write_contract_reports"]
 
@@ -169,11 +169,7 @@ def _rule_section(result: ContractRunResult, rule_result: RuleResult) -> Section
 
 def _baseline_section(groups: BaselineGroups) -> Section:
     updated = " · rewritten from this run (--baseline-update)" if groups.updated else ""
-    items: list[Text] = [("new: ", Code(finding_label(f)), " (expired entry)" if f.baseline is BaselineStatus.EXPIRED
-                          else "") for f in groups.new]
-    items += [("known: ", Code(finding_label(f))) for f in groups.known]
-    items += [("fixed: ", Code(f"{e.fingerprint} {e.rule_id}: {e.description}"), " (not seen: trim it from the file)")
-              for e in groups.fixed]
+    items: list[Text] = [(f"{group}: ", Code(entry), note) for group, entry, note in baseline_entries(groups)]
     blocks: list[Block] = [
         Paragraph((Code(groups.file), ": ", Strong(f"{len(groups.new)} new"),
                    f" (fail the gate) · {len(groups.known)} known · {len(groups.fixed)} fixed{updated}")),

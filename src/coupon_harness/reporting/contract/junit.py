@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 from coupon_harness.reporting.contract.common import (
     BaselineGroups,
     FindingView,
+    baseline_entries,
     baseline_groups,
     count_outcomes,
-    finding_label,
     finding_views,
     first_finding_after,
     first_finding_summary,
@@ -21,7 +21,7 @@ from coupon_harness.reporting.contract.common import (
 )
 from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
 from coupon_harness.reporting.text import one_line
-from coupon_harness.results.contract import BaselineStatus, ContractRunResult, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
 
 __all__ = ["SUITE_NAME", "contract_suite", "render_junit"]
 
@@ -59,14 +59,8 @@ def _baseline_text(groups: BaselineGroups) -> list[str]:
     """The baseline groups as plain lines (the suite's system-out)."""
     head = (f"Baseline {groups.file}: {len(groups.new)} new, {len(groups.known)} known, {len(groups.fixed)} fixed"
             + (" (the file was rewritten from this run: --baseline-update)" if groups.updated else ""))
-    lines = [head]
-    lines += [f"  new:   {finding_label(f)}" + (" (expired entry)" if f.baseline is BaselineStatus.EXPIRED else "")
-              for f in groups.new]
-    lines += [f"  known: {finding_label(f)}" for f in groups.known]
-    lines += [f"  fixed: {e.fingerprint} {e.rule_id}: {one_line(e.description)} (not seen: trim it from the file)"
-              for e in groups.fixed]
-    lines += [f"  warning: {w}" for w in groups.warnings]
-    return lines
+    return [head, *(f"  {group + ':':<7}{entry}{note}" for group, entry, note in baseline_entries(groups)),
+            *(f"  warning: {w}" for w in groups.warnings)]
 
 
 def _findings_text(result: ContractRunResult, rule_result: RuleResult) -> str:
