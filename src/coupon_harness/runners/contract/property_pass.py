@@ -17,10 +17,12 @@ is judged as the client path judges it (`transport`, kind `too-large` or `timeou
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast, get_args
 
 import orjson
 
@@ -116,13 +118,11 @@ def _outgoing(request: Sent, sent_at: float) -> Outgoing:
 def _sent_case(method: str, body: bytes | str | None) -> Generated:
     """How a lost request was generated, read back from what was sent (Schemathesis does not say): its body as
     JSON when it parses (then classified by the body alone)."""
-    if body is None:
-        return Generated(method, has_body=False, body=None, negative=False, negated=frozenset())
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return Generated(method, has_body=True, body=body, negative=False, negated=frozenset())
-    return Generated(method, has_body=True, body=parsed, negative=False, negated=frozenset())
+    parsed: object = body
+    if body is not None:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            parsed = orjson.loads(body)
+    return Generated(method, has_body=body is not None, body=parsed, negative=False, negated=frozenset())
 
 
 def _classify(case: Generated, elapsed: float) -> tuple[Expect, IssueCall | None]:
@@ -150,11 +150,9 @@ def _classify(case: Generated, elapsed: float) -> tuple[Expect, IssueCall | None
 
 
 def _mode(mode: str) -> Mode:
-    if mode == "positive":
-        return "positive"
-    if mode == "negative":
-        return "negative"
-    raise ValueError(f"unknown generation mode {mode!r}")
+    if mode not in get_args(Mode):
+        raise ValueError(f"unknown generation mode {mode!r}")
+    return cast(Mode, mode)
 
 
 def run_property_pass(client: Client, mode: str, *, headers: Callable[[], dict[str, str]],

@@ -108,8 +108,7 @@ class LoadState:
 
     def begin_step(self, users: int, at: float) -> None:
         """A new target user count from `at` (wall clock) on: the step before ends there."""
-        if self.steps and self.steps[-1].end_s is None:
-            self.steps[-1].end_s = at
+        self.end_steps(at)
         self.steps.append(LoadStep(len(self.steps), users, at))
 
     def end_steps(self, at: float) -> None:
