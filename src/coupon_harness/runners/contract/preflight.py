@@ -142,9 +142,7 @@ def _entities(exchange: Exchange, call: IssueCall) -> list[tuple[int, dict[str, 
     """(series, entity) pairs of a 200 whose body has one entity per requested series; None otherwise
     (a broken answer is the judge's business, not a verdict on the configuration)."""
     entities = exchange.entities()
-    if entities is None or len(entities) != len(call.series_ids):
-        return None
-    if not all(isinstance(entity, dict) for entity in entities):
+    if entities is None or len(entities) != len(call.series_ids) or not all(isinstance(e, dict) for e in entities):
         return None
     return list(zip(call.series_ids, entities, strict=True))
 
