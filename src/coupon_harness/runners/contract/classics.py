@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import reduce
+from operator import getitem
 from typing import Any
 
 from coupon_harness.contract.http_rules import (
@@ -220,13 +222,12 @@ class _ClassicsBuilder:
 
     # -- required keys in other case --
     def _keys(self) -> Iterator[Probe]:
-        customer = self.client.customer()
-        base = self.base(customer)
+        base: Any = self.base(self.client.customer())
         objects = [(path, sub) for path, sub in _fields(self.schema) if sub.get("type") == "object"]
         for path, schema in [((), self.schema), *objects]:
             for key in schema.get("required", []):
                 for variant in sorted({key[:1].upper() + key[1:], key.lower(), key.upper()} - {key}):
-                    holder = _at(base, path)
+                    holder = reduce(getitem, path, base)
                     renamed = {variant if k == key else k: v for k, v in holder.items()}
                     body = _with(base, path, renamed) if path else renamed
                     yield Probe(f"key case: {variant} for {_show((*path, key))}", dump_json(body), MALFORMED)
@@ -269,12 +270,6 @@ class _ClassicsBuilder:
             customer = self.client.customer()
             yield Probe(f"headers: {label}", dump_json(self.base(customer)), expect,
                         self.call([self.series], customer) if expect is not LENIENT else None, headers)
-
-
-def _at(body: Any, path: Path) -> Any:
-    for part in path:
-        body = body[part]
-    return body
 
 
 def classic_probes(client: Client) -> list[Probe]:

@@ -179,22 +179,12 @@ class PairClient(Client):
         #: B's own client, bound to B's origin: A's credentials never reach B, nor B's A.
         self._b_http = BoundedClient(settings.against_url, policy(settings.base, "--against-url"))
 
-    def issue(self, series_ids: Any, customer_id: str, fresh: bool, *, source: str,
-              extra: dict[str, Any] | None = None, query: str = "") -> Exchange:
-        self.source = source
-        return super().issue(series_ids, customer_id, fresh, source=source, extra=extra, query=query)
-
-    def probe(self, method: str, body: bytes | None, expect: Any, source: str, *, auth: bool = True,
-              headers: dict[str, str] | None = None) -> Exchange:
-        self.source = source
-        return super().probe(method, body, expect, source, auth=auth, headers=headers)
-
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
             auth: bool = True, url: str | None = None, source: str = "", exact: bool = False,
             lower_scheme: bool = False) -> Exchange:
         if exact:  # B's URL is mapped from the endpoint's: a route variant has no mapping (routes is no diff pass)
             raise ValueError("a differential run sends no route variant")
-        if source:
+        if source:  # every case the passes send comes through here (Client.issue and Client.probe too)
             self.source = source
         # listed by the book, both sides
         return self.pair(method, body, headers=headers, auth=auth, url=url, lower_scheme=lower_scheme)[0]
@@ -224,10 +214,14 @@ class PairClient(Client):
 
     def may_generate(self, source: str) -> bool:
         """No generated pass when fewer than `PROPERTY_RESERVE` coupons are left under the cap on either target."""
+        return self._reserve_left("did not run")
+
+    def _reserve_left(self, what: str) -> bool:
+        """False, and the run stopped, when fewer than `PROPERTY_RESERVE` coupons are left under the cap."""
         left = self.book.left()
         if left is not None and left < PROPERTY_RESERVE:
             self.book.stop(f"fewer than {PROPERTY_RESERVE} coupons are left under the cap ({self.book.cap:,}): the "
-                           "generated passes did not run (raise --max-coupons)")
+                           f"generated passes {what} (raise --max-coupons)")
             return False
         return True
 
@@ -245,10 +239,7 @@ class PairClient(Client):
         url = self.against + sent.url[len(self.url):] if sent.url.startswith(self.url) else self.against
         b, sent_b = self.send_b(sent.method, url, body, headers, auth=True)
         book.record(source, exchange, sent.sent_at, b, sent_b)
-        left = book.left()
-        if left is not None and left < PROPERTY_RESERVE:
-            book.stop(f"fewer than {PROPERTY_RESERVE} coupons are left under the cap ({book.cap:,}): the generated "
-                      "passes stopped (raise --max-coupons)")
+        self._reserve_left("stopped")
 
     def close(self) -> None:
         super().close()
@@ -262,13 +253,10 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     base = settings.base
     refuse_production(base.base_url, allow=base.allow_production)
     refuse_production(settings.against_url, allow=base.allow_production, url_flag="--against-url")
-    tokens_a = base.token_source()
+    redactor_a, headers_a = base.auth()
     tokens_b = token_source(settings.against_url, settings.against_credentials, base.request_timeout,
                             allow_production=base.allow_production, url_flag="--against-url")
-    redactor = PairRedactor(Redactor(base.credentials, tokens_a), Redactor(settings.against_credentials, tokens_b))
-
-    def headers_a() -> dict[str, str]:
-        return auth_headers(base.credentials, tokens_a)
+    redactor = PairRedactor(redactor_a, Redactor(settings.against_credentials, tokens_b))
 
     def headers_b() -> dict[str, str]:
         return auth_headers(settings.against_credentials, tokens_b)

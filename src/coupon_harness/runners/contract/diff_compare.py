@@ -231,17 +231,17 @@ class Comparer(Generic[T]):
             for entity_a, entity_b in zip(entities_a, entities_b, strict=False):
                 self._entity(entity_a, entity_b, a, b, case, out)
         else:
-            _value("response", entities_a, entities_b, out, self._plain)
+            _value("response", entities_a, entities_b, out)
         outcomes_differ = any(d.category == "entity outcome" for d in out[before:])
         for key in sorted((set(body_a) | set(body_b)) - {"response"}):
             if key in ("totalCount", "failureCount") and outcomes_differ:
                 continue  # follows from the entity outcomes already named
             category = "entity outcome" if key in ("totalCount", "failureCount") else "attributes"
-            _value(key, body_a.get(key, _MISSING), body_b.get(key, _MISSING), out, self._plain, category)
+            _value(key, body_a.get(key, _MISSING), body_b.get(key, _MISSING), out, category=category)
 
     def _entity(self, ea: Any, eb: Any, a: TargetAnswer, b: TargetAnswer, case: T, out: list[Delta]) -> None:
         if not isinstance(ea, dict) or not isinstance(eb, dict):
-            _value("response[]", ea, eb, out, self._plain)
+            _value("response[]", ea, eb, out)
             return
         label = self.label(ea.get("entityId"))
         errors_a, errors_b = ea.get("errors") or [], eb.get("errors") or []
@@ -256,10 +256,9 @@ class Comparer(Generic[T]):
             out.append(Delta("error codes", f"{label}: warnings[].code", _codes(ea.get("warnings")),
                              _codes(eb.get("warnings"))))
         if self.map_series(ea.get("entityId")) != eb.get("entityId"):
-            _value(f"{label}: entityId", self.map_series(ea.get("entityId")), eb.get("entityId", _MISSING), out,
-                   self._plain)
+            _value(f"{label}: entityId", self.map_series(ea.get("entityId")), eb.get("entityId", _MISSING), out)
         for key in sorted((set(ea) | set(eb)) - {"entityId", "errors", "warnings", "result"}):
-            _value(f"{label}: {key}", ea.get(key, _MISSING), eb.get(key, _MISSING), out, self._plain)
+            _value(f"{label}: {key}", ea.get(key, _MISSING), eb.get(key, _MISSING), out)
         if isinstance(result_a, dict) and isinstance(result_b, dict) and issued_a and issued_b:
             self._coupon(label, result_a, result_b, a, b, case, out)
         # A failed entity's result is not compared: null and absent are the same, and it holds no coupon.
@@ -270,20 +269,20 @@ class Comparer(Generic[T]):
 
     def _coupon(self, label: str, ra: dict[str, Any], rb: dict[str, Any], a: TargetAnswer, b: TargetAnswer, case: T,
                 out: list[Delta]) -> None:
-        relate = self._relating(a.sent_at, b.sent_at)
+        sent = (a.sent_at, b.sent_at)
         for key in sorted(set(ra) | set(rb)):
             va, vb = ra.get(key, _MISSING), rb.get(key, _MISSING)
             where = f"{label}: result.{key}"
             if va is _MISSING or vb is _MISSING or kind_of(va) != kind_of(vb):
-                _value(where, va, vb, out, relate)
+                _value(where, va, vb, out, sent)
             elif key == "code" and isinstance(va, str) and isinstance(vb, str):
                 self.codes.add(label, va, vb, case)
             elif key == "id":
                 continue  # per-issue: its type is all that can be compared
             elif key == "seriesId":
-                _value(where, self.map_series(va), vb, out, relate)
+                _value(where, self.map_series(va), vb, out, sent)
             else:
-                _value(where, va, vb, out, relate)
+                _value(where, va, vb, out, sent)
 
     # -- an error answer (or any non-200) --
     def _error_answer(self, body_a: Any, body_b: Any, out: list[Delta]) -> None:
@@ -300,27 +299,23 @@ class Comparer(Generic[T]):
             elif kind_of(va) != kind_of(vb):
                 out.append(Delta("response shape", key, kind_of(va), kind_of(vb)))
 
-    # -- plain values --
-    def _plain(self, where: str, va: Any, vb: Any, out: list[Delta]) -> bool:
+
+def _instants(where: str, va: Any, vb: Any, out: list[Delta], sent: tuple[float, float]) -> bool:
+    """Whether both values are instants; if so, compared by their offsets from when each case was `sent`."""
+    if not (isinstance(va, str) and isinstance(vb, str)):
         return False
-
-    def _relating(self, sent_a: float, sent_b: float) -> Callable[[str, Any, Any, list[Delta]], bool]:
-        def relate(where: str, va: Any, vb: Any, out: list[Delta]) -> bool:
-            if not (isinstance(va, str) and isinstance(vb, str)):
-                return False
-            instant_a, instant_b = _instant(va), _instant(vb)
-            if instant_a is None or instant_b is None:
-                return False
-            if instant_a != instant_b and abs((instant_a - sent_a) - (instant_b - sent_b)) > TIME_SLACK_S:
-                out.append(Delta("attributes", where, _relative(instant_a - sent_a), _relative(instant_b - sent_b)))
-            return True
-
-        return relate
+    instant_a, instant_b = _instant(va), _instant(vb)
+    if instant_a is None or instant_b is None:
+        return False
+    offset_a, offset_b = instant_a - sent[0], instant_b - sent[1]
+    if instant_a != instant_b and abs(offset_a - offset_b) > TIME_SLACK_S:
+        out.append(Delta("attributes", where, _relative(offset_a), _relative(offset_b)))
+    return True
 
 
-def _value(where: str, va: Any, vb: Any, out: list[Delta], special: Callable[[str, Any, Any, list[Delta]], bool],
+def _value(where: str, va: Any, vb: Any, out: list[Delta], sent: tuple[float, float] | None = None,
            category: str = "attributes") -> None:
-    """Compares two JSON values at `where`; `special` may take a pair first (instants)."""
+    """Compares two JSON values at `where`; with `sent` (a coupon's fields), instants by their offset from issue."""
     if va is _MISSING or vb is _MISSING:
         if va is not vb:
             out.append(Delta("response shape", where, _presence(va is not _MISSING), _presence(vb is not _MISSING)))
@@ -328,16 +323,16 @@ def _value(where: str, va: Any, vb: Any, out: list[Delta], special: Callable[[st
     kind_a, kind_b = kind_of(va), kind_of(vb)
     if kind_a != kind_b:
         out.append(Delta("response shape", where, kind_a, kind_b))
-    elif special(where, va, vb, out):
+    elif sent is not None and _instants(where, va, vb, out, sent):
         return
     elif kind_a == "object":
         for key in sorted(set(va) | set(vb)):
-            _value(f"{where}.{key}", va.get(key, _MISSING), vb.get(key, _MISSING), out, special, category)
+            _value(f"{where}.{key}", va.get(key, _MISSING), vb.get(key, _MISSING), out, sent, category)
     elif kind_a == "array":
         if len(va) != len(vb):
             out.append(Delta("response shape", f"{where} length", f"{len(va)} items", f"{len(vb)} items"))
         for item_a, item_b in zip(va, vb, strict=False):
-            _value(f"{where}[]", item_a, item_b, out, special, category)
+            _value(f"{where}[]", item_a, item_b, out, sent, category)
     elif kind_a == "number":
         if not _same_number(va, vb):
             out.append(Delta(category, where, _show(va), _show(vb)))

@@ -88,11 +88,10 @@ def sample(method: str, url: str, headers: Any, body: bytes | str | None, redact
     """The request as a report shows it: redacted first, then a long body cut (with its full size said)."""
     text = None
     if body is not None:
-        size = f"{len(body)} {'bytes' if isinstance(body, bytes) else 'characters'}"
-        long = len(body) > SAMPLE_BODY_LIMIT
         text = redacted_head(body, SAMPLE_BODY_LIMIT, redactor)
-        if long:
-            text = f"{text[:SAMPLE_BODY_LIMIT]}… (cut: {size} in all)"
+        if len(body) > SAMPLE_BODY_LIMIT:
+            unit = "bytes" if isinstance(body, bytes) else "characters"
+            text = f"{text[:SAMPLE_BODY_LIMIT]}… (cut: {len(body)} {unit} in all)"
     kept = {name: value for name, value in headers.items()
             if name.lower() not in _NOISE and value is not None}
     return RequestSample(method, redactor.text(url), redactor.headers(kept), text)

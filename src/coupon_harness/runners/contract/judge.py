@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 
 import orjson
@@ -28,17 +28,16 @@ _ALWAYS_JUDGED: tuple[str, ...] = (
 )
 
 
+@dataclass(eq=False)
 class Judge:
     """Judges every exchange of a run, and lists every coupon an answer carries in the run's coupons.csv (`coupons`;
     None: the run keeps no list, as a unit test's)."""
 
-    def __init__(self, collector: Collector, expectations: Expectations, ledger: Ledger, redactor: Redactor,
-                 coupons: CouponSink | None = None) -> None:
-        self.collector = collector
-        self.expectations = expectations
-        self.ledger = ledger
-        self.redactor = redactor
-        self.coupons = coupons
+    collector: Collector
+    expectations: Expectations
+    ledger: Ledger
+    redactor: Redactor
+    coupons: CouponSink | None = None
 
     def log_coupons(self, exchange: Exchange, call: IssueCall | None, source: str) -> None:
         """Append the coupons `exchange`'s answer carries to coupons.csv (once per exchange). Raises

@@ -18,6 +18,7 @@ from coupon_harness.runners.contract.probes import run_auth_probes, run_malforme
 from coupon_harness.runners.contract.property_pass import run_property_pass
 from coupon_harness.runners.contract.routes import run_route_probes
 from coupon_harness.runners.contract.scenarios import run_scenarios
+from coupon_harness.runners.contract.schemathesis_adapter import Mode
 from coupon_harness.runners.contract.stateful import run_stateful
 from coupon_harness.runners.contract.strings import run_strings
 
@@ -40,7 +41,7 @@ def _plain(runner: Callable[[Client, Callable[[str], None]], object]) -> PassRun
     return lambda client, _headers, progress: runner(client, progress)
 
 
-def _generated(mode: str) -> PassRunner:
+def _generated(mode: Mode) -> PassRunner:
     return lambda client, headers, progress: run_property_pass(client, mode, headers=headers, progress=progress)
 
 

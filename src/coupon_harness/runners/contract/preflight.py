@@ -35,7 +35,7 @@ from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchan
 from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import AuthError, Redactor, auth_headers
+from coupon_harness.transport.auth import AuthError
 
 __all__ = ["CUSTOMER_UNKNOWN_CODES", "SERIES_UNKNOWN_CODES", "Preflight", "judge_preflight", "preflight_target",
            "run_preflight"]
@@ -66,13 +66,11 @@ def preflight_target(settings: ContractSettings, coupons: CouponSink | None = No
     and the same refusals (TargetUnreachable, ConfigError: exit 2 naming the flag), with a client of its own. The
     coupons it issues go to `coupons` as they arrive, under `source`."""
     refuse_production(settings.base_url, allow=settings.allow_production)
-    credentials = settings.credentials
-    tokens = settings.token_source()
-    redactor = Redactor(credentials, tokens)
-    redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
+    redactor, headers = settings.auth()
+    redact_with(settings.credentials, redactor.text)  # log lines too, with the tokens it fetches
     collector = Collector(settings.seed, settings.max_transport_failures, redactor)
     judge = Judge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
-    client = Client(settings, judge, lambda: auth_headers(credentials, tokens))
+    client = Client(settings, judge, headers)
     try:
         result = run_preflight(client, source)
     except AuthError as exc:
@@ -144,9 +142,7 @@ def _entities(exchange: Exchange, call: IssueCall) -> list[tuple[int, dict[str, 
     """(series, entity) pairs of a 200 whose body has one entity per requested series; None otherwise
     (a broken answer is the judge's business, not a verdict on the configuration)."""
     entities = exchange.entities()
-    if entities is None or len(entities) != len(call.series_ids):
-        return None
-    if not all(isinstance(entity, dict) for entity in entities):
+    if entities is None or len(entities) != len(call.series_ids) or not all(isinstance(e, dict) for e in entities):
         return None
     return list(zip(call.series_ids, entities, strict=True))
 

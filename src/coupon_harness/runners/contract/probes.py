@@ -12,7 +12,10 @@ from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.transport.auth import TOKEN_HEADER
 
-__all__ = ["run_auth_probes", "run_malformed_probes", "well_formed_body"]
+__all__ = ["WRONG_BASIC", "run_auth_probes", "run_malformed_probes", "well_formed_body"]
+
+#: Basic credentials of a user no target has (made up: no redactor hides them, a replay sends them as recorded).
+WRONG_BASIC = "Basic " + base64.b64encode(b"coupon-harness-nobody:wrong-password").decode()
 
 
 def well_formed_body(client: Client) -> bytes:
@@ -24,10 +27,9 @@ def well_formed_body(client: Client) -> bytes:
 def run_auth_probes(client: Client, progress: Callable[[str], None]) -> int:
     """Every probe carries a well-formed body, so only the credentials can explain a refusal."""
     credentials = client.settings.credentials
-    wrong_basic = "Basic " + base64.b64encode(b"coupon-harness-nobody:wrong-password").decode()
     probes: list[tuple[str, dict[str, str]]] = [
         ("no credentials", {}),
-        ("unknown user", {"Authorization": wrong_basic}),
+        ("unknown user", {"Authorization": WRONG_BASIC}),
         ("unknown token", {TOKEN_HEADER: "coupon-harness-not-a-token"}),
         ("malformed Authorization", {"Authorization": "Basic !!!not-base64"}),
     ]

@@ -17,6 +17,7 @@ is judged as the client path judges it (`transport`, kind `too-large` or `timeou
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +42,6 @@ from coupon_harness.runners.contract.schemathesis_adapter import (
     PassSettings,
     ScenarioFinished,
     SchemathesisPass,
-    Sent,
 )
 from coupon_harness.runners.contract.spec_loader import generation_spec
 
@@ -78,20 +78,20 @@ class _Answers:
             # is a hung request all the same.
             exchange.error = "timeout"
             exchange.error_detail = f"answer took {answer.took:.1f} s (timeout {self.timeout:g} s)"
-        self._hand(exchange, answer.case, answer.elapsed, _outgoing(answer.request, time.time() - answer.took))
+        self._hand(exchange, answer.case, answer.elapsed, answer.request)
 
     def lost(self, event: Errored) -> None:
         """A request with no answer (hung, dropped): a transport failure, judged as the client path judges one.
         Schemathesis then stops testing the operation in this phase."""
-        error, request = event.error, event.request or Sent("POST", self.client.url, {}, None)
+        error, request = event.error, event.request or Outgoing("POST", self.client.url, {}, None, time.time())
         text = str(error)
         kind = "timeout" if "timed out" in text.lower() or "timeout" in type(error).__name__.lower() else "connection"
         exchange = self._exchange(request)
         detail = self.client.judge.redactor.text(text.splitlines()[0] if text else type(error).__name__)[:200]
         exchange.error, exchange.error_detail = kind, detail
-        self._hand(exchange, _sent_case(request.method, request.body), 0.0, _outgoing(request, time.time()))
+        self._hand(exchange, _sent_case(request.method, request.body), 0.0, request)
 
-    def _exchange(self, request: Sent) -> Exchange:
+    def _exchange(self, request: Outgoing) -> Exchange:
         return Exchange(sample(request.method, request.url, request.headers, request.body, self.client.judge.redactor),
                         request.method, None, {}, b"")
 
@@ -109,20 +109,14 @@ class _Answers:
             self.run.stop()
 
 
-def _outgoing(request: Sent, sent_at: float) -> Outgoing:
-    return Outgoing(request.method, request.url, request.headers, request.body, sent_at)
-
-
 def _sent_case(method: str, body: bytes | str | None) -> Generated:
     """How a lost request was generated, read back from what was sent (Schemathesis does not say): its body as
     JSON when it parses (then classified by the body alone)."""
-    if body is None:
-        return Generated(method, has_body=False, body=None, negative=False, negated=frozenset())
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return Generated(method, has_body=True, body=body, negative=False, negated=frozenset())
-    return Generated(method, has_body=True, body=parsed, negative=False, negated=frozenset())
+    parsed: object = body
+    if body is not None:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            parsed = orjson.loads(body)
+    return Generated(method, has_body=body is not None, body=parsed, negative=False, negated=frozenset())
 
 
 def _classify(case: Generated, elapsed: float) -> tuple[Expect, IssueCall | None]:
@@ -149,15 +143,7 @@ def _classify(case: Generated, elapsed: float) -> tuple[Expect, IssueCall | None
     return MALFORMED, None
 
 
-def _mode(mode: str) -> Mode:
-    if mode == "positive":
-        return "positive"
-    if mode == "negative":
-        return "negative"
-    raise ValueError(f"unknown generation mode {mode!r}")
-
-
-def run_property_pass(client: Client, mode: str, *, headers: Callable[[], dict[str, str]],
+def run_property_pass(client: Client, mode: Mode, *, headers: Callable[[], dict[str, str]],
                       progress: Callable[[str], None]) -> int:
     """One Schemathesis pass (`mode` positive or negative) through `client` (its `generated` takes every case as
     sent with its answer or transport failure); returns the number of cases Schemathesis generated.
@@ -174,7 +160,7 @@ def run_property_pass(client: Client, mode: str, *, headers: Callable[[], dict[s
     run = SchemathesisPass(
         generation_spec(tight=mode == "positive"),
         PassSettings(base_url=settings.base_url, request_timeout=settings.request_timeout, seed=settings.seed,
-                     max_examples=settings.max_examples, mode=_mode(mode), max_body_bytes=settings.max_body_bytes,
+                     max_examples=settings.max_examples, mode=mode, max_body_bytes=settings.max_body_bytes,
                      headers=headers, allow_production=settings.allow_production),
         answers.answered,
     )

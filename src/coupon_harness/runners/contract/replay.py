@@ -14,7 +14,6 @@ kept cut (over 8 KB) cannot be replayed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +35,7 @@ from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED
 from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import REDACTED, AuthError, Redactor, auth_headers
+from coupon_harness.transport.auth import REDACTED, AuthError
 
 __all__ = ["FIXED", "NOT_REPLAYABLE", "STILL_FAILING", "ReplayVerdict", "replay_finding", "replay_findings"]
 
@@ -85,12 +84,9 @@ def _call(body: str | None, fresh: bool) -> IssueCall | None:
 class _Replayer:
     def __init__(self, settings: ContractSettings) -> None:
         refuse_production(settings.base_url, allow=settings.allow_production)
-        credentials = settings.credentials
-        tokens = settings.token_source()
         self.settings = settings
-        self.credentials = credentials.any
-        self.redactor = Redactor(credentials, tokens)
-        self.headers: Callable[[], dict[str, str]] = lambda: auth_headers(credentials, tokens)
+        self.credentials = settings.credentials.any
+        self.redactor, self.headers = settings.auth()
         #: Every coupon the replayed requests make the target issue, listed as it arrives (source "replay").
         self.coupons = (CouponLog(settings.coupons_csv, redact=self.redactor.text)
                         if settings.coupons_csv is not None else None)

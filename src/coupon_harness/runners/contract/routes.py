@@ -14,13 +14,12 @@ Each finding is named by its class as the Judge's probe (`routes:trailing-slash`
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 
 from coupon_harness import ENDPOINT
 from coupon_harness.contract.http_rules import unauthenticated_route
 from coupon_harness.runners.contract.client import Client
-from coupon_harness.runners.contract.probes import well_formed_body
+from coupon_harness.runners.contract.probes import WRONG_BASIC, well_formed_body
 
 __all__ = ["CREDENTIALS", "OVERRIDES", "ROUTES", "run_route_probes"]
 
@@ -48,10 +47,7 @@ OVERRIDES: tuple[tuple[str, str, str], ...] = tuple(
     (header, sent, named) for header in OVERRIDE_HEADERS for sent, named in (("GET", "POST"), ("POST", "GET")))
 
 #: No credentials, and wrong ones that no redactor hides (a replay sends them as recorded, never the user's own).
-CREDENTIALS: tuple[dict[str, str], ...] = (
-    {},
-    {"Authorization": "Basic " + base64.b64encode(b"coupon-harness-nobody:wrong-password").decode()},
-)
+CREDENTIALS: tuple[dict[str, str], ...] = ({}, {"Authorization": WRONG_BASIC})
 
 
 def run_route_probes(client: Client, progress: Callable[[str], None]) -> int:

@@ -22,7 +22,7 @@ from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
 from coupon_harness.safety import refuse_production
-from coupon_harness.transport.auth import AuthError, Redactor, auth_headers
+from coupon_harness.transport.auth import AuthError, Redactor
 
 __all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
 
@@ -37,14 +37,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     baseline = None
     if settings.baseline is not None:  # a bad file is exit 2 before any request
         baseline = Baseline.load(settings.baseline, missing_ok=settings.baseline_update)
-    credentials = settings.credentials
-    tokens = settings.token_source()
-    redactor = Redactor(credentials, tokens)
-    redact_with(credentials, redactor.text)  # log lines too, with the tokens it fetches
-
-    def headers() -> dict[str, str]:
-        return auth_headers(credentials, tokens)
-
+    redactor, headers = settings.auth()
+    redact_with(settings.credentials, redactor.text)  # log lines too, with the tokens it fetches
     collector = Collector(settings.seed, settings.max_transport_failures, redactor)
     coupons = CouponLog(settings.coupons_csv, redact=redactor.text) if settings.coupons_csv is not None else None
     judge = RecordingJudge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)

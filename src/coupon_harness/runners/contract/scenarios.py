@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
@@ -12,13 +11,6 @@ from hypothesis import strategies as st
 from coupon_harness.runners.contract.client import Client
 
 __all__ = ["EXTRA_FIELDS", "EXTRA_VALUES", "JSON_INTEGERS", "SCENARIOS", "run_scenarios"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _seeded(value: int) -> Callable[[F], F]:
-    decorator: Callable[[F], F] = seed(value)
-    return decorator
 
 INT32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 
@@ -69,7 +61,7 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:  # no
     budget = max(5, client.settings.max_examples // 4)
     config = settings(max_examples=budget, deadline=None, database=None, phases=[Phase.generate],
                       suppress_health_check=list(HealthCheck), derandomize=False)
-    seeded: Callable[[F], F] = _seeded(client.settings.seed)
+    seeded = seed(client.settings.seed)
 
     def stopped() -> bool:
         return client.judge.collector.stopped is not None

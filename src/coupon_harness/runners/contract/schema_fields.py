@@ -59,9 +59,7 @@ def with_value(body: Any, path: Path, value: Any) -> Any:
     if isinstance(body, dict):
         return {**body, head: with_value(body.get(head), rest, value)} if isinstance(head, str) else body
     if isinstance(body, list) and isinstance(head, int):
-        copy = list(body)
-        while len(copy) <= head:
-            copy.append(None)
+        copy = list(body) + [None] * (head + 1 - len(body))
         copy[head] = with_value(copy[head], rest, value)
         return copy
     return body

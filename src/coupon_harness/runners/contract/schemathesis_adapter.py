@@ -65,6 +65,7 @@ from schemathesis.engine.observations import Observations
 from schemathesis.engine.run import Phase, PhaseName, PhaseSkipReason
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
+from coupon_harness.runners.contract.exchange import Outgoing
 from coupon_harness.transport.outbound import Deadline, OutboundPolicy, begin, end, harden_session, read_capped
 
 if TYPE_CHECKING:
@@ -88,7 +89,6 @@ __all__ = [
     "ScenarioFinished",
     "ScenarioStarted",
     "SchemathesisPass",
-    "Sent",
     "is_check_registered",
 ]
 
@@ -139,20 +139,10 @@ class Generated:
 
 
 @dataclass(frozen=True, slots=True)
-class Sent:
-    """A request as it went out, credentials included: redact before keeping."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes | str | None
-
-
-@dataclass(frozen=True, slots=True)
 class CaseAnswer:
     """One generated case as sent and the answer to it, read as the harness's own client reads answers."""
 
-    request: Sent
+    request: Outgoing
     status: int
     #: Names lower-cased, repeated headers joined with ", ".
     headers: dict[str, str]
@@ -200,7 +190,7 @@ class Errored:
     #: A network error (a hung, dropped or refused request: requests' or the socket's own), not another one.
     network: bool = False
     #: The request that met it, when requests says which.
-    request: Sent | None = None
+    request: Outgoing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +504,7 @@ def _answer(response: Response, case: OpenApiCase) -> CaseAnswer:
     else:  # the response hook did not run (the auth was not applied to this case): Schemathesis read the body
         body, cut, took = response.content, None, response.elapsed
     return CaseAnswer(
-        request=_sent(prepared, (prepared.method or case.method).upper()),
+        request=_sent(prepared, (prepared.method or case.method).upper(), time.time() - took),
         status=response.status_code,
         headers={name.lower(): ", ".join(values) for name, values in response.headers.items()},
         body=body,
@@ -529,12 +519,12 @@ def _errored(error: Exception, label: str) -> Errored:
     prepared = getattr(error, "request", None)
     request = None
     if isinstance(prepared, requests.PreparedRequest):
-        request = _sent(prepared, (prepared.method or "").upper())
+        request = _sent(prepared, (prepared.method or "").upper(), time.time())
     return Errored(error, label, network=isinstance(error, requests.RequestException | OSError), request=request)
 
 
-def _sent(prepared: requests.PreparedRequest, method: str) -> Sent:
-    return Sent(method, prepared.url or "", dict(prepared.headers), prepared.body)
+def _sent(prepared: requests.PreparedRequest, method: str, sent_at: float) -> Outgoing:
+    return Outgoing(method, prepared.url or "", dict(prepared.headers), prepared.body, sent_at)
 
 
 def _generated(case: OpenApiCase) -> Generated:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from coupon_harness.contract.catalog import RuleId
@@ -86,12 +87,11 @@ class IssueHistory:
                 self._references.setdefault(series, request)
 
 
+@dataclass(eq=False)
 class RecordingJudge(Judge):
     """The Judge, telling the Collector how each exchange was judged and what went before it."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.history = IssueHistory()
+    history: IssueHistory = field(default_factory=IssueHistory, init=False)
 
     def retarget(self, expectations: Expectations) -> None:
         super().retarget(expectations)

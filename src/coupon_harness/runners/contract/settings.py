@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.results.passes import PASSES
-from coupon_harness.transport.auth import Credentials, TokenSource
+from coupon_harness.transport.auth import Credentials, Redactor, TokenSource, auth_headers
 
 __all__ = ["PASSES", "ContractSettings", "token_source"]
 
@@ -43,6 +44,11 @@ class ContractSettings:
     def token_source(self) -> TokenSource | None:
         return token_source(self.base_url, self.credentials, self.request_timeout,
                             allow_production=self.allow_production)
+
+    def auth(self) -> tuple[Redactor, Callable[[], dict[str, str]]]:
+        """The run's redactor (it knows the tokens the run fetches) and its credentials' headers, fetched anew."""
+        tokens = self.token_source()
+        return Redactor(self.credentials, tokens), lambda: auth_headers(self.credentials, tokens)
 
 
 def token_source(url: str, credentials: Credentials, timeout: float, *, allow_production: bool,

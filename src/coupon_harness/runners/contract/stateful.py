@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 import orjson
@@ -103,14 +104,10 @@ class _Abort(_Halt):
         self.error = error
 
 
-#: One exception type per (rule, kind), so Hypothesis shrinks each distinct break on its own.
-_VIOLATIONS: dict[Signature, type[AssertionError]] = {}
-
-
+@cache
 def _violation_type(signature: Signature) -> type[AssertionError]:
-    if signature not in _VIOLATIONS:
-        _VIOLATIONS[signature] = type("StatefulViolation", (AssertionError,), {"__module__": __name__})
-    return _VIOLATIONS[signature]
+    """One exception type per (rule, kind), so Hypothesis shrinks each distinct break on its own."""
+    return type("StatefulViolation", (AssertionError,), {"__module__": __name__})
 
 
 class _Search:

@@ -109,29 +109,24 @@ def select(probes: Sequence[StringProbe], seed: int, max_examples: int) -> list[
     return [probe for index, probe in enumerate(probes) if index in chosen]
 
 
-class _StringsBuilder:
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        first, _, invalid = series_choice(client.judge.expectations)
-        #: A series that issues and, where the run knows one, one that must be refused: each answer is then
-        #: judged on both kinds of entity (counts, order, shape, refusal).
-        self.series = (first, invalid[0]) if invalid and invalid[0] != first else (first,)
-
-    def probes(self, schema: dict[str, Any], valid: Callable[[Any], bool]) -> list[StringProbe]:
-        out = []
-        for path in string_fields(schema):
-            where = show(path)
-            for item in catalog():
-                # With --customer-ids the target may know no other customer: the pool's first is the prefix, and
-                # every probe still names a customer the target does not know (a refusal is a right answer, judged).
-                customer = self.client.customer()
-                value = item.value(customer)
-                body = with_value({"seriesIds": list(self.series), "customer": {"id": customer}}, path, value)
-                named = body.get("customer", {}).get("id") if isinstance(body.get("customer"), dict) else None
-                out.append(StringProbe(item.cls, where, value, dump_json(body),
-                                       TOLERATED if valid(body) else MALFORMED, self.series,
-                                       named if isinstance(named, str) else None, item.core))
-        return out
+def _every_probe(client: Client, schema: dict[str, Any], valid: Callable[[Any], bool]) -> list[StringProbe]:
+    first, _, invalid = series_choice(client.judge.expectations)
+    # A series that issues and, where the run knows one, one that must be refused: each answer is then judged on
+    # both kinds of entity (counts, order, shape, refusal).
+    series = (first, invalid[0]) if invalid and invalid[0] != first else (first,)
+    out = []
+    for path in string_fields(schema):
+        where = show(path)
+        for item in catalog():
+            # With --customer-ids the target may know no other customer: the pool's first is the prefix, and
+            # every probe still names a customer the target does not know (a refusal is a right answer, judged).
+            customer = client.customer()
+            value = item.value(customer)
+            body = with_value({"seriesIds": list(series), "customer": {"id": customer}}, path, value)
+            named = body.get("customer", {}).get("id") if isinstance(body.get("customer"), dict) else None
+            out.append(StringProbe(item.cls, where, value, dump_json(body), TOLERATED if valid(body) else MALFORMED,
+                                   series, named if isinstance(named, str) else None, item.core))
+    return out
 
 
 def failing_lengths(collector: Collector) -> dict[str, int]:
@@ -150,8 +145,8 @@ def string_probes(client: Client, schema: dict[str, Any] | None = None, valid: C
     """The probes this run sends (the request schema's string fields unless `schema` is given, classified by
     `valid`, the request schema's validator unless given; none as long as `too_long` says for its field), selected
     by the run's seed."""
-    every = _StringsBuilder(client).probes(schema if schema is not None else load_schema("request"),
-                                    valid if valid is not None else request_validator().is_valid)
+    every = _every_probe(client, schema if schema is not None else load_schema("request"),
+                         valid if valid is not None else request_validator().is_valid)
     limits = too_long or {}
     usable = [probe for probe in every if len(probe.value) < limits.get(probe.where, len(probe.value) + 1)]
     settings = client.settings

@@ -60,9 +60,6 @@ class Listening:
     port: int
     kind: Literal["listening"] = "listening"
 
-    def text(self) -> str:
-        return f"the master listens for its workers on port {self.port}"
-
 
 LoadEvent = Progress | Notice | SetupError | Listening
 _TYPES: dict[str, type[Progress] | type[Notice] | type[SetupError] | type[Listening]] = {

@@ -108,8 +108,7 @@ class LoadState:
 
     def begin_step(self, users: int, at: float) -> None:
         """A new target user count from `at` (wall clock) on: the step before ends there."""
-        if self.steps and self.steps[-1].end_s is None:
-            self.steps[-1].end_s = at
+        self.end_steps(at)
         self.steps.append(LoadStep(len(self.steps), users, at))
 
     def end_steps(self, at: float) -> None:
@@ -145,9 +144,11 @@ class LoadState:
         return granted
 
     def cap_reached(self, unanswered: int | None = None) -> None:
+        unanswered = self.coupons_unanswered if unanswered is None else unanswered
         if not self.stopping:
-            self.stop(cap_reason(self.settings.max_coupons, self.coupons_unanswered if unanswered is None
-                                 else unanswered))
+            self.stop(f"--max-coupons reached ({self.settings.max_coupons})" + (
+                f", counting {unanswered} coupons of requests that got no answer (the target may have issued them)"
+                if unanswered else ""))
 
     def record(self, outcome: CheckOutcome, latency_s: float, customer: str, at: float, reserved: int = 0) -> None:
         """Book one answer; `reserved`: what `reserve` granted its request (given back, less the coupons issued).
@@ -324,13 +325,6 @@ def _watch_abort(state: LoadState, aggregate: Aggregate) -> None:
         reason = abort_reason(state.settings, evidence_of(aggregate, state.settings.slos))
         if reason is not None:
             state.stop(reason)
-
-
-def cap_reason(cap: int | None, unanswered: int) -> str:
-    if not unanswered:
-        return f"--max-coupons reached ({cap})"
-    return (f"--max-coupons reached ({cap}), counting {unanswered} coupons of requests that got no answer "
-            "(the target may have issued them)")
 
 
 def _hand_out_shares(state: LoadState) -> None:

@@ -235,14 +235,12 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
 def _locust_stats(env: Any) -> dict[str, Any]:
     """Locust's own counters, read from the runner (its CSV lags; these do not)."""
     stats = env.stats
-    entries = []
-    for entry in [*stats.entries.values(), stats.total]:
-        entries.append({
-            "method": entry.method, "name": entry.name, "requests": entry.num_requests,
-            "failures": entry.num_failures, "median_ms": entry.median_response_time,
-            "p95_ms": entry.get_response_time_percentile(0.95), "avg_ms": entry.avg_response_time,
-            "max_ms": entry.max_response_time, "rps": entry.total_rps,
-        })
+    entries = [{
+        "method": entry.method, "name": entry.name, "requests": entry.num_requests,
+        "failures": entry.num_failures, "median_ms": entry.median_response_time,
+        "p95_ms": entry.get_response_time_percentile(0.95), "avg_ms": entry.avg_response_time,
+        "max_ms": entry.max_response_time, "rps": entry.total_rps,
+    } for entry in [*stats.entries.values(), stats.total]]
     errors = [{"name": e.name, "error": str(e.error), "occurrences": e.occurrences} for e in stats.errors.values()]
     return {"entries": entries, "errors": errors}
 

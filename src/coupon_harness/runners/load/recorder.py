@@ -458,11 +458,9 @@ class Aggregate(_Figures):
         total = self.total
         if total.get_total_count() == 0:
             return {}
-        figures = {f"p{p:g}": total.get_value_at_percentile(p) / 1000.0 for p in (50, 90, 95, 99, 99.9)}
-        figures["min"] = total.get_min_value() / 1000.0
-        figures["max"] = total.get_max_value() / 1000.0
-        figures["mean"] = total.get_mean_value() / 1000.0
-        return figures
+        figures = {f"p{p:g}": total.get_value_at_percentile(p) for p in (50, 90, 95, 99, 99.9)}
+        figures.update(min=total.get_min_value(), max=total.get_max_value(), mean=total.get_mean_value())
+        return {key: value / 1000.0 for key, value in figures.items()}
 
     def _intervals(self) -> Iterator[tuple[float, HdrHistogram | None, int, int]]:
         """(end of the interval from the timeline's start, its histogram, requests, errors) of every interval from

@@ -81,10 +81,6 @@ class _Channel:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def crash_line(self) -> str:
-        """The last line the load process wrote to stderr (a traceback's exception), or nothing."""
-        return self.tail[-1] if self.tail else ""
-
 
 def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] = lambda _: None, *,
              master_bind: str | None = None, master_port: int | None = None) -> LoadRunResult:
@@ -159,7 +155,8 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
         raise HarnessError(Redactor(settings.credentials).text(channel.setup_error))
     if not result_path.is_file():
         code = main.returncode if main is not None else None
-        crash = Redactor(settings.credentials).text(channel.crash_line())[:300]
+        # The last line the load process wrote to stderr (a traceback's exception), or nothing.
+        crash = Redactor(settings.credentials).text(channel.tail[-1] if channel.tail else "")[:300]
         killed = code is not None and code < 0 and -code in set(signal.Signals)
         how = f"was killed ({signal.Signals(-code).name})" if killed else f"ended (exit {code})"  # type: ignore[operator]
         coupons = settings.coupons_path(out)

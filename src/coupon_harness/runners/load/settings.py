@@ -54,9 +54,7 @@ class Slo:
         return "ms" if self.key in LATENCY_SLO_KEYS else "ratio"
 
     def __str__(self) -> str:
-        if self.unit == "ms":
-            return f"{self.key}<={self.threshold:g}ms"
-        return f"{self.key}<={self.threshold:g}"
+        return f"{self.key}<={self.threshold:g}" + ("ms" if self.unit == "ms" else "")
 
 
 def parse_slo(text: str, what: str = "--slo") -> Slo:
@@ -149,9 +147,7 @@ class LoadSettings:
         return self.request_timeout + 1.0
 
     def timeline_interval(self) -> float:
-        if self.interval_s > 0:
-            return self.interval_s
-        return max(1.0, round(self.run_time_s / 120))
+        return self.interval_s if self.interval_s > 0 else max(1.0, round(self.run_time_s / 120))
 
     def to_json(self) -> str:
         return json.dumps(encode(self))

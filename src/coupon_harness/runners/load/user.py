@@ -78,9 +78,6 @@ class BulkIssueUser(FastHttpUser):
     def on_stop(self) -> None:
         self._http.close()
 
-    def _batch(self) -> list[int]:
-        return next(self._batches)
-
     def _customer(self) -> str:
         pool = self.state.settings.customer_ids
         if pool:
@@ -108,7 +105,7 @@ class BulkIssueUser(FastHttpUser):
                 state.recorder.woke(started_at - max(self._next_send, self._answered))
             intended = self._next_send
             self._next_send += state.arrival_interval
-        batch = self._batch()
+        batch: list[int] = next(self._batches)
         reserved = 0
         if state.coupon_cap is not None:
             # Reserve the batch's coupons before sending (the most a correct target issues for it); a batch
