@@ -52,14 +52,18 @@ class CouponSink(Protocol):
 
 
 class CouponRows:
-    """Coupons kept in memory, in order (`rows`), to be written by whoever owns the run's coupons.csv."""
+    """Coupons kept in memory, in order (`rows`), to be written by whoever owns the run's coupons.csv; with a `log`,
+    written there too as they come (a preflight's coupons: listed at once, and carried with the load)."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: CouponLog | None = None) -> None:
         self.rows: list[Row] = []
         self.count = 0
+        self.log = log
 
     def record(self, rows: Iterable[Row]) -> int:
         added = list(rows)
+        if self.log is not None:
+            self.log.record(added)
         self.rows.extend(added)
         self.count += len(added)
         return len(added)
