@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_op
 from coupon_harness.cli.option_table import CONTRACT, Resolved, add_command, no_color
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.cli.settings_builders import contract_settings
+from coupon_harness.coupon_log import FILE_NAME
+from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.diff import DiffRunResult
 from coupon_harness.runners.contract import run_contract
@@ -64,10 +67,6 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
                      ) -> tuple[ContractRunResult, dict[str, Path]]:
     """Run the contract passes, write the reports and print the table. `signalled`: a signal came while the folder
     was claimed (`lifecycle.claim_folder`): the report of a run interrupted before its first request."""
-    from dataclasses import replace
-
-    from coupon_harness.coupon_log import FILE_NAME
-    from coupon_harness.interrupts import received, signal_name
     from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
     from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.runner import interrupted_result

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -112,8 +113,6 @@ def replay_settings(resolved: Resolved, shape: RunShape | None, source: str) -> 
     if shape.credentials is not None and not settings.credentials.any:
         raise ConfigError(f"the run of {source} used {shape.credentials} credentials, which reports never keep: "
                           f"give {_CREDENTIAL_FLAGS.get(shape.credentials, 'them')}")
-    from dataclasses import replace
-
     expectations = Expectations(valid_series=frozenset(shape.series_ids),
                                 invalid_series=frozenset(shape.invalid_series_ids),
                                 generic_series=frozenset(shape.generic_series_ids),
@@ -124,8 +123,6 @@ def replay_settings(resolved: Resolved, shape: RunShape | None, source: str) -> 
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from coupon_harness.cli.lifecycle import note_target
     from coupon_harness.cli.report_dir import prepare_report_dir
     from coupon_harness.coupon_log import FILE_NAME
