@@ -81,26 +81,30 @@ def secret_values(resolved: Resolved) -> tuple[str, ...]:
 
 def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Credentials:
     """The run's one Credentials: Basic, OAuth or a token, as the options give them; credentials in the base
-    URL's userinfo only when no option gives any (as curl's -u wins over a URL's). `extra`: the values of
-    every secret option, redacted wherever they show (log lines too: `log_setup.redact_with`)."""
-    found = _credentials(resolved, from_url)
-    redact_with(found, Redactor(found).text)
-    return found
-
-
-def _credentials(resolved: Resolved, from_url: Credentials | None) -> Credentials:
+    URL's userinfo only when no option gives any (`_or_from_url`). `extra`: the values of every secret option,
+    redacted wherever they show (log lines too)."""
     user, password = resolved.get("user") or (None, None)
     oauth_key, oauth_secret = resolved.get("oauth-key"), resolved.get("oauth-secret")
-    prefix = resolved.flag_prefix
     one_kind(resolved)
     _oauth_pair(resolved, oauth_key, oauth_secret)
     given = Credentials(user=user, password=password, md5_password=bool(resolved.get("md5-password")),
                         oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"),
                         extra=secret_values(resolved))
-    if given.any or from_url is None:
-        return given
-    check_url_password(from_url, f"{prefix}base-url")
-    return replace(from_url, md5_password=given.md5_password, extra=given.extra)
+    return _or_from_url(given, from_url, f"{resolved.flag_prefix}base-url", md5_password=given.md5_password,
+                        extra=given.extra)
+
+
+def _or_from_url(given: Credentials, from_url: Credentials | None, label: str, **kept: Any) -> Credentials:
+    """`given`, else (none given) the credentials of the base URL's userinfo with `kept` (as curl's -u wins over a
+    URL's; `http://USER@host` without a password is refused like --user USER); registered with the log redactor
+    (`log_setup.redact_with`)."""
+    if not given.any and from_url is not None:
+        if from_url.user is not None and from_url.password is None:
+            raise ConfigError(f"{label} holds a user but no password (http://USER@host): write "
+                              "http://USER:PASSWORD@host, or give the credentials with --user USER:PASSWORD")
+        given = replace(from_url, **kept)
+    redact_with(given, Redactor(given).text)
+    return given
 
 
 def one_kind(resolved: Resolved, *, against: bool = False) -> None:
@@ -127,13 +131,6 @@ def _oauth_pair(resolved: Resolved, key: str | None, secret: str | None, *, agai
     if secret is not None and key is None:
         raise ConfigError(f"{resolved.label(name + '-secret')} is the secret of {flag}-key: give {flag}-key KEY too"
                           + ("" if against else " (or COUPON_HARNESS_OAUTH_KEY)"))
-
-
-def check_url_password(from_url: Credentials, flag: str) -> None:
-    """Credentials in a base URL's userinfo: `http://USER@host` without a password is refused like --user USER."""
-    if from_url.user is not None and from_url.password is None:
-        raise ConfigError(f"{flag} holds a user but no password (http://USER@host): write http://USER:PASSWORD@host, "
-                          "or give the credentials with --user USER:PASSWORD")
 
 
 def _expectations(resolved: Resolved) -> Expectations:
@@ -387,12 +384,7 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
         source = resolved.label("against-user") if resolved.given("against-user") else f"{where} user"
         raise ConfigError(f"{source} gives a user but no password: write USER:PASSWORD, or give the password with "
                           f"{prefix}against-password")
-    found = given
-    if not given.any and from_url is not None:
-        check_url_password(from_url, label)
-        found = replace(from_url, md5_password=md5)
-    redact_with(found, Redactor(found).text)
-    return checked, found
+    return checked, _or_from_url(given, from_url, label, md5_password=md5)
 
 
 def diff_settings(resolved: Resolved) -> DiffSettings:
