@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from coupon_harness.cli.console import progress_printer, say
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, write_reports
-from coupon_harness.cli.option_table import CONTRACT, Resolved, add_command, no_color
+from coupon_harness.cli.option_table import CONTRACT, Resolved, add_command
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.cli.settings_builders import contract_settings
 from coupon_harness.coupon_log import FILE_NAME
@@ -47,8 +48,9 @@ def _handle(args: argparse.Namespace) -> int:
 
 
 def use_color(resolved: Resolved) -> bool:
-    """ANSI colours only on a terminal, and neither with --no-color nor with NO_COLOR set."""
-    return not no_color(resolved) and sys.stdout.isatty()
+    """ANSI colours only on a terminal, and neither with --no-color (or its variable or key) nor with NO_COLOR set
+    to anything but empty (https://no-color.org)."""
+    return not resolved.get("no-color") and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
 def fault_lines(result: ContractRunResult | DiffRunResult, paths: dict[str, Path], command: str = "contract"

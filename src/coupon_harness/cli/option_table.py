@@ -72,7 +72,6 @@ __all__ = [
     "given_twice",
     "is_secret",
     "markdown_table",
-    "no_color",
     "option",
     "options_of",
     "resolve",
@@ -777,12 +776,6 @@ def _check_user_has_a_password(values: Mapping[str, Any], where: Mapping[str, st
     if "user" in values and values["user"][1] is None:
         raise ConfigError(f"{where['user']} gives a user but no password: write USER:PASSWORD, or give the password "
                           f"with {prefix}password (or {env_var('password')}, or the key password beside the user)")
-
-
-def no_color(resolved: Resolved, environ: Mapping[str, str] | None = None) -> bool:
-    """--no-color (or its variable or key), or NO_COLOR set to anything but empty (https://no-color.org)."""
-    env = os.environ if environ is None else environ
-    return bool(resolved.get("no-color")) or bool(env.get("NO_COLOR"))
 
 
 # --- argparse ------------------------------------------------------------------------------------------
