@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import os
 import threading
 import time
@@ -157,13 +158,10 @@ class CouponLog:
             while written < len(data):
                 written += os.write(self._fd, data[written:])
         except OSError:
-            whole = kept = 0
-            for line in lines:
-                size = len(line.encode("utf-8", "backslashreplace"))
-                if kept + size > written:
-                    break
-                kept += size
-                whole += 1
+            # Where each row's line ends in `data`; those within what was written are whole.
+            ends = itertools.accumulate(len(line.encode("utf-8", "backslashreplace")) for line in lines)
+            whole_ends = list(itertools.takewhile(lambda end: end <= written, ends))
+            whole, kept = len(whole_ends), whole_ends[-1] if whole_ends else 0
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self._size + kept)  # never half a line: the next reader parses every row
             self._size += kept
