@@ -125,15 +125,14 @@ def _count_coupons(folder: Path) -> int:
     return total
 
 
-def preflight_load(settings: Any, folder: Path | None, *, source: str = "preflight",
-                   progress: Callable[[str], None] = lambda _: None) -> Any:
+def preflight_load(settings: Any, folder: Path | None, *, progress: Callable[[str], None] = lambda _: None) -> Any:
     """Before any load: the contract runner's preflight against the load's target, series and customers.
 
     Credentials refused, nothing listening, a wrong path, no answer within --request-timeout, every series unknown
     or every customer refused: exit 2 naming the flag (HarnessError), before a single load request. Series the
     target does not know are left out, said through `progress`. The coupons the preflight issues go to
-    `folder`/coupons.csv as they arrive (no folder: a worker's, which its master lists) under `source`, and ride
-    with the load (`carried_coupons`): counted against --max-coupons. Returns the LoadSettings to go on with."""
+    `folder`/coupons.csv as they arrive (no folder: a worker's, which its master lists) as source `preflight`, and
+    ride with the load (`carried_coupons`): counted against --max-coupons. Returns the LoadSettings to go on with."""
     from coupon_harness.contract.expectations import Expectations
     from coupon_harness.runners.contract.preflight import preflight_target
     from coupon_harness.runners.contract.settings import ContractSettings
@@ -155,7 +154,7 @@ def preflight_load(settings: Any, folder: Path | None, *, source: str = "preflig
         log = None if folder is None else stack.enter_context(
             CouponLog(folder / FILE_NAME, redact=Redactor(settings.credentials).text))
         rows = CouponRows(log)
-        checked = preflight_target(contract, rows, source)
+        checked = preflight_target(contract, rows, "preflight")
     for note in checked.notes:
         progress(f"note: {note}")
     if cap is not None and rows.count >= cap:
