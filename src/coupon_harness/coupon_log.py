@@ -143,8 +143,7 @@ class CouponLog:
             reason = exc.strerror or type(exc).__name__
             raise CouponLogError(f"cannot write {path} ({reason}): the coupons a run issues must be listed to be "
                                  "revoked; choose a writable --report-dir", reason) from None
-        self._syncer = threading.Thread(target=self._sync_loop, name="coupon-log-sync", daemon=True)
-        self._syncer.start()
+        threading.Thread(target=self._sync_loop, name="coupon-log-sync", daemon=True).start()
 
     def _write(self, rows: list[Any]) -> int:
         """Write `rows` whole or cut after the last whole one (OSError then, after the cut); the rows written."""
