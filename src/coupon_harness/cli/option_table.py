@@ -907,16 +907,13 @@ EPILOG = ("Every option is also a variable COUPON_HARNESS_<NAME> (COUPON_HARNESS
           "credentials. NO_COLOR is honoured.")
 
 
-def markdown_table(scopes: Iterable[str] = SCOPES) -> str:
+def markdown_table() -> str:
     """The README's table of options: flag, variable, config key, commands, meaning."""
-    wanted = set(scopes)
     lines = ["| flag | variable | config key | commands | meaning |", "|---|---|---|---|---|"]
     for opt in OPTIONS:
         if EVERY in opt.scopes:
             flag = "`" + (f"{opt.short}`, `" if opt.short else "") + f"--{opt.name}`"
             lines.append(f"| {flag} | `{opt.env}` | — | every command | {opt.help.replace('|', '&#124;')} |")
-            continue
-        if not opt.scopes & wanted:
             continue
         flag = f"`--{opt.name}" + ("" if opt.flag_only else f" {opt.metavar}") + "`"
         key = f"`{opt.name}`" if opt.in_file else "—"
