@@ -16,7 +16,6 @@ a request: the sandbox discovery stays with the callers.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -258,23 +257,22 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
     return LoadSettings(**fields)
 
 
-def locust_options(options: Any, *, environ: Mapping[str, str] | None = None) -> Resolved:
+def locust_options(options: Any) -> Resolved:
     """Plain Locust's load options, resolved: the flags the locustfile added with
     `add_options(parser, LOAD, exclude=LOCUST_OWNS)` (read from Locust's parsed options), their variables and,
     through COUPON_HARNESS_CONFIG, a config-file target."""
-    return resolve(sources_from_namespace(options, LOAD, environ, exclude=LOCUST_OWNS), LOAD)
+    return resolve(sources_from_namespace(options, LOAD, exclude=LOCUST_OWNS), LOAD)
 
 
 def has_credentials(resolved: Resolved) -> bool:
     return credentials(resolved, None).any
 
 
-def locust_settings(options: Any, host: str | None, *, environ: Mapping[str, str] | None = None,
-                    known: ContractSettings | None = None, resolved: Resolved | None = None) -> LoadSettings:
+def locust_settings(options: Any, host: str | None, *, known: ContractSettings | None = None,
+                    resolved: Resolved | None = None) -> LoadSettings:
     """Plain Locust's load settings: the load options (`locust_options`), the target from --host, and users,
     spawn rate and run time from Locust's own -u, -r, -t."""
-    if resolved is None:
-        resolved = locust_options(options, environ=environ)
+    resolved = resolved if resolved is not None else locust_options(options)
     if not host:
         raise ConfigError("no target: give --host URL")
     users = int(getattr(options, "num_users", None) or 1)
