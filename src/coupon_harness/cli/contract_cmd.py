@@ -56,13 +56,9 @@ def use_color(resolved: Resolved) -> bool:
 def fault_lines(result: ContractRunResult | DiffRunResult, paths: dict[str, Path], command: str = "contract"
                 ) -> list[str]:
     """One stderr line per harness fault: the pass, the seed, the error and the file with the traceback."""
-    lines = []
-    for fault in result.faults:
-        file = paths.get(fault.file_name, Path(fault.file_name))
-        error = " ".join(fault.error.split())
-        lines.append(f"coupon-harness {command}: harness error in pass '{fault.stage}' (seed {result.seed}): "
-                     f"{error}; traceback in {file}")
-    return lines
+    return [f"coupon-harness {command}: harness error in pass '{fault.stage}' (seed {result.seed}): "
+            f"{' '.join(fault.error.split())}; traceback in {paths.get(fault.file_name, Path(fault.file_name))}"
+            for fault in result.faults]
 
 
 def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool, signalled: bool = False
