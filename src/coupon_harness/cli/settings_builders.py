@@ -38,7 +38,6 @@ __all__ = [
     "contract_settings",
     "credentials",
     "diff_settings",
-    "has_credentials",
     "load_settings",
     "locust_options",
     "locust_settings",
@@ -262,10 +261,6 @@ def locust_options(options: Any) -> Resolved:
     `add_options(parser, LOAD, exclude=LOCUST_OWNS)` (read from Locust's parsed options), their variables and,
     through COUPON_HARNESS_CONFIG, a config-file target."""
     return resolve(sources_from_namespace(options, LOAD, exclude=LOCUST_OWNS), LOAD)
-
-
-def has_credentials(resolved: Resolved) -> bool:
-    return credentials(resolved, None).any
 
 
 def locust_settings(options: Any, host: str | None, *, known: ContractSettings | None = None,
