@@ -99,16 +99,13 @@ def findings_of(result: ContractRunResult, wanted: list[str] | None, source: Pat
 
 def replay_settings(resolved: Resolved, shape: RunShape | None, source: str) -> Any:
     """The ContractSettings of a replay: the target and credentials given now, the series the run knew."""
+    from coupon_harness.cli.sandbox_target import discover_sandbox
     from coupon_harness.cli.settings_builders import contract_settings
-    from coupon_harness.runners.contract.settings import ContractSettings
 
     if shape is None:
         raise ConfigError(f"{source} was written by an older coupon-harness (no record of the run): run the "
                           "contract again, then replay its report")
-    from coupon_harness.cli.sandbox_target import discover_sandbox
-
-    settings: ContractSettings = contract_settings(resolved, base_url=None if resolved.given("base-url")
-                                                   else shape.base_url)
+    settings = contract_settings(resolved, base_url=None if resolved.given("base-url") else shape.base_url)
     settings = discover_sandbox(settings)  # a sandbox's own user, when none is given
     if shape.credentials is not None and not settings.credentials.any:
         raise ConfigError(f"the run of {source} used {shape.credentials} credentials, which reports never keep: "
