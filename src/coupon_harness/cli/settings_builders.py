@@ -393,9 +393,8 @@ def diff_settings(resolved: Resolved) -> DiffSettings:
     if url.rstrip("/") == base.base_url.rstrip("/"):
         raise ConfigError(f"{resolved.label('against-url')} is {prefix}base-url itself: give the other deployment's "
                           "URL")
-    series_map: dict[int, int] = resolved.get("series-map", {})
-    customer_map: dict[str, str] = resolved.get("customer-map", {})
     caps = [cap for cap in (coupon_cap(base.base_url, resolved.get("max-coupons")),
                             coupon_cap(url, resolved.get("max-coupons"))) if cap is not None]
-    return DiffSettings(base=base, against_url=url, against_credentials=creds, series_map=series_map,
-                        customer_map=customer_map, max_coupons=min(caps) if caps else None)
+    return DiffSettings(base=base, against_url=url, against_credentials=creds,
+                        series_map=resolved.get("series-map", {}), customer_map=resolved.get("customer-map", {}),
+                        max_coupons=min(caps) if caps else None)
