@@ -38,7 +38,7 @@ from coupon_harness.cli.lifecycle import note_target, preflight_load, report_set
 from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, StoreOnce, add_options
 from coupon_harness.cli.report_dir import prepare_report_dir, release_claims
 from coupon_harness.cli.sandbox_target import sandbox_settings
-from coupon_harness.cli.settings_builders import has_credentials, locust_options, locust_settings
+from coupon_harness.cli.settings_builders import credentials, locust_options, locust_settings
 from coupon_harness.coupon_log import FILE_NAME
 from coupon_harness.errors import ConfigError, HarnessError, one_line
 from coupon_harness.interrupts import signal_name
@@ -78,7 +78,7 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         # the message names Locust's flag (--host), not the CLI's --base-url.
         refuse_production(base_url, allow=bool(resolved.get("allow-production")), url_flag="--host")
         known = None
-        if not resolved.given("series-ids") or not has_credentials(resolved):
+        if not resolved.given("series-ids") or not credentials(resolved).any:
             # As `coupon-harness load`: a sandbox names its series and demo user; a real target is left alone.
             policy = OutboundPolicy(timeout=3.0, allow_production=bool(resolved.get("allow-production")),
                                     url_flag="--host")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import os
 import threading
 import time
@@ -52,14 +53,18 @@ class CouponSink(Protocol):
 
 
 class CouponRows:
-    """Coupons kept in memory, in order (`rows`), to be written by whoever owns the run's coupons.csv."""
+    """Coupons kept in memory, in order (`rows`), to be written by whoever owns the run's coupons.csv; with a `log`,
+    written there too as they come (a preflight's coupons: listed at once, and carried with the load)."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: CouponLog | None = None) -> None:
         self.rows: list[Row] = []
         self.count = 0
+        self.log = log
 
     def record(self, rows: Iterable[Row]) -> int:
         added = list(rows)
+        if self.log is not None:
+            self.log.record(added)
         self.rows.extend(added)
         self.count += len(added)
         return len(added)
@@ -92,15 +97,10 @@ def stamp(at: float | None = None) -> str:
     return f"{known[1]}.{int((at - second) * 1000):03d}Z"
 
 
-class _Lines:
+class _Lines(list[str]):
     """What `csv.writer` writes to: each row's line kept apart (the writer calls `write` once per row)."""
 
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.lines.append(text)
-        return len(text)
+    write = list.append
 
 
 class CouponLog:
@@ -143,13 +143,12 @@ class CouponLog:
             reason = exc.strerror or type(exc).__name__
             raise CouponLogError(f"cannot write {path} ({reason}): the coupons a run issues must be listed to be "
                                  "revoked; choose a writable --report-dir", reason) from None
-        self._syncer = threading.Thread(target=self._sync_loop, name="coupon-log-sync", daemon=True)
-        self._syncer.start()
+        threading.Thread(target=self._sync_loop, name="coupon-log-sync", daemon=True).start()
 
     def _write(self, rows: list[Any]) -> int:
         """Write `rows` whole or cut after the last whole one (OSError then, after the cut); the rows written."""
         assert self._fd is not None
-        lines = self._lines.lines
+        lines = self._lines
         lines.clear()
         self._csv.writerows(rows)
         data = "".join(lines).encode("utf-8", "backslashreplace")
@@ -158,13 +157,10 @@ class CouponLog:
             while written < len(data):
                 written += os.write(self._fd, data[written:])
         except OSError:
-            whole = kept = 0
-            for line in lines:
-                size = len(line.encode("utf-8", "backslashreplace"))
-                if kept + size > written:
-                    break
-                kept += size
-                whole += 1
+            # Where each row's line ends in `data`; those within what was written are whole.
+            ends = itertools.accumulate(len(line.encode("utf-8", "backslashreplace")) for line in lines)
+            whole_ends = list(itertools.takewhile(lambda end: end <= written, ends))
+            whole, kept = len(whole_ends), whole_ends[-1] if whole_ends else 0
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self._size + kept)  # never half a line: the next reader parses every row
             self._size += kept

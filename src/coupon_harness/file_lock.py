@@ -62,12 +62,6 @@ class FileLock:
             os.close(self._fd)
         self._fd = None
 
-    def __enter__(self) -> FileLock:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.release()
-
 
 def holder_of(path: Path) -> str | None:
     """The pid that holds the lock file at `path` (as it wrote it), "" when held by an unknown holder, None when

@@ -14,7 +14,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
-from typing import Any
 
 __all__ = ["Terminated", "armed", "deferred", "exit_code_for", "handled", "held", "received", "signal_name"]
 
@@ -87,11 +86,8 @@ def deferred() -> Iterator[None]:
         yield
         return
     was, before = _armed[0], len(_received)
-    _armed[0] = False
-    try:
+    with held():
         yield
-    finally:
-        _armed[0] = was
     if was and len(_received) > before:
         _raise(_received[0])
 
@@ -105,11 +101,9 @@ def handled() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous: dict[signal.Signals, Any] = {}
     _received.clear()
     _armed[0] = False
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.signal(signum, _handler)
+    previous = {signum: signal.signal(signum, _handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:

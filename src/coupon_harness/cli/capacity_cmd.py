@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_op
 from coupon_harness.cli.option_table import CAPACITY, Resolved, add_command
 from coupon_harness.cli.settings_builders import contract_settings, load_settings, target_url
 from coupon_harness.errors import ConfigError
+from coupon_harness.interrupts import received, signal_name
 from coupon_harness.safety import refuse_production
+from coupon_harness.transport.auth import Redactor
 
 __all__ = ["capacity_exit_code", "register"]
 
@@ -53,7 +56,6 @@ def _capacity_settings(resolved: Resolved, known: Any) -> Any:
 
 def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.cli.sandbox_target import discover_sandbox
-    from coupon_harness.transport.auth import Redactor
 
     resolved = command_options(args, CAPACITY)
     base_url, _ = target_url(resolved)
@@ -78,9 +80,6 @@ def _import_the_search() -> None:
 def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = False) -> Any:
     """Preflight, search, reports. `signalled`: a signal came while the folder was claimed (an interrupted
     search's report)."""
-    from dataclasses import replace
-
-    from coupon_harness.interrupts import received, signal_name
     from coupon_harness.reporting.capacity.document import (
         redact_capacity_result,
         render_capacity_table,
@@ -90,7 +89,6 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
     from coupon_harness.results.capacity import CapacityResult
     from coupon_harness.results.load import LoadRunResult
     from coupon_harness.runners.load.capacity import run_capacity
-    from coupon_harness.transport.auth import Redactor
 
     redact = Redactor(settings.load.credentials).text
 

@@ -36,14 +36,10 @@ def say(line: str) -> None:
 def progress_printer(redact: Callable[[str], str] | None = None) -> Callable[[str], None]:
     """The run's progress lines (`[  3.2s] classics: 43 requests`), or nothing under -q."""
     if _state["quiet"]:
-        return _drop
+        return lambda _message: None
     from coupon_harness.reporting.progress import ProgressPrinter
 
     return ProgressPrinter(redact=redact)
-
-
-def _drop(_message: str) -> None:
-    pass
 
 
 def show_result(table: str, verdict: str | None = None) -> None:

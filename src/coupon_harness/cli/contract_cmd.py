@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.console import progress_printer, say
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, write_reports
-from coupon_harness.cli.option_table import CONTRACT, Resolved, add_command, no_color
+from coupon_harness.cli.option_table import CONTRACT, Resolved, add_command
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.cli.settings_builders import contract_settings
+from coupon_harness.coupon_log import FILE_NAME
+from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.diff import DiffRunResult
 from coupon_harness.runners.contract import run_contract
@@ -44,30 +48,23 @@ def _handle(args: argparse.Namespace) -> int:
 
 
 def use_color(resolved: Resolved) -> bool:
-    """ANSI colours only on a terminal, and neither with --no-color nor with NO_COLOR set."""
-    return not no_color(resolved) and sys.stdout.isatty()
+    """ANSI colours only on a terminal, and neither with --no-color (or its variable or key) nor with NO_COLOR set
+    to anything but empty (https://no-color.org)."""
+    return not resolved.get("no-color") and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
 def fault_lines(result: ContractRunResult | DiffRunResult, paths: dict[str, Path], command: str = "contract"
                 ) -> list[str]:
     """One stderr line per harness fault: the pass, the seed, the error and the file with the traceback."""
-    lines = []
-    for fault in result.faults:
-        file = paths.get(fault.file_name, Path(fault.file_name))
-        error = " ".join(fault.error.split())
-        lines.append(f"coupon-harness {command}: harness error in pass '{fault.stage}' (seed {result.seed}): "
-                     f"{error}; traceback in {file}")
-    return lines
+    return [f"coupon-harness {command}: harness error in pass '{fault.stage}' (seed {result.seed}): "
+            f"{' '.join(fault.error.split())}; traceback in {paths.get(fault.file_name, Path(fault.file_name))}"
+            for fault in result.faults]
 
 
 def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool, signalled: bool = False
                      ) -> tuple[ContractRunResult, dict[str, Path]]:
     """Run the contract passes, write the reports and print the table. `signalled`: a signal came while the folder
     was claimed (`lifecycle.claim_folder`): the report of a run interrupted before its first request."""
-    from dataclasses import replace
-
-    from coupon_harness.coupon_log import FILE_NAME
-    from coupon_harness.interrupts import received, signal_name
     from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
     from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.runner import interrupted_result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,10 @@ from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, 
 from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, write_reports
 from coupon_harness.cli.option_table import DIFF, add_command
 from coupon_harness.cli.settings_builders import diff_settings
+from coupon_harness.coupon_log import FILE_NAME
+from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.diff import DiffRunResult
+from coupon_harness.transport.auth import Redactor
 
 __all__ = ["diff_exit_code", "execute_diff", "register"]
 
@@ -37,7 +41,6 @@ def _handle(args: argparse.Namespace) -> int:
     settings = diff_settings(resolved)  # every option checked, production refused on both: before any request
     check_reports(resolved)
     from coupon_harness.runners.contract.diff import PairRedactor
-    from coupon_harness.transport.auth import Redactor
 
     redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
     report_dir, signalled = claim_folder(resolved, "diff",
@@ -52,15 +55,10 @@ def _handle(args: argparse.Namespace) -> int:
 def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: bool = False
                  ) -> tuple[DiffRunResult, dict[str, Path]]:
     """`signalled`: a signal came while the folder was claimed (the report of a run interrupted before it sent)."""
-    from dataclasses import replace
-
-    from coupon_harness.coupon_log import FILE_NAME
-    from coupon_harness.interrupts import received, signal_name
     from coupon_harness.reporting.diff.common import verdict
     from coupon_harness.reporting.diff.document import diff_document, write_diff_reports
     from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.diff import PairRedactor, interrupted_diff, run_diff
-    from coupon_harness.transport.auth import Redactor
 
     redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
     # Every coupon either target issues, listed as it arrives (sources base:... and against:...).

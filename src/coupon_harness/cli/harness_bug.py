@@ -118,15 +118,13 @@ def _known_secrets(args: argparse.Namespace, argv: list[str], exc: BaseException
     given.extend(_config_secrets(getattr(args, "config", None)))
     found = given + [value.split(":", 1)[1] for value in given if ":" in value]
     try:
-        from coupon_harness.cli.settings_builders import credentials, secret_values
+        from coupon_harness.cli.settings_builders import against_target, credentials, secret_values
 
         resolved = _resolved(args)  # the config file may hold a password
         if resolved is not None:
             found.extend(secret_values(resolved))
             found.extend(credentials(resolved).secrets())
             if resolved.scope == "diff":  # the second target's own credentials too
-                from coupon_harness.cli.settings_builders import against_target
-
                 found.extend(against_target(resolved)[1].secrets())
     except Exception:  # best effort: a config that does not load holds no secret we could read
         pass

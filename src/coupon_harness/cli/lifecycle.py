@@ -19,7 +19,8 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 from coupon_harness.cli.console import say, show_result
 from coupon_harness.cli.option_table import Resolved, resolve, sources_from_namespace
 from coupon_harness.cli.report_dir import check_report_dir, claimed, prepare_report_dir
-from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, Row, count_rows
+from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, count_rows
 from coupon_harness.errors import ConfigError, one_line
 from coupon_harness.interrupts import held
 
@@ -124,15 +125,14 @@ def _count_coupons(folder: Path) -> int:
     return total
 
 
-def preflight_load(settings: Any, folder: Path | None, *, source: str = "preflight",
-                   progress: Callable[[str], None] = lambda _: None) -> Any:
+def preflight_load(settings: Any, folder: Path | None, *, progress: Callable[[str], None] = lambda _: None) -> Any:
     """Before any load: the contract runner's preflight against the load's target, series and customers.
 
     Credentials refused, nothing listening, a wrong path, no answer within --request-timeout, every series unknown
     or every customer refused: exit 2 naming the flag (HarnessError), before a single load request. Series the
     target does not know are left out, said through `progress`. The coupons the preflight issues go to
-    `folder`/coupons.csv as they arrive (no folder: a worker's, which its master lists) under `source`, and ride
-    with the load (`carried_coupons`): counted against --max-coupons. Returns the LoadSettings to go on with."""
+    `folder`/coupons.csv as they arrive (no folder: a worker's, which its master lists) as source `preflight`, and
+    ride with the load (`carried_coupons`): counted against --max-coupons. Returns the LoadSettings to go on with."""
     from coupon_harness.contract.expectations import Expectations
     from coupon_harness.runners.contract.preflight import preflight_target
     from coupon_harness.runners.contract.settings import ContractSettings
@@ -150,12 +150,11 @@ def preflight_load(settings: Any, folder: Path | None, *, source: str = "preflig
                                   generic_series=frozenset(settings.generic_series_ids)),
         customer_ids=tuple(settings.customer_ids), seed=settings.seed or 0, request_timeout=settings.request_timeout,
         allow_production=settings.allow_production)
-    rows = CouponRows()
-    if folder is not None:
-        with CouponLog(folder / FILE_NAME, redact=Redactor(settings.credentials).text) as log:
-            checked = preflight_target(contract, _Both(log, rows), source)
-    else:
-        checked = preflight_target(contract, rows, source)
+    with ExitStack() as stack:
+        log = None if folder is None else stack.enter_context(
+            CouponLog(folder / FILE_NAME, redact=Redactor(settings.credentials).text))
+        rows = CouponRows(log)
+        checked = preflight_target(contract, rows, "preflight")
     for note in checked.notes:
         progress(f"note: {note}")
     if cap is not None and rows.count >= cap:
@@ -165,17 +164,3 @@ def preflight_load(settings: Any, folder: Path | None, *, source: str = "preflig
     # duplicates; coupons.csv lists them already (a worker's: its master lists them).
     return replace(settings, series_ids=tuple(s for s in series if s not in unknown),
                    carried_coupons=tuple(rows.rows), carried_listed=folder is not None)
-
-
-class _Both:
-    """A coupons.csv and the same rows kept in memory (for the load to carry)."""
-
-    def __init__(self, log: CouponLog, rows: CouponRows) -> None:
-        self._log, self._rows = log, rows
-        self.count = 0
-
-    def record(self, rows: Iterable[Row]) -> int:
-        kept = list(rows)
-        self._log.record(kept)
-        self.count = self._rows.record(kept) + self.count
-        return len(kept)

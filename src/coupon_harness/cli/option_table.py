@@ -29,7 +29,7 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,6 @@ __all__ = [
     "given_twice",
     "is_secret",
     "markdown_table",
-    "no_color",
     "option",
     "options_of",
     "resolve",
@@ -366,8 +365,6 @@ class Option:
     metavar: str | None = None
     #: What the help and the README show as the default (None: no default, or said in `help`).
     default: str | None = None
-    #: A flag that takes no value (store_true); the variable and the key take true/false.
-    flag_only: bool = False
     #: The flag may be repeated (each one adds an item).
     repeatable: bool = False
     #: A config-file key; False for the options that choose the file and its target.
@@ -383,6 +380,11 @@ class Option:
     short: str | None = None
     #: The flag counts its repetitions (`-vv`: 2); the variable takes the number.
     count: bool = False
+
+    @property
+    def flag_only(self) -> bool:
+        """A true-or-false option: its flag takes no value (store_true); the variable and the key take true/false."""
+        return self.parse is _bool
 
     @property
     def dest(self) -> str:
@@ -413,6 +415,17 @@ def _report_dir_help(kind: str, holding: str = "") -> str:
             "needs --overwrite)")
 
 
+def _table(*rows: str | Option) -> tuple[Option, ...]:
+    """The options, each under the help's heading (its `group`): the last string before it."""
+    group, options = "run", []
+    for row in rows:
+        if isinstance(row, str):
+            group = row
+        else:
+            options.append(replace(row, group=group))
+    return tuple(options)
+
+
 _ALL = frozenset(SCOPES)
 _CLI = frozenset({CONTRACT, LOAD, RUN, CAPACITY, DIFF})
 #: Load options the capacity search takes as they are (each of its steps is a load run).
@@ -423,42 +436,38 @@ _LOAD_ONLY = frozenset({LOAD})
 _RUN_ONLY = frozenset({RUN})
 _DIFF_ONLY = frozenset({DIFF})
 
-OPTIONS: tuple[Option, ...] = (
-    # target
-    Option("base-url", _ALL, _text, "the target, e.g. https://staging.example.com", "URL", group="target",
+OPTIONS: tuple[Option, ...] = _table(
+    "target",
+    Option("base-url", _ALL, _text, "the target, e.g. https://staging.example.com", "URL",
            help_by_scope={RUN: "the target, e.g. https://staging.example.com (default: a sandbox started for the "
                           "run)",
                           PYTEST: "the target, e.g. https://staging.example.com; the contract suite runs only when "
                           "a target is given"}),
     Option("config", _ALL, _path, "TOML file of named targets ([targets.NAME]); every option below is also a key "
-           "of a target", "FILE", in_file=False, group="target"),
+           "of a target", "FILE", in_file=False),
     Option("target", _ALL, _text, "which target of --config (default: the file's default-target, or its only "
-           "target)", "NAME", in_file=False, group="target"),
-    # credentials
-    Option("user", _ALL, _user, "HTTP Basic USER:PASSWORD, sent as given (like curl -u)", "USER:PASSWORD",
-           group="credentials", secret=True),
+           "target)", "NAME", in_file=False),
+    "credentials",
+    Option("user", _ALL, _user, "HTTP Basic USER:PASSWORD, sent as given (like curl -u)", "USER:PASSWORD", secret=True),
     Option("password", _ALL, _secret("password"), "the password of --user, when it is not given there",
-           "PASSWORD", group="credentials", secret=True),
-    Option("md5-password", _ALL, _bool, "hash the password first (md5 hex), as Capillary till credentials expect",
-           flag_only=True, group="credentials"),
+           "PASSWORD", secret=True),
+    Option("md5-password", _ALL, _bool, "hash the password first (md5 hex), as Capillary till credentials expect"),
     Option("oauth-key", _ALL, _secret("oauth_key"), "fetch (and refresh) a token from /v3/oauth/token/generate "
-           "with this key and --oauth-secret", "KEY", group="credentials", secret=True),
-    Option("oauth-secret", _ALL, _secret("oauth_secret"), "the secret of --oauth-key", "SECRET",
-           group="credentials", secret=True),
-    Option("token", _ALL, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN", "TOKEN", group="credentials",
-           secret=True),
-    # what the target holds
+           "with this key and --oauth-secret", "KEY", secret=True),
+    Option("oauth-secret", _ALL, _secret("oauth_secret"), "the secret of --oauth-key", "SECRET", secret=True),
+    Option("token", _ALL, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN", "TOKEN", secret=True),
+    "what the target holds",
     Option("series-ids", _ALL, parse_int_list, "series that exist and issue coupons on the target (an id given "
-           "twice counts once)", "101,102", group="what the target holds",
+           "twice counts once)", "101,102",
            help_by_scope={LOAD: "series that exist and issue coupons on the target (default: the sandbox's, when "
                           "the target is a sandbox; an id given twice counts once)"}),
     Option("invalid-series-ids", _ALL, parse_int_list, "series the target must refuse (an id given twice counts "
-           "once)", "999", group="what the target holds"),
+           "once)", "999"),
     Option("generic-series-ids", _ALL, parse_int_list, "GENERIC-code series: one code for everyone, exempt from "
-           "unique-codes (an id given twice counts once)", "104", group="what the target holds"),
+           "unique-codes (an id given twice counts once)", "104"),
     Option("customer-ids", _ALL, parse_customer_ids, "customers known to the target (default: fresh ids); an id "
-           "given twice counts once", "c1,c2", group="what the target holds"),
-    # the contract run
+           "given twice counts once", "c1,c2"),
+    "run",  # the contract run
     Option("max-examples", _TARGETED | _DIFF_ONLY, _int(1, MAX_EXAMPLES), "examples per generated pass", "N",
            default="100"),
     Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth, run in this "
@@ -471,14 +480,15 @@ OPTIONS: tuple[Option, ...] = (
            help_by_scope={LOAD: "seconds before a request counts as failed (default 10)",
                           RUN: "seconds before a request counts as hung (default 5; the load stage: 10)"}),
     Option("allow-production", _ALL, _bool, "allow a run against a Capillary production host (issues real "
-           "coupons to real customers)", flag_only=True),
+           "coupons to real customers)"),
+    "baseline",
     Option("baseline", _TARGETED, _path, "a JSON file of accepted findings (committed by the team): a finding it "
            "lists is reported as known and does not fail the gate; new ones do; an expired entry counts as new",
-           "FILE", group="baseline"),
+           "FILE"),
     Option("baseline-update", _TARGETED, _bool, "with --baseline: rewrite the file from this run (accept every "
-           "finding, drop the fixed ones), then judge against it", flag_only=True, group="baseline"),
-    # reports
-    Option("report-dir", _CLI | {PYTEST}, _path, _report_dir_help("contract-"), "DIR", group="reports",
+           "finding, drop the fixed ones), then judge against it"),
+    "reports",
+    Option("report-dir", _CLI | {PYTEST}, _path, _report_dir_help("contract-"), "DIR",
            help_by_scope={LOAD: _report_dir_help("load-"),
                           RUN: _report_dir_help("", ", with contract/, load/ and index.html"),
                           CAPACITY: _report_dir_help("capacity-", ", each step's load reports in step-NN/"),
@@ -486,53 +496,47 @@ OPTIONS: tuple[Option, ...] = (
                           PYTEST: "where coupons.csv goes: every coupon the suite (and exported tests) made the target "
                           "issue (default reports/pytest-<time>-<random>/ for a target off loopback; none on "
                           "loopback)"}),
-    Option("overwrite", _CLI, _bool, "write into a --report-dir that already holds reports (refused without it)",
-           flag_only=True, group="reports"),
+    Option("overwrite", _CLI, _bool, "write into a --report-dir that already holds reports (refused without it)"),
     Option("no-color", _CLI, _bool, "no ANSI colours in the console (also when NO_COLOR is set, or the output is "
-           "not a terminal)", flag_only=True, group="reports"),
-    # the load run
+           "not a terminal)"),
+    "load",
     Option("invalid-share", _LOAD_AND_CAPACITY, _number(0, 1), "share of batch slots given an invalid series (needs "
-           "--invalid-series-ids)", "0.1", default="0", group="load"),
+           "--invalid-series-ids)", "0.1", default="0"),
     Option("batch-size", _LOAD_AND_CAPACITY, _batch_size, "series per request, drawn uniformly from MIN-MAX",
-           "MIN-MAX", default="1-2", group="load"),
+           "MIN-MAX", default="1-2"),
     Option("users", _LOAD_AND_CAPACITY, _int(1, MAX_USERS), "concurrent users (default 10; with --arrival-rate, the "
-           "concurrency available: at least the rate)", "N", group="load",
+           "concurrency available: at least the rate)", "N",
            help_by_scope={CAPACITY: "users of every step (default: sized per step, the rate times twice the "
                           "slowest latency SLO, at least 1 s of it, from 4 to 2,000)"}),
     Option("spawn-rate", _LOAD_ONLY, _number(0, MAX_RATE, low_open=True, unit=" users per second"),
-           "users started per second (default: all at once)", "R", group="load"),
-    Option("run-time", _LOAD_ONLY, _duration(positive=True), "how long: 30s, 2m, 1h", "30s", default="30s",
-           group="load"),
-    Option("wait", _LOAD_ONLY, _duration(positive=False), "think time between a user's requests", "0.5s",
-           default="0s", group="load"),
+           "users started per second (default: all at once)", "R"),
+    Option("run-time", _LOAD_ONLY, _duration(positive=True), "how long: 30s, 2m, 1h", "30s", default="30s"),
+    Option("wait", _LOAD_ONLY, _duration(positive=False), "think time between a user's requests", "0.5s", default="0s"),
     Option("arrival-rate", _LOAD_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
-           "open model: R requests/s on a fixed schedule, latency measured from the intended send time", "R",
-           group="load"),
+           "open model: R requests/s on a fixed schedule, latency measured from the intended send time", "R"),
     Option("shape", _LOAD_ONLY, _shape, "steady; ramp (five steps up to --users); spike (a fifth of the users, all "
            "of them for the middle fifth); soak (steady, for long runs)", "{" + ",".join(SHAPES) + "}",
-           default="steady", group="load"),
+           default="steady"),
     Option("slo", _LOAD_AND_CAPACITY, _slos, "an SLO, at most: p50|p90|p95|p99|max=300ms, error-rate=0.01, "
            "failure-ratio=0.02 (repeatable; the variable takes them comma-separated, the key as a list)",
-           "KEY=VALUE", repeatable=True, group="load",
+           "KEY=VALUE", repeatable=True,
            help_by_scope={CAPACITY: "an SLO the capacity must meet (at least one; repeatable): p50|p90|p95|p99|max="
                           "300ms, error-rate=0.01, failure-ratio=0.02"}),
     Option("workers", _LOAD_AND_CAPACITY, _int(0, MAX_WORKERS), "N local worker processes under one master", "N",
-           default="0", group="load"),
-    Option("master", _LOAD_ONLY, _bool, "be the master of a distributed run (waits for --expect-workers "
-           "workers)", flag_only=True, group="distributed"),
+           default="0"),
+    "distributed",
+    Option("master", _LOAD_ONLY, _bool, "be the master of a distributed run (waits for --expect-workers workers)"),
     Option("expect-workers", _LOAD_ONLY, _int(1, MAX_WORKERS), "with --master: the workers to wait for", "N",
-           default="1", group="distributed"),
-    Option("worker", _LOAD_ONLY, _bool, "be a worker of the master at --master-host", flag_only=True,
-           group="distributed"),
-    Option("master-host", _LOAD_ONLY, _host, "with --worker: the master's address", "H", default="127.0.0.1",
-           group="distributed"),
-    Option("master-port", _LOAD_ONLY, _int(1, 65535), "the master's port", "P", default="5557",
-           group="distributed"),
+           default="1"),
+    Option("worker", _LOAD_ONLY, _bool, "be a worker of the master at --master-host"),
+    Option("master-host", _LOAD_ONLY, _host, "with --worker: the master's address", "H", default="127.0.0.1"),
+    Option("master-port", _LOAD_ONLY, _int(1, 65535), "the master's port", "P", default="5557"),
     Option("master-bind-host", _LOAD_ONLY, _host, "address a --master listens on (0.0.0.0 for other machines)",
-           "H", default="127.0.0.1", group="distributed"),
+           "H", default="127.0.0.1"),
+    "load",
     Option("max-coupons", frozenset({LOAD, RUN, CAPACITY, DIFF}), _int(1, MAX_COUPONS_LIMIT),
            f"stop cleanly after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any host that is not loopback, "
-           "none on loopback)", "N", group="load",
+           "none on loopback)", "N",
            help_by_scope={RUN: f"stop the load stage after N coupons (default {DEFAULT_MAX_COUPONS_SHOWN} against any "
                           "host that is not loopback)",
                           CAPACITY: f"stop the search after N coupons over all its steps (default "
@@ -540,96 +544,84 @@ OPTIONS: tuple[Option, ...] = (
                           DIFF: f"at most N coupons on each target: a case that could pass it is not sent (a generated "
                           "case is counted once answered: those passes stop 100 short; default "
                           f"{DEFAULT_MAX_COUPONS_SHOWN} when either host is not loopback, none on loopback)"}),
-    # comparing with an earlier run
+    "comparison",  # with an earlier run
     Option("compare", frozenset({LOAD, RUN}), _path, "an earlier load report folder (or its summary.json) to "
            "compare this run with: a side-by-side table of throughput, latency, error rate, failure ratios and "
-           "entity error codes, each change with a 95% bootstrap interval, in every report (not --baseline)",
-           "DIR", group="comparison",
+           "entity error codes, each change with a 95% bootstrap interval, in every report (not --baseline)", "DIR",
            help_by_scope={RUN: "an earlier run folder (its load/summary.json), load report folder or summary.json "
                           "to compare the load stage with: a side-by-side table, each change with a 95% bootstrap "
                           "interval, in every report"}),
     Option("max-regression", frozenset({LOAD, RUN}), _max_regressions, "with --compare: how much worse a "
            "figure may get, beyond noise, before the run fails (exit 1): p50|p90|p95|p99|max=10% or =20ms, "
            "throughput=5% (a drop), error-rate|failure-ratio=0.5% (percentage points) (repeatable; the variable "
-           "takes them comma-separated, the key as a list)", "KEY=LIMIT", repeatable=True, group="comparison"),
-    # stopping early
+           "takes them comma-separated, the key as a list)", "KEY=LIMIT", repeatable=True),
+    "stopping early",
     Option("abort-on-fail", frozenset({LOAD, RUN}), _bool, "stop early, in order and with a full report, once the "
            "run cannot pass: a max SLO broken, more slow answers (errors, entity failures) than a percentile "
            "(ratio) SLO allows of the requests the run is heading for, or --abort-violations violations (exit 1)",
-           flag_only=True, group="stopping early",
            help_by_scope={RUN: "stop the load stage early, with a full report, once it cannot pass (as --abort-on-fail "
                           "of `load`)"}),
     Option("abort-violations", frozenset({LOAD, RUN}), _int(1, MAX_COUPONS_LIMIT), "with --abort-on-fail: the "
-           "contract violations that stop the run (any violation fails the gate)", "N", default="1",
-           group="stopping early"),
+           "contract violations that stop the run (any violation fails the gate)", "N", default="1"),
     Option("abort-grace", frozenset({LOAD, RUN}), _duration(positive=False), "with --abort-on-fail: the traffic "
            "before a percentile, error-rate or failure-ratio SLO may stop the run (and at least 100 answers; a max "
-           "SLO or a violation stops it at once)", "5s", default="5s", group="stopping early"),
-    # live figures
+           "SLO or a violation stops it at once)", "5s", default="5s"),
+    "live figures",
     Option("prometheus-port", _LOAD_ONLY, _int(0, 65535), "serve live figures for Prometheus at "
            "http://--prometheus-host:PORT/metrics from the process that aggregates (local or master): requests by "
            "status, errors, violations by rule, coupons, duplicate codes, entity failures, latency, users, "
-           "generator CPU (default: off; 0: a free port, as tests use)", "PORT", group="live figures"),
+           "generator CPU (default: off; 0: a free port, as tests use)", "PORT"),
     Option("prometheus-host", _LOAD_ONLY, _host, "with --prometheus-port: the address it listens on (0.0.0.0 to "
-           "let other machines scrape)", "H", default="127.0.0.1", group="live figures"),
-    # the capacity search
+           "let other machines scrape)", "H", default="127.0.0.1"),
+    "capacity search",
     Option("start-rate", _CAPACITY_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
            "the first step's rate (requests per second); the search doubles it while every SLO holds", "R",
-           default="50", group="capacity search"),
+           default="50"),
     Option("max-rate", _CAPACITY_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
            "the highest rate the search tries: a target that holds every SLO there has at least that capacity",
-           "R", default="5000", group="capacity search"),
+           "R", default="5000"),
     Option("step-time", _CAPACITY_ONLY, _duration(positive=True, at_most=3600.0), "how long each step is measured, "
-           "after its warm-up", "30s", default="30s", group="capacity search"),
+           "after its warm-up", "30s", default="30s"),
     Option("warmup", _CAPACITY_ONLY, _duration(positive=False, at_most=3600.0), "the start of each step that is "
-           "not measured (users start, connections open, caches warm)", "5s", default="5s",
-           group="capacity search"),
+           "not measured (users start, connections open, caches warm)", "5s", default="5s"),
     Option("precision", _CAPACITY_ONLY, _number(0, 1, low_open=True), "stop bisecting when the lowest breaking rate "
-           "is within this share above the highest rate that held (0.05: 5%)", "0.05", default="0.05",
-           group="capacity search"),
-    Option("max-steps", _CAPACITY_ONLY, _int(2, 100), "the most steps the search takes", "N", default="16",
-           group="capacity search"),
+           "is within this share above the highest rate that held (0.05: 5%)", "0.05", default="0.05"),
+    Option("max-steps", _CAPACITY_ONLY, _int(2, 100), "the most steps the search takes", "N", default="16"),
     Option("min-capacity", _CAPACITY_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
-           "fail (exit 1) when the capacity found is below R requests per second (a release gate)", "R",
-           group="capacity search"),
-    # the load stage of `run`
+           "fail (exit 1) when the capacity found is below R requests per second (a release gate)", "R"),
+    "load stage",  # of `run`
     Option("load-run-time", _RUN_ONLY, _duration(positive=True, at_most=MAX_RUN_LOAD_S,
                                                   extra=" (use `coupon-harness load` for more)"),
-           "length of the short load run (at most 30s)", "10s", default="10s", group="load stage"),
-    Option("load-users", _RUN_ONLY, _int(1, MAX_USERS), "users of the load run", "N", default="10",
-           group="load stage"),
+           "length of the short load run (at most 30s)", "10s", default="10s"),
+    Option("load-users", _RUN_ONLY, _int(1, MAX_USERS), "users of the load run", "N", default="10"),
     Option("load-slo", _RUN_ONLY, _slos, "SLOs of the load run, as --slo of `load` (repeatable; default "
-           "p95=500ms and error-rate=0.01)", "KEY=VALUE", repeatable=True, group="load stage"),
-    Option("no-load", _RUN_ONLY, _bool, "only the contract suite, no load stage", flag_only=True,
-           group="load stage"),
-    # the second target of `diff`
-    Option("against-url", _DIFF_ONLY, _text, "the target to compare with --base-url: the same cases go to both",
-           "URL", group="differential run"),
+           "p95=500ms and error-rate=0.01)", "KEY=VALUE", repeatable=True),
+    Option("no-load", _RUN_ONLY, _bool, "only the contract suite, no load stage"),
+    "differential run",  # the second target of `diff`
+    Option("against-url", _DIFF_ONLY, _text, "the target to compare with --base-url: the same cases go to both", "URL"),
     Option("against-target", _DIFF_ONLY, _text, "a target of --config to compare with: its base-url and "
-           "credentials (the --against-* options below win over them)", "NAME", group="differential run"),
+           "credentials (the --against-* options below win over them)", "NAME"),
     Option("against-user", _DIFF_ONLY, _user, "HTTP Basic USER:PASSWORD of --against-url", "USER:PASSWORD",
-           group="differential run", secret=True),
+           secret=True),
     Option("against-password", _DIFF_ONLY, _secret("password"), "the password of --against-user, when it is not "
-           "given there", "PASSWORD", group="differential run", secret=True),
-    Option("against-md5-password", _DIFF_ONLY, _bool, "hash --against-url's password first (md5 hex)",
-           flag_only=True, group="differential run"),
+           "given there", "PASSWORD", secret=True),
+    Option("against-md5-password", _DIFF_ONLY, _bool, "hash --against-url's password first (md5 hex)"),
     Option("against-oauth-key", _DIFF_ONLY, _secret("oauth_key"), "OAuth key of --against-url (with "
-           "--against-oauth-secret)", "KEY", group="differential run", secret=True),
+           "--against-oauth-secret)", "KEY", secret=True),
     Option("against-oauth-secret", _DIFF_ONLY, _secret("oauth_secret"), "the secret of --against-oauth-key",
-           "SECRET", group="differential run", secret=True),
-    Option("against-token", _DIFF_ONLY, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN of --against-url", "TOKEN",
-           group="differential run", secret=True),
+           "SECRET", secret=True),
+    Option("against-token", _DIFF_ONLY, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN of --against-url",
+           "TOKEN", secret=True),
     Option("series-map", _DIFF_ONLY, _id_map, "series of --base-url and their counterparts on --against-url, "
-           "BASE=AGAINST (unmapped ids are sent as they are)", "101=5001,102=5002", group="differential run"),
+           "BASE=AGAINST (unmapped ids are sent as they are)", "101=5001,102=5002"),
     Option("customer-map", _DIFF_ONLY, _customer_map, "customers of --customer-ids and their counterparts on "
-           "--against-url (fresh customers are the same id on both)", "c1=d1", group="differential run"),
-    # every command: how much it says
+           "--against-url (fresh customers are the same id on both)", "c1=d1"),
+    "output",  # every command: how much it says
     Option("verbose", frozenset({EVERY}), _int(0, 2), "diagnostics on stderr through logging: -v INFO (passes with "
            "their request counts, preflight decisions, the load process, report files), -vv DEBUG too (the "
-           "variable takes 1 or 2; not with --quiet)", in_file=False, group="output", short="-v", count=True),
+           "variable takes 1 or 2; not with --quiet)", in_file=False, short="-v", count=True),
     Option("quiet", frozenset({EVERY}), _bool, "only errors and the verdict line: no progress, notes or results "
-           "table (the exit code is the same; not with --verbose)", flag_only=True, in_file=False, group="output",
-           short="-q"),
+           "table (the exit code is the same; not with --verbose)", in_file=False, short="-q"),
 )
 
 _BY_NAME = {opt.name: opt for opt in OPTIONS}
@@ -786,12 +778,6 @@ def _check_user_has_a_password(values: Mapping[str, Any], where: Mapping[str, st
                           f"with {prefix}password (or {env_var('password')}, or the key password beside the user)")
 
 
-def no_color(resolved: Resolved, environ: Mapping[str, str] | None = None) -> bool:
-    """--no-color (or its variable or key), or NO_COLOR set to anything but empty (https://no-color.org)."""
-    env = os.environ if environ is None else environ
-    return bool(resolved.get("no-color")) or bool(env.get("NO_COLOR"))
-
-
 # --- argparse ------------------------------------------------------------------------------------------
 
 #: Options of the load scope that plain Locust gives with flags of its own (-u, -r, -t, --host, --processes,
@@ -921,16 +907,13 @@ EPILOG = ("Every option is also a variable COUPON_HARNESS_<NAME> (COUPON_HARNESS
           "credentials. NO_COLOR is honoured.")
 
 
-def markdown_table(scopes: Iterable[str] = SCOPES) -> str:
+def markdown_table() -> str:
     """The README's table of options: flag, variable, config key, commands, meaning."""
-    wanted = set(scopes)
     lines = ["| flag | variable | config key | commands | meaning |", "|---|---|---|---|---|"]
     for opt in OPTIONS:
         if EVERY in opt.scopes:
             flag = "`" + (f"{opt.short}`, `" if opt.short else "") + f"--{opt.name}`"
             lines.append(f"| {flag} | `{opt.env}` | — | every command | {opt.help.replace('|', '&#124;')} |")
-            continue
-        if not opt.scopes & wanted:
             continue
         flag = f"`--{opt.name}" + ("" if opt.flag_only else f" {opt.metavar}") + "`"
         key = f"`{opt.name}`" if opt.in_file else "—"

@@ -27,7 +27,7 @@ import os
 import re
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +61,6 @@ class _State:
     active: bool
     resolved: Resolved | None = None
     result: ContractRunResult | None = None
-    notes: list[str] = field(default_factory=list)
     #: The session's coupons.csv (every coupon its contract run and replays cause), once a target is tested.
     coupons: Path | None = None
 

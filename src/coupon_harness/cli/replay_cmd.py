@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -98,22 +99,17 @@ def findings_of(result: ContractRunResult, wanted: list[str] | None, source: Pat
 
 def replay_settings(resolved: Resolved, shape: RunShape | None, source: str) -> Any:
     """The ContractSettings of a replay: the target and credentials given now, the series the run knew."""
+    from coupon_harness.cli.sandbox_target import discover_sandbox
     from coupon_harness.cli.settings_builders import contract_settings
-    from coupon_harness.runners.contract.settings import ContractSettings
 
     if shape is None:
         raise ConfigError(f"{source} was written by an older coupon-harness (no record of the run): run the "
                           "contract again, then replay its report")
-    from coupon_harness.cli.sandbox_target import discover_sandbox
-
-    settings: ContractSettings = contract_settings(resolved, base_url=None if resolved.given("base-url")
-                                                   else shape.base_url)
+    settings = contract_settings(resolved, base_url=None if resolved.given("base-url") else shape.base_url)
     settings = discover_sandbox(settings)  # a sandbox's own user, when none is given
     if shape.credentials is not None and not settings.credentials.any:
         raise ConfigError(f"the run of {source} used {shape.credentials} credentials, which reports never keep: "
                           f"give {_CREDENTIAL_FLAGS.get(shape.credentials, 'them')}")
-    from dataclasses import replace
-
     expectations = Expectations(valid_series=frozenset(shape.series_ids),
                                 invalid_series=frozenset(shape.invalid_series_ids),
                                 generic_series=frozenset(shape.generic_series_ids),
@@ -124,8 +120,6 @@ def replay_settings(resolved: Resolved, shape: RunShape | None, source: str) -> 
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from coupon_harness.cli.lifecycle import note_target
     from coupon_harness.cli.report_dir import prepare_report_dir
     from coupon_harness.coupon_log import FILE_NAME

@@ -44,12 +44,9 @@ class Claim:
     """A report folder this process writes alone, and what its setup-error report would say about the run."""
 
     folder: Path
-    kind: str
     lock: FileLock
     #: The target as reports may show it (redacted), once the command knows it.
     target: str = ""
-    #: Whether the folder was named by the user (else a fresh folder of the run's own).
-    given: bool = True
     #: When the claim was taken (epoch seconds): files changed since are this run's.
     since: float = 0.0
 
@@ -169,7 +166,7 @@ def prepare_report_dir(given: str | Path | None, kind: str, *, overwrite: bool =
             raise ReportDirError(f"{flag} {folder}: cannot create it ({exc.strerror}); choose a writable "
                                  "folder") from None
     lock = _lock(folder, f"{flag} {folder}")
-    claim = Claim(folder, kind, lock, given=not fresh, since=time.time())
+    claim = Claim(folder, lock, since=time.time())
     try:
         # Checked again under the lock: a run that finished there since the first check left its reports.
         if not fresh:

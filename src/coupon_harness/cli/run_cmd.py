@@ -14,10 +14,10 @@ from typing import Any
 from coupon_harness.cli.console import say
 from coupon_harness.cli.contract_cmd import execute_contract, exit_code, fault_lines, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
-from coupon_harness.cli.lifecycle import command_options, note_target
+from coupon_harness.cli.lifecycle import check_reports, command_options, note_target
 from coupon_harness.cli.load_cmd import earlier_run, execute_load, load_exit_code
 from coupon_harness.cli.option_table import RUN, add_command
-from coupon_harness.cli.report_dir import check_report_dir, prepare_report_dir
+from coupon_harness.cli.report_dir import prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.cli.settings_builders import contract_settings, run_load_settings, run_slos
 from coupon_harness.errors import ConfigError, HarnessError
@@ -42,8 +42,6 @@ def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.reporting.run.document import write_run_reports
 
     resolved = command_options(args, RUN)
-    given_dir = resolved.get("report-dir")
-    overwrite = bool(resolved.get("overwrite"))
     with_load = not resolved.get("no-load")
     with ExitStack() as stack:
         earlier = None
@@ -52,7 +50,7 @@ def _handle(args: argparse.Namespace) -> int:
             earlier = earlier_run(resolved)
         elif resolved.given("compare") or resolved.given("max-regression"):
             raise ConfigError(f"{resolved.label('compare')} compares load stages: drop {resolved.flag_prefix}no-load")
-        check_report_dir(given_dir, overwrite=overwrite)
+        check_reports(resolved)
         if not resolved.given("base-url"):
             from coupon_harness.sandbox.info import sandbox_info
             from coupon_harness.sandbox.server import running_sandbox
@@ -66,7 +64,7 @@ def _handle(args: argparse.Namespace) -> int:
             settings = discover_sandbox(contract_settings(resolved))
         color = use_color(resolved)
         load = run_load_settings(settings, resolved) if with_load else None  # fails before any request
-        run_dir = prepare_report_dir(given_dir, "", overwrite=overwrite)
+        run_dir = prepare_report_dir(resolved.get("report-dir"), "", overwrite=bool(resolved.get("overwrite")))
         note_target(Redactor(settings.credentials).text(settings.base_url))
         reports: dict[str, tuple[Path, bool]] = {}
         faults: list[str] = []

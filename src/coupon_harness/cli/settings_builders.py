@@ -16,7 +16,6 @@ a request: the sandbox discovery stays with the callers.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,6 @@ __all__ = [
     "contract_settings",
     "credentials",
     "diff_settings",
-    "has_credentials",
     "load_settings",
     "locust_options",
     "locust_settings",
@@ -81,26 +79,30 @@ def secret_values(resolved: Resolved) -> tuple[str, ...]:
 
 def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Credentials:
     """The run's one Credentials: Basic, OAuth or a token, as the options give them; credentials in the base
-    URL's userinfo only when no option gives any (as curl's -u wins over a URL's). `extra`: the values of
-    every secret option, redacted wherever they show (log lines too: `log_setup.redact_with`)."""
-    found = _credentials(resolved, from_url)
-    redact_with(found, Redactor(found).text)
-    return found
-
-
-def _credentials(resolved: Resolved, from_url: Credentials | None) -> Credentials:
+    URL's userinfo only when no option gives any (`_or_from_url`). `extra`: the values of every secret option,
+    redacted wherever they show (log lines too)."""
     user, password = resolved.get("user") or (None, None)
     oauth_key, oauth_secret = resolved.get("oauth-key"), resolved.get("oauth-secret")
-    prefix = resolved.flag_prefix
     one_kind(resolved)
     _oauth_pair(resolved, oauth_key, oauth_secret)
     given = Credentials(user=user, password=password, md5_password=bool(resolved.get("md5-password")),
                         oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"),
                         extra=secret_values(resolved))
-    if given.any or from_url is None:
-        return given
-    check_url_password(from_url, f"{prefix}base-url")
-    return replace(from_url, md5_password=given.md5_password, extra=given.extra)
+    return _or_from_url(given, from_url, f"{resolved.flag_prefix}base-url", md5_password=given.md5_password,
+                        extra=given.extra)
+
+
+def _or_from_url(given: Credentials, from_url: Credentials | None, label: str, **kept: Any) -> Credentials:
+    """`given`, else (none given) the credentials of the base URL's userinfo with `kept` (as curl's -u wins over a
+    URL's; `http://USER@host` without a password is refused like --user USER); registered with the log redactor
+    (`log_setup.redact_with`)."""
+    if not given.any and from_url is not None:
+        if from_url.user is not None and from_url.password is None:
+            raise ConfigError(f"{label} holds a user but no password (http://USER@host): write "
+                              "http://USER:PASSWORD@host, or give the credentials with --user USER:PASSWORD")
+        given = replace(from_url, **kept)
+    redact_with(given, Redactor(given).text)
+    return given
 
 
 def one_kind(resolved: Resolved, *, against: bool = False) -> None:
@@ -127,13 +129,6 @@ def _oauth_pair(resolved: Resolved, key: str | None, secret: str | None, *, agai
     if secret is not None and key is None:
         raise ConfigError(f"{resolved.label(name + '-secret')} is the secret of {flag}-key: give {flag}-key KEY too"
                           + ("" if against else " (or COUPON_HARNESS_OAUTH_KEY)"))
-
-
-def check_url_password(from_url: Credentials, flag: str) -> None:
-    """Credentials in a base URL's userinfo: `http://USER@host` without a password is refused like --user USER."""
-    if from_url.user is not None and from_url.password is None:
-        raise ConfigError(f"{flag} holds a user but no password (http://USER@host): write http://USER:PASSWORD@host, "
-                          "or give the credentials with --user USER:PASSWORD")
 
 
 def _expectations(resolved: Resolved) -> Expectations:
@@ -261,23 +256,18 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
     return LoadSettings(**fields)
 
 
-def locust_options(options: Any, *, environ: Mapping[str, str] | None = None) -> Resolved:
+def locust_options(options: Any) -> Resolved:
     """Plain Locust's load options, resolved: the flags the locustfile added with
     `add_options(parser, LOAD, exclude=LOCUST_OWNS)` (read from Locust's parsed options), their variables and,
     through COUPON_HARNESS_CONFIG, a config-file target."""
-    return resolve(sources_from_namespace(options, LOAD, environ, exclude=LOCUST_OWNS), LOAD)
+    return resolve(sources_from_namespace(options, LOAD, exclude=LOCUST_OWNS), LOAD)
 
 
-def has_credentials(resolved: Resolved) -> bool:
-    return credentials(resolved, None).any
-
-
-def locust_settings(options: Any, host: str | None, *, environ: Mapping[str, str] | None = None,
-                    known: ContractSettings | None = None, resolved: Resolved | None = None) -> LoadSettings:
+def locust_settings(options: Any, host: str | None, *, known: ContractSettings | None = None,
+                    resolved: Resolved | None = None) -> LoadSettings:
     """Plain Locust's load settings: the load options (`locust_options`), the target from --host, and users,
     spawn rate and run time from Locust's own -u, -r, -t."""
-    if resolved is None:
-        resolved = locust_options(options, environ=environ)
+    resolved = resolved if resolved is not None else locust_options(options)
     if not host:
         raise ConfigError("no target: give --host URL")
     users = int(getattr(options, "num_users", None) or 1)
@@ -387,12 +377,7 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
         source = resolved.label("against-user") if resolved.given("against-user") else f"{where} user"
         raise ConfigError(f"{source} gives a user but no password: write USER:PASSWORD, or give the password with "
                           f"{prefix}against-password")
-    found = given
-    if not given.any and from_url is not None:
-        check_url_password(from_url, label)
-        found = replace(from_url, md5_password=md5)
-    redact_with(found, Redactor(found).text)
-    return checked, found
+    return checked, _or_from_url(given, from_url, label, md5_password=md5)
 
 
 def diff_settings(resolved: Resolved) -> DiffSettings:
@@ -408,9 +393,8 @@ def diff_settings(resolved: Resolved) -> DiffSettings:
     if url.rstrip("/") == base.base_url.rstrip("/"):
         raise ConfigError(f"{resolved.label('against-url')} is {prefix}base-url itself: give the other deployment's "
                           "URL")
-    series_map: dict[int, int] = resolved.get("series-map", {})
-    customer_map: dict[str, str] = resolved.get("customer-map", {})
     caps = [cap for cap in (coupon_cap(base.base_url, resolved.get("max-coupons")),
                             coupon_cap(url, resolved.get("max-coupons"))) if cap is not None]
-    return DiffSettings(base=base, against_url=url, against_credentials=creds, series_map=series_map,
-                        customer_map=customer_map, max_coupons=min(caps) if caps else None)
+    return DiffSettings(base=base, against_url=url, against_credentials=creds,
+                        series_map=resolved.get("series-map", {}), customer_map=resolved.get("customer-map", {}),
+                        max_coupons=min(caps) if caps else None)
