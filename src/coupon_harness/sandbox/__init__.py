@@ -40,8 +40,7 @@ Connections: a request head must arrive within `header_timeout_s` (15 s) of the 
 its first byte; an idle keep-alive connection is closed after `keepalive_timeout_s` (75 s). A client
 that goes away mid-request is not logged as an error (server.py).
 
-Memory: every code handed out stays in the issuer's set (about 100 B a coupon) for the sandbox's
-life, since that set is what keeps generated codes unique; a run issuing 10 million coupons holds ~1 GB.
+Memory: every code handed out stays in the issuer's CodeStore (~9 B a coupon, issuer.py) for life.
 """
 
 from coupon_harness.sandbox.app import Answer, Before, Mutate, create_app
