@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from coupon_harness.results.codec import decode
+from coupon_harness.results.codec import FrozenRecord, decode
 
 __all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
            "cross_request_notes", "finding_curl", "request_dict", "to_curl"]
@@ -34,14 +34,13 @@ _DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
 
 
 @dataclass(frozen=True, slots=True)
-class RequestSample:
+class RequestSample(FrozenRecord):
     """A request as sent, credentials already redacted."""
 
     method: str
     url: str
     headers: tuple[tuple[str, str], ...]
     body: str | None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def curl(self) -> str:
