@@ -146,8 +146,6 @@ class Ledger:
         #: Coupons counted, and those that repeated a code another customer holds.
         self.coupons = 0
         self.duplicates = 0
-        #: Answers (entities with a coupon) whose attributes differed from their series' first answer.
-        self.attribute_changes = 0
 
     # --- unique-codes ---------------------------------------------------------------------------------
 
@@ -176,7 +174,6 @@ class Ledger:
                 reference.shown = tuple(shown_values)
             if reference.digests == digests:
                 return 0, None
-            self.attribute_changes += count
         return count, _changed(series, reference, digests, shown_values)
 
     # --- the contract runner: a whole answer -------------------------------------------------------------

@@ -35,8 +35,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -347,27 +345,17 @@ def lock_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.lock")
 
 
-@contextmanager
-def _locked(path: Path, timeout: float) -> Iterator[None]:
-    """An exclusive lock on `lock_path(path)` for threads and processes alike, waited for at most `timeout` s (it
-    goes when released: no lock file stays in the team's checkout)."""
-    lock = lock_path(path)
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    held = FileLock(lock)
-    if not held.acquire(timeout):
-        raise TimeoutError(f"another run held {lock} for {timeout:g} s")
-    try:
-        yield
-    finally:
-        held.release()
-
-
 def update_file(path: Path, seen: list[BaselineEntry], fixed: list[BaselineEntry], *,
                 timeout: float = LOCK_TIMEOUT_S) -> tuple[Baseline, list[str]]:
-    """Apply one run's changes (`baseline_changes`) to the file as it is now, under the lock, atomically.
+    """Apply one run's changes (`baseline_changes`) to the file as it is now, under the lock (`lock_path`, for
+    threads and processes alike; it goes when released: no lock file stays in the team's checkout), atomically.
     Returns what was written and the fixed entries kept (`merge_changes`). Raises OSError (TimeoutError when
-    another run holds the lock too long) and ConfigError when the file is no longer a baseline."""
-    with _locked(path, timeout):
+    another run holds the lock longer than `timeout` s) and ConfigError when the file is no longer a baseline."""
+    lock = FileLock(lock_path(path))
+    lock.path.parent.mkdir(parents=True, exist_ok=True)
+    if not lock.acquire(timeout):
+        raise TimeoutError(f"another run held {lock.path} for {timeout:g} s")
+    with lock:
         merged, kept = merge_changes(Baseline.load(path, missing_ok=True), seen, fixed)
         merged.save(path)
     return merged, kept
