@@ -119,13 +119,9 @@ def describe(finding: Finding) -> str:
 
 def _date(value: Any, what: str) -> str:
     try:
-        return date.fromisoformat(str(value)).isoformat() if isinstance(value, str) else _bad(value, what)
-    except ValueError:
-        return _bad(value, what)
-
-
-def _bad(value: Any, what: str) -> str:
-    raise ConfigError(f"{what} must be a date YYYY-MM-DD, got {json.dumps(value)[:40]}")
+        return date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):  # TypeError: not a string
+        raise ConfigError(f"{what} must be a date YYYY-MM-DD, got {json.dumps(value)[:40]}") from None
 
 
 def _entry(data: Any, where: str) -> BaselineEntry:

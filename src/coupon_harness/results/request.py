@@ -154,19 +154,20 @@ def finding_curl(rule_id: str, received: str, sequence: Sequence[RequestSample],
     return "\n".join(lines)
 
 
+#: A run's credentials kind (as `RunShape.credentials` names them) -> the environment its curl commands need.
+_CREDENTIALS_HELP = {
+    "basic": f"The curl commands read the credentials from ${USER_VARIABLE} (USER:PASSWORD, as --user takes them).",
+    "basic-md5": (f"The curl commands read the credentials from ${USER_VARIABLE}; the run hashed the password "
+                  f"(--md5-password), so set {USER_VARIABLE} to USER:<the password's md5 hex> "
+                  "(e.g. printf %s \"$PASSWORD\" | md5sum)."),
+    "token": f"The curl commands read the token from ${TOKEN_VARIABLE} (as --token takes it).",
+    "oauth": (f"The run fetched its tokens with --oauth-key/--oauth-secret: set {TOKEN_VARIABLE} to a token from "
+              "POST /v3/oauth/token/generate (body {\"key\": ..., \"secret\": ...}, the token is "
+              "data.accessToken) before pasting a curl command."),
+}
+
+
 def credentials_help(kind: str | None) -> str | None:
-    """One sentence on the environment the curl commands need, for a run's credentials `kind` ("basic",
-    "basic-md5", "token", "oauth", as `RunShape.credentials` names them); None without credentials."""
-    if kind == "basic":
-        return f'The curl commands read the credentials from ${USER_VARIABLE} (USER:PASSWORD, as --user takes them).'
-    if kind == "basic-md5":
-        return (f"The curl commands read the credentials from ${USER_VARIABLE}; the run hashed the password "
-                f"(--md5-password), so set {USER_VARIABLE} to USER:<the password's md5 hex> "
-                "(e.g. printf %s \"$PASSWORD\" | md5sum).")
-    if kind == "token":
-        return f"The curl commands read the token from ${TOKEN_VARIABLE} (as --token takes it)."
-    if kind == "oauth":
-        return (f"The run fetched its tokens with --oauth-key/--oauth-secret: set {TOKEN_VARIABLE} to a token from "
-                "POST /v3/oauth/token/generate (body {\"key\": ..., \"secret\": ...}, the token is "
-                "data.accessToken) before pasting a curl command.")
-    return None
+    """One sentence on the environment the curl commands need, for a run's credentials `kind`; None without
+    credentials."""
+    return _CREDENTIALS_HELP.get(kind) if kind is not None else None

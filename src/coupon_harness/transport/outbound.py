@@ -515,7 +515,8 @@ class BoundedClient:
                         content, cut = read_capped(answer.raw, cap, active)
                     except (Urllib3Error, OSError) as exc:
                         return Reply(None, {}, b"", "connection", f"answer cut short: {_reason(exc)}")
-                    reply = Reply(answer.status_code, _lower(answer.headers), content)
+                    lowered = {str(name).lower(): str(value) for name, value in answer.headers.items()}
+                    reply = Reply(answer.status_code, lowered, content)
                     if 300 <= answer.status_code < 400:
                         _log.debug("%s %s answered %d: the redirect is not followed", method, _shown(url),
                                    answer.status_code)
@@ -527,14 +528,13 @@ class BoundedClient:
             except (requests.Timeout, TimeoutError):
                 _log.debug("%s %s: no answer within the deadline of %g s", method, _shown(url), timeout)
                 return Reply(None, {}, b"", "timeout", f"no answer within {timeout:g} s")
-            except requests.exceptions.ChunkedEncodingError as exc:
-                if active.passed:
-                    return Reply(None, {}, b"", "timeout", f"answer not complete within {timeout:g} s")
-                return Reply(None, {}, b"", "connection", f"truncated answer: {_reason(exc)}")
             except requests.RequestException as exc:
+                truncated = isinstance(exc, requests.exceptions.ChunkedEncodingError)
                 if active.passed:
-                    return Reply(None, {}, b"", "timeout", f"no answer within {timeout:g} s")
-                return Reply(None, {}, b"", "connection", _reason(exc))
+                    return Reply(None, {}, b"", "timeout",
+                                 f"{'answer not complete' if truncated else 'no answer'} within {timeout:g} s")
+                return Reply(None, {}, b"", "connection", f"truncated answer: {_reason(exc)}" if truncated
+                             else _reason(exc))
 
     def _open(self, method: str, url: str, headers: Mapping[str, str | None], body: bytes | None, exact: bool,
               timeout: float) -> requests.Response:
@@ -581,10 +581,6 @@ def setup_request(method: str, url: str, policy: OutboundPolicy, *, what: str, j
                               "never follows a redirect (what it sends would reach a host nobody configured)"
                               + (f"; {fix}" if fix else ""))
     return reply
-
-
-def _lower(headers: Any) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in headers.items()}
 
 
 #: Transport failures that mean nothing is listening there (a harness error), not a misbehaving server.
