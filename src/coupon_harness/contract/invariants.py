@@ -157,10 +157,7 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,  # no
         valid = response_validator().is_valid(body)
     except ValueError:  # a lone surrogate (json.loads reads "\ud800"): not UTF-8, so jsonschema-rs cannot take it
         valid = False
-    if valid:
-        found: list[Violation] = []
-    else:
-        found = _schema_violations(body)
+    found: list[Violation] = [] if valid else _schema_violations(body)
     if not isinstance(body, dict):
         return found
     entities = body.get("response")
@@ -252,11 +249,8 @@ def _tally(tally: EntityTally, series: Any, errors: list[Any] | None, result: An
 
 
 def _codes(errors: list[Any]) -> str:
-    shown_codes = []
-    for error in errors[:3]:
-        code = error.get("code") if isinstance(error, dict) else "?"
-        shown_codes.append(code[:40] if isinstance(code, str) else shown(code, 40))
-    return ",".join(shown_codes) or "[]"
+    codes = [error.get("code") if isinstance(error, dict) else "?" for error in errors[:3]]
+    return ",".join(code[:40] if isinstance(code, str) else shown(code, 40) for code in codes) or "[]"
 
 
 def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: dict[str, Any],
