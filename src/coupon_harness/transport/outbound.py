@@ -184,9 +184,6 @@ class Deadline:
         #: (owner, socket, owned): `owned` sockets are duplicates made for the reaper, closed at `finish`.
         self._sockets: list[tuple[object, socket.socket, bool]] = []
 
-    def remaining(self) -> float:
-        return max(self.at - time.monotonic(), 0.0)
-
     @property
     def passed(self) -> bool:
         return self.fired or time.monotonic() >= self.at
@@ -436,7 +433,7 @@ class _BoundedAdapter(requests.adapters.HTTPAdapter):
 
     def _clipped(self, active: Deadline) -> float:
         """Connect and per-read timeouts never longer than what is left of the deadline."""
-        left = active.remaining()
+        left = active.at - time.monotonic()
         if left <= 0:
             raise requests.exceptions.ReadTimeout(f"no answer within {active.seconds:g} s")
         return min(left, self.policy.timeout)
