@@ -104,15 +104,13 @@ class AttributeDigests:
 
     def __call__(self, values: tuple[Any, ...]) -> tuple[str, ...]:
         try:
-            return self._cache[values]
-        except KeyError:
-            pass
+            digests = self._cache.get(values)
         except TypeError:  # a list or object among the attributes: no hash, digest it every time
             return attribute_digests(values)
-        digests = attribute_digests(values)
-        if len(self._cache) >= self._limit:
-            self._cache.clear()
-        self._cache[values] = digests
+        if digests is None:
+            if len(self._cache) >= self._limit:
+                self._cache.clear()
+            digests = self._cache[values] = attribute_digests(values)
         return digests
 
 
@@ -136,7 +134,6 @@ class Ledger:
 
     def __init__(self, expectations: Expectations, customer_hash: Callable[[Any], int] = hash,
                  code_hash: Callable[[str], int] = hash) -> None:
-        self._expectations = expectations
         self._exempt = frozenset() if expectations.unique_generic else expectations.generic_series
         #: Every (series, code) issued and a fingerprint of its first holder: ~9 bytes a coupon, exact.
         self._codes = CodeStore(customer_hash, code_hash)

@@ -320,11 +320,9 @@ def merge_changes(current: Baseline, seen: list[BaselineEntry], fixed: list[Base
     kept: list[str] = []
     for entry in fixed:
         other = entries.get(entry.id)
-        if other is None:
-            continue
-        if other.to_dict() == entry.to_dict():
+        if other is not None and other.to_dict() == entry.to_dict():
             del entries[entry.id]
-        else:
+        elif other is not None:
             kept.append(entry.id)
     return Baseline(list(entries.values())), kept
 

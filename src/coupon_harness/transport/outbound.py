@@ -561,15 +561,12 @@ def setup_request(method: str, url: str, policy: OutboundPolicy, *, what: str, j
     """One setup request (an OAuth token, the sandbox's description) under the policy, at most SETUP_MAX_BODY
     read. A redirect is `RedirectRefused` naming `what`, the URL and where it pointed (nothing is sent there);
     `fix` ends that message."""
-    client = BoundedClient(url, policy)
-    try:
-        body = None if json_body is None else orjson.dumps(json_body)
-        headers = {"Accept": "application/json"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
+    body = None if json_body is None else orjson.dumps(json_body)
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    with contextlib.closing(BoundedClient(url, policy)) as client:
         reply = client.send(method, url, headers=headers, body=body, max_bytes=SETUP_MAX_BODY)
-    finally:
-        client.close()
     if reply.status is not None and 300 <= reply.status < 400:
         location = reply.headers.get("location")
         pointed = f"to {_shown(location)}" if location else "(without a Location)"
