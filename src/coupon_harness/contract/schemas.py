@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import jsonschema_rs
@@ -66,16 +66,10 @@ def _validator(name: str) -> Any:
                                               ignore_unknown_formats=not asserted)
 
 
-def request_validator() -> Any:
-    return _validator("request")
-
-
-def response_validator() -> Any:
-    return _validator("response")
-
-
-def error_validator() -> Any:
-    return _validator("error")
+#: The compiled validator of each schema (built on first use, then the same object).
+request_validator = partial(_validator, "request")
+response_validator = partial(_validator, "response")
+error_validator = partial(_validator, "error")
 
 
 @dataclass(frozen=True, slots=True)
