@@ -94,13 +94,11 @@ class BaselineEntry:
                    kind=finding.key, probe=_probe(finding), first_seen=stamp, last_seen=stamp)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "operation": OPERATION, "rule": self.rule, "kind": self.kind,
-                                "probe": self.probe, "description": self.description, "accepted": self.accepted,
-                                "first_seen": self.first_seen, "last_seen": self.last_seen,
-                                "expires": self.expires}
-        data = {key: value for key, value in data.items() if value is not None or key in ("probe", "expires")}
-        data.update(self.extra)
-        return data
+        """The entry as the file holds it: its keys in `_KNOWN_KEYS` order (kind, first_seen and last_seen left out
+        when unknown), then the keys the harness does not know, as read."""
+        data = {key: OPERATION if key == "operation" else getattr(self, key) for key in _KNOWN_KEYS}
+        return {**{key: value for key, value in data.items() if value is not None or key in ("probe", "expires")},
+                **self.extra}
 
 
 def _probe(finding: Finding) -> str | None:
@@ -145,10 +143,8 @@ def _entry(data: Any, where: str) -> BaselineEntry:
                           "kind and probe")
     dates = {name: _date(data[name], f"{where} {name}") for name in ("accepted", "first_seen", "last_seen",
                                                                       "expires") if data.get(name) is not None}
-    return BaselineEntry(id=data["id"], rule=rule, description=str(data.get("description") or ""),
-                         accepted=dates.get("accepted", ""), kind=kind, probe=probe,
-                         first_seen=dates.get("first_seen"), last_seen=dates.get("last_seen"),
-                         expires=dates.get("expires"),
+    return BaselineEntry(id=data["id"], rule=rule, description=str(data.get("description") or ""), kind=kind,
+                         probe=probe, **{"accepted": "", **dates},
                          extra={key: value for key, value in data.items() if key not in _KNOWN_KEYS})
 
 
