@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from coupon_harness.results.codec import FrozenRecord, JsonRecord, Record
+from coupon_harness.results.codec import FrozenRecord, RunResult
 from coupon_harness.results.load import SloResult
 
 __all__ = ["CapacityResult", "CapacityStep"]
@@ -61,12 +61,9 @@ class CapacityStep(FrozenRecord):
 
 
 @dataclass(slots=True)
-class CapacityResult(Record, JsonRecord):
+class CapacityResult(RunResult):
     JSON_FORMAT: ClassVar[str] = "capacity-result"
 
-    target: str
-    started_at: str
-    duration_s: float
     #: The SLOs the search keeps (`str(Slo)`: "p95<=300ms").
     slos: list[str]
     start_rate: float

@@ -24,7 +24,8 @@ import types
 import typing
 from typing import Any, ClassVar, Self, TypeVar, get_args, get_origin, get_type_hints, is_typeddict
 
-__all__ = ["FORMAT_PREFIX", "CodecError", "FrozenRecord", "JsonRecord", "Record", "decode", "encode"]
+__all__ = ["FORMAT_PREFIX", "CodecError", "FrozenRecord", "JsonRecord", "Record", "RunResult", "decode",
+           "encode"]
 
 #: `format` is this prefix and the record's `JSON_FORMAT`.
 FORMAT_PREFIX = "coupon-harness/"
@@ -211,3 +212,11 @@ def _json_type(data: Any) -> str:
     names: dict[type, str] = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
     return "null" if data is None else names.get(type(data), type(data).__name__)
 
+
+@dataclasses.dataclass(slots=True)
+class RunResult(Record, JsonRecord):
+    """What every run's result starts with: its target, when it started (ISO 8601) and how long it took."""
+
+    target: str
+    started_at: str
+    duration_s: float

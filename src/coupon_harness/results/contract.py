@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from coupon_harness.contract.catalog import Rule, RuleId
 from coupon_harness.contract.invariants import RESPONSE_RULES
-from coupon_harness.results.codec import FrozenRecord, JsonRecord, Record
+from coupon_harness.results.codec import FrozenRecord, Record, RunResult
 from coupon_harness.results.request import RequestSample, finding_curl
 
 __all__ = ["BODY_RULES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
@@ -213,12 +213,9 @@ class RuleResult(Record):
 
 
 @dataclass(slots=True)
-class ContractRunResult(Record, JsonRecord):
+class ContractRunResult(RunResult):
     JSON_FORMAT: ClassVar[str] = "contract-result"
 
-    target: str
-    started_at: str
-    duration_s: float
     seed: int
     requests: int
     rules: list[RuleResult]

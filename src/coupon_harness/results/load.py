@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, TypedDict
 
 from coupon_harness.contract.catalog import RuleId
-from coupon_harness.results.codec import FrozenRecord, JsonRecord, Record
+from coupon_harness.results.codec import FrozenRecord, RunResult
 
 __all__ = ["COMPARE_KEYS", "LATENCY_KEYS", "TRANSPORT_STATUS", "Comparison", "ComparisonRow", "IntervalHistogram",
            "LoadHistograms", "LoadRunResult", "MaxRegression", "SampleData", "SloResult", "StepFigures",
@@ -176,12 +176,9 @@ class Comparison(FrozenRecord):
 
 
 @dataclass(slots=True)
-class LoadRunResult(Record, JsonRecord):
+class LoadRunResult(RunResult):
     JSON_FORMAT: ClassVar[str] = "load-result"
 
-    target: str
-    started_at: str
-    duration_s: float
     shape: str
     users: int | None
     arrival_rate: float | None
