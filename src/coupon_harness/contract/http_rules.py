@@ -69,10 +69,6 @@ class Expect:
     warn_rule: str | None = None
     route: str | None = None
 
-    @property
-    def allowed(self) -> frozenset[int]:
-        return self.statuses | self.warn
-
 
 WELL_FORMED = Expect(frozenset({200}), RuleId.ACCEPTS_WELL_FORMED)
 MALFORMED = Expect(frozenset({400}), RuleId.REJECTS_MALFORMED)
