@@ -345,7 +345,9 @@ def update_file(path: Path, seen: list[BaselineEntry], fixed: list[BaselineEntry
     lock.path.parent.mkdir(parents=True, exist_ok=True)
     if not lock.acquire(timeout):
         raise TimeoutError(f"another run held {lock.path} for {timeout:g} s")
-    with lock:
+    try:
         merged, kept = merge_changes(Baseline.load(path, missing_ok=True), seen, fixed)
         merged.save(path)
+    finally:
+        lock.release()
     return merged, kept
