@@ -20,8 +20,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from contract_layer.test_hostile_json import check_everything, property_test
-from coupon_harness.contract import Expectations, IssueCall
-from coupon_harness.contract.invariants import shown
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.invariants import IssueCall, shown
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -185,7 +185,7 @@ def nginx(tmp: Path) -> Iterator[str]:
 
 def check_static_answer(base_url: str) -> None:
     """The static answer, fetched by POST, must pass the contract: a benchmark of wrong answers is worthless."""
-    from coupon_harness.contract import Expectations
+    from coupon_harness.contract.expectations import Expectations
     from coupon_harness.runners.load.checker import ResponseChecker
 
     body = json.dumps({"seriesIds": list(SERIES), "customer": {"id": "bench-check"}}).encode()
@@ -283,7 +283,7 @@ def per_call_us(function: Callable[[], object], number: int, reps: int) -> list[
 def bench_per_response(reps: int, number: int) -> CheckOutcome:
     import orjson
 
-    from coupon_harness.contract import Expectations
+    from coupon_harness.contract.expectations import Expectations
     from coupon_harness.contract.invariants import EntityTally
     from coupon_harness.runners.load.checker import CheckOutcome, ResponseChecker
     from coupon_harness.runners.load.recorder import Aggregate, Recorder

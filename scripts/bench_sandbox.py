@@ -46,7 +46,8 @@ from typing import Any
 import psutil
 
 from coupon_harness import ENDPOINT
-from coupon_harness.contract import Expectations, IssueCall, check_response
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.invariants import IssueCall, check_response
 from coupon_harness.sandbox import default_config
 
 # wrk's Lua: a distinct customer per request (per thread, then a counter); done() prints one JSON line.

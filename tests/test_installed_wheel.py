@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from coupon_harness.contract import rules
+from coupon_harness.contract.catalog import rules
 from coupon_harness.sandbox.info import sandbox_info
 from coupon_harness.sandbox.server import running_sandbox
 

@@ -12,7 +12,7 @@ import pytest
 
 from coupon_harness.cli.contract_cmd import exit_code
 from coupon_harness.cli.main import main
-from coupon_harness.contract import get_rule
+from coupon_harness.contract.catalog import get_rule
 from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
 from coupon_harness.results.passes import PASSES
 from coupon_harness.runners.contract.passes import REGISTRY

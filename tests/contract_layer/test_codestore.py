@@ -14,7 +14,8 @@ import pytest
 
 from coupon_harness import codestore
 from coupon_harness.codestore import NEW, OTHER, SAME, CodeStore
-from coupon_harness.contract import Expectations, Ledger
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.ledger import Ledger
 
 UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _MULTIPLIER = 0x9E3779B97F4A7C15 & ((1 << 40) - 1) | 1

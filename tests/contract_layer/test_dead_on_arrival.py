@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from coupon_harness.contract import Expectations, IssueCall, check_response
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.invariants import IssueCall, check_response
 from coupon_harness.runners.contract.judge import _date_of
 
 ISSUED = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)

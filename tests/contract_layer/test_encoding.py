@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coupon_harness.contract import request_validator
+from coupon_harness.contract.schemas import request_validator
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.scenarios import EXTRA_FIELDS, JSON_INTEGERS
 

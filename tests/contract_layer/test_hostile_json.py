@@ -22,9 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contract_layer.test_invariants import body, coupon, refused
-from coupon_harness.contract import Expectations, IssueCall, Ledger, Violation, check_response, rules
+from coupon_harness.contract.catalog import rules
+from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.http_rules import WELL_FORMED
-from coupon_harness.contract.invariants import EntityTally
+from coupon_harness.contract.invariants import EntityTally, IssueCall, check_response
+from coupon_harness.contract.ledger import Ledger
+from coupon_harness.contract.violations import Violation
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.runners.contract.judge import Judge

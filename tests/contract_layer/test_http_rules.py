@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from coupon_harness.contract import Expectations, IssueCall, Ledger, Violation
 from coupon_harness.contract.catalog import Severity, get_rule
+from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.http_rules import (
     MALFORMED,
     NOT_PARSED,
@@ -24,6 +24,9 @@ from coupon_harness.contract.http_rules import (
     stack_trace,
     unauthenticated_route,
 )
+from coupon_harness.contract.invariants import IssueCall
+from coupon_harness.contract.ledger import Ledger
+from coupon_harness.contract.violations import Violation
 from coupon_harness.results.contract import RequestSample
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.exchange import Exchange

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from coupon_harness.contract import Expectations, IssueCall, Ledger, check_response
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.invariants import IssueCall, check_response
+from coupon_harness.contract.ledger import Ledger
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 EXPECT = Expectations(valid_series=frozenset({544770, 553379}), invalid_series=frozenset({999}))

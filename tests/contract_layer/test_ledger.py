@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import orjson
 
 from contract_layer.test_invariants import body, coupon
-from coupon_harness.contract import Expectations, Ledger
+from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.invariants import EntityTally
-from coupon_harness.contract.ledger import attribute_digests, series_attributes
+from coupon_harness.contract.ledger import Ledger, attribute_digests, series_attributes
 from coupon_harness.runners.load.checker import CheckOutcome, ResponseChecker
 from coupon_harness.runners.load.recorder import Aggregate, Recorder
 

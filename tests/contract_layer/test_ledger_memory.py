@@ -11,7 +11,8 @@ import pytest
 
 from coupon_harness import codestore
 from coupon_harness.codestore import _SPLIT_AT, CodeStore
-from coupon_harness.contract import Expectations, Ledger
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.ledger import Ledger
 
 UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 

@@ -25,7 +25,10 @@ from typing import Any
 
 import pytest
 
-from coupon_harness.contract import RESPONSE_RULES, Expectations, IssueCall, check_response, load_schema, rules
+from coupon_harness.contract.catalog import rules
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.invariants import RESPONSE_RULES, IssueCall, check_response
+from coupon_harness.contract.schemas import load_schema
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 VALID, OTHER_VALID, INVALID = 544770, 553379, 999

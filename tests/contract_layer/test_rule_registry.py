@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from coupon_harness.contract import RULE_IDS, RuleId, UnknownRuleError, Violation, rules
+from coupon_harness.contract.catalog import RULE_IDS, RuleId, UnknownRuleError, rules
+from coupon_harness.contract.violations import Violation
 from coupon_harness.results.contract import Finding
 from coupon_harness.runners.contract.collector import Collector
 
@@ -60,7 +61,7 @@ def test_the_collector_refuses_unknown_ids_rather_than_drop_them() -> None:
     collector._findings[("not-a-rule", "k", None)] = Finding(
         rule_id="not-a-rule", key="k", expected="e", received="r", request=None, response_status=200,
         response_excerpt="", source="test", seed=0)
-    from coupon_harness.contract import Expectations
+    from coupon_harness.contract.expectations import Expectations
 
     with pytest.raises(UnknownRuleError):
         collector.rule_results(Expectations())

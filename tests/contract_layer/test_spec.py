@@ -10,8 +10,9 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from coupon_harness.contract import contracts_dir, load_schema, rules, spec_path
-from coupon_harness.contract.catalog import Severity
+from coupon_harness.contract.catalog import Severity, rules
+from coupon_harness.contract.resources import contracts_dir, spec_path
+from coupon_harness.contract.schemas import load_schema
 from coupon_harness.runners.contract.spec_loader import generation_spec, tighten
 
 

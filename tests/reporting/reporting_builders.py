@@ -3,7 +3,7 @@ test modules import it, where importing `conftest` could pick another folder's).
 
 from __future__ import annotations
 
-from coupon_harness.contract import get_rule, rules
+from coupon_harness.contract.catalog import get_rule, rules
 from coupon_harness.results.contract import ContractRunResult, Finding, HarnessFault, Outcome, RequestSample, RuleResult
 
 URL = "http://127.0.0.1:8080/v2/coupon/bulk/issue"

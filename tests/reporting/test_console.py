@@ -9,7 +9,7 @@ import re
 import pytest
 from tests.reporting.reporting_builders import build
 
-from coupon_harness.contract import rules
+from coupon_harness.contract.catalog import rules
 from coupon_harness.reporting.contract.document import contract_document
 from coupon_harness.reporting.progress import ProgressPrinter
 from coupon_harness.reporting.render.console import render_console
@@ -55,7 +55,7 @@ def test_first_finding_of_each_rule_and_verdict(failed_result: ContractRunResult
 def test_long_values_are_cut_but_never_a_curl() -> None:
     from tests.reporting.reporting_builders import finding
 
-    from coupon_harness.contract import get_rule
+    from coupon_harness.contract.catalog import get_rule
     from coupon_harness.results.contract import Outcome, RuleResult
 
     long = finding("error-body", "html", "x", "y" * 1000, status=400, body='{"seriesIds":[1],"pad":"' + "z" * 900

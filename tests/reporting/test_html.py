@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.reporting.reporting_builders import PROBE, TRACEBACK, build, fault, finding
 
-from coupon_harness.contract import get_rule, rules
+from coupon_harness.contract.catalog import get_rule, rules
 from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
 from coupon_harness.reporting.render import html as html_renderer
 from coupon_harness.reporting.render.html import mark as html_mark

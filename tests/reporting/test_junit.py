@@ -15,7 +15,7 @@ from tests.reporting.reporting_builders import (
     finding,
 )
 
-from coupon_harness.contract import get_rule, rules
+from coupon_harness.contract.catalog import get_rule, rules
 from coupon_harness.reporting.contract.junit import render_junit
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult
 

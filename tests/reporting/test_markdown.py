@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.reporting.reporting_builders import INVALID_REASON, PROBE, TRACEBACK, build, failed_overrides, finding
 
-from coupon_harness.contract import get_rule, rules
+from coupon_harness.contract.catalog import get_rule, rules
 from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
 from coupon_harness.reporting.render import markdown as markdown_renderer
 from coupon_harness.results.contract import ContractRunResult, Outcome, RuleResult

@@ -15,7 +15,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from tests.reporting.reporting_builders import build, failed_overrides, faulted, finding, request
 
-from coupon_harness.contract import get_rule
+from coupon_harness.contract.catalog import get_rule
 from coupon_harness.reporting.contract.document import contract_document
 from coupon_harness.reporting.contract.junit import render_junit
 from coupon_harness.reporting.contract.summary_json import summary_dict

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.reporting.reporting_builders import build, request
 
-from coupon_harness.contract import get_rule
+from coupon_harness.contract.catalog import get_rule
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.contract.violations import Violation
 from coupon_harness.reporting.contract.summary_json import write_summary_json

@@ -10,7 +10,7 @@ import pytest
 from tests.reporting.load_builders import ramp_compared_result
 from tests.reporting.reporting_builders import FAULT_ERROR, INVALID_REASON, PROBE
 
-from coupon_harness.contract import rules
+from coupon_harness.contract.catalog import rules
 from coupon_harness.reporting.contract.document import write_contract_reports
 from coupon_harness.reporting.contract.summary_json import write_summary_json
 from coupon_harness.reporting.load.summary_json import write_load_summary_json

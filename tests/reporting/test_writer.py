@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.reporting.reporting_builders import TRACEBACK, build, fault, finding
 
-from coupon_harness.contract import get_rule
+from coupon_harness.contract.catalog import get_rule
 from coupon_harness.reporting import writer
 from coupon_harness.reporting.contract import document
 from coupon_harness.reporting.contract.document import write_contract_reports

@@ -9,7 +9,9 @@ from typing import Any
 
 import requests
 
-from coupon_harness.contract import Expectations, IssueCall, Violation, check_response
+from coupon_harness.contract.expectations import Expectations
+from coupon_harness.contract.invariants import IssueCall, check_response
+from coupon_harness.contract.violations import Violation
 from coupon_harness.sandbox import RunningSandbox, SandboxConfig
 
 AUTH = ("sandbox", "sandbox")

@@ -9,7 +9,7 @@ import requests
 from aiohttp import web
 from tests.sandbox.sandbox_helpers import expectations, fresh_customer, issue
 
-from coupon_harness.contract import IssueCall, check_response
+from coupon_harness.contract.invariants import IssueCall, check_response
 from coupon_harness.sandbox import Answer, Faults, SandboxConfig, create_app, running_sandbox
 from coupon_harness.sandbox.app import ISSUER_KEY
 

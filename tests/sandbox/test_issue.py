@@ -9,7 +9,7 @@ from typing import Any
 import requests
 from tests.sandbox.sandbox_helpers import contract_violations, expectations, fresh_customer, issue
 
-from coupon_harness.contract import Ledger
+from coupon_harness.contract.ledger import Ledger
 from coupon_harness.sandbox import RunningSandbox, SandboxConfig, SeriesConfig, running_sandbox
 
 RESULT_KEYS = ["code", "seriesId", "description", "discountCode", "validTill", "discountType", "discountValue",

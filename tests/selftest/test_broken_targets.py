@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coupon_harness.contract import rules
+from coupon_harness.contract.catalog import rules
 from coupon_harness.results.contract import Outcome
 from coupon_harness.runners.contract import PASSES
 from selftest.harness import SEEDS, describe, rule, run_against_sandbox

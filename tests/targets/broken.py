@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from coupon_harness.contract import request_validator
+from coupon_harness.contract.schemas import request_validator
 from coupon_harness.sandbox.app import Answer, Before, Mutate
 
 __all__ = ["BROKEN", "Broken"]

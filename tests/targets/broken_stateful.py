@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from coupon_harness.contract import request_validator
+from coupon_harness.contract.schemas import request_validator
 from coupon_harness.sandbox.app import ISSUER_KEY, Answer, Mutate
 from coupon_harness.sandbox.issuer import Issuer
 from targets.broken import Broken

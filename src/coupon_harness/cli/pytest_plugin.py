@@ -244,7 +244,7 @@ def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[st
 
 
 def rule_ids() -> list[str]:
-    from coupon_harness.contract import rules
+    from coupon_harness.contract.catalog import rules
 
     return [rule.id for rule in rules()]
 

@@ -124,21 +124,15 @@ _CANONICAL: dict[str, str] = {}
 def _check_registry() -> None:
     in_file = [rule.id for rule in rules()]
     in_code = [member.value for member in RuleId]
-    missing = [rule_id for rule_id in in_file if rule_id not in in_code]
-    extra = [rule_id for rule_id in in_code if rule_id not in in_file]
-    duplicates = sorted({rule_id for rule_id in in_file if in_file.count(rule_id) > 1})
-    if missing or extra or duplicates:
-        problems = []
-        if missing:
-            problems.append(f"in contracts/rules.yaml but not in RuleId: {', '.join(missing)}")
-        if extra:
-            problems.append(f"in RuleId but not in contracts/rules.yaml: {', '.join(extra)}")
-        if duplicates:
-            problems.append(f"listed twice in contracts/rules.yaml: {', '.join(duplicates)}")
+    problems = [f"{what}: {', '.join(ids)}" for what, ids in (
+        ("in contracts/rules.yaml but not in RuleId", [rule_id for rule_id in in_file if rule_id not in in_code]),
+        ("in RuleId but not in contracts/rules.yaml", [rule_id for rule_id in in_code if rule_id not in in_file]),
+        ("listed twice in contracts/rules.yaml", sorted({rule for rule in in_file if in_file.count(rule) > 1})),
+    ) if ids]
+    if problems:
         raise ImportError("the rule registry (coupon_harness.contract.catalog.RuleId) does not match "
                           "contracts/rules.yaml: " + "; ".join(problems))
-    for rule_id in in_file:
-        _CANONICAL[rule_id] = rule_id
+    _CANONICAL.update({rule_id: rule_id for rule_id in in_file})
 
 
 _check_registry()

@@ -12,6 +12,7 @@ a 200 costs a status look-up, one media-type test and the parse (orjson), nothin
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from dataclasses import dataclass
@@ -67,10 +68,6 @@ class Expect:
     warn: frozenset[int] = frozenset()
     warn_rule: str | None = None
     route: str | None = None
-
-    @property
-    def allowed(self) -> frozenset[int]:
-        return self.statuses | self.warn
 
 
 WELL_FORMED = Expect(frozenset({200}), RuleId.ACCEPTS_WELL_FORMED)
@@ -223,15 +220,10 @@ def stack_trace(body: bytes) -> str | None:
     text = body[:_TRACE_SCAN].decode("utf-8", "replace")
     found = _TRACE.search(text)
     if found is None and ("&" in text or "\\" in text):
-        unescaped = html.unescape(text)
-        found = _TRACE.search(unescaped)
+        found = _TRACE.search(html.unescape(text))
         if found is None and "\\" in text:
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                parsed = None
-            if parsed is not None:
-                found = _TRACE.search("\n".join(_strings(parsed)))
+            with contextlib.suppress(orjson.JSONDecodeError):
+                found = _TRACE.search("\n".join(_strings(orjson.loads(body))))
     if found is None:
         return None
     line_end = found.string.find("\n", found.end())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 from coupon_harness.contract.catalog import RuleId
@@ -83,25 +84,15 @@ def is_number(value: object) -> TypeGuard[int | float]:
     return type(value) in _NUMBER_TYPES
 
 
-#: validTill string -> (POSIX seconds, it had no offset), or None when it does not parse.
-_TILL_SECONDS: dict[str, tuple[float, bool] | None] = {}
-
-
+@lru_cache(maxsize=4096)
 def _valid_till_seconds(value: str) -> tuple[float, bool] | None:
-    """Cached: a series answers the same validTill to many calls (the load runner's hot path)."""
-    try:
-        return _TILL_SECONDS[value]
-    except KeyError:
-        pass
+    """validTill -> (POSIX seconds, it had no offset), or None when it does not parse. Cached: a series answers
+    the same validTill to many calls (the load runner's hot path)."""
     parsed = parse_valid_till(value)
-    seconds = None
-    if parsed is not None:
-        naive = parsed.tzinfo is None
-        seconds = ((parsed.replace(tzinfo=UTC) if naive else parsed).timestamp(), naive)
-    if len(_TILL_SECONDS) > 4096:
-        _TILL_SECONDS.clear()
-    _TILL_SECONDS[value] = seconds
-    return seconds
+    if parsed is None:
+        return None
+    naive = parsed.tzinfo is None
+    return (parsed.replace(tzinfo=UTC) if naive else parsed).timestamp(), naive
 
 
 def parse_valid_till(value: object) -> datetime | None:
@@ -166,10 +157,7 @@ def check_response(call: IssueCall, body: Any, expectations: Expectations,  # no
         valid = response_validator().is_valid(body)
     except ValueError:  # a lone surrogate (json.loads reads "\ud800"): not UTF-8, so jsonschema-rs cannot take it
         valid = False
-    if valid:
-        found: list[Violation] = []
-    else:
-        found = _schema_violations(body)
+    found: list[Violation] = [] if valid else _schema_violations(body)
     if not isinstance(body, dict):
         return found
     entities = body.get("response")
@@ -261,11 +249,8 @@ def _tally(tally: EntityTally, series: Any, errors: list[Any] | None, result: An
 
 
 def _codes(errors: list[Any]) -> str:
-    shown_codes = []
-    for error in errors[:3]:
-        code = error.get("code") if isinstance(error, dict) else "?"
-        shown_codes.append(code[:40] if isinstance(code, str) else shown(code, 40))
-    return ",".join(shown_codes) or "[]"
+    codes = [error.get("code") if isinstance(error, dict) else "?" for error in errors[:3]]
+    return ",".join(code[:40] if isinstance(code, str) else shown(code, 40) for code in codes) or "[]"
 
 
 def _check_coupon(found: list[Violation], index: int, entity_id: Any, result: dict[str, Any],

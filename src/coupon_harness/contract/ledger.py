@@ -104,15 +104,13 @@ class AttributeDigests:
 
     def __call__(self, values: tuple[Any, ...]) -> tuple[str, ...]:
         try:
-            return self._cache[values]
-        except KeyError:
-            pass
+            digests = self._cache.get(values)
         except TypeError:  # a list or object among the attributes: no hash, digest it every time
             return attribute_digests(values)
-        digests = attribute_digests(values)
-        if len(self._cache) >= self._limit:
-            self._cache.clear()
-        self._cache[values] = digests
+        if digests is None:
+            if len(self._cache) >= self._limit:
+                self._cache.clear()
+            digests = self._cache[values] = attribute_digests(values)
         return digests
 
 
@@ -136,7 +134,6 @@ class Ledger:
 
     def __init__(self, expectations: Expectations, customer_hash: Callable[[Any], int] = hash,
                  code_hash: Callable[[str], int] = hash) -> None:
-        self._expectations = expectations
         self._exempt = frozenset() if expectations.unique_generic else expectations.generic_series
         #: Every (series, code) issued and a fingerprint of its first holder: ~9 bytes a coupon, exact.
         self._codes = CodeStore(customer_hash, code_hash)
@@ -146,8 +143,6 @@ class Ledger:
         #: Coupons counted, and those that repeated a code another customer holds.
         self.coupons = 0
         self.duplicates = 0
-        #: Answers (entities with a coupon) whose attributes differed from their series' first answer.
-        self.attribute_changes = 0
 
     # --- unique-codes ---------------------------------------------------------------------------------
 
@@ -176,7 +171,6 @@ class Ledger:
                 reference.shown = tuple(shown_values)
             if reference.digests == digests:
                 return 0, None
-            self.attribute_changes += count
         return count, _changed(series, reference, digests, shown_values)
 
     # --- the contract runner: a whole answer -------------------------------------------------------------

@@ -12,9 +12,10 @@ unchecked. The request schema's formats (`int32`) are annotations: its bounds sa
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import jsonschema_rs
@@ -60,22 +61,15 @@ ASSERTED_FORMATS = frozenset({"response", "error"})
 
 @cache
 def _validator(name: str) -> Any:
-    if name in ASSERTED_FORMATS:
-        return jsonschema_rs.Draft202012Validator(load_schema(name), registry=_registry(), validate_formats=True,
-                                                  ignore_unknown_formats=False)
-    return jsonschema_rs.Draft202012Validator(load_schema(name), registry=_registry())
+    asserted = name in ASSERTED_FORMATS
+    return jsonschema_rs.Draft202012Validator(load_schema(name), registry=_registry(), validate_formats=asserted,
+                                              ignore_unknown_formats=not asserted)
 
 
-def request_validator() -> Any:
-    return _validator("request")
-
-
-def response_validator() -> Any:
-    return _validator("response")
-
-
-def error_validator() -> Any:
-    return _validator("error")
+#: The compiled validator of each schema (built on first use, then the same object).
+request_validator = partial(_validator, "request")
+response_validator = partial(_validator, "response")
+error_validator = partial(_validator, "error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +90,9 @@ def schema_errors(name: str, instance: Any, limit: int = 20) -> list[SchemaError
     validator = _validator(name)
     if validator.is_valid(instance):
         return []
-    found: list[SchemaError] = []
-    for error in validator.iter_errors(instance):
-        keyword = str(error.schema_path[-1]) if error.schema_path else ""
-        found.append(SchemaError(_pointer(list(error.instance_path)), _short(error.message), keyword))
-        if len(found) >= limit:
-            break
-    return found
+    return [SchemaError(_pointer(list(error.instance_path)), _short(error.message),
+                        str(error.schema_path[-1]) if error.schema_path else "")
+            for error in itertools.islice(validator.iter_errors(instance), limit)]
 
 
 def _short(message: str, width: int = 160) -> str:

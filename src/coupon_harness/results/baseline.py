@@ -35,8 +35,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -96,13 +94,11 @@ class BaselineEntry:
                    kind=finding.key, probe=_probe(finding), first_seen=stamp, last_seen=stamp)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "operation": OPERATION, "rule": self.rule, "kind": self.kind,
-                                "probe": self.probe, "description": self.description, "accepted": self.accepted,
-                                "first_seen": self.first_seen, "last_seen": self.last_seen,
-                                "expires": self.expires}
-        data = {key: value for key, value in data.items() if value is not None or key in ("probe", "expires")}
-        data.update(self.extra)
-        return data
+        """The entry as the file holds it: its keys in `_KNOWN_KEYS` order (kind, first_seen and last_seen left out
+        when unknown), then the keys the harness does not know, as read."""
+        data = {key: OPERATION if key == "operation" else getattr(self, key) for key in _KNOWN_KEYS}
+        return {**{key: value for key, value in data.items() if value is not None or key in ("probe", "expires")},
+                **self.extra}
 
 
 def _probe(finding: Finding) -> str | None:
@@ -121,13 +117,9 @@ def describe(finding: Finding) -> str:
 
 def _date(value: Any, what: str) -> str:
     try:
-        return date.fromisoformat(str(value)).isoformat() if isinstance(value, str) else _bad(value, what)
-    except ValueError:
-        return _bad(value, what)
-
-
-def _bad(value: Any, what: str) -> str:
-    raise ConfigError(f"{what} must be a date YYYY-MM-DD, got {json.dumps(value)[:40]}")
+        return date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):  # TypeError: not a string
+        raise ConfigError(f"{what} must be a date YYYY-MM-DD, got {json.dumps(value)[:40]}") from None
 
 
 def _entry(data: Any, where: str) -> BaselineEntry:
@@ -151,10 +143,8 @@ def _entry(data: Any, where: str) -> BaselineEntry:
                           "kind and probe")
     dates = {name: _date(data[name], f"{where} {name}") for name in ("accepted", "first_seen", "last_seen",
                                                                       "expires") if data.get(name) is not None}
-    return BaselineEntry(id=data["id"], rule=rule, description=str(data.get("description") or ""),
-                         accepted=dates.get("accepted", ""), kind=kind, probe=probe,
-                         first_seen=dates.get("first_seen"), last_seen=dates.get("last_seen"),
-                         expires=dates.get("expires"),
+    return BaselineEntry(id=data["id"], rule=rule, description=str(data.get("description") or ""), kind=kind,
+                         probe=probe, **{"accepted": "", **dates},
                          extra={key: value for key, value in data.items() if key not in _KNOWN_KEYS})
 
 
@@ -326,11 +316,9 @@ def merge_changes(current: Baseline, seen: list[BaselineEntry], fixed: list[Base
     kept: list[str] = []
     for entry in fixed:
         other = entries.get(entry.id)
-        if other is None:
-            continue
-        if other.to_dict() == entry.to_dict():
+        if other is not None and other.to_dict() == entry.to_dict():
             del entries[entry.id]
-        else:
+        elif other is not None:
             kept.append(entry.id)
     return Baseline(list(entries.values())), kept
 
@@ -347,27 +335,19 @@ def lock_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.lock")
 
 
-@contextmanager
-def _locked(path: Path, timeout: float) -> Iterator[None]:
-    """An exclusive lock on `lock_path(path)` for threads and processes alike, waited for at most `timeout` s (it
-    goes when released: no lock file stays in the team's checkout)."""
-    lock = lock_path(path)
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    held = FileLock(lock)
-    if not held.acquire(timeout):
-        raise TimeoutError(f"another run held {lock} for {timeout:g} s")
-    try:
-        yield
-    finally:
-        held.release()
-
-
 def update_file(path: Path, seen: list[BaselineEntry], fixed: list[BaselineEntry], *,
                 timeout: float = LOCK_TIMEOUT_S) -> tuple[Baseline, list[str]]:
-    """Apply one run's changes (`baseline_changes`) to the file as it is now, under the lock, atomically.
+    """Apply one run's changes (`baseline_changes`) to the file as it is now, under the lock (`lock_path`, for
+    threads and processes alike; it goes when released: no lock file stays in the team's checkout), atomically.
     Returns what was written and the fixed entries kept (`merge_changes`). Raises OSError (TimeoutError when
-    another run holds the lock too long) and ConfigError when the file is no longer a baseline."""
-    with _locked(path, timeout):
+    another run holds the lock longer than `timeout` s) and ConfigError when the file is no longer a baseline."""
+    lock = FileLock(lock_path(path))
+    lock.path.parent.mkdir(parents=True, exist_ok=True)
+    if not lock.acquire(timeout):
+        raise TimeoutError(f"another run held {lock.path} for {timeout:g} s")
+    try:
         merged, kept = merge_changes(Baseline.load(path, missing_ok=True), seen, fixed)
         merged.save(path)
+    finally:
+        lock.release()
     return merged, kept

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from coupon_harness.results.codec import JsonRecord
+from coupon_harness.results.codec import FrozenRecord, RunResult
 from coupon_harness.results.load import SloResult
 
 __all__ = ["CapacityResult", "CapacityStep"]
 
 
 @dataclass(frozen=True, slots=True)
-class CapacityStep:
+class CapacityStep(FrozenRecord):
     """One step of the search: an open-model load run at `rate` requests per second, measured after its warm-up.
 
     Figures are those of the measured window (the warm-up's seconds left out); `slos` are judged on them.
@@ -47,7 +47,6 @@ class CapacityStep:
     generator_behind: bool = False
     #: Requests of the whole step (warm-up included) that got a whole answer; None in older summaries.
     answered: int | None = None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def generator_limited(self) -> bool:
@@ -62,12 +61,9 @@ class CapacityStep:
 
 
 @dataclass(slots=True)
-class CapacityResult(JsonRecord):
+class CapacityResult(RunResult):
     JSON_FORMAT: ClassVar[str] = "capacity-result"
 
-    target: str
-    started_at: str
-    duration_s: float
     #: The SLOs the search keeps (`str(Slo)`: "p95<=300ms").
     slos: list[str]
     start_rate: float
@@ -101,7 +97,6 @@ class CapacityResult(JsonRecord):
     notes: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     harness_errors: list[str] = field(default_factory=list)
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def violations(self) -> int:

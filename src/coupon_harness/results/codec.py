@@ -24,16 +24,31 @@ import types
 import typing
 from typing import Any, ClassVar, Self, TypeVar, get_args, get_origin, get_type_hints, is_typeddict
 
-__all__ = ["FORMAT_PREFIX", "CodecError", "JsonRecord", "decode", "encode"]
+__all__ = ["FORMAT_PREFIX", "CodecError", "FrozenRecord", "JsonRecord", "Record", "RunResult", "decode",
+           "encode"]
 
 #: `format` is this prefix and the record's `JSON_FORMAT`.
 FORMAT_PREFIX = "coupon-harness/"
-#: The field every record keeps the keys it does not know in:
-#: `unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)`.
+#: The field every record keeps the keys it does not know in (`Record`, `FrozenRecord`).
 _UNKNOWN = "unknown_keys"
 _FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 T = TypeVar("T")
+
+
+@dataclasses.dataclass(slots=True)
+class Record:
+    """A record of the codec: the keys of its JSON form this version does not know are kept in `unknown_keys` and
+    written back as they were (keyword-only: it never shifts a subclass's positional fields)."""
+
+    unknown_keys: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False, kw_only=True)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FrozenRecord:
+    """`Record` for a frozen dataclass (which cannot inherit a mutable one)."""
+
+    unknown_keys: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False, kw_only=True)
 
 
 class CodecError(ValueError):
@@ -158,8 +173,8 @@ def _record(cls: type[T], data: Any, where: str) -> T:
 
 
 class JsonRecord:
-    """A top-level result with a versioned JSON form; subclasses (dataclasses) set `JSON_FORMAT` and
-    `JSON_VERSION`, and every record they hold has an `unknown_keys` field."""
+    """A top-level result with a versioned JSON form; subclasses (dataclasses, and `Record`s or `FrozenRecord`s
+    like every record they hold) set `JSON_FORMAT` and `JSON_VERSION`."""
 
     __slots__ = ()
     JSON_FORMAT: ClassVar[str]
@@ -197,3 +212,11 @@ def _json_type(data: Any) -> str:
     names: dict[type, str] = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
     return "null" if data is None else names.get(type(data), type(data).__name__)
 
+
+@dataclasses.dataclass(slots=True)
+class RunResult(Record, JsonRecord):
+    """What every run's result starts with: its target, when it started (ISO 8601) and how long it took."""
+
+    target: str
+    started_at: str
+    duration_s: float

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from coupon_harness.contract.catalog import Rule, RuleId
 from coupon_harness.contract.invariants import RESPONSE_RULES
-from coupon_harness.results.codec import JsonRecord
+from coupon_harness.results.codec import FrozenRecord, Record, RunResult
 from coupon_harness.results.request import RequestSample, finding_curl
 
 __all__ = ["BODY_RULES", "BaselineStatus", "BaselineSummary", "ContractRunResult", "Finding", "FixedEntry",
@@ -56,7 +56,7 @@ class BaselineStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ReplayInfo:
+class ReplayInfo(FrozenRecord):
     """How the Judge judged a finding's request, so that `coupon-harness replay` judges its answer alike.
 
     `statuses`/`status_rule`/`warn`/`warn_rule` are the request's `Expect`; `issue_call` says whether a 200
@@ -72,7 +72,6 @@ class ReplayInfo:
     issue_call: bool = False
     fresh_customer: bool = False
     route: str | None = None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def step_note(info: ReplayInfo) -> str:
@@ -88,7 +87,7 @@ def step_note(info: ReplayInfo) -> str:
 
 
 @dataclass(slots=True)
-class Finding:
+class Finding(Record):
     """One distinct violation of a rule (rule id + kind), with the first request that showed it."""
 
     rule_id: str
@@ -119,7 +118,6 @@ class Finding:
     replay: ReplayInfo | None = None
     #: Against the run's baseline; None without one.
     baseline: BaselineStatus | None = None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def curl(self) -> str | None:
@@ -144,7 +142,7 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
-class HarnessFault:
+class HarnessFault(FrozenRecord):
     """A bug in the harness itself inside one stage of a run: that stage stopped, the others ran.
 
     Never a finding against the target; the run exits 2. Texts are already redacted.
@@ -154,7 +152,6 @@ class HarnessFault:
     #: "TypeError: Integer exceeds 64-bit range"
     error: str
     traceback: str
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def file_name(self) -> str:
@@ -163,7 +160,7 @@ class HarnessFault:
 
 
 @dataclass(frozen=True, slots=True)
-class RunShape:
+class RunShape(FrozenRecord):
     """Everything that shaped a run and can be given on the command line again: the report's Replay line.
     Credentials are only named by kind ("basic", "basic-md5", "token", "oauth"), never kept."""
 
@@ -180,21 +177,19 @@ class RunShape:
     #: The passes run, when not all of them (`--passes`).
     passes: tuple[str, ...] = ()
     clock_skew_s: float = 300.0
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
-class FixedEntry:
+class FixedEntry(FrozenRecord):
     """A baseline entry the run exercised but did not see: the file can lose it."""
 
     fingerprint: str
     rule_id: str
     description: str
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
-class BaselineSummary:
+class BaselineSummary(Record):
     """The run judged against a baseline file: known and new findings are marked on each Finding."""
 
     file: str
@@ -204,11 +199,10 @@ class BaselineSummary:
     warnings: list[str] = field(default_factory=list)
     #: The file was rewritten from this run (--baseline-update).
     updated: bool = False
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
-class RuleResult:
+class RuleResult(Record):
     rule: Rule
     outcome: Outcome
     #: How many exchanges the rule was judged on.
@@ -216,16 +210,12 @@ class RuleResult:
     findings: list[Finding] = field(default_factory=list)
     #: Why the rule was not run, when outcome is NOT_RUN.
     reason: str | None = None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
-class ContractRunResult(JsonRecord):
+class ContractRunResult(RunResult):
     JSON_FORMAT: ClassVar[str] = "contract-result"
 
-    target: str
-    started_at: str
-    duration_s: float
     seed: int
     requests: int
     rules: list[RuleResult]
@@ -244,7 +234,6 @@ class ContractRunResult(JsonRecord):
     shape: RunShape | None = None
     #: The run judged against --baseline (None without one).
     baseline: BaselineSummary | None = None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def failed(self) -> list[RuleResult]:

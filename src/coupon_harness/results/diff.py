@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from coupon_harness.results.codec import JsonRecord
+from coupon_harness.results.codec import FrozenRecord, JsonRecord, Record
 from coupon_harness.results.contract import HarnessFault
+from coupon_harness.results.load import no_answer_line
 from coupon_harness.results.request import RequestSample
 
 __all__ = ["CATEGORIES", "DiffRunResult", "Difference", "Reproducer"]
@@ -16,7 +17,7 @@ CATEGORIES = ("status", "entity outcome", "error codes", "attributes", "response
 
 
 @dataclass(frozen=True, slots=True)
-class Reproducer:
+class Reproducer(FrozenRecord):
     """One case that shows a difference: the request as sent to each target (redacted) and each answer."""
 
     #: Where the case came from: "classics/type confusion: ...", "scenario/mixed-batch", "property/positive".
@@ -29,11 +30,10 @@ class Reproducer:
     #: The start of each answer's body, redacted.
     base_excerpt: str
     against_excerpt: str
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
-class Difference:
+class Difference(Record):
     """One kind of difference: its group, where in the answer, what each target answered (normalised), how often
     it was seen, and the smallest case that shows it."""
 
@@ -44,7 +44,6 @@ class Difference:
     against: str
     reproducer: Reproducer
     occurrences: int = 1
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -52,7 +51,7 @@ class Difference:
 
 
 @dataclass(slots=True)
-class DiffRunResult(JsonRecord):
+class DiffRunResult(Record, JsonRecord):
     JSON_FORMAT: ClassVar[str] = "diff-result"
 
     base_target: str
@@ -80,7 +79,6 @@ class DiffRunResult(JsonRecord):
     base_answered: int | None = None
     against_answered: int | None = None
     request_timeout_s: float | None = None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def differs(self) -> bool:
@@ -96,9 +94,7 @@ class DiffRunResult(JsonRecord):
                   if answered == 0]
         if not silent:
             return None
-        within = f" within --request-timeout {self.request_timeout_s:g} s" if self.request_timeout_s else ""
-        return (f"{' and '.join(silent)}: no answer completed{within} ({self.cases:,} "
-                f"request{'' if self.cases == 1 else 's'} sent)")
+        return f"{' and '.join(silent)}: {no_answer_line(self.cases, self.request_timeout_s or None)}"
 
     @property
     def holds(self) -> bool:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypedDict
+from typing import ClassVar, TypedDict
 
 from coupon_harness.contract.catalog import RuleId
-from coupon_harness.results.codec import JsonRecord
+from coupon_harness.results.codec import FrozenRecord, RunResult
 
 __all__ = ["COMPARE_KEYS", "LATENCY_KEYS", "TRANSPORT_STATUS", "Comparison", "ComparisonRow", "IntervalHistogram",
            "LoadHistograms", "LoadRunResult", "MaxRegression", "SampleData", "SloResult", "StepFigures",
@@ -25,7 +25,7 @@ def no_answer_line(requests: int, request_timeout_s: float | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class SloResult:
+class SloResult(FrozenRecord):
     """One --slo gate: `p95<=300ms`, `error-rate<=0.01`, ..."""
 
     key: str
@@ -34,11 +34,10 @@ class SloResult:
     unit: str
     measured: float | None
     passed: bool
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
-class TimelinePoint:
+class TimelinePoint(FrozenRecord):
     """One interval of the run (figures of that interval alone)."""
 
     t_s: float
@@ -48,7 +47,6 @@ class TimelinePoint:
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class SampleData(TypedDict):
@@ -63,7 +61,7 @@ class SampleData(TypedDict):
 
 
 @dataclass(frozen=True, slots=True)
-class StepFigures:
+class StepFigures(FrozenRecord):
     """One step of the run's shape (ramp: five, spike: three, steady and soak: one) and its figures: the timeline
     intervals whose middle lies in the step's window, their HDR histograms merged for the percentiles.
 
@@ -82,7 +80,6 @@ class StepFigures:
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 #: The keys of --max-regression: latency percentiles (worse when higher), throughput (worse when lower), the
@@ -91,7 +88,7 @@ COMPARE_KEYS = ("p50", "p90", "p95", "p99", "max", "throughput", "error-rate", "
 
 
 @dataclass(frozen=True, slots=True)
-class MaxRegression:
+class MaxRegression(FrozenRecord):
     """One --max-regression: how much worse than the earlier run `key` may get before it is a regression.
 
     `relative` limits are fractions of the earlier figure (`p95=10%`: 0.10; throughput: a drop); absolute ones
@@ -101,11 +98,10 @@ class MaxRegression:
     key: str
     limit: float
     relative: bool
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
-class IntervalHistogram:
+class IntervalHistogram(FrozenRecord):
     """One timeline interval's raw material for a later comparison: its requests, errors and HDR histogram
     of latencies in microseconds (`HdrHistogram.encode()`, base64 text; None when nothing completed)."""
 
@@ -113,22 +109,20 @@ class IntervalHistogram:
     requests: int
     errors: int
     histogram: str | None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
-class LoadHistograms:
+class LoadHistograms(FrozenRecord):
     """The HDR histograms of a run (microseconds, 1 us .. 10 min, 3 significant digits): the whole run's and
     one per interval of `interval_s` seconds, so a later run can be compared with this one beyond noise."""
 
     interval_s: float
     total: str
     intervals: tuple[IntervalHistogram, ...]
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
-class ComparisonRow:
+class ComparisonRow(FrozenRecord):
     """One figure of the run next to the earlier run's, with the change and its 95% bootstrap interval.
 
     `change` (and `low`/`high`) is relative (0.12 = +12%) for latency and throughput, absolute (a difference
@@ -147,7 +141,6 @@ class ComparisonRow:
     high: float | None = None
     limit: MaxRegression | None = None
     verdict: str = "no interval"
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def regression(self) -> bool:
@@ -155,7 +148,7 @@ class ComparisonRow:
 
 
 @dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(FrozenRecord):
     """This run against an earlier one (--compare)."""
 
     #: Where the earlier summary.json was read (as given).
@@ -172,7 +165,6 @@ class Comparison:
     seed: int
     confidence: float = 0.95
     notes: tuple[str, ...] = ()
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def regressions(self) -> list[ComparisonRow]:
@@ -184,12 +176,9 @@ class Comparison:
 
 
 @dataclass(slots=True)
-class LoadRunResult(JsonRecord):
+class LoadRunResult(RunResult):
     JSON_FORMAT: ClassVar[str] = "load-result"
 
-    target: str
-    started_at: str
-    duration_s: float
     shape: str
     users: int | None
     arrival_rate: float | None
@@ -248,7 +237,6 @@ class LoadRunResult(JsonRecord):
     steps: list[StepFigures] = field(default_factory=list)
     #: --request-timeout: every request's deadline (None in summaries of older versions).
     request_timeout_s: float | None = None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def failure_count_ratio(self) -> float:

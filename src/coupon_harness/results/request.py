@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from coupon_harness.results.codec import decode
+from coupon_harness.results.codec import FrozenRecord, decode
 
 __all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
            "cross_request_notes", "finding_curl", "request_dict", "to_curl"]
@@ -34,14 +34,13 @@ _DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
 
 
 @dataclass(frozen=True, slots=True)
-class RequestSample:
+class RequestSample(FrozenRecord):
     """A request as sent, credentials already redacted."""
 
     method: str
     url: str
     headers: tuple[tuple[str, str], ...]
     body: str | None
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def curl(self) -> str:
@@ -155,19 +154,20 @@ def finding_curl(rule_id: str, received: str, sequence: Sequence[RequestSample],
     return "\n".join(lines)
 
 
+#: A run's credentials kind (as `RunShape.credentials` names them) -> the environment its curl commands need.
+_CREDENTIALS_HELP = {
+    "basic": f"The curl commands read the credentials from ${USER_VARIABLE} (USER:PASSWORD, as --user takes them).",
+    "basic-md5": (f"The curl commands read the credentials from ${USER_VARIABLE}; the run hashed the password "
+                  f"(--md5-password), so set {USER_VARIABLE} to USER:<the password's md5 hex> "
+                  "(e.g. printf %s \"$PASSWORD\" | md5sum)."),
+    "token": f"The curl commands read the token from ${TOKEN_VARIABLE} (as --token takes it).",
+    "oauth": (f"The run fetched its tokens with --oauth-key/--oauth-secret: set {TOKEN_VARIABLE} to a token from "
+              "POST /v3/oauth/token/generate (body {\"key\": ..., \"secret\": ...}, the token is "
+              "data.accessToken) before pasting a curl command."),
+}
+
+
 def credentials_help(kind: str | None) -> str | None:
-    """One sentence on the environment the curl commands need, for a run's credentials `kind` ("basic",
-    "basic-md5", "token", "oauth", as `RunShape.credentials` names them); None without credentials."""
-    if kind == "basic":
-        return f'The curl commands read the credentials from ${USER_VARIABLE} (USER:PASSWORD, as --user takes them).'
-    if kind == "basic-md5":
-        return (f"The curl commands read the credentials from ${USER_VARIABLE}; the run hashed the password "
-                f"(--md5-password), so set {USER_VARIABLE} to USER:<the password's md5 hex> "
-                "(e.g. printf %s \"$PASSWORD\" | md5sum).")
-    if kind == "token":
-        return f"The curl commands read the token from ${TOKEN_VARIABLE} (as --token takes it)."
-    if kind == "oauth":
-        return (f"The run fetched its tokens with --oauth-key/--oauth-secret: set {TOKEN_VARIABLE} to a token from "
-                "POST /v3/oauth/token/generate (body {\"key\": ..., \"secret\": ...}, the token is "
-                "data.accessToken) before pasting a curl command.")
-    return None
+    """One sentence on the environment the curl commands need, for a run's credentials `kind`; None without
+    credentials."""
+    return _CREDENTIALS_HELP.get(kind) if kind is not None else None

@@ -6,10 +6,10 @@ a CI step that reads those files finds them and shows the one line that names th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
-from coupon_harness.results.codec import JsonRecord
+from coupon_harness.results.codec import FrozenRecord, JsonRecord
 
 __all__ = ["SETUP_ERROR_OUTCOME", "SetupFailure"]
 
@@ -18,7 +18,7 @@ SETUP_ERROR_OUTCOME = "setup-error"
 
 
 @dataclass(frozen=True, slots=True)
-class SetupFailure(JsonRecord):
+class SetupFailure(FrozenRecord, JsonRecord):
     JSON_FORMAT: ClassVar[str] = "setup-failure"
 
     #: The command: contract, load, capacity, run, diff, replay, locust.
@@ -32,4 +32,3 @@ class SetupFailure(JsonRecord):
     #: The codes the run made the target issue before it stopped (its preflight, say), listed in coupons.csv.
     coupons_issued: int = 0
     exit_code: int = 2
-    unknown_keys: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

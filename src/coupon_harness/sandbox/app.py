@@ -18,7 +18,7 @@ import orjson
 from aiohttp import web
 
 from coupon_harness import ENDPOINT
-from coupon_harness.contract import request_validator, schema_errors
+from coupon_harness.contract.schemas import request_validator, schema_errors
 from coupon_harness.sandbox.auth import AUTHORIZATION, TOKEN_HEADER, Authenticator
 from coupon_harness.sandbox.config import SandboxConfig, default_config
 from coupon_harness.sandbox.faults import FaultInjector

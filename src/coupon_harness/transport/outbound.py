@@ -184,9 +184,6 @@ class Deadline:
         #: (owner, socket, owned): `owned` sockets are duplicates made for the reaper, closed at `finish`.
         self._sockets: list[tuple[object, socket.socket, bool]] = []
 
-    def remaining(self) -> float:
-        return max(self.at - time.monotonic(), 0.0)
-
     @property
     def passed(self) -> bool:
         return self.fired or time.monotonic() >= self.at
@@ -436,7 +433,7 @@ class _BoundedAdapter(requests.adapters.HTTPAdapter):
 
     def _clipped(self, active: Deadline) -> float:
         """Connect and per-read timeouts never longer than what is left of the deadline."""
-        left = active.remaining()
+        left = active.at - time.monotonic()
         if left <= 0:
             raise requests.exceptions.ReadTimeout(f"no answer within {active.seconds:g} s")
         return min(left, self.policy.timeout)
@@ -515,7 +512,8 @@ class BoundedClient:
                         content, cut = read_capped(answer.raw, cap, active)
                     except (Urllib3Error, OSError) as exc:
                         return Reply(None, {}, b"", "connection", f"answer cut short: {_reason(exc)}")
-                    reply = Reply(answer.status_code, _lower(answer.headers), content)
+                    lowered = {str(name).lower(): str(value) for name, value in answer.headers.items()}
+                    reply = Reply(answer.status_code, lowered, content)
                     if 300 <= answer.status_code < 400:
                         _log.debug("%s %s answered %d: the redirect is not followed", method, _shown(url),
                                    answer.status_code)
@@ -527,14 +525,13 @@ class BoundedClient:
             except (requests.Timeout, TimeoutError):
                 _log.debug("%s %s: no answer within the deadline of %g s", method, _shown(url), timeout)
                 return Reply(None, {}, b"", "timeout", f"no answer within {timeout:g} s")
-            except requests.exceptions.ChunkedEncodingError as exc:
-                if active.passed:
-                    return Reply(None, {}, b"", "timeout", f"answer not complete within {timeout:g} s")
-                return Reply(None, {}, b"", "connection", f"truncated answer: {_reason(exc)}")
             except requests.RequestException as exc:
+                truncated = isinstance(exc, requests.exceptions.ChunkedEncodingError)
                 if active.passed:
-                    return Reply(None, {}, b"", "timeout", f"no answer within {timeout:g} s")
-                return Reply(None, {}, b"", "connection", _reason(exc))
+                    return Reply(None, {}, b"", "timeout",
+                                 f"{'answer not complete' if truncated else 'no answer'} within {timeout:g} s")
+                return Reply(None, {}, b"", "connection", f"truncated answer: {_reason(exc)}" if truncated
+                             else _reason(exc))
 
     def _open(self, method: str, url: str, headers: Mapping[str, str | None], body: bytes | None, exact: bool,
               timeout: float) -> requests.Response:
@@ -564,15 +561,12 @@ def setup_request(method: str, url: str, policy: OutboundPolicy, *, what: str, j
     """One setup request (an OAuth token, the sandbox's description) under the policy, at most SETUP_MAX_BODY
     read. A redirect is `RedirectRefused` naming `what`, the URL and where it pointed (nothing is sent there);
     `fix` ends that message."""
-    client = BoundedClient(url, policy)
-    try:
-        body = None if json_body is None else orjson.dumps(json_body)
-        headers = {"Accept": "application/json"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
+    body = None if json_body is None else orjson.dumps(json_body)
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    with contextlib.closing(BoundedClient(url, policy)) as client:
         reply = client.send(method, url, headers=headers, body=body, max_bytes=SETUP_MAX_BODY)
-    finally:
-        client.close()
     if reply.status is not None and 300 <= reply.status < 400:
         location = reply.headers.get("location")
         pointed = f"to {_shown(location)}" if location else "(without a Location)"
@@ -581,10 +575,6 @@ def setup_request(method: str, url: str, policy: OutboundPolicy, *, what: str, j
                               "never follows a redirect (what it sends would reach a host nobody configured)"
                               + (f"; {fix}" if fix else ""))
     return reply
-
-
-def _lower(headers: Any) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in headers.items()}
 
 
 #: Transport failures that mean nothing is listening there (a harness error), not a misbehaving server.

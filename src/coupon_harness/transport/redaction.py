@@ -97,23 +97,13 @@ def _code_point(number: int, raw: str, start: int, end: int) -> list[_Piece]:
 
 def _utf8(data: bytes, start: int, width: int) -> list[_Piece]:
     """Bytes written `width` characters each from `start` (`%C3%B6`: 3), as UTF-8 characters where they are
-    UTF-8 and as code points (Latin-1) where they are not."""
+    UTF-8 and as code points (Latin-1) where they are not (`surrogateescape` marks each such byte)."""
     out: list[_Piece] = []
-    index = 0
-    while index < len(data):
-        lead = data[index]
-        size = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF4 else 1
-        if size > 1:
-            try:
-                char = data[index:index + size].decode("utf-8")
-            except UnicodeDecodeError:
-                size = 1
-            else:
-                out.append((char, start + index * width, start + (index + size) * width))
-                index += size
-                continue
-        out.append((chr(lead), start + index * width, start + (index + 1) * width))
-        index += 1
+    for char in data.decode("utf-8", "surrogateescape"):
+        escaped = "\udc80" <= char <= "\udcff"
+        end = start + (1 if escaped else len(char.encode("utf-8"))) * width
+        out.append((chr(ord(char) - 0xDC00) if escaped else char, start, end))
+        start = end
     return out
 
 

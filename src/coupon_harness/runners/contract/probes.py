@@ -6,8 +6,8 @@ import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from coupon_harness.contract import IssueCall
 from coupon_harness.contract.http_rules import MALFORMED, UNAUTHENTICATED, WELL_FORMED
+from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.transport.auth import TOKEN_HEADER
