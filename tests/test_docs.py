@@ -43,7 +43,8 @@ def test_mkdocs_builds_strictly(tmp_path: Path) -> None:
          "--site-dir", str(tmp_path / "site")],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 0, ("mkdocs build --strict failed (pip install -e '.[dev]' installs mkdocs-material):\n"
+                                  + done.stdout + done.stderr)
     assert (tmp_path / "site" / "sandbox" / "index.html").is_file()
 
 
