@@ -4,11 +4,14 @@ every credential in the CI's secret store, and their shell steps run green again
 The shell of each job runs in order in a scratch folder (GitHub's `bash -e` per step, GitLab's script lines in one
 `bash -e`), with the job's variables set to the sandbox's (the recipes take the target, series, credentials and the
 run's length from COUPON_HARNESS_* variables; the test shortens the run to seconds). The nightly load job runs
-twice, so the second night compares itself with the first, as the cache would have it.
+twice, so the second night compares itself with the first, as the cache would have it. The install step runs
+too, against this checkout's own commit, in a scratch environment; and the recipes pass the CI vendors' schemas
+(check-jsonschema) and zizmor's security audit.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -46,7 +49,9 @@ def sandbox_env() -> Iterator[dict[str, str]]:
         yield {"COUPON_HARNESS_BASE_URL": sandbox.base_url, "COUPON_HARNESS_SERIES_IDS": "101,102,105",
                "COUPON_HARNESS_INVALID_SERIES_IDS": "999999", "COUPON_HARNESS_USER": "sandbox:sandbox",
                "COUPON_HARNESS_ARRIVAL_RATE": "40", "COUPON_HARNESS_RUN_TIME": "3s",
-               "COUPON_HARNESS_MAX_COUPONS": "2000"}
+               "COUPON_HARNESS_MAX_COUPONS": "2000",
+               # where the install step (skipped here: the test runs this environment's package) would pin it
+               "HARNESS_REPO": ROOT.as_uri(), "HARNESS_REF": "0" * 40}
 
 
 def _workspace(tmp_path: Path) -> Path:
@@ -70,7 +75,98 @@ def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
 
 
 def _is_install(script: str) -> bool:
-    return "pip install" in script  # the test runs the installed package
+    return "pip install" in script or "HARNESS_REF" in script  # the test runs the installed package
+
+
+def test_the_recipes_pass_the_vendors_schemas() -> None:
+    for schema, paths in (("vendor.github-workflows", [GITHUB_GATE, GITHUB_LOAD]), ("vendor.gitlab-ci", [GITLAB])):
+        done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema,
+                               *map(str, paths)], capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_zizmor_finds_nothing_in_the_github_recipes() -> None:
+    """Pinned actions, least privilege, no persisted credentials, no template injection: zizmor's pedantic audit."""
+    done = subprocess.run([str(BIN / "zizmor"), "--offline", "--persona", "pedantic", "--format", "json",
+                           str(GITHUB_GATE), str(GITHUB_LOAD)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout) == [], done.stdout
+
+
+def test_the_audits_fire_on_a_recipe_gone_wrong(tmp_path: Path) -> None:
+    """The two checks above can fail: an unpinned action, a job that may write everything, a misspelt key."""
+    text = GITHUB_GATE.read_text(encoding="utf-8")
+    loose = tmp_path / "loose.yml"
+    loose.write_text(re.sub(r"actions/checkout@[0-9a-f]{40}", "actions/checkout@v4", text)
+                     .replace("permissions: {}\n", ""), encoding="utf-8")
+    audit = subprocess.run([str(BIN / "zizmor"), "--offline", "--format", "json", str(loose)],
+                           capture_output=True, text=True, timeout=120, check=False)
+    found = {finding["ident"] for finding in json.loads(audit.stdout)}
+    assert "unpinned-uses" in found, audit.stdout + audit.stderr
+    misspelt = tmp_path / "misspelt.yml"
+    misspelt.write_text(text.replace("runs-on:", "run-on:"), encoding="utf-8")
+    schema = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+                             str(misspelt)], capture_output=True, text=True, timeout=120, check=False)
+    assert schema.returncode == 1, schema.stdout + schema.stderr
+
+
+def test_actions_are_pinned_by_commit_and_jobs_hold_least_privilege() -> None:
+    for path in (GITHUB_GATE, GITHUB_LOAD):
+        uses = re.findall(r"uses: (\S+)(.*)", path.read_text(encoding="utf-8"))
+        assert uses, path
+        for ref, comment in uses:
+            assert re.fullmatch(r"[\w./-]+@[0-9a-f]{40}", ref), f"{path.name}: {ref} is not pinned by commit"
+            assert re.search(r"# v\d", comment), f"{path.name}: {ref} does not name its release"
+        data = _yaml(path)
+        assert data["permissions"] == {}, path
+        for job in data["jobs"].values():
+            others = {name: level for name, level in job["permissions"].items() if name != "checks"}
+            assert job["permissions"].get("checks") == "write", "the JUnit action publishes a check run"
+            assert set(others.values()) <= {"read"}, f"{path.name}: only the checks are written"
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, path
+
+
+def _install_scripts() -> dict[str, str]:
+    scripts = {}
+    for path, job in ((GITHUB_GATE, "contract"), (GITHUB_LOAD, "load")):
+        (step,) = [step for step in _yaml(path)["jobs"][job]["steps"] if "pip install" in step.get("run", "")]
+        scripts[f"{path.name}:{job}"] = step["run"]
+    lines = _yaml(GITLAB)[".coupon-harness"]["before_script"]
+    scripts["gitlab"] = "\n".join(line for line in lines if not line.startswith("apt-get"))
+    return scripts
+
+
+def _scratch_env(tmp_path: Path) -> Path:
+    """An environment of its own that sees this one's packages (the dependencies) but installs into itself."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "env")], check=True, timeout=120)
+    (site,) = (tmp_path / "env" / "lib").glob("python3*/site-packages")
+    parent = next(Path(entry) for entry in sys.path if entry.endswith("site-packages") and Path(entry).is_dir())
+    (site / "parent.pth").write_text(f"{parent}\n", encoding="utf-8")
+    return site
+
+
+def test_the_install_step_installs_the_pinned_commit_and_refuses_a_moving_ref(tmp_path: Path) -> None:
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout: no commit to pin")
+    sha = head.stdout.strip()
+    scripts = _install_scripts()
+    assert len(scripts) == 3
+    for name, script in scripts.items():
+        refused = _bash(script, tmp_path, {**os.environ, "HARNESS_REPO": ROOT.as_uri(), "HARNESS_REF": "main"})
+        assert refused.returncode == 2 and "HARNESS_REF" in refused.stdout + refused.stderr, name
+    site = _scratch_env(tmp_path)
+    env = {**os.environ, "PATH": f"{site.parents[2] / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "HARNESS_REPO": ROOT.as_uri(), "HARNESS_REF": sha, "PIP_QUIET": "1"}
+    done = _bash(scripts["contract-gate.yml:contract"], tmp_path, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (dist,) = site.glob("coupon_harness-*.dist-info")
+    origin = json.loads((dist / "direct_url.json").read_text(encoding="utf-8"))
+    assert origin["vcs_info"]["commit_id"] == sha, origin
+    assert (site / "coupon_harness" / "cli" / "main.py").is_file()
 
 
 def test_recipes_parse_and_take_secrets_only_from_the_store() -> None:
@@ -100,7 +196,22 @@ def test_the_recipes_wire_junit_the_summary_and_the_reports() -> None:
     gitlab = _yaml(GITLAB)
     assert gitlab["contract-gate"]["artifacts"]["reports"]["junit"] == "reports/contract/junit.xml"
     assert gitlab["nightly-load"]["artifacts"]["reports"]["junit"] == "reports/load/junit.xml"
-    assert gitlab["nightly-load"]["cache"]["paths"] == ["previous-load/"]
+    assert {"key": "coupon-harness-load", "paths": ["previous-load/"]} in gitlab["nightly-load"]["cache"]
+    for name in ("contract-gate", "nightly-load"):  # GitLab's job summary: a link on the MR, a section in the log
+        assert gitlab[name]["artifacts"]["expose_as"].startswith("coupon-harness"), name
+        assert any("section_start" in line for line in gitlab[name]["after_script"]), name
+
+
+def test_every_recipe_caches_pip_keyed_by_the_pinned_commit() -> None:
+    for path, job in ((GITHUB_GATE, "contract"), (GITHUB_LOAD, "load")):
+        caches = [step["with"] for step in _yaml(path)["jobs"][job]["steps"]
+                  if step.get("uses", "").startswith("actions/cache@")]
+        key = "pip-coupon-harness-${{ runner.os }}-${{ vars.HARNESS_REF }}"
+        assert caches == [{"path": "~/.cache/pip", "key": key}], path
+    gitlab = _yaml(GITLAB)
+    assert gitlab["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
+    pip_cache = {"key": "pip-coupon-harness-$HARNESS_REF", "paths": [".cache/pip/"]}
+    assert pip_cache in gitlab[".coupon-harness"]["cache"] and pip_cache in gitlab["nightly-load"]["cache"]
 
 
 def test_the_github_contract_gate_runs_green_against_the_sandbox(tmp_path: Path,
