@@ -97,6 +97,10 @@ SLOW_TESTS = {
     "tests/load/test_rate_matches_timeline.py::test_reported_rate_matches_the_timeline": "two 6 s load runs, 17 s",
     "tests/contract_layer/test_schemathesis_adapter.py::test_headers_dripped_end_at_the_deadline_as_a_timeout":
         "a property pass whose every answer drips its headers, 5 s",
+    "tests/reporting/test_browser.py::test_reports_in_headless_chromium":
+        "every report kind opened in headless Chromium at once, 12 CPU-s (31 s at load average 21)",
+    "tests/cli/test_report_dirs.py::test_two_simultaneous_runs_get_two_complete_folders":
+        "two CLI contract runs at once, 5 CPU-s (15 s at load average 21)",
 }
 
 
