@@ -37,6 +37,7 @@ from tests.sockets import listening_socket
 
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.load.capacity import CapacitySettings, run_capacity
+from coupon_harness.runners.load.recorder import BEHIND_MIN_WAITS
 from coupon_harness.runners.load.settings import LoadSettings, parse_slo
 from coupon_harness.sandbox.config import Faults, SandboxConfig
 from coupon_harness.sandbox.server import running_sandbox
@@ -131,15 +132,19 @@ def test_no_slo_is_one_line(tmp_path: Path) -> None:
 
 
 def test_sigint_mid_search_writes_the_partial_report(tmp_path: Path) -> None:
+    """SIGINT 1.5 s into the second step. The first step sends 20 req/s for 4 s: 80 sends, fewer than a generator
+    is judged behind on (BEHIND_MIN_WAITS), so a busy machine cannot end the search there as generator-limited
+    (at 50 req/s it did, at load average 15: no second step came, and the test waited 60 s for it)."""
+    assert BEHIND_MIN_WAITS > 20 * (3 + 1)  # the first step: 20 req/s for its 1 s warm-up and 3 s
     out = tmp_path / "capacity"
     config = SandboxConfig(faults=Faults(latency_ms=20, concurrency=10))
     with running_sandbox(config) as sandbox:
         process = subprocess.Popen([CLI, "capacity", "--base-url", sandbox.base_url, "--slo", "p95=300ms",
-                                    "--start-rate", "50", "--step-time", "3s", "--warmup", "1s", "--report-dir",
+                                    "--start-rate", "20", "--step-time", "3s", "--warmup", "1s", "--report-dir",
                                     str(out), "--no-color"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         deadline = time.monotonic() + 60
-        while not (out / "step-02").exists() and time.monotonic() < deadline:
+        while not (out / "step-02").exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(1.5)
         process.send_signal(signal.SIGINT)
