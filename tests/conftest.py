@@ -112,12 +112,12 @@ SERIAL_TESTS = {
         "2 runs: beside a neighbour's run the generator falls behind, and the comparison (rightly) gives no verdict",
     "tests/load/test_compare.py::test_the_cli_exits_1_on_a_regression_and_writes_the_comparison": "2 runs, the same",
     "tests/load/test_capacity_selftest.py::test_a_saturated_generator_is_reported_instead_of_a_capacity":
-        "the generator pinned to one core must have it to itself, 45 s",
+        "the generator pinned to one core must have it to itself, 10 s",
     "tests/load/test_capacity_selftest.py::test_the_search_finds_a_configured_knee_within_15_percent":
-        "a capacity search: a generator starved by a neighbour's run is (rightly) reported as the limit, 40 s",
+        "a capacity search: a generator starved by a neighbour's run is (rightly) reported as the limit, 23-29 s",
     "tests/load/test_capacity_selftest.py::test_workers_drive_each_step": "a capacity search with workers, 15 s",
     "tests/load/test_generator_behind.py::test_a_starved_generator_is_behind_its_schedule":
-        "a generator starved by 16 CPU hogs, which would starve its neighbours too, 10 s",
+        "a generator starved by 16 CPU hogs, which would starve its neighbours too, 9 s",
 }
 
 
