@@ -97,6 +97,10 @@ SLOW_TESTS = {
     "tests/load/test_rate_matches_timeline.py::test_reported_rate_matches_the_timeline": "two 6 s load runs, 17 s",
     "tests/contract_layer/test_schemathesis_adapter.py::test_headers_dripped_end_at_the_deadline_as_a_timeout":
         "a property pass whose every answer drips its headers, 5 s",
+    "tests/reporting/test_browser.py::test_reports_in_headless_chromium":
+        "every report kind opened in headless Chromium at once, 12 CPU-s (31 s at load average 21)",
+    "tests/cli/test_report_dirs.py::test_two_simultaneous_runs_get_two_complete_folders":
+        "two CLI contract runs at once, 5 CPU-s (15 s at load average 21)",
 }
 
 
@@ -108,12 +112,12 @@ SERIAL_TESTS = {
         "2 runs: beside a neighbour's run the generator falls behind, and the comparison (rightly) gives no verdict",
     "tests/load/test_compare.py::test_the_cli_exits_1_on_a_regression_and_writes_the_comparison": "2 runs, the same",
     "tests/load/test_capacity_selftest.py::test_a_saturated_generator_is_reported_instead_of_a_capacity":
-        "the generator pinned to one core must have it to itself, 45 s",
+        "the generator pinned to one core must have it to itself, 10 s",
     "tests/load/test_capacity_selftest.py::test_the_search_finds_a_configured_knee_within_15_percent":
-        "a capacity search: a generator starved by a neighbour's run is (rightly) reported as the limit, 40 s",
+        "a capacity search: a generator starved by a neighbour's run is (rightly) reported as the limit, 23-29 s",
     "tests/load/test_capacity_selftest.py::test_workers_drive_each_step": "a capacity search with workers, 15 s",
     "tests/load/test_generator_behind.py::test_a_starved_generator_is_behind_its_schedule":
-        "a generator starved by 16 CPU hogs, which would starve its neighbours too, 10 s",
+        "a generator starved by 16 CPU hogs, which would starve its neighbours too, 9 s",
 }
 
 

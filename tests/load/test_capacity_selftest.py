@@ -2,10 +2,14 @@
 
 - The sandbox with a service capacity (`faults.concurrency` 20, `latency_ms` 100: 200 req/s at most): the search
   finds the knee within 15%, in a bounded number of steps, and writes every report, the steps' own and one
-  coupons.csv holding every coupon.
+  coupons.csv holding every coupon. The knee lies between --start-rate 150 and --max-rate 225 (steps 150, 225, then
+  the bisection's 188 and 206): unbounded, the search doubles to 300 req/s first, a step far past the knee that
+  brackets nothing the 225 step does not.
 - A target far cheaper to serve than the generator is to drive (`tests/targets/fast_static.py`), each on a core
   of its own: the generator saturates first; the search reports the generator's limit, not a capacity (exit 2,
-  naming --workers). Marked serial: a neighbour's test on the same two cores would starve the generator.
+  naming --workers). Marked serial: a neighbour's test on the same two cores would starve the generator. It starts
+  at 4,000 req/s, past what the generator sends on this 2-core machine's core (~3,400 req/s, CPU-saturated): the
+  steps a quiet machine met below that (1,000, 2,000 req/s) proved nothing more; a faster core grows to 8,000.
 - The same safety as `load`: a production host is refused before any request; no --slo is one line, exit 2;
   SIGINT mid-search still writes the report (exit 130).
 
@@ -33,6 +37,7 @@ from tests.sockets import listening_socket
 
 from coupon_harness.errors import ConfigError
 from coupon_harness.runners.load.capacity import CapacitySettings, run_capacity
+from coupon_harness.runners.load.recorder import BEHIND_MIN_WAITS
 from coupon_harness.runners.load.settings import LoadSettings, parse_slo
 from coupon_harness.sandbox.config import Faults, SandboxConfig
 from coupon_harness.sandbox.server import running_sandbox
@@ -62,8 +67,8 @@ def test_the_search_finds_a_configured_knee_within_15_percent(tmp_path: Path) ->
     assert config.faults.capacity_rps == KNEE
     with running_sandbox(config) as sandbox:
         done = _capacity("--base-url", sandbox.base_url, "--slo", "p95=300ms", "--slo", "error-rate=0.01",
-                         "--start-rate", "150", "--step-time", "4s", "--warmup", "1s", "--precision", "0.1",
-                         "--max-steps", "8", "--report-dir", str(out))
+                         "--start-rate", "150", "--max-rate", "225", "--step-time", "4s", "--warmup", "1s",
+                         "--precision", "0.1", "--max-steps", "8", "--report-dir", str(out))
     summary = json.loads((out / "summary.json").read_text())
     if _starved(done, summary):
         return
@@ -95,7 +100,7 @@ def test_a_saturated_generator_is_reported_instead_of_a_capacity(tmp_path: Path,
     out = tmp_path / "capacity"
     done = subprocess.run(
         ["taskset", "-c", "1", CLI, "capacity", "--base-url", f"http://127.0.0.1:{port}", "--series-ids", "101",
-         "--batch-size", "1", "--user", "demo:demo", "--slo", "p95=500ms", "--start-rate", "1000",
+         "--batch-size", "1", "--user", "demo:demo", "--slo", "p95=500ms", "--start-rate", "4000",
          "--max-rate", "64000", "--step-time", "3s", "--warmup", "1s", "--report-dir", str(out), "--no-color"],
         capture_output=True, text=True, timeout=300, check=False)
     summary = json.loads((out / "summary.json").read_text())
@@ -127,15 +132,19 @@ def test_no_slo_is_one_line(tmp_path: Path) -> None:
 
 
 def test_sigint_mid_search_writes_the_partial_report(tmp_path: Path) -> None:
+    """SIGINT 1.5 s into the second step. The first step sends 20 req/s for 4 s: 80 sends, fewer than a generator
+    is judged behind on (BEHIND_MIN_WAITS), so a busy machine cannot end the search there as generator-limited
+    (at 50 req/s it did, at load average 15: no second step came, and the test waited 60 s for it)."""
+    assert BEHIND_MIN_WAITS > 20 * (3 + 1)  # the first step: 20 req/s for its 1 s warm-up and 3 s
     out = tmp_path / "capacity"
     config = SandboxConfig(faults=Faults(latency_ms=20, concurrency=10))
     with running_sandbox(config) as sandbox:
         process = subprocess.Popen([CLI, "capacity", "--base-url", sandbox.base_url, "--slo", "p95=300ms",
-                                    "--start-rate", "50", "--step-time", "3s", "--warmup", "1s", "--report-dir",
+                                    "--start-rate", "20", "--step-time", "3s", "--warmup", "1s", "--report-dir",
                                     str(out), "--no-color"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         deadline = time.monotonic() + 60
-        while not (out / "step-02").exists() and time.monotonic() < deadline:
+        while not (out / "step-02").exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(1.5)
         process.send_signal(signal.SIGINT)

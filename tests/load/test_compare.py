@@ -53,14 +53,20 @@ def _run(out: Path, ms: float) -> LoadRunResult:
     return result
 
 
-# --- against the sandbox (~8 s each) ------------------------------------------------------------------------
+# --- against the sandbox (one earlier run shared, then ~5 s each) -------------------------------------------
 
 #: What a comparison says when a run's generator was starved (reporting/load/compare.py): no verdict then.
 STARVED = ("cannot be judged for noise: its generator",)
 
 
-def test_a_target_slowed_fivefold_is_flagged(tmp_path: Path) -> None:
-    earlier, slowed = _run(tmp_path / "a", 10), _run(tmp_path / "b", 50)
+@pytest.fixture(scope="module")
+def earlier(tmp_path_factory: pytest.TempPathFactory) -> LoadRunResult:
+    """The run at 10 ms that both end-to-end tests compare a fivefold slower run with (one run, not two alike)."""
+    return _run(tmp_path_factory.mktemp("earlier"), 10)
+
+
+def test_a_target_slowed_fivefold_is_flagged(tmp_path: Path, earlier: LoadRunResult) -> None:
+    slowed = _run(tmp_path / "b", 50)
     comparison = compare_runs(earlier, slowed, LIMITS)
     if not comparison.noise_judged:  # a generator starved by the machine: no verdict, and it says why
         assert not comparison.regressed and any(s in note for note in comparison.notes for s in STARVED), \
@@ -71,14 +77,14 @@ def test_a_target_slowed_fivefold_is_flagged(tmp_path: Path) -> None:
     assert any(note.startswith("p99: too few answers") for note in comparison.notes)  # ~700 answers a run
 
 
-def test_the_cli_exits_1_on_a_regression_and_writes_the_comparison(tmp_path: Path) -> None:
-    earlier = tmp_path / "earlier"
-    write_load_reports(_run(tmp_path / "a", 10), earlier)
+def test_the_cli_exits_1_on_a_regression_and_writes_the_comparison(tmp_path: Path, earlier: LoadRunResult) -> None:
+    write_load_reports(earlier, tmp_path / "earlier")
     report = tmp_path / "current"
     with running_sandbox(before=_service_time(50)) as sandbox:
         done = subprocess.run([CLI, "load", "--base-url", sandbox.base_url, "--arrival-rate", "200", "--users", "50",
                                "--run-time", "5s", "--report-dir", str(report), "--no-color", "--compare",
-                               str(earlier), "--max-regression", "p50=10%", "--max-regression", "p95=10%"],
+                               str(tmp_path / "earlier"), "--max-regression", "p50=10%", "--max-regression",
+                               "p95=10%"],
                               capture_output=True, text=True, timeout=90, check=False)
     summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
     if any(s in note for note in summary["comparison"]["notes"] for s in STARVED):  # see the module's docstring

@@ -5,6 +5,8 @@ The starved case is what a shared CI machine does to a load run: the event loop 
 latency counts from the intended send time, that delay reads as the target's. The run must say so (and the
 capacity search must stop there instead of calling it a knee). Marked serial: its 16 CPU hogs would starve
 its neighbours. Needs taskset and two cores (the sandbox on one, the generator and the hogs on the other).
+The hogs start once the run is sending and stop when its time is up: started before, they starved the load
+process's start-up and its reports too (a 1/17 share of the core: ~35 s of a 48 s test), which prove nothing here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +27,7 @@ from tests.children import Children
 from tests.load.support import load_settings
 from tests.sockets import announced_url
 
+from coupon_harness.coupon_log import count_rows
 from coupon_harness.runners.load.recorder import BEHIND_MIN_WAITS, BEHIND_SHARE, Recorder
 from coupon_harness.runners.load.runner import run_load
 
@@ -45,16 +50,41 @@ def _sandbox_on_core_0() -> Iterator[str]:
         children.close()
 
 
+def _sending(out: Path) -> bool:
+    """The run's coupons.csv lists a coupon: its users are sending (rows are flushed with each answer)."""
+    try:
+        return count_rows(out / "coupons.csv") > 0
+    except OSError:
+        return False
+
+
 @contextmanager
-def _generator_core(hogs: int) -> Iterator[None]:
-    """This process (and so the load process it starts) on one core, with `hogs` busy processes beside it."""
+def _generator_core(hogs: int, out: Path, run_time_s: float) -> Iterator[None]:
+    """This process (and so the load process it starts) on one core; `hogs` busy processes beside it from the
+    moment the run in `out` is sending until its `run_time_s` are over (see the module's docstring)."""
     before = os.sched_getaffinity(0)
-    busy = [subprocess.Popen(["taskset", "-c", str(GENERATOR_CORE), sys.executable, "-c", "while True: pass"])
-            for _ in range(hogs)]
     os.sched_setaffinity(0, {GENERATOR_CORE})
+    busy: list[subprocess.Popen[bytes]] = []
+    stop = threading.Event()
+
+    def starve() -> None:
+        deadline = time.monotonic() + 120  # a hang guard: the run below fails on its own without hogs
+        while not _sending(out) and not stop.wait(0.02) and time.monotonic() < deadline:
+            pass
+        if not stop.is_set():
+            busy.extend(subprocess.Popen(["taskset", "-c", str(GENERATOR_CORE), sys.executable, "-c",
+                                          "while True: pass"]) for _ in range(hogs))
+            stop.wait(run_time_s)
+        for hog in busy:
+            hog.kill()
+
+    thread = threading.Thread(target=starve, name="hogs", daemon=True)
+    thread.start()
     try:
         yield
     finally:
+        stop.set()
+        thread.join(timeout=30)
         os.sched_setaffinity(0, before)
         for hog in busy:
             hog.kill()
@@ -65,8 +95,9 @@ def test_a_starved_generator_is_behind_its_schedule(tmp_path: Path) -> None:
     """End to end, the one direction CPU contention cannot flip: more contention only starves it more. (The
     control, a generator with its core to itself, is judged below on controlled figures: on a busy machine no
     core is its own.)"""
-    with _sandbox_on_core_0() as base_url, _generator_core(HOGS):
-        result = run_load(load_settings(base_url, arrival_rate=200.0, users=100, run_time_s=6.0), tmp_path)
+    run_time_s = 6.0
+    with _sandbox_on_core_0() as base_url, _generator_core(HOGS, tmp_path, run_time_s):
+        result = run_load(load_settings(base_url, arrival_rate=200.0, users=100, run_time_s=run_time_s), tmp_path)
     # Enough sends to judge (a busy machine only starves it more: fewer sends, a larger late share).
     assert result.requests >= BEHIND_MIN_WAITS and result.generator_late_share is not None, result.requests
     assert result.generator_behind, (result.generator_late_share, result.generator_cpu_max)
@@ -79,6 +110,7 @@ def test_a_starved_generator_is_behind_its_schedule(tmp_path: Path) -> None:
 _VERDICTS = """
 import json, sys
 from types import SimpleNamespace
+from coupon_harness.coupon_log import count_rows
 from coupon_harness.runners.load.recorder import Aggregate
 from coupon_harness.runners.load.result import build_result
 from coupon_harness.runners.load.settings import LoadSettings

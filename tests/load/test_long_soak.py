@@ -11,6 +11,7 @@ import random
 import re
 from pathlib import Path
 
+import pytest
 from hdrh.histogram import HdrHistogram
 from tests.reporting.load_builders import load_result
 
@@ -76,9 +77,16 @@ def test_merged_intervals_are_exact() -> None:
     assert aggregate.total.get_total_count() == 40 * 29
 
 
-def test_a_day_long_soak_stays_bounded_and_readable(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def day() -> tuple[Aggregate, LoadRunResult]:
+    """One synthesized day (~2.7 CPU-s to make), read by both tests below: the second compares it with another."""
     aggregate, sent = _soak(1)
-    result = _result(aggregate, sent)
+    return aggregate, _result(aggregate, sent)
+
+
+def test_a_day_long_soak_stays_bounded_and_readable(tmp_path: Path, day: tuple[Aggregate, LoadRunResult]) -> None:
+    aggregate, result = day
+    sent = result.requests
     assert MAX_INTERVALS // 2 <= len(result.timeline) <= MAX_INTERVALS
     assert sum(point.requests for point in result.timeline) == sent
     assert result.histograms is not None
@@ -95,11 +103,11 @@ def test_a_day_long_soak_stays_bounded_and_readable(tmp_path: Path) -> None:
     assert len(summary["timeline"]) == len(result.timeline)
 
 
-def test_the_comparison_judges_noise_over_merged_intervals(tmp_path: Path) -> None:
-    earlier, sent = _soak(2)
-    write_load_reports(_result(earlier, sent), tmp_path / "earlier")
+def test_the_comparison_judges_noise_over_merged_intervals(tmp_path: Path,
+                                                           day: tuple[Aggregate, LoadRunResult]) -> None:
+    write_load_reports(day[1], tmp_path / "earlier")
     read_back = read_earlier(tmp_path / "earlier")
-    current, sent_now = _soak(3)
+    current, sent_now = _soak(2)
     comparison = compare_runs(read_back, _result(current, sent_now), resamples=200)
     assert comparison.noise_judged, comparison.notes
     rows = {row.key: row for row in comparison.rows}
