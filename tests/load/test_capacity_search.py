@@ -236,6 +236,7 @@ def test_users_follow_the_rate_and_the_slowest_latency_slo() -> None:
     ({"step_time_s": 0.5}, "--step-time"),
     ({"precision": 1.0}, "--precision"),
     ({"max_steps": 1}, "--max-steps"),
+    ({"growth": 1.0}, "CapacitySettings.growth"),  # a library setting: no flag to name
 ])
 def test_bad_settings_are_one_line(fields: dict[str, Any], words: str) -> None:
     load = LoadSettings(base_url="http://127.0.0.1:9", series_ids=(101,), slos=(parse_slo("p95=300ms"),))

@@ -78,7 +78,9 @@ class CapacitySettings:
         if not 0 < self.precision < 1:
             raise ConfigError(f"--precision {self.precision:g} must lie between 0 and 1 (e.g. 0.05 for 5%)")
         if self.growth <= 1:
-            raise ConfigError(f"--growth {self.growth:g} must be more than 1 (e.g. 2: double the rate each step)")
+            # growth is a library setting, no flag: name the field, not a flag the user cannot find
+            raise ConfigError(f"CapacitySettings.growth {self.growth:g} must be more than 1 (e.g. 2: double the "
+                              "rate each step)")
         if self.max_steps < 2:
             raise ConfigError(f"--max-steps {self.max_steps} must be at least 2")
 
