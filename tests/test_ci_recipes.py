@@ -48,7 +48,7 @@ def sandbox_env() -> Iterator[dict[str, str]]:
     with running_sandbox() as sandbox:
         yield {"COUPON_HARNESS_BASE_URL": sandbox.base_url, "COUPON_HARNESS_SERIES_IDS": "101,102,105",
                "COUPON_HARNESS_INVALID_SERIES_IDS": "999999", "COUPON_HARNESS_USER": "sandbox:sandbox",
-               "COUPON_HARNESS_ARRIVAL_RATE": "40", "COUPON_HARNESS_RUN_TIME": "3s",
+               "COUPON_HARNESS_ARRIVAL_RATE": "15", "COUPON_HARNESS_RUN_TIME": "3s",
                "COUPON_HARNESS_MAX_COUPONS": "2000",
                # where the install step (skipped here: the test runs this environment's package) would pin it
                "HARNESS_REPO": ROOT.as_uri(), "HARNESS_REF": "0" * 40}
