@@ -38,6 +38,9 @@ CASES: list[tuple[list[str], str]] = [
     ([*C, "--passes", "clasics"], "did you mean classics"),
     ([*C, "--passes", ""], "--passes is empty"),
     ([*C, "--passes", ",,"], "--passes"),
+    # an empty value: a pasted "$COUPON_HARNESS_*" that is not set, named (issue 18)
+    ([*C, "--user", ""], 'a variable the command line gives it ("$COUPON_HARNESS_USER"?) is not set'),
+    ([*L, "--slo", "p95=1s", "--slo", ""], '"$COUPON_HARNESS_SLO"?'),
     ([*R, "--passes", "load"], "--passes"),
     # --base-url
     (["contract", "--base-url", "http://[::1"], "--base-url"),
@@ -159,7 +162,7 @@ CASES: list[tuple[list[str], str]] = [
     ([*C, "--config", "no\nsuch\x1b[2J.toml"], "config file no\\nsuch\\x1b[2J.toml does not exist"),
     ([*L, "--master-host", "a b", "--worker"], "--master-host 'a b' is not a host name or an IP address"),
     ([*L, "--master", "--master-bind-host", "http://0.0.0.0"], "--master-bind-host 'http://0.0.0.0' is not a host"),
-    ([*L, "--prometheus-port", "9999", "--prometheus-host", ""], "--prometheus-host '' is not a host"),
+    ([*L, "--prometheus-port", "9999", "--prometheus-host", ""], "--prometheus-host is empty"),
 ]
 
 #: TOML files (written to a temporary folder) and the fragment their error names.

@@ -714,6 +714,9 @@ def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> _Layer:
         if isinstance(raw, list) != opt.repeatable or (opt.repeatable and not all(isinstance(i, str) for i in raw)):
             raise ConfigError(f"{label} got '--' as its value, which marks the end of the options: give {label} "
                               "a value")
+        if raw == "" or (opt.repeatable and "" in raw):  # a pasted "$VARIABLE" that is not set
+            raise ConfigError(f"{label} is empty: a variable the command line gives it (\"${opt.env}\"?) is not "
+                              f"set; set it (export {opt.env}=...), or give {label} a value")
         layer[opt.name] = (opt.parse(raw, label), label)
     return layer
 
