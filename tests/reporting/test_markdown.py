@@ -165,3 +165,17 @@ def test_probe_and_first_finding(faulted_result: ContractRunResult) -> None:
 def test_no_fault_no_error_mark(failed_result: ContractRunResult) -> None:
     markdown = render_markdown(failed_result)
     assert "🛑" not in markdown and "Harness error" not in markdown and "First finding" not in markdown
+
+
+def test_the_variables_the_curls_read_are_named_once_above_them(failed_result: ContractRunResult) -> None:
+    """Issue 18: the curls carry `"$COUPON_HARNESS_USER"`, never a credential; the report says what to set."""
+    from coupon_harness.results.contract import RunShape
+
+    assert "HARNESS\\_USER (USER:PASSWORD" not in render_markdown(failed_result)  # no credentials: nothing
+    with_user = dataclasses.replace(failed_result, shape=RunShape(base_url=failed_result.target, credentials="basic"))
+    markdown = render_markdown(with_user)
+    section = markdown[markdown.index("Violations and warnings"):]
+    assert section.index("$COUPON\\_HARNESS\\_USER (USER:PASSWORD") < section.index("```sh\ncurl")
+    assert markdown.count("The curl commands read the credentials") == 1
+    oauth = render_markdown(dataclasses.replace(failed_result, shape=RunShape(base_url="x", credentials="oauth")))
+    assert "set COUPON\\_HARNESS\\_TOKEN to a token" in oauth

@@ -51,6 +51,7 @@ from coupon_harness.reporting.document import (
 from coupon_harness.reporting.text import plural, shorten
 from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
 from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
+from coupon_harness.results.request import credentials_help
 
 __all__ = ["OUTCOME_STATUS", "contract_document", "write_contract_reports"]
 
@@ -185,7 +186,10 @@ def _sections(result: ContractRunResult) -> tuple[Section, ...]:
     # Failed rules (most severe first), then warned rules, then known ones, as the table lists them.
     problems = [r for r in ordered_rules(result) if r.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)]
     if problems:
-        sections.append(Section("Violations and warnings",
+        # The variables the curls below read (the report never holds a credential), said once above them.
+        needs = credentials_help(result.shape.credentials if result.shape is not None else None)
+        curls = any(finding.curl for rule in problems for finding in rule.findings)
+        sections.append(Section("Violations and warnings", (Paragraph(needs, muted=True),) if needs and curls else (),
                                 sections=tuple(_rule_section(result, r) for r in problems)))
     not_run = [r for r in ordered_rules(result) if r.outcome is Outcome.NOT_RUN]
     if not_run:
