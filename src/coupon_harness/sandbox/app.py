@@ -149,25 +149,20 @@ class _BulkIssue:
 
     async def _post_with_faults(self, request: web.Request) -> Answer:
         faults = self._faults
-        if faults is not None and faults.slots is not None:
-            async with faults.slots:  # a service capacity: served `concurrency` at a time, the rest queue
-                return await self._faulted(faults, request)
-        if faults is not None:
-            return await self._faulted(faults, request)
-        status, body, parsed = await self._answer_post(request)
-        return Answer(status, body, request, request_json=parsed)
-
-    async def _faulted(self, faults: FaultInjector, request: web.Request) -> Answer:
-        delay = faults.delay_s()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        failure = faults.error_status()
-        if failure is not None and not faults.error_after_issue:
-            return Answer(failure, error_envelope(failure, "Injected fault"), request)
-        status, body, parsed = await self._answer_post(request)
-        if failure is not None:
-            return Answer(failure, error_envelope(failure, "Injected fault"), request, request_json=parsed)
-        return Answer(status, body, request, request_json=parsed)
+        if faults is None:
+            status, body, parsed = await self._answer_post(request)
+            return Answer(status, body, request, request_json=parsed)
+        async with faults.slots:  # a service capacity: served `concurrency` at a time, the rest queue
+            delay = faults.delay_s()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            failure = faults.error_status()
+            if failure is not None and not faults.error_after_issue:
+                return Answer(failure, error_envelope(failure, "Injected fault"), request)
+            status, body, parsed = await self._answer_post(request)
+            if failure is not None:
+                status, body = failure, error_envelope(failure, "Injected fault")
+            return Answer(status, body, request, request_json=parsed)
 
 
 def _unauthorized(request: web.Request) -> dict[str, Any]:

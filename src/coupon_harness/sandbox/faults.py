@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+from typing import Any
 
 from coupon_harness.sandbox.config import Faults
 
@@ -17,8 +19,9 @@ class FaultInjector:
         self._statuses = faults.error_statuses
         self.error_after_issue = faults.error_after_issue
         self._rng = rng
-        #: The service capacity: requests beyond it wait here (FIFO) before their latency starts.
-        self.slots = asyncio.Semaphore(faults.concurrency) if faults.concurrency is not None else None
+        #: The service capacity: requests beyond it wait here (FIFO) before their latency starts; none: no limit.
+        self.slots: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Semaphore(faults.concurrency) if faults.concurrency is not None else contextlib.nullcontext())
 
     def delay_s(self) -> float:
         """Seconds to hold this request (0 when no latency is configured)."""
