@@ -131,10 +131,8 @@ class _BulkIssue:
 
     async def any_method(self, request: web.Request) -> web.StreamResponse:
         """The hooked handler: before-hook, faults, the answer, mutate."""
-        if self._before is not None:
-            early = await self._before(request)
-            if early is not None:
-                return early
+        if self._before is not None and (early := await self._before(request)) is not None:
+            return early
         if request.method != "POST":
             answer = Answer(405, _not_allowed(request), request)
             answer.headers.update(_ALLOW)
@@ -193,8 +191,7 @@ class _Tokens:
             body = orjson.loads(await request.read())
         except (orjson.JSONDecodeError, web.HTTPRequestEntityTooLarge):
             return _respond(400, _token_error(400, "Request body is not valid JSON"))
-        key = body.get("key") if isinstance(body, dict) else None
-        secret = body.get("secret") if isinstance(body, dict) else None
+        key, secret = (body.get("key"), body.get("secret")) if isinstance(body, dict) else (None, None)
         if not isinstance(key, str) or not isinstance(secret, str):
             return _respond(400, _token_error(400, 'Send {"key": "...", "secret": "..."}'))
         token = self._auth.issue_token(key, secret)

@@ -112,8 +112,7 @@ class SeriesConfig:
             resolve_alphabet(self.code_alphabet)
         except ValueError as exc:
             _fail(f"{where}: {exc}")
-        generic = self.generic_code
-        if generic is not None and (not isinstance(generic, str) or not generic):
+        if self.generic_code is not None and not (isinstance(self.generic_code, str) and self.generic_code):
             _fail(f"{where}: generic_code must be a non-empty string; give the code or leave it out")
 
     def _check_validity(self, where: str) -> None:

@@ -143,15 +143,12 @@ class _Handler(RequestHandler):
         if self.transport is None:  # the connection is gone
             return
         now = self._clock.time()
-        since = self._head_since
-        if since is not None and self._idle():
-            due = since + self._header_timeout_s
-            if now >= due:
-                self.force_close()
-                return
+        since = self._head_since if self._idle() else None  # None: no head pending, check again later
+        due = (now if since is None else since) + self._header_timeout_s
+        if since is not None and now >= due:
+            self.force_close()
+        else:
             self._head_handle = self._clock.call_at(due, self._check_head)
-            return
-        self._head_handle = self._clock.call_at(now + self._header_timeout_s, self._check_head)
 
 
 class _Site(web.SockSite):
