@@ -25,12 +25,9 @@ class FaultInjector:
 
     def delay_s(self) -> float:
         """Seconds to hold this request (0 when no latency is configured)."""
-        if self._high <= self._low:
-            return self._low
-        return self._rng.uniform(self._low, self._high)
+        return self._low if self._high <= self._low else self._rng.uniform(self._low, self._high)
 
     def error_status(self) -> int | None:
         """The 5xx status to answer this request with, or None to answer it normally."""
-        if self._rate > 0 and self._rng.random() < self._rate:
-            return self._rng.choice(self._statuses)
-        return None
+        failed = self._rate > 0 and self._rng.random() < self._rate
+        return self._rng.choice(self._statuses) if failed else None
