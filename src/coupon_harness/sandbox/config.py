@@ -17,7 +17,6 @@ from coupon_harness.contract.invariants import is_number
 from coupon_harness.sandbox.codes import resolve_alphabet
 
 __all__ = [
-    "UNKNOWN_SERIES_ID",
     "Faults",
     "SandboxConfig",
     "SandboxConfigError",
@@ -29,8 +28,6 @@ __all__ = [
 ]
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-#: The series id the default config documents as unknown (answered 707).
-UNKNOWN_SERIES_ID = 999999
 _MAX_CODE_LENGTH = 64
 
 DiscountType = Literal["ABS", "PERC"]
@@ -254,7 +251,7 @@ class SandboxConfig:
     oauth_clients: Mapping[str, str] = field(default_factory=lambda: {"sandbox-key": "sandbox-secret"})
     token_ttl_s: float = 300.0
     #: Ids documented as naming no series: part of invalid_series, always answered 707.
-    unknown_series_ids: tuple[int, ...] = (UNKNOWN_SERIES_ID,)
+    unknown_series_ids: tuple[int, ...] = (999999,)
     #: "increment": result.id counts 1, 2, 3... across the sandbox; "zero": always 0 (the reference page's).
     coupon_ids: CouponIds = "increment"
     #: Seeds the code generator (and fault draws) for reproducible runs; None draws from the OS.
