@@ -40,8 +40,8 @@ def test_the_documented_example_loads(tmp_path: Path) -> None:
     path.write_text(example, encoding="utf-8")
     config = load_config(path)
     assert [s.id for s in config.series] == [101, 102, 104, 201]
-    assert config.get_series(101) == SeriesConfig(101, "Festival coupon", "FEST500", "ABS", 500,
-                                                  valid_till=datetime(2099, 12, 31, tzinfo=UTC))
+    assert config.series[0] == SeriesConfig(101, "Festival coupon", "FEST500", "ABS", 500,
+                                            valid_till=datetime(2099, 12, 31, tzinfo=UTC))
     assert config.valid_series == frozenset({101, 102, 104})
     assert config.invalid_series == frozenset({201, 999999})
     assert config.faults == Faults(latency_ms=(5, 20), error_rate=0.01)

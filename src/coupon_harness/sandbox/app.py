@@ -131,10 +131,8 @@ class _BulkIssue:
 
     async def any_method(self, request: web.Request) -> web.StreamResponse:
         """The hooked handler: before-hook, faults, the answer, mutate."""
-        if self._before is not None:
-            early = await self._before(request)
-            if early is not None:
-                return early
+        if self._before is not None and (early := await self._before(request)) is not None:
+            return early
         if request.method != "POST":
             answer = Answer(405, _not_allowed(request), request)
             answer.headers.update(_ALLOW)
@@ -149,25 +147,20 @@ class _BulkIssue:
 
     async def _post_with_faults(self, request: web.Request) -> Answer:
         faults = self._faults
-        if faults is not None and faults.slots is not None:
-            async with faults.slots:  # a service capacity: served `concurrency` at a time, the rest queue
-                return await self._faulted(faults, request)
-        if faults is not None:
-            return await self._faulted(faults, request)
-        status, body, parsed = await self._answer_post(request)
-        return Answer(status, body, request, request_json=parsed)
-
-    async def _faulted(self, faults: FaultInjector, request: web.Request) -> Answer:
-        delay = faults.delay_s()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        failure = faults.error_status()
-        if failure is not None and not faults.error_after_issue:
-            return Answer(failure, error_envelope(failure, "Injected fault"), request)
-        status, body, parsed = await self._answer_post(request)
-        if failure is not None:
-            return Answer(failure, error_envelope(failure, "Injected fault"), request, request_json=parsed)
-        return Answer(status, body, request, request_json=parsed)
+        if faults is None:
+            status, body, parsed = await self._answer_post(request)
+            return Answer(status, body, request, request_json=parsed)
+        async with faults.slots:  # a service capacity: served `concurrency` at a time, the rest queue
+            delay = faults.delay_s()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            failure = faults.error_status()
+            if failure is not None and not faults.error_after_issue:
+                return Answer(failure, error_envelope(failure, "Injected fault"), request)
+            status, body, parsed = await self._answer_post(request)
+            if failure is not None:
+                status, body = failure, error_envelope(failure, "Injected fault")
+            return Answer(status, body, request, request_json=parsed)
 
 
 def _unauthorized(request: web.Request) -> dict[str, Any]:
@@ -198,8 +191,7 @@ class _Tokens:
             body = orjson.loads(await request.read())
         except (orjson.JSONDecodeError, web.HTTPRequestEntityTooLarge):
             return _respond(400, _token_error(400, "Request body is not valid JSON"))
-        key = body.get("key") if isinstance(body, dict) else None
-        secret = body.get("secret") if isinstance(body, dict) else None
+        key, secret = (body.get("key"), body.get("secret")) if isinstance(body, dict) else (None, None)
         if not isinstance(key, str) or not isinstance(secret, str):
             return _respond(400, _token_error(400, 'Send {"key": "...", "secret": "..."}'))
         token = self._auth.issue_token(key, secret)

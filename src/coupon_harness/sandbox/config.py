@@ -17,7 +17,6 @@ from coupon_harness.contract.invariants import is_number
 from coupon_harness.sandbox.codes import resolve_alphabet
 
 __all__ = [
-    "UNKNOWN_SERIES_ID",
     "Faults",
     "SandboxConfig",
     "SandboxConfigError",
@@ -29,8 +28,6 @@ __all__ = [
 ]
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-#: The series id the default config documents as unknown (answered 707).
-UNKNOWN_SERIES_ID = 999999
 _MAX_CODE_LENGTH = 64
 
 DiscountType = Literal["ABS", "PERC"]
@@ -112,8 +109,7 @@ class SeriesConfig:
             resolve_alphabet(self.code_alphabet)
         except ValueError as exc:
             _fail(f"{where}: {exc}")
-        generic = self.generic_code
-        if generic is not None and (not isinstance(generic, str) or not generic):
+        if self.generic_code is not None and not (isinstance(self.generic_code, str) and self.generic_code):
             _fail(f"{where}: generic_code must be a non-empty string; give the code or leave it out")
 
     def _check_validity(self, where: str) -> None:
@@ -135,11 +131,8 @@ class SeriesConfig:
 
     def is_expired(self, now: float | None = None) -> bool:
         """Flagged expired, or its fixed expiry has passed (at `now`, a Unix time; default: the clock)."""
-        if self.expired:
-            return True
-        if self.valid_till is None:
-            return False
-        return self.valid_till.timestamp() <= (time.time() if now is None else now)
+        till = self.valid_till
+        return self.expired or (till is not None and till.timestamp() <= (time.time() if now is None else now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,13 +156,10 @@ class Faults:
 
     def __post_init__(self) -> None:
         latency = self.latency_ms
-        if is_number(latency):
-            low = high = float(latency)
-        elif isinstance(latency, tuple | list) and len(latency) == 2 and all(is_number(v) for v in latency):
-            low, high = float(latency[0]), float(latency[1])
-        else:
-            raise SandboxConfigError(
-                f"faults.latency_ms {latency!r} is not a number or [low, high]; write e.g. 20 or [10, 50]")
+        bounds = (latency, latency) if is_number(latency) else latency
+        if not (isinstance(bounds, tuple | list) and len(bounds) == 2 and all(is_number(v) for v in bounds)):
+            _fail(f"faults.latency_ms {latency!r} is not a number or [low, high]; write e.g. 20 or [10, 50]")
+        low, high = float(bounds[0]), float(bounds[1])
         if low < 0 or high < low:
             _fail(f"faults.latency_ms {latency!r} is negative or reversed; give 0 <= low <= high")
         object.__setattr__(self, "latency_ms", low if low == high else (low, high))
@@ -193,10 +183,8 @@ class Faults:
 
     @property
     def latency_range_s(self) -> tuple[float, float]:
-        latency = self.latency_ms
-        if isinstance(latency, tuple):
-            return (latency[0] / 1000.0, latency[1] / 1000.0)
-        return (latency / 1000.0, latency / 1000.0)
+        low, high = self.latency_ms if isinstance(self.latency_ms, tuple) else (self.latency_ms, self.latency_ms)
+        return (low / 1000.0, high / 1000.0)
 
     @property
     def active(self) -> bool:
@@ -254,24 +242,16 @@ def default_series() -> tuple[SeriesConfig, ...]:
     )
 
 
-def _default_users() -> dict[str, str]:
-    return {"sandbox": "sandbox"}
-
-
-def _default_clients() -> dict[str, str]:
-    return {"sandbox-key": "sandbox-secret"}
-
-
 @dataclass(frozen=True, slots=True)
 class SandboxConfig:
     """A whole sandbox. `users` maps Basic usernames to passwords, `oauth_clients` OAuth keys to secrets."""
 
     series: tuple[SeriesConfig, ...] = field(default_factory=default_series)
-    users: Mapping[str, str] = field(default_factory=_default_users)
-    oauth_clients: Mapping[str, str] = field(default_factory=_default_clients)
+    users: Mapping[str, str] = field(default_factory=lambda: {"sandbox": "sandbox"})
+    oauth_clients: Mapping[str, str] = field(default_factory=lambda: {"sandbox-key": "sandbox-secret"})
     token_ttl_s: float = 300.0
     #: Ids documented as naming no series: part of invalid_series, always answered 707.
-    unknown_series_ids: tuple[int, ...] = (UNKNOWN_SERIES_ID,)
+    unknown_series_ids: tuple[int, ...] = (999999,)
     #: "increment": result.id counts 1, 2, 3... across the sandbox; "zero": always 0 (the reference page's).
     coupon_ids: CouponIds = "increment"
     #: Seeds the code generator (and fault draws) for reproducible runs; None draws from the OS.
@@ -306,18 +286,17 @@ class SandboxConfig:
             if not isinstance(mapping, Mapping) or not all(
                     isinstance(k, str) and k and isinstance(v, str) for k, v in mapping.items()):
                 _fail(f"{name} must map non-empty names to string secrets; write e.g. {{name: secret}}")
-        if not is_number(self.token_ttl_s) or self.token_ttl_s <= 0:
-            _fail(f"token_ttl_s {self.token_ttl_s!r} is not a positive number; set token lifetime in seconds")
         if self.coupon_ids not in ("increment", "zero"):
             _fail(f"coupon_ids {self.coupon_ids!r} is unknown; set it to increment or zero")
         if self.seed is not None and not _is_int(self.seed):
             _fail(f"seed {self.seed!r} is not an integer; give an integer or leave it out")
         if not _is_int(self.max_batch) or self.max_batch < 1:
             _fail(f"max_batch {self.max_batch!r} is not an integer >= 1; set the most seriesIds per request")
-        for name in ("header_timeout_s", "keepalive_timeout_s"):
+        for name, what in (("token_ttl_s", "token lifetime"), ("header_timeout_s", "a timeout"),
+                           ("keepalive_timeout_s", "a timeout")):
             value = getattr(self, name)
             if not is_number(value) or value <= 0:
-                _fail(f"{name} {value!r} is not a positive number; set a timeout in seconds")
+                _fail(f"{name} {value!r} is not a positive number; set {what} in seconds")
 
     @property
     def valid_series(self) -> frozenset[int]:
@@ -335,9 +314,6 @@ class SandboxConfig:
     @property
     def generic_series(self) -> frozenset[int]:
         return frozenset(s.id for s in self.series if s.generic)
-
-    def get_series(self, series_id: int) -> SeriesConfig | None:
-        return next((s for s in self.series if s.id == series_id), None)
 
 
 def default_config() -> SandboxConfig:

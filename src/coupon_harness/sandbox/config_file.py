@@ -27,6 +27,7 @@ served. Example::
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 from collections.abc import Callable, Mapping
@@ -48,42 +49,26 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
 def _wrong(where: str, value: Any, wanted: str, fix: str) -> SandboxConfigError:
-    return SandboxConfigError(f"{where}: expected {wanted}, got {value!r} ({_kind(value)}); {fix}")
+    kind = "null" if value is None else type(value).__name__
+    return SandboxConfigError(f"{where}: expected {wanted}, got {value!r} ({kind}); {fix}")
 
 
-def _string(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise _wrong(where, value, "a string", f'write it in quotes, e.g. "{value}"')
-    return value
+def _scalar(accepts: Callable[[Any], bool], wanted: str, fix: str) -> Check:
+    """The reader of one scalar type; `fix` may show the value as {value}."""
+    def check(value: Any, where: str) -> Any:
+        if not accepts(value):
+            raise _wrong(where, value, wanted, fix.format(value=value))
+        return value
+    return check
 
 
-def _integer(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _wrong(where, value, "an integer", "write a whole number without quotes")
-    return value
-
-
-def _number(value: Any, where: str) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _wrong(where, value, "a number", "write a number without quotes")
-    return value
-
-
-def _boolean(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise _wrong(where, value, "true or false", "write true or false without quotes")
-    return value
-
-
-def _optional(check: Check) -> Check:
-    def checked(value: Any, where: str) -> Any:
-        return None if value is None else check(value, where)
-    return checked
+_string = _scalar(lambda value: isinstance(value, str), "a string", 'write it in quotes, e.g. "{value}"')
+_integer = _scalar(lambda value: isinstance(value, int) and not isinstance(value, bool), "an integer",
+                   "write a whole number without quotes")
+_number = _scalar(lambda value: isinstance(value, int | float) and not isinstance(value, bool), "a number",
+                  "write a number without quotes")
+_boolean = _scalar(lambda value: isinstance(value, bool), "true or false", "write true or false without quotes")
 
 
 def _datetime(value: Any, where: str) -> datetime:
@@ -92,10 +77,8 @@ def _datetime(value: Any, where: str) -> datetime:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             return datetime.fromisoformat(value)
-        except ValueError:
-            pass
     raise _wrong(where, value, "an ISO 8601 date-time", "write e.g. 2099-12-31T00:00:00Z")
 
 
@@ -119,6 +102,53 @@ def _secrets(value: Any, where: str) -> dict[str, str]:
     return {_string(k, f"{where} key"): _string(v, f"{where}.{k}") for k, v in value.items()}
 
 
+def _fields(raw: Any, where: str, known: Mapping[str, Check]) -> dict[str, Any]:
+    """Check a mapping's keys and value types; return the typed values."""
+    if not isinstance(raw, dict):
+        raise _wrong(where or "top level", raw, "a mapping of keys to values", "write key: value lines")
+    typed: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+            raise SandboxConfigError(
+                f"{where or 'top level'}: unknown key {key!r}; remove it or fix its name ({hint})")
+        typed[key] = known[key](value, f"{where}.{key}" if where else key)
+    return typed
+
+
+def _keys(record: type) -> dict[str, Check]:
+    """The file's keys of `record` (its fields, in their order), each with the reader of its type."""
+    return {name: _check(hint) for name, hint in get_type_hints(record).items()}
+
+
+def _section(record: type) -> Check:
+    """The reader of a section (faults, variations): a mapping of `record`'s keys."""
+    known = _keys(record)
+    return lambda raw, where: record(**_fields(raw, where, known))
+
+
+def _series(raw: Any, where: str) -> tuple[SeriesConfig, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise _wrong(where, raw, "a non-empty list of series", "write one '- id: ...' entry per series")
+    built = []
+    for index, entry in enumerate(raw):
+        typed = _fields(entry, f"{where}[{index}]", _SERIES_KEYS)
+        if "id" not in typed:
+            raise SandboxConfigError(f"{where}[{index}]: no id; give every series an integer id")
+        built.append(SeriesConfig(**typed))
+    return tuple(built)
+
+
+def _check(hint: Any) -> Check:
+    args = get_args(hint)
+    if type(None) in args:
+        (inner,) = (arg for arg in args if arg is not type(None))
+        check = _check(inner)
+        return lambda value, where: None if value is None else check(value, where)
+    return _string if get_origin(hint) is Literal else _BY_TYPE[hint]
+
+
 #: The reader of each field type of the records; a Literal is read as a string, `X | None` as X or null.
 _BY_TYPE: dict[Any, Check] = {
     str: _string,
@@ -130,72 +160,16 @@ _BY_TYPE: dict[Any, Check] = {
     tuple[int, ...]: _int_list,
     float | tuple[float, float]: _latency,
     Mapping[str, str]: _secrets,
+    tuple[SeriesConfig, ...]: _series,
 }
-
-
-def _check(hint: Any) -> Check:
-    args = get_args(hint)
-    if type(None) in args:
-        (inner,) = (arg for arg in args if arg is not type(None))
-        return _optional(_check(inner))
-    return _string if get_origin(hint) is Literal else _BY_TYPE[hint]
-
-
-def _checks(record: type, sections: tuple[str, ...] = ()) -> dict[str, Check]:
-    """The file's keys of `record` (its fields but `sections`, in their order), each with the reader of its type."""
-    return {name: _check(hint) for name, hint in get_type_hints(record).items() if name not in sections}
-
-
-_SECTIONS = ("series", "faults", "variations")
-_SERIES_KEYS = _checks(SeriesConfig)
-_FAULT_KEYS = _checks(Faults)
-_VARIATION_KEYS = _checks(Variations)
-_TOP_KEYS = _checks(SandboxConfig, _SECTIONS)
-
-
-def _fields(raw: Any, where: str, known: Mapping[str, Check], extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Check a mapping's keys and value types; return the typed values of the `known` keys."""
-    if not isinstance(raw, dict):
-        raise _wrong(where or "top level", raw, "a mapping of keys to values", "write key: value lines")
-    typed: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in extra:
-            continue
-        if key not in known:
-            names = [*known, *extra]
-            close = difflib.get_close_matches(str(key), names, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(names)}"
-            raise SandboxConfigError(
-                f"{where or 'top level'}: unknown key {key!r}; remove it or fix its name ({hint})")
-        typed[key] = known[key](value, f"{where}.{key}" if where else key)
-    return typed
-
-
-def _series(raw: Any) -> tuple[SeriesConfig, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise _wrong("series", raw, "a non-empty list of series", "write one '- id: ...' entry per series")
-    built = []
-    for index, entry in enumerate(raw):
-        where = f"series[{index}]"
-        typed = _fields(entry, where, _SERIES_KEYS)
-        if "id" not in typed:
-            raise SandboxConfigError(f"{where}: no id; give every series an integer id")
-        built.append(SeriesConfig(**typed))
-    return tuple(built)
+_BY_TYPE |= {Faults: _section(Faults), Variations: _section(Variations)}
+_SERIES_KEYS = _keys(SeriesConfig)
+_TOP_KEYS = _keys(SandboxConfig)
 
 
 def config_from_mapping(raw: Any) -> SandboxConfig:
     """A SandboxConfig from parsed YAML/JSON (None or {} gives the default config)."""
-    if raw is None:
-        raw = {}
-    typed = _fields(raw, "", _TOP_KEYS, extra=_SECTIONS)
-    if "series" in raw:
-        typed["series"] = _series(raw["series"])
-    if "faults" in raw:
-        typed["faults"] = Faults(**_fields(raw["faults"], "faults", _FAULT_KEYS))
-    if "variations" in raw:
-        typed["variations"] = Variations(**_fields(raw["variations"], "variations", _VARIATION_KEYS))
-    return SandboxConfig(**typed)
+    return SandboxConfig(**_fields({} if raw is None else raw, "", _TOP_KEYS))
 
 
 def _syntax_detail(exc: Exception) -> str:
@@ -218,16 +192,11 @@ def load_config(path: str | Path) -> SandboxConfig:
     except UnreadableFile as exc:
         raise SandboxConfigError(f"{exc}: give a sandbox config file ({kind}, see README 'The sandbox')") from None
     try:
-        raw = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
+        return config_from_mapping(json.loads(text) if kind == "JSON" else yaml.safe_load(text))
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise SandboxConfigError(f"{path}: not valid {kind} ({_syntax_detail(exc)}); fix the syntax") from None
-    except RecursionError:
-        raise SandboxConfigError(f"{path} {NESTED_TOO_DEEPLY}: give a sandbox config file ({kind}, see README "
-                                 "'The sandbox')") from None
-    try:
-        return config_from_mapping(raw)
     except SandboxConfigError as exc:
         raise SandboxConfigError(f"{path}: {exc}") from None
-    except RecursionError:  # a value nested a few hundred levels: its message could not be written
+    except RecursionError:  # nested a few hundred levels: too deep to parse, or for its message to be written
         raise SandboxConfigError(f"{path} {NESTED_TOO_DEEPLY}: give a sandbox config file ({kind}, see README "
                                  "'The sandbox')") from None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+from typing import Any
 
 from coupon_harness.sandbox.config import Faults
 
@@ -17,17 +19,15 @@ class FaultInjector:
         self._statuses = faults.error_statuses
         self.error_after_issue = faults.error_after_issue
         self._rng = rng
-        #: The service capacity: requests beyond it wait here (FIFO) before their latency starts.
-        self.slots = asyncio.Semaphore(faults.concurrency) if faults.concurrency is not None else None
+        #: The service capacity: requests beyond it wait here (FIFO) before their latency starts; none: no limit.
+        self.slots: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Semaphore(faults.concurrency) if faults.concurrency is not None else contextlib.nullcontext())
 
     def delay_s(self) -> float:
         """Seconds to hold this request (0 when no latency is configured)."""
-        if self._high <= self._low:
-            return self._low
-        return self._rng.uniform(self._low, self._high)
+        return self._low if self._high <= self._low else self._rng.uniform(self._low, self._high)
 
     def error_status(self) -> int | None:
         """The 5xx status to answer this request with, or None to answer it normally."""
-        if self._rate > 0 and self._rng.random() < self._rate:
-            return self._rng.choice(self._statuses)
-        return None
+        failed = self._rate > 0 and self._rng.random() < self._rate
+        return self._rng.choice(self._statuses) if failed else None

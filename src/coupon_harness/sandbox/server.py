@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import socket
@@ -28,7 +29,7 @@ __all__ = ["RunningSandbox", "running_sandbox", "serve"]
 _SHUTDOWN_S = 2.0
 
 
-class _QuietClientFaults(logging.Filter):
+def _not_a_client_fault(record: logging.LogRecord) -> bool:
     """aiohttp logs two client faults with a traceback that are no error of a test server: drop them.
 
     An unparseable request (a NUL in a header, an unknown method): aiohttp answers it 400 and logs it.
@@ -36,13 +37,11 @@ class _QuietClientFaults(logging.Filter):
     ConnectionResetError ("Connection lost", or ECONNRESET from recv), which aiohttp logs as "Error
     handling request" before trying to send a 500 nobody reads. Any other error keeps its traceback.
     """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, http_exceptions.HttpProcessingError | ConnectionError)
+    exc = record.exc_info[1] if record.exc_info else None
+    return not isinstance(exc, http_exceptions.HttpProcessingError | ConnectionError)
 
 
-logging.getLogger("aiohttp.server").addFilter(_QuietClientFaults())
+logging.getLogger("aiohttp.server").addFilter(_not_a_client_fault)
 _START_TIMEOUT_S = 10.0
 _BACKLOG = 1024
 
@@ -144,45 +143,45 @@ class _Handler(RequestHandler):
         if self.transport is None:  # the connection is gone
             return
         now = self._clock.time()
-        since = self._head_since
-        if since is not None and self._idle():
-            due = since + self._header_timeout_s
-            if now >= due:
-                self.force_close()
-                return
+        since = self._head_since if self._idle() else None  # None: no head pending, check again later
+        due = (now if since is None else since) + self._header_timeout_s
+        if since is not None and now >= due:
+            self.force_close()
+        else:
             self._head_handle = self._clock.call_at(due, self._check_head)
-            return
-        self._head_handle = self._clock.call_at(now + self._header_timeout_s, self._check_head)
 
 
 class _Site(web.SockSite):
     """A SockSite whose connections are `_Handler`s with the sandbox's timeouts."""
 
-    __slots__ = ("_handler_kwargs",)
+    __slots__ = ("_config",)
 
     def __init__(self, runner: web.AppRunner, sock: socket.socket, config: SandboxConfig) -> None:
         super().__init__(runner, sock, backlog=_BACKLOG)
-        # What AppRunner(app, access_log=None) hands aiohttp's own handlers, plus the two timeouts.
-        self._handler_kwargs: dict[str, Any] = {
-            "access_log": None, "keepalive_timeout": config.keepalive_timeout_s,
-            "header_timeout_s": config.header_timeout_s}
+        self._config = config
 
     async def start(self) -> None:
         await web.BaseSite.start(self)  # registers the site with the runner
         loop = asyncio.get_running_loop()
-        server = self._runner.server
-        assert server is not None
-        kwargs = self._handler_kwargs
-
-        def handler() -> _Handler:
-            return _Handler(server, loop=loop, **kwargs)
-
+        assert self._runner.server is not None
+        # What AppRunner(app, access_log=None) hands aiohttp's own handlers, plus the two timeouts.
+        handler = functools.partial(_Handler, self._runner.server, loop=loop, access_log=None,
+                                    keepalive_timeout=self._config.keepalive_timeout_s,
+                                    header_timeout_s=self._config.header_timeout_s)
         self._server = await loop.create_server(handler, sock=self._sock, backlog=self._backlog)
 
 
-async def _start(runner: web.AppRunner, sock: socket.socket, config: SandboxConfig) -> None:
-    await runner.setup()
-    await _Site(runner, sock, config).start()
+async def _serve(app: web.Application, config: SandboxConfig, sock: socket.socket, ready: Callable[[], None],
+                 stop: asyncio.Event) -> None:
+    """Serve `app` on `sock`, call `ready` once it listens, stop serving when `stop` is set."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_S)
+    try:
+        await runner.setup()
+        await _Site(runner, sock, config).start()
+        ready()
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 @contextlib.contextmanager
@@ -197,23 +196,17 @@ def running_sandbox(config: SandboxConfig | None = None, host: str = "127.0.0.1"
     app = create_app(config, mutate=mutate, before=before)
     sock = _bind(host, port)
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_S)
-    started = threading.Event()
+    started, stop = threading.Event(), asyncio.Event()
     failures: list[BaseException] = []
 
     def run() -> None:
         asyncio.set_event_loop(loop)
         try:
-            try:
-                loop.run_until_complete(_start(runner, sock, config))
-            except BaseException as exc:
-                failures.append(exc)
-                return
-            finally:
-                started.set()
-            loop.run_forever()
+            loop.run_until_complete(_serve(app, config, sock, started.set, stop))
+        except BaseException as exc:
+            failures.append(exc)
         finally:
-            loop.run_until_complete(runner.cleanup())
+            started.set()
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
@@ -227,37 +220,32 @@ def running_sandbox(config: SandboxConfig | None = None, host: str = "127.0.0.1"
         yield RunningSandbox(host, sock.getsockname()[1], config, app)
     finally:
         if not loop.is_closed():
-            loop.call_soon_threadsafe(loop.stop)
+            loop.call_soon_threadsafe(stop.set)
         thread.join(_START_TIMEOUT_S + _SHUTDOWN_S)
         sock.close()
 
 
 def _loop_factory(use_uvloop: bool) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop when asked for and installed (it serves ~10-20% more requests per core)."""
-    if not use_uvloop:
-        return None
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
+    if use_uvloop:
+        with contextlib.suppress(ImportError):
+            import uvloop
+
+            return uvloop.new_event_loop
+    return None
 
 
 async def _serve_until_stopped(app: web.Application, config: SandboxConfig, host: str, port: int) -> None:
     sock = _bind(host, port)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_S)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
+    url = _base_url(host, sock.getsockname()[1])
     try:
-        await _start(runner, sock, config)
-        print(f"sandbox listening on {_base_url(host, sock.getsockname()[1])}", flush=True)
-        await stop.wait()
+        await _serve(app, config, sock, lambda: print(f"sandbox listening on {url}", flush=True), stop)
     finally:
-        await runner.cleanup()
         sock.close()
 
 
