@@ -8,6 +8,8 @@ codes checked against one shared `codestore.CodeStore` (`CodeGenerator`). `Issue
 
 from __future__ import annotations
 
+import functools
+import itertools
 import random
 import string
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +32,8 @@ _LITERAL = "chars:"
 _PRINTABLE = frozenset(string.ascii_letters + string.digits + string.punctuation)
 # How many random draws to try before declaring a (nearly full) code space exhausted (the store path).
 _ATTEMPTS = 64
+# The most strings a chunk table holds (shared per alphabet: upper-alnum's 36^3 triples take ~3 MB).
+_CHUNK_TABLE_MAX = 50_000
 
 #: A code shape: (alphabet, length, prefix).
 Shape = tuple[str, int, str]
@@ -78,36 +82,46 @@ def overlapping(shapes: Iterable[Shape]) -> set[Shape]:
     return found
 
 
+@functools.cache
+def _chunks(alphabet: str, size: int) -> tuple[str, ...]:
+    """Every string of `size` characters of `alphabet`, in the order of the numbers they write."""
+    return tuple("".join(chars) for chars in itertools.product(alphabet, repeat=size))
+
+
 class CodeSpace:
     """Every code of one shape, each handed out once: a counter through a seeded bijection of [0, N).
 
     N = len(alphabet) ** length. The bijection works on [0, P), P the power of two >= N: seeded add,
     odd multiply and xor-shift rounds (each a bijection of [0, P)), repeated while the result is >= N
     (cycle walking: P < 2N, so under 2 rounds on average) -- a bijection of [0, N) that looks random. The
-    number is written as `length` characters, two at a time from a table of len(alphabet)**2 pairs.
+    number is written as `length` characters, a chunk of c at a time from a table of len(alphabet)**c strings
+(c = 3 for 36 characters, the most that keeps the table under 50,000), the prefix with the first chunk.
     `reserved` codes (GENERIC ones) are skipped. Exhausted exactly when the counter reaches N.
     Not locked: the issuer holds its lock while it calls this.
     """
 
-    __slots__ = ("_add", "_alphabet", "_base2", "_first", "_length", "_mask", "_mul1", "_mul2", "_n", "_next",
-                 "_pairs", "_prefix", "_reserved", "_shift", "_steps", "skipped")
+    __slots__ = ("_add", "_alphabet", "_chunk", "_chunks", "_head", "_length", "_mask", "_mul1", "_mul2", "_n",
+                 "_next", "_reserved", "_shift", "_steps", "skipped")
 
     def __init__(self, alphabet: str, length: int, prefix: str, rng: random.Random,
                  reserved: Iterable[str] = ()) -> None:
         base = len(alphabet)
-        self._alphabet, self._length, self._prefix = alphabet, length, prefix
-        self._n = base ** length
+        self._alphabet, self._length = alphabet, length
+        self._n: int = base ** length
         bits = max(2, (self._n - 1).bit_length())
         self._mask = (1 << bits) - 1
         self._shift = (bits + 1) // 2
         self._add = rng.getrandbits(bits)
         self._mul1 = rng.getrandbits(bits) | 1
         self._mul2 = rng.getrandbits(bits) | 1
-        self._base2 = base * base
-        self._pairs = tuple(a + b for a in alphabet for b in alphabet)
-        self._steps = (None,) * (length // 2)
-        # An odd length: the first character alone (prefix included), then pairs.
-        self._first = tuple(prefix + char for char in alphabet) if length % 2 else ()
+        size = 1
+        while size < length and base ** (size + 1) <= _CHUNK_TABLE_MAX:
+            size += 1
+        self._chunk: int = base ** size
+        self._chunks = _chunks(alphabet, size)
+        self._steps = (None,) * (length // size)
+        # What is left after the full chunks: the prefix and the first length % size characters.
+        self._head = tuple(prefix + chars for chars in _chunks(alphabet, length % size))
         self._reserved = frozenset(code for code in reserved
                                    if len(code) == len(prefix) + length and code.startswith(prefix)
                                    and set(code[len(prefix):]) <= set(alphabet))
@@ -134,12 +148,12 @@ class CodeSpace:
             value ^= value >> shift
             if value < n:
                 break
-        pairs, base2 = self._pairs, self._base2
+        chunks, chunk = self._chunks, self._chunk
         chars = ""
         for _ in self._steps:
-            value, digit = divmod(value, base2)
-            chars += pairs[digit]
-        code = self._first[value] + chars if self._first else self._prefix + chars
+            value, digit = divmod(value, chunk)
+            chars += chunks[digit]
+        code = self._head[value] + chars
         if self._reserved and code in self._reserved:
             self.skipped += 1
             return self.next_code()
