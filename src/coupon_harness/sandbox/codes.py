@@ -153,7 +153,7 @@ class CodeSpace:
         for _ in self._steps:
             value, digit = divmod(value, chunk)
             chars += chunks[digit]
-        code = self._head[value] + chars
+        code: str = self._head[value] + chars
         if self._reserved and code in self._reserved:
             self.skipped += 1
             return self.next_code()
