@@ -40,7 +40,8 @@ Connections: a request head must arrive within `header_timeout_s` (15 s) of the 
 its first byte; an idle keep-alive connection is closed after `keepalive_timeout_s` (75 s). A client
 that goes away mid-request is not logged as an error (server.py).
 
-Memory: every code handed out stays in the issuer's CodeStore (~9 B a coupon, issuer.py) for life.
+Memory: codes are unique by construction, nothing stored (codes.CodeSpace); only shapes that overlap another
+keep every code in the issuer's CodeStore (~9 B a coupon, issuer.py) for life.
 """
 
 from coupon_harness.sandbox.app import Answer, Before, Mutate, create_app

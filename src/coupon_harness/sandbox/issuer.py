@@ -1,14 +1,13 @@
 """The sandbox's state and its one operation: issue a request's series to a customer.
 
 Customers need no registration: per (customer, series) counts are kept only for series with a
-per-customer limit. Codes are random and checked against every code the sandbox handed out; the whole
-request is issued under one lock, so concurrent requests (threads or tasks) never share a code or
-overrun a limit.
+per-customer limit. Codes are unique for the sandbox's life (`codes.IssuedCodes`); the whole request is
+issued under one lock, so concurrent requests (threads or tasks) never share a code or overrun a limit.
 
-Memory: the store of issued codes (`codestore.CodeStore`, exact) grows by about 8.7 B per coupon for
-codes of letters and digits of one case (every named alphabet but "alnum"; ~29 B plus the code for
-the others) and is never trimmed: it is what makes generated codes unique for the sandbox's life. 10^8
-coupons hold ~0.9 GB (`scripts/bench_soak.py`, BENCHMARKS.md).
+Memory: a code shape that overlaps no other (the usual case) costs nothing a code: its codes are a counter
+through a bijection (`codes.CodeSpace`). Shapes whose codes could equal another shape's keep every code in
+one exact store (`codestore.CodeStore`): ~8.7 B per coupon for codes of letters and digits of one case
+(~29 B plus the code for "alnum"), never trimmed; 10^8 such coupons hold ~0.9 GB (`scripts/bench_soak.py`).
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timezone
 from typing import Any
 
-from coupon_harness.codestore import CodeStore
-from coupon_harness.sandbox.codes import CodeGenerator, CodeSpaceExhausted, resolve_alphabet
+from coupon_harness.sandbox.codes import CodeSpaceExhausted, IssuedCodes, Shape, resolve_alphabet
 from coupon_harness.sandbox.config import SandboxConfig, SeriesConfig, parse_offset
 
 __all__ = ["Issuer", "format_instant"]
@@ -39,6 +37,10 @@ def format_instant(timestamp: float, tz: timezone, suffix: str) -> str:
 
 def _as_is(value: float) -> float:
     return value
+
+
+def _shape(series: SeriesConfig, alphabet_override: str | None) -> Shape:
+    return resolve_alphabet(alphabet_override or series.code_alphabet), series.code_length, series.code_prefix
 
 
 class _Series:
@@ -71,18 +73,18 @@ class Issuer:
         self._floats = variations.numbers_as_floats
         self._extra = variations.extra_fields
         self._result_null = variations.failed_result_null
-        self._rng = rng if rng is not None else random.Random(config.seed)
-        #: Every code handed out (and every GENERIC code, reserved): generated codes never repeat one.
-        self._issued = CodeStore()
-        for reserved in config.series:
-            if reserved.generic_code is not None:
-                self._issued.add(None, reserved.generic_code)
+        rng = rng if rng is not None else random.Random(config.seed)
+        alphabet = variations.code_alphabet
+        shapes = {s.id: _shape(s, alphabet) for s in config.series if not s.generic}
+        #: Every code handed out; GENERIC codes are reserved: generated codes never repeat one.
+        self._issued = IssuedCodes(list(shapes.values()),
+                                   (s.generic_code for s in config.series if s.generic_code is not None), rng)
         self._next_id: Callable[[], int] | None = (
             itertools.count(1).__next__ if config.coupon_ids == "increment" else None)
         self._lock = threading.Lock()
-        self._series = {s.id: self._prepare(s, variations.code_alphabet) for s in config.series}
+        self._series = {s.id: self._prepare(s, shapes.get(s.id)) for s in config.series}
 
-    def _prepare(self, series: SeriesConfig, alphabet_override: str | None) -> _Series:
+    def _prepare(self, series: SeriesConfig, shape: Shape | None) -> _Series:
         number: Callable[[float], float] = float if self._floats else _as_is
         template: dict[str, Any] = {
             "code": "",
@@ -104,17 +106,13 @@ class Issuer:
         fixed_till = None
         if series.valid_till is not None:
             fixed_till = format_instant(series.valid_till.timestamp(), self._tz, self._suffix)
-        next_code = None
-        if not series.generic:
-            alphabet = resolve_alphabet(alphabet_override or series.code_alphabet)
-            next_code = CodeGenerator(alphabet, series.code_length, series.code_prefix, self._issued,
-                                      self._rng).next_code
+        next_code = self._issued.generator(shape) if shape is not None else None
         return _Series(series, template, fixed_till, next_code)
 
     @property
     def codes_issued(self) -> int:
         """Distinct generated codes handed out so far (GENERIC codes not counted)."""
-        return len(self._issued) - sum(1 for s in self._series.values() if s.generic_code is not None)
+        return len(self._issued)
 
     def coupons_issued(self, series_id: int) -> int:
         series = self._series.get(series_id)
