@@ -27,6 +27,7 @@ from targets.broken import BROKEN
 _BROKEN = {variant.name: variant for variant in BROKEN}["500-on-65-char-customer-id"]
 _DEMO = "sandbox:sandbox"
 _REPLAY = re.compile(r"coupon-harness (?:contract|diff|run) [^`\n]*--seed \d+")
+_RERUN = re.compile(r"coupon-harness load [^`\n]*--run-time [^`\s]+[^`\n]*")
 _STATUS = re.compile(r"^status (\d{3})$", re.MULTILINE)
 
 
@@ -49,16 +50,16 @@ def _paste(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=180, check=False)
 
 
-def _replay_lines(console: str, folder: Path) -> dict[str, set[str]]:
+def _replay_lines(console: str, folder: Path, pattern: re.Pattern[str] = _REPLAY) -> dict[str, set[str]]:
     """The replay lines of each format: the console, report.md (code spans), summary.json (every "replay")."""
-    found: dict[str, set[str]] = {"console": set(_REPLAY.findall(console)),
-                                  "report.md": set(_REPLAY.findall((folder / "report.md").read_text("utf-8")))}
+    found: dict[str, set[str]] = {"console": set(pattern.findall(console)),
+                                  "report.md": set(pattern.findall((folder / "report.md").read_text("utf-8")))}
     lines: set[str] = set()
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
-                if key == "replay" and isinstance(item, str):
+                if key == "replay" and isinstance(item, str) and item.startswith("coupon-harness "):
                     lines.add(item)
                 walk(item)
         elif isinstance(value, list):
@@ -180,3 +181,30 @@ def test_run_replays_against_a_new_sandbox(tmp_path: Path, capsys: pytest.Captur
     assert pasted.returncode == 0, pasted.stdout + pasted.stderr
     (again,) = (tmp_path / "replayed" / "reports").glob("*/contract/summary.json")
     assert _outcomes(again.parent) == _outcomes(contract)
+
+
+def test_load_rerun_line_runs_the_same_load_again(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A load report's Rerun line gives every flag again (users, time, SLOs, series, credentials as a reference);
+    pasted, it runs the same load (its sample curls are pasted by tests/load/test_curl_paste.py)."""
+    monkeypatch.setenv("COLUMNS", "400")
+    folder = tmp_path / "load"
+    with running_sandbox() as sandbox:
+        capsys.readouterr()
+        code = main(["load", "--base-url", sandbox.base_url, "--user", _DEMO, "--series-ids", "101,102", "--users",
+                     "2", "--run-time", "1s", "--slo", "p95=2s", "--slo", "error-rate=0.5", "--batch-size", "1-3",
+                     "--no-color", "--report-dir", str(folder)])
+        console = capsys.readouterr().out
+        assert code == 0, console
+        line = _one_line_per_format(_replay_lines(console, folder, _RERUN))
+        for flag in ("--series-ids 101,102", '--user "${COUPON_HARNESS_USER}"', "--users 2", "--run-time 1s",
+                     "--slo p95=2000ms", "--slo error-rate=0.5", "--batch-size 1-3"):
+            assert flag in line, line
+        assert _DEMO not in line
+
+        pasted = _paste(line, tmp_path / "replayed")
+        assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+        (again,) = _reports_under(tmp_path / "replayed")
+        summary = json.loads((again / "summary.json").read_text("utf-8"))
+        first = json.loads((folder / "summary.json").read_text("utf-8"))
+        assert summary["replay"] == first["replay"] and summary["holds"] and summary["requests"] > 0
