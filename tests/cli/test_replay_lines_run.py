@@ -208,3 +208,28 @@ def test_load_rerun_line_runs_the_same_load_again(tmp_path: Path, capsys: pytest
         summary = json.loads((again / "summary.json").read_text("utf-8"))
         first = json.loads((folder / "summary.json").read_text("utf-8"))
         assert summary["replay"] == first["replay"] and summary["holds"] and summary["requests"] > 0
+
+
+def test_capacity_rerun_line_runs_the_same_search_again(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A capacity report's Rerun line gives the search's flags again; pasted, it searches the same way."""
+    monkeypatch.setenv("COLUMNS", "400")
+    folder = tmp_path / "capacity"
+    with running_sandbox() as sandbox:
+        capsys.readouterr()
+        code = main(["capacity", "--base-url", sandbox.base_url, "--user", _DEMO, "--series-ids", "101", "--slo",
+                     "p95=2s", "--start-rate", "5", "--max-rate", "5", "--step-time", "1s", "--warmup", "0s",
+                     "--max-steps", "2", "--no-color", "--report-dir", str(folder)])
+        console = capsys.readouterr().out
+        assert code == 0, console
+        found = _replay_lines(console, folder, re.compile(r"coupon-harness capacity [^`\n]*--precision [^`\n]*"))
+        line = _one_line_per_format(found)
+        for flag in ("--series-ids 101", '--user "${COUPON_HARNESS_USER}"', "--slo p95=2000ms", "--start-rate 5",
+                     "--max-rate 5", "--step-time 1s", "--warmup 0s", "--max-steps 2"):
+            assert flag in line, line
+        pasted = _paste(line, tmp_path / "replayed")
+        assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+        (again,) = _reports_under(tmp_path / "replayed")
+        summary = json.loads((again / "summary.json").read_text("utf-8"))
+        first = json.loads((folder / "summary.json").read_text("utf-8"))
+        assert summary["replay"] == first["replay"] and summary["verdict"] == first["verdict"]

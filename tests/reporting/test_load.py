@@ -356,3 +356,26 @@ def test_the_rerun_line_gives_every_flag_again() -> None:
         "--abort-violations 3 --abort-grace 10s")
     closed = load_result(users=10, arrival_rate=None, replay=LoadReplay(spawn_rate=5.0))
     assert "--users 10 --spawn-rate 5 --run-time 30s" in (rerun_command(closed) or "")
+
+
+def test_the_capacity_rerun_line_gives_every_flag_again() -> None:
+    """Issue 18: the capacity report's Rerun line: SLOs as --slo takes them, the rates, times, steps, users and
+    the load flags every step shares; a summary of an older version has none."""
+    from tests.reporting.capacity_builders import knee_result
+
+    from coupon_harness.reporting.load.rerun import capacity_rerun_command
+    from coupon_harness.results.load import LoadReplay
+
+    result = knee_result()
+    assert capacity_rerun_command(result) is None
+    result.replay = LoadReplay(series_ids=(101,), credentials="basic-md5", batch_min=2, batch_max=2, workers=2,
+                               max_coupons=900)
+    result.users, result.max_steps, result.min_capacity, result.request_timeout_s = 50, 8, 120.0, 3.0
+    line = capacity_rerun_command(result) or ""
+    assert line.startswith(f"coupon-harness capacity --base-url {result.target} --series-ids 101 "
+                           '--user "${COUPON_HARNESS_USER}" --md5-password --slo ')
+    assert all(f"--slo {slo.replace('<=', '=')}" in line for slo in result.slos)
+    assert line.endswith(f"--start-rate {result.start_rate:g} --max-rate {result.max_rate:g} --step-time "
+                         f"{result.step_time_s:g}s --warmup {result.warmup_s:g}s --precision {result.precision:g} "
+                         "--max-steps 8 --users 50 --min-capacity 120 --workers 2 --batch-size 2-2 --max-coupons 900 "
+                         "--request-timeout 3")
