@@ -1,10 +1,10 @@
 """Every replay line and every curl a report prints runs as pasted into bash and reproduces what the report said.
 
-Each command's report (contract, diff, run) is read in every format that prints them (the console, report.md,
-summary.json); each line goes to `bash -c` with `COUPON_HARNESS_*` set to the sandbox's demo credentials, against
-sandboxes this test starts: it must exit 0, or the 1 of a finding, never the 2 of a usage or setup error, and say
-what the report said (the same failed rules, the same differences, the same status). `load` and `capacity` print
-no replay line or curl of their own (a load violation is decided across answers, see reporting/load/common.py)."""
+Each command's report (contract, diff, run; the Rerun lines of load and capacity) is read in every format that
+prints them (the console, report.md, summary.json); each line goes to `bash -c` with `COUPON_HARNESS_*` set to the
+sandbox's demo credentials, against sandboxes this test starts: it must exit 0, or the 1 of a finding, never the
+2 of a usage or setup error, and say what the report said (the same failed rules, the same differences, the same
+statuses, the same search). A load report's sample curls are pasted by tests/load/test_curl_paste.py."""
 
 from __future__ import annotations
 
