@@ -111,3 +111,30 @@ def test_control_characters_in_a_reproducer_leave_junit_valid_xml(tmp_path: Path
     paths = write_diff_reports(_result(differences=[difference], faults=[fault]), tmp_path)
     suite = ET.fromstring(paths["junit.xml"].read_text())
     assert suite.get("failures") == "1" and "\\x16" in paths["junit.xml"].read_text()
+
+
+def test_the_replay_line_keeps_every_flag_that_shaped_the_run() -> None:
+    """Issue 18: series, customers, examples, timeout, the maps, the cap and both targets' credentials (as
+    `${COUPON_HARNESS_*}` references, never values) come back; a summary of an older version still gives a line."""
+    from coupon_harness.reporting.diff.common import replay_command
+    from coupon_harness.results.contract import RunShape
+
+    shape = RunShape("https://a.example.com", series_ids=(101, 102), invalid_series_ids=(999,),
+                     generic_series_ids=(104,), customer_ids=("c 1",), max_examples=7, request_timeout=2.5,
+                     credentials="basic-md5")
+    result = DiffRunResult("https://a.example.com", "https://b.example.com", "2026-01-01T00:00:00+00:00", 1.0, 5, 3,
+                           series_map={101: 5001}, customer_map={"c 1": "d 1"}, shape=shape,
+                           against_credentials="oauth", max_coupons=500)
+    assert replay_command(result) == (
+        "coupon-harness diff --base-url https://a.example.com --against-url https://b.example.com --series-ids 101,102 "
+        "--invalid-series-ids 999 --generic-series-ids 104 --customer-ids 'c 1' --user \"${COUPON_HARNESS_USER}\" "
+        "--md5-password --max-examples 7 --request-timeout 2.5 "
+        "--against-oauth-key \"${COUPON_HARNESS_AGAINST_OAUTH_KEY}\" "
+        "--against-oauth-secret \"${COUPON_HARNESS_AGAINST_OAUTH_SECRET}\" --series-map 101=5001 "
+        "--customer-map 'c 1=d 1' --max-coupons 500 --seed 5")
+    token = DiffRunResult("a", "b", "", 0.0, 1, 0, shape=RunShape("a", credentials="token"),
+                          against_credentials="basic-md5")
+    assert replay_command(token).endswith('--token "${COUPON_HARNESS_TOKEN}" --against-user '
+                                          '"${COUPON_HARNESS_AGAINST_USER}" --against-md5-password --seed 1')
+    older = DiffRunResult("a", "b", "", 0.0, 1, 0)  # a summary without the shape
+    assert replay_command(older) == "coupon-harness diff --base-url a --against-url b --seed 1"

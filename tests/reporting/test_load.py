@@ -332,3 +332,50 @@ def test_one_failing_writer_does_not_stop_the_others(tmp_path: Path, monkeypatch
         write_load_reports(load_result(), tmp_path)
     assert any("summary.json" in note for note in caught.value.__notes__)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["junit.xml", "report.html", "report.md"]
+
+
+def test_the_rerun_line_gives_every_flag_again() -> None:
+    """Issue 18: a `coupon-harness load` report's Rerun line is the whole command, credentials as references; a
+    capacity step or `run`'s load stage (no replay record) has none."""
+    from coupon_harness.reporting.load.rerun import rerun_command
+    from coupon_harness.results.load import LoadReplay, SloResult
+
+    assert rerun_command(load_result()) is None
+    replay = LoadReplay(series_ids=(101, 102), invalid_series_ids=(999,), customer_ids=("c 1",), credentials="token",
+                        invalid_share=0.1, batch_min=1, batch_max=5, run_time_s=90.0, wait_s=0.5, workers=2,
+                        max_coupons=500, allow_production=True, abort_on_fail=True, abort_violations=3,
+                        abort_grace_s=10.0)
+    slos = [SloResult("p95", 300.0, "ms", 100.0, True), SloResult("error-rate", 0.01, "ratio", 0.0, True)]
+    result = load_result(target="https://staging.example.com", users=40, arrival_rate=200.0, shape="spike",
+                         slos=slos, request_timeout_s=2.5, replay=replay)
+    assert rerun_command(result) == (
+        "coupon-harness load --base-url https://staging.example.com --series-ids 101,102 --invalid-series-ids 999 "
+        "--customer-ids 'c 1' --token \"${COUPON_HARNESS_TOKEN}\" --users 40 --arrival-rate 200 --run-time 90s "
+        "--wait 0.5s --shape spike --slo p95=300ms --slo error-rate=0.01 --workers 2 --invalid-share 0.1 "
+        "--batch-size 1-5 --max-coupons 500 --request-timeout 2.5 --allow-production --abort-on-fail "
+        "--abort-violations 3 --abort-grace 10s")
+    closed = load_result(users=10, arrival_rate=None, replay=LoadReplay(spawn_rate=5.0))
+    assert "--users 10 --spawn-rate 5 --run-time 30s" in (rerun_command(closed) or "")
+
+
+def test_the_capacity_rerun_line_gives_every_flag_again() -> None:
+    """Issue 18: the capacity report's Rerun line: SLOs as --slo takes them, the rates, times, steps, users and
+    the load flags every step shares; a summary of an older version has none."""
+    from tests.reporting.capacity_builders import knee_result
+
+    from coupon_harness.reporting.load.rerun import capacity_rerun_command
+    from coupon_harness.results.load import LoadReplay
+
+    result = knee_result()
+    assert capacity_rerun_command(result) is None
+    result.replay = LoadReplay(series_ids=(101,), credentials="basic-md5", batch_min=2, batch_max=2, workers=2,
+                               max_coupons=900)
+    result.users, result.max_steps, result.min_capacity, result.request_timeout_s = 50, 8, 120.0, 3.0
+    line = capacity_rerun_command(result) or ""
+    assert line.startswith(f"coupon-harness capacity --base-url {result.target} --series-ids 101 "
+                           '--user "${COUPON_HARNESS_USER}" --md5-password --slo ')
+    assert all(f"--slo {slo.replace('<=', '=')}" in line for slo in result.slos)
+    assert line.endswith(f"--start-rate {result.start_rate:g} --max-rate {result.max_rate:g} --step-time "
+                         f"{result.step_time_s:g}s --warmup {result.warmup_s:g}s --precision {result.precision:g} "
+                         "--max-steps 8 --users 50 --min-capacity 120 --workers 2 --batch-size 2-2 --max-coupons 900 "
+                         "--request-timeout 3")

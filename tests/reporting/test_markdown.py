@@ -179,3 +179,18 @@ def test_the_variables_the_curls_read_are_named_once_above_them(failed_result: C
     assert markdown.count("The curl commands read the credentials") == 1
     oauth = render_markdown(dataclasses.replace(failed_result, shape=RunShape(base_url="x", credentials="oauth")))
     assert "set COUPON\\_HARNESS\\_TOKEN to a token" in oauth
+
+
+def test_curls_of_a_sandbox_run_started_say_how_to_serve_it_again(failed_result: ContractRunResult) -> None:
+    """Issue 18: `run` stops the sandbox it started; its curls name that port, so the report says how to serve a
+    sandbox there again, and its Replay line starts a new one instead of naming the port."""
+    from coupon_harness.results.contract import RunShape
+
+    shape = RunShape(base_url="http://127.0.0.1:41234", series_ids=(101,), credentials="basic", sandbox_started=True)
+    markdown = render_markdown(dataclasses.replace(failed_result, shape=shape))
+    section = markdown[markdown.index("Violations and warnings"):]
+    assert section.index("`coupon-harness serve --port 41234`") < section.index("```sh\ncurl")
+    assert "`coupon-harness run --no-load --series-ids 101 --seed " in markdown
+    assert "contract --base-url http://127.0.0.1:41234" not in markdown and '--user "' not in markdown
+    plain = render_markdown(dataclasses.replace(failed_result, shape=dataclasses.replace(shape, sandbox_started=False)))
+    assert "serve --port" not in plain and "`coupon-harness contract --base-url http://127.0.0.1:41234" in plain

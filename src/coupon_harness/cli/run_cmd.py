@@ -57,8 +57,8 @@ def _handle(args: argparse.Namespace) -> int:
 
             sandbox = stack.enter_context(running_sandbox())
             say(f"sandbox started at {sandbox.base_url}")
-            settings = sandbox_settings(contract_settings(resolved, base_url=sandbox.base_url),
-                                        sandbox_info(sandbox.config))
+            settings = replace(sandbox_settings(contract_settings(resolved, base_url=sandbox.base_url),
+                                                sandbox_info(sandbox.config)), sandbox_started=True)
         else:
             # Before any request, the sandbox discovery included; the contract runner checks again.
             settings = discover_sandbox(contract_settings(resolved))

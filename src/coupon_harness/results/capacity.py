@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from coupon_harness.results.codec import FrozenRecord, RunResult
-from coupon_harness.results.load import SloResult
+from coupon_harness.results.load import LoadReplay, SloResult
 
 __all__ = ["CapacityResult", "CapacityStep"]
 
@@ -97,6 +97,13 @@ class CapacityResult(RunResult):
     notes: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     harness_errors: list[str] = field(default_factory=list)
+    #: What else shaped the search, for the report's Rerun line (None in summaries of older versions): the load
+    #: flags every step shares (credentials by kind only), the users of every step (None: sized per step), the
+    #: most steps and the request timeout.
+    replay: LoadReplay | None = None
+    users: int | None = None
+    max_steps: int | None = None
+    request_timeout_s: float | None = None
 
     @property
     def violations(self) -> int:

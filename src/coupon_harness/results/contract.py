@@ -177,6 +177,8 @@ class RunShape(FrozenRecord):
     #: The passes run, when not all of them (`--passes`).
     passes: tuple[str, ...] = ()
     clock_skew_s: float = 300.0
+    #: The target was the sandbox `coupon-harness run` started for the run (and stopped after it).
+    sandbox_started: bool = False
 
 
 @dataclass(frozen=True, slots=True)

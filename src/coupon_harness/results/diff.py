@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from coupon_harness.results.codec import FrozenRecord, JsonRecord, Record
-from coupon_harness.results.contract import HarnessFault
+from coupon_harness.results.contract import HarnessFault, RunShape
 from coupon_harness.results.load import no_answer_line
 from coupon_harness.results.request import RequestSample
 
@@ -79,6 +79,13 @@ class DiffRunResult(Record, JsonRecord):
     base_answered: int | None = None
     against_answered: int | None = None
     request_timeout_s: float | None = None
+    #: What shaped the run on --base-url (series, customers, examples, credentials by kind), for the Replay line;
+    #: None in summaries of older versions.
+    shape: RunShape | None = None
+    #: How --against-url's credentials were given, by kind ("basic", "basic-md5", "token", "oauth"), never a value.
+    against_credentials: str | None = None
+    #: The coupon cap on each target the run kept (None: none).
+    max_coupons: int | None = None
 
     @property
     def differs(self) -> bool:

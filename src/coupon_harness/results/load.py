@@ -9,7 +9,7 @@ from coupon_harness.contract.catalog import RuleId
 from coupon_harness.results.codec import FrozenRecord, RunResult
 
 __all__ = ["COMPARE_KEYS", "LATENCY_KEYS", "TRANSPORT_STATUS", "Comparison", "ComparisonRow", "IntervalHistogram",
-           "LoadHistograms", "LoadRunResult", "MaxRegression", "SampleData", "SloResult", "StepFigures",
+           "LoadHistograms", "LoadReplay", "LoadRunResult", "MaxRegression", "SampleData", "SloResult", "StepFigures",
            "TimelinePoint", "no_answer_line"]
 
 #: The latency figures every load result carries, in milliseconds, from an HDR histogram of unrounded times.
@@ -175,6 +175,31 @@ class Comparison(FrozenRecord):
         return any(row.regression for row in self.rows)
 
 
+@dataclass(frozen=True, slots=True)
+class LoadReplay(FrozenRecord):
+    """What shaped a `coupon-harness load` run beyond the result's own figures (target, shape, users, rate,
+    workers, SLOs, request timeout), for the report's Rerun line. Credentials only by kind, never a value."""
+
+    series_ids: tuple[int, ...] = ()
+    invalid_series_ids: tuple[int, ...] = ()
+    generic_series_ids: tuple[int, ...] = ()
+    customer_ids: tuple[str, ...] = ()
+    credentials: str | None = None
+    invalid_share: float = 0.0
+    batch_min: int = 1
+    batch_max: int = 2
+    spawn_rate: float | None = None
+    run_time_s: float = 30.0
+    wait_s: float = 0.0
+    #: --workers: local worker processes.
+    workers: int = 0
+    max_coupons: int | None = None
+    allow_production: bool = False
+    abort_on_fail: bool = False
+    abort_violations: int = 1
+    abort_grace_s: float = 5.0
+
+
 @dataclass(slots=True)
 class LoadRunResult(RunResult):
     JSON_FORMAT: ClassVar[str] = "load-result"
@@ -237,6 +262,9 @@ class LoadRunResult(RunResult):
     steps: list[StepFigures] = field(default_factory=list)
     #: --request-timeout: every request's deadline (None in summaries of older versions).
     request_timeout_s: float | None = None
+    #: The flags of a `coupon-harness load` run, for its Rerun line (None: a capacity step, `run`'s load stage,
+    #: or a summary of an older version).
+    replay: LoadReplay | None = None
 
     @property
     def failure_count_ratio(self) -> float:

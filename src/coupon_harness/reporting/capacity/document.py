@@ -28,6 +28,7 @@ from coupon_harness.reporting.document import (
     Text,
     Verdict,
 )
+from coupon_harness.reporting.load.rerun import capacity_rerun_command
 from coupon_harness.reporting.render.console import render_console
 from coupon_harness.reporting.writer import text_file, write_document_reports
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
@@ -86,6 +87,8 @@ def _figures(result: CapacityResult) -> tuple[Figure, ...]:
         Figure("Started", f"{result.started_at}, {result.duration_s:.0f} s in all"),
         Figure("Coupons issued", f"{result.coupons_issued:,} (duplicate codes: {result.duplicate_codes:,})",
                Status.FAIL if result.duplicate_codes else None)]
+    if (rerun := capacity_rerun_command(result)) is not None:
+        figures.append(Figure("Rerun", (Code(rerun),)))
     if result.generator_limited:
         figures.append(Figure("Generator limit", f"{fmt_rate(result.generator_limit_rps)} req/s (the generator, not "
                                                  "the target, set the figures past it)", Status.WARN))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.reporting.capacity.common import gate_text, holds, step_verdict
+from coupon_harness.reporting.load.rerun import capacity_rerun_command
 from coupon_harness.reporting.stored import stored_member
 from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.capacity import CapacityResult
@@ -30,7 +31,8 @@ def capacity_summary_dict(result: CapacityResult) -> dict[str, Any]:
         step["generator_cpu_mean"] = round(step["generator_cpu_mean"], 1)
     return {"schema": CAPACITY_SCHEMA, "version": 1, "verdict": result.verdict, "holds": holds(result),
             "headline": gate_text(result),
-            **raw, "steps": steps, **stored_member(result)}
+            # "replay": the whole command that runs the search again (its record stays in "result").
+            **raw, "replay": capacity_rerun_command(result), "steps": steps, **stored_member(result)}
 
 
 def write_capacity_summary_json(result: CapacityResult, path: Path) -> None:

@@ -25,12 +25,14 @@ __all__ = [
     "baseline_entries",
     "baseline_groups",
     "count_outcomes",
+    "credential_flags",
     "finding_label",
     "finding_views",
     "first_finding_after",
     "first_finding_summary",
     "ordered_rules",
     "replay_command",
+    "shape_flags",
     "shown_outcomes",
     "summary_line",
     "verdict",
@@ -109,13 +111,21 @@ _CREDENTIAL_FLAGS = {
 }
 
 
-def replay_command(seed: int, shape: RunShape | None = None) -> str:
-    """The command that runs the same run again: the target, its series and customers, every flag that shaped
-    the run and the seed; credentials as `${COUPON_HARNESS_*}` references (USER:PASSWORD in
-    COUPON_HARNESS_USER). Without a shape (an older summary.json), only the seed."""
-    if shape is None:
-        return f"coupon-harness contract --seed {seed}"
-    parts = ["coupon-harness", "contract", "--base-url", shlex.quote(shape.base_url)]
+def credential_flags(kind: str | None, prefix: str = "") -> tuple[str, ...]:
+    """The flags that give credentials of `kind` again, each value a `${COUPON_HARNESS_*}` reference; `prefix`
+    "against-" names `diff`'s second target (--against-user "${COUPON_HARNESS_AGAINST_USER}")."""
+    flags = _CREDENTIAL_FLAGS.get(kind or "", ())
+    if not prefix:
+        return flags
+    return tuple(flag.replace("--", f"--{prefix}", 1).replace("COUPON_HARNESS_", "COUPON_HARNESS_"
+                                                              + prefix.upper().replace("-", "_"))
+                 for flag in flags)
+
+
+def shape_flags(shape: RunShape) -> list[str]:
+    """The flags of a run's shape as the command line gives them again: series, customers, credentials (as
+    references), examples, request timeout, production, passes. The base URL and the seed are the caller's."""
+    parts: list[str] = []
 
     def ids(flag: str, values: tuple[int, ...] | tuple[str, ...]) -> None:
         if values:
@@ -125,7 +135,8 @@ def replay_command(seed: int, shape: RunShape | None = None) -> str:
     ids("--invalid-series-ids", shape.invalid_series_ids)
     ids("--generic-series-ids", shape.generic_series_ids)
     ids("--customer-ids", shape.customer_ids)
-    parts += _CREDENTIAL_FLAGS.get(shape.credentials or "", ())
+    if not shape.sandbox_started:  # a sandbox `run` starts has its own demo credentials
+        parts += credential_flags(shape.credentials)
     if shape.max_examples != 100:
         parts += ["--max-examples", str(shape.max_examples)]
     if shape.request_timeout != 5.0:
@@ -134,8 +145,21 @@ def replay_command(seed: int, shape: RunShape | None = None) -> str:
         parts.append("--allow-production")
     if shape.passes:
         parts += ["--passes", ",".join(shape.passes)]
-    parts += ["--seed", str(seed)]
-    return " ".join(parts)
+    return parts
+
+
+def replay_command(seed: int, shape: RunShape | None = None) -> str:
+    """The command that runs the same run again: the target, its series and customers, every flag that shaped
+    the run and the seed; credentials as `${COUPON_HARNESS_*}` references (USER:PASSWORD in
+    COUPON_HARNESS_USER). A run against the sandbox `run` started (and stopped) replays as `coupon-harness run
+    --no-load`, which starts a new one. Without a shape (an older summary.json), only the seed."""
+    if shape is None:
+        return f"coupon-harness contract --seed {seed}"
+    if shape.sandbox_started:
+        head = ["coupon-harness", "run", "--no-load"]
+    else:
+        head = ["coupon-harness", "contract", "--base-url", shlex.quote(shape.base_url)]
+    return " ".join([*head, *shape_flags(shape), "--seed", str(seed)])
 
 
 @dataclass(slots=True)

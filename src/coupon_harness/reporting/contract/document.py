@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from coupon_harness.reporting.contract.common import (
     BaselineGroups,
@@ -178,6 +179,19 @@ def _baseline_section(groups: BaselineGroups) -> Section:
     return Section("Baseline", tuple(blocks), anchor="baseline")
 
 
+def _curls_need(result: ContractRunResult) -> Text | None:
+    """What the curls need to run as pasted: the variables they read, and for a run against the sandbox `run`
+    started (and stopped), how to serve one at that address again."""
+    shape = result.shape
+    needs = credentials_help(shape.credentials if shape is not None else None)
+    if shape is None or not shape.sandbox_started:
+        return needs
+    port = urlsplit(shape.base_url).port
+    return (f"The sandbox this run started at {shape.base_url} is stopped: ",
+            Code(f"coupon-harness serve --port {port}"), " (in another terminal) serves one there again and prints "
+            "its demo credentials. " + (needs or ""))
+
+
 def _sections(result: ContractRunResult) -> tuple[Section, ...]:
     sections = [Section("Rules", (_rules_table(result),))]
     groups = baseline_groups(result)
@@ -187,7 +201,7 @@ def _sections(result: ContractRunResult) -> tuple[Section, ...]:
     problems = [r for r in ordered_rules(result) if r.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)]
     if problems:
         # The variables the curls below read (the report never holds a credential), said once above them.
-        needs = credentials_help(result.shape.credentials if result.shape is not None else None)
+        needs = _curls_need(result)
         curls = any(finding.curl for rule in problems for finding in rule.findings)
         sections.append(Section("Violations and warnings", (Paragraph(needs, muted=True),) if needs and curls else (),
                                 sections=tuple(_rule_section(result, r) for r in problems)))

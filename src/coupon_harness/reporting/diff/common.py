@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+from coupon_harness.reporting.contract.common import credential_flags, shape_flags
 from coupon_harness.reporting.text import plural
 from coupon_harness.results.diff import DiffRunResult
 from coupon_harness.results.request import RequestSample
@@ -37,11 +38,18 @@ def verdict(result: DiffRunResult) -> str:
 
 
 def replay_command(result: DiffRunResult) -> str:
-    """The command that sends the same cases again (credentials from the environment, never written here)."""
-    parts = ["coupon-harness", "diff", "--base-url", result.base_target, "--against-url", result.against_target,
-             "--seed", str(result.seed)]
+    """The command that sends the same cases again: both targets, every flag that shaped the run (series,
+    customers, examples, request timeout, the maps, the coupon cap) and the seed; each target's credentials as
+    `${COUPON_HARNESS_*}` references (COUPON_HARNESS_AGAINST_* for --against-url), never a value."""
+    parts = ["coupon-harness", "diff", "--base-url", shlex.quote(result.base_target), "--against-url",
+             shlex.quote(result.against_target)]
+    if result.shape is not None:
+        parts += shape_flags(result.shape)
+    parts += credential_flags(result.against_credentials, "against-")
     if result.series_map:
-        parts += ["--series-map", ",".join(f"{a}={b}" for a, b in result.series_map.items())]
+        parts += ["--series-map", shlex.quote(",".join(f"{a}={b}" for a, b in result.series_map.items()))]
     if result.customer_map:
-        parts += ["--customer-map", ",".join(f"{a}={b}" for a, b in result.customer_map.items())]
-    return " ".join(shlex.quote(part) for part in parts)
+        parts += ["--customer-map", shlex.quote(",".join(f"{a}={b}" for a, b in result.customer_map.items()))]
+    if result.max_coupons is not None:
+        parts += ["--max-coupons", str(result.max_coupons)]
+    return " ".join([*parts, "--seed", str(result.seed)])

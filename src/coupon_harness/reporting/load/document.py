@@ -19,6 +19,7 @@ from coupon_harness.reporting.document import (
     Column,
     Details,
     Document,
+    Figure,
     FindingBlock,
     Paragraph,
     Row,
@@ -56,6 +57,7 @@ from coupon_harness.reporting.load.common import (
 )
 from coupon_harness.reporting.load.compare import comparison_section, fmt_change, fmt_limit
 from coupon_harness.reporting.load.junit import render_load_junit
+from coupon_harness.reporting.load.rerun import rerun_command
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
 from coupon_harness.reporting.render.console import render_console
 from coupon_harness.reporting.text import plural, shorten
@@ -298,7 +300,9 @@ def load_document(result: LoadRunResult) -> Document:
         _timeline(result), _statuses(result), _violations(result), _codes(result),
         *([_files(result)] if result.files else []),
     ]
+    rerun = rerun_command(result)
     return Document("load", _verdict(result), tally=_tally(result), banners=_banners(result),
+                    figures=(Figure("Rerun", (Code(rerun),)),) if rerun else (),
                     sections=tuple(sections), notes=tuple(result.notes))
 
 

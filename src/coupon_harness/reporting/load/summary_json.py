@@ -21,6 +21,7 @@ from coupon_harness.reporting.load.common import (
     verdict,
 )
 from coupon_harness.reporting.load.compare import fmt_limit
+from coupon_harness.reporting.load.rerun import rerun_command
 from coupon_harness.reporting.stored import read_stored, stored_member
 from coupon_harness.reporting.writer import atomic_write_text
 from coupon_harness.results.load import (
@@ -127,6 +128,8 @@ def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
         "holds": result.holds,
         "slos_met": result.slos_met,
         "target": result.target,
+        # The whole `coupon-harness load` command that runs it again (None: a capacity step, run's load stage).
+        "replay": rerun_command(result),
         "started_at": result.started_at,
         "duration_s": _number(result.duration_s, _SECONDS),
         "shape": result.shape,

@@ -42,6 +42,7 @@ from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchan
 from coupon_harness.runners.contract.judge import Judge, log_coupons
 from coupon_harness.runners.contract.passes import run_pass
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
+from coupon_harness.runners.contract.runner import run_shape
 from coupon_harness.runners.contract.settings import token_source
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Credentials, Redactor, auth_headers
@@ -331,7 +332,7 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
         interrupted=interrupted, stopped=collector.stopped if not interrupted else None,
         notes=notes + collector.notes, faults=faults + list(collector.faults),
         base_coupons=book.coupons[0], against_coupons=book.coupons[1], base_answered=book.answered[0],
-        against_answered=book.answered[1], request_timeout_s=base.request_timeout)
+        against_answered=book.answered[1], request_timeout_s=base.request_timeout, **_replay_fields(settings))
 
 
 def interrupted_diff(settings: DiffSettings, reason: str) -> DiffRunResult:
@@ -341,7 +342,16 @@ def interrupted_diff(settings: DiffSettings, reason: str) -> DiffRunResult:
                          against_target=redactor.text(settings.against_url),
                          started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0,
                          seed=settings.base.seed, cases=0, series_map=dict(settings.series_map),
-                         interrupted=True, notes=[reason])
+                         customer_map={redactor.text(k): redactor.text(v) for k, v in settings.customer_map.items()},
+                         interrupted=True, notes=[reason], **_replay_fields(settings))
+
+
+def _replay_fields(settings: DiffSettings) -> dict[str, Any]:
+    """What the Replay line needs beyond the maps: the base run's shape, the other target's credentials by kind,
+    the coupon cap. Never a credential."""
+    redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
+    return {"shape": run_shape(settings.base, redactor), "against_credentials": settings.against_credentials.kind,
+            "max_coupons": settings.max_coupons}
 
 
 def _first_case(client: PairClient, settings: DiffSettings) -> None:

@@ -160,7 +160,7 @@ def run_shape(settings: ContractSettings, redactor: Redactor | None = None) -> R
         request_timeout=settings.request_timeout, credentials=settings.credentials.kind,
         allow_production=settings.allow_production,
         passes=() if tuple(settings.passes) == PASSES else tuple(settings.passes),
-        clock_skew_s=expectations.clock_skew.total_seconds())
+        clock_skew_s=expectations.clock_skew.total_seconds(), sandbox_started=settings.sandbox_started)
 
 
 def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunResult:

@@ -40,6 +40,9 @@ class ContractSettings:
     baseline_update: bool = False
     #: Which passes to run (PASSES: all of them).
     passes: tuple[str, ...] = PASSES
+    #: The target is the sandbox `coupon-harness run` started (and stops after the run): the report's Replay line
+    #: starts a new one (`coupon-harness run --no-load`) instead of naming a port nobody listens on any more.
+    sandbox_started: bool = False
 
     def token_source(self) -> TokenSource | None:
         return token_source(self.base_url, self.credentials, self.request_timeout,
