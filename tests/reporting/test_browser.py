@@ -133,6 +133,8 @@ class _Page:
     html: Path
     charts: int  # how many charts the page must have
     height: int = 2200
+    #: What the DOM Chromium builds must hold (the new elements of issue 18: earlier runs, marks, buttons).
+    needles: tuple[str, ...] = ()
 
 
 def _inside(chart: _Chart, x: float, y: float) -> bool:
@@ -202,7 +204,9 @@ def _pages(folder: Path) -> list[_Page]:
             _Page("load-fast", folder / "load-fast" / "report.html", 3),
             _Page("load-tails", folder / "load-tails" / "report.html", 3),
             # Per-step figures, sample requests (curl) and the comparison section.
-            _Page("load-ramp-compared", folder / "load-ramp-compared" / "report.html", 3, 4400),
+            _Page("load-ramp-compared", folder / "load-ramp-compared" / "report.html", 3, 4400,
+                  ("<title>earlier p95</title>", "<title>earlier run requests/s</title>",
+                   '<span class="badge fail">REGRESSION</span>')),
             # The capacity curves (latency linear and log, answered against offered) and the step table.
             _Page("capacity", folder / "capacity" / "report.html", 3, 1700),
             _Page("capacity-generator", folder / "capacity-generator" / "report.html", 3, 1500),
@@ -261,6 +265,7 @@ def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.T
             continue
         problems += [f"{page.name}: console: {line.strip()}" for line in log.splitlines() if _CONSOLE.search(line)]
         problems += _check_charts(page, dom)
+        problems += [f"{page.name}: the DOM lacks {needle!r}" for needle in page.needles if needle not in dom]
         risky = sorted(set(_RISKY.findall(dom)))
         if risky:
             problems.append(f"{page.name}: glyphs fonts may lack: {' '.join(f'U+{ord(c):04X}' for c in risky)}")

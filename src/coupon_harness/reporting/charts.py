@@ -78,11 +78,13 @@ def _x_scale(x_range: tuple[float, float]) -> Callable[[float], float]:
 
 @dataclass(frozen=True, slots=True)
 class ChartLine:
-    """One series: (x, y) points, y None for a gap; a lone point between gaps is drawn as a dot."""
+    """One series: (x, y) points, y None for a gap; a lone point between gaps is drawn as a dot. `dashed`: drawn
+    dashed and lighter, behind the solid lines (an earlier run's, under this one's)."""
 
     name: str
     colour: str
     points: Sequence[tuple[float, float | None]]
+    dashed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +99,50 @@ class ChartThreshold:
     unit: str = ""
 
 
-def legend_svg(entries: Sequence[tuple[str, str]]) -> str:
+_DASH = 'stroke-dasharray="5 3" stroke-opacity="0.55"'
+
+
+def legend_svg(entries: Sequence[tuple[str, str]], dashed: Sequence[str] = ()) -> str:
+    """Each entry's colour and label along the top; the labels in `dashed` get a dashed stroke, not a square."""
     parts = []
     x = _LEFT
     for label, colour in entries:
-        parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{x + 16}" y="18">{_e(label)}</text>')
+        if label in dashed:
+            parts.append(f'<line x1="{x}" y1="14" x2="{x + 12}" y2="14" stroke="{colour}" stroke-width="2.5" '
+                         f'{_DASH}/>')
+        else:
+            parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 16}" y="18">{_e(label)}</text>')
         x += 24 + 7 * len(label)
     return "".join(parts)
+
+
+def _line_paths(line: ChartLine, x_of: Callable[[float], float], y_of: Callable[[float], float | None], *,
+                dots: bool = False) -> list[str]:
+    """One series as SVG: a path per run of points, a dot per lone point (every point with `dots`)."""
+    commands: list[str] = []
+    singles: list[tuple[float, float]] = []
+    segment: list[tuple[float, float]] = []
+    for point in [*line.points, None]:
+        y = None
+        if point is not None and point[1] is not None and _finite(point[1]) is not None:
+            y = y_of(point[1])
+        if point is not None and y is not None:
+            segment.append((x_of(point[0]), y))
+            continue
+        if len(segment) == 1 or dots:
+            singles += segment
+        if len(segment) > 1:
+            commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
+        segment = []
+    parts = []
+    style = f' {_DASH}' if line.dashed else ""
+    if commands:
+        parts.append(f'<path d="{" ".join(commands)}" fill="none" stroke="{line.colour}" stroke-width="1.8" '
+                     f'stroke-linejoin="round"{style}><title>{_e(line.name)}</title></path>')
+    opacity = ' fill-opacity="0.55"' if line.dashed else ""
+    parts += [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{line.colour}"{opacity}/>' for x, y in singles]
+    return parts
 
 
 def chart_frame(title: str, y_ticks: Sequence[tuple[float, str]], x_ticks: Sequence[tuple[float, str]], *,
@@ -212,27 +250,10 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
         placed.append((label_x, y, 6.5 * len(threshold.label)))
         parts.append(f'<text x="{_f(label_x)}" y="{_f(y - 4)}" text-anchor="end" fill="{threshold.colour}" '
                      f'stroke="#fff" stroke-width="3" paint-order="stroke">{_e(threshold.label)}</text>')
-    for line in lines:
-        commands: list[str] = []
-        singles: list[tuple[float, float]] = []
-        segment: list[tuple[float, float]] = []
-        for point in [*line.points, None]:
-            y = None
-            if point is not None and point[1] is not None and _finite(point[1]) is not None:
-                y = scale(point[1])
-            if point is not None and y is not None:
-                segment.append((x_of(point[0]), y))
-                continue
-            if len(segment) == 1 or dots:
-                singles += segment
-            if len(segment) > 1:
-                commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
-            segment = []
-        if commands:
-            parts.append(f'<path d="{" ".join(commands)}" fill="none" stroke="{line.colour}" stroke-width="1.8" '
-                         f'stroke-linejoin="round"><title>{_e(line.name)}</title></path>')
-        parts += [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{line.colour}"/>' for x, y in singles]
-    parts.append(legend_svg([(line.name, line.colour) for line in lines]))
+    for line in sorted(lines, key=lambda line: not line.dashed):  # dashed (earlier) lines first: behind
+        parts += _line_paths(line, x_of, scale, dots=dots)
+    parts.append(legend_svg([(line.name, line.colour) for line in lines],
+                            [line.name for line in lines if line.dashed]))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -262,12 +283,14 @@ class Bar:
 
 def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, float],
                   x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
-                  colours: tuple[tuple[str, str], tuple[str, str]]) -> str:
-    """A self-contained SVG bar chart, its y axis scaled to the highest bar; `colours` names and colours the
-    bars and their parts for the legend. Bars of no height are not drawn."""
+                  colours: tuple[tuple[str, str], tuple[str, str]], overlay: Sequence[ChartLine] = ()) -> str:
+    """A self-contained SVG bar chart, its y axis scaled to the highest bar (or overlay point); `colours` names and
+    colours the bars and their parts for the legend. Bars of no height are not drawn. `overlay`: lines drawn
+    over the bars (an earlier run's throughput)."""
     _, top, _, height = PLOT
     (_, whole_colour), (_, part_colour) = colours
-    y_ticks = nice_ticks(max((bar.value for bar in bars if _finite(bar.value) is not None), default=1.0))
+    over = [y for line in overlay for _, y in line.points if y is not None and _finite(y) is not None]
+    y_ticks = nice_ticks(max([*(bar.value for bar in bars if _finite(bar.value) is not None), *over], default=1.0))
     y_max = y_ticks[-1]
     bottom = top + height
     x_of = _x_scale(x_range)
@@ -290,6 +313,9 @@ def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, floa
             parts.append(f'<rect x="{_f(x0)}" y="{_f(bottom - part_height)}" width="{_f(bar_width)}" '
                          f'height="{_f(max(part_height, 1.0))}" fill="{part_colour}"/>')
         parts.append("</g>")
-    parts.append(legend_svg(colours))
+    for line in overlay:
+        parts += _line_paths(line, x_of, lambda value: bottom - value / y_max * height)
+    parts.append(legend_svg([*colours, *((line.name, line.colour) for line in overlay)],
+                            [line.name for line in overlay if line.dashed]))
     parts.append("</svg>")
     return "".join(parts)
