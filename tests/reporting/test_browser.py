@@ -208,8 +208,10 @@ def _pages(folder: Path) -> list[_Page]:
                   ("<title>earlier p95</title>", "<title>earlier run requests/s</title>",
                    '<span class="badge fail">REGRESSION</span>')),
             # The capacity curves (latency linear and log, answered against offered) and the step table.
-            _Page("capacity", folder / "capacity" / "report.html", 3, 1700),
-            _Page("capacity-generator", folder / "capacity-generator" / "report.html", 3, 1500),
+            _Page("capacity", folder / "capacity" / "report.html", 3, 1700,
+                  (">capacity 200 req/s</text>", ">breaking 212 req/s</text>")),
+            _Page("capacity-generator", folder / "capacity-generator" / "report.html", 3, 1500,
+                  (">generator limit 3,972 req/s</text>",)),
             _Page("index", run_dir / "index.html", 2, 1800)]
 
 

@@ -7,11 +7,12 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from coupon_harness.reporting.text import e as _e
 
-__all__ = ["PLOT", "Bar", "ChartLine", "ChartThreshold", "axis_ticks", "bar_chart_svg", "chart_frame", "legend_svg",
-           "line_chart_svg", "log_ticks", "nice_ticks", "scale_toggle", "tick_label"]
+__all__ = ["PLOT", "Bar", "ChartLine", "ChartMarker", "ChartThreshold", "axis_ticks", "bar_chart_svg", "boxes_overlap",
+           "chart_frame", "legend_svg", "line_chart_svg", "log_ticks", "nice_ticks", "scale_toggle", "tick_label"]
 
 _WIDTH = 860
 _HEIGHT = 280
@@ -102,6 +103,88 @@ class ChartThreshold:
 _DASH = 'stroke-dasharray="5 3" stroke-opacity="0.55"'
 
 
+@dataclass(frozen=True, slots=True)
+class ChartMarker:
+    """A vertical line at an x value (a capacity, a breaking rate), its label placed clear of the curves, the other
+    lines and every other label."""
+
+    label: str
+    value: float
+    colour: str
+
+
+#: A label's box: left, top, right, bottom (pixels); written on each placed label as `data-box="x y w h"`.
+Box = tuple[float, float, float, float]
+_CHAR_W = 6.5
+_LINE_H = 14
+
+
+def _text_box(x: float, baseline: float, text: str, anchor: str) -> Box:
+    width = _CHAR_W * len(text)
+    x0 = x - width if anchor == "end" else x
+    return (x0, baseline - 10, x0 + width, baseline + 3)
+
+
+def boxes_overlap(a: Box, b: Box, pad: float = 0.0) -> bool:
+    return a[0] < b[2] + pad and b[0] < a[2] + pad and a[1] < b[3] + pad and b[1] < a[3] + pad
+
+
+def _crosses(p: tuple[float, float], q: tuple[float, float], box: Box) -> bool:
+    """Whether the segment p-q meets the box (Liang-Barsky clipping)."""
+    x0, y0, x1, y1 = box
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    low, high = 0.0, 1.0
+    for step, room in ((-dx, p[0] - x0), (dx, x1 - p[0]), (-dy, p[1] - y0), (dy, y1 - p[1])):
+        if step == 0:
+            if room < 0:
+                return False
+            continue
+        t = room / step
+        if step < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
+
+
+class _Labels:
+    """Labels placed one by one, each at the first of its candidate positions whose box meets no curve, no line
+    and no label placed before it (the first candidate when none is clear)."""
+
+    def __init__(self, curves: list[list[tuple[float, float]]]) -> None:
+        self.segments = [(a, b) for curve in curves for a, b in pairwise(curve)]
+        self.segments += [(point, point) for curve in curves if len(curve) == 1 for point in curve]
+        self.boxes: list[Box] = []
+
+    def clear(self, box: Box, *, ignore: int = -1) -> bool:
+        padded = (box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1)
+        return (not any(boxes_overlap(box, other, 2) for other in self.boxes)
+                and not any(_crosses(a, b, padded) for i, (a, b) in enumerate(self.segments) if i != ignore))
+
+    def place(self, text: str, candidates: Sequence[tuple[float, float, str]], *, ignore: int = -1
+              ) -> tuple[float, float, str, Box]:
+        """The first clear candidate (x, baseline, anchor) and its box; the box is kept for later labels."""
+        left, top, width, height = PLOT
+        inside = [c for c in candidates if left <= (b := _text_box(c[0], c[1], text, c[2]))[0] and
+                  b[2] <= left + width and top <= b[1] and b[3] <= top + height] or list(candidates[:1])
+        chosen = next((c for c in inside if self.clear(_text_box(c[0], c[1], text, c[2]), ignore=ignore)),
+                      inside[0])
+        box = _text_box(chosen[0], chosen[1], text, chosen[2])
+        self.boxes.append(box)
+        return (*chosen, box)
+
+    def line(self, a: tuple[float, float], b: tuple[float, float]) -> int:
+        """A straight line later labels keep clear of; its index (for the label that belongs to it)."""
+        self.segments.append((a, b))
+        return len(self.segments) - 1
+
+
+def _box_attr(box: Box) -> str:
+    return f'data-box="{_f(box[0])} {_f(box[1])} {_f(box[2] - box[0])} {_f(box[3] - box[1])}"'
+
+
 def legend_svg(entries: Sequence[tuple[str, str]], dashed: Sequence[str] = ()) -> str:
     """Each entry's colour and label along the top; the labels in `dashed` get a dashed stroke, not a square."""
     parts = []
@@ -115,6 +198,24 @@ def legend_svg(entries: Sequence[tuple[str, str]], dashed: Sequence[str] = ()) -
         parts.append(f'<text x="{x + 16}" y="18">{_e(label)}</text>')
         x += 24 + 7 * len(label)
     return "".join(parts)
+
+
+def _curve_pixels(line: ChartLine, x_of: Callable[[float], float], y_of: Callable[[float], float | None]
+                  ) -> list[list[tuple[float, float]]]:
+    """A series' runs of drawable points, in pixels (a lone point is a run of one)."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for x, value in line.points:
+        y = y_of(value) if value is not None and _finite(value) is not None else None
+        if y is None:
+            runs.append([])
+        else:
+            runs[-1].append((x_of(x), y))
+    return [run for run in runs if run]
+
+
+def _all_curves(lines: Sequence[ChartLine], x_of: Callable[[float], float], y_of: Callable[[float], float | None]
+                ) -> list[list[tuple[float, float]]]:
+    return [run for line in lines for run in _curve_pixels(line, x_of, y_of)]
 
 
 def _line_paths(line: ChartLine, x_of: Callable[[float], float], y_of: Callable[[float], float | None], *,
@@ -210,10 +311,12 @@ def _up_arrow(x: float, y: float, colour: str, *, down: bool = False) -> str:
 
 def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[float, float],
                    x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
-                   thresholds: Sequence[ChartThreshold] = (), log: bool = False, dots: bool = False) -> str:
+                   thresholds: Sequence[ChartThreshold] = (), log: bool = False, dots: bool = False,
+                   markers: Sequence[ChartMarker] = ()) -> str:
     """A self-contained SVG line chart, its y axis scaled to the data: a threshold far above the data is not
     drawn but named at the top ("SLO p95 above (500 ms)"), so the lines never lie flat on the axis. `dots`
-    marks every point (for few points, such as one a run)."""
+    marks every point (for few points, such as one a run). `markers`: vertical lines at x values. Every label
+    inside the plot (a threshold's, a marker's) is placed where it meets no curve, no line and no other label."""
     left, top, width, height = PLOT
     values = [y for line in lines for _, y in line.points if y is not None and _finite(y) is not None]
     scale = _YScale(values, [t.value for t in thresholds], log=log)
@@ -223,7 +326,15 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
                         y_unit=y_unit + (" (log scale)" if log else ""), scale="log" if log else "linear")
     right_edge: float = left + width  # markers of thresholds above the scale go right to left in the top margin
     below_count = 0
-    placed: list[tuple[float, float, float]] = []  # in-range labels: right end, line row, width
+    labels = _Labels(_all_curves(lines, x_of, scale))
+    marker_lines = []
+    for marker in markers:
+        x = x_of(marker.value)
+        if not left - 0.5 <= x <= left + width + 0.5:
+            continue
+        marker_lines.append((marker, x, labels.line((x, top), (x, top + height))))
+        parts.append(f'<line x1="{_f(x)}" y1="{top}" x2="{_f(x)}" y2="{top + height}" stroke="{marker.colour}" '
+                     f'stroke-dasharray="3 3" stroke-width="1.5" class="marker"/>')
     for threshold in thresholds:
         y = scale(threshold.value) if scale.shows(threshold.value) else None
         if y is None:
@@ -242,14 +353,22 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
             continue
         parts.append(f'<line x1="{left}" y1="{_f(y)}" x2="{left + width}" y2="{_f(y)}" '
                      f'stroke="{threshold.colour}" stroke-dasharray="6 4" stroke-width="1.5"/>')
-        # Labels of lines close together go side by side, right to left, instead of on top of each other.
-        label_x: float = left + width - 4
-        for placed_x, placed_y, placed_width in placed:
-            if abs(placed_y - y) < 13:
-                label_x = min(label_x, placed_x - placed_width - 12)
-        placed.append((label_x, y, 6.5 * len(threshold.label)))
-        parts.append(f'<text x="{_f(label_x)}" y="{_f(y - 4)}" text-anchor="end" fill="{threshold.colour}" '
-                     f'stroke="#fff" stroke-width="3" paint-order="stroke">{_e(threshold.label)}</text>')
+        own = labels.line((left, y), (left + width, y))
+        # Along its line from the right end, above it then below it: the first place clear of everything.
+        candidates = [(left + width - 4 - step * 40.0, row, "end") for row in (y - 4, y + 13)
+                      for step in range(int(width // 40))]
+        label_x, label_y, _, box = labels.place(threshold.label, candidates, ignore=own)
+        parts.append(f'<text x="{_f(label_x)}" y="{_f(label_y)}" text-anchor="end" fill="{threshold.colour}" '
+                     f'stroke="#fff" stroke-width="3" paint-order="stroke" class="label" {_box_attr(box)}>'
+                     f"{_e(threshold.label)}</text>")
+    for marker, x, own in marker_lines:
+        # Beside its line, right then left, from the top of the plot down.
+        rows = [top + 12 + _LINE_H * i for i in range(int((height - 14) // _LINE_H))]
+        candidates = [(x + dx, row, anchor) for row in rows for dx, anchor in ((5, "start"), (-5, "end"))]
+        label_x, label_y, anchor, box = labels.place(marker.label, candidates, ignore=own)
+        parts.append(f'<text x="{_f(label_x)}" y="{_f(label_y)}" text-anchor="{anchor}" fill="{marker.colour}" '
+                     f'stroke="#fff" stroke-width="3" paint-order="stroke" font-weight="600" class="label" '
+                     f'{_box_attr(box)}>{_e(marker.label)}</text>')
     for line in sorted(lines, key=lambda line: not line.dashed):  # dashed (earlier) lines first: behind
         parts += _line_paths(line, x_of, scale, dots=dots)
     parts.append(legend_svg([(line.name, line.colour) for line in lines],
