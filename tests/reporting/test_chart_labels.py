@@ -4,6 +4,7 @@ label: each SVG's label boxes (`data-box`) are checked against each other and ag
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -32,7 +33,7 @@ def _segments(svg: str) -> list[tuple[tuple[float, float], tuple[float, float]]]
     for path in root.iter(f"{_SVG}path"):
         for run in (path.get("d") or "").split("M")[1:]:
             points = [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+) (-?[\d.]+)", run)]
-            segments += list(zip(points, points[1:], strict=False))
+            segments += list(pairwise(points))
     segments += [((float(c.get("cx") or 0), float(c.get("cy") or 0)),) * 2 for c in root.iter(f"{_SVG}circle")]
     for line in root.iter(f"{_SVG}line"):
         if line.get("stroke-dasharray"):  # thresholds and markers (grid and axes are solid)
