@@ -4,8 +4,8 @@ label: each SVG's label boxes (`data-box`) are checked against each other and ag
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 import xml.etree.ElementTree as ET
+from itertools import pairwise
 
 import pytest
 from tests.reporting.capacity_builders import generator_limited_result, knee_result
