@@ -22,6 +22,7 @@ import pytest
 from tests.reporting.capacity_builders import generator_limited_result, knee_result
 from tests.reporting.load_builders import failing_result, load_result, ramp_compared_result
 from tests.reporting.reporting_builders import build, faulted
+from tests.reporting.test_diff_causes import off_by_one_result
 from tests.reporting.test_index import build_run_tree
 from tests.reporting.test_snapshots import baseline_result, diff_result
 
@@ -189,6 +190,7 @@ def _pages(folder: Path) -> list[_Page]:
     write_contract_reports(build(), folder / "contract-passed")
     write_contract_reports(baseline_result(), folder / "contract-baseline")
     write_diff_reports(diff_result(), folder / "diff")
+    write_diff_reports(off_by_one_result(), folder / "diff-grouped")
     _write(folder / "load-failing" / "report.html", render_html(load_document(failing_result())))
     _write(folder / "load-fast" / "report.html", render_html(load_document(_fast_target())))
     _write(folder / "load-tails" / "report.html", render_html(load_document(_long_tails())))
@@ -200,6 +202,8 @@ def _pages(folder: Path) -> list[_Page]:
             _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900),
             _Page("contract-baseline", folder / "contract-baseline" / "report.html", 0, 1800),
             _Page("diff", folder / "diff" / "report.html", 0, 1800),
+            _Page("diff-grouped", folder / "diff-grouped" / "report.html", 0, 1400,
+                  ("result.discountValue (against = base +1) in series 101",)),
             _Page("load-failing", folder / "load-failing" / "report.html", 3),
             _Page("load-fast", folder / "load-fast" / "report.html", 3),
             _Page("load-tails", folder / "load-tails" / "report.html", 3),
