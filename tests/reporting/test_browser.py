@@ -198,10 +198,11 @@ def _pages(folder: Path) -> list[_Page]:
     _write(folder / "capacity" / "report.html", render_html(capacity_document(knee_result())))
     _write(folder / "capacity-generator" / "report.html", render_html(capacity_document(generator_limited_result())))
     run_dir = build_run_tree(folder / "reports")
-    return [_Page("contract", folder / "contract" / "report.html", 0, 1600),
-            _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900),
-            _Page("contract-baseline", folder / "contract-baseline" / "report.html", 0, 1800),
-            _Page("diff", folder / "diff" / "report.html", 0, 1800),
+    copy = ('<button type="button" class="copy-button" title="Copy to the clipboard">copy</button>',)
+    return [_Page("contract", folder / "contract" / "report.html", 0, 1600, copy),
+            _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900, copy),
+            _Page("contract-baseline", folder / "contract-baseline" / "report.html", 0, 1800, copy),
+            _Page("diff", folder / "diff" / "report.html", 0, 1800, copy),
             _Page("diff-grouped", folder / "diff-grouped" / "report.html", 0, 1400,
                   ("result.discountValue (against = base +1) in series 101",)),
             _Page("load-failing", folder / "load-failing" / "report.html", 3),
@@ -260,6 +261,15 @@ def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.T
     control.write_text('<!DOCTYPE html><html><body><script>throw new Error("control error")</script></body></html>',
                        encoding="utf-8")
     runs = [(page.name, page.html, shots / f"{page.name}.png", page.height) for page in pages]
+    # The contract page as a browser without JavaScript draws it: a policy that runs no page script (Chromium's
+    # own switch, --blink-settings=scriptEnabled=false, also stops --dump-dom). Every command is still there, and
+    # no copy button.
+    contract = pages[0]
+    no_js = tmp_path / "contract-no-js.html"
+    no_js.write_text(contract.html.read_text(encoding="utf-8").replace(
+        "<head>", "<head><meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'none'\">", 1),
+        encoding="utf-8")
+    runs.append(("contract-no-js", no_js, shots / "contract-no-js.png", contract.height))
     results = _open_all(chromium, [*runs, ("control", control, None, 600)], tmp_path)
     problems = []
     assert _CONSOLE.search(results["control"][1]), "the browser log shows no console error of the control page: " \
@@ -272,6 +282,13 @@ def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.T
         problems += [f"{page.name}: console: {line.strip()}" for line in log.splitlines() if _CONSOLE.search(line)]
         problems += _check_charts(page, dom)
         problems += [f"{page.name}: the DOM lacks {needle!r}" for needle in page.needles if needle not in dom]
+        copyable = len(re.findall(r'<(?:pre|code) class="copy">', dom))
+        buttons = dom.count('class="copy-button"')
+        if buttons != copyable:
+            problems.append(f"{page.name}: {buttons} copy buttons for {copyable} commands to copy")
+    no_js, _ = results["contract-no-js"]
+    if 'class="copy-button"' in no_js or 'class="copy"' not in no_js or "curl -X POST" not in no_js:
+        problems.append("contract-no-js: without JavaScript the page must hold every command and no copy button")
         risky = sorted(set(_RISKY.findall(dom)))
         if risky:
             problems.append(f"{page.name}: glyphs fonts may lack: {' '.join(f'U+{ord(c):04X}' for c in risky)}")
