@@ -23,6 +23,7 @@ from tests.reporting.capacity_builders import generator_limited_result, knee_res
 from tests.reporting.load_builders import failing_result, load_result, ramp_compared_result
 from tests.reporting.reporting_builders import build, faulted
 from tests.reporting.test_diff_causes import off_by_one_result
+from tests.reporting.test_findings_timeline import timed_result
 from tests.reporting.test_index import build_run_tree
 from tests.reporting.test_snapshots import baseline_result, diff_result
 
@@ -189,6 +190,7 @@ def _pages(folder: Path) -> list[_Page]:
     write_contract_reports(faulted(), folder / "contract")
     write_contract_reports(build(), folder / "contract-passed")
     write_contract_reports(baseline_result(), folder / "contract-baseline")
+    write_contract_reports(timed_result(), folder / "contract-timeline")
     write_diff_reports(diff_result(), folder / "diff")
     write_diff_reports(off_by_one_result(), folder / "diff-grouped")
     _write(folder / "load-failing" / "report.html", render_html(load_document(failing_result())))
@@ -202,6 +204,8 @@ def _pages(folder: Path) -> list[_Page]:
     return [_Page("contract", folder / "contract" / "report.html", 0, 1600, copy),
             _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900, copy),
             _Page("contract-baseline", folder / "contract-baseline" / "report.html", 0, 1800, copy),
+            _Page("contract-timeline", folder / "contract-timeline" / "report.html", 0, 5200,
+                  ('<section class="top" id="timeline"><h2>Findings timeline</h2>', *copy)),
             _Page("diff", folder / "diff" / "report.html", 0, 1800, copy),
             _Page("diff-grouped", folder / "diff-grouped" / "report.html", 0, 1400,
                   ("result.discountValue (against = base +1) in series 101",)),
