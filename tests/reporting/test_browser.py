@@ -154,7 +154,10 @@ def _check_charts(page: _Page, dom: str) -> list[str]:
         where = f"{page.name}: chart {chart.title!r} ({chart.scale})"
         points = [p for path in chart.paths for p in path] + chart.dots
         corners = [(x + dx, y + dy) for x, y, w, h in chart.bars for dx in (0, w) for dy in (0, h)]
-        if chart.title.startswith("Throughput per interval"):
+        if chart.title.startswith("Findings timeline"):
+            if not chart.dots:
+                problems.append(f"{where}: no finding on the timeline")
+        elif chart.title.startswith("Throughput per interval"):
             if not chart.bars or not any(h > 0 for *_, h in chart.bars):
                 problems.append(f"{where}: no bar")
         elif not any(len(path) >= 2 for path in chart.paths):
@@ -204,7 +207,7 @@ def _pages(folder: Path) -> list[_Page]:
     return [_Page("contract", folder / "contract" / "report.html", 0, 1600, copy),
             _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900, copy),
             _Page("contract-baseline", folder / "contract-baseline" / "report.html", 0, 1800, copy),
-            _Page("contract-timeline", folder / "contract-timeline" / "report.html", 0, 5200,
+            _Page("contract-timeline", folder / "contract-timeline" / "report.html", 1, 5200,
                   ('<section class="top" id="timeline"><h2>Findings timeline</h2>', *copy)),
             _Page("diff", folder / "diff" / "report.html", 0, 1800, copy),
             _Page("diff-grouped", folder / "diff-grouped" / "report.html", 0, 1400,

@@ -5,6 +5,7 @@ older versions, without them, still read, and the report then leaves the timelin
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 from tests.reporting.reporting_builders import build, failed_overrides
@@ -12,10 +13,13 @@ from tests.reporting.reporting_builders import build, failed_overrides
 from coupon_harness.contract.catalog import RuleId
 from coupon_harness.contract.violations import Violation
 from coupon_harness.reporting.contract.document import contract_document
+from coupon_harness.reporting.document import Chart
 from coupon_harness.reporting.render.html import render_html
 from coupon_harness.reporting.render.markdown import render_markdown
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.runners.contract.collector import Collector
+
+_SVG = "{http://www.w3.org/2000/svg}"
 
 
 def timed_result() -> ContractRunResult:
@@ -71,3 +75,19 @@ def test_the_report_lists_findings_in_the_order_first_seen_with_their_pass() -> 
     assert "| property/negative | 4.500 | 12.300 | 312 |" in part
     page = render_html(document)
     assert 'id="timeline"' in page and '<a href="#rule-' in page.split('id="timeline"', 1)[1]
+
+
+def test_the_html_timeline_draws_each_finding_in_its_pass() -> None:
+    """One dot a finding at its time, inside the band of the pass then running, its rule named beside it."""
+    result = timed_result()
+    section = next(s for s in contract_document(result).sections if s.title == "Findings timeline")
+    chart = section.blocks[0]
+    assert isinstance(chart, Chart)
+    root = ET.fromstring(chart.svg)
+    bands = [(float(r.get("x") or 0), float(r.get("x") or 0) + float(r.get("width") or 0))
+             for r in root.iter(f"{_SVG}rect") if r.get("class") == "span"]
+    dots = [float(c.get("cx") or 0) for c in root.iter(f"{_SVG}circle")]
+    assert len(bands) == 2 and len(dots) == sum(len(r.findings) for r in result.rules)
+    assert sorted(dots)[0] < bands[0][1] < sorted(dots)[-1] <= bands[1][1]
+    texts = {t.text for t in root.iter(f"{_SVG}text")}
+    assert {"property/positive", "property/negative", "no-server-error", "entity-order"} <= texts

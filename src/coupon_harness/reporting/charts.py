@@ -11,8 +11,25 @@ from itertools import pairwise
 
 from coupon_harness.reporting.text import e as _e
 
-__all__ = ["PLOT", "Bar", "ChartLine", "ChartMarker", "ChartThreshold", "axis_ticks", "bar_chart_svg", "boxes_overlap",
-           "chart_frame", "legend_svg", "line_chart_svg", "log_ticks", "nice_ticks", "scale_toggle", "tick_label"]
+__all__ = [
+    "PLOT",
+    "Bar",
+    "ChartLine",
+    "ChartMarker",
+    "ChartThreshold",
+    "TimelineMark",
+    "axis_ticks",
+    "bar_chart_svg",
+    "boxes_overlap",
+    "chart_frame",
+    "legend_svg",
+    "line_chart_svg",
+    "log_ticks",
+    "nice_ticks",
+    "scale_toggle",
+    "tick_label",
+    "timeline_svg",
+]
 
 _WIDTH = 860
 _HEIGHT = 280
@@ -436,5 +453,47 @@ def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, floa
         parts += _line_paths(line, x_of, lambda value: bottom - value / y_max * height)
     parts.append(legend_svg([*colours, *((line.name, line.colour) for line in overlay)],
                             [line.name for line in overlay if line.dashed]))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineMark:
+    """One event on a timeline chart: its time, its row (0 at the top), its colour, its tooltip and a short label
+    drawn beside it."""
+
+    at: float
+    row: int
+    colour: str
+    tip: str
+    label: str = ""
+
+
+def timeline_svg(title: str, spans: Sequence[tuple[str, float, float]], marks: Sequence[TimelineMark], rows: int, *,
+                 legend: Sequence[tuple[str, str]] = ()) -> str:
+    """A self-contained SVG timeline: `spans` as alternating bands across the plot, named at their top when the
+    name fits, and each mark as a dot at its time on its row (one row per subject, `rows` in all)."""
+    _, top, _, height = PLOT
+    end = max([*(ended for _, _, ended in spans), *(mark.at for mark in marks), 1e-9])
+    x_max, x_ticks = axis_ticks(end)
+    x_of = _x_scale((0.0, x_max))
+    parts = chart_frame(title, [], [(x_of(tick), label) for tick, label in x_ticks], x_unit="time since the run "
+                        "started (s)", y_unit="", scale="linear")
+    for index, (name, began, ended) in enumerate(spans):
+        x0, x1 = x_of(began), x_of(ended)
+        parts.append(f'<rect x="{_f(x0)}" y="{top}" width="{_f(max(x1 - x0, 0.5))}" height="{height}" '
+                     f'fill="{"#f6f8fa" if index % 2 == 0 else "#eaeef2"}" class="span"><title>{_e(name)}: '
+                     f"{began:,.3f}-{ended:,.3f} s</title></rect>")
+        if _CHAR_W * len(name) + 8 <= x1 - x0:
+            parts.append(f'<text x="{_f(x0 + 4)}" y="{top + 12}" fill="#57606a">{_e(name)}</text>')
+    row_height = (height - 20) / max(rows, 1)
+    for mark in marks:
+        y = top + 20 + row_height * (mark.row + 0.5)
+        parts.append(f'<circle cx="{_f(x_of(mark.at))}" cy="{_f(y)}" r="4" fill="{mark.colour}" stroke="#fff" '
+                     f'stroke-width="1"><title>{_e(mark.tip)}</title></circle>')
+        if mark.label:
+            parts.append(f'<text x="{_f(x_of(mark.at) + 7)}" y="{_f(y + 4)}" fill="#1f2328" stroke="#fff" '
+                         f'stroke-width="3" paint-order="stroke">{_e(mark.label)}</text>')
+    parts.append(legend_svg(legend))
     parts.append("</svg>")
     return "".join(parts)

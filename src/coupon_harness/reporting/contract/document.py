@@ -7,6 +7,7 @@ import re
 from functools import partial
 from pathlib import Path
 
+from coupon_harness.reporting.charts import TimelineMark, timeline_svg
 from coupon_harness.reporting.contract.common import (
     BaselineGroups,
     FindingView,
@@ -29,6 +30,7 @@ from coupon_harness.reporting.document import (
     Banner,
     Block,
     BulletList,
+    Chart,
     Code,
     CodeBlock,
     Column,
@@ -178,6 +180,11 @@ def _baseline_section(groups: BaselineGroups) -> Section:
     return Section("Baseline", tuple(blocks), anchor="baseline")
 
 
+#: A finding's dot on the timeline, by its rule's outcome.
+_MARK_COLOURS = {Status.FAIL: "#cf222e", Status.WARN: "#bf8700", Status.KNOWN: "#57606a"}
+_MARK_LEGEND = ((Status.FAIL, "failed rule"), (Status.WARN, "warned rule"), (Status.KNOWN, "known (baseline)"))
+
+
 def _pass_at(result: ContractRunResult, seconds: float, fallback: str) -> str:
     """The pass that was running `seconds` into the run (the source's own name when no span holds it)."""
     for name, began, ended in result.pass_spans:
@@ -198,7 +205,16 @@ def _timeline_section(result: ContractRunResult) -> Section | None:
                       (Link(rule_result.rule.id, f"#{_anchor(rule_result.rule.id)}", code=True),),
                       finding.probe or finding.key, finding.first_seen_in or finding.source),
                      OUTCOME_STATUS[rule_result.outcome]) for at, rule_result, finding in seen)
-    blocks: list[Block] = [Table((Column("first seen (s)", numeric=True), Column("pass"), Column("rule"),
+    order = list(dict.fromkeys(rule_result.rule.id for _, rule_result, _ in seen))
+    marks = [TimelineMark(at, order.index(rule_result.rule.id), _MARK_COLOURS[OUTCOME_STATUS[rule_result.outcome]],
+                          f"{rule_result.rule.id}: {finding.probe or finding.key}, first seen at {at:,.3f} s in "
+                          f"{finding.first_seen_in or finding.source}", rule_result.rule.id)
+             for at, rule_result, finding in seen]
+    chart = timeline_svg("Findings timeline: when each finding was first seen, per pass", result.pass_spans, marks,
+                         len(order), legend=[(label, _MARK_COLOURS[status]) for status, label in _MARK_LEGEND
+                                             if any(OUTCOME_STATUS[r.outcome] is status for _, r, _ in seen)])
+    blocks: list[Block] = [Chart("findings-timeline", chart),
+                           Table((Column("first seen (s)", numeric=True), Column("pass"), Column("rule"),
                                   Column("finding"), Column("seen in", console=False)), rows)]
     if result.pass_spans:
         sent = dict(result.passes)
