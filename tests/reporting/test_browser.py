@@ -22,6 +22,8 @@ import pytest
 from tests.reporting.capacity_builders import generator_limited_result, knee_result
 from tests.reporting.load_builders import failing_result, load_result, ramp_compared_result
 from tests.reporting.reporting_builders import build, faulted
+from tests.reporting.test_diff_causes import off_by_one_result
+from tests.reporting.test_findings_timeline import timed_result
 from tests.reporting.test_index import build_run_tree
 from tests.reporting.test_snapshots import baseline_result, diff_result
 
@@ -133,6 +135,8 @@ class _Page:
     html: Path
     charts: int  # how many charts the page must have
     height: int = 2200
+    #: What the DOM Chromium builds must hold (the new elements of issue 18: earlier runs, marks, buttons).
+    needles: tuple[str, ...] = ()
 
 
 def _inside(chart: _Chart, x: float, y: float) -> bool:
@@ -150,7 +154,10 @@ def _check_charts(page: _Page, dom: str) -> list[str]:
         where = f"{page.name}: chart {chart.title!r} ({chart.scale})"
         points = [p for path in chart.paths for p in path] + chart.dots
         corners = [(x + dx, y + dy) for x, y, w, h in chart.bars for dx in (0, w) for dy in (0, h)]
-        if chart.title.startswith("Throughput per interval"):
+        if chart.title.startswith("Findings timeline"):
+            if not chart.dots:
+                problems.append(f"{where}: no finding on the timeline")
+        elif chart.title.startswith("Throughput per interval"):
             if not chart.bars or not any(h > 0 for *_, h in chart.bars):
                 problems.append(f"{where}: no bar")
         elif not any(len(path) >= 2 for path in chart.paths):
@@ -186,7 +193,9 @@ def _pages(folder: Path) -> list[_Page]:
     write_contract_reports(faulted(), folder / "contract")
     write_contract_reports(build(), folder / "contract-passed")
     write_contract_reports(baseline_result(), folder / "contract-baseline")
+    write_contract_reports(timed_result(), folder / "contract-timeline")
     write_diff_reports(diff_result(), folder / "diff")
+    write_diff_reports(off_by_one_result(), folder / "diff-grouped")
     _write(folder / "load-failing" / "report.html", render_html(load_document(failing_result())))
     _write(folder / "load-fast" / "report.html", render_html(load_document(_fast_target())))
     _write(folder / "load-tails" / "report.html", render_html(load_document(_long_tails())))
@@ -194,18 +203,27 @@ def _pages(folder: Path) -> list[_Page]:
     _write(folder / "capacity" / "report.html", render_html(capacity_document(knee_result())))
     _write(folder / "capacity-generator" / "report.html", render_html(capacity_document(generator_limited_result())))
     run_dir = build_run_tree(folder / "reports")
-    return [_Page("contract", folder / "contract" / "report.html", 0, 1600),
-            _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900),
-            _Page("contract-baseline", folder / "contract-baseline" / "report.html", 0, 1800),
-            _Page("diff", folder / "diff" / "report.html", 0, 1800),
+    copy = ('<button type="button" class="copy-button" title="Copy to the clipboard">copy</button>',)
+    return [_Page("contract", folder / "contract" / "report.html", 0, 1600, copy),
+            _Page("contract-passed", folder / "contract-passed" / "report.html", 0, 900, copy),
+            _Page("contract-baseline", folder / "contract-baseline" / "report.html", 0, 1800, copy),
+            _Page("contract-timeline", folder / "contract-timeline" / "report.html", 1, 5200,
+                  ('<section class="top" id="timeline"><h2>Findings timeline</h2>', *copy)),
+            _Page("diff", folder / "diff" / "report.html", 0, 1800, copy),
+            _Page("diff-grouped", folder / "diff-grouped" / "report.html", 0, 1400,
+                  ("result.discountValue (against = base +1) in series 101",)),
             _Page("load-failing", folder / "load-failing" / "report.html", 3),
             _Page("load-fast", folder / "load-fast" / "report.html", 3),
             _Page("load-tails", folder / "load-tails" / "report.html", 3),
             # Per-step figures, sample requests (curl) and the comparison section.
-            _Page("load-ramp-compared", folder / "load-ramp-compared" / "report.html", 3, 4400),
+            _Page("load-ramp-compared", folder / "load-ramp-compared" / "report.html", 3, 4400,
+                  ("<title>earlier p95</title>", "<title>earlier run requests/s</title>",
+                   '<span class="badge fail">REGRESSION</span>')),
             # The capacity curves (latency linear and log, answered against offered) and the step table.
-            _Page("capacity", folder / "capacity" / "report.html", 3, 1700),
-            _Page("capacity-generator", folder / "capacity-generator" / "report.html", 3, 1500),
+            _Page("capacity", folder / "capacity" / "report.html", 3, 1700,
+                  (">capacity 200 req/s</text>", ">breaking 212 req/s</text>")),
+            _Page("capacity-generator", folder / "capacity-generator" / "report.html", 3, 1500,
+                  (">generator limit 3,972 req/s</text>",)),
             _Page("index", run_dir / "index.html", 2, 1800)]
 
 
@@ -250,6 +268,15 @@ def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.T
     control.write_text('<!DOCTYPE html><html><body><script>throw new Error("control error")</script></body></html>',
                        encoding="utf-8")
     runs = [(page.name, page.html, shots / f"{page.name}.png", page.height) for page in pages]
+    # The contract page as a browser without JavaScript draws it: a policy that runs no page script (Chromium's
+    # own switch, --blink-settings=scriptEnabled=false, also stops --dump-dom). Every command is still there, and
+    # no copy button.
+    contract = pages[0]
+    no_js = tmp_path / "contract-no-js.html"
+    no_js.write_text(contract.html.read_text(encoding="utf-8").replace(
+        "<head>", "<head><meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'none'\">", 1),
+        encoding="utf-8")
+    runs.append(("contract-no-js", no_js, shots / "contract-no-js.png", contract.height))
     results = _open_all(chromium, [*runs, ("control", control, None, 600)], tmp_path)
     problems = []
     assert _CONSOLE.search(results["control"][1]), "the browser log shows no console error of the control page: " \
@@ -261,6 +288,14 @@ def test_reports_in_headless_chromium(tmp_path: Path, tmp_path_factory: pytest.T
             continue
         problems += [f"{page.name}: console: {line.strip()}" for line in log.splitlines() if _CONSOLE.search(line)]
         problems += _check_charts(page, dom)
+        problems += [f"{page.name}: the DOM lacks {needle!r}" for needle in page.needles if needle not in dom]
+        copyable = len(re.findall(r'<(?:pre|code) class="copy">', dom))
+        buttons = dom.count('class="copy-button"')
+        if buttons != copyable:
+            problems.append(f"{page.name}: {buttons} copy buttons for {copyable} commands to copy")
+    no_js, _ = results["contract-no-js"]
+    if 'class="copy-button"' in no_js or 'class="copy"' not in no_js or "curl -X POST" not in no_js:
+        problems.append("contract-no-js: without JavaScript the page must hold every command and no copy button")
         risky = sorted(set(_RISKY.findall(dom)))
         if risky:
             problems.append(f"{page.name}: glyphs fonts may lack: {' '.join(f'U+{ord(c):04X}' for c in risky)}")

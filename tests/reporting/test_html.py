@@ -52,15 +52,17 @@ def test_script_in_a_received_value_is_escaped() -> None:
     hostile = finding("error-body", "html", "empty, JSON or XML", "<script>alert('x')</script>", status=400)
     warned = RuleResult(get_rule("error-body"), Outcome.WARNED, 1, [hostile])
     document = render_html(build({"error-body": warned}))
-    assert "<script" not in document.lower()
+    assert document.count(html_renderer.COPY_SCRIPT) == 1  # the page's one script: its copy buttons
+    assert "<script" not in document.replace(html_renderer.COPY_SCRIPT, "").lower()
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in document
-    assert "script" not in {tag for tag, _ in _parse(document).tags}
+    assert "script" not in {tag for tag, _ in _parse(document.replace(html_renderer.COPY_SCRIPT, "")).tags}
 
 
 def test_self_contained(failed_result: ContractRunResult) -> None:
     document = render_html(failed_result)
     tags = _parse(document).tags
-    assert {tag for tag, _ in tags}.isdisjoint({"script", "link", "img", "iframe"})
+    assert [attrs for tag, attrs in tags if tag == "script"] == [{}]  # the inline copy script, no src
+    assert {tag for tag, _ in tags}.isdisjoint({"link", "img", "iframe"})
     assert not any("src" in attrs for _, attrs in tags)
     links = [attrs.get("href") or "" for tag, attrs in tags if tag == "a"]
     assert links and all(link.startswith("#") for link in links)
@@ -128,7 +130,7 @@ def test_probe_and_first_finding(faulted_result: ContractRunResult) -> None:
 def test_a_hostile_fault_is_escaped() -> None:
     result = build()
     result.faults = [fault("<b>scenarios</b>", "ValueError: <script>x</script>", "<script>y</script>")]
-    document = render_html(result)
+    document = render_html(result).replace(html_renderer.COPY_SCRIPT, "")  # the page's own script aside
     assert "<script" not in document.lower() and "<b>" not in document
     assert "&lt;script&gt;y&lt;/script&gt;" in document
     assert 'class="verdict error"' in document and "no rule violated in what ran" in document

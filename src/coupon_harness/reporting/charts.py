@@ -7,11 +7,29 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from coupon_harness.reporting.text import e as _e
 
-__all__ = ["PLOT", "Bar", "ChartLine", "ChartThreshold", "axis_ticks", "bar_chart_svg", "chart_frame", "legend_svg",
-           "line_chart_svg", "log_ticks", "nice_ticks", "scale_toggle", "tick_label"]
+__all__ = [
+    "PLOT",
+    "Bar",
+    "ChartLine",
+    "ChartMarker",
+    "ChartThreshold",
+    "TimelineMark",
+    "axis_ticks",
+    "bar_chart_svg",
+    "boxes_overlap",
+    "chart_frame",
+    "legend_svg",
+    "line_chart_svg",
+    "log_ticks",
+    "nice_ticks",
+    "scale_toggle",
+    "tick_label",
+    "timeline_svg",
+]
 
 _WIDTH = 860
 _HEIGHT = 280
@@ -78,11 +96,13 @@ def _x_scale(x_range: tuple[float, float]) -> Callable[[float], float]:
 
 @dataclass(frozen=True, slots=True)
 class ChartLine:
-    """One series: (x, y) points, y None for a gap; a lone point between gaps is drawn as a dot."""
+    """One series: (x, y) points, y None for a gap; a lone point between gaps is drawn as a dot. `dashed`: drawn
+    dashed and lighter, behind the solid lines (an earlier run's, under this one's)."""
 
     name: str
     colour: str
     points: Sequence[tuple[float, float | None]]
+    dashed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +117,150 @@ class ChartThreshold:
     unit: str = ""
 
 
-def legend_svg(entries: Sequence[tuple[str, str]]) -> str:
+_DASH = 'stroke-dasharray="5 3" stroke-opacity="0.55"'
+
+
+@dataclass(frozen=True, slots=True)
+class ChartMarker:
+    """A vertical line at an x value (a capacity, a breaking rate), its label placed clear of the curves, the other
+    lines and every other label."""
+
+    label: str
+    value: float
+    colour: str
+
+
+#: A label's box: left, top, right, bottom (pixels); written on each placed label as `data-box="x y w h"`.
+Box = tuple[float, float, float, float]
+_CHAR_W = 6.5
+_LINE_H = 14
+
+
+def _text_box(x: float, baseline: float, text: str, anchor: str) -> Box:
+    width = _CHAR_W * len(text)
+    x0 = x - width if anchor == "end" else x
+    return (x0, baseline - 10, x0 + width, baseline + 3)
+
+
+def boxes_overlap(a: Box, b: Box, pad: float = 0.0) -> bool:
+    return a[0] < b[2] + pad and b[0] < a[2] + pad and a[1] < b[3] + pad and b[1] < a[3] + pad
+
+
+def _crosses(p: tuple[float, float], q: tuple[float, float], box: Box) -> bool:
+    """Whether the segment p-q meets the box (Liang-Barsky clipping)."""
+    x0, y0, x1, y1 = box
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    low, high = 0.0, 1.0
+    for step, room in ((-dx, p[0] - x0), (dx, x1 - p[0]), (-dy, p[1] - y0), (dy, y1 - p[1])):
+        if step == 0:
+            if room < 0:
+                return False
+            continue
+        t = room / step
+        if step < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
+
+
+class _Labels:
+    """Labels placed one by one, each at the first of its candidate positions whose box meets no curve, no line
+    and no label placed before it (the first candidate when none is clear)."""
+
+    def __init__(self, curves: list[list[tuple[float, float]]]) -> None:
+        self.segments = [(a, b) for curve in curves for a, b in pairwise(curve)]
+        self.segments += [(point, point) for curve in curves if len(curve) == 1 for point in curve]
+        self.boxes: list[Box] = []
+
+    def clear(self, box: Box, *, ignore: int = -1) -> bool:
+        padded = (box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1)
+        return (not any(boxes_overlap(box, other, 2) for other in self.boxes)
+                and not any(_crosses(a, b, padded) for i, (a, b) in enumerate(self.segments) if i != ignore))
+
+    def place(self, text: str, candidates: Sequence[tuple[float, float, str]], *, ignore: int = -1
+              ) -> tuple[float, float, str, Box]:
+        """The first clear candidate (x, baseline, anchor) and its box; the box is kept for later labels."""
+        left, top, width, height = PLOT
+        inside = [c for c in candidates if left <= (b := _text_box(c[0], c[1], text, c[2]))[0] and
+                  b[2] <= left + width and top <= b[1] and b[3] <= top + height] or list(candidates[:1])
+        chosen = next((c for c in inside if self.clear(_text_box(c[0], c[1], text, c[2]), ignore=ignore)),
+                      inside[0])
+        box = _text_box(chosen[0], chosen[1], text, chosen[2])
+        self.boxes.append(box)
+        return (*chosen, box)
+
+    def line(self, a: tuple[float, float], b: tuple[float, float]) -> int:
+        """A straight line later labels keep clear of; its index (for the label that belongs to it)."""
+        self.segments.append((a, b))
+        return len(self.segments) - 1
+
+
+def _box_attr(box: Box) -> str:
+    return f'data-box="{_f(box[0])} {_f(box[1])} {_f(box[2] - box[0])} {_f(box[3] - box[1])}"'
+
+
+def legend_svg(entries: Sequence[tuple[str, str]], dashed: Sequence[str] = ()) -> str:
+    """Each entry's colour and label along the top; the labels in `dashed` get a dashed stroke, not a square."""
     parts = []
     x = _LEFT
     for label, colour in entries:
-        parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{x + 16}" y="18">{_e(label)}</text>')
+        if label in dashed:
+            parts.append(f'<line x1="{x}" y1="14" x2="{x + 12}" y2="14" stroke="{colour}" stroke-width="2.5" '
+                         f'{_DASH}/>')
+        else:
+            parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 16}" y="18">{_e(label)}</text>')
         x += 24 + 7 * len(label)
     return "".join(parts)
+
+
+def _curve_pixels(line: ChartLine, x_of: Callable[[float], float], y_of: Callable[[float], float | None]
+                  ) -> list[list[tuple[float, float]]]:
+    """A series' runs of drawable points, in pixels (a lone point is a run of one)."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for x, value in line.points:
+        y = y_of(value) if value is not None and _finite(value) is not None else None
+        if y is None:
+            runs.append([])
+        else:
+            runs[-1].append((x_of(x), y))
+    return [run for run in runs if run]
+
+
+def _all_curves(lines: Sequence[ChartLine], x_of: Callable[[float], float], y_of: Callable[[float], float | None]
+                ) -> list[list[tuple[float, float]]]:
+    return [run for line in lines for run in _curve_pixels(line, x_of, y_of)]
+
+
+def _line_paths(line: ChartLine, x_of: Callable[[float], float], y_of: Callable[[float], float | None], *,
+                dots: bool = False) -> list[str]:
+    """One series as SVG: a path per run of points, a dot per lone point (every point with `dots`)."""
+    commands: list[str] = []
+    singles: list[tuple[float, float]] = []
+    segment: list[tuple[float, float]] = []
+    for point in [*line.points, None]:
+        y = None
+        if point is not None and point[1] is not None and _finite(point[1]) is not None:
+            y = y_of(point[1])
+        if point is not None and y is not None:
+            segment.append((x_of(point[0]), y))
+            continue
+        if len(segment) == 1 or dots:
+            singles += segment
+        if len(segment) > 1:
+            commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
+        segment = []
+    parts = []
+    style = f' {_DASH}' if line.dashed else ""
+    if commands:
+        parts.append(f'<path d="{" ".join(commands)}" fill="none" stroke="{line.colour}" stroke-width="1.8" '
+                     f'stroke-linejoin="round"{style}><title>{_e(line.name)}</title></path>')
+    opacity = ' fill-opacity="0.55"' if line.dashed else ""
+    parts += [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{line.colour}"{opacity}/>' for x, y in singles]
+    return parts
 
 
 def chart_frame(title: str, y_ticks: Sequence[tuple[float, str]], x_ticks: Sequence[tuple[float, str]], *,
@@ -172,10 +328,12 @@ def _up_arrow(x: float, y: float, colour: str, *, down: bool = False) -> str:
 
 def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[float, float],
                    x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
-                   thresholds: Sequence[ChartThreshold] = (), log: bool = False, dots: bool = False) -> str:
+                   thresholds: Sequence[ChartThreshold] = (), log: bool = False, dots: bool = False,
+                   markers: Sequence[ChartMarker] = ()) -> str:
     """A self-contained SVG line chart, its y axis scaled to the data: a threshold far above the data is not
     drawn but named at the top ("SLO p95 above (500 ms)"), so the lines never lie flat on the axis. `dots`
-    marks every point (for few points, such as one a run)."""
+    marks every point (for few points, such as one a run). `markers`: vertical lines at x values. Every label
+    inside the plot (a threshold's, a marker's) is placed where it meets no curve, no line and no other label."""
     left, top, width, height = PLOT
     values = [y for line in lines for _, y in line.points if y is not None and _finite(y) is not None]
     scale = _YScale(values, [t.value for t in thresholds], log=log)
@@ -185,7 +343,15 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
                         y_unit=y_unit + (" (log scale)" if log else ""), scale="log" if log else "linear")
     right_edge: float = left + width  # markers of thresholds above the scale go right to left in the top margin
     below_count = 0
-    placed: list[tuple[float, float, float]] = []  # in-range labels: right end, line row, width
+    labels = _Labels(_all_curves(lines, x_of, scale))
+    marker_lines = []
+    for marker in markers:
+        x = x_of(marker.value)
+        if not left - 0.5 <= x <= left + width + 0.5:
+            continue
+        marker_lines.append((marker, x, labels.line((x, top), (x, top + height))))
+        parts.append(f'<line x1="{_f(x)}" y1="{top}" x2="{_f(x)}" y2="{top + height}" stroke="{marker.colour}" '
+                     f'stroke-dasharray="3 3" stroke-width="1.5" class="marker"/>')
     for threshold in thresholds:
         y = scale(threshold.value) if scale.shows(threshold.value) else None
         if y is None:
@@ -204,35 +370,26 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
             continue
         parts.append(f'<line x1="{left}" y1="{_f(y)}" x2="{left + width}" y2="{_f(y)}" '
                      f'stroke="{threshold.colour}" stroke-dasharray="6 4" stroke-width="1.5"/>')
-        # Labels of lines close together go side by side, right to left, instead of on top of each other.
-        label_x: float = left + width - 4
-        for placed_x, placed_y, placed_width in placed:
-            if abs(placed_y - y) < 13:
-                label_x = min(label_x, placed_x - placed_width - 12)
-        placed.append((label_x, y, 6.5 * len(threshold.label)))
-        parts.append(f'<text x="{_f(label_x)}" y="{_f(y - 4)}" text-anchor="end" fill="{threshold.colour}" '
-                     f'stroke="#fff" stroke-width="3" paint-order="stroke">{_e(threshold.label)}</text>')
-    for line in lines:
-        commands: list[str] = []
-        singles: list[tuple[float, float]] = []
-        segment: list[tuple[float, float]] = []
-        for point in [*line.points, None]:
-            y = None
-            if point is not None and point[1] is not None and _finite(point[1]) is not None:
-                y = scale(point[1])
-            if point is not None and y is not None:
-                segment.append((x_of(point[0]), y))
-                continue
-            if len(segment) == 1 or dots:
-                singles += segment
-            if len(segment) > 1:
-                commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
-            segment = []
-        if commands:
-            parts.append(f'<path d="{" ".join(commands)}" fill="none" stroke="{line.colour}" stroke-width="1.8" '
-                         f'stroke-linejoin="round"><title>{_e(line.name)}</title></path>')
-        parts += [f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{line.colour}"/>' for x, y in singles]
-    parts.append(legend_svg([(line.name, line.colour) for line in lines]))
+        own = labels.line((left, y), (left + width, y))
+        # Along its line from the right end, above it then below it: the first place clear of everything.
+        candidates = [(left + width - 4 - step * 40.0, row, "end") for row in (y - 4, y + 13)
+                      for step in range(int(width // 40))]
+        label_x, label_y, _, box = labels.place(threshold.label, candidates, ignore=own)
+        parts.append(f'<text x="{_f(label_x)}" y="{_f(label_y)}" text-anchor="end" fill="{threshold.colour}" '
+                     f'stroke="#fff" stroke-width="3" paint-order="stroke" class="label" {_box_attr(box)}>'
+                     f"{_e(threshold.label)}</text>")
+    for marker, x, own in marker_lines:
+        # Beside its line, right then left, from the top of the plot down.
+        rows = [top + 12 + _LINE_H * i for i in range(int((height - 14) // _LINE_H))]
+        candidates = [(x + dx, row, anchor) for row in rows for dx, anchor in ((5, "start"), (-5, "end"))]
+        label_x, label_y, anchor, box = labels.place(marker.label, candidates, ignore=own)
+        parts.append(f'<text x="{_f(label_x)}" y="{_f(label_y)}" text-anchor="{anchor}" fill="{marker.colour}" '
+                     f'stroke="#fff" stroke-width="3" paint-order="stroke" font-weight="600" class="label" '
+                     f'{_box_attr(box)}>{_e(marker.label)}</text>')
+    for line in sorted(lines, key=lambda line: not line.dashed):  # dashed (earlier) lines first: behind
+        parts += _line_paths(line, x_of, scale, dots=dots)
+    parts.append(legend_svg([(line.name, line.colour) for line in lines],
+                            [line.name for line in lines if line.dashed]))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -262,12 +419,14 @@ class Bar:
 
 def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, float],
                   x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
-                  colours: tuple[tuple[str, str], tuple[str, str]]) -> str:
-    """A self-contained SVG bar chart, its y axis scaled to the highest bar; `colours` names and colours the
-    bars and their parts for the legend. Bars of no height are not drawn."""
+                  colours: tuple[tuple[str, str], tuple[str, str]], overlay: Sequence[ChartLine] = ()) -> str:
+    """A self-contained SVG bar chart, its y axis scaled to the highest bar (or overlay point); `colours` names and
+    colours the bars and their parts for the legend. Bars of no height are not drawn. `overlay`: lines drawn
+    over the bars (an earlier run's throughput)."""
     _, top, _, height = PLOT
     (_, whole_colour), (_, part_colour) = colours
-    y_ticks = nice_ticks(max((bar.value for bar in bars if _finite(bar.value) is not None), default=1.0))
+    over = [y for line in overlay for _, y in line.points if y is not None and _finite(y) is not None]
+    y_ticks = nice_ticks(max([*(bar.value for bar in bars if _finite(bar.value) is not None), *over], default=1.0))
     y_max = y_ticks[-1]
     bottom = top + height
     x_of = _x_scale(x_range)
@@ -290,6 +449,51 @@ def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, floa
             parts.append(f'<rect x="{_f(x0)}" y="{_f(bottom - part_height)}" width="{_f(bar_width)}" '
                          f'height="{_f(max(part_height, 1.0))}" fill="{part_colour}"/>')
         parts.append("</g>")
-    parts.append(legend_svg(colours))
+    for line in overlay:
+        parts += _line_paths(line, x_of, lambda value: bottom - value / y_max * height)
+    parts.append(legend_svg([*colours, *((line.name, line.colour) for line in overlay)],
+                            [line.name for line in overlay if line.dashed]))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineMark:
+    """One event on a timeline chart: its time, its row (0 at the top), its colour, its tooltip and a short label
+    drawn beside it."""
+
+    at: float
+    row: int
+    colour: str
+    tip: str
+    label: str = ""
+
+
+def timeline_svg(title: str, spans: Sequence[tuple[str, float, float]], marks: Sequence[TimelineMark], rows: int, *,
+                 legend: Sequence[tuple[str, str]] = ()) -> str:
+    """A self-contained SVG timeline: `spans` as alternating bands across the plot, named at their top when the
+    name fits, and each mark as a dot at its time on its row (one row per subject, `rows` in all)."""
+    _, top, _, height = PLOT
+    end = max([*(ended for _, _, ended in spans), *(mark.at for mark in marks), 1e-9])
+    x_max, x_ticks = axis_ticks(end)
+    x_of = _x_scale((0.0, x_max))
+    parts = chart_frame(title, [], [(x_of(tick), label) for tick, label in x_ticks], x_unit="time since the run "
+                        "started (s)", y_unit="", scale="linear")
+    for index, (name, began, ended) in enumerate(spans):
+        x0, x1 = x_of(began), x_of(ended)
+        parts.append(f'<rect x="{_f(x0)}" y="{top}" width="{_f(max(x1 - x0, 0.5))}" height="{height}" '
+                     f'fill="{"#f6f8fa" if index % 2 == 0 else "#eaeef2"}" class="span"><title>{_e(name)}: '
+                     f"{began:,.3f}-{ended:,.3f} s</title></rect>")
+        if _CHAR_W * len(name) + 8 <= x1 - x0:
+            parts.append(f'<text x="{_f(x0 + 4)}" y="{top + 12}" fill="#57606a">{_e(name)}</text>')
+    row_height = (height - 20) / max(rows, 1)
+    for mark in marks:
+        y = top + 20 + row_height * (mark.row + 0.5)
+        parts.append(f'<circle cx="{_f(x_of(mark.at))}" cy="{_f(y)}" r="4" fill="{mark.colour}" stroke="#fff" '
+                     f'stroke-width="1"><title>{_e(mark.tip)}</title></circle>')
+        if mark.label:
+            parts.append(f'<text x="{_f(x_of(mark.at) + 7)}" y="{_f(y + 4)}" fill="#1f2328" stroke="#fff" '
+                         f'stroke-width="3" paint-order="stroke">{_e(mark.label)}</text>')
+    parts.append(legend_svg(legend))
     parts.append("</svg>")
     return "".join(parts)

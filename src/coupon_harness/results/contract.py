@@ -118,6 +118,10 @@ class Finding(Record):
     replay: ReplayInfo | None = None
     #: Against the run's baseline; None without one.
     baseline: BaselineStatus | None = None
+    #: Seconds from the start of the run to the first time it was seen, and where (the source then: `source` is
+    #: the smallest reproducer's, which may come later). None in files of older versions.
+    first_seen_s: float | None = None
+    first_seen_in: str | None = None
 
     @property
     def curl(self) -> str | None:
@@ -232,6 +236,9 @@ class ContractRunResult(RunResult):
     #: Seconds from the start of the run to the first finding of a failing rule, and where it was found.
     first_finding_s: float | None = None
     first_finding_source: str | None = None
+    #: Each pass run: its name and the seconds from the start of the run when it began and ended (the clock of
+    #: `first_finding_s` and `Finding.first_seen_s`), in order; empty in files of older versions.
+    pass_spans: list[tuple[str, float, float]] = field(default_factory=list)
     #: What shaped the run, for the Replay line (None: unknown, e.g. an older summary.json).
     shape: RunShape | None = None
     #: The run judged against --baseline (None without one).

@@ -165,6 +165,9 @@ class Comparison(FrozenRecord):
     seed: int
     confidence: float = 0.95
     notes: tuple[str, ...] = ()
+    #: The earlier run's timeline, drawn under this run's on the latency and throughput charts (empty in a
+    #: summary.json of an older version: the charts then show this run alone).
+    earlier_timeline: tuple[TimelinePoint, ...] = ()
 
     @property
     def regressions(self) -> list[ComparisonRow]:

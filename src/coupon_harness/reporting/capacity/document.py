@@ -12,7 +12,7 @@ from pathlib import Path
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, holds, rate_or_why, step_verdict
 from coupon_harness.reporting.capacity.junit import render_capacity_junit
 from coupon_harness.reporting.capacity.summary_json import write_capacity_summary_json
-from coupon_harness.reporting.charts import ChartLine, ChartThreshold, axis_ticks, line_chart_svg
+from coupon_harness.reporting.charts import ChartLine, ChartMarker, ChartThreshold, axis_ticks, line_chart_svg
 from coupon_harness.reporting.document import (
     Chart,
     Code,
@@ -47,8 +47,24 @@ def _x_axis(result: CapacityResult) -> tuple[tuple[float, float], list[tuple[flo
     return (0.0, end), ticks
 
 
+_CAPACITY = "#1a7f37"
+_BREAKING = "#cf222e"
+_GENERATOR = "#9a6700"
+
+
+def _markers(result: CapacityResult) -> list[ChartMarker]:
+    """The capacity (green) and the breaking rate (red) as vertical lines, each labelled with its rate; the
+    generator's limit (amber) when the generator, not the target, stopped the search."""
+    limit = result.generator_limit_rps if result.generator_limited else None
+    marks = [(f"capacity {fmt_rate(result.capacity_rps)} req/s", result.capacity_rps, _CAPACITY),
+             (f"breaking {fmt_rate(result.breaking_rps)} req/s", result.breaking_rps, _BREAKING),
+             (f"generator limit {fmt_rate(limit)} req/s", limit, _GENERATOR)]
+    return [ChartMarker(label, rate, colour) for label, rate, colour in marks if rate is not None]
+
+
 def latency_curve_svg(result: CapacityResult, *, log: bool = False) -> str | None:
-    """p50/p95/p99 of each step's measured window against its offered rate, the latency SLOs as lines."""
+    """p50/p95/p99 of each step's measured window against its offered rate, the latency SLOs as lines, the
+    capacity and the breaking rate marked."""
     steps = sorted((s for s in result.steps if s.latency_ms), key=lambda s: s.rate)
     if not steps:
         return None
@@ -60,7 +76,7 @@ def latency_curve_svg(result: CapacityResult, *, log: bool = False) -> str | Non
                   for text in result.slos if (match := re.fullmatch(r"(p\d+|max)<=([\d.]+)ms", text))]
     return line_chart_svg("Latency against the offered rate (measured window of each step)", lines,
                           x_range=x_range, x_ticks=x_ticks, x_unit="offered rate (req/s)", y_unit="latency (ms)",
-                          thresholds=thresholds, log=log, dots=True)
+                          thresholds=thresholds, log=log, dots=True, markers=_markers(result))
 
 
 def throughput_curve_svg(result: CapacityResult) -> str | None:
@@ -72,7 +88,8 @@ def throughput_curve_svg(result: CapacityResult) -> str | None:
     lines = [ChartLine("offered (answered = offered)", "#8c959f", [(0.0, 0.0), (x_range[1], x_range[1])]),
              ChartLine("answered", "#0969da", [(s.rate, s.achieved_rps) for s in steps])]
     return line_chart_svg("Answered against offered requests per second", lines, x_range=x_range, x_ticks=x_ticks,
-                          x_unit="offered rate (req/s)", y_unit="answered (req/s)", dots=True)
+                          x_unit="offered rate (req/s)", y_unit="answered (req/s)", dots=True,
+                          markers=_markers(result))
 
 
 def _figures(result: CapacityResult) -> tuple[Figure, ...]:

@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from coupon_harness.reporting.charts import TimelineMark, timeline_svg
 from coupon_harness.reporting.contract.common import (
     BaselineGroups,
     FindingView,
@@ -30,6 +31,7 @@ from coupon_harness.reporting.document import (
     Banner,
     Block,
     BulletList,
+    Chart,
     Code,
     CodeBlock,
     Column,
@@ -190,6 +192,51 @@ def _curls_need(result: ContractRunResult) -> Text | None:
     return (f"The sandbox this run started at {shape.base_url} is stopped: ",
             Code(f"coupon-harness serve --port {port}"), " (in another terminal) serves one there again and prints "
             "its demo credentials. " + (needs or ""))
+#: A finding's dot on the timeline, by its rule's outcome.
+_MARK_COLOURS = {Status.FAIL: "#cf222e", Status.WARN: "#bf8700", Status.KNOWN: "#57606a"}
+_MARK_LEGEND = ((Status.FAIL, "failed rule"), (Status.WARN, "warned rule"), (Status.KNOWN, "known (baseline)"))
+
+
+def _pass_at(result: ContractRunResult, seconds: float, fallback: str) -> str:
+    """The pass that was running `seconds` into the run (the source's own name when no span holds it)."""
+    for name, began, ended in result.pass_spans:
+        if began <= seconds <= ended:
+            return name
+    return fallback
+
+
+def _timeline_section(result: ContractRunResult) -> Section | None:
+    """When each finding was first seen, in order, with the pass then running; and per pass, its span and how many
+    findings it saw first. None when no finding carries its time (a file of an older version)."""
+    seen = sorted(((finding.first_seen_s, rule_result, finding) for rule_result in ordered_rules(result)
+                   for finding in rule_result.findings if finding.first_seen_s is not None),
+                  key=lambda item: item[0])
+    if not seen:
+        return None
+    rows = tuple(Row((f"{at:,.3f}", _pass_at(result, at, finding.first_seen_in or finding.source),
+                      (Link(rule_result.rule.id, f"#{_anchor(rule_result.rule.id)}", code=True),),
+                      finding.probe or finding.key, finding.first_seen_in or finding.source),
+                     OUTCOME_STATUS[rule_result.outcome]) for at, rule_result, finding in seen)
+    order = list(dict.fromkeys(rule_result.rule.id for _, rule_result, _ in seen))
+    marks = [TimelineMark(at, order.index(rule_result.rule.id), _MARK_COLOURS[OUTCOME_STATUS[rule_result.outcome]],
+                          f"{rule_result.rule.id}: {finding.probe or finding.key}, first seen at {at:,.3f} s in "
+                          f"{finding.first_seen_in or finding.source}", rule_result.rule.id)
+             for at, rule_result, finding in seen]
+    chart = timeline_svg("Findings timeline: when each finding was first seen, per pass", result.pass_spans, marks,
+                         len(order), legend=[(label, _MARK_COLOURS[status]) for status, label in _MARK_LEGEND
+                                             if any(OUTCOME_STATUS[r.outcome] is status for _, r, _ in seen)])
+    blocks: list[Block] = [Chart("findings-timeline", chart),
+                           Table((Column("first seen (s)", numeric=True), Column("pass"), Column("rule"),
+                                  Column("finding"), Column("seen in", console=False)), rows)]
+    if result.pass_spans:
+        sent = dict(result.passes)
+        first = [_pass_at(result, at, "") for at, _, _ in seen]
+        blocks.append(Table((Column("pass"), Column("from (s)", numeric=True), Column("to (s)", numeric=True),
+                             Column("requests", numeric=True), Column("first seen in it", numeric=True)),
+                            tuple(Row((name, f"{began:,.3f}", f"{ended:,.3f}", f"{sent.get(name, 0):,}",
+                                       str(first.count(name))))
+                                  for name, began, ended in result.pass_spans)))
+    return Section("Findings timeline", tuple(blocks), anchor="timeline", console=False)
 
 
 def _sections(result: ContractRunResult) -> tuple[Section, ...]:
@@ -210,6 +257,9 @@ def _sections(result: ContractRunResult) -> tuple[Section, ...]:
         sections.append(Section("Not run", (BulletList(tuple(
             (Code(r.rule.id), f" {r.rule.title}: {r.reason or 'no reason given'}") for r in not_run)),),
             anchor="not-run"))
+    timeline = _timeline_section(result)
+    if timeline is not None:
+        sections.append(timeline)
     if result.passes:
         sections.append(Section("Passes", (BulletList(tuple(
             (Code(name), f": {sent} requests") for name, sent in result.passes)),), console=False))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from coupon_harness.reporting.diff.causes import EXAMPLES, Cause, causes
 from coupon_harness.reporting.diff.common import against_curl, replay_command, verdict
 from coupon_harness.reporting.diff.junit import render_diff_junit
 from coupon_harness.reporting.diff.summary_json import write_diff_summary_json
@@ -22,6 +23,7 @@ from coupon_harness.reporting.document import (
     Section,
     Status,
     Table,
+    Text,
     Verdict,
 )
 from coupon_harness.reporting.text import shorten
@@ -52,22 +54,54 @@ def _figures(result: DiffRunResult) -> tuple[Figure, ...]:
     return tuple(figures)
 
 
-def _reproducer(index: int, total: int, difference: Difference) -> FindingBlock:
+def _reproducer(index: int, total: int, cause: Cause) -> FindingBlock:
+    difference = cause.members[0]
     r = difference.reproducer
-    return FindingBlock((f"Reproducer {index}/{total}: {difference.where} · first in ", Code(r.source)),
+    many = len(cause.members)
+    where = difference.where + (f" (the first of {many} of this cause)" if many > 1 else "")
+    return FindingBlock((f"Reproducer {index}/{total}: {where} · first in ", Code(r.source)),
                    (("base answered", _answer(r.base_status, r.base_excerpt)),
                     ("against answered", _answer(r.against_status, r.against_excerpt))),
                    (CodeBlock(r.base_request.curl, "sh", "base"),
                     CodeBlock(against_curl(r.against_request), "sh", "against")), open=index == 1)
 
 
+def _examples(values: list[str]) -> Text:
+    """The first distinct values as code, and how many more distinct ones there are."""
+    distinct = list(dict.fromkeys(values))
+    spans: list[str | Code] = []
+    for value in distinct[:EXAMPLES]:
+        spans += [", "] if spans else []
+        spans.append(Code(value))
+    if len(distinct) > EXAMPLES:
+        spans.append(f" and {len(distinct) - EXAMPLES} more")
+    return tuple(spans)
+
+
+def _row(cause: Cause) -> Row:
+    """One row a cause: a lone difference as it is; several with their count, the shared change and examples."""
+    first = cause.members[0]
+    many = len(cause.members)
+    if many == 1:
+        return Row((first.where, (Code(first.base),), (Code(first.against),), "1", str(first.occurrences),
+                    first.reproducer.source), Status.FAIL)
+    subjects = [subject for subject in cause.subjects if subject]
+    named = ", ".join(subjects[:EXAMPLES]) + (f" and {len(subjects) - EXAMPLES} more" if len(subjects) > EXAMPLES
+                                              else "")
+    where = f"{cause.field}" + (f" ({cause.change})" if cause.change else "") + (f" in {named}" if named else "")
+    return Row((where, _examples([d.base for d in cause.members]), _examples([d.against for d in cause.members]),
+                str(many), str(cause.cases),
+                first.reproducer.source), Status.FAIL)
+
+
 def _group(category: str, differences: list[Difference]) -> Section:
-    table = Table((Column("Where"), Column("Base"), Column("Against"), Column("Cases", numeric=True),
-                   Column("First seen in")),
-                  tuple(Row((d.where, (Code(d.base),), (Code(d.against),), str(d.occurrences), d.reproducer.source),
-                            Status.FAIL) for d in differences))
-    return Section(f"{category.capitalize()} ({len(differences)})",
-                   (table, *(_reproducer(n, len(differences), d) for n, d in enumerate(differences, start=1))),
+    grouped = causes(differences)
+    table = Table((Column("Where"), Column("Base"), Column("Against"), Column("Differences", numeric=True),
+                   Column("Cases", numeric=True), Column("First seen in")), tuple(_row(c) for c in grouped))
+    title = f"{category.capitalize()} ({len(differences)})"
+    if len(grouped) < len(differences):
+        title = f"{category.capitalize()} ({len(differences)}, {len(grouped)} cause{'' if len(grouped) == 1 else 's'})"
+    return Section(title, (table, *(_reproducer(n, len(grouped), c) for n, c in enumerate(grouped, start=1))),
                    status=Status.FAIL)
 
 

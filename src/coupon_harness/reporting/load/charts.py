@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from coupon_harness.reporting.charts import Bar, ChartLine, ChartThreshold, axis_ticks, bar_chart_svg, line_chart_svg
 from coupon_harness.reporting.load.common import downsample, finite, fmt_count, slo_label, span_label
-from coupon_harness.results.load import LoadRunResult
+from coupon_harness.results.load import LoadRunResult, TimelinePoint
 
 __all__ = ["CHART_POINTS", "TAIL_SPREAD", "latency_chart_svg", "tails_matter", "throughput_chart_svg"]
 
@@ -17,18 +17,35 @@ TAIL_SPREAD = 20.0
 _SERIES = (("p50", "#0969da"), ("p95", "#bf8700"), ("p99", "#cf222e"))
 _OK_BAR = "#54aeff"
 _ERROR_BAR = "#cf222e"
+#: The earlier run's throughput (--compare), a dashed line over this run's bars.
+_EARLIER_RPS = "#57606a"
+
+
+def _earlier(result: LoadRunResult) -> tuple[TimelinePoint, ...]:
+    """The earlier run's timeline when this run was compared with one that carried it (else empty)."""
+    return result.comparison.earlier_timeline if result.comparison is not None else ()
+
+
+def _x_axis(*ends: float) -> tuple[float, list[tuple[float, str]]]:
+    """One time axis for this run and the earlier one: both start at 0 s."""
+    return axis_ticks(max(*ends, 1e-9))
 
 
 def latency_chart_svg(result: LoadRunResult, *, log: bool = False) -> str | None:
     """p50/p95/p99 of each interval over time (gaps where an interval had no answer), the y axis scaled to the
-    data: an SLO line far above is named at the top instead of flattening the lines. None without timeline."""
+    data: an SLO line far above is named at the top instead of flattening the lines; the earlier run's
+    percentiles dashed and lighter under them (--compare). None without timeline."""
     rows = downsample(result.timeline, CHART_POINTS)
     if not rows:
         return None
-    x_max, x_ticks = axis_ticks(max(rows[-1].t_to_s, 1e-9))
+    before = downsample(_earlier(result), CHART_POINTS)
+    x_max, x_ticks = _x_axis(rows[-1].t_to_s, before[-1].t_to_s if before else 0.0)
     colours = dict(_SERIES)
     lines = [ChartLine(name, colour, [(row.t_to_s, finite(getattr(row, f"{name}_ms"))) for row in rows])
              for name, colour in _SERIES]
+    lines += [ChartLine(f"earlier {name}", colour, [(row.t_to_s, finite(getattr(row, f"{name}_ms")))
+                                                    for row in before], dashed=True)
+              for name, colour in _SERIES if before]
     thresholds = [ChartThreshold(f"SLO {slo_label(slo)}", slo.threshold, colours[slo.key], short=f"SLO {slo.key}",
                                  unit="ms")
                   for slo in result.slos if slo.unit == "ms" and slo.key in colours and finite(slo.threshold)]
@@ -46,14 +63,17 @@ def tails_matter(result: LoadRunResult) -> bool:
 
 def throughput_chart_svg(result: LoadRunResult) -> str | None:
     """Requests/s of each interval as bars, the share that erred in red; the y axis scaled to the busiest
-    interval. None without timeline."""
+    interval; the earlier run's requests/s as a dashed line over them (--compare). None without timeline."""
     rows = downsample(result.timeline, CHART_POINTS)
     if not rows:
         return None
-    x_max, x_ticks = axis_ticks(max(rows[-1].t_to_s, 1e-9))
+    before = downsample(_earlier(result), CHART_POINTS)
+    x_max, x_ticks = _x_axis(rows[-1].t_to_s, before[-1].t_to_s if before else 0.0)
+    overlay = [ChartLine("earlier run requests/s", _EARLIER_RPS,
+                         [(row.t_to_s, finite(row.rps)) for row in before], dashed=True)] if before else []
     bars = [Bar(row.t_from_s, row.t_to_s, finite(row.rps) or 0.0, row.errors / row.requests if row.requests else 0.0,
                 f"t {span_label(row)} s: {finite(row.rps) or 0.0:,.1f} req/s, {fmt_count(row.requests)} requests, "
                 f"{fmt_count(row.errors)} errors") for row in rows]
     return bar_chart_svg("Throughput per interval (requests/s)", bars, x_range=(0.0, x_max), x_ticks=x_ticks,
                          x_unit="time (s)", y_unit="requests/s",
-                         colours=(("requests/s", _OK_BAR), ("errors/s", _ERROR_BAR)))
+                         colours=(("requests/s", _OK_BAR), ("errors/s", _ERROR_BAR)), overlay=overlay)

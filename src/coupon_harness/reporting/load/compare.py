@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from hdrh.histogram import HdrHistogram
 
 from coupon_harness.reporting.document import (
+    Badge,
     Block,
     BulletList,
     Column,
@@ -46,6 +47,7 @@ from coupon_harness.reporting.document import (
     Status,
     Strong,
     Table,
+    Text,
 )
 from coupon_harness.reporting.load.common import FIGURE_LABELS, throughput_rps
 from coupon_harness.results.load import (
@@ -338,7 +340,7 @@ def compare_runs(earlier: LoadRunResult, current: LoadRunResult, limits: Sequenc
         error_codes={code: (earlier.entity_error_codes.get(code, 0), current.entity_error_codes.get(code, 0))
                      for code in codes},
         noise_judged=judged, resamples=resamples if judged else 0, seed=seed, confidence=confidence,
-        notes=tuple(notes))
+        notes=tuple(notes), earlier_timeline=tuple(earlier.timeline))
 
 
 # --- rendering (every report format uses these) --------------------------------------------------------
@@ -421,8 +423,15 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     return lines
 
 
-#: How a row's verdict marks it.
+#: How a row's verdict marks it (and colours its verdict: red, yellow, green; "within noise" and "no interval"
+#: stay neutral, plain text).
 _ROW_STATUS = {"regression": Status.FAIL, "worse": Status.WARN, "better": Status.PASS}
+
+
+def _verdict_cell(row: ComparisonRow, text: str) -> Text:
+    """A row's verdict, coloured by its status where a format has colour (a badge), plain where it is neutral."""
+    status = _ROW_STATUS.get(row.verdict)
+    return text if status is None else (Badge(status, text),)
 
 
 def comparison_section(comparison: Comparison) -> Section:
@@ -433,7 +442,8 @@ def comparison_section(comparison: Comparison) -> Section:
                Column(_HEADER[6]))
     blocks: list[Block] = [
         Paragraph((Strong(_headline(comparison)),)), Paragraph(_about(comparison), muted=True),
-        Table(columns, tuple(Row(tuple(_cells(row)), _ROW_STATUS.get(row.verdict)) for row in comparison.rows))]
+        Table(columns, tuple(Row((*(cells := _cells(row))[:5], _verdict_cell(row, cells[5]), *cells[6:]),
+                                 _ROW_STATUS.get(row.verdict)) for row in comparison.rows))]
     if comparison.error_codes:
         blocks.append(Table((Column("entity error code"), *(Column(name, numeric=True)
                                                              for name in ("earlier", "this run", "change"))),

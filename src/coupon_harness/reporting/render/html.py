@@ -1,5 +1,9 @@
-"""A `Document` as one self-contained HTML page: the one stylesheet inline, SVG charts inline, no script, no
-external asset, every text escaped here."""
+"""A `Document` as one self-contained HTML page: the one stylesheet inline, SVG charts inline, no external asset,
+every text escaped here.
+
+Every command to paste (a curl, a replay line: a `sh` code block, a finding's `replay` or `curl` value, the `Replay`
+figure) carries the class `copy`; one small inline script (`COPY_SCRIPT`) adds a copy button beside each. Without
+JavaScript the page is whole: the code is there to select, and no button is drawn that could not work."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from coupon_harness.reporting.document import (
     Details,
     Document,
     Fields,
+    Figure,
     FindingBlock,
     Link,
     Paragraph,
@@ -31,12 +36,36 @@ from coupon_harness.reporting.document import (
 )
 from coupon_harness.reporting.text import e
 
-__all__ = ["MARK_KINDS", "STYLESHEET", "mark", "page", "render_html"]
+__all__ = ["COPY_LABELS", "COPY_SCRIPT", "MARK_KINDS", "STYLESHEET", "mark", "page", "render_html"]
 
 STYLESHEET = files("coupon_harness.reporting.render").joinpath("style.css").read_text(encoding="utf-8")
 #: What each status mark says to a screen reader.
 MARK_KINDS = {"pass": "passed", "fail": "failed", "warn": "warning", "stop": "stopped", "skip": "not run",
               "error": "harness error", "known": "known"}
+
+
+#: The finding values and figures whose value is a command to paste.
+COPY_LABELS = frozenset({"replay", "curl"})
+#: Adds a copy button after each `.copy` element (the text copied as shown); the page holds no button without it.
+COPY_SCRIPT = """<script>
+document.querySelectorAll(".copy").forEach(function (el) {
+  var button = document.createElement("button");
+  button.type = "button"; button.className = "copy-button"; button.textContent = "copy";
+  button.title = "Copy to the clipboard";
+  function done(word) { button.textContent = word; setTimeout(function () { button.textContent = "copy"; }, 1500); }
+  function fallback() {
+    var range = document.createRange(), selection = window.getSelection();
+    range.selectNodeContents(el); selection.removeAllRanges(); selection.addRange(range);
+    try { done(document.execCommand("copy") ? "copied" : "selected"); } catch (error) { done("selected"); }
+  }
+  button.addEventListener("click", function () {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(el.textContent).then(function () { done("copied"); }, fallback);
+    } else { fallback(); }
+  });
+  el.insertAdjacentElement("afterend", button);
+});
+</script>"""
 
 
 def mark(kind: str) -> str:
@@ -46,10 +75,17 @@ def mark(kind: str) -> str:
 
 
 def page(title: str, body: list[str]) -> str:
-    """A self-contained page: `title` plain text, `body` HTML fragments."""
+    """A self-contained page: `title` plain text, `body` HTML fragments (with the copy script when one of them
+    holds a command to copy)."""
+    script = "\n" + COPY_SCRIPT if any('class="copy' in part for part in body) else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
-            f"<style>{STYLESHEET}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+            f"<style>{STYLESHEET}</style></head><body>\n" + "\n".join(body) + script + "\n</body></html>\n")
+
+
+def _copyable_pre(text: str) -> str:
+    """A command to paste: its block, and room for the button the script adds beside it."""
+    return f'<div class="copyable"><pre class="copy"><code>{e(text)}</code></pre></div>'
 
 
 #: Each kind of inline span as HTML.
@@ -78,7 +114,9 @@ def _table(block: Table) -> str:
 
 
 def _finding(block: FindingBlock) -> str:
-    items = "".join(f"<dt>{e(label)}</dt><dd><pre><code>{e(value)}</code></pre></dd>" for label, value in block.values)
+    items = "".join(f"<dt>{e(label)}</dt><dd>"
+                    + (_copyable_pre(value) if label in COPY_LABELS else f"<pre><code>{e(value)}</code></pre>")
+                    + "</dd>" for label, value in block.values)
     opened = " open" if block.open else ""
     return (f'<details class="finding"{opened}><summary>{_text(block.summary)}</summary>'
             f'<dl class="finding">{items}</dl>{_blocks(block.blocks)}</details>')
@@ -99,7 +137,7 @@ _BLOCKS: dict[type, Callable[[Any], str]] = {
     BulletList: lambda b: "<ul>" + "".join(f"<li>{_text(item)}</li>" for item in b.items) + "</ul>",
     Table: _table,
     CodeBlock: lambda b: ((f'<p class="label">{e(b.label)}</p>' if b.label else "")
-                          + f"<pre><code>{e(b.text)}</code></pre>"),
+                          + (_copyable_pre(b.text) if b.language == "sh" else f"<pre><code>{e(b.text)}</code></pre>")),
     FindingBlock: _finding,
     Details: lambda b: f"<details><summary>{e(b.summary)}</summary>{_blocks(b.blocks)}</details>",
     Chart: _chart}
@@ -124,6 +162,14 @@ def _section(section: Section, level: int) -> str:
     return f'<section class="{css}{status}"{ident}><h{level}>{title}</h{level}>{inner}</section>'
 
 
+def _figure(figure: Figure) -> str:
+    """A figure's value; the `Replay` figure's command marked to copy."""
+    if figure.label.lower() in COPY_LABELS and isinstance(figure.value, tuple) and len(figure.value) == 1 \
+            and isinstance(figure.value[0], Code):
+        return f'<code class="copy">{e(figure.value[0].text)}</code>'
+    return _text(figure.value)
+
+
 def render_html(document: Document) -> str:
     """The document as one HTML page."""
     verdict = document.verdict
@@ -133,7 +179,7 @@ def render_html(document: Document) -> str:
             *(_block(banner) for banner in document.banners)]
     if document.figures:
         body.append('<dl class="meta">' + "".join(
-            f"<dt>{e(f.label)}</dt><dd>{mark(f.status) + ' ' if f.status is not None else ''}{_text(f.value)}</dd>"
+            f"<dt>{e(f.label)}</dt><dd>{mark(f.status) + ' ' if f.status is not None else ''}{_figure(f)}</dd>"
             for f in document.figures) + "</dl>")
     body += [_section(section, 2) for section in document.sections]
     if document.notes:

@@ -49,6 +49,10 @@ class Collector:
         self.first_finding: tuple[float, str] | None = None
         self.context = RecordContext()
 
+    def elapsed(self) -> float:
+        """Seconds since the collector was made: the clock of every time the result records."""
+        return round(time.monotonic() - self._started, 3)
+
     def fault(self, fault: HarnessFault) -> None:
         with self._lock:
             self.faults.append(fault)
@@ -97,9 +101,10 @@ class Collector:
         else:
             replay = self.context.replay
             sequence, judged = list((self.context.sequences or {}).get(violation.rule_id, ())), []
+        now = self.elapsed()
         with self._lock:
             if self.first_finding is None and get_rule(violation.rule_id).severity.fails_gate:
-                self.first_finding = (round(time.monotonic() - self._started, 3), source)
+                self.first_finding = (now, source)
             known = self._findings.get(signature)
             if known is not None:
                 known.occurrences += 1
@@ -115,7 +120,8 @@ class Collector:
                 rule_id=violation.rule_id, key=violation.key, expected=violation.expected,
                 received=violation.received, request=request, response_status=status,
                 response_excerpt=excerpt, source=source, seed=self._seed, probe=probe,
-                probe_class=group or probe, sequence=sequence, sequence_judged=judged, replay=replay)
+                probe_class=group or probe, sequence=sequence, sequence_judged=judged, replay=replay,
+                first_seen_s=now, first_seen_in=source)
 
     @property
     def findings(self) -> list[Finding]:

@@ -46,6 +46,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     passes: list[tuple[str, int]] = []
+    spans: list[tuple[str, float, float]] = []
     notes: list[str] = []
     interrupted = False
     try:
@@ -65,7 +66,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             if collector.stopped:
                 notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
                 break
-            before = collector.requests
+            before, began = collector.requests, collector.elapsed()
             _log.info("pass %s: started (%d requests so far)", name, before)
             progress(f"{name}: started")
             try:
@@ -77,6 +78,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
                 collector.fault(harness_fault(name, exc, redactor))
                 progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
             passes.append((name, collector.requests - before))
+            spans.append((name, began, collector.elapsed()))
             _log.info("pass %s: done, %d requests", name, collector.requests - before)
     except (KeyboardInterrupt, PropertyInterrupted):
         interrupted = True
@@ -110,6 +112,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         faults=list(collector.faults),
         first_finding_s=first[0] if first else None,
         first_finding_source=first[1] if first else None,
+        pass_spans=spans,
         shape=run_shape(settings, redactor),
     )
     if baseline is not None and settings.baseline is not None:

@@ -1,0 +1,93 @@
+"""Differences of one cause, grouped into one row of the diff report.
+
+One cause, as decided here: the same group (category), the same field of the answer whatever the subject it was
+seen under (`series 102: result.discountValue` and `series 107: result.discountValue` are one field), and the same
+change -- for numbers the same difference (against = base + 1: an off-by-one), for instants the same shift
+(`30 days after issue` against `31 days after issue`: one day later), for any other value the same pair of values.
+A bug shows as one constant change of one field across the series it touches; two different changes of one field
+(+1 here, x2 there) stay two rows, since they may be two bugs. The summary.json keeps every difference as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from coupon_harness.results.diff import Difference
+
+__all__ = ["EXAMPLES", "Cause", "causes"]
+
+#: A grouped row names this many of its subjects and values.
+EXAMPLES = 3
+_DAYS = re.compile(r"^(\d+) days? (after|before) issue$")
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Differences of one cause, in the order they were found; `change` says what they share ("" for the same
+    pair of values)."""
+
+    category: str
+    field: str
+    change: str
+    members: tuple[Difference, ...]
+
+    @property
+    def subjects(self) -> list[str]:
+        return [_split(d.where)[0] for d in self.members]
+
+    @property
+    def cases(self) -> int:
+        return sum(d.occurrences for d in self.members)
+
+
+def _split(where: str) -> tuple[str, str]:
+    """(subject, field): "series 102: result.discountValue" -> ("series 102", "result.discountValue")."""
+    subject, sep, field = where.partition(": ")
+    return (subject, field) if sep else ("", where)
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _days(text: str) -> int | None:
+    match = _DAYS.match(text)
+    if match is None:
+        return None
+    return int(match.group(1)) * (1 if match.group(2) == "after" else -1)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:+,.10g}"
+
+
+def change_of(difference: Difference) -> str:
+    """What changed from base to against, as a rule ("against = base +1"), or "" when no rule is seen."""
+    a, b = _number(difference.base), _number(difference.against)
+    if a is not None and b is not None:
+        return f"against = base {_fmt(b - a)}"
+    da, db = _days(difference.base), _days(difference.against)
+    if da is not None and db is not None:
+        shift = db - da
+        return f"against {abs(shift)} day{'' if abs(shift) == 1 else 's'} {'later' if shift > 0 else 'earlier'}"
+    return ""
+
+
+def causes(differences: list[Difference]) -> list[Cause]:
+    """The differences grouped by cause, groups in the order of their first difference."""
+    groups: dict[tuple[str, ...], list[Difference]] = {}
+    changes: dict[tuple[str, ...], str] = {}
+    for difference in differences:
+        field = _split(difference.where)[1]
+        change = change_of(difference)
+        key = (difference.category, field, change) if change else (difference.category, field, "",
+                                                                    difference.base, difference.against)
+        groups.setdefault(key, []).append(difference)
+        changes[key] = change
+    return [Cause(key[0], key[1], changes[key], tuple(members)) for key, members in groups.items()]
