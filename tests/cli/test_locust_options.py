@@ -62,7 +62,7 @@ from coupon_harness.errors import ConfigError
 out = []
 for argv, env in json.loads(sys.argv[1]):
     parser = get_parser()
-    add_options(parser, LOAD, exclude=LOCUST_OWNS)
+    add_options(parser, LOAD, exclude=LOCUST_OWNS, short=False)
     os.environ.update(env)
     err = io.StringIO()
     try:

@@ -376,8 +376,11 @@ class Option:
     #: the config key, every run's Redactor gets it (`settings_builders.credentials`), and no message shows it
     #: (`is_secret`). The one registry: a new secret option needs no other edit.
     secret: bool = False
-    #: A one-letter flag beside `--NAME` (`-v`).
+    #: A one-letter flag beside `--NAME` (`-v`, `-u` as Locust spells it).
     short: str | None = None
+    #: Other long spellings of the flag (`--auth` beside `--user`, as Schemathesis spells it); the variable and the
+    #: config key stay those of `name`.
+    aliases: tuple[str, ...] = ()
     #: The flag counts its repetitions (`-vv`: 2); the variable takes the number.
     count: bool = False
 
@@ -397,9 +400,10 @@ class Option:
     def flag(self, prefix: str = "--") -> str:
         return prefix + self.name
 
-    def flags(self) -> tuple[str, ...]:
-        """Every spelling of its flag on the command line: `-v` and `--verbose`."""
-        return (self.short, self.flag()) if self.short else (self.flag(),)
+    def flags(self, *, short: bool = True) -> tuple[str, ...]:
+        """Every spelling of its flag on the command line: `-v` and `--verbose`; `-a`, `--user` and `--auth`.
+        `short=False`: the long ones only (plain Locust owns most one-letter flags)."""
+        return ((self.short,) if self.short and short else ()) + (self.flag(),) + self.aliases
 
     def help_for(self, scope: str) -> str:
         text = self.help_by_scope.get(scope, self.help)
@@ -448,7 +452,8 @@ OPTIONS: tuple[Option, ...] = _table(
     Option("target", _ALL, _text, "which target of --config (default: the file's default-target, or its only "
            "target)", "NAME", in_file=False),
     "credentials",
-    Option("user", _ALL, _user, "HTTP Basic USER:PASSWORD, sent as given (like curl -u)", "USER:PASSWORD", secret=True),
+    Option("user", _ALL, _user, "HTTP Basic USER:PASSWORD, sent as given (like curl -u; -a/--auth as Schemathesis "
+           "spells it)", "USER:PASSWORD", secret=True, short="-a", aliases=("--auth",)),
     Option("password", _ALL, _secret("password"), "the password of --user, when it is not given there",
            "PASSWORD", secret=True),
     Option("md5-password", _ALL, _bool, "hash the password first (md5 hex), as Capillary till credentials expect"),
@@ -469,7 +474,7 @@ OPTIONS: tuple[Option, ...] = _table(
            "given twice counts once", "c1,c2"),
     "run",  # the contract run
     Option("max-examples", _TARGETED | _DIFF_ONLY, _int(1, MAX_EXAMPLES), "examples per generated pass", "N",
-           default="100"),
+           default="100", short="-n"),
     Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth, run in this "
            f"order: {'; '.join(f'{p.name} ({p.help})' for p in PASS_TABLE)}; default: all of them", "NAME,..."),
     Option("seed", _TARGETED | _DIFF_ONLY, _int(0, MAX_SEED), "replay a run: the seed a report names (default: a "
@@ -505,12 +510,13 @@ OPTIONS: tuple[Option, ...] = _table(
     Option("batch-size", _LOAD_AND_CAPACITY, _batch_size, "series per request, drawn uniformly from MIN-MAX",
            "MIN-MAX", default="1-2"),
     Option("users", _LOAD_AND_CAPACITY, _int(1, MAX_USERS), "concurrent users (default 10; with --arrival-rate, the "
-           "concurrency available: at least the rate)", "N",
+           "concurrency available: at least the rate)", "N", short="-u",
            help_by_scope={CAPACITY: "users of every step (default: sized per step, the rate times twice the "
                           "slowest latency SLO, at least 1 s of it, from 4 to 2,000)"}),
     Option("spawn-rate", _LOAD_ONLY, _number(0, MAX_RATE, low_open=True, unit=" users per second"),
-           "users started per second (default: all at once)", "R"),
-    Option("run-time", _LOAD_ONLY, _duration(positive=True), "how long: 30s, 2m, 1h", "30s", default="30s"),
+           "users started per second (default: all at once)", "R", short="-r"),
+    Option("run-time", _LOAD_ONLY, _duration(positive=True), "how long: 30s, 2m, 1h", "30s", default="30s",
+           short="-t"),
     Option("wait", _LOAD_ONLY, _duration(positive=False), "think time between a user's requests", "0.5s", default="0s"),
     Option("arrival-rate", _LOAD_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
            "open model: R requests/s on a fixed schedule, latency measured from the intended send time", "R"),
@@ -819,7 +825,10 @@ class StoreOnce(argparse.Action):
                  option_string: str | None = None) -> None:
         given: dict[str, Any] = namespace.__dict__.setdefault("_given_once", {})
         if option_string is not None and self.dest in given:
-            raise argparse.ArgumentError(self, twice_message(given[self.dest], values, secret=self.secret))
+            # Named by its long flag, as before it had a short one or an alias (`argument --user: ...`).
+            name = next((flag for flag in self.option_strings if flag.startswith("--")), option_string)
+            raise argparse.ArgumentError(None, f"argument {name}: "
+                                         f"{twice_message(given[self.dest], values, secret=self.secret)}")
         given[self.dest] = values
         setattr(namespace, self.dest, values)
 
@@ -847,10 +856,10 @@ def given_twice(args: Sequence[str], scope: str, prefix: str) -> None:
         index += 1
 
 
-def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
+def add_options(parser: Any, scope: str, exclude: Iterable[str] = (), *, short: bool = True) -> None:
     """The flags of `scope` (less `exclude`), grouped as in the table, on an argparse parser (or Locust's,
-    which is one); every value is kept raw (None when absent) for `resolve`, which parses flags, variables and
-    file keys alike."""
+    which is one, with `short=False`: Locust's own -u, -r, -t, -H stay its own); every value is kept raw (None
+    when absent) for `resolve`, which parses flags, variables and file keys alike."""
     groups: dict[str, Any] = {}
     skip = set(exclude)
     for opt in options_of(scope):
@@ -861,7 +870,7 @@ def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
         how: dict[str, Any] = ({"action": "store_true"} if opt.flag_only else
                                {"action": "append", "metavar": opt.metavar} if opt.repeatable else
                                {"action": StoreOnce, "metavar": opt.metavar, "secret": is_secret(opt)})
-        groups[opt.group].add_argument(opt.flag(), dest=opt.dest, default=None,
+        groups[opt.group].add_argument(*opt.flags(short=short), dest=opt.dest, default=None,
                                        help=opt.help_for(scope).replace("%", "%%"), **how)
 
 
@@ -918,7 +927,8 @@ def markdown_table() -> str:
             flag = "`" + (f"{opt.short}`, `" if opt.short else "") + f"--{opt.name}`"
             lines.append(f"| {flag} | `{opt.env}` | — | every command | {opt.help.replace('|', '&#124;')} |")
             continue
-        flag = f"`--{opt.name}" + ("" if opt.flag_only else f" {opt.metavar}") + "`"
+        value = "" if opt.flag_only else f" {opt.metavar}"
+        flag = ", ".join(f"`{spelling}{value}`" for spelling in opt.flags())
         key = f"`{opt.name}`" if opt.in_file else "—"
         commands = ", ".join(scope if scope != PYTEST else "pytest (`--harness-`)" for scope in SCOPES
                              if scope in opt.scopes)
