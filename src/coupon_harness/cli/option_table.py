@@ -333,6 +333,41 @@ def _passes(value: Any, what: str) -> tuple[str, ...]:
     return tuple(name for name in PASSES if name in names)
 
 
+#: RFC 9110 field-name: a token.
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
+#: Headers the harness sets itself: an extra header never replaces them (the credentials have their own options;
+#: the framing and the body's type are the request's own).
+_OWN_HEADERS = {"authorization": "--user or --token", "x-cap-api-oauth-token": "--token",
+                "content-type": "", "content-length": "", "transfer-encoding": "", "host": "", "connection": ""}
+
+
+def _headers(value: Any, what: str) -> tuple[tuple[str, str], ...]:
+    """`Name: value` headers, as curl -H writes them: a repeated flag or a TOML list, or (a variable) one a line
+    (a header value may hold a comma)."""
+    items = value.splitlines() if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ConfigError(f"{what} must be a list like [\"X-Api-Key: abc\"], got {_shown(type(value).__name__)}")
+    out: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(f"{what}: {_shown(type(item).__name__)} is not a header like 'X-Api-Key: abc'")
+        if not item.strip():
+            continue
+        name, colon, text = item.partition(":")
+        name, text = name.strip(), text.strip()
+        if not colon or not _FIELD_NAME.fullmatch(name):
+            raise ConfigError(f"{what}: {name[:40]!r} is not 'Name: value' with a header name (letters, digits, "
+                              "'-'), e.g. -H 'X-Api-Key: abc'")
+        if any(char in text for char in "\r\n\0"):
+            raise ConfigError(f"{what}: the value of {name} holds a line break or NUL: give it on one line")
+        fix = _OWN_HEADERS.get(name.lower())
+        if fix is not None:
+            raise ConfigError(f"{what}: {name} is a header the harness sets itself"
+                              + (f"; give the credentials with {fix}" if fix else ""))
+        out.append((name, text))
+    return tuple(out)
+
+
 def _batch_size(value: Any, what: str) -> tuple[int, int]:
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
     low, sep, high = text.partition("-")
@@ -461,6 +496,10 @@ OPTIONS: tuple[Option, ...] = _table(
            "with this key and --oauth-secret", "KEY", secret=True),
     Option("oauth-secret", _ALL, _secret("oauth_secret"), "the secret of --oauth-key", "SECRET", secret=True),
     Option("token", _ALL, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN", "TOKEN", secret=True),
+    Option("header", _ALL, _headers, "an extra header 'Name: value' sent on every request to the target (a gateway "
+           "key, a tenant id), as curl -H writes it; repeatable; its value is redacted from every report like a "
+           "credential (the variable takes one a line, the key a list)", "'NAME: VALUE'", repeatable=True,
+           secret=True, short="-H"),
     "what the target holds",
     Option("series-ids", _ALL, parse_int_list, "series that exist and issue coupons on the target (an id given "
            "twice counts once)", "101,102",

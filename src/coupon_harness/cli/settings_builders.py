@@ -69,6 +69,9 @@ def secret_values(resolved: Resolved) -> tuple[str, ...]:
     for name, value in resolved.values.items():
         if not option(name).secret or value is None:
             continue
+        if name == "header":  # (name, value) pairs: the values are the secrets
+            found.extend(text for _, text in value)
+            continue
         if isinstance(value, tuple | list):
             parts = [str(part) for part in value if part is not None]
             found.extend([":".join(parts), *parts[1:]] if len(parts) > 1 else [])
@@ -87,9 +90,9 @@ def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Cred
     _oauth_pair(resolved, oauth_key, oauth_secret)
     given = Credentials(user=user, password=password, md5_password=bool(resolved.get("md5-password")),
                         oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"),
-                        extra=secret_values(resolved))
+                        extra=secret_values(resolved), headers=tuple(resolved.get("header", ())))
     return _or_from_url(given, from_url, f"{resolved.flag_prefix}base-url", md5_password=given.md5_password,
-                        extra=given.extra)
+                        extra=given.extra, headers=given.headers)
 
 
 def _or_from_url(given: Credentials, from_url: Credentials | None, label: str, **kept: Any) -> Credentials:
@@ -366,7 +369,8 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
     _oauth_pair(resolved, oauth_key, oauth_secret, against=True)
     md5 = bool(resolved.get("against-md5-password", table.get("md5-password", False)))
     given = Credentials(user=user, password=password, md5_password=md5, oauth_key=oauth_key,
-                        oauth_secret=oauth_secret, token=resolved.get("against-token", table.get("token")))
+                        oauth_secret=oauth_secret, token=resolved.get("against-token", table.get("token")),
+                        headers=tuple(resolved.get("header", ())))  # -H goes to both targets
     kinds = [kind for kind, present in (("user", user is not None), ("OAuth key", oauth_key is not None),
                                          ("token", given.token is not None)) if present]
     if len(kinds) > 1:
@@ -377,7 +381,7 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
         source = resolved.label("against-user") if resolved.given("against-user") else f"{where} user"
         raise ConfigError(f"{source} gives a user but no password: write USER:PASSWORD, or give the password with "
                           f"{prefix}against-password")
-    return checked, _or_from_url(given, from_url, label, md5_password=md5)
+    return checked, _or_from_url(given, from_url, label, md5_password=md5, headers=given.headers)
 
 
 def diff_settings(resolved: Resolved) -> DiffSettings:

@@ -22,6 +22,9 @@ class Credentials:
     #: The values of every other secret option of the run (`cli/option_table.Option.secret`): never sent,
     #: only redacted.
     extra: tuple[str, ...] = ()
+    #: Extra headers (`-H 'Name: value'`), sent on every request to the target beside the credentials'; their
+    #: values are redacted like a credential.
+    headers: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:  # never print a secret by accident
         kinds = [name for name, on in (("basic", self.user is not None), ("oauth", self.oauth_key is not None),
@@ -56,7 +59,8 @@ class Credentials:
         """Every secret itself: password, its md5 hex, USER:PASSWORD and USER:MD5 (what the Basic header
         encodes, either way), OAuth key and secret, token, and the extra values. The redactor derives their other
         forms (base64, escapes)."""
-        found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token, *self.extra) if s]
+        found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token, *self.extra,
+                             *(value for _, value in self.headers)) if s]
         if self.password:
             digest = hashlib.md5(self.password.encode(), usedforsecurity=False).hexdigest()
             found += [digest, f"{self.user}:{self.password}", f"{self.user}:{digest}"]

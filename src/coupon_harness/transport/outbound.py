@@ -144,6 +144,8 @@ class OutboundPolicy:
     #: The flags a refusal names (the way in's: --base-url, --against-url, --host under plain Locust).
     url_flag: str = "--base-url"
     allow_flag: str = "--allow-production"
+    #: The user's extra headers (`-H`), on the setup requests too (a token, the sandbox's description).
+    headers: tuple[tuple[str, str], ...] = ()
 
     def guard(self, url: str) -> Origin:
         """The production guard for `url`, then its origin (ConfigError for a refused host)."""
@@ -562,7 +564,7 @@ def setup_request(method: str, url: str, policy: OutboundPolicy, *, what: str, j
     read. A redirect is `RedirectRefused` naming `what`, the URL and where it pointed (nothing is sent there);
     `fix` ends that message."""
     body = None if json_body is None else orjson.dumps(json_body)
-    headers = {"Accept": "application/json"}
+    headers = {**dict(policy.headers), "Accept": "application/json"}
     if body is not None:
         headers["Content-Type"] = "application/json"
     with contextlib.closing(BoundedClient(url, policy)) as client:

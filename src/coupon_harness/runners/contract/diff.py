@@ -206,7 +206,8 @@ class PairClient(Client):
 
     def send_b(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str | None] | None,
                auth: bool, *, lower_scheme: bool = False) -> tuple[Exchange, float]:
-        sent = request_headers(self.headers_b, headers, auth=auth, lower_scheme=lower_scheme)
+        sent = request_headers(self.headers_b, headers, auth=auth, lower_scheme=lower_scheme,
+                               extra=self.settings.credentials.headers)
         sent_at = time.time()
         exchange = send(self._b_http, method, url, headers=sent, body=self.body_map.body(body),
                         redactor=self.judge.redactor)
