@@ -368,6 +368,12 @@ def _headers(value: Any, what: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _rule_ids(value: Any, what: str) -> tuple[str, ...]:
+    """Rule ids, comma-separated (or a list in a config file); checked against the catalog by the settings
+    builder (the catalog reads rules.yaml: too slow for this module's import)."""
+    return tuple(dict.fromkeys(_listed(value, what, '["unique-codes", "status-200"]', "a rule id like unique-codes")))
+
+
 def _batch_size(value: Any, what: str) -> tuple[int, int]:
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
     low, sep, high = text.partition("-")
@@ -516,6 +522,11 @@ OPTIONS: tuple[Option, ...] = _table(
            default="100", short="-n"),
     Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth, run in this "
            f"order: {'; '.join(f'{p.name} ({p.help})' for p in PASS_TABLE)}; default: all of them", "NAME,..."),
+    Option("rules", _TARGETED | _DIFF_ONLY, _rule_ids, "only these rules, comma-separated (ids as the report and "
+           "docs/rules.md name them); every other rule is reported 'not run', never 'passed' (default: every rule)",
+           "ID,..."),
+    Option("exclude-rules", _TARGETED | _DIFF_ONLY, _rule_ids, "leave these rules out, comma-separated: reported "
+           "'not run' with the reason, never 'passed'; a violation of one fails nothing", "ID,..."),
     Option("seed", _TARGETED | _DIFF_ONLY, _int(0, MAX_SEED), "replay a run: the seed a report names (default: a "
            "random one)", "N", help_by_scope={PYTEST: "replay a run: the seed a report names (default 1: the same "
                                               "examples every run)"}),

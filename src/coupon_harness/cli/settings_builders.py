@@ -15,6 +15,7 @@ a request: the sandbox discovery stays with the callers.
 
 from __future__ import annotations
 
+import difflib
 import secrets
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -166,8 +167,38 @@ def contract_settings(resolved: Resolved, *, base_url: str | None = None) -> Con
         request_timeout=resolved.get("request-timeout", 5.0),
         report_dir=report_dir,
         allow_production=allow,
+        left_out=left_out_rules(resolved),
         **_baseline_fields(resolved),
     )
+
+
+def left_out_rules(resolved: Resolved) -> tuple[tuple[str, str], ...]:
+    """(rule id, why) for every rule --rules leaves out or --exclude-rules names; an unknown id is refused with
+    the closest one."""
+    from coupon_harness.contract.catalog import rules
+
+    known = [rule.id for rule in rules()]
+    chosen: dict[str, tuple[str, ...]] = {}
+    for name in ("rules", "exclude-rules"):
+        ids = resolved.get(name, ())
+        for rule_id in ids:
+            if rule_id not in known:
+                close = difflib.get_close_matches(rule_id, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ConfigError(f"{resolved.label(name)}: {rule_id[:60]!r} is not a rule{hint}: the rules are "
+                                  "listed in docs/rules.md and in a contract report")
+        chosen[name] = ids
+    if resolved.given("rules") and not chosen["rules"]:
+        raise ConfigError(f"{resolved.label('rules')} is empty: give one or more rule ids")
+    out: dict[str, str] = {}
+    if resolved.given("rules"):
+        out.update((rule_id, f"left out: not in {resolved.label('rules')}") for rule_id in known
+                   if rule_id not in chosen["rules"])
+    out.update((rule_id, f"left out by {resolved.label('exclude-rules')}") for rule_id in chosen["exclude-rules"])
+    if len(out) == len(known):
+        which = "exclude-rules" if resolved.given("exclude-rules") else "rules"
+        raise ConfigError(f"{resolved.label(which)} leaves no rule to run: keep at least one")
+    return tuple((rule_id, out[rule_id]) for rule_id in known if rule_id in out)
 
 
 def _baseline_fields(resolved: Resolved) -> dict[str, Any]:

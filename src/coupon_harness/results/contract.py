@@ -177,6 +177,8 @@ class RunShape(FrozenRecord):
     #: The passes run, when not all of them (`--passes`).
     passes: tuple[str, ...] = ()
     clock_skew_s: float = 300.0
+    #: The rules left out (`--rules`, `--exclude-rules`), replayed as `--exclude-rules`.
+    left_out_rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

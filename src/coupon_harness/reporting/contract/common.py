@@ -134,6 +134,8 @@ def replay_command(seed: int, shape: RunShape | None = None) -> str:
         parts.append("--allow-production")
     if shape.passes:
         parts += ["--passes", ",".join(shape.passes)]
+    if shape.left_out_rules:
+        parts += ["--exclude-rules", ",".join(shape.left_out_rules)]
     parts += ["--seed", str(seed)]
     return " ".join(parts)
 

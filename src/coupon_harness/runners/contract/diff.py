@@ -262,7 +262,7 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     def headers_b() -> dict[str, str]:
         return auth_headers(settings.against_credentials, tokens_b)
 
-    collector = Collector(base.seed, base.max_transport_failures, redactor)
+    collector = Collector(base.seed, base.max_transport_failures, redactor, left_out=dict(base.left_out))
     judge = Judge(collector, base.expectations, Ledger(base.expectations), redactor)
     body_map = BodyMap(settings.series_map, settings.customer_map)
     expectations = base.expectations

@@ -40,6 +40,8 @@ class ContractSettings:
     baseline_update: bool = False
     #: Which passes to run (PASSES: all of them).
     passes: tuple[str, ...] = PASSES
+    #: Rules left out (--rules, --exclude-rules): (rule id, why), reported not run, never passed.
+    left_out: tuple[tuple[str, str], ...] = ()
 
     def token_source(self) -> TokenSource | None:
         return token_source(self.base_url, self.credentials, self.request_timeout,
