@@ -424,6 +424,8 @@ class Option:
     aliases: tuple[str, ...] = ()
     #: The flag counts its repetitions (`-vv`: 2); the variable takes the number.
     count: bool = False
+    #: A true-or-false option with both flags, `--NAME` and `--no-NAME` (`--tls-verify/--no-tls-verify`).
+    negatable: bool = False
 
     @property
     def flag_only(self) -> bool:
@@ -444,7 +446,8 @@ class Option:
     def flags(self, *, short: bool = True) -> tuple[str, ...]:
         """Every spelling of its flag on the command line: `-v` and `--verbose`; `-a`, `--user` and `--auth`.
         `short=False`: the long ones only (plain Locust owns most one-letter flags)."""
-        return ((self.short,) if self.short and short else ()) + (self.flag(),) + self.aliases
+        negated = ("--no-" + self.name,) if self.negatable else ()
+        return ((self.short,) if self.short and short else ()) + (self.flag(),) + self.aliases + negated
 
     def help_for(self, scope: str) -> str:
         text = self.help_by_scope.get(scope, self.help)
@@ -534,6 +537,15 @@ OPTIONS: tuple[Option, ...] = _table(
            "seconds before a request counts as hung (default 5)", "S",
            help_by_scope={LOAD: "seconds before a request counts as failed (default 10)",
                           RUN: "seconds before a request counts as hung (default 5; the load stage: 10)"}),
+    "TLS",
+    Option("tls-verify", _ALL, _bool, "verify the target's TLS certificate (default); --no-tls-verify trusts any "
+           "certificate (a test server's own), as curl -k", negatable=True),
+    Option("cacert", _ALL, _path, "a CA bundle (PEM) to verify the target's certificate with, as curl --cacert",
+           "FILE"),
+    Option("client-cert", _ALL, _path, "a client certificate (PEM) for a target that asks for one (mutual TLS), "
+           "its key in --client-key or in the same file", "FILE"),
+    Option("client-key", _ALL, _path, "the private key (PEM, not encrypted) of --client-cert", "FILE"),
+    "run",
     Option("allow-production", _ALL, _bool, "allow a run against a Capillary production host (issues real "
            "coupons to real customers)"),
     "baseline",
@@ -763,7 +775,7 @@ def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> _Layer:
     layer: _Layer = {}
     for opt in options_of(scope):
         raw = flags.get(opt.name)
-        if raw is None or (opt.flag_only and raw is False):
+        if raw is None or (opt.flag_only and raw is False and not opt.negatable):
             continue
         label = opt.flag(prefix)
         # argparse of Python < 3.12 reads '--' as a value: a list for a one-value option, a list in a list else
@@ -917,10 +929,12 @@ def add_options(parser: Any, scope: str, exclude: Iterable[str] = (), *, short: 
             continue
         if opt.group not in groups:
             groups[opt.group] = parser.add_argument_group(opt.group)
-        how: dict[str, Any] = ({"action": "store_true"} if opt.flag_only else
+        how: dict[str, Any] = ({"action": argparse.BooleanOptionalAction} if opt.negatable else
+                               {"action": "store_true"} if opt.flag_only else
                                {"action": "append", "metavar": opt.metavar} if opt.repeatable else
                                {"action": StoreOnce, "metavar": opt.metavar, "secret": is_secret(opt)})
-        groups[opt.group].add_argument(*opt.flags(short=short), dest=opt.dest, default=None,
+        spellings = opt.flags(short=short)[: -1 if opt.negatable else None]  # argparse adds --no-NAME itself
+        groups[opt.group].add_argument(*spellings, dest=opt.dest, default=None,
                                        help=opt.help_for(scope).replace("%", "%%"), **how)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from coupon_harness.transport.credentials import Credentials
+from coupon_harness.transport.credentials import Credentials, TlsOptions
 from coupon_harness.transport.outbound import OutboundPolicy, RedirectRefused, setup_request
 from coupon_harness.transport.redaction import REDACTED, TOKEN_HEADER, Redactor
 
@@ -39,12 +39,12 @@ class TokenSource:
 
     def __init__(self, base_url: str, key: str, secret: str, timeout: float, refresh_margin: float = 0.2, *,
                  allow_production: bool = False, url_flag: str = "--base-url",
-                 headers: tuple[tuple[str, str], ...] = ()) -> None:
+                 headers: tuple[tuple[str, str], ...] = (), tls: TlsOptions | None = None) -> None:
         self._url = base_url.rstrip("/") + TOKEN_PATH
         self._key = key
         self._secret = secret
         self._policy = OutboundPolicy(timeout=timeout, allow_production=allow_production, url_flag=url_flag,
-                                      headers=headers)
+                                      headers=headers, tls=tls or TlsOptions())
         self._margin = refresh_margin
         self._token: str | None = None
         self._expires = 0.0

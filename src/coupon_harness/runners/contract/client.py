@@ -42,7 +42,7 @@ def request_headers(credentials: Callable[[], dict[str, str]], headers: Mapping[
 def policy(settings: ContractSettings, url_flag: str = "--base-url") -> OutboundPolicy:
     """The outbound policy of a contract-side run: its deadline, body cap and production guard."""
     return OutboundPolicy(timeout=settings.request_timeout, max_body_bytes=settings.max_body_bytes,
-                          allow_production=settings.allow_production, url_flag=url_flag)
+                          allow_production=settings.allow_production, url_flag=url_flag, tls=settings.credentials.tls)
 
 
 class Client:

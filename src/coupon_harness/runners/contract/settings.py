@@ -58,5 +58,6 @@ def token_source(url: str, credentials: Credentials, timeout: float, *, allow_pr
     """The OAuth token source of credentials with an OAuth key and no fixed token; None for the others."""
     if credentials.oauth_key is not None and not credentials.token:
         return TokenSource(url, credentials.oauth_key, credentials.oauth_secret or "", timeout,
-                           allow_production=allow_production, url_flag=url_flag, headers=credentials.headers)
+                           allow_production=allow_production, url_flag=url_flag, headers=credentials.headers,
+                           tls=credentials.tls)
     return None

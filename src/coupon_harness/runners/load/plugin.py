@@ -225,7 +225,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     if credentials.oauth_key and not credentials.token and role != "master":
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
                              settings.request_timeout, allow_production=settings.allow_production,
-                             headers=credentials.headers)
+                             headers=credentials.headers, tls=credentials.tls)
     redactor = Redactor(credentials, tokens)
     cap = settings.max_coupons
     if cap is not None and role == "worker":
