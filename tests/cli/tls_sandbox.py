@@ -69,3 +69,4 @@ def https_sandbox(folder: Path, client_ca: Path | None = None) -> Iterator[TlsSa
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
+        loop.close()
