@@ -126,6 +126,25 @@ def test_a_mistyped_command_gets_a_did_you_mean(capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.parametrize("argv", [["contract", "-a", "me:s3cret"], ["contract", "-ame:s3cret"],
+                                  ["contract", "-H", "X-Key: s3cret"], ["contract", "--header=X-Key: s3cret"],
                                   ["contract", "--auth", "me:s3cret"], ["contract", "--auth=me:s3cret"]])
 def test_the_crash_guard_redacts_auth_in_every_spelling(argv: list[str]) -> None:
     assert "s3cret" not in " ".join(_redacted_argv(argv))
+
+
+def test_pytest_takes_harness_header_repeated() -> None:
+    """Under pytest, `--harness-header` is repeatable too, and reaches the settings as a list."""
+    from coupon_harness.cli import pytest_plugin
+
+    kwargs: dict[str, dict[str, object]] = {}
+
+    class Group:
+        def addoption(self, *names: str, **options: object) -> None:
+            kwargs[names[0]] = options
+
+    class Parser:
+        def getgroup(self, *_args: object, **_kwargs: object) -> Group:
+            return Group()
+
+    pytest_plugin.pytest_addoption(Parser())  # type: ignore[arg-type]
+    assert kwargs["--harness-header"]["action"] == "append"
