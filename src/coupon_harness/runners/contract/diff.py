@@ -358,6 +358,10 @@ def _first_case(client: PairClient, settings: DiffSettings) -> None:
         if exchange.error is not None and exchange.error_detail in (REFUSED, UNRESOLVED):
             raise TargetUnreachable(f"{flag} {client.judge.redactor.text(url)}: {exchange.error_detail}; is the "
                                     "target running and the URL right?")
+        if exchange.error == "timeout":  # as the contract preflight: a run of timeouts would compare nothing
+            raise TargetUnreachable(f"{flag} {client.judge.redactor.text(url)}: no answer completed within "
+                                    f"--request-timeout {base.request_timeout:g} s to the first case: raise "
+                                    "--request-timeout, or check the target")
         if exchange.status == 401:
             raise ConfigError(f"{flag} {client.judge.redactor.text(url)} answered 401 to the first case: give its "
                               f"credentials ({creds})")
