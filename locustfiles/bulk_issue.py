@@ -58,7 +58,7 @@ _state: dict[str, Any] = {}
 def _options(parser: Any) -> None:
     """The load options of `coupon-harness load` (same names, COUPON_HARNESS_* variables and config keys, from
     the one option table) less those Locust has itself (--host, -u, -r, -t, ...), plus the report folder."""
-    add_options(parser, LOAD, exclude=LOCUST_OWNS)
+    add_options(parser, LOAD, exclude=LOCUST_OWNS, short=False)
     parser.add_argument("--harness-report-dir", default="", action=StoreOnce, help="where the harness report goes "
                         "(default reports/locust-<time>-<random>/; one locust run writes there at a time)")
 

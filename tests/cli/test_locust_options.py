@@ -17,7 +17,7 @@ from coupon_harness.cli.settings_builders import locust_settings
 from coupon_harness.errors import ConfigError
 
 parser = get_parser()
-add_options(parser, LOAD, exclude=LOCUST_OWNS)
+add_options(parser, LOAD, exclude=LOCUST_OWNS, short=False)
 options = parser.parse_args(sys.argv[1:])
 options.run_time = 5  # Locust turns -t into seconds before its init event
 try:
@@ -62,7 +62,7 @@ from coupon_harness.errors import ConfigError
 out = []
 for argv, env in json.loads(sys.argv[1]):
     parser = get_parser()
-    add_options(parser, LOAD, exclude=LOCUST_OWNS)
+    add_options(parser, LOAD, exclude=LOCUST_OWNS, short=False)
     os.environ.update(env)
     err = io.StringIO()
     try:

@@ -69,6 +69,12 @@ for _name in ("oauth-key", "oauth-secret", "token", "master-host", "master-bind-
 for _name in ("max-examples", "seed", "users", "workers", "expect-workers", "master-port", "max-coupons",
               "load-users", "abort-violations"):
     SAMPLES[_name] = [(str(n), n, n) for n in (1, 2, 3)]
+for _name in ("cacert", "client-cert", "client-key"):  # TLS files: checked by the settings builder, not here
+    SAMPLES[_name] = [(f"{_name}-{x}.pem", f"{_name}-{x}.pem", Path(f"{_name}-{x}.pem")) for x in "abc"]
+for _name in ("rules", "exclude-rules"):  # rule ids: checked against the catalog by the settings builder
+    SAMPLES[_name] = [("ra", "ra", ("ra",)), ("rb,rc", "rb,rc", ("rb", "rc")), ("rd", ["rd"], ("rd",))]
+SAMPLES["header"] = [("X-A: 1", ["X-A: 1"], (("X-A", "1"),)), ("X-B: 2,3", "X-B: 2,3", (("X-B", "2,3"),)),
+                     ("X-C: c", ["X-C: c"], (("X-C", "c"),))]
 # The second target of `diff` and its maps.
 SAMPLES["against-url"] = [(f"http://{h}.example", f"http://{h}.example", f"http://{h}.example") for h in "def"]
 SAMPLES["against-user"] = [(f"v{x}:q{x}", f"v{x}:q{x}", (f"v{x}", f"q{x}")) for x in "abc"]
@@ -119,7 +125,8 @@ def _resolve_cli(scope: str, argv: list[str], environ: dict[str, str]) -> Resolv
                 flags[name] = True
                 index += 1
             else:
-                flags[name] = argv[index + 1]
+                value = argv[index + 1]
+                flags[name] = [value] if next(o for o in OPTIONS if o.name == name).repeatable else value
                 index += 2
         return resolve(Sources(flags=flags, environ=environ, flag_prefix="--harness-"), PYTEST)
     args = build_parser().parse_args([scope, *argv])

@@ -39,8 +39,14 @@ def _secret_options() -> list[Option]:
 
 
 def secret_flags() -> tuple[str, ...]:
-    """Flags whose value is a credential (an unambiguous prefix is a flag too, as argparse reads it)."""
-    return tuple(opt.flag() for opt in _secret_options())
+    """Flags whose value is a credential, every long spelling (an unambiguous prefix is a flag too, as argparse
+    reads it)."""
+    return tuple(flag for opt in _secret_options() for flag in opt.flags(short=False))
+
+
+def _secret_shorts() -> tuple[str, ...]:
+    """One-letter flags whose value is a credential (`-a USER:PASSWORD`, `-aUSER:PASSWORD`)."""
+    return tuple(opt.short for opt in _secret_options() if opt.short)
 
 
 def report_harness_bug(args: argparse.Namespace, exc: Exception, argv: list[str], report_dir: object) -> int:
@@ -89,9 +95,15 @@ def _quote(arg: str) -> str:
 
 def _secret_args(argv: list[str]) -> dict[int, tuple[str, str]]:
     """Argument index -> (what stays of it, the credential) for every credential value on the command line."""
-    flags = secret_flags()
+    flags, shorts = secret_flags(), _secret_shorts()
     found: dict[int, tuple[str, str]] = {}
     for index, arg in enumerate(argv):
+        if arg[:2] in shorts:
+            if len(arg) > 2:
+                found[index] = (arg[:2], arg[2:].removeprefix("="))
+            elif index + 1 < len(argv):
+                found[index + 1] = ("", argv[index + 1])
+            continue
         name, equals, value = arg.partition("=")
         if not arg.startswith("--") or len(name) <= 2 or not any(flag.startswith(name) for flag in flags):
             continue

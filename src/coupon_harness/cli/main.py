@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from coupon_harness import __version__
 from coupon_harness.errors import HarnessError, one_line
 from coupon_harness.interrupts import armed, exit_code_for, handled, received, signal_name
 
-__all__ = ["build_parser", "keep_caches_out_of_the_working_directory", "main"]
+__all__ = ["build_parser", "keep_caches_out_of_the_working_directory", "main", "unrecognized"]
 
 from coupon_harness.cli.console import apply_verbosity
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
@@ -24,8 +25,10 @@ from coupon_harness.cli.report_dir import claimed, claims_mark, release_claims
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one line that names the fix, not a usage dump; and an option that takes one
-    value, given twice, is refused naming both values (`StoreOnce`), in every command."""
+    """argparse, but a bad flag is one line that names the fix, not a usage dump; a mistyped flag or command
+    gets a "did you mean", and a flag no command knows is refused by that command's parser, whose message
+    names its own --help; and an option that takes one value, given twice, is refused naming both values
+    (`StoreOnce`), in every command."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -34,8 +37,52 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", None, StoreOnce)
         self.register("action", "store", StoreOnce)
 
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            owner = self._command_parser(getattr(parsed, "command", None)) or self
+            owner.error(unrecognized(extras, owner))
+        return parsed
+
+    def _command_parser(self, command: object) -> argparse.ArgumentParser | None:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and isinstance(command, str):
+                found: argparse.ArgumentParser | None = action.choices.get(command)
+                return found
+        return None
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is not None and value not in action.choices:
+            choices = [str(choice) for choice in action.choices]
+            close = difflib.get_close_matches(str(value), choices, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""  # argparse 3.11 has no suggest_on_error
+            raise argparse.ArgumentError(action, f"invalid choice: {str(value)[:40]!r} ({hint}choose from "
+                                                 f"{', '.join(choices)})")
+
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_HARNESS_ERROR, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def unrecognized(extras: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """argparse's "unrecognized arguments", with the closest flag of `parser` for each mistyped one."""
+    known = [flag for flag in parser._option_string_actions if flag.startswith("--") or len(flag) == 2]
+    hints: list[tuple[str, str]] = []
+    for arg in extras:
+        name = arg.partition("=")[0]
+        if not name.startswith("-") or name == "-" or name[1:2].isdigit():
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+        if close:
+            hints.append((name, close[0]))
+    # Only the flags, when there are any: the value after a mistyped flag may be a credential (`--uesr U:P`).
+    flags = [arg.partition("=")[0] for arg in extras if arg.startswith("-") and not arg[1:2].isdigit()]
+    shown = " ".join(flags or extras)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    if len(hints) == 1 and len(flags) == 1:
+        return f"unrecognized arguments: {shown} (did you mean {hints[0][1]}?)"
+    said = "; ".join(f"{name}: did you mean {close}?" for name, close in hints)
+    return f"unrecognized arguments: {shown}" + (f" ({said})" if hints else "")
 
 
 DESCRIPTION = ("Contract and load tests for Capillary's POST /v2/coupon/bulk/issue. `coupon-harness run` with no "

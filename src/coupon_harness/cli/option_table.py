@@ -333,6 +333,47 @@ def _passes(value: Any, what: str) -> tuple[str, ...]:
     return tuple(name for name in PASSES if name in names)
 
 
+#: RFC 9110 field-name: a token.
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
+#: Headers the harness sets itself: an extra header never replaces them (the credentials have their own options;
+#: the framing and the body's type are the request's own).
+_OWN_HEADERS = {"authorization": "--user or --token", "x-cap-api-oauth-token": "--token",
+                "content-type": "", "content-length": "", "transfer-encoding": "", "host": "", "connection": ""}
+
+
+def _headers(value: Any, what: str) -> tuple[tuple[str, str], ...]:
+    """`Name: value` headers, as curl -H writes them: a repeated flag or a TOML list, or (a variable) one a line
+    (a header value may hold a comma)."""
+    items = value.splitlines() if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ConfigError(f"{what} must be a list like [\"X-Api-Key: abc\"], got {_shown(type(value).__name__)}")
+    out: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(f"{what}: {_shown(type(item).__name__)} is not a header like 'X-Api-Key: abc'")
+        if not item.strip():
+            continue
+        name, colon, text = item.partition(":")
+        name, text = name.strip(), text.strip()
+        if not colon or not _FIELD_NAME.fullmatch(name):
+            raise ConfigError(f"{what}: {name[:40]!r} is not 'Name: value' with a header name (letters, digits, "
+                              "'-'), e.g. -H 'X-Api-Key: abc'")
+        if any(char in text for char in "\r\n\0"):
+            raise ConfigError(f"{what}: the value of {name} holds a line break or NUL: give it on one line")
+        fix = _OWN_HEADERS.get(name.lower())
+        if fix is not None:
+            raise ConfigError(f"{what}: {name} is a header the harness sets itself"
+                              + (f"; give the credentials with {fix}" if fix else ""))
+        out.append((name, text))
+    return tuple(out)
+
+
+def _rule_ids(value: Any, what: str) -> tuple[str, ...]:
+    """Rule ids, comma-separated (or a list in a config file); checked against the catalog by the settings
+    builder (the catalog reads rules.yaml: too slow for this module's import)."""
+    return tuple(dict.fromkeys(_listed(value, what, '["unique-codes", "status-200"]', "a rule id like unique-codes")))
+
+
 def _batch_size(value: Any, what: str) -> tuple[int, int]:
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
     low, sep, high = text.partition("-")
@@ -376,10 +417,15 @@ class Option:
     #: the config key, every run's Redactor gets it (`settings_builders.credentials`), and no message shows it
     #: (`is_secret`). The one registry: a new secret option needs no other edit.
     secret: bool = False
-    #: A one-letter flag beside `--NAME` (`-v`).
+    #: A one-letter flag beside `--NAME` (`-v`, `-u` as Locust spells it).
     short: str | None = None
+    #: Other long spellings of the flag (`--auth` beside `--user`, as Schemathesis spells it); the variable and the
+    #: config key stay those of `name`.
+    aliases: tuple[str, ...] = ()
     #: The flag counts its repetitions (`-vv`: 2); the variable takes the number.
     count: bool = False
+    #: A true-or-false option with both flags, `--NAME` and `--no-NAME` (`--tls-verify/--no-tls-verify`).
+    negatable: bool = False
 
     @property
     def flag_only(self) -> bool:
@@ -397,9 +443,11 @@ class Option:
     def flag(self, prefix: str = "--") -> str:
         return prefix + self.name
 
-    def flags(self) -> tuple[str, ...]:
-        """Every spelling of its flag on the command line: `-v` and `--verbose`."""
-        return (self.short, self.flag()) if self.short else (self.flag(),)
+    def flags(self, *, short: bool = True) -> tuple[str, ...]:
+        """Every spelling of its flag on the command line: `-v` and `--verbose`; `-a`, `--user` and `--auth`.
+        `short=False`: the long ones only (plain Locust owns most one-letter flags)."""
+        negated = ("--no-" + self.name,) if self.negatable else ()
+        return ((self.short,) if self.short and short else ()) + (self.flag(),) + self.aliases + negated
 
     def help_for(self, scope: str) -> str:
         text = self.help_by_scope.get(scope, self.help)
@@ -448,7 +496,8 @@ OPTIONS: tuple[Option, ...] = _table(
     Option("target", _ALL, _text, "which target of --config (default: the file's default-target, or its only "
            "target)", "NAME", in_file=False),
     "credentials",
-    Option("user", _ALL, _user, "HTTP Basic USER:PASSWORD, sent as given (like curl -u)", "USER:PASSWORD", secret=True),
+    Option("user", _ALL, _user, "HTTP Basic USER:PASSWORD, sent as given (like curl -u; -a/--auth as Schemathesis "
+           "spells it)", "USER:PASSWORD", secret=True, short="-a", aliases=("--auth",)),
     Option("password", _ALL, _secret("password"), "the password of --user, when it is not given there",
            "PASSWORD", secret=True),
     Option("md5-password", _ALL, _bool, "hash the password first (md5 hex), as Capillary till credentials expect"),
@@ -456,6 +505,10 @@ OPTIONS: tuple[Option, ...] = _table(
            "with this key and --oauth-secret", "KEY", secret=True),
     Option("oauth-secret", _ALL, _secret("oauth_secret"), "the secret of --oauth-key", "SECRET", secret=True),
     Option("token", _ALL, _secret("token"), "a ready X-CAP-API-OAUTH-TOKEN", "TOKEN", secret=True),
+    Option("header", _ALL, _headers, "an extra header 'Name: value' sent on every request to the target (a gateway "
+           "key, a tenant id), as curl -H writes it; repeatable; its value is redacted from every report like a "
+           "credential (the variable takes one a line, the key a list)", "'NAME: VALUE'", repeatable=True,
+           secret=True, short="-H"),
     "what the target holds",
     Option("series-ids", _ALL, parse_int_list, "series that exist and issue coupons on the target (an id given "
            "twice counts once)", "101,102",
@@ -469,9 +522,14 @@ OPTIONS: tuple[Option, ...] = _table(
            "given twice counts once", "c1,c2"),
     "run",  # the contract run
     Option("max-examples", _TARGETED | _DIFF_ONLY, _int(1, MAX_EXAMPLES), "examples per generated pass", "N",
-           default="100"),
+           default="100", short="-n"),
     Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth, run in this "
            f"order: {'; '.join(f'{p.name} ({p.help})' for p in PASS_TABLE)}; default: all of them", "NAME,..."),
+    Option("rules", _TARGETED | _DIFF_ONLY, _rule_ids, "only these rules, comma-separated (ids as the report and "
+           "docs/rules.md name them); every other rule is reported 'not run', never 'passed' (default: every rule)",
+           "ID,..."),
+    Option("exclude-rules", _TARGETED | _DIFF_ONLY, _rule_ids, "leave these rules out, comma-separated: reported "
+           "'not run' with the reason, never 'passed'; a violation of one fails nothing", "ID,..."),
     Option("seed", _TARGETED | _DIFF_ONLY, _int(0, MAX_SEED), "replay a run: the seed a report names (default: a "
            "random one)", "N", help_by_scope={PYTEST: "replay a run: the seed a report names (default 1: the same "
                                               "examples every run)"}),
@@ -479,6 +537,15 @@ OPTIONS: tuple[Option, ...] = _table(
            "seconds before a request counts as hung (default 5)", "S",
            help_by_scope={LOAD: "seconds before a request counts as failed (default 10)",
                           RUN: "seconds before a request counts as hung (default 5; the load stage: 10)"}),
+    "TLS",
+    Option("tls-verify", _ALL, _bool, "verify the target's TLS certificate (default); --no-tls-verify trusts any "
+           "certificate (a test server's own), as curl -k", negatable=True),
+    Option("cacert", _ALL, _path, "a CA bundle (PEM) to verify the target's certificate with, as curl --cacert",
+           "FILE"),
+    Option("client-cert", _ALL, _path, "a client certificate (PEM) for a target that asks for one (mutual TLS), "
+           "its key in --client-key or in the same file", "FILE"),
+    Option("client-key", _ALL, _path, "the private key (PEM, not encrypted) of --client-cert", "FILE"),
+    "run",
     Option("allow-production", _ALL, _bool, "allow a run against a Capillary production host (issues real "
            "coupons to real customers)"),
     "baseline",
@@ -505,12 +572,13 @@ OPTIONS: tuple[Option, ...] = _table(
     Option("batch-size", _LOAD_AND_CAPACITY, _batch_size, "series per request, drawn uniformly from MIN-MAX",
            "MIN-MAX", default="1-2"),
     Option("users", _LOAD_AND_CAPACITY, _int(1, MAX_USERS), "concurrent users (default 10; with --arrival-rate, the "
-           "concurrency available: at least the rate)", "N",
+           "concurrency available: at least the rate)", "N", short="-u",
            help_by_scope={CAPACITY: "users of every step (default: sized per step, the rate times twice the "
                           "slowest latency SLO, at least 1 s of it, from 4 to 2,000)"}),
     Option("spawn-rate", _LOAD_ONLY, _number(0, MAX_RATE, low_open=True, unit=" users per second"),
-           "users started per second (default: all at once)", "R"),
-    Option("run-time", _LOAD_ONLY, _duration(positive=True), "how long: 30s, 2m, 1h", "30s", default="30s"),
+           "users started per second (default: all at once)", "R", short="-r"),
+    Option("run-time", _LOAD_ONLY, _duration(positive=True), "how long: 30s, 2m, 1h", "30s", default="30s",
+           short="-t"),
     Option("wait", _LOAD_ONLY, _duration(positive=False), "think time between a user's requests", "0.5s", default="0s"),
     Option("arrival-rate", _LOAD_ONLY, _number(0, MAX_RATE, low_open=True, unit=" requests per second"),
            "open model: R requests/s on a fixed schedule, latency measured from the intended send time", "R"),
@@ -707,7 +775,7 @@ def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> _Layer:
     layer: _Layer = {}
     for opt in options_of(scope):
         raw = flags.get(opt.name)
-        if raw is None or (opt.flag_only and raw is False):
+        if raw is None or (opt.flag_only and raw is False and not opt.negatable):
             continue
         label = opt.flag(prefix)
         # argparse of Python < 3.12 reads '--' as a value: a list for a one-value option, a list in a list else
@@ -819,7 +887,10 @@ class StoreOnce(argparse.Action):
                  option_string: str | None = None) -> None:
         given: dict[str, Any] = namespace.__dict__.setdefault("_given_once", {})
         if option_string is not None and self.dest in given:
-            raise argparse.ArgumentError(self, twice_message(given[self.dest], values, secret=self.secret))
+            # Named by its long flag, as before it had a short one or an alias (`argument --user: ...`).
+            name = next((flag for flag in self.option_strings if flag.startswith("--")), option_string)
+            raise argparse.ArgumentError(None, f"argument {name}: "
+                                         f"{twice_message(given[self.dest], values, secret=self.secret)}")
         given[self.dest] = values
         setattr(namespace, self.dest, values)
 
@@ -847,10 +918,10 @@ def given_twice(args: Sequence[str], scope: str, prefix: str) -> None:
         index += 1
 
 
-def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
+def add_options(parser: Any, scope: str, exclude: Iterable[str] = (), *, short: bool = True) -> None:
     """The flags of `scope` (less `exclude`), grouped as in the table, on an argparse parser (or Locust's,
-    which is one); every value is kept raw (None when absent) for `resolve`, which parses flags, variables and
-    file keys alike."""
+    which is one, with `short=False`: Locust's own -u, -r, -t, -H stay its own); every value is kept raw (None
+    when absent) for `resolve`, which parses flags, variables and file keys alike."""
     groups: dict[str, Any] = {}
     skip = set(exclude)
     for opt in options_of(scope):
@@ -858,10 +929,12 @@ def add_options(parser: Any, scope: str, exclude: Iterable[str] = ()) -> None:
             continue
         if opt.group not in groups:
             groups[opt.group] = parser.add_argument_group(opt.group)
-        how: dict[str, Any] = ({"action": "store_true"} if opt.flag_only else
+        how: dict[str, Any] = ({"action": argparse.BooleanOptionalAction} if opt.negatable else
+                               {"action": "store_true"} if opt.flag_only else
                                {"action": "append", "metavar": opt.metavar} if opt.repeatable else
                                {"action": StoreOnce, "metavar": opt.metavar, "secret": is_secret(opt)})
-        groups[opt.group].add_argument(opt.flag(), dest=opt.dest, default=None,
+        spellings = opt.flags(short=short)[: -1 if opt.negatable else None]  # argparse adds --no-NAME itself
+        groups[opt.group].add_argument(*spellings, dest=opt.dest, default=None,
                                        help=opt.help_for(scope).replace("%", "%%"), **how)
 
 
@@ -918,7 +991,8 @@ def markdown_table() -> str:
             flag = "`" + (f"{opt.short}`, `" if opt.short else "") + f"--{opt.name}`"
             lines.append(f"| {flag} | `{opt.env}` | — | every command | {opt.help.replace('|', '&#124;')} |")
             continue
-        flag = f"`--{opt.name}" + ("" if opt.flag_only else f" {opt.metavar}") + "`"
+        value = "" if opt.flag_only else f" {opt.metavar}"
+        flag = ", ".join(f"`{spelling}{value}`" for spelling in opt.flags())
         key = f"`{opt.name}`" if opt.in_file else "—"
         commands = ", ".join(scope if scope != PYTEST else "pytest (`--harness-`)" for scope in SCOPES
                              if scope in opt.scopes)

@@ -91,7 +91,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                             "(runs when a target is given)")
     for opt in options_of(PYTEST):
         help_text = _FLAG.sub(PREFIX, f"{opt.help_for(PYTEST)} [{opt.env}]").replace("%", "%%")
-        how = {"action": "store_true"} if opt.flag_only else {"metavar": opt.metavar}
+        how = ({"action": "store_true"} if opt.flag_only else {"action": "append", "metavar": opt.metavar}
+               if opt.repeatable else {"metavar": opt.metavar})
         group.addoption(opt.flag(PREFIX), dest=_dest(opt.dest), default=None, help=help_text, **how)
 
 

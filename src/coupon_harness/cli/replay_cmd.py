@@ -37,7 +37,7 @@ __all__ = ["REPLAY_OPTIONS", "findings_of", "read_report", "register", "replay_s
 
 #: The options of `contract` that say where the target is and who we are (the rest of a run is the report's).
 REPLAY_OPTIONS = ("base-url", "config", "target", "user", "password", "md5-password", "oauth-key", "oauth-secret",
-                  "token", "request-timeout", "allow-production", "no-color", "report-dir", "overwrite")
+                  "token", "header", "request-timeout", "allow-production", "no-color", "report-dir", "overwrite")
 _CREDENTIAL_FLAGS = {"basic": "--user USER:PASSWORD (or COUPON_HARNESS_USER)",
                      "basic-md5": "--user USER:PASSWORD --md5-password (or COUPON_HARNESS_USER)",
                      "token": "--token TOKEN (or COUPON_HARNESS_TOKEN)",

@@ -26,7 +26,8 @@ def sandbox_settings(settings: ContractSettings, info: dict[str, object]) -> Con
         user = info.get("defaultUser")
         password = info.get("defaultPassword")
         if isinstance(user, str) and isinstance(password, str):
-            credentials = Credentials(user=user, password=password, extra=credentials.extra)
+            credentials = Credentials(user=user, password=password, extra=credentials.extra,
+                                      headers=credentials.headers, tls=credentials.tls)
     expectations = settings.expectations
     if not expectations.valid_series and not expectations.invalid_series:
         expectations = replace(expectations, valid_series=ids("validSeries"), invalid_series=ids("invalidSeries"),
@@ -40,6 +41,7 @@ def discover_sandbox(settings: ContractSettings) -> ContractSettings:
         return settings
     # Under the outbound policy: the base URL's origin only, no redirect followed (a redirect is exit 2 naming
     # the URL: what another host says about series and credentials is never adopted).
-    policy = OutboundPolicy(timeout=min(settings.request_timeout, 3.0), allow_production=settings.allow_production)
+    policy = OutboundPolicy(timeout=min(settings.request_timeout, 3.0), allow_production=settings.allow_production,
+                            headers=settings.credentials.headers, tls=settings.credentials.tls)
     info = sandbox_description(settings.base_url, policy)
     return settings if info is None else sandbox_settings(settings, info)

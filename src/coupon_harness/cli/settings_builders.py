@@ -15,6 +15,7 @@ a request: the sandbox discovery stays with the callers.
 
 from __future__ import annotations
 
+import difflib
 import secrets
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from coupon_harness.log_setup import redact_with
 from coupon_harness.runners.load.settings import LoadSettings, Slo, parse_slo
 from coupon_harness.safety import coupon_cap, refuse_production
 from coupon_harness.transport.auth import Credentials, Redactor
+from coupon_harness.transport.credentials import TlsOptions
 
 if TYPE_CHECKING:
     from coupon_harness.runners.contract.diff_settings import DiffSettings
@@ -69,6 +71,9 @@ def secret_values(resolved: Resolved) -> tuple[str, ...]:
     for name, value in resolved.values.items():
         if not option(name).secret or value is None:
             continue
+        if name == "header":  # (name, value) pairs: the values are the secrets
+            found.extend(text for _, text in value)
+            continue
         if isinstance(value, tuple | list):
             parts = [str(part) for part in value if part is not None]
             found.extend([":".join(parts), *parts[1:]] if len(parts) > 1 else [])
@@ -87,9 +92,39 @@ def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Cred
     _oauth_pair(resolved, oauth_key, oauth_secret)
     given = Credentials(user=user, password=password, md5_password=bool(resolved.get("md5-password")),
                         oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"),
-                        extra=secret_values(resolved))
+                        extra=secret_values(resolved), headers=tuple(resolved.get("header", ())),
+                        tls=tls_options(resolved))
     return _or_from_url(given, from_url, f"{resolved.flag_prefix}base-url", md5_password=given.md5_password,
-                        extra=given.extra)
+                        extra=given.extra, headers=given.headers, tls=given.tls)
+
+
+def tls_options(resolved: Resolved) -> TlsOptions:
+    """--tls-verify/--no-tls-verify, --cacert, --client-cert, --client-key, each file checked before any request:
+    one that is missing, unreadable or not PEM is a one-line error naming where it came from."""
+    import ssl
+
+    def path(name: str) -> str | None:
+        value = resolved.get(name)
+        if value is None:
+            return None
+        if not value.is_file():
+            raise ConfigError(f"{resolved.label(name)} {str(value)[:80]!r} is not a file: give a PEM file")
+        return str(value)
+
+    cacert, cert, key = path("cacert"), path("client-cert"), path("client-key")
+    if key is not None and cert is None:
+        raise ConfigError(f"{resolved.label('client-key')} gives a key but no certificate: give "
+                          f"{resolved.flag_prefix}client-cert FILE too")
+    try:
+        context = ssl.create_default_context(cafile=cacert)
+        if cert is not None:
+            context.load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        which = [name for name in ("cacert", "client-cert", "client-key") if resolved.given(name)]
+        raise ConfigError(f"{' / '.join(resolved.label(name) for name in which)}: not a usable PEM certificate or "
+                          f"key ({type(exc).__name__}: {str(exc)[:80]})") from None
+    return TlsOptions(verify=resolved.get("tls-verify", True) is not False, cacert=cacert, client_cert=cert,
+                      client_key=key)
 
 
 def _or_from_url(given: Credentials, from_url: Credentials | None, label: str, **kept: Any) -> Credentials:
@@ -163,8 +198,38 @@ def contract_settings(resolved: Resolved, *, base_url: str | None = None) -> Con
         request_timeout=resolved.get("request-timeout", 5.0),
         report_dir=report_dir,
         allow_production=allow,
+        left_out=left_out_rules(resolved),
         **_baseline_fields(resolved),
     )
+
+
+def left_out_rules(resolved: Resolved) -> tuple[tuple[str, str], ...]:
+    """(rule id, why) for every rule --rules leaves out or --exclude-rules names; an unknown id is refused with
+    the closest one."""
+    from coupon_harness.contract.catalog import rules
+
+    known = [rule.id for rule in rules()]
+    chosen: dict[str, tuple[str, ...]] = {}
+    for name in ("rules", "exclude-rules"):
+        ids = resolved.get(name, ())
+        for rule_id in ids:
+            if rule_id not in known:
+                close = difflib.get_close_matches(rule_id, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ConfigError(f"{resolved.label(name)}: {rule_id[:60]!r} is not a rule{hint}: the rules are "
+                                  "listed in docs/rules.md and in a contract report")
+        chosen[name] = ids
+    if resolved.given("rules") and not chosen["rules"]:
+        raise ConfigError(f"{resolved.label('rules')} is empty: give one or more rule ids")
+    out: dict[str, str] = {}
+    if resolved.given("rules"):
+        out.update((rule_id, f"left out: not in {resolved.label('rules')}") for rule_id in known
+                   if rule_id not in chosen["rules"])
+    out.update((rule_id, f"left out by {resolved.label('exclude-rules')}") for rule_id in chosen["exclude-rules"])
+    if len(out) == len(known):
+        which = "exclude-rules" if resolved.given("exclude-rules") else "rules"
+        raise ConfigError(f"{resolved.label(which)} leaves no rule to run: keep at least one")
+    return tuple((rule_id, out[rule_id]) for rule_id in known if rule_id in out)
 
 
 def _baseline_fields(resolved: Resolved) -> dict[str, Any]:
@@ -366,7 +431,9 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
     _oauth_pair(resolved, oauth_key, oauth_secret, against=True)
     md5 = bool(resolved.get("against-md5-password", table.get("md5-password", False)))
     given = Credentials(user=user, password=password, md5_password=md5, oauth_key=oauth_key,
-                        oauth_secret=oauth_secret, token=resolved.get("against-token", table.get("token")))
+                        oauth_secret=oauth_secret, token=resolved.get("against-token", table.get("token")),
+                        headers=tuple(resolved.get("header", ())),  # -H and TLS: for both targets
+                        tls=tls_options(resolved))
     kinds = [kind for kind, present in (("user", user is not None), ("OAuth key", oauth_key is not None),
                                          ("token", given.token is not None)) if present]
     if len(kinds) > 1:
@@ -377,7 +444,7 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
         source = resolved.label("against-user") if resolved.given("against-user") else f"{where} user"
         raise ConfigError(f"{source} gives a user but no password: write USER:PASSWORD, or give the password with "
                           f"{prefix}against-password")
-    return checked, _or_from_url(given, from_url, label, md5_password=md5)
+    return checked, _or_from_url(given, from_url, label, md5_password=md5, headers=given.headers, tls=given.tls)
 
 
 def diff_settings(resolved: Resolved) -> DiffSettings:

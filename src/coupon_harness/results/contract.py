@@ -183,6 +183,8 @@ class RunShape(FrozenRecord):
     clock_skew_s: float = 300.0
     #: The target was the sandbox `coupon-harness run` started for the run (and stopped after it).
     sandbox_started: bool = False
+    #: The rules left out (`--rules`, `--exclude-rules`), replayed as `--exclude-rules`.
+    left_out_rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from coupon_harness.transport.credentials import Credentials
+from coupon_harness.transport.credentials import Credentials, TlsOptions
 from coupon_harness.transport.outbound import OutboundPolicy, RedirectRefused, setup_request
 from coupon_harness.transport.redaction import REDACTED, TOKEN_HEADER, Redactor
 
@@ -38,11 +38,13 @@ class TokenSource:
     guard included), the run's deadline for all of it, no redirect followed (TokenRedirected)."""
 
     def __init__(self, base_url: str, key: str, secret: str, timeout: float, refresh_margin: float = 0.2, *,
-                 allow_production: bool = False, url_flag: str = "--base-url") -> None:
+                 allow_production: bool = False, url_flag: str = "--base-url",
+                 headers: tuple[tuple[str, str], ...] = (), tls: TlsOptions | None = None) -> None:
         self._url = base_url.rstrip("/") + TOKEN_PATH
         self._key = key
         self._secret = secret
-        self._policy = OutboundPolicy(timeout=timeout, allow_production=allow_production, url_flag=url_flag)
+        self._policy = OutboundPolicy(timeout=timeout, allow_production=allow_production, url_flag=url_flag,
+                                      headers=headers, tls=tls or TlsOptions())
         self._margin = refresh_margin
         self._token: str | None = None
         self._expires = 0.0
@@ -78,10 +80,12 @@ class TokenSource:
 
 
 def auth_headers(credentials: Credentials, tokens: TokenSource | None) -> dict[str, str]:
-    """The headers that authenticate one request (token preferred over Basic when both are given)."""
+    """The headers that authenticate one request (token preferred over Basic when both are given), after the
+    extra headers the user gave (`-H`), which go on every request."""
+    extra = dict(credentials.headers)
     if credentials.token:
-        return {TOKEN_HEADER: credentials.token}
+        return {**extra, TOKEN_HEADER: credentials.token}
     if tokens is not None:
-        return {TOKEN_HEADER: tokens.token()}
+        return {**extra, TOKEN_HEADER: tokens.token()}
     header = credentials.basic_header()
-    return {"Authorization": header} if header else {}
+    return {**extra, "Authorization": header} if header else extra

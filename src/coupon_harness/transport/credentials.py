@@ -6,9 +6,33 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["Credentials"]
+__all__ = ["Credentials", "TlsOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class TlsOptions:
+    """How every client of a run speaks TLS to the target (`--tls-verify/--no-tls-verify`, `--cacert`,
+    `--client-cert`, `--client-key`): file paths as given, read by the clients (transport/outbound*.py)."""
+
+    verify: bool = True
+    #: A CA bundle (PEM) to verify the target's certificate with, instead of the default ones.
+    cacert: str | None = None
+    #: A client certificate (PEM), with its key in `client_key` or in the same file.
+    client_cert: str | None = None
+    client_key: str | None = None
+
+    def requests_verify(self, default: bool | str) -> bool | str:
+        """requests' `verify`: False, the CA bundle, or `default` (the environment's bundle, or True)."""
+        if not self.verify:
+            return False
+        return self.cacert if self.cacert is not None else default
+
+    def requests_cert(self) -> str | tuple[str, str] | None:
+        if self.client_cert is None:
+            return None
+        return (self.client_cert, self.client_key) if self.client_key is not None else self.client_cert
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +46,11 @@ class Credentials:
     #: The values of every other secret option of the run (`cli/option_table.Option.secret`): never sent,
     #: only redacted.
     extra: tuple[str, ...] = ()
+    #: Extra headers (`-H 'Name: value'`), sent on every request to the target beside the credentials'; their
+    #: values are redacted like a credential.
+    headers: tuple[tuple[str, str], ...] = ()
+    #: TLS towards this target: verification, CA bundle, client certificate (a client certificate is a credential).
+    tls: TlsOptions = field(default_factory=TlsOptions)
 
     def __repr__(self) -> str:  # never print a secret by accident
         kinds = [name for name, on in (("basic", self.user is not None), ("oauth", self.oauth_key is not None),
@@ -56,7 +85,8 @@ class Credentials:
         """Every secret itself: password, its md5 hex, USER:PASSWORD and USER:MD5 (what the Basic header
         encodes, either way), OAuth key and secret, token, and the extra values. The redactor derives their other
         forms (base64, escapes)."""
-        found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token, *self.extra) if s]
+        found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token, *self.extra,
+                             *(value for _, value in self.headers)) if s]
         if self.password:
             digest = hashlib.md5(self.password.encode(), usedforsecurity=False).hexdigest()
             found += [digest, f"{self.user}:{self.password}", f"{self.user}:{digest}"]

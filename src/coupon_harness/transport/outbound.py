@@ -32,12 +32,13 @@ import http.client
 import itertools
 import logging
 import os
+import re
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 import orjson
@@ -51,6 +52,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from coupon_harness.errors import ConfigError, HarnessError
 from coupon_harness.safety import AmbiguousTarget, refuse_production, target_host
+from coupon_harness.transport.credentials import TlsOptions
 
 __all__ = [
     "CHUNK",
@@ -67,12 +69,14 @@ __all__ = [
     "OutboundPolicy",
     "RedirectRefused",
     "Reply",
+    "TlsFailure",
     "begin",
     "deadline",
     "end",
     "harden_session",
     "read_capped",
     "setup_request",
+    "tls_message",
 ]
 
 #: The decoded body a client reads at most, unless told otherwise (the contract runner's `max_body_bytes`).
@@ -92,6 +96,27 @@ _log = logging.getLogger(__name__)
 
 class ForeignOrigin(HarnessError):
     """A client was asked to send to another origin than the one it was built for: refused, nothing sent."""
+
+
+class TlsFailure(ConfigError):
+    """The TLS handshake with the target failed (its certificate not verified, a client certificate refused):
+    the run cannot start (exit 2), the message names the option that fixes it."""
+
+
+_TLS_REASON = re.compile(r"\[SSL: ([A-Z_]+)\] ([^(')\]]+)")
+
+
+def tls_message(url: str, exc: BaseException, tls: TlsOptions) -> str:
+    """One line: what failed in the handshake with `url`'s origin, and the option that fixes it."""
+    found = _TLS_REASON.search(str(exc))
+    reason = found.group(2).strip().rstrip(".") if found else type(exc).__name__
+    origin = _shown(str(Origin.of(url)))
+    if found is not None and found.group(1) == "CERTIFICATE_VERIFY_FAILED":
+        trusted = f"the CA bundle of --cacert {tls.cacert}" if tls.cacert else "the default CA bundle"
+        return (f"TLS: the certificate of {origin} is not trusted ({reason}; checked against {trusted}): give "
+                "--cacert FILE with the CA that signed it, or --no-tls-verify for a test server")
+    return (f"TLS: the handshake with {origin} failed ({reason[:100]}): check --client-cert/--client-key if it "
+            "asks for a client certificate, and --cacert")
 
 
 class RedirectRefused(ConfigError):
@@ -144,6 +169,10 @@ class OutboundPolicy:
     #: The flags a refusal names (the way in's: --base-url, --against-url, --host under plain Locust).
     url_flag: str = "--base-url"
     allow_flag: str = "--allow-production"
+    #: The user's extra headers (`-H`), on the setup requests too (a token, the sandbox's description).
+    headers: tuple[tuple[str, str], ...] = ()
+    #: TLS verification, CA bundle and client certificate, for every request of every client under the policy.
+    tls: TlsOptions = field(default_factory=TlsOptions)
 
     def guard(self, url: str) -> Origin:
         """The production guard for `url`, then its origin (ConfigError for a refused host)."""
@@ -387,6 +416,8 @@ class _BoundedAdapter(requests.adapters.HTTPAdapter):
     def __init__(self, origin: Origin, policy: OutboundPolicy) -> None:
         self.origin = origin
         self.policy = policy
+        if not policy.tls.verify:  # asked for (--no-tls-verify): not a warning on every request
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -410,6 +441,8 @@ class _BoundedAdapter(requests.adapters.HTTPAdapter):
             _log.debug("refused to send to %s: not %s", _shown(url), self.origin)
             raise ForeignOrigin(f"refused to send to {_shown(url)}: this client sends only to {self.origin}, the "
                                 "origin it was configured for (its credentials go nowhere else)")
+        # TLS as the policy says, whatever the session (the harness's, Schemathesis') was told.
+        verify, cert = self.policy.tls.requests_verify(verify), self.policy.tls.requests_cert()
         active = _active()
         if active is not None:  # the caller's deadline (it reads the body itself, capped, before it ends)
             return super().send(request, stream, self._clipped(active), verify, cert, proxies)
@@ -522,6 +555,8 @@ class BoundedClient:
                     elif cut == "timeout":
                         reply.error, reply.detail = cut, f"answer not complete within {timeout:g} s"
                     return reply
+            except requests.exceptions.SSLError as exc:  # a setup problem (exit 2), not what the target answers
+                raise TlsFailure(tls_message(url, exc, self.policy.tls)) from None
             except (requests.Timeout, TimeoutError):
                 _log.debug("%s %s: no answer within the deadline of %g s", method, _shown(url), timeout)
                 return Reply(None, {}, b"", "timeout", f"no answer within {timeout:g} s")
@@ -562,7 +597,7 @@ def setup_request(method: str, url: str, policy: OutboundPolicy, *, what: str, j
     read. A redirect is `RedirectRefused` naming `what`, the URL and where it pointed (nothing is sent there);
     `fix` ends that message."""
     body = None if json_body is None else orjson.dumps(json_body)
-    headers = {"Accept": "application/json"}
+    headers = {**dict(policy.headers), "Accept": "application/json"}
     if body is not None:
         headers["Content-Type"] = "application/json"
     with contextlib.closing(BoundedClient(url, policy)) as client:

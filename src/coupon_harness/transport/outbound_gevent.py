@@ -16,8 +16,10 @@ production guard applied then; requests carry only a path, so they cannot go els
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import gevent
 from geventhttpclient import HTTPClient
@@ -58,8 +60,23 @@ class LoadClient:
 
     def _client(self) -> HTTPClient:
         timeout = self._policy.timeout
+        tls: dict[str, Any] = {}
+        if self._base_url.lower().startswith("https:"):
+            tls = {"insecure": not self._policy.tls.verify, "ssl_context_factory": self._ssl_context}
         return HTTPClient.from_url(self._base_url, concurrency=1, connection_timeout=timeout,
-                                   network_timeout=timeout, headers={"Accept-Encoding": "identity"})
+                                   network_timeout=timeout, headers={"Accept-Encoding": "identity"}, **tls)
+
+    def _ssl_context(self, cafile: str | None = None, **_: Any) -> ssl.SSLContext:
+        """The TLS of the policy (`--cacert`, `--no-tls-verify`, `--client-cert`/`--client-key`), as the
+        requests-based clients speak it; geventhttpclient's own CA bundle otherwise."""
+        options = self._policy.tls
+        context = ssl.create_default_context(cafile=options.cacert or cafile)
+        if not options.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if options.client_cert is not None:
+            context.load_cert_chain(options.client_cert, options.client_key)
+        return context
 
     def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> LoadReply:
         """POST `body` to `path` on the client's origin. Never raises for what the target does."""

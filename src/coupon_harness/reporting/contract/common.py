@@ -124,7 +124,8 @@ def credential_flags(kind: str | None, prefix: str = "") -> tuple[str, ...]:
 
 def shape_flags(shape: RunShape) -> list[str]:
     """The flags of a run's shape as the command line gives them again: series, customers, credentials (as
-    references), examples, request timeout, production, passes. The base URL and the seed are the caller's."""
+    references), examples, request timeout, production, passes, rules left out. The base URL and the seed are the
+    caller's."""
     parts: list[str] = []
 
     def ids(flag: str, values: tuple[int, ...] | tuple[str, ...]) -> None:
@@ -145,6 +146,8 @@ def shape_flags(shape: RunShape) -> list[str]:
         parts.append("--allow-production")
     if shape.passes:
         parts += ["--passes", ",".join(shape.passes)]
+    if shape.left_out_rules:
+        parts += ["--exclude-rules", ",".join(shape.left_out_rules)]
     return parts
 
 

@@ -22,11 +22,13 @@ __all__ = ["Client", "policy", "request_headers"]
 
 
 def request_headers(credentials: Callable[[], dict[str, str]], headers: Mapping[str, str | None] | None, *,
-                    auth: bool, lower_scheme: bool = False) -> dict[str, str | None]:
+                    auth: bool, lower_scheme: bool = False,
+                    extra: Sequence[tuple[str, str]] = ()) -> dict[str, str | None]:
     """JSON in and out, the credentials' headers when `auth`, then `headers`. `lower_scheme`: the Authorization
     scheme written in lower case (`basic ...`): RFC 9110 §11.1 makes a scheme case-insensitive, and the auth pass
-    checks the target reads it so."""
-    sent: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json"}
+    checks the target reads it so. `extra`: the user's headers (-H), on every request, those sent without
+    credentials too."""
+    sent: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json", **dict(extra)}
     if auth:
         sent.update(credentials())
         value = sent.get("Authorization")
@@ -40,7 +42,7 @@ def request_headers(credentials: Callable[[], dict[str, str]], headers: Mapping[
 def policy(settings: ContractSettings, url_flag: str = "--base-url") -> OutboundPolicy:
     """The outbound policy of a contract-side run: its deadline, body cap and production guard."""
     return OutboundPolicy(timeout=settings.request_timeout, max_body_bytes=settings.max_body_bytes,
-                          allow_production=settings.allow_production, url_flag=url_flag)
+                          allow_production=settings.allow_production, url_flag=url_flag, tls=settings.credentials.tls)
 
 
 class Client:
@@ -72,7 +74,8 @@ class Client:
         """Send as is; a header given as None is not sent at all (not even the HTTP client's default). The coupons
         of the answer are listed (under `source`) before a Ctrl-C that came meanwhile ends the run. `exact`: the
         path and query of `url` go out byte for byte, not normalised (the routes pass; same origin only)."""
-        sent = request_headers(self.auth_headers, headers, auth=auth, lower_scheme=lower_scheme)
+        sent = request_headers(self.auth_headers, headers, auth=auth, lower_scheme=lower_scheme,
+                               extra=self.settings.credentials.headers)
         with deferred():
             exchange = send(self._http, method, url or self.url, headers=sent, body=body,
                             redactor=self.judge.redactor, exact=exact)

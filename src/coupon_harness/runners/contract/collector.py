@@ -6,7 +6,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from coupon_harness.contract.catalog import Need, RuleId, canonical_rule_id, get_rule, rules
 from coupon_harness.contract.expectations import Expectations
@@ -28,8 +28,11 @@ class RecordContext(threading.local):
 class Collector:
     """Thread-safe: the property passes may call it from Schemathesis' worker threads."""
 
-    def __init__(self, seed: int, max_transport_failures: int, redactor: Redactor | None = None) -> None:
+    def __init__(self, seed: int, max_transport_failures: int, redactor: Redactor | None = None, *,
+                 left_out: Mapping[str, str] | None = None) -> None:
         self._seed = seed
+        #: Rules the user left out (--rules, --exclude-rules) -> why: never a finding, reported not run.
+        self.left_out: Mapping[str, str] = dict(left_out or {})
         #: Every text a finding or note keeps passes through it (a target may echo credentials anywhere).
         self._redactor = redactor
         self._started = time.monotonic()
@@ -90,6 +93,8 @@ class Collector:
         (the stateful pass); otherwise they come from `context` (set by `RecordingJudge`).
         """
         get_rule(violation.rule_id)  # a Violation names a rule already; a look-alike must too (never dropped)
+        if canonical_rule_id(violation.rule_id) in self.left_out:
+            return
         signature = (*violation.signature, group or probe)
         if self._redactor is not None:
             violation = Violation(violation.rule_id, violation.key, self._clean(violation.expected),
@@ -134,6 +139,10 @@ class Collector:
             by_rule.setdefault(canonical_rule_id(finding.rule_id), []).append(finding)  # unknown: raises
         results = []
         for rule in rules():
+            if rule.id in self.left_out:
+                results.append(RuleResult(rule=rule, outcome=Outcome.NOT_RUN, checks=0,
+                                          reason=self.left_out[rule.id]))
+                continue
             found = by_rule.get(rule.id, [])
             checks = self._checks[rule.id]
             reason = _unmet(rule.needs, expectations)
@@ -156,7 +165,7 @@ class ScratchCollector(Collector):
     stateful pass judges each sequence it tries into one, and records only the shortest failing one's finding."""
 
     def __init__(self, run: Collector) -> None:
-        super().__init__(run._seed, run._max_transport_failures, run._redactor)
+        super().__init__(run._seed, run._max_transport_failures, run._redactor, left_out=run.left_out)
         self.run = run
 
     def sent(self, *, transport_ok: bool) -> None:

@@ -207,7 +207,8 @@ class PairClient(Client):
 
     def send_b(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str | None] | None,
                auth: bool, *, lower_scheme: bool = False) -> tuple[Exchange, float]:
-        sent = request_headers(self.headers_b, headers, auth=auth, lower_scheme=lower_scheme)
+        sent = request_headers(self.headers_b, headers, auth=auth, lower_scheme=lower_scheme,
+                               extra=self.settings.credentials.headers)
         sent_at = time.time()
         exchange = send(self._b_http, method, url, headers=sent, body=self.body_map.body(body),
                         redactor=self.judge.redactor)
@@ -262,7 +263,7 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     def headers_b() -> dict[str, str]:
         return auth_headers(settings.against_credentials, tokens_b)
 
-    collector = Collector(base.seed, base.max_transport_failures, redactor)
+    collector = Collector(base.seed, base.max_transport_failures, redactor, left_out=dict(base.left_out))
     judge = Judge(collector, base.expectations, Ledger(base.expectations), redactor)
     body_map = BodyMap(settings.series_map, settings.customer_map)
     expectations = base.expectations
@@ -367,6 +368,10 @@ def _first_case(client: PairClient, settings: DiffSettings) -> None:
         if exchange.error is not None and exchange.error_detail in (REFUSED, UNRESOLVED):
             raise TargetUnreachable(f"{flag} {client.judge.redactor.text(url)}: {exchange.error_detail}; is the "
                                     "target running and the URL right?")
+        if exchange.error == "timeout":  # as the contract preflight: a run of timeouts would compare nothing
+            raise TargetUnreachable(f"{flag} {client.judge.redactor.text(url)}: no answer completed within "
+                                    f"--request-timeout {base.request_timeout:g} s to the first case: raise "
+                                    "--request-timeout, or check the target")
         if exchange.status == 401:
             raise ConfigError(f"{flag} {client.judge.redactor.text(url)} answered 401 to the first case: give its "
                               f"credentials ({creds})")

@@ -39,7 +39,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         baseline = Baseline.load(settings.baseline, missing_ok=settings.baseline_update)
     redactor, headers = settings.auth()
     redact_with(settings.credentials, redactor.text)  # log lines too, with the tokens it fetches
-    collector = Collector(settings.seed, settings.max_transport_failures, redactor)
+    collector = Collector(settings.seed, settings.max_transport_failures, redactor, left_out=dict(settings.left_out))
     coupons = CouponLog(settings.coupons_csv, redact=redactor.text) if settings.coupons_csv is not None else None
     judge = RecordingJudge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
     client = Client(settings, judge, headers)
@@ -163,12 +163,14 @@ def run_shape(settings: ContractSettings, redactor: Redactor | None = None) -> R
         request_timeout=settings.request_timeout, credentials=settings.credentials.kind,
         allow_production=settings.allow_production,
         passes=() if tuple(settings.passes) == PASSES else tuple(settings.passes),
-        clock_skew_s=expectations.clock_skew.total_seconds(), sandbox_started=settings.sandbox_started)
+        clock_skew_s=expectations.clock_skew.total_seconds(), sandbox_started=settings.sandbox_started,
+        left_out_rules=tuple(rule_id for rule_id, _ in settings.left_out))
 
 
 def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunResult:
     """A run stopped before its first request: every rule not run, the reason in the notes."""
-    collector = Collector(settings.seed, settings.max_transport_failures, Redactor(settings.credentials))
+    collector = Collector(settings.seed, settings.max_transport_failures, Redactor(settings.credentials),
+                          left_out=dict(settings.left_out))
     return ContractRunResult(
         target=Redactor(settings.credentials).text(settings.base_url),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0, seed=settings.seed, requests=0,

@@ -45,7 +45,7 @@ import io
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias
 
@@ -66,6 +66,7 @@ from schemathesis.engine.run import Phase, PhaseName, PhaseSkipReason
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from coupon_harness.runners.contract.exchange import Outgoing
+from coupon_harness.transport.credentials import TlsOptions
 from coupon_harness.transport.outbound import Deadline, OutboundPolicy, begin, end, harden_session, read_capped
 
 if TYPE_CHECKING:
@@ -117,10 +118,12 @@ class PassSettings:
     recorded_bytes: int = 256
     #: The production guard's --allow-production, for the pass's sessions (transport.outbound).
     allow_production: bool = False
+    #: TLS towards the target (--cacert, --no-tls-verify, --client-cert).
+    tls: TlsOptions = field(default_factory=TlsOptions)
 
     def policy(self) -> OutboundPolicy:
         return OutboundPolicy(timeout=self.request_timeout, max_body_bytes=self.max_body_bytes,
-                              allow_production=self.allow_production)
+                              allow_production=self.allow_production, tls=self.tls)
 
 
 @dataclass(frozen=True, slots=True)

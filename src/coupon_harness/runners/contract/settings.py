@@ -43,6 +43,8 @@ class ContractSettings:
     #: The target is the sandbox `coupon-harness run` started (and stops after the run): the report's Replay line
     #: starts a new one (`coupon-harness run --no-load`) instead of naming a port nobody listens on any more.
     sandbox_started: bool = False
+    #: Rules left out (--rules, --exclude-rules): (rule id, why), reported not run, never passed.
+    left_out: tuple[tuple[str, str], ...] = ()
 
     def token_source(self) -> TokenSource | None:
         return token_source(self.base_url, self.credentials, self.request_timeout,
@@ -59,5 +61,6 @@ def token_source(url: str, credentials: Credentials, timeout: float, *, allow_pr
     """The OAuth token source of credentials with an OAuth key and no fixed token; None for the others."""
     if credentials.oauth_key is not None and not credentials.token:
         return TokenSource(url, credentials.oauth_key, credentials.oauth_secret or "", timeout,
-                           allow_production=allow_production, url_flag=url_flag)
+                           allow_production=allow_production, url_flag=url_flag, headers=credentials.headers,
+                           tls=credentials.tls)
     return None

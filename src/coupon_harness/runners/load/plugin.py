@@ -224,7 +224,8 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     tokens = None
     if credentials.oauth_key and not credentials.token and role != "master":
         tokens = TokenSource(settings.base_url, credentials.oauth_key, credentials.oauth_secret or "",
-                             settings.request_timeout, allow_production=settings.allow_production)
+                             settings.request_timeout, allow_production=settings.allow_production,
+                             headers=credentials.headers, tls=credentials.tls)
     redactor = Redactor(credentials, tokens)
     cap = settings.max_coupons
     if cap is not None and role == "worker":

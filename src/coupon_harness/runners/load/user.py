@@ -70,7 +70,8 @@ class BulkIssueUser(FastHttpUser):
         self._path = urlsplit(host).path.rstrip("/") + ENDPOINT
         self._http = LoadClient(host, OutboundPolicy(timeout=settings.request_timeout,
                                                      max_body_bytes=settings.max_body_bytes,
-                                                     allow_production=settings.allow_production))
+                                                     allow_production=settings.allow_production,
+                                                     tls=settings.credentials.tls))
         self._next_send = time.time() + (self._rng.random() * state.arrival_interval if state.arrival_interval else 0)
         #: When this user's last answer arrived (open model: a send due before it was held up by the target).
         self._answered = 0.0
