@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from coupon_harness.results.passes import PASS_TABLE, PassInfo
 from coupon_harness.runners.contract.classics import run_classics, send_classics
 from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.hypothesis_constants import without_local_constants
 from coupon_harness.runners.contract.probes import run_auth_probes, run_malformed_probes
 from coupon_harness.runners.contract.property_pass import run_property_pass
 from coupon_harness.runners.contract.routes import run_route_probes
@@ -82,4 +83,5 @@ def run_pass(name: str, client: Client, headers: Callable[[], dict[str, str]], p
     if entry is None or (diff and not entry.info.diff):
         raise ValueError(f"unknown pass {name!r}")
     runner = entry.diff_run if diff and entry.diff_run is not None else entry.run
-    runner(client, headers, progress)
+    with without_local_constants():  # the same seed sends the same cases in any process
+        runner(client, headers, progress)
