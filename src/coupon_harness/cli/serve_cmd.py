@@ -82,10 +82,11 @@ def describe(config: SandboxConfig, source: Path | None) -> str:
     from coupon_harness.sandbox.config import Faults, Variations, default_config
 
     built_in = default_config()
+
     def creds(given: Any, defaults: Any, sep: str) -> str:
         if dict(given) == dict(defaults):
             return ", ".join(f"{name}{sep}{secret}" for name, secret in given.items()) + " (public demo values)"
-        return ", ".join(given) + f" (secrets as set in {source})" if given else "none"
+        return ", ".join(given) + f" (secrets as set in {source or 'the config'})" if given else "none"
 
     def ids(values: frozenset[int]) -> str:
         return ", ".join(map(str, sorted(values))) or "none"
