@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["Terminated", "armed", "deferred", "exit_code_for", "handled", "held", "received", "signal_name"]
+__all__ = ["Terminated", "armed", "deferred", "disarm", "exit_code_for", "handled", "held", "received", "signal_name"]
 
 _received: list[int] = []
 #: Until armed, a signal is only noted: raising it inside an import can break a native module's start
@@ -63,6 +63,12 @@ def armed() -> None:
     _armed[0] = True
     if _received:
         _raise(_received[0])
+
+
+def disarm() -> None:
+    """From here on a first signal is only noted, until `armed()` (which raises one noted meanwhile). For a span
+    that ends in another function: the report folder's claim up to the `try` of the run that reports into it."""
+    _armed[0] = False
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_op
 from coupon_harness.cli.option_table import CAPACITY, Resolved, add_command
 from coupon_harness.cli.settings_builders import contract_settings, load_settings, target_url
 from coupon_harness.errors import ConfigError
-from coupon_harness.interrupts import received, signal_name
+from coupon_harness.interrupts import armed, received, signal_name
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import Redactor
 
@@ -63,9 +63,9 @@ def _handle(args: argparse.Namespace) -> int:
     check_reports(resolved)
     settings = _capacity_settings(resolved, discover_sandbox(contract_settings(resolved)))  # as `load` does
     _import_the_search()
-    report_dir, signalled = claim_folder(resolved, "capacity",
+    report_dir = claim_folder(resolved, "capacity",
                                          Redactor(settings.load.credentials).text(settings.load.base_url))
-    result = _execute(settings, report_dir, color=use_color(resolved), signalled=signalled)
+    result = _execute(settings, report_dir, color=use_color(resolved))
     say(f"reports: {report_dir}")
     return capacity_exit_code(result)
 
@@ -77,9 +77,8 @@ def _import_the_search() -> None:
     import coupon_harness.runners.load.capacity  # noqa: F401
 
 
-def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = False) -> Any:
-    """Preflight, search, reports. `signalled`: a signal came while the folder was claimed (an interrupted
-    search's report)."""
+def _execute(settings: Any, report_dir: Path, *, color: bool) -> Any:
+    """Preflight, search, reports (an interrupted search's report when a signal came since the folder's claim)."""
     from coupon_harness.reporting.capacity.document import (
         redact_capacity_result,
         render_capacity_table,
@@ -98,8 +97,7 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
     progress = progress_printer(redact)
     load = settings.load
     try:
-        if signalled:
-            raise KeyboardInterrupt
+        armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
         # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
         settings = replace(settings, load=preflight_load(load, report_dir,
                                                          progress=lambda text: say(f"coupon-harness: {text}")))

@@ -16,7 +16,7 @@ from coupon_harness.cli.option_table import CONTRACT, Resolved, add_command
 from coupon_harness.cli.sandbox_target import discover_sandbox
 from coupon_harness.cli.settings_builders import contract_settings
 from coupon_harness.coupon_log import FILE_NAME
-from coupon_harness.interrupts import received, signal_name
+from coupon_harness.interrupts import armed, received, signal_name
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.diff import DiffRunResult
 from coupon_harness.runners.contract import run_contract
@@ -39,8 +39,8 @@ def _handle(args: argparse.Namespace) -> int:
     settings = contract_settings(resolved)  # every option checked, production refused: before any request
     check_reports(resolved)
     settings = discover_sandbox(settings)
-    report_dir, signalled = claim_folder(resolved, "contract", Redactor(settings.credentials).text(settings.base_url))
-    result, paths = execute_contract(settings, report_dir, color=use_color(resolved), signalled=signalled)
+    report_dir = claim_folder(resolved, "contract", Redactor(settings.credentials).text(settings.base_url))
+    result, paths = execute_contract(settings, report_dir, color=use_color(resolved))
     say(f"reports: {paths['report.html'].parent}")
     for line in fault_lines(result, paths):  # last: the line a CI log shows names the pass, seed and file
         print(line, file=sys.stderr)
@@ -61,18 +61,17 @@ def fault_lines(result: ContractRunResult | DiffRunResult, paths: dict[str, Path
             for fault in result.faults]
 
 
-def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool, signalled: bool = False
+def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool
                      ) -> tuple[ContractRunResult, dict[str, Path]]:
-    """Run the contract passes, write the reports and print the table. `signalled`: a signal came while the folder
-    was claimed (`lifecycle.claim_folder`): the report of a run interrupted before its first request."""
+    """Run the contract passes, write the reports and print the table; a signal held since the folder's claim
+    (`lifecycle.claim_folder`) gives the report of a run interrupted before its first request."""
     from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
     from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.runner import interrupted_result
 
     settings = replace(settings, coupons_csv=report_dir / FILE_NAME)  # every coupon the run causes, listed
     try:
-        if signalled:
-            raise KeyboardInterrupt
+        armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
         progress = progress_printer(Redactor(settings.credentials).text)
         progress(f"contract run against {settings.base_url} (seed {settings.seed})")
         result = run_contract(settings, progress)  # takes a signal itself once its passes run

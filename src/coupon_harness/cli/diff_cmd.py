@@ -15,7 +15,7 @@ from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_op
 from coupon_harness.cli.option_table import DIFF, add_command
 from coupon_harness.cli.settings_builders import diff_settings
 from coupon_harness.coupon_log import FILE_NAME
-from coupon_harness.interrupts import received, signal_name
+from coupon_harness.interrupts import armed, received, signal_name
 from coupon_harness.results.diff import DiffRunResult
 from coupon_harness.transport.auth import Redactor
 
@@ -43,18 +43,17 @@ def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.runners.contract.diff import PairRedactor
 
     redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
-    report_dir, signalled = claim_folder(resolved, "diff",
+    report_dir = claim_folder(resolved, "diff",
                                          redactor.text(f"{settings.base.base_url} against {settings.against_url}"))
-    result, paths = execute_diff(settings, report_dir, color=use_color(resolved), signalled=signalled)
+    result, paths = execute_diff(settings, report_dir, color=use_color(resolved))
     say(f"reports: {report_dir}")
     for line in fault_lines(result, paths, "diff"):
         print(line, file=sys.stderr)
     return diff_exit_code(result)
 
 
-def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: bool = False
-                 ) -> tuple[DiffRunResult, dict[str, Path]]:
-    """`signalled`: a signal came while the folder was claimed (the report of a run interrupted before it sent)."""
+def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffRunResult, dict[str, Path]]:
+    """Run the diff, write its reports (a run interrupted before it sent when a signal came since the claim)."""
     from coupon_harness.reporting.diff.common import verdict
     from coupon_harness.reporting.diff.document import diff_document, write_diff_reports
     from coupon_harness.reporting.render.console import console_width, render_console
@@ -64,8 +63,7 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool, signalled: boo
     # Every coupon either target issues, listed as it arrives (sources base:... and against:...).
     settings = replace(settings, base=replace(settings.base, coupons_csv=report_dir / FILE_NAME))
     try:
-        if signalled:
-            raise KeyboardInterrupt
+        armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
         progress = progress_printer(redactor.text)
         progress(f"differential run: {settings.base.base_url} against {settings.against_url} "
                  f"(seed {settings.base.seed})")

@@ -76,22 +76,23 @@ def note_target(target: str) -> None:
         claim.target = target
 
 
-def claim_folder(resolved: Resolved, kind: str, target: str) -> tuple[Path, bool]:
+def claim_folder(resolved: Resolved, kind: str, target: str) -> Path:
     """Claim the report folder (`prepare_report_dir`: --report-dir, --overwrite) and note the target (redacted).
-    The folder and whether a signal came meanwhile: it is held until the folder is claimed, so the caller gives it
-    an interrupted run's report instead of leaving it empty."""
-    from coupon_harness.interrupts import deferred
 
-    folder: Path | None = None
+    Returns with signals held (`interrupts.disarm`): the caller's run re-arms them (`interrupts.armed()`) as the
+    first statement of the `try` that turns a signal into the interrupted run's report, so no signal between the
+    claim and that `try` can leave the folder without one. A claim that fails re-arms (raising a signal that came
+    meanwhile: there is nothing to report into)."""
+    from coupon_harness.interrupts import armed, disarm
+
+    disarm()
     try:
-        with deferred():
-            folder = prepare_report_dir(resolved.get("report-dir"), kind, overwrite=bool(resolved.get("overwrite")))
-            note_target(target)
-    except KeyboardInterrupt:
-        if folder is None:  # the claim itself failed meanwhile: nothing to report into
-            raise
-        return folder, True
-    return folder, False
+        folder = prepare_report_dir(resolved.get("report-dir"), kind, overwrite=bool(resolved.get("overwrite")))
+        note_target(target)
+    except BaseException:
+        armed()
+        raise
+    return folder
 
 
 def report_setup_error(command: str, message: str, since: int = 0) -> Path | None:

@@ -96,12 +96,11 @@ def _handle(args: argparse.Namespace) -> int:
         return run_worker(settings, resolved.get("master-host", "127.0.0.1"), resolved.get("master-port", 5557))
     check_metrics_port(settings)
     _import_the_run()
-    report_dir, signalled = claim_folder(resolved, "load", Redactor(settings.credentials).text(settings.base_url))
+    report_dir = claim_folder(resolved, "load", Redactor(settings.credentials).text(settings.base_url))
     result, _ = execute_load(settings, report_dir, color=use_color(resolved),
                              master_bind=resolved.get("master-bind-host", "127.0.0.1") if master else None,
                              master_port=resolved.get("master-port", 5557) if master else None,
-                             earlier=earlier, preflight=not master,  # a master sends nothing; its workers try
-                             signalled=signalled)
+                             earlier=earlier, preflight=not master)  # a master sends nothing; its workers try
     say(f"reports: {report_dir}")
     return load_exit_code(result)
 
@@ -116,12 +115,12 @@ def _import_the_run() -> None:
 
 def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, master_bind: str | None = None,
                  master_port: int | None = None, earlier: Earlier | None = None, preflight: bool = True,
-                 signalled: bool = False) -> tuple[LoadRunResult, dict[str, Path]]:
+                 ) -> tuple[LoadRunResult, dict[str, Path]]:
     """Preflight the target (unless `preflight` is False: a master whose workers send), run the load, compare it
     with `earlier` (--compare), write its reports and print its table. A refusal of the preflight is a
-    HarnessError (exit 2) before any load. `signalled`: a signal came while the folder was claimed; the run is
-    interrupted before it started, and the folder gets that report."""
-    from coupon_harness.interrupts import received
+    HarnessError (exit 2) before any load. A signal held since the folder's claim (`lifecycle.claim_folder`) is
+    raised first thing in the `try`: the run is interrupted before it started, and the folder gets that report."""
+    from coupon_harness.interrupts import armed, received
     from coupon_harness.reporting.load.compare import compare_runs
     from coupon_harness.reporting.load.document import redact_load_result, render_load_table, write_load_reports
     from coupon_harness.results.request import credentials_help
@@ -132,8 +131,7 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     redact = Redactor(settings.credentials).text
     notes: list[str] = []
     try:
-        if signalled:
-            raise KeyboardInterrupt
+        armed()
         progress = progress_printer(redact)
         if preflight:
             def note(text: str) -> None:

@@ -14,10 +14,9 @@ from typing import Any
 from coupon_harness.cli.console import say
 from coupon_harness.cli.contract_cmd import execute_contract, exit_code, fault_lines, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
-from coupon_harness.cli.lifecycle import check_reports, command_options, note_target
+from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options
 from coupon_harness.cli.load_cmd import earlier_run, execute_load, load_exit_code
 from coupon_harness.cli.option_table import RUN, add_command
-from coupon_harness.cli.report_dir import prepare_report_dir
 from coupon_harness.cli.sandbox_target import discover_sandbox, sandbox_settings
 from coupon_harness.cli.settings_builders import contract_settings, run_load_settings, run_slos
 from coupon_harness.errors import ConfigError, HarnessError
@@ -64,8 +63,8 @@ def _handle(args: argparse.Namespace) -> int:
             settings = discover_sandbox(contract_settings(resolved))
         color = use_color(resolved)
         load = run_load_settings(settings, resolved) if with_load else None  # fails before any request
-        run_dir = prepare_report_dir(resolved.get("report-dir"), "", overwrite=bool(resolved.get("overwrite")))
-        note_target(Redactor(settings.credentials).text(settings.base_url))
+        # Signals held from the claim to the contract stage's `try`, which turns one into its report.
+        run_dir = claim_folder(resolved, "", Redactor(settings.credentials).text(settings.base_url))
         reports: dict[str, tuple[Path, bool]] = {}
         faults: list[str] = []
         result = load_result = load_error = None
