@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from tests.progress_lines import ANSI, clocks
 
 from coupon_harness.cli import console
 from coupon_harness.reporting.progress import (
@@ -27,15 +28,6 @@ from coupon_harness.results.progress import Figures, Part
 from coupon_harness.runners.load.capacity import _step_figures
 from coupon_harness.runners.load.events import Notice, Progress, encode
 from coupon_harness.runners.load.runner import _Channel, load_figures
-
-#: A clock a line may carry: the display's `[  3.2s]`, or a stage's own elapsed time as the load process once
-#: wrote it (`5s: 5 users ...`). "7s left" and "1s warm-up" are lengths, not clocks.
-CLOCKS = re.compile(r"\[\s*\d+(?:\.\d+)?s\]|(?<![\w.])\d+(?:\.\d+)?s:")
-ANSI = re.compile(r"\x1b\[")
-
-
-def clocks(line: str) -> int:
-    return len(CLOCKS.findall(line))
 
 
 class Ticks:
