@@ -224,6 +224,36 @@ def test_a_capacity_step_names_itself_in_the_figures() -> None:
     assert figures_text(ProgressModel().update(seen[0])).startswith("capacity step 2 of at most 8 (grow, 40 req/s): ")
 
 
+def test_a_capacity_step_shows_itself_before_its_first_figures(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between two steps the display names the new step at once (the load process takes a second or two to start),
+    not the last step's figures."""
+    from coupon_harness.runners.load import capacity
+    from coupon_harness.runners.load.capacity import CapacitySettings
+    from coupon_harness.runners.load.settings import LoadSettings, parse_slo
+
+    def no_load(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(capacity, "run_load", no_load)
+    seen: list[Figures] = []
+    load = LoadSettings(base_url="http://127.0.0.1:9", series_ids=(101,), slos=(parse_slo("p95=1s"),))
+    result = capacity.run_capacity(CapacitySettings(load=load, start_rate=20.0, max_steps=6), tmp_path,
+                                   figures=seen.append)
+    assert result.interrupted
+    assert seen == [Figures(stage="capacity", requests=0, part=Part("step", "grow, 20 req/s", 1, 6, at_most=True))]
+    assert "step 1/≤6 (grow, 20 req/s)" in _render_text(seen[0])
+
+
+def _render_text(figures: Figures) -> str:
+    out = io.StringIO()
+    display = LiveProgress(Console(file=out, force_terminal=True, width=200), auto_refresh=False)
+    with display:
+        display.figures(figures)
+        display.refresh()
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+
+
 def test_the_contract_pulse_names_the_pass_and_keeps_its_pace(tmp_path: Path) -> None:
     from coupon_harness.coupon_log import CouponLog
     from coupon_harness.runners.contract.collector import Collector

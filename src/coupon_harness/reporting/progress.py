@@ -137,6 +137,15 @@ def _head(figures: Figures) -> str:
     return f"{figures.stage} {part.noun} {part.index} of {bound}{part.count} ({part.name})"
 
 
+def _short_head(figures: Figures) -> str:
+    """The live line's head, short for a terminal's width: `load`, `step 2/≤8 (grow, 40 req/s)`, `pass 3/9
+    (property-positive)`."""
+    part = figures.part
+    if part is None:
+        return figures.stage
+    return f"{part.noun} {part.index}/{'≤' if part.at_most else ''}{part.count} ({part.name})"
+
+
 def _rate(snapshot: Snapshot) -> str:
     figures = snapshot.figures
     inner = [f"{snapshot.rps:.0f} req/s"] if snapshot.rps is not None else []
@@ -275,10 +284,10 @@ class LiveProgress(_Display):
             line.append("starting", style="dim")
             return line
         figures = snapshot.figures
-        line.append(_head(figures), style="bold cyan")
+        line.append(_short_head(figures), style="bold cyan")
         line.append(" ")
         if snapshot.remaining_s is not None and figures.planned_s:
-            line.append_text(_bar(1.0 - snapshot.remaining_s / figures.planned_s))
+            line.append_text(_bar(1.0 - snapshot.remaining_s / figures.planned_s, width=8))
             line.append(" ")
         line.append_text(_figures_cell(snapshot))
         return line

@@ -30,7 +30,7 @@ from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 from coupon_harness.results.load import LoadReplay, LoadRunResult, no_answer_line
-from coupon_harness.results.progress import FiguresSink, Part
+from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.load.recorder import new_histogram
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.runners.load.settings import LoadSettings
@@ -175,6 +175,8 @@ def _steps(settings: CapacitySettings, result: CapacityResult, out: Path,
         offset = coupons_path.stat().st_size
         _log.info("step %d (%s): %g req/s with %d users into %s", index + 1, phase, rate, users, step_dir)
         part = Part("step", f"{phase}, {rate:g} req/s", index + 1, settings.max_steps, at_most=True)
+        if figures is not None:  # the step, before its load process sends its first figures
+            figures(Figures(stage="capacity", requests=0, part=part))
         load_result = run_load(step_settings, step_dir, progress, figures=_step_figures(figures, part))
         _log.info("step %d: %d requests, %d coupons%s", index + 1, load_result.requests, load_result.coupons_issued,
                   " (interrupted)" if load_result.interrupted else "")
