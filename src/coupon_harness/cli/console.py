@@ -70,7 +70,8 @@ def progress_display(redact: Callable[[str], str] | None = None) -> ProgressDisp
     if live_wanted(sys.stderr, os.environ):
         from rich.console import Console
 
-        return LiveProgress(Console(stderr=True), redact=redact)
+        # soft_wrap: a long line others write (a log line of -v) stays one line, wrapped by the terminal alone.
+        return LiveProgress(Console(stderr=True, soft_wrap=True), redact=redact)
     return PlainProgress(redact=redact)
 
 

@@ -95,6 +95,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     except CouponLogError:
         pass  # raised below with the counts as they stand once the log is closed
     finally:
+        if pulse is not None:  # the last figures, as the run ends
+            pulse.beat(force=True)
         client.close()
         if coupons is not None:
             coupons.close()

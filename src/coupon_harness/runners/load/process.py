@@ -148,6 +148,8 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
     if not state.stopping:  # the run time is over; a signal or the coupon cap stops the run on its own
         state.stopping = True
         _finish(runner, role, state)
+    # The last figures, once the users stopped (the display's last line; a signal's stop is still under way).
+    _emit(_progress(runner, state, time.monotonic() - started, current, settings.run_time_s))
 
 
 def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_port: int,
