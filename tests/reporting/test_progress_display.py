@@ -192,7 +192,10 @@ def test_the_cli_picks_the_display(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert isinstance(console.progress_display(), PlainProgress)  # pytest's captured stderr is no terminal
     monkeypatch.setattr(sys, "stderr", _Stream(tty=True))
     monkeypatch.setenv("TERM", "xterm")
-    assert isinstance(console.progress_display(), LiveProgress)
+    live = console.progress_display()
+    assert isinstance(live, LiveProgress) and not live._console.no_color
+    plain = console.progress_display(color=False)  # --no-color, NO_COLOR: the live line without colours
+    assert isinstance(plain, LiveProgress) and plain._console.no_color
 
 
 def test_the_relay_sends_figures_or_without_a_sink_a_line_every_five_seconds() -> None:

@@ -99,7 +99,7 @@ def _execute(settings: Any, report_dir: Path, *, color: bool, signalled: bool = 
     try:
         if signalled:
             raise KeyboardInterrupt
-        with progress_display(redact) as progress:
+        with progress_display(redact, color=color) as progress:
             # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
             settings = replace(settings, load=preflight_load(load, report_dir,
                                                              progress=lambda text: say(f"coupon-harness: {text}")))

@@ -60,9 +60,9 @@ def live_wanted(stream: TextIO, environ: Mapping[str, str]) -> bool:
     return terminal and environ.get("TERM", "") != "dumb"
 
 
-def progress_display(redact: Callable[[str], str] | None = None) -> ProgressDisplay:
+def progress_display(redact: Callable[[str], str] | None = None, *, color: bool = True) -> ProgressDisplay:
     """What the run shows while it works (a context manager): a live line on a terminal, plain lines with one
-    clock otherwise, nothing under -q."""
+    clock otherwise, nothing under -q. `color`: the command's colouring (`use_color`: --no-color, NO_COLOR)."""
     from coupon_harness.reporting.progress import LiveProgress, PlainProgress, SilentProgress
 
     if _state["quiet"]:
@@ -71,7 +71,7 @@ def progress_display(redact: Callable[[str], str] | None = None) -> ProgressDisp
         from rich.console import Console
 
         # soft_wrap: a long line others write (a log line of -v) stays one line, wrapped by the terminal alone.
-        return LiveProgress(Console(stderr=True, soft_wrap=True), redact=redact)
+        return LiveProgress(Console(stderr=True, soft_wrap=True, no_color=not color), redact=redact)
     return PlainProgress(redact=redact)
 
 

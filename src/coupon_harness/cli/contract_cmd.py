@@ -73,7 +73,7 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
     try:
         if signalled:
             raise KeyboardInterrupt
-        with progress_display(Redactor(settings.credentials).text) as progress:
+        with progress_display(Redactor(settings.credentials).text, color=color) as progress:
             progress(f"contract run against {settings.base_url} (seed {settings.seed})")
             # It takes a signal itself once its passes run.
             result = run_contract(settings, progress, figures=progress.figures)

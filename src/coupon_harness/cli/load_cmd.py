@@ -134,7 +134,7 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     try:
         if signalled:
             raise KeyboardInterrupt
-        with progress_display(redact) as progress:
+        with progress_display(redact, color=color) as progress:
             if preflight:
                 def note(text: str) -> None:
                     notes.append(text.removeprefix("note: "))
