@@ -257,23 +257,48 @@ def _render_text(figures: Figures) -> str:
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
 
 
-def test_the_contract_pulse_names_the_pass_and_keeps_its_pace(tmp_path: Path) -> None:
-    from coupon_harness.coupon_log import CouponLog
+def test_the_pulse_names_the_pass_and_keeps_its_pace() -> None:
     from coupon_harness.runners.contract.collector import Collector
     from coupon_harness.runners.contract.pulse import Pulse
 
     ticks, seen = Ticks(), list[Figures]()
     collector = Collector(1, 5)
-    coupons = CouponLog(tmp_path / "coupons.csv")
-    try:
-        pulse = Pulse(seen.append, collector, coupons, passes=9, clock=ticks)
-        pulse.enter("classics", 1)
-        for _ in range(10):  # all within one beat: no figures until the clock moves
-            collector.sent(transport_ok=True)
-        ticks.now += 0.25
+
+    def measure(part: Part | None) -> Figures:
+        return Figures(stage="contract", requests=collector.requests, part=part, findings=len(collector.findings))
+
+    pulse = Pulse(seen.append, collector, 9, measure, clock=ticks)
+    pulse.enter("classics", 1)
+    for _ in range(10):  # all within one beat: no figures until the clock moves
         collector.sent(transport_ok=True)
-    finally:
-        coupons.close()
+    ticks.now += 0.25
+    collector.sent(transport_ok=True)
     assert [figures.requests for figures in seen] == [0, 11]
-    assert seen[-1] == Figures(stage="contract", requests=11, part=Part("pass", "classics", 1, 9), findings=0,
-                               coupons=0)
+    assert seen[-1] == Figures(stage="contract", requests=11, part=Part("pass", "classics", 1, 9), findings=0)
+
+
+def test_a_contract_run_and_a_diff_send_their_figures() -> None:
+    """Through the runners, against the sandbox: each pass named, the last figures the run's totals."""
+    from coupon_harness.cli.sandbox_target import sandbox_settings
+    from coupon_harness.runners.contract import ContractSettings, run_contract
+    from coupon_harness.runners.contract.diff import run_diff
+    from coupon_harness.runners.contract.diff_settings import DiffSettings
+    from coupon_harness.sandbox.info import sandbox_info
+    from coupon_harness.sandbox.server import running_sandbox
+
+    contract: list[Figures] = []
+    diff: list[Figures] = []
+    with running_sandbox() as sandbox, running_sandbox() as other:
+        settings = replace(sandbox_settings(ContractSettings(base_url=sandbox.base_url, seed=1, max_examples=2),
+                                            sandbox_info(sandbox.config)), passes=("auth", "malformed"))
+        result = run_contract(settings, figures=contract.append)
+        compared = run_diff(DiffSettings(base=settings, against_url=other.base_url,
+                                         against_credentials=settings.credentials, passes=("malformed",)),
+                            figures=diff.append)
+    assert [figures.part.name for figures in contract if figures.part][:2] == ["auth", "malformed"]
+    assert contract[-1].requests == result.requests and contract[-1].part == Part("pass", "malformed", 2, 2)
+    assert contract[-1].findings == 0 and contract[-1].stage == "contract"
+    assert diff[-1].stage == "diff" and diff[-1].unit == "cases" and diff[-1].requests > 0
+    assert diff[-1].differences == len(compared.differences)
+    line = figures_text(ProgressModel().update(diff[-1]))
+    assert f"{diff[-1].requests} cases" in line and "differences" in line and "requests" not in line, line

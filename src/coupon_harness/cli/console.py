@@ -18,8 +18,7 @@ from coupon_harness.log_setup import configure, level_for
 if TYPE_CHECKING:
     from coupon_harness.reporting.progress import ProgressDisplay
 
-__all__ = ["apply_verbosity", "is_quiet", "live_wanted", "progress_display", "progress_printer", "say",
-           "show_result"]
+__all__ = ["apply_verbosity", "is_quiet", "live_wanted", "progress_display", "say", "show_result"]
 
 _state = {"quiet": False}
 
@@ -38,15 +37,6 @@ def say(line: str) -> None:
     """An informational line on stderr (`reports: DIR`, a note), left out under -q."""
     if not _state["quiet"]:
         print(line, file=sys.stderr)
-
-
-def progress_printer(redact: Callable[[str], str] | None = None) -> Callable[[str], None]:
-    """The run's progress lines (`[  3.2s] classics: 43 requests`), or nothing under -q."""
-    if _state["quiet"]:
-        return lambda _message: None
-    from coupon_harness.reporting.progress import ProgressPrinter
-
-    return ProgressPrinter(redact=redact)
 
 
 def live_wanted(stream: TextIO, environ: Mapping[str, str]) -> bool:

@@ -148,10 +148,14 @@ def _short_head(figures: Figures) -> str:
 
 def _rate(snapshot: Snapshot) -> str:
     figures = snapshot.figures
-    inner = [f"{snapshot.rps:.0f} req/s"] if snapshot.rps is not None else []
+    inner = [f"{snapshot.rps:.0f} {_per_second(figures)}"] if snapshot.rps is not None else []
     if figures.p95_ms is not None:
         inner.append(f"p95 {figures.p95_ms:g} ms")
-    return f"{figures.requests} requests" + (f" ({', '.join(inner)})" if inner else "")
+    return f"{figures.requests} {figures.unit}" + (f" ({', '.join(inner)})" if inner else "")
+
+
+def _per_second(figures: Figures) -> str:
+    return "req/s" if figures.unit == "requests" else f"{figures.unit}/s"
 
 
 def figures_text(snapshot: Snapshot) -> str:
@@ -165,6 +169,8 @@ def figures_text(snapshot: Snapshot) -> str:
         items.append(f"{figures.errors} errors{share}")
     if figures.findings is not None:
         items.append(f"{figures.findings} findings")
+    if figures.differences is not None:
+        items.append(f"{figures.differences} differences")
     if figures.coupons is not None:
         items.append(f"{figures.coupons} coupons")
     if snapshot.remaining_s is not None:
@@ -306,14 +312,16 @@ def _figures_cell(snapshot: Snapshot) -> Text:
     if snapshot.remaining_s is not None:
         parts.append((left_text(snapshot.remaining_s), ""))
     if snapshot.rps is not None:
-        parts.append((f"{snapshot.rps:.0f} req/s", "bold"))
+        parts.append((f"{snapshot.rps:.0f} {_per_second(figures)}", "bold"))
     if figures.p95_ms is not None:
         parts.append((f"p95 {figures.p95_ms:g} ms", ""))
     if figures.errors is not None:
         parts.append((f"{figures.errors} errors", "red" if figures.errors else "green"))
     if figures.findings is not None:
         parts.append((f"{figures.findings} findings", "red" if figures.findings else "green"))
-    parts.append((f"{figures.requests} requests", ""))
+    if figures.differences is not None:
+        parts.append((f"{figures.differences} differences", "red" if figures.differences else "green"))
+    parts.append((f"{figures.requests} {figures.unit}", ""))
     if figures.coupons is not None:
         parts.append((f"{figures.coupons} coupons", ""))
     if figures.users is not None:

@@ -34,6 +34,7 @@ class Figures:
 
     #: "contract", "load", "capacity": the kind of run.
     stage: str
+    #: Requests sent so far (diff: cases, each sent to both targets; see `unit`).
     requests: int
     part: Part | None = None
     #: Requests per second over the last few seconds, as the stage measured it; None: the display derives it.
@@ -43,12 +44,16 @@ class Figures:
     errors: int | None = None
     #: Distinct findings so far (contract).
     findings: int | None = None
+    #: Differences between the two targets so far, grouped by cause (diff).
+    differences: int | None = None
     coupons: int | None = None
     users: int | None = None
     #: Seconds left of the stage's (or the current part's, when `part` is set) planned length, when it has one.
     remaining_s: float | None = None
     #: That planned length (seconds).
     planned_s: float | None = None
+    #: What `requests` counts, as the display names it.
+    unit: str = "requests"
 
 
 #: Where a runner sends its figures (the CLI's progress display; nothing when no one watches).

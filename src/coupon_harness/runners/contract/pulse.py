@@ -1,11 +1,11 @@
-"""The contract run's figures while it runs: requests, findings and coupons so far, and the pass it is in."""
+"""A contract-like run's figures while it runs (requests or cases, findings or differences, coupons, the pass it is
+in), sent as its requests are counted."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from coupon_harness.coupon_log import CouponLog
 from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.contract.collector import Collector
 
@@ -13,15 +13,15 @@ __all__ = ["Pulse"]
 
 
 class Pulse:
-    """Sends the run's figures to `sink` at each pass's start and, as requests are counted, at most every `every_s`
-    seconds (from whichever thread sent one: Schemathesis' workers too). A race sends one more; nothing is lost."""
+    """Sends `measure(part)` to `sink` at each pass's start, as the collector counts requests at most every `every_s`
+    seconds (from whichever thread sent one: Schemathesis' workers too), and at the end. A race sends one more;
+    nothing is lost."""
 
-    def __init__(self, sink: FiguresSink, collector: Collector, coupons: CouponLog | None, passes: int, *,
-                 every_s: float = 0.2, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, sink: FiguresSink, collector: Collector, passes: int, measure: Callable[[Part | None], Figures],
+                 *, every_s: float = 0.2, clock: Callable[[], float] = time.monotonic) -> None:
         self._sink = sink
-        self._collector = collector
-        self._coupons = coupons
         self._passes = passes
+        self._measure = measure
         self._every_s = every_s
         self._clock = clock
         self._last = clock()
@@ -38,6 +38,4 @@ class Pulse:
         if not force and now - self._last < self._every_s:
             return
         self._last = now
-        self._sink(Figures(stage="contract", requests=self._collector.requests, part=self._part,
-                           findings=len(self._collector.findings),
-                           coupons=self._coupons.count if self._coupons is not None else None))
+        self._sink(self._measure(self._part))

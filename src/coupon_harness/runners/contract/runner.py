@@ -14,7 +14,7 @@ from coupon_harness.errors import ConfigError, HarnessError, TargetUnreachable
 from coupon_harness.log_setup import redact_with
 from coupon_harness.results.baseline import Baseline, apply_baseline, baseline_changes, update_file
 from coupon_harness.results.contract import ContractRunResult, RunShape
-from coupon_harness.results.progress import FiguresSink
+from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.passes import run_pass
@@ -47,7 +47,13 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     coupons = CouponLog(settings.coupons_csv, redact=redactor.text) if settings.coupons_csv is not None else None
     judge = RecordingJudge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
     client = Client(settings, judge, headers)
-    pulse = Pulse(figures, collector, coupons, len(settings.passes)) if figures is not None else None
+    pulse = None
+    if figures is not None:
+        def measure(part: Part | None) -> Figures:
+            return Figures(stage="contract", requests=collector.requests, part=part, findings=len(collector.findings),
+                           coupons=coupons.count if coupons is not None else None)
+
+        pulse = Pulse(figures, collector, len(settings.passes), measure)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     passes: list[tuple[str, int]] = []
