@@ -220,10 +220,10 @@ class PlainProgress(_Display):
     pass is long). No terminal codes; each line starts with the one clock."""
 
     def __init__(self, stream: TextIO | None = None, *, clock: Callable[[], float] = time.monotonic,
-                 redact: Callable[[str], str] | None = None, every_s: float = PLAIN_EVERY_S) -> None:
+                 redact: Callable[[str], str] | None = None, every_s: float | None = None) -> None:
         self._printer = ProgressPrinter(stream, clock=clock, redact=redact)
         self._model = ProgressModel(clock)
-        self._every_s = every_s
+        self._every_s = PLAIN_EVERY_S if every_s is None else every_s
         self._last_line = self._model.elapsed()
         self._lock = threading.Lock()
 
