@@ -44,6 +44,7 @@ LAYER_OF = {
     "coupon_harness.results.load": "load_results",
     "coupon_harness.results.codec": "load_results",
     "coupon_harness.results.capacity": "load_results",
+    "coupon_harness.results.progress": "progress_results",
     "coupon_harness.config": "config",
     "coupon_harness.safety": "safety",
     "coupon_harness.transport": "transport",
@@ -77,8 +78,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "file_lock": set(),
     # The logging setup of the CLI and of the load process: standard library only.
     "log_setup": set(),
-    "results": _FOUNDATION | {"input_files", "file_lock", "load_results"},
+    "results": _FOUNDATION | {"input_files", "file_lock", "load_results", "progress_results"},
     "load_results": _FOUNDATION,
+    # The figures a running stage reports (both runners send them, the CLI shows them): standard library only.
+    "progress_results": set(),
     "config": _FOUNDATION | {"input_files"},
     "safety": _FOUNDATION,
     # transport.outbound applies the production guard to every client it builds.
@@ -87,13 +90,13 @@ MAY_IMPORT: dict[str, set[str]] = {
     # runners/__init__.py: a namespace, each runner is its own layer.
     "runners": set(),
     "runners.contract": {"contract", "results", "transport", "errors", "safety", "interrupts", "coupon_log",
-                         "log_setup"},
+                         "log_setup", "progress_results"},
     "runners.load": {"contract", "load_results", "transport", "errors", "safety", "interrupts", "coupon_log",
-                     "log_setup"},
-    "reporting": {"results", "load_results", "contract", "input_files"},
+                     "log_setup", "progress_results"},
+    "reporting": {"results", "load_results", "contract", "input_files", "progress_results"},
     "cli": {"root", "contract", "errors", "interrupts", "coupon_log", "file_lock", "input_files", "log_setup",
-            "results", "load_results", "config", "safety", "transport", "sandbox", "runners", "runners.contract",
-            "runners.load", "reporting"},
+            "results", "load_results", "progress_results", "config", "safety", "transport", "sandbox", "runners",
+            "runners.contract", "runners.load", "reporting"},
 }
 
 

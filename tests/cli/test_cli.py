@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests.progress_lines import assert_plain_progress
 
 from coupon_harness.cli.main import main
 from coupon_harness.sandbox.app import Answer
@@ -77,6 +78,8 @@ def test_contract_against_a_served_sandbox_exits_0_and_writes_reports(sandbox_ur
     summary = json.loads((report_dir / "summary.json").read_text())
     assert summary["seed"] == 7
     assert "Traceback" not in done.stderr
+    lines = assert_plain_progress(done.stderr)  # captured: plain lines, one clock each
+    assert any(line.endswith("] classics: started") for line in lines), lines
 
 
 def _echo_credentials(answer: Answer) -> Answer:
@@ -113,3 +116,4 @@ def test_run_starts_the_sandbox_and_writes_an_index(tmp_path: Path) -> None:
     index = (tmp_path / "run" / "index.html").read_text()
     assert "contract/report.html" in index
     assert "PASS" in done.stdout
+    assert_plain_progress(done.stderr)

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests.progress_lines import assert_plain_progress
 from tests.sockets import refusing_port
 
 from coupon_harness.cli.main import main
@@ -63,6 +64,7 @@ def test_alike_targets_exit_0_with_every_report(base: RunningSandbox, tmp_path: 
     assert summary["differs"] is False and summary["differences"] == [] and summary["cases"] > 100
     assert "no difference between the targets" in out
     assert 'failures="0"' in reports["junit.xml"]
+    assert any("] classics: started" in line for line in assert_plain_progress(err))  # captured: plain lines
 
 
 def test_a_difference_exits_1_and_every_format_names_it(base: RunningSandbox, tmp_path: Path,

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.console import progress_printer, say
+from coupon_harness.cli.console import progress_display, say
 from coupon_harness.cli.contract_cmd import use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, preflight_load, write_reports
@@ -94,17 +94,17 @@ def _execute(settings: Any, report_dir: Path, *, color: bool) -> Any:
     def step_reports(step: LoadRunResult, folder: Path) -> None:  # the search's junit.xml covers every step
         write_reports(lambda: write_load_reports(redact_load_result(step, redact), folder, junit=False))
 
-    progress = progress_printer(redact)
     load = settings.load
     try:
         armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
-        # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
-        settings = replace(settings, load=preflight_load(load, report_dir,
-                                                         progress=lambda text: say(f"coupon-harness: {text}")))
-        progress(f"capacity search against {load.base_url}: from {settings.start_rate:g} req/s, at most "
-                 f"{settings.max_rate:g}, {settings.warmup_s:g}s warm-up + {settings.step_time_s:g}s a step, SLOs "
-                 + ", ".join(str(slo) for slo in load.slos))
-        result = run_capacity(settings, report_dir, progress, on_step=step_reports)
+        with progress_display(redact, color=color) as progress:
+            # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
+            settings = replace(settings, load=preflight_load(load, report_dir,
+                                                             progress=lambda text: say(f"coupon-harness: {text}")))
+            progress(f"capacity search against {load.base_url}: from {settings.start_rate:g} req/s, at most "
+                     f"{settings.max_rate:g}, {settings.warmup_s:g}s warm-up + {settings.step_time_s:g}s a step, "
+                     "SLOs " + ", ".join(str(slo) for slo in load.slos))
+            result = run_capacity(settings, report_dir, progress, on_step=step_reports, figures=progress.figures)
     except KeyboardInterrupt:  # between steps, before a step's load process could take it
         result = CapacityResult(target=load.base_url, started_at="", duration_s=0.0,
                                 slos=[str(slo) for slo in load.slos], start_rate=settings.start_rate,

@@ -1,18 +1,24 @@
 """What a user reads on the console, and how much of it: `-q` keeps the errors and the verdict line only.
 
-Progress lines, notes and "reports: DIR" are informational (`say`, `progress`); the results table ends with
-the verdict line (`show_result`). Errors are printed as before, whatever the verbosity. Diagnostics are not
+Progress, notes and "reports: DIR" are informational (`say`, `progress_display`); the results table ends with
+the verdict line (`show_result`). Progress is a live line when stderr is a terminal, plain lines otherwise
+(`live_wanted`), nothing under -q. Errors are printed as before, whatever the verbosity. Diagnostics are not
 here: they go through logging (`log_setup`). `main` sets the verbosity once per command.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TextIO
 
 from coupon_harness.log_setup import configure, level_for
 
-__all__ = ["apply_verbosity", "is_quiet", "progress_printer", "say", "show_result"]
+if TYPE_CHECKING:
+    from coupon_harness.reporting.progress import ProgressDisplay
+
+__all__ = ["apply_verbosity", "is_quiet", "live_wanted", "progress_display", "say", "show_result"]
 
 _state = {"quiet": False}
 
@@ -33,13 +39,30 @@ def say(line: str) -> None:
         print(line, file=sys.stderr)
 
 
-def progress_printer(redact: Callable[[str], str] | None = None) -> Callable[[str], None]:
-    """The run's progress lines (`[  3.2s] classics: 43 requests`), or nothing under -q."""
-    if _state["quiet"]:
-        return lambda _message: None
-    from coupon_harness.reporting.progress import ProgressPrinter
+def live_wanted(stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """A live display on a terminal that can move its cursor: not in a pipe, a file or CI's log, nor with
+    TERM=dumb. NO_COLOR takes the colours away, not the live line."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        terminal = bool(isatty is not None and isatty())
+    except ValueError:  # a closed stream
+        terminal = False
+    return terminal and environ.get("TERM", "") != "dumb"
 
-    return ProgressPrinter(redact=redact)
+
+def progress_display(redact: Callable[[str], str] | None = None, *, color: bool = True) -> ProgressDisplay:
+    """What the run shows while it works (a context manager): a live line on a terminal, plain lines with one
+    clock otherwise, nothing under -q. `color`: the command's colouring (`use_color`: --no-color, NO_COLOR)."""
+    from coupon_harness.reporting.progress import LiveProgress, PlainProgress, SilentProgress
+
+    if _state["quiet"]:
+        return SilentProgress()
+    if live_wanted(sys.stderr, os.environ):
+        from rich.console import Console
+
+        # soft_wrap: a long line others write (a log line of -v) stays one line, wrapped by the terminal alone.
+        return LiveProgress(Console(stderr=True, soft_wrap=True, no_color=not color), redact=redact)
+    return PlainProgress(redact=redact)
 
 
 def show_result(table: str, verdict: str | None = None) -> None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.console import progress_printer, say
+from coupon_harness.cli.console import progress_display, say
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, write_reports
 from coupon_harness.cli.option_table import CONTRACT, Resolved, add_command
@@ -72,9 +72,10 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
     settings = replace(settings, coupons_csv=report_dir / FILE_NAME)  # every coupon the run causes, listed
     try:
         armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
-        progress = progress_printer(Redactor(settings.credentials).text)
-        progress(f"contract run against {settings.base_url} (seed {settings.seed})")
-        result = run_contract(settings, progress)  # takes a signal itself once its passes run
+        with progress_display(Redactor(settings.credentials).text, color=color) as progress:
+            progress(f"contract run against {settings.base_url} (seed {settings.seed})")
+            # It takes a signal itself once its passes run.
+            result = run_contract(settings, progress, figures=progress.figures)
     except KeyboardInterrupt:  # the report folder exists: it gets the report of a run that sent nothing
         result = interrupted_result(settings, f"interrupted by {signal_name(received())} before the first request")
     paths = write_reports(lambda: write_contract_reports(result, report_dir),

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.console import progress_printer, say
+from coupon_harness.cli.console import progress_display, say
 from coupon_harness.cli.contract_cmd import fault_lines, use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, write_reports
@@ -64,10 +64,10 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffR
     settings = replace(settings, base=replace(settings.base, coupons_csv=report_dir / FILE_NAME))
     try:
         armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
-        progress = progress_printer(redactor.text)
-        progress(f"differential run: {settings.base.base_url} against {settings.against_url} "
-                 f"(seed {settings.base.seed})")
-        result = run_diff(settings, progress)
+        with progress_display(redactor.text, color=color) as progress:
+            progress(f"differential run: {settings.base.base_url} against {settings.against_url} "
+                     f"(seed {settings.base.seed})")
+            result = run_diff(settings, progress, figures=progress.figures)
     except KeyboardInterrupt:
         result = interrupted_diff(settings, f"interrupted by {signal_name(received())} before the first case")
     paths = write_reports(lambda: write_diff_reports(result, report_dir),

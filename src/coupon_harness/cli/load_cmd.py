@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from coupon_harness.cli.console import progress_printer, say
+from coupon_harness.cli.console import progress_display, say
 from coupon_harness.cli.contract_cmd import use_color
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
 from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, preflight_load, write_reports
@@ -131,17 +131,19 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     redact = Redactor(settings.credentials).text
     notes: list[str] = []
     try:
-        armed()
-        progress = progress_printer(redact)
-        if preflight:
-            def note(text: str) -> None:
-                notes.append(text.removeprefix("note: "))
-                progress(text)
+        armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
+        with progress_display(redact, color=color) as progress:
+            if preflight:
+                def note(text: str) -> None:
+                    notes.append(text.removeprefix("note: "))
+                    progress(text)
 
-            settings = preflight_load(settings, report_dir, progress=note)
-        mode = f"{settings.arrival_rate:g} req/s" if settings.arrival_rate else f"{settings.users} users"
-        progress(f"load run against {settings.base_url}: {mode}, {settings.run_time_s:g}s, shape {settings.shape}")
-        result = run_load(settings, report_dir, progress, master_bind=master_bind, master_port=master_port)
+                settings = preflight_load(settings, report_dir, progress=note)
+            mode = f"{settings.arrival_rate:g} req/s" if settings.arrival_rate else f"{settings.users} users"
+            progress(f"load run against {settings.base_url}: {mode}, {settings.run_time_s:g}s, shape "
+                     f"{settings.shape}")
+            result = run_load(settings, report_dir, progress, master_bind=master_bind, master_port=master_port,
+                              figures=progress.figures)
     except KeyboardInterrupt:  # before run_load could take it: the report folder still gets its report
         result = interrupted_result(settings, report_dir, received())
     result.notes[:0] = notes

@@ -6,7 +6,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from coupon_harness.contract.catalog import Need, RuleId, canonical_rule_id, get_rule, rules
 from coupon_harness.contract.expectations import Expectations
@@ -51,6 +51,8 @@ class Collector:
         #: Seconds from construction to the first finding of a rule that fails the gate, and its source.
         self.first_finding: tuple[float, str] | None = None
         self.context = RecordContext()
+        #: Called after each request is counted, outside the lock (the run's progress figures).
+        self.on_sent: Callable[[], None] | None = None
 
     def elapsed(self) -> float:
         """Seconds since the collector was made: the clock of every time the result records."""
@@ -81,6 +83,8 @@ class Collector:
             self._transport_streak = 0 if transport_ok else self._transport_streak + 1
             if self._transport_streak >= self._max_transport_failures and self.stopped is None:
                 self.stopped = f"the target failed {self._transport_streak} requests in a row at the transport level"
+        if self.on_sent is not None:
+            self.on_sent()
 
     def record(self, violation: Violation, request: RequestSample | None, status: int | None, excerpt: str,
                source: str, probe: str | None = None, group: str | None = None, *,

@@ -32,6 +32,7 @@ from coupon_harness.contract.ledger import Ledger
 from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
+from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.contract.client import Client, policy, request_headers
 from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.diff_compare import Comparer, Delta, TargetAnswer
@@ -42,6 +43,7 @@ from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchan
 from coupon_harness.runners.contract.judge import Judge, log_coupons
 from coupon_harness.runners.contract.passes import run_pass
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
+from coupon_harness.runners.contract.pulse import Pulse
 from coupon_harness.runners.contract.runner import run_shape
 from coupon_harness.runners.contract.settings import token_source
 from coupon_harness.safety import refuse_production
@@ -249,9 +251,11 @@ class PairClient(Client):
 
 
 # Complexity allowed: the run's stages in order, each with its interruption and fault handling beside it.
-def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None) -> DiffRunResult:  # noqa: C901, PLR0915
+def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None, *,  # noqa: C901, PLR0912, PLR0915
+             figures: FiguresSink | None = None) -> DiffRunResult:
     """Raises TargetUnreachable (nothing listens, credentials refused) and ConfigError before the first case
-    (exit 2); a harness bug inside a pass is a fault of the result, and the other passes still run."""
+    (exit 2); a harness bug inside a pass is a fault of the result, and the other passes still run. `figures`: the
+    run's cases, differences and coupons a few times a second."""
     base = settings.base
     refuse_production(base.base_url, allow=base.allow_production)
     refuse_production(settings.against_url, allow=base.allow_production, url_flag="--against-url")
@@ -280,6 +284,13 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     book = _Book(Comparer(label, body_map.series_id), collector, redactor, base.max_transport_failures,
                  settings.max_coupons, coupons)
     client = PairClient(settings, judge, headers_a, headers_b, body_map, book)
+    pulse = None
+    if figures is not None:
+        def measure(part: Part | None) -> Figures:
+            return Figures(stage="diff", requests=book.cases, unit="cases", part=part, differences=len(book.groups),
+                           coupons=sum(book.coupons))
+
+        pulse = Pulse(figures, collector, len(settings.passes), measure)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     passes: list[tuple[str, int]] = []
@@ -292,11 +303,13 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
         except AuthError as exc:
             raise TargetUnreachable(redactor.text(str(exc))) from None
         passes.append(("preflight", book.cases))
-        for name in settings.passes:
+        for index, name in enumerate(settings.passes, start=1):
             if collector.stopped:
                 break
             before = book.cases
             progress(f"{name}: started")
+            if pulse is not None:
+                pulse.enter(name, index)
             try:
                 run_pass(name, client, headers_a, progress, diff=True)
             except (KeyboardInterrupt, PropertyInterrupted, CouponLogError):
@@ -314,6 +327,8 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     except CouponLogError:
         pass  # raised below with the counts as they stand once the log is closed
     finally:
+        if pulse is not None:  # the last figures, as the run ends
+            pulse.beat(force=True)
         client.close()
         if coupons is not None:
             coupons.close()

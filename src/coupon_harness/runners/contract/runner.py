@@ -14,11 +14,13 @@ from coupon_harness.errors import ConfigError, HarnessError, TargetUnreachable
 from coupon_harness.log_setup import redact_with
 from coupon_harness.results.baseline import Baseline, apply_baseline, baseline_changes, update_file
 from coupon_harness.results.contract import ContractRunResult, RunShape
+from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, harness_fault
 from coupon_harness.runners.contract.passes import run_pass
 from coupon_harness.runners.contract.preflight import judge_preflight, run_preflight
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
+from coupon_harness.runners.contract.pulse import Pulse
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
 from coupon_harness.safety import refuse_production
@@ -30,9 +32,11 @@ _log = logging.getLogger(__name__)
 
 
 # Complexity allowed: the run's stages in order, each with its interruption and fault handling beside it.
-def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None) -> ContractRunResult:  # noqa: C901, PLR0912, PLR0915
+def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None, *,  # noqa: C901, PLR0912, PLR0915
+                 figures: FiguresSink | None = None) -> ContractRunResult:
     """Raises TargetUnreachable when the target cannot be tested at all and ConfigError when the configuration
-    does not fit the target (both exit 2); a harness bug in one pass is a `HarnessFault` of the result."""
+    does not fit the target (both exit 2); a harness bug in one pass is a `HarnessFault` of the result. `progress`
+    gets a line at each pass's start and end; `figures`, the run's figures a few times a second."""
     refuse_production(settings.base_url, allow=settings.allow_production)  # before any request, every way in
     baseline = None
     if settings.baseline is not None:  # a bad file is exit 2 before any request
@@ -43,6 +47,13 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     coupons = CouponLog(settings.coupons_csv, redact=redactor.text) if settings.coupons_csv is not None else None
     judge = RecordingJudge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
     client = Client(settings, judge, headers)
+    pulse = None
+    if figures is not None:
+        def measure(part: Part | None) -> Figures:
+            return Figures(stage="contract", requests=collector.requests, part=part, findings=len(collector.findings),
+                           coupons=coupons.count if coupons is not None else None)
+
+        pulse = Pulse(figures, collector, len(settings.passes), measure)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     passes: list[tuple[str, int]] = []
@@ -62,13 +73,15 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             judge.retarget(preflight.expectations)
             notes.extend(preflight.notes)
             judge_preflight(client, preflight)
-        for name in settings.passes:
+        for index, name in enumerate(settings.passes, start=1):
             if collector.stopped:
                 notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
                 break
             before, began = collector.requests, collector.elapsed()
             _log.info("pass %s: started (%d requests so far)", name, before)
             progress(f"{name}: started")
+            if pulse is not None:
+                pulse.enter(name, index)
             try:
                 run_pass(name, client, headers, progress)
             except (KeyboardInterrupt, PropertyInterrupted, AuthError, CouponLogError):
@@ -88,6 +101,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     except CouponLogError:
         pass  # raised below with the counts as they stand once the log is closed
     finally:
+        if pulse is not None:  # the last figures, as the run ends
+            pulse.beat(force=True)
         client.close()
         if coupons is not None:
             coupons.close()

@@ -30,6 +30,7 @@ from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 from coupon_harness.results.load import LoadReplay, LoadRunResult, no_answer_line
+from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.load.recorder import new_histogram
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.runners.load.settings import LoadSettings
@@ -98,11 +99,13 @@ def step_users(rate: float, settings: CapacitySettings) -> int:
 
 
 def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str], None] = lambda _: None,
-                 on_step: Callable[[LoadRunResult, Path], None] | None = None) -> CapacityResult:
+                 on_step: Callable[[LoadRunResult, Path], None] | None = None, *,
+                 figures: FiguresSink | None = None) -> CapacityResult:
     """Search the target's capacity; every step's load run goes into `out/step-NN/` (`on_step` may write its
     reports there), every coupon into `out/coupons.csv`. A KeyboardInterrupt (SIGINT, or SIGTERM as
     `interrupts.Terminated`) reaches the step's load process, which ends it in order: the search then stops
-    and its result, marked interrupted, holds the steps done."""
+    and its result, marked interrupted, holds the steps done. `figures`: each step's figures, once a second, with
+    the step as their part."""
     settings.check()
     load = settings.load
     refuse_production(load.base_url, allow=load.allow_production)
@@ -128,7 +131,7 @@ def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str]
     CouponLog(coupons_path).close()
     started = time.monotonic()
     try:
-        _steps(settings, result, out, progress, on_step, cap, coupons_path, ledger)
+        _steps(settings, result, out, (progress, figures), on_step, cap, coupons_path, ledger)
     except KeyboardInterrupt:  # between two steps' load processes (each takes a signal on its own)
         result.interrupted = True
         result.stopped_reason = f"interrupted by {signal_name(received())}"
@@ -140,10 +143,19 @@ def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str]
     return result
 
 
-def _steps(settings: CapacitySettings, result: CapacityResult, out: Path, progress: Callable[[str], None],
+def _step_figures(figures: FiguresSink | None, part: Part) -> FiguresSink | None:
+    if figures is None:
+        return None
+    sink = figures
+    return lambda step: sink(replace(step, stage="capacity", part=part))
+
+
+def _steps(settings: CapacitySettings, result: CapacityResult, out: Path,
+           sinks: tuple[Callable[[str], None], FiguresSink | None],
            on_step: Callable[[LoadRunResult, Path], None] | None, cap: int | None, coupons_path: Path,
            ledger: Ledger) -> None:
     load = settings.load
+    progress, figures = sinks
     for rate, phase in _search(settings, result):
         if cap is not None and result.coupons_issued >= cap:
             result.stopped_reason = (f"--max-coupons reached ({cap}) after {len(result.steps)} steps: raise "
@@ -162,7 +174,10 @@ def _steps(settings: CapacitySettings, result: CapacityResult, out: Path, progre
             carried_coupons=load.carried_coupons if index == 0 else ())  # the preflight's ride with the first step
         offset = coupons_path.stat().st_size
         _log.info("step %d (%s): %g req/s with %d users into %s", index + 1, phase, rate, users, step_dir)
-        load_result = run_load(step_settings, step_dir, progress)
+        part = Part("step", f"{phase}, {rate:g} req/s", index + 1, settings.max_steps, at_most=True)
+        if figures is not None:  # the step, before its load process sends its first figures
+            figures(Figures(stage="capacity", requests=0, part=part))
+        load_result = run_load(step_settings, step_dir, progress, figures=_step_figures(figures, part))
         _log.info("step %d: %d requests, %d coupons%s", index + 1, load_result.requests, load_result.coupons_issued,
                   " (interrupted)" if load_result.interrupted else "")
         if on_step is not None:

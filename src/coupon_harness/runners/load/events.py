@@ -1,7 +1,7 @@
 """What the load process tells the process that started it, as JSON lines on a pipe of their own.
 
 Typed, so that the parent neither parses free text nor filters stderr for the word "Error": progress
-every few seconds, notices (a warning the user should read) and a setup error that ends the run
+every second, notices (a warning the user should read) and a setup error that ends the run
 (exit 2 in the CLI). Standard library only: the parent never imports gevent.
 """
 
@@ -26,6 +26,12 @@ class Progress:
     rps: float
     #: Latency percentile of the last few seconds, rounded as Locust rounds; None before an answer.
     p95_ms: float | None
+    #: Coupons issued so far (the aggregate's count: a worker's last half second may not be in yet).
+    coupons: int = 0
+    #: Seconds left of the run time (`-t`).
+    remaining_s: float | None = None
+    #: The run time (`-t`), seconds.
+    run_time_s: float | None = None
     kind: Literal["progress"] = "progress"
 
     def text(self) -> str:

@@ -54,6 +54,8 @@ _log = logging.getLogger("coupon_harness.runners.load.process")  # run as __main
 
 #: How long a worker's exit waits for ZeroMQ to send its last report.
 WORKER_LINGER_MS = 3000
+#: How often the parent hears the run's figures (its display shows them live; plain lines are fewer).
+PROGRESS_EVERY_S = 1.0
 
 #: The event channel to the parent (--events-fd); None: events go nowhere (a remote worker has no parent run).
 _channel: TextIO | None = None
@@ -110,6 +112,16 @@ def _finish(runner: Any, role: str, state: LoadState) -> None:
     runner.quit()
 
 
+def _progress(runner: Any, state: LoadState, elapsed: float, users: int, run_time_s: float) -> Progress:
+    total = runner.stats.total
+    p95 = total.get_current_response_time_percentile(0.95) if total.num_requests else None
+    return Progress(elapsed_s=round(elapsed, 1), users=users, requests=total.num_requests,
+                    failures=total.num_failures, rps=round(total.current_rps, 1),
+                    p95_ms=float(p95) if p95 is not None else None,
+                    coupons=state.aggregate.coupons_issued if state.aggregate is not None else 0,
+                    remaining_s=round(max(run_time_s - elapsed, 0.0), 1), run_time_s=run_time_s)
+
+
 def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> None:
     """Start the users, follow the shape, stop at the run time."""
     if state.stopping:  # a signal before the first user
@@ -128,18 +140,16 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
             current = wanted
             state.begin_step(current, time.time())
             runner.start(current, spawn_rate=settings.spawn_rate)
-        if time.monotonic() - last_report >= 5:
+        if time.monotonic() - last_report >= PROGRESS_EVERY_S:
             last_report = time.monotonic()
-            total = runner.stats.total
-            p95 = total.get_current_response_time_percentile(0.95) if total.num_requests else None
-            _emit(Progress(elapsed_s=round(elapsed, 1), users=current, requests=total.num_requests,
-                           failures=total.num_failures, rps=round(total.current_rps, 1),
-                           p95_ms=float(p95) if p95 is not None else None))
+            _emit(_progress(runner, state, elapsed, current, settings.run_time_s))
         gevent.sleep(0.2)
     state.end_steps(time.time())
     if not state.stopping:  # the run time is over; a signal or the coupon cap stops the run on its own
         state.stopping = True
         _finish(runner, role, state)
+    # The last figures, once the users stopped (the display's last line; a signal's stop is still under way).
+    _emit(_progress(runner, state, time.monotonic() - started, current, settings.run_time_s))
 
 
 def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_port: int,

@@ -21,14 +21,17 @@ from coupon_harness.errors import HarnessError
 from coupon_harness.interrupts import Terminated, signal_name
 from coupon_harness.log_setup import LINE, PACKAGE
 from coupon_harness.results.load import LoadRunResult
-from coupon_harness.runners.load.events import Listening, SetupError, decode
+from coupon_harness.results.progress import Figures, FiguresSink
+from coupon_harness.runners.load.events import Listening, Progress, SetupError, decode
 from coupon_harness.runners.load.settings import RESULT_FILE, SETTINGS_ENV, LoadSettings
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["interrupted_result", "read_result_file", "run_load", "run_worker"]
+__all__ = ["interrupted_result", "load_figures", "read_result_file", "run_load", "run_worker"]
 
 _MODULE = "coupon_harness.runners.load.process"
 _log = logging.getLogger(__name__)
+#: How often a caller without a figures sink reads the figures as a line (seconds of the run).
+TEXT_EVERY_S = 5.0
 
 
 def _command(out: Path) -> list[str]:
@@ -66,7 +69,11 @@ class _Channel:
                 elif line.strip():
                     self.tail.append(line.rstrip())
 
-    def relay(self, progress: Callable[[str], None], listening: Callable[[int], None] = lambda _: None) -> None:
+    def relay(self, progress: Callable[[str], None], listening: Callable[[int], None] = lambda _: None,
+              figures: FiguresSink | None = None) -> None:
+        """Notices to `progress`; the run's figures (once a second) to `figures`, or without it to `progress` as a
+        line every `TEXT_EVERY_S` seconds of the run."""
+        said = 0.0
         with os.fdopen(self.read_fd, encoding="utf-8", errors="replace") as events:
             for line in events:
                 event = decode(line)
@@ -74,6 +81,12 @@ class _Channel:
                     self.setup_error = event.message
                 elif isinstance(event, Listening):
                     listening(event.port)
+                elif isinstance(event, Progress) and figures is not None:
+                    figures(load_figures(event))
+                elif isinstance(event, Progress):
+                    if event.elapsed_s - said >= TEXT_EVERY_S:
+                        said = event.elapsed_s
+                        progress(event.text())
                 elif event is not None:
                     progress(event.text())
 
@@ -82,10 +95,18 @@ class _Channel:
             self._thread.join(timeout=5)
 
 
+def load_figures(event: Progress) -> Figures:
+    return Figures(stage="load", requests=event.requests, rps=event.rps, p95_ms=event.p95_ms, errors=event.failures,
+                   coupons=event.coupons, users=event.users, remaining_s=event.remaining_s,
+                   planned_s=event.run_time_s)
+
+
 def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] = lambda _: None, *,
-             master_bind: str | None = None, master_port: int | None = None) -> LoadRunResult:
+             master_bind: str | None = None, master_port: int | None = None,
+             figures: FiguresSink | None = None) -> LoadRunResult:
     """`settings.workers` > 0: a master and that many local workers; `master_bind`: a master that waits
-    for `settings.workers` remote workers on that address.
+    for `settings.workers` remote workers on that address. `progress` gets the load process's notices (and,
+    without `figures`, its figures as a line every few seconds); `figures` its figures once a second.
 
     A KeyboardInterrupt (Ctrl-C, or SIGTERM raised as `interrupts.Terminated`) is passed on to the load
     process, which stops its users in order and writes the partial result; it is returned, marked
@@ -117,7 +138,7 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
         _log.info("load process %d started (%s, %d local workers once it listens) for %s", main.pid,
                   "master" if settings.workers > 0 else "local", settings.workers if master_bind is None else 0,
                   out)
-        channel.relay(progress, start_workers)
+        channel.relay(progress, start_workers, figures)
         main.wait()
         _log.info("load process %d exited (%s)", main.pid, main.returncode)
     except KeyboardInterrupt as exc:
