@@ -116,3 +116,4 @@ def handled() -> Iterator[None]:
         _armed[0] = False
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        _received.clear()  # a library call after this command (the same process) is not interrupted by its signal

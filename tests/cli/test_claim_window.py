@@ -63,3 +63,21 @@ def test_a_signal_right_after_the_claim_still_reports(command: str, sandbox: Run
     for summary in summaries:
         assert json.loads(summary.read_text())["interrupted"] is True, summary
     assert (folder / "junit.xml").is_file() or any(folder.rglob("junit.xml"))
+
+
+def test_a_signalled_command_leaves_no_signal_behind_for_the_next_call(sandbox: RunningSandbox, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library call after a signalled command in the same process (a test suite, a notebook) is not
+    interrupted by that command's signal: the property passes read `interrupts.received()`."""
+    from coupon_harness.interrupts import received
+
+    real = contract_cmd.claim_folder
+
+    def claim_then_signal(*args: Any, **kwargs: Any) -> Path:
+        folder: Path = real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return folder
+
+    monkeypatch.setattr(contract_cmd, "claim_folder", claim_then_signal)
+    assert main(_argv("contract", sandbox.base_url, tmp_path / "reports")) == 130
+    assert received() is None

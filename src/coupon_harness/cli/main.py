@@ -14,7 +14,7 @@ from coupon_harness import __version__
 from coupon_harness.errors import HarnessError, one_line
 from coupon_harness.interrupts import armed, exit_code_for, handled, received, signal_name
 
-__all__ = ["build_parser", "keep_caches_out_of_the_working_directory", "main", "unrecognized"]
+__all__ = ["build_parser", "keep_caches_out_of_the_working_directory", "main", "preload", "unrecognized"]
 
 from coupon_harness.cli.console import apply_verbosity
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
@@ -120,6 +120,25 @@ def keep_caches_out_of_the_working_directory() -> None:
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache))
 
 
+#: What a command imports beyond the parser, native modules included (Hypothesis', through Schemathesis), imported
+#: before a signal may raise: one raised inside an import can break a native module's start. Only the command's
+#: own: `load`, `capacity`, `serve` and the rest never pay for the contract runner's imports (~0.3 CPU-s).
+PRELOAD: dict[str, tuple[str, ...]] = {
+    "contract": ("coupon_harness.runners.contract.runner",),
+    "run": ("coupon_harness.runners.contract.runner",),
+    "diff": ("coupon_harness.runners.contract.runner", "coupon_harness.runners.contract.diff"),
+    "replay": ("coupon_harness.runners.contract.runner", "coupon_harness.runners.contract.replay"),
+    "export-tests": ("coupon_harness.runners.contract.runner",),
+}
+
+
+def preload(command: str | None) -> None:
+    import importlib
+
+    for name in PRELOAD.get(command or "", ()):
+        importlib.import_module(name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit 130 after SIGINT and 143 after SIGTERM, with the partial report written either way."""
     with handled():
@@ -129,16 +148,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"coupon-harness: interrupted by {signal_name(received())} before the run started",
                   file=sys.stderr)
             return exit_code_for(received())
-    if code == EXIT_INTERRUPTED or received() is not None:  # a signalled command says so, whatever it found
-        return exit_code_for(received())
+        signum = received()  # read inside: leaving `handled` forgets it
+    if code == EXIT_INTERRUPTED or signum is not None:  # a signalled command says so, whatever it found
+        return exit_code_for(signum)
     return code
 
 
 def _main(argv: Sequence[str] | None) -> int:
     keep_caches_out_of_the_working_directory()
-    parser = build_parser()  # imports every command's modules, native ones included, before a signal may raise
+    parser = build_parser()
+    args = parser.parse_args(argv)  # a signal meanwhile is noted: armed() raises it
+    preload(getattr(args, "command", None))
     armed()
-    args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return EXIT_HARNESS_ERROR
