@@ -19,7 +19,6 @@ from coupon_harness.coupon_log import FILE_NAME
 from coupon_harness.interrupts import armed, received, signal_name
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.diff import DiffRunResult
-from coupon_harness.runners.contract import run_contract
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.auth import Redactor
 
@@ -67,7 +66,7 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
     (`lifecycle.claim_folder`) gives the report of a run interrupted before its first request."""
     from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
     from coupon_harness.reporting.render.console import console_width, render_console
-    from coupon_harness.runners.contract.runner import interrupted_result
+    from coupon_harness.runners.contract.runner import interrupted_result, run_contract
 
     settings = replace(settings, coupons_csv=report_dir / FILE_NAME)  # every coupon the run causes, listed
     try:
