@@ -61,6 +61,7 @@ SAMPLES: dict[str, list[tuple[str, Any, Any]]] = {
     "warmup": [("1s", "1s", 1.0), ("2s", "2s", 2.0), ("0", 0, 0.0)],
     "precision": [(x, float(x), float(x)) for x in ("0.05", "0.1", "0.2")],
     "max-steps": [(str(n), n, n) for n in (2, 3, 4)],
+    "max-rps": [("5", "5", 5.0), ("2.5", 2.5, 2.5), ("100", 100, 100.0)],
     "passes": [("auth", ["auth"], ("auth",)), ("malformed,classics", "malformed,classics", ("classics", "malformed")),
                ("routes", "routes", ("routes",))],
 }

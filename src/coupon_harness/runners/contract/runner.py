@@ -24,7 +24,7 @@ from coupon_harness.runners.contract.settings import PASSES, ContractSettings
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor
 
-__all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
+__all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "pace_note", "run_contract", "run_shape"]
 
 _log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     spans: list[tuple[str, float, float]] = []
     notes: list[str] = []
     interrupted = False
+    if settings.workers > 1:
+        progress(f"sending up to {settings.workers} requests at a time (--workers {settings.workers})")
     try:
         try:
             preflight = run_preflight(client)
@@ -98,6 +100,9 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
                      if coupons.count else f"no coupon issued ({coupons.path.name} lists none)")
     if not settings.expectations.valid_series:
         notes.append("no --series-ids given: rules that need series that issue coupons were not run")
+    paced = pace_note(settings, client.gauge.peak)
+    if paced is not None:
+        notes.append(paced)
     first = collector.first_finding
     result = ContractRunResult(
         target=redactor.text(settings.base_url),
@@ -118,6 +123,17 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     if baseline is not None and settings.baseline is not None:
         judge_by_baseline(result, baseline, settings.baseline, update=settings.baseline_update)
     return result
+
+
+def pace_note(settings: ContractSettings, peak: int) -> str | None:
+    """What --workers and --max-rps did, for the report's notes (None for a serial, unpaced run: its reports stay as
+    they were)."""
+    parts = []
+    if settings.workers > 1:
+        parts.append(f"--workers {settings.workers}: at most {peak} request{'' if peak == 1 else 's'} open at once")
+    if settings.max_rps is not None:
+        parts.append(f"--max-rps {settings.max_rps:g}: requests paced to at most {settings.max_rps:g} a second")
+    return "; ".join(parts) or None
 
 
 def judge_by_baseline(result: ContractRunResult, baseline: Baseline, path: Path, *, update: bool) -> None:
