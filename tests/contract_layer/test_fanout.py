@@ -121,3 +121,42 @@ def test_no_rate_never_waits_and_a_rate_must_be_positive() -> None:
     Pacer(None, sleep=lambda _: pytest.fail("slept")).wait()
     with pytest.raises(ValueError, match="above 0"):
         Pacer(0.0)
+
+
+def test_passes_beside_each_other_only_with_workers_and_only_next_to_one_another() -> None:
+    from coupon_harness.runners.contract.runner import pass_groups
+
+    order = ("classics", "property-positive", "property-negative", "stateful")
+    assert pass_groups(order, 1) == [(name,) for name in order]
+    assert pass_groups(order, 4) == [("classics",), ("property-positive", "property-negative"), ("stateful",)]
+    assert pass_groups(("property-negative", "scenarios", "property-positive"), 4) == [
+        ("property-negative",), ("scenarios",), ("property-positive",)]
+
+
+def test_a_pass_collector_merges_as_if_its_findings_came_after() -> None:
+    from coupon_harness.contract.catalog import RuleId
+    from coupon_harness.contract.violations import Violation
+    from coupon_harness.results.request import RequestSample
+    from coupon_harness.runners.contract.collector import Collector, PassCollector
+    from coupon_harness.runners.contract.exchange import sample
+    from coupon_harness.transport.auth import Credentials, Redactor
+
+    def request(body: str) -> RequestSample:
+        return sample("POST", "http://127.0.0.1:9/x", {}, body.encode(), Redactor(Credentials()))
+
+    run = Collector(seed=1, max_transport_failures=4)
+    broken = Violation(RuleId.TOTAL_COUNT, "off", "n", "n+1")
+    run.record(broken, request("a-long-body"), 200, "", "classics")
+    beside = PassCollector(run)
+    beside.record(broken, request("short"), 200, "", "property/positive")
+    beside.record(Violation(RuleId.NO_SERVER_ERROR, "status-500", "no 5xx", "500"), request("x"), 500, "",
+                  "property/positive")
+    beside.sent(transport_ok=False)
+    assert run.findings[0].occurrences == 1 and run.requests == 1  # requests count at once, findings wait
+    run.absorb(beside)
+    first, second = run.findings
+    assert (first.rule_id, first.occurrences, first.source) == (RuleId.TOTAL_COUNT, 2, "property/positive")
+    assert first.request is not None and first.request.body == "short"  # the smaller reproducer
+    assert second.rule_id == RuleId.NO_SERVER_ERROR  # after what the run had
+    beside.stopped = "the target stopped answering"
+    assert run.stopped == "the target stopped answering"

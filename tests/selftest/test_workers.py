@@ -40,9 +40,11 @@ def _sandbox(config: SandboxConfig | None = None, *, mutate: Mutate | None = Non
         yield settings, sandbox.app
 
 
-def _findings(result: ContractRunResult) -> list[tuple[str, str, str]]:
-    """(rule, kind, fingerprint) of every finding, in the report's order."""
-    return [(f.rule_id, f.key, f.fingerprint) for r in result.rules for f in r.findings]
+def _findings(result: ContractRunResult) -> list[tuple[str, str, str, int, str, int | None]]:
+    """(rule, kind, fingerprint, occurrences, the pass of the reproducer, its status) of every finding, in the
+    report's order."""
+    return [(f.rule_id, f.key, f.fingerprint, f.occurrences, f.source, f.response_status)
+            for r in result.rules for f in r.findings]
 
 
 def _run(workers: int, passes: tuple[str, ...] | None = None, **hooks: Any) -> ContractRunResult:
@@ -50,20 +52,24 @@ def _run(workers: int, passes: tuple[str, ...] | None = None, **hooks: Any) -> C
         return run_contract(replace(settings, workers=workers, **({"passes": passes} if passes else {})))
 
 
-@pytest.mark.parametrize("target", ["500-on-65-char-customer-id", "correct"])
+# total-count-off-by-one breaks every 200: findings in every pass, the two Schemathesis passes beside each other
+# at N = 4 included (their findings merged in order).
+@pytest.mark.parametrize("target", ["total-count-off-by-one", "correct"])
 def test_the_same_findings_in_the_same_order_for_one_and_four_workers(target: str) -> None:
     hooks: dict[str, Any] = {}
+    passes = None  # every pass against the correct target
     if target != "correct":
         broken = next(b for b in BROKEN if b.name == target)
         hooks = {"mutate": broken.mutate(), "before": broken.before}
-    serial, parallel = _run(1, **hooks), _run(4, **hooks)
+        passes = ("property-positive", "property-negative", "scenarios", "malformed")  # side by side, then lanes
+    serial, parallel = _run(1, passes, **hooks), _run(4, passes, **hooks)
     assert _findings(serial) == _findings(parallel), describe(parallel)
     assert serial.passes == parallel.passes  # the same requests, pass by pass
     assert serial.requests == parallel.requests
     if target == "correct":
         assert serial.holds and parallel.holds, describe(parallel)
     else:
-        assert rule(parallel, "no-server-error").outcome is Outcome.FAILED, describe(parallel)
+        assert rule(parallel, "total-count").outcome is Outcome.FAILED, describe(parallel)
     assert not any("--workers" in note for note in serial.notes)  # a serial run's reports stay as they were
     assert any(note.startswith("--workers 4: at most ") for note in parallel.notes), parallel.notes
 

@@ -93,6 +93,14 @@ class Client:
                 self._executor = ThreadPoolExecutor(workers, thread_name_prefix="coupon-harness-send")
         return Lane(self._executor, 2 * workers, self._stopped)
 
+    def beside(self, judge: Judge) -> Client:
+        """A client for a pass that runs beside others: this run's settings, credentials, origin, pacer and gauge,
+        judged by `judge` (the run's Judge sharing its Ledger, memory and lock, with the pass's own collector). Its
+        HTTP sessions are its own (one per thread); `close` it after the pass."""
+        other = Client(self.settings, judge, self.auth_headers)
+        other.pacer, other.gauge = self.pacer, self.gauge
+        return other
+
     def _stopped(self) -> bool:
         return self.judge.collector.stopped is not None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from coupon_harness.runners.contract.preflight import judge_preflight, run_prefl
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
+from coupon_harness.runners.contract.side_by_side import BESIDE, run_beside
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor
 
@@ -64,10 +65,16 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             judge.retarget(preflight.expectations)
             notes.extend(preflight.notes)
             judge_preflight(client, preflight)
-        for name in settings.passes:
+        for group in pass_groups(settings.passes, settings.workers):
             if collector.stopped:
                 notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
                 break
+            if len(group) > 1:
+                for done in run_beside(group, client, headers, progress):
+                    passes.append((done.name, done.requests))
+                    spans.append((done.name, done.began, done.ended))
+                continue
+            name = group[0]
             before, began = collector.requests, collector.elapsed()
             _log.info("pass %s: started (%d requests so far)", name, before)
             progress(f"{name}: started")
@@ -123,6 +130,18 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     if baseline is not None and settings.baseline is not None:
         judge_by_baseline(result, baseline, settings.baseline, update=settings.baseline_update)
     return result
+
+
+def pass_groups(names: Sequence[str], workers: int) -> list[tuple[str, ...]]:
+    """The passes in order, those that run beside each other (`side_by_side.BESIDE`, next to one another in the
+    order, with more than one worker) as one group."""
+    groups: list[tuple[str, ...]] = []
+    for name in names:
+        if workers > 1 and name in BESIDE and groups and all(other in BESIDE for other in groups[-1]):
+            groups[-1] = (*groups[-1], name)
+        else:
+            groups.append((name,))
+    return groups
 
 
 def pace_note(settings: ContractSettings, peak: int) -> str | None:
