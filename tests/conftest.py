@@ -25,6 +25,7 @@ SLOW_FILES = {
     "tests/selftest/test_broken_targets.py": "property passes against broken targets, 27 s",
     "tests/selftest/test_garbage_targets.py": "contract runs against garbage targets, 18 s",
     "tests/selftest/test_correct_targets.py": "property passes against correct targets, 16 s",
+    "tests/selftest/test_workers.py": "contract runs with --workers 1 and 4 against served targets, 7 s",
     "tests/load/test_distributed.py": "distributed load runs, 76 s",
     "tests/load/test_cap_and_prefix.py": "load runs, 64 s",
     "tests/load/test_load_gates.py": "load runs, 39 s",

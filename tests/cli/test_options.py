@@ -61,6 +61,7 @@ SAMPLES: dict[str, list[tuple[str, Any, Any]]] = {
     "warmup": [("1s", "1s", 1.0), ("2s", "2s", 2.0), ("0", 0, 0.0)],
     "precision": [(x, float(x), float(x)) for x in ("0.05", "0.1", "0.2")],
     "max-steps": [(str(n), n, n) for n in (2, 3, 4)],
+    "max-rps": [("5", "5", 5.0), ("2.5", 2.5, 2.5), ("100", 100, 100.0)],
     "passes": [("auth", ["auth"], ("auth",)), ("malformed,classics", "malformed,classics", ("classics", "malformed")),
                ("routes", "routes", ("routes",))],
 }
@@ -285,3 +286,25 @@ def test_no_color(environ: dict[str, str], flag: bool, tty: bool, expected: bool
 def test_every_scope_has_its_options() -> None:
     for scope in SCOPES:
         assert options_of(scope), scope
+
+
+@pytest.mark.parametrize(("scope", "url", "given", "workers"), [
+    ("contract", "http://127.0.0.1:9", [], 1),  # the sandbox, any loopback target: one at a time
+    ("contract", "https://staging.example.com", [], 4),  # a remote target: four at a time
+    ("contract", "https://staging.example.com", ["--workers", "0"], 4),  # 0: that default
+    ("contract", "http://127.0.0.1:9", ["--workers", "8"], 8),
+    (PYTEST, "https://staging.example.com", ["--workers", "2"], 2),
+])
+def test_contract_workers_default_by_target_and_given(scope: str, url: str, given: list[str], workers: int) -> None:
+    settings = contract_settings(_resolve_cli(scope, ["--base-url", url, *given], {}))
+    assert settings.workers == workers
+    assert settings.max_rps is None
+
+
+def test_max_rps_reaches_the_contract_run_and_load_keeps_its_worker_processes() -> None:
+    resolved = _resolve_cli("contract", ["--base-url", "http://127.0.0.1:9"], {"COUPON_HARNESS_MAX_RPS": "2.5"})
+    assert contract_settings(resolved).max_rps == 2.5
+    # `load --workers 3` is three worker processes: the contract settings a load command builds keep one thread.
+    load = _resolve_cli("load", ["--base-url", "http://127.0.0.1:9", "--workers", "3", "--series-ids", "101"], {})
+    assert load_settings(load).workers == 3
+    assert contract_settings(load).workers == 1

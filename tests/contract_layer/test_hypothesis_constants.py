@@ -63,3 +63,35 @@ def test_the_same_seed_draws_the_same_whatever_the_pool() -> None:
         providers._get_local_constants = saved
         providers.CONSTANTS_CACHE.cache.clear()
     assert first == second
+
+
+def test_blocks_of_two_threads_overlapping_leave_the_process_setting_back() -> None:
+    # Thread A enters, thread B enters, A leaves while B is inside, then B leaves. A plain save-and-restore would
+    # put the process's pool back under B (B then draws local constants), and B would then restore the patch for
+    # good; the shared count keeps the pool empty until the last block ends, then puts back the first saved.
+    import threading
+
+    saved = providers._get_local_constants
+    planted = Constants(integers={PLANTED})
+    original = lambda: planted  # noqa: E731
+    providers._get_local_constants = original
+    b_inside, a_left, b_drawn = threading.Event(), threading.Event(), []
+
+    def thread_b() -> None:
+        with without_local_constants():
+            b_inside.set()
+            a_left.wait(10)
+            b_drawn.extend(_draws())
+
+    try:
+        other = threading.Thread(target=thread_b)
+        with without_local_constants():
+            other.start()
+            assert b_inside.wait(10)
+        a_left.set()
+        other.join(30)
+        assert PLANTED not in b_drawn  # B's block stayed without local constants after A's ended
+        assert providers._get_local_constants is original  # and the process's own is back after both
+    finally:
+        providers._get_local_constants = saved
+        providers.CONSTANTS_CACHE.cache.clear()

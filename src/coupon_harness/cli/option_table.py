@@ -52,6 +52,8 @@ from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, pa
 __all__ = [
     "CAPACITY",
     "CONTRACT",
+    "CONTRACT_WORKERS_LOOPBACK",
+    "CONTRACT_WORKERS_REMOTE",
     "DIFF",
     "EPILOG",
     "EVERY",
@@ -99,6 +101,12 @@ MAX_USERS = 100_000
 #: Requests (or users started) per second.
 MAX_RATE = 100_000.0
 MAX_WORKERS = 256
+#: A contract run's --workers when not given (0 given means the same): one at a time against the sandbox or any
+#: loopback target (a few-millisecond answer gains nothing from threads, and the serial run's reports stay as they
+#: were), four against a remote one (a 150 ms staging target runs about four times faster while the harness holds
+#: no more connections than a handful of browser tabs; --max-rps caps the rate besides).
+CONTRACT_WORKERS_LOOPBACK = 1
+CONTRACT_WORKERS_REMOTE = 4
 #: Series a load request carries at most: the sandbox's default max_batch (more is a 400 there), and the size
 #: the contract run's classics send as a resource-limit probe (200, 400 or 413 are all right).
 MAX_BATCH = 1000
@@ -523,6 +531,19 @@ OPTIONS: tuple[Option, ...] = _table(
     "run",  # the contract run
     Option("max-examples", _TARGETED | _DIFF_ONLY, _int(1, MAX_EXAMPLES), "examples per generated pass", "N",
            default="100", short="-n"),
+    # One name, two ways of running side by side: the load runner's processes, the contract run's sending threads.
+    Option("workers", _LOAD_AND_CAPACITY | _TARGETED, _int(0, MAX_WORKERS),
+           f"send the deterministic passes' requests (and the scenarios') N at a time, the same findings for any N "
+           f"(default: {CONTRACT_WORKERS_LOOPBACK} against a loopback target, {CONTRACT_WORKERS_REMOTE} otherwise; 0: "
+           "that default)", "N",
+           help_by_scope={LOAD: "N local worker processes under one master (default: 0)",
+                          CAPACITY: "N local worker processes under one master (default: 0)",
+                          RUN: f"the contract stage sends its deterministic passes' requests N at a time, the same "
+                               f"findings for any N (default: {CONTRACT_WORKERS_LOOPBACK} against a loopback target, "
+                               f"{CONTRACT_WORKERS_REMOTE} otherwise; the load stage keeps one process)"}),
+    Option("max-rps", _TARGETED, _number(0, MAX_RATE, low_open=True, unit=" requests a second"),
+           "at most R requests a second over the whole contract run, so a shared staging target is not hammered "
+           "(default: no limit)", "R"),
     Option("passes", _TARGETED, _passes, "the passes to run, comma-separated, e.g. classics,auth, run in this "
            f"order: {'; '.join(f'{p.name} ({p.help})' for p in PASS_TABLE)}; default: all of them", "NAME,..."),
     Option("rules", _TARGETED | _DIFF_ONLY, _rule_ids, "only these rules, comma-separated (ids as the report and "
@@ -590,8 +611,6 @@ OPTIONS: tuple[Option, ...] = _table(
            "KEY=VALUE", repeatable=True,
            help_by_scope={CAPACITY: "an SLO the capacity must meet (at least one; repeatable): p50|p90|p95|p99|max="
                           "300ms, error-rate=0.01, failure-ratio=0.02"}),
-    Option("workers", _LOAD_AND_CAPACITY, _int(0, MAX_WORKERS), "N local worker processes under one master", "N",
-           default="0"),
     "distributed",
     Option("master", _LOAD_ONLY, _bool, "be the master of a distributed run (waits for --expect-workers workers)"),
     Option("expect-workers", _LOAD_ONLY, _int(1, MAX_WORKERS), "with --master: the workers to wait for", "N",

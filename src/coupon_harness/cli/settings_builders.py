@@ -20,13 +20,25 @@ import secrets
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from coupon_harness.cli.option_table import LOAD, LOCUST_OWNS, RUN, Resolved, option, resolve, sources_from_namespace
+from coupon_harness.cli.option_table import (
+    CONTRACT,
+    CONTRACT_WORKERS_LOOPBACK,
+    CONTRACT_WORKERS_REMOTE,
+    LOAD,
+    LOCUST_OWNS,
+    PYTEST,
+    RUN,
+    Resolved,
+    option,
+    resolve,
+    sources_from_namespace,
+)
 from coupon_harness.cli.options import check_base_url, userinfo_credentials
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.errors import ConfigError
 from coupon_harness.log_setup import redact_with
 from coupon_harness.runners.load.settings import LoadSettings, Slo, parse_slo
-from coupon_harness.safety import coupon_cap, refuse_production
+from coupon_harness.safety import coupon_cap, is_loopback, refuse_production
 from coupon_harness.transport.auth import Credentials, Redactor
 from coupon_harness.transport.credentials import TlsOptions
 
@@ -200,7 +212,16 @@ def contract_settings(resolved: Resolved, *, base_url: str | None = None) -> Con
         allow_production=allow,
         left_out=left_out_rules(resolved),
         **_baseline_fields(resolved),
+        **_pace_fields(resolved, url),
     )
+
+
+def _pace_fields(resolved: Resolved, url: str) -> dict[str, Any]:
+    """--workers and --max-rps of a contract run (`load` and `capacity` read --workers as their processes)."""
+    if resolved.scope not in (CONTRACT, RUN, PYTEST):
+        return {}
+    workers = resolved.get("workers") or (CONTRACT_WORKERS_LOOPBACK if is_loopback(url) else CONTRACT_WORKERS_REMOTE)
+    return {"workers": workers, "max_rps": resolved.get("max-rps")}
 
 
 def left_out_rules(resolved: Resolved) -> tuple[tuple[str, str], ...]:

@@ -26,6 +26,7 @@ from coupon_harness.sandbox.info import INFO_PATH, sandbox_info
 from coupon_harness.sandbox.issuer import Issuer
 
 __all__ = [
+    "FAULTS_KEY",
     "ISSUER_KEY",
     "JSON",
     "TOKEN_PATH",
@@ -42,6 +43,8 @@ JSON = "application/json"
 MANDATORY_FIELD_MISSING = 756
 
 ISSUER_KEY = web.AppKey("coupon_harness.sandbox.issuer", Issuer)
+#: The fault injector of a sandbox with an active fault (its counts of requests held: `FaultInjector.peak_held`).
+FAULTS_KEY = web.AppKey("coupon_harness.sandbox.faults", FaultInjector)
 
 
 @dataclass(slots=True)
@@ -150,7 +153,7 @@ class _BulkIssue:
         if faults is None:
             status, body, parsed = await self._answer_post(request)
             return Answer(status, body, request, request_json=parsed)
-        async with faults.slots:  # a service capacity: served `concurrency` at a time, the rest queue
+        async with faults.serving():  # a service capacity: served `concurrency` at a time, the rest queue
             delay = faults.delay_s()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -221,6 +224,8 @@ def create_app(config: SandboxConfig | None = None, *, mutate: Mutate | None = N
 
     app = web.Application()
     app[ISSUER_KEY] = issuer
+    if faults is not None:
+        app[FAULTS_KEY] = faults
     if bulk.hooked:
         app.router.add_route("*", ENDPOINT, bulk.any_method)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 from coupon_harness.sandbox.config import Faults
@@ -20,8 +21,29 @@ class FaultInjector:
         self.error_after_issue = faults.error_after_issue
         self._rng = rng
         #: The service capacity: requests beyond it wait here (FIFO) before their latency starts; none: no limit.
+        self._semaphore = asyncio.Semaphore(faults.concurrency) if faults.concurrency is not None else None
         self.slots: contextlib.AbstractAsyncContextManager[Any] = (
-            asyncio.Semaphore(faults.concurrency) if faults.concurrency is not None else contextlib.nullcontext())
+            self._semaphore if self._semaphore is not None else contextlib.nullcontext())
+        #: Requests held now (served or waiting for a slot), the most held at once, and how many had to wait for a
+        #: slot: what a client held open against the service capacity (a harness with --workers N against
+        #: concurrency N: none ever waits). One event loop: no lock needed.
+        self.held = 0
+        self.peak_held = 0
+        self.waited = 0
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[None]:
+        """Hold one request for its whole service: counted, then in a slot (waiting in line for one if none is
+        free)."""
+        self.held += 1
+        self.peak_held = max(self.peak_held, self.held)
+        if self._semaphore is not None and self._semaphore.locked():
+            self.waited += 1
+        try:
+            async with self.slots:
+                yield
+        finally:
+            self.held -= 1
 
     def delay_s(self) -> float:
         """Seconds to hold this request (0 when no latency is configured)."""

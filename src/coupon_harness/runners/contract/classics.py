@@ -44,6 +44,7 @@ from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.schemas import load_schema
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
+from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.runners.contract.schema_fields import Path, series_choice
 from coupon_harness.runners.contract.schema_fields import fields as _fields
 from coupon_harness.runners.contract.schema_fields import show as _show
@@ -291,15 +292,28 @@ def send_classics(client: Client, progress: Callable[[str], None]) -> int:
 
 
 def _send(client: Client, *, judged: bool) -> int:
+    """Through the client's lane (`--workers`): sent by its threads, judged here in the probes' order."""
     sent = 0
-    for probe in classic_probes(client):
-        if client.judge.collector.stopped:
-            break
-        if judged:
-            call = probe.call() if probe.call is not None else None
-            exchange = client.raw("POST", probe.body, headers=probe.headers, source="classics")
-            client.judge.judge(exchange, probe.expect, call, "classics", probe=probe.name, group=probe.group)
-        else:
-            client.raw("POST", probe.body, headers=probe.headers, source=f"classics/{probe.name}")
-        sent += 1
+    with client.lane() as lane:
+        for probe in classic_probes(client):
+            if client.judge.collector.stopped:
+                break
+            if judged:
+                lane.submit(_sender(client, probe), _judger(client, probe))
+            else:
+                client.raw("POST", probe.body, headers=probe.headers, source=f"classics/{probe.name}")
+            sent += 1
     return sent
+
+
+def _sender(client: Client, probe: Probe) -> Callable[[], tuple[Exchange, IssueCall | None]]:
+    def send() -> tuple[Exchange, IssueCall | None]:
+        call = probe.call() if probe.call is not None else None
+        return client.raw("POST", probe.body, headers=probe.headers, source="classics"), call
+    return send
+
+
+def _judger(client: Client, probe: Probe) -> Callable[[tuple[Exchange, IssueCall | None]], None]:
+    def judge(answered: tuple[Exchange, IssueCall | None]) -> None:
+        client.judge.judge(answered[0], probe.expect, answered[1], "classics", probe=probe.name, group=probe.group)
+    return judge

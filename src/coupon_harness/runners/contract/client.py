@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.interrupts import deferred
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import Exchange, Outgoing, send
+from coupon_harness.runners.contract.fanout import Gauge, Lane, Pacer
 from coupon_harness.runners.contract.judge import Judge
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.transport.outbound import BoundedClient, OutboundPolicy
@@ -46,6 +48,10 @@ def policy(settings: ContractSettings, url_flag: str = "--base-url") -> Outbound
 
 
 class Client:
+    """Every request of a contract run goes through `raw` (the generated passes' through Schemathesis, paced by the
+    same `pacer`): paced by `--max-rps`, counted by `gauge`. `lane()` sends a deterministic pass's requests through
+    `settings.workers` threads (see `fanout`); each thread has its own HTTP session, all bound to one origin."""
+
     def __init__(self, settings: ContractSettings, judge: Judge, headers: Callable[[], dict[str, str]]) -> None:
         self.settings = settings
         self.judge = judge
@@ -56,6 +62,47 @@ class Client:
         self._run = uuid.uuid4().hex[:10]
         self._counter = 0
         self._lock = threading.Lock()
+        self.pacer = Pacer(settings.max_rps)
+        self.gauge = Gauge()
+        self._sessions: list[BoundedClient] = [self._http]
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _session(self) -> BoundedClient:
+        """This thread's HTTP client (a requests session is not meant to be shared between threads)."""
+        if threading.get_ident() == self._owner:
+            return self._http
+        http: BoundedClient | None = getattr(self._local, "http", None)
+        if http is None:
+            http = BoundedClient(self.settings.base_url, policy(self.settings))
+            self._local.http = http
+            with self._lock:
+                self._sessions.append(http)
+        return http
+
+    def lane(self) -> Lane:
+        """A deterministic pass's way to send: through `settings.workers` threads, judged back here in order; with
+        one worker, each request sent and judged in turn in this thread. Answers that come back after the run
+        stopped are not judged."""
+        workers = self.settings.workers
+        if workers <= 1:
+            return Lane(None, 1, self._stopped)
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(workers, thread_name_prefix="coupon-harness-send")
+        return Lane(self._executor, 2 * workers, self._stopped)
+
+    def beside(self, judge: Judge) -> Client:
+        """A client for a pass that runs beside others: this run's settings, credentials, origin, pacer and gauge,
+        judged by `judge` (the run's Judge sharing its Ledger, memory and lock, with the pass's own collector). Its
+        HTTP sessions are its own (one per thread); `close` it after the pass."""
+        other = Client(self.settings, judge, self.auth_headers)
+        other.pacer, other.gauge = self.pacer, self.gauge
+        return other
+
+    def _stopped(self) -> bool:
+        return self.judge.collector.stopped is not None
 
     def fresh_customer(self) -> str:
         """A customer id no earlier run can have used, so it holds no coupon yet."""
@@ -76,9 +123,12 @@ class Client:
         path and query of `url` go out byte for byte, not normalised (the routes pass; same origin only)."""
         sent = request_headers(self.auth_headers, headers, auth=auth, lower_scheme=lower_scheme,
                                extra=self.settings.credentials.headers)
+        http = self._session()
+        self.pacer.wait()
         with deferred():
-            exchange = send(self._http, method, url or self.url, headers=sent, body=body,
-                            redactor=self.judge.redactor, exact=exact)
+            with self.gauge:
+                exchange = send(http, method, url or self.url, headers=sent, body=body,
+                                redactor=self.judge.redactor, exact=exact)
             if source:
                 self.judge.log_coupons(exchange, None, source)
         return exchange
@@ -86,12 +136,22 @@ class Client:
     def issue(self, series_ids: Sequence[int], customer_id: str, fresh: bool, *, source: str,
               extra: dict[str, Any] | None = None, query: str = "") -> Exchange:
         """A well-formed bulk issue, judged against every rule."""
+        issued = self.send_issue(series_ids, customer_id, fresh, source=source, extra=extra, query=query)
+        self.judge_issue(issued, source)
+        return issued[0]
+
+    def send_issue(self, series_ids: Sequence[int], customer_id: str, fresh: bool, *, source: str,
+                   extra: dict[str, Any] | None = None, query: str = "") -> tuple[Exchange, IssueCall]:
+        """`issue`'s sending half (in a lane's sending thread): the exchange and the call to judge it by."""
         body: dict[str, Any] = {"seriesIds": list(series_ids), "customer": {"id": customer_id}}
         body.update(extra or {})
         issued_at = datetime.now(UTC)
         exchange = self.raw("POST", dump_json(body), url=self.url + query if query else None, source=source)
-        self.judge.judge(exchange, WELL_FORMED, IssueCall(list(series_ids), customer_id, issued_at, fresh), source)
-        return exchange
+        return exchange, IssueCall(list(series_ids), customer_id, issued_at, fresh)
+
+    def judge_issue(self, issued: tuple[Exchange, IssueCall], source: str) -> None:
+        """`issue`'s judging half."""
+        self.judge.judge(issued[0], WELL_FORMED, issued[1], source)
 
     def probe(self, method: str, body: bytes | None, expect: Expect, source: str, *, auth: bool = True,
               headers: dict[str, str] | None = None) -> Exchange:
@@ -109,4 +169,11 @@ class Client:
         self.judge.judge(exchange, expect, call, source)
 
     def close(self) -> None:
-        self._http.close()
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            sessions = list(self._sessions)
+        for http in sessions:
+            http.close()

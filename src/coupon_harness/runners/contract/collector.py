@@ -14,7 +14,7 @@ from coupon_harness.contract.violations import Violation
 from coupon_harness.results.contract import Finding, HarnessFault, Outcome, ReplayInfo, RequestSample, RuleResult
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["Collector", "RecordContext", "ScratchCollector", "harness_fault"]
+__all__ = ["Collector", "PassCollector", "RecordContext", "ScratchCollector", "harness_fault"]
 
 
 class RecordContext(threading.local):
@@ -137,6 +137,27 @@ class Collector:
         with self._lock:
             return list(self._findings.values())
 
+    def absorb(self, other: Collector) -> None:
+        """Take `other`'s findings as if they had been recorded here after everything so far, in `other`'s order:
+        a finding already known adds its occurrences and keeps the smaller reproducer (the one known on a tie)."""
+        with self._lock:
+            for finding in other.findings:
+                signature = (finding.rule_id, finding.key, finding.probe_class)
+                known = self._findings.get(signature)
+                if known is None:
+                    self._findings[signature] = finding
+                    continue
+                known.occurrences += finding.occurrences
+                if finding.request is not None and known.request is not None and len(finding.request.body or "") < len(
+                        known.request.body or ""):
+                    known.request, known.received, known.expected = finding.request, finding.received, finding.expected
+                    known.response_status, known.response_excerpt = finding.response_status, finding.response_excerpt
+                    known.source, known.probe, known.sequence = finding.source, finding.probe, finding.sequence
+                    known.replay, known.sequence_judged = finding.replay, finding.sequence_judged
+            first = other.first_finding
+            if first is not None and (self.first_finding is None or first[0] < self.first_finding[0]):
+                self.first_finding = first
+
     def rule_results(self, expectations: Expectations, *, customer_pool: bool = False) -> list[RuleResult]:
         by_rule: dict[str, list[Finding]] = {}
         for finding in self.findings:
@@ -180,6 +201,36 @@ class ScratchCollector(Collector):
 
     def note(self, text: str) -> None:
         self.run.note(text)
+
+
+class PassCollector(ScratchCollector):
+    """One pass's findings while it runs beside others (`side_by_side`): kept here, merged into the run's collector
+    in the passes' order once they all ended (`Collector.absorb`), so the report reads as if they ran one after the
+    other. Requests, checks, notes, faults, the run's clock and its stop are the run's."""
+
+    def __init__(self, run: Collector) -> None:
+        super().__init__(run)
+        self.sent_here = 0
+
+    @property
+    def stopped(self) -> str | None:
+        return self.run.stopped
+
+    @stopped.setter
+    def stopped(self, reason: str | None) -> None:
+        if reason is not None and self.run.stopped is None:
+            self.run.stopped = reason
+
+    def sent(self, *, transport_ok: bool) -> None:
+        with self._lock:
+            self.sent_here += 1
+        self.run.sent(transport_ok=transport_ok)
+
+    def elapsed(self) -> float:
+        return self.run.elapsed()
+
+    def fault(self, fault: HarnessFault) -> None:
+        self.run.fault(fault)
 
 
 def _unmet(need: Need | None, expectations: Expectations) -> str | None:

@@ -11,24 +11,41 @@ internals, pinned by tests/contract_layer/test_hypothesis_constants.py to the ve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 __all__ = ["without_local_constants"]
+
+#: The patch is a module global of Hypothesis, so blocks entered from several threads share it: the first to enter
+#: patches, the last to leave restores what the first saved (a thread leaving early never restores it under
+#: another still inside, nor restores the patch itself).
+_lock = threading.Lock()
+_inside = 0
+_saved: Callable[[], Any] | None = None
 
 
 @contextmanager
 def without_local_constants() -> Iterator[None]:
-    """Hypothesis draws no constant from the process's local modules inside the block."""
+    """Hypothesis draws no constant from the process's local modules inside the block (thread-safe: see `_lock`)."""
+    global _inside, _saved
     from hypothesis.internal.conjecture import providers
     from hypothesis.internal.constants_ast import Constants
 
-    empty = Constants()
-    saved = providers._get_local_constants
-    providers._get_local_constants = lambda: empty
-    providers.CONSTANTS_CACHE.cache.clear()
+    with _lock:
+        if _inside == 0:
+            empty = Constants()
+            _saved = providers._get_local_constants
+            providers._get_local_constants = lambda: empty
+            providers.CONSTANTS_CACHE.cache.clear()
+        _inside += 1
     try:
         yield
     finally:
-        providers._get_local_constants = saved
-        providers.CONSTANTS_CACHE.cache.clear()
+        with _lock:
+            _inside -= 1
+            if _inside == 0 and _saved is not None:
+                providers._get_local_constants = _saved
+                _saved = None
+                providers.CONSTANTS_CACHE.cache.clear()

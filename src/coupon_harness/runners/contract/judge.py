@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 
 import orjson
@@ -38,6 +39,10 @@ class Judge:
     ledger: Ledger
     redactor: Redactor
     coupons: CouponSink | None = None
+    #: One exchange judged at a time, whatever thread hands it over (a lane's, Schemathesis' worker): the
+    #: cross-request rules (the Ledger, and what a RecordingJudge remembers beside it) see one answer whole before
+    #: the next. Re-entrant: a RecordingJudge holds it around `judge`.
+    lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
 
     def log_coupons(self, exchange: Exchange, call: IssueCall | None, source: str) -> None:
         """Append the coupons `exchange`'s answer carries to coupons.csv (once per exchange). Raises

@@ -10,6 +10,7 @@ from coupon_harness.contract.http_rules import MALFORMED, UNAUTHENTICATED, WELL_
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
+from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.transport.auth import TOKEN_HEADER
 
 __all__ = ["WRONG_BASIC", "run_auth_probes", "run_malformed_probes", "well_formed_body"]
@@ -37,8 +38,10 @@ def run_auth_probes(client: Client, progress: Callable[[str], None]) -> int:
         wrong = base64.b64encode(f"{credentials.user}:coupon-harness-wrong-password".encode()).decode()
         probes.append(("right user, wrong password", {"Authorization": "Basic " + wrong}))
         probes.append(("bearer instead of basic", {"Authorization": "Bearer coupon-harness-not-a-token"}))
-    for _label, headers in probes:
-        client.probe("POST", well_formed_body(client), UNAUTHENTICATED, "auth", auth=False, headers=headers)
+    with client.lane() as lane:  # sent by --workers threads, judged here in order
+        for _label, headers in probes:
+            lane.submit(_sender(client, well_formed_body(client), "auth", headers, auth=False),
+                        lambda exchange: client.judge.judge(exchange, UNAUTHENTICATED, None, "auth"))
     sent = len(probes) + _lower_case_scheme(client)
     progress(f"auth: {sent} requests")
     return sent
@@ -83,8 +86,16 @@ MALFORMED_BODIES: tuple[tuple[str, bytes], ...] = (
 )
 
 
+def _sender(client: Client, body: bytes, source: str, headers: dict[str, str] | None = None, *,
+            auth: bool = True) -> Callable[[], Exchange]:
+    """`Client.probe`'s sending half."""
+    return lambda: client.raw("POST", body, headers=headers, auth=auth, source=source)
+
+
 def run_malformed_probes(client: Client, progress: Callable[[str], None]) -> int:
-    for _label, body in MALFORMED_BODIES:
-        client.probe("POST", body, MALFORMED, "malformed")
+    with client.lane() as lane:  # sent by --workers threads, judged here in order
+        for _label, body in MALFORMED_BODIES:
+            lane.submit(_sender(client, body, "malformed"),
+                        lambda exchange: client.judge.judge(exchange, MALFORMED, None, "malformed"))
     progress(f"malformed: {len(MALFORMED_BODIES)} requests")
     return len(MALFORMED_BODIES)

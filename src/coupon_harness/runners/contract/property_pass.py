@@ -161,7 +161,8 @@ def run_property_pass(client: Client, mode: Mode, *, headers: Callable[[], dict[
         generation_spec(tight=mode == "positive"),
         PassSettings(base_url=settings.base_url, request_timeout=settings.request_timeout, seed=settings.seed,
                      max_examples=settings.max_examples, mode=mode, max_body_bytes=settings.max_body_bytes,
-                     headers=headers, allow_production=settings.allow_production, tls=settings.credentials.tls),
+                     headers=headers, allow_production=settings.allow_production, tls=settings.credentials.tls,
+                     pace=client.pacer.wait if client.pacer.rate is not None else None),
         answers.answered,
     )
     answers.run = run

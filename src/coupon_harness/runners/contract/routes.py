@@ -19,6 +19,7 @@ from collections.abc import Callable
 from coupon_harness import ENDPOINT
 from coupon_harness.contract.http_rules import unauthenticated_route
 from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.runners.contract.probes import WRONG_BASIC, well_formed_body
 
 __all__ = ["CREDENTIALS", "OVERRIDES", "ROUTES", "run_route_probes"]
@@ -57,14 +58,24 @@ def run_route_probes(client: Client, progress: Callable[[str], None]) -> int:
         (name, "POST", route, {}) for name, route in ROUTES]
     cases += [("method-override", sent, ENDPOINT, {header: named}) for header, sent, named in OVERRIDES]
     sent = 0
-    for name, method, route, headers in cases:
-        for credentials in CREDENTIALS:
-            if client.judge.collector.stopped:
-                progress(f"routes: {sent} requests (the target stopped answering)")
-                return sent
-            exchange = client.raw(method, well_formed_body(client), headers={**headers, **credentials}, auth=False,
-                                  url=base + route, source="routes", exact=True)
-            client.judge.judge(exchange, unauthenticated_route(route), None, "routes", probe=f"routes:{name}")
-            sent += 1
+    with client.lane() as lane:  # sent by --workers threads, judged here in order
+        for name, method, route, headers in cases:
+            for credentials in CREDENTIALS:
+                if client.judge.collector.stopped:
+                    progress(f"routes: {sent} requests (the target stopped answering)")
+                    return sent
+                lane.submit(_sender(client, method, base + route, {**headers, **credentials}),
+                            _judger(client, route, name))
+                sent += 1
     progress(f"routes: {sent} requests")
     return sent
+
+
+def _sender(client: Client, method: str, url: str, headers: dict[str, str]) -> Callable[[], Exchange]:
+    body = well_formed_body(client)  # here, in the pass's thread: the same customers in the same order for any N
+    return lambda: client.raw(method, body, headers=headers, auth=False, url=url, source="routes", exact=True)
+
+
+def _judger(client: Client, route: str, name: str) -> Callable[[Exchange], None]:
+    return lambda exchange: client.judge.judge(exchange, unauthenticated_route(route), None, "routes",
+                                               probe=f"routes:{name}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,10 +23,11 @@ from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.pulse import Pulse
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
+from coupon_harness.runners.contract.side_by_side import BESIDE, run_beside
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor
 
-__all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "run_contract", "run_shape"]
+__all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "pace_note", "run_contract", "run_shape"]
 
 _log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     spans: list[tuple[str, float, float]] = []
     notes: list[str] = []
     interrupted = False
+    if settings.workers > 1:
+        progress(f"sending up to {settings.workers} requests at a time (--workers {settings.workers})")
     try:
         try:
             preflight = run_preflight(client)
@@ -73,10 +76,19 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             judge.retarget(preflight.expectations)
             notes.extend(preflight.notes)
             judge_preflight(client, preflight)
-        for index, name in enumerate(settings.passes, start=1):
+        for group in pass_groups(settings.passes, settings.workers):
             if collector.stopped:
                 notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
                 break
+            index = settings.passes.index(group[0]) + 1  # the pass's place in the run, for the progress display
+            if len(group) > 1:
+                if pulse is not None:
+                    pulse.enter("+".join(group), index)
+                for done in run_beside(group, client, headers, progress):
+                    passes.append((done.name, done.requests))
+                    spans.append((done.name, done.began, done.ended))
+                continue
+            name = group[0]
             before, began = collector.requests, collector.elapsed()
             _log.info("pass %s: started (%d requests so far)", name, before)
             progress(f"{name}: started")
@@ -113,6 +125,9 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
                      if coupons.count else f"no coupon issued ({coupons.path.name} lists none)")
     if not settings.expectations.valid_series:
         notes.append("no --series-ids given: rules that need series that issue coupons were not run")
+    paced = pace_note(settings, client.gauge.peak)
+    if paced is not None:
+        notes.append(paced)
     first = collector.first_finding
     result = ContractRunResult(
         target=redactor.text(settings.base_url),
@@ -133,6 +148,29 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     if baseline is not None and settings.baseline is not None:
         judge_by_baseline(result, baseline, settings.baseline, update=settings.baseline_update)
     return result
+
+
+def pass_groups(names: Sequence[str], workers: int) -> list[tuple[str, ...]]:
+    """The passes in order, those that run beside each other (`side_by_side.BESIDE`, next to one another in the
+    order, with more than one worker) as one group."""
+    groups: list[tuple[str, ...]] = []
+    for name in names:
+        if workers > 1 and name in BESIDE and groups and all(other in BESIDE for other in groups[-1]):
+            groups[-1] = (*groups[-1], name)
+        else:
+            groups.append((name,))
+    return groups
+
+
+def pace_note(settings: ContractSettings, peak: int) -> str | None:
+    """What --workers and --max-rps did, for the report's notes (None for a serial, unpaced run: its reports stay as
+    they were)."""
+    parts = []
+    if settings.workers > 1:
+        parts.append(f"--workers {settings.workers}: at most {peak} request{'' if peak == 1 else 's'} open at once")
+    if settings.max_rps is not None:
+        parts.append(f"--max-rps {settings.max_rps:g}: requests paced to at most {settings.max_rps:g} a second")
+    return "; ".join(parts) or None
 
 
 def judge_by_baseline(result: ContractRunResult, baseline: Baseline, path: Path, *, update: bool) -> None:

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
+from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.exchange import Exchange
 
 __all__ = ["EXTRA_FIELDS", "EXTRA_VALUES", "JSON_INTEGERS", "SCENARIOS", "run_scenarios"]
 
@@ -66,19 +68,35 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:  # no
     def stopped() -> bool:
         return client.judge.collector.stopped is not None
 
+    # The examples are drawn here, in order; their requests go through the lane (--workers threads) and are judged
+    # back here in the order drawn. Nothing a scenario draws depends on an answer, so the cases are the same for
+    # any number of workers.
+    lane = client.lane()
+
+    def issue(asks: list[tuple[list[int], str, bool]], source: str, *, extra: dict[str, object] | None = None,
+              query: str = "") -> None:
+        def send() -> list[tuple[Exchange, IssueCall]]:
+            return [client.send_issue(batch, who, fresh, source=source, extra=extra, query=query)
+                    for batch, who, fresh in asks]
+
+        def judge(issued: list[tuple[Exchange, IssueCall]]) -> None:
+            for one in issued:
+                client.judge_issue(one, source)
+        lane.submit(send, judge)
+
     @seeded
     @config
     @given(batch=st.lists(series, min_size=1, max_size=12), who=st.integers(0, 1000))
     def mixed_batch(batch: list[int], who: int) -> None:
         if not stopped():
-            client.issue(batch, *customer(who), source="scenario/mixed-batch")
+            issue([(batch, *customer(who))], "scenario/mixed-batch")
 
     @seeded
     @config
     @given(first=series, times=st.integers(2, 4), tail=st.lists(series, max_size=3))
     def repeated_series(first: int, times: int, tail: list[int]) -> None:
         if not stopped():
-            client.issue([first] * times + tail, *customer(), source="scenario/repeated-series")
+            issue([([first] * times + tail, *customer())], "scenario/repeated-series")
 
     @seeded
     @config
@@ -89,8 +107,8 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:  # no
             second = customer()
             while second[0] == first[0]:
                 second = customer()
-            client.issue(batch, *first, source="scenario/two-customers")
-            client.issue(batch, *second, source="scenario/two-customers")
+            issue([(batch, *first)], "scenario/two-customers")
+            issue([(batch, *second)], "scenario/two-customers")
 
     @seeded
     @config
@@ -98,15 +116,15 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:  # no
     def same_customer_twice(batch: list[int]) -> None:
         if not stopped():
             who = customer()
-            client.issue(batch, *who, source="scenario/same-customer-twice")
-            client.issue(batch, who[0], fresh=False, source="scenario/same-customer-twice")
+            # One job: the second ask goes once the first is answered (the customer then holds its coupons).
+            issue([(batch, *who), (batch, who[0], False)], "scenario/same-customer-twice")
 
     @seeded
     @settings(config, max_examples=3)
     @given(batch=st.lists(series, min_size=client.settings.large_batch, max_size=client.settings.large_batch))
     def large_batch(batch: list[int]) -> None:
         if not stopped():
-            client.issue(batch, *customer(), source="scenario/large-batch")
+            issue([(batch, *customer())], "scenario/large-batch")
 
     @seeded
     @settings(config, max_examples=max(3, budget // 2))
@@ -115,13 +133,15 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:  # no
            extra=EXTRA_FIELDS)
     def extra_fields(batch: list[int], source: str, extra: dict[str, object]) -> None:
         if not stopped():
-            client.issue(batch, *customer(), source="scenario/extra-fields", extra=extra, query=source)
+            issue([(batch, *customer())], "scenario/extra-fields", extra=extra, query=source)
 
-    for name, scenario in zip(SCENARIOS, (mixed_batch, repeated_series, two_customers, same_customer_twice,
-                                          large_batch, extra_fields), strict=True):
-        if stopped():
-            break
-        before = client.judge.collector.requests
-        scenario()
-        progress(f"scenario/{name}: {client.judge.collector.requests - before} requests")
+    with lane:
+        for name, scenario in zip(SCENARIOS, (mixed_batch, repeated_series, two_customers, same_customer_twice,
+                                              large_batch, extra_fields), strict=True):
+            if stopped():
+                break
+            before = client.judge.collector.requests
+            scenario()
+            lane.drain()
+            progress(f"scenario/{name}: {client.judge.collector.requests - before} requests")
     return client.judge.collector.requests - start

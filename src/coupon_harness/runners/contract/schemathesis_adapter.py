@@ -120,6 +120,8 @@ class PassSettings:
     allow_production: bool = False
     #: TLS towards the target (--cacert, --no-tls-verify, --client-cert).
     tls: TlsOptions = field(default_factory=TlsOptions)
+    #: Called before each request goes (the run's --max-rps pacer); None: no pacing.
+    pace: Callable[[], None] | None = None
 
     def policy(self) -> OutboundPolicy:
         return OutboundPolicy(timeout=self.request_timeout, max_body_bytes=self.max_body_bytes,
@@ -354,7 +356,8 @@ def _load(spec: dict[str, Any], settings: PassSettings) -> OpenApiSchema:
     schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
     # Schemathesis keeps every answer of a scenario for its own reports (1 MiB of each by default).
     schema.config.output.truncation.max_recorded_payload_size = settings.recorded_bytes
-    schema.auth.set_from_requests(_HarnessAuth(settings.headers, settings.max_body_bytes, settings.request_timeout))
+    schema.auth.set_from_requests(_HarnessAuth(settings.headers, settings.max_body_bytes, settings.request_timeout,
+                                               settings.pace))
     return schema
 
 
@@ -441,12 +444,16 @@ class _HarnessAuth(requests.auth.AuthBase):
     body and before the hooks, so the response hook it registers runs before anything reads the body.
     """
 
-    def __init__(self, headers: Callable[[], Mapping[str, str]], max_bytes: int, timeout: float) -> None:
+    def __init__(self, headers: Callable[[], Mapping[str, str]], max_bytes: int, timeout: float,
+                 pace: Callable[[], None] | None = None) -> None:
         self._headers = headers
         self._max_bytes = max_bytes
         self._timeout = timeout
+        self._pace = pace
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._pace is not None:  # the last step before the request goes: --max-rps holds for generated cases too
+            self._pace()
         request.headers.update(self._headers())
         sent_at = time.monotonic()
         # The request's deadline, in the thread that sends it (the hardened session's connections attach their

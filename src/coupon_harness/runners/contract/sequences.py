@@ -102,12 +102,13 @@ class RecordingJudge(Judge):
         issued = _issued(exchange, call.series_ids) if call is not None else []
         customer = call.customer_id if call is not None else None
         context = self.collector.context
-        context.replay = replay_info(expect, call)
-        context.sequences = self.history.before(issued, customer) if issued else None
-        try:
-            super().judge(exchange, expect, call, source, probe, group)
-        finally:
-            context.replay = None
-            context.sequences = None
-        if issued:
-            self.history.remember(issued, customer, exchange.request)
+        with self.lock:  # what went before, the judging and the memory of it: one answer at a time
+            context.replay = replay_info(expect, call)
+            context.sequences = self.history.before(issued, customer) if issued else None
+            try:
+                super().judge(exchange, expect, call, source, probe, group)
+            finally:
+                context.replay = None
+                context.sequences = None
+            if issued:
+                self.history.remember(issued, customer, exchange.request)

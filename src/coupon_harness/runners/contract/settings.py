@@ -45,6 +45,11 @@ class ContractSettings:
     sandbox_started: bool = False
     #: Rules left out (--rules, --exclude-rules): (rule id, why), reported not run, never passed.
     left_out: tuple[tuple[str, str], ...] = ()
+    #: Threads that send a deterministic pass's requests (--workers; runners/contract/fanout.py): at most this many
+    #: requests open at once. 1: one at a time, as before.
+    workers: int = 1
+    #: At most this many requests a second over the whole run (--max-rps); None: no limit.
+    max_rps: float | None = None
 
     def token_source(self) -> TokenSource | None:
         return token_source(self.base_url, self.credentials, self.request_timeout,

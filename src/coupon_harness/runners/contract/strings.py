@@ -38,6 +38,7 @@ from coupon_harness.contract.schemas import load_schema, request_validator
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.encoding import dump_json
+from coupon_harness.runners.contract.exchange import Exchange
 from coupon_harness.runners.contract.schema_fields import Path, fields, is_type, series_choice, show, with_value
 from coupon_harness.runners.contract.string_catalog import catalog
 
@@ -153,6 +154,15 @@ def string_probes(client: Client, schema: dict[str, Any] | None = None, valid: C
     return select(usable, settings.seed, settings.max_examples)
 
 
+def _sender(client: Client, probe: StringProbe) -> Callable[[], tuple[Exchange, IssueCall | None]]:
+    def send() -> tuple[Exchange, IssueCall | None]:
+        call = None
+        if probe.expect is not MALFORMED:
+            call = IssueCall(list(probe.series), probe.customer, datetime.now(UTC), fresh_customer=False)
+        return client.raw("POST", probe.body, source="strings"), call
+    return send
+
+
 def run_strings(client: Client, progress: Callable[[str], None]) -> int:
     """Send the run's string probes, each judged by the Judge; returns the number of requests sent."""
     judge = client.judge
@@ -161,19 +171,26 @@ def run_strings(client: Client, progress: Callable[[str], None]) -> int:
     probes = string_probes(client, too_long=too_long)
     dead: set[tuple[str, str]] = set()
     sent = 0
-    for probe in probes:
-        if collector.stopped:
-            break
-        if (probe.where, probe.cls) in dead:
-            continue
-        call = None
-        if probe.expect is not MALFORMED:
-            call = IssueCall(list(probe.series), probe.customer, datetime.now(UTC), fresh_customer=False)
-        exchange = client.raw("POST", probe.body, source="strings")
-        judge.judge(exchange, probe.expect, call, "strings", probe=probe.name, group=probe.name)
-        sent += 1
-        if exchange.error is not None:
-            dead.add((probe.where, probe.cls))
+
+    def then(probe: StringProbe) -> Callable[[tuple[Exchange, IssueCall | None]], None]:
+        def judged(answered: tuple[Exchange, IssueCall | None]) -> None:
+            nonlocal sent
+            exchange, call = answered
+            if (probe.where, probe.cls) in dead:  # sent before the hang was judged: a serial run would not have
+                return
+            judge.judge(exchange, probe.expect, call, "strings", probe=probe.name, group=probe.name)
+            sent += 1
+            if exchange.error is not None:
+                dead.add((probe.where, probe.cls))
+        return judged
+
+    with client.lane() as lane:  # sent by --workers threads, judged here in order
+        for probe in probes:
+            if collector.stopped:
+                break
+            if (probe.where, probe.cls) in dead:
+                continue
+            lane.submit(_sender(client, probe), then(probe))
     classes = len({(probe.where, probe.cls) for probe in probes})
     skipped = f"; no more strings of {len(dead)} class(es) after a hang or a dropped connection" if dead else ""
     if too_long:
