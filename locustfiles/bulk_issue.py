@@ -44,7 +44,7 @@ from coupon_harness.errors import ConfigError, HarnessError, one_line
 from coupon_harness.interrupts import signal_name
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.load.discovery import sandbox_description
-from coupon_harness.runners.load.plugin import install
+from coupon_harness.runners.load.plugin import ShareInbox, install
 from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import Redactor
@@ -69,6 +69,9 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         return
     runner = environment.runner
     role = "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) else "local"
+    # A worker is connected already: its master may start the test (and send its share of the cap) while the
+    # preflight below runs. Listen for the share now; the users that start meanwhile wait for the plugin.
+    inbox = ShareInbox(environment) if role == "worker" else None
     # The lifecycle of every way in (coupon_harness/cli/lifecycle.py): validate every flag, claim the report folder,
     # preflight the target, then the users start. Every refusal is one line and exit 2 before any user starts.
     try:
@@ -100,7 +103,7 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         if role != "master":  # who sends tries the target first (a worker's coupons go to its master's list)
             settings = preflight_load(settings, folder, progress=_say)
         state = install(environment, settings, role, folder / FILE_NAME if folder is not None else None,
-                        expected_workers=max(getattr(options, "expect_workers", 1) or 1, 1))
+                        expected_workers=max(getattr(options, "expect_workers", 1) or 1, 1), share_inbox=inbox)
     except HarnessError as exc:
         _refuse(str(exc))
     if not environment.stop_timeout:
@@ -225,7 +228,7 @@ def _report(environment: Any, **_kwargs: Any) -> None:
         return
     from dataclasses import replace
 
-    from coupon_harness.reporting.load.document import write_load_reports
+    from coupon_harness.reporting.load.document import load_verdict_line, write_load_reports
     from coupon_harness.runners.load.result import build_result
 
     runner = environment.runner
@@ -262,6 +265,16 @@ def _report(environment: Any, **_kwargs: Any) -> None:
         sys.stderr.write(f"coupon-harness locustfile: {result.no_answer}\n")
     if not result.holds:
         environment.process_exit_code = 1
+    # Said last, after Locust's own tables (its `quit` event): the lines `coupon-harness load` ends with.
+    _state["last_lines"] = [load_verdict_line(result), f"reports: {_state['folder']}"]
+
+
+def _last_lines(**_kwargs: Any) -> None:
+    """At exit, after Locust's tables: the verdict (`PASS: ...`/`FAIL: <why>`) and where the report is, on stderr
+    (stdout may be Locust's --json)."""
+    for line in _state.get("last_lines", ()):
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def _locust_files(options: Any) -> dict[str, str]:
@@ -289,3 +302,4 @@ _events.spawning_complete.add_listener(_spawned)
 _events.test_stop.add_listener(_test_stop)
 _events.reset_stats.add_listener(_stats_reset)
 _events.quitting.add_listener(_report)
+_events.quit.add_listener(_last_lines)

@@ -22,13 +22,13 @@ import psutil
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.runners.load.abort import abort_reason, evidence_of
 from coupon_harness.runners.load.checker import CheckOutcome, ResponseChecker
-from coupon_harness.runners.load.recorder import Aggregate, Recorder
+from coupon_harness.runners.load.recorder import MAX_INTERVALS, Aggregate, Recorder
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import coupon_cap, coupon_share, refuse_production
 from coupon_harness.transport.auth import Redactor, TokenSource, auth_headers
 
-__all__ = ["DELTA_KEY", "QUIT_MESSAGE", "SHARE_MESSAGE", "LoadState", "LoadStep", "install"]
+__all__ = ["DELTA_KEY", "QUIT_MESSAGE", "SHARE_MESSAGE", "LoadState", "LoadStep", "ShareInbox", "install"]
 
 DELTA_KEY = "coupon_harness"
 #: The master's message to each worker, before its users start: the coupons that worker may issue.
@@ -136,7 +136,8 @@ class LoadState:
             return wanted
         left = cap - self.coupons_here - self.coupons_reserved
         if left <= 0:
-            if self.coupons_here >= cap:
+            # A worker whose share is not settled yet has a cap of 0 for now: its users wait for the share.
+            if self.coupons_here >= cap and (self.share_settled or self.role != "worker"):
                 self.cap_reached()
             return 0
         granted = wanted if wanted <= left else left
@@ -213,8 +214,9 @@ class LoadState:
 
 # Complexity allowed: every Locust event listener of a run wired in one place.
 def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Path | None,  # noqa: C901, PLR0915
-            expected_workers: int = 1) -> LoadState:
-    """Raises ConfigError for a production host without allow_production: every load way in comes here."""
+            expected_workers: int = 1, share_inbox: ShareInbox | None = None) -> LoadState:
+    """Raises ConfigError for a production host without allow_production: every load way in comes here.
+    `share_inbox`: a worker's, listening since before the preflight (plain locust's worker is connected by then)."""
     refuse_production(settings.base_url, allow=settings.allow_production)
     settings = replace(settings, max_coupons=coupon_cap(settings.base_url, settings.max_coupons))
     expectations = Expectations(valid_series=frozenset(settings.series_ids),
@@ -233,7 +235,8 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     interval = settings.timeline_interval()
     state = LoadState(
         settings=settings, role=role, checker=ResponseChecker(expectations), recorder=Recorder(interval, redactor),
-        aggregate=(Aggregate(interval, expectations.generic_series, coupons_csv, coupon_source=settings.coupon_source)
+        aggregate=(Aggregate(interval, expectations.generic_series, coupons_csv, coupon_source=settings.coupon_source,
+                             max_intervals=settings.timeline_cap() or MAX_INTERVALS)
                    if role != "worker" else None),
         arrival_interval=(settings.users / settings.arrival_rate) if settings.arrival_rate else 0.0, tokens=tokens,
         coupon_cap=cap, redactor=redactor, environment=environment)
@@ -264,7 +267,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
 
         events.report_to_master.add_listener(_ship)
         events.test_stop.add_listener(_users_stopped)
-        _receive_share(state, expected_workers)
+        _receive_share(state, expected_workers, share_inbox)
         _quit_when_told(state)
     elif role == "master":
         def _merge(client_id: str, data: dict[str, Any]) -> None:
@@ -342,15 +345,43 @@ def _hand_out_shares(state: LoadState) -> None:
         runner.send_message(SHARE_MESSAGE, {"share": share, "workers": len(clients)}, client_id=client.id)
 
 
-def _receive_share(state: LoadState, expected_workers: int) -> None:
+class ShareInbox:
+    """Worker: the master's SHARE_MESSAGE, listened for from the moment the worker runner exists.
+
+    A worker is connected (and its master may start the test) before the plugin is installed: plain locust
+    installs it in its `init` event, after the worker said it is ready, and the preflight there takes a while
+    (seconds on a busy machine). A share that came meanwhile is kept here until `install` takes it; before,
+    Locust dropped it as an unknown message, the worker settled a cap of 0 and sent nothing."""
+
+    def __init__(self, environment: Any) -> None:
+        self.data: dict[str, Any] | None = None
+        self.take: Callable[[dict[str, Any]], None] | None = None
+        _when_runner(environment, lambda runner: runner.register_message(SHARE_MESSAGE, self._received))
+
+    def _received(self, msg: Any, **_kwargs: Any) -> None:
+        data = msg.data if isinstance(msg.data, dict) else {}
+        if self.take is None:
+            self.data = data
+        else:
+            self.take(data)
+
+    def deliver_to(self, take: Callable[[dict[str, Any]], None]) -> None:
+        """From now on every share goes to `take`; one that came before goes there now."""
+        self.take = take
+        if self.data is not None:
+            take(self.data)
+            self.data = None
+
+
+def _receive_share(state: LoadState, expected_workers: int, inbox: ShareInbox | None) -> None:
     """Worker: take the share the master sends; if none came by the time the users spawn, work it out from
-    this worker's index and the number of workers known here, or issue nothing when that is unknown."""
+    this worker's index and the number of workers known here, or issue nothing when that is unknown. Until the
+    share is settled the users wait (`LoadState.reserve` grants nothing and the cap is not yet reached)."""
     environment = state.environment
     if environment is None:
         return
 
-    def take(msg: Any, **_kwargs: Any) -> None:
-        data = msg.data if isinstance(msg.data, dict) else {}
+    def take(data: dict[str, Any]) -> None:
         share = data.get("share")
         if share is None:  # the master keeps no cap: this worker's own, if any, is settled at test_start
             return
@@ -372,8 +403,11 @@ def _receive_share(state: LoadState, expected_workers: int) -> None:
                   "out: it sends nothing", file=sys.stderr, flush=True)
         state.share_settled = True
 
-    _when_runner(environment, lambda runner: runner.register_message(SHARE_MESSAGE, take))
+    (inbox if inbox is not None else ShareInbox(environment)).deliver_to(take)
     environment.events.test_start.add_listener(settle)
+    runner = environment.runner
+    if getattr(runner, "worker_state", None) in (locust_runners.STATE_SPAWNING, locust_runners.STATE_RUNNING):
+        settle()  # the test started while the plugin was being installed: its test_start has passed
 
 
 def _quit_when_told(state: LoadState) -> None:
