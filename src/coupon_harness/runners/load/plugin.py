@@ -90,6 +90,8 @@ class LoadState:
     last_delta_shipped: bool = False
     #: The master: workers whose last delta (shipped after their users stopped) has arrived.
     finished_workers: set[str] = field(default_factory=set)
+    #: The master: the workers the current test started on.
+    test_workers: set[str] = field(default_factory=set)
     #: Notes for the report the run's own process learned (a worker that sent no last report).
     notes: list[str] = field(default_factory=list)
     stopping: bool = False
@@ -264,9 +266,28 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
 
         def _users_stopped(**_kwargs: Any) -> None:
             state.users_stopped = True
+            runner = environment.runner
+            if runner is not None:
+                # The last figures go now, while the master counts this worker: told "stop" (the web UI), a worker
+                # says it stopped right after this, and its master discards its reports until it is ready again
+                # ("Discarded report from unrecognized worker"): Locust's statistics and this last delta (its
+                # coupons) were lost. Locust's own report, through its public events and send_message.
+                data: dict[str, Any] = {}
+                environment.events.report_to_master.fire(client_id=runner.client_id, data=data)
+                runner.send_message("stats", data)
+            # Told "stop" (the web UI's stop), Locust's worker waits stop_timeout once more after its users stopped
+            # before it reports ready, and its master forgets it meanwhile: with the run's stop_timeout (the
+            # request deadline + 1 s) a Ctrl-C then missed the worker (it quit a minute later, on the master's
+            # silence) and the next swarm found none. Its users have stopped: a short wait is enough (the next
+            # spawn message sets the run's stop_timeout again).
+            environment.stop_timeout = min(environment.stop_timeout or 0.0, WORKER_REPORT_S)
+
+        def _users_start(**_kwargs: Any) -> None:  # the web UI's next test: its last delta is yet to come
+            state.users_stopped = state.last_delta_shipped = False
 
         events.report_to_master.add_listener(_ship)
         events.test_stop.add_listener(_users_stopped)
+        events.test_start.add_listener(_users_start)
         _receive_share(state, expected_workers, share_inbox)
         _quit_when_told(state)
     elif role == "master":
@@ -284,8 +305,12 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
             if settings.max_coupons is not None and aggregate.coupons_issued + unanswered >= settings.max_coupons:
                 state.cap_reached(unanswered)
 
+        def _test_start(**_kwargs: Any) -> None:
+            state.finished_workers.clear()  # the web UI's next test: each worker's last delta is yet to come
+            state.test_workers = _hand_out_shares(state)
+
         events.worker_report.add_listener(_merge)
-        events.test_start.add_listener(lambda **_kw: _hand_out_shares(state))
+        events.test_start.add_listener(_test_start)
     if role != "master":
         gevent.spawn(_watch_cpu, state)
     if role == "local":
@@ -331,18 +356,19 @@ def _watch_abort(state: LoadState, aggregate: Aggregate) -> None:
             state.stop(reason)
 
 
-def _hand_out_shares(state: LoadState) -> None:
+def _hand_out_shares(state: LoadState) -> set[str]:
     """Master, at the start of the test (before the spawn messages, which the same socket sends after this):
-    each connected worker gets its share of the cap, by its rank among the workers that start."""
+    each connected worker gets its share of the cap, by its rank among the workers that start. Returns their ids."""
     runner = state.environment.runner if state.environment is not None else None
     if runner is None:
-        return
+        return set()
     clients = sorted(runner.clients.ready + runner.clients.running + runner.clients.spawning,
                      key=lambda client: runner.get_worker_index(client.id))
     cap = state.settings.max_coupons
     for position, client in enumerate(clients):
         share = None if cap is None else coupon_share(cap, len(clients), position)
         runner.send_message(SHARE_MESSAGE, {"share": share, "workers": len(clients)}, client_id=client.id)
+    return {client.id for client in clients}
 
 
 class ShareInbox:

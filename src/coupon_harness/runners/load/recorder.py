@@ -446,6 +446,13 @@ class Aggregate(_Figures):
         """Wall-clock time of the run's first request (sent, or scheduled in the open model)."""
         return self.spans[0][0] if self.spans else None
 
+    def sync(self) -> None:
+        """coupons.csv on disk as it stands (the run goes on); a failure is the run's coupon error."""
+        if self.coupon_log is not None:
+            self.coupon_log.sync()
+            if self.coupon_error is None and self.coupon_log.error is not None:
+                self.coupon_error = self.coupon_log.error
+
     def close(self) -> None:
         if self.coupon_log is not None:
             self.coupon_log.close()
