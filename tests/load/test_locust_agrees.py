@@ -130,6 +130,21 @@ def test_plain_locust_json_and_csv_equal_the_harness_report(tmp_path: Path) -> N
     assert summary["files"]["locust stats.csv"] == str(tmp_path / "locust_stats.csv"), summary["files"]
     assert summary["files"]["coupons.csv"] == str(report / "coupons.csv"), summary["files"]
     _said_at_exit(done.stderr, summary, report)
+    entry = entries[0]
+    _timeline_reads_locusts_rate(summary, locust_requests,
+                                 locust_requests / (entry["last_request_timestamp"] - entry["start_time"]))
+
+
+def _timeline_reads_locusts_rate(summary: dict[str, Any], requests_: int, rate: float) -> None:
+    """The report's timeline beside Locust's own figures (its requests, and its rate: requests over the test's
+    start to its last request): 1 s intervals for a run of seconds, all requests in them, and the partial first
+    and last intervals read about that rate, not a drop. Before: without -t (the web UI), 30 s intervals, one or
+    two points at a fraction of the rate (156 and 70 req/s where Locust said 656)."""
+    points = summary["timeline"]
+    assert len(points) >= 2 and points[1]["t_s"] - points[0]["t_s"] == 1.0, points
+    assert sum(point["requests"] for point in points) == requests_, points
+    # Loose bounds: a busy machine stalls a generator now and then; a 30 s interval read 1/8 of the rate.
+    assert all(0.4 * rate <= point["rps"] <= 2.5 * rate for point in (points[0], points[-1])), (rate, points)
 
 
 def test_plain_locust_master_and_two_workers_agree_too(tmp_path: Path) -> None:
@@ -226,6 +241,7 @@ def test_the_web_ui_agrees_and_its_report_names_the_swarm(tmp_path: Path) -> Non
     assert 1.0 <= summary["duration_s"] <= 4.0, summary
     assert summary["files"]["coupons.csv"] == str(report / "coupons.csv"), summary["files"]
     assert summary["interrupted"] is False and summary["stopped_reason"] is None, summary
+    _timeline_reads_locusts_rate(summary, total["num_requests"], total["total_rps"])
 
 
 def _swarm(base: str, users: int, run_time: str) -> dict[str, Any]:

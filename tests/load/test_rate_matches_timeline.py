@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from coupon_harness.results.load import LoadRunResult
-from coupon_harness.runners.load.recorder import MIN_COVERED, Aggregate, new_histogram
+from coupon_harness.runners.load.recorder import Aggregate, new_histogram
 from coupon_harness.runners.load.settings import OPEN_ENDED_INTERVAL_S, TIMELINE_POINTS
 from load.support import describe, load_settings, run_against_sandbox
 
@@ -102,11 +102,20 @@ def test_partial_first_and_last_intervals_read_the_rate_they_saw() -> None:
     assert gap.timeline()[0].rps == pytest.approx(60 / (0.39 + 0.19), rel=0.01)
 
 
-def test_a_sliver_of_an_interval_does_not_read_as_a_burst() -> None:
-    aggregate = Aggregate(1.0, frozenset(), None)
-    aggregate.merge(_answers([100.999], 100.998))  # 1 ms of traffic in the interval
-    assert aggregate.covered_s(100) == pytest.approx(MIN_COVERED)
-    assert aggregate.timeline()[0].rps == pytest.approx(1 / MIN_COVERED)
+def test_a_sliver_of_an_interval_reads_its_rate_but_never_a_burst() -> None:
+    """100 answers/s from 100.98: the first interval covers 20 ms (2 answers), and reads 100 req/s (not 2/s, nor
+    20/s as a floor of a tenth of the interval read it). Five answers in the last 4 ms of an interval (all users
+    answered at once) read at most the run's average rate, not 1,250 req/s."""
+    steady = Aggregate(1.0, frozenset(), None)
+    steady.merge(_answers([100.98 + i / 100 for i in range(150)], 100.98))
+    assert steady.timeline()[0].requests == 2
+    assert steady.timeline()[0].rps == pytest.approx(100.0, rel=0.05)
+    burst = Aggregate(1.0, frozenset(), None)
+    burst.merge(_answers([100.996, 100.997, 100.998, 100.999, 100.9995] + [101.01 + i / 100 for i in range(95)],
+                         100.996))
+    average = burst.requests / (burst.traffic_s() or 1.0)
+    assert burst.covered_s(100) == pytest.approx(0.004)
+    assert burst.timeline()[0].rps == pytest.approx(average)
 
 
 def test_an_open_ended_run_starts_fine_and_coarsens_as_it_grows() -> None:

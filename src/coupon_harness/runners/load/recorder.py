@@ -45,7 +45,7 @@ _LOWEST, _HIGHEST, _DIGITS = 1, 600_000_000, 3
 #: The most timeline intervals the aggregate keeps (each an HDR histogram of ~170 kB in memory, ~0.1-1 kB
 #: encoded): more are merged in pairs, so a run keeps between half this and this many (comparisons need >= 5).
 MAX_INTERVALS = 600
-#: A partial interval's rate counts at least this share of its width (`Aggregate.covered_s`).
+#: A partial interval that covers less than this share of its width reads at most the run's average rate.
 MIN_COVERED = 0.1
 #: Open model: a send that left more than this after its time (or after its user's last answer, when that came
 #: later) was held up by its own process (an event loop short of CPU), not by the target; more than BEHIND_SHARE
@@ -488,20 +488,24 @@ class Aggregate(_Figures):
             return width
         start, end = bucket * width, (bucket + 1) * width
         covered = sum(max(0.0, min(end, last) - max(start, first)) for first, last in self.spans)
-        # An answer is always within a span (it ends one), so an interval with answers covers some time; the floor
-        # keeps a sliver (a few ms) from reading as a burst (a full interval's answers over no time).
-        return min(width, max(covered, MIN_COVERED * width))
+        return min(width, max(covered, 1e-6))
 
     def timeline(self) -> list[TimelinePoint]:
         """One point per interval; its requests/s count the traffic time the interval covers (`covered_s`), so that
-        a partial first or last interval reads the rate it saw, not a drop."""
+        a partial first or last interval reads the rate it saw, not a drop. A sliver (under MIN_COVERED of the
+        width) is too short to tell a burst from chance: it reads at most the run's average rate."""
+        traffic = self.traffic_s()
+        average = self.requests / traffic if traffic else None
         points = []
         for bucket, t_s, histogram, count, errors in self._intervals():
             if histogram is None or count == 0:
                 points.append(TimelinePoint(t_s, 0, 0, 0.0, None, None, None))
                 continue
             p50, p95, p99 = (histogram.get_value_at_percentile(p) / 1000.0 for p in (50, 95, 99))
-            points.append(TimelinePoint(t_s, count, errors, count / self.covered_s(bucket), p50, p95, p99))
+            covered = self.covered_s(bucket)
+            if covered < MIN_COVERED * self.interval_s and average:
+                covered = max(covered, count / average)
+            points.append(TimelinePoint(t_s, count, errors, count / covered, p50, p95, p99))
         return points
 
     def export_histograms(self) -> LoadHistograms | None:
