@@ -143,8 +143,9 @@ def _timeline_reads_locusts_rate(summary: dict[str, Any], requests_: int, rate: 
     points = summary["timeline"]
     assert len(points) >= 2 and points[1]["t_s"] - points[0]["t_s"] == 1.0, points
     assert sum(point["requests"] for point in points) == requests_, points
-    # Loose bounds: a busy machine stalls a generator now and then; a 30 s interval read 1/8 of the rate.
-    assert all(0.4 * rate <= point["rps"] <= 2.5 * rate for point in (points[0], points[-1])), (rate, points)
+    # Loose bounds: the first interval holds the users' ramp-up (a second at -r equal to -u), a busy machine stalls
+    # a generator now and then; a 30 s interval read a tenth of the rate of a 3 s test, a third of it stays low.
+    assert all(0.15 * rate <= point["rps"] <= 3 * rate for point in (points[0], points[-1])), (rate, points)
 
 
 def test_plain_locust_master_and_two_workers_agree_too(tmp_path: Path) -> None:
