@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 import gevent
+import gevent.lock
 from locust import events
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 from locust.stats import CSV_STATS_INTERVAL_SEC
@@ -44,7 +45,7 @@ from coupon_harness.errors import ConfigError, HarnessError, one_line
 from coupon_harness.interrupts import signal_name
 from coupon_harness.runners.contract.settings import ContractSettings
 from coupon_harness.runners.load.discovery import sandbox_description
-from coupon_harness.runners.load.plugin import install
+from coupon_harness.runners.load.plugin import WORKER_REPORT_S, ShareInbox, install
 from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import Redactor
@@ -53,6 +54,8 @@ from coupon_harness.transport.outbound import OutboundPolicy
 __all__ = ["BulkIssueUser"]
 
 _state: dict[str, Any] = {}
+#: One report written at a time (a web-UI stop's and Locust's quit may overlap).
+_writing = gevent.lock.Semaphore()
 
 
 def _options(parser: Any) -> None:
@@ -69,6 +72,9 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         return
     runner = environment.runner
     role = "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) else "local"
+    # A worker is connected already: its master may start the test (and send its share of the cap) while the
+    # preflight below runs. Listen for the share now; the users that start meanwhile wait for the plugin.
+    inbox = ShareInbox(environment) if role == "worker" else None
     # The lifecycle of every way in (coupon_harness/cli/lifecycle.py): validate every flag, claim the report folder,
     # preflight the target, then the users start. Every refusal is one line and exit 2 before any user starts.
     try:
@@ -100,7 +106,7 @@ def _install(environment: Any, **_kwargs: Any) -> None:
         if role != "master":  # who sends tries the target first (a worker's coupons go to its master's list)
             settings = preflight_load(settings, folder, progress=_say)
         state = install(environment, settings, role, folder / FILE_NAME if folder is not None else None,
-                        expected_workers=max(getattr(options, "expect_workers", 1) or 1, 1))
+                        expected_workers=max(getattr(options, "expect_workers", 1) or 1, 1), share_inbox=inbox)
     except HarnessError as exc:
         _refuse(str(exc))
     if not environment.stop_timeout:
@@ -165,11 +171,15 @@ class _Traffic:
         self.users = 0
         self.tests = 0
         self.stats_resets = 0
+        #: The report's requests each time it was written at a stop (web UI): what each test added.
+        self.requests_at_stop: list[int] = []
+        self.users_of_test: list[int] = []
 
     def start(self, users: int) -> None:
         if self.since is None:
             self.since = time.monotonic()
             self.tests += 1
+            self.users_of_test.append(users)
         self.first_start = self.first_start or datetime.now()
         self.users = max(self.users, users)
 
@@ -177,6 +187,16 @@ class _Traffic:
         if self.since is not None:
             self.spent_s += time.monotonic() - self.since
             self.since = None
+
+    def index(self, total: int) -> list[str]:
+        """A web-UI session of several tests: one line per test (its users, the requests it made), so that the
+        report, which counts them all, reads beside Locust's statistics, which count the last test only."""
+        if self.tests < 2:
+            return []
+        ends = [*self.requests_at_stop[:self.tests - 1], total]
+        made = [end - begin for begin, end in zip([0, *ends], ends, strict=False)]
+        return [f"test {number}: {users} users, {count:,} requests"
+                for number, (users, count) in enumerate(zip(self.users_of_test, made, strict=False), start=1)]
 
     def duration_s(self) -> float:
         return self.spent_s + (time.monotonic() - self.since if self.since is not None else 0.0)
@@ -206,10 +226,14 @@ def _spawned(user_count: int, **_kwargs: Any) -> None:
         traffic.users = max(traffic.users, int(user_count))
 
 
-def _test_stop(**_kwargs: Any) -> None:
+def _test_stop(environment: Any, **_kwargs: Any) -> None:
     traffic = _traffic()
     if traffic is not None:
         traffic.stop()
+    options = environment.parsed_options
+    if environment.web_ui is not None and options is not None and not options.headless and not _state.get(
+            "signalled"):
+        gevent.spawn(_report_this_test, environment)
 
 
 def _stats_reset(**_kwargs: Any) -> None:
@@ -219,15 +243,10 @@ def _stats_reset(**_kwargs: Any) -> None:
 
 
 def _report(environment: Any, **_kwargs: Any) -> None:
+    """Locust quits: the session's report, the exit code, and the lines said at exit."""
     state = _state.get("state")
-    traffic = _traffic()
-    if state is None or state.role == "worker" or traffic is None:
+    if state is None or state.role == "worker" or _traffic() is None:
         return
-    from dataclasses import replace
-
-    from coupon_harness.reporting.load.document import write_load_reports
-    from coupon_harness.runners.load.result import build_result
-
     runner = environment.runner
     if runner is not None and runner.state in (STATE_SPAWNING, STATE_RUNNING):
         # Ctrl-C reaches here with users still running: stop them first, so that the report and Locust's
@@ -237,6 +256,25 @@ def _report(environment: Any, **_kwargs: Any) -> None:
         # Locust rewrites its --csv files every CSV_STATS_INTERVAL_SEC and not at the end: let it write once
         # more now that the users have stopped, so its CSV counts what its --json and this report count.
         gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.25)
+    with _writing:
+        lines = _write_report(environment)
+    release_claims()
+    # Said last, after Locust's own tables (its `quit` event): the lines `coupon-harness load` ends with.
+    _state["last_lines"] = lines
+
+
+def _write_report(environment: Any, *, final: bool = True) -> list[str]:
+    """Write the session's report (every request since Locust started) into the report folder, replacing the one
+    there; set the exit code; return the verdict line and where the report is (none after a setup error).
+    `final` False: a web-UI stop, the session goes on (coupons.csv stays open)."""
+    from dataclasses import replace
+
+    from coupon_harness.reporting.load.document import load_verdict_line, write_load_reports
+    from coupon_harness.runners.load.result import build_result
+
+    state, traffic = _state["state"], _traffic()
+    if traffic is None:
+        return []
     state.flush()
     if state.setup_error is not None:  # a token endpoint that redirected, coupons.csv on a full disk: exit 2
         message = state.final_setup_error() or state.setup_error
@@ -244,24 +282,55 @@ def _report(environment: Any, **_kwargs: Any) -> None:
         release_claims()
         sys.stderr.write(f"coupon-harness locustfile: error: {message}\n")
         environment.process_exit_code = 2
-        return
+        return []
     settings = _state["settings"]
     started = traffic.first_start or _state["started"]
     result = build_result(replace(settings, users=traffic.users or settings.users), state,
                           started.isoformat(timespec="seconds"), state.traffic_s(traffic.duration_s()),
-                          interrupted=bool(_state.get("interrupted")), workers=0)
+                          interrupted=bool(_state.get("interrupted")), workers=0, final=final)
     result.files = {"coupons.csv": str(_state["folder"] / FILE_NAME)}  # the codes, for revocation
     result.files.update(_locust_files(environment.parsed_options))
     if traffic.tests > 1 or traffic.stats_resets or getattr(environment.parsed_options, "reset_stats", False):
         result.notes.append(f"Locust cleared its statistics during the run ({traffic.tests} tests, "
                             f"{traffic.stats_resets} resets): this report counts every request of the run, "
                             "Locust's statistics only those since it last cleared them")
+    result.notes.extend(traffic.index(result.requests))
     write_load_reports(result, _state["folder"])
-    release_claims()
     if result.no_answer is not None:  # no verdict without evidence: said in one line, as `coupon-harness load`
         sys.stderr.write(f"coupon-harness locustfile: {result.no_answer}\n")
-    if not result.holds:
-        environment.process_exit_code = 1
+    environment.process_exit_code = None if result.holds else 1
+    return [load_verdict_line(result), f"reports: {_state['folder']}"]
+
+
+def _report_this_test(environment: Any) -> None:
+    """The web UI stopped a test: the session's report now (not only when Locust quits), once the workers' last
+    figures are in (a master waits for each worker's last delta, sent after its users stopped)."""
+    state = _state.get("state")
+    if state is None:
+        return
+    if state.role == "master":
+        # Locust's master fires test_stop once its workers' users stopped; their last figures follow (the next
+        # report, within WORKER_REPORT_S). A worker that is gone is waited for a few reports at most.
+        deadline = time.monotonic() + 4 * WORKER_REPORT_S + 1.0
+        while not state.test_workers <= state.finished_workers and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+    traffic = _traffic()
+    if traffic is None or _state.get("signalled"):  # Ctrl-C: the report is written as Locust quits
+        return
+    with _writing:
+        lines = _write_report(environment, final=False)
+        traffic.requests_at_stop.append(_state["state"].aggregate.requests)
+    sys.stderr.write("".join(f"coupon-harness locustfile: test {traffic.tests} stopped: {line}\n"
+                             for line in lines))
+    sys.stderr.flush()
+
+
+def _last_lines(**_kwargs: Any) -> None:
+    """At exit, after Locust's tables: the verdict (`PASS: ...`/`FAIL: <why>`) and where the report is, on stderr
+    (stdout may be Locust's --json)."""
+    for line in _state.get("last_lines", ()):
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def _locust_files(options: Any) -> dict[str, str]:
@@ -289,3 +358,4 @@ _events.spawning_complete.add_listener(_spawned)
 _events.test_stop.add_listener(_test_stop)
 _events.reset_stats.add_listener(_stats_reset)
 _events.quitting.add_listener(_report)
+_events.quit.add_listener(_last_lines)

@@ -359,7 +359,10 @@ def locust_settings(options: Any, host: str | None, *, known: ContractSettings |
     users = int(getattr(options, "num_users", None) or 1)
     return load_settings(resolved, base_url=host, known=known, url_flag="--host", users=users,
                          spawn_rate=float(getattr(options, "spawn_rate", None) or users),
-                         run_time_s=float(getattr(options, "run_time", None) or 0) or 3600.0)
+                         run_time_s=float(getattr(options, "run_time", None) or 0) or 3600.0,
+                         # Its workers are not told -t, and the web UI runs until stopped: the timeline's intervals
+                         # follow the traffic as it comes (1 s, coarser as it grows), whatever -t says.
+                         open_ended=True)
 
 
 def _ordered(resolved: Resolved, name: str, known: frozenset[int]) -> tuple[int, ...]:

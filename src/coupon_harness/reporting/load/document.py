@@ -59,13 +59,13 @@ from coupon_harness.reporting.load.compare import comparison_section, fmt_change
 from coupon_harness.reporting.load.junit import render_load_junit
 from coupon_harness.reporting.load.rerun import rerun_command
 from coupon_harness.reporting.load.summary_json import write_load_summary_json
-from coupon_harness.reporting.render.console import render_console
+from coupon_harness.reporting.render.console import render_console, verdict_line
 from coupon_harness.reporting.text import plural, shorten
 from coupon_harness.reporting.writer import FileWriter, text_file, write_document_reports
 from coupon_harness.results.load import LoadRunResult, SampleData, StepFigures
 
-__all__ = ["TIMELINE_ROWS", "load_document", "redact_load_result", "render_load_table", "sparkline",
-           "write_load_reports"]
+__all__ = ["TIMELINE_ROWS", "load_document", "load_verdict_line", "redact_load_result", "render_load_table",
+           "sparkline", "write_load_reports"]
 
 #: At most this many rows in the timeline table; longer runs merge consecutive intervals (all of them, up to
 #: CHART_POINTS rows, are folded under it).
@@ -310,6 +310,11 @@ def render_load_table(result: LoadRunResult, *, color: bool, width: int = 120) -
     """What the terminal shows at the end of a load run, `width` columns wide, its last line `PASS: ...` or
     `FAIL: ...`."""
     return render_console(load_document(result), color=color, width=width)
+
+
+def load_verdict_line(result: LoadRunResult) -> str:
+    """The last line of `render_load_table`, without colour: `PASS: ...` or `FAIL: <why>`."""
+    return verdict_line(load_document(result))
 
 
 def write_load_reports(result: LoadRunResult, report_dir: Path, *, junit: bool = True) -> dict[str, Path]:

@@ -22,13 +22,13 @@ import psutil
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.runners.load.abort import abort_reason, evidence_of
 from coupon_harness.runners.load.checker import CheckOutcome, ResponseChecker
-from coupon_harness.runners.load.recorder import Aggregate, Recorder
+from coupon_harness.runners.load.recorder import MAX_INTERVALS, Aggregate, Recorder
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.user import BulkIssueUser
 from coupon_harness.safety import coupon_cap, coupon_share, refuse_production
 from coupon_harness.transport.auth import Redactor, TokenSource, auth_headers
 
-__all__ = ["DELTA_KEY", "QUIT_MESSAGE", "SHARE_MESSAGE", "LoadState", "LoadStep", "install"]
+__all__ = ["DELTA_KEY", "QUIT_MESSAGE", "SHARE_MESSAGE", "LoadState", "LoadStep", "ShareInbox", "install"]
 
 DELTA_KEY = "coupon_harness"
 #: The master's message to each worker, before its users start: the coupons that worker may issue.
@@ -90,6 +90,8 @@ class LoadState:
     last_delta_shipped: bool = False
     #: The master: workers whose last delta (shipped after their users stopped) has arrived.
     finished_workers: set[str] = field(default_factory=set)
+    #: The master: the workers the current test started on.
+    test_workers: set[str] = field(default_factory=set)
     #: Notes for the report the run's own process learned (a worker that sent no last report).
     notes: list[str] = field(default_factory=list)
     stopping: bool = False
@@ -136,7 +138,8 @@ class LoadState:
             return wanted
         left = cap - self.coupons_here - self.coupons_reserved
         if left <= 0:
-            if self.coupons_here >= cap:
+            # A worker whose share is not settled yet has a cap of 0 for now: its users wait for the share.
+            if self.coupons_here >= cap and (self.share_settled or self.role != "worker"):
                 self.cap_reached()
             return 0
         granted = wanted if wanted <= left else left
@@ -213,8 +216,9 @@ class LoadState:
 
 # Complexity allowed: every Locust event listener of a run wired in one place.
 def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Path | None,  # noqa: C901, PLR0915
-            expected_workers: int = 1) -> LoadState:
-    """Raises ConfigError for a production host without allow_production: every load way in comes here."""
+            expected_workers: int = 1, share_inbox: ShareInbox | None = None) -> LoadState:
+    """Raises ConfigError for a production host without allow_production: every load way in comes here.
+    `share_inbox`: a worker's, listening since before the preflight (plain locust's worker is connected by then)."""
     refuse_production(settings.base_url, allow=settings.allow_production)
     settings = replace(settings, max_coupons=coupon_cap(settings.base_url, settings.max_coupons))
     expectations = Expectations(valid_series=frozenset(settings.series_ids),
@@ -233,7 +237,8 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     interval = settings.timeline_interval()
     state = LoadState(
         settings=settings, role=role, checker=ResponseChecker(expectations), recorder=Recorder(interval, redactor),
-        aggregate=(Aggregate(interval, expectations.generic_series, coupons_csv, coupon_source=settings.coupon_source)
+        aggregate=(Aggregate(interval, expectations.generic_series, coupons_csv, coupon_source=settings.coupon_source,
+                             max_intervals=settings.timeline_cap() or MAX_INTERVALS)
                    if role != "worker" else None),
         arrival_interval=(settings.users / settings.arrival_rate) if settings.arrival_rate else 0.0, tokens=tokens,
         coupon_cap=cap, redactor=redactor, environment=environment)
@@ -261,10 +266,29 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
 
         def _users_stopped(**_kwargs: Any) -> None:
             state.users_stopped = True
+            runner = environment.runner
+            if runner is not None:
+                # The last figures go now, while the master counts this worker: told "stop" (the web UI), a worker
+                # says it stopped right after this, and its master discards its reports until it is ready again
+                # ("Discarded report from unrecognized worker"): Locust's statistics and this last delta (its
+                # coupons) were lost. Locust's own report, through its public events and send_message.
+                data: dict[str, Any] = {}
+                environment.events.report_to_master.fire(client_id=runner.client_id, data=data)
+                runner.send_message("stats", data)
+            # Told "stop" (the web UI's stop), Locust's worker waits stop_timeout once more after its users stopped
+            # before it reports ready, and its master forgets it meanwhile: with the run's stop_timeout (the
+            # request deadline + 1 s) a Ctrl-C then missed the worker (it quit a minute later, on the master's
+            # silence) and the next swarm found none. Its users have stopped: a short wait is enough (the next
+            # spawn message sets the run's stop_timeout again).
+            environment.stop_timeout = min(environment.stop_timeout or 0.0, WORKER_REPORT_S)
+
+        def _users_start(**_kwargs: Any) -> None:  # the web UI's next test: its last delta is yet to come
+            state.users_stopped = state.last_delta_shipped = False
 
         events.report_to_master.add_listener(_ship)
         events.test_stop.add_listener(_users_stopped)
-        _receive_share(state, expected_workers)
+        events.test_start.add_listener(_users_start)
+        _receive_share(state, expected_workers, share_inbox)
         _quit_when_told(state)
     elif role == "master":
         def _merge(client_id: str, data: dict[str, Any]) -> None:
@@ -281,8 +305,12 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
             if settings.max_coupons is not None and aggregate.coupons_issued + unanswered >= settings.max_coupons:
                 state.cap_reached(unanswered)
 
+        def _test_start(**_kwargs: Any) -> None:
+            state.finished_workers.clear()  # the web UI's next test: each worker's last delta is yet to come
+            state.test_workers = _hand_out_shares(state)
+
         events.worker_report.add_listener(_merge)
-        events.test_start.add_listener(lambda **_kw: _hand_out_shares(state))
+        events.test_start.add_listener(_test_start)
     if role != "master":
         gevent.spawn(_watch_cpu, state)
     if role == "local":
@@ -328,29 +356,58 @@ def _watch_abort(state: LoadState, aggregate: Aggregate) -> None:
             state.stop(reason)
 
 
-def _hand_out_shares(state: LoadState) -> None:
+def _hand_out_shares(state: LoadState) -> set[str]:
     """Master, at the start of the test (before the spawn messages, which the same socket sends after this):
-    each connected worker gets its share of the cap, by its rank among the workers that start."""
+    each connected worker gets its share of the cap, by its rank among the workers that start. Returns their ids."""
     runner = state.environment.runner if state.environment is not None else None
     if runner is None:
-        return
+        return set()
     clients = sorted(runner.clients.ready + runner.clients.running + runner.clients.spawning,
                      key=lambda client: runner.get_worker_index(client.id))
     cap = state.settings.max_coupons
     for position, client in enumerate(clients):
         share = None if cap is None else coupon_share(cap, len(clients), position)
         runner.send_message(SHARE_MESSAGE, {"share": share, "workers": len(clients)}, client_id=client.id)
+    return {client.id for client in clients}
 
 
-def _receive_share(state: LoadState, expected_workers: int) -> None:
+class ShareInbox:
+    """Worker: the master's SHARE_MESSAGE, listened for from the moment the worker runner exists.
+
+    A worker is connected (and its master may start the test) before the plugin is installed: plain locust
+    installs it in its `init` event, after the worker said it is ready, and the preflight there takes a while
+    (seconds on a busy machine). A share that came meanwhile is kept here until `install` takes it; before,
+    Locust dropped it as an unknown message, the worker settled a cap of 0 and sent nothing."""
+
+    def __init__(self, environment: Any) -> None:
+        self.data: dict[str, Any] | None = None
+        self.take: Callable[[dict[str, Any]], None] | None = None
+        _when_runner(environment, lambda runner: runner.register_message(SHARE_MESSAGE, self._received))
+
+    def _received(self, msg: Any, **_kwargs: Any) -> None:
+        data = msg.data if isinstance(msg.data, dict) else {}
+        if self.take is None:
+            self.data = data
+        else:
+            self.take(data)
+
+    def deliver_to(self, take: Callable[[dict[str, Any]], None]) -> None:
+        """From now on every share goes to `take`; one that came before goes there now."""
+        self.take = take
+        if self.data is not None:
+            take(self.data)
+            self.data = None
+
+
+def _receive_share(state: LoadState, expected_workers: int, inbox: ShareInbox | None) -> None:
     """Worker: take the share the master sends; if none came by the time the users spawn, work it out from
-    this worker's index and the number of workers known here, or issue nothing when that is unknown."""
+    this worker's index and the number of workers known here, or issue nothing when that is unknown. Until the
+    share is settled the users wait (`LoadState.reserve` grants nothing and the cap is not yet reached)."""
     environment = state.environment
     if environment is None:
         return
 
-    def take(msg: Any, **_kwargs: Any) -> None:
-        data = msg.data if isinstance(msg.data, dict) else {}
+    def take(data: dict[str, Any]) -> None:
         share = data.get("share")
         if share is None:  # the master keeps no cap: this worker's own, if any, is settled at test_start
             return
@@ -372,8 +429,11 @@ def _receive_share(state: LoadState, expected_workers: int) -> None:
                   "out: it sends nothing", file=sys.stderr, flush=True)
         state.share_settled = True
 
-    _when_runner(environment, lambda runner: runner.register_message(SHARE_MESSAGE, take))
+    (inbox if inbox is not None else ShareInbox(environment)).deliver_to(take)
     environment.events.test_start.add_listener(settle)
+    runner = environment.runner
+    if getattr(runner, "worker_state", None) in (locust_runners.STATE_SPAWNING, locust_runners.STATE_RUNNING):
+        settle()  # the test started while the plugin was being installed: its test_start has passed
 
 
 def _quit_when_told(state: LoadState) -> None:

@@ -45,6 +45,8 @@ _LOWEST, _HIGHEST, _DIGITS = 1, 600_000_000, 3
 #: The most timeline intervals the aggregate keeps (each an HDR histogram of ~170 kB in memory, ~0.1-1 kB
 #: encoded): more are merged in pairs, so a run keeps between half this and this many (comparisons need >= 5).
 MAX_INTERVALS = 600
+#: A partial interval that covers less than this share of its width reads at most the run's average rate.
+MIN_COVERED = 0.1
 #: Open model: a send that left more than this after its time (or after its user's last answer, when that came
 #: later) was held up by its own process (an event loop short of CPU), not by the target; more than BEHIND_SHARE
 #: of such sends and the generator is behind its schedule (gevent wakes within a millisecond or two when it has
@@ -444,6 +446,13 @@ class Aggregate(_Figures):
         """Wall-clock time of the run's first request (sent, or scheduled in the open model)."""
         return self.spans[0][0] if self.spans else None
 
+    def sync(self) -> None:
+        """coupons.csv on disk as it stands (the run goes on); a failure is the run's coupon error."""
+        if self.coupon_log is not None:
+            self.coupon_log.sync()
+            if self.coupon_error is None and self.coupon_log.error is not None:
+                self.coupon_error = self.coupon_log.error
+
     def close(self) -> None:
         if self.coupon_log is not None:
             self.coupon_log.close()
@@ -462,22 +471,41 @@ class Aggregate(_Figures):
         figures.update(min=total.get_min_value(), max=total.get_max_value(), mean=total.get_mean_value())
         return {key: value / 1000.0 for key, value in figures.items()}
 
-    def _intervals(self) -> Iterator[tuple[float, HdrHistogram | None, int, int]]:
-        """(end of the interval from the timeline's start, its histogram, requests, errors) of every interval from
-        the first to the last, empty ones included."""
+    def _intervals(self) -> Iterator[tuple[int, float, HdrHistogram | None, int, int]]:
+        """(bucket, end of the interval from the timeline's start, its histogram, requests, errors) of every
+        interval from the first to the last, empty ones included."""
         first = min(self.histograms, default=0)
         for bucket in range(first, max(self.histograms, default=first - 1) + 1):
             count, errors = self.bucket_counts.get(bucket, [0, 0])
-            yield (bucket - first + 1) * self.interval_s, self.histograms.get(bucket), count, errors
+            yield bucket, (bucket - first + 1) * self.interval_s, self.histograms.get(bucket), count, errors
+
+    def covered_s(self, bucket: int) -> float:
+        """Seconds of traffic within the interval `bucket`: its width, less what lies before the first request,
+        after the last answer and in the idle gaps between spans (the first and last intervals of a run are
+        partial: the grid is the wall clock's, not the run's). The width itself when no span is known."""
+        width = self.interval_s
+        if not self.spans:
+            return width
+        start, end = bucket * width, (bucket + 1) * width
+        covered = sum(max(0.0, min(end, last) - max(start, first)) for first, last in self.spans)
+        return min(width, max(covered, 1e-6))
 
     def timeline(self) -> list[TimelinePoint]:
+        """One point per interval; its requests/s count the traffic time the interval covers (`covered_s`), so that
+        a partial first or last interval reads the rate it saw, not a drop. A sliver (under MIN_COVERED of the
+        width) is too short to tell a burst from chance: it reads at most the run's average rate."""
+        traffic = self.traffic_s()
+        average = self.requests / traffic if traffic else None
         points = []
-        for t_s, histogram, count, errors in self._intervals():
+        for bucket, t_s, histogram, count, errors in self._intervals():
             if histogram is None or count == 0:
                 points.append(TimelinePoint(t_s, 0, 0, 0.0, None, None, None))
                 continue
             p50, p95, p99 = (histogram.get_value_at_percentile(p) / 1000.0 for p in (50, 95, 99))
-            points.append(TimelinePoint(t_s, count, errors, count / self.interval_s, p50, p95, p99))
+            covered = self.covered_s(bucket)
+            if covered < MIN_COVERED * self.interval_s and average:
+                covered = max(covered, count / average)
+            points.append(TimelinePoint(t_s, count, errors, count / covered, p50, p95, p99))
         return points
 
     def export_histograms(self) -> LoadHistograms | None:
@@ -486,7 +514,7 @@ class Aggregate(_Figures):
         if not self.histograms:
             return None
         intervals = []
-        for t_s, histogram, count, errors in self._intervals():
+        for _, t_s, histogram, count, errors in self._intervals():
             encoded = _encode(histogram) if histogram is not None and histogram.get_total_count() else None
             intervals.append(IntervalHistogram(t_s, count, errors, encoded))
         return LoadHistograms(self.interval_s, _encode(self.total), tuple(intervals))

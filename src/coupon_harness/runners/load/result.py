@@ -13,10 +13,14 @@ __all__ = ["build_result"]
 
 
 def build_result(settings: LoadSettings, state: LoadState, started_at: str, duration_s: float,
-                 interrupted: bool, workers: int) -> LoadRunResult:
+                 interrupted: bool, workers: int, *, final: bool = True) -> LoadRunResult:
+    """`final` False: the run goes on (plain Locust's web UI reports each stop): coupons.csv is synced, not closed."""
     aggregate = state.aggregate
     assert aggregate is not None
-    aggregate.close()
+    if final:
+        aggregate.close()
+    else:
+        aggregate.sync()
     counters = aggregate.counters
     requests = counters["requests"]
     answered = requests - aggregate.statuses.get(TRANSPORT_STATUS, 0)

@@ -23,6 +23,10 @@ SETTINGS_ENV = "COUPON_HARNESS_LOAD_SETTINGS"
 RESULT_FILE = "result.json"
 
 SHAPES = ("steady", "ramp", "spike", "soak")
+#: About how many timeline intervals a run gets (each at least 1 s wide).
+TIMELINE_POINTS = 120
+#: An open-ended run's first interval width (plain Locust): it doubles whenever the timeline outgrows its cap.
+OPEN_ENDED_INTERVAL_S = 1.0
 LATENCY_SLO_KEYS = ("p50", "p90", "p95", "p99", "max")
 RATIO_SLO_KEYS = ("error-rate", "failure-ratio")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -118,6 +122,9 @@ class LoadSettings:
     max_body_bytes: int = 1024 * 1024
     #: Width of one timeline interval; 0 picks one from the run time.
     interval_s: float = 0.0
+    #: The run's length is not known when it starts (plain Locust: its workers are not told -t, its web UI runs
+    #: until stopped): the timeline starts at OPEN_ENDED_INTERVAL_S and coarsens as the run grows (`timeline_cap`).
+    open_ended: bool = False
     seed: int | None = None
     #: --abort-on-fail: stop early (in order, with a full report) once the run cannot pass (runners/load/abort.py).
     abort_on_fail: bool = False
@@ -147,7 +154,18 @@ class LoadSettings:
         return self.request_timeout + 1.0
 
     def timeline_interval(self) -> float:
-        return self.interval_s if self.interval_s > 0 else max(1.0, round(self.run_time_s / 120))
+        """About TIMELINE_POINTS intervals over the run time, at least 1 s; OPEN_ENDED_INTERVAL_S when the length
+        is unknown (every generator of the run must agree: a master's deltas carry bucket numbers)."""
+        if self.interval_s > 0:
+            return self.interval_s
+        if self.open_ended:
+            return OPEN_ENDED_INTERVAL_S
+        return max(1.0, round(self.run_time_s / TIMELINE_POINTS))
+
+    def timeline_cap(self) -> int | None:
+        """The most intervals the aggregate keeps before it merges them in pairs: an open-ended run's timeline
+        follows its length (between TIMELINE_POINTS and twice as many intervals); None: the aggregate's default."""
+        return 2 * TIMELINE_POINTS if self.open_ended and self.interval_s <= 0 else None
 
     def to_json(self) -> str:
         return json.dumps(encode(self))

@@ -51,6 +51,9 @@ class BulkIssueUser(FastHttpUser):
 
     def on_start(self) -> None:
         state = self.state
+        while state is None:  # a plain-locust worker's users may spawn while the plugin is installed (preflight)
+            gevent.sleep(0.05)
+            state = self.state
         self._number = next(_user_numbers)
         self._customers = itertools.count()
         self._prefix = f"lh-{uuid.uuid4().hex[:8]}-{self._number}"
