@@ -69,9 +69,20 @@ def _env(job_env: dict[str, Any], values: dict[str, str], extra: dict[str, str] 
             **{name: values[name] for name in job_env}, **(extra or {})}
 
 
+#: The recipes' latency gate, and what the test runs instead: the sandbox beside a busy CI machine's suite can take
+#: 300 ms at p95 over a 3 s run of ~60 requests (seen: 407 ms); the gate's threshold is the recipe's business, that
+#: the job runs green and wires its reports is this test's.
+RECIPE_P95, BUSY_MACHINE_P95 = "--slo p95=300ms", "--slo p95=5s"
+
+
 def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=240, check=False)
+    return subprocess.run(["bash", "-e", "-c", script.replace(RECIPE_P95, BUSY_MACHINE_P95)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=240, check=False)
+
+
+def test_the_recipes_gate_on_the_latency_the_test_relaxes() -> None:
+    """The substitution above is not a no-op: both load recipes carry that gate."""
+    assert RECIPE_P95 in GITHUB_LOAD.read_text(encoding="utf-8") and RECIPE_P95 in GITLAB.read_text(encoding="utf-8")
 
 
 def _is_install(script: str) -> bool:

@@ -63,7 +63,7 @@ class Model:
     interrupt_at: int | None = None
     calls: list[LoadSettings] = field(default_factory=list)
 
-    def __call__(self, settings: LoadSettings, out: Path, progress: Any = None) -> LoadRunResult:
+    def __call__(self, settings: LoadSettings, out: Path, progress: Any = None, figures: Any = None) -> LoadRunResult:
         self.calls.append(settings)
         index = len(self.calls)
         rate = settings.arrival_rate or 0.0
