@@ -122,18 +122,48 @@ SERIAL_TESTS = {
 }
 
 
-#: The self-tests judge every target under tests/selftest/harness.py's SEEDS; the fast mode runs the first seed only
-#: (the full suite, what CI runs, runs them all, and the seed sweep 12 more against a correct target).
+#: The extended tier: more variants of what the CI tier already shows for each defect class, left out of
+#: `scripts/check` (what CI runs: a fresh clone's install and check must stay within CI's 10 minutes on a busy
+#: 2-core machine) and run by `scripts/check --all` (before a release, and after a change to what they cover).
+#: Each says what in the CI tier shows the same class. Extended tests are slow tests too.
+EXTENDED_TESTS = {
+    "tests/load/test_soak_million.py::test_a_million_coupons_are_issued_counted_and_listed_in_bounded_memory":
+        "30 CPU-s; the CI tier: the Ledger's and the sandbox's per-code memory tests (tests/contract_layer/"
+        "test_ledger_memory.py, tests/sandbox/test_issued_memory.py) and the load runs' coupon counts and lists",
+}
+#: Secret forms of tests/cli/test_redaction_echo.py that only the extended tier runs through every command: the CI
+#: tier runs md5 (every derived form of a password) and oauth (fetched and refreshed tokens) through each, and
+#: basic, token and userinfo through `diff` and the crash guard, and every form through tests/transport/.
+EXTENDED_ECHO_KINDS = {"basic", "token", "userinfo"}
+ECHO_FILE = "tests/cli/test_redaction_echo.py"
+
+
+def _is_extended(file: str, item: pytest.Item) -> bool:
+    if item.nodeid.split("[", 1)[0] in EXTENDED_TESTS or _is_other_seed(file, item):
+        return True
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return file == ECHO_FILE and params.get("kind") in EXTENDED_ECHO_KINDS
+
+
+#: The self-tests judge every target under tests/selftest/harness.py's SEEDS; CI's tier and the fast mode run the
+#: first seed only, the extended tier (`scripts/check --all`) every seed; the seed sweep runs 8 against a correct
+#: target in CI.
 FAST_SEED = 1
 
 
-def _is_slow(item: pytest.Item) -> bool:
+def _file_of(item: pytest.Item) -> str:
     try:
-        file = item.path.relative_to(ROOT).as_posix()
+        return item.path.relative_to(ROOT).as_posix()
     except ValueError:  # a test outside this checkout's tests/
+        return ""
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    file = _file_of(item)
+    if not file:
         return False
-    return (file in SLOW_FILES or item.nodeid.split("[", 1)[0] in SLOW_TESTS or _is_serial(item)
-            or _is_other_seed(file, item))
+    return (_is_extended(file, item) or file in SLOW_FILES or item.nodeid.split("[", 1)[0] in SLOW_TESTS
+            or _is_serial(item))
 
 
 def _is_other_seed(file: str, item: pytest.Item) -> bool:
@@ -149,6 +179,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _is_slow(item):
             item.add_marker(pytest.mark.slow)
+        if _is_extended(_file_of(item), item):
+            item.add_marker(pytest.mark.extended)
         if _is_serial(item):
             item.add_marker(pytest.mark.serial)
     _longest_first(config, items)

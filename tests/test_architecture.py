@@ -494,10 +494,12 @@ def test_every_slow_mark_names_an_existing_test() -> None:
     spec.loader.exec_module(marks)
     for file in marks.SLOW_FILES:
         assert (ROOT / file).is_file(), f"SLOW_FILES names {file}, which does not exist"
-    for node in [*marks.SLOW_TESTS, *marks.SERIAL_TESTS]:
+    for node in [*marks.SLOW_TESTS, *marks.SERIAL_TESTS, *marks.EXTENDED_TESTS]:
         file, _, name = node.partition("::")
         assert re.search(rf"^def {re.escape(name)}\(", (ROOT / file).read_text(encoding="utf-8"), re.M), (
             f"SLOW_TESTS names {node}, which does not exist")
+    echo = (ROOT / marks.ECHO_FILE).read_text(encoding="utf-8")
+    assert all(f'"{kind}"' in echo for kind in marks.EXTENDED_ECHO_KINDS), "EXTENDED_ECHO_KINDS names a kind gone"
 
 
 def _class_names(files: Iterable[Path]) -> dict[str, list[str]]:
