@@ -127,6 +127,10 @@ SERIAL_TESTS = {
 #: 2-core machine) and run by `scripts/check --all` (before a release, and after a change to what they cover).
 #: Each says what in the CI tier shows the same class. Extended tests are slow tests too.
 EXTENDED_TESTS = {
+    "tests/cli/test_cli_garbage.py::test_more_garbage_never_crashes":
+        "1500 examples, ~26 CPU-s; the CI tier: the same property over 500 others (test_garbage_never_crashes)",
+    "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[2]":
+        "2 of the sweep's 8 seeds, ~13 CPU-s; the CI tier sweeps the other 6 (parts 0 and 1)",
     "tests/load/test_soak_million.py::test_a_million_coupons_are_issued_counted_and_listed_in_bounded_memory":
         "30 CPU-s; the CI tier: the Ledger's and the sandbox's per-code memory tests (tests/contract_layer/"
         "test_ledger_memory.py, tests/sandbox/test_issued_memory.py) and the load runs' coupon counts and lists",
@@ -139,7 +143,7 @@ ECHO_FILE = "tests/cli/test_redaction_echo.py"
 
 
 def _is_extended(file: str, item: pytest.Item) -> bool:
-    if item.nodeid.split("[", 1)[0] in EXTENDED_TESTS or _is_other_seed(file, item):
+    if item.nodeid in EXTENDED_TESTS or item.nodeid.split("[", 1)[0] in EXTENDED_TESTS or _is_other_seed(file, item):
         return True
     params = getattr(getattr(item, "callspec", None), "params", {})
     return file == ECHO_FILE and params.get("kind") in EXTENDED_ECHO_KINDS
@@ -195,6 +199,7 @@ LONGEST = (
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[2]",
     "tests/sandbox/test_issued_memory.py::test_a_code_costs_under_9_5_bytes",
     "tests/contract_layer/test_ledger_memory.py::test_a_coupon_costs_under_9_5_bytes_at_scale",
+    "tests/cli/test_cli_garbage.py::test_more_garbage_never_crashes",
     "tests/cli/test_cli_garbage.py::test_garbage_never_crashes",
     "tests/contract_layer/test_ledger.py::test_a_coupon_whose_code_does_not_pack",
     "tests/load/test_netns_distributed.py::test_a_worker_killed_mid_run",

@@ -495,7 +495,7 @@ def test_every_slow_mark_names_an_existing_test() -> None:
     for file in marks.SLOW_FILES:
         assert (ROOT / file).is_file(), f"SLOW_FILES names {file}, which does not exist"
     for node in [*marks.SLOW_TESTS, *marks.SERIAL_TESTS, *marks.EXTENDED_TESTS]:
-        file, _, name = node.partition("::")
+        file, _, name = node.split("[", 1)[0].partition("::")
         assert re.search(rf"^def {re.escape(name)}\(", (ROOT / file).read_text(encoding="utf-8"), re.M), (
             f"SLOW_TESTS names {node}, which does not exist")
     echo = (ROOT / marks.ECHO_FILE).read_text(encoding="utf-8")

@@ -17,8 +17,9 @@ from scripts_loader import load_script
 
 seed_sweep = load_script("seed_sweep")
 
-#: Seeds that once crashed the extra-fields scenario, then 6 more, the same on every run of the suite (8: CI's 10
-#: minutes; `scripts/seed_sweep.py` sweeps hundreds on demand).
+#: Seeds that once crashed the extra-fields scenario, then 6 more, the same on every run of the suite (8; CI's tier
+#: sweeps parts 0 and 1, 6 seeds, the extended tier part 2 too: tests/conftest.py; `scripts/seed_sweep.py` sweeps
+#: hundreds on demand).
 KNOWN = (1681099466, 2044585975)
 SEEDS = (*KNOWN, *(s for s in random.Random(20261130).sample(range(2**31), 30) if s not in KNOWN))[:8]
 
