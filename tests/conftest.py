@@ -127,6 +127,17 @@ SERIAL_TESTS = {
 #: 2-core machine) and run by `scripts/check --all` (before a release, and after a change to what they cover).
 #: Each says what in the CI tier shows the same class. Extended tests are slow tests too.
 EXTENDED_TESTS = {
+    **{f"tests/load/test_signals.py::test_a_signalled_load_run_keeps_its_report_and_every_code[{case}]":
+       "a load run signalled at a moment the CI tier signals too, by the other signal or delivery (~3 CPU-s, ~15 s); "
+       "the CI tier keeps each moment once (SIGTERM-start-up-cli, SIGINT-mid-run-cli, SIGINT-near-end-group) and "
+       "tests/cli/test_claim_window.py the start-up window of every command"
+       for case in ("SIGINT-start-up-group", "SIGTERM-mid-run-group", "SIGTERM-near-end-cli")},
+    **{f"tests/load/test_signals.py::test_a_signalled_contract_run_writes_its_partial_report[{case}]":
+       "a contract run signalled between the phase boundaries the CI tier signals at (SIGINT-0s, SIGTERM-0.6s, "
+       "SIGINT-0.9s), ~3 CPU-s each"
+       for case in ("SIGTERM-0.2s", "SIGINT-0.4s", "SIGTERM-1.3s")},
+    "tests/cli/test_stateful_cli.py::test_contract_fails_the_order_bug_naming_rule_and_class[271828]":
+        "the order bug under a second seed, ~6 CPU-s; the CI tier: the first seed, and the stateful self-tests",
     "tests/cli/test_cli_garbage.py::test_more_garbage_never_crashes":
         "1500 examples, ~26 CPU-s; the CI tier: the same property over 500 others (test_garbage_never_crashes)",
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[2]":
@@ -135,10 +146,12 @@ EXTENDED_TESTS = {
         "30 CPU-s; the CI tier: the Ledger's and the sandbox's per-code memory tests (tests/contract_layer/"
         "test_ledger_memory.py, tests/sandbox/test_issued_memory.py) and the load runs' coupon counts and lists",
 }
-#: Secret forms of tests/cli/test_redaction_echo.py that only the extended tier runs through every command: the CI
-#: tier runs md5 (every derived form of a password) and oauth (fetched and refreshed tokens) through each, and
-#: basic, token and userinfo through `diff` and the crash guard, and every form through tests/transport/.
-EXTENDED_ECHO_KINDS = {"basic", "token", "userinfo"}
+#: Secret forms of tests/cli/test_redaction_echo.py that only the extended tier runs through `contract`, `run` and
+#: `load`: the CI tier runs oauth (fetched and refreshed tokens) through each, every form through `diff` and the
+#: crash guard, and every form through tests/transport/.
+EXTENDED_ECHO_KINDS = {"basic", "token", "userinfo", "md5"}
+#: md5 stays in the CI tier through `diff` (oauth-md5) and the crash guard.
+ECHO_EVERY_KIND = ("test_diff_leaks_nothing", "test_the_crash_guard_leaks_nothing")
 ECHO_FILE = "tests/cli/test_redaction_echo.py"
 
 
@@ -146,7 +159,8 @@ def _is_extended(file: str, item: pytest.Item) -> bool:
     if item.nodeid in EXTENDED_TESTS or item.nodeid.split("[", 1)[0] in EXTENDED_TESTS or _is_other_seed(file, item):
         return True
     params = getattr(getattr(item, "callspec", None), "params", {})
-    return file == ECHO_FILE and params.get("kind") in EXTENDED_ECHO_KINDS
+    name = item.nodeid.split("::")[-1].split("[", 1)[0]
+    return file == ECHO_FILE and name not in ECHO_EVERY_KIND and params.get("kind") in EXTENDED_ECHO_KINDS
 
 
 #: The self-tests judge every target under tests/selftest/harness.py's SEEDS; CI's tier and the fast mode run the
@@ -193,6 +207,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 #: The longest tests, longest first: under xdist each starts at the head of a worker's first share (worksteal hands
 #: out contiguous shares, then steals from their tails), so none of them starts last and makes the run's tail.
 LONGEST = (
+    "tests/reporting/test_browser.py::test_reports_in_headless_chromium",  # first: a fresh CI machine installs chromium
     "tests/load/test_soak_million.py::test_a_million_coupons",
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[0]",
     "tests/selftest/test_seed_sweep.py::test_every_seed_passes_against_a_correct_target[1]",
