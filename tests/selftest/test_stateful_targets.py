@@ -187,7 +187,7 @@ def test_the_machines_beside_each_other_find_what_they_find_one_after_the_other(
         result = run_against_sandbox(mutate=target.mutate(), passes=STATEFUL, max_examples=DEFAULT, workers=n)
         return result, [(f.rule_id, f.key, f.fingerprint, f.probe) for r in result.rules for f in r.findings]
 
-    (serial, one), (parallel, many) = run(1), run(workers)
+    (_, one), (parallel, many) = run(1), run(workers)
     assert one and one == many, describe(parallel)
     # The requests may differ: this target's state is per series, so what one machine sees depends on what the
     # others asked before (the finding does not).

@@ -72,6 +72,9 @@ def test_the_same_findings_in_the_same_order_for_one_and_four_workers(target: st
         assert rule(parallel, "total-count").outcome is Outcome.FAILED, describe(parallel)
     assert not any("--workers" in note for note in serial.notes)  # a serial run's reports stay as they were
     assert any(note.startswith("--workers 4: at most ") for note in parallel.notes), parallel.notes
+    # The result (summary.json, the key figures) says N and the concurrency reached.
+    assert (serial.workers, serial.concurrency_peak) == (1, 1)
+    assert parallel.workers == 4 and 2 <= parallel.concurrency_peak <= 4, parallel.concurrency_peak
 
 
 def _same_code(answer: Answer) -> Answer:

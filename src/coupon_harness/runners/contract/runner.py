@@ -144,6 +144,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         first_finding_source=first[1] if first else None,
         pass_spans=spans,
         shape=run_shape(settings, redactor),
+        workers=settings.workers,
+        concurrency_peak=client.gauge.peak,
     )
     if baseline is not None and settings.baseline is not None:
         judge_by_baseline(result, baseline, settings.baseline, update=settings.baseline_update)
@@ -228,5 +230,5 @@ def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunRe
         target=Redactor(settings.credentials).text(settings.base_url),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0, seed=settings.seed, requests=0,
         rules=collector.rule_results(settings.expectations, customer_pool=bool(settings.customer_ids)),
-        interrupted=True, notes=[reason], shape=run_shape(settings))
+        interrupted=True, notes=[reason], shape=run_shape(settings), workers=settings.workers)
 
