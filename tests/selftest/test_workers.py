@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -146,3 +147,25 @@ def test_max_rps_paces_every_request_of_the_run(monkeypatch: pytest.MonkeyPatch)
     assert set(paced) == {10_000.0}
     assert len(paced) == result.requests  # the harness's own requests and Schemathesis' generated ones
     assert any(note.endswith("paced to at most 10000 a second") for note in result.notes), result.notes
+
+
+def test_deterministic_passes_beside_the_generated_ones_stop_on_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From 4 workers on, classics, strings and scenarios run beside the Schemathesis passes, off the main thread
+    where Ctrl-C raises: they stop at their next request all the same."""
+    from coupon_harness import interrupts
+    from coupon_harness.runners.contract import collector as collector_module
+
+    sent: list[int] = []
+    real = collector_module.Collector.sent
+
+    def counted(self: collector_module.Collector, *, transport_ok: bool) -> None:
+        sent.append(1)
+        real(self, transport_ok=transport_ok)
+
+    monkeypatch.setattr(collector_module.Collector, "sent", counted)
+    monkeypatch.setattr(interrupts, "received", lambda: signal.SIGINT if len(sent) >= 30 else None)
+    with _sandbox() as (settings, _):
+        result = run_contract(replace(settings, workers=4, max_examples=50,
+                                      passes=("classics", "strings", "property-positive", "scenarios")))
+    assert result.interrupted, describe(result)
+    assert result.requests < 100, describe(result)  # classics and strings alone send hundreds

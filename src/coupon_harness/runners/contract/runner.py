@@ -23,7 +23,7 @@ from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.pulse import Pulse
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
-from coupon_harness.runners.contract.side_by_side import BESIDE, run_beside
+from coupon_harness.runners.contract.side_by_side import ALONGSIDE, ALONGSIDE_FROM, BESIDE, run_beside
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor
 
@@ -153,15 +153,19 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
 
 
 def pass_groups(names: Sequence[str], workers: int) -> list[tuple[str, ...]]:
-    """The passes in order, those that run beside each other (`side_by_side.BESIDE`, next to one another in the
-    order, with more than one worker) as one group."""
+    """The passes in order, those that run beside each other as one group: with more than one worker the generated
+    passes next to one another in the order (`side_by_side.BESIDE`), and from ALONGSIDE_FROM workers on the
+    deterministic passes of ALONGSIDE next to them."""
+    together = BESIDE | (ALONGSIDE if workers >= ALONGSIDE_FROM else frozenset())
     groups: list[tuple[str, ...]] = []
     for name in names:
-        if workers > 1 and name in BESIDE and groups and all(other in BESIDE for other in groups[-1]):
+        if workers > 1 and name in together and groups and all(other in together for other in groups[-1]):
             groups[-1] = (*groups[-1], name)
         else:
             groups.append((name,))
-    return groups
+    # A group of deterministic passes alone gains nothing: each runs on its own, with every worker.
+    return [group for found in groups
+            for group in ([found] if len(found) == 1 or BESIDE & set(found) else [(name,) for name in found])]
 
 
 def pace_note(settings: ContractSettings, peak: int) -> str | None:
