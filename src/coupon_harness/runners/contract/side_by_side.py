@@ -61,7 +61,7 @@ def run_beside(names: Sequence[str], client: Client, headers: Callable[[], dict[
     token is raised here once both ended, as when run alone."""
     run = client.judge.collector
     progress(f"{', '.join(names)}: started beside each other (--workers {client.settings.workers}); their lines "
-             "follow when all ended")
+             f"follow when {'both' if len(names) == 2 else 'all'} ended")
     outcomes = [PassDone(name) for name in names]
     scratch = [PassCollector(run) if done.name in BESIDE else _Alongside(run) for done in outcomes]
     generated = [(done, own) for done, own in zip(outcomes, scratch, strict=True) if done.name in BESIDE]
