@@ -128,9 +128,16 @@ def test_passes_beside_each_other_only_with_workers_and_only_next_to_one_another
 
     order = ("classics", "property-positive", "property-negative", "stateful")
     assert pass_groups(order, 1) == [(name,) for name in order]
-    assert pass_groups(order, 4) == [("classics",), ("property-positive", "property-negative"), ("stateful",)]
-    assert pass_groups(("property-negative", "scenarios", "property-positive"), 4) == [
+    assert pass_groups(order, 3) == [("classics",), ("property-positive", "property-negative"), ("stateful",)]
+    assert pass_groups(("property-negative", "scenarios", "property-positive"), 3) == [
         ("property-negative",), ("scenarios",), ("property-positive",)]
+    # From 4 workers on, the deterministic passes before the stateful one join the generated ones next to them.
+    everything = ("classics", "strings", "property-positive", "property-negative", "scenarios", "stateful", "auth")
+    assert pass_groups(everything, 4) == [everything[:5], ("stateful",), ("auth",)]
+    assert pass_groups(("property-negative", "scenarios", "property-positive"), 4) == [
+        ("property-negative", "scenarios", "property-positive")]
+    assert pass_groups(("classics", "strings", "stateful", "scenarios"), 8) == [
+        ("classics",), ("strings",), ("stateful",), ("scenarios",)]  # no generated pass to go beside
 
 
 def test_a_pass_collector_merges_as_if_its_findings_came_after() -> None:

@@ -49,12 +49,13 @@ def build(overrides: dict[str, RuleResult] | None = None, *, interrupted: bool =
         target="http://127.0.0.1:8080", started_at="2026-11-26T07:18:36+00:00", duration_s=12.345,
         seed=7, requests=812, rules=results, interrupted=interrupted,
         passes=[("property/positive", 500), ("property/negative", 312)],
-        notes=["auth pass skipped: no credentials given"],
+        notes=["auth pass skipped: no credentials given"], concurrency_peak=1,
     )
 
 
 def faulted() -> ContractRunResult:
-    """The failed run, plus a probe-labelled finding, a harness fault in 'scenarios' and the first finding's time."""
+    """The failed run, plus a probe-labelled finding, a harness fault in 'scenarios', the first finding's time and
+    --workers 8 (the key figures show it)."""
     overrides = failed_overrides()
     overrides["rejects-malformed"] = RuleResult(get_rule("rejects-malformed"), Outcome.FAILED, 60, [
         finding("rejects-malformed", "200", "400 Bad Request", "200 OK", source="malformed", probe=PROBE,
@@ -64,6 +65,7 @@ def faulted() -> ContractRunResult:
     result.faults = [fault()]
     result.first_finding_s = 0.412
     result.first_finding_source = "property/negative"
+    result.workers, result.concurrency_peak = 8, 8
     return result
 
 

@@ -5,17 +5,19 @@ finding; the budget, the seed and coupons.csv hold."""
 from __future__ import annotations
 
 import re
+import signal
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from coupon_harness import interrupts
 from coupon_harness.cli.sandbox_target import sandbox_settings
 from coupon_harness.contract.expectations import Expectations
 from coupon_harness.coupon_log import read_rows
 from coupon_harness.results.contract import ContractRunResult, Finding, Outcome
 from coupon_harness.runners.contract import ContractSettings, run_contract
-from coupon_harness.runners.contract.stateful import PROBE_CLASS, request_budget
+from coupon_harness.runners.contract.stateful import MACHINES, PROBE_CLASS, SHARE, request_budget, split
 from coupon_harness.runners.contract.stateful_model import Session
 from coupon_harness.sandbox.info import sandbox_info
 from coupon_harness.sandbox.server import running_sandbox
@@ -160,3 +162,66 @@ def test_the_run_settings_keep_the_pass_in_order() -> None:
     assert PASSES.index("stateful") == PASSES.index("scenarios") + 1
     assert ContractSettings(base_url="http://127.0.0.1:1").passes == PASSES
     assert replace(ContractSettings(base_url="http://127.0.0.1:1"), passes=STATEFUL).passes == ("stateful",)
+
+
+def test_the_machines_split_the_budget_and_the_pool_the_same_way_for_any_workers() -> None:
+    machines = split(request_budget(DEFAULT), 7, ())
+    assert len(machines) == MACHINES and sum(m.budget for m in machines) == request_budget(DEFAULT)
+    assert min(m.budget for m in machines) >= SHARE and all(m.customers is None for m in machines)
+    assert machines[0].seed == 7 and len({m.seed for m in machines}) == MACHINES  # the first keeps the run's seed
+    assert [m.seed for m in split(300, 8, ())] != [m.seed for m in machines]
+    assert len(split(request_budget(20), 7, ())) == 1  # small budgets: one machine, as before the split
+    pool = tuple(f"c{i}" for i in range(17))
+    pools = [m.customers for m in split(300, 7, pool)]
+    assert len(pools) == MACHINES and all(p is not None and len(p) >= 2 for p in pools)
+    assert sorted(c for p in pools if p is not None for c in p) == sorted(pool)  # disjoint, every customer once
+    assert [m.customers for m in split(300, 7, pool[:3])] == [pool[:3]]  # fewer than two customers a machine: one
+
+
+@pytest.mark.parametrize("workers", [4])
+def test_the_machines_beside_each_other_find_what_they_find_one_after_the_other(workers: int) -> None:
+    """A target whose state is per series, not per customer: the machines see each other's coupons."""
+    target = next(v for v in BROKEN_STATEFUL if v.name == "repeat-answers-last-code-of-series")
+
+    def run(n: int) -> tuple[ContractRunResult, list[tuple[str, str, str, str | None]]]:
+        result = run_against_sandbox(mutate=target.mutate(), passes=STATEFUL, max_examples=DEFAULT, workers=n)
+        return result, [(f.rule_id, f.key, f.fingerprint, f.probe) for r in result.rules for f in r.findings]
+
+    (_, one), (parallel, many) = run(1), run(workers)
+    assert one and one == many, describe(parallel)
+    # The requests may differ: this target's state is per series, so what one machine sees depends on what the
+    # others asked before (the finding does not).
+    assert _sent(parallel) <= request_budget(DEFAULT)
+    peak = next(note for note in parallel.notes if note.startswith(f"--workers {workers}"))
+    assert "at most 1 request open" not in peak, peak  # the machines did overlap
+
+
+def test_a_harness_bug_in_one_machine_stops_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[int] = []
+    real = Session.send
+
+    def broken(self: Session, step: object) -> list[Finding]:
+        sent.append(1)
+        if len(sent) == 20:
+            raise TypeError("a harness bug")
+        return real(self, step)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Session, "send", broken)
+    result = run_against_sandbox(passes=STATEFUL, max_examples=DEFAULT, workers=4)
+    assert [fault.stage for fault in result.faults] == ["stateful"], describe(result)
+    assert len(sent) < request_budget(DEFAULT) // 2, describe(result)  # the others stopped at their next request
+
+
+def test_ctrl_c_stops_every_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[int] = []
+    real = Session.send
+
+    def counted(self: Session, step: object) -> list[Finding]:
+        sent.append(1)
+        return real(self, step)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Session, "send", counted)
+    monkeypatch.setattr(interrupts, "received", lambda: signal.SIGINT if len(sent) >= 20 else None)
+    result = run_against_sandbox(passes=STATEFUL, max_examples=DEFAULT, workers=4)
+    assert result.interrupted, describe(result)
+    assert len(sent) < request_budget(DEFAULT) // 2, describe(result)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -72,6 +73,9 @@ def test_the_same_findings_in_the_same_order_for_one_and_four_workers(target: st
         assert rule(parallel, "total-count").outcome is Outcome.FAILED, describe(parallel)
     assert not any("--workers" in note for note in serial.notes)  # a serial run's reports stay as they were
     assert any(note.startswith("--workers 4: at most ") for note in parallel.notes), parallel.notes
+    # The result (summary.json, the key figures) says N and the concurrency reached.
+    assert (serial.workers, serial.concurrency_peak) == (1, 1)
+    assert parallel.workers == 4 and 2 <= parallel.concurrency_peak <= 4, parallel.concurrency_peak
 
 
 def _same_code(answer: Answer) -> Answer:
@@ -143,3 +147,25 @@ def test_max_rps_paces_every_request_of_the_run(monkeypatch: pytest.MonkeyPatch)
     assert set(paced) == {10_000.0}
     assert len(paced) == result.requests  # the harness's own requests and Schemathesis' generated ones
     assert any(note.endswith("paced to at most 10000 a second") for note in result.notes), result.notes
+
+
+def test_deterministic_passes_beside_the_generated_ones_stop_on_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From 4 workers on, classics, strings and scenarios run beside the Schemathesis passes, off the main thread
+    where Ctrl-C raises: they stop at their next request all the same."""
+    from coupon_harness import interrupts
+    from coupon_harness.runners.contract import collector as collector_module
+
+    sent: list[int] = []
+    real = collector_module.Collector.sent
+
+    def counted(self: collector_module.Collector, *, transport_ok: bool) -> None:
+        sent.append(1)
+        real(self, transport_ok=transport_ok)
+
+    monkeypatch.setattr(collector_module.Collector, "sent", counted)
+    monkeypatch.setattr(interrupts, "received", lambda: signal.SIGINT if len(sent) >= 30 else None)
+    with _sandbox() as (settings, _):
+        result = run_contract(replace(settings, workers=4, max_examples=50,
+                                      passes=("classics", "strings", "property-positive", "scenarios")))
+    assert result.interrupted, describe(result)
+    assert result.requests < 100, describe(result)  # classics and strings alone send hundreds

@@ -245,6 +245,10 @@ class ContractRunResult(RunResult):
     shape: RunShape | None = None
     #: The run judged against --baseline (None without one).
     baseline: BaselineSummary | None = None
+    #: --workers: requests the run could send at once (1: one at a time).
+    workers: int = 1
+    #: The most requests the run held open at once (0: unknown, a file of an older version).
+    concurrency_peak: int = 0
 
     @property
     def failed(self) -> list[RuleResult]:

@@ -112,6 +112,9 @@ def _figures(result: ContractRunResult) -> tuple[Figure, ...]:
                Figure("Duration", f"{result.duration_s:.1f} s"), Figure("Requests", str(result.requests)),
                Figure("Started", result.started_at),
                Figure("Replay", (Code(replay_command(result.seed, result.shape)),))]
+    if result.workers > 1:  # a serial run's report stays as it was
+        figures.insert(4, Figure("Workers", f"{result.workers} (at most {result.concurrency_peak} "
+                                            f"request{'' if result.concurrency_peak == 1 else 's'} open at once)"))
     first = first_finding_after(result)
     return (*figures, Figure("First finding", first)) if first else tuple(figures)
 

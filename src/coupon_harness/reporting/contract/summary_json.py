@@ -93,6 +93,8 @@ def summary_dict(result: ContractRunResult) -> dict[str, Any]:
         "duration_s": result.duration_s,
         "seed": result.seed,
         "requests": result.requests,
+        "workers": result.workers,
+        "concurrency_peak": result.concurrency_peak,
         "interrupted": result.interrupted,
         "harness_errors": [{"stage": fault.stage, "error": fault.error, "file": fault.file_name}
                            for fault in result.faults],

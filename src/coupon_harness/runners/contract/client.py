@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,11 +94,13 @@ class Client:
                 self._executor = ThreadPoolExecutor(workers, thread_name_prefix="coupon-harness-send")
         return Lane(self._executor, 2 * workers, self._stopped)
 
-    def beside(self, judge: Judge) -> Client:
+    def beside(self, judge: Judge, workers: int | None = None) -> Client:
         """A client for a pass that runs beside others: this run's settings, credentials, origin, pacer and gauge,
-        judged by `judge` (the run's Judge sharing its Ledger, memory and lock, with the pass's own collector). Its
-        HTTP sessions are its own (one per thread); `close` it after the pass."""
-        other = Client(self.settings, judge, self.auth_headers)
+        judged by `judge` (the run's Judge sharing its Ledger, memory and lock, with the pass's own collector), its
+        lanes sending through `workers` threads (None: the run's --workers). Its HTTP sessions are its own (one per
+        thread); `close` it after the pass."""
+        settings = self.settings if workers is None else replace(self.settings, workers=workers)
+        other = Client(settings, judge, self.auth_headers)
         other.pacer, other.gauge = self.pacer, self.gauge
         return other
 

@@ -23,7 +23,7 @@ from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.pulse import Pulse
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
-from coupon_harness.runners.contract.side_by_side import BESIDE, run_beside
+from coupon_harness.runners.contract.side_by_side import ALONGSIDE, ALONGSIDE_FROM, BESIDE, run_beside
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor
 
@@ -144,6 +144,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         first_finding_source=first[1] if first else None,
         pass_spans=spans,
         shape=run_shape(settings, redactor),
+        workers=settings.workers,
+        concurrency_peak=client.gauge.peak,
     )
     if baseline is not None and settings.baseline is not None:
         judge_by_baseline(result, baseline, settings.baseline, update=settings.baseline_update)
@@ -151,15 +153,19 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
 
 
 def pass_groups(names: Sequence[str], workers: int) -> list[tuple[str, ...]]:
-    """The passes in order, those that run beside each other (`side_by_side.BESIDE`, next to one another in the
-    order, with more than one worker) as one group."""
+    """The passes in order, those that run beside each other as one group: with more than one worker the generated
+    passes next to one another in the order (`side_by_side.BESIDE`), and from ALONGSIDE_FROM workers on the
+    deterministic passes of ALONGSIDE next to them."""
+    together = BESIDE | (ALONGSIDE if workers >= ALONGSIDE_FROM else frozenset())
     groups: list[tuple[str, ...]] = []
     for name in names:
-        if workers > 1 and name in BESIDE and groups and all(other in BESIDE for other in groups[-1]):
+        if workers > 1 and name in together and groups and all(other in together for other in groups[-1]):
             groups[-1] = (*groups[-1], name)
         else:
             groups.append((name,))
-    return groups
+    # A group of deterministic passes alone gains nothing: each runs on its own, with every worker.
+    return [group for found in groups
+            for group in ([found] if len(found) == 1 or BESIDE & set(found) else [(name,) for name in found])]
 
 
 def pace_note(settings: ContractSettings, peak: int) -> str | None:
@@ -228,5 +234,5 @@ def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunRe
         target=Redactor(settings.credentials).text(settings.base_url),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0, seed=settings.seed, requests=0,
         rules=collector.rule_results(settings.expectations, customer_pool=bool(settings.customer_ids)),
-        interrupted=True, notes=[reason], shape=run_shape(settings))
+        interrupted=True, notes=[reason], shape=run_shape(settings), workers=settings.workers)
 

@@ -17,8 +17,17 @@ refused. So one request first asks each valid series twice (`_Search.probe_limit
 series that refused the second coupon, when there is one (its second focus one that did not); the judging is the same
 for every series.
 
-The budget is counted in requests: 3 per --max-examples (300 at the default 100, at least 60). The search stops at
-three quarters of it if it found nothing; shrinking a failing sequence takes what is left. Hypothesis runs with the
+The pass is several independent state machines, one per customer pool (`split`): each with its own seed (derived
+from the run's seed and its index), its own customers (fresh ones made up for it, or its own slice of
+--customer-ids), its own share of the budget and its own shortest failing sequences; the shortest of each (rule,
+kind) over the machines is recorded, the earlier machine's on a tie. The split depends on the budget and the pool
+only, never on --workers: with one worker the machines run one after the other in the pass's thread, with N they
+run N at a time (each sends one request at a time, so at most N are open), and the same seed finds the same
+findings. Each sequence keeps its own order.
+
+The budget is counted in requests: 3 per --max-examples (300 at the default 100, at least 60), shared by the
+machines. A machine's search stops at three quarters of its share if it found nothing; shrinking a failing sequence
+takes what is left. Hypothesis runs with the
 run's seed (the same seed sends the same sequences), no database and no final replay of its own (the target's state
 has moved on; the shortest sequence's own answers are what is reported). A hang or dropped connection ends the pass
 without shrinking (each try would cost the request timeout).
@@ -26,9 +35,11 @@ without shrinking (each try would cost the request timeout).
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import Any
 
 import orjson
@@ -38,10 +49,12 @@ from hypothesis.control import current_build_context
 from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, rule
 
+from coupon_harness import interrupts
 from coupon_harness.contract.catalog import RuleId, get_rule
 from coupon_harness.contract.violations import Violation
 from coupon_harness.results.contract import Finding, ReplayInfo, RequestSample
 from coupon_harness.runners.contract.client import Client
+from coupon_harness.runners.contract.collector import Collector, PassCollector
 from coupon_harness.runners.contract.stateful_model import (
     MALFORMED_VARIANTS,
     SOURCE,
@@ -50,7 +63,7 @@ from coupon_harness.runners.contract.stateful_model import (
     Session,
 )
 
-__all__ = ["PROBE_CLASS", "STEPS", "request_budget", "run_stateful"]
+__all__ = ["PROBE_CLASS", "STEPS", "Machine", "machine_seed", "request_budget", "run_stateful", "split"]
 
 #: Most steps in one sequence (a refused step and its retry are one step).
 STEPS = 6
@@ -63,12 +76,48 @@ PROBE_CLASS = "stateful sequence"
 #: Shortest sequences recorded, one per (rule, kind) of finding.
 MAX_FINDINGS = 5
 
+#: Most state machines of one pass (8 at the default budget).
+MACHINES = 8
+#: The fewest requests a machine's share holds: the search and the shrinking of a sequence need some room. A budget
+#: below two shares (--max-examples 20 and less) is one machine, as the pass was before it was split.
+SHARE = 36
+
 Signature = tuple[str, str]
 
 
 def request_budget(max_examples: int) -> int:
     """Requests the pass may send at `max_examples` (--max-examples)."""
     return max(60, 3 * max_examples)
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """One state machine of the pass: its index, seed, share of the budget and customers (None: made up)."""
+
+    index: int
+    seed: int
+    budget: int
+    customers: tuple[str, ...] | None
+
+
+def machine_seed(seed: int, index: int) -> int:
+    """The seed of machine `index` of a run seeded `seed`: the run's seed for the first, 64 bits of a hash of both
+    for the others."""
+    if index == 0:
+        return seed
+    return int.from_bytes(hashlib.sha256(f"stateful/{seed}/{index}".encode()).digest()[:8], "big")
+
+
+def split(budget: int, seed: int, pool: tuple[str, ...]) -> list[Machine]:
+    """The pass's state machines: at most MACHINES, each with at least SHARE requests of `budget` (the remainder to
+    the first ones) and, with a customer pool, its own slice of it of at least CUSTOMERS customers when the pool has
+    that many (disjoint: customer i goes to machine i modulo their number). Never depends on --workers."""
+    count = min(MACHINES, max(1, budget // SHARE))
+    if pool:
+        count = min(count, max(1, len(pool) // CUSTOMERS))
+    share, extra = divmod(budget, count)
+    return [Machine(index, machine_seed(seed, index), share + (index < extra), pool[index::count] if pool else None)
+            for index in range(count)]
 
 
 @dataclass(slots=True)
@@ -104,24 +153,31 @@ class _Abort(_Halt):
         self.error = error
 
 
-@cache
+_TYPES: dict[Signature, type[AssertionError]] = {}
+_TYPES_LOCK = threading.Lock()
+
+
 def _violation_type(signature: Signature) -> type[AssertionError]:
-    """One exception type per (rule, kind), so Hypothesis shrinks each distinct break on its own."""
-    return type("StatefulViolation", (AssertionError,), {"__module__": __name__})
+    """One exception type per (rule, kind), so Hypothesis shrinks each distinct break on its own (the same type in
+    every machine's thread)."""
+    with _TYPES_LOCK:
+        return _TYPES.setdefault(signature, type("StatefulViolation", (AssertionError,), {"__module__": __name__}))
 
 
 class _Search:
-    """What every example of one pass shares: the client, the budget, the (rule, kind)s earlier passes found, and
-    the shortest failing sequence of each (rule, kind)."""
+    """What every example of one state machine shares: the client, the machine's budget and customers, the (rule,
+    kind)s earlier passes found, and the shortest failing sequence of each (rule, kind). Its requests count in
+    `run` (the machine's `PassCollector`: in the run's collector too); `halt` set: every machine stops."""
 
-    def __init__(self, client: Client, budget: int) -> None:
+    def __init__(self, client: Client, machine: Machine, known: set[Signature], halt: threading.Event) -> None:
         self.client = client
-        self.run = client.judge.collector
-        self.start = self.run.requests
-        self.budget = budget
+        self.machine = machine
+        self.run = PassCollector(client.judge.collector)
+        self.budget = machine.budget
         #: Requests the search may take before it finds a failing sequence; the rest is kept for shrinking one.
-        self.search_budget = int(budget * SEARCH)
-        self.known: set[Signature] = {(f.rule_id, f.key) for f in self.run.findings}
+        self.search_budget = int(machine.budget * SEARCH)
+        self.known = known
+        self.halt = halt
         #: Valid series with a per-customer limit (`probe_limits`).
         self.limited: list[int] = []
         self.best: dict[Signature, _Attempt] = {}
@@ -130,10 +186,14 @@ class _Search:
 
     @property
     def sent(self) -> int:
-        return self.run.requests - self.start
+        return self.run.sent_here
+
+    def halted(self) -> bool:
+        """Another machine stopped the pass (a harness bug, refused credentials), or Ctrl-C came."""
+        return self.halt.is_set() or interrupts.received() is not None
 
     def customers(self, count: int, start: int) -> list[tuple[str, bool]]:
-        pool = self.client.settings.customer_ids
+        pool = self.machine.customers
         if pool:
             return [(pool[(start + i) % len(pool)], False) for i in range(count)]
         return [(self.client.fresh_customer(), True) for _ in range(count)]
@@ -172,16 +232,25 @@ class _Search:
             self.best[signature] = _Attempt(len(steps), finding, session.judged[-1], session.samples[:-1],
                                             session.judged[:-1])
 
-    def record(self) -> None:
-        """Record the shortest sequence's finding of each (rule, kind) in the run's collector."""
-        for attempt in sorted(self.best.values(), key=lambda a: a.requests)[:MAX_FINDINGS]:
-            finding = attempt.finding
-            alone = not attempt.earlier  # one request shows it: no sequence, no class
-            self.run.record(Violation(finding.rule_id, finding.key, finding.expected, finding.received),
-                            finding.request, finding.response_status, finding.response_excerpt, SOURCE,
-                            None if alone else f"{PROBE_CLASS} of {attempt.requests} requests",
-                            None if alone else PROBE_CLASS,
-                            steps=(attempt.judged, attempt.earlier, attempt.earlier_judged))
+
+
+def _record(run: Collector, searches: list[_Search]) -> int:
+    """Record in the run's collector the shortest sequence's finding of each (rule, kind) over the machines (the
+    earlier machine's on a tie); how many (rule, kind)s failed."""
+    best: dict[Signature, _Attempt] = {}
+    for search in searches:
+        for signature, attempt in search.best.items():
+            if signature not in best or attempt.requests < best[signature].requests:
+                best[signature] = attempt
+    for attempt in sorted(best.values(), key=lambda a: a.requests)[:MAX_FINDINGS]:
+        finding = attempt.finding
+        alone = not attempt.earlier  # one request shows it: no sequence, no class
+        run.record(Violation(finding.rule_id, finding.key, finding.expected, finding.received),
+                   finding.request, finding.response_status, finding.response_excerpt, SOURCE,
+                   None if alone else f"{PROBE_CLASS} of {attempt.requests} requests",
+                   None if alone else PROBE_CLASS,
+                   steps=(attempt.judged, attempt.earlier, attempt.earlier_judged))
+    return len(best)
 
 
 #: The kinds of step the search draws, each with its weight (refused requests, which must change nothing, and
@@ -261,10 +330,6 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
     valid = sorted(expectations.valid_series)
     invalid = sorted(expectations.invalid_series)
     large = search.client.settings.large_batch
-    # The first focus is a series with a per-customer limit when the target has one (`_Search.probe_limits`), the
-    # second one without, when it has one.
-    firsts = search.limited or valid
-    seconds = [series for series in valid if series not in search.limited] or valid
 
     class StatefulSequences(RuleBasedStateMachine):
         """One example: CUSTOMERS customers, two focus series most steps name, up to STEPS steps."""
@@ -285,6 +350,10 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
         def customers(self, first: int, second: int, start: int) -> None:
             """The example's customers (made up for it, or from --customer-ids from `start` on) and its two focus
             series."""
+            # The first focus is a series with a per-customer limit when the target has one (`_Search.probe_limits`,
+            # which runs after the class is made), the second one without, when it has one.
+            firsts = search.limited or valid
+            seconds = [series for series in valid if series not in search.limited] or valid
             self.focus = (firsts[first % len(firsts)], seconds[second % len(seconds)])
             self.session = Session(search.client, search.run, search.customers(CUSTOMERS, start))
 
@@ -317,7 +386,7 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
                 for who in (customer, other, customer):
                     self._send(SequenceStep("valid", who, series))
                 return
-            if retried and not search.client.settings.customer_ids:
+            if retried and not search.machine.customers:
                 # A customer's first request refused, then retried: whatever the first did, the retry must issue.
                 customer = session.add_customer(search.customers(1, 0)[0])
             self._send(SequenceStep(kind, customer, series, variant))
@@ -328,7 +397,7 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
         def _send(self, step: SequenceStep) -> None:
             session = self.session
             assert session is not None
-            if (search.sent >= search.budget or search.run.stopped is not None
+            if (search.sent >= search.budget or search.run.stopped is not None or search.halted()
                     or (not search.best and search.sent >= search.search_budget)):
                 raise _Stop("budget")
             try:
@@ -351,22 +420,79 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
 
 
 def run_stateful(client: Client, progress: Callable[[str], None]) -> int:
-    """Search, shrink and record; returns the number of requests sent."""
+    """Search, shrink and record, machine by machine (`split`); returns the number of requests sent."""
     expectations = client.judge.expectations
     if not expectations.valid_series:
         progress("stateful: skipped (no series that issue coupons: pass --series-ids)")
         return 0
-    budget = request_budget(client.settings.max_examples)
-    search = _Search(client, budget)
+    options = client.settings
+    run = client.judge.collector
+    known = {(f.rule_id, f.key) for f in run.findings}
+    halt = threading.Event()
+    machines = split(request_budget(options.max_examples), options.seed, options.customer_ids)
+    searches = [_Search(client, machine, known, halt) for machine in machines]
+    progress(f"stateful: {len(machines)} state machine(s), one per customer pool, "
+             f"{min(options.workers, len(machines))} at a time")
+    try:
+        _run_machines(searches, options.workers, halt)
+    finally:
+        failing = _record(run, searches)
+    sent = sum(search.sent for search in searches)
+    progress(f"stateful: {sent} requests, {failing} failing sequence(s)")
+    return sent
+
+
+def _run_machines(searches: list[_Search], workers: int, halt: threading.Event) -> None:
+    """One machine after the other (one worker), or `workers` at a time; the first error in machine order is
+    raised once they all ended (a Ctrl-C here at once, when they stopped). Every machine's Hypothesis test is made
+    here first, in this thread: making one reads the module's source with `ast.parse`, which CPython 3.11 does
+    not support in two threads at once (SystemError: AST constructor recursion depth mismatch)."""
+    tests = [_test(search) for search in searches]
+    if workers <= 1 or len(searches) == 1:
+        for search, test in zip(searches, tests, strict=True):
+            _search(search, test)
+        return
+    futures: list[Future[None]] = []
+    with ThreadPoolExecutor(min(workers, len(searches)), thread_name_prefix="coupon-harness-stateful") as pool:
+        futures = [pool.submit(_own_thread, search, test) for search, test in zip(searches, tests, strict=True)]
+        try:
+            wait(futures)
+        except BaseException:  # Ctrl-C in the pass's thread: every machine stops at its next request
+            halt.set()
+            wait(futures)
+            raise
+    for future in futures:
+        future.result()
+    if interrupts.received() is not None:
+        raise KeyboardInterrupt  # a machine stopped for it: the run ends as interrupted, as in one thread
+
+
+def _own_thread(search: _Search, test: Callable[[], None]) -> None:
+    try:
+        _search(search, test)
+    except BaseException:
+        search.halt.set()  # a harness bug, refused credentials, coupons.csv: the other machines stop too
+        raise
+
+
+def _test(search: _Search) -> Callable[[], None]:
+    """The Hypothesis test of one state machine, under its own seed."""
     # Examples often end early or send nothing (Hypothesis' simplest ones): three times as many as the search budget
     # would allow at STEPS requests each; the budget ends the search first.
     config = settings(max_examples=max(2, 3 * search.search_budget // STEPS), stateful_step_count=STEPS,
                       deadline=None, database=None, phases=[Phase.generate, Phase.shrink], derandomize=False,
                       suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
                       report_multiple_bugs=True)
-    search.probe_limits()
     test: Any = get_state_machine_test(_machine(search), settings=config)
-    seed(client.settings.seed)(test)
+    seed(search.machine.seed)(test)
+    return test  # type: ignore[no-any-return]
+
+
+def _search(search: _Search, test: Callable[[], None]) -> None:
+    """One state machine: probe the limits, then search and shrink."""
+    if search.halted():
+        return
+    search.probe_limits()
     try:
         test()
     except _Stop:
@@ -379,7 +505,3 @@ def run_stateful(client: Client, progress: Callable[[str], None]) -> int:
             # found until then stands.
             search.run.note("stateful: the target answered a sequence differently when it was sent again, so "
                             "shrinking stopped there")
-    finally:
-        search.record()
-    progress(f"stateful: {search.sent} requests, {len(search.best)} failing sequence(s)")
-    return search.sent
