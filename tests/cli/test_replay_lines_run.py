@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from aiohttp import web
+
 from coupon_harness.cli.main import main
 from coupon_harness.sandbox.server import running_sandbox
 from targets.broken import BROKEN
@@ -29,6 +31,24 @@ _DEMO = "sandbox:sandbox"
 _REPLAY = re.compile(r"coupon-harness (?:contract|diff|run) [^`\n]*--seed \d+")
 _RERUN = re.compile(r"coupon-harness load [^`\n]*--run-time [^`\s]+[^`\n]*")
 _STATUS = re.compile(r"^status (\d{3})$", re.MULTILINE)
+#: A gateway key the target demands (`-H`): a secret, never written into a report; the pasted line reads it from
+#: the variable the report names.
+_KEY_NAME, _KEY_VALUE = "X-Api-Key", "gw-k3y-0f-the-gateway"
+_KEY_VARIABLE = "COUPON_HARNESS_HEADER_X_API_KEY"
+
+
+async def _needs_key(request: web.Request) -> web.StreamResponse | None:
+    """A gateway in front of the sandbox: a request without the key is refused 403 before the service sees it."""
+    if request.headers.get(_KEY_NAME) != _KEY_VALUE:
+        return web.json_response({"message": "missing or wrong X-Api-Key"}, status=403)
+    return None
+
+
+def _no_key_value_in(folder: Path, console: str) -> None:
+    assert _KEY_VALUE not in console
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert _KEY_VALUE.encode() not in path.read_bytes(), path
 
 
 def _environment(home: Path) -> dict[str, str]:
@@ -40,7 +60,7 @@ def _environment(home: Path) -> dict[str, str]:
     assert harness, "coupon-harness is not installed next to the interpreter"
     env = {key: value for key, value in os.environ.items() if not key.startswith("COUPON_HARNESS_")}
     env.update(PATH=f"{Path(harness).parent}{os.pathsep}{env.get('PATH', '')}", CURL_HOME=str(home), NO_COLOR="1",
-               COUPON_HARNESS_USER=_DEMO, COUPON_HARNESS_AGAINST_USER=_DEMO)
+               COUPON_HARNESS_USER=_DEMO, COUPON_HARNESS_AGAINST_USER=_DEMO, **{_KEY_VARIABLE: _KEY_VALUE})
     return env
 
 
@@ -122,6 +142,37 @@ def test_contract_replay_and_curls_run_as_pasted(tmp_path: Path, capsys: pytest.
             assert _STATUS.findall(sent.stdout)[-1] == str(finding["response_status"]), sent.stdout
         for block in md_curls:
             assert _paste(block, tmp_path / "curl").returncode == 0
+
+
+def test_contract_replay_and_curls_send_the_extra_header(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Against a target behind a gateway that demands `X-Api-Key`, the replay line and the curls carry the header
+    as a reference to its variable (the report names it), and never its value: pasted, they pass the gateway."""
+    monkeypatch.setenv("COLUMNS", "400")
+    folder = tmp_path / "contract"
+    with running_sandbox(mutate=_BROKEN.mutate(), before=_needs_key) as sandbox:
+        capsys.readouterr()
+        code = main(["contract", "--base-url", sandbox.base_url, "-H", f"{_KEY_NAME}: {_KEY_VALUE}", "-n", "2",
+                     "--passes", "classics", "--no-color", "--seed", "5", "--report-dir", str(folder)])
+        console = capsys.readouterr().out
+        assert code == 1 and _outcomes(folder)["no-server-error"] == "failed"
+        line = _one_line_per_format(_replay_lines(console, folder))
+        assert f'-H "{_KEY_NAME}: ${{{_KEY_VARIABLE}}}"' in line, line
+        assert _KEY_VARIABLE in (folder / "report.md").read_text("utf-8")  # the report names the variable
+        _no_key_value_in(folder, console)
+
+        pasted = _paste(line, tmp_path / "replayed")
+        assert pasted.returncode == 1, pasted.stdout + pasted.stderr
+        (again,) = _reports_under(tmp_path / "replayed")
+        assert _outcomes(again) == _outcomes(folder)
+
+        summary = json.loads((folder / "summary.json").read_text("utf-8"))
+        findings = [f for rule in summary["rules"] for f in rule["findings"] if f["curl"]]
+        assert findings
+        for finding in findings:
+            assert _KEY_VARIABLE in finding["curl"], finding["curl"]
+            sent = _paste(finding["curl"], tmp_path / "curl")
+            assert _STATUS.findall(sent.stdout)[-1] == str(finding["response_status"]), sent.stdout
 
 
 def test_diff_replay_keeps_every_flag_and_its_curls_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],

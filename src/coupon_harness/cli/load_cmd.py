@@ -123,7 +123,7 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     from coupon_harness.interrupts import armed, received
     from coupon_harness.reporting.load.compare import compare_runs
     from coupon_harness.reporting.load.document import redact_load_result, render_load_table, write_load_reports
-    from coupon_harness.results.request import credentials_help
+    from coupon_harness.results.request import credentials_help, headers_help
     from coupon_harness.runners.load.runner import interrupted_result, run_load
 
     # The load process redacts what it records (it alone knows the tokens it fetched); this process redacts
@@ -149,9 +149,10 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
     result.notes[:0] = notes
     result = redact_load_result(result, redact)
     if result.violation_samples:
-        how = credentials_help(settings.credentials.kind)
-        if how is not None:
-            result.notes.append(how)  # how to run the reports' curl commands
+        for how in (credentials_help(settings.credentials.kind),
+                    headers_help(settings.credentials.access()["header_names"])):
+            if how is not None:
+                result.notes.append(how)  # how to run the reports' curl commands
     if earlier is not None:
         before, source, limits = earlier
         result.comparison = compare_runs(before, result, limits, source=redact(source))

@@ -185,6 +185,13 @@ class RunShape(FrozenRecord):
     sandbox_started: bool = False
     #: The rules left out (`--rules`, `--exclude-rules`), replayed as `--exclude-rules`.
     left_out_rules: tuple[str, ...] = ()
+    #: The names of the extra headers (`-H`), never their values: replayed as variable references.
+    header_names: tuple[str, ...] = ()
+    #: TLS as given: --no-tls-verify, --cacert, --client-cert/--client-key (paths, not secrets).
+    tls_verify: bool = True
+    cacert: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

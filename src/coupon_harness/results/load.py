@@ -201,6 +201,13 @@ class LoadReplay(FrozenRecord):
     abort_on_fail: bool = False
     abort_violations: int = 1
     abort_grace_s: float = 5.0
+    #: The names of the extra headers (`-H`), never their values: replayed as variable references.
+    header_names: tuple[str, ...] = ()
+    #: TLS as given: --no-tls-verify, --cacert, --client-cert/--client-key (paths, not secrets).
+    tls_verify: bool = True
+    cacert: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
 
 
 @dataclass(slots=True)

@@ -20,8 +20,20 @@ from urllib.parse import urlsplit
 
 from coupon_harness.results.codec import FrozenRecord, decode
 
-__all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
-           "cross_request_notes", "finding_curl", "request_dict", "to_curl"]
+__all__ = [
+    "REDACTED_MARK",
+    "TOKEN_VARIABLE",
+    "USER_VARIABLE",
+    "RequestSample",
+    "credentials_help",
+    "cross_request_notes",
+    "finding_curl",
+    "header_variable",
+    "header_words",
+    "headers_help",
+    "request_dict",
+    "to_curl",
+]
 
 #: What `transport.auth.Redactor` puts where a secret was (results may not import transport).
 REDACTED_MARK = "<redacted>"
@@ -60,6 +72,29 @@ def request_dict(request: RequestSample) -> dict[str, Any]:
             "headers": [[name, value] for name, value in request.headers], "body": request.body}
 
 
+def header_variable(name: str) -> str:
+    """The variable that holds an extra header's value (`-H`) for a pasted replay line or curl:
+    X-Api-Key -> COUPON_HARNESS_HEADER_X_API_KEY (the value itself is never written)."""
+    return "COUPON_HARNESS_HEADER_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+def header_words(name: str) -> str:
+    """`-H "Name: ${COUPON_HARNESS_HEADER_NAME}"`: the header sent with its value from the environment (a name
+    with a character the shell expands inside double quotes is single-quoted)."""
+    reference = f'"${{{header_variable(name)}}}"'
+    if re.fullmatch(r"[A-Za-z0-9._-]+", name):
+        return f'-H "{name}: {reference[1:]}'
+    return f"-H {shlex.quote(name + ': ')}{reference}"
+
+
+def headers_help(names: Sequence[str]) -> str | None:
+    """One sentence on the variables the extra headers (`-H`) of a run need; None without any."""
+    if not names:
+        return None
+    listed = ", ".join(f"{header_variable(name)} ({name})" for name in names)
+    return f"The replay line and the curl commands read each -H header's value from its variable: {listed}."
+
+
 def _credential_words(name: str, value: str) -> str | None:
     """The curl words (already shell-quoted) that send the run's own credential from the environment, or None
     when the header is not a redacted credential."""
@@ -74,6 +109,8 @@ def _credential_words(name: str, value: str) -> str | None:
         return f'-H "{name}: {scheme} $(printf %s "${USER_VARIABLE}" | base64 | tr -d \'\\n\')"'
     if lowered == _TOKEN_HEADER and value == REDACTED_MARK:
         return f'-H "{name}: ${TOKEN_VARIABLE}"'
+    if value == REDACTED_MARK and lowered != "authorization":  # an extra header's (-H) redacted value
+        return header_words(name)
     return None
 
 

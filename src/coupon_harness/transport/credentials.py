@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 __all__ = ["Credentials", "TlsOptions"]
 
@@ -71,6 +73,16 @@ class Credentials:
         if self.user is not None:
             return "basic-md5" if self.md5_password else "basic"
         return None
+
+    def access(self) -> dict[str, Any]:
+        """What a replay line gives again beside the credentials' kind: the extra headers' names (never their
+        values) and the TLS settings, paths made absolute so the line runs from any directory."""
+        def absolute(path: str | None) -> str | None:
+            return str(Path(path).absolute()) if path is not None else None
+
+        return {"header_names": tuple(dict.fromkeys(name for name, _ in self.headers)),
+                "tls_verify": self.tls.verify, "cacert": absolute(self.tls.cacert),
+                "client_cert": absolute(self.tls.client_cert), "client_key": absolute(self.tls.client_key)}
 
     def basic_header(self) -> str | None:
         if self.user is None:

@@ -17,6 +17,7 @@ from coupon_harness.results.contract import (
     RuleResult,
     RunShape,
 )
+from coupon_harness.results.request import header_words
 
 __all__ = [
     "OUTCOME_ORDER",
@@ -122,6 +123,19 @@ def credential_flags(kind: str | None, prefix: str = "") -> tuple[str, ...]:
                  for flag in flags)
 
 
+def access_flags(header_names: tuple[str, ...], tls_verify: bool, cacert: str | None, client_cert: str | None,
+                 client_key: str | None) -> list[str]:
+    """The extra headers (`-H "Name: ${COUPON_HARNESS_HEADER_NAME}"`, a value never written) and the TLS flags as
+    given (--no-tls-verify, --cacert PATH, --client-cert PATH --client-key PATH)."""
+    parts = [header_words(name) for name in header_names]
+    if not tls_verify:
+        parts.append("--no-tls-verify")
+    for flag, path in (("--cacert", cacert), ("--client-cert", client_cert), ("--client-key", client_key)):
+        if path is not None:
+            parts += [flag, shlex.quote(path)]
+    return parts
+
+
 def shape_flags(shape: RunShape) -> list[str]:
     """The flags of a run's shape as the command line gives them again: series, customers, credentials (as
     references), examples, request timeout, production, passes, rules left out. The base URL and the seed are the
@@ -138,6 +152,7 @@ def shape_flags(shape: RunShape) -> list[str]:
     ids("--customer-ids", shape.customer_ids)
     if not shape.sandbox_started:  # a sandbox `run` starts has its own demo credentials
         parts += credential_flags(shape.credentials)
+    parts += access_flags(shape.header_names, shape.tls_verify, shape.cacert, shape.client_cert, shape.client_key)
     if shape.max_examples != 100:
         parts += ["--max-examples", str(shape.max_examples)]
     if shape.request_timeout != 5.0:

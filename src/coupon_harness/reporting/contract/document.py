@@ -54,7 +54,7 @@ from coupon_harness.reporting.document import (
 from coupon_harness.reporting.text import plural, shorten
 from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
 from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
-from coupon_harness.results.request import credentials_help
+from coupon_harness.results.request import credentials_help, headers_help
 
 __all__ = ["OUTCOME_STATUS", "contract_document", "write_contract_reports"]
 
@@ -188,7 +188,8 @@ def _curls_need(result: ContractRunResult) -> Text | None:
     """What the curls need to run as pasted: the variables they read, and for a run against the sandbox `run`
     started (and stopped), how to serve one at that address again."""
     shape = result.shape
-    needs = credentials_help(shape.credentials if shape is not None else None)
+    needs = " ".join(help for help in (credentials_help(shape.credentials if shape is not None else None),
+                                       headers_help(shape.header_names if shape is not None else ())) if help) or None
     if shape is None or not shape.sandbox_started:
         return needs
     port = urlsplit(shape.base_url).port

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from coupon_harness.reporting.contract.common import credential_flags
+from coupon_harness.reporting.contract.common import access_flags, credential_flags
 from coupon_harness.results.capacity import CapacityResult
 from coupon_harness.results.load import LoadReplay, LoadRunResult, SloResult
 
@@ -20,14 +20,15 @@ def _seconds(value: float) -> str:
 
 
 def _target_flags(replay: LoadReplay) -> list[str]:
-    """Series, customers and credentials (as references)."""
+    """Series, customers, credentials and extra headers (as references), TLS."""
     parts: list[str] = []
     for flag, values in (("--series-ids", replay.series_ids), ("--invalid-series-ids", replay.invalid_series_ids),
                          ("--generic-series-ids", replay.generic_series_ids),
                          ("--customer-ids", replay.customer_ids)):
         if values:
             parts.extend((flag, shlex.quote(",".join(str(value) for value in values))))
-    return [*parts, *credential_flags(replay.credentials)]
+    return [*parts, *credential_flags(replay.credentials),
+            *access_flags(replay.header_names, replay.tls_verify, replay.cacert, replay.client_cert, replay.client_key)]
 
 
 def _batches(replay: LoadReplay) -> list[str]:

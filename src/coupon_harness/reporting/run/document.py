@@ -32,7 +32,7 @@ from coupon_harness.reporting.setup_error import write_setup_error_reports
 from coupon_harness.reporting.writer import text_file, write_reports
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.load import LoadRunResult
-from coupon_harness.results.request import credentials_help
+from coupon_harness.results.request import credentials_help, headers_help
 from coupon_harness.results.setup import SetupFailure
 
 __all__ = ["render_run_markdown", "run_document", "stage_passed", "stages_verdict", "write_run_reports"]
@@ -91,8 +91,9 @@ def run_document(contract: ContractRunResult | None, load: LoadRunResult | None,
     elif load is None and contract is not None:
         rows.append(Row(((Badge(Status.SKIP, "Load"),), "not run" + (" (interrupted)" if interrupted else ""), ""),
                         Status.SKIP))
-    kind = contract.shape.credentials if contract is not None and contract.shape is not None else None
-    helping = credentials_help(kind)
+    shape = contract.shape if contract is not None else None
+    helping = " ".join(help for help in (credentials_help(shape.credentials if shape is not None else None),
+                                         headers_help(shape.header_names if shape is not None else ())) if help)
     blocks: tuple[Block, ...] = (Table((Column("Stage"), Column("Verdict"), Column("Report")), tuple(rows)),
               *([Paragraph(helping, muted=True)] if helping else []),
               Paragraph(("Both stages' tests are in ", Code("junit.xml"), " beside this file; each stage's folder "

@@ -223,7 +223,7 @@ def run_shape(settings: ContractSettings, redactor: Redactor | None = None) -> R
         allow_production=settings.allow_production,
         passes=() if tuple(settings.passes) == PASSES else tuple(settings.passes),
         clock_skew_s=expectations.clock_skew.total_seconds(), sandbox_started=settings.sandbox_started,
-        left_out_rules=tuple(rule_id for rule_id, _ in settings.left_out))
+        left_out_rules=tuple(rule_id for rule_id, _ in settings.left_out), **settings.credentials.access())
 
 
 def interrupted_result(settings: ContractSettings, reason: str) -> ContractRunResult:

@@ -121,7 +121,7 @@ def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str]
             customer_ids=tuple(Redactor(load.credentials).text(c) for c in load.customer_ids),
             credentials=load.credentials.kind, invalid_share=load.invalid_share, batch_min=load.batch_min,
             batch_max=load.batch_max, workers=load.workers, max_coupons=load.max_coupons,
-            allow_production=load.allow_production))
+            allow_production=load.allow_production, **load.credentials.access()))
     out.mkdir(parents=True, exist_ok=True)
     coupons_path = out / FILE_NAME
     result.files["coupons.csv"] = str(coupons_path)

@@ -82,4 +82,5 @@ def _replay(settings: LoadSettings, state: LoadState) -> LoadReplay:
         run_time_s=settings.run_time_s, wait_s=settings.wait_s, workers=settings.workers,
         max_coupons=settings.max_coupons,
         allow_production=settings.allow_production, abort_on_fail=settings.abort_on_fail,
-        abort_violations=settings.abort_violations, abort_grace_s=settings.abort_grace_s)
+        abort_violations=settings.abort_violations, abort_grace_s=settings.abort_grace_s,
+        **settings.credentials.access())
