@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from aiohttp import web
 
 from coupon_harness.cli.main import main
@@ -237,22 +236,25 @@ def test_run_replays_against_a_new_sandbox(tmp_path: Path, capsys: pytest.Captur
 
 def test_load_rerun_line_runs_the_same_load_again(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """A load report's Rerun line gives every flag again (users, time, SLOs, series, credentials as a reference);
-    pasted, it runs the same load (its sample curls are pasted by tests/load/test_curl_paste.py)."""
+    """A load report's Rerun line gives every flag again (users, time, SLOs, series, credentials and the gateway's
+    header as references); pasted, it runs the same load (its sample curls are pasted by tests/load/test_curl_paste.py)."""
     monkeypatch.setenv("COLUMNS", "400")
     folder = tmp_path / "load"
-    with running_sandbox() as sandbox:
+    with running_sandbox(before=_needs_key) as sandbox:  # behind a gateway: the line must give -H again
         capsys.readouterr()
-        code = main(["load", "--base-url", sandbox.base_url, "--user", _DEMO, "--series-ids", "101,102", "--users",
+        code = main(["load", "--base-url", sandbox.base_url, "--user", _DEMO, "-H", f"{_KEY_NAME}: {_KEY_VALUE}",
+                     "--series-ids", "101,102", "--users",
                      "2", "--run-time", "1s", "--slo", "p95=2s", "--slo", "error-rate=0.5", "--batch-size", "1-3",
                      "--no-color", "--report-dir", str(folder)])
         console = capsys.readouterr().out
         assert code == 0, console
         line = _one_line_per_format(_replay_lines(console, folder, _RERUN))
         for flag in ("--series-ids 101,102", '--user "${COUPON_HARNESS_USER}"', "--users 2", "--run-time 1s",
-                     "--slo p95=2000ms", "--slo error-rate=0.5", "--batch-size 1-3"):
+                     "--slo p95=2000ms", "--slo error-rate=0.5", "--batch-size 1-3",
+                     f'-H "{_KEY_NAME}: ${{{_KEY_VARIABLE}}}"'):
             assert flag in line, line
         assert _DEMO not in line
+        _no_key_value_in(folder, console)
 
         pasted = _paste(line, tmp_path / "replayed")
         assert pasted.returncode == 0, pasted.stdout + pasted.stderr
