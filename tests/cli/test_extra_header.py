@@ -86,6 +86,8 @@ def test_diff_sends_it_to_both_targets(target: tuple[str, Seen], tmp_path: Path)
     ("Bad Name: x", "is not 'Name: value'"),
     ("Authorization: Basic abc", "give the credentials with --user or --token"),
     ("Content-Type: text/plain", "a header the harness sets itself"),
+    # A pasted replay line whose ${COUPON_HARNESS_HEADER_X_API_KEY} is not set: the variable is named.
+    ("X-Api-Key: ", r"X-Api-Key has no value: .*\(export COUPON_HARNESS_HEADER_X_API_KEY=\.\.\.\)"),
 ])
 def test_a_bad_header_is_one_line(value: str, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):

@@ -237,7 +237,7 @@ def test_run_replays_against_a_new_sandbox(tmp_path: Path, capsys: pytest.Captur
 def test_load_rerun_line_runs_the_same_load_again(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A load report's Rerun line gives every flag again (users, time, SLOs, series, credentials and the gateway's
-    header as references); pasted, it runs the same load (its sample curls are pasted by tests/load/test_curl_paste.py)."""
+    header as references); pasted, it runs the same load (its sample curls: tests/load/test_curl_paste.py)."""
     monkeypatch.setenv("COLUMNS", "400")
     folder = tmp_path / "load"
     with running_sandbox(before=_needs_key) as sandbox:  # behind a gateway: the line must give -H again

@@ -47,6 +47,7 @@ from coupon_harness.errors import ConfigError
 from coupon_harness.input_files import NESTED_TOO_DEEPLY
 from coupon_harness.results.load import COMPARE_KEYS, MaxRegression
 from coupon_harness.results.passes import PASS_TABLE, PASSES
+from coupon_harness.results.request import header_variable
 from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
 
 __all__ = [
@@ -366,6 +367,10 @@ def _headers(value: Any, what: str) -> tuple[tuple[str, str], ...]:
         if not colon or not _FIELD_NAME.fullmatch(name):
             raise ConfigError(f"{what}: {name[:40]!r} is not 'Name: value' with a header name (letters, digits, "
                               "'-'), e.g. -H 'X-Api-Key: abc'")
+        if not text:  # a pasted replay line's -H "Name: ${COUPON_HARNESS_HEADER_NAME}" whose variable is not set
+            variable = header_variable(name)
+            raise ConfigError(f"{what}: {name} has no value: a variable the command line gives it (\"${variable}\"?) "
+                              f"is not set; set it (export {variable}=...), or give the header a value")
         if any(char in text for char in "\r\n\0"):
             raise ConfigError(f"{what}: the value of {name} holds a line break or NUL: give it on one line")
         fix = _OWN_HEADERS.get(name.lower())
