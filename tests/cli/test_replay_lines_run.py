@@ -4,7 +4,9 @@ Each command's report (contract, diff, run; the Rerun lines of load and capacity
 prints them (the console, report.md, summary.json); each line goes to `bash -c` with `COUPON_HARNESS_*` set to the
 sandbox's demo credentials, against sandboxes this test starts: it must exit 0, or the 1 of a finding, never the
 2 of a usage or setup error, and say what the report said (the same failed rules, the same differences, the same
-statuses, the same search). A load report's sample curls are pasted by tests/load/test_curl_paste.py."""
+statuses, the same search). Targets behind a gateway that demands an extra header (-H) and over HTTPS trusted
+only with --cacert show that the lines give both again, the header's value from its variable. A load report's
+sample curls are pasted by tests/load/test_curl_paste.py."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from cli.tls_sandbox import HAVE_OPENSSL, https_sandbox
 from coupon_harness.cli.main import main
 from coupon_harness.sandbox.server import running_sandbox
 from targets.broken import BROKEN
@@ -173,6 +176,30 @@ def test_contract_replay_and_curls_send_the_extra_header(tmp_path: Path, capsys:
             assert _KEY_VARIABLE in finding["curl"], finding["curl"]
             sent = _paste(finding["curl"], tmp_path / "curl")
             assert _STATUS.findall(sent.stdout)[-1] == str(finding["response_status"]), sent.stdout
+
+
+@pytest.mark.skipif(not HAVE_OPENSSL, reason="needs the openssl CLI to make a certificate")
+def test_contract_replay_gives_the_ca_bundle_again(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Against an HTTPS target whose certificate only --cacert trusts, the replay line gives --cacert again (the
+    path made absolute: given relative, it still runs from another directory); pasted, it passes the handshake."""
+    monkeypatch.setenv("COLUMNS", "400")
+    certs, folder = tmp_path / "certs", tmp_path / "contract"
+    certs.mkdir()
+    with https_sandbox(certs) as sandbox:
+        monkeypatch.chdir(certs)
+        capsys.readouterr()
+        code = main(["contract", "--base-url", sandbox.base_url, "--cacert", sandbox.cert.name, "--user", _DEMO,
+                     "-n", "2", "--passes", "classics", "--no-color", "--seed", "5", "--report-dir", str(folder)])
+        console = capsys.readouterr().out
+        assert code == 0, console
+        line = _one_line_per_format(_replay_lines(console, folder))
+        assert f"--cacert {sandbox.cert}" in line, line
+
+        pasted = _paste(line, tmp_path / "replayed")
+        assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+        (again,) = _reports_under(tmp_path / "replayed")
+        assert _outcomes(again) == _outcomes(folder)
 
 
 def test_diff_replay_keeps_every_flag_and_its_curls_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
