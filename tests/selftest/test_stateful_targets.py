@@ -183,14 +183,15 @@ def test_the_machines_beside_each_other_find_what_they_find_one_after_the_other(
     """A target whose state is per series, not per customer: the machines see each other's coupons."""
     target = next(v for v in BROKEN_STATEFUL if v.name == "repeat-answers-last-code-of-series")
 
-    def run(n: int) -> tuple[ContractRunResult, list[tuple[str, str, str, str | None]]]:
+    def run(n: int) -> tuple[ContractRunResult, list[tuple[str, str, str]]]:
         result = run_against_sandbox(mutate=target.mutate(), passes=STATEFUL, max_examples=DEFAULT, workers=n)
-        return result, [(f.rule_id, f.key, f.fingerprint, f.probe) for r in result.rules for f in r.findings]
+        return result, [(f.rule_id, f.key, f.fingerprint) for r in result.rules for f in r.findings]
 
     (_, one), (parallel, many) = run(1), run(workers)
     assert one and one == many, describe(parallel)
-    # The requests may differ: this target's state is per series, so what one machine sees depends on what the
-    # others asked before (the finding does not).
+    # The requests may differ, and so may the shortest failing sequence (the probe: 3 requests mostly, 4 or 5 in 2
+    # of 12 runs beside two CPU burners): this target's state is per series, so what one machine sees depends on
+    # what the others asked before. The finding (rule, class, fingerprint) does not.
     assert _sent(parallel) <= request_budget(DEFAULT)
     peak = next(note for note in parallel.notes if note.startswith(f"--workers {workers}"))
     assert "at most 1 request open" not in peak, peak  # the machines did overlap
