@@ -145,7 +145,11 @@ def _timeline_reads_locusts_rate(summary: dict[str, Any], requests_: int, rate: 
     assert sum(point["requests"] for point in points) == requests_, points
     # Loose bounds: the first interval holds the users' ramp-up (a second at -r equal to -u), a busy machine stalls
     # a generator now and then; a 30 s interval read a tenth of the rate of a 3 s test, a third of it stays low.
-    assert all(0.15 * rate <= point["rps"] <= 3 * rate for point in (points[0], points[-1])), (rate, points)
+    # An edge interval is judged by the traffic time it says it covered (requests / rps): a sliver of ramp-up or
+    # wind-down (3 requests in 26 ms, seen under two CPU burners) reads what it saw, too short to hold to the run's
+    # rate; an interval divided by its full width claims a full second, so the old bug is always judged.
+    judged = [point for point in (points[0], points[-1]) if point["rps"] and point["requests"] / point["rps"] >= 0.25]
+    assert all(0.15 * rate <= point["rps"] <= 3 * rate for point in judged), (rate, points)
 
 
 def test_plain_locust_master_and_two_workers_agree_too(tmp_path: Path) -> None:
