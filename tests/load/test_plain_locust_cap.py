@@ -58,7 +58,7 @@ def test_plain_locust_stops_at_the_cap_exactly(workers: int, tmp_path: Path) -> 
         try:
             _, err = master.communicate(timeout=60)
             for helper in helpers:
-                helper.wait(timeout=30)
+                helper.wait(timeout=90)
         finally:
             for process in (master, *helpers):
                 if process.poll() is None:
