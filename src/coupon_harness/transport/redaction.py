@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import bisect
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from html.entities import html5
 from typing import Any, Protocol
 
@@ -426,8 +426,9 @@ _Step = tuple[str, tuple[str, ...]]
 def _decoded_spans(text: str, table: _Table) -> list[tuple[int, int]]:
     """The spans (in `text`) of secrets found in the decoded levels of `text`: all escapes decoded at once, level
     after level; and, where an escape of one family decoded to what starts another's (an inner layer of escaping
-    showing through an outer one: `&#92;` inside JSON's `\\\\`), one family at a time (breadth first, at most
-    `_MAX_VIEWS` texts), since decoding both layers at once would make an escape of the secret's own backslash."""
+    showing through an outer one: `&#92;` inside JSON's `\\\\`) or two families stand side by side, one family
+    at a time (breadth first, at most `_MAX_VIEWS` texts), since decoding both at once would make an escape of
+    the secret's own backslash."""
     found: list[tuple[int, int]] = []
     maps: dict[tuple[str, tuple[str, ...]], _Map] = {}
 
@@ -455,10 +456,21 @@ def _decoded_spans(text: str, table: _Table) -> list[tuple[int, int]]:
         if not any(char in decoded for char in _INTRODUCERS):
             break
         current = decoded
-    if not crossed:
+    # One family at a time as well where decoding them all at once can misread the secret: an inner layer shows
+    # through an outer one, or two families stand side by side (a secret's own `\0` before an `&#49;` that
+    # escapes its `1`: decoded at once, the backslash becomes an octal escape).
+    if not crossed and sum(char in text for char in _INTRODUCERS) < 2:
         return found
+    _one_family_at_a_time(text, seen, search)
+    return found
+
+
+def _one_family_at_a_time(text: str, seen: set[str], search: Callable[[list[_Step], str], None]) -> None:
+    """Breadth first, at most `_MAX_VIEWS` texts: `search` each new text that decoding one family of escapes gives.
+    A text the all-at-once levels searched (`seen`) is not searched again but is still decoded further here."""
     level: list[tuple[list[_Step], str]] = [([], text)]
     budget = _MAX_VIEWS
+    expanded = {text}
     for _ in range(MAX_DEPTH):
         following = []
         for steps, source in level:
@@ -466,17 +478,18 @@ def _decoded_spans(text: str, table: _Table) -> list[tuple[int, int]]:
                 if char not in source:
                     continue
                 decoded = _unescape(source, (char,))[0]
-                if decoded in seen:
+                if decoded in expanded:
                     continue
                 budget -= 1
                 if budget < 0:
-                    return found
-                seen.add(decoded)
+                    return
+                expanded.add(decoded)
                 step = [*steps, (source, (char,))]
-                search(step, decoded)
+                if decoded not in seen:
+                    seen.add(decoded)
+                    search(step, decoded)
                 following.append((step, decoded))
         level = following
-    return found
 
 
 def _replace(text: str, spans: list[tuple[int, int]]) -> str:
