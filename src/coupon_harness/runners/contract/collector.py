@@ -111,26 +111,30 @@ class Collector:
             replay = self.context.replay
             sequence, judged = list((self.context.sequences or {}).get(violation.rule_id, ())), []
         now = self.elapsed()
+        finding = Finding(rule_id=violation.rule_id, key=violation.key, expected=violation.expected,
+                          received=violation.received, request=request, response_status=status,
+                          response_excerpt=excerpt, source=source, seed=self._seed, probe=probe,
+                          probe_class=group or probe, sequence=sequence, sequence_judged=judged, replay=replay,
+                          first_seen_s=now, first_seen_in=source)
         with self._lock:
             if self.first_finding is None and get_rule(violation.rule_id).severity.fails_gate:
                 self.first_finding = (now, source)
-            known = self._findings.get(signature)
-            if known is not None:
-                known.occurrences += 1
-                # Keep the smallest reproducer: a cheap stand-in for shrinking.
-                if request is not None and known.request is not None and len(request.body or "") < len(
-                        known.request.body or ""):
-                    known.request, known.received, known.expected = request, violation.received, violation.expected
-                    known.response_status, known.response_excerpt, known.source = status, excerpt, source
-                    known.probe, known.sequence, known.replay = probe, sequence, replay
-                    known.sequence_judged = judged
-                return
-            self._findings[signature] = Finding(
-                rule_id=violation.rule_id, key=violation.key, expected=violation.expected,
-                received=violation.received, request=request, response_status=status,
-                response_excerpt=excerpt, source=source, seed=self._seed, probe=probe,
-                probe_class=group or probe, sequence=sequence, sequence_judged=judged, replay=replay,
-                first_seen_s=now, first_seen_in=source)
+            self._keep(signature, finding)
+
+    def _keep(self, signature: tuple[str, str, str | None], finding: Finding) -> None:
+        """Under the lock: a new finding, or one more occurrence of a known one that keeps the smaller reproducer
+        (a cheap stand-in for shrinking; the known one on a tie)."""
+        known = self._findings.get(signature)
+        if known is None:
+            self._findings[signature] = finding
+            return
+        known.occurrences += finding.occurrences
+        if finding.request is not None and known.request is not None and len(finding.request.body or "") < len(
+                known.request.body or ""):
+            known.request, known.received, known.expected = finding.request, finding.received, finding.expected
+            known.response_status, known.response_excerpt = finding.response_status, finding.response_excerpt
+            known.source, known.probe, known.sequence = finding.source, finding.probe, finding.sequence
+            known.replay, known.sequence_judged = finding.replay, finding.sequence_judged
 
     @property
     def findings(self) -> list[Finding]:
@@ -142,18 +146,7 @@ class Collector:
         a finding already known adds its occurrences and keeps the smaller reproducer (the one known on a tie)."""
         with self._lock:
             for finding in other.findings:
-                signature = (finding.rule_id, finding.key, finding.probe_class)
-                known = self._findings.get(signature)
-                if known is None:
-                    self._findings[signature] = finding
-                    continue
-                known.occurrences += finding.occurrences
-                if finding.request is not None and known.request is not None and len(finding.request.body or "") < len(
-                        known.request.body or ""):
-                    known.request, known.received, known.expected = finding.request, finding.received, finding.expected
-                    known.response_status, known.response_excerpt = finding.response_status, finding.response_excerpt
-                    known.source, known.probe, known.sequence = finding.source, finding.probe, finding.sequence
-                    known.replay, known.sequence_judged = finding.replay, finding.sequence_judged
+                self._keep((finding.rule_id, finding.key, finding.probe_class), finding)
             first = other.first_finding
             if first is not None and (self.first_finding is None or first[0] < self.first_finding[0]):
                 self.first_finding = first

@@ -17,7 +17,7 @@ from coupon_harness.results.contract import ContractRunResult, RunShape
 from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, harness_fault
-from coupon_harness.runners.contract.passes import run_pass
+from coupon_harness.runners.contract.passes import run_guarded
 from coupon_harness.runners.contract.preflight import judge_preflight, run_preflight
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.pulse import Pulse
@@ -48,13 +48,12 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     coupons = CouponLog(settings.coupons_csv, redact=redactor.text) if settings.coupons_csv is not None else None
     judge = RecordingJudge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
     client = Client(settings, judge, headers)
-    pulse = None
-    if figures is not None:
-        def measure(part: Part | None) -> Figures:
-            return Figures(stage="contract", requests=collector.requests, part=part, findings=len(collector.findings),
-                           coupons=coupons.count if coupons is not None else None)
 
-        pulse = Pulse(figures, collector, len(settings.passes), measure)
+    def measure(part: Part | None) -> Figures:
+        return Figures(stage="contract", requests=collector.requests, part=part, findings=len(collector.findings),
+                       coupons=coupons.count if coupons is not None else None)
+
+    pulse = Pulse(figures, collector, len(settings.passes), measure)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     passes: list[tuple[str, int]] = []
@@ -82,8 +81,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
                 break
             index = settings.passes.index(group[0]) + 1  # the pass's place in the run, for the progress display
             if len(group) > 1:
-                if pulse is not None:
-                    pulse.enter("+".join(group), index)
+                pulse.enter("+".join(group), index)
                 for done in run_beside(group, client, headers, progress):
                     passes.append((done.name, done.requests))
                     spans.append((done.name, done.began, done.ended))
@@ -92,16 +90,10 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             before, began = collector.requests, collector.elapsed()
             _log.info("pass %s: started (%d requests so far)", name, before)
             progress(f"{name}: started")
-            if pulse is not None:
-                pulse.enter(name, index)
-            try:
-                run_pass(name, client, headers, progress)
-            except (KeyboardInterrupt, PropertyInterrupted, AuthError, CouponLogError):
-                raise
-            except Exception as exc:  # a harness bug: this pass stops, the others still run
-                _log.debug("pass %s: harness error", name, exc_info=True)  # redacted by the handler
-                collector.fault(harness_fault(name, exc, redactor))
-                progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
+            pulse.enter(name, index)
+            fault = run_guarded(name, client, headers, progress, log=_log)
+            if fault is not None:  # a harness bug: this pass stops, the others still run
+                collector.fault(fault)
             passes.append((name, collector.requests - before))
             spans.append((name, began, collector.elapsed()))
             _log.info("pass %s: done, %d requests", name, collector.requests - before)
@@ -113,8 +105,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     except CouponLogError:
         pass  # raised below with the counts as they stand once the log is closed
     finally:
-        if pulse is not None:  # the last figures, as the run ends
-            pulse.beat(force=True)
+        pulse.beat(force=True)  # the last figures, as the run ends
         client.close()
         if coupons is not None:
             coupons.close()

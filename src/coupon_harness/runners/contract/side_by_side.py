@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 
 from coupon_harness import interrupts
 from coupon_harness.runners.contract.client import Client
-from coupon_harness.runners.contract.collector import Collector, PassCollector, harness_fault
-from coupon_harness.runners.contract.passes import run_pass
+from coupon_harness.runners.contract.collector import Collector, PassCollector
+from coupon_harness.runners.contract.passes import RUN_ENDERS, run_guarded
 from coupon_harness.runners.contract.sequences import RecordingJudge
 
 __all__ = ["ALONGSIDE", "ALONGSIDE_FROM", "BESIDE", "PassDone", "run_beside"]
@@ -133,27 +133,18 @@ def _client_for(client: Client, collector: Collector, workers: int | None = None
 
 
 def _one(done: PassDone, client: Client, headers: Callable[[], dict[str, str]]) -> None:
-    from coupon_harness.runners.contract.property_pass import PropertyInterrupted
-    from coupon_harness.transport.auth import AuthError
-
     collector = client.judge.collector
     assert isinstance(collector, PassCollector)
     done.ran = True
     done.began = collector.elapsed()
     done.lines.append(f"{done.name}: started")
     try:
-        run_pass(done.name, client, headers, done.lines.append)
-    except (KeyboardInterrupt, PropertyInterrupted, AuthError) as exc:
+        fault = run_guarded(done.name, client, headers, done.lines.append, log=_log)
+    except RUN_ENDERS as exc:
         done.error = exc
-    except Exception as exc:  # a harness bug: this pass stops, the other goes on
-        from coupon_harness.coupon_log import CouponLogError
-
-        if isinstance(exc, CouponLogError):
-            done.error = exc
-        else:
-            _log.debug("pass %s: harness error", done.name, exc_info=True)
-            collector.fault(harness_fault(done.name, exc, client.judge.redactor))
-            done.lines.append(f"{done.name}: harness error ({type(exc).__name__}); going on with the next pass")
+    else:
+        if fault is not None:  # a harness bug: this pass stops, the other goes on
+            collector.fault(fault)
     finally:
         client.close()
         done.requests = collector.sent_here
