@@ -1,9 +1,7 @@
-"""The one registry of contract passes: each pass of `results.passes.PASS_TABLE` (its name, order, help, whether
-it follows the seed, whether a differential run sends it) with its runner. The contract run and the differential
-run both send their passes through `run_pass`; the diff's `PairClient` is a contract `Client`, so a pass runs
-unchanged on it (the classics alone are sent differently: not judged, each probe under its own name).
-
-Checked against the table at import, both ways: a pass without a runner, or a runner without a pass, fails here.
+"""The one registry of contract passes: each pass of `results.passes.PASS_TABLE` with its runner. The contract run
+and the differential run both send their passes through `run_pass` (the diff's `PairClient` is a contract `Client`;
+only the classics are sent differently there: not judged, each probe under its own name). Checked against the table
+at import, both ways.
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
-"""Replays a finding: its recorded request (after the requests a cross-request rule needs) sent again and judged
-by the same Judge and rules, with a fresh Ledger; "still failing" when the same finding (same fingerprint)
-shows again, "fixed" when it does not.
+"""Replays a finding: its recorded requests (the earlier ones a cross-request rule needs, then its own) sent again
+and judged by the same Judge and rules with a fresh Ledger: "still failing" when the same fingerprint shows again,
+"fixed" when it does not.
 
-What changes on the way: the target (the recorded path and query go to the replay's base URL; a routes
-probe's variant of the path goes after it byte for byte), the
-credentials (a header the report shows redacted is the run's own credentials: the replay's are sent
-instead; made-up credentials of the auth probes are sent as recorded), and customers the harness made up
-for the run (`ch-...`), which become fresh ones (one per recorded id, so two customers stay two): a
-customer who already holds a coupon may rightly be answered differently. A request whose body the report
-kept cut (over 8 KB) cannot be replayed.
+On the way the target changes (a routes probe's path variant goes byte for byte after the replay's base URL), the
+run's redacted credentials become the replay's own (made-up ones are sent as recorded), and customers made up for
+the run (`ch-...`) become fresh ones, one per recorded id. A body the report kept cut (over 8 KB) is not replayable.
 """
 
 from __future__ import annotations

@@ -1,17 +1,13 @@
 """The model of the stateful pass: the steps a sequence is made of, and a `Session` that sends them in order and
 judges each answer by the one Judge, knowing what came before.
 
-Each answer is judged by the per-answer rules as any pass's is; the model adds only what the contract states about
-a sequence:
-- valid-series-issues: the first time a customer the harness made up is asked a valid series, a coupon is due,
-  whatever came before (an invalid-series request, a malformed or unauthorized one, other series). A malformed or
-  unauthorized request asks nothing, since it must change nothing; a well-formed one counts, whatever it was
-  answered. A later ask of the same series may rightly be refused (a per-customer limit) or answered with the
-  coupon the customer holds, so the request is then not judged as a fresh customer's. Customers of
-  --customer-ids are never fresh: they may hold coupons already.
-- unique-codes and series-attributes-stable: each sequence has a Ledger of its own, so a sequence shows its
-  finding alone, as `coupon-harness replay` judges it (with a fresh Ledger).
-- total-count, failure-count, entity-order and the rest of the per-answer rules hold at every step.
+Besides the per-answer rules, at every step, the model judges what the contract states about a sequence:
+- valid-series-issues: a customer the harness made up is due a coupon the first time a valid series is asked of it,
+  whatever came before (a malformed or unauthorized request asks nothing; a well-formed one counts, whatever it was
+  answered); a later ask may rightly be refused or answered with the coupon it holds. --customer-ids are never
+  fresh.
+- unique-codes and series-attributes-stable: each sequence has a Ledger of its own, so it shows its finding alone,
+  as `replay` judges it.
 """
 
 from __future__ import annotations
