@@ -18,8 +18,8 @@ __all__ = ["Collector", "PassCollector", "RecordContext", "ScratchCollector", "h
 
 
 class RecordContext(threading.local):
-    """What the exchange being judged on this thread adds to its findings (set by `RecordingJudge` around
-    `Judge.judge`): how it was judged, and the earlier requests a cross-request rule needs, per rule id."""
+    """What the exchange judged on this thread adds to its findings (set by `RecordingJudge`): how it was judged,
+    and per rule id the earlier requests a cross-request rule needs."""
 
     replay: ReplayInfo | None = None
     sequences: dict[str, list[RequestSample]] | None = None
@@ -89,13 +89,9 @@ class Collector:
     def record(self, violation: Violation, request: RequestSample | None, status: int | None, excerpt: str,
                source: str, probe: str | None = None, group: str | None = None, *,
                steps: tuple[ReplayInfo, list[RequestSample], list[ReplayInfo]] | None = None) -> None:
-        """Keep one finding per (rule, kind, probe group): a deterministic probe's bug class is its own finding.
-
-        `group` gathers probes that try one bug at different sizes ("string length in customer.id"): they
-        make one finding whose reproducer is the smallest, which shows where the target breaks. `steps`, when
-        given, says how the request was judged and the earlier requests of its sequence with how each was judged
-        (the stateful pass); otherwise they come from `context` (set by `RecordingJudge`).
-        """
+        """Keep one finding per (rule, kind, probe group): a deterministic probe's bug class is its own finding;
+        probes of one `group` (one bug at several sizes) share one, reproduced by the smallest. `steps`: how the
+        request and the earlier ones of its sequence were judged (the stateful pass); otherwise from `context`."""
         get_rule(violation.rule_id)  # a Violation names a rule already; a look-alike must too (never dropped)
         if canonical_rule_id(violation.rule_id) in self.left_out:
             return
@@ -142,8 +138,7 @@ class Collector:
             return list(self._findings.values())
 
     def absorb(self, other: Collector) -> None:
-        """Take `other`'s findings as if they had been recorded here after everything so far, in `other`'s order:
-        a finding already known adds its occurrences and keeps the smaller reproducer (the one known on a tie)."""
+        """Take `other`'s findings as if they had been recorded here after everything so far, in `other`'s order."""
         with self._lock:
             for finding in other.findings:
                 self._keep((finding.rule_id, finding.key, finding.probe_class), finding)
@@ -179,8 +174,7 @@ class Collector:
 
 
 class ScratchCollector(Collector):
-    """Keeps its findings to itself, while what was sent and checked counts in the run's collector (`run`): the
-    stateful pass judges each sequence it tries into one, and records only the shortest failing one's finding."""
+    """Keeps its findings to itself, while what was sent and checked counts in the run's collector (`run`)."""
 
     def __init__(self, run: Collector) -> None:
         super().__init__(run._seed, run._max_transport_failures, run._redactor, left_out=run.left_out)
@@ -197,9 +191,8 @@ class ScratchCollector(Collector):
 
 
 class PassCollector(ScratchCollector):
-    """One pass's findings while it runs beside others (`side_by_side`): kept here, merged into the run's collector
-    in the passes' order once they all ended (`Collector.absorb`), so the report reads as if they ran one after the
-    other. Requests, checks, notes, faults, the run's clock and its stop are the run's."""
+    """One pass's findings while it runs beside others (`side_by_side`), merged into the run's collector once they
+    all ended (`Collector.absorb`). Requests, checks, notes, faults, the clock and the stop are the run's."""
 
     def __init__(self, run: Collector) -> None:
         super().__init__(run)

@@ -59,9 +59,8 @@ class Preflight:
 
 def preflight_target(settings: ContractSettings, coupons: CouponSink | None = None,
                      source: str = _SOURCE) -> Preflight:
-    """The preflight alone, for a run that is not a contract run (load, capacity, plain locust): the same requests
-    and the same refusals (TargetUnreachable, ConfigError: exit 2 naming the flag), with a client of its own. The
-    coupons it issues go to `coupons` as they arrive, under `source`."""
+    """The preflight alone, for a run that is not a contract run (load, capacity, plain locust), with a client of
+    its own; the coupons it issues go to `coupons` under `source`."""
     refuse_production(settings.base_url, allow=settings.allow_production)
     redactor, headers = settings.auth()
     redact_with(settings.credentials, redactor.text)  # log lines too, with the tokens it fetches

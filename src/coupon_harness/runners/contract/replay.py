@@ -101,8 +101,7 @@ class _Replayer:
             return verdict(NOT_REPLAYABLE, "the report does not say how it was judged (written by an older "
                                            "coupon-harness): run the contract again")
         requests = [*finding.sequence, finding.request]
-        #: How each earlier request was judged: as the run recorded it (a stateful sequence), else as a bulk issue
-        #: to a customer made up for the run (the requests a unique-codes or series-attributes finding needs).
+        #: How each earlier request was judged: as recorded (a stateful sequence), else as a fresh customer's issue.
         judged = (finding.sequence_judged if len(finding.sequence_judged) == len(finding.sequence)
                   else [_EARLIER] * len(finding.sequence))
         if any(request.body is not None and _CUT.search(request.body) for request in requests):
@@ -150,9 +149,8 @@ class _Replayer:
         return verdict(FIXED, f"but now breaks {', '.join(others)}" if others else "")
 
     def _headers(self, request: RequestSample) -> dict[str, str | None]:
-        """The recorded headers less the run's own credentials (shown redacted): the replay's are added. Basic
-        credentials recorded under another spelling of the scheme (`basic`, the auth pass's probe) are sent in
-        that spelling, so the replay tries what the run tried."""
+        """The recorded headers less the run's own credentials (shown redacted; the replay's are added), Basic ones
+        recorded under another spelling of the scheme (the auth pass's `basic`) sent in that spelling."""
         headers: dict[str, str | None] = {}
         for name, value in request.headers:
             if REDACTED not in value:

@@ -54,25 +54,9 @@ if TYPE_CHECKING:
     from schemathesis import CheckContext, Response
     from schemathesis.specs.openapi.schemas import OpenApiCase, OpenApiSchema
 
-__all__ = [
-    "CHECK_NAME",
-    "CaseAnswer",
-    "Cut",
-    "Errored",
-    "Fatal",
-    "Finished",
-    "Generated",
-    "Interrupted",
-    "Mode",
-    "PassEvent",
-    "PassSettings",
-    "PhaseFinished",
-    "PhaseStarted",
-    "ScenarioFinished",
-    "ScenarioStarted",
-    "SchemathesisPass",
-    "is_check_registered",
-]
+__all__ = ["CHECK_NAME", "CaseAnswer", "Cut", "Errored", "Fatal", "Finished", "Generated", "Interrupted", "Mode",
+           "PassEvent", "PassSettings", "PhaseFinished", "PhaseStarted", "ScenarioFinished", "ScenarioStarted",
+           "SchemathesisPass", "is_check_registered"]
 
 #: The one check a pass runs (Schemathesis' built-in checks are all off).
 CHECK_NAME = "coupon_harness_contract"
@@ -150,7 +134,7 @@ class PhaseStarted:
 @dataclass(frozen=True, slots=True)
 class PhaseFinished:
     phase: str
-    #: The phase did not run (disabled, as probing always is, not applicable, or the run was stopping).
+    #: The phase did not run (disabled, as probing always is, not applicable, or stopping).
     skipped: bool
 
 
@@ -169,11 +153,11 @@ class ScenarioFinished:
 
 @dataclass(frozen=True, slots=True)
 class Errored:
-    """An error that did not end the run: a network error (testing of the operation stops) or another one."""
+    """An error that did not end the run."""
 
     error: Exception
     label: str
-    #: A network error (a hung, dropped or refused request: requests' or the socket's own), not another one.
+    #: A hung, dropped or refused request (requests' or the socket's own error).
     network: bool = False
     #: The request that met it, when requests says which.
     request: Outgoing | None = None

@@ -65,8 +65,7 @@ MAX_FINDINGS = 5
 
 #: Most state machines of one pass (8 at the default budget).
 MACHINES = 8
-#: The fewest requests a machine's share holds: the search and the shrinking of a sequence need some room. A budget
-#: below two shares (--max-examples 20 and less) is one machine, as the pass was before it was split.
+#: The fewest requests a machine's share holds: the search and the shrinking need some room.
 SHARE = 36
 
 Signature = tuple[str, str]
@@ -88,17 +87,15 @@ class Machine:
 
 
 def machine_seed(seed: int, index: int) -> int:
-    """The seed of machine `index` of a run seeded `seed`: the run's seed for the first, 64 bits of a hash of both
-    for the others."""
+    """The run's seed for the first machine, 64 bits of a hash of both for the others."""
     if index == 0:
         return seed
     return int.from_bytes(hashlib.sha256(f"stateful/{seed}/{index}".encode()).digest()[:8], "big")
 
 
 def split(budget: int, seed: int, pool: tuple[str, ...]) -> list[Machine]:
-    """The pass's state machines: at most MACHINES, each with at least SHARE requests of `budget` (the remainder to
-    the first ones) and, with a customer pool, its own slice of it of at least CUSTOMERS customers when the pool has
-    that many (disjoint: customer i goes to machine i modulo their number). Never depends on --workers."""
+    """At most MACHINES machines, each with at least SHARE requests of `budget` and, with a customer pool, a disjoint
+    slice of it of at least CUSTOMERS customers when the pool has that many. Never depends on --workers."""
     count = min(MACHINES, max(1, budget // SHARE))
     if pool:
         count = min(count, max(1, len(pool) // CUSTOMERS))
@@ -310,9 +307,8 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
 
         def __init__(self) -> None:
             if current_build_context().is_final:
-                # Hypothesis replays the shrunk example once more to report it: the target's state has moved on
-                # since, and the example's own answers are already kept (`_Search.keep`). Hypothesis takes a replay
-                # that stops at once for inconsistent data generation, which `run_stateful` expects then.
+                # Hypothesis replays the shrunk example to report it: the target's state has moved on, and the
+                # example's answers are kept already. Stopping here reads as Flaky, which `_search` expects then.
                 search.replayed = True
                 raise _Stop("final replay")
             super().__init__()
@@ -322,10 +318,8 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
 
         @initialize(first=_KIND, second=_KIND, start=st.integers(0, 1000))
         def customers(self, first: int, second: int, start: int) -> None:
-            """The example's customers (made up for it, or from --customer-ids from `start` on) and its two focus
-            series."""
-            # The first focus is a series with a per-customer limit when the target has one (`_Search.probe_limits`,
-            # which runs after the class is made), the second one without, when it has one.
+            """The example's customers and its two focus series: the first one with a per-customer limit, the
+            second one without, when the target has such series."""
             firsts = search.limited or valid
             seconds = [series for series in valid if series not in search.limited] or valid
             self.focus = (firsts[first % len(firsts)], seconds[second % len(seconds)])
