@@ -47,9 +47,8 @@ def policy(settings: ContractSettings, url_flag: str = "--base-url") -> Outbound
 
 
 class Client:
-    """Every request of a contract run goes through `raw` (the generated passes' through Schemathesis, paced by the
-    same `pacer`): paced by `--max-rps`, counted by `gauge`. `lane()` sends a deterministic pass's requests through
-    `settings.workers` threads (see `fanout`); each thread has its own HTTP session, all bound to one origin."""
+    """Every request of a contract run goes through `raw` (the generated passes' through Schemathesis), paced by
+    `pacer` (--max-rps) and counted by `gauge`; each thread has its own HTTP session, all bound to one origin."""
 
     def __init__(self, settings: ContractSettings, judge: Judge, headers: Callable[[], dict[str, str]]) -> None:
         self.settings = settings

@@ -209,11 +209,7 @@ class PairClient(Client):
                         redactor=self.judge.redactor)
         return exchange, sent_at
 
-    def may_generate(self, source: str) -> bool:
-        """No generated pass when fewer than `PROPERTY_RESERVE` coupons are left under the cap on either target."""
-        return self._reserve_left("did not run")
-
-    def _reserve_left(self, what: str) -> bool:
+    def may_generate(self, source: str, what: str = "did not run") -> bool:
         """False, and the run stopped, when fewer than `PROPERTY_RESERVE` coupons are left under the cap."""
         left = self.book.left()
         if left is not None and left < PROPERTY_RESERVE:
@@ -236,7 +232,7 @@ class PairClient(Client):
         url = self.against + sent.url[len(self.url):] if sent.url.startswith(self.url) else self.against
         b, sent_b = self.send_b(sent.method, url, body, headers, auth=True)
         book.record(source, exchange, sent.sent_at, b, sent_b)
-        self._reserve_left("stopped")
+        self.may_generate(source, "stopped")
 
     def close(self) -> None:
         super().close()
@@ -246,9 +242,8 @@ class PairClient(Client):
 # Complexity allowed: the run's stages in order, each with its interruption and fault handling beside it.
 def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None, *,  # noqa: C901, PLR0915
              figures: FiguresSink | None = None) -> DiffRunResult:
-    """Raises TargetUnreachable (nothing listens, credentials refused) and ConfigError before the first case
-    (exit 2); a harness bug inside a pass is a fault of the result, and the other passes still run. `figures`: the
-    run's cases, differences and coupons a few times a second."""
+    """Raises TargetUnreachable and ConfigError (exit 2) before the first case; a harness bug inside a pass is a
+    fault of the result, and the other passes still run."""
     base = settings.base
     refuse_production(base.base_url, allow=base.allow_production)
     refuse_production(settings.against_url, allow=base.allow_production, url_flag="--against-url")

@@ -328,17 +328,8 @@ def _value(where: str, va: Any, vb: Any, out: list[Delta], sent: tuple[float, fl
             out.append(Delta("response shape", f"{where} length", f"{len(va)} items", f"{len(vb)} items"))
         for item_a, item_b in zip(va, vb, strict=False):
             _value(f"{where}[]", item_a, item_b, out, sent, category)
-    elif kind_a == "number":
-        if not _same_number(va, vb):
-            out.append(Delta(category, where, _show(va), _show(vb)))
-    elif va != vb:
+    elif va != vb and not (isinstance(va, float) and isinstance(vb, float) and math.isnan(va) and math.isnan(vb)):
         out.append(Delta(category, where, _show(va), _show(vb)))
-
-
-def _same_number(x: float, y: float) -> bool:
-    if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
-        return True
-    return x == y
 
 
 def _presence(present: bool) -> str:

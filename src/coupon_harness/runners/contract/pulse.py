@@ -13,9 +13,8 @@ __all__ = ["Pulse"]
 
 
 class Pulse:
-    """Sends `measure(part)` to `sink` at each pass's start, as the collector counts requests at most every `every_s`
-    seconds (from whichever thread sent one: Schemathesis' workers too), and at the end. A race sends one more;
-    nothing is lost. No `sink`: sends nothing."""
+    """Sends `measure(part)` to `sink` (if any) at each pass's start, as the collector counts requests (from any
+    thread) at most every `every_s` seconds, and at the end."""
 
     def __init__(self, sink: FiguresSink | None, collector: Collector, passes: int,
                  measure: Callable[[Part | None], Figures], *, every_s: float = 0.2,

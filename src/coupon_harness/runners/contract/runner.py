@@ -35,9 +35,8 @@ _log = logging.getLogger(__name__)
 # Complexity allowed: the run's stages in order, each with its interruption and fault handling beside it.
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None, *,  # noqa: C901, PLR0912, PLR0915
                  figures: FiguresSink | None = None) -> ContractRunResult:
-    """Raises TargetUnreachable when the target cannot be tested at all and ConfigError when the configuration
-    does not fit the target (both exit 2); a harness bug in one pass is a `HarnessFault` of the result. `progress`
-    gets a line at each pass's start and end; `figures`, the run's figures a few times a second."""
+    """Raises TargetUnreachable and ConfigError (exit 2) when the target cannot be tested or does not fit the
+    configuration; a harness bug in one pass is a `HarnessFault` of the result."""
     refuse_production(settings.base_url, allow=settings.allow_production)  # before any request, every way in
     baseline = None
     if settings.baseline is not None:  # a bad file is exit 2 before any request
@@ -144,9 +143,8 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
 
 
 def pass_groups(names: Sequence[str], workers: int) -> list[tuple[str, ...]]:
-    """The passes in order, those that run beside each other as one group: with more than one worker the generated
-    passes next to one another in the order (`side_by_side.BESIDE`), and from ALONGSIDE_FROM workers on the
-    deterministic passes of ALONGSIDE next to them."""
+    """The passes in order, those that run beside each other (`side_by_side`: BESIDE, and ALONGSIDE from
+    ALONGSIDE_FROM workers on) as one group."""
     together = BESIDE | (ALONGSIDE if workers >= ALONGSIDE_FROM else frozenset())
     groups: list[tuple[str, ...]] = []
     for name in names:
@@ -171,9 +169,8 @@ def pace_note(settings: ContractSettings, peak: int) -> str | None:
 
 
 def judge_by_baseline(result: ContractRunResult, baseline: Baseline, path: Path, *, update: bool) -> None:
-    """Mark the result's findings against the baseline. With `update`, rewrite the file from the run first
-    (not after an interrupted run or one with a harness error: what did not run would read as fixed) and
-    judge against what was written."""
+    """Mark the result's findings against the baseline; with `update`, against the file rewritten from the run
+    first (not after an interrupted or faulted run: what did not run would read as fixed)."""
     if update and (result.interrupted or result.faults):
         result.notes.append(f"--baseline-update: {path} left as it was (the run was interrupted or met a harness "
                             "error, so not every finding had its chance)")

@@ -75,9 +75,8 @@ class SequenceStep:
 
 
 class Session:
-    """One sequence as it is sent: its customers (id, made up for the run), what each was asked, its own Ledger and
-    a collector of its own (`ScratchCollector`: its findings stay here, its requests and checks count in the run's).
-    `samples` and `judged` hold each step's request and how it was judged, in order."""
+    """One sequence as it is sent: its customers (id, made up), what each was asked, its own Ledger and collector
+    (`ScratchCollector`); `samples` and `judged` hold each step's request and how it was judged, in order."""
 
     def __init__(self, client: Client, run: Collector, customers: Sequence[tuple[str, bool]]) -> None:
         expectations = client.judge.expectations

@@ -134,9 +134,8 @@ def failing_lengths(collector: Collector) -> dict[str, int]:
 
 def string_probes(client: Client, schema: dict[str, Any] | None = None, valid: Callable[[Any], bool] | None = None,
                   too_long: dict[str, int] | None = None) -> list[StringProbe]:
-    """The probes this run sends (the request schema's string fields unless `schema` is given, classified by
-    `valid`, the request schema's validator unless given; none as long as `too_long` says for its field), selected
-    by the run's seed."""
+    """The probes this run sends, selected by its seed: `schema`'s string fields (the request schema's), classified
+    by `valid` (its validator), none as long as `too_long` says for its field."""
     every = _every_probe(client, schema if schema is not None else load_schema("request"),
                          valid if valid is not None else request_validator().is_valid)
     limits = too_long or {}
