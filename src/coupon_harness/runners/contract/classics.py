@@ -105,8 +105,7 @@ class _ClassicsBuilder:
         return {"seriesIds": [self.series], "customer": {"id": customer}}
 
     def call(self, series: list[int], customer: str) -> Callable[[], IssueCall]:
-        # fresh_customer False: a probe's odd customer may be refused honestly, which proves nothing.
-        return lambda: IssueCall(series, customer, datetime.now(UTC), fresh_customer=False)
+        return lambda: IssueCall(series, customer, datetime.now(UTC), fresh_customer=False)  # refusal proves nothing
 
     def probes(self) -> Iterator[Probe]:
         for path, schema in _fields(self.schema):

@@ -1,15 +1,13 @@
 """A differential run: every case of the contract passes sent to the base target (A), then to the other (B), and
 the two answers compared (`diff_compare`); differences grouped, each with its smallest case.
 
-The passes run unchanged through the one registry (`passes.run_pass`) on a `PairClient`: a contract `Client` whose
-every request goes to both targets (a generated case is sent to A by Schemathesis, then to B by
-`PairClient.generated`). B's body is A's with the series and customer ids mapped (`diff_mapping`). A's answers are
-still judged by the Judge (the passes need it, and its transport streak stops the run), but those findings are
-`coupon-harness contract`'s business, not reported here.
+The passes run unchanged through the one registry on a `PairClient`, a contract `Client` whose every request goes
+to both targets, B's body mapped (`diff_mapping`). A's answers are still judged (the passes need it, and its
+transport streak stops the run), but those findings are `coupon-harness contract`'s business.
 
 The coupon cap (`DiffSettings.max_coupons`) holds for each target: a case the harness builds is sent only if its
-most coupons fit under what is left on both. A generated case is known only once sent to A: B gets it if it fits,
-and the generated passes stop when fewer than `PROPERTY_RESERVE` are left (A may pass the cap by one batch).
+most coupons fit on both. A generated case is known only once sent to A: B gets it if it fits, and the generated
+passes stop when fewer than `PROPERTY_RESERVE` are left (A may pass the cap by one batch).
 """
 
 from __future__ import annotations

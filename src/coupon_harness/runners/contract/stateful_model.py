@@ -1,13 +1,10 @@
 """The model of the stateful pass: the steps a sequence is made of, and a `Session` that sends them in order and
 judges each answer by the one Judge, knowing what came before.
 
-Besides the per-answer rules, at every step, the model judges what the contract states about a sequence:
-- valid-series-issues: a customer the harness made up is due a coupon the first time a valid series is asked of it,
-  whatever came before (a malformed or unauthorized request asks nothing; a well-formed one counts, whatever it was
-  answered); a later ask may rightly be refused or answered with the coupon it holds. --customer-ids are never
-  fresh.
-- unique-codes and series-attributes-stable: each sequence has a Ledger of its own, so it shows its finding alone,
-  as `replay` judges it.
+Besides the per-answer rules at every step, the model judges what the contract states about a sequence:
+valid-series-issues (a customer the harness made up is due a coupon at its first ask of a valid series, whatever
+malformed, unauthorized or other requests came before; a later ask may rightly be refused), and unique-codes and
+series-attributes-stable on a Ledger of the sequence's own, as `replay` judges them.
 """
 
 from __future__ import annotations
@@ -45,8 +42,8 @@ def _issue_body(series: list[Any], customer: str) -> bytes:
     return dump_json({"seriesIds": series, "customer": {"id": customer}})
 
 
-#: Malformed bodies that still name the step's customer and series, so a target that acts on part of one (issues
-#: the series before it finds the bad element, keeps the customer's batch) shows it in the next request.
+#: Malformed bodies that still name the step's customer and series: a target that acts on part of one shows it
+#: in the next request.
 MALFORMED_VARIANTS: dict[str, _Body] = {
     "a string after the series": lambda series, customer: _issue_body([*series, "x"], customer),
     "a fraction after the series": lambda series, customer: _issue_body([*series, 0.5], customer),
