@@ -37,6 +37,7 @@ from coupon_harness.contract.schemas import load_schema
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import Exchange
+from coupon_harness.runners.contract.fanout import Lane
 from coupon_harness.runners.contract.schema_fields import Path, series_choice
 from coupon_harness.runners.contract.schema_fields import fields as _fields
 from coupon_harness.runners.contract.schema_fields import show as _show
@@ -290,21 +291,17 @@ def _send(client: Client, *, judged: bool) -> int:
             if client.judge.collector.stopped:
                 break
             if judged:
-                lane.submit(_sender(client, probe), _judger(client, probe))
+                _submit(lane, client, probe)
             else:
                 client.raw("POST", probe.body, headers=probe.headers, source=f"classics/{probe.name}")
             sent += 1
     return sent
 
 
-def _sender(client: Client, probe: Probe) -> Callable[[], tuple[Exchange, IssueCall | None]]:
+def _submit(lane: Lane, client: Client, probe: Probe) -> None:
     def send() -> tuple[Exchange, IssueCall | None]:
         call = probe.call() if probe.call is not None else None
         return client.raw("POST", probe.body, headers=probe.headers, source="classics"), call
-    return send
 
-
-def _judger(client: Client, probe: Probe) -> Callable[[tuple[Exchange, IssueCall | None]], None]:
-    def judge(answered: tuple[Exchange, IssueCall | None]) -> None:
-        client.judge.judge(answered[0], probe.expect, answered[1], "classics", probe=probe.name, group=probe.group)
-    return judge
+    lane.submit(send, lambda answered: client.judge.judge(answered[0], probe.expect, answered[1], "classics",
+                                                           probe=probe.name, group=probe.group))

@@ -146,9 +146,8 @@ def string_probes(client: Client, schema: dict[str, Any] | None = None, valid: C
 
 def _sender(client: Client, probe: StringProbe) -> Callable[[], tuple[Exchange, IssueCall | None]]:
     def send() -> tuple[Exchange, IssueCall | None]:
-        call = None
-        if probe.expect is not MALFORMED:
-            call = IssueCall(list(probe.series), probe.customer, datetime.now(UTC), fresh_customer=False)
+        call = (IssueCall(list(probe.series), probe.customer, datetime.now(UTC), fresh_customer=False)
+                if probe.expect is not MALFORMED else None)
         return client.raw("POST", probe.body, source="strings"), call
     return send
 
