@@ -180,7 +180,6 @@ class PairClient(Client):
             raise ValueError("a differential run sends no route variant")
         if source:  # every case the passes send comes through here (Client.issue and Client.probe too)
             self.source = source
-        # listed by the book, both sides
         return self.pair(method, body, headers=headers, auth=auth, url=url, lower_scheme=lower_scheme)[0]
 
     def pair(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,

@@ -23,7 +23,7 @@ from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.pulse import Pulse
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
-from coupon_harness.runners.contract.side_by_side import ALONGSIDE, ALONGSIDE_FROM, BESIDE, run_beside
+from coupon_harness.runners.contract.side_by_side import ALONGSIDE, ALONGSIDE_FROM, BESIDE, PassDone, run_beside
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor
 
@@ -55,8 +55,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     pulse = Pulse(figures, collector, len(settings.passes), measure)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    passes: list[tuple[str, int]] = []
-    spans: list[tuple[str, float, float]] = []
+    ran: list[PassDone] = []
     notes: list[str] = []
     interrupted = False
     if settings.workers > 1:
@@ -81,9 +80,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             index = settings.passes.index(group[0]) + 1  # the pass's place in the run, for the progress display
             if len(group) > 1:
                 pulse.enter("+".join(group), index)
-                for done in run_beside(group, client, headers, progress):
-                    passes.append((done.name, done.requests))
-                    spans.append((done.name, done.began, done.ended))
+                ran += run_beside(group, client, headers, progress)
                 continue
             name = group[0]
             before, began = collector.requests, collector.elapsed()
@@ -93,8 +90,7 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
             fault = run_guarded(name, client, headers, progress, log=_log)
             if fault is not None:  # a harness bug: this pass stops, the others still run
                 collector.fault(fault)
-            passes.append((name, collector.requests - before))
-            spans.append((name, began, collector.elapsed()))
+            ran.append(PassDone(name, True, collector.requests - before, began, collector.elapsed()))
             _log.info("pass %s: done, %d requests", name, collector.requests - before)
     except (KeyboardInterrupt, PropertyInterrupted):
         interrupted = True
@@ -120,23 +116,14 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         notes.append(paced)
     first = collector.first_finding
     result = ContractRunResult(
-        target=redactor.text(settings.base_url),
-        started_at=started_at,
-        duration_s=round(time.monotonic() - started, 3),
-        seed=settings.seed,
-        requests=collector.requests,
+        target=redactor.text(settings.base_url), started_at=started_at,
+        duration_s=round(time.monotonic() - started, 3), seed=settings.seed, requests=collector.requests,
         rules=collector.rule_results(judge.expectations, customer_pool=bool(settings.customer_ids)),
-        interrupted=interrupted,
-        passes=passes,
-        notes=notes + collector.notes,
-        faults=list(collector.faults),
-        first_finding_s=first[0] if first else None,
+        interrupted=interrupted, passes=[(done.name, done.requests) for done in ran], notes=notes + collector.notes,
+        faults=list(collector.faults), first_finding_s=first[0] if first else None,
         first_finding_source=first[1] if first else None,
-        pass_spans=spans,
-        shape=run_shape(settings, redactor),
-        workers=settings.workers,
-        concurrency_peak=client.gauge.peak,
-    )
+        pass_spans=[(done.name, done.began, done.ended) for done in ran], shape=run_shape(settings, redactor),
+        workers=settings.workers, concurrency_peak=client.gauge.peak)
     if baseline is not None and settings.baseline is not None:
         judge_by_baseline(result, baseline, settings.baseline, update=settings.baseline_update)
     return result

@@ -1,18 +1,13 @@
 """Schemathesis behind one module: the only module of coupon_harness that imports it.
 
 `SchemathesisPass` runs one property pass in harness terms: `PassSettings` in, a `CaseAnswer` per answered case
-(to `on_answer`, in Schemathesis' worker thread, while the run goes on) and `PassEvent`s out. Nothing of
-Schemathesis crosses this boundary but the exceptions it reports (`Errored.error`, `Fatal.error`: requests' or
-Python's own).
-
-Scoped to the run, nothing registered at import, nothing changed for another Schemathesis use of the process:
-- the engine (`_Unprobed`) runs on an `EngineContext` of its own (`_HardenedContext`) whose sessions are put under
-  the outbound policy (`transport.outbound.harden_session`);
-- the credentials, the deadline and the body cap ride on a `requests` auth object set on this run's schema
-  (`_HarnessAuth`), not on Schemathesis' `before_call` hook, which can only be registered globally;
-- the check `coupon_harness_contract` is registered while at least one pass runs and hands an answer only to the
-  pass that owns the case's schema;
-- the configuration is the pass's own (no `schemathesis.toml` read, no run cache written).
+(to `on_answer`, in Schemathesis' worker thread) and `PassEvent`s out; only the exceptions it reports (requests'
+or Python's own) cross this boundary. Everything is scoped to the run, nothing changed for another Schemathesis
+use of the process: the engine (`_Unprobed`) runs on its own `EngineContext` (`_HardenedContext`) whose sessions
+are put under the outbound policy; the credentials, deadline and body cap ride on a `requests` auth object of this
+run's schema (`_HarnessAuth`; Schemathesis' `before_call` hook is global only); the check `coupon_harness_contract`
+is registered while a pass runs and hands an answer only to the pass that owns its schema; the configuration is
+the pass's own (no `schemathesis.toml` read, no run cache written).
 
 Internals relied on, each pinned by tests/contract_layer/test_schemathesis_adapter.py: `Engine`,
 `Engine.get_phase_config`, what `Engine.execute` does (mirrored by `_Unprobed.execute`), `EngineContext` and its

@@ -1,23 +1,19 @@
 """The stateful pass: sequences of requests judged against a model (`stateful_model`), searched and shrunk by a
 Hypothesis `RuleBasedStateMachine`.
 
-An example is up to `STEPS` steps to two customers (made up, or from --customer-ids), mostly about two focus series,
-of the kinds in `KINDS_DRAWN`; a refused step is mostly followed by its retry. Every answer is judged by the one Judge
-into the sequence's own collector; a finding that fails the gate, of a (rule, kind) no earlier pass found, makes the
-machine raise, so Hypothesis shrinks the sequence. Only the shortest failing sequence of each (rule, kind) is recorded
-in the run's collector, its earlier requests as the finding's `sequence` (`replay` and `export-tests` send them
-first); the other attempts' requests and checks still count and their coupons are still listed.
+An example is up to `STEPS` steps (`KINDS_DRAWN`) to two customers, mostly about two focus series; a refused step
+is mostly followed by its retry. A finding that fails the gate, of a (rule, kind) no earlier pass found, makes the
+machine raise, so Hypothesis shrinks the sequence; only the shortest failing sequence of each (rule, kind) is
+recorded, its earlier requests as the finding's `sequence` (`replay` and `export-tests` send them first). Hidden
+state shows where the contract says what is due: a request that must change nothing but issued shows when the
+customer's first ask of a series with a per-customer limit is refused, so such series (`_Search.probe_limits`)
+are the first focus.
 
-Hidden state shows only where the contract says what is due: a request that must change nothing but issued shows
-when the customer's first ask of a series with a per-customer limit is then refused. So `_Search.probe_limits`
-finds such series and an example's first focus is one of them when there is one.
-
-The pass is several independent machines (`split`), each with its own seed, customers and share of the budget; the
-split depends on the budget and the pool, never on --workers (N workers run N machines at a time), so the same seed
-finds the same findings. The budget is 3 requests per --max-examples (at least 60); a machine's search stops at
-`SEARCH` of its share if it found nothing, shrinking takes the rest. Hypothesis runs with the machine's seed, no
-database and no final replay (the target's state has moved on). A hang or dropped connection ends the pass without
-shrinking (each try would cost the request timeout).
+The pass is several independent machines (`split`), each with its own seed, customers and share of the budget
+(3 requests per --max-examples, at least 60), never depending on --workers: the same seed finds the same findings.
+A machine's search stops at `SEARCH` of its share if it found nothing; shrinking takes the rest. Hypothesis keeps
+no database and makes no final replay (the target's state has moved on); a hang or dropped connection ends the
+pass without shrinking (each try would cost the request timeout).
 """
 
 from __future__ import annotations
