@@ -22,7 +22,7 @@ from coupon_harness import ENDPOINT, interrupts
 from coupon_harness.contract.http_rules import Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
-from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
+from coupon_harness.coupon_log import CouponLog, CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
 from coupon_harness.results.progress import Figures, FiguresSink, Part
@@ -37,7 +37,7 @@ from coupon_harness.runners.contract.judge import Judge, log_coupons
 from coupon_harness.runners.contract.passes import run_guarded
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.pulse import Pulse
-from coupon_harness.runners.contract.runner import run_shape
+from coupon_harness.runners.contract.runner import closing_run, run_shape
 from coupon_harness.runners.contract.settings import token_source
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Credentials, Redactor, auth_headers
@@ -236,8 +236,7 @@ class PairClient(Client):
         self._b_http.close()
 
 
-# Complexity allowed: the run's stages in order, each with its interruption and fault handling beside it.
-def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None, *,  # noqa: C901, PLR0915
+def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None, *,
              figures: FiguresSink | None = None) -> DiffRunResult:
     """Raises TargetUnreachable and ConfigError (exit 2) before the first case; a harness bug inside a pass is a
     fault of the result, and the other passes still run."""
@@ -281,39 +280,31 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     notes: list[str] = []
     faults = []
     interrupted = False
-    try:
+    with closing_run(pulse, client, coupons):
         try:
-            _first_case(client, settings)
-        except AuthError as exc:
-            raise TargetUnreachable(redactor.text(str(exc))) from None
-        passes.append(("preflight", book.cases))
-        for index, name in enumerate(settings.passes, start=1):
-            if collector.stopped:
-                break
-            before = book.cases
-            progress(f"{name}: started")
-            pulse.enter(name, index)
             try:
-                fault = run_guarded(name, client, headers_a, progress, diff=True)
+                _first_case(client, settings)
             except AuthError as exc:
-                book.stop(redactor.text(str(exc)))
-            else:
-                faults += [fault] if fault is not None else []  # a harness bug: the other passes still run
-            passes.append((name, book.cases - before))
-            progress(f"{name}: {book.cases - before} cases")
-    except (KeyboardInterrupt, PropertyInterrupted):
-        interrupted = True
-        notes.append("interrupted: the differences cover only the cases sent before the signal")
-    except CouponLogError:
-        pass  # raised below with the counts as they stand once the log is closed
-    finally:
-        pulse.beat(force=True)  # the last figures, as the run ends
-        client.close()
-        if coupons is not None:
-            coupons.close()
+                raise TargetUnreachable(redactor.text(str(exc))) from None
+            passes.append(("preflight", book.cases))
+            for index, name in enumerate(settings.passes, start=1):
+                if collector.stopped:
+                    break
+                before = book.cases
+                progress(f"{name}: started")
+                pulse.enter(name, index)
+                try:
+                    fault = run_guarded(name, client, headers_a, progress, diff=True)
+                except AuthError as exc:
+                    book.stop(redactor.text(str(exc)))
+                else:
+                    faults += [fault] if fault is not None else []  # a harness bug: the other passes still run
+                passes.append((name, book.cases - before))
+                progress(f"{name}: {book.cases - before} cases")
+        except (KeyboardInterrupt, PropertyInterrupted):
+            interrupted = True
+            notes.append("interrupted: the differences cover only the cases sent before the signal")
     if coupons is not None:
-        if coupons.error is not None:
-            raise coupons.error
         notes.append(f"coupons issued on both targets: {coupons.count}, listed in {coupons.path.name} (sources "
                      "base:... and against:...)")
     if not expectations.valid_series:

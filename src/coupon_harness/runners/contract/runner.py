@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from coupon_harness.runners.contract.side_by_side import ALONGSIDE, ALONGSIDE_FR
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor
 
-__all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "pace_note", "run_contract", "run_shape"]
+__all__ = ["PASSES", "closing_run", "interrupted_result", "judge_by_baseline", "pace_note", "run_contract", "run_shape"]
 
 _log = logging.getLogger(__name__)
 
@@ -60,53 +61,45 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     interrupted = False
     if settings.workers > 1:
         progress(f"sending up to {settings.workers} requests at a time (--workers {settings.workers})")
-    try:
+    with closing_run(pulse, client, coupons):
         try:
-            preflight = run_preflight(client)
+            try:
+                preflight = run_preflight(client)
+            except AuthError as exc:
+                raise TargetUnreachable(redactor.text(str(exc))) from None
+            except HarnessError:  # setup errors: exit 2
+                raise
+            except Exception as exc:  # a harness bug: judge by what the user configured and go on
+                collector.fault(harness_fault("preflight", exc, redactor))
+            else:
+                judge.retarget(preflight.expectations)
+                notes.extend(preflight.notes)
+                judge_preflight(client, preflight)
+            for group in pass_groups(settings.passes, settings.workers):
+                if collector.stopped:
+                    notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
+                    break
+                index = settings.passes.index(group[0]) + 1  # the pass's place in the run, for the progress display
+                if len(group) > 1:
+                    pulse.enter("+".join(group), index)
+                    ran += run_beside(group, client, headers, progress)
+                    continue
+                name = group[0]
+                before, began = collector.requests, collector.elapsed()
+                _log.info("pass %s: started (%d requests so far)", name, before)
+                progress(f"{name}: started")
+                pulse.enter(name, index)
+                fault = run_guarded(name, client, headers, progress, log=_log)
+                if fault is not None:  # a harness bug: this pass stops, the others still run
+                    collector.fault(fault)
+                ran.append(PassDone(name, True, collector.requests - before, began, collector.elapsed()))
+                _log.info("pass %s: done, %d requests", name, collector.requests - before)
+        except (KeyboardInterrupt, PropertyInterrupted):
+            interrupted = True
+            notes.append("interrupted: the results cover only what ran before Ctrl-C")
         except AuthError as exc:
-            raise TargetUnreachable(redactor.text(str(exc))) from None
-        except HarnessError:  # setup errors: exit 2
-            raise
-        except Exception as exc:  # a harness bug: judge by what the user configured and go on
-            collector.fault(harness_fault("preflight", exc, redactor))
-        else:
-            judge.retarget(preflight.expectations)
-            notes.extend(preflight.notes)
-            judge_preflight(client, preflight)
-        for group in pass_groups(settings.passes, settings.workers):
-            if collector.stopped:
-                notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
-                break
-            index = settings.passes.index(group[0]) + 1  # the pass's place in the run, for the progress display
-            if len(group) > 1:
-                pulse.enter("+".join(group), index)
-                ran += run_beside(group, client, headers, progress)
-                continue
-            name = group[0]
-            before, began = collector.requests, collector.elapsed()
-            _log.info("pass %s: started (%d requests so far)", name, before)
-            progress(f"{name}: started")
-            pulse.enter(name, index)
-            fault = run_guarded(name, client, headers, progress, log=_log)
-            if fault is not None:  # a harness bug: this pass stops, the others still run
-                collector.fault(fault)
-            ran.append(PassDone(name, True, collector.requests - before, began, collector.elapsed()))
-            _log.info("pass %s: done, %d requests", name, collector.requests - before)
-    except (KeyboardInterrupt, PropertyInterrupted):
-        interrupted = True
-        notes.append("interrupted: the results cover only what ran before Ctrl-C")
-    except AuthError as exc:
-        notes.append(f"stopped: {redactor.text(str(exc))}")
-    except CouponLogError:
-        pass  # raised below with the counts as they stand once the log is closed
-    finally:
-        pulse.beat(force=True)  # the last figures, as the run ends
-        client.close()
-        if coupons is not None:
-            coupons.close()
+            notes.append(f"stopped: {redactor.text(str(exc))}")
     if coupons is not None:
-        if coupons.error is not None:
-            raise coupons.error
         notes.append(f"coupons issued: {coupons.count}, listed in {coupons.path.name} (to revoke them)"
                      if coupons.count else f"no coupon issued ({coupons.path.name} lists none)")
     if not settings.expectations.valid_series:
@@ -127,6 +120,23 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     if baseline is not None and settings.baseline is not None:
         judge_by_baseline(result, baseline, settings.baseline, update=settings.baseline_update)
     return result
+
+
+@contextmanager
+def closing_run(pulse: Pulse, client: Client, coupons: CouponLog | None) -> Iterator[None]:
+    """Around a run's passes (the contract's and the diff's): the last figures sent and the client and coupons.csv
+    closed whatever happens; a coupons.csv error raised once the log is closed, with the counts as they stand."""
+    try:
+        yield
+    except CouponLogError:
+        pass
+    finally:
+        pulse.beat(force=True)
+        client.close()
+        if coupons is not None:
+            coupons.close()
+    if coupons is not None and coupons.error is not None:
+        raise coupons.error
 
 
 def pass_groups(names: Sequence[str], workers: int) -> list[tuple[str, ...]]:
