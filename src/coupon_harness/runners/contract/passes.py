@@ -1,7 +1,7 @@
-"""The one registry of contract passes: each pass of `results.passes.PASS_TABLE` with its runner. The contract run
-and the differential run both send their passes through `run_pass` (the diff's `PairClient` is a contract `Client`;
-only the classics are sent differently there: not judged, each probe under its own name). Checked against the table
-at import, both ways.
+"""The one registry of contract passes: each pass of `results.passes.PASS_TABLE` with its runner, checked against
+the table at import, both ways. The contract run and the differential run both send their passes through
+`run_pass` (the diff's `PairClient` is a contract `Client`; only the classics are sent differently there: not
+judged, each probe under its own name), and `run_guarded` makes a harness bug in one pass its fault.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from coupon_harness.runners.contract.strings import run_strings
 from coupon_harness.transport.auth import AuthError
 
 __all__ = ["REGISTRY", "RUN_ENDERS", "Pass", "PassRunner", "run_guarded", "run_pass"]
+
 #: What ends the run, not only the pass: Ctrl-C, a refused token, a coupons.csv that cannot be written.
 RUN_ENDERS = (KeyboardInterrupt, PropertyInterrupted, AuthError, CouponLogError)
 
-#: A pass's runner: it sends through the client (judged by its Judge), with the credentials' headers and the
-#: progress line.
+#: A pass's runner: it sends through the client (judged by its Judge), with the credentials' headers and progress.
 PassRunner = Callable[[Client, Callable[[], dict[str, str]], Callable[[str], None]], object]
 
 

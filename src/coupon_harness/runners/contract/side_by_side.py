@@ -25,8 +25,7 @@ __all__ = ["ALONGSIDE", "ALONGSIDE_FROM", "BESIDE", "PassDone", "run_beside"]
 
 _log = logging.getLogger(__name__)
 
-#: Passes that may run beside each other: no input from one another's findings, cases drawn by their own seeded
-#: engine.
+#: Passes that may run beside each other: no input from one another's findings, cases drawn by their own engine.
 BESIDE = frozenset({"property-positive", "property-negative"})
 #: Deterministic passes that may run beside the generated ones: no input from earlier findings (the stateful pass
 #: looks for what the passes before it did not find, so it stays out).
