@@ -200,12 +200,15 @@ class PassCollector(ScratchCollector):
 
     @property
     def stopped(self) -> str | None:
-        return self.run.stopped
+        return self.stop_reason()
 
     @stopped.setter
     def stopped(self, reason: str | None) -> None:
         if reason is not None and self.run.stopped is None:
             self.run.stopped = reason
+
+    def stop_reason(self) -> str | None:
+        return self.run.stopped
 
     def sent(self, *, transport_ok: bool) -> None:
         with self._lock:

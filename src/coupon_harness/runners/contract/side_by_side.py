@@ -90,16 +90,10 @@ class _Alongside(PassCollector):
     """A deterministic pass's collector beside the generated ones: stopped by a Ctrl-C too (the CLI's handler
     raises only in the main thread), so its loop ends at the next request."""
 
-    @property
-    def stopped(self) -> str | None:
+    def stop_reason(self) -> str | None:
         if self.run.stopped is None and interrupts.received() is not None:
             return "interrupted"
         return self.run.stopped
-
-    @stopped.setter
-    def stopped(self, reason: str | None) -> None:
-        if reason is not None and self.run.stopped is None:
-            self.run.stopped = reason
 
 
 def _in_turn(passes: list[tuple[PassDone, PassCollector]], client: Client, lanes: int,
