@@ -1,8 +1,7 @@
 """The contract runner: property tests, business scenarios and probes, judged by one set of rules.
 
-Its names load on first use (PEP 562): importing `runners.contract.settings` (every command's settings do) must
-not import the passes, Schemathesis and Hypothesis with them, ~0.3 CPU-s a process that `load`, `capacity`,
-`serve` and plain Locust never use.
+Its names load on first use (PEP 562): every command's settings import `runners.contract.settings`, which must not
+bring Schemathesis and Hypothesis (~0.3 CPU-s) to `load`, `capacity`, `serve` and plain Locust.
 """
 
 from __future__ import annotations

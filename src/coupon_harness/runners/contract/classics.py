@@ -1,24 +1,16 @@
 """The classics: a deterministic pass of the values behind real-world server bugs, run on every contract run.
 
-The probes are derived from the request schema (so they follow it when it changes): for each field, type
-confusion (numeric strings, booleans, nulls, fractions, nested arrays), number boundaries (int32, 2^53,
-int64, 10^30, -0, 1e400), string lengths at the usual column and buffer limits, string encodings (an escaped
-lone surrogate, invalid UTF-8), array sizes; then body shapes (duplicate keys, key case variants, BOM,
-trailing content, NaN, deep nesting, 10 MB) and header variants. String values (injections, spaces, numbers
-spelt out, unicode) are the strings pass's (strings.py). Each probe is an otherwise well-formed request, and
-each is classified before it is sent: the answers the contract allows for it (`Expect`), judged by the same
-Judge as every pass.
+The probes are derived from the request schema (so they follow it): per field, type confusion, number boundaries
+(int32, 2^53, int64, 10^30, -0, 1e400), string lengths at the usual column and buffer limits, string encodings,
+array sizes; then body shapes (duplicate keys, key case, BOM, trailing content, NaN, deep nesting, 10 MB) and
+header variants (string values are the strings pass's). Each probe is otherwise well-formed and classified before
+it is sent (`Expect`), judged by the same Judge as every pass.
 
-Where the contract is silent the choice is documented in contracts/rules.yaml (strict-json,
-documented-status, rejects-malformed) and the README ("The classics pass"):
-- leniency that changes meaning (a numeric string bound to an integer, a fraction truncated, `SeriesIds`
-  bound to `seriesIds`) must be refused: 400 only (rejects-malformed);
-- harmless leniency some parsers show by default (content after the JSON value, NaN/Infinity, invalid
-  UTF-8): 400, and a 200 is a warning (strict-json); a BOM, duplicate keys or trailing whitespace may be
-  accepted silently (RFC 8259);
-- well-formed values a server may still refuse honestly (long or unusual customer ids, a batch past a cap):
-  200 or 400; resource limits (10 MB, 1,000 levels, 1,000 series, 65,536 characters): 200, 400 or 413.
-  Only a 5xx, a hang or a dropped connection is then a finding.
+Where the contract is silent the choice is documented in contracts/rules.yaml and the README ("The classics pass"):
+leniency that changes meaning must be refused (400 only); harmless leniency (content after the JSON, NaN, invalid
+UTF-8) should be (a 200 is a warning); a BOM, duplicate keys or trailing whitespace may be accepted (RFC 8259);
+odd but well-formed values may get 200 or 400 and resource limits 200, 400 or 413: then only a 5xx, a hang or a
+dropped connection is a finding.
 """
 
 from __future__ import annotations
@@ -45,6 +37,7 @@ from coupon_harness.contract.schemas import load_schema
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import Exchange
+from coupon_harness.runners.contract.fanout import Lane
 from coupon_harness.runners.contract.schema_fields import Path, series_choice
 from coupon_harness.runners.contract.schema_fields import fields as _fields
 from coupon_harness.runners.contract.schema_fields import show as _show
@@ -113,8 +106,7 @@ class _ClassicsBuilder:
         return {"seriesIds": [self.series], "customer": {"id": customer}}
 
     def call(self, series: list[int], customer: str) -> Callable[[], IssueCall]:
-        # fresh_customer False: a probe's odd customer may be refused honestly, which proves nothing.
-        return lambda: IssueCall(series, customer, datetime.now(UTC), fresh_customer=False)
+        return lambda: IssueCall(series, customer, datetime.now(UTC), fresh_customer=False)  # refusal proves nothing
 
     def probes(self) -> Iterator[Probe]:
         for path, schema in _fields(self.schema):
@@ -299,21 +291,17 @@ def _send(client: Client, *, judged: bool) -> int:
             if client.judge.collector.stopped:
                 break
             if judged:
-                lane.submit(_sender(client, probe), _judger(client, probe))
+                _submit(lane, client, probe)
             else:
                 client.raw("POST", probe.body, headers=probe.headers, source=f"classics/{probe.name}")
             sent += 1
     return sent
 
 
-def _sender(client: Client, probe: Probe) -> Callable[[], tuple[Exchange, IssueCall | None]]:
+def _submit(lane: Lane, client: Client, probe: Probe) -> None:
     def send() -> tuple[Exchange, IssueCall | None]:
         call = probe.call() if probe.call is not None else None
         return client.raw("POST", probe.body, headers=probe.headers, source="classics"), call
-    return send
 
-
-def _judger(client: Client, probe: Probe) -> Callable[[tuple[Exchange, IssueCall | None]], None]:
-    def judge(answered: tuple[Exchange, IssueCall | None]) -> None:
-        client.judge.judge(answered[0], probe.expect, answered[1], "classics", probe=probe.name, group=probe.group)
-    return judge
+    lane.submit(send, lambda answered: client.judge.judge(answered[0], probe.expect, answered[1], "classics",
+                                                           probe=probe.name, group=probe.group))

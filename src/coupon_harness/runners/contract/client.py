@@ -27,10 +27,8 @@ __all__ = ["Client", "policy", "request_headers"]
 def request_headers(credentials: Callable[[], dict[str, str]], headers: Mapping[str, str | None] | None, *,
                     auth: bool, lower_scheme: bool = False,
                     extra: Sequence[tuple[str, str]] = ()) -> dict[str, str | None]:
-    """JSON in and out, the credentials' headers when `auth`, then `headers`. `lower_scheme`: the Authorization
-    scheme written in lower case (`basic ...`): RFC 9110 §11.1 makes a scheme case-insensitive, and the auth pass
-    checks the target reads it so. `extra`: the user's headers (-H), on every request, those sent without
-    credentials too."""
+    """JSON in and out, the user's headers (-H, `extra`), the credentials' headers when `auth`, then `headers`.
+    `lower_scheme`: the Authorization scheme in lower case (RFC 9110 §11.1: a scheme is case-insensitive)."""
     sent: dict[str, str | None] = {"Content-Type": "application/json", "Accept": "application/json", **dict(extra)}
     if auth:
         sent.update(credentials())
@@ -49,9 +47,8 @@ def policy(settings: ContractSettings, url_flag: str = "--base-url") -> Outbound
 
 
 class Client:
-    """Every request of a contract run goes through `raw` (the generated passes' through Schemathesis, paced by the
-    same `pacer`): paced by `--max-rps`, counted by `gauge`. `lane()` sends a deterministic pass's requests through
-    `settings.workers` threads (see `fanout`); each thread has its own HTTP session, all bound to one origin."""
+    """Every request of a contract run goes through `raw` (the generated passes' through Schemathesis), paced by
+    `pacer` (--max-rps) and counted by `gauge`; each thread has its own HTTP session, all bound to one origin."""
 
     def __init__(self, settings: ContractSettings, judge: Judge, headers: Callable[[], dict[str, str]]) -> None:
         self.settings = settings
@@ -83,9 +80,7 @@ class Client:
         return http
 
     def lane(self) -> Lane:
-        """A deterministic pass's way to send: through `settings.workers` threads, judged back here in order; with
-        one worker, each request sent and judged in turn in this thread. Answers that come back after the run
-        stopped are not judged."""
+        """A deterministic pass's way to send: through `settings.workers` threads, judged back here in order."""
         workers = self.settings.workers
         if workers <= 1:
             return Lane(None, 1, self._stopped)
@@ -95,10 +90,8 @@ class Client:
         return Lane(self._executor, 2 * workers, self._stopped)
 
     def beside(self, judge: Judge, workers: int | None = None) -> Client:
-        """A client for a pass that runs beside others: this run's settings, credentials, origin, pacer and gauge,
-        judged by `judge` (the run's Judge sharing its Ledger, memory and lock, with the pass's own collector), its
-        lanes sending through `workers` threads (None: the run's --workers). Its HTTP sessions are its own (one per
-        thread); `close` it after the pass."""
+        """A client for a pass that runs beside others: this run's settings, pacer and gauge, judged by `judge`, its
+        lanes sending through `workers` threads (None: the run's --workers), its own HTTP sessions (`close` it)."""
         settings = self.settings if workers is None else replace(self.settings, workers=workers)
         other = Client(settings, judge, self.auth_headers)
         other.pacer, other.gauge = self.pacer, self.gauge
@@ -121,9 +114,8 @@ class Client:
     def raw(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
             auth: bool = True, url: str | None = None, source: str = "", exact: bool = False,
             lower_scheme: bool = False) -> Exchange:
-        """Send as is; a header given as None is not sent at all (not even the HTTP client's default). The coupons
-        of the answer are listed (under `source`) before a Ctrl-C that came meanwhile ends the run. `exact`: the
-        path and query of `url` go out byte for byte, not normalised (the routes pass; same origin only)."""
+        """Send as is; a header given as None is not sent at all. The answer's coupons are listed (under `source`)
+        before a Ctrl-C that came meanwhile ends the run. `exact`: `url`'s path and query go out byte for byte."""
         sent = request_headers(self.auth_headers, headers, auth=auth, lower_scheme=lower_scheme,
                                extra=self.settings.credentials.headers)
         http = self._session()

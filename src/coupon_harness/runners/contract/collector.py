@@ -18,8 +18,8 @@ __all__ = ["Collector", "PassCollector", "RecordContext", "ScratchCollector", "h
 
 
 class RecordContext(threading.local):
-    """What the exchange being judged on this thread adds to its findings (set by `RecordingJudge` around
-    `Judge.judge`): how it was judged, and the earlier requests a cross-request rule needs, per rule id."""
+    """What the exchange judged on this thread adds to its findings (set by `RecordingJudge`): how it was judged,
+    and per rule id the earlier requests a cross-request rule needs."""
 
     replay: ReplayInfo | None = None
     sequences: dict[str, list[RequestSample]] | None = None
@@ -89,13 +89,9 @@ class Collector:
     def record(self, violation: Violation, request: RequestSample | None, status: int | None, excerpt: str,
                source: str, probe: str | None = None, group: str | None = None, *,
                steps: tuple[ReplayInfo, list[RequestSample], list[ReplayInfo]] | None = None) -> None:
-        """Keep one finding per (rule, kind, probe group): a deterministic probe's bug class is its own finding.
-
-        `group` gathers probes that try one bug at different sizes ("string length in customer.id"): they
-        make one finding whose reproducer is the smallest, which shows where the target breaks. `steps`, when
-        given, says how the request was judged and the earlier requests of its sequence with how each was judged
-        (the stateful pass); otherwise they come from `context` (set by `RecordingJudge`).
-        """
+        """Keep one finding per (rule, kind, probe group): a deterministic probe's bug class is its own finding;
+        probes of one `group` (one bug at several sizes) share one, reproduced by the smallest. `steps`: how the
+        request and the earlier ones of its sequence were judged (the stateful pass); otherwise from `context`."""
         get_rule(violation.rule_id)  # a Violation names a rule already; a look-alike must too (never dropped)
         if canonical_rule_id(violation.rule_id) in self.left_out:
             return
@@ -111,26 +107,30 @@ class Collector:
             replay = self.context.replay
             sequence, judged = list((self.context.sequences or {}).get(violation.rule_id, ())), []
         now = self.elapsed()
+        finding = Finding(rule_id=violation.rule_id, key=violation.key, expected=violation.expected,
+                          received=violation.received, request=request, response_status=status,
+                          response_excerpt=excerpt, source=source, seed=self._seed, probe=probe,
+                          probe_class=group or probe, sequence=sequence, sequence_judged=judged, replay=replay,
+                          first_seen_s=now, first_seen_in=source)
         with self._lock:
             if self.first_finding is None and get_rule(violation.rule_id).severity.fails_gate:
                 self.first_finding = (now, source)
-            known = self._findings.get(signature)
-            if known is not None:
-                known.occurrences += 1
-                # Keep the smallest reproducer: a cheap stand-in for shrinking.
-                if request is not None and known.request is not None and len(request.body or "") < len(
-                        known.request.body or ""):
-                    known.request, known.received, known.expected = request, violation.received, violation.expected
-                    known.response_status, known.response_excerpt, known.source = status, excerpt, source
-                    known.probe, known.sequence, known.replay = probe, sequence, replay
-                    known.sequence_judged = judged
-                return
-            self._findings[signature] = Finding(
-                rule_id=violation.rule_id, key=violation.key, expected=violation.expected,
-                received=violation.received, request=request, response_status=status,
-                response_excerpt=excerpt, source=source, seed=self._seed, probe=probe,
-                probe_class=group or probe, sequence=sequence, sequence_judged=judged, replay=replay,
-                first_seen_s=now, first_seen_in=source)
+            self._keep(signature, finding)
+
+    def _keep(self, signature: tuple[str, str, str | None], finding: Finding) -> None:
+        """Under the lock: a new finding, or one more occurrence of a known one that keeps the smaller reproducer
+        (a cheap stand-in for shrinking; the known one on a tie)."""
+        known = self._findings.get(signature)
+        if known is None:
+            self._findings[signature] = finding
+            return
+        known.occurrences += finding.occurrences
+        if finding.request is not None and known.request is not None and len(finding.request.body or "") < len(
+                known.request.body or ""):
+            known.request, known.received, known.expected = finding.request, finding.received, finding.expected
+            known.response_status, known.response_excerpt = finding.response_status, finding.response_excerpt
+            known.source, known.probe, known.sequence = finding.source, finding.probe, finding.sequence
+            known.replay, known.sequence_judged = finding.replay, finding.sequence_judged
 
     @property
     def findings(self) -> list[Finding]:
@@ -138,22 +138,10 @@ class Collector:
             return list(self._findings.values())
 
     def absorb(self, other: Collector) -> None:
-        """Take `other`'s findings as if they had been recorded here after everything so far, in `other`'s order:
-        a finding already known adds its occurrences and keeps the smaller reproducer (the one known on a tie)."""
+        """Take `other`'s findings as if they had been recorded here after everything so far, in `other`'s order."""
         with self._lock:
             for finding in other.findings:
-                signature = (finding.rule_id, finding.key, finding.probe_class)
-                known = self._findings.get(signature)
-                if known is None:
-                    self._findings[signature] = finding
-                    continue
-                known.occurrences += finding.occurrences
-                if finding.request is not None and known.request is not None and len(finding.request.body or "") < len(
-                        known.request.body or ""):
-                    known.request, known.received, known.expected = finding.request, finding.received, finding.expected
-                    known.response_status, known.response_excerpt = finding.response_status, finding.response_excerpt
-                    known.source, known.probe, known.sequence = finding.source, finding.probe, finding.sequence
-                    known.replay, known.sequence_judged = finding.replay, finding.sequence_judged
+                self._keep((finding.rule_id, finding.key, finding.probe_class), finding)
             first = other.first_finding
             if first is not None and (self.first_finding is None or first[0] < self.first_finding[0]):
                 self.first_finding = first
@@ -186,8 +174,7 @@ class Collector:
 
 
 class ScratchCollector(Collector):
-    """Keeps its findings to itself, while what was sent and checked counts in the run's collector (`run`): the
-    stateful pass judges each sequence it tries into one, and records only the shortest failing one's finding."""
+    """Keeps its findings to itself, while what was sent and checked counts in the run's collector (`run`)."""
 
     def __init__(self, run: Collector) -> None:
         super().__init__(run._seed, run._max_transport_failures, run._redactor, left_out=run.left_out)
@@ -204,9 +191,8 @@ class ScratchCollector(Collector):
 
 
 class PassCollector(ScratchCollector):
-    """One pass's findings while it runs beside others (`side_by_side`): kept here, merged into the run's collector
-    in the passes' order once they all ended (`Collector.absorb`), so the report reads as if they ran one after the
-    other. Requests, checks, notes, faults, the run's clock and its stop are the run's."""
+    """One pass's findings while it runs beside others (`side_by_side`), merged into the run's collector once they
+    all ended (`Collector.absorb`). Requests, checks, notes, faults, the clock and the stop are the run's."""
 
     def __init__(self, run: Collector) -> None:
         super().__init__(run)
@@ -214,12 +200,15 @@ class PassCollector(ScratchCollector):
 
     @property
     def stopped(self) -> str | None:
-        return self.run.stopped
+        return self.stop_reason()
 
     @stopped.setter
     def stopped(self, reason: str | None) -> None:
         if reason is not None and self.run.stopped is None:
             self.run.stopped = reason
+
+    def stop_reason(self) -> str | None:
+        return self.run.stopped
 
     def sent(self, *, transport_ok: bool) -> None:
         with self._lock:

@@ -1,20 +1,13 @@
-"""A differential run: every case of the contract runner's passes sent to the base target (A), then to the other
-(B), and the two answers compared (`diff_compare`); differences grouped, each with its smallest case.
+"""A differential run: every case of the contract passes sent to the base target (A), then to the other (B), and
+the two answers compared (`diff_compare`); differences grouped, each with its smallest case.
 
-The cases are the contract run's own, sent through the same registry (`passes.run_pass`): the classics, the
-Schemathesis passes (the contract run's own loop, `property_pass`: each generated case is sent to A by
-Schemathesis, then as sent to B by `PairClient.generated`; a request A never answered is judged and sent to B
-all the same), the scenarios, the auth and malformed probes. A `PairClient` (a contract `Client` whose every
-request goes to both targets) lets the passes run unchanged; the seed makes the cases the same from run to run.
-B's body is A's with the series and customer ids mapped (`diff_mapping`); fresh customers are the same id on
-both, so per-customer limits line up. A's answers are still judged by the contract's Judge (the passes need it,
-and its transport streak stops the run as it stops a contract run); those findings are `coupon-harness
-contract`'s business, not reported here.
+The passes run unchanged through the one registry on a `PairClient`, a contract `Client` whose every request goes
+to both targets, B's body mapped (`diff_mapping`). A's answers are still judged (the passes need it, and its
+transport streak stops the run), but those findings are `coupon-harness contract`'s business.
 
-The coupon cap (`DiffSettings.max_coupons`) holds for each target: before a case the harness builds is sent, its
-most coupons (the seriesIds it carries) must fit under what is left on both. A Schemathesis case is known only once
-sent to A: B gets it only if it fits, and the generated passes stop when fewer than `PROPERTY_RESERVE` coupons are
-left on either side (A may go over the cap by one generated batch).
+The coupon cap (`DiffSettings.max_coupons`) holds for each target: a case the harness builds is sent only if its
+most coupons fit on both. A generated case is known only once sent to A: B gets it if it fits, and the generated
+passes stop when fewer than `PROPERTY_RESERVE` are left (A may pass the cap by one batch).
 """
 
 from __future__ import annotations
@@ -29,22 +22,22 @@ from coupon_harness import ENDPOINT, interrupts
 from coupon_harness.contract.http_rules import Expect
 from coupon_harness.contract.invariants import IssueCall
 from coupon_harness.contract.ledger import Ledger
-from coupon_harness.coupon_log import CouponLog, CouponLogError, CouponSink
+from coupon_harness.coupon_log import CouponLog, CouponSink
 from coupon_harness.errors import ConfigError, TargetUnreachable
 from coupon_harness.results.diff import Difference, DiffRunResult, Reproducer
 from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.contract.client import Client, policy, request_headers
-from coupon_harness.runners.contract.collector import Collector, harness_fault
+from coupon_harness.runners.contract.collector import Collector
 from coupon_harness.runners.contract.diff_compare import Comparer, Delta, TargetAnswer
 from coupon_harness.runners.contract.diff_mapping import BodyMap, coupon_bound
 from coupon_harness.runners.contract.diff_settings import DiffSettings
 from coupon_harness.runners.contract.encoding import dump_json
 from coupon_harness.runners.contract.exchange import REFUSED, UNRESOLVED, Exchange, Outgoing, sample, send
 from coupon_harness.runners.contract.judge import Judge, log_coupons
-from coupon_harness.runners.contract.passes import run_pass
+from coupon_harness.runners.contract.passes import run_guarded
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.pulse import Pulse
-from coupon_harness.runners.contract.runner import run_shape
+from coupon_harness.runners.contract.runner import closing_run, run_shape
 from coupon_harness.runners.contract.settings import token_source
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Credentials, Redactor, auth_headers
@@ -65,8 +58,7 @@ class PairRedactor(Redactor):
 
 
 class _Book:
-    """The run's tally: cases, coupons per side, the grouped differences, the transport streak. Thread-safe
-    (Schemathesis answers arrive in its worker thread)."""
+    """The run's tally: cases, coupons per side, the grouped differences, the transport streak. Thread-safe."""
 
     def __init__(self, comparer: Comparer[_ReproducerFactory], collector: Collector, redactor: Redactor,
                  max_transport_failures: int, cap: int | None, coupon_log: CouponSink | None = None) -> None:
@@ -167,9 +159,8 @@ def _coupons(exchange: Exchange) -> int:
 
 
 class PairClient(Client):
-    """A contract Client whose every request goes to A, then (mapped) to B; the pair goes to the book.
-
-    `raw` returns A's exchange, so the contract passes run on it unchanged."""
+    """A contract Client whose every request goes to A, then (mapped) to B, the pair to the book; `raw` returns
+    A's exchange, so the contract passes run on it unchanged."""
 
     def __init__(self, settings: DiffSettings, judge: Judge, headers_a: Callable[[], dict[str, str]],
                  headers_b: Callable[[], dict[str, str]], body_map: BodyMap, book: _Book) -> None:
@@ -189,7 +180,6 @@ class PairClient(Client):
             raise ValueError("a differential run sends no route variant")
         if source:  # every case the passes send comes through here (Client.issue and Client.probe too)
             self.source = source
-        # listed by the book, both sides
         return self.pair(method, body, headers=headers, auth=auth, url=url, lower_scheme=lower_scheme)[0]
 
     def pair(self, method: str, body: bytes | None, *, headers: Mapping[str, str | None] | None = None,
@@ -216,11 +206,7 @@ class PairClient(Client):
                         redactor=self.judge.redactor)
         return exchange, sent_at
 
-    def may_generate(self, source: str) -> bool:
-        """No generated pass when fewer than `PROPERTY_RESERVE` coupons are left under the cap on either target."""
-        return self._reserve_left("did not run")
-
-    def _reserve_left(self, what: str) -> bool:
+    def may_generate(self, source: str, what: str = "did not run") -> bool:
         """False, and the run stopped, when fewer than `PROPERTY_RESERVE` coupons are left under the cap."""
         left = self.book.left()
         if left is not None and left < PROPERTY_RESERVE:
@@ -243,19 +229,17 @@ class PairClient(Client):
         url = self.against + sent.url[len(self.url):] if sent.url.startswith(self.url) else self.against
         b, sent_b = self.send_b(sent.method, url, body, headers, auth=True)
         book.record(source, exchange, sent.sent_at, b, sent_b)
-        self._reserve_left("stopped")
+        self.may_generate(source, "stopped")
 
     def close(self) -> None:
         super().close()
         self._b_http.close()
 
 
-# Complexity allowed: the run's stages in order, each with its interruption and fault handling beside it.
-def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None, *,  # noqa: C901, PLR0912, PLR0915
+def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _: None, *,
              figures: FiguresSink | None = None) -> DiffRunResult:
-    """Raises TargetUnreachable (nothing listens, credentials refused) and ConfigError before the first case
-    (exit 2); a harness bug inside a pass is a fault of the result, and the other passes still run. `figures`: the
-    run's cases, differences and coupons a few times a second."""
+    """Raises TargetUnreachable and ConfigError (exit 2) before the first case; a harness bug inside a pass is a
+    fault of the result, and the other passes still run."""
     base = settings.base
     refuse_production(base.base_url, allow=base.allow_production)
     refuse_production(settings.against_url, allow=base.allow_production, url_flag="--against-url")
@@ -284,89 +268,72 @@ def run_diff(settings: DiffSettings, progress: Callable[[str], None] = lambda _:
     book = _Book(Comparer(label, body_map.series_id), collector, redactor, base.max_transport_failures,
                  settings.max_coupons, coupons)
     client = PairClient(settings, judge, headers_a, headers_b, body_map, book)
-    pulse = None
-    if figures is not None:
-        def measure(part: Part | None) -> Figures:
-            return Figures(stage="diff", requests=book.cases, unit="cases", part=part, differences=len(book.groups),
-                           coupons=sum(book.coupons))
 
-        pulse = Pulse(figures, collector, len(settings.passes), measure)
+    def measure(part: Part | None) -> Figures:
+        return Figures(stage="diff", requests=book.cases, unit="cases", part=part, differences=len(book.groups),
+                       coupons=sum(book.coupons))
+
+    pulse = Pulse(figures, collector, len(settings.passes), measure)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     passes: list[tuple[str, int]] = []
     notes: list[str] = []
     faults = []
     interrupted = False
-    try:
+    with closing_run(pulse, client, coupons):
         try:
-            _first_case(client, settings)
-        except AuthError as exc:
-            raise TargetUnreachable(redactor.text(str(exc))) from None
-        passes.append(("preflight", book.cases))
-        for index, name in enumerate(settings.passes, start=1):
-            if collector.stopped:
-                break
-            before = book.cases
-            progress(f"{name}: started")
-            if pulse is not None:
-                pulse.enter(name, index)
             try:
-                run_pass(name, client, headers_a, progress, diff=True)
-            except (KeyboardInterrupt, PropertyInterrupted, CouponLogError):
-                raise
+                _first_case(client, settings)
             except AuthError as exc:
-                book.stop(redactor.text(str(exc)))
-            except Exception as exc:  # a harness bug: this pass stops, the others still run
-                faults.append(harness_fault(f"diff-{name}", exc, redactor))
-                progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
-            passes.append((name, book.cases - before))
-            progress(f"{name}: {book.cases - before} cases")
-    except (KeyboardInterrupt, PropertyInterrupted):
-        interrupted = True
-        notes.append("interrupted: the differences cover only the cases sent before the signal")
-    except CouponLogError:
-        pass  # raised below with the counts as they stand once the log is closed
-    finally:
-        if pulse is not None:  # the last figures, as the run ends
-            pulse.beat(force=True)
-        client.close()
-        if coupons is not None:
-            coupons.close()
+                raise TargetUnreachable(redactor.text(str(exc))) from None
+            passes.append(("preflight", book.cases))
+            for index, name in enumerate(settings.passes, start=1):
+                if collector.stopped:
+                    break
+                before = book.cases
+                progress(f"{name}: started")
+                pulse.enter(name, index)
+                try:
+                    fault = run_guarded(name, client, headers_a, progress, diff=True)
+                except AuthError as exc:
+                    book.stop(redactor.text(str(exc)))
+                else:
+                    faults += [fault] if fault is not None else []  # a harness bug: the other passes still run
+                passes.append((name, book.cases - before))
+                progress(f"{name}: {book.cases - before} cases")
+        except (KeyboardInterrupt, PropertyInterrupted):
+            interrupted = True
+            notes.append("interrupted: the differences cover only the cases sent before the signal")
     if coupons is not None:
-        if coupons.error is not None:
-            raise coupons.error
         notes.append(f"coupons issued on both targets: {coupons.count}, listed in {coupons.path.name} (sources "
                      "base:... and against:...)")
     if not expectations.valid_series:
         notes.append("no --series-ids given: no case issues coupons on purpose, so coupon attributes are barely "
                      "compared")
     return DiffRunResult(
-        base_target=redactor.text(base.base_url), against_target=redactor.text(settings.against_url),
-        started_at=started_at, duration_s=round(time.monotonic() - started, 3), seed=base.seed, cases=book.cases,
-        differences=book.finish(), passes=passes, series_map=dict(settings.series_map),
-        customer_map={redactor.text(k): redactor.text(v) for k, v in settings.customer_map.items()},
-        interrupted=interrupted, stopped=collector.stopped if not interrupted else None,
-        notes=notes + collector.notes, faults=faults + list(collector.faults),
-        base_coupons=book.coupons[0], against_coupons=book.coupons[1], base_answered=book.answered[0],
-        against_answered=book.answered[1], request_timeout_s=base.request_timeout, **_replay_fields(settings))
+        started_at=started_at, duration_s=round(time.monotonic() - started, 3), cases=book.cases,
+        differences=book.finish(), passes=passes, interrupted=interrupted,
+        stopped=collector.stopped if not interrupted else None, notes=notes + collector.notes,
+        faults=faults + list(collector.faults), base_coupons=book.coupons[0], against_coupons=book.coupons[1],
+        base_answered=book.answered[0], against_answered=book.answered[1], request_timeout_s=base.request_timeout,
+        **_fields(settings, redactor))
 
 
 def interrupted_diff(settings: DiffSettings, reason: str) -> DiffRunResult:
     """A run stopped before its first case."""
-    redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
-    return DiffRunResult(base_target=redactor.text(settings.base.base_url),
-                         against_target=redactor.text(settings.against_url),
-                         started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0,
-                         seed=settings.base.seed, cases=0, series_map=dict(settings.series_map),
-                         customer_map={redactor.text(k): redactor.text(v) for k, v in settings.customer_map.items()},
-                         interrupted=True, notes=[reason], **_replay_fields(settings))
+    return DiffRunResult(started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0, cases=0,
+                         interrupted=True, notes=[reason], **_fields(settings))
 
 
-def _replay_fields(settings: DiffSettings) -> dict[str, Any]:
-    """What the Replay line needs beyond the maps: the base run's shape, the other target's credentials by kind,
-    the coupon cap. Never a credential."""
-    redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
-    return {"shape": run_shape(settings.base, redactor), "against_credentials": settings.against_credentials.kind,
+def _fields(settings: DiffSettings, redactor: Redactor | None = None) -> dict[str, Any]:
+    """What every result of the run names: the targets, the seed, the maps, and what the Replay line needs (the
+    base run's shape, the other target's credentials by kind, the coupon cap). Never a credential."""
+    plain = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
+    clean = (redactor or plain).text
+    return {"base_target": clean(settings.base.base_url), "against_target": clean(settings.against_url),
+            "seed": settings.base.seed, "series_map": dict(settings.series_map),
+            "customer_map": {clean(k): clean(v) for k, v in settings.customer_map.items()},
+            "shape": run_shape(settings.base, plain), "against_credentials": settings.against_credentials.kind,
             "max_coupons": settings.max_coupons}
 
 
@@ -380,17 +347,13 @@ def _first_case(client: PairClient, settings: DiffSettings) -> None:
     for exchange, url, flag, creds in ((a, base.base_url, "--base-url", "--user/--token/--oauth-key"),
                                        (b, settings.against_url, "--against-url",
                                         "--against-user/--against-token/--against-oauth-key")):
+        where = f"{flag} {client.judge.redactor.text(url)}"
         if exchange.error is not None and exchange.error_detail in (REFUSED, UNRESOLVED):
-            raise TargetUnreachable(f"{flag} {client.judge.redactor.text(url)}: {exchange.error_detail}; is the "
-                                    "target running and the URL right?")
+            raise TargetUnreachable(f"{where}: {exchange.error_detail}; is the target running and the URL right?")
         if exchange.error == "timeout":  # as the contract preflight: a run of timeouts would compare nothing
-            raise TargetUnreachable(f"{flag} {client.judge.redactor.text(url)}: no answer completed within "
-                                    f"--request-timeout {base.request_timeout:g} s to the first case: raise "
-                                    "--request-timeout, or check the target")
+            raise TargetUnreachable(f"{where}: no answer completed within --request-timeout {base.request_timeout:g} s "
+                                    "to the first case: raise --request-timeout, or check the target")
         if exchange.status == 401:
-            raise ConfigError(f"{flag} {client.judge.redactor.text(url)} answered 401 to the first case: give its "
-                              f"credentials ({creds})")
+            raise ConfigError(f"{where} answered 401 to the first case: give its credentials ({creds})")
         if exchange.status == 404:  # as the contract preflight: a wrong path prefix is a setup error, not findings
-            raise ConfigError(f"{flag} {client.judge.redactor.text(url)} answers 404 Not Found on the endpoint: check "
-                              f"{flag} (its path prefix)")
-
+            raise ConfigError(f"{where} answers 404 Not Found on the endpoint: check {flag} (its path prefix)")

@@ -1,18 +1,13 @@
-"""Compares two targets' answers to one case, after the contract's own normalisation.
+"""Compares two targets' answers to one case, after the contract's own normalisation (README, `coupon-harness diff`).
 
-What is compared, and how (README, `coupon-harness diff`):
-- status (a transport failure counts as its kind: "no answer (timeout)"), and the Content-Type's media type;
-- a 200's entities one by one, in order: outcome (issued or refused), the set of error codes of a refused one
-  (messages are free text and not compared), every field of an issued coupon;
-- an error answer's envelope: the set of `errors[].code`, and which keys it has;
-- values: numbers by value (`500 == 500.0`), objects whatever their key order, strings exactly (description,
-  discountCode, ... are attributes), `entityId`/`seriesId` after the series map; a string that is an ISO 8601
-  instant (validTill, validTillDateTime) by its relation to the time the case was sent: equal instants, or the
-  same offset from issue within `TIME_SLACK_S` (so "30 days after issue" differs from "60 days after issue", a
-  +05:30 offset does not differ from Z); the coupon's `id` by type only; `code` by shape over the whole run
-  (`CodeShapes`: lengths, the common prefix, the kinds of characters after it), never by value;
-- a field present on one side only, or of another JSON type, is a response-shape difference; `"result": null`
-  and no result on a failed entity are the same (the contract allows both).
+- Status (a transport failure as its kind: "no answer (timeout)") and the Content-Type's media type.
+- A 200's entities in order: outcome, the set of error codes of a refused one, every field of an issued coupon.
+- An error answer's envelope: the set of `errors[].code`, and which keys it has.
+- Values: numbers by value, objects whatever their key order, strings exactly, `entityId`/`seriesId` after the
+  series map; an ISO 8601 instant by its offset from when the case was sent (within `TIME_SLACK_S`); the coupon's
+  `id` by type only; `code` by shape over the whole run (`CodeShapes`), never by value.
+- A field on one side only, or of another JSON type, is a response-shape difference; `"result": null` and no
+  result on a failed entity are the same.
 """
 
 from __future__ import annotations
@@ -333,17 +328,8 @@ def _value(where: str, va: Any, vb: Any, out: list[Delta], sent: tuple[float, fl
             out.append(Delta("response shape", f"{where} length", f"{len(va)} items", f"{len(vb)} items"))
         for item_a, item_b in zip(va, vb, strict=False):
             _value(f"{where}[]", item_a, item_b, out, sent, category)
-    elif kind_a == "number":
-        if not _same_number(va, vb):
-            out.append(Delta(category, where, _show(va), _show(vb)))
-    elif va != vb:
+    elif va != vb and not (isinstance(va, float) and isinstance(vb, float) and math.isnan(va) and math.isnan(vb)):
         out.append(Delta(category, where, _show(va), _show(vb)))
-
-
-def _same_number(x: float, y: float) -> bool:
-    if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
-        return True
-    return x == y
 
 
 def _presence(present: bool) -> str:

@@ -1,10 +1,9 @@
 """Lines a case up for the second target: A's series and customer ids in a request body become B's.
 
-Works on the bytes as sent, so a classic probe's odd body (duplicate keys, -0, NaN, invalid UTF-8, a BOM) reaches
-B exactly as it reached A but for the ids: in the value of every `seriesIds` key (any letter case, so the key-case
-probes line up too), an integer equal to a mapped series id, alone or followed by `.0` (`101`, `101.0`, `" 101"`,
-`"101"`) becomes B's; every JSON string equal to a mapped customer id becomes B's. Anything else (hex, Arabic-Indic
-digits, `101e0`, `101.5`) is sent unchanged: those probes must be refused by both.
+Works on the bytes as sent, so a classic probe's odd body reaches B as it reached A but for the ids: in the value
+of every `seriesIds` key (any letter case), an integer equal to a mapped series id, alone or with `.0`, becomes B's;
+every JSON string equal to a mapped customer id becomes B's. Anything else (hex, `101e0`, `101.5`) is unchanged:
+those probes must be refused by both.
 """
 
 from __future__ import annotations

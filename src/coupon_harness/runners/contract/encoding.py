@@ -1,10 +1,8 @@
 """JSON for the harness's own requests: every value a scenario or probe produces is sent as written.
 
-orjson is the fast path. It refuses some values that are still JSON (an integer beyond 64 bits), refuses
-lone surrogates in strings, and silently writes NaN and ±Infinity as `null`, which would send a different
-value than the one drawn. Those bodies go through the standard library instead, which writes big integers
-in full, lone surrogates as `\\udXXX` escapes and NaN/Infinity as the non-standard tokens (a probe of the
-target's leniency, never sent as something else).
+orjson is the fast path, but it refuses integers beyond 64 bits and lone surrogates, and writes NaN and ±Infinity
+as `null`. Those bodies go through the standard library, which writes them as they are (big integers in full,
+`\\udXXX` escapes, the non-standard NaN/Infinity tokens a leniency probe needs).
 """
 
 from __future__ import annotations

@@ -72,9 +72,8 @@ SAMPLE_BODY_LIMIT = 8192
 
 
 def redacted_head(body: bytes | str, width: int, redactor: Redactor) -> str:
-    """The start of `body`, redacted, at least `width` characters long where the body is. Only as much as
-    needed is redacted (not all of 8 MB): a start `_SECRET_REACH` past the cut, more while redaction shortened
-    it so much that a secret straddling its end could show within `width`."""
+    """The start of `body`, redacted, at least `width` characters long where the body is: only a start
+    `_SECRET_REACH` past the cut is redacted (more while redaction shortened it that much), not all of 8 MB."""
     size = width + _SECRET_REACH
     while True:
         head = body[:size]
@@ -99,9 +98,8 @@ def sample(method: str, url: str, headers: Any, body: bytes | str | None, redact
 
 def send(client: BoundedClient, method: str, url: str, *, headers: dict[str, str | None], body: bytes | None,
          redactor: Redactor, exact: bool = False) -> Exchange:
-    """Send one request through `client` (transport.outbound: its origin only, no redirect followed); read at most
-    the policy's body cap of the answer and give up when its deadline (--request-timeout, all of the answer)
-    passes. `exact`: the URL's path and query go out byte for byte (a route probe's variant)."""
+    """Send one request through `client` (transport.outbound: its origin, body cap and deadline). `exact`: the URL's
+    path and query go out byte for byte (a route probe's variant)."""
     request = sample(method, url, headers, body, redactor)
     reply = client.send(method, url, headers=headers, body=body, exact=exact)
     return Exchange(request, method, reply.status, reply.headers, reply.body, reply.error, reply.detail)

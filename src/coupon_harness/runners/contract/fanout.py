@@ -1,17 +1,11 @@
 """A contract run's concurrency (`--workers N`) and its courtesy to the target (`--max-rps R`).
 
-A deterministic pass builds its requests in order in its own thread, and a `Lane` sends them through the client's
-N sending threads; the answers are judged back in that thread, in the order the requests were built (a reorder
-buffer). So the Judge sees the same exchanges in the same order whatever N is: the same findings, the same
-smallest reproducers, the same order of findings in the report, the same Ledger decisions (unique codes, stable
-series attributes). With N = 1 a lane sends and judges each request in turn in the calling thread, as before.
+A deterministic pass builds its requests in order in its own thread; a `Lane` sends them through the client's N
+threads and judges the answers back in that thread in the order built (a reorder buffer), so the Judge sees the
+same exchanges in the same order whatever N is: the same findings, reproducers and Ledger decisions. An answer that
+arrives after the run stopped is not judged (a serial run would not have sent it); its coupons are still listed.
 
-An answer arriving after the run stopped (the target stopped answering, a request of the same class hung) is not
-judged: a serial run would not have sent it. Its coupons are listed all the same (`Client.raw` lists them as the
-answer arrives).
-
-`Pacer`: a token bucket of one token (requests spaced by 1/R seconds at most R a second), shared by every thread
-that sends. `Gauge`: how many requests are open now and the most that were open at once.
+`Pacer`: requests spaced by 1/R seconds, shared by every sending thread. `Gauge`: requests open now and at most.
 """
 
 from __future__ import annotations
@@ -77,9 +71,8 @@ class Gauge:
 
 class Lane:
     """Sends jobs through `executor` (None: in the calling thread) and hands each result to its `then` in the
-    calling thread, in submission order. Use as a context manager: leaving it judges what is left; leaving it on
-    an exception (Ctrl-C, a harness bug) cancels what has not started, waits for what is being sent (its coupons
-    are listed) and judges nothing more. `skip()` true at judging time: the answer is not judged."""
+    calling thread, in submission order, unless `skip()`. Leaving it judges what is left; leaving it on an exception
+    cancels what has not started, waits for what is being sent and judges nothing more."""
 
     def __init__(self, executor: ThreadPoolExecutor | None, window: int, skip: Callable[[], bool]) -> None:
         self._executor = executor

@@ -1,12 +1,9 @@
 """One seed, one run, whatever else the process imported.
 
-Hypothesis (6.13x on) now and then (5% of draws) picks a constant it found in the source of the "local" modules
-loaded in the process (`hypothesis/internal/conjecture/providers.py`: `_get_local_constants`, cached per choice in
-`CONSTANTS_CACHE`). Which modules are local and loaded depends on how the harness runs: an editable install, the
-pytest plugin inside a user's project, one worker of a test suite. So the same `--seed` sent other cases from the
-CLI than from the pytest plugin, and a self-test found a bug alone and missed it beside other tests. The harness's
-passes run with that pool empty (Hypothesis' own global constants stay). The package's one reach into Hypothesis
-internals, pinned by tests/contract_layer/test_hypothesis_constants.py to the version it was written for.
+Hypothesis now and then draws a constant found in the source of the process's "local" modules
+(`providers._get_local_constants`), and which are loaded depends on how the harness runs (CLI, pytest plugin, one
+worker of a suite): the same `--seed` sent other cases. The passes run with that pool empty. The package's one
+reach into Hypothesis internals, pinned by tests/contract_layer/test_hypothesis_constants.py.
 """
 
 from __future__ import annotations
@@ -18,9 +15,8 @@ from typing import Any
 
 __all__ = ["without_local_constants"]
 
-#: The patch is a module global of Hypothesis, so blocks entered from several threads share it: the first to enter
-#: patches, the last to leave restores what the first saved (a thread leaving early never restores it under
-#: another still inside, nor restores the patch itself).
+#: The patch is a module global of Hypothesis, shared by blocks in several threads: the first to enter patches, the
+#: last to leave restores.
 _lock = threading.Lock()
 _inside = 0
 _saved: Callable[[], Any] | None = None

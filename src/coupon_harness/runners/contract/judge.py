@@ -39,9 +39,8 @@ class Judge:
     ledger: Ledger
     redactor: Redactor
     coupons: CouponSink | None = None
-    #: One exchange judged at a time, whatever thread hands it over (a lane's, Schemathesis' worker): the
-    #: cross-request rules (the Ledger, and what a RecordingJudge remembers beside it) see one answer whole before
-    #: the next. Re-entrant: a RecordingJudge holds it around `judge`.
+    #: One exchange judged at a time, whatever thread hands it over: the cross-request rules see one answer whole
+    #: before the next. Re-entrant: a RecordingJudge holds it around `judge`.
     lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
 
     def log_coupons(self, exchange: Exchange, call: IssueCall | None, source: str) -> None:
@@ -109,9 +108,8 @@ class Judge:
 
 def log_coupons(sink: CouponSink, exchange: Exchange, call: IssueCall | None, source: str,
                 redact: Callable[[str], str]) -> None:
-    """Append the coupons `exchange`'s answer carries (any status: the target may have issued them) to `sink`, once
-    per exchange, under `source`; the customer is the call's, else the one the request's body named. Codes and
-    customers are redacted first with the run's own redactor (`redact`: it knows the tokens the run fetched)."""
+    """Append the coupons `exchange`'s answer carries (any status) to `sink`, once per exchange, under `source`; the
+    customer is the call's, else the one the request's body named. Codes and customers are redacted first."""
     if exchange.coupons_logged or (exchange.error is not None and not exchange.body):
         return
     exchange.coupons_logged = True

@@ -1,15 +1,12 @@
 """Before testing a target, test the configuration against it: a typo is a setup error, not a finding.
 
-The preflight sends a few well-formed requests and reads the entity errors:
-- no server, 404 on the endpoint (a wrong path prefix), or credentials refused: exit 2;
-- every configured valid series refused as unknown (707 and its kin): `--series-ids` is wrong, exit 2;
-  only some: they are named in a note and left out, the rest is judged;
-- every valid series refused with 701/721 (customer not found / invalid): the target does not know the
-  customers, exit 2 naming `--customer-ids`;
-- a configured invalid series that issues a coupon: a setup error only when a random series id nobody
-  configured is refused; when that one issues a coupon too, the target issues coupons for series that do
-  not exist, which is a finding (`invalid-series-refused`), judged like any other.
-Every preflight exchange is judged afterwards, with the expectations the preflight settled on.
+A few well-formed requests, read for what they say of the configuration (exit 2 for each but the last):
+- no server, 404 on the endpoint (a wrong path prefix), or credentials refused;
+- every valid series refused as unknown (707 and its kin): `--series-ids` is wrong (only some: left out, noted);
+- every valid series refused with 701/721: the target does not know the customers (`--customer-ids`);
+- a configured invalid series that issues a coupon, while a random series nobody configured is refused; when that
+  one issues too, the target issues for series that do not exist: a finding (`invalid-series-refused`).
+Every preflight exchange is judged afterwards, by the expectations the preflight settled on.
 """
 
 from __future__ import annotations
@@ -62,9 +59,8 @@ class Preflight:
 
 def preflight_target(settings: ContractSettings, coupons: CouponSink | None = None,
                      source: str = _SOURCE) -> Preflight:
-    """The preflight alone, for a run that is not a contract run (load, capacity, plain locust): the same requests
-    and the same refusals (TargetUnreachable, ConfigError: exit 2 naming the flag), with a client of its own. The
-    coupons it issues go to `coupons` as they arrive, under `source`."""
+    """The preflight alone, for a run that is not a contract run (load, capacity, plain locust), with a client of
+    its own; the coupons it issues go to `coupons` under `source`."""
     refuse_production(settings.base_url, allow=settings.allow_production)
     redactor, headers = settings.auth()
     redact_with(settings.credentials, redactor.text)  # log lines too, with the tokens it fetches

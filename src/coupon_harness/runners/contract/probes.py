@@ -48,9 +48,8 @@ def run_auth_probes(client: Client, progress: Callable[[str], None]) -> int:
 
 
 def _lower_case_scheme(client: Client) -> int:
-    """The run's own Basic credentials with the scheme written `basic`: RFC 9110 §11.1 makes an authentication
-    scheme case-insensitive, so a server that takes only `Basic` refuses correct clients. A well-formed issue,
-    judged like any other (200, every body rule). Sends nothing when the run has no Basic credentials."""
+    """A well-formed issue with the run's own Basic credentials, scheme written `basic` (RFC 9110 §11.1: a scheme is
+    case-insensitive), judged like any other. Nothing without Basic credentials."""
     header = client.settings.credentials.basic_header()
     if header is None:
         return 0

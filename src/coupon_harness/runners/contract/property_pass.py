@@ -1,18 +1,13 @@
 """Schemathesis property tests from the spec, positive and negative generation as separate passes.
 
-Schemathesis itself is behind `schemathesis_adapter` (the only module that imports it); this module is the
-harness's side of a pass, and the one loop that drives Schemathesis (a differential run's generated passes
-too): what each generated case should get (its classification), handing every case as sent with its answer
-to the client (`Client.generated`: the Judge; a differential run's `PairClient` also sends it to the other
-target), progress, and when to stop. Every answer goes through one registered check that hands it to the
-harness's Judge, so the property passes judge by exactly the same rules as the scenarios and the load
-runner. A request that got no answer (hung, dropped) is judged the same way, as a transport failure.
-Findings are recorded, not raised, so generation continues past the first violation and every distinct
-violation is collected (no shrinking).
+Schemathesis itself is behind `schemathesis_adapter`; this is the harness's side of a pass and the one loop that
+drives Schemathesis (a differential run's too): what each generated case should get (`_classify`), every case as
+sent with its answer to `Client.generated` (the Judge; a `PairClient` also sends it to the other target),
+progress, and when to stop. A request that got no answer is judged as a transport failure. Findings are recorded,
+not raised, so generation goes on and every distinct violation is collected (no shrinking).
 
-Every answer is read as the harness's own client reads it (`exchange.send`): at most `max_body_bytes`
-(+1, to see the excess), and no longer than the request timeout in all (the adapter cuts it); a cut answer
-is judged as the client path judges it (`transport`, kind `too-large` or `timeout`).
+Answers are read as the harness's own client reads them (`exchange.send`): at most `max_body_bytes`, within the
+request timeout in all; a cut answer is judged as the client path judges it (`transport`).
 """
 
 from __future__ import annotations
@@ -56,8 +51,7 @@ class PropertyInterrupted(Exception):
 
 @dataclass(slots=True)
 class _Answers:
-    """One pass's generated cases as sent, each with its answer or transport failure, handed to the client's
-    `generated` (in Schemathesis' worker threads for answers, in the pass's own thread for failures)."""
+    """Hands each generated case, with its answer or transport failure, to the client's `generated`."""
 
     client: Client
     source: str
@@ -66,8 +60,7 @@ class _Answers:
     run: SchemathesisPass | None = None
 
     def answered(self, answer: CaseAnswer) -> None:
-        """An answer: worded as the harness's own client words a cut one (exchange.send), so both paths make one
-        finding."""
+        """An answer, a cut one worded as `exchange.send` words it (so both paths make one finding)."""
         exchange = self._exchange(answer.request)
         exchange.status, exchange.headers, exchange.body = answer.status, answer.headers, answer.body
         if answer.cut == "too-large":
@@ -81,8 +74,7 @@ class _Answers:
         self._hand(exchange, answer.case, answer.elapsed, answer.request)
 
     def lost(self, event: Errored) -> None:
-        """A request with no answer (hung, dropped): a transport failure, judged as the client path judges one.
-        Schemathesis then stops testing the operation in this phase."""
+        """A request with no answer (hung, dropped): a transport failure, judged as the client path judges one."""
         error, request = event.error, event.request or Outgoing("POST", self.client.url, {}, None, time.time())
         text = str(error)
         kind = "timeout" if "timed out" in text.lower() or "timeout" in type(error).__name__.lower() else "connection"
@@ -102,16 +94,14 @@ class _Answers:
         except Exception as exc:  # a case the classifier cannot read is the harness's problem, not the target's
             judge.collector.note(f"{self.source}: case not judged ({type(exc).__name__}: {exc})")
             return
-        # A harness bug or coupons.csv that cannot be written ends the pass: the adapter stops the run and
-        # `events()` raises it (a failure's comes from the pass's own loop).
+        # Raising here (a harness bug, coupons.csv) ends the pass: the adapter stops and `events()` raises it.
         self.client.generated(exchange, expect, call, self.source, sent)
         if judge.collector.stopped and self.run is not None:
             self.run.stop()
 
 
 def _sent_case(method: str, body: bytes | str | None) -> Generated:
-    """How a lost request was generated, read back from what was sent (Schemathesis does not say): its body as
-    JSON when it parses (then classified by the body alone)."""
+    """How a lost request was generated, read back from what was sent (Schemathesis does not say)."""
     parsed: object = body
     if body is not None:
         with contextlib.suppress(orjson.JSONDecodeError):
@@ -145,12 +135,8 @@ def _classify(case: Generated, elapsed: float) -> tuple[Expect, IssueCall | None
 
 def run_property_pass(client: Client, mode: Mode, *, headers: Callable[[], dict[str, str]],
                       progress: Callable[[str], None]) -> int:
-    """One Schemathesis pass (`mode` positive or negative) through `client` (its `generated` takes every case as
-    sent with its answer or transport failure); returns the number of cases Schemathesis generated.
-
-    The one loop that drives Schemathesis, for a contract run and a differential run alike: a request with no
-    answer is a transport failure judged by the Judge like any other (so `max_transport_failures` in a row stop
-    the run), the run stops when the collector says so, and a Ctrl-C is `PropertyInterrupted`."""
+    """One Schemathesis pass through `client`; returns the number of cases generated. It stops when the collector
+    says so (its transport streak counts lost requests too); a Ctrl-C is `PropertyInterrupted`."""
     settings = client.settings
     source = f"property/{mode}"
     collector = client.judge.collector

@@ -13,12 +13,12 @@ __all__ = ["Pulse"]
 
 
 class Pulse:
-    """Sends `measure(part)` to `sink` at each pass's start, as the collector counts requests at most every `every_s`
-    seconds (from whichever thread sent one: Schemathesis' workers too), and at the end. A race sends one more;
-    nothing is lost."""
+    """Sends `measure(part)` to `sink` (if any) at each pass's start, as the collector counts requests (from any
+    thread) at most every `every_s` seconds, and at the end."""
 
-    def __init__(self, sink: FiguresSink, collector: Collector, passes: int, measure: Callable[[Part | None], Figures],
-                 *, every_s: float = 0.2, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, sink: FiguresSink | None, collector: Collector, passes: int,
+                 measure: Callable[[Part | None], Figures], *, every_s: float = 0.2,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._sink = sink
         self._passes = passes
         self._measure = measure
@@ -26,7 +26,8 @@ class Pulse:
         self._clock = clock
         self._last = clock()
         self._part: Part | None = None
-        collector.on_sent = self.beat
+        if sink is not None:
+            collector.on_sent = self.beat
 
     def enter(self, name: str, index: int) -> None:
         """The run is at its `index`-th pass (from 1), `name`."""
@@ -35,7 +36,7 @@ class Pulse:
 
     def beat(self, *, force: bool = False) -> None:
         now = self._clock()
-        if not force and now - self._last < self._every_s:
+        if self._sink is None or (not force and now - self._last < self._every_s):
             return
         self._last = now
         self._sink(self._measure(self._part))

@@ -1,14 +1,10 @@
-"""Replays a finding: its recorded request (after the requests a cross-request rule needs) sent again and judged
-by the same Judge and rules, with a fresh Ledger; "still failing" when the same finding (same fingerprint)
-shows again, "fixed" when it does not.
+"""Replays a finding: its recorded requests (the earlier ones a cross-request rule needs, then its own) sent again
+and judged by the same Judge and rules with a fresh Ledger: "still failing" when the same fingerprint shows again,
+"fixed" when it does not.
 
-What changes on the way: the target (the recorded path and query go to the replay's base URL; a routes
-probe's variant of the path goes after it byte for byte), the
-credentials (a header the report shows redacted is the run's own credentials: the replay's are sent
-instead; made-up credentials of the auth probes are sent as recorded), and customers the harness made up
-for the run (`ch-...`), which become fresh ones (one per recorded id, so two customers stay two): a
-customer who already holds a coupon may rightly be answered differently. A request whose body the report
-kept cut (over 8 KB) cannot be replayed.
+On the way the target changes (a routes probe's path variant goes byte for byte after the replay's base URL), the
+run's redacted credentials become the replay's own (made-up ones are sent as recorded), and customers made up for
+the run (`ch-...`) become fresh ones, one per recorded id. A body the report kept cut (over 8 KB) is not replayable.
 """
 
 from __future__ import annotations
@@ -105,8 +101,7 @@ class _Replayer:
             return verdict(NOT_REPLAYABLE, "the report does not say how it was judged (written by an older "
                                            "coupon-harness): run the contract again")
         requests = [*finding.sequence, finding.request]
-        #: How each earlier request was judged: as the run recorded it (a stateful sequence), else as a bulk issue
-        #: to a customer made up for the run (the requests a unique-codes or series-attributes finding needs).
+        #: How each earlier request was judged: as recorded (a stateful sequence), else as a fresh customer's issue.
         judged = (finding.sequence_judged if len(finding.sequence_judged) == len(finding.sequence)
                   else [_EARLIER] * len(finding.sequence))
         if any(request.body is not None and _CUT.search(request.body) for request in requests):
@@ -154,9 +149,8 @@ class _Replayer:
         return verdict(FIXED, f"but now breaks {', '.join(others)}" if others else "")
 
     def _headers(self, request: RequestSample) -> dict[str, str | None]:
-        """The recorded headers less the run's own credentials (shown redacted): the replay's are added. Basic
-        credentials recorded under another spelling of the scheme (`basic`, the auth pass's probe) are sent in
-        that spelling, so the replay tries what the run tried."""
+        """The recorded headers less the run's own credentials (shown redacted; the replay's are added), Basic ones
+        recorded under another spelling of the scheme (the auth pass's `basic`) sent in that spelling."""
         headers: dict[str, str | None] = {}
         for name, value in request.headers:
             if REDACTED not in value:

@@ -1,15 +1,10 @@
 """The routes pass: authentication on every route a router or proxy may map to the endpoint.
 
-A filter that checks credentials on one exact path, in front of a router that normalises paths, lets a
-request through on a variant of the path (OWASP API2: broken authentication). The harness cannot know which
-variants a target routes to the endpoint, so it sends each one a well-formed body without credentials and
-with wrong ones, byte for byte as written here (`Client.raw(exact=True)`: no dot segment removed, no escape
-decoded on the way): any 2xx is an auth bypass (`auth-required`, critical); 401, 400, 404, 405, any other 4xx
-and a redirect (never followed) are fine (`http_rules.unauthenticated_route`). Method overrides go to the
-endpoint itself, another method in the request line than the one the header names, both ways round.
-
-Each finding is named by its class as the Judge's probe (`routes:trailing-slash`, `routes:method-override`,
-...), so a report says which kind of route let the request through.
+A filter that checks credentials on one exact path, in front of a router that normalises paths, lets a request
+through on a variant of it (OWASP API2). Each variant gets a well-formed body without credentials and with wrong
+ones, byte for byte as written here (`Client.raw(exact=True)`): any 2xx is an auth bypass (`auth-required`); any
+4xx or a redirect (never followed) is fine (`http_rules.unauthenticated_route`). Method overrides go to the
+endpoint itself, both ways round. Findings are named by class (`routes:trailing-slash`, ...).
 """
 
 from __future__ import annotations

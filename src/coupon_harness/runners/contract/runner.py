@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,17 +18,17 @@ from coupon_harness.results.contract import ContractRunResult, RunShape
 from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.contract.client import Client
 from coupon_harness.runners.contract.collector import Collector, harness_fault
-from coupon_harness.runners.contract.passes import run_pass
+from coupon_harness.runners.contract.passes import run_guarded
 from coupon_harness.runners.contract.preflight import judge_preflight, run_preflight
 from coupon_harness.runners.contract.property_pass import PropertyInterrupted
 from coupon_harness.runners.contract.pulse import Pulse
 from coupon_harness.runners.contract.sequences import RecordingJudge
 from coupon_harness.runners.contract.settings import PASSES, ContractSettings
-from coupon_harness.runners.contract.side_by_side import ALONGSIDE, ALONGSIDE_FROM, BESIDE, run_beside
+from coupon_harness.runners.contract.side_by_side import ALONGSIDE, ALONGSIDE_FROM, BESIDE, PassDone, run_beside
 from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import AuthError, Redactor
 
-__all__ = ["PASSES", "interrupted_result", "judge_by_baseline", "pace_note", "run_contract", "run_shape"]
+__all__ = ["PASSES", "closing_run", "interrupted_result", "judge_by_baseline", "pace_note", "run_contract", "run_shape"]
 
 _log = logging.getLogger(__name__)
 
@@ -35,9 +36,8 @@ _log = logging.getLogger(__name__)
 # Complexity allowed: the run's stages in order, each with its interruption and fault handling beside it.
 def run_contract(settings: ContractSettings, progress: Callable[[str], None] = lambda _: None, *,  # noqa: C901, PLR0912, PLR0915
                  figures: FiguresSink | None = None) -> ContractRunResult:
-    """Raises TargetUnreachable when the target cannot be tested at all and ConfigError when the configuration
-    does not fit the target (both exit 2); a harness bug in one pass is a `HarnessFault` of the result. `progress`
-    gets a line at each pass's start and end; `figures`, the run's figures a few times a second."""
+    """Raises TargetUnreachable and ConfigError (exit 2) when the target cannot be tested or does not fit the
+    configuration; a harness bug in one pass is a `HarnessFault` of the result."""
     refuse_production(settings.base_url, allow=settings.allow_production)  # before any request, every way in
     baseline = None
     if settings.baseline is not None:  # a bad file is exit 2 before any request
@@ -48,79 +48,58 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
     coupons = CouponLog(settings.coupons_csv, redact=redactor.text) if settings.coupons_csv is not None else None
     judge = RecordingJudge(collector, settings.expectations, Ledger(settings.expectations), redactor, coupons)
     client = Client(settings, judge, headers)
-    pulse = None
-    if figures is not None:
-        def measure(part: Part | None) -> Figures:
-            return Figures(stage="contract", requests=collector.requests, part=part, findings=len(collector.findings),
-                           coupons=coupons.count if coupons is not None else None)
 
-        pulse = Pulse(figures, collector, len(settings.passes), measure)
+    def measure(part: Part | None) -> Figures:
+        return Figures(stage="contract", requests=collector.requests, part=part, findings=len(collector.findings),
+                       coupons=coupons.count if coupons is not None else None)
+
+    pulse = Pulse(figures, collector, len(settings.passes), measure)
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    passes: list[tuple[str, int]] = []
-    spans: list[tuple[str, float, float]] = []
+    ran: list[PassDone] = []
     notes: list[str] = []
     interrupted = False
     if settings.workers > 1:
         progress(f"sending up to {settings.workers} requests at a time (--workers {settings.workers})")
-    try:
+    with closing_run(pulse, client, coupons):
         try:
-            preflight = run_preflight(client)
-        except AuthError as exc:
-            raise TargetUnreachable(redactor.text(str(exc))) from None
-        except HarnessError:  # setup errors: exit 2
-            raise
-        except Exception as exc:  # a harness bug: judge by what the user configured and go on
-            collector.fault(harness_fault("preflight", exc, redactor))
-        else:
-            judge.retarget(preflight.expectations)
-            notes.extend(preflight.notes)
-            judge_preflight(client, preflight)
-        for group in pass_groups(settings.passes, settings.workers):
-            if collector.stopped:
-                notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
-                break
-            index = settings.passes.index(group[0]) + 1  # the pass's place in the run, for the progress display
-            if len(group) > 1:
-                if pulse is not None:
-                    pulse.enter("+".join(group), index)
-                for done in run_beside(group, client, headers, progress):
-                    passes.append((done.name, done.requests))
-                    spans.append((done.name, done.began, done.ended))
-                continue
-            name = group[0]
-            before, began = collector.requests, collector.elapsed()
-            _log.info("pass %s: started (%d requests so far)", name, before)
-            progress(f"{name}: started")
-            if pulse is not None:
-                pulse.enter(name, index)
             try:
-                run_pass(name, client, headers, progress)
-            except (KeyboardInterrupt, PropertyInterrupted, AuthError, CouponLogError):
+                preflight = run_preflight(client)
+            except AuthError as exc:
+                raise TargetUnreachable(redactor.text(str(exc))) from None
+            except HarnessError:  # setup errors: exit 2
                 raise
-            except Exception as exc:  # a harness bug: this pass stops, the others still run
-                _log.debug("pass %s: harness error", name, exc_info=True)  # redacted by the handler
-                collector.fault(harness_fault(name, exc, redactor))
-                progress(f"{name}: harness error ({type(exc).__name__}); going on with the next pass")
-            passes.append((name, collector.requests - before))
-            spans.append((name, began, collector.elapsed()))
-            _log.info("pass %s: done, %d requests", name, collector.requests - before)
-    except (KeyboardInterrupt, PropertyInterrupted):
-        interrupted = True
-        notes.append("interrupted: the results cover only what ran before Ctrl-C")
-    except AuthError as exc:
-        notes.append(f"stopped: {redactor.text(str(exc))}")
-    except CouponLogError:
-        pass  # raised below with the counts as they stand once the log is closed
-    finally:
-        if pulse is not None:  # the last figures, as the run ends
-            pulse.beat(force=True)
-        client.close()
-        if coupons is not None:
-            coupons.close()
+            except Exception as exc:  # a harness bug: judge by what the user configured and go on
+                collector.fault(harness_fault("preflight", exc, redactor))
+            else:
+                judge.retarget(preflight.expectations)
+                notes.extend(preflight.notes)
+                judge_preflight(client, preflight)
+            for group in pass_groups(settings.passes, settings.workers):
+                if collector.stopped:
+                    notes.append(f"stopped early: {collector.stopped}; passes after it did not run")
+                    break
+                index = settings.passes.index(group[0]) + 1  # the pass's place in the run, for the progress display
+                if len(group) > 1:
+                    pulse.enter("+".join(group), index)
+                    ran += run_beside(group, client, headers, progress)
+                    continue
+                name = group[0]
+                before, began = collector.requests, collector.elapsed()
+                _log.info("pass %s: started (%d requests so far)", name, before)
+                progress(f"{name}: started")
+                pulse.enter(name, index)
+                fault = run_guarded(name, client, headers, progress, log=_log)
+                if fault is not None:  # a harness bug: this pass stops, the others still run
+                    collector.fault(fault)
+                ran.append(PassDone(name, True, collector.requests - before, began, collector.elapsed()))
+                _log.info("pass %s: done, %d requests", name, collector.requests - before)
+        except (KeyboardInterrupt, PropertyInterrupted):
+            interrupted = True
+            notes.append("interrupted: the results cover only what ran before Ctrl-C")
+        except AuthError as exc:
+            notes.append(f"stopped: {redactor.text(str(exc))}")
     if coupons is not None:
-        if coupons.error is not None:
-            raise coupons.error
         notes.append(f"coupons issued: {coupons.count}, listed in {coupons.path.name} (to revoke them)"
                      if coupons.count else f"no coupon issued ({coupons.path.name} lists none)")
     if not settings.expectations.valid_series:
@@ -130,32 +109,39 @@ def run_contract(settings: ContractSettings, progress: Callable[[str], None] = l
         notes.append(paced)
     first = collector.first_finding
     result = ContractRunResult(
-        target=redactor.text(settings.base_url),
-        started_at=started_at,
-        duration_s=round(time.monotonic() - started, 3),
-        seed=settings.seed,
-        requests=collector.requests,
+        target=redactor.text(settings.base_url), started_at=started_at,
+        duration_s=round(time.monotonic() - started, 3), seed=settings.seed, requests=collector.requests,
         rules=collector.rule_results(judge.expectations, customer_pool=bool(settings.customer_ids)),
-        interrupted=interrupted,
-        passes=passes,
-        notes=notes + collector.notes,
-        faults=list(collector.faults),
-        first_finding_s=first[0] if first else None,
+        interrupted=interrupted, passes=[(done.name, done.requests) for done in ran], notes=notes + collector.notes,
+        faults=list(collector.faults), first_finding_s=first[0] if first else None,
         first_finding_source=first[1] if first else None,
-        pass_spans=spans,
-        shape=run_shape(settings, redactor),
-        workers=settings.workers,
-        concurrency_peak=client.gauge.peak,
-    )
+        pass_spans=[(done.name, done.began, done.ended) for done in ran], shape=run_shape(settings, redactor),
+        workers=settings.workers, concurrency_peak=client.gauge.peak)
     if baseline is not None and settings.baseline is not None:
         judge_by_baseline(result, baseline, settings.baseline, update=settings.baseline_update)
     return result
 
 
+@contextmanager
+def closing_run(pulse: Pulse, client: Client, coupons: CouponLog | None) -> Iterator[None]:
+    """Around a run's passes (the contract's and the diff's): the last figures sent and the client and coupons.csv
+    closed whatever happens; a coupons.csv error raised once the log is closed, with the counts as they stand."""
+    try:
+        yield
+    except CouponLogError:
+        pass
+    finally:
+        pulse.beat(force=True)
+        client.close()
+        if coupons is not None:
+            coupons.close()
+    if coupons is not None and coupons.error is not None:
+        raise coupons.error
+
+
 def pass_groups(names: Sequence[str], workers: int) -> list[tuple[str, ...]]:
-    """The passes in order, those that run beside each other as one group: with more than one worker the generated
-    passes next to one another in the order (`side_by_side.BESIDE`), and from ALONGSIDE_FROM workers on the
-    deterministic passes of ALONGSIDE next to them."""
+    """The passes in order, those that run beside each other (`side_by_side`: BESIDE, and ALONGSIDE from
+    ALONGSIDE_FROM workers on) as one group."""
     together = BESIDE | (ALONGSIDE if workers >= ALONGSIDE_FROM else frozenset())
     groups: list[tuple[str, ...]] = []
     for name in names:
@@ -180,9 +166,8 @@ def pace_note(settings: ContractSettings, peak: int) -> str | None:
 
 
 def judge_by_baseline(result: ContractRunResult, baseline: Baseline, path: Path, *, update: bool) -> None:
-    """Mark the result's findings against the baseline. With `update`, rewrite the file from the run first
-    (not after an interrupted run or one with a harness error: what did not run would read as fixed) and
-    judge against what was written."""
+    """Mark the result's findings against the baseline; with `update`, against the file rewritten from the run
+    first (not after an interrupted or faulted run: what did not run would read as fixed)."""
     if update and (result.interrupted or result.faults):
         result.notes.append(f"--baseline-update: {path} left as it was (the run was interrupted or met a harness "
                             "error, so not every finding had its chance)")

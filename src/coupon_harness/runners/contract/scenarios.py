@@ -16,12 +16,9 @@ __all__ = ["EXTRA_FIELDS", "EXTRA_VALUES", "JSON_INTEGERS", "SCENARIOS", "run_sc
 
 INT32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 
-# Extra fields carry no constraint (the request schema), so a correct target answers 200 whatever they hold:
-# any JSON value, with two exceptions a correct target may refuse. NaN/Infinity are not JSON; a lone
-# surrogate escape is JSON but RFC 8259 leaves its meaning open and strict parsers (orjson, the sandbox's)
-# refuse it. Hypothesis' text() never draws surrogates; floats are drawn finite.
-#: Integers anywhere in a double's range: Hypothesis' own (to 2**128), the 64-bit edges and far past them
-#: (JSON sets no limit; a parser that reads them as doubles is fine). Past ±1.8e308 a parser may refuse.
+# Extra fields carry no constraint, so a correct target answers 200 whatever JSON they hold: floats are drawn
+# finite and text() draws no lone surrogate (both a correct target may refuse).
+#: Integers anywhere in a double's range: Hypothesis' own, the 64-bit edges and far past them.
 JSON_INTEGERS = st.integers() | st.sampled_from([2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1,
                                                  10**300, -(10**300)])
 #: Any value an extra field may carry.
@@ -51,8 +48,7 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:  # no
     pool = client.settings.customer_ids
     start = client.judge.collector.requests
 
-    # With --customer-ids the target may know no other customer (Capillary answers 701 for an unknown
-    # one): every scenario then draws from that pool, and those customers may already hold coupons.
+    # With --customer-ids the target may know no other customer: every scenario draws from that pool.
     draws = itertools.count()
 
     def customer(draw_index: int | None = None) -> tuple[str, bool]:
@@ -68,9 +64,8 @@ def run_scenarios(client: Client, progress: Callable[[str], None]) -> int:  # no
     def stopped() -> bool:
         return client.judge.collector.stopped is not None
 
-    # The examples are drawn here, in order; their requests go through the lane (--workers threads) and are judged
-    # back here in the order drawn. Nothing a scenario draws depends on an answer, so the cases are the same for
-    # any number of workers.
+    # Drawn here in order, sent through the lane, judged back in order: nothing drawn depends on an answer, so the
+    # cases are the same for any number of workers.
     lane = client.lane()
 
     def issue(asks: list[tuple[list[int], str, bool]], source: str, *, extra: dict[str, object] | None = None,

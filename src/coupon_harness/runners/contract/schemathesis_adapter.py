@@ -1,42 +1,18 @@
 """Schemathesis behind one module: the only module of coupon_harness that imports it.
 
-A property pass asks for one thing: generate cases from a spec, send each to the target, and hand every
-answer to the harness. `SchemathesisPass` does that in harness terms: `PassSettings` in, an `CaseAnswer` per
-answered case (to `on_answer`, in Schemathesis' worker thread, while the run goes on) and `PassEvent`s out
-(phases, scenarios, errors, interruption, the end). Nothing of Schemathesis crosses this boundary but the
-exceptions it reports (`Errored.error`, `Fatal.error`), which are requests' or Python's own.
+`SchemathesisPass` runs one property pass in harness terms: `PassSettings` in, a `CaseAnswer` per answered case
+(to `on_answer`, in Schemathesis' worker thread) and `PassEvent`s out; only the exceptions it reports (requests'
+or Python's own) cross this boundary. Everything is scoped to the run, nothing changed for another Schemathesis
+use of the process: the engine (`_Unprobed`) runs on its own `EngineContext` (`_HardenedContext`) whose sessions
+are put under the outbound policy; the credentials, deadline and body cap ride on a `requests` auth object of this
+run's schema (`_HarnessAuth`; Schemathesis' `before_call` hook is global only); the check `coupon_harness_contract`
+is registered while a pass runs and hands an answer only to the pass that owns its schema; the configuration is
+the pass's own (no `schemathesis.toml` read, no run cache written).
 
-Scoped to the run, nothing registered at import:
-- The sessions Schemathesis sends with (one per worker thread, made by `EngineContext.get_session`) are put
-  under the harness's outbound policy (`transport.outbound.harden_session`: the base URL's origin only, no
-  redirect followed, the deadline's connection classes): the pass's engine (`_Unprobed`) runs on an
-  `EngineContext` of its own (`_HardenedContext`) whose `get_session` hardens each session it makes. Nothing
-  of Schemathesis changes for anyone else.
-- The body cap, the deadline and the credentials ride on a `requests` auth object installed on this run's
-  schema (`schema.auth.set_from_requests`): requests calls it for every request the run prepares, in the
-  worker thread that sends it; it sets the harness's headers, starts the request's deadline
-  (`transport.outbound.begin`: connect, status line, headers and body, cut by the reaper when it passes) and
-  registers a response hook that reads at most `max_body_bytes` (+1, to see the excess) before Schemathesis
-  reads the body, then ends the deadline. Schemathesis' `before_call` hook, which the adapter once used for
-  this, can only be registered globally (its hook spec allows the GLOBAL scope alone) and would have reached
-  every Schemathesis use of the process.
-- Schemathesis keeps custom checks in one process-wide registry; the check `coupon_harness_contract` is
-  registered while at least one pass runs (`with SchemathesisPass(...)`) and removed when the last ends.
-  It hands an answer only to the pass that owns the case's schema, so a plain Schemathesis run going on at
-  the same moment in the same process gets nothing from it (it sees one more check that always passes).
-- The configuration is the pass's own (`schemathesis.Config`, not one discovered from a `schemathesis.toml`
-  in the working directory), without Schemathesis' run cache (nothing written to `.schemathesis/`).
-
-Schemathesis internals this module still relies on (tests/contract_layer/test_schemathesis_adapter.py pins
-each one, by name and signature, and runs a pass end to end): the engine (`schemathesis.engine.core.Engine`,
-`Engine.get_phase_config`, what `Engine.execute` does (mirrored by `_Unprobed.execute`: `auths.unregister`,
-`Engine._create_execution_plan`, `ExecutionPlan.execute(ctx)`, `EventStream(events, stop_event)`),
-`EngineContext(schema=, stop_event=, observations=, max_time=)` and `EngineContext.get_session`,
-`EventStream.stop`, `PhaseName.PROBING`, `Status.SKIP`, the
-`schemathesis.engine.events` classes consumed below), `schemathesis.checks.CHECKS.unregister` (the registry
-has no public unregistration), `schemathesis.core.NotSet` (a case without a body) and `Case.meta`
-(`generation.mode`, `components`); for types only, `OpenApiCase` and `OpenApiSchema` of
-`schemathesis.specs.openapi.schemas` (mypy checks those).
+Internals relied on, each pinned by tests/contract_layer/test_schemathesis_adapter.py: `Engine`,
+`Engine.get_phase_config`, what `Engine.execute` does (mirrored by `_Unprobed.execute`), `EngineContext` and its
+`get_session`, `EventStream.stop`, `PhaseName.PROBING`, `Status.SKIP`, the `engine.events` classes consumed below,
+`CHECKS.unregister`, `core.NotSet`, `Case.meta`; for types only, `OpenApiCase` and `OpenApiSchema`.
 """
 
 from __future__ import annotations
@@ -73,25 +49,9 @@ if TYPE_CHECKING:
     from schemathesis import CheckContext, Response
     from schemathesis.specs.openapi.schemas import OpenApiCase, OpenApiSchema
 
-__all__ = [
-    "CHECK_NAME",
-    "CaseAnswer",
-    "Cut",
-    "Errored",
-    "Fatal",
-    "Finished",
-    "Generated",
-    "Interrupted",
-    "Mode",
-    "PassEvent",
-    "PassSettings",
-    "PhaseFinished",
-    "PhaseStarted",
-    "ScenarioFinished",
-    "ScenarioStarted",
-    "SchemathesisPass",
-    "is_check_registered",
-]
+__all__ = ["CHECK_NAME", "CaseAnswer", "Cut", "Errored", "Fatal", "Finished", "Generated", "Interrupted", "Mode",
+           "PassEvent", "PassSettings", "PhaseFinished", "PhaseStarted", "ScenarioFinished", "ScenarioStarted",
+           "SchemathesisPass", "is_check_registered"]
 
 #: The one check a pass runs (Schemathesis' built-in checks are all off).
 CHECK_NAME = "coupon_harness_contract"
@@ -169,7 +129,7 @@ class PhaseStarted:
 @dataclass(frozen=True, slots=True)
 class PhaseFinished:
     phase: str
-    #: The phase did not run (disabled, as probing always is, not applicable, or the run was stopping).
+    #: The phase did not run (disabled, as probing always is, not applicable, or stopping).
     skipped: bool
 
 
@@ -188,11 +148,11 @@ class ScenarioFinished:
 
 @dataclass(frozen=True, slots=True)
 class Errored:
-    """An error that did not end the run: a network error (testing of the operation stops) or another one."""
+    """An error that did not end the run."""
 
     error: Exception
     label: str
-    #: A network error (a hung, dropped or refused request: requests' or the socket's own), not another one.
+    #: A hung, dropped or refused request (requests' or the socket's own error).
     network: bool = False
     #: The request that met it, when requests says which.
     request: Outgoing | None = None
@@ -220,12 +180,9 @@ PassEvent: TypeAlias = (PhaseStarted | PhaseFinished | ScenarioStarted | Scenari
 
 
 class SchemathesisPass:
-    """One Schemathesis run over `spec`; use as a context manager, iterate `events()` once.
-
-    `on_answer` is called in Schemathesis' worker thread for every answered case, while the run goes on; it
-    should not raise: if it does, the run stops and `events()` raises that exception. `stop()` may be called
-    from any thread (from `on_answer` too); the run then ends with `Interrupted(requested=True)`.
-    """
+    """One Schemathesis run over `spec`; use as a context manager, iterate `events()` once. If `on_answer` (called
+    in a worker thread) raises, the run stops and `events()` raises it. `stop()` may be called from any thread; the
+    run then ends with `Interrupted(requested=True)`."""
 
     def __init__(self, spec: dict[str, Any], settings: PassSettings, on_answer: Callable[[CaseAnswer], None]) -> None:
         self._settings = settings
@@ -362,8 +319,8 @@ def _load(spec: dict[str, Any], settings: PassSettings) -> OpenApiSchema:
 
 
 class _HardenedContext(EngineContext):
-    """The pass's EngineContext: every session it makes (one per worker thread) is put under the outbound
-    policy before its first request (transport.outbound.harden_session)."""
+    """The pass's EngineContext: every session it makes (one per worker thread) is hardened before its first
+    request."""
 
     def __init__(self, *, base_url: str, policy: OutboundPolicy, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -382,13 +339,10 @@ _HARDENED = "_coupon_harness_hardened"
 
 
 class _Unprobed(Engine):
-    """Schemathesis' engine without its probing phase, on an EngineContext whose sessions are hardened.
+    """Schemathesis' engine without its probing phase (no setting turns it off), on a hardened EngineContext.
 
-    The probes (a GET of the base URL with a NUL byte in a header, one of a path with control characters)
-    read their answers whole, through a session no auth or hook of the pass reaches, and nobody judges them;
-    what they adapt (header values, path parameters) does not occur in this spec. Schemathesis' cache replay
-    runs in the same phase and goes too (the cache is off as well): what a pass sends depends on its seed.
-    Schemathesis has no setting for this phase, hence the subclass.
+    The probes read their answers whole through a session no auth or hook of the pass reaches, and nobody judges
+    them; the cache replay of the same phase goes too: what a pass sends depends on its seed alone.
     """
 
     def __init__(self, schema: OpenApiSchema, base_url: str, policy: OutboundPolicy) -> None:
@@ -438,11 +392,8 @@ class _Read:
 
 
 class _HarnessAuth(requests.auth.AuthBase):
-    """The pass's requests auth: the harness's headers, and the body cap as a response hook of each request.
-
-    requests calls it while it prepares every request of the run (retries and redirects included), after the
-    body and before the hooks, so the response hook it registers runs before anything reads the body.
-    """
+    """The pass's requests auth: the harness's headers, and the body cap as a response hook of each request
+    (requests calls it after the body and before the hooks, so the hook runs before anything reads the body)."""
 
     def __init__(self, headers: Callable[[], Mapping[str, str]], max_bytes: int, timeout: float,
                  pace: Callable[[], None] | None = None) -> None:
@@ -456,19 +407,15 @@ class _HarnessAuth(requests.auth.AuthBase):
             self._pace()
         request.headers.update(self._headers())
         sent_at = time.monotonic()
-        # The request's deadline, in the thread that sends it (the hardened session's connections attach their
-        # sockets to it); the response hook ends it, or the next request of this thread does.
+        # This request's deadline, in its sending thread: the response hook ends it (or the thread's next request).
         request.hooks["response"].append(_CappedBody(self._max_bytes, sent_at, begin(self._timeout)))
         return request
 
 
 @dataclass(slots=True)
 class _CappedBody:
-    """A requests response hook: reads the body as `exchange.send` does, before anything else can read it.
-
-    Schemathesis asks requests for a streamed answer, and requests runs response hooks before it reads
-    `.content`; the hook leaves the body it read as the response's content, and closes the connection on a cut.
-    """
+    """A requests response hook: reads the (streamed) body as `exchange.send` does, before anything else can, and
+    leaves it as the response's content; closes the connection on a cut."""
 
     max_bytes: int
     sent_at: float
@@ -480,10 +427,8 @@ class _CappedBody:
             end(self.deadline)
             return response
         try:
-            # At most max_bytes of the decoded body; a body still arriving when the deadline passes is cut there.
-            body, cut = read_capped(raw, self.max_bytes, self.deadline)
-        # As requests' own reading (Response.iter_content) raises them, so Schemathesis books them the same way.
-        # The request rides along (as requests' own errors carry theirs): the harness judges the lost request.
+                body, cut = read_capped(raw, self.max_bytes, self.deadline)
+        # As requests' own reading raises them (so Schemathesis books them alike), with the request for the Judge.
         except ReadTimeoutError as exc:
             raise requests.exceptions.ConnectionError(exc, request=response.request) from exc
         except ProtocolError as exc:

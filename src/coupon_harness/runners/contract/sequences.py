@@ -1,13 +1,11 @@
 """What a finding needs to be replayed later: how its request was judged, and for a cross-request rule the
 earlier requests it needs.
 
-`RecordingJudge` is the run's `Judge` (the same `judge`, the same rules), with a memory of bulk issues on
-the side: per (series, code), the customer and the request whose answer first held the code; per series,
-the request whose answer set the attributes the series must keep (the Ledger's reference, taken the same
-way: the first entity with a result and no errors). When a later answer breaks `unique-codes` or
-`series-attributes-stable`, the finding keeps those earlier requests as its `sequence`; `coupon-harness
-replay` and the exported tests send them first. The memory costs a few hundred bytes per coupon of a
-contract run (hundreds to thousands of coupons); the load runner does not use it.
+`RecordingJudge` is the run's `Judge` with a memory of bulk issues on the side: per (series, code) the customer and
+request whose answer first held the code; per series the request that set the attributes it must keep (taken as
+the Ledger takes its reference). A later `unique-codes` or `series-attributes-stable` finding keeps those requests
+as its `sequence`, which `replay` and the exported tests send first. A few hundred bytes per coupon of a contract
+run; the load runner does not use it.
 """
 
 from __future__ import annotations

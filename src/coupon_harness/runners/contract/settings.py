@@ -30,8 +30,7 @@ class ContractSettings:
     #: Largest batch the scenarios send.
     large_batch: int = 100
     report_dir: Path | None = None
-    #: Where every coupon the run makes the target issue is listed as it arrives (coupon_harness.coupon_log);
-    #: None: nowhere (a library call that keeps no list).
+    #: Where every coupon the run makes the target issue is listed as it arrives (coupon_log); None: nowhere.
     coupons_csv: Path | None = None
     #: A run against a Capillary production host is refused without it (coupon_harness.safety).
     allow_production: bool = False
@@ -40,13 +39,11 @@ class ContractSettings:
     baseline_update: bool = False
     #: Which passes to run (PASSES: all of them).
     passes: tuple[str, ...] = PASSES
-    #: The target is the sandbox `coupon-harness run` started (and stops after the run): the report's Replay line
-    #: starts a new one (`coupon-harness run --no-load`) instead of naming a port nobody listens on any more.
+    #: The target is the sandbox `coupon-harness run` started and stops: the Replay line starts a new one.
     sandbox_started: bool = False
     #: Rules left out (--rules, --exclude-rules): (rule id, why), reported not run, never passed.
     left_out: tuple[tuple[str, str], ...] = ()
-    #: Threads that send a deterministic pass's requests (--workers; runners/contract/fanout.py): at most this many
-    #: requests open at once. 1: one at a time, as before.
+    #: Threads that send a deterministic pass's requests (--workers, `fanout`): at most this many open at once.
     workers: int = 1
     #: At most this many requests a second over the whole run (--max-rps); None: no limit.
     max_rps: float | None = None

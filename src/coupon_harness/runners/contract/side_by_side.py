@@ -1,15 +1,11 @@
-"""The generated passes beside each other (`--workers` above 1): Schemathesis' positive and negative passes, each
-in a thread of its own, each judged into its own collector (`collector.PassCollector`), merged into the run's in
-the passes' order when both ended; their progress lines are held and told in that order too. So the report reads
-as if they had run one after the other: the same findings in the same order, each pass's cases drawn by its own
-seeded Hypothesis run as when alone. They share the run's Ledger and memory under the Judge's lock (a code one
-pass was handed and the other too is a duplicate whichever saw it first), the pacer and the transport streak.
+"""Passes beside each other (`--workers` above 1): Schemathesis' positive and negative passes, each in a thread of
+its own and judged into its own collector (`collector.PassCollector`), merged into the run's in the passes' order
+once both ended, their progress lines held and told in that order too. So the report reads as if they had run one
+after the other. They share the run's Ledger and memory under the Judge's lock, the pacer and the transport streak.
 
-With `--workers` of ALONGSIDE_FROM and more, the deterministic passes next to them in the order (ALONGSIDE:
-classics, strings, scenarios) run meanwhile, one after the other in a third thread, each into its own collector
-merged in the passes' order too; their lanes send through N minus the generated passes' threads, so the run still
-holds at most N requests open. Schemathesis sends its cases one at a time, so without them the N threads would idle
-while the generated passes run.
+From ALONGSIDE_FROM workers on, the deterministic passes of ALONGSIDE next to them run meanwhile, one after the
+other in a third thread, merged in order too; their lanes use the threads the generated passes leave (Schemathesis
+sends one case at a time), so the run still holds at most N requests open.
 """
 
 from __future__ import annotations
@@ -21,20 +17,18 @@ from dataclasses import dataclass, field, replace
 
 from coupon_harness import interrupts
 from coupon_harness.runners.contract.client import Client
-from coupon_harness.runners.contract.collector import Collector, PassCollector, harness_fault
-from coupon_harness.runners.contract.passes import run_pass
+from coupon_harness.runners.contract.collector import Collector, PassCollector
+from coupon_harness.runners.contract.passes import RUN_ENDERS, run_guarded
 from coupon_harness.runners.contract.sequences import RecordingJudge
 
 __all__ = ["ALONGSIDE", "ALONGSIDE_FROM", "BESIDE", "PassDone", "run_beside"]
 
 _log = logging.getLogger(__name__)
 
-#: Passes that may run beside each other: no input from one another's findings, cases drawn by their own seeded
-#: engine. The stateful pass is not one (it looks for what the passes before it did not find).
+#: Passes that may run beside each other: no input from one another's findings, cases drawn by their own engine.
 BESIDE = frozenset({"property-positive", "property-negative"})
-#: Deterministic passes that may run beside the generated ones (one after the other, in a thread of their own): no
-#: input from earlier findings. The stateful pass and those after it stay out (it looks for what the passes before it
-#: did not find).
+#: Deterministic passes that may run beside the generated ones: no input from earlier findings (the stateful pass
+#: looks for what the passes before it did not find, so it stays out).
 ALONGSIDE = frozenset({"classics", "strings", "scenarios"})
 #: The fewest workers with which ALONGSIDE passes join the generated ones: their lanes keep at least two threads.
 ALONGSIDE_FROM = 4
@@ -56,9 +50,8 @@ class PassDone:
 
 def run_beside(names: Sequence[str], client: Client, headers: Callable[[], dict[str, str]],
                progress: Callable[[str], None]) -> list[PassDone]:
-    """Run `names` (passes of BESIDE) at once and merge their findings into the run's collector in order. A harness
-    bug of one pass is its fault (the other goes on); a Ctrl-C, a coupons.csv that cannot be written or a refused
-    token is raised here once both ended, as when run alone."""
+    """Run `names` at once and merge their findings into the run's collector in order. A harness bug of one pass is
+    its fault; what ends a run (`passes.RUN_ENDERS`) is raised here once all ended, as when run alone."""
     run = client.judge.collector
     progress(f"{', '.join(names)}: started beside each other (--workers {client.settings.workers}); their lines "
              f"follow when {'both' if len(names) == 2 else 'all'} ended")
@@ -94,19 +87,13 @@ def run_beside(names: Sequence[str], client: Client, headers: Callable[[], dict[
 
 
 class _Alongside(PassCollector):
-    """A deterministic pass's collector beside the generated ones: stopped by a Ctrl-C too (noted by the CLI's
-    handler; it raises only in the main thread), so its loop ends at the next request instead of running out."""
+    """A deterministic pass's collector beside the generated ones: stopped by a Ctrl-C too (the CLI's handler
+    raises only in the main thread), so its loop ends at the next request."""
 
-    @property
-    def stopped(self) -> str | None:
+    def stop_reason(self) -> str | None:
         if self.run.stopped is None and interrupts.received() is not None:
             return "interrupted"
         return self.run.stopped
-
-    @stopped.setter
-    def stopped(self, reason: str | None) -> None:
-        if reason is not None and self.run.stopped is None:
-            self.run.stopped = reason
 
 
 def _in_turn(passes: list[tuple[PassDone, PassCollector]], client: Client, lanes: int,
@@ -133,27 +120,18 @@ def _client_for(client: Client, collector: Collector, workers: int | None = None
 
 
 def _one(done: PassDone, client: Client, headers: Callable[[], dict[str, str]]) -> None:
-    from coupon_harness.runners.contract.property_pass import PropertyInterrupted
-    from coupon_harness.transport.auth import AuthError
-
     collector = client.judge.collector
     assert isinstance(collector, PassCollector)
     done.ran = True
     done.began = collector.elapsed()
     done.lines.append(f"{done.name}: started")
     try:
-        run_pass(done.name, client, headers, done.lines.append)
-    except (KeyboardInterrupt, PropertyInterrupted, AuthError) as exc:
+        fault = run_guarded(done.name, client, headers, done.lines.append, log=_log)
+    except RUN_ENDERS as exc:
         done.error = exc
-    except Exception as exc:  # a harness bug: this pass stops, the other goes on
-        from coupon_harness.coupon_log import CouponLogError
-
-        if isinstance(exc, CouponLogError):
-            done.error = exc
-        else:
-            _log.debug("pass %s: harness error", done.name, exc_info=True)
-            collector.fault(harness_fault(done.name, exc, client.judge.redactor))
-            done.lines.append(f"{done.name}: harness error ({type(exc).__name__}); going on with the next pass")
+    else:
+        if fault is not None:  # a harness bug: this pass stops, the other goes on
+            collector.fault(fault)
     finally:
         client.close()
         done.requests = collector.sent_here

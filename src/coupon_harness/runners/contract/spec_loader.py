@@ -14,11 +14,8 @@ __all__ = ["generation_spec", "tighten"]
 
 
 def tighten(schema: dict[str, Any]) -> dict[str, Any]:
-    """A copy that forbids undeclared keys: every instance is still valid against the original.
-
-    Positive generation from the original is mostly junk keys (extra keys are allowed, so they are
-    generated); the tightened copy spends the examples on the fields that matter.
-    """
+    """A copy that forbids undeclared keys (each instance still valid against the original), so positive
+    generation spends its examples on the fields that matter, not on junk keys."""
     tight = copy.deepcopy(schema)
     stack = [tight]
     while stack:
@@ -34,11 +31,8 @@ def tighten(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def generation_spec(*, tight: bool) -> dict[str, Any]:
-    """The OpenAPI document with the request schema inlined (tightened for positive generation).
-
-    Response bodies are judged by the harness's own check against contracts/, so their schemas are
-    dropped here rather than resolved twice.
-    """
+    """The OpenAPI document with the request schema inlined (tightened for positive generation); response schemas
+    dropped (the harness's own check judges answers)."""
     with spec_path().open(encoding="utf-8") as handle:
         spec: dict[str, Any] = yaml.safe_load(handle)
     request = load_schema("request")

@@ -1,36 +1,19 @@
 """The stateful pass: sequences of requests judged against a model (`stateful_model`), searched and shrunk by a
 Hypothesis `RuleBasedStateMachine`.
 
-Each example is a sequence of up to `STEPS` steps to two customers (made up for it, or from --customer-ids), most of
-them about two focus series: valid, repeated, reordered, shared (another customer), interleaved (two customers in
-turn), invalid-series, mixed, malformed, unauthorized and large requests in any order (`KINDS_DRAWN`); a refused one
-(invalid-series, malformed, unauthorized) is mostly followed by its retry, to a customer of its own. Every answer is
-judged by the one Judge into the sequence's own collector; a finding there that fails the gate, of a (rule, kind) no
-earlier pass of the run found, makes the machine raise, so Hypothesis shrinks the sequence. Only the shortest
-failing sequence of each (rule, kind) is recorded in the run's collector, its earlier requests as the finding's
-`sequence` (curls in order; `replay` and `export-tests` send them first): the other attempts' findings are dropped,
-their requests and checks counted and their coupons listed in coupons.csv (the Client lists them as they arrive).
+An example is up to `STEPS` steps (`KINDS_DRAWN`) to two customers, mostly about two focus series; a refused step
+is mostly followed by its retry. A finding that fails the gate, of a (rule, kind) no earlier pass found, makes the
+machine raise, so Hypothesis shrinks the sequence; only the shortest failing sequence of each (rule, kind) is
+recorded, its earlier requests as the finding's `sequence` (`replay` and `export-tests` send them first). Hidden
+state shows where the contract says what is due: a request that must change nothing but issued shows when the
+customer's first ask of a series with a per-customer limit is refused, so such series (`_Search.probe_limits`)
+are the first focus.
 
-Hidden state shows in answers only where the contract says what is due: a request that must change nothing (a 401, a
-400, an entity error) but issued is seen when the customer's first ask of a series with a per-customer limit is then
-refused. So one request first asks each valid series twice (`_Search.probe_limits`), and an example's first focus is a
-series that refused the second coupon, when there is one (its second focus one that did not); the judging is the same
-for every series.
-
-The pass is several independent state machines, one per customer pool (`split`): each with its own seed (derived
-from the run's seed and its index), its own customers (fresh ones made up for it, or its own slice of
---customer-ids), its own share of the budget and its own shortest failing sequences; the shortest of each (rule,
-kind) over the machines is recorded, the earlier machine's on a tie. The split depends on the budget and the pool
-only, never on --workers: with one worker the machines run one after the other in the pass's thread, with N they
-run N at a time (each sends one request at a time, so at most N are open), and the same seed finds the same
-findings. Each sequence keeps its own order.
-
-The budget is counted in requests: 3 per --max-examples (300 at the default 100, at least 60), shared by the
-machines. A machine's search stops at three quarters of its share if it found nothing; shrinking a failing sequence
-takes what is left. Hypothesis runs with the
-run's seed (the same seed sends the same sequences), no database and no final replay of its own (the target's state
-has moved on; the shortest sequence's own answers are what is reported). A hang or dropped connection ends the pass
-without shrinking (each try would cost the request timeout).
+The pass is several independent machines (`split`), each with its own seed, customers and share of the budget
+(3 requests per --max-examples, at least 60), never depending on --workers: the same seed finds the same findings.
+A machine's search stops at `SEARCH` of its share if it found nothing; shrinking takes the rest. Hypothesis keeps
+no database and makes no final replay (the target's state has moved on); a hang or dropped connection ends the
+pass without shrinking (each try would cost the request timeout).
 """
 
 from __future__ import annotations
@@ -78,8 +61,7 @@ MAX_FINDINGS = 5
 
 #: Most state machines of one pass (8 at the default budget).
 MACHINES = 8
-#: The fewest requests a machine's share holds: the search and the shrinking of a sequence need some room. A budget
-#: below two shares (--max-examples 20 and less) is one machine, as the pass was before it was split.
+#: The fewest requests a machine's share holds: the search and the shrinking need some room.
 SHARE = 36
 
 Signature = tuple[str, str]
@@ -101,17 +83,15 @@ class Machine:
 
 
 def machine_seed(seed: int, index: int) -> int:
-    """The seed of machine `index` of a run seeded `seed`: the run's seed for the first, 64 bits of a hash of both
-    for the others."""
+    """The run's seed for the first machine, 64 bits of a hash of both for the others."""
     if index == 0:
         return seed
     return int.from_bytes(hashlib.sha256(f"stateful/{seed}/{index}".encode()).digest()[:8], "big")
 
 
 def split(budget: int, seed: int, pool: tuple[str, ...]) -> list[Machine]:
-    """The pass's state machines: at most MACHINES, each with at least SHARE requests of `budget` (the remainder to
-    the first ones) and, with a customer pool, its own slice of it of at least CUSTOMERS customers when the pool has
-    that many (disjoint: customer i goes to machine i modulo their number). Never depends on --workers."""
+    """At most MACHINES machines, each with at least SHARE requests of `budget` and, with a customer pool, a disjoint
+    slice of it of at least CUSTOMERS customers when the pool has that many. Never depends on --workers."""
     count = min(MACHINES, max(1, budget // SHARE))
     if pool:
         count = min(count, max(1, len(pool) // CUSTOMERS))
@@ -122,8 +102,8 @@ def split(budget: int, seed: int, pool: tuple[str, ...]) -> list[Machine]:
 
 @dataclass(slots=True)
 class _Attempt:
-    """The shortest failing sequence of one (rule, kind): its length in requests, the finding (of its last request),
-    how that request was judged, and the requests before it with how each was judged."""
+    """The shortest failing sequence of one (rule, kind): its length, the finding of its last request, how that
+    was judged, and the requests before it with how each was judged."""
 
     requests: int
     finding: Finding
@@ -133,11 +113,9 @@ class _Attempt:
 
 
 class _Halt(KeyboardInterrupt):
-    """Leaves Hypothesis at once. Hypothesis re-raises a KeyboardInterrupt as it comes, without concluding the
-    example: no shrinking, no database, and no check against the examples run before. Any other exception, a
-    BaseException too, concludes the example first, and one that stops earlier than an earlier example with the
-    same draws is taken for inconsistent data generation (FlakyStrategyDefinition) instead. Caught in
-    `run_stateful`: never an interruption of the run."""
+    """Leaves Hypothesis at once: it re-raises a KeyboardInterrupt without concluding the example (any other
+    exception is concluded first, and may be taken for FlakyStrategyDefinition). Caught in `run_stateful`: never an
+    interruption of the run."""
 
 
 class _Stop(_Halt):
@@ -145,8 +123,7 @@ class _Stop(_Halt):
 
 
 class _Abort(_Halt):
-    """Carries an exception that must leave the pass as itself (credentials refused, coupons.csv unwritable, a
-    harness bug) out of Hypothesis, which would otherwise shrink it as a failing example."""
+    """Carries an exception that must leave the pass as itself out of Hypothesis (which would shrink it)."""
 
     def __init__(self, error: BaseException) -> None:
         super().__init__(str(error))
@@ -165,9 +142,8 @@ def _violation_type(signature: Signature) -> type[AssertionError]:
 
 
 class _Search:
-    """What every example of one state machine shares: the client, the machine's budget and customers, the (rule,
-    kind)s earlier passes found, and the shortest failing sequence of each (rule, kind). Its requests count in
-    `run` (the machine's `PassCollector`: in the run's collector too); `halt` set: every machine stops."""
+    """What every example of one state machine shares: its budget and customers, the (rule, kind)s earlier passes
+    found, the shortest failing sequence of each. `run` is its `PassCollector`; `halt` set: every machine stops."""
 
     def __init__(self, client: Client, machine: Machine, known: set[Signature], halt: threading.Event) -> None:
         self.client = client
@@ -199,10 +175,8 @@ class _Search:
         return [(self.client.fresh_customer(), True) for _ in range(count)]
 
     def probe_limits(self) -> None:
-        """Ask every valid series twice of one customer in one request: a series that issues the first coupon and
-        refuses the second has a per-customer limit, and that is where a request that must change nothing but
-        issued shows (the customer's next first ask is refused). The search takes such a series as its focus more
-        often; the judging does not change. The request is judged as any step (a sequence of one)."""
+        """Ask every valid series twice of one customer in one request (judged as a sequence of one): a series that
+        issues the first coupon and refuses the second has a per-customer limit."""
         valid = sorted(self.client.judge.expectations.valid_series)[: self.client.settings.large_batch // 2]
         session = Session(self.client, self.run, self.customers(1, 0))
         step = SequenceStep("valid", 0, tuple(series for series in valid for _ in range(2)))
@@ -233,7 +207,6 @@ class _Search:
                                             session.judged[:-1])
 
 
-
 def _record(run: Collector, searches: list[_Search]) -> int:
     """Record in the run's collector the shortest sequence's finding of each (rule, kind) over the machines (the
     earlier machine's on a tie); how many (rule, kind)s failed."""
@@ -253,20 +226,16 @@ def _record(run: Collector, searches: list[_Search]) -> int:
     return len(best)
 
 
-#: The kinds of step the search draws, each with its weight (refused requests, which must change nothing, and
-#: valid ones, which show what did change, come most often). "nothing" sends nothing: it is the simplest draw, so
-#: Hypothesis' simplest examples and the steps its shrinker blanks out cost no request. A repeated step sends an
-#: earlier one again (the same customer, series and credentials), a reordered one asks an earlier one's series in
-#: another order or number, a shared one asks them for the other customer. An interleaved step is three requests: a
-#: customer asks a batch, the other customer asks it, the first asks it again (a mix-up between customers shows).
+#: The kinds of step the search draws, with their weights. Draw 1 is "nothing" (no request), so Hypothesis' simplest
+#: examples cost nothing. Repeated sends an earlier step again, reordered its series in another order or number,
+#: shared them for the other customer; interleaved is three requests (a customer, the other, the first again).
 KINDS_DRAWN: dict[str, int] = {"valid": 2, "repeated": 1, "reordered": 1, "shared": 1, "interleaved": 2,
                                "invalid-series": 2, "mixed": 1, "malformed": 3, "unauthorized": 2, "large": 1}
 #: Steps that must not issue anything, and are followed by their retry two times in three.
 _REFUSED = ("invalid-series", "malformed", "unauthorized")
-#: A step is two numbers (its kind, and the rest decoded from one number by `_decode`), so the shrinker has few
-#: choices to work through, each of whose tries sends a sequence again. Both start at 1: the shrinker tries every
-#: lower value of a choice that starts at 0 and changes the example's shape. Drawn wide and taken modulo the number
-#: of choices, since Hypothesis draws the bounds of a small range far more often than the rest.
+#: A step is two numbers (its kind, the rest decoded by `_decode`): few choices for the shrinker, each try of which
+#: sends a sequence again. From 1 (0 would make the shrinker reshape the example), wide and taken modulo, since
+#: Hypothesis draws the bounds of a small range far more often than the rest.
 _KIND = st.integers(1, 2**16)
 _ARGS = st.integers(1, 2**48)
 
@@ -275,11 +244,9 @@ Draft = tuple[str, int, tuple[int, ...], str, bool]
 
 
 def _decode(number: int, args: int, valid: int, invalid: int) -> Draft:
-    """One step from its two numbers. A pick names a valid series: 0 the example's first focus, 1 its second (three
-    picks in eight each), 2 + i the i-th valid series; -k the k-th invalid series. For a repeated, reordered or
-    shared step the customer index names the earlier step, counted back from the last. A refused step
-    (invalid-series, malformed, unauthorized) is followed by its retry two times in three, as a client retries a
-    refused request: its valid series (else the first focus), well-formed and authorized."""
+    """One step from its two numbers. A pick names a series: 0 and 1 the focuses (three in eight each), 2 + i the
+    i-th valid series, -k the k-th invalid one. For repeated, reordered and shared the customer index names the
+    earlier step, counted back. A refused step is retried two times in three (its valid series, well-formed)."""
     kinds = [kind for kind, weight in KINDS_DRAWN.items() for _ in range(weight)
              if invalid or kind not in ("invalid-series", "mixed")]
     if number == 1:
@@ -336,9 +303,8 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
 
         def __init__(self) -> None:
             if current_build_context().is_final:
-                # Hypothesis replays the shrunk example once more to report it: the target's state has moved on
-                # since, and the example's own answers are already kept (`_Search.keep`). Hypothesis takes a replay
-                # that stops at once for inconsistent data generation, which `run_stateful` expects then.
+                # Hypothesis replays the shrunk example to report it: the target's state has moved on, and the
+                # example's answers are kept already. Stopping here reads as Flaky, which `_search` expects then.
                 search.replayed = True
                 raise _Stop("final replay")
             super().__init__()
@@ -348,10 +314,8 @@ def _machine(search: _Search) -> type[RuleBasedStateMachine]:  # noqa: C901
 
         @initialize(first=_KIND, second=_KIND, start=st.integers(0, 1000))
         def customers(self, first: int, second: int, start: int) -> None:
-            """The example's customers (made up for it, or from --customer-ids from `start` on) and its two focus
-            series."""
-            # The first focus is a series with a per-customer limit when the target has one (`_Search.probe_limits`,
-            # which runs after the class is made), the second one without, when it has one.
+            """The example's customers and its two focus series: the first one with a per-customer limit, the
+            second one without, when the target has such series."""
             firsts = search.limited or valid
             seconds = [series for series in valid if series not in search.limited] or valid
             self.focus = (firsts[first % len(firsts)], seconds[second % len(seconds)])
@@ -444,9 +408,8 @@ def run_stateful(client: Client, progress: Callable[[str], None]) -> int:
 
 def _run_machines(searches: list[_Search], workers: int, halt: threading.Event) -> None:
     """One machine after the other (one worker), or `workers` at a time; the first error in machine order is
-    raised once they all ended (a Ctrl-C here at once, when they stopped). Every machine's Hypothesis test is made
-    here first, in this thread: making one reads the module's source with `ast.parse`, which CPython 3.11 does
-    not support in two threads at once (SystemError: AST constructor recursion depth mismatch)."""
+    raised once they all ended. The tests are made here, in one thread: making one calls `ast.parse`, which CPython
+    3.11 does not support in two threads at once."""
     tests = [_test(search) for search in searches]
     if workers <= 1 or len(searches) == 1:
         for search, test in zip(searches, tests, strict=True):

@@ -1,17 +1,10 @@
 """The model of the stateful pass: the steps a sequence is made of, and a `Session` that sends them in order and
 judges each answer by the one Judge, knowing what came before.
 
-Each answer is judged by the per-answer rules as any pass's is; the model adds only what the contract states about
-a sequence:
-- valid-series-issues: the first time a customer the harness made up is asked a valid series, a coupon is due,
-  whatever came before (an invalid-series request, a malformed or unauthorized one, other series). A malformed or
-  unauthorized request asks nothing, since it must change nothing; a well-formed one counts, whatever it was
-  answered. A later ask of the same series may rightly be refused (a per-customer limit) or answered with the
-  coupon the customer holds, so the request is then not judged as a fresh customer's. Customers of
-  --customer-ids are never fresh: they may hold coupons already.
-- unique-codes and series-attributes-stable: each sequence has a Ledger of its own, so a sequence shows its
-  finding alone, as `coupon-harness replay` judges it (with a fresh Ledger).
-- total-count, failure-count, entity-order and the rest of the per-answer rules hold at every step.
+Besides the per-answer rules at every step, the model judges what the contract states about a sequence:
+valid-series-issues (a customer the harness made up is due a coupon at its first ask of a valid series, whatever
+malformed, unauthorized or other requests came before; a later ask may rightly be refused), and unique-codes and
+series-attributes-stable on a Ledger of the sequence's own, as `replay` judges them.
 """
 
 from __future__ import annotations
@@ -49,8 +42,8 @@ def _issue_body(series: list[Any], customer: str) -> bytes:
     return dump_json({"seriesIds": series, "customer": {"id": customer}})
 
 
-#: Malformed bodies that still name the step's customer and series, so a target that acts on part of one (issues
-#: the series before it finds the bad element, keeps the customer's batch) shows it in the next request.
+#: Malformed bodies that still name the step's customer and series: a target that acts on part of one shows it
+#: in the next request.
 MALFORMED_VARIANTS: dict[str, _Body] = {
     "a string after the series": lambda series, customer: _issue_body([*series, "x"], customer),
     "a fraction after the series": lambda series, customer: _issue_body([*series, 0.5], customer),
@@ -79,9 +72,8 @@ class SequenceStep:
 
 
 class Session:
-    """One sequence as it is sent: its customers (id, made up for the run), what each was asked, its own Ledger and
-    a collector of its own (`ScratchCollector`: its findings stay here, its requests and checks count in the run's).
-    `samples` and `judged` hold each step's request and how it was judged, in order."""
+    """One sequence as it is sent: its customers (id, made up), what each was asked, its own Ledger and collector
+    (`ScratchCollector`); `samples` and `judged` hold each step's request and how it was judged, in order."""
 
     def __init__(self, client: Client, run: Collector, customers: Sequence[tuple[str, bool]]) -> None:
         expectations = client.judge.expectations

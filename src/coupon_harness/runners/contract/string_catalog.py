@@ -1,19 +1,12 @@
 """The strings the `strings` pass puts in every string field: the Big List of Naughty Strings plus generated classes.
 
-Each string belongs to one class (`CLASSES`), the name a finding carries ("strings:sql in customer.id"). The
-list's sections map onto the same classes (`SECTION_CLASS`), so a quote that breaks a server is one finding per
-class, whichever source the string came from. Generated classes cover what the list leaves thin: every Unicode
-space, numbers at and past every integer width and float range, the metacharacters of SQL, NoSQL, LDAP, shell,
-template and format languages, paths, URLs, CR/LF, markup, emoji sequences, bidi and other controls.
+Each string belongs to one class (`CLASSES`, the name a finding carries); the list's sections map onto the same
+classes (`SECTION_CLASS`), so a quote that breaks a server is one finding per class whatever its source. Generated
+classes cover what the list leaves thin (Unicode spaces, integer widths, injection metacharacters, controls...).
+Every string is sendable (valid UTF-8 in JSON); strings harmful if an injection worked are left out.
 
-Every string is one the harness can send: valid UTF-8 in a JSON string (no lone surrogate: see encoding.py and
-the classics' own surrogate probe). Strings that would do harm if an injection worked (dropping a table, exiting
-the server process) are left out: a finding must not cost the team its staging data.
-
-A string is sent in one of three forms (`Form`): as it is (`bare`: "null", "9223372036854775808", "   "), after a
-customer id (`after`: "ch-1a2b-7' OR '1'='1", so each run's customers are new), or around one (`around`:
-" ch-1a2b-7 ", whitespace a server may trim). `core` strings are sent on every run whatever the budget; the
-rest are drawn by the run's seed (strings.py).
+A string is sent as it is (`bare`), after a customer id (`after`, so each run's customers are new) or around one
+(`around`: whitespace a server may trim). `core` strings are sent on every run; the seed draws the rest.
 """
 
 from __future__ import annotations
@@ -91,15 +84,12 @@ _OTHER_SECTION = "special"
 #: Left out of the list: harmful if the injection works (a dropped table, an exited server).
 _HARMFUL = ("drop table", "kernel.exit")
 
-#: Every character Python's str.isspace() calls whitespace: the Unicode White_Space characters (U+0009-U+000D,
-#: U+0020, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) and the
-#: information separators U+001C-U+001F, which str.split() and str.strip() treat as whitespace too.
-#: (A test checks it against every code point; scanning them at import would cost 0.1 s a start.)
+#: Every character str.isspace() calls whitespace (a test checks it against every code point; scanning them at
+#: import would cost 0.1 s a start).
 SPACES: tuple[str, ...] = ("\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", " ", "\x85", "\xa0",
                            "\u1680", *(chr(code) for code in range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f",
                            "\u205f", "\u3000")
-#: Characters that show nothing but are not whitespace: some trims take them (Java's trim() takes every
-#: character up to U+0020), most do not.
+#: Characters that show nothing but are not whitespace: some trims take them, most do not.
 _INVISIBLE = ("\u180e", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u3164", "\u2800", "\u115f", "\x00")
 BLANK_CHARS: frozenset[str] = frozenset(SPACES) | frozenset(_INVISIBLE)
 
@@ -172,20 +162,15 @@ def _numeric() -> list[Naughty]:
     return [Naughty("numeric", text, core=text in _NUMERIC_CORE) for text in dict.fromkeys(texts)]
 
 
-def _after(cls: str, core: tuple[str, ...], rest: tuple[str, ...]) -> list[Naughty]:
-    return ([Naughty(cls, text, "after", core=True) for text in core]
-            + [Naughty(cls, text, "after") for text in rest])
-
-
-def _bare(cls: str, core: tuple[str, ...], rest: tuple[str, ...]) -> list[Naughty]:
-    return [Naughty(cls, text, core=True) for text in core] + [Naughty(cls, text) for text in rest]
+def _after(cls: str, core: tuple[str, ...], rest: tuple[str, ...], form: Form = "after") -> list[Naughty]:
+    return [Naughty(cls, text, form, core=True) for text in core] + [Naughty(cls, text, form) for text in rest]
 
 
 def _generated() -> list[Naughty]:
     return [
-        *_bare("reserved", ("null", "undefined", "__proto__"),
-               ("None", "nil", "true", "false", "NULL", "(null)", "constructor", "prototype", "toString",
-                "hasOwnProperty", "[object Object]", "__class__", "${null}", "nullptr", "N/A", "-")),
+        *_after("reserved", ("null", "undefined", "__proto__"),
+                ("None", "nil", "true", "false", "NULL", "(null)", "constructor", "prototype", "toString",
+                 "hasOwnProperty", "[object Object]", "__class__", "${null}", "nullptr", "N/A", "-"), "bare"),
         *_numeric(),
         *_blank(),
         *_whitespace(),
@@ -230,15 +215,15 @@ def _generated() -> list[Naughty]:
         *_after("format", ("%s%n", "{0}"),
                 ("%s%s%s%s%s", "%x%x%x%x", "%n", "%d", "%p", "%@", "%%", "%1$s", "%*.*s", "%(x)s", "{}",
                  "{0!r}", "{customer}", "{0:{1}}", "%s", "$1", "\\1")),
-        *_bare("path", ("../../etc/passwd", "/etc/passwd", "..\\..\\windows\\win.ini"),
-               ("../../../../../../../../etc/passwd", "....//....//etc/passwd", "..%2f..%2fetc%2fpasswd",
-                "%2e%2e%2f%2e%2e%2f", "..%c0%af", "x%00.json", "/dev/null", "/proc/self/environ",
-                "C:\\Windows\\win.ini", "\\\\127.0.0.1\\c$", "~/.ssh/id_rsa", ".", "..", "/", "\\")),
-        *_bare("url", ("http://127.0.0.1/", "file:///etc/passwd", "a/b"),
-               ("http://127.0.0.1:1/x?y=1#z", "https://localhost/", "http://[::1]/", "//127.0.0.1/", "file://",
-                "javascript:alert(1)", "data:text/plain,x", "gopher://127.0.0.1:1/_x", "dict://127.0.0.1:1/",
-                "ftp://127.0.0.1/", "mailto:x@127.0.0.1", "x@127.0.0.1", "?a=1&b=2", "#frag", "a%20b", "%",
-                "%zz", "%2F", "+", "a+b", "a?b", "a#b", "a;b", "a&b=c")),
+        *_after("path", ("../../etc/passwd", "/etc/passwd", "..\\..\\windows\\win.ini"),
+                ("../../../../../../../../etc/passwd", "....//....//etc/passwd", "..%2f..%2fetc%2fpasswd",
+                 "%2e%2e%2f%2e%2e%2f", "..%c0%af", "x%00.json", "/dev/null", "/proc/self/environ",
+                 "C:\\Windows\\win.ini", "\\\\127.0.0.1\\c$", "~/.ssh/id_rsa", ".", "..", "/", "\\"), "bare"),
+        *_after("url", ("http://127.0.0.1/", "file:///etc/passwd", "a/b"),
+                ("http://127.0.0.1:1/x?y=1#z", "https://localhost/", "http://[::1]/", "//127.0.0.1/", "file://",
+                 "javascript:alert(1)", "data:text/plain,x", "gopher://127.0.0.1:1/_x", "dict://127.0.0.1:1/",
+                 "ftp://127.0.0.1/", "mailto:x@127.0.0.1", "x@127.0.0.1", "?a=1&b=2", "#frag", "a%20b", "%",
+                 "%zz", "%2F", "+", "a+b", "a?b", "a#b", "a;b", "a&b=c"), "bare"),
         *_after("crlf", ("\r\n", "\n", "\r\nX-Injected: 1"),
                 ("\r", "\r\nSet-Cookie: a=b", "\r\n\r\n<html>", "\nX-Injected: 1", "%0d%0aX-Injected: 1",
                  "\u560d\u560aX-Injected: 1", "\r\n.\r\n", "\n\n\n")),

@@ -1,25 +1,16 @@
-"""The strings pass: every string field of the request schema gets the strings that break servers.
+"""The strings pass: every string field of the request schema (found in the schema, so a new one is probed without
+an edit) gets the strings of `string_catalog` that break servers.
 
-The fields come from the request schema itself (today `customer.id`; a string field the schema grows is probed
-without an edit), the strings from `string_catalog` (the Big List of Naughty Strings and generated classes).
-Each probe is a well-formed request but for the string (the configured series, a valid and, where the run knows
-one, an invalid), classified before it is sent by the request schema itself:
-- the schema accepts the body: 200 with a correct body (judged by every rule, like `Client.issue`; the
-  customer is not fresh, so a refusal in the body, such as Capillary's 701 for an unknown customer, is fine) or
-  an honest 400 with a readable body (`TOLERATED`);
-- the schema refuses it (the empty string, below `minLength`): 400 only (`MALFORMED`).
-A 5xx, a hang or a dropped connection is a finding whatever the class. Findings are named by class and field
-("strings:sql in customer.id"), and the strings of one class share one finding, reproduced by the smallest body.
+Each probe is well-formed but for the string (the configured series, a valid and, where known, an invalid one),
+classified by the request schema: a body it accepts may get a 200 judged by every rule (the customer is not fresh:
+a refusal in the body is fine) or an honest 400 (`TOLERATED`); one it refuses (below `minLength`) 400 only
+(`MALFORMED`). Findings are named by class and field ("strings:sql in customer.id"), one per class, reproduced
+by the smallest body.
 
-Budget: `PER_EXAMPLE` strings per `--max-examples` (300 at the default 100), at most `MOST`, never fewer than
-the core strings plus one of every class. When the catalog is larger the run's seed draws the rest, class by
-class in turn, so every class is represented and a seed always sends the same strings. A class whose string
-hung or dropped the connection sends no more strings: the finding is made, and each further hang would cost
-a whole deadline.
-
-Lengths are the classics' (string lengths at every column limit, to 65,536): when they found the target failing
-at some length of a field, this pass leaves out that field's strings of that length or more, so one length bug
-is named once, by its length, and a strings finding always means the content.
+Budget: `PER_EXAMPLE` strings per --max-examples, at most `MOST`, never fewer than the core strings plus one of
+every class; the seed draws the rest class by class. A class whose string hung or dropped the connection sends no
+more (each hang costs a deadline). Strings as long as a length at which the classics found the field failing are
+left out, so one length bug is named once and a strings finding always means the content.
 """
 
 from __future__ import annotations
@@ -143,9 +134,8 @@ def failing_lengths(collector: Collector) -> dict[str, int]:
 
 def string_probes(client: Client, schema: dict[str, Any] | None = None, valid: Callable[[Any], bool] | None = None,
                   too_long: dict[str, int] | None = None) -> list[StringProbe]:
-    """The probes this run sends (the request schema's string fields unless `schema` is given, classified by
-    `valid`, the request schema's validator unless given; none as long as `too_long` says for its field), selected
-    by the run's seed."""
+    """The probes this run sends, selected by its seed: `schema`'s string fields (the request schema's), classified
+    by `valid` (its validator), none as long as `too_long` says for its field."""
     every = _every_probe(client, schema if schema is not None else load_schema("request"),
                          valid if valid is not None else request_validator().is_valid)
     limits = too_long or {}
@@ -156,9 +146,8 @@ def string_probes(client: Client, schema: dict[str, Any] | None = None, valid: C
 
 def _sender(client: Client, probe: StringProbe) -> Callable[[], tuple[Exchange, IssueCall | None]]:
     def send() -> tuple[Exchange, IssueCall | None]:
-        call = None
-        if probe.expect is not MALFORMED:
-            call = IssueCall(list(probe.series), probe.customer, datetime.now(UTC), fresh_customer=False)
+        call = (IssueCall(list(probe.series), probe.customer, datetime.now(UTC), fresh_customer=False)
+                if probe.expect is not MALFORMED else None)
         return client.raw("POST", probe.body, source="strings"), call
     return send
 
