@@ -11,25 +11,9 @@ from itertools import pairwise
 
 from coupon_harness.reporting.text import e as _e
 
-__all__ = [
-    "PLOT",
-    "Bar",
-    "ChartLine",
-    "ChartMarker",
-    "ChartThreshold",
-    "TimelineMark",
-    "axis_ticks",
-    "bar_chart_svg",
-    "boxes_overlap",
-    "chart_frame",
-    "legend_svg",
-    "line_chart_svg",
-    "log_ticks",
-    "nice_ticks",
-    "scale_toggle",
-    "tick_label",
-    "timeline_svg",
-]
+__all__ = ["PLOT", "Bar", "ChartLine", "ChartMarker", "ChartThreshold", "TimelineMark", "axis_ticks", "bar_chart_svg",
+           "boxes_overlap", "chart_frame", "legend_svg", "line_chart_svg", "log_ticks", "nice_ticks", "scale_toggle",
+           "tick_label", "timeline_svg"]
 
 _WIDTH = 860
 _HEIGHT = 280
@@ -230,29 +214,12 @@ def _curve_pixels(line: ChartLine, x_of: Callable[[float], float], y_of: Callabl
     return [run for run in runs if run]
 
 
-def _all_curves(lines: Sequence[ChartLine], x_of: Callable[[float], float], y_of: Callable[[float], float | None]
-                ) -> list[list[tuple[float, float]]]:
-    return [run for line in lines for run in _curve_pixels(line, x_of, y_of)]
-
-
 def _line_paths(line: ChartLine, x_of: Callable[[float], float], y_of: Callable[[float], float | None], *,
                 dots: bool = False) -> list[str]:
     """One series as SVG: a path per run of points, a dot per lone point (every point with `dots`)."""
-    commands: list[str] = []
-    singles: list[tuple[float, float]] = []
-    segment: list[tuple[float, float]] = []
-    for point in [*line.points, None]:
-        y = None
-        if point is not None and point[1] is not None and _finite(point[1]) is not None:
-            y = y_of(point[1])
-        if point is not None and y is not None:
-            segment.append((x_of(point[0]), y))
-            continue
-        if len(segment) == 1 or dots:
-            singles += segment
-        if len(segment) > 1:
-            commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
-        segment = []
+    runs = _curve_pixels(line, x_of, y_of)
+    commands = ["M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in run) for run in runs if len(run) > 1]
+    singles = [point for run in runs if len(run) == 1 or dots for point in run]
     parts = []
     style = f' {_DASH}' if line.dashed else ""
     if commands:
@@ -343,7 +310,7 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
                         y_unit=y_unit + (" (log scale)" if log else ""), scale="log" if log else "linear")
     right_edge: float = left + width  # markers of thresholds above the scale go right to left in the top margin
     below_count = 0
-    labels = _Labels(_all_curves(lines, x_of, scale))
+    labels = _Labels([run for line in lines for run in _curve_pixels(line, x_of, scale)])
     marker_lines = []
     for marker in markers:
         x = x_of(marker.value)

@@ -20,20 +20,9 @@ from urllib.parse import urlsplit
 
 from coupon_harness.results.codec import FrozenRecord, decode
 
-__all__ = [
-    "REDACTED_MARK",
-    "TOKEN_VARIABLE",
-    "USER_VARIABLE",
-    "RequestSample",
-    "credentials_help",
-    "cross_request_notes",
-    "finding_curl",
-    "header_variable",
-    "header_words",
-    "headers_help",
-    "request_dict",
-    "to_curl",
-]
+__all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
+           "cross_request_notes", "finding_curl", "header_variable", "header_words", "headers_help", "request_dict",
+           "to_curl"]
 
 #: What `transport.auth.Redactor` puts where a secret was (results may not import transport).
 REDACTED_MARK = "<redacted>"

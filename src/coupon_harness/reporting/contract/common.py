@@ -19,25 +19,9 @@ from coupon_harness.results.contract import (
 )
 from coupon_harness.results.request import header_words
 
-__all__ = [
-    "OUTCOME_ORDER",
-    "BaselineGroups",
-    "FindingView",
-    "baseline_entries",
-    "baseline_groups",
-    "count_outcomes",
-    "credential_flags",
-    "finding_label",
-    "finding_views",
-    "first_finding_after",
-    "first_finding_summary",
-    "ordered_rules",
-    "replay_command",
-    "shape_flags",
-    "shown_outcomes",
-    "summary_line",
-    "verdict",
-]
+__all__ = ["OUTCOME_ORDER", "BaselineGroups", "FindingView", "baseline_entries", "baseline_groups", "count_outcomes",
+           "credential_flags", "finding_label", "finding_views", "first_finding_after", "first_finding_summary",
+           "ordered_rules", "replay_command", "shape_flags", "shown_outcomes", "summary_line", "verdict"]
 
 OUTCOME_ORDER = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN, Outcome.NOT_RUN)
 _SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.ERROR: 1, Severity.WARNING: 2}

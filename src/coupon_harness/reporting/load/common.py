@@ -10,31 +10,10 @@ from coupon_harness.reporting.text import plural
 from coupon_harness.results.load import LoadRunResult, SampleData, SloResult, TimelinePoint
 from coupon_harness.results.request import RequestSample
 
-__all__ = [
-    "ACROSS_ANSWERS",
-    "FIGURE_LABELS",
-    "TimelineRow",
-    "causes",
-    "downsample",
-    "figure_label",
-    "finite",
-    "fmt_count",
-    "fmt_cpu",
-    "fmt_measured",
-    "fmt_ms",
-    "fmt_ratio",
-    "fmt_threshold",
-    "generator_warning",
-    "interval_s",
-    "load_shape",
-    "no_sample_text",
-    "sample_curl",
-    "slo_label",
-    "sorted_violations",
-    "span_label",
-    "throughput_rps",
-    "verdict",
-]
+__all__ = ["ACROSS_ANSWERS", "FIGURE_LABELS", "TimelineRow", "causes", "downsample", "figure_label", "finite",
+           "fmt_count", "fmt_cpu", "fmt_measured", "fmt_ms", "fmt_ratio", "fmt_threshold", "generator_warning",
+           "interval_s", "load_shape", "no_sample_text", "sample_curl", "slo_label", "sorted_violations", "span_label",
+           "throughput_rps", "verdict"]
 
 _BEHIND_WARNING = ("Load generator behind its schedule ({share} of its sends left late): latencies include the "
                    "generator's own delay. Add workers or give it a machine of its own, then rerun before trusting "
