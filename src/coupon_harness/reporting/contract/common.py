@@ -17,11 +17,13 @@ from coupon_harness.results.contract import (
     RuleResult,
     RunShape,
 )
+from coupon_harness.results.load import LoadReplay
 from coupon_harness.results.request import header_words
 
 __all__ = ["OUTCOME_ORDER", "BaselineGroups", "FindingView", "baseline_entries", "baseline_groups", "count_outcomes",
            "credential_flags", "finding_label", "finding_views", "first_finding_after", "first_finding_summary",
-           "ordered_rules", "replay_command", "shape_flags", "shown_outcomes", "summary_line", "verdict"]
+           "ordered_rules", "replay_command", "shape_flags", "shown_outcomes", "summary_line", "target_flags",
+           "verdict"]
 
 OUTCOME_ORDER = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN, Outcome.NOT_RUN)
 _SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.ERROR: 1, Severity.WARNING: 2}
@@ -107,14 +109,22 @@ def credential_flags(kind: str | None, prefix: str = "") -> tuple[str, ...]:
                  for flag in flags)
 
 
-def access_flags(header_names: tuple[str, ...], tls_verify: bool, cacert: str | None, client_cert: str | None,
-                 client_key: str | None) -> list[str]:
-    """The extra headers (`-H "Name: ${COUPON_HARNESS_HEADER_NAME}"`, a value never written) and the TLS flags as
-    given (--no-tls-verify, --cacert PATH, --client-cert PATH --client-key PATH)."""
-    parts = [header_words(name) for name in header_names]
-    if not tls_verify:
+def target_flags(target: RunShape | LoadReplay, *, credentials: bool = True) -> list[str]:
+    """Series and customers, credentials as references (unless not `credentials`), the extra headers
+    (`-H "Name: ${COUPON_HARNESS_HEADER_NAME}"`, a value never written) and the TLS flags as given."""
+    parts: list[str] = []
+    for flag, values in (("--series-ids", target.series_ids), ("--invalid-series-ids", target.invalid_series_ids),
+                         ("--generic-series-ids", target.generic_series_ids),
+                         ("--customer-ids", target.customer_ids)):
+        if values:
+            parts += [flag, shlex.quote(",".join(str(value) for value in values))]
+    if credentials:
+        parts += credential_flags(target.credentials)
+    parts += [header_words(name) for name in target.header_names]
+    if not target.tls_verify:
         parts.append("--no-tls-verify")
-    for flag, path in (("--cacert", cacert), ("--client-cert", client_cert), ("--client-key", client_key)):
+    for flag, path in (("--cacert", target.cacert), ("--client-cert", target.client_cert),
+                       ("--client-key", target.client_key)):
         if path is not None:
             parts += [flag, shlex.quote(path)]
     return parts
@@ -124,19 +134,8 @@ def shape_flags(shape: RunShape) -> list[str]:
     """The flags of a run's shape as the command line gives them again: series, customers, credentials (as
     references), examples, request timeout, production, passes, rules left out. The base URL and the seed are the
     caller's."""
-    parts: list[str] = []
-
-    def ids(flag: str, values: tuple[int, ...] | tuple[str, ...]) -> None:
-        if values:
-            parts.extend((flag, shlex.quote(",".join(str(value) for value in values))))
-
-    ids("--series-ids", shape.series_ids)
-    ids("--invalid-series-ids", shape.invalid_series_ids)
-    ids("--generic-series-ids", shape.generic_series_ids)
-    ids("--customer-ids", shape.customer_ids)
-    if not shape.sandbox_started:  # a sandbox `run` starts has its own demo credentials
-        parts += credential_flags(shape.credentials)
-    parts += access_flags(shape.header_names, shape.tls_verify, shape.cacert, shape.client_cert, shape.client_key)
+    # A sandbox `run` starts has its own demo credentials.
+    parts = target_flags(shape, credentials=not shape.sandbox_started)
     if shape.max_examples != 100:
         parts += ["--max-examples", str(shape.max_examples)]
     if shape.request_timeout != 5.0:

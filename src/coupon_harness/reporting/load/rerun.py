@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from coupon_harness.reporting.contract.common import access_flags, credential_flags
+from coupon_harness.reporting.contract.common import target_flags
 from coupon_harness.results.capacity import CapacityResult
 from coupon_harness.results.load import LoadReplay, LoadRunResult, SloResult
 
@@ -17,18 +17,6 @@ def _slo(slo: SloResult) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:g}s"
-
-
-def _target_flags(replay: LoadReplay) -> list[str]:
-    """Series, customers, credentials and extra headers (as references), TLS."""
-    parts: list[str] = []
-    for flag, values in (("--series-ids", replay.series_ids), ("--invalid-series-ids", replay.invalid_series_ids),
-                         ("--generic-series-ids", replay.generic_series_ids),
-                         ("--customer-ids", replay.customer_ids)):
-        if values:
-            parts.extend((flag, shlex.quote(",".join(str(value) for value in values))))
-    return [*parts, *credential_flags(replay.credentials),
-            *access_flags(replay.header_names, replay.tls_verify, replay.cacert, replay.client_cert, replay.client_key)]
 
 
 def _batches(replay: LoadReplay) -> list[str]:
@@ -71,7 +59,7 @@ def rerun_command(result: LoadRunResult) -> str | None:
         return None
     parts = ["coupon-harness", "load", "--base-url", shlex.quote(result.target)]
 
-    parts += _target_flags(replay)
+    parts += target_flags(replay)
     parts += _traffic(result, replay)
     if result.request_timeout_s is not None and result.request_timeout_s != 10.0:
         parts += ["--request-timeout", f"{result.request_timeout_s:g}"]
@@ -90,7 +78,7 @@ def capacity_rerun_command(result: CapacityResult) -> str | None:
     replay = result.replay
     if replay is None:
         return None
-    parts = ["coupon-harness", "capacity", "--base-url", shlex.quote(result.target), *_target_flags(replay)]
+    parts = ["coupon-harness", "capacity", "--base-url", shlex.quote(result.target), *target_flags(replay)]
     for slo in result.slos:
         parts += ["--slo", slo.replace("<=", "=", 1)]
     parts += ["--start-rate", f"{result.start_rate:g}", "--max-rate", f"{result.max_rate:g}", "--step-time",
