@@ -167,12 +167,8 @@ def figures_text(snapshot: Snapshot) -> str:
     if figures.errors is not None:
         share = f" ({figures.errors / figures.requests:.1%})" if figures.requests else ""
         items.append(f"{figures.errors} errors{share}")
-    if figures.findings is not None:
-        items.append(f"{figures.findings} findings")
-    if figures.differences is not None:
-        items.append(f"{figures.differences} differences")
-    if figures.coupons is not None:
-        items.append(f"{figures.coupons} coupons")
+    items += [f"{value} {name}" for name in ("findings", "differences", "coupons")
+              if (value := getattr(figures, name)) is not None]
     if snapshot.remaining_s is not None:
         items.append(left_text(snapshot.remaining_s))
     return f"{_head(figures)}: {', '.join(items)}"
@@ -315,17 +311,10 @@ def _figures_cell(snapshot: Snapshot) -> Text:
         parts.append((f"{snapshot.rps:.0f} {_per_second(figures)}", "bold"))
     if figures.p95_ms is not None:
         parts.append((f"p95 {figures.p95_ms:g} ms", ""))
-    if figures.errors is not None:
-        parts.append((f"{figures.errors} errors", "red" if figures.errors else "green"))
-    if figures.findings is not None:
-        parts.append((f"{figures.findings} findings", "red" if figures.findings else "green"))
-    if figures.differences is not None:
-        parts.append((f"{figures.differences} differences", "red" if figures.differences else "green"))
+    parts += [(f"{value} {name}", "red" if value else "green") for name in ("errors", "findings", "differences")
+              if (value := getattr(figures, name)) is not None]
     parts.append((f"{figures.requests} {figures.unit}", ""))
-    if figures.coupons is not None:
-        parts.append((f"{figures.coupons} coupons", ""))
-    if figures.users is not None:
-        parts.append((f"{figures.users} users", ""))
+    parts += [(f"{value} {name}", "") for name in ("coupons", "users") if (value := getattr(figures, name)) is not None]
     for index, (words, style) in enumerate(parts):
         if index:
             text.append(" · ", style="dim")
