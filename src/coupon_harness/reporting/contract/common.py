@@ -18,12 +18,12 @@ from coupon_harness.results.contract import (
     RunShape,
 )
 from coupon_harness.results.load import LoadReplay
-from coupon_harness.results.request import header_words
+from coupon_harness.results.request import credentials_help, header_words, headers_help
 
 __all__ = ["OUTCOME_ORDER", "BaselineGroups", "FindingView", "baseline_entries", "baseline_groups", "count_outcomes",
-           "credential_flags", "finding_label", "finding_views", "first_finding_after", "first_finding_summary",
-           "ordered_rules", "replay_command", "shape_flags", "shown_outcomes", "summary_line", "target_flags",
-           "verdict"]
+           "credential_flags", "curl_env_help", "finding_label", "finding_views", "first_finding_after",
+           "first_finding_summary", "ordered_rules", "replay_command", "shape_flags", "shown_outcomes", "summary_line",
+           "target_flags", "verdict"]
 
 OUTCOME_ORDER = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN, Outcome.NOT_RUN)
 _SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.ERROR: 1, Severity.WARNING: 2}
@@ -128,6 +128,14 @@ def target_flags(target: RunShape | LoadReplay, *, credentials: bool = True) -> 
         if path is not None:
             parts += [flag, shlex.quote(path)]
     return parts
+
+
+def curl_env_help(shape: RunShape | None) -> str:
+    """What the curl commands of a run need from the environment: its credentials' and extra headers' variables
+    ("" without either)."""
+    helps = (credentials_help(shape.credentials if shape is not None else None),
+             headers_help(shape.header_names if shape is not None else ()))
+    return " ".join(help for help in helps if help)
 
 
 def shape_flags(shape: RunShape) -> list[str]:

@@ -15,6 +15,7 @@ from coupon_harness.reporting.contract.common import (
     baseline_entries,
     baseline_groups,
     count_outcomes,
+    curl_env_help,
     finding_views,
     first_finding_after,
     first_finding_summary,
@@ -54,7 +55,6 @@ from coupon_harness.reporting.document import (
 from coupon_harness.reporting.text import plural, shorten
 from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
 from coupon_harness.results.contract import ContractRunResult, HarnessFault, Outcome, RuleResult
-from coupon_harness.results.request import credentials_help, headers_help
 
 __all__ = ["OUTCOME_STATUS", "contract_document", "write_contract_reports"]
 
@@ -188,8 +188,7 @@ def _curls_need(result: ContractRunResult) -> Text | None:
     """What the curls need to run as pasted: the variables they read, and for a run against the sandbox `run`
     started (and stopped), how to serve one at that address again."""
     shape = result.shape
-    needs = " ".join(help for help in (credentials_help(shape.credentials if shape is not None else None),
-                                       headers_help(shape.header_names if shape is not None else ())) if help) or None
+    needs = curl_env_help(shape) or None
     if shape is None or not shape.sandbox_started:
         return needs
     port = urlsplit(shape.base_url).port
