@@ -1,9 +1,7 @@
-"""A run's report as one typed document, drawn by one renderer per format (`render/console.py`,
-`render/markdown.py`, `render/html.py`): each kind builds a `Document` from its result, and a new section or
-figure is a block added once, not a string in every renderer.
+"""A run's report as one typed document, drawn by one renderer per format (`render/`): each kind builds a
+`Document` from its result, so a new section is a block added once, not a string in every renderer.
 
-Text is plain (`str`) or a tuple of inline spans (`Code`, `Strong`, `Link`, `Badge`); each renderer escapes it
-for its format, so a builder never escapes anything.
+Text is plain (`str`) or a tuple of inline spans (`Code`, `Strong`, `Link`, `Badge`); each renderer escapes it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""reports/<time>-<random>/index.html: the page of a `run`: the verdict and key figures of each stage, links to
-their reports, and the trend (p95, throughput) of the last runs found beside it.
-
-Everything comes from the runs the `summary.json` files next to the reports hold (`reporting.stored`): a missing,
-unreadable or malformed file, or one of an older version, is left out, never an error, so an index can always be
-written.
+"""reports/<time>-<random>/index.html, the page of a `run`: each stage's verdict, key figures and report link,
+and the trend (p95, throughput) of the last runs beside it. Read from the summary.json files (`reporting.stored`):
+one that does not read is left out, never an error, so an index can always be written.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """What a user watches while a run works: its messages and its figures, with one clock.
 
-One model (`ProgressModel`: the latest `Figures` of the running stage, the rate derived when the stage gives
-none, the time left counted down between two updates) and three displays the CLI chooses from: `LiveProgress`
-(a rich Live line on a terminal, the messages scrolling above it), `PlainProgress` (lines, for CI and pipes: the
-messages, and the figures every few seconds) and `SilentProgress` (-q). Every line starts with the one clock, the
-seconds since the display began (`[  3.2s] classics: 43 requests`); no text a display writes carries another.
+`ProgressModel` keeps the running stage's latest `Figures` (deriving the rate when the stage gives none, counting
+the time left down between updates); the CLI picks a display: `LiveProgress` (a rich Live line on a terminal),
+`PlainProgress` (lines, for CI and pipes) or `SilentProgress` (-q). Every line starts with the seconds since the
+display began (`[  3.2s] classics: 43 requests`).
 """
 
 from __future__ import annotations
@@ -36,12 +35,9 @@ PLAIN_EVERY_S = 5.0
 
 
 class ProgressPrinter:
-    """Prints progress lines like `[  3.2s] property/negative: 43 requests`, flushing each.
-
-    Elapsed time counts from construction. The stream defaults to sys.stderr as it is when a line is
-    printed (so redirecting or capturing stderr later still works). `redact` (the run's redactor) is applied
-    to every message before it is printed: a line relayed from the load process, a URL, an error text.
-    """
+    """Prints progress lines like `[  3.2s] property/negative: 43 requests`, flushing each, elapsed time counted
+    from construction; the stream is sys.stderr as it is at each line (so a later capture works), and `redact` (the
+    run's redactor) is applied to every message."""
 
     def __init__(self, stream: TextIO | None = None, *, clock: Callable[[], float] = time.monotonic,
                  redact: Callable[[str], str] | None = None) -> None:

@@ -23,13 +23,10 @@ BODY_RULES: frozenset[str] = frozenset({*RESPONSE_RULES, RuleId.UNIQUE_CODES, Ru
 
 
 def fingerprint(rule_id: str, kind: str, probe_class: str | None) -> str:
-    """What makes two findings the same across seeds, runs and machines: 12 hex digits of a hash of the rule,
-    the kind of breakage within it (`Violation.key`: no values; for the response schema the field path) and,
-    for a rule about how the request is answered (its status, headers, parse), the probe class (a classic
-    probe's bug class with its size left out, "string length in customer.id"; None for generated and scenario
-    requests). A rule about the body of a 200 (the invariants, unique codes, stable attributes) breaks the
-    same way whichever probe drew the answer, so the probe is left out there. Never the request: its customer
-    ids, series order and drawn values change with the seed."""
+    """What makes two findings the same across seeds, runs and machines: 12 hex digits of a hash of the rule, the
+    kind of breakage (`Violation.key`, no values) and, for a rule about how the request is answered, the probe
+    class (size left out). A rule about a 200's body breaks the same whichever probe drew it, so its probe is left
+    out. Never the request: its values change with the seed."""
     probe = probe_class if rule_id not in BODY_RULES else None
     identity = "\0".join((rule_id, kind, probe or ""))
     return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:12]
@@ -57,13 +54,9 @@ class BaselineStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ReplayInfo(FrozenRecord):
-    """How the Judge judged a finding's request, so that `coupon-harness replay` judges its answer alike.
-
-    `statuses`/`status_rule`/`warn`/`warn_rule` are the request's `Expect`; `issue_call` says whether a 200
-    is judged as a bulk issue's answer (its series and customer are read back from the body), and
-    `fresh_customer` whether the customer was made up for the run (a replay makes up another one). `route`:
-    a routes probe's path and query after the base URL, sent as is (its statuses are left empty: the route's
-    Expect, `http_rules.unauthenticated_route`, says them)."""
+    """How the Judge judged a finding's request (its `Expect`), so that `coupon-harness replay` judges alike:
+    `issue_call` whether a 200 is read as a bulk issue's answer, `fresh_customer` whether the customer was made up
+    (a replay makes up another), `route` a routes probe's path and query, sent as is."""
 
     statuses: tuple[int, ...]
     status_rule: str | None

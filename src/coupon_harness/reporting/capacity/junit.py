@@ -1,11 +1,7 @@
-"""junit.xml of a capacity search: the capacity gate and the contract under load in a CI test tab.
-
-One testcase for the gate, as the exit code judges it: passed when a capacity was found (at least
---min-capacity); a failure when no rate met the SLOs or the capacity is below --min-capacity; an <error> when
-the search measured nothing of the target (its generator was the limit, or no step counted: exit 2); skipped
-when interrupted. One testcase per contract rule checked under load (a violation in any step fails it). The
-steps are properties of the suite (`step.01` ...): a step that breaks an SLO is how a search finds the knee, not
-a failure. Times are the seconds the search ran.
+"""junit.xml of a capacity search: one testcase for the gate as the exit code judges it (a failure below the SLOs
+or --min-capacity, an <error> when nothing of the target was measured, skipped when interrupted) and one per
+contract rule checked under load. The steps are suite properties (`step.01` ...): a step that breaks an SLO is
+how the search finds the knee, not a failure.
 """
 
 from __future__ import annotations

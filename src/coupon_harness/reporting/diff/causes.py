@@ -1,11 +1,9 @@
 """Differences of one cause, grouped into one row of the diff report.
 
-One cause, as decided here: the same group (category), the same field of the answer whatever the subject it was
-seen under (`series 102: result.discountValue` and `series 107: result.discountValue` are one field), and the same
-change -- for numbers the same difference (against = base + 1: an off-by-one), for instants the same shift
-(`30 days after issue` against `31 days after issue`: one day later), for any other value the same pair of values.
-A bug shows as one constant change of one field across the series it touches; two different changes of one field
-(+1 here, x2 there) stay two rows, since they may be two bugs. The summary.json keeps every difference as it was.
+One cause: the same category, the same field whatever subject it was seen under (`series 102: x` and
+`series 107: x`), and the same change (numbers: the same difference, +1 an off-by-one; instants: the same shift;
+anything else: the same pair of values). A bug shows as one constant change of one field; two different changes
+of one field stay two rows, as they may be two bugs. summary.json keeps every difference.
 """
 
 from __future__ import annotations

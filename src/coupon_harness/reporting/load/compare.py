@@ -1,25 +1,15 @@
-"""This load run against an earlier one (`--compare`): a side-by-side table with the change of each figure and
-a 95% confidence interval on it, so that only a change beyond noise is called a regression.
+"""This load run against an earlier one (`--compare`): each figure side by side with its change and a 95%
+confidence interval on it, so that only a change beyond noise is called a regression. The CLI calls
+`compare_runs` and puts the `Comparison` on the result before the reports are written.
 
-Pure analysis of two typed results (no I/O but reading the earlier summary.json), so it lives with the load
-reports that render it; the CLI calls `compare_runs` and puts the `Comparison` on the result before the
-reports are written.
-
-The statistics. Latencies within a run are autocorrelated (queues build and drain), so requests are not
-independent samples; timeline intervals (after the first) nearly are. Each run keeps its HDR histograms
-per interval (summary.json `histograms`). A bootstrap resamples the intervals of each run with replacement
-(independently for both runs), recomputes each run-level figure from the resampled intervals (the merged
-histogram's percentile, the maximum, requests per second over the full intervals, errors over requests),
-and takes the 2.5th and 97.5th percentiles of the change (current / earlier - 1; a difference for the
-ratios). A regression is a change whose whole interval lies beyond the --max-regression limit in the bad
-direction. Merging histograms per resample would be slow; instead each interval's histogram is reduced once
-to its cumulative counts at the bucket values where a run-level percentile can fall (at or above the lowest
-per-interval percentile), and a resample's percentile is a binary search over those values of a weighted sum
-of a few dozen counts: ~0.2 s for 1,000 resamples of 60 intervals (measured; `tests/load/test_compare.py`).
-
-The SLO's failure ratio (and the failureCount ratio) has no per-interval figures: its interval is the normal
-approximation of a difference of two proportions, with the answers (not the entities, which come in
-batches) as the sample size.
+The statistics. Requests within a run are autocorrelated (queues build and drain); timeline intervals nearly are
+not. A bootstrap resamples each run's intervals with replacement (their HDR histograms, kept in summary.json),
+recomputes each run-level figure from them and takes the 2.5th and 97.5th percentiles of the change (current /
+earlier - 1; a difference for ratios). A regression is a change whose whole interval lies beyond the
+--max-regression limit. To stay fast, each interval's histogram is reduced once to its cumulative counts at the
+values where a run-level percentile can fall, and a resample's percentile is a binary search over weighted sums
+of those (~0.2 s for 1,000 resamples of 60 intervals). The failure ratios have no per-interval figures: their
+interval is the normal approximation of a difference of two proportions, over the answers.
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
-"""junit.xml of a load run: the SLO gates and the contract under load in a CI test tab.
+"""junit.xml of a load run: one testcase per --slo, per contract rule checked under load (a failure with the
+count, an example and the sample's curl), for --compare (a regression fails), for the load generator, and an
+<error> per harness error (exit 2); each testcase's time is the run's duration.
 
-One testcase per --slo (a failure when not met: measured against the threshold), one per contract rule the load
-runner checks on every answer (a failure with the count, an example and the sample request's curl), one for the
-comparison with an earlier run when --compare was given (a regression is a failure: it fails the gate too), one
-for the load generator, and an <error> per harness error (exit 2). Every testcase's time is the seconds of
-traffic it was judged on: the run's duration (SLOs and rules are judged over the whole run).
-
-The generator's testcase is never a failure: the gate (the exit code) does not fail on it, and a red test the
-exit code calls green would be a lie. When the generator was saturated or behind its schedule it is <skipped>
-with the reason: its figures are not the target's, so "the figures measure the target" could not be verified;
-the SLO testcases repeat the warning in their output.
+The generator's testcase is never a failure, since the exit code does not fail on it: when it was saturated or
+behind, it is <skipped> with the reason (its figures are not the target's).
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""A `Document` as one self-contained HTML page: the one stylesheet inline, SVG charts inline, no external asset,
-every text escaped here.
-
-Every command to paste (a curl, a replay line: a `sh` code block, a finding's `replay` or `curl` value, the `Replay`
-figure) carries the class `copy`; one small inline script (`COPY_SCRIPT`) adds a copy button beside each. Without
-JavaScript the page is whole: the code is there to select, and no button is drawn that could not work."""
+"""A `Document` as one self-contained HTML page: the stylesheet and SVG charts inline, every text escaped here.
+Each command to paste carries the class `copy`; a small inline script (`COPY_SCRIPT`) adds a copy button beside
+it. Without JavaScript the page is whole, and no button is drawn that could not work."""
 
 from __future__ import annotations
 
