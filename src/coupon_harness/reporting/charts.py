@@ -297,10 +297,9 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
                    x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
                    thresholds: Sequence[ChartThreshold] = (), log: bool = False, dots: bool = False,
                    markers: Sequence[ChartMarker] = ()) -> str:
-    """A self-contained SVG line chart, its y axis scaled to the data: a threshold far above the data is not
-    drawn but named at the top ("SLO p95 above (500 ms)"), so the lines never lie flat on the axis. `dots`
-    marks every point (for few points, such as one a run). `markers`: vertical lines at x values. Every label
-    inside the plot (a threshold's, a marker's) is placed where it meets no curve, no line and no other label."""
+    """A self-contained SVG line chart, its y axis scaled to the data: a threshold far off it is named at the edge,
+    not drawn, so the lines never lie flat. `dots` marks every point; `markers` are vertical lines. Labels inside
+    the plot are placed clear of every curve, line and other label."""
     left, top, width, height = PLOT
     values = [y for line in lines for _, y in line.points if y is not None and _finite(y) is not None]
     scale = _YScale(values, [t.value for t in thresholds], log=log)
@@ -387,9 +386,8 @@ class Bar:
 def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, float],
                   x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
                   colours: tuple[tuple[str, str], tuple[str, str]], overlay: Sequence[ChartLine] = ()) -> str:
-    """A self-contained SVG bar chart, its y axis scaled to the highest bar (or overlay point); `colours` names and
-    colours the bars and their parts for the legend. Bars of no height are not drawn. `overlay`: lines drawn
-    over the bars (an earlier run's throughput)."""
+    """A self-contained SVG bar chart scaled to the highest bar (or overlay point); `colours` names the bars and
+    their parts; `overlay` lines are drawn over the bars."""
     _, top, _, height = PLOT
     (_, whole_colour), (_, part_colour) = colours
     over = [y for line in overlay for _, y in line.points if y is not None and _finite(y) is not None]

@@ -135,9 +135,8 @@ class CodeBlock:
 
 @dataclass(frozen=True, slots=True)
 class FindingBlock:
-    """One finding: a one-line summary, its values (each shown as code: expected, received, the replay command),
-    and blocks after them (the curl of its request). `open`: shown whole everywhere; a closed finding is folded
-    in the HTML and Markdown reports and only counted on the console."""
+    """One finding: a summary, its values (shown as code), blocks after them (its curl). `open`: shown whole; a
+    closed one is folded in HTML and Markdown and only counted on the console."""
 
     summary: Text
     values: tuple[tuple[str, str], ...]

@@ -208,8 +208,7 @@ class SilentProgress(_Display):
 
 class PlainProgress(_Display):
     """Lines, as CI logs and pipes want them: every message at once, the figures when `every_s` seconds passed
-    since the last line (so a load run prints them every few seconds, a contract run between passes only when a
-    pass is long). No terminal codes; each line starts with the one clock."""
+    since the last line. No terminal codes."""
 
     def __init__(self, stream: TextIO | None = None, *, clock: Callable[[], float] = time.monotonic,
                  redact: Callable[[str], str] | None = None, every_s: float | None = None) -> None:
@@ -234,10 +233,9 @@ class PlainProgress(_Display):
 
 
 class LiveProgress(_Display):
-    """A rich Live line on a terminal, refreshed a few times a second: spinner, the clock, a bar of the planned
-    length when the stage has one, and the figures. Messages print above it, each with the clock. On leaving, the
-    line goes and the last figures stay as one line. stderr is redirected through the console while it runs (the
-    log lines and notes others write stay above the line); stdout is left alone."""
+    """A rich Live line on a terminal: spinner, clock, a bar of the planned length when there is one, the figures;
+    messages print above it. On leaving, the last figures stay as one line. stderr goes through the console
+    while it runs (so others' log lines stay above the line); stdout is left alone."""
 
     def __init__(self, console: Console, *, clock: Callable[[], float] = time.monotonic,
                  redact: Callable[[str], str] | None = None, auto_refresh: bool = True,

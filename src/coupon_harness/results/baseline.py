@@ -259,10 +259,9 @@ def apply_baseline(result: ContractRunResult, baseline: Baseline, file: str, on:
 
 def baseline_changes(result: ContractRunResult, baseline: Baseline, on: date | None = None
                      ) -> tuple[list[BaselineEntry], list[BaselineEntry]]:
-    """What --baseline-update changes in `baseline` (the file as the run read it): (the entry of every finding
-    of the run: a new one with today's date and a generated description; a known or expired one keeps its
-    description, acceptance and expiry, and gets today as last_seen), (the entries the run found fixed, as
-    read). Entries the run did not exercise are in neither. `baseline` is left as it is."""
+    """What --baseline-update changes in `baseline` (as the run read it, left unchanged): (an entry per finding of
+    the run, a known one keeping its description, acceptance and expiry with today as last_seen), (the entries
+    found fixed, as read)."""
     on = on or today()
     old = baseline.by_id()
     seen: dict[str, BaselineEntry] = {}
@@ -329,10 +328,9 @@ def lock_path(path: Path) -> Path:
 
 def update_file(path: Path, seen: list[BaselineEntry], fixed: list[BaselineEntry], *,
                 timeout: float = LOCK_TIMEOUT_S) -> tuple[Baseline, list[str]]:
-    """Apply one run's changes (`baseline_changes`) to the file as it is now, under the lock (`lock_path`, for
-    threads and processes alike; it goes when released: no lock file stays in the team's checkout), atomically.
-    Returns what was written and the fixed entries kept (`merge_changes`). Raises OSError (TimeoutError when
-    another run holds the lock longer than `timeout` s) and ConfigError when the file is no longer a baseline."""
+    """Apply one run's changes (`baseline_changes`) to the file as it is now, atomically, under the lock
+    (`lock_path`; removed when released). Returns what was written and the fixed entries kept; raises OSError
+    (TimeoutError past `timeout` s) and ConfigError when the file is no longer a baseline."""
     lock = FileLock(lock_path(path))
     lock.path.parent.mkdir(parents=True, exist_ok=True)
     if not lock.acquire(timeout):

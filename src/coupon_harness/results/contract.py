@@ -100,9 +100,8 @@ class Finding(Record):
     probe: str | None = None
     #: The probe's class with its size left out ("string length in customer.id"): part of the fingerprint.
     probe_class: str | None = None
-    #: Requests that must go before `request` for a cross-request rule to show (unique-codes across
-    #: customers: the request whose answer first held the code; series-attributes-stable: the request whose
-    #: answer set the series' attributes), in the order sent. Empty for every other rule.
+    #: Requests that must go before `request` for a cross-request rule to show (the one whose answer first held
+    #: the code, or set the series' attributes), in the order sent; empty for every other rule.
     sequence: list[RequestSample] = field(default_factory=list)
     #: How each request of `sequence` was judged, in the same order (a stateful sequence's malformed or
     #: unauthorized steps are not bulk issues); empty: each was a bulk issue to a customer made up for the run.
@@ -111,8 +110,7 @@ class Finding(Record):
     replay: ReplayInfo | None = None
     #: Against the run's baseline; None without one.
     baseline: BaselineStatus | None = None
-    #: Seconds from the start of the run to the first time it was seen, and where (the source then: `source` is
-    #: the smallest reproducer's, which may come later). None in files of older versions.
+    #: Seconds from the start of the run to the first time it was seen, and in which source (None: an older file).
     first_seen_s: float | None = None
     first_seen_in: str | None = None
 
@@ -140,10 +138,8 @@ class Finding(Record):
 
 @dataclass(frozen=True, slots=True)
 class HarnessFault(FrozenRecord):
-    """A bug in the harness itself inside one stage of a run: that stage stopped, the others ran.
-
-    Never a finding against the target; the run exits 2. Texts are already redacted.
-    """
+    """A bug in the harness inside one stage of a run: that stage stopped, the others ran; never a finding (exit
+    2). Texts are already redacted."""
 
     stage: str
     #: "TypeError: Integer exceeds 64-bit range"
@@ -238,8 +234,7 @@ class ContractRunResult(RunResult):
     #: Seconds from the start of the run to the first finding of a failing rule, and where it was found.
     first_finding_s: float | None = None
     first_finding_source: str | None = None
-    #: Each pass run: its name and the seconds from the start of the run when it began and ended (the clock of
-    #: `first_finding_s` and `Finding.first_seen_s`), in order; empty in files of older versions.
+    #: Each pass run: its name and when it began and ended (seconds from the run's start), in order.
     pass_spans: list[tuple[str, float, float]] = field(default_factory=list)
     #: What shaped the run, for the Replay line (None: unknown, e.g. an older summary.json).
     shape: RunShape | None = None

@@ -130,10 +130,9 @@ _CHANGE = re.compile(r"(?P<name>\w+) (?P<old>.*?) -> (?P<new>.*?)(?:; |$)", re.D
 
 
 def cross_request_notes(rule_id: str, received: str, earlier: int) -> list[str | None]:
-    """What each request of a cross-request finding's sequence (`earlier` requests, then the finding's own)
-    showed in its answer, read from the finding's `received` text (the Ledger's words): for unique-codes the
-    code the earlier answer held and the repeat; for series-attributes-stable the first answer's attributes and
-    the ones that differ. None where the text does not say (another rule, another wording)."""
+    """What each request of a cross-request finding's sequence (`earlier` ones, then its own) showed in its answer,
+    read from the Ledger's `received` text (the duplicated code; the first and the changed attributes); None where
+    the text does not say."""
     notes: list[str | None] = [None] * (earlier + 1)
     if rule_id == "unique-codes" and (match := _CODE.search(received)):
         series, code, customer = match["series"], match["code"], match["customer"]

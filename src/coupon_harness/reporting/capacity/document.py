@@ -1,6 +1,4 @@
-"""A capacity search's report as one `Document` (the capacity and breaking rate, the latency-vs-rate curve,
-answered-vs-offered, a row per step with a link to its own report, violations, notes), drawn for the console,
-report.md and report.html by the shared renderers; `write_capacity_reports` writes every file of the report."""
+"""A capacity search's report as one `Document` for the shared renderers, and every file of its folder."""
 
 from __future__ import annotations
 

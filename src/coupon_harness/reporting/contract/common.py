@@ -32,9 +32,8 @@ _TABLE_RANK = {Outcome.FAILED: 0, Outcome.WARNED: 1, Outcome.KNOWN: 2, Outcome.P
 
 
 def ordered_rules(result: ContractRunResult) -> list[RuleResult]:
-    """The rule results as every report's table lists them: failed first (most severe first), then warned,
-    known (all findings in the baseline), passed and not run, each group in catalog order; rules the catalog
-    does not know come last in their group, as given."""
+    """The rule results as every report's table lists them: failed (most severe first), warned, known, passed, not
+    run, each group in catalog order (rules the catalog does not know last)."""
     index = {rule.id: position for position, rule in enumerate(rules())}
     return sorted(result.rules, key=lambda r: (
         _TABLE_RANK.get(r.outcome, 5),
@@ -139,9 +138,7 @@ def curl_env_help(shape: RunShape | None) -> str:
 
 
 def shape_flags(shape: RunShape) -> list[str]:
-    """The flags of a run's shape as the command line gives them again: series, customers, credentials (as
-    references), examples, request timeout, production, passes, rules left out. The base URL and the seed are the
-    caller's."""
+    """The flags of a run's shape as the command line gives them again (the base URL and seed are the caller's)."""
     # A sandbox `run` starts has its own demo credentials.
     parts = target_flags(shape, credentials=not shape.sandbox_started)
     if shape.max_examples != 100:
@@ -158,10 +155,9 @@ def shape_flags(shape: RunShape) -> list[str]:
 
 
 def replay_command(seed: int, shape: RunShape | None = None) -> str:
-    """The command that runs the same run again: the target, its series and customers, every flag that shaped
-    the run and the seed; credentials as `${COUPON_HARNESS_*}` references (USER:PASSWORD in
-    COUPON_HARNESS_USER). A run against the sandbox `run` started (and stopped) replays as `coupon-harness run
-    --no-load`, which starts a new one. Without a shape (an older summary.json), only the seed."""
+    """The command that runs the same run again, credentials as `${COUPON_HARNESS_*}` references. A run against
+    the sandbox `run` started replays as `coupon-harness run --no-load`; without a shape (an older summary.json),
+    only the seed."""
     if shape is None:
         return f"coupon-harness contract --seed {seed}"
     if shape.sandbox_started:

@@ -112,9 +112,8 @@ def _sparse(encoded: str) -> tuple[list[int], list[int], float]:
     return values, kept, histogram.get_max_value() / 1000.0
 
 
-#: A run of more intervals than this (a long soak keeps up to 600) is resampled in adjacent groups of intervals,
-#: merged exactly: the cost of a comparison stays bounded (it grows with intervals times distinct values) and
-#: 60 or more groups keep the bootstrap meaningful (a block bootstrap, if anything, respects autocorrelation).
+#: A run of more intervals than this is resampled in adjacent groups of intervals, merged exactly: the cost
+#: stays bounded, and 60 or more groups keep the (block) bootstrap meaningful.
 BOOTSTRAP_INTERVALS = 120
 
 
@@ -413,8 +412,7 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     return lines
 
 
-#: How a row's verdict marks it (and colours its verdict: red, yellow, green; "within noise" and "no interval"
-#: stay neutral, plain text).
+#: How a row's verdict marks it; "within noise" and "no interval" stay neutral.
 _ROW_STATUS = {"regression": Status.FAIL, "worse": Status.WARN, "better": Status.PASS}
 
 

@@ -72,9 +72,7 @@ def rerun_command(result: LoadRunResult) -> str | None:
 
 
 def capacity_rerun_command(result: CapacityResult) -> str | None:
-    """The whole `coupon-harness capacity` command of the search: the target, series, credentials as references,
-    every SLO, the rates, step and warm-up times, precision, steps, users and the shared load flags; None for a
-    summary of an older version."""
+    """The whole `coupon-harness capacity` command of the search; None for a summary of an older version."""
     replay = result.replay
     if replay is None:
         return None

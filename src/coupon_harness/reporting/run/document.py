@@ -1,6 +1,5 @@
-"""`run`'s report.md: a headline over both stages and a table of them, then each stage's own report.md (as its
-folder holds it), so a CI job summary (`$GITHUB_STEP_SUMMARY`, a merge request note) gets the whole run from one
-file; and `run`'s files (that report.md and the combined junit.xml)."""
+"""`run`'s report.md (a headline and table of the stages, then each stage's own report.md, so a CI job summary
+gets the whole run from one file) and `run`'s files."""
 
 from __future__ import annotations
 
