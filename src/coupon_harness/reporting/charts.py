@@ -12,8 +12,8 @@ from itertools import pairwise
 from coupon_harness.reporting.text import e as _e
 
 __all__ = ["PLOT", "Bar", "ChartLine", "ChartMarker", "ChartThreshold", "TimelineMark", "axis_ticks", "bar_chart_svg",
-           "boxes_overlap", "chart_frame", "legend_svg", "line_chart_svg", "log_ticks", "nice_ticks", "scale_toggle",
-           "tick_label", "timeline_svg"]
+           "boxes_overlap", "chart_frame", "finite", "legend_svg", "line_chart_svg", "log_ticks", "nice_ticks",
+           "scale_toggle", "tick_label", "timeline_svg"]
 
 _WIDTH = 860
 _HEIGHT = 280
@@ -32,17 +32,17 @@ _LOG_REACH = 10.0
 
 
 def _f(value: float) -> str:
-    """An SVG coordinate."""
     return f"{value:.1f}"
 
 
-def _finite(value: float | None) -> float | None:
+def finite(value: float | None) -> float | None:
+    """`value`, or None when it is missing, NaN or infinite (nothing to plot or print)."""
     return value if value is not None and math.isfinite(value) else None
 
 
 def nice_ticks(top: float, count: int = 5) -> list[float]:
     """Round tick values from 0 up to at least `top` (steps of 1, 2, 2.5 or 5 times a power of ten)."""
-    top = top if _finite(top) is not None and top > 0 else 1.0
+    top = top if finite(top) is not None and top > 0 else 1.0
     raw = top / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
@@ -51,8 +51,8 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
 
 def log_ticks(low: float, high: float) -> list[float]:
     """Ticks of a log axis covering [low, high]: whole decades, with 2 and 5 between them over few decades."""
-    low = low if _finite(low) is not None and low > 0 else 1.0
-    high = high if _finite(high) is not None and high > low else low * 10
+    low = low if finite(low) is not None and low > 0 else 1.0
+    high = high if finite(high) is not None and high > low else low * 10
     first = math.floor(math.log10(low) + 1e-9)
     last = max(math.ceil(math.log10(high) - 1e-9), first + 1)
     steps = (1.0, 2.0, 5.0) if last - first <= 2 else (1.0,)
@@ -206,7 +206,7 @@ def _curve_pixels(line: ChartLine, x_of: Callable[[float], float], y_of: Callabl
     """A series' runs of drawable points, in pixels (a lone point is a run of one)."""
     runs: list[list[tuple[float, float]]] = [[]]
     for x, value in line.points:
-        y = y_of(value) if value is not None and _finite(value) is not None else None
+        y = y_of(value) if value is not None and finite(value) is not None else None
         if y is None:
             runs.append([])
         else:
@@ -301,7 +301,7 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
     not drawn, so the lines never lie flat. `dots` marks every point; `markers` are vertical lines. Labels inside
     the plot are placed clear of every curve, line and other label."""
     left, top, width, height = PLOT
-    values = [y for line in lines for _, y in line.points if y is not None and _finite(y) is not None]
+    values = [y for line in lines for _, y in line.points if y is not None and finite(y) is not None]
     scale = _YScale(values, [t.value for t in thresholds], log=log)
     x_of = _x_scale(x_range)
     y_ticks = [(y, tick_label(t)) for t in scale.ticks if (y := scale(t)) is not None]
@@ -390,8 +390,8 @@ def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, floa
     their parts; `overlay` lines are drawn over the bars."""
     _, top, _, height = PLOT
     (_, whole_colour), (_, part_colour) = colours
-    over = [y for line in overlay for _, y in line.points if y is not None and _finite(y) is not None]
-    y_ticks = nice_ticks(max([*(bar.value for bar in bars if _finite(bar.value) is not None), *over], default=1.0))
+    over = [y for line in overlay for _, y in line.points if y is not None and finite(y) is not None]
+    y_ticks = nice_ticks(max([*(bar.value for bar in bars if finite(bar.value) is not None), *over], default=1.0))
     y_max = y_ticks[-1]
     bottom = top + height
     x_of = _x_scale(x_range)
@@ -399,7 +399,7 @@ def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, floa
                         [(x_of(tick), label) for tick, label in x_ticks], x_unit=x_unit, y_unit=y_unit,
                         scale="linear")
     for bar in bars:
-        value = _finite(bar.value) or 0.0
+        value = finite(bar.value) or 0.0
         if value <= 0:
             continue
         slot = x_of(bar.x_to) - x_of(bar.x_from)

@@ -221,7 +221,6 @@ def index_document(run_dir: Path, reports: dict[str, tuple[Path, bool]]) -> Docu
 
 
 def render_index(run_dir: Path, reports: dict[str, tuple[Path, bool]]) -> str:
-    """The index page as HTML."""
     return render_html(index_document(run_dir, reports))
 
 

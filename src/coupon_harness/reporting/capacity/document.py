@@ -169,7 +169,6 @@ def _charts(result: CapacityResult) -> list[Section]:
 
 
 def capacity_document(result: CapacityResult) -> Document:
-    """The report of a capacity search."""
     blocks: list[Section] = [*_charts(result), _steps(result)]
     if result.violation_counts:
         blocks.append(_violations(result))

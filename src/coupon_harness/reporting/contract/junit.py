@@ -115,5 +115,4 @@ def contract_suite(result: ContractRunResult) -> ET.Element:
 
 
 def render_junit(result: ContractRunResult) -> str:
-    """The JUnit XML document as a string."""
     return document(SUITE_NAME, [contract_suite(result)])

@@ -113,5 +113,4 @@ def summary_dict(result: ContractRunResult) -> dict[str, Any]:
 
 
 def write_summary_json(result: ContractRunResult, path: Path) -> None:
-    """Write summary.json to `path` (atomically)."""
     atomic_write_text(path, json.dumps(summary_dict(result), indent=2, ensure_ascii=False) + "\n")

@@ -106,7 +106,6 @@ def _group(category: str, differences: list[Difference]) -> Section:
 
 
 def diff_document(result: DiffRunResult) -> Document:
-    """The report of a differential run."""
     status = Status.ERROR if result.faults else Status.PASS if result.holds else Status.FAIL
     banners = tuple(Banner(Status.ERROR, (f"Harness error in pass '{fault.stage}' (a bug in coupon-harness, not a "
                                           "difference): ", Code(fault.error), "; traceback in ",

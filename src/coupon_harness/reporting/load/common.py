@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from coupon_harness.reporting.charts import finite
 from coupon_harness.reporting.text import plural
 from coupon_harness.results.load import LoadRunResult, SampleData, SloResult, TimelinePoint
 from coupon_harness.results.request import RequestSample
@@ -53,13 +54,6 @@ def sample_curl(result: LoadRunResult, rule: str) -> str | None:
 def no_sample_text(rule: str) -> str:
     """Why a rule's violation has no sample request."""
     return ACROSS_ANSWERS if rule in _ACROSS_RULES else "no request recorded"
-
-
-def finite(value: float | None) -> float | None:
-    """`value`, or None when it is missing, NaN or infinite (nothing to plot or print)."""
-    if value is None or not math.isfinite(value):
-        return None
-    return value
 
 
 def fmt_ms(value: float | None) -> str:
@@ -196,8 +190,7 @@ def span_label(row: TimelineRow) -> str:
 
 
 def _worst(values: list[float | None]) -> float | None:
-    present = [v for v in (finite(value) for value in values) if v is not None]
-    return max(present) if present else None
+    return max((v for v in map(finite, values) if v is not None), default=None)
 
 
 def downsample(timeline: Sequence[TimelinePoint], max_rows: int) -> list[TimelineRow]:

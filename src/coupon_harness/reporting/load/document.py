@@ -288,7 +288,6 @@ def _files(result: LoadRunResult) -> Section:
 
 
 def load_document(result: LoadRunResult) -> Document:
-    """The report of a load run."""
     sections = [
         _key_figures(result),
         *([comparison_section(result.comparison)] if result.comparison is not None else []),

@@ -180,7 +180,6 @@ def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
 
 
 def write_load_summary_json(result: LoadRunResult, path: Path) -> None:
-    """Write summary.json to `path` (atomically)."""
     text = json.dumps(load_summary_dict(result), indent=2, ensure_ascii=False, allow_nan=False)
     atomic_write_text(path, text + "\n")
 

@@ -168,7 +168,6 @@ def _figure(figure: Figure) -> str:
 
 
 def render_html(document: Document) -> str:
-    """The document as one HTML page."""
     verdict = document.verdict
     tally = f" · {_text(document.tally)}" if document.tally else ""
     body = [f'<header class="verdict {verdict.status}"><h1>{mark(verdict.status)} {e(verdict.line)}</h1>'
