@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, headline, step_verdict
 from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
-from coupon_harness.reporting.load.junit import LOAD_RULES, known_rule, rule_case
+from coupon_harness.reporting.load.junit import checked_rules, known_rule, rule_case
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
 __all__ = ["SUITE_NAME", "capacity_suite", "render_capacity_junit"]
@@ -70,7 +70,7 @@ def capacity_suite(result: CapacityResult) -> ET.Element:
     name, failure, error, skipped = _gate(result)
     testcase(suite, "capacity", name, result.duration_s, failure=failure, error=error, skipped=skipped,
              kind="capacity", out=None if failure or error else gate_text(result))
-    for rule_id in (*LOAD_RULES, *sorted(set(result.violation_counts) - set(LOAD_RULES))):
+    for rule_id in checked_rules(result.violation_counts):
         _rule_case(suite, result, rule_id)
     lines = [gate_text(result), *(f"stopped: {reason}" for reason in [result.stopped_reason] if reason),
              *(f"note: {note}" for note in result.notes)]

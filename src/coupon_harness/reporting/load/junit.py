@@ -33,7 +33,7 @@ from coupon_harness.reporting.load.common import (
 from coupon_harness.reporting.load.compare import comparison_lines, fmt_limit
 from coupon_harness.results.load import LoadRunResult, SloResult
 
-__all__ = ["LOAD_RULES", "SUITE_NAME", "known_rule", "load_suite", "render_load_junit", "rule_case"]
+__all__ = ["LOAD_RULES", "SUITE_NAME", "checked_rules", "known_rule", "load_suite", "render_load_junit", "rule_case"]
 
 SUITE_NAME = "coupon-harness load"
 #: The rules the load runner judges on every answer (`runners/load/checker.py`: `check_http` for a POST that
@@ -56,6 +56,11 @@ def _slo_case(suite: ET.Element, result: LoadRunResult, slo: SloResult, warning:
         failure = (f"{figure} {fmt_measured(slo)} > {fmt_threshold(slo)}", text)
     testcase(suite, "load.slo", f"SLO {slo_label(slo)}", result.duration_s, failure=failure, kind=slo.key,
              out=None if failure else out)
+
+
+def checked_rules(violation_counts: Mapping[str, int]) -> tuple[str, ...]:
+    """LOAD_RULES, then any other rule that was broken (a rule of a newer load runner)."""
+    return (*LOAD_RULES, *sorted(set(violation_counts) - set(LOAD_RULES)))
 
 
 def known_rule(rule_id: str) -> Rule:
@@ -144,9 +149,7 @@ def load_suite(result: LoadRunResult, name: str = SUITE_NAME) -> ET.Element:
                           "whole answer, so no figure of the run measures the target"), kind="no-answer")
     for slo in result.slos:
         _slo_case(suite, result, slo, warning)
-    for rule_id in LOAD_RULES:
-        _rule_case(suite, result, rule_id)
-    for rule_id in sorted(set(result.violation_counts) - set(LOAD_RULES)):  # a rule of a newer load runner
+    for rule_id in checked_rules(result.violation_counts):
         _rule_case(suite, result, rule_id)
     _comparison_case(suite, result)
     _generator_case(suite, result, warning)

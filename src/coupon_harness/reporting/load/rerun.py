@@ -19,7 +19,8 @@ def _seconds(value: float) -> str:
     return f"{value:g}s"
 
 
-def _batches(replay: LoadReplay) -> list[str]:
+def _load_flags(replay: LoadReplay, request_timeout_s: float | None) -> list[str]:
+    """What `load` and `capacity` share after the traffic: workers, batches, coupon cap, timeout, production."""
     parts: list[str] = []
     if replay.workers:
         parts += ["--workers", str(replay.workers)]
@@ -29,11 +30,15 @@ def _batches(replay: LoadReplay) -> list[str]:
         parts += ["--batch-size", f"{replay.batch_min}-{replay.batch_max}"]
     if replay.max_coupons is not None:
         parts += ["--max-coupons", str(replay.max_coupons)]
+    if request_timeout_s is not None and request_timeout_s != 10.0:
+        parts += ["--request-timeout", f"{request_timeout_s:g}"]
+    if replay.allow_production:
+        parts.append("--allow-production")
     return parts
 
 
 def _traffic(result: LoadRunResult, replay: LoadReplay) -> list[str]:
-    """Users, rate, time, shape, SLOs, workers, batches: what the traffic was."""
+    """Users, rate, time, shape, SLOs: what the traffic was."""
     parts: list[str] = []
     if result.users is not None:
         parts += ["--users", str(result.users)]
@@ -48,7 +53,7 @@ def _traffic(result: LoadRunResult, replay: LoadReplay) -> list[str]:
         parts += ["--shape", result.shape]
     for slo in result.slos:
         parts += ["--slo", _slo(slo)]
-    return parts + _batches(replay)
+    return parts
 
 
 def rerun_command(result: LoadRunResult) -> str | None:
@@ -57,14 +62,8 @@ def rerun_command(result: LoadRunResult) -> str | None:
     replay = result.replay
     if replay is None:
         return None
-    parts = ["coupon-harness", "load", "--base-url", shlex.quote(result.target)]
-
-    parts += target_flags(replay)
-    parts += _traffic(result, replay)
-    if result.request_timeout_s is not None and result.request_timeout_s != 10.0:
-        parts += ["--request-timeout", f"{result.request_timeout_s:g}"]
-    if replay.allow_production:
-        parts.append("--allow-production")
+    parts = ["coupon-harness", "load", "--base-url", shlex.quote(result.target), *target_flags(replay),
+             *_traffic(result, replay), *_load_flags(replay, result.request_timeout_s)]
     if replay.abort_on_fail:
         parts += ["--abort-on-fail", "--abort-violations", str(replay.abort_violations), "--abort-grace",
                   _seconds(replay.abort_grace_s)]
@@ -88,9 +87,4 @@ def capacity_rerun_command(result: CapacityResult) -> str | None:
         parts += ["--users", str(result.users)]
     if result.min_capacity is not None:
         parts += ["--min-capacity", f"{result.min_capacity:g}"]
-    parts += _batches(replay)
-    if result.request_timeout_s is not None and result.request_timeout_s != 10.0:
-        parts += ["--request-timeout", f"{result.request_timeout_s:g}"]
-    if replay.allow_production:
-        parts.append("--allow-production")
-    return " ".join(parts)
+    return " ".join([*parts, *_load_flags(replay, result.request_timeout_s)])
