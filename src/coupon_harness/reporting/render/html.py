@@ -98,16 +98,12 @@ def _text(text: Text) -> str:
 
 
 def _table(block: Table) -> str:
-    numeric = [column.numeric for column in block.columns]
-    head = "".join(f'<th class="num">{e(c.name)}</th>' if c.numeric else f"<th>{e(c.name)}</th>"
-                   for c in block.columns)
-    rows = []
-    for row in block.rows:
-        css = f' class="{row.status}"' if row.status is not None else ""
-        cells = "".join(f'<td class="num">{_text(cell)}</td>' if numeric[i] else f"<td>{_text(cell)}</td>"
-                        for i, cell in enumerate(row.cells))
-        rows.append(f"<tr{css}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    num = [' class="num"' if column.numeric else "" for column in block.columns]
+    head = "".join(f"<th{css}>{e(column.name)}</th>" for css, column in zip(num, block.columns, strict=True))
+    rows = "".join(("<tr>" if row.status is None else f'<tr class="{row.status}">')
+                   + "".join(f"<td{css}>{_text(cell)}</td>" for css, cell in zip(num, row.cells, strict=False))
+                   + "</tr>" for row in block.rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _finding(block: FindingBlock) -> str:
