@@ -109,7 +109,7 @@ def credential_flags(kind: str | None, prefix: str = "") -> tuple[str, ...]:
 
 
 def target_flags(target: RunShape | LoadReplay, *, credentials: bool = True) -> list[str]:
-    """Series and customers, credentials as references (unless not `credentials`), the extra headers
+    """Series and customers, credentials as references (with `credentials`), the extra headers
     (`-H "Name: ${COUPON_HARNESS_HEADER_NAME}"`, a value never written) and the TLS flags as given."""
     parts: list[str] = []
     for flag, values in (("--series-ids", target.series_ids), ("--invalid-series-ids", target.invalid_series_ids),
