@@ -6,12 +6,13 @@ Text is plain (`str`) or a tuple of inline spans (`Code`, `Strong`, `Link`, `Bad
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass
 from enum import StrEnum
 
 __all__ = ["Badge", "Banner", "Block", "BulletList", "Chart", "Code", "CodeBlock", "Column", "Details", "Document",
            "Fields", "Figure", "FindingBlock", "Link", "Paragraph", "Quote", "Row", "Section", "Span", "Status",
-           "Strong", "Table", "Text", "Verdict", "plain"]
+           "Strong", "Table", "Text", "Verdict", "joined", "plain"]
 
 
 class Status(StrEnum):
@@ -60,6 +61,14 @@ class Badge:
 Span = str | Code | Strong | Link | Badge
 #: Plain text, or inline spans in order.
 Text = str | tuple[Span, ...]
+
+
+def joined(spans: Iterable[Span], separator: str) -> tuple[Span, ...]:
+    """The spans with `separator` between them."""
+    out: list[Span] = []
+    for span in spans:
+        out += [separator, span] if out else [span]
+    return tuple(out)
 
 
 def plain(text: Text) -> str:

@@ -27,11 +27,11 @@ from coupon_harness.reporting.document import (
     Paragraph,
     Row,
     Section,
-    Span,
     Status,
     Strong,
     Table,
     Text,
+    joined,
 )
 from coupon_harness.reporting.load.common import fmt_count, fmt_ms, fmt_ratio, slo_label, throughput_rps
 from coupon_harness.reporting.load.common import verdict as load_verdict
@@ -75,10 +75,8 @@ def _contract_figures(result: ContractRunResult) -> list[tuple[str, Text]]:
 
 def _slo_verdict(result: LoadRunResult) -> Text:
     """Each SLO's label, marked by whether it passed."""
-    badges: list[Span] = []
-    for slo in result.slos:
-        badges += [*([" "] if badges else []), Badge(Status.PASS if slo.passed else Status.FAIL, slo_label(slo))]
-    return tuple(badges) or "no SLO set"
+    badges = (Badge(Status.PASS if slo.passed else Status.FAIL, slo_label(slo)) for slo in result.slos)
+    return joined(badges, " ") or "no SLO set"
 
 
 def _load_figures(result: LoadRunResult) -> list[tuple[str, Text]]:

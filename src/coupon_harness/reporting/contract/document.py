@@ -51,6 +51,7 @@ from coupon_harness.reporting.document import (
     Table,
     Text,
     Verdict,
+    joined,
 )
 from coupon_harness.reporting.text import plural, shorten
 from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
@@ -82,10 +83,8 @@ def _verdict(result: ContractRunResult) -> Verdict:
 
 def _tally(result: ContractRunResult) -> tuple[Span, ...]:
     counts = count_outcomes(result)
-    spans: list[Span] = [f"{len(result.rules)} rules: "]
-    for outcome in shown_outcomes(result):
-        spans += [*([" · "] if len(spans) > 1 else []), _badge(outcome, f"{counts[outcome]} {outcome.value}")]
-    return tuple(spans)
+    badges = (_badge(outcome, f"{counts[outcome]} {outcome.value}") for outcome in shown_outcomes(result))
+    return (f"{len(result.rules)} rules: ", *joined(badges, " · "))
 
 
 def _fault_banner(fault: HarnessFault, seed: int) -> Banner:

@@ -25,6 +25,7 @@ from coupon_harness.reporting.document import (
     Table,
     Text,
     Verdict,
+    joined,
 )
 from coupon_harness.reporting.text import shorten
 from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
@@ -69,13 +70,8 @@ def _reproducer(index: int, total: int, cause: Cause) -> FindingBlock:
 def _examples(values: list[str]) -> Text:
     """The first distinct values as code, and how many more distinct ones there are."""
     distinct = list(dict.fromkeys(values))
-    spans: list[str | Code] = []
-    for value in distinct[:EXAMPLES]:
-        spans += [", "] if spans else []
-        spans.append(Code(value))
-    if len(distinct) > EXAMPLES:
-        spans.append(f" and {len(distinct) - EXAMPLES} more")
-    return tuple(spans)
+    more = [f" and {len(distinct) - EXAMPLES} more"] if len(distinct) > EXAMPLES else []
+    return (*joined(map(Code, distinct[:EXAMPLES]), ", "), *more)
 
 
 def _row(cause: Cause) -> Row:
