@@ -127,16 +127,12 @@ def _grouped(histograms: LoadHistograms) -> LoadHistograms:
     groups = []
     for start in range(0, len(intervals), size):
         group = intervals[start:start + size]
-        merged: HdrHistogram | None = None
-        for interval in group:
-            if interval.histogram is None:
-                continue
-            if merged is None:
-                merged = HdrHistogram.decode(interval.histogram)
-            else:
-                merged.decode_and_add(interval.histogram)
+        parts = [interval.histogram for interval in group if interval.histogram is not None]
         encoded = None
-        if merged is not None:
+        if parts:
+            merged = HdrHistogram.decode(parts[0])
+            for part in parts[1:]:
+                merged.decode_and_add(part)
             raw: bytes | str = merged.encode()
             encoded = raw.decode() if isinstance(raw, bytes) else str(raw)
         groups.append(IntervalHistogram(group[-1].t_s, sum(i.requests for i in group), sum(i.errors for i in group),
