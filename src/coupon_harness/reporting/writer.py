@@ -76,7 +76,6 @@ def write_reports(report_dir: Path, files: Mapping[str, FileWriter]) -> dict[str
 
 
 def write_document_reports(report_dir: Path, document: Document, files: Mapping[str, FileWriter]) -> dict[str, Path]:
-    """A kind's report folder: its own `files` first (the gate's junit.xml and summary.json, tracebacks), then
-    `document` as report.md and report.html (see `write_reports`)."""
+    """A kind's report folder: its own `files` first (the gate files, tracebacks), then report.md and report.html."""
     return write_reports(report_dir, {**files, "report.md": text_file(partial(render_markdown, document)),
                                       "report.html": text_file(partial(render_html, document))})

@@ -280,8 +280,7 @@ def contract_document(result: ContractRunResult) -> Document:
 
 
 def write_contract_reports(result: ContractRunResult, report_dir: Path) -> dict[str, Path]:
-    """Create `report_dir` and write the files of a contract run's folder into it (name -> path): the CI gate's
-    file (junit.xml) first, and each harness fault's traceback (harness-error-<stage>.txt)."""
+    """Write the files of a contract run's folder into `report_dir`, the gate's junit.xml first (name -> path)."""
     return write_document_reports(report_dir, contract_document(result), {
         "junit.xml": text_file(partial(render_junit, result)), "summary.json": partial(write_summary_json, result),
         **traceback_files(result.faults)})

@@ -35,8 +35,7 @@ def _fault_headline(fault: HarnessFault, seed: int) -> str:
 
 
 def _plain_finding(view: FindingView) -> str:
-    """The finding as aligned plain-text lines: probe class (when set), expected, received, response, where,
-    seed, curl."""
+    """The finding as aligned plain-text lines."""
     finding = view.finding
     status = f" ({finding.baseline.value} in the baseline)" if finding.baseline is not None else ""
     lines = [

@@ -115,8 +115,7 @@ def diff_document(result: DiffRunResult) -> Document:
 
 
 def write_diff_reports(result: DiffRunResult, report_dir: Path) -> dict[str, Path]:
-    """Create `report_dir` and write the files of a differential run's folder into it (name -> path), and each
-    harness fault's traceback."""
+    """Write the files of a differential run's folder into `report_dir` (name -> path)."""
     return write_document_reports(report_dir, diff_document(result), {
         "junit.xml": text_file(partial(render_diff_junit, result)),
         "summary.json": partial(write_diff_summary_json, result), **traceback_files(result.faults)})

@@ -114,8 +114,7 @@ def generator_warning(result: LoadRunResult) -> str | None:
 
 
 def causes(result: LoadRunResult) -> list[str]:
-    """Why the gate fails: no answer completed, each breached SLO, then the contract violations; empty when it
-    holds."""
+    """Why the gate fails, in order (no answer, breached SLOs, violations, regression); empty when it holds."""
     found = []
     if result.no_answer is not None:
         found.append(result.no_answer)

@@ -419,8 +419,7 @@ def _verdict_cell(row: ComparisonRow, text: str) -> Text:
 
 
 def comparison_section(comparison: Comparison) -> Section:
-    """The comparison as a report section (every format draws it): the headline, what it was compared with, the
-    table of figures, the entity error codes and the notes."""
+    """The comparison as a report section: headline, what it was compared with, figures, codes, notes."""
     status = Status.FAIL if comparison.regressed else Status.PASS if comparison.noise_judged else Status.WARN
     columns = (Column(_HEADER[0]), *(Column(name, numeric=True) for name in _HEADER[1:5]), Column(_HEADER[5]),
                Column(_HEADER[6]))

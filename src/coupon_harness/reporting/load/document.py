@@ -303,8 +303,7 @@ def load_document(result: LoadRunResult) -> Document:
 
 
 def render_load_table(result: LoadRunResult, *, color: bool, width: int = 120) -> str:
-    """What the terminal shows at the end of a load run, `width` columns wide, its last line `PASS: ...` or
-    `FAIL: ...`."""
+    """What the terminal shows at the end of a load run; its last line is `PASS: ...` or `FAIL: ...`."""
     return render_console(load_document(result), color=color, width=width)
 
 

@@ -57,8 +57,8 @@ def _traffic(result: LoadRunResult, replay: LoadReplay) -> list[str]:
 
 
 def rerun_command(result: LoadRunResult) -> str | None:
-    """Every flag that shaped the run, credentials as `${COUPON_HARNESS_*}` references; None for a run that was
-    not a `coupon-harness load` (a capacity step, `run`'s load stage) or a summary of an older version."""
+    """Every flag that shaped the run, credentials as references; None when it was not a `coupon-harness load`
+    (a capacity step, `run`'s load stage) or the summary is of an older version."""
     replay = result.replay
     if replay is None:
         return None
