@@ -126,8 +126,7 @@ def left_text(seconds: float) -> str:
 
 
 def _head(figures: Figures) -> str:
-    part = figures.part
-    if part is None:
+    if (part := figures.part) is None:
         return figures.stage
     bound = "at most " if part.at_most else ""
     return f"{figures.stage} {part.noun} {part.index} of {bound}{part.count} ({part.name})"
@@ -136,8 +135,7 @@ def _head(figures: Figures) -> str:
 def _short_head(figures: Figures) -> str:
     """The live line's head, short for a terminal's width: `load`, `step 2/≤8 (grow, 40 req/s)`, `pass 3/9
     (property-positive)`."""
-    part = figures.part
-    if part is None:
+    if (part := figures.part) is None:
         return figures.stage
     return f"{part.noun} {part.index}/{'≤' if part.at_most else ''}{part.count} ({part.name})"
 

@@ -243,8 +243,7 @@ def _timeline_section(result: ContractRunResult) -> Section | None:
 
 def _sections(result: ContractRunResult) -> tuple[Section, ...]:
     sections = [Section("Rules", (_rules_table(result),))]
-    groups = baseline_groups(result)
-    if groups is not None:
+    if (groups := baseline_groups(result)) is not None:
         sections.append(_baseline_section(groups))
     # Failed rules (most severe first), then warned rules, then known ones, as the table lists them.
     problems = [r for r in ordered_rules(result) if r.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN)]
@@ -259,8 +258,7 @@ def _sections(result: ContractRunResult) -> tuple[Section, ...]:
         sections.append(Section("Not run", (BulletList(tuple(
             (Code(r.rule.id), f" {r.rule.title}: {r.reason or 'no reason given'}") for r in not_run)),),
             anchor="not-run"))
-    timeline = _timeline_section(result)
-    if timeline is not None:
+    if (timeline := _timeline_section(result)) is not None:
         sections.append(timeline)
     if result.passes:
         sections.append(Section("Passes", (BulletList(tuple(

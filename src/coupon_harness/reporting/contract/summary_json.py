@@ -43,8 +43,7 @@ def _replay_dict(info: ReplayInfo | None) -> dict[str, Any] | None:
 
 
 def _baseline_dict(result: ContractRunResult) -> dict[str, Any] | None:
-    groups = baseline_groups(result)
-    if groups is None:
+    if (groups := baseline_groups(result)) is None:
         return None
     return {"file": groups.file, "updated": groups.updated,
             "new": [f.fingerprint for f in groups.new], "known": [f.fingerprint for f in groups.known],

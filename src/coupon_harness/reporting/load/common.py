@@ -57,16 +57,14 @@ def no_sample_text(rule: str) -> str:
 
 
 def fmt_ms(value: float | None) -> str:
-    value = finite(value)
-    if value is None:
+    if (value := finite(value)) is None:
         return "—"
     return f"{value:,.2f} ms" if value < 10 else f"{value:,.1f} ms"
 
 
 def fmt_ratio(value: float | None) -> str:
     """'0.0123 (1.23%)'; '0 (0%)'."""
-    value = finite(value)
-    if value is None:
+    if (value := finite(value)) is None:
         return "—"
     return f"{value:.4g} ({value * 100:.3g}%)"
 

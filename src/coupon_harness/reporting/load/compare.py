@@ -251,8 +251,7 @@ def _usable(result: LoadRunResult) -> str | None:
     """Why the run cannot carry an interval, or None. A starved generator (saturated CPU, or an open model
     that fell behind its schedule) measures the machine, not the target: the run-to-run difference then
     exceeds what the intervals of one run show, so no change is called a regression."""
-    histograms = result.histograms
-    if histograms is None:
+    if (histograms := result.histograms) is None:
         return "it has no histograms (a summary.json of an older version)"
     if result.generator_saturated:
         return "its generator was saturated (the latencies measure the generator)"

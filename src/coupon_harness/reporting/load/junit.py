@@ -106,8 +106,7 @@ def _rule_case(suite: ET.Element, result: LoadRunResult, rule_id: str) -> None:
 
 
 def _comparison_case(suite: ET.Element, result: LoadRunResult) -> None:
-    comparison = result.comparison
-    if comparison is None:
+    if (comparison := result.comparison) is None:
         return
     text = "\n".join(comparison_lines(comparison))
     failure = None

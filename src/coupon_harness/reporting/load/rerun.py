@@ -59,8 +59,7 @@ def _traffic(result: LoadRunResult, replay: LoadReplay) -> list[str]:
 def rerun_command(result: LoadRunResult) -> str | None:
     """Every flag that shaped the run, credentials as references; None when it was not a `coupon-harness load`
     (a capacity step, `run`'s load stage) or the summary is of an older version."""
-    replay = result.replay
-    if replay is None:
+    if (replay := result.replay) is None:
         return None
     parts = ["coupon-harness", "load", "--base-url", shlex.quote(result.target), *target_flags(replay),
              *_traffic(result, replay), *_load_flags(replay, result.request_timeout_s)]
@@ -72,8 +71,7 @@ def rerun_command(result: LoadRunResult) -> str | None:
 
 def capacity_rerun_command(result: CapacityResult) -> str | None:
     """The whole `coupon-harness capacity` command of the search; None for a summary of an older version."""
-    replay = result.replay
-    if replay is None:
+    if (replay := result.replay) is None:
         return None
     parts = ["coupon-harness", "capacity", "--base-url", shlex.quote(result.target), *target_flags(replay)]
     for slo in result.slos:
