@@ -166,15 +166,15 @@ def _trend(run_dir: Path) -> Section | None:
                if i % step == 0 or i == count - 1]
     if len(x_ticks) > 1 and x_ticks[-1][0] - x_ticks[-2][0] < step:
         del x_ticks[-2]
-    x_range = (-0.5, count - 0.5)
-    p95 = line_chart_svg("p95 latency of the last runs (ms)",
-                         [ChartLine("p95", "#bf8700", [(float(i), p.p95_ms) for i, p in enumerate(points)])],
-                         x_range=x_range, x_ticks=x_ticks, x_unit="run (start time)", y_unit="ms", dots=True)
-    rps = line_chart_svg("Throughput of the last runs (requests/s)",
-                         [ChartLine("requests/s", "#0969da",
-                                    [(float(i), p.throughput_rps) for i, p in enumerate(points)])],
-                         x_range=x_range, x_ticks=x_ticks, x_unit="run (start time)", y_unit="requests/s",
-                         dots=True)
+
+    def chart(title: str, line: str, colour: str, unit: str, values: list[float | None]) -> str:
+        return line_chart_svg(title, [ChartLine(line, colour, [(float(i), v) for i, v in enumerate(values)])],
+                              x_range=(-0.5, count - 0.5), x_ticks=x_ticks, x_unit="run (start time)", y_unit=unit,
+                              dots=True)
+
+    p95 = chart("p95 latency of the last runs (ms)", "p95", "#bf8700", "ms", [p.p95_ms for p in points])
+    rps = chart("Throughput of the last runs (requests/s)", "requests/s", "#0969da", "requests/s",
+                [p.throughput_rps for p in points])
     rows = []
     current = run_dir.resolve()
     for point in reversed(points):
