@@ -11,25 +11,9 @@ from itertools import pairwise
 
 from coupon_harness.reporting.text import e as _e
 
-__all__ = [
-    "PLOT",
-    "Bar",
-    "ChartLine",
-    "ChartMarker",
-    "ChartThreshold",
-    "TimelineMark",
-    "axis_ticks",
-    "bar_chart_svg",
-    "boxes_overlap",
-    "chart_frame",
-    "legend_svg",
-    "line_chart_svg",
-    "log_ticks",
-    "nice_ticks",
-    "scale_toggle",
-    "tick_label",
-    "timeline_svg",
-]
+__all__ = ["PLOT", "Bar", "ChartLine", "ChartMarker", "ChartThreshold", "TimelineMark", "axis_ticks", "bar_chart_svg",
+           "boxes_overlap", "chart_frame", "finite", "legend_svg", "line_chart_svg", "log_ticks", "nice_ticks",
+           "scale_toggle", "tick_label", "timeline_svg"]
 
 _WIDTH = 860
 _HEIGHT = 280
@@ -48,17 +32,17 @@ _LOG_REACH = 10.0
 
 
 def _f(value: float) -> str:
-    """An SVG coordinate."""
     return f"{value:.1f}"
 
 
-def _finite(value: float | None) -> float | None:
+def finite(value: float | None) -> float | None:
+    """`value`, or None when it is missing, NaN or infinite (nothing to plot or print)."""
     return value if value is not None and math.isfinite(value) else None
 
 
 def nice_ticks(top: float, count: int = 5) -> list[float]:
     """Round tick values from 0 up to at least `top` (steps of 1, 2, 2.5 or 5 times a power of ten)."""
-    top = top if _finite(top) is not None and top > 0 else 1.0
+    top = top if finite(top) is not None and top > 0 else 1.0
     raw = top / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
@@ -67,8 +51,8 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
 
 def log_ticks(low: float, high: float) -> list[float]:
     """Ticks of a log axis covering [low, high]: whole decades, with 2 and 5 between them over few decades."""
-    low = low if _finite(low) is not None and low > 0 else 1.0
-    high = high if _finite(high) is not None and high > low else low * 10
+    low = low if finite(low) is not None and low > 0 else 1.0
+    high = high if finite(high) is not None and high > low else low * 10
     first = math.floor(math.log10(low) + 1e-9)
     last = max(math.ceil(math.log10(high) - 1e-9), first + 1)
     steps = (1.0, 2.0, 5.0) if last - first <= 2 else (1.0,)
@@ -222,7 +206,7 @@ def _curve_pixels(line: ChartLine, x_of: Callable[[float], float], y_of: Callabl
     """A series' runs of drawable points, in pixels (a lone point is a run of one)."""
     runs: list[list[tuple[float, float]]] = [[]]
     for x, value in line.points:
-        y = y_of(value) if value is not None and _finite(value) is not None else None
+        y = y_of(value) if value is not None and finite(value) is not None else None
         if y is None:
             runs.append([])
         else:
@@ -230,29 +214,12 @@ def _curve_pixels(line: ChartLine, x_of: Callable[[float], float], y_of: Callabl
     return [run for run in runs if run]
 
 
-def _all_curves(lines: Sequence[ChartLine], x_of: Callable[[float], float], y_of: Callable[[float], float | None]
-                ) -> list[list[tuple[float, float]]]:
-    return [run for line in lines for run in _curve_pixels(line, x_of, y_of)]
-
-
 def _line_paths(line: ChartLine, x_of: Callable[[float], float], y_of: Callable[[float], float | None], *,
                 dots: bool = False) -> list[str]:
     """One series as SVG: a path per run of points, a dot per lone point (every point with `dots`)."""
-    commands: list[str] = []
-    singles: list[tuple[float, float]] = []
-    segment: list[tuple[float, float]] = []
-    for point in [*line.points, None]:
-        y = None
-        if point is not None and point[1] is not None and _finite(point[1]) is not None:
-            y = y_of(point[1])
-        if point is not None and y is not None:
-            segment.append((x_of(point[0]), y))
-            continue
-        if len(segment) == 1 or dots:
-            singles += segment
-        if len(segment) > 1:
-            commands.append("M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in segment))
-        segment = []
+    runs = _curve_pixels(line, x_of, y_of)
+    commands = ["M" + " L".join(f"{_f(x)} {_f(y)}" for x, y in run) for run in runs if len(run) > 1]
+    singles = [point for run in runs if len(run) == 1 or dots for point in run]
     parts = []
     style = f' {_DASH}' if line.dashed else ""
     if commands:
@@ -330,12 +297,11 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
                    x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
                    thresholds: Sequence[ChartThreshold] = (), log: bool = False, dots: bool = False,
                    markers: Sequence[ChartMarker] = ()) -> str:
-    """A self-contained SVG line chart, its y axis scaled to the data: a threshold far above the data is not
-    drawn but named at the top ("SLO p95 above (500 ms)"), so the lines never lie flat on the axis. `dots`
-    marks every point (for few points, such as one a run). `markers`: vertical lines at x values. Every label
-    inside the plot (a threshold's, a marker's) is placed where it meets no curve, no line and no other label."""
+    """A self-contained SVG line chart, its y axis scaled to the data: a threshold far off it is named at the edge,
+    not drawn, so the lines never lie flat. `dots` marks every point; `markers` are vertical lines. Labels inside
+    the plot are placed clear of every curve, line and other label."""
     left, top, width, height = PLOT
-    values = [y for line in lines for _, y in line.points if y is not None and _finite(y) is not None]
+    values = [y for line in lines for _, y in line.points if y is not None and finite(y) is not None]
     scale = _YScale(values, [t.value for t in thresholds], log=log)
     x_of = _x_scale(x_range)
     y_ticks = [(y, tick_label(t)) for t in scale.ticks if (y := scale(t)) is not None]
@@ -343,7 +309,7 @@ def line_chart_svg(title: str, lines: Sequence[ChartLine], *, x_range: tuple[flo
                         y_unit=y_unit + (" (log scale)" if log else ""), scale="log" if log else "linear")
     right_edge: float = left + width  # markers of thresholds above the scale go right to left in the top margin
     below_count = 0
-    labels = _Labels(_all_curves(lines, x_of, scale))
+    labels = _Labels([run for line in lines for run in _curve_pixels(line, x_of, scale)])
     marker_lines = []
     for marker in markers:
         x = x_of(marker.value)
@@ -420,13 +386,12 @@ class Bar:
 def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, float],
                   x_ticks: Sequence[tuple[float, str]], x_unit: str, y_unit: str,
                   colours: tuple[tuple[str, str], tuple[str, str]], overlay: Sequence[ChartLine] = ()) -> str:
-    """A self-contained SVG bar chart, its y axis scaled to the highest bar (or overlay point); `colours` names and
-    colours the bars and their parts for the legend. Bars of no height are not drawn. `overlay`: lines drawn
-    over the bars (an earlier run's throughput)."""
+    """A self-contained SVG bar chart scaled to the highest bar (or overlay point); `colours` names the bars and
+    their parts; `overlay` lines are drawn over the bars."""
     _, top, _, height = PLOT
     (_, whole_colour), (_, part_colour) = colours
-    over = [y for line in overlay for _, y in line.points if y is not None and _finite(y) is not None]
-    y_ticks = nice_ticks(max([*(bar.value for bar in bars if _finite(bar.value) is not None), *over], default=1.0))
+    over = [y for line in overlay for _, y in line.points if y is not None and finite(y) is not None]
+    y_ticks = nice_ticks(max([*(bar.value for bar in bars if finite(bar.value) is not None), *over], default=1.0))
     y_max = y_ticks[-1]
     bottom = top + height
     x_of = _x_scale(x_range)
@@ -434,7 +399,7 @@ def bar_chart_svg(title: str, bars: Sequence[Bar], *, x_range: tuple[float, floa
                         [(x_of(tick), label) for tick, label in x_ticks], x_unit=x_unit, y_unit=y_unit,
                         scale="linear")
     for bar in bars:
-        value = _finite(bar.value) or 0.0
+        value = finite(bar.value) or 0.0
         if value <= 0:
             continue
         slot = x_of(bar.x_to) - x_of(bar.x_from)

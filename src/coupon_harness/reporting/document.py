@@ -1,19 +1,18 @@
-"""A run's report as one typed document, drawn by one renderer per format (`render/console.py`,
-`render/markdown.py`, `render/html.py`): each kind builds a `Document` from its result, and a new section or
-figure is a block added once, not a string in every renderer.
+"""A run's report as one typed document, drawn by one renderer per format (`render/`): each kind builds a
+`Document` from its result, so a new section is a block added once, not a string in every renderer.
 
-Text is plain (`str`) or a tuple of inline spans (`Code`, `Strong`, `Link`, `Badge`); each renderer escapes it
-for its format, so a builder never escapes anything.
+Text is plain (`str`) or a tuple of inline spans (`Code`, `Strong`, `Link`, `Badge`); each renderer escapes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass
 from enum import StrEnum
 
 __all__ = ["Badge", "Banner", "Block", "BulletList", "Chart", "Code", "CodeBlock", "Column", "Details", "Document",
            "Fields", "Figure", "FindingBlock", "Link", "Paragraph", "Quote", "Row", "Section", "Span", "Status",
-           "Strong", "Table", "Text", "Verdict", "plain"]
+           "Strong", "Table", "Text", "Verdict", "joined", "plain"]
 
 
 class Status(StrEnum):
@@ -62,6 +61,14 @@ class Badge:
 Span = str | Code | Strong | Link | Badge
 #: Plain text, or inline spans in order.
 Text = str | tuple[Span, ...]
+
+
+def joined(spans: Iterable[Span], separator: str) -> tuple[Span, ...]:
+    """The spans with `separator` between them."""
+    out: list[Span] = []
+    for span in spans:
+        out += [separator, span] if out else [span]
+    return tuple(out)
 
 
 def plain(text: Text) -> str:
@@ -137,9 +144,8 @@ class CodeBlock:
 
 @dataclass(frozen=True, slots=True)
 class FindingBlock:
-    """One finding: a one-line summary, its values (each shown as code: expected, received, the replay command),
-    and blocks after them (the curl of its request). `open`: shown whole everywhere; a closed finding is folded
-    in the HTML and Markdown reports and only counted on the console."""
+    """One finding: a summary, its values (shown as code), blocks after them (its curl). `open`: shown whole; a
+    closed one is folded in HTML and Markdown and only counted on the console."""
 
     summary: Text
     values: tuple[tuple[str, str], ...]

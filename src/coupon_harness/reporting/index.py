@@ -1,9 +1,6 @@
-"""reports/<time>-<random>/index.html: the page of a `run`: the verdict and key figures of each stage, links to
-their reports, and the trend (p95, throughput) of the last runs found beside it.
-
-Everything comes from the runs the `summary.json` files next to the reports hold (`reporting.stored`): a missing,
-unreadable or malformed file, or one of an older version, is left out, never an error, so an index can always be
-written.
+"""reports/<time>-<random>/index.html, the page of a `run`: each stage's verdict, key figures and report link,
+and the trend (p95, throughput) of the last runs beside it. Read from the summary.json files (`reporting.stored`):
+one that does not read is left out, never an error, so an index can always be written.
 """
 
 from __future__ import annotations
@@ -30,11 +27,11 @@ from coupon_harness.reporting.document import (
     Paragraph,
     Row,
     Section,
-    Span,
     Status,
     Strong,
     Table,
     Text,
+    joined,
 )
 from coupon_harness.reporting.load.common import fmt_count, fmt_ms, fmt_ratio, slo_label, throughput_rps
 from coupon_harness.reporting.load.common import verdict as load_verdict
@@ -78,10 +75,8 @@ def _contract_figures(result: ContractRunResult) -> list[tuple[str, Text]]:
 
 def _slo_verdict(result: LoadRunResult) -> Text:
     """Each SLO's label, marked by whether it passed."""
-    badges: list[Span] = []
-    for slo in result.slos:
-        badges += [*([" "] if badges else []), Badge(Status.PASS if slo.passed else Status.FAIL, slo_label(slo))]
-    return tuple(badges) or "no SLO set"
+    badges = (Badge(Status.PASS if slo.passed else Status.FAIL, slo_label(slo)) for slo in result.slos)
+    return joined(badges, " ") or "no SLO set"
 
 
 def _load_figures(result: LoadRunResult) -> list[tuple[str, Text]]:
@@ -171,15 +166,15 @@ def _trend(run_dir: Path) -> Section | None:
                if i % step == 0 or i == count - 1]
     if len(x_ticks) > 1 and x_ticks[-1][0] - x_ticks[-2][0] < step:
         del x_ticks[-2]
-    x_range = (-0.5, count - 0.5)
-    p95 = line_chart_svg("p95 latency of the last runs (ms)",
-                         [ChartLine("p95", "#bf8700", [(float(i), p.p95_ms) for i, p in enumerate(points)])],
-                         x_range=x_range, x_ticks=x_ticks, x_unit="run (start time)", y_unit="ms", dots=True)
-    rps = line_chart_svg("Throughput of the last runs (requests/s)",
-                         [ChartLine("requests/s", "#0969da",
-                                    [(float(i), p.throughput_rps) for i, p in enumerate(points)])],
-                         x_range=x_range, x_ticks=x_ticks, x_unit="run (start time)", y_unit="requests/s",
-                         dots=True)
+
+    def chart(title: str, line: str, colour: str, unit: str, values: list[float | None]) -> str:
+        return line_chart_svg(title, [ChartLine(line, colour, [(float(i), v) for i, v in enumerate(values)])],
+                              x_range=(-0.5, count - 0.5), x_ticks=x_ticks, x_unit="run (start time)", y_unit=unit,
+                              dots=True)
+
+    p95 = chart("p95 latency of the last runs (ms)", "p95", "#bf8700", "ms", [p.p95_ms for p in points])
+    rps = chart("Throughput of the last runs (requests/s)", "requests/s", "#0969da", "requests/s",
+                [p.throughput_rps for p in points])
     rows = []
     current = run_dir.resolve()
     for point in reversed(points):
@@ -224,7 +219,6 @@ def index_document(run_dir: Path, reports: dict[str, tuple[Path, bool]]) -> Docu
 
 
 def render_index(run_dir: Path, reports: dict[str, tuple[Path, bool]]) -> str:
-    """The index page as HTML."""
     return render_html(index_document(run_dir, reports))
 
 

@@ -1,9 +1,7 @@
-"""What the load, capacity and run JUnit files share: valid XML 1.0 text, the timestamp form the JUnit schema
-wants, testcases with their outcome, suite totals counted from the cases, and one document of several suites.
-
-The files are read by GitHub (test reporter actions), GitLab (`artifacts:reports:junit`) and Jenkins: a
-`<testsuites>` root, `<testsuite>` with tests/failures/errors/skipped/time, `<testcase>` with classname, name and
-time, and at most one of `<failure>`, `<error>` (the harness could not judge: exit 2) or `<skipped>`.
+"""What the JUnit files share: XML 1.0-safe text, the schema's timestamp, testcases with their outcome, suite
+totals counted from the cases, one document of several suites. GitHub, GitLab and Jenkins read the form:
+`<testsuites>`, `<testsuite>` with tests/failures/errors/skipped/time, `<testcase>` with at most one of
+`<failure>`, `<error>` (the harness could not judge: exit 2) or `<skipped>`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """What a user watches while a run works: its messages and its figures, with one clock.
 
-One model (`ProgressModel`: the latest `Figures` of the running stage, the rate derived when the stage gives
-none, the time left counted down between two updates) and three displays the CLI chooses from: `LiveProgress`
-(a rich Live line on a terminal, the messages scrolling above it), `PlainProgress` (lines, for CI and pipes: the
-messages, and the figures every few seconds) and `SilentProgress` (-q). Every line starts with the one clock, the
-seconds since the display began (`[  3.2s] classics: 43 requests`); no text a display writes carries another.
+`ProgressModel` keeps the running stage's latest `Figures` (deriving the rate when the stage gives none, counting
+the time left down between updates); the CLI picks a display: `LiveProgress` (a rich Live line on a terminal),
+`PlainProgress` (lines, for CI and pipes) or `SilentProgress` (-q). Every line starts with the seconds since the
+display began (`[  3.2s] classics: 43 requests`).
 """
 
 from __future__ import annotations
@@ -36,12 +35,9 @@ PLAIN_EVERY_S = 5.0
 
 
 class ProgressPrinter:
-    """Prints progress lines like `[  3.2s] property/negative: 43 requests`, flushing each.
-
-    Elapsed time counts from construction. The stream defaults to sys.stderr as it is when a line is
-    printed (so redirecting or capturing stderr later still works). `redact` (the run's redactor) is applied
-    to every message before it is printed: a line relayed from the load process, a URL, an error text.
-    """
+    """Prints progress lines like `[  3.2s] property/negative: 43 requests`, flushing each, elapsed time counted
+    from construction; the stream is sys.stderr as it is at each line (so a later capture works), and `redact` (the
+    run's redactor) is applied to every message."""
 
     def __init__(self, stream: TextIO | None = None, *, clock: Callable[[], float] = time.monotonic,
                  redact: Callable[[str], str] | None = None) -> None:
@@ -130,8 +126,7 @@ def left_text(seconds: float) -> str:
 
 
 def _head(figures: Figures) -> str:
-    part = figures.part
-    if part is None:
+    if (part := figures.part) is None:
         return figures.stage
     bound = "at most " if part.at_most else ""
     return f"{figures.stage} {part.noun} {part.index} of {bound}{part.count} ({part.name})"
@@ -140,8 +135,7 @@ def _head(figures: Figures) -> str:
 def _short_head(figures: Figures) -> str:
     """The live line's head, short for a terminal's width: `load`, `step 2/≤8 (grow, 40 req/s)`, `pass 3/9
     (property-positive)`."""
-    part = figures.part
-    if part is None:
+    if (part := figures.part) is None:
         return figures.stage
     return f"{part.noun} {part.index}/{'≤' if part.at_most else ''}{part.count} ({part.name})"
 
@@ -167,12 +161,8 @@ def figures_text(snapshot: Snapshot) -> str:
     if figures.errors is not None:
         share = f" ({figures.errors / figures.requests:.1%})" if figures.requests else ""
         items.append(f"{figures.errors} errors{share}")
-    if figures.findings is not None:
-        items.append(f"{figures.findings} findings")
-    if figures.differences is not None:
-        items.append(f"{figures.differences} differences")
-    if figures.coupons is not None:
-        items.append(f"{figures.coupons} coupons")
+    items += [f"{value} {name}" for name in ("findings", "differences", "coupons")
+              if (value := getattr(figures, name)) is not None]
     if snapshot.remaining_s is not None:
         items.append(left_text(snapshot.remaining_s))
     return f"{_head(figures)}: {', '.join(items)}"
@@ -216,8 +206,7 @@ class SilentProgress(_Display):
 
 class PlainProgress(_Display):
     """Lines, as CI logs and pipes want them: every message at once, the figures when `every_s` seconds passed
-    since the last line (so a load run prints them every few seconds, a contract run between passes only when a
-    pass is long). No terminal codes; each line starts with the one clock."""
+    since the last line. No terminal codes."""
 
     def __init__(self, stream: TextIO | None = None, *, clock: Callable[[], float] = time.monotonic,
                  redact: Callable[[str], str] | None = None, every_s: float | None = None) -> None:
@@ -242,10 +231,9 @@ class PlainProgress(_Display):
 
 
 class LiveProgress(_Display):
-    """A rich Live line on a terminal, refreshed a few times a second: spinner, the clock, a bar of the planned
-    length when the stage has one, and the figures. Messages print above it, each with the clock. On leaving, the
-    line goes and the last figures stay as one line. stderr is redirected through the console while it runs (the
-    log lines and notes others write stay above the line); stdout is left alone."""
+    """A rich Live line on a terminal: spinner, clock, a bar of the planned length when there is one, the figures;
+    messages print above it. On leaving, the last figures stay as one line. stderr goes through the console
+    while it runs (so others' log lines stay above the line); stdout is left alone."""
 
     def __init__(self, console: Console, *, clock: Callable[[], float] = time.monotonic,
                  redact: Callable[[str], str] | None = None, auto_refresh: bool = True,
@@ -315,17 +303,10 @@ def _figures_cell(snapshot: Snapshot) -> Text:
         parts.append((f"{snapshot.rps:.0f} {_per_second(figures)}", "bold"))
     if figures.p95_ms is not None:
         parts.append((f"p95 {figures.p95_ms:g} ms", ""))
-    if figures.errors is not None:
-        parts.append((f"{figures.errors} errors", "red" if figures.errors else "green"))
-    if figures.findings is not None:
-        parts.append((f"{figures.findings} findings", "red" if figures.findings else "green"))
-    if figures.differences is not None:
-        parts.append((f"{figures.differences} differences", "red" if figures.differences else "green"))
+    parts += [(f"{value} {name}", "red" if value else "green") for name in ("errors", "findings", "differences")
+              if (value := getattr(figures, name)) is not None]
     parts.append((f"{figures.requests} {figures.unit}", ""))
-    if figures.coupons is not None:
-        parts.append((f"{figures.coupons} coupons", ""))
-    if figures.users is not None:
-        parts.append((f"{figures.users} users", ""))
+    parts += [(f"{value} {name}", "") for name in ("coupons", "users") if (value := getattr(figures, name)) is not None]
     for index, (words, style) in enumerate(parts):
         if index:
             text.append(" · ", style="dim")

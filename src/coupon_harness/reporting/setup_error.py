@@ -1,8 +1,6 @@
 """The reports of a run that stopped on a setup error (exit 2): junit.xml with one `<error>` testcase,
-summary.json and report.md, each with the one line that names the fix.
-
-Written only where this run wrote no report yet: a run that wrote its reports before the error keeps them; a file
-an earlier run left (a folder reused with --overwrite) is replaced, so a CI step never reads a stale verdict.
+summary.json and report.md, each with the one line that names the fix. Written only where this run wrote no
+report yet; a file an earlier run left (--overwrite) is replaced, so a CI step never reads a stale verdict.
 """
 
 from __future__ import annotations

@@ -32,10 +32,8 @@ def read_stored(path: Path, kind: type[R]) -> R:
 
 
 def read_stored_any(path: Path, kinds: Sequence[type[JsonRecord]]) -> JsonRecord:
-    """The run, of one of `kinds`, that the summary.json at `path` holds. ValueError with one line on anything else:
-    a file that does not read (UnreadableFile; an OSError's line), is no JSON, a setup error's
-    (SetupErrorSummary), a summary.json of a version from before the `result` member, another kind of run's, or
-    a version this harness does not read (CodecError)."""
+    """The run, of one of `kinds`, that the summary.json at `path` holds; ValueError with one line on anything else
+    (unreadable, no JSON, a setup error's, older than the `result` member, another kind, an unread version)."""
     try:
         data = json.loads(read_text(path, limit=DATA_LIMIT))
     except RecursionError:

@@ -23,10 +23,8 @@ FileWriter = Callable[[Path], None]
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` (UTF-8) to a temporary file beside `path`, then rename it over `path`.
-
-    A run interrupted mid-write leaves the previous file (or none), never half a file.
-    """
+    """Write `text` (UTF-8) to a temporary file beside `path`, then rename it over `path`: an interrupted run leaves
+    the previous file (or none), never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     temporary = Path(name)
@@ -58,11 +56,8 @@ def traceback_files(faults: Iterable[HarnessFault]) -> dict[str, FileWriter]:
 
 
 def write_reports(report_dir: Path, files: Mapping[str, FileWriter]) -> dict[str, Path]:
-    """Create `report_dir` and write each file into it (name -> path written).
-
-    Each file is written to a temporary file and renamed, so an interrupted run leaves whole files.
-    Should one file fail, the others are still written before the first error is raised.
-    """
+    """Create `report_dir` and write each file into it, atomically (name -> path written). Should one fail, the
+    others are still written before the first error is raised."""
     report_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     errors: list[Exception] = []
@@ -81,7 +76,6 @@ def write_reports(report_dir: Path, files: Mapping[str, FileWriter]) -> dict[str
 
 
 def write_document_reports(report_dir: Path, document: Document, files: Mapping[str, FileWriter]) -> dict[str, Path]:
-    """A kind's report folder: its own `files` first (the gate's junit.xml and summary.json, tracebacks), then
-    `document` as report.md and report.html (see `write_reports`)."""
+    """A kind's report folder: its own `files` first (the gate files, tracebacks), then report.md and report.html."""
     return write_reports(report_dir, {**files, "report.md": text_file(partial(render_markdown, document)),
                                       "report.html": text_file(partial(render_html, document))})

@@ -1,33 +1,25 @@
 """The baseline of known findings (`--baseline FILE`): a JSON file the team commits, read, matched and rewritten.
 
-The file follows Schemathesis' baseline (4.32, `schemathesis/baseline/model.py`) where it can: an object with
-`format_version` and `entries`; each entry has an `id`, `first_seen`, `last_seen` and an optional `expires`
-(YYYY-MM-DD, the last day it holds), and keys the harness does not know are kept as they are. It differs where
-this harness needs it:
+The file follows Schemathesis' baseline (4.32) where it can: an object with `format_version` and `entries`, each
+with an `id`, `first_seen`, `last_seen` and an optional `expires` (YYYY-MM-DD, the last day it holds); unknown keys
+are kept. It differs where this harness needs it:
 
-- the identity is the finding's fingerprint (`results.contract.fingerprint`): the rule, the kind of breakage
-  within it and the probe class, never the request. Schemathesis' `signature` is derived from the failure
-  (its message), which for a cross-request rule (a duplicate code) or a scenario names values drawn from the
-  seed; ours is the same under every seed. The `id` *is* the fingerprint (12 hex digits), so an entry can be
-  written by hand from a report's fingerprint column; `rule`, `kind` and `probe` say what it is (when `kind`
-  is given, the id must match it: a typo is an error, not an entry that never matches);
+- the `id` is the finding's fingerprint (`results.contract.fingerprint`: rule, kind of breakage, probe class,
+  never the request), the same under every seed, where Schemathesis' `signature` names values drawn from it. An
+  entry can be written by hand from a report's fingerprint column; `rule`, `kind` and `probe` say what it is
+  (with `kind` given, the id must match it: a typo is an error, not an entry that never matches);
 - every entry says why it is accepted (`description`) and since when (`accepted`).
 
-Matching: a finding whose fingerprint has an unexpired entry is *known* (it does not fail the gate); an
-expired entry's finding counts as new, with a warning. An entry is *fixed* when the run exercised its rule
-(the rule was judged on at least one exchange, i.e. it was not "not run"; for a probe's entry, the classics
-pass ran too), did not see its finding, and was not interrupted: the file can lose it.
+Matching: a finding with an unexpired entry is *known* (it does not fail the gate); an expired entry's finding
+counts as new, with a warning. An entry is *fixed* when an uninterrupted run judged its rule (and, for a probe's
+entry, ran the classics pass) without seeing its finding: the file can lose it.
 
-Updating (`--baseline-update`, `update_file`): a run reads the file when it starts and writes it when it ends,
-and another run may have written it in between (two CI jobs on one checkout). So the write is a merge under an
-exclusive lock (`flock` on `.NAME.lock` beside the file, removed when released): read the file as it is now,
-apply this run's changes to it, write a temporary file and rename it over the old one. This run's changes are
-the entries of the findings it saw and the entries it found fixed; everything else in the file stays as the
-other run (or a person) left it. When both touched one entry: `last_seen` is the later, `first_seen` and
-`accepted` the earlier, and the file's `description`, `expires` and unknown keys are kept (a run never changes
-them). An entry this run found fixed is dropped only if it is still as this run read it; one another run saw
-again (or a person edited) meanwhile is kept, and so is an entry this run saw that another run dropped: when in
-doubt, nothing accepted is lost.
+Updating (`--baseline-update`, `update_file`): another run may have written the file since this one read it (two
+CI jobs on one checkout), so the write is a merge under an exclusive lock (`.NAME.lock` beside the file): read the
+file as it is now, apply this run's changes (the entries it saw, those it found fixed), write a temporary file and
+rename it over. When both touched one entry, `last_seen` is the later, `first_seen` and `accepted` the earlier, and
+the file's `description`, `expires` and unknown keys stay. A fixed entry is dropped only if still as this run read
+it; when in doubt, nothing accepted is lost.
 """
 
 from __future__ import annotations
@@ -267,10 +259,9 @@ def apply_baseline(result: ContractRunResult, baseline: Baseline, file: str, on:
 
 def baseline_changes(result: ContractRunResult, baseline: Baseline, on: date | None = None
                      ) -> tuple[list[BaselineEntry], list[BaselineEntry]]:
-    """What --baseline-update changes in `baseline` (the file as the run read it): (the entry of every finding
-    of the run: a new one with today's date and a generated description; a known or expired one keeps its
-    description, acceptance and expiry, and gets today as last_seen), (the entries the run found fixed, as
-    read). Entries the run did not exercise are in neither. `baseline` is left as it is."""
+    """What --baseline-update changes in `baseline` (as the run read it, left unchanged): (an entry per finding of
+    the run, a known one keeping its description, acceptance and expiry with today as last_seen), (the entries
+    found fixed, as read)."""
     on = on or today()
     old = baseline.by_id()
     seen: dict[str, BaselineEntry] = {}
@@ -337,10 +328,9 @@ def lock_path(path: Path) -> Path:
 
 def update_file(path: Path, seen: list[BaselineEntry], fixed: list[BaselineEntry], *,
                 timeout: float = LOCK_TIMEOUT_S) -> tuple[Baseline, list[str]]:
-    """Apply one run's changes (`baseline_changes`) to the file as it is now, under the lock (`lock_path`, for
-    threads and processes alike; it goes when released: no lock file stays in the team's checkout), atomically.
-    Returns what was written and the fixed entries kept (`merge_changes`). Raises OSError (TimeoutError when
-    another run holds the lock longer than `timeout` s) and ConfigError when the file is no longer a baseline."""
+    """Apply one run's changes (`baseline_changes`) to the file as it is now, atomically, under the lock
+    (`lock_path`; removed when released). Returns what was written and the fixed entries kept; raises OSError
+    (TimeoutError past `timeout` s) and ConfigError when the file is no longer a baseline."""
     lock = FileLock(lock_path(path))
     lock.path.parent.mkdir(parents=True, exist_ok=True)
     if not lock.acquire(timeout):

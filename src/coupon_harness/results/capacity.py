@@ -13,11 +13,9 @@ __all__ = ["CapacityResult", "CapacityStep"]
 
 @dataclass(frozen=True, slots=True)
 class CapacityStep(FrozenRecord):
-    """One step of the search: an open-model load run at `rate` requests per second, measured after its warm-up.
-
-    Figures are those of the measured window (the warm-up's seconds left out); `slos` are judged on them.
-    `phase`: "grow" (doubling until the SLOs break), "shrink" (halving when the first rate already broke them),
-    "bisect" (between the highest rate that held and the lowest that broke)."""
+    """One step of the search: an open-model load run at `rate` req/s; its figures (and `slos`) are those of the
+    window measured after the warm-up. `phase`: "grow" (doubling), "shrink" (halving when the first rate broke
+    the SLOs) or "bisect"."""
 
     index: int
     phase: str
@@ -97,9 +95,8 @@ class CapacityResult(RunResult):
     notes: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     harness_errors: list[str] = field(default_factory=list)
-    #: What else shaped the search, for the report's Rerun line (None in summaries of older versions): the load
-    #: flags every step shares (credentials by kind only), the users of every step (None: sized per step), the
-    #: most steps and the request timeout.
+    #: What else shaped the search, for its Rerun line (None in older summaries): the load flags every step
+    #: shares, the users of every step (None: sized per step), the most steps and the request timeout.
     replay: LoadReplay | None = None
     users: int | None = None
     max_steps: int | None = None

@@ -1,18 +1,14 @@
-"""The one JSON codec of the typed results: `JsonRecord.to_json` / `from_json`, driven by the dataclasses' own
-type hints, so a new field is one line in its class and nothing else.
+"""The one JSON codec of the typed results: `JsonRecord.to_json` / `from_json`, driven by the dataclasses' type
+hints, so a new field is one line in its class.
 
-A result's JSON form is an object `{"format": "coupon-harness/<kind>", "version": N, <field>: ...}`; nested records
-are objects of their fields. Reading is strict about what it knows and keeps what it does not: a value of the wrong
-type, a missing required field, another format or another version is a `CodecError` (a ValueError) of one line
-naming where; a key this version does not know is kept in the record's `unknown_keys` and written back as it was,
-so a file of a newer harness read and rewritten by an older one loses nothing. A field missing from the file takes
-its default (a file of an older harness, written before the field existed).
+The form is `{"format": "coupon-harness/<kind>", "version": N, <field>: ...}`, nested records as objects. Reading
+is strict about what it knows and keeps what it does not: a wrong type, a missing required field, another format
+or version is a one-line `CodecError` (a ValueError) naming where; an unknown key is kept in `unknown_keys` and
+written back, so an older harness rewriting a newer file loses nothing; a missing field with a default takes it.
+Adding a field with a default keeps the version; renaming, removing or changing the meaning of one bumps it.
 
-When to change the version: adding a field with a default keeps it; a field renamed, removed or whose meaning
-changes takes the next version, and the reader then refuses the other one in one line.
-
-Non-finite floats are written as the strings "nan", "inf" and "-inf" (JSON has none of them); `dict` keys typed
-`int` are written as strings and read back as ints. Standard library only: the load process imports it.
+Non-finite floats are written "nan", "inf", "-inf"; `int` dict keys as strings. Standard library only: the load
+process imports it.
 """
 
 from __future__ import annotations

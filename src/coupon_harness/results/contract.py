@@ -23,13 +23,10 @@ BODY_RULES: frozenset[str] = frozenset({*RESPONSE_RULES, RuleId.UNIQUE_CODES, Ru
 
 
 def fingerprint(rule_id: str, kind: str, probe_class: str | None) -> str:
-    """What makes two findings the same across seeds, runs and machines: 12 hex digits of a hash of the rule,
-    the kind of breakage within it (`Violation.key`: no values; for the response schema the field path) and,
-    for a rule about how the request is answered (its status, headers, parse), the probe class (a classic
-    probe's bug class with its size left out, "string length in customer.id"; None for generated and scenario
-    requests). A rule about the body of a 200 (the invariants, unique codes, stable attributes) breaks the
-    same way whichever probe drew the answer, so the probe is left out there. Never the request: its customer
-    ids, series order and drawn values change with the seed."""
+    """What makes two findings the same across seeds, runs and machines: 12 hex digits of a hash of the rule, the
+    kind of breakage (`Violation.key`, no values) and, for a rule about how the request is answered, the probe
+    class (size left out). A rule about a 200's body breaks the same whichever probe drew it, so its probe is left
+    out. Never the request: its values change with the seed."""
     probe = probe_class if rule_id not in BODY_RULES else None
     identity = "\0".join((rule_id, kind, probe or ""))
     return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:12]
@@ -57,13 +54,9 @@ class BaselineStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ReplayInfo(FrozenRecord):
-    """How the Judge judged a finding's request, so that `coupon-harness replay` judges its answer alike.
-
-    `statuses`/`status_rule`/`warn`/`warn_rule` are the request's `Expect`; `issue_call` says whether a 200
-    is judged as a bulk issue's answer (its series and customer are read back from the body), and
-    `fresh_customer` whether the customer was made up for the run (a replay makes up another one). `route`:
-    a routes probe's path and query after the base URL, sent as is (its statuses are left empty: the route's
-    Expect, `http_rules.unauthenticated_route`, says them)."""
+    """How the Judge judged a finding's request (its `Expect`), so that `coupon-harness replay` judges alike:
+    `issue_call` whether a 200 is read as a bulk issue's answer, `fresh_customer` whether the customer was made up
+    (a replay makes up another), `route` a routes probe's path and query, sent as is."""
 
     statuses: tuple[int, ...]
     status_rule: str | None
@@ -107,9 +100,8 @@ class Finding(Record):
     probe: str | None = None
     #: The probe's class with its size left out ("string length in customer.id"): part of the fingerprint.
     probe_class: str | None = None
-    #: Requests that must go before `request` for a cross-request rule to show (unique-codes across
-    #: customers: the request whose answer first held the code; series-attributes-stable: the request whose
-    #: answer set the series' attributes), in the order sent. Empty for every other rule.
+    #: Requests that must go before `request` for a cross-request rule to show (the one whose answer first held
+    #: the code, or set the series' attributes), in the order sent; empty for every other rule.
     sequence: list[RequestSample] = field(default_factory=list)
     #: How each request of `sequence` was judged, in the same order (a stateful sequence's malformed or
     #: unauthorized steps are not bulk issues); empty: each was a bulk issue to a customer made up for the run.
@@ -118,8 +110,7 @@ class Finding(Record):
     replay: ReplayInfo | None = None
     #: Against the run's baseline; None without one.
     baseline: BaselineStatus | None = None
-    #: Seconds from the start of the run to the first time it was seen, and where (the source then: `source` is
-    #: the smallest reproducer's, which may come later). None in files of older versions.
+    #: Seconds from the start of the run to the first time it was seen, and in which source (None: an older file).
     first_seen_s: float | None = None
     first_seen_in: str | None = None
 
@@ -147,10 +138,8 @@ class Finding(Record):
 
 @dataclass(frozen=True, slots=True)
 class HarnessFault(FrozenRecord):
-    """A bug in the harness itself inside one stage of a run: that stage stopped, the others ran.
-
-    Never a finding against the target; the run exits 2. Texts are already redacted.
-    """
+    """A bug in the harness inside one stage of a run: that stage stopped, the others ran; never a finding (exit
+    2). Texts are already redacted."""
 
     stage: str
     #: "TypeError: Integer exceeds 64-bit range"
@@ -245,8 +234,7 @@ class ContractRunResult(RunResult):
     #: Seconds from the start of the run to the first finding of a failing rule, and where it was found.
     first_finding_s: float | None = None
     first_finding_source: str | None = None
-    #: Each pass run: its name and the seconds from the start of the run when it began and ended (the clock of
-    #: `first_finding_s` and `Finding.first_seen_s`), in order; empty in files of older versions.
+    #: Each pass run: its name and when it began and ended (seconds from the run's start), in order.
     pass_spans: list[tuple[str, float, float]] = field(default_factory=list)
     #: What shaped the run, for the Replay line (None: unknown, e.g. an older summary.json).
     shape: RunShape | None = None

@@ -62,11 +62,9 @@ class SampleData(TypedDict):
 
 @dataclass(frozen=True, slots=True)
 class StepFigures(FrozenRecord):
-    """One step of the run's shape (ramp: five, spike: three, steady and soak: one) and its figures: the timeline
-    intervals whose middle lies in the step's window, their HDR histograms merged for the percentiles.
-
-    `start_s`/`end_s` are seconds from the start of the timeline's first interval (the time axis of the
-    charts). `users` is the step's target user count; `rate` its arrival rate (open model), else None."""
+    """One step of the run's shape (ramp: five, spike: three, steady and soak: one) and its figures, from the
+    timeline intervals whose middle lies in its window. `start_s`/`end_s` are seconds on the charts' time axis;
+    `rate` is the arrival rate (open model), else None."""
 
     index: int
     users: int | None
@@ -158,15 +156,13 @@ class Comparison(FrozenRecord):
     rows: tuple[ComparisonRow, ...]
     #: Entity error code -> (earlier count, current count).
     error_codes: dict[str, tuple[int, int]]
-    #: False when one of the runs carries no histograms (an older summary.json) or too few intervals: the
-    #: table then shows point figures only and no change is called a regression.
+    #: False when a run carries no histograms or too few intervals: point figures only, no regression called.
     noise_judged: bool
     resamples: int
     seed: int
     confidence: float = 0.95
     notes: tuple[str, ...] = ()
-    #: The earlier run's timeline, drawn under this run's on the latency and throughput charts (empty in a
-    #: summary.json of an older version: the charts then show this run alone).
+    #: The earlier run's timeline, drawn dashed under this run's (empty in an older summary.json).
     earlier_timeline: tuple[TimelinePoint, ...] = ()
 
     @property
@@ -247,11 +243,10 @@ class LoadRunResult(RunResult):
     generator_cpu_mean: float = 0.0
     #: The generator's CPU was above ~90%: latencies then measure the generator, not the target.
     generator_saturated: bool = False
-    #: Open model: the share of scheduled sends a generator made more than `recorder.LATE_S` after their time
-    #: although its user was idle (its own delay: CPU saturated, or starved by other processes); None: closed model.
+    #: Open model: the share of scheduled sends a generator made more than `recorder.LATE_S` late while its user
+    #: was idle (its own delay); None: closed model.
     generator_late_share: float | None = None
-    #: That share was above `recorder.BEHIND_SHARE`: latencies (counted from the intended time) include the
-    #: generator's own delay, so they do not measure the target alone.
+    #: That share was above `recorder.BEHIND_SHARE`: latencies include the generator's own delay.
     generator_behind: bool = False
     interrupted: bool = False
     #: Why the run stopped before its time, e.g. "--max-coupons reached (10000)".
@@ -265,15 +260,13 @@ class LoadRunResult(RunResult):
     histograms: LoadHistograms | None = None
     #: This run against an earlier one, when --compare was given.
     comparison: Comparison | None = None
-    #: Rule id -> one request that broke it, as sent (redacted): the first the run saw. Rules decided across
-    #: answers (unique-codes, series-attributes-stable) have none: no single request replays them.
+    #: Rule id -> the first request that broke it, as sent (redacted); none for rules decided across answers.
     violation_samples: dict[str, SampleData] = field(default_factory=dict)
     #: The shape's steps with their figures (one for steady and soak; empty in summaries of older versions).
     steps: list[StepFigures] = field(default_factory=list)
     #: --request-timeout: every request's deadline (None in summaries of older versions).
     request_timeout_s: float | None = None
-    #: The flags of a `coupon-harness load` run, for its Rerun line (None: a capacity step, `run`'s load stage,
-    #: or a summary of an older version).
+    #: The flags of a `coupon-harness load` run, for its Rerun line (None: not a `load` run, or an older summary).
     replay: LoadReplay | None = None
 
     @property

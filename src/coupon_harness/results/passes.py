@@ -1,9 +1,7 @@
-"""The passes of a contract run by name: their order, what each sends, whether its requests follow the seed, and
-which of them a differential run sends.
-
-Standard library only, and not beside the runners (`runners/contract/passes.py` maps each name to its runner and
-is checked against this table at import, both ways): the option table, the settings and the results name the
-passes without importing a runner, and Schemathesis with it.
+"""The passes of a contract run by name: their order, what each sends, whether it follows the seed, and which a
+differential run sends. Standard library only, apart from the runners (`runners/contract/passes.py` maps each name
+to its runner, checked against this table at import): options, settings and results name passes without
+importing Schemathesis.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""What a running stage reports of itself while it works: typed figures, which the CLI's progress display shows.
-
-A runner sends `Figures` as often as it likes (the load process once a second, the contract run a few times a
-second); the display keeps the latest and decides how often a user reads them. No clock of the display's is in
-here: a stage gives only what it alone knows (how much of its planned length is left). Standard library only, so
-the load runner may import it.
+"""What a running stage reports of itself while it works: typed figures the CLI's progress display shows.
+A runner sends `Figures` as often as it likes; the display keeps the latest and has the only clock. Standard
+library only, so the load runner may import it.
 """
 
 from __future__ import annotations

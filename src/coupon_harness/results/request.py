@@ -1,12 +1,8 @@
-"""A request as the harness sent it, credentials already redacted, and the curl command that replays it.
+"""A request as the harness sent it, credentials already redacted, and the curl command that replays it
+(runners record samples, results and reports keep and show them).
 
-Its own module because both the runners (which record samples) and the results and reports (which keep
-and show them) need it: the type and its rendering depend on nothing but the standard library and the codec.
-
-The curl command runs as pasted once the shell holds the secret: a redacted credential header becomes a
-reference to the variable the CLI reads that credential from (`-u "$COUPON_HARNESS_USER"`, `-H
-"X-CAP-API-OAUTH-TOKEN: $COUPON_HARNESS_TOKEN"`), double-quoted so the shell expands it; every other word is
-single-quoted (`shlex.quote`). No secret is ever in the text: the sample holds none.
+The curl runs as pasted once the shell holds the secret: a redacted credential header becomes a double-quoted
+reference to the variable the CLI reads it from (`-u "$COUPON_HARNESS_USER"`); every other word is single-quoted.
 """
 
 from __future__ import annotations
@@ -20,20 +16,9 @@ from urllib.parse import urlsplit
 
 from coupon_harness.results.codec import FrozenRecord, decode
 
-__all__ = [
-    "REDACTED_MARK",
-    "TOKEN_VARIABLE",
-    "USER_VARIABLE",
-    "RequestSample",
-    "credentials_help",
-    "cross_request_notes",
-    "finding_curl",
-    "header_variable",
-    "header_words",
-    "headers_help",
-    "request_dict",
-    "to_curl",
-]
+__all__ = ["REDACTED_MARK", "TOKEN_VARIABLE", "USER_VARIABLE", "RequestSample", "credentials_help",
+           "cross_request_notes", "finding_curl", "header_variable", "header_words", "headers_help", "request_dict",
+           "to_curl"]
 
 #: What `transport.auth.Redactor` puts where a secret was (results may not import transport).
 REDACTED_MARK = "<redacted>"
@@ -115,14 +100,10 @@ def _credential_words(name: str, value: str) -> str | None:
 
 
 def to_curl(request: RequestSample, *, own_credentials: bool = True, without_credentials: bool = False) -> str:
-    """A reproducing curl command, one line, that runs as pasted into a POSIX shell: the run's redacted
-    credentials are read from $COUPON_HARNESS_USER (USER:PASSWORD, like curl -u) or $COUPON_HARNESS_TOKEN;
-    everything else is as the sample holds it (credentials are redacted upstream).
-
-    `own_credentials=False` is for a request that carried credentials of its own (an auth probe's wrong user,
-    unknown token or malformed header, redacted all the same): they stay as recorded, a wrong credential that
-    still asks the target the probe's question, and never become the user's own. `without_credentials` leaves
-    every redacted header out: a request that must be refused 401 (a step of a stateful sequence), sent with none."""
+    """A one-line curl command that runs as pasted into a POSIX shell, the run's redacted credentials read from
+    $COUPON_HARNESS_USER (USER:PASSWORD) or $COUPON_HARNESS_TOKEN. `own_credentials=False`: the request carried
+    wrong credentials of its own (an auth probe's), kept as recorded, never the user's. `without_credentials`:
+    every redacted header left out (a step that must be refused 401)."""
     words = ["curl", "-X", shlex.quote(request.method)]
     for name, value in request.headers:
         if without_credentials and REDACTED_MARK in value:
@@ -149,10 +130,9 @@ _CHANGE = re.compile(r"(?P<name>\w+) (?P<old>.*?) -> (?P<new>.*?)(?:; |$)", re.D
 
 
 def cross_request_notes(rule_id: str, received: str, earlier: int) -> list[str | None]:
-    """What each request of a cross-request finding's sequence (`earlier` requests, then the finding's own)
-    showed in its answer, read from the finding's `received` text (the Ledger's words): for unique-codes the
-    code the earlier answer held and the repeat; for series-attributes-stable the first answer's attributes and
-    the ones that differ. None where the text does not say (another rule, another wording)."""
+    """What each request of a cross-request finding's sequence (`earlier` ones, then its own) showed in its answer,
+    read from the Ledger's `received` text (the duplicated code; the first and the changed attributes); None where
+    the text does not say."""
     notes: list[str | None] = [None] * (earlier + 1)
     if rule_id == "unique-codes" and (match := _CODE.search(received)):
         series, code, customer = match["series"], match["code"], match["customer"]
@@ -174,11 +154,9 @@ def cross_request_notes(rule_id: str, received: str, earlier: int) -> list[str |
 def finding_curl(rule_id: str, received: str, sequence: Sequence[RequestSample], request: RequestSample, *,
                  own_credentials: bool = True, notes: Sequence[str | None] | None = None,
                  unauthenticated: Sequence[bool] = ()) -> str:
-    """A finding's reproducer: its request's curl command, preceded for a cross-request rule by the requests
-    that must go first (`Finding.sequence`), each step commented with what its answer showed (the duplicated
-    code, the first and the changed attributes) or, when given, with `notes` (one per request, the finding's own
-    last). `own_credentials=False` for an auth probe's finding; `unauthenticated` marks (per request, in the same
-    order) the steps of a stateful sequence sent without valid credentials: they are sent with none."""
+    """A finding's reproducer: the requests a cross-request rule needs first (`Finding.sequence`), then its own,
+    each commented with what its answer showed (or its entry of `notes`, the finding's own last).
+    `unauthenticated` marks the steps sent without credentials (per request, in order)."""
     if not sequence:
         return to_curl(request, own_credentials=own_credentials)
     if notes is None or len(notes) != len(sequence) + 1:

@@ -1,7 +1,5 @@
-"""A run that could not start testing: a setup error (exit 2) and what is known of the run at that point.
-
-Reported like any run (`reporting/setup_error.py`: junit.xml with one error testcase, summary.json, report.md), so
-a CI step that reads those files finds them and shows the one line that names the fix.
+"""A run that could not start testing: a setup error (exit 2) and what is known of the run at that point,
+reported like any run (`reporting/setup_error.py`) so a CI step finds the files and the line that names the fix.
 """
 
 from __future__ import annotations

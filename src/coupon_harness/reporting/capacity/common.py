@@ -44,9 +44,8 @@ def holds(result: CapacityResult) -> bool:
     --min-capacity when one is required."""
     if result.generator_limited or result.violation_counts or result.harness_errors or result.interrupted:
         return False
-    if result.capacity_rps is None:
-        return False
-    return result.min_capacity is None or result.capacity_rps >= result.min_capacity
+    return result.capacity_rps is not None and (result.min_capacity is None
+                                                or result.capacity_rps >= result.min_capacity)
 
 
 def headline(result: CapacityResult) -> str:

@@ -1,6 +1,4 @@
-"""A capacity search's report as one `Document` (the capacity and breaking rate, the latency-vs-rate curve,
-answered-vs-offered, a row per step with a link to its own report, violations, notes), drawn for the console,
-report.md and report.html by the shared renderers; `write_capacity_reports` writes every file of the report."""
+"""A capacity search's report as one `Document` for the shared renderers, and every file of its folder."""
 
 from __future__ import annotations
 
@@ -53,8 +51,7 @@ _GENERATOR = "#9a6700"
 
 
 def _markers(result: CapacityResult) -> list[ChartMarker]:
-    """The capacity (green) and the breaking rate (red) as vertical lines, each labelled with its rate; the
-    generator's limit (amber) when the generator, not the target, stopped the search."""
+    """The capacity, the breaking rate and (when it stopped the search) the generator's limit as vertical lines."""
     limit = result.generator_limit_rps if result.generator_limited else None
     marks = [(f"capacity {fmt_rate(result.capacity_rps)} req/s", result.capacity_rps, _CAPACITY),
              (f"breaking {fmt_rate(result.breaking_rps)} req/s", result.breaking_rps, _BREAKING),
@@ -63,8 +60,7 @@ def _markers(result: CapacityResult) -> list[ChartMarker]:
 
 
 def latency_curve_svg(result: CapacityResult, *, log: bool = False) -> str | None:
-    """p50/p95/p99 of each step's measured window against its offered rate, the latency SLOs as lines, the
-    capacity and the breaking rate marked."""
+    """p50/p95/p99 of each step against its offered rate, with the latency SLOs and the markers."""
     steps = sorted((s for s in result.steps if s.latency_ms), key=lambda s: s.rate)
     if not steps:
         return None
@@ -171,7 +167,6 @@ def _charts(result: CapacityResult) -> list[Section]:
 
 
 def capacity_document(result: CapacityResult) -> Document:
-    """The report of a capacity search."""
     blocks: list[Section] = [*_charts(result), _steps(result)]
     if result.violation_counts:
         blocks.append(_violations(result))
@@ -182,8 +177,7 @@ def capacity_document(result: CapacityResult) -> Document:
 
 
 def render_capacity_table(result: CapacityResult, *, color: bool, width: int = 150) -> str:
-    """What the terminal shows at the end of a search, `width` columns wide (the steps' table has 12), its last
-    line `PASS: ...` or `FAIL: ...`."""
+    """What the terminal shows at the end of a search (150 columns: the steps' table has 12)."""
     return render_console(capacity_document(result), color=color, width=width)
 
 

@@ -1,11 +1,7 @@
-"""junit.xml of a capacity search: the capacity gate and the contract under load in a CI test tab.
-
-One testcase for the gate, as the exit code judges it: passed when a capacity was found (at least
---min-capacity); a failure when no rate met the SLOs or the capacity is below --min-capacity; an <error> when
-the search measured nothing of the target (its generator was the limit, or no step counted: exit 2); skipped
-when interrupted. One testcase per contract rule checked under load (a violation in any step fails it). The
-steps are properties of the suite (`step.01` ...): a step that breaks an SLO is how a search finds the knee, not
-a failure. Times are the seconds the search ran.
+"""junit.xml of a capacity search: one testcase for the gate as the exit code judges it (a failure below the SLOs
+or --min-capacity, an <error> when nothing of the target was measured, skipped when interrupted) and one per
+contract rule checked under load. The steps are suite properties (`step.01` ...): a step that breaks an SLO is
+how the search finds the knee, not a failure.
 """
 
 from __future__ import annotations
@@ -14,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 from coupon_harness.reporting.capacity.common import fmt_ms, fmt_rate, gate_text, headline, step_verdict
 from coupon_harness.reporting.junit_xml import document, finish_suite, new_suite, testcase
-from coupon_harness.reporting.load.junit import LOAD_RULES, known_rule, rule_case
+from coupon_harness.reporting.load.junit import checked_rules, known_rule, rule_case
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
 
 __all__ = ["SUITE_NAME", "capacity_suite", "render_capacity_junit"]
@@ -74,7 +70,7 @@ def capacity_suite(result: CapacityResult) -> ET.Element:
     name, failure, error, skipped = _gate(result)
     testcase(suite, "capacity", name, result.duration_s, failure=failure, error=error, skipped=skipped,
              kind="capacity", out=None if failure or error else gate_text(result))
-    for rule_id in (*LOAD_RULES, *sorted(set(result.violation_counts) - set(LOAD_RULES))):
+    for rule_id in checked_rules(result.violation_counts):
         _rule_case(suite, result, rule_id)
     lines = [gate_text(result), *(f"stopped: {reason}" for reason in [result.stopped_reason] if reason),
              *(f"note: {note}" for note in result.notes)]

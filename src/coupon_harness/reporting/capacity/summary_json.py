@@ -26,9 +26,8 @@ def capacity_summary_dict(result: CapacityResult) -> dict[str, Any]:
         step["met"] = typed.met
         step["verdict"] = step_verdict(typed)
         step["latency_ms"] = {key: round(value, 3) for key, value in step["latency_ms"].items()}
-        step["error_rate"] = round(step["error_rate"], 6)
-        step["failure_ratio"] = round(step["failure_ratio"], 6)
-        step["generator_cpu_mean"] = round(step["generator_cpu_mean"], 1)
+        for key, places in (("error_rate", 6), ("failure_ratio", 6), ("generator_cpu_mean", 1)):
+            step[key] = round(step[key], places)
     return {"schema": CAPACITY_SCHEMA, "version": 1, "verdict": result.verdict, "holds": holds(result),
             "headline": gate_text(result),
             # "replay": the whole command that runs the search again (its record stays in "result").

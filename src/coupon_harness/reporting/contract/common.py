@@ -17,27 +17,13 @@ from coupon_harness.results.contract import (
     RuleResult,
     RunShape,
 )
-from coupon_harness.results.request import header_words
+from coupon_harness.results.load import LoadReplay
+from coupon_harness.results.request import credentials_help, header_words, headers_help
 
-__all__ = [
-    "OUTCOME_ORDER",
-    "BaselineGroups",
-    "FindingView",
-    "baseline_entries",
-    "baseline_groups",
-    "count_outcomes",
-    "credential_flags",
-    "finding_label",
-    "finding_views",
-    "first_finding_after",
-    "first_finding_summary",
-    "ordered_rules",
-    "replay_command",
-    "shape_flags",
-    "shown_outcomes",
-    "summary_line",
-    "verdict",
-]
+__all__ = ["OUTCOME_ORDER", "BaselineGroups", "FindingView", "baseline_entries", "baseline_groups", "count_outcomes",
+           "credential_flags", "curl_env_help", "finding_label", "finding_views", "first_finding_after",
+           "first_finding_summary", "ordered_rules", "replay_command", "shape_flags", "shown_outcomes", "summary_line",
+           "target_flags", "verdict"]
 
 OUTCOME_ORDER = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.KNOWN, Outcome.NOT_RUN)
 _SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.ERROR: 1, Severity.WARNING: 2}
@@ -46,9 +32,8 @@ _TABLE_RANK = {Outcome.FAILED: 0, Outcome.WARNED: 1, Outcome.KNOWN: 2, Outcome.P
 
 
 def ordered_rules(result: ContractRunResult) -> list[RuleResult]:
-    """The rule results as every report's table lists them: failed first (most severe first), then warned,
-    known (all findings in the baseline), passed and not run, each group in catalog order; rules the catalog
-    does not know come last in their group, as given."""
+    """The rule results as every report's table lists them: failed (most severe first), warned, known, passed, not
+    run, each group in catalog order (rules the catalog does not know last)."""
     index = {rule.id: position for position, rule in enumerate(rules())}
     return sorted(result.rules, key=lambda r: (
         _TABLE_RANK.get(r.outcome, 5),
@@ -123,36 +108,39 @@ def credential_flags(kind: str | None, prefix: str = "") -> tuple[str, ...]:
                  for flag in flags)
 
 
-def access_flags(header_names: tuple[str, ...], tls_verify: bool, cacert: str | None, client_cert: str | None,
-                 client_key: str | None) -> list[str]:
-    """The extra headers (`-H "Name: ${COUPON_HARNESS_HEADER_NAME}"`, a value never written) and the TLS flags as
-    given (--no-tls-verify, --cacert PATH, --client-cert PATH --client-key PATH)."""
-    parts = [header_words(name) for name in header_names]
-    if not tls_verify:
+def target_flags(target: RunShape | LoadReplay, *, credentials: bool = True) -> list[str]:
+    """Series and customers, credentials as references (with `credentials`), the extra headers
+    (`-H "Name: ${COUPON_HARNESS_HEADER_NAME}"`, a value never written) and the TLS flags as given."""
+    parts: list[str] = []
+    for flag, values in (("--series-ids", target.series_ids), ("--invalid-series-ids", target.invalid_series_ids),
+                         ("--generic-series-ids", target.generic_series_ids),
+                         ("--customer-ids", target.customer_ids)):
+        if values:
+            parts += [flag, shlex.quote(",".join(str(value) for value in values))]
+    if credentials:
+        parts += credential_flags(target.credentials)
+    parts += [header_words(name) for name in target.header_names]
+    if not target.tls_verify:
         parts.append("--no-tls-verify")
-    for flag, path in (("--cacert", cacert), ("--client-cert", client_cert), ("--client-key", client_key)):
+    for flag, path in (("--cacert", target.cacert), ("--client-cert", target.client_cert),
+                       ("--client-key", target.client_key)):
         if path is not None:
             parts += [flag, shlex.quote(path)]
     return parts
 
 
+def curl_env_help(shape: RunShape | None) -> str:
+    """What the curl commands of a run need from the environment: its credentials' and extra headers' variables
+    ("" without either)."""
+    helps = (credentials_help(shape.credentials if shape is not None else None),
+             headers_help(shape.header_names if shape is not None else ()))
+    return " ".join(help for help in helps if help)
+
+
 def shape_flags(shape: RunShape) -> list[str]:
-    """The flags of a run's shape as the command line gives them again: series, customers, credentials (as
-    references), examples, request timeout, production, passes, rules left out. The base URL and the seed are the
-    caller's."""
-    parts: list[str] = []
-
-    def ids(flag: str, values: tuple[int, ...] | tuple[str, ...]) -> None:
-        if values:
-            parts.extend((flag, shlex.quote(",".join(str(value) for value in values))))
-
-    ids("--series-ids", shape.series_ids)
-    ids("--invalid-series-ids", shape.invalid_series_ids)
-    ids("--generic-series-ids", shape.generic_series_ids)
-    ids("--customer-ids", shape.customer_ids)
-    if not shape.sandbox_started:  # a sandbox `run` starts has its own demo credentials
-        parts += credential_flags(shape.credentials)
-    parts += access_flags(shape.header_names, shape.tls_verify, shape.cacert, shape.client_cert, shape.client_key)
+    """The flags of a run's shape as the command line gives them again (the base URL and seed are the caller's)."""
+    # A sandbox `run` starts has its own demo credentials.
+    parts = target_flags(shape, credentials=not shape.sandbox_started)
     if shape.max_examples != 100:
         parts += ["--max-examples", str(shape.max_examples)]
     if shape.request_timeout != 5.0:
@@ -167,10 +155,9 @@ def shape_flags(shape: RunShape) -> list[str]:
 
 
 def replay_command(seed: int, shape: RunShape | None = None) -> str:
-    """The command that runs the same run again: the target, its series and customers, every flag that shaped
-    the run and the seed; credentials as `${COUPON_HARNESS_*}` references (USER:PASSWORD in
-    COUPON_HARNESS_USER). A run against the sandbox `run` started (and stopped) replays as `coupon-harness run
-    --no-load`, which starts a new one. Without a shape (an older summary.json), only the seed."""
+    """The command that runs the same run again, credentials as `${COUPON_HARNESS_*}` references. A run against
+    the sandbox `run` started replays as `coupon-harness run --no-load`; without a shape (an older summary.json),
+    only the seed."""
     if shape is None:
         return f"coupon-harness contract --seed {seed}"
     if shape.sandbox_started:

@@ -35,8 +35,7 @@ def _fault_headline(fault: HarnessFault, seed: int) -> str:
 
 
 def _plain_finding(view: FindingView) -> str:
-    """The finding as aligned plain-text lines: probe class (when set), expected, received, response, where,
-    seed, curl."""
+    """The finding as aligned plain-text lines."""
     finding = view.finding
     status = f" ({finding.baseline.value} in the baseline)" if finding.baseline is not None else ""
     lines = [
@@ -115,5 +114,4 @@ def contract_suite(result: ContractRunResult) -> ET.Element:
 
 
 def render_junit(result: ContractRunResult) -> str:
-    """The JUnit XML document as a string."""
     return document(SUITE_NAME, [contract_suite(result)])

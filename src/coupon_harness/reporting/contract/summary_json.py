@@ -43,8 +43,7 @@ def _replay_dict(info: ReplayInfo | None) -> dict[str, Any] | None:
 
 
 def _baseline_dict(result: ContractRunResult) -> dict[str, Any] | None:
-    groups = baseline_groups(result)
-    if groups is None:
+    if (groups := baseline_groups(result)) is None:
         return None
     return {"file": groups.file, "updated": groups.updated,
             "new": [f.fingerprint for f in groups.new], "known": [f.fingerprint for f in groups.known],
@@ -113,5 +112,4 @@ def summary_dict(result: ContractRunResult) -> dict[str, Any]:
 
 
 def write_summary_json(result: ContractRunResult, path: Path) -> None:
-    """Write summary.json to `path` (atomically)."""
     atomic_write_text(path, json.dumps(summary_dict(result), indent=2, ensure_ascii=False) + "\n")

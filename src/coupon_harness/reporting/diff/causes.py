@@ -1,11 +1,9 @@
 """Differences of one cause, grouped into one row of the diff report.
 
-One cause, as decided here: the same group (category), the same field of the answer whatever the subject it was
-seen under (`series 102: result.discountValue` and `series 107: result.discountValue` are one field), and the same
-change -- for numbers the same difference (against = base + 1: an off-by-one), for instants the same shift
-(`30 days after issue` against `31 days after issue`: one day later), for any other value the same pair of values.
-A bug shows as one constant change of one field across the series it touches; two different changes of one field
-(+1 here, x2 there) stay two rows, since they may be two bugs. The summary.json keeps every difference as it was.
+One cause: the same category, the same field whatever subject it was seen under (`series 102: x` and
+`series 107: x`), and the same change (numbers: the same difference, +1 an off-by-one; instants: the same shift;
+anything else: the same pair of values). A bug shows as one constant change of one field; two different changes
+of one field stay two rows, as they may be two bugs. summary.json keeps every difference.
 """
 
 from __future__ import annotations
@@ -63,15 +61,11 @@ def _days(text: str) -> int | None:
     return int(match.group(1)) * (1 if match.group(2) == "after" else -1)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:+,.10g}"
-
-
 def change_of(difference: Difference) -> str:
     """What changed from base to against, as a rule ("against = base +1"), or "" when no rule is seen."""
     a, b = _number(difference.base), _number(difference.against)
     if a is not None and b is not None:
-        return f"against = base {_fmt(b - a)}"
+        return f"against = base {b - a:+,.10g}"
     da, db = _days(difference.base), _days(difference.against)
     if da is not None and db is not None:
         shift = db - da
@@ -82,12 +76,7 @@ def change_of(difference: Difference) -> str:
 def causes(differences: list[Difference]) -> list[Cause]:
     """The differences grouped by cause, groups in the order of their first difference."""
     groups: dict[tuple[str, ...], list[Difference]] = {}
-    changes: dict[tuple[str, ...], str] = {}
     for difference in differences:
-        field = _split(difference.where)[1]
-        change = change_of(difference)
-        key = (difference.category, field, change) if change else (difference.category, field, "",
-                                                                    difference.base, difference.against)
-        groups.setdefault(key, []).append(difference)
-        changes[key] = change
-    return [Cause(key[0], key[1], changes[key], tuple(members)) for key, members in groups.items()]
+        key = (difference.category, _split(difference.where)[1], change_of(difference))
+        groups.setdefault(key if key[2] else (*key, difference.base, difference.against), []).append(difference)
+    return [Cause(key[0], key[1], key[2], tuple(members)) for key, members in groups.items()]

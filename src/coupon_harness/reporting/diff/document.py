@@ -25,6 +25,7 @@ from coupon_harness.reporting.document import (
     Table,
     Text,
     Verdict,
+    joined,
 )
 from coupon_harness.reporting.text import shorten
 from coupon_harness.reporting.writer import text_file, traceback_files, write_document_reports
@@ -69,13 +70,8 @@ def _reproducer(index: int, total: int, cause: Cause) -> FindingBlock:
 def _examples(values: list[str]) -> Text:
     """The first distinct values as code, and how many more distinct ones there are."""
     distinct = list(dict.fromkeys(values))
-    spans: list[str | Code] = []
-    for value in distinct[:EXAMPLES]:
-        spans += [", "] if spans else []
-        spans.append(Code(value))
-    if len(distinct) > EXAMPLES:
-        spans.append(f" and {len(distinct) - EXAMPLES} more")
-    return tuple(spans)
+    more = [f" and {len(distinct) - EXAMPLES} more"] if len(distinct) > EXAMPLES else []
+    return (*joined(map(Code, distinct[:EXAMPLES]), ", "), *more)
 
 
 def _row(cause: Cause) -> Row:
@@ -106,7 +102,6 @@ def _group(category: str, differences: list[Difference]) -> Section:
 
 
 def diff_document(result: DiffRunResult) -> Document:
-    """The report of a differential run."""
     status = Status.ERROR if result.faults else Status.PASS if result.holds else Status.FAIL
     banners = tuple(Banner(Status.ERROR, (f"Harness error in pass '{fault.stage}' (a bug in coupon-harness, not a "
                                           "difference): ", Code(fault.error), "; traceback in ",
@@ -120,8 +115,7 @@ def diff_document(result: DiffRunResult) -> Document:
 
 
 def write_diff_reports(result: DiffRunResult, report_dir: Path) -> dict[str, Path]:
-    """Create `report_dir` and write the files of a differential run's folder into it (name -> path), and each
-    harness fault's traceback."""
+    """Write the files of a differential run's folder into `report_dir` (name -> path)."""
     return write_document_reports(report_dir, diff_document(result), {
         "junit.xml": text_file(partial(render_diff_junit, result)),
         "summary.json": partial(write_diff_summary_json, result), **traceback_files(result.faults)})

@@ -4,8 +4,8 @@ shared chart module's lines and bars."""
 from __future__ import annotations
 
 from coupon_harness.reporting.charts import Bar, ChartLine, ChartThreshold, axis_ticks, bar_chart_svg, line_chart_svg
-from coupon_harness.reporting.load.common import downsample, finite, fmt_count, slo_label, span_label
-from coupon_harness.results.load import LoadRunResult, TimelinePoint
+from coupon_harness.reporting.load.common import TimelineRow, downsample, finite, fmt_count, slo_label, span_label
+from coupon_harness.results.load import LoadRunResult
 
 __all__ = ["CHART_POINTS", "TAIL_SPREAD", "latency_chart_svg", "tails_matter", "throughput_chart_svg"]
 
@@ -21,25 +21,24 @@ _ERROR_BAR = "#cf222e"
 _EARLIER_RPS = "#57606a"
 
 
-def _earlier(result: LoadRunResult) -> tuple[TimelinePoint, ...]:
-    """The earlier run's timeline when this run was compared with one that carried it (else empty)."""
-    return result.comparison.earlier_timeline if result.comparison is not None else ()
-
-
-def _x_axis(*ends: float) -> tuple[float, list[tuple[float, str]]]:
-    """One time axis for this run and the earlier one: both start at 0 s."""
-    return axis_ticks(max(*ends, 1e-9))
+def _timelines(result: LoadRunResult) -> tuple[list[TimelineRow], list[TimelineRow], float,
+                                               list[tuple[float, str]]] | None:
+    """This run's timeline and the earlier one's (--compare; else empty), downsampled, and their one time axis
+    (both start at 0 s); None without timeline."""
+    rows = downsample(result.timeline, CHART_POINTS)
+    if not rows:
+        return None
+    before = downsample(result.comparison.earlier_timeline if result.comparison is not None else (), CHART_POINTS)
+    return rows, before, *axis_ticks(max(rows[-1].t_to_s, before[-1].t_to_s if before else 0.0, 1e-9))
 
 
 def latency_chart_svg(result: LoadRunResult, *, log: bool = False) -> str | None:
     """p50/p95/p99 of each interval over time (gaps where an interval had no answer), the y axis scaled to the
     data: an SLO line far above is named at the top instead of flattening the lines; the earlier run's
     percentiles dashed and lighter under them (--compare). None without timeline."""
-    rows = downsample(result.timeline, CHART_POINTS)
-    if not rows:
+    if (timelines := _timelines(result)) is None:
         return None
-    before = downsample(_earlier(result), CHART_POINTS)
-    x_max, x_ticks = _x_axis(rows[-1].t_to_s, before[-1].t_to_s if before else 0.0)
+    rows, before, x_max, x_ticks = timelines
     colours = dict(_SERIES)
     lines = [ChartLine(name, colour, [(row.t_to_s, finite(getattr(row, f"{name}_ms"))) for row in rows])
              for name, colour in _SERIES]
@@ -64,11 +63,9 @@ def tails_matter(result: LoadRunResult) -> bool:
 def throughput_chart_svg(result: LoadRunResult) -> str | None:
     """Requests/s of each interval as bars, the share that erred in red; the y axis scaled to the busiest
     interval; the earlier run's requests/s as a dashed line over them (--compare). None without timeline."""
-    rows = downsample(result.timeline, CHART_POINTS)
-    if not rows:
+    if (timelines := _timelines(result)) is None:
         return None
-    before = downsample(_earlier(result), CHART_POINTS)
-    x_max, x_ticks = _x_axis(rows[-1].t_to_s, before[-1].t_to_s if before else 0.0)
+    rows, before, x_max, x_ticks = timelines
     overlay = [ChartLine("earlier run requests/s", _EARLIER_RPS,
                          [(row.t_to_s, finite(row.rps)) for row in before], dashed=True)] if before else []
     bars = [Bar(row.t_from_s, row.t_to_s, finite(row.rps) or 0.0, row.errors / row.requests if row.requests else 0.0,

@@ -6,35 +6,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from coupon_harness.reporting.charts import finite
 from coupon_harness.reporting.text import plural
 from coupon_harness.results.load import LoadRunResult, SampleData, SloResult, TimelinePoint
 from coupon_harness.results.request import RequestSample
 
-__all__ = [
-    "ACROSS_ANSWERS",
-    "FIGURE_LABELS",
-    "TimelineRow",
-    "causes",
-    "downsample",
-    "figure_label",
-    "finite",
-    "fmt_count",
-    "fmt_cpu",
-    "fmt_measured",
-    "fmt_ms",
-    "fmt_ratio",
-    "fmt_threshold",
-    "generator_warning",
-    "interval_s",
-    "load_shape",
-    "no_sample_text",
-    "sample_curl",
-    "slo_label",
-    "sorted_violations",
-    "span_label",
-    "throughput_rps",
-    "verdict",
-]
+__all__ = ["ACROSS_ANSWERS", "FIGURE_LABELS", "TimelineRow", "causes", "downsample", "figure_label", "finite",
+           "fmt_count", "fmt_cpu", "fmt_measured", "fmt_ms", "fmt_ratio", "fmt_threshold", "generator_warning",
+           "interval_s", "load_shape", "no_sample_text", "sample_curl", "slo_label", "sorted_violations", "span_label",
+           "throughput_rps", "verdict"]
 
 _BEHIND_WARNING = ("Load generator behind its schedule ({share} of its sends left late): latencies include the "
                    "generator's own delay. Add workers or give it a machine of its own, then rerun before trusting "
@@ -76,24 +56,15 @@ def no_sample_text(rule: str) -> str:
     return ACROSS_ANSWERS if rule in _ACROSS_RULES else "no request recorded"
 
 
-def finite(value: float | None) -> float | None:
-    """`value`, or None when it is missing, NaN or infinite (nothing to plot or print)."""
-    if value is None or not math.isfinite(value):
-        return None
-    return value
-
-
 def fmt_ms(value: float | None) -> str:
-    value = finite(value)
-    if value is None:
+    if (value := finite(value)) is None:
         return "—"
     return f"{value:,.2f} ms" if value < 10 else f"{value:,.1f} ms"
 
 
 def fmt_ratio(value: float | None) -> str:
     """'0.0123 (1.23%)'; '0 (0%)'."""
-    value = finite(value)
-    if value is None:
+    if (value := finite(value)) is None:
         return "—"
     return f"{value:.4g} ({value * 100:.3g}%)"
 
@@ -141,8 +112,7 @@ def generator_warning(result: LoadRunResult) -> str | None:
 
 
 def causes(result: LoadRunResult) -> list[str]:
-    """Why the gate fails: no answer completed, each breached SLO, then the contract violations; empty when it
-    holds."""
+    """Why the gate fails, in order (no answer, breached SLOs, violations, regression); empty when it holds."""
     found = []
     if result.no_answer is not None:
         found.append(result.no_answer)
@@ -217,8 +187,7 @@ def span_label(row: TimelineRow) -> str:
 
 
 def _worst(values: list[float | None]) -> float | None:
-    present = [v for v in (finite(value) for value in values) if v is not None]
-    return max(present) if present else None
+    return max((v for v in map(finite, values) if v is not None), default=None)
 
 
 def downsample(timeline: Sequence[TimelinePoint], max_rows: int) -> list[TimelineRow]:

@@ -1,25 +1,15 @@
-"""This load run against an earlier one (`--compare`): a side-by-side table with the change of each figure and
-a 95% confidence interval on it, so that only a change beyond noise is called a regression.
+"""This load run against an earlier one (`--compare`): each figure side by side with its change and a 95%
+confidence interval on it, so that only a change beyond noise is called a regression. The CLI calls
+`compare_runs` and puts the `Comparison` on the result before the reports are written.
 
-Pure analysis of two typed results (no I/O but reading the earlier summary.json), so it lives with the load
-reports that render it; the CLI calls `compare_runs` and puts the `Comparison` on the result before the
-reports are written.
-
-The statistics. Latencies within a run are autocorrelated (queues build and drain), so requests are not
-independent samples; timeline intervals (after the first) nearly are. Each run keeps its HDR histograms
-per interval (summary.json `histograms`). A bootstrap resamples the intervals of each run with replacement
-(independently for both runs), recomputes each run-level figure from the resampled intervals (the merged
-histogram's percentile, the maximum, requests per second over the full intervals, errors over requests),
-and takes the 2.5th and 97.5th percentiles of the change (current / earlier - 1; a difference for the
-ratios). A regression is a change whose whole interval lies beyond the --max-regression limit in the bad
-direction. Merging histograms per resample would be slow; instead each interval's histogram is reduced once
-to its cumulative counts at the bucket values where a run-level percentile can fall (at or above the lowest
-per-interval percentile), and a resample's percentile is a binary search over those values of a weighted sum
-of a few dozen counts: ~0.2 s for 1,000 resamples of 60 intervals (measured; `tests/load/test_compare.py`).
-
-The SLO's failure ratio (and the failureCount ratio) has no per-interval figures: its interval is the normal
-approximation of a difference of two proportions, with the answers (not the entities, which come in
-batches) as the sample size.
+The statistics. Requests within a run are autocorrelated (queues build and drain); timeline intervals nearly are
+not. A bootstrap resamples each run's intervals with replacement (their HDR histograms, kept in summary.json),
+recomputes each run-level figure from them and takes the 2.5th and 97.5th percentiles of the change (current /
+earlier - 1; a difference for ratios). A regression is a change whose whole interval lies beyond the
+--max-regression limit. To stay fast, each interval's histogram is reduced once to its cumulative counts at the
+values where a run-level percentile can fall, and a resample's percentile is a binary search over weighted sums
+of those (~0.2 s for 1,000 resamples of 60 intervals). The failure ratios have no per-interval figures: their
+interval is the normal approximation of a difference of two proportions, over the answers.
 """
 
 from __future__ import annotations
@@ -122,9 +112,8 @@ def _sparse(encoded: str) -> tuple[list[int], list[int], float]:
     return values, kept, histogram.get_max_value() / 1000.0
 
 
-#: A run of more intervals than this (a long soak keeps up to 600) is resampled in adjacent groups of intervals,
-#: merged exactly: the cost of a comparison stays bounded (it grows with intervals times distinct values) and
-#: 60 or more groups keep the bootstrap meaningful (a block bootstrap, if anything, respects autocorrelation).
+#: A run of more intervals than this is resampled in adjacent groups of intervals, merged exactly: the cost
+#: stays bounded, and 60 or more groups keep the (block) bootstrap meaningful.
 BOOTSTRAP_INTERVALS = 120
 
 
@@ -138,16 +127,12 @@ def _grouped(histograms: LoadHistograms) -> LoadHistograms:
     groups = []
     for start in range(0, len(intervals), size):
         group = intervals[start:start + size]
-        merged: HdrHistogram | None = None
-        for interval in group:
-            if interval.histogram is None:
-                continue
-            if merged is None:
-                merged = HdrHistogram.decode(interval.histogram)
-            else:
-                merged.decode_and_add(interval.histogram)
+        parts = [interval.histogram for interval in group if interval.histogram is not None]
         encoded = None
-        if merged is not None:
+        if parts:
+            merged = HdrHistogram.decode(parts[0])
+            for part in parts[1:]:
+                merged.decode_and_add(part)
             raw: bytes | str = merged.encode()
             encoded = raw.decode() if isinstance(raw, bytes) else str(raw)
         groups.append(IntervalHistogram(group[-1].t_s, sum(i.requests for i in group), sum(i.errors for i in group),
@@ -266,8 +251,7 @@ def _usable(result: LoadRunResult) -> str | None:
     """Why the run cannot carry an interval, or None. A starved generator (saturated CPU, or an open model
     that fell behind its schedule) measures the machine, not the target: the run-to-run difference then
     exceeds what the intervals of one run show, so no change is called a regression."""
-    histograms = result.histograms
-    if histograms is None:
+    if (histograms := result.histograms) is None:
         return "it has no histograms (a summary.json of an older version)"
     if result.generator_saturated:
         return "its generator was saturated (the latencies measure the generator)"
@@ -423,8 +407,7 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     return lines
 
 
-#: How a row's verdict marks it (and colours its verdict: red, yellow, green; "within noise" and "no interval"
-#: stay neutral, plain text).
+#: How a row's verdict marks it; "within noise" and "no interval" stay neutral.
 _ROW_STATUS = {"regression": Status.FAIL, "worse": Status.WARN, "better": Status.PASS}
 
 
@@ -435,8 +418,7 @@ def _verdict_cell(row: ComparisonRow, text: str) -> Text:
 
 
 def comparison_section(comparison: Comparison) -> Section:
-    """The comparison as a report section (every format draws it): the headline, what it was compared with, the
-    table of figures, the entity error codes and the notes."""
+    """The comparison as a report section: headline, what it was compared with, figures, codes, notes."""
     status = Status.FAIL if comparison.regressed else Status.PASS if comparison.noise_judged else Status.WARN
     columns = (Column(_HEADER[0]), *(Column(name, numeric=True) for name in _HEADER[1:5]), Column(_HEADER[5]),
                Column(_HEADER[6]))

@@ -1,6 +1,4 @@
-"""A load run's report as one `Document` (verdict, banners, key figures, SLOs, latency, steps, timeline charts,
-statuses, violations with their sample requests, entity error codes, the comparison), drawn for the console,
-report.md and report.html by the shared renderers; `write_load_reports` writes every file of a load report."""
+"""A load run's report as one `Document` for the shared renderers, and every file of its folder."""
 
 from __future__ import annotations
 
@@ -67,8 +65,7 @@ from coupon_harness.results.load import LoadRunResult, SampleData, StepFigures
 __all__ = ["TIMELINE_ROWS", "load_document", "load_verdict_line", "redact_load_result", "render_load_table",
            "sparkline", "write_load_reports"]
 
-#: At most this many rows in the timeline table; longer runs merge consecutive intervals (all of them, up to
-#: CHART_POINTS rows, are folded under it).
+#: At most this many rows in the timeline table; longer runs merge consecutive intervals.
 TIMELINE_ROWS = 20
 _SPARK_WIDTH = 60
 _SPARKS = "▁▂▃▄▅▆▇█"
@@ -291,7 +288,6 @@ def _files(result: LoadRunResult) -> Section:
 
 
 def load_document(result: LoadRunResult) -> Document:
-    """The report of a load run."""
     sections = [
         _key_figures(result),
         *([comparison_section(result.comparison)] if result.comparison is not None else []),
@@ -307,8 +303,7 @@ def load_document(result: LoadRunResult) -> Document:
 
 
 def render_load_table(result: LoadRunResult, *, color: bool, width: int = 120) -> str:
-    """What the terminal shows at the end of a load run, `width` columns wide, its last line `PASS: ...` or
-    `FAIL: ...`."""
+    """What the terminal shows at the end of a load run; its last line is `PASS: ...` or `FAIL: ...`."""
     return render_console(load_document(result), color=color, width=width)
 
 
@@ -318,10 +313,8 @@ def load_verdict_line(result: LoadRunResult) -> str:
 
 
 def write_load_reports(result: LoadRunResult, report_dir: Path, *, junit: bool = True) -> dict[str, Path]:
-    """Create `report_dir` and write every file of the load report into it (each atomically), the
-    machine-readable gate files (summary.json, junit.xml for CI test tabs) first. `junit=False` leaves junit.xml
-    out: a capacity search's steps break SLOs on purpose (that is how it finds the knee), and a CI job collecting
-    every junit.xml must not count those as failed tests."""
+    """Write every file of the load report into `report_dir`, the gate files first. `junit=False` leaves junit.xml
+    out: a capacity search's steps break SLOs on purpose, and CI must not count those as failed tests."""
     files: dict[str, FileWriter] = {"summary.json": lambda path: write_load_summary_json(result, path)}
     if junit:
         files["junit.xml"] = text_file(lambda: render_load_junit(result))
@@ -329,9 +322,8 @@ def write_load_reports(result: LoadRunResult, report_dir: Path, *, junit: bool =
 
 
 def redact_load_result(result: LoadRunResult, redact: Callable[[str], str]) -> LoadRunResult:
-    """The result with `redact` applied to every text that came from the load process (the target, the
-    violation examples and sample requests, the counters' keys, notes, reasons, harness errors): a second line of
-    defence for what the load process should have redacted itself. Numbers and timeline are kept as they are."""
+    """The result with `redact` applied to every text that came from the load process: a second line of defence
+    for what it should have redacted itself."""
     def keys(counts: dict[str, int]) -> dict[str, int]:
         out: dict[str, int] = {}
         for key, count in counts.items():

@@ -1,15 +1,9 @@
-"""junit.xml of a load run: the SLO gates and the contract under load in a CI test tab.
+"""junit.xml of a load run: one testcase per --slo, per contract rule checked under load (a failure with the
+count, an example and the sample's curl), for --compare (a regression fails), for the load generator, and an
+<error> per harness error (exit 2); each testcase's time is the run's duration.
 
-One testcase per --slo (a failure when not met: measured against the threshold), one per contract rule the load
-runner checks on every answer (a failure with the count, an example and the sample request's curl), one for the
-comparison with an earlier run when --compare was given (a regression is a failure: it fails the gate too), one
-for the load generator, and an <error> per harness error (exit 2). Every testcase's time is the seconds of
-traffic it was judged on: the run's duration (SLOs and rules are judged over the whole run).
-
-The generator's testcase is never a failure: the gate (the exit code) does not fail on it, and a red test the
-exit code calls green would be a lie. When the generator was saturated or behind its schedule it is <skipped>
-with the reason: its figures are not the target's, so "the figures measure the target" could not be verified;
-the SLO testcases repeat the warning in their output.
+The generator's testcase is never a failure, since the exit code does not fail on it: when it was saturated or
+behind, it is <skipped> with the reason (its figures are not the target's).
 """
 
 from __future__ import annotations
@@ -39,7 +33,7 @@ from coupon_harness.reporting.load.common import (
 from coupon_harness.reporting.load.compare import comparison_lines, fmt_limit
 from coupon_harness.results.load import LoadRunResult, SloResult
 
-__all__ = ["LOAD_RULES", "SUITE_NAME", "known_rule", "load_suite", "render_load_junit", "rule_case"]
+__all__ = ["LOAD_RULES", "SUITE_NAME", "checked_rules", "known_rule", "load_suite", "render_load_junit", "rule_case"]
 
 SUITE_NAME = "coupon-harness load"
 #: The rules the load runner judges on every answer (`runners/load/checker.py`: `check_http` for a POST that
@@ -62,6 +56,11 @@ def _slo_case(suite: ET.Element, result: LoadRunResult, slo: SloResult, warning:
         failure = (f"{figure} {fmt_measured(slo)} > {fmt_threshold(slo)}", text)
     testcase(suite, "load.slo", f"SLO {slo_label(slo)}", result.duration_s, failure=failure, kind=slo.key,
              out=None if failure else out)
+
+
+def checked_rules(violation_counts: Mapping[str, int]) -> tuple[str, ...]:
+    """LOAD_RULES, then any other rule that was broken (a rule of a newer load runner)."""
+    return (*LOAD_RULES, *sorted(set(violation_counts) - set(LOAD_RULES)))
 
 
 def known_rule(rule_id: str) -> Rule:
@@ -107,8 +106,7 @@ def _rule_case(suite: ET.Element, result: LoadRunResult, rule_id: str) -> None:
 
 
 def _comparison_case(suite: ET.Element, result: LoadRunResult) -> None:
-    comparison = result.comparison
-    if comparison is None:
+    if (comparison := result.comparison) is None:
         return
     text = "\n".join(comparison_lines(comparison))
     failure = None
@@ -150,9 +148,7 @@ def load_suite(result: LoadRunResult, name: str = SUITE_NAME) -> ET.Element:
                           "whole answer, so no figure of the run measures the target"), kind="no-answer")
     for slo in result.slos:
         _slo_case(suite, result, slo, warning)
-    for rule_id in LOAD_RULES:
-        _rule_case(suite, result, rule_id)
-    for rule_id in sorted(set(result.violation_counts) - set(LOAD_RULES)):  # a rule of a newer load runner
+    for rule_id in checked_rules(result.violation_counts):
         _rule_case(suite, result, rule_id)
     _comparison_case(suite, result)
     _generator_case(suite, result, warning)

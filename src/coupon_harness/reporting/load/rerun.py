@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from coupon_harness.reporting.contract.common import access_flags, credential_flags
+from coupon_harness.reporting.contract.common import target_flags
 from coupon_harness.results.capacity import CapacityResult
 from coupon_harness.results.load import LoadReplay, LoadRunResult, SloResult
 
@@ -19,19 +19,8 @@ def _seconds(value: float) -> str:
     return f"{value:g}s"
 
 
-def _target_flags(replay: LoadReplay) -> list[str]:
-    """Series, customers, credentials and extra headers (as references), TLS."""
-    parts: list[str] = []
-    for flag, values in (("--series-ids", replay.series_ids), ("--invalid-series-ids", replay.invalid_series_ids),
-                         ("--generic-series-ids", replay.generic_series_ids),
-                         ("--customer-ids", replay.customer_ids)):
-        if values:
-            parts.extend((flag, shlex.quote(",".join(str(value) for value in values))))
-    return [*parts, *credential_flags(replay.credentials),
-            *access_flags(replay.header_names, replay.tls_verify, replay.cacert, replay.client_cert, replay.client_key)]
-
-
-def _batches(replay: LoadReplay) -> list[str]:
+def _load_flags(replay: LoadReplay, request_timeout_s: float | None) -> list[str]:
+    """What `load` and `capacity` share after the traffic: workers, batches, coupon cap, timeout, production."""
     parts: list[str] = []
     if replay.workers:
         parts += ["--workers", str(replay.workers)]
@@ -41,11 +30,15 @@ def _batches(replay: LoadReplay) -> list[str]:
         parts += ["--batch-size", f"{replay.batch_min}-{replay.batch_max}"]
     if replay.max_coupons is not None:
         parts += ["--max-coupons", str(replay.max_coupons)]
+    if request_timeout_s is not None and request_timeout_s != 10.0:
+        parts += ["--request-timeout", f"{request_timeout_s:g}"]
+    if replay.allow_production:
+        parts.append("--allow-production")
     return parts
 
 
 def _traffic(result: LoadRunResult, replay: LoadReplay) -> list[str]:
-    """Users, rate, time, shape, SLOs, workers, batches: what the traffic was."""
+    """Users, rate, time, shape, SLOs: what the traffic was."""
     parts: list[str] = []
     if result.users is not None:
         parts += ["--users", str(result.users)]
@@ -60,23 +53,16 @@ def _traffic(result: LoadRunResult, replay: LoadReplay) -> list[str]:
         parts += ["--shape", result.shape]
     for slo in result.slos:
         parts += ["--slo", _slo(slo)]
-    return parts + _batches(replay)
+    return parts
 
 
 def rerun_command(result: LoadRunResult) -> str | None:
-    """Every flag that shaped the run, credentials as `${COUPON_HARNESS_*}` references; None for a run that was
-    not a `coupon-harness load` (a capacity step, `run`'s load stage) or a summary of an older version."""
-    replay = result.replay
-    if replay is None:
+    """Every flag that shaped the run, credentials as references; None when it was not a `coupon-harness load`
+    (a capacity step, `run`'s load stage) or the summary is of an older version."""
+    if (replay := result.replay) is None:
         return None
-    parts = ["coupon-harness", "load", "--base-url", shlex.quote(result.target)]
-
-    parts += _target_flags(replay)
-    parts += _traffic(result, replay)
-    if result.request_timeout_s is not None and result.request_timeout_s != 10.0:
-        parts += ["--request-timeout", f"{result.request_timeout_s:g}"]
-    if replay.allow_production:
-        parts.append("--allow-production")
+    parts = ["coupon-harness", "load", "--base-url", shlex.quote(result.target), *target_flags(replay),
+             *_traffic(result, replay), *_load_flags(replay, result.request_timeout_s)]
     if replay.abort_on_fail:
         parts += ["--abort-on-fail", "--abort-violations", str(replay.abort_violations), "--abort-grace",
                   _seconds(replay.abort_grace_s)]
@@ -84,13 +70,10 @@ def rerun_command(result: LoadRunResult) -> str | None:
 
 
 def capacity_rerun_command(result: CapacityResult) -> str | None:
-    """The whole `coupon-harness capacity` command of the search: the target, series, credentials as references,
-    every SLO, the rates, step and warm-up times, precision, steps, users and the shared load flags; None for a
-    summary of an older version."""
-    replay = result.replay
-    if replay is None:
+    """The whole `coupon-harness capacity` command of the search; None for a summary of an older version."""
+    if (replay := result.replay) is None:
         return None
-    parts = ["coupon-harness", "capacity", "--base-url", shlex.quote(result.target), *_target_flags(replay)]
+    parts = ["coupon-harness", "capacity", "--base-url", shlex.quote(result.target), *target_flags(replay)]
     for slo in result.slos:
         parts += ["--slo", slo.replace("<=", "=", 1)]
     parts += ["--start-rate", f"{result.start_rate:g}", "--max-rate", f"{result.max_rate:g}", "--step-time",
@@ -102,9 +85,4 @@ def capacity_rerun_command(result: CapacityResult) -> str | None:
         parts += ["--users", str(result.users)]
     if result.min_capacity is not None:
         parts += ["--min-capacity", f"{result.min_capacity:g}"]
-    parts += _batches(replay)
-    if result.request_timeout_s is not None and result.request_timeout_s != 10.0:
-        parts += ["--request-timeout", f"{result.request_timeout_s:g}"]
-    if replay.allow_production:
-        parts.append("--allow-production")
-    return " ".join(parts)
+    return " ".join([*parts, *_load_flags(replay, result.request_timeout_s)])

@@ -180,7 +180,6 @@ def load_summary_dict(result: LoadRunResult) -> dict[str, Any]:
 
 
 def write_load_summary_json(result: LoadRunResult, path: Path) -> None:
-    """Write summary.json to `path` (atomically)."""
     text = json.dumps(load_summary_dict(result), indent=2, ensure_ascii=False, allow_nan=False)
     atomic_write_text(path, text + "\n")
 
@@ -188,9 +187,7 @@ def write_load_summary_json(result: LoadRunResult, path: Path) -> None:
 def read_earlier(path: Path) -> LoadRunResult:
     """The earlier run of `--compare`: a load report folder, its summary.json, or a `run` folder (its
     load/summary.json). ValueError with a one-line reason for anything else."""
-    candidates = [path]
-    if path.is_dir():
-        candidates = [path / "summary.json", path / "load" / "summary.json"]
+    candidates = [path / "summary.json", path / "load" / "summary.json"] if path.is_dir() else [path]
     for candidate in candidates:
         if candidate.exists():  # a device or a pipe named summary.json is refused by name, not skipped
             try:

@@ -1,9 +1,6 @@
-"""A `Document` as one self-contained HTML page: the one stylesheet inline, SVG charts inline, no external asset,
-every text escaped here.
-
-Every command to paste (a curl, a replay line: a `sh` code block, a finding's `replay` or `curl` value, the `Replay`
-figure) carries the class `copy`; one small inline script (`COPY_SCRIPT`) adds a copy button beside each. Without
-JavaScript the page is whole: the code is there to select, and no button is drawn that could not work."""
+"""A `Document` as one self-contained HTML page: the stylesheet and SVG charts inline, every text escaped here.
+Each command to paste carries the class `copy`; a small inline script (`COPY_SCRIPT`) adds a copy button beside
+it. Without JavaScript the page is whole, and no button is drawn that could not work."""
 
 from __future__ import annotations
 
@@ -101,16 +98,12 @@ def _text(text: Text) -> str:
 
 
 def _table(block: Table) -> str:
-    numeric = [column.numeric for column in block.columns]
-    head = "".join(f'<th class="num">{e(c.name)}</th>' if c.numeric else f"<th>{e(c.name)}</th>"
-                   for c in block.columns)
-    rows = []
-    for row in block.rows:
-        css = f' class="{row.status}"' if row.status is not None else ""
-        cells = "".join(f'<td class="num">{_text(cell)}</td>' if numeric[i] else f"<td>{_text(cell)}</td>"
-                        for i, cell in enumerate(row.cells))
-        rows.append(f"<tr{css}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    num = [' class="num"' if column.numeric else "" for column in block.columns]
+    head = "".join(f"<th{css}>{e(column.name)}</th>" for css, column in zip(num, block.columns, strict=True))
+    rows = "".join(("<tr>" if row.status is None else f'<tr class="{row.status}">')
+                   + "".join(f"<td{css}>{_text(cell)}</td>" for css, cell in zip(num, row.cells, strict=False))
+                   + "</tr>" for row in block.rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _finding(block: FindingBlock) -> str:
@@ -171,7 +164,6 @@ def _figure(figure: Figure) -> str:
 
 
 def render_html(document: Document) -> str:
-    """The document as one HTML page."""
     verdict = document.verdict
     tally = f" · {_text(document.tally)}" if document.tally else ""
     body = [f'<header class="verdict {verdict.status}"><h1>{mark(verdict.status)} {e(verdict.line)}</h1>'

@@ -1,6 +1,5 @@
-"""`run`'s report.md: a headline over both stages and a table of them, then each stage's own report.md (as its
-folder holds it), so a CI job summary (`$GITHUB_STEP_SUMMARY`, a merge request note) gets the whole run from one
-file; and `run`'s files (that report.md and the combined junit.xml)."""
+"""`run`'s report.md (a headline and table of the stages, then each stage's own report.md, so a CI job summary
+gets the whole run from one file) and `run`'s files."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from coupon_harness.reporting.contract.common import curl_env_help
 from coupon_harness.reporting.contract.common import verdict as contract_verdict
 from coupon_harness.reporting.contract.document import contract_document
 from coupon_harness.reporting.document import (
@@ -32,7 +32,6 @@ from coupon_harness.reporting.setup_error import write_setup_error_reports
 from coupon_harness.reporting.writer import text_file, write_reports
 from coupon_harness.results.contract import ContractRunResult
 from coupon_harness.results.load import LoadRunResult
-from coupon_harness.results.request import credentials_help, headers_help
 from coupon_harness.results.setup import SetupFailure
 
 __all__ = ["render_run_markdown", "run_document", "stage_passed", "stages_verdict", "write_run_reports"]
@@ -91,9 +90,7 @@ def run_document(contract: ContractRunResult | None, load: LoadRunResult | None,
     elif load is None and contract is not None:
         rows.append(Row(((Badge(Status.SKIP, "Load"),), "not run" + (" (interrupted)" if interrupted else ""), ""),
                         Status.SKIP))
-    shape = contract.shape if contract is not None else None
-    helping = " ".join(help for help in (credentials_help(shape.credentials if shape is not None else None),
-                                         headers_help(shape.header_names if shape is not None else ())) if help)
+    helping = curl_env_help(contract.shape if contract is not None else None)
     blocks: tuple[Block, ...] = (Table((Column("Stage"), Column("Verdict"), Column("Report")), tuple(rows)),
               *([Paragraph(helping, muted=True)] if helping else []),
               Paragraph(("Both stages' tests are in ", Code("junit.xml"), " beside this file; each stage's folder "

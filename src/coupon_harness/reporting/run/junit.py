@@ -18,8 +18,7 @@ RUN_NAME = "coupon-harness run"
 
 def render_run_junit(contract: ContractRunResult | None, load: LoadRunResult | None,
                      load_error: SetupFailure | None = None) -> str:
-    """One <testsuites> document of the stages that ran (a stage that did not run has no suite; a load stage that
-    stopped on a setup error has one with that error)."""
+    """One <testsuites> document of the stages that ran (a load setup error is a suite with that error)."""
     suites = [*([contract_suite(contract)] if contract is not None else []),
               *([load_suite(load)] if load is not None else []),
               *([setup_suite(load_error)] if load_error is not None else [])]
