@@ -1,23 +1,17 @@
 """Every (series, code) seen, with a fingerprint of who holds it, in about 9-11 bytes a code: exact.
 
-Shared by the contract's `Ledger` (unique-codes, in every process that judges) and the sandbox's issued set.
-Standard library only.
+Shared by the contract's `Ledger` and the sandbox's issued set; standard library only; not locked (each
+user holds its own lock).
 
-Codes of ASCII letters and digits of one case (the sandbox's and Capillary's usual shape) pack, exactly, into
-64-bit slots, one `_CodeTable` per (series, prefix, length, case): a hit is an equal stored code, never a hash
-collision. Codes longer than 12 characters pack their last 12 under their prefix (a series may use
-`_MAX_PREFIXES` of them). Any other code (mixed case, punctuation, non-ASCII, too many prefixes) goes to its
-series' `_Fallback` (the code's bytes, confirmed on every hash hit; ~29 bytes plus its length); a code that
-is not a str, to a dict.
+Codes of ASCII letters and digits of one case pack, exactly, into 64-bit slots, one `_CodeTable` per (series,
+prefix, length, case): a hit is an equal stored code, never a hash collision. Longer codes pack their last 12
+characters under their prefix (up to `_MAX_PREFIXES` a series). Any other code goes to its series' `_Fallback`
+(its bytes, confirmed on every hash hit); a code that is not a str, to a dict.
 
-The holder is a fingerprint of `customer_hash(customer)` (Python's hash: stable within the one process that
-holds the store) in a slot's spare bits (`_layout`: 20 for 10 characters, at least 17, up to 32; 64 in the
-fallback). One customer always has one fingerprint, so a repeat to the same customer is never taken for a
-duplicate, and a duplicate is reported only when the fingerprints differ, which proves the customers differ:
-no false duplicate. The one error left is the other way round: a code repeated to a second customer whose
-fingerprint equals the first one's goes unseen (1 in 2**20 for a repeated 10-character code).
-
-Not locked: the Ledger holds its lock, the sandbox's issuer its own.
+The holder is a fingerprint of `customer_hash(customer)` in a slot's spare bits (`_layout`: 17 to 32; 64 in
+the fallback). A duplicate is reported only when the fingerprints differ, which proves the customers differ:
+no false duplicate. The one error left: a code repeated to a customer of the same fingerprint goes unseen
+(1 in 2**20 for a 10-character code).
 """
 
 from __future__ import annotations
@@ -87,8 +81,6 @@ class _View(Protocol):
     def __setitem__(self, index: Any, value: Any, /) -> None: ...
 
 
-
-
 def _zeros(items: array[int], count: int) -> None:
     """Append `count` zeros to `items`, 4,096 at a time."""
     block = _ZERO_BLOCKS[items.typecode]
@@ -107,12 +99,9 @@ def _buffer(typecode: _Typecode, count: int) -> array[int]:
 
 
 def _extended(owner: _Owner, view: _View, count: int) -> tuple[_Owner, _View]:
-    """`owner` grown to `count` items, the new ones zero, and its new view (the old one is released).
-
-    Past `_MMAP_FROM` bytes the items live in an anonymous mmap seen through a memoryview: resized in place
-    (mremap), its pages touched only as they are used, nothing left behind in the heap (arrays of a thousand
-    tables growing in step left ~8 bytes a coupon of freed heap in RSS). Where no map can be made or resized
-    (vm.max_map_count reached, no mremap), an array it is."""
+    """`owner` grown to `count` items, the new ones zero, and its new view (the old one is released). Past
+    `_MMAP_FROM` bytes, an anonymous mmap (resized in place, no freed heap left behind); where no map can be
+    made or resized, an array."""
     if isinstance(owner, mmap.mmap):
         assert isinstance(view, memoryview)
         typecode = cast(_Typecode, view.format)
@@ -136,8 +125,7 @@ def _extended(owner: _Owner, view: _View, count: int) -> tuple[_Owner, _View]:
 
 
 def _anonymous(size: int) -> mmap.mmap:
-    """A private anonymous map: a shared one (mmap's default) is a file of its first size, and the pages a
-    resize adds past it fault (SIGBUS)."""
+    """A private anonymous map (a shared one's pages added by a resize fault: SIGBUS)."""
     return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 
 
@@ -161,10 +149,8 @@ class _CodeTable:
     bits, `middles` (parallel to the slots) keeps each slot's row and a bucket is sorted by (row, slot); from
     there on the bucket number holds the row and a slot is 8 bytes, all there is.
 
-    A code whose bucket is full goes to `spill`; past 1/512 of the slots the table grows and puts the spill
-    back: its regions widen (moved in place, last bucket first) or, at `_REGION_MAX` slots, its buckets double
-    (`_deepen`: each splits where the product's next bit turns to 1). So a table's memory follows its codes
-    (~9 bytes a code past 2**8 buckets, ~11 below: 1 byte of middle), however many tables there are.
+    A code whose bucket is full goes to `spill`; past 1/512 of the slots the table grows (its regions widen,
+    or at `_REGION_MAX` slots its buckets double) and puts the spill back.
     """
 
     bits: int
@@ -335,11 +321,9 @@ class _CodeTable:
 
 @dataclass(slots=True, eq=False)
 class _Fallback:
-    """A series' str codes that do not pack: one arena (a bytearray of records: holder hash, 8 bytes; length,
-    4; the code in UTF-8) and 2**level buckets (by the top bits of the code's hash) of two parallel
-    arrays('Q'): the code hashes, sorted, and the offsets of their records. A hash hit is confirmed against the
-    stored bytes, so two codes that share a hash stay two codes. The buckets double (each splits where its next
-    hash bit turns to 1) as the codes grow, up to 2**16 buckets."""
+    """A series' str codes that do not pack: an arena of records (holder hash, 8 bytes; length, 4; the code in
+    UTF-8) and 2**level buckets of sorted code hashes with their records' offsets. A hash hit is confirmed
+    against the stored bytes. The buckets double as the codes grow, up to 2**16."""
 
     arena: bytearray = field(default_factory=bytearray)
     level: int = 0

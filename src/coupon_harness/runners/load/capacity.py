@@ -29,14 +29,13 @@ from coupon_harness.coupon_log import FILE_NAME, HEADER, CouponLog
 from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
-from coupon_harness.results.load import LoadReplay, LoadRunResult, no_answer_line
+from coupon_harness.results.load import LoadRunResult, no_answer_line
 from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.load.recorder import new_histogram
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.slo import evaluate
 from coupon_harness.safety import coupon_cap, refuse_production
-from coupon_harness.transport.auth import Redactor
 
 __all__ = ["CapacitySettings", "run_capacity", "step_users"]
 
@@ -115,13 +114,7 @@ def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str]
         slos=[str(slo) for slo in load.slos], start_rate=settings.start_rate, max_rate=settings.max_rate,
         step_time_s=settings.step_time_s, warmup_s=settings.warmup_s, precision=settings.precision,
         workers=load.workers, min_capacity=settings.min_capacity, users=settings.users, max_steps=settings.max_steps,
-        request_timeout_s=load.request_timeout, replay=LoadReplay(
-            series_ids=tuple(load.series_ids), invalid_series_ids=tuple(load.invalid_series_ids),
-            generic_series_ids=tuple(load.generic_series_ids),
-            customer_ids=tuple(Redactor(load.credentials).text(c) for c in load.customer_ids),
-            credentials=load.credentials.kind, invalid_share=load.invalid_share, batch_min=load.batch_min,
-            batch_max=load.batch_max, workers=load.workers, max_coupons=load.max_coupons,
-            allow_production=load.allow_production, **load.credentials.access()))
+        request_timeout_s=load.request_timeout, replay=load.replay())
     out.mkdir(parents=True, exist_ok=True)
     coupons_path = out / FILE_NAME
     result.files["coupons.csv"] = str(coupons_path)

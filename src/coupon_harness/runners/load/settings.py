@@ -11,7 +11,9 @@ from typing import Any
 
 from coupon_harness.errors import ConfigError
 from coupon_harness.results.codec import decode, encode
+from coupon_harness.results.load import LoadReplay
 from coupon_harness.transport.credentials import Credentials
+from coupon_harness.transport.redaction import Redactor
 
 __all__ = ["MAX_DURATION_S", "RESULT_FILE", "SETTINGS_ENV", "SHAPES", "LoadSettings", "Slo", "parse_duration",
            "parse_slo"]
@@ -166,6 +168,16 @@ class LoadSettings:
         """The most intervals the aggregate keeps before it merges them in pairs: an open-ended run's timeline
         follows its length (between TIMELINE_POINTS and twice as many intervals); None: the aggregate's default."""
         return 2 * TIMELINE_POINTS if self.open_ended and self.interval_s <= 0 else None
+
+    def replay(self, redactor: Redactor | None = None, **extra: Any) -> LoadReplay:
+        """The flags of the run for a report's Rerun line: credentials by kind only, customers redacted."""
+        redact = (redactor or Redactor(self.credentials)).text
+        return LoadReplay(
+            series_ids=tuple(self.series_ids), invalid_series_ids=tuple(self.invalid_series_ids),
+            generic_series_ids=tuple(self.generic_series_ids), customer_ids=tuple(map(redact, self.customer_ids)),
+            credentials=self.credentials.kind, invalid_share=self.invalid_share, batch_min=self.batch_min,
+            batch_max=self.batch_max, workers=self.workers, max_coupons=self.max_coupons,
+            allow_production=self.allow_production, **extra, **self.credentials.access())
 
     def to_json(self) -> str:
         return json.dumps(encode(self))
