@@ -1,7 +1,6 @@
 """A stateful sandbox of Capillary's POST /v2/coupon/bulk/issue, faithful to the contract.
 
-For demos, rehearsals and the harness's own tests. Depends on `coupon_harness.contract` only (the
-request schema is the one judge of a well-formed body), never on runners or the CLI.
+For demos, rehearsals and the harness's own tests. Depends on `coupon_harness.contract` only.
 
 What it answers
   POST /v2/coupon/bulk/issue    401 without valid credentials (checked before the body), 400 with
@@ -34,14 +33,8 @@ Hooks for deliberately broken variants (tests of the harness itself)::
 
     create_app(config, mutate=reverse, before=hang)   # or running_sandbox(config, mutate=..., before=...)
 
-Without hooks and faults the plain handlers serve the path: the hooks cost nothing when not given.
-
-Connections: a request head must arrive within `header_timeout_s` (15 s) of the connection opening or of
-its first byte; an idle keep-alive connection is closed after `keepalive_timeout_s` (75 s). A client
-that goes away mid-request is not logged as an error (server.py).
-
-Memory: codes are unique by construction, nothing stored (codes.CodeSpace); only shapes that overlap another
-keep every code in the issuer's CodeStore (~9 B a coupon, issuer.py) for life.
+Connections: a request head must arrive within `header_timeout_s` (15 s); an idle keep-alive connection
+is closed after `keepalive_timeout_s` (75 s).
 """
 
 from coupon_harness.sandbox.app import Answer, Before, Mutate, create_app
