@@ -1,14 +1,9 @@
 """Which targets a run may hit without being told twice: the production guard and the coupon cap.
 
-Every runner applies them where the work happens (the contract runner, the load plugin that every load
-way in installs: CLI, plain `locust -f`, library use); the CLI calls the same functions earlier, before any
-request (the sandbox discovery included), for an early one-line error.
-
-The host is read the way the HTTP clients will read it. A URL that two parsers could read as two hosts
-(`https://eu.api.capillarytech.com\\@127.0.0.1`: the standard library says 127.0.0.1, urllib3 says
-eu.api...), or that hides its host behind invisible characters, is ambiguous: `target_host` refuses it,
-`is_production` treats it as production and `is_loopback` as not loopback, so it is never let through.
-Hosts are compared NFKC-normalised (full-width letters and dots), lower-cased, without a trailing dot.
+Every runner applies them where the work happens; the CLI calls them earlier for an early one-line error.
+A URL that two parsers could read as two hosts (`https://eu.api.capillarytech.com\\@127.0.0.1`), or that hides
+its host behind invisible characters, is ambiguous: production and not loopback. Hosts are compared
+NFKC-normalised, lower-cased, without a trailing dot.
 """
 
 from __future__ import annotations
@@ -104,10 +99,8 @@ def is_loopback(url: str) -> bool:
 
 def refuse_production(base_url: str, *, allow: bool, url_flag: str = "--base-url",
                       allow_flag: str = "--allow-production") -> None:
-    """ConfigError (exit 2) for a production host, or a URL that could read as one, unless allowed.
-
-    The message names the flags of the way in that was used (`--host` under plain Locust, `--harness-...`
-    under pytest)."""
+    """ConfigError (exit 2) for a production host, or a URL that could read as one, unless allowed; the message
+    names the flags of the way in."""
     if allow or not is_production(base_url):
         return
     try:
