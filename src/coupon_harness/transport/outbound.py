@@ -182,8 +182,6 @@ class Reply:
     detail: str = ""
 
 
-# --- the deadline ------------------------------------------------------------------------------------
-
 #: Attribute of an urllib3 connection: the Deadline its socket belongs to now (only that one may shut it).
 _OWNER = "_coupon_harness_deadline"
 

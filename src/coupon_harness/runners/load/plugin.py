@@ -253,8 +253,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
                 data: dict[str, Any] = {}
                 environment.events.report_to_master.fire(client_id=runner.client_id, data=data)
                 runner.send_message("stats", data)
-            # After "stop" a worker waits stop_timeout again before it reports ready, and its master forgets it
-            # meanwhile; its users have stopped, so a short wait is enough (the next spawn sets it again).
+            # After "stop" a worker waits stop_timeout again before it reports ready: short, its users stopped.
             environment.stop_timeout = min(environment.stop_timeout or 0.0, WORKER_REPORT_S)
 
         def _users_start(**_kwargs: Any) -> None:  # the web UI's next test: its last delta is yet to come

@@ -34,8 +34,7 @@ __all__ = ["BEHIND_MIN_WAITS", "BEHIND_SHARE", "LATE_S", "MAX_INTERVALS", "Aggre
 
 #: Microseconds, 1 us .. 10 min, 3 significant digits (0.1% resolution).
 _LOWEST, _HIGHEST, _DIGITS = 1, 600_000_000, 3
-#: The most timeline intervals the aggregate keeps (each an HDR histogram of ~170 kB in memory, ~0.1-1 kB
-#: encoded): more are merged in pairs, so a run keeps between half this and this many (comparisons need >= 5).
+#: The most timeline intervals the aggregate keeps (~170 kB each in memory): more are merged in pairs.
 MAX_INTERVALS = 600
 #: A partial interval that covers less than this share of its width reads at most the run's average rate.
 MIN_COVERED = 0.1
