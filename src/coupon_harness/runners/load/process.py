@@ -117,15 +117,9 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
     """Start the users, follow the shape, stop at the run time."""
     if state.stopping:  # a signal before the first user
         return
-    started = time.monotonic()
-    current = users_at(settings.shape, 0.0, settings.run_time_s, settings.users)
-    state.begin_step(current, time.time())
-    runner.start(current, spawn_rate=settings.spawn_rate)
-    last_report = started
+    started = last_report = time.monotonic()
+    current, elapsed = -1, 0.0
     while not state.stopping:
-        elapsed = time.monotonic() - started
-        if elapsed >= settings.run_time_s:
-            break
         wanted = users_at(settings.shape, elapsed, settings.run_time_s, settings.users)
         if wanted != current:
             current = wanted
@@ -135,6 +129,9 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
             last_report = time.monotonic()
             _emit(_progress(runner, state, elapsed, current, settings.run_time_s))
         gevent.sleep(0.2)
+        elapsed = time.monotonic() - started
+        if elapsed >= settings.run_time_s:
+            break
     state.end_steps(time.time())
     if not state.stopping:  # the run time is over; a signal or the coupon cap stops the run on its own
         state.stopping = True
