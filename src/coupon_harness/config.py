@@ -29,16 +29,8 @@ from coupon_harness.input_files import (
     size_text,
 )
 
-__all__ = [
-    "ENV_PREFIX",
-    "check_credentials",
-    "check_int",
-    "check_number",
-    "parse_customer_ids",
-    "parse_int_list",
-    "parse_user",
-    "read_target_table",
-]
+__all__ = ["ENV_PREFIX", "check_credentials", "check_int", "check_number", "parse_customer_ids", "parse_int_list",
+           "parse_user", "read_target_table"]
 
 ENV_PREFIX = "COUPON_HARNESS_"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -17,17 +17,8 @@ from urllib3.util import parse_url
 
 from coupon_harness.errors import ConfigError
 
-__all__ = [
-    "DEFAULT_MAX_COUPONS",
-    "PRODUCTION_HOSTS",
-    "AmbiguousTarget",
-    "coupon_cap",
-    "coupon_share",
-    "is_loopback",
-    "is_production",
-    "refuse_production",
-    "target_host",
-]
+__all__ = ["DEFAULT_MAX_COUPONS", "PRODUCTION_HOSTS", "AmbiguousTarget", "coupon_cap", "coupon_share", "is_loopback",
+           "is_production", "refuse_production", "target_host"]
 
 #: Capillary's production clusters (capillary-api-facts.md): coupons issued there are real.
 PRODUCTION_HOSTS = frozenset({

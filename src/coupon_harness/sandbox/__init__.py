@@ -38,19 +38,5 @@ from coupon_harness.sandbox.config import (
 from coupon_harness.sandbox.config_file import load_config
 from coupon_harness.sandbox.server import RunningSandbox, running_sandbox, serve
 
-__all__ = [
-    "Answer",
-    "Before",
-    "Faults",
-    "Mutate",
-    "RunningSandbox",
-    "SandboxConfig",
-    "SandboxConfigError",
-    "SeriesConfig",
-    "Variations",
-    "create_app",
-    "default_config",
-    "load_config",
-    "running_sandbox",
-    "serve",
-]
+__all__ = ["Answer", "Before", "Faults", "Mutate", "RunningSandbox", "SandboxConfig", "SandboxConfigError",
+           "SeriesConfig", "Variations", "create_app", "default_config", "load_config", "running_sandbox", "serve"]

@@ -23,17 +23,8 @@ from coupon_harness.sandbox.faults import FaultInjector
 from coupon_harness.sandbox.info import INFO_PATH, sandbox_info
 from coupon_harness.sandbox.issuer import Issuer
 
-__all__ = [
-    "FAULTS_KEY",
-    "ISSUER_KEY",
-    "JSON",
-    "TOKEN_PATH",
-    "Answer",
-    "Before",
-    "Mutate",
-    "create_app",
-    "error_envelope",
-]
+__all__ = ["FAULTS_KEY", "ISSUER_KEY", "JSON", "TOKEN_PATH", "Answer", "Before", "Mutate", "create_app",
+           "error_envelope"]
 
 TOKEN_PATH = "/v3/oauth/token/generate"
 JSON = "application/json"

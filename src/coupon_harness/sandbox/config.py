@@ -15,16 +15,8 @@ from typing import Literal, NoReturn
 from coupon_harness.contract.invariants import is_number
 from coupon_harness.sandbox.codes import resolve_alphabet
 
-__all__ = [
-    "Faults",
-    "SandboxConfig",
-    "SandboxConfigError",
-    "SeriesConfig",
-    "Variations",
-    "default_config",
-    "default_series",
-    "parse_offset",
-]
+__all__ = ["Faults", "SandboxConfig", "SandboxConfigError", "SeriesConfig", "Variations", "default_config",
+           "default_series", "parse_offset"]
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _MAX_CODE_LENGTH = 64

@@ -45,30 +45,9 @@ from coupon_harness.errors import ConfigError, HarnessError
 from coupon_harness.safety import AmbiguousTarget, refuse_production, target_host
 from coupon_harness.transport.credentials import TlsOptions
 
-__all__ = [
-    "CHUNK",
-    "CUT",
-    "DEFAULT_MAX_BODY",
-    "REFUSED",
-    "SETUP_MAX_BODY",
-    "UNRESOLVED",
-    "BoundedClient",
-    "Cut",
-    "Deadline",
-    "ForeignOrigin",
-    "Origin",
-    "OutboundPolicy",
-    "RedirectRefused",
-    "Reply",
-    "TlsFailure",
-    "begin",
-    "deadline",
-    "end",
-    "harden_session",
-    "read_capped",
-    "setup_request",
-    "tls_message",
-]
+__all__ = ["CHUNK", "CUT", "DEFAULT_MAX_BODY", "REFUSED", "SETUP_MAX_BODY", "UNRESOLVED", "BoundedClient", "Cut",
+           "Deadline", "ForeignOrigin", "Origin", "OutboundPolicy", "RedirectRefused", "Reply", "TlsFailure", "begin",
+           "deadline", "end", "harden_session", "read_capped", "setup_request", "tls_message"]
 
 #: The decoded body a client reads at most, unless told otherwise (the contract runner's `max_body_bytes`).
 DEFAULT_MAX_BODY = 8 * 1024 * 1024

@@ -4,14 +4,10 @@ A secret is recognised
 - as it is, and with its spaces as `+` (form encoding);
 - whole: base64 of its UTF-8 bytes (standard and URL-safe alphabets, padded or not); a hex digest (the md5 of
   the password) in any case;
-- under any per-character escaping, mixed with plain characters and nested: the text is decoded one level at a
-  time, up to `MAX_DEPTH` levels (`&amp;#39;`, `%255C`, `\\\\u0041`), and every level is searched. Escapes:
-  `\\uXXXX` in any case with surrogate pairs, `\\u{...}`, `\\UXXXXXXXX`, runs of `\\xHH` as UTF-8 bytes, octal,
-  `\\'` `\\"` `\\\\` `\\/` `` \\` `` and the control letters (`\\n`; a backslash before anything else is
-  itself); runs of `%HH` as UTF-8 bytes in any case, `%uXXXX`; `&#NN;` and `&#xHH;` in any case, with leading
-  zeros, and named references (with their `;`). Where an escape of one family decodes to what starts another's
-  (`&#92;` inside JSON's `\\\\`: an inner layer showing through an outer one), the families are also decoded
-  one at a time;
+- under any per-character escaping (backslash escapes, `%HH` and `%uXXXX`, HTML references; `_ESCAPE_AT`
+  lists them), mixed with plain characters and nested up to `MAX_DEPTH` levels (`&amp;#39;`, `%255C`), every
+  level searched; where one family's escape decodes to what starts another's (`&#92;` inside JSON's `\\\\`),
+  the families are also decoded one at a time;
 - when it holds what reads as an escape itself (`%41`, `\\n`, `&lt;`, a final backslash before a quote): each
   level is also searched for the secret decoded as the text around it was;
 - cut: its start (at least `CUT_PREFIX` characters, in any form above, maybe half an escape) before a cut
