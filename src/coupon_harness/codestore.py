@@ -48,13 +48,11 @@ _WIDEN_SHIFT = 4
 _SPILL_SHIFT = 9
 #: At most 2**_MAX_DEPTH buckets (their counts: 4 bytes each).
 _MAX_DEPTH = 24
-#: A buffer of this many bytes (a page) or more moves to an anonymous mmap: grown in place by the kernel
-#: (mremap) and never copied into a heap that a thousand growing tables would fragment.
+#: A buffer of this many bytes (a page) or more moves to an anonymous mmap, grown in place (no heap fragments).
 _MMAP_FROM = 1 << 12
 #: Codes a fallback bucket holds on average before the buckets double (up to 2**16 of them).
 _SPLIT_AT = 1024
-#: Distinct prefixes (a code's characters before its packed tail) a series may spread its codes over
-#: before the rest of its long codes go to the fallback.
+#: Distinct prefixes (before a long code's packed tail) a series may use before the rest go to the fallback.
 _MAX_PREFIXES = 16
 #: Fibonacci hashing: odd, so multiplying by it mod 2**k is a bijection that spreads consecutive codes.
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -406,8 +404,7 @@ class CodeStore:
     def add_all(self, coupons: Iterable[Sequence[Any]], exempt: frozenset[Any] = frozenset()
                 ) -> tuple[int, int, Sequence[Any] | None]:
         """Remember every (series, code, customer) but those of `exempt` series: how many coupons there were,
-        how many repeat a code another customer holds, and the first of those (the load aggregate's hot
-        path: one call per delta)."""
+        how many repeat a code another customer holds, and the first of those."""
         tables = self._tables
         customer_hash = self._customer_hash
         packed_chars = _PACKED_CHARS

@@ -92,9 +92,8 @@ class _Lines(list[str]):
 
 
 class CouponLog:
-    """An append-only coupons.csv, thread-safe, one unbuffered write per `record`. A failed write leaves the file
-    cut after its last whole row. `redact` is applied to each code and customer before it is written.
-    """
+    """An append-only coupons.csv, thread-safe, one unbuffered write per `record` (a failed one leaves the file
+    cut after its last whole row); `redact` is applied to each code and customer before it is written."""
 
     def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None,
                  sync_every_s: float = SYNC_EVERY_S) -> None:

@@ -6,8 +6,7 @@ import unicodedata
 
 __all__ = ["ConfigError", "HarnessError", "TargetUnreachable", "one_line"]
 
-#: Characters that end a line for a terminal, a CI log or str.splitlines: control characters (Cc: newline, CR,
-#: the C1 NEL, ESC ...), the line and paragraph separators.
+#: Characters that end a line for a terminal, a CI log or str.splitlines (controls, line and paragraph separators).
 _BREAKS = frozenset({"Cc", "Zl", "Zp"})
 
 

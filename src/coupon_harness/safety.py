@@ -30,8 +30,7 @@ PRODUCTION_HOSTS = frozenset({
 PRODUCTION_SUFFIXES = (".api.capillarytech.com", ".intouch.capillarytech.com", ".api.capillarytech.cn.com")
 DEFAULT_MAX_COUPONS = 10_000
 
-#: Characters no honest base URL holds: backslashes (WHATWG reads them as /), whitespace and controls, and
-#: the invisible ones (soft hyphen, zero-width and direction marks, word joiners, BOM).
+#: Characters no honest base URL holds: backslashes (WHATWG reads them as /), whitespace, controls, invisibles.
 _AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 

@@ -241,8 +241,7 @@ class SandboxConfig:
     variations: Variations = field(default_factory=Variations)
     #: Most seriesIds one request may carry; a longer list is answered 400 (code 756) before any work.
     max_batch: int = 1000
-    #: Seconds a request head (request line and headers) may take to arrive: from the connection's
-    #: opening for its first request, from the first byte for later ones. Slow or silent clients are cut.
+    #: Seconds a request head may take to arrive (from the connection's opening, or a later head's first byte).
     header_timeout_s: float = 15.0
     #: Seconds an idle keep-alive connection is held open between requests.
     keepalive_timeout_s: float = 75.0

@@ -75,8 +75,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=_BACKLOG)
 
 
-#: The aiohttp minor version whose RequestHandler internals `_Handler` reads; tests/sandbox/test_aiohttp_pin.py
-#: fails first on any other, before the behaviour tests in tests/sandbox/test_hygiene.py.
+#: The aiohttp minor version whose RequestHandler internals `_Handler` reads (tests/sandbox/test_aiohttp_pin.py).
 AIOHTTP_PINNED = "3.14"
 
 

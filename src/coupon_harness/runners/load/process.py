@@ -86,9 +86,8 @@ def _on_signals(stop: Callable[[int], None]) -> None:
 
 
 def _finish(runner: Any, role: str, state: LoadState) -> None:
-    """End the run in order: the users finish the request in flight (stop_timeout), then quit. A master tells
-    every worker to quit (QUIT_MESSAGE) and waits for each last delta, even of one Locust marks missing
-    (Locust's own quit waits 0.5 s: a worker still finishing requests lost its last figures and codes)."""
+    """End the run in order: the users finish the request in flight, then quit; a master first tells every
+    worker to quit and waits for each last delta (Locust's own quit waits 0.5 s)."""
     if role == "master":
         workers = [client.id for client in runner.clients.all]
         for worker in workers:

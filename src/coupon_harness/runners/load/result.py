@@ -25,8 +25,7 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
     requests = counters["requests"]
     answered = requests - aggregate.statuses.get(TRANSPORT_STATUS, 0)
     errors = counters["errors"]
-    # With no answer completed, the latencies of the requests measure the deadline they all hit, not the target:
-    # no figure is shown for them (every report then says no request completed), as no SLO is judged on them.
+    # With no answer completed, the latencies measure the deadline, not the target: none is shown.
     latency = aggregate.percentiles_ms() if answered > 0 else {}
     error_rate = errors / requests if requests else 0.0
     others = counters["other_entities"]

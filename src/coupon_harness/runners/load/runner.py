@@ -146,12 +146,12 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
                 os.kill(main.pid, interrupted)
             main.wait()
     finally:
-        if main is not None and main.poll() is None:  # an error of this process, not of the load process
-            main.terminate()
-            main.wait()
         if main is None:
             os.close(channel.write_fd)
             os.close(channel.read_fd)
+        elif main.poll() is None:  # an error of this process, not of the load process
+            main.terminate()
+            main.wait()
         channel.finished()
         if main is not None and main.stderr is not None:
             main.stderr.close()

@@ -134,8 +134,7 @@ class LoadSettings:
     prometheus_host: str = "127.0.0.1"
     #: What coupons.csv names as the sender of this run's coupons ("load", "capacity step 3", "run load stage").
     coupon_source: str = "load"
-    #: The preflight's coupons, as coupons.csv rows: counted and checked with the load's, and listed unless
-    #: `carried_listed` (the preflight listed them itself).
+    #: The preflight's coupons, as coupons.csv rows: counted and checked, and listed unless `carried_listed`.
     carried_coupons: tuple[tuple[Any, ...], ...] = ()
     carried_listed: bool = False
     #: The coupons.csv the run appends to (a capacity search's, for all its steps); None: coupons.csv in its folder.
