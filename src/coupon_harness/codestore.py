@@ -97,9 +97,8 @@ def _buffer(typecode: _Typecode, count: int) -> array[int]:
 
 
 def _extended(owner: _Owner, view: _View, count: int) -> tuple[_Owner, _View]:
-    """`owner` grown to `count` items, the new ones zero, and its new view (the old one is released). Past
-    `_MMAP_FROM` bytes, an anonymous mmap (resized in place, no freed heap left behind); where no map can be
-    made or resized, an array."""
+    """`owner` grown to `count` zeroed items, and its new view (the old one released): past `_MMAP_FROM` bytes an
+    anonymous mmap, resized in place; an array where no map can be made or resized."""
     if isinstance(owner, mmap.mmap):
         assert isinstance(view, memoryview)
         typecode = cast(_Typecode, view.format)
@@ -139,13 +138,11 @@ def _layout(length: int) -> tuple[int, int, int]:
 class _CodeTable:
     """The codes of one (series, prefix, length, case), exactly, in 64-bit slots.
 
-    A code is its base-36 value x (< 36**length <= 2**bits) multiplied by an odd constant mod 2**bits, its
-    product: a bijection that spreads codes evenly. A slot holds the product's `low` bits above a fingerprint
-    of the holder (`who_bits`); the product's top `bits - low` bits are its row. The slots live in `2**depth`
-    buckets, the product's top `depth` bits: fixed regions of `capacity` slots in one flat buffer, each kept
-    sorted (bisect, insert by a move within the region), its fill in `counts`. While `depth` is below the row's
-    bits, `middles` (parallel to the slots) keeps each slot's row and a bucket is sorted by (row, slot); from
-    there on the bucket number holds the row and a slot is 8 bytes, all there is.
+    A code's product is its base-36 value times an odd constant mod 2**bits (a bijection that spreads codes). A
+    slot holds the product's `low` bits above the holder's fingerprint (`who_bits`); its top bits are its row.
+    The slots live in `2**depth` buckets (the product's top bits): sorted regions of `capacity` slots in one
+    flat buffer, their fill in `counts`. While `depth` is below the row's bits, `middles` keeps each slot's row
+    (a bucket sorted by (row, slot)); from there on the bucket number holds the row.
 
     A code whose bucket is full goes to `spill`; past 1/512 of the slots the table grows (its regions widen,
     or at `_REGION_MAX` slots its buckets double) and puts the spill back.
@@ -247,8 +244,7 @@ class _CodeTable:
             self._middle_owner, self.middles = _extended(self._middle_owner, self.middles, count)
 
     def _widen(self) -> None:
-        """Every bucket's region grows (by half in a table of one bucket, else by 1/16), moved in place from
-        the last bucket down."""
+        """Every bucket's region grows (by half with one bucket, else 1/16), moved in place, last bucket first."""
         old = self.capacity
         new = old + max(old >> (1 if self.depth == 0 else _WIDEN_SHIFT), 2)
         new += new & 1  # even: `_deepen` halves it

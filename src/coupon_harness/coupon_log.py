@@ -243,9 +243,8 @@ def read_rows(path: Path) -> list[list[str]]:
 
 
 def coupons_of(body: Any, series_ids: Sequence[object] = ()) -> list[tuple[object, str]]:
-    """(series, code) of every coupon a body's entities carry, in order; the series as requested at that
-    position, else the `entityId`. Inclusive on purpose (any status, beside errors): a code listed in vain costs
-    a failed revocation, one missing a live coupon."""
+    """(series, code) of every coupon a body's entities carry, the series as requested there, else `entityId`.
+    Inclusive on purpose (any status, beside errors): a code missing from the list is a live coupon."""
     entities = body.get("response") if isinstance(body, dict) else None
     if not isinstance(entities, list):
         return []

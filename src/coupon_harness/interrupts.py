@@ -16,8 +16,7 @@ from types import FrameType
 __all__ = ["Terminated", "armed", "deferred", "disarm", "exit_code_for", "handled", "held", "received", "signal_name"]
 
 _received: list[int] = []
-#: Until armed, a signal is only noted: raising it inside an import can break a native module's start
-#: (pyo3 panics when its import of `decimal` is interrupted) instead of ending the command cleanly.
+#: Until armed, a signal is only noted: raised inside an import, it can break a native module (pyo3 panics).
 _armed: list[bool] = [False]
 
 
@@ -70,7 +69,7 @@ def disarm() -> None:
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """Within, a first signal is only noted (`received()` tells): for writing the reports of a run that is over."""
+    """Within, a first signal is only noted (`received()` tells): for writing the reports of a finished run."""
     was = _armed[0]
     _armed[0] = False
     try:

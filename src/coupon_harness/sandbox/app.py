@@ -193,8 +193,7 @@ class _Tokens:
 
 def create_app(config: SandboxConfig | None = None, *, mutate: Mutate | None = None,
                before: Before | None = None) -> web.Application:
-    """A sandbox application with its own fresh state; `mutate` and `before`: the hooks of the package's
-    docstring."""
+    """A sandbox application with its own fresh state; `mutate`, `before`: the package docstring's hooks."""
     config = config if config is not None else default_config()
     rng = random.Random(config.seed)
     issuer = Issuer(config, rng)

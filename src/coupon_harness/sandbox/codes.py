@@ -89,11 +89,9 @@ def _chunks(alphabet: str, size: int) -> tuple[str, ...]:
 
 
 class CodeSpace:
-    """Every code of one shape, each handed out once: a counter through a seeded bijection of [0, N).
-
-    N = len(alphabet) ** length; add, odd-multiply and xor-shift rounds on [0, P), P the power of two >= N,
-    repeated while the result is >= N (cycle walking). The number is written a chunk of characters at a time.
-    `reserved` (GENERIC) codes are skipped. Not locked: the issuer holds its lock.
+    """Every code of one shape, each handed out once: a counter through a seeded bijection of [0, N), N =
+    len(alphabet) ** length (add, odd-multiply and xor-shift rounds on the power of two above, cycle walking),
+    written a chunk of characters at a time. `reserved` codes are skipped. Not locked: the issuer holds its lock.
     """
 
     __slots__ = ("_add", "_alphabet", "_chunk", "_chunks", "_head", "_length", "_mask", "_mul1", "_mul2", "_n",

@@ -84,9 +84,8 @@ class _Handler(RequestHandler):
     head must be complete `header_timeout_s` after the connection opened (first request) or after its first
     byte (later ones), else the connection is closed; keepalive_timeout alone lets a trickling client stay.
 
-    The one override of aiohttp internals in the package: asyncio's protocol methods are extended, and three
-    private attributes of RequestHandler 3.14 are read (`_request_count`, `_messages`, `_request_in_progress`),
-    none written. One timer per connection, re-armed lazily (a request costs a clock read). Pinned by
+    The one override of aiohttp internals in the package: asyncio's protocol methods are extended, three private
+    attributes of RequestHandler 3.14 read (none written); one timer per connection, re-armed lazily. Pinned by
     tests/sandbox/test_aiohttp_pin.py and the timeout tests of tests/sandbox/test_hygiene.py.
     """
 

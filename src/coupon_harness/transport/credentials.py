@@ -71,8 +71,7 @@ class Credentials:
         return None
 
     def access(self) -> dict[str, Any]:
-        """What a replay line gives again beside the kind: the extra headers' names and the TLS settings (paths
-        made absolute)."""
+        """What a replay line gives again beside the kind: the extra headers' names, the TLS (absolute paths)."""
         def absolute(path: str | None) -> str | None:
             return str(Path(path).absolute()) if path is not None else None
 

@@ -166,8 +166,7 @@ _OWNER = "_coupon_harness_deadline"
 
 
 class Deadline:
-    """The end of one request: once it passes, the reaper shuts down every socket attached to it; `fired`
-    says why a read ended."""
+    """The end of one request: once it passes, the reaper shuts down the sockets attached to it (`fired`)."""
 
     __slots__ = ("_lock", "_sockets", "at", "done", "fired", "seconds")
 

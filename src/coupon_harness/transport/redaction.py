@@ -405,9 +405,8 @@ _Step = tuple[str, tuple[str, ...]]
 
 
 def _decoded_spans(text: str, table: _Table) -> list[tuple[int, int]]:
-    """The spans (in `text`) of secrets in its decoded levels: all families at once, level after level; and
-    where layers of two families cross (`&#92;` inside JSON's `\\\\`), one family at a time (breadth first, at
-    most `_MAX_VIEWS` texts), since decoding both at once would make an escape of the secret's own backslash."""
+    """The spans (in `text`) of secrets in its decoded levels: all families at once; and where two families'
+    layers cross, one family at a time (at most `_MAX_VIEWS` texts), which keeps a secret's own backslash."""
     found: list[tuple[int, int]] = []
     maps: dict[tuple[str, tuple[str, ...]], _Map] = {}
 

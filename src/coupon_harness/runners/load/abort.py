@@ -1,8 +1,7 @@
 """`--abort-on-fail`: does the run's aggregate already show that it cannot pass? (k6's abortOnFail, in spirit)
 
 An SLO "can no longer be met" when its breach no longer depends on the rest of the run, given the requests
-the run is heading for:
-
+the run is heading for (P):
 - `max<=T`: one answer slower than T (the HDR bucket's upper bound). Certain at once.
 - `pX<=T`: more answers slower than T than N - rank(pX) at N = ceil(P), the projected total: even if every
   answer still to come were instant, pX stays above T.

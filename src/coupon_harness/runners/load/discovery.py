@@ -20,8 +20,7 @@ INFO_PATH = "/sandbox/info"
 
 
 def sandbox_description(base_url: str, policy: OutboundPolicy) -> dict[str, Any] | None:
-    """The description a coupon-harness sandbox gives, or None for any other answer; a redirect is
-    `RedirectRefused` (exit 2)."""
+    """The description a coupon-harness sandbox gives, or None; a redirect is `RedirectRefused` (exit 2)."""
     answer = setup_request("GET", base_url.rstrip("/") + INFO_PATH, policy,
                            what="the sandbox discovery (GET /sandbox/info) at", fix=DISCOVERY_FIX)
     if answer.error is not None or answer.status != 200:

@@ -46,8 +46,7 @@ JSON_BODY = {"Content-Type": "application/json"}
 
 @dataclass(slots=True)
 class LoadStep:
-    """A stretch of the run's shape with one user count; wall-clock times (the timeline's), `end_s` None while
-    it lasts."""
+    """A stretch of the run's shape with one user count; wall-clock times, `end_s` None while it lasts."""
 
     index: int
     users: int
@@ -365,8 +364,8 @@ class ShareInbox:
 
 
 def _receive_share(state: LoadState, expected_workers: int, inbox: ShareInbox | None) -> None:
-    """Worker: the master's share; none by the time the users spawn, one worked out from this worker's index,
-    or nothing when that is unknown. Until it is settled the users wait (`reserve` grants nothing)."""
+    """Worker: the master's share, else one worked out from this worker's index when the users spawn, else
+    none; until it is settled the users wait."""
     environment = state.environment
     if environment is None:
         return

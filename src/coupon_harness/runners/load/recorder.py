@@ -449,8 +449,7 @@ class Aggregate(_Figures):
             yield bucket, (bucket - first + 1) * self.interval_s, self.histograms.get(bucket), count, errors
 
     def covered_s(self, bucket: int) -> float:
-        """Seconds of traffic within the interval `bucket` (a run's first and last are partial); its width when
-        no span is known."""
+        """Seconds of traffic within the interval `bucket` (a run's first and last are partial), or its width."""
         width = self.interval_s
         if not self.spans:
             return width
