@@ -1,23 +1,17 @@
 """Every (series, code) seen, with a fingerprint of who holds it, in about 9-11 bytes a code: exact.
 
-Shared by the contract's `Ledger` (unique-codes, in every process that judges) and the sandbox's issued set.
-Standard library only.
+Shared by the contract's `Ledger` and the sandbox's issued set; standard library only; not locked (each
+user holds its own lock).
 
-Codes of ASCII letters and digits of one case (the sandbox's and Capillary's usual shape) pack, exactly, into
-64-bit slots, one `_CodeTable` per (series, prefix, length, case): a hit is an equal stored code, never a hash
-collision. Codes longer than 12 characters pack their last 12 under their prefix (a series may use
-`_MAX_PREFIXES` of them). Any other code (mixed case, punctuation, non-ASCII, too many prefixes) goes to its
-series' `_Fallback` (the code's bytes, confirmed on every hash hit; ~29 bytes plus its length); a code that
-is not a str, to a dict.
+Codes of ASCII letters and digits of one case pack, exactly, into 64-bit slots, one `_CodeTable` per (series,
+prefix, length, case): a hit is an equal stored code, never a hash collision. Longer codes pack their last 12
+characters under their prefix (up to `_MAX_PREFIXES` a series). Any other code goes to its series' `_Fallback`
+(its bytes, confirmed on every hash hit); a code that is not a str, to a dict.
 
-The holder is a fingerprint of `customer_hash(customer)` (Python's hash: stable within the one process that
-holds the store) in a slot's spare bits (`_layout`: 20 for 10 characters, at least 17, up to 32; 64 in the
-fallback). One customer always has one fingerprint, so a repeat to the same customer is never taken for a
-duplicate, and a duplicate is reported only when the fingerprints differ, which proves the customers differ:
-no false duplicate. The one error left is the other way round: a code repeated to a second customer whose
-fingerprint equals the first one's goes unseen (1 in 2**20 for a repeated 10-character code).
-
-Not locked: the Ledger holds its lock, the sandbox's issuer its own.
+The holder is a fingerprint of `customer_hash(customer)` in a slot's spare bits (`_layout`: 17 to 32; 64 in
+the fallback). A duplicate is reported only when the fingerprints differ, which proves the customers differ:
+no false duplicate. The one error left: a code repeated to a customer of the same fingerprint goes unseen
+(1 in 2**20 for a 10-character code).
 """
 
 from __future__ import annotations
@@ -54,13 +48,11 @@ _WIDEN_SHIFT = 4
 _SPILL_SHIFT = 9
 #: At most 2**_MAX_DEPTH buckets (their counts: 4 bytes each).
 _MAX_DEPTH = 24
-#: A buffer of this many bytes (a page) or more moves to an anonymous mmap: grown in place by the kernel
-#: (mremap) and never copied into a heap that a thousand growing tables would fragment.
+#: A buffer of this many bytes (a page) or more moves to an anonymous mmap, grown in place (no heap fragments).
 _MMAP_FROM = 1 << 12
 #: Codes a fallback bucket holds on average before the buckets double (up to 2**16 of them).
 _SPLIT_AT = 1024
-#: Distinct prefixes (a code's characters before its packed tail) a series may spread its codes over
-#: before the rest of its long codes go to the fallback.
+#: Distinct prefixes (before a long code's packed tail) a series may use before the rest go to the fallback.
 _MAX_PREFIXES = 16
 #: Fibonacci hashing: odd, so multiplying by it mod 2**k is a bijection that spreads consecutive codes.
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -87,8 +79,6 @@ class _View(Protocol):
     def __setitem__(self, index: Any, value: Any, /) -> None: ...
 
 
-
-
 def _zeros(items: array[int], count: int) -> None:
     """Append `count` zeros to `items`, 4,096 at a time."""
     block = _ZERO_BLOCKS[items.typecode]
@@ -107,12 +97,8 @@ def _buffer(typecode: _Typecode, count: int) -> array[int]:
 
 
 def _extended(owner: _Owner, view: _View, count: int) -> tuple[_Owner, _View]:
-    """`owner` grown to `count` items, the new ones zero, and its new view (the old one is released).
-
-    Past `_MMAP_FROM` bytes the items live in an anonymous mmap seen through a memoryview: resized in place
-    (mremap), its pages touched only as they are used, nothing left behind in the heap (arrays of a thousand
-    tables growing in step left ~8 bytes a coupon of freed heap in RSS). Where no map can be made or resized
-    (vm.max_map_count reached, no mremap), an array it is."""
+    """`owner` grown to `count` zeroed items, and its new view (the old one released): past `_MMAP_FROM` bytes an
+    anonymous mmap, resized in place; an array where no map can be made or resized."""
     if isinstance(owner, mmap.mmap):
         assert isinstance(view, memoryview)
         typecode = cast(_Typecode, view.format)
@@ -136,8 +122,7 @@ def _extended(owner: _Owner, view: _View, count: int) -> tuple[_Owner, _View]:
 
 
 def _anonymous(size: int) -> mmap.mmap:
-    """A private anonymous map: a shared one (mmap's default) is a file of its first size, and the pages a
-    resize adds past it fault (SIGBUS)."""
+    """A private anonymous map (a shared one's pages added by a resize fault: SIGBUS)."""
     return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 
 
@@ -153,18 +138,14 @@ def _layout(length: int) -> tuple[int, int, int]:
 class _CodeTable:
     """The codes of one (series, prefix, length, case), exactly, in 64-bit slots.
 
-    A code is its base-36 value x (< 36**length <= 2**bits) multiplied by an odd constant mod 2**bits, its
-    product: a bijection that spreads codes evenly. A slot holds the product's `low` bits above a fingerprint
-    of the holder (`who_bits`); the product's top `bits - low` bits are its row. The slots live in `2**depth`
-    buckets, the product's top `depth` bits: fixed regions of `capacity` slots in one flat buffer, each kept
-    sorted (bisect, insert by a move within the region), its fill in `counts`. While `depth` is below the row's
-    bits, `middles` (parallel to the slots) keeps each slot's row and a bucket is sorted by (row, slot); from
-    there on the bucket number holds the row and a slot is 8 bytes, all there is.
+    A code's product is its base-36 value times an odd constant mod 2**bits (a bijection that spreads codes). A
+    slot holds the product's `low` bits above the holder's fingerprint (`who_bits`); its top bits are its row.
+    The slots live in `2**depth` buckets (the product's top bits): sorted regions of `capacity` slots in one
+    flat buffer, their fill in `counts`. While `depth` is below the row's bits, `middles` keeps each slot's row
+    (a bucket sorted by (row, slot)); from there on the bucket number holds the row.
 
-    A code whose bucket is full goes to `spill`; past 1/512 of the slots the table grows and puts the spill
-    back: its regions widen (moved in place, last bucket first) or, at `_REGION_MAX` slots, its buckets double
-    (`_deepen`: each splits where the product's next bit turns to 1). So a table's memory follows its codes
-    (~9 bytes a code past 2**8 buckets, ~11 below: 1 byte of middle), however many tables there are.
+    A code whose bucket is full goes to `spill`; past 1/512 of the slots the table grows (its regions widen,
+    or at `_REGION_MAX` slots its buckets double) and puts the spill back.
     """
 
     bits: int
@@ -263,8 +244,7 @@ class _CodeTable:
             self._middle_owner, self.middles = _extended(self._middle_owner, self.middles, count)
 
     def _widen(self) -> None:
-        """Every bucket's region grows (by half in a table of one bucket, else by 1/16), moved in place from
-        the last bucket down."""
+        """Every bucket's region grows (by half with one bucket, else 1/16), moved in place, last bucket first."""
         old = self.capacity
         new = old + max(old >> (1 if self.depth == 0 else _WIDEN_SHIFT), 2)
         new += new & 1  # even: `_deepen` halves it
@@ -335,11 +315,9 @@ class _CodeTable:
 
 @dataclass(slots=True, eq=False)
 class _Fallback:
-    """A series' str codes that do not pack: one arena (a bytearray of records: holder hash, 8 bytes; length,
-    4; the code in UTF-8) and 2**level buckets (by the top bits of the code's hash) of two parallel
-    arrays('Q'): the code hashes, sorted, and the offsets of their records. A hash hit is confirmed against the
-    stored bytes, so two codes that share a hash stay two codes. The buckets double (each splits where its next
-    hash bit turns to 1) as the codes grow, up to 2**16 buckets."""
+    """A series' str codes that do not pack: an arena of records (holder hash, 8 bytes; length, 4; the code in
+    UTF-8) and 2**level buckets of sorted code hashes with their records' offsets. A hash hit is confirmed
+    against the stored bytes. The buckets double as the codes grow, up to 2**16."""
 
     arena: bytearray = field(default_factory=bytearray)
     level: int = 0
@@ -422,8 +400,7 @@ class CodeStore:
     def add_all(self, coupons: Iterable[Sequence[Any]], exempt: frozenset[Any] = frozenset()
                 ) -> tuple[int, int, Sequence[Any] | None]:
         """Remember every (series, code, customer) but those of `exempt` series: how many coupons there were,
-        how many repeat a code another customer holds, and the first of those (the load aggregate's hot
-        path: one call per delta)."""
+        how many repeat a code another customer holds, and the first of those."""
         tables = self._tables
         customer_hash = self._customer_hash
         packed_chars = _PACKED_CHARS

@@ -29,16 +29,8 @@ from coupon_harness.input_files import (
     size_text,
 )
 
-__all__ = [
-    "ENV_PREFIX",
-    "check_credentials",
-    "check_int",
-    "check_number",
-    "parse_customer_ids",
-    "parse_int_list",
-    "parse_user",
-    "read_target_table",
-]
+__all__ = ["ENV_PREFIX", "check_credentials", "check_int", "check_number", "parse_customer_ids", "parse_int_list",
+           "parse_user", "read_target_table"]
 
 ENV_PREFIX = "COUPON_HARNESS_"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -84,9 +76,7 @@ _CREDENTIAL_FIELDS = ("user", "password", "token", "oauth_key", "oauth_secret")
 
 
 def check_credentials(values: dict[str, Any], where: str) -> None:
-    """Credentials must be text a request can carry: UTF-8 (Basic and the OAuth body encode it) without a control
-    character, and for the token, which is sent as a header as is, visible ASCII. The message never shows the
-    value."""
+    """Credentials must be UTF-8 without a control character (a token: visible ASCII); messages never show them."""
     for name in _CREDENTIAL_FIELDS:
         value = values.get(name)
         if value is None:
@@ -136,10 +126,7 @@ def parse_int_list(value: str | list[Any], what: str) -> tuple[int, ...]:
 
 
 def parse_customer_ids(value: str | list[Any], what: str) -> tuple[str, ...]:
-    """Comma-separated (or a TOML list) customer ids; each must be text a JSON body can carry as is.
-
-    A repeated id is kept once, in first-seen order: the scenarios that need two customers draw two
-    distinct ids from this pool."""
+    """Comma-separated (or a TOML list) customer ids, UTF-8; a repeated id is kept once, in first-seen order."""
     if not isinstance(value, str | list):
         raise ConfigError(f"{what} must be a list of customer ids like [\"c1\", \"c2\"], got {value!r}")
     items = value if isinstance(value, list) else value.split(",")
@@ -180,9 +167,8 @@ _CONFIG_FIX = {
 
 
 def read_target_table(path: Path, name: str | None) -> tuple[str, dict[str, Any]]:
-    """The table of target `name` (or the file's default-target, or its only target) of a TOML config file,
-    with `${ENV}` references expanded, and how messages name it (`FILE [targets.NAME]`). Its keys are not
-    checked here: the option table (`coupon_harness.cli.option_table`) knows them."""
+    """How messages name the target's table (`FILE [targets.NAME]`), and the table of target `name` (or the
+    default-target, or the only one), `${ENV}` expanded; the option table checks its keys."""
     try:
         text = read_text(path, limit=CONFIG_LIMIT)
         raw = tomllib.loads(text)
@@ -195,8 +181,7 @@ def read_target_table(path: Path, name: str | None) -> tuple[str, dict[str, Any]
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     except RecursionError:
-        raise ConfigError(f"config file {path} {NESTED_TOO_DEEPLY}: give --config a TOML file of targets "
-                          "(README 'Config file')") from None
+        raise _too_deep(path) from None
     targets = raw.get("targets")
     if not isinstance(targets, dict) or not targets:
         raise ConfigError(f"config file {path} has no [targets.NAME] table; see README 'Config file'")
@@ -224,5 +209,9 @@ def read_target_table(path: Path, name: str | None) -> tuple[str, dict[str, Any]
     try:
         return where, {key: _expand(value, where) for key, value in table.items()}
     except RecursionError:
-        raise ConfigError(f"config file {path} {NESTED_TOO_DEEPLY}: give --config a TOML file of targets "
-                          "(README 'Config file')") from None
+        raise _too_deep(path) from None
+
+
+def _too_deep(path: Path) -> ConfigError:
+    return ConfigError(f"config file {path} {NESTED_TOO_DEEPLY}: give --config a TOML file of targets "
+                       "(README 'Config file')")

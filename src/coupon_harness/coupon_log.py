@@ -1,18 +1,9 @@
 """coupons.csv: every coupon a run made the target issue, appended as the answers arrive, from every command.
 
-Against a shared staging cluster a coupon nobody listed can never be revoked, so whatever sends a request that
-issues coupons (the contract passes, the preflight, diff on both targets, replay, the load users) appends them
-here: one row per coupon with its series, code, customer, the time its answer arrived and what sent it (the
-pass, stage or command). Rows are written and flushed with each answer (the load runner's aggregate: with each
-delta, a few times a second), so a process killed outright loses at most what it had not yet handed over; the
-file is fsynced at least once a second while rows come (a timer thread) and at close, so a machine that goes
-down loses at most the last second too.
-
-A write that fails (a full disk, a quota) stops the log: `CouponLogError` (a HarnessError, exit 2) says how many
-codes are recorded, where, and that the ones after may not be; every later `record` raises it again, so the run
-that owns the log stops instead of issuing coupons it cannot list.
-
-Standard library only: the load process imports it before Locust has monkey-patched anything it could care about.
+A coupon nobody listed can never be revoked, so whatever issues coupons appends them here, one row each,
+written with each answer (or load delta) and fsynced at least once a second. A write that fails (a full disk)
+stops the log: `CouponLogError` (exit 2) says how many codes are recorded, and every later `record` raises it
+again, so the run stops instead of issuing coupons it cannot list. Standard library only.
 """
 
 from __future__ import annotations
@@ -44,8 +35,7 @@ Row = tuple[object, str, str, str, str]
 
 
 class CouponSink(Protocol):
-    """Where a run's coupons go as they arrive: a `CouponLog` (coupons.csv), or `CouponRows` (kept in memory to be
-    handed on: a worker's preflight, whose coupons travel to the master's coupons.csv)."""
+    """Where a run's coupons go as they arrive: a `CouponLog`, or `CouponRows` (kept to be handed on)."""
 
     count: int
 
@@ -53,8 +43,7 @@ class CouponSink(Protocol):
 
 
 class CouponRows:
-    """Coupons kept in memory, in order (`rows`), to be written by whoever owns the run's coupons.csv; with a `log`,
-    written there too as they come (a preflight's coupons: listed at once, and carried with the load)."""
+    """Coupons kept in memory (`rows`) for whoever owns the run's coupons.csv; with a `log`, written there too."""
 
     def __init__(self, log: CouponLog | None = None) -> None:
         self.rows: list[Row] = []
@@ -84,9 +73,8 @@ _last_second: tuple[int, str] = (-1, "")
 
 
 def stamp(at: float | None = None) -> str:
-    """An answer's arrival time (epoch seconds; now when None) as the log writes it: ISO 8601 UTC, milliseconds.
-
-    Once a coupon on the load master: the second's text is formatted once and reused (~0.3 us a call)."""
+    """An answer's arrival time (epoch seconds; now when None) as ISO 8601 UTC with milliseconds (the second's
+    text is formatted once: once a coupon on the load master)."""
     global _last_second
     if at is None:
         at = time.time()
@@ -104,14 +92,8 @@ class _Lines(list[str]):
 
 
 class CouponLog:
-    """An append-only coupons.csv. Thread-safe; `record` may be called from any thread (or greenlet).
-
-    Rows go to the file with one unbuffered write per call (no row waits in a buffer of this process). A write
-    the disk cannot take whole leaves the file cut after the last whole row (never half a line), and the log
-    then counts what it could not write: `error` says how many codes the file holds and how many are missing.
-    `redact` is applied to each code and customer before it is written: a target that echoes a credential as a
-    code leaves none on disk.
-    """
+    """An append-only coupons.csv, thread-safe, one unbuffered write per `record` (a failed one leaves the file
+    cut after its last whole row); `redact` is applied to each code and customer before it is written."""
 
     def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None,
                  sync_every_s: float = SYNC_EVERY_S) -> None:
@@ -246,11 +228,9 @@ class CouponLog:
 
 
 def count_rows(path: Path) -> int:
-    """The data rows of an existing coupons.csv (its header not counted). Read as CSV, not counted by line: a customer
-    id may hold a line break (the strings pass sends CR/LF), quoted in its field."""
+    """The data rows of an existing coupons.csv, read as CSV (a quoted customer id may hold a line break)."""
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
         return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-
 
 
 def read_rows(path: Path) -> list[list[str]]:
@@ -263,11 +243,8 @@ def read_rows(path: Path) -> list[list[str]]:
 
 
 def coupons_of(body: Any, series_ids: Sequence[object] = ()) -> list[tuple[object, str]]:
-    """(series, code) of every coupon a body's entities carry (`response[].result.code`), in order; [] for a body
-    of another shape. The series is the one the request asked for at that position, else the entity's `entityId`.
-
-    Inclusive on purpose: an entity with a code counts even beside errors, whatever the status, since the target
-    may have issued it; a code listed that was never issued costs a failed revocation, one missing a live coupon."""
+    """(series, code) of every coupon a body's entities carry, the series as requested there, else `entityId`.
+    Inclusive on purpose (any status, beside errors): a code missing from the list is a live coupon."""
     entities = body.get("response") if isinstance(body, dict) else None
     if not isinstance(entities, list):
         return []

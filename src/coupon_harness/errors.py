@@ -6,14 +6,12 @@ import unicodedata
 
 __all__ = ["ConfigError", "HarnessError", "TargetUnreachable", "one_line"]
 
-#: Characters that end a line for a terminal, a CI log or str.splitlines: control characters (Cc: newline, CR,
-#: the C1 NEL, ESC ...), the line and paragraph separators.
+#: Characters that end a line for a terminal, a CI log or str.splitlines (controls, line and paragraph separators).
 _BREAKS = frozenset({"Cc", "Zl", "Zp"})
 
 
 def one_line(message: str) -> str:
-    """A message as one line: a control character or line separator an input carried into it (a path or a value
-    with a newline, an escape sequence) is written as its escape (\\n, \\x1b), never as itself."""
+    """A message as one line: a control character or line separator from an input is written as its escape."""
     if not any(unicodedata.category(char) in _BREAKS for char in message):
         return message
     return "".join(repr(char)[1:-1] if unicodedata.category(char) in _BREAKS else char for char in message)

@@ -1,9 +1,8 @@
 """An exclusive lock on a lock file, between threads and processes: a report folder's (one run writes there) and a
 baseline's (one update at a time).
 
-`flock` on the file, which the holder removes before it lets go, so no lock file is left behind; a taker that locked
-a file removed meanwhile sees that its inode is not the path's any more and takes the new one. The lock goes with
-the process, even one killed outright (its file then stays, unlocked, and is taken again). Standard library only.
+`flock` on the file, which the holder removes before it lets go; a taker that locked a removed file sees its inode
+is not the path's any more and takes the new one. Standard library only.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Reading a file a user names (a config, a baseline, a report's summary.json): bounded, whatever the path is.
 
-`read_text(path, limit=...)` opens without blocking, reads only a regular file (a device such as /dev/zero, a
-pipe, a socket or a folder is refused before a byte is read) and at most `limit` bytes, and decodes UTF-8; each
-refusal is an `UnreadableFile` whose `reason` completes a sentence that starts with the path, so each caller
-names its own flag and fix. `nested_too_deeply` is the reason to give when a parser raised RecursionError (a
-document nested 100,000 levels deep). Standard library only: every layer may import it.
+Each refusal is an `UnreadableFile` whose `reason` follows the path, so each caller names its own flag and
+fix. Standard library only: every layer may import it.
 """
 
 from __future__ import annotations
@@ -53,11 +50,8 @@ def _kind(mode: int) -> str:
 
 
 def read_text(path: str | Path, *, limit: int) -> str:
-    """The text of the regular file at `path` (symbolic links followed), at most `limit` bytes of UTF-8.
-
-    Raises OSError as `open` does (FileNotFoundError, PermissionError, ...) and UnreadableFile for a path that
-    is not a regular file, one larger than `limit`, text that is not UTF-8, or a path the system cannot take
-    (a NUL byte). The open never blocks (a pipe with no writer) and a device is never read."""
+    """The text of the regular file at `path`, at most `limit` bytes of UTF-8; OSError as `open` raises it,
+    UnreadableFile otherwise. The open never blocks and a device is never read."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         descriptor = os.open(path, flags)

@@ -1,9 +1,7 @@
 """SIGINT and SIGTERM end a command the same way: the run stops, the partial report is written.
 
-SIGTERM (what CI sends on a timeout) is raised as `Terminated`, a KeyboardInterrupt, so every path that
-handles Ctrl-C handles it too. Only the first signal interrupts; later ones are noted and ignored, so that
-they cannot cut the writing of the partial report. Standard library only: it is installed before anything
-heavy is imported.
+SIGTERM is raised as `Terminated`, a KeyboardInterrupt. Only the first signal interrupts; later ones cannot
+cut the writing of the partial report. Standard library only.
 """
 
 from __future__ import annotations
@@ -18,8 +16,7 @@ from types import FrameType
 __all__ = ["Terminated", "armed", "deferred", "disarm", "exit_code_for", "handled", "held", "received", "signal_name"]
 
 _received: list[int] = []
-#: Until armed, a signal is only noted: raising it inside an import can break a native module's start
-#: (pyo3 panics when its import of `decimal` is interrupted) instead of ending the command cleanly.
+#: Until armed, a signal is only noted: raised inside an import, it can break a native module (pyo3 panics).
 _armed: list[bool] = [False]
 
 
@@ -66,15 +63,13 @@ def armed() -> None:
 
 
 def disarm() -> None:
-    """From here on a first signal is only noted, until `armed()` (which raises one noted meanwhile). For a span
-    that ends in another function: the report folder's claim up to the `try` of the run that reports into it."""
+    """From here on a first signal is only noted, until `armed()` (which raises one noted meanwhile)."""
     _armed[0] = False
 
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """Within, a first signal is only noted (`received()` tells): for writing the reports of a run that is
-    over, which a signal must not cut in half. The command still ends as interrupted."""
+    """Within, a first signal is only noted (`received()` tells): for writing the reports of a finished run."""
     was = _armed[0]
     _armed[0] = False
     try:
@@ -85,9 +80,8 @@ def held() -> Iterator[None]:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Within, a first signal is only noted; on leaving, one that came meanwhile is raised. For a request in flight
-    and the listing of its coupons: Ctrl-C must not drop an answer the target already issued coupons for (the
-    request ends by its deadline at the latest). Off the main thread (where no signal lands) it does nothing."""
+    """Within, a first signal is only noted; on leaving, it is raised: a request in flight keeps the answer its
+    coupons came in. Off the main thread it does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -100,10 +94,8 @@ def deferred() -> Iterator[None]:
 
 @contextlib.contextmanager
 def handled() -> Iterator[None]:
-    """Within: the first SIGINT/SIGTERM raises (KeyboardInterrupt/Terminated) once `armed()` was called (it is
-    noted until then), later ones are ignored.
-    Restores the previous handlers on leaving (a library caller or pytest keeps its own). No-op off the
-    main thread, where Python cannot set handlers."""
+    """Within: the first SIGINT/SIGTERM raises once `armed()` was called (noted until then), later ones are
+    ignored; the previous handlers come back on leaving. No-op off the main thread."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

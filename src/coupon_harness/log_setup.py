@@ -1,11 +1,8 @@
 """The one logging setup of the harness's processes: diagnostics of the `coupon_harness` loggers on stderr.
 
-Modules log through `logging.getLogger(__name__)`; what a user reads (progress, the results table, the verdict,
-errors) is printed, not logged. The CLI calls `configure` once (`-v` INFO, `-vv` DEBUG, `-q` errors only,
-WARNING by default) and passes the level to the load process (`--log-level`), which configures itself the same
-way. Only the package's own loggers get the handler: `-vv` does not flood the console with urllib3's or
-Locust's debugging. Every message goes through the redactors registered with `redact_with` (the run's
-credentials) before it is written, a net under the call sites that redact what they log. Standard library only.
+What a user reads is printed, not logged. The CLI calls `configure` once (`-v`, `-vv`, `-q`) and passes the
+level to the load process. Only the package's loggers get the handler, and every message goes through the
+redactors registered with `redact_with` before it is written. Standard library only.
 """
 
 from __future__ import annotations

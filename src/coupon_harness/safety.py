@@ -1,14 +1,9 @@
 """Which targets a run may hit without being told twice: the production guard and the coupon cap.
 
-Every runner applies them where the work happens (the contract runner, the load plugin that every load
-way in installs: CLI, plain `locust -f`, library use); the CLI calls the same functions earlier, before any
-request (the sandbox discovery included), for an early one-line error.
-
-The host is read the way the HTTP clients will read it. A URL that two parsers could read as two hosts
-(`https://eu.api.capillarytech.com\\@127.0.0.1`: the standard library says 127.0.0.1, urllib3 says
-eu.api...), or that hides its host behind invisible characters, is ambiguous: `target_host` refuses it,
-`is_production` treats it as production and `is_loopback` as not loopback, so it is never let through.
-Hosts are compared NFKC-normalised (full-width letters and dots), lower-cased, without a trailing dot.
+Every runner applies them where the work happens; the CLI calls them earlier for an early one-line error.
+A URL that two parsers could read as two hosts (`https://eu.api.capillarytech.com\\@127.0.0.1`), or that hides
+its host behind invisible characters, is ambiguous: production and not loopback. Hosts are compared
+NFKC-normalised, lower-cased, without a trailing dot.
 """
 
 from __future__ import annotations
@@ -22,17 +17,8 @@ from urllib3.util import parse_url
 
 from coupon_harness.errors import ConfigError
 
-__all__ = [
-    "DEFAULT_MAX_COUPONS",
-    "PRODUCTION_HOSTS",
-    "AmbiguousTarget",
-    "coupon_cap",
-    "coupon_share",
-    "is_loopback",
-    "is_production",
-    "refuse_production",
-    "target_host",
-]
+__all__ = ["DEFAULT_MAX_COUPONS", "PRODUCTION_HOSTS", "AmbiguousTarget", "coupon_cap", "coupon_share", "is_loopback",
+           "is_production", "refuse_production", "target_host"]
 
 #: Capillary's production clusters (capillary-api-facts.md): coupons issued there are real.
 PRODUCTION_HOSTS = frozenset({
@@ -44,8 +30,7 @@ PRODUCTION_HOSTS = frozenset({
 PRODUCTION_SUFFIXES = (".api.capillarytech.com", ".intouch.capillarytech.com", ".api.capillarytech.cn.com")
 DEFAULT_MAX_COUPONS = 10_000
 
-#: Characters no honest base URL holds: backslashes (WHATWG reads them as /), whitespace and controls, and
-#: the invisible ones (soft hyphen, zero-width and direction marks, word joiners, BOM).
+#: Characters no honest base URL holds: backslashes (WHATWG reads them as /), whitespace, controls, invisibles.
 _AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -104,10 +89,8 @@ def is_loopback(url: str) -> bool:
 
 def refuse_production(base_url: str, *, allow: bool, url_flag: str = "--base-url",
                       allow_flag: str = "--allow-production") -> None:
-    """ConfigError (exit 2) for a production host, or a URL that could read as one, unless allowed.
-
-    The message names the flags of the way in that was used (`--host` under plain Locust, `--harness-...`
-    under pytest)."""
+    """ConfigError (exit 2) for a production host, or a URL that could read as one, unless allowed; the message
+    names the flags of the way in."""
     if allow or not is_production(base_url):
         return
     try:

@@ -1,25 +1,16 @@
 """A stateful sandbox of Capillary's POST /v2/coupon/bulk/issue, faithful to the contract.
 
-For demos, rehearsals and the harness's own tests. Depends on `coupon_harness.contract` only (the
-request schema is the one judge of a well-formed body), never on runners or the CLI.
+For demos, rehearsals and the harness's own tests. Depends on `coupon_harness.contract` only.
 
 What it answers
-  POST /v2/coupon/bulk/issue    401 without valid credentials (checked before the body), 400 with
-                                Capillary's envelope (code 756) for a body that is not JSON or not the
-                                request schema, else 200 with one entity per requested series id, in
-                                order; a refused series is an entity error (707 unknown, 712 expired,
-                                714 series total reached, 5002 per-customer limit, 722 no code left).
-                                More than `max_batch` (1000) seriesIds: 400, code 756, "seriesIds has N
-                                entries; at most M per request", before any validation or issue.
-  other methods on that path    405 with Allow: POST (methods the HTTP parser does not know, such as
-                                FOO, are answered 400 by aiohttp before the app sees them).
+  POST /v2/coupon/bulk/issue    401 without valid credentials (checked before the body); 400 (code 756)
+                                for a body that is not JSON or not the request schema, or more than
+                                `max_batch` seriesIds; else 200 with one entity per series id, in order
+                                (a refused series: 707 unknown, 712 expired, 714 total reached, 5002
+                                per-customer limit, 722 no code left).
+  other methods on that path    405 with Allow: POST.
   POST /v3/oauth/token/generate {"key", "secret"} -> {"data": {"accessToken", "ttlSeconds"}, "errors": null}
   GET /sandbox/info             the series to expect and the demo user (info.py), without credentials.
-  anything else                 404.
-
-Credentials (default_config): Basic `sandbox` / `sandbox` (or the md5 hex of the password, as
-Capillary tills send it); OAuth key `sandbox-key` / secret `sandbox-secret`, token in header
-X-CAP-API-OAUTH-TOKEN, valid `token_ttl_s` (300 s).
 
 Hooks for deliberately broken variants (tests of the harness itself)::
 
@@ -33,15 +24,6 @@ Hooks for deliberately broken variants (tests of the harness itself)::
         return None                                   # here is sent as is, None carries on
 
     create_app(config, mutate=reverse, before=hang)   # or running_sandbox(config, mutate=..., before=...)
-
-Without hooks and faults the plain handlers serve the path: the hooks cost nothing when not given.
-
-Connections: a request head must arrive within `header_timeout_s` (15 s) of the connection opening or of
-its first byte; an idle keep-alive connection is closed after `keepalive_timeout_s` (75 s). A client
-that goes away mid-request is not logged as an error (server.py).
-
-Memory: codes are unique by construction, nothing stored (codes.CodeSpace); only shapes that overlap another
-keep every code in the issuer's CodeStore (~9 B a coupon, issuer.py) for life.
 """
 
 from coupon_harness.sandbox.app import Answer, Before, Mutate, create_app
@@ -56,19 +38,5 @@ from coupon_harness.sandbox.config import (
 from coupon_harness.sandbox.config_file import load_config
 from coupon_harness.sandbox.server import RunningSandbox, running_sandbox, serve
 
-__all__ = [
-    "Answer",
-    "Before",
-    "Faults",
-    "Mutate",
-    "RunningSandbox",
-    "SandboxConfig",
-    "SandboxConfigError",
-    "SeriesConfig",
-    "Variations",
-    "create_app",
-    "default_config",
-    "load_config",
-    "running_sandbox",
-    "serve",
-]
+__all__ = ["Answer", "Before", "Faults", "Mutate", "RunningSandbox", "SandboxConfig", "SandboxConfigError",
+           "SeriesConfig", "Variations", "create_app", "default_config", "load_config", "running_sandbox", "serve"]

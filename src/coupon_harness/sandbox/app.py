@@ -1,9 +1,7 @@
-"""The aiohttp application: POST /v2/coupon/bulk/issue, 405 for other methods, OAuth tokens, and
-GET /sandbox/info (the catalog and demo user, for the harness to discover; no credentials needed).
+"""The aiohttp application: POST /v2/coupon/bulk/issue, 405 for other methods, OAuth tokens, GET /sandbox/info.
 
-Two handler sets serve the bulk-issue path. Without hooks or faults, the plain handlers turn
-(status, body) straight into a response. With `mutate`, `before` or an active fault, every request on
-the path goes through one hooked handler that builds an `Answer`, lets the hooks at it, then sends it.
+Without hooks or faults, plain handlers turn (status, body) straight into a response; with `mutate`, `before`
+or an active fault, one hooked handler builds an `Answer`, lets the hooks at it, then sends it.
 """
 
 from __future__ import annotations
@@ -25,17 +23,8 @@ from coupon_harness.sandbox.faults import FaultInjector
 from coupon_harness.sandbox.info import INFO_PATH, sandbox_info
 from coupon_harness.sandbox.issuer import Issuer
 
-__all__ = [
-    "FAULTS_KEY",
-    "ISSUER_KEY",
-    "JSON",
-    "TOKEN_PATH",
-    "Answer",
-    "Before",
-    "Mutate",
-    "create_app",
-    "error_envelope",
-]
+__all__ = ["FAULTS_KEY", "ISSUER_KEY", "JSON", "TOKEN_PATH", "Answer", "Before", "Mutate", "create_app",
+           "error_envelope"]
 
 TOKEN_PATH = "/v3/oauth/token/generate"
 JSON = "application/json"
@@ -49,12 +38,8 @@ FAULTS_KEY = web.AppKey("coupon_harness.sandbox.faults", FaultInjector)
 
 @dataclass(slots=True)
 class Answer:
-    """A bulk-issue answer before it is sent, as `mutate` sees it.
-
-    `body` is a JSON value (serialized with orjson) or bytes (sent as they are). `headers` holds
-    Content-Type (application/json) and, on a 405, Allow. `request_json` is the parsed request body
-    when it parsed, else None.
-    """
+    """A bulk-issue answer before it is sent, as `mutate` sees it: `body` a JSON value or bytes (sent as they
+    are); `request_json` the parsed request body, or None."""
 
     status: int
     body: Any
@@ -208,12 +193,7 @@ class _Tokens:
 
 def create_app(config: SandboxConfig | None = None, *, mutate: Mutate | None = None,
                before: Before | None = None) -> web.Application:
-    """A sandbox application with its own fresh state (codes, counts, tokens).
-
-    mutate(answer) -> answer: rewrites each answer on the bulk-issue path (status, headers, body) after
-    it is built, to make deliberately broken variants. before(request) -> response | None: runs first on
-    that path; a response it returns is sent as is (it may also sleep, or close the transport).
-    """
+    """A sandbox application with its own fresh state; `mutate`, `before`: the package docstring's hooks."""
     config = config if config is not None else default_config()
     rng = random.Random(config.seed)
     issuer = Issuer(config, rng)

@@ -1,13 +1,8 @@
 """Credentials: HTTP Basic (plain password or Capillary's md5 hex of it) and OAuth tokens.
 
-The hot path is one dict lookup: every accepted Authorization header value maps to its user. The
-canonical header of each user is there from the start; other spellings that decode to valid credentials
-(lower-case scheme, upper-case md5 hex) join the cache as they are seen, up to a bound.
-
-OAuth tokens live in a dict (token -> expiry, client) and, in issue order, in a deque. Every token has
-the same lifetime on a monotonic clock, so issue order is expiry order: expired tokens are purged from
-the deque's front as new ones are issued, O(1) amortised, and the store holds only tokens issued within
-the last token_ttl_s.
+The hot path is one dict lookup of the Authorization header; other spellings of valid credentials join
+that cache as they are seen, up to a bound. Tokens share one lifetime, so a deque in issue order is in expiry
+order: expired ones are purged from its front as new ones are issued.
 """
 
 from __future__ import annotations

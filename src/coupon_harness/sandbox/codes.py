@@ -89,15 +89,9 @@ def _chunks(alphabet: str, size: int) -> tuple[str, ...]:
 
 
 class CodeSpace:
-    """Every code of one shape, each handed out once: a counter through a seeded bijection of [0, N).
-
-    N = len(alphabet) ** length. The bijection works on [0, P), P the power of two >= N: seeded add,
-    odd multiply and xor-shift rounds (each a bijection of [0, P)), repeated while the result is >= N
-    (cycle walking: P < 2N, so under 2 rounds on average) -- a bijection of [0, N) that looks random. The
-    number is written as `length` characters, a chunk of c at a time from a table of len(alphabet)**c strings
-(c = 3 for 36 characters, the most that keeps the table under 50,000), the prefix with the first chunk.
-    `reserved` codes (GENERIC ones) are skipped. Exhausted exactly when the counter reaches N.
-    Not locked: the issuer holds its lock while it calls this.
+    """Every code of one shape, each handed out once: a counter through a seeded bijection of [0, N), N =
+    len(alphabet) ** length (add, odd-multiply and xor-shift rounds on the power of two above, cycle walking),
+    written a chunk of characters at a time. `reserved` codes are skipped. Not locked: the issuer holds its lock.
     """
 
     __slots__ = ("_add", "_alphabet", "_chunk", "_chunks", "_head", "_length", "_mask", "_mul1", "_mul2", "_n",
@@ -161,16 +155,11 @@ class CodeSpace:
 
 
 class CodeGenerator:
-    """Random codes of one shape, unique against a store shared by the generators of overlapping shapes.
+    """Random codes of one shape, unique against a `CodeStore` shared by the overlapping shapes (series key
+    None). Not locked: the issuer holds its lock.
 
-    The exact path, for shapes whose codes could equal another shape's (`overlapping`): the shared store
-    (`codestore.CodeStore`, every code under the series key None: exact, ~8.7 bytes a code of letters and
-    digits of one case) makes codes unique across those series, so one response never carries the same code
-    twice whatever series it mixes. Not locked: the issuer holds its lock while it calls this.
-
-    A code is random bytes mapped through a 256-entry table (byte modulo alphabet size): five times
-    faster than random.choices, at the price of a slight bias towards the alphabet's first characters
-    (8/256 against 7/256 for 36 characters), which no uniqueness or format rule cares about.
+    Random bytes map through a 256-entry table: five times faster than random.choices, slightly biased
+    towards the alphabet's first characters, which no rule cares about.
     """
 
     __slots__ = ("_alphabet", "_bits", "_getrandbits", "_issued", "_length", "_prefix", "_table")
@@ -196,11 +185,8 @@ class CodeGenerator:
 
 
 class IssuedCodes:
-    """The code generators of one issuer, one per shape, and how many codes they handed out (exact).
-
-    Shapes that overlap no other draw from their own `CodeSpace`; overlapping ones share one `CodeStore`
-    (`CodeGenerator`), where the reserved (GENERIC) codes are recorded too.
-    """
+    """One code generator per shape (a `CodeSpace`, or for overlapping shapes a `CodeGenerator` on one shared
+    store holding the reserved codes too), and how many codes they handed out."""
 
     def __init__(self, shapes: Sequence[Shape], reserved: Iterable[str], rng: random.Random) -> None:
         reserved = frozenset(reserved)

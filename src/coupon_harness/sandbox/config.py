@@ -1,8 +1,7 @@
 """The records of what a sandbox serves: its series catalog, credentials, faults and output variations.
 
-Every record is a frozen dataclass checked when built, so a config made in code and one read from a
-file (`config_file.load_config`) fail the same way: `SandboxConfigError`, one line that names the problem
-and the fix.
+Each is a frozen dataclass checked when built, so a config made in code and one read from a file fail the same
+way: `SandboxConfigError`, one line that names the problem and the fix.
 """
 
 from __future__ import annotations
@@ -16,16 +15,8 @@ from typing import Literal, NoReturn
 from coupon_harness.contract.invariants import is_number
 from coupon_harness.sandbox.codes import resolve_alphabet
 
-__all__ = [
-    "Faults",
-    "SandboxConfig",
-    "SandboxConfigError",
-    "SeriesConfig",
-    "Variations",
-    "default_config",
-    "default_series",
-    "parse_offset",
-]
+__all__ = ["Faults", "SandboxConfig", "SandboxConfigError", "SeriesConfig", "Variations", "default_config",
+           "default_series", "parse_offset"]
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _MAX_CODE_LENGTH = 64
@@ -139,13 +130,9 @@ class SeriesConfig:
 class Faults:
     """Fault injection on POST /v2/coupon/bulk/issue; all off by default.
 
-    `latency_ms` is a fixed delay or a (low, high) uniform range. A share `error_rate` of requests is
-    answered with one of `error_statuses`; with `error_after_issue` the coupons are issued first (like a
-    call that timed out after the server did its work), otherwise nothing is issued.
-
-    `concurrency` gives the sandbox a service capacity: at most that many requests are served at once (each
-    held for its latency), the others wait in line, so the throughput it sustains is concurrency / latency
-    (4 and 20 ms: 200 req/s) and past it latency grows without bound: a known knee for the capacity search.
+    `latency_ms`: fixed, or a (low, high) uniform range. A share `error_rate` of requests is answered with one of
+    `error_statuses`, issued first with `error_after_issue`. `concurrency`: a service capacity (served that many
+    at once, the rest wait in line), a known knee of concurrency / latency for the capacity search.
     """
 
     latency_ms: float | tuple[float, float] = 0.0
@@ -193,13 +180,7 @@ class Faults:
 
 @dataclass(frozen=True, slots=True)
 class Variations:
-    """Answers Capillary legitimately gives in the wild, each off by default; the harness must accept them.
-
-    numbers_as_floats: discountValue / discountUpto as 500.0. valid_till_offset: validTill written in
-    this UTC offset ("+05:30") instead of Z. extra_fields: validTillDateTime and couponType added to each
-    result. failed_result_null: a failed entity carries "result": null instead of no result.
-    code_alphabet: overrides the alphabet of every series that generates codes.
-    """
+    """Answers Capillary legitimately gives in the wild, each off by default (docs/sandbox.md describes them)."""
 
     numbers_as_floats: bool = False
     valid_till_offset: str = "Z"
@@ -260,8 +241,7 @@ class SandboxConfig:
     variations: Variations = field(default_factory=Variations)
     #: Most seriesIds one request may carry; a longer list is answered 400 (code 756) before any work.
     max_batch: int = 1000
-    #: Seconds a request head (request line and headers) may take to arrive: from the connection's
-    #: opening for its first request, from the first byte for later ones. Slow or silent clients are cut.
+    #: Seconds a request head may take to arrive (from the connection's opening, or a later head's first byte).
     header_timeout_s: float = 15.0
     #: Seconds an idle keep-alive connection is held open between requests.
     keepalive_timeout_s: float = 75.0
@@ -317,12 +297,6 @@ class SandboxConfig:
 
 
 def default_config() -> SandboxConfig:
-    """The catalog the harness uses against the sandbox.
-
-    101 ABS 500, fixed expiry 2099-12-31 · 102 PERC 10 up to 200, valid 30 days after issue ·
-    103 ABS 100, one per customer (a second answers 5002) · 104 GENERIC, code SUMMER2099 for everyone ·
-    105 ABS 250, 12-digit numeric codes prefixed CH, valid 7 days · 201 flagged expired (712) ·
-    202 expiry date in the past (712) · 999999 names no series (707).
-    """
+    """The catalog the harness uses against the sandbox (docs/sandbox.md lists it)."""
     return SandboxConfig()
 

@@ -24,17 +24,14 @@ class FaultInjector:
         self._semaphore = asyncio.Semaphore(faults.concurrency) if faults.concurrency is not None else None
         self.slots: contextlib.AbstractAsyncContextManager[Any] = (
             self._semaphore if self._semaphore is not None else contextlib.nullcontext())
-        #: Requests held now (served or waiting for a slot), the most held at once, and how many had to wait for a
-        #: slot: what a client held open against the service capacity (a harness with --workers N against
-        #: concurrency N: none ever waits). One event loop: no lock needed.
+        #: Requests held now (served or waiting), the most held at once, and how many waited for a slot.
         self.held = 0
         self.peak_held = 0
         self.waited = 0
 
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[None]:
-        """Hold one request for its whole service: counted, then in a slot (waiting in line for one if none is
-        free)."""
+        """Hold one request for its whole service: counted, then in a slot (waiting in line if none is free)."""
         self.held += 1
         self.peak_held = max(self.peak_held, self.held)
         if self._semaphore is not None and self._semaphore.locked():

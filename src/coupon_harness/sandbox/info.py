@@ -1,9 +1,5 @@
-"""GET /sandbox/info: what a harness needs to know to test this sandbox (its series, its demo user).
-
-The demo credentials are public constants of the sandbox, documented in the README, not secrets; the
-route exists so that `coupon-harness contract --base-url http://127.0.0.1:8080` can test a running
-`coupon-harness serve` with no other flag.
-"""
+"""GET /sandbox/info: a sandbox's series and demo user (public, documented constants), so that the harness
+tests a running `coupon-harness serve` with no other flag."""
 
 from __future__ import annotations
 

@@ -1,13 +1,8 @@
 """The sandbox's state and its one operation: issue a request's series to a customer.
 
-Customers need no registration: per (customer, series) counts are kept only for series with a
-per-customer limit. Codes are unique for the sandbox's life (`codes.IssuedCodes`); the whole request is
-issued under one lock, so concurrent requests (threads or tasks) never share a code or overrun a limit.
-
-Memory: a code shape that overlaps no other (the usual case) costs nothing a code: its codes are a counter
-through a bijection (`codes.CodeSpace`). Shapes whose codes could equal another shape's keep every code in
-one exact store (`codestore.CodeStore`): ~8.7 B per coupon for codes of letters and digits of one case
-(~29 B plus the code for "alnum"), never trimmed; 10^8 such coupons hold ~0.9 GB (`scripts/bench_soak.py`).
+Per (customer, series) counts are kept only for series with a per-customer limit. Codes are unique for the
+sandbox's life (`codes.IssuedCodes`: nothing stored a code, unless shapes overlap); a request is issued under
+one lock, so concurrent requests never share a code or overrun a limit.
 """
 
 from __future__ import annotations

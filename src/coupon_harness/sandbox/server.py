@@ -30,13 +30,8 @@ _SHUTDOWN_S = 2.0
 
 
 def _not_a_client_fault(record: logging.LogRecord) -> bool:
-    """aiohttp logs two client faults with a traceback that are no error of a test server: drop them.
-
-    An unparseable request (a NUL in a header, an unknown method): aiohttp answers it 400 and logs it.
-    A client that goes away mid-request: the handler's `await request.read()` raises
-    ConnectionResetError ("Connection lost", or ECONNRESET from recv), which aiohttp logs as "Error
-    handling request" before trying to send a 500 nobody reads. Any other error keeps its traceback.
-    """
+    """Drop aiohttp's tracebacks of two client faults: an unparseable request (answered 400) and a client that
+    went away mid-request (ConnectionResetError). Any other error keeps its traceback."""
     exc = record.exc_info[1] if record.exc_info else None
     return not isinstance(exc, http_exceptions.HttpProcessingError | ConnectionError)
 
@@ -80,28 +75,18 @@ def _bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=_BACKLOG)
 
 
-#: The aiohttp minor version whose RequestHandler internals `_Handler` reads; tests/sandbox/test_aiohttp_pin.py
-#: fails first on any other, before the behaviour tests in tests/sandbox/test_hygiene.py.
+#: The aiohttp minor version whose RequestHandler internals `_Handler` reads (tests/sandbox/test_aiohttp_pin.py).
 AIOHTTP_PINNED = "3.14"
 
 
 class _Handler(RequestHandler):
-    """aiohttp's connection handler with a deadline on each request head (aiohttp 3.14 has no public one).
+    """aiohttp's connection handler with a deadline on each request head (aiohttp 3.14 has no public one): a
+    head must be complete `header_timeout_s` after the connection opened (first request) or after its first
+    byte (later ones), else the connection is closed; keepalive_timeout alone lets a trickling client stay.
 
-    aiohttp's keepalive_timeout closes a connection idle that long (counted from its opening, then from
-    each answer) but a byte arriving does not stop it, and a silent or trickling client holds a
-    connection for all of it. Here a request head must also be complete `header_timeout_s` after the
-    connection opened (first request) or after its first byte arrived (later requests); else the
-    connection is closed. A head is complete when aiohttp's parser has produced the request.
-
-    The one override of aiohttp internals in the package, kept minimal: asyncio's protocol methods
-    (`connection_made`, `data_received`, `connection_lost`) are extended, and three private attributes of
-    RequestHandler 3.14 are read: `_request_count` (heads parsed), `_messages` (parsed, not yet handled) and
-    `_request_in_progress`. Nothing is written; the rest is public (`transport`, `force_close`). One timer per
-    connection, re-armed lazily as aiohttp's own keep-alive timer is (a request costs a clock read, no timer):
-    it wakes at most every `header_timeout_s`, and exactly when the pending head is due. Pinned by
-    tests/sandbox/test_aiohttp_pin.py (the version, the methods and attributes) and the timeout tests of
-    tests/sandbox/test_hygiene.py.
+    The one override of aiohttp internals in the package: asyncio's protocol methods are extended, three private
+    attributes of RequestHandler 3.14 read (none written); one timer per connection, re-armed lazily. Pinned by
+    tests/sandbox/test_aiohttp_pin.py and the timeout tests of tests/sandbox/test_hygiene.py.
     """
 
     __slots__ = ("_clock", "_head_handle", "_head_since", "_header_timeout_s")
@@ -187,11 +172,8 @@ async def _serve(app: web.Application, config: SandboxConfig, sock: socket.socke
 @contextlib.contextmanager
 def running_sandbox(config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0, *,
                     mutate: Mutate | None = None, before: Before | None = None) -> Iterator[RunningSandbox]:
-    """Serve a fresh sandbox on host:port (0 picks a free port) until the block exits.
-
-    The server runs in a daemon thread on its own event loop, so it works from synchronous code and
-    from inside pytest, and can be started any number of times in one process.
-    """
+    """Serve a fresh sandbox on host:port (0 picks a free port) until the block exits, from a daemon thread
+    on its own event loop (usable from synchronous code, any number of times)."""
     config = config if config is not None else default_config()
     app = create_app(config, mutate=mutate, before=before)
     sock = _bind(host, port)

@@ -1,8 +1,5 @@
 """Credentials for the target: HTTP Basic (plain or Capillary's md5 form), OAuth token, ready token.
-
-The redactor (every secret the harness holds is replaced by <redacted> before anything is printed or written)
-lives in `transport/redaction.py`; it is re-exported here.
-"""
+The redactor (`transport/redaction.py`) is re-exported here."""
 
 from __future__ import annotations
 
@@ -27,15 +24,11 @@ class AuthError(RuntimeError):
 
 
 class TokenRedirected(AuthError, RedirectRefused):
-    """The token endpoint answered a redirect: never followed (the key and secret would reach another host).
-    An AuthError (callers stop as for any token failure) and a setup error (exit 2)."""
+    """The token endpoint answered a redirect (never followed): an AuthError and a setup error (exit 2)."""
 
 
 class TokenSource:
-    """Fetches an OAuth token from the target and refreshes it before it expires. Thread-safe.
-
-    The token request goes through `transport.outbound.setup_request`: the base URL's origin only (production
-    guard included), the run's deadline for all of it, no redirect followed (TokenRedirected)."""
+    """Fetches an OAuth token from the target (`setup_request`) and refreshes it before it expires. Thread-safe."""
 
     def __init__(self, base_url: str, key: str, secret: str, timeout: float, refresh_margin: float = 0.2, *,
                  allow_production: bool = False, url_flag: str = "--base-url",
@@ -80,8 +73,7 @@ class TokenSource:
 
 
 def auth_headers(credentials: Credentials, tokens: TokenSource | None) -> dict[str, str]:
-    """The headers that authenticate one request (token preferred over Basic when both are given), after the
-    extra headers the user gave (`-H`), which go on every request."""
+    """The user's extra headers (`-H`) and the one that authenticates (a token preferred over Basic)."""
     extra = dict(credentials.headers)
     if credentials.token:
         return {**extra, TOKEN_HEADER: credentials.token}

@@ -1,6 +1,5 @@
-"""The target's credentials as one object: HTTP Basic (plain or Capillary's md5 form), OAuth key and secret, a
-ready token. Standard library only: load settings carry it into a process that must import Locust (and
-monkey-patch) before anything imports requests or ssl."""
+"""The target's credentials as one object. Standard library only: the load process must monkey-patch before
+anything imports requests or ssl."""
 
 from __future__ import annotations
 
@@ -15,8 +14,7 @@ __all__ = ["Credentials", "TlsOptions"]
 
 @dataclass(frozen=True, slots=True)
 class TlsOptions:
-    """How every client of a run speaks TLS to the target (`--tls-verify/--no-tls-verify`, `--cacert`,
-    `--client-cert`, `--client-key`): file paths as given, read by the clients (transport/outbound*.py)."""
+    """How every client of a run speaks TLS to the target: file paths as given, read by the clients."""
 
     verify: bool = True
     #: A CA bundle (PEM) to verify the target's certificate with, instead of the default ones.
@@ -45,11 +43,9 @@ class Credentials:
     oauth_key: str | None = None
     oauth_secret: str | None = None
     token: str | None = None
-    #: The values of every other secret option of the run (`cli/option_table.Option.secret`): never sent,
-    #: only redacted.
+    #: The values of every other secret option of the run: never sent, only redacted.
     extra: tuple[str, ...] = ()
-    #: Extra headers (`-H 'Name: value'`), sent on every request to the target beside the credentials'; their
-    #: values are redacted like a credential.
+    #: Extra headers (`-H 'Name: value'`), sent on every request; their values are redacted.
     headers: tuple[tuple[str, str], ...] = ()
     #: TLS towards this target: verification, CA bundle, client certificate (a client certificate is a credential).
     tls: TlsOptions = field(default_factory=TlsOptions)
@@ -75,8 +71,7 @@ class Credentials:
         return None
 
     def access(self) -> dict[str, Any]:
-        """What a replay line gives again beside the credentials' kind: the extra headers' names (never their
-        values) and the TLS settings, paths made absolute so the line runs from any directory."""
+        """What a replay line gives again beside the kind: the extra headers' names, the TLS (absolute paths)."""
         def absolute(path: str | None) -> str | None:
             return str(Path(path).absolute()) if path is not None else None
 
@@ -94,9 +89,7 @@ class Credentials:
         return "Basic " + base64.b64encode(raw).decode()
 
     def secrets(self) -> list[str]:
-        """Every secret itself: password, its md5 hex, USER:PASSWORD and USER:MD5 (what the Basic header
-        encodes, either way), OAuth key and secret, token, and the extra values. The redactor derives their other
-        forms (base64, escapes)."""
+        """Every secret itself (USER:PASSWORD and USER:MD5 included); the redactor derives their other forms."""
         found = [s for s in (self.password, self.oauth_secret, self.oauth_key, self.token, *self.extra,
                              *(value for _, value in self.headers)) if s]
         if self.password:

@@ -1,25 +1,16 @@
 """The one way out: every HTTP client of the harness is built here, and each keeps one policy.
 
-- **Redirects are never followed.** A 3xx on the endpoint is an answer like any other (judged); on a setup
-  request (the OAuth token, the sandbox discovery) it is `RedirectRefused`, a setup error naming the URL and
-  where it pointed. The requests side enforces it in its adapter (its responses never read as redirects, so
-  requests neither follows one nor reads a 3xx's body whole to prepare the next hop); geventhttpclient's
-  `HTTPClient` follows none (`outbound_gevent.py`).
-- **One origin per client.** A client is bound to the origin (scheme, host, port) of the URL it was built for:
-  the production guard (`safety.refuse_production`) is applied to that URL when the client is built, the
-  credentials given to it go only there, and a request to another origin is refused (`ForeignOrigin`, never a
-  request). The coupon cap is the runners' (they count the answers), and holds for every host because no
-  client reaches a host it was not built for.
-- **One deadline**, `--request-timeout`, covers connect, status line, headers and body. requests' and
-  urllib3's timeouts bound each socket read, so an answer dripped a byte a second never trips them: each
-  request here runs under a `Deadline`, and a reaper thread shuts down the socket of any request past its
-  deadline (registered by the adapter's own connection classes, nothing patched globally); the reader then
-  reports `timeout`. The gevent load client uses `gevent.Timeout` instead.
-- **The decoded body is capped** (`max_body_bytes`): answers are read with urllib3 2.8's `read1(amt,
-  decode_content=True)`, which decodes at most `amt` bytes a call (gzip, deflate, brotli: its decoders take a
-  `max_length`, and keep the rest of the compressed input for the next call), so a decompression bomb costs
-  at most the cap plus one chunk. geventhttpclient 2.6's `HTTPClient` decodes nothing (only its `UserAgent`
-  does, unbounded, which the harness never uses); the load client asks for `identity` and caps the raw body.
+- **Redirects are never followed.** A 3xx on the endpoint is an answer (judged); on a setup request (OAuth
+  token, sandbox discovery) it is `RedirectRefused`. The adapter's responses never read as redirects, so
+  requests neither follows one nor reads its body whole; geventhttpclient's `HTTPClient` follows none.
+- **One origin per client**, the production guard applied to it when the client is built: its credentials go
+  only there, and a request to another origin is `ForeignOrigin` (nothing sent).
+- **One deadline**, `--request-timeout`, covers connect, status line, headers and body: urllib3 bounds each
+  socket read only, so a reaper thread shuts down the socket of a request past its `Deadline` (attached by the
+  adapter's own connection classes) and the reader reports `timeout`. The gevent client uses `gevent.Timeout`.
+- **The decoded body is capped** (`max_body_bytes`): urllib3's `read1(amt, decode_content=True)` decodes at
+  most `amt` bytes a call, so a decompression bomb costs the cap plus one chunk. The gevent load client asks
+  for `identity` and caps the raw body.
 
 `tests/test_architecture.py` checks that no other module of the package creates an HTTP client.
 """
@@ -54,30 +45,9 @@ from coupon_harness.errors import ConfigError, HarnessError
 from coupon_harness.safety import AmbiguousTarget, refuse_production, target_host
 from coupon_harness.transport.credentials import TlsOptions
 
-__all__ = [
-    "CHUNK",
-    "CUT",
-    "DEFAULT_MAX_BODY",
-    "REFUSED",
-    "SETUP_MAX_BODY",
-    "UNRESOLVED",
-    "BoundedClient",
-    "Cut",
-    "Deadline",
-    "ForeignOrigin",
-    "Origin",
-    "OutboundPolicy",
-    "RedirectRefused",
-    "Reply",
-    "TlsFailure",
-    "begin",
-    "deadline",
-    "end",
-    "harden_session",
-    "read_capped",
-    "setup_request",
-    "tls_message",
-]
+__all__ = ["CHUNK", "CUT", "DEFAULT_MAX_BODY", "REFUSED", "SETUP_MAX_BODY", "UNRESOLVED", "BoundedClient", "Cut",
+           "Deadline", "ForeignOrigin", "Origin", "OutboundPolicy", "RedirectRefused", "Reply", "TlsFailure", "begin",
+           "deadline", "end", "harden_session", "read_capped", "setup_request", "tls_message"]
 
 #: The decoded body a client reads at most, unless told otherwise (the contract runner's `max_body_bytes`).
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -99,8 +69,7 @@ class ForeignOrigin(HarnessError):
 
 
 class TlsFailure(ConfigError):
-    """The TLS handshake with the target failed (its certificate not verified, a client certificate refused):
-    the run cannot start (exit 2), the message names the option that fixes it."""
+    """The TLS handshake with the target failed: exit 2, the message names the option that fixes it."""
 
 
 _TLS_REASON = re.compile(r"\[SSL: ([A-Z_]+)\] ([^(')\]]+)")
@@ -192,15 +161,12 @@ class Reply:
     detail: str = ""
 
 
-# --- the deadline ------------------------------------------------------------------------------------
-
 #: Attribute of an urllib3 connection: the Deadline its socket belongs to now (only that one may shut it).
 _OWNER = "_coupon_harness_deadline"
 
 
 class Deadline:
-    """The end of one request: once it passes, the reaper shuts down every socket attached to it (a blocked read
-    returns at once), and `fired` says why a read ended. Sockets are attached by the adapter's connections."""
+    """The end of one request: once it passes, the reaper shuts down the sockets attached to it (`fired`)."""
 
     __slots__ = ("_lock", "_sockets", "at", "done", "fired", "seconds")
 
@@ -317,9 +283,8 @@ def deadline(seconds: float) -> Iterator[Deadline]:
 
 
 def begin(seconds: float) -> Deadline:
-    """A deadline for this thread's next request (a previous one left open in this thread is finished first).
-    `deadline()` is the usual form; a requests auth hook that starts a request and a response hook that ends it
-    (the Schemathesis adapter) use these two halves."""
+    """A deadline for this thread's next request (finishing one left open); `deadline()`'s first half, for
+    hooks that start and end a request apart (the Schemathesis adapter)."""
     previous = _active()
     if previous is not None:
         previous.finish()
@@ -336,8 +301,7 @@ def end(started: Deadline) -> None:
 
 
 class _DeadlineMixin:
-    """What both of the adapter's connection classes do: attach their socket to the current request's deadline,
-    and report a status line cut by the reaper as the timeout it is."""
+    """Attach the socket to the current request's deadline; a status line cut by the reaper is a timeout."""
 
     sock: socket.socket | None
 
@@ -370,8 +334,7 @@ class _DeadlineConnection(_DeadlineMixin, HTTPConnection):
 
 
 class _DeadlineHTTPSConnection(_DeadlineMixin, HTTPSConnection):
-    """The reaper gets a duplicate of the TCP socket before TLS wraps (and detaches) the original, so that a TLS
-    handshake dripped a byte at a time is cut at the deadline too."""
+    """The reaper gets a duplicate of the TCP socket before TLS wraps it: a dripped handshake is cut too."""
 
     def _new_conn(self) -> socket.socket:
         sock = HTTPSConnection._new_conn(self)
@@ -398,8 +361,7 @@ _POOLS = {"http": _DeadlinePool, "https": _DeadlineHTTPSPool}
 
 
 class _Unredirected(requests.Response):
-    """A response that never reads as a redirect: requests then neither follows it nor, to prepare a next hop
-    nobody asked for, reads its body whole (which it does for a 3xx even with allow_redirects=False)."""
+    """Never a redirect: requests neither follows it nor reads its body whole (which it does for a 3xx)."""
 
     @property
     def is_redirect(self) -> bool:
@@ -473,16 +435,14 @@ class _BoundedAdapter(requests.adapters.HTTPAdapter):
 
 
 class _NoNetrc(requests.auth.AuthBase):
-    """A session auth that adds nothing: with one set, requests never adds ~/.netrc credentials to a request
-    (credentials the user gave for another purpose do not travel with the harness's requests)."""
+    """A session auth that adds nothing: with one set, requests never adds ~/.netrc credentials."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         return request
 
 
 def harden_session(session: requests.Session, base_url: str, policy: OutboundPolicy) -> requests.Session:
-    """Put `session` under the policy for the origin of `base_url` (the production guard first): every
-    scheme goes through the bounded adapter, redirects are never followed, no netrc credentials."""
+    """Put `session` under the policy for the origin of `base_url` (guarded first)."""
     origin = policy.guard(base_url)
     adapter = _BoundedAdapter(origin, policy)
     session.adapters.clear()
@@ -495,9 +455,8 @@ def harden_session(session: requests.Session, base_url: str, policy: OutboundPol
 
 
 def read_capped(raw: urllib3.HTTPResponse, max_bytes: int, active: Deadline | None) -> tuple[bytes, Cut | None]:
-    """At most `max_bytes` of the decoded body (one byte more is asked for, to see the excess, and dropped), and
-    why reading stopped early. urllib3's errors while the body streams in are raised, unless the deadline
-    passed (the reaper cut the socket): then the answer is a `timeout`."""
+    """At most `max_bytes` of the decoded body, and why reading stopped early; urllib3's errors are raised,
+    unless the deadline passed (then it is a `timeout`)."""
     chunks: list[bytes] = []
     size = 0
     cut: Cut | None = None
@@ -522,10 +481,8 @@ def read_capped(raw: urllib3.HTTPResponse, max_bytes: int, active: Deadline | No
 
 
 class BoundedClient:
-    """A requests session under the policy, bound to the origin of `base_url` (guarded when built).
-
-    `send` never raises for what a target does: an unfinished, oversized or refused answer is a `Reply` with
-    its `error`; ForeignOrigin for a URL of another origin (a harness bug: nothing is sent)."""
+    """A requests session under the policy, bound to the origin of `base_url` (guarded when built). `send`
+    never raises for what a target does: an unfinished, oversized or refused answer is a `Reply` with `error`."""
 
     def __init__(self, base_url: str, policy: OutboundPolicy) -> None:
         self.base_url = base_url
@@ -570,11 +527,8 @@ class BoundedClient:
 
     def _open(self, method: str, url: str, headers: Mapping[str, str | None], body: bytes | None, exact: bool,
               timeout: float) -> requests.Response:
-        """The answer's head, its body left to stream. requests prepares a URL through urllib3's `parse_url`,
-        which removes dot segments, and requotes it (`%62` becomes `b`): a route probe's variant would go out
-        as the endpoint itself. With `exact` the prepared request gets back the URL as given, so the request
-        line holds its path and query byte for byte (urllib3 only upper-cases the hex of a percent-escape);
-        the adapter's origin check still applies. Through a forward proxy urllib3 normalises it all the same."""
+        """The answer's head, its body left to stream. requests normalises a URL (dot segments, `%62` to `b`),
+        so with `exact` the prepared request gets back the URL as given, byte for byte (not through a proxy)."""
         if not exact:
             return self._session.request(method, url, headers=dict(headers), data=body, stream=True,
                                          allow_redirects=False, timeout=timeout)
@@ -593,9 +547,8 @@ class BoundedClient:
 
 def setup_request(method: str, url: str, policy: OutboundPolicy, *, what: str, json_body: object = None,
                   fix: str = "") -> Reply:
-    """One setup request (an OAuth token, the sandbox's description) under the policy, at most SETUP_MAX_BODY
-    read. A redirect is `RedirectRefused` naming `what`, the URL and where it pointed (nothing is sent there);
-    `fix` ends that message."""
+    """One setup request under the policy, at most SETUP_MAX_BODY read; a redirect is `RedirectRefused` naming
+    `what`, the URL and where it pointed, `fix` ending the message."""
     body = None if json_body is None else orjson.dumps(json_body)
     headers = {**dict(policy.headers), "Accept": "application/json"}
     if body is not None:

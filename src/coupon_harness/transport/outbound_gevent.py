@@ -1,17 +1,10 @@
 """The load user's HTTP client, under the outbound policy of `transport.outbound`: gevent only.
 
-Imported only inside a load process (it imports gevent and geventhttpclient; gevent never enters the CLI's
-process). One `LoadClient` per user: geventhttpclient's `HTTPClient` (one keep-alive connection, no cookie jar,
-no redirect handling, no URL parsing per request), bound to the origin of the base URL it was built for (the
-production guard applied then; requests carry only a path, so they cannot go elsewhere), and:
-- one deadline, `gevent.Timeout`, for the whole request: connect, sending, status line, headers and body (the
-  client's own timeouts bound each socket operation only, which a byte a second never trips);
-- the body read in chunks and cut past `max_body_bytes` (the connection is then dropped: at most that much of a
-  body per user is ever held, so a run's memory is bounded by users x the cap); it asks for
-  `Accept-Encoding: identity` and decodes nothing (geventhttpclient's `HTTPClient` never decompresses), so an
-  encoded answer is judged as the bytes it is;
-- after a deadline the client is replaced by a fresh one: a timeout that lands while the request is being sent
-  leaves geventhttpclient's one-connection pool without its connection, and the next request would wait on it.
+Imported only inside a load process. One `LoadClient` per user: geventhttpclient's `HTTPClient` (one
+keep-alive connection), bound to the origin it was built for (guarded then; requests carry only a path), with
+- one deadline, `gevent.Timeout`, for the whole request (the client's own bound each socket operation only);
+- the body cut past `max_body_bytes` (the connection dropped), asked for as `identity` and never decoded;
+- a fresh client after a deadline (a timeout mid-send leaves the one-connection pool without its connection).
 """
 
 from __future__ import annotations
@@ -39,8 +32,8 @@ class BodyTooLarge(Exception):
 
 @dataclass(slots=True)
 class LoadReply:
-    """What one request got: the status (None when no whole answer came), the Content-Type, at most the cap of
-    the body; `error` is "timeout", "too-large" or "connection", with the exception to book."""
+    """What one request got (status None without a whole answer); `error` "timeout", "too-large" or
+    "connection", with the exception to book."""
 
     status: int | None
     content_type: str
@@ -67,8 +60,7 @@ class LoadClient:
                                    network_timeout=timeout, headers={"Accept-Encoding": "identity"}, **tls)
 
     def _ssl_context(self, cafile: str | None = None, **_: Any) -> ssl.SSLContext:
-        """The TLS of the policy (`--cacert`, `--no-tls-verify`, `--client-cert`/`--client-key`), as the
-        requests-based clients speak it; geventhttpclient's own CA bundle otherwise."""
+        """The TLS of the policy, as the requests-based clients speak it; geventhttpclient's CA bundle otherwise."""
         options = self._policy.tls
         context = ssl.create_default_context(cafile=options.cacert or cafile)
         if not options.verify:
@@ -81,8 +73,7 @@ class LoadClient:
     def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> LoadReply:
         """POST `body` to `path` on the client's origin. Never raises for what the target does."""
         cap = self._policy.max_body_bytes
-        # A fresh Timeout each request (~1 us): a libev timer stopped and started again keeps only what was left of
-        # its time, so a reused one fires `timeout` seconds after its first start, whatever came between.
+        # A fresh Timeout each request: a restarted libev timer keeps only what was left of its time.
         timeout = gevent.Timeout(self._policy.timeout)
         timeout.start()
         try:

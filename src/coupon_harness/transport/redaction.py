@@ -4,22 +4,18 @@ A secret is recognised
 - as it is, and with its spaces as `+` (form encoding);
 - whole: base64 of its UTF-8 bytes (standard and URL-safe alphabets, padded or not); a hex digest (the md5 of
   the password) in any case;
-- under any per-character escaping, mixed with plain characters and nested: the text is decoded one level at a
-  time, up to `MAX_DEPTH` levels (`&amp;#39;`, `%255C`, `\\\\u0041`), and every level is searched. Escapes:
-  `\\uXXXX` in any case with surrogate pairs, `\\u{...}`, `\\UXXXXXXXX`, runs of `\\xHH` as UTF-8 bytes, octal,
-  `\\'` `\\"` `\\\\` `\\/` `` \\` `` and the control letters (`\\n`; a backslash before anything else is
-  itself); runs of `%HH` as UTF-8 bytes in any case, `%uXXXX`; `&#NN;` and `&#xHH;` in any case, with leading
-  zeros, and named references (with their `;`). Where an escape of one family decodes to what starts another's
-  (`&#92;` inside JSON's `\\\\`: an inner layer showing through an outer one), the families are also decoded
-  one at a time;
+- under any per-character escaping (backslash escapes, `%HH` and `%uXXXX`, HTML references; `_ESCAPE_AT`
+  lists them), mixed with plain characters and nested up to `MAX_DEPTH` levels (`&amp;#39;`, `%255C`), every
+  level searched; where one family's escape decodes to what starts another's (`&#92;` inside JSON's `\\\\`),
+  the families are also decoded one at a time;
 - when it holds what reads as an escape itself (`%41`, `\\n`, `&lt;`, a final backslash before a quote): each
   level is also searched for the secret decoded as the text around it was;
-- cut: its start (at least `CUT_PREFIX` characters, in any of the forms above, maybe followed by half an
-  escape) before a cut mark (… or ...): the contract layer cuts long values before a redactor sees them;
+- cut: its start (at least `CUT_PREFIX` characters, in any form above, maybe half an escape) before a cut
+  mark (… or ...);
 - URL userinfo (`http://user:password@host`) is redacted whoever's it is.
 
-The common case is cheap: a text with none of `\\ % &` is searched with `str.find` for each whole form (forms
-that start alike once), as before. Apply `text` to whole texts before cutting them.
+A text with none of `\\ % &` costs one `str.find` per group of forms. Apply `text` to whole texts before
+cutting them.
 """
 
 from __future__ import annotations
@@ -96,8 +92,7 @@ def _code_point(number: int, raw: str, start: int, end: int) -> list[_Piece]:
 
 
 def _utf8(data: bytes, start: int, width: int) -> list[_Piece]:
-    """Bytes written `width` characters each from `start` (`%C3%B6`: 3), as UTF-8 characters where they are
-    UTF-8 and as code points (Latin-1) where they are not (`surrogateescape` marks each such byte)."""
+    """Bytes written `width` characters each from `start` (`%C3%B6`: 3), as UTF-8 where they are, else Latin-1."""
     out: list[_Piece] = []
     for char in data.decode("utf-8", "surrogateescape"):
         escaped = "\udc80" <= char <= "\udcff"
@@ -139,8 +134,7 @@ def _decode(match: re.Match[str]) -> list[_Piece]:  # noqa: PLR0911
 
 
 def _escapes(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> Iterator[re.Match[str]]:
-    """The escapes in `text` (those that start with one of `introducers`), left to right (found with
-    str.find: escapes are sparse)."""
+    """The escapes in `text` that start with one of `introducers`, left to right."""
     positions: list[int] = []
     for char in introducers:
         at = text.find(char)
@@ -157,9 +151,8 @@ def _escapes(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> Iterator
 
 
 def _unescape(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> tuple[str, bool]:
-    """`text` with one level of escapes decoded (of the families `introducers` start), and whether an escape of one
-    family decoded to what starts another's (`&#92;`, `%26`, `\\u0025`): an inner layer of escaping showing
-    through an outer one of another family."""
+    """`text` with one level of escapes decoded, and whether one decoded to what starts another family's
+    escape (`&#92;`, `%26`, `\\u0025`: an inner layer showing through)."""
     out: list[str] = []
     crossed = False
     done = 0
@@ -178,8 +171,7 @@ def _unescape(text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> tuple[s
 
 
 class _Map:
-    """Where each character of a decoded text came from in the text it was decoded from: runs of plain
-    characters map one to one, each decoded piece to the escape it was written as."""
+    """Where each character of a decoded text came from in the encoded text."""
 
     def __init__(self, text: str, introducers: tuple[str, ...] = _INTRODUCERS) -> None:
         #: (start in the decoded text, start in the encoded text, end in the encoded text or -1 for a plain run)
@@ -212,17 +204,14 @@ class _Map:
 # --- what to look for ----------------------------------------------------------------------------------
 
 def _base64_forms(secret: str) -> set[str]:
-    """Base64 of the secret's UTF-8 bytes, unpadded (padding is taken with it where it follows), in the
-    standard and the URL-safe alphabet."""
+    """Base64 of the secret's UTF-8 bytes, unpadded, in the standard and the URL-safe alphabet."""
     encoded = base64.b64encode(secret.encode("utf-8", "surrogatepass")).decode("ascii").rstrip("=")
     return {encoded, encoded.replace("+", "-").replace("/", "_")}
 
 
 def _decodings(secret: str) -> list[str]:
-    """The secret, and the secret decoded as a text around it may be: up to MAX_DEPTH levels, of every family
-    at once or of one (a target's JSON escaping protects the secret's own `\\n` for a level, not its `%41`).
-    A secret that ends with a backslash also counts without it: the character after it in a text (a quote)
-    may make an escape of it."""
+    """The secret, and the secret decoded as a text around it may be (up to MAX_DEPTH levels, all families at
+    once or one); one ending with a backslash also without it (a quote after it makes an escape)."""
     found = [secret]
     if secret.endswith("\\") and len(secret) > _MIN_SECRET:
         found.append(secret[:-1])
@@ -274,21 +263,18 @@ class _Table:
             literals |= encoded
             base64_forms |= encoded
             cut |= encoded
-        # Forms that start alike are looked for once while their start is absent (the tokens of one issuer
-        # share their first tens of characters, and a long run refreshes many), the shortest group first.
+        # Forms that start alike (one issuer's tokens) are looked for once while their start is absent.
         groups: dict[str, list[str]] = {}
         for form in sorted(literals, key=len, reverse=True):  # longest first: a longer form is found first
             groups.setdefault(form[:_GROUP_PREFIX], []).append(form)
-        #: (the start the forms share, all of it: a longer needle is a faster search; the length of the shortest
-        #: form; the forms)
+        #: (the start the forms share, the length of the shortest, the forms), shortest group first.
         self.groups = tuple(sorted(((_common_start(forms), len(forms[-1]), tuple(forms)) for forms in groups.values()),
                                    key=lambda group: group[1]))
         self.base64 = frozenset(base64_forms)
         #: (form, whether it is matched in any case) for the cut-secret check.
         self.cut = tuple(sorted([(form, False) for form in cut] + [(form, True) for form in digests_cut],
                                 key=lambda entry: len(entry[0]), reverse=True))
-        #: Hex digests (in lower case, and as a pattern that matches any case), each with a run of at least 3
-        #: digits that any spelling of it holds (None: it has none).
+        #: Hex digests (lower case, a pattern of any case, a run of >= 3 digits any spelling holds, or None).
         self.digests = tuple(digests)
         self.empty = not raw
 
@@ -312,8 +298,6 @@ class _Table:
                     at = text.find(form, at + 1)
         if size >= _DIGEST_MIN:
             for digest, pattern, anchor in self.digests:
-                # Any spelling holds the digest's longest run of digits; a digest without one is looked for
-                # in the text in lower case.
                 if anchor in text if anchor is not None else digest in text.lower():
                     found.extend(match.span() for match in pattern.finditer(text))
         if "…" in text or "..." in text:
@@ -327,8 +311,7 @@ class _Table:
             end = mark.start()
             partial = _PARTIAL.search(text, max(end - 40, 0), end)
             first = end
-            # The mark may follow an escape cut short: as written, or decoded into stray characters (the first
-            # bytes of a UTF-8 sequence, at most 3, each read as a Latin-1 character, then a lone `%` or `\x`).
+            # The mark may follow an escape cut short: as written, or decoded into a few stray characters.
             stops = {max(edge - back, 0) for edge in {end, partial.start() if partial else end}
                      for back in range(_STRAY + 1)}
             for stop in stops:
@@ -354,10 +337,8 @@ class _Table:
 class Redactor:
     """Replaces every known secret, in every form a target may echo it, with <redacted>; and URL userinfo.
 
-    Its secrets: those of `credentials` (`Credentials.secrets()`: passwords, their md5, user:password, OAuth
-    key and secret, token, the values of every other secret option), every token `tokens` fetched so far, and
-    those of the redactors in `also` (the second target of `diff`).
-    Apply it to whole texts before cutting them (a secret cut in two is recognised only with a cut mark).
+    Its secrets: `credentials.secrets()`, every token `tokens` fetched so far, and those of the redactors in
+    `also` (diff's second target). Apply it to whole texts before cutting them.
     """
 
     SENSITIVE_HEADERS = frozenset({"authorization", TOKEN_HEADER.lower(), "cookie", "proxy-authorization"})
@@ -424,11 +405,9 @@ _Step = tuple[str, tuple[str, ...]]
 
 
 def _decoded_spans(text: str, table: _Table) -> list[tuple[int, int]]:
-    """The spans (in `text`) of secrets found in the decoded levels of `text`: all escapes decoded at once, level
-    after level; and, where an escape of one family decoded to what starts another's (an inner layer of escaping
-    showing through an outer one: `&#92;` inside JSON's `\\\\`) or two families stand side by side, one family
-    at a time (breadth first, at most `_MAX_VIEWS` texts), since decoding both at once would make an escape of
-    the secret's own backslash."""
+    """The spans (in `text`) of secrets in its decoded levels: all families at once; and where two families'
+    layers cross or stand side by side, one family at a time (at most `_MAX_VIEWS` texts), which keeps a secret's
+    own backslash."""
     found: list[tuple[int, int]] = []
     maps: dict[tuple[str, tuple[str, ...]], _Map] = {}
 

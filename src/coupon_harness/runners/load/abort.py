@@ -1,25 +1,16 @@
 """`--abort-on-fail`: does the run's aggregate already show that it cannot pass? (k6's abortOnFail, in spirit)
 
-Checked every second by the process that aggregates (local or master; `plugin.py` runs the loop), on what the
-aggregate has merged so far. An SLO "can no longer be met" when its breach no longer depends on what the rest
-of the run does, given the number of requests the run is heading for:
-
-- `max<=T`: one answer slower than T (as the report measures it: the HDR bucket's upper bound). Certain at
-  once: checked from the first answer on.
-- `pX<=T`: more answers slower than T than the run may hold at its projected total P: the report's pX is the
-  answer at rank max(1, round(X/100 * N)) of N, so at most N - that rank may be slower; the check takes
-  N = ceil(P). Even if every answer still to come were instant, pX stays above T.
+An SLO "can no longer be met" when its breach no longer depends on the rest of the run, given the requests
+the run is heading for (P):
+- `max<=T`: one answer slower than T (the HDR bucket's upper bound). Certain at once.
+- `pX<=T`: more answers slower than T than N - rank(pX) at N = ceil(P), the projected total: even if every
+  answer still to come were instant, pX stays above T.
 - `error-rate<=R`: errors > R * P. `failure-ratio<=R`: valid-series entity failures > R * the entities projected
   the same way (entities so far * P / requests so far).
-- contract violations: as many as `--abort-violations` (default 1: a single violation fails the gate anyway).
-  Certain at once.
+- contract violations: as many as `--abort-violations`. Certain at once.
 
-P, the projected total: closed model, the requests so far scaled by the shape's user-seconds (run time over
-the traffic so far; a steady run: requests / elapsed * run time); open model, arrival rate * run time; never
-fewer than the requests so far. Since P is a projection, the projected rules wait for a minimum of evidence:
-`--abort-grace` of traffic (default 5 s) and MIN_ANSWERS answers.
-
-Standard library only (the aggregate is passed in): the arithmetic is unit-tested without a run.
+P: closed model, the requests so far scaled by the shape's user-seconds; open model, rate * run time; never
+fewer than the requests so far. The projected rules wait for `--abort-grace` of traffic and MIN_ANSWERS.
 """
 
 from __future__ import annotations
@@ -74,8 +65,7 @@ def count_over(histogram: _Histogram, threshold_ms: float) -> int:
 
 
 def evidence_of(aggregate: Any, slos: Iterable[Slo]) -> Evidence:
-    """The figures of an `Aggregate` (recorder.py) the rules need. Cheap: one pass over the recorded buckets
-    of the run's histogram per latency SLO."""
+    """The figures of an `Aggregate` (recorder.py) the rules need: one histogram pass per latency SLO."""
     counters = aggregate.counters
     total: _Histogram = aggregate.total
     thresholds = {slo.threshold for slo in slos if slo.unit == "ms" and slo.key != "max"}
@@ -102,8 +92,7 @@ def user_seconds(settings: LoadSettings, until_s: float) -> float:
 
 
 def projected_total(settings: LoadSettings, requests: int, elapsed_s: float) -> float:
-    """The requests the run is heading for: open model, its schedule (rate * run time); closed model, the rate
-    per user-second so far times the shape's user-seconds. Never fewer than `requests`."""
+    """The requests the run is heading for (the module's P); never fewer than `requests`."""
     if requests <= 0:
         return 0.0
     if settings.arrival_rate:
@@ -115,8 +104,7 @@ def projected_total(settings: LoadSettings, requests: int, elapsed_s: float) -> 
 
 
 def allowed_over(percentile: float, total: float) -> int:
-    """How many of `total` answers (rounded up) may be slower than a percentile SLO's threshold while the
-    report's percentile still meets it (hdrh's rank: max(1, int(p/100 * N + 0.5)))."""
+    """How many of `total` answers (rounded up) may be slower than a percentile SLO's threshold (hdrh's rank)."""
     n = math.ceil(total)
     if n <= 0:
         return 0
@@ -125,8 +113,7 @@ def allowed_over(percentile: float, total: float) -> int:
 
 
 def abort_reason(settings: LoadSettings, evidence: Evidence) -> str | None:
-    """Why the run cannot pass any more (the report's `stopped_reason`), or None. The first broken rule in
-    this order: violations, max, the SLOs as given."""
+    """Why the run cannot pass any more, or None: violations first, then max, then the SLOs as given."""
     if evidence.violations >= settings.abort_violations > 0:
         rule = f" ({evidence.first_rule})" if evidence.first_rule else ""
         return (f"{PREFIX}: {evidence.violations} contract violation(s){rule} reached --abort-violations "

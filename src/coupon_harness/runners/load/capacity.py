@@ -1,12 +1,8 @@
 """Capacity search: open-model load steps, growing then bisecting, to the highest rate that meets every SLO.
 
-Each step is a load run of its own (`run_load`, so the same checked generator, production guard and coupon cap)
-at a fixed arrival rate; its first `warmup_s` are not measured: its figures come from the timeline intervals
-after the warm-up (HDR histograms merged exactly). The search doubles the rate while every SLO holds (halves it
-while the first rate already breaks one), then bisects between the highest rate that held and the lowest that
-broke until they are within `precision` of each other. A step whose generator CPU saturated ends the search:
-past that point the latencies measure the generator, and the result names the generator's limit instead of a
-capacity.
+Each step is a load run of its own (`run_load`) at a fixed arrival rate, measured after its `warmup_s`. The
+rate doubles while every SLO holds (halves while the first rate breaks one), then bisects until the bracket is
+within `precision`. A step whose generator was the limit ends the search, and the result names that limit.
 """
 
 from __future__ import annotations
@@ -29,14 +25,13 @@ from coupon_harness.coupon_log import FILE_NAME, HEADER, CouponLog
 from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import received, signal_name
 from coupon_harness.results.capacity import CapacityResult, CapacityStep
-from coupon_harness.results.load import LoadReplay, LoadRunResult, no_answer_line
+from coupon_harness.results.load import LoadRunResult, no_answer_line
 from coupon_harness.results.progress import Figures, FiguresSink, Part
 from coupon_harness.runners.load.recorder import new_histogram
 from coupon_harness.runners.load.runner import run_load
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.runners.load.slo import evaluate
 from coupon_harness.safety import coupon_cap, refuse_production
-from coupon_harness.transport.auth import Redactor
 
 __all__ = ["CapacitySettings", "run_capacity", "step_users"]
 
@@ -101,11 +96,8 @@ def step_users(rate: float, settings: CapacitySettings) -> int:
 def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str], None] = lambda _: None,
                  on_step: Callable[[LoadRunResult, Path], None] | None = None, *,
                  figures: FiguresSink | None = None) -> CapacityResult:
-    """Search the target's capacity; every step's load run goes into `out/step-NN/` (`on_step` may write its
-    reports there), every coupon into `out/coupons.csv`. A KeyboardInterrupt (SIGINT, or SIGTERM as
-    `interrupts.Terminated`) reaches the step's load process, which ends it in order: the search then stops
-    and its result, marked interrupted, holds the steps done. `figures`: each step's figures, once a second, with
-    the step as their part."""
+    """Search the target's capacity: each step into `out/step-NN/` (`on_step` may write its reports there), every
+    coupon into `out/coupons.csv`. A KeyboardInterrupt ends the step in order and the search, marked interrupted."""
     settings.check()
     load = settings.load
     refuse_production(load.base_url, allow=load.allow_production)
@@ -115,19 +107,12 @@ def run_capacity(settings: CapacitySettings, out: Path, progress: Callable[[str]
         slos=[str(slo) for slo in load.slos], start_rate=settings.start_rate, max_rate=settings.max_rate,
         step_time_s=settings.step_time_s, warmup_s=settings.warmup_s, precision=settings.precision,
         workers=load.workers, min_capacity=settings.min_capacity, users=settings.users, max_steps=settings.max_steps,
-        request_timeout_s=load.request_timeout, replay=LoadReplay(
-            series_ids=tuple(load.series_ids), invalid_series_ids=tuple(load.invalid_series_ids),
-            generic_series_ids=tuple(load.generic_series_ids),
-            customer_ids=tuple(Redactor(load.credentials).text(c) for c in load.customer_ids),
-            credentials=load.credentials.kind, invalid_share=load.invalid_share, batch_min=load.batch_min,
-            batch_max=load.batch_max, workers=load.workers, max_coupons=load.max_coupons,
-            allow_production=load.allow_production, **load.credentials.access()))
+        request_timeout_s=load.request_timeout, replay=load.replay())
     out.mkdir(parents=True, exist_ok=True)
     coupons_path = out / FILE_NAME
     result.files["coupons.csv"] = str(coupons_path)
     ledger = Ledger(Expectations(generic_series=frozenset(load.generic_series_ids)))
-    # Every step's load process appends to the search's one coupons.csv as its answers arrive (a preflight may
-    # have listed its own first); the ledger reads what each step appended.
+    # Every step appends to the search's one coupons.csv; the ledger reads what each step appended.
     CouponLog(coupons_path).close()
     started = time.monotonic()
     try:
@@ -279,8 +264,7 @@ def _measure(index: int, phase: str, rate: float, users: int, run: LoadRunResult
         latency = {f"p{p:g}": merged.get_value_at_percentile(p) / 1000.0 for p in (50, 90, 95, 99)}
         latency["max"] = merged.get_max_value() / 1000.0
     error_rate = errors / requests if requests else 0.0
-    # The failure ratio has no per-interval figure: the whole step's (warm-up included) stands for it. Without a
-    # single answer in the whole step, every figure is "no data" (the latencies would measure the deadline).
+    # The failure ratio has no per-interval figure: the whole step's (warm-up included) stands for it.
     slos = evaluate(settings.load.slos, latency, error_rate, run.failure_ratio, requests, run.answered)
     return CapacityStep(
         index=index, phase=phase, rate=rate, users=users, measured_s=round(measured_s, 3), requests=requests,
@@ -293,8 +277,8 @@ def _measure(index: int, phase: str, rate: float, users: int, run: LoadRunResult
 
 
 def _keep_codes(coupons_path: Path, offset: int, ledger: Ledger) -> None:
-    """Run the coupons a step appended to the search's coupons.csv (from byte `offset` on) through one exact store
-    for the whole search: a code issued in one step and again in another is a duplicate no step alone sees."""
+    """The coupons a step appended (from byte `offset` on) into the search's one store: a code issued in two
+    steps is a duplicate no step alone sees."""
     batch: list[tuple[object, str, str]] = []
     with coupons_path.open(newline="", encoding="utf-8", errors="replace") as file:
         file.seek(offset)

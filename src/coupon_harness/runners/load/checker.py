@@ -1,10 +1,5 @@
-"""Judges one load-run response against the contract: the same HTTP rules (contract.http_rules), compiled
-schema and invariants (contract.check_response) as the contract gate, plus the figures a load report
-counts. The cross-response rules (unique codes, stable series attributes) are the contract Ledger's, fed by
-the run's Aggregate from what the recorders ship.
-
-Hot path: every response of a load run goes through `ResponseChecker.check` (about 12 us of CPU for a
-2-entry body, parsing included: `scripts/bench_load.py --only 2`).
+"""Judges one load-run response with the contract gate's HTTP rules, schema and invariants, plus the figures a
+load report counts (the cross-response rules are the Ledger's). Hot path: every response goes through `check`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""What a coupon-harness sandbox says about itself: its series and its demo user.
-
-A sandbox answers GET /sandbox/info with `{"sandbox": "coupon-harness", "validSeries": [...], ...}`
-(coupon_harness/sandbox/info.py writes it); any other target answers something else and is left alone.
-Every command and the locustfile ask it when given no series or no credentials, and read its description into
-their settings (`cli/sandbox_target.py`). No gevent here: the module also works outside a load process.
-"""
+"""What a coupon-harness sandbox says about itself (GET /sandbox/info): its series and its demo user, asked
+when a command is given no series or no credentials. No gevent here."""
 
 from __future__ import annotations
 
@@ -25,9 +20,7 @@ INFO_PATH = "/sandbox/info"
 
 
 def sandbox_description(base_url: str, policy: OutboundPolicy) -> dict[str, Any] | None:
-    """GET /sandbox/info under the outbound policy: the description a coupon-harness sandbox gives, or None for
-    any other answer (a real target: 404, or nothing). A redirect is `RedirectRefused` (exit 2, naming the URL
-    and where it pointed): what the other host would say (its series, its credentials) is never asked."""
+    """The description a coupon-harness sandbox gives, or None; a redirect is `RedirectRefused` (exit 2)."""
     answer = setup_request("GET", base_url.rstrip("/") + INFO_PATH, policy,
                            what="the sandbox discovery (GET /sandbox/info) at", fix=DISCOVERY_FIX)
     if answer.error is not None or answer.status != 200:

@@ -1,9 +1,5 @@
-"""What the load process tells the process that started it, as JSON lines on a pipe of their own.
-
-Typed, so that the parent neither parses free text nor filters stderr for the word "Error": progress
-every second, notices (a warning the user should read) and a setup error that ends the run
-(exit 2 in the CLI). Standard library only: the parent never imports gevent.
-"""
+"""What the load process tells the process that started it: typed events, as JSON lines on a pipe of their own.
+Standard library only: the parent never imports gevent."""
 
 from __future__ import annotations
 
@@ -19,8 +15,7 @@ class Progress:
     elapsed_s: float
     users: int
     requests: int
-    #: Requests that failed so far (not 200, no answer, or a 200 breaking the contract): Locust's failures, which
-    #: are the harness's errors (each request is booked once, failed exactly when the harness counts an error).
+    #: Requests that failed so far (Locust's failures are the harness's errors).
     failures: int
     #: Requests per second over the last few seconds (Locust's current rate).
     rps: float
@@ -60,8 +55,7 @@ class SetupError:
 
 @dataclass(frozen=True, slots=True)
 class Listening:
-    """A master listens for its workers on this port: the one it was given, or the free one it bound for 0 (the
-    parent starts local workers only then, so no port is chosen, freed and bound again: a race)."""
+    """A master listens for its workers on this port (the free one it bound for 0): start local workers now."""
 
     port: int
     kind: Literal["listening"] = "listening"

@@ -1,14 +1,8 @@
 """`--prometheus-port`: live figures of a load run for dashboards, with the Prometheus client library.
 
-The process that aggregates (local or master) serves them at http://HOST:PORT/metrics (HOST 127.0.0.1 unless
-`--prometheus-host` says otherwise). A collector of its own, in a registry of its own (not the library's
-global one), reads the run's `Aggregate` at each scrape: the figures are those merged so far (every second on a
-local run, as the workers report on a master), the same counters the report ends with.
-
-Served: requests by status, errors (requests not 200 or breaking the contract), contract violations by rule,
-coupons issued, duplicate codes, entities and entity failures (all, and those of valid series), run-wide latency
-as a histogram (from the HDR histogram) and p50/p90/p95/p99/max gauges, the users running and the generator CPU.
-No text from the target and no credential: labels are statuses and rule ids.
+The process that aggregates serves them at http://HOST:PORT/metrics, from a collector in a registry of its
+own that reads the run's `Aggregate` at each scrape. No text from the target and no credential: labels are
+statuses and rule ids.
 """
 
 from __future__ import annotations
@@ -45,18 +39,11 @@ class LoadCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         aggregate = self.aggregate
         counters = aggregate.counters
-        requests = CounterMetricFamily(P + "requests", "Answers received (or requests that got none: status "
-                                       "'transport'), by status", labels=["status"])
-        for status, count in sorted(aggregate.statuses.items()):
-            requests.add_metric([str(status)], float(count))
-        yield requests
+        yield _by_label("requests", "Answers received (or requests that got none: status 'transport'), by status",
+                        "status", aggregate.statuses)
         yield CounterMetricFamily(P + "errors", "Requests that failed: not 200, no answer, or a 200 breaking the "
                                   "contract (the error rate's numerator)", value=float(counters["errors"]))
-        violations = CounterMetricFamily(P + "contract_violations", "Contract violations, by rule id",
-                                         labels=["rule"])
-        for rule, count in sorted(aggregate.violations.items()):
-            violations.add_metric([str(rule)], float(count))
-        yield violations
+        yield _by_label("contract_violations", "Contract violations, by rule id", "rule", aggregate.violations)
         yield CounterMetricFamily(P + "coupons_issued", "Coupons the target issued (each code once, as in "
                                   "coupons.csv)", value=float(aggregate.coupons_issued))
         yield CounterMetricFamily(P + "duplicate_codes", "Codes handed out more than once (unique-codes)",
@@ -99,6 +86,13 @@ class LoadCollector(Collector):
                 quantiles.add_metric([f"{percentile / 100:g}"], total.get_value_at_percentile(percentile) / 1e6)
             quantiles.add_metric(["1"], total.get_max_value() / 1e6)
         yield quantiles
+
+
+def _by_label(name: str, documentation: str, label: str, counts: Any) -> Metric:
+    family = CounterMetricFamily(P + name, documentation, labels=[label])
+    for key, count in sorted(counts.items()):
+        family.add_metric([str(key)], float(count))
+    return family
 
 
 def serve(collector: LoadCollector, host: str, port: int) -> Any:

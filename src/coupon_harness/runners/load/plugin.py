@@ -1,8 +1,7 @@
 """Wires a Locust Environment for a checked load run: recorder, aggregate, auth, CPU watch, stop rules.
 
-Used by the harness's own load process and by `locustfiles/bulk_issue.py` under plain `locust`.
-Roles: "local" (one process records and aggregates), "master" (aggregates the workers' deltas,
-decides the exit code), "worker" (records, ships deltas through report_to_master).
+Used by the load process and by `locustfiles/bulk_issue.py`. Roles: "local" (records and aggregates),
+"master" (aggregates the workers' deltas), "worker" (records, ships deltas through report_to_master).
 """
 
 from __future__ import annotations
@@ -33,26 +32,21 @@ __all__ = ["DELTA_KEY", "QUIT_MESSAGE", "SHARE_MESSAGE", "LoadState", "LoadStep"
 DELTA_KEY = "coupon_harness"
 #: The master's message to each worker, before its users start: the coupons that worker may issue.
 SHARE_MESSAGE = "coupon_harness_share"
-#: The master's message to each worker at the end (Locust's public register_message/send_message): stop the
-#: users, ship the last delta, quit.
+#: The master's message to each worker at the end: stop the users, ship the last delta, quit.
 QUIT_MESSAGE = "coupon_harness_quit"
 SATURATED_CPU = 90.0
-#: How often a local run moves its figures and codes to the aggregate (and coupons.csv): a run killed outright
-#: loses at most this much of its codes.
+#: How often a local run moves its figures and codes to the aggregate (and coupons.csv).
 FLUSH_S = 0.25
 #: How often a worker ships its figures and codes to the master.
 WORKER_REPORT_S = 0.5
 #: How long a worker told to quit waits, once its users stopped, for the report that carries its last delta.
 LAST_REPORT_WAIT_S = 5.0
-#: Every bulk issue says what its body is, as the API's clients do (and a sample's curl replays it as such).
 JSON_BODY = {"Content-Type": "application/json"}
 
 
 @dataclass(slots=True)
 class LoadStep:
-    """One step of the run's shape: a stretch with one target user count (a steady run has one step; ramp five;
-    spike three). Times are wall clock (time.time(), the clock of the timeline's buckets); `end_s` None while
-    the step lasts. A report gets per-step figures from the timeline intervals between `start_s` and `end_s`."""
+    """A stretch of the run's shape with one user count; wall-clock times, `end_s` None while it lasts."""
 
     index: int
     users: int
@@ -72,13 +66,10 @@ class LoadState:
     #: The coupons this process may issue (a worker's share of --max-coupons); None: no cap.
     coupon_cap: int | None
     redactor: Redactor
-    #: Batches drawn once at start (sizes, series, invalid share as configured), cycled by the users:
-    #: drawing them per request costs the generator a few microseconds it should spend sending.
+    #: Batches drawn once at start, cycled by the users (drawing per request costs the generator).
     batches: list[list[int]] = field(default_factory=list)
     static_headers: dict[str, str] | None = None
-    #: Coupons issued by this process's answers so far, and coupons reserved by requests in flight: a
-    #: request reserves its batch size before it is sent (the most a correct target issues for it), so
-    #: issued + reserved never passes the cap and a correct target never issues more than the cap.
+    #: Coupons issued here, and reserved by requests in flight (their batch size): together never past the cap.
     coupons_here: int = 0
     coupons_reserved: int = 0
     coupons_unanswered: int = 0
@@ -90,16 +81,13 @@ class LoadState:
     last_delta_shipped: bool = False
     #: The master: workers whose last delta (shipped after their users stopped) has arrived.
     finished_workers: set[str] = field(default_factory=set)
-    #: The master: the workers the current test started on.
-    test_workers: set[str] = field(default_factory=set)
     #: Notes for the report the run's own process learned (a worker that sent no last report).
     notes: list[str] = field(default_factory=list)
     stopping: bool = False
     stopped_reason: str | None = None
     cpu_samples: list[float] = field(default_factory=list)
     environment: Any = None
-    #: Ends the run in order (set by the harness's load process: a master stops its workers before it quits);
-    #: None: Locust's runner.quit (plain locust).
+    #: Ends the run in order (the load process's); None: Locust's runner.quit (plain locust).
     finish: Callable[[], None] | None = None
     #: The shape's steps as the run went through them (the harness's load process, local or master).
     steps: list[LoadStep] = field(default_factory=list)
@@ -118,8 +106,7 @@ class LoadState:
             self.steps[-1].end_s = at
 
     def traffic_s(self, fallback: float) -> float:
-        """The run's duration: from the first request sent to the last answer received, as the aggregate saw
-        them (every generator's); `fallback` (e.g. the wall-clock time) when no answer came."""
+        """The aggregate's traffic time (every generator's); `fallback` when no answer came."""
         traffic = self.aggregate.traffic_s() if self.aggregate is not None else None
         return traffic if traffic is not None else fallback
 
@@ -129,10 +116,7 @@ class LoadState:
         return {**auth_headers(self.settings.credentials, self.tokens), **JSON_BODY}
 
     def reserve(self, wanted: int) -> int:
-        """Reserve up to `wanted` coupons of the cap for one request; the number granted (0: none left now).
-
-        Callers without a cap need not call it. gevent: no other greenlet runs between the read and the write.
-        """
+        """Reserve up to `wanted` coupons of the cap for one request; the number granted (0: none left now)."""
         cap = self.coupon_cap
         if cap is None:
             return wanted
@@ -154,10 +138,8 @@ class LoadState:
                 if unanswered else ""))
 
     def record(self, outcome: CheckOutcome, latency_s: float, customer: str, at: float, reserved: int = 0) -> None:
-        """Book one answer; `reserved`: what `reserve` granted its request (given back, less the coupons issued).
-
-        A request that got no answer (dropped, timed out) keeps its reservation: the target may have issued
-        those coupons, so they count against the cap (and in the counter `coupons_unanswered`)."""
+        """Book one answer and give back `reserved`; a request without an answer keeps it (the target may have
+        issued those coupons: they count against the cap, as `coupons_unanswered`)."""
         self.recorder.record(outcome, latency_s, customer, at)
         if self.coupon_cap is not None:
             tally = outcome.tally
@@ -178,15 +160,14 @@ class LoadState:
             self.check_coupon_log()
 
     def check_coupon_log(self) -> None:
-        """coupons.csv stopped taking codes (a full disk): stop the run rather than issue coupons nobody lists; it
-        ends as a setup error (exit 2), its line said once at the end with the final counts (`coupon_failure`)."""
+        """coupons.csv stopped taking codes (a full disk): the run stops, and ends as a setup error (exit 2)."""
         aggregate = self.aggregate
         if aggregate is not None and aggregate.coupon_error is not None and self.setup_error is None:
             self.setup_error = aggregate.coupon_failure() or str(aggregate.coupon_error)
             self.stop(self.setup_error)
 
     def final_setup_error(self) -> str | None:
-        """Why the run ended as a setup error, with coupons.csv's final counts when that was the cause; None if not."""
+        """Why the run ended as a setup error (coupons.csv's final counts when that was it); None if not."""
         if self.aggregate is not None:
             self.aggregate.close()  # coupons.csv holds every code issued before the error
             failure = self.aggregate.coupon_failure()
@@ -253,8 +234,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
     BulkIssueUser.connection_timeout = settings.request_timeout
     events = environment.events
     if role == "worker":
-        # A worker ships its figures and codes twice a second (Locust's default: every 3 s): a worker killed
-        # outright loses at most that much of its codes from the master's coupons.csv.
+        # Twice a second (Locust's default: 3 s): a worker killed outright loses at most that much.
         locust_runners.WORKER_REPORT_INTERVAL = WORKER_REPORT_S
         def _ship(client_id: str, data: dict[str, Any]) -> None:
             delta = state.recorder.take_delta()
@@ -268,18 +248,11 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
             state.users_stopped = True
             runner = environment.runner
             if runner is not None:
-                # The last figures go now, while the master counts this worker: told "stop" (the web UI), a worker
-                # says it stopped right after this, and its master discards its reports until it is ready again
-                # ("Discarded report from unrecognized worker"): Locust's statistics and this last delta (its
-                # coupons) were lost. Locust's own report, through its public events and send_message.
+                # The last figures now, while the master counts this worker: after "stop" it discards its reports.
                 data: dict[str, Any] = {}
                 environment.events.report_to_master.fire(client_id=runner.client_id, data=data)
                 runner.send_message("stats", data)
-            # Told "stop" (the web UI's stop), Locust's worker waits stop_timeout once more after its users stopped
-            # before it reports ready, and its master forgets it meanwhile: with the run's stop_timeout (the
-            # request deadline + 1 s) a Ctrl-C then missed the worker (it quit a minute later, on the master's
-            # silence) and the next swarm found none. Its users have stopped: a short wait is enough (the next
-            # spawn message sets the run's stop_timeout again).
+            # After "stop" a worker waits stop_timeout again before it reports ready: short, its users stopped.
             environment.stop_timeout = min(environment.stop_timeout or 0.0, WORKER_REPORT_S)
 
         def _users_start(**_kwargs: Any) -> None:  # the web UI's next test: its last delta is yet to come
@@ -307,7 +280,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
 
         def _test_start(**_kwargs: Any) -> None:
             state.finished_workers.clear()  # the web UI's next test: each worker's last delta is yet to come
-            state.test_workers = _hand_out_shares(state)
+            _hand_out_shares(state)
 
         events.worker_report.add_listener(_merge)
         events.test_start.add_listener(_test_start)
@@ -334,8 +307,7 @@ def _serve_metrics(state: LoadState) -> None:
         return int(getattr(runner, "user_count", 0) or 0)
 
     def cpu() -> float | None:
-        # A local run samples itself every second; a master gets each worker's samples with its report (every
-        # 3 s): the busiest of the last few seconds of every generator.
+        # The busiest of the last few seconds of every generator.
         recent = state.cpu_samples[-3 * generators:]
         return max(recent) if recent else None
 
@@ -346,9 +318,7 @@ def _serve_metrics(state: LoadState) -> None:
 
 
 def _watch_abort(state: LoadState, aggregate: Aggregate) -> None:
-    """--abort-on-fail, every second, on the process that aggregates: a run that cannot pass any more (from the
-    aggregate so far, runners/load/abort.py) stops in order, like the coupon cap (users finish the request in
-    flight, a master collects its workers' last deltas): a full report."""
+    """--abort-on-fail, every second: a run that cannot pass any more stops in order, with a full report."""
     while not state.stopping:
         gevent.sleep(1.0)
         reason = abort_reason(state.settings, evidence_of(aggregate, state.settings.slos))
@@ -356,28 +326,22 @@ def _watch_abort(state: LoadState, aggregate: Aggregate) -> None:
             state.stop(reason)
 
 
-def _hand_out_shares(state: LoadState) -> set[str]:
-    """Master, at the start of the test (before the spawn messages, which the same socket sends after this):
-    each connected worker gets its share of the cap, by its rank among the workers that start. Returns their ids."""
+def _hand_out_shares(state: LoadState) -> None:
+    """Master, at test start (before the spawn messages): each worker's share of the cap, by its rank."""
     runner = state.environment.runner if state.environment is not None else None
     if runner is None:
-        return set()
+        return
     clients = sorted(runner.clients.ready + runner.clients.running + runner.clients.spawning,
                      key=lambda client: runner.get_worker_index(client.id))
     cap = state.settings.max_coupons
     for position, client in enumerate(clients):
         share = None if cap is None else coupon_share(cap, len(clients), position)
         runner.send_message(SHARE_MESSAGE, {"share": share, "workers": len(clients)}, client_id=client.id)
-    return {client.id for client in clients}
 
 
 class ShareInbox:
-    """Worker: the master's SHARE_MESSAGE, listened for from the moment the worker runner exists.
-
-    A worker is connected (and its master may start the test) before the plugin is installed: plain locust
-    installs it in its `init` event, after the worker said it is ready, and the preflight there takes a while
-    (seconds on a busy machine). A share that came meanwhile is kept here until `install` takes it; before,
-    Locust dropped it as an unknown message, the worker settled a cap of 0 and sent nothing."""
+    """Worker: the master's SHARE_MESSAGE, listened for as soon as the runner exists. Plain locust installs the
+    plugin after the worker said it is ready: a share that came meanwhile is kept until `install` takes it."""
 
     def __init__(self, environment: Any) -> None:
         self.data: dict[str, Any] | None = None
@@ -400,9 +364,8 @@ class ShareInbox:
 
 
 def _receive_share(state: LoadState, expected_workers: int, inbox: ShareInbox | None) -> None:
-    """Worker: take the share the master sends; if none came by the time the users spawn, work it out from
-    this worker's index and the number of workers known here, or issue nothing when that is unknown. Until the
-    share is settled the users wait (`LoadState.reserve` grants nothing and the cap is not yet reached)."""
+    """Worker: the master's share, else one worked out from this worker's index when the users spawn, else
+    none; until it is settled the users wait."""
     environment = state.environment
     if environment is None:
         return
@@ -437,11 +400,8 @@ def _receive_share(state: LoadState, expected_workers: int, inbox: ShareInbox | 
 
 
 def _quit_when_told(state: LoadState) -> None:
-    """Worker: the master's QUIT_MESSAGE stops the users (each finishes the request in flight, stop_timeout),
-    waits for the report that carries the last delta (the next one, within WORKER_REPORT_S), then quits.
-
-    In a greenlet of its own (`concurrent`): the worker's message loop keeps answering heartbeats meanwhile.
-    Locust's own "quit" sends the last report through a private method; this uses only the public API."""
+    """Worker: the master's QUIT_MESSAGE stops the users, waits for the report with the last delta, then quits
+    (`concurrent`: the message loop keeps answering heartbeats meanwhile)."""
 
     def quit_now(**_kwargs: Any) -> None:
         runner = state.environment.runner
@@ -456,8 +416,7 @@ def _quit_when_told(state: LoadState) -> None:
 
 
 def _when_runner(environment: Any, register: Callable[[Any], None]) -> None:
-    """Call `register(runner)` once the environment has its runner: the harness's load process creates the
-    worker runner after `install`, plain locust before it."""
+    """Call `register(runner)` once the environment has its runner (plain locust makes it before `install`)."""
     if environment.runner is not None:
         register(environment.runner)
         return
@@ -471,8 +430,7 @@ def _when_runner(environment: Any, register: Callable[[Any], None]) -> None:
 
 
 def draw_batches(settings: LoadSettings, rng: random.Random, count: int = 4096) -> list[list[int]]:
-    """Batch sizes uniform in batch_min..batch_max (capped by the number of valid series), distinct valid series,
-    each slot swapped for an invalid series with probability invalid_share."""
+    """Batches of batch_min..batch_max distinct valid series, each slot invalid with probability invalid_share."""
     valid, invalid = sorted(set(settings.series_ids)), sorted(set(settings.invalid_series_ids))
     low, high = (max(1, min(bound, len(valid) or 1)) for bound in (settings.batch_min, settings.batch_max))
     share = settings.invalid_share

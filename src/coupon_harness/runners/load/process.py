@@ -1,9 +1,8 @@
 """The load process: `python -m coupon_harness.runners.load.process --out DIR --role ...`, its settings (with
 the credentials) in the environment variable COUPON_HARNESS_LOAD_SETTINGS, never in a file.
 
-Runs Locust in library mode (so gevent never enters the CLI's process), writes result.json (a
-LoadRunResult), coupons.csv and locust_stats.json into --out. Ctrl-C stops the users and still
-writes everything.
+Runs Locust in library mode (gevent never enters the CLI's process) and writes result.json, coupons.csv and
+locust_stats.json into --out, a Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -78,9 +77,8 @@ def _watch_parent(stop: Callable[[], None]) -> None:
 
 
 def _on_signals(stop: Callable[[int], None]) -> None:
-    """SIGINT and SIGTERM call `stop` in a greenlet of their own: the users are never interrupted mid-request
-    (a KeyboardInterrupt raised inside a user would lose the answer it was reading, and its codes).
-    Python-level handlers would run in whatever greenlet is current; gevent's run in the hub's loop."""
+    """SIGINT and SIGTERM call `stop` in gevent's hub, never inside a user (which would lose the answer it was
+    reading, and its codes)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, stop, signum)
     if _early_signals:
@@ -88,17 +86,9 @@ def _on_signals(stop: Callable[[int], None]) -> None:
 
 
 def _finish(runner: Any, role: str, state: LoadState) -> None:
-    """End the run in order: the users finish the request in flight (stop_timeout), then quit.
-
-    A master tells every worker to quit (QUIT_MESSAGE: a worker stops its users, ships its last delta, quits;
-    `plugin._quit_when_told`) and waits for each last delta before it quits itself: Locust's own quit waits
-    0.5 s, and a worker still finishing requests then lost its last seconds of figures and codes. (Locust's
-    "stop" message is no help: a worker handles it by sleeping stop_timeout in its message loop, deaf to the
-    "quit" that follows.)
-    """
+    """End the run in order: the users finish the request in flight, then quit; a master first tells every
+    worker to quit and waits for each last delta (Locust's own quit waits 0.5 s)."""
     if role == "master":
-        # Every worker is waited for, even one Locust marks missing: on a busy machine a live worker can miss
-        # heartbeats, and its last delta must still count.
         workers = [client.id for client in runner.clients.all]
         for worker in workers:
             runner.send_message(QUIT_MESSAGE, client_id=worker)
@@ -126,15 +116,9 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
     """Start the users, follow the shape, stop at the run time."""
     if state.stopping:  # a signal before the first user
         return
-    started = time.monotonic()
-    current = users_at(settings.shape, 0.0, settings.run_time_s, settings.users)
-    state.begin_step(current, time.time())
-    runner.start(current, spawn_rate=settings.spawn_rate)
-    last_report = started
+    started = last_report = time.monotonic()
+    current, elapsed = -1, 0.0
     while not state.stopping:
-        elapsed = time.monotonic() - started
-        if elapsed >= settings.run_time_s:
-            break
         wanted = users_at(settings.shape, elapsed, settings.run_time_s, settings.users)
         if wanted != current:
             current = wanted
@@ -144,6 +128,9 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
             last_report = time.monotonic()
             _emit(_progress(runner, state, elapsed, current, settings.run_time_s))
         gevent.sleep(0.2)
+        elapsed = time.monotonic() - started
+        if elapsed >= settings.run_time_s:
+            break
     state.end_steps(time.time())
     if not state.stopping:  # the run time is over; a signal or the coupon cap stops the run on its own
         state.stopping = True
@@ -154,8 +141,7 @@ def _drive(runner: Any, settings: LoadSettings, state: LoadState, role: str) -> 
 
 def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_port: int,
         expect_workers: int) -> int:
-    # stop_timeout: at the end users finish the request in flight (it ends by its deadline at the latest), so
-    # every request sent is counted, as an answer or a timeout, and every coupon issued is listed.
+    # stop_timeout: users finish the request in flight, so every request sent is counted and every coupon listed.
     env = Environment(user_classes=[BulkIssueUser], host=settings.base_url, stop_timeout=settings.stop_timeout_s())
     state = install(env, settings, role, settings.coupons_path(out) if role != "worker" else None,
                     expected_workers=max(expect_workers, 1))
@@ -171,9 +157,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         gevent.spawn(_watch_parent, runner.quit)
         _on_signals(lambda signum: gevent.spawn(runner.quit))
         runner.greenlet.join()
-        # Its last report (the final delta, codes included) may still sit in ZeroMQ's queue, and an exiting
-        # interpreter drops what is queued: closing with a linger sends it first (on a busy machine a master
-        # waited in vain for it, and a second of codes went missing from coupons.csv).
+        # Its last report may still sit in ZeroMQ's queue, which an exiting interpreter drops: linger to send it.
         with contextlib.suppress(Exception):
             runner.client.close(linger=WORKER_LINGER_MS)
         return 2 if state.setup_error is not None else 0
@@ -217,9 +201,7 @@ def run(settings: LoadSettings, out: Path, role: str, master_host: str, master_p
         _emit(SetupError(state.final_setup_error() or state.setup_error))
         return 2
     state.end_steps(time.time())  # a signal or the coupon cap ended the run before _drive saw the run time out
-    # The duration counts traffic, from the first request sent to the last answer received: not the wait for the
-    # workers to connect, nor the users' stop, nor the last reports (a master/worker run reported 2,276 req/s
-    # over 12.3 s while its timeline held ~9 s of traffic at ~3,100 req/s).
+    # The duration counts traffic (first request sent to last answer), not the waits around it.
     result = build_result(settings, state, started_at, state.traffic_s(time.monotonic() - started), bool(interrupted),
                           workers=expect_workers if role == "master" else 0)
     failure = state.final_setup_error()

@@ -1,19 +1,11 @@
-"""Figures of a load run: exact latency percentiles (HDR histogram of unrounded times), counters,
-a timeline, and the cross-response rules (the contract's `Ledger`: no code handed out twice, one series
-answers with the same attributes, across the whole run).
+"""Figures of a load run: exact latency percentiles (HDR histograms), counters, a timeline, and the
+cross-response rules (the contract's `Ledger`: unique codes, stable series attributes, over the whole run).
 
-A generator process records into a `Recorder`; `take_delta()` hands what it gathered since the last
-call to the `Aggregate` (in the same process for a local run, on the master through Locust's
-report_to_master for a distributed one), which alone feeds the Ledger and writes coupons.csv. For the
-series attributes a recorder ships, per delta, how many coupons of each series carried which attribute
-set (process-independent digests), and how that set reads the first time this process ships it.
-
-Each delta also carries, per rule broken since the last one, one request that broke it as sent (redacted here,
-in the generator: `RequestSample`'s JSON form); the aggregate keeps the first it sees for the report.
-
-The aggregate keeps at most `MAX_INTERVALS` timeline intervals: past that (a long soak, a fine --interval, plain
-Locust without a run time) it merges adjacent intervals in pairs, exactly (HDR histograms added, counts summed),
-so memory, the timeline and the report stay bounded however long the run.
+A generator records into a `Recorder`; `take_delta()` hands what it gathered to the `Aggregate` (in process
+for a local run, through Locust's report_to_master on a master), which alone feeds the Ledger and writes
+coupons.csv. A delta carries attribute sets as process-independent digests (their reading the first time),
+and per rule broken one redacted request that broke it. Past `MAX_INTERVALS` the aggregate merges adjacent
+intervals in pairs, exactly, so memory and the report stay bounded however long the run.
 """
 
 from __future__ import annotations
@@ -42,15 +34,12 @@ __all__ = ["BEHIND_MIN_WAITS", "BEHIND_SHARE", "LATE_S", "MAX_INTERVALS", "Aggre
 
 #: Microseconds, 1 us .. 10 min, 3 significant digits (0.1% resolution).
 _LOWEST, _HIGHEST, _DIGITS = 1, 600_000_000, 3
-#: The most timeline intervals the aggregate keeps (each an HDR histogram of ~170 kB in memory, ~0.1-1 kB
-#: encoded): more are merged in pairs, so a run keeps between half this and this many (comparisons need >= 5).
+#: The most timeline intervals the aggregate keeps (~170 kB each in memory): more are merged in pairs.
 MAX_INTERVALS = 600
 #: A partial interval that covers less than this share of its width reads at most the run's average rate.
 MIN_COVERED = 0.1
-#: Open model: a send that left more than this after its time (or after its user's last answer, when that came
-#: later) was held up by its own process (an event loop short of CPU), not by the target; more than BEHIND_SHARE
-#: of such sends and the generator is behind its schedule (gevent wakes within a millisecond or two when it has
-#: the CPU).
+#: Open model: a send this late was held up by its own process (short of CPU), not by the target; more than
+#: BEHIND_SHARE of such sends and the generator is behind its schedule.
 LATE_S = 0.010
 BEHIND_SHARE = 0.05
 #: Fewer scheduled sends than this judge nothing.
@@ -69,8 +58,7 @@ def _encode(histogram: HdrHistogram) -> str:
 
 
 class _Figures:
-    """What both a recorder's delta and the run's aggregate hold: per-interval histograms and counts
-    (requests, errors), and counters by name, status, rule, entity error code."""
+    """Per-interval histograms and [requests, errors], and counters: a recorder's delta and the aggregate."""
 
     def __init__(self, interval_s: float) -> None:
         self.interval_s = interval_s
@@ -89,11 +77,8 @@ class _Figures:
 
 
 class Recorder(_Figures):
-    """One generator process's figures since the last delta. Not thread-safe (gevent: one thread).
-
-    With a `redactor`, every text from the target it keeps (violation examples, coupon codes) is redacted
-    whole, before anything cuts it: a target that echoes a credential leaves none in the run's files.
-    """
+    """One generator's figures since the last delta (gevent: one thread). With a `redactor`, every text from
+    the target it keeps is redacted whole, before anything cuts it."""
 
     def __init__(self, interval_s: float, redactor: Redactor | None = None) -> None:
         super().__init__(interval_s)
@@ -111,8 +96,7 @@ class Recorder(_Figures):
         self.attribute_counts: dict[tuple[int, tuple[Any, ...]], int] = {}
         #: (series, attribute digests) -> [count, values] of the sets whose values cannot be a dict key.
         self._digested: dict[tuple[int, tuple[str, ...]], list[Any]] = {}
-        #: Wall-clock times of the earliest request sent (or scheduled: open model) and the latest answer
-        #: received since the last delta: the aggregate's traffic span, from which the run's duration follows.
+        #: Wall clock of the earliest request sent (or scheduled) and the latest answer: the delta's traffic span.
         self.first_sent = math.inf
         self.last_answered = -math.inf
         #: Coupons issued before the load (`carry`), and whether coupons.csv lists them already.
@@ -120,8 +104,7 @@ class Recorder(_Figures):
         self.carried_listed = False
 
     def woke(self, late_s: float) -> None:
-        """Open model: a scheduled send left `late_s` after its time (or after the user's last answer, when that
-        came later): the generator's own delay, the target's slowness not counted in it."""
+        """Open model: a scheduled send left `late_s` after its time (or its user's last answer): own delay."""
         c = self.counters
         c["schedule_waits"] += 1
         if late_s > LATE_S:
@@ -169,8 +152,7 @@ class Recorder(_Figures):
         coupons = tally.coupons
         if not coupons:
             return
-        # series-attributes-stable: one count a coupon, by the attribute values themselves; they become
-        # digests once per distinct set and delta (take_delta), off the per-answer path.
+        # series-attributes-stable: counted by the values; digested once per set and delta, in take_delta.
         counts = self.attribute_counts
         for (series, _), values in zip(coupons, tally.attributes, strict=False):
             key = (series, values)
@@ -180,8 +162,7 @@ class Recorder(_Figures):
                 self._count_digested(series, values)
         redactor = self._redactor
         if redactor is not None:
-            # One pass over the answer's codes joined (a code holds a secret only if the joined text does);
-            # code by code only when it found one. About 0.6 us an answer of two codes (timeit), ~5% of the check.
+            # One pass over the codes joined; code by code only when it found a secret.
             joined = "\n".join([code for _, code in coupons])
             if redactor.text(joined) != joined:
                 coupons = [(series, redactor.text(code)) for series, code in coupons]
@@ -190,9 +171,8 @@ class Recorder(_Figures):
         self.coupon_times.extend([at] * len(coupons))
 
     def carry(self, rows: Sequence[Sequence[Any]], *, listed: bool = False) -> None:
-        """Coupons issued before the load (the preflight's, as (series, code, customer, issued at, source) rows):
-        they travel with the next delta to the aggregate, which counts them, checks them for duplicates and lists
-        them in coupons.csv unless `listed` (the preflight wrote them there itself)."""
+        """The preflight's coupons, as coupons.csv rows: the next delta takes them to the aggregate, which
+        counts and checks them, and lists them unless `listed` (the preflight did)."""
         self.carried.extend([list(row) for row in rows])
         self.carried_listed = listed
 
@@ -203,8 +183,7 @@ class Recorder(_Figures):
 
     def add_sample(self, outcome: CheckOutcome, method: str, url: str, headers: Mapping[str, str],
                    body: bytes | str | None) -> None:
-        """Keep the request behind `outcome` as the sample of each rule it broke that has none in this delta:
-        redacted whole (URL, headers, body) before it is cut or shipped."""
+        """The request behind `outcome`, redacted whole, as the sample of each rule it broke that has none."""
         wanted = [violation.rule_id for violation in outcome.violations if violation.rule_id not in self.samples]
         if not wanted:
             return
@@ -229,8 +208,8 @@ class Recorder(_Figures):
             known[0] += 1
 
     def _attributes_delta(self) -> list[list[Any]]:
-        """[series, digests, coupons, how the set reads] per distinct (series, set) since the last delta; the
-        reading (redacted) only the first time this process ships that set (bounded: it may ship again)."""
+        """[series, digests, coupons, readings] per distinct (series, set); readings (redacted) only the first
+        time this process ships the set."""
         merged: dict[tuple[int, tuple[str, ...]], list[Any]] = {}
         counted = (((series, self._digests(values)), (count, values))
                    for (series, values), count in self.attribute_counts.items())
@@ -279,8 +258,7 @@ class Recorder(_Figures):
 
 
 class Aggregate(_Figures):
-    """The run's figures, merged from every generator's deltas (one per run, on the master); its `ledger`
-    (the contract's) judges unique-codes and series-attributes-stable across the whole run."""
+    """The run's figures, merged from every generator's deltas; its `ledger` judges the whole run."""
 
     def __init__(self, interval_s: float, generic_series: frozenset[int], coupons_csv: Path | None,
                  ledger: Ledger | None = None, bridge_s: float = math.inf, max_intervals: int = MAX_INTERVALS,
@@ -290,9 +268,7 @@ class Aggregate(_Figures):
         self.base_interval_s = interval_s
         self.factor = 1
         self.max_intervals = max(2, max_intervals)
-        #: Spans of traffic ([first sent, last answered], wall clock, sorted, disjoint): the deltas' spans, joined
-        #: across gaps shorter than `bridge_s` (inf: one span, the whole run; plain Locust's web UI keeps the
-        #: idle time between two tests out).
+        #: Traffic spans ([first sent, last answered], sorted, disjoint), joined across gaps under `bridge_s`.
         self.spans: list[list[float]] = []
         self.bridge_s = bridge_s
         self.generic = generic_series
@@ -345,8 +321,6 @@ class Aggregate(_Figures):
         coupons = delta["coupons"]
         if coupons:
             if self.coupon_log is not None:
-                # Written and flushed with every delta (a few a second): a run killed outright (SIGKILL) still
-                # leaves every code merged so far in coupons.csv; the log fsyncs within a second.
                 source, times = self.coupon_source, delta.get("coupon_times") or ()
                 self._list([(series, code, customer, stamp(at), source)
                             for (series, code, customer), at in zip(coupons, times, strict=False)]
@@ -434,9 +408,7 @@ class Aggregate(_Figures):
         self.spans = joined
 
     def traffic_s(self) -> float | None:
-        """Seconds of traffic: from the first request sent to the last answer received (less the gaps longer
-        than `bridge_s`); None before any answer. A run's duration and rate count this, not the process's life
-        (a master waits for its workers; users take time to spawn and to stop)."""
+        """Seconds from the first request sent to the last answer (less gaps over `bridge_s`); None before any."""
         if not self.spans:
             return None
         return sum(end - start for start, end in self.spans)
@@ -446,18 +418,15 @@ class Aggregate(_Figures):
         """Wall-clock time of the run's first request (sent, or scheduled in the open model)."""
         return self.spans[0][0] if self.spans else None
 
-    def sync(self) -> None:
-        """coupons.csv on disk as it stands (the run goes on); a failure is the run's coupon error."""
-        if self.coupon_log is not None:
-            self.coupon_log.sync()
-            if self.coupon_error is None and self.coupon_log.error is not None:
-                self.coupon_error = self.coupon_log.error
+    def sync(self, *, close: bool = False) -> None:
+        """coupons.csv on disk as it stands (and closed); a failure is the run's coupon error."""
+        log = self.coupon_log
+        if log is not None:
+            log.close() if close else log.sync()
+            self.coupon_error = self.coupon_error or log.error
 
     def close(self) -> None:
-        if self.coupon_log is not None:
-            self.coupon_log.close()
-            if self.coupon_error is None and self.coupon_log.error is not None:  # its last fsync failed
-                self.coupon_error = self.coupon_log.error
+        self.sync(close=True)
 
     @property
     def requests(self) -> int:
@@ -480,9 +449,7 @@ class Aggregate(_Figures):
             yield bucket, (bucket - first + 1) * self.interval_s, self.histograms.get(bucket), count, errors
 
     def covered_s(self, bucket: int) -> float:
-        """Seconds of traffic within the interval `bucket`: its width, less what lies before the first request,
-        after the last answer and in the idle gaps between spans (the first and last intervals of a run are
-        partial: the grid is the wall clock's, not the run's). The width itself when no span is known."""
+        """Seconds of traffic within the interval `bucket` (a run's first and last are partial), or its width."""
         width = self.interval_s
         if not self.spans:
             return width
@@ -491,9 +458,8 @@ class Aggregate(_Figures):
         return min(width, max(covered, 1e-6))
 
     def timeline(self) -> list[TimelinePoint]:
-        """One point per interval; its requests/s count the traffic time the interval covers (`covered_s`), so that
-        a partial first or last interval reads the rate it saw, not a drop. A sliver (under MIN_COVERED of the
-        width) is too short to tell a burst from chance: it reads at most the run's average rate."""
+        """One point per interval, its rate over the traffic time it covers (`covered_s`); a sliver under
+        MIN_COVERED of the width reads at most the run's average rate."""
         traffic = self.traffic_s()
         average = self.requests / traffic if traffic else None
         points = []
@@ -509,8 +475,7 @@ class Aggregate(_Figures):
         return points
 
     def export_histograms(self) -> LoadHistograms | None:
-        """The run's HDR histograms, encoded (the whole run's and one per interval, empty intervals included),
-        with each interval's requests and errors: what a later `--compare` bootstraps over."""
+        """The run's and each interval's HDR histograms, encoded, with requests and errors (for `--compare`)."""
         if not self.histograms:
             return None
         intervals = []
@@ -531,8 +496,7 @@ class ShapeStep(Protocol):
 
 def step_figures(aggregate: Aggregate, steps: Sequence[ShapeStep], users: int, arrival_rate: float | None,
                  ) -> list[StepFigures]:
-    """Each step's figures from the aggregate's intervals whose middle lies in the step (the first step reaches
-    back, the last forward, so that every request is in one step); percentiles from their histograms merged."""
+    """Each step's figures from the intervals whose middle lies in it (the first and last steps reach out)."""
     origin = aggregate.origin
     if origin is None or not steps:
         return []

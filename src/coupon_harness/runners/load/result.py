@@ -3,7 +3,7 @@ step of the shape)."""
 
 from __future__ import annotations
 
-from coupon_harness.results.load import TRANSPORT_STATUS, LoadReplay, LoadRunResult
+from coupon_harness.results.load import TRANSPORT_STATUS, LoadRunResult
 from coupon_harness.runners.load.plugin import SATURATED_CPU, LoadState
 from coupon_harness.runners.load.recorder import BEHIND_MIN_WAITS, BEHIND_SHARE, LATE_S, step_figures
 from coupon_harness.runners.load.settings import LoadSettings
@@ -25,8 +25,7 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
     requests = counters["requests"]
     answered = requests - aggregate.statuses.get(TRANSPORT_STATUS, 0)
     errors = counters["errors"]
-    # With no answer completed, the latencies of the requests measure the deadline they all hit, not the target:
-    # no figure is shown for them (every report then says no request completed), as no SLO is judged on them.
+    # With no answer completed, the latencies measure the deadline, not the target: none is shown.
     latency = aggregate.percentiles_ms() if answered > 0 else {}
     error_rate = errors / requests if requests else 0.0
     others = counters["other_entities"]
@@ -64,23 +63,12 @@ def build_result(settings: LoadSettings, state: LoadState, started_at: str, dura
         violation_samples=dict(aggregate.samples),
         steps=step_figures(aggregate, state.steps, settings.users, settings.arrival_rate),
         request_timeout_s=settings.request_timeout,
-        replay=_replay(settings, state) if settings.coupon_source == "load" else None,
+        replay=settings.replay(
+            state.redactor, spawn_rate=settings.spawn_rate if settings.arrival_rate is None else None,
+            run_time_s=settings.run_time_s, wait_s=settings.wait_s, abort_on_fail=settings.abort_on_fail,
+            abort_violations=settings.abort_violations, abort_grace_s=settings.abort_grace_s,
+        ) if settings.coupon_source == "load" else None,
     )
     if result.no_answer is not None:
         result.notes.insert(0, result.no_answer)
     return result
-
-
-def _replay(settings: LoadSettings, state: LoadState) -> LoadReplay:
-    """The flags of a `coupon-harness load` run for its Rerun line: credentials by kind only, customers redacted."""
-    return LoadReplay(
-        series_ids=tuple(settings.series_ids), invalid_series_ids=tuple(settings.invalid_series_ids),
-        generic_series_ids=tuple(settings.generic_series_ids),
-        customer_ids=tuple(state.redactor.text(c) for c in settings.customer_ids),
-        credentials=settings.credentials.kind, invalid_share=settings.invalid_share, batch_min=settings.batch_min,
-        batch_max=settings.batch_max, spawn_rate=settings.spawn_rate if settings.arrival_rate is None else None,
-        run_time_s=settings.run_time_s, wait_s=settings.wait_s, workers=settings.workers,
-        max_coupons=settings.max_coupons,
-        allow_production=settings.allow_production, abort_on_fail=settings.abort_on_fail,
-        abort_violations=settings.abort_violations, abort_grace_s=settings.abort_grace_s,
-        **settings.credentials.access())

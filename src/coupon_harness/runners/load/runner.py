@@ -35,8 +35,7 @@ TEXT_EVERY_S = 5.0
 
 
 def _command(out: Path) -> list[str]:
-    """The load process's command line, up to its role; it logs at this process's level (`-v`, `-vv`, `-q` of the
-    CLI), one of the four it takes."""
+    """The load process's command line, up to its role; it logs at this process's level."""
     level = logging.getLogger(PACKAGE).getEffectiveLevel()
     name = next((name for name in ("DEBUG", "INFO", "WARNING") if level <= logging.getLevelName(name)), "ERROR")
     return [sys.executable, "-m", _MODULE, "--out", str(out), "--log-level", name]
@@ -47,8 +46,8 @@ def _child_env(settings: LoadSettings) -> dict[str, str]:
 
 
 class _Channel:
-    """The load process's side of the conversation: typed events on a pipe, and the tail of its stderr (read by
-    a thread, so neither pipe can fill and block it) for the rare crash that leaves no event."""
+    """The load process's typed events on a pipe, and the tail of its stderr (read by a thread, so neither pipe
+    can fill) for a crash that leaves no event."""
 
     def __init__(self) -> None:
         self.read_fd, self.write_fd = os.pipe()
@@ -71,8 +70,7 @@ class _Channel:
 
     def relay(self, progress: Callable[[str], None], listening: Callable[[int], None] = lambda _: None,
               figures: FiguresSink | None = None) -> None:
-        """Notices to `progress`; the run's figures (once a second) to `figures`, or without it to `progress` as a
-        line every `TEXT_EVERY_S` seconds of the run."""
+        """Notices to `progress`; figures to `figures`, or as a line to `progress` every `TEXT_EVERY_S`."""
         said = 0.0
         with os.fdopen(self.read_fd, encoding="utf-8", errors="replace") as events:
             for line in events:
@@ -105,13 +103,11 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
              master_bind: str | None = None, master_port: int | None = None,
              figures: FiguresSink | None = None) -> LoadRunResult:
     """`settings.workers` > 0: a master and that many local workers; `master_bind`: a master that waits
-    for `settings.workers` remote workers on that address. `progress` gets the load process's notices (and,
-    without `figures`, its figures as a line every few seconds); `figures` its figures once a second.
+    for `settings.workers` remote workers on that address.
 
-    A KeyboardInterrupt (Ctrl-C, or SIGTERM raised as `interrupts.Terminated`) is passed on to the load
-    process, which stops its users in order and writes the partial result; it is returned, marked
-    interrupted. Local workers live in their own session: the master stops them in order (a Ctrl-C in
-    the terminal reaching them directly would cut their last report).
+    A KeyboardInterrupt (or `interrupts.Terminated`) is passed on to the load process, which stops in order: the
+    partial result is returned, marked interrupted. Local workers live in their own session, stopped by the
+    master (a Ctrl-C reaching them directly would cut their last report).
     """
     workers: list[subprocess.Popen[bytes]] = []
     main: subprocess.Popen[str] | None = None
@@ -145,18 +141,17 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
         interrupted = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
         _log.info("%s: passing it on to the load process", signal_name(interrupted))
         if main is not None:
-            # Ctrl-C in a terminal reaches the load process too; `kill PID` or a CI timeout only this one:
-            # pass it on either way (it takes the first and ignores the rest), then wait for its result.
+            # `kill PID` or a CI timeout reaches only this process: pass it on (the load process takes one).
             with contextlib.suppress(OSError):
                 os.kill(main.pid, interrupted)
             main.wait()
     finally:
-        if main is not None and main.poll() is None:  # an error of this process, not of the load process
-            main.terminate()
-            main.wait()
         if main is None:
             os.close(channel.write_fd)
             os.close(channel.read_fd)
+        elif main.poll() is None:  # an error of this process, not of the load process
+            main.terminate()
+            main.wait()
         channel.finished()
         if main is not None and main.stderr is not None:
             main.stderr.close()
@@ -189,8 +184,7 @@ def run_load(settings: LoadSettings, out: Path, progress: Callable[[str], None] 
 
 
 def read_result_file(path: Path) -> LoadRunResult:
-    """The load process's result.json, through the result's codec. One that does not fit (the load process ran
-    another version of the package: upgraded, or edited, while a run started) is a HarnessError of one line."""
+    """The load process's result.json; one that does not fit (another version of the package) is a HarnessError."""
     try:
         return LoadRunResult.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, RecursionError) as exc:  # CodecError, a JSON that is not one
@@ -212,8 +206,7 @@ def interrupted_result(settings: LoadSettings, out: Path, signum: int | None) ->
 
 
 def _empty_result(settings: LoadSettings, out: Path, reason: str) -> LoadRunResult:
-    """A run that sent nothing (or whose figures are lost): its coupons.csv is there all the same, header only
-    when the load process never wrote one, so that a pipeline reading it finds the file."""
+    """A run that sent nothing (or whose figures are lost), its coupons.csv there all the same."""
     coupons = settings.coupons_path(out)
     out.mkdir(parents=True, exist_ok=True)
     if not coupons.exists():

@@ -11,16 +11,16 @@ from typing import Any
 
 from coupon_harness.errors import ConfigError
 from coupon_harness.results.codec import decode, encode
+from coupon_harness.results.load import LoadReplay
 from coupon_harness.transport.credentials import Credentials
+from coupon_harness.transport.redaction import Redactor
 
 __all__ = ["MAX_DURATION_S", "RESULT_FILE", "SETTINGS_ENV", "SHAPES", "LoadSettings", "Slo", "parse_duration",
            "parse_slo"]
 
-#: What the load process leaves in its output folder for the caller to read (then removes).
-#: The load process reads its settings from this environment variable: they hold the credentials, which
-#: must never touch the disk (a settings file outlives a SIGKILL or a CI timeout).
+#: The load process's settings: in the environment, as they hold the credentials, which never touch the disk.
 SETTINGS_ENV = "COUPON_HARNESS_LOAD_SETTINGS"
-RESULT_FILE = "result.json"
+RESULT_FILE = "result.json"  # what the load process leaves in its output folder for the caller
 
 SHAPES = ("steady", "ramp", "spike", "soak")
 #: About how many timeline intervals a run gets (each at least 1 s wide).
@@ -100,8 +100,7 @@ class LoadSettings:
     batch_min: int = 1
     batch_max: int = 2
     customer_ids: tuple[str, ...] = ()
-    #: The run's one Credentials object, as the settings builder made it (never written to a report; it reaches
-    #: the load process in its environment, never in a file).
+    #: The run's one Credentials object (never written to a report or a file).
     credentials: Credentials = field(default_factory=Credentials)
     users: int = 10
     spawn_rate: float = 10.0
@@ -117,13 +116,11 @@ class LoadSettings:
     allow_production: bool = False
     #: Seconds for a whole request, connect to the last byte of the body (transport.outbound's deadline).
     request_timeout: float = 10.0
-    #: The most of an answer's body a user reads (and holds): past it the answer is cut (a transport failure,
-    #: too-large). A bulk issue's answer is a few hundred bytes an entity; a run holds at most users x this.
+    #: The most of an answer's body a user reads (and holds): past it the answer is a transport failure.
     max_body_bytes: int = 1024 * 1024
     #: Width of one timeline interval; 0 picks one from the run time.
     interval_s: float = 0.0
-    #: The run's length is not known when it starts (plain Locust: its workers are not told -t, its web UI runs
-    #: until stopped): the timeline starts at OPEN_ENDED_INTERVAL_S and coarsens as the run grows (`timeline_cap`).
+    #: The run's length is not known when it starts (plain Locust): the timeline coarsens as the run grows.
     open_ended: bool = False
     seed: int | None = None
     #: --abort-on-fail: stop early (in order, with a full report) once the run cannot pass (runners/load/abort.py).
@@ -137,9 +134,7 @@ class LoadSettings:
     prometheus_host: str = "127.0.0.1"
     #: What coupons.csv names as the sender of this run's coupons ("load", "capacity step 3", "run load stage").
     coupon_source: str = "load"
-    #: Coupons the run issued before the load (its preflight), as (series, code, customer, issued at, source) rows:
-    #: they count against --max-coupons and in the run's coupons and duplicates, and go into coupons.csv unless
-    #: `carried_listed` (the preflight listed them there itself; a worker's travel to the master, which lists them).
+    #: The preflight's coupons, as coupons.csv rows: counted and checked, and listed unless `carried_listed`.
     carried_coupons: tuple[tuple[Any, ...], ...] = ()
     carried_listed: bool = False
     #: The coupons.csv the run appends to (a capacity search's, for all its steps); None: coupons.csv in its folder.
@@ -149,13 +144,11 @@ class LoadSettings:
         return Path(self.coupons_csv) if self.coupons_csv else out / "coupons.csv"
 
     def stop_timeout_s(self) -> float:
-        """How long users get to finish the request in flight when the run ends: past its deadline, so that every
-        request sent ends as an answer or a timeout, and is counted (none is killed mid-request)."""
+        """How long users get to finish the request in flight when the run ends: past its deadline."""
         return self.request_timeout + 1.0
 
     def timeline_interval(self) -> float:
-        """About TIMELINE_POINTS intervals over the run time, at least 1 s; OPEN_ENDED_INTERVAL_S when the length
-        is unknown (every generator of the run must agree: a master's deltas carry bucket numbers)."""
+        """About TIMELINE_POINTS intervals over the run time, at least 1 s; OPEN_ENDED_INTERVAL_S when open-ended."""
         if self.interval_s > 0:
             return self.interval_s
         if self.open_ended:
@@ -163,9 +156,18 @@ class LoadSettings:
         return max(1.0, round(self.run_time_s / TIMELINE_POINTS))
 
     def timeline_cap(self) -> int | None:
-        """The most intervals the aggregate keeps before it merges them in pairs: an open-ended run's timeline
-        follows its length (between TIMELINE_POINTS and twice as many intervals); None: the aggregate's default."""
+        """The most intervals the aggregate keeps before it merges them in pairs; None: the aggregate's default."""
         return 2 * TIMELINE_POINTS if self.open_ended and self.interval_s <= 0 else None
+
+    def replay(self, redactor: Redactor | None = None, **extra: Any) -> LoadReplay:
+        """The flags of the run for a report's Rerun line: credentials by kind only, customers redacted."""
+        redact = (redactor or Redactor(self.credentials)).text
+        return LoadReplay(
+            series_ids=tuple(self.series_ids), invalid_series_ids=tuple(self.invalid_series_ids),
+            generic_series_ids=tuple(self.generic_series_ids), customer_ids=tuple(map(redact, self.customer_ids)),
+            credentials=self.credentials.kind, invalid_share=self.invalid_share, batch_min=self.batch_min,
+            batch_max=self.batch_max, workers=self.workers, max_coupons=self.max_coupons,
+            allow_production=self.allow_production, **extra, **self.credentials.access())
 
     def to_json(self) -> str:
         return json.dumps(encode(self))

@@ -6,9 +6,8 @@ __all__ = ["users_at"]
 
 
 def users_at(shape: str, elapsed_s: float, run_time_s: float, users: int) -> int:
-    """steady: all users throughout. soak: the same, meant for long runs (coarser timeline).
-    ramp: five equal steps up to `users`, to find the knee. spike: a fifth of the users, then all
-    of them for the middle fifth of the run, then a fifth again."""
+    """steady and soak: all users throughout. ramp: five equal steps up to `users`. spike: a fifth of the users,
+    all of them for the middle fifth of the run."""
     fraction = min(max(elapsed_s / run_time_s, 0.0), 1.0) if run_time_s > 0 else 1.0
     if shape == "ramp":
         step = min(int(fraction * 5) + 1, 5)

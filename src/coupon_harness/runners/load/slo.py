@@ -12,9 +12,8 @@ __all__ = ["evaluate"]
 
 def evaluate(slos: Sequence[Slo], latency_ms: dict[str, float], error_rate: float, failure_ratio: float,
              requests: int, answered: int | None = None) -> list[SloResult]:
-    """Each SLO measured and judged. `answered`: the requests that got a whole answer (default: all of them);
-    with none, every figure is "no data" (measured None) and fails: the latencies of requests that all hit the
-    deadline measure the deadline, not the target, and no verdict rests on zero answers."""
+    """Each SLO measured and judged; with no whole answer (`answered`, default all), every figure is "no data"
+    and fails: no verdict rests on zero answers."""
     results = []
     evidence = requests > 0 and (answered is None or answered > 0)
     for slo in slos:

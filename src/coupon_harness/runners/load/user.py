@@ -33,13 +33,9 @@ _user_numbers = itertools.count()
 class BulkIssueUser(FastHttpUser):
     """Sends the next request as soon as the answer arrives (or after --wait, or on an arrival schedule).
 
-    A FastHttpUser (its `client` stays available to subclasses that add tasks), whose bulk issues go
-    through the outbound policy's load client (`transport.outbound_gevent.LoadClient`: geventhttpclient's
-    HTTPClient, one deadline for the whole request, the body capped) and are judged, then booked with Locust's
-    request event once, as the request `POST bulk-issue`: a status other than 200 fails as `HTTP <status>`, a
-    dropped connection or an answer not complete within --request-timeout with its exception, a 200 that breaks
-    a rule as `ContractViolation(<rule id>)`. So Locust's requests and failures are the harness's requests and
-    errors, timeouts included.
+    Bulk issues go through the policy's `LoadClient`, are judged, then booked once with Locust's request event
+    as `POST bulk-issue`, failed as `HTTP <status>`, with the transport's exception, or as
+    `ContractViolation(<rule id>)`: Locust's requests and failures are the harness's requests and errors.
     """
 
     abstract = False
@@ -59,17 +55,10 @@ class BulkIssueUser(FastHttpUser):
         self._prefix = f"lh-{uuid.uuid4().hex[:8]}-{self._number}"
         self._rng = random.Random()
         self._batches = itertools.cycle(state.batches[self._rng.randrange(len(state.batches)):] + state.batches)
-        # Requests go straight to geventhttpclient's HTTPClient (one keep-alive connection per user, as
-        # FastHttpUser), through the outbound policy's load client, and are booked with Locust's request event:
-        # the API needs no cookies, redirects or URL parsing per request, and the generator's CPU goes to
-        # sending and checking instead.
         settings = state.settings
-        # Always the host the production guard and the coupon cap were settled for: the web UI's swarm form
-        # may change Locust's host (and so self.host) after those were applied.
+        # The host the production guard and the coupon cap were settled for (the web UI may change self.host).
         host = settings.base_url
         self._url = host.rstrip("/") + ENDPOINT
-        # The path under the base URL's prefix (`http://h:p/api` -> /api/v2/coupon/bulk/issue): the client
-        # takes the scheme, host and port from the URL, the request the path.
         self._path = urlsplit(host).path.rstrip("/") + ENDPOINT
         self._http = LoadClient(host, OutboundPolicy(timeout=settings.request_timeout,
                                                      max_body_bytes=settings.max_body_bytes,
@@ -96,10 +85,8 @@ class BulkIssueUser(FastHttpUser):
             raise StopUser
         intended = None
         if state.arrival_interval:
-            # Open model: send at the scheduled time and measure from it, so that a slow target cannot
-            # hide behind fewer requests (coordinated omission).
-            # The generator's own delay is recorded too (`woke`): how late past the schedule (or past the last
-            # answer, when that came after it) this send leaves; the target's slowness is never counted in it.
+            # Open model: send at the scheduled time and measure from it (no coordinated omission); the
+            # generator's own delay is recorded (`woke`), the target's slowness never counted in it.
             started_at = time.time()
             delay = self._next_send - started_at
             if delay > 0:
@@ -112,8 +99,7 @@ class BulkIssueUser(FastHttpUser):
         batch: list[int] = next(self._batches)
         reserved = 0
         if state.coupon_cap is not None:
-            # Reserve the batch's coupons before sending (the most a correct target issues for it); a batch
-            # larger than what is left is cut to it; with nothing left, wait for answers in flight.
+            # Reserve the batch's coupons before sending; with nothing left, wait for answers in flight.
             reserved = state.reserve(len(batch))
             if reserved == 0:
                 if state.stopping:
@@ -149,12 +135,9 @@ class BulkIssueUser(FastHttpUser):
             elif status is not None and status >= 400:
                 exception = HttpStatusError(status)
         finished = time.time()
-        # Judged first, then booked once: Locust's statistics count each request once, and fail it exactly
-        # when the harness counts an error, so its web UI, --json and --csv agree with the harness report.
+        # Judged first, then booked once, failed exactly when the harness counts an error.
         outcome = state.checker.check(status, content_type, content, batch, customer, issued_at, transport)
         if exception is None and (outcome.violations or status != 200):
-            # A 200 that breaks a rule fails under the rule's id (low cardinality: one error row per rule);
-            # any other status is named by the status alone.
             exception = (ContractViolation(outcome.violations[0].rule_id) if status == 200 and outcome.violations
                          else HttpStatusError(status or 0))
         self.environment.events.request.fire(
@@ -164,13 +147,11 @@ class BulkIssueUser(FastHttpUser):
         latency = finished - (intended if intended is not None else started)
         state.record(outcome, latency, customer, finished, reserved)
         if outcome.violations and state.recorder.wants_sample(outcome):
-            # The request that broke the rule, as sent (redacted in the recorder): the first per rule and delta.
             state.recorder.add_sample(outcome, "POST", self._url, headers, body)
 
 
 def _redacted(exc: Exception, redactor: Any) -> Exception:
-    """`exc`, or a TransportError with its message redacted when it quotes a secret (a parse error quoting what
-    the target sent)."""
+    """`exc`, or a TransportError with its message redacted when it quotes a secret."""
     text = str(exc)
     if redactor.text(text) != text:
         return TransportError(redactor.text(f"{type(exc).__name__}: {text}"))
