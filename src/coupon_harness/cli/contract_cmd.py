@@ -82,10 +82,14 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
     return result, paths
 
 
-def exit_code(result: ContractRunResult) -> int:
-    """130 interrupted; else 2 when the harness met a bug of its own in a pass; else 0 holds, 1 violated."""
+def exit_code(result: ContractRunResult | DiffRunResult, command: str = "contract") -> int:
+    """130 interrupted; else 2 when the harness met a bug of its own in a pass; else 0 holds, 1 violated (or, for a
+    diff, a target that completed no answer: no verdict without evidence, said in one line)."""
     if result.interrupted:
         return EXIT_INTERRUPTED
     if result.faults:
         return EXIT_HARNESS_ERROR
+    no_answer = getattr(result, "no_answer", None)
+    if no_answer is not None:
+        print(f"coupon-harness {command}: {no_answer}", file=sys.stderr)
     return EXIT_OK if result.holds else EXIT_VIOLATIONS

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, count_ro
 from coupon_harness.errors import ConfigError, one_line
 from coupon_harness.interrupts import held
 
-__all__ = ["check_reports", "claim_folder", "command_options", "note_target", "preflight_load",
+__all__ = ["check_reports", "claim_folder", "command_options", "import_now", "note_target", "preflight_load",
            "report_setup_error", "write_reports"]
 
 _log = logging.getLogger(__name__)
@@ -49,6 +50,13 @@ def command_options(args: argparse.Namespace, scope: str) -> Resolved:
     for note in resolved.notes:
         say(f"coupon-harness: note: {one_line(note)}")
     return resolved
+
+
+def import_now(*modules: str) -> None:
+    """Import what a run needs before a signal may raise or its report folder exists: a signal inside an import can
+    break a native module's start, and one before the folder's report would leave it empty."""
+    for name in modules:
+        importlib.import_module(name)
 
 
 def check_reports(resolved: Resolved) -> None:

@@ -18,7 +18,6 @@ from coupon_harness.errors import ConfigError
 from coupon_harness.results.load import LoadRunResult, MaxRegression
 from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX
 from coupon_harness.runners.load.settings import LoadSettings
-from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import Redactor
 
 __all__ = ["Earlier", "check_metrics_port", "earlier_run", "execute_load", "load_exit_code",
@@ -75,12 +74,12 @@ def earlier_run(resolved: Resolved) -> Earlier | None:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from coupon_harness.cli.lifecycle import import_now
     from coupon_harness.cli.sandbox_target import discover_sandbox
 
     # The lifecycle (cli/lifecycle.py): validate every input, claim the report folder, preflight, run, report.
     resolved = command_options(args, LOAD)
-    base_url, _ = target_url(resolved)
-    refuse_production(base_url, allow=bool(resolved.get("allow-production")))
+    target_url(resolved)  # the URL checked, production refused: before the other options
     check_load_options(resolved)  # every option before any request, the sandbox discovery included
     worker, master = bool(resolved.get("worker")), bool(resolved.get("master"))
     earlier = None if worker else earlier_run(resolved)
@@ -95,7 +94,8 @@ def _handle(args: argparse.Namespace) -> int:
         settings = preflight_load(settings, None)
         return run_worker(settings, resolved.get("master-host", "127.0.0.1"), resolved.get("master-port", 5557))
     check_metrics_port(settings)
-    _import_the_run()
+    import_now("coupon_harness.reporting.load.compare", "coupon_harness.reporting.load.document",
+               "coupon_harness.runners.load.runner")
     report_dir = claim_folder(resolved, "load", Redactor(settings.credentials).text(settings.base_url))
     result, _ = execute_load(settings, report_dir, color=use_color(resolved),
                              master_bind=resolved.get("master-bind-host", "127.0.0.1") if master else None,
@@ -103,14 +103,6 @@ def _handle(args: argparse.Namespace) -> int:
                              earlier=earlier, preflight=not master)  # a master sends nothing; its workers try
     say(f"reports: {report_dir}")
     return load_exit_code(result)
-
-
-def _import_the_run() -> None:
-    """Import what the run and its reports need before the report folder exists: a signal while these
-    imports ran would leave an empty folder; from the folder on, a signal gives a partial report."""
-    import coupon_harness.reporting.load.compare
-    import coupon_harness.reporting.load.document
-    import coupon_harness.runners.load.runner  # noqa: F401
 
 
 def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, master_bind: str | None = None,

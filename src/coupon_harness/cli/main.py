@@ -19,7 +19,7 @@ __all__ = ["build_parser", "keep_caches_out_of_the_working_directory", "main", "
 from coupon_harness.cli.console import apply_verbosity
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
 from coupon_harness.cli.harness_bug import report_harness_bug
-from coupon_harness.cli.lifecycle import report_setup_error
+from coupon_harness.cli.lifecycle import import_now, report_setup_error
 from coupon_harness.cli.option_table import verbosity
 from coupon_harness.cli.report_dir import claimed, claims_mark, release_claims
 
@@ -133,10 +133,7 @@ PRELOAD: dict[str, tuple[str, ...]] = {
 
 
 def preload(command: str | None) -> None:
-    import importlib
-
-    for name in PRELOAD.get(command or "", ()):
-        importlib.import_module(name)
+    import_now(*PRELOAD.get(command or "", ()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
