@@ -25,10 +25,8 @@ from coupon_harness.cli.report_dir import claimed, claims_mark, release_claims
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one line that names the fix, not a usage dump; a mistyped flag or command
-    gets a "did you mean", and a flag no command knows is refused by that command's parser, whose message
-    names its own --help; and an option that takes one value, given twice, is refused naming both values
-    (`StoreOnce`), in every command."""
+    """argparse, but a bad flag is one line that names the fix (and the command's --help), with a "did you mean"
+    for a mistyped flag or command; an option that takes one value, given twice, is refused (`StoreOnce`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,17 +38,11 @@ class _Parser(argparse.ArgumentParser):
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
         parsed, extras = self.parse_known_args(args, namespace)
-        if extras:
-            owner = self._command_parser(getattr(parsed, "command", None)) or self
-            owner.error(unrecognized(extras, owner))
+        if extras:  # refused by the parser of the command given, if any
+            commands = [action for action in self._actions if isinstance(action, argparse._SubParsersAction)]
+            owner = commands[0].choices.get(getattr(parsed, "command", None) or "") if commands else None
+            (owner or self).error(unrecognized(extras, owner or self))
         return parsed
-
-    def _command_parser(self, command: object) -> argparse.ArgumentParser | None:
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction) and isinstance(command, str):
-                found: argparse.ArgumentParser | None = action.choices.get(command)
-                return found
-        return None
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         if action.choices is not None and value not in action.choices:
@@ -114,15 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def keep_caches_out_of_the_working_directory() -> None:
-    """Hypothesis (under Schemathesis) writes `.hypothesis/` into the current folder; a CLI (or pytest
-    plugin) run in a user's repository should not. Their own HYPOTHESIS_STORAGE_DIRECTORY still wins."""
+    """Hypothesis writes `.hypothesis/` into the current folder, a user's repository: not there (their own
+    HYPOTHESIS_STORAGE_DIRECTORY still wins)."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coupon-harness" / "hypothesis"
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache))
 
 
-#: What a command imports beyond the parser, native modules included (Hypothesis', through Schemathesis), imported
-#: before a signal may raise: one raised inside an import can break a native module's start. Only the command's
-#: own: `load`, `capacity`, `serve` and the rest never pay for the contract runner's imports (~0.3 CPU-s).
+#: What a command imports beyond the parser (native modules included), before a signal may raise (`import_now`);
+#: only its own: `load`, `capacity`, `serve` and the rest never pay for the contract runner (~0.3 CPU-s).
 PRELOAD: dict[str, tuple[str, ...]] = {
     "contract": ("coupon_harness.runners.contract.runner",),
     "run": ("coupon_harness.runners.contract.runner",),
