@@ -1,10 +1,8 @@
 """`coupon-harness export-tests REPORT_DIR -o FILE`: a contract report's findings as a pytest file.
 
-One test per finding, named after its rule, kind and probe, with what was expected and received in its
-docstring; the request (and the earlier requests a cross-request rule needs) is written out as data a
-person can read and edit. Each test asks the plugin's `harness_replay` fixture to send it to the target
-given to pytest (`--harness-base-url`, credentials as for the plugin) and to judge the answer by the same
-rules; the test fails naming the rule while the finding still shows. Nothing in the file is a credential.
+One test per finding, its requests written out as data a person can read and edit; each asks the plugin's
+`harness_replay` fixture to send them to the target given to pytest and fails naming the rule while the finding
+still shows. Nothing in the file is a credential.
 """
 
 from __future__ import annotations

@@ -20,8 +20,7 @@ from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX
 from coupon_harness.runners.load.settings import LoadSettings
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["Earlier", "check_metrics_port", "earlier_run", "execute_load", "load_exit_code",
-           "register"]
+__all__ = ["Earlier", "check_metrics_port", "earlier_run", "execute_load", "load_exit_code", "register"]
 
 #: The earlier run of --compare (read before any request), where it was read, and the --max-regression limits.
 Earlier = tuple[LoadRunResult, str, tuple[MaxRegression, ...]]
@@ -36,15 +35,12 @@ def register(commands: Any) -> None:
 
 
 def check_metrics_port(settings: LoadSettings) -> None:
-    """--prometheus-port: the port must be free before the run starts (one line, exit 2, no report folder);
-    the load process, which serves it, refuses a port taken meanwhile the same way."""
-    port = settings.prometheus_port
+    """--prometheus-port must be free before the run starts (exit 2, no report folder)."""
+    port, host = settings.prometheus_port, settings.prometheus_host
     if port is None:
         return
-    host = settings.prometheus_host
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        family, kind, proto, _, address = infos[0]
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the metrics server binds
             probe.bind(address)
@@ -55,8 +51,7 @@ def check_metrics_port(settings: LoadSettings) -> None:
 
 
 def earlier_run(resolved: Resolved) -> Earlier | None:
-    """The --compare run, read and checked before any request (a file that is not a load summary: exit 2 with
-    one line); None without --compare. --max-regression without --compare is refused."""
+    """The --compare run, read and checked before any request; None without --compare."""
     limits = tuple(resolved.get("max-regression") or ())
     path = resolved.get("compare")
     if path is None:
@@ -77,7 +72,6 @@ def _handle(args: argparse.Namespace) -> int:
     from coupon_harness.cli.lifecycle import import_now
     from coupon_harness.cli.sandbox_target import discover_sandbox
 
-    # The lifecycle (cli/lifecycle.py): validate every input, claim the report folder, preflight, run, report.
     resolved = command_options(args, LOAD)
     target_url(resolved)  # the URL checked, production refused: before the other options
     check_load_options(resolved)  # every option before any request, the sandbox discovery included
@@ -108,18 +102,15 @@ def _handle(args: argparse.Namespace) -> int:
 def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, master_bind: str | None = None,
                  master_port: int | None = None, earlier: Earlier | None = None, preflight: bool = True,
                  ) -> tuple[LoadRunResult, dict[str, Path]]:
-    """Preflight the target (unless `preflight` is False: a master whose workers send), run the load, compare it
-    with `earlier` (--compare), write its reports and print its table. A refusal of the preflight is a
-    HarnessError (exit 2) before any load. A signal held since the folder's claim (`lifecycle.claim_folder`) is
-    raised first thing in the `try`: the run is interrupted before it started, and the folder gets that report."""
+    """Preflight the target (not `preflight`: a master, whose workers send), run the load, compare it with
+    `earlier` (--compare), write its reports and print its table."""
     from coupon_harness.interrupts import armed, received
     from coupon_harness.reporting.load.compare import compare_runs
     from coupon_harness.reporting.load.document import redact_load_result, render_load_table, write_load_reports
     from coupon_harness.results.request import credentials_help, headers_help
     from coupon_harness.runners.load.runner import interrupted_result, run_load
 
-    # The load process redacts what it records (it alone knows the tokens it fetched); this process redacts
-    # again, with every secret it holds, every line it relays and every text of the result it reports.
+    # The load process redacts what it records (it alone knows its tokens); this process again, with its secrets.
     redact = Redactor(settings.credentials).text
     notes: list[str] = []
     try:
@@ -140,11 +131,9 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
         result = interrupted_result(settings, report_dir, received())
     result.notes[:0] = notes
     result = redact_load_result(result, redact)
-    if result.violation_samples:
-        for how in (credentials_help(settings.credentials.kind),
-                    headers_help(settings.credentials.access()["header_names"])):
-            if how is not None:
-                result.notes.append(how)  # how to run the reports' curl commands
+    if result.violation_samples:  # how to run the reports' curl commands
+        helps = credentials_help(settings.credentials.kind), headers_help(settings.credentials.access()["header_names"])
+        result.notes += [how for how in helps if how is not None]
     if earlier is not None:
         before, source, limits = earlier
         result.comparison = compare_runs(before, result, limits, source=redact(source))
