@@ -674,8 +674,8 @@ def options_of(scope: str) -> tuple[Option, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Sources:
-    """Where options come from: the flags given (option name -> raw value; None or absent: not given), the
-    environment, and how flags are spelt in messages (`--` for the CLI, `--harness-` under pytest)."""
+    """Where options come from: the flags given (name -> raw value, None: not given), the environment, and how
+    messages spell flags (`--harness-` under pytest)."""
 
     flags: Mapping[str, Any] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
@@ -684,8 +684,7 @@ class Sources:
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """The options of one scope, parsed and checked: the value of each option given somewhere, and where it
-    came from (a flag, a variable or `FILE [targets.X] key`), for messages."""
+    """The options of one scope, parsed and checked, and where each came from (for messages)."""
 
     scope: str
     values: Mapping[str, Any]
@@ -753,8 +752,7 @@ def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> _Layer:
 
 
 def resolve(sources: Sources, scope: str) -> Resolved:
-    """The options of `scope` from flags, environment and the config-file target, each parsed and checked
-    (ConfigError, naming where the bad value came from). Flag > environment > file, option by option."""
+    """The options of `scope`, each parsed and checked (ConfigError naming where a bad value came from)."""
     prefix = sources.flag_prefix
     flags = _flag_layer(sources.flags, scope, prefix)
     env = _env_layer(sources.environ, scope)
@@ -787,7 +785,7 @@ def resolve(sources: Sources, scope: str) -> Resolved:
 
 def _pair_user_and_password(values: dict[str, Any], where: dict[str, str],
                             layers: Sequence[_Layer]) -> None:
-    """`user` becomes (USER, PASSWORD or None) and `password` goes. A password stands with the user of its own
+    """`user` becomes (USER, PASSWORD or None) and `password` goes. A password pairs with the user of its own
     layer or a lower one: a user given by a flag never takes the password a file keeps for its own user."""
     if "password" in values and "user" not in values:
         raise ConfigError(f"{where['password']} gives a password but no user: give the user too "
@@ -814,17 +812,14 @@ def _check_user_has_a_password(values: Mapping[str, Any], where: Mapping[str, st
 
 # --- argparse ------------------------------------------------------------------------------------------
 
-#: Options of the load scope that plain Locust gives with flags of its own (-u, -r, -t, --host, --processes,
-#: its distributed mode, its own --config) or that mean nothing there (reports go to --harness-report-dir; a
-#: comparison with an earlier run is the CLI's).
+#: Load options plain Locust gives with flags of its own (-u, -r, -t, --host, ...) or that mean nothing there.
 LOCUST_OWNS = frozenset({"base-url", "config", "users", "spawn-rate", "run-time", "workers", "master",
                          "expect-workers", "worker", "master-host", "master-port", "master-bind-host", "report-dir",
                          "overwrite", "no-color", "compare", "max-regression"})
 
 
 def is_secret(opt: Option) -> bool:
-    """Whether an option holds a credential (its value is never shown in a message): its `secret` mark, the one
-    registry the crash guard and the runs' redactors read too."""
+    """Whether an option holds a credential, whose value no message shows (the one registry: `Option.secret`)."""
     return opt.secret
 
 
@@ -838,9 +833,8 @@ def twice_message(first: Any, second: Any, *, secret: bool) -> str:
 
 
 class StoreOnce(argparse.Action):
-    """argparse's `store` for an option that takes one value: a second occurrence on the command line (`--run-time
-    5s --run-time 10s`, abbreviations and `--x=v` included) is an error naming both values, not the last one
-    silently winning. `secret`: the values are not shown. Repeatable options use `append` instead."""
+    """argparse's `store`, but a second occurrence (`--run-time 5s --run-time 10s`) is an error naming both values
+    (`secret`: not shown), not the last one silently winning."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, *, secret: bool = False, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, **kwargs)
@@ -859,9 +853,8 @@ class StoreOnce(argparse.Action):
 
 
 def given_twice(args: Sequence[str], scope: str, prefix: str) -> None:
-    """ConfigError for a single-valued option of `scope` given twice in `args`, a command line whose flags are
-    `prefix` + name, spelt out in full (the pytest plugin's `--harness-NAME`: pytest parses its options more than
-    once, which a StoreOnce action would take for a repetition)."""
+    """ConfigError for a single-valued option of `scope` given twice in `args` (the pytest plugin's: pytest parses
+    its options more than once, which a StoreOnce action would take for a repetition)."""
     by_flag = {opt.flag(prefix): opt for opt in options_of(scope) if not opt.repeatable and not opt.flag_only}
     seen: dict[str, Any] = {}
     index = 0
@@ -882,9 +875,8 @@ def given_twice(args: Sequence[str], scope: str, prefix: str) -> None:
 
 
 def add_options(parser: Any, scope: str, exclude: Iterable[str] = (), *, short: bool = True) -> None:
-    """The flags of `scope` (less `exclude`), grouped as in the table, on an argparse parser (or Locust's,
-    which is one, with `short=False`: Locust's own -u, -r, -t, -H stay its own); every value is kept raw (None
-    when absent) for `resolve`, which parses flags, variables and file keys alike."""
+    """The flags of `scope` (less `exclude`), grouped as in the table, on an argparse parser (Locust's with
+    `short=False`: its -u, -r, -t, -H stay its own); values are kept raw for `resolve`."""
     groups: dict[str, Any] = {}
     skip = set(exclude)
     for opt in options_of(scope):
@@ -920,8 +912,7 @@ def add_verbosity(parser: Any) -> None:
 
 
 def verbosity(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    """-1 quiet, 0 default, 1 `-v`, 2 `-vv` (more counts as 2): the flags, else COUPON_HARNESS_VERBOSE and
-    COUPON_HARNESS_QUIET (both set: ConfigError; a flag of either wins over both variables)."""
+    """-1 quiet, 0 default, 1 `-v`, 2 `-vv` (or more): the flags, else COUPON_HARNESS_VERBOSE and _QUIET."""
     count, quiet = getattr(args, "verbose", None) or 0, getattr(args, "quiet", None)
     if count or quiet:
         return -1 if quiet else min(int(count), 2)
@@ -947,7 +938,7 @@ EPILOG = ("Every option is also a variable COUPON_HARNESS_<NAME> (COUPON_HARNESS
 
 
 def markdown_table() -> str:
-    """The README's table of options: flag, variable, config key, commands, meaning."""
+    """The docs' table of options: flag, variable, config key, commands, meaning."""
     lines = ["| flag | variable | config key | commands | meaning |", "|---|---|---|---|---|"]
     for opt in OPTIONS:
         if EVERY in opt.scopes:

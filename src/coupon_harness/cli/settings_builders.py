@@ -61,9 +61,8 @@ def target_url(resolved: Resolved, base_url: str | None = None, url_flag: str | 
 
 
 def secret_values(resolved: Resolved) -> tuple[str, ...]:
-    """The value of every secret option given (`Option.secret`, whatever its name): what the run's Redactor
-    hides besides the credentials it sends. A USER:PASSWORD value gives USER:PASSWORD and PASSWORD (a user
-    name alone is no secret)."""
+    """The value of every secret option given, for the run's Redactor: a USER:PASSWORD value gives USER:PASSWORD
+    and PASSWORD (a user name alone is no secret)."""
     found: list[str] = []
     for name, value in resolved.values.items():
         if not option(name).secret or value is None:
@@ -80,9 +79,8 @@ def secret_values(resolved: Resolved) -> tuple[str, ...]:
 
 
 def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Credentials:
-    """The run's one Credentials: Basic, OAuth or a token, as the options give them; credentials in the base
-    URL's userinfo only when no option gives any (`_or_from_url`). `extra`: the values of every secret option,
-    redacted wherever they show (log lines too)."""
+    """The run's one Credentials, as the options give them (else the base URL's userinfo); `extra`: every secret
+    option's value, redacted wherever it shows."""
     user, password = resolved.get("user") or (None, None)
     oauth_key, oauth_secret = resolved.get("oauth-key"), resolved.get("oauth-secret")
     one_kind(resolved)
@@ -95,8 +93,7 @@ def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Cred
 
 
 def tls_options(resolved: Resolved) -> TlsOptions:
-    """--tls-verify/--no-tls-verify, --cacert, --client-cert, --client-key, each file checked before any request:
-    one that is missing, unreadable or not PEM is a one-line error naming where it came from."""
+    """--tls-verify, --cacert, --client-cert, --client-key, each file checked (PEM) before any request."""
     import ssl
 
     def path(name: str) -> str | None:
@@ -137,9 +134,8 @@ def _or_from_url(given: Credentials, from_url: Credentials | None, label: str) -
 
 
 def one_kind(resolved: Resolved, *, against: bool = False) -> None:
-    """One kind of credentials (Basic, an OAuth key and secret, or a token): given two, the run would send one of
-    them and silently ignore the other. Refused, naming both and where each came from. `against`: those of the
-    second target of `diff`."""
+    """Two kinds of credentials (Basic, OAuth, a token) are refused: the run would silently ignore one. `against`:
+    those of `diff`'s second target."""
     pre = resolved.flag_prefix + ("against-" if against else "")
     names = "against-" if against else ""
     kinds = ((f"{names}user",), (f"{names}oauth-key", f"{names}oauth-secret"), (f"{names}token",))
@@ -197,8 +193,7 @@ def _pace_fields(resolved: Resolved, url: str) -> dict[str, Any]:
 
 
 def left_out_rules(resolved: Resolved) -> tuple[tuple[str, str], ...]:
-    """(rule id, why) for every rule --rules leaves out or --exclude-rules names; an unknown id is refused with
-    the closest one."""
+    """(rule id, why) for every rule --rules leaves out or --exclude-rules names."""
     from coupon_harness.contract.catalog import rules
 
     known = [rule.id for rule in rules()]
@@ -316,8 +311,7 @@ def locust_options(options: Any) -> Resolved:
 
 def locust_settings(options: Any, host: str | None, *, known: ContractSettings | None = None,
                     resolved: Resolved | None = None) -> LoadSettings:
-    """Plain Locust's load settings: the load options (`locust_options`), the target from --host, and users,
-    spawn rate and run time from Locust's own -u, -r, -t."""
+    """Plain Locust's load settings: the load options, the target from --host, -u, -r and -t as Locust's."""
     resolved = resolved if resolved is not None else locust_options(options)
     if not host:
         raise ConfigError("no target: give --host URL")
@@ -385,9 +379,8 @@ def _against_table(resolved: Resolved) -> tuple[dict[str, Any], str]:
 
 
 def against_target(resolved: Resolved) -> tuple[str, Credentials]:
-    """The second target of `diff`: its checked base URL and its credentials. `--against-*` options win over
-    the `--against-target` table; that table's credentials are left out when --against-url names another
-    server (they belong to the table's own)."""
+    """`diff`'s second target: its checked base URL and credentials. The `--against-*` options win over the
+    `--against-target` table, whose credentials are left out when --against-url names another server."""
     table, where = _against_table(resolved)
     prefix = resolved.flag_prefix
     url = resolved.get("against-url")
@@ -432,8 +425,8 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
 
 
 def diff_settings(resolved: Resolved) -> DiffSettings:
-    """`diff`'s settings: the base target as a contract run's, the second target, the maps and the coupon cap.
-    Both URLs pass the production guard before any request (one --allow-production covers both)."""
+    """`diff`'s settings: the base target as a contract run's, the second one, the maps and the coupon cap; both
+    URLs past the production guard (one --allow-production covers both)."""
     from coupon_harness.runners.contract.diff_settings import DiffSettings
 
     base = contract_settings(resolved)
