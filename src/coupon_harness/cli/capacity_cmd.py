@@ -90,8 +90,7 @@ def _execute(settings: Any, report_dir: Path, *, color: bool) -> Any:
     load = settings.load
     try:
         armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
-        with progress_display(redact, color=color) as progress:
-            # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
+        with progress_display(redact, color=color) as progress:  # the preflight before the first step
             settings = replace(settings, load=preflight_load(load, report_dir,
                                                              progress=lambda text: say(f"coupon-harness: {text}")))
             progress(f"capacity search against {load.base_url}: from {settings.start_rate:g} req/s, at most "

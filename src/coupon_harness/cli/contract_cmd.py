@@ -62,8 +62,7 @@ def fault_lines(result: ContractRunResult | DiffRunResult, paths: dict[str, Path
 
 def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool
                      ) -> tuple[ContractRunResult, dict[str, Path]]:
-    """Run the contract passes, write the reports and print the table; a signal held since the folder's claim
-    (`lifecycle.claim_folder`) gives the report of a run interrupted before its first request."""
+    """Run the contract passes, write the reports and print the table."""
     from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
     from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.runner import interrupted_result, run_contract
@@ -73,7 +72,6 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
         armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
         with progress_display(Redactor(settings.credentials).text, color=color) as progress:
             progress(f"contract run against {settings.base_url} (seed {settings.seed})")
-            # It takes a signal itself once its passes run.
             result = run_contract(settings, progress, figures=progress.figures)
     except KeyboardInterrupt:  # the report folder exists: it gets the report of a run that sent nothing
         result = interrupted_result(settings, f"interrupted by {signal_name(received())} before the first request")

@@ -62,8 +62,7 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffR
     from coupon_harness.runners.contract.diff import interrupted_diff, run_diff
 
     redactor = _redactor(settings)
-    # Every coupon either target issues, listed as it arrives (sources base:... and against:...).
-    settings = replace(settings, base=replace(settings.base, coupons_csv=report_dir / FILE_NAME))
+    settings = replace(settings, base=replace(settings.base, coupons_csv=report_dir / FILE_NAME))  # both targets
     try:
         armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
         with progress_display(redactor.text, color=color) as progress:

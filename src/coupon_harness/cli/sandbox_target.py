@@ -39,8 +39,7 @@ def discover_sandbox(settings: ContractSettings) -> ContractSettings:
     known = settings.expectations
     if settings.credentials.any and (known.valid_series or known.invalid_series):
         return settings
-    # Under the outbound policy: the base URL's origin only, no redirect followed (a redirect is exit 2 naming
-    # the URL: what another host says about series and credentials is never adopted).
+    # Under the outbound policy: what another host (a redirect) says about series and credentials is never adopted.
     policy = OutboundPolicy(timeout=min(settings.request_timeout, 3.0), allow_production=settings.allow_production,
                             headers=settings.credentials.headers, tls=settings.credentials.tls)
     info = sandbox_description(settings.base_url, policy)

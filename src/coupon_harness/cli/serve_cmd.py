@@ -20,8 +20,7 @@ __all__ = ["FAULT_KEYS", "describe", "register"]
 
 _log = logging.getLogger(__name__)
 
-#: Every key under `faults:` in a sandbox config: (key, meaning, example). `serve --help` lists them; a test holds
-#: the table to the sandbox's `Faults` fields.
+#: Every key under `faults:` in a sandbox config, for `serve --help` (a test holds it to the `Faults` fields).
 FAULT_KEYS: tuple[tuple[str, str, str], ...] = (
     ("latency_ms", "milliseconds added to every request: a number, or [low, high] drawn per request", "[5, 50]"),
     ("error_rate", "share of requests (0 to 1) answered with a 5xx from error_statuses", "0.01"),
