@@ -88,8 +88,7 @@ def _handle(args: argparse.Namespace) -> int:
             code = EXIT_INTERRUPTED
     with held():
         # One junit.xml and report.md for both stages (each stage keeps its own), then the index linking them.
-        interrupted = (code >= EXIT_INTERRUPTED or bool(result is not None and result.interrupted)
-                       or bool(load_result is not None and load_result.interrupted))
+        interrupted = code >= EXIT_INTERRUPTED or any(getattr(r, "interrupted", False) for r in (result, load_result))
         write_run_reports(run_dir, result, load_result, interrupted=interrupted, load_error=load_error)
         index = write_index(run_dir, reports)
     say(f"reports: {index}")

@@ -23,8 +23,7 @@ def sandbox_settings(settings: ContractSettings, info: dict[str, object]) -> Con
 
     credentials = settings.credentials
     if not credentials.any:
-        user = info.get("defaultUser")
-        password = info.get("defaultPassword")
+        user, password = info.get("defaultUser"), info.get("defaultPassword")
         if isinstance(user, str) and isinstance(password, str):
             credentials = Credentials(user=user, password=password, extra=credentials.extra,
                                       headers=credentials.headers, tls=credentials.tls)

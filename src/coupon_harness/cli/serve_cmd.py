@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,8 +65,7 @@ def _handle(args: argparse.Namespace) -> int:
         raise ConfigError(f"--config {exc}") from None
     _log.info("sandbox config: %s (%d series, %d users)", args.config or "built-in", len(config.series),
               len(config.users))
-    sys.stdout.write(describe(config, args.config))
-    sys.stdout.flush()
+    print(describe(config, args.config), end="", flush=True)
     try:
         serve(args.host, args.port, config)
     except OSError as exc:
