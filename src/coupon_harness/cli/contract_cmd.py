@@ -47,8 +47,7 @@ def _handle(args: argparse.Namespace) -> int:
 
 
 def use_color(resolved: Resolved) -> bool:
-    """ANSI colours only on a terminal, and neither with --no-color (or its variable or key) nor with NO_COLOR set
-    to anything but empty (https://no-color.org)."""
+    """ANSI colours only on a terminal, with neither --no-color nor a non-empty NO_COLOR (https://no-color.org)."""
     return not resolved.get("no-color") and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 

@@ -41,16 +41,10 @@ def secret_flags() -> tuple[str, ...]:
     return tuple(flag for opt in _secret_options() for flag in opt.flags(short=False))
 
 
-def _secret_shorts() -> tuple[str, ...]:
-    """One-letter flags whose value is a credential (`-a USER:PASSWORD`, `-aUSER:PASSWORD`)."""
-    return tuple(opt.short for opt in _secret_options() if opt.short)
-
-
 def report_harness_bug(args: argparse.Namespace, exc: Exception, argv: list[str], report_dir: object) -> int:
     """Write the traceback (credentials removed) to a file, print one line that says where, exit 2."""
     from coupon_harness.transport.redaction import Redactor
 
-    command = str(args.command)
     # Every form a secret may take in a message (escaped, base64, md5, cut), as the runs' redactor knows them.
     redact = Redactor(Credentials(extra=tuple(_known_secrets(args, argv, exc)))).text
 
@@ -59,7 +53,7 @@ def report_harness_bug(args: argparse.Namespace, exc: Exception, argv: list[str]
 
     seed = _seed(args, exc)
     message = clean(_describe(exc))
-    headline = f"coupon-harness {command}: harness error (a bug in coupon-harness, not a finding)"
+    headline = f"coupon-harness {args.command}: harness error (a bug in coupon-harness, not a finding)"
     text = "\n".join([
         headline,
         f"error: {message}",
@@ -92,7 +86,7 @@ def _quote(arg: str) -> str:
 
 def _secret_args(argv: list[str]) -> dict[int, tuple[str, str]]:
     """Argument index -> (what stays of it, the credential) for every credential value on the command line."""
-    flags, shorts = secret_flags(), _secret_shorts()
+    flags, shorts = secret_flags(), tuple(opt.short for opt in _secret_options() if opt.short)  # -aUSER:PASSWORD
     found: dict[int, tuple[str, str]] = {}
     for index, arg in enumerate(argv):
         if arg[:2] in shorts:

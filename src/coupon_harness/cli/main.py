@@ -20,7 +20,7 @@ from coupon_harness.cli.console import apply_verbosity
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
 from coupon_harness.cli.harness_bug import report_harness_bug
 from coupon_harness.cli.lifecycle import import_now, report_setup_error
-from coupon_harness.cli.option_table import verbosity
+from coupon_harness.cli.option_table import add_verbosity, verbosity
 from coupon_harness.cli.report_dir import claimed, claims_mark, release_claims
 
 
@@ -98,8 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in (replay_cmd, export_cmd):
         module.register(commands)
-    from coupon_harness.cli.option_table import add_verbosity
-
     for command in commands.choices.values():
         add_verbosity(command)
     return parser

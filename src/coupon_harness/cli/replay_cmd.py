@@ -140,6 +140,4 @@ def _handle(args: argparse.Namespace) -> int:
     print(f"{still} still failing, {len(verdicts) - still - unknown} fixed"
           + (f", {unknown} not replayable" if unknown else "") + f"; coupons issued listed in {settings.coupons_csv}",
           file=sys.stderr)
-    if still:
-        return EXIT_VIOLATIONS
-    return EXIT_HARNESS_ERROR if unknown else EXIT_OK
+    return EXIT_VIOLATIONS if still else EXIT_HARNESS_ERROR if unknown else EXIT_OK
