@@ -14,6 +14,7 @@ import shlex
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -147,19 +148,15 @@ def _config_secrets(path: object) -> list[str]:
         data = tomllib.loads(Path(str(path)).read_text(encoding="utf-8"))
     except Exception:
         return []
-    keys = {opt.name for opt in _secret_options()}
-    found: list[str] = []
+    return list(_secrets_in(data, {opt.name for opt in _secret_options()}))
 
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in keys and isinstance(value, str):
-                    found.append(value)
-                else:
-                    walk(value)
 
-    walk(data)
-    return found
+def _secrets_in(node: object, keys: set[str]) -> Iterator[str]:
+    for key, value in node.items() if isinstance(node, dict) else ():
+        if key in keys and isinstance(value, str):
+            yield value
+        else:
+            yield from _secrets_in(value, keys)
 
 
 def _resolved(args: argparse.Namespace) -> Resolved | None:
