@@ -29,8 +29,7 @@ __all__ = ["check_reports", "claim_folder", "command_options", "import_now", "no
 
 _log = logging.getLogger(__name__)
 
-#: When this process started its command (a setup error's duration).
-_STARTED = time.time()
+_STARTED = time.time()  # when this process started its command (a setup error's duration)
 
 
 def command_options(args: argparse.Namespace, scope: str) -> Resolved:

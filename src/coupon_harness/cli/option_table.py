@@ -365,25 +365,16 @@ class Option:
     parse: Parser
     help: str
     metavar: str | None = None
-    #: What the help and the README show as the default (None: no default, or said in `help`).
-    default: str | None = None
-    #: The flag may be repeated (each one adds an item).
-    repeatable: bool = False
-    #: A config-file key; False for the options that choose the file and its target.
-    in_file: bool = True
-    #: Help text per scope, where it differs (the `run` report folder, the pytest wording).
-    help_by_scope: Mapping[str, str] = field(default_factory=dict)
+    default: str | None = None  # as the help shows it (None: none, or said in `help`)
+    repeatable: bool = False  # each flag adds an item
+    in_file: bool = True  # a config-file key (not the options that choose the file and its target)
+    help_by_scope: Mapping[str, str] = field(default_factory=dict)  # where a scope's help differs
     group: str = "run"
-    #: The one registry of secrets: the crash guard, every run's Redactor and the messages read it.
-    secret: bool = False
-    #: A one-letter flag beside `--NAME` (`-v`, `-u` as Locust spells it).
-    short: str | None = None
-    #: Other long spellings of the flag (`--auth` beside `--user`); the variable and key stay those of `name`.
-    aliases: tuple[str, ...] = ()
-    #: The flag counts its repetitions (`-vv`: 2); the variable takes the number.
-    count: bool = False
-    #: A true-or-false option with both flags, `--NAME` and `--no-NAME` (`--tls-verify/--no-tls-verify`).
-    negatable: bool = False
+    secret: bool = False  # the one registry of secrets: the crash guard, every run's Redactor, the messages
+    short: str | None = None  # a one-letter flag beside `--NAME`
+    aliases: tuple[str, ...] = ()  # other long spellings of the flag (`--auth`); variable and key: `name`'s
+    count: bool = False  # the flag counts its repetitions (`-vv`: 2); the variable takes the number
+    negatable: bool = False  # both `--NAME` and `--no-NAME`
 
     @property
     def flag_only(self) -> bool:

@@ -31,17 +31,12 @@ __all__ = ["FIXTURE", "PREFIX", "REPLAY_FIXTURE", "SUITE", "check_faults", "chec
            "rule_ids"]
 
 PREFIX = "--harness-"
-#: The session fixture a test suite asks for; a session that has one gets no tests from the plugin.
-FIXTURE = "harness_contract_result"
-#: The fixture of the tests `coupon-harness export-tests` writes; a session that has one gets no tests either.
-REPLAY_FIXTURE = "harness_replay"
-#: The node id of the plugin's own tests.
-SUITE = "coupon-harness"
-#: Under pytest a run is reproducible by default: the same examples every time, unless a seed is given.
-DEFAULT_SEED = 1
+#: The fixtures of a suite of its own and of exported tests: a session that asks for one gets no tests of the plugin.
+FIXTURE, REPLAY_FIXTURE = "harness_contract_result", "harness_replay"
+SUITE = "coupon-harness"  # the node id of the plugin's own tests
+DEFAULT_SEED = 1  # under pytest the same examples every run, unless a seed is given
 _NO_TARGET = "no target: give --harness-base-url URL (or COUPON_HARNESS_BASE_URL)"
-#: A flag named in a help text (`--oauth-secret`), to be spelt as under pytest.
-_FLAG = re.compile(r"(?<![\w-])--(?=[a-z])")
+_FLAG = re.compile(r"(?<![\w-])--(?=[a-z])")  # a flag in a help text, spelt as under pytest
 
 
 @dataclass

@@ -24,8 +24,7 @@ __all__ = ["LOCK_FILE", "REPORT_FILES", "Claim", "ReportDirError", "check_report
 
 #: Files whose presence means "this folder holds a run's reports".
 REPORT_FILES = ("summary.json", "junit.xml", "report.html", "report.md", "coupons.csv", "index.html")
-#: The lock a run holds on its report folder for as long as it writes there.
-LOCK_FILE = ".coupon-harness.lock"
+LOCK_FILE = ".coupon-harness.lock"  # held by a run on its report folder while it writes there
 
 
 class ReportDirError(ConfigError):
@@ -38,10 +37,8 @@ class Claim:
 
     folder: Path
     lock: FileLock
-    #: The target as reports may show it (redacted), once the command knows it.
-    target: str = ""
-    #: When the claim was taken (epoch seconds): files changed since are this run's.
-    since: float = 0.0
+    target: str = ""  # as reports may show it (redacted), once the command knows it
+    since: float = 0.0  # when the claim was taken: files changed since are this run's
 
 
 #: The claims of this process, newest last (`run` claims one folder; a test may run several commands in-process).

@@ -40,8 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["against_target", "check_load_options", "contract_settings", "credentials", "diff_settings", "load_settings",
            "locust_options", "locust_settings", "run_load_settings", "run_slos", "secret_values", "target_url"]
 
-#: The SLOs of `run`'s load stage when none are given.
-DEFAULT_RUN_SLOS = ("p95=500ms", "error-rate=0.01")
+DEFAULT_RUN_SLOS = ("p95=500ms", "error-rate=0.01")  # of `run`'s load stage, when none are given
 
 
 def target_url(resolved: Resolved, base_url: str | None = None, url_flag: str | None = None
@@ -357,7 +356,7 @@ def run_load_settings(contract: ContractSettings, resolved: Resolved) -> LoadSet
 
 
 
-#: The keys a `--against-target` table gives the second target of `diff` (the rest of it is not read).
+#: What an `--against-target` table gives the second target of `diff` (the rest of it is not read).
 _AGAINST_KEYS = ("base-url", "user", "password", "md5-password", "oauth-key", "oauth-secret", "token")
 
 
