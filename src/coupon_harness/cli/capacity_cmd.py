@@ -16,7 +16,6 @@ from coupon_harness.cli.option_table import CAPACITY, Resolved, add_command
 from coupon_harness.cli.settings_builders import contract_settings, load_settings, target_url
 from coupon_harness.errors import ConfigError
 from coupon_harness.interrupts import armed, received, signal_name
-from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import Redactor
 
 __all__ = ["capacity_exit_code", "register"]
@@ -55,26 +54,20 @@ def _capacity_settings(resolved: Resolved, known: Any) -> Any:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from coupon_harness.cli.lifecycle import import_now
     from coupon_harness.cli.sandbox_target import discover_sandbox
 
     resolved = command_options(args, CAPACITY)
-    base_url, _ = target_url(resolved)
-    refuse_production(base_url, allow=bool(resolved.get("allow-production")))
+    target_url(resolved)  # the URL checked, production refused: before the other options
     check_reports(resolved)
     settings = _capacity_settings(resolved, discover_sandbox(contract_settings(resolved)))  # as `load` does
-    _import_the_search()
+    import_now("coupon_harness.reporting.capacity.document", "coupon_harness.reporting.load.document",
+               "coupon_harness.runners.load.capacity")
     report_dir = claim_folder(resolved, "capacity",
                                          Redactor(settings.load.credentials).text(settings.load.base_url))
     result = _execute(settings, report_dir, color=use_color(resolved))
     say(f"reports: {report_dir}")
     return capacity_exit_code(result)
-
-
-def _import_the_search() -> None:
-    """What the search and its reports need, imported before the report folder exists (as `load` does)."""
-    import coupon_harness.reporting.capacity.document
-    import coupon_harness.reporting.load.document
-    import coupon_harness.runners.load.capacity  # noqa: F401
 
 
 def _execute(settings: Any, report_dir: Path, *, color: bool) -> Any:
@@ -97,8 +90,7 @@ def _execute(settings: Any, report_dir: Path, *, color: bool) -> Any:
     load = settings.load
     try:
         armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
-        with progress_display(redact, color=color) as progress:
-            # Credentials, series and customers tried before the first step (exit 2 naming the flag on a refusal).
+        with progress_display(redact, color=color) as progress:  # the preflight before the first step
             settings = replace(settings, load=preflight_load(load, report_dir,
                                                              progress=lambda text: say(f"coupon-harness: {text}")))
             progress(f"capacity search against {load.base_url}: from {settings.start_rate:g} req/s, at most "

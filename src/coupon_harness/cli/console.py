@@ -1,9 +1,7 @@
 """What a user reads on the console, and how much of it: `-q` keeps the errors and the verdict line only.
 
 Progress, notes and "reports: DIR" are informational (`say`, `progress_display`); the results table ends with
-the verdict line (`show_result`). Progress is a live line when stderr is a terminal, plain lines otherwise
-(`live_wanted`), nothing under -q. Errors are printed as before, whatever the verbosity. Diagnostics are not
-here: they go through logging (`log_setup`). `main` sets the verbosity once per command.
+the verdict line (`show_result`). Diagnostics go through logging (`log_setup`).
 """
 
 from __future__ import annotations
@@ -41,7 +39,7 @@ def say(line: str) -> None:
 
 def live_wanted(stream: TextIO, environ: Mapping[str, str]) -> bool:
     """A live display on a terminal that can move its cursor: not in a pipe, a file or CI's log, nor with
-    TERM=dumb. NO_COLOR takes the colours away, not the live line."""
+    TERM=dumb."""
     isatty = getattr(stream, "isatty", None)
     try:
         terminal = bool(isatty is not None and isatty())
@@ -52,7 +50,7 @@ def live_wanted(stream: TextIO, environ: Mapping[str, str]) -> bool:
 
 def progress_display(redact: Callable[[str], str] | None = None, *, color: bool = True) -> ProgressDisplay:
     """What the run shows while it works (a context manager): a live line on a terminal, plain lines with one
-    clock otherwise, nothing under -q. `color`: the command's colouring (`use_color`: --no-color, NO_COLOR)."""
+    clock otherwise, nothing under -q."""
     from coupon_harness.reporting.progress import LiveProgress, PlainProgress, SilentProgress
 
     if _state["quiet"]:
@@ -66,8 +64,7 @@ def progress_display(redact: Callable[[str], str] | None = None, *, color: bool 
 
 
 def show_result(table: str, verdict: str | None = None) -> None:
-    """The results table on stdout; under -q only the verdict: `verdict`, else the table's last line (PASS:/FAIL:/
-    ERROR: ...)."""
+    """The results table on stdout; under -q only the verdict: `verdict`, else the table's last line."""
     if not _state["quiet"]:
         print(table)
     else:

@@ -47,8 +47,7 @@ def _handle(args: argparse.Namespace) -> int:
 
 
 def use_color(resolved: Resolved) -> bool:
-    """ANSI colours only on a terminal, and neither with --no-color (or its variable or key) nor with NO_COLOR set
-    to anything but empty (https://no-color.org)."""
+    """ANSI colours only on a terminal, with neither --no-color nor a non-empty NO_COLOR (https://no-color.org)."""
     return not resolved.get("no-color") and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
@@ -62,8 +61,7 @@ def fault_lines(result: ContractRunResult | DiffRunResult, paths: dict[str, Path
 
 def execute_contract(settings: ContractSettings, report_dir: Path, *, color: bool
                      ) -> tuple[ContractRunResult, dict[str, Path]]:
-    """Run the contract passes, write the reports and print the table; a signal held since the folder's claim
-    (`lifecycle.claim_folder`) gives the report of a run interrupted before its first request."""
+    """Run the contract passes, write the reports and print the table."""
     from coupon_harness.reporting.contract.document import contract_document, write_contract_reports
     from coupon_harness.reporting.render.console import console_width, render_console
     from coupon_harness.runners.contract.runner import interrupted_result, run_contract
@@ -73,7 +71,6 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
         armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
         with progress_display(Redactor(settings.credentials).text, color=color) as progress:
             progress(f"contract run against {settings.base_url} (seed {settings.seed})")
-            # It takes a signal itself once its passes run.
             result = run_contract(settings, progress, figures=progress.figures)
     except KeyboardInterrupt:  # the report folder exists: it gets the report of a run that sent nothing
         result = interrupted_result(settings, f"interrupted by {signal_name(received())} before the first request")
@@ -82,10 +79,14 @@ def execute_contract(settings: ContractSettings, report_dir: Path, *, color: boo
     return result, paths
 
 
-def exit_code(result: ContractRunResult) -> int:
-    """130 interrupted; else 2 when the harness met a bug of its own in a pass; else 0 holds, 1 violated."""
+def exit_code(result: ContractRunResult | DiffRunResult, command: str = "contract") -> int:
+    """130 interrupted; else 2 when the harness met a bug of its own in a pass; else 0 holds, 1 violated (or, for a
+    diff, a target that completed no answer: no verdict without evidence, said in one line)."""
     if result.interrupted:
         return EXIT_INTERRUPTED
     if result.faults:
         return EXIT_HARNESS_ERROR
+    no_answer = getattr(result, "no_answer", None)
+    if no_answer is not None:
+        print(f"coupon-harness {command}: {no_answer}", file=sys.stderr)
     return EXIT_OK if result.holds else EXIT_VIOLATIONS

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from coupon_harness.cli.console import progress_display, say
-from coupon_harness.cli.contract_cmd import fault_lines, use_color
-from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_VIOLATIONS
+from coupon_harness.cli.contract_cmd import exit_code, fault_lines, use_color
 from coupon_harness.cli.lifecycle import check_reports, claim_folder, command_options, write_reports
 from coupon_harness.cli.option_table import DIFF, add_command
 from coupon_harness.cli.settings_builders import diff_settings
@@ -40,11 +39,8 @@ def _handle(args: argparse.Namespace) -> int:
     resolved = command_options(args, DIFF)
     settings = diff_settings(resolved)  # every option checked, production refused on both: before any request
     check_reports(resolved)
-    from coupon_harness.runners.contract.diff import PairRedactor
-
-    redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
-    report_dir = claim_folder(resolved, "diff",
-                                         redactor.text(f"{settings.base.base_url} against {settings.against_url}"))
+    target = _redactor(settings).text(f"{settings.base.base_url} against {settings.against_url}")
+    report_dir = claim_folder(resolved, "diff", target)
     result, paths = execute_diff(settings, report_dir, color=use_color(resolved))
     say(f"reports: {report_dir}")
     for line in fault_lines(result, paths, "diff"):
@@ -52,16 +48,21 @@ def _handle(args: argparse.Namespace) -> int:
     return diff_exit_code(result)
 
 
+def _redactor(settings: Any) -> Any:
+    from coupon_harness.runners.contract.diff import PairRedactor
+
+    return PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
+
+
 def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffRunResult, dict[str, Path]]:
     """Run the diff, write its reports (a run interrupted before it sent when a signal came since the claim)."""
     from coupon_harness.reporting.diff.common import verdict
     from coupon_harness.reporting.diff.document import diff_document, write_diff_reports
     from coupon_harness.reporting.render.console import console_width, render_console
-    from coupon_harness.runners.contract.diff import PairRedactor, interrupted_diff, run_diff
+    from coupon_harness.runners.contract.diff import interrupted_diff, run_diff
 
-    redactor = PairRedactor(Redactor(settings.base.credentials), Redactor(settings.against_credentials))
-    # Every coupon either target issues, listed as it arrives (sources base:... and against:...).
-    settings = replace(settings, base=replace(settings.base, coupons_csv=report_dir / FILE_NAME))
+    redactor = _redactor(settings)
+    settings = replace(settings, base=replace(settings.base, coupons_csv=report_dir / FILE_NAME))  # both targets
     try:
         armed()  # a signal held since the folder's claim (lifecycle.claim_folder) raises here, into its report
         with progress_display(redactor.text, color=color) as progress:
@@ -77,12 +78,5 @@ def execute_diff(settings: Any, report_dir: Path, *, color: bool) -> tuple[DiffR
 
 
 def diff_exit_code(result: DiffRunResult) -> int:
-    """130 interrupted; else 2 on a harness bug in a pass; else 1 when the targets differ (or one of them completed
-    no answer: no verdict without evidence, said in one line), 0 when they do not."""
-    if result.interrupted:
-        return EXIT_INTERRUPTED
-    if result.faults:
-        return EXIT_HARNESS_ERROR
-    if result.no_answer is not None:
-        print(f"coupon-harness diff: {result.no_answer}", file=sys.stderr)
-    return EXIT_OK if result.holds else EXIT_VIOLATIONS
+    """As `contract_cmd.exit_code`: 1 when the targets differ (or one of them completed no answer)."""
+    return exit_code(result, "diff")

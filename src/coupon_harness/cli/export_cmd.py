@@ -1,10 +1,8 @@
 """`coupon-harness export-tests REPORT_DIR -o FILE`: a contract report's findings as a pytest file.
 
-One test per finding, named after its rule, kind and probe, with what was expected and received in its
-docstring; the request (and the earlier requests a cross-request rule needs) is written out as data a
-person can read and edit. Each test asks the plugin's `harness_replay` fixture to send it to the target
-given to pytest (`--harness-base-url`, credentials as for the plugin) and to judge the answer by the same
-rules; the test fails naming the rule while the finding still shows. Nothing in the file is a credential.
+One test per finding, its requests written out as data a person can read and edit; each asks the plugin's
+`harness_replay` fixture to send them to the target given to pytest and fails naming the rule while the finding
+still shows. Nothing in the file is a credential.
 """
 
 from __future__ import annotations
@@ -77,29 +75,26 @@ def render_tests(result: ContractRunResult, findings: list[Finding], source: str
     shape = result.shape
     known = {"series_ids": list(shape.series_ids), "invalid_series_ids": list(shape.invalid_series_ids),
              "generic_series_ids": list(shape.generic_series_ids)} if shape is not None else {}
-    lines = [
-        f'"""Regression tests of the findings of a coupon-harness contract run ({result.started_at}, seed '
-        f"{result.seed}, against {result.target}).",
-        "",
-        f"Written by `coupon-harness export-tests {source}`. Each test sends the finding's request (after the",
-        "requests a cross-request rule needs) to the target given to pytest and asserts the rule holds:",
-        "",
-        "    pytest THIS_FILE --harness-base-url URL --harness-user \"$COUPON_HARNESS_USER\"",
-        "",
-        "It fails, naming the rule, while the target still answers as it did; the series the run knew are below",
-        "(KNOWN_SERIES; --harness-series-ids and --harness-invalid-series-ids override them).",
-        '"""',
-        "",
-        "from __future__ import annotations",
-        "",
-        "from typing import Any",
-        "",
-        f"KNOWN_SERIES: dict[str, list[int]] = {_literal(known, 39)}",
-        "",
-    ]
+    text = f'''"""Regression tests of the findings of a coupon-harness contract run ({result.started_at}, seed \
+{result.seed}, against {result.target}).
+
+Written by `coupon-harness export-tests {source}`. Each test sends the finding's request (after the
+requests a cross-request rule needs) to the target given to pytest and asserts the rule holds:
+
+    pytest THIS_FILE --harness-base-url URL --harness-user "$COUPON_HARNESS_USER"
+
+It fails, naming the rule, while the target still answers as it did; the series the run knew are below
+(KNOWN_SERIES; --harness-series-ids and --harness-invalid-series-ids override them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+KNOWN_SERIES: dict[str, list[int]] = {_literal(known, 39)}
+'''
     taken: set[str] = set()
     for finding in findings:
-        case = _case(finding)
         where = f"probe '{finding.probe_class}'" if finding.probe_class else finding.source
         expected = " ".join(finding.expected.split())[:200]
         received = " ".join(finding.received.split())[:200]
@@ -107,15 +102,9 @@ def render_tests(result: ContractRunResult, findings: list[Finding], source: str
         doc = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
         wrapped = "\n".join(textwrap.fill(part, 108, initial_indent="    ", subsequent_indent="    ") if part
                             else "" for part in doc.split("\n"))
-        lines += [
-            "",
-            f"def {_name(finding, taken)}(harness_replay: Any) -> None:",
-            f'    """{wrapped.strip()}',
-            '    """',
-            f"    harness_replay({_literal(case, 19)}, KNOWN_SERIES)",
-            "",
-        ]
-    return "\n".join(lines).rstrip("\n") + "\n"
+        text += (f'\n\ndef {_name(finding, taken)}(harness_replay: Any) -> None:\n    """{wrapped.strip()}\n    """\n'
+                 f"    harness_replay({_literal(_case(finding), 19)}, KNOWN_SERIES)\n")
+    return text
 
 
 def _handle(args: argparse.Namespace) -> int:

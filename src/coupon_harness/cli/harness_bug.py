@@ -1,8 +1,7 @@
 """The last-resort guard of `main()`: a bug in the harness becomes one line and a traceback file, exit 2.
 
-The file holds the traceback, the command line and the seed, with every credential the run could know
-removed in every form the runs' redactor knows: the values of the secret options (`Option.secret` in the option
-table, the one registry) from flags, environment and config file, credential objects on the stack, URL userinfo.
+The file holds the traceback, the command line and the seed, without any credential the run could know (the
+secret options' values from flags, environment and config file, credentials on the stack, URL userinfo).
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import shlex
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,28 +32,20 @@ __all__ = ["report_harness_bug", "secret_flags"]
 
 
 def _secret_options() -> list[Option]:
-    """The options whose value is a secret: the one registry, `option_table.OPTIONS` (`Option.secret`)."""
-    from coupon_harness.cli import option_table
+    from coupon_harness.cli import option_table  # read at the call: a test may add a row
 
     return [opt for opt in option_table.OPTIONS if opt.secret]
 
 
 def secret_flags() -> tuple[str, ...]:
-    """Flags whose value is a credential, every long spelling (an unambiguous prefix is a flag too, as argparse
-    reads it)."""
+    """Every long spelling of a flag whose value is a credential (a prefix of one is one too, as argparse reads)."""
     return tuple(flag for opt in _secret_options() for flag in opt.flags(short=False))
-
-
-def _secret_shorts() -> tuple[str, ...]:
-    """One-letter flags whose value is a credential (`-a USER:PASSWORD`, `-aUSER:PASSWORD`)."""
-    return tuple(opt.short for opt in _secret_options() if opt.short)
 
 
 def report_harness_bug(args: argparse.Namespace, exc: Exception, argv: list[str], report_dir: object) -> int:
     """Write the traceback (credentials removed) to a file, print one line that says where, exit 2."""
     from coupon_harness.transport.redaction import Redactor
 
-    command = str(args.command)
     # Every form a secret may take in a message (escaped, base64, md5, cut), as the runs' redactor knows them.
     redact = Redactor(Credentials(extra=tuple(_known_secrets(args, argv, exc)))).text
 
@@ -62,7 +54,7 @@ def report_harness_bug(args: argparse.Namespace, exc: Exception, argv: list[str]
 
     seed = _seed(args, exc)
     message = clean(_describe(exc))
-    headline = f"coupon-harness {command}: harness error (a bug in coupon-harness, not a finding)"
+    headline = f"coupon-harness {args.command}: harness error (a bug in coupon-harness, not a finding)"
     text = "\n".join([
         headline,
         f"error: {message}",
@@ -95,7 +87,7 @@ def _quote(arg: str) -> str:
 
 def _secret_args(argv: list[str]) -> dict[int, tuple[str, str]]:
     """Argument index -> (what stays of it, the credential) for every credential value on the command line."""
-    flags, shorts = secret_flags(), _secret_shorts()
+    flags, shorts = secret_flags(), tuple(opt.short for opt in _secret_options() if opt.short)  # -aUSER:PASSWORD
     found: dict[int, tuple[str, str]] = {}
     for index, arg in enumerate(argv):
         if arg[:2] in shorts:
@@ -122,9 +114,8 @@ def _redacted_argv(argv: list[str]) -> list[str]:
 
 
 def _known_secrets(args: argparse.Namespace, argv: list[str], exc: BaseException) -> list[str]:
-    """Every credential the run could know: the secret options' flags, variables and config keys (the option
-    table says which), and the credential objects on the stack. A USER:PASSWORD value counts whole and its
-    password alone; each also by its md5 (the form Capillary's Basic credentials may take)."""
+    """Every credential the run could know, longest first: the secret options' values and the credentials on the
+    stack; a USER:PASSWORD whole and its password alone, each also by its md5."""
     given = [value for _, value in _secret_args(argv).values()]
     given.extend(value for opt in _secret_options() if (value := os.environ.get(opt.env)))
     given.extend(_config_secrets(getattr(args, "config", None)))
@@ -148,8 +139,7 @@ def _known_secrets(args: argparse.Namespace, argv: list[str], exc: BaseException
 
 
 def _config_secrets(path: object) -> list[str]:
-    """Every secret option's value of every target of the --config file, whichever the run chose (a flag may
-    have overridden a password the file still holds): best effort, nothing when it does not read."""
+    """Every secret option's value in every target of the --config file (best effort: nothing if it does not read)."""
     import tomllib
 
     if path is None:
@@ -158,24 +148,19 @@ def _config_secrets(path: object) -> list[str]:
         data = tomllib.loads(Path(str(path)).read_text(encoding="utf-8"))
     except Exception:
         return []
-    keys = {opt.name for opt in _secret_options()}
-    found: list[str] = []
+    return list(_secrets_in(data, {opt.name for opt in _secret_options()}))
 
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in keys and isinstance(value, str):
-                    found.append(value)
-                else:
-                    walk(value)
 
-    walk(data)
-    return found
+def _secrets_in(node: object, keys: set[str]) -> Iterator[str]:
+    for key, value in node.items() if isinstance(node, dict) else ():
+        if key in keys and isinstance(value, str):
+            yield value
+        else:
+            yield from _secrets_in(value, keys)
 
 
 def _resolved(args: argparse.Namespace) -> Resolved | None:
-    """The options of the command that failed, from flags, environment and config file; None for a command
-    without target options."""
+    """The options of the command that failed; None for a command without target options."""
     from coupon_harness.cli.option_table import SCOPES, resolve, sources_from_namespace
 
     scope = getattr(args, "command", None)
@@ -227,8 +212,7 @@ def _seed(args: argparse.Namespace, exc: BaseException) -> str:
     if getattr(args, "seed", None) is not None:
         return str(args.seed)
     try:
-        resolved = _resolved(args)
-        seed = resolved.get("seed") if resolved is not None and "seed" in resolved.values else None
+        seed = getattr(_resolved(args), "values", {}).get("seed")
     except Exception:
         seed = None
     return str(seed) if seed is not None else "not chosen yet"

@@ -1,22 +1,13 @@
-"""One run lifecycle for every command and way in:
-
-    validate every input -> claim the report folder (exclusive) -> preflight the target -> run -> reports -> exit.
-
-- Validate: the settings builders (`settings_builders.py`) check every flag, variable and config value and the
-  production guard before anything is created or sent.
-- Claim: `report_dir.prepare_report_dir` creates the folder and locks it for this run; a second run on the same
-  folder is refused (exit 2 naming --report-dir).
-- Preflight: `preflight_load` (load, capacity, run's load stage; plain locust through `preflight_locust`) and the
-  contract runner's own (contract, run, diff): credentials, series and customers tried against the target with a
-  few well-formed requests, a refusal being exit 2 naming the flag, before any load.
-- A setup error (any HarnessError) from then on still leaves junit.xml (one `<error>` testcase), summary.json and
-  report.md with the one line in the claimed folder (`report_setup_error`, called by `main`), so a CI step that
-  reads them works. A bad input, found before the claim, creates nothing.
+"""One run lifecycle for every command and way in: validate every input (the settings builders) -> claim the
+report folder (`claim_folder`, exclusive) -> preflight the target (`preflight_load`, or the contract runner's own)
+-> run -> reports -> exit. A setup error after the claim still leaves junit.xml, summary.json and report.md in the
+folder (`report_setup_error`, called by `main`); a bad input, found before the claim, creates nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -33,22 +24,27 @@ from coupon_harness.coupon_log import FILE_NAME, CouponLog, CouponRows, count_ro
 from coupon_harness.errors import ConfigError, one_line
 from coupon_harness.interrupts import held
 
-__all__ = ["check_reports", "claim_folder", "command_options", "note_target", "preflight_load",
+__all__ = ["check_reports", "claim_folder", "command_options", "import_now", "note_target", "preflight_load",
            "report_setup_error", "write_reports"]
 
 _log = logging.getLogger(__name__)
 
-#: When this process started its command (a setup error's duration).
-_STARTED = time.time()
+_STARTED = time.time()  # when this process started its command (a setup error's duration)
 
 
 def command_options(args: argparse.Namespace, scope: str) -> Resolved:
-    """Validate: the command's options from flags, variables and --config, each checked; the notes of resolving
-    them (a file target's values left out) said first."""
+    """The command's options from flags, variables and --config, each checked; the notes of resolving them said."""
     resolved = resolve(sources_from_namespace(args, scope), scope)
     for note in resolved.notes:
         say(f"coupon-harness: note: {one_line(note)}")
     return resolved
+
+
+def import_now(*modules: str) -> None:
+    """Import what a run needs before a signal may raise or its report folder exists: a signal inside an import can
+    break a native module's start, and one before the folder's report would leave it empty."""
+    for name in modules:
+        importlib.import_module(name)
 
 
 def check_reports(resolved: Resolved) -> None:
@@ -58,9 +54,8 @@ def check_reports(resolved: Resolved) -> None:
 
 def write_reports(write: Callable[[], dict[str, Path]], table: Callable[[], str] | None = None,
                   verdict: str | None = None) -> dict[str, Path]:
-    """Reports: `write` them, log their files for -v (never a credential: reports are redacted, their names are
-    fixed), then show the `table` (`console.show_result`). With signals held: a signal now must not cut the
-    reports in half; the run still ends as interrupted."""
+    """`write` the reports, log their files, then show the `table`; with signals held, so that a signal cannot cut
+    the reports in half (the run still ends as interrupted)."""
     with held():
         paths = write()
         _log.info("reports written: %s", ", ".join(str(path) for path in paths.values()))
@@ -77,12 +72,9 @@ def note_target(target: str) -> None:
 
 
 def claim_folder(resolved: Resolved, kind: str, target: str) -> Path:
-    """Claim the report folder (`prepare_report_dir`: --report-dir, --overwrite) and note the target (redacted).
-
-    Returns with signals held (`interrupts.disarm`): the caller's run re-arms them (`interrupts.armed()`) as the
-    first statement of the `try` that turns a signal into the interrupted run's report, so no signal between the
-    claim and that `try` can leave the folder without one. A claim that fails re-arms (raising a signal that came
-    meanwhile: there is nothing to report into)."""
+    """Claim the report folder (--report-dir, --overwrite) and note the target (redacted). Returns with signals
+    held: the caller re-arms them (`interrupts.armed()`) first thing in the `try` that turns a signal into the
+    interrupted run's report, so no signal in between leaves the folder empty. A failed claim re-arms."""
     from coupon_harness.interrupts import armed, disarm
 
     disarm()
@@ -96,9 +88,8 @@ def claim_folder(resolved: Resolved, kind: str, target: str) -> Path:
 
 
 def report_setup_error(command: str, message: str, since: int = 0) -> Path | None:
-    """Write the setup error's reports into the folder this run claimed (its claims after the mark `since`; none
-    before the claim: a bad flag creates nothing). Never raises: the one line on stderr is what must reach the
-    user; the folder, or None."""
+    """Write the setup error's reports into the folder this run claimed after the mark `since`, if any; the folder,
+    or None. Never raises: the one line on stderr is what must reach the user."""
     from coupon_harness.reporting.setup_error import write_setup_error_reports
     from coupon_harness.results.setup import SetupFailure
 
@@ -127,13 +118,10 @@ def _count_coupons(folder: Path) -> int:
 
 
 def preflight_load(settings: Any, folder: Path | None, *, progress: Callable[[str], None] = lambda _: None) -> Any:
-    """Before any load: the contract runner's preflight against the load's target, series and customers.
-
-    Credentials refused, nothing listening, a wrong path, no answer within --request-timeout, every series unknown
-    or every customer refused: exit 2 naming the flag (HarnessError), before a single load request. Series the
-    target does not know are left out, said through `progress`. The coupons the preflight issues go to
-    `folder`/coupons.csv as they arrive (no folder: a worker's, which its master lists) as source `preflight`, and
-    ride with the load (`carried_coupons`): counted against --max-coupons. Returns the LoadSettings to go on with."""
+    """Before any load, the contract runner's preflight of the load's target, series and customers: a refusal is
+    exit 2 naming the flag (HarnessError); unknown series are left out, said through `progress`. Its coupons go to
+    `folder`/coupons.csv (no folder: a worker's, listed by its master) and ride with the load (`carried_coupons`),
+    counted against --max-coupons. Returns the LoadSettings to go on with."""
     from coupon_harness.contract.expectations import Expectations
     from coupon_harness.runners.contract.preflight import preflight_target
     from coupon_harness.runners.contract.settings import ContractSettings
@@ -161,7 +149,5 @@ def preflight_load(settings: Any, folder: Path | None, *, progress: Callable[[st
     if cap is not None and rows.count >= cap:
         raise ConfigError(f"--max-coupons {cap}: the preflight's {rows.count} coupons used it up; raise --max-coupons")
     unknown = set(tried) - checked.expectations.valid_series
-    # The preflight's coupons ride with the load: they count against --max-coupons and in its coupons and
-    # duplicates; coupons.csv lists them already (a worker's: its master lists them).
     return replace(settings, series_ids=tuple(s for s in series if s not in unknown),
                    carried_coupons=tuple(rows.rows), carried_listed=folder is not None)

@@ -18,11 +18,9 @@ from coupon_harness.errors import ConfigError
 from coupon_harness.results.load import LoadRunResult, MaxRegression
 from coupon_harness.runners.load.abort import PREFIX as ABORT_PREFIX
 from coupon_harness.runners.load.settings import LoadSettings
-from coupon_harness.safety import refuse_production
 from coupon_harness.transport.auth import Redactor
 
-__all__ = ["Earlier", "check_metrics_port", "earlier_run", "execute_load", "load_exit_code",
-           "register"]
+__all__ = ["Earlier", "check_metrics_port", "earlier_run", "execute_load", "load_exit_code", "register"]
 
 #: The earlier run of --compare (read before any request), where it was read, and the --max-regression limits.
 Earlier = tuple[LoadRunResult, str, tuple[MaxRegression, ...]]
@@ -37,15 +35,12 @@ def register(commands: Any) -> None:
 
 
 def check_metrics_port(settings: LoadSettings) -> None:
-    """--prometheus-port: the port must be free before the run starts (one line, exit 2, no report folder);
-    the load process, which serves it, refuses a port taken meanwhile the same way."""
-    port = settings.prometheus_port
+    """--prometheus-port must be free before the run starts (exit 2, no report folder)."""
+    port, host = settings.prometheus_port, settings.prometheus_host
     if port is None:
         return
-    host = settings.prometheus_host
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        family, kind, proto, _, address = infos[0]
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the metrics server binds
             probe.bind(address)
@@ -56,8 +51,7 @@ def check_metrics_port(settings: LoadSettings) -> None:
 
 
 def earlier_run(resolved: Resolved) -> Earlier | None:
-    """The --compare run, read and checked before any request (a file that is not a load summary: exit 2 with
-    one line); None without --compare. --max-regression without --compare is refused."""
+    """The --compare run, read and checked before any request; None without --compare."""
     limits = tuple(resolved.get("max-regression") or ())
     path = resolved.get("compare")
     if path is None:
@@ -75,12 +69,11 @@ def earlier_run(resolved: Resolved) -> Earlier | None:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from coupon_harness.cli.lifecycle import import_now
     from coupon_harness.cli.sandbox_target import discover_sandbox
 
-    # The lifecycle (cli/lifecycle.py): validate every input, claim the report folder, preflight, run, report.
     resolved = command_options(args, LOAD)
-    base_url, _ = target_url(resolved)
-    refuse_production(base_url, allow=bool(resolved.get("allow-production")))
+    target_url(resolved)  # the URL checked, production refused: before the other options
     check_load_options(resolved)  # every option before any request, the sandbox discovery included
     worker, master = bool(resolved.get("worker")), bool(resolved.get("master"))
     earlier = None if worker else earlier_run(resolved)
@@ -95,7 +88,8 @@ def _handle(args: argparse.Namespace) -> int:
         settings = preflight_load(settings, None)
         return run_worker(settings, resolved.get("master-host", "127.0.0.1"), resolved.get("master-port", 5557))
     check_metrics_port(settings)
-    _import_the_run()
+    import_now("coupon_harness.reporting.load.compare", "coupon_harness.reporting.load.document",
+               "coupon_harness.runners.load.runner")
     report_dir = claim_folder(resolved, "load", Redactor(settings.credentials).text(settings.base_url))
     result, _ = execute_load(settings, report_dir, color=use_color(resolved),
                              master_bind=resolved.get("master-bind-host", "127.0.0.1") if master else None,
@@ -105,29 +99,18 @@ def _handle(args: argparse.Namespace) -> int:
     return load_exit_code(result)
 
 
-def _import_the_run() -> None:
-    """Import what the run and its reports need before the report folder exists: a signal while these
-    imports ran would leave an empty folder; from the folder on, a signal gives a partial report."""
-    import coupon_harness.reporting.load.compare
-    import coupon_harness.reporting.load.document
-    import coupon_harness.runners.load.runner  # noqa: F401
-
-
 def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, master_bind: str | None = None,
                  master_port: int | None = None, earlier: Earlier | None = None, preflight: bool = True,
                  ) -> tuple[LoadRunResult, dict[str, Path]]:
-    """Preflight the target (unless `preflight` is False: a master whose workers send), run the load, compare it
-    with `earlier` (--compare), write its reports and print its table. A refusal of the preflight is a
-    HarnessError (exit 2) before any load. A signal held since the folder's claim (`lifecycle.claim_folder`) is
-    raised first thing in the `try`: the run is interrupted before it started, and the folder gets that report."""
+    """Preflight the target (not `preflight`: a master, whose workers send), run the load, compare it with
+    `earlier` (--compare), write its reports and print its table."""
     from coupon_harness.interrupts import armed, received
     from coupon_harness.reporting.load.compare import compare_runs
     from coupon_harness.reporting.load.document import redact_load_result, render_load_table, write_load_reports
     from coupon_harness.results.request import credentials_help, headers_help
     from coupon_harness.runners.load.runner import interrupted_result, run_load
 
-    # The load process redacts what it records (it alone knows the tokens it fetched); this process redacts
-    # again, with every secret it holds, every line it relays and every text of the result it reports.
+    # The load process redacts what it records (it alone knows its tokens); this process again, with its secrets.
     redact = Redactor(settings.credentials).text
     notes: list[str] = []
     try:
@@ -148,11 +131,9 @@ def execute_load(settings: LoadSettings, report_dir: Path, *, color: bool, maste
         result = interrupted_result(settings, report_dir, received())
     result.notes[:0] = notes
     result = redact_load_result(result, redact)
-    if result.violation_samples:
-        for how in (credentials_help(settings.credentials.kind),
-                    headers_help(settings.credentials.access()["header_names"])):
-            if how is not None:
-                result.notes.append(how)  # how to run the reports' curl commands
+    if result.violation_samples:  # how to run the reports' curl commands
+        helps = credentials_help(settings.credentials.kind), headers_help(settings.credentials.access()["header_names"])
+        result.notes += [how for how in helps if how is not None]
     if earlier is not None:
         before, source, limits = earlier
         result.comparison = compare_runs(before, result, limits, source=redact(source))

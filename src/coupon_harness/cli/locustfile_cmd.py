@@ -10,21 +10,9 @@ from coupon_harness.cli.option_table import add_command
 from coupon_harness.contract.resources import data_root
 from coupon_harness.errors import ConfigError
 
-__all__ = ["locustfile_path", "register"]
+__all__ = ["register"]
 
 LOCUSTFILE = Path("locustfiles") / "bulk_issue.py"
-
-
-def locustfile_path() -> Path:
-    """The installed copy (coupon_harness/_data/locustfiles/bulk_issue.py, see pyproject.toml), or in a
-    source checkout the repository's locustfiles/bulk_issue.py."""
-    try:
-        path = data_root() / LOCUSTFILE
-    except FileNotFoundError as exc:
-        raise ConfigError(str(exc)) from None
-    if not path.is_file():
-        raise ConfigError(f"the locustfile is missing ({path}): reinstall coupon-harness (pip install .)")
-    return path
 
 
 def register(commands: Any) -> None:
@@ -37,5 +25,12 @@ def register(commands: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    print(locustfile_path())
+    """The installed copy (coupon_harness/_data/locustfiles/), or in a source checkout the repository's."""
+    try:
+        path = data_root() / LOCUSTFILE
+    except FileNotFoundError as exc:
+        raise ConfigError(str(exc)) from None
+    if not path.is_file():
+        raise ConfigError(f"the locustfile is missing ({path}): reinstall coupon-harness (pip install .)")
+    print(path)
     return 0

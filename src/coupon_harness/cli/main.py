@@ -19,16 +19,14 @@ __all__ = ["build_parser", "keep_caches_out_of_the_working_directory", "main", "
 from coupon_harness.cli.console import apply_verbosity
 from coupon_harness.cli.exit_codes import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED
 from coupon_harness.cli.harness_bug import report_harness_bug
-from coupon_harness.cli.lifecycle import report_setup_error
-from coupon_harness.cli.option_table import verbosity
+from coupon_harness.cli.lifecycle import import_now, report_setup_error
+from coupon_harness.cli.option_table import add_verbosity, verbosity
 from coupon_harness.cli.report_dir import claimed, claims_mark, release_claims
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one line that names the fix, not a usage dump; a mistyped flag or command
-    gets a "did you mean", and a flag no command knows is refused by that command's parser, whose message
-    names its own --help; and an option that takes one value, given twice, is refused naming both values
-    (`StoreOnce`), in every command."""
+    """argparse, but a bad flag is one line that names the fix (and the command's --help), with a "did you mean"
+    for a mistyped flag or command; an option that takes one value, given twice, is refused (`StoreOnce`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,17 +38,11 @@ class _Parser(argparse.ArgumentParser):
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
         parsed, extras = self.parse_known_args(args, namespace)
-        if extras:
-            owner = self._command_parser(getattr(parsed, "command", None)) or self
-            owner.error(unrecognized(extras, owner))
+        if extras:  # refused by the parser of the command given, if any
+            commands = [action for action in self._actions if isinstance(action, argparse._SubParsersAction)]
+            owner = commands[0].choices.get(getattr(parsed, "command", None) or "") if commands else None
+            (owner or self).error(unrecognized(extras, owner or self))
         return parsed
-
-    def _command_parser(self, command: object) -> argparse.ArgumentParser | None:
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction) and isinstance(command, str):
-                found: argparse.ArgumentParser | None = action.choices.get(command)
-                return found
-        return None
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         if action.choices is not None and value not in action.choices:
@@ -106,23 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in (replay_cmd, export_cmd):
         module.register(commands)
-    from coupon_harness.cli.option_table import add_verbosity
-
     for command in commands.choices.values():
         add_verbosity(command)
     return parser
 
 
 def keep_caches_out_of_the_working_directory() -> None:
-    """Hypothesis (under Schemathesis) writes `.hypothesis/` into the current folder; a CLI (or pytest
-    plugin) run in a user's repository should not. Their own HYPOTHESIS_STORAGE_DIRECTORY still wins."""
+    """Hypothesis writes `.hypothesis/` into the current folder, a user's repository: not there (their own
+    HYPOTHESIS_STORAGE_DIRECTORY still wins)."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coupon-harness" / "hypothesis"
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache))
 
 
-#: What a command imports beyond the parser, native modules included (Hypothesis', through Schemathesis), imported
-#: before a signal may raise: one raised inside an import can break a native module's start. Only the command's
-#: own: `load`, `capacity`, `serve` and the rest never pay for the contract runner's imports (~0.3 CPU-s).
+#: What a command imports beyond the parser (native modules included), before a signal may raise (`import_now`);
+#: only its own: `load`, `capacity`, `serve` and the rest never pay for the contract runner (~0.3 CPU-s).
 PRELOAD: dict[str, tuple[str, ...]] = {
     "contract": ("coupon_harness.runners.contract.runner",),
     "run": ("coupon_harness.runners.contract.runner",),
@@ -133,10 +122,7 @@ PRELOAD: dict[str, tuple[str, ...]] = {
 
 
 def preload(command: str | None) -> None:
-    import importlib
-
-    for name in PRELOAD.get(command or "", ()):
-        importlib.import_module(name)
+    import_now(*PRELOAD.get(command or "", ()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

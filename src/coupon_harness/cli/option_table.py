@@ -1,25 +1,11 @@
-"""The option table: every option of every way in, once, with its flag, variable, config-file key and parser.
+"""The option table: every option of every way in, once (`Option`: name, scopes, parser, default, help).
 
-One row per option (`Option`): its name (`series-ids`), the scopes it belongs to (`contract`, `load`, `run`,
-`pytest`), how its value is parsed and checked, its default and its help. Everything else is derived from
-the rows:
-
-- the flag is `--NAME` (`--harness-NAME` under pytest), the variable `COUPON_HARNESS_<NAME>` (upper case,
-  `-` as `_`), the config-file key `NAME` in the chosen `[targets.X]` table;
-- the argparse flags of every command (`add_options`), the pytest options (`pytest_plugin`), the values
-  read from flags, environment and file (`resolve`), and the Markdown table of the README (`markdown_table`).
-
-`-v`/`-q` (scope `EVERY`) are on every command, the sandbox's and the report tools' too (`add_verbosity`), and
-read before any other option (`verbosity`): logging is set up before a config file is read, so they have a
-flag and a variable but no config key. Under pytest and plain Locust their own `-v`/`--log-level` and
-`--loglevel` reach the harness's loggers.
-
-Precedence, for each option on its own: flag > environment variable > config-file target > default.
-A base URL given by a flag or a variable that differs from the file target's own drops what that target
-says about its server (series, customers, credentials): they belong to another server.
-
-Cheap to import (the pytest plugin imports it in every pytest run): standard library, config and the load
-settings' parsers only.
+Derived from the rows: the flag `--NAME` (`--harness-NAME` under pytest), the variable `COUPON_HARNESS_<NAME>`,
+the config-file key `NAME` of the chosen `[targets.X]`; the argparse flags (`add_options`), the pytest options,
+the values from flags, environment and file (`resolve`) and the docs' table of options (`markdown_table`).
+Precedence, option by option: flag > variable > config-file target > default; a base URL from a flag or variable
+that is not the file target's own drops what that target says about its server. `-v`/`-q` (scope `EVERY`) are on
+every command and read first (`verbosity`), so they have no config key. Cheap to import (every pytest run does).
 """
 
 from __future__ import annotations
@@ -50,70 +36,31 @@ from coupon_harness.results.passes import PASS_TABLE, PASSES
 from coupon_harness.results.request import header_variable
 from coupon_harness.runners.load.settings import SHAPES, Slo, parse_duration, parse_slo
 
-__all__ = [
-    "CAPACITY",
-    "CONTRACT",
-    "CONTRACT_WORKERS_LOOPBACK",
-    "CONTRACT_WORKERS_REMOTE",
-    "DIFF",
-    "EPILOG",
-    "EVERY",
-    "LOAD",
-    "LOCUST_OWNS",
-    "OPTIONS",
-    "PYTEST",
-    "RUN",
-    "SCOPES",
-    "Option",
-    "Resolved",
-    "Sources",
-    "StoreOnce",
-    "add_command",
-    "add_options",
-    "add_verbosity",
-    "env_var",
-    "given_twice",
-    "is_secret",
-    "markdown_table",
-    "option",
-    "options_of",
-    "resolve",
-    "sources_from_namespace",
-    "verbosity",
-]
+__all__ = ["CAPACITY", "CONTRACT", "CONTRACT_WORKERS_LOOPBACK", "CONTRACT_WORKERS_REMOTE", "DIFF", "EPILOG", "EVERY",
+           "LOAD", "LOCUST_OWNS", "OPTIONS", "PYTEST", "RUN", "SCOPES", "Option", "Resolved", "Sources", "StoreOnce",
+           "add_command", "add_options", "add_verbosity", "env_var", "given_twice", "is_secret", "markdown_table",
+           "option", "options_of", "resolve", "sources_from_namespace", "verbosity"]
 
-CONTRACT = "contract"
-LOAD = "load"
-RUN = "run"
-PYTEST = "pytest"
-CAPACITY = "capacity"
-DIFF = "diff"
+CONTRACT, LOAD, RUN, PYTEST, CAPACITY, DIFF = "contract", "load", "run", "pytest", "capacity", "diff"
 SCOPES = (CONTRACT, LOAD, RUN, CAPACITY, DIFF, PYTEST)
 #: The options of every command of the CLI (not a scope of `resolve`: `verbosity` reads them first).
 EVERY = "every command"
 
-#: Bounds that keep a typo from becoming a run that never ends, or eats the machine (every user holds a
-#: connection and a greenlet).
+#: Bounds that keep a typo from becoming a run that never ends or eats the machine.
 MAX_REQUEST_TIMEOUT_S = 3600.0
 MAX_EXAMPLES = 100_000
-#: Any seed a report names (they are drawn below 2**31); the bound keeps reports readable.
-MAX_SEED = 2**64 - 1
+MAX_SEED = 2**64 - 1  # any seed a report names (they are drawn below 2**31)
 MAX_USERS = 100_000
-#: Requests (or users started) per second.
-MAX_RATE = 100_000.0
+MAX_RATE = 100_000.0  # requests (or users started) a second
 MAX_WORKERS = 256
-#: A contract run's --workers when not given (0 given means the same): one at a time against the sandbox or any
-#: loopback target (a few-millisecond answer gains nothing from threads, and the serial run's reports stay as they
-#: were), four against a remote one (a 150 ms staging target runs about four times faster while the harness holds
-#: no more connections than a handful of browser tabs; --max-rps caps the rate besides).
+#: A contract run's --workers when not given (or 0): one at a time against a loopback target (a few-millisecond
+#: answer gains nothing from threads), four against a remote one (a 150 ms staging target runs ~4x faster).
 CONTRACT_WORKERS_LOOPBACK = 1
 CONTRACT_WORKERS_REMOTE = 4
-#: Series a load request carries at most: the sandbox's default max_batch (more is a 400 there), and the size
-#: the contract run's classics send as a resource-limit probe (200, 400 or 413 are all right).
+#: Series a load request carries at most: the sandbox's default max_batch, the classics' resource-limit probe.
 MAX_BATCH = 1000
 MAX_COUPONS_LIMIT = 2**63 - 1
-#: safety.DEFAULT_MAX_COUPONS, as the help shows it (safety imports urllib3, too slow for the pytest plugin's
-#: import; tests/cli/test_help_is_complete.py holds the two equal).
+#: safety.DEFAULT_MAX_COUPONS as the help shows it (safety is too slow to import here; a test holds them equal).
 DEFAULT_MAX_COUPONS_SHOWN = "10,000"
 #: The load stage of `run` is a short check, not a load test.
 MAX_RUN_LOAD_S = 30.0
@@ -142,8 +89,7 @@ _HOST = re.compile(r"[A-Za-z0-9._%:\[\]-]{1,253}")
 
 
 def _host(value: Any, what: str) -> str:
-    """A host name or an IP address (IPv6 as is or in brackets), as a socket takes it: `10.0.0.5`, `master.local`,
-    `::1`. Not a URL, not empty: a worker told `--master-host "a b"` would wait for that master forever."""
+    """A host name or an IP address as a socket takes it; not a URL (a worker would wait for it forever)."""
     text = _text(value, what)
     if not _HOST.fullmatch(text):
         raise ConfigError(f"{what} {text[:60]!r} is not a host name or an IP address: give one like 127.0.0.1 or "
@@ -151,11 +97,14 @@ def _host(value: Any, what: str) -> str:
     return text
 
 
+def _check_secret(name: str, value: str | None, what: str) -> None:
+    check_credentials({name: value}, what.replace("{", "{{").replace("}", "}}"))  # `what` is no format string
+
+
 def _secret(name: str) -> Parser:
     def parse(value: Any, what: str) -> str:
-        text = _text(value, what)
-        check_credentials({name: text}, what.replace("{", "{{").replace("}", "}}"))
-        return text
+        _check_secret(name, _text(value, what), what)
+        return str(value)
     return parse
 
 
@@ -164,8 +113,8 @@ def _user(value: Any, what: str) -> tuple[str, str | None]:
     if not text.partition(":")[0]:
         raise ConfigError(f"{what} has no user before ':': give USER:PASSWORD")
     user, password = parse_user(text)
-    check_credentials({"user": user}, what.replace("{", "{{").replace("}", "}}"))
-    check_credentials({"password": password}, (what + " (its password)").replace("{", "{{").replace("}", "}}"))
+    _check_secret("user", user, what)
+    _check_secret("password", password, what + " (its password)")
     return user, password
 
 
@@ -294,7 +243,7 @@ def _one_to_one(pairs: Sequence[tuple[Any, Any]], what: str) -> None:
         if left in seen and seen[left] != right:
             raise ConfigError(f"{what}: {left} is mapped twice ({seen[left]} and {right}); map each id once")
         seen[left] = right
-    targets = [right for left, right in dict(pairs).items()]
+    targets = list(dict(pairs).values())
     double = next((right for right in targets if targets.count(right) > 1), None)
     if double is not None:
         raise ConfigError(f"{what}: two ids map to {double}; each id needs its own counterpart")
@@ -382,8 +331,7 @@ def _headers(value: Any, what: str) -> tuple[tuple[str, str], ...]:
 
 
 def _rule_ids(value: Any, what: str) -> tuple[str, ...]:
-    """Rule ids, comma-separated (or a list in a config file); checked against the catalog by the settings
-    builder (the catalog reads rules.yaml: too slow for this module's import)."""
+    """Rule ids; the settings builder checks them against the catalog (too slow to import here)."""
     return tuple(dict.fromkeys(_listed(value, what, '["unique-codes", "status-200"]', "a rule id like unique-codes")))
 
 
@@ -417,28 +365,16 @@ class Option:
     parse: Parser
     help: str
     metavar: str | None = None
-    #: What the help and the README show as the default (None: no default, or said in `help`).
-    default: str | None = None
-    #: The flag may be repeated (each one adds an item).
-    repeatable: bool = False
-    #: A config-file key; False for the options that choose the file and its target.
-    in_file: bool = True
-    #: Help text per scope, where it differs (the `run` report folder, the pytest wording).
-    help_by_scope: Mapping[str, str] = field(default_factory=dict)
+    default: str | None = None  # as the help shows it (None: none, or said in `help`)
+    repeatable: bool = False  # each flag adds an item
+    in_file: bool = True  # a config-file key (not the options that choose the file and its target)
+    help_by_scope: Mapping[str, str] = field(default_factory=dict)  # where a scope's help differs
     group: str = "run"
-    #: Its value is a secret: the crash guard (`cli/harness_bug.py`) redacts it from the flag, the variable and
-    #: the config key, every run's Redactor gets it (`settings_builders.credentials`), and no message shows it
-    #: (`is_secret`). The one registry: a new secret option needs no other edit.
-    secret: bool = False
-    #: A one-letter flag beside `--NAME` (`-v`, `-u` as Locust spells it).
-    short: str | None = None
-    #: Other long spellings of the flag (`--auth` beside `--user`, as Schemathesis spells it); the variable and the
-    #: config key stay those of `name`.
-    aliases: tuple[str, ...] = ()
-    #: The flag counts its repetitions (`-vv`: 2); the variable takes the number.
-    count: bool = False
-    #: A true-or-false option with both flags, `--NAME` and `--no-NAME` (`--tls-verify/--no-tls-verify`).
-    negatable: bool = False
+    secret: bool = False  # the one registry of secrets: the crash guard, every run's Redactor, the messages
+    short: str | None = None  # a one-letter flag beside `--NAME`
+    aliases: tuple[str, ...] = ()  # other long spellings of the flag (`--auth`); variable and key: `name`'s
+    count: bool = False  # the flag counts its repetitions (`-vv`: 2); the variable takes the number
+    negatable: bool = False  # both `--NAME` and `--no-NAME`
 
     @property
     def flag_only(self) -> bool:
@@ -457,8 +393,7 @@ class Option:
         return prefix + self.name
 
     def flags(self, *, short: bool = True) -> tuple[str, ...]:
-        """Every spelling of its flag on the command line: `-v` and `--verbose`; `-a`, `--user` and `--auth`.
-        `short=False`: the long ones only (plain Locust owns most one-letter flags)."""
+        """Every spelling of its flag; `short=False`: the long ones only (plain Locust owns most short flags)."""
         negated = ("--no-" + self.name,) if self.negatable else ()
         return ((self.short,) if self.short and short else ()) + (self.flag(),) + self.aliases + negated
 
@@ -487,15 +422,10 @@ def _table(*rows: str | Option) -> tuple[Option, ...]:
     return tuple(options)
 
 
-_ALL = frozenset(SCOPES)
-_CLI = frozenset({CONTRACT, LOAD, RUN, CAPACITY, DIFF})
-#: Load options the capacity search takes as they are (each of its steps is a load run).
-_LOAD_AND_CAPACITY = frozenset({LOAD, CAPACITY})
-_CAPACITY_ONLY = frozenset({CAPACITY})
+_ALL, _CLI = frozenset(SCOPES), frozenset(SCOPES) - {PYTEST}
 _TARGETED = frozenset({CONTRACT, RUN, PYTEST})
-_LOAD_ONLY = frozenset({LOAD})
-_RUN_ONLY = frozenset({RUN})
-_DIFF_ONLY = frozenset({DIFF})
+_LOAD_AND_CAPACITY = frozenset({LOAD, CAPACITY})  # each step of the capacity search is a load run
+_LOAD_ONLY, _CAPACITY_ONLY, _RUN_ONLY, _DIFF_ONLY = (frozenset({scope}) for scope in (LOAD, CAPACITY, RUN, DIFF))
 
 OPTIONS: tuple[Option, ...] = _table(
     "target",
@@ -735,8 +665,8 @@ def options_of(scope: str) -> tuple[Option, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Sources:
-    """Where options come from: the flags given (option name -> raw value; None or absent: not given), the
-    environment, and how flags are spelt in messages (`--` for the CLI, `--harness-` under pytest)."""
+    """Where options come from: the flags given (name -> raw value, None: not given), the environment, and how
+    messages spell flags (`--harness-` under pytest)."""
 
     flags: Mapping[str, Any] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
@@ -745,8 +675,7 @@ class Sources:
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """The options of one scope, parsed and checked: the value of each option given somewhere, and where it
-    came from (a flag, a variable or `FILE [targets.X] key`), for messages."""
+    """The options of one scope, parsed and checked, and where each came from (for messages)."""
 
     scope: str
     values: Mapping[str, Any]
@@ -814,8 +743,7 @@ def _flag_layer(flags: Mapping[str, Any], scope: str, prefix: str) -> _Layer:
 
 
 def resolve(sources: Sources, scope: str) -> Resolved:
-    """The options of `scope` from flags, environment and the config-file target, each parsed and checked
-    (ConfigError, naming where the bad value came from). Flag > environment > file, option by option."""
+    """The options of `scope`, each parsed and checked (ConfigError naming where a bad value came from)."""
     prefix = sources.flag_prefix
     flags = _flag_layer(sources.flags, scope, prefix)
     env = _env_layer(sources.environ, scope)
@@ -848,7 +776,7 @@ def resolve(sources: Sources, scope: str) -> Resolved:
 
 def _pair_user_and_password(values: dict[str, Any], where: dict[str, str],
                             layers: Sequence[_Layer]) -> None:
-    """`user` becomes (USER, PASSWORD or None) and `password` goes. A password stands with the user of its own
+    """`user` becomes (USER, PASSWORD or None) and `password` goes. A password pairs with the user of its own
     layer or a lower one: a user given by a flag never takes the password a file keeps for its own user."""
     if "password" in values and "user" not in values:
         raise ConfigError(f"{where['password']} gives a password but no user: give the user too "
@@ -875,17 +803,14 @@ def _check_user_has_a_password(values: Mapping[str, Any], where: Mapping[str, st
 
 # --- argparse ------------------------------------------------------------------------------------------
 
-#: Options of the load scope that plain Locust gives with flags of its own (-u, -r, -t, --host, --processes,
-#: its distributed mode, its own --config) or that mean nothing there (reports go to --harness-report-dir; a
-#: comparison with an earlier run is the CLI's).
+#: Load options plain Locust gives with flags of its own (-u, -r, -t, --host, ...) or that mean nothing there.
 LOCUST_OWNS = frozenset({"base-url", "config", "users", "spawn-rate", "run-time", "workers", "master",
                          "expect-workers", "worker", "master-host", "master-port", "master-bind-host", "report-dir",
                          "overwrite", "no-color", "compare", "max-regression"})
 
 
 def is_secret(opt: Option) -> bool:
-    """Whether an option holds a credential (its value is never shown in a message): its `secret` mark, the one
-    registry the crash guard and the runs' redactors read too."""
+    """Whether an option holds a credential, whose value no message shows (the one registry: `Option.secret`)."""
     return opt.secret
 
 
@@ -899,9 +824,8 @@ def twice_message(first: Any, second: Any, *, secret: bool) -> str:
 
 
 class StoreOnce(argparse.Action):
-    """argparse's `store` for an option that takes one value: a second occurrence on the command line (`--run-time
-    5s --run-time 10s`, abbreviations and `--x=v` included) is an error naming both values, not the last one
-    silently winning. `secret`: the values are not shown. Repeatable options use `append` instead."""
+    """argparse's `store`, but a second occurrence (`--run-time 5s --run-time 10s`) is an error naming both values
+    (`secret`: not shown), not the last one silently winning."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, *, secret: bool = False, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, **kwargs)
@@ -920,9 +844,8 @@ class StoreOnce(argparse.Action):
 
 
 def given_twice(args: Sequence[str], scope: str, prefix: str) -> None:
-    """ConfigError for a single-valued option of `scope` given twice in `args`, a command line whose flags are
-    `prefix` + name, spelt out in full (the pytest plugin's `--harness-NAME`: pytest parses its options more than
-    once, which a StoreOnce action would take for a repetition)."""
+    """ConfigError for a single-valued option of `scope` given twice in `args` (the pytest plugin's: pytest parses
+    its options more than once, which a StoreOnce action would take for a repetition)."""
     by_flag = {opt.flag(prefix): opt for opt in options_of(scope) if not opt.repeatable and not opt.flag_only}
     seen: dict[str, Any] = {}
     index = 0
@@ -943,9 +866,8 @@ def given_twice(args: Sequence[str], scope: str, prefix: str) -> None:
 
 
 def add_options(parser: Any, scope: str, exclude: Iterable[str] = (), *, short: bool = True) -> None:
-    """The flags of `scope` (less `exclude`), grouped as in the table, on an argparse parser (or Locust's,
-    which is one, with `short=False`: Locust's own -u, -r, -t, -H stay its own); every value is kept raw (None
-    when absent) for `resolve`, which parses flags, variables and file keys alike."""
+    """The flags of `scope` (less `exclude`), grouped as in the table, on an argparse parser (Locust's with
+    `short=False`: its -u, -r, -t, -H stay its own); values are kept raw for `resolve`."""
     groups: dict[str, Any] = {}
     skip = set(exclude)
     for opt in options_of(scope):
@@ -981,8 +903,7 @@ def add_verbosity(parser: Any) -> None:
 
 
 def verbosity(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    """-1 quiet, 0 default, 1 `-v`, 2 `-vv` (more counts as 2): the flags, else COUPON_HARNESS_VERBOSE and
-    COUPON_HARNESS_QUIET (both set: ConfigError; a flag of either wins over both variables)."""
+    """-1 quiet, 0 default, 1 `-v`, 2 `-vv` (or more): the flags, else COUPON_HARNESS_VERBOSE and _QUIET."""
     count, quiet = getattr(args, "verbose", None) or 0, getattr(args, "quiet", None)
     if count or quiet:
         return -1 if quiet else min(int(count), 2)
@@ -1008,7 +929,7 @@ EPILOG = ("Every option is also a variable COUPON_HARNESS_<NAME> (COUPON_HARNESS
 
 
 def markdown_table() -> str:
-    """The README's table of options: flag, variable, config key, commands, meaning."""
+    """The docs' table of options: flag, variable, config key, commands, meaning."""
     lines = ["| flag | variable | config key | commands | meaning |", "|---|---|---|---|---|"]
     for opt in OPTIONS:
         if EVERY in opt.scopes:

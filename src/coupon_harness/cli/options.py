@@ -18,7 +18,7 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
 
 def split_userinfo(url: str) -> tuple[str, str | None]:
     """(the URL without its userinfo, the userinfo as written or None): `http://u:p@host/x` gives
-    (`http://host/x`, `u:p`). A URL without `scheme://` is returned as is."""
+    (`http://host/x`, `u:p`)."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url, None
@@ -41,11 +41,8 @@ def _shown_url(url: str) -> str:
 
 
 def userinfo_credentials(url: str) -> tuple[str, Credentials | None]:
-    """(the URL without its userinfo, the credentials the userinfo held or None): `http://USER:PASSWORD@host`,
-    percent-encoded as URLs need. Every later step (messages, reports, the load process) sees the bare URL.
-    The credentials authenticate the run only when no option gives any (`settings_builders.credentials`), as
-    curl's -u wins over a URL's. A URL whose host the clients could read two ways
-    (`https://a.example\\@b.example`) is refused: its "userinfo" may be a host."""
+    """(the URL without its userinfo, the credentials it held or None), percent-decoded; every later step sees the
+    bare URL. A URL whose host the clients could read two ways (`https://a.example\\@b.example`) is refused."""
     bare, userinfo = split_userinfo(url)
     if userinfo is None:
         return url, None
@@ -72,9 +69,8 @@ def userinfo_credentials(url: str) -> tuple[str, Credentials | None]:
 
 
 def check_base_url(url: str | None, what: str = "--base-url") -> str:
-    """The target as given, less a trailing '/': an http(s) URL with a host, a valid port, maybe a path prefix
-    (kept as is), and neither a query string nor a fragment (the harness appends the endpoint's path). `what`
-    names where the URL came from (a flag, a variable, a config key)."""
+    """The target less a trailing '/': an http(s) URL with a host, a valid port, maybe a path prefix, no query
+    string nor fragment (the harness appends the endpoint's path). `what` names where it came from."""
     if not url:
         raise ConfigError("no target: give --base-url URL (or base-url in --config, or COUPON_HARNESS_BASE_URL)")
     shown = _shown_url(url)

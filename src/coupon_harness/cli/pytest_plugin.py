@@ -1,24 +1,12 @@
 """The contract suite under pytest: a plugin shipped with the package (entry point `pytest11`).
 
-After `pip install coupon-harness`, in any folder:
+`pytest --harness-base-url URL --harness-user USER:PASSWORD ...` runs one test per rule of the contract
+(`coupon-harness::test_rule[<rule id>]`, skipped with the reason when not checked) and one that fails on a harness
+bug. The options are `contract`'s, spelt `--harness-NAME`, with the same variables, keys and precedence. Loaded by
+every pytest run where the package is installed, it does nothing but add its options until a target is given.
 
-    pytest --harness-base-url https://staging.example.com --harness-user till01:secret \\
-        --harness-series-ids 544770,553379 --harness-invalid-series-ids 999999
-
-runs one test per rule of the contract (`coupon-harness::test_rule[<rule id>]`), a rule the run could not
-check skipped with the reason, plus one test that fails when a pass of the harness met a bug of its own.
-The options are those of `coupon-harness contract`, spelt `--harness-NAME`, with the same variables
-(`COUPON_HARNESS_*`), config-file keys and precedence (`option_table`).
-
-The plugin is loaded by every pytest run of an environment that has the package installed, so it only adds
-its options and does nothing else unless a target is given (`--harness-base-url`, `COUPON_HARNESS_BASE_URL`
-or `--harness-config`). Importing it is cheap: the runner is imported when the suite runs.
-
-Test suites of their own use the session fixture `harness_contract_result` (one contract run shared by every
-test that asks for it; `check_rule` and `check_faults` judge one rule and the harness's own faults); then the
-plugin adds no tests of its own. Without a target that fixture skips, unless the suite overrides the fixture
-`harness_sandbox_fallback` to return True: then an in-process sandbox is started and tested (this
-checkout's `tests/contract` does).
+A suite of its own asks for the session fixture `harness_contract_result` (then the plugin adds no tests; without
+a target it skips, unless `harness_sandbox_fallback` returns True: an in-process sandbox is tested).
 """
 
 from __future__ import annotations
@@ -29,7 +17,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -43,17 +31,12 @@ __all__ = ["FIXTURE", "PREFIX", "REPLAY_FIXTURE", "SUITE", "check_faults", "chec
            "rule_ids"]
 
 PREFIX = "--harness-"
-#: The session fixture a test suite asks for; a session that has one gets no tests from the plugin.
-FIXTURE = "harness_contract_result"
-#: The fixture of the tests `coupon-harness export-tests` writes; a session that has one gets no tests either.
-REPLAY_FIXTURE = "harness_replay"
-#: The node id of the plugin's own tests.
-SUITE = "coupon-harness"
-#: Under pytest a run is reproducible by default: the same examples every time, unless a seed is given.
-DEFAULT_SEED = 1
+#: The fixtures of a suite of its own and of exported tests: a session that asks for one gets no tests of the plugin.
+FIXTURE, REPLAY_FIXTURE = "harness_contract_result", "harness_replay"
+SUITE = "coupon-harness"  # the node id of the plugin's own tests
+DEFAULT_SEED = 1  # under pytest the same examples every run, unless a seed is given
 _NO_TARGET = "no target: give --harness-base-url URL (or COUPON_HARNESS_BASE_URL)"
-#: A flag named in a help text (`--oauth-secret`), to be spelt as under pytest.
-_FLAG = re.compile(r"(?<![\w-])--(?=[a-z])")
+_FLAG = re.compile(r"(?<![\w-])--(?=[a-z])")  # a flag in a help text, spelt as under pytest
 
 
 @dataclass
@@ -66,9 +49,8 @@ class _State:
 
 
 def _coupons_csv(state: _State, base_url: str) -> Path | None:
-    """The session's coupons.csv, in the report folder it claims on first use: --harness-report-dir, else (a target
-    off loopback, as for the coupon cap) reports/pytest-<time>-<random>/; None for a loopback target without
-    --harness-report-dir (a pytest run on the developer's own server leaves no folder behind)."""
+    """The session's coupons.csv, in the report folder it claims on first use (--harness-report-dir, else for a
+    target off loopback reports/pytest-<time>-<random>/); None on loopback without --harness-report-dir."""
     if state.coupons is None:
         from coupon_harness.cli.report_dir import prepare_report_dir
         from coupon_harness.coupon_log import FILE_NAME
@@ -96,6 +78,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(opt.flag(PREFIX), dest=_dest(opt.dest), default=None, help=help_text, **how)
 
 
+def _exit(exc: ConfigError) -> NoReturn:
+    pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
+
+
 def _dest(name: str) -> str:
     return f"harness_{name}"
 
@@ -115,7 +101,7 @@ def _resolved(config: pytest.Config) -> Resolved:
         if resolved.given("base-url"):
             contract_settings(resolved)
     except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
+        _exit(exc)
     return resolved
 
 
@@ -136,8 +122,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def contract_result(config: pytest.Config, *, sandbox_fallback: bool = False) -> ContractRunResult:
-    """The session's one contract run (run on first use): against the target given, else, with
-    `sandbox_fallback`, against an in-process sandbox; else the calling test is skipped."""
+    """The session's one contract run, on first use: against the target given, else (`sandbox_fallback`) an
+    in-process sandbox, else the calling test is skipped."""
     state = config.stash[_STATE]
     if state.result is None:
         if not _options(config).given("base-url") and not sandbox_fallback:
@@ -172,7 +158,7 @@ def _run(state: _State) -> ContractRunResult:
                                             sandbox_info(sandbox.config))
             return run_contract(replace(settings, coupons_csv=_coupons_csv(state, settings.base_url)))
     except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
+        _exit(exc)
 
 
 @pytest.fixture(scope="session")
@@ -189,9 +175,8 @@ def harness_contract_result(pytestconfig: pytest.Config, harness_sandbox_fallbac
 
 @pytest.fixture
 def harness_replay(pytestconfig: pytest.Config) -> Callable[[dict[str, Any], dict[str, list[int]]], None]:
-    """For the tests `coupon-harness export-tests` writes: `harness_replay(finding, known_series)` sends the
-    finding's requests to the target given to pytest, judges the answer by the same rules, and fails naming
-    the rule while the finding still shows (skips when it cannot be replayed). Without a target it skips."""
+    """For the tests `export-tests` writes: `harness_replay(finding, known_series)` sends the finding's requests to
+    the target given to pytest and fails naming the rule while the finding shows (skips without a target)."""
     state = pytestconfig.stash[_STATE]
     resolved = _options(pytestconfig)
     if not resolved.given("base-url"):
@@ -201,7 +186,7 @@ def harness_replay(pytestconfig: pytest.Config) -> Callable[[dict[str, Any], dic
         try:
             coupons = _coupons_csv(state, str(resolved.get("base-url")))
         except ConfigError as exc:
-            pytest.exit(f"coupon-harness: {exc}", returncode=2)
+            _exit(exc)
         _replay_case(resolved, case, known_series, coupons)
 
     return replay
@@ -231,7 +216,7 @@ def _replay_case(resolved: Resolved, case: dict[str, Any], known_series: dict[st
     except (KeyError, TypeError, ValueError) as exc:
         pytest.fail(f"not a finding coupon-harness export-tests wrote: {type(exc).__name__}: {exc}", pytrace=False)
     except ConfigError as exc:
-        pytest.exit(f"coupon-harness: {one_line(str(exc))}", returncode=2)
+        _exit(exc)
     except HarnessError as exc:  # the target is down or refuses the credentials: never a pass
         pytest.fail(f"coupon-harness could not replay the finding: {exc}", pytrace=False)
     if verdict.state == NOT_REPLAYABLE:

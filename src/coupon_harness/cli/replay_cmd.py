@@ -1,11 +1,7 @@
-"""`coupon-harness replay REPORT_DIR`: send each finding of a contract report again and say "still failing"
-or "fixed".
+"""`coupon-harness replay REPORT_DIR`: send each finding of a contract report again: "still failing" or "fixed".
 
-The report's summary.json keeps each finding's smallest reproducer (and the requests a cross-request rule
-needs before it), how it was judged and what the run knew of the target's series; never a credential.
-The target and credentials come from the flags, `COUPON_HARNESS_*` variables or `--config` as for
-`contract` (the base URL defaults to the report's). Exit 0: every finding replayed is fixed; 1: at least
-one still fails; 2: nothing could be checked (or a finding could not be replayed and none still fails).
+The report's summary.json keeps each finding's smallest reproducer, how it was judged and what the run knew of
+the target, never a credential: the target and credentials come from the options, as for `contract`.
 """
 
 from __future__ import annotations
@@ -144,6 +140,4 @@ def _handle(args: argparse.Namespace) -> int:
     print(f"{still} still failing, {len(verdicts) - still - unknown} fixed"
           + (f", {unknown} not replayable" if unknown else "") + f"; coupons issued listed in {settings.coupons_csv}",
           file=sys.stderr)
-    if still:
-        return EXIT_VIOLATIONS
-    return EXIT_HARNESS_ERROR if unknown else EXIT_OK
+    return EXIT_VIOLATIONS if still else EXIT_HARNESS_ERROR if unknown else EXIT_OK

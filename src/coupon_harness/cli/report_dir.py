@@ -1,17 +1,10 @@
 """Report folders: one per run, never shared, never overwritten by surprise, writable before any request.
 
-A default folder is `reports/<kind>-<time>-<6 hex>`, created atomically (two runs started in the same
-second get two folders). A folder given with --report-dir that already holds reports is refused unless
---overwrite is given. `check_report_dir` runs with the flag checks, before any request and without
-creating anything; `prepare_report_dir` claims the folder just before the run starts: creates it, takes its
-lock and writes a probe file, so an unwritable place fails in a second, not after the whole run.
-
-The claim is exclusive: a `file_lock.FileLock` on `.coupon-harness.lock` inside the folder, held until the
-run ends (`release_claims` removes the file) or its process does. A second run given the same folder while the
-first writes there is refused (exit 2 naming --report-dir), whatever --overwrite says: two writers would mix
-their files and one run's coupons.csv would lose the other's codes. The lock goes with the process, even one
-killed outright (its file then stays, unlocked), so a stale lock never blocks a folder. The claimed folder is
-where a setup error's reports go (`claimed`).
+A default folder is `reports/<kind>-<time>-<6 hex>`, created atomically; a --report-dir that holds reports needs
+--overwrite. `check_report_dir` checks with the other inputs and creates nothing; `prepare_report_dir` claims the
+folder just before the run: creates it, locks it (`.coupon-harness.lock`, held until `release_claims` or the
+process ends, so a stale lock never blocks) and writes a probe file. A second run on a claimed folder is refused
+whatever --overwrite says: two writers would mix their files and coupons.csv would lose codes.
 """
 
 from __future__ import annotations
@@ -31,8 +24,7 @@ __all__ = ["LOCK_FILE", "REPORT_FILES", "Claim", "ReportDirError", "check_report
 
 #: Files whose presence means "this folder holds a run's reports".
 REPORT_FILES = ("summary.json", "junit.xml", "report.html", "report.md", "coupons.csv", "index.html")
-#: The lock a run holds on its report folder for as long as it writes there.
-LOCK_FILE = ".coupon-harness.lock"
+LOCK_FILE = ".coupon-harness.lock"  # held by a run on its report folder while it writes there
 
 
 class ReportDirError(ConfigError):
@@ -45,10 +37,8 @@ class Claim:
 
     folder: Path
     lock: FileLock
-    #: The target as reports may show it (redacted), once the command knows it.
-    target: str = ""
-    #: When the claim was taken (epoch seconds): files changed since are this run's.
-    since: float = 0.0
+    target: str = ""  # as reports may show it (redacted), once the command knows it
+    since: float = 0.0  # when the claim was taken: files changed since are this run's
 
 
 #: The claims of this process, newest last (`run` claims one folder; a test may run several commands in-process).
@@ -102,8 +92,7 @@ def _fresh(kind: str) -> Path:
 
 
 def _refuse_reports(folder: Path, flag: str, overwrite: bool) -> None:
-    """ReportDirError when the folder holds a run's reports (its own, or a `run`'s stages') and --overwrite is not
-    given."""
+    """ReportDirError when the folder (or a `run`'s stage folder) holds reports and --overwrite is not given."""
     places = (folder, folder / "contract", folder / "load")
     if not overwrite and any((place / name).exists() for place in places for name in REPORT_FILES):
         raise ReportDirError(f"{flag}: already holds a run's reports; choose another folder or pass --overwrite")
@@ -116,8 +105,8 @@ def _in_use(flag: str, holder: str) -> str:
 
 
 def _keep_earlier_coupons(folder: Path) -> None:
-    """--overwrite replaces reports, never the list of coupons an earlier run issued: each coupons.csv left in the
-    folder is renamed `coupons.<its time>.csv`, so this run's coupons.csv lists this run's codes alone."""
+    """--overwrite replaces reports, never an earlier run's list of coupons: each coupons.csv is renamed
+    `coupons.<its time>.csv`."""
     for earlier in sorted(folder.rglob("coupons.csv")):
         try:
             moment = datetime.fromtimestamp(earlier.stat().st_mtime).strftime("%Y%m%d-%H%M%S")

@@ -59,19 +59,16 @@ def _handle(args: argparse.Namespace) -> int:
             settings = replace(sandbox_settings(contract_settings(resolved, base_url=sandbox.base_url),
                                                 sandbox_info(sandbox.config)), sandbox_started=True)
         else:
-            # Before any request, the sandbox discovery included; the contract runner checks again.
             settings = discover_sandbox(contract_settings(resolved))
         color = use_color(resolved)
         load = run_load_settings(settings, resolved) if with_load else None  # fails before any request
-        # Signals held from the claim to the contract stage's `try`, which turns one into its report.
         run_dir = claim_folder(resolved, "", Redactor(settings.credentials).text(settings.base_url))
         reports: dict[str, tuple[Path, bool]] = {}
         faults: list[str] = []
         result = load_result = load_error = None
         try:
             result, paths = execute_contract(settings, run_dir / "contract", color=color)
-            faults = fault_lines(result, paths)
-            # A harness fault left some passes unrun: the index must not call that a pass.
+            faults = fault_lines(result, paths)  # a pass a fault left unrun: the index must not call that a pass
             reports["Contract"] = (paths["report.html"], result.holds and not result.faults)
             code = exit_code(result)
             if load is not None and not result.interrupted:
@@ -90,10 +87,8 @@ def _handle(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:  # between the stages (each stage takes a signal during its run itself)
             code = EXIT_INTERRUPTED
     with held():
-        # One junit.xml and one report.md for both stages, for CI (the stages' own files stay in their folders);
-        # then the index, which links them.
-        interrupted = (code >= EXIT_INTERRUPTED or bool(result is not None and result.interrupted)
-                       or bool(load_result is not None and load_result.interrupted))
+        # One junit.xml and report.md for both stages (each stage keeps its own), then the index linking them.
+        interrupted = code >= EXIT_INTERRUPTED or any(getattr(r, "interrupted", False) for r in (result, load_result))
         write_run_reports(run_dir, result, load_result, interrupted=interrupted, load_error=load_error)
         index = write_index(run_dir, reports)
     say(f"reports: {index}")

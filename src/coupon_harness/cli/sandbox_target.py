@@ -23,8 +23,7 @@ def sandbox_settings(settings: ContractSettings, info: dict[str, object]) -> Con
 
     credentials = settings.credentials
     if not credentials.any:
-        user = info.get("defaultUser")
-        password = info.get("defaultPassword")
+        user, password = info.get("defaultUser"), info.get("defaultPassword")
         if isinstance(user, str) and isinstance(password, str):
             credentials = Credentials(user=user, password=password, extra=credentials.extra,
                                       headers=credentials.headers, tls=credentials.tls)
@@ -39,8 +38,7 @@ def discover_sandbox(settings: ContractSettings) -> ContractSettings:
     known = settings.expectations
     if settings.credentials.any and (known.valid_series or known.invalid_series):
         return settings
-    # Under the outbound policy: the base URL's origin only, no redirect followed (a redirect is exit 2 naming
-    # the URL: what another host says about series and credentials is never adopted).
+    # Under the outbound policy: what another host (a redirect) says about series and credentials is never adopted.
     policy = OutboundPolicy(timeout=min(settings.request_timeout, 3.0), allow_production=settings.allow_production,
                             headers=settings.credentials.headers, tls=settings.credentials.tls)
     info = sandbox_description(settings.base_url, policy)

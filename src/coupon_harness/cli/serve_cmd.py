@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,8 +19,7 @@ __all__ = ["FAULT_KEYS", "describe", "register"]
 
 _log = logging.getLogger(__name__)
 
-#: Every key under `faults:` in a sandbox config: (key, meaning, example). `serve --help` lists them; a test holds
-#: the table to the sandbox's `Faults` fields.
+#: Every key under `faults:` in a sandbox config, for `serve --help` (a test holds it to the `Faults` fields).
 FAULT_KEYS: tuple[tuple[str, str, str], ...] = (
     ("latency_ms", "milliseconds added to every request: a number, or [low, high] drawn per request", "[5, 50]"),
     ("error_rate", "share of requests (0 to 1) answered with a 5xx from error_statuses", "0.01"),
@@ -67,8 +65,7 @@ def _handle(args: argparse.Namespace) -> int:
         raise ConfigError(f"--config {exc}") from None
     _log.info("sandbox config: %s (%d series, %d users)", args.config or "built-in", len(config.series),
               len(config.users))
-    sys.stdout.write(describe(config, args.config))
-    sys.stdout.flush()
+    print(describe(config, args.config), end="", flush=True)
     try:
         serve(args.host, args.port, config)
     except OSError as exc:

@@ -1,16 +1,7 @@
-"""One settings builder per runner, over the option table: the CLI, the pytest plugin and the locustfile all
-build their runner's settings here, from `option_table.resolve(...)`.
-
-- `contract_settings(resolved)` -> ContractSettings (the `contract` command, `run`, the pytest plugin);
-- `load_settings(resolved)` -> LoadSettings (the `load` command);
-- `locust_settings(options, host)` -> LoadSettings (plain Locust: the locustfile adds the load options with
-  `option_table.add_options(parser, LOAD, exclude=LOCUST_OWNS)`; Locust's -u, -r, -t and --host give the rest);
-- `run_load_settings(contract, resolved)` -> the short load stage of `run`, from what the contract run knew;
-- `diff_settings(resolved)` -> DiffSettings (the `diff` command: the base target, the other one, the maps).
-
-Credentials are one `Credentials` object from the options to the runner (`credentials(resolved)`), in
-ContractSettings and LoadSettings alike (the load process gets it in its settings' JSON). No builder sends
-a request: the sandbox discovery stays with the callers.
+"""One settings builder per runner, over `option_table.resolve(...)`: the CLI, the pytest plugin and the locustfile
+all build their runner's settings here (`contract_settings`, `load_settings`, `locust_settings` for plain Locust,
+`run_load_settings` for `run`'s load stage, `diff_settings`). Credentials are one `Credentials` object from the
+options to the runner (`credentials`). No builder sends a request: the sandbox discovery stays with the callers.
 """
 
 from __future__ import annotations
@@ -46,39 +37,31 @@ if TYPE_CHECKING:
     from coupon_harness.runners.contract.diff_settings import DiffSettings
     from coupon_harness.runners.contract.settings import ContractSettings
 
-__all__ = [
-    "against_target",
-    "check_load_options",
-    "contract_settings",
-    "credentials",
-    "diff_settings",
-    "load_settings",
-    "locust_options",
-    "locust_settings",
-    "run_load_settings",
-    "run_slos",
-    "secret_values",
-    "target_url",
-]
+__all__ = ["against_target", "check_load_options", "contract_settings", "credentials", "diff_settings", "load_settings",
+           "locust_options", "locust_settings", "run_load_settings", "run_slos", "secret_values", "target_url"]
 
-#: The SLOs of `run`'s load stage when none are given.
-DEFAULT_RUN_SLOS = ("p95=500ms", "error-rate=0.01")
+DEFAULT_RUN_SLOS = ("p95=500ms", "error-rate=0.01")  # of `run`'s load stage, when none are given
 
 
-def target_url(resolved: Resolved, base_url: str | None = None) -> tuple[str, Credentials | None]:
-    """The checked base URL (without userinfo) and the credentials its userinfo held, if any."""
+def target_url(resolved: Resolved, base_url: str | None = None, url_flag: str | None = None
+               ) -> tuple[str, Credentials | None]:
+    """The checked base URL (without userinfo), past the production guard (its messages naming `url_flag`, else
+    the way in's --base-url), and the credentials its userinfo held, if any."""
     url = base_url if base_url is not None else resolved.get("base-url")
+    prefix = resolved.flag_prefix
     if url is None:
-        raise ConfigError(f"no target: give {resolved.flag_prefix}base-url URL (or base-url in the config file, or "
+        raise ConfigError(f"no target: give {prefix}base-url URL (or base-url in the config file, or "
                           "COUPON_HARNESS_BASE_URL)")
     bare, from_url = userinfo_credentials(str(url))
-    return check_base_url(bare, resolved.label("base-url") if base_url is None else "base URL"), from_url
+    checked = check_base_url(bare, resolved.label("base-url") if base_url is None else "base URL")
+    refuse_production(checked, allow=bool(resolved.get("allow-production")), url_flag=url_flag or f"{prefix}base-url",
+                      allow_flag=f"{prefix}allow-production")
+    return checked, from_url
 
 
 def secret_values(resolved: Resolved) -> tuple[str, ...]:
-    """The value of every secret option given (`Option.secret`, whatever its name): what the run's Redactor
-    hides besides the credentials it sends. A USER:PASSWORD value gives USER:PASSWORD and PASSWORD (a user
-    name alone is no secret)."""
+    """The value of every secret option given, for the run's Redactor: a USER:PASSWORD value gives USER:PASSWORD
+    and PASSWORD (a user name alone is no secret)."""
     found: list[str] = []
     for name, value in resolved.values.items():
         if not option(name).secret or value is None:
@@ -95,9 +78,8 @@ def secret_values(resolved: Resolved) -> tuple[str, ...]:
 
 
 def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Credentials:
-    """The run's one Credentials: Basic, OAuth or a token, as the options give them; credentials in the base
-    URL's userinfo only when no option gives any (`_or_from_url`). `extra`: the values of every secret option,
-    redacted wherever they show (log lines too)."""
+    """The run's one Credentials, as the options give them (else the base URL's userinfo); `extra`: every secret
+    option's value, redacted wherever it shows."""
     user, password = resolved.get("user") or (None, None)
     oauth_key, oauth_secret = resolved.get("oauth-key"), resolved.get("oauth-secret")
     one_kind(resolved)
@@ -106,13 +88,11 @@ def credentials(resolved: Resolved, from_url: Credentials | None = None) -> Cred
                         oauth_key=oauth_key, oauth_secret=oauth_secret, token=resolved.get("token"),
                         extra=secret_values(resolved), headers=tuple(resolved.get("header", ())),
                         tls=tls_options(resolved))
-    return _or_from_url(given, from_url, f"{resolved.flag_prefix}base-url", md5_password=given.md5_password,
-                        extra=given.extra, headers=given.headers, tls=given.tls)
+    return _or_from_url(given, from_url, f"{resolved.flag_prefix}base-url")
 
 
 def tls_options(resolved: Resolved) -> TlsOptions:
-    """--tls-verify/--no-tls-verify, --cacert, --client-cert, --client-key, each file checked before any request:
-    one that is missing, unreadable or not PEM is a one-line error naming where it came from."""
+    """--tls-verify, --cacert, --client-cert, --client-key, each file checked (PEM) before any request."""
     import ssl
 
     def path(name: str) -> str | None:
@@ -139,23 +119,22 @@ def tls_options(resolved: Resolved) -> TlsOptions:
                       client_key=key)
 
 
-def _or_from_url(given: Credentials, from_url: Credentials | None, label: str, **kept: Any) -> Credentials:
-    """`given`, else (none given) the credentials of the base URL's userinfo with `kept` (as curl's -u wins over a
-    URL's; `http://USER@host` without a password is refused like --user USER); registered with the log redactor
-    (`log_setup.redact_with`)."""
+def _or_from_url(given: Credentials, from_url: Credentials | None, label: str) -> Credentials:
+    """`given`, else (none given, as curl's -u wins over a URL's) the base URL's userinfo with `given`'s other
+    settings; registered with the log redactor (`log_setup.redact_with`)."""
     if not given.any and from_url is not None:
         if from_url.user is not None and from_url.password is None:
             raise ConfigError(f"{label} holds a user but no password (http://USER@host): write "
                               "http://USER:PASSWORD@host, or give the credentials with --user USER:PASSWORD")
-        given = replace(from_url, **kept)
+        given = replace(from_url, md5_password=given.md5_password, extra=given.extra, headers=given.headers,
+                        tls=given.tls)
     redact_with(given, Redactor(given).text)
     return given
 
 
 def one_kind(resolved: Resolved, *, against: bool = False) -> None:
-    """One kind of credentials (Basic, an OAuth key and secret, or a token): given two, the run would send one of
-    them and silently ignore the other. Refused, naming both and where each came from. `against`: those of the
-    second target of `diff`."""
+    """Two kinds of credentials (Basic, OAuth, a token) are refused: the run would silently ignore one. `against`:
+    those of `diff`'s second target."""
     pre = resolved.flag_prefix + ("against-" if against else "")
     names = "against-" if against else ""
     kinds = ((f"{names}user",), (f"{names}oauth-key", f"{names}oauth-secret"), (f"{names}token",))
@@ -189,31 +168,19 @@ def _expectations(resolved: Resolved) -> Expectations:
 
 
 def contract_settings(resolved: Resolved, *, base_url: str | None = None) -> ContractSettings:
-    """The contract run's settings. `base_url`: a target the caller started (`run`'s sandbox). The production
-    guard is checked here, before any request, naming the flags of the way in."""
+    """The contract run's settings, the production guard passed. `base_url`: a target the caller started."""
     from coupon_harness.runners.contract.settings import ContractSettings
 
     url, from_url = target_url(resolved, base_url)
-    allow = bool(resolved.get("allow-production"))
-    prefix = resolved.flag_prefix
-    refuse_production(url, allow=allow, url_flag=f"{prefix}base-url", allow_flag=f"{prefix}allow-production")
     seed = resolved.get("seed")
     report_dir = resolved.get("report-dir") if resolved.scope != RUN else None
     return ContractSettings(
-        base_url=url,
-        credentials=credentials(resolved, from_url),
-        expectations=_expectations(resolved),
-        customer_ids=resolved.get("customer-ids", ()),
-        max_examples=resolved.get("max-examples", 100),
+        base_url=url, credentials=credentials(resolved, from_url), expectations=_expectations(resolved),
+        customer_ids=resolved.get("customer-ids", ()), max_examples=resolved.get("max-examples", 100),
         **({"passes": resolved.get("passes")} if resolved.given("passes") else {}),
-        seed=seed if seed is not None else secrets.randbelow(2**31),
-        request_timeout=resolved.get("request-timeout", 5.0),
-        report_dir=report_dir,
-        allow_production=allow,
-        left_out=left_out_rules(resolved),
-        **_baseline_fields(resolved),
-        **_pace_fields(resolved, url),
-    )
+        seed=seed if seed is not None else secrets.randbelow(2**31), report_dir=report_dir,
+        request_timeout=resolved.get("request-timeout", 5.0), allow_production=bool(resolved.get("allow-production")),
+        left_out=left_out_rules(resolved), **_baseline_fields(resolved), **_pace_fields(resolved, url))
 
 
 def _pace_fields(resolved: Resolved, url: str) -> dict[str, Any]:
@@ -225,8 +192,7 @@ def _pace_fields(resolved: Resolved, url: str) -> dict[str, Any]:
 
 
 def left_out_rules(resolved: Resolved) -> tuple[tuple[str, str], ...]:
-    """(rule id, why) for every rule --rules leaves out or --exclude-rules names; an unknown id is refused with
-    the closest one."""
+    """(rule id, why) for every rule --rules leaves out or --exclude-rules names."""
     from coupon_harness.contract.catalog import rules
 
     known = [rule.id for rule in rules()]
@@ -298,16 +264,11 @@ def _abort_fields(resolved: Resolved) -> dict[str, Any]:
 
 def load_settings(resolved: Resolved, *, base_url: str | None = None, known: ContractSettings | None = None,
                   url_flag: str | None = None, **overrides: Any) -> LoadSettings:
-    """The load run's settings. `known`: what a sandbox told of itself (its series and demo user), used where
-    the options say nothing. `url_flag`: how messages name the base URL (plain Locust: --host).
-    `overrides`: LoadSettings fields another driver owns (plain Locust: users, spawn_rate, run_time_s from
-    -u, -r, -t)."""
+    """The load run's settings. `known`: what a sandbox told of itself, used where the options say nothing.
+    `url_flag` (plain Locust: --host) and `overrides` (LoadSettings fields of -u, -r, -t): another way in's."""
     check_load_options(resolved)
-    url, from_url = target_url(resolved, base_url)
-    allow = bool(resolved.get("allow-production"))
+    url, from_url = target_url(resolved, base_url, url_flag)
     prefix = resolved.flag_prefix
-    refuse_production(url, allow=allow, url_flag=url_flag or f"{prefix}base-url",
-                      allow_flag=f"{prefix}allow-production")
     creds = credentials(resolved, from_url)
     expectations = _expectations(resolved)
     if known is not None:
@@ -333,9 +294,8 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
         customer_ids=tuple(resolved.get("customer-ids", ())), credentials=creds,
         users=users, spawn_rate=resolved.get("spawn-rate", float(users)), run_time_s=resolved.get("run-time", 30.0),
         wait_s=resolved.get("wait", 0.0), arrival_rate=arrival_rate, shape=resolved.get("shape", "steady"),
-        slos=tuple(resolved.get("slo", ())), workers=workers, allow_production=allow,
-        request_timeout=resolved.get("request-timeout", 10.0),
-        prometheus_port=resolved.get("prometheus-port"),
+        slos=tuple(resolved.get("slo", ())), workers=workers, request_timeout=resolved.get("request-timeout", 10.0),
+        allow_production=bool(resolved.get("allow-production")), prometheus_port=resolved.get("prometheus-port"),
         prometheus_host=resolved.get("prometheus-host", "127.0.0.1"), **_abort_fields(resolved))
     fields.update(overrides)
     fields["max_coupons"] = coupon_cap(url, overrides.get("max_coupons", resolved.get("max-coupons")))
@@ -343,16 +303,14 @@ def load_settings(resolved: Resolved, *, base_url: str | None = None, known: Con
 
 
 def locust_options(options: Any) -> Resolved:
-    """Plain Locust's load options, resolved: the flags the locustfile added with
-    `add_options(parser, LOAD, exclude=LOCUST_OWNS)` (read from Locust's parsed options), their variables and,
-    through COUPON_HARNESS_CONFIG, a config-file target."""
+    """Plain Locust's load options: the locustfile's flags (`add_options(parser, LOAD, exclude=LOCUST_OWNS)`), their
+    variables and, through COUPON_HARNESS_CONFIG, a config-file target."""
     return resolve(sources_from_namespace(options, LOAD, exclude=LOCUST_OWNS), LOAD)
 
 
 def locust_settings(options: Any, host: str | None, *, known: ContractSettings | None = None,
                     resolved: Resolved | None = None) -> LoadSettings:
-    """Plain Locust's load settings: the load options (`locust_options`), the target from --host, and users,
-    spawn rate and run time from Locust's own -u, -r, -t."""
+    """Plain Locust's load settings: the load options, the target from --host, -u, -r and -t as Locust's."""
     resolved = resolved if resolved is not None else locust_options(options)
     if not host:
         raise ConfigError("no target: give --host URL")
@@ -377,19 +335,14 @@ def run_slos(resolved: Resolved) -> tuple[Slo, ...]:
 
 
 def run_load_settings(contract: ContractSettings, resolved: Resolved) -> LoadSettings:
-    """`run`'s short load stage against the contract run's target, with what that run knew: a throttled closed
-    model, a smoke load sized not to saturate the machine it shares with the sandbox (`coupon-harness load`
-    measures capacity)."""
+    """`run`'s short load stage against the contract run's target, with what that run knew: a smoke load, a
+    closed model throttled not to saturate the machine it may share with the sandbox."""
     assert resolved.scope == RUN, resolved.scope
     if not contract.expectations.valid_series:
         raise ConfigError("the load run needs series that issue coupons: give --series-ids (or --no-load)")
     refuse_production(contract.base_url, allow=contract.allow_production)
     users = resolved.get("load-users", 10)
-    # Each user waits this long after every answer: at most ~20 requests/s a user (~200 at the default 10 users),
-    # so the generator stays calm on the machine it shares with `run`'s own sandbox (two cores: unthrottled, 10
-    # users saturated it and the report warned "Load generator saturated"). A slow target simply gets fewer
-    # requests (closed model), never a backlog of late ones.
-    wait_s = 0.05
+    wait_s = 0.05  # after every answer: at most ~20 requests/s a user; a slow target simply gets fewer
     return LoadSettings(
         base_url=contract.base_url, series_ids=tuple(sorted(contract.expectations.valid_series)),
         invalid_series_ids=tuple(sorted(contract.expectations.invalid_series)),
@@ -403,7 +356,7 @@ def run_load_settings(contract: ContractSettings, resolved: Resolved) -> LoadSet
 
 
 
-#: The keys a `--against-target` table gives the second target of `diff` (the rest of it is not read).
+#: What an `--against-target` table gives the second target of `diff` (the rest of it is not read).
 _AGAINST_KEYS = ("base-url", "user", "password", "md5-password", "oauth-key", "oauth-secret", "token")
 
 
@@ -425,9 +378,8 @@ def _against_table(resolved: Resolved) -> tuple[dict[str, Any], str]:
 
 
 def against_target(resolved: Resolved) -> tuple[str, Credentials]:
-    """The second target of `diff`: its checked base URL and its credentials. `--against-*` options win over
-    the `--against-target` table; that table's credentials are left out when --against-url names another
-    server (they belong to the table's own)."""
+    """`diff`'s second target: its checked base URL and credentials. The `--against-*` options win over the
+    `--against-target` table, whose credentials are left out when --against-url names another server."""
     table, where = _against_table(resolved)
     prefix = resolved.flag_prefix
     url = resolved.get("against-url")
@@ -468,12 +420,12 @@ def against_target(resolved: Resolved) -> tuple[str, Credentials]:
         source = resolved.label("against-user") if resolved.given("against-user") else f"{where} user"
         raise ConfigError(f"{source} gives a user but no password: write USER:PASSWORD, or give the password with "
                           f"{prefix}against-password")
-    return checked, _or_from_url(given, from_url, label, md5_password=md5, headers=given.headers, tls=given.tls)
+    return checked, _or_from_url(given, from_url, label)
 
 
 def diff_settings(resolved: Resolved) -> DiffSettings:
-    """`diff`'s settings: the base target as a contract run's, the second target, the maps and the coupon cap.
-    Both URLs pass the production guard before any request (one --allow-production covers both)."""
+    """`diff`'s settings: the base target as a contract run's, the second one, the maps and the coupon cap; both
+    URLs past the production guard (one --allow-production covers both)."""
     from coupon_harness.runners.contract.diff_settings import DiffSettings
 
     base = contract_settings(resolved)
