@@ -39,7 +39,7 @@ def verdict(result: DiffRunResult) -> str:
 
 def replay_command(result: DiffRunResult) -> str:
     """The command that sends the same cases again: both targets, every flag that shaped the run and the seed;
-    credentials as `${COUPON_HARNESS_*}` references (`COUPON_HARNESS_AGAINST_*` for --against-url)."""
+    credentials as `${COUPON_HARNESS_*}` references (COUPON_HARNESS_AGAINST_USER and its kin for --against-url)."""
     parts = ["coupon-harness", "diff", "--base-url", shlex.quote(result.base_target), "--against-url",
              shlex.quote(result.against_target)]
     if result.shape is not None:

@@ -81,6 +81,8 @@ class LoadState:
     last_delta_shipped: bool = False
     #: The master: workers whose last delta (shipped after their users stopped) has arrived.
     finished_workers: set[str] = field(default_factory=set)
+    #: The master: the workers the current test started on.
+    test_workers: set[str] = field(default_factory=set)
     #: Notes for the report the run's own process learned (a worker that sent no last report).
     notes: list[str] = field(default_factory=list)
     stopping: bool = False
@@ -280,7 +282,7 @@ def install(environment: Any, settings: LoadSettings, role: str, coupons_csv: Pa
 
         def _test_start(**_kwargs: Any) -> None:
             state.finished_workers.clear()  # the web UI's next test: each worker's last delta is yet to come
-            _hand_out_shares(state)
+            state.test_workers = _hand_out_shares(state)
 
         events.worker_report.add_listener(_merge)
         events.test_start.add_listener(_test_start)
@@ -326,17 +328,19 @@ def _watch_abort(state: LoadState, aggregate: Aggregate) -> None:
             state.stop(reason)
 
 
-def _hand_out_shares(state: LoadState) -> None:
-    """Master, at test start (before the spawn messages): each worker's share of the cap, by its rank."""
+def _hand_out_shares(state: LoadState) -> set[str]:
+    """Master, at test start (before the spawn messages): each worker's share of the cap, by its rank. Returns the
+    workers' ids (the locustfile's web-UI stop waits for each one's last figures)."""
     runner = state.environment.runner if state.environment is not None else None
     if runner is None:
-        return
+        return set()
     clients = sorted(runner.clients.ready + runner.clients.running + runner.clients.spawning,
                      key=lambda client: runner.get_worker_index(client.id))
     cap = state.settings.max_coupons
     for position, client in enumerate(clients):
         share = None if cap is None else coupon_share(cap, len(clients), position)
         runner.send_message(SHARE_MESSAGE, {"share": share, "workers": len(clients)}, client_id=client.id)
+    return {client.id for client in clients}
 
 
 class ShareInbox:
