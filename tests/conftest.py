@@ -70,6 +70,10 @@ SLOW_FILES = {
     "tests/transport/test_outbound_gevent.py": "a gevent child process against hostile targets, 7 s",
     "tests/selftest/test_stateful_targets.py": "stateful passes against 8 order bugs and 2 correct servers, 5 seeds "
                                                "each, 37 s with -n 2",
+    "tests/cli/test_replay_lines_run.py": "replay lines and curls pasted into bash against sandboxes (contract, diff, "
+                                          "load, capacity and run), 12 CPU-s, 25 s for the capacity rerun alone",
+    "tests/selftest/test_legit_targets.py": "contract runs against 8 legitimately different servers, 11 CPU-s",
+    "tests/load/test_plain_locust_discovery.py": "plain locust in a subprocess, 4 CPU-s, 11 s for the production host",
     "tests/cli/test_stateful_cli.py": "5 whole contract runs through the CLI, replays and an exported test, 35 s "
                                       "with -n 2",
 }
@@ -98,6 +102,26 @@ SLOW_TESTS = {
     "tests/load/test_rate_matches_timeline.py::test_reported_rate_matches_the_timeline": "two 6 s load runs, 17 s",
     "tests/contract_layer/test_schemathesis_adapter.py::test_headers_dripped_end_at_the_deadline_as_a_timeout":
         "a property pass whose every answer drips its headers, 5 s",
+    "tests/selftest/test_routes_cli.py::test_a_route_past_the_auth_filter_fails_the_gate_naming_its_class":
+        "9 contract runs through the CLI, 9 CPU-s",
+    "tests/selftest/test_classic_bugs_cli.py::test_classic_bug_fails_the_gate_naming_rule_and_probe":
+        "3 contract runs through the CLI, 3 CPU-s",
+    "tests/selftest/test_broken_mutation_targets.py::test_the_cli_fails_one_instance_of_each_class":
+        "3 contract runs through the CLI, 3 CPU-s",
+    "tests/contract_layer/test_ledger.py::test_a_coupon_whose_code_does_not_pack_costs_under_100_bytes":
+        "a memory measure, 3 CPU-s, 21 s beside a parallel suite",
+    "tests/cli/test_cli.py::test_no_credential_reaches_reports_or_console": "contract and load runs, 16 s",
+    "tests/contract_layer/test_hostile_json.py::test_hostile_values_one_by_one": "2.3 CPU-s, 7 s",
+    "tests/cli/test_verbosity.py::test_the_load_process_logs_at_the_cli_level": "a load run, 2.5 CPU-s",
+    "tests/cli/test_report_dirs.py::test_existing_reports_are_not_overwritten_without_the_flag": "CLI runs, 2 CPU-s",
+    "tests/sandbox/test_issued_memory.py::test_counter_codes_cost_nothing_in_memory": "10^5 codes issued, 2 CPU-s",
+    "tests/load/test_compare.py::test_runs_of_one_distribution_do_not_flag_each_other": "bootstraps, 2 CPU-s",
+    "tests/load/test_compare.py::test_the_bootstrap_is_seeded": "bootstraps, 1.3 CPU-s",
+    "tests/load/test_curl_paste.py::test_a_load_run_s_sample_curl_reproduces_its_violation": "a load run, 1.5 CPU-s",
+    "tests/cli/test_extra_header.py::test_load_users_and_the_preflight_carry_the_header": "a load run, 1.3 CPU-s",
+    "tests/cli/test_extra_header.py::test_diff_sends_it_to_both_targets": "a diff run, 1.2 CPU-s",
+    "tests/diff/test_lost_requests.py::test_contract_and_diff_judge_a_lost_request_alike":
+        "contract and diff runs against dripping targets, 11 s",
     "tests/reporting/test_browser.py::test_reports_in_headless_chromium":
         "every report kind opened in headless Chromium at once, 12 CPU-s (31 s at load average 21)",
     "tests/cli/test_report_dirs.py::test_two_simultaneous_runs_get_two_complete_folders":
