@@ -7,6 +7,8 @@
 - `reap_leftovers`: the safety net tests/conftest.py runs after every test: a child process that a test started
   and left running (an assert between Popen and wait) is killed with its group, and the Popen object that held it
   is waited for and its pipes closed, so its ResourceWarning does not fail the next test.
+- `close_ended_pipes`: after a failed test, the pipes of every ended process it left open (a test that killed its
+  processes in `finally` but failed before `communicate`): unclosed, their ResourceWarning failed a later test.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import psutil
 
-__all__ = ["Children", "child_pids", "reap_leftovers"]
+__all__ = ["Children", "child_pids", "close_ended_pipes", "reap_leftovers"]
 
 #: Children that a library keeps for the whole process (multiprocessing's helpers): never a test's leftovers.
 _KEPT = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
@@ -96,3 +98,10 @@ def reap_leftovers(before: set[int]) -> list[int]:
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(pid, os.WNOHANG)
     return left
+
+
+def close_ended_pipes() -> None:
+    """Close the pipes of every Popen whose process has ended (a running one, a longer fixture's, is left alone)."""
+    for process in (obj for obj in gc.get_objects() if isinstance(obj, subprocess.Popen)):
+        if process.returncode is not None or process.poll() is not None:
+            _close_pipes(process)

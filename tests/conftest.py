@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.children import Children, child_pids, reap_leftovers
+from tests.children import Children, child_pids, close_ended_pipes, reap_leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -280,10 +280,24 @@ def children() -> Iterator[Children]:
         started.close()
 
 
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
 @pytest.fixture(autouse=True)
-def _no_process_outlives_its_test() -> Iterator[None]:
+def _no_process_outlives_its_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """The safety net: a child a test left running (it failed between Popen and wait) is killed with its group and
-    reaped here, so neither it nor its ResourceWarning reaches the next test (tests/children.py)."""
+    reaped here, and a failed test's ended processes get their pipes closed, so neither a process nor its
+    ResourceWarning reaches the next test (tests/children.py)."""
     before = child_pids()
     yield
     reap_leftovers(before)
+    if request.node.stash.get(_FAILED, False):
+        close_ended_pipes()

@@ -10,7 +10,7 @@ import warnings
 
 import psutil
 import pytest
-from tests.children import Children, child_pids, reap_leftovers
+from tests.children import Children, child_pids, close_ended_pipes, reap_leftovers
 from tests.sockets import listening_port, listening_socket, refusing_port
 
 #: A child that binds port 0 itself, prints it, listens, and (with "spawn") starts a grandchild first.
@@ -76,3 +76,19 @@ def test_a_child_left_running_is_reaped_without_a_resource_warning() -> None:
         warnings.simplefilter("error", ResourceWarning)
         left.__del__()  # what the garbage collector would run: no "still running" warning
     assert reap_leftovers(before) == []
+
+
+def test_an_ended_process_s_pipes_are_closed_but_a_running_one_s_kept() -> None:
+    """What the safety net runs after a failed test: a test that killed its process in `finally` but failed before
+    `communicate` left its pipes open, and their ResourceWarning failed whichever test collected them."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ended.wait()
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], stdout=subprocess.PIPE)
+    try:
+        close_ended_pipes()
+        assert ended.stdout is not None and ended.stdout.closed and ended.stderr is not None and ended.stderr.closed
+        assert running.stdout is not None and not running.stdout.closed
+    finally:
+        running.kill()
+        running.wait()
+        close_ended_pipes()
