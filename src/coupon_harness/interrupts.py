@@ -13,11 +13,14 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["Terminated", "armed", "deferred", "disarm", "exit_code_for", "handled", "held", "received", "signal_name"]
+__all__ = ["Terminated", "armed", "deferred", "disarm", "exit_code_for", "handled", "held", "listen_early", "received",
+           "signal_name"]
 
 _received: list[int] = []
 #: Until armed, a signal is only noted: raised inside an import, it can break a native module (pyo3 panics).
 _armed: list[bool] = [False]
+#: Set by `listen_early`: the next `handled()` keeps what was noted before it.
+_early: list[bool] = [False]
 
 
 class Terminated(KeyboardInterrupt):
@@ -92,6 +95,17 @@ def deferred() -> Iterator[None]:
         _raise(_received[0])
 
 
+def listen_early() -> None:
+    """Note SIGINT and SIGTERM from the console script's first line, before its imports: Python's own handler raises
+    inside whatever import runs then, where a library may swallow the KeyboardInterrupt (a run then went on to the
+    end and exited 0, seen under load) or a native module break. `handled()` keeps what was noted; `armed()`
+    raises it."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _handler)
+        _early[0] = True
+
+
 @contextlib.contextmanager
 def handled() -> Iterator[None]:
     """Within: the first SIGINT/SIGTERM raises once `armed()` was called (noted until then), later ones are
@@ -99,7 +113,9 @@ def handled() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _received.clear()
+    if not _early[0]:  # a signal the console script noted while it imported is this command's
+        _received.clear()
+    _early[0] = False
     _armed[0] = False
     previous = {signum: signal.signal(signum, _handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
