@@ -21,6 +21,7 @@ from typing import Any
 
 import psutil
 import requests
+from tests.children import Children
 from tests.sockets import listening_port
 
 from coupon_harness.sandbox.app import Answer, Mutate, error_envelope
@@ -150,34 +151,29 @@ def _timeline_reads_locusts_rate(summary: dict[str, Any], requests_: int, rate: 
     assert all(abs(point["rps"] - point["requests"]) < 0.01 for point in points[1:-1]), points
 
 
-def _master_and_two_workers(tmp_path: Path, run_time: str) -> tuple[subprocess.Popen[str], str, str, Path]:
-    """Plain Locust's master and two workers against a broken sandbox: (master, its stdout, its stderr, report)."""
+def _master_and_two_workers(tmp_path: Path, run_time: str, children: Children
+                            ) -> tuple[subprocess.Popen[str], str, str, Path]:
+    """Plain Locust's master and two workers against a broken sandbox: (master, its stdout, its stderr, report).
+    `children` ends them (their groups) and closes their pipes however the test ends."""
     report = tmp_path / "report"
     with running_sandbox(mutate=_broken()) as sandbox:
         common = ["-f", str(LOCUSTFILE), "--host", sandbox.base_url, "--series-ids", SERIES,
                   "--user", "sandbox:sandbox"]
-        master = subprocess.Popen([LOCUST, *common, "--master", "--expect-workers", "2", "--master-bind-port",
-                                   "0", "--headless", "-u", "6", "-r", "6", "-t", run_time, "--json", "--csv",
-                                   str(tmp_path / "locust"), "--harness-report-dir", str(report)],
-                                  cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        master = children.start([LOCUST, *common, "--master", "--expect-workers", "2", "--master-bind-port", "0",
+                                 "--headless", "-u", "6", "-r", "6", "-t", run_time, "--json", "--csv",
+                                 str(tmp_path / "locust"), "--harness-report-dir", str(report)],
+                                cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         port = listening_port(master)  # it bound a free port itself (--master-bind-port 0)
-        workers = [subprocess.Popen([LOCUST, *common, "--worker", "--master-port", str(port)], cwd=tmp_path,
-                                    env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        workers = [children.start([LOCUST, *common, "--worker", "--master-port", str(port)], cwd=tmp_path,
+                                  env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
                    for _ in range(2)]
-        try:
-            out, err = master.communicate(timeout=120)
-            for worker in workers:
-                worker.wait(timeout=90)
-        finally:
-            processes: list[subprocess.Popen[str]] = [master, *workers]
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+        out, err = master.communicate(timeout=120)
+        for worker in workers:
+            worker.wait(timeout=90)
     return master, out, err, report
 
 
-def test_plain_locust_master_and_two_workers_agree_too(tmp_path: Path) -> None:
+def test_plain_locust_master_and_two_workers_agree_too(tmp_path: Path, children: Children) -> None:
     """Locust's statistics and the harness's deltas ride on the same worker reports: the master's --json
     totals equal its harness report. The master's clock starts once the workers connect, before their harness
     is installed (its preflight): at load average 15 a 4 s run had no request in it. A run with too few requests
@@ -185,7 +181,7 @@ def test_plain_locust_master_and_two_workers_agree_too(tmp_path: Path) -> None:
     for attempt, run_time in enumerate(("4s", "12s")):
         folder = tmp_path / f"run-{attempt}"
         folder.mkdir()
-        master, out, err, report = _master_and_two_workers(folder, run_time)
+        master, out, err, report = _master_and_two_workers(folder, run_time, children)
         assert master.returncode == 1, err[-3000:]
         assert "Traceback" not in err, err[-3000:]
         summary = json.loads((report / "summary.json").read_text())
